@@ -1,0 +1,72 @@
+/*
+ * Commands: the user's contract. Each command takes the argv lldb gave it
+ * (never re-joined into a string), parses it into its options, computes a
+ * result through the session and renders it with one of two writers: SOS
+ * style text or JSON (--json). The plugin registers every entry of
+ * clrsos_commands under its own name and under `clrsos`.
+ */
+#ifndef CLRSOS_COMMANDS_H
+#define CLRSOS_COMMANDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../error.h"
+#include "../output.h"
+#include "../session.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a command may ask of the debugger. */
+struct clrsos_host {
+	/* Evaluate an address expression as `memory read` would ($rdi, 0x10+8). */
+	struct clrsos_error *(*evaluate)(void *ctx, const char *expression,
+					 uint64_t *ret);
+	void *ctx;
+};
+
+typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
+					       const struct clrsos_host *host,
+					       int argc, const char *const *argv,
+					       struct clrsos_writer *out);
+
+struct clrsos_command {
+	const char *name;
+	const char *alias; /* another name, or NULL */
+	const char *help;  /* one line */
+	const char *syntax; /* the syntax, each option, an example */
+	clrsos_command_fn *run;
+	/* Runs without a process (e.g. setclrpath); session may then be NULL. */
+	int needs_no_process;
+};
+
+extern const struct clrsos_command clrsos_commands[];
+extern const size_t clrsos_command_count;
+
+/* Entry points, one per command file. */
+clrsos_command_fn clrsos_cmd_eeversion;
+clrsos_command_fn clrsos_cmd_eeheap;
+clrsos_command_fn clrsos_cmd_setclrpath;
+
+/*
+ * Parsing helpers shared by the commands: options are SOS's single-dash
+ * words; --json is accepted everywhere.
+ */
+/* An address argument: bare hex digits are hex (SOS's convention: "7f3c00a0"),
+ * anything else is an lldb expression ("$rdi", "0x7f00+0x10", a variable). */
+struct clrsos_error *clrsos_parse_address(const struct clrsos_host *host,
+					  const char *text, uint64_t *ret);
+struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
+				       uint64_t *ret);
+struct clrsos_error *clrsos_unknown_option(const char *command,
+					   const char *option);
+struct clrsos_error *clrsos_missing_value(const char *command,
+					  const char *option);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,62 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+
+struct clrsos_error *clrsos_cmd_setclrpath(struct clrsos_session *session,
+					   const struct clrsos_host *host,
+					   int argc, const char *const *argv,
+					   struct clrsos_writer *out)
+{
+	(void)host;
+	bool json = false;
+	const char *dir = NULL;
+	bool clear = false;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "-clear") == 0)
+			clear = true;
+		else if (argv[i][0] == '-')
+			return clrsos_unknown_option("setclrpath", argv[i]);
+		else if (dir)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "setclrpath takes one directory: see 'help setclrpath'");
+		else
+			dir = argv[i];
+	}
+	if (dir || clear) {
+		if (dir) {
+			struct stat st;
+			if (stat(dir, &st) != 0)
+				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+							   "setclrpath: %s: %s", dir, strerror(errno));
+			if (!S_ISDIR(st.st_mode))
+				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+							   "setclrpath: %s is not a directory", dir);
+		}
+		struct clrsos_error *err = clrsos_session_set_clr_path(session, dir);
+		if (err)
+			return err;
+	}
+	const char *now = clrsos_session_clr_path(session);
+	if (json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "clrPath");
+		clrsos_json_string(&j, now);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (dir || clear) {
+		if (now)
+			clrsos_outf(out, "Set load path for DAC to '%s'\n", now);
+		else
+			clrsos_out(out, "Cleared the DAC load path: the runtime's own directory is used\n");
+	} else {
+		clrsos_outf(out, "Load path for DAC: %s\n",
+			    now ? now : "(not set: the runtime's own directory)");
+	}
+	return NULL;
+}

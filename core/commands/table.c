@@ -1,0 +1,110 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+const struct clrsos_command clrsos_commands[] = {
+	{
+		.name = "eeversion",
+		.help = "Show the .NET runtime's version, its GC mode and the DAC clrsos loaded.",
+		.syntax = "eeversion [--json]\n"
+			  "\n"
+			  "Prints the runtime version (product, file version and commit), the GC\n"
+			  "mode (Workstation or Server, regions or segments, DATAS), the number of\n"
+			  "GC heaps, where libcoreclr.so is loaded with its build-id, and the path\n"
+			  "of the DAC (libmscordaccore.so) in use.\n"
+			  "\n"
+			  "  --json   one JSON object instead of text\n"
+			  "\n"
+			  "Example: eeversion",
+		.run = clrsos_cmd_eeversion,
+	},
+	{
+		.name = "eeheap",
+		.help = "Show the GC heaps: generations, segments or regions, allocated and committed sizes.",
+		.syntax = "eeheap [-gc] [-heap <n>] [-segment <address>] [--json]\n"
+			  "\n"
+			  "Lists, per GC heap, the segments (or regions) of each generation, the\n"
+			  "large, pinned and NonGC (frozen) object heaps, with each segment's\n"
+			  "object range, committed end, allocated and committed size; then the\n"
+			  "sizes per generation and the totals.\n"
+			  "\n"
+			  "  -gc                 the GC heap (the only part clrsos shows; the default)\n"
+			  "  -heap <n>           only server GC heap n\n"
+			  "  -segment <address>  only the segment or region with this address\n"
+			  "                      (its record, or any address inside it)\n"
+			  "  --json              one JSON object instead of text\n"
+			  "\n"
+			  "Example: eeheap -gc",
+		.run = clrsos_cmd_eeheap,
+	},
+	{
+		.name = "setclrpath",
+		.help = "Set (or show) the directory holding the runtime and DAC that match the target.",
+		.syntax = "setclrpath [<directory>] | setclrpath -clear\n"
+			  "\n"
+			  "clrsos loads the DAC (libmscordaccore.so) from the directory of the\n"
+			  "target's libcoreclr.so, or from CLRSOS_RUNTIME_DIR. Name another\n"
+			  "directory here, e.g. the runtime a core was taken with, copied to this\n"
+			  "machine. The libcoreclr.so there must have the target's build-id; a\n"
+			  "directory named here is trusted even if others can write to it.\n"
+			  "\n"
+			  "Example: setclrpath /opt/dotnet/shared/Microsoft.NETCore.App/10.0.12",
+		.run = clrsos_cmd_setclrpath,
+	},
+};
+
+const size_t clrsos_command_count =
+	sizeof(clrsos_commands) / sizeof(clrsos_commands[0]);
+
+struct clrsos_error *clrsos_parse_address(const struct clrsos_host *host,
+					  const char *text, uint64_t *ret)
+{
+	const char *digits = text;
+	if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+		digits += 2;
+	size_t n = strspn(digits, "0123456789abcdefABCDEF");
+	if (n > 0 && n <= 16 && digits[n] == '\0') {
+		*ret = strtoull(digits, NULL, 16);
+		return NULL;
+	}
+	if (!host || !host->evaluate)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "'%s' is not an address", text);
+	return host->evaluate(host->ctx, text, ret);
+}
+
+struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
+				       uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	if (!text || !*text || *text == '-')
+		goto bad;
+	unsigned long long v = strtoull(text, &end, 0);
+	if (errno || *end)
+		goto bad;
+	*ret = v;
+	return NULL;
+bad:
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+				   "%s needs a number (decimal, or hex with 0x), not '%s'",
+				   option, text ? text : "");
+}
+
+struct clrsos_error *clrsos_unknown_option(const char *command,
+					   const char *option)
+{
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+				   "%s: unknown option '%s': see 'help %s'",
+				   command, option, command);
+}
+
+struct clrsos_error *clrsos_missing_value(const char *command,
+					  const char *option)
+{
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+				   "%s: %s needs a value: see 'help %s'",
+				   command, option, command);
+}

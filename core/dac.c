@@ -1,0 +1,848 @@
+#include "dac.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "com.h"
+#include "elfimage.h"
+#include "pe.h"
+
+/* Interface identities (clrdata.idl, xclrdata.idl, sospriv.idl). */
+static const struct clrsos_guid IID_IUnknown = {
+	0x00000000, 0x0000, 0x0000, {0xc0, 0, 0, 0, 0, 0, 0, 0x46}};
+static const struct clrsos_guid IID_ICLRDataTarget = {
+	0x3e11ccee, 0xd08b, 0x43e5, {0xaf, 0x01, 0x32, 0x71, 0x7a, 0x64, 0xda, 0x03}};
+static const struct clrsos_guid IID_ICLRRuntimeLocator = {
+	0xb760bf44, 0x9377, 0x4597, {0x8b, 0xe7, 0x58, 0x08, 0x3b, 0xdc, 0x51, 0x46}};
+static const struct clrsos_guid IID_ICLRMetadataLocator = {
+	0xaa8fa804, 0xbc05, 0x4642, {0xb2, 0xc5, 0xc3, 0x53, 0xed, 0x22, 0xfc, 0x63}};
+static const struct clrsos_guid IID_IXCLRDataProcess = {
+	0x5c552ab6, 0xfc09, 0x4cb3, {0x8e, 0x36, 0x22, 0xfa, 0x03, 0xc7, 0x98, 0xb7}};
+static const struct clrsos_guid IID_ISOSDacInterface = {
+	0x436f00f2, 0xb42a, 0x4b9f, {0x87, 0x0c, 0xe7, 0x3d, 0xb6, 0x6a, 0xe9, 0x30}};
+static const struct clrsos_guid IID_ISOSDacInterface8 = {
+	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
+static const struct clrsos_guid IID_ISOSDacInterface12 = {
+	0x1b93bacc, 0x8ca4, 0x432d, {0x94, 0x3a, 0x3e, 0x6e, 0x7e, 0xc0, 0xb0, 0xa3}};
+static const struct clrsos_guid IID_ISOSDacInterface16 = {
+	0x4ba12ff8, 0xdaac, 0x4e43, {0xac, 0x56, 0x98, 0xcf, 0x8d, 0x5c, 0x59, 0x5d}};
+
+/* Vtable slots, counted from sospriv.idl / xclrdata.idl (IUnknown is 0-2). */
+enum {
+	SLOT_XCLRDATAPROCESS_FLUSH = 3,
+	SLOT_SOS_GET_THREAD_STORE_DATA = 3,
+	SLOT_SOS_GET_THREAD_DATA = 17,
+	SLOT_SOS_GET_GC_HEAP_DATA = 46,
+	SLOT_SOS_GET_GC_HEAP_LIST = 47,
+	SLOT_SOS_GET_GC_HEAP_DETAILS = 48,
+	SLOT_SOS_GET_GC_HEAP_STATIC_DATA = 49,
+	SLOT_SOS_GET_HEAP_SEGMENT_DATA = 50,
+	SLOT_SOS_GET_USEFUL_GLOBALS = 70,
+	SLOT_SOS8_GET_NUMBER_GENERATIONS = 3,
+	SLOT_SOS8_GET_GENERATION_TABLE = 4,
+	SLOT_SOS8_GET_GENERATION_TABLE_SVR = 6,
+	SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT = 3,
+	SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE = 3,
+};
+
+enum { IMAGE_FILE_MACHINE_AMD64 = 0x8664 };
+
+/* AMD64 CONTEXT as the DAC reads it (Windows layout). */
+enum {
+	CONTEXT_FLAGS_OFFSET = 0x30,
+	CONTEXT_SEGCS_OFFSET = 0x38,
+	CONTEXT_SEGDS_OFFSET = 0x3a,
+	CONTEXT_SEGES_OFFSET = 0x3c,
+	CONTEXT_SEGFS_OFFSET = 0x3e,
+	CONTEXT_SEGGS_OFFSET = 0x40,
+	CONTEXT_SEGSS_OFFSET = 0x42,
+	CONTEXT_EFLAGS_OFFSET = 0x44,
+	CONTEXT_RAX_OFFSET = 0x78,
+	CONTEXT_RIP_OFFSET = 0xf8,
+	CONTEXT_MIN_SIZE = 0x100,
+};
+
+static pthread_mutex_t dac_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Our data target: one object exposing three interfaces, each a vtable
+ * pointer inside it; a method finds the object from its interface pointer.
+ */
+struct data_target {
+	const void *const *target_vtbl;
+	const void *const *runtime_locator_vtbl;
+	const void *const *metadata_locator_vtbl;
+	uint32_t refs;
+	struct clrsos_target *target;
+	uint64_t runtime_base;
+	/* The first address the DAC asked for and the target lacked, during the
+	 * current call: a failed call names it. */
+	uint64_t fault;
+	bool faulted;
+};
+
+struct clrsos_dac {
+	struct data_target *data_target;
+	void *process; /* IXCLRDataProcess */
+	void *sos;     /* ISOSDacInterface */
+	void *sos8, *sos12, *sos16;
+	char *path;
+	char *runtime_path;
+	uint64_t runtime_base;
+	char build_id[2 * CLRSOS_BUILD_ID_MAX + 1];
+};
+
+#define DT_FROM(iface, field) \
+	((struct data_target *)((char *)(iface) - offsetof(struct data_target, field)))
+
+static clrsos_hresult dt_query(struct data_target *dt,
+			       const struct clrsos_guid *iid, void **ret)
+{
+	if (clrsos_guid_eq(iid, &IID_IUnknown) ||
+	    clrsos_guid_eq(iid, &IID_ICLRDataTarget))
+		*ret = &dt->target_vtbl;
+	else if (clrsos_guid_eq(iid, &IID_ICLRRuntimeLocator))
+		*ret = &dt->runtime_locator_vtbl;
+	else if (clrsos_guid_eq(iid, &IID_ICLRMetadataLocator))
+		*ret = &dt->metadata_locator_vtbl;
+	else {
+		*ret = NULL;
+		return CLRSOS_E_NOINTERFACE;
+	}
+	dt->refs++;
+	return CLRSOS_S_OK;
+}
+
+static uint32_t dt_release(struct data_target *dt)
+{
+	uint32_t refs = --dt->refs;
+	if (refs == 0)
+		free(dt);
+	return refs;
+}
+
+/* ICLRDataTarget */
+static clrsos_hresult t_query(void *self, const struct clrsos_guid *iid, void **ret)
+{
+	return dt_query(DT_FROM(self, target_vtbl), iid, ret);
+}
+static uint32_t t_addref(void *self)
+{
+	return ++DT_FROM(self, target_vtbl)->refs;
+}
+static uint32_t t_release(void *self)
+{
+	return dt_release(DT_FROM(self, target_vtbl));
+}
+static clrsos_hresult t_get_machine_type(void *self, uint32_t *ret)
+{
+	(void)self;
+	*ret = IMAGE_FILE_MACHINE_AMD64;
+	return CLRSOS_S_OK;
+}
+static clrsos_hresult t_get_pointer_size(void *self, uint32_t *ret)
+{
+	(void)self;
+	*ret = 8;
+	return CLRSOS_S_OK;
+}
+
+/* The file part of a UTF-16 path, as ASCII (other characters become '?'). */
+static void utf16_file_name(const uint16_t *name, char *buf, size_t size)
+{
+	const uint16_t *start = name;
+	for (const uint16_t *p = name; *p; p++) {
+		if (*p == '/' || *p == '\\')
+			start = p + 1;
+	}
+	size_t i = 0;
+	for (; start[i] && i + 1 < size; i++)
+		buf[i] = start[i] < 0x80 ? (char)start[i] : '?';
+	buf[i] = '\0';
+}
+
+static clrsos_hresult t_get_image_base(void *self, const uint16_t *name,
+				       uint64_t *ret)
+{
+	struct data_target *dt = DT_FROM(self, target_vtbl);
+	char file[256];
+	if (!name || !ret)
+		return CLRSOS_E_INVALIDARG;
+	utf16_file_name(name, file, sizeof(file));
+	const struct clrsos_module *m = clrsos_target_find_module(dt->target, file);
+	if (!m)
+		return CLRSOS_E_FAIL;
+	*ret = m->base;
+	return CLRSOS_S_OK;
+}
+
+static clrsos_hresult t_read_virtual(void *self, uint64_t address, uint8_t *buf,
+				     uint32_t size, uint32_t *ret)
+{
+	struct data_target *dt = DT_FROM(self, target_vtbl);
+	size_t done = 0;
+	struct clrsos_error *err =
+		clrsos_target_read_partial(dt->target, address, buf, size, &done);
+	if (ret)
+		*ret = (uint32_t)done;
+	if (err) {
+		if (!dt->faulted) {
+			dt->faulted = true;
+			dt->fault = err->address;
+		}
+		clrsos_error_destroy(err);
+		return CLRSOS_E_FAIL;
+	}
+	return CLRSOS_S_OK;
+}
+
+static clrsos_hresult t_not_implemented(void)
+{
+	return CLRSOS_E_NOTIMPL;
+}
+
+static void put16(uint8_t *ctx, size_t off, uint16_t v)
+{
+	memcpy(ctx + off, &v, sizeof(v));
+}
+static void put32(uint8_t *ctx, size_t off, uint32_t v)
+{
+	memcpy(ctx + off, &v, sizeof(v));
+}
+
+static clrsos_hresult t_get_thread_context(void *self, uint32_t tid,
+					   uint32_t flags, uint32_t size,
+					   uint8_t *ctx)
+{
+	struct data_target *dt = DT_FROM(self, target_vtbl);
+	if (!ctx || size < CONTEXT_MIN_SIZE)
+		return CLRSOS_E_INVALIDARG;
+	struct clrsos_regs r;
+	struct clrsos_error *err = clrsos_target_registers(dt->target, tid, &r);
+	if (err) {
+		clrsos_error_destroy(err);
+		return CLRSOS_E_FAIL;
+	}
+	memset(ctx, 0, size);
+	put32(ctx, CONTEXT_FLAGS_OFFSET, flags);
+	put16(ctx, CONTEXT_SEGCS_OFFSET, r.cs);
+	put16(ctx, CONTEXT_SEGDS_OFFSET, r.ds);
+	put16(ctx, CONTEXT_SEGES_OFFSET, r.es);
+	put16(ctx, CONTEXT_SEGFS_OFFSET, r.fs);
+	put16(ctx, CONTEXT_SEGGS_OFFSET, r.gs);
+	put16(ctx, CONTEXT_SEGSS_OFFSET, r.ss);
+	put32(ctx, CONTEXT_EFLAGS_OFFSET, (uint32_t)r.rflags);
+	/* Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8-R15, Rip: consecutive. */
+	const uint64_t gprs[17] = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp,
+				   r.rsi, r.rdi, r.r8,  r.r9,  r.r10, r.r11,
+				   r.r12, r.r13, r.r14, r.r15, r.rip};
+	memcpy(ctx + CONTEXT_RAX_OFFSET, gprs, sizeof(gprs));
+	return CLRSOS_S_OK;
+}
+
+static const void *const data_target_vtbl[] = {
+	(void *)t_query,
+	(void *)t_addref,
+	(void *)t_release,
+	(void *)t_get_machine_type,
+	(void *)t_get_pointer_size,
+	(void *)t_get_image_base,
+	(void *)t_read_virtual,
+	(void *)t_not_implemented, /* WriteVirtual */
+	(void *)t_not_implemented, /* GetTLSValue */
+	(void *)t_not_implemented, /* SetTLSValue */
+	(void *)t_not_implemented, /* GetCurrentThreadID */
+	(void *)t_get_thread_context,
+	(void *)t_not_implemented, /* SetThreadContext */
+	(void *)t_not_implemented, /* Request */
+};
+
+/* ICLRRuntimeLocator */
+static clrsos_hresult rl_query(void *self, const struct clrsos_guid *iid, void **ret)
+{
+	return dt_query(DT_FROM(self, runtime_locator_vtbl), iid, ret);
+}
+static uint32_t rl_addref(void *self)
+{
+	return ++DT_FROM(self, runtime_locator_vtbl)->refs;
+}
+static uint32_t rl_release(void *self)
+{
+	return dt_release(DT_FROM(self, runtime_locator_vtbl));
+}
+static clrsos_hresult rl_get_runtime_base(void *self, uint64_t *ret)
+{
+	*ret = DT_FROM(self, runtime_locator_vtbl)->runtime_base;
+	return CLRSOS_S_OK;
+}
+static const void *const runtime_locator_vtbl[] = {
+	(void *)rl_query, (void *)rl_addref, (void *)rl_release,
+	(void *)rl_get_runtime_base,
+};
+
+/* ICLRMetadataLocator: serve an assembly's metadata from its file on disk. */
+static clrsos_hresult ml_query(void *self, const struct clrsos_guid *iid, void **ret)
+{
+	return dt_query(DT_FROM(self, metadata_locator_vtbl), iid, ret);
+}
+static uint32_t ml_addref(void *self)
+{
+	return ++DT_FROM(self, metadata_locator_vtbl)->refs;
+}
+static uint32_t ml_release(void *self)
+{
+	return dt_release(DT_FROM(self, metadata_locator_vtbl));
+}
+
+static void utf16_to_path(const uint16_t *s, char *buf, size_t size)
+{
+	size_t o = 0;
+	for (; *s && o + 4 < size; s++) {
+		uint32_t c = *s;
+		if (c >= 0xd800 && c < 0xdc00 && s[1] >= 0xdc00 && s[1] < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (s[1] - 0xdc00);
+			s++;
+		}
+		if (c < 0x80) {
+			buf[o++] = (char)c;
+		} else if (c < 0x800) {
+			buf[o++] = (char)(0xc0 | c >> 6);
+			buf[o++] = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			buf[o++] = (char)(0xe0 | c >> 12);
+			buf[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			buf[o++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			buf[o++] = (char)(0xf0 | c >> 18);
+			buf[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
+			buf[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			buf[o++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	buf[o] = '\0';
+}
+
+static clrsos_hresult ml_get_metadata(void *self, const uint16_t *image_path,
+				      uint32_t timestamp, uint32_t image_size,
+				      void *mvid, uint32_t md_rva, uint32_t flags,
+				      uint32_t size, uint8_t *buf, uint32_t *ret)
+{
+	struct data_target *dt = DT_FROM(self, metadata_locator_vtbl);
+	(void)mvid, (void)md_rva, (void)flags;
+	if (!image_path || !buf)
+		return CLRSOS_E_INVALIDARG;
+	char path[PATH_MAX];
+	utf16_to_path(image_path, path, sizeof(path));
+	if (path[0] != '/') {
+		/* A bare name: find the module the target loaded by that name. */
+		const struct clrsos_module *m =
+			clrsos_target_find_module(dt->target, path);
+		if (!m || !m->path)
+			return CLRSOS_E_FAIL;
+		snprintf(path, sizeof(path), "%s", m->path);
+	}
+	size_t total = 0;
+	struct clrsos_error *err = clrsos_pe_read_metadata(
+		path, timestamp, image_size, buf, size, &total);
+	if (err) {
+		clrsos_error_destroy(err);
+		return CLRSOS_E_FAIL;
+	}
+	if (ret)
+		*ret = (uint32_t)(total < size ? total : size);
+	return CLRSOS_S_OK;
+}
+static const void *const metadata_locator_vtbl[] = {
+	(void *)ml_query, (void *)ml_addref, (void *)ml_release,
+	(void *)ml_get_metadata,
+};
+
+struct clrsos_error *clrsos_dac_find_runtime(struct clrsos_target *target,
+					     const struct clrsos_module **ret)
+{
+	const struct clrsos_module *mods;
+	size_t n;
+	struct clrsos_error *err = clrsos_target_modules(target, &mods, &n);
+	if (err)
+		return err;
+	const struct clrsos_module *m =
+		clrsos_target_find_module(target, "libcoreclr.so");
+	if (!m && !clrsos_target_is_live(target))
+		return clrsos_error_create(CLRSOS_ERROR_NO_RUNTIME,
+					   "no .NET runtime (libcoreclr.so) among this core's modules: the core may be truncated, or not of a .NET process (see 'image list')");
+	if (!m)
+		return clrsos_error_create(CLRSOS_ERROR_NO_RUNTIME,
+					   "no .NET runtime (libcoreclr.so) in this target: is it a .NET process, and has the runtime been loaded yet?");
+	*ret = m;
+	return NULL;
+}
+
+/* Why a directory may not be trusted to supply code, or NULL if it may. */
+static const char *untrusted_reason(const struct stat *st)
+{
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return "is writable by other users";
+	if (st->st_uid != 0 && st->st_uid != getuid())
+		return "is owned by another user";
+	return NULL;
+}
+
+/*
+ * Check one candidate directory; on success return the DAC path (malloc'd)
+ * in *ret. On refusal, the reason is appended to why.
+ */
+static bool check_candidate(const char *dir, bool user_named,
+			    const char *want_id, char **ret, char *why,
+			    size_t why_size)
+{
+	char dac_path[PATH_MAX], clr_path[PATH_MAX];
+	size_t used = strlen(why);
+	char *w = why + used;
+	size_t wsize = why_size - used;
+	snprintf(dac_path, sizeof(dac_path), "%s/libmscordaccore.so", dir);
+	snprintf(clr_path, sizeof(clr_path), "%s/libcoreclr.so", dir);
+	struct stat st_dir, st_dac;
+	if (stat(dac_path, &st_dac) != 0 || stat(dir, &st_dir) != 0) {
+		snprintf(w, wsize, "%s not found", dac_path);
+		return false;
+	}
+	struct clrsos_elf_info info;
+	struct clrsos_error *err = clrsos_elf_parse_file(clr_path, &info);
+	if (err) {
+		snprintf(w, wsize, "cannot check %s (%s)", clr_path, err->message);
+		clrsos_error_destroy(err);
+		return false;
+	}
+	char have_id[2 * CLRSOS_BUILD_ID_MAX + 1];
+	clrsos_build_id_hex(info.build_id, info.build_id_len, have_id);
+	if (strcmp(have_id, want_id) != 0) {
+		snprintf(w, wsize,
+			 "%s has build-id %s but the target's has %s (another runtime build)",
+			 clr_path, info.build_id_len ? have_id : "(none)", want_id);
+		return false;
+	}
+	if (!user_named) {
+		const char *reason = untrusted_reason(&st_dir);
+		const char *what = dir;
+		if (!reason) {
+			reason = untrusted_reason(&st_dac);
+			what = dac_path;
+		}
+		if (reason) {
+			snprintf(w, wsize,
+				 "refused %s: %s %s (name the directory with setclrpath to trust it)",
+				 dac_path, what, reason);
+			return false;
+		}
+	}
+	*ret = strdup(dac_path);
+	return *ret != NULL;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	return strndup(path, (size_t)(slash - path));
+}
+
+typedef clrsos_hresult (*create_instance_fn)(const struct clrsos_guid *iid,
+					     void *target, void **ret);
+typedef int (*pal_init_fn)(void);
+typedef int (*dll_main_fn)(void *instance, uint32_t reason, void *reserved);
+
+static struct clrsos_error *load_dac(const char *path, create_instance_fn *ret)
+{
+	void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+	if (!lib)
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "cannot load %s: %s",
+					   path, dlerror());
+	/* Initialise the DAC's PAL once; a second call is a no-op. */
+	pal_init_fn pal_init = (pal_init_fn)dlsym(lib, "DAC_PAL_InitializeDLL");
+	if (pal_init) {
+		if (pal_init() != 0)
+			return clrsos_error_create(CLRSOS_ERROR_DAC,
+						   "%s: its PAL failed to initialise",
+						   path);
+	} else {
+		dll_main_fn dll_main = (dll_main_fn)dlsym(lib, "DllMain");
+		if (dll_main)
+			dll_main(lib, 1 /* DLL_PROCESS_ATTACH */, NULL);
+	}
+	*ret = (create_instance_fn)dlsym(lib, "CLRDataCreateInstance");
+	if (!*ret)
+		return clrsos_error_create(CLRSOS_ERROR_DAC,
+					   "%s does not export CLRDataCreateInstance",
+					   path);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
+				     const struct clrsos_dac_options *options,
+				     struct clrsos_dac **ret)
+{
+	const struct clrsos_module *clr = NULL;
+	struct clrsos_error *err = clrsos_dac_find_runtime(target, &clr);
+	if (err)
+		return err;
+	uint8_t id[CLRSOS_BUILD_ID_MAX];
+	size_t id_len = 0;
+	bool from_memory;
+	err = clrsos_target_module_build_id(target, clr, id, &id_len, &from_memory);
+	if (err)
+		return clrsos_error_wrap(err, "cannot identify the runtime build");
+	struct clrsos_dac *dac = calloc(1, sizeof(*dac));
+	if (!dac)
+		return &clrsos_error_no_memory;
+	clrsos_build_id_hex(id, id_len, dac->build_id);
+	dac->runtime_base = clr->base;
+	dac->runtime_path = strdup(clr->path ? clr->path : clr->name);
+
+	/* A directory the user chose replaces the runtime's own: never fall back silently. */
+	bool user_named = options && options->user_dir && options->user_dir[0];
+	const char *dir_src = "the runtime's directory";
+	char *dir;
+	if (user_named) {
+		dir = strdup(options->user_dir);
+		dir_src = "setclrpath";
+	} else if (options && options->env_dir && options->env_dir[0]) {
+		dir = strdup(options->env_dir);
+		dir_src = "CLRSOS_RUNTIME_DIR";
+	} else {
+		dir = dir_of(dac->runtime_path ? dac->runtime_path : "");
+	}
+	char why[2 * PATH_MAX + 256] = "";
+	if (!dir || !dac->runtime_path) {
+		err = &clrsos_error_no_memory;
+		goto fail;
+	}
+	if (!check_candidate(dir, user_named, dac->build_id, &dac->path, why,
+			     sizeof(why))) {
+		err = clrsos_error_create(CLRSOS_ERROR_DAC,
+					  "no usable DAC for this runtime (from %s): %s; use setclrpath <directory of the runtime build %s>",
+					  dir_src, why, dac->build_id);
+		goto fail;
+	}
+	create_instance_fn create;
+	pthread_mutex_lock(&dac_lock);
+	err = load_dac(dac->path, &create);
+	if (err) {
+		pthread_mutex_unlock(&dac_lock);
+		goto fail;
+	}
+	struct data_target *dt = calloc(1, sizeof(*dt));
+	if (!dt) {
+		pthread_mutex_unlock(&dac_lock);
+		err = &clrsos_error_no_memory;
+		goto fail;
+	}
+	dt->target_vtbl = data_target_vtbl;
+	dt->runtime_locator_vtbl = runtime_locator_vtbl;
+	dt->metadata_locator_vtbl = metadata_locator_vtbl;
+	dt->refs = 1;
+	dt->target = target;
+	dt->runtime_base = clr->base;
+	dac->data_target = dt;
+	dt->faulted = false;
+	clrsos_hresult hr = create(&IID_IXCLRDataProcess, &dt->target_vtbl,
+				   &dac->process);
+	if ((hr < 0 || !dac->process) && dt->faulted) {
+		pthread_mutex_unlock(&dac_lock);
+		err = clrsos_error_fault(dt->fault,
+					 "%s could not open the runtime in this target: memory at 0x%llx is not in the target (not saved in the core?)",
+					 dac->path, (unsigned long long)dt->fault);
+		goto fail;
+	}
+	if (hr < 0 || !dac->process) {
+		pthread_mutex_unlock(&dac_lock);
+		err = clrsos_error_create(CLRSOS_ERROR_DAC,
+					  "%s could not open the runtime in this target (HRESULT 0x%08x)%s",
+					  dac->path, (uint32_t)hr,
+					  (uint32_t)hr == 0x80131c4f
+						  ? ": the DAC does not match the runtime"
+						  : "");
+		goto fail;
+	}
+	dac->sos = clrsos_com_query(dac->process, &IID_ISOSDacInterface);
+	dac->sos8 = clrsos_com_query(dac->process, &IID_ISOSDacInterface8);
+	dac->sos12 = clrsos_com_query(dac->process, &IID_ISOSDacInterface12);
+	dac->sos16 = clrsos_com_query(dac->process, &IID_ISOSDacInterface16);
+	pthread_mutex_unlock(&dac_lock);
+	if (!dac->sos) {
+		err = clrsos_error_create(CLRSOS_ERROR_DAC,
+					  "%s has no ISOSDacInterface", dac->path);
+		goto fail;
+	}
+	free(dir);
+	*ret = dac;
+	return NULL;
+fail:
+	free(dir);
+	clrsos_dac_destroy(dac);
+	return err;
+}
+
+struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
+					      void *process, const char *path,
+					      struct clrsos_dac **ret)
+{
+	struct clrsos_dac *dac = calloc(1, sizeof(*dac));
+	struct data_target *dt = calloc(1, sizeof(*dt));
+	if (!dac || !dt) {
+		free(dac);
+		free(dt);
+		return &clrsos_error_no_memory;
+	}
+	dt->target_vtbl = data_target_vtbl;
+	dt->runtime_locator_vtbl = runtime_locator_vtbl;
+	dt->metadata_locator_vtbl = metadata_locator_vtbl;
+	dt->refs = 1;
+	dt->target = target;
+	dac->data_target = dt;
+	dac->path = strdup(path);
+	dac->runtime_path = strdup(path);
+	dac->process = process;
+	dac->sos = clrsos_com_query(process, &IID_ISOSDacInterface);
+	dac->sos8 = clrsos_com_query(process, &IID_ISOSDacInterface8);
+	dac->sos12 = clrsos_com_query(process, &IID_ISOSDacInterface12);
+	dac->sos16 = clrsos_com_query(process, &IID_ISOSDacInterface16);
+	if (!dac->sos || !dac->path || !dac->runtime_path) {
+		dac->process = NULL;
+		clrsos_dac_destroy(dac);
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "%s has no ISOSDacInterface", path);
+	}
+	*ret = dac;
+	return NULL;
+}
+
+void clrsos_dac_destroy(struct clrsos_dac *dac)
+{
+	if (!dac)
+		return;
+	pthread_mutex_lock(&dac_lock);
+	clrsos_com_release(dac->sos16);
+	clrsos_com_release(dac->sos12);
+	clrsos_com_release(dac->sos8);
+	clrsos_com_release(dac->sos);
+	clrsos_com_release(dac->process);
+	if (dac->data_target)
+		dt_release(dac->data_target);
+	pthread_mutex_unlock(&dac_lock);
+	free(dac->path);
+	free(dac->runtime_path);
+	free(dac);
+}
+
+const char *clrsos_dac_path(const struct clrsos_dac *dac)
+{
+	return dac->path;
+}
+const char *clrsos_dac_runtime_path(const struct clrsos_dac *dac)
+{
+	return dac->runtime_path;
+}
+uint64_t clrsos_dac_runtime_base(const struct clrsos_dac *dac)
+{
+	return dac->runtime_base;
+}
+const char *clrsos_dac_build_id(const struct clrsos_dac *dac)
+{
+	return dac->build_id;
+}
+
+void clrsos_dac_flush(struct clrsos_dac *dac)
+{
+	typedef clrsos_hresult (*fn)(void *);
+	pthread_mutex_lock(&dac_lock);
+	CLRSOS_COM_SLOT(dac->process, SLOT_XCLRDATAPROCESS_FLUSH, fn)(dac->process);
+	pthread_mutex_unlock(&dac_lock);
+}
+
+static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what,
+					clrsos_hresult hr)
+{
+	if (dac->data_target->faulted)
+		return clrsos_error_fault(dac->data_target->fault,
+					  "the DAC could not answer %s: memory at 0x%llx is not in the target (not saved in the core?)",
+					  what, (unsigned long long)dac->data_target->fault);
+	return clrsos_error_create(CLRSOS_ERROR_DAC,
+				   "the DAC could not answer %s (HRESULT 0x%08x)",
+				   what, (uint32_t)hr);
+}
+
+/* Call slot of iface under the DAC lock, with the given argument list. */
+#define DAC_CALL(hr, iface, slot, fn_type, ...)                          \
+	do {                                                             \
+		pthread_mutex_lock(&dac_lock);                           \
+		dac->data_target->faulted = false;                       \
+		(hr) = CLRSOS_COM_SLOT(iface, slot, fn_type)(iface, __VA_ARGS__); \
+		pthread_mutex_unlock(&dac_lock);                         \
+	} while (0)
+
+struct clrsos_error *clrsos_dac_gc_heap_data(struct clrsos_dac *dac,
+					     struct clrsos_dacp_gc_heap_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_gc_heap_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_DATA, fn, ret);
+	return hr < 0 ? call_failed(dac, "GetGCHeapData", hr) : NULL;
+}
+
+enum { MAX_GC_HEAPS = 1024 };
+
+struct clrsos_error *clrsos_dac_gc_heap_list(struct clrsos_dac *dac,
+					     uint64_t **ret, uint32_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint32_t, uint64_t *, uint32_t *);
+	struct clrsos_dacp_gc_heap_data data;
+	struct clrsos_error *err = clrsos_dac_gc_heap_data(dac, &data);
+	if (err)
+		return err;
+	if (data.heap_count == 0 || data.heap_count > MAX_GC_HEAPS)
+		return clrsos_error_create(CLRSOS_ERROR_DAC,
+					   "the runtime reports %u GC heaps",
+					   data.heap_count);
+	uint64_t *heaps = calloc(data.heap_count, sizeof(*heaps));
+	if (!heaps)
+		return &clrsos_error_no_memory;
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_LIST, fn, data.heap_count,
+		 heaps, &needed);
+	if (hr < 0) {
+		free(heaps);
+		return call_failed(dac, "GetGCHeapList", hr);
+	}
+	*ret = heaps;
+	*ret_count = needed < data.heap_count ? needed : data.heap_count;
+	return NULL;
+}
+
+struct clrsos_error *
+clrsos_dac_gc_heap_details(struct clrsos_dac *dac, uint64_t heap,
+			   struct clrsos_dacp_gc_heap_details *ret)
+{
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	if (heap == 0) {
+		typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_gc_heap_details *);
+		DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_STATIC_DATA, fn, ret);
+		return hr < 0 ? call_failed(dac, "GetGCHeapStaticData", hr) : NULL;
+	}
+	typedef clrsos_hresult (*fn2)(void *, uint64_t, struct clrsos_dacp_gc_heap_details *);
+	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_DETAILS, fn2, heap, ret);
+	return hr < 0 ? call_failed(dac, "GetGCHeapDetails", hr) : NULL;
+}
+
+struct clrsos_error *
+clrsos_dac_segment_data(struct clrsos_dac *dac, uint64_t segment,
+			struct clrsos_dacp_heap_segment_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_heap_segment_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_HEAP_SEGMENT_DATA, fn, segment, ret);
+	if (hr < 0) {
+		char what[64];
+		snprintf(what, sizeof(what), "the heap segment at 0x%llx",
+			 (unsigned long long)segment);
+		return call_failed(dac, what, hr);
+	}
+	return NULL;
+}
+
+struct clrsos_error *
+clrsos_dac_generation_table(struct clrsos_dac *dac, uint64_t heap,
+			    struct clrsos_dacp_generation_data *ret,
+			    uint32_t max, uint32_t *ret_count)
+{
+	*ret_count = 0;
+	if (!dac->sos8)
+		return NULL;
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	if (heap == 0) {
+		typedef clrsos_hresult (*fn)(void *, uint32_t, struct clrsos_dacp_generation_data *, uint32_t *);
+		DAC_CALL(hr, dac->sos8, SLOT_SOS8_GET_GENERATION_TABLE, fn, max, ret, &needed);
+	} else {
+		typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, struct clrsos_dacp_generation_data *, uint32_t *);
+		DAC_CALL(hr, dac->sos8, SLOT_SOS8_GET_GENERATION_TABLE_SVR, fn, heap, max, ret, &needed);
+	}
+	if (hr < 0)
+		return call_failed(dac, "GetGenerationTable", hr);
+	*ret_count = needed < max ? needed : max;
+	return NULL;
+}
+
+struct clrsos_error *
+clrsos_dac_useful_globals(struct clrsos_dac *dac,
+			  struct clrsos_dacp_useful_globals *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_useful_globals *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_USEFUL_GLOBALS, fn, ret);
+	return hr < 0 ? call_failed(dac, "GetUsefulGlobals", hr) : NULL;
+}
+
+struct clrsos_error *
+clrsos_dac_thread_store(struct clrsos_dac *dac,
+			struct clrsos_dacp_thread_store_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_thread_store_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_THREAD_STORE_DATA, fn, ret);
+	return hr < 0 ? call_failed(dac, "GetThreadStoreData", hr) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
+					    uint64_t thread,
+					    struct clrsos_dacp_thread_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_thread_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_THREAD_DATA, fn, thread, ret);
+	return hr < 0 ? call_failed(dac, "GetThreadData", hr) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
+						   int *ret, bool *ret_known)
+{
+	*ret = 0;
+	*ret_known = false;
+	if (!dac->sos16)
+		return NULL;
+	typedef clrsos_hresult (*fn)(void *, int *);
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos16, SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE, fn, ret);
+	*ret_known = hr == CLRSOS_S_OK;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
+						     uint64_t *ret_ptr,
+						     uint64_t *ret_limit)
+{
+	*ret_ptr = *ret_limit = 0;
+	if (!dac->sos12)
+		return NULL;
+	typedef clrsos_hresult (*fn)(void *, uint64_t *, uint64_t *);
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos12, SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT, fn,
+		 ret_ptr, ret_limit);
+	if (hr < 0)
+		*ret_ptr = *ret_limit = 0;
+	return NULL;
+}

@@ -1,0 +1,105 @@
+/*
+ * DAC: the target runtime's own data access library (libmscordaccore.so),
+ * loaded beside the libcoreclr.so it was built with, and driven through
+ * our ICLRDataTarget. It describes the runtime's layout: heaps, segments,
+ * MethodTables, threads, roots. Heap bytes are never read through it.
+ *
+ * Trust: a core file must not choose the code that runs in the debugger. A
+ * DAC is loaded only if the libcoreclr.so beside it has the target's ELF
+ * build-id, and only from a directory (and file) no other user can write,
+ * unless the user named that directory (setclrpath).
+ *
+ * The DAC is not thread-safe: every call here holds one process-wide lock.
+ * Loaded DAC libraries are never unloaded (their PAL would crash at exit).
+ */
+#ifndef CLRSOS_DAC_H
+#define CLRSOS_DAC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "sosdac.h"
+#include "target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_dac;
+
+struct clrsos_dac_options {
+	/* Named by the user with setclrpath: trusted whatever its permissions. */
+	const char *user_dir;
+	/* From CLRSOS_RUNTIME_DIR: used instead of the runtime's own directory. */
+	const char *env_dir;
+};
+
+/* The runtime module (libcoreclr.so) of the target, or a NO_RUNTIME error. */
+struct clrsos_error *clrsos_dac_find_runtime(struct clrsos_target *target,
+					     const struct clrsos_module **ret);
+
+struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
+				     const struct clrsos_dac_options *options,
+				     struct clrsos_dac **ret);
+/*
+ * Wrap an already created IXCLRDataProcess (the dac takes its reference):
+ * for tests that stand in for the DAC with their own COM object.
+ */
+struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
+					      void *process, const char *path,
+					      struct clrsos_dac **ret);
+/* Release the DAC's instance for this target (the library stays loaded). */
+void clrsos_dac_destroy(struct clrsos_dac *dac);
+
+const char *clrsos_dac_path(const struct clrsos_dac *dac);
+const char *clrsos_dac_runtime_path(const struct clrsos_dac *dac);
+uint64_t clrsos_dac_runtime_base(const struct clrsos_dac *dac);
+const char *clrsos_dac_build_id(const struct clrsos_dac *dac);
+
+/* Drop the DAC's caches: call when the process has run and stopped again. */
+void clrsos_dac_flush(struct clrsos_dac *dac);
+
+/* ISOSDacInterface, typed. Each fails with a CLRSOS_ERROR_DAC naming the call. */
+struct clrsos_error *clrsos_dac_gc_heap_data(struct clrsos_dac *dac,
+					     struct clrsos_dacp_gc_heap_data *ret);
+/* Server GC: the addresses of the heaps (malloc'd, owned by the caller). */
+struct clrsos_error *clrsos_dac_gc_heap_list(struct clrsos_dac *dac,
+					     uint64_t **ret, uint32_t *ret_count);
+/* heap 0: the workstation heap; otherwise a server heap's address. */
+struct clrsos_error *
+clrsos_dac_gc_heap_details(struct clrsos_dac *dac, uint64_t heap,
+			   struct clrsos_dacp_gc_heap_details *ret);
+struct clrsos_error *
+clrsos_dac_segment_data(struct clrsos_dac *dac, uint64_t segment,
+			struct clrsos_dacp_heap_segment_data *ret);
+/*
+ * The generation table with every generation the runtime has (LOH is 3,
+ * POH is 4), from ISOSDacInterface8; *ret_count is 0 if the DAC lacks it.
+ */
+struct clrsos_error *
+clrsos_dac_generation_table(struct clrsos_dac *dac, uint64_t heap,
+			    struct clrsos_dacp_generation_data *ret,
+			    uint32_t max, uint32_t *ret_count);
+struct clrsos_error *
+clrsos_dac_useful_globals(struct clrsos_dac *dac,
+			  struct clrsos_dacp_useful_globals *ret);
+struct clrsos_error *
+clrsos_dac_thread_store(struct clrsos_dac *dac,
+			struct clrsos_dacp_thread_store_data *ret);
+struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
+					    uint64_t thread,
+					    struct clrsos_dacp_thread_data *ret);
+/* DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say. */
+struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
+						   int *ret, bool *ret_known);
+/* The global allocation context (ISOSDacInterface12); zeros if unknown. */
+struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
+						     uint64_t *ret_ptr,
+						     uint64_t *ret_limit);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

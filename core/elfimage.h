@@ -1,0 +1,60 @@
+/*
+ * ELF: the little of an ELF64 image that clrsos needs: its loadable segments
+ * (to serve a module's read-only pages from its file) and its GNU build-id
+ * (to match a file on disk to a module in the target). The same parser reads
+ * a file on disk or an image mapped in target memory.
+ */
+#ifndef CLRSOS_ELFIMAGE_H
+#define CLRSOS_ELFIMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { CLRSOS_ELF_MAX_LOADS = 16 };
+
+struct clrsos_elf_load {
+	uint64_t vaddr;  /* as linked; add the load bias for an address */
+	uint64_t memsz;
+	uint64_t offset; /* in the file */
+	uint64_t filesz;
+	bool writable;
+};
+
+struct clrsos_elf_info {
+	struct clrsos_elf_load loads[CLRSOS_ELF_MAX_LOADS];
+	size_t nloads;
+	uint8_t build_id[CLRSOS_BUILD_ID_MAX];
+	size_t build_id_len; /* 0: the image has no build-id note */
+};
+
+/* Reads size bytes at pos (a file offset, or an offset from the image base
+ * for an image in memory); returns false if it cannot. */
+typedef bool clrsos_elf_read_fn(void *ctx, uint64_t pos, void *buf,
+				size_t size);
+
+/*
+ * Parse an ELF64 little-endian image. in_memory selects whether notes are
+ * found by their virtual address (an image mapped in a process) or their
+ * file offset (a file).
+ */
+struct clrsos_error *clrsos_elf_parse(clrsos_elf_read_fn *read, void *ctx,
+				      bool in_memory,
+				      struct clrsos_elf_info *ret);
+
+/* Parse the file at path. */
+struct clrsos_error *clrsos_elf_parse_file(const char *path,
+					   struct clrsos_elf_info *ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * Errors: every function in core/ that can fail returns a struct clrsos_error *;
+ * NULL means success. The caller owns a returned error and frees it with
+ * clrsos_error_destroy(). The out-of-memory error is a static object, so
+ * reporting it never allocates (destroying it is a no-op).
+ *
+ * The message is one line for the user: what went wrong and what to do.
+ */
+#ifndef CLRSOS_ERROR_H
+#define CLRSOS_ERROR_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum clrsos_error_code {
+	CLRSOS_ERROR_OTHER = 1,
+	CLRSOS_ERROR_NO_MEMORY,      /* allocation failed in the debugger */
+	CLRSOS_ERROR_INVALID_ARGUMENT,
+	CLRSOS_ERROR_NO_TARGET,      /* no target or no process */
+	CLRSOS_ERROR_NO_RUNTIME,     /* no libcoreclr.so in the target */
+	CLRSOS_ERROR_DAC,            /* the DAC could not be found, trusted or used */
+	CLRSOS_ERROR_FAULT,          /* target memory could not be read */
+	CLRSOS_ERROR_GC_IN_PROGRESS, /* stopped in the middle of a GC */
+	CLRSOS_ERROR_IO,             /* a file could not be read or written */
+};
+
+struct clrsos_error {
+	enum clrsos_error_code code;
+	uint64_t address; /* for CLRSOS_ERROR_FAULT: the first address not read */
+	char *message;
+};
+
+extern struct clrsos_error clrsos_error_no_memory;
+
+struct clrsos_error *clrsos_error_create(enum clrsos_error_code code,
+					 const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct clrsos_error *clrsos_error_fault(uint64_t address, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prefix an error's message with more context ("reading X: <old message>"). */
+struct clrsos_error *clrsos_error_wrap(struct clrsos_error *err,
+				       const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void clrsos_error_destroy(struct clrsos_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

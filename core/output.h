@@ -1,0 +1,67 @@
+/*
+ * Output: where a command's result goes. A writer is a sink for bytes (the
+ * plugin's writes into lldb's command result; tests write into a buffer).
+ * Commands never print: each renders its result as SOS-style text or as
+ * JSON through the helpers here.
+ */
+#ifndef CLRSOS_OUTPUT_H
+#define CLRSOS_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_writer {
+	void (*write)(void *ctx, const char *text, size_t size);
+	void *ctx;
+};
+
+void clrsos_out(struct clrsos_writer *w, const char *text);
+void clrsos_outf(struct clrsos_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "0x1a2b (6699)", SOS's way of showing a size in bytes. */
+void clrsos_format_size(uint64_t size, char *buf, size_t buf_size);
+/* An address as SOS prints it: hex without 0x, at least 12 digits. */
+void clrsos_format_pointer(uint64_t address, char *buf, size_t buf_size);
+/* 1234567 -> "1,234,567". */
+void clrsos_format_thousands(uint64_t value, char *buf, size_t buf_size);
+
+/*
+ * A JSON writer: it tracks nesting and commas; the caller names keys and
+ * values. Strings are escaped; addresses are written as "0x..." strings so
+ * that 64-bit values survive every JSON reader.
+ */
+enum { CLRSOS_JSON_MAX_DEPTH = 32 };
+
+struct clrsos_json {
+	struct clrsos_writer *w;
+	int depth;
+	bool need_comma[CLRSOS_JSON_MAX_DEPTH];
+	bool after_key;
+};
+
+void clrsos_json_init(struct clrsos_json *j, struct clrsos_writer *w);
+void clrsos_json_object_begin(struct clrsos_json *j);
+void clrsos_json_object_end(struct clrsos_json *j);
+void clrsos_json_array_begin(struct clrsos_json *j);
+void clrsos_json_array_end(struct clrsos_json *j);
+void clrsos_json_key(struct clrsos_json *j, const char *key);
+void clrsos_json_string(struct clrsos_json *j, const char *value);
+void clrsos_json_uint(struct clrsos_json *j, uint64_t value);
+void clrsos_json_int(struct clrsos_json *j, int64_t value);
+void clrsos_json_bool(struct clrsos_json *j, bool value);
+void clrsos_json_null(struct clrsos_json *j);
+void clrsos_json_address(struct clrsos_json *j, uint64_t value);
+/* Finish the document with a newline. */
+void clrsos_json_end(struct clrsos_json *j);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

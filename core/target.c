@@ -1,0 +1,354 @@
+#include "target.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "elfimage.h"
+
+/* What a module's file on disk can serve for pages the target lacks. */
+struct file_backing {
+	int fd;                /* -1: this module has no usable file */
+	struct clrsos_elf_info elf;
+};
+
+struct clrsos_target {
+	const struct clrsos_target_ops *ops;
+	void *ctx;
+	uint64_t stop_id;
+	bool have_modules;
+	struct clrsos_module *modules;
+	size_t nmodules;
+	struct file_backing *backing; /* one per module, built on first need */
+};
+
+static void drop_caches(struct clrsos_target *t)
+{
+	if (t->backing) {
+		for (size_t i = 0; i < t->nmodules; i++) {
+			if (t->backing[i].fd >= 0)
+				close(t->backing[i].fd);
+		}
+		free(t->backing);
+		t->backing = NULL;
+	}
+	clrsos_modules_free(t->modules, t->nmodules);
+	t->modules = NULL;
+	t->nmodules = 0;
+	t->have_modules = false;
+}
+
+struct clrsos_error *clrsos_target_create(const struct clrsos_target_ops *ops,
+					  void *ctx,
+					  struct clrsos_target **ret)
+{
+	struct clrsos_target *t = calloc(1, sizeof(*t));
+	if (!t)
+		return &clrsos_error_no_memory;
+	t->ops = ops;
+	t->ctx = ctx;
+	t->stop_id = ops->stop_id ? ops->stop_id(ctx) : 0;
+	*ret = t;
+	return NULL;
+}
+
+void clrsos_target_destroy(struct clrsos_target *target)
+{
+	if (!target)
+		return;
+	drop_caches(target);
+	free(target);
+}
+
+bool clrsos_target_refresh(struct clrsos_target *t)
+{
+	uint64_t id = t->ops->stop_id ? t->ops->stop_id(t->ctx) : 0;
+	if (id == t->stop_id)
+		return false;
+	t->stop_id = id;
+	drop_caches(t);
+	return true;
+}
+
+uint64_t clrsos_target_stop_id(struct clrsos_target *t)
+{
+	return t->stop_id;
+}
+
+bool clrsos_target_is_live(struct clrsos_target *t)
+{
+	return t->ops->is_live ? t->ops->is_live(t->ctx) : false;
+}
+
+void clrsos_modules_free(struct clrsos_module *modules, size_t count)
+{
+	if (!modules)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		free(modules[i].name);
+		free(modules[i].path);
+	}
+	free(modules);
+}
+
+void clrsos_build_id_hex(const uint8_t *id, size_t len, char *buf)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		buf[2 * i] = digits[id[i] >> 4];
+		buf[2 * i + 1] = digits[id[i] & 15];
+	}
+	buf[2 * len] = '\0';
+}
+
+struct clrsos_error *clrsos_target_modules(struct clrsos_target *t,
+					   const struct clrsos_module **ret,
+					   size_t *ret_count)
+{
+	if (!t->have_modules) {
+		struct clrsos_error *err =
+			t->ops->modules(t->ctx, &t->modules, &t->nmodules);
+		if (err)
+			return err;
+		t->have_modules = true;
+	}
+	*ret = t->modules;
+	*ret_count = t->nmodules;
+	return NULL;
+}
+
+const struct clrsos_module *
+clrsos_target_find_module(struct clrsos_target *t, const char *name)
+{
+	const struct clrsos_module *mods;
+	size_t n;
+	struct clrsos_error *err = clrsos_target_modules(t, &mods, &n);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (mods[i].name && strcasecmp(mods[i].name, name) == 0)
+			return &mods[i];
+	}
+	return NULL;
+}
+
+/* Read page by page from the target alone; returns bytes read from the start. */
+static size_t read_pages(struct clrsos_target *t, uint64_t address,
+			 uint8_t *buf, size_t size)
+{
+	size_t done = 0;
+	while (done < size) {
+		uint64_t a = address + done;
+		size_t chunk = CLRSOS_PAGE_SIZE - (a & (CLRSOS_PAGE_SIZE - 1));
+		if (chunk > size - done)
+			chunk = size - done;
+		size_t n = t->ops->read(t->ctx, a, buf + done, chunk);
+		done += n;
+		if (n < chunk)
+			break;
+	}
+	return done;
+}
+
+struct elf_mem_ctx {
+	struct clrsos_target *t;
+	uint64_t base;
+};
+
+static bool elf_mem_read(void *ctx, uint64_t pos, void *buf, size_t size)
+{
+	struct elf_mem_ctx *m = ctx;
+	return read_pages(m->t, m->base + pos, buf, size) == size;
+}
+
+struct clrsos_error *
+clrsos_target_module_build_id(struct clrsos_target *t,
+			      const struct clrsos_module *module, uint8_t *ret,
+			      size_t *ret_len, bool *ret_from_memory)
+{
+	struct elf_mem_ctx m = {t, module->base};
+	struct clrsos_elf_info info;
+	struct clrsos_error *err = clrsos_elf_parse(elf_mem_read, &m, true, &info);
+	if (!err && info.build_id_len) {
+		memcpy(ret, info.build_id, info.build_id_len);
+		*ret_len = info.build_id_len;
+		*ret_from_memory = true;
+		return NULL;
+	}
+	clrsos_error_destroy(err);
+	if (module->build_id_len) {
+		memcpy(ret, module->build_id, module->build_id_len);
+		*ret_len = module->build_id_len;
+		*ret_from_memory = false;
+		return NULL;
+	}
+	return clrsos_error_fault(module->base,
+				  "the build-id of %s is not in the target at 0x%llx",
+				  module->name, (unsigned long long)module->base);
+}
+
+/*
+ * Open each module's file and keep it only if its build-id is the one the
+ * target has: a file that does not match would serve wrong bytes.
+ */
+static void init_backing(struct clrsos_target *t)
+{
+	const struct clrsos_module *mods;
+	size_t n;
+	struct clrsos_error *err = clrsos_target_modules(t, &mods, &n);
+	if (err) {
+		clrsos_error_destroy(err);
+		return;
+	}
+	t->backing = calloc(n ? n : 1, sizeof(*t->backing));
+	if (!t->backing)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct file_backing *b = &t->backing[i];
+		b->fd = -1;
+		if (!mods[i].path || mods[i].path[0] != '/')
+			continue;
+		if (clrsos_elf_parse_file(mods[i].path, &b->elf) != NULL)
+			continue; /* unreadable or not ELF: nothing to serve */
+		uint8_t id[CLRSOS_BUILD_ID_MAX];
+		size_t id_len;
+		bool from_memory;
+		err = clrsos_target_module_build_id(t, &mods[i], id, &id_len,
+						    &from_memory);
+		if (err) {
+			clrsos_error_destroy(err);
+			continue;
+		}
+		if (id_len == 0 || id_len != b->elf.build_id_len ||
+		    memcmp(id, b->elf.build_id, id_len) != 0)
+			continue;
+		b->fd = open(mods[i].path, O_RDONLY | O_CLOEXEC);
+	}
+}
+
+/* Serve one page's bytes from a matching module file, if one maps it read-only. */
+static size_t read_from_files(struct clrsos_target *t, uint64_t address,
+			      uint8_t *buf, size_t size)
+{
+	if (!t->backing)
+		init_backing(t);
+	if (!t->backing)
+		return 0;
+	for (size_t i = 0; i < t->nmodules; i++) {
+		struct file_backing *b = &t->backing[i];
+		if (b->fd < 0)
+			continue;
+		uint64_t base = t->modules[i].base;
+		for (size_t j = 0; j < b->elf.nloads; j++) {
+			const struct clrsos_elf_load *l = &b->elf.loads[j];
+			uint64_t start = base + l->vaddr;
+			if (l->writable || address < start ||
+			    address - start >= l->filesz)
+				continue;
+			uint64_t avail = l->filesz - (address - start);
+			size_t want = size < avail ? size : (size_t)avail;
+			ssize_t got = pread(b->fd, buf, want,
+					    (off_t)(l->offset + (address - start)));
+			return got > 0 ? (size_t)got : 0;
+		}
+	}
+	return 0;
+}
+
+static size_t read_any(struct clrsos_target *t, uint64_t address, uint8_t *buf,
+		       size_t size, bool use_files)
+{
+	size_t done = t->ops->read(t->ctx, address, buf, size);
+	if (done == size)
+		return done;
+	while (done < size) {
+		uint64_t a = address + done;
+		size_t chunk = CLRSOS_PAGE_SIZE - (a & (CLRSOS_PAGE_SIZE - 1));
+		if (chunk > size - done)
+			chunk = size - done;
+		size_t n = t->ops->read(t->ctx, a, buf + done, chunk);
+		if (n < chunk && use_files)
+			n += read_from_files(t, a + n, buf + done + n, chunk - n);
+		done += n;
+		if (n < chunk)
+			break;
+	}
+	return done;
+}
+
+static struct clrsos_error *missing(uint64_t address)
+{
+	return clrsos_error_fault(address,
+				  "memory at 0x%llx is not in the target (not saved in the core and in no matching module file)",
+				  (unsigned long long)address);
+}
+
+struct clrsos_error *clrsos_target_read(struct clrsos_target *t,
+					uint64_t address, void *buf,
+					size_t size)
+{
+	if (size == 0)
+		return NULL;
+	if (address + size < address)
+		return missing(address);
+	size_t done = read_any(t, address, buf, size, true);
+	return done == size ? NULL : missing(address + done);
+}
+
+struct clrsos_error *clrsos_target_read_partial(struct clrsos_target *t,
+						uint64_t address, void *buf,
+						size_t size, size_t *ret)
+{
+	*ret = 0;
+	if (size == 0)
+		return NULL;
+	if (address + size < address)
+		size = (size_t)(UINT64_MAX - address) + 1;
+	size_t done = read_any(t, address, buf, size, true);
+	if (done == 0)
+		return missing(address);
+	*ret = done;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_target_read_raw(struct clrsos_target *t,
+					    uint64_t address, void *buf,
+					    size_t size)
+{
+	if (size == 0)
+		return NULL;
+	size_t done = read_any(t, address, buf, size, false);
+	return done == size ? NULL : missing(address + done);
+}
+
+struct clrsos_error *clrsos_target_read_u64(struct clrsos_target *t,
+					    uint64_t address, uint64_t *ret)
+{
+	return clrsos_target_read(t, address, ret, sizeof(*ret));
+}
+
+struct clrsos_error *clrsos_target_read_u32(struct clrsos_target *t,
+					    uint64_t address, uint32_t *ret)
+{
+	return clrsos_target_read(t, address, ret, sizeof(*ret));
+}
+
+struct clrsos_error *clrsos_target_threads(struct clrsos_target *t,
+					   struct clrsos_thread **ret,
+					   size_t *ret_count)
+{
+	return t->ops->threads(t->ctx, ret, ret_count);
+}
+
+struct clrsos_error *clrsos_target_registers(struct clrsos_target *t,
+					     uint32_t os_id,
+					     struct clrsos_regs *ret)
+{
+	return t->ops->registers(t->ctx, os_id, ret);
+}

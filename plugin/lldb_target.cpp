@@ -1,0 +1,163 @@
+#include "lldb_target.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace clrsos {
+namespace {
+
+size_t read(void *ctx, uint64_t address, void *buf, size_t size)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	lldb::SBError error;
+	size_t n = t->process.ReadMemory(address, buf, size, error);
+	return n > size ? 0 : n;
+}
+
+size_t hex_to_bytes(const char *text, uint8_t *out, size_t max)
+{
+	size_t n = 0;
+	int half = -1;
+	for (const char *p = text; *p && n < max; p++) {
+		int v;
+		if (*p >= '0' && *p <= '9')
+			v = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			v = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			v = *p - 'A' + 10;
+		else
+			continue; // dashes between groups
+		if (half < 0) {
+			half = v;
+		} else {
+			out[n++] = static_cast<uint8_t>(half << 4 | v);
+			half = -1;
+		}
+	}
+	return n;
+}
+
+clrsos_error *modules(void *ctx, clrsos_module **ret, size_t *ret_count)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	uint32_t n = t->target.GetNumModules();
+	auto *mods = static_cast<clrsos_module *>(calloc(n ? n : 1, sizeof(clrsos_module)));
+	if (!mods)
+		return &clrsos_error_no_memory;
+	size_t count = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		lldb::SBModule m = t->target.GetModuleAtIndex(i);
+		lldb::SBAddress header = m.GetObjectFileHeaderAddress();
+		lldb::addr_t base = header.GetLoadAddress(t->target);
+		if (base == LLDB_INVALID_ADDRESS)
+			continue;
+		lldb::SBFileSpec fs = m.GetFileSpec();
+		const char *name = fs.GetFilename();
+		if (!name)
+			continue;
+		char path[4096];
+		uint32_t len = fs.GetPath(path, sizeof(path));
+		clrsos_module &out = mods[count];
+		out.name = strdup(name);
+		out.path = len ? strdup(path) : nullptr;
+		out.base = base;
+		if (const char *uuid = m.GetUUIDString())
+			out.build_id_len = hex_to_bytes(uuid, out.build_id, sizeof(out.build_id));
+		if (!out.name) {
+			clrsos_modules_free(mods, count + 1);
+			return &clrsos_error_no_memory;
+		}
+		count++;
+	}
+	*ret = mods;
+	*ret_count = count;
+	return nullptr;
+}
+
+clrsos_error *threads(void *ctx, clrsos_thread **ret, size_t *ret_count)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	uint32_t n = t->process.GetNumThreads();
+	auto *out = static_cast<clrsos_thread *>(calloc(n ? n : 1, sizeof(clrsos_thread)));
+	if (!out)
+		return &clrsos_error_no_memory;
+	for (uint32_t i = 0; i < n; i++)
+		out[i].os_id = static_cast<uint32_t>(t->process.GetThreadAtIndex(i).GetThreadID());
+	*ret = out;
+	*ret_count = n;
+	return nullptr;
+}
+
+clrsos_error *registers(void *ctx, uint32_t os_id, clrsos_regs *ret)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	lldb::SBThread thread = t->process.GetThreadByID(os_id);
+	if (!thread.IsValid())
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "no thread with OS id %u (0x%x) in this process", os_id, os_id);
+	lldb::SBFrame frame = thread.GetFrameAtIndex(0);
+	if (!frame.IsValid())
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "thread %u has no frame to read registers from", os_id);
+	memset(ret, 0, sizeof(*ret));
+	struct Reg {
+		const char *name;
+		uint64_t *u64;
+		uint16_t *u16;
+	} regs[] = {
+		{"rax", &ret->rax, nullptr}, {"rbx", &ret->rbx, nullptr},
+		{"rcx", &ret->rcx, nullptr}, {"rdx", &ret->rdx, nullptr},
+		{"rsi", &ret->rsi, nullptr}, {"rdi", &ret->rdi, nullptr},
+		{"rbp", &ret->rbp, nullptr}, {"rsp", &ret->rsp, nullptr},
+		{"r8", &ret->r8, nullptr},   {"r9", &ret->r9, nullptr},
+		{"r10", &ret->r10, nullptr}, {"r11", &ret->r11, nullptr},
+		{"r12", &ret->r12, nullptr}, {"r13", &ret->r13, nullptr},
+		{"r14", &ret->r14, nullptr}, {"r15", &ret->r15, nullptr},
+		{"rip", &ret->rip, nullptr}, {"rflags", &ret->rflags, nullptr},
+		{"cs", nullptr, &ret->cs},   {"ss", nullptr, &ret->ss},
+		{"ds", nullptr, &ret->ds},   {"es", nullptr, &ret->es},
+		{"fs", nullptr, &ret->fs},   {"gs", nullptr, &ret->gs},
+	};
+	bool have_ip = false;
+	for (const Reg &r : regs) {
+		lldb::SBValue v = frame.FindRegister(r.name);
+		if (!v.IsValid())
+			continue;
+		lldb::SBError error;
+		uint64_t value = v.GetValueAsUnsigned(error, 0);
+		if (error.Fail())
+			continue;
+		if (r.u64)
+			*r.u64 = value;
+		else
+			*r.u16 = static_cast<uint16_t>(value);
+		if (r.u64 == &ret->rip)
+			have_ip = true;
+	}
+	if (!have_ip)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "the registers of thread %u cannot be read", os_id);
+	return nullptr;
+}
+
+uint64_t stop_id(void *ctx)
+{
+	return static_cast<LldbTarget *>(ctx)->process.GetStopID();
+}
+
+bool is_live(void *ctx)
+{
+	const char *name = static_cast<LldbTarget *>(ctx)->process.GetPluginName();
+	return name && strcmp(name, "elf-core") != 0 && strcmp(name, "minidump") != 0;
+}
+
+} // namespace
+
+const clrsos_target_ops lldb_target_ops = {
+	read, modules, threads, registers, stop_id, is_live,
+};
+
+} // namespace clrsos

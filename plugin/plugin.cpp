@@ -1,0 +1,177 @@
+// libclrsos.so: registers clrsos's commands with lldb. Each command is a
+// thin adapter: the argv lldb gives -> one call into core/ -> a writer into
+// lldb's command result; an error becomes SetError with a failed status.
+// No CLR knowledge lives here.
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <lldb/API/LLDB.h>
+
+#include "lldb_target.h"
+
+extern "C" {
+#include "commands/commands.h"
+#include "session.h"
+}
+
+namespace clrsos {
+namespace {
+
+struct Session {
+	std::unique_ptr<LldbTarget> target;
+	clrsos_session *session = nullptr;
+};
+
+// One clrsos session per debugged process, for the debugger's lifetime.
+std::map<uint32_t, Session> &sessions()
+{
+	static std::map<uint32_t, Session> map;
+	return map;
+}
+
+void write_to_result(void *ctx, const char *text, size_t size)
+{
+	auto *result = static_cast<lldb::SBCommandReturnObject *>(ctx);
+	result->Printf("%.*s", static_cast<int>(size), text);
+}
+
+struct EvalContext {
+	lldb::SBTarget target;
+	lldb::SBFrame frame;
+};
+
+clrsos_error *evaluate(void *ctx, const char *expression, uint64_t *ret)
+{
+	auto *e = static_cast<EvalContext *>(ctx);
+	lldb::SBValue v = e->frame.IsValid() ? e->frame.EvaluateExpression(expression)
+					     : e->target.EvaluateExpression(expression);
+	lldb::SBError error = v.GetError();
+	if (!v.IsValid() || error.Fail()) {
+		// lldb's message spans lines (source excerpt, caret): keep it one line.
+		std::string why = error.GetCString() ? error.GetCString() : "";
+		std::string line;
+		bool space = false;
+		for (char c : why) {
+			bool ws = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+			if (ws) {
+				space = !line.empty();
+				continue;
+			}
+			if (space)
+				line += ' ';
+			space = false;
+			line += c;
+		}
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "cannot evaluate '%s' as an address%s%s", expression,
+					   line.empty() ? "" : ": ", line.c_str());
+	}
+	lldb::SBError conv;
+	uint64_t value = v.GetValueAsUnsigned(conv, 0);
+	if (conv.Fail())
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "'%s' is not an address", expression);
+	*ret = value;
+	return nullptr;
+}
+
+// The session of the debugger's selected process, created on first use.
+clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out,
+			  clrsos_session **ret)
+{
+	lldb::SBTarget target = debugger.GetSelectedTarget();
+	if (!target.IsValid())
+		return clrsos_error_create(CLRSOS_ERROR_NO_TARGET,
+					   "no target: attach to a .NET process (process attach -p <pid>) or open a core (target create <host> --core <core>)");
+	lldb::SBProcess process = target.GetProcess();
+	if (!process.IsValid() || process.GetState() == lldb::eStateInvalid ||
+	    process.GetState() == lldb::eStateExited || process.GetState() == lldb::eStateDetached)
+		return clrsos_error_create(CLRSOS_ERROR_NO_TARGET,
+					   "no process: attach to a .NET process (process attach -p <pid>) or open a core (target create <host> --core <core>)");
+	if (process.GetState() == lldb::eStateRunning || process.GetState() == lldb::eStateStepping)
+		return clrsos_error_create(CLRSOS_ERROR_NO_TARGET,
+					   "the process is running: stop it first (process interrupt)");
+	target_out = target;
+	Session &s = sessions()[process.GetUniqueID()];
+	if (!s.session) {
+		s.target.reset(new LldbTarget{target, process});
+		clrsos_target *t = nullptr;
+		clrsos_error *err = clrsos_target_create(&lldb_target_ops, s.target.get(), &t);
+		if (!err)
+			err = clrsos_session_create(t, &s.session);
+		if (err) {
+			clrsos_target_destroy(t);
+			s.target.reset();
+			return err;
+		}
+	}
+	*ret = s.session;
+	return nullptr;
+}
+
+class Command : public lldb::SBCommandPluginInterface {
+public:
+	explicit Command(const clrsos_command *command) : command_(command) {}
+
+	bool DoExecute(lldb::SBDebugger debugger, char **command,
+		       lldb::SBCommandReturnObject &result) override
+	{
+		int argc = 0;
+		while (command && command[argc])
+			argc++;
+		clrsos_writer writer = {write_to_result, &result};
+		lldb::SBTarget target;
+		clrsos_session *session = nullptr;
+		clrsos_error *err = session_for(debugger, target, &session);
+		if (!err) {
+			EvalContext eval{target, target.GetProcess().GetSelectedThread().GetSelectedFrame()};
+			clrsos_host host = {evaluate, &eval};
+			err = command_->run(session, &host, argc, command, &writer);
+		}
+		if (err) {
+			result.SetError(err->message);
+			result.SetStatus(lldb::eReturnStatusFailed);
+			clrsos_error_destroy(err);
+			return false;
+		}
+		result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
+		return true;
+	}
+
+private:
+	const clrsos_command *command_;
+};
+
+void register_commands(lldb::SBDebugger &debugger)
+{
+	lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
+	lldb::SBCommand group = interp.AddMultiwordCommand(
+		"clrsos", "clrsos: .NET heap commands (dumpheap, dumpobj, gcroot ...) without hosting a runtime");
+	for (size_t i = 0; i < clrsos_command_count; i++) {
+		const clrsos_command *c = &clrsos_commands[i];
+		// lldb takes ownership of each adapter (one per registration).
+		group.AddCommand(c->name, new Command(c), c->help, c->syntax);
+		// A top-level name: keep lldb's or another plugin's command if it exists.
+		if (!interp.CommandExists(c->name))
+			interp.AddCommand(c->name, new Command(c), c->help, c->syntax);
+		if (c->alias && !interp.CommandExists(c->alias))
+			interp.AddCommand(c->alias, new Command(c), c->help, c->syntax);
+	}
+}
+
+} // namespace
+} // namespace clrsos
+
+namespace lldb {
+__attribute__((visibility("default"))) bool PluginInitialize(lldb::SBDebugger debugger);
+}
+
+bool lldb::PluginInitialize(lldb::SBDebugger debugger)
+{
+	clrsos::register_commands(debugger);
+	return true;
+}
