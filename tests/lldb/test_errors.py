@@ -1,0 +1,250 @@
+"""Each error a user can meet gets one line, a failed status, and no crash.
+
+usage: test_errors.py <case>
+  no-target, no-process, no-runtime, dac-not-found, dac-mismatch,
+  dac-untrusted, mid-gc, missing-memory, truncated-core, bad-arguments
+"""
+
+import os
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+
+import harness
+from harness import check
+
+ONE_LINE_ERRORS = []
+
+
+def expect_error(tr, command, *needles, index=0):
+    """The command failed with exactly one error line holding every needle."""
+    lines = tr.output(command, index)
+    errors = [l for l in lines if l.startswith("error: ")]
+    if not check(len(errors) == 1, "%r: expected one error line, got %r" % (command, lines)):
+        return None
+    msg = errors[0][len("error: "):]
+    for n in needles:
+        check(n in msg, "%r: error %r lacks %r" % (command, msg, n))
+    return msg
+
+
+def case_no_target():
+    tr = harness.lldb(["eeversion", "eeheap -gc", "clrsos eeheap -gc --json"])
+    for c in ("eeversion", "eeheap -gc", "clrsos eeheap -gc --json"):
+        expect_error(tr, c, "no target", "process attach")
+
+
+def case_no_process():
+    tr = harness.lldb(["eeheap -gc", "eeversion"], exe=shutil.which("dotnet"))
+    expect_error(tr, "eeheap -gc", "no process", "--core")
+    expect_error(tr, "eeversion", "no process")
+
+
+def case_no_runtime():
+    p = subprocess.Popen(["sleep", "600"])
+    try:
+        tr = harness.lldb(["eeversion", "eeheap -gc --json"], pid=p.pid)
+    finally:
+        p.kill()
+        p.wait()
+    expect_error(tr, "eeversion", "no .NET runtime", "libcoreclr.so")
+    expect_error(tr, "eeheap -gc --json", "no .NET runtime")
+
+
+def copy_runtime(rt, directory, coreclr_from="libcoreclr.so"):
+    shutil.copy(os.path.join(rt, "libmscordaccore.so"), directory)
+    shutil.copy(os.path.join(rt, coreclr_from), os.path.join(directory, "libcoreclr.so"))
+
+
+def case_dac_not_found():
+    d = harness.scratch_dir()
+    try:
+        with harness.Target("HeapShapes") as t:
+            tr = harness.lldb(["setclrpath " + d, "eeheap -gc", "eeversion --json"], pid=t.pid)
+    finally:
+        harness.cleanup(d)
+    expect_error(tr, "eeheap -gc", d + "/libmscordaccore.so not found", "setclrpath")
+    # eeversion still says what the target holds, then fails on the DAC.
+    check(tr.json("eeversion --json")["dacPath"] is None, "eeversion names a DAC it did not load")
+    expect_error(tr, "eeversion --json", "not found")
+
+
+def case_dac_mismatch():
+    d = harness.scratch_dir()
+    try:
+        with harness.Target("HeapShapes") as t:
+            # A libcoreclr.so of another build: the DAC beside it must be refused.
+            copy_runtime(harness.runtime_dir(t.truth), d, coreclr_from="libclrgc.so")
+            tr = harness.lldb(["eeversion --json", "setclrpath " + d, "eeheap -gc",
+                               "setclrpath -clear", "eeheap -gc --json"], pid=t.pid)
+    finally:
+        harness.cleanup(d)
+    want = tr.json("eeversion --json")["buildId"]
+    msg = expect_error(tr, "eeheap -gc", "build-id", "the target's has " + want,
+                       "another runtime build")
+    check(tr.error("setclrpath -clear") is None, "setclrpath -clear failed")
+    check(tr.error("eeheap -gc --json") is None, "the runtime's own DAC after -clear failed")
+    return msg
+
+
+def case_dac_untrusted():
+    d = harness.scratch_dir()
+    try:
+        with harness.Target("HeapShapes") as t:
+            copy_runtime(harness.runtime_dir(t.truth), d)
+            os.chmod(d, 0o777)
+            tr = harness.lldb(["eeheap -gc"], pid=t.pid, env={"CLRSOS_RUNTIME_DIR": d})
+            # The user names the directory: then it is trusted.
+            tr2 = harness.lldb(["setclrpath " + d, "eeversion --json"], pid=t.pid,
+                               env={"CLRSOS_RUNTIME_DIR": d})
+    finally:
+        harness.cleanup(d)
+    expect_error(tr, "eeheap -gc", "refused", "writable by other users", "CLRSOS_RUNTIME_DIR",
+                 "setclrpath")
+    v = tr2.json("eeversion --json")
+    check(tr2.error("eeversion --json") is None, "eeversion after setclrpath failed")
+    check(v["dacPath"] == d + "/libmscordaccore.so", "DAC path %s" % v["dacPath"])
+
+
+def case_mid_gc():
+    # GcBusy runs full GCs back to back: most stops land inside one.
+    with harness.Target("GcBusy") as t:
+        for attempt in range(40):
+            tr = harness.lldb(["eeversion --json", "eeversion", "eeheap -gc"], pid=t.pid)
+            v = tr.json("eeversion --json")
+            if not v["gcStructuresValid"]:
+                print("stopped mid-GC at attempt %d" % (attempt + 1))
+                expect_error(tr, "eeheap -gc", "middle of a garbage collection",
+                             "continue it")
+                check("In plan phase of garbage collection" in tr.text_of("eeversion"),
+                      "eeversion does not say the GC is in progress")
+                return
+            check(tr.error("eeheap -gc") is None, "eeheap failed outside a GC")
+    check(False, "never stopped inside a GC in 40 attempts")
+
+
+def core_phdrs(data):
+    """(offset of the phdr, type, vaddr, memsz) of each program header of an ELF core."""
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    out = []
+    for i in range(phnum):
+        off = phoff + i * phentsize
+        p_type, = struct.unpack_from("<I", data, off)
+        vaddr, = struct.unpack_from("<Q", data, off + 0x10)
+        memsz, = struct.unpack_from("<Q", data, off + 0x28)
+        out.append((off, p_type, vaddr, memsz))
+    return out
+
+
+def case_missing_memory():
+    d = harness.scratch_dir()
+    try:
+        with harness.Target("HeapShapes") as t:
+            core = harness.make_core(t, "full", d)
+            exe = t.exe
+            t.kill()
+        tr = harness.lldb(["eeversion --json"], core=core, exe=exe)
+        base = harness.parse_hex(tr.json("eeversion --json")["runtimeBase"])
+        # Drop from the core every writable mapping of libcoreclr.so (the
+        # runtime's globals): the DAC must fail, naming an address in them.
+        clr = tr.json("eeversion --json")["runtimePath"]
+        out = subprocess.run(["readelf", "-lW", clr], capture_output=True, text=True).stdout
+        rw = []
+        for line in out.splitlines():
+            f = line.split()
+            if f and f[0] == "LOAD" and "RW" in line:
+                rw.append((base + int(f[2], 16), base + int(f[2], 16) + int(f[5], 16)))
+        with open(core, "r+b") as f:
+            data = bytearray(f.read())
+            dropped = []
+            for off, p_type, vaddr, memsz in core_phdrs(data):
+                if p_type == 1 and any(vaddr < hi and vaddr + memsz > lo for lo, hi in rw):
+                    struct.pack_into("<I", data, off, 0)  # PT_NULL
+                    dropped.append((vaddr, vaddr + memsz))
+            f.seek(0)
+            f.write(data)
+        check(dropped, "no mapping of libcoreclr.so's data found in the core")
+        tr = harness.lldb(["eeheap -gc", "eeversion"], core=core, exe=exe)
+    finally:
+        harness.cleanup(d)
+    msg = expect_error(tr, "eeheap -gc", "is not in the target")
+    if msg:
+        import re
+        m = re.search(r"memory at 0x([0-9a-f]+)", msg)
+        if check(m is not None, "the error names no address: " + msg):
+            addr = int(m.group(1), 16)
+            check(any(lo <= addr < hi for lo, hi in dropped),
+                  "the named address 0x%x is not in a dropped range" % addr)
+
+
+def case_truncated_core():
+    d = harness.scratch_dir()
+    try:
+        with harness.Target("HeapShapes") as t:
+            core = harness.make_core(t, "full", d)
+            exe = t.exe
+            t.kill()
+        size = os.path.getsize(core)
+        for pct in (10, 50, 90):
+            cut = os.path.join(d, "core.cut%d" % pct)
+            with open(core, "rb") as src, open(cut, "wb") as dst:
+                dst.write(src.read(size * pct // 100))
+            tr = harness.lldb(["eeversion", "eeheap -gc"], core=cut, exe=exe)
+            print(tr.text)
+            # What is readable is reported; what is not is a one-line error
+            # that points at the core.
+            for c in ("eeversion", "eeheap -gc"):
+                if tr.error(c) is not None:
+                    expect_error(tr, c, "this core", "truncated")
+                else:
+                    check(c != "eeheap -gc" or "GC Allocated Heap Size" in tr.text_of(c),
+                          "%d%%: eeheap succeeded without a heap" % pct)
+    finally:
+        harness.cleanup(d)
+
+
+def case_bad_arguments():
+    with harness.Target("HeapShapes") as t:
+        tr = harness.lldb(["eeheap -bogus", "eeheap -heap", "eeheap -heap x1", "eeheap -heap 7",
+                           "eeheap -segment", "eeheap -segment 0x10", "eeheap -segment $rsp+",
+                           "eeheap -loader", "eeversion extra", "setclrpath /no/such/dir",
+                           "setclrpath a b", "eeheap 0x2000 0x1000"], pid=t.pid)
+    expect_error(tr, "eeheap -bogus", "unknown option '-bogus'", "help eeheap")
+    expect_error(tr, "eeheap -heap", "-heap needs a value")
+    expect_error(tr, "eeheap -heap x1", "-heap needs a number", "x1")
+    expect_error(tr, "eeheap -heap 7", "-heap 7", "GC heap")
+    expect_error(tr, "eeheap -segment", "-segment needs a value")
+    expect_error(tr, "eeheap -segment 0x10", "0x10", "no GC segment", "eeheap -gc")
+    expect_error(tr, "eeheap -segment $rsp+", "cannot evaluate '$rsp+'")
+    expect_error(tr, "eeheap -loader", "loader heaps")
+    expect_error(tr, "eeversion extra", "unknown option 'extra'")
+    expect_error(tr, "setclrpath /no/such/dir", "/no/such/dir", "No such file")
+    expect_error(tr, "setclrpath a b", "one directory")
+    expect_error(tr, "eeheap 0x2000 0x1000", "range end")
+
+
+CASES = {
+    "no-target": case_no_target,
+    "no-process": case_no_process,
+    "no-runtime": case_no_runtime,
+    "dac-not-found": case_dac_not_found,
+    "dac-mismatch": case_dac_mismatch,
+    "dac-untrusted": case_dac_untrusted,
+    "mid-gc": case_mid_gc,
+    "missing-memory": case_missing_memory,
+    "truncated-core": case_truncated_core,
+    "bad-arguments": case_bad_arguments,
+}
+
+
+if __name__ == "__main__":
+    try:
+        CASES[sys.argv[1]]()
+    except harness.Failure as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
+    harness.finish()

@@ -1,0 +1,871 @@
+// HeapShapes: a test target for the clrsos end-to-end tests.
+//
+// Builds managed heaps with known shapes, prints the "truth" about them as a
+// single `TRUTH {json}` line, prints `READY`, and then waits forever without
+// allocating so a debugger can attach or a dump can be taken.
+//
+// stdout contract: only lines starting with "# " (informational), exactly one
+// "TRUTH " line and exactly one "READY" line. Nothing else.
+
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace HeapShapes;
+
+// ---------------------------------------------------------------- shape types
+
+public sealed class Customer
+{
+    public string Name;
+    public string Email;
+    public int Id;
+
+    public Customer(int id)
+    {
+        Id = id;
+        Name = "Customer #" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Email = "customer" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) + "@example.com";
+    }
+}
+
+public static class CustomerCache
+{
+    public static List<Customer> Items = new();
+}
+
+public static class LargeHolder
+{
+    public static object[] Arrays = Array.Empty<object>();
+}
+
+public static class PinnedHolder
+{
+    public static byte[][] Arrays = Array.Empty<byte[]>();
+}
+
+public static class Texts
+{
+    public static string[] Values = Array.Empty<string>();
+}
+
+public struct Pair
+{
+    public string Key;
+    public int Value;
+    public Customer? Owner;
+}
+
+public static class PairHolder
+{
+    public static Pair[] Pairs = Array.Empty<Pair>();
+}
+
+public sealed class StackOnly
+{
+    public byte[] Payload = new byte[64];
+    public int Marker = 0x5AC0;
+}
+
+public sealed class HandleOnly
+{
+    public int Marker = 0x4A4D;
+    public string Label = "handle-only";
+}
+
+public sealed class WeakOnly
+{
+    public int Marker = 0x3EA4;
+}
+
+public sealed class CwtKey
+{
+    public int Id;
+    public CwtKey(int id) => Id = id;
+}
+
+public sealed class CwtValue
+{
+    public int Id;
+    public string Text;
+    public CwtValue(int id)
+    {
+        Id = id;
+        Text = "cwt-value-" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+public static class CwtHolder
+{
+    public static ConditionalWeakTable<CwtKey, CwtValue> Table = new();
+    public static List<CwtKey> Keys = new();
+}
+
+public sealed class Finalizable
+{
+    public static int FinalizedCount;
+    public int Id;
+    public Finalizable(int id) => Id = id;
+    ~Finalizable() => Interlocked.Increment(ref FinalizedCount);
+}
+
+public static class FinalizableHolder
+{
+    public static List<Finalizable> Live = new();
+    public static List<Finalizable>? Doomed;
+}
+
+public sealed class FinalizerBlocker
+{
+    public static volatile bool FinalizerEntered;
+    public static readonly ManualResetEventSlim NeverSet = new(false);
+    public int Marker = 0xB10C;
+
+    ~FinalizerBlocker()
+    {
+        FinalizerEntered = true;
+        NeverSet.Wait();
+        GC.KeepAlive(this);
+    }
+}
+
+public sealed class DeadObject
+{
+    public int Id;
+    public DeadObject? Next;
+    public DeadObject(int id, DeadObject? next) { Id = id; Next = next; }
+}
+
+// -------------------------------------------------------------------- program
+
+public static unsafe class Program
+{
+    const int LargeByteArrayLength = 100_000;
+    const int LargeDoubleArrayLength = 20_000;
+    const int PinnedArrayLength = 1000;
+    const int PinnedHandleArrayLength = 256;
+    const int PairCount = 500;
+    const int CwtCount = 10;
+    const int FinalizableLive = 100;
+    const int FinalizableDoomed = 50;
+    const int DeadCount = 1000;
+    const int HugeStringChars = 1_000_000;
+    const string HugeStringMarker = "<HeapShapes:END>";
+
+    // GC handles (plain IntPtr-sized structs, they do not root anything themselves).
+    static GCHandle s_normalHandle;
+    static GCHandle s_pinnedHandle;
+    static GCHandle s_weakHandle;
+
+    // Stack-holder thread.
+    static Thread? s_stackThread;
+    static readonly ManualResetEventSlim s_stackReady = new(false);
+    static readonly ManualResetEvent s_stackRelease = new(false); // never set
+    static int s_stackManagedId;
+    static int s_stackOsId;
+    static nint s_stackObjectAddress;
+    static volatile bool s_stackPublishRequested;
+    static volatile bool s_stackPublished;
+
+    // Sink used to force heap allocation (defeats JIT stack allocation of
+    // non-escaping objects); cleared after use.
+    static object? s_sink;
+
+    static readonly string[] s_textNames = { "latin", "japanese", "emoji", "unpairedSurrogate", "huge", "frozenLiteral" };
+
+    public static int Main(string[] args)
+    {
+        var sw = Stopwatch.StartNew();
+        int scale = 1;
+        if (args.Length > 0)
+        {
+            if (!int.TryParse(args[0], System.Globalization.NumberStyles.Integer,
+                    System.Globalization.CultureInfo.InvariantCulture, out scale) || scale < 1)
+            {
+                Console.Error.WriteLine("usage: HeapShapes [scale>=1]");
+                return 2;
+            }
+        }
+
+        Info($"pid {Environment.ProcessId}, scale {scale}, runtime {RuntimeInformation.FrameworkDescription}, serverGC {GCSettings.IsServerGC}");
+
+        int customerCount = 10_000 * scale;
+        BuildCustomers(customerCount);
+        BuildLargeArrays();
+        BuildPinnedArrays();
+        BuildTexts();
+        BuildPairs();
+        StartStackHolderThread();
+        BuildHandles();
+        BuildCwt();
+        ProbeDatasHeapCount();
+        bool blocked = BlockFinalizerThread();
+        BuildFinalizables();
+
+        // Final full, blocking, compacting GC. It also moves the 50 doomed
+        // Finalizable objects to the f-reachable queue (the finalizer thread is
+        // blocked, so they stay there). Nothing moves after this unless another
+        // GC happens (reported as "gcSinceFinalCollect").
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        int[] gcCountAtFinal = { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };
+        s_stackPublishRequested = true;
+        while (!s_stackPublished)
+            Thread.Sleep(1);
+
+        AllocateDeadObjects();
+
+        string truth = BuildTruth(scale, customerCount, blocked, gcCountAtFinal, sw);
+        if (GC.CollectionCount(0) != gcCountAtFinal[0])
+            Info("WARNING: a GC happened after the final collection; dead objects and addresses may be stale");
+
+        Console.Out.Write("TRUTH ");
+        Console.Out.WriteLine(truth);
+        Console.Out.WriteLine("READY");
+        Console.Out.Flush();
+
+        // Wait forever without allocating. Everything interesting is rooted by
+        // statics, the stack-holder thread, GC handles or the finalizer queue.
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
+    static void Info(string message)
+    {
+        Console.Out.WriteLine("# " + message);
+    }
+
+    // ------------------------------------------------------------- builders
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildCustomers(int count)
+    {
+        // Pre-sized so that exactly one Customer[] exists (no garbage from growth).
+        var list = new List<Customer>(count);
+        for (int i = 0; i < count; i++)
+            list.Add(new Customer(i));
+        CustomerCache.Items = list;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildLargeArrays()
+    {
+        var arrays = new object[4];
+        for (int i = 0; i < 3; i++)
+        {
+            var b = new byte[LargeByteArrayLength];
+            b.AsSpan().Fill((byte)(0xA1 + i));
+            arrays[i] = b;
+        }
+        var d = new double[LargeDoubleArrayLength];
+        for (int i = 0; i < d.Length; i++)
+            d[i] = i * 0.5;
+        arrays[3] = d;
+        LargeHolder.Arrays = arrays;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildPinnedArrays()
+    {
+        var arrays = new byte[4][];
+        for (int i = 0; i < arrays.Length; i++)
+        {
+            var a = GC.AllocateArray<byte>(PinnedArrayLength, pinned: true);
+            a.AsSpan().Fill((byte)(0xB1 + i));
+            arrays[i] = a;
+        }
+        PinnedHolder.Arrays = arrays;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildTexts()
+    {
+        // The first five are created at run time (from UTF-8 / char data, not
+        // from string literals) so they live on the GC heap and exist exactly
+        // once. The last one is a string literal, which the runtime places in
+        // the frozen (NonGC) heap.
+        var huge = new string('x', HugeStringChars) + HugeStringMarker;
+        Texts.Values = new[]
+        {
+            Encoding.UTF8.GetString("héllo wörld"u8),
+            Encoding.UTF8.GetString("日本語テキスト"u8),
+            Encoding.UTF8.GetString("emoji 😀 pair"u8),
+            new string(stackalloc char[] { '\uD800', 'x' }),
+            huge,
+            "HeapShapes frozen literal ✓",
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildPairs()
+    {
+        var pairs = new Pair[PairCount];
+        var customers = CustomerCache.Items;
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            pairs[i].Key = "pair-key-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            pairs[i].Value = i;
+            pairs[i].Owner = (i % 2 == 0) ? customers[i % customers.Count] : null;
+        }
+        PairHolder.Pairs = pairs;
+    }
+
+    // ---------------------------------------------------- stack-only thread
+
+    [DllImport("libc", EntryPoint = "gettid")]
+    static extern int libc_gettid();
+
+    [DllImport("libc", EntryPoint = "syscall")]
+    static extern long libc_syscall(long number);
+
+    static int GetOsThreadId()
+    {
+        try
+        {
+            return libc_gettid();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Older glibc without gettid(): SYS_gettid is 186 on x86-64, 178 on arm64.
+            long nr = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 178 : 186;
+            return (int)libc_syscall(nr);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void Use(object o)
+    {
+        // Opaque call: makes the argument escape so the JIT heap-allocates it.
+        GC.KeepAlive(o);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void StackHolderMain()
+    {
+        s_stackManagedId = Environment.CurrentManagedThreadId;
+        s_stackOsId = GetOsThreadId();
+        StackOnly local = new StackOnly();
+        Use(local);
+        s_stackReady.Set();
+        // Wait (without allocating) until Main has done its final compacting
+        // GC, then publish the object's final address.
+        while (!s_stackPublishRequested)
+            Thread.Sleep(1);
+        s_stackObjectAddress = AddressOf(local);
+        s_stackPublished = true;
+        s_stackRelease.WaitOne(); // never set
+        GC.KeepAlive(local);
+        Use(local);
+    }
+
+    static void StartStackHolderThread()
+    {
+        var t = new Thread(StackHolderMain) { Name = "StackHolderThread", IsBackground = true };
+        s_stackThread = t;
+        t.Start();
+        s_stackReady.Wait();
+    }
+
+    // --------------------------------------------------------- GC handles
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildHandles()
+    {
+        s_normalHandle = GCHandle.Alloc(new HandleOnly(), GCHandleType.Normal);
+        s_pinnedHandle = GCHandle.Alloc(new byte[PinnedHandleArrayLength], GCHandleType.Pinned);
+        var weakTarget = new WeakOnly();
+        s_weakHandle = GCHandle.Alloc(weakTarget, GCHandleType.Weak);
+    }
+
+    // ------------------------------------------------ dependent handles
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildCwt()
+    {
+        var keys = new List<CwtKey>(CwtCount);
+        for (int i = 0; i < CwtCount; i++)
+        {
+            var k = new CwtKey(i);
+            keys.Add(k);
+            CwtHolder.Table.Add(k, new CwtValue(i));
+        }
+        CwtHolder.Keys = keys;
+    }
+
+    // ------------------------------------------------------- finalization
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void CreateFinalizerBlocker()
+    {
+        s_sink = new FinalizerBlocker();
+        s_sink = null;
+    }
+
+    static bool BlockFinalizerThread()
+    {
+        CreateFinalizerBlocker();
+        var deadline = Stopwatch.StartNew();
+        while (!FinalizerBlocker.FinalizerEntered)
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            if (FinalizerBlocker.FinalizerEntered)
+                break;
+            Thread.Sleep(10);
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                Info("WARNING: finalizer thread did not enter FinalizerBlocker finalizer within 30s");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildFinalizables()
+    {
+        var live = new List<Finalizable>(FinalizableLive);
+        for (int i = 0; i < FinalizableLive; i++)
+            live.Add(new Finalizable(i));
+        FinalizableHolder.Live = live;
+
+        var doomed = new List<Finalizable>(FinalizableDoomed);
+        for (int i = 0; i < FinalizableDoomed; i++)
+            doomed.Add(new Finalizable(1000 + i));
+        FinalizableHolder.Doomed = doomed;
+        FinalizableHolder.Doomed = null;
+    }
+
+    // ------------------------------------------------------- dead objects
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void AllocateDeadObjects()
+    {
+        // A chain of 1000 objects; the head goes through a static sink (forces
+        // heap allocation) which is then cleared, so the whole chain is dead.
+        DeadObject? head = null;
+        for (int i = 0; i < DeadCount; i++)
+        {
+            head = new DeadObject(i, head);
+            s_sink = head;
+        }
+        s_sink = null;
+    }
+
+    // -------------------------------------------------------------- truth
+
+    static nint AddressOf(object o) => Unsafe.As<object, nint>(ref o);
+
+    static string Hex(nint v) => "0x" + ((ulong)v).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    static nint MethodTableOf(Type t) => t.TypeHandle.Value;
+
+    static int BaseSizeOf(Type t)
+    {
+        // CoreCLR MethodTable layout: DWORD m_dwFlags; DWORD m_BaseSize; ...
+        return *(int*)((byte*)MethodTableOf(t) + 4);
+    }
+
+    /// <summary>Type name as SOS prints it, e.g. System.Collections.Generic.List`1[[HeapShapes.Customer, HeapShapes]].</summary>
+    static string ClrName(Type t)
+    {
+        if (t.IsArray)
+        {
+            int rank = t.GetArrayRank();
+            string dims = rank == 1 && t.IsSZArray ? "[]" : "[" + new string(',', rank - 1) + "]";
+            return ClrName(t.GetElementType()!) + dims;
+        }
+        if (!t.IsGenericType)
+            return t.FullName ?? t.Name;
+        var def = t.GetGenericTypeDefinition();
+        var sb = new StringBuilder(def.FullName);
+        sb.Append('[');
+        var args = t.GetGenericArguments();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (i > 0) sb.Append(',');
+            sb.Append('[').Append(ClrName(args[i])).Append(", ").Append(args[i].Assembly.GetName().Name).Append(']');
+        }
+        sb.Append(']');
+        return sb.ToString();
+    }
+
+    /// <summary>Type name in C# syntax, e.g. System.Collections.Generic.List&lt;HeapShapes.Customer&gt;.</summary>
+    static string CsName(Type t)
+    {
+        if (t.IsArray)
+            return CsName(t.GetElementType()!) + "[" + new string(',', t.GetArrayRank() - 1) + "]";
+        if (!t.IsGenericType)
+            return t.FullName ?? t.Name;
+        string n = t.GetGenericTypeDefinition().FullName!;
+        int tick = n.IndexOf('`');
+        if (tick >= 0) n = n.Substring(0, tick);
+        return n + "<" + string.Join(", ", t.GetGenericArguments().Select(CsName)) + ">";
+    }
+
+    // Under DATAS (server GC with GCDynamicAdaptationMode=1, the default for
+    // server GC since .NET 9) the number of heaps is dynamic and no public API
+    // reports it; GetConfigurationVariables()["HeapCount"] is the maximum. We
+    // read NumHeaps from the runtime's GCGlobalHeapHistory event of one
+    // induced GC. This runs before the final GC, so the listener's garbage is
+    // collected by it.
+    static int s_datasHeapCount = -1;
+    static bool s_datas;
+
+    sealed class GcHeapCountListener : EventListener
+    {
+        public volatile int NumHeaps = -1;
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, EventLevel.Informational, (EventKeywords)0x1 /* GC */);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is null || !e.EventName.StartsWith("GCGlobalHeapHistory", StringComparison.Ordinal) || e.PayloadNames is null)
+                return;
+            int idx = e.PayloadNames.IndexOf("NumHeaps");
+            if (idx >= 0 && e.Payload is not null)
+                NumHeaps = Convert.ToInt32(e.Payload[idx], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ProbeDatasHeapCount()
+    {
+        var cfg = GC.GetConfigurationVariables();
+        s_datas = GCSettings.IsServerGC
+            && cfg.TryGetValue("GCDynamicAdaptationMode", out var mode) && mode is not null
+            && Convert.ToInt64(mode, System.Globalization.CultureInfo.InvariantCulture) == 1;
+        if (!s_datas)
+            return;
+        using var listener = new GcHeapCountListener();
+        var sw = Stopwatch.StartNew();
+        while (listener.NumHeaps < 0 && sw.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+            Thread.Sleep(50);
+        }
+        s_datasHeapCount = listener.NumHeaps;
+        if (s_datasHeapCount < 0)
+            Info("WARNING: DATAS is on but no GCGlobalHeapHistory event was received; heapCount is the configured maximum");
+    }
+
+    static (long value, string source) GetHeapCount(IReadOnlyDictionary<string, object> gcConfig)
+    {
+        if (s_datas && s_datasHeapCount > 0)
+            return (s_datasHeapCount, "GCGlobalHeapHistory.NumHeaps");
+        if (gcConfig.TryGetValue("HeapCount", out var hc) && hc is not null)
+        {
+            long v = Convert.ToInt64(hc, System.Globalization.CultureInfo.InvariantCulture);
+            if (v > 0) return (v, "GC.GetConfigurationVariables:HeapCount");
+        }
+        object? data = AppContext.GetData("System.GC.HeapCount") ?? AppContext.GetData("GCHeapCount");
+        if (data is not null && long.TryParse(data.ToString(), out long d) && d > 0)
+            return (d, "AppContext");
+        if (GCSettings.IsServerGC)
+            return (Environment.ProcessorCount, "ProcessorCount");
+        return (1, "workstation");
+    }
+
+    static string BuildTruth(int scale, int customerCount, bool finalizerBlocked, int[] gcCountAtFinal, Stopwatch sw)
+    {
+        // GC numbers are measured first (after the dead-object allocation,
+        // before any of the JSON building allocates).
+        GCMemoryInfo gi = GC.GetGCMemoryInfo(GCKind.Any);
+        long totalMemory = GC.GetTotalMemory(false);
+        long totalAllocated = GC.GetTotalAllocatedBytes(false);
+        int[] gcCount = { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) };
+        var gens = new (long before, long after, long fragAfter, long fragBefore)[gi.GenerationInfo.Length];
+        for (int i = 0; i < gens.Length; i++)
+        {
+            var g = gi.GenerationInfo[i];
+            gens[i] = (g.SizeBeforeBytes, g.SizeAfterBytes, g.FragmentationAfterBytes, g.FragmentationBeforeBytes);
+        }
+
+        var gcConfig = GC.GetConfigurationVariables();
+        var (heapCount, heapCountSource) = GetHeapCount(gcConfig);
+
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("pid", Environment.ProcessId);
+            w.WriteNumber("scale", scale);
+            w.WriteString("runtime", Environment.Version.ToString());
+            w.WriteString("framework", RuntimeInformation.FrameworkDescription);
+            w.WriteString("runtimeDirectory", RuntimeEnvironment.GetRuntimeDirectory());
+            w.WriteString("architecture", RuntimeInformation.ProcessArchitecture.ToString());
+            w.WriteNumber("pointerSize", IntPtr.Size);
+            w.WriteBoolean("serverGC", GCSettings.IsServerGC);
+            w.WriteBoolean("concurrentGC", gcConfig.TryGetValue("ConcurrentGC", out var conc) && conc is bool cb && cb);
+            w.WriteString("latencyMode", GCSettings.LatencyMode.ToString());
+            w.WriteNumber("heapCount", heapCount);
+            w.WriteString("heapCountSource", heapCountSource);
+            w.WriteBoolean("datasConfigured", s_datas);
+            w.WriteNumber("processorCount", Environment.ProcessorCount);
+            string? gcName = Environment.GetEnvironmentVariable("DOTNET_GCName") ?? Environment.GetEnvironmentVariable("COMPlus_GCName");
+            if (gcName is null) w.WriteNull("gcNameEnv"); else w.WriteString("gcNameEnv", gcName);
+
+            w.WriteStartObject("gcConfig");
+            foreach (var kv in gcConfig.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                switch (kv.Value)
+                {
+                    case bool b: w.WriteBoolean(kv.Key, b); break;
+                    case long l: w.WriteNumber(kv.Key, l); break;
+                    case int i: w.WriteNumber(kv.Key, i); break;
+                    case ulong u: w.WriteNumber(kv.Key, u); break;
+                    case null: w.WriteNull(kv.Key); break;
+                    default: w.WriteString(kv.Key, kv.Value.ToString()); break;
+                }
+            }
+            w.WriteEndObject();
+
+            // Last GC (= the final forced, compacting gen2 GC unless another GC happened).
+            w.WriteNumber("gcIndex", gi.Index);
+            w.WriteNumber("gcGeneration", gi.Generation);
+            w.WriteBoolean("gcCompacted", gi.Compacted);
+            w.WriteBoolean("gcConcurrent", gi.Concurrent);
+            w.WriteNumber("gcHeapSizeBytes", gi.HeapSizeBytes);
+            w.WriteNumber("gcFragmentedBytes", gi.FragmentedBytes);
+            w.WriteNumber("gcTotalCommittedBytes", gi.TotalCommittedBytes);
+            w.WriteNumber("gcPromotedBytes", gi.PromotedBytes);
+            w.WriteNumber("gcPinnedObjectsCount", gi.PinnedObjectsCount);
+            w.WriteNumber("gcFinalizationPendingCount", gi.FinalizationPendingCount);
+            w.WriteNumber("gcTotalAvailableMemoryBytes", gi.TotalAvailableMemoryBytes);
+            w.WriteNumber("totalMemory", totalMemory);
+            w.WriteNumber("totalAllocatedBytes", totalAllocated);
+            w.WriteStartArray("generations");
+            for (int i = 0; i < gens.Length; i++)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("gen", i);
+                w.WriteString("name", i switch { 0 => "gen0", 1 => "gen1", 2 => "gen2", 3 => "loh", 4 => "poh", _ => "gen" + i });
+                w.WriteNumber("sizeBeforeBytes", gens[i].before);
+                w.WriteNumber("sizeAfterBytes", gens[i].after);
+                w.WriteNumber("fragmentationBeforeBytes", gens[i].fragBefore);
+                w.WriteNumber("fragmentationAfterBytes", gens[i].fragAfter);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+
+            w.WriteStartArray("gcCount");
+            foreach (var c in gcCount) w.WriteNumberValue(c);
+            w.WriteEndArray();
+            w.WriteStartArray("gcCountAtFinalCollect");
+            foreach (var c in gcCountAtFinal) w.WriteNumberValue(c);
+            w.WriteEndArray();
+            bool gcSince = gcCount[0] != gcCountAtFinal[0];
+            w.WriteBoolean("gcSinceFinalCollect", gcSince);
+
+            // Live instance counts of types this program created (heap-wide
+            // counts may be higher for arrays/lists only if noted).
+            w.WriteStartObject("types");
+            w.WriteNumber(ClrName(typeof(Customer)), customerCount);
+            w.WriteNumber(ClrName(typeof(Customer[])), 1);
+            w.WriteNumber(ClrName(typeof(List<Customer>)), 1);
+            w.WriteNumber(ClrName(typeof(Pair[])), 1);
+            w.WriteNumber(ClrName(typeof(StackOnly)), 1);
+            w.WriteNumber(ClrName(typeof(HandleOnly)), 1);
+            w.WriteNumber(ClrName(typeof(WeakOnly)), 0);
+            w.WriteNumber(ClrName(typeof(CwtKey)), CwtCount);
+            w.WriteNumber(ClrName(typeof(CwtKey[])), 1);
+            w.WriteNumber(ClrName(typeof(List<CwtKey>)), 1);
+            w.WriteNumber(ClrName(typeof(CwtValue)), CwtCount);
+            w.WriteNumber(ClrName(typeof(ConditionalWeakTable<CwtKey, CwtValue>)), 1);
+            w.WriteNumber(ClrName(typeof(Finalizable)), FinalizableLive);
+            w.WriteNumber(ClrName(typeof(Finalizable[])), 1);
+            w.WriteNumber(ClrName(typeof(List<Finalizable>)), 1);
+            w.WriteNumber(ClrName(typeof(FinalizerBlocker)), finalizerBlocked ? 1 : 0);
+            w.WriteNumber(ClrName(typeof(DeadObject)), 0);
+            w.WriteEndObject();
+
+            // Instances on the heap that are unreachable (garbage).
+            w.WriteStartObject("deadTypes");
+            w.WriteNumber(ClrName(typeof(DeadObject)), DeadCount);
+            w.WriteEndObject();
+
+            // Unreachable except through the f-reachable queue (finalizer blocked).
+            w.WriteStartObject("freachable");
+            w.WriteNumber(ClrName(typeof(Finalizable)), finalizerBlocked ? FinalizableDoomed : 0);
+            w.WriteEndObject();
+
+            // Live objects registered for finalization (in the finalization queue, not ready).
+            w.WriteStartObject("finalizationRegistered");
+            w.WriteNumber(ClrName(typeof(Finalizable)), FinalizableLive);
+            w.WriteEndObject();
+            w.WriteBoolean("finalizerThreadBlocked", finalizerBlocked);
+            w.WriteNumber("finalizedCount", Volatile.Read(ref Finalizable.FinalizedCount));
+
+            // Total instances physically on the heap (live + f-reachable + dead).
+            w.WriteStartObject("heapInstances");
+            w.WriteNumber(ClrName(typeof(Customer)), customerCount);
+            w.WriteNumber(ClrName(typeof(StackOnly)), 1);
+            w.WriteNumber(ClrName(typeof(HandleOnly)), 1);
+            w.WriteNumber(ClrName(typeof(WeakOnly)), 0);
+            w.WriteNumber(ClrName(typeof(CwtKey)), CwtCount);
+            w.WriteNumber(ClrName(typeof(CwtValue)), CwtCount);
+            w.WriteNumber(ClrName(typeof(Finalizable)), FinalizableLive + (finalizerBlocked ? FinalizableDoomed : 0));
+            w.WriteNumber(ClrName(typeof(FinalizerBlocker)), finalizerBlocked ? 1 : 0);
+            w.WriteNumber(ClrName(typeof(DeadObject)), gcSince ? -1 : DeadCount);
+            w.WriteEndObject();
+
+            // Base sizes (bytes) read from the MethodTables, and MethodTable addresses.
+            Type[] shapeTypes = { typeof(Customer), typeof(StackOnly), typeof(HandleOnly), typeof(WeakOnly), typeof(CwtKey), typeof(CwtValue), typeof(Finalizable), typeof(FinalizerBlocker), typeof(DeadObject), typeof(Pair) };
+            w.WriteStartObject("baseSizes");
+            foreach (var t in shapeTypes) w.WriteNumber(ClrName(t), BaseSizeOf(t));
+            w.WriteEndObject();
+            w.WriteStartObject("methodTables");
+            foreach (var t in shapeTypes) w.WriteString(ClrName(t), Hex(MethodTableOf(t)));
+            foreach (var t in new[] { typeof(Customer[]), typeof(Pair[]), typeof(List<Customer>), typeof(string), typeof(byte[]), typeof(double[]), typeof(object[]) })
+                w.WriteString(ClrName(t), Hex(MethodTableOf(t)));
+            w.WriteEndObject();
+
+            w.WriteStartArray("strings");
+            var texts = Texts.Values;
+            for (int i = 0; i < texts.Length; i++)
+            {
+                string s = texts[i];
+                w.WriteStartObject();
+                w.WriteString("name", s_textNames[i]);
+                w.WriteNumber("index", i);
+                w.WriteNumber("length", s.Length);
+                w.WriteString("address", Hex(AddressOf(s)));
+                w.WriteNumber("generation", GC.GetGeneration(s));
+                w.WriteBoolean("literal", s_textNames[i] == "frozenLiteral");
+                w.WriteBoolean("frozen", GC.GetGeneration(s) == int.MaxValue);
+                if (s.Length <= 64)
+                {
+                    w.WriteString("utf16", string.Join(" ", s.Select(c => ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture))));
+                    bool valid = s.EnumerateRunes().All(r => r != Rune.ReplacementChar) && !s.Contains('\uFFFD');
+                    if (valid) w.WriteString("value", s);
+                    else w.WriteNull("value");
+                }
+                else
+                {
+                    w.WriteString("prefix", s.Substring(0, 16));
+                    w.WriteString("suffix", s.Substring(s.Length - HugeStringMarker.Length));
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+
+            w.WriteStartObject("customers");
+            w.WriteNumber("count", customerCount);
+            w.WriteString("namePattern", "Customer #{id}");
+            w.WriteString("emailPattern", "customer{id}@example.com");
+            w.WriteString("first", CustomerCache.Items[0].Name);
+            w.WriteString("last", CustomerCache.Items[^1].Name);
+            w.WriteString("firstAddress", Hex(AddressOf(CustomerCache.Items[0])));
+            w.WriteEndObject();
+
+            w.WriteStartObject("pairs");
+            w.WriteNumber("length", PairHolder.Pairs.Length);
+            w.WriteNumber("withOwner", PairHolder.Pairs.Count(p => p.Owner is not null));
+            w.WriteString("keyPattern", "pair-key-{i}");
+            w.WriteString("address", Hex(AddressOf(PairHolder.Pairs)));
+            w.WriteEndObject();
+
+            w.WriteStartObject("largeArrays");
+            w.WriteStartArray("items");
+            foreach (var o in LargeHolder.Arrays)
+            {
+                w.WriteStartObject();
+                w.WriteString("type", ClrName(o.GetType()));
+                w.WriteNumber("length", ((Array)o).Length);
+                w.WriteString("address", Hex(AddressOf(o)));
+                w.WriteString("heap", "loh");
+                w.WriteNumber("generation", GC.GetGeneration(o));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+
+            w.WriteStartObject("pinnedArrays");
+            w.WriteStartArray("items");
+            foreach (var a in PinnedHolder.Arrays)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("length", a.Length);
+                w.WriteString("address", Hex(AddressOf(a)));
+                w.WriteString("heap", "poh");
+                w.WriteNumber("generation", GC.GetGeneration(a));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+
+            w.WriteStartObject("threads");
+            w.WriteStartObject("StackHolderThread");
+            w.WriteNumber("managedId", s_stackManagedId);
+            w.WriteNumber("osId", s_stackOsId);
+            w.WriteString("osIdHex", Hex(s_stackOsId));
+            w.WriteString("stackObjectType", ClrName(typeof(StackOnly)));
+            w.WriteString("stackObjectAddress", Hex(s_stackObjectAddress));
+            // Sanity check: the first word of the object is its MethodTable.
+            w.WriteBoolean("stackObjectAddressVerified",
+                s_stackObjectAddress != 0 && *(nint*)s_stackObjectAddress == MethodTableOf(typeof(StackOnly)));
+            w.WriteEndObject();
+            w.WriteStartObject("Main");
+            w.WriteNumber("managedId", Environment.CurrentManagedThreadId);
+            w.WriteNumber("osId", GetOsThreadId());
+            w.WriteEndObject();
+            w.WriteEndObject();
+
+            // GCHandle.ToIntPtr values. For pinned handles the runtime tags the
+            // low bit, so "slot" (value & ~1) is the handle-table slot address.
+            w.WriteStartObject("handles");
+            w.WriteString("normal", Hex(GCHandle.ToIntPtr(s_normalHandle)));
+            w.WriteString("pinned", Hex(GCHandle.ToIntPtr(s_pinnedHandle)));
+            w.WriteString("weak", Hex(GCHandle.ToIntPtr(s_weakHandle)));
+            w.WriteStartObject("slots");
+            w.WriteString("normal", Hex(GCHandle.ToIntPtr(s_normalHandle) & ~(nint)1));
+            w.WriteString("pinned", Hex(GCHandle.ToIntPtr(s_pinnedHandle) & ~(nint)1));
+            w.WriteString("weak", Hex(GCHandle.ToIntPtr(s_weakHandle) & ~(nint)1));
+            w.WriteEndObject();
+            w.WriteStartObject("targets");
+            w.WriteString("normal", Hex(AddressOf(s_normalHandle.Target!)));
+            w.WriteString("normalType", ClrName(typeof(HandleOnly)));
+            w.WriteString("pinned", Hex(AddressOf(s_pinnedHandle.Target!)));
+            w.WriteString("pinnedType", ClrName(typeof(byte[])));
+            w.WriteNumber("pinnedLength", PinnedHandleArrayLength);
+            object? weakTarget = s_weakHandle.Target;
+            if (weakTarget is null) w.WriteNull("weak"); else w.WriteString("weak", Hex(AddressOf(weakTarget)));
+            w.WriteString("weakType", ClrName(typeof(WeakOnly)));
+            w.WriteEndObject();
+            w.WriteNumber("dependentFromCwt", CwtCount);
+            w.WriteEndObject();
+
+            // Static fields -> what they hold.
+            w.WriteStartObject("statics");
+            WriteStatic(w, "HeapShapes.CustomerCache.Items", CustomerCache.Items, customerCount);
+            WriteStatic(w, "HeapShapes.LargeHolder.Arrays", LargeHolder.Arrays, LargeHolder.Arrays.Length);
+            WriteStatic(w, "HeapShapes.PinnedHolder.Arrays", PinnedHolder.Arrays, PinnedHolder.Arrays.Length);
+            WriteStatic(w, "HeapShapes.Texts.Values", Texts.Values, Texts.Values.Length);
+            WriteStatic(w, "HeapShapes.PairHolder.Pairs", PairHolder.Pairs, PairHolder.Pairs.Length);
+            WriteStatic(w, "HeapShapes.CwtHolder.Table", CwtHolder.Table, CwtCount);
+            WriteStatic(w, "HeapShapes.CwtHolder.Keys", CwtHolder.Keys, CwtHolder.Keys.Count);
+            WriteStatic(w, "HeapShapes.FinalizableHolder.Live", FinalizableHolder.Live, FinalizableHolder.Live.Count);
+            w.WriteEndObject();
+
+            w.WriteNumber("elapsedMs", sw.ElapsedMilliseconds);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+    }
+
+    static void WriteStatic(Utf8JsonWriter w, string field, object value, int count)
+    {
+        w.WriteStartObject(field);
+        w.WriteString("type", CsName(value.GetType()));
+        w.WriteString("clrType", ClrName(value.GetType()));
+        w.WriteString("address", Hex(AddressOf(value)));
+        w.WriteNumber("count", count);
+        w.WriteEndObject();
+    }
+}
