@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what clrsos needs from Debian's packages, if missing:
+# lldb and its headers, libunwind, cmocka (unit tests), jansson (JSON reading),
+# cmake, a C/C++ compiler, gdb (OS-style cores in the tests) and python3
+# (the end-to-end harness). The .NET SDK builds the test targets only; the
+# plugin needs no .NET at run time.
+set -euo pipefail
+
+packages=(lldb liblldb-dev libunwind-dev libcmocka-dev libjansson-dev cmake gcc g++ make gdb python3 binutils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "clrsos setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "clrsos setup: the .NET SDK (dotnet) is not on PATH; the test targets and the demo need it" >&2
+  exit 1
+fi
