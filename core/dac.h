@@ -43,7 +43,8 @@ struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 				     const struct clrsos_dac_options *options,
 				     struct clrsos_dac **ret);
 /*
- * Wrap an already created IXCLRDataProcess (the dac takes its reference):
+ * Wrap an already created IXCLRDataProcess (on success the dac takes its
+ * reference; on failure the caller keeps it):
  * for tests that stand in for the DAC with their own COM object.
  */
 struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,

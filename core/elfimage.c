@@ -17,8 +17,8 @@ static void find_build_id(const uint8_t *notes, size_t size,
 		Elf64_Nhdr nh;
 		memcpy(&nh, notes + pos, sizeof(nh));
 		pos += sizeof(nh);
-		size_t name_len = (nh.n_namesz + 3) & ~(size_t)3;
-		size_t desc_len = (nh.n_descsz + 3) & ~(size_t)3;
+		size_t name_len = ((size_t)nh.n_namesz + 3) & ~(size_t)3;
+		size_t desc_len = ((size_t)nh.n_descsz + 3) & ~(size_t)3;
 		if (name_len > size - pos || desc_len > size - pos - name_len)
 			return;
 		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&

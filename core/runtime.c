@@ -362,8 +362,14 @@ static struct clrsos_error *walk_chain(struct clrsos_dac *dac,
 	uint64_t address = heap->generations[generation].start_segment;
 	size_t steps = 0;
 	while (address) {
-		if (!seen_add(seen, address))
-			return NULL; /* met again: the end of a loop or a shared tail */
+		if (!seen_add(seen, address)) {
+			/* A chain starting at a segment already listed shares a
+			 * tail with another; met again later in a walk, it loops. */
+			if (steps > 0)
+				warn(gc, "heap %u generation %d: the segment list loops back to 0x%llx; each segment is shown once",
+				     heap->index, generation, (unsigned long long)address);
+			return NULL;
+		}
 		if (++steps > MAX_SEGMENTS) {
 			warn(gc, "heap %u generation %d: more than %d segments; the rest is not shown",
 			     heap->index, generation, MAX_SEGMENTS);

@@ -264,6 +264,10 @@ static size_t read_from_files(struct clrsos_target *t, uint64_t address,
 static size_t read_any(struct clrsos_target *t, uint64_t address, uint8_t *buf,
 		       size_t size, bool use_files)
 {
+	/* Nothing follows the last byte of the address space. */
+	uint64_t room = UINT64_MAX - address; /* bytes after the first one */
+	if (size > 0 && size - 1 > room)
+		size = (size_t)room + 1;
 	size_t done = t->ops->read(t->ctx, address, buf, size);
 	if (done == size)
 		return done;
@@ -295,8 +299,6 @@ struct clrsos_error *clrsos_target_read(struct clrsos_target *t,
 {
 	if (size == 0)
 		return NULL;
-	if (address + size < address)
-		return missing(address);
 	size_t done = read_any(t, address, buf, size, true);
 	return done == size ? NULL : missing(address + done);
 }
@@ -308,8 +310,6 @@ struct clrsos_error *clrsos_target_read_partial(struct clrsos_target *t,
 	*ret = 0;
 	if (size == 0)
 		return NULL;
-	if (address + size < address)
-		size = (size_t)(UINT64_MAX - address) + 1;
 	size_t done = read_any(t, address, buf, size, true);
 	if (done == 0)
 		return missing(address);

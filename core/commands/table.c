@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: setclrpath /opt/dotnet/shared/Microsoft.NETCore.App/10.0.12",
 		.run = clrsos_cmd_setclrpath,
+		.needs_no_process = true,
 	},
 };
 
@@ -80,9 +82,17 @@ struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
 {
 	char *end;
 	errno = 0;
-	if (!text || !*text || *text == '-')
+	int base = 10;
+	const char *digits = text;
+	if (digits && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+		base = 16;
+		digits += 2;
+	}
+	/* strtoull alone would take spaces, a sign, and a leading 0 as octal. */
+	if (!digits || !isxdigit((unsigned char)digits[0]) ||
+	    (base == 10 && !isdigit((unsigned char)digits[0])))
 		goto bad;
-	unsigned long long v = strtoull(text, &end, 0);
+	unsigned long long v = strtoull(digits, &end, base);
 	if (errno || *end)
 		goto bad;
 	*ret = v;
