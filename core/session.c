@@ -5,18 +5,48 @@
 
 struct clrsos_session {
 	struct clrsos_target *target;
-	char *clr_path;
+	const struct clrsos_settings *settings;
+	uint64_t settings_generation; /* of the settings the DAC was opened with */
+	bool dac_given;               /* set by clrsos_session_set_dac: keep it */
 	struct clrsos_dac *dac;
 	struct clrsos_gc *gc; /* this stop's layout, read on first use */
 };
 
+struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
+						  const char *dir)
+{
+	char *copy = NULL;
+	if (dir && dir[0]) {
+		copy = strdup(dir);
+		if (!copy)
+			return &clrsos_error_no_memory;
+		/* "dir/" and "dir" are the same directory. */
+		size_t n = strlen(copy);
+		while (n > 1 && copy[n - 1] == '/')
+			copy[--n] = '\0';
+	}
+	free(settings->clr_path);
+	settings->clr_path = copy;
+	settings->generation++;
+	return NULL;
+}
+
+void clrsos_settings_deinit(struct clrsos_settings *settings)
+{
+	free(settings->clr_path);
+	settings->clr_path = NULL;
+}
+
 struct clrsos_error *clrsos_session_create(struct clrsos_target *target,
+					   const struct clrsos_settings *settings,
 					   struct clrsos_session **ret)
 {
 	struct clrsos_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return &clrsos_error_no_memory;
 	s->target = target;
+	s->settings = settings;
+	s->settings_generation = settings ? settings->generation : 0;
 	*ret = s;
 	return NULL;
 }
@@ -28,7 +58,6 @@ void clrsos_session_destroy(struct clrsos_session *s)
 	clrsos_gc_destroy(s->gc);
 	clrsos_dac_destroy(s->dac);
 	clrsos_target_destroy(s->target);
-	free(s->clr_path);
 	free(s);
 }
 
@@ -41,32 +70,6 @@ static void drop_stop(struct clrsos_session *s)
 {
 	clrsos_gc_destroy(s->gc);
 	s->gc = NULL;
-}
-
-struct clrsos_error *clrsos_session_set_clr_path(struct clrsos_session *s,
-						 const char *dir)
-{
-	char *copy = NULL;
-	if (dir && dir[0]) {
-		copy = strdup(dir);
-		if (!copy)
-			return &clrsos_error_no_memory;
-		/* "dir/" and "dir" are the same directory. */
-		size_t n = strlen(copy);
-		while (n > 1 && copy[n - 1] == '/')
-			copy[--n] = '\0';
-	}
-	free(s->clr_path);
-	s->clr_path = copy;
-	drop_stop(s);
-	clrsos_dac_destroy(s->dac);
-	s->dac = NULL;
-	return NULL;
-}
-
-const char *clrsos_session_clr_path(struct clrsos_session *s)
-{
-	return s->clr_path;
 }
 
 void clrsos_session_refresh(struct clrsos_session *s)
@@ -82,9 +85,17 @@ struct clrsos_error *clrsos_session_dac(struct clrsos_session *s,
 					struct clrsos_dac **ret)
 {
 	clrsos_session_refresh(s);
+	/* setclrpath changed where the DAC comes from: open it anew. */
+	if (s->settings && s->settings->generation != s->settings_generation &&
+	    !s->dac_given) {
+		drop_stop(s);
+		clrsos_dac_destroy(s->dac);
+		s->dac = NULL;
+		s->settings_generation = s->settings->generation;
+	}
 	if (!s->dac) {
 		struct clrsos_dac_options options = {
-			.user_dir = s->clr_path,
+			.user_dir = s->settings ? s->settings->clr_path : NULL,
 			.env_dir = getenv("CLRSOS_RUNTIME_DIR"),
 		};
 		struct clrsos_error *err = clrsos_dac_open(s->target, &options, &s->dac);
@@ -93,6 +104,14 @@ struct clrsos_error *clrsos_session_dac(struct clrsos_session *s,
 	}
 	*ret = s->dac;
 	return NULL;
+}
+
+void clrsos_session_set_dac(struct clrsos_session *s, struct clrsos_dac *dac)
+{
+	drop_stop(s);
+	clrsos_dac_destroy(s->dac);
+	s->dac = dac;
+	s->dac_given = true;
 }
 
 struct clrsos_error *clrsos_session_gc(struct clrsos_session *s,

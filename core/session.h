@@ -19,17 +19,27 @@ extern "C" {
 
 struct clrsos_session;
 
-/* The session takes ownership of target. */
+/*
+ * Settings the user makes for the whole debugger, with or without a
+ * process (setclrpath). Sessions notice a change through the generation.
+ */
+struct clrsos_settings {
+	char *clr_path; /* named with setclrpath; NULL: the runtime's own directory */
+	uint64_t generation;
+};
+
+/* Set (dir) or clear (NULL or "") the directory named with setclrpath. */
+struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
+						  const char *dir);
+void clrsos_settings_deinit(struct clrsos_settings *settings);
+
+/* The session takes ownership of target; settings are borrowed and outlive it. */
 struct clrsos_error *clrsos_session_create(struct clrsos_target *target,
+					   const struct clrsos_settings *settings,
 					   struct clrsos_session **ret);
 void clrsos_session_destroy(struct clrsos_session *session);
 
 struct clrsos_target *clrsos_session_target(struct clrsos_session *session);
-
-/* The directory named by setclrpath (NULL or "" clears it); reopens the DAC. */
-struct clrsos_error *clrsos_session_set_clr_path(struct clrsos_session *session,
-						 const char *dir);
-const char *clrsos_session_clr_path(struct clrsos_session *session);
 
 /* Start of every command: drop what belongs to an earlier stop. */
 void clrsos_session_refresh(struct clrsos_session *session);
@@ -37,6 +47,9 @@ void clrsos_session_refresh(struct clrsos_session *session);
 /* The DAC, opened on first use. Borrowed. */
 struct clrsos_error *clrsos_session_dac(struct clrsos_session *session,
 					struct clrsos_dac **ret);
+
+/* Use this DAC instead of opening one (the session takes it): for tests. */
+void clrsos_session_set_dac(struct clrsos_session *session, struct clrsos_dac *dac);
 
 /* The GC heap layout of this stop. Borrowed. */
 struct clrsos_error *clrsos_session_gc(struct clrsos_session *session,

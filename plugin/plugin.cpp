@@ -33,6 +33,13 @@ std::map<uint32_t, Session> &sessions()
 	return map;
 }
 
+// What the user sets for every session (setclrpath), with or without a process.
+clrsos_settings &settings()
+{
+	static clrsos_settings s = {};
+	return s;
+}
+
 void write_to_result(void *ctx, const char *text, size_t size)
 {
 	auto *result = static_cast<lldb::SBCommandReturnObject *>(ctx);
@@ -102,7 +109,7 @@ clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out
 		clrsos_target *t = nullptr;
 		clrsos_error *err = clrsos_target_create(&lldb_target_ops, s.target.get(), &t);
 		if (!err)
-			err = clrsos_session_create(t, &s.session);
+			err = clrsos_session_create(t, &settings(), &s.session);
 		if (err) {
 			clrsos_target_destroy(t);
 			s.target.reset();
@@ -127,10 +134,18 @@ public:
 		lldb::SBTarget target;
 		clrsos_session *session = nullptr;
 		clrsos_error *err = session_for(debugger, target, &session);
+		if (err && command_->needs_no_process) {
+			clrsos_error_destroy(err);
+			err = nullptr;
+			session = nullptr;
+		}
 		if (!err) {
-			EvalContext eval{target, target.GetProcess().GetSelectedThread().GetSelectedFrame()};
-			clrsos_host host = {evaluate, &eval};
-			err = command_->run(session, &host, argc, command, &writer);
+			EvalContext eval{target, target.IsValid()
+							 ? target.GetProcess().GetSelectedThread().GetSelectedFrame()
+							 : lldb::SBFrame()};
+			clrsos_host host = {evaluate, &eval, &settings()};
+			err = command_->run(session, &host, argc, const_cast<const char *const *>(command),
+					    &writer);
 		}
 		if (err) {
 			result.SetError(err->message);

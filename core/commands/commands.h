@@ -8,6 +8,7 @@
 #ifndef CLRSOS_COMMANDS_H
 #define CLRSOS_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,8 @@ struct clrsos_host {
 	struct clrsos_error *(*evaluate)(void *ctx, const char *expression,
 					 uint64_t *ret);
 	void *ctx;
+	/* The debugger-wide settings (setclrpath). */
+	struct clrsos_settings *settings;
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
@@ -38,8 +41,8 @@ struct clrsos_command {
 	const char *help;  /* one line */
 	const char *syntax; /* the syntax, each option, an example */
 	clrsos_command_fn *run;
-	/* Runs without a process (e.g. setclrpath); session may then be NULL. */
-	int needs_no_process;
+	/* Runs without a process (setclrpath): session is then NULL. */
+	bool needs_no_process;
 };
 
 extern const struct clrsos_command clrsos_commands[];

@@ -9,7 +9,7 @@ struct clrsos_error *clrsos_cmd_setclrpath(struct clrsos_session *session,
 					   int argc, const char *const *argv,
 					   struct clrsos_writer *out)
 {
-	(void)host;
+	(void)session;
 	bool json = false;
 	const char *dir = NULL;
 	bool clear = false;
@@ -36,11 +36,11 @@ struct clrsos_error *clrsos_cmd_setclrpath(struct clrsos_session *session,
 				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 							   "setclrpath: %s is not a directory", dir);
 		}
-		struct clrsos_error *err = clrsos_session_set_clr_path(session, dir);
+		struct clrsos_error *err = clrsos_settings_set_clr_path(host->settings, dir);
 		if (err)
 			return err;
 	}
-	const char *now = clrsos_session_clr_path(session);
+	const char *now = host->settings->clr_path;
 	if (json) {
 		struct clrsos_json j;
 		clrsos_json_init(&j, out);
