@@ -1,0 +1,27 @@
+#include <stdio.h>
+
+#include "tests.h"
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		int (*run)(void);
+	} groups[] = {
+		{"target", run_target_tests},
+		{"elf", run_elf_tests},
+		{"output", run_output_tests},
+		{"commands", run_commands_tests},
+	};
+	int failed = 0;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		int n = groups[i].run();
+		if (n)
+			fprintf(stderr, "unit: %d test(s) failed in group %s\n", n,
+				groups[i].name);
+		failed += n;
+	}
+	if (failed)
+		fprintf(stderr, "unit: %d test(s) failed in all\n", failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,642 @@
+/*
+ * core/elfimage.c (ELF64 load segments and GNU build-id, from a file or an
+ * image in memory) and core/pe.c (a managed assembly's metadata from its
+ * file), over synthetic images.
+ */
+#include <elf.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "elfimage.h"
+#include "error.h"
+#include "fake_target.h"
+#include "pe.h"
+#include "tests.h"
+
+enum { PAGE = CLRSOS_PAGE_SIZE };
+
+static const uint8_t ID[20] = {0x3a, 0x5b, 0x7c, 0x9d, 0xbe, 0xdf, 0x00, 0x11,
+			       0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99,
+			       0xaa, 0xbb, 0xcc, 0xdd};
+
+/* An image in a buffer, read as a file or as memory. */
+struct image {
+	const uint8_t *bytes;
+	size_t size;
+	unsigned reads;
+};
+
+static bool image_read(void *ctx, uint64_t pos, void *buf, size_t size)
+{
+	struct image *im = ctx;
+	im->reads++;
+	if (pos > im->size || size > im->size - pos)
+		return false;
+	memcpy(buf, im->bytes + pos, size);
+	return true;
+}
+
+/* Read-only text + header, writable data, a build-id note. */
+static uint8_t *good_image(size_t *ret_size)
+{
+	struct fake_elf_spec spec = {
+		.size = 4 * PAGE,
+		.loads = {
+			{.offset = 0, .vaddr = 0, .filesz = 2 * PAGE, .flags = PF_R | PF_X},
+			{.offset = 2 * PAGE, .vaddr = 3 * PAGE, .filesz = 2 * PAGE,
+			 .flags = PF_R | PF_W},
+		},
+		.nloads = 2,
+		.note_offset = 0x1c0,
+		.build_id = ID,
+		.build_id_len = sizeof(ID),
+	};
+	*ret_size = spec.size;
+	return fake_elf_build(&spec);
+}
+
+static Elf64_Ehdr *ehdr(uint8_t *img)
+{
+	return (Elf64_Ehdr *)img;
+}
+
+static Elf64_Phdr *phdr(uint8_t *img, size_t i)
+{
+	return (Elf64_Phdr *)(img + ehdr(img)->e_phoff) + i;
+}
+
+static struct clrsos_error *parse_buffer(const uint8_t *img, size_t size,
+					 bool in_memory,
+					 struct clrsos_elf_info *info)
+{
+	struct image im = {img, size, 0};
+	return clrsos_elf_parse(image_read, &im, in_memory, info);
+}
+
+static void assert_io_error(struct clrsos_error *err)
+{
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_IO);
+	assert_non_null(err->message);
+	clrsos_error_destroy(err);
+}
+
+static void test_elf_parse__good_image_loads_and_build_id(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	struct clrsos_elf_info info;
+	assert_null(parse_buffer(img, size, false, &info));
+	assert_int_equal(info.nloads, 2);
+	assert_int_equal(info.loads[0].vaddr, 0);
+	assert_int_equal(info.loads[0].offset, 0);
+	assert_int_equal(info.loads[0].filesz, 2 * PAGE);
+	assert_false(info.loads[0].writable);
+	assert_int_equal(info.loads[1].vaddr, 3 * PAGE);
+	assert_int_equal(info.loads[1].offset, 2 * PAGE);
+	assert_int_equal(info.loads[1].memsz, 2 * PAGE);
+	assert_true(info.loads[1].writable);
+	assert_int_equal(info.build_id_len, sizeof(ID));
+	assert_memory_equal(info.build_id, ID, sizeof(ID));
+	free(img);
+}
+
+static void test_elf_parse_file__good_file(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	char *path = fake_temp_file(img, size);
+	struct clrsos_elf_info info;
+	assert_null(clrsos_elf_parse_file(path, &info));
+	assert_int_equal(info.nloads, 2);
+	assert_int_equal(info.build_id_len, sizeof(ID));
+	assert_memory_equal(info.build_id, ID, sizeof(ID));
+	unlink(path);
+	free(path);
+	free(img);
+}
+
+static void test_elf_parse_file__missing_file_names_path(void **state)
+{
+	(void)state;
+	struct clrsos_elf_info info;
+	struct clrsos_error *err =
+		clrsos_elf_parse_file("/nonexistent/clrsos/libnothing.so", &info);
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_IO);
+	assert_non_null(strstr(err->message, "/nonexistent/clrsos/libnothing.so"));
+	clrsos_error_destroy(err);
+}
+
+static void test_elf_parse_file__truncated_header_fails(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	char *path = fake_temp_file(img, sizeof(Elf64_Ehdr) - 1);
+	struct clrsos_elf_info info;
+	struct clrsos_error *err = clrsos_elf_parse_file(path, &info);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, path));
+	assert_io_error(err);
+	unlink(path);
+	free(path);
+	free(img);
+}
+
+static void test_elf_parse__truncated_program_headers_fail(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	struct clrsos_elf_info info;
+	assert_io_error(parse_buffer(img, sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr),
+				     false, &info));
+	free(img);
+}
+
+static void test_elf_parse__wrong_class_fails(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	ehdr(img)->e_ident[EI_CLASS] = ELFCLASS32;
+	struct clrsos_elf_info info;
+	assert_io_error(parse_buffer(img, size, false, &info));
+	free(img);
+}
+
+static void test_elf_parse__big_endian_fails(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	ehdr(img)->e_ident[EI_DATA] = ELFDATA2MSB;
+	struct clrsos_elf_info info;
+	assert_io_error(parse_buffer(img, size, false, &info));
+	free(img);
+}
+
+static void test_elf_parse__bad_magic_fails(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	img[1] = 'e';
+	struct clrsos_elf_info info;
+	assert_io_error(parse_buffer(img, size, false, &info));
+	free(img);
+}
+
+static void test_elf_parse__wrong_phentsize_fails(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	ehdr(img)->e_phentsize = sizeof(Elf32_Phdr);
+	struct clrsos_elf_info info;
+	assert_io_error(parse_buffer(img, size, false, &info));
+	free(img);
+}
+
+static void test_elf_parse__too_many_phdrs_fails_without_reading_them(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	ehdr(img)->e_phnum = 0xffff;
+	struct image im = {img, size, 0};
+	struct clrsos_elf_info info;
+	assert_io_error(clrsos_elf_parse(image_read, &im, false, &info));
+	assert_int_equal(im.reads, 1); /* the header only */
+	free(img);
+}
+
+static void test_elf_parse__missing_build_id_is_not_an_error(void **state)
+{
+	(void)state;
+	struct fake_elf_spec spec = {
+		.size = PAGE,
+		.loads = {{.offset = 0, .vaddr = 0, .filesz = PAGE, .flags = PF_R}},
+		.nloads = 1,
+	};
+	uint8_t *img = fake_elf_build(&spec);
+	struct clrsos_elf_info info;
+	memset(&info, 0xee, sizeof(info));
+	assert_null(parse_buffer(img, spec.size, false, &info));
+	assert_int_equal(info.nloads, 1);
+	assert_int_equal(info.build_id_len, 0);
+	/* Another kind of note only: still none. */
+	spec.note_offset = 0x100;
+	free(img);
+	img = fake_elf_build(&spec);
+	assert_null(parse_buffer(img, spec.size, true, &info));
+	assert_int_equal(info.build_id_len, 0);
+	free(img);
+}
+
+/* Overwrite the note segment with raw notes of size bytes. */
+static void put_notes(uint8_t *img, size_t note_phdr, const void *notes,
+		      size_t size)
+{
+	Elf64_Phdr *ph = phdr(img, note_phdr);
+	assert_int_equal(ph->p_type, PT_NOTE);
+	memcpy(img + ph->p_offset, notes, size);
+	ph->p_filesz = ph->p_memsz = size;
+}
+
+static void test_elf_parse__build_id_after_another_note(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	uint8_t notes[64] = {0};
+	Elf64_Nhdr abi = {.n_namesz = 4, .n_descsz = 16, .n_type = NT_GNU_ABI_TAG};
+	Elf64_Nhdr bid = {.n_namesz = 4, .n_descsz = 8, .n_type = NT_GNU_BUILD_ID};
+	memcpy(notes, &abi, sizeof(abi));
+	memcpy(notes + 12, "GNU", 4);
+	memcpy(notes + 32, &bid, sizeof(bid));
+	memcpy(notes + 44, "GNU", 4);
+	memcpy(notes + 48, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	put_notes(img, 2, notes, 56);
+	struct clrsos_elf_info info;
+	assert_null(parse_buffer(img, size, false, &info));
+	assert_int_equal(info.build_id_len, 8);
+	assert_memory_equal(info.build_id, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	free(img);
+}
+
+static void test_elf_parse__note_with_bogus_sizes_does_not_overrun(void **state)
+{
+	(void)state;
+	/* A build-id note of "GNU" and 20 bytes: 36 bytes, cut to segment bytes. */
+	static const struct {
+		uint32_t namesz, descsz;
+		size_t segment;
+	} bogus[] = {
+		{4, 20, 26},                   /* the segment ends inside the id */
+		{4, 20, 14},                   /* ... inside the name */
+		{4, 0x1000, 36},               /* desc past the segment */
+		{0x1000, 20, 36},              /* name past the segment */
+		{0xffffffff, 20, 36},          /* rounding the name size wraps */
+		{4, 0xfffffffe, 36},           /* rounding the desc size wraps */
+		{0xfffffffd, 0xfffffffd, 36},
+		{4, 0, 36},                    /* an empty build-id */
+	};
+	for (size_t i = 0; i < sizeof(bogus) / sizeof(bogus[0]); i++) {
+		size_t size;
+		uint8_t *img = good_image(&size);
+		uint8_t *notes = malloc(36);
+		assert_non_null(notes);
+		Elf64_Nhdr nh = {.n_namesz = bogus[i].namesz,
+				 .n_descsz = bogus[i].descsz,
+				 .n_type = NT_GNU_BUILD_ID};
+		memcpy(notes, &nh, sizeof(nh));
+		memcpy(notes + 12, "GNU", 4);
+		memset(notes + 16, 0xab, 20);
+		put_notes(img, 2, notes, 36);
+		phdr(img, 2)->p_filesz = phdr(img, 2)->p_memsz = bogus[i].segment;
+		free(notes);
+		struct clrsos_elf_info info;
+		assert_null(parse_buffer(img, size, false, &info));
+		if (info.build_id_len != 0)
+			fail_msg("bogus note %zu gave a build-id of %zu bytes (file)", i,
+				 info.build_id_len);
+		assert_null(parse_buffer(img, size, true, &info));
+		if (info.build_id_len != 0)
+			fail_msg("bogus note %zu gave a build-id of %zu bytes (memory)", i,
+				 info.build_id_len);
+		free(img);
+	}
+}
+
+static void test_elf_parse__oversized_build_id_is_ignored(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	size_t desc = CLRSOS_BUILD_ID_MAX + 4;
+	uint8_t notes[16 + CLRSOS_BUILD_ID_MAX + 4];
+	Elf64_Nhdr nh = {.n_namesz = 4, .n_descsz = (Elf64_Word)desc,
+			 .n_type = NT_GNU_BUILD_ID};
+	memcpy(notes, &nh, sizeof(nh));
+	memcpy(notes + 12, "GNU", 4);
+	memset(notes + 16, 0x42, desc);
+	put_notes(img, 2, notes, sizeof(notes));
+	struct clrsos_elf_info info;
+	assert_null(parse_buffer(img, size, false, &info));
+	assert_int_equal(info.build_id_len, 0);
+	free(img);
+}
+
+static void test_elf_parse__in_memory_finds_note_by_vaddr(void **state)
+{
+	(void)state;
+	/*
+	 * A non-PIE-like image linked at 0x400000 whose note's file offset
+	 * (0x100) differs from its place in memory (0x400000 + 0x1100). In
+	 * memory the image starts at its first load's page.
+	 */
+	struct fake_elf_spec spec = {
+		.size = 2 * PAGE,
+		.loads = {{.offset = 0, .vaddr = 0x400000, .filesz = 2 * PAGE, .flags = PF_R}},
+		.nloads = 1,
+		.note_offset = 0x1100,
+		.build_id = ID,
+		.build_id_len = sizeof(ID),
+	};
+	uint8_t *mem = fake_elf_build(&spec);
+	Elf64_Phdr *note = phdr(mem, 1);
+	note->p_vaddr = note->p_paddr = 0x400000 + 0x1100;
+	note->p_offset = 0x100; /* in the file the note would be here */
+	/* The file image has the note at its offset, not at 0x1100. */
+	uint8_t *file = malloc(spec.size);
+	assert_non_null(file);
+	memcpy(file, mem, spec.size);
+	memcpy(file + 0x100, mem + 0x1100, note->p_filesz);
+	memset(file + 0x1100, 0, note->p_filesz);
+
+	struct clrsos_elf_info info;
+	assert_null(parse_buffer(mem, spec.size, true, &info));
+	assert_int_equal(info.loads[0].vaddr, 0);
+	assert_int_equal(info.build_id_len, sizeof(ID));
+	assert_memory_equal(info.build_id, ID, sizeof(ID));
+	assert_null(parse_buffer(file, spec.size, false, &info));
+	assert_int_equal(info.build_id_len, sizeof(ID));
+	/* Each way read on the other's layout finds nothing. */
+	assert_null(parse_buffer(file, spec.size, true, &info));
+	assert_int_equal(info.build_id_len, 0);
+	free(file);
+	free(mem);
+}
+
+static void test_elf_parse__unreadable_note_is_skipped(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	phdr(img, 2)->p_offset = 100 * PAGE; /* past the end of the file */
+	struct clrsos_elf_info info;
+	assert_null(parse_buffer(img, size, false, &info));
+	assert_int_equal(info.nloads, 2);
+	assert_int_equal(info.build_id_len, 0);
+	free(img);
+}
+
+/* PE --------------------------------------------------------------------- */
+
+enum {
+	PE_TIMESTAMP = 0x5f3759df,
+	PE_IMAGE_SIZE = 0x6000,
+	PE_NT = 0x80,
+	PE_SECTION_RVA = 0x2000,
+	PE_SECTION_RAW = 0x400,
+	PE_SECTION_SIZE = 0x1000,
+	PE_CLI_RVA = 0x2008,
+	PE_MD_RVA = 0x2100,
+	PE_MD_SIZE = 0x90,
+	PE_FILE_SIZE = PE_SECTION_RAW + PE_SECTION_SIZE,
+};
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A managed PE32+ (or PE32) file: one section holding the CLI header and metadata. */
+static uint8_t *pe_image(bool pe32plus)
+{
+	uint8_t *f = calloc(1, PE_FILE_SIZE);
+	assert_non_null(f);
+	f[0] = 'M';
+	f[1] = 'Z';
+	put_u32(f + 0x3c, PE_NT);
+	uint8_t *nt = f + PE_NT;
+	memcpy(nt, "PE\0\0", 4);
+	uint8_t *coff = nt + 4;
+	uint16_t opt_size = pe32plus ? 240 : 224;
+	put_u16(coff + 0, pe32plus ? 0x8664 : 0x14c);
+	put_u16(coff + 2, 1);
+	put_u32(coff + 4, PE_TIMESTAMP);
+	put_u16(coff + 16, opt_size);
+	put_u16(coff + 18, 0x2022);
+	uint8_t *opt = coff + 20;
+	put_u16(opt, pe32plus ? 0x20b : 0x10b);
+	put_u32(opt + 56, PE_IMAGE_SIZE);
+	size_t dirs = pe32plus ? 112 : 96;
+	put_u32(opt + dirs - 4, 16); /* NumberOfRvaAndSizes */
+	put_u32(opt + dirs + 14 * 8, PE_CLI_RVA);
+	put_u32(opt + dirs + 14 * 8 + 4, 72);
+	uint8_t *sec = opt + opt_size;
+	memcpy(sec, ".text", 5);
+	put_u32(sec + 8, PE_SECTION_SIZE);
+	put_u32(sec + 12, PE_SECTION_RVA);
+	put_u32(sec + 16, PE_SECTION_SIZE);
+	put_u32(sec + 20, PE_SECTION_RAW);
+	uint8_t *cli = f + PE_SECTION_RAW + (PE_CLI_RVA - PE_SECTION_RVA);
+	put_u32(cli, 72);
+	put_u16(cli + 4, 2);
+	put_u16(cli + 6, 5);
+	put_u32(cli + 8, PE_MD_RVA);
+	put_u32(cli + 12, PE_MD_SIZE);
+	uint8_t *md = f + PE_SECTION_RAW + (PE_MD_RVA - PE_SECTION_RVA);
+	fake_fill_pattern(md, PE_MD_SIZE, 0x1234);
+	memcpy(md, "BSJB", 4);
+	return f;
+}
+
+static const uint8_t *pe_metadata(const uint8_t *f)
+{
+	return f + PE_SECTION_RAW + (PE_MD_RVA - PE_SECTION_RVA);
+}
+
+static void test_pe_read_metadata__returns_metadata_bytes(void **state)
+{
+	(void)state;
+	for (int plus = 1; plus >= 0; plus--) {
+		uint8_t *f = pe_image(plus);
+		char *path = fake_temp_file(f, PE_FILE_SIZE);
+		uint8_t buf[0x200];
+		memset(buf, 0xcc, sizeof(buf));
+		size_t total = 0;
+		assert_null(clrsos_pe_read_metadata(path, PE_TIMESTAMP, PE_IMAGE_SIZE,
+						    buf, sizeof(buf), &total));
+		assert_int_equal(total, PE_MD_SIZE);
+		assert_memory_equal(buf, pe_metadata(f), PE_MD_SIZE);
+		assert_memory_equal(buf, "BSJB", 4);
+		assert_int_equal(buf[PE_MD_SIZE], 0xcc);
+		unlink(path);
+		free(path);
+		free(f);
+	}
+}
+
+static void test_pe_read_metadata__small_buffer_gets_prefix_and_full_size(void **state)
+{
+	(void)state;
+	uint8_t *f = pe_image(true);
+	char *path = fake_temp_file(f, PE_FILE_SIZE);
+	uint8_t buf[20];
+	memset(buf, 0, sizeof(buf));
+	size_t total = 0;
+	assert_null(clrsos_pe_read_metadata(path, PE_TIMESTAMP, PE_IMAGE_SIZE, buf,
+					    16, &total));
+	assert_int_equal(total, PE_MD_SIZE);
+	assert_memory_equal(buf, pe_metadata(f), 16);
+	assert_int_equal(buf[16], 0);
+	unlink(path);
+	free(path);
+	free(f);
+}
+
+static void expect_pe_error(const uint8_t *f, size_t size, uint32_t timestamp,
+			    uint32_t image_size, const char *words)
+{
+	char *path = fake_temp_file(f, size);
+	uint8_t buf[0x200];
+	size_t total = 77;
+	struct clrsos_error *err = clrsos_pe_read_metadata(path, timestamp, image_size,
+							   buf, sizeof(buf), &total);
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_IO);
+	assert_non_null(strstr(err->message, path));
+	if (!strstr(err->message, words))
+		fail_msg("'%s' does not say '%s'", err->message, words);
+	assert_int_equal(total, 0);
+	clrsos_error_destroy(err);
+	unlink(path);
+	free(path);
+}
+
+static void test_pe_read_metadata__wrong_timestamp_fails(void **state)
+{
+	(void)state;
+	uint8_t *f = pe_image(true);
+	expect_pe_error(f, PE_FILE_SIZE, PE_TIMESTAMP + 1, PE_IMAGE_SIZE, "timestamp");
+	free(f);
+}
+
+static void test_pe_read_metadata__wrong_image_size_fails(void **state)
+{
+	(void)state;
+	uint8_t *f = pe_image(true);
+	expect_pe_error(f, PE_FILE_SIZE, PE_TIMESTAMP, PE_IMAGE_SIZE + 0x1000, "size");
+	free(f);
+}
+
+static void test_pe_read_metadata__not_a_pe_fails(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *elf = good_image(&size);
+	expect_pe_error(elf, size, PE_TIMESTAMP, PE_IMAGE_SIZE, "not a PE");
+	free(elf);
+	/* MZ, but no PE signature where e_lfanew points. */
+	uint8_t *f = pe_image(true);
+	f[PE_NT] = 'X';
+	expect_pe_error(f, PE_FILE_SIZE, PE_TIMESTAMP, PE_IMAGE_SIZE, "not a PE");
+	free(f);
+	/* Too short for a DOS header. */
+	expect_pe_error((const uint8_t *)"MZ", 2, PE_TIMESTAMP, PE_IMAGE_SIZE, "not a PE");
+}
+
+static void test_pe_read_metadata__missing_file_fails(void **state)
+{
+	(void)state;
+	uint8_t buf[16];
+	size_t total = 5;
+	struct clrsos_error *err = clrsos_pe_read_metadata(
+		"/nonexistent/clrsos/App.dll", PE_TIMESTAMP, PE_IMAGE_SIZE, buf,
+		sizeof(buf), &total);
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_IO);
+	assert_non_null(strstr(err->message, "/nonexistent/clrsos/App.dll"));
+	assert_int_equal(total, 0);
+	clrsos_error_destroy(err);
+}
+
+static void test_pe_read_metadata__native_pe_without_cli_header_fails(void **state)
+{
+	(void)state;
+	uint8_t *f = pe_image(true);
+	put_u32(f + PE_NT + 24 + 112 + 14 * 8, 0);
+	expect_pe_error(f, PE_FILE_SIZE, PE_TIMESTAMP, PE_IMAGE_SIZE, "CLI header");
+	free(f);
+}
+
+static void test_pe_read_metadata__metadata_outside_sections_fails(void **state)
+{
+	(void)state;
+	uint8_t *f = pe_image(true);
+	uint8_t *cli = f + PE_SECTION_RAW + (PE_CLI_RVA - PE_SECTION_RVA);
+	put_u32(cli + 8, 0x9000);
+	expect_pe_error(f, PE_FILE_SIZE, PE_TIMESTAMP, PE_IMAGE_SIZE, "outside");
+	free(f);
+}
+
+static void test_pe_read_metadata__metadata_past_end_of_file_fails(void **state)
+{
+	(void)state;
+	uint8_t *f = pe_image(true);
+	/* Inside the section's span, but the file ends before the metadata does. */
+	expect_pe_error(f, PE_SECTION_RAW + (PE_MD_RVA - PE_SECTION_RVA) + 16,
+			PE_TIMESTAMP, PE_IMAGE_SIZE, "metadata");
+	free(f);
+}
+
+static void test_pe_read_metadata__too_many_sections_fails(void **state)
+{
+	(void)state;
+	uint8_t *f = pe_image(true);
+	put_u16(f + PE_NT + 4 + 2, 0xffff);
+	expect_pe_error(f, PE_FILE_SIZE, PE_TIMESTAMP, PE_IMAGE_SIZE, "optional header");
+	free(f);
+}
+
+int run_elf_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_elf_parse__good_image_loads_and_build_id),
+		cmocka_unit_test(test_elf_parse_file__good_file),
+		cmocka_unit_test(test_elf_parse_file__missing_file_names_path),
+		cmocka_unit_test(test_elf_parse_file__truncated_header_fails),
+		cmocka_unit_test(test_elf_parse__truncated_program_headers_fail),
+		cmocka_unit_test(test_elf_parse__wrong_class_fails),
+		cmocka_unit_test(test_elf_parse__big_endian_fails),
+		cmocka_unit_test(test_elf_parse__bad_magic_fails),
+		cmocka_unit_test(test_elf_parse__wrong_phentsize_fails),
+		cmocka_unit_test(test_elf_parse__too_many_phdrs_fails_without_reading_them),
+		cmocka_unit_test(test_elf_parse__missing_build_id_is_not_an_error),
+		cmocka_unit_test(test_elf_parse__build_id_after_another_note),
+		cmocka_unit_test(test_elf_parse__note_with_bogus_sizes_does_not_overrun),
+		cmocka_unit_test(test_elf_parse__oversized_build_id_is_ignored),
+		cmocka_unit_test(test_elf_parse__in_memory_finds_note_by_vaddr),
+		cmocka_unit_test(test_elf_parse__unreadable_note_is_skipped),
+		cmocka_unit_test(test_pe_read_metadata__returns_metadata_bytes),
+		cmocka_unit_test(test_pe_read_metadata__small_buffer_gets_prefix_and_full_size),
+		cmocka_unit_test(test_pe_read_metadata__wrong_timestamp_fails),
+		cmocka_unit_test(test_pe_read_metadata__wrong_image_size_fails),
+		cmocka_unit_test(test_pe_read_metadata__not_a_pe_fails),
+		cmocka_unit_test(test_pe_read_metadata__missing_file_fails),
+		cmocka_unit_test(test_pe_read_metadata__native_pe_without_cli_header_fails),
+		cmocka_unit_test(test_pe_read_metadata__metadata_outside_sections_fails),
+		cmocka_unit_test(test_pe_read_metadata__metadata_past_end_of_file_fails),
+		cmocka_unit_test(test_pe_read_metadata__too_many_sections_fails),
+	};
+	return cmocka_run_group_tests_name("elf", tests, NULL, NULL);
+}

@@ -1,0 +1,13 @@
+/*
+ * The groups of unit tests: each test file runs its own cmocka group and
+ * returns how many of its tests failed.
+ */
+#ifndef CLRSOS_TESTS_TESTS_H
+#define CLRSOS_TESTS_TESTS_H
+
+int run_target_tests(void);
+int run_elf_tests(void);
+int run_output_tests(void);
+int run_commands_tests(void);
+
+#endif
