@@ -38,6 +38,13 @@ class Failure(Exception):
     pass
 
 
+class Unavailable(Exception):
+    """What the test needs is not on this machine (said why); ctest shows it skipped."""
+
+
+SKIP = 77  # ctest's SKIP_RETURN_CODE for these tests
+
+
 failures = []
 
 
@@ -60,14 +67,23 @@ def finish():
 class Target:
     """A running test target that printed TRUTH and READY."""
 
-    def __init__(self, name, args=(), env=None, timeout=60):
-        dll = os.path.join(TARGETS_DIR, name, name + ".dll")
-        if not os.path.exists(dll):
-            raise Failure("test target not built: " + dll)
+    def __init__(self, name, args=(), env=None, timeout=60, variant=None):
+        """name: the program; variant: a self-contained build of it
+        (<targets>/<name>-<variant>/<name>), e.g. for an older runtime."""
+        if variant:
+            directory = os.path.join(TARGETS_DIR, name + "-" + variant)
+            note = os.path.join(directory, "UNAVAILABLE")
+            if os.path.exists(note):
+                raise Unavailable(open(note).read().strip())
+            command = [os.path.join(directory, name)]
+        else:
+            command = ["dotnet", os.path.join(TARGETS_DIR, name, name + ".dll")]
+        if not os.path.exists(command[-1]):
+            raise Failure("test target not built: " + command[-1])
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            ["dotnet", dll] + list(args), stdout=subprocess.PIPE,
+            command + list(args), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=full_env, text=True,
             start_new_session=True)
         self.truth = None

@@ -1,7 +1,8 @@
 """eeversion and eeheap -gc against HeapShapes' own truth.
 
-usage: test_eeheap.py <gc config> <live|full|heap|os>
+usage: test_eeheap.py <gc config> <live|full|heap|os> [net8|net9]
   gc config: wks-regions, wks-segments, svr-regions, svr-segments
+  net8, net9: HeapShapes published self-contained for that runtime
 
 Starts HeapShapes under the GC configuration, then runs the commands in lldb
 attached to it (live) or on a core of it, and checks:
@@ -30,6 +31,7 @@ GEN0_SLACK = 4 * MIB
 
 def main():
     config, mode = sys.argv[1], sys.argv[2]
+    variant = sys.argv[3] if len(sys.argv) > 3 else None
     env = harness.GC_CONFIGS[config]
     server = config.startswith("svr")
     regions = config.endswith("regions")
@@ -40,7 +42,7 @@ def main():
         "eeheap -gc --json",
         "clrsos eeheap --json",
     ]
-    with harness.Target("HeapShapes", env=env) as t:
+    with harness.Target("HeapShapes", env=env, variant=variant) as t:
         truth = t.truth
         heaps = truth["heapCount"]
         if server:
@@ -199,3 +201,6 @@ if __name__ == "__main__":
     except harness.Failure as e:
         print("FAIL: %s" % e)
         sys.exit(1)
+    except harness.Unavailable as e:
+        print("SKIPPED: %s" % e)
+        sys.exit(harness.SKIP)

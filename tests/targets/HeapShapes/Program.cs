@@ -206,6 +206,11 @@ public static unsafe class Program
         bool blocked = BlockFinalizerThread();
         BuildFinalizables();
 
+        // Build the truth once before the final GC, so that what building it
+        // initialises for the first time (type statics: on .NET 8 a new pinned
+        // handle array on the POH) exists before the GC's figures are taken.
+        _ = BuildTruth(scale, customerCount, blocked, new int[3], sw);
+
         // Final full, blocking, compacting GC. It also moves the 50 doomed
         // Finalizable objects to the f-reachable queue (the finalizer thread is
         // blocked, so they stay there). Nothing moves after this unless another
