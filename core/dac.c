@@ -15,44 +15,6 @@
 #include "elfimage.h"
 #include "pe.h"
 
-/* Interface identities (clrdata.idl, xclrdata.idl, sospriv.idl). */
-static const struct clrsos_guid IID_IUnknown = {
-	0x00000000, 0x0000, 0x0000, {0xc0, 0, 0, 0, 0, 0, 0, 0x46}};
-static const struct clrsos_guid IID_ICLRDataTarget = {
-	0x3e11ccee, 0xd08b, 0x43e5, {0xaf, 0x01, 0x32, 0x71, 0x7a, 0x64, 0xda, 0x03}};
-static const struct clrsos_guid IID_ICLRRuntimeLocator = {
-	0xb760bf44, 0x9377, 0x4597, {0x8b, 0xe7, 0x58, 0x08, 0x3b, 0xdc, 0x51, 0x46}};
-static const struct clrsos_guid IID_ICLRMetadataLocator = {
-	0xaa8fa804, 0xbc05, 0x4642, {0xb2, 0xc5, 0xc3, 0x53, 0xed, 0x22, 0xfc, 0x63}};
-static const struct clrsos_guid IID_IXCLRDataProcess = {
-	0x5c552ab6, 0xfc09, 0x4cb3, {0x8e, 0x36, 0x22, 0xfa, 0x03, 0xc7, 0x98, 0xb7}};
-static const struct clrsos_guid IID_ISOSDacInterface = {
-	0x436f00f2, 0xb42a, 0x4b9f, {0x87, 0x0c, 0xe7, 0x3d, 0xb6, 0x6a, 0xe9, 0x30}};
-static const struct clrsos_guid IID_ISOSDacInterface8 = {
-	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
-static const struct clrsos_guid IID_ISOSDacInterface12 = {
-	0x1b93bacc, 0x8ca4, 0x432d, {0x94, 0x3a, 0x3e, 0x6e, 0x7e, 0xc0, 0xb0, 0xa3}};
-static const struct clrsos_guid IID_ISOSDacInterface16 = {
-	0x4ba12ff8, 0xdaac, 0x4e43, {0xac, 0x56, 0x98, 0xcf, 0x8d, 0x5c, 0x59, 0x5d}};
-
-/* Vtable slots, counted from sospriv.idl / xclrdata.idl (IUnknown is 0-2). */
-enum {
-	SLOT_XCLRDATAPROCESS_FLUSH = 3,
-	SLOT_SOS_GET_THREAD_STORE_DATA = 3,
-	SLOT_SOS_GET_THREAD_DATA = 17,
-	SLOT_SOS_GET_GC_HEAP_DATA = 46,
-	SLOT_SOS_GET_GC_HEAP_LIST = 47,
-	SLOT_SOS_GET_GC_HEAP_DETAILS = 48,
-	SLOT_SOS_GET_GC_HEAP_STATIC_DATA = 49,
-	SLOT_SOS_GET_HEAP_SEGMENT_DATA = 50,
-	SLOT_SOS_GET_USEFUL_GLOBALS = 70,
-	SLOT_SOS8_GET_NUMBER_GENERATIONS = 3,
-	SLOT_SOS8_GET_GENERATION_TABLE = 4,
-	SLOT_SOS8_GET_GENERATION_TABLE_SVR = 6,
-	SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT = 3,
-	SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE = 3,
-};
-
 enum { IMAGE_FILE_MACHINE_AMD64 = 0x8664 };
 
 /* AMD64 CONTEXT as the DAC reads it (Windows layout). */
@@ -106,12 +68,12 @@ struct clrsos_dac {
 static clrsos_hresult dt_query(struct data_target *dt,
 			       const struct clrsos_guid *iid, void **ret)
 {
-	if (clrsos_guid_eq(iid, &IID_IUnknown) ||
-	    clrsos_guid_eq(iid, &IID_ICLRDataTarget))
+	if (clrsos_guid_eq(iid, &CLRSOS_IID_IUnknown) ||
+	    clrsos_guid_eq(iid, &CLRSOS_IID_ICLRDataTarget))
 		*ret = &dt->target_vtbl;
-	else if (clrsos_guid_eq(iid, &IID_ICLRRuntimeLocator))
+	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ICLRRuntimeLocator))
 		*ret = &dt->runtime_locator_vtbl;
-	else if (clrsos_guid_eq(iid, &IID_ICLRMetadataLocator))
+	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ICLRMetadataLocator))
 		*ret = &dt->metadata_locator_vtbl;
 	else {
 		*ret = NULL;
@@ -553,7 +515,7 @@ struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 	dt->runtime_base = clr->base;
 	dac->data_target = dt;
 	dt->faulted = false;
-	clrsos_hresult hr = create(&IID_IXCLRDataProcess, &dt->target_vtbl,
+	clrsos_hresult hr = create(&CLRSOS_IID_IXCLRDataProcess, &dt->target_vtbl,
 				   &dac->process);
 	if ((hr < 0 || !dac->process) && dt->faulted) {
 		pthread_mutex_unlock(&dac_lock);
@@ -572,10 +534,10 @@ struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 						  : "");
 		goto fail;
 	}
-	dac->sos = clrsos_com_query(dac->process, &IID_ISOSDacInterface);
-	dac->sos8 = clrsos_com_query(dac->process, &IID_ISOSDacInterface8);
-	dac->sos12 = clrsos_com_query(dac->process, &IID_ISOSDacInterface12);
-	dac->sos16 = clrsos_com_query(dac->process, &IID_ISOSDacInterface16);
+	dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
+	dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
+	dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
+	dac->sos16 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface16);
 	pthread_mutex_unlock(&dac_lock);
 	if (!dac->sos) {
 		err = clrsos_error_create(CLRSOS_ERROR_DAC,
@@ -611,10 +573,10 @@ struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
 	dac->path = strdup(path);
 	dac->runtime_path = strdup(path);
 	dac->process = process;
-	dac->sos = clrsos_com_query(process, &IID_ISOSDacInterface);
-	dac->sos8 = clrsos_com_query(process, &IID_ISOSDacInterface8);
-	dac->sos12 = clrsos_com_query(process, &IID_ISOSDacInterface12);
-	dac->sos16 = clrsos_com_query(process, &IID_ISOSDacInterface16);
+	dac->sos = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface);
+	dac->sos8 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface8);
+	dac->sos12 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface12);
+	dac->sos16 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface16);
 	if (!dac->sos || !dac->path || !dac->runtime_path) {
 		dac->process = NULL;
 		clrsos_dac_destroy(dac);
@@ -663,7 +625,7 @@ void clrsos_dac_flush(struct clrsos_dac *dac)
 {
 	typedef clrsos_hresult (*fn)(void *);
 	pthread_mutex_lock(&dac_lock);
-	CLRSOS_COM_SLOT(dac->process, SLOT_XCLRDATAPROCESS_FLUSH, fn)(dac->process);
+	CLRSOS_COM_SLOT(dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_FLUSH, fn)(dac->process);
 	pthread_mutex_unlock(&dac_lock);
 }
 
@@ -694,7 +656,7 @@ struct clrsos_error *clrsos_dac_gc_heap_data(struct clrsos_dac *dac,
 	typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_gc_heap_data *);
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_DATA, fn, ret);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_GC_HEAP_DATA, fn, ret);
 	return hr < 0 ? call_failed(dac, "GetGCHeapData", hr) : NULL;
 }
 
@@ -717,7 +679,7 @@ struct clrsos_error *clrsos_dac_gc_heap_list(struct clrsos_dac *dac,
 		return &clrsos_error_no_memory;
 	uint32_t needed = 0;
 	clrsos_hresult hr;
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_LIST, fn, data.heap_count,
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_GC_HEAP_LIST, fn, data.heap_count,
 		 heaps, &needed);
 	if (hr < 0) {
 		free(heaps);
@@ -736,11 +698,11 @@ clrsos_dac_gc_heap_details(struct clrsos_dac *dac, uint64_t heap,
 	memset(ret, 0, sizeof(*ret));
 	if (heap == 0) {
 		typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_gc_heap_details *);
-		DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_STATIC_DATA, fn, ret);
+		DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_GC_HEAP_STATIC_DATA, fn, ret);
 		return hr < 0 ? call_failed(dac, "GetGCHeapStaticData", hr) : NULL;
 	}
 	typedef clrsos_hresult (*fn2)(void *, uint64_t, struct clrsos_dacp_gc_heap_details *);
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_GC_HEAP_DETAILS, fn2, heap, ret);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_GC_HEAP_DETAILS, fn2, heap, ret);
 	return hr < 0 ? call_failed(dac, "GetGCHeapDetails", hr) : NULL;
 }
 
@@ -751,7 +713,7 @@ clrsos_dac_segment_data(struct clrsos_dac *dac, uint64_t segment,
 	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_heap_segment_data *);
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_HEAP_SEGMENT_DATA, fn, segment, ret);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_HEAP_SEGMENT_DATA, fn, segment, ret);
 	if (hr < 0) {
 		char what[64];
 		snprintf(what, sizeof(what), "the heap segment at 0x%llx",
@@ -773,10 +735,10 @@ clrsos_dac_generation_table(struct clrsos_dac *dac, uint64_t heap,
 	clrsos_hresult hr;
 	if (heap == 0) {
 		typedef clrsos_hresult (*fn)(void *, uint32_t, struct clrsos_dacp_generation_data *, uint32_t *);
-		DAC_CALL(hr, dac->sos8, SLOT_SOS8_GET_GENERATION_TABLE, fn, max, ret, &needed);
+		DAC_CALL(hr, dac->sos8, CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE, fn, max, ret, &needed);
 	} else {
 		typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, struct clrsos_dacp_generation_data *, uint32_t *);
-		DAC_CALL(hr, dac->sos8, SLOT_SOS8_GET_GENERATION_TABLE_SVR, fn, heap, max, ret, &needed);
+		DAC_CALL(hr, dac->sos8, CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE_SVR, fn, heap, max, ret, &needed);
 	}
 	if (hr < 0)
 		return call_failed(dac, "GetGenerationTable", hr);
@@ -791,7 +753,7 @@ clrsos_dac_useful_globals(struct clrsos_dac *dac,
 	typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_useful_globals *);
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_USEFUL_GLOBALS, fn, ret);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_USEFUL_GLOBALS, fn, ret);
 	return hr < 0 ? call_failed(dac, "GetUsefulGlobals", hr) : NULL;
 }
 
@@ -802,7 +764,7 @@ clrsos_dac_thread_store(struct clrsos_dac *dac,
 	typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_thread_store_data *);
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_THREAD_STORE_DATA, fn, ret);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_THREAD_STORE_DATA, fn, ret);
 	return hr < 0 ? call_failed(dac, "GetThreadStoreData", hr) : NULL;
 }
 
@@ -813,7 +775,7 @@ struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
 	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_thread_data *);
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_THREAD_DATA, fn, thread, ret);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_THREAD_DATA, fn, thread, ret);
 	return hr < 0 ? call_failed(dac, "GetThreadData", hr) : NULL;
 }
 
@@ -826,7 +788,7 @@ struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 		return NULL;
 	typedef clrsos_hresult (*fn)(void *, int *);
 	clrsos_hresult hr;
-	DAC_CALL(hr, dac->sos16, SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE, fn, ret);
+	DAC_CALL(hr, dac->sos16, CLRSOS_SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE, fn, ret);
 	*ret_known = hr == CLRSOS_S_OK;
 	return NULL;
 }
@@ -840,7 +802,7 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 		return NULL;
 	typedef clrsos_hresult (*fn)(void *, uint64_t *, uint64_t *);
 	clrsos_hresult hr;
-	DAC_CALL(hr, dac->sos12, SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT, fn,
+	DAC_CALL(hr, dac->sos12, CLRSOS_SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT, fn,
 		 ret_ptr, ret_limit);
 	if (hr < 0)
 		*ret_ptr = *ret_limit = 0;

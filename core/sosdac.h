@@ -109,6 +109,44 @@ static_assert(sizeof(struct clrsos_dacp_useful_globals) == 40, "DacpUsefulGlobal
 static_assert(sizeof(struct clrsos_dacp_thread_store_data) == 56, "DacpThreadStoreData");
 static_assert(sizeof(struct clrsos_dacp_thread_data) == 104, "DacpThreadData");
 
+/* Interface identities (clrdata.idl, xclrdata.idl, sospriv.idl). */
+static const struct clrsos_guid CLRSOS_IID_IUnknown = {
+	0x00000000, 0x0000, 0x0000, {0xc0, 0, 0, 0, 0, 0, 0, 0x46}};
+static const struct clrsos_guid CLRSOS_IID_ICLRDataTarget = {
+	0x3e11ccee, 0xd08b, 0x43e5, {0xaf, 0x01, 0x32, 0x71, 0x7a, 0x64, 0xda, 0x03}};
+static const struct clrsos_guid CLRSOS_IID_ICLRRuntimeLocator = {
+	0xb760bf44, 0x9377, 0x4597, {0x8b, 0xe7, 0x58, 0x08, 0x3b, 0xdc, 0x51, 0x46}};
+static const struct clrsos_guid CLRSOS_IID_ICLRMetadataLocator = {
+	0xaa8fa804, 0xbc05, 0x4642, {0xb2, 0xc5, 0xc3, 0x53, 0xed, 0x22, 0xfc, 0x63}};
+static const struct clrsos_guid CLRSOS_IID_IXCLRDataProcess = {
+	0x5c552ab6, 0xfc09, 0x4cb3, {0x8e, 0x36, 0x22, 0xfa, 0x03, 0xc7, 0x98, 0xb7}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface = {
+	0x436f00f2, 0xb42a, 0x4b9f, {0x87, 0x0c, 0xe7, 0x3d, 0xb6, 0x6a, 0xe9, 0x30}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface8 = {
+	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface12 = {
+	0x1b93bacc, 0x8ca4, 0x432d, {0x94, 0x3a, 0x3e, 0x6e, 0x7e, 0xc0, 0xb0, 0xa3}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface16 = {
+	0x4ba12ff8, 0xdaac, 0x4e43, {0xac, 0x56, 0x98, 0xcf, 0x8d, 0x5c, 0x59, 0x5d}};
+
+/* Vtable slots, counted from sospriv.idl / xclrdata.idl (IUnknown is 0-2). */
+enum {
+	CLRSOS_SLOT_XCLRDATAPROCESS_FLUSH = 3,
+	CLRSOS_SLOT_SOS_GET_THREAD_STORE_DATA = 3,
+	CLRSOS_SLOT_SOS_GET_THREAD_DATA = 17,
+	CLRSOS_SLOT_SOS_GET_GC_HEAP_DATA = 46,
+	CLRSOS_SLOT_SOS_GET_GC_HEAP_LIST = 47,
+	CLRSOS_SLOT_SOS_GET_GC_HEAP_DETAILS = 48,
+	CLRSOS_SLOT_SOS_GET_GC_HEAP_STATIC_DATA = 49,
+	CLRSOS_SLOT_SOS_GET_HEAP_SEGMENT_DATA = 50,
+	CLRSOS_SLOT_SOS_GET_USEFUL_GLOBALS = 70,
+	CLRSOS_SLOT_SOS8_GET_NUMBER_GENERATIONS = 3,
+	CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE = 4,
+	CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE_SVR = 6,
+	CLRSOS_SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT = 3,
+	CLRSOS_SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE = 3,
+};
+
 /* Segment flag: a read-only (frozen, NonGC) segment. */
 enum { CLRSOS_SEGMENT_FLAG_READONLY = 1 };
 

@@ -142,6 +142,14 @@ def make_core(target, kind, directory):
     return path
 
 
+def core_of_finished(name, kind, directory, env=None, variant=None):
+    """Start a target, make a core of it, end it: (core path, host program, truth).
+    The core alone is left, as a user has it."""
+    with Target(name, env=env, variant=variant) as t:
+        core = make_core(t, kind, directory)
+        return core, t.exe, t.truth
+
+
 class Transcript:
     """lldb's batch output, split into one block per command."""
 

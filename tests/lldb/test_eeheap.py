@@ -42,29 +42,26 @@ def main():
         "eeheap -gc --json",
         "clrsos eeheap --json",
     ]
-    with harness.Target("HeapShapes", env=env, variant=variant) as t:
-        truth = t.truth
-        heaps = truth["heapCount"]
-        if server:
-            commands += ["eeheap -gc -heap 1 --json", "eeheap -gc -heap 1"]
-        scratch = None
+    if server:
+        commands += ["eeheap -gc -heap 1 --json", "eeheap -gc -heap 1"]
+    if mode == "live":
+        with harness.Target("HeapShapes", env=env, variant=variant) as t:
+            truth = t.truth
+            tr = harness.lldb(commands + [
+                # Run code in the target (the process runs, then stops
+                # again): clrsos must drop the stop's caches and reread.
+                "expr (int)getpid()",
+                "eeheap -gc --json",
+            ], pid=t.pid)
+    else:
+        scratch = harness.scratch_dir()
         try:
-            if mode == "live":
-                tr = harness.lldb(commands + [
-                    # Run code in the target (the process runs, then stops
-                    # again): clrsos must drop the stop's caches and reread.
-                    "expr (int)getpid()",
-                    "eeheap -gc --json",
-                ], pid=t.pid)
-            else:
-                scratch = harness.scratch_dir()
-                core = harness.make_core(t, mode, scratch)
-                exe = t.exe
-                t.kill()  # the core alone, as a user has it
-                tr = harness.lldb(commands, core=core, exe=exe)
+            core, exe, truth = harness.core_of_finished("HeapShapes", mode, scratch,
+                                                        env=env, variant=variant)
+            tr = harness.lldb(commands, core=core, exe=exe)
         finally:
-            if scratch:
-                harness.cleanup(scratch)
+            harness.cleanup(scratch)
+    heaps = truth["heapCount"]
     print(tr.text)
 
     # eeversion --------------------------------------------------------------

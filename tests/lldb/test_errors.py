@@ -143,10 +143,7 @@ def core_phdrs(data):
 def case_missing_memory():
     d = harness.scratch_dir()
     try:
-        with harness.Target("HeapShapes") as t:
-            core = harness.make_core(t, "full", d)
-            exe = t.exe
-            t.kill()
+        core, exe, _ = harness.core_of_finished("HeapShapes", "full", d)
         tr = harness.lldb(["eeversion --json"], core=core, exe=exe)
         base = harness.parse_hex(tr.json("eeversion --json")["runtimeBase"])
         # Drop from the core every writable mapping of libcoreclr.so (the
@@ -184,10 +181,7 @@ def case_missing_memory():
 def case_truncated_core():
     d = harness.scratch_dir()
     try:
-        with harness.Target("HeapShapes") as t:
-            core = harness.make_core(t, "full", d)
-            exe = t.exe
-            t.kill()
+        core, exe, _ = harness.core_of_finished("HeapShapes", "full", d)
         size = os.path.getsize(core)
         for pct in (10, 50, 90):
             cut = os.path.join(d, "core.cut%d" % pct)

@@ -37,29 +37,11 @@
 
 /* The fake DAC ----------------------------------------------------------- */
 
-static const struct clrsos_guid IID_IUnknown = {
-	0x00000000, 0x0000, 0x0000, {0xc0, 0, 0, 0, 0, 0, 0, 0x46}};
-static const struct clrsos_guid IID_IXCLRDataProcess = {
-	0x5c552ab6, 0xfc09, 0x4cb3, {0x8e, 0x36, 0x22, 0xfa, 0x03, 0xc7, 0x98, 0xb7}};
-static const struct clrsos_guid IID_ISOSDacInterface = {
-	0x436f00f2, 0xb42a, 0x4b9f, {0x87, 0x0c, 0xe7, 0x3d, 0xb6, 0x6a, 0xe9, 0x30}};
-static const struct clrsos_guid IID_ISOSDacInterface8 = {
-	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
-
-/* The slots of core/dac.c's SLOT_* enum. */
+/* Slots and identities come from core/sosdac.h, as core/dac.c uses them. */
 enum {
 	SLOT_QUERY_INTERFACE = 0,
 	SLOT_ADDREF = 1,
 	SLOT_RELEASE = 2,
-	SLOT_PROCESS_FLUSH = 3,
-	SLOT_SOS_GET_GC_HEAP_DATA = 46,
-	SLOT_SOS_GET_GC_HEAP_LIST = 47,
-	SLOT_SOS_GET_GC_HEAP_DETAILS = 48,
-	SLOT_SOS_GET_GC_HEAP_STATIC_DATA = 49,
-	SLOT_SOS_GET_HEAP_SEGMENT_DATA = 50,
-	SLOT_SOS_GET_USEFUL_GLOBALS = 70,
-	SLOT_SOS8_GET_GENERATION_TABLE = 4,
-	SLOT_SOS8_GET_GENERATION_TABLE_SVR = 6,
 	VTABLE_SLOTS = 128,
 };
 
@@ -109,12 +91,12 @@ static clrsos_hresult f_query(void *self, const struct clrsos_guid *iid,
 {
 	struct fake_dac *d = FAKE_FROM(self);
 	struct fake_iface *i = NULL;
-	if (clrsos_guid_eq(iid, &IID_IUnknown) ||
-	    clrsos_guid_eq(iid, &IID_IXCLRDataProcess))
+	if (clrsos_guid_eq(iid, &CLRSOS_IID_IUnknown) ||
+	    clrsos_guid_eq(iid, &CLRSOS_IID_IXCLRDataProcess))
 		i = &d->process;
-	else if (clrsos_guid_eq(iid, &IID_ISOSDacInterface) && d->has_sos)
+	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ISOSDacInterface) && d->has_sos)
 		i = &d->sos;
-	else if (clrsos_guid_eq(iid, &IID_ISOSDacInterface8) && d->has_sos8)
+	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ISOSDacInterface8) && d->has_sos8)
 		i = &d->sos8;
 	if (!i) {
 		*ret = NULL;
@@ -277,15 +259,15 @@ static void init_vtables(void)
 		all[v][SLOT_ADDREF] = (void *)f_addref;
 		all[v][SLOT_RELEASE] = (void *)f_release;
 	}
-	process_vtbl[SLOT_PROCESS_FLUSH] = (void *)f_flush;
-	sos_vtbl[SLOT_SOS_GET_GC_HEAP_DATA] = (void *)f_heap_data;
-	sos_vtbl[SLOT_SOS_GET_GC_HEAP_LIST] = (void *)f_heap_list;
-	sos_vtbl[SLOT_SOS_GET_GC_HEAP_DETAILS] = (void *)f_heap_details;
-	sos_vtbl[SLOT_SOS_GET_GC_HEAP_STATIC_DATA] = (void *)f_heap_static;
-	sos_vtbl[SLOT_SOS_GET_HEAP_SEGMENT_DATA] = (void *)f_segment;
-	sos_vtbl[SLOT_SOS_GET_USEFUL_GLOBALS] = (void *)f_useful_globals;
-	sos8_vtbl[SLOT_SOS8_GET_GENERATION_TABLE] = (void *)f_gen_table;
-	sos8_vtbl[SLOT_SOS8_GET_GENERATION_TABLE_SVR] = (void *)f_gen_table_svr;
+	process_vtbl[CLRSOS_SLOT_XCLRDATAPROCESS_FLUSH] = (void *)f_flush;
+	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_DATA] = (void *)f_heap_data;
+	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_LIST] = (void *)f_heap_list;
+	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_DETAILS] = (void *)f_heap_details;
+	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_STATIC_DATA] = (void *)f_heap_static;
+	sos_vtbl[CLRSOS_SLOT_SOS_GET_HEAP_SEGMENT_DATA] = (void *)f_segment;
+	sos_vtbl[CLRSOS_SLOT_SOS_GET_USEFUL_GLOBALS] = (void *)f_useful_globals;
+	sos8_vtbl[CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE] = (void *)f_gen_table;
+	sos8_vtbl[CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE_SVR] = (void *)f_gen_table_svr;
 }
 
 static void fake_dac_init(struct fake_dac *d)
