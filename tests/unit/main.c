@@ -12,6 +12,7 @@ int main(void)
 		{"elf", run_elf_tests},
 		{"output", run_output_tests},
 		{"commands", run_commands_tests},
+		{"typename", run_typename_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

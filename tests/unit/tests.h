@@ -9,5 +9,6 @@ int run_target_tests(void);
 int run_elf_tests(void);
 int run_output_tests(void);
 int run_commands_tests(void);
+int run_typename_tests(void);
 
 #endif
