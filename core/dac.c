@@ -808,3 +808,197 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 		*ret_ptr = *ret_limit = 0;
 	return NULL;
 }
+
+struct clrsos_error *
+clrsos_dac_method_table_data(struct clrsos_dac *dac, uint64_t mt,
+			     struct clrsos_dacp_method_table_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_method_table_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA, fn, mt, ret);
+	if (hr != CLRSOS_S_OK)
+		return clrsos_error_create(CLRSOS_ERROR_DAC,
+					   "0x%llx is not a MethodTable (HRESULT 0x%08x)",
+					   (unsigned long long)mt, (uint32_t)hr);
+	return NULL;
+}
+
+/* UTF-16 (possibly with surrogate pairs) to UTF-8; n code units. */
+static char *utf16_to_utf8(const uint16_t *s, size_t n)
+{
+	char *out = malloc(n * 3 + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n && s[i]; i++) {
+		uint32_t c = s[i];
+		if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && s[i + 1] >= 0xdc00 &&
+		    s[i + 1] < 0xe000) {
+			c = 0x10000 + ((c - 0xd800) << 10) + (s[i + 1] - 0xdc00);
+			i++;
+		} else if (c >= 0xd800 && c < 0xe000) {
+			c = 0xfffd;
+		}
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if (c < 0x800) {
+			out[o++] = (char)(0xc0 | c >> 6);
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			out[o++] = (char)(0xe0 | c >> 12);
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		} else {
+			out[o++] = (char)(0xf0 | c >> 18);
+			out[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+			out[o++] = (char)(0x80 | (c & 0x3f));
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+enum { MAX_NAME_UNITS = 1 << 20 };
+
+struct clrsos_error *clrsos_dac_method_table_name(struct clrsos_dac *dac,
+						  uint64_t mt, char **ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
+	clrsos_hresult hr;
+	uint32_t needed = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME, fn, mt, 0, NULL, &needed);
+	if (hr < 0 || needed == 0 || needed > MAX_NAME_UNITS)
+		return call_failed(dac, "GetMethodTableName", hr);
+	uint16_t *buf = calloc(needed + 1, sizeof(*buf));
+	if (!buf)
+		return &clrsos_error_no_memory;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME, fn, mt, needed, buf, &needed);
+	if (hr < 0) {
+		free(buf);
+		return call_failed(dac, "GetMethodTableName", hr);
+	}
+	*ret = utf16_to_utf8(buf, needed);
+	free(buf);
+	return *ret ? NULL : &clrsos_error_no_memory;
+}
+
+/* Drain an ISOS*Enum whose Next fills items of item_size bytes. */
+static struct clrsos_error *drain_enum(struct clrsos_dac *dac, void *e,
+				       size_t item_size, const char *what,
+				       void **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*next_fn)(void *, uint32_t, void *, uint32_t *);
+	enum { BATCH = 512 };
+	size_t cap = BATCH, n = 0;
+	char *items = malloc(cap * item_size);
+	if (!items)
+		return &clrsos_error_no_memory;
+	for (;;) {
+		if (cap - n < BATCH) {
+			char *grown = realloc(items, cap * 2 * item_size);
+			if (!grown) {
+				free(items);
+				return &clrsos_error_no_memory;
+			}
+			items = grown;
+			cap *= 2;
+		}
+		uint32_t fetched = 0;
+		clrsos_hresult hr;
+		DAC_CALL(hr, e, CLRSOS_SLOT_SOS_ENUM_NEXT, next_fn, BATCH,
+			 items + n * item_size, &fetched);
+		if (hr < 0) {
+			free(items);
+			return call_failed(dac, what, hr);
+		}
+		if (fetched > BATCH)
+			fetched = BATCH;
+		n += fetched;
+		if (hr != CLRSOS_S_OK || fetched < BATCH)
+			break;
+	}
+	*ret = items;
+	*ret_count = n;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_handles(struct clrsos_dac *dac,
+					struct clrsos_sos_handle_data **ret,
+					size_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, void **);
+	void *e = NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_HANDLE_ENUM, fn, &e);
+	if (hr < 0 || !e)
+		return call_failed(dac, "GetHandleEnum", hr);
+	void *items;
+	struct clrsos_error *err = drain_enum(dac, e, sizeof(**ret), "the handle table",
+					      &items, ret_count);
+	pthread_mutex_lock(&dac_lock);
+	clrsos_com_release(e);
+	pthread_mutex_unlock(&dac_lock);
+	if (!err)
+		*ret = items;
+	return err;
+}
+
+struct clrsos_error *clrsos_dac_stack_refs(struct clrsos_dac *dac,
+					   uint32_t os_thread_id,
+					   struct clrsos_sos_stack_ref **ret,
+					   size_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint32_t, void **);
+	void *e = NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_STACK_REFERENCES, fn, os_thread_id, &e);
+	if (hr < 0 || !e) {
+		char what[64];
+		snprintf(what, sizeof(what), "the stack references of thread %u", os_thread_id);
+		return call_failed(dac, what, hr);
+	}
+	void *items;
+	struct clrsos_error *err = drain_enum(dac, e, sizeof(**ret), "a thread's stack references",
+					      &items, ret_count);
+	pthread_mutex_lock(&dac_lock);
+	clrsos_com_release(e);
+	pthread_mutex_unlock(&dac_lock);
+	if (!err)
+		*ret = items;
+	return err;
+}
+
+struct clrsos_error *clrsos_dac_fill_pointers(struct clrsos_dac *dac,
+					      uint64_t heap, uint64_t *ret,
+					      uint32_t max, uint32_t *ret_count)
+{
+	*ret_count = 0;
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	if (dac->sos8) {
+		if (heap == 0) {
+			typedef clrsos_hresult (*fn)(void *, uint32_t, uint64_t *, uint32_t *);
+			DAC_CALL(hr, dac->sos8, CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS, fn,
+				 max, ret, &needed);
+		} else {
+			typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint64_t *, uint32_t *);
+			DAC_CALL(hr, dac->sos8, CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS_SVR,
+				 fn, heap, max, ret, &needed);
+		}
+		if (hr >= 0 && needed > 0 && needed <= max) {
+			*ret_count = needed;
+			return NULL;
+		}
+	}
+	/* Older DACs: the heap details hold the first six. */
+	struct clrsos_dacp_gc_heap_details d;
+	struct clrsos_error *err = clrsos_dac_gc_heap_details(dac, heap, &d);
+	if (err)
+		return err;
+	uint32_t n = max < 6 ? max : 6;
+	memcpy(ret, d.finalization_fill_pointers, n * sizeof(*ret));
+	*ret_count = n;
+	return NULL;
+}

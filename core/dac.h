@@ -91,6 +91,27 @@ clrsos_dac_thread_store(struct clrsos_dac *dac,
 struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
 					    uint64_t thread,
 					    struct clrsos_dacp_thread_data *ret);
+/* A MethodTable's data; a CLRSOS_ERROR_DAC error if mt is not a valid one. */
+struct clrsos_error *
+clrsos_dac_method_table_data(struct clrsos_dac *dac, uint64_t mt,
+			     struct clrsos_dacp_method_table_data *ret);
+/* The runtime's name for a MethodTable ("List`1[[T, Asm]]"), as UTF-8, malloc'd. */
+struct clrsos_error *clrsos_dac_method_table_name(struct clrsos_dac *dac,
+						  uint64_t mt, char **ret);
+/* Every GC handle (malloc'd array owned by the caller). */
+struct clrsos_error *clrsos_dac_handles(struct clrsos_dac *dac,
+					struct clrsos_sos_handle_data **ret,
+					size_t *ret_count);
+/* The references a managed thread's stack holds (malloc'd array). */
+struct clrsos_error *clrsos_dac_stack_refs(struct clrsos_dac *dac,
+					   uint32_t os_thread_id,
+					   struct clrsos_sos_stack_ref **ret,
+					   size_t *ret_count);
+/* A heap's finalization fill pointers (heap 0: workstation); *ret_count of them. */
+struct clrsos_error *clrsos_dac_fill_pointers(struct clrsos_dac *dac,
+					      uint64_t heap, uint64_t *ret,
+					      uint32_t max, uint32_t *ret_count);
+
 /* DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say. */
 struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 						   int *ret, bool *ret_known);

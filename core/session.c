@@ -10,6 +10,8 @@ struct clrsos_session {
 	bool dac_given;               /* set by clrsos_session_set_dac: keep it */
 	struct clrsos_dac *dac;
 	struct clrsos_gc *gc; /* this stop's layout, read on first use */
+	struct clrsos_heap *heap; /* this stop's heap: types, contexts */
+	struct clrsos_reach *reach; /* this stop's live objects */
 };
 
 struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
@@ -55,6 +57,8 @@ void clrsos_session_destroy(struct clrsos_session *s)
 {
 	if (!s)
 		return;
+	clrsos_reach_destroy(s->reach);
+	clrsos_heap_destroy(s->heap);
 	clrsos_gc_destroy(s->gc);
 	clrsos_dac_destroy(s->dac);
 	clrsos_target_destroy(s->target);
@@ -68,6 +72,10 @@ struct clrsos_target *clrsos_session_target(struct clrsos_session *s)
 
 static void drop_stop(struct clrsos_session *s)
 {
+	clrsos_reach_destroy(s->reach);
+	s->reach = NULL;
+	clrsos_heap_destroy(s->heap);
+	s->heap = NULL;
 	clrsos_gc_destroy(s->gc);
 	s->gc = NULL;
 }
@@ -127,5 +135,37 @@ struct clrsos_error *clrsos_session_gc(struct clrsos_session *s,
 			return err;
 	}
 	*ret = s->gc;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_session_heap(struct clrsos_session *s,
+					 struct clrsos_heap **ret)
+{
+	const struct clrsos_gc *gc;
+	struct clrsos_error *err = clrsos_session_gc(s, &gc);
+	if (err)
+		return err;
+	if (!s->heap) {
+		err = clrsos_heap_create(s->dac, s->target, gc, &s->heap);
+		if (err)
+			return err;
+	}
+	*ret = s->heap;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_session_reach(struct clrsos_session *s,
+					  const struct clrsos_reach **ret)
+{
+	struct clrsos_heap *heap;
+	struct clrsos_error *err = clrsos_session_heap(s, &heap);
+	if (err)
+		return err;
+	if (!s->reach) {
+		err = clrsos_reach_compute(s->dac, s->target, heap, &s->reach);
+		if (err)
+			return err;
+	}
+	*ret = s->reach;
 	return NULL;
 }

@@ -10,6 +10,8 @@
 
 #include "dac.h"
 #include "error.h"
+#include "heap.h"
+#include "reach.h"
 #include "runtime.h"
 #include "target.h"
 
@@ -54,6 +56,14 @@ void clrsos_session_set_dac(struct clrsos_session *session, struct clrsos_dac *d
 /* The GC heap layout of this stop. Borrowed. */
 struct clrsos_error *clrsos_session_gc(struct clrsos_session *session,
 				       const struct clrsos_gc **ret);
+
+/* Which objects are reachable at this stop (computed once). Borrowed. */
+struct clrsos_error *clrsos_session_reach(struct clrsos_session *session,
+					  const struct clrsos_reach **ret);
+
+/* The GC heap of this stop (layout, types, allocation contexts). Borrowed. */
+struct clrsos_error *clrsos_session_heap(struct clrsos_session *session,
+					 struct clrsos_heap **ret);
 
 #ifdef __cplusplus
 }

@@ -101,6 +101,68 @@ struct clrsos_dacp_thread_data {
 	clrsos_clrdata_address next_thread;
 };
 
+struct clrsos_dacp_method_table_data {
+	int32_t is_free;
+	clrsos_clrdata_address module;
+	clrsos_clrdata_address klass;
+	clrsos_clrdata_address parent_method_table;
+	uint16_t num_interfaces, num_methods, num_vtable_slots, num_virtuals;
+	uint32_t base_size;
+	uint32_t component_size;
+	uint32_t token;
+	uint32_t attr_class;
+	int32_t is_shared;
+	int32_t is_dynamic;
+	int32_t contains_pointers;
+};
+
+/* A GC handle (ISOSHandleEnum). */
+struct clrsos_sos_handle_data {
+	clrsos_clrdata_address app_domain;
+	clrsos_clrdata_address handle;    /* the handle: its slot holds the object */
+	clrsos_clrdata_address secondary; /* dependent handles: the secondary object */
+	uint32_t type;
+	int32_t strong_reference;
+	uint32_t ref_count;
+	uint32_t jupiter_ref_count;
+	int32_t is_pegged;
+};
+
+/* A reference from a thread's stack or registers (ISOSStackRefEnum). */
+struct clrsos_sos_stack_ref {
+	int32_t has_register_information;
+	int32_t reg;
+	int32_t offset;
+	clrsos_clrdata_address address; /* where the reference is stored */
+	clrsos_clrdata_address object;
+	uint32_t flags;                  /* CLRSOS_STACK_REF_INTERIOR, _PINNED */
+	uint32_t source_type;            /* 0 managed IP, 1 Frame, 2 other */
+	clrsos_clrdata_address source;
+	clrsos_clrdata_address stack_pointer;
+};
+
+enum {
+	CLRSOS_STACK_REF_INTERIOR = 1,
+	CLRSOS_STACK_REF_PINNED = 2,
+};
+
+/* GC handle types (gcinterface.h HandleType). */
+enum clrsos_handle_type {
+	CLRSOS_HANDLE_WEAK_SHORT = 0,
+	CLRSOS_HANDLE_WEAK_LONG = 1,
+	CLRSOS_HANDLE_STRONG = 2,
+	CLRSOS_HANDLE_PINNED = 3,
+	CLRSOS_HANDLE_VARIABLE = 4,
+	CLRSOS_HANDLE_REF_COUNTED = 5,
+	CLRSOS_HANDLE_DEPENDENT = 6,
+	CLRSOS_HANDLE_ASYNC_PINNED = 7,
+	CLRSOS_HANDLE_SIZED_REF = 8,
+	CLRSOS_HANDLE_WEAK_WINRT = 9,
+};
+
+static_assert(sizeof(struct clrsos_dacp_method_table_data) == 72, "DacpMethodTableData");
+static_assert(sizeof(struct clrsos_sos_handle_data) == 48, "SOSHandleData");
+static_assert(sizeof(struct clrsos_sos_stack_ref) == 56, "SOSStackRefData");
 static_assert(sizeof(struct clrsos_dacp_gc_heap_data) == 16, "DacpGcHeapData");
 static_assert(sizeof(struct clrsos_dacp_generation_data) == 32, "DacpGenerationData");
 static_assert(sizeof(struct clrsos_dacp_gc_heap_details) == 288, "DacpGcHeapDetails");
@@ -140,6 +202,14 @@ enum {
 	CLRSOS_SLOT_SOS_GET_GC_HEAP_STATIC_DATA = 49,
 	CLRSOS_SLOT_SOS_GET_HEAP_SEGMENT_DATA = 50,
 	CLRSOS_SLOT_SOS_GET_USEFUL_GLOBALS = 70,
+	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME = 36,
+	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA = 37,
+	CLRSOS_SLOT_SOS_GET_HANDLE_ENUM = 61,
+	CLRSOS_SLOT_SOS_GET_STACK_REFERENCES = 79,
+	CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS = 5,
+	CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS_SVR = 7,
+	/* ISOSHandleEnum and ISOSStackRefEnum: ISOSEnum's Skip, Reset, GetCount, then Next. */
+	CLRSOS_SLOT_SOS_ENUM_NEXT = 6,
 	CLRSOS_SLOT_SOS8_GET_NUMBER_GENERATIONS = 3,
 	CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE = 4,
 	CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE_SVR = 6,

@@ -40,10 +40,34 @@ clrsos_settings &settings()
 	return s;
 }
 
+// A command's output, gathered in large pieces before it goes to lldb.
+struct ResultWriter {
+	lldb::SBCommandReturnObject *result;
+	std::string pending;
+
+	void flush()
+	{
+		if (!pending.empty())
+			result->Printf("%s", pending.c_str());
+		pending.clear();
+	}
+};
+
 void write_to_result(void *ctx, const char *text, size_t size)
 {
-	auto *result = static_cast<lldb::SBCommandReturnObject *>(ctx);
-	result->Printf("%.*s", static_cast<int>(size), text);
+	auto *w = static_cast<ResultWriter *>(ctx);
+	w->pending.append(text, size);
+	if (w->pending.size() >= (1u << 20))
+		w->flush();
+}
+
+// Progress lines go straight to the debugger's error stream, as they happen.
+void write_to_error_file(void *ctx, const char *text, size_t size)
+{
+	auto *file = static_cast<lldb::SBFile *>(ctx);
+	size_t written = 0;
+	file->Write(reinterpret_cast<const uint8_t *>(text), size, &written);
+	file->Flush();
 }
 
 struct EvalContext {
@@ -130,7 +154,10 @@ public:
 		int argc = 0;
 		while (command && command[argc])
 			argc++;
-		clrsos_writer writer = {write_to_result, &result};
+		ResultWriter out{&result, {}};
+		clrsos_writer writer = {write_to_result, &out};
+		lldb::SBFile error_file = debugger.GetErrorFile();
+		clrsos_writer progress = {write_to_error_file, &error_file};
 		lldb::SBTarget target;
 		clrsos_session *session = nullptr;
 		clrsos_error *err = session_for(debugger, target, &session);
@@ -143,10 +170,12 @@ public:
 			EvalContext eval{target, target.IsValid()
 							 ? target.GetProcess().GetSelectedThread().GetSelectedFrame()
 							 : lldb::SBFrame()};
-			clrsos_host host = {evaluate, &eval, &settings()};
+			clrsos_host host = {evaluate, &eval, &settings(),
+					    error_file.IsValid() ? &progress : nullptr};
 			err = command_->run(session, &host, argc, const_cast<const char *const *>(command),
 					    &writer);
 		}
+		out.flush();
 		if (err) {
 			result.SetError(err->message);
 			result.SetStatus(lldb::eReturnStatusFailed);

@@ -28,6 +28,8 @@ struct clrsos_host {
 	void *ctx;
 	/* The debugger-wide settings (setclrpath). */
 	struct clrsos_settings *settings;
+	/* Where progress of long commands goes (the debugger's error stream), or NULL. */
+	struct clrsos_writer *progress;
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
@@ -52,6 +54,7 @@ extern const size_t clrsos_command_count;
 clrsos_command_fn clrsos_cmd_eeversion;
 clrsos_command_fn clrsos_cmd_eeheap;
 clrsos_command_fn clrsos_cmd_setclrpath;
+clrsos_command_fn clrsos_cmd_dumpheap;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -41,6 +41,39 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_eeheap,
 	},
 	{
+		.name = "dumpheap",
+		.help = "List the objects on the GC heap, or their statistics by type.",
+		.syntax = "dumpheap [-stat] [-short] [-bycount] [-type <text>] [-mt <MethodTable>]\n"
+			  "         [-min <bytes>] [-max <bytes>] [-live | -dead] [-gen <generation>]\n"
+			  "         [-heap <n>] [-segment <address>] [-thinlock] [-noprogress] [--json]\n"
+			  "         [<start> [<end>]]\n"
+			  "\n"
+			  "Walks every object of the GC heap exactly once (small, large, pinned and\n"
+			  "NonGC heaps; free space as Free objects) and lists those that pass the\n"
+			  "filters as 'Address MT Size' rows, then 'Statistics:' per MethodTable,\n"
+			  "ascending by total size, and the fragmentation (free blocks of 0.5 MB or\n"
+			  "more followed by an object).\n"
+			  "\n"
+			  "  -stat               only the statistics\n"
+			  "  -short              only the addresses, one per line\n"
+			  "  -bycount            sort the statistics by count\n"
+			  "  -type <text>        types whose name contains the text (e.g. System.String)\n"
+			  "  -mt <MethodTable>   objects of this MethodTable\n"
+			  "  -min/-max <bytes>   objects at least / at most this size (decimal, or 0x hex)\n"
+			  "  -live, -dead        objects reachable from a root / not reachable (free\n"
+			  "                      space is neither)\n"
+			  "  -gen <generation>   gen0, gen1, gen2, loh, poh or foh (frozen, NonGC)\n"
+			  "  -heap <n>           one server GC heap\n"
+			  "  -segment <address>  one segment or region (see eeheap -gc)\n"
+			  "  <start> [<end>]     objects whose address is in the range\n"
+			  "  -thinlock           objects holding a thin lock, with the thread id\n"
+			  "  -noprogress         no progress lines on long walks\n"
+			  "  --json              one JSON object instead of text\n"
+			  "\n"
+			  "Example: dumpheap -stat -type HeapShapes.",
+		.run = clrsos_cmd_dumpheap,
+	},
+	{
 		.name = "setclrpath",
 		.help = "Set (or show) the directory holding the runtime and DAC that match the target.",
 		.syntax = "setclrpath [<directory>] | setclrpath -clear\n"

@@ -1,0 +1,652 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "../heap.h"
+#include "../reach.h"
+#include "commands.h"
+
+/* SOS: free blocks at least this big, followed by an object, are fragmentation. */
+enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };
+
+struct dumpheap_options {
+	bool json, stat, shortform, bycount, live, dead, thinlock, noprogress;
+	const char *type;      /* substring of the type name */
+	bool have_mt;
+	uint64_t mt;
+	uint64_t min, max;     /* 0: no bound */
+	struct clrsos_walk_filter filter;
+	bool have_segment;
+	uint64_t segment;
+	bool have_range;
+};
+
+static struct clrsos_error *parse_generation(const char *text, uint32_t *ret)
+{
+	static const struct {
+		const char *name;
+		enum clrsos_generation gen;
+	} names[] = {
+		{"gen0", CLRSOS_GEN0}, {"0", CLRSOS_GEN0}, {"gen1", CLRSOS_GEN1},
+		{"1", CLRSOS_GEN1},    {"gen2", CLRSOS_GEN2}, {"2", CLRSOS_GEN2},
+		{"loh", CLRSOS_GEN_LOH}, {"3", CLRSOS_GEN_LOH}, {"poh", CLRSOS_GEN_POH},
+		{"4", CLRSOS_GEN_POH}, {"foh", CLRSOS_GEN_FROZEN}, {"frozen", CLRSOS_GEN_FROZEN},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(text, names[i].name) == 0) {
+			*ret |= 1u << names[i].gen;
+			return NULL;
+		}
+	}
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+				   "dumpheap -gen %s: expected gen0, gen1, gen2, loh, poh or foh", text);
+}
+
+static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
+				  const char *const *argv, struct dumpheap_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	clrsos_walk_filter_init(&o->filter);
+	int npositional = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+		struct clrsos_error *err = NULL;
+		bool takes_value = false;
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+		} else if (strcmp(a, "-stat") == 0) {
+			o->stat = true;
+		} else if (strcmp(a, "-short") == 0) {
+			o->shortform = true;
+		} else if (strcmp(a, "-bycount") == 0) {
+			o->bycount = true;
+		} else if (strcmp(a, "-live") == 0) {
+			o->live = true;
+		} else if (strcmp(a, "-dead") == 0) {
+			o->dead = true;
+		} else if (strcmp(a, "-thinlock") == 0) {
+			o->thinlock = true;
+		} else if (strcmp(a, "-noprogress") == 0) {
+			o->noprogress = true;
+		} else if (strcmp(a, "-strings") == 0) {
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpheap -strings is not supported yet: use dumpheap -stat -type System.String");
+		} else if (strcmp(a, "-type") == 0) {
+			takes_value = true;
+			o->type = value;
+		} else if (strcmp(a, "-mt") == 0) {
+			takes_value = true;
+			if (value && !(err = clrsos_parse_address(host, value, &o->mt)))
+				o->have_mt = true;
+		} else if (strcmp(a, "-min") == 0) {
+			takes_value = true;
+			if (value)
+				err = clrsos_parse_uint("-min", value, &o->min);
+		} else if (strcmp(a, "-max") == 0) {
+			takes_value = true;
+			if (value)
+				err = clrsos_parse_uint("-max", value, &o->max);
+		} else if (strcmp(a, "-gen") == 0) {
+			takes_value = true;
+			if (value)
+				err = parse_generation(value, &o->filter.generations);
+		} else if (strcmp(a, "-heap") == 0) {
+			takes_value = true;
+			uint64_t n = 0;
+			if (value && !(err = clrsos_parse_uint("-heap", value, &n)))
+				o->filter.heap = n > INT32_MAX ? INT32_MAX : (int64_t)n;
+		} else if (strcmp(a, "-segment") == 0) {
+			takes_value = true;
+			if (value && !(err = clrsos_parse_address(host, value, &o->segment)))
+				o->have_segment = true;
+		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+			return clrsos_unknown_option("dumpheap", a);
+		} else if (npositional < 2) {
+			uint64_t v;
+			err = clrsos_parse_address(host, a, &v);
+			if (err)
+				return clrsos_error_wrap(err, "dumpheap");
+			if (npositional++ == 0)
+				o->filter.start = v;
+			else
+				o->filter.end = v;
+			o->have_range = true;
+		} else {
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpheap: unexpected argument '%s': see 'help dumpheap'", a);
+		}
+		if (takes_value) {
+			if (!value)
+				return clrsos_missing_value("dumpheap", a);
+			i++;
+		}
+		if (err)
+			return clrsos_error_wrap(err, "dumpheap");
+	}
+	if (o->live && o->dead)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap: -live and -dead exclude each other");
+	if (o->min && o->max && o->min > o->max)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap: -min %" PRIu64 " is above -max %" PRIu64, o->min, o->max);
+	if (o->have_range && o->filter.end <= o->filter.start)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap: the range end 0x%" PRIx64 " must be above its start 0x%" PRIx64,
+					   o->filter.end, o->filter.start);
+	return NULL;
+}
+
+/* Per-MethodTable statistics: an open-addressing table, no allocation per object. */
+struct stat_entry {
+	const struct clrsos_type *type; /* NULL: empty */
+	uint64_t count, size;
+};
+
+struct stats {
+	struct stat_entry *slots;
+	size_t cap, count;
+};
+
+static bool stats_add(struct stats *s, const struct clrsos_type *type, uint64_t size)
+{
+	if ((s->count + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct stat_entry *slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return false;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slots[i].type)
+				continue;
+			size_t h = (size_t)((s->slots[i].type->mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+			while (slots[h].type)
+				h = (h + 1) & (cap - 1);
+			slots[h] = s->slots[i];
+		}
+		free(s->slots);
+		s->slots = slots;
+		s->cap = cap;
+	}
+	size_t h = (size_t)((type->mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (s->cap - 1);
+	while (s->slots[h].type && s->slots[h].type != type)
+		h = (h + 1) & (s->cap - 1);
+	if (!s->slots[h].type) {
+		s->slots[h].type = type;
+		s->count++;
+	}
+	s->slots[h].count++;
+	s->slots[h].size += size;
+	return true;
+}
+
+struct fragment {
+	uint64_t address, size, next;
+	const struct clrsos_type *next_type;
+};
+
+struct thinlock {
+	uint64_t object;
+	uint32_t thread_id, recursion;
+};
+
+struct walk_ctx {
+	struct dumpheap_options *o;
+	struct clrsos_types *types;
+	const struct clrsos_reach *reach;
+	struct clrsos_writer *out;
+	struct clrsos_json *json;
+	struct stats stats;
+	uint64_t total_count, total_size;
+	/* fragmentation: the last free object, if big and not in LOH/POH/NonGC */
+	uint64_t last_free, last_free_size;
+	struct fragment *fragments;
+	size_t nfragments;
+	struct thinlock *locks;
+	size_t nlocks, locks_cap;
+	bool oom;
+	/* the type filter's verdict per type, cached by the last type seen */
+	const struct clrsos_type *last_type;
+	bool last_type_match;
+};
+
+/* Thin lock bits of the header word (syncblk.h). */
+enum {
+	SBLK_IS_HASH_OR_SYNCBLKINDEX = 0x08000000,
+	SBLK_SPIN_LOCK = 0x10000000,
+	SBLK_LOCK_THREADID = 0x0000ffff,
+	SBLK_LOCK_RECLEVEL = 0x003f0000,
+};
+
+static bool type_matches(struct walk_ctx *c, const struct clrsos_type *type)
+{
+	if (type == c->last_type)
+		return c->last_type_match;
+	bool match = true;
+	if (c->o->have_mt && type->mt != c->o->mt)
+		match = false;
+	if (match && c->o->type)
+		match = strstr(clrsos_types_name(c->types, type), c->o->type) != NULL;
+	c->last_type = type;
+	c->last_type_match = match;
+	return match;
+}
+
+static void note_fragment(struct walk_ctx *c, const struct clrsos_heap_object *obj)
+{
+	bool fragmentable = obj->segment->kind <= CLRSOS_SEGMENT_EPHEMERAL;
+	if (c->last_free && fragmentable && !obj->type->is_free &&
+	    c->last_free + c->last_free_size == obj->address && c->nfragments < MAX_FRAGMENTS) {
+		if (c->nfragments % 64 == 0) {
+			struct fragment *f = realloc(c->fragments, (c->nfragments + 64) * sizeof(*f));
+			if (!f) {
+				c->oom = true;
+				return;
+			}
+			c->fragments = f;
+		}
+		c->fragments[c->nfragments++] = (struct fragment){
+			c->last_free, c->last_free_size, obj->address, obj->type};
+	}
+	if (obj->type->is_free && obj->size >= FRAGMENT_MIN && fragmentable) {
+		c->last_free = obj->address;
+		c->last_free_size = obj->size;
+	} else {
+		c->last_free = 0;
+	}
+}
+
+static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct walk_ctx *c = ctx;
+	struct dumpheap_options *o = c->o;
+	if (!type_matches(c, obj->type))
+		return true;
+	if ((o->min && obj->size < o->min) || (o->max && obj->size > o->max))
+		return true;
+	if (o->live || o->dead) {
+		/* Free space is neither: it is no object anyone holds or dropped. */
+		if (obj->type->is_free)
+			return true;
+		if (clrsos_reach_is_live(c->reach, obj->address) != o->live)
+			return true;
+	}
+	if (o->thinlock) {
+		uint32_t h = obj->header;
+		if (!obj->has_header || (h & (SBLK_IS_HASH_OR_SYNCBLKINDEX | SBLK_SPIN_LOCK)) ||
+		    !(h & SBLK_LOCK_THREADID))
+			return true;
+		if (c->nlocks == c->locks_cap) {
+			size_t cap = c->locks_cap ? c->locks_cap * 2 : 64;
+			struct thinlock *l = realloc(c->locks, cap * sizeof(*l));
+			if (!l) {
+				c->oom = true;
+				return false;
+			}
+			c->locks = l;
+			c->locks_cap = cap;
+		}
+		c->locks[c->nlocks++] = (struct thinlock){
+			obj->address, h & SBLK_LOCK_THREADID, (h & SBLK_LOCK_RECLEVEL) >> 16};
+		return true;
+	}
+	/* As SOS: fragmentation among the objects listed (free space included). */
+	if (!o->shortform)
+		note_fragment(c, obj);
+	c->total_count++;
+	c->total_size += obj->size;
+	if (o->shortform) {
+		if (c->json)
+			clrsos_json_address(c->json, obj->address);
+		else
+			clrsos_outf(c->out, "%012" PRIx64 "\n", obj->address);
+		return true;
+	}
+	if (!stats_add(&c->stats, obj->type, obj->size)) {
+		c->oom = true;
+		return false;
+	}
+	if (o->stat)
+		return true;
+	if (c->json) {
+		struct clrsos_json *j = c->json;
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "address");
+		clrsos_json_address(j, obj->address);
+		clrsos_json_key(j, "mt");
+		clrsos_json_address(j, obj->type->mt);
+		clrsos_json_key(j, "size");
+		clrsos_json_uint(j, obj->size);
+		clrsos_json_key(j, "type");
+		clrsos_json_string(j, clrsos_types_name(c->types, obj->type));
+		clrsos_json_key(j, "generation");
+		clrsos_json_string(j, clrsos_generation_name(obj->generation));
+		clrsos_json_object_end(j);
+	} else {
+		char size[32];
+		clrsos_format_thousands(obj->size, size, sizeof(size));
+		clrsos_outf(c->out, "    %012" PRIx64 "     %012" PRIx64 " %14s%s\n", obj->address,
+			    obj->type->mt, size, obj->type->is_free ? " Free" : "");
+	}
+	return true;
+}
+
+static int cmp_by_size(const void *a, const void *b)
+{
+	const struct stat_entry *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->count < y->count ? -1 : x->count > y->count;
+}
+
+static int cmp_by_count(const void *a, const void *b)
+{
+	const struct stat_entry *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* The statistics rows, sorted as SOS sorts them (ascending). */
+static struct stat_entry *sorted_stats(struct walk_ctx *c)
+{
+	struct stat_entry *rows = malloc((c->stats.count ? c->stats.count : 1) * sizeof(*rows));
+	if (!rows)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < c->stats.cap; i++) {
+		if (c->stats.slots[i].type)
+			rows[n++] = c->stats.slots[i];
+	}
+	qsort(rows, n, sizeof(*rows), c->o->bycount ? cmp_by_count : cmp_by_size);
+	return rows;
+}
+
+static int digits_width(uint64_t v)
+{
+	char buf[32];
+	clrsos_format_thousands(v, buf, sizeof(buf));
+	return (int)strlen(buf);
+}
+
+static void write_stats_text(struct walk_ctx *c, const struct stat_entry *rows)
+{
+	struct clrsos_writer *w = c->out;
+	size_t n = c->stats.count;
+	if (n == 0)
+		return;
+	if (!c->o->stat)
+		clrsos_out(w, "\n");
+	clrsos_out(w, "Statistics:\n");
+	int cw = (int)strlen("Count"), sw = (int)strlen("TotalSize"), mw = 12;
+	for (size_t i = 0; i < n; i++) {
+		if (digits_width(rows[i].count) > cw)
+			cw = digits_width(rows[i].count);
+		if (digits_width(rows[i].size) > sw)
+			sw = digits_width(rows[i].size);
+		char mt[32];
+		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
+		if ((int)strlen(mt) > mw)
+			mw = (int)strlen(mt);
+	}
+	clrsos_outf(w, "%*s %*s %*s %s\n", mw, "MT", cw, "Count", sw, "TotalSize", "Class Name");
+	for (size_t i = 0; i < n; i++) {
+		char count[32], size[32];
+		clrsos_format_thousands(rows[i].count, count, sizeof(count));
+		clrsos_format_thousands(rows[i].size, size, sizeof(size));
+		char mt[32];
+		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
+		clrsos_outf(w, "%*s %*s %*s %s\n", mw, mt, cw, count, sw, size,
+			    clrsos_types_name(c->types, rows[i].type));
+	}
+	char count[32], size[32];
+	clrsos_format_thousands(c->total_count, count, sizeof(count));
+	clrsos_format_thousands(c->total_size, size, sizeof(size));
+	clrsos_outf(w, "Total %s objects, %s bytes\n", count, size);
+}
+
+static void write_fragments_text(struct walk_ctx *c)
+{
+	if (!c->nfragments)
+		return;
+	struct clrsos_writer *w = c->out;
+	clrsos_out(w, "\nFragmented blocks larger than 0.5 MB:\n");
+	clrsos_outf(w, "%16s %14s %16s\n", "Address", "Size", "Followed By");
+	for (size_t i = 0; i < c->nfragments; i++) {
+		const struct fragment *f = &c->fragments[i];
+		char size[32];
+		clrsos_format_thousands(f->size, size, sizeof(size));
+		clrsos_outf(w, "    %012" PRIx64 " %14s     %012" PRIx64 " %s\n", f->address, size,
+			    f->next, clrsos_types_name(c->types, f->next_type));
+	}
+}
+
+static void write_problems_text(struct clrsos_writer *w, const struct clrsos_walk_result *r)
+{
+	if (!r->problem_count)
+		return;
+	char skipped[32];
+	clrsos_format_thousands(r->skipped_bytes, skipped, sizeof(skipped));
+	clrsos_outf(w, "\nWarning: the heap walk met %" PRIu64 " place%s with no valid object and skipped %s bytes:\n",
+		    r->problem_count, r->problem_count == 1 ? "" : "s", skipped);
+	for (size_t i = 0; i < r->nproblems; i++) {
+		clrsos_format_thousands(r->problems[i].skipped, skipped, sizeof(skipped));
+		clrsos_outf(w, "    %012" PRIx64 ": %s; skipped %s bytes\n", r->problems[i].address,
+			    clrsos_heap_problem_text(&r->problems[i]), skipped);
+	}
+	if (r->problem_count > r->nproblems)
+		clrsos_outf(w, "    ... and %" PRIu64 " more\n", r->problem_count - r->nproblems);
+}
+
+static void write_thinlocks(struct walk_ctx *c, struct clrsos_session *session)
+{
+	(void)session;
+	struct clrsos_writer *w = c->out;
+	if (c->json) {
+		clrsos_json_key(c->json, "thinLocks");
+		clrsos_json_array_begin(c->json);
+		for (size_t i = 0; i < c->nlocks; i++) {
+			clrsos_json_object_begin(c->json);
+			clrsos_json_key(c->json, "object");
+			clrsos_json_address(c->json, c->locks[i].object);
+			clrsos_json_key(c->json, "threadId");
+			clrsos_json_uint(c->json, c->locks[i].thread_id);
+			clrsos_json_key(c->json, "recursion");
+			clrsos_json_uint(c->json, c->locks[i].recursion);
+			clrsos_json_object_end(c->json);
+		}
+		clrsos_json_array_end(c->json);
+		return;
+	}
+	if (!c->nlocks) {
+		clrsos_out(w, "No objects hold a thin lock.\n");
+		return;
+	}
+	clrsos_outf(w, "%16s %10s %10s\n", "Object", "ThreadId", "Recursion");
+	for (size_t i = 0; i < c->nlocks; i++)
+		clrsos_outf(w, "    %012" PRIx64 " %10u %10u\n", c->locks[i].object,
+			    c->locks[i].thread_id, c->locks[i].recursion);
+	clrsos_outf(w, "Found %zu objects holding a thin lock.\n", c->nlocks);
+}
+
+struct progress {
+	struct clrsos_writer *w;
+	struct timespec start, last;
+	bool printed;
+};
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	/* Only long walks say how far they got, once a second. */
+	if (seconds_since(&p->start) < 1.0 || (p->printed && seconds_since(&p->last) < 1.0))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	p->printed = true;
+	clrsos_outf(p->w, "dumpheap: %3u%% of %" PRIu64 " MB of heap walked\n",
+		    total ? (unsigned)(done * 100 / total) : 100, total >> 20);
+}
+
+struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
+					 const struct clrsos_host *host, int argc,
+					 const char *const *argv, struct clrsos_writer *out)
+{
+	struct dumpheap_options o;
+	struct clrsos_error *err = parse(host, argc, argv, &o);
+	if (err)
+		return err;
+	struct clrsos_heap *heap;
+	err = clrsos_session_heap(session, &heap);
+	if (err)
+		return err;
+	const struct clrsos_gc *gc = clrsos_heap_gc(heap);
+	if (o.filter.heap >= 0 && (uint64_t)o.filter.heap >= gc->nheaps)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap -heap %" PRId64 ": there %s %u GC heap%s (0 to %u)",
+					   o.filter.heap, gc->nheaps == 1 ? "is" : "are", gc->nheaps,
+					   gc->nheaps == 1 ? "" : "s", gc->nheaps - 1);
+	if (o.have_segment) {
+		for (size_t i = 0; i < gc->nsegments && !o.filter.segment; i++) {
+			const struct clrsos_segment *s = &gc->segments[i];
+			if (s->address == o.segment ||
+			    (o.segment >= s->committed_start && o.segment < s->reserved_end))
+				o.filter.segment = s;
+		}
+		if (!o.filter.segment)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpheap -segment 0x%" PRIx64 ": no GC segment or region has this address; run eeheap -gc to list them",
+						   o.segment);
+	}
+	if (o.have_range) {
+		bool any = false;
+		for (size_t i = 0; i < gc->nsegments && !any; i++)
+			any = gc->segments[i].start < o.filter.end && gc->segments[i].end > o.filter.start;
+		if (!any)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpheap: no GC heap memory in [0x%" PRIx64 ", 0x%" PRIx64 "); run eeheap -gc to see where the heap is",
+						   o.filter.start, o.filter.end);
+	}
+	struct clrsos_types *types = clrsos_heap_types(heap);
+	if (o.have_mt && !clrsos_types_get(types, o.mt))
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap -mt 0x%" PRIx64 ": not a MethodTable (take one from dumpheap -stat)",
+					   o.mt);
+	const struct clrsos_reach *reach = NULL;
+	if (o.live || o.dead) {
+		err = clrsos_session_reach(session, &reach);
+		if (err)
+			return err;
+	}
+
+	struct clrsos_json json;
+	struct walk_ctx c = {.o = &o, .types = types, .reach = reach, .out = out};
+	if (o.json) {
+		clrsos_json_init(&json, out);
+		c.json = &json;
+		clrsos_json_object_begin(&json);
+		if (!o.stat && !o.thinlock) {
+			clrsos_json_key(&json, o.shortform ? "addresses" : "objects");
+			clrsos_json_array_begin(&json);
+		}
+	} else if (!o.stat && !o.shortform && !o.thinlock) {
+		clrsos_outf(out, "%16s %16s %14s\n", "Address", "MT", "Size");
+	}
+	struct progress p = {.w = host->progress};
+	clock_gettime(CLOCK_MONOTONIC, &p.start);
+	bool show_progress = host->progress && !o.noprogress && !o.json;
+	struct clrsos_walk_result r;
+	err = clrsos_heap_walk(heap, &o.filter, on_object, &c, show_progress ? on_progress : NULL,
+			       &p, &r);
+	if (!err && c.oom)
+		err = &clrsos_error_no_memory;
+	if (err) {
+		free(c.stats.slots);
+		free(c.fragments);
+		free(c.locks);
+		return err;
+	}
+	struct stat_entry *rows = sorted_stats(&c);
+	if (o.json) {
+		if (!o.stat && !o.thinlock)
+			clrsos_json_array_end(&json);
+		if (o.thinlock)
+			write_thinlocks(&c, session);
+		if (!o.shortform && !o.thinlock) {
+			clrsos_json_key(&json, "statistics");
+			clrsos_json_array_begin(&json);
+			for (size_t i = 0; rows && i < c.stats.count; i++) {
+				clrsos_json_object_begin(&json);
+				clrsos_json_key(&json, "mt");
+				clrsos_json_address(&json, rows[i].type->mt);
+				clrsos_json_key(&json, "count");
+				clrsos_json_uint(&json, rows[i].count);
+				clrsos_json_key(&json, "totalSize");
+				clrsos_json_uint(&json, rows[i].size);
+				clrsos_json_key(&json, "type");
+				clrsos_json_string(&json, clrsos_types_name(types, rows[i].type));
+				clrsos_json_object_end(&json);
+			}
+			clrsos_json_array_end(&json);
+			clrsos_json_key(&json, "fragmentation");
+			clrsos_json_array_begin(&json);
+			for (size_t i = 0; i < c.nfragments; i++) {
+				clrsos_json_object_begin(&json);
+				clrsos_json_key(&json, "address");
+				clrsos_json_address(&json, c.fragments[i].address);
+				clrsos_json_key(&json, "size");
+				clrsos_json_uint(&json, c.fragments[i].size);
+				clrsos_json_key(&json, "followedBy");
+				clrsos_json_address(&json, c.fragments[i].next);
+				clrsos_json_key(&json, "followedByType");
+				clrsos_json_string(&json, clrsos_types_name(types, c.fragments[i].next_type));
+				clrsos_json_object_end(&json);
+			}
+			clrsos_json_array_end(&json);
+		}
+		clrsos_json_key(&json, "totalObjects");
+		clrsos_json_uint(&json, c.total_count);
+		clrsos_json_key(&json, "totalSize");
+		clrsos_json_uint(&json, c.total_size);
+		clrsos_json_key(&json, "problems");
+		clrsos_json_array_begin(&json);
+		for (size_t i = 0; i < r.nproblems; i++) {
+			clrsos_json_object_begin(&json);
+			clrsos_json_key(&json, "address");
+			clrsos_json_address(&json, r.problems[i].address);
+			clrsos_json_key(&json, "skipped");
+			clrsos_json_uint(&json, r.problems[i].skipped);
+			clrsos_json_key(&json, "what");
+			clrsos_json_string(&json, clrsos_heap_problem_text(&r.problems[i]));
+			clrsos_json_object_end(&json);
+		}
+		clrsos_json_array_end(&json);
+		clrsos_json_key(&json, "problemCount");
+		clrsos_json_uint(&json, r.problem_count);
+		clrsos_json_key(&json, "skippedBytes");
+		clrsos_json_uint(&json, r.skipped_bytes);
+		clrsos_json_object_end(&json);
+		clrsos_json_end(&json);
+	} else {
+		if (o.thinlock)
+			write_thinlocks(&c, session);
+		else if (!o.shortform && rows)
+			write_stats_text(&c, rows);
+		if (!o.shortform && !o.thinlock)
+			write_fragments_text(&c);
+		write_problems_text(out, &r);
+	}
+	free(rows);
+	free(c.stats.slots);
+	free(c.fragments);
+	free(c.locks);
+	return NULL;
+}

@@ -1,0 +1,49 @@
+/*
+ * Reachability: which objects some root keeps alive. One pass per stop:
+ * gather the roots (strong, pinned, async-pinned, sized-ref and counted
+ * ref-counted handles, every managed thread's stack references, the
+ * finalizer queue's ready-to-run objects), then mark from them with an
+ * explicit stack over a bitmap (one bit per 8 bytes of heap), following the
+ * references each object's GCDesc lists and dependent handles as edges
+ * (primary keeps secondary alive). dumpheap -live/-dead and gcroot share it.
+ * Objects on the NonGC (frozen) heap count as live: they are never collected.
+ */
+#ifndef CLRSOS_REACH_H
+#define CLRSOS_REACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "heap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_reach;
+
+struct clrsos_reach_stats {
+	uint64_t roots;          /* root references met */
+	uint64_t marked;         /* objects marked live */
+	uint64_t bad_references; /* references to no valid object (ignored) */
+	uint64_t threads;        /* managed threads whose stacks were read */
+	uint64_t threads_failed; /* managed threads whose stacks could not be read */
+};
+
+struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
+					  struct clrsos_target *target,
+					  struct clrsos_heap *heap,
+					  struct clrsos_reach **ret);
+void clrsos_reach_destroy(struct clrsos_reach *reach);
+
+/* Whether the object at address (an object start) is reachable. */
+bool clrsos_reach_is_live(const struct clrsos_reach *reach, uint64_t address);
+const struct clrsos_reach_stats *clrsos_reach_stats(const struct clrsos_reach *reach);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

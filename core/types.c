@@ -1,0 +1,317 @@
+#include "types.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "typename.h"
+
+/* MethodTable flag bits (methodtable.h). */
+enum {
+	MT_FLAG_HAS_COMPONENT_SIZE = 0x80000000u,
+	MT_FLAG_CATEGORY_ARRAY_MASK = 0x000c0000u,
+	MT_FLAG_CATEGORY_ARRAY = 0x00080000u,
+	/* A GCDesc bigger than this is nonsense: a bound against garbage. */
+	MAX_GCDESC_SERIES = 1 << 16,
+};
+
+struct slot {
+	uint64_t mt;          /* 0: empty */
+	struct clrsos_type *type; /* NULL: mt is known not to be a MethodTable */
+};
+
+struct clrsos_types {
+	struct clrsos_dac *dac;
+	struct clrsos_target *target;
+	struct slot *slots;
+	size_t cap, count;
+	uint64_t string_mt, free_mt;
+	/* The last lookup: objects of one type often come in runs. */
+	uint64_t last_mt;
+	const struct clrsos_type *last;
+};
+
+struct clrsos_error *clrsos_types_create(struct clrsos_dac *dac,
+					 struct clrsos_target *target,
+					 struct clrsos_types **ret)
+{
+	struct clrsos_types *t = calloc(1, sizeof(*t));
+	if (!t)
+		return &clrsos_error_no_memory;
+	t->dac = dac;
+	t->target = target;
+	t->cap = 1024;
+	t->slots = calloc(t->cap, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return &clrsos_error_no_memory;
+	}
+	struct clrsos_dacp_useful_globals g;
+	struct clrsos_error *err = clrsos_dac_useful_globals(dac, &g);
+	if (err) {
+		clrsos_types_destroy(t);
+		return err;
+	}
+	t->string_mt = g.string_method_table;
+	t->free_mt = g.free_method_table;
+	*ret = t;
+	return NULL;
+}
+
+static void type_destroy(struct clrsos_type *type)
+{
+	if (!type)
+		return;
+	free(type->gcdesc);
+	free(type->name);
+	free(type);
+}
+
+void clrsos_types_destroy(struct clrsos_types *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->cap; i++)
+		type_destroy(t->slots[i].type);
+	free(t->slots);
+	free(t);
+}
+
+uint64_t clrsos_types_string_mt(const struct clrsos_types *t)
+{
+	return t->string_mt;
+}
+
+uint64_t clrsos_types_free_mt(const struct clrsos_types *t)
+{
+	return t->free_mt;
+}
+
+static size_t hash(uint64_t mt, size_t cap)
+{
+	return (size_t)((mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+}
+
+static struct slot *find(struct clrsos_types *t, uint64_t mt)
+{
+	size_t h = hash(mt, t->cap);
+	while (t->slots[h].mt && t->slots[h].mt != mt)
+		h = (h + 1) & (t->cap - 1);
+	return &t->slots[h];
+}
+
+static bool grow(struct clrsos_types *t)
+{
+	size_t cap = t->cap * 2;
+	struct slot *slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return false;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slots[i].mt)
+			continue;
+		size_t h = hash(t->slots[i].mt, cap);
+		while (slots[h].mt)
+			h = (h + 1) & (cap - 1);
+		slots[h] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+	return true;
+}
+
+/* Read what the GC reads of a MethodTable, and ask the DAC whether it is one. */
+static struct clrsos_type *load(struct clrsos_types *t, uint64_t mt)
+{
+	uint32_t words[2];
+	if (mt == 0 || (mt & 7) != 0)
+		return NULL;
+	struct clrsos_error *err = clrsos_target_read(t->target, mt, words, sizeof(words));
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	struct clrsos_dacp_method_table_data d;
+	err = clrsos_dac_method_table_data(t->dac, mt, &d);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	struct clrsos_type *type = calloc(1, sizeof(*type));
+	if (!type)
+		return NULL;
+	type->mt = mt;
+	type->flags = words[0];
+	type->base_size = words[1];
+	if (words[0] & MT_FLAG_HAS_COMPONENT_SIZE)
+		type->component_size = words[0] & 0xffff;
+	type->is_free = d.is_free || mt == t->free_mt;
+	type->is_string = mt == t->string_mt;
+	type->is_array = (words[0] & MT_FLAG_CATEGORY_ARRAY_MASK) == MT_FLAG_CATEGORY_ARRAY;
+	type->contains_pointers = d.contains_pointers != 0;
+	if (type->base_size < 2 * sizeof(uint64_t) || type->base_size > (1u << 30)) {
+		/* Not a size an object can have: the DAC was fooled. */
+		free(type);
+		return NULL;
+	}
+	return type;
+}
+
+static const struct clrsos_type *lookup(struct clrsos_types *t, uint64_t mt,
+					bool may_load)
+{
+	if (mt == t->last_mt && t->last)
+		return t->last;
+	struct slot *s = find(t, mt);
+	if (s->mt == mt) {
+		if (s->type) {
+			t->last_mt = mt;
+			t->last = s->type;
+		}
+		return s->type;
+	}
+	if (!may_load || mt == 0)
+		return NULL;
+	if ((t->count + 1) * 2 > t->cap) {
+		if (!grow(t))
+			return NULL;
+		s = find(t, mt);
+	}
+	s->mt = mt;
+	s->type = load(t, mt);
+	t->count++;
+	if (s->type) {
+		t->last_mt = mt;
+		t->last = s->type;
+	}
+	return s->type;
+}
+
+const struct clrsos_type *clrsos_types_get(struct clrsos_types *t, uint64_t mt)
+{
+	return lookup(t, mt, true);
+}
+
+const struct clrsos_type *clrsos_types_peek(struct clrsos_types *t, uint64_t mt)
+{
+	return lookup(t, mt, false);
+}
+
+const char *clrsos_types_name(struct clrsos_types *t,
+			      const struct clrsos_type *ctype)
+{
+	struct clrsos_type *type = (struct clrsos_type *)ctype;
+	if (type->name)
+		return type->name;
+	if (type->is_free) {
+		type->name = strdup("Free");
+	} else {
+		char *dac_name = NULL;
+		struct clrsos_error *err =
+			clrsos_dac_method_table_name(t->dac, type->mt, &dac_name);
+		if (!err) {
+			type->name = clrsos_typename_from_dac(dac_name);
+			free(dac_name);
+		} else {
+			clrsos_error_destroy(err);
+		}
+	}
+	if (!type->name) {
+		char buf[48];
+		snprintf(buf, sizeof(buf), "<unknown type 0x%llx>",
+			 (unsigned long long)type->mt);
+		type->name = strdup(buf);
+	}
+	return type->name ? type->name : "<unknown type>";
+}
+
+static void read_gcdesc(struct clrsos_types *t, struct clrsos_type *type)
+{
+	type->gcdesc_read = true;
+	if (!type->contains_pointers)
+		return;
+	int64_t n;
+	struct clrsos_error *err =
+		clrsos_target_read(t->target, type->mt - 8, &n, sizeof(n));
+	if (err || n == 0 || n > MAX_GCDESC_SERIES || n < -MAX_GCDESC_SERIES) {
+		clrsos_error_destroy(err);
+		type->gcdesc_bad = true;
+		return;
+	}
+	/* Series: n pairs {size, offset}; value-type arrays: one pair whose
+	 * first word is item 0, then -n - 1 more items below it. */
+	size_t words = n > 0 ? (size_t)n * 2 : 2 + (size_t)(-n - 1);
+	uint64_t *buf = malloc(words * sizeof(*buf));
+	if (!buf) {
+		type->gcdesc_bad = true;
+		return;
+	}
+	err = clrsos_target_read(t->target, type->mt - 8 - words * 8, buf,
+				 words * sizeof(*buf));
+	if (err) {
+		clrsos_error_destroy(err);
+		free(buf);
+		type->gcdesc_bad = true;
+		return;
+	}
+	type->gcdesc_series = n;
+	type->gcdesc = buf;
+	type->gcdesc_words = words;
+}
+
+bool clrsos_types_for_each_ref(struct clrsos_types *t,
+			       const struct clrsos_type *ctype,
+			       const uint8_t *bytes, uint64_t size,
+			       clrsos_ref_fn *fn, void *ctx)
+{
+	struct clrsos_type *type = (struct clrsos_type *)ctype;
+	if (!type->contains_pointers)
+		return true;
+	if (!type->gcdesc_read)
+		read_gcdesc(t, type);
+	if (type->gcdesc_bad)
+		return false;
+	const uint64_t *w = type->gcdesc;
+	size_t nw = type->gcdesc_words;
+	if (type->gcdesc_series > 0) {
+		/* The highest series is nearest the MethodTable: the last pair. */
+		for (int64_t i = 0; i < type->gcdesc_series; i++) {
+			uint64_t series_size = w[nw - 2 - 2 * i];
+			uint64_t offset = w[nw - 1 - 2 * i];
+			uint64_t len = series_size + size; /* stored minus the base size */
+			if (offset >= size || len > size - offset)
+				continue; /* corrupt: never read outside the object */
+			for (uint64_t p = offset; p + 8 <= offset + len; p += 8) {
+				uint64_t ref;
+				memcpy(&ref, bytes + p, 8);
+				if (ref)
+					fn(ctx, ref);
+			}
+		}
+		return true;
+	}
+	/* An array of value types: from the start offset to the end of the
+	 * object, repeat the items (n pointers, then skip bytes). */
+	uint64_t offset = w[nw - 1];
+	int64_t items = -type->gcdesc_series;
+	uint64_t end = size >= 8 ? size - 8 : 0;
+	uint64_t p = offset;
+	while (p < end) {
+		uint64_t before = p;
+		for (int64_t k = 0; k < items && p < end; k++) {
+			uint64_t item = w[nw - 2 - (size_t)k];
+			uint32_t nptrs = (uint32_t)item;
+			uint32_t skip = (uint32_t)(item >> 32);
+			for (uint32_t j = 0; j < nptrs && p + 8 <= size; j++, p += 8) {
+				uint64_t ref;
+				memcpy(&ref, bytes + p, 8);
+				if (ref)
+					fn(ctx, ref);
+			}
+			p += skip;
+		}
+		if (p == before)
+			break; /* an item list that never advances: corrupt */
+	}
+	return true;
+}
