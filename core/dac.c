@@ -1002,3 +1002,157 @@ struct clrsos_error *clrsos_dac_fill_pointers(struct clrsos_dac *dac,
 	*ret_count = n;
 	return NULL;
 }
+
+enum { MAX_LIST = 1 << 16 };
+
+/* A list call of the "count 0 first, then a buffer" kind; *ret malloc'd. */
+static struct clrsos_error *list_domains(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*store_fn)(void *, struct clrsos_dacp_app_domain_store_data *);
+	typedef clrsos_hresult (*list_fn)(void *, uint32_t, uint64_t *, uint32_t *);
+	struct clrsos_dacp_app_domain_store_data store;
+	clrsos_hresult hr;
+	memset(&store, 0, sizeof(store));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_STORE_DATA, store_fn, &store);
+	if (hr < 0)
+		return call_failed(dac, "GetAppDomainStoreData", hr);
+	uint32_t n = store.domain_count > 0 && store.domain_count < MAX_LIST ? (uint32_t)store.domain_count : 0;
+	uint64_t *domains = calloc(n + 2, sizeof(*domains));
+	if (!domains)
+		return &clrsos_error_no_memory;
+	size_t count = 0;
+	if (store.system_domain)
+		domains[count++] = store.system_domain;
+	if (store.shared_domain)
+		domains[count++] = store.shared_domain;
+	uint32_t needed = 0;
+	if (n) {
+		DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_LIST, list_fn, n, domains + count, &needed);
+		if (hr >= 0)
+			count += needed < n ? needed : n;
+	}
+	*ret = domains;
+	*ret_count = count;
+	return NULL;
+}
+
+void clrsos_managed_modules_free(struct clrsos_managed_module *m, size_t count)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(m[i].path);
+	free(m);
+}
+
+void clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t module, uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_PE_FILE_BASE, fn, module, ret);
+	if (hr < 0)
+		*ret = 0;
+}
+
+/* GetModuleData; true on failure (no error object: failing is expected). */
+bool clrsos_dac_module_data_quiet(struct clrsos_dac *dac, uint64_t module,
+				  struct clrsos_dacp_module_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_module_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_MODULE_DATA, fn, module, ret);
+	return hr < 0;
+}
+
+static char *pe_file_name(struct clrsos_dac *dac, uint64_t pe)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
+	uint16_t buf[4096];
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_PE_FILE_NAME, fn, pe, 4096, buf, &needed);
+	if (hr < 0 || needed == 0 || needed > 4096 || !buf[0])
+		return NULL;
+	return utf16_to_utf8(buf, needed);
+}
+
+struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
+						struct clrsos_managed_module **ret,
+						size_t *ret_count)
+{
+	typedef clrsos_hresult (*asm_list_fn)(void *, uint64_t, int32_t, uint64_t *, int32_t *);
+	typedef clrsos_hresult (*mod_list_fn)(void *, uint64_t, uint32_t, uint64_t *, uint32_t *);
+	uint64_t *domains = NULL;
+	size_t ndomains = 0;
+	struct clrsos_error *err = list_domains(dac, &domains, &ndomains);
+	if (err)
+		return err;
+	struct clrsos_managed_module *mods = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t d = 0; d < ndomains; d++) {
+		int32_t needed = 0;
+		clrsos_hresult hr;
+		DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST, asm_list_fn, domains[d], 0, NULL, &needed);
+		if (hr < 0 || needed <= 0 || needed > MAX_LIST)
+			continue;
+		uint64_t *assemblies = calloc((size_t)needed, sizeof(*assemblies));
+		if (!assemblies) {
+			err = &clrsos_error_no_memory;
+			break;
+		}
+		int32_t got = 0;
+		DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST, asm_list_fn, domains[d], needed, assemblies, &got);
+		for (int32_t a = 0; hr >= 0 && a < got && a < needed; a++) {
+			uint64_t modules[64];
+			uint32_t nmod = 0;
+			clrsos_hresult h2;
+			DAC_CALL(h2, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_MODULE_LIST, mod_list_fn, assemblies[a], 64, modules, &nmod);
+			for (uint32_t m = 0; h2 >= 0 && m < nmod && m < 64; m++) {
+				bool seen = false;
+				for (size_t k = 0; k < n && !seen; k++)
+					seen = mods[k].address == modules[m];
+				if (seen)
+					continue;
+				if (n == cap) {
+					size_t c = cap ? cap * 2 : 64;
+					struct clrsos_managed_module *g = realloc(mods, c * sizeof(*g));
+					if (!g) {
+						err = &clrsos_error_no_memory;
+						break;
+					}
+					mods = g;
+					cap = c;
+				}
+				/* Base and file come from the runtime's own records; the
+				 * module data also reads the image, which a core may lack. */
+				struct clrsos_managed_module *mm = &mods[n++];
+				memset(mm, 0, sizeof(*mm));
+				mm->address = modules[m];
+				clrsos_dac_pe_file_base(dac, modules[m], &mm->il_base);
+				struct clrsos_dacp_module_data md;
+				if (!clrsos_dac_module_data_quiet(dac, modules[m], &md)) {
+					mm->have_data = true;
+					mm->metadata_start = md.metadata_start;
+					mm->metadata_size = md.metadata_size;
+					mm->is_reflection = md.is_reflection != 0;
+					if (!mm->il_base)
+						mm->il_base = md.il_base;
+				}
+				mm->path = mm->is_reflection ? NULL : pe_file_name(dac, modules[m]);
+			}
+		}
+		free(assemblies);
+		if (err)
+			break;
+	}
+	free(domains);
+	if (err) {
+		clrsos_managed_modules_free(mods, n);
+		return err;
+	}
+	*ret = mods;
+	*ret_count = n;
+	return NULL;
+}

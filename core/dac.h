@@ -112,6 +112,29 @@ struct clrsos_error *clrsos_dac_fill_pointers(struct clrsos_dac *dac,
 					      uint64_t heap, uint64_t *ret,
 					      uint32_t max, uint32_t *ret_count);
 
+/* A managed module the runtime loaded. */
+struct clrsos_managed_module {
+	uint64_t address;
+	uint64_t il_base;        /* where its image is mapped (0: none) */
+	uint64_t metadata_start;
+	uint64_t metadata_size;
+	bool is_reflection;      /* emitted at run time: no file */
+	bool have_data;          /* the metadata fields are known */
+	char *path;              /* its file, or NULL */
+};
+
+/* Where a module's image is loaded (0 if the DAC cannot say). */
+void clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t module, uint64_t *ret);
+/* GetModuleData; true if it failed (expected where a core lacks the image). */
+bool clrsos_dac_module_data_quiet(struct clrsos_dac *dac, uint64_t module,
+				  struct clrsos_dacp_module_data *ret);
+
+/* Every managed module of every domain (malloc'd; free with clrsos_managed_modules_free). */
+struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
+						struct clrsos_managed_module **ret,
+						size_t *ret_count);
+void clrsos_managed_modules_free(struct clrsos_managed_module *modules, size_t count);
+
 /* DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say. */
 struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 						   int *ret, bool *ret_known);

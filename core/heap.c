@@ -53,7 +53,8 @@ static int cmp_segment(const void *a, const void *b)
 static struct clrsos_error *add_context(struct clrsos_heap *h, size_t *cap,
 					uint64_t ptr, uint64_t limit)
 {
-	if (ptr == 0 || limit <= ptr)
+	/* An empty context (ptr == limit) still leaves room for a free object after it. */
+	if (ptr == 0 || limit < ptr)
 		return NULL;
 	if (h->ncontexts == *cap) {
 		size_t n = *cap ? *cap * 2 : 64;

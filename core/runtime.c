@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "elfimage.h"
+#include "pe.h"
 
 /* A bound on segments per heap: a looping or corrupt list stops here. */
 enum { MAX_SEGMENTS = 1 << 20, VERSION_CHUNK = 1 << 20 };
@@ -525,4 +526,55 @@ void clrsos_gc_destroy(struct clrsos_gc *gc)
 	free(gc->heaps);
 	free(gc->segments);
 	free(gc);
+}
+
+struct clrsos_error *clrsos_runtime_add_images(struct clrsos_dac *dac,
+					       struct clrsos_target *target,
+					       size_t *ret_added)
+{
+	struct clrsos_managed_module *mods;
+	size_t n;
+	*ret_added = 0;
+	struct clrsos_error *err = clrsos_dac_managed_modules(dac, &mods, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct clrsos_managed_module *m = &mods[i];
+		if (!m->path || !m->il_base || m->is_reflection)
+			continue;
+		uint8_t probe[64];
+		struct clrsos_error *e = clrsos_target_read_raw(target, m->il_base, probe, sizeof(probe));
+		if (!e && m->have_data)
+			continue; /* the core has the image */
+		clrsos_error_destroy(e);
+		/*
+		 * Try the file laid out as mapped (sections at their RVAs), then as
+		 * flat (the file as it is): keep the layout under which the DAC
+		 * reads this module's metadata where the file has it.
+		 */
+		for (int mapped = 1; mapped >= 0; mapped--) {
+			struct clrsos_pe_image *pe;
+			e = clrsos_pe_open(m->path, &pe);
+			if (e) {
+				clrsos_error_destroy(e);
+				break;
+			}
+			uint64_t want = mapped ? clrsos_pe_metadata_rva(pe) : clrsos_pe_metadata_offset(pe);
+			uint64_t size = clrsos_pe_metadata_size(pe);
+			err = clrsos_target_add_image(target, m->il_base, mapped, pe);
+			if (err)
+				break;
+			clrsos_dac_flush(dac);
+			struct clrsos_dacp_module_data md;
+			if (!clrsos_dac_module_data_quiet(dac, m->address, &md) &&
+			    md.metadata_start == m->il_base + want && md.metadata_size == size) {
+				(*ret_added)++;
+				break;
+			}
+			clrsos_target_drop_image(target);
+		}
+	}
+	clrsos_dac_flush(dac);
+	clrsos_managed_modules_free(mods, n);
+	return err;
 }

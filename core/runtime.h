@@ -34,6 +34,17 @@ clrsos_runtime_version_read(struct clrsos_target *target,
 			    const struct clrsos_module *runtime,
 			    struct clrsos_runtime_version *ret);
 
+/*
+ * For a core: find each managed assembly's file and let the target serve
+ * the parts of its mapped image the core lacks (kernel and gdb cores leave
+ * out file-backed pages, where the DAC reads metadata and type names). A
+ * file is used only if its metadata sits where the runtime says and has the
+ * size the runtime recorded. Returns how many images were added.
+ */
+struct clrsos_error *clrsos_runtime_add_images(struct clrsos_dac *dac,
+					       struct clrsos_target *target,
+					       size_t *ret_added);
+
 enum clrsos_segment_kind {
 	CLRSOS_SEGMENT_GEN0,      /* a gen0 region */
 	CLRSOS_SEGMENT_GEN1,      /* a gen1 region */

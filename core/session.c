@@ -109,6 +109,11 @@ struct clrsos_error *clrsos_session_dac(struct clrsos_session *s,
 		struct clrsos_error *err = clrsos_dac_open(s->target, &options, &s->dac);
 		if (err)
 			return err;
+		/* A core may lack the assemblies' images: let their files fill in. */
+		if (!clrsos_target_is_live(s->target)) {
+			size_t added;
+			clrsos_error_destroy(clrsos_runtime_add_images(s->dac, s->target, &added));
+		}
 	}
 	*ret = s->dac;
 	return NULL;

@@ -160,6 +160,38 @@ enum clrsos_handle_type {
 	CLRSOS_HANDLE_WEAK_WINRT = 9,
 };
 
+struct clrsos_dacp_app_domain_store_data {
+	clrsos_clrdata_address shared_domain;
+	clrsos_clrdata_address system_domain;
+	int32_t domain_count;
+};
+
+struct clrsos_dacp_module_data {
+	clrsos_clrdata_address address;
+	clrsos_clrdata_address pe_assembly;
+	clrsos_clrdata_address il_base;
+	clrsos_clrdata_address metadata_start;
+	uint64_t metadata_size;
+	clrsos_clrdata_address assembly;
+	int32_t is_reflection;
+	int32_t is_pe_file;
+	uint64_t base_class_index;
+	uint64_t module_id;
+	uint32_t transient_flags;
+	clrsos_clrdata_address type_def_to_method_table_map;
+	clrsos_clrdata_address type_ref_to_method_table_map;
+	clrsos_clrdata_address method_def_to_desc_map;
+	clrsos_clrdata_address field_def_to_desc_map;
+	clrsos_clrdata_address member_ref_to_desc_map;
+	clrsos_clrdata_address file_references_map;
+	clrsos_clrdata_address manifest_module_references_map;
+	clrsos_clrdata_address loader_allocator;
+	clrsos_clrdata_address thunk_heap;
+	uint64_t module_index;
+};
+
+static_assert(sizeof(struct clrsos_dacp_app_domain_store_data) == 24, "DacpAppDomainStoreData");
+static_assert(sizeof(struct clrsos_dacp_module_data) == 160, "DacpModuleData");
 static_assert(sizeof(struct clrsos_dacp_method_table_data) == 72, "DacpMethodTableData");
 static_assert(sizeof(struct clrsos_sos_handle_data) == 48, "SOSHandleData");
 static_assert(sizeof(struct clrsos_sos_stack_ref) == 56, "SOSStackRefData");
@@ -202,6 +234,13 @@ enum {
 	CLRSOS_SLOT_SOS_GET_GC_HEAP_STATIC_DATA = 49,
 	CLRSOS_SLOT_SOS_GET_HEAP_SEGMENT_DATA = 50,
 	CLRSOS_SLOT_SOS_GET_USEFUL_GLOBALS = 70,
+	CLRSOS_SLOT_SOS_GET_APP_DOMAIN_STORE_DATA = 4,
+	CLRSOS_SLOT_SOS_GET_APP_DOMAIN_LIST = 5,
+	CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST = 9,
+	CLRSOS_SLOT_SOS_GET_MODULE_DATA = 13,
+	CLRSOS_SLOT_SOS_GET_ASSEMBLY_MODULE_LIST = 15,
+	CLRSOS_SLOT_SOS_GET_PE_FILE_BASE = 44,
+	CLRSOS_SLOT_SOS_GET_PE_FILE_NAME = 45,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME = 36,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA = 37,
 	CLRSOS_SLOT_SOS_GET_HANDLE_ENUM = 61,

@@ -9,11 +9,18 @@
 #include <unistd.h>
 
 #include "elfimage.h"
+#include "pe.h"
 
 /* What a module's file on disk can serve for pages the target lacks. */
 struct file_backing {
 	int fd;                /* -1: this module has no usable file */
 	struct clrsos_elf_info elf;
+};
+
+struct image {
+	uint64_t base, end;
+	bool mapped;
+	struct clrsos_pe_image *pe;
 };
 
 struct clrsos_target {
@@ -24,6 +31,8 @@ struct clrsos_target {
 	struct clrsos_module *modules;
 	size_t nmodules;
 	struct file_backing *backing; /* one per module, built on first need */
+	struct image *images;         /* managed images, added by the runtime */
+	size_t nimages;
 };
 
 static void drop_caches(struct clrsos_target *t)
@@ -36,6 +45,11 @@ static void drop_caches(struct clrsos_target *t)
 		free(t->backing);
 		t->backing = NULL;
 	}
+	for (size_t i = 0; i < t->nimages; i++)
+		clrsos_pe_close(t->images[i].pe);
+	free(t->images);
+	t->images = NULL;
+	t->nimages = 0;
 	clrsos_modules_free(t->modules, t->nmodules);
 	t->modules = NULL;
 	t->nmodules = 0;
@@ -236,6 +250,13 @@ static void init_backing(struct clrsos_target *t)
 static size_t read_from_files(struct clrsos_target *t, uint64_t address,
 			      uint8_t *buf, size_t size)
 {
+	for (size_t i = 0; i < t->nimages; i++) {
+		struct image *im = &t->images[i];
+		if (address >= im->base && address < im->end) {
+			size_t want = size < im->end - address ? size : (size_t)(im->end - address);
+			return clrsos_pe_read(im->pe, im->mapped, address - im->base, buf, want);
+		}
+	}
 	if (!t->backing)
 		init_backing(t);
 	if (!t->backing)
@@ -351,4 +372,29 @@ struct clrsos_error *clrsos_target_registers(struct clrsos_target *t,
 					     struct clrsos_regs *ret)
 {
 	return t->ops->registers(t->ctx, os_id, ret);
+}
+
+struct clrsos_error *clrsos_target_add_image(struct clrsos_target *t, uint64_t base,
+					     bool mapped, struct clrsos_pe_image *pe)
+{
+	struct image *im = realloc(t->images, (t->nimages + 1) * sizeof(*im));
+	if (!im) {
+		clrsos_pe_close(pe);
+		return &clrsos_error_no_memory;
+	}
+	t->images = im;
+	uint64_t extent = mapped ? clrsos_pe_size_of_image(pe) : clrsos_pe_file_size(pe);
+	t->images[t->nimages++] = (struct image){base, base + extent, mapped, pe};
+	return NULL;
+}
+
+size_t clrsos_target_image_count(struct clrsos_target *t)
+{
+	return t->nimages;
+}
+
+void clrsos_target_drop_image(struct clrsos_target *t)
+{
+	if (t->nimages)
+		clrsos_pe_close(t->images[--t->nimages].pe);
 }

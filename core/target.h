@@ -131,6 +131,19 @@ struct clrsos_error *clrsos_target_registers(struct clrsos_target *target,
 
 void clrsos_modules_free(struct clrsos_module *modules, size_t count);
 
+struct clrsos_pe_image;
+/*
+ * A managed image mapped in the target at base (mapped: sections at their
+ * RVAs; flat: the file as it is). Reads the target lacks inside it are
+ * served from the image's file. The target takes the image.
+ */
+struct clrsos_error *clrsos_target_add_image(struct clrsos_target *target,
+					     uint64_t base, bool mapped,
+					     struct clrsos_pe_image *image);
+size_t clrsos_target_image_count(struct clrsos_target *target);
+/* Forget the image added last (a layout that did not check out). */
+void clrsos_target_drop_image(struct clrsos_target *target);
+
 /* Hex text of a build-id into buf (at least 2 * len + 1 bytes). */
 void clrsos_build_id_hex(const uint8_t *id, size_t len, char *buf);
 
