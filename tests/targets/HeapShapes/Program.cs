@@ -9,6 +9,7 @@
 
 using System.Diagnostics;
 using System.Diagnostics.Tracing;
+using System.Reflection;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -137,7 +138,60 @@ public sealed class DeadObject
 {
     public int Id;
     public DeadObject? Next;
-    public DeadObject(int id, DeadObject? next) { Id = id; Next = next; }
+    public DeadChild? Child;
+    public DeadObject(int id, DeadObject? next, DeadChild? child) { Id = id; Next = next; Child = child; }
+}
+
+/// <summary>Referenced only by (dead) DeadObjects: garbage a marker must not mark.</summary>
+public sealed class DeadChild
+{
+    public int Id;
+    public DeadChild(int id) => Id = id;
+}
+
+// Shapes for `dumpheap` filters (-type with generics/nested/multi-dim names,
+// -min/-max with distinctive sizes). They are held through object[]s (not
+// arrays of their own types) so that each type below has exactly the
+// instances listed in the README.
+
+/// <summary>Generic class: Box&lt;int&gt; and Box&lt;string&gt; have different MethodTables.</summary>
+public sealed class Box<T>
+{
+    public T Value;
+    public Box(T value) => Value = value;
+}
+
+public sealed class Outer
+{
+    public int Id;
+    public Inner? First;
+    public Outer(int id, Inner? first) { Id = id; First = first; }
+
+    /// <summary>Nested type: SOS prints it as HeapShapes.Outer+Inner.</summary>
+    public sealed class Inner
+    {
+        public int Id;
+        public Inner(int id) => Id = id;
+    }
+}
+
+/// <summary>16-byte struct; Blob[] sizes are 24 + 16 * length.</summary>
+public struct Blob
+{
+    public long A;
+    public long B;
+}
+
+public static class ShapeHolder
+{
+    // 7 x Box<int> then 5 x Box<string>.
+    public static object[]? Boxes;
+    // 2 x Outer then 3 x Outer.Inner.
+    public static object[]? Nested;
+    // int[3, 4].
+    public static int[,]? Grid;
+    // Blob[] of lengths 10, 100, 1000, 5000 (all below the LOH threshold).
+    public static object[]? Blobs;
 }
 
 // -------------------------------------------------------------------- program
@@ -153,6 +207,14 @@ public static unsafe class Program
     const int FinalizableLive = 100;
     const int FinalizableDoomed = 50;
     const int DeadCount = 1000;
+    const int DeadChildEvery = 2; // DeadObject i has a DeadChild when i % 2 == 0 -> 500
+    const int BoxIntCount = 7;
+    const int BoxStringCount = 5;
+    const int OuterCount = 2;
+    const int InnerCount = 3;
+    const int GridRows = 3;
+    const int GridColumns = 4;
+    static readonly int[] s_blobLengths = { 10, 100, 1000, 5000 };
     const int HugeStringChars = 1_000_000;
     const string HugeStringMarker = "<HeapShapes:END>";
 
@@ -168,12 +230,29 @@ public static unsafe class Program
     static int s_stackManagedId;
     static int s_stackOsId;
     static nint s_stackObjectAddress;
+    static int s_stackObjectGeneration = -1;
     static volatile bool s_stackPublishRequested;
     static volatile bool s_stackPublished;
 
     // Sink used to force heap allocation (defeats JIT stack allocation of
     // non-escaping objects); cleared after use.
     static object? s_sink;
+
+    // Long weak (WeakTrackResurrection) handles to objects the program does not
+    // hold but must describe: the FinalizerBlocker (kept alive by the blocked
+    // finalizer thread) and the doomed Finalizables (f-reachable). They do not
+    // root anything; they are freed right after the truth is built, before
+    // READY, so the handle table the debugger sees does not have them.
+    static GCHandle s_blockerTrack;
+    static readonly GCHandle[] s_doomedTrack = new GCHandle[FinalizableDoomed];
+
+    // What AllocateDeadObjects saw while allocating the garbage (after the
+    // final GC; nothing moves afterwards): instance counts per heap index
+    // (0 gen0, 1 gen1, 2 gen2, 3 loh, 4 poh, 5 foh) and the address range.
+    static readonly int[] s_deadObjectHeaps = new int[6];
+    static readonly int[] s_deadChildHeaps = new int[6];
+    static readonly nint[] s_deadObjectRange = new nint[2];
+    static readonly nint[] s_deadChildRange = new nint[2];
 
     static readonly string[] s_textNames = { "latin", "japanese", "emoji", "unpairedSurrogate", "huge", "frozenLiteral" };
 
@@ -199,6 +278,7 @@ public static unsafe class Program
         BuildPinnedArrays();
         BuildTexts();
         BuildPairs();
+        BuildDumpheapShapes();
         StartStackHolderThread();
         BuildHandles();
         BuildCwt();
@@ -210,6 +290,13 @@ public static unsafe class Program
         // initialises for the first time (type statics: on .NET 8 a new pinned
         // handle array on the POH) exists before the GC's figures are taken.
         _ = BuildTruth(scale, customerCount, blocked, new int[3], sw);
+
+        // Pre-final full GC: promotes what was allocated since the blocker's
+        // GCs (the Finalizables, which are all still reachable) to gen1, so
+        // that after the final GC every live object of the program is in gen2
+        // (or LOH/POH/NonGC), whatever GCs happened before.
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        DropDoomedFinalizables();
 
         // Final full, blocking, compacting GC. It also moves the 50 doomed
         // Finalizable objects to the f-reachable queue (the finalizer thread is
@@ -224,6 +311,7 @@ public static unsafe class Program
         AllocateDeadObjects();
 
         string truth = BuildTruth(scale, customerCount, blocked, gcCountAtFinal, sw);
+        FreeTrackingHandles();
         if (GC.CollectionCount(0) != gcCountAtFinal[0])
             Info("WARNING: a GC happened after the final collection; dead objects and addresses may be stale");
 
@@ -360,6 +448,7 @@ public static unsafe class Program
         while (!s_stackPublishRequested)
             Thread.Sleep(1);
         s_stackObjectAddress = AddressOf(local);
+        s_stackObjectGeneration = GC.GetGeneration(local);
         s_stackPublished = true;
         s_stackRelease.WaitOne(); // never set
         GC.KeepAlive(local);
@@ -405,7 +494,9 @@ public static unsafe class Program
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void CreateFinalizerBlocker()
     {
-        s_sink = new FinalizerBlocker();
+        var blocker = new FinalizerBlocker();
+        s_blockerTrack = GCHandle.Alloc(blocker, GCHandleType.WeakTrackResurrection);
+        s_sink = blocker;
         s_sink = null;
     }
 
@@ -438,8 +529,18 @@ public static unsafe class Program
 
         var doomed = new List<Finalizable>(FinalizableDoomed);
         for (int i = 0; i < FinalizableDoomed; i++)
-            doomed.Add(new Finalizable(1000 + i));
+        {
+            var f = new Finalizable(1000 + i);
+            doomed.Add(f);
+            s_doomedTrack[i] = GCHandle.Alloc(f, GCHandleType.WeakTrackResurrection);
+        }
+        // Still reachable until DropDoomedFinalizables (after the pre-final GC).
         FinalizableHolder.Doomed = doomed;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void DropDoomedFinalizables()
+    {
         FinalizableHolder.Doomed = null;
     }
 
@@ -448,15 +549,75 @@ public static unsafe class Program
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void AllocateDeadObjects()
     {
-        // A chain of 1000 objects; the head goes through a static sink (forces
-        // heap allocation) which is then cleared, so the whole chain is dead.
+        // A chain of 1000 objects, every second one with a DeadChild (500); the
+        // head goes through a static sink (forces heap allocation) which is
+        // then cleared, so the whole chain and the children are dead. Where
+        // each object landed is recorded (preallocated arrays: no allocation
+        // but the objects themselves).
         DeadObject? head = null;
+        s_deadObjectRange[0] = s_deadChildRange[0] = nint.MaxValue;
         for (int i = 0; i < DeadCount; i++)
         {
-            head = new DeadObject(i, head);
+            DeadChild? child = i % DeadChildEvery == 0 ? new DeadChild(i) : null;
+            head = new DeadObject(i, head, child);
             s_sink = head;
+            RecordDead(head, s_deadObjectHeaps, s_deadObjectRange);
+            if (child is not null)
+                RecordDead(child, s_deadChildHeaps, s_deadChildRange);
         }
         s_sink = null;
+    }
+
+    static void RecordDead(object o, int[] heaps, nint[] range)
+    {
+        int g = GC.GetGeneration(o);
+        heaps[g == int.MaxValue ? 5 : Math.Min(g, 2)]++;
+        nint a = AddressOf(o);
+        if (a < range[0]) range[0] = a;
+        if (a > range[1]) range[1] = a;
+    }
+
+    static void FreeTrackingHandles()
+    {
+        if (s_blockerTrack.IsAllocated) s_blockerTrack.Free();
+        for (int i = 0; i < s_doomedTrack.Length; i++)
+            if (s_doomedTrack[i].IsAllocated) s_doomedTrack[i].Free();
+    }
+
+    // -------------------------------------------------- dumpheap shapes
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildDumpheapShapes()
+    {
+        var boxes = new object[BoxIntCount + BoxStringCount];
+        for (int i = 0; i < BoxIntCount; i++)
+            boxes[i] = new Box<int>(0xB0 + i);
+        for (int i = 0; i < BoxStringCount; i++)
+            boxes[BoxIntCount + i] = new Box<string>("box-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        ShapeHolder.Boxes = boxes;
+
+        var nested = new object[OuterCount + InnerCount];
+        for (int i = 0; i < InnerCount; i++)
+            nested[OuterCount + i] = new Outer.Inner(i);
+        for (int i = 0; i < OuterCount; i++)
+            nested[i] = new Outer(i, (Outer.Inner)nested[OuterCount + i]);
+        ShapeHolder.Nested = nested;
+
+        var grid = new int[GridRows, GridColumns];
+        for (int r = 0; r < GridRows; r++)
+            for (int c = 0; c < GridColumns; c++)
+                grid[r, c] = r * 10 + c;
+        ShapeHolder.Grid = grid;
+
+        var blobs = new object[s_blobLengths.Length];
+        for (int i = 0; i < blobs.Length; i++)
+        {
+            var b = new Blob[s_blobLengths[i]];
+            b[0].A = i;
+            b[^1].B = s_blobLengths[i];
+            blobs[i] = b;
+        }
+        ShapeHolder.Blobs = blobs;
     }
 
     // -------------------------------------------------------------- truth
@@ -693,6 +854,7 @@ public static unsafe class Program
             // Instances on the heap that are unreachable (garbage).
             w.WriteStartObject("deadTypes");
             w.WriteNumber(ClrName(typeof(DeadObject)), DeadCount);
+            w.WriteNumber(ClrName(typeof(DeadChild)), DeadCount / DeadChildEvery);
             w.WriteEndObject();
 
             // Unreachable except through the f-reachable queue (finalizer blocked).
@@ -718,6 +880,7 @@ public static unsafe class Program
             w.WriteNumber(ClrName(typeof(Finalizable)), FinalizableLive + (finalizerBlocked ? FinalizableDoomed : 0));
             w.WriteNumber(ClrName(typeof(FinalizerBlocker)), finalizerBlocked ? 1 : 0);
             w.WriteNumber(ClrName(typeof(DeadObject)), gcSince ? -1 : DeadCount);
+            w.WriteNumber(ClrName(typeof(DeadChild)), gcSince ? -1 : DeadCount / DeadChildEvery);
             w.WriteEndObject();
 
             // Base sizes (bytes) read from the MethodTables, and MethodTable addresses.
@@ -771,7 +934,10 @@ public static unsafe class Program
 
             w.WriteStartObject("pairs");
             w.WriteNumber("length", PairHolder.Pairs.Length);
-            w.WriteNumber("withOwner", PairHolder.Pairs.Count(p => p.Owner is not null));
+            int withOwner = 0;
+            foreach (var p in PairHolder.Pairs)
+                if (p.Owner is not null) withOwner++;
+            w.WriteNumber("withOwner", withOwner);
             w.WriteString("keyPattern", "pair-key-{i}");
             w.WriteString("address", Hex(AddressOf(PairHolder.Pairs)));
             w.WriteEndObject();
@@ -856,12 +1022,352 @@ public static unsafe class Program
             WriteStatic(w, "HeapShapes.CwtHolder.Table", CwtHolder.Table, CwtCount);
             WriteStatic(w, "HeapShapes.CwtHolder.Keys", CwtHolder.Keys, CwtHolder.Keys.Count);
             WriteStatic(w, "HeapShapes.FinalizableHolder.Live", FinalizableHolder.Live, FinalizableHolder.Live.Count);
+            WriteStatic(w, "HeapShapes.ShapeHolder.Boxes", ShapeHolder.Boxes!, ShapeHolder.Boxes!.Length);
+            WriteStatic(w, "HeapShapes.ShapeHolder.Nested", ShapeHolder.Nested!, ShapeHolder.Nested!.Length);
+            WriteStatic(w, "HeapShapes.ShapeHolder.Grid", ShapeHolder.Grid!, ShapeHolder.Grid!.Length);
+            WriteStatic(w, "HeapShapes.ShapeHolder.Blobs", ShapeHolder.Blobs!, ShapeHolder.Blobs!.Length);
             w.WriteEndObject();
+
+            WriteDumpheap(w, gcSince);
 
             w.WriteNumber("elapsedMs", sw.ElapsedMilliseconds);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+    }
+
+    // ------------------------------------------------------ dumpheap truth
+    //
+    // Every instance of every listed type, tallied from references the
+    // program holds (or from what it recorded when it allocated the garbage),
+    // with sizes computed as the GC computes them and heaps from
+    // GC.GetGeneration. Only framework types are allocated here (no instance
+    // of a listed type), so building the truth does not change what it says.
+
+    static readonly string[] s_heapNames = { "gen0", "gen1", "gen2", "loh", "poh", "foh" };
+    const int MaxListedObjects = 16;
+    // Per type: [0] count, [1] total size, [2] live, [3] dead, [4..9] per heap, [10] min address, [11] max address.
+    static Dictionary<Type, long[]>? s_tally;
+    static List<Type>? s_tallyOrder;
+    static Dictionary<Type, List<(nint address, long size, int heap, bool live)>?>? s_tallyObjects;
+    static long s_lohThreshold = 85000;
+
+    static uint MtFlags(Type t) => *(uint*)MethodTableOf(t);
+
+    static int ComponentSizeOf(Type t) => (MtFlags(t) & 0x80000000u) != 0 ? (int)(MtFlags(t) & 0xFFFF) : 0;
+
+    static long AlignObjectSize(long size)
+    {
+        long align = IntPtr.Size; // 8 on 64-bit
+        size = (size + align - 1) & ~(align - 1);
+        return Math.Max(size, 3L * IntPtr.Size); // min object: header + MT + one pointer-sized slot
+    }
+
+    /// <summary>The object's size as the GC computes it.</summary>
+    static long ObjectSize(object o)
+    {
+        Type t = o.GetType();
+        long size = BaseSizeOf(t);
+        int comp = ComponentSizeOf(t);
+        if (comp != 0)
+        {
+            long n = o is string s ? s.Length : o is Array a ? a.LongLength : 0;
+            size += n * comp;
+        }
+        return AlignObjectSize(size);
+    }
+
+    /// <summary>0 gen0, 1 gen1, 2 gen2, 3 loh, 4 poh, 5 foh.</summary>
+    static int HeapIndex(object o, long size, bool allocatedPinned)
+    {
+        int g = GC.GetGeneration(o);
+        if (g == int.MaxValue) return 5;
+        if (allocatedPinned) return 4;
+        if (size >= s_lohThreshold) return 3;
+        return Math.Min(g, 2);
+    }
+
+    static void Declare(Type t)
+    {
+        if (s_tally!.ContainsKey(t)) return;
+        var a = new long[12];
+        a[10] = long.MaxValue;
+        s_tally[t] = a;
+        s_tallyOrder!.Add(t);
+        s_tallyObjects![t] = new List<(nint, long, int, bool)>();
+    }
+
+    static void TallyRaw(Type t, nint address, long size, int heap, bool live, long count = 1, nint maxAddress = 0)
+    {
+        if (count <= 0) return;
+        Declare(t);
+        var a = s_tally![t];
+        a[0] += count;
+        a[1] += size * count;
+        a[live ? 2 : 3] += count;
+        a[4 + heap] += count;
+        if (address < a[10]) a[10] = address;
+        if (Math.Max(address, maxAddress) > a[11]) a[11] = Math.Max(address, maxAddress);
+        var list = s_tallyObjects![t];
+        if (list is not null)
+        {
+            if (a[0] > MaxListedObjects) s_tallyObjects[t] = null;
+            else list.Add((address, size, heap, live));
+        }
+    }
+
+    static void TallyObject(object? o, bool live, bool allocatedPinned = false)
+    {
+        if (o is null) return;
+        long size = ObjectSize(o);
+        TallyRaw(o.GetType(), AddressOf(o), size, HeapIndex(o, size, allocatedPinned), live);
+    }
+
+    static void TallyDead(Type t, int[] heaps, nint[] range)
+    {
+        long size = AlignObjectSize(BaseSizeOf(t));
+        for (int h = 0; h < heaps.Length; h++)
+            TallyRaw(t, range[0], size, h, live: false, count: heaps[h], maxAddress: range[1]);
+    }
+
+    /// <summary>A List&lt;T&gt;, its backing array, and List&lt;T&gt;'s shared empty array (all live).</summary>
+    static void TallyList<T>(List<T> list)
+    {
+        TallyObject(list, live: true);
+        const BindingFlags Instance = BindingFlags.NonPublic | BindingFlags.Instance;
+        const BindingFlags Static = BindingFlags.NonPublic | BindingFlags.Static;
+        object? items = typeof(List<T>).GetField("_items", Instance)?.GetValue(list);
+        if (items is null)
+            Info("WARNING: List<T>._items not found; dumpheap counts of " + CsName(typeof(T[])) + " are incomplete");
+        TallyObject(items, live: true);
+        // `new List<T>()` (and capacity 0) use a static empty T[] that lives forever.
+        object? empty = typeof(List<T>).GetField("s_emptyArray", Static)?.GetValue(null);
+        if (empty is not null && !ReferenceEquals(empty, items))
+            TallyObject(empty, live: true);
+    }
+
+    static void WriteDumpheap(Utf8JsonWriter w, bool gcSince)
+    {
+        var gcConfig = GC.GetConfigurationVariables();
+        if (gcConfig.TryGetValue("LOHThreshold", out var lohT) && lohT is not null)
+        {
+            long v = Convert.ToInt64(lohT, System.Globalization.CultureInfo.InvariantCulture);
+            if (v > 0) s_lohThreshold = v;
+        }
+        s_tally = new Dictionary<Type, long[]>();
+        s_tallyOrder = new List<Type>();
+        s_tallyObjects = new Dictionary<Type, List<(nint, long, int, bool)>?>();
+
+        // Listed types, in output order (types with no instance are listed too).
+        Type[] listed =
+        {
+            typeof(Customer), typeof(Customer[]), typeof(List<Customer>),
+            typeof(Pair[]),
+            typeof(StackOnly), typeof(HandleOnly), typeof(WeakOnly),
+            typeof(CwtKey), typeof(CwtKey[]), typeof(List<CwtKey>), typeof(CwtValue),
+            typeof(ConditionalWeakTable<CwtKey, CwtValue>),
+            typeof(Finalizable), typeof(Finalizable[]), typeof(List<Finalizable>),
+            typeof(FinalizerBlocker),
+            typeof(DeadObject), typeof(DeadChild),
+            typeof(Box<int>), typeof(Box<string>),
+            typeof(Outer), typeof(Outer.Inner),
+            typeof(int[,]),
+            typeof(Blob[]),
+        };
+        foreach (var t in listed) Declare(t);
+
+        // 1. Customers and their list (+ backing array, + List<Customer>'s empty array).
+        var customers = CustomerCache.Items;
+        for (int i = 0; i < customers.Count; i++) TallyObject(customers[i], live: true);
+        TallyList(customers);
+        // 2. Pair[500] and Array.Empty<Pair>() (PairHolder's initial value; lives forever).
+        TallyObject(PairHolder.Pairs, live: true);
+        if (!ReferenceEquals(Array.Empty<Pair>(), PairHolder.Pairs))
+            TallyObject(Array.Empty<Pair>(), live: true);
+        // 3. Stack, handles.
+        if (s_stackObjectAddress != 0 && s_stackObjectGeneration >= 0)
+            TallyRaw(typeof(StackOnly), s_stackObjectAddress, AlignObjectSize(BaseSizeOf(typeof(StackOnly))),
+                Math.Min(s_stackObjectGeneration, 2), live: true);
+        TallyObject(s_normalHandle.Target, live: true);
+        TallyObject(s_weakHandle.Target, live: false); // null: collected
+        // 4. ConditionalWeakTable: keys (static list), values (dependent handles), the table.
+        foreach (var k in CwtHolder.Keys)
+        {
+            TallyObject(k, live: true);
+            if (CwtHolder.Table.TryGetValue(k, out var v)) TallyObject(v, live: true);
+        }
+        TallyList(CwtHolder.Keys);
+        TallyObject(CwtHolder.Table, live: true);
+        // 5. Finalization: live list, the f-reachable doomed ones, the blocker.
+        foreach (var f in FinalizableHolder.Live) TallyObject(f, live: true);
+        TallyList(FinalizableHolder.Live);
+        foreach (var h in s_doomedTrack)
+            if (h.IsAllocated) TallyObject(h.Target, live: true);
+        if (s_blockerTrack.IsAllocated) TallyObject(s_blockerTrack.Target, live: true);
+        // 6. Garbage, allocated after the final GC.
+        TallyDead(typeof(DeadObject), s_deadObjectHeaps, s_deadObjectRange);
+        TallyDead(typeof(DeadChild), s_deadChildHeaps, s_deadChildRange);
+        // 7. dumpheap shapes.
+        foreach (var o in ShapeHolder.Boxes!) TallyObject(o, live: true);
+        foreach (var o in ShapeHolder.Nested!) TallyObject(o, live: true);
+        TallyObject(ShapeHolder.Grid, live: true);
+        foreach (var o in ShapeHolder.Blobs!) TallyObject(o, live: true);
+
+        w.WriteStartObject("dumpheap");
+        w.WriteString("stringMT", Hex(MethodTableOf(typeof(string))));
+        w.WriteNumber("stringBaseSize", BaseSizeOf(typeof(string)));
+        w.WriteNumber("stringComponentSize", ComponentSizeOf(typeof(string)));
+        w.WriteString("objectMT", Hex(MethodTableOf(typeof(object))));
+        w.WriteNumber("objectBaseSize", BaseSizeOf(typeof(object)));
+        w.WriteNumber("lohThreshold", s_lohThreshold);
+        w.WriteNumber("minObjectSize", 3 * IntPtr.Size);
+        w.WriteNumber("objectAlignment", IntPtr.Size);
+        w.WriteBoolean("stale", gcSince);
+
+        w.WriteStartObject("types");
+        foreach (var t in s_tallyOrder)
+        {
+            var a = s_tally[t];
+            w.WriteStartObject(CsName(t));
+            w.WriteString("mt", Hex(MethodTableOf(t)));
+            w.WriteNumber("baseSize", BaseSizeOf(t));
+            w.WriteNumber("componentSize", ComponentSizeOf(t));
+            w.WriteNumber("count", a[0]);
+            w.WriteNumber("totalSize", a[1]);
+            w.WriteNumber("live", a[2]);
+            w.WriteNumber("dead", a[3]);
+            w.WriteStartObject("gens");
+            for (int h = 0; h < s_heapNames.Length; h++) w.WriteNumber(s_heapNames[h], a[4 + h]);
+            w.WriteEndObject();
+            if (a[0] > 0)
+            {
+                w.WriteString("minAddress", Hex((nint)a[10]));
+                w.WriteString("maxAddress", Hex((nint)a[11]));
+            }
+            else
+            {
+                w.WriteNull("minAddress");
+                w.WriteNull("maxAddress");
+            }
+            var objs = s_tallyObjects[t];
+            if (objs is not null)
+            {
+                objs.Sort((x, y) => x.address.CompareTo(y.address));
+                w.WriteStartArray("objects");
+                foreach (var (address, size, heap, live) in objs)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("address", Hex(address));
+                    w.WriteNumber("size", size);
+                    w.WriteString("gen", s_heapNames[heap]);
+                    w.WriteBoolean("live", live);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+
+        // Types on the heap whose names contain "HeapShapes" but that are not
+        // listed above (their instance counts are framework/compiler details).
+        w.WriteStartArray("unlisted");
+        string cwt = CsName(typeof(ConditionalWeakTable<CwtKey, CwtValue>));
+        w.WriteStringValue(cwt + "+Container");
+        w.WriteStringValue(cwt + "+Entry[]");
+        w.WriteStringValue("HeapShapes.Program+<>c");
+        w.WriteEndArray();
+
+        WriteLiveRoots(w);
+        w.WriteEndObject();
+
+        s_tally = null;
+        s_tallyOrder = null;
+        s_tallyObjects = null;
+    }
+
+    static void WriteRoot(Utf8JsonWriter w, string name, object target, string root, params object[] path)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", name);
+        w.WriteString("type", CsName(target.GetType()));
+        w.WriteString("address", Hex(AddressOf(target)));
+        w.WriteString("root", root);
+        w.WriteBoolean("direct", path.Length <= 1);
+        // Object addresses from the one the root references to the target.
+        w.WriteStartArray("path");
+        foreach (var o in path) w.WriteStringValue(Hex(AddressOf(o)));
+        if (path.Length == 0) w.WriteStringValue(Hex(AddressOf(target)));
+        w.WriteEndArray();
+    }
+
+    static void WriteLiveRoots(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("liveRoots");
+        var list = CustomerCache.Items;
+        object? items = typeof(List<Customer>).GetField("_items", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(list);
+
+        WriteRoot(w, "customerList", list, "static HeapShapes.CustomerCache.Items");
+        w.WriteEndObject();
+
+        if (items is not null)
+            WriteRoot(w, "firstCustomer", list[0], "static HeapShapes.CustomerCache.Items", list, items, list[0]);
+        else
+            WriteRoot(w, "firstCustomer", list[0], "static HeapShapes.CustomerCache.Items", list, list[0]);
+        w.WriteEndObject();
+
+        WriteRoot(w, "boxInt0", ShapeHolder.Boxes![0], "static HeapShapes.ShapeHolder.Boxes", ShapeHolder.Boxes, ShapeHolder.Boxes[0]);
+        w.WriteEndObject();
+
+        WriteRoot(w, "handleOnly", s_normalHandle.Target!, "handle strong");
+        w.WriteString("handle", Hex(GCHandle.ToIntPtr(s_normalHandle)));
+        w.WriteEndObject();
+
+        WriteRoot(w, "pinnedHandleArray", s_pinnedHandle.Target!, "handle pinned");
+        w.WriteString("handle", Hex(GCHandle.ToIntPtr(s_pinnedHandle)));
+        w.WriteString("handleSlot", Hex(GCHandle.ToIntPtr(s_pinnedHandle) & ~(nint)1));
+        w.WriteEndObject();
+
+        if (s_stackObjectAddress != 0)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", "stackOnly");
+            w.WriteString("type", CsName(typeof(StackOnly)));
+            w.WriteString("address", Hex(s_stackObjectAddress));
+            w.WriteString("root", "stack StackHolderThread");
+            w.WriteBoolean("direct", true);
+            w.WriteStartArray("path");
+            w.WriteStringValue(Hex(s_stackObjectAddress));
+            w.WriteEndArray();
+            w.WriteNumber("osId", s_stackOsId);
+            w.WriteNumber("managedId", s_stackManagedId);
+            w.WriteEndObject();
+        }
+
+        object? doomed = s_doomedTrack[0].IsAllocated ? s_doomedTrack[0].Target : null;
+        if (doomed is not null)
+        {
+            WriteRoot(w, "freachableFinalizable", doomed, "finalizer queue");
+            w.WriteNumber("id", ((Finalizable)doomed).Id);
+            w.WriteEndObject();
+        }
+
+        var key0 = CwtHolder.Keys[0];
+        if (CwtHolder.Table.TryGetValue(key0, out var value0))
+        {
+            WriteRoot(w, "cwtValue0", value0, "dependent handle");
+            w.WriteString("primary", Hex(AddressOf(key0)));
+            w.WriteString("primaryRoot", "static HeapShapes.CwtHolder.Keys");
+            w.WriteEndObject();
+        }
+
+        object? blocker = s_blockerTrack.IsAllocated ? s_blockerTrack.Target : null;
+        if (blocker is not null)
+        {
+            WriteRoot(w, "finalizerBlocker", blocker, "stack finalizer thread");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     static void WriteStatic(Utf8JsonWriter w, string field, object value, int count)
