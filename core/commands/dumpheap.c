@@ -474,6 +474,7 @@ static void write_thinlocks(struct walk_ctx *c, struct clrsos_session *session)
 struct progress {
 	struct clrsos_writer *w;
 	struct timespec start, last;
+	double after;   /* seconds before the first line */
 	bool printed;
 };
 
@@ -488,7 +489,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct progress *p = ctx;
 	/* Only long walks say how far they got, once a second. */
-	if (seconds_since(&p->start) < 1.0 || (p->printed && seconds_since(&p->last) < 1.0))
+	if (seconds_since(&p->start) < p->after || (p->printed && seconds_since(&p->last) < 1.0))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
 	p->printed = true;
@@ -560,7 +561,9 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	} else if (!o.stat && !o.shortform && !o.thinlock) {
 		clrsos_outf(out, "%16s %16s %14s\n", "Address", "MT", "Size");
 	}
-	struct progress p = {.w = host->progress};
+	/* CLRSOS_PROGRESS_AFTER_MS moves the threshold (tests show progress at once). */
+	const char *after = getenv("CLRSOS_PROGRESS_AFTER_MS");
+	struct progress p = {.w = host->progress, .after = after ? atof(after) / 1000.0 : 1.0};
 	clock_gettime(CLOCK_MONOTONIC, &p.start);
 	bool show_progress = host->progress && !o.noprogress && !o.json;
 	struct clrsos_walk_result r;

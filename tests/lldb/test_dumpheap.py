@@ -56,6 +56,10 @@ def main():
             "dumpheap -heap 7",
             "dumpheap -gen gen9",
             "dumpheap -live -dead",
+            "dumpheap -thinlock --json",
+            "dumpheap -thinlock",
+            "dumpheap -stat -noprogress -type HeapShapes.Customer",
+            "dumpheap -stat -type HeapShapes.Customer",
         ]
         for name, t in types.items():
             cmds.append("dumpheap -mt %s --json" % t["mt"])
@@ -66,13 +70,23 @@ def main():
 
     scratch = None
     if mode == "live":
-        with harness.Target("HeapShapes", env=env) as t:
-            truth = t.truth
-            tr = harness.lldb(commands_for(truth), pid=t.pid)
-            # Ranges and segments need the layout: a second session.
-            h = tr.json("eeheap -gc --json")
-            extra = range_commands(h)
-            tr2 = harness.lldb(extra, pid=t.pid)
+        grow = harness.scratch_dir()
+        try:
+            with harness.Target("HeapShapes", env=dict(env, HEAPSHAPES_GROW_FILE=grow + "/grow")) as t:
+                truth = t.truth
+                tr = harness.lldb(commands_for(truth), pid=t.pid,
+                                  env={"CLRSOS_PROGRESS_AFTER_MS": "0"})
+                # Ranges and segments need the layout: a second session.
+                h = tr.json("eeheap -gc --json")
+                tr2 = harness.lldb(range_commands(h), pid=t.pid)
+                # Results belong to a stop: the target grows while it runs.
+                tr3 = harness.lldb(["dumpheap -stat -type HeapShapes.Later --json",
+                                    "platform shell touch %s/grow" % grow,
+                                    "process continue",
+                                    "dumpheap -stat -type HeapShapes.Later --json"], pid=t.pid)
+        finally:
+            harness.cleanup(grow)
+        check_stops(tr3)
     else:
         scratch = harness.scratch_dir()
         try:
@@ -192,6 +206,23 @@ def main():
     # Ranges and segments ---------------------------------------------------
     check_ranges(tr2, h)
 
+    # -thinlock: the object the target's LockHolderThread holds --------------
+    holder = truth["threads"]["LockHolderThread"]
+    locks = tr.json("dumpheap -thinlock --json")["thinLocks"]
+    check([(harness.parse_hex(l["object"]), l["threadId"]) for l in locks] ==
+          [(harness.parse_hex(holder["lockedObject"]), holder["managedId"])],
+          "-thinlock: %s, target holds %s" % (locks, holder))
+    check(re.search(r"^\s+%012x\s+%d\s+0$" % (harness.parse_hex(holder["lockedObject"]), holder["managedId"]),
+                    tr.text_of("dumpheap -thinlock"), re.M) is not None, "-thinlock text row")
+
+    # Progress: on the error stream of a live walk (threshold 0 here), never with -noprogress.
+    if mode == "live":
+        check("of heap walked" in tr.text_of("dumpheap -stat -type HeapShapes.Customer"),
+              "no progress line")
+        check("of heap walked" not in tr.text_of("dumpheap -stat -noprogress -type HeapShapes.Customer"),
+              "progress despite -noprogress")
+        check("of heap walked" not in tr.text_of("dumpheap -stat --json"), "progress in --json")
+
     # Bad input -------------------------------------------------------------
     def err(cmd, *needles):
         e = tr.error(cmd)
@@ -208,6 +239,16 @@ def main():
     err("dumpheap -gen gen9", "gen0, gen1, gen2, loh, poh or foh")
     err("dumpheap -live -dead", "exclude each other")
     harness.finish()
+
+
+def check_stops(tr):
+    """The heap is read anew at each stop: 1000 Later objects appear after the target ran."""
+    def later(index):
+        rows = tr.json("dumpheap -stat -type HeapShapes.Later --json", index)["statistics"]
+        return sum(r["count"] for r in rows if r["type"] == "HeapShapes.Later")
+    check(later(0) == 0, "Later objects before the target grew")
+    check("stopped" in tr.text_of("process continue"), "the target did not stop again")
+    check(later(1) == 1000, "after the target grew, %d Later objects, expected 1000" % later(1))
 
 
 def blobs(truth):

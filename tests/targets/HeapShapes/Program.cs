@@ -66,6 +66,16 @@ public static class PairHolder
     public static Pair[] Pairs = Array.Empty<Pair>();
 }
 
+public sealed class LockTarget
+{
+    public int Value;
+}
+
+public sealed class Later
+{
+    public int Id;
+}
+
 public sealed class StackOnly
 {
     public byte[] Payload = new byte[64];
@@ -280,6 +290,7 @@ public static unsafe class Program
         BuildPairs();
         BuildDumpheapShapes();
         StartStackHolderThread();
+        StartLockHolderThread();
         BuildHandles();
         BuildCwt();
         ProbeDatasHeapCount();
@@ -319,6 +330,7 @@ public static unsafe class Program
         Console.Out.WriteLine(truth);
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
+        StartGrowThread();
 
         // Wait forever without allocating. Everything interesting is rooted by
         // statics, the stack-holder thread, GC handles or the finalizer queue.
@@ -453,6 +465,54 @@ public static unsafe class Program
         s_stackRelease.WaitOne(); // never set
         GC.KeepAlive(local);
         Use(local);
+    }
+
+    // A thread that holds a thin lock on one object forever: dumpheap -thinlock.
+    static LockTarget? s_lockTarget;
+    static int s_lockManagedId;
+    static readonly ManualResetEventSlim s_lockHeld = new(false);
+
+    static void StartLockHolderThread()
+    {
+        s_lockTarget = new LockTarget();
+        var t = new Thread(() =>
+        {
+            s_lockManagedId = Environment.CurrentManagedThreadId;
+            lock (s_lockTarget)
+            {
+                s_lockHeld.Set();
+                Thread.Sleep(Timeout.Infinite);
+            }
+        }) { Name = "LockHolderThread", IsBackground = true };
+        t.Start();
+        s_lockHeld.Wait();
+    }
+
+    // With HEAPSHAPES_GROW_FILE=<path>: when that file appears, delete it,
+    // allocate 1000 HeapShapes.Later objects (held by a static) and break
+    // into the debugger, so a test can see the heap change between stops.
+    static readonly List<Later> s_later = new();
+
+    static void StartGrowThread()
+    {
+        string? path = Environment.GetEnvironmentVariable("HEAPSHAPES_GROW_FILE");
+        if (string.IsNullOrEmpty(path))
+            return;
+        var t = new Thread(() =>
+        {
+            while (true)
+            {
+                if (File.Exists(path))
+                {
+                    File.Delete(path);
+                    for (int i = 0; i < 1000; i++)
+                        s_later.Add(new Later { Id = i });
+                    System.Diagnostics.Debugger.Break();
+                }
+                Thread.Sleep(20);
+            }
+        }) { Name = "GrowThread", IsBackground = true };
+        t.Start();
     }
 
     static void StartStackHolderThread()
@@ -981,6 +1041,11 @@ public static unsafe class Program
             // Sanity check: the first word of the object is its MethodTable.
             w.WriteBoolean("stackObjectAddressVerified",
                 s_stackObjectAddress != 0 && *(nint*)s_stackObjectAddress == MethodTableOf(typeof(StackOnly)));
+            w.WriteEndObject();
+            w.WriteStartObject("LockHolderThread");
+            w.WriteNumber("managedId", s_lockManagedId);
+            w.WriteString("lockedObject", Hex(AddressOf(s_lockTarget!)));
+            w.WriteString("lockedObjectType", ClrName(typeof(LockTarget)));
             w.WriteEndObject();
             w.WriteStartObject("Main");
             w.WriteNumber("managedId", Environment.CurrentManagedThreadId);
