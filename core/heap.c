@@ -154,6 +154,11 @@ struct clrsos_types *clrsos_heap_types(struct clrsos_heap *h)
 	return h->types;
 }
 
+struct clrsos_target *clrsos_heap_target(struct clrsos_heap *h)
+{
+	return h->target;
+}
+
 const struct clrsos_gc *clrsos_heap_gc(struct clrsos_heap *h)
 {
 	return h->gc;
@@ -218,7 +223,8 @@ const char *clrsos_heap_problem_text(const struct clrsos_heap_problem *p)
 struct walker {
 	struct clrsos_heap *h;
 	const struct clrsos_segment *seg;
-	uint64_t end;          /* of the objects walked in this segment */
+	uint64_t end;          /* objects starting below this are walked */
+	uint64_t read_end;     /* what may be read: the segment's end */
 	uint64_t block_start;  /* what h->block holds */
 	size_t block_len;
 	size_t next_context;   /* first context not below the cursor */
@@ -245,7 +251,7 @@ static size_t ensure(struct walker *w, uint64_t address, size_t want)
 		return w->block_len - (size_t)(address - w->block_start);
 	/* Start one word early: an object's header word precedes it. */
 	uint64_t from = address - 8;
-	uint64_t span = w->end - from;
+	uint64_t span = w->read_end - from;
 	size_t len = span < WALK_BLOCK ? (size_t)span : WALK_BLOCK;
 	size_t got = 0;
 	struct clrsos_error *err =
@@ -306,11 +312,15 @@ static bool is_context_start(struct walker *w, uint64_t address, uint64_t *limit
 
 /*
  * After a bad object at bad: the next address that holds a plausible
- * object (a MethodTable already met, a size inside the segment, and what
- * follows it plausible too), or w->end.
+ * object (a valid MethodTable, a size inside the segment, and what follows
+ * it plausible too), or w->end. Words that are not known MethodTables cost
+ * a DAC call each to check: a budget keeps garbage cheap.
  */
+enum { RECOVERY_TYPE_CHECKS = 4096 };
+
 static uint64_t recover(struct walker *w, uint64_t bad)
 {
+	size_t budget = RECOVERY_TYPE_CHECKS;
 	for (uint64_t p = bad + 8; p + HEADER_BYTES <= w->end; p += 8) {
 		if (ensure(w, p, HEADER_BYTES) < HEADER_BYTES) {
 			/* Unreadable: go on at the next page. */
@@ -318,14 +328,17 @@ static uint64_t recover(struct walker *w, uint64_t bad)
 			continue;
 		}
 		uint64_t size, next_size, limit;
-		const struct clrsos_type *t = object_at(w, p, false, &size);
-		if (!t || size > w->end - p)
+		bool may_load = budget > 0;
+		const struct clrsos_type *t = object_at(w, p, may_load, &size);
+		if (may_load && !t)
+			budget--;
+		if (!t || size > w->read_end - p)
 			continue;
 		uint64_t next = p + size;
 		size_t saved = w->next_context; /* looking ahead must not move the cursor */
-		bool plausible = next == w->end || is_context_start(w, next, &limit) ||
-				 (object_at(w, next, false, &next_size) &&
-				  next_size <= w->end - next);
+		bool plausible = next >= w->end || is_context_start(w, next, &limit) ||
+				 (object_at(w, next, budget > 0, &next_size) &&
+				  next_size <= w->read_end - next);
 		w->next_context = saved;
 		if (plausible)
 			return p;
@@ -341,7 +354,7 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 					 clrsos_progress_fn *progress, void *pctx,
 					 uint64_t *done, uint64_t total)
 {
-	struct walker w = {.h = h, .seg = seg, .end = seg->end, .result = r};
+	struct walker w = {.h = h, .seg = seg, .end = seg->end, .read_end = seg->end, .result = r};
 	if (f->end < w.end)
 		w.end = f->end > seg->start ? f->end : seg->start;
 	bool contexts_apply = seg->kind <= CLRSOS_SEGMENT_EPHEMERAL;
@@ -350,8 +363,10 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 	while (addr < w.end) {
 		uint64_t limit;
 		if (contexts_apply && is_context_start(&w, addr, &limit)) {
-			/* A thread's unused allocation space, then room for a free object. */
-			addr = limit + CLRSOS_MIN_OBJECT_SIZE;
+			/* A thread's unused allocation space, then room for a free
+			 * object; a limit past the segment is not to be trusted. */
+			addr = limit <= seg->end - CLRSOS_MIN_OBJECT_SIZE ? limit + CLRSOS_MIN_OBJECT_SIZE
+									   : seg->end;
 			continue;
 		}
 		if (ensure(&w, addr, HEADER_BYTES) < HEADER_BYTES) {
@@ -502,12 +517,14 @@ struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *h,
 	}
 	if (!from)
 		goto none;
-	struct walker w = {.h = h, .seg = seg, .end = seg->end};
+	struct walker w = {.h = h, .seg = seg, .end = seg->end, .read_end = seg->end};
 	struct clrsos_walk_result r = {0};
 	w.result = &r;
 	for (uint64_t p = from; p <= address && p < seg->end;) {
 		uint64_t size, limit;
 		if (seg->kind <= CLRSOS_SEGMENT_EPHEMERAL && is_context_start(&w, p, &limit)) {
+			if (limit > seg->end - CLRSOS_MIN_OBJECT_SIZE)
+				break;
 			p = limit + CLRSOS_MIN_OBJECT_SIZE;
 			continue;
 		}

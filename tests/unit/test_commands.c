@@ -4,12 +4,10 @@
  * run without a real DAC: argument parsing, setclrpath, and the paths that
  * fail before a DAC is loaded.
  *
- * The fake DAC is a C COM object standing in for IXCLRDataProcess. Its
- * QueryInterface hands out ISOSDacInterface and ISOSDacInterface8 objects
- * whose vtables put the methods clrsos calls at the slots core/dac.c uses;
- * every other slot returns E_NOTIMPL. The GC it describes is scripted per
- * test: heap data, heaps with their details and generation tables, and a
- * table of segments (each may be made to fail).
+ * The fake DAC (fake_dac.c) is a C COM object standing in for
+ * IXCLRDataProcess; the GC it describes is scripted per test: heap data,
+ * heaps with their details and generation tables, and a table of segments
+ * (each may be made to fail).
  */
 #include <elf.h>
 #include <errno.h>
@@ -28,300 +26,13 @@
 #include "commands/commands.h"
 #include "dac.h"
 #include "error.h"
+#include "fake_dac.h"
 #include "fake_target.h"
 #include "runtime.h"
 #include "session.h"
 #include "sosdac.h"
 #include "target.h"
 #include "tests.h"
-
-/* The fake DAC ----------------------------------------------------------- */
-
-/* Slots and identities come from core/sosdac.h, as core/dac.c uses them. */
-enum {
-	SLOT_QUERY_INTERFACE = 0,
-	SLOT_ADDREF = 1,
-	SLOT_RELEASE = 2,
-	VTABLE_SLOTS = 128,
-};
-
-enum { FAKE_MAX_HEAPS = 4, FAKE_MAX_SEGMENTS = 64 };
-
-struct fake_dac;
-
-struct fake_iface {
-	void *const *vtbl; /* first: what a COM pointer points to */
-	struct fake_dac *dac;
-	uint32_t refs;
-};
-
-struct fake_segment {
-	struct clrsos_dacp_heap_segment_data data;
-	bool fail;
-};
-
-struct fake_heap {
-	uint64_t address; /* 0 for the workstation heap */
-	struct clrsos_dacp_gc_heap_details details;
-	struct clrsos_dacp_generation_data gens[8];
-	uint32_t ngens; /* the ISOSDacInterface8 table */
-};
-
-struct fake_dac {
-	struct fake_iface process, sos, sos8;
-	bool has_sos, has_sos8;
-	clrsos_hresult heap_data_hr; /* what GetGCHeapData returns */
-	struct clrsos_dacp_gc_heap_data heap_data;
-	struct fake_heap heaps[FAKE_MAX_HEAPS];
-	uint32_t nheaps;
-	struct fake_segment segments[FAKE_MAX_SEGMENTS];
-	size_t nsegments;
-	struct clrsos_dacp_useful_globals globals;
-
-	/* Calls. */
-	unsigned heap_data_calls, heap_list_calls, details_calls, static_calls;
-	unsigned segment_calls, gen_table_calls, gen_table_svr_calls;
-	unsigned flush_calls, not_impl_calls;
-};
-
-#define FAKE_FROM(self) (((struct fake_iface *)(self))->dac)
-
-static clrsos_hresult f_query(void *self, const struct clrsos_guid *iid,
-			      void **ret)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	struct fake_iface *i = NULL;
-	if (clrsos_guid_eq(iid, &CLRSOS_IID_IUnknown) ||
-	    clrsos_guid_eq(iid, &CLRSOS_IID_IXCLRDataProcess))
-		i = &d->process;
-	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ISOSDacInterface) && d->has_sos)
-		i = &d->sos;
-	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ISOSDacInterface8) && d->has_sos8)
-		i = &d->sos8;
-	if (!i) {
-		*ret = NULL;
-		return CLRSOS_E_NOINTERFACE;
-	}
-	i->refs++;
-	*ret = i;
-	return CLRSOS_S_OK;
-}
-
-static uint32_t f_addref(void *self)
-{
-	return ++((struct fake_iface *)self)->refs;
-}
-
-static uint32_t f_release(void *self)
-{
-	struct fake_iface *i = self;
-	assert_true(i->refs > 0);
-	return --i->refs;
-}
-
-static clrsos_hresult f_not_impl(void *self)
-{
-	FAKE_FROM(self)->not_impl_calls++;
-	return CLRSOS_E_NOTIMPL;
-}
-
-static clrsos_hresult f_flush(void *self)
-{
-	FAKE_FROM(self)->flush_calls++;
-	return CLRSOS_S_OK;
-}
-
-static clrsos_hresult f_heap_data(void *self, struct clrsos_dacp_gc_heap_data *ret)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	d->heap_data_calls++;
-	if (d->heap_data_hr < 0)
-		return d->heap_data_hr;
-	*ret = d->heap_data;
-	return CLRSOS_S_OK;
-}
-
-static clrsos_hresult f_heap_list(void *self, uint32_t count, uint64_t *heaps,
-				  uint32_t *needed)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	d->heap_list_calls++;
-	if (!d->heap_data.server_mode)
-		return CLRSOS_E_FAIL;
-	for (uint32_t i = 0; i < count && i < d->nheaps; i++)
-		heaps[i] = d->heaps[i].address;
-	if (needed)
-		*needed = d->nheaps;
-	return count < d->nheaps ? CLRSOS_S_FALSE : CLRSOS_S_OK;
-}
-
-static struct fake_heap *find_heap(struct fake_dac *d, uint64_t address)
-{
-	for (uint32_t i = 0; i < d->nheaps; i++) {
-		if (d->heaps[i].address == address)
-			return &d->heaps[i];
-	}
-	return NULL;
-}
-
-/* Like the real DAC: per-heap details only under server GC, static data only under workstation. */
-static clrsos_hresult f_heap_details(void *self, uint64_t heap,
-				     struct clrsos_dacp_gc_heap_details *ret)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	d->details_calls++;
-	struct fake_heap *h = find_heap(d, heap);
-	if (!d->heap_data.server_mode || !h || heap == 0)
-		return CLRSOS_E_INVALIDARG;
-	*ret = h->details;
-	return CLRSOS_S_OK;
-}
-
-static clrsos_hresult f_heap_static(void *self,
-				    struct clrsos_dacp_gc_heap_details *ret)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	d->static_calls++;
-	if (d->heap_data.server_mode || d->nheaps == 0)
-		return CLRSOS_E_FAIL;
-	*ret = d->heaps[0].details;
-	return CLRSOS_S_OK;
-}
-
-static clrsos_hresult f_segment(void *self, uint64_t segment,
-				struct clrsos_dacp_heap_segment_data *ret)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	d->segment_calls++;
-	for (size_t i = 0; i < d->nsegments; i++) {
-		if (d->segments[i].data.segment_addr != segment)
-			continue;
-		if (d->segments[i].fail)
-			return CLRSOS_E_FAIL;
-		*ret = d->segments[i].data;
-		return CLRSOS_S_OK;
-	}
-	return CLRSOS_E_INVALIDARG;
-}
-
-static clrsos_hresult f_useful_globals(void *self,
-				       struct clrsos_dacp_useful_globals *ret)
-{
-	*ret = FAKE_FROM(self)->globals;
-	return CLRSOS_S_OK;
-}
-
-static clrsos_hresult gen_table(struct fake_heap *h, uint32_t count,
-				struct clrsos_dacp_generation_data *ret,
-				uint32_t *needed)
-{
-	if (needed)
-		*needed = h->ngens;
-	for (uint32_t i = 0; i < count && i < h->ngens; i++)
-		ret[i] = h->gens[i];
-	return count < h->ngens ? CLRSOS_S_FALSE : CLRSOS_S_OK;
-}
-
-static clrsos_hresult f_gen_table(void *self, uint32_t count,
-				  struct clrsos_dacp_generation_data *ret,
-				  uint32_t *needed)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	d->gen_table_calls++;
-	if (d->heap_data.server_mode || d->nheaps == 0)
-		return CLRSOS_E_FAIL;
-	return gen_table(&d->heaps[0], count, ret, needed);
-}
-
-static clrsos_hresult f_gen_table_svr(void *self, uint64_t heap, uint32_t count,
-				      struct clrsos_dacp_generation_data *ret,
-				      uint32_t *needed)
-{
-	struct fake_dac *d = FAKE_FROM(self);
-	d->gen_table_svr_calls++;
-	struct fake_heap *h = find_heap(d, heap);
-	if (!d->heap_data.server_mode || !h)
-		return CLRSOS_E_INVALIDARG;
-	return gen_table(h, count, ret, needed);
-}
-
-static void *process_vtbl[VTABLE_SLOTS];
-static void *sos_vtbl[VTABLE_SLOTS];
-static void *sos8_vtbl[VTABLE_SLOTS];
-
-static void init_vtables(void)
-{
-	void **all[] = {process_vtbl, sos_vtbl, sos8_vtbl};
-	for (size_t v = 0; v < 3; v++) {
-		for (size_t i = 0; i < VTABLE_SLOTS; i++)
-			all[v][i] = (void *)f_not_impl;
-		all[v][SLOT_QUERY_INTERFACE] = (void *)f_query;
-		all[v][SLOT_ADDREF] = (void *)f_addref;
-		all[v][SLOT_RELEASE] = (void *)f_release;
-	}
-	process_vtbl[CLRSOS_SLOT_XCLRDATAPROCESS_FLUSH] = (void *)f_flush;
-	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_DATA] = (void *)f_heap_data;
-	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_LIST] = (void *)f_heap_list;
-	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_DETAILS] = (void *)f_heap_details;
-	sos_vtbl[CLRSOS_SLOT_SOS_GET_GC_HEAP_STATIC_DATA] = (void *)f_heap_static;
-	sos_vtbl[CLRSOS_SLOT_SOS_GET_HEAP_SEGMENT_DATA] = (void *)f_segment;
-	sos_vtbl[CLRSOS_SLOT_SOS_GET_USEFUL_GLOBALS] = (void *)f_useful_globals;
-	sos8_vtbl[CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE] = (void *)f_gen_table;
-	sos8_vtbl[CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE_SVR] = (void *)f_gen_table_svr;
-}
-
-static void fake_dac_init(struct fake_dac *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->process.vtbl = process_vtbl;
-	d->sos.vtbl = sos_vtbl;
-	d->sos8.vtbl = sos8_vtbl;
-	d->process.dac = d->sos.dac = d->sos8.dac = d;
-	d->process.refs = 1; /* the reference clrsos_dac_from_instance takes */
-	d->has_sos = d->has_sos8 = true;
-	d->heap_data.gc_structures_valid = 1;
-	d->heap_data.heap_count = 1;
-	d->heap_data.max_generation = 2;
-}
-
-static struct fake_segment *add_segment(struct fake_dac *d, uint64_t address,
-					uint64_t mem, uint64_t allocated,
-					uint64_t committed, uint64_t next)
-{
-	assert_true(d->nsegments < FAKE_MAX_SEGMENTS);
-	struct fake_segment *s = &d->segments[d->nsegments++];
-	memset(s, 0, sizeof(*s));
-	s->data.segment_addr = address;
-	s->data.mem = mem;
-	s->data.allocated = allocated;
-	s->data.used = allocated;
-	s->data.committed = committed;
-	s->data.reserved = (mem & ~(uint64_t)0xfffff) + 0x400000;
-	s->data.next = next;
-	return s;
-}
-
-static struct fake_heap *add_heap(struct fake_dac *d, uint64_t address)
-{
-	assert_true(d->nheaps < FAKE_MAX_HEAPS);
-	struct fake_heap *h = &d->heaps[d->nheaps++];
-	memset(h, 0, sizeof(*h));
-	h->address = address;
-	h->details.heap_addr = address;
-	return h;
-}
-
-/* Generation g of heap h starts its list at segment (both tables agree). */
-static void set_generation(struct fake_heap *h, int g, uint64_t segment,
-			   uint64_t allocation_start)
-{
-	h->gens[g].start_segment = segment;
-	h->gens[g].allocation_start = allocation_start;
-	if ((uint32_t)g + 1 > h->ngens)
-		h->ngens = (uint32_t)g + 1;
-	if (g < CLRSOS_DAC_NUMBERGENERATIONS)
-		h->details.generation_table[g] = h->gens[g];
-}
 
 /* A fake DAC wrapped as a clrsos_dac over a fake target. */
 struct gc_fixture {
@@ -357,6 +68,7 @@ static int gc_teardown(void **state)
 	}
 	clrsos_target_destroy(fx->target);
 	fake_target_fini(&fx->fake);
+	fake_dac_fini(&fx->d);
 	free(fx);
 	return 0;
 }
@@ -445,22 +157,22 @@ static const uint64_t FROZEN_MEM = 0x7f5000000000ull;
  */
 static void script_workstation_regions(struct fake_dac *d)
 {
-	struct fake_heap *h = add_heap(d, 0);
+	struct fake_heap *h = fake_dac_add_heap(d, 0);
 	h->details.alloc_allocated = RB(0) + 0x8000;
 	h->details.ephemeral_heap_segment = REC(0);
-	add_segment(d, REC(0), RB(0) + 0x18, RB(0) + 0x1000 /* stale */, RB(0) + 0x20000, 0);
-	add_segment(d, REC(1), RB(1) + 0x18, RB(1) + 0x518, RB(1) + 0x10000, 0);
-	add_segment(d, REC(2), RB(2) + 0x18, RB(2) + 0x2018, RB(2) + 0x3000, REC(3));
-	add_segment(d, REC(3), RB(3) + 0x18, RB(3) + 0x118, RB(3) + 0x1000, FROZEN_REC);
-	add_segment(d, FROZEN_REC, FROZEN_MEM + 0x10, FROZEN_MEM + 0x310,
+	fake_dac_add_segment(d, REC(0), RB(0) + 0x18, RB(0) + 0x1000 /* stale */, RB(0) + 0x20000, 0);
+	fake_dac_add_segment(d, REC(1), RB(1) + 0x18, RB(1) + 0x518, RB(1) + 0x10000, 0);
+	fake_dac_add_segment(d, REC(2), RB(2) + 0x18, RB(2) + 0x2018, RB(2) + 0x3000, REC(3));
+	fake_dac_add_segment(d, REC(3), RB(3) + 0x18, RB(3) + 0x118, RB(3) + 0x1000, FROZEN_REC);
+	fake_dac_add_segment(d, FROZEN_REC, FROZEN_MEM + 0x10, FROZEN_MEM + 0x310,
 		    FROZEN_MEM + 0x10000, 0)->data.flags = CLRSOS_SEGMENT_FLAG_READONLY;
-	add_segment(d, REC(4), RB(4) + 0x18, RB(4) + 0x30018, RB(4) + 0x40000, 0);
-	add_segment(d, REC(5), RB(5) + 0x18, RB(5) + 0x1018, RB(5) + 0x2000, 0);
-	set_generation(h, 0, REC(0), RB(0) + 0x18);
-	set_generation(h, 1, REC(1), RB(1) + 0x18);
-	set_generation(h, 2, REC(2), RB(2) + 0x18);
-	set_generation(h, 3, REC(4), RB(4) + 0x18);
-	set_generation(h, 4, REC(5), RB(5) + 0x18);
+	fake_dac_add_segment(d, REC(4), RB(4) + 0x18, RB(4) + 0x30018, RB(4) + 0x40000, 0);
+	fake_dac_add_segment(d, REC(5), RB(5) + 0x18, RB(5) + 0x1018, RB(5) + 0x2000, 0);
+	fake_dac_set_generation(h, 0, REC(0), RB(0) + 0x18);
+	fake_dac_set_generation(h, 1, REC(1), RB(1) + 0x18);
+	fake_dac_set_generation(h, 2, REC(2), RB(2) + 0x18);
+	fake_dac_set_generation(h, 3, REC(4), RB(4) + 0x18);
+	fake_dac_set_generation(h, 4, REC(5), RB(5) + 0x18);
 }
 
 static void test_gc_read__workstation_regions_kinds_and_ranges(void **state)
@@ -530,17 +242,17 @@ static void test_gc_read__workstation_regions_generation_sizes_and_totals(void *
  */
 static void script_workstation_segments(struct fake_dac *d)
 {
-	struct fake_heap *h = add_heap(d, 0);
+	struct fake_heap *h = fake_dac_add_heap(d, 0);
 	h->details.alloc_allocated = SEG(2) + 0x90000;
 	h->details.ephemeral_heap_segment = SEG(2);
-	add_segment(d, SEG(1), SEG(1) + 0x1000, SEG(1) + 0x50000, SEG(1) + 0x60000, SEG(2));
-	add_segment(d, SEG(2), SEG(2) + 0x1000, SEG(2) + 0x2000 /* stale */,
+	fake_dac_add_segment(d, SEG(1), SEG(1) + 0x1000, SEG(1) + 0x50000, SEG(1) + 0x60000, SEG(2));
+	fake_dac_add_segment(d, SEG(2), SEG(2) + 0x1000, SEG(2) + 0x2000 /* stale */,
 		    SEG(2) + 0xa0000, 0);
-	add_segment(d, SEG(3), SEG(3) + 0x1000, SEG(3) + 0x81000, SEG(3) + 0x90000, 0);
-	set_generation(h, 0, SEG(2), SEG(2) + 0x70000);
-	set_generation(h, 1, SEG(2), SEG(2) + 0x40000);
-	set_generation(h, 2, SEG(1), SEG(1) + 0x1000);
-	set_generation(h, 3, SEG(3), SEG(3) + 0x1000);
+	fake_dac_add_segment(d, SEG(3), SEG(3) + 0x1000, SEG(3) + 0x81000, SEG(3) + 0x90000, 0);
+	fake_dac_set_generation(h, 0, SEG(2), SEG(2) + 0x70000);
+	fake_dac_set_generation(h, 1, SEG(2), SEG(2) + 0x40000);
+	fake_dac_set_generation(h, 2, SEG(1), SEG(1) + 0x1000);
+	fake_dac_set_generation(h, 3, SEG(3), SEG(3) + 0x1000);
 }
 
 static void test_gc_read__workstation_segments_split_ephemeral_by_generation(void **state)
@@ -581,8 +293,8 @@ static void test_gc_read__workstation_segments_with_poh_from_generation_table(vo
 {
 	struct gc_fixture *fx = *state;
 	script_workstation_segments(&fx->d);
-	add_segment(&fx->d, SEG(4), SEG(4) + 0x1000, SEG(4) + 0x3000, SEG(4) + 0x10000, 0);
-	set_generation(&fx->d.heaps[0], 4, SEG(4), SEG(4) + 0x1000);
+	fake_dac_add_segment(&fx->d, SEG(4), SEG(4) + 0x1000, SEG(4) + 0x3000, SEG(4) + 0x10000, 0);
+	fake_dac_set_generation(&fx->d.heaps[0], 4, SEG(4), SEG(4) + 0x1000);
 	read_gc(fx);
 	assert_false(fx->gc->regions);
 	assert_int_equal(fx->gc->heaps[0].ngenerations, 5);
@@ -599,7 +311,7 @@ static void test_gc_read__ephemeral_split_out_of_range_counts_all_as_gen0(void *
 	script_workstation_segments(&fx->d);
 	fx->d.has_sos8 = false;
 	/* gen1 starting after gen0 is nonsense: no split is trusted. */
-	set_generation(&fx->d.heaps[0], 1, SEG(2), SEG(2) + 0x80000);
+	fake_dac_set_generation(&fx->d.heaps[0], 1, SEG(2), SEG(2) + 0x80000);
 	read_gc(fx);
 	const struct clrsos_segment *e = find_segment(fx->gc, SEG(2));
 	assert_int_equal(e->gen_size[CLRSOS_GEN0], 0x8f000);
@@ -617,14 +329,14 @@ static void script_server_regions(struct fake_dac *d, uint32_t nheaps)
 	d->heap_data.server_mode = 1;
 	d->heap_data.heap_count = nheaps;
 	for (uint32_t hi = 0; hi < nheaps; hi++) {
-		struct fake_heap *h = add_heap(d, SHEAP(hi));
+		struct fake_heap *h = fake_dac_add_heap(d, SHEAP(hi));
 		h->details.alloc_allocated = SRB(hi, 0) + 0x1000 * (hi + 1);
 		h->details.ephemeral_heap_segment = SREC(hi, 0);
 		for (int k = 0; k < 5; k++) {
 			uint64_t size = 0x100ull * (uint64_t)(k + 1) * (hi + 1);
-			add_segment(d, SREC(hi, k), SRB(hi, k) + 0x18,
+			fake_dac_add_segment(d, SREC(hi, k), SRB(hi, k) + 0x18,
 				    SRB(hi, k) + 0x18 + size, SRB(hi, k) + 0x10000, 0);
-			set_generation(h, k, SREC(hi, k), SRB(hi, k) + 0x18);
+			fake_dac_set_generation(h, k, SREC(hi, k), SRB(hi, k) + 0x18);
 		}
 	}
 }
@@ -874,6 +586,7 @@ static void test_dac_useful_globals__from_slot_70(void **state)
 static void test_dac_call__not_implemented_slot_is_a_dac_error(void **state)
 {
 	struct gc_fixture *fx = *state;
+	fake_dac_unimplement(&fx->d, FAKE_SOS, CLRSOS_SLOT_SOS_GET_THREAD_STORE_DATA);
 	wrap_fake_dac(fx);
 	struct clrsos_dacp_thread_store_data ts;
 	struct clrsos_error *err = clrsos_dac_thread_store(fx->dac, &ts);
@@ -1430,7 +1143,6 @@ static void test_command_table__every_command_complete(void **state)
 
 int run_commands_tests(void)
 {
-	init_vtables();
 	/* The DAC is looked for where the tests say, not where the environment does. */
 	unsetenv("CLRSOS_RUNTIME_DIR");
 	const struct CMUnitTest tests[] = {
