@@ -1156,3 +1156,15 @@ struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
 	*ret_count = n;
 	return NULL;
 }
+
+struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uint32_t id,
+						     uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint32_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_THREAD_FROM_THINLOCK_ID, fn, id, ret);
+	if (hr < 0)
+		*ret = 0;
+	return NULL;
+}

@@ -135,6 +135,10 @@ struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
 						size_t *ret_count);
 void clrsos_managed_modules_free(struct clrsos_managed_module *modules, size_t count);
 
+/* The Thread whose thin-lock id is id; *ret 0 if no thread has it. */
+struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uint32_t id,
+						     uint64_t *ret);
+
 /* DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say. */
 struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 						   int *ret, bool *ret_known);

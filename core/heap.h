@@ -31,6 +31,7 @@ struct clrsos_error *clrsos_heap_create(struct clrsos_dac *dac,
 void clrsos_heap_destroy(struct clrsos_heap *heap);
 
 struct clrsos_types *clrsos_heap_types(struct clrsos_heap *heap);
+struct clrsos_target *clrsos_heap_target(struct clrsos_heap *heap);
 const struct clrsos_gc *clrsos_heap_gc(struct clrsos_heap *heap);
 
 /* What a walk covers. */

@@ -109,11 +109,11 @@ void clrsos_json_array_end(struct clrsos_json *j)
 	close_(j, "]");
 }
 
-static void write_escaped(struct clrsos_writer *w, const char *s)
+static void write_escaped_n(struct clrsos_writer *w, const char *s, size_t n)
 {
 	char buf[256];
 	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + n; p++) {
 		if (o + 8 > sizeof(buf)) {
 			w->write(w->ctx, buf, o);
 			o = 0;
@@ -138,6 +138,32 @@ static void write_escaped(struct clrsos_writer *w, const char *s)
 		}
 	}
 	w->write(w->ctx, buf, o);
+}
+
+static void write_escaped(struct clrsos_writer *w, const char *s)
+{
+	write_escaped_n(w, s, strlen(s));
+}
+
+static void stream_write(void *ctx, const char *text, size_t size)
+{
+	struct clrsos_json_stream *s = ctx;
+	write_escaped_n(s->json->w, text, size);
+}
+
+void clrsos_json_string_begin(struct clrsos_json *j, struct clrsos_json_stream *s)
+{
+	before_value(j);
+	clrsos_out(j->w, "\"");
+	s->json = j;
+	s->raw = j->w;
+	s->writer.write = stream_write;
+	s->writer.ctx = s;
+}
+
+void clrsos_json_string_end(struct clrsos_json_stream *s)
+{
+	clrsos_out(s->json->w, "\"");
 }
 
 void clrsos_json_key(struct clrsos_json *j, const char *key)

@@ -57,6 +57,18 @@ void clrsos_json_int(struct clrsos_json *j, int64_t value);
 void clrsos_json_bool(struct clrsos_json *j, bool value);
 void clrsos_json_null(struct clrsos_json *j);
 void clrsos_json_address(struct clrsos_json *j, uint64_t value);
+/*
+ * A string value written in pieces (megabytes of text): begin, write its
+ * UTF-8 through s->writer (escaped as it goes), end.
+ */
+struct clrsos_json_stream {
+	struct clrsos_writer writer; /* escapes what it is given */
+	struct clrsos_writer *raw;   /* for text already escaped for JSON */
+	struct clrsos_json *json;
+};
+void clrsos_json_string_begin(struct clrsos_json *j, struct clrsos_json_stream *s);
+void clrsos_json_string_end(struct clrsos_json_stream *s);
+
 /* Finish the document with a newline. */
 void clrsos_json_end(struct clrsos_json *j);
 

@@ -55,6 +55,8 @@ clrsos_command_fn clrsos_cmd_eeversion;
 clrsos_command_fn clrsos_cmd_eeheap;
 clrsos_command_fn clrsos_cmd_setclrpath;
 clrsos_command_fn clrsos_cmd_dumpheap;
+clrsos_command_fn clrsos_cmd_dumpstring;
+clrsos_command_fn clrsos_cmd_findstring;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash
@@ -64,6 +66,9 @@ clrsos_command_fn clrsos_cmd_dumpheap;
  * anything else is an lldb expression ("$rdi", "0x7f00+0x10", a variable). */
 struct clrsos_error *clrsos_parse_address(const struct clrsos_host *host,
 					  const char *text, uint64_t *ret);
+/* gen0|gen1|gen2|loh|poh|foh (or 0-4): adds 1 << generation to *mask. */
+struct clrsos_error *clrsos_parse_generation(const char *command, const char *text,
+					     uint32_t *mask);
 struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
 				       uint64_t *ret);
 struct clrsos_error *clrsos_unknown_option(const char *command,

@@ -7,13 +7,14 @@
 
 #include "../heap.h"
 #include "../reach.h"
+#include "../clrstring.h"
 #include "commands.h"
 
 /* SOS: free blocks at least this big, followed by an object, are fragmentation. */
 enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };
 
 struct dumpheap_options {
-	bool json, stat, shortform, bycount, live, dead, thinlock, noprogress;
+	bool json, stat, shortform, bycount, live, dead, thinlock, noprogress, strings;
 	const char *type;      /* substring of the type name */
 	bool have_mt;
 	uint64_t mt;
@@ -23,27 +24,6 @@ struct dumpheap_options {
 	uint64_t segment;
 	bool have_range;
 };
-
-static struct clrsos_error *parse_generation(const char *text, uint32_t *ret)
-{
-	static const struct {
-		const char *name;
-		enum clrsos_generation gen;
-	} names[] = {
-		{"gen0", CLRSOS_GEN0}, {"0", CLRSOS_GEN0}, {"gen1", CLRSOS_GEN1},
-		{"1", CLRSOS_GEN1},    {"gen2", CLRSOS_GEN2}, {"2", CLRSOS_GEN2},
-		{"loh", CLRSOS_GEN_LOH}, {"3", CLRSOS_GEN_LOH}, {"poh", CLRSOS_GEN_POH},
-		{"4", CLRSOS_GEN_POH}, {"foh", CLRSOS_GEN_FROZEN}, {"frozen", CLRSOS_GEN_FROZEN},
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcasecmp(text, names[i].name) == 0) {
-			*ret |= 1u << names[i].gen;
-			return NULL;
-		}
-	}
-	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-				   "dumpheap -gen %s: expected gen0, gen1, gen2, loh, poh or foh", text);
-}
 
 static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 				  const char *const *argv, struct dumpheap_options *o)
@@ -73,8 +53,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 		} else if (strcmp(a, "-noprogress") == 0) {
 			o->noprogress = true;
 		} else if (strcmp(a, "-strings") == 0) {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumpheap -strings is not supported yet: use dumpheap -stat -type System.String");
+			o->strings = true;
 		} else if (strcmp(a, "-type") == 0) {
 			takes_value = true;
 			o->type = value;
@@ -93,7 +72,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 		} else if (strcmp(a, "-gen") == 0) {
 			takes_value = true;
 			if (value)
-				err = parse_generation(value, &o->filter.generations);
+				err = clrsos_parse_generation("dumpheap", value, &o->filter.generations);
 		} else if (strcmp(a, "-heap") == 0) {
 			takes_value = true;
 			uint64_t n = 0;
@@ -182,6 +161,57 @@ static bool stats_add(struct stats *s, const struct clrsos_type *type, uint64_t 
 	return true;
 }
 
+/* -strings: one entry per distinct text (a 128-bit hash of all its chars). */
+struct string_entry {
+	uint64_t hash[2]; /* hash[0] == 0 && count == 0: empty */
+	uint64_t count, size, first;
+	uint32_t length;
+};
+
+struct string_stats {
+	struct string_entry *slots;
+	size_t cap, count;
+	uint8_t *scratch;
+	size_t scratch_cap;
+};
+
+static bool string_stats_add(struct string_stats *s, const uint64_t hash[2], uint32_t length,
+			     uint64_t size, uint64_t address)
+{
+	if ((s->count + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		struct string_entry *slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return false;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slots[i].count)
+				continue;
+			size_t h = (size_t)s->slots[i].hash[0] & (cap - 1);
+			while (slots[h].count)
+				h = (h + 1) & (cap - 1);
+			slots[h] = s->slots[i];
+		}
+		free(s->slots);
+		s->slots = slots;
+		s->cap = cap;
+	}
+	size_t h = (size_t)hash[0] & (s->cap - 1);
+	while (s->slots[h].count && (s->slots[h].hash[0] != hash[0] || s->slots[h].hash[1] != hash[1] ||
+				     s->slots[h].length != length))
+		h = (h + 1) & (s->cap - 1);
+	struct string_entry *e = &s->slots[h];
+	if (!e->count) {
+		e->hash[0] = hash[0];
+		e->hash[1] = hash[1];
+		e->length = length;
+		e->size = size;
+		e->first = address;
+		s->count++;
+	}
+	e->count++;
+	return true;
+}
+
 struct fragment {
 	uint64_t address, size, next;
 	const struct clrsos_type *next_type;
@@ -190,6 +220,8 @@ struct fragment {
 struct thinlock {
 	uint64_t object;
 	uint32_t thread_id, recursion;
+	uint64_t thread;   /* the runtime's Thread, once resolved */
+	uint32_t os_id;
 };
 
 struct walk_ctx {
@@ -206,6 +238,8 @@ struct walk_ctx {
 	size_t nfragments;
 	struct thinlock *locks;
 	size_t nlocks, locks_cap;
+	struct string_stats strings;
+	struct clrsos_heap *heap;
 	bool oom;
 	/* the type filter's verdict per type, cached by the last type seen */
 	const struct clrsos_type *last_type;
@@ -289,7 +323,46 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 			c->locks_cap = cap;
 		}
 		c->locks[c->nlocks++] = (struct thinlock){
-			obj->address, h & SBLK_LOCK_THREADID, (h & SBLK_LOCK_RECLEVEL) >> 16};
+			obj->address, h & SBLK_LOCK_THREADID, (h & SBLK_LOCK_RECLEVEL) >> 16, 0, 0};
+		return true;
+	}
+	if (o->strings) {
+		if (!obj->type->is_string || obj->bytes_len < CLRSOS_STRING_CHARS_OFFSET)
+			return true;
+		uint32_t length;
+		memcpy(&length, obj->bytes + CLRSOS_STRING_LENGTH_OFFSET, sizeof(length));
+		uint64_t bytes = (uint64_t)length * 2;
+		if (bytes + CLRSOS_STRING_CHARS_OFFSET > obj->size)
+			return true; /* corrupt length: not counted */
+		const uint8_t *units = obj->bytes + CLRSOS_STRING_CHARS_OFFSET;
+		if (obj->bytes_len < CLRSOS_STRING_CHARS_OFFSET + bytes) {
+			struct string_stats *s = &c->strings;
+			if (bytes > s->scratch_cap) {
+				uint8_t *g = realloc(s->scratch, (size_t)bytes);
+				if (!g) {
+					c->oom = true;
+					return false;
+				}
+				s->scratch = g;
+				s->scratch_cap = (size_t)bytes;
+			}
+			struct clrsos_error *err = clrsos_target_read(
+				clrsos_heap_target(c->heap), obj->address + CLRSOS_STRING_CHARS_OFFSET,
+				s->scratch, (size_t)bytes);
+			if (err) {
+				clrsos_error_destroy(err);
+				return true;
+			}
+			units = s->scratch;
+		}
+		uint64_t hash[2];
+		clrsos_string_hash(units, length, hash);
+		c->total_count++;
+		c->total_size += obj->size;
+		if (!string_stats_add(&c->strings, hash, length, obj->size, obj->address)) {
+			c->oom = true;
+			return false;
+		}
 		return true;
 	}
 	/* As SOS: fragmentation among the objects listed (free space included). */
@@ -331,6 +404,97 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 			    obj->type->mt, size, obj->type->is_free ? " Free" : "");
 	}
 	return true;
+}
+
+static int cmp_by_waste(const void *a, const void *b)
+{
+	const struct string_entry *x = a, *y = b;
+	uint64_t wx = (x->count - 1) * x->size, wy = (y->count - 1) * y->size;
+	if (wx != wy)
+		return wx > wy ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+enum { STRING_PREVIEW = 128 };
+
+/* The histogram of string values, largest waste first. */
+static void write_strings(struct walk_ctx *c)
+{
+	struct string_stats *s = &c->strings;
+	struct string_entry *rows = malloc((s->count ? s->count : 1) * sizeof(*rows));
+	if (!rows) {
+		c->oom = true;
+		return;
+	}
+	size_t n = 0;
+	uint64_t wasted = 0;
+	for (size_t i = 0; i < s->cap; i++) {
+		if (s->slots[i].count) {
+			rows[n++] = s->slots[i];
+			wasted += (s->slots[i].count - 1) * s->slots[i].size;
+		}
+	}
+	qsort(rows, n, sizeof(*rows), cmp_by_waste);
+	struct clrsos_target *target = clrsos_heap_target(c->heap);
+	struct clrsos_writer *w = c->out;
+	if (c->json) {
+		struct clrsos_json *j = c->json;
+		clrsos_json_key(j, "strings");
+		clrsos_json_array_begin(j);
+	} else {
+		clrsos_out(w, "Statistics:\n");
+		clrsos_outf(w, "%10s %14s %14s %10s %s\n", "Count", "TotalSize", "Wasted", "Length", "String");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct string_entry *e = &rows[i];
+		uint32_t shown = e->length < STRING_PREVIEW ? e->length : STRING_PREVIEW;
+		if (c->json) {
+			struct clrsos_json *j = c->json;
+			clrsos_json_object_begin(j);
+			clrsos_json_key(j, "count");
+			clrsos_json_uint(j, e->count);
+			clrsos_json_key(j, "totalSize");
+			clrsos_json_uint(j, e->count * e->size);
+			clrsos_json_key(j, "wasted");
+			clrsos_json_uint(j, (e->count - 1) * e->size);
+			clrsos_json_key(j, "length");
+			clrsos_json_uint(j, e->length);
+			clrsos_json_key(j, "example");
+			clrsos_json_address(j, e->first);
+			clrsos_json_key(j, "text");
+			struct clrsos_json_stream text;
+			clrsos_json_string_begin(j, &text);
+			clrsos_error_destroy(clrsos_string_write(target, e->first, shown, CLRSOS_TEXT_JSON, text.raw));
+			clrsos_json_string_end(&text);
+			clrsos_json_object_end(j);
+			continue;
+		}
+		char count[32], total[32], waste[32];
+		clrsos_format_thousands(e->count, count, sizeof(count));
+		clrsos_format_thousands(e->count * e->size, total, sizeof(total));
+		clrsos_format_thousands((e->count - 1) * e->size, waste, sizeof(waste));
+		clrsos_outf(w, "%10s %14s %14s %10u ", count, total, waste, e->length);
+		clrsos_error_destroy(clrsos_string_write(target, e->first, shown, CLRSOS_TEXT_CELL, w));
+		clrsos_out(w, shown < e->length ? "...\n" : "\n");
+	}
+	if (c->json) {
+		clrsos_json_array_end(c->json);
+		clrsos_json_key(c->json, "totalWasted");
+		clrsos_json_uint(c->json, wasted);
+		clrsos_json_key(c->json, "distinct");
+		clrsos_json_uint(c->json, n);
+	} else {
+		char count[32], total[32], waste[32], distinct[32];
+		clrsos_format_thousands(c->total_count, count, sizeof(count));
+		clrsos_format_thousands(n, distinct, sizeof(distinct));
+		clrsos_format_thousands(c->total_size, total, sizeof(total));
+		clrsos_format_thousands(wasted, waste, sizeof(waste));
+		clrsos_outf(w, "Total %s strings (%s distinct), %s bytes, %s bytes in duplicates\n",
+			    count, distinct, total, waste);
+	}
+	free(rows);
 }
 
 static int cmp_by_size(const void *a, const void *b)
@@ -440,9 +604,37 @@ static void write_problems_text(struct clrsos_writer *w, const struct clrsos_wal
 		clrsos_outf(w, "    ... and %" PRIu64 " more\n", r->problem_count - r->nproblems);
 }
 
-static void write_thinlocks(struct walk_ctx *c, struct clrsos_session *session)
+/*
+ * A header word only looks like a thin lock: keep the candidates whose id
+ * names a live managed thread (as SOS does), with that thread's OS id.
+ */
+static struct clrsos_error *resolve_thinlocks(struct walk_ctx *c, struct clrsos_session *session)
 {
-	(void)session;
+	struct clrsos_dac *dac;
+	struct clrsos_error *err = clrsos_session_dac(session, &dac);
+	if (err)
+		return err;
+	size_t kept = 0;
+	for (size_t i = 0; i < c->nlocks; i++) {
+		struct thinlock *l = &c->locks[i];
+		clrsos_dac_thread_from_thinlock(dac, l->thread_id, &l->thread);
+		if (!l->thread)
+			continue;
+		struct clrsos_dacp_thread_data t;
+		err = clrsos_dac_thread_data(dac, l->thread, &t);
+		if (err) {
+			clrsos_error_destroy(err);
+			continue;
+		}
+		l->os_id = t.os_thread_id;
+		c->locks[kept++] = *l;
+	}
+	c->nlocks = kept;
+	return NULL;
+}
+
+static void write_thinlocks(struct walk_ctx *c)
+{
 	struct clrsos_writer *w = c->out;
 	if (c->json) {
 		clrsos_json_key(c->json, "thinLocks");
@@ -453,6 +645,10 @@ static void write_thinlocks(struct walk_ctx *c, struct clrsos_session *session)
 			clrsos_json_address(c->json, c->locks[i].object);
 			clrsos_json_key(c->json, "threadId");
 			clrsos_json_uint(c->json, c->locks[i].thread_id);
+			clrsos_json_key(c->json, "thread");
+			clrsos_json_address(c->json, c->locks[i].thread);
+			clrsos_json_key(c->json, "osId");
+			clrsos_json_uint(c->json, c->locks[i].os_id);
 			clrsos_json_key(c->json, "recursion");
 			clrsos_json_uint(c->json, c->locks[i].recursion);
 			clrsos_json_object_end(c->json);
@@ -464,10 +660,14 @@ static void write_thinlocks(struct walk_ctx *c, struct clrsos_session *session)
 		clrsos_out(w, "No objects hold a thin lock.\n");
 		return;
 	}
-	clrsos_outf(w, "%16s %10s %10s\n", "Object", "ThreadId", "Recursion");
+	clrsos_outf(w, "%16s %16s %10s %10s %10s\n", "Object", "Thread", "OSId", "ThreadId", "Recursion");
 	for (size_t i = 0; i < c->nlocks; i++)
-		clrsos_outf(w, "    %012" PRIx64 " %10u %10u\n", c->locks[i].object,
-			    c->locks[i].thread_id, c->locks[i].recursion);
+	{
+		char os[16];
+		snprintf(os, sizeof(os), "0x%x", c->locks[i].os_id);
+		clrsos_outf(w, "    %012" PRIx64 "     %012" PRIx64 " %10s %10u %10u\n", c->locks[i].object,
+			    c->locks[i].thread, os, c->locks[i].thread_id, c->locks[i].recursion);
+	}
 	clrsos_outf(w, "Found %zu objects holding a thin lock.\n", c->nlocks);
 }
 
@@ -549,16 +749,16 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	}
 
 	struct clrsos_json json;
-	struct walk_ctx c = {.o = &o, .types = types, .reach = reach, .out = out};
+	struct walk_ctx c = {.o = &o, .types = types, .reach = reach, .out = out, .heap = heap};
 	if (o.json) {
 		clrsos_json_init(&json, out);
 		c.json = &json;
 		clrsos_json_object_begin(&json);
-		if (!o.stat && !o.thinlock) {
+		if (!o.stat && !o.thinlock && !o.strings) {
 			clrsos_json_key(&json, o.shortform ? "addresses" : "objects");
 			clrsos_json_array_begin(&json);
 		}
-	} else if (!o.stat && !o.shortform && !o.thinlock) {
+	} else if (!o.stat && !o.shortform && !o.thinlock && !o.strings) {
 		clrsos_outf(out, "%16s %16s %14s\n", "Address", "MT", "Size");
 	}
 	/* CLRSOS_PROGRESS_AFTER_MS moves the threshold (tests show progress at once). */
@@ -572,17 +772,44 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	if (!err && c.oom)
 		err = &clrsos_error_no_memory;
 	if (err) {
+		free(c.strings.slots);
+		free(c.strings.scratch);
 		free(c.stats.slots);
 		free(c.fragments);
 		free(c.locks);
 		return err;
 	}
+	if (o.thinlock && !err)
+		err = resolve_thinlocks(&c, session);
+	if (err) {
+		free(c.locks);
+		free(c.stats.slots);
+		return err;
+	}
 	struct stat_entry *rows = sorted_stats(&c);
+	if (o.strings) {
+		write_strings(&c);
+		if (o.json) {
+			clrsos_json_key(&json, "totalStrings");
+			clrsos_json_uint(&json, c.total_count);
+			clrsos_json_key(&json, "totalSize");
+			clrsos_json_uint(&json, c.total_size);
+			clrsos_json_object_end(&json);
+			clrsos_json_end(&json);
+		} else {
+			write_problems_text(out, &r);
+		}
+		free(rows);
+		free(c.stats.slots);
+		free(c.strings.slots);
+		free(c.strings.scratch);
+		return c.oom ? &clrsos_error_no_memory : NULL;
+	}
 	if (o.json) {
 		if (!o.stat && !o.thinlock)
 			clrsos_json_array_end(&json);
 		if (o.thinlock)
-			write_thinlocks(&c, session);
+			write_thinlocks(&c);
 		if (!o.shortform && !o.thinlock) {
 			clrsos_json_key(&json, "statistics");
 			clrsos_json_array_begin(&json);
@@ -640,7 +867,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 		clrsos_json_end(&json);
 	} else {
 		if (o.thinlock)
-			write_thinlocks(&c, session);
+			write_thinlocks(&c);
 		else if (!o.shortform && rows)
 			write_stats_text(&c, rows);
 		if (!o.shortform && !o.thinlock)

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
+#include "../runtime.h"
 #include "commands.h"
 
 const struct clrsos_command clrsos_commands[] = {
@@ -55,6 +58,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "more followed by an object).\n"
 			  "\n"
 			  "  -stat               only the statistics\n"
+			  "  -strings            the string values instead: count, total size, bytes\n"
+			  "                      wasted in duplicates and the text, largest waste first\n"
 			  "  -short              only the addresses, one per line\n"
 			  "  -bycount            sort the statistics by count\n"
 			  "  -type <text>        types whose name contains the text (e.g. System.String)\n"
@@ -72,6 +77,41 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: dumpheap -stat -type HeapShapes.",
 		.run = clrsos_cmd_dumpheap,
+	},
+	{
+		.name = "dumpstring",
+		.help = "Show the whole text of a System.String.",
+		.syntax = "dumpstring <address> [--count <chars>] [--outfile <file>] [--raw] [--json]\n"
+			  "\n"
+			  "Decodes the string's UTF-16 to UTF-8, however long it is. The address\n"
+			  "may point anywhere inside the string (e.g. at its characters): clrsos\n"
+			  "finds the string that holds it and says so. Control characters and\n"
+			  "unpaired surrogates are escaped (\\n, \\t, \\uD800) unless --raw.\n"
+			  "\n"
+			  "  --count <chars>   only the first chars\n"
+			  "  --outfile <file>  write the exact text (UTF-8, nothing escaped) to a file\n"
+			  "  --raw             print the text as it is\n"
+			  "  --json            {address, length, text}\n"
+			  "\n"
+			  "Example: dumpstring 7f24eca02468 --outfile /tmp/payload.xml",
+		.run = clrsos_cmd_dumpstring,
+	},
+	{
+		.name = "findstring",
+		.help = "Find the strings on the GC heap that contain a text or match a regular expression.",
+		.syntax = "findstring <text> [-regex] [-min <chars>] [-gen <generation>] [--json]\n"
+			  "\n"
+			  "Lists every System.String whose text contains <text> (compared as UTF-16,\n"
+			  "case-sensitive), or with -regex matches it as a POSIX extended regular\n"
+			  "expression: address, length and the first 80 characters.\n"
+			  "\n"
+			  "  -regex            <text> is a regular expression\n"
+			  "  -min <chars>      only strings at least this long\n"
+			  "  -gen <generation> gen0, gen1, gen2, loh, poh or foh\n"
+			  "  --json            {matches: [{address, length, text}], count}\n"
+			  "\n"
+			  "Example: findstring \"<Event \" -min 10000",
+		.run = clrsos_cmd_findstring,
 	},
 	{
 		.name = "setclrpath",
@@ -150,4 +190,26 @@ struct clrsos_error *clrsos_missing_value(const char *command,
 	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 				   "%s: %s needs a value: see 'help %s'",
 				   command, option, command);
+}
+
+struct clrsos_error *clrsos_parse_generation(const char *command, const char *text,
+					     uint32_t *mask)
+{
+	static const struct {
+		const char *name;
+		enum clrsos_generation gen;
+	} names[] = {
+		{"gen0", CLRSOS_GEN0},   {"0", CLRSOS_GEN0},       {"gen1", CLRSOS_GEN1},
+		{"1", CLRSOS_GEN1},      {"gen2", CLRSOS_GEN2},    {"2", CLRSOS_GEN2},
+		{"loh", CLRSOS_GEN_LOH}, {"3", CLRSOS_GEN_LOH},    {"poh", CLRSOS_GEN_POH},
+		{"4", CLRSOS_GEN_POH},   {"foh", CLRSOS_GEN_FROZEN}, {"frozen", CLRSOS_GEN_FROZEN},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(text, names[i].name) == 0) {
+			*mask |= 1u << names[i].gen;
+			return NULL;
+		}
+	}
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+				   "%s -gen %s: expected gen0, gen1, gen2, loh, poh or foh", command, text);
 }

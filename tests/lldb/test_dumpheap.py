@@ -212,8 +212,10 @@ def main():
     check([(harness.parse_hex(l["object"]), l["threadId"]) for l in locks] ==
           [(harness.parse_hex(holder["lockedObject"]), holder["managedId"])],
           "-thinlock: %s, target holds %s" % (locks, holder))
-    check(re.search(r"^\s+%012x\s+%d\s+0$" % (harness.parse_hex(holder["lockedObject"]), holder["managedId"]),
+    check(re.search(r"^\s+%012x\s+[0-9a-f]{12,16}\s+0x[0-9a-f]+\s+%d\s+0$" %
+                    (harness.parse_hex(holder["lockedObject"]), holder["managedId"]),
                     tr.text_of("dumpheap -thinlock"), re.M) is not None, "-thinlock text row")
+    check(all(l["osId"] for l in locks), "-thinlock: no OS thread id")
 
     # Progress: on the error stream of a live walk (threshold 0 here), never with -noprogress.
     if mode == "live":

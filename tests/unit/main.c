@@ -13,6 +13,8 @@ int main(void)
 		{"output", run_output_tests},
 		{"commands", run_commands_tests},
 		{"typename", run_typename_tests},
+		{"metadata", run_metadata_tests},
+		{"heap", run_heap_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

@@ -10,5 +10,7 @@ int run_elf_tests(void);
 int run_output_tests(void);
 int run_commands_tests(void);
 int run_typename_tests(void);
+int run_metadata_tests(void);
+int run_heap_tests(void);
 
 #endif
