@@ -204,6 +204,94 @@ public static class ShapeHolder
     public static object[]? Blobs;
 }
 
+// Shapes for the object and string commands (dumpobj, dumpmt, dumpvc,
+// dumparray, dumpstring, findstring, dumpheap -strings). None of these types
+// is listed in the "dumpheap" truth, and no instance of a listed type is
+// created for them. All are held by ObjectShapes' statics.
+
+public enum Color : int { Red = 0, Green = 1, Blue = 2 }
+
+public enum Level : byte { Low = 1, Mid = 2, High = 200 }
+
+public struct Point
+{
+    public int X;
+    public int Y;
+    public Point(int x, int y) { X = x; Y = y; }
+}
+
+public sealed class FieldTarget
+{
+    public int Marker = 0x7A7A;
+}
+
+/// <summary>One instance field of each kind, plus a static and a thread-static.</summary>
+public sealed class AllFields
+{
+    public bool BoolValue;
+    public char CharValue;
+    public sbyte SByteValue;
+    public byte ByteValue;
+    public short ShortValue;
+    public ushort UShortValue;
+    public int IntValue;
+    public uint UIntValue;
+    public long LongValue;
+    public ulong ULongValue;
+    public float FloatValue;
+    public double DoubleValue;
+    public nint NIntValue;
+    public nuint NUIntValue;
+    public Color ColorValue;
+    public Level LevelValue;
+    public string? StringValue;
+    public object? NullObject;
+    public object? ObjectRef;
+    public int[]? IntArray;
+    public Point PointValue;
+    public Guid GuidValue;
+    public DateTime DateTimeValue;
+    public decimal DecimalValue;
+
+    public static int StaticInt = 42;
+    public static string StaticText = "static-text";
+    [ThreadStatic] public static int ThreadStaticInt;
+}
+
+public class Base
+{
+    public int BaseValue = 11;
+    public string BaseName = "base";
+}
+
+public sealed class Derived : Base
+{
+    public int DerivedValue = 22;
+}
+
+public sealed class StructHolder
+{
+    public Point[] Points = null!;
+    public Point Single;
+}
+
+public static class ObjectShapes
+{
+    public static AllFields? All;
+    public static Derived? Inherited;
+    public static StructHolder? Structs;
+    // ascii, control, unpairedMixed (runtime-built, GC heap).
+    public static string[] Strings = null!;
+    public static string? BigXml;
+    public static string[] Duplicates = null!;
+    public static string[] SecondDuplicates = null!;
+    public static string[] Planted = null!;
+    public static int[]? Ints;
+    public static string?[]? StringArray;
+    public static long[,]? Grid64;
+    public static byte[]? Bytes;
+}
+
 // -------------------------------------------------------------------- program
 
 public static unsafe class Program
@@ -289,6 +377,7 @@ public static unsafe class Program
         BuildTexts();
         BuildPairs();
         BuildDumpheapShapes();
+        BuildObjectShapes();
         StartStackHolderThread();
         StartLockHolderThread();
         BuildHandles();
@@ -321,13 +410,20 @@ public static unsafe class Program
 
         AllocateDeadObjects();
 
-        string truth = BuildTruth(scale, customerCount, blocked, gcCountAtFinal, sw);
+        byte[] truth = BuildTruth(scale, customerCount, blocked, gcCountAtFinal, sw);
         FreeTrackingHandles();
         if (GC.CollectionCount(0) != gcCountAtFinal[0])
             Info("WARNING: a GC happened after the final collection; dead objects and addresses may be stale");
 
+        // The truth is written as UTF-8 bytes, never made a System.String:
+        // it quotes the planted "NEEDLE" strings, and a string holding it
+        // would be one more (dead) string on the heap that contains them.
         Console.Out.Write("TRUTH ");
-        Console.Out.WriteLine(truth);
+        Console.Out.Flush();
+        Stream stdout = Console.OpenStandardOutput();
+        stdout.Write(truth, 0, truth.Length);
+        stdout.Flush();
+        Console.Out.WriteLine();
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
         StartGrowThread();
@@ -680,6 +776,174 @@ public static unsafe class Program
         ShapeHolder.Blobs = blobs;
     }
 
+    // ------------------------------------------------------- object shapes
+
+    const int BigXmlMinChars = 1_200_000;
+    const int DuplicateCount = 200;
+    const int SecondDuplicateCount = 50;
+    const int ThreadStaticMainValue = 77;
+    static string? s_bigXmlSha256;
+    static int s_bigXmlUtf8Length;
+    static string? s_bigXmlFile;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildObjectShapes()
+    {
+        // 1. Every kind of field.
+        var all = new AllFields
+        {
+            BoolValue = true,
+            CharValue = 'Z',
+            SByteValue = -5,
+            ByteValue = 250,
+            ShortValue = -1234,
+            UShortValue = 60000,
+            IntValue = -123456789,
+            UIntValue = 4000000000,
+            LongValue = -1234567890123,
+            ULongValue = 18000000000000000000,
+            FloatValue = 3.5f,
+            DoubleValue = -2.25,
+            NIntValue = -987654321,
+            NUIntValue = unchecked((nuint)123456789012UL),
+            ColorValue = Color.Blue,
+            LevelValue = Level.High,
+            StringValue = "hello",
+            NullObject = null,
+            ObjectRef = new FieldTarget(),
+            IntArray = new[] { 3, 1, 4 },
+            PointValue = new Point(7, 9),
+            GuidValue = new Guid(0x0f8fad5b, 0xd9cb, 0x469f, 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e),
+            DateTimeValue = new DateTime(2024, 2, 29, 13, 45, 30, 123, DateTimeKind.Utc),
+            DecimalValue = 12345.6789m,
+        };
+        AllFields.ThreadStaticInt = ThreadStaticMainValue; // on the main thread only
+        GC.KeepAlive(AllFields.StaticText);
+        ObjectShapes.All = all;
+
+        // 2. Inherited fields.
+        ObjectShapes.Inherited = new Derived();
+
+        // 3. A struct array and an embedded struct.
+        ObjectShapes.Structs = new StructHolder
+        {
+            Points = new[] { new Point(1, 2), new Point(3, 4), new Point(5, 6) },
+            Single = new Point(100, 200),
+        };
+
+        // 4. Strings (the others are Texts.Values). Built at run time from
+        // UTF-8 / char data, so each exists exactly once, on the GC heap.
+        ObjectShapes.Strings = new[]
+        {
+            Encoding.UTF8.GetString("The quick brown fox"u8),
+            Encoding.UTF8.GetString("tab\there\nnewline\u0001"u8),
+            new string(stackalloc char[] { 'l', 'o', 'n', 'e', '\uDC01', 'm', 'i', 'd', '\uD83D' }),
+        };
+        BuildBigXml();
+
+        // 5. Duplicates: distinct objects with equal text (no literal of these exists).
+        var dups = new string[DuplicateCount];
+        for (int i = 0; i < dups.Length; i++)
+            dups[i] = Encoding.UTF8.GetString("dup-payload-XYZ-0123456789"u8);
+        ObjectShapes.Duplicates = dups;
+        var dups2 = new string[SecondDuplicateCount];
+        for (int i = 0; i < dups2.Length; i++)
+            dups2[i] = Encoding.UTF8.GetString("second-dup-text"u8);
+        ObjectShapes.SecondDuplicates = dups2;
+
+        // 6. Planted marker strings. The marker is put together at run time
+        // from two pieces, so no literal (and no other string) contains it.
+        string marker = Encoding.UTF8.GetString("NEEDLE-"u8) + Encoding.UTF8.GetString("7f3a"u8);
+        ObjectShapes.Planted = new[]
+        {
+            marker + " at the start",
+            "in the " + marker + " middle",
+            "at the end " + marker,
+            marker,
+            "twice: " + marker + ", " + marker + "!",
+        };
+
+        // 7. Arrays.
+        ObjectShapes.Ints = new[] { 10, -20, 300000, int.MaxValue, int.MinValue };
+        ObjectShapes.StringArray = new[] { Encoding.UTF8.GetString("array-first"u8), null, Encoding.UTF8.GetString("array-third"u8) };
+        ObjectShapes.Grid64 = new long[,] { { -1, 0, 1 }, { 1L << 40, long.MaxValue, long.MinValue } };
+        var bytes = new byte[20];
+        for (int i = 0; i < bytes.Length; i++)
+            bytes[i] = (byte)(i * 13 + 7);
+        ObjectShapes.Bytes = bytes;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildBigXml()
+    {
+        // XML-like text of >= 1.2M UTF-16 units with distinct counters, a
+        // non-ASCII letter and a surrogate pair in every element (so pairs
+        // straddle any chunk boundary a reader uses) and no control
+        // characters (its escaped and raw forms are the same). The string is
+        // written in place and hashed/saved in small chunks, so the string
+        // itself is the only large allocation (fewer induced LOH GCs).
+        int count = 0, total = BigXmlOpen.Length + BigXmlClose.Length;
+        Span<char> scratch = stackalloc char[128];
+        while (total < BigXmlMinChars)
+            total += WriteBigXmlEvent(scratch, count++);
+        string big = string.Create(total, count, static (span, n) =>
+        {
+            BigXmlOpen.AsSpan().CopyTo(span);
+            int pos = BigXmlOpen.Length;
+            for (int i = 0; i < n; i++)
+                pos += WriteBigXmlEvent(span.Slice(pos), i);
+            BigXmlClose.AsSpan().CopyTo(span.Slice(pos));
+        });
+
+        const int ChunkChars = 8192; // <= 3 bytes a char: the buffer stays off the LOH
+        var encoder = new UTF8Encoding(false, true).GetEncoder();
+        byte[] buffer = new byte[3 * ChunkChars + 8];
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        string? dir = Environment.GetEnvironmentVariable("HEAPSHAPES_OUT_DIR");
+        FileStream? file = null;
+        if (!string.IsNullOrEmpty(dir))
+        {
+            s_bigXmlFile = Path.GetFullPath(Path.Combine(dir, "big-string.txt"));
+            file = new FileStream(s_bigXmlFile, FileMode.Create, FileAccess.Write, FileShare.Read, 1);
+        }
+        int utf8Length = 0;
+        for (int pos = 0; pos < big.Length; pos += ChunkChars)
+        {
+            int n = Math.Min(ChunkChars, big.Length - pos);
+            int bytes = encoder.GetBytes(big.AsSpan(pos, n), buffer, flush: pos + n == big.Length);
+            sha.AppendData(buffer, 0, bytes);
+            file?.Write(buffer, 0, bytes);
+            utf8Length += bytes;
+        }
+        file?.Dispose();
+        s_bigXmlUtf8Length = utf8Length;
+        s_bigXmlSha256 = Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+        ObjectShapes.BigXml = big;
+    }
+
+    const string BigXmlOpen = "<events>";
+    const string BigXmlClose = "</events>";
+
+    /// <summary>Writes event i: &lt;event id="i" kind="k(i%7)"&gt;café 😀 #i&lt;/event&gt;; returns its length.</summary>
+    static int WriteBigXmlEvent(Span<char> dest, int i)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        int p = Put(dest, 0, "<event id=\"");
+        i.TryFormat(dest.Slice(p), out int w1, default, inv); p += w1;
+        p = Put(dest, p, "\" kind=\"k");
+        (i % 7).TryFormat(dest.Slice(p), out int w2, default, inv); p += w2;
+        p = Put(dest, p, "\">caf\u00e9 \U0001F600 #");
+        i.TryFormat(dest.Slice(p), out int w3, default, inv); p += w3;
+        p = Put(dest, p, "</event>");
+        return p;
+    }
+
+    static int Put(Span<char> dest, int p, string text)
+    {
+        text.AsSpan().CopyTo(dest.Slice(p));
+        return p + text.Length;
+    }
+
     // -------------------------------------------------------------- truth
 
     static nint AddressOf(object o) => Unsafe.As<object, nint>(ref o);
@@ -798,7 +1062,7 @@ public static unsafe class Program
         return (1, "workstation");
     }
 
-    static string BuildTruth(int scale, int customerCount, bool finalizerBlocked, int[] gcCountAtFinal, Stopwatch sw)
+    static byte[] BuildTruth(int scale, int customerCount, bool finalizerBlocked, int[] gcCountAtFinal, Stopwatch sw)
     {
         // GC numbers are measured first (after the dead-object allocation,
         // before any of the JSON building allocates).
@@ -1093,12 +1357,583 @@ public static unsafe class Program
             WriteStatic(w, "HeapShapes.ShapeHolder.Blobs", ShapeHolder.Blobs!, ShapeHolder.Blobs!.Length);
             w.WriteEndObject();
 
+            WriteObjects(w);
+
             WriteDumpheap(w, gcSince);
 
             w.WriteNumber("elapsedMs", sw.ElapsedMilliseconds);
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length);
+        return ms.ToArray();
+    }
+
+    // --------------------------------------------------- object truth
+    //
+    // Raw facts for dumpobj/dumpvc/dumparray/dumpstring/findstring and
+    // dumpheap -strings. Offsets are computed from references (GC-safe),
+    // relative to the object's data (object address + pointer size), as SOS
+    // shows them. Only framework objects (mostly strings) are allocated.
+
+    /// <summary>Never instantiated: its one field is at data offset 0 of any object.</summary>
+#pragma warning disable CS0649 // never assigned: only its address is used
+    sealed class RawData
+    {
+        public byte Data;
+    }
+#pragma warning restore CS0649
+
+    static long DataOffset<T>(object owner, ref T field) =>
+        (long)Unsafe.ByteOffset(ref Unsafe.As<RawData>(owner).Data, ref Unsafe.As<T, byte>(ref field));
+
+    static string Inv(IFormattable v, string? format = null) => v.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+
+    static FieldInfo FindField(Type t, string name)
+    {
+        const BindingFlags Flags = BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
+        for (Type? c = t; c is not null; c = c.BaseType)
+        {
+            var f = c.GetField(name, Flags);
+            if (f is not null) return f;
+        }
+        throw new InvalidOperationException("no field " + name);
+    }
+
+    static void WriteObjectHeader(Utf8JsonWriter w, object o)
+    {
+        Type t = o.GetType();
+        w.WriteString("address", Hex(AddressOf(o)));
+        w.WriteString("type", CsName(t));
+        w.WriteString("clrType", ClrName(t));
+        w.WriteString("mt", Hex(MethodTableOf(t)));
+        w.WriteNumber("baseSize", BaseSizeOf(t));
+        w.WriteNumber("size", ObjectSize(o));
+        w.WriteNumber("unalignedSize", UnalignedSize(o));
+        w.WriteNumber("generation", GC.GetGeneration(o));
+        w.WriteString("module", t.Module.Name);
+        w.WriteString("file", t.Assembly.Location);
+    }
+
+    /// <summary>Starts a field's object: name, types, MTs, offset, field address, VT.</summary>
+    static void BeginField<T>(Utf8JsonWriter w, object owner, string name, ref T field, string csType)
+    {
+        Type ft = typeof(T);
+        FieldInfo fi = FindField(owner.GetType(), name);
+        if (fi.FieldType != ft)
+            throw new InvalidOperationException("field " + name + " is not a " + ft);
+        long offset = DataOffset(owner, ref field);
+        bool vt = ft.IsValueType && !ft.IsPrimitive && !ft.IsEnum;
+        w.WriteStartObject();
+        w.WriteString("name", name);
+        w.WriteString("csType", csType);
+        w.WriteString("type", CsName(ft));
+        w.WriteString("fieldTypeMT", Hex(MethodTableOf(ft)));
+        w.WriteString("declaringType", CsName(fi.DeclaringType!));
+        w.WriteString("declaringTypeMT", Hex(MethodTableOf(fi.DeclaringType!)));
+        w.WriteString("attr", "instance");
+        w.WriteNumber("offset", offset);
+        w.WriteString("fieldAddress", Hex(AddressOf(owner) + IntPtr.Size + (nint)offset));
+        w.WriteNumber("vt", vt ? 1 : 0);
+        if (ft.IsEnum)
+            w.WriteString("underlyingType", CsName(Enum.GetUnderlyingType(ft)));
+        if (vt)
+            w.WriteNumber("valueSize", Unsafe.SizeOf<T>());
+    }
+
+    static void WriteRefField<T>(Utf8JsonWriter w, object owner, string name, ref T field, string csType) where T : class?
+    {
+        BeginField(w, owner, name, ref field, csType);
+        object? target = field;
+        if (target is null)
+        {
+            w.WriteNull("target");
+            w.WriteString("display", "0x0");
+            w.WriteNull("value");
+        }
+        else
+        {
+            w.WriteString("target", Hex(AddressOf(target)));
+            w.WriteString("targetType", CsName(target.GetType()));
+            w.WriteString("display", Hex(AddressOf(target)));
+            switch (target)
+            {
+                case string str: w.WriteString("value", str); break;
+                case int[] ints:
+                    w.WriteStartArray("value");
+                    foreach (int v in ints) w.WriteNumberValue(v);
+                    w.WriteEndArray();
+                    break;
+                default: w.WriteNull("value"); break;
+            }
+        }
+        w.WriteEndObject();
+    }
+
+    static void WritePointFields(Utf8JsonWriter w, Point p, nint address)
+    {
+        // Offsets inside the struct, as dumpvc shows them.
+        w.WriteStartArray("fields");
+        w.WriteStartObject();
+        w.WriteString("name", "X");
+        w.WriteString("type", "System.Int32");
+        w.WriteNumber("offset", DataOffsetInStruct(ref p, ref p.X));
+        w.WriteNumber("value", p.X);
+        w.WriteEndObject();
+        w.WriteStartObject();
+        w.WriteString("name", "Y");
+        w.WriteString("type", "System.Int32");
+        w.WriteNumber("offset", DataOffsetInStruct(ref p, ref p.Y));
+        w.WriteNumber("value", p.Y);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteString("address", Hex(address));
+    }
+
+    static long DataOffsetInStruct<TS, TF>(ref TS s, ref TF f) where TS : struct =>
+        (long)Unsafe.ByteOffset(ref Unsafe.As<TS, byte>(ref s), ref Unsafe.As<TF, byte>(ref f));
+
+    static nint FieldAddress<T>(object owner, ref T field) => AddressOf(owner) + IntPtr.Size + (nint)DataOffset(owner, ref field);
+
+    static void WriteAllFields(Utf8JsonWriter w)
+    {
+        var o = ObjectShapes.All!;
+        w.WriteStartObject("allFields");
+        WriteObjectHeader(w, o);
+        w.WriteStartArray("fields");
+
+        BeginField(w, o, nameof(o.BoolValue), ref o.BoolValue, "bool");
+        w.WriteBoolean("value", o.BoolValue); w.WriteString("display", o.BoolValue ? "1" : "0"); w.WriteEndObject();
+        BeginField(w, o, nameof(o.CharValue), ref o.CharValue, "char");
+        w.WriteString("value", o.CharValue.ToString()); w.WriteNumber("code", o.CharValue);
+        w.WriteString("display", Inv((int)o.CharValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.SByteValue), ref o.SByteValue, "sbyte");
+        w.WriteNumber("value", o.SByteValue); w.WriteString("display", Inv(o.SByteValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.ByteValue), ref o.ByteValue, "byte");
+        w.WriteNumber("value", o.ByteValue); w.WriteString("display", Inv(o.ByteValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.ShortValue), ref o.ShortValue, "short");
+        w.WriteNumber("value", o.ShortValue); w.WriteString("display", Inv(o.ShortValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.UShortValue), ref o.UShortValue, "ushort");
+        w.WriteNumber("value", o.UShortValue); w.WriteString("display", Inv(o.UShortValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.IntValue), ref o.IntValue, "int");
+        w.WriteNumber("value", o.IntValue); w.WriteString("display", Inv(o.IntValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.UIntValue), ref o.UIntValue, "uint");
+        w.WriteNumber("value", o.UIntValue); w.WriteString("display", Inv(o.UIntValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.LongValue), ref o.LongValue, "long");
+        w.WriteNumber("value", o.LongValue); w.WriteString("display", Inv(o.LongValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.ULongValue), ref o.ULongValue, "ulong");
+        w.WriteNumber("value", o.ULongValue); w.WriteString("display", Inv(o.ULongValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.FloatValue), ref o.FloatValue, "float");
+        w.WriteNumber("value", o.FloatValue); w.WriteString("display", Inv(o.FloatValue, "R"));
+        w.WriteString("bits", Hex((nint)BitConverter.SingleToUInt32Bits(o.FloatValue))); w.WriteEndObject();
+        BeginField(w, o, nameof(o.DoubleValue), ref o.DoubleValue, "double");
+        w.WriteNumber("value", o.DoubleValue); w.WriteString("display", Inv(o.DoubleValue, "R"));
+        w.WriteString("bits", "0x" + Inv(BitConverter.DoubleToUInt64Bits(o.DoubleValue), "x")); w.WriteEndObject();
+        BeginField(w, o, nameof(o.NIntValue), ref o.NIntValue, "nint");
+        w.WriteNumber("value", (long)o.NIntValue); w.WriteString("display", Inv((long)o.NIntValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.NUIntValue), ref o.NUIntValue, "nuint");
+        w.WriteNumber("value", (ulong)o.NUIntValue); w.WriteString("display", Inv((ulong)o.NUIntValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.ColorValue), ref o.ColorValue, "HeapShapes.Color");
+        w.WriteNumber("value", (int)o.ColorValue); w.WriteString("enumName", o.ColorValue.ToString());
+        w.WriteString("display", Inv((int)o.ColorValue)); w.WriteEndObject();
+        BeginField(w, o, nameof(o.LevelValue), ref o.LevelValue, "HeapShapes.Level");
+        w.WriteNumber("value", (byte)o.LevelValue); w.WriteString("enumName", o.LevelValue.ToString());
+        w.WriteString("display", Inv((byte)o.LevelValue)); w.WriteEndObject();
+
+        WriteRefField(w, o, nameof(o.StringValue), ref o.StringValue, "string");
+        WriteRefField(w, o, nameof(o.NullObject), ref o.NullObject, "object");
+        WriteRefField(w, o, nameof(o.ObjectRef), ref o.ObjectRef, "object");
+        WriteRefField(w, o, nameof(o.IntArray), ref o.IntArray, "int[]");
+
+        // Embedded structs (VT 1): the Value column shows the field's address.
+        BeginField(w, o, nameof(o.PointValue), ref o.PointValue, "HeapShapes.Point");
+        nint pa = FieldAddress(o, ref o.PointValue);
+        w.WriteString("display", Hex(pa));
+        w.WriteStartObject("value");
+        WritePointFields(w, o.PointValue, pa);
+        w.WriteEndObject();
+        w.WriteEndObject();
+
+        BeginField(w, o, nameof(o.GuidValue), ref o.GuidValue, "System.Guid");
+        w.WriteString("display", Hex(FieldAddress(o, ref o.GuidValue)));
+        w.WriteString("value", o.GuidValue.ToString("D"));
+        w.WriteString("bytesHex", Convert.ToHexString(o.GuidValue.ToByteArray()).ToLowerInvariant());
+        w.WriteEndObject();
+
+        BeginField(w, o, nameof(o.DateTimeValue), ref o.DateTimeValue, "System.DateTime");
+        w.WriteString("display", Hex(FieldAddress(o, ref o.DateTimeValue)));
+        w.WriteString("value", o.DateTimeValue.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
+        w.WriteNumber("ticks", o.DateTimeValue.Ticks);
+        w.WriteString("kind", o.DateTimeValue.Kind.ToString());
+        // The one field of DateTime (_dateData): ticks | kind << 62.
+        w.WriteNumber("dateData", Unsafe.As<DateTime, ulong>(ref o.DateTimeValue));
+        w.WriteEndObject();
+
+        BeginField(w, o, nameof(o.DecimalValue), ref o.DecimalValue, "decimal");
+        w.WriteString("display", Hex(FieldAddress(o, ref o.DecimalValue)));
+        w.WriteString("value", Inv(o.DecimalValue));
+        int[] bits = decimal.GetBits(o.DecimalValue);
+        // In memory (.NET 5+): int _flags, uint _hi32, ulong _lo64.
+        w.WriteNumber("flags", bits[3]);
+        w.WriteNumber("hi32", (uint)bits[2]);
+        w.WriteNumber("lo64", (uint)bits[0] | ((ulong)(uint)bits[1] << 32));
+        w.WriteEndObject();
+
+        w.WriteEndArray();
+
+        // Count check: every instance field above.
+        int instanceFields = typeof(AllFields).GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).Length;
+        if (instanceFields != 24)
+            Info("WARNING: AllFields has " + instanceFields.ToString(System.Globalization.CultureInfo.InvariantCulture) + " instance fields, the truth lists 24");
+
+        w.WriteStartArray("staticFields");
+        w.WriteStartObject();
+        w.WriteString("name", nameof(AllFields.StaticInt));
+        w.WriteString("type", "System.Int32");
+        w.WriteString("attr", "static");
+        w.WriteNumber("value", AllFields.StaticInt);
+        w.WriteString("display", Inv(AllFields.StaticInt));
+        w.WriteEndObject();
+        w.WriteStartObject();
+        w.WriteString("name", nameof(AllFields.StaticText));
+        w.WriteString("type", "System.String");
+        w.WriteString("attr", "static");
+        w.WriteString("value", AllFields.StaticText);
+        w.WriteString("target", Hex(AddressOf(AllFields.StaticText)));
+        w.WriteString("display", Hex(AddressOf(AllFields.StaticText)));
+        w.WriteBoolean("frozen", GC.GetGeneration(AllFields.StaticText) == int.MaxValue);
+        w.WriteEndObject();
+        w.WriteEndArray();
+
+        w.WriteStartArray("threadStaticFields");
+        w.WriteStartObject();
+        w.WriteString("name", nameof(AllFields.ThreadStaticInt));
+        w.WriteString("type", "System.Int32");
+        w.WriteString("attr", "TLstatic");
+        // Set on the main thread only; other threads have the default (0),
+        // and most have no storage for it at all.
+        w.WriteStartArray("values");
+        w.WriteStartObject();
+        w.WriteString("thread", "Main");
+        w.WriteNumber("managedId", Environment.CurrentManagedThreadId);
+        w.WriteNumber("osId", GetOsThreadId());
+        w.WriteNumber("value", AllFields.ThreadStaticInt);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndArray();
+
+        var t = (FieldTarget)o.ObjectRef!;
+        w.WriteStartObject("objectRefTarget");
+        WriteObjectHeader(w, t);
+        w.WriteNumber("marker", t.Marker);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    static void WriteInherited(Utf8JsonWriter w)
+    {
+        var d = ObjectShapes.Inherited!;
+        w.WriteStartObject("inherited");
+        WriteObjectHeader(w, d);
+        w.WriteString("baseType", CsName(typeof(Base)));
+        w.WriteString("baseMT", Hex(MethodTableOf(typeof(Base))));
+        // Base class fields first, as SOS lists them.
+        w.WriteStartArray("fields");
+        BeginField(w, d, nameof(d.BaseValue), ref d.BaseValue, "int");
+        w.WriteNumber("value", d.BaseValue); w.WriteString("display", Inv(d.BaseValue)); w.WriteEndObject();
+        WriteRefField(w, d, nameof(d.BaseName), ref d.BaseName, "string");
+        BeginField(w, d, nameof(d.DerivedValue), ref d.DerivedValue, "int");
+        w.WriteNumber("value", d.DerivedValue); w.WriteString("display", Inv(d.DerivedValue)); w.WriteEndObject();
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    static void WriteArrayHeader(Utf8JsonWriter w, Array a)
+    {
+        Type t = a.GetType();
+        Type e = t.GetElementType()!;
+        WriteObjectHeader(w, a);
+        w.WriteString("elementType", CsName(e));
+        w.WriteString("elementMT", Hex(MethodTableOf(e)));
+        w.WriteNumber("rank", a.Rank);
+        w.WriteNumber("length", a.Length);
+        w.WriteStartArray("lengths");
+        for (int r = 0; r < a.Rank; r++) w.WriteNumberValue(a.GetLength(r));
+        w.WriteEndArray();
+        w.WriteStartArray("lowerBounds");
+        for (int r = 0; r < a.Rank; r++) w.WriteNumberValue(a.GetLowerBound(r));
+        w.WriteEndArray();
+        w.WriteNumber("componentSize", ComponentSizeOf(t));
+        long dataOffset = (long)Unsafe.ByteOffset(ref Unsafe.As<RawData>(a).Data, ref MemoryMarshal.GetArrayDataReference(a)) + IntPtr.Size;
+        w.WriteNumber("dataOffset", dataOffset); // from the object's address
+        w.WriteString("firstElementAddress", Hex(AddressOf(a) + (nint)dataOffset));
+    }
+
+    static void WriteStructHolder(Utf8JsonWriter w)
+    {
+        var h = ObjectShapes.Structs!;
+        w.WriteStartObject("structHolder");
+        WriteObjectHeader(w, h);
+        w.WriteStartArray("fields");
+        WriteRefField(w, h, nameof(h.Points), ref h.Points, "HeapShapes.Point[]");
+        BeginField(w, h, nameof(h.Single), ref h.Single, "HeapShapes.Point");
+        nint sa = FieldAddress(h, ref h.Single);
+        w.WriteString("display", Hex(sa));
+        w.WriteStartObject("value");
+        WritePointFields(w, h.Single, sa);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndArray();
+
+        var pts = h.Points;
+        w.WriteStartObject("points");
+        WriteArrayHeader(w, pts);
+        nint first = AddressOf(pts) + (nint)((long)Unsafe.ByteOffset(ref Unsafe.As<RawData>(pts).Data, ref Unsafe.As<Point, byte>(ref pts[0])) + IntPtr.Size);
+        w.WriteStartArray("elements");
+        for (int i = 0; i < pts.Length; i++)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", i);
+            WritePointFields(w, pts[i], first + i * Unsafe.SizeOf<Point>());
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteString("element1Address", Hex(first + Unsafe.SizeOf<Point>()));
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The text as clrsos's escaped mode prints it: \n \t \r, other C0/C1 controls, DEL and unpaired surrogates as \uXXXX.</summary>
+    static string EscapeText(string s)
+    {
+        var sb = new StringBuilder(s.Length + 16);
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                sb.Append(c).Append(s[++i]);
+                continue;
+            }
+            if (char.IsSurrogate(c)) { sb.Append("\\u").Append(Inv((int)c, "X4")); continue; }
+            switch (c)
+            {
+                case '\n': sb.Append("\\n"); continue;
+                case '\t': sb.Append("\\t"); continue;
+                case '\r': sb.Append("\\r"); continue;
+            }
+            if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) sb.Append("\\u").Append(Inv((int)c, "X4"));
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>The raw (WTF-8) bytes in hex: UTF-8, an unpaired surrogate as its 3-byte form.</summary>
+    static string Wtf8Hex(string s)
+    {
+        var bytes = new List<byte>(s.Length * 3);
+        for (int i = 0; i < s.Length; i++)
+        {
+            int c = s[i];
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+                c = char.ConvertToUtf32(s[i], s[++i]);
+            if (c < 0x80) bytes.Add((byte)c);
+            else if (c < 0x800) { bytes.Add((byte)(0xc0 | c >> 6)); bytes.Add((byte)(0x80 | (c & 0x3f))); }
+            else if (c < 0x10000) { bytes.Add((byte)(0xe0 | c >> 12)); bytes.Add((byte)(0x80 | ((c >> 6) & 0x3f))); bytes.Add((byte)(0x80 | (c & 0x3f))); }
+            else { bytes.Add((byte)(0xf0 | c >> 18)); bytes.Add((byte)(0x80 | ((c >> 12) & 0x3f))); bytes.Add((byte)(0x80 | ((c >> 6) & 0x3f))); bytes.Add((byte)(0x80 | (c & 0x3f))); }
+        }
+        return Convert.ToHexString(bytes.ToArray()).ToLowerInvariant();
+    }
+
+    static bool IsValidUtf16(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(s[i])) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Base size + length x component size, not rounded: what the DAC's object data (and SOS's dumpobj "Size:") reports.</summary>
+    static long UnalignedSize(object o)
+    {
+        Type t = o.GetType();
+        long n = o is string s ? s.Length : o is Array a ? a.LongLength : 0;
+        return BaseSizeOf(t) + n * ComponentSizeOf(t);
+    }
+
+    static void WriteStringFacts(Utf8JsonWriter w, string name, string s)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("address", Hex(AddressOf(s)));
+        w.WriteNumber("length", s.Length);
+        w.WriteNumber("size", ObjectSize(s));
+        w.WriteNumber("unalignedSize", UnalignedSize(s));
+        w.WriteNumber("generation", GC.GetGeneration(s));
+        w.WriteBoolean("frozen", GC.GetGeneration(s) == int.MaxValue);
+        bool valid = IsValidUtf16(s);
+        w.WriteBoolean("validUtf16", valid);
+        if (valid) w.WriteString("value", s);
+        else w.WriteNull("value");
+        w.WriteString("escaped", EscapeText(s));
+        w.WriteString("wtf8Hex", Wtf8Hex(s));
+        w.WriteString("utf16", string.Join(" ", s.Select(c => ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture))));
+        w.WriteEndObject();
+    }
+
+    static void WriteObjectStrings(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("strings");
+        w.WriteNumber("charsOffset", IntPtr.Size + 4);
+        WriteStringFacts(w, "empty", string.Empty);
+        WriteStringFacts(w, "ascii", ObjectShapes.Strings[0]);
+        WriteStringFacts(w, "latin", Texts.Values[0]);
+        WriteStringFacts(w, "cjk", Texts.Values[1]);
+        WriteStringFacts(w, "emoji", Texts.Values[2]);
+        WriteStringFacts(w, "unpairedSurrogate", Texts.Values[3]);
+        WriteStringFacts(w, "unpairedMixed", ObjectShapes.Strings[2]);
+        WriteStringFacts(w, "control", ObjectShapes.Strings[1]);
+
+        string big = ObjectShapes.BigXml!;
+        w.WriteStartObject("bigXml");
+        w.WriteString("address", Hex(AddressOf(big)));
+        w.WriteNumber("length", big.Length);
+        w.WriteNumber("size", ObjectSize(big));
+        w.WriteNumber("unalignedSize", UnalignedSize(big));
+        w.WriteNumber("generation", GC.GetGeneration(big));
+        w.WriteBoolean("frozen", false);
+        w.WriteBoolean("validUtf16", true);
+        w.WriteBoolean("escapedEqualsRaw", true); // no control characters, no lone surrogates
+        w.WriteNumber("utf8Length", s_bigXmlUtf8Length);
+        w.WriteString("sha256", s_bigXmlSha256);
+        if (s_bigXmlFile is null) w.WriteNull("file");
+        else w.WriteString("file", s_bigXmlFile);
+        w.WriteString("prefix", big.AsSpan(0, 64));
+        w.WriteString("suffix", big.AsSpan(big.Length - 64));
+        w.WriteStartObject("interior");
+        const int InteriorIndex = 999;
+        w.WriteNumber("charIndex", InteriorIndex);
+        w.WriteString("address", Hex(AddressOf(big) + IntPtr.Size + 4 + 2 * InteriorIndex));
+        w.WriteString("char", big.AsSpan(InteriorIndex, 1));
+        w.WriteString("object", Hex(AddressOf(big)));
+        w.WriteEndObject();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    static void WriteDuplicates(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("duplicates");
+        w.WriteStartArray("groups");
+        foreach (var group in new[] { ObjectShapes.Duplicates, ObjectShapes.SecondDuplicates })
+        {
+            string s = group[0];
+            long size = ObjectSize(s);
+            long formula = Math.Max(24, (22 + 2L * s.Length + 7) & ~7L);
+            if (size != formula)
+                Info("WARNING: string size " + size.ToString(System.Globalization.CultureInfo.InvariantCulture) + " differs from the formula");
+            w.WriteStartObject();
+            w.WriteString("value", s);
+            w.WriteNumber("count", group.Length);
+            w.WriteNumber("length", s.Length);
+            w.WriteNumber("objectSize", size);
+            w.WriteNumber("unalignedSize", UnalignedSize(s));
+            w.WriteNumber("totalSize", size * group.Length);
+            w.WriteNumber("wastedBytes", size * (group.Length - 1));
+            w.WriteString("holder", Hex(AddressOf(group)));
+            w.WriteStartArray("addresses");
+            foreach (var d in group) w.WriteStringValue(Hex(AddressOf(d)));
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    static void WritePlanted(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("planted");
+        // The marker as UTF-8 bytes (a string holding it would be found too).
+        Span<byte> marker = stackalloc byte[11];
+        "NEEDLE-"u8.CopyTo(marker);
+        "7f3a"u8.CopyTo(marker.Slice(7));
+        w.WriteString("marker", marker);
+        w.WriteString("holder", Hex(AddressOf(ObjectShapes.Planted)));
+        w.WriteStartArray("items");
+        string[] where = { "start", "middle", "end", "whole", "twice" };
+        for (int i = 0; i < ObjectShapes.Planted.Length; i++)
+        {
+            string s = ObjectShapes.Planted[i];
+            w.WriteStartObject();
+            w.WriteString("position", where[i]);
+            w.WriteString("address", Hex(AddressOf(s)));
+            w.WriteNumber("length", s.Length);
+            w.WriteString("value", s);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    static void WriteArrays(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("arrays");
+
+        var ints = ObjectShapes.Ints!;
+        w.WriteStartObject("ints");
+        WriteArrayHeader(w, ints);
+        w.WriteStartArray("values");
+        foreach (int v in ints) w.WriteNumberValue(v);
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        var strs = ObjectShapes.StringArray!;
+        w.WriteStartObject("strings");
+        WriteArrayHeader(w, strs);
+        w.WriteStartArray("values");
+        foreach (var v in strs) { if (v is null) w.WriteNullValue(); else w.WriteStringValue(v); }
+        w.WriteEndArray();
+        w.WriteStartArray("elements");
+        foreach (var v in strs) { if (v is null) w.WriteNullValue(); else w.WriteStringValue(Hex(AddressOf(v))); }
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        var grid = ObjectShapes.Grid64!;
+        w.WriteStartObject("grid64");
+        WriteArrayHeader(w, grid);
+        w.WriteStartArray("values"); // row-major, as in memory
+        for (int r = 0; r < grid.GetLength(0); r++)
+        {
+            w.WriteStartArray();
+            for (int c = 0; c < grid.GetLength(1); c++) w.WriteNumberValue(grid[r, c]);
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        var bytes = ObjectShapes.Bytes!;
+        w.WriteStartObject("bytes");
+        WriteArrayHeader(w, bytes);
+        w.WriteStartArray("values");
+        foreach (byte b in bytes) w.WriteNumberValue(b);
+        w.WriteEndArray();
+        w.WriteString("hex", Convert.ToHexString(bytes).ToLowerInvariant());
+        w.WriteEndObject();
+
+        w.WriteEndObject();
+    }
+
+    static void WriteObjects(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("objects");
+        WriteAllFields(w);
+        WriteInherited(w);
+        WriteStructHolder(w);
+        WriteObjectStrings(w);
+        WriteDuplicates(w);
+        WritePlanted(w);
+        WriteArrays(w);
+        w.WriteEndObject();
     }
 
     // ------------------------------------------------------ dumpheap truth
