@@ -55,7 +55,7 @@ struct clrsos_dac {
 	struct data_target *data_target;
 	void *process; /* IXCLRDataProcess */
 	void *sos;     /* ISOSDacInterface */
-	void *sos8, *sos12, *sos16;
+	void *sos8, *sos12, *sos14, *sos16;
 	char *path;
 	char *runtime_path;
 	uint64_t runtime_base;
@@ -537,6 +537,7 @@ struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 	dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
 	dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
 	dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
+	dac->sos14 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface14);
 	dac->sos16 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface16);
 	pthread_mutex_unlock(&dac_lock);
 	if (!dac->sos) {
@@ -576,6 +577,7 @@ struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
 	dac->sos = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface);
 	dac->sos8 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface8);
 	dac->sos12 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface12);
+	dac->sos14 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface14);
 	dac->sos16 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface16);
 	if (!dac->sos || !dac->path || !dac->runtime_path) {
 		dac->process = NULL;
@@ -592,6 +594,7 @@ void clrsos_dac_destroy(struct clrsos_dac *dac)
 		return;
 	pthread_mutex_lock(&dac_lock);
 	clrsos_com_release(dac->sos16);
+	clrsos_com_release(dac->sos14);
 	clrsos_com_release(dac->sos12);
 	clrsos_com_release(dac->sos8);
 	clrsos_com_release(dac->sos);
@@ -1167,4 +1170,86 @@ struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uin
 	if (hr < 0)
 		*ret = 0;
 	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_object_data(struct clrsos_dac *dac, uint64_t object,
+					    struct clrsos_dacp_object_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_object_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_OBJECT_DATA, fn, object, ret);
+	return hr < 0 ? call_failed(dac, "GetObjectData", hr) : NULL;
+}
+
+struct clrsos_error *
+clrsos_dac_method_table_field_data(struct clrsos_dac *dac, uint64_t mt,
+				   struct clrsos_dacp_method_table_field_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_method_table_field_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FIELD_DATA, fn, mt, ret);
+	return hr < 0 ? call_failed(dac, "GetMethodTableFieldData", hr) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_field_desc_data(struct clrsos_dac *dac, uint64_t field,
+						struct clrsos_dacp_field_desc_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_field_desc_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_FIELD_DESC_DATA, fn, field, ret);
+	return hr < 0 ? call_failed(dac, "GetFieldDescData", hr) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
+					     uint64_t *ret_non_gc, uint64_t *ret_gc)
+{
+	clrsos_hresult hr;
+	*ret_non_gc = *ret_gc = 0;
+	if (dac->sos14) {
+		typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *, uint64_t *);
+		DAC_CALL(hr, dac->sos14, CLRSOS_SLOT_SOS14_GET_STATIC_BASE_ADDRESS, fn, mt,
+			 ret_non_gc, ret_gc);
+		return hr < 0 ? call_failed(dac, "GetStaticBaseAddress", hr) : NULL;
+	}
+	typedef clrsos_hresult (*fn2)(void *, uint64_t, struct clrsos_dacp_domain_local_module_data *);
+	struct clrsos_dacp_domain_local_module_data d;
+	memset(&d, 0, sizeof(d));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_DOMAIN_LOCAL_MODULE_DATA_FROM_MODULE, fn2,
+		 module, &d);
+	if (hr < 0)
+		return call_failed(dac, "GetDomainLocalModuleDataFromModule", hr);
+	*ret_non_gc = d.non_gc_static_data_start;
+	*ret_gc = d.gc_static_data_start;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
+						    uint64_t thread, uint64_t *ret_non_gc,
+						    uint64_t *ret_gc)
+{
+	*ret_non_gc = *ret_gc = 0;
+	if (!dac->sos14)
+		return clrsos_error_create(CLRSOS_ERROR_DAC,
+					   "this runtime's DAC cannot locate thread statics (needs .NET 9 or later)");
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t, uint64_t *, uint64_t *);
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos14, CLRSOS_SLOT_SOS14_GET_THREAD_STATIC_BASE_ADDRESS, fn, mt, thread,
+		 ret_non_gc, ret_gc);
+	if (hr < 0)
+		*ret_non_gc = *ret_gc = 0;
+	return NULL;
+}
+
+char *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module)
+{
+	char *name = pe_file_name(dac, module);
+	if (name)
+		return name;
+	struct clrsos_dacp_module_data md;
+	if (clrsos_dac_module_data_quiet(dac, module, &md) || !md.pe_assembly)
+		return NULL;
+	return pe_file_name(dac, md.pe_assembly);
 }

@@ -135,6 +135,23 @@ struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
 						size_t *ret_count);
 void clrsos_managed_modules_free(struct clrsos_managed_module *modules, size_t count);
 
+struct clrsos_error *clrsos_dac_object_data(struct clrsos_dac *dac, uint64_t object,
+					    struct clrsos_dacp_object_data *ret);
+struct clrsos_error *
+clrsos_dac_method_table_field_data(struct clrsos_dac *dac, uint64_t mt,
+				   struct clrsos_dacp_method_table_field_data *ret);
+struct clrsos_error *clrsos_dac_field_desc_data(struct clrsos_dac *dac, uint64_t field,
+						struct clrsos_dacp_field_desc_data *ret);
+/* A type's static bases (ISOSDacInterface14, .NET 9+; else the module's). */
+struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
+					     uint64_t *ret_non_gc, uint64_t *ret_gc);
+/* A type's thread-static bases for one thread (.NET 9+); zeros if none. */
+struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
+						    uint64_t thread, uint64_t *ret_non_gc,
+						    uint64_t *ret_gc);
+/* A module's file, or NULL (malloc'd). */
+char *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module);
+
 /* The Thread whose thin-lock id is id; *ret 0 if no thread has it. */
 struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uint32_t id,
 						     uint64_t *ret);

@@ -190,6 +190,59 @@ struct clrsos_dacp_module_data {
 	uint64_t module_index;
 };
 
+struct clrsos_dacp_object_data {
+	clrsos_clrdata_address method_table;
+	uint32_t object_type; /* 0 string, 1 free, 2 object, 3 array, 4 other */
+	uint64_t size;
+	clrsos_clrdata_address element_type_handle;
+	uint32_t element_type;
+	uint32_t rank;
+	uint64_t num_components;
+	uint64_t component_size;
+	clrsos_clrdata_address array_data;
+	clrsos_clrdata_address array_bounds;
+	clrsos_clrdata_address array_lower_bounds;
+	clrsos_clrdata_address rcw;
+	clrsos_clrdata_address ccw;
+};
+
+struct clrsos_dacp_method_table_field_data {
+	uint16_t num_instance_fields; /* inherited ones included */
+	uint16_t num_static_fields;
+	uint16_t num_thread_static_fields;
+	clrsos_clrdata_address first_field;
+	uint16_t context_static_offset;
+	uint16_t context_statics_size;
+};
+
+struct clrsos_dacp_field_desc_data {
+	uint32_t type;     /* CorElementType (enums as their underlying type) */
+	uint32_t sig_type; /* as the signature says */
+	clrsos_clrdata_address mt_of_type;
+	clrsos_clrdata_address module_of_type;
+	uint32_t token_of_type;
+	uint32_t token;    /* the field's mdFieldDef */
+	clrsos_clrdata_address mt_of_enclosing_class;
+	uint32_t offset;
+	int32_t is_thread_local;
+	int32_t is_context_local;
+	int32_t is_static;
+	clrsos_clrdata_address next_field;
+};
+
+struct clrsos_dacp_domain_local_module_data {
+	clrsos_clrdata_address app_domain;
+	uint64_t module_id;
+	clrsos_clrdata_address class_data;
+	clrsos_clrdata_address dynamic_class_table;
+	clrsos_clrdata_address gc_static_data_start;
+	clrsos_clrdata_address non_gc_static_data_start;
+};
+
+static_assert(sizeof(struct clrsos_dacp_object_data) == 96, "DacpObjectData");
+static_assert(sizeof(struct clrsos_dacp_method_table_field_data) == 24, "DacpMethodTableFieldData");
+static_assert(sizeof(struct clrsos_dacp_field_desc_data) == 64, "DacpFieldDescData");
+static_assert(sizeof(struct clrsos_dacp_domain_local_module_data) == 48, "DacpDomainLocalModuleData");
 static_assert(sizeof(struct clrsos_dacp_app_domain_store_data) == 24, "DacpAppDomainStoreData");
 static_assert(sizeof(struct clrsos_dacp_module_data) == 160, "DacpModuleData");
 static_assert(sizeof(struct clrsos_dacp_method_table_data) == 72, "DacpMethodTableData");
@@ -220,6 +273,8 @@ static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface8 = {
 	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface12 = {
 	0x1b93bacc, 0x8ca4, 0x432d, {0x94, 0x3a, 0x3e, 0x6e, 0x7e, 0xc0, 0xb0, 0xa3}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface14 = {
+	0x9aa22aca, 0x6dc6, 0x4a0c, {0xb4, 0xe0, 0x70, 0xd2, 0x41, 0x6b, 0x98, 0x37}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface16 = {
 	0x4ba12ff8, 0xdaac, 0x4e43, {0xac, 0x56, 0x98, 0xcf, 0x8d, 0x5c, 0x59, 0x5d}};
 
@@ -242,6 +297,12 @@ enum {
 	CLRSOS_SLOT_SOS_GET_ASSEMBLY_MODULE_LIST = 15,
 	CLRSOS_SLOT_SOS_GET_PE_FILE_BASE = 44,
 	CLRSOS_SLOT_SOS_GET_PE_FILE_NAME = 45,
+	CLRSOS_SLOT_SOS_GET_OBJECT_DATA = 33,
+	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FIELD_DATA = 39,
+	CLRSOS_SLOT_SOS_GET_FIELD_DESC_DATA = 42,
+	CLRSOS_SLOT_SOS_GET_DOMAIN_LOCAL_MODULE_DATA_FROM_MODULE = 57,
+	CLRSOS_SLOT_SOS14_GET_STATIC_BASE_ADDRESS = 3,
+	CLRSOS_SLOT_SOS14_GET_THREAD_STATIC_BASE_ADDRESS = 4,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME = 36,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA = 37,
 	CLRSOS_SLOT_SOS_GET_HANDLE_ENUM = 61,

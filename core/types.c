@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metadata.h"
 #include "typename.h"
 
 /* MethodTable flag bits (methodtable.h). */
@@ -20,12 +21,19 @@ struct slot {
 	struct clrsos_type *type; /* NULL: mt is known not to be a MethodTable */
 };
 
+struct module_metadata {
+	uint64_t module;
+	struct clrsos_metadata *md; /* NULL: unreadable */
+};
+
 struct clrsos_types {
 	struct clrsos_dac *dac;
 	struct clrsos_target *target;
 	struct slot *slots;
 	size_t cap, count;
 	uint64_t string_mt, free_mt;
+	struct module_metadata *metadata;
+	size_t nmetadata;
 	/* The last lookup: objects of one type often come in runs. */
 	uint64_t last_mt;
 	const struct clrsos_type *last;
@@ -74,6 +82,9 @@ void clrsos_types_destroy(struct clrsos_types *t)
 	for (size_t i = 0; i < t->cap; i++)
 		type_destroy(t->slots[i].type);
 	free(t->slots);
+	for (size_t i = 0; i < t->nmetadata; i++)
+		clrsos_metadata_destroy(t->metadata[i].md);
+	free(t->metadata);
 	free(t);
 }
 
@@ -314,4 +325,35 @@ bool clrsos_types_for_each_ref(struct clrsos_types *t,
 			break; /* an item list that never advances: corrupt */
 	}
 	return true;
+}
+
+enum { MAX_METADATA_BYTES = 512 << 20 };
+
+const struct clrsos_metadata *clrsos_types_metadata(struct clrsos_types *t, uint64_t module)
+{
+	for (size_t i = 0; i < t->nmetadata; i++) {
+		if (t->metadata[i].module == module)
+			return t->metadata[i].md;
+	}
+	struct module_metadata *grown = realloc(t->metadata, (t->nmetadata + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	t->metadata = grown;
+	struct module_metadata *m = &t->metadata[t->nmetadata++];
+	m->module = module;
+	m->md = NULL;
+	struct clrsos_dacp_module_data d;
+	if (clrsos_dac_module_data_quiet(t->dac, module, &d) || !d.metadata_start ||
+	    !d.metadata_size || d.metadata_size > MAX_METADATA_BYTES)
+		return NULL;
+	void *bytes = malloc((size_t)d.metadata_size);
+	if (!bytes)
+		return NULL;
+	struct clrsos_error *err = clrsos_target_read(t->target, d.metadata_start, bytes,
+						      (size_t)d.metadata_size);
+	if (!err)
+		err = clrsos_metadata_create(bytes, (size_t)d.metadata_size, &m->md);
+	clrsos_error_destroy(err);
+	free(bytes);
+	return m->md;
 }

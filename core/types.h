@@ -69,6 +69,11 @@ const char *clrsos_types_name(struct clrsos_types *types,
 uint64_t clrsos_types_string_mt(const struct clrsos_types *types);
 uint64_t clrsos_types_free_mt(const struct clrsos_types *types);
 
+struct clrsos_metadata;
+/* A module's metadata (read from the target once, parsed), or NULL. */
+const struct clrsos_metadata *clrsos_types_metadata(struct clrsos_types *types,
+						    uint64_t module);
+
 /* An object's size as the GC computes it. */
 static inline uint64_t clrsos_object_size(const struct clrsos_type *type,
 					  uint32_t components)

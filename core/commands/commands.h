@@ -39,7 +39,7 @@ typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
 
 struct clrsos_command {
 	const char *name;
-	const char *alias; /* another name, or NULL */
+	const char *alias; /* another name (SOS's short one), or NULL */
 	const char *help;  /* one line */
 	const char *syntax; /* the syntax, each option, an example */
 	clrsos_command_fn *run;
@@ -57,6 +57,10 @@ clrsos_command_fn clrsos_cmd_setclrpath;
 clrsos_command_fn clrsos_cmd_dumpheap;
 clrsos_command_fn clrsos_cmd_dumpstring;
 clrsos_command_fn clrsos_cmd_findstring;
+clrsos_command_fn clrsos_cmd_dumpobj;
+clrsos_command_fn clrsos_cmd_dumpvc;
+clrsos_command_fn clrsos_cmd_dumpmt;
+clrsos_command_fn clrsos_cmd_dumparray;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -79,6 +79,67 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_dumpheap,
 	},
 	{
+		.name = "dumpobj",
+		.alias = "do",
+		.help = "Show an object: its type, size, file and fields with their values.",
+		.syntax = "dumpobj <address> [-nofields] [-refs] [--json]\n"
+			  "\n"
+			  "Name, MethodTable, EEClass, Size, File (or the array's rank, length and\n"
+			  "element type), the text of a string, then the Fields table as SOS prints\n"
+			  "it: MT Field Offset Type VT Attr Value Name. Inherited fields come first;\n"
+			  "static fields show their value, thread-static ones a value per thread.\n"
+			  "Values: integers in decimal, bool 0/1, char as its hex code, floats,\n"
+			  "references as addresses, an embedded struct (VT 1) as its own address\n"
+			  "(open it with dumpvc). A thin lock in the header names its owner.\n"
+			  "\n"
+			  "  -nofields   no Fields table\n"
+			  "  -refs       also list the objects this one references\n"
+			  "  --json      one JSON object\n"
+			  "\n"
+			  "Example: dumpobj 7f24eca02468",
+		.run = clrsos_cmd_dumpobj,
+	},
+	{
+		.name = "dumpvc",
+		.help = "Show the fields of a value type stored at an address.",
+		.syntax = "dumpvc <MethodTable> <address> [--json]\n"
+			  "\n"
+			  "For a struct embedded in an object or an array (dumpobj shows its field\n"
+			  "with VT 1 and its address; dumparray lists elements' addresses).\n"
+			  "\n"
+			  "Example: dumpvc 7f24f0c9c140 7f1917db9d80",
+		.run = clrsos_cmd_dumpvc,
+	},
+	{
+		.name = "dumpmt",
+		.help = "Show a MethodTable: name, sizes, parent, module, field counts and flags.",
+		.syntax = "dumpmt <MethodTable> [--json]\n"
+			  "\n"
+			  "EEClass, Module, Name, mdToken, File, BaseSize, ComponentSize, whether\n"
+			  "it contains pointers or has a finalizer, its vtable slots, methods and\n"
+			  "interfaces, its parent and its field counts. (-md, the methods, is not\n"
+			  "supported yet.)\n"
+			  "\n"
+			  "Example: dumpmt 7f24f0b2b6d8",
+		.run = clrsos_cmd_dumpmt,
+	},
+	{
+		.name = "dumparray",
+		.alias = "da",
+		.help = "Show an array: rank, element type, length and the elements.",
+		.syntax = "dumparray <address> [-start <index>] [-length <count>] [-details] [--json]\n"
+			  "\n"
+			  "Lists the elements as [index] value: numbers for primitives, addresses\n"
+			  "(or null) for references, each element's address for structs.\n"
+			  "\n"
+			  "  -start <index>    first element\n"
+			  "  -length <count>   how many\n"
+			  "  -details          open each struct element's fields (as dumpvc)\n"
+			  "\n"
+			  "Example: da -start 10 -length 5 7f24eca02468",
+		.run = clrsos_cmd_dumparray,
+	},
+	{
 		.name = "dumpstring",
 		.help = "Show the whole text of a System.String.",
 		.syntax = "dumpstring <address> [--count <chars>] [--outfile <file>] [--raw] [--json]\n"

@@ -1,0 +1,766 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../clrstring.h"
+#include "../fields.h"
+#include "../heap.h"
+#include "commands.h"
+
+/* The object at exactly address, or an error naming what is there instead. */
+static struct clrsos_error *object_at(struct clrsos_heap *heap, uint64_t address,
+				      const struct clrsos_type **ret)
+{
+	uint64_t start;
+	const struct clrsos_type *type = NULL;
+	struct clrsos_error *err = clrsos_heap_find_object(heap, address, &start, &type);
+	if (err) {
+		clrsos_error_destroy(err);
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not a managed object", address);
+	}
+	if (start != address)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not a managed object: it is inside the %s at 0x%" PRIx64
+					   " (offset +0x%" PRIx64 ")",
+					   address, clrsos_types_name(clrsos_heap_types(heap), type), start,
+					   address - start);
+	*ret = type;
+	return NULL;
+}
+
+/* A type name in at most 20 columns, as SOS shortens it: from the left. */
+static void short_type(const char *name, char *buf, size_t size)
+{
+	size_t n = strlen(name);
+	if (n <= 20)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "...%s", name + n - 17);
+}
+
+struct field_printer {
+	struct clrsos_session *session;
+	struct clrsos_dac *dac;
+	struct clrsos_heap *heap;
+	struct clrsos_types *types;
+	struct clrsos_target *target;
+	struct clrsos_writer *out;
+	struct clrsos_json *json;
+};
+
+static bool is_reference(uint32_t et)
+{
+	return !clrsos_element_is_value(et) || et == CLRSOS_ELEMENT_VALUETYPE;
+}
+
+/* Thread-static values: one per managed thread that has storage for the type. */
+static void thread_values(struct field_printer *p, const struct clrsos_field *f)
+{
+	struct clrsos_dacp_thread_store_data store;
+	struct clrsos_error *err = clrsos_dac_thread_store(p->dac, &store);
+	if (err) {
+		clrsos_error_destroy(err);
+		return;
+	}
+	if (p->json) {
+		clrsos_json_key(p->json, "threadValues");
+		clrsos_json_array_begin(p->json);
+	} else {
+		clrsos_out(p->out, "    >> Thread:Value");
+	}
+	uint64_t thread = store.first_thread;
+	for (int n = 0; thread && n < (1 << 16); n++) {
+		struct clrsos_dacp_thread_data t;
+		if ((err = clrsos_dac_thread_data(p->dac, thread, &t))) {
+			clrsos_error_destroy(err);
+			break;
+		}
+		uint64_t non_gc, gc;
+		clrsos_error_destroy(clrsos_dac_thread_static_bases(p->dac, f->declaring_mt, thread,
+								    &non_gc, &gc));
+		uint64_t base = is_reference(f->desc.type) ? gc : non_gc;
+		char value[64];
+		if (base && t.os_thread_id &&
+		    !(err = clrsos_field_value(p->target, f->desc.type == CLRSOS_ELEMENT_VALUETYPE
+							       ? CLRSOS_ELEMENT_CLASS : f->desc.type,
+					       base + f->desc.offset, value, sizeof(value)))) {
+			if (p->json) {
+				clrsos_json_object_begin(p->json);
+				clrsos_json_key(p->json, "osThreadId");
+				clrsos_json_uint(p->json, t.os_thread_id);
+				clrsos_json_key(p->json, "value");
+				clrsos_json_string(p->json, value);
+				clrsos_json_object_end(p->json);
+			} else {
+				clrsos_outf(p->out, " %x:%s", t.os_thread_id, value);
+			}
+		}
+		clrsos_error_destroy(err);
+		err = NULL;
+		thread = t.next_thread;
+	}
+	if (p->json)
+		clrsos_json_array_end(p->json);
+	else
+		clrsos_out(p->out, " <<\n");
+}
+
+/*
+ * The Fields table of an object (base = its address, object = true) or of
+ * a value type stored at base (object = false).
+ */
+static struct clrsos_error *print_fields(struct field_printer *p, uint64_t mt, uint64_t base,
+					 bool object)
+{
+	struct clrsos_fields fields;
+	struct clrsos_error *err = clrsos_fields_get(p->dac, p->types, mt, &fields);
+	if (err)
+		return err;
+	if (p->json) {
+		clrsos_json_key(p->json, "fields");
+		clrsos_json_array_begin(p->json);
+	} else {
+		clrsos_out(p->out, "Fields:\n");
+		if (!fields.count)
+			clrsos_out(p->out, "None\n");
+		else
+			clrsos_outf(p->out, "%16s %8s %8s %20s %2s %8s %16s %s\n", "MT", "Field", "Offset",
+				    "Type", "VT", "Attr", "Value", "Name");
+	}
+	uint64_t non_gc = 0, gc = 0, statics_mt = 0;
+	for (size_t i = 0; i < fields.count; i++) {
+		const struct clrsos_field *f = &fields.items[i];
+		const struct clrsos_dacp_field_desc_data *d = &f->desc;
+		bool is_static = d->is_static, thread_static = d->is_static && d->is_thread_local;
+		/* SOS shows an object's instance offsets from the object's start (after the MethodTable word). */
+		uint32_t offset = d->offset + (!is_static && object ? 8 : 0);
+		char type[256], shown_type[32], value[64] = "";
+		clrsos_field_type_name(p->types, f, type, sizeof(type));
+		short_type(type, shown_type, sizeof(shown_type));
+		int vt = d->type == CLRSOS_ELEMENT_VALUETYPE || clrsos_element_is_value(d->type);
+		const char *attr = thread_static ? "TLstatic" : is_static ? "static" : "instance";
+		struct clrsos_error *verr = NULL;
+		if (thread_static) {
+			/* values per thread, below */
+		} else if (is_static) {
+			if (statics_mt != f->declaring_mt) {
+				statics_mt = f->declaring_mt;
+				verr = clrsos_dac_static_bases(p->dac, f->declaring_mt, f->module, &non_gc, &gc);
+			}
+			uint64_t sbase = is_reference(d->type) ? gc : non_gc;
+			if (!verr && sbase)
+				verr = clrsos_field_value(p->target, d->type == CLRSOS_ELEMENT_VALUETYPE
+									? CLRSOS_ELEMENT_CLASS : d->type,
+							  sbase + d->offset, value, sizeof(value));
+			else if (!verr)
+				snprintf(value, sizeof(value), "<no information>");
+		} else if (base) {
+			verr = clrsos_field_value(p->target, d->type, base + offset, value, sizeof(value));
+		}
+		if (verr) {
+			snprintf(value, sizeof(value), "<unreadable>");
+			clrsos_error_destroy(verr);
+		}
+		if (p->json) {
+			clrsos_json_object_begin(p->json);
+			clrsos_json_key(p->json, "mt");
+			clrsos_json_address(p->json, d->mt_of_type);
+			clrsos_json_key(p->json, "token");
+			clrsos_json_uint(p->json, f->token);
+			clrsos_json_key(p->json, "offset");
+			clrsos_json_uint(p->json, offset);
+			clrsos_json_key(p->json, "type");
+			clrsos_json_string(p->json, type);
+			clrsos_json_key(p->json, "elementType");
+			clrsos_json_uint(p->json, d->type);
+			clrsos_json_key(p->json, "vt");
+			clrsos_json_uint(p->json, (uint64_t)vt);
+			clrsos_json_key(p->json, "attr");
+			clrsos_json_string(p->json, attr);
+			clrsos_json_key(p->json, "value");
+			if (thread_static)
+				clrsos_json_null(p->json);
+			else
+				clrsos_json_string(p->json, value);
+			clrsos_json_key(p->json, "name");
+			clrsos_json_string(p->json, f->name);
+			if (thread_static)
+				thread_values(p, f);
+			clrsos_json_object_end(p->json);
+			continue;
+		}
+		clrsos_outf(p->out, "%016" PRIx64 " %08x %8x %20s %2d %8s %16s %s\n", d->mt_of_type,
+			    f->token, offset, shown_type, vt, attr, value, f->name);
+		if (thread_static)
+			thread_values(p, f);
+	}
+	if (p->json)
+		clrsos_json_array_end(p->json);
+	clrsos_fields_deinit(&fields);
+	return NULL;
+}
+
+static const char *element_short_name(uint32_t et)
+{
+	const char *n = clrsos_element_name(et);
+	if (!n)
+		return "Unknown";
+	return strncmp(n, "System.", 7) == 0 ? n + 7 : n;
+}
+
+struct ref_ctx {
+	struct field_printer *p;
+	size_t count;
+};
+
+static void print_ref(void *ctx, uint64_t ref)
+{
+	struct ref_ctx *c = ctx;
+	struct field_printer *p = c->p;
+	uint64_t mt = 0;
+	const struct clrsos_type *t = NULL;
+	struct clrsos_error *err = clrsos_target_read_u64(p->target, ref, &mt);
+	if (!err)
+		t = clrsos_types_get(p->types, mt & ~(uint64_t)7);
+	clrsos_error_destroy(err);
+	const char *name = t ? clrsos_types_name(p->types, t) : "<not an object>";
+	c->count++;
+	if (p->json) {
+		clrsos_json_object_begin(p->json);
+		clrsos_json_key(p->json, "address");
+		clrsos_json_address(p->json, ref);
+		clrsos_json_key(p->json, "type");
+		clrsos_json_string(p->json, name);
+		clrsos_json_object_end(p->json);
+	} else {
+		clrsos_outf(p->out, "    %016" PRIx64 " %s\n", ref, name);
+	}
+}
+
+/* Thin lock bits of the header word (syncblk.h). */
+enum {
+	SBLK_IS_HASH_OR_SYNCBLKINDEX = 0x08000000,
+	SBLK_SPIN_LOCK = 0x10000000,
+	SBLK_LOCK_THREADID = 0x0000ffff,
+	SBLK_LOCK_RECLEVEL = 0x003f0000,
+};
+
+struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
+					const struct clrsos_host *host, int argc,
+					const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false, nofields = false, refs = false, have = false;
+	uint64_t address = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		struct clrsos_error *err = NULL;
+		if (strcmp(a, "--json") == 0)
+			json = true;
+		else if (strcmp(a, "-nofields") == 0)
+			nofields = true;
+		else if (strcmp(a, "-refs") == 0)
+			refs = true;
+		else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9'))
+			return clrsos_unknown_option("dumpobj", a);
+		else if (!have) {
+			err = clrsos_parse_address(host, a, &address);
+			have = true;
+		} else
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpobj takes one address: see 'help dumpobj'");
+		if (err)
+			return clrsos_error_wrap(err, "dumpobj");
+	}
+	if (!have)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpobj needs the address of an object: see 'help dumpobj'");
+	struct field_printer p = {.session = session, .out = out};
+	struct clrsos_error *err = clrsos_session_heap(session, &p.heap);
+	if (!err)
+		err = clrsos_session_dac(session, &p.dac);
+	if (err)
+		return err;
+	p.types = clrsos_heap_types(p.heap);
+	p.target = clrsos_heap_target(p.heap);
+	const struct clrsos_type *type = NULL;
+	if ((err = object_at(p.heap, address, &type)))
+		return err;
+	struct clrsos_dacp_object_data od;
+	struct clrsos_dacp_method_table_data md;
+	if ((err = clrsos_dac_object_data(p.dac, address, &od)) ||
+	    (err = clrsos_dac_method_table_data(p.dac, type->mt, &md)))
+		return err;
+	const char *name = clrsos_types_name(p.types, type);
+	char *file = clrsos_dac_module_file(p.dac, md.module);
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		p.json = &j;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, address);
+		clrsos_json_key(&j, "name");
+		clrsos_json_string(&j, type->is_free ? "Free" : name);
+		clrsos_json_key(&j, "methodTable");
+		clrsos_json_address(&j, type->mt);
+		clrsos_json_key(&j, "eeClass");
+		clrsos_json_address(&j, md.klass);
+		clrsos_json_key(&j, "size");
+		clrsos_json_uint(&j, od.size);
+		clrsos_json_key(&j, "file");
+		clrsos_json_string(&j, file);
+	} else if (type->is_free) {
+		clrsos_outf(out, "Free Object\nSize:        %" PRIu64 "(0x%" PRIx64 ") bytes\n", od.size, od.size);
+		free(file);
+		return NULL;
+	} else {
+		clrsos_outf(out, "Name:        %s\n", name);
+		clrsos_outf(out, "MethodTable: %016" PRIx64 "\n", type->mt);
+		clrsos_outf(out, "EEClass:     %016" PRIx64 "\n", md.klass);
+		clrsos_outf(out, "Size:        %" PRIu64 "(0x%" PRIx64 ") bytes\n", od.size, od.size);
+	}
+	if (od.object_type == 3 /* array */) {
+		if (json) {
+			clrsos_json_key(&j, "array");
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "rank");
+			clrsos_json_uint(&j, od.rank);
+			clrsos_json_key(&j, "length");
+			clrsos_json_uint(&j, od.num_components);
+			clrsos_json_key(&j, "elementType");
+			clrsos_json_string(&j, element_short_name(od.element_type));
+			clrsos_json_key(&j, "elementMethodTable");
+			clrsos_json_address(&j, od.element_type_handle);
+			clrsos_json_object_end(&j);
+		} else {
+			clrsos_outf(out, "Array:       Rank %u, Number of elements %" PRIu64 ", Type %s\n",
+				    od.rank, od.num_components, element_short_name(od.element_type));
+		}
+	} else if (!json) {
+		clrsos_outf(out, "File:        %s\n", file ? file : "Unknown Module");
+	}
+	free(file);
+	if (type->is_string) {
+		uint32_t length = 0;
+		if (!(err = clrsos_string_length(p.heap, address, &length))) {
+			uint32_t shown = length < 4096 ? length : 4096;
+			if (json) {
+				clrsos_json_key(&j, "string");
+				struct clrsos_json_stream s;
+				clrsos_json_string_begin(&j, &s);
+				err = clrsos_string_write(p.target, address, shown, CLRSOS_TEXT_JSON, s.raw);
+				clrsos_json_string_end(&s);
+			} else {
+				clrsos_out(out, "String:      ");
+				err = clrsos_string_write(p.target, address, shown, CLRSOS_TEXT_ESCAPED, out);
+				clrsos_out(out, shown < length ? "... (use dumpstring for all of it)\n" : "\n");
+			}
+		}
+		if (err)
+			return err;
+	}
+	if (!nofields && !type->is_array && (err = print_fields(&p, type->mt, address, true)))
+		return err;
+	if (refs) {
+		uint64_t size = clrsos_object_size(type, type->component_size ? (uint32_t)od.num_components : 0);
+		uint8_t *bytes = malloc((size_t)size);
+		struct ref_ctx rc = {&p, 0};
+		if (!bytes)
+			return &clrsos_error_no_memory;
+		err = clrsos_target_read(p.target, address, bytes, (size_t)size);
+		if (json) {
+			clrsos_json_key(&j, "references");
+			clrsos_json_array_begin(&j);
+		} else {
+			clrsos_out(out, "References:\n");
+		}
+		if (!err)
+			clrsos_types_for_each_ref(p.types, type, bytes, size, print_ref, &rc);
+		free(bytes);
+		if (json)
+			clrsos_json_array_end(&j);
+		else if (!rc.count)
+			clrsos_out(out, "    None\n");
+		clrsos_error_destroy(err);
+		err = NULL;
+	}
+	/* A thin lock in the header, if its owner is a managed thread. */
+	uint32_t header = 0;
+	struct clrsos_error *herr = clrsos_target_read_u32(p.target, address - 4, &header);
+	clrsos_error_destroy(herr);
+	uint64_t owner = 0;
+	if (!herr && !(header & (SBLK_IS_HASH_OR_SYNCBLKINDEX | SBLK_SPIN_LOCK)) &&
+	    (header & SBLK_LOCK_THREADID))
+		clrsos_dac_thread_from_thinlock(p.dac, header & SBLK_LOCK_THREADID, &owner);
+	if (json) {
+		clrsos_json_key(&j, "thinLock");
+		if (owner) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "threadId");
+			clrsos_json_uint(&j, header & SBLK_LOCK_THREADID);
+			clrsos_json_key(&j, "thread");
+			clrsos_json_address(&j, owner);
+			clrsos_json_key(&j, "recursion");
+			clrsos_json_uint(&j, (header & SBLK_LOCK_RECLEVEL) >> 16);
+			clrsos_json_object_end(&j);
+		} else {
+			clrsos_json_null(&j);
+		}
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (owner) {
+		clrsos_outf(out, "ThinLock owner %x (%016" PRIx64 "), Recursive %x\n",
+			    header & SBLK_LOCK_THREADID, owner, (header & SBLK_LOCK_RECLEVEL) >> 16);
+	}
+	return NULL;
+}
+
+/* Header lines shared by dumpvc and dumpmt. */
+static void type_header(struct field_printer *p, uint64_t mt,
+			const struct clrsos_dacp_method_table_data *md, const char *name, char *file)
+{
+	clrsos_outf(p->out, "Name:        %s\n", name);
+	clrsos_outf(p->out, "MethodTable: %016" PRIx64 "\n", mt);
+	clrsos_outf(p->out, "EEClass:     %016" PRIx64 "\n", md->klass);
+	(void)file;
+}
+
+static struct clrsos_error *parse_two(const char *command, const struct clrsos_host *host,
+				      int argc, const char *const *argv, bool *json,
+				      uint64_t *values, int want, const char *usage)
+{
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			*json = true;
+		} else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
+			return clrsos_unknown_option(command, argv[i]);
+		} else if (n < want) {
+			struct clrsos_error *err = clrsos_parse_address(host, argv[i], &values[n++]);
+			if (err)
+				return clrsos_error_wrap(err, "%s", command);
+		} else {
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "%s: too many arguments: %s",
+						   command, usage);
+		}
+	}
+	if (n < want)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "%s needs %s", command, usage);
+	return NULL;
+}
+
+static struct clrsos_error *printer_init(struct field_printer *p, struct clrsos_session *session,
+					 struct clrsos_writer *out)
+{
+	memset(p, 0, sizeof(*p));
+	p->session = session;
+	p->out = out;
+	struct clrsos_error *err = clrsos_session_heap(session, &p->heap);
+	if (!err)
+		err = clrsos_session_dac(session, &p->dac);
+	if (err)
+		return err;
+	p->types = clrsos_heap_types(p->heap);
+	p->target = clrsos_heap_target(p->heap);
+	return NULL;
+}
+
+static struct clrsos_error *method_table(struct field_printer *p, uint64_t mt,
+					 const struct clrsos_type **ret_type,
+					 struct clrsos_dacp_method_table_data *ret)
+{
+	const struct clrsos_type *t = clrsos_types_get(p->types, mt);
+	if (!t)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not a MethodTable (take one from dumpheap -stat or dumpobj)", mt);
+	*ret_type = t;
+	return clrsos_dac_method_table_data(p->dac, mt, ret);
+}
+
+struct clrsos_error *clrsos_cmd_dumpvc(struct clrsos_session *session,
+				       const struct clrsos_host *host, int argc,
+				       const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	uint64_t v[2];
+	struct clrsos_error *err = parse_two("dumpvc", host, argc, argv, &json, v, 2,
+					     "<MethodTable> <address>");
+	struct field_printer p;
+	if (!err)
+		err = printer_init(&p, session, out);
+	if (err)
+		return err;
+	const struct clrsos_type *t = NULL;
+	struct clrsos_dacp_method_table_data md;
+	if ((err = method_table(&p, v[0], &t, &md)))
+		return err;
+	const char *name = clrsos_types_name(p.types, t);
+	/* A boxed value's data size: its base size less the header and MethodTable words. */
+	uint32_t size = md.base_size > 16 ? md.base_size - 16 : md.base_size;
+	char *file = clrsos_dac_module_file(p.dac, md.module);
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		p.json = &j;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, v[1]);
+		clrsos_json_key(&j, "name");
+		clrsos_json_string(&j, name);
+		clrsos_json_key(&j, "methodTable");
+		clrsos_json_address(&j, v[0]);
+		clrsos_json_key(&j, "size");
+		clrsos_json_uint(&j, size);
+		clrsos_json_key(&j, "file");
+		clrsos_json_string(&j, file);
+	} else {
+		type_header(&p, v[0], &md, name, file);
+		clrsos_outf(out, "Size:        %u(0x%x) bytes\n", size, size);
+		clrsos_outf(out, "File:        %s\n", file ? file : "Unknown Module");
+	}
+	free(file);
+	err = print_fields(&p, v[0], v[1], false);
+	if (!err && json) {
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	}
+	return err;
+}
+
+enum { MT_FLAG_HAS_FINALIZER = 0x00100000 };
+
+struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
+				       const struct clrsos_host *host, int argc,
+				       const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	uint64_t mt;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-md") == 0)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpmt -md: listing a type's methods is not supported yet");
+	}
+	struct clrsos_error *err = parse_two("dumpmt", host, argc, argv, &json, &mt, 1, "<MethodTable>");
+	struct field_printer p;
+	if (!err)
+		err = printer_init(&p, session, out);
+	if (err)
+		return err;
+	const struct clrsos_type *t = NULL;
+	struct clrsos_dacp_method_table_data md;
+	struct clrsos_dacp_method_table_field_data fd;
+	if ((err = method_table(&p, mt, &t, &md)) ||
+	    (err = clrsos_dac_method_table_field_data(p.dac, mt, &fd)))
+		return err;
+	char *file = clrsos_dac_module_file(p.dac, md.module);
+	const char *name = clrsos_types_name(p.types, t);
+	const struct clrsos_type *parent = md.parent_method_table
+						   ? clrsos_types_get(p.types, md.parent_method_table) : NULL;
+	bool finalizer = (t->flags & MT_FLAG_HAS_FINALIZER) != 0;
+	if (json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "methodTable");
+		clrsos_json_address(&j, mt);
+		clrsos_json_key(&j, "eeClass");
+		clrsos_json_address(&j, md.klass);
+		clrsos_json_key(&j, "module");
+		clrsos_json_address(&j, md.module);
+		clrsos_json_key(&j, "name");
+		clrsos_json_string(&j, name);
+		clrsos_json_key(&j, "token");
+		clrsos_json_uint(&j, md.token);
+		clrsos_json_key(&j, "file");
+		clrsos_json_string(&j, file);
+		clrsos_json_key(&j, "baseSize");
+		clrsos_json_uint(&j, md.base_size);
+		clrsos_json_key(&j, "componentSize");
+		clrsos_json_uint(&j, md.component_size);
+		clrsos_json_key(&j, "parent");
+		clrsos_json_address(&j, md.parent_method_table);
+		clrsos_json_key(&j, "parentName");
+		clrsos_json_string(&j, parent ? clrsos_types_name(p.types, parent) : NULL);
+		clrsos_json_key(&j, "vtableSlots");
+		clrsos_json_uint(&j, md.num_vtable_slots);
+		clrsos_json_key(&j, "methods");
+		clrsos_json_uint(&j, md.num_methods);
+		clrsos_json_key(&j, "interfaces");
+		clrsos_json_uint(&j, md.num_interfaces);
+		clrsos_json_key(&j, "instanceFields");
+		clrsos_json_uint(&j, fd.num_instance_fields);
+		clrsos_json_key(&j, "staticFields");
+		clrsos_json_uint(&j, fd.num_static_fields);
+		clrsos_json_key(&j, "threadStaticFields");
+		clrsos_json_uint(&j, fd.num_thread_static_fields);
+		clrsos_json_key(&j, "containsPointers");
+		clrsos_json_bool(&j, md.contains_pointers != 0);
+		clrsos_json_key(&j, "hasFinalizer");
+		clrsos_json_bool(&j, finalizer);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else {
+		clrsos_outf(out, "EEClass:             %016" PRIx64 "\n", md.klass);
+		clrsos_outf(out, "Module:              %016" PRIx64 "\n", md.module);
+		clrsos_outf(out, "Name:                %s\n", name);
+		clrsos_outf(out, "mdToken:             %016x\n", md.token);
+		clrsos_outf(out, "File:                %s\n", file ? file : "Unknown Module");
+		clrsos_outf(out, "BaseSize:            0x%x\n", md.base_size);
+		clrsos_outf(out, "ComponentSize:       0x%x\n", md.component_size);
+		clrsos_outf(out, "DynamicStatics:      %s\n", md.is_dynamic ? "true" : "false");
+		clrsos_outf(out, "ContainsPointers:    %s\n", md.contains_pointers ? "true" : "false");
+		clrsos_outf(out, "HasFinalizer:        %s\n", finalizer ? "true" : "false");
+		clrsos_outf(out, "Slots in VTable:     %u\n", md.num_vtable_slots);
+		clrsos_outf(out, "Number of Methods:   %u\n", md.num_methods);
+		clrsos_outf(out, "Number of IFaces in IFaceMap: %u\n", md.num_interfaces);
+		clrsos_outf(out, "Parent MethodTable:  %016" PRIx64 " %s\n", md.parent_method_table,
+			    parent ? clrsos_types_name(p.types, parent) : "");
+		clrsos_outf(out, "Fields:              %u instance, %u static, %u thread static\n",
+			    fd.num_instance_fields, fd.num_static_fields, fd.num_thread_static_fields);
+	}
+	free(file);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
+					  const struct clrsos_host *host, int argc,
+					  const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false, details = false, have = false;
+	uint64_t address = 0, start = 0, length = UINT64_MAX;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		struct clrsos_error *err = NULL;
+		if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (strcmp(a, "-details") == 0) {
+			details = true;
+		} else if (strcmp(a, "-start") == 0 || strcmp(a, "-length") == 0) {
+			if (i + 1 >= argc)
+				return clrsos_missing_value("dumparray", a);
+			err = clrsos_parse_uint(a, argv[++i], a[1] == 's' ? &start : &length);
+		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+			return clrsos_unknown_option("dumparray", a);
+		} else if (!have) {
+			err = clrsos_parse_address(host, a, &address);
+			have = true;
+		} else {
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumparray takes one address: see 'help dumparray'");
+		}
+		if (err)
+			return clrsos_error_wrap(err, "dumparray");
+	}
+	if (!have)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumparray needs the address of an array: see 'help dumparray'");
+	struct field_printer p;
+	struct clrsos_error *err = printer_init(&p, session, out);
+	if (err)
+		return err;
+	const struct clrsos_type *type = NULL;
+	if ((err = object_at(p.heap, address, &type)))
+		return err;
+	struct clrsos_dacp_object_data od;
+	struct clrsos_dacp_method_table_data md;
+	if ((err = clrsos_dac_object_data(p.dac, address, &od)) ||
+	    (err = clrsos_dac_method_table_data(p.dac, type->mt, &md)))
+		return err;
+	const char *name = clrsos_types_name(p.types, type);
+	if (od.object_type != 3)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not an array: it is a %s", address, name);
+	uint64_t n = od.num_components;
+	uint64_t end = length == UINT64_MAX || start + length > n ? n : start + length;
+	if (start > n)
+		start = n;
+	uint32_t et = od.element_type;
+	uint64_t esize = od.component_size;
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		p.json = &j;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, address);
+		clrsos_json_key(&j, "name");
+		clrsos_json_string(&j, name);
+		clrsos_json_key(&j, "methodTable");
+		clrsos_json_address(&j, type->mt);
+		clrsos_json_key(&j, "size");
+		clrsos_json_uint(&j, od.size);
+		clrsos_json_key(&j, "rank");
+		clrsos_json_uint(&j, od.rank);
+		clrsos_json_key(&j, "length");
+		clrsos_json_uint(&j, n);
+		clrsos_json_key(&j, "elementType");
+		clrsos_json_string(&j, element_short_name(et));
+		clrsos_json_key(&j, "elementMethodTable");
+		clrsos_json_address(&j, od.element_type_handle);
+		clrsos_json_key(&j, "elements");
+		clrsos_json_array_begin(&j);
+	} else {
+		clrsos_outf(out, "Name:        %s\n", name);
+		clrsos_outf(out, "MethodTable: %016" PRIx64 "\n", type->mt);
+		clrsos_outf(out, "EEClass:     %016" PRIx64 "\n", md.klass);
+		clrsos_outf(out, "Size:        %" PRIu64 "(0x%" PRIx64 ") bytes\n", od.size, od.size);
+		clrsos_outf(out, "Array:       Rank %u, Number of elements %" PRIu64 ", Type %s\n", od.rank, n,
+			    element_short_name(et));
+		clrsos_outf(out, "Element Methodtable: %016" PRIx64 "\n", od.element_type_handle);
+	}
+	/* Multi-dimensional arrays: the lengths of each dimension, for [i][j] indexes. */
+	uint32_t dims[32] = {0};
+	uint32_t rank = od.rank > 0 && od.rank <= 32 ? od.rank : 1;
+	if (rank > 1 && od.array_bounds &&
+	    (err = clrsos_target_read(p.target, od.array_bounds, dims, rank * sizeof(uint32_t))))
+		return err;
+	for (uint64_t i = start; i < end; i++) {
+		uint64_t at = od.array_data + i * esize;
+		char value[64], index[128] = "";
+		if (rank > 1) {
+			uint64_t rest = i;
+			char *o = index + sizeof(index);
+			*--o = '\0';
+			for (uint32_t d = rank; d-- > 0;) {
+				char part[24];
+				uint64_t len = dims[d] ? dims[d] : 1;
+				int k = snprintf(part, sizeof(part), "[%" PRIu64 "]", rest % len);
+				rest /= len;
+				o -= k;
+				memcpy(o, part, (size_t)k);
+			}
+			memmove(index, o, strlen(o) + 1);
+		} else {
+			snprintf(index, sizeof(index), "[%" PRIu64 "]", i);
+		}
+		err = clrsos_field_value(p.target, et, at, value, sizeof(value));
+		if (err)
+			return err;
+		bool null_ref = !clrsos_element_is_value(et) && strspn(value, "0") == strlen(value);
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "index");
+			clrsos_json_string(&j, index);
+			clrsos_json_key(&j, "value");
+			if (null_ref)
+				clrsos_json_null(&j);
+			else
+				clrsos_json_string(&j, value);
+			if (details && et == CLRSOS_ELEMENT_VALUETYPE && (err = print_fields(&p, od.element_type_handle, at, false)))
+				return err;
+			clrsos_json_object_end(&j);
+			continue;
+		}
+		clrsos_outf(out, "%s %s\n", index, null_ref ? "null" : value);
+		if (details && et == CLRSOS_ELEMENT_VALUETYPE && (err = print_fields(&p, od.element_type_handle, at, false)))
+			return err;
+	}
+	if (json) {
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	}
+	return NULL;
+}
