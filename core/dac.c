@@ -55,7 +55,7 @@ struct clrsos_dac {
 	struct data_target *data_target;
 	void *process; /* IXCLRDataProcess */
 	void *sos;     /* ISOSDacInterface */
-	void *sos8, *sos12, *sos14, *sos16;
+	void *sos8, *sos12, *sos14, *sos15, *sos16;
 	char *path;
 	char *runtime_path;
 	uint64_t runtime_base;
@@ -538,6 +538,7 @@ struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 	dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
 	dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
 	dac->sos14 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface14);
+	dac->sos15 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface15);
 	dac->sos16 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface16);
 	pthread_mutex_unlock(&dac_lock);
 	if (!dac->sos) {
@@ -578,6 +579,7 @@ struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
 	dac->sos8 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface8);
 	dac->sos12 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface12);
 	dac->sos14 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface14);
+	dac->sos15 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface15);
 	dac->sos16 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface16);
 	if (!dac->sos || !dac->path || !dac->runtime_path) {
 		dac->process = NULL;
@@ -594,6 +596,7 @@ void clrsos_dac_destroy(struct clrsos_dac *dac)
 		return;
 	pthread_mutex_lock(&dac_lock);
 	clrsos_com_release(dac->sos16);
+	clrsos_com_release(dac->sos15);
 	clrsos_com_release(dac->sos14);
 	clrsos_com_release(dac->sos12);
 	clrsos_com_release(dac->sos8);
@@ -1252,4 +1255,74 @@ char *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module)
 	if (clrsos_dac_module_data_quiet(dac, module, &md) || !md.pe_assembly)
 		return NULL;
 	return pe_file_name(dac, md.pe_assembly);
+}
+
+struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt, uint32_t slot,
+					    uint64_t *ret_entry, uint64_t *ret_method_desc)
+{
+	typedef clrsos_hresult (*slot_fn)(void *, uint64_t, uint32_t, uint64_t *);
+	typedef clrsos_hresult (*md_fn)(void *, uint64_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret_entry = *ret_method_desc = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_SLOT, slot_fn, mt, slot, ret_entry);
+	if (hr < 0)
+		return call_failed(dac, "GetMethodTableSlot", hr);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP, md_fn, *ret_entry,
+		 ret_method_desc);
+	if (hr < 0)
+		*ret_method_desc = 0;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
+					    char **ret_name, bool *ret_has_code)
+{
+	typedef clrsos_hresult (*name_fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
+	typedef clrsos_hresult (*data_fn)(void *, uint64_t, uint64_t, void *, uint32_t, void *, uint32_t *);
+	/* DacpMethodDescData (128 bytes on x64) starts with BOOL bHasNativeCode. */
+	uint8_t data[256] = {0};
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_DATA, data_fn, method_desc, 0, data, 0,
+		 NULL, NULL);
+	int32_t has_code = 0;
+	memcpy(&has_code, data, sizeof(has_code));
+	*ret_has_code = hr >= 0 && has_code;
+	uint32_t needed = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME, name_fn, method_desc, 0, NULL, &needed);
+	if (hr < 0 || needed == 0 || needed > MAX_NAME_UNITS)
+		return call_failed(dac, "GetMethodDescName", hr);
+	uint16_t *buf = calloc(needed + 1, sizeof(*buf));
+	if (!buf)
+		return &clrsos_error_no_memory;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME, name_fn, method_desc, needed, buf, &needed);
+	if (hr < 0) {
+		free(buf);
+		return call_failed(dac, "GetMethodDescName", hr);
+	}
+	*ret_name = utf16_to_utf8(buf, needed);
+	free(buf);
+	return *ret_name ? NULL : &clrsos_error_no_memory;
+}
+
+struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
+					struct clrsos_sos_method_data **ret, size_t *ret_count)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	if (!dac->sos15)
+		return NULL;
+	typedef clrsos_hresult (*fn)(void *, uint64_t, void **);
+	void *e = NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos15, CLRSOS_SLOT_SOS15_GET_METHOD_TABLE_SLOT_ENUMERATOR, fn, mt, &e);
+	if (hr < 0 || !e)
+		return call_failed(dac, "GetMethodTableSlotEnumerator", hr);
+	void *items;
+	struct clrsos_error *err = drain_enum(dac, e, sizeof(**ret), "a type's methods", &items, ret_count);
+	pthread_mutex_lock(&dac_lock);
+	clrsos_com_release(e);
+	pthread_mutex_unlock(&dac_lock);
+	if (!err)
+		*ret = items;
+	return err;
 }

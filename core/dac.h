@@ -149,6 +149,15 @@ struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt
 struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
 						    uint64_t thread, uint64_t *ret_non_gc,
 						    uint64_t *ret_gc);
+/* A method of a MethodTable's slot: its entry point and MethodDesc (0 if none). */
+struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt, uint32_t slot,
+					    uint64_t *ret_entry, uint64_t *ret_method_desc);
+/* A MethodTable's methods by slot (ISOSDacInterface15, .NET 9+); none if the DAC lacks it. */
+struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
+					struct clrsos_sos_method_data **ret, size_t *ret_count);
+/* A MethodDesc's full name (malloc'd) and whether it has native code. */
+struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
+					    char **ret_name, bool *ret_has_code);
 /* A module's file, or NULL (malloc'd). */
 char *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module);
 

@@ -239,6 +239,17 @@ struct clrsos_dacp_domain_local_module_data {
 	clrsos_clrdata_address non_gc_static_data_start;
 };
 
+/* A method of a MethodTable (ISOSMethodEnum). */
+struct clrsos_sos_method_data {
+	clrsos_clrdata_address method_desc;
+	clrsos_clrdata_address entry_point;
+	clrsos_clrdata_address defining_method_table;
+	clrsos_clrdata_address defining_module;
+	uint32_t token;
+	uint32_t slot;
+};
+
+static_assert(sizeof(struct clrsos_sos_method_data) == 40, "SOSMethodData");
 static_assert(sizeof(struct clrsos_dacp_object_data) == 96, "DacpObjectData");
 static_assert(sizeof(struct clrsos_dacp_method_table_field_data) == 24, "DacpMethodTableFieldData");
 static_assert(sizeof(struct clrsos_dacp_field_desc_data) == 64, "DacpFieldDescData");
@@ -275,6 +286,8 @@ static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface12 = {
 	0x1b93bacc, 0x8ca4, 0x432d, {0x94, 0x3a, 0x3e, 0x6e, 0x7e, 0xc0, 0xb0, 0xa3}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface14 = {
 	0x9aa22aca, 0x6dc6, 0x4a0c, {0xb4, 0xe0, 0x70, 0xd2, 0x41, 0x6b, 0x98, 0x37}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface15 = {
+	0x7ed81261, 0x52a9, 0x4a23, {0xa3, 0x58, 0xc3, 0x31, 0x3d, 0xea, 0x30, 0xa8}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface16 = {
 	0x4ba12ff8, 0xdaac, 0x4e43, {0xac, 0x56, 0x98, 0xcf, 0x8d, 0x5c, 0x59, 0x5d}};
 
@@ -297,10 +310,15 @@ enum {
 	CLRSOS_SLOT_SOS_GET_ASSEMBLY_MODULE_LIST = 15,
 	CLRSOS_SLOT_SOS_GET_PE_FILE_BASE = 44,
 	CLRSOS_SLOT_SOS_GET_PE_FILE_NAME = 45,
+	CLRSOS_SLOT_SOS_GET_METHOD_DESC_DATA = 20,
+	CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP = 21,
+	CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME = 22,
+	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_SLOT = 38,
 	CLRSOS_SLOT_SOS_GET_OBJECT_DATA = 33,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FIELD_DATA = 39,
 	CLRSOS_SLOT_SOS_GET_FIELD_DESC_DATA = 42,
 	CLRSOS_SLOT_SOS_GET_DOMAIN_LOCAL_MODULE_DATA_FROM_MODULE = 57,
+	CLRSOS_SLOT_SOS15_GET_METHOD_TABLE_SLOT_ENUMERATOR = 3,
 	CLRSOS_SLOT_SOS14_GET_STATIC_BASE_ADDRESS = 3,
 	CLRSOS_SLOT_SOS14_GET_THREAD_STATIC_BASE_ADDRESS = 4,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME = 36,

@@ -531,18 +531,84 @@ struct clrsos_error *clrsos_cmd_dumpvc(struct clrsos_session *session,
 
 enum { MT_FLAG_HAS_FINALIZER = 0x00100000 };
 
+/* dumpmt -md: each method slot's entry point, MethodDesc, whether it has code, and name. */
+static struct clrsos_error *print_methods(struct field_printer *p, uint64_t mt, uint32_t count)
+{
+	if (p->json) {
+		clrsos_json_key(p->json, "methodDescs");
+		clrsos_json_array_begin(p->json);
+	} else {
+		clrsos_out(p->out, "--------------------------------------\nMethodDesc Table\n");
+		clrsos_outf(p->out, "%16s %16s %6s %s\n", "Entry", "MethodDesc", "JIT", "Name");
+	}
+	/* Newer DACs list the methods with their MethodDescs; older ones give
+	 * slots, whose entry points lead to their MethodDescs. */
+	struct clrsos_sos_method_data *list = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_dac_methods(p->dac, mt, &list, &n);
+	if (err)
+		return err;
+	if (!list) {
+		list = calloc(count ? count : 1, sizeof(*list));
+		if (!list)
+			return &clrsos_error_no_memory;
+		for (uint32_t slot = 0; slot < count; slot++, n++) {
+			err = clrsos_dac_method_slot(p->dac, mt, slot, &list[n].entry_point, &list[n].method_desc);
+			if (err) {
+				free(list);
+				return err;
+			}
+			list[n].slot = slot;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t entry = list[i].entry_point, desc = list[i].method_desc;
+		char *name = NULL;
+		bool code = false;
+		if (desc && (err = clrsos_dac_method_desc(p->dac, desc, &name, &code))) {
+			clrsos_error_destroy(err);
+			name = NULL;
+		}
+		if (p->json) {
+			clrsos_json_object_begin(p->json);
+			clrsos_json_key(p->json, "entry");
+			clrsos_json_address(p->json, entry);
+			clrsos_json_key(p->json, "methodDesc");
+			clrsos_json_address(p->json, desc);
+			clrsos_json_key(p->json, "slot");
+			clrsos_json_uint(p->json, list[i].slot);
+			clrsos_json_key(p->json, "hasCode");
+			clrsos_json_bool(p->json, code);
+			clrsos_json_key(p->json, "name");
+			clrsos_json_string(p->json, name);
+			clrsos_json_object_end(p->json);
+		} else {
+			clrsos_outf(p->out, "%016" PRIx64 " %016" PRIx64 " %6s %s\n", entry, desc,
+				    code ? "JIT" : "NONE", name ? name : "<unknown>");
+		}
+		free(name);
+	}
+	free(list);
+	if (p->json)
+		clrsos_json_array_end(p->json);
+	return NULL;
+}
+
 struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 				       const struct clrsos_host *host, int argc,
 				       const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
+	bool json = false, methods = false;
 	uint64_t mt;
-	for (int i = 0; i < argc; i++) {
+	const char *rest[64];
+	int nrest = 0;
+	for (int i = 0; i < argc && nrest < 64; i++) {
 		if (strcmp(argv[i], "-md") == 0)
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumpmt -md: listing a type's methods is not supported yet");
+			methods = true;
+		else
+			rest[nrest++] = argv[i];
 	}
-	struct clrsos_error *err = parse_two("dumpmt", host, argc, argv, &json, &mt, 1, "<MethodTable>");
+	struct clrsos_error *err = parse_two("dumpmt", host, nrest, rest, &json, &mt, 1, "<MethodTable>");
 	struct field_printer p;
 	if (!err)
 		err = printer_init(&p, session, out);
@@ -599,6 +665,10 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 		clrsos_json_bool(&j, md.contains_pointers != 0);
 		clrsos_json_key(&j, "hasFinalizer");
 		clrsos_json_bool(&j, finalizer);
+		if (methods) {
+			p.json = &j;
+			err = print_methods(&p, mt, md.num_methods);
+		}
 		clrsos_json_object_end(&j);
 		clrsos_json_end(&j);
 	} else {
@@ -619,9 +689,11 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 			    parent ? clrsos_types_name(p.types, parent) : "");
 		clrsos_outf(out, "Fields:              %u instance, %u static, %u thread static\n",
 			    fd.num_instance_fields, fd.num_static_fields, fd.num_thread_static_fields);
+		if (methods)
+			err = print_methods(&p, mt, md.num_methods);
 	}
 	free(file);
-	return NULL;
+	return err;
 }
 
 struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,

@@ -113,12 +113,14 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "dumpmt",
 		.help = "Show a MethodTable: name, sizes, parent, module, field counts and flags.",
-		.syntax = "dumpmt <MethodTable> [--json]\n"
+		.syntax = "dumpmt <MethodTable> [-md] [--json]\n"
 			  "\n"
 			  "EEClass, Module, Name, mdToken, File, BaseSize, ComponentSize, whether\n"
 			  "it contains pointers or has a finalizer, its vtable slots, methods and\n"
-			  "interfaces, its parent and its field counts. (-md, the methods, is not\n"
-			  "supported yet.)\n"
+			  "interfaces, its parent and its field counts.\n"
+			  "\n"
+			  "  -md   also the MethodDesc table: each method slot's entry point,\n"
+			  "        MethodDesc, whether it has code (JIT/NONE) and its name\n"
 			  "\n"
 			  "Example: dumpmt 7f24f0b2b6d8",
 		.run = clrsos_cmd_dumpmt,

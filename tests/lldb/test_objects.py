@@ -62,6 +62,8 @@ def main():
             "dumpvc %s %s" % (single["fieldTypeMT"], single["fieldAddress"]),
             "dumpmt %s" % af["mt"],
             "dumpmt %s --json" % af["mt"],
+            "dumpmt -md %s --json" % af["mt"],
+            "dumpmt -md %s" % af["mt"],
             "dumparray %s --json" % arr["ints"]["address"],
             "da %s" % arr["strings"]["address"],
             "da %s --json" % arr["grid64"]["address"],
@@ -163,6 +165,15 @@ def main():
     check(mt["name"] == "HeapShapes.AllFields" and mt["file"] == af["file"], "dumpmt: %s" % mt)
     check(mt["baseSize"] == af["baseSize"] if "baseSize" in af else True, "dumpmt: base size")
     check("Name:                HeapShapes.AllFields" in tr.text_of("dumpmt %s" % af["mt"]), "dumpmt text")
+    # -md: its own methods and the inherited ones, named as the runtime names them.
+    mds = tr.json("dumpmt -md %s --json" % af["mt"])["methodDescs"]
+    names = [m["name"] for m in mds]
+    check("HeapShapes.AllFields..ctor()" in names and "HeapShapes.AllFields..cctor()" in names,
+          "dumpmt -md: constructors missing from %s" % names)
+    check(all(harness.parse_hex(m["methodDesc"]) for m in mds), "dumpmt -md: a method without MethodDesc")
+    check(any(m["name"] == "System.Object.ToString()" for m in mds), "dumpmt -md: inherited ToString missing")
+    check(re.search(r"^MethodDesc Table$", tr.text_of("dumpmt -md %s" % af["mt"]), re.M) is not None,
+          "dumpmt -md text: no MethodDesc Table")
 
     # dumparray
     arr = o["arrays"]
