@@ -1326,3 +1326,12 @@ struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
 		*ret = items;
 	return err;
 }
+
+uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	uint64_t md = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP, fn, ip, &md);
+	return hr < 0 ? 0 : md;
+}

@@ -155,6 +155,8 @@ struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt,
 /* A MethodTable's methods by slot (ISOSDacInterface15, .NET 9+); none if the DAC lacks it. */
 struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
 					struct clrsos_sos_method_data **ret, size_t *ret_count);
+/* The MethodDesc of code at ip (an entry point or inside a method), 0 if none. */
+uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip);
 /* A MethodDesc's full name (malloc'd) and whether it has native code. */
 struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
 					    char **ret_name, bool *ret_has_code);

@@ -563,6 +563,8 @@ static struct clrsos_error *print_methods(struct field_printer *p, uint64_t mt, 
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t entry = list[i].entry_point, desc = list[i].method_desc;
+		if (!desc && entry)
+			desc = clrsos_dac_method_desc_from_ip(p->dac, entry);
 		char *name = NULL;
 		bool code = false;
 		if (desc && (err = clrsos_dac_method_desc(p->dac, desc, &name, &code))) {
@@ -583,8 +585,11 @@ static struct clrsos_error *print_methods(struct field_printer *p, uint64_t mt, 
 			clrsos_json_string(p->json, name);
 			clrsos_json_object_end(p->json);
 		} else {
+			char unknown[48];
+			snprintf(unknown, sizeof(unknown), list[i].token ? "<unknown: token 0x%08x>" : "<unknown>",
+				 list[i].token);
 			clrsos_outf(p->out, "%016" PRIx64 " %016" PRIx64 " %6s %s\n", entry, desc,
-				    code ? "JIT" : "NONE", name ? name : "<unknown>");
+				    code ? "JIT" : "NONE", name ? name : unknown);
 		}
 		free(name);
 	}

@@ -170,7 +170,8 @@ def main():
     names = [m["name"] for m in mds]
     check("HeapShapes.AllFields..ctor()" in names and "HeapShapes.AllFields..cctor()" in names,
           "dumpmt -md: constructors missing from %s" % names)
-    check(all(harness.parse_hex(m["methodDesc"]) for m in mds), "dumpmt -md: a method without MethodDesc")
+    own = [m for m in mds if m["name"] and m["name"].startswith("HeapShapes.")]
+    check(all(harness.parse_hex(m["methodDesc"]) for m in own), "dumpmt -md: own method without MethodDesc")
     check(any(m["name"] == "System.Object.ToString()" for m in mds), "dumpmt -md: inherited ToString missing")
     check(re.search(r"^MethodDesc Table$", tr.text_of("dumpmt -md %s" % af["mt"]), re.M) is not None,
           "dumpmt -md text: no MethodDesc Table")
