@@ -1,5 +1,7 @@
 #include "clrstring.h"
 
+#include "utf.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -11,35 +13,11 @@ void clrsos_utf16_decoder_init(struct clrsos_utf16_decoder *d, enum clrsos_text_
 	d->mode = mode;
 }
 
-static size_t put_utf8(uint32_t c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xe0 | c >> 12);
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | c >> 18);
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 /* One code point (or lone surrogate) in the decoder's mode. */
 static size_t emit(const struct clrsos_utf16_decoder *d, uint32_t c, bool lone, char *out)
 {
 	if (d->mode == CLRSOS_TEXT_RAW)
-		return put_utf8(c, out);
+		return clrsos_utf8_encode(c, out);
 	bool json = d->mode == CLRSOS_TEXT_JSON;
 	if (lone)
 		return (size_t)sprintf(out, json ? "\\u%04x" : "\\u%04X", c);
@@ -51,7 +29,7 @@ static size_t emit(const struct clrsos_utf16_decoder *d, uint32_t c, bool lone, 
 	if (json) {
 		if (c == '"' || c == '\\')
 			return (size_t)sprintf(out, "\\%c", (char)c);
-		return c < 0x20 ? (size_t)sprintf(out, "\\u%04x", c) : put_utf8(c, out);
+		return c < 0x20 ? (size_t)sprintf(out, "\\u%04x", c) : clrsos_utf8_encode(c, out);
 	}
 	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
 		if (d->mode == CLRSOS_TEXT_CELL) {
@@ -60,7 +38,7 @@ static size_t emit(const struct clrsos_utf16_decoder *d, uint32_t c, bool lone, 
 		}
 		return (size_t)sprintf(out, "\\u%04X", c);
 	}
-	return put_utf8(c, out);
+	return clrsos_utf8_encode(c, out);
 }
 
 void clrsos_utf16_decode(struct clrsos_utf16_decoder *d, const uint8_t *units, size_t n,

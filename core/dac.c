@@ -14,6 +14,7 @@
 #include "com.h"
 #include "elfimage.h"
 #include "pe.h"
+#include "utf.h"
 
 enum { IMAGE_FILE_MACHINE_AMD64 = 0x8664 };
 
@@ -266,30 +267,10 @@ static uint32_t ml_release(void *self)
 
 static void utf16_to_path(const uint16_t *s, char *buf, size_t size)
 {
-	size_t o = 0;
-	for (; *s && o + 4 < size; s++) {
-		uint32_t c = *s;
-		if (c >= 0xd800 && c < 0xdc00 && s[1] >= 0xdc00 && s[1] < 0xe000) {
-			c = 0x10000 + ((c - 0xd800) << 10) + (s[1] - 0xdc00);
-			s++;
-		}
-		if (c < 0x80) {
-			buf[o++] = (char)c;
-		} else if (c < 0x800) {
-			buf[o++] = (char)(0xc0 | c >> 6);
-			buf[o++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			buf[o++] = (char)(0xe0 | c >> 12);
-			buf[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			buf[o++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			buf[o++] = (char)(0xf0 | c >> 18);
-			buf[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
-			buf[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			buf[o++] = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	buf[o] = '\0';
+	size_t n = 0;
+	while (s[n])
+		n++;
+	clrsos_utf16_to_utf8(s, n, buf, size);
 }
 
 static clrsos_hresult ml_get_metadata(void *self, const uint16_t *image_path,
@@ -830,39 +811,13 @@ clrsos_dac_method_table_data(struct clrsos_dac *dac, uint64_t mt,
 	return NULL;
 }
 
-/* UTF-16 (possibly with surrogate pairs) to UTF-8; n code units. */
+/* n UTF-16 units as UTF-8, malloc'd. */
 static char *utf16_to_utf8(const uint16_t *s, size_t n)
 {
-	char *out = malloc(n * 3 + 1);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n && s[i]; i++) {
-		uint32_t c = s[i];
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < n && s[i + 1] >= 0xdc00 &&
-		    s[i + 1] < 0xe000) {
-			c = 0x10000 + ((c - 0xd800) << 10) + (s[i + 1] - 0xdc00);
-			i++;
-		} else if (c >= 0xd800 && c < 0xe000) {
-			c = 0xfffd;
-		}
-		if (c < 0x80) {
-			out[o++] = (char)c;
-		} else if (c < 0x800) {
-			out[o++] = (char)(0xc0 | c >> 6);
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			out[o++] = (char)(0xe0 | c >> 12);
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		} else {
-			out[o++] = (char)(0xf0 | c >> 18);
-			out[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-			out[o++] = (char)(0x80 | (c & 0x3f));
-		}
-	}
-	out[o] = '\0';
+	/* Each unit takes at most 3 bytes; the encoder wants room for 4 and the NUL. */
+	char *out = malloc(n * 3 + 5);
+	if (out)
+		clrsos_utf16_to_utf8(s, n, out, n * 3 + 5);
 	return out;
 }
 
