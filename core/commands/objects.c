@@ -239,6 +239,22 @@ static void print_ref(void *ctx, uint64_t ref)
 	}
 }
 
+static struct clrsos_error *printer_init(struct field_printer *p, struct clrsos_session *session,
+					 struct clrsos_writer *out)
+{
+	memset(p, 0, sizeof(*p));
+	p->session = session;
+	p->out = out;
+	struct clrsos_error *err = clrsos_session_heap(session, &p->heap);
+	if (!err)
+		err = clrsos_session_dac(session, &p->dac);
+	if (err)
+		return err;
+	p->types = clrsos_heap_types(p->heap);
+	p->target = clrsos_heap_target(p->heap);
+	return NULL;
+}
+
 /* Thin lock bits of the header word (syncblk.h). */
 enum {
 	SBLK_IS_HASH_OR_SYNCBLKINDEX = 0x08000000,
@@ -276,14 +292,10 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 	if (!have)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpobj needs the address of an object: see 'help dumpobj'");
-	struct field_printer p = {.session = session, .out = out};
-	struct clrsos_error *err = clrsos_session_heap(session, &p.heap);
-	if (!err)
-		err = clrsos_session_dac(session, &p.dac);
+	struct field_printer p;
+	struct clrsos_error *err = printer_init(&p, session, out);
 	if (err)
 		return err;
-	p.types = clrsos_heap_types(p.heap);
-	p.target = clrsos_heap_target(p.heap);
 	const struct clrsos_type *type = NULL;
 	if ((err = object_at(p.heap, address, &type)))
 		return err;
@@ -448,22 +460,6 @@ static struct clrsos_error *parse_two(const char *command, const struct clrsos_h
 	}
 	if (n < want)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "%s needs %s", command, usage);
-	return NULL;
-}
-
-static struct clrsos_error *printer_init(struct field_printer *p, struct clrsos_session *session,
-					 struct clrsos_writer *out)
-{
-	memset(p, 0, sizeof(*p));
-	p->session = session;
-	p->out = out;
-	struct clrsos_error *err = clrsos_session_heap(session, &p->heap);
-	if (!err)
-		err = clrsos_session_dac(session, &p->dac);
-	if (err)
-		return err;
-	p->types = clrsos_heap_types(p->heap);
-	p->target = clrsos_heap_target(p->heap);
 	return NULL;
 }
 
