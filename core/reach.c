@@ -1,13 +1,13 @@
 #include "reach.h"
 
+#include "roots.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 enum {
 	CHUNK_SHIFT = 16,               /* the read cache's unit: 64 KB */
 	CACHE_ENTRIES = 256,            /* 16 MB of heap bytes at most */
-	MAX_THREADS = 1 << 20,
-	FINALIZER_FILL_POINTERS = 16,
 	MAX_DEPENDENT_ROUNDS = 1 << 20,
 };
 
@@ -193,132 +193,21 @@ static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior)
 	drain(r);
 }
 
-static struct clrsos_error *mark_handles(struct clrsos_reach *r, struct clrsos_dac *dac,
-					 struct clrsos_sos_handle_data **ret_deps,
-					 size_t *ret_ndeps)
-{
-	struct clrsos_sos_handle_data *handles = NULL;
-	size_t n = 0;
-	struct clrsos_error *err = clrsos_dac_handles(dac, &handles, &n);
-	if (err)
-		return err;
-	size_t ndeps = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct clrsos_sos_handle_data *h = &handles[i];
-		bool strong = h->type == CLRSOS_HANDLE_STRONG || h->type == CLRSOS_HANDLE_PINNED ||
-			      h->type == CLRSOS_HANDLE_ASYNC_PINNED || h->type == CLRSOS_HANDLE_SIZED_REF ||
-			      (h->type == CLRSOS_HANDLE_REF_COUNTED && h->ref_count > 0) ||
-			      (h->type == CLRSOS_HANDLE_VARIABLE && h->strong_reference);
-		if (h->type == CLRSOS_HANDLE_DEPENDENT) {
-			handles[ndeps++] = *h; /* kept for the second phase */
-			continue;
-		}
-		if (!strong)
-			continue;
-		uint64_t object;
-		err = clrsos_target_read_u64(r->target, h->handle, &object);
-		if (err) {
-			clrsos_error_destroy(err);
-			continue;
-		}
-		mark_root(r, object, false);
-	}
-	*ret_deps = handles;
-	*ret_ndeps = ndeps;
-	return NULL;
-}
-
-static struct clrsos_error *mark_stacks(struct clrsos_reach *r, struct clrsos_dac *dac)
-{
-	struct clrsos_dacp_thread_store_data store;
-	struct clrsos_error *err = clrsos_dac_thread_store(dac, &store);
-	if (err)
-		return err;
-	uint64_t thread = store.first_thread;
-	for (size_t n = 0; thread && n < MAX_THREADS; n++) {
-		struct clrsos_dacp_thread_data t;
-		err = clrsos_dac_thread_data(dac, thread, &t);
-		if (err)
-			return err;
-		thread = t.next_thread;
-		if (!t.os_thread_id)
-			continue; /* not started, or gone */
-		struct clrsos_sos_stack_ref *refs = NULL;
-		size_t nrefs = 0;
-		err = clrsos_dac_stack_refs(dac, t.os_thread_id, &refs, &nrefs);
-		if (err) {
-			clrsos_error_destroy(err);
-			r->stats.threads_failed++;
-			continue;
-		}
-		r->stats.threads++;
-		for (size_t i = 0; i < nrefs; i++)
-			mark_root(r, refs[i].object, refs[i].flags & CLRSOS_STACK_REF_INTERIOR);
-		free(refs);
-	}
-	return NULL;
-}
-
-/* Objects ready for finalization stay alive until their finalizer ran. */
-static struct clrsos_error *mark_finalizer_queue(struct clrsos_reach *r, struct clrsos_dac *dac)
-{
-	for (uint32_t i = 0; i < r->gc->nheaps; i++) {
-		uint64_t fp[FINALIZER_FILL_POINTERS];
-		uint32_t n = 0;
-		struct clrsos_error *err =
-			clrsos_dac_fill_pointers(dac, r->gc->heaps[i].address, fp,
-						 FINALIZER_FILL_POINTERS, &n);
-		if (err)
-			return err;
-		if (n < 3)
-			continue;
-		/* The f-reachable part: the last two ranges but one. */
-		uint64_t start = fp[n - 3], end = fp[n - 1];
-		if (end <= start || end - start > ((uint64_t)1 << 32) || (start & 7))
-			continue;
-		for (uint64_t p = start; p < end; p += 8) {
-			uint64_t object;
-			err = clrsos_target_read_u64(r->target, p, &object);
-			if (err) {
-				clrsos_error_destroy(err);
-				break;
-			}
-			mark_root(r, object, false);
-		}
-	}
-	return NULL;
-}
-
 /* A dependent handle keeps its secondary alive while its primary is: repeat to a fixpoint. */
-static void mark_dependents(struct clrsos_reach *r, const struct clrsos_sos_handle_data *deps,
-			    size_t n)
+static void mark_dependents(struct clrsos_reach *r, const struct clrsos_dependent *deps, size_t n)
 {
-	uint64_t *primaries = calloc(n ? n : 1, sizeof(*primaries));
-	if (!primaries) {
-		r->oom = true;
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct clrsos_error *err =
-			clrsos_target_read_u64(r->target, deps[i].handle, &primaries[i]);
-		if (err) {
-			clrsos_error_destroy(err);
-			primaries[i] = 0;
-		}
-	}
 	bool changed = true;
 	for (size_t round = 0; changed && round < MAX_DEPENDENT_ROUNDS; round++) {
 		changed = false;
 		for (size_t i = 0; i < n; i++) {
-			if (!primaries[i] || !deps[i].secondary ||
-			    !clrsos_reach_is_live(r, primaries[i]) ||
+			if (!deps[i].primary || !deps[i].secondary ||
+			    !clrsos_reach_is_live(r, deps[i].primary) ||
 			    clrsos_reach_is_live(r, deps[i].secondary))
 				continue;
 			mark_root(r, deps[i].secondary, false);
 			changed = clrsos_reach_is_live(r, deps[i].secondary) || changed;
 		}
 	}
-	free(primaries);
 }
 
 struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
@@ -346,17 +235,16 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 		if (!r->bits[i])
 			err = &clrsos_error_no_memory;
 	}
-	struct clrsos_sos_handle_data *deps = NULL;
-	size_t ndeps = 0;
+	struct clrsos_roots roots = {0};
 	if (!err)
-		err = mark_handles(r, dac, &deps, &ndeps);
+		err = clrsos_roots_collect(dac, target, r->gc, &roots);
+	for (size_t i = 0; !err && i < roots.count; i++)
+		mark_root(r, roots.items[i].object, roots.items[i].interior);
 	if (!err)
-		err = mark_stacks(r, dac);
-	if (!err)
-		err = mark_finalizer_queue(r, dac);
-	if (!err)
-		mark_dependents(r, deps, ndeps);
-	free(deps);
+		mark_dependents(r, roots.dependents, roots.ndependents);
+	r->stats.threads = roots.threads;
+	r->stats.threads_failed = roots.threads_failed;
+	clrsos_roots_deinit(&roots);
 	if (!err && r->oom)
 		err = &clrsos_error_no_memory;
 	if (err) {
