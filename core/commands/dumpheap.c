@@ -9,6 +9,7 @@
 #include "../reach.h"
 #include "../clrstring.h"
 #include "commands.h"
+#include "typestats.h"
 
 /* SOS: free blocks at least this big, followed by an object, are fragmentation. */
 enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };
@@ -119,48 +120,6 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 	return NULL;
 }
 
-/* Per-MethodTable statistics: an open-addressing table, no allocation per object. */
-struct stat_entry {
-	const struct clrsos_type *type; /* NULL: empty */
-	uint64_t count, size;
-};
-
-struct stats {
-	struct stat_entry *slots;
-	size_t cap, count;
-};
-
-static bool stats_add(struct stats *s, const struct clrsos_type *type, uint64_t size)
-{
-	if ((s->count + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct stat_entry *slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return false;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->slots[i].type)
-				continue;
-			size_t h = (size_t)((s->slots[i].type->mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-			while (slots[h].type)
-				h = (h + 1) & (cap - 1);
-			slots[h] = s->slots[i];
-		}
-		free(s->slots);
-		s->slots = slots;
-		s->cap = cap;
-	}
-	size_t h = (size_t)((type->mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (s->cap - 1);
-	while (s->slots[h].type && s->slots[h].type != type)
-		h = (h + 1) & (s->cap - 1);
-	if (!s->slots[h].type) {
-		s->slots[h].type = type;
-		s->count++;
-	}
-	s->slots[h].count++;
-	s->slots[h].size += size;
-	return true;
-}
-
 /* -strings: one entry per distinct text (a 128-bit hash of all its chars). */
 struct string_entry {
 	uint64_t hash[2]; /* hash[0] == 0 && count == 0: empty */
@@ -230,7 +189,7 @@ struct walk_ctx {
 	const struct clrsos_reach *reach;
 	struct clrsos_writer *out;
 	struct clrsos_json *json;
-	struct stats stats;
+	struct clrsos_typestats stats;
 	uint64_t total_count, total_size;
 	/* fragmentation: the last free object, if big and not in LOH/POH/NonGC */
 	uint64_t last_free, last_free_size;
@@ -377,7 +336,7 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 			clrsos_outf(c->out, "%012" PRIx64 "\n", obj->address);
 		return true;
 	}
-	if (!stats_add(&c->stats, obj->type, obj->size)) {
+	if (!clrsos_typestats_add(&c->stats, obj->type, obj->size)) {
 		c->oom = true;
 		return false;
 	}
@@ -495,80 +454,6 @@ static void write_strings(struct walk_ctx *c)
 			    count, distinct, total, waste);
 	}
 	free(rows);
-}
-
-static int cmp_by_size(const void *a, const void *b)
-{
-	const struct stat_entry *x = a, *y = b;
-	if (x->size != y->size)
-		return x->size < y->size ? -1 : 1;
-	return x->count < y->count ? -1 : x->count > y->count;
-}
-
-static int cmp_by_count(const void *a, const void *b)
-{
-	const struct stat_entry *x = a, *y = b;
-	if (x->count != y->count)
-		return x->count < y->count ? -1 : 1;
-	return x->size < y->size ? -1 : x->size > y->size;
-}
-
-/* The statistics rows, sorted as SOS sorts them (ascending). */
-static struct stat_entry *sorted_stats(struct walk_ctx *c)
-{
-	struct stat_entry *rows = malloc((c->stats.count ? c->stats.count : 1) * sizeof(*rows));
-	if (!rows)
-		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < c->stats.cap; i++) {
-		if (c->stats.slots[i].type)
-			rows[n++] = c->stats.slots[i];
-	}
-	qsort(rows, n, sizeof(*rows), c->o->bycount ? cmp_by_count : cmp_by_size);
-	return rows;
-}
-
-static int digits_width(uint64_t v)
-{
-	char buf[32];
-	clrsos_format_thousands(v, buf, sizeof(buf));
-	return (int)strlen(buf);
-}
-
-static void write_stats_text(struct walk_ctx *c, const struct stat_entry *rows)
-{
-	struct clrsos_writer *w = c->out;
-	size_t n = c->stats.count;
-	if (n == 0)
-		return;
-	if (!c->o->stat)
-		clrsos_out(w, "\n");
-	clrsos_out(w, "Statistics:\n");
-	int cw = (int)strlen("Count"), sw = (int)strlen("TotalSize"), mw = 12;
-	for (size_t i = 0; i < n; i++) {
-		if (digits_width(rows[i].count) > cw)
-			cw = digits_width(rows[i].count);
-		if (digits_width(rows[i].size) > sw)
-			sw = digits_width(rows[i].size);
-		char mt[32];
-		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
-		if ((int)strlen(mt) > mw)
-			mw = (int)strlen(mt);
-	}
-	clrsos_outf(w, "%*s %*s %*s %s\n", mw, "MT", cw, "Count", sw, "TotalSize", "Class Name");
-	for (size_t i = 0; i < n; i++) {
-		char count[32], size[32];
-		clrsos_format_thousands(rows[i].count, count, sizeof(count));
-		clrsos_format_thousands(rows[i].size, size, sizeof(size));
-		char mt[32];
-		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
-		clrsos_outf(w, "%*s %*s %*s %s\n", mw, mt, cw, count, sw, size,
-			    clrsos_types_name(c->types, rows[i].type));
-	}
-	char count[32], size[32];
-	clrsos_format_thousands(c->total_count, count, sizeof(count));
-	clrsos_format_thousands(c->total_size, size, sizeof(size));
-	clrsos_outf(w, "Total %s objects, %s bytes\n", count, size);
 }
 
 static void write_fragments_text(struct walk_ctx *c)
@@ -774,7 +659,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	if (err) {
 		free(c.strings.slots);
 		free(c.strings.scratch);
-		free(c.stats.slots);
+		clrsos_typestats_deinit(&c.stats);
 		free(c.fragments);
 		free(c.locks);
 		return err;
@@ -783,10 +668,10 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 		err = resolve_thinlocks(&c, session);
 	if (err) {
 		free(c.locks);
-		free(c.stats.slots);
+		clrsos_typestats_deinit(&c.stats);
 		return err;
 	}
-	struct stat_entry *rows = sorted_stats(&c);
+	struct clrsos_typestat *rows = clrsos_typestats_sorted(&c.stats, o.bycount);
 	if (o.strings) {
 		write_strings(&c);
 		if (o.json) {
@@ -800,7 +685,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 			write_problems_text(out, &r);
 		}
 		free(rows);
-		free(c.stats.slots);
+		clrsos_typestats_deinit(&c.stats);
 		free(c.strings.slots);
 		free(c.strings.scratch);
 		return c.oom ? &clrsos_error_no_memory : NULL;
@@ -811,21 +696,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 		if (o.thinlock)
 			write_thinlocks(&c);
 		if (!o.shortform && !o.thinlock) {
-			clrsos_json_key(&json, "statistics");
-			clrsos_json_array_begin(&json);
-			for (size_t i = 0; rows && i < c.stats.count; i++) {
-				clrsos_json_object_begin(&json);
-				clrsos_json_key(&json, "mt");
-				clrsos_json_address(&json, rows[i].type->mt);
-				clrsos_json_key(&json, "count");
-				clrsos_json_uint(&json, rows[i].count);
-				clrsos_json_key(&json, "totalSize");
-				clrsos_json_uint(&json, rows[i].size);
-				clrsos_json_key(&json, "type");
-				clrsos_json_string(&json, clrsos_types_name(types, rows[i].type));
-				clrsos_json_object_end(&json);
-			}
-			clrsos_json_array_end(&json);
+			clrsos_typestats_write_json(&c.stats, rows, types, &json);
 			clrsos_json_key(&json, "fragmentation");
 			clrsos_json_array_begin(&json);
 			for (size_t i = 0; i < c.nfragments; i++) {
@@ -868,14 +739,17 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	} else {
 		if (o.thinlock)
 			write_thinlocks(&c);
-		else if (!o.shortform && rows)
-			write_stats_text(&c, rows);
+		else if (!o.shortform && rows) {
+			if (!o.stat && c.stats.count)
+				clrsos_out(out, "\n");
+			clrsos_typestats_write_text(&c.stats, rows, types, out);
+		}
 		if (!o.shortform && !o.thinlock)
 			write_fragments_text(&c);
 		write_problems_text(out, &r);
 	}
 	free(rows);
-	free(c.stats.slots);
+	clrsos_typestats_deinit(&c.stats);
 	free(c.fragments);
 	free(c.locks);
 	return NULL;

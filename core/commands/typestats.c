@@ -1,0 +1,137 @@
+#include "typestats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t slot_of(const struct clrsos_type *type, size_t cap)
+{
+	return (size_t)((type->mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+}
+
+bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *type, uint64_t size)
+{
+	if ((s->count + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct clrsos_typestat *slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return false;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slots[i].type)
+				continue;
+			size_t h = slot_of(s->slots[i].type, cap);
+			while (slots[h].type)
+				h = (h + 1) & (cap - 1);
+			slots[h] = s->slots[i];
+		}
+		free(s->slots);
+		s->slots = slots;
+		s->cap = cap;
+	}
+	size_t h = slot_of(type, s->cap);
+	while (s->slots[h].type && s->slots[h].type != type)
+		h = (h + 1) & (s->cap - 1);
+	if (!s->slots[h].type) {
+		s->slots[h].type = type;
+		s->count++;
+	}
+	s->slots[h].count++;
+	s->slots[h].size += size;
+	s->total_count++;
+	s->total_size += size;
+	return true;
+}
+
+void clrsos_typestats_deinit(struct clrsos_typestats *s)
+{
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
+static int cmp_by_size(const void *a, const void *b)
+{
+	const struct clrsos_typestat *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return x->count < y->count ? -1 : x->count > y->count;
+}
+
+static int cmp_by_count(const void *a, const void *b)
+{
+	const struct clrsos_typestat *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+struct clrsos_typestat *clrsos_typestats_sorted(const struct clrsos_typestats *s, bool by_count)
+{
+	struct clrsos_typestat *rows = malloc((s->count ? s->count : 1) * sizeof(*rows));
+	if (!rows)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < s->cap; i++) {
+		if (s->slots[i].type)
+			rows[n++] = s->slots[i];
+	}
+	qsort(rows, n, sizeof(*rows), by_count ? cmp_by_count : cmp_by_size);
+	return rows;
+}
+
+static int width(uint64_t v)
+{
+	char buf[32];
+	clrsos_format_thousands(v, buf, sizeof(buf));
+	return (int)strlen(buf);
+}
+
+void clrsos_typestats_write_text(const struct clrsos_typestats *s, const struct clrsos_typestat *rows,
+				 struct clrsos_types *types, struct clrsos_writer *w)
+{
+	if (!s->count || !rows)
+		return;
+	clrsos_out(w, "Statistics:\n");
+	int cw = (int)strlen("Count"), sw = (int)strlen("TotalSize"), mw = 12;
+	for (size_t i = 0; i < s->count; i++) {
+		char mt[32];
+		if (width(rows[i].count) > cw)
+			cw = width(rows[i].count);
+		if (width(rows[i].size) > sw)
+			sw = width(rows[i].size);
+		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
+		if ((int)strlen(mt) > mw)
+			mw = (int)strlen(mt);
+	}
+	clrsos_outf(w, "%*s %*s %*s %s\n", mw, "MT", cw, "Count", sw, "TotalSize", "Class Name");
+	for (size_t i = 0; i < s->count; i++) {
+		char count[32], size[32], mt[32];
+		clrsos_format_thousands(rows[i].count, count, sizeof(count));
+		clrsos_format_thousands(rows[i].size, size, sizeof(size));
+		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
+		clrsos_outf(w, "%*s %*s %*s %s\n", mw, mt, cw, count, sw, size,
+			    clrsos_types_name(types, rows[i].type));
+	}
+	char count[32], size[32];
+	clrsos_format_thousands(s->total_count, count, sizeof(count));
+	clrsos_format_thousands(s->total_size, size, sizeof(size));
+	clrsos_outf(w, "Total %s objects, %s bytes\n", count, size);
+}
+
+void clrsos_typestats_write_json(const struct clrsos_typestats *s, const struct clrsos_typestat *rows,
+				 struct clrsos_types *types, struct clrsos_json *j)
+{
+	clrsos_json_key(j, "statistics");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; rows && i < s->count; i++) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "mt");
+		clrsos_json_address(j, rows[i].type->mt);
+		clrsos_json_key(j, "count");
+		clrsos_json_uint(j, rows[i].count);
+		clrsos_json_key(j, "totalSize");
+		clrsos_json_uint(j, rows[i].size);
+		clrsos_json_key(j, "type");
+		clrsos_json_string(j, clrsos_types_name(types, rows[i].type));
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+}

@@ -1,0 +1,44 @@
+/*
+ * Type statistics: objects counted and sized per MethodTable, then printed
+ * as SOS's "Statistics:" table (MT Count TotalSize Class Name, ascending by
+ * total size or by count, then "Total N objects, M bytes") or as JSON.
+ * dumpheap, objsize, gchandles and finalizequeue share it. No allocation
+ * per object: one open-addressing table entry per type.
+ */
+#ifndef CLRSOS_TYPESTATS_H
+#define CLRSOS_TYPESTATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../output.h"
+#include "../types.h"
+
+struct clrsos_typestat {
+	const struct clrsos_type *type; /* NULL: empty slot */
+	uint64_t count, size;
+};
+
+struct clrsos_typestats {
+	struct clrsos_typestat *slots;
+	size_t cap, count;
+	uint64_t total_count, total_size;
+};
+
+/* false when out of memory. */
+bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *type,
+			  uint64_t size);
+void clrsos_typestats_deinit(struct clrsos_typestats *s);
+
+/* The rows sorted ascending by total size (or by count); malloc'd, count rows. */
+struct clrsos_typestat *clrsos_typestats_sorted(const struct clrsos_typestats *s, bool by_count);
+
+/* "Statistics:", the table and the total line. Nothing when there are no rows. */
+void clrsos_typestats_write_text(const struct clrsos_typestats *s, const struct clrsos_typestat *rows,
+				 struct clrsos_types *types, struct clrsos_writer *w);
+/* "statistics": [{mt, count, totalSize, type}...] as a key of the current object. */
+void clrsos_typestats_write_json(const struct clrsos_typestats *s, const struct clrsos_typestat *rows,
+				 struct clrsos_types *types, struct clrsos_json *j);
+
+#endif
