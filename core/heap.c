@@ -543,3 +543,40 @@ none:
 	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 				   "0x%llx is in the GC heap but in no object", (unsigned long long)address);
 }
+
+struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *h, uint64_t address,
+					     const struct clrsos_type **ret_type, uint64_t *ret_size,
+					     uint8_t **buf, size_t *buf_cap)
+{
+	const struct clrsos_segment *seg = clrsos_heap_segment_of(h, address);
+	uint8_t head[16];
+	struct clrsos_error *err;
+	if (!seg || (address & 7) || (err = clrsos_target_read(h->target, address, head, sizeof(head)))) {
+		if (seg && !(address & 7))
+			clrsos_error_destroy(err);
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not a managed object", (unsigned long long)address);
+	}
+	uint64_t mt;
+	uint32_t n;
+	memcpy(&mt, head, 8);
+	memcpy(&n, head + 8, 4);
+	const struct clrsos_type *type = clrsos_types_get(h->types, mt & ~(uint64_t)7);
+	uint64_t size = type ? clrsos_object_size(type, type->component_size ? n : 0) : 0;
+	if (!type || size > seg->end - address)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not a managed object (no valid MethodTable or size)",
+					   (unsigned long long)address);
+	*ret_type = type;
+	*ret_size = size;
+	if (!buf)
+		return NULL;
+	if (size > *buf_cap) {
+		uint8_t *g = realloc(*buf, (size_t)size);
+		if (!g)
+			return &clrsos_error_no_memory;
+		*buf = g;
+		*buf_cap = (size_t)size;
+	}
+	return clrsos_target_read(h->target, address, *buf, (size_t)size);
+}

@@ -103,6 +103,15 @@ struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *heap,
 					     uint64_t address, uint64_t *ret,
 					     const struct clrsos_type **ret_type);
 
+/*
+ * Read the object at address: its type and size, and (buf not NULL) its
+ * bytes into *buf, grown as needed (*buf_cap bytes). Not a valid object:
+ * an error naming the address.
+ */
+struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *heap, uint64_t address,
+					     const struct clrsos_type **ret_type, uint64_t *ret_size,
+					     uint8_t **buf, size_t *buf_cap);
+
 /* The segment whose object range holds address, or NULL. */
 const struct clrsos_segment *clrsos_heap_segment_of(struct clrsos_heap *heap,
 						    uint64_t address);

@@ -61,6 +61,11 @@ clrsos_command_fn clrsos_cmd_dumpobj;
 clrsos_command_fn clrsos_cmd_dumpvc;
 clrsos_command_fn clrsos_cmd_dumpmt;
 clrsos_command_fn clrsos_cmd_dumparray;
+clrsos_command_fn clrsos_cmd_gcroot;
+clrsos_command_fn clrsos_cmd_gchandles;
+clrsos_command_fn clrsos_cmd_finalizequeue;
+clrsos_command_fn clrsos_cmd_objsize;
+clrsos_command_fn clrsos_cmd_clrthreads;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

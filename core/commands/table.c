@@ -142,6 +142,71 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_dumparray,
 	},
 	{
+		.name = "gcroot",
+		.help = "Show what keeps an object alive: each root and the shortest chain from it.",
+		.syntax = "gcroot <address> [-nostacks] [-limit <n>] [--json]\n"
+			  "\n"
+			  "For each root that keeps the object alive (a GC handle: strong, pinned,\n"
+			  "async pinned, ref counted, sized ref; a managed thread's stack slot or\n"
+			  "register; the finalizer queue), the root, then the shortest chain of\n"
+			  "references from it to the object ('-> address type'), a dependent handle\n"
+			  "edge marked as such. Last: 'Found N unique roots.'\n"
+			  "\n"
+			  "  -nostacks    leave out stack roots\n"
+			  "  -limit <n>   stop after n roots\n"
+			  "  --json       {target, roots: [{kind, ..., path: [{address, type, dependentHandle}]}], count}\n"
+			  "\n"
+			  "Example: gcroot 7f24eca02468",
+		.run = clrsos_cmd_gcroot,
+	},
+	{
+		.name = "objsize",
+		.help = "Show the total size of everything an object keeps alive.",
+		.syntax = "objsize <address> [-stat] [--json]\n"
+			  "\n"
+			  "Every object reachable from the object through its references, itself\n"
+			  "included, each counted once: the total size and count, and the\n"
+			  "statistics per type.\n"
+			  "\n"
+			  "Example: objsize -stat 7f24eca02468",
+		.run = clrsos_cmd_objsize,
+	},
+	{
+		.name = "gchandles",
+		.help = "List the GC handles: kind, target object and its type.",
+		.syntax = "gchandles [-stat] [-type <kind>] [--json]\n"
+			  "\n"
+			  "  -stat          only the statistics per target type and the counts per kind\n"
+			  "  -type <kind>   Strong, Pinned, WeakShort, WeakLong, RefCounted, Dependent,\n"
+			  "                 AsyncPinned, SizedRef, Variable\n"
+			  "\n"
+			  "Example: gchandles -type Pinned",
+		.run = clrsos_cmd_gchandles,
+	},
+	{
+		.name = "finalizequeue",
+		.alias = "fq",
+		.help = "Show the objects registered for finalization and those ready to be finalized.",
+		.syntax = "finalizequeue [-stat] [-detail] [--json]\n"
+			  "\n"
+			  "Per GC heap: how many objects of each generation are registered for\n"
+			  "finalization and how many are ready (f-reachable: their finalizer has yet\n"
+			  "to run), then the statistics per type of all of them.\n"
+			  "\n"
+			  "  -detail   list the objects ready for finalization\n",
+		.run = clrsos_cmd_finalizequeue,
+	},
+	{
+		.name = "clrthreads",
+		.help = "List the managed threads.",
+		.syntax = "clrthreads [--json]\n"
+			  "\n"
+			  "Managed id, OS id, the runtime's Thread, state, GC mode, allocation\n"
+			  "context, lock count, the exception the thread holds; the finalizer thread\n"
+			  "is marked.\n",
+		.run = clrsos_cmd_clrthreads,
+	},
+	{
 		.name = "dumpstring",
 		.help = "Show the whole text of a System.String.",
 		.syntax = "dumpstring <address> [--count <chars>] [--outfile <file>] [--raw] [--json]\n"

@@ -1,0 +1,828 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../addrmap.h"
+#include "../heap.h"
+#include "../roots.h"
+#include "commands.h"
+#include "typestats.h"
+
+/* Commands about what keeps objects alive: gchandles, finalizequeue,
+ * objsize, clrthreads, gcroot. */
+
+struct ctx {
+	struct clrsos_heap *heap;
+	struct clrsos_dac *dac;
+	struct clrsos_types *types;
+	struct clrsos_target *target;
+	uint8_t *buf;
+	size_t buf_cap;
+};
+
+static struct clrsos_error *ctx_init(struct ctx *c, struct clrsos_session *session)
+{
+	memset(c, 0, sizeof(*c));
+	struct clrsos_error *err = clrsos_session_heap(session, &c->heap);
+	if (!err)
+		err = clrsos_session_dac(session, &c->dac);
+	if (!err) {
+		c->types = clrsos_heap_types(c->heap);
+		c->target = clrsos_heap_target(c->heap);
+	}
+	return err;
+}
+
+/* The type of the object at address, or NULL (not an object). */
+static const struct clrsos_type *type_of(struct ctx *c, uint64_t address, uint64_t *size)
+{
+	const struct clrsos_type *t = NULL;
+	uint64_t s = 0;
+	struct clrsos_error *err = clrsos_heap_read_object(c->heap, address, &t, &s, NULL, NULL);
+	clrsos_error_destroy(err);
+	if (size)
+		*size = err ? 0 : s;
+	return err ? NULL : t;
+}
+
+static bool only_json(int argc, const char *const *argv, const char *command,
+		      struct clrsos_error **err, bool *json, bool *stat, const char *extra,
+		      bool *extra_flag)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			*json = true;
+		else if (stat && strcmp(argv[i], "-stat") == 0)
+			*stat = true;
+		else if (extra && strcmp(argv[i], extra) == 0)
+			*extra_flag = true;
+		else {
+			*err = clrsos_unknown_option(command, argv[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* gchandles ------------------------------------------------------------- */
+
+struct clrsos_error *clrsos_cmd_gchandles(struct clrsos_session *session,
+					  const struct clrsos_host *host, int argc,
+					  const char *const *argv, struct clrsos_writer *out)
+{
+	(void)host;
+	bool json = false, stat = false;
+	int kind = -1;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "-stat") == 0) {
+			stat = true;
+		} else if (strcmp(argv[i], "-type") == 0 && i + 1 < argc) {
+			i++;
+			for (uint32_t k = 0; k < 10 && kind < 0; k++) {
+				if (strcasecmp(argv[i], clrsos_handle_type_name(k)) == 0)
+					kind = (int)k;
+			}
+			if (kind < 0)
+				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+							   "gchandles -type %s: expected Strong, Pinned, WeakShort, WeakLong, RefCounted, Dependent, AsyncPinned, SizedRef or Variable",
+							   argv[i]);
+		} else if (strcmp(argv[i], "-type") == 0) {
+			return clrsos_missing_value("gchandles", "-type");
+		} else {
+			return clrsos_unknown_option("gchandles", argv[i]);
+		}
+	}
+	struct ctx c;
+	struct clrsos_error *err = ctx_init(&c, session);
+	if (err)
+		return err;
+	struct clrsos_sos_handle_data *h = NULL;
+	size_t n = 0;
+	if ((err = clrsos_dac_handles(c.dac, &h, &n)))
+		return err;
+	struct clrsos_typestats stats = {0};
+	uint64_t per_kind[10] = {0};
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "handles");
+		clrsos_json_array_begin(&j);
+	} else if (!stat) {
+		clrsos_outf(out, "%16s %-12s %16s %10s %16s %s\n", "Handle", "Type", "Object", "Size",
+			    "Data", "Type");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (kind >= 0 && h[i].type != (uint32_t)kind)
+			continue;
+		uint64_t object = 0, size = 0;
+		struct clrsos_error *e = clrsos_target_read_u64(c.target, h[i].handle, &object);
+		clrsos_error_destroy(e);
+		const struct clrsos_type *t = object ? type_of(&c, object, &size) : NULL;
+		if (h[i].type < 10)
+			per_kind[h[i].type]++;
+		if (t && !clrsos_typestats_add(&stats, t, size)) {
+			err = &clrsos_error_no_memory;
+			break;
+		}
+		const char *tname = t ? clrsos_types_name(c.types, t) : object ? "<not an object>" : "";
+		uint64_t data = h[i].type == CLRSOS_HANDLE_DEPENDENT ? h[i].secondary
+				: h[i].type == CLRSOS_HANDLE_REF_COUNTED ? h[i].ref_count : 0;
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "handle");
+			clrsos_json_address(&j, h[i].handle);
+			clrsos_json_key(&j, "type");
+			clrsos_json_string(&j, clrsos_handle_type_name(h[i].type));
+			clrsos_json_key(&j, "object");
+			clrsos_json_address(&j, object);
+			clrsos_json_key(&j, "objectType");
+			clrsos_json_string(&j, t ? tname : NULL);
+			clrsos_json_key(&j, "size");
+			clrsos_json_uint(&j, size);
+			if (h[i].type == CLRSOS_HANDLE_DEPENDENT) {
+				clrsos_json_key(&j, "secondary");
+				clrsos_json_address(&j, h[i].secondary);
+			} else if (h[i].type == CLRSOS_HANDLE_REF_COUNTED) {
+				clrsos_json_key(&j, "refCount");
+				clrsos_json_uint(&j, h[i].ref_count);
+			}
+			clrsos_json_object_end(&j);
+		} else if (!stat) {
+			char d[24] = "";
+			if (data)
+				snprintf(d, sizeof(d), h[i].type == CLRSOS_HANDLE_DEPENDENT ? "%012" PRIx64 : "%" PRIu64, data);
+			clrsos_outf(out, "    %012" PRIx64 " %-12s     %012" PRIx64 " %10" PRIu64 " %16s %s\n",
+				    h[i].handle, clrsos_handle_type_name(h[i].type), object, size, d, tname);
+		}
+	}
+	free(h);
+	struct clrsos_typestat *rows = err ? NULL : clrsos_typestats_sorted(&stats, false);
+	if (!err && json) {
+		clrsos_json_array_end(&j);
+		clrsos_typestats_write_json(&stats, rows, c.types, &j);
+		clrsos_json_key(&j, "counts");
+		clrsos_json_object_begin(&j);
+		for (uint32_t k = 0; k < 10; k++) {
+			if (!per_kind[k])
+				continue;
+			clrsos_json_key(&j, clrsos_handle_type_name(k));
+			clrsos_json_uint(&j, per_kind[k]);
+		}
+		clrsos_json_object_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (!err) {
+		if (!stat)
+			clrsos_out(out, "\n");
+		clrsos_typestats_write_text(&stats, rows, c.types, out);
+		clrsos_out(out, "Handles:\n");
+		for (uint32_t k = 0; k < 10; k++) {
+			if (per_kind[k])
+				clrsos_outf(out, "    %-12s %" PRIu64 "\n", clrsos_handle_type_name(k), per_kind[k]);
+		}
+	}
+	free(rows);
+	clrsos_typestats_deinit(&stats);
+	return err;
+}
+
+/* finalizequeue --------------------------------------------------------- */
+
+enum { FILL_POINTERS = 16 };
+
+struct clrsos_error *clrsos_cmd_finalizequeue(struct clrsos_session *session,
+					      const struct clrsos_host *host, int argc,
+					      const char *const *argv, struct clrsos_writer *out)
+{
+	(void)host;
+	bool json = false, stat = false, detail = false;
+	struct clrsos_error *err = NULL;
+	if (!only_json(argc, argv, "finalizequeue", &err, &json, &stat, "-detail", &detail))
+		return err;
+	struct ctx c;
+	if ((err = ctx_init(&c, session)))
+		return err;
+	const struct clrsos_gc *gc = clrsos_heap_gc(c.heap);
+	struct clrsos_typestats stats = {0};
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "heaps");
+		clrsos_json_array_begin(&j);
+	}
+	uint64_t ready_total = 0;
+	for (uint32_t hi = 0; hi < gc->nheaps && !err; hi++) {
+		uint64_t fp[FILL_POINTERS];
+		uint32_t n = 0;
+		if ((err = clrsos_dac_fill_pointers(c.dac, gc->heaps[hi].address, fp, FILL_POINTERS, &n)))
+			break;
+		if (n < 6)
+			continue;
+		/*
+		 * The queue's segments, as the GC lays them out: one per generation,
+		 * oldest first (so gen0's is the last of them), then the critical
+		 * finalizers and the f-reachable list, both ready to be finalized.
+		 * The DAC gives the segments' ends (and, first, the queue's start
+		 * when there is one more pointer: the large/pinned objects' segment).
+		 */
+		struct {
+			const char *name;
+			uint64_t start, end;
+		} parts[] = {
+			{"generation 0", fp[n - 4], fp[n - 3]},
+			{"generation 1", fp[n - 5], fp[n - 4]},
+			{"generation 2", fp[n - 6], fp[n - 5]},
+			{"large and pinned", n >= 7 ? fp[n - 7] : 0, n >= 7 ? fp[n - 6] : 0},
+			{"ready", fp[n - 3], fp[n - 1]},
+		};
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "heap");
+			clrsos_json_uint(&j, hi);
+		} else if (gc->nheaps > 1) {
+			clrsos_outf(out, "------------------------------\nHeap %u\n", hi);
+		}
+		for (size_t k = 0; k < 5; k++) {
+			uint64_t start = parts[k].start, end = parts[k].end;
+			uint64_t count = end > start && !(start & 7) ? (end - start) / 8 : 0;
+			if (k == 4)
+				ready_total += count;
+			if (json) {
+				clrsos_json_key(&j, parts[k].name);
+				clrsos_json_uint(&j, count);
+			} else if (k < 3) {
+				clrsos_outf(out, "%s has %" PRIu64 " finalizable objects (%012" PRIx64 "->%012" PRIx64 ")\n",
+					    parts[k].name, count, start, end);
+			} else if (k == 4) {
+				clrsos_outf(out, "Ready for finalization %" PRIu64 " objects (%012" PRIx64 "->%012" PRIx64 ")\n",
+					    count, start, end);
+			} else if (count) {
+				clrsos_outf(out, "%s objects: %" PRIu64 " finalizable objects (%012" PRIx64 "->%012" PRIx64 ")\n",
+					    parts[k].name, count, start, end);
+			}
+			for (uint64_t p = start; p < end && count; p += 8) {
+				uint64_t object = 0, size = 0;
+				struct clrsos_error *e = clrsos_target_read_u64(c.target, p, &object);
+				if (e) {
+					clrsos_error_destroy(e);
+					break;
+				}
+				const struct clrsos_type *t = type_of(&c, object, &size);
+				if (t && !clrsos_typestats_add(&stats, t, size)) {
+					err = &clrsos_error_no_memory;
+					break;
+				}
+				if (detail && k == 4 && !json && t)
+					clrsos_outf(out, "    %012" PRIx64 " %s\n", object, clrsos_types_name(c.types, t));
+			}
+		}
+		if (json)
+			clrsos_json_object_end(&j);
+	}
+	struct clrsos_typestat *rows = err ? NULL : clrsos_typestats_sorted(&stats, false);
+	if (!err && json) {
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "readyTotal");
+		clrsos_json_uint(&j, ready_total);
+		clrsos_typestats_write_json(&stats, rows, c.types, &j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (!err) {
+		clrsos_out(out, "All finalizable objects (those ready for finalization included):\n");
+		clrsos_typestats_write_text(&stats, rows, c.types, out);
+	}
+	free(rows);
+	clrsos_typestats_deinit(&stats);
+	return err;
+}
+
+/* objsize --------------------------------------------------------------- */
+
+struct walk {
+	struct ctx *c;
+	struct clrsos_addrmap seen;
+	uint64_t *stack;
+	size_t depth, cap;
+	bool oom;
+};
+
+static void push_ref(void *ctx, uint64_t ref)
+{
+	struct walk *w = ctx;
+	if (clrsos_addrmap_get(&w->seen, ref, NULL))
+		return;
+	if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
+		w->oom = true;
+		return;
+	}
+	if (w->depth == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 1024;
+		uint64_t *s = realloc(w->stack, cap * sizeof(*s));
+		if (!s) {
+			w->oom = true;
+			return;
+		}
+		w->stack = s;
+		w->cap = cap;
+	}
+	w->stack[w->depth++] = ref;
+}
+
+struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
+					const struct clrsos_host *host, int argc,
+					const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false, stat = false, have = false;
+	uint64_t address = 0;
+	for (int i = 0; i < argc; i++) {
+		struct clrsos_error *e = NULL;
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "-stat") == 0)
+			stat = true;
+		else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
+			return clrsos_unknown_option("objsize", argv[i]);
+		else if (!have) {
+			e = clrsos_parse_address(host, argv[i], &address);
+			have = true;
+		} else
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "objsize takes one address");
+		if (e)
+			return clrsos_error_wrap(e, "objsize");
+	}
+	if (!have)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "objsize needs the address of an object: see 'help objsize'");
+	struct ctx c;
+	struct clrsos_error *err = ctx_init(&c, session);
+	if (err)
+		return err;
+	const struct clrsos_type *root_type = type_of(&c, address, NULL);
+	if (!root_type)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not a managed object", address);
+	struct walk w = {.c = &c};
+	struct clrsos_typestats stats = {0};
+	push_ref(&w, address);
+	while (w.depth && !w.oom && !err) {
+		uint64_t obj = w.stack[--w.depth];
+		const struct clrsos_type *t;
+		uint64_t size;
+		struct clrsos_error *e = clrsos_heap_read_object(c.heap, obj, &t, &size, &c.buf, &c.buf_cap);
+		if (e) {
+			clrsos_error_destroy(e);
+			continue; /* a reference to no object: not counted */
+		}
+		if (!clrsos_typestats_add(&stats, t, size))
+			w.oom = true;
+		clrsos_types_for_each_ref(c.types, t, c.buf, size, push_ref, &w);
+	}
+	if (w.oom)
+		err = &clrsos_error_no_memory;
+	struct clrsos_typestat *rows = err ? NULL : clrsos_typestats_sorted(&stats, false);
+	if (!err && json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, address);
+		clrsos_json_key(&j, "type");
+		clrsos_json_string(&j, clrsos_types_name(c.types, root_type));
+		clrsos_json_key(&j, "objects");
+		clrsos_json_uint(&j, stats.total_count);
+		clrsos_json_key(&j, "size");
+		clrsos_json_uint(&j, stats.total_size);
+		clrsos_typestats_write_json(&stats, rows, c.types, &j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (!err) {
+		clrsos_outf(out, "Objects which %" PRIx64 " (%s) transitively keep alive:\n\n", address,
+			    clrsos_types_name(c.types, root_type));
+		if (!stat) {
+			char size[32];
+			clrsos_format_thousands(stats.total_size, size, sizeof(size));
+			clrsos_outf(out, "sizeof(%012" PRIx64 ") = %s (0x%" PRIx64 ") bytes in %" PRIu64 " objects\n\n",
+				    address, size, stats.total_size, stats.total_count);
+		}
+		clrsos_typestats_write_text(&stats, rows, c.types, out);
+	}
+	free(rows);
+	clrsos_typestats_deinit(&stats);
+	clrsos_addrmap_deinit(&w.seen);
+	free(w.stack);
+	free(c.buf);
+	return err;
+}
+
+/* clrthreads ------------------------------------------------------------ */
+
+enum { THREAD_STATE_BACKGROUND = 0x200, THREAD_STATE_DEAD = 0x800 };
+
+struct clrsos_error *clrsos_cmd_clrthreads(struct clrsos_session *session,
+					   const struct clrsos_host *host, int argc,
+					   const char *const *argv, struct clrsos_writer *out)
+{
+	(void)host;
+	bool json = false;
+	struct clrsos_error *err = NULL;
+	if (!only_json(argc, argv, "clrthreads", &err, &json, NULL, NULL, NULL))
+		return err;
+	struct ctx c;
+	if ((err = ctx_init(&c, session)))
+		return err;
+	struct clrsos_dacp_thread_store_data store;
+	if ((err = clrsos_dac_thread_store(c.dac, &store)))
+		return err;
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "threadCount");
+		clrsos_json_int(&j, store.thread_count);
+		clrsos_json_key(&j, "threads");
+		clrsos_json_array_begin(&j);
+	} else {
+		clrsos_outf(out, "ThreadCount:      %d\nUnstartedThread:  %d\nBackgroundThread: %d\n"
+			    "PendingThread:    %d\nDeadThread:       %d\n",
+			    store.thread_count, store.unstarted_thread_count, store.background_thread_count,
+			    store.pending_thread_count, store.dead_thread_count);
+		clrsos_outf(out, "%5s %8s %16s %8s %-11s %-33s %5s %s\n", "ID", "OSID", "ThreadOBJ", "State",
+			    "GC Mode", "GC Alloc Context", "Lock", "Exception");
+	}
+	uint64_t thread = store.first_thread;
+	for (int n = 0; thread && n < (1 << 20); n++) {
+		struct clrsos_dacp_thread_data t;
+		if ((err = clrsos_dac_thread_data(c.dac, thread, &t)))
+			break;
+		uint64_t exception = 0;
+		const struct clrsos_type *et = NULL;
+		if (t.last_thrown_object_handle) {
+			struct clrsos_error *e = clrsos_target_read_u64(c.target, t.last_thrown_object_handle, &exception);
+			clrsos_error_destroy(e);
+			if (!e && exception)
+				et = type_of(&c, exception, NULL);
+		}
+		const char *role = thread == store.finalizer_thread ? " (Finalizer)"
+				   : thread == store.gc_thread ? " (GC)" : "";
+		const char *mode = t.preemptive_gc_disabled ? "Cooperative" : "Preemptive";
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "managedId");
+			clrsos_json_uint(&j, t.cor_thread_id);
+			clrsos_json_key(&j, "osId");
+			clrsos_json_uint(&j, t.os_thread_id);
+			clrsos_json_key(&j, "thread");
+			clrsos_json_address(&j, thread);
+			clrsos_json_key(&j, "state");
+			clrsos_json_uint(&j, (uint32_t)t.state);
+			clrsos_json_key(&j, "gcMode");
+			clrsos_json_string(&j, mode);
+			clrsos_json_key(&j, "allocContext");
+			clrsos_json_address(&j, t.alloc_context_ptr);
+			clrsos_json_key(&j, "allocLimit");
+			clrsos_json_address(&j, t.alloc_context_limit);
+			clrsos_json_key(&j, "lockCount");
+			clrsos_json_int(&j, (int32_t)t.lock_count);
+			clrsos_json_key(&j, "finalizer");
+			clrsos_json_bool(&j, thread == store.finalizer_thread);
+			clrsos_json_key(&j, "exception");
+			clrsos_json_string(&j, et ? clrsos_types_name(c.types, et) : NULL);
+			clrsos_json_key(&j, "exceptionObject");
+			clrsos_json_address(&j, exception);
+			clrsos_json_object_end(&j);
+		} else {
+			char ctxs[40];
+			snprintf(ctxs, sizeof(ctxs), "%012" PRIx64 ":%012" PRIx64, t.alloc_context_ptr, t.alloc_context_limit);
+			char ex[512] = "";
+			if (et)
+				snprintf(ex, sizeof(ex), "%s %012" PRIx64, clrsos_types_name(c.types, et), exception);
+			clrsos_outf(out, "%5u %8x %016" PRIx64 " %8x %-11s %-33s %5d %s%s\n", t.cor_thread_id,
+				    t.os_thread_id, thread, (uint32_t)t.state, mode, ctxs, t.lock_count, ex, role);
+		}
+		thread = t.next_thread;
+	}
+	if (!err && json) {
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	}
+	return err;
+}
+
+/* gcroot ---------------------------------------------------------------- */
+
+/*
+ * For each root, the shortest chain of references to the target, by a
+ * breadth-first search from that root. What a search explored without
+ * reaching the target cannot reach it: later searches skip it, so the
+ * searches together cost about one walk of what the roots reach.
+ */
+
+enum { EDGE_DEPENDENT = 1 };
+
+struct search {
+	struct ctx *c;
+	const struct clrsos_roots *roots;
+	struct clrsos_addrmap dependents; /* primary -> index+1 of its first dependent */
+	struct clrsos_addrmap dead;       /* objects that cannot reach the target */
+	struct clrsos_addrmap parent;     /* this search: object -> parent << 1 | dependent edge */
+	uint64_t *queue;
+	size_t head, tail, cap;
+	uint64_t target;
+	bool found, oom;
+	uint64_t from;                    /* the object being expanded */
+	bool edge_dependent;
+};
+
+static void visit(void *ctx, uint64_t ref)
+{
+	struct search *s = ctx;
+	if (s->found || s->oom || clrsos_addrmap_get(&s->parent, ref, NULL) ||
+	    clrsos_addrmap_get(&s->dead, ref, NULL))
+		return;
+	if (!clrsos_addrmap_put(&s->parent, ref, s->from << 1 | (s->edge_dependent ? EDGE_DEPENDENT : 0))) {
+		s->oom = true;
+		return;
+	}
+	if (ref == s->target) {
+		s->found = true;
+		return;
+	}
+	if (s->tail == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		uint64_t *q = realloc(s->queue, cap * sizeof(*q));
+		if (!q) {
+			s->oom = true;
+			return;
+		}
+		s->queue = q;
+		s->cap = cap;
+	}
+	s->queue[s->tail++] = ref;
+}
+
+/* Search from start; true if the target was reached (s->parent holds the chain). */
+static bool search_from(struct search *s, uint64_t start)
+{
+	clrsos_addrmap_clear(&s->parent);
+	s->head = s->tail = 0;
+	s->found = false;
+	s->from = 0;
+	s->edge_dependent = false;
+	visit(s, start);
+	while (!s->found && !s->oom && s->head < s->tail) {
+		uint64_t obj = s->queue[s->head++];
+		const struct clrsos_type *t;
+		uint64_t size;
+		struct clrsos_error *e = clrsos_heap_read_object(s->c->heap, obj, &t, &size, &s->c->buf,
+								 &s->c->buf_cap);
+		if (e) {
+			clrsos_error_destroy(e);
+			continue;
+		}
+		s->from = obj;
+		s->edge_dependent = false;
+		clrsos_types_for_each_ref(s->c->types, t, s->c->buf, size, visit, s);
+		/* Dependent handles: the primary keeps each secondary alive. */
+		uint64_t first;
+		if (!s->found && clrsos_addrmap_get(&s->dependents, obj, &first)) {
+			s->edge_dependent = true;
+			for (size_t i = first - 1; i < s->roots->ndependents && !s->found; i++) {
+				if (s->roots->dependents[i].primary == obj)
+					visit(s, s->roots->dependents[i].secondary);
+			}
+		}
+	}
+	if (!s->found && !s->oom) {
+		/* Nothing this search reached leads to the target. */
+		for (size_t i = 0; i < s->parent.cap; i++) {
+			if (s->parent.keys[i] && !clrsos_addrmap_put(&s->dead, s->parent.keys[i], 0)) {
+				s->oom = true;
+				break;
+			}
+		}
+	}
+	return s->found;
+}
+
+static const char *reg_name(int reg)
+{
+	static const char *const names[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+					    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+	return reg >= 0 && reg < 16 ? names[reg] : NULL;
+}
+
+static void write_root_text(struct search *s, const struct clrsos_root *r, struct clrsos_writer *w)
+{
+	struct ctx *c = s->c;
+	switch (r->kind) {
+	case CLRSOS_ROOT_HANDLE:
+		clrsos_outf(w, "HandleTable:\n    %016" PRIx64 " (%s handle)\n", r->address,
+			    clrsos_handle_type_name(r->handle_type));
+		break;
+	case CLRSOS_ROOT_FINALIZER:
+		clrsos_outf(w, "Finalizer Queue:\n    %016" PRIx64 "\n", r->address);
+		break;
+	case CLRSOS_ROOT_STACK: {
+		clrsos_outf(w, "Thread %x:\n", r->os_thread_id);
+		char *method = NULL;
+		bool code;
+		uint64_t md = r->source_type == 0 ? clrsos_dac_method_desc_from_ip(c->dac, r->source) : 0;
+		if (md) {
+			struct clrsos_error *e = clrsos_dac_method_desc(c->dac, md, &method, &code);
+			clrsos_error_destroy(e);
+		}
+		clrsos_outf(w, "    %016" PRIx64 " %016" PRIx64 " %s\n", r->stack_pointer, r->source,
+			    method ? method : r->source_type == 1 ? "[Frame]" : "[unknown method]");
+		free(method);
+		if (reg_name(r->reg) && !r->address)
+			clrsos_outf(w, "        %s:\n", reg_name(r->reg));
+		else
+			clrsos_outf(w, "        %016" PRIx64 "%s\n", r->address, r->interior ? " (interior)" : "");
+		break;
+	}
+	}
+}
+
+struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
+				       const struct clrsos_host *host, int argc,
+				       const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false, nostacks = false, have = false;
+	uint64_t address = 0, limit = UINT64_MAX;
+	for (int i = 0; i < argc; i++) {
+		struct clrsos_error *e = NULL;
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "-nostacks") == 0)
+			nostacks = true;
+		else if (strcmp(argv[i], "-all") == 0)
+			; /* every root is listed with its shortest chain anyway */
+		else if (strcmp(argv[i], "-limit") == 0) {
+			if (i + 1 >= argc)
+				return clrsos_missing_value("gcroot", "-limit");
+			e = clrsos_parse_uint("-limit", argv[++i], &limit);
+		} else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
+			return clrsos_unknown_option("gcroot", argv[i]);
+		else if (!have) {
+			e = clrsos_parse_address(host, argv[i], &address);
+			have = true;
+		} else
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "gcroot takes one address");
+		if (e)
+			return clrsos_error_wrap(e, "gcroot");
+	}
+	if (!have)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "gcroot needs the address of an object: see 'help gcroot'");
+	struct ctx c;
+	struct clrsos_error *err = ctx_init(&c, session);
+	if (err)
+		return err;
+	const struct clrsos_type *target_type = type_of(&c, address, NULL);
+	if (!target_type)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not a managed object", address);
+	struct clrsos_roots roots;
+	if ((err = clrsos_roots_collect(c.dac, c.target, clrsos_heap_gc(c.heap), &roots)))
+		return err;
+	struct search s = {.c = &c, .roots = &roots, .target = address};
+	for (size_t i = 0; i < roots.ndependents; i++) {
+		if (roots.dependents[i].primary && !clrsos_addrmap_get(&s.dependents, roots.dependents[i].primary, NULL) &&
+		    !clrsos_addrmap_put(&s.dependents, roots.dependents[i].primary, i + 1))
+			s.oom = true;
+	}
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "target");
+		clrsos_json_address(&j, address);
+		clrsos_json_key(&j, "roots");
+		clrsos_json_array_begin(&j);
+	}
+	uint64_t found = 0;
+	uint64_t *chain = NULL;
+	size_t chain_cap = 0;
+	for (size_t i = 0; i < roots.count && found < limit && !s.oom; i++) {
+		const struct clrsos_root *r = &roots.items[i];
+		if (nostacks && r->kind == CLRSOS_ROOT_STACK)
+			continue;
+		uint64_t start = r->object;
+		if (r->interior) {
+			struct clrsos_error *e = clrsos_heap_find_object(c.heap, start, &start, NULL);
+			if (e) {
+				clrsos_error_destroy(e);
+				continue;
+			}
+		}
+		if (!search_from(&s, start))
+			continue;
+		found++;
+		/* The chain, from the target back to the root's object. */
+		size_t n = 0;
+		for (uint64_t at = address; at;) {
+			if (n == chain_cap) {
+				size_t cap = chain_cap ? chain_cap * 2 : 64;
+				uint64_t *g = realloc(chain, cap * 2 * sizeof(*g));
+				if (!g) {
+					s.oom = true;
+					break;
+				}
+				chain = g;
+				chain_cap = cap;
+			}
+			uint64_t link = 0;
+			clrsos_addrmap_get(&s.parent, at, &link);
+			chain[2 * n] = at;
+			chain[2 * n + 1] = link & EDGE_DEPENDENT;
+			n++;
+			at = link >> 1;
+		}
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "kind");
+			clrsos_json_string(&j, r->kind == CLRSOS_ROOT_HANDLE ? "handle"
+					       : r->kind == CLRSOS_ROOT_STACK ? "stack" : "finalizer");
+			if (r->kind == CLRSOS_ROOT_HANDLE) {
+				clrsos_json_key(&j, "handle");
+				clrsos_json_address(&j, r->address);
+				clrsos_json_key(&j, "handleType");
+				clrsos_json_string(&j, clrsos_handle_type_name(r->handle_type));
+			} else if (r->kind == CLRSOS_ROOT_STACK) {
+				clrsos_json_key(&j, "osThreadId");
+				clrsos_json_uint(&j, r->os_thread_id);
+				clrsos_json_key(&j, "stackPointer");
+				clrsos_json_address(&j, r->stack_pointer);
+				clrsos_json_key(&j, "ip");
+				clrsos_json_address(&j, r->source);
+				clrsos_json_key(&j, "slot");
+				clrsos_json_address(&j, r->address);
+			} else {
+				clrsos_json_key(&j, "queueEntry");
+				clrsos_json_address(&j, r->address);
+			}
+			clrsos_json_key(&j, "path");
+			clrsos_json_array_begin(&j);
+		} else {
+			write_root_text(&s, r, out);
+		}
+		for (size_t k = n; k-- > 0;) {
+			const struct clrsos_type *t = type_of(&c, chain[2 * k], NULL);
+			const char *name = t ? clrsos_types_name(c.types, t) : "?";
+			bool dep = chain[2 * k + 1] != 0;
+			if (json) {
+				clrsos_json_object_begin(&j);
+				clrsos_json_key(&j, "address");
+				clrsos_json_address(&j, chain[2 * k]);
+				clrsos_json_key(&j, "type");
+				clrsos_json_string(&j, name);
+				clrsos_json_key(&j, "dependentHandle");
+				clrsos_json_bool(&j, dep);
+				clrsos_json_object_end(&j);
+			} else {
+				clrsos_outf(out, "          %s %012" PRIx64 " %s\n", dep ? "-> (dependent handle) ->" : "->",
+					    chain[2 * k], name);
+			}
+		}
+		if (json) {
+			clrsos_json_array_end(&j);
+			clrsos_json_object_end(&j);
+		} else {
+			clrsos_out(out, "\n");
+		}
+	}
+	free(chain);
+	if (s.oom)
+		err = &clrsos_error_no_memory;
+	else if (json) {
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "count");
+		clrsos_json_uint(&j, found);
+		clrsos_json_key(&j, "threadsUnreadable");
+		clrsos_json_uint(&j, roots.threads_failed);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (found) {
+		clrsos_outf(out, "Found %" PRIu64 " unique root%s.\n", found, found == 1 ? "" : "s");
+	} else {
+		clrsos_outf(out, "Found 0 unique roots: nothing keeps 0x%" PRIx64 " (%s) alive; the next full GC collects it.\n",
+			    address, clrsos_types_name(c.types, target_type));
+	}
+	if (!err && roots.threads_failed && !json)
+		clrsos_outf(out, "Warning: the stacks of %" PRIu64 " managed thread%s could not be read; roots there are not shown.\n",
+			    roots.threads_failed, roots.threads_failed == 1 ? "" : "s");
+	clrsos_addrmap_deinit(&s.dependents);
+	clrsos_addrmap_deinit(&s.dead);
+	clrsos_addrmap_deinit(&s.parent);
+	free(s.queue);
+	free(c.buf);
+	clrsos_roots_deinit(&roots);
+	return err;
+}
