@@ -8,7 +8,7 @@ bash scripts/build.sh >/dev/null
 out=demo-out
 mkdir -p "$out"
 # Debian's lldb 14 looks for its Python package in the wrong place.
-export PYTHONPATH=/usr/lib/llvm-14/lib/python3.11/dist-packages${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONPATH=/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}
 
 dotnet build/targets/HeapShapes/HeapShapes.dll > "$out/sample.out" 2>&1 &
 pid=$!

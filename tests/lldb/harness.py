@@ -23,7 +23,7 @@ import time
 PLUGIN = os.environ.get("CLRSOS_PLUGIN", "")
 TARGETS_DIR = os.environ.get("CLRSOS_TARGETS_DIR", "")
 # Debian's lldb 14 looks for its Python package in the wrong place; point it there.
-LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages"
+LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
 
 GC_CONFIGS = {
     "wks-regions": {},

@@ -292,6 +292,94 @@ public static class ObjectShapes
     public static byte[]? Bytes;
 }
 
+// Shapes for gcroot, objsize, gchandles and finalizequeue (the "roots"
+// truth). Their reachable subgraphs hold only these types and run-time built
+// strings/arrays: no literal, Type object, delegate or other shared runtime
+// object, so objsize figures are exact. None of them is a listed dumpheap type.
+
+/// <summary>Binary tree node (objsize): 63 nodes, each with its own byte[] payload and run-time built name.</summary>
+public sealed class Tree
+{
+    public Tree? Left;
+    public Tree? Right;
+    public byte[] Payload = null!;
+    public string Name = null!;
+    public int Id;
+}
+
+/// <summary>A cycle of 5 (objsize must count each once); every node also points to the same RingHub.</summary>
+public sealed class Ring
+{
+    public Ring? Next;
+    public RingHub? Hub;
+    public int Id;
+}
+
+public sealed class RingHub
+{
+    public Ring? Back;
+    public int Marker = 0x4B0B;
+}
+
+/// <summary>Null fields, and an object[] with nulls and the same SparseLeaf twice.</summary>
+public sealed class Sparse
+{
+    public object? Nothing;
+    public string? NoName;
+    public object?[] Slots = null!;
+    public int Id = 0x5A;
+}
+
+public sealed class SparseLeaf
+{
+    public int Value = 0x1EAF;
+}
+
+public static class ObjSizeHolder
+{
+    public static Tree? TreeRoot;
+    public static Ring? RingEntry;
+    public static Sparse? SparseRoot;
+}
+
+/// <summary>RootHolder.First -> ChainA -> ChainB -> ChainC (gcroot through a static).</summary>
+public sealed class ChainA
+{
+    public ChainB? Next;
+    public int Marker = 0xC4A;
+}
+
+public sealed class ChainB
+{
+    public ChainC? Next;
+    public int Marker = 0xC4B;
+}
+
+public sealed class ChainC
+{
+    public object? Next; // null: the end of the chain
+    public int Marker = 0xC4C;
+}
+
+/// <summary>Held by a strong GC handle and by a static field.</summary>
+public sealed class TwoRoots
+{
+    public int Marker = 0x2200;
+}
+
+/// <summary>Held by a static; also the target of a short and a long weak handle (which are not roots).</summary>
+public sealed class WeakTarget
+{
+    public int Marker = 0x3EA7;
+}
+
+public static class RootHolder
+{
+    public static ChainA? First;
+    public static TwoRoots? TwoRooted;
+    public static WeakTarget? Watched;
+}
+
 // -------------------------------------------------------------------- program
 
 public static unsafe class Program
@@ -382,6 +470,7 @@ public static unsafe class Program
         StartLockHolderThread();
         BuildHandles();
         BuildCwt();
+        BuildRootShapes();
         ProbeDatasHeapCount();
         bool blocked = BlockFinalizerThread();
         BuildFinalizables();
@@ -721,6 +810,10 @@ public static unsafe class Program
             if (child is not null)
                 RecordDead(child, s_deadChildHeaps, s_deadChildRange);
         }
+        // The last one allocated (Id 999): nothing references it, not even
+        // another dead object (gcroot "unrooted").
+        s_deadHeadAddress = AddressOf(head!);
+        s_deadHeadId = head!.Id;
         s_sink = null;
     }
 
@@ -731,6 +824,82 @@ public static unsafe class Program
         nint a = AddressOf(o);
         if (a < range[0]) range[0] = a;
         if (a > range[1]) range[1] = a;
+    }
+
+    // ------------------------------------------------------- roots shapes
+    //
+    // Shapes for gcroot, objsize and gchandles (the "roots" truth and the
+    // extra handles). Built right after the CWT, i.e. long before the final GC.
+
+    const int TreeDepth = 6; // 2^6 - 1 = 63 nodes
+    const int TreeNodes = (1 << TreeDepth) - 1;
+    const int RingCount = 5;
+    static GCHandle s_twoRootsHandle;   // Normal (strong) -> the TwoRoots (also in RootHolder.TwoRooted)
+    static GCHandle s_watchedWeakHandle; // Weak (short) -> the WeakTarget (live through RootHolder.Watched)
+    static GCHandle s_watchedLongHandle; // WeakTrackResurrection (long) -> the same WeakTarget
+    static nint s_deadHeadAddress;       // the last DeadObject allocated (unreferenced garbage)
+    static int s_deadHeadId = -1;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void BuildRootShapes()
+    {
+        // objsize: a binary tree of 63 nodes (pre-order ids, 0 = root), each
+        // with a byte[8 * id + 1] payload (32 + 8 * id bytes: all distinct)
+        // and a name built at run time.
+        int nextId = 0;
+        ObjSizeHolder.TreeRoot = BuildTree(TreeDepth, ref nextId);
+
+        // A cycle of 5 Rings; all of them point to one RingHub, which points
+        // back into the ring (Ring 2). No temporary array: no garbage Ring[].
+        var hub = new RingHub();
+        var first = new Ring { Id = 0, Hub = hub };
+        var last = first;
+        for (int i = 1; i < RingCount; i++)
+        {
+            var r = new Ring { Id = i, Hub = hub };
+            last.Next = r;
+            last = r;
+            if (i == 2) hub.Back = r;
+        }
+        last.Next = first;
+        ObjSizeHolder.RingEntry = first;
+
+        // Null fields, and an object[4] { null, leaf, null, leaf }.
+        var leaf = new SparseLeaf();
+        ObjSizeHolder.SparseRoot = new Sparse { Slots = new object?[] { null, leaf, null, leaf } };
+
+        // gcroot: static RootHolder.First -> ChainA -> ChainB -> ChainC.
+        RootHolder.First = new ChainA { Next = new ChainB { Next = new ChainC() } };
+
+        // gcroot: one object, two roots (a strong handle and a static).
+        var two = new TwoRoots();
+        RootHolder.TwoRooted = two;
+        s_twoRootsHandle = GCHandle.Alloc(two, GCHandleType.Normal);
+
+        // gchandles: live targets of a short and a long weak handle; gcroot
+        // must report only the static.
+        var watched = new WeakTarget();
+        RootHolder.Watched = watched;
+        s_watchedWeakHandle = GCHandle.Alloc(watched, GCHandleType.Weak);
+        s_watchedLongHandle = GCHandle.Alloc(watched, GCHandleType.WeakTrackResurrection);
+    }
+
+    static Tree BuildTree(int depth, ref int nextId)
+    {
+        int id = nextId++;
+        var node = new Tree
+        {
+            Id = id,
+            Payload = new byte[8 * id + 1],
+            Name = "tree-node-" + id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        node.Payload[0] = (byte)id;
+        if (depth > 1)
+        {
+            node.Left = BuildTree(depth - 1, ref nextId);
+            node.Right = BuildTree(depth - 1, ref nextId);
+        }
+        return node;
     }
 
     static void FreeTrackingHandles()
@@ -1339,6 +1508,7 @@ public static unsafe class Program
             w.WriteString("weakType", ClrName(typeof(WeakOnly)));
             w.WriteEndObject();
             w.WriteNumber("dependentFromCwt", CwtCount);
+            WriteHandleKinds(w);
             w.WriteEndObject();
 
             // Static fields -> what they hold.
@@ -1358,6 +1528,8 @@ public static unsafe class Program
             w.WriteEndObject();
 
             WriteObjects(w);
+
+            WriteRoots(w);
 
             WriteDumpheap(w, gcSince);
 
@@ -1933,6 +2105,489 @@ public static unsafe class Program
         WriteDuplicates(w);
         WritePlanted(w);
         WriteArrays(w);
+        w.WriteEndObject();
+    }
+
+    // --------------------------------------------------------- roots truth
+    //
+    // Exact expectations for gcroot, objsize, gchandles and finalizequeue.
+    // Only framework objects are allocated here.
+
+    // Every handle the program itself holds at READY (the WeakTrackResurrection
+    // tracking handles are freed before READY), and the CWT's dependent handles.
+    static void WriteHandleKinds(Utf8JsonWriter w)
+    {
+        var mine = new (string name, GCHandle handle, string kind, string sosType, string type)[]
+        {
+            ("normal", s_normalHandle, "strong", "Strong", CsName(typeof(HandleOnly))),
+            ("pinned", s_pinnedHandle, "pinned", "Pinned", CsName(typeof(byte[]))),
+            ("weak", s_weakHandle, "weakShort", "WeakShort", CsName(typeof(WeakOnly))),
+            ("twoRoots", s_twoRootsHandle, "strong", "Strong", CsName(typeof(TwoRoots))),
+            ("watchedWeak", s_watchedWeakHandle, "weakShort", "WeakShort", CsName(typeof(WeakTarget))),
+            ("watchedLong", s_watchedLongHandle, "weakLong", "WeakLong", CsName(typeof(WeakTarget))),
+        };
+        var deps = CwtDependentHandles();
+
+        // Count per kind of the handles this program made (dependent: the CWT's).
+        w.WriteStartObject("kinds");
+        foreach (var kind in new[] { "strong", "pinned", "weakShort", "weakLong" })
+            w.WriteNumber(kind, mine.Count(h => h.kind == kind && h.handle.IsAllocated));
+        w.WriteNumber("dependent", CwtCount);
+        w.WriteEndObject();
+
+        w.WriteStartArray("list");
+        foreach (var (name, handle, kind, sosType, type) in mine)
+        {
+            if (!handle.IsAllocated) continue;
+            nint value = GCHandle.ToIntPtr(handle);
+            object? target = handle.Target;
+            w.WriteStartObject();
+            w.WriteString("name", name);
+            w.WriteString("kind", kind);
+            w.WriteString("sosType", sosType);
+            w.WriteString("handle", Hex(value));
+            w.WriteString("slot", Hex(value & ~(nint)1));
+            if (target is null) w.WriteNull("target"); else w.WriteString("target", Hex(AddressOf(target)));
+            w.WriteString("targetType", type);
+            w.WriteBoolean("isRoot", kind is "strong" or "pinned");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+
+        // The CWT's dependent handles, in key order: primary = key, secondary = value.
+        w.WriteStartArray("dependent");
+        for (int i = 0; i < CwtHolder.Keys.Count; i++)
+        {
+            var key = CwtHolder.Keys[i];
+            w.WriteStartObject();
+            w.WriteNumber("id", key.Id);
+            nint hv = deps.TryGetValue(key, out var h) ? h : 0;
+            if (hv != 0) w.WriteString("handle", Hex(hv)); else w.WriteNull("handle");
+            w.WriteString("primary", Hex(AddressOf(key)));
+            w.WriteString("primaryType", CsName(typeof(CwtKey)));
+            if (CwtHolder.Table.TryGetValue(key, out var value)) w.WriteString("secondary", Hex(AddressOf(value)));
+            else w.WriteNull("secondary");
+            w.WriteString("secondaryType", CsName(typeof(CwtValue)));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>The CWT's dependent handle values by key, read by reflection from
+    /// ConditionalWeakTable's container (empty if the runtime's fields differ).</summary>
+    static Dictionary<object, nint> CwtDependentHandles()
+    {
+        var result = new Dictionary<object, nint>(ReferenceEqualityComparer.Instance);
+        try
+        {
+            const BindingFlags F = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
+            object? container = CwtHolder.Table.GetType().GetField("_container", F)?.GetValue(CwtHolder.Table);
+            if (container?.GetType().GetField("_entries", F)?.GetValue(container) is not Array entries)
+                throw new InvalidOperationException("no _entries");
+            FieldInfo? depF = entries.GetType().GetElementType()!.GetField("depHnd", F);
+            FieldInfo? handleF = depF?.FieldType.GetField("_handle", F);
+            if (depF is null || handleF is null)
+                throw new InvalidOperationException("no depHnd._handle");
+            foreach (object? entry in entries)
+            {
+                if (entry is null) continue;
+                object dep = depF.GetValue(entry)!;
+                var dh = (DependentHandle)dep;
+                if (!dh.IsAllocated) continue;
+                object? primary = dh.Target;
+                if (primary is CwtKey) result[primary] = (nint)handleF.GetValue(dep)!;
+            }
+        }
+        catch (Exception e)
+        {
+            Info("WARNING: dependent handle values not found (" + e.GetType().Name + ": " + e.Message + ")");
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The runtime's object[] that stores a static reference field: the slot
+    /// (the field's address) is an element of it. Found by scanning back from
+    /// the slot to the array header (its MethodTable is object[]'s and its
+    /// length covers the slot), inside the memory mapping that holds the slot.
+    /// (0, 0, 0) if not found.
+    /// </summary>
+    static (ulong start, ulong end) s_staticsMapping;
+
+    static (nint array, long length, long index) FindStaticsArray(nint slot)
+    {
+        try
+        {
+            ulong lo = 0;
+            if ((ulong)slot >= s_staticsMapping.start && (ulong)slot < s_staticsMapping.end)
+                lo = s_staticsMapping.start;
+            else
+            {
+                foreach (var line in File.ReadLines("/proc/self/maps"))
+                {
+                    int dash = line.IndexOf('-'), space = line.IndexOf(' ');
+                    if (dash < 0 || space < dash) continue;
+                    ulong start = Convert.ToUInt64(line.Substring(0, dash), 16);
+                    ulong end = Convert.ToUInt64(line.Substring(dash + 1, space - dash - 1), 16);
+                    if ((ulong)slot >= start && (ulong)slot < end) { lo = start; s_staticsMapping = (start, end); break; }
+                }
+            }
+            if (lo == 0) return (0, 0, 0);
+            nint mt = MethodTableOf(typeof(object[]));
+            ulong limit = Math.Max(lo, (ulong)slot - Math.Min((ulong)slot, 64UL << 20));
+            for (ulong p = ((ulong)slot & ~7UL) - 16; p >= limit && p < (ulong)slot; p -= 8)
+            {
+                if (*(nint*)p != mt) continue;
+                long length = *(uint*)(p + 8);
+                ulong first = p + 16;
+                if (first + (ulong)length * 8 > (ulong)slot && ((ulong)slot - first) % 8 == 0)
+                    return ((nint)p, length, (long)(((ulong)slot - first) / 8));
+                return (0, 0, 0); // an object[] that does not hold the slot
+            }
+        }
+        catch (Exception e)
+        {
+            Info("WARNING: statics array not found (" + e.GetType().Name + ")");
+        }
+        return (0, 0, 0);
+    }
+
+    static void WriteTypesAndAddresses(Utf8JsonWriter w, object[] path)
+    {
+        w.WriteStartArray("chain");
+        foreach (var o in path) w.WriteStringValue(CsName(o.GetType()));
+        w.WriteEndArray();
+        w.WriteStartArray("path");
+        foreach (var o in path) w.WriteStringValue(Hex(AddressOf(o)));
+        w.WriteEndArray();
+    }
+
+    /// <summary>A root through a static reference field. `chain`/`path` start at the
+    /// field's value; `handleChain`/`handlePath` start at the runtime's statics object[].</summary>
+    static void WriteStaticRoot(Utf8JsonWriter w, string field, nint slot, params object[] path)
+    {
+        w.WriteStartObject();
+        w.WriteString("kind", "static");
+        w.WriteString("field", field);
+        w.WriteString("slotAddress", Hex(slot));
+        var (array, length, index) = FindStaticsArray(slot);
+        if (array != 0)
+        {
+            w.WriteString("staticsArray", Hex(array));
+            w.WriteNumber("staticsArrayLength", length);
+            w.WriteNumber("staticsArrayIndex", index);
+        }
+        else
+        {
+            w.WriteNull("staticsArray");
+        }
+        WriteTypesAndAddresses(w, path);
+        w.WriteStartArray("handleChain");
+        w.WriteStringValue(CsName(typeof(object[])));
+        foreach (var o in path) w.WriteStringValue(CsName(o.GetType()));
+        w.WriteEndArray();
+        w.WriteStartArray("handlePath");
+        if (array != 0) w.WriteStringValue(Hex(array)); else w.WriteNullValue();
+        foreach (var o in path) w.WriteStringValue(Hex(AddressOf(o)));
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    static void WriteHandleRoot(Utf8JsonWriter w, string kind, GCHandle handle, params object[] path)
+    {
+        w.WriteStartObject();
+        w.WriteString("kind", kind);
+        nint value = GCHandle.ToIntPtr(handle);
+        w.WriteString("handle", Hex(value));
+        w.WriteString("slot", Hex(value & ~(nint)1));
+        WriteTypesAndAddresses(w, path);
+        w.WriteEndObject();
+    }
+
+    static void BeginRootCase(Utf8JsonWriter w, string name, nint address, Type type, string? sameAs, params string[] kinds)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("address", Hex(address));
+        w.WriteString("type", CsName(type));
+        if (sameAs is not null) w.WriteString("sameAs", sameAs);
+        w.WriteStartArray("rootKinds");
+        foreach (var k in kinds) w.WriteStringValue(k);
+        w.WriteEndArray();
+    }
+
+    static nint SlotOf<T>(ref T field) where T : class? => (nint)Unsafe.AsPointer(ref field);
+
+    static void WriteGcRoot(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("gcroot");
+
+        // static RootHolder.First -> ChainA -> ChainB -> ChainC.
+        var a = RootHolder.First!;
+        var b = a.Next!;
+        var c = b.Next!;
+        BeginRootCase(w, "staticChain", AddressOf(c), c.GetType(), null, "static");
+        w.WriteStartArray("roots");
+        WriteStaticRoot(w, "HeapShapes.RootHolder.First", SlotOf(ref RootHolder.First), a, b, c);
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        // A strong handle only.
+        var handleOnly = s_normalHandle.Target!;
+        BeginRootCase(w, "handleOnly", AddressOf(handleOnly), handleOnly.GetType(), "handles.targets.normal", "handle strong");
+        w.WriteStartArray("roots");
+        WriteHandleRoot(w, "handle strong", s_normalHandle, handleOnly);
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        // A strong handle and a static.
+        var two = RootHolder.TwoRooted!;
+        BeginRootCase(w, "twoRoots", AddressOf(two), two.GetType(), null, "handle strong", "static");
+        w.WriteStartArray("roots");
+        WriteHandleRoot(w, "handle strong", s_twoRootsHandle, two);
+        WriteStaticRoot(w, "HeapShapes.RootHolder.TwoRooted", SlotOf(ref RootHolder.TwoRooted), two);
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        // A local of the blocked StackHolderThread.
+        if (s_stackObjectAddress != 0)
+        {
+            BeginRootCase(w, "stackOnly", s_stackObjectAddress, typeof(StackOnly), "threads.StackHolderThread.stackObjectAddress", "stack");
+            w.WriteStartArray("roots");
+            w.WriteStartObject();
+            w.WriteString("kind", "stack");
+            w.WriteString("thread", "StackHolderThread");
+            w.WriteNumber("managedId", s_stackManagedId);
+            w.WriteNumber("osId", s_stackOsId);
+            w.WriteStartArray("chain");
+            w.WriteStringValue(CsName(typeof(StackOnly)));
+            w.WriteEndArray();
+            w.WriteStartArray("path");
+            w.WriteStringValue(Hex(s_stackObjectAddress));
+            w.WriteEndArray();
+            // The JIT may keep the local in more than one stack slot of the
+            // frame (seen: two adjacent slots); all of them are on this thread.
+            w.WriteBoolean("slotsMayRepeat", true);
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        // One of the 50 f-reachable Finalizables (the finalizer thread is blocked).
+        object? doomed = s_doomedTrack[0].IsAllocated ? s_doomedTrack[0].Target : null;
+        if (doomed is not null)
+        {
+            BeginRootCase(w, "freachable", AddressOf(doomed), doomed.GetType(), "dumpheap.liveRoots[freachableFinalizable]", "finalizer queue");
+            w.WriteNumber("id", ((Finalizable)doomed).Id);
+            w.WriteStartArray("roots");
+            w.WriteStartObject();
+            w.WriteString("kind", "finalizer queue");
+            WriteTypesAndAddresses(w, new[] { doomed });
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        // A CwtValue: only its key's dependent handle keeps it alive; the key
+        // is held by static CwtHolder.Keys (List<CwtKey> -> CwtKey[] -> key).
+        var key0 = CwtHolder.Keys[0];
+        object? keyItems = typeof(List<CwtKey>).GetField("_items", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(CwtHolder.Keys);
+        if (CwtHolder.Table.TryGetValue(key0, out var value0) && keyItems is not null)
+        {
+            BeginRootCase(w, "dependent", AddressOf(value0), value0.GetType(), "dumpheap.liveRoots[cwtValue0]", "static");
+            w.WriteString("key", Hex(AddressOf(key0)));
+            w.WriteString("keyType", CsName(typeof(CwtKey)));
+            w.WriteString("value", Hex(AddressOf(value0)));
+            nint dh = CwtDependentHandles().TryGetValue(key0, out var hv) ? hv : 0;
+            if (dh != 0) w.WriteString("dependentHandle", Hex(dh)); else w.WriteNull("dependentHandle");
+            w.WriteNumber("dependentEdgeIndex", 3); // chain[3] is reached from chain[2] through the dependent handle
+            w.WriteStartArray("roots");
+            WriteStaticRoot(w, "HeapShapes.CwtHolder.Keys", SlotOf(ref CwtHolder.Keys), CwtHolder.Keys, keyItems, key0, value0);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        // Held by a static; a short and a long weak handle point to it too,
+        // but weak handles are not roots.
+        var watched = RootHolder.Watched!;
+        BeginRootCase(w, "weakNotRoot", AddressOf(watched), watched.GetType(), null, "static");
+        w.WriteStartArray("roots");
+        WriteStaticRoot(w, "HeapShapes.RootHolder.Watched", SlotOf(ref RootHolder.Watched), watched);
+        w.WriteEndArray();
+        w.WriteStartArray("notRoots");
+        foreach (var (kind, h) in new[] { ("handle weak short", s_watchedWeakHandle), ("handle weak long", s_watchedLongHandle) })
+        {
+            w.WriteStartObject();
+            w.WriteString("kind", kind);
+            w.WriteString("handle", Hex(GCHandle.ToIntPtr(h)));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        // Garbage: the last DeadObject allocated (nothing references it).
+        if (s_deadHeadAddress != 0)
+        {
+            BeginRootCase(w, "unrooted", s_deadHeadAddress, typeof(DeadObject), null);
+            w.WriteNumber("id", s_deadHeadId);
+            w.WriteStartArray("roots");
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    }
+
+    // objsize: a reflection walk over instance reference fields and array
+    // elements (no dependent handles), as the GC sees references.
+    static readonly Dictionary<Type, FieldInfo[]> s_refFields = new();
+
+    static FieldInfo[] RefFieldsOf(Type t)
+    {
+        if (s_refFields.TryGetValue(t, out var cached)) return cached;
+        var list = new List<FieldInfo>();
+        for (Type? c = t; c is not null; c = c.BaseType)
+        {
+            foreach (var f in c.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            {
+                Type ft = f.FieldType;
+                if (ft.IsPointer || ft.IsFunctionPointer) continue;
+                if (!ft.IsValueType) list.Add(f);
+                else if (!ft.IsPrimitive && !ft.IsEnum)
+                    Info("WARNING: objsize walk: struct field " + t.Name + "." + f.Name + " is not followed");
+            }
+        }
+        return s_refFields[t] = list.ToArray();
+    }
+
+    static void WriteObjSize(Utf8JsonWriter w, string name, object root, string note, params Type[] allowed)
+    {
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var todo = new Stack<object>();
+        var order = new List<object>();
+        todo.Push(root);
+        while (todo.Count > 0)
+        {
+            object o = todo.Pop();
+            if (!seen.Add(o)) continue;
+            order.Add(o);
+            if (o is string) continue;
+            if (o is Array arr)
+            {
+                Type e = arr.GetType().GetElementType()!;
+                if (!e.IsValueType)
+                {
+                    foreach (object? x in arr)
+                        if (x is not null) todo.Push(x);
+                }
+                else if (!e.IsPrimitive && !e.IsEnum)
+                {
+                    Info("WARNING: objsize walk: struct array " + CsName(arr.GetType()) + " is not followed");
+                }
+                continue;
+            }
+            foreach (var f in RefFieldsOf(o.GetType()))
+                if (f.GetValue(o) is object x) todo.Push(x);
+        }
+
+        long total = 0;
+        var byType = new SortedDictionary<string, (long count, long size)>(StringComparer.Ordinal);
+        foreach (var o in order)
+        {
+            long size = ObjectSize(o);
+            total += size;
+            string tn = CsName(o.GetType());
+            var cur = byType.GetValueOrDefault(tn);
+            byType[tn] = (cur.count + 1, cur.size + size);
+            if (GC.GetGeneration(o) == int.MaxValue || Array.IndexOf(allowed, o.GetType()) < 0)
+                Info("WARNING: objsize " + name + " reaches a " + tn + (GC.GetGeneration(o) == int.MaxValue ? " on the frozen heap" : "") + " it should not");
+        }
+
+        w.WriteStartObject(name);
+        w.WriteString("address", Hex(AddressOf(root)));
+        w.WriteString("type", CsName(root.GetType()));
+        w.WriteNumber("count", order.Count);
+        w.WriteNumber("totalSize", total);
+        w.WriteString("note", note);
+        w.WriteStartObject("types");
+        foreach (var (tn, (count, size)) in byType)
+        {
+            w.WriteStartObject(tn);
+            w.WriteNumber("count", count);
+            w.WriteNumber("totalSize", size);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        if (order.Count <= 16)
+        {
+            var objs = order.Select(o => (address: AddressOf(o), type: CsName(o.GetType()), size: ObjectSize(o))).OrderBy(x => x.address).ToList();
+            w.WriteStartArray("objects");
+            foreach (var (address, type, size) in objs)
+            {
+                w.WriteStartObject();
+                w.WriteString("address", Hex(address));
+                w.WriteString("type", type);
+                w.WriteNumber("size", size);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+
+    static void WriteFinalizeQueue(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("finalizeQueue");
+        w.WriteString("type", CsName(typeof(Finalizable)));
+        // Not ready (registered, still reachable): the 100 live Finalizables.
+        var live = FinalizableHolder.Live.Select(AddressOf).OrderBy(x => x).ToList();
+        // Ready for finalization (the f-reachable queue): the 50 doomed ones.
+        var ready = s_doomedTrack.Where(h => h.IsAllocated).Select(h => h.Target).Where(t => t is not null)
+            .Select(t => AddressOf(t!)).OrderBy(x => x).ToList();
+        // Everything of this type in the finalization queue, ready ones included.
+        w.WriteNumber("total", live.Count + ready.Count);
+        w.WriteNumber("notReady", live.Count);
+        w.WriteStartObject("notReadyGenerations");
+        foreach (var g in FinalizableHolder.Live.GroupBy(f => GC.GetGeneration(f)).OrderBy(g => g.Key))
+            w.WriteNumber(s_heapNames[Math.Min(g.Key, 2)], g.Count());
+        w.WriteEndObject();
+        w.WriteStartArray("notReadyAddresses");
+        foreach (var x in live) w.WriteStringValue(Hex(x));
+        w.WriteEndArray();
+        w.WriteNumber("ready", ready.Count);
+        w.WriteStartArray("readyAddresses");
+        foreach (var x in ready) w.WriteStringValue(Hex(x));
+        w.WriteEndArray();
+        // The FinalizerBlocker's finalizer is running (blocked): it was taken off
+        // the f-reachable queue, so it is in neither list.
+        object? blocker = s_blockerTrack.IsAllocated ? s_blockerTrack.Target : null;
+        w.WriteStartObject("running");
+        w.WriteString("type", CsName(typeof(FinalizerBlocker)));
+        if (blocker is null) w.WriteNull("address"); else w.WriteString("address", Hex(AddressOf(blocker)));
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    static void WriteRoots(Utf8JsonWriter w)
+    {
+        w.WriteStartObject("roots");
+
+        w.WriteStartObject("objsize");
+        var tree = ObjSizeHolder.TreeRoot!;
+        Type[] treeTypes = { typeof(Tree), typeof(byte[]), typeof(string) };
+        WriteObjSize(w, "tree", tree, "63 Tree nodes + 63 byte[] + 63 strings", treeTypes);
+        WriteObjSize(w, "subtree", tree.Left!, "the root's left subtree: 31 nodes (no parent links)", treeTypes);
+        WriteObjSize(w, "ring", ObjSizeHolder.RingEntry!, "a 5-cycle of Ring + the shared RingHub: each counted once",
+            typeof(Ring), typeof(RingHub));
+        WriteObjSize(w, "sparse", ObjSizeHolder.SparseRoot!, "null fields; object[4] {null, leaf, null, leaf}",
+            typeof(Sparse), typeof(object[]), typeof(SparseLeaf));
+        WriteObjSize(w, "cwtKeys", CwtHolder.Keys, "List<CwtKey>, its CwtKey[] and 10 keys; no CwtValue (dependent handles are not followed)",
+            typeof(List<CwtKey>), typeof(CwtKey[]), typeof(CwtKey));
+        WriteObjSize(w, "cwtKey0", CwtHolder.Keys[0], "one key alone: its value hangs off a dependent handle",
+            typeof(CwtKey));
+        w.WriteEndObject();
+
+        WriteGcRoot(w);
+        WriteFinalizeQueue(w);
         w.WriteEndObject();
     }
 

@@ -1,0 +1,166 @@
+"""gcroot, objsize, gchandles, finalizequeue and clrthreads against HeapShapes' roots.
+
+usage: test_roots.py <gc config> <live|full|heap|os>
+
+The target knows what keeps each of its objects alive: a static field (on
+.NET 10, an element of the statics object[] a strong handle holds), a
+strong handle, both, a thread's stack, the finalizer queue, a dependent
+handle, nothing; and the exact size of subgraphs it built (a tree, a ring,
+a sparse object).
+"""
+
+import re
+import sys
+
+import harness
+from harness import check
+
+
+def main():
+    config, mode = sys.argv[1], sys.argv[2]
+    env = harness.GC_CONFIGS[config]
+
+    def commands(truth):
+        g = truth["roots"]["gcroot"]
+        cmds = ["gcroot %s --json" % case["address"] for case in g.values()]
+        cmds += ["gcroot %s" % g["staticChain"]["address"], "gcroot %s" % g["unrooted"]["address"],
+                 "gcroot %s -nostacks --json" % g["stackOnly"]["address"]]
+        cmds += ["objsize %s --json" % o["address"] for o in truth["roots"]["objsize"].values()]
+        cmds += ["objsize %s" % truth["roots"]["objsize"]["tree"]["address"],
+                 "gchandles --json", "gchandles -stat", "finalizequeue --json", "fq -detail",
+                 "clrthreads --json", "clrthreads",
+                 "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus"]
+        return cmds
+
+    if mode == "live":
+        with harness.Target("HeapShapes", env=env) as t:
+            truth = t.truth
+            tr = harness.lldb(commands(truth), pid=t.pid)
+    else:
+        scratch = harness.scratch_dir()
+        try:
+            core, exe, truth = harness.core_of_finished("HeapShapes", mode, scratch, env=env)
+            tr = harness.lldb(commands(truth), core=core, exe=exe)
+        finally:
+            harness.cleanup(scratch)
+    g = truth["roots"]["gcroot"]
+
+    def roots_of(case):
+        r = tr.json("gcroot %s --json" % g[case]["address"])
+        check(tr.error("gcroot %s --json" % g[case]["address"]) is None, "gcroot %s failed" % case)
+        return r["roots"]
+
+    def types(path):
+        return [p["type"] for p in path]
+
+    # A static: the handle holds the statics array, which holds the field's value.
+    r = roots_of("staticChain")
+    want = g["staticChain"]["roots"][0]
+    check(len(r) == 1 and r[0]["kind"] == "handle" and r[0]["handleType"] == "Strong",
+          "staticChain: roots %s" % [(x["kind"], x.get("handleType")) for x in r])
+    if r:
+        check(types(r[0]["path"]) == ["System.Object[]"] + want["chain"], "staticChain path %s" % types(r[0]["path"]))
+        check(harness.parse_hex(r[0]["path"][0]["address"]) == harness.parse_hex(want["staticsArray"]),
+              "staticChain: not through the statics array")
+        check([harness.parse_hex(p["address"]) for p in r[0]["path"][1:]] == [harness.parse_hex(a) for a in want["path"]],
+              "staticChain: addresses differ")
+
+    r = roots_of("handleOnly")
+    check(len(r) == 1 and r[0]["kind"] == "handle" and r[0]["handleType"] == "Strong" and types(r[0]["path"]) == ["HeapShapes.HandleOnly"],
+          "handleOnly: %s" % r)
+
+    r = roots_of("twoRoots")
+    kinds = sorted(len(x["path"]) for x in r)
+    check(len(r) == 2 and all(x["kind"] == "handle" for x in r) and kinds == [1, 2],
+          "twoRoots: %s" % [(x["kind"], types(x["path"])) for x in r])
+
+    r = roots_of("stackOnly")
+    os_id = truth["threads"]["StackHolderThread"]["osId"]
+    check(r and all(x["kind"] == "stack" and x["osThreadId"] == os_id and types(x["path"]) == ["HeapShapes.StackOnly"] for x in r),
+          "stackOnly: %s" % r)
+    check(tr.json("gcroot %s -nostacks --json" % g["stackOnly"]["address"])["count"] == 0, "-nostacks still shows stack roots")
+
+    r = roots_of("freachable")
+    check(len(r) == 1 and r[0]["kind"] == "finalizer" and types(r[0]["path"]) == ["HeapShapes.Finalizable"],
+          "freachable: %s" % r)
+
+    r = roots_of("dependent")
+    if check(len(r) == 1, "dependent: %d roots" % len(r)):
+        p = r[0]["path"]
+        check(types(p)[-1] == "HeapShapes.CwtValue" and p[-1]["dependentHandle"] and
+              not any(x["dependentHandle"] for x in p[:-1]), "dependent: path %s" % p)
+
+    r = roots_of("weakNotRoot")
+    check(len(r) == 1 and r[0]["kind"] == "handle", "weakNotRoot: weak handles counted as roots: %s" % r)
+
+    check(roots_of("unrooted") == [], "unrooted: found roots")
+    check("Found 0 unique roots" in tr.text_of("gcroot %s" % g["unrooted"]["address"]), "unrooted text")
+
+    text = tr.text_of("gcroot %s" % g["staticChain"]["address"])
+    check(re.search(r"^HandleTable:$", text, re.M) and re.search(r"^\s+[0-9a-f]{16} \(Strong handle\)$", text, re.M) and
+          "-> %012x HeapShapes.ChainC" % harness.parse_hex(g["staticChain"]["address"]) in text and
+          "Found 1 unique root." in text, "gcroot text layout")
+
+    # objsize: exact counts and sizes of the subgraphs the target built.
+    for name, o in truth["roots"]["objsize"].items():
+        j = tr.json("objsize %s --json" % o["address"])
+        check(j["objects"] == o["count"] and j["size"] == o["totalSize"],
+              "objsize %s: %d objects %d bytes, target says %d and %d" % (name, j["objects"], j["size"], o["count"], o["totalSize"]))
+    check("sizeof(%012x) = %s (0x%x) bytes in %d objects" % (
+        harness.parse_hex(truth["roots"]["objsize"]["tree"]["address"]), "{:,}".format(truth["roots"]["objsize"]["tree"]["totalSize"]),
+        truth["roots"]["objsize"]["tree"]["totalSize"], truth["roots"]["objsize"]["tree"]["count"])
+        in tr.text_of("objsize %s" % truth["roots"]["objsize"]["tree"]["address"]), "objsize text")
+
+    # gchandles: the target's own handles with their kinds and targets.
+    hs = {harness.parse_hex(h["handle"]): h for h in tr.json("gchandles --json")["handles"]}
+    for h in truth["handles"]["list"]:
+        if not h.get("target"):
+            continue  # a weak handle whose object died: the runtime lists no target for it
+        got = hs.get(harness.parse_hex(h["slot"]))
+        if not check(got is not None, "gchandles: handle %s (%s) missing" % (h["slot"], h["name"])):
+            continue
+        check(got["type"] == h["sosType"], "gchandles %s: type %s, expected %s" % (h["name"], got["type"], h["sosType"]))
+        target = harness.parse_hex(h["target"]) if h.get("target") else 0
+        check(harness.parse_hex(got["object"]) == target, "gchandles %s: object %s" % (h["name"], got["object"]))
+    check("Handles:" in tr.text_of("gchandles -stat"), "gchandles -stat text")
+
+    # finalizequeue: the 50 ready Finalizables and all 150 registered.
+    fq = tr.json("finalizequeue --json")
+    fin = [s for s in fq["statistics"] if s["type"] == "HeapShapes.Finalizable"]
+    gen2 = sum(h["generation 2"] for h in fq["heaps"])
+    check(gen2 >= truth["roots"]["finalizeQueue"]["notReadyGenerations"].get("gen2", 0),
+          "finalizequeue: %d registered in gen2, target has %s" % (gen2, truth["roots"]["finalizeQueue"]["notReadyGenerations"]))
+    check(fin and fin[0]["count"] == truth["roots"]["finalizeQueue"]["total"], "finalizequeue: Finalizable %s" % fin)
+    check(fq["readyTotal"] >= truth["roots"]["finalizeQueue"]["ready"], "finalizequeue: ready %d" % fq["readyTotal"])
+    detail = tr.text_of("fq -detail")
+    ready = truth["roots"]["finalizeQueue"].get("readyAddresses") or truth["roots"]["finalizeQueue"].get("readyObjects") or []
+    for a in ready[:10]:
+        a = a if isinstance(a, str) else a.get("address")
+        check("%012x HeapShapes.Finalizable" % harness.parse_hex(a) in detail, "fq -detail: %s not listed" % a)
+
+    # clrthreads: the target's named threads and the finalizer.
+    th = tr.json("clrthreads --json")["threads"]
+    by_os = {t["osId"]: t for t in th}
+    sh = truth["threads"]["StackHolderThread"]
+    check(sh["osId"] in by_os and by_os[sh["osId"]]["managedId"] == sh["managedId"], "clrthreads: StackHolderThread")
+    check(sum(1 for t in th if t["finalizer"]) == 1, "clrthreads: one finalizer thread")
+    check("(Finalizer)" in tr.text_of("clrthreads"), "clrthreads text: finalizer")
+
+    def err(cmd, *needles):
+        e = tr.error(cmd)
+        if check(e is not None, "%r did not fail" % cmd):
+            for n in needles:
+                check(n in e, "%r: %r lacks %r" % (cmd, e, n))
+    err("gcroot 0x10", "0x10 is not a managed object")
+    err("objsize 0x10", "0x10 is not a managed object")
+    err("gcroot", "needs the address")
+    err("gchandles -type Bogus", "expected Strong")
+    harness.finish()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except harness.Failure as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
