@@ -2547,8 +2547,14 @@ public static unsafe class Program
         w.WriteNumber("total", live.Count + ready.Count);
         w.WriteNumber("notReady", live.Count);
         w.WriteStartObject("notReadyGenerations");
-        foreach (var g in FinalizableHolder.Live.GroupBy(f => GC.GetGeneration(f)).OrderBy(g => g.Key))
-            w.WriteNumber(s_heapNames[Math.Min(g.Key, 2)], g.Count());
+        // Counted by hand: GroupBy would allocate Finalizable[] buffers after
+        // the final GC, which the "dumpheap" truth says do not exist.
+        int[] perGen = new int[3];
+        foreach (var f in FinalizableHolder.Live)
+            perGen[Math.Min(GC.GetGeneration(f), 2)]++;
+        for (int gen = 0; gen < 3; gen++)
+            if (perGen[gen] > 0)
+                w.WriteNumber(s_heapNames[gen], perGen[gen]);
         w.WriteEndObject();
         w.WriteStartArray("notReadyAddresses");
         foreach (var x in live) w.WriteStringValue(Hex(x));
