@@ -633,7 +633,7 @@ static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what
 	do {                                                             \
 		pthread_mutex_lock(&dac_lock);                           \
 		dac->data_target->faulted = false;                       \
-		(hr) = CLRSOS_COM_SLOT(iface, slot, fn_type)(iface, __VA_ARGS__); \
+		(hr) = CLRSOS_COM_SLOT(iface, slot, fn_type)(iface, ##__VA_ARGS__); \
 		pthread_mutex_unlock(&dac_lock);                         \
 	} while (0)
 
@@ -1289,4 +1289,117 @@ uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip)
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP, fn, ip, &md);
 	return hr < 0 ? 0 : md;
+}
+
+enum {
+	SIMPFRAME_ALL = 0xf,          /* unrecognized, managed, runtime managed/unmanaged */
+	CONTEXT_AMD64_FULL = 0x10000b,/* control, integer, floating point */
+	CONTEXT_AMD64_SIZE = 0x4d0,
+	CONTEXT_RSP = 0x98,
+	CONTEXT_RIP = 0xf8,
+	REQUEST_FRAME_DATA = (int32_t)0xf0000000, /* DACSTACKPRIV_REQUEST_FRAME_DATA */
+	MAX_FRAMES = 1 << 16,
+};
+
+void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count)
+{
+	for (size_t i = 0; frames && i < count; i++)
+		free(frames[i].name);
+	free(frames);
+}
+
+static char *frame_name(struct clrsos_dac *dac, uint64_t frame)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
+	uint64_t vtable = 0;
+	struct clrsos_error *err = clrsos_target_read_u64(dac->data_target->target, frame, &vtable);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	uint16_t buf[256];
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_FRAME_NAME, fn, vtable, 256, buf, &needed);
+	return hr < 0 ? NULL : utf16_to_utf8(buf, needed < 256 ? needed : 256);
+}
+
+struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
+					   struct clrsos_stack_frame **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*task_fn)(void *, uint32_t, void **);
+	typedef clrsos_hresult (*walk_fn)(void *, uint32_t, void **);
+	typedef clrsos_hresult (*ctx_fn)(void *, uint32_t, uint32_t, uint32_t *, uint8_t *);
+	typedef clrsos_hresult (*next_fn)(void *);
+	typedef clrsos_hresult (*req_fn)(void *, uint32_t, uint32_t, const uint8_t *, uint32_t, uint8_t *);
+	*ret = NULL;
+	*ret_count = 0;
+	void *task = NULL, *walk = NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_GET_TASK_BY_OS_THREAD_ID, task_fn,
+		 os_thread_id, &task);
+	if (hr < 0 || !task)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "thread 0x%x is not a managed thread", os_thread_id);
+	DAC_CALL(hr, task, CLRSOS_SLOT_XCLRDATATASK_CREATE_STACK_WALK, walk_fn, SIMPFRAME_ALL, &walk);
+	struct clrsos_error *err = NULL;
+	if (hr < 0 || !walk) {
+		err = call_failed(dac, "CreateStackWalk", hr);
+		goto out;
+	}
+	size_t cap = 0;
+	for (size_t n = 0; n < MAX_FRAMES; n++) {
+		uint8_t ctx[CONTEXT_AMD64_SIZE];
+		uint32_t size = 0;
+		memset(ctx, 0, sizeof(ctx));
+		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_GET_CONTEXT, ctx_fn, CONTEXT_AMD64_FULL,
+			 sizeof(ctx), &size, ctx);
+		if (hr < 0)
+			break;
+		if (*ret_count == cap) {
+			size_t c = cap ? cap * 2 : 32;
+			struct clrsos_stack_frame *g = realloc(*ret, c * sizeof(*g));
+			if (!g) {
+				err = &clrsos_error_no_memory;
+				break;
+			}
+			*ret = g;
+			cap = c;
+		}
+		struct clrsos_stack_frame *f = &(*ret)[*ret_count];
+		memset(f, 0, sizeof(*f));
+		memcpy(&f->sp, ctx + CONTEXT_RSP, 8);
+		memcpy(&f->ip, ctx + CONTEXT_RIP, 8);
+		if (!f->ip)
+			break; /* no context: a thread with no managed frames */
+		(*ret_count)++;
+		uint64_t frame = 0;
+		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_REQUEST, req_fn, REQUEST_FRAME_DATA, 0,
+			 NULL, sizeof(frame), (uint8_t *)&frame);
+		f->frame = hr >= 0 ? frame : 0;
+		if (f->frame) {
+			f->name = frame_name(dac, f->frame);
+		} else {
+			bool code;
+			f->method_desc = clrsos_dac_method_desc_from_ip(dac, f->ip);
+			if (f->method_desc) {
+				struct clrsos_error *e = clrsos_dac_method_desc(dac, f->method_desc, &f->name, &code);
+				clrsos_error_destroy(e);
+			}
+		}
+		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_NEXT, next_fn);
+		if (hr != CLRSOS_S_OK)
+			break;
+	}
+out:
+	pthread_mutex_lock(&dac_lock);
+	clrsos_com_release(walk);
+	clrsos_com_release(task);
+	pthread_mutex_unlock(&dac_lock);
+	if (err) {
+		clrsos_stack_frames_free(*ret, *ret_count);
+		*ret = NULL;
+		*ret_count = 0;
+	}
+	return err;
 }

@@ -160,6 +160,19 @@ uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip);
 /* A MethodDesc's full name (malloc'd) and whether it has native code. */
 struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
 					    char **ret_name, bool *ret_has_code);
+/* One frame of a managed thread's stack, as the runtime walks it. */
+struct clrsos_stack_frame {
+	uint64_t sp, ip;
+	uint64_t frame;       /* an explicit runtime Frame, or 0 for managed code */
+	uint64_t method_desc; /* managed code's method, or 0 */
+	char *name;           /* method or Frame name (malloc'd), or NULL */
+};
+
+/* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free). */
+struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
+					   struct clrsos_stack_frame **ret, size_t *ret_count);
+void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count);
+
 /* A module's file, or NULL (malloc'd). */
 char *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module);
 

@@ -170,8 +170,11 @@ public:
 			EvalContext eval{target, target.IsValid()
 							 ? target.GetProcess().GetSelectedThread().GetSelectedFrame()
 							 : lldb::SBFrame()};
+			lldb::SBThread selected = target.IsValid() ? target.GetProcess().GetSelectedThread()
+								   : lldb::SBThread();
 			clrsos_host host = {evaluate, &eval, &settings(),
-					    error_file.IsValid() ? &progress : nullptr};
+					    error_file.IsValid() ? &progress : nullptr,
+					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0};
 			err = command_->run(session, &host, argc, const_cast<const char *const *>(command),
 					    &writer);
 		}

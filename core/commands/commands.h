@@ -30,6 +30,8 @@ struct clrsos_host {
 	struct clrsos_settings *settings;
 	/* Where progress of long commands goes (the debugger's error stream), or NULL. */
 	struct clrsos_writer *progress;
+	/* The OS id of the debugger's selected thread, or 0. */
+	uint32_t selected_thread;
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
@@ -66,6 +68,7 @@ clrsos_command_fn clrsos_cmd_gchandles;
 clrsos_command_fn clrsos_cmd_finalizequeue;
 clrsos_command_fn clrsos_cmd_objsize;
 clrsos_command_fn clrsos_cmd_clrthreads;
+clrsos_command_fn clrsos_cmd_clrstack;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -826,3 +826,114 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 	clrsos_roots_deinit(&roots);
 	return err;
 }
+
+/* clrstack -------------------------------------------------------------- */
+
+static void write_stack(struct clrsos_writer *out, struct clrsos_json *j, uint32_t os_id,
+			const struct clrsos_stack_frame *f, size_t n)
+{
+	if (j) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "osThreadId");
+		clrsos_json_uint(j, os_id);
+		clrsos_json_key(j, "frames");
+		clrsos_json_array_begin(j);
+		for (size_t i = 0; i < n; i++) {
+			clrsos_json_object_begin(j);
+			clrsos_json_key(j, "sp");
+			clrsos_json_address(j, f[i].sp);
+			clrsos_json_key(j, "ip");
+			clrsos_json_address(j, f[i].ip);
+			clrsos_json_key(j, "frame");
+			clrsos_json_address(j, f[i].frame);
+			clrsos_json_key(j, "methodDesc");
+			clrsos_json_address(j, f[i].method_desc);
+			clrsos_json_key(j, "name");
+			clrsos_json_string(j, f[i].name);
+			clrsos_json_object_end(j);
+		}
+		clrsos_json_array_end(j);
+		clrsos_json_object_end(j);
+		return;
+	}
+	clrsos_outf(out, "OS Thread Id: 0x%x\n", os_id);
+	clrsos_outf(out, "%16s %16s %s\n", "Child SP", "IP", "Call Site");
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].frame)
+			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp, f[i].ip,
+				    f[i].name ? f[i].name : "Frame", f[i].frame);
+		else
+			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s\n", f[i].sp, f[i].ip,
+				    f[i].name ? f[i].name : "[unknown managed code]");
+	}
+}
+
+struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session,
+					 const struct clrsos_host *host, int argc,
+					 const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false, all = false;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "-all") == 0)
+			all = true;
+		else if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "-l") == 0)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "clrstack %s: arguments and locals are not shown yet", argv[i]);
+		else
+			return clrsos_unknown_option("clrstack", argv[i]);
+	}
+	struct ctx c;
+	struct clrsos_error *err = ctx_init(&c, session);
+	if (err)
+		return err;
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "threads");
+		clrsos_json_array_begin(&j);
+	}
+	if (all) {
+		struct clrsos_dacp_thread_store_data store;
+		if ((err = clrsos_dac_thread_store(c.dac, &store)))
+			return err;
+		uint64_t thread = store.first_thread;
+		for (int n = 0; thread && n < (1 << 20) && !err; n++) {
+			struct clrsos_dacp_thread_data t;
+			if ((err = clrsos_dac_thread_data(c.dac, thread, &t)))
+				break;
+			thread = t.next_thread;
+			if (!t.os_thread_id)
+				continue;
+			struct clrsos_stack_frame *f;
+			size_t nf;
+			struct clrsos_error *e = clrsos_dac_stack_walk(c.dac, t.os_thread_id, &f, &nf);
+			if (e) {
+				clrsos_error_destroy(e);
+				continue;
+			}
+			write_stack(out, json ? &j : NULL, t.os_thread_id, f, nf);
+			if (!json)
+				clrsos_out(out, "\n");
+			clrsos_stack_frames_free(f, nf);
+		}
+	} else {
+		if (!host->selected_thread)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "clrstack: no thread is selected: use 'thread select <n>' or clrstack -all");
+		struct clrsos_stack_frame *f;
+		size_t nf;
+		if ((err = clrsos_dac_stack_walk(c.dac, host->selected_thread, &f, &nf)))
+			return err;
+		write_stack(out, json ? &j : NULL, host->selected_thread, f, nf);
+		clrsos_stack_frames_free(f, nf);
+	}
+	if (!err && json) {
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	}
+	return err;
+}

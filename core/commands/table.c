@@ -207,6 +207,18 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_clrthreads,
 	},
 	{
+		.name = "clrstack",
+		.help = "Show the managed frames of the selected thread (or of every thread).",
+		.syntax = "clrstack [-all] [--json]\n"
+			  "\n"
+			  "Each frame's stack pointer, instruction pointer and method, as the\n"
+			  "runtime walks the stack; the runtime's own Frames in brackets.\n"
+			  "(-a, -p, -l: arguments and locals are not shown yet.)\n"
+			  "\n"
+			  "  -all   every managed thread\n",
+		.run = clrsos_cmd_clrstack,
+	},
+	{
 		.name = "dumpstring",
 		.help = "Show the whole text of a System.String.",
 		.syntax = "dumpstring <address> [--count <chars>] [--outfile <file>] [--raw] [--json]\n"

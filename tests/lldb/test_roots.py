@@ -28,7 +28,7 @@ def main():
         cmds += ["objsize %s --json" % o["address"] for o in truth["roots"]["objsize"].values()]
         cmds += ["objsize %s" % truth["roots"]["objsize"]["tree"]["address"],
                  "gchandles --json", "gchandles -stat", "finalizequeue --json", "fq -detail",
-                 "clrthreads --json", "clrthreads",
+                 "clrthreads --json", "clrthreads", "clrstack -all --json", "clrstack -all",
                  "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus"]
         return cmds
 
@@ -145,6 +145,16 @@ def main():
     check(sh["osId"] in by_os and by_os[sh["osId"]]["managedId"] == sh["managedId"], "clrthreads: StackHolderThread")
     check(sum(1 for t in th if t["finalizer"]) == 1, "clrthreads: one finalizer thread")
     check("(Finalizer)" in tr.text_of("clrthreads"), "clrthreads text: finalizer")
+
+    # clrstack: the managed frames of the target's threads, as it ran them.
+    stacks = {t["osThreadId"]: [f["name"] for f in t["frames"]] for t in tr.json("clrstack -all --json")["threads"]}
+    def has(os_id, method):
+        return any(n and n.startswith(method) for n in stacks.get(os_id, []))
+    check(has(truth["threads"]["Main"]["osId"], "HeapShapes.Program.Main("), "clrstack: Main not on the main thread: %s" % stacks.get(truth["threads"]["Main"]["osId"]))
+    check(has(sh["osId"], "HeapShapes.Program.StackHolderMain("), "clrstack: StackHolderMain missing: %s" % stacks.get(sh["osId"]))
+    check(has(sh["osId"], "System.Threading.Thread.StartCallback("), "clrstack: StackHolderThread's start missing")
+    check(re.search(r"^[0-9A-F]{16} [0-9A-F]{16} HeapShapes\.Program\.StackHolderMain\(\)$", tr.text_of("clrstack -all"), re.M)
+          is not None, "clrstack text row")
 
     def err(cmd, *needles):
         e = tr.error(cmd)
