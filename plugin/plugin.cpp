@@ -110,6 +110,37 @@ clrsos_error *evaluate(void *ctx, const char *expression, uint64_t *ret)
 	return nullptr;
 }
 
+char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : nullptr;
+}
+
+clrsos_error *backtrace(void *ctx, uint32_t os_thread_id, clrsos_native_frame *ret, size_t max,
+			size_t *ret_count)
+{
+	auto *e = static_cast<EvalContext *>(ctx);
+	lldb::SBThread thread = e->target.GetProcess().GetThreadByID(os_thread_id);
+	if (!thread.IsValid())
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "no thread with OS id %u (0x%x) in this process", os_thread_id,
+					   os_thread_id);
+	size_t n = 0;
+	uint32_t frames = thread.GetNumFrames();
+	for (uint32_t i = 0; i < frames && n < max; i++) {
+		lldb::SBFrame f = thread.GetFrameAtIndex(i);
+		clrsos_native_frame &out = ret[n++];
+		out.pc = f.GetPC();
+		out.sp = f.GetSP();
+		// lldb's synthetic names for symbol-less code say nothing: leave those unnamed.
+		const char *name = f.GetFunctionName();
+		out.name = name && strncmp(name, "___lldb_unnamed_symbol", 22) != 0 ? strdup(name) : nullptr;
+		lldb::SBFileSpec fs = f.GetModule().GetFileSpec();
+		out.module = dup_or_null(fs.GetFilename());
+	}
+	*ret_count = n;
+	return nullptr;
+}
+
 // The session of the debugger's selected process, created on first use.
 clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out,
 			  clrsos_session **ret)
@@ -174,7 +205,8 @@ public:
 								   : lldb::SBThread();
 			clrsos_host host = {evaluate, &eval, &settings(),
 					    error_file.IsValid() ? &progress : nullptr,
-					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0};
+					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0,
+					    backtrace};
 			err = command_->run(session, &host, argc, const_cast<const char *const *>(command),
 					    &writer);
 		}

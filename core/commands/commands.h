@@ -20,6 +20,13 @@
 extern "C" {
 #endif
 
+/* A frame of the debugger's own backtrace. */
+struct clrsos_native_frame {
+	uint64_t pc, sp;
+	char *name;   /* the debugger's symbol for it, malloc'd, or NULL */
+	char *module; /* the module holding pc, malloc'd, or NULL */
+};
+
 /* What a command may ask of the debugger. */
 struct clrsos_host {
 	/* Evaluate an address expression as `memory read` would ($rdi, 0x10+8). */
@@ -32,6 +39,14 @@ struct clrsos_host {
 	struct clrsos_writer *progress;
 	/* The OS id of the debugger's selected thread, or 0. */
 	uint32_t selected_thread;
+	/*
+	 * The debugger's native backtrace of a thread: up to max frames, each
+	 * its pc, sp and the debugger's name for it (malloc'd, or NULL where it
+	 * has none, as in JIT-compiled code). NULL when the debugger cannot.
+	 */
+	struct clrsos_error *(*backtrace)(void *ctx, uint32_t os_thread_id,
+					  struct clrsos_native_frame *ret, size_t max,
+					  size_t *ret_count);
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
@@ -69,6 +84,8 @@ clrsos_command_fn clrsos_cmd_finalizequeue;
 clrsos_command_fn clrsos_cmd_objsize;
 clrsos_command_fn clrsos_cmd_clrthreads;
 clrsos_command_fn clrsos_cmd_clrstack;
+clrsos_command_fn clrsos_cmd_clrbt;
+clrsos_command_fn clrsos_cmd_dso;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

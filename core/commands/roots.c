@@ -937,3 +937,205 @@ struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session,
 	}
 	return err;
 }
+
+/* clrbt ----------------------------------------------------------------- */
+
+enum { MAX_NATIVE_FRAMES = 4096 };
+
+struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
+				      const struct clrsos_host *host, int argc,
+				      const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	uint32_t os_id = host->selected_thread;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (argv[i][0] != '-') {
+			uint64_t v;
+			struct clrsos_error *e = clrsos_parse_uint("thread", argv[i], &v);
+			if (e)
+				return clrsos_error_wrap(e, "clrbt");
+			os_id = (uint32_t)v;
+		} else {
+			return clrsos_unknown_option("clrbt", argv[i]);
+		}
+	}
+	if (!host->backtrace)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "clrbt: this debugger gives no backtrace");
+	if (!os_id)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "clrbt: no thread is selected: use 'thread select <n>' or give its OS id");
+	struct ctx c;
+	struct clrsos_error *err = ctx_init(&c, session);
+	if (err)
+		return err;
+	struct clrsos_native_frame *frames = calloc(MAX_NATIVE_FRAMES, sizeof(*frames));
+	if (!frames)
+		return &clrsos_error_no_memory;
+	size_t n = 0;
+	if ((err = host->backtrace(host->ctx, os_id, frames, MAX_NATIVE_FRAMES, &n))) {
+		free(frames);
+		return err;
+	}
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "osThreadId");
+		clrsos_json_uint(&j, os_id);
+		clrsos_json_key(&j, "frames");
+		clrsos_json_array_begin(&j);
+	} else {
+		clrsos_outf(out, "thread 0x%x:\n", os_id);
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* A frame the debugger cannot name may be JIT-compiled code: ask the runtime. */
+		char *managed = NULL;
+		if (!frames[i].name) {
+			uint64_t md = clrsos_dac_method_desc_from_ip(c.dac, frames[i].pc);
+			bool code;
+			if (md) {
+				struct clrsos_error *e = clrsos_dac_method_desc(c.dac, md, &managed, &code);
+				clrsos_error_destroy(e);
+			}
+		}
+		const char *name = managed ? managed : frames[i].name;
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "pc");
+			clrsos_json_address(&j, frames[i].pc);
+			clrsos_json_key(&j, "sp");
+			clrsos_json_address(&j, frames[i].sp);
+			clrsos_json_key(&j, "name");
+			clrsos_json_string(&j, name);
+			clrsos_json_key(&j, "managed");
+			clrsos_json_bool(&j, managed != NULL);
+			clrsos_json_key(&j, "module");
+			clrsos_json_string(&j, frames[i].module);
+			clrsos_json_object_end(&j);
+		} else {
+			clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " %s%s%s\n", i, frames[i].pc,
+				    managed ? "[managed] " : frames[i].module ? frames[i].module : "",
+				    managed || !frames[i].module ? "" : "`", name ? name : "???");
+		}
+		free(managed);
+		free(frames[i].name);
+		free(frames[i].module);
+	}
+	/*
+	 * Where lldb's unwinding stopped short (a core whose native code lacks
+	 * unwind data), the runtime's own stack walk goes on: its managed frames
+	 * above the last frame lldb found follow.
+	 */
+	uint64_t last_sp = n ? frames[n - 1].sp : 0;
+	free(frames);
+	struct clrsos_stack_frame *rf = NULL;
+	size_t nr = 0;
+	struct clrsos_error *e = clrsos_dac_stack_walk(c.dac, os_id, &rf, &nr);
+	clrsos_error_destroy(e);
+	for (size_t i = 0; !e && i < nr; i++) {
+		if (rf[i].frame || !rf[i].name || rf[i].sp <= last_sp)
+			continue;
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "pc");
+			clrsos_json_address(&j, rf[i].ip);
+			clrsos_json_key(&j, "sp");
+			clrsos_json_address(&j, rf[i].sp);
+			clrsos_json_key(&j, "name");
+			clrsos_json_string(&j, rf[i].name);
+			clrsos_json_key(&j, "managed");
+			clrsos_json_bool(&j, true);
+			clrsos_json_key(&j, "module");
+			clrsos_json_null(&j);
+			clrsos_json_key(&j, "fromRuntimeWalk");
+			clrsos_json_bool(&j, true);
+			clrsos_json_object_end(&j);
+		} else {
+			clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " [managed] %s (the runtime's walk)\n", n++,
+				    rf[i].ip, rf[i].name);
+		}
+	}
+	clrsos_stack_frames_free(rf, nr);
+	if (json) {
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	}
+	return NULL;
+}
+
+/* dso ------------------------------------------------------------------- */
+
+struct clrsos_error *clrsos_cmd_dso(struct clrsos_session *session,
+				    const struct clrsos_host *host, int argc,
+				    const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	struct clrsos_error *err = NULL;
+	if (!only_json(argc, argv, "dso", &err, &json, NULL, NULL, NULL))
+		return err;
+	if (!host->selected_thread)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dso: no thread is selected: use 'thread select <n>'");
+	struct ctx c;
+	if ((err = ctx_init(&c, session)))
+		return err;
+	struct clrsos_sos_stack_ref *refs = NULL;
+	size_t n = 0;
+	if ((err = clrsos_dac_stack_refs(c.dac, host->selected_thread, &refs, &n)))
+		return err;
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "osThreadId");
+		clrsos_json_uint(&j, host->selected_thread);
+		clrsos_json_key(&j, "objects");
+		clrsos_json_array_begin(&j);
+	} else {
+		clrsos_outf(out, "OS Thread Id: 0x%x\n%16s %16s %s\n", host->selected_thread, "SP/REG",
+			    "Object", "Name");
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t object = refs[i].object;
+		if (!object)
+			continue;
+		if (refs[i].flags & CLRSOS_STACK_REF_INTERIOR) {
+			struct clrsos_error *e = clrsos_heap_find_object(c.heap, object, &object, NULL);
+			if (e) {
+				clrsos_error_destroy(e);
+				continue;
+			}
+		}
+		const struct clrsos_type *t = type_of(&c, object, NULL);
+		if (!t)
+			continue;
+		const char *reg = reg_name(refs[i].has_register_information && !refs[i].address ? refs[i].reg : -1);
+		if (json) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "slot");
+			clrsos_json_address(&j, refs[i].address);
+			clrsos_json_key(&j, "register");
+			clrsos_json_string(&j, reg);
+			clrsos_json_key(&j, "object");
+			clrsos_json_address(&j, object);
+			clrsos_json_key(&j, "type");
+			clrsos_json_string(&j, clrsos_types_name(c.types, t));
+			clrsos_json_object_end(&j);
+		} else if (reg) {
+			clrsos_outf(out, "%16s %016" PRIx64 " %s\n", reg, object, clrsos_types_name(c.types, t));
+		} else {
+			clrsos_outf(out, "%016" PRIx64 " %016" PRIx64 " %s\n", refs[i].address, object,
+				    clrsos_types_name(c.types, t));
+		}
+	}
+	free(refs);
+	if (json) {
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	}
+	return NULL;
+}

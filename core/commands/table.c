@@ -219,6 +219,25 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_clrstack,
 	},
 	{
+		.name = "clrbt",
+		.help = "lldb's backtrace of a thread with JIT-compiled frames named by their managed method.",
+		.syntax = "clrbt [<OS thread id>] [--json]\n"
+			  "\n"
+			  "The debugger's own native backtrace of the selected thread (or the thread\n"
+			  "with this OS id, decimal or 0x hex); every frame lldb cannot name is looked\n"
+			  "up in the runtime and, if it is JIT-compiled code, named by its method.\n",
+		.run = clrsos_cmd_clrbt,
+	},
+	{
+		.name = "dso",
+		.help = "List the objects the selected thread's stack refers to.",
+		.syntax = "dso [--json]\n"
+			  "\n"
+			  "Each reference the runtime reports for the selected thread's stack and\n"
+			  "registers: the slot (or register), the object and its type.\n",
+		.run = clrsos_cmd_dso,
+	},
+	{
 		.name = "dumpstring",
 		.help = "Show the whole text of a System.String.",
 		.syntax = "dumpstring <address> [--count <chars>] [--outfile <file>] [--raw] [--json]\n"

@@ -29,6 +29,8 @@ def main():
         cmds += ["objsize %s" % truth["roots"]["objsize"]["tree"]["address"],
                  "gchandles --json", "gchandles -stat", "finalizequeue --json", "fq -detail",
                  "clrthreads --json", "clrthreads", "clrstack -all --json", "clrstack -all",
+                 "clrbt %d --json" % truth["threads"]["StackHolderThread"]["osId"],
+                 "clrbt %d" % truth["threads"]["StackHolderThread"]["osId"], "dso --json", "clrbt 0x1",
                  "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus"]
         return cmds
 
@@ -156,6 +158,17 @@ def main():
     check(re.search(r"^[0-9A-F]{16} [0-9A-F]{16} HeapShapes\.Program\.StackHolderMain\(\)$", tr.text_of("clrstack -all"), re.M)
           is not None, "clrstack text row")
 
+    # clrbt: lldb's native frames, and the JIT-compiled ones named by the runtime.
+    bt = tr.json("clrbt %d --json" % sh["osId"])["frames"]
+    managed = [f["name"] for f in bt if f["managed"]]
+    check("HeapShapes.Program.StackHolderMain()" in managed, "clrbt: StackHolderMain not named: %s" % managed)
+    check(any(not f["managed"] and f["name"] and f["module"] and f["module"].startswith("libc") for f in bt),
+          "clrbt: no native libc frame named by lldb: %s" % [(f["module"], f["name"]) for f in bt])
+    check(re.search(r"frame #\d+: 0x[0-9a-f]{16} \[managed\] HeapShapes\.Program\.StackHolderMain\(\)( \(the runtime.s walk\))?$",
+                    tr.text_of("clrbt %d" % sh["osId"]), re.M) is not None, "clrbt text")
+    objs = tr.json("dso --json")["objects"]
+    check(objs and all(o["type"] and harness.parse_hex(o["object"]) for o in objs), "dso: %s" % objs[:3])
+
     def err(cmd, *needles):
         e = tr.error(cmd)
         if check(e is not None, "%r did not fail" % cmd):
@@ -165,6 +178,7 @@ def main():
     err("objsize 0x10", "0x10 is not a managed object")
     err("gcroot", "needs the address")
     err("gchandles -type Bogus", "expected Strong")
+    err("clrbt 0x1", "no thread with OS id 1")
     harness.finish()
 
 
