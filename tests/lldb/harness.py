@@ -208,10 +208,16 @@ def lldb(commands, pid=None, core=None, exe=None, load_plugin=True, env=None,
     full_env["PYTHONPATH"] = LLDB_PYTHONPATH
     full_env.update(env or {})
     try:
-        # One stream, so that each error stays next to its command.
-        r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, env=full_env, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
+        for attempt in range(3):
+            # One stream, so that each error stays next to its command.
+            r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, env=full_env, timeout=timeout,
+                               stdin=subprocess.DEVNULL)
+            # ptrace now and then refuses an attach (EPERM) for a moment: try again.
+            if pid is None or "error: attach failed" not in r.stdout:
+                break
+            print("attach failed, trying again:\n" + r.stdout[-300:], flush=True)
+            time.sleep(1)
     finally:
         os.unlink(script)
     out = r.stdout
