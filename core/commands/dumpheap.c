@@ -387,12 +387,15 @@ static void write_strings(struct walk_ctx *c)
 		c->oom = true;
 		return;
 	}
-	size_t n = 0;
+	/* Only texts that have copies: a heap of unique strings wastes nothing. */
+	size_t n = 0, unique = 0;
 	uint64_t wasted = 0;
 	for (size_t i = 0; i < s->cap; i++) {
-		if (s->slots[i].count) {
+		if (s->slots[i].count > 1) {
 			rows[n++] = s->slots[i];
 			wasted += (s->slots[i].count - 1) * s->slots[i].size;
+		} else if (s->slots[i].count) {
+			unique++;
 		}
 	}
 	qsort(rows, n, sizeof(*rows), cmp_by_waste);
@@ -443,15 +446,19 @@ static void write_strings(struct walk_ctx *c)
 		clrsos_json_key(c->json, "totalWasted");
 		clrsos_json_uint(c->json, wasted);
 		clrsos_json_key(c->json, "distinct");
-		clrsos_json_uint(c->json, n);
+		clrsos_json_uint(c->json, n + unique);
+		clrsos_json_key(c->json, "withoutCopies");
+		clrsos_json_uint(c->json, unique);
 	} else {
 		char count[32], total[32], waste[32], distinct[32];
 		clrsos_format_thousands(c->total_count, count, sizeof(count));
-		clrsos_format_thousands(n, distinct, sizeof(distinct));
+		clrsos_format_thousands(n + unique, distinct, sizeof(distinct));
 		clrsos_format_thousands(c->total_size, total, sizeof(total));
 		clrsos_format_thousands(wasted, waste, sizeof(waste));
-		clrsos_outf(w, "Total %s strings (%s distinct), %s bytes, %s bytes in duplicates\n",
-			    count, distinct, total, waste);
+		char lone[32];
+		clrsos_format_thousands(unique, lone, sizeof(lone));
+		clrsos_outf(w, "Total %s strings (%s distinct; %s without copies, not listed), %s bytes, %s bytes in duplicates\n",
+			    count, distinct, lone, total, waste);
 	}
 	free(rows);
 }
