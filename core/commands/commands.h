@@ -86,6 +86,7 @@ clrsos_command_fn clrsos_cmd_clrthreads;
 clrsos_command_fn clrsos_cmd_clrstack;
 clrsos_command_fn clrsos_cmd_clrbt;
 clrsos_command_fn clrsos_cmd_dso;
+clrsos_command_fn clrsos_cmd_pe;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

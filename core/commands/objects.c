@@ -837,3 +837,269 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 	}
 	return NULL;
 }
+
+/* pe ---------------------------------------------------------------------- */
+
+/* The object at address as a reference field named name of mt's fields, or a value. */
+static bool field_by_name(const struct clrsos_fields *fields, const char *name,
+			  const struct clrsos_field **ret)
+{
+	for (size_t i = 0; i < fields->count; i++) {
+		if (!fields->items[i].desc.is_static && strcmp(fields->items[i].name, name) == 0) {
+			*ret = &fields->items[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t read_ref_field(struct field_printer *p, const struct clrsos_fields *fields,
+			       uint64_t object, const char *name)
+{
+	const struct clrsos_field *f;
+	uint64_t v = 0;
+	if (field_by_name(fields, name, &f)) {
+		struct clrsos_error *e = clrsos_target_read_u64(p->target, object + 8 + f->desc.offset, &v);
+		clrsos_error_destroy(e);
+	}
+	return v;
+}
+
+/* Whether mt is System.Exception or derives from it. */
+static bool is_exception(struct field_printer *p, uint64_t mt)
+{
+	struct clrsos_dacp_useful_globals g;
+	struct clrsos_error *err = clrsos_dac_useful_globals(p->dac, &g);
+	if (err) {
+		clrsos_error_destroy(err);
+		return false;
+	}
+	for (int depth = 0; mt && depth < 64; depth++) {
+		if (mt == g.exception_method_table)
+			return true;
+		struct clrsos_dacp_method_table_data md;
+		if ((err = clrsos_dac_method_table_data(p->dac, mt, &md))) {
+			clrsos_error_destroy(err);
+			return false;
+		}
+		mt = md.parent_method_table;
+	}
+	return false;
+}
+
+/*
+ * The stack trace the runtime recorded as the exception travelled: a byte[]
+ * (or, since .NET 9, an object[] whose first element is that byte[]) holding
+ * a header {size_t count; Thread *} and count elements {ip, sp, MethodDesc,
+ * flags} of 32 bytes.
+ */
+static void print_stack_trace(struct field_printer *p, uint64_t trace, struct clrsos_json *j)
+{
+	const struct clrsos_type *t;
+	uint64_t size;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	if (j) {
+		clrsos_json_key(j, "stackTrace");
+		clrsos_json_array_begin(j);
+	} else {
+		clrsos_out(p->out, "StackTrace (generated):\n");
+	}
+	if (trace && !clrsos_heap_read_object(p->heap, trace, &t, &size, &buf, &cap) && t->is_array &&
+	    t->component_size == 8 && size >= 24) {
+		uint64_t first = 0;
+		memcpy(&first, buf + 16, 8); /* object[]: its first element */
+		trace = first;
+		if (clrsos_heap_read_object(p->heap, trace, &t, &size, &buf, &cap))
+			trace = 0;
+	}
+	size_t shown = 0;
+	if (trace && t->is_array && t->component_size == 1 && size >= 16 + 16) {
+		uint32_t length;
+		memcpy(&length, buf + 8, 4);
+		const uint8_t *data = buf + 16;
+		uint64_t count;
+		memcpy(&count, data, 8);
+		if (length >= 16 && count <= (length - 16) / 32) {
+			if (!j)
+				clrsos_outf(p->out, "    %-16s %-16s %s\n", "SP", "IP", "Function");
+			for (uint64_t i = 0; i < count; i++) {
+				uint64_t ip, sp, md;
+				memcpy(&ip, data + 16 + i * 32, 8);
+				memcpy(&sp, data + 16 + i * 32 + 8, 8);
+				memcpy(&md, data + 16 + i * 32 + 16, 8);
+				char *name = NULL;
+				bool code;
+				struct clrsos_error *e = md ? clrsos_dac_method_desc(p->dac, md, &name, &code) : NULL;
+				clrsos_error_destroy(e);
+				if (j) {
+					clrsos_json_object_begin(j);
+					clrsos_json_key(j, "sp");
+					clrsos_json_address(j, sp);
+					clrsos_json_key(j, "ip");
+					clrsos_json_address(j, ip);
+					clrsos_json_key(j, "method");
+					clrsos_json_string(j, name);
+					clrsos_json_object_end(j);
+				} else {
+					clrsos_outf(p->out, "    %016" PRIX64 " %016" PRIX64 " %s\n", sp, ip,
+						    name ? name : "<unknown method>");
+				}
+				free(name);
+				shown++;
+			}
+		}
+	}
+	free(buf);
+	if (j)
+		clrsos_json_array_end(j);
+	else if (!shown)
+		clrsos_out(p->out, "    <none>\n");
+}
+
+static struct clrsos_error *print_exception(struct field_printer *p, uint64_t address, bool nested,
+					    int depth)
+{
+	const struct clrsos_type *type = NULL;
+	struct clrsos_error *err = object_at(p->heap, address, &type);
+	if (err)
+		return err;
+	if (!is_exception(p, type->mt))
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not an exception: it is a %s", address,
+					   clrsos_types_name(p->types, type));
+	struct clrsos_fields fields;
+	if ((err = clrsos_fields_get(p->dac, p->types, type->mt, &fields)))
+		return err;
+	uint64_t message = read_ref_field(p, &fields, address, "_message");
+	uint64_t inner = read_ref_field(p, &fields, address, "_innerException");
+	uint64_t trace = read_ref_field(p, &fields, address, "_stackTrace");
+	uint64_t trace_string = read_ref_field(p, &fields, address, "_stackTraceString");
+	int32_t hresult = 0;
+	const struct clrsos_field *hf;
+	if (field_by_name(&fields, "_HResult", &hf)) {
+		struct clrsos_error *e = clrsos_target_read_u32(p->target, address + 8 + hf->desc.offset,
+								(uint32_t *)&hresult);
+		clrsos_error_destroy(e);
+	}
+	clrsos_fields_deinit(&fields);
+	const struct clrsos_type *inner_type = inner ? NULL : NULL;
+	if (inner && object_at(p->heap, inner, &inner_type) != NULL)
+		inner_type = NULL;
+	struct clrsos_json *j = p->json;
+	if (j) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "address");
+		clrsos_json_address(j, address);
+		clrsos_json_key(j, "type");
+		clrsos_json_string(j, clrsos_types_name(p->types, type));
+		clrsos_json_key(j, "message");
+		if (message) {
+			uint32_t len = 0;
+			struct clrsos_json_stream s;
+			clrsos_json_string_begin(j, &s);
+			if (!clrsos_string_length(p->heap, message, &len))
+				clrsos_error_destroy(clrsos_string_write(p->target, message, len, CLRSOS_TEXT_JSON, s.raw));
+			clrsos_json_string_end(&s);
+		} else {
+			clrsos_json_null(j);
+		}
+		clrsos_json_key(j, "hresult");
+		clrsos_json_int(j, hresult);
+		clrsos_json_key(j, "innerException");
+		clrsos_json_address(j, inner);
+		print_stack_trace(p, trace, j);
+		clrsos_json_key(j, "stackTraceString");
+		clrsos_json_address(j, trace_string);
+		if (nested && inner && inner_type && depth < 32) {
+			clrsos_json_key(j, "inner");
+			err = print_exception(p, inner, nested, depth + 1);
+		}
+		clrsos_json_object_end(j);
+		return err;
+	}
+	struct clrsos_writer *out = p->out;
+	clrsos_outf(out, "Exception object: %016" PRIx64 "\n", address);
+	clrsos_outf(out, "Exception type:   %s\n", clrsos_types_name(p->types, type));
+	clrsos_out(out, "Message:          ");
+	uint32_t len = 0;
+	if (message && !clrsos_string_length(p->heap, message, &len))
+		clrsos_error_destroy(clrsos_string_write(p->target, message, len, CLRSOS_TEXT_ESCAPED, out));
+	else
+		clrsos_out(out, "<none>");
+	clrsos_out(out, "\n");
+	if (inner && inner_type)
+		clrsos_outf(out, "InnerException:   %s, Use pe %016" PRIx64 " to see more.\n",
+			    clrsos_types_name(p->types, inner_type), inner);
+	else
+		clrsos_out(out, "InnerException:   <none>\n");
+	print_stack_trace(p, trace, NULL);
+	clrsos_out(out, "StackTraceString: ");
+	if (trace_string && !clrsos_string_length(p->heap, trace_string, &len))
+		clrsos_error_destroy(clrsos_string_write(p->target, trace_string, len, CLRSOS_TEXT_ESCAPED, out));
+	else
+		clrsos_out(out, "<none>");
+	clrsos_outf(out, "\nHResult: %x\n", (uint32_t)hresult);
+	if (nested && inner && inner_type && depth < 32) {
+		clrsos_out(out, "\nNested exception -------------------------------------------------------------\n");
+		return print_exception(p, inner, nested, depth + 1);
+	}
+	return NULL;
+}
+
+struct clrsos_error *clrsos_cmd_pe(struct clrsos_session *session, const struct clrsos_host *host,
+				   int argc, const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false, nested = false, have = false;
+	uint64_t address = 0;
+	for (int i = 0; i < argc; i++) {
+		struct clrsos_error *e = NULL;
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "-nested") == 0)
+			nested = true;
+		else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
+			return clrsos_unknown_option("pe", argv[i]);
+		else if (!have) {
+			e = clrsos_parse_address(host, argv[i], &address);
+			have = true;
+		} else
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "pe takes one address");
+		if (e)
+			return clrsos_error_wrap(e, "pe");
+	}
+	struct field_printer p;
+	struct clrsos_error *err = printer_init(&p, session, out);
+	if (err)
+		return err;
+	if (!have) {
+		/* The selected thread's current (last thrown) exception. */
+		struct clrsos_dacp_thread_store_data store;
+		if ((err = clrsos_dac_thread_store(p.dac, &store)))
+			return err;
+		uint64_t thread = store.first_thread;
+		for (int n = 0; thread && n < (1 << 20) && !address; n++) {
+			struct clrsos_dacp_thread_data t;
+			if ((err = clrsos_dac_thread_data(p.dac, thread, &t)))
+				return err;
+			if (t.os_thread_id == host->selected_thread && t.last_thrown_object_handle) {
+				struct clrsos_error *e = clrsos_target_read_u64(p.target, t.last_thrown_object_handle, &address);
+				clrsos_error_destroy(e);
+			}
+			thread = t.next_thread;
+		}
+		if (!address)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "pe: the selected thread (0x%x) holds no exception; give an exception's address",
+						   host->selected_thread);
+	}
+	struct clrsos_json j;
+	if (json) {
+		clrsos_json_init(&j, out);
+		p.json = &j;
+	}
+	err = print_exception(&p, address, nested, 0);
+	if (!err && json)
+		clrsos_json_end(&j);
+	return err;
+}

@@ -238,6 +238,18 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_dso,
 	},
 	{
+		.name = "pe",
+		.help = "Print an exception: type, message, inner exception, stack trace, HResult.",
+		.syntax = "pe [<address>] [-nested] [--json]\n"
+			  "\n"
+			  "The exception at the address, or the selected thread's current (last\n"
+			  "thrown) exception: its type, message, inner exception, the stack trace the\n"
+			  "runtime recorded as it travelled (SP, IP, method) and its HResult.\n"
+			  "\n"
+			  "  -nested   also print the inner exceptions\n",
+		.run = clrsos_cmd_pe,
+	},
+	{
 		.name = "dumpstring",
 		.help = "Show the whole text of a System.String.",
 		.syntax = "dumpstring <address> [--count <chars>] [--outfile <file>] [--raw] [--json]\n"

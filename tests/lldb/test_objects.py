@@ -69,6 +69,10 @@ def main():
             "da %s --json" % arr["grid64"]["address"],
             "da -start 1 -length 2 %s --json" % arr["ints"]["address"],
             "dumparray %s -details" % sh["points"]["address"],
+            "pe %s --json" % truth["threads"]["exception"]["address"],
+            "pe %s -nested --json" % truth["threads"]["exception"]["address"],
+            "pe %s -nested" % truth["threads"]["exception"]["address"],
+            "pe %s" % af["address"],
             "dumpobj 0x10",
             "dumpobj %s+0x10" % af["address"],
             "dumpmt 0x10",
@@ -194,6 +198,22 @@ def main():
     details = tr.text_of("dumparray %s -details" % o["structHolder"]["points"]["address"])
     check(details.count("Fields:") == o["structHolder"]["points"]["length"], "-details: one Fields table per element")
 
+    # pe: the exception the target threw and caught, with its inner one and stack trace.
+    ex = truth["threads"]["exception"]
+    pe = tr.json("pe %s --json" % ex["address"])
+    check(pe["type"] == ex["type"] and pe["message"] == ex["message"] and pe["hresult"] == ex["hresult"],
+          "pe: %s" % {k: pe[k] for k in ("type", "message", "hresult")})
+    check(harness.parse_hex(pe["innerException"]) == harness.parse_hex(ex["innerAddress"]), "pe: inner exception")
+    methods = [f["method"] for f in pe["stackTrace"]]
+    check(methods == ["HeapShapes.Program.%s()" % m for m in ex["stackMethods"]],
+          "pe: stack trace %s, target says %s" % (methods, ex["stackMethods"]))
+    nested = tr.json("pe %s -nested --json" % ex["address"])
+    check(nested.get("inner", {}).get("message") == ex["innerMessage"] and
+          nested["inner"]["type"] == ex["innerType"], "pe -nested: inner %s" % nested.get("inner"))
+    text = tr.text_of("pe %s -nested" % ex["address"])
+    check("Exception type:   %s" % ex["type"] in text and "Message:          %s" % ex["message"] in text and
+          "HResult: %x" % (ex["hresult"] & 0xffffffff) in text and "Nested exception" in text, "pe text")
+
     # Errors.
     def err(cmd, *needles):
         e = tr.error(cmd)
@@ -206,6 +226,7 @@ def main():
     err("dumparray %s" % af["address"], "is not an array", "HeapShapes.AllFields")
     err("dumpvc %s" % af["mt"], "dumpvc needs")
     err("dumpobj", "needs the address")
+    err("pe %s" % af["address"], "is not an exception", "HeapShapes.AllFields")
     harness.finish()
 
 

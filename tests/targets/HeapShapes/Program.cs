@@ -468,6 +468,7 @@ public static unsafe class Program
         BuildObjectShapes();
         StartStackHolderThread();
         StartLockHolderThread();
+        BuildException();
         BuildHandles();
         BuildCwt();
         BuildRootShapes();
@@ -650,6 +651,38 @@ public static unsafe class Program
         s_stackRelease.WaitOne(); // never set
         GC.KeepAlive(local);
         Use(local);
+    }
+
+    // An exception thrown and caught on the main thread, kept by a static: pe.
+    // The runtime also remembers it as the main thread's last thrown object.
+    static Exception? s_exception;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ThrowOuter()
+    {
+        try
+        {
+            ThrowInner();
+        }
+        catch (InvalidOperationException inner)
+        {
+            throw new ApplicationException("outer failure: the order could not be saved", inner) { HResult = 0x0BADC0DE };
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void ThrowInner() => throw new InvalidOperationException("inner failure: connection refused");
+
+    static void BuildException()
+    {
+        try
+        {
+            ThrowOuter();
+        }
+        catch (ApplicationException e)
+        {
+            s_exception = e;
+        }
     }
 
     // A thread that holds a thin lock on one object forever: dumpheap -thinlock.
@@ -1474,6 +1507,19 @@ public static unsafe class Program
             // Sanity check: the first word of the object is its MethodTable.
             w.WriteBoolean("stackObjectAddressVerified",
                 s_stackObjectAddress != 0 && *(nint*)s_stackObjectAddress == MethodTableOf(typeof(StackOnly)));
+            w.WriteEndObject();
+            w.WriteStartObject("exception");
+            w.WriteString("address", Hex(AddressOf(s_exception!)));
+            w.WriteString("type", s_exception!.GetType().FullName);
+            w.WriteString("message", s_exception.Message);
+            w.WriteNumber("hresult", s_exception.HResult);
+            w.WriteString("innerAddress", Hex(AddressOf(s_exception.InnerException!)));
+            w.WriteString("innerType", s_exception.InnerException!.GetType().FullName);
+            w.WriteString("innerMessage", s_exception.InnerException.Message);
+            w.WriteStartArray("stackMethods");
+            foreach (var f in new System.Diagnostics.StackTrace(s_exception, false).GetFrames())
+                w.WriteStringValue(f.GetMethod()?.Name);
+            w.WriteEndArray();
             w.WriteEndObject();
             w.WriteStartObject("LockHolderThread");
             w.WriteNumber("managedId", s_lockManagedId);
