@@ -1403,3 +1403,29 @@ out:
 	}
 	return err;
 }
+
+/* TraverseModuleMap's callback carries no context but its token: a small trampoline. */
+struct module_map_ctx {
+	clrsos_module_type_fn *fn;
+	void *ctx;
+};
+
+static void module_map_visit(uint32_t index, uint64_t mt, void *token)
+{
+	(void)index;
+	struct module_map_ctx *m = token;
+	if (mt)
+		m->fn(m->ctx, mt);
+}
+
+struct clrsos_error *clrsos_dac_module_types(struct clrsos_dac *dac, uint64_t module,
+					     clrsos_module_type_fn *fn, void *ctx)
+{
+	typedef void (*visit_fn)(uint32_t, uint64_t, void *);
+	typedef clrsos_hresult (*traverse_fn)(void *, int32_t, uint64_t, visit_fn, void *);
+	struct module_map_ctx m = {fn, ctx};
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_TRAVERSE_MODULE_MAP, traverse_fn, 0 /* TYPEDEFTOMETHODTABLE */,
+		 module, module_map_visit, &m);
+	return hr < 0 ? call_failed(dac, "TraverseModuleMap", hr) : NULL;
+}

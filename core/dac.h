@@ -155,6 +155,14 @@ struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt,
 /* A MethodTable's methods by slot (ISOSDacInterface15, .NET 9+); none if the DAC lacks it. */
 struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
 					struct clrsos_sos_method_data **ret, size_t *ret_count);
+/*
+ * Every MethodTable a module has loaded for its TypeDefs: fn is called with
+ * each while the DAC call runs, so it must not call the DAC itself.
+ */
+typedef void clrsos_module_type_fn(void *ctx, uint64_t mt);
+struct clrsos_error *clrsos_dac_module_types(struct clrsos_dac *dac, uint64_t module,
+					     clrsos_module_type_fn *fn, void *ctx);
+
 /* The MethodDesc of code at ip (an entry point or inside a method), 0 if none. */
 uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip);
 /* A MethodDesc's full name (malloc'd) and whether it has native code. */

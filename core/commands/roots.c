@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../addrmap.h"
+#include "../fields.h"
 #include "../heap.h"
 #include "../roots.h"
 #include "commands.h"
@@ -611,6 +612,136 @@ static bool search_from(struct search *s, uint64_t start)
 	return s->found;
 }
 
+/*
+ * Static reference fields: on .NET 9 and later each lives in a slot of an
+ * object[] the runtime holds with a strong handle. To name the field where a
+ * chain leaves such an array, map every loaded class's GC static slots
+ * (from each module's TypeDef map) to "Type.field", once per command.
+ */
+struct statics {
+	struct ctx *c;
+	struct clrsos_addrmap slots; /* slot address -> index + 1 into names */
+	char **names;
+	size_t count, cap;
+	bool built;
+};
+
+static void note_statics(void *ctx, uint64_t mt)
+{
+	struct statics *st = ctx;
+	struct ctx *c = st->c;
+	struct clrsos_dacp_method_table_field_data fd;
+	struct clrsos_error *err = clrsos_dac_method_table_field_data(c->dac, mt, &fd);
+	if (err || !fd.num_static_fields) {
+		clrsos_error_destroy(err);
+		return;
+	}
+	struct clrsos_dacp_method_table_data md;
+	if ((err = clrsos_dac_method_table_data(c->dac, mt, &md))) {
+		clrsos_error_destroy(err);
+		return;
+	}
+	uint64_t non_gc, gc;
+	if ((err = clrsos_dac_static_bases(c->dac, mt, md.module, &non_gc, &gc)) || !gc) {
+		clrsos_error_destroy(err);
+		return;
+	}
+	struct clrsos_fields fields;
+	if ((err = clrsos_fields_get(c->dac, c->types, mt, &fields))) {
+		clrsos_error_destroy(err);
+		return;
+	}
+	const struct clrsos_type *t = clrsos_types_get(c->types, mt);
+	for (size_t i = 0; t && i < fields.count; i++) {
+		const struct clrsos_field *f = &fields.items[i];
+		if (!f->desc.is_static || f->desc.is_thread_local || f->declaring_mt != mt ||
+		    clrsos_element_is_value(f->desc.type))
+			continue;
+		if (st->count == st->cap) {
+			size_t cap = st->cap ? st->cap * 2 : 256;
+			char **g = realloc(st->names, cap * sizeof(*g));
+			if (!g)
+				break;
+			st->names = g;
+			st->cap = cap;
+		}
+		char *name;
+		if (asprintf(&name, "%s.%s", clrsos_types_name(c->types, t), f->name) < 0)
+			break;
+		st->names[st->count++] = name;
+		if (!clrsos_addrmap_put(&st->slots, gc + f->desc.offset, st->count))
+			break;
+	}
+	clrsos_fields_deinit(&fields);
+}
+
+/* The module map's callback runs inside a DAC call: only collect there. */
+struct mt_list {
+	uint64_t *items;
+	size_t count, cap;
+};
+
+static void collect_mt(void *ctx, uint64_t mt)
+{
+	struct mt_list *l = ctx;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		uint64_t *g = realloc(l->items, cap * sizeof(*g));
+		if (!g)
+			return;
+		l->items = g;
+		l->cap = cap;
+	}
+	l->items[l->count++] = mt;
+}
+
+static void build_statics(struct statics *st)
+{
+	st->built = true;
+	struct clrsos_managed_module *mods;
+	size_t n;
+	struct clrsos_error *err = clrsos_dac_managed_modules(st->c->dac, &mods, &n);
+	if (err) {
+		clrsos_error_destroy(err);
+		return;
+	}
+	struct mt_list l = {0};
+	for (size_t i = 0; i < n; i++)
+		clrsos_error_destroy(clrsos_dac_module_types(st->c->dac, mods[i].address, collect_mt, &l));
+	clrsos_managed_modules_free(mods, n);
+	for (size_t i = 0; i < l.count; i++)
+		note_statics(st, l.items[i]);
+	free(l.items);
+}
+
+/* The static field whose slot in the array at holder holds value, or NULL. */
+static const char *static_name(struct statics *st, uint64_t holder, uint64_t value)
+{
+	const struct clrsos_type *t;
+	uint64_t size;
+	struct ctx *c = st->c;
+	if (clrsos_heap_read_object(c->heap, holder, &t, &size, &c->buf, &c->buf_cap) || !t->is_array ||
+	    t->component_size != 8)
+		return NULL;
+	if (!st->built)
+		build_statics(st);
+	for (uint64_t off = 16; off + 8 <= size; off += 8) {
+		uint64_t v, index;
+		memcpy(&v, c->buf + off, 8);
+		if (v == value && clrsos_addrmap_get(&st->slots, holder + off, &index))
+			return st->names[index - 1];
+	}
+	return NULL;
+}
+
+static void statics_deinit(struct statics *st)
+{
+	for (size_t i = 0; i < st->count; i++)
+		free(st->names[i]);
+	free(st->names);
+	clrsos_addrmap_deinit(&st->slots);
+}
+
 static const char *reg_name(int reg)
 {
 	static const char *const names[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -693,6 +824,7 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 	if ((err = clrsos_roots_collect(c.dac, c.target, clrsos_heap_gc(c.heap), &roots)))
 		return err;
 	struct search s = {.c = &c, .roots = &roots, .target = address};
+	struct statics st = {.c = &c};
 	for (size_t i = 0; i < roots.ndependents; i++) {
 		if (roots.dependents[i].primary && !clrsos_addrmap_get(&s.dependents, roots.dependents[i].primary, NULL) &&
 		    !clrsos_addrmap_put(&s.dependents, roots.dependents[i].primary, i + 1))
@@ -777,6 +909,9 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			const struct clrsos_type *t = type_of(&c, chain[2 * k], NULL);
 			const char *name = t ? clrsos_types_name(c.types, t) : "?";
 			bool dep = chain[2 * k + 1] != 0;
+			/* Leaving a handle's statics array: which static field this is. */
+			const char *field = k + 2 == n && r->kind == CLRSOS_ROOT_HANDLE
+						    ? static_name(&st, chain[2 * (k + 1)], chain[2 * k]) : NULL;
 			if (json) {
 				clrsos_json_object_begin(&j);
 				clrsos_json_key(&j, "address");
@@ -785,10 +920,15 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 				clrsos_json_string(&j, name);
 				clrsos_json_key(&j, "dependentHandle");
 				clrsos_json_bool(&j, dep);
+				if (field) {
+					clrsos_json_key(&j, "staticField");
+					clrsos_json_string(&j, field);
+				}
 				clrsos_json_object_end(&j);
 			} else {
-				clrsos_outf(out, "          %s %012" PRIx64 " %s\n", dep ? "-> (dependent handle) ->" : "->",
-					    chain[2 * k], name);
+				clrsos_outf(out, "          %s %012" PRIx64 " %s%s%s%s\n", dep ? "-> (dependent handle) ->" : "->",
+					    chain[2 * k], name, field ? " (static variable: " : "", field ? field : "",
+					    field ? ")" : "");
 			}
 		}
 		if (json) {
@@ -818,6 +958,7 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 	if (!err && roots.threads_failed && !json)
 		clrsos_outf(out, "Warning: the stacks of %" PRIu64 " managed thread%s could not be read; roots there are not shown.\n",
 			    roots.threads_failed, roots.threads_failed == 1 ? "" : "s");
+	statics_deinit(&st);
 	clrsos_addrmap_deinit(&s.dependents);
 	clrsos_addrmap_deinit(&s.dead);
 	clrsos_addrmap_deinit(&s.parent);

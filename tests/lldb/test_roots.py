@@ -66,6 +66,8 @@ def main():
               "staticChain: not through the statics array")
         check([harness.parse_hex(p["address"]) for p in r[0]["path"][1:]] == [harness.parse_hex(a) for a in want["path"]],
               "staticChain: addresses differ")
+        check(len(r[0]["path"]) > 1 and r[0]["path"][1].get("staticField") == want["field"],
+              "staticChain: static field %s, expected %s" % (r[0]["path"][1:2], want["field"]))
 
     r = roots_of("handleOnly")
     check(len(r) == 1 and r[0]["kind"] == "handle" and r[0]["handleType"] == "Strong" and types(r[0]["path"]) == ["HeapShapes.HandleOnly"],
@@ -75,6 +77,8 @@ def main():
     kinds = sorted(len(x["path"]) for x in r)
     check(len(r) == 2 and all(x["kind"] == "handle" for x in r) and kinds == [1, 2],
           "twoRoots: %s" % [(x["kind"], types(x["path"])) for x in r])
+    statics = [p.get("staticField") for x in r for p in x["path"] if p.get("staticField")]
+    check(statics == ["HeapShapes.RootHolder.TwoRooted"], "twoRoots: static fields %s" % statics)
 
     r = roots_of("stackOnly")
     os_id = truth["threads"]["StackHolderThread"]["osId"]
@@ -101,6 +105,7 @@ def main():
     text = tr.text_of("gcroot %s" % g["staticChain"]["address"])
     check(re.search(r"^HandleTable:$", text, re.M) and re.search(r"^\s+[0-9a-f]{16} \(Strong handle\)$", text, re.M) and
           "-> %012x HeapShapes.ChainC" % harness.parse_hex(g["staticChain"]["address"]) in text and
+          "(static variable: HeapShapes.RootHolder.First)" in text and
           "Found 1 unique root." in text, "gcroot text layout")
 
     # objsize: exact counts and sizes of the subgraphs the target built.
