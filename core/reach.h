@@ -1,8 +1,8 @@
 /*
  * Reachability: which objects some root keeps alive. One pass per stop:
  * gather the roots (strong, pinned, async-pinned, sized-ref and counted
- * ref-counted handles, every managed thread's stack references, the
- * finalizer queue's ready-to-run objects), then mark from them with an
+ * ref-counted handles, every managed thread's stack references and
+ * thread-static reference fields, the finalizer queue's ready-to-run objects), then mark from them with an
  * explicit stack over a bitmap (one bit per 8 bytes of heap), following the
  * references each object's GCDesc lists and dependent handles as edges
  * (primary keeps secondary alive). dumpheap -live/-dead and gcroot share it.

@@ -1,5 +1,7 @@
 #include "roots.h"
 
+#include "fields.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +156,240 @@ static struct clrsos_error *finalizer_queue(struct clrsos_dac *dac, struct clrso
 	return NULL;
 }
 
+/* The module map's callback runs inside a DAC call: it only collects. */
+struct mt_list {
+	uint64_t *items;
+	size_t count, cap;
+	bool oom;
+};
+
+static void collect_mt(void *ctx, uint64_t mt)
+{
+	struct mt_list *l = ctx;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		uint64_t *g = realloc(l->items, cap * sizeof(*g));
+		if (!g) {
+			l->oom = true;
+			return;
+		}
+		l->items = g;
+		l->cap = cap;
+	}
+	l->items[l->count++] = mt;
+}
+
+struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count)
+{
+	struct clrsos_managed_module *mods;
+	size_t n;
+	struct clrsos_error *err = clrsos_dac_managed_modules(dac, &mods, &n);
+	if (err)
+		return err;
+	struct mt_list l = {0};
+	for (size_t i = 0; i < n; i++)
+		clrsos_error_destroy(clrsos_dac_module_types(dac, mods[i].address, collect_mt, &l));
+	clrsos_managed_modules_free(mods, n);
+	if (l.oom) {
+		free(l.items);
+		return &clrsos_error_no_memory;
+	}
+	*ret = l.items;
+	*ret_count = l.count;
+	return NULL;
+}
+
+/*
+ * The statics arrays the handle walk listed: a class's static reference
+ * slots that lie in one are already reached through its handle.
+ */
+struct handle_arrays {
+	uint64_t *objects; /* sorted handle targets */
+	int8_t *state;     /* 0 not looked at, 1 an array of references, -1 not */
+	uint64_t *ends;    /* for arrays: one past the last element */
+	size_t count;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool handle_arrays_init(struct handle_arrays *h, const struct clrsos_roots *r)
+{
+	memset(h, 0, sizeof(*h));
+	size_t n = 0;
+	for (size_t i = 0; i < r->count; i++)
+		n += r->items[i].kind == CLRSOS_ROOT_HANDLE;
+	h->objects = malloc((n ? n : 1) * sizeof(*h->objects));
+	h->state = calloc(n ? n : 1, 1);
+	h->ends = calloc(n ? n : 1, sizeof(*h->ends));
+	if (!h->objects || !h->state || !h->ends)
+		return false;
+	for (size_t i = 0; i < r->count; i++)
+		if (r->items[i].kind == CLRSOS_ROOT_HANDLE)
+			h->objects[h->count++] = r->items[i].object;
+	qsort(h->objects, h->count, sizeof(*h->objects), cmp_u64);
+	return true;
+}
+
+static void handle_arrays_deinit(struct handle_arrays *h)
+{
+	free(h->objects);
+	free(h->state);
+	free(h->ends);
+}
+
+/* Whether slot lies inside an array of references some listed handle holds. */
+static bool in_handle_array(struct handle_arrays *h, struct clrsos_dac *dac, struct clrsos_target *target,
+			    uint64_t slot)
+{
+	size_t lo = 0, hi = h->count;
+	while (lo < hi) { /* the first object above slot */
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->objects[mid] <= slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	size_t i = lo - 1;
+	if (!h->state[i]) {
+		uint64_t mt = 0, length = 0;
+		struct clrsos_dacp_method_table_data md;
+		struct clrsos_error *e = clrsos_target_read_u64(target, h->objects[i], &mt);
+		if (!e)
+			e = clrsos_target_read_u64(target, h->objects[i] + 8, &length);
+		if (!e)
+			e = clrsos_dac_method_table_data(dac, mt & ~(uint64_t)7, &md);
+		if (!e && md.component_size == 8 && md.contains_pointers) {
+			h->state[i] = 1;
+			h->ends[i] = h->objects[i] + 16 + (length & 0xffffffffu) * 8;
+		} else {
+			h->state[i] = -1;
+		}
+		clrsos_error_destroy(e);
+	}
+	return h->state[i] == 1 && slot >= h->objects[i] + 16 && slot < h->ends[i];
+}
+
+/*
+ * Class statics, read from each loaded class's static storage:
+ * - [ThreadStatic] references: each thread keeps its own storage, which the
+ *   GC scans with the thread; neither handles nor stack references show it.
+ * - Static references whose statics array no listed handle holds: under
+ *   server GC with dynamic adaptation (DATAS) the runtime's handle walk
+ *   covers only as many handle tables as there are heaps in use, while the
+ *   runtime keeps one per processor; the statics arrays in the others
+ *   would be missed.
+ */
+static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_target *target,
+					  struct clrsos_roots *r, size_t *cap)
+{
+	uint64_t *mts = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_loaded_types(dac, &mts, &n);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL; /* no type list: no class-static roots, as before */
+	}
+	struct clrsos_dacp_thread_store_data store;
+	if ((err = clrsos_dac_thread_store(dac, &store))) {
+		free(mts);
+		return err;
+	}
+	struct handle_arrays arrays;
+	if (!handle_arrays_init(&arrays, r)) {
+		handle_arrays_deinit(&arrays);
+		free(mts);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		struct clrsos_dacp_method_table_field_data fd;
+		struct clrsos_error *e = clrsos_dac_method_table_field_data(dac, mts[i], &fd);
+		if (e || !fd.num_static_fields) {
+			clrsos_error_destroy(e);
+			continue;
+		}
+		/*
+		 * Walk exactly this class's own FieldDescs (instance, then static):
+		 * the DAC's next-field link runs past the last one, and older DACs
+		 * fault reading beyond it.
+		 */
+		struct clrsos_dacp_method_table_data md;
+		uint32_t inherited = 0;
+		if ((e = clrsos_dac_method_table_data(dac, mts[i], &md))) {
+			clrsos_error_destroy(e);
+			continue;
+		}
+		if (md.parent_method_table) {
+			struct clrsos_dacp_method_table_field_data pfd;
+			if ((e = clrsos_dac_method_table_field_data(dac, md.parent_method_table, &pfd))) {
+				clrsos_error_destroy(e);
+				continue;
+			}
+			inherited = pfd.num_instance_fields;
+		}
+		uint32_t own = fd.num_instance_fields > inherited ? fd.num_instance_fields - inherited : 0;
+		uint32_t total = own + fd.num_static_fields;
+		uint64_t non_gc = 0, gc = 0;
+		bool bases = false;
+		uint64_t at = fd.first_field;
+		for (uint32_t k = 0; at && k < total && !err; k++) {
+			struct clrsos_dacp_field_desc_data d;
+			if ((e = clrsos_dac_field_desc_data(dac, at, &d))) {
+				clrsos_error_destroy(e);
+				break;
+			}
+			at = d.next_field;
+			if (!d.is_static || clrsos_element_is_value(d.type))
+				continue;
+			if (!d.is_thread_local) {
+				if (!bases) {
+					bases = true;
+					clrsos_error_destroy(clrsos_dac_static_bases(dac, mts[i], md.module, &non_gc, &gc));
+				}
+				uint64_t object = 0;
+				if (!gc || in_handle_array(&arrays, dac, target, gc + d.offset))
+					continue;
+				if (!(e = clrsos_target_read_u64(target, gc + d.offset, &object)) && object) {
+					struct clrsos_root root = {
+						.kind = CLRSOS_ROOT_STATIC, .object = object, .address = gc + d.offset,
+						.field_mt = mts[i], .field_token = d.token | 0x04000000u, .reg = -1,
+					};
+					err = add(r, cap, &root);
+				}
+				clrsos_error_destroy(e);
+				continue;
+			}
+			uint64_t thread = store.first_thread;
+			for (size_t t = 0; thread && t < MAX_THREADS && !err; t++) {
+				struct clrsos_dacp_thread_data td;
+				if ((err = clrsos_dac_thread_data(dac, thread, &td)))
+					break;
+				uint64_t tnon_gc, tgc, object = 0;
+				clrsos_error_destroy(clrsos_dac_thread_static_bases(dac, mts[i], thread, &tnon_gc, &tgc));
+				if (tgc && !(e = clrsos_target_read_u64(target, tgc + d.offset, &object)) && object) {
+					struct clrsos_root root = {
+						.kind = CLRSOS_ROOT_THREAD_STATIC, .object = object,
+						.address = tgc + d.offset, .os_thread_id = td.os_thread_id,
+						.field_mt = mts[i], .field_token = d.token | 0x04000000u, .reg = -1,
+					};
+					err = add(r, cap, &root);
+				}
+				clrsos_error_destroy(e);
+				e = NULL;
+				thread = td.next_thread;
+			}
+		}
+	}
+	handle_arrays_deinit(&arrays);
+	free(mts);
+	return err;
+}
+
 struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_target *target,
 					  const struct clrsos_gc *gc, struct clrsos_roots *ret)
 {
@@ -164,6 +400,8 @@ struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_
 		err = stacks(dac, ret, &cap);
 	if (!err)
 		err = finalizer_queue(dac, target, gc, ret, &cap);
+	if (!err)
+		err = class_statics(dac, target, ret, &cap);
 	if (err)
 		clrsos_roots_deinit(ret);
 	return err;

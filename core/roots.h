@@ -1,8 +1,9 @@
 /*
  * Roots: what keeps objects alive. GC handles that are roots (strong,
  * pinned, async-pinned, sized-ref, counted ref-counted, strong variable),
- * every managed thread's stack references, and the finalizer queue's
- * objects ready for finalization. Dependent handles are not roots but
+ * every managed thread's stack references, the finalizer queue's objects
+ * ready for finalization, [ThreadStatic] references, and static references
+ * in statics arrays the runtime's handle walk did not list. Dependent handles are not roots but
  * edges (primary keeps secondary alive): listed apart.
  */
 #ifndef CLRSOS_ROOTS_H
@@ -24,6 +25,8 @@ enum clrsos_root_kind {
 	CLRSOS_ROOT_HANDLE,
 	CLRSOS_ROOT_STACK,
 	CLRSOS_ROOT_FINALIZER,
+	CLRSOS_ROOT_THREAD_STATIC, /* a [ThreadStatic] reference field of one thread */
+	CLRSOS_ROOT_STATIC,        /* a static reference field no listed handle covers */
 };
 
 struct clrsos_root {
@@ -31,7 +34,9 @@ struct clrsos_root {
 	uint64_t object;        /* what the root holds (for stack roots, maybe interior) */
 	uint64_t address;       /* the handle, the stack slot, or the queue entry */
 	uint32_t handle_type;   /* handles: enum clrsos_handle_type */
-	uint32_t os_thread_id;  /* stacks */
+	uint32_t os_thread_id;  /* stacks and thread statics */
+	uint64_t field_mt;      /* (thread) statics: the class and field token */
+	uint32_t field_token;
 	uint64_t stack_pointer; /* stacks: the frame's SP */
 	uint64_t source;        /* stacks: the frame's IP (or Frame) */
 	uint32_t source_type;   /* stacks: 0 managed IP, 1 Frame, 2 other */
@@ -57,6 +62,9 @@ struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_
 void clrsos_roots_deinit(struct clrsos_roots *roots);
 
 const char *clrsos_handle_type_name(uint32_t type);
+
+/* Every MethodTable the modules have loaded for their TypeDefs (malloc'd). */
+struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count);
 
 #ifdef __cplusplus
 }

@@ -675,43 +675,19 @@ static void note_statics(void *ctx, uint64_t mt)
 	clrsos_fields_deinit(&fields);
 }
 
-/* The module map's callback runs inside a DAC call: only collect there. */
-struct mt_list {
-	uint64_t *items;
-	size_t count, cap;
-};
-
-static void collect_mt(void *ctx, uint64_t mt)
-{
-	struct mt_list *l = ctx;
-	if (l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		uint64_t *g = realloc(l->items, cap * sizeof(*g));
-		if (!g)
-			return;
-		l->items = g;
-		l->cap = cap;
-	}
-	l->items[l->count++] = mt;
-}
-
 static void build_statics(struct statics *st)
 {
 	st->built = true;
-	struct clrsos_managed_module *mods;
-	size_t n;
-	struct clrsos_error *err = clrsos_dac_managed_modules(st->c->dac, &mods, &n);
+	uint64_t *mts = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_loaded_types(st->c->dac, &mts, &n);
 	if (err) {
 		clrsos_error_destroy(err);
 		return;
 	}
-	struct mt_list l = {0};
 	for (size_t i = 0; i < n; i++)
-		clrsos_error_destroy(clrsos_dac_module_types(st->c->dac, mods[i].address, collect_mt, &l));
-	clrsos_managed_modules_free(mods, n);
-	for (size_t i = 0; i < l.count; i++)
-		note_statics(st, l.items[i]);
-	free(l.items);
+		note_statics(st, mts[i]);
+	free(mts);
 }
 
 /* The static field whose slot in the array at holder holds value, or NULL. */
@@ -742,6 +718,31 @@ static void statics_deinit(struct statics *st)
 	clrsos_addrmap_deinit(&st->slots);
 }
 
+/* "Type.field" for a (thread-)static root's field, or NULL; the caller frees it. */
+static char *class_static_name(struct ctx *c, const struct clrsos_root *r)
+{
+	const struct clrsos_type *t = clrsos_types_get(c->types, r->field_mt);
+	struct clrsos_fields fields;
+	struct clrsos_error *err;
+	char *name = NULL;
+	if (!t)
+		return NULL;
+	if ((err = clrsos_fields_get(c->dac, c->types, r->field_mt, &fields))) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	for (size_t i = 0; i < fields.count; i++) {
+		const struct clrsos_field *f = &fields.items[i];
+		if (f->desc.is_static && f->token == r->field_token && f->name) {
+			if (asprintf(&name, "%s.%s", clrsos_types_name(c->types, t), f->name) < 0)
+				name = NULL;
+			break;
+		}
+	}
+	clrsos_fields_deinit(&fields);
+	return name;
+}
+
 static const char *reg_name(int reg)
 {
 	static const char *const names[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -760,6 +761,30 @@ static void write_root_text(struct search *s, const struct clrsos_root *r, struc
 	case CLRSOS_ROOT_FINALIZER:
 		clrsos_outf(w, "Finalizer Queue:\n    %016" PRIx64 "\n", r->address);
 		break;
+	case CLRSOS_ROOT_STATIC: {
+		char *field = class_static_name(c, r);
+		const struct clrsos_type *t = clrsos_types_get(c->types, r->field_mt);
+		clrsos_outf(w, "Static variable:\n    %016" PRIx64 " (static variable: ", r->address);
+		if (field)
+			clrsos_outf(w, "%s)\n", field);
+		else
+			clrsos_outf(w, "%s, field token %08x)\n", t ? clrsos_types_name(c->types, t) : "?", r->field_token);
+		free(field);
+		break;
+	}
+	case CLRSOS_ROOT_THREAD_STATIC: {
+		char *field = class_static_name(c, r);
+		if (field) {
+			clrsos_outf(w, "Thread %x:\n    %016" PRIx64 " (thread static variable: %s)\n", r->os_thread_id,
+				    r->address, field);
+		} else {
+			const struct clrsos_type *t = clrsos_types_get(c->types, r->field_mt);
+			clrsos_outf(w, "Thread %x:\n    %016" PRIx64 " (thread static variable of %s, field token %08x)\n",
+				    r->os_thread_id, r->address, t ? clrsos_types_name(c->types, t) : "?", r->field_token);
+		}
+		free(field);
+		break;
+	}
 	case CLRSOS_ROOT_STACK: {
 		clrsos_outf(w, "Thread %x:\n", r->os_thread_id);
 		char *method = NULL;
@@ -881,7 +906,10 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			clrsos_json_object_begin(&j);
 			clrsos_json_key(&j, "kind");
 			clrsos_json_string(&j, r->kind == CLRSOS_ROOT_HANDLE ? "handle"
-					       : r->kind == CLRSOS_ROOT_STACK ? "stack" : "finalizer");
+					       : r->kind == CLRSOS_ROOT_STACK ? "stack"
+					       : r->kind == CLRSOS_ROOT_THREAD_STATIC ? "threadStatic"
+					       : r->kind == CLRSOS_ROOT_STATIC	  ? "static"
+										  : "finalizer");
 			if (r->kind == CLRSOS_ROOT_HANDLE) {
 				clrsos_json_key(&j, "handle");
 				clrsos_json_address(&j, r->address);
@@ -896,6 +924,22 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 				clrsos_json_address(&j, r->source);
 				clrsos_json_key(&j, "slot");
 				clrsos_json_address(&j, r->address);
+			} else if (r->kind == CLRSOS_ROOT_THREAD_STATIC || r->kind == CLRSOS_ROOT_STATIC) {
+				if (r->kind == CLRSOS_ROOT_THREAD_STATIC) {
+					clrsos_json_key(&j, "osThreadId");
+					clrsos_json_uint(&j, r->os_thread_id);
+				}
+				clrsos_json_key(&j, "slot");
+				clrsos_json_address(&j, r->address);
+				clrsos_json_key(&j, "fieldToken");
+				clrsos_json_uint(&j, r->field_token);
+				const struct clrsos_type *ft = clrsos_types_get(c.types, r->field_mt);
+				clrsos_json_key(&j, "declaringType");
+				clrsos_json_string(&j, ft ? clrsos_types_name(c.types, ft) : NULL);
+				char *field = class_static_name(&c, r);
+				clrsos_json_key(&j, "field");
+				clrsos_json_string(&j, field);
+				free(field);
 			} else {
 				clrsos_json_key(&j, "queueEntry");
 				clrsos_json_address(&j, r->address);

@@ -31,6 +31,9 @@ GC_CONFIGS = {
     "svr-regions": {"DOTNET_gcServer": "1", "DOTNET_GCHeapCount": "2"},
     "svr-segments": {"DOTNET_gcServer": "1", "DOTNET_GCHeapCount": "2",
                      "DOTNET_GCName": "libclrgc.so"},
+    # Server GC with dynamic adaptation (DATAS): the runtime picks, and
+    # changes, the number of heaps in use.
+    "svr-datas": {"DOTNET_gcServer": "1", "DOTNET_GCDynamicAdaptationMode": "1"},
 }
 
 

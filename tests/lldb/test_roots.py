@@ -31,7 +31,9 @@ def main():
                  "clrthreads --json", "clrthreads", "clrstack -all --json", "clrstack -all",
                  "clrbt %d --json" % truth["threads"]["StackHolderThread"]["osId"],
                  "clrbt %d" % truth["threads"]["StackHolderThread"]["osId"], "dso --json", "clrbt 0x1",
-                 "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus"]
+                 "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus",
+                 "gcroot %s --json" % truth["threads"]["LockHolderThread"]["threadStaticObject"],
+                 "gcroot %s" % truth["threads"]["LockHolderThread"]["threadStaticObject"]]
         return cmds
 
     if mode == "live":
@@ -55,30 +57,72 @@ def main():
     def types(path):
         return [p["type"] for p in path]
 
-    # A static: the handle holds the statics array, which holds the field's value.
-    r = roots_of("staticChain")
-    want = g["staticChain"]["roots"][0]
-    check(len(r) == 1 and r[0]["kind"] == "handle" and r[0]["handleType"] == "Strong",
-          "staticChain: roots %s" % [(x["kind"], x.get("handleType")) for x in r])
-    if r:
-        check(types(r[0]["path"]) == ["System.Object[]"] + want["chain"], "staticChain path %s" % types(r[0]["path"]))
-        check(harness.parse_hex(r[0]["path"][0]["address"]) == harness.parse_hex(want["staticsArray"]),
-              "staticChain: not through the statics array")
-        check([harness.parse_hex(p["address"]) for p in r[0]["path"][1:]] == [harness.parse_hex(a) for a in want["path"]],
-              "staticChain: addresses differ")
-        check(len(r[0]["path"]) > 1 and r[0]["path"][1].get("staticField") == want["field"],
-              "staticChain: static field %s, expected %s" % (r[0]["path"][1:2], want["field"]))
+    # A static: the handle holds the statics array, which holds the field's
+    # value. Under DATAS the runtime's handle walk skips the handle tables
+    # beyond the heaps in use: clrsos then reads the class's statics itself
+    # and the root is the static field.
+    datas = config == "svr-datas"
+
+    def static_root(case, root, want):
+        """One root of a static: through its statics array's handle, or the field itself."""
+        if root["kind"] == "handle":
+            check(root["handleType"] == "Strong", "%s: handle %s" % (case, root["handleType"]))
+            check(types(root["path"]) == ["System.Object[]"] + want["chain"], "%s: path %s" % (case, types(root["path"])))
+            if want.get("staticsArray"):
+                check(harness.parse_hex(root["path"][0]["address"]) == harness.parse_hex(want["staticsArray"]),
+                      "%s: not through the statics array" % case)
+            check([harness.parse_hex(p["address"]) for p in root["path"][1:]] == [harness.parse_hex(a) for a in want["path"]],
+                  "%s: addresses differ" % case)
+            check(len(root["path"]) > 1 and root["path"][1].get("staticField") == want["field"],
+                  "%s: static field %s, expected %s" % (case, root["path"][1:2], want["field"]))
+        elif check(root["kind"] == "static", "%s: root kind %s" % (case, root["kind"])):
+            check(datas, "%s: a static root although the handle walk covers every table" % case)
+            check(types(root["path"]) == want["chain"], "%s: path %s" % (case, types(root["path"])))
+            check([harness.parse_hex(p["address"]) for p in root["path"]] == [harness.parse_hex(a) for a in want["path"]],
+                  "%s: addresses differ" % case)
+            check(root.get("field") == want["field"], "%s: field %s, expected %s" % (case, root.get("field"), want["field"]))
+            check(harness.parse_hex(root["slot"]) == harness.parse_hex(want["slotAddress"]),
+                  "%s: slot %s, target says %s" % (case, root["slot"], want["slotAddress"]))
+
+    def static_case(case):
+        if case not in g:
+            return check(False, "%s: the target did not describe it" % case)
+        r = roots_of(case)
+        if check(len(r) == 1, "%s: roots %s" % (case, [x["kind"] for x in r])):
+            static_root(case, r[0], g[case]["roots"][0])
+
+    # Under DATAS the target's own GCHandles may sit in a table the walk
+    # skips (dotnet/runtime#124872, not fixed in .NET 10): then the checks
+    # that need them are not run, and the run says so. Everywhere else, and
+    # under DATAS when the walk did list them, they must all pass.
+    hs = {harness.parse_hex(h["handle"]): h for h in tr.json("gchandles --json")["handles"]}
+    listed = all(harness.parse_hex(h["slot"]) in hs for h in truth["handles"]["list"] if h.get("target"))
+    handle_checks = listed or not datas
+    if not handle_checks:
+        print("NOTE: the runtime's handle walk skipped the target's own handles (DATAS); handle-rooted cases not checked")
+
+    static_case("staticChain")
+    # Through a struct element's field, and through an event's invocation list.
+    static_case("structArray")
+    static_case("eventDelegate")
+
+    r = roots_of("pinnedHandle")
+    check(not handle_checks or len(r) == 1 and r[0]["kind"] == "handle" and r[0]["handleType"] == "Pinned" and
+          harness.parse_hex(r[0]["handle"]) == harness.parse_hex(g["pinnedHandle"]["roots"][0]["slot"]) and
+          types(r[0]["path"]) == ["System.Byte[]"], "pinnedHandle: %s" % r)
 
     r = roots_of("handleOnly")
-    check(len(r) == 1 and r[0]["kind"] == "handle" and r[0]["handleType"] == "Strong" and types(r[0]["path"]) == ["HeapShapes.HandleOnly"],
+    check(not handle_checks or len(r) == 1 and r[0]["kind"] == "handle" and r[0]["handleType"] == "Strong" and types(r[0]["path"]) == ["HeapShapes.HandleOnly"],
           "handleOnly: %s" % r)
 
     r = roots_of("twoRoots")
-    kinds = sorted(len(x["path"]) for x in r)
-    check(len(r) == 2 and all(x["kind"] == "handle" for x in r) and kinds == [1, 2],
+    handle = [x for x in r if x["kind"] == "handle" and len(x["path"]) == 1]
+    rest = [x for x in r if x not in handle]
+    check(len(rest) == 1 and (not handle_checks or len(r) == 2 and len(handle) == 1 and types(handle[0]["path"]) == ["HeapShapes.TwoRoots"]),
           "twoRoots: %s" % [(x["kind"], types(x["path"])) for x in r])
-    statics = [p.get("staticField") for x in r for p in x["path"] if p.get("staticField")]
-    check(statics == ["HeapShapes.RootHolder.TwoRooted"], "twoRoots: static fields %s" % statics)
+    static_want = [w for w in g["twoRoots"]["roots"] if w["kind"] == "static"][0]
+    for x in rest:
+        static_root("twoRoots", x, static_want)
 
     r = roots_of("stackOnly")
     os_id = truth["threads"]["StackHolderThread"]["osId"]
@@ -91,19 +135,21 @@ def main():
           "freachable: %s" % r)
 
     r = roots_of("dependent")
-    if check(len(r) == 1, "dependent: %d roots" % len(r)):
+    if handle_checks and check(len(r) == 1, "dependent: %d roots" % len(r)):
         p = r[0]["path"]
         check(types(p)[-1] == "HeapShapes.CwtValue" and p[-1]["dependentHandle"] and
               not any(x["dependentHandle"] for x in p[:-1]), "dependent: path %s" % p)
 
     r = roots_of("weakNotRoot")
-    check(len(r) == 1 and r[0]["kind"] == "handle", "weakNotRoot: weak handles counted as roots: %s" % r)
+    if check(len(r) == 1, "weakNotRoot: weak handles counted as roots: %s" % r):
+        static_root("weakNotRoot", r[0], g["weakNotRoot"]["roots"][0])
 
     check(roots_of("unrooted") == [], "unrooted: found roots")
     check("Found 0 unique roots" in tr.text_of("gcroot %s" % g["unrooted"]["address"]), "unrooted text")
 
     text = tr.text_of("gcroot %s" % g["staticChain"]["address"])
-    check(re.search(r"^HandleTable:$", text, re.M) and re.search(r"^\s+[0-9a-f]{16} \(Strong handle\)$", text, re.M) and
+    check((re.search(r"^HandleTable:$", text, re.M) and re.search(r"^\s+[0-9a-f]{16} \(Strong handle\)$", text, re.M) or
+           datas and re.search(r"^Static variable:$", text, re.M)) and
           "-> %012x HeapShapes.ChainC" % harness.parse_hex(g["staticChain"]["address"]) in text and
           "(static variable: HeapShapes.RootHolder.First)" in text and
           "Found 1 unique root." in text, "gcroot text layout")
@@ -119,8 +165,7 @@ def main():
         in tr.text_of("objsize %s" % truth["roots"]["objsize"]["tree"]["address"]), "objsize text")
 
     # gchandles: the target's own handles with their kinds and targets.
-    hs = {harness.parse_hex(h["handle"]): h for h in tr.json("gchandles --json")["handles"]}
-    for h in truth["handles"]["list"]:
+    for h in truth["handles"]["list"] if handle_checks else []:
         if not h.get("target"):
             continue  # a weak handle whose object died: the runtime lists no target for it
         got = hs.get(harness.parse_hex(h["slot"]))
@@ -173,6 +218,20 @@ def main():
                     tr.text_of("clrbt %d" % sh["osId"]), re.M) is not None, "clrbt text")
     objs = tr.json("dso --json")["objects"]
     check(objs and all(o["type"] and harness.parse_hex(o["object"]) for o in objs), "dso: %s" % objs[:3])
+
+    # A [ThreadStatic] field: the object's only root is LockHolderThread's
+    # thread-static storage (the thread may also hold it in a stack slot).
+    lh = truth["threads"]["LockHolderThread"]
+    ts_cmd = "gcroot %s --json" % lh["threadStaticObject"]
+    check(tr.error(ts_cmd) is None, "gcroot of the thread-static object failed: %s" % tr.error(ts_cmd))
+    ts = [x for x in (tr.json(ts_cmd) or {}).get("roots", []) if x["kind"] == "threadStatic"]
+    if check(len(ts) == 1, "thread static: roots %s" % [x["kind"] for x in (tr.json(ts_cmd) or {}).get("roots", [])]):
+        check(ts[0].get("osThreadId") == lh["osId"], "thread static: thread %s, expected %d" % (ts[0].get("osThreadId"), lh["osId"]))
+        check(types(ts[0]["path"])[-1] == lh["threadStaticObjectType"] and
+              harness.parse_hex(ts[0]["path"][-1]["address"]) == harness.parse_hex(lh["threadStaticObject"]),
+              "thread static: path %s" % types(ts[0]["path"]))
+        check(ts[0].get("field") == "HeapShapes.Program.t_threadStaticOnly", "thread static: field %s" % ts[0].get("field"))
+    check("(thread static variable: HeapShapes.Program.t_threadStaticOnly)" in tr.text_of("gcroot %s" % lh["threadStaticObject"]), "thread static: text lacks the root")
 
     def err(cmd, *needles):
         e = tr.error(cmd)

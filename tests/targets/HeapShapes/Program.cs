@@ -66,6 +66,48 @@ public static class PairHolder
     public static Pair[] Pairs = Array.Empty<Pair>();
 }
 
+// gcroot through a struct array: the payload's only referrer is a field of
+// a struct element.
+public struct StructEntry
+{
+    public int Id;
+    public StructPayload? Payload;
+}
+
+public sealed class StructPayload
+{
+    public int Id;
+}
+
+public static class EntryHolder
+{
+    public static StructEntry[] Entries = Array.Empty<StructEntry>();
+}
+
+// gcroot through an event: each subscriber's only referrer is a delegate in
+// the event's invocation list.
+public sealed class Publisher
+{
+    public event EventHandler? Changed;
+    public Delegate[] Subscribers() => Changed?.GetInvocationList() ?? Array.Empty<Delegate>();
+}
+
+public sealed class Subscriber
+{
+    public int Id;
+    public void OnChanged(object? sender, EventArgs e) => Id++;
+}
+
+public static class PublisherHolder
+{
+    public static Publisher? Source;
+}
+
+public sealed class ThreadStaticOnly
+{
+    public byte[]? Payload;
+}
+
 public sealed class LockTarget
 {
     public int Value;
@@ -497,6 +539,9 @@ public static unsafe class Program
         s_stackPublishRequested = true;
         while (!s_stackPublished)
             Thread.Sleep(1);
+        s_threadStaticPublishRequested = true;
+        while (!s_threadStaticPublished)
+            Thread.Sleep(1);
 
         AllocateDeadObjects();
 
@@ -690,15 +735,31 @@ public static unsafe class Program
     static int s_lockManagedId;
     static readonly ManualResetEventSlim s_lockHeld = new(false);
 
+    // Reachable only through LockHolderThread's [ThreadStatic] field: a root
+    // neither handles nor stack references show.
+    [ThreadStatic] static ThreadStaticOnly? t_threadStaticOnly;
+    static nint s_threadStaticOnlyAddress;
+    static GCHandle s_threadStaticTrack;   // weak: lets the tally see it without rooting it
+    static volatile bool s_threadStaticPublishRequested, s_threadStaticPublished;
+    static int s_lockOsId;
+
     static void StartLockHolderThread()
     {
         s_lockTarget = new LockTarget();
         var t = new Thread(() =>
         {
             s_lockManagedId = Environment.CurrentManagedThreadId;
+            s_lockOsId = GetOsThreadId();
+            t_threadStaticOnly = new ThreadStaticOnly { Payload = new byte[48] };
             lock (s_lockTarget)
             {
                 s_lockHeld.Set();
+                // After the final GC, say where the thread-static object is.
+                while (!s_threadStaticPublishRequested)
+                    Thread.Sleep(1);
+                s_threadStaticOnlyAddress = AddressOf(t_threadStaticOnly!);
+                s_threadStaticTrack = GCHandle.Alloc(t_threadStaticOnly, GCHandleType.Weak);
+                s_threadStaticPublished = true;
                 Thread.Sleep(Timeout.Infinite);
             }
         }) { Name = "LockHolderThread", IsBackground = true };
@@ -915,6 +976,19 @@ public static unsafe class Program
         RootHolder.Watched = watched;
         s_watchedWeakHandle = GCHandle.Alloc(watched, GCHandleType.Weak);
         s_watchedLongHandle = GCHandle.Alloc(watched, GCHandleType.WeakTrackResurrection);
+
+        // gcroot: static EntryHolder.Entries -> StructEntry[] -> (a field of
+        // element 2) -> StructPayload.
+        var entries = new StructEntry[4];
+        for (int i = 0; i < entries.Length; i++) entries[i] = new StructEntry { Id = i, Payload = new StructPayload { Id = i } };
+        EntryHolder.Entries = entries;
+
+        // gcroot: static PublisherHolder.Source -> Publisher -> its multicast
+        // EventHandler -> the invocation list object[] -> one EventHandler
+        // -> Subscriber (the delegate's target).
+        var source = new Publisher();
+        for (int i = 0; i < 3; i++) source.Changed += new Subscriber { Id = i }.OnChanged;
+        PublisherHolder.Source = source;
     }
 
     static Tree BuildTree(int depth, ref int nextId)
@@ -1523,6 +1597,9 @@ public static unsafe class Program
             w.WriteEndObject();
             w.WriteStartObject("LockHolderThread");
             w.WriteNumber("managedId", s_lockManagedId);
+            w.WriteNumber("osId", s_lockOsId);
+            w.WriteString("threadStaticObject", Hex(s_threadStaticOnlyAddress));
+            w.WriteString("threadStaticObjectType", ClrName(typeof(ThreadStaticOnly)));
             w.WriteString("lockedObject", Hex(AddressOf(s_lockTarget!)));
             w.WriteString("lockedObjectType", ClrName(typeof(LockTarget)));
             w.WriteEndObject();
@@ -2470,6 +2547,40 @@ public static unsafe class Program
         w.WriteEndArray();
         w.WriteEndObject();
 
+        // A field of a struct element of an array.
+        var entries = EntryHolder.Entries;
+        var payload = entries[2].Payload!;
+        BeginRootCase(w, "structArray", AddressOf(payload), payload.GetType(), null, "static");
+        w.WriteStartArray("roots");
+        WriteStaticRoot(w, "HeapShapes.EntryHolder.Entries", SlotOf(ref EntryHolder.Entries), entries, payload);
+        w.WriteEndArray();
+        w.WriteEndObject();
+
+        // The second subscriber of an event with three: the multicast
+        // delegate keeps its targets through its invocation list.
+        var source = PublisherHolder.Source!;
+        var handlers = source.Subscribers();
+        var subscriber = handlers[1].Target!;
+        object? multicast = typeof(Publisher).GetField("Changed", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(source);
+        object? invocationList = multicast is null ? null
+            : typeof(MulticastDelegate).GetField("_invocationList", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(multicast);
+        if (multicast is not null && invocationList is not null)
+        {
+            BeginRootCase(w, "eventDelegate", AddressOf(subscriber), subscriber.GetType(), null, "static");
+            w.WriteStartArray("roots");
+            WriteStaticRoot(w, "HeapShapes.PublisherHolder.Source", SlotOf(ref PublisherHolder.Source), source, multicast, invocationList, handlers[1], subscriber);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        // A pinned handle's byte[].
+        var pinnedArray = s_pinnedHandle.Target!;
+        BeginRootCase(w, "pinnedHandle", AddressOf(pinnedArray), pinnedArray.GetType(), "handles.targets.pinned", "handle pinned");
+        w.WriteStartArray("roots");
+        WriteHandleRoot(w, "handle pinned", s_pinnedHandle, pinnedArray);
+        w.WriteEndArray();
+        w.WriteEndObject();
+
         // Garbage: the last DeadObject allocated (nothing references it).
         if (s_deadHeadAddress != 0)
         {
@@ -2811,6 +2922,16 @@ public static unsafe class Program
         foreach (var h in s_doomedTrack)
             if (h.IsAllocated) TallyObject(h.Target, live: true);
         if (s_blockerTrack.IsAllocated) TallyObject(s_blockerTrack.Target, live: true);
+        // 5a. The struct array and the event's subscribers (the delegates
+        // are System types, not listed).
+        TallyObject(EntryHolder.Entries, live: true);
+        if (!ReferenceEquals(Array.Empty<StructEntry>(), EntryHolder.Entries))
+            TallyObject(Array.Empty<StructEntry>(), live: true); // EntryHolder's initial value; lives forever
+        foreach (var e in EntryHolder.Entries) TallyObject(e.Payload, live: true);
+        TallyObject(PublisherHolder.Source, live: true);
+        foreach (var d in PublisherHolder.Source!.Subscribers()) TallyObject(d.Target, live: true);
+        // 5b. Rooted only by LockHolderThread's [ThreadStatic] field.
+        if (s_threadStaticTrack.IsAllocated) TallyObject(s_threadStaticTrack.Target, live: true);
         // 6. Garbage, allocated after the final GC.
         TallyDead(typeof(DeadObject), s_deadObjectHeaps, s_deadObjectRange);
         TallyDead(typeof(DeadChild), s_deadChildHeaps, s_deadChildRange);
