@@ -1301,11 +1301,104 @@ enum {
 	MAX_FRAMES = 1 << 16,
 };
 
+static void vars_free(struct clrsos_frame_var *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
 void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count)
 {
-	for (size_t i = 0; frames && i < count; i++)
+	for (size_t i = 0; frames && i < count; i++) {
 		free(frames[i].name);
+		vars_free(frames[i].args, frames[i].nargs);
+		vars_free(frames[i].locals, frames[i].nlocals);
+	}
 	free(frames);
+}
+
+enum { MAX_FRAME_VARS = 4096, ERROR_BUFFER_OVERFLOW_HR = (int32_t)0x8007006f };
+
+/* One IXCLRDataValue: its home and its bytes. Called with dac_lock held. */
+static void read_value(void *value, struct clrsos_frame_var *v)
+{
+	typedef clrsos_hresult (*num_fn)(void *, uint32_t *);
+	typedef clrsos_hresult (*loc_fn)(void *, uint32_t, uint32_t *, uint64_t *);
+	typedef clrsos_hresult (*bytes_fn)(void *, uint32_t, uint32_t *, uint8_t *);
+	void **vt = *(void ***)value;
+	uint32_t nloc = 0, flags = 0, size = 0;
+	uint64_t address = 0;
+	if (((num_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_NUM_LOCATIONS])(value, &nloc) >= 0 && nloc == 1 &&
+	    ((loc_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_LOCATION_BY_INDEX])(value, 0, &flags, &address) >= 0) {
+		v->has_location = true;
+		v->in_register = flags == 1; /* CLRDATA_VLOC_REGISTER */
+		v->address = v->in_register ? 0 : address;
+	}
+	clrsos_hresult hr = ((bytes_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_BYTES])(value, 0, &size, NULL);
+	if (hr != ERROR_BUFFER_OVERFLOW_HR && hr < 0) {
+		v->state = CLRSOS_VAR_NO_DATA;
+		return;
+	}
+	v->size = size;
+	if (size != 1 && size != 2 && size != 4 && size != 8) {
+		v->state = CLRSOS_VAR_VALUE; /* a struct: its size only */
+		return;
+	}
+	uint8_t buf[8] = {0};
+	uint32_t got = 0;
+	hr = ((bytes_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_BYTES])(value, size, &got, buf);
+	if (hr < 0 || got != size) {
+		v->state = CLRSOS_VAR_UNREADABLE;
+		return;
+	}
+	memcpy(&v->value, buf, 8); /* little-endian: zero-extended */
+	v->state = CLRSOS_VAR_VALUE;
+}
+
+/* A frame's arguments (with names) or locals. Called with dac_lock held. */
+static bool frame_vars(void *frame, bool args, struct clrsos_frame_var **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*num_fn)(void *, uint32_t *);
+	typedef clrsos_hresult (*get_fn)(void *, uint32_t, void **, uint32_t, uint32_t *, uint16_t *);
+	void **vt = *(void ***)frame;
+	uint32_t n = 0;
+	*ret = NULL;
+	*ret_count = 0;
+	if (((num_fn)vt[args ? CLRSOS_SLOT_XCLRDATAFRAME_GET_NUM_ARGUMENTS
+			     : CLRSOS_SLOT_XCLRDATAFRAME_GET_NUM_LOCAL_VARIABLES])(frame, &n) < 0)
+		return false;
+	if (!n)
+		return true;
+	if (n > MAX_FRAME_VARS)
+		n = MAX_FRAME_VARS;
+	struct clrsos_frame_var *v = calloc(n, sizeof(*v));
+	if (!v)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		void *value = NULL;
+		uint16_t name[256];
+		uint32_t len = 0;
+		v[i].state = CLRSOS_VAR_NO_DATA;
+		clrsos_hresult hr = ((get_fn)vt[args ? CLRSOS_SLOT_XCLRDATAFRAME_GET_ARGUMENT_BY_INDEX
+						     : CLRSOS_SLOT_XCLRDATAFRAME_GET_LOCAL_VARIABLE_BY_INDEX])(
+			frame, i, &value, 256, &len, name);
+		if (hr < 0 || !value)
+			continue;
+		if (args && len > 1)
+			v[i].name = utf16_to_utf8(name, len < 256 ? len : 256);
+		read_value(value, &v[i]);
+		clrsos_com_release(value);
+	}
+	*ret = v;
+	*ret_count = n;
+	return true;
+}
+
+struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
+					   struct clrsos_stack_frame **ret, size_t *ret_count)
+{
+	return clrsos_dac_stack_walk_vars(dac, os_thread_id, false, ret, ret_count);
 }
 
 static char *frame_name(struct clrsos_dac *dac, uint64_t frame)
@@ -1324,8 +1417,8 @@ static char *frame_name(struct clrsos_dac *dac, uint64_t frame)
 	return hr < 0 ? NULL : utf16_to_utf8(buf, needed < 256 ? needed : 256);
 }
 
-struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
-					   struct clrsos_stack_frame **ret, size_t *ret_count)
+struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t os_thread_id, bool vars,
+						struct clrsos_stack_frame **ret, size_t *ret_count)
 {
 	typedef clrsos_hresult (*task_fn)(void *, uint32_t, void **);
 	typedef clrsos_hresult (*walk_fn)(void *, uint32_t, void **);
@@ -1385,6 +1478,16 @@ struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_t
 			if (f->method_desc) {
 				struct clrsos_error *e = clrsos_dac_method_desc(dac, f->method_desc, &f->name, &code);
 				clrsos_error_destroy(e);
+			}
+			if (vars) {
+				typedef clrsos_hresult (*frame_fn)(void *, void **);
+				void *xframe = NULL;
+				DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_GET_FRAME, frame_fn, &xframe);
+				pthread_mutex_lock(&dac_lock);
+				f->args_failed = hr < 0 || !xframe || !frame_vars(xframe, true, &f->args, &f->nargs);
+				f->locals_failed = hr < 0 || !xframe || !frame_vars(xframe, false, &f->locals, &f->nlocals);
+				clrsos_com_release(xframe);
+				pthread_mutex_unlock(&dac_lock);
 			}
 		}
 		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_NEXT, next_fn);

@@ -169,16 +169,39 @@ uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip);
 struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
 					    char **ret_name, bool *ret_has_code);
 /* One frame of a managed thread's stack, as the runtime walks it. */
+/* An argument or local of a managed frame, as the runtime describes it. */
+enum clrsos_var_state {
+	CLRSOS_VAR_VALUE,      /* value holds it */
+	CLRSOS_VAR_NO_DATA,    /* the runtime cannot tell (optimized away, not yet live) */
+	CLRSOS_VAR_UNREADABLE, /* it has a home, but its memory is not in the target */
+};
+
+struct clrsos_frame_var {
+	char *name;            /* arguments only ("this" for the instance), or NULL (malloc'd) */
+	enum clrsos_var_state state;
+	uint64_t value;        /* 1-, 2-, 4- or 8-byte values, zero-extended */
+	uint32_t size;         /* the value's size in bytes */
+	bool has_location;     /* exactly one home: */
+	bool in_register;      /* a register (which one the runtime does not say) */
+	uint64_t address;      /* or this stack address */
+};
+
 struct clrsos_stack_frame {
 	uint64_t sp, ip;
 	uint64_t frame;       /* an explicit runtime Frame, or 0 for managed code */
 	uint64_t method_desc; /* managed code's method, or 0 */
 	char *name;           /* method or Frame name (malloc'd), or NULL */
+	struct clrsos_frame_var *args, *locals; /* with variables requested, managed frames */
+	size_t nargs, nlocals;
+	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
 };
 
 /* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free). */
 struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
 					   struct clrsos_stack_frame **ret, size_t *ret_count);
+/* The same, with each managed frame's arguments and locals when vars is true. */
+struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t os_thread_id, bool vars,
+						struct clrsos_stack_frame **ret, size_t *ret_count);
 void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count);
 
 /* A module's file, or NULL (malloc'd). */

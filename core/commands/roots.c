@@ -1014,8 +1014,71 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 
 /* clrstack -------------------------------------------------------------- */
 
+enum { SHOW_PARAMS = 1, SHOW_LOCALS = 2 };
+
+static void write_vars_json(struct clrsos_json *j, const char *key, const struct clrsos_frame_var *v, size_t n)
+{
+	clrsos_json_key(j, key);
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		clrsos_json_object_begin(j);
+		if (v[i].name) {
+			clrsos_json_key(j, "name");
+			clrsos_json_string(j, v[i].name);
+		}
+		clrsos_json_key(j, "location");
+		clrsos_json_string(j, !v[i].has_location ? NULL : v[i].in_register ? "register" : "stack");
+		if (v[i].has_location && !v[i].in_register) {
+			clrsos_json_key(j, "address");
+			clrsos_json_address(j, v[i].address);
+		}
+		clrsos_json_key(j, "size");
+		clrsos_json_uint(j, v[i].size);
+		clrsos_json_key(j, "value");
+		if (v[i].state == CLRSOS_VAR_VALUE && v[i].size <= 8)
+			clrsos_json_address(j, v[i].value);
+		else
+			clrsos_json_null(j);
+		clrsos_json_key(j, "state");
+		clrsos_json_string(j, v[i].state == CLRSOS_VAR_VALUE ? "value"
+				   : v[i].state == CLRSOS_VAR_NO_DATA ? "noData" : "unreadable");
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+}
+
+/* SOS's layout: "        name (0x<home>) = 0x<value>" for parameters, "        0x<home> = ..." for locals. */
+static void write_vars_text(struct clrsos_writer *out, const char *title, bool params, const struct clrsos_frame_var *v,
+			    size_t n)
+{
+	if (!n)
+		return;
+	clrsos_outf(out, "    %s:\n", title);
+	for (size_t i = 0; i < n; i++) {
+		clrsos_out(out, "        ");
+		if (params && v[i].name)
+			clrsos_outf(out, "%s ", v[i].name);
+		if (v[i].has_location) {
+			if (v[i].in_register)
+				clrsos_out(out, params ? "(<CLR reg>) " : "<CLR reg> ");
+			else
+				clrsos_outf(out, params ? "(0x%016" PRIx64 ") " : "0x%016" PRIx64 " ", v[i].address);
+		}
+		if (v[i].has_location || (params && v[i].name))
+			clrsos_out(out, "= ");
+		if (v[i].state == CLRSOS_VAR_NO_DATA)
+			clrsos_out(out, "<no data>\n");
+		else if (v[i].state == CLRSOS_VAR_UNREADABLE)
+			clrsos_out(out, "<unable to retrieve data>\n");
+		else if (v[i].size > 8)
+			clrsos_outf(out, "<a %u-byte value type>\n", v[i].size);
+		else
+			clrsos_outf(out, "0x%016" PRIx64 "\n", v[i].value);
+	}
+}
+
 static void write_stack(struct clrsos_writer *out, struct clrsos_json *j, uint32_t os_id,
-			const struct clrsos_stack_frame *f, size_t n)
+			const struct clrsos_stack_frame *f, size_t n, int show)
 {
 	if (j) {
 		clrsos_json_object_begin(j);
@@ -1035,6 +1098,24 @@ static void write_stack(struct clrsos_writer *out, struct clrsos_json *j, uint32
 			clrsos_json_address(j, f[i].method_desc);
 			clrsos_json_key(j, "name");
 			clrsos_json_string(j, f[i].name);
+			if (show && !f[i].frame) {
+				if (show & SHOW_PARAMS) {
+					if (f[i].args_failed) {
+						clrsos_json_key(j, "parameters");
+						clrsos_json_null(j);
+					} else {
+						write_vars_json(j, "parameters", f[i].args, f[i].nargs);
+					}
+				}
+				if (show & SHOW_LOCALS) {
+					if (f[i].locals_failed) {
+						clrsos_json_key(j, "locals");
+						clrsos_json_null(j);
+					} else {
+						write_vars_json(j, "locals", f[i].locals, f[i].nlocals);
+					}
+				}
+			}
 			clrsos_json_object_end(j);
 		}
 		clrsos_json_array_end(j);
@@ -1044,12 +1125,24 @@ static void write_stack(struct clrsos_writer *out, struct clrsos_json *j, uint32
 	clrsos_outf(out, "OS Thread Id: 0x%x\n", os_id);
 	clrsos_outf(out, "%16s %16s %s\n", "Child SP", "IP", "Call Site");
 	for (size_t i = 0; i < n; i++) {
-		if (f[i].frame)
+		if (f[i].frame) {
 			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp, f[i].ip,
 				    f[i].name ? f[i].name : "Frame", f[i].frame);
-		else
-			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s\n", f[i].sp, f[i].ip,
-				    f[i].name ? f[i].name : "[unknown managed code]");
+			continue;
+		}
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s\n", f[i].sp, f[i].ip,
+			    f[i].name ? f[i].name : "[unknown managed code]");
+		if (!show)
+			continue;
+		if ((show & SHOW_PARAMS) && f[i].args_failed)
+			clrsos_out(out, "    PARAMETERS: <the runtime cannot list them for this frame>\n");
+		else if (show & SHOW_PARAMS)
+			write_vars_text(out, "PARAMETERS", true, f[i].args, f[i].nargs);
+		if ((show & SHOW_LOCALS) && f[i].locals_failed)
+			clrsos_out(out, "    LOCALS: <the runtime cannot list them for this frame>\n");
+		else if (show & SHOW_LOCALS)
+			write_vars_text(out, "LOCALS", false, f[i].locals, f[i].nlocals);
+		clrsos_out(out, "\n");
 	}
 }
 
@@ -1058,14 +1151,18 @@ struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session,
 					 const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false, all = false;
+	int show = 0;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
 		else if (strcmp(argv[i], "-all") == 0)
 			all = true;
-		else if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "-l") == 0)
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "clrstack %s: arguments and locals are not shown yet", argv[i]);
+		else if (strcmp(argv[i], "-a") == 0)
+			show |= SHOW_PARAMS | SHOW_LOCALS;
+		else if (strcmp(argv[i], "-p") == 0)
+			show |= SHOW_PARAMS;
+		else if (strcmp(argv[i], "-l") == 0)
+			show |= SHOW_LOCALS;
 		else
 			return clrsos_unknown_option("clrstack", argv[i]);
 	}
@@ -1094,12 +1191,12 @@ struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session,
 				continue;
 			struct clrsos_stack_frame *f;
 			size_t nf;
-			struct clrsos_error *e = clrsos_dac_stack_walk(c.dac, t.os_thread_id, &f, &nf);
+			struct clrsos_error *e = clrsos_dac_stack_walk_vars(c.dac, t.os_thread_id, show != 0, &f, &nf);
 			if (e) {
 				clrsos_error_destroy(e);
 				continue;
 			}
-			write_stack(out, json ? &j : NULL, t.os_thread_id, f, nf);
+			write_stack(out, json ? &j : NULL, t.os_thread_id, f, nf, show);
 			if (!json)
 				clrsos_out(out, "\n");
 			clrsos_stack_frames_free(f, nf);
@@ -1110,9 +1207,9 @@ struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session,
 						   "clrstack: no thread is selected: use 'thread select <n>' or clrstack -all");
 		struct clrsos_stack_frame *f;
 		size_t nf;
-		if ((err = clrsos_dac_stack_walk(c.dac, host->selected_thread, &f, &nf)))
+		if ((err = clrsos_dac_stack_walk_vars(c.dac, host->selected_thread, show != 0, &f, &nf)))
 			return err;
-		write_stack(out, json ? &j : NULL, host->selected_thread, f, nf);
+		write_stack(out, json ? &j : NULL, host->selected_thread, f, nf, show);
 		clrsos_stack_frames_free(f, nf);
 	}
 	if (!err && json) {

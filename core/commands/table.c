@@ -209,13 +209,15 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "clrstack",
 		.help = "Show the managed frames of the selected thread (or of every thread).",
-		.syntax = "clrstack [-all] [--json]\n"
+		.syntax = "clrstack [-all] [-a | -p | -l] [--json]\n"
 			  "\n"
 			  "Each frame's stack pointer, instruction pointer and method, as the\n"
 			  "runtime walks the stack; the runtime's own Frames in brackets.\n"
-			  "(-a, -p, -l: arguments and locals are not shown yet.)\n"
 			  "\n"
-			  "  -all   every managed thread\n",
+			  "  -all   every managed thread\n"
+			  "  -p     each managed frame's parameters (name, home, value)\n"
+			  "  -l     each managed frame's locals (home, value; the runtime keeps no names)\n"
+			  "  -a     both\n",
 		.run = clrsos_cmd_clrstack,
 	},
 	{

@@ -29,6 +29,7 @@ def main():
         cmds += ["objsize %s" % truth["roots"]["objsize"]["tree"]["address"],
                  "gchandles --json", "gchandles -stat", "finalizequeue --json", "fq -detail",
                  "clrthreads --json", "clrthreads", "clrstack -all --json", "clrstack -all",
+                 "clrstack -all -a --json", "clrstack -all -p",
                  "clrbt %d --json" % truth["threads"]["StackHolderThread"]["osId"],
                  "clrbt %d" % truth["threads"]["StackHolderThread"]["osId"], "dso --json", "clrbt 0x1",
                  "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus",
@@ -207,6 +208,30 @@ def main():
     check(has(sh["osId"], "System.Threading.Thread.StartCallback("), "clrstack: StackHolderThread's start missing")
     check(re.search(r"^[0-9A-F]{16} [0-9A-F]{16} HeapShapes\.Program\.StackHolderMain\(\)$", tr.text_of("clrstack -all"), re.M)
           is not None, "clrstack text row")
+
+    # clrstack -a: StackHolderMain's local holds the StackOnly the target
+    # named; Main's parameter is its string[] args; -p shows parameters only.
+    def frame(os_id, method):
+        for t in tr.json("clrstack -all -a --json")["threads"]:
+            if t["osThreadId"] == os_id:
+                for f in t["frames"]:
+                    if f["name"] and f["name"].startswith(method):
+                        return f
+        return None
+    f = frame(sh["osId"], "HeapShapes.Program.StackHolderMain(")
+    if check(f is not None and f.get("locals") is not None, "clrstack -a: StackHolderMain's locals: %s" % f):
+        values = [harness.parse_hex(v["value"]) for v in f["locals"] if v["value"]]
+        check(harness.parse_hex(truth["threads"]["StackHolderThread"]["stackObjectAddress"]) in values,
+              "clrstack -a: StackHolderMain's locals %s lack the StackOnly %s" % (f["locals"], truth["threads"]["StackHolderThread"]["stackObjectAddress"]))
+        check(f["parameters"] == [], "clrstack -a: StackHolderMain() has parameters %s" % f["parameters"])
+    f = frame(truth["threads"]["Main"]["osId"], "HeapShapes.Program.Main(")
+    if check(f is not None and f.get("parameters"), "clrstack -a: Main's parameters: %s" % f):
+        p = f["parameters"][0]
+        check(p.get("name") == "args" and p["state"] == "value" and p["size"] == 8 and harness.parse_hex(p["value"]),
+              "clrstack -a: Main's args %s" % p)
+    ptext = tr.text_of("clrstack -all -p")
+    check(re.search(r"HeapShapes\.Program\.Main\(System\.String\[\]\)\n    PARAMETERS:\n        args (\(0x[0-9a-f]{16}\) |\(<CLR reg>\) )?= 0x[0-9a-f]{16}\n", ptext) is not None
+          and "LOCALS:" not in ptext, "clrstack -p text")
 
     # clrbt: lldb's native frames, and the JIT-compiled ones named by the runtime.
     bt = tr.json("clrbt %d --json" % sh["osId"])["frames"]
