@@ -187,7 +187,9 @@ def case_truncated_core():
             cut = os.path.join(d, "core.cut%d" % pct)
             with open(core, "rb") as src, open(cut, "wb") as dst:
                 dst.write(src.read(size * pct // 100))
-            tr = harness.lldb(["eeversion", "eeheap -gc"], core=cut, exe=exe)
+            more = ["dumpheap -stat", "dumpheap -stat -live", "gchandles -stat", "clrthreads",
+                    "clrstack -all -a", "finalizequeue"]
+            tr = harness.lldb(["eeversion", "eeheap -gc"] + more, core=cut, exe=exe)
             print(tr.text)
             # What is readable is reported; what is not is a one-line error
             # that points at the core.
@@ -197,6 +199,11 @@ def case_truncated_core():
                 else:
                     check(c != "eeheap -gc" or "GC Allocated Heap Size" in tr.text_of(c),
                           "%d%%: eeheap succeeded without a heap" % pct)
+            # The heap, roots and stack commands on what is left: lldb lives
+            # (the harness fails on a crash) and a failure is one error line.
+            for c in more:
+                if tr.error(c) is not None:
+                    expect_error(tr, c)
     finally:
         harness.cleanup(d)
 
