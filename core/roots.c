@@ -1,6 +1,7 @@
 #include "roots.h"
 
 #include "fields.h"
+#include "handletable.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,11 @@ static struct clrsos_error *add(struct clrsos_roots *r, size_t *cap, const struc
 }
 
 static struct clrsos_error *handles(struct clrsos_dac *dac, struct clrsos_target *target,
-				    struct clrsos_roots *r, size_t *cap)
+				    const struct clrsos_gc *gc, struct clrsos_roots *r, size_t *cap)
 {
 	struct clrsos_sos_handle_data *h = NULL;
 	size_t n = 0;
-	struct clrsos_error *err = clrsos_dac_handles(dac, &h, &n);
+	struct clrsos_error *err = clrsos_handles_all(dac, target, gc->server, &h, &n, &r->handles_unlisted);
 	if (err)
 		return err;
 	r->dependents = calloc(n ? n : 1, sizeof(*r->dependents));
@@ -395,7 +396,7 @@ struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_
 {
 	memset(ret, 0, sizeof(*ret));
 	size_t cap = 0;
-	struct clrsos_error *err = handles(dac, target, ret, &cap);
+	struct clrsos_error *err = handles(dac, target, gc, ret, &cap);
 	if (!err)
 		err = stacks(dac, ret, &cap);
 	if (!err)

@@ -55,6 +55,7 @@ struct clrsos_roots {
 	struct clrsos_dependent *dependents;
 	size_t ndependents;
 	uint64_t threads, threads_failed; /* stacks read, and not */
+	size_t handles_unlisted;          /* handles read from tables the runtime's walk skipped */
 };
 
 struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_target *target,

@@ -7,6 +7,7 @@
 #include "../addrmap.h"
 #include "../fields.h"
 #include "../heap.h"
+#include "../handletable.h"
 #include "../roots.h"
 #include "commands.h"
 #include "typestats.h"
@@ -101,9 +102,12 @@ struct clrsos_error *clrsos_cmd_gchandles(struct clrsos_session *session,
 	struct clrsos_error *err = ctx_init(&c, session);
 	if (err)
 		return err;
+	const struct clrsos_gc *gc;
+	if ((err = clrsos_session_gc(session, &gc)))
+		return err;
 	struct clrsos_sos_handle_data *h = NULL;
-	size_t n = 0;
-	if ((err = clrsos_dac_handles(c.dac, &h, &n)))
+	size_t n = 0, unlisted = 0;
+	if ((err = clrsos_handles_all(c.dac, c.target, gc->server, &h, &n, &unlisted)))
 		return err;
 	struct clrsos_typestats stats = {0};
 	uint64_t per_kind[10] = {0};
@@ -175,6 +179,8 @@ struct clrsos_error *clrsos_cmd_gchandles(struct clrsos_session *session,
 			clrsos_json_uint(&j, per_kind[k]);
 		}
 		clrsos_json_object_end(&j);
+		clrsos_json_key(&j, "unlistedByRuntime");
+		clrsos_json_uint(&j, unlisted);
 		clrsos_json_object_end(&j);
 		clrsos_json_end(&j);
 	} else if (!err) {
@@ -186,6 +192,9 @@ struct clrsos_error *clrsos_cmd_gchandles(struct clrsos_session *session,
 			if (per_kind[k])
 				clrsos_outf(out, "    %-12s %" PRIu64 "\n", clrsos_handle_type_name(k), per_kind[k]);
 		}
+		if (unlisted)
+			clrsos_outf(out, "(%zu handles are in handle tables the runtime's own walk skips under "
+					 "dynamic heap counts; read from memory)\n", unlisted);
 	}
 	free(rows);
 	clrsos_typestats_deinit(&stats);

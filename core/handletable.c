@@ -1,0 +1,259 @@
+#include "handletable.h"
+
+#include "addrmap.h"
+#include "elfimage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The handle table's memory layout (x64; gc/handletablepriv.h,
+ * handletableconstants.h). A segment is 64 KiB, aligned to 64 KiB: a 4 KiB
+ * header, then 120 blocks of 64 handles. In the header: each block's
+ * handle type at 0x618 (0xff: free) and the block holding its extra data
+ * at 0x690 (dependent handles' secondaries); after the per-type arrays
+ * (6 bytes per internal type from 0x780), the next segment and the owning
+ * table. A table starts with one 32-bit flag word per internal type, then
+ * its segment list. The number of internal types T is 12 (.NET 8, 9) or
+ * 13; the last one marks extra-data blocks. T is found by checking that a
+ * segment's table leads back to that segment.
+ */
+enum {
+	SEGMENT_SIZE = 0x10000,
+	HEADER_SIZE = 0x1000,
+	BLOCKS = 120,
+	HANDLES_PER_BLOCK = 64,
+	BLOCK_BYTES = HANDLES_PER_BLOCK * 8,
+	BLOCK_TYPE_AT = 0x618,
+	USER_DATA_AT = 0x690,
+	PER_TYPE_AT = 0x780,
+	FREE_BLOCK = 0xff,
+	MAX_SEGMENTS = 1 << 16,
+	MAX_SLOTS = 1024,
+	MAP_SCAN_CHUNK = 1 << 16,
+};
+
+/* True when e is an error (then dropped): the reads here are probes. */
+static bool failed(struct clrsos_error *e)
+{
+	if (!e)
+		return false;
+	clrsos_error_destroy(e);
+	return true;
+}
+
+struct layout {
+	unsigned types;           /* T */
+	uint64_t next_at;         /* segment: next segment */
+	uint64_t table_at;        /* segment: owning table */
+	uint64_t segment_list_at; /* table: first segment */
+};
+
+static void layout_for(unsigned types, struct layout *l)
+{
+	l->types = types;
+	l->next_at = PER_TYPE_AT + 6 * types;
+	l->table_at = l->next_at + 8;
+	l->segment_list_at = (4 * types + 7) & ~7u;
+}
+
+/* Whether table's segment chain is well formed (and holds want, if not 0). */
+static bool table_valid(struct clrsos_target *t, const struct layout *l, uint64_t table, uint64_t want)
+{
+	uint64_t seg = 0, back = 0;
+	bool found = !want;
+	if (!table || (table & 7) || failed(clrsos_target_read_u64(t, table + l->segment_list_at, &seg)))
+		return false;
+	for (size_t n = 0; seg && n < MAX_SEGMENTS; n++) {
+		if ((seg & (SEGMENT_SIZE - 1)) || failed(clrsos_target_read_u64(t, seg + l->table_at, &back)) ||
+		    back != table)
+			return false;
+		found |= seg == want;
+		if (failed(clrsos_target_read_u64(t, seg + l->next_at, &seg)))
+			return false;
+	}
+	return found && !seg;
+}
+
+/* From a handle the runtime listed: the layout, and the table holding it. */
+static bool anchor(struct clrsos_target *t, uint64_t handle, struct layout *l, uint64_t *table)
+{
+	uint64_t seg = handle & ~(uint64_t)(SEGMENT_SIZE - 1);
+	for (unsigned types = 12; types <= 13; types++) {
+		layout_for(types, l);
+		if (!failed(clrsos_target_read_u64(t, seg + l->table_at, table)) &&
+		    table_valid(t, l, *table, seg))
+			return true;
+	}
+	return false;
+}
+
+struct image_reader {
+	struct clrsos_target *target;
+	uint64_t base;
+};
+
+static bool read_image(void *ctx, uint64_t pos, void *buf, size_t size)
+{
+	struct image_reader *r = ctx;
+	return !failed(clrsos_target_read(r->target, r->base + pos, buf, size));
+}
+
+/*
+ * The table array of the map's first bucket, found in the runtime's
+ * writable data: { buckets, next = 0, max index } whose first bucket's
+ * tables include the anchor. *ret_slots: how many valid tables it holds.
+ */
+static bool find_tables(struct clrsos_dac *dac, struct clrsos_target *t, const struct layout *l, uint64_t known,
+			uint64_t *ret_tables, size_t *ret_slots)
+{
+	struct clrsos_elf_info elf;
+	const char *path = clrsos_dac_runtime_path(dac);
+	struct image_reader r = {t, clrsos_dac_runtime_base(dac)};
+	uint64_t base = r.base;
+	/* The runtime's program headers: from the target, else from its file. */
+	if (failed(clrsos_elf_parse(read_image, &r, true, &elf)) &&
+	    (!path || failed(clrsos_elf_parse_file(path, &elf))))
+		return false;
+	uint8_t *buf = malloc(MAP_SCAN_CHUNK + 24);
+	if (!buf)
+		return false;
+	bool found = false;
+	for (size_t i = 0; i < elf.nloads && !found; i++) {
+		if (!elf.loads[i].writable)
+			continue;
+		uint64_t lo = (base + elf.loads[i].vaddr) & ~(uint64_t)7, hi = base + elf.loads[i].vaddr + elf.loads[i].memsz;
+		for (uint64_t at = lo; at < hi && !found; at += MAP_SCAN_CHUNK) {
+			size_t want = hi - at < MAP_SCAN_CHUNK + 24 ? (size_t)(hi - at) : MAP_SCAN_CHUNK + 24, got = 0;
+			if (failed(clrsos_target_read_partial(t, at, buf, want, &got)))
+				continue;
+			for (size_t off = 0; off + 24 <= got && off < MAP_SCAN_CHUNK && !found; off += 8) {
+				uint64_t buckets, next, bucket = 0, tables = 0, entry = 0;
+				uint32_t max_index;
+				memcpy(&buckets, buf + off, 8);
+				memcpy(&next, buf + off + 8, 8);
+				memcpy(&max_index, buf + off + 16, 4);
+				if (!buckets || (buckets & 7) || next || !max_index || max_index > 1024)
+					continue;
+				if (failed(clrsos_target_read_u64(t, buckets, &bucket)) || !bucket ||
+				    (bucket & 7) || failed(clrsos_target_read_u64(t, bucket, &tables)) ||
+				    !tables || (tables & 7))
+					continue;
+				for (size_t s = 0; s < MAX_SLOTS; s++) {
+					if (failed(clrsos_target_read_u64(t, tables + 8 * s, &entry)))
+						break;
+					if (entry == known) {
+						found = true;
+						break;
+					}
+					if (!table_valid(t, l, entry, 0))
+						break;
+				}
+				if (found)
+					*ret_tables = tables;
+			}
+		}
+	}
+	free(buf);
+	if (!found)
+		return false;
+	size_t s = 0;
+	for (; s < MAX_SLOTS; s++) {
+		uint64_t entry = 0;
+		if (failed(clrsos_target_read_u64(t, *ret_tables + 8 * s, &entry)) || !table_valid(t, l, entry, 0))
+			break;
+	}
+	*ret_slots = s;
+	return s > 0;
+}
+
+static bool append(struct clrsos_sos_handle_data **h, size_t *n, size_t *cap, const struct clrsos_sos_handle_data *x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct clrsos_sos_handle_data *g = realloc(*h, c * sizeof(*g));
+		if (!g)
+			return false;
+		*h = g;
+		*cap = c;
+	}
+	(*h)[(*n)++] = *x;
+	return true;
+}
+
+/* Every live handle of one table that the runtime did not list. */
+static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t table,
+		       const struct clrsos_addrmap *listed, struct clrsos_sos_handle_data **h, size_t *n, size_t *cap)
+{
+	uint8_t *header = malloc(HEADER_SIZE);
+	uint64_t block[HANDLES_PER_BLOCK], data[HANDLES_PER_BLOCK];
+	uint64_t seg = 0, ignored;
+	bool ok = header && !failed(clrsos_target_read_u64(t, table + l->segment_list_at, &seg));
+	for (size_t k = 0; ok && seg && k < MAX_SEGMENTS; k++) {
+		if (failed(clrsos_target_read(t, seg, header, HEADER_SIZE)))
+			break;
+		for (unsigned b = 0; b < BLOCKS && ok; b++) {
+			uint8_t type = header[BLOCK_TYPE_AT + b];
+			if (type == FREE_BLOCK || type >= l->types - 1)
+				continue; /* free, or another block's extra data */
+			uint64_t at = seg + HEADER_SIZE + (uint64_t)b * BLOCK_BYTES;
+			if (failed(clrsos_target_read(t, at, block, sizeof(block))))
+				continue;
+			uint8_t user = header[USER_DATA_AT + b];
+			bool has_data = user != FREE_BLOCK && user < BLOCKS &&
+					!failed(clrsos_target_read(
+						t, seg + HEADER_SIZE + (uint64_t)user * BLOCK_BYTES, data, sizeof(data)));
+			for (unsigned i = 0; i < HANDLES_PER_BLOCK; i++) {
+				uint64_t handle = at + 8 * i;
+				if (!block[i] || clrsos_addrmap_get(listed, handle, &ignored))
+					continue;
+				struct clrsos_sos_handle_data x = {
+					.handle = handle,
+					.type = type,
+					.secondary = type == CLRSOS_HANDLE_DEPENDENT && has_data ? data[i] : 0,
+					.strong_reference = type == CLRSOS_HANDLE_STRONG || type == CLRSOS_HANDLE_PINNED ||
+							    type == CLRSOS_HANDLE_ASYNC_PINNED ||
+							    type == CLRSOS_HANDLE_SIZED_REF,
+				};
+				ok = append(h, n, cap, &x);
+			}
+		}
+		uint64_t next = 0;
+		memcpy(&next, header + l->next_at, 8);
+		seg = next;
+	}
+	free(header);
+	return ok;
+}
+
+struct clrsos_error *clrsos_handles_all(struct clrsos_dac *dac, struct clrsos_target *target, bool server,
+					struct clrsos_sos_handle_data **ret, size_t *ret_count, size_t *ret_extra)
+{
+	*ret_extra = 0;
+	struct clrsos_error *err = clrsos_dac_handles(dac, ret, ret_count);
+	if (err || !server || !*ret_count)
+		return err;
+	struct layout l;
+	uint64_t known, tables;
+	size_t slots;
+	if (!anchor(target, (*ret)[0].handle, &l, &known) || !find_tables(dac, target, &l, known, &tables, &slots))
+		return NULL;
+	struct clrsos_addrmap listed;
+	memset(&listed, 0, sizeof(listed));
+	for (size_t i = 0; i < *ret_count; i++)
+		if (!clrsos_addrmap_put(&listed, (*ret)[i].handle, 1)) {
+			clrsos_addrmap_deinit(&listed);
+			return NULL;
+		}
+	size_t n = *ret_count, cap = *ret_count;
+	for (size_t s = 0; s < slots; s++) {
+		uint64_t table = 0;
+		if (failed(clrsos_target_read_u64(target, tables + 8 * s, &table)) ||
+		    !walk_table(target, &l, table, &listed, ret, &n, &cap))
+			break;
+	}
+	clrsos_addrmap_deinit(&listed);
+	*ret_extra = n - *ret_count;
+	*ret_count = n;
+	return NULL;
+}
