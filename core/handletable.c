@@ -88,41 +88,20 @@ static bool anchor(struct clrsos_target *t, uint64_t handle, struct layout *l, u
 	return false;
 }
 
-struct image_reader {
-	struct clrsos_target *target;
-	uint64_t base;
-};
-
-static bool read_image(void *ctx, uint64_t pos, void *buf, size_t size)
-{
-	struct image_reader *r = ctx;
-	return !failed(clrsos_target_read(r->target, r->base + pos, buf, size));
-}
-
 /*
  * The table array of the map's first bucket, found in the runtime's
- * writable data: { buckets, next = 0, max index } whose first bucket's
- * tables include the anchor. *ret_slots: how many valid tables it holds.
+ * writable data (ranges): { buckets, next = 0, max index } whose first
+ * bucket's tables include the anchor. *ret_slots: how many valid tables.
  */
-static bool find_tables(struct clrsos_dac *dac, struct clrsos_target *t, const struct layout *l, uint64_t known,
-			uint64_t *ret_tables, size_t *ret_slots)
+static bool find_tables(struct clrsos_target *t, const struct layout *l, const struct clrsos_range *ranges,
+			size_t nranges, uint64_t known, uint64_t *ret_tables, size_t *ret_slots)
 {
-	struct clrsos_elf_info elf;
-	const char *path = clrsos_dac_runtime_path(dac);
-	struct image_reader r = {t, clrsos_dac_runtime_base(dac)};
-	uint64_t base = r.base;
-	/* The runtime's program headers: from the target, else from its file. */
-	if (failed(clrsos_elf_parse(read_image, &r, true, &elf)) &&
-	    (!path || failed(clrsos_elf_parse_file(path, &elf))))
-		return false;
 	uint8_t *buf = malloc(MAP_SCAN_CHUNK + 24);
 	if (!buf)
 		return false;
 	bool found = false;
-	for (size_t i = 0; i < elf.nloads && !found; i++) {
-		if (!elf.loads[i].writable)
-			continue;
-		uint64_t lo = (base + elf.loads[i].vaddr) & ~(uint64_t)7, hi = base + elf.loads[i].vaddr + elf.loads[i].memsz;
+	for (size_t i = 0; i < nranges && !found; i++) {
+		uint64_t lo = ranges[i].start & ~(uint64_t)7, hi = ranges[i].end;
 		for (uint64_t at = lo; at < hi && !found; at += MAP_SCAN_CHUNK) {
 			size_t want = hi - at < MAP_SCAN_CHUNK + 24 ? (size_t)(hi - at) : MAP_SCAN_CHUNK + 24, got = 0;
 			if (failed(clrsos_target_read_partial(t, at, buf, want, &got)))
@@ -135,12 +114,11 @@ static bool find_tables(struct clrsos_dac *dac, struct clrsos_target *t, const s
 				memcpy(&max_index, buf + off + 16, 4);
 				if (!buckets || (buckets & 7) || next || !max_index || max_index > 1024)
 					continue;
-				if (failed(clrsos_target_read_u64(t, buckets, &bucket)) || !bucket ||
-				    (bucket & 7) || failed(clrsos_target_read_u64(t, bucket, &tables)) ||
-				    !tables || (tables & 7))
+				if (failed(clrsos_target_read_u64(t, buckets, &bucket)) || !bucket || (bucket & 7) ||
+				    failed(clrsos_target_read_u64(t, bucket, &tables)) || !tables || (tables & 7))
 					continue;
-				for (size_t s = 0; s < MAX_SLOTS; s++) {
-					if (failed(clrsos_target_read_u64(t, tables + 8 * s, &entry)))
+				for (size_t k = 0; k < MAX_SLOTS; k++) {
+					if (failed(clrsos_target_read_u64(t, tables + 8 * k, &entry)))
 						break;
 					if (entry == known) {
 						found = true;
@@ -157,14 +135,14 @@ static bool find_tables(struct clrsos_dac *dac, struct clrsos_target *t, const s
 	free(buf);
 	if (!found)
 		return false;
-	size_t s = 0;
-	for (; s < MAX_SLOTS; s++) {
+	size_t k = 0;
+	for (; k < MAX_SLOTS; k++) {
 		uint64_t entry = 0;
-		if (failed(clrsos_target_read_u64(t, *ret_tables + 8 * s, &entry)) || !table_valid(t, l, entry, 0))
+		if (failed(clrsos_target_read_u64(t, *ret_tables + 8 * k, &entry)) || !table_valid(t, l, entry, 0))
 			break;
 	}
-	*ret_slots = s;
-	return s > 0;
+	*ret_slots = k;
+	return k > 0;
 }
 
 static bool append(struct clrsos_sos_handle_data **h, size_t *n, size_t *cap, const struct clrsos_sos_handle_data *x)
@@ -226,6 +204,54 @@ static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t
 	return ok;
 }
 
+struct clrsos_error *clrsos_handle_tables_unlisted(struct clrsos_target *target, const struct clrsos_range *data,
+						   size_t ndata, const struct clrsos_sos_handle_data *listed,
+						   size_t nlisted, struct clrsos_sos_handle_data **ret, size_t *ret_count)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	struct layout l;
+	uint64_t known, tables;
+	size_t slots;
+	if (!nlisted || !anchor(target, listed[0].handle, &l, &known) ||
+	    !find_tables(target, &l, data, ndata, known, &tables, &slots))
+		return NULL;
+	struct clrsos_addrmap seen;
+	memset(&seen, 0, sizeof(seen));
+	for (size_t i = 0; i < nlisted; i++)
+		if (!clrsos_addrmap_put(&seen, listed[i].handle, 1)) {
+			clrsos_addrmap_deinit(&seen);
+			return &clrsos_error_no_memory;
+		}
+	size_t cap = 0;
+	bool ok = true;
+	for (size_t k = 0; k < slots && ok; k++) {
+		uint64_t table = 0;
+		if (failed(clrsos_target_read_u64(target, tables + 8 * k, &table)))
+			break;
+		ok = walk_table(target, &l, table, &seen, ret, ret_count, &cap);
+	}
+	clrsos_addrmap_deinit(&seen);
+	if (!ok) {
+		free(*ret);
+		*ret = NULL;
+		*ret_count = 0;
+		return &clrsos_error_no_memory;
+	}
+	return NULL;
+}
+
+struct image_reader {
+	struct clrsos_target *target;
+	uint64_t base;
+};
+
+static bool read_image(void *ctx, uint64_t pos, void *buf, size_t size)
+{
+	struct image_reader *r = ctx;
+	return !failed(clrsos_target_read(r->target, r->base + pos, buf, size));
+}
+
 struct clrsos_error *clrsos_handles_all(struct clrsos_dac *dac, struct clrsos_target *target, bool server,
 					struct clrsos_sos_handle_data **ret, size_t *ret_count, size_t *ret_extra)
 {
@@ -233,27 +259,32 @@ struct clrsos_error *clrsos_handles_all(struct clrsos_dac *dac, struct clrsos_ta
 	struct clrsos_error *err = clrsos_dac_handles(dac, ret, ret_count);
 	if (err || !server || !*ret_count)
 		return err;
-	struct layout l;
-	uint64_t known, tables;
-	size_t slots;
-	if (!anchor(target, (*ret)[0].handle, &l, &known) || !find_tables(dac, target, &l, known, &tables, &slots))
+	/* The runtime's writable data, from its program headers (target, else file). */
+	struct clrsos_elf_info elf;
+	const char *path = clrsos_dac_runtime_path(dac);
+	struct image_reader r = {target, clrsos_dac_runtime_base(dac)};
+	if (failed(clrsos_elf_parse(read_image, &r, true, &elf)) &&
+	    (!path || failed(clrsos_elf_parse_file(path, &elf))))
 		return NULL;
-	struct clrsos_addrmap listed;
-	memset(&listed, 0, sizeof(listed));
-	for (size_t i = 0; i < *ret_count; i++)
-		if (!clrsos_addrmap_put(&listed, (*ret)[i].handle, 1)) {
-			clrsos_addrmap_deinit(&listed);
-			return NULL;
-		}
-	size_t n = *ret_count, cap = *ret_count;
-	for (size_t s = 0; s < slots; s++) {
-		uint64_t table = 0;
-		if (failed(clrsos_target_read_u64(target, tables + 8 * s, &table)) ||
-		    !walk_table(target, &l, table, &listed, ret, &n, &cap))
-			break;
+	struct clrsos_range data[CLRSOS_ELF_MAX_LOADS];
+	size_t ndata = 0;
+	for (size_t i = 0; i < elf.nloads; i++)
+		if (elf.loads[i].writable)
+			data[ndata++] = (struct clrsos_range){r.base + elf.loads[i].vaddr,
+							      r.base + elf.loads[i].vaddr + elf.loads[i].memsz};
+	struct clrsos_sos_handle_data *extra = NULL;
+	size_t nextra = 0;
+	if (failed(clrsos_handle_tables_unlisted(target, data, ndata, *ret, *ret_count, &extra, &nextra)) || !nextra)
+		return NULL; /* the runtime's list stands alone */
+	struct clrsos_sos_handle_data *all = realloc(*ret, (*ret_count + nextra) * sizeof(*all));
+	if (!all) {
+		free(extra);
+		return NULL;
 	}
-	clrsos_addrmap_deinit(&listed);
-	*ret_extra = n - *ret_count;
-	*ret_count = n;
+	memcpy(all + *ret_count, extra, nextra * sizeof(*all));
+	free(extra);
+	*ret = all;
+	*ret_count += nextra;
+	*ret_extra = nextra;
 	return NULL;
 }

@@ -32,6 +32,19 @@ extern "C" {
 struct clrsos_error *clrsos_handles_all(struct clrsos_dac *dac, struct clrsos_target *target, bool server,
 					struct clrsos_sos_handle_data **ret, size_t *ret_count, size_t *ret_extra);
 
+struct clrsos_range {
+	uint64_t start, end;
+};
+
+/*
+ * The live handles of the tables the runtime's list (listed) left out,
+ * given the runtime's writable data ranges where the handle table map
+ * lives (malloc'd; *ret_count 0 when the map is not found).
+ */
+struct clrsos_error *clrsos_handle_tables_unlisted(struct clrsos_target *target, const struct clrsos_range *data,
+						   size_t ndata, const struct clrsos_sos_handle_data *listed,
+						   size_t nlisted, struct clrsos_sos_handle_data **ret, size_t *ret_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,5 +12,6 @@ int run_commands_tests(void);
 int run_typename_tests(void);
 int run_metadata_tests(void);
 int run_heap_tests(void);
+int run_handletable_tests(void);
 
 #endif
