@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""The clrsos benchmark: time heap commands on cores of BenchHeap.
+
+usage: bench.py [--runs N] [--out FILE] [millions ...]     (default: 1 10)
+
+For each size: starts BenchHeap with that many million objects, makes a
+full core with the runtime's createdump, and runs each command in a fresh
+`lldb -b -c <core>` N times (median), plus dumpheap -stat attached to the
+live process. Reports wall time, time net of lldb's own start-up (lldb,
+the core, plugin load), objects per second, and peak memory of the lldb
+process. SOS is measured beside it when dotnet-sos can be installed from
+the package source; the result says when it cannot.
+
+Needs build/libclrsos.so (scripts/build.sh). Not a test: CI does not run it.
+"""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PLUGIN = os.environ.get("CLRSOS_PLUGIN", os.path.join(ROOT, "build", "libclrsos.so"))
+BENCH_DIR = os.path.join(ROOT, "build", "bench", "BenchHeap")
+LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
+
+
+def build_target():
+    subprocess.run(["dotnet", "build", "-c", "Release", "-nologo", "-v", "q", "-o", BENCH_DIR,
+                    os.path.join(ROOT, "bench", "BenchHeap")], check=True, stdout=subprocess.DEVNULL)
+
+
+def start_target(millions):
+    p = subprocess.Popen(["dotnet", os.path.join(BENCH_DIR, "BenchHeap.dll"), str(millions)],
+                         stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    info = None
+    for line in p.stdout:
+        if line.startswith("BENCH "):
+            info = json.loads(line[6:])
+        if line.strip() == "READY":
+            break
+    if info is None:
+        p.kill()
+        raise SystemExit("BenchHeap printed no BENCH line")
+    return p, info
+
+
+def run_lldb(commands, core=None, exe=None, pid=None):
+    """One lldb run: (wall seconds, peak RSS in KiB, output)."""
+    args = ["lldb", "-b", "--no-use-colors"]
+    args += ["-p", str(pid)] if pid else ["-c", core, exe]
+    args += ["-o", "plugin load " + PLUGIN]
+    for c in commands:
+        args += ["-o", c]
+    env = dict(os.environ, PYTHONPATH=LLDB_PYTHONPATH)
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.monotonic()
+        p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.monotonic() - start
+        out.seek(0)
+        text = out.read()
+    if status != 0 or "error:" in text:
+        raise SystemExit("lldb failed on %s:\n%s" % (commands, text[-2000:]))
+    return wall, usage.ru_maxrss, text
+
+
+def median_run(commands, runs, **where):
+    results = [run_lldb(commands, **where) for _ in range(runs)]
+    return (statistics.median(r[0] for r in results), max(r[1] for r in results), results[0][2])
+
+
+def sos_available():
+    tools = tempfile.mkdtemp(prefix="clrsos-bench-tools-")
+    try:
+        r = subprocess.run(["dotnet", "tool", "install", "--tool-path", tools, "dotnet-sos"],
+                           capture_output=True, text=True, timeout=300)
+        return r.returncode == 0, (r.stdout + r.stderr).strip().splitlines()[-1:] or [""]
+    finally:
+        shutil.rmtree(tools, ignore_errors=True)
+
+
+def bench_size(millions, runs, rows):
+    target, info = start_target(millions)
+    scratch = tempfile.mkdtemp(prefix="clrsos-bench-")
+    try:
+        core = os.path.join(scratch, "core")
+        createdump = os.path.join(info["runtimeDir"], "createdump")
+        subprocess.run([createdump, "--full", "-f", core, str(info["pid"])], check=True,
+                       stdout=subprocess.DEVNULL)
+        exe = shutil.which("dotnet")
+        where = {"core": core, "exe": exe}
+        # The baseline: lldb, the core, the plugin, the runtime's DAC loaded
+        # and the GC's layout read (eeversion): what every command pays first.
+        base, base_rss, _ = median_run(["eeversion"], runs, **where)
+        _, _, text = run_lldb(["dumpheap -stat"], **where)
+        m = re.search(r"^Total ([\d,]+) objects, ([\d,]+) bytes", text, re.M)
+        objects = int(m.group(1).replace(",", ""))
+        size = os.path.getsize(core)
+
+        def row(name, commands, per_object=False, net_of=None, **w):
+            wall, rss, _ = median_run(commands, runs, **(w or where))
+            net = wall - (net_of if net_of is not None else base)
+            rows.append({
+                "size": "%g M" % millions, "objects": objects, "command": name, "wall": wall, "net": net,
+                "rate": objects / net if per_object and net > 0 else None, "rss": rss,
+                "extra": (rss - base_rss) * 1024 / objects if per_object else None,
+            })
+            return wall
+
+        row("dumpheap -stat", ["dumpheap -stat"], per_object=True)
+        row("dumpheap -type %s -short" % info["typeName"], ["dumpheap -type %s -short" % info["typeName"]])
+        row("dumpheap -live -stat", ["dumpheap -live -stat"], per_object=True)
+        first = row("gcroot (first)", ["gcroot " + info["gcrootTarget"]])
+        # The second query on the same stop: the difference between a
+        # session with two queries and one with the first alone.
+        wall2, rss2, _ = median_run(["gcroot " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"]], runs, **where)
+        rows.append({"size": "%g M" % millions, "objects": objects, "command": "gcroot (second, same stop)",
+                     "wall": wall2, "net": wall2 - first, "rate": None, "rss": rss2, "extra": None})
+        row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
+        row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
+        live_base, _, _ = median_run(["eeversion"], runs, pid=info["pid"])
+        row("dumpheap -stat (live, attached)", ["dumpheap -stat"], per_object=True, net_of=live_base, pid=info["pid"])
+        return objects, size
+    finally:
+        target.kill()
+        target.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main():
+    argv = sys.argv[1:]
+    runs, out = 3, os.path.join(ROOT, "build", "bench", "results.md")
+    while argv and argv[0].startswith("--"):
+        if argv[0] == "--runs":
+            runs = int(argv[1])
+        elif argv[0] == "--out":
+            out = argv[1]
+        argv = argv[2:]
+    sizes = [float(a) for a in argv] or [1, 10]
+    if not os.path.exists(PLUGIN):
+        raise SystemExit("no %s: run scripts/build.sh first" % PLUGIN)
+    build_target()
+    have_sos, why = sos_available()
+    rows = []
+    for s in sizes:
+        objects, size = bench_size(s, runs, rows)
+        print("%g M: %d objects, core %.0f MB" % (s, objects, size / 1e6), flush=True)
+    lines = ["| heap | command | wall (s) | net of start-up (s) | objects/s | peak RSS (MB) | RSS over start-up, bytes/object |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append("| %s (%s objects) | `%s` | %.2f | %.3f | %s | %.0f | %s |" % (
+            r["size"], "{:,}".format(r["objects"]), r["command"], r["wall"], r["net"],
+            "{:,.0f}".format(r["rate"]) if r["rate"] else "", r["rss"] / 1024,
+            "%.1f" % r["extra"] if r["extra"] is not None else ""))
+    lines.append("")
+    lines.append("Median of %d runs each; machine: %d CPUs, %s. Start-up: `lldb -b -c core dotnet`, plugin load and "
+                 "`eeversion` (the DAC loaded). RSS over start-up includes the core's pages lldb mapped while "
+                 "the heap was read, not only clrsos's own indexes." % (runs, os.cpu_count(), os.uname().release))
+    if not have_sos:
+        lines.append("SOS not measured: dotnet-sos could not be installed from this machine's package source (%s)."
+                     % why[0])
+    text = "\n".join(lines) + "\n"
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
