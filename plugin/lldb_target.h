@@ -12,8 +12,17 @@ extern "C" {
 namespace clrsos {
 
 struct LldbTarget {
+	LldbTarget(lldb::SBTarget t, lldb::SBProcess p) : target(t), process(p) {}
+	~LldbTarget();
+	LldbTarget(const LldbTarget &) = delete;
+	LldbTarget &operator=(const LldbTarget &) = delete;
+
 	lldb::SBTarget target;
 	lldb::SBProcess process;
+	// A live process on this machine: its memory read directly from
+	// /proc/<pid>/mem (the process is stopped), else through the SB API.
+	int mem_fd = -1;
+	bool mem_tried = false;
 };
 
 extern const clrsos_target_ops lldb_target_ops;

@@ -160,7 +160,7 @@ clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out
 	target_out = target;
 	Session &s = sessions()[process.GetUniqueID()];
 	if (!s.session) {
-		s.target.reset(new LldbTarget{target, process});
+		s.target.reset(new LldbTarget(target, process));
 		clrsos_target *t = nullptr;
 		clrsos_error *err = clrsos_target_create(&lldb_target_ops, s.target.get(), &t);
 		if (!err)
