@@ -159,36 +159,39 @@ static bool append(struct clrsos_sos_handle_data **h, size_t *n, size_t *cap, co
 	return true;
 }
 
-/* Every live handle of one table that the runtime did not list. */
+/*
+ * Every live handle of one table that the runtime did not list. Each
+ * segment is read whole, once (as far as it is readable: blocks past the
+ * committed part are skipped).
+ */
 static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t table,
 		       const struct clrsos_addrmap *listed, struct clrsos_sos_handle_data **h, size_t *n, size_t *cap)
 {
-	uint8_t *header = malloc(HEADER_SIZE);
-	uint64_t block[HANDLES_PER_BLOCK], data[HANDLES_PER_BLOCK];
+	uint8_t *mem = malloc(SEGMENT_SIZE);
 	uint64_t seg = 0, ignored;
-	bool ok = header && !failed(clrsos_target_read_u64(t, table + l->segment_list_at, &seg));
+	size_t got = 0;
+	bool ok = mem && !failed(clrsos_target_read_u64(t, table + l->segment_list_at, &seg));
 	for (size_t k = 0; ok && seg && k < MAX_SEGMENTS; k++) {
-		if (failed(clrsos_target_read(t, seg, header, HEADER_SIZE)))
+		if (failed(clrsos_target_read_partial(t, seg, mem, SEGMENT_SIZE, &got)) || got < HEADER_SIZE)
 			break;
 		for (unsigned b = 0; b < BLOCKS && ok; b++) {
-			uint8_t type = header[BLOCK_TYPE_AT + b];
-			if (type == FREE_BLOCK || type >= l->types - 1)
-				continue; /* free, or another block's extra data */
-			uint64_t at = seg + HEADER_SIZE + (uint64_t)b * BLOCK_BYTES;
-			if (failed(clrsos_target_read(t, at, block, sizeof(block))))
-				continue;
-			uint8_t user = header[USER_DATA_AT + b];
-			bool has_data = user != FREE_BLOCK && user < BLOCKS &&
-					!failed(clrsos_target_read(
-						t, seg + HEADER_SIZE + (uint64_t)user * BLOCK_BYTES, data, sizeof(data)));
-			for (unsigned i = 0; i < HANDLES_PER_BLOCK; i++) {
-				uint64_t handle = at + 8 * i;
-				if (!block[i] || clrsos_addrmap_get(listed, handle, &ignored))
+			uint8_t type = mem[BLOCK_TYPE_AT + b], user = mem[USER_DATA_AT + b];
+			size_t at = HEADER_SIZE + (size_t)b * BLOCK_BYTES;
+			if (type == FREE_BLOCK || type >= l->types - 1 || at + BLOCK_BYTES > got)
+				continue; /* free, another block's extra data, or not readable */
+			size_t data_at = HEADER_SIZE + (size_t)user * BLOCK_BYTES;
+			bool has_data = user != FREE_BLOCK && user < BLOCKS && data_at + BLOCK_BYTES <= got;
+			for (unsigned i = 0; i < HANDLES_PER_BLOCK && ok; i++) {
+				uint64_t object, secondary = 0, handle = seg + at + 8 * i;
+				memcpy(&object, mem + at + 8 * i, 8);
+				if (!object || clrsos_addrmap_get(listed, handle, &ignored))
 					continue;
+				if (type == CLRSOS_HANDLE_DEPENDENT && has_data)
+					memcpy(&secondary, mem + data_at + 8 * i, 8);
 				struct clrsos_sos_handle_data x = {
 					.handle = handle,
 					.type = type,
-					.secondary = type == CLRSOS_HANDLE_DEPENDENT && has_data ? data[i] : 0,
+					.secondary = secondary,
 					.strong_reference = type == CLRSOS_HANDLE_STRONG || type == CLRSOS_HANDLE_PINNED ||
 							    type == CLRSOS_HANDLE_ASYNC_PINNED ||
 							    type == CLRSOS_HANDLE_SIZED_REF,
@@ -196,11 +199,9 @@ static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t
 				ok = append(h, n, cap, &x);
 			}
 		}
-		uint64_t next = 0;
-		memcpy(&next, header + l->next_at, 8);
-		seg = next;
+		memcpy(&seg, mem + l->next_at, 8);
 	}
-	free(header);
+	free(mem);
 	return ok;
 }
 

@@ -296,16 +296,39 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 		clrsos_error_destroy(err);
 		return NULL; /* no type list: no class-static roots, as before */
 	}
+	/* The managed threads, once; per class, each one's thread-static base. */
+	struct thread_base {
+		uint64_t thread, gc;
+		uint32_t os_id;
+	} *threads = NULL;
+	size_t nthreads = 0;
 	struct clrsos_dacp_thread_store_data store;
 	if ((err = clrsos_dac_thread_store(dac, &store))) {
 		free(mts);
 		return err;
 	}
+	for (uint64_t thread = store.first_thread; thread && nthreads < MAX_THREADS && !err;) {
+		struct clrsos_dacp_thread_data td;
+		if ((err = clrsos_dac_thread_data(dac, thread, &td)))
+			break;
+		struct thread_base *g = realloc(threads, (nthreads + 1) * sizeof(*g));
+		if (!g) {
+			err = &clrsos_error_no_memory;
+			break;
+		}
+		threads = g;
+		threads[nthreads++] = (struct thread_base){thread, 0, td.os_thread_id};
+		thread = td.next_thread;
+	}
 	struct handle_arrays arrays;
-	if (!handle_arrays_init(&arrays, r)) {
-		handle_arrays_deinit(&arrays);
+	if (err || !handle_arrays_init(&arrays, r)) {
+		if (!err) {
+			handle_arrays_deinit(&arrays);
+			err = &clrsos_error_no_memory;
+		}
+		free(threads);
 		free(mts);
-		return &clrsos_error_no_memory;
+		return err;
 	}
 	for (size_t i = 0; i < n && !err; i++) {
 		struct clrsos_dacp_method_table_field_data fd;
@@ -336,7 +359,7 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 		uint32_t own = fd.num_instance_fields > inherited ? fd.num_instance_fields - inherited : 0;
 		uint32_t total = own + fd.num_static_fields;
 		uint64_t non_gc = 0, gc = 0;
-		bool bases = false;
+		bool bases = false, thread_bases = false;
 		uint64_t at = fd.first_field;
 		for (uint32_t k = 0; at && k < total && !err; k++) {
 			struct clrsos_dacp_field_desc_data d;
@@ -365,28 +388,32 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 				clrsos_error_destroy(e);
 				continue;
 			}
-			uint64_t thread = store.first_thread;
-			for (size_t t = 0; thread && t < MAX_THREADS && !err; t++) {
-				struct clrsos_dacp_thread_data td;
-				if ((err = clrsos_dac_thread_data(dac, thread, &td)))
-					break;
-				uint64_t tnon_gc, tgc, object = 0;
-				clrsos_error_destroy(clrsos_dac_thread_static_bases(dac, mts[i], thread, &tnon_gc, &tgc));
+			if (!thread_bases) {
+				thread_bases = true;
+				for (size_t t = 0; t < nthreads; t++) {
+					uint64_t tnon_gc = 0;
+					threads[t].gc = 0;
+					clrsos_error_destroy(clrsos_dac_thread_static_bases(dac, mts[i], threads[t].thread,
+											    &tnon_gc, &threads[t].gc));
+				}
+			}
+			for (size_t t = 0; t < nthreads && !err; t++) {
+				uint64_t tgc = threads[t].gc, object = 0;
 				if (tgc && !(e = clrsos_target_read_u64(target, tgc + d.offset, &object)) && object) {
 					struct clrsos_root root = {
 						.kind = CLRSOS_ROOT_THREAD_STATIC, .object = object,
-						.address = tgc + d.offset, .os_thread_id = td.os_thread_id,
+						.address = tgc + d.offset, .os_thread_id = threads[t].os_id,
 						.field_mt = mts[i], .field_token = d.token | 0x04000000u, .reg = -1,
 					};
 					err = add(r, cap, &root);
 				}
 				clrsos_error_destroy(e);
 				e = NULL;
-				thread = td.next_thread;
 			}
 		}
 	}
 	handle_arrays_deinit(&arrays);
+	free(threads);
 	free(mts);
 	return err;
 }
