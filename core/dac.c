@@ -823,26 +823,37 @@ static char *utf16_to_utf8(const uint16_t *s, size_t n)
 
 enum { MAX_NAME_UNITS = 1 << 20 };
 
-struct clrsos_error *clrsos_dac_method_table_name(struct clrsos_dac *dac,
-						  uint64_t mt, char **ret)
+/*
+ * A name ISOSDacInterface gives for an address (GetMethodTableName,
+ * GetMethodDescName: (address, count, buffer, needed)): asked for its
+ * length, then fetched (malloc'd UTF-8).
+ */
+static struct clrsos_error *dac_name(struct clrsos_dac *dac, int slot, const char *what, uint64_t address,
+				     char **ret)
 {
 	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
 	clrsos_hresult hr;
 	uint32_t needed = 0;
-	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME, fn, mt, 0, NULL, &needed);
+	DAC_CALL(hr, dac->sos, slot, fn, address, 0, NULL, &needed);
 	if (hr < 0 || needed == 0 || needed > MAX_NAME_UNITS)
-		return call_failed(dac, "GetMethodTableName", hr);
+		return call_failed(dac, what, hr);
 	uint16_t *buf = calloc(needed + 1, sizeof(*buf));
 	if (!buf)
 		return &clrsos_error_no_memory;
-	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME, fn, mt, needed, buf, &needed);
+	DAC_CALL(hr, dac->sos, slot, fn, address, needed, buf, &needed);
 	if (hr < 0) {
 		free(buf);
-		return call_failed(dac, "GetMethodTableName", hr);
+		return call_failed(dac, what, hr);
 	}
 	*ret = utf16_to_utf8(buf, needed);
 	free(buf);
 	return *ret ? NULL : &clrsos_error_no_memory;
+}
+
+struct clrsos_error *clrsos_dac_method_table_name(struct clrsos_dac *dac,
+						  uint64_t mt, char **ret)
+{
+	return dac_name(dac, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME, "GetMethodTableName", mt, ret);
 }
 
 /* Drain an ISOS*Enum whose Next fills items of item_size bytes. */
@@ -1232,7 +1243,6 @@ struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt,
 struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
 					    char **ret_name, bool *ret_has_code)
 {
-	typedef clrsos_hresult (*name_fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
 	typedef clrsos_hresult (*data_fn)(void *, uint64_t, uint64_t, void *, uint32_t, void *, uint32_t *);
 	/* DacpMethodDescData (128 bytes on x64) starts with BOOL bHasNativeCode. */
 	uint8_t data[256] = {0};
@@ -1242,21 +1252,7 @@ struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t met
 	int32_t has_code = 0;
 	memcpy(&has_code, data, sizeof(has_code));
 	*ret_has_code = hr >= 0 && has_code;
-	uint32_t needed = 0;
-	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME, name_fn, method_desc, 0, NULL, &needed);
-	if (hr < 0 || needed == 0 || needed > MAX_NAME_UNITS)
-		return call_failed(dac, "GetMethodDescName", hr);
-	uint16_t *buf = calloc(needed + 1, sizeof(*buf));
-	if (!buf)
-		return &clrsos_error_no_memory;
-	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME, name_fn, method_desc, needed, buf, &needed);
-	if (hr < 0) {
-		free(buf);
-		return call_failed(dac, "GetMethodDescName", hr);
-	}
-	*ret_name = utf16_to_utf8(buf, needed);
-	free(buf);
-	return *ret_name ? NULL : &clrsos_error_no_memory;
+	return dac_name(dac, CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME, "GetMethodDescName", method_desc, ret_name);
 }
 
 struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,

@@ -103,6 +103,10 @@ struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
 				       uint64_t *ret);
 struct clrsos_error *clrsos_unknown_option(const char *command,
 					   const char *option);
+/* A command's one address operand: parses text into *address the first
+ * time (*have set), refuses a second one. */
+struct clrsos_error *clrsos_address_operand(const char *command, const struct clrsos_host *host,
+					    const char *text, bool *have, uint64_t *address);
 struct clrsos_error *clrsos_missing_value(const char *command,
 					  const char *option);
 

@@ -280,12 +280,8 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 			refs = true;
 		else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9'))
 			return clrsos_unknown_option("dumpobj", a);
-		else if (!have) {
-			err = clrsos_parse_address(host, a, &address);
-			have = true;
-		} else
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumpobj takes one address: see 'help dumpobj'");
+		else
+			err = clrsos_address_operand("dumpobj", host, a, &have, &address);
 		if (err)
 			return clrsos_error_wrap(err, "dumpobj");
 	}
@@ -716,12 +712,8 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 			err = clrsos_parse_uint(a, argv[++i], a[1] == 's' ? &start : &length);
 		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
 			return clrsos_unknown_option("dumparray", a);
-		} else if (!have) {
-			err = clrsos_parse_address(host, a, &address);
-			have = true;
 		} else {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumparray takes one address: see 'help dumparray'");
+			err = clrsos_address_operand("dumparray", host, a, &have, &address);
 		}
 		if (err)
 			return clrsos_error_wrap(err, "dumparray");
@@ -1060,11 +1052,8 @@ struct clrsos_error *clrsos_cmd_pe(struct clrsos_session *session, const struct 
 			nested = true;
 		else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
 			return clrsos_unknown_option("pe", argv[i]);
-		else if (!have) {
-			e = clrsos_parse_address(host, argv[i], &address);
-			have = true;
-		} else
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "pe takes one address");
+		else
+			e = clrsos_address_operand("pe", host, argv[i], &have, &address);
 		if (e)
 			return clrsos_error_wrap(e, "pe");
 	}

@@ -358,11 +358,8 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 			stat = true;
 		else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
 			return clrsos_unknown_option("objsize", argv[i]);
-		else if (!have) {
-			e = clrsos_parse_address(host, argv[i], &address);
-			have = true;
-		} else
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "objsize takes one address");
+		else
+			e = clrsos_address_operand("objsize", host, argv[i], &have, &address);
 		if (e)
 			return clrsos_error_wrap(e, "objsize");
 	}
@@ -835,11 +832,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			e = clrsos_parse_uint("-limit", argv[++i], &limit);
 		} else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
 			return clrsos_unknown_option("gcroot", argv[i]);
-		else if (!have) {
-			e = clrsos_parse_address(host, argv[i], &address);
-			have = true;
-		} else
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "gcroot takes one address");
+		else
+			e = clrsos_address_operand("gcroot", host, argv[i], &have, &address);
 		if (e)
 			return clrsos_error_wrap(e, "gcroot");
 	}

@@ -71,12 +71,8 @@ struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 			outfile = argv[++i];
 		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
 			return clrsos_unknown_option("dumpstring", a);
-		} else if (!have_address) {
-			err = clrsos_parse_address(host, a, &address);
-			have_address = true;
 		} else {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumpstring takes one address: see 'help dumpstring'");
+			err = clrsos_address_operand("dumpstring", host, a, &have_address, &address);
 		}
 		if (err)
 			return clrsos_error_wrap(err, "dumpstring");

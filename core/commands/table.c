@@ -357,6 +357,16 @@ struct clrsos_error *clrsos_unknown_option(const char *command,
 				   command, option, command);
 }
 
+struct clrsos_error *clrsos_address_operand(const char *command, const struct clrsos_host *host,
+					    const char *text, bool *have, uint64_t *address)
+{
+	if (*have)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "a second address '%s': it takes one (see 'help %s')", text, command);
+	*have = true;
+	return clrsos_parse_address(host, text, address);
+}
+
 struct clrsos_error *clrsos_missing_value(const char *command,
 					  const char *option)
 {

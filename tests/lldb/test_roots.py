@@ -32,7 +32,7 @@ def main():
                  "clrstack -all -a --json", "clrstack -all -p",
                  "clrbt %d --json" % truth["threads"]["StackHolderThread"]["osId"],
                  "clrbt %d" % truth["threads"]["StackHolderThread"]["osId"], "dso --json", "clrbt 0x1",
-                 "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus",
+                 "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus", "gcroot 0x10 0x20",
                  "gcroot %s --json" % truth["threads"]["LockHolderThread"]["threadStaticObject"],
                  "gcroot %s" % truth["threads"]["LockHolderThread"]["threadStaticObject"]]
         return cmds
@@ -269,6 +269,7 @@ def main():
     err("gcroot 0x10", "0x10 is not a managed object")
     err("objsize 0x10", "0x10 is not a managed object")
     err("gcroot", "needs the address")
+    err("gcroot 0x10 0x20", "a second address '0x20'", "help gcroot")
     err("gchandles -type Bogus", "expected Strong")
     err("clrbt 0x1", "no thread with OS id 1")
     harness.finish()
