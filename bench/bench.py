@@ -85,7 +85,24 @@ def sos_available():
         shutil.rmtree(tools, ignore_errors=True)
 
 
-def bench_size(millions, runs, rows):
+def gcroot_in_session(info, runs, where):
+    """Median seconds of the first and the second gcroot in one lldb session, and the index's size."""
+    stamp = "script import time; print('STAMP %.6f' % time.monotonic())"
+    firsts, seconds, index = [], [], None
+    for _ in range(runs):
+        _, _, text = run_lldb([stamp, "gcroot --json " + info["gcrootTarget"], stamp,
+                               "gcroot " + info["gcrootTarget2"], stamp], **where)
+        t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
+        if len(t) != 3:
+            raise SystemExit("no timestamps in lldb's output:\n" + text[-2000:])
+        firsts.append(t[1] - t[0])
+        seconds.append(t[2] - t[1])
+        m = re.search(r'"index":(\{[^}]*\})', text)
+        index = json.loads(m.group(1)) if m else None
+    return statistics.median(firsts), statistics.median(seconds), index
+
+
+def bench_size(millions, runs, rows, index_rows):
     target, info = start_target(millions)
     scratch = tempfile.mkdtemp(prefix="clrsos-bench-")
     try:
@@ -116,12 +133,14 @@ def bench_size(millions, runs, rows):
         row("dumpheap -stat", ["dumpheap -stat"], per_object=True)
         row("dumpheap -type %s -short" % info["typeName"], ["dumpheap -type %s -short" % info["typeName"]])
         row("dumpheap -live -stat", ["dumpheap -live -stat"], per_object=True)
-        first = row("gcroot (first)", ["gcroot " + info["gcrootTarget"]])
-        # The second query on the same stop: the difference between a
-        # session with two queries and one with the first alone.
-        wall2, rss2, _ = median_run(["gcroot " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"]], runs, **where)
-        rows.append({"size": "%g M" % millions, "objects": objects, "command": "gcroot (second, same stop)",
-                     "wall": wall2, "net": wall2 - first, "rate": None, "rss": rss2, "extra": None})
+        row("gcroot (first)", ["gcroot " + info["gcrootTarget"]])
+        # Both queries in one session, timed inside it: the first builds the
+        # stop's index, the second only searches it.
+        first, second, index = gcroot_in_session(info, runs, where)
+        for name, t in (("gcroot, first query (in session)", first), ("gcroot, second query (in session)", second)):
+            rows.append({"size": "%g M" % millions, "objects": objects, "command": name, "wall": t, "net": t,
+                         "rate": None, "rss": 0, "extra": None})
+        index_rows.append((millions, objects, index))
         row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
         row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
         live_base, _, _ = median_run(["eeversion"], runs, pid=info["pid"])
@@ -147,21 +166,31 @@ def main():
         raise SystemExit("no %s: run scripts/build.sh first" % PLUGIN)
     build_target()
     have_sos, why = sos_available()
-    rows = []
+    rows, index_rows = [], []
     for s in sizes:
-        objects, size = bench_size(s, runs, rows)
+        objects, size = bench_size(s, runs, rows, index_rows)
         print("%g M: %d objects, core %.0f MB" % (s, objects, size / 1e6), flush=True)
     lines = ["| heap | command | wall (s) | net of start-up (s) | objects/s | peak RSS (MB) | RSS over start-up, bytes/object |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append("| %s (%s objects) | `%s` | %.2f | %.3f | %s | %.0f | %s |" % (
+        lines.append("| %s (%s objects) | `%s` | %.2f | %.3f | %s | %s | %s |" % (
             r["size"], "{:,}".format(r["objects"]), r["command"], r["wall"], r["net"],
-            "{:,.0f}".format(r["rate"]) if r["rate"] else "", r["rss"] / 1024,
+            "{:,.0f}".format(r["rate"]) if r["rate"] else "", "%.0f" % (r["rss"] / 1024) if r["rss"] else "",
             "%.1f" % r["extra"] if r["extra"] is not None else ""))
     lines.append("")
     lines.append("Median of %d runs each; machine: %d CPUs, %s. Start-up: `lldb -b -c core dotnet`, plugin load and "
                  "`eeversion` (the DAC loaded). RSS over start-up includes the core's pages lldb mapped while "
                  "the heap was read, not only clrsos's own indexes." % (runs, os.cpu_count(), os.uname().release))
+    lines.append("")
+    lines.append("gcroot's index (mark bits, object numbering, referrers, a search's links), as gcroot --json reports it:")
+    lines.append("")
+    lines.append("| heap | live objects | references | index bytes | bytes per heap object |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for millions, objects, index in index_rows:
+        if index:
+            lines.append("| %g M | {:,} | {:,} | {:,} | %.1f |".format(index["liveObjects"], index["references"],
+                                                                     index["bytes"]) % (millions, index["bytes"] / objects))
+    lines.append("")
     if not have_sos:
         lines.append("SOS not measured: dotnet-sos could not be installed from this machine's package source (%s)."
                      % why[0])

@@ -30,6 +30,7 @@ struct clrsos_reach {
 	uint8_t *scratch;        /* an object's bytes */
 	size_t scratch_cap;
 	struct clrsos_reach_stats stats;
+	struct clrsos_roots roots;
 	bool oom;
 };
 
@@ -101,6 +102,16 @@ bool clrsos_reach_is_live(const struct clrsos_reach *r, uint64_t address)
 const struct clrsos_reach_stats *clrsos_reach_stats(const struct clrsos_reach *r)
 {
 	return &r->stats;
+}
+
+const struct clrsos_roots *clrsos_reach_roots(const struct clrsos_reach *r)
+{
+	return &r->roots;
+}
+
+const uint64_t *clrsos_reach_segment_bits(const struct clrsos_reach *r, size_t i)
+{
+	return i < r->gc->nsegments ? r->bits[i] : NULL;
 }
 
 static void push(struct clrsos_reach *r, uint64_t object)
@@ -232,19 +243,18 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 		const struct clrsos_segment *s = &r->gc->segments[i];
 		uint64_t words = ((s->end - s->start) / 8 + 63) / 64;
 		r->bits[i] = calloc(words ? words : 1, sizeof(uint64_t));
+		r->stats.bytes += words * sizeof(uint64_t);
 		if (!r->bits[i])
 			err = &clrsos_error_no_memory;
 	}
-	struct clrsos_roots roots = {0};
 	if (!err)
-		err = clrsos_roots_collect(dac, target, r->gc, &roots);
-	for (size_t i = 0; !err && i < roots.count; i++)
-		mark_root(r, roots.items[i].object, roots.items[i].interior);
+		err = clrsos_roots_collect(dac, target, r->gc, &r->roots);
+	for (size_t i = 0; !err && i < r->roots.count; i++)
+		mark_root(r, r->roots.items[i].object, r->roots.items[i].interior);
 	if (!err)
-		mark_dependents(r, roots.dependents, roots.ndependents);
-	r->stats.threads = roots.threads;
-	r->stats.threads_failed = roots.threads_failed;
-	clrsos_roots_deinit(&roots);
+		mark_dependents(r, r->roots.dependents, r->roots.ndependents);
+	r->stats.threads = r->roots.threads;
+	r->stats.threads_failed = r->roots.threads_failed;
 	if (!err && r->oom)
 		err = &clrsos_error_no_memory;
 	if (err) {
@@ -262,6 +272,7 @@ void clrsos_reach_destroy(struct clrsos_reach *r)
 	for (size_t i = 0; r->bits && i < r->gc->nsegments; i++)
 		free(r->bits[i]);
 	free(r->bits);
+	clrsos_roots_deinit(&r->roots);
 	free(r->stack);
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
 		free(r->cache[i].data);

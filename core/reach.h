@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "heap.h"
+#include "roots.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,7 @@ struct clrsos_reach_stats {
 	uint64_t bad_references; /* references to no valid object (ignored) */
 	uint64_t threads;        /* managed threads whose stacks were read */
 	uint64_t threads_failed; /* managed threads whose stacks could not be read */
+	uint64_t bytes;          /* memory the mark bits hold */
 };
 
 struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
@@ -41,6 +43,16 @@ void clrsos_reach_destroy(struct clrsos_reach *reach);
 /* Whether the object at address (an object start) is reachable. */
 bool clrsos_reach_is_live(const struct clrsos_reach *reach, uint64_t address);
 const struct clrsos_reach_stats *clrsos_reach_stats(const struct clrsos_reach *reach);
+
+/* The roots the marking started from (gcroot reports them). */
+const struct clrsos_roots *clrsos_reach_roots(const struct clrsos_reach *reach);
+
+/*
+ * The mark bits of the GC layout's segment i: bit k of word k / 64 is the
+ * object at segment start + 8 k; ((end - start) / 8 + 63) / 64 words.
+ * NULL for a segment with no bits.
+ */
+const uint64_t *clrsos_reach_segment_bits(const struct clrsos_reach *reach, size_t i);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@ struct clrsos_session {
 	struct clrsos_gc *gc; /* this stop's layout, read on first use */
 	struct clrsos_heap *heap; /* this stop's heap: types, contexts */
 	struct clrsos_reach *reach; /* this stop's live objects */
+	struct clrsos_referrers *referrers; /* who refers to them */
 };
 
 struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
@@ -57,6 +58,7 @@ void clrsos_session_destroy(struct clrsos_session *s)
 {
 	if (!s)
 		return;
+	clrsos_referrers_destroy(s->referrers);
 	clrsos_reach_destroy(s->reach);
 	clrsos_heap_destroy(s->heap);
 	clrsos_gc_destroy(s->gc);
@@ -72,6 +74,8 @@ struct clrsos_target *clrsos_session_target(struct clrsos_session *s)
 
 static void drop_stop(struct clrsos_session *s)
 {
+	clrsos_referrers_destroy(s->referrers);
+	s->referrers = NULL;
 	clrsos_reach_destroy(s->reach);
 	s->reach = NULL;
 	clrsos_heap_destroy(s->heap);
@@ -172,5 +176,21 @@ struct clrsos_error *clrsos_session_reach(struct clrsos_session *s,
 			return err;
 	}
 	*ret = s->reach;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_session_referrers(struct clrsos_session *s,
+					      struct clrsos_referrers **ret)
+{
+	const struct clrsos_reach *reach;
+	struct clrsos_error *err = clrsos_session_reach(s, &reach);
+	if (err)
+		return err;
+	if (!s->referrers) {
+		err = clrsos_referrers_build(s->heap, reach, &s->referrers);
+		if (err)
+			return err;
+	}
+	*ret = s->referrers;
 	return NULL;
 }

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "heap.h"
 #include "reach.h"
+#include "referrers.h"
 #include "runtime.h"
 #include "target.h"
 
@@ -60,6 +61,10 @@ struct clrsos_error *clrsos_session_gc(struct clrsos_session *session,
 /* Which objects are reachable at this stop (computed once). Borrowed. */
 struct clrsos_error *clrsos_session_reach(struct clrsos_session *session,
 					  const struct clrsos_reach **ret);
+
+/* Who refers to each live object at this stop (built once, for gcroot). Borrowed. */
+struct clrsos_error *clrsos_session_referrers(struct clrsos_session *session,
+					      struct clrsos_referrers **ret);
 
 /* The GC heap of this stop (layout, types, allocation contexts). Borrowed. */
 struct clrsos_error *clrsos_session_heap(struct clrsos_session *session,

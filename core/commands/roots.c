@@ -525,98 +525,11 @@ struct clrsos_error *clrsos_cmd_clrthreads(struct clrsos_session *session,
 /* gcroot ---------------------------------------------------------------- */
 
 /*
- * For each root, the shortest chain of references to the target, by a
- * breadth-first search from that root. What a search explored without
- * reaching the target cannot reach it: later searches skip it, so the
- * searches together cost about one walk of what the roots reach.
+ * For each root, a shortest chain of references to the target: one search
+ * backwards from the target over this stop's referrers index (referrers.h,
+ * built on the first gcroot of a stop) marks every object that leads to
+ * it; each root that holds one of them has its chain.
  */
-
-enum { EDGE_DEPENDENT = 1 };
-
-struct search {
-	struct ctx *c;
-	const struct clrsos_roots *roots;
-	struct clrsos_addrmap dependents; /* primary -> index+1 of its first dependent */
-	struct clrsos_addrmap dead;       /* objects that cannot reach the target */
-	struct clrsos_addrmap parent;     /* this search: object -> parent << 1 | dependent edge */
-	uint64_t *queue;
-	size_t head, tail, cap;
-	uint64_t target;
-	bool found, oom;
-	uint64_t from;                    /* the object being expanded */
-	bool edge_dependent;
-};
-
-static void visit(void *ctx, uint64_t ref)
-{
-	struct search *s = ctx;
-	if (s->found || s->oom || clrsos_addrmap_get(&s->parent, ref, NULL) ||
-	    clrsos_addrmap_get(&s->dead, ref, NULL))
-		return;
-	if (!clrsos_addrmap_put(&s->parent, ref, s->from << 1 | (s->edge_dependent ? EDGE_DEPENDENT : 0))) {
-		s->oom = true;
-		return;
-	}
-	if (ref == s->target) {
-		s->found = true;
-		return;
-	}
-	if (s->tail == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4096;
-		uint64_t *q = realloc(s->queue, cap * sizeof(*q));
-		if (!q) {
-			s->oom = true;
-			return;
-		}
-		s->queue = q;
-		s->cap = cap;
-	}
-	s->queue[s->tail++] = ref;
-}
-
-/* Search from start; true if the target was reached (s->parent holds the chain). */
-static bool search_from(struct search *s, uint64_t start)
-{
-	clrsos_addrmap_clear(&s->parent);
-	s->head = s->tail = 0;
-	s->found = false;
-	s->from = 0;
-	s->edge_dependent = false;
-	visit(s, start);
-	while (!s->found && !s->oom && s->head < s->tail) {
-		uint64_t obj = s->queue[s->head++];
-		const struct clrsos_type *t;
-		uint64_t size;
-		struct clrsos_error *e = clrsos_heap_read_object(s->c->heap, obj, &t, &size, &s->c->buf,
-								 &s->c->buf_cap);
-		if (e) {
-			clrsos_error_destroy(e);
-			continue;
-		}
-		s->from = obj;
-		s->edge_dependent = false;
-		clrsos_types_for_each_ref(s->c->types, t, s->c->buf, size, visit, s);
-		/* Dependent handles: the primary keeps each secondary alive. */
-		uint64_t first;
-		if (!s->found && clrsos_addrmap_get(&s->dependents, obj, &first)) {
-			s->edge_dependent = true;
-			for (size_t i = first - 1; i < s->roots->ndependents && !s->found; i++) {
-				if (s->roots->dependents[i].primary == obj)
-					visit(s, s->roots->dependents[i].secondary);
-			}
-		}
-	}
-	if (!s->found && !s->oom) {
-		/* Nothing this search reached leads to the target. */
-		for (size_t i = 0; i < s->parent.cap; i++) {
-			if (s->parent.keys[i] && !clrsos_addrmap_put(&s->dead, s->parent.keys[i], 0)) {
-				s->oom = true;
-				break;
-			}
-		}
-	}
-	return s->found;
-}
 
 /*
  * Static reference fields: on .NET 9 and later each lives in a slot of an
@@ -756,9 +669,8 @@ static const char *reg_name(int reg)
 	return reg >= 0 && reg < 16 ? names[reg] : NULL;
 }
 
-static void write_root_text(struct search *s, const struct clrsos_root *r, struct clrsos_writer *w)
+static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct clrsos_writer *w)
 {
-	struct ctx *c = s->c;
 	switch (r->kind) {
 	case CLRSOS_ROOT_HANDLE:
 		clrsos_outf(w, "HandleTable:\n    %016" PRIx64 " (%s handle)\n", r->address,
@@ -848,16 +760,13 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 	if (!target_type)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%" PRIx64 " is not a managed object", address);
-	struct clrsos_roots roots;
-	if ((err = clrsos_roots_collect(c.dac, c.target, clrsos_heap_gc(c.heap), &roots)))
-		return err;
-	struct search s = {.c = &c, .roots = &roots, .target = address};
+	const struct clrsos_reach *reach;
+	struct clrsos_referrers *referrers;
+	if ((err = clrsos_session_reach(session, &reach)) || (err = clrsos_session_referrers(session, &referrers)) ||
+	    (err = clrsos_referrers_search(referrers, address)))
+		return clrsos_error_wrap(err, "gcroot");
+	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
 	struct statics st = {.c = &c};
-	for (size_t i = 0; i < roots.ndependents; i++) {
-		if (roots.dependents[i].primary && !clrsos_addrmap_get(&s.dependents, roots.dependents[i].primary, NULL) &&
-		    !clrsos_addrmap_put(&s.dependents, roots.dependents[i].primary, i + 1))
-			s.oom = true;
-	}
 	struct clrsos_json j;
 	if (json) {
 		clrsos_json_init(&j, out);
@@ -868,10 +777,10 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_json_array_begin(&j);
 	}
 	uint64_t found = 0;
-	uint64_t *chain = NULL;
+	struct clrsos_chain_link *chain = NULL;
 	size_t chain_cap = 0;
-	for (size_t i = 0; i < roots.count && found < limit && !s.oom; i++) {
-		const struct clrsos_root *r = &roots.items[i];
+	for (size_t i = 0; i < roots->count && found < limit && !err; i++) {
+		const struct clrsos_root *r = &roots->items[i];
 		if (nostacks && r->kind == CLRSOS_ROOT_STACK)
 			continue;
 		uint64_t start = r->object;
@@ -882,29 +791,10 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 				continue;
 			}
 		}
-		if (!search_from(&s, start))
+		size_t n = 0;
+		if ((err = clrsos_referrers_chain(referrers, start, &chain, &chain_cap, &n)) || !n)
 			continue;
 		found++;
-		/* The chain, from the target back to the root's object. */
-		size_t n = 0;
-		for (uint64_t at = address; at;) {
-			if (n == chain_cap) {
-				size_t cap = chain_cap ? chain_cap * 2 : 64;
-				uint64_t *g = realloc(chain, cap * 2 * sizeof(*g));
-				if (!g) {
-					s.oom = true;
-					break;
-				}
-				chain = g;
-				chain_cap = cap;
-			}
-			uint64_t link = 0;
-			clrsos_addrmap_get(&s.parent, at, &link);
-			chain[2 * n] = at;
-			chain[2 * n + 1] = link & EDGE_DEPENDENT;
-			n++;
-			at = link >> 1;
-		}
 		if (json) {
 			clrsos_json_object_begin(&j);
 			clrsos_json_key(&j, "kind");
@@ -950,19 +840,20 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			clrsos_json_key(&j, "path");
 			clrsos_json_array_begin(&j);
 		} else {
-			write_root_text(&s, r, out);
+			write_root_text(&c, r, out);
 		}
-		for (size_t k = n; k-- > 0;) {
-			const struct clrsos_type *t = type_of(&c, chain[2 * k], NULL);
+		for (size_t k = 0; k < n; k++) {
+			uint64_t at = chain[k].address;
+			const struct clrsos_type *t = type_of(&c, at, NULL);
 			const char *name = t ? clrsos_types_name(c.types, t) : "?";
-			bool dep = chain[2 * k + 1] != 0;
+			bool dep = chain[k].dependent;
 			/* Leaving a handle's statics array: which static field this is. */
-			const char *field = k + 2 == n && r->kind == CLRSOS_ROOT_HANDLE
-						    ? static_name(&st, chain[2 * (k + 1)], chain[2 * k]) : NULL;
+			const char *field = k == 1 && r->kind == CLRSOS_ROOT_HANDLE ? static_name(&st, chain[0].address, at)
+										   : NULL;
 			if (json) {
 				clrsos_json_object_begin(&j);
 				clrsos_json_key(&j, "address");
-				clrsos_json_address(&j, chain[2 * k]);
+				clrsos_json_address(&j, at);
 				clrsos_json_key(&j, "type");
 				clrsos_json_string(&j, name);
 				clrsos_json_key(&j, "dependentHandle");
@@ -974,7 +865,7 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 				clrsos_json_object_end(&j);
 			} else {
 				clrsos_outf(out, "          %s %012" PRIx64 " %s%s%s%s\n", dep ? "-> (dependent handle) ->" : "->",
-					    chain[2 * k], name, field ? " (static variable: " : "", field ? field : "",
+					    at, name, field ? " (static variable: " : "", field ? field : "",
 					    field ? ")" : "");
 			}
 		}
@@ -986,32 +877,41 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		}
 	}
 	free(chain);
-	if (s.oom)
-		err = &clrsos_error_no_memory;
+	if (err)
+		err = clrsos_error_wrap(err, "gcroot");
 	else if (json) {
 		clrsos_json_array_end(&j);
 		clrsos_json_key(&j, "count");
 		clrsos_json_uint(&j, found);
 		clrsos_json_key(&j, "threadsUnreadable");
-		clrsos_json_uint(&j, roots.threads_failed);
+		clrsos_json_uint(&j, roots->threads_failed);
+		/* What this stop's index holds: for measuring it, not for reading the answer. */
+		const struct clrsos_referrers_stats *rs = clrsos_referrers_stats(referrers);
+		clrsos_json_key(&j, "index");
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "liveObjects");
+		clrsos_json_uint(&j, rs->objects);
+		clrsos_json_key(&j, "references");
+		clrsos_json_uint(&j, rs->references);
+		clrsos_json_key(&j, "bytes");
+		clrsos_json_uint(&j, rs->bytes + clrsos_reach_stats(reach)->bytes);
+		clrsos_json_object_end(&j);
 		clrsos_json_object_end(&j);
 		clrsos_json_end(&j);
 	} else if (found) {
 		clrsos_outf(out, "Found %" PRIu64 " unique root%s.\n", found, found == 1 ? "" : "s");
+	} else if (nostacks && clrsos_reach_is_live(reach, address)) {
+		clrsos_outf(out, "Found 0 unique roots other than stacks: 0x%" PRIx64 " (%s) is kept alive only from a stack "
+			    "(-nostacks left them out).\n", address, clrsos_types_name(c.types, target_type));
 	} else {
 		clrsos_outf(out, "Found 0 unique roots: nothing keeps 0x%" PRIx64 " (%s) alive; the next full GC collects it.\n",
 			    address, clrsos_types_name(c.types, target_type));
 	}
-	if (!err && roots.threads_failed && !json)
+	if (!err && roots->threads_failed && !json)
 		clrsos_outf(out, "Warning: the stacks of %" PRIu64 " managed thread%s could not be read; roots there are not shown.\n",
-			    roots.threads_failed, roots.threads_failed == 1 ? "" : "s");
+			    roots->threads_failed, roots->threads_failed == 1 ? "" : "s");
 	statics_deinit(&st);
-	clrsos_addrmap_deinit(&s.dependents);
-	clrsos_addrmap_deinit(&s.dead);
-	clrsos_addrmap_deinit(&s.parent);
-	free(s.queue);
 	free(c.buf);
-	clrsos_roots_deinit(&roots);
 	return err;
 }
 

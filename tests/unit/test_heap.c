@@ -1869,6 +1869,145 @@ static void test_reach__references_to_garbage_counted_and_not_followed(void **st
 	assert_false(clrsos_reach_is_live(r, h.p + 8));
 }
 
+/* referrers ------------------------------------------------------------- */
+
+static struct clrsos_referrers *get_referrers(struct heap_fx *fx)
+{
+	struct clrsos_referrers *r = NULL;
+	struct clrsos_error *err = clrsos_session_referrers(fx->session, &r);
+	if (err)
+		fail_msg("clrsos_session_referrers: %s", err->message);
+	assert_non_null(r);
+	return r;
+}
+
+/* Search for target, then assert the chain from object is exactly want (n links). */
+static void assert_chain(struct clrsos_referrers *r, uint64_t object, const uint64_t *want,
+			 const bool *dependent, size_t n)
+{
+	struct clrsos_chain_link *links = NULL;
+	size_t cap = 0, count = 99;
+	struct clrsos_error *err = clrsos_referrers_chain(r, object, &links, &cap, &count);
+	if (err)
+		fail_msg("clrsos_referrers_chain: %s", err->message);
+	if (count != n)
+		fail_msg("chain from 0x%" PRIx64 ": %zu links, want %zu", object, count, n);
+	for (size_t i = 0; i < n; i++) {
+		if (links[i].address != want[i] || links[i].dependent != (dependent && dependent[i]))
+			fail_msg("link %zu: 0x%" PRIx64 "%s, want 0x%" PRIx64 "%s", i, links[i].address,
+				 links[i].dependent ? " (dependent)" : "", want[i],
+				 dependent && dependent[i] ? " (dependent)" : "");
+	}
+	free(links);
+}
+
+static void search(struct clrsos_referrers *r, uint64_t target)
+{
+	struct clrsos_error *err = clrsos_referrers_search(r, target);
+	if (err)
+		fail_msg("clrsos_referrers_search: %s", err->message);
+}
+
+static void test_referrers__shortest_chain_across_regions_and_cycles(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	/* n0 -> n1 -> n2 (gen0) -> n3 -> n4; and a shortcut n0 -> e -> n3; n4 -> n1 closes a cycle. */
+	set_field(fx, h.n[0], 0, h.n[1]);
+	set_field(fx, h.n[1], 0, h.n[2]);
+	set_field(fx, h.n[2], 0, h.n[3]);
+	set_field(fx, h.n[3], 0, h.n[4]);
+	set_field(fx, h.n[4], 0, h.n[1]);
+	set_field(fx, h.n[0], 1, h.e);
+	put_u64(fx, h.e + 32, h.n[3]); /* Entry[0]'s second reference */
+	/* The Object[] in gen0 holds n4 directly; a dead object refers to n3 too. */
+	put_u64(fx, h.arr + 24, h.n[4]);
+	set_field(fx, h.n[10], 0, h.n[3]);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.arr, 0, 0);
+	struct clrsos_referrers *r = get_referrers(fx);
+	const struct clrsos_referrers_stats *st = clrsos_referrers_stats(r);
+	assert_int_equal(st->objects, 7); /* n0..n4, e, arr */
+	assert_int_equal(st->references, 8); /* the dead n10's reference is not one */
+	assert_ptr_equal(get_referrers(fx), r);
+	search(r, h.n[3]);
+	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.e, h.n[3]}, NULL, 3);
+	assert_chain(r, h.arr, (const uint64_t[]){h.arr, h.n[4], h.n[1], h.n[2], h.n[3]}, NULL, 5);
+	assert_chain(r, h.n[3], (const uint64_t[]){h.n[3]}, NULL, 1);
+	assert_chain(r, h.n[10], NULL, NULL, 0); /* dead: not in the index */
+	/* A second search forgets the first: nothing but n0 leads to e. */
+	search(r, h.e);
+	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.e}, NULL, 2);
+	assert_chain(r, h.arr, NULL, NULL, 0);
+	assert_chain(r, h.n[2], NULL, NULL, 0);
+}
+
+static void test_referrers__every_live_object_numbered_and_found_again(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	/* Every Node alive, in gen0 and gen2 alternately, through one Object[] per four. */
+	for (int i = 0; i + 1 < 24; i++)
+		set_field(fx, h.n[i], 0, h.n[i + 1]);
+	put_u64(fx, h.p + 8, h.s);
+	put_u64(fx, h.p + 24, h.b);
+	set_field(fx, h.n[23], 1, h.p);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	struct clrsos_referrers *r = get_referrers(fx);
+	assert_int_equal(clrsos_referrers_stats(r)->objects, 27);
+	uint64_t all[27];
+	memcpy(all, h.n, sizeof(h.n));
+	all[24] = h.p, all[25] = h.s, all[26] = h.b;
+	for (int i = 0; i < 27; i++) {
+		search(r, all[i]);
+		assert_chain(r, all[i], &all[i], NULL, 1);
+	}
+	/* The longest: from n0 through every Node and the Pair to the String. */
+	search(r, h.s);
+	uint64_t want[26];
+	memcpy(want, h.n, sizeof(h.n));
+	want[24] = h.p, want[25] = h.s;
+	assert_chain(r, h.n[0], want, NULL, 26);
+}
+
+static void test_referrers__dependent_handle_edges_marked(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_DEPENDENT, h.n[0], h.n[5], 0);
+	set_field(fx, h.n[5], 0, h.n[6]);
+	/* A dead primary's edge is not in the index. */
+	add_handle(fx, CLRSOS_HANDLE_DEPENDENT, h.n[2], h.n[6], 0);
+	struct clrsos_referrers *r = get_referrers(fx);
+	search(r, h.n[6]);
+	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.n[5], h.n[6]}, (const bool[]){false, true, false}, 3);
+	assert_chain(r, h.n[2], NULL, NULL, 0);
+}
+
+static void test_referrers__dead_or_unknown_target_reaches_nothing(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	set_field(fx, h.n[0], 0, h.n[1]);
+	set_field(fx, h.n[3], 0, h.n[4]);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	struct clrsos_referrers *r = get_referrers(fx);
+	search(r, h.n[4]);
+	assert_chain(r, h.n[0], NULL, NULL, 0);
+	assert_chain(r, h.n[3], NULL, NULL, 0);
+	search(r, h.n[1] + 8); /* inside an object */
+	assert_chain(r, h.n[0], NULL, NULL, 0);
+	search(r, 0x10); /* outside the heap */
+	assert_chain(r, h.n[0], NULL, NULL, 0);
+	search(r, h.n[1]);
+	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.n[1]}, NULL, 2);
+}
+
 static uint64_t find_obj(struct heap_fx *fx, const struct space *s, int type)
 {
 	for (size_t i = 0; i < fx->nobjs; i++) {
@@ -2795,6 +2934,10 @@ int run_heap_tests(void)
 		H(test_reach__server_heaps_cross_references_and_per_heap_finalizer_queues),
 		H(test_reach__objects_across_read_cache_chunks),
 		H(test_reach__handles_read_in_batches_of_512),
+		H(test_referrers__shortest_chain_across_regions_and_cycles),
+		H(test_referrers__every_live_object_numbered_and_found_again),
+		H(test_referrers__dependent_handle_edges_marked),
+		H(test_referrers__dead_or_unknown_target_reaches_nothing),
 		H(test_dumpheap__stat_exact_text_ascending_by_total_size),
 		H(test_dumpheap__bycount_orders_by_count),
 		H(test_dumpheap__stat_columns_widen_with_thousands_separators),
