@@ -72,6 +72,7 @@ clrsos_command_fn clrsos_cmd_eeversion;
 clrsos_command_fn clrsos_cmd_eeheap;
 clrsos_command_fn clrsos_cmd_setclrpath;
 clrsos_command_fn clrsos_cmd_dumpheap;
+clrsos_command_fn clrsos_cmd_heapdiff;
 clrsos_command_fn clrsos_cmd_dumpstring;
 clrsos_command_fn clrsos_cmd_findstring;
 clrsos_command_fn clrsos_cmd_dumpobj;

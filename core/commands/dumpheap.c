@@ -10,6 +10,7 @@
 #include "../clrstring.h"
 #include "commands.h"
 #include "typestats.h"
+#include "../histogram.h"
 
 /* SOS: free blocks at least this big, followed by an object, are fragmentation. */
 enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };
@@ -17,6 +18,7 @@ enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };
 struct dumpheap_options {
 	bool json, stat, shortform, bycount, live, dead, thinlock, noprogress, strings;
 	const char *type;      /* substring of the type name */
+	const char *save;      /* --save: write the histogram to this file */
 	bool have_mt;
 	uint64_t mt;
 	uint64_t min, max;     /* 0: no bound */
@@ -58,6 +60,12 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 		} else if (strcmp(a, "-type") == 0) {
 			takes_value = true;
 			o->type = value;
+		} else if (strcmp(a, "--save") == 0 || strcmp(a, "-save") == 0) {
+			takes_value = true;
+			o->save = value;
+			if (value && !value[0])
+				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+							   "dumpheap --save: the file name is empty");
 		} else if (strcmp(a, "-mt") == 0) {
 			takes_value = true;
 			if (value && !(err = clrsos_parse_address(host, value, &o->mt)))
@@ -110,6 +118,10 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 	if (o->live && o->dead)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpheap: -live and -dead exclude each other");
+	if (o->save && (o->shortform || o->strings || o->thinlock))
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap --save writes the statistics by type: use it with -stat, not with %s",
+					   o->shortform ? "-short" : o->strings ? "-strings" : "-thinlock");
 	if (o->min && o->max && o->min > o->max)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpheap: -min %" PRIu64 " is above -max %" PRIu64, o->min, o->max);
@@ -118,6 +130,31 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 					   "dumpheap: the range end 0x%" PRIx64 " must be above its start 0x%" PRIx64,
 					   o->filter.end, o->filter.start);
 	return NULL;
+}
+
+/* --save: the statistics as a histogram file (histogram.h). */
+static struct clrsos_error *save_histogram(const struct dumpheap_options *o, const struct clrsos_typestats *stats,
+					   const struct clrsos_typestat *rows, struct clrsos_types *types)
+{
+	struct clrsos_histogram h = {
+		.live = o->live,
+		.dead = o->dead,
+		.filtered = o->type || o->have_mt || o->min || o->max || o->filter.generations ||
+			    o->filter.heap >= 0 || o->have_segment || o->have_range,
+		.objects = stats->total_count,
+		.bytes = stats->total_size,
+	};
+	struct clrsos_error *err = NULL;
+	/* Largest first: the file reads like the table upside down. */
+	for (size_t i = stats->count; rows && i-- > 0 && !err;) {
+		if (!clrsos_histogram_add(&h, clrsos_types_name(types, rows[i].type), rows[i].type->mt, rows[i].count,
+					  rows[i].size, rows[i].gen_count, rows[i].gen_size))
+			err = &clrsos_error_no_memory;
+	}
+	if (!err)
+		err = clrsos_histogram_save(&h, o->save);
+	clrsos_histogram_deinit(&h);
+	return err ? clrsos_error_wrap(err, "dumpheap --save") : NULL;
 }
 
 /* -strings: one entry per distinct text (a 128-bit hash of all its chars). */
@@ -336,7 +373,7 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 			clrsos_outf(c->out, "%012" PRIx64 "\n", obj->address);
 		return true;
 	}
-	if (!clrsos_typestats_add(&c->stats, obj->type, obj->size)) {
+	if (!clrsos_typestats_add_gen(&c->stats, obj->type, obj->size, obj->generation)) {
 		c->oom = true;
 		return false;
 	}
@@ -679,6 +716,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 		return err;
 	}
 	struct clrsos_typestat *rows = clrsos_typestats_sorted(&c.stats, o.bycount);
+	bool saved = false;
 	if (o.strings) {
 		write_strings(&c);
 		if (o.json) {
@@ -697,9 +735,16 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 		free(c.strings.scratch);
 		return c.oom ? &clrsos_error_no_memory : NULL;
 	}
+	/* Saved before the output, said after it; a failure still shows the table. */
+	if (o.save && !(err = save_histogram(&o, &c.stats, rows, types)))
+		saved = true;
 	if (o.json) {
 		if (!o.stat && !o.thinlock)
 			clrsos_json_array_end(&json);
+		if (saved) {
+			clrsos_json_key(&json, "savedTo");
+			clrsos_json_string(&json, o.save);
+		}
 		if (o.thinlock)
 			write_thinlocks(&c);
 		if (!o.shortform && !o.thinlock) {
@@ -755,9 +800,12 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 			write_fragments_text(&c);
 		write_problems_text(out, &r);
 	}
+	if (saved && !o.json)
+		clrsos_outf(out, "Saved the statistics of %zu types to %s (compare later with: heapdiff %s)\n",
+			    c.stats.count, o.save, o.save);
 	free(rows);
 	clrsos_typestats_deinit(&c.stats);
 	free(c.fragments);
 	free(c.locks);
-	return NULL;
+	return err;
 }

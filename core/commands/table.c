@@ -49,7 +49,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.syntax = "dumpheap [-stat] [-short] [-bycount] [-type <text>] [-mt <MethodTable>]\n"
 			  "         [-min <bytes>] [-max <bytes>] [-live | -dead] [-gen <generation>]\n"
 			  "         [-heap <n>] [-segment <address>] [-thinlock] [-noprogress] [--json]\n"
-			  "         [<start> [<end>]]\n"
+			  "         [--save <file>] [<start> [<end>]]\n"
 			  "\n"
 			  "Walks every object of the GC heap exactly once (small, large, pinned and\n"
 			  "NonGC heaps; free space as Free objects) and lists those that pass the\n"
@@ -73,6 +73,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "  <start> [<end>]     objects whose address is in the range\n"
 			  "  -thinlock           objects holding a thin lock, with the thread id\n"
 			  "  -noprogress         no progress lines on long walks\n"
+			  "  --save <file>       also write the statistics by type to <file> (JSON),\n"
+			  "                      to compare with a later heap: heapdiff <file>\n"
 			  "  --json              one JSON object instead of text\n"
 			  "\n"
 			  "Example: dumpheap -stat -type HeapShapes.",
@@ -285,6 +287,26 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: findstring \"<Event \" -min 10000",
 		.run = clrsos_cmd_findstring,
+	},
+	{
+		.name = "heapdiff",
+		.help = "Compare two heaps: per type, how many objects and bytes were added or freed.",
+		.syntax = "heapdiff <before.json> [<after.json>] [-min <bytes>] [--json]\n"
+			  "\n"
+			  "Compares a type histogram saved with 'dumpheap -stat --save <file>' with\n"
+			  "the current target (counted the same way: all, -live or -dead objects),\n"
+			  "or with a second saved file. Types are matched by name (MethodTables\n"
+			  "differ between processes); a type loaded twice is summed. Rows are sorted\n"
+			  "by bytes grown, largest first; types that appeared or vanished are\n"
+			  "marked; unchanged types are not shown.\n"
+			  "\n"
+			  "  -min <bytes>  hide types whose size changed by less than this\n"
+			  "  --json        the comparison as JSON\n"
+			  "\n"
+			  "Example: (on the first dump)  dumpheap -stat --save /tmp/before.json\n"
+			  "         (on the second one)  heapdiff /tmp/before.json",
+		.run = clrsos_cmd_heapdiff,
+		.needs_no_process = true,
 	},
 	{
 		.name = "setclrpath",

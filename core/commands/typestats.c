@@ -10,6 +10,12 @@ static size_t slot_of(const struct clrsos_type *type, size_t cap)
 
 bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *type, uint64_t size)
 {
+	return clrsos_typestats_add_gen(s, type, size, CLRSOS_GEN_COUNT);
+}
+
+bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_type *type, uint64_t size,
+			      enum clrsos_generation gen)
+{
 	if ((s->count + 1) * 2 > s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024;
 		struct clrsos_typestat *slots = calloc(cap, sizeof(*slots));
@@ -36,6 +42,10 @@ bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *
 	}
 	s->slots[h].count++;
 	s->slots[h].size += size;
+	if ((unsigned)gen < CLRSOS_GEN_COUNT) {
+		s->slots[h].gen_count[gen]++;
+		s->slots[h].gen_size[gen] += size;
+	}
 	s->total_count++;
 	s->total_size += size;
 	return true;

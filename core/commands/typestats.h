@@ -13,11 +13,13 @@
 #include <stdint.h>
 
 #include "../output.h"
+#include "../runtime.h"
 #include "../types.h"
 
 struct clrsos_typestat {
 	const struct clrsos_type *type; /* NULL: empty slot */
 	uint64_t count, size;
+	uint64_t gen_count[CLRSOS_GEN_COUNT], gen_size[CLRSOS_GEN_COUNT];
 };
 
 struct clrsos_typestats {
@@ -29,6 +31,9 @@ struct clrsos_typestats {
 /* false when out of memory. */
 bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *type,
 			  uint64_t size);
+/* The same, also counted in its generation. */
+bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_type *type,
+			      uint64_t size, enum clrsos_generation gen);
 void clrsos_typestats_deinit(struct clrsos_typestats *s);
 
 /* The rows sorted ascending by total size (or by count); malloc'd, count rows. */

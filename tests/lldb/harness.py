@@ -70,9 +70,10 @@ def finish():
 class Target:
     """A running test target that printed TRUTH and READY."""
 
-    def __init__(self, name, args=(), env=None, timeout=60, variant=None):
+    def __init__(self, name, args=(), env=None, timeout=60, variant=None, stdin=False):
         """name: the program; variant: a self-contained build of it
-        (<targets>/<name>-<variant>/<name>), e.g. for an older runtime."""
+        (<targets>/<name>-<variant>/<name>), e.g. for an older runtime;
+        stdin: keep a pipe to the program's input (see send)."""
         if variant:
             directory = os.path.join(TARGETS_DIR, name + "-" + variant)
             note = os.path.join(directory, "UNAVAILABLE")
@@ -85,25 +86,38 @@ class Target:
             raise Failure("test target not built: " + command[-1])
         full_env = dict(os.environ)
         full_env.update(env or {})
+        self.name = name
         self.proc = subprocess.Popen(
             command + list(args), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=full_env, text=True,
-            start_new_session=True)
+            start_new_session=True, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL)
         self.truth = None
+        self._read_until_ready(timeout)
+        self.pid = self.proc.pid
+        self.exe = os.readlink("/proc/%d/exe" % self.pid)
+
+    def _read_until_ready(self, timeout):
+        truth = None
         deadline = time.time() + timeout
         for line in self.proc.stdout:
             if line.startswith("TRUTH "):
-                self.truth = json.loads(line[len("TRUTH "):])
+                truth = json.loads(line[len("TRUTH "):])
             elif line.strip() == "READY":
                 break
             if time.time() > deadline:
                 break
-        if self.truth is None:
+        if truth is None:
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
             self.kill()
-            raise Failure("target %s did not become ready: %s" % (name, err))
-        self.pid = self.proc.pid
-        self.exe = os.readlink("/proc/%d/exe" % self.pid)
+            raise Failure("target %s did not become ready: %s" % (self.name, err))
+        self.truth = truth
+
+    def send(self, line, timeout=60):
+        """Write a line to the program, then wait for its next TRUTH and READY."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        self._read_until_ready(timeout)
+        return self.truth
 
     def kill(self):
         if self.proc.poll() is None:

@@ -16,6 +16,7 @@ int main(void)
 		{"metadata", run_metadata_tests},
 		{"heap", run_heap_tests},
 		{"handletable", run_handletable_tests},
+		{"heapdiff", run_heapdiff_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

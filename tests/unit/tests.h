@@ -13,5 +13,6 @@ int run_typename_tests(void);
 int run_metadata_tests(void);
 int run_heap_tests(void);
 int run_handletable_tests(void);
+int run_heapdiff_tests(void);
 
 #endif

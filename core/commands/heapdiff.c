@@ -1,0 +1,376 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../heap.h"
+#include "../histogram.h"
+#include "../reach.h"
+#include "commands.h"
+#include "typestats.h"
+
+/*
+ * heapdiff: what grew between two heaps. Either side is a histogram saved
+ * by dumpheap -stat --save; the second may be the current target. Types
+ * are matched by name (MethodTables differ between processes); a name seen
+ * twice on one side (the same type loaded twice) is summed.
+ */
+
+enum change { CHANGED, SAME, NEW, VANISHED };
+
+struct diff_row {
+	const char *name;
+	uint64_t count_before, count_after, bytes_before, bytes_after;
+	int64_t count_delta, bytes_delta;
+	enum change change;
+};
+
+struct totals {
+	uint64_t grew, shrank, added, vanished, same, under_min;
+};
+
+/* The current target's histogram, counted as the saved one was (all, live or dead objects). */
+struct collect {
+	const struct clrsos_reach *reach;
+	bool live, dead;
+	struct clrsos_typestats stats;
+	bool oom;
+};
+
+static bool collect_object(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct collect *c = ctx;
+	if ((c->live || c->dead) && (obj->type->is_free || clrsos_reach_is_live(c->reach, obj->address) != c->live))
+		return true;
+	if (!clrsos_typestats_add_gen(&c->stats, obj->type, obj->size, obj->generation)) {
+		c->oom = true;
+		return false;
+	}
+	return true;
+}
+
+static struct clrsos_error *current_histogram(struct clrsos_session *session, bool live, bool dead,
+					      struct clrsos_histogram *ret)
+{
+	struct clrsos_heap *heap;
+	struct clrsos_error *err = clrsos_session_heap(session, &heap);
+	if (err)
+		return err;
+	struct collect c = {.live = live, .dead = dead};
+	if ((live || dead) && (err = clrsos_session_reach(session, &c.reach)))
+		return err;
+	struct clrsos_walk_filter filter;
+	clrsos_walk_filter_init(&filter);
+	struct clrsos_walk_result result;
+	err = clrsos_heap_walk(heap, &filter, collect_object, &c, NULL, NULL, &result);
+	if (!err && c.oom)
+		err = &clrsos_error_no_memory;
+	memset(ret, 0, sizeof(*ret));
+	ret->live = live;
+	ret->dead = dead;
+	struct clrsos_types *types = clrsos_heap_types(heap);
+	for (size_t i = 0; !err && i < c.stats.cap; i++) {
+		const struct clrsos_typestat *t = &c.stats.slots[i];
+		if (!t->type)
+			continue;
+		if (!clrsos_histogram_add(ret, clrsos_types_name(types, t->type), t->type->mt, t->count, t->size,
+					  t->gen_count, t->gen_size))
+			err = &clrsos_error_no_memory;
+		ret->objects += t->count;
+		ret->bytes += t->size;
+	}
+	clrsos_typestats_deinit(&c.stats);
+	if (err)
+		clrsos_histogram_deinit(ret);
+	return err;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct clrsos_histogram_row *x = a, *y = b;
+	return strcmp(x->name, y->name);
+}
+
+/* Sort h's rows by name and sum rows that share one. */
+static void merge_names(struct clrsos_histogram *h)
+{
+	qsort(h->rows, h->count, sizeof(*h->rows), by_name);
+	size_t n = 0;
+	for (size_t i = 0; i < h->count; i++) {
+		if (n && strcmp(h->rows[n - 1].name, h->rows[i].name) == 0) {
+			h->rows[n - 1].count += h->rows[i].count;
+			h->rows[n - 1].bytes += h->rows[i].bytes;
+			free(h->rows[i].name);
+		} else {
+			h->rows[n++] = h->rows[i];
+		}
+	}
+	h->count = n;
+}
+
+static int by_growth(const void *a, const void *b)
+{
+	const struct diff_row *x = a, *y = b;
+	if (x->bytes_delta != y->bytes_delta)
+		return x->bytes_delta > y->bytes_delta ? -1 : 1;
+	if (x->count_delta != y->count_delta)
+		return x->count_delta > y->count_delta ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Both histograms merged by name; rows point at their names. */
+static struct diff_row *diff(struct clrsos_histogram *before, struct clrsos_histogram *after, size_t *ret_count)
+{
+	merge_names(before);
+	merge_names(after);
+	struct diff_row *rows = malloc((before->count + after->count + 1) * sizeof(*rows));
+	if (!rows)
+		return NULL;
+	size_t i = 0, k = 0, n = 0;
+	while (i < before->count || k < after->count) {
+		int cmp = i == before->count ? 1 : k == after->count ? -1 : strcmp(before->rows[i].name, after->rows[k].name);
+		struct diff_row *d = &rows[n++];
+		memset(d, 0, sizeof(*d));
+		if (cmp <= 0) {
+			d->name = before->rows[i].name;
+			d->count_before = before->rows[i].count;
+			d->bytes_before = before->rows[i].bytes;
+			i++;
+		}
+		if (cmp >= 0) {
+			d->name = after->rows[k].name;
+			d->count_after = after->rows[k].count;
+			d->bytes_after = after->rows[k].bytes;
+			k++;
+		}
+		d->count_delta = (int64_t)(d->count_after - d->count_before);
+		d->bytes_delta = (int64_t)(d->bytes_after - d->bytes_before);
+		d->change = cmp < 0 ? VANISHED : cmp > 0 ? NEW : d->count_delta || d->bytes_delta ? CHANGED : SAME;
+	}
+	qsort(rows, n, sizeof(*rows), by_growth);
+	*ret_count = n;
+	return rows;
+}
+
+static void format_signed(int64_t v, char *buf, size_t size)
+{
+	if (size < 2)
+		return;
+	buf[0] = v > 0 ? '+' : '-';
+	clrsos_format_thousands(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, buf + (v != 0), size - 1);
+}
+
+static const char *change_name(enum change c)
+{
+	return c == NEW ? "new" : c == VANISHED ? "vanished" : c == SAME ? "same" : "changed";
+}
+
+static void write_side_json(struct clrsos_json *j, const char *key, const char *source,
+			    const struct clrsos_histogram *h, size_t types)
+{
+	clrsos_json_key(j, key);
+	clrsos_json_object_begin(j);
+	clrsos_json_key(j, "source");
+	clrsos_json_string(j, source);
+	clrsos_json_key(j, "createdAt");
+	clrsos_json_string(j, h->created_at);
+	clrsos_json_key(j, "live");
+	clrsos_json_bool(j, h->live);
+	clrsos_json_key(j, "dead");
+	clrsos_json_bool(j, h->dead);
+	clrsos_json_key(j, "objects");
+	clrsos_json_uint(j, h->objects);
+	clrsos_json_key(j, "bytes");
+	clrsos_json_uint(j, h->bytes);
+	clrsos_json_key(j, "types");
+	clrsos_json_uint(j, types);
+	clrsos_json_object_end(j);
+}
+
+static void write_side_text(struct clrsos_writer *out, const char *label, const char *source,
+			    const struct clrsos_histogram *h)
+{
+	char objects[32], bytes[32];
+	clrsos_format_thousands(h->objects, objects, sizeof(objects));
+	clrsos_format_thousands(h->bytes, bytes, sizeof(bytes));
+	clrsos_outf(out, "%s %s%s%s%s: %s %sobjects, %s bytes\n", label, source, h->created_at ? " (saved " : "",
+		    h->created_at ? h->created_at : "", h->created_at ? ")" : "", objects,
+		    h->live ? "live " : h->dead ? "dead " : "", bytes);
+}
+
+static bool shown(const struct diff_row *d, uint64_t min)
+{
+	uint64_t magnitude = d->bytes_delta < 0 ? (uint64_t)0 - (uint64_t)d->bytes_delta : (uint64_t)d->bytes_delta;
+	return d->change != SAME && magnitude >= min;
+}
+
+struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					 const char *const *argv, struct clrsos_writer *out)
+{
+	(void)host;
+	const char *files[2] = {NULL, NULL};
+	int nfiles = 0;
+	bool json = false;
+	uint64_t min = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "-min") == 0) {
+			if (i + 1 >= argc)
+				return clrsos_missing_value("heapdiff", "-min");
+			struct clrsos_error *e = clrsos_parse_uint("-min", argv[++i], &min);
+			if (e)
+				return clrsos_error_wrap(e, "heapdiff");
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return clrsos_unknown_option("heapdiff", argv[i]);
+		} else if (nfiles == 2) {
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "heapdiff: a third file '%s': it compares two (see 'help heapdiff')", argv[i]);
+		} else {
+			files[nfiles++] = argv[i];
+		}
+	}
+	if (!nfiles)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "heapdiff needs a saved histogram: heapdiff <before.json> [<after.json>] "
+					   "(save one with 'dumpheap -stat --save <file>')");
+	if (nfiles == 1 && !session)
+		return clrsos_error_create(CLRSOS_ERROR_NO_TARGET,
+					   "heapdiff %s compares it with the current target, and there is none: open a core "
+					   "or attach to a process, or give a second saved file",
+					   files[0]);
+	struct clrsos_histogram before, after;
+	struct clrsos_error *err = clrsos_histogram_load(files[0], &before);
+	if (err)
+		return clrsos_error_wrap(err, "heapdiff");
+	if (nfiles == 2) {
+		err = clrsos_histogram_load(files[1], &after);
+	} else if (before.filtered) {
+		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					  "'%s' was saved with filters (-type, -mt, -min, -gen ...), so it cannot be compared "
+					  "with the whole heap: save this heap with the same options and compare the two files",
+					  files[0]);
+	} else {
+		err = current_histogram(session, before.live, before.dead, &after);
+	}
+	if (err) {
+		clrsos_histogram_deinit(&before);
+		return clrsos_error_wrap(err, "heapdiff");
+	}
+	const char *after_source = nfiles == 2 ? files[1] : "the current target";
+	size_t types_before = before.count, types_after = after.count, n = 0;
+	struct diff_row *rows = diff(&before, &after, &n);
+	if (!rows) {
+		clrsos_histogram_deinit(&before);
+		clrsos_histogram_deinit(&after);
+		return &clrsos_error_no_memory;
+	}
+	struct totals t = {0};
+	for (size_t i = 0; i < n; i++) {
+		const struct diff_row *d = &rows[i];
+		t.added += d->change == NEW;
+		t.vanished += d->change == VANISHED;
+		t.same += d->change == SAME;
+		t.grew += d->change == CHANGED && (d->bytes_delta > 0 || (d->bytes_delta == 0 && d->count_delta > 0));
+		t.shrank += d->change == CHANGED && (d->bytes_delta < 0 || (d->bytes_delta == 0 && d->count_delta < 0));
+		t.under_min += d->change != SAME && !shown(d, min);
+	}
+	int64_t count_delta = (int64_t)(after.objects - before.objects);
+	int64_t bytes_delta = (int64_t)(after.bytes - before.bytes);
+	bool mixed = before.live != after.live || before.dead != after.dead;
+	if (json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		write_side_json(&j, "before", files[0], &before, types_before);
+		write_side_json(&j, "after", nfiles == 2 ? files[1] : "target", &after, types_after);
+		clrsos_json_key(&j, "min");
+		clrsos_json_uint(&j, min);
+		clrsos_json_key(&j, "types");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < n; i++) {
+			const struct diff_row *d = &rows[i];
+			if (!shown(d, min))
+				continue;
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "name");
+			clrsos_json_string(&j, d->name);
+			clrsos_json_key(&j, "countBefore");
+			clrsos_json_uint(&j, d->count_before);
+			clrsos_json_key(&j, "countAfter");
+			clrsos_json_uint(&j, d->count_after);
+			clrsos_json_key(&j, "countDelta");
+			clrsos_json_int(&j, d->count_delta);
+			clrsos_json_key(&j, "bytesBefore");
+			clrsos_json_uint(&j, d->bytes_before);
+			clrsos_json_key(&j, "bytesAfter");
+			clrsos_json_uint(&j, d->bytes_after);
+			clrsos_json_key(&j, "bytesDelta");
+			clrsos_json_int(&j, d->bytes_delta);
+			clrsos_json_key(&j, "change");
+			clrsos_json_string(&j, change_name(d->change));
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "totals");
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "countDelta");
+		clrsos_json_int(&j, count_delta);
+		clrsos_json_key(&j, "bytesDelta");
+		clrsos_json_int(&j, bytes_delta);
+		clrsos_json_key(&j, "grew");
+		clrsos_json_uint(&j, t.grew);
+		clrsos_json_key(&j, "shrank");
+		clrsos_json_uint(&j, t.shrank);
+		clrsos_json_key(&j, "new");
+		clrsos_json_uint(&j, t.added);
+		clrsos_json_key(&j, "vanished");
+		clrsos_json_uint(&j, t.vanished);
+		clrsos_json_key(&j, "unchanged");
+		clrsos_json_uint(&j, t.same);
+		clrsos_json_key(&j, "underMin");
+		clrsos_json_uint(&j, t.under_min);
+		clrsos_json_object_end(&j);
+		clrsos_json_key(&j, "sidesCountDifferently");
+		clrsos_json_bool(&j, mixed);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else {
+		write_side_text(out, "Before:", files[0], &before);
+		write_side_text(out, "After: ", after_source, &after);
+		if (mixed)
+			clrsos_outf(out, "Note: the two sides count different objects (%s before, %s after).\n",
+				    before.live ? "live" : before.dead ? "dead" : "all", after.live ? "live" : after.dead ? "dead" : "all");
+		clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", "Count diff", "Bytes diff", "Count after", "Bytes after",
+			    "Change", "Class Name");
+		for (size_t i = 0; i < n; i++) {
+			const struct diff_row *d = &rows[i];
+			if (!shown(d, min))
+				continue;
+			char cd[32], bd[32], ca[32], ba[32];
+			format_signed(d->count_delta, cd, sizeof(cd));
+			format_signed(d->bytes_delta, bd, sizeof(bd));
+			clrsos_format_thousands(d->count_after, ca, sizeof(ca));
+			clrsos_format_thousands(d->bytes_after, ba, sizeof(ba));
+			clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", cd, bd, ca, ba,
+				    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "", d->name);
+		}
+		char cd[32], bd[32];
+		format_signed(count_delta, cd, sizeof(cd));
+		format_signed(bytes_delta, bd, sizeof(bd));
+		clrsos_outf(out, "Total: %s objects, %s bytes; %" PRIu64 " types grew, %" PRIu64 " shrank, %" PRIu64
+			    " new, %" PRIu64 " vanished",
+			    cd, bd, t.grew, t.shrank, t.added, t.vanished);
+		if (t.same || t.under_min) {
+			clrsos_outf(out, " (not shown: %" PRIu64 " unchanged", t.same);
+			if (t.under_min)
+				clrsos_outf(out, ", %" PRIu64 " changed by less than -min %" PRIu64 " bytes", t.under_min, min);
+			clrsos_out(out, ")");
+		}
+		clrsos_out(out, "\n");
+	}
+	free(rows);
+	clrsos_histogram_deinit(&before);
+	clrsos_histogram_deinit(&after);
+	return NULL;
+}
