@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Build everything and run every test (unit tests, plain and under
 # ASan+UBSan; end-to-end tests in real lldb, live and on cores, across the
-# GC modes) with one summary from ctest.
+# GC modes) with one summary from ctest; then a short run of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j2 "$@"
+# A short run of each fuzzer (CLRSOS_FUZZ_SECONDS each, 0: none); longer
+# runs: scripts/fuzz.sh <seconds> (docs/reliability.md).
+seconds=${CLRSOS_FUZZ_SECONDS:-15}
+if [ "$seconds" != 0 ]; then
+  bash scripts/fuzz.sh "$seconds"
+fi

@@ -614,9 +614,12 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 	const struct clrsos_type *t = NULL;
 	struct clrsos_dacp_method_table_data md;
 	struct clrsos_dacp_method_table_field_data fd;
-	if ((err = method_table(&p, mt, &t, &md)) ||
-	    (err = clrsos_dac_method_table_field_data(p.dac, mt, &fd)))
+	if ((err = method_table(&p, mt, &t, &md)))
 		return err;
+	/* The Free type and some runtime types have no field data: show the rest. */
+	struct clrsos_error *fields_err = clrsos_dac_method_table_field_data(p.dac, mt, &fd);
+	bool have_fields = !fields_err;
+	clrsos_error_destroy(fields_err);
 	char *file = clrsos_dac_module_file(p.dac, md.module);
 	const char *name = clrsos_types_name(p.types, t);
 	const struct clrsos_type *parent = md.parent_method_table
@@ -653,11 +656,11 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 		clrsos_json_key(&j, "interfaces");
 		clrsos_json_uint(&j, md.num_interfaces);
 		clrsos_json_key(&j, "instanceFields");
-		clrsos_json_uint(&j, fd.num_instance_fields);
+		have_fields ? clrsos_json_uint(&j, fd.num_instance_fields) : clrsos_json_null(&j);
 		clrsos_json_key(&j, "staticFields");
-		clrsos_json_uint(&j, fd.num_static_fields);
+		have_fields ? clrsos_json_uint(&j, fd.num_static_fields) : clrsos_json_null(&j);
 		clrsos_json_key(&j, "threadStaticFields");
-		clrsos_json_uint(&j, fd.num_thread_static_fields);
+		have_fields ? clrsos_json_uint(&j, fd.num_thread_static_fields) : clrsos_json_null(&j);
 		clrsos_json_key(&j, "containsPointers");
 		clrsos_json_bool(&j, md.contains_pointers != 0);
 		clrsos_json_key(&j, "hasFinalizer");
@@ -684,8 +687,11 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 		clrsos_outf(out, "Number of IFaces in IFaceMap: %u\n", md.num_interfaces);
 		clrsos_outf(out, "Parent MethodTable:  %016" PRIx64 " %s\n", md.parent_method_table,
 			    parent ? clrsos_types_name(p.types, parent) : "");
-		clrsos_outf(out, "Fields:              %u instance, %u static, %u thread static\n",
-			    fd.num_instance_fields, fd.num_static_fields, fd.num_thread_static_fields);
+		if (have_fields)
+			clrsos_outf(out, "Fields:              %u instance, %u static, %u thread static\n",
+				    fd.num_instance_fields, fd.num_static_fields, fd.num_thread_static_fields);
+		else
+			clrsos_out(out, "Fields:              (the runtime lists none for this type)\n");
 		if (methods)
 			err = print_methods(&p, mt, md.num_methods);
 	}
