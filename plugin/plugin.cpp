@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <dlfcn.h>
+#include <link.h>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <lldb/API/LLDB.h>
@@ -234,7 +237,9 @@ void register_commands(lldb::SBDebugger &debugger)
 		const clrsos_command *c = &clrsos_commands[i];
 		// lldb takes ownership of each adapter (one per registration).
 		group.AddCommand(c->name, new Command(c), c->help, c->syntax);
-		// A top-level name: keep lldb's or another plugin's command if it exists.
+		// A top-level name, unless lldb has a built-in command of that name
+		// (CommandExists sees built-in commands only: a name another plugin,
+		// e.g. SOS, registered is taken over; clrsos <name> always works).
 		if (!interp.CommandExists(c->name))
 			interp.AddCommand(c->name, new Command(c), c->help, c->syntax);
 		if (c->alias && !interp.CommandExists(c->alias))
@@ -245,12 +250,43 @@ void register_commands(lldb::SBDebugger &debugger)
 } // namespace
 } // namespace clrsos
 
+// Marks a copy of clrsos among the process's loaded libraries.
+extern "C" __attribute__((visibility("default"))) const char clrsos_plugin_copy = 0;
+
+namespace {
+// Whether another loaded library (another path) is a copy of clrsos.
+int find_other_copy(struct dl_phdr_info *info, size_t, void *data)
+{
+	auto *found = static_cast<bool *>(data);
+	if (!info->dlpi_name || !info->dlpi_name[0])
+		return 0;
+	void *handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+	if (!handle)
+		return 0;
+	const void *marker = dlsym(handle, "clrsos_plugin_copy");
+	if (marker && marker != &clrsos_plugin_copy)
+		*found = true;
+	dlclose(handle);
+	return *found ? 1 : 0;
+}
+} // namespace
+
 namespace lldb {
 __attribute__((visibility("default"))) bool PluginInitialize(lldb::SBDebugger debugger);
 }
 
 bool lldb::PluginInitialize(lldb::SBDebugger debugger)
 {
+	// Another libclrsos.so (another path) is loaded already: its commands and
+	// settings stay; this copy registers nothing and the load fails.
+	bool other = false;
+	dl_iterate_phdr(find_other_copy, &other);
+	if (other)
+		return false;
+	// The same copy loaded again (lldb keeps no list): once per debugger.
+	static std::set<lldb::user_id_t> registered;
+	if (!registered.insert(debugger.GetID()).second)
+		return true;
 	clrsos::register_commands(debugger);
 	return true;
 }

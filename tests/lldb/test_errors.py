@@ -2,7 +2,8 @@
 
 usage: test_errors.py <case>
   no-target, no-process, no-runtime, dac-not-found, dac-mismatch,
-  dac-untrusted, mid-gc, missing-memory, truncated-core, bad-arguments
+  dac-untrusted, mid-gc, missing-memory, truncated-core, bad-arguments,
+  double-load
 """
 
 import os
@@ -228,7 +229,26 @@ def case_bad_arguments():
     expect_error(tr, "eeheap 0x2000 0x1000", "range end")
 
 
+def case_double_load():
+    """The plugin loaded twice from one path registers once; a copy from another path is refused."""
+    scratch = harness.scratch_dir()
+    try:
+        copy = os.path.join(scratch, "libclrsos-copy.so")
+        shutil.copy(harness.PLUGIN, copy)
+        tr = harness.lldb(["plugin load " + harness.PLUGIN, "setclrpath " + scratch, "plugin load " + copy,
+                           "setclrpath", "clrsos setclrpath", "help dumpheap"])
+        check(tr.error("plugin load " + harness.PLUGIN) is None, "loading the same plugin again succeeds")
+        expect_error(tr, "plugin load " + copy, "refused to load")
+        for c in ("setclrpath", "clrsos setclrpath"):
+            check(scratch in tr.text_of(c), "%s: the first copy's setting stays after a second copy is refused" % c)
+        check(tr.error("help dumpheap") is None and "--save" in tr.text_of("help dumpheap"),
+              "the commands stay registered")
+    finally:
+        harness.cleanup(scratch)
+
+
 CASES = {
+    "double-load": case_double_load,
     "no-target": case_no_target,
     "no-process": case_no_process,
     "no-runtime": case_no_runtime,
