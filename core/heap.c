@@ -550,23 +550,38 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *h, uint64_t add
 {
 	const struct clrsos_segment *seg = clrsos_heap_segment_of(h, address);
 	uint8_t head[16];
-	struct clrsos_error *err;
-	if (!seg || (address & 7) || (err = clrsos_target_read(h->target, address, head, sizeof(head)))) {
-		if (seg && !(address & 7))
-			clrsos_error_destroy(err);
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%llx is not a managed object", (unsigned long long)address);
+	if (!seg || (address & 7)) {
+		/* Say whether the memory is there at all: a core may lack a whole segment. */
+		struct clrsos_error *e = clrsos_target_read(h->target, address & ~(uint64_t)7, head, 8);
+		bool missing = e != NULL;
+		clrsos_error_destroy(e);
+		return clrsos_error_create(missing ? CLRSOS_ERROR_FAULT : CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not a managed object%s", (unsigned long long)address,
+					   missing ? ": its memory is not in the target (the core lacks it?)" : "");
+	}
+	struct clrsos_error *err = clrsos_target_read(h->target, address, head, sizeof(head));
+	if (err) {
+		clrsos_error_destroy(err);
+		return clrsos_error_create(CLRSOS_ERROR_FAULT,
+					   "0x%llx is in the GC heap, but its memory is not in the target "
+					   "(the core lacks it?)", (unsigned long long)address);
 	}
 	uint64_t mt;
 	uint32_t n;
 	memcpy(&mt, head, 8);
 	memcpy(&n, head + 8, 4);
 	const struct clrsos_type *type = clrsos_types_get(h->types, mt & ~(uint64_t)7);
-	uint64_t size = type ? clrsos_object_size(type, type->component_size ? n : 0) : 0;
-	if (!type || size > seg->end - address)
+	if (!type)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%llx is not a managed object (no valid MethodTable or size)",
+					   "0x%llx is not a managed object (no valid MethodTable)",
 					   (unsigned long long)address);
+	uint64_t size = clrsos_object_size(type, type->component_size ? n : 0);
+	if (size > seg->end - address)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is a damaged object: its size (%llu bytes, %u elements) runs past the "
+					   "end of its segment at 0x%llx",
+					   (unsigned long long)address, (unsigned long long)size, n,
+					   (unsigned long long)seg->end);
 	*ret_type = type;
 	*ret_size = size;
 	if (!buf)
@@ -579,4 +594,39 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *h, uint64_t add
 		*buf_cap = (size_t)size;
 	}
 	return clrsos_target_read(h->target, address, *buf, (size_t)size);
+}
+
+struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *h, uint64_t address,
+					   const struct clrsos_type **ret_type, uint64_t *ret_size)
+{
+	const struct clrsos_type *type;
+	uint64_t size, start;
+	/* The object itself (its header, MethodTable, size) first: its own reason if not. */
+	struct clrsos_error *err = clrsos_heap_read_object(h, address, &type, &size, NULL, NULL);
+	if (err && err->code != CLRSOS_ERROR_INVALID_ARGUMENT)
+		return err;
+	/* Then the walk: an object start, not just something that looks like one. */
+	const struct clrsos_type *holder = NULL;
+	struct clrsos_error *walk = clrsos_heap_find_object(h, address, &start, &holder);
+	if (!walk && start != address) {
+		clrsos_error_destroy(err);
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not a managed object: it is inside the %s at 0x%llx (offset +0x%llx)",
+					   (unsigned long long)address, clrsos_types_name(h->types, holder),
+					   (unsigned long long)start, (unsigned long long)(address - start));
+	}
+	if (err) {
+		clrsos_error_destroy(walk);
+		return err;
+	}
+	if (walk) {
+		clrsos_error_destroy(walk);
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not a managed object (no object of the heap starts there)",
+					   (unsigned long long)address);
+	}
+	*ret_type = type;
+	if (ret_size)
+		*ret_size = size;
+	return NULL;
 }

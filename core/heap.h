@@ -112,6 +112,14 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *heap, uint64_t 
 					     const struct clrsos_type **ret_type, uint64_t *ret_size,
 					     uint8_t **buf, size_t *buf_cap);
 
+/*
+ * The object that starts at address, checked: in the GC heap, its memory
+ * there, a valid MethodTable, a size inside its segment, and an object the
+ * heap walk meets. Errors say which (an interior address names its object).
+ */
+struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *heap, uint64_t address,
+					   const struct clrsos_type **ret_type, uint64_t *ret_size);
+
 /* The segment whose object range holds address, or NULL. */
 const struct clrsos_segment *clrsos_heap_segment_of(struct clrsos_heap *heap,
 						    uint64_t address);

@@ -2,6 +2,7 @@
 
 #include "roots.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,21 +187,31 @@ static void drain(struct clrsos_reach *r)
 }
 
 /* A root that may point inside an object: mark the object that holds it. */
-static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior)
+static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior, const struct clrsos_root *root)
 {
 	r->stats.roots++;
 	if (!object)
 		return;
-	if (interior) {
-		uint64_t start;
-		struct clrsos_error *err = clrsos_heap_find_object(r->heap, object, &start, NULL);
-		if (err) {
-			clrsos_error_destroy(err);
-			return;
-		}
-		object = start;
+	uint64_t start = object;
+	struct clrsos_error *err = NULL;
+	if (interior)
+		err = clrsos_heap_find_object(r->heap, object, &start, NULL);
+	if (!err && root) {
+		/* A root must hold an object: one that holds garbage is reported, not followed. */
+		const struct clrsos_type *t;
+		uint64_t size;
+		err = clrsos_heap_read_object(r->heap, start, &t, &size, NULL, NULL);
 	}
-	mark(r, object);
+	if (err) {
+		clrsos_error_destroy(err);
+		if (root && !r->stats.bad_roots++) {
+			r->stats.first_bad_root = root->address;
+			r->stats.first_bad_root_kind = root->kind;
+			r->stats.first_bad_root_value = object;
+		}
+		return;
+	}
+	mark(r, start);
 	drain(r);
 }
 
@@ -215,7 +226,7 @@ static void mark_dependents(struct clrsos_reach *r, const struct clrsos_dependen
 			    !clrsos_reach_is_live(r, deps[i].primary) ||
 			    clrsos_reach_is_live(r, deps[i].secondary))
 				continue;
-			mark_root(r, deps[i].secondary, false);
+			mark_root(r, deps[i].secondary, false, NULL);
 			changed = clrsos_reach_is_live(r, deps[i].secondary) || changed;
 		}
 	}
@@ -250,7 +261,7 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 	if (!err)
 		err = clrsos_roots_collect(dac, target, r->gc, &r->roots);
 	for (size_t i = 0; !err && i < r->roots.count; i++)
-		mark_root(r, r->roots.items[i].object, r->roots.items[i].interior);
+		mark_root(r, r->roots.items[i].object, r->roots.items[i].interior, &r->roots.items[i]);
 	if (!err)
 		mark_dependents(r, r->roots.dependents, r->roots.ndependents);
 	r->stats.threads = r->roots.threads;
@@ -278,4 +289,28 @@ void clrsos_reach_destroy(struct clrsos_reach *r)
 		free(r->cache[i].data);
 	free(r->scratch);
 	free(r);
+}
+
+void clrsos_reach_warnings(const struct clrsos_reach *r, char ret[2][256], size_t *count)
+{
+	size_t n = 0;
+	const struct clrsos_reach_stats *st = &r->stats;
+	if (st->threads_failed)
+		snprintf(ret[n++], 256,
+			 "the stacks of %llu managed thread%s could not be read: what only they keep alive is not "
+			 "seen (counted dead)",
+			 (unsigned long long)st->threads_failed, st->threads_failed == 1 ? "" : "s");
+	if (st->bad_roots) {
+		const char *kind = st->first_bad_root_kind == CLRSOS_ROOT_HANDLE  ? "handle"
+				   : st->first_bad_root_kind == CLRSOS_ROOT_STACK ? "stack slot"
+				   : st->first_bad_root_kind == CLRSOS_ROOT_FINALIZER ? "finalizer queue entry"
+										 : "static slot";
+		snprintf(ret[n++], 256,
+			 "%llu root%s hold%s no valid object (the first: %s 0x%llx holds 0x%llx): not followed, so what "
+			 "only %s kept alive is counted dead",
+			 (unsigned long long)st->bad_roots, st->bad_roots == 1 ? "" : "s", st->bad_roots == 1 ? "s" : "",
+			 kind, (unsigned long long)st->first_bad_root, (unsigned long long)st->first_bad_root_value,
+			 st->bad_roots == 1 ? "it" : "they");
+	}
+	*count = n;
 }

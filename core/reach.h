@@ -32,7 +32,19 @@ struct clrsos_reach_stats {
 	uint64_t threads;        /* managed threads whose stacks were read */
 	uint64_t threads_failed; /* managed threads whose stacks could not be read */
 	uint64_t bytes;          /* memory the mark bits hold */
+	uint64_t bad_roots;      /* roots holding no valid object (not followed) */
+	uint64_t first_bad_root; /* the first one's handle, stack slot or queue entry */
+	int first_bad_root_kind; /* its enum clrsos_root_kind */
+	uint64_t first_bad_root_value; /* what it held */
 };
+
+/*
+ * Warnings about what reachability could not see, for commands built on it
+ * (dumpheap -live/-dead, gcroot): stacks that could not be read, roots that
+ * hold no object. Each is one line without a trailing newline; *count of
+ * them (at most 2) in ret.
+ */
+void clrsos_reach_warnings(const struct clrsos_reach *reach, char ret[2][256], size_t *count);
 
 struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 					  struct clrsos_target *target,

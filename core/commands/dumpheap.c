@@ -242,6 +242,33 @@ struct walk_ctx {
 	bool last_type_match;
 };
 
+/*
+ * What the answer may lack: the GC layout's warnings (a segment list that
+ * loops, memory a core lacks) and, with -live/-dead, what reachability
+ * could not see. "Warning:" lines, or a "warnings" array in JSON.
+ */
+static void write_warnings(struct walk_ctx *c, const struct clrsos_gc *gc)
+{
+	char reach[2][256];
+	size_t nreach = 0;
+	if (c->reach)
+		clrsos_reach_warnings(c->reach, reach, &nreach);
+	if (c->json) {
+		clrsos_json_key(c->json, "warnings");
+		clrsos_json_array_begin(c->json);
+	}
+	for (size_t i = 0; i < gc->nwarnings + nreach; i++) {
+		const char *w = i < gc->nwarnings ? gc->warnings[i] : reach[i - gc->nwarnings];
+		if (c->json)
+			clrsos_json_string(c->json, w);
+		else
+			clrsos_outf(c->out, "Warning: %s\n", w);
+	}
+	if (c->json)
+		clrsos_json_array_end(c->json);
+}
+
+
 /* Thin lock bits of the header word (syncblk.h). */
 enum {
 	SBLK_IS_HASH_OR_SYNCBLKINDEX = 0x08000000,
@@ -719,6 +746,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	bool saved = false;
 	if (o.strings) {
 		write_strings(&c);
+		write_warnings(&c, gc);
 		if (o.json) {
 			clrsos_json_key(&json, "totalStrings");
 			clrsos_json_uint(&json, c.total_count);
@@ -786,6 +814,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 		clrsos_json_uint(&json, r.problem_count);
 		clrsos_json_key(&json, "skippedBytes");
 		clrsos_json_uint(&json, r.skipped_bytes);
+		write_warnings(&c, gc);
 		clrsos_json_object_end(&json);
 		clrsos_json_end(&json);
 	} else {
@@ -799,6 +828,7 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 		if (!o.shortform && !o.thinlock)
 			write_fragments_text(&c);
 		write_problems_text(out, &r);
+		write_warnings(&c, gc);
 	}
 	if (saved && !o.json)
 		clrsos_outf(out, "Saved the statistics of %zu types to %s (compare later with: heapdiff %s)\n",

@@ -12,22 +12,7 @@
 static struct clrsos_error *object_at(struct clrsos_heap *heap, uint64_t address,
 				      const struct clrsos_type **ret)
 {
-	uint64_t start;
-	const struct clrsos_type *type = NULL;
-	struct clrsos_error *err = clrsos_heap_find_object(heap, address, &start, &type);
-	if (err) {
-		clrsos_error_destroy(err);
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%" PRIx64 " is not a managed object", address);
-	}
-	if (start != address)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%" PRIx64 " is not a managed object: it is inside the %s at 0x%" PRIx64
-					   " (offset +0x%" PRIx64 ")",
-					   address, clrsos_types_name(clrsos_heap_types(heap), type), start,
-					   address - start);
-	*ret = type;
-	return NULL;
+	return clrsos_heap_object_at(heap, address, ret, NULL);
 }
 
 /* A type name in at most 20 columns, as SOS shortens it: from the left. */
@@ -981,9 +966,13 @@ static struct clrsos_error *print_exception(struct field_printer *p, uint64_t ad
 		clrsos_error_destroy(e);
 	}
 	clrsos_fields_deinit(&fields);
-	const struct clrsos_type *inner_type = inner ? NULL : NULL;
-	if (inner && object_at(p->heap, inner, &inner_type) != NULL)
-		inner_type = NULL;
+	const struct clrsos_type *inner_type = NULL;
+	if (inner) {
+		struct clrsos_error *e = object_at(p->heap, inner, &inner_type);
+		if (e)
+			inner_type = NULL;
+		clrsos_error_destroy(e);
+	}
 	struct clrsos_json *j = p->json;
 	if (j) {
 		clrsos_json_object_begin(j);

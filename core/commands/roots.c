@@ -370,10 +370,9 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 	struct clrsos_error *err = ctx_init(&c, session);
 	if (err)
 		return err;
-	const struct clrsos_type *root_type = type_of(&c, address, NULL);
-	if (!root_type)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%" PRIx64 " is not a managed object", address);
+	const struct clrsos_type *root_type;
+	if ((err = clrsos_heap_object_at(c.heap, address, &root_type, NULL)))
+		return err;
 	struct walk w = {.c = &c};
 	struct clrsos_typestats stats = {0};
 	push_ref(&w, address);
@@ -756,10 +755,9 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 	struct clrsos_error *err = ctx_init(&c, session);
 	if (err)
 		return err;
-	const struct clrsos_type *target_type = type_of(&c, address, NULL);
-	if (!target_type)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%" PRIx64 " is not a managed object", address);
+	const struct clrsos_type *target_type;
+	if ((err = clrsos_heap_object_at(c.heap, address, &target_type, NULL)))
+		return err;
 	const struct clrsos_reach *reach;
 	struct clrsos_referrers *referrers;
 	if ((err = clrsos_session_reach(session, &reach)) || (err = clrsos_session_referrers(session, &referrers)) ||
@@ -885,6 +883,14 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_json_uint(&j, found);
 		clrsos_json_key(&j, "threadsUnreadable");
 		clrsos_json_uint(&j, roots->threads_failed);
+		char warnings[2][256];
+		size_t nwarnings;
+		clrsos_reach_warnings(reach, warnings, &nwarnings);
+		clrsos_json_key(&j, "warnings");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < nwarnings; i++)
+			clrsos_json_string(&j, warnings[i]);
+		clrsos_json_array_end(&j);
 		/* What this stop's index holds: for measuring it, not for reading the answer. */
 		const struct clrsos_referrers_stats *rs = clrsos_referrers_stats(referrers);
 		clrsos_json_key(&j, "index");
@@ -907,9 +913,13 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_outf(out, "Found 0 unique roots: nothing keeps 0x%" PRIx64 " (%s) alive; the next full GC collects it.\n",
 			    address, clrsos_types_name(c.types, target_type));
 	}
-	if (!err && roots->threads_failed && !json)
-		clrsos_outf(out, "Warning: the stacks of %" PRIu64 " managed thread%s could not be read; roots there are not shown.\n",
-			    roots->threads_failed, roots->threads_failed == 1 ? "" : "s");
+	if (!err && !json) {
+		char warnings[2][256];
+		size_t nwarnings;
+		clrsos_reach_warnings(reach, warnings, &nwarnings);
+		for (size_t i = 0; i < nwarnings; i++)
+			clrsos_outf(out, "Warning: %s\n", warnings[i]);
+	}
 	statics_deinit(&st);
 	free(c.buf);
 	return err;
@@ -1096,6 +1106,20 @@ struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session,
 			size_t nf;
 			struct clrsos_error *e = clrsos_dac_stack_walk_vars(c.dac, t.os_thread_id, show != 0, &f, &nf);
 			if (e) {
+				/* Said, not skipped: the other threads still follow. */
+				if (json) {
+					clrsos_json_object_begin(&j);
+					clrsos_json_key(&j, "osThreadId");
+					clrsos_json_uint(&j, t.os_thread_id);
+					clrsos_json_key(&j, "frames");
+					clrsos_json_null(&j);
+					clrsos_json_key(&j, "error");
+					clrsos_json_string(&j, e->message);
+					clrsos_json_object_end(&j);
+				} else {
+					clrsos_outf(out, "OS Thread Id: 0x%x\nWarning: its stack could not be read: %s\n\n",
+						    t.os_thread_id, e->message);
+				}
 				clrsos_error_destroy(e);
 				continue;
 			}

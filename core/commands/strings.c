@@ -18,9 +18,15 @@ static struct clrsos_error *resolve_string(struct clrsos_heap *heap, uint64_t ad
 	struct clrsos_error *err = clrsos_heap_find_object(heap, address, &start, &type);
 	if (err) {
 		clrsos_error_destroy(err);
+		/* Why not: the memory, the MethodTable, the size, or nothing there. */
+		const struct clrsos_type *t;
+		if ((err = clrsos_heap_object_at(heap, address, &t, NULL)))
+			return err;
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%" PRIx64 " is not a managed object", address);
 	}
+	if (start == address && (err = clrsos_heap_object_at(heap, address, &type, NULL)))
+		return err;
 	if (!type->is_string)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%" PRIx64 " is not a string: it is %s %s at 0x%" PRIx64,

@@ -223,6 +223,12 @@ def lldb(commands, pid=None, core=None, exe=None, load_plugin=True, env=None,
     args += ["-o", "command source -e false " + script]
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = LLDB_PYTHONPATH
+    if os.environ.get("CLRSOS_LLDB_PRELOAD"):
+        # The plugin built under ASan+UBSan (CLRSOS_SANITIZE_PLUGIN): their
+        # runtimes into lldb only; a report ends lldb and fails the test.
+        full_env["LD_PRELOAD"] = os.environ["CLRSOS_LLDB_PRELOAD"]
+        full_env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+        full_env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     full_env.update(env or {})
     try:
         for attempt in range(3):
@@ -238,7 +244,8 @@ def lldb(commands, pid=None, core=None, exe=None, load_plugin=True, env=None,
     finally:
         os.unlink(script)
     out = r.stdout
-    if r.returncode < 0 or "PLEASE submit a bug report" in out or "Stack dump" in out:
+    if (r.returncode < 0 or "PLEASE submit a bug report" in out or "Stack dump" in out
+            or "ERROR: AddressSanitizer" in out or ": runtime error: " in out):
         raise Failure("lldb crashed (status %d):\n%s" % (r.returncode, out))
     print(out, flush=True)  # the whole transcript, for the test log
     return Transcript(out)

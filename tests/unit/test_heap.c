@@ -1863,8 +1863,21 @@ static void test_reach__references_to_garbage_counted_and_not_followed(void **st
 	const struct clrsos_reach *r = get_reach(fx);
 	assert_live_set(fx, r, (const uint64_t[]){h.n[0], h.n[2]}, 2);
 	const struct clrsos_reach_stats *st = clrsos_reach_stats(r);
-	assert_int_equal(st->bad_references, 3);
+	assert_int_equal(st->bad_references, 2);
 	assert_int_equal(st->marked, 2);
+	/* The handle holding no object is a bad root, said with its slot and value. */
+	assert_int_equal(st->bad_roots, 1);
+	assert_int_equal(st->first_bad_root, HANDLES + 8);
+	assert_int_equal(st->first_bad_root_value, h.p + 8);
+	char warnings[2][256];
+	size_t n;
+	clrsos_reach_warnings(r, warnings, &n);
+	assert_int_equal(n, 1);
+	char want[256];
+	snprintf(want, sizeof(want), "1 root holds no valid object (the first: handle 0x%" PRIx64 " holds 0x%" PRIx64 ")",
+		 HANDLES + 8, h.p + 8);
+	if (!strstr(warnings[0], want))
+		fail_msg("'%s' does not say '%s'", warnings[0], want);
 	assert_false(clrsos_reach_is_live(r, h.b + 24));
 	assert_false(clrsos_reach_is_live(r, h.p + 8));
 }
