@@ -2021,6 +2021,51 @@ static void test_referrers__dead_or_unknown_target_reaches_nothing(void **state)
 	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.n[1]}, NULL, 2);
 }
 
+/* A chain longer than a million links: found, and printed link by link, in bounded time and memory. */
+static void test_referrers__gcroot_path_of_a_million_links(void **state)
+{
+	struct heap_fx *fx = *state;
+	enum { LINKS = (1 << 20) + 100, NODE = 40 };
+	/* In the POH region: the fixture's last, with room after it. */
+	workstation_regions(fx, 0x1000, 0x1000, 0x1000, 0x1000, (size_t)LINKS * NODE + 0x1000);
+	struct space *g2 = fx->sp[0][4];
+	uint8_t *mem = NULL;
+	for (size_t i = 0; i < fx->fake.nregions; i++) {
+		if (fx->fake.regions[i].address == g2->base)
+			mem = fx->fake.regions[i].bytes + (g2->cursor - g2->base);
+	}
+	assert_non_null(mem);
+	uint64_t first = g2->cursor;
+	memset(mem - 8, 0, (size_t)LINKS * NODE + 8);
+	for (uint64_t i = 0; i < LINKS; i++) {
+		uint64_t mt = MT(T_NODE), next = i + 1 < LINKS ? first + (i + 1) * NODE : 0;
+		memcpy(mem + i * NODE, &mt, 8);
+		memcpy(mem + i * NODE + 8, &next, 8);
+	}
+	g2->cursor = first + (uint64_t)LINKS * NODE;
+	finish(fx);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, first, 0, 0);
+	uint64_t last = first + (uint64_t)(LINKS - 1) * NODE;
+	char target[32];
+	snprintf(target, sizeof(target), "0x%" PRIx64, last);
+	test_buffer_reset(&fx->out);
+	struct clrsos_error *err = clrsos_cmd_gcroot(fx->session, &fx->host, 1, (const char *const[]){target},
+						     &fx->out.writer);
+	if (err)
+		fail_msg("gcroot: %s", err->message);
+	size_t lines = 0;
+	for (size_t i = 0; i < fx->out.len; i++)
+		lines += fx->out.data[i] == '\n';
+	/* HandleTable:, the handle, one line per link, a blank line, the count. */
+	assert_int_equal(lines, (size_t)LINKS + 4);
+	assert_non_null(strstr(fx->out.data, "Found 1 unique root."));
+	struct clrsos_referrers *r = get_referrers(fx);
+	assert_int_equal(clrsos_referrers_stats(r)->objects, LINKS);
+	assert_int_equal(clrsos_referrers_stats(r)->references, LINKS - 1);
+	/* About 13 bytes per object here (4 row start, 4 referrer, 4 search, bits and ranks). */
+	assert_true(clrsos_referrers_stats(r)->bytes < (uint64_t)LINKS * 16);
+}
+
 static uint64_t find_obj(struct heap_fx *fx, const struct space *s, int type)
 {
 	for (size_t i = 0; i < fx->nobjs; i++) {
@@ -2951,6 +2996,7 @@ int run_heap_tests(void)
 		H(test_referrers__every_live_object_numbered_and_found_again),
 		H(test_referrers__dependent_handle_edges_marked),
 		H(test_referrers__dead_or_unknown_target_reaches_nothing),
+		H(test_referrers__gcroot_path_of_a_million_links),
 		H(test_dumpheap__stat_exact_text_ascending_by_total_size),
 		H(test_dumpheap__bycount_orders_by_count),
 		H(test_dumpheap__stat_columns_widen_with_thousands_separators),
