@@ -10,6 +10,20 @@ struct clrsos_error clrsos_error_no_memory = {
 	.message = "out of memory in the debugger",
 };
 
+/*
+ * An error is one line a person reads: one that would run longer (it
+ * quotes a megabyte of input, say) keeps its start and says how long it was.
+ */
+enum { MAX_MESSAGE = 600 };
+
+static void shorten(char *message)
+{
+	size_t n = strlen(message);
+	if (n <= MAX_MESSAGE)
+		return;
+	snprintf(message + MAX_MESSAGE - 48, 48, "... (%zu characters in all)", n);
+}
+
 static struct clrsos_error *error_vcreate(enum clrsos_error_code code,
 					  uint64_t address, const char *fmt,
 					  va_list ap)
@@ -21,6 +35,7 @@ static struct clrsos_error *error_vcreate(enum clrsos_error_code code,
 		free(err);
 		return &clrsos_error_no_memory;
 	}
+	shorten(err->message);
 	err->code = code;
 	err->address = address;
 	return err;
@@ -62,6 +77,7 @@ struct clrsos_error *clrsos_error_wrap(struct clrsos_error *err,
 	if (asprintf(&joined, "%s: %s", prefix, err->message) >= 0) {
 		free(err->message);
 		err->message = joined;
+		shorten(err->message);
 	}
 	free(prefix);
 	return err;

@@ -80,8 +80,9 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 		return &clrsos_error_no_memory;
 	struct file_sink sink = {fopen(tmp, "wb"), false};
 	if (!sink.f) {
-		struct clrsos_error *err = clrsos_error_create(CLRSOS_ERROR_IO, "cannot write '%s': %s", path,
-							       strerror(errno));
+		struct clrsos_error *err = clrsos_error_create(CLRSOS_ERROR_IO,
+							       "cannot write '%s': cannot create a file in its directory "
+							       "(%s): %s", path, tmp, strerror(errno));
 		free(tmp);
 		return err;
 	}

@@ -3,7 +3,7 @@
 usage: test_errors.py <case>
   no-target, no-process, no-runtime, dac-not-found, dac-mismatch,
   dac-untrusted, mid-gc, missing-memory, truncated-core, bad-arguments,
-  double-load
+  double-load, hostile-input
 """
 
 import os
@@ -229,6 +229,37 @@ def case_bad_arguments():
     expect_error(tr, "eeheap 0x2000 0x1000", "range end")
 
 
+def case_hostile_input():
+    """Values that overflow, options of a megabyte, files that cannot be written."""
+    big = "A" * (1 << 20)
+    with harness.Target("HeapShapes") as t:
+        string = t.truth["objects"]["strings"]["ascii"]["address"]
+        cmds = ["dumpheap -stat -min 18446744073709551616", "dumpheap -stat -min 0x1ffffffffffffffff",
+                "dumpheap -stat -max -1", "dumparray %s -start 99999999999999999999" % string,
+                "dumpheap -stat -type " + big, "dumpheap -stat -" + big, "gcroot " + big,
+                "dumpstring %s --outfile /nonexistent-dir/s.txt" % string,
+                "dumpstring %s --outfile /proc/version" % string,
+                "dumpheap -stat --save /proc/version", "dumpheap -stat --save /nonexistent-dir/h.json",
+                "heapdiff /proc/self/mem", "eeversion"]
+        tr = harness.lldb(cmds, pid=t.pid)
+    expect_error(tr, cmds[0], "-min")
+    expect_error(tr, cmds[1], "-min")
+    expect_error(tr, cmds[2], "-max")
+    expect_error(tr, cmds[3], "-start")
+    # A type filter of a megabyte matches nothing: an answer, not an error.
+    check(tr.error(cmds[4]) is None, "a 1 MB -type filter is an empty answer: %s" % tr.error(cmds[4]))
+    msg = expect_error(tr, cmds[5], "unknown option")
+    check(msg is None or len(msg) <= 700, "the error about a 1 MB option is short: %d chars" % len(msg or ""))
+    msg = expect_error(tr, cmds[6])
+    check(msg is None or len(msg) <= 700, "the error about a 1 MB address is short: %d chars" % len(msg or ""))
+    expect_error(tr, cmds[7], "/nonexistent-dir/s.txt")
+    expect_error(tr, cmds[8], "/proc/version")
+    expect_error(tr, cmds[9], "cannot write '/proc/version'")
+    expect_error(tr, cmds[10], "cannot write '/nonexistent-dir/h.json'")
+    expect_error(tr, cmds[11], "/proc/self/mem")
+    check(tr.error("eeversion") is None, "lldb and clrsos carry on")
+
+
 def case_double_load():
     """The plugin loaded twice from one path registers once; a copy from another path is refused."""
     scratch = harness.scratch_dir()
@@ -249,6 +280,7 @@ def case_double_load():
 
 CASES = {
     "double-load": case_double_load,
+    "hostile-input": case_hostile_input,
     "no-target": case_no_target,
     "no-process": case_no_process,
     "no-runtime": case_no_runtime,

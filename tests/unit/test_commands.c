@@ -720,6 +720,23 @@ static void assert_target_untouched(struct cmd_fixture *fx)
 	assert_int_equal(fx->out.len, 0);
 }
 
+static void test_error__a_message_quoting_a_megabyte_stays_short(void **state)
+{
+	(void)state;
+	char *big = malloc(1 << 20);
+	assert_non_null(big);
+	memset(big, 'A', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	struct clrsos_error *err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "unknown option '-%s'", big);
+	assert_true(strlen(err->message) <= 600);
+	assert_non_null(strstr(err->message, "unknown option '-AAAA"));
+	assert_non_null(strstr(err->message, "... (1048593 characters in all)"));
+	err = clrsos_error_wrap(err, "dumpheap %s", big);
+	assert_true(strlen(err->message) <= 600);
+	clrsos_error_destroy(err);
+	free(big);
+}
+
 static void test_parse_address__bare_hex_is_hex(void **state)
 {
 	struct cmd_fixture *fx = *state;
@@ -1191,6 +1208,7 @@ int run_commands_tests(void)
 		C(test_setclrpath__trailing_slashes_dropped),
 		C(test_setclrpath__bad_arguments),
 		C(test_command_table__every_command_complete),
+		C(test_error__a_message_quoting_a_megabyte_stays_short),
 	};
 	return cmocka_run_group_tests_name("commands", tests, NULL, NULL);
 }
