@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The end-to-end lldb tests again, with libclrsos.so (core and plugin) built
+# under ASan and UBSan in build-asan/: the tests preload the sanitizers'
+# runtimes into lldb only (LD_PRELOAD), and any report ends lldb and fails
+# the test. Extra arguments go to ctest (e.g. -R lldb.roots).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLRSOS_SANITIZE_PLUGIN=ON >/dev/null
+cmake --build build-asan -j"$(nproc)" >/dev/null
+ctest --test-dir build-asan --output-on-failure -j2 -R '^lldb\.' "$@"
