@@ -1106,6 +1106,50 @@ static void test_walk__bad_first_object_resumes_at_next_valid_object(void **stat
 	free(c.v);
 }
 
+/* A string whose length runs past its segment: each command says so in one line, reads nothing past it. */
+static void test_strings__length_past_the_segment_is_one_error(void **state)
+{
+	struct heap_fx *fx = *state;
+	workstation_regions(fx, 0x1000, 0x1000, 0x2000, 0x1000, 0x1000);
+	struct space *g2 = fx->sp[0][2];
+	uint64_t ok = alloc_obj(fx, g2, T_STRING, 3);
+	uint64_t bad = alloc_obj(fx, g2, T_STRING, 4);
+	finish(fx);
+	put_u32(fx, ok + 12, 0x00620061); /* "ab" */
+	put_u32(fx, bad + 8, 0x7fffffff);
+	char a[32];
+	snprintf(a, sizeof(a), "0x%" PRIx64, bad);
+	const char *const cmds[][3] = {{a, NULL}, {a, "--raw"}};
+	for (size_t i = 0; i < 2; i++) {
+		test_buffer_reset(&fx->out);
+		struct clrsos_error *err = clrsos_cmd_dumpstring(fx->session, &fx->host, cmds[i][1] ? 2 : 1, cmds[i],
+								 &fx->out.writer);
+		assert_non_null(err);
+		if (!strstr(err->message, a + 2) || strchr(err->message, '\n'))
+			fail_msg("dumpstring %s: '%s' does not name the string on one line", a, err->message);
+		assert_true(fx->out.len < 4096);
+		clrsos_error_destroy(err);
+	}
+	/* The good string before it still reads. */
+	snprintf(a, sizeof(a), "0x%" PRIx64, ok);
+	test_buffer_reset(&fx->out);
+	struct clrsos_error *err = clrsos_cmd_dumpstring(fx->session, &fx->host, 1, (const char *const[]){a},
+							 &fx->out.writer);
+	if (err)
+		fail_msg("dumpstring %s: %s", a, err->message);
+	assert_non_null(strstr(fx->out.data, "ab"));
+	/* dumpheap -strings counts what it can and reports the bad one. */
+	test_buffer_reset(&fx->out);
+	err = clrsos_cmd_dumpheap(fx->session, &fx->host, 1, (const char *const[]){"-strings"}, &fx->out.writer);
+	if (err)
+		fail_msg("dumpheap -strings: %s", err->message);
+	assert_non_null(strstr(fx->out.data, "Total 1 strings"));
+	char where[96];
+	snprintf(where, sizeof(where), "%" PRIx64 ": an object size running past its segment", bad);
+	if (!strstr(fx->out.data, where))
+		fail_msg("dumpheap -strings does not report %s:\n%s", where, fx->out.data);
+}
+
 static void test_walk__huge_component_count_reports_bad_size_and_resumes(void **state)
 {
 	struct heap_fx *fx = *state;
@@ -2967,6 +3011,7 @@ int run_heap_tests(void)
 		H(test_walk__zeroed_method_table_reports_bad_method_table_and_resumes),
 		H(test_walk__bad_first_object_resumes_at_next_valid_object),
 		H(test_walk__huge_component_count_reports_bad_size_and_resumes),
+		H(test_strings__length_past_the_segment_is_one_error),
 		H(test_walk__unreadable_hole_reports_missing_memory_and_resumes),
 		H(test_walk__garbage_segment_terminates_and_skips_it_whole),
 		H(test_walk__many_problems_counted_first_ones_kept),
