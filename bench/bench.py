@@ -6,12 +6,14 @@ usage: bench.py [--runs N] [--out FILE] [millions ...]     (default: 1 10)
 For each size: starts BenchHeap with that many million objects, makes a
 full core with the runtime's createdump, and runs each command in a fresh
 `lldb -b -c <core>` N times (median), plus dumpheap -stat attached to the
-live process. Reports wall time, time net of lldb's own start-up (lldb,
-the core, plugin load), objects per second, and peak memory of the lldb
-process. SOS is measured beside it when dotnet-sos can be installed from
+live process. Reports wall time, the command's own time inside the lldb
+session (after lldb, the core, the plugin and the DAC are loaded), objects
+per second, and peak memory of the lldb process. SOS is measured beside it when dotnet-sos can be installed from
 the package source; the result says when it cannot.
 
-Needs build/libclrsos.so (scripts/build.sh). Not a test: CI does not run it.
+Beside clrsos it times the same commands with ClrMD (bench/ClrmdBench), the
+library SOS's managed commands and dotnet-dump are built on, on the same
+cores. Needs build/libclrsos.so (scripts/build.sh). Not a test: CI does not run it.
 """
 
 import json
@@ -27,6 +29,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN = os.environ.get("CLRSOS_PLUGIN", os.path.join(ROOT, "build", "libclrsos.so"))
 BENCH_DIR = os.path.join(ROOT, "build", "bench", "BenchHeap")
+CLRMD_DIR = os.path.join(ROOT, "build", "bench", "ClrmdBench")
 LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
 
 
@@ -75,6 +78,12 @@ def median_run(commands, runs, **where):
     return (statistics.median(r[0] for r in results), max(r[1] for r in results), results[0][2])
 
 
+def clrmd_version():
+    with open(os.path.join(ROOT, "bench", "ClrmdBench", "ClrmdBench.csproj")) as f:
+        m = re.search(r'Include="Microsoft.Diagnostics.Runtime" Version="([^"]+)"', f.read())
+    return m.group(1) if m else "?"
+
+
 def sos_available():
     tools = tempfile.mkdtemp(prefix="clrsos-bench-tools-")
     try:
@@ -102,7 +111,48 @@ def gcroot_in_session(info, runs, where):
     return statistics.median(firsts), statistics.median(seconds), index
 
 
-def bench_size(millions, runs, rows, index_rows):
+STAMP = "script import time; print('STAMP %.6f' % time.monotonic())"
+
+
+def in_session(command, runs, **where):
+    """Median seconds of command inside one lldb session, after eeversion (lldb,
+    the core or process, the plugin and the DAC loaded) and before anything else."""
+    times = []
+    for _ in range(runs):
+        _, _, text = run_lldb(["eeversion", STAMP, command, STAMP], **where)
+        t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
+        if len(t) != 2:
+            raise SystemExit("no timestamps in lldb's output:\n" + text[-2000:])
+        times.append(t[1] - t[0])
+    return statistics.median(times)
+
+
+def build_clrmd():
+    r = subprocess.run(["dotnet", "build", "-c", "Release", "-nologo", "-v", "q", "-o", CLRMD_DIR,
+                        os.path.join(ROOT, "bench", "ClrmdBench")], capture_output=True, text=True)
+    return r.returncode == 0, ((r.stdout + r.stderr).strip().splitlines() or [""])[-1]
+
+
+def clrmd(core, runs, op, *extra):
+    """ClrmdBench on the core, runs times: median seconds of the command (in
+    process, after opening the dump), median wall, peak RSS in KiB."""
+    commands, walls, rss = [], [], 0
+    for _ in range(runs):
+        start = time.monotonic()
+        p = subprocess.Popen(["dotnet", os.path.join(CLRMD_DIR, "ClrmdBench.dll"), core, op] + list(extra),
+                             stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        out = p.stdout.read()
+        _, status, usage = os.wait4(p.pid, 0)
+        walls.append(time.monotonic() - start)
+        m = re.search(r"^CLRMD (\{.*\})$", out, re.M)
+        if status != 0 or not m:
+            raise SystemExit("ClrmdBench %s failed:\n%s" % (op, out[-2000:]))
+        commands.append(json.loads(m.group(1))["command"])
+        rss = max(rss, usage.ru_maxrss)
+    return statistics.median(commands), statistics.median(walls), rss
+
+
+def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd):
     target, info = start_target(millions)
     scratch = tempfile.mkdtemp(prefix="clrsos-bench-")
     try:
@@ -119,32 +169,39 @@ def bench_size(millions, runs, rows, index_rows):
         m = re.search(r"^Total ([\d,]+) objects, ([\d,]+) bytes", text, re.M)
         objects = int(m.group(1).replace(",", ""))
         size = os.path.getsize(core)
+        label = "%g M" % millions
+        clrsos_times = {}
 
-        def row(name, commands, per_object=False, net_of=None, **w):
+        def row(name, commands, per_object=False, session=None, **w):
             wall, rss, _ = median_run(commands, runs, **(w or where))
-            net = wall - (net_of if net_of is not None else base)
+            inside = session if session is not None else in_session(commands[0], runs, **(w or where))
+            clrsos_times[name] = inside
             rows.append({
-                "size": "%g M" % millions, "objects": objects, "command": name, "wall": wall, "net": net,
-                "rate": objects / net if per_object and net > 0 else None, "rss": rss,
+                "size": label, "objects": objects, "command": name, "wall": wall, "session": inside,
+                "rate": objects / inside if per_object and inside > 0 else None, "rss": rss,
                 "extra": (rss - base_rss) * 1024 / objects if per_object else None,
             })
-            return wall
 
         row("dumpheap -stat", ["dumpheap -stat"], per_object=True)
         row("dumpheap -type %s -short" % info["typeName"], ["dumpheap -type %s -short" % info["typeName"]])
         row("dumpheap -live -stat", ["dumpheap -live -stat"], per_object=True)
-        row("gcroot (first)", ["gcroot " + info["gcrootTarget"]])
-        # Both queries in one session, timed inside it: the first builds the
-        # stop's index, the second only searches it.
+        # Both gcroot queries in one session, timed inside it: the first builds
+        # the stop's index, the second only searches it.
         first, second, index = gcroot_in_session(info, runs, where)
-        for name, t in (("gcroot, first query (in session)", first), ("gcroot, second query (in session)", second)):
-            rows.append({"size": "%g M" % millions, "objects": objects, "command": name, "wall": t, "net": t,
-                         "rate": None, "rss": 0, "extra": None})
+        row("gcroot (first query)", ["gcroot " + info["gcrootTarget"]], session=first)
+        rows.append({"size": label, "objects": objects, "command": "gcroot (second query, same stop)",
+                     "wall": None, "session": second, "rate": None, "rss": 0, "extra": None})
         index_rows.append((millions, objects, index))
         row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
         row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
-        live_base, _, _ = median_run(["eeversion"], runs, pid=info["pid"])
-        row("dumpheap -stat (live, attached)", ["dumpheap -stat"], per_object=True, net_of=live_base, pid=info["pid"])
+        row("dumpheap -stat (live, attached)", ["dumpheap -stat"], per_object=True, pid=info["pid"])
+        if have_clrmd:
+            for name, op in (("dumpheap -stat", ["stat"]), ("dumpheap -live -stat", ["live-stat"]),
+                             ("gcroot (first query)", ["gcroot", info["gcrootTarget"]])):
+                command, wall, rss = clrmd(core, runs, *op)
+                side_rows.append({"size": label, "objects": objects, "command": name,
+                                  "clrsos": clrsos_times[name], "clrmd": command, "clrmd_wall": wall,
+                                  "clrmd_rss": rss})
         return objects, size
     finally:
         target.kill()
@@ -166,21 +223,41 @@ def main():
         raise SystemExit("no %s: run scripts/build.sh first" % PLUGIN)
     build_target()
     have_sos, why = sos_available()
-    rows, index_rows = [], []
+    have_clrmd, why_clrmd = build_clrmd()
+    rows, index_rows, side_rows = [], [], []
     for s in sizes:
-        objects, size = bench_size(s, runs, rows, index_rows)
+        objects, size = bench_size(s, runs, rows, index_rows, side_rows, have_clrmd)
         print("%g M: %d objects, core %.0f MB" % (s, objects, size / 1e6), flush=True)
-    lines = ["| heap | command | wall (s) | net of start-up (s) | objects/s | peak RSS (MB) | RSS over start-up, bytes/object |",
+    lines = ["| heap | command | wall (s) | in session (s) | objects/s | peak RSS (MB) | RSS over start-up, bytes/object |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append("| %s (%s objects) | `%s` | %.2f | %.3f | %s | %s | %s |" % (
-            r["size"], "{:,}".format(r["objects"]), r["command"], r["wall"], r["net"],
+        lines.append("| %s (%s objects) | `%s` | %s | %.3f | %s | %s | %s |" % (
+            r["size"], "{:,}".format(r["objects"]), r["command"],
+            "%.2f" % r["wall"] if r["wall"] is not None else "", r["session"],
             "{:,.0f}".format(r["rate"]) if r["rate"] else "", "%.0f" % (r["rss"] / 1024) if r["rss"] else "",
             "%.1f" % r["extra"] if r["extra"] is not None else ""))
     lines.append("")
-    lines.append("Median of %d runs each; machine: %d CPUs, %s. Start-up: `lldb -b -c core dotnet`, plugin load and "
-                 "`eeversion` (the DAC loaded). RSS over start-up includes the core's pages lldb mapped while "
-                 "the heap was read, not only clrsos's own indexes." % (runs, os.cpu_count(), os.uname().release))
+    lines.append("Median of %d runs each; machine: %d CPUs, %s. Wall: a whole `lldb -b -c core dotnet` run with the "
+                 "plugin loaded and the command. In session: the command alone, timed inside lldb after `eeversion` "
+                 "(lldb, the core, the plugin and the DAC loaded). RSS over start-up (that of an `eeversion` run) "
+                 "includes the core's pages lldb mapped while the heap was read, not only clrsos's own indexes."
+                 % (runs, os.cpu_count(), os.uname().release))
+    lines.append("")
+    if have_clrmd and side_rows:
+        lines.append("Side by side on the same cores with ClrMD %s (Microsoft.Diagnostics.Runtime from the package "
+                     "source; bench/ClrmdBench): the same command, timed inside its process after the dump and "
+                     "runtime are opened:" % clrmd_version())
+        lines.append("")
+        lines.append("| heap | command | clrsos (s) | ClrMD (s) | ClrMD / clrsos | ClrMD objects/s | ClrMD peak RSS (MB) |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|")
+        for r in side_rows:
+            rate = "{:,.0f}".format(r["objects"] / r["clrmd"]) if "gcroot" not in r["command"] else ""
+            lines.append("| %s | `%s` | %.3f | %.2f | %.1f× | %s | %.0f |" % (
+                r["size"], r["command"], r["clrsos"], r["clrmd"], r["clrmd"] / r["clrsos"], rate,
+                r["clrmd_rss"] / 1024))
+        lines.append("")
+    elif not have_clrmd:
+        lines.append("ClrMD not measured: bench/ClrmdBench did not build (%s)." % why_clrmd)
     lines.append("")
     lines.append("gcroot's index (mark bits, object numbering, referrers, a search's links), as gcroot --json reports it:")
     lines.append("")
@@ -192,7 +269,9 @@ def main():
                                                                      index["bytes"]) % (millions, index["bytes"] / objects))
     lines.append("")
     if not have_sos:
-        lines.append("SOS not measured: dotnet-sos could not be installed from this machine's package source (%s)."
+        lines.append("SOS itself not measured: dotnet-sos could not be installed from this machine's package source "
+                     "(%s); neither could dotnet-dump. The ClrMD table stands in for it: the dumpheap and gcroot of "
+                     "current SOS (in lldb and in dotnet-dump analyze) are managed commands that run on ClrMD."
                      % why[0])
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(out), exist_ok=True)
