@@ -23,17 +23,7 @@ switch (op)
         break;
     case "stat":
     {
-        var stats = new Dictionary<ulong, (long Count, ulong Size)>();
-        foreach (ClrObject o in heap.EnumerateObjects())
-        {
-            ulong mt = o.Type?.MethodTable ?? 0;
-            stats.TryGetValue(mt, out var s);
-            stats[mt] = (s.Count + 1, s.Size + o.Size);
-            objects++;
-        }
-        types = stats.Count;
-        foreach (ulong mt in stats.Keys)
-            _ = heap.GetTypeByMethodTable(mt)?.Name;
+        (objects, types) = CountByType(heap, _ => true);
         break;
     }
     case "live-stat":
@@ -84,17 +74,7 @@ switch (op)
                     stack.Push(r);
             }
         }
-        var stats = new Dictionary<ulong, (long Count, ulong Size)>();
-        foreach (ClrObject o in heap.EnumerateObjects())
-        {
-            if (!IsMarked(o.Address))
-                continue;
-            ulong mt = o.Type?.MethodTable ?? 0;
-            stats.TryGetValue(mt, out var s);
-            stats[mt] = (s.Count + 1, s.Size + o.Size);
-            objects++;
-        }
-        types = stats.Count;
+        (objects, types) = CountByType(heap, IsMarked);
         break;
     }
     case "gcroot":
@@ -114,3 +94,23 @@ switch (op)
 double command = sw.Elapsed.TotalSeconds;
 Console.WriteLine("CLRMD " + JsonSerializer.Serialize(new { op, load, command, objects, types, found,
     version = typeof(ClrHeap).Assembly.GetName().Version?.ToString() }));
+
+// Objects and bytes per type of the objects that pass, their names looked
+// up as dumpheap -stat prints them: (objects counted, types).
+static (long, long) CountByType(ClrHeap heap, Func<ulong, bool> pass)
+{
+    var stats = new Dictionary<ulong, (long Count, ulong Size)>();
+    long objects = 0;
+    foreach (ClrObject o in heap.EnumerateObjects())
+    {
+        if (!pass(o.Address))
+            continue;
+        ulong mt = o.Type?.MethodTable ?? 0;
+        stats.TryGetValue(mt, out var s);
+        stats[mt] = (s.Count + 1, s.Size + o.Size);
+        objects++;
+    }
+    foreach (ulong mt in stats.Keys)
+        _ = heap.GetTypeByMethodTable(mt)?.Name;
+    return (objects, stats.Count);
+}

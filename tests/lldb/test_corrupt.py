@@ -323,6 +323,25 @@ def check_save(s, tr, errors):
         check(not os.path.exists(s.save_file), "%r failed but left a file" % c)
 
 
+
+def run_all(s, extra, core=None):
+    """The standard commands and extra ones on the damaged core: (transcript, errors by command)."""
+    commands = unique(standard_commands(s) + extra)
+    tr = s.run(commands, core=core) if core else s.run(commands)
+    errors = check_all(tr, commands)
+    check_save(s, tr, errors)
+    return tr, errors
+
+
+def check_problem_at(stat, addr, what, skipped, label):
+    """The walk reported a problem at addr whose text has what, skipping exactly skipped bytes."""
+    mine = [p for p in problems(stat) if harness.parse_hex(p["address"]) == addr]
+    if check(mine, "dumpheap -stat: no problem at the %s 0x%x: %s" % (label, addr, problems(stat)[:5])):
+        check(what in mine[0]["what"], "the problem at 0x%x: %r" % (addr, mine[0]["what"]))
+        check(mine[0]["skipped"] == skipped,
+              "skipped %d bytes at 0x%x, the %s had %d" % (mine[0]["skipped"], addr, label, skipped))
+
+
 def segments(s):
     return [seg for heap in s.heap["heaps"] for seg in heap["segments"]]
 
@@ -444,11 +463,7 @@ def case_bitflips(s):
     for r in roots:
         extra += ["gcroot %s" % r["address"], "dumpobj %s" % r["address"]]
     extra += ["objsize %s" % r["address"] for r in roots[:3]]
-    commands = standard_commands(s) + extra
-    commands = unique(commands)
-    tr = s.run(commands)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    tr, errors = run_all(s, extra)
 
     stat = json_of(tr, "dumpheap -stat --json")
     if errors.get("dumpheap -stat --json") is None and stat:
@@ -485,25 +500,17 @@ def case_zeroed_mt(s):
     with s.open_core() as core:
         check(core.read_u64(addr) & ~7 == harness.parse_hex(t["mt"]), "the victim's MT is not %s" % t["mt"])
         core.write_u64(addr, 0)
-    commands = standard_commands(s) + [
+    tr, errors = run_all(s, [
         "dumpheap -stat --json",
         "dumpheap -live -stat --json",
         "dumpobj 0x%x" % addr,
         "dumpobj 0x%x --json" % addr,
         "gcroot 0x%x" % addr,
-    ]
-    commands = unique(commands)
-    tr = s.run(commands)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    ])
 
     stat = json_of(tr, "dumpheap -stat --json")
     if errors.get("dumpheap -stat --json") is None and stat:
-        mine = [p for p in problems(stat) if harness.parse_hex(p["address"]) == addr]
-        if check(mine, "dumpheap -stat: no problem at the zeroed object 0x%x: %s" % (addr, problems(stat)[:5])):
-            check("MethodTable" in mine[0]["what"], "the problem at 0x%x: %r" % (addr, mine[0]["what"]))
-            check(mine[0]["skipped"] == size,
-                  "skipped %d bytes at 0x%x, the object had %d" % (mine[0]["skipped"], addr, size))
+        check_problem_at(stat, addr, "MethodTable", size, "zeroed object")
         check(len(problems(stat)) == 1, "other problems reported: %s" % problems(stat)[:5])
         compare_listed(s, stat, "dumpheap -stat", except_names=(name,))
         n = counts_by_mt(stat).get(harness.parse_hex(t["mt"]), 0)
@@ -527,7 +534,7 @@ def case_size_past_segment(s):
         check(struct.unpack("<I", core.read(addr + 8, 4))[0] == arr["length"], "the array's length is not %d" % arr["length"])
         core.write(addr + 8, struct.pack("<I", 0x7FFFFFFF))
     int_mt = harness.parse_hex(arr["mt"])
-    commands = standard_commands(s) + [
+    tr, errors = run_all(s, [
         "dumpheap -stat --json",
         "dumpheap -live -stat --json",
         "dumparray 0x%x" % addr,
@@ -535,18 +542,10 @@ def case_size_past_segment(s):
         "dumpobj 0x%x" % addr,
         "objsize 0x%x" % addr,
         "gcroot 0x%x" % addr,
-    ]
-    commands = unique(commands)
-    tr = s.run(commands)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    ])
     stat = json_of(tr, "dumpheap -stat --json")
     if errors.get("dumpheap -stat --json") is None and stat:
-        mine = [p for p in problems(stat) if harness.parse_hex(p["address"]) == addr]
-        if check(mine, "dumpheap -stat: no problem at the array 0x%x: %s" % (addr, problems(stat)[:5])):
-            check("size" in mine[0]["what"], "the problem at 0x%x: %r" % (addr, mine[0]["what"]))
-            check(mine[0]["skipped"] == arr["size"],
-                  "skipped %d bytes at 0x%x, the array had %d" % (mine[0]["skipped"], addr, arr["size"]))
+        check_problem_at(stat, addr, "size", arr["size"], "array")
         compare_listed(s, stat, "dumpheap -stat")
         compare_counts(stat, s.baseline, "dumpheap -stat", except_mts=(int_mt,))
         n, before = counts_by_mt(stat).get(int_mt, 0), counts_by_mt(s.baseline).get(int_mt, 0)
@@ -610,11 +609,7 @@ def case_segment_cycle(s):
                 edits.append((a, a))
         check(edits, "no segment record to edit")
     print("edits: %s" % ["next of 0x%x := 0x%x" % e for e in edits])
-    commands = standard_commands(s) + ["eeheap -gc --json", "dumpheap -stat --json"]
-    commands = unique(commands)
-    tr = s.run(commands)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    tr, errors = run_all(s, ["eeheap -gc --json", "dumpheap -stat --json"])
     h = json_of(tr, "eeheap -gc --json")
     if errors.get("eeheap -gc --json") is None and h:
         warnings = " | ".join(h.get("warnings", []))
@@ -656,7 +651,7 @@ def case_handle_garbage(s):
         core.write_u64(garbage_slot, garbage)
         core.write_u64(interior_slot, interior)
     handle_only = harness.parse_hex(listed["normal"]["target"])
-    commands = standard_commands(s) + [
+    tr, errors = run_all(s, [
         "gchandles --json",
         "dumpheap -live -stat --json",
         "dumpheap -live -stat",
@@ -665,11 +660,7 @@ def case_handle_garbage(s):
         "gcroot 0x%x" % dead_obj,
         "gcroot 0x%x --json" % dead_obj,
         "gcroot 0x%x" % interior,
-    ]
-    commands = unique(commands)
-    tr = s.run(commands)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    ])
 
     # gchandles: the two handles are shown with what they hold, not as objects.
     text = "\n".join(block(tr, "gchandles") or [])
@@ -728,17 +719,13 @@ def case_stack_missing(s):
         core.write_phdr(p)
     roots = {r["name"]: r for r in s.truth["dumpheap"]["liveRoots"]}
     stack_only = harness.parse_hex(holder["stackObjectAddress"])
-    commands = standard_commands(s) + [
+    tr, errors = run_all(s, [
         "clrstack -all --json",
         "gcroot %s --json" % roots["firstCustomer"]["address"],
         "gcroot 0x%x" % stack_only,
         "dumpheap -live -stat --json",
         "dumpheap -live -stat -type HeapShapes.",
-    ]
-    commands = unique(commands)
-    tr = s.run(commands)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    ])
     unreadable = re.compile(r"could not be read|cannot be read|unreadable|not in the (target|core)", re.I)
 
     # clrstack: the thread is named unreadable; the other threads' frames are there.
@@ -776,11 +763,7 @@ def case_truncated(s, percent):
             dst.write(chunk)
             left -= len(chunk)
     os.unlink(s.core)  # one copy on disk at a time
-    commands = standard_commands(s) + ["eeversion --json", "dumpheap -stat --json"]
-    commands = unique(commands)
-    tr = s.run(commands, core=cut)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    tr, errors = run_all(s, ["eeversion --json", "dumpheap -stat --json"], core=cut)
     no_runtime = errors.get("eeversion")
     if no_runtime and "no .NET runtime" in no_runtime:
         # lldb could not load the module list: every command says so.
@@ -827,12 +810,8 @@ def case_heap_missing(s):
                     dropped.append((p.vaddr, p.vaddr + p.memsz))
     check(dropped, "no PT_LOAD holds the small object heap")
     print("dropped: %s" % ["0x%x-0x%x" % d for d in dropped])
-    commands = standard_commands(s) + ["eeheap -gc --json", "dumpheap -stat --json"] + \
-        ["dumpheap -stat -gen %s --json" % g for g in others]
-    commands = unique(commands)
-    tr = s.run(commands)
-    errors = check_all(tr, commands)
-    check_save(s, tr, errors)
+    tr, errors = run_all(s, ["eeheap -gc --json", "dumpheap -stat --json"] + \
+        ["dumpheap -stat -gen %s --json" % g for g in others])
 
     def in_dropped(text):
         return any(lo <= int(a, 16) < hi for a in re.findall(r"0x([0-9a-f]+)", text) for lo, hi in dropped)
