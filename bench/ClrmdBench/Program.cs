@@ -33,30 +33,26 @@ switch (op)
         ClrSegment[] segs = heap.Segments.OrderBy(s => s.ObjectRange.Start).ToArray();
         ulong[] starts = segs.Select(s => s.ObjectRange.Start).ToArray();
         ulong[][] bits = segs.Select(s => new ulong[(s.ObjectRange.Length / 8 + 63) / 64]).ToArray();
+        // The word and bit of an address, or false if no segment holds it.
+        bool Bit(ulong a, out ulong[] words, out ulong index, out ulong mask)
+        {
+            int i = Array.BinarySearch(starts, a);
+            if (i < 0)
+                i = ~i - 1;
+            words = i >= 0 ? bits[i] : Array.Empty<ulong>();
+            ulong k = i >= 0 ? (a - starts[i]) / 8 : 0;
+            index = k / 64;
+            mask = 1UL << (int)(k % 64);
+            return i >= 0 && a < segs[i].ObjectRange.End;
+        }
         bool Mark(ulong a)
         {
-            int i = Array.BinarySearch(starts, a);
-            if (i < 0)
-                i = ~i - 1;
-            if (i < 0 || a >= segs[i].ObjectRange.End)
+            if (!Bit(a, out ulong[] w, out ulong i, out ulong m) || (w[i] & m) != 0)
                 return false;
-            ulong k = (a - starts[i]) / 8;
-            ulong m = 1UL << (int)(k % 64);
-            if ((bits[i][k / 64] & m) != 0)
-                return false;
-            bits[i][k / 64] |= m;
+            w[i] |= m;
             return true;
         }
-        bool IsMarked(ulong a)
-        {
-            int i = Array.BinarySearch(starts, a);
-            if (i < 0)
-                i = ~i - 1;
-            if (i < 0 || a >= segs[i].ObjectRange.End)
-                return false;
-            ulong k = (a - starts[i]) / 8;
-            return (bits[i][k / 64] & (1UL << (int)(k % 64))) != 0;
-        }
+        bool IsMarked(ulong a) => Bit(a, out ulong[] w, out ulong i, out ulong m) && (w[i] & m) != 0;
         var stack = new Stack<ulong>();
         foreach (ClrRoot root in heap.EnumerateRoots())
         {
