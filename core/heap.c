@@ -33,6 +33,12 @@ struct clrsos_heap {
 	size_t ncontexts;
 	/* Segments by object start, for address lookups. */
 	const struct clrsos_segment **by_address;
+	/* Per MB of [dir_base, dir_base + ndir MB): the index in by_address of
+	 * the last segment starting at or before that MB (-1: none); NULL when
+	 * the heap spans too much address space for it. */
+	int32_t *dir;
+	uint64_t dir_base;
+	size_t ndir;
 	uint8_t *block;
 	struct bricks *bricks; /* per segment (index in gc->segments), built on demand */
 };
@@ -103,6 +109,34 @@ static struct clrsos_error *read_contexts(struct clrsos_heap *h)
 	return NULL;
 }
 
+enum { DIR_SHIFT = 20, MAX_DIR = 1 << 22 };
+
+/* The MB directory for segment_of (none if the segments span over 4 TB). */
+static void build_directory(struct clrsos_heap *h)
+{
+	size_t n = h->gc->nsegments;
+	if (!n)
+		return;
+	uint64_t base = h->by_address[0]->start & ~(((uint64_t)1 << DIR_SHIFT) - 1);
+	uint64_t end = 0;
+	for (size_t i = 0; i < n; i++)
+		end = h->by_address[i]->end > end ? h->by_address[i]->end : end;
+	uint64_t chunks = ((end - base) >> DIR_SHIFT) + 1;
+	if (end <= base || chunks > MAX_DIR || !(h->dir = malloc((size_t)chunks * sizeof(*h->dir))))
+		return;
+	int32_t last = -1;
+	size_t j = 0;
+	for (uint64_t c = 0; c < chunks; c++) {
+		uint64_t at = base + (c << DIR_SHIFT);
+		while (j < n && h->by_address[j]->start <= at)
+			last = (int32_t)j++;
+		/* A segment starting later in this MB is found by the step forward. */
+		h->dir[c] = last;
+	}
+	h->dir_base = base;
+	h->ndir = (size_t)chunks;
+}
+
 struct clrsos_error *clrsos_heap_create(struct clrsos_dac *dac,
 					struct clrsos_target *target,
 					const struct clrsos_gc *gc,
@@ -131,6 +165,7 @@ struct clrsos_error *clrsos_heap_create(struct clrsos_dac *dac,
 	for (size_t i = 0; i < gc->nsegments; i++)
 		h->by_address[i] = &gc->segments[i];
 	qsort(h->by_address, gc->nsegments, sizeof(*h->by_address), cmp_segment);
+	build_directory(h);
 	*ret = h;
 	return NULL;
 }
@@ -145,6 +180,7 @@ void clrsos_heap_destroy(struct clrsos_heap *h)
 	free(h->bricks);
 	free(h->contexts);
 	free(h->by_address);
+	free(h->dir);
 	free(h->block);
 	free(h);
 }
@@ -174,6 +210,18 @@ void clrsos_walk_filter_init(struct clrsos_walk_filter *f)
 const struct clrsos_segment *clrsos_heap_segment_of(struct clrsos_heap *h,
 						    uint64_t address)
 {
+	/* Every reference the marking and gcroot's index follow asks this:
+	 * the directory answers in a step or two, the search in log2(segments). */
+	if (h->dir && address >= h->dir_base && ((address - h->dir_base) >> DIR_SHIFT) < h->ndir) {
+		int64_t i = h->dir[(address - h->dir_base) >> DIR_SHIFT];
+		int64_t n = (int64_t)h->gc->nsegments;
+		while (i + 1 < n && h->by_address[i + 1]->start <= address)
+			i++;
+		if (i < 0)
+			return NULL;
+		const struct clrsos_segment *s = h->by_address[i];
+		return address < s->end ? s : NULL;
+	}
 	size_t lo = 0, hi = h->gc->nsegments;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;

@@ -47,6 +47,18 @@ struct clrsos_referrers {
 	bool oom, too_many;
 };
 
+/*
+ * Set bits in a word, inline: without -mpopcnt (the build targets every
+ * x86-64) __builtin_popcountll is a call into libgcc, hot in number_of.
+ */
+static inline uint32_t ones(uint64_t v)
+{
+	v = v - ((v >> 1) & 0x5555555555555555ull);
+	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((v * 0x0101010101010101ull) >> 56);
+}
+
 static size_t words_of(const struct clrsos_segment *s)
 {
 	return (size_t)(((s->end - s->start) / 8 + 63) / 64);
@@ -71,7 +83,7 @@ static bool number_of(struct clrsos_referrers *r, uint64_t address, uint32_t *re
 	uint64_t mask = (uint64_t)1 << (i & 63);
 	if (!(word & mask))
 		return false;
-	*ret = r->rank[r->seg_index][i >> 6] + (uint32_t)__builtin_popcountll(word & (mask - 1));
+	*ret = r->rank[r->seg_index][i >> 6] + ones(word & (mask - 1));
 	return true;
 }
 
@@ -181,7 +193,7 @@ static struct clrsos_error *number_objects(struct clrsos_referrers *r, const str
 		r->stats.bytes += words * sizeof(uint32_t);
 		for (size_t w = 0; w < words; w++) {
 			r->rank[i][w] = (uint32_t)total;
-			total += (uint64_t)__builtin_popcountll(bits[w]);
+			total += ones(bits[w]);
 		}
 		if (total > MAX_OBJECTS)
 			return clrsos_error_create(CLRSOS_ERROR_OTHER,
