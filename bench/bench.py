@@ -53,14 +53,14 @@ def start_target(millions):
     return p, info
 
 
-def run_lldb(commands, core=None, exe=None, pid=None):
+def run_lldb(commands, core=None, exe=None, pid=None, env=None):
     """One lldb run: (wall seconds, peak RSS in KiB, output)."""
     args = ["lldb", "-b", "--no-use-colors"]
     args += ["-p", str(pid)] if pid else ["-c", core, exe]
     args += ["-o", "plugin load " + PLUGIN]
     for c in commands:
         args += ["-o", c]
-    env = dict(os.environ, PYTHONPATH=LLDB_PYTHONPATH)
+    env = dict(os.environ, PYTHONPATH=LLDB_PYTHONPATH, **(env or {}))
     with tempfile.TemporaryFile("w+") as out:
         start = time.monotonic()
         p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
@@ -195,6 +195,8 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd):
         row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
         row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
         row("dumpheap -stat (live, attached)", ["dumpheap -stat"], per_object=True, pid=info["pid"])
+        row("dumpheap -stat (live, attached, through lldb's memory API)", ["dumpheap -stat"], per_object=True,
+            pid=info["pid"], env={"CLRSOS_LLDB_MEMORY": "1"})
         if have_clrmd:
             for name, op in (("dumpheap -stat", ["stat"]), ("dumpheap -live -stat", ["live-stat"]),
                              ("gcroot (first query)", ["gcroot", info["gcrootTarget"]])):

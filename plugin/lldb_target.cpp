@@ -15,11 +15,15 @@ namespace {
 bool is_live(void *ctx);
 
 // /proc/<pid>/mem of a live process lldb debugs on this host, or -1.
+// CLRSOS_LLDB_MEMORY=1 reads through lldb only (to compare the two).
 int proc_mem(LldbTarget *t)
 {
 	if (t->mem_tried)
 		return t->mem_fd;
 	t->mem_tried = true;
+	const char *only_lldb = getenv("CLRSOS_LLDB_MEMORY");
+	if (only_lldb && strcmp(only_lldb, "1") == 0)
+		return -1;
 	lldb::SBPlatform platform = t->target.GetPlatform();
 	const char *name = platform.IsValid() ? platform.GetName() : nullptr;
 	if (!is_live(t) || !name || strcmp(name, "host") != 0)
