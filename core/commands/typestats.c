@@ -16,35 +16,40 @@ bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *
 bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_type *type, uint64_t size,
 			      enum clrsos_generation gen)
 {
-	if ((s->count + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct clrsos_typestat *slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return false;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->slots[i].type)
-				continue;
-			size_t h = slot_of(s->slots[i].type, cap);
-			while (slots[h].type)
-				h = (h + 1) & (cap - 1);
-			slots[h] = s->slots[i];
+	struct clrsos_typestat *slot = s->last;
+	if (!slot || slot->type != type) {
+		if ((s->count + 1) * 2 > s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 1024;
+			struct clrsos_typestat *slots = calloc(cap, sizeof(*slots));
+			if (!slots)
+				return false;
+			for (size_t i = 0; i < s->cap; i++) {
+				if (!s->slots[i].type)
+					continue;
+				size_t h = slot_of(s->slots[i].type, cap);
+				while (slots[h].type)
+					h = (h + 1) & (cap - 1);
+				slots[h] = s->slots[i];
+			}
+			free(s->slots);
+			s->slots = slots;
+			s->cap = cap;
 		}
-		free(s->slots);
-		s->slots = slots;
-		s->cap = cap;
+		size_t h = slot_of(type, s->cap);
+		while (s->slots[h].type && s->slots[h].type != type)
+			h = (h + 1) & (s->cap - 1);
+		slot = &s->slots[h];
+		if (!slot->type) {
+			slot->type = type;
+			s->count++;
+		}
+		s->last = slot;
 	}
-	size_t h = slot_of(type, s->cap);
-	while (s->slots[h].type && s->slots[h].type != type)
-		h = (h + 1) & (s->cap - 1);
-	if (!s->slots[h].type) {
-		s->slots[h].type = type;
-		s->count++;
-	}
-	s->slots[h].count++;
-	s->slots[h].size += size;
+	slot->count++;
+	slot->size += size;
 	if ((unsigned)gen < CLRSOS_GEN_COUNT) {
-		s->slots[h].gen_count[gen]++;
-		s->slots[h].gen_size[gen] += size;
+		slot->gen_count[gen]++;
+		slot->gen_size[gen] += size;
 	}
 	s->total_count++;
 	s->total_size += size;

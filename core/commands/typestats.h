@@ -26,6 +26,7 @@ struct clrsos_typestats {
 	struct clrsos_typestat *slots;
 	size_t cap, count;
 	uint64_t total_count, total_size;
+	struct clrsos_typestat *last; /* the slot added to last: runs of one type are common */
 };
 
 /* false when out of memory. */
