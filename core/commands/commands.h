@@ -110,6 +110,10 @@ struct clrsos_error *clrsos_address_operand(const char *command, const struct cl
 					    const char *text, bool *have, uint64_t *address);
 struct clrsos_error *clrsos_missing_value(const char *command,
 					  const char *option);
+/* Whether arg is an option: a dash and then no digit (-5, 0x10 and "-" are operands). */
+bool clrsos_is_option(const char *arg);
+/* The error for a command given no address operand (what: "an object"). */
+struct clrsos_error *clrsos_address_missing(const char *command, const char *what);
 
 #ifdef __cplusplus
 }

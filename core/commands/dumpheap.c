@@ -91,7 +91,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 			takes_value = true;
 			if (value && !(err = clrsos_parse_address(host, value, &o->segment)))
 				o->have_segment = true;
-		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+		} else if (clrsos_is_option(a)) {
 			return clrsos_unknown_option("dumpheap", a);
 		} else if (npositional < 2) {
 			uint64_t v;

@@ -50,7 +50,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 			if (err)
 				return clrsos_error_wrap(err, "eeheap -segment");
 			o->have_segment = true;
-		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+		} else if (clrsos_is_option(a)) {
 			return clrsos_unknown_option("eeheap", a);
 		} else if (npositional < 2) {
 			uint64_t v;

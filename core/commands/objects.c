@@ -263,7 +263,7 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 			nofields = true;
 		else if (strcmp(a, "-refs") == 0)
 			refs = true;
-		else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9'))
+		else if (clrsos_is_option(a))
 			return clrsos_unknown_option("dumpobj", a);
 		else
 			err = clrsos_address_operand("dumpobj", host, a, &have, &address);
@@ -271,8 +271,7 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 			return clrsos_error_wrap(err, "dumpobj");
 	}
 	if (!have)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumpobj needs the address of an object: see 'help dumpobj'");
+		return clrsos_address_missing("dumpobj", "an object");
 	struct field_printer p;
 	struct clrsos_error *err = printer_init(&p, session, out);
 	if (err)
@@ -428,7 +427,7 @@ static struct clrsos_error *parse_two(const char *command, const struct clrsos_h
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			*json = true;
-		} else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
+		} else if (clrsos_is_option(argv[i])) {
 			return clrsos_unknown_option(command, argv[i]);
 		} else if (n < want) {
 			struct clrsos_error *err = clrsos_parse_address(host, argv[i], &values[n++]);
@@ -701,7 +700,7 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 			if (i + 1 >= argc)
 				return clrsos_missing_value("dumparray", a);
 			err = clrsos_parse_uint(a, argv[++i], a[1] == 's' ? &start : &length);
-		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+		} else if (clrsos_is_option(a)) {
 			return clrsos_unknown_option("dumparray", a);
 		} else {
 			err = clrsos_address_operand("dumparray", host, a, &have, &address);
@@ -710,8 +709,7 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 			return clrsos_error_wrap(err, "dumparray");
 	}
 	if (!have)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumparray needs the address of an array: see 'help dumparray'");
+		return clrsos_address_missing("dumparray", "an array");
 	struct field_printer p;
 	struct clrsos_error *err = printer_init(&p, session, out);
 	if (err)
@@ -1045,7 +1043,7 @@ struct clrsos_error *clrsos_cmd_pe(struct clrsos_session *session, const struct 
 			json = true;
 		else if (strcmp(argv[i], "-nested") == 0)
 			nested = true;
-		else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
+		else if (clrsos_is_option(argv[i]))
 			return clrsos_unknown_option("pe", argv[i]);
 		else
 			e = clrsos_address_operand("pe", host, argv[i], &have, &address);

@@ -356,7 +356,7 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 			json = true;
 		else if (strcmp(argv[i], "-stat") == 0)
 			stat = true;
-		else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
+		else if (clrsos_is_option(argv[i]))
 			return clrsos_unknown_option("objsize", argv[i]);
 		else
 			e = clrsos_address_operand("objsize", host, argv[i], &have, &address);
@@ -364,8 +364,7 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 			return clrsos_error_wrap(e, "objsize");
 	}
 	if (!have)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "objsize needs the address of an object: see 'help objsize'");
+		return clrsos_address_missing("objsize", "an object");
 	struct ctx c;
 	struct clrsos_error *err = ctx_init(&c, session);
 	if (err)
@@ -741,7 +740,7 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			if (i + 1 >= argc)
 				return clrsos_missing_value("gcroot", "-limit");
 			e = clrsos_parse_uint("-limit", argv[++i], &limit);
-		} else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9'))
+		} else if (clrsos_is_option(argv[i]))
 			return clrsos_unknown_option("gcroot", argv[i]);
 		else
 			e = clrsos_address_operand("gcroot", host, argv[i], &have, &address);
@@ -749,8 +748,7 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			return clrsos_error_wrap(e, "gcroot");
 	}
 	if (!have)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "gcroot needs the address of an object: see 'help gcroot'");
+		return clrsos_address_missing("gcroot", "an object");
 	struct ctx c;
 	struct clrsos_error *err = ctx_init(&c, session);
 	if (err)

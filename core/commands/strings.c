@@ -75,7 +75,7 @@ struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 			if (i + 1 >= argc)
 				return clrsos_missing_value("dumpstring", a);
 			outfile = argv[++i];
-		} else if (a[0] == '-' && a[1] && !(a[1] >= '0' && a[1] <= '9')) {
+		} else if (clrsos_is_option(a)) {
 			return clrsos_unknown_option("dumpstring", a);
 		} else {
 			err = clrsos_address_operand("dumpstring", host, a, &have_address, &address);
@@ -84,8 +84,7 @@ struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 			return clrsos_error_wrap(err, "dumpstring");
 	}
 	if (!have_address)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumpstring needs the address of a string: see 'help dumpstring'");
+		return clrsos_address_missing("dumpstring", "a string");
 	struct clrsos_heap *heap;
 	struct clrsos_error *err = clrsos_session_heap(session, &heap);
 	if (err)

@@ -418,3 +418,14 @@ struct clrsos_error *clrsos_parse_generation(const char *command, const char *te
 	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 				   "%s -gen %s: expected gen0, gen1, gen2, loh, poh or foh", command, text);
 }
+
+bool clrsos_is_option(const char *arg)
+{
+	return arg[0] == '-' && arg[1] && !(arg[1] >= '0' && arg[1] <= '9');
+}
+
+struct clrsos_error *clrsos_address_missing(const char *command, const char *what)
+{
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "%s needs the address of %s: see 'help %s'",
+				   command, what, command);
+}
