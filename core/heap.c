@@ -4,7 +4,7 @@
 #include <string.h>
 
 enum {
-	WALK_BLOCK = 4 << 20,        /* bytes read at once */
+	WALK_BLOCK = 512 << 10,        /* bytes read at once */
 	HEADER_BYTES = 16,           /* MethodTable word and component count */
 	MAX_THREADS = 1 << 20,       /* a bound on the runtime's thread list */
 	PROGRESS_STEP = 64 << 20,
@@ -22,6 +22,8 @@ struct bricks {
 	uint64_t *first;
 	size_t count;
 };
+
+enum { TYPE_CACHE_SIZE = 1024 };
 
 struct clrsos_heap {
 	struct clrsos_dac *dac;
@@ -41,6 +43,13 @@ struct clrsos_heap {
 	size_t ndir;
 	uint8_t *block;
 	struct bricks *bricks; /* per segment (index in gc->segments), built on demand */
+	/* The walk's MethodTable -> type cache, direct mapped: one compare per
+	 * object instead of a call into the types' table. Types live as long as
+	 * the heap; only types found (never "not a MethodTable") are kept. */
+	struct type_cache {
+		uint64_t mt;
+		const struct clrsos_type *type;
+	} tcache[TYPE_CACHE_SIZE];
 };
 
 static int cmp_range(const void *a, const void *b)
@@ -293,10 +302,18 @@ static void problem(struct walker *w, uint64_t address, uint64_t skipped, int ki
  * Make the block hold [address, address + want) if the target has it.
  * Returns how many bytes from address the block holds (0: unreadable).
  */
-static size_t ensure(struct walker *w, uint64_t address, size_t want)
+static size_t refill(struct walker *w, uint64_t address);
+
+static inline size_t ensure(struct walker *w, uint64_t address, size_t want)
 {
 	if (address >= w->block_start && address - w->block_start + want <= w->block_len)
 		return w->block_len - (size_t)(address - w->block_start);
+	return refill(w, address);
+}
+
+/* ensure's slow path: read the block that starts (about) at address. */
+static size_t refill(struct walker *w, uint64_t address)
+{
 	/* Start one word early: an object's header word precedes it. */
 	uint64_t from = address - 8;
 	uint64_t span = w->read_end - from;
@@ -331,24 +348,45 @@ static uint32_t u32_at(const struct walker *w, uint64_t address)
 }
 
 /* The object at address, if it looks valid and ends inside the segment. */
+static inline const struct clrsos_type *loaded_object_at(struct walker *w, uint64_t address,
+							  bool may_load, uint64_t *size);
+
 static const struct clrsos_type *object_at(struct walker *w, uint64_t address,
 					   bool may_load, uint64_t *size)
 {
 	if (ensure(w, address, HEADER_BYTES) < HEADER_BYTES)
 		return NULL;
+	return loaded_object_at(w, address, may_load, size);
+}
+
+/* object_at when the block already holds the object's header. */
+static inline const struct clrsos_type *loaded_object_at(struct walker *w, uint64_t address,
+							  bool may_load, uint64_t *size)
+{
 	uint64_t mt = u64_at(w, address) & ~(uint64_t)7;
-	const struct clrsos_type *type = may_load ? clrsos_types_get(w->h->types, mt)
-						  : clrsos_types_peek(w->h->types, mt);
-	if (!type)
-		return NULL;
+	struct type_cache *c = &w->h->tcache[(mt >> 3) & (TYPE_CACHE_SIZE - 1)];
+	const struct clrsos_type *type;
+	if (c->mt == mt && mt) {
+		type = c->type;
+	} else {
+		type = may_load ? clrsos_types_get(w->h->types, mt)
+				: clrsos_types_peek(w->h->types, mt);
+		if (!type)
+			return NULL;
+		c->mt = mt;
+		c->type = type;
+	}
 	uint32_t n = type->component_size ? u32_at(w, address + 8) : 0;
 	*size = clrsos_object_size(type, n);
 	return type;
 }
 
-static bool is_context_start(struct walker *w, uint64_t address, uint64_t *limit)
+static inline bool is_context_start(struct walker *w, uint64_t address, uint64_t *limit)
 {
 	struct clrsos_heap *h = w->h;
+	/* The common case, in one compare: the next context lies ahead. */
+	if (w->next_context >= h->ncontexts || h->contexts[w->next_context].start > address)
+		return false;
 	while (w->next_context < h->ncontexts && h->contexts[w->next_context].start < address)
 		w->next_context++;
 	if (w->next_context < h->ncontexts && h->contexts[w->next_context].start == address) {
@@ -406,6 +444,9 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 	if (f->end < w.end)
 		w.end = f->end > seg->start ? f->end : seg->start;
 	bool contexts_apply = seg->kind <= CLRSOS_SEGMENT_EPHEMERAL;
+	/* Only the ephemeral segment holds more than one generation. */
+	bool one_generation = seg->kind != CLRSOS_SEGMENT_EPHEMERAL;
+	enum clrsos_generation generation = clrsos_heap_generation_of(h, seg, seg->start);
 	uint64_t addr = seg->start;
 	uint64_t next_progress = *done + PROGRESS_STEP;
 	while (addr < w.end) {
@@ -424,7 +465,7 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 			continue;
 		}
 		uint64_t size;
-		const struct clrsos_type *type = object_at(&w, addr, true, &size);
+		const struct clrsos_type *type = loaded_object_at(&w, addr, true, &size);
 		if (!type || size > seg->end - addr) {
 			uint64_t resume = recover(&w, addr);
 			problem(&w, addr, resume - addr,
@@ -438,7 +479,8 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 				.size = size,
 				.type = type,
 				.segment = seg,
-				.generation = clrsos_heap_generation_of(h, seg, addr),
+				.generation = one_generation ? generation
+							     : clrsos_heap_generation_of(h, seg, addr),
 			};
 			if (!f->generations || (f->generations & (1u << obj.generation))) {
 				size_t avail = w.block_len - (size_t)(addr - w.block_start);

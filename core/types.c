@@ -37,6 +37,7 @@ struct clrsos_types {
 	/* The last lookup: objects of one type often come in runs. */
 	uint64_t last_mt;
 	const struct clrsos_type *last;
+	uint32_t filter_serial; /* the last handed out (clrsos_types_new_filter) */
 };
 
 struct clrsos_error *clrsos_types_create(struct clrsos_dac *dac,
@@ -206,6 +207,18 @@ const struct clrsos_type *clrsos_types_get(struct clrsos_types *t, uint64_t mt)
 const struct clrsos_type *clrsos_types_peek(struct clrsos_types *t, uint64_t mt)
 {
 	return lookup(t, mt, false);
+}
+
+uint32_t clrsos_types_new_filter(struct clrsos_types *t)
+{
+	if (++t->filter_serial == 0) {
+		/* Wrapped (after 4 billion filters): forget every kept verdict. */
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slots[i].type)
+				t->slots[i].type->filter_serial = 0;
+		t->filter_serial = 1;
+	}
+	return t->filter_serial;
 }
 
 const char *clrsos_types_name(struct clrsos_types *t,

@@ -237,9 +237,8 @@ struct walk_ctx {
 	struct string_stats strings;
 	struct clrsos_heap *heap;
 	bool oom;
-	/* the type filter's verdict per type, cached by the last type seen */
-	const struct clrsos_type *last_type;
-	bool last_type_match;
+	/* the type filter's verdict per type, kept on the types under this serial */
+	uint32_t filter_serial;
 };
 
 /*
@@ -279,15 +278,18 @@ enum {
 
 static bool type_matches(struct walk_ctx *c, const struct clrsos_type *type)
 {
-	if (type == c->last_type)
-		return c->last_type_match;
+	if (!c->o->have_mt && !c->o->type)
+		return true;
+	if (type->filter_serial == c->filter_serial)
+		return type->filter_match;
 	bool match = true;
 	if (c->o->have_mt && type->mt != c->o->mt)
 		match = false;
 	if (match && c->o->type)
 		match = strstr(clrsos_types_name(c->types, type), c->o->type) != NULL;
-	c->last_type = type;
-	c->last_type_match = match;
+	struct clrsos_type *t = (struct clrsos_type *)type; /* its verdict cache */
+	t->filter_serial = c->filter_serial;
+	t->filter_match = match;
 	return match;
 }
 
@@ -705,7 +707,8 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	}
 
 	struct clrsos_json json;
-	struct walk_ctx c = {.o = &o, .types = types, .reach = reach, .out = out, .heap = heap};
+	struct walk_ctx c = {.o = &o, .types = types, .reach = reach, .out = out, .heap = heap,
+				 .filter_serial = clrsos_types_new_filter(types)};
 	if (o.json) {
 		clrsos_json_init(&json, out);
 		c.json = &json;

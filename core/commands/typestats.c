@@ -17,6 +17,9 @@ bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_ty
 			      enum clrsos_generation gen)
 {
 	struct clrsos_typestat *slot = s->last;
+	if ((!slot || slot->type != type) && type->stat_row < s->cap &&
+	    s->slots[type->stat_row].type == type)
+		slot = s->last = &s->slots[type->stat_row];
 	if (!slot || slot->type != type) {
 		if ((s->count + 1) * 2 > s->cap) {
 			size_t cap = s->cap ? s->cap * 2 : 1024;
@@ -44,6 +47,8 @@ bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_ty
 			s->count++;
 		}
 		s->last = slot;
+		/* A hint kept on the type: where its row is (checked before use). */
+		((struct clrsos_type *)type)->stat_row = (size_t)(slot - s->slots);
 	}
 	slot->count++;
 	slot->size += size;
