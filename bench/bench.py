@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,22 +54,40 @@ def start_target(millions):
     return p, info
 
 
-def run_lldb(commands, core=None, exe=None, pid=None, env=None):
-    """One lldb run: (wall seconds, peak RSS in KiB, output)."""
+def wait_timed(p, timeout):
+    """Wait for p (killed after timeout seconds): (exit status or None if killed, rusage)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            return status, usage
+        if time.monotonic() > deadline:
+            p.kill()
+            _, _, usage = os.wait4(p.pid, 0)
+            return None, usage
+        time.sleep(0.01)
+
+
+def run_lldb(commands, core=None, exe=None, pid=None, env=None, plugin=None, timeout=None):
+    """One lldb run: (wall seconds, peak RSS in KiB, output). With a timeout,
+    a run cut short returns wall None."""
     args = ["lldb", "-b", "--no-use-colors"]
     args += ["-p", str(pid)] if pid else ["-c", core, exe]
-    args += ["-o", "plugin load " + PLUGIN]
+    args += ["-o", "plugin load " + (plugin or PLUGIN)]
     for c in commands:
         args += ["-o", c]
     env = dict(os.environ, PYTHONPATH=LLDB_PYTHONPATH, **(env or {}))
     with tempfile.TemporaryFile("w+") as out:
         start = time.monotonic()
         p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(p.pid, 0)
+        status, usage = wait_timed(p, timeout or 24 * 3600)
         wall = time.monotonic() - start
         out.seek(0)
         text = out.read()
-    if status != 0 or "error:" in text:
+    if status is None:
+        return None, usage.ru_maxrss, text
+    # SOS writes "error" in some of its output lines; only clrsos's runs are held to none.
+    if status != 0 or (plugin is None and "error:" in text):
         raise SystemExit("lldb failed on %s:\n%s" % (commands, text[-2000:]))
     return wall, usage.ru_maxrss, text
 
@@ -84,14 +103,105 @@ def clrmd_version():
     return m.group(1) if m else "?"
 
 
-def sos_available():
-    tools = tempfile.mkdtemp(prefix="clrsos-bench-tools-")
-    try:
+def find_sos(sos_dir, dotnet_dump):
+    """Where SOS (libsosplugin.so with its libsos.so and managed assemblies)
+    and dotnet-dump are: as given, else installed as .NET tools from the
+    package source. Returns (sos_dir or None, dotnet-dump command or None,
+    notes on what could not be had)."""
+    notes = []
+    tools = os.path.join(ROOT, "build", "bench", "tools")
+    if not sos_dir:
         r = subprocess.run(["dotnet", "tool", "install", "--tool-path", tools, "dotnet-sos"],
                            capture_output=True, text=True, timeout=300)
-        return r.returncode == 0, (r.stdout + r.stderr).strip().splitlines()[-1:] or [""]
-    finally:
-        shutil.rmtree(tools, ignore_errors=True)
+        if r.returncode == 0 and subprocess.run([os.path.join(tools, "dotnet-sos"), "install"],
+                                                capture_output=True).returncode == 0:
+            sos_dir = os.path.expanduser("~/.dotnet/sos")
+        else:
+            notes.append("dotnet-sos: " + ((r.stdout + r.stderr).strip().splitlines() or ["failed"])[-1])
+    if not dotnet_dump:
+        r = subprocess.run(["dotnet", "tool", "install", "--tool-path", tools, "dotnet-dump"],
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode == 0:
+            dotnet_dump = os.path.join(tools, "dotnet-dump")
+        else:
+            notes.append("dotnet-dump: " + ((r.stdout + r.stderr).strip().splitlines() or ["failed"])[-1])
+    if sos_dir and not os.path.exists(os.path.join(sos_dir, "libsosplugin.so")):
+        raise SystemExit("no libsosplugin.so in %s" % sos_dir)
+    return sos_dir, dotnet_dump, notes
+
+
+def sos_version(sos_dir):
+    """SOS's version as its assemblies record it, for the results."""
+    try:
+        with open(os.path.join(sos_dir, "SOS.Extensions.dll"), "rb") as f:
+            m = re.search(rb"\+([0-9a-f]{9,40})", f.read())
+        return m.group(1).decode()[:9] if m else "?"
+    except OSError:
+        return "?"
+
+
+def sos_in_lldb(sos_dir, commands, runs, where, timeout):
+    """SOS's libsosplugin.so in lldb: the commands in one session after
+    `eeheap -gc` (SOS's hosting, the runtime and the GC's layout loaded).
+    Returns per command the median seconds (None: cut at timeout), the median
+    wall of the session, and its peak RSS in KiB."""
+    plugin = os.path.join(sos_dir, "libsosplugin.so")
+    per, walls, rss = [[] for _ in commands], [], 0
+    script = ["eeheap -gc", STAMP]
+    for c in commands:
+        script += [c, STAMP]
+    for _ in range(runs):
+        wall, peak, text = run_lldb(script, plugin=plugin, timeout=timeout, **where)
+        rss = max(rss, peak)
+        t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
+        if wall is None:
+            return [None] * len(commands), None, rss
+        if len(t) != len(commands) + 1:
+            raise SystemExit("SOS run: no timestamps in lldb's output:\n" + text[-2000:])
+        for i in range(len(commands)):
+            per[i].append(t[i + 1] - t[i])
+        walls.append(wall)
+    return [statistics.median(x) for x in per], statistics.median(walls), rss
+
+
+MARK = b"SOS Version"  # the last line of eeversion's output in dotnet-dump
+
+
+def dotnet_dump_analyze(dotnet_dump, core, commands, runs, timeout):
+    """dotnet-dump analyze: the commands after `eeheap -gc`, each followed by
+    `eeversion`; a command's time is from the end of the eeversion before it
+    to the end of the one after (eeversion itself takes milliseconds), read
+    off the output as it arrives. Same returns as sos_in_lldb."""
+    args = ([dotnet_dump] if not dotnet_dump.endswith(".dll") else ["dotnet", dotnet_dump])
+    args += ["analyze", core, "-c", "eeheap -gc", "-c", "eeversion"]
+    for c in commands:
+        args += ["-c", c, "-c", "eeversion"]
+    args += ["-c", "exit"]
+    per, walls, rss = [[] for _ in commands], [], 0
+    for _ in range(runs):
+        start = time.monotonic()
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        killer = threading.Timer(timeout, p.kill)
+        killer.start()
+        marks, carry, tail = [], b"", b""
+        for chunk in iter(lambda: p.stdout.read1(1 << 16), b""):
+            now = time.monotonic()
+            seen = carry + chunk
+            marks += [now] * seen.count(MARK)  # MARK does not overlap itself: none counted twice
+            carry = seen[-(len(MARK) - 1):]
+            tail = (tail + chunk)[-4096:]
+        _, status, usage = os.wait4(p.pid, 0)
+        killer.cancel()
+        rss = max(rss, usage.ru_maxrss)
+        if time.monotonic() - start >= timeout:
+            return [None] * len(commands), None, rss
+        if status != 0 or len(marks) != len(commands) + 1:
+            raise SystemExit("dotnet-dump analyze failed on %s (status %d, %d marks):\n%s"
+                             % (commands, status, len(marks), tail[-2000:].decode(errors="replace")))
+        walls.append(time.monotonic() - start)
+        for i in range(len(commands)):
+            per[i].append(marks[i + 1] - marks[i])
+    return [statistics.median(x) for x in per], statistics.median(walls), rss
 
 
 def gcroot_in_session(info, runs, where):
@@ -152,7 +262,51 @@ def clrmd(core, runs, op, *extra):
     return statistics.median(commands), statistics.median(walls), rss
 
 
-def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd):
+def bench_sos(sos, info, where, core, label, objects, clrsos_times, rows, tool_rows):
+    """The same commands in SOS (in lldb) and dotnet-dump analyze, on the same core."""
+    t = info["typeName"]
+    sessions = [
+        [("dumpheap -stat", "dumpheap -stat")],
+        [("dumpheap -type %s -short" % t, "dumpheap -type %s -short" % t)],
+        [("dumpheap -live -stat", "dumpheap -live -stat")],
+        [("gcroot (first query)", "gcroot " + info["gcrootTarget"]),
+         ("gcroot (second query, same stop)", "gcroot " + info["gcrootTarget2"])],
+        [("objsize (1000-child fan-out)", "objsize " + info["objsizeTarget"])],
+        [("dumpheap -strings", "dumpheap -strings")],
+    ]
+    clrsos_rss = {r["command"]: r["rss"] for r in rows if r["size"] == label}
+    for session in sessions:
+        names = [n for n, _ in session]
+        commands = [c for _, c in session]
+        results = {}
+        if sos["dir"]:
+            results["sos"] = sos_in_lldb(sos["dir"], commands, sos["runs"], where, sos["timeout"])
+        if sos["dump"]:
+            results["dump"] = dotnet_dump_analyze(sos["dump"], core, commands, sos["runs"], sos["timeout"])
+        for i, name in enumerate(names):
+            row = {"size": label, "objects": objects, "command": name, "clrsos": clrsos_times[name],
+                   "clrsos_rss": clrsos_rss.get(name, 0)}
+            for tool, (times, wall, rss) in results.items():
+                row[tool] = times[i]
+                row[tool + "_wall"] = wall
+                row[tool + "_rss"] = rss
+            tool_rows.append(row)
+            print("  %s: clrsos %.3f s, SOS %s, dotnet-dump %s" % (
+                name, row["clrsos"], fmt_s(row.get("sos")), fmt_s(row.get("dump"))), flush=True)
+    if sos["dir"]:
+        times, wall, rss = sos_in_lldb(sos["dir"], ["dumpheap -stat"], sos["runs"], {"pid": info["pid"]},
+                                      sos["timeout"])
+        tool_rows.append({"size": label, "objects": objects, "command": "dumpheap -stat (live, attached)",
+                          "clrsos": clrsos_times["dumpheap -stat (live, attached)"],
+                          "clrsos_rss": clrsos_rss.get("dumpheap -stat (live, attached)", 0),
+                          "sos": times[0], "sos_wall": wall, "sos_rss": rss})
+
+
+def fmt_s(v):
+    return "—" if v is None else "%.3f s" % v
+
+
+def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows):
     target, info = start_target(millions)
     scratch = tempfile.mkdtemp(prefix="clrsos-bench-")
     try:
@@ -191,6 +345,7 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd):
         row("gcroot (first query)", ["gcroot " + info["gcrootTarget"]], session=first)
         rows.append({"size": label, "objects": objects, "command": "gcroot (second query, same stop)",
                      "wall": None, "session": second, "rate": None, "rss": 0, "extra": None})
+        clrsos_times["gcroot (second query, same stop)"] = second
         index_rows.append((millions, objects, index))
         row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
         row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
@@ -204,6 +359,8 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd):
                 side_rows.append({"size": label, "objects": objects, "command": name,
                                   "clrsos": clrsos_times[name], "clrmd": command, "clrmd_wall": wall,
                                   "clrmd_rss": rss})
+        if sos["dir"] or sos["dump"]:
+            bench_sos(sos, info, where, core, label, objects, clrsos_times, rows, tool_rows)
         return objects, size
     finally:
         target.kill()
@@ -211,24 +368,76 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def sos_table(sos, tool_rows, notes):
+    """The side-by-side table with SOS and dotnet-dump, and what could not be measured."""
+    lines = []
+    if tool_rows:
+        lines.append("Side by side with SOS on the same cores (%s runs each; SOS %s): SOS = libsosplugin.so in the same "
+                     "lldb, each command timed inside its session after `eeheap -gc` (SOS's hosting, the runtime and "
+                     "the GC's layout loaded); dotnet-dump = `dotnet-dump analyze`, each command timed from the "
+                     "output of an `eeversion` before it to that of one after. clrsos: in session, as above. "
+                     "Peak RSS of the whole process (lldb, or dotnet-dump):"
+                     % (sos["runs"], sos_version(sos["dir"]) if sos["dir"] else "not measured"))
+        lines.append("")
+        lines.append("| heap | command | clrsos (s) | SOS in lldb (s) | SOS / clrsos | dotnet-dump (s) | dotnet-dump / clrsos "
+                     "| peak RSS MB: clrsos / SOS / dotnet-dump |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+
+        def cell(r, tool):
+            if tool not in r:
+                return "not measured", ""
+            if r[tool] is None:
+                return "> %.0f (cut)" % sos["timeout"], "> %.0f×" % (sos["timeout"] / r["clrsos"])
+            return "%.3f" % r[tool], "%.1f×" % (r[tool] / r["clrsos"]) if r["clrsos"] > 0 else ""
+
+        for r in tool_rows:
+            s_t, s_x = cell(r, "sos")
+            d_t, d_x = cell(r, "dump")
+            mb = lambda k: "%.0f" % (r[k] / 1024) if r.get(k) else "—"
+            lines.append("| %s | `%s` | %.3f | %s | %s | %s | %s | %s / %s / %s |" % (
+                r["size"], r["command"], r["clrsos"], s_t, s_x, d_t, d_x, mb("clrsos_rss"), mb("sos_rss"),
+                mb("dump_rss")))
+        lines.append("")
+    for n in notes:
+        lines.append("Not measured: " + n + " (not installable from this machine's package source).")
+    if notes:
+        lines.append("")
+    return lines
+
+
 def main():
     argv = sys.argv[1:]
     runs, out = 3, os.path.join(ROOT, "build", "bench", "results.md")
+    sos_dir, dump, sos_runs, sos_timeout = (os.environ.get("CLRSOS_BENCH_SOS"),
+                                            os.environ.get("CLRSOS_BENCH_DOTNET_DUMP"), None, 1800)
     while argv and argv[0].startswith("--"):
+        if len(argv) < 2:
+            raise SystemExit("%s needs a value" % argv[0])
         if argv[0] == "--runs":
             runs = int(argv[1])
         elif argv[0] == "--out":
             out = argv[1]
+        elif argv[0] == "--sos":
+            sos_dir = argv[1]
+        elif argv[0] == "--dotnet-dump":
+            dump = argv[1]
+        elif argv[0] == "--sos-runs":
+            sos_runs = int(argv[1])
+        elif argv[0] == "--sos-timeout":
+            sos_timeout = float(argv[1])
+        else:
+            raise SystemExit("unknown option %s" % argv[0])
         argv = argv[2:]
     sizes = [float(a) for a in argv] or [1, 10]
     if not os.path.exists(PLUGIN):
         raise SystemExit("no %s: run scripts/build.sh first" % PLUGIN)
     build_target()
-    have_sos, why = sos_available()
+    sos_dir, dump, sos_notes = find_sos(sos_dir, dump)
+    sos = {"dir": sos_dir, "dump": dump, "runs": sos_runs or runs, "timeout": sos_timeout}
     have_clrmd, why_clrmd = build_clrmd()
-    rows, index_rows, side_rows = [], [], []
+    rows, index_rows, side_rows, tool_rows = [], [], [], []
     for s in sizes:
-        objects, size = bench_size(s, runs, rows, index_rows, side_rows, have_clrmd)
+        objects, size = bench_size(s, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows)
         print("%g M: %d objects, core %.0f MB" % (s, objects, size / 1e6), flush=True)
     lines = ["| heap | command | wall (s) | in session (s) | objects/s | peak RSS (MB) | RSS over start-up, bytes/object |",
              "|---|---|---:|---:|---:|---:|---:|"]
@@ -270,11 +479,7 @@ def main():
             lines.append("| %g M | {:,} | {:,} | {:,} | %.1f |".format(index["liveObjects"], index["references"],
                                                                      index["bytes"]) % (millions, index["bytes"] / objects))
     lines.append("")
-    if not have_sos:
-        lines.append("SOS itself not measured: dotnet-sos could not be installed from this machine's package source "
-                     "(%s); neither could dotnet-dump. The ClrMD table stands in for it: the dumpheap and gcroot of "
-                     "current SOS (in lldb and in dotnet-dump analyze) are managed commands that run on ClrMD."
-                     % why[0])
+    lines += sos_table(sos, tool_rows, sos_notes)
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
