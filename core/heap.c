@@ -282,8 +282,10 @@ struct walker {
 	const struct clrsos_segment *seg;
 	uint64_t end;          /* objects starting below this are walked */
 	uint64_t read_end;     /* what may be read: the segment's end */
-	uint64_t block_start;  /* what h->block holds */
+	uint64_t block_start;  /* the address of bytes[0] */
 	size_t block_len;
+	/* The block: h->block (a copy), or the debugger's own bytes in place. */
+	const uint8_t *bytes;
 	size_t next_context;   /* first context not below the cursor */
 	struct clrsos_walk_result *result;
 };
@@ -317,8 +319,26 @@ static size_t refill(struct walker *w, uint64_t address)
 	/* Start one word early: an object's header word precedes it. */
 	uint64_t from = address - 8;
 	uint64_t span = w->read_end - from;
-	size_t len = span < WALK_BLOCK ? (size_t)span : WALK_BLOCK;
+	/* In place, where the debugger holds the bytes (a core's mapping):
+	 * no copy, and as far as it has them. */
 	size_t got = 0;
+	const uint8_t *view = clrsos_target_view(w->h->target, from,
+						 span < SIZE_MAX ? (size_t)span : SIZE_MAX, &got);
+	if (!view || got < 8 + HEADER_BYTES) {
+		from = address;
+		view = clrsos_target_view(w->h->target, from,
+					  span - 8 < SIZE_MAX ? (size_t)(span - 8) : SIZE_MAX, &got);
+	}
+	if (view && got >= (address - from) + HEADER_BYTES) {
+		w->bytes = view;
+		w->block_start = from;
+		w->block_len = got;
+		return got - (size_t)(address - from);
+	}
+	from = address - 8;
+	w->bytes = w->h->block;
+	size_t len = span < WALK_BLOCK ? (size_t)span : WALK_BLOCK;
+	got = 0;
 	struct clrsos_error *err =
 		clrsos_target_read_partial(w->h->target, from, w->h->block, len, &got);
 	clrsos_error_destroy(err);
@@ -336,14 +356,14 @@ static size_t refill(struct walker *w, uint64_t address)
 static uint64_t u64_at(const struct walker *w, uint64_t address)
 {
 	uint64_t v;
-	memcpy(&v, w->h->block + (address - w->block_start), sizeof(v));
+	memcpy(&v, w->bytes + (address - w->block_start), sizeof(v));
 	return v;
 }
 
 static uint32_t u32_at(const struct walker *w, uint64_t address)
 {
 	uint32_t v;
-	memcpy(&v, w->h->block + (address - w->block_start), sizeof(v));
+	memcpy(&v, w->bytes + (address - w->block_start), sizeof(v));
 	return v;
 }
 
@@ -484,7 +504,7 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 			};
 			if (!f->generations || (f->generations & (1u << obj.generation))) {
 				size_t avail = w.block_len - (size_t)(addr - w.block_start);
-				obj.bytes = h->block + (addr - w.block_start);
+				obj.bytes = w.bytes + (addr - w.block_start);
 				obj.bytes_len = avail < size ? avail : (size_t)size;
 				if (addr - w.block_start >= 4) {
 					obj.has_header = true;

@@ -93,6 +93,20 @@ uint64_t clrsos_target_stop_id(struct clrsos_target *t)
 	return t->stop_id;
 }
 
+const uint8_t *clrsos_target_view(struct clrsos_target *t, uint64_t address, size_t size,
+				  size_t *len)
+{
+	*len = 0;
+	if (!t->ops->view || size == 0)
+		return NULL;
+	size_t n = 0;
+	const void *v = t->ops->view(t->ctx, address, size, &n);
+	if (!v || n == 0)
+		return NULL;
+	*len = n < size ? n : size;
+	return v;
+}
+
 bool clrsos_target_is_live(struct clrsos_target *t)
 {
 	return t->ops->is_live ? t->ops->is_live(t->ctx) : false;

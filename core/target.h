@@ -66,6 +66,12 @@ struct clrsos_target_ops {
 	uint64_t (*stop_id)(void *ctx);
 	/* True for a live process, false for a core file. */
 	bool (*is_live)(void *ctx);
+	/* Optional (NULL: none): bytes at address in place, without a copy,
+	 * where the debugger holds them in memory that stays valid and
+	 * unchanged while the target lives (a core file's mapping). Returns
+	 * them and sets *len to how many from address it has (at most size),
+	 * or NULL (then read is used). */
+	const void *(*view)(void *ctx, uint64_t address, size_t size, size_t *len);
 };
 
 struct clrsos_target;
@@ -90,6 +96,14 @@ struct clrsos_error *clrsos_target_read(struct clrsos_target *target,
 
 /* Read as many bytes from the start as exist; *ret is that count. Never fails
  * except when nothing at all can be read at address (a fault). */
+/*
+ * The target's bytes at address in place (ops->view), for bulk readers that
+ * can use them without a copy; NULL when the debugger gives no view there.
+ * *len: how many bytes from address the view holds (at most size).
+ */
+const uint8_t *clrsos_target_view(struct clrsos_target *target, uint64_t address,
+				  size_t size, size_t *len);
+
 struct clrsos_error *clrsos_target_read_partial(struct clrsos_target *target,
 						uint64_t address, void *buf,
 						size_t size, size_t *ret);

@@ -140,6 +140,23 @@ static bool fake_is_live(void *ctx)
 	return ((struct fake_target *)ctx)->is_live;
 }
 
+/* A region's bytes in place, up to the region's end or the next hole. */
+static const void *fake_view(void *ctx, uint64_t address, size_t size, size_t *len)
+{
+	struct fake_target *f = ctx;
+	f->view_calls++;
+	const struct fake_region *r = region_at(f, address);
+	uint64_t gap;
+	if (!f->views || !r || in_hole(f, address, &gap))
+		return NULL;
+	uint64_t run = r->size - (address - r->address);
+	if (gap < run)
+		run = gap;
+	*len = run < size ? (size_t)run : size;
+	f->views_given++;
+	return r->bytes + (address - r->address);
+}
+
 const struct clrsos_target_ops fake_target_ops = {
 	.read = fake_read,
 	.modules = fake_modules,
@@ -147,6 +164,7 @@ const struct clrsos_target_ops fake_target_ops = {
 	.registers = fake_registers,
 	.stop_id = fake_stop_id,
 	.is_live = fake_is_live,
+	.view = fake_view,
 };
 
 void fake_target_init(struct fake_target *f)

@@ -51,6 +51,8 @@ struct fake_target {
 	size_t fail_reads_larger_than;
 	/* A read that cannot be satisfied entirely returns 0, not a short count. */
 	bool all_or_nothing;
+	/* Give views (ops->view) of the regions in place, as a core's mapping. */
+	bool views;
 
 	struct clrsos_module modules[FAKE_MAX_MODULES]; /* strings owned */
 	size_t nmodules;
@@ -64,6 +66,7 @@ struct fake_target {
 
 	/* Counters. */
 	unsigned read_calls;
+	unsigned view_calls, views_given;
 	size_t bytes_read;
 	size_t largest_read;
 	unsigned modules_calls;

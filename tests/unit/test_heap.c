@@ -565,6 +565,37 @@ static void test_walk__every_object_once_in_order_with_sizes_and_generations(voi
 	free(c.v);
 }
 
+/* The same walk from the debugger's bytes in place (a core's mapping) as by copies. */
+static void test_walk__in_place_views_give_the_same_walk_as_copies(void **state)
+{
+	struct heap_fx *fx = *state;
+	standard_heap(fx);
+	struct collect copied = {0}, viewed = {0};
+	struct clrsos_walk_result r1, r2;
+	fx->fake.bytes_read = 0;
+	walk(fx, NULL, &copied, &r1);
+	size_t copied_bytes = fx->fake.bytes_read;
+	/* A new stop: the heap is read again, this time in place. */
+	fx->fake.views = true;
+	fx->fake.stop_id++;
+	fx->fake.bytes_read = 0;
+	walk(fx, NULL, &viewed, &r2);
+	assert_true(fx->fake.views_given > 0);
+	/* The segments' bytes were not copied (what is left: the GC's layout). */
+	assert_true(fx->fake.bytes_read < copied_bytes);
+	assert_int_equal(copied.n, viewed.n);
+	for (size_t i = 0; i < copied.n; i++) {
+		assert_int_equal(copied.v[i].address, viewed.v[i].address);
+		assert_int_equal(copied.v[i].size, viewed.v[i].size);
+		assert_int_equal(copied.v[i].mt, viewed.v[i].mt);
+		assert_int_equal(copied.v[i].gen, viewed.v[i].gen);
+		assert_int_equal(copied.v[i].first_word, viewed.v[i].first_word);
+	}
+	check_walk(fx, &viewed, want_all, NULL);
+	free(copied.v);
+	free(viewed.v);
+}
+
 static void test_walk__free_objects_reported_as_free(void **state)
 {
 	struct heap_fx *fx = *state;
@@ -1174,9 +1205,9 @@ static void test_walk__huge_component_count_reports_bad_size_and_resumes(void **
 	free(c.v);
 }
 
-static void test_walk__unreadable_hole_reports_missing_memory_and_resumes(void **state)
+static void unreadable_hole(struct heap_fx *fx, bool views)
 {
-	struct heap_fx *fx = *state;
+	fx->fake.views = views;
 	workstation_regions(fx, 0x1000, 0x1000, 0x4000, 0x1000, 0x1000);
 	struct space *g2 = fx->sp[0][2];
 	uint64_t page = g2->base + 0x1000;
@@ -1209,6 +1240,19 @@ static void test_walk__unreadable_hole_reports_missing_memory_and_resumes(void *
 			assert_int_equal(c.v[i].bytes_len, 24);
 	}
 	free(c.v);
+}
+
+static void test_walk__unreadable_hole_reports_missing_memory_and_resumes(void **state)
+{
+	unreadable_hole(*state, false);
+}
+
+/* The same from views in place: a view ends at the hole, the walk resumes past it. */
+static void test_walk__unreadable_hole_with_views_in_place(void **state)
+{
+	struct heap_fx *fx = *state;
+	unreadable_hole(fx, true);
+	assert_true(fx->fake.views_given > 0);
 }
 
 static void test_walk__garbage_segment_terminates_and_skips_it_whole(void **state)
@@ -2994,6 +3038,7 @@ int run_heap_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		H(test_walk__every_object_once_in_order_with_sizes_and_generations),
+		H(test_walk__in_place_views_give_the_same_walk_as_copies),
 		H(test_walk__free_objects_reported_as_free),
 		H(test_walk__allocation_contexts_skipped_resuming_past_limit),
 		H(test_walk__segments_ephemeral_split_by_allocation_start),
@@ -3013,6 +3058,7 @@ int run_heap_tests(void)
 		H(test_walk__huge_component_count_reports_bad_size_and_resumes),
 		H(test_strings__length_past_the_segment_is_one_error),
 		H(test_walk__unreadable_hole_reports_missing_memory_and_resumes),
+		H(test_walk__unreadable_hole_with_views_in_place),
 		H(test_walk__garbage_segment_terminates_and_skips_it_whole),
 		H(test_walk__many_problems_counted_first_ones_kept),
 		H(test_heap_find_object__interior_address_gives_containing_object),
