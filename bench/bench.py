@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """The clrsos benchmark: time heap commands on cores of BenchHeap.
 
-usage: bench.py [--runs N] [--out FILE] [millions ...]     (default: 1 10)
+usage: bench.py [--runs N] [--out FILE] [--sos DIR] [--dotnet-dump PATH]
+                [--sos-runs N] [--sos-timeout S] [millions ...]   (default: 1 10)
 
 For each size: starts BenchHeap with that many million objects, makes a
 full core with the runtime's createdump, and runs each command in a fresh
 `lldb -b -c <core>` N times (median), plus dumpheap -stat attached to the
 live process. Reports wall time, the command's own time inside the lldb
 session (after lldb, the core, the plugin and the DAC are loaded), objects
-per second, and peak memory of the lldb process. SOS is measured beside it when dotnet-sos can be installed from
-the package source; the result says when it cannot.
+per second, and peak memory of the lldb process.
 
-Beside clrsos it times the same commands with ClrMD (bench/ClrmdBench), the
-library SOS's managed commands and dotnet-dump are built on, on the same
-cores. Needs build/libclrsos.so (scripts/build.sh). Not a test: CI does not run it.
+Beside clrsos, on the same cores: ClrMD (bench/ClrmdBench), the library
+SOS's managed commands and dotnet-dump are built on; SOS itself
+(libsosplugin.so in the same lldb; --sos names the directory holding it,
+libsos.so and SOS's managed assemblies) and `dotnet-dump analyze`
+(--dotnet-dump). Without --sos / --dotnet-dump they are installed as .NET
+tools from the package source if it has them; the results say when it does
+not. Needs build/libclrsos.so (scripts/build.sh). Not a test: CI does not
+run it.
 """
 
 import json
@@ -62,10 +67,45 @@ def wait_timed(p, timeout):
         if pid:
             return status, usage
         if time.monotonic() > deadline:
-            p.kill()
+            os.killpg(p.pid, 9)  # time and what it runs
             _, _, usage = os.wait4(p.pid, 0)
             return None, usage
         time.sleep(0.01)
+
+
+TIME = "/usr/bin/time"  # GNU time (Debian's package time, scripts/setup.sh installs it)
+
+
+def measured(args, rss_file):
+    """args run under GNU time, which writes the process's own peak RSS to
+    rss_file. wait4's ru_maxrss would not do: a child this process starts
+    (vfork and exec) inherits its peak RSS as a floor, and reading the
+    outputs of SOS's listings makes that hundreds of MB."""
+    return [TIME, "-f", "%M", "-o", rss_file] + args
+
+
+def peak_rss(rss_file, fallback):
+    try:
+        with open(rss_file) as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return fallback
+
+
+def read_output(out):
+    """A run's output: whole when small; past 16 MB (SOS listing millions of
+    objects) only the lines bench.py looks for and the last 4 KB."""
+    out.seek(0, os.SEEK_END)
+    if out.tell() <= 16 << 20:
+        out.seek(0)
+        return out.read()
+    wanted = lambda line: line.startswith(("STAMP ", "Total ")) or '"index":' in line
+    out.seek(0)
+    keep = [line for line in out if wanted(line)]
+    out.seek(0, os.SEEK_END)
+    out.seek(max(0, out.tell() - 4096))
+    tail = [line for line in out.read().splitlines(True) if not wanted(line)]  # kept already
+    return "".join(keep) + "".join(tail)
 
 
 def run_lldb(commands, core=None, exe=None, pid=None, env=None, plugin=None, timeout=None):
@@ -77,19 +117,20 @@ def run_lldb(commands, core=None, exe=None, pid=None, env=None, plugin=None, tim
     for c in commands:
         args += ["-o", c]
     env = dict(os.environ, PYTHONPATH=LLDB_PYTHONPATH, **(env or {}))
-    with tempfile.TemporaryFile("w+") as out:
+    with tempfile.TemporaryFile("w+", errors="replace") as out, tempfile.NamedTemporaryFile("r") as rss_file:
         start = time.monotonic()
-        p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+        p = subprocess.Popen(measured(args, rss_file.name), stdout=out, stderr=subprocess.STDOUT, env=env,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
         status, usage = wait_timed(p, timeout or 24 * 3600)
         wall = time.monotonic() - start
-        out.seek(0)
-        text = out.read()
+        text = read_output(out)
+        rss = peak_rss(rss_file.name, usage.ru_maxrss)
     if status is None:
-        return None, usage.ru_maxrss, text
+        return None, rss, text
     # SOS writes "error" in some of its output lines; only clrsos's runs are held to none.
     if status != 0 or (plugin is None and "error:" in text):
         raise SystemExit("lldb failed on %s:\n%s" % (commands, text[-2000:]))
-    return wall, usage.ru_maxrss, text
+    return wall, rss, text
 
 
 def median_run(commands, runs, **where):
@@ -179,9 +220,11 @@ def dotnet_dump_analyze(dotnet_dump, core, commands, runs, timeout):
     args += ["-c", "exit"]
     per, walls, rss = [[] for _ in commands], [], 0
     for _ in range(runs):
+        rss_file = tempfile.NamedTemporaryFile("r")
         start = time.monotonic()
-        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        killer = threading.Timer(timeout, p.kill)
+        p = subprocess.Popen(measured(args, rss_file.name), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        killer = threading.Timer(timeout, os.killpg, (p.pid, 9))
         killer.start()
         marks, carry, tail = [], b"", b""
         for chunk in iter(lambda: p.stdout.read1(1 << 16), b""):
@@ -192,7 +235,8 @@ def dotnet_dump_analyze(dotnet_dump, core, commands, runs, timeout):
             tail = (tail + chunk)[-4096:]
         _, status, usage = os.wait4(p.pid, 0)
         killer.cancel()
-        rss = max(rss, usage.ru_maxrss)
+        rss = max(rss, peak_rss(rss_file.name, usage.ru_maxrss))
+        rss_file.close()
         if time.monotonic() - start >= timeout:
             return [None] * len(commands), None, rss
         if status != 0 or len(marks) != len(commands) + 1:
@@ -248,17 +292,20 @@ def clrmd(core, runs, op, *extra):
     process, after opening the dump), median wall, peak RSS in KiB."""
     commands, walls, rss = [], [], 0
     for _ in range(runs):
-        start = time.monotonic()
-        p = subprocess.Popen(["dotnet", os.path.join(CLRMD_DIR, "ClrmdBench.dll"), core, op] + list(extra),
-                             stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
-        out = p.stdout.read()
-        _, status, usage = os.wait4(p.pid, 0)
-        walls.append(time.monotonic() - start)
+        with tempfile.NamedTemporaryFile("r") as rss_file:
+            start = time.monotonic()
+            p = subprocess.Popen(measured(["dotnet", os.path.join(CLRMD_DIR, "ClrmdBench.dll"), core, op] +
+                                          list(extra), rss_file.name),
+                                 stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+            out = p.stdout.read()
+            _, status, usage = os.wait4(p.pid, 0)
+            walls.append(time.monotonic() - start)
+            peak = peak_rss(rss_file.name, usage.ru_maxrss)
         m = re.search(r"^CLRMD (\{.*\})$", out, re.M)
         if status != 0 or not m:
             raise SystemExit("ClrmdBench %s failed:\n%s" % (op, out[-2000:]))
         commands.append(json.loads(m.group(1))["command"])
-        rss = max(rss, usage.ru_maxrss)
+        rss = max(rss, peak)
     return statistics.median(commands), statistics.median(walls), rss
 
 
@@ -431,6 +478,8 @@ def main():
     sizes = [float(a) for a in argv] or [1, 10]
     if not os.path.exists(PLUGIN):
         raise SystemExit("no %s: run scripts/build.sh first" % PLUGIN)
+    if not os.access(TIME, os.X_OK):
+        raise SystemExit("no %s (GNU time, for peak memory): run scripts/setup.sh first" % TIME)
     build_target()
     sos_dir, dump, sos_notes = find_sos(sos_dir, dump)
     sos = {"dir": sos_dir, "dump": dump, "runs": sos_runs or runs, "timeout": sos_timeout}
