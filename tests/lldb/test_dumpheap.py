@@ -69,6 +69,7 @@ def main():
         return cmds
 
     scratch = None
+    via_lldb = None
     if mode == "live":
         grow = harness.scratch_dir()
         try:
@@ -94,6 +95,9 @@ def main():
             tr = harness.lldb(commands_for(truth), core=core, exe=exe)
             h = tr.json("eeheap -gc --json")
             tr2 = harness.lldb(range_commands(h), core=core, exe=exe)
+            # The core read through lldb only, not in place from the core file.
+            via_lldb = harness.lldb(["dumpheap -stat --json"], core=core, exe=exe,
+                                    env={"CLRSOS_LLDB_MEMORY": "1"})
         finally:
             harness.cleanup(scratch)
     types = truth["dumpheap"]["types"]
@@ -101,6 +105,9 @@ def main():
     # The whole heap --------------------------------------------------------
     whole = tr.json("dumpheap -stat --json")
     check(tr.error("dumpheap -stat --json") is None, "dumpheap -stat failed")
+    if via_lldb is not None:
+        check(via_lldb.json("dumpheap -stat --json") == whole,
+              "dumpheap -stat differs between the core read in place and through lldb")
     check_totals(whole, "dumpheap -stat")
     check(whole["problemCount"] == 0, "problems on a healthy heap: %s" % whole["problems"])
     by_mt = stats_by_mt(whole)
