@@ -3,7 +3,10 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Notes and program headers are small; a bound keeps a hostile image cheap. */
@@ -33,6 +36,13 @@ static void find_build_id(const uint8_t *notes, size_t size,
 	}
 }
 
+/* A 64-bit little-endian ELF header with program headers we can read. */
+static bool elf64_le(const Elf64_Ehdr *eh)
+{
+	return memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_ident[EI_CLASS] == ELFCLASS64 &&
+	       eh->e_ident[EI_DATA] == ELFDATA2LSB && eh->e_phentsize == sizeof(Elf64_Phdr);
+}
+
 struct clrsos_error *clrsos_elf_parse(clrsos_elf_read_fn *read, void *ctx,
 				      bool in_memory,
 				      struct clrsos_elf_info *ret)
@@ -42,10 +52,7 @@ struct clrsos_error *clrsos_elf_parse(clrsos_elf_read_fn *read, void *ctx,
 	if (!read(ctx, 0, &eh, sizeof(eh)))
 		return clrsos_error_create(CLRSOS_ERROR_IO,
 					   "cannot read the ELF header");
-	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > MAX_PHDRS)
+	if (!elf64_le(&eh) || eh.e_phnum > MAX_PHDRS)
 		return clrsos_error_create(CLRSOS_ERROR_IO,
 					   "not a 64-bit little-endian ELF image");
 	Elf64_Phdr ph[MAX_PHDRS];
@@ -110,4 +117,94 @@ struct clrsos_error *clrsos_elf_parse_file(const char *path,
 	struct clrsos_error *err = clrsos_elf_parse(file_read, &fd, false, ret);
 	close(fd);
 	return clrsos_error_wrap(err, "%s", path);
+}
+
+static int by_vaddr(const void *a, const void *b)
+{
+	const struct clrsos_elf_load *x = a, *y = b;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+struct clrsos_error *clrsos_elf_core_open(int fd, struct clrsos_elf_core **ret)
+{
+	*ret = NULL;
+	struct stat st;
+	Elf64_Ehdr eh;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !file_read(&fd, 0, &eh, sizeof(eh)) ||
+	    !elf64_le(&eh) || eh.e_type != ET_CORE || eh.e_machine != EM_X86_64)
+		return clrsos_error_create(CLRSOS_ERROR_IO, "not an x86-64 ELF core file");
+	uint64_t size = (uint64_t)st.st_size, count = eh.e_phnum;
+	if (count == PN_XNUM) {
+		/* More segments than the header's field holds: section 0 has the count. */
+		Elf64_Shdr sh0;
+		if (eh.e_shoff == 0 || !file_read(&fd, eh.e_shoff, &sh0, sizeof(sh0)))
+			return clrsos_error_create(CLRSOS_ERROR_IO, "cannot read the core's segment count");
+		count = sh0.sh_info;
+	}
+	if (eh.e_phoff > size || count > (size - eh.e_phoff) / sizeof(Elf64_Phdr) || count == 0)
+		return clrsos_error_create(CLRSOS_ERROR_IO, "the core's program headers run past the file");
+	Elf64_Phdr *ph = malloc((size_t)count * sizeof(*ph));
+	struct clrsos_elf_core *c = calloc(1, sizeof(*c));
+	if (c)
+		c->loads = malloc((size_t)count * sizeof(*c->loads));
+	if (!ph || !c || !c->loads) {
+		free(ph);
+		clrsos_elf_core_close(c);
+		return &clrsos_error_no_memory;
+	}
+	if (!file_read(&fd, eh.e_phoff, ph, (size_t)count * sizeof(*ph))) {
+		free(ph);
+		clrsos_elf_core_close(c);
+		return clrsos_error_create(CLRSOS_ERROR_IO, "cannot read the core's program headers");
+	}
+	/* Only what the file holds whole: a truncated core's last segments are left to the debugger. */
+	for (uint64_t i = 0; i < count; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_filesz > 0 && ph[i].p_offset <= size &&
+		    ph[i].p_filesz <= size - ph[i].p_offset && ph[i].p_vaddr <= UINT64_MAX - ph[i].p_filesz)
+			c->loads[c->nloads++] = (struct clrsos_elf_load){
+				ph[i].p_vaddr, ph[i].p_memsz, ph[i].p_offset, ph[i].p_filesz,
+				(ph[i].p_flags & PF_W) != 0};
+	free(ph);
+	void *m = c->nloads ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	if (m == MAP_FAILED) {
+		clrsos_elf_core_close(c);
+		return clrsos_error_create(CLRSOS_ERROR_IO, "cannot map the core file");
+	}
+	c->map = m;
+	c->size = (size_t)size;
+	qsort(c->loads, c->nloads, sizeof(*c->loads), by_vaddr);
+	*ret = c;
+	return NULL;
+}
+
+void clrsos_elf_core_close(struct clrsos_elf_core *c)
+{
+	if (!c)
+		return;
+	if (c->map)
+		munmap((void *)c->map, c->size);
+	free(c->loads);
+	free(c);
+}
+
+const uint8_t *clrsos_elf_core_at(const struct clrsos_elf_core *c, uint64_t address, size_t size,
+				  size_t *len)
+{
+	/* The last segment starting at or below address. */
+	size_t lo = 0, hi = c->nloads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->loads[mid].vaddr <= address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	const struct clrsos_elf_load *l = &c->loads[lo - 1];
+	if (address - l->vaddr >= l->filesz)
+		return NULL;
+	uint64_t left = l->filesz - (address - l->vaddr);
+	*len = left < size ? (size_t)left : size;
+	return c->map + l->offset + (address - l->vaddr);
 }

@@ -2,7 +2,8 @@
  * ELF: the little of an ELF64 image that clrsos needs: its loadable segments
  * (to serve a module's read-only pages from its file) and its GNU build-id
  * (to match a file on disk to a module in the target). The same parser reads
- * a file on disk or an image mapped in target memory.
+ * a file on disk or an image mapped in target memory. And a core file's
+ * memory segments, to read a core in place.
  */
 #ifndef CLRSOS_ELFIMAGE_H
 #define CLRSOS_ELFIMAGE_H
@@ -52,6 +53,27 @@ struct clrsos_error *clrsos_elf_parse(clrsos_elf_read_fn *read, void *ctx,
 /* Parse the file at path. */
 struct clrsos_error *clrsos_elf_parse_file(const char *path,
 					   struct clrsos_elf_info *ret);
+
+/*
+ * A core file's memory in place: the PT_LOAD segments the file holds whole,
+ * sorted by address, over a read-only mapping of the file (valid until
+ * clrsos_elf_core_close).
+ */
+struct clrsos_elf_core {
+	const uint8_t *map;
+	size_t size;
+	struct clrsos_elf_load *loads; /* vaddr: the address in the process */
+	size_t nloads;
+};
+
+/* Map the ELF64 x86-64 core file open on fd (the caller keeps fd); an error
+ * when it is not one or holds no memory. */
+struct clrsos_error *clrsos_elf_core_open(int fd, struct clrsos_elf_core **ret);
+void clrsos_elf_core_close(struct clrsos_elf_core *core);
+/* The core's bytes at address, if a segment holds it: *len (at most size)
+ * of them from address; NULL otherwise. */
+const uint8_t *clrsos_elf_core_at(const struct clrsos_elf_core *core, uint64_t address,
+				  size_t size, size_t *len);
 
 #ifdef __cplusplus
 }

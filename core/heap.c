@@ -4,7 +4,7 @@
 #include <string.h>
 
 enum {
-	WALK_BLOCK = 512 << 10,        /* bytes read at once */
+	WALK_BLOCK = 512 << 10,      /* bytes read at once */
 	HEADER_BYTES = 16,           /* MethodTable word and component count */
 	MAX_THREADS = 1 << 20,       /* a bound on the runtime's thread list */
 	PROGRESS_STEP = 64 << 20,

@@ -94,8 +94,6 @@ struct clrsos_error *clrsos_target_read(struct clrsos_target *target,
 					uint64_t address, void *buf,
 					size_t size);
 
-/* Read as many bytes from the start as exist; *ret is that count. Never fails
- * except when nothing at all can be read at address (a fault). */
 /*
  * The target's bytes at address in place (ops->view), for bulk readers that
  * can use them without a copy; NULL when the debugger gives no view there.
@@ -104,6 +102,8 @@ struct clrsos_error *clrsos_target_read(struct clrsos_target *target,
 const uint8_t *clrsos_target_view(struct clrsos_target *target, uint64_t address,
 				  size_t size, size_t *len);
 
+/* Read as many bytes from the start as exist; *ret is that count. Never fails
+ * except when nothing at all can be read at address (a fault). */
 struct clrsos_error *clrsos_target_read_partial(struct clrsos_target *target,
 						uint64_t address, void *buf,
 						size_t size, size_t *ret);

@@ -4,12 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <algorithm>
-#include <elf.h>
 #include <fcntl.h>
 #include <set>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <fstream>
 #include <string>
@@ -26,7 +22,6 @@ bool lldb_memory_only()
 	const char *only_lldb = getenv("CLRSOS_LLDB_MEMORY");
 	return only_lldb && strcmp(only_lldb, "1") == 0;
 }
-
 
 // /proc/<pid>/mem of a live process lldb debugs on this host, or -1.
 // CLRSOS_LLDB_MEMORY=1 reads through lldb only (to compare the two).
@@ -67,63 +62,25 @@ size_t read(void *ctx, uint64_t address, void *buf, size_t size)
 	return n > size ? 0 : n;
 }
 
-bool pread_all(int fd, void *buf, size_t size, uint64_t offset)
-{
-	return pread(fd, buf, size, static_cast<off_t>(offset)) == static_cast<ssize_t>(size);
-}
-
-// The memory segments of the ELF core file open on fd (size bytes), those
-// the file holds whole; empty when it is not an x86-64 ELF core.
-std::vector<LldbTarget::CoreLoad> core_loads(int fd, uint64_t size)
-{
-	std::vector<LldbTarget::CoreLoad> loads;
-	Elf64_Ehdr eh;
-	if (!pread_all(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_type != ET_CORE || eh.e_machine != EM_X86_64 ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr))
-		return loads;
-	uint64_t count = eh.e_phnum;
-	if (count == PN_XNUM) {
-		// More segments than the header's field holds: section 0 has the count.
-		Elf64_Shdr sh0;
-		if (eh.e_shoff == 0 || !pread_all(fd, &sh0, sizeof(sh0), eh.e_shoff))
-			return loads;
-		count = sh0.sh_info;
-	}
-	if (eh.e_phoff > size || count > (size - eh.e_phoff) / sizeof(Elf64_Phdr))
-		return loads;
-	std::vector<Elf64_Phdr> ph(count);
-	if (count && !pread_all(fd, ph.data(), count * sizeof(Elf64_Phdr), eh.e_phoff))
-		return loads;
-	for (const Elf64_Phdr &p : ph)
-		if (p.p_type == PT_LOAD && p.p_filesz > 0 && p.p_offset <= size &&
-		    p.p_filesz <= size - p.p_offset && p.p_vaddr <= UINT64_MAX - p.p_filesz)
-			loads.push_back({p.p_vaddr, p.p_filesz, p.p_offset});
-	std::sort(loads.begin(), loads.end(),
-		  [](const LldbTarget::CoreLoad &a, const LldbTarget::CoreLoad &b) { return a.vaddr < b.vaddr; });
-	return loads;
-}
-
 // Whether the core's bytes are those lldb reads for this process: a few
 // segments, spread over the address space, compared.
-bool core_matches(LldbTarget *t, int fd, const std::vector<LldbTarget::CoreLoad> &loads)
+bool core_matches(LldbTarget *t, const clrsos_elf_core *core)
 {
-	if (loads.empty())
-		return false;
-	size_t n = loads.size();
+	size_t n = core->nloads;
 	for (size_t i : {size_t{0}, n / 3, 2 * n / 3, n - 1}) {
-		const LldbTarget::CoreLoad &l = loads[i];
-		uint8_t mine[64], lldbs[64];
-		size_t len = l.filesz < sizeof(mine) ? static_cast<size_t>(l.filesz) : sizeof(mine);
+		uint8_t lldbs[64];
+		size_t len = 0;
+		const uint8_t *mine = clrsos_elf_core_at(core, core->loads[i].vaddr, sizeof(lldbs), &len);
 		lldb::SBError error;
-		if (!pread_all(fd, mine, len, l.offset) ||
-		    t->process.ReadMemory(l.vaddr, lldbs, len, error) != len || memcmp(mine, lldbs, len) != 0)
+		if (!mine || t->process.ReadMemory(core->loads[i].vaddr, lldbs, len, error) != len ||
+		    memcmp(mine, lldbs, len) != 0)
 			return false;
 	}
 	return true;
 }
 
-// Find the core among the files lldb has mapped, check it, map it.
+// Find the core among the files lldb has mapped (lldb 14 gives no core
+// path): the first that core/ maps as a core and that holds what lldb reads.
 void open_core(LldbTarget *t)
 {
 	t->core_tried = true;
@@ -132,31 +89,22 @@ void open_core(LldbTarget *t)
 	std::ifstream maps("/proc/self/maps");
 	std::set<std::string> seen;
 	std::string line;
-	while (std::getline(maps, line)) {
+	while (!t->core && std::getline(maps, line)) {
 		size_t slash = line.find('/');
-		if (slash == std::string::npos)
+		if (slash == std::string::npos || !seen.insert(line.substr(slash)).second)
 			continue;
-		std::string path = line.substr(slash);
-		if (!seen.insert(path).second)
-			continue;
-		int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		int fd = open(line.c_str() + slash, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		struct stat st;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-			std::vector<LldbTarget::CoreLoad> loads = core_loads(fd, static_cast<uint64_t>(st.st_size));
-			if (core_matches(t, fd, loads)) {
-				void *m = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-				if (m != MAP_FAILED) {
-					t->core_map = static_cast<const uint8_t *>(m);
-					t->core_size = static_cast<size_t>(st.st_size);
-					t->core_loads = std::move(loads);
-					close(fd);
-					return;
-				}
-			}
-		}
+		clrsos_elf_core *core = nullptr;
+		clrsos_error *err = clrsos_elf_core_open(fd, &core);
 		close(fd);
+		if (err)
+			clrsos_error_destroy(err);
+		else if (core_matches(t, core))
+			t->core = core;
+		else
+			clrsos_elf_core_close(core);
 	}
 }
 
@@ -165,18 +113,7 @@ const void *view(void *ctx, uint64_t address, size_t size, size_t *len)
 	auto *t = static_cast<LldbTarget *>(ctx);
 	if (!t->core_tried)
 		open_core(t);
-	if (!t->core_map)
-		return nullptr;
-	auto it = std::upper_bound(t->core_loads.begin(), t->core_loads.end(), address,
-				   [](uint64_t a, const LldbTarget::CoreLoad &l) { return a < l.vaddr; });
-	if (it == t->core_loads.begin())
-		return nullptr;
-	const LldbTarget::CoreLoad &l = *--it;
-	if (address - l.vaddr >= l.filesz)
-		return nullptr;
-	uint64_t left = l.filesz - (address - l.vaddr);
-	*len = left < size ? static_cast<size_t>(left) : size;
-	return t->core_map + l.offset + (address - l.vaddr);
+	return t->core ? clrsos_elf_core_at(t->core, address, size, len) : nullptr;
 }
 
 size_t hex_to_bytes(const char *text, uint8_t *out, size_t max)
@@ -323,8 +260,7 @@ LldbTarget::~LldbTarget()
 {
 	if (mem_fd >= 0)
 		close(mem_fd);
-	if (core_map)
-		munmap(const_cast<uint8_t *>(core_map), core_size);
+	clrsos_elf_core_close(core);
 }
 
 const clrsos_target_ops lldb_target_ops = {

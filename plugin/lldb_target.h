@@ -5,9 +5,8 @@
 
 #include <lldb/API/LLDB.h>
 
-#include <vector>
-
 extern "C" {
+#include "elfimage.h"
 #include "target.h"
 }
 
@@ -25,16 +24,10 @@ struct LldbTarget {
 	// /proc/<pid>/mem (the process is stopped), else through the SB API.
 	int mem_fd = -1;
 	bool mem_tried = false;
-	// A core file: its memory segments (PT_LOAD) read in place from our own
-	// read-only mapping of the file, found among lldb's mappings and checked
-	// against what lldb reads (lldb 14 gives no core path).
-	struct CoreLoad {
-		uint64_t vaddr, filesz, offset;
-	};
+	// A core file, read in place (core/elfimage.h), once found among lldb's
+	// mappings and checked against what lldb reads.
 	bool core_tried = false;
-	const uint8_t *core_map = nullptr;
-	size_t core_size = 0;
-	std::vector<CoreLoad> core_loads;
+	clrsos_elf_core *core = nullptr;
 };
 
 extern const clrsos_target_ops lldb_target_ops;

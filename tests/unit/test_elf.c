@@ -4,6 +4,7 @@
  * file), over synthetic images.
  */
 #include <elf.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -119,6 +120,87 @@ static void test_elf_parse_file__good_file(void **state)
 	assert_int_equal(info.nloads, 2);
 	assert_int_equal(info.build_id_len, sizeof(ID));
 	assert_memory_equal(info.build_id, ID, sizeof(ID));
+	unlink(path);
+	free(path);
+	free(img);
+}
+
+/* A core of three memory segments, written out of address order; the last
+ * runs past the file (a truncated core). */
+static uint8_t *small_core(size_t *size)
+{
+	enum { DATA = 0x200, A_LEN = 0x100, B_LEN = 0x80 };
+	*size = DATA + A_LEN + B_LEN;
+	uint8_t *img = calloc(1, *size);
+	assert_non_null(img);
+	Elf64_Ehdr eh = {0};
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_phoff = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = 3;
+	memcpy(img, &eh, sizeof(eh));
+	Elf64_Phdr ph[3] = {
+		{.p_type = PT_LOAD, .p_vaddr = 0x20000, .p_offset = DATA + A_LEN, .p_filesz = B_LEN, .p_memsz = B_LEN},
+		{.p_type = PT_LOAD, .p_vaddr = 0x10000, .p_offset = DATA, .p_filesz = A_LEN, .p_memsz = A_LEN},
+		{.p_type = PT_LOAD, .p_vaddr = 0x30000, .p_offset = DATA + A_LEN + B_LEN, .p_filesz = 0x1000,
+		 .p_memsz = 0x1000},
+	};
+	memcpy(img + sizeof(eh), ph, sizeof(ph));
+	for (size_t i = DATA; i < *size; i++)
+		img[i] = (uint8_t)i;
+	return img;
+}
+
+static void test_elf_core__segments_read_in_place_truncated_ones_left_out(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = small_core(&size);
+	char *path = fake_temp_file(img, size);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	struct clrsos_elf_core *core;
+	assert_null(clrsos_elf_core_open(fd, &core));
+	close(fd);
+	assert_int_equal(core->nloads, 2);
+	assert_int_equal(core->loads[0].vaddr, 0x10000); /* sorted by address */
+	size_t len = 0;
+	const uint8_t *p = clrsos_elf_core_at(core, 0x10010, 0x1000, &len);
+	assert_non_null(p);
+	assert_int_equal(len, 0xf0); /* up to the segment's end */
+	assert_memory_equal(p, img + 0x210, len);
+	p = clrsos_elf_core_at(core, 0x20000, 8, &len);
+	assert_non_null(p);
+	assert_int_equal(len, 8);
+	assert_memory_equal(p, img + 0x300, 8);
+	assert_null(clrsos_elf_core_at(core, 0x10100, 8, &len)); /* between segments */
+	assert_null(clrsos_elf_core_at(core, 0xfff8, 8, &len));  /* below all */
+	assert_null(clrsos_elf_core_at(core, 0x30000, 8, &len)); /* past the file's end */
+	clrsos_elf_core_close(core);
+	unlink(path);
+	free(path);
+	free(img);
+}
+
+static void test_elf_core__not_a_core_refused(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = good_image(&size);
+	char *path = fake_temp_file(img, size);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	struct clrsos_elf_core *core = NULL;
+	struct clrsos_error *err = clrsos_elf_core_open(fd, &core);
+	close(fd);
+	assert_non_null(err);
+	assert_null(core);
+	assert_string_equal(err->message, "not an x86-64 ELF core file");
+	clrsos_error_destroy(err);
 	unlink(path);
 	free(path);
 	free(img);
@@ -613,6 +695,8 @@ int run_elf_tests(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_elf_parse__good_image_loads_and_build_id),
 		cmocka_unit_test(test_elf_parse_file__good_file),
+		cmocka_unit_test(test_elf_core__segments_read_in_place_truncated_ones_left_out),
+		cmocka_unit_test(test_elf_core__not_a_core_refused),
 		cmocka_unit_test(test_elf_parse_file__missing_file_names_path),
 		cmocka_unit_test(test_elf_parse_file__truncated_header_fails),
 		cmocka_unit_test(test_elf_parse__truncated_program_headers_fail),
