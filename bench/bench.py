@@ -144,6 +144,17 @@ def clrmd_version():
     return m.group(1) if m else "?"
 
 
+STAMP = "script import time; print('STAMP %.6f' % time.monotonic())"
+
+
+def stamp_gaps(text, commands):
+    """The seconds between the STAMP lines around each of the commands."""
+    t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
+    if len(t) != len(commands) + 1:
+        raise SystemExit("no timestamps around %s in lldb's output:\n%s" % (commands, text[-2000:]))
+    return [t[i + 1] - t[i] for i in range(len(commands))]
+
+
 def find_sos(sos_dir, dotnet_dump):
     """Where SOS (libsosplugin.so with its libsos.so and managed assemblies)
     and dotnet-dump are: as given, else installed as .NET tools from the
@@ -194,13 +205,10 @@ def sos_in_lldb(sos_dir, commands, runs, where, timeout):
     for _ in range(runs):
         wall, peak, text = run_lldb(script, plugin=plugin, timeout=timeout, **where)
         rss = max(rss, peak)
-        t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
         if wall is None:
             return [None] * len(commands), None, rss
-        if len(t) != len(commands) + 1:
-            raise SystemExit("SOS run: no timestamps in lldb's output:\n" + text[-2000:])
-        for i in range(len(commands)):
-            per[i].append(t[i + 1] - t[i])
+        for i, gap in enumerate(stamp_gaps(text, commands)):
+            per[i].append(gap)
         walls.append(wall)
     return [statistics.median(x) for x in per], statistics.median(walls), rss
 
@@ -250,22 +258,16 @@ def dotnet_dump_analyze(dotnet_dump, core, commands, runs, timeout):
 
 def gcroot_in_session(info, runs, where):
     """Median seconds of the first and the second gcroot in one lldb session, and the index's size."""
-    stamp = "script import time; print('STAMP %.6f' % time.monotonic())"
     firsts, seconds, index = [], [], None
+    queries = ["gcroot --json " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"]]
     for _ in range(runs):
-        _, _, text = run_lldb([stamp, "gcroot --json " + info["gcrootTarget"], stamp,
-                               "gcroot " + info["gcrootTarget2"], stamp], **where)
-        t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
-        if len(t) != 3:
-            raise SystemExit("no timestamps in lldb's output:\n" + text[-2000:])
-        firsts.append(t[1] - t[0])
-        seconds.append(t[2] - t[1])
+        _, _, text = run_lldb([STAMP, queries[0], STAMP, queries[1], STAMP], **where)
+        first, second = stamp_gaps(text, queries)
+        firsts.append(first)
+        seconds.append(second)
         m = re.search(r'"index":(\{[^}]*\})', text)
         index = json.loads(m.group(1)) if m else None
     return statistics.median(firsts), statistics.median(seconds), index
-
-
-STAMP = "script import time; print('STAMP %.6f' % time.monotonic())"
 
 
 def in_session(command, runs, **where):
@@ -274,10 +276,7 @@ def in_session(command, runs, **where):
     times = []
     for _ in range(runs):
         _, _, text = run_lldb(["eeversion", STAMP, command, STAMP], **where)
-        t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
-        if len(t) != 2:
-            raise SystemExit("no timestamps in lldb's output:\n" + text[-2000:])
-        times.append(t[1] - t[0])
+        times += stamp_gaps(text, [command])
     return statistics.median(times)
 
 
