@@ -12,9 +12,18 @@
 #include <unistd.h>
 
 #include "com.h"
+#include "dacguard.h"
+#include "daclib.h"
 #include "elfimage.h"
 #include "pe.h"
 #include "utf.h"
+
+/*
+ * Every DAC call runs under a fault guard (sigsetjmp, core/dacguard.h). A
+ * guarded statement changes only volatile locals and memory through
+ * pointers, so no local is clobbered by the jump back; GCC cannot see that.
+ */
+#pragma GCC diagnostic ignored "-Wclobbered"
 
 enum { IMAGE_FILE_MACHINE_AMD64 = 0x8664 };
 
@@ -61,7 +70,122 @@ struct clrsos_dac {
 	char *runtime_path;
 	uint64_t runtime_base;
 	char build_id[2 * CLRSOS_BUILD_ID_MAX + 1];
+	/* A call faulted inside the DAC: its state may be half-changed, so
+	 * nothing more is asked of this instance (core/dacguard.h). */
+	bool crashed;
+	bool crash_reported;  /* the current command has said so already */
+	char crash_call[64];  /* the call that faulted ("GetStackReferences") */
+	char crash_how[192];  /* "SIGSEGV at libmscordaccore.so+0x13c097 reading 0x0" */
+	void *lib;            /* the DAC library this instance runs in */
 };
+
+/*
+ * DAC libraries that crashed. A fault leaves the library's own locks held
+ * (its global critical section), so no instance of that loaded copy can
+ * be used again in this debugger process: opening one would wait forever.
+ */
+enum { MAX_CRASHED_LIBS = 16 };
+static struct {
+	void *lib;
+	char call[64];
+	char how[192];
+} crashed_libs[MAX_CRASHED_LIBS];
+static size_t ncrashed_libs;
+
+static const char *lib_crash(void *lib, const char **ret_how)
+{
+	for (size_t i = 0; i < ncrashed_libs; i++)
+		if (crashed_libs[i].lib == lib) {
+			*ret_how = crashed_libs[i].how;
+			return crashed_libs[i].call;
+		}
+	return NULL;
+}
+
+/* What a call into a DAC that crashed returns: it is not made. */
+#define DAC_CRASHED_HR ((clrsos_hresult)0x8000ffff) /* E_UNEXPECTED */
+
+/* "CLRSOS_SLOT_SOS_GET_STACK_REFERENCES" -> "GetStackReferences". */
+static void call_name(const char *slot, char *buf, size_t size)
+{
+	const char *p = strncmp(slot, "CLRSOS_SLOT_", 12) == 0 ? slot + 12 : slot;
+	const char *us = strchr(p, '_'); /* the interface's part */
+	if (us && us[1])
+		p = us + 1;
+	size_t n = 0;
+	bool upper = true;
+	for (; *p && n + 1 < size; p++) {
+		if (*p == '_') {
+			upper = true;
+			continue;
+		}
+		buf[n++] = upper ? *p : (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		upper = false;
+	}
+	buf[n] = '\0';
+}
+
+/* Record that guard g caught a fault in the DAC during call (a slot name). */
+static void dac_crashed(struct clrsos_dac *dac, const struct clrsos_guard *g, const char *call)
+{
+	if (dac->crashed)
+		return;
+	dac->crashed = true;
+	call_name(call, dac->crash_call, sizeof(dac->crash_call));
+	clrsos_guard_describe(g, dac->crash_how, sizeof(dac->crash_how));
+	/* core/daclib.c loads the DAC through /proc/self/fd: name it. */
+	if (strncmp(dac->crash_how, "SIGSEGV at ", 11) == 0 || strstr(dac->crash_how, " at ")) {
+		char *at = strstr(dac->crash_how, " at ");
+		char *plus = at ? strchr(at, '+') : NULL;
+		if (plus) {
+			bool digits = plus > at + 4;
+			for (char *c = at + 4; c < plus; c++)
+				digits = digits && *c >= '0' && *c <= '9';
+			if (digits) {
+				char rest[192];
+				snprintf(rest, sizeof(rest), "%s", plus);
+				snprintf(at, sizeof(dac->crash_how) - (size_t)(at - dac->crash_how),
+					 " at libmscordaccore.so%s", rest);
+			}
+		}
+	}
+	if (dac->lib && ncrashed_libs < MAX_CRASHED_LIBS) {
+		const char *how;
+		if (!lib_crash(dac->lib, &how)) {
+			crashed_libs[ncrashed_libs].lib = dac->lib;
+			snprintf(crashed_libs[ncrashed_libs].call, sizeof(crashed_libs[0].call), "%s",
+				 dac->crash_call);
+			snprintf(crashed_libs[ncrashed_libs].how, sizeof(crashed_libs[0].how), "%s",
+				 dac->crash_how);
+			ncrashed_libs++;
+		}
+	}
+}
+
+/*
+ * Run stmt (calls into the DAC) under the DAC lock and a fault guard; a
+ * fault marks the DAC crashed. On a DAC that crashed, stmt is not run.
+ */
+#define DAC_GUARD(call, ...)                                            \
+	do {                                                             \
+		pthread_mutex_lock(&dac_lock);                           \
+		if (!dac->crashed) {                                     \
+			struct clrsos_guard guard_;                      \
+			CLRSOS_GUARDED(guard_, __VA_ARGS__);                    \
+			if (guard_.signal)                               \
+				dac_crashed(dac, &guard_, call);         \
+		}                                                        \
+		pthread_mutex_unlock(&dac_lock);                         \
+	} while (0)
+
+/* Call slot of iface under the DAC lock and a fault guard. */
+#define DAC_CALL(hr, iface, slot, fn_type, ...)                          \
+	do {                                                             \
+		volatile clrsos_hresult hr_ = DAC_CRASHED_HR;            \
+		dac->data_target->faulted = false;                       \
+		DAC_GUARD(#slot, hr_ = CLRSOS_COM_SLOT(iface, slot, fn_type)(iface, ##__VA_ARGS__)); \
+		(hr) = hr_;                                              \
+	} while (0)
 
 #define DT_FROM(iface, field) \
 	((struct data_target *)((char *)(iface) - offsetof(struct data_target, field)))
@@ -328,68 +452,6 @@ struct clrsos_error *clrsos_dac_find_runtime(struct clrsos_target *target,
 	return NULL;
 }
 
-/* Why a directory may not be trusted to supply code, or NULL if it may. */
-static const char *untrusted_reason(const struct stat *st)
-{
-	if (st->st_mode & (S_IWGRP | S_IWOTH))
-		return "is writable by other users";
-	if (st->st_uid != 0 && st->st_uid != getuid())
-		return "is owned by another user";
-	return NULL;
-}
-
-/*
- * Check one candidate directory; on success return the DAC path (malloc'd)
- * in *ret. On refusal, the reason is appended to why.
- */
-static bool check_candidate(const char *dir, bool user_named,
-			    const char *want_id, char **ret, char *why,
-			    size_t why_size)
-{
-	char dac_path[PATH_MAX], clr_path[PATH_MAX];
-	size_t used = strlen(why);
-	char *w = why + used;
-	size_t wsize = why_size - used;
-	snprintf(dac_path, sizeof(dac_path), "%s/libmscordaccore.so", dir);
-	snprintf(clr_path, sizeof(clr_path), "%s/libcoreclr.so", dir);
-	struct stat st_dir, st_dac;
-	if (stat(dac_path, &st_dac) != 0 || stat(dir, &st_dir) != 0) {
-		snprintf(w, wsize, "%s not found", dac_path);
-		return false;
-	}
-	struct clrsos_elf_info info;
-	struct clrsos_error *err = clrsos_elf_parse_file(clr_path, &info);
-	if (err) {
-		snprintf(w, wsize, "cannot check %s (%s)", clr_path, err->message);
-		clrsos_error_destroy(err);
-		return false;
-	}
-	char have_id[2 * CLRSOS_BUILD_ID_MAX + 1];
-	clrsos_build_id_hex(info.build_id, info.build_id_len, have_id);
-	if (strcmp(have_id, want_id) != 0) {
-		snprintf(w, wsize,
-			 "%s has build-id %s but the target's has %s (another runtime build)",
-			 clr_path, info.build_id_len ? have_id : "(none)", want_id);
-		return false;
-	}
-	if (!user_named) {
-		const char *reason = untrusted_reason(&st_dir);
-		const char *what = dir;
-		if (!reason) {
-			reason = untrusted_reason(&st_dac);
-			what = dac_path;
-		}
-		if (reason) {
-			snprintf(w, wsize,
-				 "refused %s: %s %s (name the directory with setclrpath to trust it)",
-				 dac_path, what, reason);
-			return false;
-		}
-	}
-	*ret = strdup(dac_path);
-	return *ret != NULL;
-}
-
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -400,35 +462,6 @@ static char *dir_of(const char *path)
 
 typedef clrsos_hresult (*create_instance_fn)(const struct clrsos_guid *iid,
 					     void *target, void **ret);
-typedef int (*pal_init_fn)(void);
-typedef int (*dll_main_fn)(void *instance, uint32_t reason, void *reserved);
-
-static struct clrsos_error *load_dac(const char *path, create_instance_fn *ret)
-{
-	void *lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
-	if (!lib)
-		return clrsos_error_create(CLRSOS_ERROR_DAC, "cannot load %s: %s",
-					   path, dlerror());
-	/* Initialise the DAC's PAL once; a second call is a no-op. */
-	pal_init_fn pal_init = (pal_init_fn)dlsym(lib, "DAC_PAL_InitializeDLL");
-	if (pal_init) {
-		if (pal_init() != 0)
-			return clrsos_error_create(CLRSOS_ERROR_DAC,
-						   "%s: its PAL failed to initialise",
-						   path);
-	} else {
-		dll_main_fn dll_main = (dll_main_fn)dlsym(lib, "DllMain");
-		if (dll_main)
-			dll_main(lib, 1 /* DLL_PROCESS_ATTACH */, NULL);
-	}
-	*ret = (create_instance_fn)dlsym(lib, "CLRDataCreateInstance");
-	if (!*ret)
-		return clrsos_error_create(CLRSOS_ERROR_DAC,
-					   "%s does not export CLRDataCreateInstance",
-					   path);
-	return NULL;
-}
-
 struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 				     const struct clrsos_dac_options *options,
 				     struct clrsos_dac **ret)
@@ -468,23 +501,31 @@ struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 		err = &clrsos_error_no_memory;
 		goto fail;
 	}
-	if (!check_candidate(dir, user_named, dac->build_id, &dac->path, why,
-			     sizeof(why))) {
+	void *lib = NULL;
+	if (!clrsos_daclib_load(dir, user_named, dac->build_id, &lib, &dac->path, why,
+				sizeof(why))) {
 		err = clrsos_error_create(CLRSOS_ERROR_DAC,
 					  "no usable DAC for this runtime (from %s): %s; use setclrpath <directory of the runtime build %s>",
 					  dir_src, why, dac->build_id);
 		goto fail;
 	}
-	create_instance_fn create;
-	pthread_mutex_lock(&dac_lock);
-	err = load_dac(dac->path, &create);
-	if (err) {
-		pthread_mutex_unlock(&dac_lock);
+	const char *how = NULL;
+	const char *crashed_call = lib_crash(lib, &how);
+	if (crashed_call) {
+		err = clrsos_error_create(CLRSOS_ERROR_DAC,
+					  "the runtime's DAC (%s) crashed earlier in this debugger session, answering %s (%s), and cannot be used again in this lldb process: restart lldb to go on with this target",
+					  dac->path, crashed_call, how);
+		goto fail;
+	}
+	dac->lib = lib;
+	create_instance_fn create = (create_instance_fn)dlsym(lib, "CLRDataCreateInstance");
+	if (!create) {
+		err = clrsos_error_create(CLRSOS_ERROR_DAC, "%s does not export CLRDataCreateInstance",
+					  dac->path);
 		goto fail;
 	}
 	struct data_target *dt = calloc(1, sizeof(*dt));
 	if (!dt) {
-		pthread_mutex_unlock(&dac_lock);
 		err = &clrsos_error_no_memory;
 		goto fail;
 	}
@@ -496,32 +537,39 @@ struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
 	dt->runtime_base = clr->base;
 	dac->data_target = dt;
 	dt->faulted = false;
-	clrsos_hresult hr = create(&CLRSOS_IID_IXCLRDataProcess, &dt->target_vtbl,
-				   &dac->process);
+	volatile clrsos_hresult hr = DAC_CRASHED_HR;
+	DAC_GUARD("CLRDataCreateInstance", {
+		hr = create(&CLRSOS_IID_IXCLRDataProcess, &dt->target_vtbl, &dac->process);
+		if (hr >= 0 && dac->process) {
+			dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
+			dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
+			dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
+			dac->sos14 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface14);
+			dac->sos15 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface15);
+			dac->sos16 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface16);
+		}
+	});
+	if (dac->crashed) {
+		err = clrsos_dac_crash_error(dac, "CLRDataCreateInstance");
+		goto fail;
+	}
 	if ((hr < 0 || !dac->process) && dt->faulted) {
-		pthread_mutex_unlock(&dac_lock);
 		err = clrsos_error_fault(dt->fault,
 					 "%s could not open the runtime in this target: memory at 0x%llx is not in the target (not saved in the core?)",
 					 dac->path, (unsigned long long)dt->fault);
 		goto fail;
 	}
 	if (hr < 0 || !dac->process) {
-		pthread_mutex_unlock(&dac_lock);
 		err = clrsos_error_create(CLRSOS_ERROR_DAC,
 					  "%s could not open the runtime in this target (HRESULT 0x%08x)%s",
 					  dac->path, (uint32_t)hr,
 					  (uint32_t)hr == 0x80131c4f
 						  ? ": the DAC does not match the runtime"
+					  : (uint32_t)hr == 0x80131c4e
+						  ? ": the runtime has not started yet (stopped before its initialisation?)"
 						  : "");
 		goto fail;
 	}
-	dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
-	dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
-	dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
-	dac->sos14 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface14);
-	dac->sos15 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface15);
-	dac->sos16 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface16);
-	pthread_mutex_unlock(&dac_lock);
 	if (!dac->sos) {
 		err = clrsos_error_create(CLRSOS_ERROR_DAC,
 					  "%s has no ISOSDacInterface", dac->path);
@@ -575,17 +623,19 @@ void clrsos_dac_destroy(struct clrsos_dac *dac)
 {
 	if (!dac)
 		return;
-	pthread_mutex_lock(&dac_lock);
-	clrsos_com_release(dac->sos16);
-	clrsos_com_release(dac->sos15);
-	clrsos_com_release(dac->sos14);
-	clrsos_com_release(dac->sos12);
-	clrsos_com_release(dac->sos8);
-	clrsos_com_release(dac->sos);
-	clrsos_com_release(dac->process);
-	if (dac->data_target)
-		dt_release(dac->data_target);
-	pthread_mutex_unlock(&dac_lock);
+	/* A DAC that crashed is abandoned, not released: its state may be
+	 * half-changed, and our data target stays for the references it holds. */
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", {
+		clrsos_com_release(dac->sos16);
+		clrsos_com_release(dac->sos15);
+		clrsos_com_release(dac->sos14);
+		clrsos_com_release(dac->sos12);
+		clrsos_com_release(dac->sos8);
+		clrsos_com_release(dac->sos);
+		clrsos_com_release(dac->process);
+		if (dac->data_target)
+			dt_release(dac->data_target);
+	});
 	free(dac->path);
 	free(dac->runtime_path);
 	free(dac);
@@ -611,14 +661,39 @@ const char *clrsos_dac_build_id(const struct clrsos_dac *dac)
 void clrsos_dac_flush(struct clrsos_dac *dac)
 {
 	typedef clrsos_hresult (*fn)(void *);
-	pthread_mutex_lock(&dac_lock);
-	CLRSOS_COM_SLOT(dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_FLUSH, fn)(dac->process);
-	pthread_mutex_unlock(&dac_lock);
+	DAC_GUARD("CLRSOS_SLOT_XCLRDATAPROCESS_FLUSH",
+		  CLRSOS_COM_SLOT(dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_FLUSH, fn)(dac->process));
+}
+
+bool clrsos_dac_crashed(const struct clrsos_dac *dac)
+{
+	return dac->crashed;
+}
+
+struct clrsos_error *clrsos_dac_crash_error(struct clrsos_dac *dac, const char *what)
+{
+	dac->crash_reported = true;
+	char during[128] = "";
+	if (what && strcmp(what, dac->crash_call) != 0)
+		snprintf(during, sizeof(during), " (in %s)", dac->crash_call);
+	return clrsos_error_create(CLRSOS_ERROR_DAC,
+				   "the runtime's DAC crashed answering %s%s: %s; clrsos caught it and lldb goes on, but the DAC cannot be used again in this lldb process (restart lldb; the target may be in a state the DAC cannot read, e.g. a thread inside the runtime's crash handling)",
+				   what ? what : dac->crash_call, during, dac->crash_how);
+}
+
+struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac)
+{
+	if (!dac || !dac->crashed || dac->crash_reported)
+		return NULL;
+	struct clrsos_error *err = clrsos_dac_crash_error(dac, NULL);
+	return clrsos_error_wrap(err, "this command's answer is incomplete");
 }
 
 static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what,
 					clrsos_hresult hr)
 {
+	if (dac->crashed)
+		return clrsos_dac_crash_error(dac, what);
 	if (dac->data_target->faulted)
 		return clrsos_error_fault(dac->data_target->fault,
 					  "the DAC could not answer %s: memory at 0x%llx is not in the target (not saved in the core?)",
@@ -627,15 +702,6 @@ static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what
 				   "the DAC could not answer %s (HRESULT 0x%08x)",
 				   what, (uint32_t)hr);
 }
-
-/* Call slot of iface under the DAC lock, with the given argument list. */
-#define DAC_CALL(hr, iface, slot, fn_type, ...)                          \
-	do {                                                             \
-		pthread_mutex_lock(&dac_lock);                           \
-		dac->data_target->faulted = false;                       \
-		(hr) = CLRSOS_COM_SLOT(iface, slot, fn_type)(iface, ##__VA_ARGS__); \
-		pthread_mutex_unlock(&dac_lock);                         \
-	} while (0)
 
 struct clrsos_error *clrsos_dac_gc_heap_data(struct clrsos_dac *dac,
 					     struct clrsos_dacp_gc_heap_data *ret)
@@ -909,9 +975,7 @@ struct clrsos_error *clrsos_dac_handles(struct clrsos_dac *dac,
 	void *items;
 	struct clrsos_error *err = drain_enum(dac, e, sizeof(**ret), "the handle table",
 					      &items, ret_count);
-	pthread_mutex_lock(&dac_lock);
-	clrsos_com_release(e);
-	pthread_mutex_unlock(&dac_lock);
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", clrsos_com_release(e));
 	if (!err)
 		*ret = items;
 	return err;
@@ -934,9 +998,7 @@ struct clrsos_error *clrsos_dac_stack_refs(struct clrsos_dac *dac,
 	void *items;
 	struct clrsos_error *err = drain_enum(dac, e, sizeof(**ret), "a thread's stack references",
 					      &items, ret_count);
-	pthread_mutex_lock(&dac_lock);
-	clrsos_com_release(e);
-	pthread_mutex_unlock(&dac_lock);
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", clrsos_com_release(e));
 	if (!err)
 		*ret = items;
 	return err;
@@ -1270,9 +1332,7 @@ struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
 		return call_failed(dac, "GetMethodTableSlotEnumerator", hr);
 	void *items;
 	struct clrsos_error *err = drain_enum(dac, e, sizeof(**ret), "a type's methods", &items, ret_count);
-	pthread_mutex_lock(&dac_lock);
-	clrsos_com_release(e);
-	pthread_mutex_unlock(&dac_lock);
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", clrsos_com_release(e));
 	if (!err)
 		*ret = items;
 	return err;
@@ -1479,11 +1539,12 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 				typedef clrsos_hresult (*frame_fn)(void *, void **);
 				void *xframe = NULL;
 				DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_GET_FRAME, frame_fn, &xframe);
-				pthread_mutex_lock(&dac_lock);
-				f->args_failed = hr < 0 || !xframe || !frame_vars(xframe, true, &f->args, &f->nargs);
-				f->locals_failed = hr < 0 || !xframe || !frame_vars(xframe, false, &f->locals, &f->nlocals);
-				clrsos_com_release(xframe);
-				pthread_mutex_unlock(&dac_lock);
+				f->args_failed = f->locals_failed = true;
+				DAC_GUARD("CLRSOS_SLOT_XCLRDATAFRAME_GET_ARGUMENTS", {
+					f->args_failed = hr < 0 || !xframe || !frame_vars(xframe, true, &f->args, &f->nargs);
+					f->locals_failed = hr < 0 || !xframe || !frame_vars(xframe, false, &f->locals, &f->nlocals);
+					clrsos_com_release(xframe);
+				});
 			}
 		}
 		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_NEXT, next_fn);
@@ -1491,10 +1552,10 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 			break;
 	}
 out:
-	pthread_mutex_lock(&dac_lock);
-	clrsos_com_release(walk);
-	clrsos_com_release(task);
-	pthread_mutex_unlock(&dac_lock);
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", {
+		clrsos_com_release(walk);
+		clrsos_com_release(task);
+	});
 	if (err) {
 		clrsos_stack_frames_free(*ret, *ret_count);
 		*ret = NULL;

@@ -58,6 +58,17 @@ const char *clrsos_dac_runtime_path(const struct clrsos_dac *dac);
 uint64_t clrsos_dac_runtime_base(const struct clrsos_dac *dac);
 const char *clrsos_dac_build_id(const struct clrsos_dac *dac);
 
+/*
+ * Whether a call faulted inside the DAC (core/dacguard.h). Such a DAC is
+ * asked nothing more: every later call fails with the crash's error, and
+ * clrsos_dac_destroy abandons it; the session opens a new one.
+ */
+bool clrsos_dac_crashed(const struct clrsos_dac *dac);
+/* The crash as an error, for a failed answer to what (NULL: the call that crashed). */
+struct clrsos_error *clrsos_dac_crash_error(struct clrsos_dac *dac, const char *what);
+/* The crash as an error if no error has reported it yet, else NULL (dac may be NULL). */
+struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac);
+
 /* Drop the DAC's caches: call when the process has run and stopped again. */
 void clrsos_dac_flush(struct clrsos_dac *dac);
 

@@ -400,8 +400,21 @@ struct clrsos_error *clrsos_gc_mode_read(struct clrsos_dac *dac,
 					 struct clrsos_gc *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	/*
+	 * A runtime still starting (or whose start failed) has no GC heap yet,
+	 * and the DAC's GC queries follow pointers the GC has not set: ask
+	 * first whether the runtime got as far as loading its core types,
+	 * which it does only after the GC heap exists.
+	 */
+	struct clrsos_dacp_useful_globals globals;
+	struct clrsos_error *err = clrsos_dac_useful_globals(dac, &globals);
+	if (err)
+		return err;
+	if (!globals.object_method_table)
+		return clrsos_error_create(CLRSOS_ERROR_NO_RUNTIME,
+					   "the .NET runtime in this target is not initialised (it has no GC heap and no managed types yet: stopped during start-up, or its start-up failed); let the process run further, or take the dump later");
 	struct clrsos_dacp_gc_heap_data data;
-	struct clrsos_error *err = clrsos_dac_gc_heap_data(dac, &data);
+	err = clrsos_dac_gc_heap_data(dac, &data);
 	if (err)
 		return err;
 	ret->server = data.server_mode != 0;

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "dacguard.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,4 +195,19 @@ struct clrsos_error *clrsos_session_referrers(struct clrsos_session *s,
 	}
 	*ret = s->referrers;
 	return NULL;
+}
+
+void clrsos_session_begin_command(struct clrsos_session *s)
+{
+	clrsos_guard_arm();
+	if (s->dac && clrsos_dac_crashed(s->dac) && !s->dac_given) {
+		drop_stop(s);
+		clrsos_dac_destroy(s->dac);
+		s->dac = NULL;
+	}
+}
+
+struct clrsos_error *clrsos_session_end_command(struct clrsos_session *s)
+{
+	return clrsos_dac_take_crash(s->dac);
 }

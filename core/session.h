@@ -44,6 +44,15 @@ void clrsos_session_destroy(struct clrsos_session *session);
 
 struct clrsos_target *clrsos_session_target(struct clrsos_session *session);
 
+/*
+ * Around each command: the start arms the DAC fault guard and replaces a
+ * DAC that crashed in an earlier command with a new instance; the end
+ * returns an error if the DAC crashed during a command that otherwise
+ * succeeded (its answer is then incomplete), else NULL.
+ */
+void clrsos_session_begin_command(struct clrsos_session *session);
+struct clrsos_error *clrsos_session_end_command(struct clrsos_session *session);
+
 /* Start of every command: drop what belongs to an earlier stop. */
 void clrsos_session_refresh(struct clrsos_session *session);
 

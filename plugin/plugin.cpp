@@ -210,8 +210,12 @@ public:
 					    error_file.IsValid() ? &progress : nullptr,
 					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0,
 					    backtrace};
+			if (session)
+				clrsos_session_begin_command(session);
 			err = command_->run(session, &host, argc, const_cast<const char *const *>(command),
 					    &writer);
+			if (session && !err)
+				err = clrsos_session_end_command(session);
 		}
 		out.flush();
 		if (err) {

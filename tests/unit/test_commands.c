@@ -387,6 +387,23 @@ static void test_gc_read__server_two_heaps(void **state)
 	assert_int_equal(fx->d.gen_table_calls, 0);
 }
 
+static void test_gc_mode_read__runtime_not_initialised_asks_nothing_of_the_gc(void **state)
+{
+	struct gc_fixture *fx = *state;
+	/* Stopped during start-up: no core types yet, and the GC's data
+	 * pointers are not set (the real DAC faults if asked). */
+	fx->d.globals.object_method_table = 0;
+	wrap_fake_dac(fx);
+	struct clrsos_gc mode;
+	struct clrsos_error *err = clrsos_gc_mode_read(fx->dac, &mode);
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_NO_RUNTIME);
+	assert_non_null(strstr(err->message, "not initialised"));
+	assert_int_equal(fx->d.heap_data_calls, 0);
+	assert_int_equal(fx->d.details_calls, 0);
+	clrsos_error_destroy(err);
+}
+
 static void test_gc_mode_read__server_mode_without_reading_segments(void **state)
 {
 	struct gc_fixture *fx = *state;
@@ -1170,6 +1187,7 @@ int run_commands_tests(void)
 		G(test_gc_read__ephemeral_split_out_of_range_counts_all_as_gen0),
 		G(test_gc_read__server_two_heaps),
 		G(test_gc_mode_read__server_mode_without_reading_segments),
+		G(test_gc_mode_read__runtime_not_initialised_asks_nothing_of_the_gc),
 		G(test_gc_read__looping_segment_list_terminates_without_duplicates),
 		G(test_gc_read__failing_segment_warns_and_rest_is_read),
 		G(test_gc_read__gc_in_progress_is_an_error),

@@ -1,0 +1,199 @@
+"""The DAC (the runtime's own code, run inside lldb) can never take lldb down.
+
+Cases:
+  crash-cores   createdump cores of processes that died of an unhandled
+                exception (Crasher: throw, nested, stackoverflow, divzero,
+                task): every command ends with an answer or one error line;
+                where the DAC faults, the error says so and lldb goes on.
+  crash-live    the same, live, with lldb stopped at the abort.
+  startup       a runtime stopped before and after a failed start-up (its GC
+                heap could not be reserved): one clear error, no crash.
+  mixed-dir     a runtime directory whose DAC is of another build than its
+                libcoreclr.so: refused with one line.
+  trust         a DAC below a directory others can write (no sticky bit),
+                and a DAC that is a symlink into such a directory: refused.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import harness
+from harness import check
+
+COMMANDS = ["eeversion", "clrthreads", "dso", "clrstack", "pe", "dumpheap -stat",
+            "gcroot {order}", "eeheap -gc"]
+
+
+def one_line_or_answer(tr, command):
+    """Each command either answered or failed with exactly one error line."""
+    lines = tr.output(command)
+    errors = [l for l in lines if l.startswith("error: ")]
+    check(len(errors) <= 1, "%r: more than one error line: %r" % (command, errors))
+    return errors[0] if errors else None
+
+
+def check_session_goes_on(tr, kind):
+    # lldb's own commands after ours: the debugger is alive and answering.
+    check(any("thread #" in l for l in tr.output("thread list")),
+          "%s: lldb's thread list after clrsos's commands printed no thread" % kind)
+
+
+def run_commands(tr_commands, order):
+    return [c.format(order=order) for c in tr_commands]
+
+
+def crash_core(kind, directory):
+    """A createdump core written by the runtime as Crasher dies of kind."""
+    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
+    core = os.path.join(directory, "core." + kind)
+    env = dict(os.environ, DOTNET_DbgEnableMiniDump="1", DOTNET_DbgMiniDumpType="4",
+               DOTNET_DbgMiniDumpName=core)
+    r = subprocess.run(["dotnet", exe, kind, "now"], env=env, capture_output=True, text=True,
+                       timeout=300)
+    truth = None
+    for line in r.stdout.splitlines():
+        if line.startswith("TRUTH "):
+            import json
+            truth = json.loads(line[6:])
+    if r.returncode == 0 or truth is None or not os.path.exists(core):
+        raise harness.Failure("Crasher %s did not die with a core: rc %d\n%s%s"
+                              % (kind, r.returncode, r.stdout, r.stderr))
+    return core, truth
+
+
+def case_crash_cores():
+    d = harness.scratch_dir()
+    try:
+        for kind in ("throw", "nested", "stackoverflow", "divzero", "task"):
+            core, truth = crash_core(kind, d)
+            cmds = run_commands(COMMANDS, truth["orderAddress"]) + ["thread list"]
+            tr = harness.lldb(cmds, core=core, exe=shutil.which("dotnet"))
+            crashed = False
+            for c in cmds[:-1]:
+                err = one_line_or_answer(tr, c)
+                if err and "DAC crashed" in err:
+                    crashed = True
+                    check("lldb goes on" in err or "cannot be used again" in err,
+                          "%s: %r: the crash error does not say what happens next: %s" % (kind, c, err))
+            # Whatever the DAC does, eeversion names the runtime.
+            check(any(".NET runtime" in l for l in tr.output("eeversion")),
+                  "%s: eeversion did not name the runtime" % kind)
+            print("%s: the DAC %s" % (kind, "crashed and was contained" if crashed else "did not crash"))
+            check_session_goes_on(tr, kind)
+            os.unlink(core)
+    finally:
+        harness.cleanup(d)
+
+
+def case_crash_live():
+    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
+    cmds = ["process launch -- %s throw now" % exe, "plugin load " + harness.PLUGIN,
+            "dso", "clrstack", "gcroot $rdi", "eeversion", "thread list", "process kill"]
+    tr = harness.lldb(cmds, exe=shutil.which("dotnet"), load_plugin=False)
+    check(any("signal SIGABRT" in l for l in tr.output(cmds[0])),
+          "the process did not stop at its abort: %r" % tr.output(cmds[0]))
+    for c in ("dso", "clrstack", "gcroot $rdi", "eeversion"):
+        one_line_or_answer(tr, c)
+    check_session_goes_on(tr, "live")
+
+
+def case_startup():
+    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
+    # A GC region range that cannot be reserved: the runtime's start fails
+    # after its GC heap type is set, before the heap exists.
+    for stop in ("before", "after"):
+        cmds = ["settings set target.env-vars DOTNET_GCRegionRange=0x7FFFFFFFFFFF",
+                "breakpoint set -n coreclr_initialize",
+                "process launch -- %s wait now" % exe]
+        if stop == "after":
+            cmds.append("thread step-out")
+        ours = ["clrthreads", "dumpheap -stat", "eeheap -gc", "clrstack", "gcroot 0x1000"]
+        cmds += ["plugin load " + harness.PLUGIN] + ours + ["thread list", "process kill"]
+        tr = harness.lldb(cmds, exe=shutil.which("dotnet"), load_plugin=False)
+        for c in ours:
+            err = one_line_or_answer(tr, c)
+            check(err is not None, "%s start-up: %r answered on a runtime with no heap" % (stop, c))
+            if err and stop == "after":
+                check("not initialised" in err, "%s start-up: %r: %s" % (stop, c, err))
+            if err and stop == "before":
+                check("not initialised" in err or "not started" in err,
+                      "%s start-up: %r: %s" % (stop, c, err))
+        check_session_goes_on(tr, "start-up " + stop)
+
+
+def copy_runtime(rt, directory, dac_from=None):
+    os.makedirs(directory, exist_ok=True)
+    shutil.copy(os.path.join(dac_from or rt, "libmscordaccore.so"), directory)
+    shutil.copy(os.path.join(rt, "libcoreclr.so"), directory)
+
+
+def case_mixed_dir():
+    older = os.path.join(harness.TARGETS_DIR, "HeapShapes-net8")
+    if not os.path.exists(os.path.join(older, "libmscordaccore.so")):
+        print("SKIP: no .NET 8 runtime pack here to take another build's DAC from")
+        sys.exit(harness.SKIP)
+    d = harness.scratch_dir()
+    try:
+        with harness.Target("HeapShapes") as t:
+            copy_runtime(harness.runtime_dir(t.truth), d, dac_from=older)
+            tr = harness.lldb(["setclrpath " + d, "dumpheap -stat", "eeversion",
+                               "setclrpath -clear", "eeheap -gc"], pid=t.pid)
+    finally:
+        harness.cleanup(d)
+    err = one_line_or_answer(tr, "dumpheap -stat")
+    check(err is not None and "another runtime build" in err and "mixes two builds" in err,
+          "a DAC of another build was not refused: %r" % err)
+    check(one_line_or_answer(tr, "eeheap -gc") is None, "the runtime's own DAC after -clear failed")
+
+
+def case_trust():
+    d = harness.scratch_dir()
+    try:
+        with harness.Target("HeapShapes") as t:
+            rt = harness.runtime_dir(t.truth)
+            # The runtime two levels below a directory anyone can write.
+            open_dir = os.path.join(d, "open")
+            os.makedirs(open_dir)
+            os.chmod(open_dir, 0o777)
+            below = os.path.join(open_dir, "rt")
+            copy_runtime(rt, below)
+            # A runtime directory of its own whose DAC links into that directory.
+            linked = os.path.join(d, "linked")
+            os.makedirs(linked)
+            shutil.copy(os.path.join(rt, "libcoreclr.so"), linked)
+            os.symlink(os.path.join(below, "libmscordaccore.so"),
+                       os.path.join(linked, "libmscordaccore.so"))
+            # A clean copy, to show that the refusals are about trust only.
+            clean = os.path.join(d, "clean")
+            copy_runtime(rt, clean)
+            tr1 = harness.lldb(["eeheap -gc"], pid=t.pid, env={"CLRSOS_RUNTIME_DIR": below})
+            tr2 = harness.lldb(["eeheap -gc"], pid=t.pid, env={"CLRSOS_RUNTIME_DIR": linked})
+            tr3 = harness.lldb(["eeheap -gc"], pid=t.pid, env={"CLRSOS_RUNTIME_DIR": clean})
+    finally:
+        harness.cleanup(d)
+    e1 = one_line_or_answer(tr1, "eeheap -gc")
+    check(e1 is not None and "refused" in e1 and open_dir + " is writable by other users" in e1,
+          "a DAC below a world-writable directory was not refused: %r" % e1)
+    e2 = one_line_or_answer(tr2, "eeheap -gc")
+    check(e2 is not None and "refused" in e2 and "writable by other users" in e2,
+          "a DAC symlinked into a world-writable directory was not refused: %r" % e2)
+    check(one_line_or_answer(tr3, "eeheap -gc") is None, "a clean copy of the runtime was refused")
+
+
+CASES = {
+    "crash-cores": case_crash_cores,
+    "crash-live": case_crash_live,
+    "startup": case_startup,
+    "mixed-dir": case_mixed_dir,
+    "trust": case_trust,
+}
+
+if __name__ == "__main__":
+    try:
+        CASES[sys.argv[1]]()
+    except harness.Failure as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
+    harness.finish()
