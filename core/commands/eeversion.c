@@ -132,6 +132,10 @@ struct clrsos_error *clrsos_cmd_eeversion(struct clrsos_session *session,
 	}
 	struct clrsos_error *verr = clrsos_runtime_version_read(target, r.runtime, &r.version);
 	r.have_version = verr == NULL;
+	if (clrsos_error_is_no_memory(verr)) {
+		clrsos_error_destroy(dac_err);
+		return verr; /* not "no version" */
+	}
 	clrsos_error_destroy(verr);
 
 	if (json)

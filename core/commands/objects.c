@@ -382,10 +382,20 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 		if (!err)
 			clrsos_types_for_each_ref(p.types, type, bytes, size, print_ref, &rc);
 		free(bytes);
-		if (json)
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		if (json) {
 			clrsos_json_array_end(&j);
-		else if (!rc.count)
+			if (err) {
+				clrsos_json_key(&j, "referencesError");
+				clrsos_json_string(&j, err->message);
+			}
+		} else if (err) {
+			/* not "None": the object's memory could not be read */
+			clrsos_outf(out, "    <not readable: %s>\n", err->message);
+		} else if (!rc.count) {
 			clrsos_out(out, "    None\n");
+		}
 		clrsos_error_destroy(err);
 		err = NULL;
 	}
@@ -558,6 +568,10 @@ static struct clrsos_error *print_methods(struct field_printer *p, uint64_t mt, 
 		char *name = NULL;
 		bool code = false;
 		if (desc && (err = clrsos_dac_method_desc(p->dac, desc, &name, &code))) {
+			if (clrsos_error_is_no_memory(err)) {
+				free(list);
+				return err;
+			}
 			clrsos_error_destroy(err);
 			name = NULL;
 		}
@@ -891,8 +905,9 @@ static bool is_exception(struct field_printer *p, uint64_t mt)
  * a header {size_t count; Thread *} and count elements {ip, sp, MethodDesc,
  * flags} of 32 bytes.
  */
-static void print_stack_trace(struct field_printer *p, uint64_t trace, struct clrsos_json *j)
+static struct clrsos_error *print_stack_trace(struct field_printer *p, uint64_t trace, struct clrsos_json *j)
 {
+	struct clrsos_error *err = NULL;
 	const struct clrsos_type *t;
 	uint64_t size;
 	uint8_t *buf = NULL;
@@ -929,6 +944,10 @@ static void print_stack_trace(struct field_printer *p, uint64_t trace, struct cl
 				char *name = NULL;
 				bool code;
 				struct clrsos_error *e = md ? clrsos_dac_method_desc(p->dac, md, &name, &code) : NULL;
+				if (clrsos_error_is_no_memory(e)) {
+					err = e;
+					break;
+				}
 				clrsos_error_destroy(e);
 				if (j) {
 					clrsos_json_object_begin(j);
@@ -950,10 +969,13 @@ static void print_stack_trace(struct field_printer *p, uint64_t trace, struct cl
 		}
 	}
 	free(buf);
+	if (err)
+		return err;
 	if (j)
 		clrsos_json_array_end(j);
 	else if (!shown)
 		clrsos_out(p->out, "    <none>\n");
+	return NULL;
 }
 
 /*
@@ -1022,7 +1044,8 @@ static struct clrsos_error *print_exception(struct field_printer *p, uint64_t ad
 		clrsos_json_int(j, hresult);
 		clrsos_json_key(j, "innerException");
 		clrsos_json_address(j, inner);
-		print_stack_trace(p, trace, j);
+		if ((err = print_stack_trace(p, trace, j)))
+			return err;
 		clrsos_json_key(j, "stackTraceString");
 		clrsos_json_address(j, trace_string);
 		return NULL;
@@ -1045,7 +1068,8 @@ static struct clrsos_error *print_exception(struct field_printer *p, uint64_t ad
 			    clrsos_safe_name(clrsos_types_name(p->types, inner_type), &nb), inner);
 	else
 		clrsos_out(out, "InnerException:   <none>\n");
-	print_stack_trace(p, trace, NULL);
+	if ((err = print_stack_trace(p, trace, NULL)))
+		return err;
 	clrsos_out(out, "StackTraceString: ");
 	if (trace_string && !clrsos_string_length(p->heap, trace_string, &len))
 		clrsos_error_destroy(clrsos_string_write(p->target, trace_string, len, CLRSOS_TEXT_ESCAPED, out));
@@ -1055,8 +1079,11 @@ static struct clrsos_error *print_exception(struct field_printer *p, uint64_t ad
 	return NULL;
 }
 
-/* The InnerException of the exception at address if it is an exception object, else 0. */
-static uint64_t inner_exception_of(struct field_printer *p, uint64_t address)
+/*
+ * The InnerException of the exception at address if it is an exception
+ * object, else 0 (*oom set if memory ran out on the way).
+ */
+static uint64_t inner_exception_of(struct field_printer *p, uint64_t address, bool *oom)
 {
 	const struct clrsos_type *type = NULL, *inner_type = NULL;
 	struct clrsos_fields fields;
@@ -1067,6 +1094,8 @@ static uint64_t inner_exception_of(struct field_printer *p, uint64_t address)
 		if (inner && !(e = object_at(p->heap, inner, &inner_type)) && is_exception(p, inner_type->mt))
 			return inner;
 	}
+	if (clrsos_error_is_no_memory(e))
+		*oom = true;
 	clrsos_error_destroy(e);
 	return 0;
 }
@@ -1099,7 +1128,12 @@ static struct clrsos_error *print_exception_chain(struct field_printer *p, uint6
 				break;
 			shown = n;
 		} else {
-			next = inner_exception_of(p, at);
+			bool oom = false;
+			next = inner_exception_of(p, at, &oom);
+			if (oom) {
+				err = &clrsos_error_no_memory;
+				break;
+			}
 		}
 		if (!nested)
 			break;
@@ -1111,8 +1145,11 @@ static struct clrsos_error *print_exception_chain(struct field_printer *p, uint6
 		}
 		at = next;
 	}
+	bool oom = false;
 	bool more_than_counted = !err && nested && n == PE_CHAIN_MAX && !cycle_to &&
-				 inner_exception_of(p, chain[n - 1]);
+				 inner_exception_of(p, chain[n - 1], &oom);
+	if (oom)
+		err = &clrsos_error_no_memory;
 	if (!err && nested && shown < n) {
 		uint64_t next = chain[shown];
 		if (p->json) {

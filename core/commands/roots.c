@@ -384,6 +384,10 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 		const struct clrsos_type *t;
 		uint64_t size;
 		struct clrsos_error *e = clrsos_heap_read_object(c.heap, obj, &t, &size, &c.buf, &c.buf_cap);
+		if (clrsos_error_is_no_memory(e)) {
+			err = e;
+			break;
+		}
 		if (e) {
 			clrsos_error_destroy(e);
 			continue; /* a reference to no object: not counted */
@@ -674,7 +678,7 @@ static const char *reg_name(int reg)
 	return reg >= 0 && reg < 16 ? names[reg] : NULL;
 }
 
-static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct clrsos_writer *w)
+static struct clrsos_error *write_root_text(struct ctx *c, const struct clrsos_root *r, struct clrsos_writer *w)
 {
 	switch (r->kind) {
 	case CLRSOS_ROOT_HANDLE:
@@ -719,6 +723,8 @@ static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct c
 		uint64_t md = r->source_type == 0 ? clrsos_dac_method_desc_from_ip(c->dac, r->source) : 0;
 		if (md) {
 			struct clrsos_error *e = clrsos_dac_method_desc(c->dac, md, &method, &code);
+			if (clrsos_error_is_no_memory(e))
+				return e;
 			clrsos_error_destroy(e);
 		}
 		struct clrsos_name_buf nb;
@@ -732,6 +738,7 @@ static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct c
 		break;
 	}
 	}
+	return NULL;
 }
 
 struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
@@ -848,7 +855,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			clrsos_json_key(&j, "path");
 			clrsos_json_array_begin(&j);
 		} else {
-			write_root_text(&c, r, out);
+			if ((err = write_root_text(&c, r, out)))
+				break;
 		}
 		for (size_t k = 0; k < n; k++) {
 			uint64_t at = chain[k].address;
@@ -1225,7 +1233,10 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 			bool code;
 			if (md) {
 				struct clrsos_error *e = clrsos_dac_method_desc(c.dac, md, &managed, &code);
-				clrsos_error_destroy(e);
+				if (clrsos_error_is_no_memory(e) && !err)
+					err = e; /* said at the end; the frames are freed first */
+				else
+					clrsos_error_destroy(e);
 			}
 		}
 		const char *name = managed ? managed : frames[i].name;
@@ -1261,9 +1272,12 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 	free(frames);
 	struct clrsos_stack_frame *rf = NULL;
 	size_t nr = 0;
-	struct clrsos_error *e = clrsos_dac_stack_walk(c.dac, os_id, &rf, &nr);
-	clrsos_error_destroy(e);
-	for (size_t i = 0; !e && i < nr; i++) {
+	struct clrsos_error *e = err ? NULL : clrsos_dac_stack_walk(c.dac, os_id, &rf, &nr);
+	if (clrsos_error_is_no_memory(e))
+		err = e;
+	else
+		clrsos_error_destroy(e);
+	for (size_t i = 0; !e && !err && i < nr; i++) {
 		if (rf[i].frame || !rf[i].name || rf[i].sp <= last_sp)
 			continue;
 		if (json) {
@@ -1288,6 +1302,8 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 		}
 	}
 	clrsos_stack_frames_free(rf, nr);
+	if (err)
+		return clrsos_error_wrap(err, "clrbt");
 	if (json) {
 		clrsos_json_array_end(&j);
 		clrsos_json_object_end(&j);
