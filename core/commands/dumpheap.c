@@ -20,6 +20,7 @@ struct dumpheap_options {
 	const char *type;      /* substring of the type name */
 	const char *save;      /* --save: write the histogram to this file */
 	const char *heap_text; /* -heap as typed, to quote */
+	const char *min_text, *max_text; /* -min, -max as typed */
 	bool have_mt;
 	uint64_t mt;
 	uint64_t min, max;     /* 0: no bound */
@@ -74,11 +75,11 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 		} else if (strcmp(a, "-min") == 0) {
 			takes_value = true;
 			if (value)
-				err = clrsos_parse_uint("-min", value, &o->min);
+				err = clrsos_parse_uint("-min", value, &o->min), o->min_text = value;
 		} else if (strcmp(a, "-max") == 0) {
 			takes_value = true;
 			if (value)
-				err = clrsos_parse_uint("-max", value, &o->max);
+				err = clrsos_parse_uint("-max", value, &o->max), o->max_text = value;
 		} else if (strcmp(a, "-gen") == 0) {
 			takes_value = true;
 			if (value)
@@ -127,7 +128,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 					   o->shortform ? "-short" : o->strings ? "-strings" : "-thinlock");
 	if (o->min && o->max && o->min > o->max)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumpheap: -min %" PRIu64 " is above -max %" PRIu64, o->min, o->max);
+					   "dumpheap: -min %s is above -max %s", o->min_text, o->max_text);
 	if (o->have_range && o->filter.end <= o->filter.start)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpheap: the range end 0x%" PRIx64 " must be above its start 0x%" PRIx64,

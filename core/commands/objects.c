@@ -719,6 +719,7 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 {
 	bool json = false, details = false, have = false;
 	uint64_t address = 0, start = 0, length = UINT64_MAX;
+	const char *start_text = NULL; /* -start as typed, to quote */
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		struct clrsos_error *err = NULL;
@@ -730,6 +731,8 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 			if (i + 1 >= argc)
 				return clrsos_missing_value("dumparray", a);
 			err = clrsos_parse_uint(a, argv[++i], a[1] == 's' ? &start : &length);
+			if (a[1] == 's')
+				start_text = argv[i];
 		} else if (clrsos_is_option(a)) {
 			return clrsos_unknown_option("dumparray", a);
 		} else {
@@ -757,9 +760,11 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%" PRIx64 " is not an array: it is a %s", address, name);
 	uint64_t n = od.num_components;
-	uint64_t end = length == UINT64_MAX || start + length > n ? n : start + length;
-	if (start > n)
-		start = n;
+	if (start_text && start >= n && start > 0)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumparray -start %s: the array has %" PRIu64 " element%s%s", start_text, n,
+					   n == 1 ? "" : "s", n ? " (-start 0 to the last)" : "");
+	uint64_t end = length >= n - start ? n : start + length; /* no start + length overflow */
 	uint32_t et = od.element_type;
 	uint64_t esize = od.component_size;
 	struct clrsos_json j;

@@ -758,7 +758,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		else if (strcmp(argv[i], "-limit") == 0) {
 			if (i + 1 >= argc)
 				return clrsos_missing_value("gcroot", "-limit");
-			e = clrsos_parse_uint("-limit", argv[++i], &limit);
+			/* -limit 0 would answer "nothing keeps it alive" without looking. */
+			e = clrsos_parse_uint_range("-limit", argv[++i], 1, UINT64_MAX, &limit);
 		} else if (clrsos_is_option(argv[i]))
 			return clrsos_unknown_option("gcroot", argv[i]);
 		else

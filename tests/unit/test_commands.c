@@ -859,6 +859,24 @@ static void test_clrbt__thread_id_past_32_bits_is_refused(void **state)
 	assert_target_untouched(fx);
 }
 
+static void test_dumpheap__min_above_max_quoted_as_typed(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	struct clrsos_error *err = RUN(fx, clrsos_cmd_dumpheap, "-stat", "-min", "0x10", "-max", "8");
+	assert_non_null(err);
+	assert_string_equal(err->message, "dumpheap: -min 0x10 is above -max 8");
+	clrsos_error_destroy(err);
+	assert_target_untouched(fx);
+}
+
+static void test_gcroot__limit_zero_is_refused(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	/* It would otherwise look at no root and say nothing keeps the object alive. */
+	assert_invalid(RUN(fx, clrsos_cmd_gcroot, "-limit", "0", "1000"), "-limit '0' is out of range", "1 to");
+	assert_target_untouched(fx);
+}
+
 static void test_parse_uint__rejects_negative_after_white_space(void **state)
 {
 	(void)state;
@@ -1236,6 +1254,8 @@ int run_commands_tests(void)
 		C(test_parse_uint_range__quotes_as_typed_names_option_and_range),
 		C(test_dumpheap__heap_past_int32_quoted_as_typed),
 		C(test_clrbt__thread_id_past_32_bits_is_refused),
+		C(test_dumpheap__min_above_max_quoted_as_typed),
+		C(test_gcroot__limit_zero_is_refused),
 		C(test_parse_uint__rejects_negative_after_white_space),
 		C(test_parse_uint__leading_zero_is_decimal_not_octal),
 		C(test_eeheap__unknown_option),
