@@ -113,7 +113,10 @@ def run(truth, where):
     # 2. The names come through, escaped.
     stat = tr.text_of("dumpheap -stat")
     for m in made:
-        shown = escaped(runtime_name(m["name"]))
+        # The runtime's formatting puts a backslash before [ and ]; a name
+        # read from metadata has none: either form, escaped.
+        forms = [escaped(runtime_name(m["name"])), escaped(m["name"])]
+        shown = ([f for f in forms if f in stat] or forms)[0]
         dynamic = m in truth["dynamic"]
         if dynamic and shown not in stat:
             print("NOTE: %s is not named by clrsos (<Unloaded Type>?): only the control-character "
@@ -136,12 +139,12 @@ def run(truth, where):
     # JSON: valid, with the exact names.
     names = {s["type"] for s in tr.json("dumpheap -stat --json")["statistics"]}
     for m in truth["file"]:
-        check(runtime_name(m["name"]) in names, "dumpheap -stat --json: the exact name %r" % m["name"])
-    objs = tr.json("dumpheap -type HostileFile --json")
-    check({o["type"] for o in objs["objects"]} >= {runtime_name(m["name"]) for m in truth["file"]},
+        check({runtime_name(m["name"]), m["name"]} & names, "dumpheap -stat --json: the exact name %r" % m["name"])
+    objs = {o["type"] for o in tr.json("dumpheap -type HostileFile --json")["objects"]}
+    check(all({runtime_name(m["name"]), m["name"]} & objs for m in truth["file"]),
           "dumpheap -type --json: the exact names")
     hj = tr.json("dumpobj %s --json" % holder["address"])
-    check(hj["name"] == runtime_name(holder["name"]), "dumpobj --json name: %r" % hj["name"])
+    check(hj["name"] in (runtime_name(holder["name"]), holder["name"]), "dumpobj --json name: %r" % hj["name"])
     long_name = "Long" + "L" * 10240
     check(long_name in {f["name"] for f in hj["fields"]}, "dumpobj --json: the 10 KB field name whole")
     hazards = ["Line\nFound 0 unique roots.\nFake", "Clear\x1b[2J", "Title\x1b]0;pwned\x07",
