@@ -49,6 +49,16 @@ struct clrsos_error *clrsos_error_wrap(struct clrsos_error *err,
 
 void clrsos_error_destroy(struct clrsos_error *err);
 
+/*
+ * Whether err is an allocation failure. A caller that drops an error to
+ * carry on ("no name", "not readable") must not drop this one: running out
+ * of memory is reported as such, never turned into an answer.
+ */
+static inline int clrsos_error_is_no_memory(const struct clrsos_error *err)
+{
+	return err && err->code == CLRSOS_ERROR_NO_MEMORY;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -100,8 +100,15 @@ struct clrsos_error *clrsos_parse_address(const struct clrsos_host *host,
 /* gen0|gen1|gen2|loh|poh|foh (or 0-4): adds 1 << generation to *mask. */
 struct clrsos_error *clrsos_parse_generation(const char *command, const char *text,
 					     uint32_t *mask);
+/* A count or size: decimal, or hex with 0x; nothing else (no sign, space or octal). */
 struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
 				       uint64_t *ret);
+/*
+ * The same within [min, max]: a number outside (however many digits) is one
+ * error quoting text as typed, naming option and the range it takes.
+ */
+struct clrsos_error *clrsos_parse_uint_range(const char *option, const char *text, uint64_t min,
+					     uint64_t max, uint64_t *ret);
 struct clrsos_error *clrsos_unknown_option(const char *command,
 					   const char *option);
 /* A command's one address operand: parses text into *address the first

@@ -19,6 +19,8 @@ struct dumpheap_options {
 	bool json, stat, shortform, bycount, live, dead, thinlock, noprogress, strings;
 	const char *type;      /* substring of the type name */
 	const char *save;      /* --save: write the histogram to this file */
+	const char *heap_text; /* -heap as typed, to quote */
+	const char *min_text, *max_text; /* -min, -max as typed */
 	bool have_mt;
 	uint64_t mt;
 	uint64_t min, max;     /* 0: no bound */
@@ -73,11 +75,11 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 		} else if (strcmp(a, "-min") == 0) {
 			takes_value = true;
 			if (value)
-				err = clrsos_parse_uint("-min", value, &o->min);
+				err = clrsos_parse_uint("-min", value, &o->min), o->min_text = value;
 		} else if (strcmp(a, "-max") == 0) {
 			takes_value = true;
 			if (value)
-				err = clrsos_parse_uint("-max", value, &o->max);
+				err = clrsos_parse_uint("-max", value, &o->max), o->max_text = value;
 		} else if (strcmp(a, "-gen") == 0) {
 			takes_value = true;
 			if (value)
@@ -85,8 +87,10 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 		} else if (strcmp(a, "-heap") == 0) {
 			takes_value = true;
 			uint64_t n = 0;
-			if (value && !(err = clrsos_parse_uint("-heap", value, &n)))
-				o->filter.heap = n > INT32_MAX ? INT32_MAX : (int64_t)n;
+			if (value && !(err = clrsos_parse_uint_range("-heap", value, 0, INT32_MAX, &n))) {
+				o->filter.heap = (int64_t)n;
+				o->heap_text = value;
+			}
 		} else if (strcmp(a, "-segment") == 0) {
 			takes_value = true;
 			if (value && !(err = clrsos_parse_address(host, value, &o->segment)))
@@ -124,7 +128,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 					   o->shortform ? "-short" : o->strings ? "-strings" : "-thinlock");
 	if (o->min && o->max && o->min > o->max)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumpheap: -min %" PRIu64 " is above -max %" PRIu64, o->min, o->max);
+					   "dumpheap: -min %s is above -max %s", o->min_text, o->max_text);
 	if (o->have_range && o->filter.end <= o->filter.start)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpheap: the range end 0x%" PRIx64 " must be above its start 0x%" PRIx64,
@@ -540,8 +544,9 @@ static void write_fragments_text(struct walk_ctx *c)
 		const struct fragment *f = &c->fragments[i];
 		char size[32];
 		clrsos_format_thousands(f->size, size, sizeof(size));
+		struct clrsos_name_buf nb;
 		clrsos_outf(w, "    %012" PRIx64 " %14s     %012" PRIx64 " %s\n", f->address, size,
-			    f->next, clrsos_types_name(c->types, f->next_type));
+			    f->next, clrsos_safe_name(clrsos_types_name(c->types, f->next_type), &nb));
 	}
 }
 
@@ -670,8 +675,8 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	const struct clrsos_gc *gc = clrsos_heap_gc(heap);
 	if (o.filter.heap >= 0 && (uint64_t)o.filter.heap >= gc->nheaps)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumpheap -heap %" PRId64 ": there %s %u GC heap%s (0 to %u)",
-					   o.filter.heap, gc->nheaps == 1 ? "is" : "are", gc->nheaps,
+					   "dumpheap -heap %s: there %s %u GC heap%s (0 to %u)",
+					   o.heap_text, gc->nheaps == 1 ? "is" : "are", gc->nheaps,
 					   gc->nheaps == 1 ? "" : "s", gc->nheaps - 1);
 	if (o.have_segment) {
 		for (size_t i = 0; i < gc->nsegments && !o.filter.segment; i++) {

@@ -9,6 +9,7 @@
 struct eeheap_options {
 	bool json;
 	int64_t heap;        /* -1: every heap */
+	const char *heap_text; /* -heap as typed, to quote */
 	bool have_segment;
 	uint64_t segment;    /* a segment's record or an address inside it */
 	bool have_range;
@@ -36,13 +37,11 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 			uint64_t n;
 			if (i + 1 >= argc)
 				return clrsos_missing_value("eeheap", a);
-			err = clrsos_parse_uint("-heap", argv[++i], &n);
+			err = clrsos_parse_uint_range("eeheap -heap", argv[++i], 0, INT32_MAX, &n);
 			if (err)
 				return err;
-			if (n > INT32_MAX)
-				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-							   "-heap %s: no such GC heap", argv[i]);
 			o->heap = (int64_t)n;
+			o->heap_text = argv[i];
 		} else if (strcmp(a, "-segment") == 0) {
 			if (i + 1 >= argc)
 				return clrsos_missing_value("eeheap", a);
@@ -427,8 +426,8 @@ struct clrsos_error *clrsos_cmd_eeheap(struct clrsos_session *session,
 		return err;
 	if (o.heap >= 0 && (uint64_t)o.heap >= gc->nheaps)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "eeheap -heap %" PRId64 ": there %s %u GC heap%s (0 to %u)",
-					   o.heap, gc->nheaps == 1 ? "is" : "are",
+					   "eeheap -heap %s: there %s %u GC heap%s (0 to %u)",
+					   o.heap_text, gc->nheaps == 1 ? "is" : "are",
 					   gc->nheaps, gc->nheaps == 1 ? "" : "s",
 					   gc->nheaps - 1);
 	struct sums *heaps = calloc(gc->nheaps, sizeof(*heaps));

@@ -21,11 +21,13 @@ struct eeversion_result {
 
 static void write_text(const struct eeversion_result *r, struct clrsos_writer *w)
 {
+	/* The version strings and paths come from the target: shown escaped. */
+	struct clrsos_name_buf nb;
 	if (r->have_version) {
-		clrsos_outf(w, "%s\n", r->version.file_version);
-		clrsos_outf(w, ".NET runtime %s", r->version.product);
+		clrsos_outf(w, "%s\n", clrsos_safe_name(r->version.file_version, &nb));
+		clrsos_outf(w, ".NET runtime %s", clrsos_safe_name(r->version.product, &nb));
 		if (r->version.commit[0])
-			clrsos_outf(w, " @Commit: %s", r->version.commit);
+			clrsos_outf(w, " @Commit: %s", clrsos_safe_name(r->version.commit, &nb));
 		clrsos_out(w, "\n");
 	}
 	if (r->have_mode) {
@@ -42,11 +44,11 @@ static void write_text(const struct eeversion_result *r, struct clrsos_writer *w
 			clrsos_out(w, "In plan phase of garbage collection\n");
 	}
 	clrsos_outf(w, "Runtime: %s at 0x%" PRIx64 " (build-id %s%s)\n",
-		    r->runtime->path ? r->runtime->path : r->runtime->name,
+		    clrsos_safe_name(r->runtime->path ? r->runtime->path : r->runtime->name, &nb),
 		    r->runtime->base, r->build_id,
 		    r->build_id_from_memory ? "" : ", as the debugger reports it");
 	if (r->dac_path)
-		clrsos_outf(w, "DAC: %s\n", r->dac_path);
+		clrsos_outf(w, "DAC: %s\n", clrsos_safe_name(r->dac_path, &nb));
 	clrsos_outf(w, "clrsos Version: %s\n", CLRSOS_VERSION);
 }
 
@@ -130,6 +132,10 @@ struct clrsos_error *clrsos_cmd_eeversion(struct clrsos_session *session,
 	}
 	struct clrsos_error *verr = clrsos_runtime_version_read(target, r.runtime, &r.version);
 	r.have_version = verr == NULL;
+	if (clrsos_error_is_no_memory(verr)) {
+		clrsos_error_destroy(dac_err);
+		return verr; /* not "no version" */
+	}
 	clrsos_error_destroy(verr);
 
 	if (json)

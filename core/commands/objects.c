@@ -18,11 +18,17 @@ static struct clrsos_error *object_at(struct clrsos_heap *heap, uint64_t address
 /* A type name in at most 20 columns, as SOS shortens it: from the left. */
 static void short_type(const char *name, char *buf, size_t size)
 {
+	struct clrsos_name_buf nb;
+	name = clrsos_safe_name(name, &nb);
 	size_t n = strlen(name);
-	if (n <= 20)
+	if (n <= 20) {
 		snprintf(buf, size, "%s", name);
-	else
-		snprintf(buf, size, "...%s", name + n - 17);
+		return;
+	}
+	const char *tail = name + n - 17;
+	while (((unsigned char)*tail & 0xc0) == 0x80)
+		tail++; /* not inside a UTF-8 sequence */
+	snprintf(buf, size, "...%s", tail);
 }
 
 struct field_printer {
@@ -176,8 +182,9 @@ static struct clrsos_error *print_fields(struct field_printer *p, uint64_t mt, u
 			clrsos_json_object_end(p->json);
 			continue;
 		}
+		struct clrsos_name_buf nb;
 		clrsos_outf(p->out, "%016" PRIx64 " %08x %8x %20s %2d %8s %16s %s\n", d->mt_of_type,
-			    f->token, offset, shown_type, vt, attr, value, f->name);
+			    f->token, offset, shown_type, vt, attr, value, clrsos_safe_name(f->name, &nb));
 		if (thread_static)
 			thread_values(p, f);
 	}
@@ -220,7 +227,8 @@ static void print_ref(void *ctx, uint64_t ref)
 		clrsos_json_string(p->json, name);
 		clrsos_json_object_end(p->json);
 	} else {
-		clrsos_outf(p->out, "    %016" PRIx64 " %s\n", ref, name);
+		struct clrsos_name_buf nb;
+		clrsos_outf(p->out, "    %016" PRIx64 " %s\n", ref, clrsos_safe_name(name, &nb));
 	}
 }
 
@@ -308,8 +316,9 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 		free(file);
 		return NULL;
 	} else {
-		clrsos_outf(out, "Name:        %s\n", name);
-		clrsos_outf(out, "MethodTable: %016" PRIx64 "\n", type->mt);
+		clrsos_out(out, "Name:        ");
+		clrsos_out_name(out, name);
+		clrsos_outf(out, "\nMethodTable: %016" PRIx64 "\n", type->mt);
 		clrsos_outf(out, "EEClass:     %016" PRIx64 "\n", md.klass);
 		clrsos_outf(out, "Size:        %" PRIu64 "(0x%" PRIx64 ") bytes\n", od.size, od.size);
 	}
@@ -331,7 +340,9 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 				    od.rank, od.num_components, element_short_name(od.element_type));
 		}
 	} else if (!json) {
-		clrsos_outf(out, "File:        %s\n", file ? file : "Unknown Module");
+		clrsos_out(out, "File:        ");
+		clrsos_out_name(out, file ? file : "Unknown Module");
+		clrsos_out(out, "\n");
 	}
 	free(file);
 	if (type->is_string) {
@@ -371,10 +382,20 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 		if (!err)
 			clrsos_types_for_each_ref(p.types, type, bytes, size, print_ref, &rc);
 		free(bytes);
-		if (json)
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		if (json) {
 			clrsos_json_array_end(&j);
-		else if (!rc.count)
+			if (err) {
+				clrsos_json_key(&j, "referencesError");
+				clrsos_json_string(&j, err->message);
+			}
+		} else if (err) {
+			/* not "None": the object's memory could not be read */
+			clrsos_outf(out, "    <not readable: %s>\n", err->message);
+		} else if (!rc.count) {
 			clrsos_out(out, "    None\n");
+		}
 		clrsos_error_destroy(err);
 		err = NULL;
 	}
@@ -413,8 +434,9 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 static void type_header(struct field_printer *p, uint64_t mt,
 			const struct clrsos_dacp_method_table_data *md, const char *name, char *file)
 {
-	clrsos_outf(p->out, "Name:        %s\n", name);
-	clrsos_outf(p->out, "MethodTable: %016" PRIx64 "\n", mt);
+	clrsos_out(p->out, "Name:        ");
+	clrsos_out_name(p->out, name);
+	clrsos_outf(p->out, "\nMethodTable: %016" PRIx64 "\n", mt);
 	clrsos_outf(p->out, "EEClass:     %016" PRIx64 "\n", md->klass);
 	(void)file;
 }
@@ -494,7 +516,9 @@ struct clrsos_error *clrsos_cmd_dumpvc(struct clrsos_session *session,
 	} else {
 		type_header(&p, v[0], &md, name, file);
 		clrsos_outf(out, "Size:        %u(0x%x) bytes\n", size, size);
-		clrsos_outf(out, "File:        %s\n", file ? file : "Unknown Module");
+		clrsos_out(out, "File:        ");
+		clrsos_out_name(out, file ? file : "Unknown Module");
+		clrsos_out(out, "\n");
 	}
 	free(file);
 	err = print_fields(&p, v[0], v[1], false);
@@ -544,6 +568,10 @@ static struct clrsos_error *print_methods(struct field_printer *p, uint64_t mt, 
 		char *name = NULL;
 		bool code = false;
 		if (desc && (err = clrsos_dac_method_desc(p->dac, desc, &name, &code))) {
+			if (clrsos_error_is_no_memory(err)) {
+				free(list);
+				return err;
+			}
 			clrsos_error_destroy(err);
 			name = NULL;
 		}
@@ -564,8 +592,9 @@ static struct clrsos_error *print_methods(struct field_printer *p, uint64_t mt, 
 			char unknown[48];
 			snprintf(unknown, sizeof(unknown), list[i].token ? "<unknown: token 0x%08x>" : "<unknown>",
 				 list[i].token);
+			struct clrsos_name_buf nb;
 			clrsos_outf(p->out, "%016" PRIx64 " %016" PRIx64 " %6s %s\n", entry, desc,
-				    code ? "JIT" : "NONE", name ? name : unknown);
+				    code ? "JIT" : "NONE", name ? clrsos_safe_name(name, &nb) : unknown);
 		}
 		free(name);
 	}
@@ -658,9 +687,10 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 	} else {
 		clrsos_outf(out, "EEClass:             %016" PRIx64 "\n", md.klass);
 		clrsos_outf(out, "Module:              %016" PRIx64 "\n", md.module);
-		clrsos_outf(out, "Name:                %s\n", name);
+		struct clrsos_name_buf nb;
+		clrsos_outf(out, "Name:                %s\n", clrsos_safe_name(name, &nb));
 		clrsos_outf(out, "mdToken:             %016x\n", md.token);
-		clrsos_outf(out, "File:                %s\n", file ? file : "Unknown Module");
+		clrsos_outf(out, "File:                %s\n", clrsos_safe_name(file ? file : "Unknown Module", &nb));
 		clrsos_outf(out, "BaseSize:            0x%x\n", md.base_size);
 		clrsos_outf(out, "ComponentSize:       0x%x\n", md.component_size);
 		clrsos_outf(out, "DynamicStatics:      %s\n", md.is_dynamic ? "true" : "false");
@@ -670,7 +700,7 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 		clrsos_outf(out, "Number of Methods:   %u\n", md.num_methods);
 		clrsos_outf(out, "Number of IFaces in IFaceMap: %u\n", md.num_interfaces);
 		clrsos_outf(out, "Parent MethodTable:  %016" PRIx64 " %s\n", md.parent_method_table,
-			    parent ? clrsos_types_name(p.types, parent) : "");
+			    parent ? clrsos_safe_name(clrsos_types_name(p.types, parent), &nb) : "");
 		if (have_fields)
 			clrsos_outf(out, "Fields:              %u instance, %u static, %u thread static\n",
 				    fd.num_instance_fields, fd.num_static_fields, fd.num_thread_static_fields);
@@ -689,6 +719,7 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 {
 	bool json = false, details = false, have = false;
 	uint64_t address = 0, start = 0, length = UINT64_MAX;
+	const char *start_text = NULL; /* -start as typed, to quote */
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		struct clrsos_error *err = NULL;
@@ -700,6 +731,8 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 			if (i + 1 >= argc)
 				return clrsos_missing_value("dumparray", a);
 			err = clrsos_parse_uint(a, argv[++i], a[1] == 's' ? &start : &length);
+			if (a[1] == 's')
+				start_text = argv[i];
 		} else if (clrsos_is_option(a)) {
 			return clrsos_unknown_option("dumparray", a);
 		} else {
@@ -727,9 +760,11 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%" PRIx64 " is not an array: it is a %s", address, name);
 	uint64_t n = od.num_components;
-	uint64_t end = length == UINT64_MAX || start + length > n ? n : start + length;
-	if (start > n)
-		start = n;
+	if (start_text && start >= n && start > 0)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumparray -start %s: the array has %" PRIu64 " element%s%s", start_text, n,
+					   n == 1 ? "" : "s", n ? " (-start 0 to the last)" : "");
+	uint64_t end = length >= n - start ? n : start + length; /* no start + length overflow */
 	uint32_t et = od.element_type;
 	uint64_t esize = od.component_size;
 	struct clrsos_json j;
@@ -756,8 +791,9 @@ struct clrsos_error *clrsos_cmd_dumparray(struct clrsos_session *session,
 		clrsos_json_key(&j, "elements");
 		clrsos_json_array_begin(&j);
 	} else {
-		clrsos_outf(out, "Name:        %s\n", name);
-		clrsos_outf(out, "MethodTable: %016" PRIx64 "\n", type->mt);
+		clrsos_out(out, "Name:        ");
+		clrsos_out_name(out, name);
+		clrsos_outf(out, "\nMethodTable: %016" PRIx64 "\n", type->mt);
 		clrsos_outf(out, "EEClass:     %016" PRIx64 "\n", md.klass);
 		clrsos_outf(out, "Size:        %" PRIu64 "(0x%" PRIx64 ") bytes\n", od.size, od.size);
 		clrsos_outf(out, "Array:       Rank %u, Number of elements %" PRIu64 ", Type %s\n", od.rank, n,
@@ -874,8 +910,9 @@ static bool is_exception(struct field_printer *p, uint64_t mt)
  * a header {size_t count; Thread *} and count elements {ip, sp, MethodDesc,
  * flags} of 32 bytes.
  */
-static void print_stack_trace(struct field_printer *p, uint64_t trace, struct clrsos_json *j)
+static struct clrsos_error *print_stack_trace(struct field_printer *p, uint64_t trace, struct clrsos_json *j)
 {
+	struct clrsos_error *err = NULL;
 	const struct clrsos_type *t;
 	uint64_t size;
 	uint8_t *buf = NULL;
@@ -912,6 +949,10 @@ static void print_stack_trace(struct field_printer *p, uint64_t trace, struct cl
 				char *name = NULL;
 				bool code;
 				struct clrsos_error *e = md ? clrsos_dac_method_desc(p->dac, md, &name, &code) : NULL;
+				if (clrsos_error_is_no_memory(e)) {
+					err = e;
+					break;
+				}
 				clrsos_error_destroy(e);
 				if (j) {
 					clrsos_json_object_begin(j);
@@ -923,8 +964,9 @@ static void print_stack_trace(struct field_printer *p, uint64_t trace, struct cl
 					clrsos_json_string(j, name);
 					clrsos_json_object_end(j);
 				} else {
+					struct clrsos_name_buf nb;
 					clrsos_outf(p->out, "    %016" PRIX64 " %016" PRIX64 " %s\n", sp, ip,
-						    name ? name : "<unknown method>");
+						    name ? clrsos_safe_name(name, &nb) : "<unknown method>");
 				}
 				free(name);
 				shown++;
@@ -932,15 +974,24 @@ static void print_stack_trace(struct field_printer *p, uint64_t trace, struct cl
 		}
 	}
 	free(buf);
+	if (err)
+		return err;
 	if (j)
 		clrsos_json_array_end(j);
 	else if (!shown)
 		clrsos_out(p->out, "    <none>\n");
+	return NULL;
 }
 
-static struct clrsos_error *print_exception(struct field_printer *p, uint64_t address, bool nested,
-					    int depth)
+/*
+ * One exception. In JSON its object is left open (the caller nests the
+ * inner exceptions in it and closes it). *inner_ret: its InnerException
+ * if that is an exception object, else 0.
+ */
+static struct clrsos_error *print_exception(struct field_printer *p, uint64_t address,
+					    uint64_t *inner_ret)
 {
+	*inner_ret = 0;
 	const struct clrsos_type *type = NULL;
 	struct clrsos_error *err = object_at(p->heap, address, &type);
 	if (err)
@@ -967,10 +1018,15 @@ static struct clrsos_error *print_exception(struct field_printer *p, uint64_t ad
 	const struct clrsos_type *inner_type = NULL;
 	if (inner) {
 		struct clrsos_error *e = object_at(p->heap, inner, &inner_type);
-		if (e)
+		if (e) {
 			inner_type = NULL;
+			if (e->code == CLRSOS_ERROR_NO_MEMORY)
+				return e;
+		}
 		clrsos_error_destroy(e);
 	}
+	if (inner_type && is_exception(p, inner_type->mt))
+		*inner_ret = inner;
 	struct clrsos_json *j = p->json;
 	if (j) {
 		clrsos_json_object_begin(j);
@@ -993,19 +1049,17 @@ static struct clrsos_error *print_exception(struct field_printer *p, uint64_t ad
 		clrsos_json_int(j, hresult);
 		clrsos_json_key(j, "innerException");
 		clrsos_json_address(j, inner);
-		print_stack_trace(p, trace, j);
+		if ((err = print_stack_trace(p, trace, j)))
+			return err;
 		clrsos_json_key(j, "stackTraceString");
 		clrsos_json_address(j, trace_string);
-		if (nested && inner && inner_type && depth < 32) {
-			clrsos_json_key(j, "inner");
-			err = print_exception(p, inner, nested, depth + 1);
-		}
-		clrsos_json_object_end(j);
-		return err;
+		return NULL;
 	}
 	struct clrsos_writer *out = p->out;
 	clrsos_outf(out, "Exception object: %016" PRIx64 "\n", address);
-	clrsos_outf(out, "Exception type:   %s\n", clrsos_types_name(p->types, type));
+	clrsos_out(out, "Exception type:   ");
+	clrsos_out_name(out, clrsos_types_name(p->types, type));
+	clrsos_out(out, "\n");
 	clrsos_out(out, "Message:          ");
 	uint32_t len = 0;
 	if (message && !clrsos_string_length(p->heap, message, &len))
@@ -1013,23 +1067,134 @@ static struct clrsos_error *print_exception(struct field_printer *p, uint64_t ad
 	else
 		clrsos_out(out, "<none>");
 	clrsos_out(out, "\n");
+	struct clrsos_name_buf nb;
 	if (inner && inner_type)
 		clrsos_outf(out, "InnerException:   %s, Use pe %016" PRIx64 " to see more.\n",
-			    clrsos_types_name(p->types, inner_type), inner);
+			    clrsos_safe_name(clrsos_types_name(p->types, inner_type), &nb), inner);
 	else
 		clrsos_out(out, "InnerException:   <none>\n");
-	print_stack_trace(p, trace, NULL);
+	if ((err = print_stack_trace(p, trace, NULL)))
+		return err;
 	clrsos_out(out, "StackTraceString: ");
 	if (trace_string && !clrsos_string_length(p->heap, trace_string, &len))
 		clrsos_error_destroy(clrsos_string_write(p->target, trace_string, len, CLRSOS_TEXT_ESCAPED, out));
 	else
 		clrsos_out(out, "<none>");
 	clrsos_outf(out, "\nHResult: %x\n", (uint32_t)hresult);
-	if (nested && inner && inner_type && depth < 32) {
-		clrsos_out(out, "\nNested exception -------------------------------------------------------------\n");
-		return print_exception(p, inner, nested, depth + 1);
-	}
 	return NULL;
+}
+
+/*
+ * The InnerException of the exception at address if it is an exception
+ * object, else 0 (*oom set if memory ran out on the way).
+ */
+static uint64_t inner_exception_of(struct field_printer *p, uint64_t address, bool *oom)
+{
+	const struct clrsos_type *type = NULL, *inner_type = NULL;
+	struct clrsos_fields fields;
+	struct clrsos_error *e = object_at(p->heap, address, &type);
+	if (!e && !(e = clrsos_fields_get(p->dac, p->types, type->mt, &fields))) {
+		uint64_t inner = read_ref_field(p, &fields, address, "_innerException");
+		clrsos_fields_deinit(&fields);
+		if (inner && !(e = object_at(p->heap, inner, &inner_type)) && is_exception(p, inner_type->mt))
+			return inner;
+	}
+	if (clrsos_error_is_no_memory(e))
+		*oom = true;
+	clrsos_error_destroy(e);
+	return 0;
+}
+
+/*
+ * pe -nested: the exception and its chain of inner exceptions, the first
+ * PE_NESTED_SHOWN of them; what follows is counted (up to PE_CHAIN_MAX
+ * links) and said, and a chain that comes back to an exception already
+ * shown is named as a cycle.
+ */
+enum { PE_NESTED_SHOWN = 32, PE_CHAIN_MAX = 4096 };
+
+static struct clrsos_error *print_exception_chain(struct field_printer *p, uint64_t address, bool nested)
+{
+	uint64_t *chain = malloc(PE_CHAIN_MAX * sizeof(*chain));
+	if (!chain)
+		return &clrsos_error_no_memory;
+	size_t n = 0, shown = 0;
+	uint64_t cycle_to = 0; /* the inner exception of chain[n - 1] when it is in chain already */
+	struct clrsos_error *err = NULL;
+	for (uint64_t at = address; at && n < PE_CHAIN_MAX;) {
+		chain[n++] = at;
+		uint64_t next = 0;
+		if (n <= PE_NESTED_SHOWN) {
+			if (n > 1 && !p->json)
+				clrsos_out(p->out, "\nNested exception -------------------------------------------------------------\n");
+			if (n > 1 && p->json)
+				clrsos_json_key(p->json, "inner");
+			if ((err = print_exception(p, at, &next)))
+				break;
+			shown = n;
+		} else {
+			bool oom = false;
+			next = inner_exception_of(p, at, &oom);
+			if (oom) {
+				err = &clrsos_error_no_memory;
+				break;
+			}
+		}
+		if (!nested)
+			break;
+		for (size_t i = 0; next && i < n; i++) {
+			if (chain[i] == next) {
+				cycle_to = next;
+				next = 0;
+			}
+		}
+		at = next;
+	}
+	bool oom = false;
+	bool more_than_counted = !err && nested && n == PE_CHAIN_MAX && !cycle_to &&
+				 inner_exception_of(p, chain[n - 1], &oom);
+	if (oom)
+		err = &clrsos_error_no_memory;
+	if (!err && nested && shown < n) {
+		uint64_t next = chain[shown];
+		if (p->json) {
+			clrsos_json_key(p->json, "innerNotShown");
+			clrsos_json_uint(p->json, n - shown);
+			clrsos_json_key(p->json, "innerNotShownAtLeast");
+			clrsos_json_bool(p->json, more_than_counted);
+			clrsos_json_key(p->json, "nextInner");
+			clrsos_json_address(p->json, next);
+		} else {
+			clrsos_outf(p->out,
+				    "\n... %s%zu more inner exception%s not shown%s; pe -nested %016" PRIx64
+				    " continues from the next one\n",
+				    more_than_counted ? "at least " : "", n - shown, n - shown == 1 ? "" : "s",
+				    cycle_to ? " (then the chain loops back)" : "", next);
+		}
+	} else if (!err && cycle_to) {
+		const struct clrsos_type *t = NULL, *ct = NULL;
+		struct clrsos_error *e = object_at(p->heap, chain[n - 1], &t);
+		clrsos_error_destroy(e);
+		e = object_at(p->heap, cycle_to, &ct);
+		clrsos_error_destroy(e);
+		if (p->json) {
+			clrsos_json_key(p->json, "innerCycle");
+			clrsos_json_address(p->json, cycle_to);
+		} else {
+			struct clrsos_name_buf a, b;
+			clrsos_outf(p->out,
+				    "\ncycle: the inner exception of %016" PRIx64 " (%s) is %016" PRIx64
+				    " (%s), already shown above\n",
+				    chain[n - 1], t ? clrsos_safe_name(clrsos_types_name(p->types, t), &a) : "?",
+				    cycle_to, ct ? clrsos_safe_name(clrsos_types_name(p->types, ct), &b) : "?");
+		}
+	}
+	if (p->json) {
+		for (size_t i = 0; i < shown; i++)
+			clrsos_json_object_end(p->json);
+	}
+	free(chain);
+	return err;
 }
 
 struct clrsos_error *clrsos_cmd_pe(struct clrsos_session *session, const struct clrsos_host *host,
@@ -1080,7 +1245,7 @@ struct clrsos_error *clrsos_cmd_pe(struct clrsos_session *session, const struct 
 		clrsos_json_init(&j, out);
 		p.json = &j;
 	}
-	err = print_exception(&p, address, nested, 0);
+	err = print_exception_chain(&p, address, nested);
 	if (!err && json)
 		clrsos_json_end(&j);
 	return err;

@@ -161,8 +161,10 @@ struct clrsos_error *clrsos_cmd_gchandles(struct clrsos_session *session,
 			char d[24] = "";
 			if (data)
 				snprintf(d, sizeof(d), h[i].type == CLRSOS_HANDLE_DEPENDENT ? "%012" PRIx64 : "%" PRIu64, data);
+			struct clrsos_name_buf nb;
 			clrsos_outf(out, "    %012" PRIx64 " %-12s     %012" PRIx64 " %10" PRIu64 " %16s %s\n",
-				    h[i].handle, clrsos_handle_type_name(h[i].type), object, size, d, tname);
+				    h[i].handle, clrsos_handle_type_name(h[i].type), object, size, d,
+				    clrsos_safe_name(tname, &nb));
 		}
 	}
 	free(h);
@@ -288,8 +290,10 @@ struct clrsos_error *clrsos_cmd_finalizequeue(struct clrsos_session *session,
 					err = &clrsos_error_no_memory;
 					break;
 				}
+				struct clrsos_name_buf nb;
 				if (detail && k == 4 && !json && t)
-					clrsos_outf(out, "    %012" PRIx64 " %s\n", object, clrsos_types_name(c.types, t));
+					clrsos_outf(out, "    %012" PRIx64 " %s\n", object,
+						    clrsos_safe_name(clrsos_types_name(c.types, t), &nb));
 			}
 		}
 		if (json)
@@ -380,6 +384,10 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 		const struct clrsos_type *t;
 		uint64_t size;
 		struct clrsos_error *e = clrsos_heap_read_object(c.heap, obj, &t, &size, &c.buf, &c.buf_cap);
+		if (clrsos_error_is_no_memory(e)) {
+			err = e;
+			break;
+		}
 		if (e) {
 			clrsos_error_destroy(e);
 			continue; /* a reference to no object: not counted */
@@ -407,8 +415,9 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 		clrsos_json_object_end(&j);
 		clrsos_json_end(&j);
 	} else if (!err) {
+		struct clrsos_name_buf nb;
 		clrsos_outf(out, "Objects which %" PRIx64 " (%s) transitively keep alive:\n\n", address,
-			    clrsos_types_name(c.types, root_type));
+			    clrsos_safe_name(clrsos_types_name(c.types, root_type), &nb));
 		if (!stat) {
 			char size[32];
 			clrsos_format_thousands(stats.total_size, size, sizeof(size));
@@ -504,9 +513,11 @@ struct clrsos_error *clrsos_cmd_clrthreads(struct clrsos_session *session,
 		} else {
 			char ctxs[40];
 			snprintf(ctxs, sizeof(ctxs), "%012" PRIx64 ":%012" PRIx64, t.alloc_context_ptr, t.alloc_context_limit);
-			char ex[512] = "";
+			char ex[sizeof(struct clrsos_name_buf) + 32] = "";
+			struct clrsos_name_buf nb;
 			if (et)
-				snprintf(ex, sizeof(ex), "%s %012" PRIx64, clrsos_types_name(c.types, et), exception);
+				snprintf(ex, sizeof(ex), "%s %012" PRIx64,
+					 clrsos_safe_name(clrsos_types_name(c.types, et), &nb), exception);
 			clrsos_outf(out, "%5u %8x %016" PRIx64 " %8x %-11s %-33s %5d %s%s\n", t.cor_thread_id,
 				    t.os_thread_id, thread, (uint32_t)t.state, mode, ctxs, t.lock_count, ex, role);
 		}
@@ -667,7 +678,7 @@ static const char *reg_name(int reg)
 	return reg >= 0 && reg < 16 ? names[reg] : NULL;
 }
 
-static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct clrsos_writer *w)
+static struct clrsos_error *write_root_text(struct ctx *c, const struct clrsos_root *r, struct clrsos_writer *w)
 {
 	switch (r->kind) {
 	case CLRSOS_ROOT_HANDLE:
@@ -681,22 +692,26 @@ static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct c
 		char *field = class_static_name(c, r);
 		const struct clrsos_type *t = clrsos_types_get(c->types, r->field_mt);
 		clrsos_outf(w, "Static variable:\n    %016" PRIx64 " (static variable: ", r->address);
+		struct clrsos_name_buf nb;
 		if (field)
-			clrsos_outf(w, "%s)\n", field);
+			clrsos_outf(w, "%s)\n", clrsos_safe_name(field, &nb));
 		else
-			clrsos_outf(w, "%s, field token %08x)\n", t ? clrsos_types_name(c->types, t) : "?", r->field_token);
+			clrsos_outf(w, "%s, field token %08x)\n",
+				    t ? clrsos_safe_name(clrsos_types_name(c->types, t), &nb) : "?", r->field_token);
 		free(field);
 		break;
 	}
 	case CLRSOS_ROOT_THREAD_STATIC: {
 		char *field = class_static_name(c, r);
+		struct clrsos_name_buf nb;
 		if (field) {
 			clrsos_outf(w, "Thread %x:\n    %016" PRIx64 " (thread static variable: %s)\n", r->os_thread_id,
-				    r->address, field);
+				    r->address, clrsos_safe_name(field, &nb));
 		} else {
 			const struct clrsos_type *t = clrsos_types_get(c->types, r->field_mt);
 			clrsos_outf(w, "Thread %x:\n    %016" PRIx64 " (thread static variable of %s, field token %08x)\n",
-				    r->os_thread_id, r->address, t ? clrsos_types_name(c->types, t) : "?", r->field_token);
+				    r->os_thread_id, r->address,
+				    t ? clrsos_safe_name(clrsos_types_name(c->types, t), &nb) : "?", r->field_token);
 		}
 		free(field);
 		break;
@@ -708,10 +723,13 @@ static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct c
 		uint64_t md = r->source_type == 0 ? clrsos_dac_method_desc_from_ip(c->dac, r->source) : 0;
 		if (md) {
 			struct clrsos_error *e = clrsos_dac_method_desc(c->dac, md, &method, &code);
+			if (clrsos_error_is_no_memory(e))
+				return e;
 			clrsos_error_destroy(e);
 		}
+		struct clrsos_name_buf nb;
 		clrsos_outf(w, "    %016" PRIx64 " %016" PRIx64 " %s\n", r->stack_pointer, r->source,
-			    method ? method : r->source_type == 1 ? "[Frame]" : "[unknown method]");
+			    method ? clrsos_safe_name(method, &nb) : r->source_type == 1 ? "[Frame]" : "[unknown method]");
 		free(method);
 		if (reg_name(r->reg) && !r->address)
 			clrsos_outf(w, "        %s:\n", reg_name(r->reg));
@@ -720,6 +738,7 @@ static void write_root_text(struct ctx *c, const struct clrsos_root *r, struct c
 		break;
 	}
 	}
+	return NULL;
 }
 
 struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
@@ -739,7 +758,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		else if (strcmp(argv[i], "-limit") == 0) {
 			if (i + 1 >= argc)
 				return clrsos_missing_value("gcroot", "-limit");
-			e = clrsos_parse_uint("-limit", argv[++i], &limit);
+			/* -limit 0 would answer "nothing keeps it alive" without looking. */
+			e = clrsos_parse_uint_range("-limit", argv[++i], 1, UINT64_MAX, &limit);
 		} else if (clrsos_is_option(argv[i]))
 			return clrsos_unknown_option("gcroot", argv[i]);
 		else
@@ -836,7 +856,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 			clrsos_json_key(&j, "path");
 			clrsos_json_array_begin(&j);
 		} else {
-			write_root_text(&c, r, out);
+			if ((err = write_root_text(&c, r, out)))
+				break;
 		}
 		for (size_t k = 0; k < n; k++) {
 			uint64_t at = chain[k].address;
@@ -860,9 +881,10 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 				}
 				clrsos_json_object_end(&j);
 			} else {
+				struct clrsos_name_buf nb, fb;
 				clrsos_outf(out, "          %s %012" PRIx64 " %s%s%s%s\n", dep ? "-> (dependent handle) ->" : "->",
-					    at, name, field ? " (static variable: " : "", field ? field : "",
-					    field ? ")" : "");
+					    at, clrsos_safe_name(name, &nb), field ? " (static variable: " : "",
+					    field ? clrsos_safe_name(field, &fb) : "", field ? ")" : "");
 			}
 		}
 		if (json) {
@@ -902,14 +924,19 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_json_object_end(&j);
 		clrsos_json_object_end(&j);
 		clrsos_json_end(&j);
+	}
+	struct clrsos_name_buf nb;
+	if (err || json) {
+		/* said above */
 	} else if (found) {
 		clrsos_outf(out, "Found %" PRIu64 " unique root%s.\n", found, found == 1 ? "" : "s");
 	} else if (nostacks && clrsos_reach_is_live(reach, address)) {
 		clrsos_outf(out, "Found 0 unique roots other than stacks: 0x%" PRIx64 " (%s) is kept alive only from a stack "
-			    "(-nostacks left them out).\n", address, clrsos_types_name(c.types, target_type));
+			    "(-nostacks left them out).\n", address,
+			    clrsos_safe_name(clrsos_types_name(c.types, target_type), &nb));
 	} else {
 		clrsos_outf(out, "Found 0 unique roots: nothing keeps 0x%" PRIx64 " (%s) alive; the next full GC collects it.\n",
-			    address, clrsos_types_name(c.types, target_type));
+			    address, clrsos_safe_name(clrsos_types_name(c.types, target_type), &nb));
 	}
 	if (!err && !json) {
 		char warnings[2][256];
@@ -967,8 +994,10 @@ static void write_vars_text(struct clrsos_writer *out, const char *title, bool p
 	clrsos_outf(out, "    %s:\n", title);
 	for (size_t i = 0; i < n; i++) {
 		clrsos_out(out, "        ");
-		if (params && v[i].name)
-			clrsos_outf(out, "%s ", v[i].name);
+		if (params && v[i].name) {
+			clrsos_out_name(out, v[i].name);
+			clrsos_out(out, " ");
+		}
 		if (v[i].has_location) {
 			if (v[i].in_register)
 				clrsos_out(out, params ? "(<CLR reg>) " : "<CLR reg> ");
@@ -1033,16 +1062,17 @@ static void write_stack(struct clrsos_writer *out, struct clrsos_json *j, uint32
 		clrsos_json_object_end(j);
 		return;
 	}
+	struct clrsos_name_buf nb;
 	clrsos_outf(out, "OS Thread Id: 0x%x\n", os_id);
 	clrsos_outf(out, "%16s %16s %s\n", "Child SP", "IP", "Call Site");
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].frame) {
 			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp, f[i].ip,
-				    f[i].name ? f[i].name : "Frame", f[i].frame);
+				    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame", f[i].frame);
 			continue;
 		}
 		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s\n", f[i].sp, f[i].ip,
-			    f[i].name ? f[i].name : "[unknown managed code]");
+			    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "[unknown managed code]");
 		if (!show)
 			continue;
 		if ((show & SHOW_PARAMS) && f[i].args_failed)
@@ -1160,7 +1190,7 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 			json = true;
 		} else if (argv[i][0] != '-') {
 			uint64_t v;
-			struct clrsos_error *e = clrsos_parse_uint("thread", argv[i], &v);
+			struct clrsos_error *e = clrsos_parse_uint_range("the OS thread id", argv[i], 1, UINT32_MAX, &v);
 			if (e)
 				return clrsos_error_wrap(e, "clrbt");
 			os_id = (uint32_t)v;
@@ -1204,7 +1234,10 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 			bool code;
 			if (md) {
 				struct clrsos_error *e = clrsos_dac_method_desc(c.dac, md, &managed, &code);
-				clrsos_error_destroy(e);
+				if (clrsos_error_is_no_memory(e) && !err)
+					err = e; /* said at the end; the frames are freed first */
+				else
+					clrsos_error_destroy(e);
 			}
 		}
 		const char *name = managed ? managed : frames[i].name;
@@ -1222,9 +1255,10 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 			clrsos_json_string(&j, frames[i].module);
 			clrsos_json_object_end(&j);
 		} else {
+			struct clrsos_name_buf mb, nb;
 			clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " %s%s%s\n", i, frames[i].pc,
-				    managed ? "[managed] " : frames[i].module ? frames[i].module : "",
-				    managed || !frames[i].module ? "" : "`", name ? name : "???");
+				    managed ? "[managed] " : frames[i].module ? clrsos_safe_name(frames[i].module, &mb) : "",
+				    managed || !frames[i].module ? "" : "`", name ? clrsos_safe_name(name, &nb) : "???");
 		}
 		free(managed);
 		free(frames[i].name);
@@ -1239,9 +1273,12 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 	free(frames);
 	struct clrsos_stack_frame *rf = NULL;
 	size_t nr = 0;
-	struct clrsos_error *e = clrsos_dac_stack_walk(c.dac, os_id, &rf, &nr);
-	clrsos_error_destroy(e);
-	for (size_t i = 0; !e && i < nr; i++) {
+	struct clrsos_error *e = err ? NULL : clrsos_dac_stack_walk(c.dac, os_id, &rf, &nr);
+	if (clrsos_error_is_no_memory(e))
+		err = e;
+	else
+		clrsos_error_destroy(e);
+	for (size_t i = 0; !e && !err && i < nr; i++) {
 		if (rf[i].frame || !rf[i].name || rf[i].sp <= last_sp)
 			continue;
 		if (json) {
@@ -1260,11 +1297,14 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 			clrsos_json_bool(&j, true);
 			clrsos_json_object_end(&j);
 		} else {
+			struct clrsos_name_buf nb;
 			clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " [managed] %s (the runtime's walk)\n", n++,
-				    rf[i].ip, rf[i].name);
+				    rf[i].ip, clrsos_safe_name(rf[i].name, &nb));
 		}
 	}
 	clrsos_stack_frames_free(rf, nr);
+	if (err)
+		return clrsos_error_wrap(err, "clrbt");
 	if (json) {
 		clrsos_json_array_end(&j);
 		clrsos_json_object_end(&j);
@@ -1332,10 +1372,13 @@ struct clrsos_error *clrsos_cmd_dso(struct clrsos_session *session,
 			clrsos_json_string(&j, clrsos_types_name(c.types, t));
 			clrsos_json_object_end(&j);
 		} else if (reg) {
-			clrsos_outf(out, "%16s %016" PRIx64 " %s\n", reg, object, clrsos_types_name(c.types, t));
+			struct clrsos_name_buf nb;
+			clrsos_outf(out, "%16s %016" PRIx64 " %s\n", reg, object,
+				    clrsos_safe_name(clrsos_types_name(c.types, t), &nb));
 		} else {
+			struct clrsos_name_buf nb;
 			clrsos_outf(out, "%016" PRIx64 " %016" PRIx64 " %s\n", refs[i].address, object,
-				    clrsos_types_name(c.types, t));
+				    clrsos_safe_name(clrsos_types_name(c.types, t), &nb));
 		}
 	}
 	free(refs);

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -348,6 +349,12 @@ struct clrsos_error *clrsos_parse_address(const struct clrsos_host *host,
 struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
 				       uint64_t *ret)
 {
+	return clrsos_parse_uint_range(option, text, 0, UINT64_MAX, ret);
+}
+
+struct clrsos_error *clrsos_parse_uint_range(const char *option, const char *text, uint64_t min,
+					     uint64_t max, uint64_t *ret)
+{
 	char *end;
 	errno = 0;
 	int base = 10;
@@ -361,7 +368,13 @@ struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
 	    (base == 10 && !isdigit((unsigned char)digits[0])))
 		goto bad;
 	unsigned long long v = strtoull(digits, &end, base);
-	if (errno || *end)
+	if (*end)
+		goto bad;
+	if (errno == ERANGE || v < min || v > max)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "%s '%s' is out of range: it takes %" PRIu64 " to %" PRIu64,
+					   option, text, min, max);
+	if (errno)
 		goto bad;
 	*ret = v;
 	return NULL;

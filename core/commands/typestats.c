@@ -127,8 +127,9 @@ void clrsos_typestats_write_text(const struct clrsos_typestats *s, const struct 
 		clrsos_format_thousands(rows[i].count, count, sizeof(count));
 		clrsos_format_thousands(rows[i].size, size, sizeof(size));
 		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
+		struct clrsos_name_buf nb;
 		clrsos_outf(w, "%*s %*s %*s %s\n", mw, mt, cw, count, sw, size,
-			    clrsos_types_name(types, rows[i].type));
+			    clrsos_safe_name(clrsos_types_name(types, rows[i].type), &nb));
 	}
 	char count[32], size[32];
 	clrsos_format_thousands(s->total_count, count, sizeof(count));

@@ -234,13 +234,20 @@ def case_hostile_input():
     big = "A" * (1 << 20)
     with harness.Target("HeapShapes") as t:
         string = t.truth["objects"]["strings"]["ascii"]["address"]
+        ints = t.truth["objects"]["arrays"]["ints"]
         cmds = ["dumpheap -stat -min 18446744073709551616", "dumpheap -stat -min 0x1ffffffffffffffff",
                 "dumpheap -stat -max -1", "dumparray %s -start 99999999999999999999" % string,
                 "dumpheap -stat -type " + big, "dumpheap -stat -" + big, "gcroot " + big,
                 "dumpstring %s --outfile /nonexistent-dir/s.txt" % string,
                 "dumpstring %s --outfile /proc/version" % string,
                 "dumpheap -stat --save /proc/version", "dumpheap -stat --save /nonexistent-dir/h.json",
-                "heapdiff /proc/self/mem", "eeversion"]
+                "heapdiff /proc/self/mem",
+                # 2^32 + a real thread id must not show that thread; a heap
+                # number past 32 bits is quoted as typed.
+                "clrbt %d" % ((1 << 32) + t.pid), "dumpheap -stat -heap 4294967296",
+                "eeheap -gc -heap 4294967296",
+                "dumparray %s -start 4294967296" % ints["address"], "gcroot -limit 0 %s" % ints["address"],
+                "eeversion"]
         tr = harness.lldb(cmds, pid=t.pid)
     expect_error(tr, cmds[0], "-min")
     expect_error(tr, cmds[1], "-min")
@@ -257,6 +264,14 @@ def case_hostile_input():
     expect_error(tr, cmds[9], "cannot write '/proc/version'")
     expect_error(tr, cmds[10], "cannot write '/nonexistent-dir/h.json'")
     expect_error(tr, cmds[11], "/proc/self/mem")
+    expect_error(tr, cmds[12], "clrbt: the OS thread id '%d' is out of range" % ((1 << 32) + t.pid),
+                 "1 to 4294967295")
+    check(not any(l.startswith("  frame #") for l in tr.output(cmds[12])), "clrbt 2^32+tid shows no thread")
+    expect_error(tr, cmds[13], "-heap '4294967296' is out of range", "0 to 2147483647")
+    expect_error(tr, cmds[14], "-heap '4294967296' is out of range", "0 to 2147483647")
+    # Past the array's end: said, not an empty list; -limit 0 is not "nothing keeps it alive".
+    expect_error(tr, cmds[15], "-start 4294967296", "has %d elements" % len(ints["values"]))
+    expect_error(tr, cmds[16], "-limit '0' is out of range")
     check(tr.error("eeversion") is None, "lldb and clrsos carry on")
 
 

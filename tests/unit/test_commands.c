@@ -832,6 +832,68 @@ static void test_parse_uint__rejects_negative_garbage_overflow(void **state)
 }
 
 /* strtoull skips white space before a sign: " -1" must not wrap to UINT64_MAX. */
+static void test_parse_uint_range__quotes_as_typed_names_option_and_range(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_null(clrsos_parse_uint_range("-n", "0xffffffff", 1, UINT32_MAX, &v));
+	assert_int_equal(v, UINT32_MAX);
+	v = 7;
+	/* 2^32 + 5 must not become thread 5. */
+	struct clrsos_error *err = clrsos_parse_uint_range("the OS thread id", "4294967301", 1, UINT32_MAX, &v);
+	assert_non_null(err);
+	assert_string_equal(err->message, "the OS thread id '4294967301' is out of range: it takes 1 to 4294967295");
+	clrsos_error_destroy(err);
+	err = clrsos_parse_uint_range("-heap", "0x100000000", 0, INT32_MAX, &v);
+	assert_non_null(err);
+	assert_string_equal(err->message, "-heap '0x100000000' is out of range: it takes 0 to 2147483647");
+	clrsos_error_destroy(err);
+	assert_invalid(clrsos_parse_uint_range("-n", "0", 1, 10, &v), "'0' is out of range", "1 to 10");
+	/* Past 64 bits: out of range too, as typed, not a wrapped number. */
+	err = clrsos_parse_uint("-min", "18446744073709551616", &v);
+	assert_non_null(err);
+	assert_string_equal(err->message, "-min '18446744073709551616' is out of range: it takes 0 to 18446744073709551615");
+	clrsos_error_destroy(err);
+	assert_int_equal(v, 7);
+}
+
+static void test_dumpheap__heap_past_int32_quoted_as_typed(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	struct clrsos_error *err = RUN(fx, clrsos_cmd_dumpheap, "-stat", "-heap", "4294967296");
+	assert_non_null(err);
+	assert_string_equal(err->message, "dumpheap: -heap '4294967296' is out of range: it takes 0 to 2147483647");
+	clrsos_error_destroy(err);
+	assert_target_untouched(fx);
+}
+
+static void test_clrbt__thread_id_past_32_bits_is_refused(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	assert_invalid(RUN(fx, clrsos_cmd_clrbt, "4294967297"), "clrbt: the OS thread id '4294967297' is out of range",
+		       "1 to 4294967295");
+	assert_invalid(RUN(fx, clrsos_cmd_clrbt, "0x100000001"), "'0x100000001'", NULL);
+	assert_target_untouched(fx);
+}
+
+static void test_dumpheap__min_above_max_quoted_as_typed(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	struct clrsos_error *err = RUN(fx, clrsos_cmd_dumpheap, "-stat", "-min", "0x10", "-max", "8");
+	assert_non_null(err);
+	assert_string_equal(err->message, "dumpheap: -min 0x10 is above -max 8");
+	clrsos_error_destroy(err);
+	assert_target_untouched(fx);
+}
+
+static void test_gcroot__limit_zero_is_refused(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	/* It would otherwise look at no root and say nothing keeps the object alive. */
+	assert_invalid(RUN(fx, clrsos_cmd_gcroot, "-limit", "0", "1000"), "-limit '0' is out of range", "1 to");
+	assert_target_untouched(fx);
+}
+
 static void test_parse_uint__rejects_negative_after_white_space(void **state)
 {
 	(void)state;
@@ -882,7 +944,8 @@ static void test_eeheap__heap_needs_a_number(void **state)
 	struct cmd_fixture *fx = *state;
 	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-heap", "two"), "-heap", "'two'");
 	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-heap", "-1"), "-heap", "'-1'");
-	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-heap", "4294967296"), "no such GC heap", NULL);
+	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-heap", "4294967296"),
+		       "eeheap -heap '4294967296' is out of range: it takes 0 to 2147483647", NULL);
 	assert_target_untouched(fx);
 }
 
@@ -1206,6 +1269,11 @@ int run_commands_tests(void)
 		C(test_parse_address__expression_without_host_fails),
 		C(test_parse_uint__decimal_and_hex),
 		C(test_parse_uint__rejects_negative_garbage_overflow),
+		C(test_parse_uint_range__quotes_as_typed_names_option_and_range),
+		C(test_dumpheap__heap_past_int32_quoted_as_typed),
+		C(test_clrbt__thread_id_past_32_bits_is_refused),
+		C(test_dumpheap__min_above_max_quoted_as_typed),
+		C(test_gcroot__limit_zero_is_refused),
 		C(test_parse_uint__rejects_negative_after_white_space),
 		C(test_parse_uint__leading_zero_is_decimal_not_octal),
 		C(test_eeheap__unknown_option),

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "error.h"
 #include "fake_target.h"
 #include "output.h"
 #include "tests.h"
@@ -268,6 +269,93 @@ static void test_json__null_string_is_null(void **state)
 	assert_string_equal(b->data, "[null,\"\",null]\n");
 }
 
+/* Names from the target ---------------------------------------------------- */
+
+static void test_safe_name__plain_name_is_not_copied(void **state)
+{
+	(void)state;
+	struct clrsos_name_buf nb;
+	const char *n = "System.Collections.Generic.List`1[[System.String, System.Private.CoreLib]]";
+	assert_ptr_equal(clrsos_safe_name(n, &nb), n);
+	assert_null(clrsos_safe_name(NULL, &nb));
+	/* UTF-8 outside C1 passes as it is (é, €, 😀). */
+	const char *u = "caf\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+	assert_string_equal(clrsos_safe_name(u, &nb), u);
+}
+
+static void test_safe_name__controls_escaped_as_dumpstring_does(void **state)
+{
+	(void)state;
+	struct clrsos_name_buf nb;
+	assert_string_equal(clrsos_safe_name("A\nFound 0 unique roots.\r\tB", &nb),
+			    "A\\nFound 0 unique roots.\\r\\tB");
+	assert_string_equal(clrsos_safe_name("Clear\x1b[2J Title\x1b]0;pwned\x07 \x7f", &nb),
+			    "Clear\\u001B[2J Title\\u001B]0;pwned\\u0007 \\u007F");
+	/* C1 controls (U+0080-U+009F, 2 bytes in UTF-8): CSI, NEL. */
+	assert_string_equal(clrsos_safe_name("CSI\xc2\x9b" "31m \xc2\x85", &nb), "CSI\\u009B31m \\u0085");
+}
+
+static void test_safe_name__invalid_utf8_bytes_as_hex(void **state)
+{
+	(void)state;
+	struct clrsos_name_buf nb;
+	/* A raw C1 byte, a lone continuation byte, an overlong '/', a
+	 * surrogate (ED A0 80), a cut sequence at the end. */
+	assert_string_equal(clrsos_safe_name("a\x9b" "b\x80" "c\xc0\xaf" "d\xed\xa0\x80" "e\xe2\x82", &nb),
+			    "a\\x9Bb\\x80c\\xC0\\xAFd\\xED\\xA0\\x80e\\xE2\\x82");
+}
+
+static void test_safe_name__long_name_is_cut_saying_its_length(void **state)
+{
+	(void)state;
+	struct clrsos_name_buf nb;
+	enum { N = 10 * 1024 };
+	char *s = malloc(N + 1);
+	assert_non_null(s);
+	memset(s, 'L', N);
+	s[N] = '\0';
+	s[N / 2] = '\n';
+	const char *shown = clrsos_safe_name(s, &nb);
+	assert_ptr_equal(shown, nb.text);
+	assert_true(strlen(shown) < sizeof(nb.text));
+	assert_int_equal(strspn(shown, "L"), CLRSOS_NAME_SHOWN);
+	assert_string_equal(shown + CLRSOS_NAME_SHOWN, "... (10240 bytes in all)");
+	/* Escapes are never cut in the middle: 1023 letters then "\n" does not fit. */
+	memset(s, 'L', N);
+	s[CLRSOS_NAME_SHOWN - 1] = '\n';
+	shown = clrsos_safe_name(s, &nb);
+	assert_string_equal(shown + CLRSOS_NAME_SHOWN - 1, "... (10240 bytes in all)");
+	free(s);
+}
+
+static void test_out_name__writes_escaped(void **state)
+{
+	struct test_buffer *b = *state;
+	clrsos_out_name(&b->writer, "x\x1b[2Jy");
+	clrsos_out_name(&b->writer, NULL);
+	assert_string_equal(b->data, "x\\u001B[2Jy");
+}
+
+static void test_json__c1_and_invalid_utf8_stay_valid_json(void **state)
+{
+	struct test_buffer *b = *state;
+	struct clrsos_json j;
+	clrsos_json_init(&j, &b->writer);
+	clrsos_json_string(&j, "CSI\xc2\x9b" "x\x9b" "y\xed\xa0\x80" "z\xe2\x82\xac");
+	assert_string_equal(b->data, "\"CSI\\u009bx\\ufffdy\\ufffd\\ufffd\\ufffdz\xe2\x82\xac\"");
+}
+
+static void test_error__message_is_one_line_without_controls(void **state)
+{
+	(void)state;
+	struct clrsos_error *err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						       "0x10 is not an exception: it is a %s", "A\nB\x1b[2J\xc2\x9b\xff");
+	assert_string_equal(err->message, "0x10 is not an exception: it is a A\\nB\\u001B[2J\\u009B\\xFF");
+	err = clrsos_error_wrap(err, "pe %s", "\x07");
+	assert_string_equal(err->message, "pe \\u0007: 0x10 is not an exception: it is a A\\nB\\u001B[2J\\u009B\\xFF");
+	clrsos_error_destroy(err);
+}
+
 int run_output_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +373,13 @@ int run_output_tests(void)
 		cmocka_unit_test_setup_teardown(test_json__long_string_with_escapes_is_complete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json__addresses_are_hex_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json__null_string_is_null, setup, teardown),
+		cmocka_unit_test(test_safe_name__plain_name_is_not_copied),
+		cmocka_unit_test(test_safe_name__controls_escaped_as_dumpstring_does),
+		cmocka_unit_test(test_safe_name__invalid_utf8_bytes_as_hex),
+		cmocka_unit_test(test_safe_name__long_name_is_cut_saying_its_length),
+		cmocka_unit_test_setup_teardown(test_out_name__writes_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json__c1_and_invalid_utf8_stay_valid_json, setup, teardown),
+		cmocka_unit_test(test_error__message_is_one_line_without_controls),
 	};
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }
