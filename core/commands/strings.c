@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../heap.h"
 #include "../clrstring.h"
+#include "../fileio.h"
 #include "commands.h"
 
 /* The string object an address points at or into, or a one-line error. */
@@ -102,10 +104,14 @@ struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 
 	if (outfile) {
 		/* The exact text: UTF-8 with nothing escaped (a lone surrogate as WTF-8). */
-		FILE *f = fopen(outfile, "wb");
-		if (!f)
-			return clrsos_error_create(CLRSOS_ERROR_IO, "dumpstring: cannot write %s: %s",
-						   outfile, strerror(errno));
+		int fd;
+		if ((err = clrsos_file_open_write(outfile, &fd)))
+			return clrsos_error_wrap(err, "dumpstring");
+		FILE *f = fdopen(fd, "wb");
+		if (!f) {
+			close(fd);
+			return &clrsos_error_no_memory;
+		}
 		struct file_sink sink = {f, 0, false};
 		struct clrsos_writer w = {write_file, &sink};
 		err = clrsos_string_write(target, start, shown, CLRSOS_TEXT_RAW, &w);
