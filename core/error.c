@@ -1,9 +1,12 @@
 #include "error.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "output.h"
 
 struct clrsos_error clrsos_error_no_memory = {
 	.code = CLRSOS_ERROR_NO_MEMORY,
@@ -21,7 +24,58 @@ static void shorten(char *message)
 	size_t n = strlen(message);
 	if (n <= MAX_MESSAGE)
 		return;
-	snprintf(message + MAX_MESSAGE - 48, 48, "... (%zu characters in all)", n);
+	size_t cut = MAX_MESSAGE - 48;
+	while (cut > 0 && ((unsigned char)message[cut] & 0xc0) == 0x80)
+		cut--; /* not inside a UTF-8 sequence */
+	snprintf(message + cut, 48, "... (%zu characters in all)", n);
+}
+
+/*
+ * A message quotes input and names from the target: its control characters
+ * (a newline would make it two lines, an escape sequence would reach the
+ * terminal) and bytes that are not UTF-8 are escaped as names are
+ * (clrsos_safe_name), without its cut (shorten's comes later). Returns
+ * message, or a new string in its place (message freed).
+ */
+static char *escape_message(char *message)
+{
+	const unsigned char *s = (const unsigned char *)message;
+	size_t n = strlen(message), need = 0;
+	bool plain = true;
+	for (size_t i = 0; i < n;) {
+		uint32_t c;
+		size_t len = clrsos_utf8_valid(s + i, n - i, &c);
+		if (len == 0 || c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+			plain = false;
+		need += 6;
+		i += len ? len : 1;
+	}
+	if (plain)
+		return message;
+	char *out = malloc(need + 1);
+	if (!out) {
+		for (size_t i = 0; i < n; i++) /* keep one line, at least */
+			if (s[i] < 0x20 || s[i] >= 0x7f)
+				message[i] = '?';
+		return message;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t c;
+		size_t len = clrsos_utf8_valid(s + i, n - i, &c);
+		if (len == 0)
+			o += (size_t)sprintf(out + o, "\\x%02X", s[i]);
+		else if (c == '\n' || c == '\t' || c == '\r')
+			o += (size_t)sprintf(out + o, "\\%c", c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+			o += (size_t)sprintf(out + o, "\\u%04X", c);
+		else
+			memcpy(out + o, s + i, len), o += len;
+		i += len ? len : 1;
+	}
+	out[o] = '\0';
+	free(message);
+	return out;
 }
 
 static struct clrsos_error *error_vcreate(enum clrsos_error_code code,
@@ -35,6 +89,7 @@ static struct clrsos_error *error_vcreate(enum clrsos_error_code code,
 		free(err);
 		return &clrsos_error_no_memory;
 	}
+	err->message = escape_message(err->message);
 	shorten(err->message);
 	err->code = code;
 	err->address = address;
@@ -76,7 +131,7 @@ struct clrsos_error *clrsos_error_wrap(struct clrsos_error *err,
 	char *joined;
 	if (asprintf(&joined, "%s: %s", prefix, err->message) >= 0) {
 		free(err->message);
-		err->message = joined;
+		err->message = escape_message(joined);
 		shorten(err->message);
 	}
 	free(prefix);

@@ -36,6 +36,94 @@ void clrsos_outf(struct clrsos_writer *w, const char *fmt, ...)
 	va_end(ap2);
 }
 
+size_t clrsos_utf8_valid(const unsigned char *s, size_t n, uint32_t *ret)
+{
+	if (n == 0)
+		return 0;
+	unsigned char c = s[0];
+	if (c < 0x80) {
+		*ret = c;
+		return 1;
+	}
+	size_t len;
+	uint32_t cp, min;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, cp = c & 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, cp = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, cp = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+		return 0;
+	*ret = cp;
+	return len;
+}
+
+static bool name_is_plain(const char *name)
+{
+	size_t i = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++, i++) {
+		if (*p < 0x20 || *p >= 0x7f || i >= CLRSOS_NAME_SHOWN)
+			return false;
+	}
+	return true;
+}
+
+const char *clrsos_safe_name(const char *name, struct clrsos_name_buf *buf)
+{
+	if (!name || name_is_plain(name))
+		return name;
+	const unsigned char *s = (const unsigned char *)name;
+	size_t n = strlen(name), o = 0, i = 0;
+	char *out = buf->text;
+	while (i < n) {
+		char piece[16];
+		size_t plen, used;
+		uint32_t c;
+		size_t len = clrsos_utf8_valid(s + i, n - i, &c);
+		if (len == 0) {
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\x%02X", s[i]);
+			used = 1;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			piece[0] = '\\';
+			piece[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			plen = 2;
+			used = 1;
+		} else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\u%04X", c);
+			used = len;
+		} else {
+			memcpy(piece, s + i, len);
+			plen = used = len;
+		}
+		if (o + plen > CLRSOS_NAME_SHOWN) {
+			snprintf(out + o, sizeof(buf->text) - o, "... (%zu bytes in all)", n);
+			return out;
+		}
+		memcpy(out + o, piece, plen);
+		o += plen;
+		i += used;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void clrsos_out_name(struct clrsos_writer *w, const char *name)
+{
+	struct clrsos_name_buf buf;
+	clrsos_out(w, clrsos_safe_name(name ? name : "", &buf));
+}
+
 void clrsos_format_size(uint64_t size, char *buf, size_t buf_size)
 {
 	snprintf(buf, buf_size, "0x%" PRIx64 " (%" PRIu64 ")", size, size);
@@ -133,8 +221,23 @@ static void write_escaped_n(struct clrsos_writer *w, const char *s, size_t n)
 			buf[o++] = 'r';
 		} else if (c < 0x20 || c == 0x7f) {
 			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\u%04x", c);
-		} else {
+		} else if (c < 0x80) {
 			buf[o++] = (char)c;
+		} else {
+			/* Valid UTF-8 as it is, C1 controls escaped, and a byte that
+			 * is not UTF-8 as U+FFFD: the document stays valid JSON. */
+			uint32_t cp;
+			size_t len = clrsos_utf8_valid(p, (size_t)((const unsigned char *)s + n - p), &cp);
+			if (len == 0) {
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\ufffd");
+			} else if (cp < 0xa0) {
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\u%04x", cp);
+				p += len - 1;
+			} else {
+				memcpy(buf + o, p, len);
+				o += len;
+				p += len - 1;
+			}
 		}
 	}
 	w->write(w->ctx, buf, o);

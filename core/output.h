@@ -24,6 +24,34 @@ void clrsos_out(struct clrsos_writer *w, const char *text);
 void clrsos_outf(struct clrsos_writer *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A name from the target (type, method, field, module or file path) for
+ * text output. Such names come from metadata any compiler, obfuscator or
+ * Reflection.Emit wrote, so they may hold anything: control characters
+ * (C0, DEL and C1, U+0080-U+009F) are escaped as dumpstring escapes them
+ * (\n, \t, \r, \uXXXX), a byte that is not part of valid UTF-8 becomes
+ * \xNN, and a name whose escaped form is longer than CLRSOS_NAME_SHOWN
+ * bytes is cut there, ending "... (N bytes in all)". A name so shown can
+ * neither fake an output line nor drive the terminal.
+ *
+ * clrsos_safe_name returns name itself when it needs none of this (the
+ * usual case: no copy), else buf->text; NULL stays NULL. For printf-style
+ * output: clrsos_outf(w, "Name: %s\n", clrsos_safe_name(name, &buf)).
+ * clrsos_out_name writes the name so to w.
+ */
+enum { CLRSOS_NAME_SHOWN = 1024 };
+struct clrsos_name_buf {
+	char text[CLRSOS_NAME_SHOWN + 64];
+};
+const char *clrsos_safe_name(const char *name, struct clrsos_name_buf *buf);
+void clrsos_out_name(struct clrsos_writer *w, const char *name);
+/*
+ * The length of the valid UTF-8 sequence at s (at most n bytes), or 0 if
+ * the byte at s does not start one (overlong forms, surrogates and code
+ * points past U+10FFFF are not valid). *ret is its code point.
+ */
+size_t clrsos_utf8_valid(const unsigned char *s, size_t n, uint32_t *ret);
+
 /* "0x1a2b (6699)", SOS's way of showing a size in bytes. */
 void clrsos_format_size(uint64_t size, char *buf, size_t buf_size);
 /* An address as SOS prints it: hex without 0x, at least 12 digits. */
@@ -36,7 +64,7 @@ void clrsos_format_thousands(uint64_t value, char *buf, size_t buf_size);
  * values. Strings are escaped; addresses are written as "0x..." strings so
  * that 64-bit values survive every JSON reader.
  */
-enum { CLRSOS_JSON_MAX_DEPTH = 32 };
+enum { CLRSOS_JSON_MAX_DEPTH = 72 };
 
 struct clrsos_json {
 	struct clrsos_writer *w;

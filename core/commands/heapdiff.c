@@ -101,7 +101,8 @@ static int by_name(const void *a, const void *b)
  */
 static struct clrsos_error *merge_names(struct clrsos_histogram *h, const char *source)
 {
-	qsort(h->rows, h->count, sizeof(*h->rows), by_name);
+	if (h->count > 1) /* rows is NULL when there are none */
+		qsort(h->rows, h->count, sizeof(*h->rows), by_name);
 	size_t n = 0;
 	struct clrsos_error *err = NULL;
 	for (size_t i = 0; i < h->count; i++) {
@@ -211,9 +212,11 @@ static void write_side_text(struct clrsos_writer *out, const char *label, const 
 	char objects[32], bytes[32];
 	clrsos_format_thousands(h->objects, objects, sizeof(objects));
 	clrsos_format_thousands(h->bytes, bytes, sizeof(bytes));
-	clrsos_outf(out, "%s %s%s%s%s: %s %sobjects, %s bytes\n", label, source, h->created_at ? " (saved " : "",
-		    h->created_at ? h->created_at : "", h->created_at ? ")" : "", objects,
-		    h->live ? "live " : h->dead ? "dead " : "", bytes);
+	/* The path and the saved date are echoed input: escaped and cut as names are. */
+	struct clrsos_name_buf source_buf, at_buf;
+	clrsos_outf(out, "%s %s%s%s%s: %s %sobjects, %s bytes\n", label, clrsos_safe_name(source, &source_buf),
+		    h->created_at ? " (saved " : "", h->created_at ? clrsos_safe_name(h->created_at, &at_buf) : "",
+		    h->created_at ? ")" : "", objects, h->live ? "live " : h->dead ? "dead " : "", bytes);
 }
 
 static bool shown(const struct diff_row *d, uint64_t min)
@@ -371,8 +374,12 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 			format_signed(d->bytes_delta, bd, sizeof(bd));
 			clrsos_format_thousands(d->count_after, ca, sizeof(ca));
 			clrsos_format_thousands(d->bytes_after, ba, sizeof(ba));
+			/* Names from a file anyone may have written: a newline must not fake a
+			 * line, an escape sequence must not reach the terminal, 50 MB is cut. */
+			struct clrsos_name_buf nb;
 			clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", cd, bd, ca, ba,
-				    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "", d->name);
+				    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "",
+				    clrsos_safe_name(d->name, &nb));
 		}
 		char cd[32], bd[32];
 		format_signed(count_delta, cd, sizeof(cd));

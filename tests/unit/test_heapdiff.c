@@ -487,6 +487,48 @@ static void test_heapdiff__save_refuses_what_is_not_a_regular_file(void **state)
 	rmdir(sub);
 }
 
+/* Names in a histogram are anyone's text: shown escaped and cut, never as lines or terminal codes. */
+static void test_heapdiff__hostile_names_are_escaped_and_cut(void **state)
+{
+	struct diff_fx *fx = *state;
+	size_t long_len = 5u << 20;
+	char *json = malloc(long_len + 1024);
+	assert_non_null(json);
+	int n = sprintf(json, "{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"createdAt\": \"x\\u001b[2J\", \"types\": ["
+			"{\"name\": \"App.Evil\\nFound 0 unique roots.\", \"count\": 1, \"bytes\": 24},"
+			"{\"name\": \"App.Clear\\u001b[2J\\u0007\\u009b\", \"count\": 1, \"bytes\": 24},"
+			"{\"name\": \"App.");
+	memset(json + n, 'L', long_len);
+	strcpy(json + n + long_len, "\", \"count\": 1, \"bytes\": 24}]}");
+	const char *after = file_with(fx, "after.json", json);
+	free(json);
+	const char *before = file_with(fx, "before.json",
+		"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"types\": []}");
+	assert_null(HEAPDIFF(fx, before, after));
+	/* Every line is one of heapdiff's own: no line starts with the name's second half. */
+	assert_null(strstr(fx->out, "\nFound 0"));
+	assert_non_null(strstr(fx->out, "App.Evil\\nFound 0 unique roots."));
+	assert_non_null(strstr(fx->out, "App.Clear\\u001B[2J\\u0007\\u009B"));
+	assert_non_null(strstr(fx->out, "(saved x\\u001B[2J)"));
+	for (size_t i = 0; i < fx->len; i++)
+		if ((unsigned char)fx->out[i] < 0x20 && fx->out[i] != '\n')
+			fail_msg("a control byte 0x%02x in heapdiff's text output at %zu", fx->out[i], i);
+	assert_null(strstr(fx->out, "\xc2\x9b"));
+	/* The 5 MB name is cut, saying how long it was; the output stays small. */
+	char says[64];
+	snprintf(says, sizeof(says), "... (%zu bytes in all)", long_len + 4);
+	assert_non_null(strstr(fx->out, says));
+	assert_true(fx->len < 8192);
+	/* JSON carries the names whole, escaped. */
+	assert_null(HEAPDIFF(fx, before, after, "--json"));
+	assert_true(fx->len > long_len);
+	json_t *j = json_loads(fx->out, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "types"), 0), "name")),
+			    "App.Clear\x1b[2J\x07\xc2\x9b");
+	json_decref(j);
+}
+
 int run_heapdiff_tests(void)
 {
 #define D(t) cmocka_unit_test_setup_teardown(t, diff_setup, diff_teardown)
@@ -501,6 +543,7 @@ int run_heapdiff_tests(void)
 		D(test_heapdiff__sums_past_int64_are_refused_naming_file_and_type),
 		D(test_heapdiff__fifo_device_and_directory_are_refused_at_once),
 		D(test_heapdiff__save_refuses_what_is_not_a_regular_file),
+		D(test_heapdiff__hostile_names_are_escaped_and_cut),
 	};
 #undef D
 	return cmocka_run_group_tests_name("heapdiff", tests, NULL, NULL);
