@@ -13,8 +13,13 @@ struct clrsos_pattern {
 
 namespace {
 
-// RE2's default budget: the compiled program and the DFA's cache share it.
-constexpr int64_t kMaxMem = 8 << 20;
+/*
+ * The compiled program and the DFA's cache share this budget. RE2's default
+ * (8 MB) lets the DFA of a pattern like (x|y){1000}z run out of cache on a
+ * million-char string; RE2 then falls back to its NFA, linear but slower by
+ * the pattern's size: 19 s for that one string, against 0.08 s with 64 MB.
+ */
+constexpr int64_t kMaxMem = 64 << 20;
 
 /*
  * What POSIX extended syntax (glibc's regcomp, which findstring used

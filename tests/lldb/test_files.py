@@ -148,6 +148,8 @@ def case_regex():
                 "findstring -regex (x|xx)+<HeapShapes:END>z --json",
                 "findstring -regex (x|xx)+<HeapShapes:END>$ --json",
                 "findstring -regex \\<NEEDLE",
+                "findstring -regex (x|y){1000}z --json",
+                "findstring -regex (x{30}|x{31}|x{32}|x{33}){30}<HeapShapes:END> --json",
                 "eeversion"]
         tr, took = run(cmds, pid=t.pid)
     print("lldb took %.1f s" % took)
@@ -168,6 +170,10 @@ def case_regex():
     check(tr.json(cmds[7])["count"] == 0, "(x|xx)+<HeapShapes:END>z matches nothing")
     got = [harness.parse_hex(m["address"]) for m in tr.json(cmds[8])["matches"]]
     check(got == want, "(x|xx)+<HeapShapes:END>$ finds the huge string: %s" % got)
+    # Large automata over the million x's: answered, within the budget.
+    check(tr.json(cmds[10])["count"] == 0, "(x|y){1000}z matches nothing")
+    got = [harness.parse_hex(m["address"]) for m in tr.json(cmds[11])["matches"]]
+    check(got == want, "(x{30}|...){30}<HeapShapes:END> finds the huge string: %s" % got)
     check(tr.error("eeversion") is None, "the session goes on")
     check(took < 120, "the regex commands took %.1f s" % took)
 
