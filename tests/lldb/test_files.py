@@ -175,7 +175,9 @@ def case_regex():
     got = [harness.parse_hex(m["address"]) for m in tr.json(cmds[11])["matches"]]
     check(got == want, "(x{30}|...){30}<HeapShapes:END> finds the huge string: %s" % got)
     check(tr.error("eeversion") is None, "the session goes on")
-    check(took < 120, "the regex commands took %.1f s" % took)
+    # About 4 s here with attaching; with RE2's default 8 MB the two large
+    # automata made the run take 91 s (NFA fallback).
+    check(took < 45, "the regex commands took %.1f s" % took)
 
 
 def write_histogram(path, names):
