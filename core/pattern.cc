@@ -32,6 +32,10 @@ const char *posix_only(const char *p)
 	bool in_bracket = false;
 	for (; *p; p++) {
 		if (in_bracket) {
+			if (*p == '\\' && p[1]) {
+				p++; /* RE2 escapes inside a class too, as in [\]] */
+				continue;
+			}
 			if (*p == '[' && (p[1] == '=' || p[1] == '.'))
 				return "equivalence classes and collating elements ([[=a=]], [[.a.]]) are not supported";
 			if (*p == '[' && p[1] == ':') {
