@@ -55,7 +55,23 @@ if(NOT _clrsos_lldb_package AND _clrsos_llvm_root MATCHES "llvm-([0-9]+)$")
   # Not installed from a package here: Debian's name for that lldb.
   set(_clrsos_lldb_package "lldb-${CMAKE_MATCH_1}")
 endif()
-set(CLRSOS_DEB_DEPENDS "${_clrsos_lldb_package}" CACHE STRING
+# The RE2 runtime (libre2-<soname>) that libclrsos.so links: dpkg-shlibdeps
+# finds it too; stated here so that a package built without dpkg-dev has it.
+set(_clrsos_depends "${_clrsos_lldb_package}")
+if(CLRSOS_DPKG_QUERY AND RE2_LIBRARY)
+  get_filename_component(_clrsos_re2_real "${RE2_LIBRARY}" REALPATH)
+  execute_process(COMMAND ${CLRSOS_DPKG_QUERY} -S "${_clrsos_re2_real}"
+    OUTPUT_VARIABLE _clrsos_owner RESULT_VARIABLE _clrsos_rc ERROR_QUIET
+    OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(_clrsos_rc EQUAL 0 AND _clrsos_owner MATCHES "^([^:, ]+)(:[a-z0-9]+)?: ")
+    if(_clrsos_depends)
+      set(_clrsos_depends "${_clrsos_depends}, ${CMAKE_MATCH_1}")
+    else()
+      set(_clrsos_depends "${CMAKE_MATCH_1}")
+    endif()
+  endif()
+endif()
+set(CLRSOS_DEB_DEPENDS "${_clrsos_depends}" CACHE STRING
   "Depends of the libclrsos package, beside those dpkg-shlibdeps computes")
 
 find_program(CLRSOS_DPKG_SHLIBDEPS dpkg-shlibdeps)

@@ -1,4 +1,5 @@
 #include "elfimage.h"
+#include "fileio.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -110,13 +111,18 @@ static bool file_read(void *ctx, uint64_t pos, void *buf, size_t size)
 struct clrsos_error *clrsos_elf_parse_file(const char *path,
 					   struct clrsos_elf_info *ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return clrsos_error_create(CLRSOS_ERROR_IO, "cannot open %s: %s",
-					   path, strerror(errno));
-	struct clrsos_error *err = clrsos_elf_parse(file_read, &fd, false, ret);
+	int fd;
+	struct clrsos_error *err = clrsos_file_open_read(path, &fd);
+	if (err)
+		return err;
+	err = clrsos_elf_parse_fd(fd, ret);
 	close(fd);
 	return clrsos_error_wrap(err, "%s", path);
+}
+
+struct clrsos_error *clrsos_elf_parse_fd(int fd, struct clrsos_elf_info *ret)
+{
+	return clrsos_elf_parse(file_read, &fd, false, ret);
 }
 
 static int by_vaddr(const void *a, const void *b)

@@ -50,9 +50,11 @@ struct clrsos_error *clrsos_elf_parse(clrsos_elf_read_fn *read, void *ctx,
 				      bool in_memory,
 				      struct clrsos_elf_info *ret);
 
-/* Parse the file at path. */
+/* Parse the file at path (a regular file: see fileio.h). */
 struct clrsos_error *clrsos_elf_parse_file(const char *path,
 					   struct clrsos_elf_info *ret);
+/* Parse the file open at fd (read with pread; the offset is left alone). */
+struct clrsos_error *clrsos_elf_parse_fd(int fd, struct clrsos_elf_info *ret);
 
 /*
  * A core file's memory in place: the PT_LOAD segments the file holds whole,

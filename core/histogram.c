@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "output.h"
 
 /* Far more than a heap's types need (a million types take about 250 MB). */
@@ -75,16 +76,20 @@ static void write_file(void *ctx, const char *text, size_t size)
 
 struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, const char *path)
 {
-	char *tmp;
-	if (asprintf(&tmp, "%s.tmp-%ld", path, (long)getpid()) < 0)
-		return &clrsos_error_no_memory;
-	struct file_sink sink = {fopen(tmp, "wb"), false};
-	if (!sink.f) {
-		struct clrsos_error *err = clrsos_error_create(CLRSOS_ERROR_IO,
-							       "cannot write '%s': cannot create a file in its directory "
-							       "(%s): %s", path, tmp, strerror(errno));
-		free(tmp);
+	/* Written beside path and renamed over it: only a new path or a regular file is replaced. */
+	struct clrsos_error *err = clrsos_file_check_replaceable(path);
+	if (err)
 		return err;
+	char *tmp;
+	int fd;
+	if ((err = clrsos_file_create_temporary(path, &tmp, &fd)))
+		return err;
+	struct file_sink sink = {fdopen(fd, "wb"), false};
+	if (!sink.f) {
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return &clrsos_error_no_memory;
 	}
 	struct clrsos_writer w = {write_file, &sink};
 	struct clrsos_json j;
@@ -150,10 +155,11 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 		saved_errno = errno ? errno : EIO;
 	if (fclose(sink.f) != 0 && !saved_errno)
 		saved_errno = errno ? errno : EIO;
-	if (!saved_errno && rename(tmp, path) != 0)
+	if (!saved_errno && !(err = clrsos_file_check_replaceable(path)) && rename(tmp, path) != 0)
 		saved_errno = errno;
-	struct clrsos_error *err = NULL;
-	if (saved_errno) {
+	if (err) {
+		unlink(tmp);
+	} else if (saved_errno) {
 		unlink(tmp);
 		err = clrsos_error_create(CLRSOS_ERROR_IO, "cannot write '%s': %s", path, strerror(saved_errno));
 	}
@@ -162,6 +168,16 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 }
 
 /* Loading --------------------------------------------------------------- */
+
+bool clrsos_histogram_sum(uint64_t *sum, uint64_t value)
+{
+	if (value > (uint64_t)INT64_MAX - *sum || *sum > (uint64_t)INT64_MAX) {
+		*sum = UINT64_MAX;
+		return false;
+	}
+	*sum += value;
+	return true;
+}
 
 /* A whole number >= 0 at key of obj, into *ret; false if absent or not one. */
 static bool get_count(json_t *obj, const char *key, uint64_t *ret)
@@ -216,15 +232,16 @@ static struct clrsos_error *read_row(const char *path, size_t index, json_t *t, 
 struct clrsos_error *clrsos_histogram_load(const char *path, struct clrsos_histogram *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return clrsos_error_create(errno == ENOENT ? CLRSOS_ERROR_INVALID_ARGUMENT : CLRSOS_ERROR_IO,
-					   "cannot read '%s': %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return bad(path, "is not a file: give the histogram file dumpheap -stat --save wrote");
+	int fd;
+	struct clrsos_error *open_err = clrsos_file_open_read(path, &fd);
+	if (open_err)
+		return open_err;
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return &clrsos_error_no_memory;
 	}
+	struct stat st;
 	if (fstat(fileno(f), &st) == 0 && st.st_size > MAX_FILE) {
 		fclose(f);
 		return bad(path, "is %lld bytes, too large to be a heap histogram (at most %d MB)", (long long)st.st_size,
@@ -261,10 +278,18 @@ struct clrsos_error *clrsos_histogram_load(const char *path, struct clrsos_histo
 		json_t *at = json_object_get(root, "createdAt");
 		if (json_is_string(at) && !(ret->created_at = strdup(json_string_value(at))))
 			err = &clrsos_error_no_memory;
-		/* The totals are the rows' sums (the saved ones only say what the file was). */
-		for (size_t i = 0; i < ret->count; i++) {
-			ret->objects += ret->rows[i].count;
-			ret->bytes += ret->rows[i].bytes;
+		/*
+		 * The totals are the rows' sums (the saved ones only say what the
+		 * file was). Every value and sum stays at most INT64_MAX, so that
+		 * heapdiff's sums per name (each at most the total) and its
+		 * differences never wrap.
+		 */
+		for (size_t i = 0; !err && i < ret->count; i++) {
+			const struct clrsos_histogram_row *r = &ret->rows[i];
+			if (!clrsos_histogram_sum(&ret->objects, r->count) || !clrsos_histogram_sum(&ret->bytes, r->bytes))
+				err = bad(path, "is not a histogram clrsos can read: the %s of the types up to types[%zu] "
+					  "(%.80s) add up to more than %" PRId64 ", more than any heap holds",
+					  ret->objects == UINT64_MAX ? "counts" : "bytes", i, r->name, INT64_MAX);
 		}
 	}
 	json_decref(root);

@@ -62,6 +62,13 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
  */
 struct clrsos_error *clrsos_histogram_load(const char *path, struct clrsos_histogram *ret);
 
+/*
+ * *sum += value, if the result is at most INT64_MAX (so that differences
+ * of such sums fit in an int64_t); else *sum becomes UINT64_MAX and the
+ * answer is false.
+ */
+bool clrsos_histogram_sum(uint64_t *sum, uint64_t value);
+
 /* The JSON key of a generation in the file: "gen0" ... "frozen". */
 const char *clrsos_histogram_generation_key(enum clrsos_generation gen);
 

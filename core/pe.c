@@ -1,4 +1,5 @@
 #include "pe.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,14 +72,11 @@ struct clrsos_error *clrsos_pe_open(const char *path, struct clrsos_pe_image **r
 	struct clrsos_pe_image *img = calloc(1, sizeof(*img));
 	if (!img)
 		return &clrsos_error_no_memory;
-	img->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (img->fd < 0) {
-		struct clrsos_error *err = clrsos_error_create(
-			CLRSOS_ERROR_IO, "cannot open %s: %s", path, strerror(errno));
+	struct clrsos_error *err = clrsos_file_open_read(path, &img->fd);
+	if (err) {
 		free(img);
 		return err;
 	}
-	struct clrsos_error *err = NULL;
 	struct stat st;
 	uint8_t dos[64], nt[24], opt[240], table[MAX_SECTIONS * 40], cli[16];
 	if (fstat(img->fd, &st) != 0 || !read_at(img->fd, 0, dos, sizeof(dos)) ||

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elfimage.h"
+#include "fileio.h"
 #include "pe.h"
 
 /* A bound on segments per heap: a looping or corrupt list stops here. */
@@ -63,18 +65,24 @@ static struct clrsos_error *version_from_file(struct clrsos_target *target,
 	struct clrsos_elf_info info;
 	struct clrsos_error *err = clrsos_target_module_build_id(target, runtime, id,
 								 &id_len, &from_memory);
-	if (!err && runtime->path)
-		err = clrsos_elf_parse_file(runtime->path, &info);
+	/* The file opened once (a regular file only), its build-id checked, then read. */
+	int fd = -1;
+	if (!err && runtime->path && !(err = clrsos_file_open_read(runtime->path, &fd)))
+		err = clrsos_elf_parse_fd(fd, &info);
 	if (err || !runtime->path || info.build_id_len != id_len ||
 	    memcmp(info.build_id, id, id_len) != 0) {
 		clrsos_error_destroy(err);
+		if (fd >= 0)
+			close(fd);
 		return clrsos_error_create(CLRSOS_ERROR_NO_RUNTIME,
 					   "the version of %s is neither in the target nor in a matching file on disk",
 					   runtime->name);
 	}
-	FILE *f = fopen(runtime->path, "rb");
-	if (!f)
-		return clrsos_error_create(CLRSOS_ERROR_IO, "cannot open %s", runtime->path);
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return &clrsos_error_no_memory;
+	}
 	char *chunk = malloc(VERSION_CHUNK + 128);
 	if (!chunk) {
 		fclose(f);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "elfimage.h"
+#include "fileio.h"
 #include "pe.h"
 
 /* What a module's file on disk can serve for pages the target lacks. */
@@ -242,8 +243,17 @@ static void init_backing(struct clrsos_target *t)
 		b->fd = -1;
 		if (!mods[i].path || mods[i].path[0] != '/')
 			continue;
-		if (clrsos_elf_parse_file(mods[i].path, &b->elf) != NULL)
-			continue; /* unreadable or not ELF: nothing to serve */
+		/* Opened once, a regular file only (a FIFO there would block). */
+		int fd;
+		if ((err = clrsos_file_open_read(mods[i].path, &fd))) {
+			clrsos_error_destroy(err);
+			continue;
+		}
+		if ((err = clrsos_elf_parse_fd(fd, &b->elf))) {
+			clrsos_error_destroy(err);
+			close(fd);
+			continue; /* not ELF: nothing to serve */
+		}
 		uint8_t id[CLRSOS_BUILD_ID_MAX];
 		size_t id_len;
 		bool from_memory;
@@ -251,12 +261,15 @@ static void init_backing(struct clrsos_target *t)
 						    &from_memory);
 		if (err) {
 			clrsos_error_destroy(err);
+			close(fd);
 			continue;
 		}
 		if (id_len == 0 || id_len != b->elf.build_id_len ||
-		    memcmp(id, b->elf.build_id, id_len) != 0)
+		    memcmp(id, b->elf.build_id, id_len) != 0) {
+			close(fd);
 			continue;
-		b->fd = open(mods[i].path, O_RDONLY | O_CLOEXEC);
+		}
+		b->fd = fd;
 	}
 }
 

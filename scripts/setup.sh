@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what clrsos needs from Debian's packages, if missing:
 # lldb and its headers, libunwind, cmocka (unit tests), jansson (JSON reading),
+# RE2 (findstring -regex),
 # cmake, a C/C++ compiler, gdb (OS-style cores in the tests) and python3
 # (the end-to-end harness); clang and its runtimes for the fuzzers (scripts/fuzz.sh); GNU time (the
 # benchmark's peak memory). The .NET SDK builds the test targets only; the
 # plugin needs no .NET at run time.
 set -euo pipefail
 
-packages=(lldb liblldb-dev libunwind-dev libcmocka-dev libjansson-dev cmake gcc g++ make gdb python3 binutils
+packages=(lldb liblldb-dev libunwind-dev libcmocka-dev libjansson-dev libre2-dev cmake gcc g++ make gdb python3 binutils
           clang-14 libclang-rt-14-dev time)
 missing=()
 for p in "${packages[@]}"; do

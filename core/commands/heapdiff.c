@@ -76,8 +76,11 @@ static struct clrsos_error *current_histogram(struct clrsos_session *session, bo
 		if (!clrsos_histogram_add(ret, clrsos_types_name(types, t->type), t->type->mt, t->count, t->size,
 					  t->gen_count, t->gen_size))
 			err = &clrsos_error_no_memory;
-		ret->objects += t->count;
-		ret->bytes += t->size;
+		else if (!clrsos_histogram_sum(&ret->objects, t->count) || !clrsos_histogram_sum(&ret->bytes, t->size))
+			err = clrsos_error_create(CLRSOS_ERROR_OTHER,
+						  "the current target's objects add up to more than %" PRId64
+						  " (at type %s): its heap is damaged",
+						  INT64_MAX, ret->rows[ret->count - 1].name);
 	}
 	clrsos_typestats_deinit(&c.stats);
 	if (err)
@@ -91,21 +94,31 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Sort h's rows by name and sum rows that share one. */
-static void merge_names(struct clrsos_histogram *h)
+/*
+ * Sort h's rows by name and sum rows that share one. The loader keeps each
+ * file's totals at most INT64_MAX, so these sums cannot pass it; checked
+ * all the same, naming the source and type.
+ */
+static struct clrsos_error *merge_names(struct clrsos_histogram *h, const char *source)
 {
-	qsort(h->rows, h->count, sizeof(*h->rows), by_name);
+	if (h->count > 1) /* rows is NULL when there are none */
+		qsort(h->rows, h->count, sizeof(*h->rows), by_name);
 	size_t n = 0;
+	struct clrsos_error *err = NULL;
 	for (size_t i = 0; i < h->count; i++) {
 		if (n && strcmp(h->rows[n - 1].name, h->rows[i].name) == 0) {
-			h->rows[n - 1].count += h->rows[i].count;
-			h->rows[n - 1].bytes += h->rows[i].bytes;
+			if (!err && (!clrsos_histogram_sum(&h->rows[n - 1].count, h->rows[i].count) ||
+				     !clrsos_histogram_sum(&h->rows[n - 1].bytes, h->rows[i].bytes)))
+				err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+							  "'%s': the rows of type %.80s add up to more than %" PRId64,
+							  source, h->rows[i].name, INT64_MAX);
 			free(h->rows[i].name);
 		} else {
 			h->rows[n++] = h->rows[i];
 		}
 	}
 	h->count = n;
+	return err;
 }
 
 static int by_growth(const void *a, const void *b)
@@ -119,13 +132,18 @@ static int by_growth(const void *a, const void *b)
 }
 
 /* Both histograms merged by name; rows point at their names. */
-static struct diff_row *diff(struct clrsos_histogram *before, struct clrsos_histogram *after, size_t *ret_count)
+static struct clrsos_error *diff(struct clrsos_histogram *before, const char *before_source,
+				 struct clrsos_histogram *after, const char *after_source, struct diff_row **ret,
+				 size_t *ret_count)
 {
-	merge_names(before);
-	merge_names(after);
+	struct clrsos_error *err = merge_names(before, before_source);
+	if (!err)
+		err = merge_names(after, after_source);
+	if (err)
+		return err;
 	struct diff_row *rows = malloc((before->count + after->count + 1) * sizeof(*rows));
 	if (!rows)
-		return NULL;
+		return &clrsos_error_no_memory;
 	size_t i = 0, k = 0, n = 0;
 	while (i < before->count || k < after->count) {
 		int cmp = i == before->count ? 1 : k == after->count ? -1 : strcmp(before->rows[i].name, after->rows[k].name);
@@ -143,13 +161,14 @@ static struct diff_row *diff(struct clrsos_histogram *before, struct clrsos_hist
 			d->bytes_after = after->rows[k].bytes;
 			k++;
 		}
-		d->count_delta = (int64_t)(d->count_after - d->count_before);
-		d->bytes_delta = (int64_t)(d->bytes_after - d->bytes_before);
+		d->count_delta = (int64_t)d->count_after - (int64_t)d->count_before; /* each at most INT64_MAX */
+		d->bytes_delta = (int64_t)d->bytes_after - (int64_t)d->bytes_before;
 		d->change = cmp < 0 ? VANISHED : cmp > 0 ? NEW : d->count_delta || d->bytes_delta ? CHANGED : SAME;
 	}
 	qsort(rows, n, sizeof(*rows), by_growth);
+	*ret = rows;
 	*ret_count = n;
-	return rows;
+	return NULL;
 }
 
 static void format_signed(int64_t v, char *buf, size_t size)
@@ -193,9 +212,11 @@ static void write_side_text(struct clrsos_writer *out, const char *label, const 
 	char objects[32], bytes[32];
 	clrsos_format_thousands(h->objects, objects, sizeof(objects));
 	clrsos_format_thousands(h->bytes, bytes, sizeof(bytes));
-	clrsos_outf(out, "%s %s%s%s%s: %s %sobjects, %s bytes\n", label, source, h->created_at ? " (saved " : "",
-		    h->created_at ? h->created_at : "", h->created_at ? ")" : "", objects,
-		    h->live ? "live " : h->dead ? "dead " : "", bytes);
+	/* The path and the saved date are echoed input: escaped and cut as names are. */
+	struct clrsos_name_buf source_buf, at_buf;
+	clrsos_outf(out, "%s %s%s%s%s: %s %sobjects, %s bytes\n", label, clrsos_safe_name(source, &source_buf),
+		    h->created_at ? " (saved " : "", h->created_at ? clrsos_safe_name(h->created_at, &at_buf) : "",
+		    h->created_at ? ")" : "", objects, h->live ? "live " : h->dead ? "dead " : "", bytes);
 }
 
 static bool shown(const struct diff_row *d, uint64_t min)
@@ -259,11 +280,12 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 	}
 	const char *after_source = nfiles == 2 ? files[1] : "the current target";
 	size_t types_before = before.count, types_after = after.count, n = 0;
-	struct diff_row *rows = diff(&before, &after, &n);
-	if (!rows) {
+	struct diff_row *rows = NULL;
+	err = diff(&before, files[0], &after, after_source, &rows, &n);
+	if (err) {
 		clrsos_histogram_deinit(&before);
 		clrsos_histogram_deinit(&after);
-		return &clrsos_error_no_memory;
+		return clrsos_error_wrap(err, "heapdiff");
 	}
 	struct totals t = {0};
 	for (size_t i = 0; i < n; i++) {
@@ -275,8 +297,8 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 		t.shrank += d->change == CHANGED && (d->bytes_delta < 0 || (d->bytes_delta == 0 && d->count_delta < 0));
 		t.under_min += d->change != SAME && !shown(d, min);
 	}
-	int64_t count_delta = (int64_t)(after.objects - before.objects);
-	int64_t bytes_delta = (int64_t)(after.bytes - before.bytes);
+	int64_t count_delta = (int64_t)after.objects - (int64_t)before.objects;
+	int64_t bytes_delta = (int64_t)after.bytes - (int64_t)before.bytes;
 	bool mixed = before.live != after.live || before.dead != after.dead;
 	if (json) {
 		struct clrsos_json j;
@@ -352,8 +374,12 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 			format_signed(d->bytes_delta, bd, sizeof(bd));
 			clrsos_format_thousands(d->count_after, ca, sizeof(ca));
 			clrsos_format_thousands(d->bytes_after, ba, sizeof(ba));
+			/* Names from a file anyone may have written: a newline must not fake a
+			 * line, an escape sequence must not reach the terminal, 50 MB is cut. */
+			struct clrsos_name_buf nb;
 			clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", cd, bd, ca, ba,
-				    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "", d->name);
+				    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "",
+				    clrsos_safe_name(d->name, &nb));
 		}
 		char cd[32], bd[32];
 		format_signed(count_delta, cd, sizeof(cd));

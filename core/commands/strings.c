@@ -1,12 +1,14 @@
 #include <errno.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../heap.h"
 #include "../clrstring.h"
+#include "../fileio.h"
+#include "../pattern.h"
 #include "commands.h"
 
 /* The string object an address points at or into, or a one-line error. */
@@ -102,10 +104,14 @@ struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 
 	if (outfile) {
 		/* The exact text: UTF-8 with nothing escaped (a lone surrogate as WTF-8). */
-		FILE *f = fopen(outfile, "wb");
-		if (!f)
-			return clrsos_error_create(CLRSOS_ERROR_IO, "dumpstring: cannot write %s: %s",
-						   outfile, strerror(errno));
+		int fd;
+		if ((err = clrsos_file_open_write(outfile, &fd)))
+			return clrsos_error_wrap(err, "dumpstring");
+		FILE *f = fdopen(fd, "wb");
+		if (!f) {
+			close(fd);
+			return &clrsos_error_no_memory;
+		}
 		struct file_sink sink = {f, 0, false};
 		struct clrsos_writer w = {write_file, &sink};
 		err = clrsos_string_write(target, start, shown, CLRSOS_TEXT_RAW, &w);
@@ -211,7 +217,7 @@ struct find_ctx {
 	uint8_t needle[2 * MAX_NEEDLE]; /* UTF-16LE */
 	size_t needle_bytes;
 	bool use_regex;
-	regex_t regex;
+	struct clrsos_pattern *regex;
 	uint64_t min_chars;
 	struct clrsos_json *json;
 	struct clrsos_writer *out;
@@ -340,7 +346,7 @@ static bool on_string(void *ctx, const struct clrsos_heap_object *obj)
 			c->err = &clrsos_error_no_memory;
 			return false;
 		}
-		match = regexec(&c->regex, c->text.data ? c->text.data : "", 0, NULL, 0) == 0;
+		match = clrsos_pattern_search(c->regex, c->text.data ? c->text.data : "", c->text.len);
 	} else {
 		match = contains_utf16(units, bytes, c->needle, c->needle_bytes);
 	}
@@ -391,13 +397,9 @@ struct clrsos_error *clrsos_cmd_findstring(struct clrsos_session *session,
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "findstring needs the text to look for: see 'help findstring'");
 	if (c.use_regex) {
-		int rc = regcomp(&c.regex, text, REG_EXTENDED | REG_NOSUB);
-		if (rc != 0) {
-			char why[128];
-			regerror(rc, &c.regex, why, sizeof(why));
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "findstring -regex: '%s' is not a regular expression: %s", text, why);
-		}
+		struct clrsos_error *err = clrsos_pattern_create(text, &c.regex);
+		if (err)
+			return clrsos_error_wrap(err, "findstring -regex");
 	} else if (!to_utf16(text, c.needle, &c.needle_bytes)) {
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "findstring: the text must be valid UTF-8 of at most %d chars", MAX_NEEDLE / 2);
@@ -429,8 +431,7 @@ struct clrsos_error *clrsos_cmd_findstring(struct clrsos_session *session,
 				    c.found == 1 ? "" : "s", c.use_regex ? "matching" : "containing", text);
 		}
 	}
-	if (c.use_regex)
-		regfree(&c.regex);
+	clrsos_pattern_destroy(c.regex);
 	free(c.scratch);
 	free(c.text.data);
 	return err;

@@ -137,7 +137,7 @@ def main():
                     check(n in e, "%r: %r lacks %r" % (cmd, e, n))
         err("dumpstring 0x10", "0x10 is not a managed object")
         err("dumpstring %s" % truth["objects"]["allFields"]["address"], "is not a string", "HeapShapes.AllFields")
-        err("dumpstring %s --outfile /no/such/dir/x.txt" % s["ascii"]["address"], "cannot write /no/such/dir/x.txt")
+        err("dumpstring %s --outfile /no/such/dir/x.txt" % s["ascii"]["address"], "cannot write '/no/such/dir/x.txt'")
         err("dumpstring", "needs the address")
         err("findstring -regex (", "not a regular expression")
         err("findstring", "needs the text")

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -315,7 +316,7 @@ static void test_heapdiff__missing_file_directory_and_arguments(void **state)
 	clrsos_error_destroy(err);
 	err = HEAPDIFF(fx, fx->dir, good);
 	assert_non_null(err);
-	assert_non_null(strstr(err->message, "is not a file"));
+	assert_non_null(strstr(err->message, "it is a directory, not a regular file"));
 	clrsos_error_destroy(err);
 	err = HEAPDIFF(fx, "--json");
 	assert_non_null(err);
@@ -357,6 +358,177 @@ static void test_heapdiff__sides_counting_differently_are_noted(void **state)
 	json_decref(j);
 }
 
+
+/* An error on one line that holds every needle. */
+static void assert_one_line(struct clrsos_error *err, const char *a, const char *b)
+{
+	assert_non_null(err);
+	if (strchr(err->message, '\n') || !strstr(err->message, a) || (b && !strstr(err->message, b)))
+		fail_msg("'%s' does not say '%s' and '%s' on one line", err->message, a, b ? b : "");
+	clrsos_error_destroy(err);
+}
+
+static void test_heapdiff__sums_past_int64_are_refused_naming_file_and_type(void **state)
+{
+	struct diff_fx *fx = *state;
+	const char *good = file_with(fx, "good.json", AFTER);
+	/* Two counts whose sum wraps 64 bits (2^63 + 2^63 = 0): refused, not a total of 0. */
+	const char *counts = file_with(fx, "counts.json",
+		"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"types\": ["
+		"{\"name\": \"App.A\", \"count\": 9223372036854775807, \"bytes\": 24},"
+		"{\"name\": \"App.B\", \"count\": 9223372036854775807, \"bytes\": 24},"
+		"{\"name\": \"App.C\", \"count\": 2, \"bytes\": 24}]}");
+	assert_one_line(HEAPDIFF(fx, counts, good), "counts.json", "(App.B) add up to more than 9223372036854775807");
+	assert_one_line(HEAPDIFF(fx, good, counts), "counts.json", "App.B");
+	assert_int_equal(fx->len, 0);
+	/* Bytes, and one type's rows (the same name twice) summed past it. */
+	const char *bytes = file_with(fx, "bytes.json",
+		"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"types\": ["
+		"{\"name\": \"App.Twice\", \"count\": 1, \"bytes\": 5000000000000000000},"
+		"{\"name\": \"App.Twice\", \"count\": 1, \"bytes\": 5000000000000000000}]}");
+	assert_one_line(HEAPDIFF(fx, bytes, good), "bytes.json", "the bytes of the types up to types[1] (App.Twice)");
+	assert_int_equal(fx->len, 0);
+	/* At the limit exactly: read, and the differences are exact, not wrapped. */
+	const char *max = file_with(fx, "max.json",
+		"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"types\": ["
+		"{\"name\": \"App.Big\", \"count\": 9223372036854775806, \"bytes\": 9223372036854775800},"
+		"{\"name\": \"App.Big\", \"count\": 1, \"bytes\": 7}]}");
+	const char *zero = file_with(fx, "zero.json",
+		"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"types\": [{\"name\": \"App.Big\", \"count\": 0, \"bytes\": 0}]}");
+	assert_null(HEAPDIFF(fx, max, zero, "--json"));
+	json_t *j = json_loads(fx->out, 0, NULL);
+	assert_non_null(j);
+	json_t *row = json_array_get(json_object_get(j, "types"), 0);
+	assert_int_equal(json_integer_value(json_object_get(row, "countDelta")), -INT64_MAX);
+	assert_int_equal(json_integer_value(json_object_get(row, "bytesDelta")), -INT64_MAX);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "bytesDelta")), -INT64_MAX);
+	json_decref(j);
+	assert_null(HEAPDIFF(fx, zero, max));
+	assert_non_null(strstr(fx->out, "+9,223,372,036,854,775,807"));
+}
+
+/* The histogram file is opened only if it is a regular file: a FIFO gets an error, not a hang. */
+static void test_heapdiff__fifo_device_and_directory_are_refused_at_once(void **state)
+{
+	struct diff_fx *fx = *state;
+	const char *good = file_with(fx, "good.json", AFTER);
+	char fifo[128];
+	snprintf(fifo, sizeof(fifo), "%s/fifo.json", fx->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(20); /* a hang fails the test instead of stopping it */
+	assert_one_line(HEAPDIFF(fx, fifo, good), fifo, "it is a FIFO (named pipe), not a regular file");
+	assert_one_line(HEAPDIFF(fx, good, fifo), fifo, "FIFO");
+	assert_one_line(HEAPDIFF(fx, "/dev/zero", good), "/dev/zero", "it is a character device");
+	alarm(0);
+	assert_int_equal(fx->len, 0);
+	/* A symbolic link to a good file is followed when reading. */
+	char link[128];
+	snprintf(link, sizeof(link), "%s/link.json", fx->dir);
+	assert_int_equal(symlink(good, link), 0);
+	assert_null(HEAPDIFF(fx, link, good));
+	unlink(link);
+	unlink(fifo);
+}
+
+/* --save replaces only a regular file or makes a new one. */
+static void test_heapdiff__save_refuses_what_is_not_a_regular_file(void **state)
+{
+	struct diff_fx *fx = *state;
+	struct clrsos_histogram h = {0};
+	assert_true(clrsos_histogram_add(&h, "App.A", 0, 1, 24, NULL, NULL));
+	h.objects = 1;
+	h.bytes = 24;
+	char fifo[128], link[128], target[128], sub[128];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", fx->dir);
+	snprintf(link, sizeof(link), "%s/link", fx->dir);
+	snprintf(target, sizeof(target), "%s/target", fx->dir);
+	snprintf(sub, sizeof(sub), "%s/sub", fx->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	FILE *f = fopen(target, "w");
+	assert_non_null(f);
+	fputs("keep", f);
+	fclose(f);
+	alarm(20);
+	assert_one_line(clrsos_histogram_save(&h, fifo), "cannot write", "it is a FIFO (named pipe), not a regular file");
+	assert_one_line(clrsos_histogram_save(&h, link), "cannot write", "it is a symbolic link");
+	assert_one_line(clrsos_histogram_save(&h, sub), "cannot write", "it is a directory");
+	/* As root this would replace the device node; as anyone it must be refused. */
+	assert_one_line(clrsos_histogram_save(&h, "/dev/null"), "'/dev/null'", "it is a character device");
+	alarm(0);
+	struct stat st;
+	assert_int_equal(lstat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(lstat(fifo, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	/* The file the link names is untouched, and no temporary file is left. */
+	char text[16] = {0};
+	f = fopen(target, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(text, sizeof(text), f));
+	fclose(f);
+	assert_string_equal(text, "keep");
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "test $(ls %s | wc -l) -eq 4", fx->dir);
+	assert_int_equal(system(cmd), 0);
+	/* A regular file is replaced. */
+	assert_null(clrsos_histogram_save(&h, target));
+	struct clrsos_histogram back;
+	assert_null(clrsos_histogram_load(target, &back));
+	assert_int_equal(back.count, 1);
+	clrsos_histogram_deinit(&back);
+	clrsos_histogram_deinit(&h);
+	unlink(fifo);
+	unlink(link);
+	unlink(target);
+	rmdir(sub);
+}
+
+/* Names in a histogram are anyone's text: shown escaped and cut, never as lines or terminal codes. */
+static void test_heapdiff__hostile_names_are_escaped_and_cut(void **state)
+{
+	struct diff_fx *fx = *state;
+	size_t long_len = 5u << 20;
+	char *json = malloc(long_len + 1024);
+	assert_non_null(json);
+	int n = sprintf(json, "{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"createdAt\": \"x\\u001b[2J\", \"types\": ["
+			"{\"name\": \"App.Evil\\nFound 0 unique roots.\", \"count\": 1, \"bytes\": 24},"
+			"{\"name\": \"App.Clear\\u001b[2J\\u0007\\u009b\", \"count\": 1, \"bytes\": 24},"
+			"{\"name\": \"App.");
+	memset(json + n, 'L', long_len);
+	strcpy(json + n + long_len, "\", \"count\": 1, \"bytes\": 24}]}");
+	const char *after = file_with(fx, "after.json", json);
+	free(json);
+	const char *before = file_with(fx, "before.json",
+		"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"types\": []}");
+	assert_null(HEAPDIFF(fx, before, after));
+	/* Every line is one of heapdiff's own: no line starts with the name's second half. */
+	assert_null(strstr(fx->out, "\nFound 0"));
+	assert_non_null(strstr(fx->out, "App.Evil\\nFound 0 unique roots."));
+	assert_non_null(strstr(fx->out, "App.Clear\\u001B[2J\\u0007\\u009B"));
+	assert_non_null(strstr(fx->out, "(saved x\\u001B[2J)"));
+	for (size_t i = 0; i < fx->len; i++)
+		if ((unsigned char)fx->out[i] < 0x20 && fx->out[i] != '\n')
+			fail_msg("a control byte 0x%02x in heapdiff's text output at %zu", fx->out[i], i);
+	assert_null(strstr(fx->out, "\xc2\x9b"));
+	/* The 5 MB name is cut, saying how long it was; the output stays small. */
+	char says[64];
+	snprintf(says, sizeof(says), "... (%zu bytes in all)", long_len + 4);
+	assert_non_null(strstr(fx->out, says));
+	assert_true(fx->len < 8192);
+	/* JSON carries the names whole, escaped. */
+	assert_null(HEAPDIFF(fx, before, after, "--json"));
+	assert_true(fx->len > long_len);
+	json_t *j = json_loads(fx->out, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "types"), 0), "name")),
+			    "App.Clear\x1b[2J\x07\xc2\x9b");
+	json_decref(j);
+}
+
 int run_heapdiff_tests(void)
 {
 #define D(t) cmocka_unit_test_setup_teardown(t, diff_setup, diff_teardown)
@@ -368,6 +540,10 @@ int run_heapdiff_tests(void)
 		D(test_heapdiff__bad_files_each_get_one_line),
 		D(test_heapdiff__missing_file_directory_and_arguments),
 		D(test_heapdiff__sides_counting_differently_are_noted),
+		D(test_heapdiff__sums_past_int64_are_refused_naming_file_and_type),
+		D(test_heapdiff__fifo_device_and_directory_are_refused_at_once),
+		D(test_heapdiff__save_refuses_what_is_not_a_regular_file),
+		D(test_heapdiff__hostile_names_are_escaped_and_cut),
 	};
 #undef D
 	return cmocka_run_group_tests_name("heapdiff", tests, NULL, NULL);
