@@ -61,11 +61,36 @@ struct clrsos_error *clrsos_elf_parse_fd(int fd, struct clrsos_elf_info *ret);
  * sorted by address, over a read-only mapping of the file (valid until
  * clrsos_elf_core_close).
  */
+enum {
+	CLRSOS_REGION_READ = 1,
+	CLRSOS_REGION_WRITE = 2,
+	CLRSOS_REGION_EXEC = 4,
+};
+
+/* A memory region of a process: [start, end) and CLRSOS_REGION_* flags. */
+struct clrsos_region {
+	uint64_t start, end;
+	uint32_t flags;
+};
+
+/* A thread of a core: its id and where its innermost frame was (0: unknown). */
+struct clrsos_core_thread {
+	uint32_t tid;
+	uint64_t pc, sp;
+};
+
 struct clrsos_elf_core {
 	const uint8_t *map;
 	size_t size;
 	struct clrsos_elf_load *loads; /* vaddr: the address in the process */
 	size_t nloads;
+	/* Every PT_LOAD header as the process's memory regions, sorted (with
+	 * those the file holds nothing of), and the NT_PRSTATUS threads in
+	 * file order: what a debugger shows of a process loaded from this core. */
+	struct clrsos_region *regions;
+	size_t nregions;
+	struct clrsos_core_thread *threads;
+	size_t nthreads;
 };
 
 /* Map the ELF64 x86-64 core file open on fd (the caller keeps fd); an error
@@ -76,6 +101,38 @@ void clrsos_elf_core_close(struct clrsos_elf_core *core);
  * of them from address; NULL otherwise. */
 const uint8_t *clrsos_elf_core_at(const struct clrsos_elf_core *core, uint64_t address,
 				  size_t size, size_t *len);
+
+/*
+ * What the debugger shows of the process it loaded from a core: its mapped
+ * memory regions in address order, and its threads (pc and sp 0 where the
+ * debugger could not tell them).
+ */
+struct clrsos_core_view {
+	const struct clrsos_region *regions;
+	size_t nregions;
+	const struct clrsos_core_thread *threads;
+	size_t nthreads;
+};
+
+/* Whether core has exactly the view's regions (address, size, permissions),
+ * the same thread ids, and, where the view knows them, the same pc and sp. */
+bool clrsos_elf_core_fits(const struct clrsos_elf_core *core,
+			  const struct clrsos_core_view *view);
+
+/* Reads the debugger's memory: how many bytes from address it has. */
+typedef size_t clrsos_core_read_fn(void *ctx, uint64_t address, void *buf, size_t size);
+
+/*
+ * Which of n cores that all fit the debugger's view holds the debugger's
+ * bytes. Where two of them differ, the debugger's bytes there decide, until
+ * one is left (cores that do not differ anywhere serve the same bytes: the
+ * first is taken); then the survivor's first, middle and last segments are
+ * checked against the debugger's bytes too. Returns its index, or -1 when
+ * unsure (the debugger cannot read a deciding place, no core has its
+ * bytes there, or the survivor disagrees): never a guess.
+ */
+long clrsos_elf_core_choose(const struct clrsos_elf_core *const *cores, size_t n,
+			    clrsos_core_read_fn *read, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -1,14 +1,19 @@
 #include "lldb_target.h"
 
+#include <cstdarg>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
+#include <algorithm>
+#include <cstdio>
 #include <fcntl.h>
-#include <set>
-#include <unistd.h>
 #include <fstream>
+#include <set>
 #include <string>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 #include <vector>
 
 namespace clrsos {
@@ -23,22 +28,55 @@ bool lldb_memory_only()
 	return only_lldb && strcmp(only_lldb, "1") == 0;
 }
 
-// /proc/<pid>/mem of a live process lldb debugs on this host, or -1.
+bool on_this_host(LldbTarget *t)
+{
+	lldb::SBPlatform platform = t->target.GetPlatform();
+	const char *name = platform.IsValid() ? platform.GetName() : nullptr;
+	return name && strcmp(name, "host") == 0;
+}
+
+void close_mem(LldbTarget *t)
+{
+	if (t->mem_fd >= 0)
+		close(t->mem_fd);
+	t->mem_fd = -1;
+	t->mem_tried = false;
+}
+
+// /proc/<pid>/mem of a live process lldb holds stopped on this host, or -1.
 // CLRSOS_LLDB_MEMORY=1 reads through lldb only (to compare the two).
 int proc_mem(LldbTarget *t)
 {
+	if (!t->direct_ok)
+		return -1;
 	if (t->mem_tried)
 		return t->mem_fd;
 	t->mem_tried = true;
-	if (lldb_memory_only())
-		return -1;
-	lldb::SBPlatform platform = t->target.GetPlatform();
-	const char *name = platform.IsValid() ? platform.GetName() : nullptr;
-	if (!is_live(t) || !name || strcmp(name, "host") != 0)
-		return -1;
 	std::string path = "/proc/" + std::to_string(t->process.GetProcessID()) + "/mem";
 	t->mem_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
 	return t->mem_fd;
+}
+
+// Where [address, address + n) meets a range lldb's bytes must fill, those
+// bytes from lldb (its reads show what was there before a breakpoint). The
+// count of bytes good from the start.
+size_t mask_breakpoints(LldbTarget *t, uint64_t address, uint8_t *buf, size_t n)
+{
+	const auto &r = t->through_lldb;
+	uint64_t end = address + n;
+	// The first range that ends after address.
+	auto it = std::upper_bound(r.begin(), r.end(), address,
+				   [](uint64_t a, const std::pair<uint64_t, uint64_t> &x) { return a < x.second; });
+	for (; it != r.end() && it->first < end; ++it) {
+		uint64_t from = std::max(it->first, address), to = std::min(it->second, end);
+		lldb::SBError error;
+		size_t got = t->process.ReadMemory(from, buf + (from - address), to - from, error);
+		if (got > to - from)
+			got = 0;
+		if (got < to - from)
+			return static_cast<size_t>(from - address) + got;
+	}
+	return n;
 }
 
 size_t read(void *ctx, uint64_t address, void *buf, size_t size)
@@ -48,7 +86,8 @@ size_t read(void *ctx, uint64_t address, void *buf, size_t size)
 	if (fd >= 0 && address <= static_cast<uint64_t>(INT64_MAX) - size) {
 		ssize_t n = pread(fd, buf, size, static_cast<off_t>(address));
 		if (n > 0)
-			return static_cast<size_t>(n);
+			return mask_breakpoints(t, address, static_cast<uint8_t *>(buf),
+						static_cast<size_t>(n));
 		// Unmapped at address, or refused: lldb decides (and its errors stand).
 	}
 	size_t have = 0;
@@ -62,49 +101,99 @@ size_t read(void *ctx, uint64_t address, void *buf, size_t size)
 	return n > size ? 0 : n;
 }
 
-// Whether the core's bytes are those lldb reads for this process: a few
-// segments, spread over the address space, compared.
-bool core_matches(LldbTarget *t, const clrsos_elf_core *core)
+size_t lldb_read(void *ctx, uint64_t address, void *buf, size_t size)
 {
-	size_t n = core->nloads;
-	for (size_t i : {size_t{0}, n / 3, 2 * n / 3, n - 1}) {
-		uint8_t lldbs[64];
-		size_t len = 0;
-		const uint8_t *mine = clrsos_elf_core_at(core, core->loads[i].vaddr, sizeof(lldbs), &len);
-		lldb::SBError error;
-		if (!mine || t->process.ReadMemory(core->loads[i].vaddr, lldbs, len, error) != len ||
-		    memcmp(mine, lldbs, len) != 0)
-			return false;
+	auto *t = static_cast<LldbTarget *>(ctx);
+	lldb::SBError error;
+	size_t n = t->process.ReadMemory(address, buf, size, error);
+	return n > size ? 0 : n;
+}
+
+// What lldb shows of the process it loaded from a core: its memory regions
+// and its threads. False when lldb cannot list them.
+bool lldb_view(LldbTarget *t, std::vector<clrsos_region> &regions,
+	       std::vector<clrsos_core_thread> &threads)
+{
+	lldb::SBMemoryRegionInfoList list = t->process.GetMemoryRegions();
+	for (uint32_t i = 0; i < list.GetSize(); i++) {
+		lldb::SBMemoryRegionInfo info;
+		if (!list.GetMemoryRegionAtIndex(i, info) || !info.IsMapped())
+			continue;
+		uint32_t flags = 0;
+		if (info.IsReadable())
+			flags |= CLRSOS_REGION_READ;
+		if (info.IsWritable())
+			flags |= CLRSOS_REGION_WRITE;
+		if (info.IsExecutable())
+			flags |= CLRSOS_REGION_EXEC;
+		regions.push_back({info.GetRegionBase(), info.GetRegionEnd(), flags});
 	}
-	return true;
+	uint32_t n = t->process.GetNumThreads();
+	for (uint32_t i = 0; i < n; i++) {
+		lldb::SBThread thread = t->process.GetThreadAtIndex(i);
+		lldb::SBFrame frame = thread.GetFrameAtIndex(0);
+		uint64_t pc = frame.IsValid() ? frame.GetPC() : 0, sp = frame.IsValid() ? frame.GetSP() : 0;
+		threads.push_back({static_cast<uint32_t>(thread.GetThreadID()),
+				   pc == LLDB_INVALID_ADDRESS ? 0 : pc, sp == LLDB_INVALID_ADDRESS ? 0 : sp});
+	}
+	return !regions.empty() && !threads.empty();
 }
 
 // Find the core among the files lldb has mapped (lldb 14 gives no core
-// path): the first that core/ maps as a core and that holds what lldb reads.
+// path): those that core/ maps as a core with exactly lldb's regions and
+// threads; where more than one does (two cores of one process), lldb's
+// bytes decide (core/elfimage.h). Unsure: none, and lldb reads everything.
 void open_core(LldbTarget *t)
 {
 	t->core_tried = true;
 	if (lldb_memory_only() || is_live(t))
 		return;
+	std::vector<clrsos_region> regions;
+	std::vector<clrsos_core_thread> threads;
+	if (!lldb_view(t, regions, threads))
+		return;
+	clrsos_core_view want = {regions.data(), regions.size(), threads.data(), threads.size()};
 	std::ifstream maps("/proc/self/maps");
-	std::set<std::string> seen;
+	std::set<std::pair<unsigned long, unsigned long>> seen; // device, inode
+	std::vector<clrsos_elf_core *> fits;
 	std::string line;
-	while (!t->core && std::getline(maps, line)) {
-		size_t slash = line.find('/');
-		if (slash == std::string::npos || !seen.insert(line.substr(slash)).second)
+	while (std::getline(maps, line)) {
+		// address perms offset major:minor inode path
+		char dev[32];
+		unsigned long inode = 0;
+		int path_at = 0;
+		if (sscanf(line.c_str(), "%*s %*s %*s %31s %lu %n", dev, &inode, &path_at) < 2 ||
+		    inode == 0 || path_at <= 0 || line[path_at] != '/')
 			continue;
-		int fd = open(line.c_str() + slash, O_RDONLY | O_CLOEXEC);
+		unsigned major = 0, minor = 0;
+		if (sscanf(dev, "%x:%x", &major, &minor) != 2)
+			continue;
+		unsigned long device = makedev(major, minor);
+		if (!seen.insert({device, inode}).second)
+			continue;
+		int fd = open(line.c_str() + path_at, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
+		// The file mapped, not another now at its path.
+		struct stat st;
 		clrsos_elf_core *core = nullptr;
-		clrsos_error *err = clrsos_elf_core_open(fd, &core);
+		clrsos_error *err = nullptr;
+		if (fstat(fd, &st) == 0 && st.st_ino == inode && st.st_dev == device)
+			err = clrsos_elf_core_open(fd, &core);
 		close(fd);
 		if (err)
 			clrsos_error_destroy(err);
-		else if (core_matches(t, core))
-			t->core = core;
+		if (core && clrsos_elf_core_fits(core, &want))
+			fits.push_back(core);
 		else
 			clrsos_elf_core_close(core);
+	}
+	long chosen = clrsos_elf_core_choose(fits.data(), fits.size(), lldb_read, t);
+	for (size_t i = 0; i < fits.size(); i++) {
+		if (static_cast<long>(i) == chosen)
+			t->core = fits[i];
+		else
+			clrsos_elf_core_close(fits[i]);
 	}
 }
 
@@ -254,7 +343,125 @@ bool is_live(void *ctx)
 	return name && strcmp(name, "elf-core") != 0 && strcmp(name, "minidump") != 0;
 }
 
+// The kernel's word on a process: who traces it, and its state letter.
+bool proc_status(uint64_t pid, long *tracer, long *parent, char *state)
+{
+	std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+	std::string line;
+	int found = 0;
+	while (std::getline(status, line)) {
+		if (line.compare(0, 10, "TracerPid:") == 0) {
+			*tracer = strtol(line.c_str() + 10, nullptr, 10);
+			found |= 1;
+		} else if (line.compare(0, 5, "PPid:") == 0) {
+			*parent = strtol(line.c_str() + 5, nullptr, 10);
+			found |= 2;
+		} else if (line.compare(0, 6, "State:") == 0) {
+			size_t at = line.find_first_not_of(" \t", 6);
+			*state = at == std::string::npos ? '?' : line[at];
+			found |= 4;
+		}
+	}
+	return found == 7;
+}
+
+clrsos_error *not_stopped(LldbTarget *t, const char *why, ...) __attribute__((format(printf, 2, 3)));
+clrsos_error *not_stopped(LldbTarget *t, const char *why, ...)
+{
+	close_mem(t);
+	char text[512];
+	va_list ap;
+	va_start(ap, why);
+	vsnprintf(text, sizeof(text), why, ap);
+	va_end(ap);
+	return clrsos_error_create(CLRSOS_ERROR_NO_TARGET,
+				   "the process is not stopped under this debugger: %s; attach to it again (process attach -p %llu)",
+				   text, static_cast<unsigned long long>(t->process.GetProcessID()));
+}
+
+// Module code and breakpoint locations: where lldb may have written int3.
+void gather_breakpoint_ranges(LldbTarget *t)
+{
+	auto &r = t->through_lldb;
+	r.clear();
+	uint32_t nmods = t->target.GetNumModules();
+	for (uint32_t i = 0; i < nmods; i++) {
+		lldb::SBModule m = t->target.GetModuleAtIndex(i);
+		size_t nsec = m.GetNumSections();
+		for (size_t j = 0; j < nsec; j++) {
+			lldb::SBSection sec = m.GetSectionAtIndex(j);
+			if (!(sec.GetPermissions() & lldb::ePermissionsExecutable))
+				continue;
+			lldb::addr_t load = sec.GetLoadAddress(t->target);
+			uint64_t size = sec.GetByteSize();
+			if (load != LLDB_INVALID_ADDRESS && size > 0 && load <= UINT64_MAX - size)
+				r.push_back({load, load + size});
+		}
+	}
+	uint32_t nbps = t->target.GetNumBreakpoints();
+	for (uint32_t i = 0; i < nbps; i++) {
+		lldb::SBBreakpoint bp = t->target.GetBreakpointAtIndex(i);
+		size_t nlocs = bp.GetNumLocations();
+		for (size_t j = 0; j < nlocs; j++) {
+			lldb::SBBreakpointLocation loc = bp.GetLocationAtIndex(static_cast<uint32_t>(j));
+			lldb::addr_t a = loc.IsValid() ? loc.GetLoadAddress() : LLDB_INVALID_ADDRESS;
+			if (a != LLDB_INVALID_ADDRESS && a < UINT64_MAX)
+				r.push_back({a, a + 1}); // int3: one byte
+		}
+	}
+	std::sort(r.begin(), r.end());
+	size_t out = 0;
+	for (size_t i = 0; i < r.size(); i++) {
+		if (out > 0 && r[i].first <= r[out - 1].second)
+			r[out - 1].second = std::max(r[out - 1].second, r[i].second);
+		else
+			r[out++] = r[i];
+	}
+	r.resize(out);
+}
+
 } // namespace
+
+clrsos_error *begin_command(LldbTarget *t)
+{
+	t->direct_ok = false;
+	t->through_lldb.clear();
+	if (!is_live(t))
+		return nullptr;
+	lldb::StateType state = t->process.GetState();
+	if (state != lldb::eStateStopped && state != lldb::eStateCrashed &&
+	    state != lldb::eStateSuspended)
+		return not_stopped(t, "lldb says it is %s", lldb::SBDebugger::StateAsCString(state));
+	if (!on_this_host(t))
+		return nullptr; // lldb reads it through its remote connection
+	uint64_t pid = t->process.GetProcessID();
+	long tracer = -1, parent = -1;
+	char kstate = '?';
+	if (!proc_status(pid, &tracer, &parent, &kstate))
+		return not_stopped(t, "/proc/%llu/status cannot be read (has it exited?)",
+				   static_cast<unsigned long long>(pid));
+	if (tracer == 0)
+		return not_stopped(t, "no debugger traces process %llu (it was detached)",
+				   static_cast<unsigned long long>(pid));
+	if (kstate != 't')
+		return not_stopped(t, "process %llu is running (kernel state '%c', not a tracing stop)",
+				   static_cast<unsigned long long>(pid), kstate);
+	// Traced, stopped: by this lldb or the lldb-server it started, its
+	// memory may be read directly; by another tracer (a gdbserver lldb
+	// connected to), only through lldb.
+	long ours = getpid(), tracer_parent = -1, unused = -1;
+	char tracer_state = '?';
+	bool mine = tracer == ours ||
+		    (proc_status(static_cast<uint64_t>(tracer), &unused, &tracer_parent, &tracer_state) &&
+		     tracer_parent == ours);
+	if (!mine || lldb_memory_only()) {
+		close_mem(t);
+		return nullptr;
+	}
+	gather_breakpoint_ranges(t);
+	t->direct_ok = true;
+	return nullptr;
+}
 
 LldbTarget::~LldbTarget()
 {

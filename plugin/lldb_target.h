@@ -3,6 +3,10 @@
 #ifndef CLRSOS_PLUGIN_LLDB_TARGET_H
 #define CLRSOS_PLUGIN_LLDB_TARGET_H
 
+#include <cstdint>
+#include <utility>
+#include <vector>
+
 #include <lldb/API/LLDB.h>
 
 extern "C" {
@@ -21,9 +25,15 @@ struct LldbTarget {
 	lldb::SBTarget target;
 	lldb::SBProcess process;
 	// A live process on this machine: its memory read directly from
-	// /proc/<pid>/mem (the process is stopped), else through the SB API.
+	// /proc/<pid>/mem while lldb holds it stopped (checked at each command:
+	// begin_command), else through the SB API.
 	int mem_fd = -1;
 	bool mem_tried = false;
+	bool direct_ok = false;
+	// Where lldb may have written breakpoint instructions (module code and
+	// breakpoint locations), sorted and disjoint: there the bytes come from
+	// lldb, which shows what the process had before.
+	std::vector<std::pair<uint64_t, uint64_t>> through_lldb;
 	// A core file, read in place (core/elfimage.h), once found among lldb's
 	// mappings and checked against what lldb reads.
 	bool core_tried = false;
@@ -31,6 +41,12 @@ struct LldbTarget {
 };
 
 extern const clrsos_target_ops lldb_target_ops;
+
+// At the start of each command on a live process: whether lldb holds it
+// stopped (lldb's state, and on this host the kernel's: traced by this lldb
+// or its lldb-server, in a tracing stop); an error line when it does not.
+// Also gathers where lldb may have written breakpoints.
+clrsos_error *begin_command(LldbTarget *t);
 
 } // namespace clrsos
 

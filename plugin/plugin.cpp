@@ -25,15 +25,60 @@ namespace clrsos {
 namespace {
 
 struct Session {
+	lldb::user_id_t debugger_id = 0;
 	std::unique_ptr<LldbTarget> target;
 	clrsos_session *session = nullptr;
 };
 
-// One clrsos session per debugged process, for the debugger's lifetime.
+// One clrsos session per debugged process (by its unique id), while that
+// process lives in its target (see sweep).
 std::map<uint32_t, Session> &sessions()
 {
 	static std::map<uint32_t, Session> map;
 	return map;
+}
+
+bool ended(lldb::StateType state)
+{
+	return state == lldb::eStateInvalid || state == lldb::eStateExited ||
+	       state == lldb::eStateDetached || state == lldb::eStateUnloaded;
+}
+
+// Whether a session's process is still its target's, in a target of this
+// debugger, and neither exited nor detached.
+bool still_there(lldb::SBDebugger &debugger, const Session &s)
+{
+	lldb::SBTarget target = s.target->target;
+	bool listed = false;
+	for (uint32_t i = 0, n = debugger.GetNumTargets(); i < n && !listed; i++)
+		listed = debugger.GetTargetAtIndex(i) == target;
+	if (!listed)
+		return false;
+	lldb::SBProcess now = target.GetProcess();
+	return now.IsValid() && now.GetUniqueID() == s.target->process.GetUniqueID() &&
+	       !ended(now.GetState());
+}
+
+// At each command: end the sessions whose process or target is gone (the
+// DAC instance, the core's mapping, the descriptors, and lldb's target and
+// process that the session held). The DAC library itself stays loaded.
+void sweep(lldb::SBDebugger &debugger)
+{
+	auto &map = sessions();
+	for (auto it = map.begin(); it != map.end();) {
+		Session &s = it->second;
+		bool keep = s.target && (s.debugger_id == debugger.GetID()
+						 ? still_there(debugger, s)
+						 : lldb::SBDebugger::FindDebuggerWithID(s.debugger_id).IsValid());
+		if (keep) {
+			++it;
+			continue;
+		}
+		clrsos_session_destroy(s.session); // and the clrsos_target it owns
+		s.session = nullptr;
+		s.target.reset();
+		it = map.erase(it);
+	}
 }
 
 // What the user sets for every session (setclrpath), with or without a process.
@@ -148,6 +193,7 @@ clrsos_error *backtrace(void *ctx, uint32_t os_thread_id, clrsos_native_frame *r
 clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out,
 			  clrsos_session **ret)
 {
+	sweep(debugger);
 	lldb::SBTarget target = debugger.GetSelectedTarget();
 	if (!target.IsValid())
 		return clrsos_error_create(CLRSOS_ERROR_NO_TARGET,
@@ -163,6 +209,7 @@ clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out
 	target_out = target;
 	Session &s = sessions()[process.GetUniqueID()];
 	if (!s.session) {
+		s.debugger_id = debugger.GetID();
 		s.target.reset(new LldbTarget(target, process));
 		clrsos_target *t = nullptr;
 		clrsos_error *err = clrsos_target_create(&lldb_target_ops, s.target.get(), &t);
@@ -170,10 +217,12 @@ clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out
 			err = clrsos_session_create(t, &settings(), &s.session);
 		if (err) {
 			clrsos_target_destroy(t);
-			s.target.reset();
+			sessions().erase(process.GetUniqueID());
 			return err;
 		}
 	}
+	if (clrsos_error *err = begin_command(s.target.get()))
+		return err;
 	*ret = s.session;
 	return nullptr;
 }

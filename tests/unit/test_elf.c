@@ -206,6 +206,205 @@ static void test_elf_core__not_a_core_refused(void **state)
 	free(img);
 }
 
+/*
+ * A core of one process as a debugger shows it: two memory segments
+ * (a read-only one and a writable one), one region the file holds nothing of,
+ * and two threads. marker: the writable segment's byte at 0x40010; pc0: the
+ * first thread's instruction pointer.
+ */
+enum { TC_DATA = 0x800, TC_A = 0x100, TC_B = 0x200 };
+static uint8_t *threads_core(size_t *size, uint8_t marker, uint64_t pc0)
+{
+	*size = TC_DATA + TC_A + TC_B;
+	uint8_t *img = calloc(1, *size);
+	assert_non_null(img);
+	Elf64_Ehdr eh = {0};
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_phoff = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = 4;
+	memcpy(img, &eh, sizeof(eh));
+	enum { NOTES = sizeof(Elf64_Ehdr) + 4 * sizeof(Elf64_Phdr), DESC = 336 };
+	size_t note_size = 2 * (sizeof(Elf64_Nhdr) + 8 + DESC);
+	Elf64_Phdr ph[4] = {
+		{.p_type = PT_NOTE, .p_offset = NOTES, .p_filesz = note_size},
+		{.p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_vaddr = 0x40000, .p_offset = TC_DATA + TC_A,
+		 .p_filesz = TC_B, .p_memsz = TC_B},
+		{.p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = 0x10000, .p_offset = TC_DATA,
+		 .p_filesz = TC_A, .p_memsz = TC_A},
+		{.p_type = PT_LOAD, .p_flags = PF_R, .p_vaddr = 0x20000, .p_offset = 0, .p_filesz = 0,
+		 .p_memsz = 0x3000},
+	};
+	memcpy(img + sizeof(eh), ph, sizeof(ph));
+	size_t pos = NOTES;
+	const uint32_t tids[2] = {4242, 4250};
+	const uint64_t pcs[2] = {pc0, 0x7f0000001000}, sps[2] = {0x7ffc0000, 0x7ffd0000};
+	for (int i = 0; i < 2; i++) {
+		Elf64_Nhdr nh = {.n_namesz = 5, .n_descsz = DESC, .n_type = NT_PRSTATUS};
+		memcpy(img + pos, &nh, sizeof(nh));
+		memcpy(img + pos + sizeof(nh), "CORE", 5);
+		uint8_t *desc = img + pos + sizeof(nh) + 8;
+		memcpy(desc + 32, &tids[i], 4);
+		memcpy(desc + 112 + 16 * 8, &pcs[i], 8);
+		memcpy(desc + 112 + 19 * 8, &sps[i], 8);
+		pos += sizeof(nh) + 8 + DESC;
+	}
+	assert_true(pos <= TC_DATA);
+	for (size_t i = TC_DATA; i < *size; i++)
+		img[i] = (uint8_t)(i * 7);
+	img[TC_DATA + TC_A + 0x10] = marker;
+	return img;
+}
+
+static struct clrsos_elf_core *open_core_bytes(const uint8_t *img, size_t size)
+{
+	char *path = fake_temp_file(img, size);
+	int fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	struct clrsos_elf_core *core = NULL;
+	assert_null(clrsos_elf_core_open(fd, &core));
+	close(fd);
+	unlink(path);
+	free(path);
+	return core;
+}
+
+static const struct clrsos_region VIEW_REGIONS[] = {
+	{0x10000, 0x10100, CLRSOS_REGION_READ | CLRSOS_REGION_EXEC},
+	{0x20000, 0x23000, CLRSOS_REGION_READ},
+	{0x40000, 0x40200, CLRSOS_REGION_READ | CLRSOS_REGION_WRITE},
+};
+
+static void test_elf_core__regions_and_threads_as_a_debugger_shows_them(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = threads_core(&size, 0xaa, 0x401000);
+	struct clrsos_elf_core *core = open_core_bytes(img, size);
+	assert_int_equal(core->nregions, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(core->regions[i].start, VIEW_REGIONS[i].start);
+		assert_int_equal(core->regions[i].end, VIEW_REGIONS[i].end);
+		assert_int_equal(core->regions[i].flags, VIEW_REGIONS[i].flags);
+	}
+	assert_int_equal(core->nloads, 2); /* the file holds two of them */
+	assert_int_equal(core->nthreads, 2);
+	assert_int_equal(core->threads[0].tid, 4242);
+	assert_int_equal(core->threads[0].pc, 0x401000);
+	assert_int_equal(core->threads[0].sp, 0x7ffc0000);
+	assert_int_equal(core->threads[1].tid, 4250);
+	clrsos_elf_core_close(core);
+	free(img);
+}
+
+static void test_elf_core_fits__every_region_and_thread_compared(void **state)
+{
+	(void)state;
+	size_t size;
+	uint8_t *img = threads_core(&size, 0xaa, 0x401000);
+	struct clrsos_elf_core *core = open_core_bytes(img, size);
+	struct clrsos_region regions[3];
+	memcpy(regions, VIEW_REGIONS, sizeof(regions));
+	struct clrsos_core_thread threads[2] = {{4250, 0, 0}, {4242, 0x401000, 0x7ffc0000}};
+	struct clrsos_core_view view = {regions, 3, threads, 2};
+	assert_true(clrsos_elf_core_fits(core, &view)); /* thread order does not matter */
+
+	regions[1].end += 0x1000; /* a region's size */
+	assert_false(clrsos_elf_core_fits(core, &view));
+	regions[1].end -= 0x1000;
+	regions[2].flags &= ~(uint32_t)CLRSOS_REGION_WRITE; /* its permissions */
+	assert_false(clrsos_elf_core_fits(core, &view));
+	regions[2].flags |= CLRSOS_REGION_WRITE;
+	view.nregions = 2; /* one region fewer */
+	assert_false(clrsos_elf_core_fits(core, &view));
+	view.nregions = 3;
+
+	threads[0].tid = 4251; /* another thread */
+	assert_false(clrsos_elf_core_fits(core, &view));
+	threads[0].tid = 4242; /* one thread twice */
+	assert_false(clrsos_elf_core_fits(core, &view));
+	threads[0].tid = 4250;
+	threads[1].pc = 0x401001; /* stopped elsewhere */
+	assert_false(clrsos_elf_core_fits(core, &view));
+	threads[1].pc = 0; /* unknown to the debugger: not compared */
+	threads[1].sp = 0;
+	assert_true(clrsos_elf_core_fits(core, &view));
+	view.nthreads = 1;
+	assert_false(clrsos_elf_core_fits(core, &view));
+	clrsos_elf_core_close(core);
+	free(img);
+}
+
+/* The debugger's memory: one core's bytes, or nothing (reads fail). */
+struct debugger_memory {
+	const struct clrsos_elf_core *core;
+	unsigned reads;
+};
+
+static size_t debugger_read(void *ctx, uint64_t address, void *buf, size_t size)
+{
+	struct debugger_memory *m = ctx;
+	m->reads++;
+	size_t len = 0;
+	const uint8_t *p = m->core ? clrsos_elf_core_at(m->core, address, size, &len) : NULL;
+	if (!p)
+		return 0;
+	memcpy(buf, p, len);
+	return len;
+}
+
+static void test_elf_core_choose__the_debuggers_bytes_decide(void **state)
+{
+	(void)state;
+	/* Two cores of one process, taken one after the other: the same
+	 * regions and threads, one byte apart. */
+	size_t size;
+	uint8_t *img_a = threads_core(&size, 0xaa, 0x401000);
+	uint8_t *img_b = threads_core(&size, 0xbb, 0x401000);
+	uint8_t *img_c = threads_core(&size, 0xcc, 0x401000);
+	struct clrsos_elf_core *a = open_core_bytes(img_a, size);
+	struct clrsos_elf_core *b = open_core_bytes(img_b, size);
+	struct clrsos_elf_core *c = open_core_bytes(img_c, size);
+	const struct clrsos_elf_core *ab[] = {a, b}, *ba[] = {b, a}, *abc[] = {a, b, c};
+
+	/* Whichever comes first among lldb's mappings, the debugger's own. */
+	struct debugger_memory m = {b, 0};
+	assert_int_equal(clrsos_elf_core_choose(ab, 2, debugger_read, &m), 1);
+	assert_int_equal(clrsos_elf_core_choose(ba, 2, debugger_read, &m), 0);
+	m.core = a;
+	assert_int_equal(clrsos_elf_core_choose(ab, 2, debugger_read, &m), 0);
+	assert_int_equal(clrsos_elf_core_choose(ba, 2, debugger_read, &m), 1);
+	m.core = c;
+	assert_int_equal(clrsos_elf_core_choose(abc, 3, debugger_read, &m), 2);
+	/* The debugger's core is none of them: unsure, not the first. */
+	assert_int_equal(clrsos_elf_core_choose(ab, 2, debugger_read, &m), -1);
+	/* Nor one alone that differs from the debugger's where it checks. */
+	const struct clrsos_elf_core *just_a[] = {a};
+	m.core = b;
+	assert_int_equal(clrsos_elf_core_choose(just_a, 1, debugger_read, &m), -1);
+	/* The debugger cannot read where they differ: unsure. */
+	m.core = NULL;
+	assert_int_equal(clrsos_elf_core_choose(ab, 2, debugger_read, &m), -1);
+	assert_int_equal(clrsos_elf_core_choose(just_a, 1, debugger_read, &m), -1);
+	/* Two copies of the same core: either one. */
+	struct clrsos_elf_core *a2 = open_core_bytes(img_a, size);
+	const struct clrsos_elf_core *aa[] = {a, a2};
+	m.core = a;
+	assert_int_equal(clrsos_elf_core_choose(aa, 2, debugger_read, &m), 0);
+	assert_int_equal(clrsos_elf_core_choose(NULL, 0, debugger_read, &m), -1);
+	clrsos_elf_core_close(a2);
+	clrsos_elf_core_close(a);
+	clrsos_elf_core_close(b);
+	clrsos_elf_core_close(c);
+	free(img_a);
+	free(img_b);
+	free(img_c);
+}
+
 static void test_elf_parse_file__missing_file_names_path(void **state)
 {
 	(void)state;
@@ -697,6 +896,9 @@ int run_elf_tests(void)
 		cmocka_unit_test(test_elf_parse_file__good_file),
 		cmocka_unit_test(test_elf_core__segments_read_in_place_truncated_ones_left_out),
 		cmocka_unit_test(test_elf_core__not_a_core_refused),
+		cmocka_unit_test(test_elf_core__regions_and_threads_as_a_debugger_shows_them),
+		cmocka_unit_test(test_elf_core_fits__every_region_and_thread_compared),
+		cmocka_unit_test(test_elf_core_choose__the_debuggers_bytes_decide),
 		cmocka_unit_test(test_elf_parse_file__missing_file_names_path),
 		cmocka_unit_test(test_elf_parse_file__truncated_header_fails),
 		cmocka_unit_test(test_elf_parse__truncated_program_headers_fail),
