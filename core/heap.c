@@ -30,6 +30,7 @@ struct clrsos_heap {
 	struct clrsos_target *target;
 	const struct clrsos_gc *gc;
 	struct clrsos_types *types;
+	bool ignore_gc_state; /* walk even mid-GC (dumpheap -ignoreGCState) */
 	/* Allocation contexts: [start, end) holds no object; sorted by start. */
 	struct range *contexts;
 	size_t ncontexts;
@@ -192,6 +193,16 @@ void clrsos_heap_destroy(struct clrsos_heap *h)
 	free(h->dir);
 	free(h->block);
 	free(h);
+}
+
+void clrsos_heap_set_ignore_gc_state(struct clrsos_heap *h, bool ignore)
+{
+	h->ignore_gc_state = ignore;
+}
+
+struct clrsos_error *clrsos_heap_check_walkable(const struct clrsos_heap *h)
+{
+	return h->ignore_gc_state ? NULL : clrsos_gc_check_walkable(h->gc);
 }
 
 struct clrsos_types *clrsos_heap_types(struct clrsos_heap *h)
@@ -559,6 +570,9 @@ struct clrsos_error *clrsos_heap_walk(struct clrsos_heap *h,
 				      struct clrsos_walk_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+	if (refused)
+		return refused;
 	uint64_t total = 0, done = 0;
 	for (size_t i = 0; i < h->gc->nsegments; i++) {
 		if (segment_wanted(&h->gc->segments[i], f))
@@ -596,6 +610,9 @@ struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *h,
 					     uint64_t address, uint64_t *ret,
 					     const struct clrsos_type **ret_type)
 {
+	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+	if (refused)
+		return refused;
 	const struct clrsos_segment *seg = clrsos_heap_segment_of(h, address);
 	if (!seg)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
@@ -715,6 +732,18 @@ struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *h, uint64_t addre
 	struct clrsos_error *err = clrsos_heap_read_object(h, address, &type, &size, NULL, NULL);
 	if (err && err->code != CLRSOS_ERROR_INVALID_ARGUMENT)
 		return err;
+	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+	if (refused) {
+		/* Mid-GC no walk can confirm it: what the object itself says
+		 * (header, MethodTable, size inside its segment) is all there is. */
+		clrsos_error_destroy(refused);
+		if (err)
+			return err;
+		*ret_type = type;
+		if (ret_size)
+			*ret_size = size;
+		return NULL;
+	}
 	/* Then the walk: an object start, not just something that looks like one. */
 	const struct clrsos_type *holder = NULL;
 	struct clrsos_error *walk = clrsos_heap_find_object(h, address, &start, &holder);

@@ -879,6 +879,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_json_array_end(&j);
 		clrsos_json_key(&j, "count");
 		clrsos_json_uint(&j, found);
+		clrsos_json_key(&j, "frozen");
+		clrsos_json_bool(&j, clrsos_reach_is_frozen(reach, address));
 		clrsos_json_key(&j, "threadsUnreadable");
 		clrsos_json_uint(&j, roots->threads_failed);
 		char warnings[2][256];
@@ -904,6 +906,11 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_json_end(&j);
 	} else if (found) {
 		clrsos_outf(out, "Found %" PRIu64 " unique root%s.\n", found, found == 1 ? "" : "s");
+		if (clrsos_reach_is_frozen(reach, address))
+			clrsos_outf(out, "0x%" PRIx64 " is on the NonGC (frozen) heap: the GC never collects it.\n", address);
+	} else if (clrsos_reach_is_frozen(reach, address)) {
+		clrsos_outf(out, "Found 0 unique roots: 0x%" PRIx64 " (%s) is on the NonGC (frozen) heap: the GC never "
+			    "collects it, so it is live without a root.\n", address, clrsos_types_name(c.types, target_type));
 	} else if (nostacks && clrsos_reach_is_live(reach, address)) {
 		clrsos_outf(out, "Found 0 unique roots other than stacks: 0x%" PRIx64 " (%s) is kept alive only from a stack "
 			    "(-nostacks left them out).\n", address, clrsos_types_name(c.types, target_type));
