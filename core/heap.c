@@ -428,6 +428,42 @@ static inline bool is_context_start(struct walker *w, uint64_t address, uint64_t
 }
 
 /*
+ * An object being allocated: a thread took [address, c) from its allocation
+ * context (its alloc_ptr, the start of a context c, is already past it) but
+ * was stopped before it wrote the object's MethodTable, so the memory still
+ * reads as the GC cleared it: zeros, up to where the context's free part
+ * starts. Not an object yet, and not damage: skip it, as the GC would see
+ * it once the thread goes on. *ret_next is c.
+ */
+enum { MAX_UNBORN = 16 << 20 };
+
+static bool unborn_object(struct walker *w, uint64_t address, uint64_t *ret_next)
+{
+	const struct clrsos_heap *h = w->h;
+	size_t i = w->next_context;
+	while (i < h->ncontexts && h->contexts[i].start <= address)
+		i++;
+	if (i >= h->ncontexts)
+		return false;
+	uint64_t c = h->contexts[i].start;
+	if (c > w->seg->end || c - address > MAX_UNBORN)
+		return false;
+	for (uint64_t p = address; p < c;) {
+		size_t want = c - p > 4096 ? 4096 : (size_t)(c - p);
+		if (ensure(w, p, want) < want)
+			return false;
+		const uint8_t *b = w->bytes + (p - w->block_start);
+		for (size_t k = 0; k < want; k++) {
+			if (b[k])
+				return false;
+		}
+		p += want;
+	}
+	*ret_next = c;
+	return true;
+}
+
+/*
  * After a bad object at bad: the next address that holds a plausible
  * object (a valid MethodTable, a size inside the segment, and what follows
  * it plausible too), or w->end. Words that are not known MethodTables cost
@@ -445,6 +481,13 @@ static uint64_t recover(struct walker *w, uint64_t bad)
 			continue;
 		}
 		uint64_t size, next_size, limit;
+		size_t before = w->next_context;
+		if (w->seg->kind <= CLRSOS_SEGMENT_EPHEMERAL && is_context_start(w, p, &limit)) {
+			/* Allocation space: the walk goes on there, skipping it. */
+			w->next_context = before;
+			return p;
+		}
+		w->next_context = before;
 		bool may_load = budget > 0;
 		const struct clrsos_type *t = object_at(w, p, may_load, &size);
 		if (may_load && !t)
@@ -495,8 +538,12 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 			addr = resume;
 			continue;
 		}
-		uint64_t size;
+		uint64_t size, unborn_end;
 		const struct clrsos_type *type = loaded_object_at(&w, addr, true, &size);
+		if (!type && contexts_apply && u64_at(&w, addr) == 0 && unborn_object(&w, addr, &unborn_end)) {
+			addr = unborn_end;
+			continue;
+		}
 		if (!type || size > seg->end - addr) {
 			uint64_t resume = recover(&w, addr);
 			problem(&w, addr, resume - addr,

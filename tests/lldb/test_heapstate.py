@@ -7,6 +7,10 @@ usage: test_heapstate.py <case>
                                and for gcroot alike
   contexts-live, contexts-full many threads with open allocation contexts: a
                                healthy heap walks without a warning
+  contexts-unborn              a thread stopped inside an allocation (its
+                               alloc_ptr already past the new object, whose
+                               MethodTable is not written yet), made on a real
+                               core: not an object yet, and no warning
 """
 
 import re
@@ -141,11 +145,54 @@ def case_contexts(mode):
     check(threads >= truth["threads"], "clrthreads shows %d threads, want at least %d" % (threads, truth["threads"]))
 
 
+def case_contexts_unborn():
+    """The window in every allocation: the GC has moved the thread's alloc_ptr
+    past the new object, the thread has not yet written its MethodTable (the
+    memory is as the GC cleared it: zeros). A core taken then is healthy; the
+    walk must not call it damage. Made exactly on a real core: the last object
+    a waiting thread allocated (it ends at the thread's alloc_ptr) is cleared
+    back to zeros."""
+    import test_corrupt
+    scratch = harness.scratch_dir()
+    try:
+        core, exe, truth = harness.core_of_finished("Emitted", "full", scratch)
+        tr = harness.lldb(["clrthreads --json", "dumpheap --json"], core=core, exe=exe)
+        contexts = {harness.parse_hex(t["allocContext"]) for t in tr.json("clrthreads --json")["threads"]
+                    if harness.parse_hex(t["allocContext"])}
+        objects = tr.json("dumpheap --json")
+        before = objects["totalObjects"]
+        # The last object a thread allocated: it ends at that thread's alloc_ptr.
+        victim = None
+        for o in objects["objects"]:
+            end = harness.parse_hex(o["address"]) + o["size"]
+            if end in contexts and o["size"] >= 40:
+                victim = o
+                break
+        if not check(victim, "no object ends at a thread's allocation pointer: %d contexts" % len(contexts)):
+            return
+        address = harness.parse_hex(victim["address"])
+        print("clearing %s (%d bytes) before the allocation context at 0x%x" %
+              (victim["address"], victim["size"], address + victim["size"]))
+        with test_corrupt.CoreFile(core) as f:
+            f.write(address, b"\0" * victim["size"])
+        tr = harness.lldb(["dumpheap -stat --json", "dumpheap -stat"], core=core, exe=exe)
+    finally:
+        harness.cleanup(scratch)
+    stat = tr.json("dumpheap -stat --json")
+    check(stat["problemCount"] == 0 and stat["skippedBytes"] == 0,
+          "an object being allocated is reported as damage: %d problem(s), %d bytes skipped: %s" %
+          (stat["problemCount"], stat["skippedBytes"], stat["problems"]))
+    check("Warning" not in tr.text_of("dumpheap -stat"), "dumpheap -stat warns:\n" + tr.text_of("dumpheap -stat"))
+    check(stat["totalObjects"] == before - 1,
+          "%d objects after clearing one, %d before" % (stat["totalObjects"], before))
+
+
 CASES = {
     "emitted-live": lambda: case_emitted("live"),
     "emitted-full": lambda: case_emitted("full"),
     "contexts-live": lambda: case_contexts("live"),
     "contexts-full": lambda: case_contexts("full"),
+    "contexts-unborn": case_contexts_unborn,
 }
 
 if __name__ == "__main__":
