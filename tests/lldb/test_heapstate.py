@@ -1,7 +1,8 @@
 """What clrsos says about the heap's state, against the Emitted target.
 
 usage: test_heapstate.py <case>
-  emitted-live, emitted-full   types made with Reflection.Emit are named (dumpheap
+  emitted-live, emitted-full,
+  emitted-heap                 types made with Reflection.Emit are named (dumpheap
                                -stat, -type, dumpobj's field names), and a
                                frozen string literal is live for dumpheap -live
                                and for gcroot alike
@@ -13,6 +14,8 @@ usage: test_heapstate.py <case>
                                core: not an object yet, and no warning
 """
 
+import json
+import os
 import re
 import sys
 
@@ -38,8 +41,11 @@ def run(mode, commands):
 
 
 def case_emitted(mode):
+    saved = os.path.join(harness.scratch_dir(), "emitted.json")
+
     def commands(truth):
         return ["dumpheap -stat --json", "dumpheap -stat", "dumpheap -type Castle --json",
+                "dumpheap -stat --save %s" % saved,
                 "dumpheap -type Castle.Proxies.Holder -stat",
                 "dumpobj %s --json" % truth["customer0"]["address"],
                 "dumpobj %s" % truth["customer0"]["address"],
@@ -130,6 +136,21 @@ def case_emitted(mode):
     check("Emitted.Program.s_literal" in g and "never collects it" in g,
           "gcroot of a rooted frozen literal: its root and that it is frozen:\n" + g)
     check(stat["problemCount"] == 0, "problems on a healthy heap: %s" % stat["problems"])
+    # heapdiff matches types by name: the saved histogram keeps each emitted type apart.
+    try:
+        with open(saved) as f:
+            rows = json.load(f)["types"]
+    except (OSError, ValueError) as e:
+        rows = []
+        check(False, "no histogram saved: %s" % e)
+    finally:
+        harness.cleanup(os.path.dirname(saved))
+    if check(rows, "the saved histogram has no types"):
+        by_name = {}
+        for r in rows:
+            by_name[r["name"]] = by_name.get(r["name"], 0) + r["count"]
+        for name in EMITTED_TYPES:
+            check(by_name.get(name) == want[name], "saved histogram: %s x%s, want %d" % (name, by_name.get(name), want[name]))
 
 
 def case_contexts(mode):
@@ -190,6 +211,7 @@ def case_contexts_unborn():
 CASES = {
     "emitted-live": lambda: case_emitted("live"),
     "emitted-full": lambda: case_emitted("full"),
+    "emitted-heap": lambda: case_emitted("heap"),
     "contexts-live": lambda: case_contexts("live"),
     "contexts-full": lambda: case_contexts("full"),
     "contexts-unborn": case_contexts_unborn,
