@@ -370,6 +370,9 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 	if (err)
 		return err;
 	const struct clrsos_type *root_type;
+	/* Mid-GC references lead to objects being moved: refused (as walks are). */
+	if ((err = clrsos_heap_check_walkable(c.heap)))
+		return err;
 	if ((err = clrsos_heap_object_at(c.heap, address, &root_type, NULL)))
 		return err;
 	struct walk w = {.c = &c};

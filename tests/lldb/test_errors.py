@@ -134,14 +134,17 @@ def case_mid_gc():
         if not check(mt and exception, "no GcBusy.Node MethodTable or OutOfMemoryException found"):
             return
         for attempt in range(40):
-            tr = harness.lldb(MID_GC_COMMANDS + ["dumpmt %s" % mt, "pe %s" % exception], pid=t.pid)
+            tr = harness.lldb(MID_GC_COMMANDS + ["dumpmt %s" % mt, "pe %s" % exception,
+                                                 "objsize %s" % exception, "gcroot %s" % exception],
+                              pid=t.pid)
             v = tr.json("eeversion --json")
             if not v["gcStructuresValid"]:
                 print("stopped mid-GC at attempt %d" % (attempt + 1))
                 check("In plan phase of garbage collection" in tr.text_of("eeversion"),
                       "eeversion does not say the GC is in progress")
                 # Refused: what walks the heap, with what to do.
-                for c in ("dumpheap -stat", "dumpheap -live -stat", "findstring Node"):
+                for c in ("dumpheap -stat", "dumpheap -live -stat", "findstring Node",
+                          "objsize %s" % exception, "gcroot %s" % exception):
                     expect_error(tr, c, "middle of a garbage collection", "continue it", "-ignoreGCState")
                 # Shown with a warning: the layout, and the walk when asked for.
                 check(tr.error("eeheap -gc") is None, "eeheap -gc refused mid-GC")
