@@ -24,7 +24,8 @@ from harness import check
 
 EMITTED_TYPES = ["Castle.Proxies.CustomerProxy", "Castle.Proxies.OrderProxy",
                  "Castle.Proxies.Holder<System.Int32>", "Castle.Proxies.Holder<System.String>",
-                 "Castle.Proxies.CustomerProxy[]"]
+                 "Castle.Proxies.CustomerProxy[]",
+                 "System.Collections.Generic.List<Castle.Proxies.CustomerProxy>"]
 
 
 def run(mode, commands):

@@ -41,6 +41,7 @@ public static class Holders
     public static object[]? HolderInts;
     public static object[]? HolderStrings;
     public static Array? CustomerArray;
+    public static object? CustomerList;
 }
 
 public static class Program
@@ -139,6 +140,10 @@ public static class Program
         // An array of an emitted type (its own MethodTable: CustomerProxy[]).
         Holders.CustomerArray = Array.CreateInstance(customerProxy, 5);
         Holders.CustomerArray.SetValue(customers[0], 0);
+        // A normal generic type over an emitted one: List<CustomerProxy>.
+        var list = (System.Collections.IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(customerProxy))!;
+        list.Add(customers[1]);
+        Holders.CustomerList = list;
 
         // Many threads, each allocating a little (so each has its own open
         // allocation context), then waiting.
@@ -183,7 +188,9 @@ public static class Program
         sb.Append(",\"Castle.Proxies.Holder<System.Int32>\":").Append(HolderIntCount);
         sb.Append(",\"Castle.Proxies.Holder<System.String>\":").Append(HolderStringCount);
         sb.Append(",\"Emitted.Customer\":").Append(CustomerProxies);
-        sb.Append(",\"Castle.Proxies.CustomerProxy[]\":1");
+        // Mine, the List's array and its empty-array singleton (List<T>.s_emptyArray).
+        sb.Append(",\"Castle.Proxies.CustomerProxy[]\":3");
+        sb.Append(",\"System.Collections.Generic.List<Castle.Proxies.CustomerProxy>\":1");
         sb.Append('}');
         sb.Append(",\"customer0\":{\"address\":\"").Append(AddressOf(customers[0]).ToString("x"))
           .Append("\",\"Id\":1000,\"Name\":\"proxy-0\",\"Target\":\"").Append(AddressOf(cTarget.GetValue(customers[0])!).ToString("x")).Append("\"}");
