@@ -674,9 +674,11 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	err = clrsos_session_heap(session, &heap);
 	if (err)
 		return err;
-	/* -ignoreGCState holds for this command only. */
+	/* -ignoreGCState holds for this command only. Mid-GC without it: refused before any output. */
 	clrsos_heap_set_ignore_gc_state(heap, o.ignore_gc_state);
-	err = run_dumpheap(session, host, o, heap, out);
+	err = clrsos_heap_check_walkable(heap);
+	if (!err)
+		err = run_dumpheap(session, host, o, heap, out);
 	clrsos_heap_set_ignore_gc_state(heap, false);
 	return err;
 }

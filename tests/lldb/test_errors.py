@@ -110,7 +110,7 @@ def case_dac_untrusted():
     check(v["dacPath"] == d + "/libmscordaccore.so", "DAC path %s" % v["dacPath"])
 
 
-MID_GC_COMMANDS = ["eeversion --json", "eeversion", "eeheap -gc", "dumpheap -stat",
+MID_GC_COMMANDS = ["eeversion --json", "eeversion", "eeheap -gc", "dumpheap -stat", "dumpheap -type Node",
                    "dumpheap -live -stat", "findstring Node", "dumpheap -stat -ignoreGCState --json",
                    "dumpheap -stat -ignoreGCState", "clrthreads", "clrstack -all", "clrbt"]
 
@@ -143,9 +143,12 @@ def case_mid_gc():
                 check("In plan phase of garbage collection" in tr.text_of("eeversion"),
                       "eeversion does not say the GC is in progress")
                 # Refused: what walks the heap, with what to do.
-                for c in ("dumpheap -stat", "dumpheap -live -stat", "findstring Node",
+                for c in ("dumpheap -stat", "dumpheap -type Node", "dumpheap -live -stat", "findstring Node",
                           "objsize %s" % exception, "gcroot %s" % exception):
                     expect_error(tr, c, "middle of a garbage collection", "continue it", "-ignoreGCState")
+                    # Refused before any output: no header left hanging.
+                    check([l for l in tr.output(c) if l.strip()] == [l for l in tr.output(c) if l.startswith("error: ")],
+                          "%r printed more than its error: %r" % (c, tr.output(c)))
                 # Shown with a warning: the layout, and the walk when asked for.
                 check(tr.error("eeheap -gc") is None, "eeheap -gc refused mid-GC")
                 check("Warning: the process is stopped in the middle of a garbage collection" in
