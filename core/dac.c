@@ -1589,3 +1589,58 @@ struct clrsos_error *clrsos_dac_module_types(struct clrsos_dac *dac, uint64_t mo
 		 module, module_map_visit, &m);
 	return hr < 0 ? call_failed(dac, "TraverseModuleMap", hr) : NULL;
 }
+
+/*
+ * The metadata of a module whose image has none to point at (a
+ * Reflection.Emit module: its metadata lives in the runtime's memory), as
+ * the DAC reads it: ISOSDacInterface::GetModule (slot 12) gives the
+ * module's IXCLRDataModule, whose IMetaDataImport is the DAC's reader over
+ * the target's copy; IMetaDataTables2::GetMetaDataStorage (slot 22) gives
+ * the bytes that reader parsed, which are copied out here.
+ */
+enum { MAX_DYNAMIC_METADATA = 256 << 20 };
+
+struct clrsos_error *clrsos_dac_module_metadata_copy(struct clrsos_dac *dac, uint64_t module,
+						     void **ret_bytes, size_t *ret_size)
+{
+	static const struct clrsos_guid iid_import = {
+		0x7dac8207, 0xd3ae, 0x4c75, {0x9b, 0x67, 0x92, 0x80, 0x1a, 0x49, 0x7d, 0x44}};
+	static const struct clrsos_guid iid_tables2 = {
+		0xbadb5f70, 0x58da, 0x43a9, {0xa1, 0xc6, 0xd7, 0x48, 0x19, 0xf1, 0x9b, 0x15}};
+	typedef clrsos_hresult (*get_module_fn)(void *, uint64_t, void **);
+	typedef clrsos_hresult (*storage_fn)(void *, const void **, uint32_t *);
+	*ret_bytes = NULL;
+	*ret_size = 0;
+	void *xmodule = NULL, *import = NULL, *tables = NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, 12 /* GetModule */, get_module_fn, module, &xmodule);
+	if (hr < 0 || !xmodule)
+		return call_failed(dac, "GetModule", hr);
+	struct clrsos_error *err = NULL;
+	pthread_mutex_lock(&dac_lock);
+	import = clrsos_com_query(xmodule, &iid_import);
+	if (import)
+		tables = clrsos_com_query(import, &iid_tables2);
+	const void *md = NULL;
+	uint32_t size = 0;
+	hr = tables ? CLRSOS_COM_SLOT(tables, 22, storage_fn)(tables, &md, &size) : CLRSOS_E_NOINTERFACE;
+	if (hr >= 0 && md && size > 0 && size <= MAX_DYNAMIC_METADATA) {
+		void *copy = malloc(size);
+		if (copy) {
+			memcpy(copy, md, size);
+			*ret_bytes = copy;
+			*ret_size = size;
+		} else {
+			err = &clrsos_error_no_memory;
+		}
+	}
+	clrsos_com_release(tables);
+	clrsos_com_release(import);
+	clrsos_com_release(xmodule);
+	pthread_mutex_unlock(&dac_lock);
+	if (!err && !*ret_bytes)
+		err = clrsos_error_create(CLRSOS_ERROR_DAC,
+					  "the DAC has no metadata for module 0x%llx (HRESULT 0x%08x)",
+					  (unsigned long long)module, (uint32_t)hr);
+	return err;
+}

@@ -230,6 +230,14 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 						     uint64_t *ret_ptr,
 						     uint64_t *ret_limit);
 
+/*
+ * A copy of a module's metadata as the DAC reads it (for Reflection.Emit
+ * modules, which have no image for GetModuleData to point into). The
+ * caller frees *ret_bytes.
+ */
+struct clrsos_error *clrsos_dac_module_metadata_copy(struct clrsos_dac *dac, uint64_t module,
+						     void **ret_bytes, size_t *ret_size);
+
 #ifdef __cplusplus
 }
 #endif

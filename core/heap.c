@@ -30,6 +30,7 @@ struct clrsos_heap {
 	struct clrsos_target *target;
 	const struct clrsos_gc *gc;
 	struct clrsos_types *types;
+	bool ignore_gc_state; /* walk even mid-GC (dumpheap -ignoreGCState) */
 	/* Allocation contexts: [start, end) holds no object; sorted by start. */
 	struct range *contexts;
 	size_t ncontexts;
@@ -192,6 +193,16 @@ void clrsos_heap_destroy(struct clrsos_heap *h)
 	free(h->dir);
 	free(h->block);
 	free(h);
+}
+
+void clrsos_heap_set_ignore_gc_state(struct clrsos_heap *h, bool ignore)
+{
+	h->ignore_gc_state = ignore;
+}
+
+struct clrsos_error *clrsos_heap_check_walkable(const struct clrsos_heap *h)
+{
+	return h->ignore_gc_state ? NULL : clrsos_gc_check_walkable(h->gc);
 }
 
 struct clrsos_types *clrsos_heap_types(struct clrsos_heap *h)
@@ -417,6 +428,42 @@ static inline bool is_context_start(struct walker *w, uint64_t address, uint64_t
 }
 
 /*
+ * An object being allocated: a thread took [address, c) from its allocation
+ * context (its alloc_ptr, the start of a context c, is already past it) but
+ * was stopped before it wrote the object's MethodTable, so the memory still
+ * reads as the GC cleared it: zeros, up to where the context's free part
+ * starts. Not an object yet, and not damage: skip it, as the GC would see
+ * it once the thread goes on. *ret_next is c.
+ */
+enum { MAX_UNBORN = 16 << 20 };
+
+static bool unborn_object(struct walker *w, uint64_t address, uint64_t *ret_next)
+{
+	const struct clrsos_heap *h = w->h;
+	size_t i = w->next_context;
+	while (i < h->ncontexts && h->contexts[i].start <= address)
+		i++;
+	if (i >= h->ncontexts)
+		return false;
+	uint64_t c = h->contexts[i].start;
+	if (c > w->seg->end || c - address > MAX_UNBORN)
+		return false;
+	for (uint64_t p = address; p < c;) {
+		size_t want = c - p > 4096 ? 4096 : (size_t)(c - p);
+		if (ensure(w, p, want) < want)
+			return false;
+		const uint8_t *b = w->bytes + (p - w->block_start);
+		for (size_t k = 0; k < want; k++) {
+			if (b[k])
+				return false;
+		}
+		p += want;
+	}
+	*ret_next = c;
+	return true;
+}
+
+/*
  * After a bad object at bad: the next address that holds a plausible
  * object (a valid MethodTable, a size inside the segment, and what follows
  * it plausible too), or w->end. Words that are not known MethodTables cost
@@ -434,6 +481,13 @@ static uint64_t recover(struct walker *w, uint64_t bad)
 			continue;
 		}
 		uint64_t size, next_size, limit;
+		size_t before = w->next_context;
+		if (w->seg->kind <= CLRSOS_SEGMENT_EPHEMERAL && is_context_start(w, p, &limit)) {
+			/* Allocation space: the walk goes on there, skipping it. */
+			w->next_context = before;
+			return p;
+		}
+		w->next_context = before;
 		bool may_load = budget > 0;
 		const struct clrsos_type *t = object_at(w, p, may_load, &size);
 		if (may_load && !t)
@@ -484,8 +538,12 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 			addr = resume;
 			continue;
 		}
-		uint64_t size;
+		uint64_t size, unborn_end;
 		const struct clrsos_type *type = loaded_object_at(&w, addr, true, &size);
+		if (!type && contexts_apply && u64_at(&w, addr) == 0 && unborn_object(&w, addr, &unborn_end)) {
+			addr = unborn_end;
+			continue;
+		}
 		if (!type || size > seg->end - addr) {
 			uint64_t resume = recover(&w, addr);
 			problem(&w, addr, resume - addr,
@@ -559,6 +617,9 @@ struct clrsos_error *clrsos_heap_walk(struct clrsos_heap *h,
 				      struct clrsos_walk_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+	if (refused)
+		return refused;
 	uint64_t total = 0, done = 0;
 	for (size_t i = 0; i < h->gc->nsegments; i++) {
 		if (segment_wanted(&h->gc->segments[i], f))
@@ -596,6 +657,9 @@ struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *h,
 					     uint64_t address, uint64_t *ret,
 					     const struct clrsos_type **ret_type)
 {
+	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+	if (refused)
+		return refused;
 	const struct clrsos_segment *seg = clrsos_heap_segment_of(h, address);
 	if (!seg)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
@@ -715,6 +779,18 @@ struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *h, uint64_t addre
 	struct clrsos_error *err = clrsos_heap_read_object(h, address, &type, &size, NULL, NULL);
 	if (err && err->code != CLRSOS_ERROR_INVALID_ARGUMENT)
 		return err;
+	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+	if (refused) {
+		/* Mid-GC no walk can confirm it: what the object itself says
+		 * (header, MethodTable, size inside its segment) is all there is. */
+		clrsos_error_destroy(refused);
+		if (err)
+			return err;
+		*ret_type = type;
+		if (ret_size)
+			*ret_size = size;
+		return NULL;
+	}
 	/* Then the walk: an object start, not just something that looks like one. */
 	const struct clrsos_type *holder = NULL;
 	struct clrsos_error *walk = clrsos_heap_find_object(h, address, &start, &holder);

@@ -30,6 +30,15 @@ struct clrsos_error *clrsos_heap_create(struct clrsos_dac *dac,
 					struct clrsos_heap **ret);
 void clrsos_heap_destroy(struct clrsos_heap *heap);
 
+/*
+ * Walk (and find objects) even in the middle of a garbage collection
+ * (dumpheap -ignoreGCState): the answer may then be wrong. Without it, a
+ * walk mid-GC fails with CLRSOS_ERROR_GC_IN_PROGRESS.
+ */
+void clrsos_heap_set_ignore_gc_state(struct clrsos_heap *heap, bool ignore);
+/* Whether heap walks are refused now (mid-GC, not ignored): the error, or NULL. */
+struct clrsos_error *clrsos_heap_check_walkable(const struct clrsos_heap *heap);
+
 struct clrsos_types *clrsos_heap_types(struct clrsos_heap *heap);
 struct clrsos_target *clrsos_heap_target(struct clrsos_heap *heap);
 const struct clrsos_gc *clrsos_heap_gc(struct clrsos_heap *heap);
@@ -116,6 +125,7 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *heap, uint64_t 
  * The object that starts at address, checked: in the GC heap, its memory
  * there, a valid MethodTable, a size inside its segment, and an object the
  * heap walk meets. Errors say which (an interior address names its object).
+ * Mid-GC (no walk allowed) only the object's own header is checked.
  */
 struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *heap, uint64_t address,
 					   const struct clrsos_type **ret_type, uint64_t *ret_size);

@@ -89,11 +89,16 @@ static uint64_t *bit_word(struct clrsos_reach *r, uint64_t address, uint64_t *ma
 	return &bits[i >> 6];
 }
 
+bool clrsos_reach_is_frozen(const struct clrsos_reach *r, uint64_t address)
+{
+	const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, address);
+	return s && s->kind == CLRSOS_SEGMENT_FROZEN;
+}
+
 bool clrsos_reach_is_live(const struct clrsos_reach *r, uint64_t address)
 {
 	/* NonGC (frozen) objects are never collected, whoever refers to them. */
-	const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, address);
-	if (s && s->kind == CLRSOS_SEGMENT_FROZEN)
+	if (clrsos_reach_is_frozen(r, address))
 		return true;
 	uint64_t mask;
 	uint64_t *w = bit_word((struct clrsos_reach *)r, address, &mask);
@@ -237,6 +242,10 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 					  struct clrsos_heap *heap,
 					  struct clrsos_reach **ret)
 {
+	/* Marking follows references into objects the GC may be moving. */
+	struct clrsos_error *refused = clrsos_heap_check_walkable(heap);
+	if (refused)
+		return refused;
 	struct clrsos_reach *r = calloc(1, sizeof(*r));
 	if (!r)
 		return &clrsos_error_no_memory;

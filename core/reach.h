@@ -52,8 +52,17 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 					  struct clrsos_reach **ret);
 void clrsos_reach_destroy(struct clrsos_reach *reach);
 
-/* Whether the object at address (an object start) is reachable. */
+/*
+ * Whether the object at address (an object start) is live: reachable from a
+ * root, or frozen (see below). dumpheap -live/-dead and gcroot both ask this.
+ */
 bool clrsos_reach_is_live(const struct clrsos_reach *reach, uint64_t address);
+/*
+ * Whether address lies on the NonGC (frozen) heap: string literals, RuntimeType
+ * objects and other objects the runtime allocates there are never collected,
+ * so they are live whether or not any root leads to them.
+ */
+bool clrsos_reach_is_frozen(const struct clrsos_reach *reach, uint64_t address);
 const struct clrsos_reach_stats *clrsos_reach_stats(const struct clrsos_reach *reach);
 
 /* The roots the marking started from (gcroot reports them). */

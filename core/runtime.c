@@ -468,11 +468,11 @@ struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
 	struct clrsos_error *err = clrsos_gc_mode_read(dac, gc);
 	if (err)
 		goto fail;
-	if (!gc->structures_valid) {
-		err = clrsos_error_create(CLRSOS_ERROR_GC_IN_PROGRESS,
-					  "the process is stopped in the middle of a garbage collection, so the GC heap cannot be read reliably: continue it and stop it again once the GC has finished");
-		goto fail;
-	}
+	/* Stopped mid-GC: the layout is still read (eeheap shows it, with this
+	 * warning); walking the objects is refused (clrsos_gc_check_walkable). */
+	if (!gc->structures_valid)
+		warn(gc, "the process is stopped in the middle of a garbage collection: the GC's structures are "
+			 "changing, so what is shown of the heap may be wrong");
 	uint32_t nheaps = 1;
 	if (gc->server) {
 		err = clrsos_dac_gc_heap_list(dac, &list, &nheaps);
@@ -535,6 +535,16 @@ fail:
 	free(seen.slots);
 	clrsos_gc_destroy(gc);
 	return err;
+}
+
+struct clrsos_error *clrsos_gc_check_walkable(const struct clrsos_gc *gc)
+{
+	if (gc->structures_valid)
+		return NULL;
+	return clrsos_error_create(CLRSOS_ERROR_GC_IN_PROGRESS,
+				   "the process is stopped in the middle of a garbage collection, so its objects cannot "
+				   "be walked reliably: continue it and stop it again once the GC has finished "
+				   "(or: dumpheap -ignoreGCState)");
 }
 
 void clrsos_gc_destroy(struct clrsos_gc *gc)

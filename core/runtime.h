@@ -113,10 +113,22 @@ struct clrsos_gc {
 	char **warnings;
 };
 
-/* Read the GC's layout. The caller owns *ret (clrsos_gc_destroy). */
+/*
+ * Read the GC's layout. The caller owns *ret (clrsos_gc_destroy). A process
+ * stopped in the middle of a garbage collection still has its layout read
+ * (structures_valid false): see clrsos_gc_check_walkable.
+ */
 struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
 				    struct clrsos_gc **ret);
 void clrsos_gc_destroy(struct clrsos_gc *gc);
+
+/*
+ * NULL if the GC's structures are valid; otherwise the error for what needs
+ * to walk objects (heap walks, -live, gcroot, objsize...): mid-GC, objects
+ * are being marked, moved and their gaps filled. Threads, stacks, one
+ * object's fields, MethodTables and the layout can still be read.
+ */
+struct clrsos_error *clrsos_gc_check_walkable(const struct clrsos_gc *gc);
 
 /* Only the GC mode (cheap): for eeversion. */
 struct clrsos_error *clrsos_gc_mode_read(struct clrsos_dac *dac,

@@ -170,6 +170,8 @@ struct clrsos_error *clrsos_session_reach(struct clrsos_session *s,
 {
 	struct clrsos_heap *heap;
 	struct clrsos_error *err = clrsos_session_heap(s, &heap);
+	if (!err)
+		err = clrsos_heap_check_walkable(heap); /* even when kept from an earlier -ignoreGCState */
 	if (err)
 		return err;
 	if (!s->reach) {

@@ -221,6 +221,225 @@ uint32_t clrsos_types_new_filter(struct clrsos_types *t)
 	return t->filter_serial;
 }
 
+/* Whether err is an error (then destroyed). */
+static bool failed(struct clrsos_error *err)
+{
+	if (!err)
+		return false;
+	clrsos_error_destroy(err);
+	return true;
+}
+
+/* What the DAC calls every type of a module without a PE image (Reflection.Emit). */
+static const char UNLOADED_TYPE[] = "<Unloaded Type>";
+
+enum {
+	MT_OFFSET_PER_INST_INFO = 48, /* m_pPerInstInfo / m_ElementTypeHnd (64-bit) */
+	MT_FLAG_SZARRAY_MASK = 0x000e0000u,
+	MT_FLAG_SZARRAY = 0x000a0000u, /* array category with IfArrayThenSzArray */
+	MAX_NAME_DEPTH = 16,           /* generic arguments inside generic arguments */
+	MAX_TYPE_ARGS = 64,
+	MAX_NESTING = 32,
+};
+
+struct name_buf {
+	char *text;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct name_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *g = realloc(b->text, cap);
+		if (!g) {
+			b->oom = true;
+			return;
+		}
+		b->text = g;
+		b->cap = cap;
+	}
+	memcpy(b->text + b->len, s, n);
+	b->len += n;
+	b->text[b->len] = '\0';
+}
+
+static void puts_(struct name_buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static const char *name_at_depth(struct clrsos_types *t, const struct clrsos_type *type, int depth);
+
+/* The name of the type handle th (a MethodTable; TypeDescs are not named here). */
+static const char *handle_name(struct clrsos_types *t, uint64_t th, int depth)
+{
+	if (th & 2)
+		return NULL; /* a TypeDesc: a pointer, by-ref or generic variable */
+	const struct clrsos_type *a = clrsos_types_get(t, th);
+	return a ? name_at_depth(t, a, depth + 1) : NULL;
+}
+
+/*
+ * The type arguments of an instantiated generic MethodTable: its
+ * m_pPerInstInfo points past a GenericsDictInfo {padding, WORD numDicts,
+ * WORD numTyPars} at the dictionaries of each generic class in its
+ * hierarchy; its own is the last, and starts with its type arguments.
+ */
+static size_t type_args(struct clrsos_types *t, uint64_t mt, uint64_t *args, size_t max)
+{
+	uint64_t per_inst;
+	uint16_t info[2];
+	if (failed(clrsos_target_read_u64(t->target, mt + MT_OFFSET_PER_INST_INFO, &per_inst)) ||
+	    !per_inst || (per_inst & 7) ||
+	    failed(clrsos_target_read(t->target, per_inst - 4, info, sizeof(info))))
+		return 0;
+	uint16_t ndicts = info[0], npars = info[1];
+	if (!ndicts || !npars || npars > max || ndicts > 64)
+		return 0;
+	uint64_t dict;
+	if (failed(clrsos_target_read_u64(t->target, per_inst + 8 * (uint64_t)(ndicts - 1), &dict)) ||
+	    !dict || failed(clrsos_target_read(t->target, dict, args, npars * sizeof(*args))))
+		return 0;
+	return npars;
+}
+
+/* The arity of a metadata name ("Holder`1" is 1), 0 if none. */
+static unsigned arity_of(const char *name, size_t *ret_base_len)
+{
+	const char *tick = strrchr(name, '`');
+	*ret_base_len = strlen(name);
+	if (!tick || !tick[1])
+		return 0;
+	unsigned n = 0;
+	for (const char *p = tick + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || n > 1000)
+			return 0;
+		n = n * 10 + (unsigned)(*p - '0');
+	}
+	*ret_base_len = (size_t)(tick - name);
+	return n;
+}
+
+static char *name_from_metadata(struct clrsos_types *t, const struct clrsos_type *type, int depth)
+{
+	if (depth > MAX_NAME_DEPTH)
+		return NULL;
+	struct name_buf b = {0};
+	if (type->is_array) {
+		/* An array of an emitted type: its element's name, then the rank. */
+		uint64_t element;
+		if (failed(clrsos_target_read_u64(t->target, type->mt + MT_OFFSET_PER_INST_INFO, &element)))
+			return NULL;
+		const char *en = handle_name(t, element, depth);
+		if (!en)
+			return NULL;
+		puts_(&b, en);
+		if ((type->flags & MT_FLAG_SZARRAY_MASK) == MT_FLAG_SZARRAY) {
+			puts_(&b, "[]");
+		} else {
+			/* A multi-dimensional array: after the array header, a length and a lower bound per dimension. */
+			uint32_t rank = type->base_size > 24 ? (type->base_size - 24) / 8 : 1;
+			puts_(&b, "[");
+			for (uint32_t i = 1; i < rank && i < 32; i++)
+				puts_(&b, ",");
+			puts_(&b, "]");
+		}
+		return b.oom ? (free(b.text), NULL) : b.text;
+	}
+	struct clrsos_dacp_method_table_data d;
+	struct clrsos_error *err = clrsos_dac_method_table_data(t->dac, type->mt, &d);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	const struct clrsos_metadata *md = clrsos_types_metadata(t, d.module);
+	if (!md || (d.token >> 24) != CLRSOS_MD_TYPEDEF)
+		return NULL;
+	/* The chain of enclosing types, innermost first. */
+	uint32_t chain[MAX_NESTING];
+	size_t nchain = 0;
+	uint32_t token = d.token;
+	uint32_t nrows = clrsos_metadata_rows(md, CLRSOS_MD_NESTEDCLASS);
+	while (nchain < MAX_NESTING) {
+		chain[nchain++] = token;
+		uint32_t enclosing = 0;
+		for (uint32_t r = 1; r <= nrows && !enclosing; r++) {
+			uint32_t nested, outer;
+			if (failed(clrsos_metadata_column(md, CLRSOS_MD_NESTEDCLASS, r, 0, &nested)) ||
+			    failed(clrsos_metadata_column(md, CLRSOS_MD_NESTEDCLASS, r, 1, &outer)))
+				break;
+			if ((nested & 0xffffff) == (token & 0xffffff))
+				enclosing = CLRSOS_MD_TYPEDEF << 24 | (outer & 0xffffff);
+		}
+		if (!enclosing || enclosing == token)
+			break;
+		token = enclosing;
+	}
+	uint64_t args[MAX_TYPE_ARGS];
+	size_t nargs = SIZE_MAX, next_arg = 0; /* read when a generic segment needs them */
+	for (size_t i = nchain; i-- > 0;) {
+		const char *ns = NULL, *name = NULL;
+		if (failed(clrsos_metadata_typedef(md, chain[i], &ns, &name)) || !name) {
+			free(b.text);
+			return NULL;
+		}
+		if (i != nchain - 1)
+			puts_(&b, "+");
+		else if (ns && ns[0]) {
+			puts_(&b, ns);
+			puts_(&b, ".");
+		}
+		size_t base_len;
+		unsigned arity = arity_of(name, &base_len);
+		put(&b, name, base_len);
+		if (!arity)
+			continue;
+		if (nargs == SIZE_MAX)
+			nargs = type_args(t, type->mt, args, MAX_TYPE_ARGS);
+		puts_(&b, "<");
+		for (unsigned k = 0; k < arity; k++) {
+			if (k)
+				puts_(&b, ", ");
+			const char *an = next_arg < nargs ? handle_name(t, args[next_arg], depth) : NULL;
+			next_arg++;
+			if (an) {
+				puts_(&b, an);
+			} else {
+				char ph[16];
+				snprintf(ph, sizeof(ph), "T%u", k + 1);
+				puts_(&b, ph);
+			}
+		}
+		puts_(&b, ">");
+	}
+	if (b.oom) {
+		free(b.text);
+		return NULL;
+	}
+	return b.text;
+}
+
+static const char *name_at_depth(struct clrsos_types *t, const struct clrsos_type *ctype, int depth)
+{
+	struct clrsos_type *type = (struct clrsos_type *)ctype;
+	if (type->name || depth == 0)
+		return clrsos_types_name(t, type);
+	/* Inside a generic argument list: name it only if that stays shallow. */
+	char *dac_name = NULL;
+	struct clrsos_error *err = clrsos_dac_method_table_name(t->dac, type->mt, &dac_name);
+	if (!err && strcmp(dac_name, UNLOADED_TYPE) != 0)
+		type->name = clrsos_typename_from_dac(dac_name);
+	else
+		type->name = name_from_metadata(t, type, depth);
+	free(dac_name);
+	clrsos_error_destroy(err);
+	return type->name;
+}
+
 const char *clrsos_types_name(struct clrsos_types *t,
 			      const struct clrsos_type *ctype)
 {
@@ -233,12 +452,18 @@ const char *clrsos_types_name(struct clrsos_types *t,
 		char *dac_name = NULL;
 		struct clrsos_error *err =
 			clrsos_dac_method_table_name(t->dac, type->mt, &dac_name);
-		if (!err) {
+		if (!err && strcmp(dac_name, UNLOADED_TYPE) != 0) {
 			type->name = clrsos_typename_from_dac(dac_name);
-			free(dac_name);
 		} else {
-			clrsos_error_destroy(err);
+			/* A type of a Reflection.Emit module (or of a module
+			 * whose image the DAC cannot see): name it from the
+			 * module's metadata, as the DAC does not. */
+			type->name = name_from_metadata(t, type, 0);
+			if (!type->name && !err)
+				type->name = clrsos_typename_from_dac(dac_name);
 		}
+		free(dac_name);
+		clrsos_error_destroy(err);
 	}
 	if (!type->name) {
 		char buf[48];
@@ -356,8 +581,21 @@ const struct clrsos_metadata *clrsos_types_metadata(struct clrsos_types *t, uint
 	m->module = module;
 	m->md = NULL;
 	struct clrsos_dacp_module_data d;
-	if (clrsos_dac_module_data_quiet(t->dac, module, &d) || !d.metadata_start ||
-	    !d.metadata_size || d.metadata_size > MAX_METADATA_BYTES)
+	if (clrsos_dac_module_data_quiet(t->dac, module, &d))
+		return NULL;
+	if (d.is_reflection || !d.metadata_start) {
+		/* A Reflection.Emit module: no image; its metadata is kept in
+		 * the runtime's memory, where the DAC reads it. */
+		void *copy = NULL;
+		size_t size = 0;
+		struct clrsos_error *err = clrsos_dac_module_metadata_copy(t->dac, module, &copy, &size);
+		if (!err)
+			err = clrsos_metadata_create(copy, size, &m->md);
+		clrsos_error_destroy(err);
+		free(copy);
+		return m->md;
+	}
+	if (!d.metadata_size || d.metadata_size > MAX_METADATA_BYTES)
 		return NULL;
 	void *bytes = malloc((size_t)d.metadata_size);
 	if (!bytes)

@@ -17,6 +17,7 @@ enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };
 
 struct dumpheap_options {
 	bool json, stat, shortform, bycount, live, dead, thinlock, noprogress, strings;
+	bool ignore_gc_state; /* -ignoreGCState: walk even mid-GC */
 	const char *type;      /* substring of the type name */
 	const char *save;      /* --save: write the histogram to this file */
 	const char *heap_text; /* -heap as typed, to quote */
@@ -57,6 +58,8 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 			o->thinlock = true;
 		} else if (strcmp(a, "-noprogress") == 0) {
 			o->noprogress = true;
+		} else if (strcasecmp(a, "-ignoreGCState") == 0) {
+			o->ignore_gc_state = true;
 		} else if (strcmp(a, "-strings") == 0) {
 			o->strings = true;
 		} else if (strcmp(a, "-type") == 0) {
@@ -660,6 +663,10 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 		    total ? (unsigned)(done * 100 / total) : 100, total >> 20);
 }
 
+static struct clrsos_error *run_dumpheap(struct clrsos_session *session, const struct clrsos_host *host,
+					 struct dumpheap_options o, struct clrsos_heap *heap,
+					 struct clrsos_writer *out);
+
 struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 					 const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
@@ -672,6 +679,20 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	err = clrsos_session_heap(session, &heap);
 	if (err)
 		return err;
+	/* -ignoreGCState holds for this command only. Mid-GC without it: refused before any output. */
+	clrsos_heap_set_ignore_gc_state(heap, o.ignore_gc_state);
+	err = clrsos_heap_check_walkable(heap);
+	if (!err)
+		err = run_dumpheap(session, host, o, heap, out);
+	clrsos_heap_set_ignore_gc_state(heap, false);
+	return err;
+}
+
+static struct clrsos_error *run_dumpheap(struct clrsos_session *session, const struct clrsos_host *host,
+					 struct dumpheap_options o, struct clrsos_heap *heap,
+					 struct clrsos_writer *out)
+{
+	struct clrsos_error *err;
 	const struct clrsos_gc *gc = clrsos_heap_gc(heap);
 	if (o.filter.heap >= 0 && (uint64_t)o.filter.heap >= gc->nheaps)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,

@@ -374,6 +374,9 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 	if (err)
 		return err;
 	const struct clrsos_type *root_type;
+	/* Mid-GC references lead to objects being moved: refused (as walks are). */
+	if ((err = clrsos_heap_check_walkable(c.heap)))
+		return err;
 	if ((err = clrsos_heap_object_at(c.heap, address, &root_type, NULL)))
 		return err;
 	struct walk w = {.c = &c};
@@ -901,6 +904,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_json_array_end(&j);
 		clrsos_json_key(&j, "count");
 		clrsos_json_uint(&j, found);
+		clrsos_json_key(&j, "frozen");
+		clrsos_json_bool(&j, clrsos_reach_is_frozen(reach, address));
 		clrsos_json_key(&j, "threadsUnreadable");
 		clrsos_json_uint(&j, roots->threads_failed);
 		char warnings[2][256];
@@ -930,6 +935,11 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		/* said above */
 	} else if (found) {
 		clrsos_outf(out, "Found %" PRIu64 " unique root%s.\n", found, found == 1 ? "" : "s");
+		if (clrsos_reach_is_frozen(reach, address))
+			clrsos_outf(out, "0x%" PRIx64 " is on the NonGC (frozen) heap: the GC never collects it.\n", address);
+	} else if (clrsos_reach_is_frozen(reach, address)) {
+		clrsos_outf(out, "Found 0 unique roots: 0x%" PRIx64 " (%s) is on the NonGC (frozen) heap: the GC never "
+			    "collects it, so it is live without a root.\n", address, clrsos_types_name(c.types, target_type));
 	} else if (nostacks && clrsos_reach_is_live(reach, address)) {
 		clrsos_outf(out, "Found 0 unique roots other than stacks: 0x%" PRIx64 " (%s) is kept alive only from a stack "
 			    "(-nostacks left them out).\n", address,

@@ -405,6 +405,8 @@ struct clrsos_error *clrsos_cmd_findstring(struct clrsos_session *session,
 					   "findstring: the text must be valid UTF-8 of at most %d chars", MAX_NEEDLE / 2);
 	}
 	struct clrsos_error *err = clrsos_session_heap(session, &c.heap);
+	if (!err)
+		err = clrsos_heap_check_walkable(c.heap); /* mid-GC: refused before any output */
 	struct clrsos_json j;
 	if (!err) {
 		if (json) {

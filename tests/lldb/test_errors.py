@@ -110,20 +110,70 @@ def case_dac_untrusted():
     check(v["dacPath"] == d + "/libmscordaccore.so", "DAC path %s" % v["dacPath"])
 
 
+# Walks limited to gen0 (nearly empty between GCs) keep each attempt short:
+# the refusal comes before any walk, whatever the filter.
+MID_GC_COMMANDS = ["eeversion --json", "eeversion", "eeheap -gc", "dumpheap -stat -gen gen0",
+                   "dumpheap -type Node -gen gen0", "findstring Node -gen gen0",
+                   "dumpheap -stat -ignoreGCState -gen gen0 --json",
+                   "dumpheap -stat -ignoreGCState -gen gen0", "clrthreads", "clrstack -all", "clrbt"]
+
+
 def case_mid_gc():
-    # GcBusy runs full GCs back to back: most stops land inside one.
+    # GcBusy runs full GCs back to back: most stops land inside one. Only
+    # what walks objects is refused there; threads, stacks, MethodTables,
+    # exceptions and the layout are still shown.
     with harness.Target("GcBusy") as t:
+        # MethodTables and the runtime's preallocated exceptions stay put: learn them first.
+        mt = exception = None
         for attempt in range(40):
-            tr = harness.lldb(["eeversion --json", "eeversion", "eeheap -gc"], pid=t.pid)
+            tr = harness.lldb(["dumpheap -stat -ignoreGCState --json",
+                               "dumpheap -type System.OutOfMemoryException -ignoreGCState --json"], pid=t.pid)
+            rows = tr.json("dumpheap -stat -ignoreGCState --json")["statistics"]
+            node = [r for r in rows if r["type"] == "GcBusy.Node"]
+            oom = tr.json("dumpheap -type System.OutOfMemoryException -ignoreGCState --json")["objects"]
+            if node and oom:
+                mt, exception = node[0]["mt"], oom[0]["address"]
+                break
+        if not check(mt and exception, "no GcBusy.Node MethodTable or OutOfMemoryException found"):
+            return
+        for attempt in range(40):
+            tr = harness.lldb(MID_GC_COMMANDS + ["dumpmt %s" % mt, "pe %s" % exception,
+                                                 "objsize %s" % exception, "gcroot %s" % exception],
+                              pid=t.pid)
             v = tr.json("eeversion --json")
             if not v["gcStructuresValid"]:
                 print("stopped mid-GC at attempt %d" % (attempt + 1))
-                expect_error(tr, "eeheap -gc", "middle of a garbage collection",
-                             "continue it")
                 check("In plan phase of garbage collection" in tr.text_of("eeversion"),
                       "eeversion does not say the GC is in progress")
+                # Refused: what walks the heap, with what to do.
+                for c in ("dumpheap -stat -gen gen0", "dumpheap -type Node -gen gen0", "findstring Node -gen gen0",
+                          "objsize %s" % exception, "gcroot %s" % exception):
+                    expect_error(tr, c, "middle of a garbage collection", "continue it", "-ignoreGCState")
+                    # Refused before any output: no header left hanging.
+                    check([l for l in tr.output(c) if l.strip()] == [l for l in tr.output(c) if l.startswith("error: ")],
+                          "%r printed more than its error: %r" % (c, tr.output(c)))
+                # Shown with a warning: the layout, and the walk when asked for.
+                check(tr.error("eeheap -gc") is None, "eeheap -gc refused mid-GC")
+                check("Warning: the process is stopped in the middle of a garbage collection" in
+                      tr.text_of("eeheap -gc"), "eeheap -gc does not warn mid-GC")
+                check(tr.error("dumpheap -stat -ignoreGCState -gen gen0") is None, "dumpheap -ignoreGCState refused")
+                check("Warning: the process is stopped in the middle of a garbage collection" in
+                      tr.text_of("dumpheap -stat -ignoreGCState -gen gen0"), "dumpheap -ignoreGCState does not warn")
+                j = tr.json("dumpheap -stat -ignoreGCState -gen gen0 --json")
+                check(any("middle of a garbage collection" in w for w in j["warnings"]),
+                      "dumpheap -ignoreGCState --json has no warning: %s" % j["warnings"])
+                # Shown as on any stop: threads, stacks, a MethodTable, an exception.
+                for c in ("clrthreads", "clrstack -all", "clrbt", "dumpmt %s" % mt, "pe %s" % exception):
+                    check(tr.error(c) is None, "%s refused mid-GC: %s" % (c, tr.error(c)))
+                check("GcBusy.Program.Main" in tr.text_of("clrstack -all"), "clrstack -all lacks Main")
+                check("GcBusy.Program.Main" in tr.text_of("clrbt"), "clrbt lacks Main")
+                check("ThreadCount:" in tr.text_of("clrthreads"), "clrthreads shows nothing")
+                check("GcBusy.Node" in tr.text_of("dumpmt %s" % mt), "dumpmt does not name GcBusy.Node")
+                check("System.OutOfMemoryException" in tr.text_of("pe %s" % exception),
+                      "pe does not show the OutOfMemoryException")
                 return
             check(tr.error("eeheap -gc") is None, "eeheap failed outside a GC")
+            check(tr.error("dumpheap -stat -gen gen0") is None, "dumpheap failed outside a GC")
     check(False, "never stopped inside a GC in 40 attempts")
 
 

@@ -464,20 +464,30 @@ static void test_gc_read__failing_segment_warns_and_rest_is_read(void **state)
 	assert_int_equal(gc->heaps[0].gen_allocated[CLRSOS_GEN2], 0x2000);
 }
 
-static void test_gc_read__gc_in_progress_is_an_error(void **state)
+static void test_gc_read__gc_in_progress_reads_layout_refuses_walks(void **state)
 {
 	struct gc_fixture *fx = *state;
 	script_workstation_regions(&fx->d);
 	fx->d.heap_data.gc_structures_valid = 0;
 	wrap_fake_dac(fx);
+	/* Mid-GC the layout is still read (eeheap shows it), with a warning ... */
 	struct clrsos_gc *gc = NULL;
-	struct clrsos_error *err = clrsos_gc_read(fx->dac, &gc);
+	assert_null(clrsos_gc_read(fx->dac, &gc));
+	assert_non_null(gc);
+	assert_false(gc->structures_valid);
+	assert_true(gc->nsegments > 0);
+	bool warned = false;
+	for (size_t i = 0; i < gc->nwarnings; i++)
+		warned = warned || strstr(gc->warnings[i], "middle of a garbage collection");
+	assert_true(warned);
+	/* ... and what walks objects is refused, saying what to do. */
+	struct clrsos_error *err = clrsos_gc_check_walkable(gc);
 	assert_non_null(err);
 	assert_int_equal(err->code, CLRSOS_ERROR_GC_IN_PROGRESS);
-	assert_non_null(strstr(err->message, "garbage collection"));
-	assert_null(gc);
+	assert_non_null(strstr(err->message, "continue it"));
+	assert_non_null(strstr(err->message, "-ignoreGCState"));
 	clrsos_error_destroy(err);
-	assert_int_equal(fx->d.segment_calls, 0);
+	clrsos_gc_destroy(gc);
 	/* The mode alone still reads, and says so. */
 	struct clrsos_gc mode;
 	assert_null(clrsos_gc_mode_read(fx->dac, &mode));
@@ -1253,7 +1263,7 @@ int run_commands_tests(void)
 		G(test_gc_mode_read__runtime_not_initialised_asks_nothing_of_the_gc),
 		G(test_gc_read__looping_segment_list_terminates_without_duplicates),
 		G(test_gc_read__failing_segment_warns_and_rest_is_read),
-		G(test_gc_read__gc_in_progress_is_an_error),
+		G(test_gc_read__gc_in_progress_reads_layout_refuses_walks),
 		G(test_gc_read__allocated_below_mem_warns_and_is_empty),
 		G(test_gc_read__objects_past_committed_end_warn),
 		G(test_gc_read__heap_data_failure_names_the_call),

@@ -1108,6 +1108,76 @@ static void test_walk__zeroed_method_table_reports_bad_method_table_and_resumes(
 	free(c.v);
 }
 
+/* The object last allocated before thread 2001's allocation context (it ends at ctx_ptr[0]). */
+static struct expect *object_before_context(struct heap_fx *fx)
+{
+	for (size_t i = 0; i < fx->nobjs; i++) {
+		if (fx->objs[i].address + fx->objs[i].size == fx->ctx_ptr[0])
+			return &fx->objs[i];
+	}
+	fail_msg("no object ends at the allocation context");
+	return NULL;
+}
+
+static void test_walk__object_being_allocated_before_a_context_is_skipped_silently(void **state)
+{
+	/* A thread stopped inside an allocation: alloc_ptr is past the new
+	 * object, whose MethodTable is not written yet (still zeros). */
+	struct heap_fx *fx = *state;
+	standard_heap(fx);
+	struct expect *e = object_before_context(fx);
+	uint64_t at = e->address, size = e->size;
+	for (uint64_t p = at; p < at + size; p += 8)
+		put_u64(fx, p, 0);
+	unexpect(fx, at);
+	struct collect c = {0};
+	struct clrsos_walk_result r;
+	walk(fx, NULL, &c, &r);
+	assert_int_equal(r.problem_count, 0);
+	assert_int_equal(r.skipped_bytes, 0);
+	check_walk(fx, &c, want_all, NULL);
+	free(c.v);
+}
+
+static void test_walk__zeros_not_reaching_a_context_are_still_a_problem(void **state)
+{
+	/* Zeros with an object after them (no context): damage, as before. */
+	struct heap_fx *fx = *state;
+	standard_heap(fx);
+	struct space *g2 = fx->sp[0][2];
+	uint64_t bad = g2->mem + 24;
+	for (uint64_t p = bad; p < bad + 24; p += 8)
+		put_u64(fx, p, 0);
+	unexpect(fx, bad);
+	struct collect c = {0};
+	struct clrsos_walk_result r;
+	walk(fx, NULL, &c, &r);
+	assert_int_equal(r.problem_count, 1);
+	assert_problem(&r, bad, 24, CLRSOS_PROBLEM_BAD_METHOD_TABLE);
+	check_walk(fx, &c, want_all, NULL);
+	free(c.v);
+}
+
+static void test_walk__recovery_resumes_at_an_allocation_context(void **state)
+{
+	/* A damaged header (garbage, not zeros) right before a context: the
+	 * problem covers that object only; the context is skipped as usual,
+	 * not scanned through as damage. */
+	struct heap_fx *fx = *state;
+	standard_heap(fx);
+	struct expect *e = object_before_context(fx);
+	uint64_t at = e->address, size = e->size;
+	put_u64(fx, at, 0x5a5a5a5a5a5a5a58ull);
+	unexpect(fx, at);
+	struct collect c = {0};
+	struct clrsos_walk_result r;
+	walk(fx, NULL, &c, &r);
+	assert_int_equal(r.problem_count, 1);
+	assert_problem(&r, at, size, CLRSOS_PROBLEM_BAD_METHOD_TABLE);
+	check_walk(fx, &c, want_all, NULL);
+	free(c.v);
+}
+
 /*
  * CORE BUG (see report): after a bad object, heap.c's recover() accepts
  * only MethodTables already met in this walk (clrsos_types_peek), both for
@@ -3054,6 +3124,9 @@ int run_heap_tests(void)
 		H(test_walk__progress_ends_at_the_bytes_of_the_segments_walked),
 		H(test_walk__allocation_context_with_wrapping_limit_terminates),
 		H(test_walk__zeroed_method_table_reports_bad_method_table_and_resumes),
+		H(test_walk__object_being_allocated_before_a_context_is_skipped_silently),
+		H(test_walk__zeros_not_reaching_a_context_are_still_a_problem),
+		H(test_walk__recovery_resumes_at_an_allocation_context),
 		H(test_walk__bad_first_object_resumes_at_next_valid_object),
 		H(test_walk__huge_component_count_reports_bad_size_and_resumes),
 		H(test_strings__length_past_the_segment_is_one_error),
