@@ -246,7 +246,9 @@ def main():
     err("dumpheap -bogus", "unknown option '-bogus'")
     err("dumpheap -mt 0x10", "not a MethodTable")
     err("dumpheap 0x1000 0x2000", "no GC heap memory")
-    heaps = truth["heapCount"]  # under DATAS: the heaps in use when the target looked
+    # Under DATAS the runtime changes its heap count as it goes: the count at
+    # this stop is what eeheap of the same stop reports.
+    heaps = h["heapCount"]
     err("dumpheap -heap 7", "there are %d GC heaps" % heaps if heaps > 1 else "there is 1 GC heap")
     err("dumpheap -gen gen9", "gen0, gen1, gen2, loh, poh or foh")
     err("dumpheap -live -dead", "exclude each other")
