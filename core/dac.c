@@ -23,7 +23,9 @@
  * guarded statement changes only volatile locals and memory through
  * pointers, so no local is clobbered by the jump back; GCC cannot see that.
  */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wclobbered"
+#endif
 
 enum { IMAGE_FILE_MACHINE_AMD64 = 0x8664 };
 
