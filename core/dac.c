@@ -1,6 +1,8 @@
 #include "dac.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -76,6 +78,7 @@ struct clrsos_dac {
 	 * nothing more is asked of this instance (core/dacguard.h). */
 	bool crashed;
 	bool crash_reported;  /* the current command has said so already */
+	bool crash_recovered; /* the locks it left held were released */
 	char crash_call[64];  /* the call that faulted ("GetStackReferences") */
 	char crash_how[192];  /* "SIGSEGV at libmscordaccore.so+0x13c097 reading 0x0" */
 	void *lib;            /* the DAC library this instance runs in */
@@ -127,6 +130,56 @@ static void call_name(const char *slot, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/*
+ * A fault inside the DAC jumps over the code that would unlock what the
+ * faulting call had locked: its global critical section, a glibc mutex in
+ * the library's data that this thread owns. Unlock those (this thread is
+ * their owner, so that is allowed), so that a new instance can be opened.
+ * Returns true if the library's writable data holds no mutex of this
+ * thread's any more.
+ */
+struct held_locks {
+	void *base;    /* the library's load address */
+	pid_t tid;
+	size_t released, left;
+};
+
+static int release_in(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct held_locks *h = data;
+	if (!info->dlpi_phdr || (void *)info->dlpi_addr != h->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		uintptr_t hi = lo + ph->p_memsz;
+		for (uintptr_t p = (lo + 7) & ~(uintptr_t)7; p + sizeof(pthread_mutex_t) <= hi; p += 8) {
+			const int *w = (const int *)p;
+			/* glibc's pthread_mutex_t: __lock, __count, __owner, ... */
+			if ((w[0] == 1 || w[0] == 2) && w[2] == h->tid) {
+				if (pthread_mutex_unlock((pthread_mutex_t *)p) == 0)
+					h->released++;
+				else
+					h->left++;
+			}
+		}
+	}
+	return 1;
+}
+
+static bool release_held_locks(void *lib)
+{
+	struct link_map *map = NULL;
+	if (dlinfo(lib, RTLD_DI_LINKMAP, &map) != 0 || !map)
+		return false;
+	struct held_locks h = {(void *)map->l_addr, (pid_t)syscall(SYS_gettid), 0, 0};
+	dl_iterate_phdr(release_in, &h);
+	return h.left == 0;
+}
+
 /* Record that guard g caught a fault in the DAC during call (a slot name). */
 static void dac_crashed(struct clrsos_dac *dac, const struct clrsos_guard *g, const char *call)
 {
@@ -150,6 +203,10 @@ static void dac_crashed(struct clrsos_dac *dac, const struct clrsos_guard *g, co
 					 " at libmscordaccore.so%s", rest);
 			}
 		}
+	}
+	if (dac->lib && release_held_locks(dac->lib)) {
+		dac->crash_recovered = true; /* the library can serve a new instance */
+		return;
 	}
 	if (dac->lib && ncrashed_libs < MAX_CRASHED_LIBS) {
 		const char *how;
@@ -679,8 +736,11 @@ struct clrsos_error *clrsos_dac_crash_error(struct clrsos_dac *dac, const char *
 	if (what && strcmp(what, dac->crash_call) != 0)
 		snprintf(during, sizeof(during), " (in %s)", dac->crash_call);
 	return clrsos_error_create(CLRSOS_ERROR_DAC,
-				   "the runtime's DAC crashed answering %s%s: %s; clrsos caught it and lldb goes on, but the DAC cannot be used again in this lldb process (restart lldb; the target may be in a state the DAC cannot read, e.g. a thread inside the runtime's crash handling)",
-				   what ? what : dac->crash_call, during, dac->crash_how);
+				   "the runtime's DAC crashed answering %s%s: %s; clrsos caught it and lldb goes on%s (the target may be in a state the DAC cannot read, e.g. a thread inside the runtime's crash handling)",
+				   what ? what : dac->crash_call, during, dac->crash_how,
+				   dac->crash_recovered
+					   ? ", with a new DAC instance from the next command"
+					   : ", but this DAC cannot be used again in this lldb process: restart lldb");
 }
 
 struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac)

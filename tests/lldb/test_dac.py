@@ -68,15 +68,21 @@ def case_crash_cores():
     try:
         for kind in ("throw", "nested", "stackoverflow", "divzero", "task"):
             core, truth = crash_core(kind, d)
-            cmds = run_commands(COMMANDS, truth["orderAddress"]) + ["thread list"]
+            cmds = run_commands(COMMANDS, truth["orderAddress"]) + [
+                "dumpheap -stat -type Crasher.Order --json", "thread list"]
             tr = harness.lldb(cmds, core=core, exe=shutil.which("dotnet"))
             crashed = False
-            for c in cmds[:-1]:
+            for c in cmds[:-2]:
                 err = one_line_or_answer(tr, c)
                 if err and "DAC crashed" in err:
                     crashed = True
-                    check("lldb goes on" in err or "cannot be used again" in err,
+                    check("lldb goes on" in err and "new DAC instance" in err,
                           "%s: %r: the crash error does not say what happens next: %s" % (kind, c, err))
+            # After any crash, the next commands still answer: the order the
+            # dying thread held is on the heap, once.
+            order = tr.json("dumpheap -stat -type Crasher.Order --json")["statistics"]
+            check([(s["type"], s["count"]) for s in order] == [("Crasher.Order", 1)],
+                  "%s: dumpheap after the DAC's crash: %r" % (kind, order))
             # Whatever the DAC does, eeversion names the runtime.
             check(any(".NET runtime" in l for l in tr.output("eeversion")),
                   "%s: eeversion did not name the runtime" % kind)
@@ -96,6 +102,8 @@ def case_crash_live():
           "the process did not stop at its abort: %r" % tr.output(cmds[0]))
     for c in ("dso", "clrstack", "gcroot $rdi", "eeversion"):
         one_line_or_answer(tr, c)
+    check(any(".NET runtime" in l for l in tr.output("eeversion")),
+          "live at the abort: eeversion after the other commands did not name the runtime")
     check_session_goes_on(tr, "live")
 
 
