@@ -8,6 +8,7 @@ Cases:
   crash-live    the same, live, with lldb stopped at the abort.
   startup       a runtime stopped before and after a failed start-up (its GC
                 heap could not be reserved): one clear error, no crash.
+  startup-core  the same after the failed start, on a gdb core.
   mixed-dir     a runtime directory whose DAC is of another build than its
                 libcoreclr.so: refused with one line.
   trust         a DAC below a directory others can write (no sticky bit),
@@ -131,6 +132,32 @@ def case_startup():
         check_session_goes_on(tr, "start-up " + stop)
 
 
+def case_startup_core():
+    """The same after a failed start, on a core (gdb's gcore, stopped there)."""
+    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
+    dotnet = os.path.realpath(shutil.which("dotnet"))
+    d = harness.scratch_dir()
+    try:
+        core = os.path.join(d, "core.startup")
+        r = subprocess.run(["gdb", "-batch", "-nx",
+                            "-ex", "set environment DOTNET_GCRegionRange=0x7FFFFFFFFFFF",
+                            "-ex", "set breakpoint pending on", "-ex", "break coreclr_initialize",
+                            "-ex", "run", "-ex", "finish", "-ex", "gcore " + core, "-ex", "kill",
+                            "--args", dotnet, exe, "wait", "now"],
+                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        if not os.path.exists(core):
+            raise harness.Failure("gdb made no core at start-up: " + r.stdout[-2000:] + r.stderr[-2000:])
+        ours = ["eeversion", "clrthreads", "dumpheap -stat", "eeheap -gc", "clrstack", "dso"]
+        tr = harness.lldb(ours + ["image list libcoreclr.so"], core=core, exe=dotnet)
+    finally:
+        harness.cleanup(d)
+    for c in ours:
+        err = one_line_or_answer(tr, c)
+        check(err is not None and "not initialised" in err, "start-up core: %r: %s" % (c, err))
+    check(any("libcoreclr.so" in l for l in tr.output("image list libcoreclr.so")),
+          "start-up core: lldb's own image list after clrsos's commands")
+
+
 def copy_runtime(rt, directory, dac_from=None):
     os.makedirs(directory, exist_ok=True)
     shutil.copy(os.path.join(dac_from or rt, "libmscordaccore.so"), directory)
@@ -194,6 +221,7 @@ CASES = {
     "crash-cores": case_crash_cores,
     "crash-live": case_crash_live,
     "startup": case_startup,
+    "startup-core": case_startup_core,
     "mixed-dir": case_mixed_dir,
     "trust": case_trust,
 }
