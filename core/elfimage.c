@@ -411,10 +411,17 @@ long clrsos_elf_core_choose(const struct clrsos_elf_core *const *cores, size_t n
 		size_t got = read(ctx, at, theirs, sizeof(theirs));
 		if (got == 0 || got > sizeof(theirs))
 			goto out; /* the debugger cannot say: unsure */
+		size_t dropped = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (alive[i] && !agrees(cores[i], at, theirs, got))
+			if (alive[i] && !agrees(cores[i], at, theirs, got)) {
 				alive[i] = false;
+				dropped++;
+			}
 		}
+		/* Both agree where they were found to differ (overlapping
+		 * segments can make a core differ from itself): unsure. */
+		if (!dropped)
+			goto out;
 	}
 	/* The one left: its bytes are the debugger's where it was checked. */
 	const struct clrsos_elf_core *c = cores[chosen];
