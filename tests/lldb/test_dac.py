@@ -227,9 +227,4 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    try:
-        CASES[sys.argv[1]]()
-    except harness.Failure as e:
-        print("FAIL: %s" % e)
-        sys.exit(1)
-    harness.finish()
+    harness.run_case(CASES)
