@@ -171,10 +171,11 @@ void open_core(LldbTarget *t)
 		unsigned long device = makedev(major, minor);
 		if (!seen.insert({device, inode}).second)
 			continue;
-		int fd = open(line.c_str() + path_at, O_RDONLY | O_CLOEXEC);
+		int fd = open(line.c_str() + path_at, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		// The file mapped, not another now at its path.
+		// The file mapped, not another now at its path (O_NONBLOCK: a FIFO
+		// put there meanwhile must not block the open).
 		struct stat st;
 		clrsos_elf_core *core = nullptr;
 		clrsos_error *err = nullptr;
