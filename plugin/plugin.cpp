@@ -3,7 +3,10 @@
 // lldb's command result; an error becomes SetError with a failed status.
 // No CLR knowledge lives here.
 
+#include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <cxxabi.h>
 #include <cstring>
 #include <dlfcn.h>
 #include <link.h>
@@ -324,12 +327,98 @@ int find_other_copy(struct dl_phdr_info *info, size_t, void *data)
 }
 } // namespace
 
+// The lldb SB functions this library calls (generated at build time by
+// cmake/SbSymbols.cmake from the plugin's objects), null-terminated.
+extern "C" const char *const clrsos_sb_symbols[];
+
+namespace {
+// The oldest lldb whose SB API clrsos is built against and tested with.
+constexpr int oldest_lldb = 14;
+
+// Why the plugin does not load, on the debugger's standard error (no SB call:
+// they may be what is missing).
+__attribute__((format(printf, 1, 2))) void refuse(const char *format, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, format);
+	vsnprintf(line, sizeof line, format, ap);
+	va_end(ap);
+	fprintf(stderr, "clrsos: %s; the plugin is not loaded\n", line);
+	fflush(stderr);
+}
+
+std::string demangled(const char *symbol)
+{
+	int status = 0;
+	char *name = abi::__cxa_demangle(symbol, nullptr, nullptr, &status);
+	std::string text = name ? name : symbol;
+	free(name);
+	return text;
+}
+
+// Whether every SB function clrsos calls resolves, in the global scope its
+// references bind to, to the liblldb that loads it (caller). A liblldb loaded
+// privately (RTLD_LOCAL: Python's `import lldb` loads it so) is made global
+// first. On failure, says why (refuse) and returns false.
+bool sb_api_usable(void *caller)
+{
+	Dl_info info = {};
+	void *lldb_handle = nullptr;
+	if (caller && dladdr(caller, &info) && info.dli_fname) {
+		lldb_handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+		if (lldb_handle && !dlsym(RTLD_DEFAULT, clrsos_sb_symbols[0])) {
+			dlclose(lldb_handle);
+			lldb_handle = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_GLOBAL);
+		}
+	}
+	bool ok = true;
+	for (const char *const *s = clrsos_sb_symbols; *s && ok; s++) {
+		void *global = dlsym(RTLD_DEFAULT, *s);
+		void *own = lldb_handle ? dlsym(lldb_handle, *s) : global;
+		if (!global || !own) {
+			refuse("this lldb lacks %s, which clrsos needs (clrsos supports lldb %d and later)",
+			       demangled(*s).c_str(), oldest_lldb);
+			ok = false;
+		} else if (global != own) {
+			refuse("two copies of liblldb are loaded in this process (%s and another); "
+			       "clrsos would call the wrong one",
+			       info.dli_fname);
+			ok = false;
+		}
+	}
+	if (lldb_handle)
+		dlclose(lldb_handle);
+	return ok;
+}
+
+// The running lldb's major version, from "lldb version 19.1.7 ...", or -1.
+int lldb_major_version()
+{
+	const char *text = lldb::SBDebugger::GetVersionString();
+	const char *at = text ? strstr(text, "lldb version ") : nullptr;
+	if (!at)
+		return -1;
+	return atoi(at + strlen("lldb version "));
+}
+} // namespace
+
 namespace lldb {
 __attribute__((visibility("default"))) bool PluginInitialize(lldb::SBDebugger debugger);
 }
 
 bool lldb::PluginInitialize(lldb::SBDebugger debugger)
 {
+	// Nothing of the SB API is called before it is known to be there (lldb
+	// binds this library's calls lazily: a missing one would end lldb).
+	if (!sb_api_usable(__builtin_return_address(0)))
+		return false;
+	int major = lldb_major_version();
+	if (major >= 0 && major < oldest_lldb) {
+		refuse("lldb %d is older than lldb %d, the oldest lldb clrsos supports: use lldb %d or later",
+		       major, oldest_lldb, oldest_lldb);
+		return false;
+	}
 	// Another libclrsos.so (another path) is loaded already: its commands and
 	// settings stay; this copy registers nothing and the load fails.
 	bool other = false;

@@ -8,6 +8,8 @@ checks the transcript against that truth.
 Environment (set by tests/lldb/CMakeLists.txt):
   CLRSOS_PLUGIN       path of libclrsos.so
   CLRSOS_TARGETS_DIR  where the C# targets were built (<dir>/<Name>/<Name>.dll)
+  CLRSOS_LLDB         the lldb to run (default: lldb on PATH), e.g. the lldb 19
+                      that scripts/setup-lldb.sh unpacks
 """
 
 import json
@@ -21,6 +23,7 @@ import tempfile
 import time
 
 PLUGIN = os.environ.get("CLRSOS_PLUGIN", "")
+LLDB = os.environ.get("CLRSOS_LLDB") or "lldb"
 TARGETS_DIR = os.environ.get("CLRSOS_TARGETS_DIR", "")
 # Debian's lldb 14 looks for its Python package in the wrong place; point it there.
 LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
@@ -216,7 +219,9 @@ class Transcript:
 def lldb(commands, pid=None, core=None, exe=None, load_plugin=True, env=None,
          pre=(), timeout=300):
     """Run lldb in batch mode; commands run even after one fails."""
-    args = ["lldb", "-b", "--no-use-colors"]
+    if LLDB != "lldb" and not os.path.exists(LLDB):
+        raise Failure("no lldb at %s (scripts/setup-lldb.sh unpacks other versions)" % LLDB)
+    args = [LLDB, "-b", "--no-use-colors"]
     if pid is not None:
         args += ["-p", str(pid)]
     if core is not None:
