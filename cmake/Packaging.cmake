@@ -2,7 +2,7 @@
 # top-level CMakeLists.txt.
 #
 #   cmake --install build --prefix <prefix>   -> <prefix>/lib/clrsos/libclrsos.so
-#   cpack --config build/CPackConfig.cmake     -> build/libclrsos_<version>_<arch>.deb
+#   cpack --config build/CPackConfig.cmake     -> build/clrsos_<version>-<revision>_<arch>.deb
 #   (or: cmake --build build --target package)
 #
 # The plugin goes to lib/clrsos/, a private directory that lldb does not
@@ -10,9 +10,8 @@
 # It is deliberately not installed into lldb's system plugin directory
 # (/usr/lib/lldb/plugins for Debian's lldb 14, which loads every .so there,
 # recursively, into every debugger it creates):
-#  - that path is fixed in lldb's source, not versioned: another lldb
-#    version installed beside lldb 14 would load a plugin linked against
-#    liblldb-14 too;
+#  - that path is fixed in lldb's source, not versioned: every lldb
+#    installed would load it, into every session;
 #  - a plugin loaded there and again by `plugin load` from another path is
 #    a second copy whose commands replace the first's, so a setclrpath made
 #    in between is silently forgotten;
@@ -22,74 +21,103 @@
 
 set(CLRSOS_INSTALL_DIR "lib/clrsos" CACHE STRING
   "Where libclrsos.so is installed, relative to the install prefix")
+set(CLRSOS_DOC_DIR "share/doc/clrsos")
+set(CLRSOS_PACKAGE_PREFIX /usr)   # the Debian package's
+set(CLRSOS_PACKAGE_MAINTAINER
+  "clrsos maintainers <maintainers@users.noreply.b-seed-fbd6c479.example>"
+  CACHE STRING "Maintainer of the Debian package")
+
+# The manual page, clrsos(7): its command list generated from the table
+# the plugin registers its commands from (core/commands/table.c), so that
+# it names every command; built with the plugin.
+set(CLRSOS_MAN_DIR ${PROJECT_BINARY_DIR}/man)
+add_executable(clrsos_gen_manpage ${PROJECT_SOURCE_DIR}/docs/man/gen_manpage.c)
+set_target_properties(clrsos_gen_manpage PROPERTIES LINKER_LANGUAGE CXX)
+target_compile_options(clrsos_gen_manpage PRIVATE ${CLRSOS_WARNINGS})
+target_link_libraries(clrsos_gen_manpage PRIVATE clrsos_core)
+find_program(CLRSOS_GZIP gzip REQUIRED)
+add_custom_command(OUTPUT ${CLRSOS_MAN_DIR}/clrsos.7 ${CLRSOS_MAN_DIR}/clrsos.7.gz
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${CLRSOS_MAN_DIR}
+  COMMAND clrsos_gen_manpage ${PROJECT_SOURCE_DIR}/docs/man/clrsos.7.in ${CLRSOS_MAN_DIR}/clrsos.7
+    ${PROJECT_VERSION} ${CLRSOS_PACKAGE_PREFIX}/${CLRSOS_INSTALL_DIR}/libclrsos.so
+    ${CLRSOS_PACKAGE_PREFIX}/${CLRSOS_DOC_DIR}
+  # -n: no name or time stamp in it (reproducible, as Debian asks)
+  COMMAND ${CLRSOS_GZIP} -9nf -k ${CLRSOS_MAN_DIR}/clrsos.7
+  DEPENDS clrsos_gen_manpage ${PROJECT_SOURCE_DIR}/docs/man/clrsos.7.in
+  COMMENT "clrsos(7) from the command table" VERBATIM)
+# The Debian changelog, compressed as Debian wants it.
+add_custom_command(OUTPUT ${CLRSOS_MAN_DIR}/changelog.Debian.gz
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${CLRSOS_MAN_DIR}
+  COMMAND ${CLRSOS_GZIP} -9n -c ${PROJECT_SOURCE_DIR}/cmake/debian/changelog > ${CLRSOS_MAN_DIR}/changelog.Debian.gz
+  DEPENDS ${PROJECT_SOURCE_DIR}/cmake/debian/changelog)
+add_custom_target(clrsos_docs ALL
+  DEPENDS ${CLRSOS_MAN_DIR}/clrsos.7.gz ${CLRSOS_MAN_DIR}/changelog.Debian.gz)
+add_dependencies(clrsos clrsos_docs)   # `--build --target clrsos` makes them too
+
+# The machine-readable copyright file (DEP-5), from LICENSE: its copyright
+# line, and its text indented, an empty line as " .".
+file(READ ${PROJECT_SOURCE_DIR}/LICENSE _clrsos_license)
+if(NOT _clrsos_license MATCHES "Copyright \\(c\\) ([^\n]+)\n\n(.*)$")
+  message(FATAL_ERROR "clrsos: no copyright line in LICENSE")
+endif()
+set(CLRSOS_COPYRIGHT "${CMAKE_MATCH_1}")
+string(STRIP "${CMAKE_MATCH_2}" _clrsos_text)
+string(REPLACE "\n\n" "\n.\n" _clrsos_text "${_clrsos_text}")
+string(REPLACE "\n" "\n " CLRSOS_LICENSE_TEXT " ${_clrsos_text}")
+configure_file(${PROJECT_SOURCE_DIR}/cmake/debian/copyright.in ${CLRSOS_MAN_DIR}/copyright @ONLY)
 
 install(TARGETS clrsos
   LIBRARY DESTINATION ${CLRSOS_INSTALL_DIR}
   COMPONENT plugin)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/install.md
-  DESTINATION share/doc/libclrsos
+  ${PROJECT_SOURCE_DIR}/docs/commands.md ${CLRSOS_MAN_DIR}/copyright
+  ${CLRSOS_MAN_DIR}/changelog.Debian.gz
+  DESTINATION ${CLRSOS_DOC_DIR}
   COMPONENT plugin)
 install(FILES ${PROJECT_SOURCE_DIR}/.lldbinit.example
-  DESTINATION share/doc/libclrsos
+  DESTINATION ${CLRSOS_DOC_DIR}
   RENAME lldbinit.example
+  COMPONENT plugin)
+install(FILES ${CLRSOS_MAN_DIR}/clrsos.7.gz
+  DESTINATION share/man/man7
+  COMPONENT plugin)
+install(FILES ${PROJECT_SOURCE_DIR}/cmake/debian/lintian-overrides
+  DESTINATION share/lintian/overrides
+  RENAME clrsos
   COMPONENT plugin)
 
 # What the package depends on.
-#  - The libraries libclrsos.so links against (liblldb-14, libstdc++6, libc6,
-#    ...): computed by dpkg-shlibdeps when cpack runs.
-#  - The debugger that goes with the liblldb it was built against (lldb-14):
-#    its package is looked up here, from the lldb next to the headers found.
-# Override with -DCLRSOS_DEB_DEPENDS=... to state them instead.
-get_filename_component(_clrsos_llvm_root "${LLDB_INCLUDE_DIR}" DIRECTORY)
-set(_clrsos_lldb_package "")
-find_program(CLRSOS_DPKG_QUERY dpkg-query)
-if(CLRSOS_DPKG_QUERY AND EXISTS "${_clrsos_llvm_root}/bin/lldb")
-  execute_process(COMMAND ${CLRSOS_DPKG_QUERY} -S "${_clrsos_llvm_root}/bin/lldb"
-    OUTPUT_VARIABLE _clrsos_owner RESULT_VARIABLE _clrsos_rc ERROR_QUIET
-    OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(_clrsos_rc EQUAL 0 AND _clrsos_owner MATCHES "^([^:, ]+)(:[a-z0-9]+)?: ")
-    set(_clrsos_lldb_package "${CMAKE_MATCH_1}")
-  endif()
-endif()
-if(NOT _clrsos_lldb_package AND _clrsos_llvm_root MATCHES "llvm-([0-9]+)$")
-  # Not installed from a package here: Debian's name for that lldb.
-  set(_clrsos_lldb_package "lldb-${CMAKE_MATCH_1}")
-endif()
-# The RE2 runtime (libre2-<soname>) that libclrsos.so links: dpkg-shlibdeps
-# finds it too; stated here so that a package built without dpkg-dev has it.
-set(_clrsos_depends "${_clrsos_lldb_package}")
-if(CLRSOS_DPKG_QUERY AND RE2_LIBRARY)
-  get_filename_component(_clrsos_re2_real "${RE2_LIBRARY}" REALPATH)
-  execute_process(COMMAND ${CLRSOS_DPKG_QUERY} -S "${_clrsos_re2_real}"
-    OUTPUT_VARIABLE _clrsos_owner RESULT_VARIABLE _clrsos_rc ERROR_QUIET
-    OUTPUT_STRIP_TRAILING_WHITESPACE)
-  if(_clrsos_rc EQUAL 0 AND _clrsos_owner MATCHES "^([^:, ]+)(:[a-z0-9]+)?: ")
-    if(_clrsos_depends)
-      set(_clrsos_depends "${_clrsos_depends}, ${CMAKE_MATCH_1}")
-    else()
-      set(_clrsos_depends "${CMAKE_MATCH_1}")
-    endif()
-  endif()
-endif()
-set(CLRSOS_DEB_DEPENDS "${_clrsos_depends}" CACHE STRING
-  "Depends of the libclrsos package, beside those dpkg-shlibdeps computes")
-
-find_program(CLRSOS_DPKG_SHLIBDEPS dpkg-shlibdeps)
+#  - A debugger: any lldb the plugin loads in. It links no liblldb (lldb's
+#    SB symbols bind to the running lldb's), so one package serves them
+#    all: Debian's and Ubuntu's `lldb` (the distribution's default lldb,
+#    of epoch 1) from 14 up, or one of the versioned lldb-N packages.
+#  - The libraries libclrsos.so links (libjansson4, libre2-9, libstdc++6,
+#    libc6 ...): computed by dpkg-shlibdeps from the built plugin when cpack
+#    runs (cmake/CPackProjectConfig.cmake.in).
+#  - Anything more: -DCLRSOS_DEB_EXTRA_DEPENDS=...
+set(CLRSOS_DEB_LLDB_VERSIONS 22 21 20 19 18 17 16 15 14 CACHE STRING
+  "The lldb-N packages the Debian package accepts, newest first; the last is the oldest supported")
+list(GET CLRSOS_DEB_LLDB_VERSIONS -1 _clrsos_lldb_min)
+set(_clrsos_lldb "lldb (>= 1:${_clrsos_lldb_min})")
+foreach(v IN LISTS CLRSOS_DEB_LLDB_VERSIONS)
+  string(APPEND _clrsos_lldb " | lldb-${v}")
+endforeach()
+set(CLRSOS_DEB_EXTRA_DEPENDS "" CACHE STRING
+  "More Depends of the clrsos package, beside lldb and those dpkg-shlibdeps computes")
 
 set(CPACK_GENERATOR DEB)
-set(CPACK_PACKAGE_NAME libclrsos)
+set(CPACK_PACKAGE_NAME clrsos)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR clrsos)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
   "native SOS for lldb: .NET heap analysis in live processes and core dumps")
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_PACKAGING_INSTALL_PREFIX ${CLRSOS_PACKAGE_PREFIX})
 set(CPACK_STRIP_FILES ON)
-# CPack adds postinst/postrm scripts that run ldconfig (for any .so under
-# /usr/lib); useless for a plugin lldb dlopens by path, and harmless.
-set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # libclrsos_<version>_<arch>.deb
-set(CLRSOS_PACKAGE_MAINTAINER
-  "clrsos maintainers <maintainers@users.noreply.b-seed-fbd6c479.example>"
-  CACHE STRING "Maintainer field of the Debian package")
+# The Debian revision: the package's own version (Debian changelog's top
+# entry, cmake/debian/changelog, is <project version>-<revision>).
+set(CLRSOS_DEB_REVISION 1 CACHE STRING "Debian revision of the package")
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${CLRSOS_DEB_REVISION})
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # clrsos_<version>-<revision>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CLRSOS_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
@@ -99,13 +127,22 @@ set(CPACK_PACKAGE_DESCRIPTION
 through the runtime's own DAC and shows its GC heap (eeheap, dumpheap,
 dumpobj, gcroot, string and thread commands) without hosting a .NET runtime
 inside the debugger. Load it with:
-  plugin load ${CPACK_PACKAGING_INSTALL_PREFIX}/${CLRSOS_INSTALL_DIR}/libclrsos.so")
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "${CLRSOS_DEB_DEPENDS}")
-if(CLRSOS_DPKG_SHLIBDEPS)
-  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-else()
-  message(STATUS "clrsos: dpkg-shlibdeps not found (dpkg-dev); the package states only: ${CLRSOS_DEB_DEPENDS}")
-endif()
+  plugin load ${CPACK_PACKAGING_INSTALL_PREFIX}/${CLRSOS_INSTALL_DIR}/libclrsos.so
+The commands: clrsos(7).")
+# Earlier builds of this package were named libclrsos (same plugin path).
+set(CPACK_DEBIAN_PACKAGE_CONFLICTS libclrsos)
+set(CPACK_DEBIAN_PACKAGE_REPLACES libclrsos)
+# No CPack dpkg-shlibdeps (CPACK_DEBIAN_PACKAGE_SHLIBDEPS): with it CPack
+# also adds postinst/postrm scripts that run ldconfig, for any .so under
+# /usr/lib; a plugin lldb loads by path needs none, and lintian rejects
+# them (maintscript-calls-ldconfig). The project config below runs
+# dpkg-shlibdeps itself.
+set(CLRSOS_DEB_LLDB_DEPENDS "${_clrsos_lldb}")
+configure_file(${PROJECT_SOURCE_DIR}/cmake/CPackProjectConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/CPackProjectConfig.cmake.gen @ONLY)
+file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/CPackProjectConfig.cmake
+  INPUT ${PROJECT_BINARY_DIR}/CPackProjectConfig.cmake.gen)
+set(CPACK_PROJECT_CONFIG_FILE ${PROJECT_BINARY_DIR}/CPackProjectConfig.cmake)
 
 include(CPack)
 

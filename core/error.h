@@ -35,12 +35,17 @@ struct clrsos_error {
 
 extern struct clrsos_error clrsos_error_no_memory;
 
+/*
+ * Never NULL: out of memory, they return &clrsos_error_no_memory. Said to
+ * the compiler too, so that it knows a function returning one of them has
+ * failed (and left its out-parameters unset).
+ */
 struct clrsos_error *clrsos_error_create(enum clrsos_error_code code,
 					 const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3), returns_nonnull));
 
 struct clrsos_error *clrsos_error_fault(uint64_t address, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3), returns_nonnull));
 
 /* Prefix an error's message with more context ("reading X: <old message>"). */
 struct clrsos_error *clrsos_error_wrap(struct clrsos_error *err,

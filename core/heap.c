@@ -770,46 +770,57 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *h, uint64_t add
 	return clrsos_target_read(h->target, address, *buf, (size_t)size);
 }
 
+/* The error for an address inside the object at start (holder its type). */
+static struct clrsos_error *inside_object(struct clrsos_heap *h, uint64_t address, uint64_t start,
+					  const struct clrsos_type *holder)
+{
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+				   "0x%llx is not a managed object: it is inside the %s at 0x%llx (offset +0x%llx)",
+				   (unsigned long long)address, clrsos_types_name(h->types, holder),
+				   (unsigned long long)start, (unsigned long long)(address - start));
+}
+
 struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *h, uint64_t address,
 					   const struct clrsos_type **ret_type, uint64_t *ret_size)
 {
-	const struct clrsos_type *type;
+	const struct clrsos_type *type, *holder = NULL;
 	uint64_t size, start;
 	/* The object itself (its header, MethodTable, size) first: its own reason if not. */
 	struct clrsos_error *err = clrsos_heap_read_object(h, address, &type, &size, NULL, NULL);
-	if (err && err->code != CLRSOS_ERROR_INVALID_ARGUMENT)
+	if (err) {
+		if (err->code != CLRSOS_ERROR_INVALID_ARGUMENT)
+			return err;
+		/* Not an object by what is there: the walk may say which object
+		 * it is inside; mid-GC (no walk) its own reason is all there is. */
+		struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+		if (refused) {
+			clrsos_error_destroy(refused);
+			return err;
+		}
+		struct clrsos_error *walk = clrsos_heap_find_object(h, address, &start, &holder);
+		if (!walk && start != address) {
+			clrsos_error_destroy(err);
+			return inside_object(h, address, start, holder);
+		}
+		clrsos_error_destroy(walk);
 		return err;
+	}
+	/* It looks like an object; the walk confirms that one starts there.
+	 * Mid-GC no walk can: what the object itself says (header,
+	 * MethodTable, size inside its segment) is all there is. */
 	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
 	if (refused) {
-		/* Mid-GC no walk can confirm it: what the object itself says
-		 * (header, MethodTable, size inside its segment) is all there is. */
 		clrsos_error_destroy(refused);
-		if (err)
-			return err;
-		*ret_type = type;
-		if (ret_size)
-			*ret_size = size;
-		return NULL;
-	}
-	/* Then the walk: an object start, not just something that looks like one. */
-	const struct clrsos_type *holder = NULL;
-	struct clrsos_error *walk = clrsos_heap_find_object(h, address, &start, &holder);
-	if (!walk && start != address) {
-		clrsos_error_destroy(err);
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%llx is not a managed object: it is inside the %s at 0x%llx (offset +0x%llx)",
-					   (unsigned long long)address, clrsos_types_name(h->types, holder),
-					   (unsigned long long)start, (unsigned long long)(address - start));
-	}
-	if (err) {
-		clrsos_error_destroy(walk);
-		return err;
-	}
-	if (walk) {
-		clrsos_error_destroy(walk);
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%llx is not a managed object (no object of the heap starts there)",
-					   (unsigned long long)address);
+	} else {
+		struct clrsos_error *walk = clrsos_heap_find_object(h, address, &start, &holder);
+		if (!walk && start != address)
+			return inside_object(h, address, start, holder);
+		if (walk) {
+			clrsos_error_destroy(walk);
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "0x%llx is not a managed object (no object of the heap starts there)",
+						   (unsigned long long)address);
+		}
 	}
 	*ret_type = type;
 	if (ret_size)

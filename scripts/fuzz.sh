@@ -20,7 +20,7 @@ fuzzers=("$@")
 if ! command -v clang-14 >/dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ]; then
   bash scripts/setup.sh
 fi
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLRSOS_FUZZ=ON \
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLRSOS_FUZZ=ON -DCLRSOS_WERROR=ON \
   -DCLRSOS_BUILD_TESTS=OFF -DCLRSOS_BUILD_TARGETS=OFF >/dev/null
 cmake --build build-fuzz --target fuzzers -j"$(nproc)" >/dev/null
 

@@ -4,12 +4,14 @@
 # RE2 (findstring -regex),
 # cmake, a C/C++ compiler, gdb (OS-style cores in the tests) and python3
 # (the end-to-end harness); clang and its runtimes for the fuzzers (scripts/fuzz.sh); GNU time (the
-# benchmark's peak memory). The .NET SDK builds the test targets only; the
+# benchmark's peak memory); dpkg-dev (dpkg-shlibdeps: the Debian package's
+# Depends; dpkg-buildflags: the builds.* tests) and lintian (package.install).
+# The .NET SDK builds the test targets only; the
 # plugin needs no .NET at run time.
 set -euo pipefail
 
 packages=(lldb liblldb-dev libunwind-dev libcmocka-dev libjansson-dev libre2-dev cmake gcc g++ make gdb python3 binutils
-          clang-14 libclang-rt-14-dev time)
+          clang-14 libclang-rt-14-dev time dpkg-dev lintian)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,22 +1,29 @@
 """The Debian package, end to end.
 
-Builds libclrsos_<version>_<arch>.deb from the build tree with cpack (into
-a scratch directory), checks its metadata (name, version, architecture,
-depends) and its file list, installs it with dpkg into a private root (its
-own dpkg database, never the machine's), then starts HeapShapes, runs lldb
-with the installed lldbinit.example (its plugin path pointed at the private
-root) and checks eeversion and dumpheap -stat against the target's truth.
+Builds clrsos_<version>-<revision>_<arch>.deb from the build tree with cpack
+(into a scratch directory), runs lintian on it (any error or warning fails),
+checks its metadata (name, version, architecture, depends: any lldb from 14
+up and every library the plugin needs), its file list, that it has no
+maintainer script, its copyright file (DEP-5, the text of LICENSE) and its
+changelog, installs it with dpkg into a private root (its own dpkg
+database, never the machine's), then starts HeapShapes, runs lldb with the
+installed lldbinit.example (its plugin path pointed at the private root),
+checks eeversion and dumpheap -stat against the target's truth, and that
+the installed clrsos(7) names every command the plugin registered.
 
 Environment (set by tests/package/CMakeLists.txt):
   CLRSOS_BUILD_DIR     the CMake build directory (its CPackConfig.cmake)
   CLRSOS_CPACK         the cpack program
   CLRSOS_VERSION       the project's version
+  CLRSOS_DEB_REVISION  the package's Debian revision
+  CLRSOS_SOURCE_DIR    the source tree (its LICENSE)
   CLRSOS_INSTALL_DIR   where the plugin goes, relative to the prefix (lib/clrsos)
   CLRSOS_PLUGIN        the built libclrsos.so (must not be the one loaded)
   CLRSOS_TARGETS_DIR   the C# test programs
 """
 
 import glob
+import gzip
 import os
 import re
 import shutil
@@ -30,10 +37,18 @@ from harness import check  # noqa: E402
 BUILD_DIR = os.environ["CLRSOS_BUILD_DIR"]
 CPACK = os.environ.get("CLRSOS_CPACK") or "cpack"
 VERSION = os.environ["CLRSOS_VERSION"]
+DEB_VERSION = VERSION + "-" + os.environ.get("CLRSOS_DEB_REVISION", "1")
+SOURCE_DIR = os.environ["CLRSOS_SOURCE_DIR"]
+PACKAGE = "clrsos"
 INSTALL_DIR = os.environ.get("CLRSOS_INSTALL_DIR", "lib/clrsos").strip("/")
 PREFIX = "usr"
 PLUGIN_PATH = "/%s/%s/libclrsos.so" % (PREFIX, INSTALL_DIR)  # inside the package
-DOC_DIR = "/usr/share/doc/libclrsos"
+DOC_DIR = "/usr/share/doc/clrsos"
+MAN_PAGE = "/usr/share/man/man7/clrsos.7.gz"
+OVERRIDES = "/usr/share/lintian/overrides/clrsos"
+# The lldb packages the package must accept: every lldb the plugin loads in
+# (14 up), whichever one a user has; and Debian's `lldb`, the default one.
+LLDB_VERSIONS = range(14, 20)
 
 
 def run(args, **kw):
@@ -79,30 +94,66 @@ def needed_packages(so):
     return packages
 
 
+def depends_groups(field):
+    """Depends as a list of groups, each a list of (package, version relation)."""
+    groups = []
+    for group in field.split(","):
+        alts = []
+        for alt in group.split("|"):
+            m = re.match(r"^\s*([a-z0-9][a-z0-9+.-]*)(?::[a-z0-9]+)?\s*(?:\((.*)\))?\s*$", alt)
+            check(m is not None, "Depends: cannot read %r" % alt)
+            if m:
+                alts.append((m.group(1), (m.group(2) or "").strip()))
+        groups.append(alts)
+    return groups
+
+
 def check_metadata(deb):
     fields = {}
     for name in ("Package", "Version", "Architecture", "Depends", "Maintainer",
-                 "Description"):
+                 "Description", "Conflicts", "Replaces"):
         fields[name] = run(["dpkg-deb", "-f", deb, name]).strip()
     print("control: %s" % fields, flush=True)
     arch = run(["dpkg", "--print-architecture"]).strip()
-    check(fields["Package"] == "libclrsos", "package name " + fields["Package"])
-    check(fields["Version"] == VERSION, "version %s, project %s" % (fields["Version"], VERSION))
+    check(fields["Package"] == PACKAGE, "package name " + fields["Package"])
+    check(fields["Version"] == DEB_VERSION, "version %s, expected %s" % (fields["Version"], DEB_VERSION))
     check(fields["Architecture"] == arch, "architecture %s, machine %s" %
           (fields["Architecture"], arch))
-    check(os.path.basename(deb) == "libclrsos_%s_%s.deb" % (VERSION, arch),
+    check(os.path.basename(deb) == "%s_%s_%s.deb" % (PACKAGE, DEB_VERSION, arch),
           "file name " + os.path.basename(deb))
     check("<" in fields["Maintainer"] and "@" in fields["Maintainer"],
           "maintainer " + fields["Maintainer"])
     check(fields["Description"] != "", "no description")
-    depends = {d.strip().split(" ")[0].split(":")[0]
-               for d in fields["Depends"].split(",") if d.strip()}
-    # The debugger the plugin was built for, and every library it needs.
-    lldb_pkg = package_owner(os.path.realpath(shutil.which("lldb")))
-    check(lldb_pkg is not None and lldb_pkg in depends,
-          "Depends %s lacks %s, the package of this lldb" % (sorted(depends), lldb_pkg))
-    for lib, owner in needed_packages(os.environ["CLRSOS_PLUGIN"]).items():
+    # The earlier package name holds the same plugin path.
+    check(fields["Conflicts"] == "libclrsos" and fields["Replaces"] == "libclrsos",
+          "Conflicts %r, Replaces %r: not libclrsos" % (fields["Conflicts"], fields["Replaces"]))
+    groups = depends_groups(fields["Depends"])
+    # One group accepts any supported lldb: Debian's default `lldb` from 14
+    # on, or any versioned lldb-N, this machine's among them.
+    lldb_groups = [g for g in groups if any(name == "lldb" or name.startswith("lldb-")
+                                            for name, _ in g)]
+    check(len(lldb_groups) == 1, "Depends %s: not one group of lldb packages" % fields["Depends"])
+    if len(lldb_groups) == 1:
+        alts = dict(lldb_groups[0])
+        check(alts.get("lldb") == ">= 1:14",
+              "Depends: lldb %r, not lldb (>= 1:14)" % alts.get("lldb"))
+        for v in LLDB_VERSIONS:
+            check(alts.get("lldb-%d" % v) == "", "Depends %s does not accept lldb-%d" %
+                  (fields["Depends"], v))
+        check(not any(re.match(r"lldb-(\d+)$", n) and int(n[5:]) < 14 for n in alts),
+              "Depends accepts an lldb older than 14: %s" % sorted(alts))
+        lldb_pkg = package_owner(os.path.realpath(shutil.which("lldb")))
+        check(lldb_pkg in alts, "Depends %s does not accept %s, the package of this lldb" %
+              (fields["Depends"], lldb_pkg))
+    # Every library the plugin needs, and no liblldb it does not.
+    depends = {name for g in groups for name, _ in g}
+    needed = needed_packages(os.environ["CLRSOS_PLUGIN"])
+    for lib, owner in needed.items():
         check(owner in depends, "Depends %s lacks %s (for %s)" % (sorted(depends), owner, lib))
+    for name in depends:
+        if name.startswith("liblldb"):
+            check(name in needed.values(),
+                  "Depends on %s, but libclrsos.so does not link liblldb" % name)
 
 
 def check_files(deb):
@@ -110,31 +161,97 @@ def check_files(deb):
     files = sorted(line.split()[-1].lstrip(".") for line in listing.splitlines()
                    if not line.startswith("d"))
     print("files: %s" % files, flush=True)
-    expected = [PLUGIN_PATH] + [DOC_DIR + "/" + f for f in
-                                ("README.md", "install.md", "lldbinit.example")]
+    expected = [PLUGIN_PATH, MAN_PAGE, OVERRIDES] + [
+        DOC_DIR + "/" + f for f in ("README.md", "install.md", "commands.md", "lldbinit.example",
+                                    "copyright", "changelog.Debian.gz")]
     check(files == sorted(expected), "files %s, expected %s" % (files, sorted(expected)))
 
 
-SCRIPT_LINE = re.compile(r'^(#!/bin/sh|set -e|if \[ "\$1" = "(configure|remove)" \]; then|\s*ldconfig|fi|)$')
-
-
 def check_scripts(deb, scratch):
-    """Maintainer scripts run outside the private root (chrootless), on this
-    machine: the package may have only CPack's ldconfig calls."""
+    """No maintainer script: a plugin lldb loads by path needs no ldconfig
+    (nor anything else run as root when it is installed)."""
     control = os.path.join(scratch, "control")
     run(["dpkg-deb", "-e", deb, control])
-    for name in sorted(os.listdir(control)):
-        if name in ("control", "md5sums"):
-            continue
-        check(name in ("postinst", "postrm"), "unexpected control file " + name)
-        for line in open(os.path.join(control, name)).read().splitlines():
-            check(SCRIPT_LINE.match(line) is not None, "%s: unexpected line %r" % (name, line))
+    names = sorted(os.listdir(control))
+    check(names == ["control", "md5sums"], "control files %s, not only control and md5sums" % names)
+
+
+def check_lintian(deb):
+    """lintian, with every check it has: no error, no warning. The one
+    override the package carries is for the Debian archive's own process."""
+    if shutil.which("lintian") is None:
+        check(False, "lintian not found: scripts/setup.sh installs it")
+        return
+    r = subprocess.run(["lintian", "--no-cfg", "--display-level", ">=warning", "--show-overrides",
+                        deb], capture_output=True, text=True)
+    print("lintian (%d):\n%s" % (r.returncode, r.stdout), flush=True)
+    tags = [line for line in r.stdout.splitlines() if re.match(r"^[EWX]: ", line)]
+    check(tags == [], "lintian: %s" % tags)
+    overridden = sorted(set(re.findall(r"^O: \S+ (\S+)", r.stdout, re.M)))
+    check(overridden in ([], ["initial-upload-closes-no-bugs"]),
+          "lintian tags overridden: %s" % overridden)
+    check(r.returncode == 0, "lintian exited with %d: %s" % (r.returncode, r.stderr))
+
+
+def check_copyright(root):
+    """/usr/share/doc/clrsos/copyright: machine-readable (DEP-5), the text of LICENSE."""
+    text = open(root + DOC_DIR + "/copyright").read()
+    check(text.startswith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"),
+          "copyright: no DEP-5 Format line:\n" + text[:200])
+    stanza = text[text.index("\nFiles: *"):] if "\nFiles: *" in text else ""
+    check(stanza != "", "copyright: no 'Files: *' stanza")
+    m = re.search(r"^Copyright: (.+)$", stanza, re.M)
+    licence = open(os.path.join(SOURCE_DIR, "LICENSE")).read()
+    holder = re.search(r"^Copyright \(c\) (.+)$", licence, re.M)
+    check(m is not None and holder is not None and m.group(1) == holder.group(1),
+          "copyright: Copyright %r, LICENSE %r" % (m and m.group(1), holder and holder.group(1)))
+    m = re.search(r"^License: Expat\n((?: .*\n?)+)", stanza, re.M)
+    check(m is not None, "copyright: no 'License: Expat' with its text")
+    if m:
+        body = "\n".join("" if line == " ." else line[1:] for line in m.group(1).splitlines())
+        want = licence[licence.index("Permission is hereby granted"):].strip()
+        check(body.strip() == want, "copyright: the licence text differs from LICENSE")
+
+
+def check_changelog(root):
+    path = root + DOC_DIR + "/changelog.Debian.gz"
+    with gzip.open(path, "rt") as f:
+        first = f.readline()
+    check(first.startswith("%s (%s) " % (PACKAGE, DEB_VERSION)),
+          "changelog.Debian.gz starts %r, not with %s (%s)" % (first, PACKAGE, DEB_VERSION))
+    version = run(["dpkg-parsechangelog", "-l", path, "-S", "Version"]).strip() \
+        if shutil.which("dpkg-parsechangelog") else DEB_VERSION
+    check(version == DEB_VERSION, "dpkg-parsechangelog: version %s, package %s" % (version, DEB_VERSION))
+
+
+def check_man_page(root, registered):
+    """clrsos(7): it renders without a warning and names every command the
+    plugin registered (as `help clrsos` lists them), each as an entry."""
+    page = root + MAN_PAGE
+    with gzip.open(page, "rt") as f:
+        source = f.read()
+    tags = set()
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        if line == ".TP" and i + 1 < len(lines):
+            m = re.match(r"^\.BR? (\S+)", lines[i + 1])
+            if m:
+                tags.add(m.group(1).replace("\\-", "-"))
+    check(len(registered) >= 20, "help clrsos lists only %s" % registered)
+    missing = sorted(set(registered) - tags)
+    check(missing == [], "clrsos(7) lacks the commands %s" % missing)
+    if shutil.which("man"):
+        r = subprocess.run(["man", "--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z", page],
+                           capture_output=True, text=True,
+                           env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8"))
+        check(r.returncode == 0 and r.stderr.strip() == "",
+              "man -l %s: exit %d: %s" % (page, r.returncode, r.stderr))
 
 
 def install(deb, root, scratch):
     """dpkg -i into a root of its own: a fresh dpkg database, dependencies
-    not looked for (they are this machine's), scripts run chrootless with
-    ldconfig replaced by a stub (the machine's ld.so.cache stays as it is)."""
+    not looked for (they are this machine's), scripts (there are none) run
+    chrootless with ldconfig replaced by a stub that must not run."""
     for d in ("var/lib/dpkg/info", "var/lib/dpkg/updates", "var/lib/dpkg/triggers"):
         os.makedirs(os.path.join(root, d))
     open(os.path.join(root, "var/lib/dpkg/status"), "w").close()
@@ -148,10 +265,10 @@ def install(deb, root, scratch):
     base = ["dpkg", "--root=" + root, "--force-not-root", "--force-depends",
             "--force-script-chrootless", "--log=" + os.path.join(root, "dpkg.log")]
     print(run(base + ["-i", deb], env=env), flush=True)
-    check(os.path.exists(calls), "the postinst did not run (no ldconfig call)")
-    status = run(base + ["-s", "libclrsos"])
+    check(not os.path.exists(calls), "installing ran ldconfig")
+    status = run(base + ["-s", PACKAGE])
     check("Status: install ok installed" in status, "dpkg status:\n" + status)
-    listed = run(base + ["-L", "libclrsos"]).split()
+    listed = run(base + ["-L", PACKAGE]).split()
     check(PLUGIN_PATH in listed, "dpkg -L does not list %s: %s" % (PLUGIN_PATH, listed))
     plugin = root + PLUGIN_PATH
     check(os.path.isfile(plugin), "not installed: " + plugin)
@@ -175,6 +292,7 @@ def check_in_lldb(root, plugin, scratch):
         maps = "platform shell grep -o '/[^ ]*libclrsos[^ ]*' /proc/$PPID/maps | sort -u"
         tr = harness.lldb([maps,
                            "dotnet-signals",
+                           "help clrsos",
                            "eeversion --json",
                            "dumpheap -stat -type HeapShapes.Customer --json"],
                           pid=t.pid, load_plugin=False,
@@ -206,6 +324,8 @@ def check_in_lldb(root, plugin, scratch):
     # The commands ran in the installed copy, the only one lldb mapped.
     mapped = [line for line in tr.output(maps) if line.strip()]
     check(mapped == [plugin], "lldb mapped %s, not only %s" % (mapped, plugin))
+    # The commands it registered: `help clrsos` lists them as "name -- help".
+    return re.findall(r"^\s+(\S+)\s+-- ", tr.text_of("help clrsos"), re.M)
 
 
 def main():
@@ -216,12 +336,16 @@ def main():
     scratch = harness.scratch_dir()
     try:
         deb = build_package(scratch)
+        check_lintian(deb)
         check_metadata(deb)
         check_files(deb)
         root = os.path.join(scratch, "root")
         check_scripts(deb, scratch)
         plugin = install(deb, root, scratch)
-        check_in_lldb(root, plugin, scratch)
+        check_copyright(root)
+        check_changelog(root)
+        registered = check_in_lldb(root, plugin, scratch)
+        check_man_page(root, registered)
     except harness.Failure as e:
         check(False, str(e))
     finally:
