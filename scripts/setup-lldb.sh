@@ -3,12 +3,12 @@
 # them (their packages conflict through python3-lldb-N), so that the plugin
 # can be tested in each:
 #
-#   bash scripts/setup-lldb.sh 19 [16 15 13 ...]
+#   bash scripts/setup-lldb.sh 22 [19 16 15 13 ...]
 #
 # Each goes to $CLRSOS_LLDB_ROOT/<N> (default ~/.cache/clrsos/lldb/<N>), with
 # a wrapper, $CLRSOS_LLDB_ROOT/<N>/lldb, that runs that lldb with its own
 # libraries, Python package and lldb-server. The end-to-end tests run a subset
-# again in lldb 19 when its wrapper is there (tests/lldb/CMakeLists.txt).
+# again in lldb 19 and 22 (tests/lldb/CMakeLists.txt).
 set -euo pipefail
 root=${CLRSOS_LLDB_ROOT:-$HOME/.cache/clrsos/lldb}
 arch=$(dpkg --print-architecture)

@@ -25,8 +25,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Other lldb versions, unpacked side by side (not installed), for the tests
-# that load the plugin in each (tests/lldb/test_lldb.py, lldb19.*).
-bash "$(dirname "$0")/setup-lldb.sh" 13 15 16 19
+# that load the plugin in each (tests/lldb/test_lldb.py, lldb19.*, lldb22.*).
+bash "$(dirname "$0")/setup-lldb.sh" 13 15 16 19 22
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "clrsos setup: the .NET SDK (dotnet) is not on PATH; the test targets and the demo need it" >&2

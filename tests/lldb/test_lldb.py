@@ -187,6 +187,6 @@ def case_undefined():
 
 if __name__ == "__main__":
     cases = {"no-sb-api": case_no_sb_api, "undefined": case_undefined}
-    for v in (13, 14, 15, 16, 19):
+    for v in (13, 14, 15, 16, 19, 22):
         cases["version-%d" % v] = (lambda v=v: case_version(v))
     harness.run_case(cases)
