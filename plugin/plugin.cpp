@@ -261,8 +261,10 @@ public:
 					    backtrace};
 			err = clrsos_command_run(command_, session, &host, argc,
 						 const_cast<const char *const *>(command), &writer);
+		} else {
+			clrsos_command_report(command_->name, argc, const_cast<const char *const *>(command), err,
+					      &writer);
 		}
-		clrsos_command_report(command_->name, argc, const_cast<const char *const *>(command), err, &writer);
 		out.flush();
 		if (err) {
 			result.SetError(err->message);

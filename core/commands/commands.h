@@ -90,8 +90,10 @@ bool clrsos_command_wants_json(int argc, const char *const *argv);
  * (session may be NULL for commands that need no process). With --json the
  * output is all or nothing: it is held (in memory, then in an unlinked
  * temporary file past a few megabytes) and reaches out only if the command
- * succeeds, so a command that fails half way leaves no half-written JSON.
- * Returns the command's error; show it with clrsos_command_report.
+ * succeeds, so a command that fails half way leaves no half-written JSON;
+ * a failure is written to out as clrsos_command_report writes it (its
+ * fields joined to the command's answer if that was whole: eeversion
+ * without a DAC). Returns the command's error, for the debugger's status.
  */
 struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 					struct clrsos_session *session,
@@ -102,7 +104,8 @@ struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
  * A failed command's error on its output, when argv asks for JSON: one
  * object {"error": message, "code": kind, "command": name} (and "address"
  * for an unreadable address), then a newline. Without --json it writes
- * nothing (the debugger shows the error as its own error line).
+ * nothing (the debugger shows the error as its own error line). For errors
+ * met before clrsos_command_run (no target, no process).
  */
 void clrsos_command_report(const char *command, int argc,
 			   const char *const *argv, const struct clrsos_error *err,

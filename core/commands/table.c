@@ -454,6 +454,33 @@ static struct clrsos_error *release(struct held *h, struct clrsos_writer *out)
 	return NULL;
 }
 
+/*
+ * A failed --json command's error object on out. If what it held is one
+ * whole document (clrsos_json_end ended it: one line, "{...}\n"), the
+ * command answered and then failed (eeversion without a DAC): the error's
+ * fields join that answer's object. Anything else held is dropped.
+ */
+static void report_held(const char *name, int argc, const char *const *argv, const struct clrsos_error *err,
+			const struct held *h, struct clrsos_writer *out)
+{
+	bool whole = !h->spill && !h->no_memory && !h->io_errno && h->size >= 3 && h->data[0] == '{' &&
+		     h->data[h->size - 2] == '}' && h->data[h->size - 1] == '\n' &&
+		     !memchr(h->data, '\n', h->size - 1);
+	struct held e = {0};
+	struct clrsos_writer ew = {hold, &e};
+	clrsos_command_report(name, argc, argv, err, &ew);
+	if (!whole || e.no_memory || e.size < 2) {
+		free(e.data);
+		clrsos_command_report(name, argc, argv, err, out);
+		return;
+	}
+	out->write(out->ctx, h->data, h->size - 2); /* without its "}\n" */
+	if (h->size > 3)
+		out->write(out->ctx, ",", 1);
+	out->write(out->ctx, e.data + 1, e.size - 1); /* without its "{" */
+	free(e.data);
+}
+
 struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 					struct clrsos_session *session,
 					const struct clrsos_host *host, int argc,
@@ -477,6 +504,8 @@ struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 						  strerror(h.io_errno));
 		else
 			err = release(&h, out);
+	} else if (json && err) {
+		report_held(command->name, argc, argv, err, &h, out);
 	}
 	free(h.data);
 	if (h.spill)

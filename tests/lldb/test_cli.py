@@ -97,6 +97,17 @@ def case_json_errors():
         expect_error(None, None, "eeheap -gc --json", "noTarget", "no target")
         # A name with quotes, backslashes and control characters stays one valid JSON line.
         expect_error(core, exe, r'dumpheap -gen "a\"b\\c' + "\t" + r'd" --json', "invalidArgument", 'a"b')
+        # An answer, then a failure (eeversion without a DAC): one object, both.
+        empty = os.path.join(scratch, "empty")
+        os.mkdir(empty)
+        objects, status, _ = recipe(core, exe, "setclrpath " + empty, "eeversion --json")
+        check(status != 0, "eeversion without a DAC: lldb status 0")
+        if check(len(objects) == 1, "eeversion --json without a DAC: %d JSON objects" % len(objects)):
+            o = objects[0]
+            check(o.get("runtimeVersion") == truth["runtime"] and o.get("dacPath", 1) is None,
+                  "eeversion --json without a DAC lost what the target holds: %r" % o)
+            check(o.get("code") == "dac" and "libmscordaccore.so" in o.get("error", "")
+                  and o.get("command") == "eeversion", "eeversion --json without a DAC: error %r" % o)
         # A failure after a success: the success's object, then the error's, nothing half-written.
         objects, status, _ = recipe(core, exe, "eeversion --json", "dumpobj 0 --json", "eeheap -gc --json")
         check(status != 0, "a failed command: lldb status 0")

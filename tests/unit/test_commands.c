@@ -1295,10 +1295,42 @@ static void test_command_run__json_failure_leaves_only_the_error_object(void **s
 	const char *argv[] = {"0x10", "--json"};
 	struct clrsos_error *err = clrsos_command_run(&c, NULL, NULL, 2, argv, &w);
 	assert_non_null(err);
-	assert_null(o.text); /* nothing of the half-written document */
-	clrsos_command_report(c.name, 2, argv, err, &w);
+	/* Nothing of the half-written document: the error object alone. */
 	assert_string_equal(o.text, "{\"error\":\"reading 0x1234: \\\"quoted\\\"\\\\tand tabbed\",\"code\":\"fault\","
 				    "\"command\":\"gcroot\",\"address\":\"0x1234\"}\n");
+	clrsos_error_destroy(err);
+	free(o.text);
+}
+
+/* Answers whole, then fails: eeversion without a DAC. */
+static struct clrsos_error *answers_then_fails(struct clrsos_session *session, const struct clrsos_host *host,
+					       int argc, const char *const *argv, struct clrsos_writer *out)
+{
+	(void)session, (void)host, (void)argc, (void)argv;
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "runtimeVersion");
+	clrsos_json_string(&j, "10.0.12");
+	clrsos_json_key(&j, "dacPath");
+	clrsos_json_null(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+	return clrsos_error_create(CLRSOS_ERROR_DAC, "no usable DAC");
+}
+
+static void test_command_run__json_whole_answer_then_failure_is_one_object(void **state)
+{
+	(void)state;
+	const struct clrsos_command c = {.name = "eeversion", .help = "", .syntax = "eeversion",
+					 .run = answers_then_fails};
+	struct held_out o = {0};
+	struct clrsos_writer w = {held_out_write, &o};
+	const char *argv[] = {"--json"};
+	struct clrsos_error *err = clrsos_command_run(&c, NULL, NULL, 1, argv, &w);
+	assert_non_null(err);
+	assert_string_equal(o.text, "{\"runtimeVersion\":\"10.0.12\",\"dacPath\":null,\"error\":\"no usable DAC\","
+				    "\"code\":\"dac\",\"command\":\"eeversion\"}\n");
 	clrsos_error_destroy(err);
 	free(o.text);
 }
@@ -1430,6 +1462,7 @@ int run_commands_tests(void)
 		C(test_error__a_message_quoting_a_megabyte_stays_short),
 		C(test_command_run__json_failure_leaves_only_the_error_object),
 		C(test_command_run__text_failure_keeps_what_was_written_and_reports_nothing),
+		C(test_command_run__json_whole_answer_then_failure_is_one_object),
 		C(test_command_run__large_json_output_arrives_whole),
 		C(test_command_select__any_case_alias_help_and_unknown),
 	};
