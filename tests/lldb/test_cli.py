@@ -39,11 +39,16 @@ def recipe(core, exe, *commands, load=True):
         args += ["-o", c]
     env = dict(os.environ)
     env["PYTHONPATH"] = harness.LLDB_PYTHONPATH
+    if os.environ.get("CLRSOS_LLDB_PRELOAD"):  # the plugin under ASan+UBSan: as harness.lldb runs it
+        env["LD_PRELOAD"] = os.environ["CLRSOS_LLDB_PRELOAD"]
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1:detect_odr_violation=0"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        env=env, timeout=300, stdin=subprocess.DEVNULL)
     print("$ %s\n--- stdout:\n%s--- stderr:\n%s--- status %d" % (" ".join(args), r.stdout, r.stderr, r.returncode),
           flush=True)
-    if r.returncode < 0 or "PLEASE submit a bug report" in r.stderr:
+    if (r.returncode < 0 or "PLEASE submit a bug report" in r.stderr or "ERROR: AddressSanitizer" in r.stderr
+            or ": runtime error: " in r.stderr):
         raise harness.Failure("lldb crashed (status %d)" % r.returncode)
     objects = []
     for line in r.stdout.splitlines():
