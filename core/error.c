@@ -145,3 +145,29 @@ void clrsos_error_destroy(struct clrsos_error *err)
 	free(err->message);
 	free(err);
 }
+
+const char *clrsos_error_code_name(enum clrsos_error_code code)
+{
+	/* No default: a new code must be named here (-Wswitch). */
+	switch (code) {
+	case CLRSOS_ERROR_OTHER:
+		return "other";
+	case CLRSOS_ERROR_NO_MEMORY:
+		return "noMemory";
+	case CLRSOS_ERROR_INVALID_ARGUMENT:
+		return "invalidArgument";
+	case CLRSOS_ERROR_NO_TARGET:
+		return "noTarget";
+	case CLRSOS_ERROR_NO_RUNTIME:
+		return "noRuntime";
+	case CLRSOS_ERROR_DAC:
+		return "dac";
+	case CLRSOS_ERROR_FAULT:
+		return "fault";
+	case CLRSOS_ERROR_GC_IN_PROGRESS:
+		return "gcInProgress";
+	case CLRSOS_ERROR_IO:
+		return "io";
+	}
+	return "other";
+}

@@ -54,6 +54,9 @@ struct clrsos_error *clrsos_error_wrap(struct clrsos_error *err,
 
 void clrsos_error_destroy(struct clrsos_error *err);
 
+/* The code's name for scripts ("invalidArgument", "fault"): --json errors carry it. */
+const char *clrsos_error_code_name(enum clrsos_error_code code);
+
 /*
  * Whether err is an allocation failure. A caller that drops an error to
  * carry on ("no name", "not readable") must not drop this one: running out

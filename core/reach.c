@@ -208,11 +208,15 @@ static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior, co
 		err = clrsos_heap_read_object(r->heap, start, &t, &size, NULL, NULL);
 	}
 	if (err) {
+		bool unreadable = err->code == CLRSOS_ERROR_FAULT;
 		clrsos_error_destroy(err);
-		if (root && !r->stats.bad_roots++) {
+		if (root && root->kind == CLRSOS_ROOT_STACK)
+			r->stats.stack_slots_not_objects++;
+		else if (root && !r->stats.bad_roots++) {
 			r->stats.first_bad_root = root->address;
 			r->stats.first_bad_root_kind = root->kind;
 			r->stats.first_bad_root_value = object;
+			r->stats.first_bad_root_unreadable = unreadable;
 		}
 		return;
 	}
@@ -307,19 +311,24 @@ void clrsos_reach_warnings(const struct clrsos_reach *r, char ret[2][256], size_
 	if (st->threads_failed)
 		snprintf(ret[n++], 256,
 			 "the stacks of %llu managed thread%s could not be read: what only they keep alive is not "
-			 "seen (counted dead)",
+			 "seen (counted dead); a dump made with createdump --full has them",
 			 (unsigned long long)st->threads_failed, st->threads_failed == 1 ? "" : "s");
 	if (st->bad_roots) {
 		const char *kind = st->first_bad_root_kind == CLRSOS_ROOT_HANDLE  ? "handle"
-				   : st->first_bad_root_kind == CLRSOS_ROOT_STACK ? "stack slot"
 				   : st->first_bad_root_kind == CLRSOS_ROOT_FINALIZER ? "finalizer queue entry"
 										 : "static slot";
+		char what[128];
+		if (st->first_bad_root_unreadable)
+			snprintf(what, sizeof(what), "its memory is not in the dump: a dump made with createdump --full has it");
+		else
+			snprintf(what, sizeof(what), "the heap may be damaged: dumpobj 0x%llx shows what is there",
+				 (unsigned long long)st->first_bad_root_value);
 		snprintf(ret[n++], 256,
-			 "%llu root%s hold%s no valid object (the first: %s 0x%llx holds 0x%llx): not followed, so what "
-			 "only %s kept alive is counted dead",
+			 "%llu root%s hold%s no valid object (the first: %s 0x%llx holds 0x%llx): what only %s kept alive "
+			 "is counted dead; %s",
 			 (unsigned long long)st->bad_roots, st->bad_roots == 1 ? "" : "s", st->bad_roots == 1 ? "s" : "",
 			 kind, (unsigned long long)st->first_bad_root, (unsigned long long)st->first_bad_root_value,
-			 st->bad_roots == 1 ? "it" : "they");
+			 st->bad_roots == 1 ? "it" : "they", what);
 	}
 	*count = n;
 }

@@ -36,13 +36,24 @@ struct clrsos_reach_stats {
 	uint64_t first_bad_root; /* the first one's handle, stack slot or queue entry */
 	int first_bad_root_kind; /* its enum clrsos_root_kind */
 	uint64_t first_bad_root_value; /* what it held */
+	bool first_bad_root_unreadable; /* its memory is not in the target */
+	/*
+	 * Stack slots and registers the runtime reports that hold no valid
+	 * object: byrefs into the stack itself or to objects the JIT placed on
+	 * the stack (.NET 10), slots whose object is gone. Normal on a healthy
+	 * process; nothing is lost (the GC follows none of them to a heap
+	 * object either), so they are counted here and not warned of.
+	 */
+	uint64_t stack_slots_not_objects;
 };
 
 /*
  * Warnings about what reachability could not see, for commands built on it
- * (dumpheap -live/-dead, gcroot): stacks that could not be read, roots that
- * hold no object. Each is one line without a trailing newline; *count of
- * them (at most 2) in ret.
+ * (dumpheap -live/-dead, gcroot): stacks that could not be read, handles,
+ * statics or finalizer queue entries that hold no object; each says what
+ * to do. Stack slots that hold no object are not warned of (see
+ * stack_slots_not_objects). Each is one line without a trailing newline;
+ * *count of them (at most 2) in ret.
  */
 void clrsos_reach_warnings(const struct clrsos_reach *reach, char ret[2][256], size_t *count);
 

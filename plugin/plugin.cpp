@@ -262,12 +262,11 @@ public:
 					    error_file.IsValid() ? &progress : nullptr,
 					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0,
 					    backtrace};
-			if (session)
-				clrsos_session_begin_command(session);
-			err = command_->run(session, &host, argc, const_cast<const char *const *>(command),
-					    &writer);
-			if (session && !err)
-				err = clrsos_session_end_command(session);
+			err = clrsos_command_run(command_, session, &host, argc,
+						 const_cast<const char *const *>(command), &writer);
+		} else {
+			clrsos_command_report(command_->name, argc, const_cast<const char *const *>(command), err,
+					      &writer);
 		}
 		out.flush();
 		if (err) {
@@ -284,15 +283,53 @@ private:
 	const clrsos_command *command_;
 };
 
+void append_to_string(void *ctx, const char *text, size_t size)
+{
+	static_cast<std::string *>(ctx)->append(text, size);
+}
+
+// `clrsos <command> ...`: one plain command that finds its command in any
+// case (lldb's multiword lookup would be case-sensitive), or lists them.
+class Dispatch : public lldb::SBCommandPluginInterface {
+public:
+	bool DoExecute(lldb::SBDebugger debugger, char **command,
+		       lldb::SBCommandReturnObject &result) override
+	{
+		int argc = 0;
+		while (command && command[argc])
+			argc++;
+		const char *const *argv = const_cast<const char *const *>(command);
+		std::string text;
+		clrsos_writer writer = {append_to_string, &text};
+		const clrsos_command *c = nullptr;
+		clrsos_error *err = clrsos_command_select(argc, argv, &writer, &c);
+		if (c)
+			return Command(c).DoExecute(debugger, command + 1, result);
+		clrsos_command_report("clrsos", argc, argv, err, &writer);
+		result.Printf("%s", text.c_str());
+		if (err) {
+			result.SetError(err->message);
+			result.SetStatus(lldb::eReturnStatusFailed);
+			clrsos_error_destroy(err);
+			return false;
+		}
+		result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
+		return true;
+	}
+};
+
 void register_commands(lldb::SBDebugger &debugger)
 {
 	lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
-	lldb::SBCommand group = interp.AddMultiwordCommand(
-		"clrsos", "clrsos: .NET heap commands (dumpheap, dumpobj, gcroot ...) without hosting a runtime");
+	std::string list;
+	clrsos_writer writer = {append_to_string, &list};
+	clrsos_command_write_list(&writer);
+	interp.AddCommand("clrsos", new Dispatch(),
+			  "clrsos: .NET heap commands (dumpheap, dumpobj, gcroot ...) without hosting a runtime",
+			  list.c_str());
 	for (size_t i = 0; i < clrsos_command_count; i++) {
 		const clrsos_command *c = &clrsos_commands[i];
 		// lldb takes ownership of each adapter (one per registration).
-		group.AddCommand(c->name, new Command(c), c->help, c->syntax);
 		// A top-level name, unless lldb has a built-in command of that name
 		// (CommandExists sees built-in commands only: a name another plugin,
 		// e.g. SOS, registered is taken over; clrsos <name> always works).

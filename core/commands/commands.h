@@ -67,6 +67,50 @@ struct clrsos_command {
 extern const struct clrsos_command clrsos_commands[];
 extern const size_t clrsos_command_count;
 
+/* The command of this name or alias, in any case ("DumpHeap", "DO"), or NULL. */
+const struct clrsos_command *clrsos_command_find(const char *name);
+
+/*
+ * `clrsos <command> ...`: the command argv[0] names, in any case, into
+ * *ret. Given no command, `help` or `help <command>` (any case), it writes
+ * the list of commands or that command's syntax to out and sets *ret to
+ * NULL; an unknown name is an error saying where the list is.
+ */
+struct clrsos_error *clrsos_command_select(int argc, const char *const *argv,
+					   struct clrsos_writer *out,
+					   const struct clrsos_command **ret);
+/* The list of commands, one line each, as `clrsos` and `help clrsos` show it. */
+void clrsos_command_write_list(struct clrsos_writer *out);
+
+/* Whether argv asks for JSON (--json). */
+bool clrsos_command_wants_json(int argc, const char *const *argv);
+
+/*
+ * Run a command as the debugger does: around the session's begin and end
+ * (session may be NULL for commands that need no process). With --json the
+ * output is all or nothing: it is held (in memory, then in an unlinked
+ * temporary file past a few megabytes) and reaches out only if the command
+ * succeeds, so a command that fails half way leaves no half-written JSON;
+ * a failure is written to out as clrsos_command_report writes it (its
+ * fields joined to the command's answer if that was whole: eeversion
+ * without a DAC). Returns the command's error, for the debugger's status.
+ */
+struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
+					struct clrsos_session *session,
+					const struct clrsos_host *host, int argc,
+					const char *const *argv, struct clrsos_writer *out);
+
+/*
+ * A failed command's error on its output, when argv asks for JSON: one
+ * object {"error": message, "code": kind, "command": name} (and "address"
+ * for an unreadable address), then a newline. Without --json it writes
+ * nothing (the debugger shows the error as its own error line). For errors
+ * met before clrsos_command_run (no target, no process).
+ */
+void clrsos_command_report(const char *command, int argc,
+			   const char *const *argv, const struct clrsos_error *err,
+			   struct clrsos_writer *out);
+
 /* Entry points, one per command file. */
 clrsos_command_fn clrsos_cmd_eeversion;
 clrsos_command_fn clrsos_cmd_eeheap;

@@ -272,6 +272,11 @@ static void write_warnings(struct walk_ctx *c, const struct clrsos_gc *gc)
 	}
 	if (c->json)
 		clrsos_json_array_end(c->json);
+	if (c->json && c->reach) {
+		/* Normal, not warned of: see clrsos_reach_stats. */
+		clrsos_json_key(c->json, "stackSlotsNotObjects");
+		clrsos_json_uint(c->json, clrsos_reach_stats(c->reach)->stack_slots_not_objects);
+	}
 }
 
 

@@ -908,6 +908,8 @@ struct clrsos_error *clrsos_cmd_gcroot(struct clrsos_session *session,
 		clrsos_json_bool(&j, clrsos_reach_is_frozen(reach, address));
 		clrsos_json_key(&j, "threadsUnreadable");
 		clrsos_json_uint(&j, roots->threads_failed);
+		clrsos_json_key(&j, "stackSlotsNotObjects");
+		clrsos_json_uint(&j, clrsos_reach_stats(reach)->stack_slots_not_objects);
 		char warnings[2][256];
 		size_t nwarnings;
 		clrsos_reach_warnings(reach, warnings, &nwarnings);

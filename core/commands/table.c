@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -332,6 +333,208 @@ const struct clrsos_command clrsos_commands[] = {
 
 const size_t clrsos_command_count =
 	sizeof(clrsos_commands) / sizeof(clrsos_commands[0]);
+
+const struct clrsos_command *clrsos_command_find(const char *name)
+{
+	for (size_t i = 0; name && i < clrsos_command_count; i++) {
+		const struct clrsos_command *c = &clrsos_commands[i];
+		if (strcasecmp(name, c->name) == 0 || (c->alias && strcasecmp(name, c->alias) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+void clrsos_command_write_list(struct clrsos_writer *out)
+{
+	clrsos_out(out, "clrsos <command> [<arguments>]   (the command in any case: clrsos DumpHeap -stat)\n"
+			"\n"
+			"Commands ('clrsos help <command>' or 'help <command>' for one):\n");
+	for (size_t i = 0; i < clrsos_command_count; i++) {
+		const struct clrsos_command *c = &clrsos_commands[i];
+		char name[32];
+		snprintf(name, sizeof(name), "%s%s%s%s", c->name, c->alias ? " (" : "", c->alias ? c->alias : "",
+			 c->alias ? ")" : "");
+		clrsos_outf(out, "  %-20s %s\n", name, c->help);
+	}
+}
+
+struct clrsos_error *clrsos_command_select(int argc, const char *const *argv,
+					   struct clrsos_writer *out,
+					   const struct clrsos_command **ret)
+{
+	*ret = NULL;
+	if (argc < 1 || !argv[0] || strcasecmp(argv[0], "help") == 0) {
+		if (argc < 2 || !argv[1]) {
+			clrsos_command_write_list(out);
+			return NULL;
+		}
+		const struct clrsos_command *c = clrsos_command_find(argv[1]);
+		if (!c)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "clrsos has no command '%s': 'clrsos help' lists them", argv[1]);
+		clrsos_outf(out, "%s\n\n%s\n", c->help, c->syntax);
+		return NULL;
+	}
+	*ret = clrsos_command_find(argv[0]);
+	if (!*ret)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "clrsos has no command '%s': 'clrsos help' lists them", argv[0]);
+	return NULL;
+}
+
+bool clrsos_command_wants_json(int argc, const char *const *argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (argv[i] && strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A --json command's output, held until it ends: in memory up to
+ * HELD_IN_MEMORY bytes, past that in an unlinked temporary file (a listing
+ * of millions of objects must not grow the debugger by gigabytes).
+ */
+enum { HELD_IN_MEMORY = 4 << 20 };
+
+struct held {
+	char *data;
+	size_t size, cap;
+	FILE *spill;
+	bool no_memory;
+	int io_errno; /* the temporary file failed: why */
+};
+
+static void hold(void *ctx, const char *text, size_t size)
+{
+	struct held *h = ctx;
+	if (h->no_memory || h->io_errno || !size)
+		return;
+	if (!h->spill && size <= HELD_IN_MEMORY - h->size) {
+		if (h->size + size > h->cap) {
+			size_t cap = h->cap ? h->cap : 4096;
+			while (cap < h->size + size)
+				cap *= 2;
+			char *grown = realloc(h->data, cap);
+			if (!grown) {
+				h->no_memory = true;
+				return;
+			}
+			h->data = grown;
+			h->cap = cap;
+		}
+		memcpy(h->data + h->size, text, size);
+		h->size += size;
+		return;
+	}
+	if (!h->spill && !(h->spill = tmpfile())) {
+		h->io_errno = errno ? errno : EIO;
+		return;
+	}
+	if (fwrite(text, 1, size, h->spill) != size)
+		h->io_errno = errno ? errno : EIO;
+}
+
+/* Everything held, in order, to out. */
+static struct clrsos_error *release(struct held *h, struct clrsos_writer *out)
+{
+	if (h->size)
+		out->write(out->ctx, h->data, h->size);
+	if (!h->spill)
+		return NULL;
+	if (fflush(h->spill) != 0 || fseek(h->spill, 0, SEEK_SET) != 0)
+		return clrsos_error_create(CLRSOS_ERROR_IO, "--json: cannot read back the temporary file holding the output: %s",
+					   strerror(errno));
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), h->spill)) > 0)
+		out->write(out->ctx, chunk, n);
+	if (ferror(h->spill))
+		return clrsos_error_create(CLRSOS_ERROR_IO, "--json: cannot read back the temporary file holding the output");
+	return NULL;
+}
+
+/*
+ * A failed --json command's error object on out. If what it held is one
+ * whole document (clrsos_json_end ended it: one line, "{...}\n"), the
+ * command answered and then failed (eeversion without a DAC): the error's
+ * fields join that answer's object. Anything else held is dropped.
+ */
+static void report_held(const char *name, int argc, const char *const *argv, const struct clrsos_error *err,
+			const struct held *h, struct clrsos_writer *out)
+{
+	bool whole = !h->spill && !h->no_memory && !h->io_errno && h->size >= 3 && h->data[0] == '{' &&
+		     h->data[h->size - 2] == '}' && h->data[h->size - 1] == '\n' &&
+		     !memchr(h->data, '\n', h->size - 1);
+	struct held e = {0};
+	struct clrsos_writer ew = {hold, &e};
+	clrsos_command_report(name, argc, argv, err, &ew);
+	if (!whole || e.no_memory || e.size < 2) {
+		free(e.data);
+		clrsos_command_report(name, argc, argv, err, out);
+		return;
+	}
+	out->write(out->ctx, h->data, h->size - 2); /* without its "}\n" */
+	if (h->size > 3)
+		out->write(out->ctx, ",", 1);
+	out->write(out->ctx, e.data + 1, e.size - 1); /* without its "{" */
+	free(e.data);
+}
+
+struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
+					struct clrsos_session *session,
+					const struct clrsos_host *host, int argc,
+					const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = clrsos_command_wants_json(argc, argv);
+	struct held h = {0};
+	struct clrsos_writer held_writer = {hold, &h};
+	if (session)
+		clrsos_session_begin_command(session);
+	struct clrsos_error *err = command->run(session, host, argc, argv, json ? &held_writer : out);
+	if (session && !err)
+		err = clrsos_session_end_command(session);
+	if (json && !err) {
+		if (h.no_memory)
+			err = &clrsos_error_no_memory;
+		else if (h.io_errno)
+			err = clrsos_error_create(CLRSOS_ERROR_IO,
+						  "--json: cannot hold the output in a temporary file (%s): free space in "
+						  "the temporary directory, or leave out --json",
+						  strerror(h.io_errno));
+		else
+			err = release(&h, out);
+	} else if (json && err) {
+		report_held(command->name, argc, argv, err, &h, out);
+	}
+	free(h.data);
+	if (h.spill)
+		fclose(h.spill);
+	return err;
+}
+
+void clrsos_command_report(const char *command, int argc,
+			   const char *const *argv, const struct clrsos_error *err,
+			   struct clrsos_writer *out)
+{
+	if (!err || !clrsos_command_wants_json(argc, argv))
+		return;
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "error");
+	clrsos_json_string(&j, err->message);
+	clrsos_json_key(&j, "code");
+	clrsos_json_string(&j, clrsos_error_code_name(err->code));
+	clrsos_json_key(&j, "command");
+	clrsos_json_string(&j, command);
+	if (err->code == CLRSOS_ERROR_FAULT) {
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, err->address);
+	}
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
 
 struct clrsos_error *clrsos_parse_address(const struct clrsos_host *host,
 					  const char *text, uint64_t *ret)

@@ -1245,6 +1245,161 @@ static void test_command_table__every_command_complete(void **state)
 	}
 }
 
+
+/* clrsos_command_run and --json errors --------------------------------- */
+
+struct held_out {
+	char *text;
+	size_t size;
+};
+
+static void held_out_write(void *ctx, const char *text, size_t size)
+{
+	struct held_out *o = ctx;
+	o->text = realloc(o->text, o->size + size + 1);
+	assert_non_null(o->text);
+	memcpy(o->text + o->size, text, size);
+	o->size += size;
+	o->text[o->size] = '\0';
+}
+
+/* Writes a JSON document's start, then fails, as gcroot could half way. */
+static struct clrsos_error *fails_half_way(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					   const char *const *argv, struct clrsos_writer *out)
+{
+	(void)session, (void)host, (void)argc, (void)argv;
+	clrsos_out(out, "{\"roots\":[{\"kind\":\"handle\"");
+	return clrsos_error_fault(0x1234, "reading 0x1234: \"quoted\"\tand tabbed");
+}
+
+/* Writes 20 MB of one JSON string (past what is held in memory), then succeeds. */
+static struct clrsos_error *writes_a_lot(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					 const char *const *argv, struct clrsos_writer *out)
+{
+	(void)session, (void)host, (void)argc, (void)argv;
+	static char chunk[4096];
+	memset(chunk, 'a', sizeof(chunk));
+	clrsos_out(out, "{\"text\":\"");
+	for (int i = 0; i < 5120; i++)
+		out->write(out->ctx, chunk, sizeof(chunk));
+	clrsos_out(out, "\"}\n");
+	return NULL;
+}
+
+static void test_command_run__json_failure_leaves_only_the_error_object(void **state)
+{
+	(void)state;
+	const struct clrsos_command c = {.name = "gcroot", .help = "", .syntax = "gcroot", .run = fails_half_way};
+	struct held_out o = {0};
+	struct clrsos_writer w = {held_out_write, &o};
+	const char *argv[] = {"0x10", "--json"};
+	struct clrsos_error *err = clrsos_command_run(&c, NULL, NULL, 2, argv, &w);
+	assert_non_null(err);
+	/* Nothing of the half-written document: the error object alone. */
+	assert_string_equal(o.text, "{\"error\":\"reading 0x1234: \\\"quoted\\\"\\\\tand tabbed\",\"code\":\"fault\","
+				    "\"command\":\"gcroot\",\"address\":\"0x1234\"}\n");
+	clrsos_error_destroy(err);
+	free(o.text);
+}
+
+/* Answers whole, then fails: eeversion without a DAC. */
+static struct clrsos_error *answers_then_fails(struct clrsos_session *session, const struct clrsos_host *host,
+					       int argc, const char *const *argv, struct clrsos_writer *out)
+{
+	(void)session, (void)host, (void)argc, (void)argv;
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "runtimeVersion");
+	clrsos_json_string(&j, "10.0.12");
+	clrsos_json_key(&j, "dacPath");
+	clrsos_json_null(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+	return clrsos_error_create(CLRSOS_ERROR_DAC, "no usable DAC");
+}
+
+static void test_command_run__json_whole_answer_then_failure_is_one_object(void **state)
+{
+	(void)state;
+	const struct clrsos_command c = {.name = "eeversion", .help = "", .syntax = "eeversion",
+					 .run = answers_then_fails};
+	struct held_out o = {0};
+	struct clrsos_writer w = {held_out_write, &o};
+	const char *argv[] = {"--json"};
+	struct clrsos_error *err = clrsos_command_run(&c, NULL, NULL, 1, argv, &w);
+	assert_non_null(err);
+	assert_string_equal(o.text, "{\"runtimeVersion\":\"10.0.12\",\"dacPath\":null,\"error\":\"no usable DAC\","
+				    "\"code\":\"dac\",\"command\":\"eeversion\"}\n");
+	clrsos_error_destroy(err);
+	free(o.text);
+}
+
+static void test_command_run__text_failure_keeps_what_was_written_and_reports_nothing(void **state)
+{
+	(void)state;
+	const struct clrsos_command c = {.name = "gcroot", .help = "", .syntax = "gcroot", .run = fails_half_way};
+	struct held_out o = {0};
+	struct clrsos_writer w = {held_out_write, &o};
+	const char *argv[] = {"0x10"};
+	struct clrsos_error *err = clrsos_command_run(&c, NULL, NULL, 1, argv, &w);
+	assert_non_null(err);
+	assert_non_null(o.text);
+	size_t before = o.size;
+	clrsos_command_report(c.name, 1, argv, err, &w);
+	assert_int_equal(o.size, before); /* the debugger shows the error line */
+	clrsos_error_destroy(err);
+	free(o.text);
+}
+
+static void test_command_run__large_json_output_arrives_whole(void **state)
+{
+	(void)state;
+	const struct clrsos_command c = {.name = "dumpstring", .help = "", .syntax = "dumpstring", .run = writes_a_lot};
+	struct held_out o = {0};
+	struct clrsos_writer w = {held_out_write, &o};
+	const char *argv[] = {"--json"};
+	struct clrsos_error *err = clrsos_command_run(&c, NULL, NULL, 1, argv, &w);
+	assert_null(err);
+	assert_int_equal(o.size, strlen("{\"text\":\"") + 5120 * 4096 + strlen("\"}\n"));
+	assert_int_equal(strncmp(o.text, "{\"text\":\"aaaa", 13), 0);
+	assert_string_equal(o.text + o.size - 5, "aa\"}\n");
+	free(o.text);
+}
+
+static void test_command_select__any_case_alias_help_and_unknown(void **state)
+{
+	(void)state;
+	struct held_out o = {0};
+	struct clrsos_writer w = {held_out_write, &o};
+	const struct clrsos_command *c;
+	const char *a1[] = {"DumpHeap", "-stat"};
+	assert_null(clrsos_command_select(2, a1, &w, &c));
+	assert_non_null(c);
+	assert_string_equal(c->name, "dumpheap");
+	const char *a2[] = {"DO"};
+	assert_null(clrsos_command_select(1, a2, &w, &c));
+	assert_string_equal(c->name, "dumpobj");
+	assert_null(o.text);
+	assert_null(clrsos_command_select(0, NULL, &w, &c));
+	assert_null(c);
+	assert_non_null(strstr(o.text, "finalizequeue (fq)"));
+	free(o.text);
+	o = (struct held_out){0};
+	const char *a3[] = {"Help", "GCROOT"};
+	assert_null(clrsos_command_select(2, a3, &w, &c));
+	assert_null(c);
+	assert_non_null(strstr(o.text, "gcroot <address> [-nostacks]"));
+	free(o.text);
+	const char *a4[] = {"dumpheaps"};
+	struct clrsos_error *err = clrsos_command_select(1, a4, &w, &c);
+	assert_non_null(err);
+	assert_null(c);
+	assert_non_null(strstr(err->message, "'dumpheaps'"));
+	assert_non_null(strstr(err->message, "clrsos help"));
+	clrsos_error_destroy(err);
+}
+
 #define G(name) cmocka_unit_test_setup_teardown(name, gc_setup, gc_teardown)
 #define C(name) cmocka_unit_test_setup_teardown(name, cmd_setup, cmd_teardown)
 
@@ -1305,6 +1460,11 @@ int run_commands_tests(void)
 		C(test_setclrpath__bad_arguments),
 		C(test_command_table__every_command_complete),
 		C(test_error__a_message_quoting_a_megabyte_stays_short),
+		C(test_command_run__json_failure_leaves_only_the_error_object),
+		C(test_command_run__text_failure_keeps_what_was_written_and_reports_nothing),
+		C(test_command_run__json_whole_answer_then_failure_is_one_object),
+		C(test_command_run__large_json_output_arrives_whole),
+		C(test_command_select__any_case_alias_help_and_unknown),
 	};
 	return cmocka_run_group_tests_name("commands", tests, NULL, NULL);
 }

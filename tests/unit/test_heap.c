@@ -2036,8 +2036,34 @@ static void test_reach__references_to_garbage_counted_and_not_followed(void **st
 		 HANDLES + 8, h.p + 8);
 	if (!strstr(warnings[0], want))
 		fail_msg("'%s' does not say '%s'", warnings[0], want);
+	/* ... and what to do about it. */
+	snprintf(want, sizeof(want), "dumpobj 0x%" PRIx64 " shows what is there", h.p + 8);
+	if (!strstr(warnings[0], want))
+		fail_msg("'%s' does not say '%s'", warnings[0], want);
 	assert_false(clrsos_reach_is_live(r, h.b + 24));
 	assert_false(clrsos_reach_is_live(r, h.p + 8));
+}
+
+
+static void test_reach__stack_slots_holding_no_object_are_counted_not_warned(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	struct fake_thread_rec *a = fake_dac_add_thread(&fx->d, THREAD(1), 3001, 0, 0);
+	fake_dac_add_stack_ref(a, 0x7ffc00001000, CLRSOS_STACK_REF_INTERIOR); /* a byref into the stack */
+	fake_dac_add_stack_ref(a, 0x7ffc00002000, 0);                         /* an object on the stack */
+	fake_dac_add_stack_ref(a, h.b + 24, 0);                               /* a stale slot: no object */
+	fake_dac_add_stack_ref(a, h.n[0], 0);
+	const struct clrsos_reach *r = get_reach(fx);
+	assert_live_set(fx, r, (const uint64_t[]){h.n[0]}, 1);
+	const struct clrsos_reach_stats *st = clrsos_reach_stats(r);
+	assert_int_equal(st->stack_slots_not_objects, 3);
+	assert_int_equal(st->bad_roots, 0);
+	char warnings[2][256];
+	size_t n;
+	clrsos_reach_warnings(r, warnings, &n);
+	assert_int_equal(n, 0);
 }
 
 /* referrers ------------------------------------------------------------- */
@@ -3148,6 +3174,7 @@ int run_heap_tests(void)
 		H(test_reach__strong_handle_keeps_object_and_what_it_references),
 		H(test_reach__handle_kinds_pinned_and_counted_are_roots_weak_and_zero_count_not),
 		H(test_reach__stack_references_interior_ones_resolve_to_their_object),
+		H(test_reach__stack_slots_holding_no_object_are_counted_not_warned),
 		H(test_reach__freachable_finalizer_queue_objects_are_roots),
 		H(test_reach__dependent_handle_secondary_live_only_while_primary_is),
 		H(test_reach__follows_fields_and_value_type_array_elements_not_scalars),
