@@ -33,6 +33,7 @@ struct clrsos_reach {
 	struct clrsos_reach_stats stats;
 	struct clrsos_roots roots;
 	bool oom;
+	struct clrsos_error *stop; /* the user interrupted the marking */
 };
 
 static const uint8_t *cached_read(struct clrsos_reach *r, uint64_t address, size_t len,
@@ -155,7 +156,9 @@ static void mark(void *ctx, uint64_t object)
 /* Scan the marked objects on the stack until it is empty. */
 static void drain(struct clrsos_reach *r)
 {
-	while (r->depth && !r->oom) {
+	while (r->depth && !r->oom && !r->stop) {
+		if ((r->stop = clrsos_watch_tick(clrsos_heap_watch(r->heap))))
+			break;
 		uint64_t object = r->stack[--r->depth];
 		size_t got;
 		const uint8_t *head = cached_read(r, object, 16, &got);
@@ -224,9 +227,9 @@ static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior, co
 static void mark_dependents(struct clrsos_reach *r, const struct clrsos_dependent *deps, size_t n)
 {
 	bool changed = true;
-	for (size_t round = 0; changed && round < MAX_DEPENDENT_ROUNDS; round++) {
+	for (size_t round = 0; changed && !r->stop && round < MAX_DEPENDENT_ROUNDS; round++) {
 		changed = false;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && !r->stop; i++) {
 			if (!deps[i].primary || !deps[i].secondary ||
 			    !clrsos_reach_is_live(r, deps[i].primary) ||
 			    clrsos_reach_is_live(r, deps[i].secondary))
@@ -269,10 +272,22 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 	}
 	if (!err)
 		err = clrsos_roots_collect(dac, target, r->gc, &r->roots);
-	for (size_t i = 0; !err && i < r->roots.count; i++)
+	struct clrsos_watch *watch = clrsos_heap_watch(heap);
+	for (size_t i = 0; !err && !r->stop && i < r->roots.count; i++) {
 		mark_root(r, r->roots.items[i].object, r->roots.items[i].interior, &r->roots.items[i]);
-	if (!err)
+		clrsos_watch_report(watch, i + 1, r->roots.count, r->roots.count,
+				    "roots followed (marking live objects)");
+	}
+	if (!err && !r->stop)
 		mark_dependents(r, r->roots.dependents, r->roots.ndependents);
+	/* Interrupted (where a lookup's error was taken for a bad root, too): nothing kept. */
+	if (!err && !r->stop && clrsos_watch_stopped(watch))
+		r->stop = clrsos_watch_error(watch);
+	if (!err && r->stop) {
+		err = r->stop;
+		r->stop = NULL;
+	}
+	clrsos_error_destroy(r->stop);
 	r->stats.threads = r->roots.threads;
 	r->stats.threads_failed = r->roots.threads_failed;
 	if (!err && r->oom)

@@ -47,6 +47,14 @@ struct clrsos_host {
 	struct clrsos_error *(*backtrace)(void *ctx, uint32_t os_thread_id,
 					  struct clrsos_native_frame *ret, size_t max,
 					  size_t *ret_count);
+	/*
+	 * Whether the user asked the running command to stop (Ctrl-C), or
+	 * NULL: asked every few milliseconds of work (see watch.h).
+	 */
+	bool (*interrupted)(void *ctx);
+	void *interrupted_ctx;
+	/* progress is a terminal: its line is rewritten in place. */
+	bool progress_terminal;
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
@@ -66,6 +74,16 @@ struct clrsos_command {
 
 extern const struct clrsos_command clrsos_commands[];
 extern const size_t clrsos_command_count;
+
+/*
+ * Run a command as the debugger's adapter does: with a watch (watch.h) on
+ * its long work, so that Ctrl-C stops it (CLRSOS_ERROR_INTERRUPTED, after
+ * what it had written) and its progress shows on host->progress.
+ */
+struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
+					struct clrsos_session *session,
+					const struct clrsos_host *host, int argc,
+					const char *const *argv, struct clrsos_writer *out);
 
 /* Entry points, one per command file. */
 clrsos_command_fn clrsos_cmd_eeversion;

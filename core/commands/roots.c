@@ -383,6 +383,8 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 	struct clrsos_typestats stats = {0};
 	push_ref(&w, address);
 	while (w.depth && !w.oom && !err) {
+		if ((err = clrsos_watch_tick(clrsos_heap_watch(c.heap))))
+			break;
 		uint64_t obj = w.stack[--w.depth];
 		const struct clrsos_type *t;
 		uint64_t size;
