@@ -34,6 +34,7 @@ struct clrsos_reach {
 	struct clrsos_roots roots;
 	bool oom;
 	struct clrsos_error *stop; /* the user interrupted the marking */
+	uint64_t marked_bytes, heap_bytes; /* for progress */
 };
 
 static const uint8_t *cached_read(struct clrsos_reach *r, uint64_t address, size_t len,
@@ -153,6 +154,19 @@ static void mark(void *ctx, uint64_t object)
 	push(r, object);
 }
 
+/* How much of the heap is marked live so far (most of a heap is, often). */
+static void show_progress(struct clrsos_reach *r)
+{
+	struct clrsos_watch *w = clrsos_heap_watch(r->heap);
+	if (!clrsos_watch_due(w, false))
+		return;
+	char text[200];
+	snprintf(text, sizeof(text), "%3u%% of %llu MB of heap marked live so far (%llu objects)",
+		 r->heap_bytes ? (unsigned)(r->marked_bytes * 100 / r->heap_bytes) : 100,
+		 (unsigned long long)(r->heap_bytes >> 20), (unsigned long long)r->stats.marked);
+	clrsos_watch_show(w, text);
+}
+
 /* Scan the marked objects on the stack until it is empty. */
 static void drain(struct clrsos_reach *r)
 {
@@ -181,9 +195,12 @@ static void drain(struct clrsos_reach *r)
 			continue;
 		}
 		r->stats.marked++;
+		uint64_t size = clrsos_object_size(type, type->component_size ? components : 0);
+		r->marked_bytes += size;
+		if (!(r->stats.marked & 0xffff))
+			show_progress(r);
 		if (!type->contains_pointers)
 			continue;
-		uint64_t size = clrsos_object_size(type, type->component_size ? components : 0);
 		const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, object);
 		if (!s || size > s->end - object)
 			continue;
@@ -273,11 +290,10 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 	if (!err)
 		err = clrsos_roots_collect(dac, target, r->gc, &r->roots);
 	struct clrsos_watch *watch = clrsos_heap_watch(heap);
-	for (size_t i = 0; !err && !r->stop && i < r->roots.count; i++) {
+	for (size_t i = 0; i < r->gc->nsegments; i++)
+		r->heap_bytes += r->gc->segments[i].end - r->gc->segments[i].start;
+	for (size_t i = 0; !err && !r->stop && i < r->roots.count; i++)
 		mark_root(r, r->roots.items[i].object, r->roots.items[i].interior, &r->roots.items[i]);
-		clrsos_watch_report(watch, i + 1, r->roots.count, r->roots.count,
-				    "roots followed (marking live objects)");
-	}
 	if (!err && !r->stop)
 		mark_dependents(r, r->roots.dependents, r->roots.ndependents);
 	/* Interrupted (where a lookup's error was taken for a bad root, too): nothing kept. */

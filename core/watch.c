@@ -9,8 +9,6 @@
 #define POLL_SECONDS 0.01
 /* Without a terminal, a progress line at most this often. */
 #define LINE_SECONDS 1.0
-/* Output shown this recently is progress enough: no line over it. */
-#define OUTPUT_QUIET_SECONDS 1.0
 
 static double now(void)
 {
@@ -36,15 +34,15 @@ void clrsos_watch_init(struct clrsos_watch *w, const char *command, bool (*inter
 	const char *after = getenv("CLRSOS_PROGRESS_AFTER_MS");
 	if (after)
 		w->after = atof(after) / 1000.0;
-	w->start = w->last_poll = w->last_output = now();
+	w->start = w->last_poll = now();
 	w->last_shown = -1e9;
 }
 
 struct clrsos_error *clrsos_watch_error(const struct clrsos_watch *w)
 {
+	(void)w;
 	return clrsos_error_create(CLRSOS_ERROR_INTERRUPTED,
-				   "interrupted: %s stopped before it finished (Ctrl-C); what it printed is incomplete",
-				   w ? w->command : "the command");
+				   "interrupted (Ctrl-C) before the command finished: what it printed is incomplete");
 }
 
 struct clrsos_error *clrsos_watch_poll(struct clrsos_watch *w)
@@ -56,7 +54,7 @@ struct clrsos_error *clrsos_watch_poll(struct clrsos_watch *w)
 	double t = now();
 	/* As many ticks between polls as make about POLL_SECONDS of work. */
 	double dt = t - w->last_poll;
-	if (dt < POLL_SECONDS / 4 && w->every < (1u << 20))
+	if (dt < POLL_SECONDS / 4 && w->every < (1u << 16))
 		w->every *= 2;
 	else if (dt > POLL_SECONDS && w->every > 1)
 		w->every /= 2;
@@ -77,33 +75,44 @@ static void clear_line(struct clrsos_watch *w)
 	w->line_open = false;
 }
 
+bool clrsos_watch_due(struct clrsos_watch *w, bool last)
+{
+	if (!w || !w->progress || w->quiet || w->stopped)
+		return false;
+	/* Rows that keep coming say enough; a line between them would only garble them. */
+	if (w->wrote) {
+		w->wrote = false;
+		return false;
+	}
+	double t = now();
+	if (t - w->start < w->after)
+		return false;
+	if (t - w->last_shown < (w->terminal ? 0.1 : LINE_SECONDS) && !last)
+		return false;
+	w->last_shown = t;
+	return true;
+}
+
+void clrsos_watch_show(struct clrsos_watch *w, const char *text)
+{
+	w->shown = true;
+	if (w->terminal) {
+		clrsos_outf(w->progress, "\r%s: %s\033[K", w->command, text);
+		w->line_open = true;
+	} else {
+		clrsos_outf(w->progress, "%s: %s\n", w->command, text);
+	}
+}
+
 void clrsos_watch_report(struct clrsos_watch *w, uint64_t done, uint64_t total, uint64_t shown_total,
 			 const char *what)
 {
-	if (!w || !w->progress || w->quiet || w->stopped)
+	if (!clrsos_watch_due(w, done >= total))
 		return;
-	double t = now();
-	if (w->wrote) {
-		w->wrote = false;
-		w->last_output = t;
-	}
-	if (t - w->start < w->after)
-		return;
-	/* Rows that keep coming say enough; a line over them would only garble them. */
-	if (t - w->last_output < OUTPUT_QUIET_SECONDS && w->after > 0)
-		return;
-	if (t - w->last_shown < (w->terminal ? 0.1 : LINE_SECONDS) && done < total)
-		return;
-	w->last_shown = t;
-	w->shown = true;
 	unsigned pct = total ? (unsigned)(done > total ? 100 : done * 100 / total) : 100;
-	if (w->terminal) {
-		clrsos_outf(w->progress, "\r%s: %3u%% of %" PRIu64 " %s\033[K", w->command, pct, shown_total,
-			    what);
-		w->line_open = true;
-	} else {
-		clrsos_outf(w->progress, "%s: %3u%% of %" PRIu64 " %s\n", w->command, pct, shown_total, what);
-	}
+	char text[256];
+	snprintf(text, sizeof(text), "%3u%% of %" PRIu64 " %s", pct, shown_total, what);
+	clrsos_watch_show(w, text);
 }
 
 void clrsos_watch_heap_progress(void *ctx, uint64_t done, uint64_t total)

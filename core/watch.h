@@ -39,7 +39,7 @@ struct clrsos_watch {
 
 	/* State. */
 	uint32_t countdown, every;
-	double start, last_poll, last_shown, last_output;
+	double start, last_poll, last_shown;
 	bool stopped;   /* the user asked: every tick fails from now on */
 	bool line_open; /* a progress line is on the terminal, to be cleared */
 	bool shown;     /* a progress line was shown */
@@ -81,6 +81,13 @@ struct clrsos_error *clrsos_watch_error(const struct clrsos_watch *w);
  */
 void clrsos_watch_report(struct clrsos_watch *w, uint64_t done, uint64_t total, uint64_t shown_total,
 			 const char *what);
+
+/*
+ * For a line of the caller's own: whether one is due now (last: the work
+ * is done), then the text shown after "<command>: ".
+ */
+bool clrsos_watch_due(struct clrsos_watch *w, bool last);
+void clrsos_watch_show(struct clrsos_watch *w, const char *text);
 
 /* The heap walk's progress callback (clrsos_progress_fn) for ctx = a watch. */
 void clrsos_watch_heap_progress(void *ctx, uint64_t done, uint64_t total);

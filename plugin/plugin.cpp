@@ -161,10 +161,12 @@ struct ResultWriter {
 	lldb::SBFile stream; // valid: stream there
 	std::string pending;
 	double flushed = coarse_seconds();
+	bool mid_line = false; // what was streamed ends inside a line
 
 	void flush()
 	{
 		if (!pending.empty()) {
+			mid_line = pending.back() != '\n';
 			if (stream.IsValid()) {
 				size_t done = 0;
 				while (done < pending.size()) {
@@ -202,13 +204,24 @@ bool interrupt_requested(void *ctx)
 	return static_cast<lldb::SBCommandInterpreter *>(ctx)->WasInterrupted();
 }
 
-// Progress lines go straight to the debugger's error stream, as they happen.
+// Progress lines go straight to the debugger's error stream, as they happen:
+// after the output streamed so far, and never into the middle of one of its lines.
+struct ProgressWriter {
+	lldb::SBFile file;
+	ResultWriter *out;
+};
+
 void write_to_error_file(void *ctx, const char *text, size_t size)
 {
-	auto *file = static_cast<lldb::SBFile *>(ctx);
+	auto *p = static_cast<ProgressWriter *>(ctx);
+	if (p->out->stream.IsValid()) {
+		p->out->flush();
+		if (p->out->mid_line)
+			return;
+	}
 	size_t written = 0;
-	file->Write(reinterpret_cast<const uint8_t *>(text), size, &written);
-	file->Flush();
+	p->file.Write(reinterpret_cast<const uint8_t *>(text), size, &written);
+	p->file.Flush();
 }
 
 struct EvalContext {
@@ -335,7 +348,8 @@ public:
 		lldb::SBFile error_file = debugger.GetErrorFile();
 		lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
 		FILE *error_handle = debugger.GetErrorFileHandle();
-		clrsos_writer progress = {write_to_error_file, &error_file};
+		ProgressWriter progress_writer{error_file, &out};
+		clrsos_writer progress = {write_to_error_file, &progress_writer};
 		lldb::SBTarget target;
 		clrsos_session *session = nullptr;
 		clrsos_error *err = session_for(debugger, target, &session);

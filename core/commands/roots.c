@@ -324,11 +324,15 @@ struct walk {
 	uint64_t *stack;
 	size_t depth, cap;
 	bool oom;
+	struct clrsos_watch *watch;
+	struct clrsos_error *stop; /* the user interrupted (an array of millions of references, say) */
 };
 
 static void push_ref(void *ctx, uint64_t ref)
 {
 	struct walk *w = ctx;
+	if (w->stop || (w->stop = clrsos_watch_tick(w->watch)))
+		return;
 	if (clrsos_addrmap_get(&w->seen, ref, NULL))
 		return;
 	if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
@@ -379,11 +383,11 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 		return err;
 	if ((err = clrsos_heap_object_at(c.heap, address, &root_type, NULL)))
 		return err;
-	struct walk w = {.c = &c};
+	struct walk w = {.c = &c, .watch = clrsos_heap_watch(c.heap)};
 	struct clrsos_typestats stats = {0};
 	push_ref(&w, address);
-	while (w.depth && !w.oom && !err) {
-		if ((err = clrsos_watch_tick(clrsos_heap_watch(c.heap))))
+	while (w.depth && !w.oom && !err && !w.stop) {
+		if ((err = clrsos_watch_tick(w.watch)))
 			break;
 		uint64_t obj = w.stack[--w.depth];
 		const struct clrsos_type *t;
@@ -401,7 +405,11 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 			w.oom = true;
 		clrsos_types_for_each_ref(c.types, t, c.buf, size, push_ref, &w);
 	}
-	if (w.oom)
+	if (!err && w.stop)
+		err = w.stop;
+	else
+		clrsos_error_destroy(w.stop);
+	if (w.oom && !err)
 		err = &clrsos_error_no_memory;
 	struct clrsos_typestat *rows = err ? NULL : clrsos_typestats_sorted(&stats, false);
 	if (!err && json) {
