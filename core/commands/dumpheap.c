@@ -483,6 +483,13 @@ static void write_strings(struct walk_ctx *c)
 		clrsos_outf(w, "%10s %14s %14s %10s %s\n", "Count", "TotalSize", "Wasted", "Length", "String");
 	}
 	for (size_t i = 0; i < n; i++) {
+		/* Ctrl-C: the rows so far stay; the command says it was interrupted (run.c). */
+		struct clrsos_error *stop = clrsos_watch_tick(clrsos_heap_watch(c->heap));
+		if (stop) {
+			clrsos_error_destroy(stop);
+			free(rows);
+			return;
+		}
 		const struct string_entry *e = &rows[i];
 		uint32_t shown = e->length < STRING_PREVIEW ? e->length : STRING_PREVIEW;
 		if (c->json) {
@@ -746,8 +753,12 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct 
 	bool saved = false;
 	if (o.strings) {
 		write_strings(&c);
-		write_warnings(&c, gc);
-		if (o.json) {
+		bool stopped = clrsos_watch_stopped(watch);
+		if (!stopped)
+			write_warnings(&c, gc);
+		if (stopped) {
+			/* Interrupted: no totals under a partial list (run.c says why). */
+		} else if (o.json) {
 			clrsos_json_key(&json, "totalStrings");
 			clrsos_json_uint(&json, c.total_count);
 			clrsos_json_key(&json, "totalSize");
