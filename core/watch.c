@@ -54,7 +54,8 @@ struct clrsos_error *clrsos_watch_poll(struct clrsos_watch *w)
 	double t = now();
 	/* As many ticks between polls as make about POLL_SECONDS of work. */
 	double dt = t - w->last_poll;
-	if (dt < POLL_SECONDS / 4 && w->every < (1u << 16))
+	/* At most 4096: a loop whose steps turn slow (pages read from disk, say) still answers soon. */
+	if (dt < POLL_SECONDS / 4 && w->every < 4096)
 		w->every *= 2;
 	else if (dt > POLL_SECONDS && w->every > 1)
 		w->every /= 2;

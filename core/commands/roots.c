@@ -320,6 +320,12 @@ struct clrsos_error *clrsos_cmd_finalizequeue(struct clrsos_session *session,
 
 struct walk {
 	struct ctx *c;
+	/* Objects met: a bit per 8 bytes of each segment met (allocated on
+	 * first use), a map for the rest (references outside the GC heap). A
+	 * map alone stalls for its growth (half a second at millions). */
+	struct clrsos_heap *heap;
+	const struct clrsos_gc *gc;
+	uint64_t **bits;
 	struct clrsos_addrmap seen;
 	uint64_t *stack;
 	size_t depth, cap;
@@ -333,11 +339,25 @@ static void push_ref(void *ctx, uint64_t ref)
 	struct walk *w = ctx;
 	if (w->stop || (w->stop = clrsos_watch_tick(w->watch)))
 		return;
-	if (clrsos_addrmap_get(&w->seen, ref, NULL))
-		return;
-	if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
-		w->oom = true;
-		return;
+	const struct clrsos_segment *seg = ref & 7 ? NULL : clrsos_heap_segment_of(w->heap, ref);
+	if (seg) {
+		size_t i = (size_t)(seg - w->gc->segments);
+		if (!w->bits[i] && !(w->bits[i] = calloc(((seg->end - seg->start) / 8 + 63) / 64 + 1,
+							  sizeof(uint64_t)))) {
+			w->oom = true;
+			return;
+		}
+		uint64_t k = (ref - seg->start) / 8;
+		if (w->bits[i][k / 64] & (1ull << (k % 64)))
+			return;
+		w->bits[i][k / 64] |= 1ull << (k % 64);
+	} else {
+		if (clrsos_addrmap_get(&w->seen, ref, NULL))
+			return;
+		if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
+			w->oom = true;
+			return;
+		}
 	}
 	if (w->depth == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 1024;
@@ -383,7 +403,10 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 		return err;
 	if ((err = clrsos_heap_object_at(c.heap, address, &root_type, NULL)))
 		return err;
-	struct walk w = {.c = &c, .watch = clrsos_heap_watch(c.heap)};
+	struct walk w = {.c = &c, .watch = clrsos_heap_watch(c.heap), .heap = c.heap,
+			 .gc = clrsos_heap_gc(c.heap)};
+	if (!(w.bits = calloc(w.gc->nsegments ? w.gc->nsegments : 1, sizeof(*w.bits))))
+		return &clrsos_error_no_memory;
 	struct clrsos_typestats stats = {0};
 	push_ref(&w, address);
 	while (w.depth && !w.oom && !err && !w.stop) {
@@ -442,6 +465,9 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 	free(rows);
 	clrsos_typestats_deinit(&stats);
 	clrsos_addrmap_deinit(&w.seen);
+	for (size_t i = 0; i < w.gc->nsegments; i++)
+		free(w.bits[i]);
+	free(w.bits);
 	free(w.stack);
 	free(c.buf);
 	return err;
