@@ -168,6 +168,8 @@ const char *clrsos_error_code_name(enum clrsos_error_code code)
 		return "gcInProgress";
 	case CLRSOS_ERROR_IO:
 		return "io";
+	case CLRSOS_ERROR_INTERRUPTED:
+		return "interrupted";
 	}
 	return "other";
 }

@@ -25,6 +25,7 @@ enum clrsos_error_code {
 	CLRSOS_ERROR_FAULT,          /* target memory could not be read */
 	CLRSOS_ERROR_GC_IN_PROGRESS, /* stopped in the middle of a GC */
 	CLRSOS_ERROR_IO,             /* a file could not be read or written */
+	CLRSOS_ERROR_INTERRUPTED,    /* the user stopped the command (Ctrl-C) */
 };
 
 struct clrsos_error {

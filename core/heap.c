@@ -7,7 +7,7 @@ enum {
 	WALK_BLOCK = 512 << 10,      /* bytes read at once */
 	HEADER_BYTES = 16,           /* MethodTable word and component count */
 	MAX_THREADS = 1 << 20,       /* a bound on the runtime's thread list */
-	PROGRESS_STEP = 64 << 20,
+	PROGRESS_STEP = 1 << 20,     /* bytes walked between progress calls */
 };
 
 struct range {
@@ -31,6 +31,7 @@ struct clrsos_heap {
 	const struct clrsos_gc *gc;
 	struct clrsos_types *types;
 	bool ignore_gc_state; /* walk even mid-GC (dumpheap -ignoreGCState) */
+	struct clrsos_watch *watch; /* the current command's (Ctrl-C), or NULL */
 	/* Allocation contexts: [start, end) holds no object; sorted by start. */
 	struct range *contexts;
 	size_t ncontexts;
@@ -198,6 +199,16 @@ void clrsos_heap_destroy(struct clrsos_heap *h)
 void clrsos_heap_set_ignore_gc_state(struct clrsos_heap *h, bool ignore)
 {
 	h->ignore_gc_state = ignore;
+}
+
+void clrsos_heap_set_watch(struct clrsos_heap *h, struct clrsos_watch *watch)
+{
+	h->watch = watch;
+}
+
+struct clrsos_watch *clrsos_heap_watch(const struct clrsos_heap *h)
+{
+	return h->watch;
 }
 
 struct clrsos_error *clrsos_heap_check_walkable(const struct clrsos_heap *h)
@@ -512,7 +523,7 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 					 clrsos_object_fn *fn, void *ctx,
 					 struct clrsos_walk_result *r,
 					 clrsos_progress_fn *progress, void *pctx,
-					 uint64_t *done, uint64_t total)
+					 uint64_t *done, uint64_t *next_progress, uint64_t total)
 {
 	struct walker w = {.h = h, .seg = seg, .end = seg->end, .read_end = seg->end, .result = r};
 	if (f->end < w.end)
@@ -522,9 +533,11 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 	bool one_generation = seg->kind != CLRSOS_SEGMENT_EPHEMERAL;
 	enum clrsos_generation generation = clrsos_heap_generation_of(h, seg, seg->start);
 	uint64_t addr = seg->start;
-	uint64_t next_progress = *done + PROGRESS_STEP;
 	while (addr < w.end) {
 		uint64_t limit;
+		struct clrsos_error *stop = clrsos_watch_tick(h->watch);
+		if (stop)
+			return stop;
 		if (contexts_apply && is_context_start(&w, addr, &limit)) {
 			/* A thread's unused allocation space, then room for a free
 			 * object; a limit past the segment is not to be trusted. */
@@ -576,9 +589,10 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 			}
 		}
 		addr += size;
-		if (progress && *done + (addr - seg->start) >= next_progress) {
+		/* The whole walk's bytes (regions are many small segments). */
+		if (progress && *done + (addr - seg->start) >= *next_progress) {
 			progress(pctx, *done + (addr - seg->start), total);
-			next_progress += PROGRESS_STEP;
+			*next_progress = *done + (addr - seg->start) + PROGRESS_STEP;
 		}
 	}
 	*done += seg->end - seg->start;
@@ -620,7 +634,7 @@ struct clrsos_error *clrsos_heap_walk(struct clrsos_heap *h,
 	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
 	if (refused)
 		return refused;
-	uint64_t total = 0, done = 0;
+	uint64_t total = 0, done = 0, next_progress = PROGRESS_STEP;
 	for (size_t i = 0; i < h->gc->nsegments; i++) {
 		if (segment_wanted(&h->gc->segments[i], f))
 			total += h->gc->segments[i].end - h->gc->segments[i].start;
@@ -630,7 +644,7 @@ struct clrsos_error *clrsos_heap_walk(struct clrsos_heap *h,
 		if (!segment_wanted(s, f))
 			continue;
 		struct clrsos_error *err = walk_segment(h, s, f, fn, ctx, ret, progress,
-							pctx, &done, total);
+							pctx, &done, &next_progress, total);
 		if (err)
 			return err;
 	}
@@ -676,8 +690,11 @@ struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *h,
 		struct brick_ctx c = {seg, b};
 		struct clrsos_walk_result r;
 		struct clrsos_error *err = clrsos_heap_walk(h, &f, note_brick, &c, NULL, NULL, &r);
-		if (err)
+		if (err) { /* interrupted, say: never kept half-built */
+			free(b->first);
+			b->first = NULL;
 			return err;
+		}
 		b->built = true;
 	}
 	/* Start from the last object that starts at or before the address. */

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "runtime.h"
 #include "types.h"
+#include "watch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,13 @@ void clrsos_heap_destroy(struct clrsos_heap *heap);
  * walk mid-GC fails with CLRSOS_ERROR_GC_IN_PROGRESS.
  */
 void clrsos_heap_set_ignore_gc_state(struct clrsos_heap *heap, bool ignore);
+/*
+ * The current command's watch (NULL: none): walks and the work built on
+ * them (marking, indexes) stop with CLRSOS_ERROR_INTERRUPTED when the user
+ * asks. The session sets it around each command.
+ */
+void clrsos_heap_set_watch(struct clrsos_heap *heap, struct clrsos_watch *watch);
+struct clrsos_watch *clrsos_heap_watch(const struct clrsos_heap *heap);
 /* Whether heap walks are refused now (mid-GC, not ignored): the error, or NULL. */
 struct clrsos_error *clrsos_heap_check_walkable(const struct clrsos_heap *heap);
 
@@ -70,7 +78,7 @@ struct clrsos_heap_object {
 
 /* Return false to stop the walk. */
 typedef bool clrsos_object_fn(void *ctx, const struct clrsos_heap_object *obj);
-/* Called now and then with the bytes of segment walked so far and in all. */
+/* Called now and then with the bytes of the segments walked so far (all of them, across segments) and in all. */
 typedef void clrsos_progress_fn(void *ctx, uint64_t done, uint64_t total);
 
 /* Where the walk found no valid object, and what it skipped. */

@@ -33,6 +33,8 @@ struct clrsos_reach {
 	struct clrsos_reach_stats stats;
 	struct clrsos_roots roots;
 	bool oom;
+	struct clrsos_error *stop; /* the user interrupted the marking */
+	uint64_t marked_bytes, heap_bytes; /* for progress */
 };
 
 static const uint8_t *cached_read(struct clrsos_reach *r, uint64_t address, size_t len,
@@ -152,10 +154,25 @@ static void mark(void *ctx, uint64_t object)
 	push(r, object);
 }
 
+/* How much of the heap is marked live so far (most of a heap is, often). */
+static void show_progress(struct clrsos_reach *r)
+{
+	struct clrsos_watch *w = clrsos_heap_watch(r->heap);
+	if (!clrsos_watch_due(w, false))
+		return;
+	char text[200];
+	snprintf(text, sizeof(text), "%3u%% of %llu MB of heap marked live so far (%llu objects)",
+		 r->heap_bytes ? (unsigned)(r->marked_bytes * 100 / r->heap_bytes) : 100,
+		 (unsigned long long)(r->heap_bytes >> 20), (unsigned long long)r->stats.marked);
+	clrsos_watch_show(w, text);
+}
+
 /* Scan the marked objects on the stack until it is empty. */
 static void drain(struct clrsos_reach *r)
 {
-	while (r->depth && !r->oom) {
+	while (r->depth && !r->oom && !r->stop) {
+		if ((r->stop = clrsos_watch_tick(clrsos_heap_watch(r->heap))))
+			break;
 		uint64_t object = r->stack[--r->depth];
 		size_t got;
 		const uint8_t *head = cached_read(r, object, 16, &got);
@@ -178,9 +195,12 @@ static void drain(struct clrsos_reach *r)
 			continue;
 		}
 		r->stats.marked++;
+		uint64_t size = clrsos_object_size(type, type->component_size ? components : 0);
+		r->marked_bytes += size;
+		if (!(r->stats.marked & 0xffff))
+			show_progress(r);
 		if (!type->contains_pointers)
 			continue;
-		uint64_t size = clrsos_object_size(type, type->component_size ? components : 0);
 		const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, object);
 		if (!s || size > s->end - object)
 			continue;
@@ -228,9 +248,9 @@ static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior, co
 static void mark_dependents(struct clrsos_reach *r, const struct clrsos_dependent *deps, size_t n)
 {
 	bool changed = true;
-	for (size_t round = 0; changed && round < MAX_DEPENDENT_ROUNDS; round++) {
+	for (size_t round = 0; changed && !r->stop && round < MAX_DEPENDENT_ROUNDS; round++) {
 		changed = false;
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && !r->stop; i++) {
 			if (!deps[i].primary || !deps[i].secondary ||
 			    !clrsos_reach_is_live(r, deps[i].primary) ||
 			    clrsos_reach_is_live(r, deps[i].secondary))
@@ -273,10 +293,21 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 	}
 	if (!err)
 		err = clrsos_roots_collect(dac, target, r->gc, &r->roots);
-	for (size_t i = 0; !err && i < r->roots.count; i++)
+	struct clrsos_watch *watch = clrsos_heap_watch(heap);
+	for (size_t i = 0; i < r->gc->nsegments; i++)
+		r->heap_bytes += r->gc->segments[i].end - r->gc->segments[i].start;
+	for (size_t i = 0; !err && !r->stop && i < r->roots.count; i++)
 		mark_root(r, r->roots.items[i].object, r->roots.items[i].interior, &r->roots.items[i]);
-	if (!err)
+	if (!err && !r->stop)
 		mark_dependents(r, r->roots.dependents, r->roots.ndependents);
+	/* Interrupted (where a lookup's error was taken for a bad root, too): nothing kept. */
+	if (!err && !r->stop && clrsos_watch_stopped(watch))
+		r->stop = clrsos_watch_error(watch);
+	if (!err && r->stop) {
+		err = r->stop;
+		r->stop = NULL;
+	}
+	clrsos_error_destroy(r->stop);
 	r->stats.threads = r->roots.threads;
 	r->stats.threads_failed = r->roots.threads_failed;
 	if (!err && r->oom)

@@ -206,15 +206,27 @@ static struct clrsos_error *number_objects(struct clrsos_referrers *r, const str
 	return NULL;
 }
 
+static void first_walk_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 1 of 2)");
+}
+
+static void second_walk_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 2 of 2)");
+}
+
 static struct clrsos_error *read_references(struct clrsos_referrers *r)
 {
+	struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
 	if (!(r->first = calloc((size_t)r->count + 1, sizeof(*r->first))))
 		return &clrsos_error_no_memory;
 	struct clrsos_walk_filter filter;
 	clrsos_walk_filter_init(&filter);
 	struct clrsos_walk_result result;
 	/* First walk: how many referrers each object has. */
-	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, walk_object, r, NULL, NULL, &result);
+	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, walk_object, r, first_walk_progress, watch,
+						    &result);
 	if (err)
 		return err;
 	if (r->oom)
@@ -229,7 +241,7 @@ static struct clrsos_error *read_references(struct clrsos_referrers *r)
 		return &clrsos_error_no_memory;
 	/* Second walk: fill them in, each object's row from its start. */
 	r->filling = true;
-	if ((err = clrsos_heap_walk(r->heap, &filter, walk_object, r, NULL, NULL, &result)))
+	if ((err = clrsos_heap_walk(r->heap, &filter, walk_object, r, second_walk_progress, watch, &result)))
 		return err;
 	if (r->oom)
 		return &clrsos_error_no_memory;
@@ -346,7 +358,13 @@ struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *r, uint64_
 	if (!meet(r, t, TARGET))
 		return &clrsos_error_no_memory;
 	/* Breadth first, backwards: each object met is one step further from the target. */
+	struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
 	for (size_t head = 0; head < r->queued; head++) {
+		struct clrsos_error *stop = clrsos_watch_tick(watch);
+		if (stop) {
+			r->searched = false; /* no chains from half a search */
+			return stop;
+		}
 		uint32_t n = r->queue[head];
 		for (uint32_t k = r->first[n]; k < r->first[n + 1]; k++) {
 			if (!meet(r, r->from[k], n + 1))

@@ -15,6 +15,7 @@ struct clrsos_session {
 	struct clrsos_heap *heap; /* this stop's heap: types, contexts */
 	struct clrsos_reach *reach; /* this stop's live objects */
 	struct clrsos_referrers *referrers; /* who refers to them */
+	struct clrsos_watch *watch; /* the current command's, or NULL */
 };
 
 struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
@@ -160,6 +161,7 @@ struct clrsos_error *clrsos_session_heap(struct clrsos_session *s,
 		err = clrsos_heap_create(s->dac, s->target, gc, &s->heap);
 		if (err)
 			return err;
+		clrsos_heap_set_watch(s->heap, s->watch);
 	}
 	*ret = s->heap;
 	return NULL;
@@ -176,6 +178,12 @@ struct clrsos_error *clrsos_session_reach(struct clrsos_session *s,
 		return err;
 	if (!s->reach) {
 		err = clrsos_reach_compute(s->dac, s->target, heap, &s->reach);
+		if (!err && clrsos_watch_stopped(s->watch)) {
+			/* Interrupted where an error was taken for an answer: not kept. */
+			clrsos_reach_destroy(s->reach);
+			s->reach = NULL;
+			err = clrsos_watch_error(s->watch);
+		}
 		if (err)
 			return err;
 	}
@@ -192,6 +200,11 @@ struct clrsos_error *clrsos_session_referrers(struct clrsos_session *s,
 		return err;
 	if (!s->referrers) {
 		err = clrsos_referrers_build(s->heap, reach, &s->referrers);
+		if (!err && clrsos_watch_stopped(s->watch)) {
+			clrsos_referrers_destroy(s->referrers);
+			s->referrers = NULL;
+			err = clrsos_watch_error(s->watch);
+		}
 		if (err)
 			return err;
 	}
@@ -212,4 +225,16 @@ void clrsos_session_begin_command(struct clrsos_session *s)
 struct clrsos_error *clrsos_session_end_command(struct clrsos_session *s)
 {
 	return clrsos_dac_take_crash(s->dac);
+}
+
+void clrsos_session_set_watch(struct clrsos_session *s, struct clrsos_watch *watch)
+{
+	s->watch = watch;
+	if (s->heap)
+		clrsos_heap_set_watch(s->heap, watch);
+}
+
+struct clrsos_watch *clrsos_session_watch(struct clrsos_session *s)
+{
+	return s ? s->watch : NULL;
 }

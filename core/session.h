@@ -15,6 +15,7 @@
 #include "referrers.h"
 #include "runtime.h"
 #include "target.h"
+#include "watch.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +53,13 @@ struct clrsos_target *clrsos_session_target(struct clrsos_session *session);
  */
 void clrsos_session_begin_command(struct clrsos_session *session);
 struct clrsos_error *clrsos_session_end_command(struct clrsos_session *session);
+
+/*
+ * The watch of the command now running (NULL after it): the heap's walks,
+ * marking and indexes poll it, and stop when the user asks (Ctrl-C).
+ */
+void clrsos_session_set_watch(struct clrsos_session *session, struct clrsos_watch *watch);
+struct clrsos_watch *clrsos_session_watch(struct clrsos_session *session);
 
 /* Start of every command: drop what belongs to an earlier stop. */
 void clrsos_session_refresh(struct clrsos_session *session);

@@ -14,6 +14,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <time.h>
+#include <unistd.h>
 
 #include <lldb/API/LLDB.h>
 
@@ -91,16 +93,101 @@ clrsos_settings &settings()
 	return s;
 }
 
-// A command's output, gathered in large pieces before it goes to lldb.
+// Whether Python code runs on this thread (a script, or a command written
+// in Python, called us): it reads the command's result object. lldb's
+// Python bindings let go of the interpreter lock around each call, so ask
+// the thread's Python state for a frame (libpython's C API, looked up in
+// the process: a Python lldb loaded, or none). Not found: assume a script.
+bool python_running()
+{
+	using int_fn = int (*)();
+	using release_fn = void (*)(int);
+	using tstate_fn = void *(*)();
+	using frame_fn = void *(*)(void *);
+	using decref_fn = void (*)(void *);
+	static auto initialized = reinterpret_cast<int_fn>(dlsym(RTLD_DEFAULT, "Py_IsInitialized"));
+	static auto this_state = reinterpret_cast<tstate_fn>(dlsym(RTLD_DEFAULT, "PyGILState_GetThisThreadState"));
+	static auto ensure = reinterpret_cast<int_fn>(dlsym(RTLD_DEFAULT, "PyGILState_Ensure"));
+	static auto release = reinterpret_cast<release_fn>(dlsym(RTLD_DEFAULT, "PyGILState_Release"));
+	static auto frame_of = reinterpret_cast<frame_fn>(dlsym(RTLD_DEFAULT, "PyThreadState_GetFrame"));
+	static auto decref = reinterpret_cast<decref_fn>(dlsym(RTLD_DEFAULT, "Py_DecRef"));
+	if (!initialized)
+		return false; // no Python in this process
+	if (!initialized())
+		return false;
+	if (!this_state || !ensure || !release || !frame_of || !decref)
+		return true;
+	void *state = this_state();
+	if (!state)
+		return false; // this thread never ran Python
+	int gil = ensure();
+	void *frame = frame_of(state);
+	if (frame)
+		decref(frame);
+	release(gil);
+	return frame != nullptr;
+}
+
+// Whether lldb prints this command's result on its output when the command
+// ends: so in the lldb program (interactive, -o/-s, command source), but not
+// for a script or a debugger front end (lldb-dap, an IDE) that reads the
+// result object. Then the output goes straight there, as it is made.
+bool lldb_prints_result()
+{
+	static int driver = -1;
+	if (driver < 0) {
+		char exe[4096];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		const char *base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		// lldb, lldb-14, lldb-19 ...; not lldb-dap, lldb-vscode, lldb-server.
+		driver = strcmp(base, "lldb") == 0 ||
+			 (strncmp(base, "lldb-", 5) == 0 && base[5] >= '0' && base[5] <= '9');
+	}
+	return driver && !python_running();
+}
+
+double coarse_seconds()
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+// A command's output: gathered in large pieces (one write each), then
+// either streamed to the debugger's output as it is made (when lldb would
+// print the result there anyway: nothing is held, the first rows show at
+// once) or put into the command's result for the script that reads it.
 struct ResultWriter {
 	lldb::SBCommandReturnObject *result;
+	lldb::SBFile stream; // valid: stream there
 	std::string pending;
+	double flushed = coarse_seconds();
+	bool mid_line = false; // what was streamed ends inside a line
 
 	void flush()
 	{
-		if (!pending.empty())
-			result->Printf("%s", pending.c_str());
+		if (!pending.empty()) {
+			mid_line = pending.back() != '\n';
+			if (stream.IsValid()) {
+				size_t done = 0;
+				while (done < pending.size()) {
+					size_t n = 0;
+					lldb::SBError e = stream.Write(
+						reinterpret_cast<const uint8_t *>(pending.data()) + done,
+						pending.size() - done, &n);
+					if (e.Fail() || n == 0)
+						break; // the output is gone (a closed pipe): drop the rest
+					done += n;
+				}
+				stream.Flush();
+			} else {
+				result->Printf("%s", pending.c_str());
+			}
+		}
 		pending.clear();
+		flushed = coarse_seconds();
 	}
 };
 
@@ -108,17 +195,36 @@ void write_to_result(void *ctx, const char *text, size_t size)
 {
 	auto *w = static_cast<ResultWriter *>(ctx);
 	w->pending.append(text, size);
-	if (w->pending.size() >= (1u << 20))
+	// Streamed: every 64 KB, or what came in the last tenth of a second.
+	if (w->pending.size() >= (w->stream.IsValid() ? (64u << 10) : (1u << 20)) ||
+	    (w->stream.IsValid() && coarse_seconds() - w->flushed >= 0.1))
 		w->flush();
 }
 
-// Progress lines go straight to the debugger's error stream, as they happen.
+// Whether the user pressed Ctrl-C in lldb during this command.
+bool interrupt_requested(void *ctx)
+{
+	return static_cast<lldb::SBCommandInterpreter *>(ctx)->WasInterrupted();
+}
+
+// Progress lines go straight to the debugger's error stream, as they happen:
+// after the output streamed so far, and never into the middle of one of its lines.
+struct ProgressWriter {
+	lldb::SBFile file;
+	ResultWriter *out;
+};
+
 void write_to_error_file(void *ctx, const char *text, size_t size)
 {
-	auto *file = static_cast<lldb::SBFile *>(ctx);
+	auto *p = static_cast<ProgressWriter *>(ctx);
+	if (p->out->stream.IsValid()) {
+		p->out->flush();
+		if (p->out->mid_line)
+			return;
+	}
 	size_t written = 0;
-	file->Write(reinterpret_cast<const uint8_t *>(text), size, &written);
-	file->Flush();
+	p->file.Write(reinterpret_cast<const uint8_t *>(text), size, &written);
+	p->file.Flush();
 }
 
 struct EvalContext {
@@ -240,10 +346,13 @@ public:
 		int argc = 0;
 		while (command && command[argc])
 			argc++;
-		ResultWriter out{&result, {}};
+		ResultWriter out{&result, lldb_prints_result() ? debugger.GetOutputFile() : lldb::SBFile(), {}};
 		clrsos_writer writer = {write_to_result, &out};
 		lldb::SBFile error_file = debugger.GetErrorFile();
-		clrsos_writer progress = {write_to_error_file, &error_file};
+		lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
+		FILE *error_handle = debugger.GetErrorFileHandle();
+		ProgressWriter progress_writer{error_file, &out};
+		clrsos_writer progress = {write_to_error_file, &progress_writer};
 		lldb::SBTarget target;
 		clrsos_session *session = nullptr;
 		clrsos_error *err = session_for(debugger, target, &session);
@@ -261,7 +370,8 @@ public:
 			clrsos_host host = {evaluate, &eval, &settings(),
 					    error_file.IsValid() ? &progress : nullptr,
 					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0,
-					    backtrace};
+					    backtrace, interrupt_requested, &interp,
+					    error_handle && isatty(fileno(error_handle))};
 			err = clrsos_command_run(command_, session, &host, argc,
 						 const_cast<const char *const *>(command), &writer);
 		} else {
@@ -269,6 +379,17 @@ public:
 					      &writer);
 		}
 		out.flush();
+		if (err && err->code == CLRSOS_ERROR_INTERRUPTED && out.stream.IsValid() && error_file.IsValid()) {
+			// lldb shows an interrupted command's result as "... Interrupted."
+			// alone: the output is on the screen already, say why it stopped.
+			std::string line = std::string("error: ") + err->message + "\n";
+			size_t n = 0;
+			error_file.Write(reinterpret_cast<const uint8_t *>(line.data()), line.size(), &n);
+			error_file.Flush();
+			result.SetStatus(lldb::eReturnStatusFailed);
+			clrsos_error_destroy(err);
+			return false;
+		}
 		if (err) {
 			result.SetError(err->message);
 			result.SetStatus(lldb::eReturnStatusFailed);

@@ -47,6 +47,14 @@ struct clrsos_host {
 	struct clrsos_error *(*backtrace)(void *ctx, uint32_t os_thread_id,
 					  struct clrsos_native_frame *ret, size_t max,
 					  size_t *ret_count);
+	/*
+	 * Whether the user asked the running command to stop (Ctrl-C), or
+	 * NULL: asked every few milliseconds of work (see watch.h).
+	 */
+	bool (*interrupted)(void *ctx);
+	void *interrupted_ctx;
+	/* progress is a terminal: its line is rewritten in place. */
+	bool progress_terminal;
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
@@ -94,6 +102,10 @@ bool clrsos_command_wants_json(int argc, const char *const *argv);
  * a failure is written to out as clrsos_command_report writes it (its
  * fields joined to the command's answer if that was whole: eeversion
  * without a DAC). Returns the command's error, for the debugger's status.
+ *
+ * The command itself runs under a watch (watch.h) on its long work:
+ * Ctrl-C stops it (CLRSOS_ERROR_INTERRUPTED, after what it had written)
+ * and its progress shows on host->progress (clrsos_command_run_watched).
  */
 struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 					struct clrsos_session *session,
@@ -110,6 +122,17 @@ struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 void clrsos_command_report(const char *command, int argc,
 			   const char *const *argv, const struct clrsos_error *err,
 			   struct clrsos_writer *out);
+
+/*
+ * Run a command's entry point under a watch (watch.h) on its long work,
+ * so that Ctrl-C stops it (CLRSOS_ERROR_INTERRUPTED, after what it had
+ * written) and its progress shows on host->progress. clrsos_command_run
+ * calls it; the debugger calls clrsos_command_run.
+ */
+struct clrsos_error *clrsos_command_run_watched(const struct clrsos_command *command,
+						struct clrsos_session *session,
+						const struct clrsos_host *host, int argc,
+						const char *const *argv, struct clrsos_writer *out);
 
 /* Entry points, one per command file. */
 clrsos_command_fn clrsos_cmd_eeversion;

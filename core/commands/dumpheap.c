@@ -488,6 +488,13 @@ static void write_strings(struct walk_ctx *c)
 		clrsos_outf(w, "%10s %14s %14s %10s %s\n", "Count", "TotalSize", "Wasted", "Length", "String");
 	}
 	for (size_t i = 0; i < n; i++) {
+		/* Ctrl-C: the rows so far stay; the command says it was interrupted (run.c). */
+		struct clrsos_error *stop = clrsos_watch_tick(clrsos_heap_watch(c->heap));
+		if (stop) {
+			clrsos_error_destroy(stop);
+			free(rows);
+			return;
+		}
 		const struct string_entry *e = &rows[i];
 		uint32_t shown = e->length < STRING_PREVIEW ? e->length : STRING_PREVIEW;
 		if (c->json) {
@@ -642,34 +649,7 @@ static void write_thinlocks(struct walk_ctx *c)
 	clrsos_outf(w, "Found %zu objects holding a thin lock.\n", c->nlocks);
 }
 
-struct progress {
-	struct clrsos_writer *w;
-	struct timespec start, last;
-	double after;   /* seconds before the first line */
-	bool printed;
-};
-
-static double seconds_since(const struct timespec *t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
-static void on_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	struct progress *p = ctx;
-	/* Only long walks say how far they got, once a second. */
-	if (seconds_since(&p->start) < p->after || (p->printed && seconds_since(&p->last) < 1.0))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &p->last);
-	p->printed = true;
-	clrsos_outf(p->w, "dumpheap: %3u%% of %" PRIu64 " MB of heap walked\n",
-		    total ? (unsigned)(done * 100 / total) : 100, total >> 20);
-}
-
-static struct clrsos_error *run_dumpheap(struct clrsos_session *session, const struct clrsos_host *host,
-					 struct dumpheap_options o, struct clrsos_heap *heap,
+static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct dumpheap_options o, struct clrsos_heap *heap,
 					 struct clrsos_writer *out);
 
 struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
@@ -688,15 +668,17 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	clrsos_heap_set_ignore_gc_state(heap, o.ignore_gc_state);
 	err = clrsos_heap_check_walkable(heap);
 	if (!err)
-		err = run_dumpheap(session, host, o, heap, out);
+		err = run_dumpheap(session, o, heap, out);
 	clrsos_heap_set_ignore_gc_state(heap, false);
 	return err;
 }
 
-static struct clrsos_error *run_dumpheap(struct clrsos_session *session, const struct clrsos_host *host,
-					 struct dumpheap_options o, struct clrsos_heap *heap,
+static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct dumpheap_options o, struct clrsos_heap *heap,
 					 struct clrsos_writer *out)
 {
+	/* No progress lines asked for (nor with --json, for scripts): marking's neither. */
+	if (clrsos_session_watch(session) && (o.noprogress || o.json))
+		clrsos_session_watch(session)->quiet = true;
 	struct clrsos_error *err;
 	const struct clrsos_gc *gc = clrsos_heap_gc(heap);
 	if (o.filter.heap >= 0 && (uint64_t)o.filter.heap >= gc->nheaps)
@@ -751,14 +733,10 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, const s
 	} else if (!o.stat && !o.shortform && !o.thinlock && !o.strings) {
 		clrsos_outf(out, "%16s %16s %14s\n", "Address", "MT", "Size");
 	}
-	/* CLRSOS_PROGRESS_AFTER_MS moves the threshold (tests show progress at once). */
-	const char *after = getenv("CLRSOS_PROGRESS_AFTER_MS");
-	struct progress p = {.w = host->progress, .after = after ? atof(after) / 1000.0 : 1.0};
-	clock_gettime(CLOCK_MONOTONIC, &p.start);
-	bool show_progress = host->progress && !o.noprogress && !o.json;
+	/* Progress (after a second: see watch.h) goes to the debugger's error stream. */
+	struct clrsos_watch *watch = clrsos_session_watch(session);
 	struct clrsos_walk_result r;
-	err = clrsos_heap_walk(heap, &o.filter, on_object, &c, show_progress ? on_progress : NULL,
-			       &p, &r);
+	err = clrsos_heap_walk(heap, &o.filter, on_object, &c, clrsos_watch_heap_progress, watch, &r);
 	if (!err && c.oom)
 		err = &clrsos_error_no_memory;
 	if (err) {
@@ -780,8 +758,12 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, const s
 	bool saved = false;
 	if (o.strings) {
 		write_strings(&c);
-		write_warnings(&c, gc);
-		if (o.json) {
+		bool stopped = clrsos_watch_stopped(watch);
+		if (!stopped)
+			write_warnings(&c, gc);
+		if (stopped) {
+			/* Interrupted: no totals under a partial list (run.c says why). */
+		} else if (o.json) {
 			clrsos_json_key(&json, "totalStrings");
 			clrsos_json_uint(&json, c.total_count);
 			clrsos_json_key(&json, "totalSize");

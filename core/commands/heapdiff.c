@@ -62,7 +62,8 @@ static struct clrsos_error *current_histogram(struct clrsos_session *session, bo
 	struct clrsos_walk_filter filter;
 	clrsos_walk_filter_init(&filter);
 	struct clrsos_walk_result result;
-	err = clrsos_heap_walk(heap, &filter, collect_object, &c, NULL, NULL, &result);
+	err = clrsos_heap_walk(heap, &filter, collect_object, &c, clrsos_watch_heap_progress,
+			       clrsos_session_watch(session), &result);
 	if (!err && c.oom)
 		err = &clrsos_error_no_memory;
 	memset(ret, 0, sizeof(*ret));

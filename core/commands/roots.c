@@ -320,20 +320,44 @@ struct clrsos_error *clrsos_cmd_finalizequeue(struct clrsos_session *session,
 
 struct walk {
 	struct ctx *c;
+	/* Objects met: a bit per 8 bytes of each segment met (allocated on
+	 * first use), a map for the rest (references outside the GC heap). A
+	 * map alone stalls for its growth (half a second at millions). */
+	struct clrsos_heap *heap;
+	const struct clrsos_gc *gc;
+	uint64_t **bits;
 	struct clrsos_addrmap seen;
 	uint64_t *stack;
 	size_t depth, cap;
 	bool oom;
+	struct clrsos_watch *watch;
+	struct clrsos_error *stop; /* the user interrupted (an array of millions of references, say) */
 };
 
 static void push_ref(void *ctx, uint64_t ref)
 {
 	struct walk *w = ctx;
-	if (clrsos_addrmap_get(&w->seen, ref, NULL))
+	if (w->stop || (w->stop = clrsos_watch_tick(w->watch)))
 		return;
-	if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
-		w->oom = true;
-		return;
+	const struct clrsos_segment *seg = ref & 7 ? NULL : clrsos_heap_segment_of(w->heap, ref);
+	if (seg) {
+		size_t i = (size_t)(seg - w->gc->segments);
+		if (!w->bits[i] && !(w->bits[i] = calloc(((seg->end - seg->start) / 8 + 63) / 64 + 1,
+							  sizeof(uint64_t)))) {
+			w->oom = true;
+			return;
+		}
+		uint64_t k = (ref - seg->start) / 8;
+		if (w->bits[i][k / 64] & (1ull << (k % 64)))
+			return;
+		w->bits[i][k / 64] |= 1ull << (k % 64);
+	} else {
+		if (clrsos_addrmap_get(&w->seen, ref, NULL))
+			return;
+		if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
+			w->oom = true;
+			return;
+		}
 	}
 	if (w->depth == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 1024;
@@ -379,10 +403,15 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 		return err;
 	if ((err = clrsos_heap_object_at(c.heap, address, &root_type, NULL)))
 		return err;
-	struct walk w = {.c = &c};
+	struct walk w = {.c = &c, .watch = clrsos_heap_watch(c.heap), .heap = c.heap,
+			 .gc = clrsos_heap_gc(c.heap)};
+	if (!(w.bits = calloc(w.gc->nsegments ? w.gc->nsegments : 1, sizeof(*w.bits))))
+		return &clrsos_error_no_memory;
 	struct clrsos_typestats stats = {0};
 	push_ref(&w, address);
-	while (w.depth && !w.oom && !err) {
+	while (w.depth && !w.oom && !err && !w.stop) {
+		if ((err = clrsos_watch_tick(w.watch)))
+			break;
 		uint64_t obj = w.stack[--w.depth];
 		const struct clrsos_type *t;
 		uint64_t size;
@@ -399,7 +428,11 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 			w.oom = true;
 		clrsos_types_for_each_ref(c.types, t, c.buf, size, push_ref, &w);
 	}
-	if (w.oom)
+	if (!err && w.stop)
+		err = w.stop;
+	else
+		clrsos_error_destroy(w.stop);
+	if (w.oom && !err)
 		err = &clrsos_error_no_memory;
 	struct clrsos_typestat *rows = err ? NULL : clrsos_typestats_sorted(&stats, false);
 	if (!err && json) {
@@ -432,6 +465,9 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session,
 	free(rows);
 	clrsos_typestats_deinit(&stats);
 	clrsos_addrmap_deinit(&w.seen);
+	for (size_t i = 0; i < w.gc->nsegments; i++)
+		free(w.bits[i]);
+	free(w.bits);
 	free(w.stack);
 	free(c.buf);
 	return err;

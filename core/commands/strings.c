@@ -419,7 +419,8 @@ struct clrsos_error *clrsos_cmd_findstring(struct clrsos_session *session,
 			clrsos_outf(out, "%16s %10s %s\n", "Address", "Length", "Text");
 		}
 		struct clrsos_walk_result r;
-		err = clrsos_heap_walk(c.heap, &f, on_string, &c, NULL, NULL, &r);
+		err = clrsos_heap_walk(c.heap, &f, on_string, &c, clrsos_watch_heap_progress,
+				       clrsos_session_watch(session), &r);
 		if (!err)
 			err = c.err;
 		if (!err && json) {

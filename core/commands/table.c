@@ -491,7 +491,8 @@ struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 	struct clrsos_writer held_writer = {hold, &h};
 	if (session)
 		clrsos_session_begin_command(session);
-	struct clrsos_error *err = command->run(session, host, argc, argv, json ? &held_writer : out);
+	struct clrsos_error *err = clrsos_command_run_watched(command, session, host, argc, argv,
+								json ? &held_writer : out);
 	if (session && !err)
 		err = clrsos_session_end_command(session);
 	if (json && !err) {

@@ -30,7 +30,7 @@ DOTNET = shutil.which("dotnet")
 def recipe(core, exe, *commands, load=True):
     """docs/commands.md's recipe, as a script runs it: lldb -b -Q, then the
     lines of stdout that start with '{'. Returns (objects, status, stderr)."""
-    args = ["lldb", "-b", "-Q"]
+    args = [harness.LLDB, "-b", "-Q"]
     if core:
         args += [exe, "-c", core]
     if load:

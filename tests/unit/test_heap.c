@@ -999,6 +999,84 @@ static void test_walk__progress_ends_at_the_bytes_of_the_segments_walked(void **
 	free(c.v);
 }
 
+/* Ctrl-C: the debugger says the user asked to stop at its third poll. */
+static bool interrupted_at_third_poll(void *ctx)
+{
+	return ++*(unsigned *)ctx >= 3;
+}
+
+static bool interrupted_now(void *ctx)
+{
+	++*(unsigned *)ctx;
+	return true;
+}
+
+static void assert_interrupted(struct clrsos_error *err)
+{
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_INTERRUPTED);
+	assert_non_null(strstr(err->message, "interrupted"));
+	clrsos_error_destroy(err);
+}
+
+static void test_walk__interrupted_stops_and_the_next_command_walks_it_all(void **state)
+{
+	struct heap_fx *fx = *state;
+	standard_heap(fx);
+	struct clrsos_heap *heap = get_heap(fx);
+	struct clrsos_walk_filter f;
+	clrsos_walk_filter_init(&f);
+	struct clrsos_walk_result r;
+	struct collect whole = {0};
+	assert_null(clrsos_heap_walk(heap, &f, collect_fn, &whole, NULL, NULL, &r));
+	assert_true(whole.n > 10);
+	uint64_t inside = whole.v[whole.n / 2].address + 8, start = 0;
+
+	unsigned polls = 0;
+	struct clrsos_watch w;
+	clrsos_watch_init(&w, "test", interrupted_at_third_poll, &polls, NULL, false);
+	w.countdown = w.every = 1; /* poll at the first object */
+	clrsos_session_set_watch(fx->session, &w);
+	struct collect part = {0};
+	assert_interrupted(clrsos_heap_walk(heap, &f, collect_fn, &part, NULL, NULL, &r));
+	assert_int_equal(polls, 3);
+	assert_true(part.n < whole.n);
+	assert_true(clrsos_watch_stopped(&w));
+	/* Stopped: whatever runs next in the command stops too (the index of
+	 * find_object's segment is not kept half-built). */
+	assert_interrupted(clrsos_heap_find_object(heap, inside, &start, NULL));
+	clrsos_session_set_watch(fx->session, NULL);
+
+	/* The next command: the whole heap, the object found. */
+	struct collect again = {0};
+	assert_null(clrsos_heap_walk(heap, &f, collect_fn, &again, NULL, NULL, &r));
+	assert_int_equal(again.n, whole.n);
+	assert_null(clrsos_heap_find_object(heap, inside, &start, NULL));
+	assert_int_equal(start, whole.v[whole.n / 2].address);
+	free(whole.v);
+	free(part.v);
+	free(again.v);
+}
+
+static void test_walk__progress_moves_during_the_walk(void **state)
+{
+	struct heap_fx *fx = *state;
+	/* 3 MB of objects: the walk reports every MB as it goes, not only at the end. */
+	workstation_regions(fx, 0x2000, 0x1000, 0x300000, 0x1000, 0x1000);
+	for (int i = 0; i < 3000; i++)
+		alloc_obj(fx, fx->sp[0][2], T_BYTES, 1000);
+	finish(fx);
+	struct clrsos_walk_filter f;
+	clrsos_walk_filter_init(&f);
+	struct collect c = {0};
+	struct clrsos_walk_result r;
+	struct progress_calls p = {0};
+	assert_null(clrsos_heap_walk(get_heap(fx), &f, collect_fn, &c, progress_fn, &p, &r));
+	assert_true(p.calls >= 3); /* every MB, and the end */
+	assert_int_equal(p.done, p.total);
+	free(c.v);
+}
+
 /* Run a heap walk in a child process: whether it finished within the time. */
 static bool count_fn(void *ctx, const struct clrsos_heap_object *obj)
 {
@@ -1846,6 +1924,27 @@ static void assert_live_set(struct heap_fx *fx, const struct clrsos_reach *r,
 	}
 	for (size_t k = 0; k < n; k++)
 		assert_non_null(expected(fx, live[k]));
+}
+
+static void test_reach__interrupted_marking_is_not_kept(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	set_field(fx, h.n[0], 0, h.n[1]);
+	set_field(fx, h.n[1], 1, h.n[2]);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	unsigned polls = 0;
+	struct clrsos_watch w;
+	clrsos_watch_init(&w, "test", interrupted_now, &polls, NULL, false);
+	w.countdown = w.every = 1;
+	clrsos_session_set_watch(fx->session, &w);
+	const struct clrsos_reach *r = NULL;
+	assert_interrupted(clrsos_session_reach(fx->session, &r));
+	clrsos_session_set_watch(fx->session, NULL);
+	/* The next command marks anew, and right. */
+	r = get_reach(fx);
+	assert_live_set(fx, r, (const uint64_t[]){h.n[0], h.n[1], h.n[2]}, 3);
 }
 
 static void test_reach__strong_handle_keeps_object_and_what_it_references(void **state)
@@ -3148,6 +3247,9 @@ int run_heap_tests(void)
 		H(test_walk__allocation_context_at_the_end_of_gen0),
 		H(test_walk__frozen_segment_objects_are_frozen),
 		H(test_walk__progress_ends_at_the_bytes_of_the_segments_walked),
+		H(test_walk__interrupted_stops_and_the_next_command_walks_it_all),
+		H(test_walk__progress_moves_during_the_walk),
+		H(test_reach__interrupted_marking_is_not_kept),
 		H(test_walk__allocation_context_with_wrapping_limit_terminates),
 		H(test_walk__zeroed_method_table_reports_bad_method_table_and_resumes),
 		H(test_walk__object_being_allocated_before_a_context_is_skipped_silently),
