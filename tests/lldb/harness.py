@@ -216,6 +216,15 @@ class Transcript:
         raise Failure("no JSON from %r:\n%s" % (command, "\n".join(lines)))
 
 
+def lldb_major():
+    """The major version of the lldb the tests run (LLDB)."""
+    out = subprocess.run([LLDB, "--version"], capture_output=True, text=True, timeout=60).stdout
+    m = re.search(r"lldb version (\d+)", out)
+    if not m:
+        raise Failure("cannot tell the version of %s: %r" % (LLDB, out))
+    return int(m.group(1))
+
+
 def lldb(commands, pid=None, core=None, exe=None, load_plugin=True, env=None,
          pre=(), timeout=300):
     """Run lldb in batch mode; commands run even after one fails."""

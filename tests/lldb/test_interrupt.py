@@ -73,10 +73,13 @@ class PtyLldb:
     """lldb in a pseudo-terminal, as a user runs it."""
 
     def __init__(self, core, exe):
+        # lldb 21 and later draw a status line at the bottom of a terminal,
+        # between the lines of output: off, to read the output as it comes.
+        quiet = ["-o", "settings set show-statusline false"] if harness.lldb_major() >= 21 else []
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
-            os.execvpe(harness.LLDB, [harness.LLDB, "--no-use-colors", "-c", core, exe,
-                                "-o", "plugin load " + harness.PLUGIN], lldb_env())
+            os.execvpe(harness.LLDB, [harness.LLDB, "--no-use-colors", "-c", core, exe] + quiet +
+                       ["-o", "plugin load " + harness.PLUGIN], lldb_env())
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 250, 0, 0))
         self.buf = b""
         self.start = 0  # where the running command's output starts
@@ -258,11 +261,11 @@ def interrupt_each(lldb, items, vanishing):
           "after the interrupted findstring: one string %s: %r" % (last, text[-300:]))
     lldb.interrupt("dumpheap -strings", walked)
 
-    # objsize of the list of every Item: no progress of its own; interrupted after 2 s.
+    # objsize of the list of every Item (about 3 s): no progress of its own; interrupted after 0.5 s.
     text = lldb.run("dumpheap -short -mt " + list_mt)
     lists = re.findall(r"^([0-9a-f]{12,16})$", printable(text), re.M)
     if check(len(lists) == 1, "one List<Grower.Item>: %s" % lists):
-        lldb.interrupt("objsize " + lists[0], None, delay=2.0)
+        lldb.interrupt("objsize " + lists[0], None, delay=0.5)
         if first_item:
             text = lldb.run("objsize " + first_item)
             check(re.search(r"bytes in 3 objects", text) is not None,
