@@ -22,8 +22,10 @@ struct clrsos_error *clrsos_command_run_watched(const struct clrsos_command *com
 						const char *const *argv, struct clrsos_writer *out)
 {
 	struct clrsos_watch watch;
-	clrsos_watch_init(&watch, command->name, host->interrupted, host->interrupted_ctx, host->progress,
-			  host->progress_terminal);
+	/* No host (a caller with no debugger, the unit tests): no Ctrl-C, no progress. */
+	clrsos_watch_init(&watch, command->name, host ? host->interrupted : NULL,
+			  host ? host->interrupted_ctx : NULL, host ? host->progress : NULL,
+			  host && host->progress_terminal);
 	struct watched_writer ww = {out, &watch};
 	struct clrsos_writer watched = {write_watched, &ww};
 	if (session)
