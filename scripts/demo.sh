@@ -249,10 +249,27 @@ if [ "${DEMO_SPIKE:-1}" != 0 ]; then
   run_lldb "$out/spike-high.core" 12 2 "heapdiff $out/spike-baseline.json" "dumpheap -stat -type DiagScenario.Spike"
   lldb_raw "$out/spike-high.core" "heapdiff $out/spike-baseline.json --json" \
     "dumpheap -type System.Byte[] -min 1000000 -short --json" > "$out/spike-high.json.txt"
-  # The middle one: the last may still be in its constructor when the dump
-  # is taken, held by that thread's stack only.
-  chunk=$(json_of "$out/spike-high.json.txt" "dumpheap -type System.Byte[] -min 1000000 -short --json" 'j["addresses"][len(j["addresses"]) // 2]')
-  step "Spike: who holds one of its 1 MB arrays ($chunk, the middle one of dumpheap -type System.Byte[] -min 1000000 -short --json)"
+  # One the spike's list holds: the newest array may still be in its
+  # constructor when the dump is taken, held by that thread's stack only, and
+  # LOH addresses do not follow allocation order (freed space is reused), so
+  # of three from the middle of the list, the first with a root off the stack.
+  candidates=$(json_of "$out/spike-high.json.txt" "dumpheap -type System.Byte[] -min 1000000 -short --json" \
+    '" ".join(j["addresses"][max(0, len(j["addresses"]) // 2 - 1):len(j["addresses"]) // 2 + 2])')
+  gcroots=()
+  for a in $candidates; do gcroots+=("gcroot $a --json"); done
+  lldb_raw "$out/spike-high.core" "${gcroots[@]}" > "$out/spike-high.gcroot.txt"
+  chunk=""
+  for a in $candidates; do
+    if [ "$(json_of "$out/spike-high.gcroot.txt" "gcroot $a --json" 'any(r.get("kind") != "stack" for r in j["roots"])')" = True ]; then
+      chunk=$a
+      break
+    fi
+  done
+  if [ -z "$chunk" ]; then
+    echo "demo: none of the spike arrays $candidates is held by the spike's list" >&2
+    exit 1
+  fi
+  step "Spike: who holds one of its 1 MB arrays ($chunk, from the middle of dumpheap -type System.Byte[] -min 1000000 -short --json)"
   run_lldb "$out/spike-high.core" 14 2 "gcroot $chunk"
 fi
 
