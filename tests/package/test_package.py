@@ -324,8 +324,11 @@ def check_in_lldb(root, plugin, scratch):
     # The commands ran in the installed copy, the only one lldb mapped.
     mapped = [line for line in tr.output(maps) if line.strip()]
     check(mapped == [plugin], "lldb mapped %s, not only %s" % (mapped, plugin))
-    # The commands it registered: `help clrsos` lists them as "name -- help".
-    return re.findall(r"^\s+(\S+)\s+-- ", tr.text_of("help clrsos"), re.M)
+    # The commands it registered: `help clrsos` lists them, one line each,
+    # as "  name (alias)   help" after "Commands".
+    text = tr.text_of("help clrsos")
+    listing = text[text.find("\nCommands"):] if "\nCommands" in text else ""
+    return re.findall(r"^  ([a-z0-9]+)(?: \([a-z0-9]+\))?\s{2,}\S", listing, re.M)
 
 
 def main():
