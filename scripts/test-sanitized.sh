@@ -8,4 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLRSOS_SANITIZE_PLUGIN=ON -DCLRSOS_WERROR=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" >/dev/null
-ctest --test-dir build-asan --output-on-failure -j2 -R '^lldb\.' "$@"
+# The version matrix runs here in lldb 14, 15 and 16 only: lldb 19 and 22
+# with the sanitizers' runtimes preloaded did not finish a live attach
+# within 300 s; the plain run covers them.
+ctest --test-dir build-asan --output-on-failure -j2 -R '^lldb\.' \
+  -E '^lldb\.versions\.version-(19|22)$' "$@"
