@@ -10,8 +10,8 @@
 #include <lldb/API/LLDB.h>
 
 extern "C" {
-#include "elfimage.h"
-#include "target.h"
+#include "target/elfimage.h"
+#include "target/target.h"
 }
 
 namespace clrsos {

@@ -23,7 +23,7 @@
 
 extern "C" {
 #include "commands/commands.h"
-#include "session.h"
+#include "session/session.h"
 }
 
 namespace clrsos {

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../error.h"
-#include "../output.h"
-#include "../session.h"
+#include "base/error.h"
+#include "base/output.h"
+#include "session/session.h"
 
 #ifdef __cplusplus
 extern "C" {

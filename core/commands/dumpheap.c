@@ -5,12 +5,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include "../heap.h"
-#include "../reach.h"
-#include "../clrstring.h"
+#include "model/heap.h"
+#include "analysis/reach.h"
+#include "model/clrstring.h"
 #include "commands.h"
 #include "typestats.h"
-#include "../histogram.h"
+#include "analysis/histogram.h"
 
 /* SOS: free blocks at least this big, followed by an object, are fragmentation. */
 enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime.h"
+#include "model/runtime.h"
 #include "commands.h"
 
 struct eeheap_options {

@@ -1,7 +1,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "../runtime.h"
+#include "model/runtime.h"
 #include "commands.h"
 
 #ifndef CLRSOS_VERSION

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../heap.h"
-#include "../histogram.h"
-#include "../reach.h"
+#include "model/heap.h"
+#include "analysis/histogram.h"
+#include "analysis/reach.h"
 #include "commands.h"
 #include "typestats.h"
 

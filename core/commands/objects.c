@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../clrstring.h"
-#include "../fields.h"
-#include "../heap.h"
+#include "model/clrstring.h"
+#include "model/fields.h"
+#include "model/heap.h"
 #include "commands.h"
 
 /* The object at exactly address, or an error naming what is there instead. */

@@ -4,11 +4,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../addrmap.h"
-#include "../fields.h"
-#include "../heap.h"
-#include "../handletable.h"
-#include "../roots.h"
+#include "base/addrmap.h"
+#include "model/fields.h"
+#include "model/heap.h"
+#include "model/handletable.h"
+#include "model/roots.h"
 #include "commands.h"
 #include "typestats.h"
 

@@ -1,7 +1,7 @@
 /* Running one command under a watch: Ctrl-C and progress (watch.h). */
 #include "commands.h"
 
-#include "../watch.h"
+#include "base/watch.h"
 
 /* The command's output, passed on; a progress line on the terminal is cleared first. */
 struct watched_writer {

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../heap.h"
-#include "../clrstring.h"
-#include "../fileio.h"
-#include "../pattern.h"
+#include "model/heap.h"
+#include "model/clrstring.h"
+#include "base/fileio.h"
+#include "base/pattern.h"
 #include "commands.h"
 
 /* The string object an address points at or into, or a one-line error. */

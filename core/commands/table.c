@@ -7,7 +7,7 @@
 
 #include <strings.h>
 
-#include "../runtime.h"
+#include "model/runtime.h"
 #include "commands.h"
 
 const struct clrsos_command clrsos_commands[] = {

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../output.h"
-#include "../runtime.h"
-#include "../types.h"
+#include "base/output.h"
+#include "model/runtime.h"
+#include "model/types.h"
 
 struct clrsos_typestat {
 	const struct clrsos_type *type; /* NULL: empty slot */

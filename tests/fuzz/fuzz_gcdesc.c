@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heap.h"
+#include "model/heap.h"
 #include "snapshot.h"
-#include "types.h"
+#include "model/types.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

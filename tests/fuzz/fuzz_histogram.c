@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "commands/commands.h"
-#include "histogram.h"
+#include "analysis/histogram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clrstring.h"
-#include "output.h"
+#include "model/clrstring.h"
+#include "base/output.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "commands/commands.h"
-#include "dac.h"
-#include "roots.h"
+#include "dac/dac.h"
+#include "model/roots.h"
 
 /* Where the loader puts what the snapshot does not place itself. */
 #define SEGMENT_RECORD(i) ((uint64_t)0x7d0000000000 + (uint64_t)(i) * 0x100)

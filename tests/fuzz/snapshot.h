@@ -33,8 +33,8 @@
 #include "commands/commands.h"
 #include "fake_dac.h"
 #include "fake_target.h"
-#include "output.h"
-#include "session.h"
+#include "base/output.h"
+#include "session/session.h"
 
 #define SNAPSHOT_MT_BASE ((uint64_t)0x7f4000000000)
 #define SNAPSHOT_MT(k) (SNAPSHOT_MT_BASE + 0x1000 + (uint64_t)(k) * 0x200)

@@ -38,7 +38,7 @@ NAME_SHOWN = 1024  # CLRSOS_NAME_SHOWN
 
 
 def escaped(name):
-    """A name as clrsos shows it in text (core/output.c clrsos_safe_name)."""
+    """A name as clrsos shows it in text (core/base/output.c clrsos_safe_name)."""
     out = []
     for ch in name:
         c = ord(ch)

@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "com.h"
-#include "sosdac.h"
+#include "dac/com.h"
+#include "dac/sosdac.h"
 
 enum {
 	FAKE_VTABLE_SLOTS = 128,

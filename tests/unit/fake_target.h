@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output.h"
-#include "target.h"
+#include "base/output.h"
+#include "target/target.h"
 
 enum {
 	FAKE_MAX_REGIONS = 32,

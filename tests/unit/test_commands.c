@@ -22,16 +22,16 @@
 
 #include <cmocka.h>
 
-#include "com.h"
+#include "dac/com.h"
 #include "commands/commands.h"
-#include "dac.h"
-#include "error.h"
+#include "dac/dac.h"
+#include "base/error.h"
 #include "fake_dac.h"
 #include "fake_target.h"
-#include "runtime.h"
-#include "session.h"
-#include "sosdac.h"
-#include "target.h"
+#include "model/runtime.h"
+#include "session/session.h"
+#include "dac/sosdac.h"
+#include "target/target.h"
 #include "tests.h"
 
 /* A fake DAC wrapped as a clrsos_dac over a fake target. */

@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
-#include "elfimage.h"
-#include "error.h"
+#include "target/elfimage.h"
+#include "base/error.h"
 #include "fake_target.h"
-#include "pe.h"
+#include "target/pe.h"
 #include "tests.h"
 
 enum { PAGE = CLRSOS_PAGE_SIZE };

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "fake_target.h"
-#include "handletable.h"
+#include "model/handletable.h"
 #include "tests.h"
 
 enum {

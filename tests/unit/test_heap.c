@@ -32,14 +32,14 @@
 #include <cmocka.h>
 
 #include "commands/commands.h"
-#include "dac.h"
+#include "dac/dac.h"
 #include "fake_dac.h"
 #include "fake_target.h"
-#include "heap.h"
-#include "reach.h"
-#include "session.h"
+#include "model/heap.h"
+#include "analysis/reach.h"
+#include "session/session.h"
 #include "tests.h"
-#include "types.h"
+#include "model/types.h"
 
 /* MethodTables --------------------------------------------------------------- */
 

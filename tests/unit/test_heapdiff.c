@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "commands/commands.h"
-#include "histogram.h"
+#include "analysis/histogram.h"
 #include "tests.h"
 
 struct diff_fx {

@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "metadata.h"
-#include "pe.h"
+#include "base/error.h"
+#include "model/metadata.h"
+#include "target/pe.h"
 #include "tests.h"
 
 /* A growing byte buffer -------------------------------------------------- */

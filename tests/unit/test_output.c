@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "fake_target.h"
-#include "output.h"
+#include "base/output.h"
 #include "tests.h"
 
 static int setup(void **state)

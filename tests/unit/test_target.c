@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "fake_target.h"
-#include "target.h"
+#include "target/target.h"
 #include "tests.h"
 
 enum { PAGE = CLRSOS_PAGE_SIZE };

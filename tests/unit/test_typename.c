@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "tests.h"
-#include "typename.h"
+#include "model/typename.h"
 
 struct typename_case {
 	const char *dac;

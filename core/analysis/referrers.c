@@ -1,0 +1,419 @@
+#include "analysis/referrers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * next[] of a search: 0 for an object the search has not met; for the
+ * target TARGET; otherwise 1 + the number of the object it refers to on a
+ * shortest way to the target, DEPENDENT set when that way is a dependent
+ * handle's edge. Object numbers therefore stay below MAX_OBJECTS.
+ */
+enum {
+	DEPENDENT = 0x80000000u,
+	TARGET = 0x7fffffffu,
+	MAX_OBJECTS = 0x7ffffffeu,
+};
+
+struct dependent_edge {
+	uint32_t secondary, primary;
+};
+
+struct clrsos_referrers {
+	struct clrsos_heap *heap;
+	const struct clrsos_gc *gc;
+	struct clrsos_types *types;
+	const uint64_t **bits;   /* per segment: the reach's mark bits */
+	uint32_t **rank;         /* per segment and bitmap word: live objects before it */
+	uint32_t *seg_first;     /* per segment (and one past): number of its first object */
+	uint32_t count;          /* live objects */
+	uint32_t *first;         /* count + 1: where each object's referrers start in from[] */
+	uint32_t *from;          /* referrers, as object numbers */
+	struct dependent_edge *deps; /* sorted by secondary */
+	size_t ndeps;
+	uint32_t *next;          /* the last search: see above */
+	uint32_t *queue;         /* the last search's objects, in the order met */
+	size_t queued, queue_cap;
+	bool searched;
+	struct clrsos_referrers_stats stats;
+	/* While building. */
+	const struct clrsos_segment *seg; /* the segment of the last reference looked up */
+	size_t seg_index;
+	uint32_t source;         /* the object whose references are being read */
+	bool filling;            /* second pass: fill from[] (first pass: count) */
+	uint64_t edges, filled;
+	uint8_t *buf;
+	size_t buf_cap;
+	bool oom, too_many;
+};
+
+/*
+ * Set bits in a word, inline: without -mpopcnt (the build targets every
+ * x86-64) __builtin_popcountll is a call into libgcc, hot in number_of.
+ */
+static inline uint32_t ones(uint64_t v)
+{
+	v = v - ((v >> 1) & 0x5555555555555555ull);
+	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (uint32_t)((v * 0x0101010101010101ull) >> 56);
+}
+
+static size_t words_of(const struct clrsos_segment *s)
+{
+	return (size_t)(((s->end - s->start) / 8 + 63) / 64);
+}
+
+/* The number of the live object at address, or false if it is not one. */
+static bool number_of(struct clrsos_referrers *r, uint64_t address, uint32_t *ret)
+{
+	const struct clrsos_segment *s = r->seg;
+	if (!s || address < s->start || address >= s->end) {
+		s = clrsos_heap_segment_of(r->heap, address);
+		if (!s)
+			return false;
+		r->seg = s;
+		r->seg_index = (size_t)(s - r->gc->segments);
+	}
+	const uint64_t *bits = r->bits[r->seg_index];
+	if (!bits || (address & 7))
+		return false;
+	uint64_t i = (address - s->start) >> 3;
+	uint64_t word = bits[i >> 6];
+	uint64_t mask = (uint64_t)1 << (i & 63);
+	if (!(word & mask))
+		return false;
+	*ret = r->rank[r->seg_index][i >> 6] + ones(word & (mask - 1));
+	return true;
+}
+
+/* The address of live object number n (n < count). */
+static uint64_t address_of(const struct clrsos_referrers *r, uint32_t n)
+{
+	size_t lo = 0, hi = r->gc->nsegments; /* the last segment whose first number <= n */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->seg_first[mid] <= n)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* Segments with no live objects share their first number with the next. */
+	while (lo + 1 < r->gc->nsegments && r->seg_first[lo + 1] <= n)
+		lo++;
+	const struct clrsos_segment *s = &r->gc->segments[lo];
+	const uint32_t *rank = r->rank[lo];
+	size_t wlo = 0, whi = words_of(s);
+	while (whi - wlo > 1) {
+		size_t mid = wlo + (whi - wlo) / 2;
+		if (rank[mid] <= n)
+			wlo = mid;
+		else
+			whi = mid;
+	}
+	/* Skip words before it with no live objects (their rank equals its own). */
+	while (wlo + 1 < words_of(s) && rank[wlo + 1] <= n)
+		wlo++;
+	uint64_t word = r->bits[lo][wlo];
+	for (uint32_t k = n - rank[wlo]; k; k--)
+		word &= word - 1;
+	return s->start + ((uint64_t)wlo * 64 + (uint64_t)__builtin_ctzll(word)) * 8;
+}
+
+static void reference(void *ctx, uint64_t ref)
+{
+	struct clrsos_referrers *r = ctx;
+	uint32_t n;
+	if (!number_of(r, ref, &n))
+		return;
+	if (r->filling) {
+		/* The same walk again; never more than the first one counted. */
+		if (r->filled < r->edges && r->first[n] < r->edges) {
+			r->from[r->first[n]++] = r->source;
+			r->filled++;
+		}
+	} else {
+		r->first[n + 1]++;
+		r->edges++;
+	}
+}
+
+static bool walk_object(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct clrsos_referrers *r = ctx;
+	if (!obj->type->contains_pointers || !number_of(r, obj->address, &r->source))
+		return true;
+	const uint8_t *bytes = obj->bytes;
+	uint64_t size = obj->size;
+	if (obj->bytes_len < size) {
+		/* Runs past the walk's read block: read it whole. */
+		const struct clrsos_type *t;
+		struct clrsos_error *err = clrsos_heap_read_object(r->heap, obj->address, &t, &size, &r->buf,
+								   &r->buf_cap);
+		if (err) {
+			bool oom = err == &clrsos_error_no_memory;
+			clrsos_error_destroy(err);
+			r->oom = oom;
+			return !oom;
+		}
+		bytes = r->buf;
+	}
+	clrsos_types_for_each_ref(r->types, obj->type, bytes, size, reference, r);
+	if (!r->filling && r->edges > UINT32_MAX) {
+		r->too_many = true;
+		return false;
+	}
+	return true;
+}
+
+static int by_secondary(const void *a, const void *b)
+{
+	const struct dependent_edge *x = a, *y = b;
+	return x->secondary < y->secondary ? -1 : x->secondary > y->secondary ? 1 : 0;
+}
+
+static struct clrsos_error *number_objects(struct clrsos_referrers *r, const struct clrsos_reach *reach)
+{
+	size_t nseg = r->gc->nsegments;
+	r->bits = calloc(nseg ? nseg : 1, sizeof(*r->bits));
+	r->rank = calloc(nseg ? nseg : 1, sizeof(*r->rank));
+	r->seg_first = calloc(nseg + 1, sizeof(*r->seg_first));
+	if (!r->bits || !r->rank || !r->seg_first)
+		return &clrsos_error_no_memory;
+	uint64_t total = 0;
+	for (size_t i = 0; i < nseg; i++) {
+		r->seg_first[i] = (uint32_t)total;
+		const uint64_t *bits = clrsos_reach_segment_bits(reach, i);
+		size_t words = words_of(&r->gc->segments[i]);
+		r->bits[i] = bits;
+		if (!bits)
+			continue;
+		if (!(r->rank[i] = malloc((words ? words : 1) * sizeof(uint32_t))))
+			return &clrsos_error_no_memory;
+		r->stats.bytes += words * sizeof(uint32_t);
+		for (size_t w = 0; w < words; w++) {
+			r->rank[i][w] = (uint32_t)total;
+			total += ones(bits[w]);
+		}
+		if (total > MAX_OBJECTS)
+			return clrsos_error_create(CLRSOS_ERROR_OTHER,
+						   "more than %u live objects: too many for gcroot's index",
+						   (unsigned)MAX_OBJECTS);
+	}
+	r->seg_first[nseg] = (uint32_t)total;
+	r->count = (uint32_t)total;
+	r->stats.objects = total;
+	return NULL;
+}
+
+static void first_walk_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 1 of 2)");
+}
+
+static void second_walk_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 2 of 2)");
+}
+
+static struct clrsos_error *read_references(struct clrsos_referrers *r)
+{
+	struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
+	if (!(r->first = calloc((size_t)r->count + 1, sizeof(*r->first))))
+		return &clrsos_error_no_memory;
+	struct clrsos_walk_filter filter;
+	clrsos_walk_filter_init(&filter);
+	struct clrsos_walk_result result;
+	/* First walk: how many referrers each object has. */
+	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, walk_object, r, first_walk_progress, watch,
+						    &result);
+	if (err)
+		return err;
+	if (r->oom)
+		return &clrsos_error_no_memory;
+	if (r->too_many)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "more than 4 G references among live objects: too many for gcroot's index");
+	for (uint32_t n = 0; n < r->count; n++)
+		r->first[n + 1] += r->first[n];
+	r->stats.references = r->edges;
+	if (!(r->from = malloc((r->edges ? r->edges : 1) * sizeof(*r->from))))
+		return &clrsos_error_no_memory;
+	/* Second walk: fill them in, each object's row from its start. */
+	r->filling = true;
+	if ((err = clrsos_heap_walk(r->heap, &filter, walk_object, r, second_walk_progress, watch, &result)))
+		return err;
+	if (r->oom)
+		return &clrsos_error_no_memory;
+	if (r->filled != r->edges)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "the heap read differently twice (%llu references, then %llu): is the process running?",
+					   (unsigned long long)r->edges, (unsigned long long)r->filled);
+	/* first[n] now holds where row n ends, the start of row n + 1. */
+	memmove(r->first + 1, r->first, (size_t)r->count * sizeof(*r->first));
+	r->first[0] = 0;
+	r->stats.bytes += ((size_t)r->count + 1) * sizeof(*r->first) + r->edges * sizeof(*r->from);
+	return NULL;
+}
+
+static struct clrsos_error *read_dependents(struct clrsos_referrers *r, const struct clrsos_roots *roots)
+{
+	if (!roots->ndependents)
+		return NULL;
+	if (!(r->deps = malloc(roots->ndependents * sizeof(*r->deps))))
+		return &clrsos_error_no_memory;
+	for (size_t i = 0; i < roots->ndependents; i++) {
+		struct dependent_edge e;
+		r->seg = NULL;
+		if (number_of(r, roots->dependents[i].primary, &e.primary) &&
+		    number_of(r, roots->dependents[i].secondary, &e.secondary))
+			r->deps[r->ndeps++] = e;
+	}
+	qsort(r->deps, r->ndeps, sizeof(*r->deps), by_secondary);
+	r->stats.bytes += r->ndeps * sizeof(*r->deps);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_referrers_build(struct clrsos_heap *heap, const struct clrsos_reach *reach,
+					    struct clrsos_referrers **ret)
+{
+	struct clrsos_referrers *r = calloc(1, sizeof(*r));
+	if (!r)
+		return &clrsos_error_no_memory;
+	r->heap = heap;
+	r->gc = clrsos_heap_gc(heap);
+	r->types = clrsos_heap_types(heap);
+	struct clrsos_error *err = number_objects(r, reach);
+	if (!err)
+		err = read_references(r);
+	if (!err)
+		err = read_dependents(r, clrsos_reach_roots(reach));
+	free(r->buf);
+	r->buf = NULL;
+	r->buf_cap = 0;
+	if (err) {
+		clrsos_referrers_destroy(r);
+		return err;
+	}
+	*ret = r;
+	return NULL;
+}
+
+void clrsos_referrers_destroy(struct clrsos_referrers *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; r->rank && i < r->gc->nsegments; i++)
+		free(r->rank[i]);
+	free(r->rank);
+	free(r->bits);
+	free(r->seg_first);
+	free(r->first);
+	free(r->from);
+	free(r->deps);
+	free(r->next);
+	free(r->queue);
+	free(r->buf);
+	free(r);
+}
+
+const struct clrsos_referrers_stats *clrsos_referrers_stats(const struct clrsos_referrers *r)
+{
+	return &r->stats;
+}
+
+static bool meet(struct clrsos_referrers *r, uint32_t n, uint32_t link)
+{
+	if (r->next[n])
+		return true;
+	if (r->queued == r->queue_cap) {
+		size_t cap = r->queue_cap ? r->queue_cap * 2 : 4096;
+		uint32_t *q = realloc(r->queue, cap * sizeof(*q));
+		if (!q)
+			return false;
+		r->queue = q;
+		r->queue_cap = cap;
+	}
+	r->next[n] = link;
+	r->queue[r->queued++] = n;
+	return true;
+}
+
+struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *r, uint64_t target)
+{
+	if (!r->next) {
+		if (!(r->next = calloc(r->count ? r->count : 1, sizeof(*r->next))))
+			return &clrsos_error_no_memory;
+		r->stats.bytes += (size_t)r->count * sizeof(*r->next);
+	}
+	/* Forget the last search: only what it met was set. */
+	for (size_t i = 0; i < r->queued; i++)
+		r->next[r->queue[i]] = 0;
+	r->queued = 0;
+	r->searched = true;
+	uint32_t t;
+	r->seg = NULL;
+	if (!number_of(r, target, &t))
+		return NULL; /* not live: nothing reaches it */
+	if (!meet(r, t, TARGET))
+		return &clrsos_error_no_memory;
+	/* Breadth first, backwards: each object met is one step further from the target. */
+	struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
+	for (size_t head = 0; head < r->queued; head++) {
+		struct clrsos_error *stop = clrsos_watch_tick(watch);
+		if (stop) {
+			r->searched = false; /* no chains from half a search */
+			return stop;
+		}
+		uint32_t n = r->queue[head];
+		for (uint32_t k = r->first[n]; k < r->first[n + 1]; k++) {
+			if (!meet(r, r->from[k], n + 1))
+				return &clrsos_error_no_memory;
+		}
+		size_t lo = 0, hi = r->ndeps;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (r->deps[mid].secondary < n)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < r->ndeps && r->deps[lo].secondary == n; lo++) {
+			if (!meet(r, r->deps[lo].primary, (n + 1) | DEPENDENT))
+				return &clrsos_error_no_memory;
+		}
+	}
+	return NULL;
+}
+
+struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *r, uint64_t object,
+					    struct clrsos_chain_link **links, size_t *cap, size_t *ret_count)
+{
+	*ret_count = 0;
+	uint32_t n;
+	r->seg = NULL;
+	if (!r->searched || !number_of(r, object, &n) || !r->next[n])
+		return NULL;
+	size_t count = 0;
+	bool dependent = false;
+	for (;;) {
+		if (count == *cap) {
+			size_t c = *cap ? *cap * 2 : 64;
+			struct clrsos_chain_link *g = realloc(*links, c * sizeof(*g));
+			if (!g)
+				return &clrsos_error_no_memory;
+			*links = g;
+			*cap = c;
+		}
+		(*links)[count].address = address_of(r, n);
+		(*links)[count].dependent = dependent;
+		count++;
+		uint32_t link = r->next[n];
+		if (link == TARGET || count > r->count)
+			break;
+		dependent = (link & DEPENDENT) != 0;
+		n = (link & ~DEPENDENT) - 1;
+	}
+	*ret_count = count;
+	return NULL;
+}

@@ -1,0 +1,69 @@
+/*
+ * Referrers: for every live object, the live objects that refer to it, so
+ * that gcroot answers each query by searching backwards from its target
+ * through what can reach it, not forwards from every root through the heap.
+ *
+ * Built once per stop from the marking (reach.h): live objects are numbered
+ * by their rank in the mark bitmap (a 32-bit count per bitmap word, no
+ * table of addresses), and the references among them, read in two linear
+ * walks of the heap, are kept as compressed rows: per object, where its
+ * referrers start in one array of 32-bit object numbers. Dependent handles
+ * (primary keeps secondary alive) are kept apart as edges of their own.
+ * About 4 bytes per live object and 4 per reference, plus 4 per live object
+ * for a query's search, allocated on the first query.
+ */
+#ifndef CLRSOS_REFERRERS_H
+#define CLRSOS_REFERRERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "model/heap.h"
+#include "analysis/reach.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_referrers;
+
+/* heap and reach are borrowed and must outlive the index. */
+struct clrsos_error *clrsos_referrers_build(struct clrsos_heap *heap, const struct clrsos_reach *reach,
+					    struct clrsos_referrers **ret);
+void clrsos_referrers_destroy(struct clrsos_referrers *referrers);
+
+struct clrsos_referrers_stats {
+	uint64_t objects;    /* live objects numbered */
+	uint64_t references; /* references among them (dependent handles apart) */
+	uint64_t bytes;      /* memory the index holds */
+};
+const struct clrsos_referrers_stats *clrsos_referrers_stats(const struct clrsos_referrers *referrers);
+
+/* One link of a chain: an object, and whether a dependent handle leads to it. */
+struct clrsos_chain_link {
+	uint64_t address;
+	bool dependent;
+};
+
+/*
+ * Search backwards from target. Afterwards clrsos_referrers_chain gives,
+ * for any object, a shortest chain of references from it to the target, if
+ * it has one. A dead or unknown target reaches nothing (not an error).
+ */
+struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *referrers, uint64_t target);
+
+/*
+ * The chain from object (a root's object) to the last search's target,
+ * both included, into *links (grown; *cap entries): *ret_count links, or 0
+ * if object does not lead to the target.
+ */
+struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *referrers, uint64_t object,
+					    struct clrsos_chain_link **links, size_t *cap, size_t *ret_count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * DAC: the target runtime's own data access library (libmscordaccore.so),
+ * loaded beside the libcoreclr.so it was built with, and driven through
+ * our ICLRDataTarget. It describes the runtime's layout: heaps, segments,
+ * MethodTables, threads, roots. Heap bytes are never read through it.
+ *
+ * Trust: a core file must not choose the code that runs in the debugger. A
+ * DAC is loaded only if the libcoreclr.so beside it has the target's ELF
+ * build-id, and only from a directory (and file) no other user can write,
+ * unless the user named that directory (setclrpath).
+ *
+ * The DAC is not thread-safe: every call here holds one process-wide lock.
+ * Loaded DAC libraries are never unloaded (their PAL would crash at exit).
+ */
+#ifndef CLRSOS_DAC_H
+#define CLRSOS_DAC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "dac/sosdac.h"
+#include "target/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_dac;
+
+struct clrsos_dac_options {
+	/* Named by the user with setclrpath: trusted whatever its permissions. */
+	const char *user_dir;
+	/* From CLRSOS_RUNTIME_DIR: used instead of the runtime's own directory. */
+	const char *env_dir;
+};
+
+/* The runtime module (libcoreclr.so) of the target, or a NO_RUNTIME error. */
+struct clrsos_error *clrsos_dac_find_runtime(struct clrsos_target *target,
+					     const struct clrsos_module **ret);
+
+struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
+				     const struct clrsos_dac_options *options,
+				     struct clrsos_dac **ret);
+/*
+ * Wrap an already created IXCLRDataProcess (on success the dac takes its
+ * reference; on failure the caller keeps it):
+ * for tests that stand in for the DAC with their own COM object.
+ */
+struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
+					      void *process, const char *path,
+					      struct clrsos_dac **ret);
+/* Release the DAC's instance for this target (the library stays loaded). */
+void clrsos_dac_destroy(struct clrsos_dac *dac);
+
+const char *clrsos_dac_path(const struct clrsos_dac *dac);
+const char *clrsos_dac_runtime_path(const struct clrsos_dac *dac);
+uint64_t clrsos_dac_runtime_base(const struct clrsos_dac *dac);
+const char *clrsos_dac_build_id(const struct clrsos_dac *dac);
+
+/*
+ * Whether a call faulted inside the DAC (core/dacguard.h). Such a DAC is
+ * asked nothing more: every later call fails with the crash's error, and
+ * clrsos_dac_destroy abandons it; the session opens a new one.
+ */
+bool clrsos_dac_crashed(const struct clrsos_dac *dac);
+/* The crash as an error, for a failed answer to what (NULL: the call that crashed). */
+struct clrsos_error *clrsos_dac_crash_error(struct clrsos_dac *dac, const char *what);
+/* The crash as an error if no error has reported it yet, else NULL (dac may be NULL). */
+struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac);
+
+/* Drop the DAC's caches: call when the process has run and stopped again. */
+void clrsos_dac_flush(struct clrsos_dac *dac);
+
+/* ISOSDacInterface, typed. Each fails with a CLRSOS_ERROR_DAC naming the call. */
+struct clrsos_error *clrsos_dac_gc_heap_data(struct clrsos_dac *dac,
+					     struct clrsos_dacp_gc_heap_data *ret);
+/* Server GC: the addresses of the heaps (malloc'd, owned by the caller). */
+struct clrsos_error *clrsos_dac_gc_heap_list(struct clrsos_dac *dac,
+					     uint64_t **ret, uint32_t *ret_count);
+/* heap 0: the workstation heap; otherwise a server heap's address. */
+struct clrsos_error *
+clrsos_dac_gc_heap_details(struct clrsos_dac *dac, uint64_t heap,
+			   struct clrsos_dacp_gc_heap_details *ret);
+struct clrsos_error *
+clrsos_dac_segment_data(struct clrsos_dac *dac, uint64_t segment,
+			struct clrsos_dacp_heap_segment_data *ret);
+/*
+ * The generation table with every generation the runtime has (LOH is 3,
+ * POH is 4), from ISOSDacInterface8; *ret_count is 0 if the DAC lacks it.
+ */
+struct clrsos_error *
+clrsos_dac_generation_table(struct clrsos_dac *dac, uint64_t heap,
+			    struct clrsos_dacp_generation_data *ret,
+			    uint32_t max, uint32_t *ret_count);
+struct clrsos_error *
+clrsos_dac_useful_globals(struct clrsos_dac *dac,
+			  struct clrsos_dacp_useful_globals *ret);
+struct clrsos_error *
+clrsos_dac_thread_store(struct clrsos_dac *dac,
+			struct clrsos_dacp_thread_store_data *ret);
+struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
+					    uint64_t thread,
+					    struct clrsos_dacp_thread_data *ret);
+/* A MethodTable's data; a CLRSOS_ERROR_DAC error if mt is not a valid one. */
+struct clrsos_error *
+clrsos_dac_method_table_data(struct clrsos_dac *dac, uint64_t mt,
+			     struct clrsos_dacp_method_table_data *ret);
+/* The runtime's name for a MethodTable ("List`1[[T, Asm]]"), as UTF-8, malloc'd. */
+struct clrsos_error *clrsos_dac_method_table_name(struct clrsos_dac *dac,
+						  uint64_t mt, char **ret);
+/* Every GC handle (malloc'd array owned by the caller). */
+struct clrsos_error *clrsos_dac_handles(struct clrsos_dac *dac,
+					struct clrsos_sos_handle_data **ret,
+					size_t *ret_count);
+/* The references a managed thread's stack holds (malloc'd array). */
+struct clrsos_error *clrsos_dac_stack_refs(struct clrsos_dac *dac,
+					   uint32_t os_thread_id,
+					   struct clrsos_sos_stack_ref **ret,
+					   size_t *ret_count);
+/* A heap's finalization fill pointers (heap 0: workstation); *ret_count of them. */
+struct clrsos_error *clrsos_dac_fill_pointers(struct clrsos_dac *dac,
+					      uint64_t heap, uint64_t *ret,
+					      uint32_t max, uint32_t *ret_count);
+
+/* A managed module the runtime loaded. */
+struct clrsos_managed_module {
+	uint64_t address;
+	uint64_t il_base;        /* where its image is mapped (0: none) */
+	uint64_t metadata_start;
+	uint64_t metadata_size;
+	bool is_reflection;      /* emitted at run time: no file */
+	bool have_data;          /* the metadata fields are known */
+	char *path;              /* its file, or NULL */
+};
+
+/* Where a module's image is loaded (0 if the DAC cannot say). */
+void clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t module, uint64_t *ret);
+/* GetModuleData; true if it failed (expected where a core lacks the image). */
+bool clrsos_dac_module_data_quiet(struct clrsos_dac *dac, uint64_t module,
+				  struct clrsos_dacp_module_data *ret);
+
+/* Every managed module of every domain (malloc'd; free with clrsos_managed_modules_free). */
+struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
+						struct clrsos_managed_module **ret,
+						size_t *ret_count);
+void clrsos_managed_modules_free(struct clrsos_managed_module *modules, size_t count);
+
+struct clrsos_error *clrsos_dac_object_data(struct clrsos_dac *dac, uint64_t object,
+					    struct clrsos_dacp_object_data *ret);
+struct clrsos_error *
+clrsos_dac_method_table_field_data(struct clrsos_dac *dac, uint64_t mt,
+				   struct clrsos_dacp_method_table_field_data *ret);
+struct clrsos_error *clrsos_dac_field_desc_data(struct clrsos_dac *dac, uint64_t field,
+						struct clrsos_dacp_field_desc_data *ret);
+/* A type's static bases (ISOSDacInterface14, .NET 9+; else the module's). */
+struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
+					     uint64_t *ret_non_gc, uint64_t *ret_gc);
+/* A type's thread-static bases for one thread (.NET 9+); zeros if none. */
+struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
+						    uint64_t thread, uint64_t *ret_non_gc,
+						    uint64_t *ret_gc);
+/* A method of a MethodTable's slot: its entry point and MethodDesc (0 if none). */
+struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt, uint32_t slot,
+					    uint64_t *ret_entry, uint64_t *ret_method_desc);
+/* A MethodTable's methods by slot (ISOSDacInterface15, .NET 9+); none if the DAC lacks it. */
+struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
+					struct clrsos_sos_method_data **ret, size_t *ret_count);
+/*
+ * Every MethodTable a module has loaded for its TypeDefs: fn is called with
+ * each while the DAC call runs, so it must not call the DAC itself.
+ */
+typedef void clrsos_module_type_fn(void *ctx, uint64_t mt);
+struct clrsos_error *clrsos_dac_module_types(struct clrsos_dac *dac, uint64_t module,
+					     clrsos_module_type_fn *fn, void *ctx);
+
+/* The MethodDesc of code at ip (an entry point or inside a method), 0 if none. */
+uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip);
+/* A MethodDesc's full name (malloc'd) and whether it has native code. */
+struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
+					    char **ret_name, bool *ret_has_code);
+/* One frame of a managed thread's stack, as the runtime walks it. */
+/* An argument or local of a managed frame, as the runtime describes it. */
+enum clrsos_var_state {
+	CLRSOS_VAR_VALUE,      /* value holds it */
+	CLRSOS_VAR_NO_DATA,    /* the runtime cannot tell (optimized away, not yet live) */
+	CLRSOS_VAR_UNREADABLE, /* it has a home, but its memory is not in the target */
+};
+
+struct clrsos_frame_var {
+	char *name;            /* arguments only ("this" for the instance), or NULL (malloc'd) */
+	enum clrsos_var_state state;
+	uint64_t value;        /* 1-, 2-, 4- or 8-byte values, zero-extended */
+	uint32_t size;         /* the value's size in bytes */
+	bool has_location;     /* exactly one home: */
+	bool in_register;      /* a register (which one the runtime does not say) */
+	uint64_t address;      /* or this stack address */
+};
+
+struct clrsos_stack_frame {
+	uint64_t sp, ip;
+	uint64_t frame;       /* an explicit runtime Frame, or 0 for managed code */
+	uint64_t method_desc; /* managed code's method, or 0 */
+	char *name;           /* method or Frame name (malloc'd), or NULL */
+	struct clrsos_frame_var *args, *locals; /* with variables requested, managed frames */
+	size_t nargs, nlocals;
+	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
+};
+
+/* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free). */
+struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
+					   struct clrsos_stack_frame **ret, size_t *ret_count);
+/* The same, with each managed frame's arguments and locals when vars is true. */
+struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t os_thread_id, bool vars,
+						struct clrsos_stack_frame **ret, size_t *ret_count);
+void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count);
+
+/* A module's file, or NULL (malloc'd). */
+char *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module);
+
+/* The Thread whose thin-lock id is id; *ret 0 if no thread has it. */
+struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uint32_t id,
+						     uint64_t *ret);
+
+/* DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say. */
+struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
+						   int *ret, bool *ret_known);
+/* The global allocation context (ISOSDacInterface12); zeros if unknown. */
+struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
+						     uint64_t *ret_ptr,
+						     uint64_t *ret_limit);
+
+/*
+ * A copy of a module's metadata as the DAC reads it (for Reflection.Emit
+ * modules, which have no image for GetModuleData to point into). The
+ * caller frees *ret_bytes.
+ */
+struct clrsos_error *clrsos_dac_module_metadata_copy(struct clrsos_dac *dac, uint64_t module,
+						     void **ret_bytes, size_t *ret_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

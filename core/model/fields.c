@@ -1,0 +1,254 @@
+#include "model/fields.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/metadata.h"
+
+enum { MAX_DEPTH = 64, MAX_FIELDS = 1 << 16 };
+
+size_t clrsos_element_size(uint32_t et)
+{
+	switch (et) {
+	case CLRSOS_ELEMENT_BOOLEAN: case CLRSOS_ELEMENT_I1: case CLRSOS_ELEMENT_U1:
+		return 1;
+	case CLRSOS_ELEMENT_CHAR: case CLRSOS_ELEMENT_I2: case CLRSOS_ELEMENT_U2:
+		return 2;
+	case CLRSOS_ELEMENT_I4: case CLRSOS_ELEMENT_U4: case CLRSOS_ELEMENT_R4:
+		return 4;
+	case CLRSOS_ELEMENT_I8: case CLRSOS_ELEMENT_U8: case CLRSOS_ELEMENT_R8:
+	case CLRSOS_ELEMENT_I: case CLRSOS_ELEMENT_U: case CLRSOS_ELEMENT_PTR:
+	case CLRSOS_ELEMENT_FNPTR: case CLRSOS_ELEMENT_BYREF:
+	case CLRSOS_ELEMENT_STRING: case CLRSOS_ELEMENT_CLASS: case CLRSOS_ELEMENT_OBJECT:
+	case CLRSOS_ELEMENT_ARRAY: case CLRSOS_ELEMENT_SZARRAY: case CLRSOS_ELEMENT_GENERICINST:
+	case CLRSOS_ELEMENT_VAR:
+		return 8;
+	}
+	return 0;
+}
+
+bool clrsos_element_is_value(uint32_t et)
+{
+	return (et >= CLRSOS_ELEMENT_BOOLEAN && et <= CLRSOS_ELEMENT_R8) || et == CLRSOS_ELEMENT_I ||
+	       et == CLRSOS_ELEMENT_U || et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_PTR ||
+	       et == CLRSOS_ELEMENT_FNPTR;
+}
+
+const char *clrsos_element_name(uint32_t et)
+{
+	switch (et) {
+	case CLRSOS_ELEMENT_BOOLEAN: return "System.Boolean";
+	case CLRSOS_ELEMENT_CHAR: return "System.Char";
+	case CLRSOS_ELEMENT_I1: return "System.SByte";
+	case CLRSOS_ELEMENT_U1: return "System.Byte";
+	case CLRSOS_ELEMENT_I2: return "System.Int16";
+	case CLRSOS_ELEMENT_U2: return "System.UInt16";
+	case CLRSOS_ELEMENT_I4: return "System.Int32";
+	case CLRSOS_ELEMENT_U4: return "System.UInt32";
+	case CLRSOS_ELEMENT_I8: return "System.Int64";
+	case CLRSOS_ELEMENT_U8: return "System.UInt64";
+	case CLRSOS_ELEMENT_R4: return "System.Single";
+	case CLRSOS_ELEMENT_R8: return "System.Double";
+	case CLRSOS_ELEMENT_STRING: return "System.String";
+	case CLRSOS_ELEMENT_I: return "System.IntPtr";
+	case CLRSOS_ELEMENT_U: return "System.UIntPtr";
+	case CLRSOS_ELEMENT_OBJECT: return "System.Object";
+	case CLRSOS_ELEMENT_PTR: return "PTR";
+	case CLRSOS_ELEMENT_FNPTR: return "FNPTR";
+	case CLRSOS_ELEMENT_BYREF: return "BYREF";
+	case CLRSOS_ELEMENT_SZARRAY: case CLRSOS_ELEMENT_ARRAY: return "System.Array";
+	case CLRSOS_ELEMENT_CLASS: return "CLASS";
+	case CLRSOS_ELEMENT_VALUETYPE: return "VALUETYPE";
+	}
+	return NULL;
+}
+
+static struct clrsos_error *add(struct clrsos_fields *f, size_t *cap, const struct clrsos_field *x)
+{
+	if (f->count == *cap) {
+		size_t n = *cap ? *cap * 2 : 16;
+		struct clrsos_field *items = realloc(f->items, n * sizeof(*items));
+		if (!items)
+			return &clrsos_error_no_memory;
+		f->items = items;
+		*cap = n;
+	}
+	f->items[f->count++] = *x;
+	return NULL;
+}
+
+static struct clrsos_error *collect(struct clrsos_dac *dac, struct clrsos_types *types,
+				    uint64_t mt, int depth, struct clrsos_fields *out,
+				    size_t *cap, uint32_t *ret_instance)
+{
+	if (depth > MAX_DEPTH)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "the class hierarchy above 0x%" PRIx64 " is deeper than %d", mt, MAX_DEPTH);
+	struct clrsos_dacp_method_table_data md;
+	struct clrsos_error *err = clrsos_dac_method_table_data(dac, mt, &md);
+	if (err)
+		return err;
+	struct clrsos_dacp_method_table_field_data fd;
+	err = clrsos_dac_method_table_field_data(dac, mt, &fd);
+	if (err)
+		return err;
+	uint32_t inherited = 0;
+	if (md.parent_method_table) {
+		err = collect(dac, types, md.parent_method_table, depth + 1, out, cap, &inherited);
+		if (err)
+			return err;
+	}
+	*ret_instance = fd.num_instance_fields;
+	uint32_t own = fd.num_instance_fields > inherited ? fd.num_instance_fields - inherited : 0;
+	uint32_t total = own + fd.num_static_fields;
+	const struct clrsos_metadata *meta = clrsos_types_metadata(types, md.module);
+	uint64_t at = fd.first_field;
+	for (uint32_t i = 0; i < total && at && out->count < MAX_FIELDS; i++) {
+		struct clrsos_field f;
+		memset(&f, 0, sizeof(f));
+		err = clrsos_dac_field_desc_data(dac, at, &f.desc);
+		if (err)
+			return err;
+		f.token = f.desc.token | 0x04000000u;
+		f.declaring_mt = mt;
+		f.module = md.module;
+		f.name = NULL;
+		if (meta) {
+			struct clrsos_error *e = clrsos_metadata_field(meta, f.token, &f.name, NULL, NULL, NULL);
+			if (e) {
+				clrsos_error_destroy(e);
+				f.name = NULL;
+			}
+		}
+		if (!f.name)
+			f.name = "<unknown name>";
+		err = add(out, cap, &f);
+		if (err)
+			return err;
+		at = f.desc.next_field;
+	}
+	return NULL;
+}
+
+struct clrsos_error *clrsos_fields_get(struct clrsos_dac *dac, struct clrsos_types *types,
+				       uint64_t mt, struct clrsos_fields *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	size_t cap = 0;
+	uint32_t instance;
+	struct clrsos_error *err = collect(dac, types, mt, 0, ret, &cap, &instance);
+	if (err)
+		clrsos_fields_deinit(ret);
+	return err;
+}
+
+void clrsos_fields_deinit(struct clrsos_fields *f)
+{
+	free(f->items);
+	f->items = NULL;
+	f->count = 0;
+}
+
+void clrsos_field_type_name(struct clrsos_types *types, const struct clrsos_field *f,
+			    char *buf, size_t size)
+{
+	uint32_t et = f->desc.type;
+	if ((et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_CLASS) && f->desc.mt_of_type) {
+		const struct clrsos_type *t = clrsos_types_get(types, f->desc.mt_of_type);
+		if (t) {
+			snprintf(buf, size, "%s", clrsos_types_name(types, t));
+			return;
+		}
+	}
+	if ((et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_CLASS) && f->desc.token_of_type) {
+		const struct clrsos_metadata *meta =
+			clrsos_types_metadata(types, f->desc.module_of_type ? f->desc.module_of_type : f->module);
+		const char *ns = NULL, *name = NULL;
+		uint32_t tok = f->desc.token_of_type;
+		struct clrsos_error *err = NULL;
+		if (meta) {
+			err = (tok >> 24) == 0x01 ? clrsos_metadata_typeref(meta, tok, &ns, &name)
+						  : clrsos_metadata_typedef(meta, tok | 0x02000000u, &ns, &name);
+			if (!err && name) {
+				snprintf(buf, size, "%s%s%s", ns && ns[0] ? ns : "", ns && ns[0] ? "." : "", name);
+				return;
+			}
+			clrsos_error_destroy(err);
+		}
+	}
+	uint32_t shown = et != f->desc.sig_type && clrsos_element_name(f->desc.sig_type) ? f->desc.sig_type : et;
+	const char *n = clrsos_element_name(shown);
+	snprintf(buf, size, "%s", n ? n : "UNKNOWN");
+}
+
+struct clrsos_error *clrsos_field_value(struct clrsos_target *target, uint32_t et,
+					uint64_t address, char *buf, size_t size)
+{
+	if (et == CLRSOS_ELEMENT_VALUETYPE) {
+		snprintf(buf, size, "%016" PRIx64, address);
+		return NULL;
+	}
+	size_t n = clrsos_element_size(et);
+	if (!n) {
+		snprintf(buf, size, "?");
+		return NULL;
+	}
+	uint8_t raw[8] = {0};
+	struct clrsos_error *err = clrsos_target_read(target, address, raw, n);
+	if (err)
+		return err;
+	int8_t i8; int16_t i16; int32_t i32; int64_t i64;
+	uint16_t u16; uint32_t u32; uint64_t u64; float f; double d;
+	switch (et) {
+	case CLRSOS_ELEMENT_BOOLEAN: case CLRSOS_ELEMENT_U1:
+		snprintf(buf, size, "%u", raw[0]);
+		break;
+	case CLRSOS_ELEMENT_I1:
+		memcpy(&i8, raw, 1);
+		snprintf(buf, size, "%d", i8);
+		break;
+	case CLRSOS_ELEMENT_CHAR:
+		memcpy(&u16, raw, 2);
+		snprintf(buf, size, "%x", u16);
+		break;
+	case CLRSOS_ELEMENT_I2:
+		memcpy(&i16, raw, 2);
+		snprintf(buf, size, "%d", i16);
+		break;
+	case CLRSOS_ELEMENT_U2:
+		memcpy(&u16, raw, 2);
+		snprintf(buf, size, "%u", u16);
+		break;
+	case CLRSOS_ELEMENT_I4:
+		memcpy(&i32, raw, 4);
+		snprintf(buf, size, "%d", i32);
+		break;
+	case CLRSOS_ELEMENT_U4:
+		memcpy(&u32, raw, 4);
+		snprintf(buf, size, "%u", u32);
+		break;
+	case CLRSOS_ELEMENT_I8:
+		memcpy(&i64, raw, 8);
+		snprintf(buf, size, "%" PRId64, i64);
+		break;
+	case CLRSOS_ELEMENT_U8:
+		memcpy(&u64, raw, 8);
+		snprintf(buf, size, "%" PRIu64, u64);
+		break;
+	case CLRSOS_ELEMENT_R4:
+		memcpy(&f, raw, 4);
+		snprintf(buf, size, "%f", (double)f);
+		break;
+	case CLRSOS_ELEMENT_R8:
+		memcpy(&d, raw, 8);
+		snprintf(buf, size, "%f", d);
+		break;
+	default:
+		memcpy(&u64, raw, 8);
+		snprintf(buf, size, "%016" PRIx64, u64);
+		break;
+	}
+	return NULL;
+}

@@ -1,0 +1,443 @@
+#include "model/roots.h"
+
+#include "model/fields.h"
+#include "model/handletable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_THREADS = 1 << 20, FILL_POINTERS = 16 };
+
+const char *clrsos_handle_type_name(uint32_t type)
+{
+	static const char *const names[] = {
+		"WeakShort", "WeakLong", "Strong", "Pinned", "Variable", "RefCounted",
+		"Dependent", "AsyncPinned", "SizedRef", "WeakWinRT",
+	};
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "Unknown";
+}
+
+static struct clrsos_error *add(struct clrsos_roots *r, size_t *cap, const struct clrsos_root *x)
+{
+	if (r->count == *cap) {
+		size_t n = *cap ? *cap * 2 : 256;
+		struct clrsos_root *items = realloc(r->items, n * sizeof(*items));
+		if (!items)
+			return &clrsos_error_no_memory;
+		r->items = items;
+		*cap = n;
+	}
+	r->items[r->count++] = *x;
+	return NULL;
+}
+
+static struct clrsos_error *handles(struct clrsos_dac *dac, struct clrsos_target *target,
+				    const struct clrsos_gc *gc, struct clrsos_roots *r, size_t *cap)
+{
+	struct clrsos_sos_handle_data *h = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_handles_all(dac, target, gc->server, &h, &n, &r->handles_unlisted);
+	if (err)
+		return err;
+	r->dependents = calloc(n ? n : 1, sizeof(*r->dependents));
+	if (!r->dependents) {
+		free(h);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		uint64_t object = 0;
+		struct clrsos_error *e = clrsos_target_read_u64(target, h[i].handle, &object);
+		if (e) {
+			clrsos_error_destroy(e);
+			continue;
+		}
+		if (h[i].type == CLRSOS_HANDLE_DEPENDENT) {
+			r->dependents[r->ndependents++] = (struct clrsos_dependent){
+				h[i].handle, object, h[i].secondary};
+			continue;
+		}
+		bool strong = h[i].type == CLRSOS_HANDLE_STRONG || h[i].type == CLRSOS_HANDLE_PINNED ||
+			      h[i].type == CLRSOS_HANDLE_ASYNC_PINNED || h[i].type == CLRSOS_HANDLE_SIZED_REF ||
+			      (h[i].type == CLRSOS_HANDLE_REF_COUNTED && h[i].ref_count > 0) ||
+			      (h[i].type == CLRSOS_HANDLE_VARIABLE && h[i].strong_reference);
+		if (!strong || !object)
+			continue;
+		struct clrsos_root root = {
+			.kind = CLRSOS_ROOT_HANDLE, .object = object, .address = h[i].handle,
+			.handle_type = h[i].type, .reg = -1,
+			.pinned = h[i].type == CLRSOS_HANDLE_PINNED || h[i].type == CLRSOS_HANDLE_ASYNC_PINNED,
+		};
+		err = add(r, cap, &root);
+	}
+	free(h);
+	return err;
+}
+
+static struct clrsos_error *stacks(struct clrsos_dac *dac, struct clrsos_roots *r, size_t *cap)
+{
+	struct clrsos_dacp_thread_store_data store;
+	struct clrsos_error *err = clrsos_dac_thread_store(dac, &store);
+	if (err)
+		return err;
+	uint64_t thread = store.first_thread;
+	for (size_t n = 0; thread && n < MAX_THREADS; n++) {
+		struct clrsos_dacp_thread_data t;
+		if ((err = clrsos_dac_thread_data(dac, thread, &t)))
+			return err;
+		thread = t.next_thread;
+		if (!t.os_thread_id)
+			continue;
+		struct clrsos_sos_stack_ref *refs = NULL;
+		size_t nrefs = 0;
+		struct clrsos_error *e = clrsos_dac_stack_refs(dac, t.os_thread_id, &refs, &nrefs);
+		if (e) {
+			clrsos_error_destroy(e);
+			r->threads_failed++;
+			continue;
+		}
+		r->threads++;
+		for (size_t i = 0; i < nrefs && !err; i++) {
+			if (!refs[i].object)
+				continue;
+			struct clrsos_root root = {
+				.kind = CLRSOS_ROOT_STACK,
+				.object = refs[i].object,
+				.address = refs[i].address,
+				.os_thread_id = t.os_thread_id,
+				.stack_pointer = refs[i].stack_pointer,
+				.source = refs[i].source,
+				.source_type = refs[i].source_type,
+				.reg = refs[i].has_register_information ? refs[i].reg : -1,
+				.interior = (refs[i].flags & CLRSOS_STACK_REF_INTERIOR) != 0,
+				.pinned = (refs[i].flags & CLRSOS_STACK_REF_PINNED) != 0,
+			};
+			err = add(r, cap, &root);
+		}
+		free(refs);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+/* Objects ready for finalization stay alive until their finalizer ran. */
+static struct clrsos_error *finalizer_queue(struct clrsos_dac *dac, struct clrsos_target *target,
+					    const struct clrsos_gc *gc, struct clrsos_roots *r,
+					    size_t *cap)
+{
+	for (uint32_t i = 0; i < gc->nheaps; i++) {
+		uint64_t fp[FILL_POINTERS];
+		uint32_t n = 0;
+		struct clrsos_error *err = clrsos_dac_fill_pointers(dac, gc->heaps[i].address, fp,
+								    FILL_POINTERS, &n);
+		if (err)
+			return err;
+		if (n < 3)
+			continue;
+		/* The f-reachable part: the last two ranges but one. */
+		uint64_t start = fp[n - 3], end = fp[n - 1];
+		if (end <= start || end - start > ((uint64_t)1 << 32) || (start & 7))
+			continue;
+		for (uint64_t p = start; p < end; p += 8) {
+			uint64_t object;
+			struct clrsos_error *e = clrsos_target_read_u64(target, p, &object);
+			if (e) {
+				clrsos_error_destroy(e);
+				break;
+			}
+			if (!object)
+				continue;
+			struct clrsos_root root = {
+				.kind = CLRSOS_ROOT_FINALIZER, .object = object, .address = p, .reg = -1,
+			};
+			if ((err = add(r, cap, &root)))
+				return err;
+		}
+	}
+	return NULL;
+}
+
+/* The module map's callback runs inside a DAC call: it only collects. */
+struct mt_list {
+	uint64_t *items;
+	size_t count, cap;
+	bool oom;
+};
+
+static void collect_mt(void *ctx, uint64_t mt)
+{
+	struct mt_list *l = ctx;
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		uint64_t *g = realloc(l->items, cap * sizeof(*g));
+		if (!g) {
+			l->oom = true;
+			return;
+		}
+		l->items = g;
+		l->cap = cap;
+	}
+	l->items[l->count++] = mt;
+}
+
+struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count)
+{
+	struct clrsos_managed_module *mods;
+	size_t n;
+	struct clrsos_error *err = clrsos_dac_managed_modules(dac, &mods, &n);
+	if (err)
+		return err;
+	struct mt_list l = {0};
+	for (size_t i = 0; i < n; i++)
+		clrsos_error_destroy(clrsos_dac_module_types(dac, mods[i].address, collect_mt, &l));
+	clrsos_managed_modules_free(mods, n);
+	if (l.oom) {
+		free(l.items);
+		return &clrsos_error_no_memory;
+	}
+	*ret = l.items;
+	*ret_count = l.count;
+	return NULL;
+}
+
+/*
+ * The statics arrays the handle walk listed: a class's static reference
+ * slots that lie in one are already reached through its handle.
+ */
+struct handle_arrays {
+	uint64_t *objects; /* sorted handle targets */
+	int8_t *state;     /* 0 not looked at, 1 an array of references, -1 not */
+	uint64_t *ends;    /* for arrays: one past the last element */
+	size_t count;
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool handle_arrays_init(struct handle_arrays *h, const struct clrsos_roots *r)
+{
+	memset(h, 0, sizeof(*h));
+	size_t n = 0;
+	for (size_t i = 0; i < r->count; i++)
+		n += r->items[i].kind == CLRSOS_ROOT_HANDLE;
+	h->objects = malloc((n ? n : 1) * sizeof(*h->objects));
+	h->state = calloc(n ? n : 1, 1);
+	h->ends = calloc(n ? n : 1, sizeof(*h->ends));
+	if (!h->objects || !h->state || !h->ends)
+		return false;
+	for (size_t i = 0; i < r->count; i++)
+		if (r->items[i].kind == CLRSOS_ROOT_HANDLE)
+			h->objects[h->count++] = r->items[i].object;
+	qsort(h->objects, h->count, sizeof(*h->objects), cmp_u64);
+	return true;
+}
+
+static void handle_arrays_deinit(struct handle_arrays *h)
+{
+	free(h->objects);
+	free(h->state);
+	free(h->ends);
+}
+
+/* Whether slot lies inside an array of references some listed handle holds. */
+static bool in_handle_array(struct handle_arrays *h, struct clrsos_dac *dac, struct clrsos_target *target,
+			    uint64_t slot)
+{
+	size_t lo = 0, hi = h->count;
+	while (lo < hi) { /* the first object above slot */
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->objects[mid] <= slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	size_t i = lo - 1;
+	if (!h->state[i]) {
+		uint64_t mt = 0, length = 0;
+		struct clrsos_dacp_method_table_data md;
+		struct clrsos_error *e = clrsos_target_read_u64(target, h->objects[i], &mt);
+		if (!e)
+			e = clrsos_target_read_u64(target, h->objects[i] + 8, &length);
+		if (!e)
+			e = clrsos_dac_method_table_data(dac, mt & ~(uint64_t)7, &md);
+		if (!e && md.component_size == 8 && md.contains_pointers) {
+			h->state[i] = 1;
+			h->ends[i] = h->objects[i] + 16 + (length & 0xffffffffu) * 8;
+		} else {
+			h->state[i] = -1;
+		}
+		clrsos_error_destroy(e);
+	}
+	return h->state[i] == 1 && slot >= h->objects[i] + 16 && slot < h->ends[i];
+}
+
+/*
+ * Class statics, read from each loaded class's static storage:
+ * - [ThreadStatic] references: each thread keeps its own storage, which the
+ *   GC scans with the thread; neither handles nor stack references show it.
+ * - Static references whose statics array no listed handle holds: under
+ *   server GC with dynamic adaptation (DATAS) the runtime's handle walk
+ *   covers only as many handle tables as there are heaps in use, while the
+ *   runtime keeps one per processor; the statics arrays in the others
+ *   would be missed.
+ */
+static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_target *target,
+					  struct clrsos_roots *r, size_t *cap)
+{
+	uint64_t *mts = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_loaded_types(dac, &mts, &n);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL; /* no type list: no class-static roots, as before */
+	}
+	/* The managed threads, once; per class, each one's thread-static base. */
+	struct thread_base {
+		uint64_t thread, gc;
+		uint32_t os_id;
+	} *threads = NULL;
+	size_t nthreads = 0;
+	struct clrsos_dacp_thread_store_data store;
+	if ((err = clrsos_dac_thread_store(dac, &store))) {
+		free(mts);
+		return err;
+	}
+	for (uint64_t thread = store.first_thread; thread && nthreads < MAX_THREADS && !err;) {
+		struct clrsos_dacp_thread_data td;
+		if ((err = clrsos_dac_thread_data(dac, thread, &td)))
+			break;
+		struct thread_base *g = realloc(threads, (nthreads + 1) * sizeof(*g));
+		if (!g) {
+			err = &clrsos_error_no_memory;
+			break;
+		}
+		threads = g;
+		threads[nthreads++] = (struct thread_base){thread, 0, td.os_thread_id};
+		thread = td.next_thread;
+	}
+	struct handle_arrays arrays;
+	if (err || !handle_arrays_init(&arrays, r)) {
+		if (!err) {
+			handle_arrays_deinit(&arrays);
+			err = &clrsos_error_no_memory;
+		}
+		free(threads);
+		free(mts);
+		return err;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		struct clrsos_dacp_method_table_field_data fd;
+		struct clrsos_error *e = clrsos_dac_method_table_field_data(dac, mts[i], &fd);
+		if (e || !fd.num_static_fields) {
+			clrsos_error_destroy(e);
+			continue;
+		}
+		/*
+		 * Walk exactly this class's own FieldDescs (instance, then static):
+		 * the DAC's next-field link runs past the last one, and older DACs
+		 * fault reading beyond it.
+		 */
+		struct clrsos_dacp_method_table_data md;
+		uint32_t inherited = 0;
+		if ((e = clrsos_dac_method_table_data(dac, mts[i], &md))) {
+			clrsos_error_destroy(e);
+			continue;
+		}
+		if (md.parent_method_table) {
+			struct clrsos_dacp_method_table_field_data pfd;
+			if ((e = clrsos_dac_method_table_field_data(dac, md.parent_method_table, &pfd))) {
+				clrsos_error_destroy(e);
+				continue;
+			}
+			inherited = pfd.num_instance_fields;
+		}
+		uint32_t own = fd.num_instance_fields > inherited ? fd.num_instance_fields - inherited : 0;
+		uint32_t total = own + fd.num_static_fields;
+		uint64_t non_gc = 0, gc = 0;
+		bool bases = false, thread_bases = false;
+		uint64_t at = fd.first_field;
+		for (uint32_t k = 0; at && k < total && !err; k++) {
+			struct clrsos_dacp_field_desc_data d;
+			if ((e = clrsos_dac_field_desc_data(dac, at, &d))) {
+				clrsos_error_destroy(e);
+				break;
+			}
+			at = d.next_field;
+			if (!d.is_static || clrsos_element_is_value(d.type))
+				continue;
+			if (!d.is_thread_local) {
+				if (!bases) {
+					bases = true;
+					clrsos_error_destroy(clrsos_dac_static_bases(dac, mts[i], md.module, &non_gc, &gc));
+				}
+				uint64_t object = 0;
+				if (!gc || in_handle_array(&arrays, dac, target, gc + d.offset))
+					continue;
+				if (!(e = clrsos_target_read_u64(target, gc + d.offset, &object)) && object) {
+					struct clrsos_root root = {
+						.kind = CLRSOS_ROOT_STATIC, .object = object, .address = gc + d.offset,
+						.field_mt = mts[i], .field_token = d.token | 0x04000000u, .reg = -1,
+					};
+					err = add(r, cap, &root);
+				}
+				clrsos_error_destroy(e);
+				continue;
+			}
+			if (!thread_bases) {
+				thread_bases = true;
+				for (size_t t = 0; t < nthreads; t++) {
+					uint64_t tnon_gc = 0;
+					threads[t].gc = 0;
+					clrsos_error_destroy(clrsos_dac_thread_static_bases(dac, mts[i], threads[t].thread,
+											    &tnon_gc, &threads[t].gc));
+				}
+			}
+			for (size_t t = 0; t < nthreads && !err; t++) {
+				uint64_t tgc = threads[t].gc, object = 0;
+				if (tgc && !(e = clrsos_target_read_u64(target, tgc + d.offset, &object)) && object) {
+					struct clrsos_root root = {
+						.kind = CLRSOS_ROOT_THREAD_STATIC, .object = object,
+						.address = tgc + d.offset, .os_thread_id = threads[t].os_id,
+						.field_mt = mts[i], .field_token = d.token | 0x04000000u, .reg = -1,
+					};
+					err = add(r, cap, &root);
+				}
+				clrsos_error_destroy(e);
+				e = NULL;
+			}
+		}
+	}
+	handle_arrays_deinit(&arrays);
+	free(threads);
+	free(mts);
+	return err;
+}
+
+struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_target *target,
+					  const struct clrsos_gc *gc, struct clrsos_roots *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	size_t cap = 0;
+	struct clrsos_error *err = handles(dac, target, gc, ret, &cap);
+	if (!err)
+		err = stacks(dac, ret, &cap);
+	if (!err)
+		err = finalizer_queue(dac, target, gc, ret, &cap);
+	if (!err)
+		err = class_statics(dac, target, ret, &cap);
+	if (err)
+		clrsos_roots_deinit(ret);
+	return err;
+}
+
+void clrsos_roots_deinit(struct clrsos_roots *r)
+{
+	free(r->items);
+	free(r->dependents);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,74 @@
+/*
+ * Roots: what keeps objects alive. GC handles that are roots (strong,
+ * pinned, async-pinned, sized-ref, counted ref-counted, strong variable),
+ * every managed thread's stack references, the finalizer queue's objects
+ * ready for finalization, [ThreadStatic] references, and static references
+ * in statics arrays the runtime's handle walk did not list. Dependent handles are not roots but
+ * edges (primary keeps secondary alive): listed apart.
+ */
+#ifndef CLRSOS_ROOTS_H
+#define CLRSOS_ROOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dac/dac.h"
+#include "base/error.h"
+#include "model/heap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum clrsos_root_kind {
+	CLRSOS_ROOT_HANDLE,
+	CLRSOS_ROOT_STACK,
+	CLRSOS_ROOT_FINALIZER,
+	CLRSOS_ROOT_THREAD_STATIC, /* a [ThreadStatic] reference field of one thread */
+	CLRSOS_ROOT_STATIC,        /* a static reference field no listed handle covers */
+};
+
+struct clrsos_root {
+	enum clrsos_root_kind kind;
+	uint64_t object;        /* what the root holds (for stack roots, maybe interior) */
+	uint64_t address;       /* the handle, the stack slot, or the queue entry */
+	uint32_t handle_type;   /* handles: enum clrsos_handle_type */
+	uint32_t os_thread_id;  /* stacks and thread statics */
+	uint64_t field_mt;      /* (thread) statics: the class and field token */
+	uint32_t field_token;
+	uint64_t stack_pointer; /* stacks: the frame's SP */
+	uint64_t source;        /* stacks: the frame's IP (or Frame) */
+	uint32_t source_type;   /* stacks: 0 managed IP, 1 Frame, 2 other */
+	int32_t reg;            /* stacks: the register holding it, or -1 */
+	bool interior;
+	bool pinned;
+};
+
+struct clrsos_dependent {
+	uint64_t handle, primary, secondary;
+};
+
+struct clrsos_roots {
+	struct clrsos_root *items;
+	size_t count;
+	struct clrsos_dependent *dependents;
+	size_t ndependents;
+	uint64_t threads, threads_failed; /* stacks read, and not */
+	size_t handles_unlisted;          /* handles read from tables the runtime's walk skipped */
+};
+
+struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_target *target,
+					  const struct clrsos_gc *gc, struct clrsos_roots *ret);
+void clrsos_roots_deinit(struct clrsos_roots *roots);
+
+const char *clrsos_handle_type_name(uint32_t type);
+
+/* Every MethodTable the modules have loaded for their TypeDefs (malloc'd). */
+struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * Session: clrsos's state for one debugged process: the target, the DAC
+ * opened for it, and what was read for the current stop. When the process
+ * has run and stopped again, the stop's caches are dropped and the DAC is
+ * flushed; a DAC that could not be opened is tried again on the next use
+ * (the user may have fixed the cause, e.g. with setclrpath).
+ */
+#ifndef CLRSOS_SESSION_H
+#define CLRSOS_SESSION_H
+
+#include "dac/dac.h"
+#include "base/error.h"
+#include "model/heap.h"
+#include "analysis/reach.h"
+#include "analysis/referrers.h"
+#include "model/runtime.h"
+#include "target/target.h"
+#include "base/watch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_session;
+
+/*
+ * Settings the user makes for the whole debugger, with or without a
+ * process (setclrpath). Sessions notice a change through the generation.
+ */
+struct clrsos_settings {
+	char *clr_path; /* named with setclrpath; NULL: the runtime's own directory */
+	uint64_t generation;
+};
+
+/* Set (dir) or clear (NULL or "") the directory named with setclrpath. */
+struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
+						  const char *dir);
+void clrsos_settings_deinit(struct clrsos_settings *settings);
+
+/* The session takes ownership of target; settings are borrowed and outlive it. */
+struct clrsos_error *clrsos_session_create(struct clrsos_target *target,
+					   const struct clrsos_settings *settings,
+					   struct clrsos_session **ret);
+void clrsos_session_destroy(struct clrsos_session *session);
+
+struct clrsos_target *clrsos_session_target(struct clrsos_session *session);
+
+/*
+ * Around each command: the start arms the DAC fault guard and replaces a
+ * DAC that crashed in an earlier command with a new instance; the end
+ * returns an error if the DAC crashed during a command that otherwise
+ * succeeded (its answer is then incomplete), else NULL.
+ */
+void clrsos_session_begin_command(struct clrsos_session *session);
+struct clrsos_error *clrsos_session_end_command(struct clrsos_session *session);
+
+/*
+ * The watch of the command now running (NULL after it): the heap's walks,
+ * marking and indexes poll it, and stop when the user asks (Ctrl-C).
+ */
+void clrsos_session_set_watch(struct clrsos_session *session, struct clrsos_watch *watch);
+struct clrsos_watch *clrsos_session_watch(struct clrsos_session *session);
+
+/* Start of every command: drop what belongs to an earlier stop. */
+void clrsos_session_refresh(struct clrsos_session *session);
+
+/* The DAC, opened on first use. Borrowed. */
+struct clrsos_error *clrsos_session_dac(struct clrsos_session *session,
+					struct clrsos_dac **ret);
+
+/* Use this DAC instead of opening one (the session takes it): for tests. */
+void clrsos_session_set_dac(struct clrsos_session *session, struct clrsos_dac *dac);
+
+/* The GC heap layout of this stop. Borrowed. */
+struct clrsos_error *clrsos_session_gc(struct clrsos_session *session,
+				       const struct clrsos_gc **ret);
+
+/* Which objects are reachable at this stop (computed once). Borrowed. */
+struct clrsos_error *clrsos_session_reach(struct clrsos_session *session,
+					  const struct clrsos_reach **ret);
+
+/* Who refers to each live object at this stop (built once, for gcroot). Borrowed. */
+struct clrsos_error *clrsos_session_referrers(struct clrsos_session *session,
+					      struct clrsos_referrers **ret);
+
+/* The GC heap of this stop (layout, types, allocation contexts). Borrowed. */
+struct clrsos_error *clrsos_session_heap(struct clrsos_session *session,
+					 struct clrsos_heap **ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

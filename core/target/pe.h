@@ -1,0 +1,56 @@
+/*
+ * PE: managed assemblies' files on disk. A core that leaves out the
+ * assemblies' mapped images (a kernel or gdb core: file-backed pages are
+ * not saved) is completed from these files, laid out as the runtime mapped
+ * them; and the DAC's metadata locator reads metadata from them.
+ */
+#ifndef CLRSOS_PE_H
+#define CLRSOS_PE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_pe_image;
+
+struct clrsos_error *clrsos_pe_open(const char *path, struct clrsos_pe_image **ret);
+void clrsos_pe_close(struct clrsos_pe_image *image);
+
+uint32_t clrsos_pe_timestamp(const struct clrsos_pe_image *image);
+uint32_t clrsos_pe_size_of_image(const struct clrsos_pe_image *image);
+uint64_t clrsos_pe_file_size(const struct clrsos_pe_image *image);
+/* The metadata: where it is (as an RVA and in the file) and its size. */
+uint32_t clrsos_pe_metadata_rva(const struct clrsos_pe_image *image);
+uint32_t clrsos_pe_metadata_offset(const struct clrsos_pe_image *image);
+uint32_t clrsos_pe_metadata_size(const struct clrsos_pe_image *image);
+
+/*
+ * Read the image as loaded: mapped (sections at their RVAs; pos is an RVA)
+ * or flat (the file as it is; pos is a file offset). Returns bytes read;
+ * bytes a mapped image has but the file does not (a section's zero tail)
+ * read as zeros, as in the process.
+ */
+size_t clrsos_pe_read(struct clrsos_pe_image *image, bool mapped, uint64_t pos,
+		      void *buf, size_t size);
+
+/*
+ * Copy up to size bytes of the metadata of the assembly at path into buf.
+ * The file must have the given COFF timestamp and image size (the identity
+ * the runtime recorded); *ret is the metadata's full size.
+ */
+struct clrsos_error *clrsos_pe_read_metadata(const char *path,
+					     uint32_t timestamp,
+					     uint32_t image_size, void *buf,
+					     size_t size, size_t *ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

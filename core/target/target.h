@@ -1,0 +1,168 @@
+/*
+ * Target: how core/ sees a process, live or in a core file.
+ *
+ * A debugger supplies a struct clrsos_target_ops (plugin/ implements it over
+ * lldb's SBProcess/SBTarget/SBThread, tests/unit over fake memory). On top of
+ * it the target adds what every reader needs: bulk reads that retry page by
+ * page where a large read fails, bytes of read-only file-backed pages that a
+ * core left out served from the module's file on disk (only when that file's
+ * ELF build-id matches the module in the target), and a module list that is
+ * dropped when the process has run.
+ *
+ * No read ever returns zeros for bytes nobody has: a byte that neither the
+ * process nor a matching module file holds is a fault with its address.
+ */
+#ifndef CLRSOS_TARGET_H
+#define CLRSOS_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { CLRSOS_BUILD_ID_MAX = 64, CLRSOS_PAGE_SIZE = 4096 };
+
+struct clrsos_module {
+	char *name;     /* file name: "libcoreclr.so" */
+	char *path;     /* the path the target records for it */
+	uint64_t base;  /* load address of its ELF header */
+	/* The build-id the debugger reports (may come from the file it found
+	 * on disk, so the target's own memory is preferred where it has one). */
+	uint8_t build_id[CLRSOS_BUILD_ID_MAX];
+	size_t build_id_len;
+};
+
+struct clrsos_thread {
+	uint32_t os_id;
+};
+
+/* x86-64 general-purpose registers of a thread's innermost frame. */
+struct clrsos_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	uint16_t cs, ss, ds, es, fs, gs;
+};
+
+struct clrsos_target_ops {
+	/* Copy up to size bytes at address into buf. Returns how many bytes
+	 * from the start were read: may be short, 0 when nothing is there. */
+	size_t (*read)(void *ctx, uint64_t address, void *buf, size_t size);
+	/* The loaded modules. The arrays and strings are malloc'd and belong
+	 * to the caller (free with clrsos_modules_free). */
+	struct clrsos_error *(*modules)(void *ctx, struct clrsos_module **ret,
+					size_t *ret_count);
+	/* The threads (malloc'd array owned by the caller). */
+	struct clrsos_error *(*threads)(void *ctx, struct clrsos_thread **ret,
+					size_t *ret_count);
+	struct clrsos_error *(*registers)(void *ctx, uint32_t os_id,
+					  struct clrsos_regs *ret);
+	/* Changes each time the process has run and stopped again. */
+	uint64_t (*stop_id)(void *ctx);
+	/* True for a live process, false for a core file. */
+	bool (*is_live)(void *ctx);
+	/* Optional (NULL: none): bytes at address in place, without a copy,
+	 * where the debugger holds them in memory that stays valid and
+	 * unchanged while the target lives (a core file's mapping). Returns
+	 * them and sets *len to how many from address it has (at most size),
+	 * or NULL (then read is used). */
+	const void *(*view)(void *ctx, uint64_t address, size_t size, size_t *len);
+};
+
+struct clrsos_target;
+
+struct clrsos_error *clrsos_target_create(const struct clrsos_target_ops *ops,
+					  void *ctx,
+					  struct clrsos_target **ret);
+void clrsos_target_destroy(struct clrsos_target *target);
+
+/*
+ * Check the stop id; when the process has run since the last call, drop
+ * what the target cached and return true.
+ */
+bool clrsos_target_refresh(struct clrsos_target *target);
+uint64_t clrsos_target_stop_id(struct clrsos_target *target);
+bool clrsos_target_is_live(struct clrsos_target *target);
+
+/* Read exactly size bytes, or fail with a fault naming the first missing address. */
+struct clrsos_error *clrsos_target_read(struct clrsos_target *target,
+					uint64_t address, void *buf,
+					size_t size);
+
+/*
+ * The target's bytes at address in place (ops->view), for bulk readers that
+ * can use them without a copy; NULL when the debugger gives no view there.
+ * *len: how many bytes from address the view holds (at most size).
+ */
+const uint8_t *clrsos_target_view(struct clrsos_target *target, uint64_t address,
+				  size_t size, size_t *len);
+
+/* Read as many bytes from the start as exist; *ret is that count. Never fails
+ * except when nothing at all can be read at address (a fault). */
+struct clrsos_error *clrsos_target_read_partial(struct clrsos_target *target,
+						uint64_t address, void *buf,
+						size_t size, size_t *ret);
+
+/* Read only what the process (or core) itself holds: no file fallback. */
+struct clrsos_error *clrsos_target_read_raw(struct clrsos_target *target,
+					    uint64_t address, void *buf,
+					    size_t size);
+
+struct clrsos_error *clrsos_target_read_u64(struct clrsos_target *target,
+					    uint64_t address, uint64_t *ret);
+struct clrsos_error *clrsos_target_read_u32(struct clrsos_target *target,
+					    uint64_t address, uint32_t *ret);
+
+/* Modules (borrowed from the target; valid until the next refresh). */
+struct clrsos_error *clrsos_target_modules(struct clrsos_target *target,
+					   const struct clrsos_module **ret,
+					   size_t *ret_count);
+/* The module whose file name is name (case-insensitive), or NULL. */
+const struct clrsos_module *
+clrsos_target_find_module(struct clrsos_target *target, const char *name);
+
+/*
+ * The build-id of a module as the target's memory holds it (the ELF note
+ * read through the process or core). Falls back to the id the debugger
+ * reports when the memory lacks the note; *ret_from_memory says which.
+ */
+struct clrsos_error *
+clrsos_target_module_build_id(struct clrsos_target *target,
+			      const struct clrsos_module *module, uint8_t *ret,
+			      size_t *ret_len, bool *ret_from_memory);
+
+struct clrsos_error *clrsos_target_threads(struct clrsos_target *target,
+					   struct clrsos_thread **ret,
+					   size_t *ret_count);
+struct clrsos_error *clrsos_target_registers(struct clrsos_target *target,
+					     uint32_t os_id,
+					     struct clrsos_regs *ret);
+
+void clrsos_modules_free(struct clrsos_module *modules, size_t count);
+
+struct clrsos_pe_image;
+/*
+ * A managed image mapped in the target at base (mapped: sections at their
+ * RVAs; flat: the file as it is). Reads the target lacks inside it are
+ * served from the image's file. The target takes the image.
+ */
+struct clrsos_error *clrsos_target_add_image(struct clrsos_target *target,
+					     uint64_t base, bool mapped,
+					     struct clrsos_pe_image *image);
+size_t clrsos_target_image_count(struct clrsos_target *target);
+/* Forget the image added last (a layout that did not check out). */
+void clrsos_target_drop_image(struct clrsos_target *target);
+
+/* Hex text of a build-id into buf (at least 2 * len + 1 bytes). */
+void clrsos_build_id_hex(const uint8_t *id, size_t len, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

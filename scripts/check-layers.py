@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Check that core/'s floors include only downwards (core/README.md).
+
+Every quoted include in core/ and plugin/ is read.  A file on a floor may
+include headers of its own floor and of the floors below it, never above;
+plugin/ includes only the floors named in PLUGIN; core/commands/ includes
+no header of the DAC floor (commands see the model, not the DAC).  Prints
+each violation as file:line and exits 1 if there is one.
+"""
+import os
+import re
+import sys
+
+FLOORS = ["base", "target", "dac", "model", "analysis", "session", "commands"]
+PLUGIN = {"base", "target", "session", "commands"}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def floor_of_header(name, here):
+    """The floor a quoted include names: "floor/x.h", or a header beside the file."""
+    if "/" in name:
+        top = name.split("/", 1)[0]
+        return top if top in FLOORS else None
+    return here
+
+
+def check(root):
+    problems = []
+    seen = 0
+    for top in ("core", "plugin"):
+        for d, _, files in os.walk(os.path.join(root, top)):
+            for f in sorted(files):
+                if not f.endswith((".c", ".h", ".cc", ".cpp")):
+                    continue
+                path = os.path.join(d, f)
+                rel = os.path.relpath(path, root)
+                parts = rel.split(os.sep)
+                if top == "core":
+                    if len(parts) < 3 or parts[1] not in FLOORS:
+                        problems.append("%s: a source file outside every floor of core/" % rel)
+                        continue
+                    here = parts[1]
+                else:
+                    here = "plugin"
+                with open(path, encoding="utf-8") as fh:
+                    for no, line in enumerate(fh, 1):
+                        m = INCLUDE.match(line)
+                        if not m:
+                            continue
+                        seen += 1
+                        name = m.group(1)
+                        if name.startswith("../"):
+                            problems.append("%s:%d: includes %s by a relative path; name its floor" % (rel, no, name))
+                            continue
+                        target = floor_of_header(name, here)
+                        if here == "plugin":
+                            if target not in PLUGIN and target != "plugin":
+                                problems.append("%s:%d: plugin/ includes %s (floor %s)" % (rel, no, name, target))
+                            continue
+                        if target is None:
+                            problems.append("%s:%d: includes %s, which is on no floor" % (rel, no, name))
+                        elif FLOORS.index(target) > FLOORS.index(here):
+                            problems.append("%s:%d: %s includes %s from the floor above it (%s)" % (rel, no, here, name, target))
+                        elif here == "commands" and target == "dac":
+                            problems.append("%s:%d: commands/ includes the DAC header %s; reach the DAC through model/" % (rel, no, name))
+    return problems, seen
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+    problems, seen = check(root)
+    for p in problems:
+        print(p)
+    if seen == 0:
+        print("check-layers: no include found under %s (wrong directory?)" % root)
+        return 1
+    print("check-layers: %d includes, %d violations" % (seen, len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
