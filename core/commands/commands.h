@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/output.h"
 #include "session/session.h"
+#include "options.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -176,16 +177,10 @@ struct clrsos_error *clrsos_parse_uint(const char *option, const char *text,
  */
 struct clrsos_error *clrsos_parse_uint_range(const char *option, const char *text, uint64_t min,
 					     uint64_t max, uint64_t *ret);
-struct clrsos_error *clrsos_unknown_option(const char *command,
-					   const char *option);
 /* A command's one address operand: parses text into *address the first
  * time (*have set), refuses a second one. */
 struct clrsos_error *clrsos_address_operand(const char *command, const struct clrsos_host *host,
 					    const char *text, bool *have, uint64_t *address);
-struct clrsos_error *clrsos_missing_value(const char *command,
-					  const char *option);
-/* Whether arg is an option: a dash and then no digit (-5, 0x10 and "-" are operands). */
-bool clrsos_is_option(const char *arg);
 /* The error for a command given no address operand (what: "an object"). */
 struct clrsos_error *clrsos_address_missing(const char *command, const char *what);
 

@@ -31,97 +31,69 @@ struct dumpheap_options {
 	bool have_range;
 };
 
+static struct clrsos_error *parse_generation(const struct clrsos_host *host, const struct clrsos_option *option,
+					     const char *value)
+{
+	(void)host;
+	return clrsos_parse_generation("dumpheap", value, option->value);
+}
+
+/* dumpheap [options] [start [end]]: the operands bound the walk. */
+static struct clrsos_error *range_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	struct dumpheap_options *o = ctx;
+	uint64_t v;
+	struct clrsos_error *err = clrsos_parse_address(host, arg, &v);
+	if (err)
+		return clrsos_error_wrap(err, "dumpheap");
+	if (index == 0)
+		o->filter.start = v;
+	else
+		o->filter.end = v;
+	o->have_range = true;
+	return NULL;
+}
+
 static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 				  const char *const *argv, struct dumpheap_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	clrsos_walk_filter_init(&o->filter);
-	int npositional = 0;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-		struct clrsos_error *err = NULL;
-		bool takes_value = false;
-		if (strcmp(a, "--json") == 0) {
-			o->json = true;
-		} else if (strcmp(a, "-stat") == 0) {
-			o->stat = true;
-		} else if (strcmp(a, "-short") == 0) {
-			o->shortform = true;
-		} else if (strcmp(a, "-bycount") == 0) {
-			o->bycount = true;
-		} else if (strcmp(a, "-live") == 0) {
-			o->live = true;
-		} else if (strcmp(a, "-dead") == 0) {
-			o->dead = true;
-		} else if (strcmp(a, "-thinlock") == 0) {
-			o->thinlock = true;
-		} else if (strcmp(a, "-noprogress") == 0) {
-			o->noprogress = true;
-		} else if (strcasecmp(a, "-ignoreGCState") == 0) {
-			o->ignore_gc_state = true;
-		} else if (strcmp(a, "-strings") == 0) {
-			o->strings = true;
-		} else if (strcmp(a, "-type") == 0) {
-			takes_value = true;
-			o->type = value;
-		} else if (strcmp(a, "--save") == 0 || strcmp(a, "-save") == 0) {
-			takes_value = true;
-			o->save = value;
-			if (value && !value[0])
-				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-							   "dumpheap --save: the file name is empty");
-		} else if (strcmp(a, "-mt") == 0) {
-			takes_value = true;
-			if (value && !(err = clrsos_parse_address(host, value, &o->mt)))
-				o->have_mt = true;
-		} else if (strcmp(a, "-min") == 0) {
-			takes_value = true;
-			if (value)
-				err = clrsos_parse_uint("-min", value, &o->min), o->min_text = value;
-		} else if (strcmp(a, "-max") == 0) {
-			takes_value = true;
-			if (value)
-				err = clrsos_parse_uint("-max", value, &o->max), o->max_text = value;
-		} else if (strcmp(a, "-gen") == 0) {
-			takes_value = true;
-			if (value)
-				err = clrsos_parse_generation("dumpheap", value, &o->filter.generations);
-		} else if (strcmp(a, "-heap") == 0) {
-			takes_value = true;
-			uint64_t n = 0;
-			if (value && !(err = clrsos_parse_uint_range("-heap", value, 0, INT32_MAX, &n))) {
-				o->filter.heap = (int64_t)n;
-				o->heap_text = value;
-			}
-		} else if (strcmp(a, "-segment") == 0) {
-			takes_value = true;
-			if (value && !(err = clrsos_parse_address(host, value, &o->segment)))
-				o->have_segment = true;
-		} else if (clrsos_is_option(a)) {
-			return clrsos_unknown_option("dumpheap", a);
-		} else if (npositional < 2) {
-			uint64_t v;
-			err = clrsos_parse_address(host, a, &v);
-			if (err)
-				return clrsos_error_wrap(err, "dumpheap");
-			if (npositional++ == 0)
-				o->filter.start = v;
-			else
-				o->filter.end = v;
-			o->have_range = true;
-		} else {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumpheap: unexpected argument '%s': see 'help dumpheap'", a);
-		}
-		if (takes_value) {
-			if (!value)
-				return clrsos_missing_value("dumpheap", a);
-			i++;
-		}
-		if (err)
-			return clrsos_error_wrap(err, "dumpheap");
-	}
+	uint64_t heap = 0;
+	bool have_heap = false;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o->json),
+		CLRSOS_FLAG("-stat", &o->stat),
+		CLRSOS_FLAG("-short", &o->shortform),
+		CLRSOS_FLAG("-bycount", &o->bycount),
+		CLRSOS_FLAG("-live", &o->live),
+		CLRSOS_FLAG("-dead", &o->dead),
+		CLRSOS_FLAG("-thinlock", &o->thinlock),
+		CLRSOS_FLAG("-noprogress", &o->noprogress),
+		CLRSOS_FLAG("-ignoreGCState", &o->ignore_gc_state, .flags = CLRSOS_OPTION_NOCASE),
+		CLRSOS_FLAG("-strings", &o->strings),
+		CLRSOS_STRING("-type", &o->type),
+		CLRSOS_STRING("--save|-save", &o->save, .flags = CLRSOS_OPTION_NONEMPTY),
+		CLRSOS_ADDRESS("-mt", &o->mt, .given = &o->have_mt),
+		CLRSOS_UINT("-min", &o->min, .text = &o->min_text),
+		CLRSOS_UINT("-max", &o->max, .text = &o->max_text),
+		CLRSOS_CUSTOM("-gen", &o->filter.generations, parse_generation),
+		CLRSOS_UINT("-heap", &heap, .given = &have_heap, .text = &o->heap_text, .max = INT32_MAX),
+		CLRSOS_ADDRESS("-segment", &o->segment, .given = &o->have_segment),
+	};
+	const struct clrsos_options spec = {
+		.command = "dumpheap",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = 2,
+		.operand = range_operand,
+		.ctx = o,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	if (have_heap)
+		o->filter.heap = (int64_t)heap;
 	if (o->live && o->dead)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpheap: -live and -dead exclude each other");

@@ -592,14 +592,6 @@ bad:
 				   option, text ? text : "");
 }
 
-struct clrsos_error *clrsos_unknown_option(const char *command,
-					   const char *option)
-{
-	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-				   "%s: unknown option '%s': see 'help %s'",
-				   command, option, command);
-}
-
 struct clrsos_error *clrsos_address_operand(const char *command, const struct clrsos_host *host,
 					    const char *text, bool *have, uint64_t *address)
 {
@@ -608,14 +600,6 @@ struct clrsos_error *clrsos_address_operand(const char *command, const struct cl
 					   "a second address '%s': it takes one (see 'help %s')", text, command);
 	*have = true;
 	return clrsos_parse_address(host, text, address);
-}
-
-struct clrsos_error *clrsos_missing_value(const char *command,
-					  const char *option)
-{
-	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-				   "%s: %s needs a value: see 'help %s'",
-				   command, option, command);
 }
 
 struct clrsos_error *clrsos_parse_generation(const char *command, const char *text,
@@ -638,11 +622,6 @@ struct clrsos_error *clrsos_parse_generation(const char *command, const char *te
 	}
 	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 				   "%s -gen %s: expected gen0, gen1, gen2, loh, poh or foh", command, text);
-}
-
-bool clrsos_is_option(const char *arg)
-{
-	return arg[0] == '-' && arg[1] && !(arg[1] >= '0' && arg[1] <= '9');
 }
 
 struct clrsos_error *clrsos_address_missing(const char *command, const char *what)
