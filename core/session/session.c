@@ -81,21 +81,18 @@ const struct clrsos_setting_info clrsos_setting_infos[] = {
 		.kind = CLRSOS_SETTING_DIRECTORY,
 		.values = "a directory, or \"\" for none",
 		.help = "A directory to load the DAC from instead of the runtime's own (checked like it).",
-		.env = "CLRSOS_RUNTIME_DIR",
 	},
 	{
 		.name = "progress-after-ms",
 		.kind = CLRSOS_SETTING_NUMBER,
 		.values = "milliseconds (0: at once)",
 		.help = "How long a command works before it shows its progress on the error stream.",
-		.env = "CLRSOS_PROGRESS_AFTER_MS",
 	},
 	{
 		.name = "memory-reader",
 		.kind = CLRSOS_SETTING_CHOICE,
 		.values = "direct or debugger",
 		.help = "direct: /proc/<pid>/mem and the core file where possible; debugger: all through lldb.",
-		.env = "CLRSOS_LLDB_MEMORY",
 	},
 };
 

@@ -73,7 +73,6 @@ struct clrsos_setting_info {
 	enum clrsos_setting_kind kind;
 	const char *values;  /* what it takes, for errors and help ("direct|debugger") */
 	const char *help;    /* one line */
-	const char *env;     /* the environment variable that seeds it, or NULL */
 };
 
 struct clrsos_setting_value {

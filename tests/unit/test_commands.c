@@ -1496,8 +1496,6 @@ static void test_command_select__any_case_alias_help_and_unknown(void **state)
 
 int run_commands_tests(void)
 {
-	/* The DAC is looked for where the tests say, not where the environment does. */
-	unsetenv("CLRSOS_RUNTIME_DIR");
 	const struct CMUnitTest tests[] = {
 		G(test_gc_read__workstation_regions_kinds_and_ranges),
 		G(test_gc_read__workstation_regions_generation_sizes_and_totals),
