@@ -73,7 +73,7 @@ __attribute__((unused)) static inline bool clrsos_u64_is_zero(uint64_t key)
 /* The capacity holding n keys at most half full, or 0 if it would overflow. */
 __attribute__((unused)) static inline size_t clrsos_hash_capacity_(size_t capacity, size_t n, size_t entry_size)
 {
-	size_t cap = capacity ? capacity : CLRSOS_HASHMAP_MIN_CAPACITY;
+	size_t cap = capacity ? capacity : (size_t)CLRSOS_HASHMAP_MIN_CAPACITY;
 	if (n > SIZE_MAX / 2)
 		return 0;
 	while (cap < 2 * n) {

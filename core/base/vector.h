@@ -48,7 +48,7 @@ clrsos_array_reserve_(void *itemsp, size_t *capacity, size_t needed, size_t item
 {
 	if (needed <= *capacity)
 		return NULL;
-	size_t cap = *capacity ? *capacity : CLRSOS_VECTOR_MIN_CAPACITY;
+	size_t cap = *capacity ? *capacity : (size_t)CLRSOS_VECTOR_MIN_CAPACITY;
 	while (cap < needed) {
 		if (cap > SIZE_MAX / 2)
 			return &clrsos_error_no_memory;
