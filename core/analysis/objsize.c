@@ -1,6 +1,7 @@
 /* Object size: what one object keeps alive (objsize.h). */
 #include "analysis/objsize.h"
 
+#include "analysis/markbits.h"
 #include "base/addrmap.h"
 
 #include <stdlib.h>
@@ -29,15 +30,14 @@ static void push_ref(void *ctx, uint64_t ref)
 	const struct clrsos_segment *seg = ref & 7 ? NULL : clrsos_heap_segment_of(w->heap, ref);
 	if (seg) {
 		size_t i = (size_t)(seg - w->gc->segments);
-		if (!w->bits[i] && !(w->bits[i] = calloc(((seg->end - seg->start) / 8 + 63) / 64 + 1,
-							  sizeof(uint64_t)))) {
+		if (!w->bits[i] && !(w->bits[i] = calloc(clrsos_markbits_words(seg) + 1, sizeof(uint64_t)))) {
 			w->oom = true;
 			return;
 		}
-		uint64_t k = (ref - seg->start) / 8;
-		if (w->bits[i][k / 64] & (1ull << (k % 64)))
+		uint64_t mask, *word = clrsos_markbits_word(w->bits[i], seg, ref, &mask);
+		if (*word & mask)
 			return;
-		w->bits[i][k / 64] |= 1ull << (k % 64);
+		*word |= mask;
 	} else {
 		if (clrsos_addrmap_get(&w->seen, ref, NULL))
 			return;
