@@ -4,6 +4,7 @@
 #include "model/fields.h"
 #include "model/handletable.h"
 #include "model/heap.h"
+#include "model/stack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +72,11 @@ static struct clrsos_error *stacks(struct clrsos_dac *dac, struct clrsos_roots *
 		thread = t.next_thread;
 		if (!t.os_thread_id)
 			continue;
-		struct clrsos_sos_stack_ref *refs = NULL;
+		struct clrsos_stack_reference *refs = NULL;
 		size_t nrefs = 0;
-		struct clrsos_error *e = clrsos_dac_stack_refs(dac, t.os_thread_id, &refs, &nrefs);
+		struct clrsos_error *e = clrsos_stack_references_read(dac, t.os_thread_id, &refs, &nrefs);
+		if (clrsos_error_is_no_memory(e))
+			return e;
 		if (e) {
 			clrsos_error_destroy(e);
 			r->threads_failed++;
@@ -91,9 +94,9 @@ static struct clrsos_error *stacks(struct clrsos_dac *dac, struct clrsos_roots *
 				.stack_pointer = refs[i].stack_pointer,
 				.source = refs[i].source,
 				.source_type = refs[i].source_type,
-				.reg = refs[i].has_register_information ? refs[i].reg : -1,
-				.interior = (refs[i].flags & CLRSOS_STACK_REF_INTERIOR) != 0,
-				.pinned = (refs[i].flags & CLRSOS_STACK_REF_PINNED) != 0,
+				.reg = refs[i].reg,
+				.interior = refs[i].interior,
+				.pinned = refs[i].pinned,
 			};
 			err = add(r, cap, &root);
 		}
