@@ -1,6 +1,7 @@
 #include "analysis/reach.h"
 
 #include "base/vector.h"
+#include "analysis/markbits.h"
 #include "model/roots.h"
 
 #include <stdio.h>
@@ -86,11 +87,7 @@ static uint64_t *bit_word(struct clrsos_reach *r, uint64_t address, uint64_t *ma
 	if (!s || (address & 7))
 		return NULL;
 	uint64_t *bits = r->bits[s - r->gc->segments];
-	if (!bits)
-		return NULL;
-	uint64_t i = (address - s->start) >> 3;
-	*mask = (uint64_t)1 << (i & 63);
-	return &bits[i >> 6];
+	return bits ? clrsos_markbits_word(bits, s, address, mask) : NULL;
 }
 
 bool clrsos_reach_is_frozen(const struct clrsos_reach *r, uint64_t address)
@@ -278,7 +275,7 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 		err = &clrsos_error_no_memory;
 	for (size_t i = 0; !err && i < r->gc->nsegments; i++) {
 		const struct clrsos_segment *s = &r->gc->segments[i];
-		uint64_t words = ((s->end - s->start) / 8 + 63) / 64;
+		uint64_t words = clrsos_markbits_words(s);
 		r->bits[i] = calloc(words ? words : 1, sizeof(uint64_t));
 		r->stats.bytes += words * sizeof(uint64_t);
 		if (!r->bits[i])

@@ -2,10 +2,35 @@
 
 #include "base/hashmap.h"
 #include "base/vector.h"
+#include "dac/dac.h"
 #include "target/elfimage.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+static_assert((int)CLRSOS_HANDLE_KIND_DEPENDENT == (int)CLRSOS_HANDLE_DEPENDENT &&
+		      (int)CLRSOS_HANDLE_KIND_WEAK_WINRT == (int)CLRSOS_HANDLE_WEAK_WINRT &&
+		      (int)CLRSOS_HANDLE_KIND_STRONG == (int)CLRSOS_HANDLE_STRONG &&
+		      (int)CLRSOS_HANDLE_KIND_SIZED_REF == (int)CLRSOS_HANDLE_SIZED_REF,
+	      "handle kinds are the runtime's");
+
+const char *clrsos_handle_type_name(uint32_t type)
+{
+	static const char *const names[] = {
+		"WeakShort", "WeakLong", "Strong", "Pinned", "Variable", "RefCounted",
+		"Dependent", "AsyncPinned", "SizedRef", "WeakWinRT",
+	};
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "Unknown";
+}
+
+bool clrsos_handle_is_root(const struct clrsos_handle *h)
+{
+	return h->kind == CLRSOS_HANDLE_KIND_STRONG || h->kind == CLRSOS_HANDLE_KIND_PINNED ||
+	       h->kind == CLRSOS_HANDLE_KIND_ASYNC_PINNED || h->kind == CLRSOS_HANDLE_KIND_SIZED_REF ||
+	       (h->kind == CLRSOS_HANDLE_KIND_REF_COUNTED && h->ref_count > 0) ||
+	       (h->kind == CLRSOS_HANDLE_KIND_VARIABLE && h->strong);
+}
 
 /*
  * The handle table's memory layout (x64; gc/handletablepriv.h,
@@ -146,7 +171,7 @@ static bool find_tables(struct clrsos_target *t, const struct layout *l, const s
 	return k > 0;
 }
 
-static bool append(struct clrsos_sos_handle_data **h, size_t *n, size_t *cap, const struct clrsos_sos_handle_data *x)
+static bool append(struct clrsos_handle **h, size_t *n, size_t *cap, const struct clrsos_handle *x)
 {
 	if (clrsos_array_reserve(h, cap, *n + 1))
 		return false;
@@ -163,7 +188,7 @@ static bool append(struct clrsos_sos_handle_data **h, size_t *n, size_t *cap, co
 CLRSOS_HASHSET(handle_set, uint64_t, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
 
 static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t table,
-		       const struct handle_set *listed, struct clrsos_sos_handle_data **h, size_t *n, size_t *cap)
+		       const struct handle_set *listed, struct clrsos_handle **h, size_t *n, size_t *cap)
 {
 	uint8_t *mem = malloc(SEGMENT_SIZE);
 	uint64_t seg = 0;
@@ -186,13 +211,15 @@ static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t
 					continue;
 				if (type == CLRSOS_HANDLE_DEPENDENT && has_data)
 					memcpy(&secondary, mem + data_at + 8 * i, 8);
-				struct clrsos_sos_handle_data x = {
-					.handle = handle,
-					.type = type,
+				struct clrsos_handle x = {
+					.address = handle,
+					.object = object,
+					.readable = true,
+					.kind = type,
 					.secondary = secondary,
-					.strong_reference = type == CLRSOS_HANDLE_STRONG || type == CLRSOS_HANDLE_PINNED ||
-							    type == CLRSOS_HANDLE_ASYNC_PINNED ||
-							    type == CLRSOS_HANDLE_SIZED_REF,
+					.strong = type == CLRSOS_HANDLE_STRONG || type == CLRSOS_HANDLE_PINNED ||
+						  type == CLRSOS_HANDLE_ASYNC_PINNED || type == CLRSOS_HANDLE_SIZED_REF,
+					.pinned = type == CLRSOS_HANDLE_PINNED || type == CLRSOS_HANDLE_ASYNC_PINNED,
 				};
 				ok = append(h, n, cap, &x);
 			}
@@ -204,23 +231,23 @@ static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t
 }
 
 struct clrsos_error *clrsos_handle_tables_unlisted(struct clrsos_target *target, const struct clrsos_range *data,
-						   size_t ndata, const struct clrsos_sos_handle_data *listed,
-						   size_t nlisted, struct clrsos_sos_handle_data **ret, size_t *ret_count)
+						   size_t ndata, const struct clrsos_handle *listed,
+						   size_t nlisted, struct clrsos_handle **ret, size_t *ret_count)
 {
 	*ret = NULL;
 	*ret_count = 0;
 	struct layout l;
 	uint64_t known, tables = 0;
 	size_t slots = 0;
-	if (!nlisted || !anchor(target, listed[0].handle, &l, &known) ||
+	if (!nlisted || !anchor(target, listed[0].address, &l, &known) ||
 	    !find_tables(target, &l, data, ndata, known, &tables, &slots))
 		return NULL;
 	struct handle_set seen;
 	handle_set_init(&seen);
 	struct clrsos_error *err = handle_set_reserve(&seen, nlisted);
 	for (size_t i = 0; i < nlisted && !err; i++)
-		if (listed[i].handle)
-			err = handle_set_insert(&seen, listed[i].handle, NULL, NULL);
+		if (listed[i].address)
+			err = handle_set_insert(&seen, listed[i].address, NULL, NULL);
 	if (err) {
 		handle_set_deinit(&seen);
 		return err;
@@ -255,12 +282,40 @@ static bool read_image(void *ctx, uint64_t pos, void *buf, size_t size)
 }
 
 struct clrsos_error *clrsos_handles_all(struct clrsos_dac *dac, struct clrsos_target *target, bool server,
-					struct clrsos_sos_handle_data **ret, size_t *ret_count, size_t *ret_extra)
+					struct clrsos_handle **ret, size_t *ret_count, size_t *ret_extra)
 {
 	*ret_extra = 0;
-	struct clrsos_error *err = clrsos_dac_handles(dac, ret, ret_count);
-	if (err || !server || !*ret_count)
+	*ret = NULL;
+	*ret_count = 0;
+	struct clrsos_sos_handle_data *h = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_dac_handles(dac, &h, &n);
+	if (err)
 		return err;
+	if (!(*ret = calloc(n ? n : 1, sizeof(**ret)))) {
+		free(h);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct clrsos_handle *x = &(*ret)[i];
+		*x = (struct clrsos_handle){
+			.address = h[i].handle,
+			.kind = h[i].type,
+			.secondary = h[i].secondary,
+			.ref_count = h[i].ref_count,
+			.strong = h[i].strong_reference != 0,
+			.pinned = h[i].type == CLRSOS_HANDLE_PINNED || h[i].type == CLRSOS_HANDLE_ASYNC_PINNED,
+		};
+		struct clrsos_error *e = clrsos_target_read_u64(target, x->address, &x->object);
+		x->readable = !e;
+		if (e)
+			x->object = 0;
+		clrsos_error_destroy(e);
+	}
+	free(h);
+	*ret_count = n;
+	if (!server || !*ret_count)
+		return NULL;
 	/* The runtime's writable data, from its program headers (target, else file). */
 	struct clrsos_elf_info elf;
 	const char *path = clrsos_dac_runtime_path(dac);
@@ -274,11 +329,11 @@ struct clrsos_error *clrsos_handles_all(struct clrsos_dac *dac, struct clrsos_ta
 		if (elf.loads[i].writable)
 			data[ndata++] = (struct clrsos_range){r.base + elf.loads[i].vaddr,
 							      r.base + elf.loads[i].vaddr + elf.loads[i].memsz};
-	struct clrsos_sos_handle_data *extra = NULL;
+	struct clrsos_handle *extra = NULL;
 	size_t nextra = 0;
 	if (failed(clrsos_handle_tables_unlisted(target, data, ndata, *ret, *ret_count, &extra, &nextra)) || !nextra)
 		return NULL; /* the runtime's list stands alone */
-	struct clrsos_sos_handle_data *all = realloc(*ret, (*ret_count + nextra) * sizeof(*all));
+	struct clrsos_handle *all = realloc(*ret, (*ret_count + nextra) * sizeof(*all));
 	if (!all) {
 		free(extra);
 		return NULL;

@@ -1,7 +1,10 @@
 #include "model/roots.h"
 
+#include "dac/dac.h"
 #include "model/fields.h"
 #include "model/handletable.h"
+#include "model/heap.h"
+#include "model/stack.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +12,6 @@
 #include "base/vector.h"
 
 enum { MAX_THREADS = 1 << 20, FILL_POINTERS = 16 };
-
-const char *clrsos_handle_type_name(uint32_t type)
-{
-	static const char *const names[] = {
-		"WeakShort", "WeakLong", "Strong", "Pinned", "Variable", "RefCounted",
-		"Dependent", "AsyncPinned", "SizedRef", "WeakWinRT",
-	};
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "Unknown";
-}
 
 static struct clrsos_error *add(struct clrsos_roots *r, size_t *cap, const struct clrsos_root *x)
 {
@@ -31,7 +25,7 @@ static struct clrsos_error *add(struct clrsos_roots *r, size_t *cap, const struc
 static struct clrsos_error *handles(struct clrsos_dac *dac, struct clrsos_target *target,
 				    const struct clrsos_gc *gc, struct clrsos_roots *r, size_t *cap)
 {
-	struct clrsos_sos_handle_data *h = NULL;
+	struct clrsos_handle *h = NULL;
 	size_t n = 0;
 	struct clrsos_error *err = clrsos_handles_all(dac, target, gc->server, &h, &n, &r->handles_unlisted);
 	if (err)
@@ -42,27 +36,18 @@ static struct clrsos_error *handles(struct clrsos_dac *dac, struct clrsos_target
 		return &clrsos_error_no_memory;
 	}
 	for (size_t i = 0; i < n && !err; i++) {
-		uint64_t object = 0;
-		struct clrsos_error *e = clrsos_target_read_u64(target, h[i].handle, &object);
-		if (e) {
-			clrsos_error_destroy(e);
+		if (!h[i].readable)
 			continue;
-		}
-		if (h[i].type == CLRSOS_HANDLE_DEPENDENT) {
+		if (h[i].kind == CLRSOS_HANDLE_KIND_DEPENDENT) {
 			r->dependents[r->ndependents++] = (struct clrsos_dependent){
-				h[i].handle, object, h[i].secondary};
+				h[i].address, h[i].object, h[i].secondary};
 			continue;
 		}
-		bool strong = h[i].type == CLRSOS_HANDLE_STRONG || h[i].type == CLRSOS_HANDLE_PINNED ||
-			      h[i].type == CLRSOS_HANDLE_ASYNC_PINNED || h[i].type == CLRSOS_HANDLE_SIZED_REF ||
-			      (h[i].type == CLRSOS_HANDLE_REF_COUNTED && h[i].ref_count > 0) ||
-			      (h[i].type == CLRSOS_HANDLE_VARIABLE && h[i].strong_reference);
-		if (!strong || !object)
+		if (!clrsos_handle_is_root(&h[i]) || !h[i].object)
 			continue;
 		struct clrsos_root root = {
-			.kind = CLRSOS_ROOT_HANDLE, .object = object, .address = h[i].handle,
-			.handle_type = h[i].type, .reg = -1,
-			.pinned = h[i].type == CLRSOS_HANDLE_PINNED || h[i].type == CLRSOS_HANDLE_ASYNC_PINNED,
+			.kind = CLRSOS_ROOT_HANDLE, .object = h[i].object, .address = h[i].address,
+			.handle_type = h[i].kind, .reg = -1, .pinned = h[i].pinned,
 		};
 		err = add(r, cap, &root);
 	}
@@ -84,9 +69,11 @@ static struct clrsos_error *stacks(struct clrsos_dac *dac, struct clrsos_roots *
 		thread = t.next_thread;
 		if (!t.os_thread_id)
 			continue;
-		struct clrsos_sos_stack_ref *refs = NULL;
+		struct clrsos_stack_reference *refs = NULL;
 		size_t nrefs = 0;
-		struct clrsos_error *e = clrsos_dac_stack_refs(dac, t.os_thread_id, &refs, &nrefs);
+		struct clrsos_error *e = clrsos_stack_references_read(dac, t.os_thread_id, &refs, &nrefs);
+		if (clrsos_error_is_no_memory(e))
+			return e;
 		if (e) {
 			clrsos_error_destroy(e);
 			r->threads_failed++;
@@ -104,9 +91,9 @@ static struct clrsos_error *stacks(struct clrsos_dac *dac, struct clrsos_roots *
 				.stack_pointer = refs[i].stack_pointer,
 				.source = refs[i].source,
 				.source_type = refs[i].source_type,
-				.reg = refs[i].has_register_information ? refs[i].reg : -1,
-				.interior = (refs[i].flags & CLRSOS_STACK_REF_INTERIOR) != 0,
-				.pinned = (refs[i].flags & CLRSOS_STACK_REF_PINNED) != 0,
+				.reg = refs[i].reg,
+				.interior = refs[i].interior,
+				.pinned = refs[i].pinned,
 			};
 			err = add(r, cap, &root);
 		}
@@ -430,4 +417,29 @@ void clrsos_roots_deinit(struct clrsos_roots *r)
 	free(r->items);
 	free(r->dependents);
 	memset(r, 0, sizeof(*r));
+}
+
+struct clrsos_error *clrsos_finalizer_queue_read(struct clrsos_dac *dac, uint64_t heap_address,
+						 struct clrsos_finalizer_queue *ret, bool *ret_present)
+{
+	memset(ret, 0, sizeof(*ret));
+	*ret_present = false;
+	uint64_t fp[FILL_POINTERS];
+	uint32_t n = 0;
+	struct clrsos_error *err = clrsos_dac_fill_pointers(dac, heap_address, fp, FILL_POINTERS, &n);
+	if (err || n < 6)
+		return err;
+	/*
+	 * The DAC gives the parts' ends, oldest generation first (so gen0's is
+	 * the last of them), then the ready ones; and, first, the queue's start
+	 * when there is one more pointer: the large/pinned objects' part.
+	 */
+	ret->generations[0] = (struct clrsos_finalizer_part){fp[n - 4], fp[n - 3]};
+	ret->generations[1] = (struct clrsos_finalizer_part){fp[n - 5], fp[n - 4]};
+	ret->generations[2] = (struct clrsos_finalizer_part){fp[n - 6], fp[n - 5]};
+	if (n >= 7)
+		ret->large = (struct clrsos_finalizer_part){fp[n - 7], fp[n - 6]};
+	ret->ready = (struct clrsos_finalizer_part){fp[n - 3], fp[n - 1]};
+	*ret_present = true;
+	return NULL;
 }

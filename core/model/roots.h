@@ -13,13 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dac/dac.h"
 #include "base/error.h"
-#include "model/heap.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct clrsos_dac;
+struct clrsos_target;
+struct clrsos_gc;
 
 enum clrsos_root_kind {
 	CLRSOS_ROOT_HANDLE,
@@ -62,7 +64,29 @@ struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_
 					  const struct clrsos_gc *gc, struct clrsos_roots *ret);
 void clrsos_roots_deinit(struct clrsos_roots *roots);
 
-const char *clrsos_handle_type_name(uint32_t type);
+/*
+ * A heap's finalization queue, as the GC lays it out: a part per
+ * generation, the large and pinned objects' part (start = end = 0 when the
+ * runtime has none), then the objects ready for finalization (critical
+ * finalizers and the f-reachable list). Each part is [start, end) of
+ * 8-byte object references.
+ */
+struct clrsos_finalizer_part {
+	uint64_t start, end;
+};
+
+struct clrsos_finalizer_queue {
+	struct clrsos_finalizer_part generations[3];
+	struct clrsos_finalizer_part large;
+	struct clrsos_finalizer_part ready;
+};
+
+/*
+ * The finalization queue of the GC heap at heap_address (0: workstation);
+ * *ret_present false (no error) when the runtime gives too few parts.
+ */
+struct clrsos_error *clrsos_finalizer_queue_read(struct clrsos_dac *dac, uint64_t heap_address,
+						 struct clrsos_finalizer_queue *ret, bool *ret_present);
 
 /* Every MethodTable the modules have loaded for their TypeDefs (malloc'd). */
 struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count);

@@ -2,6 +2,13 @@
 #include "statics.h"
 
 #include "dac/dac.h"
+#include "base/addrmap.h"
+#include "model/fields.h"
+#include "model/roots.h"
+#include "model/types.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 struct clrsos_error *clrsos_static_bases_read(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
 					      struct clrsos_static_bases *ret)
@@ -13,4 +20,136 @@ struct clrsos_error *clrsos_thread_static_bases_read(struct clrsos_dac *dac, uin
 						     struct clrsos_static_bases *ret)
 {
 	return clrsos_dac_thread_static_bases(dac, mt, thread, &ret->non_gc, &ret->gc);
+}
+
+struct clrsos_error *clrsos_static_field_name(struct clrsos_dac *dac, struct clrsos_types *types, uint64_t mt,
+					      uint32_t token, char **ret)
+{
+	*ret = NULL;
+	const struct clrsos_type *t = clrsos_types_get(types, mt);
+	if (!t)
+		return NULL;
+	struct clrsos_fields fields;
+	struct clrsos_error *err = clrsos_fields_get(dac, types, mt, &fields);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	for (size_t i = 0; i < fields.count; i++) {
+		const struct clrsos_field *f = &fields.items[i];
+		if (f->desc.is_static && f->token == token && f->name) {
+			if (asprintf(ret, "%s.%s", clrsos_types_name(types, t), f->name) < 0) {
+				*ret = NULL;
+				err = &clrsos_error_no_memory;
+			}
+			break;
+		}
+	}
+	clrsos_fields_deinit(&fields);
+	return err;
+}
+
+struct clrsos_static_slots {
+	struct clrsos_addrmap slots; /* slot address -> index + 1 into names */
+	char **names;
+	size_t count, cap;
+};
+
+/* The GC static reference fields mt declares. */
+static struct clrsos_error *note_statics(struct clrsos_static_slots *st, struct clrsos_dac *dac,
+					 struct clrsos_types *types, uint64_t mt)
+{
+	struct clrsos_dacp_method_table_field_data fd;
+	struct clrsos_error *err = clrsos_dac_method_table_field_data(dac, mt, &fd);
+	if (err || !fd.num_static_fields)
+		goto skip;
+	struct clrsos_dacp_method_table_data md;
+	if ((err = clrsos_dac_method_table_data(dac, mt, &md)))
+		goto skip;
+	uint64_t non_gc, gc;
+	if ((err = clrsos_dac_static_bases(dac, mt, md.module, &non_gc, &gc)) || !gc)
+		goto skip;
+	struct clrsos_fields fields;
+	if ((err = clrsos_fields_get(dac, types, mt, &fields)))
+		goto skip;
+	const struct clrsos_type *t = clrsos_types_get(types, mt);
+	for (size_t i = 0; t && i < fields.count && !err; i++) {
+		const struct clrsos_field *f = &fields.items[i];
+		if (!f->desc.is_static || f->desc.is_thread_local || f->declaring_mt != mt ||
+		    clrsos_element_is_value(f->desc.type))
+			continue;
+		if (st->count == st->cap) {
+			size_t cap = st->cap ? st->cap * 2 : 256;
+			char **g = realloc(st->names, cap * sizeof(*g));
+			if (!g) {
+				err = &clrsos_error_no_memory;
+				break;
+			}
+			st->names = g;
+			st->cap = cap;
+		}
+		char *name;
+		if (asprintf(&name, "%s.%s", clrsos_types_name(types, t), f->name) < 0) {
+			err = &clrsos_error_no_memory;
+			break;
+		}
+		st->names[st->count++] = name;
+		if (!clrsos_addrmap_put(&st->slots, gc + f->desc.offset, st->count))
+			err = &clrsos_error_no_memory;
+	}
+	clrsos_fields_deinit(&fields);
+	return err;
+skip:
+	if (clrsos_error_is_no_memory(err))
+		return err;
+	clrsos_error_destroy(err);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_static_slots_create(struct clrsos_dac *dac, struct clrsos_types *types,
+						struct clrsos_static_slots **ret)
+{
+	*ret = NULL;
+	struct clrsos_static_slots *st = calloc(1, sizeof(*st));
+	if (!st)
+		return &clrsos_error_no_memory;
+	uint64_t *mts = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_loaded_types(dac, &mts, &n);
+	if (err) {
+		if (clrsos_error_is_no_memory(err)) {
+			clrsos_static_slots_destroy(st);
+			return err;
+		}
+		clrsos_error_destroy(err);
+		n = 0;
+	}
+	for (size_t i = 0; i < n && !err; i++)
+		err = note_statics(st, dac, types, mts[i]);
+	free(mts);
+	if (err) {
+		clrsos_static_slots_destroy(st);
+		return err;
+	}
+	*ret = st;
+	return NULL;
+}
+
+void clrsos_static_slots_destroy(struct clrsos_static_slots *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->count; i++)
+		free(st->names[i]);
+	free(st->names);
+	clrsos_addrmap_deinit(&st->slots);
+	free(st);
+}
+
+const char *clrsos_static_slots_name(const struct clrsos_static_slots *st, uint64_t slot)
+{
+	uint64_t index;
+	return st && clrsos_addrmap_get(&st->slots, slot, &index) ? st->names[index - 1] : NULL;
 }

@@ -15,6 +15,7 @@ extern "C" {
 #endif
 
 struct clrsos_dac;
+struct clrsos_types;
 
 struct clrsos_static_bases {
 	uint64_t non_gc; /* 0: not allocated (the type's statics are not initialized) */
@@ -32,6 +33,28 @@ struct clrsos_error *clrsos_static_bases_read(struct clrsos_dac *dac, uint64_t m
  */
 struct clrsos_error *clrsos_thread_static_bases_read(struct clrsos_dac *dac, uint64_t mt, uint64_t thread,
 						     struct clrsos_static_bases *ret);
+
+/*
+ * The name of the static (or thread-static) field token of the type mt,
+ * "Type.field" (malloc'd), or *ret NULL when the type or field is not
+ * found. Only running out of memory is an error.
+ */
+struct clrsos_error *clrsos_static_field_name(struct clrsos_dac *dac, struct clrsos_types *types, uint64_t mt,
+					      uint32_t token, char **ret);
+
+/*
+ * Static reference fields by slot: on .NET 9 and later each static
+ * reference field lives in a slot of an object[] the runtime holds with a
+ * strong handle. The map names every loaded class's GC static slots
+ * ("Type.field"), from each module's TypeDef map. Types the runtime cannot
+ * describe are left out; only running out of memory is an error.
+ */
+struct clrsos_static_slots;
+struct clrsos_error *clrsos_static_slots_create(struct clrsos_dac *dac, struct clrsos_types *types,
+						struct clrsos_static_slots **ret);
+void clrsos_static_slots_destroy(struct clrsos_static_slots *slots);
+/* The field whose static slot is at slot, or NULL. */
+const char *clrsos_static_slots_name(const struct clrsos_static_slots *slots, uint64_t slot);
 
 #ifdef __cplusplus
 }

@@ -126,16 +126,16 @@ static int teardown(void **state)
 
 static const struct clrsos_range data_range = {DATA, DATA + 0x4000};
 
-static struct clrsos_sos_handle_data listed(uint64_t handle)
+static struct clrsos_handle listed(uint64_t handle)
 {
-	struct clrsos_sos_handle_data h = {.handle = handle, .type = 2};
+	struct clrsos_handle h = {.address = handle, .kind = 2};
 	return h;
 }
 
-static const struct clrsos_sos_handle_data *find(const struct clrsos_sos_handle_data *h, size_t n, uint64_t handle)
+static const struct clrsos_handle *find(const struct clrsos_handle *h, size_t n, uint64_t handle)
 {
 	for (size_t i = 0; i < n; i++)
-		if (h[i].handle == handle)
+		if (h[i].address == handle)
 			return &h[i];
 	return NULL;
 }
@@ -143,24 +143,24 @@ static const struct clrsos_sos_handle_data *find(const struct clrsos_sos_handle_
 static void test_unlisted__the_skipped_tables_handles_with_types_and_secondaries(void **state)
 {
 	struct fixture *x = *state;
-	struct clrsos_sos_handle_data have[2] = {listed(SEG0 + 0x1000), listed(SEG0 + 0x1008)};
-	struct clrsos_sos_handle_data *h = NULL;
+	struct clrsos_handle have[2] = {listed(SEG0 + 0x1000), listed(SEG0 + 0x1008)};
+	struct clrsos_handle *h = NULL;
 	size_t n = 0;
 	assert_null(clrsos_handle_tables_unlisted(x->t, &data_range, 1, have, 2, &h, &n));
 	assert_int_equal(n, 5);
-	const struct clrsos_sos_handle_data *e;
+	const struct clrsos_handle *e;
 	assert_non_null(e = find(h, n, SEG1 + 0x1000));
-	assert_int_equal(e->type, 2);
-	assert_true(e->strong_reference);
+	assert_int_equal(e->kind, 2);
+	assert_true(e->strong);
 	assert_non_null(find(h, n, SEG1 + 0x1000 + 5 * 8));
 	assert_non_null(e = find(h, n, SEG1 + 0x1000 + 3 * 512 + 2 * 8));
-	assert_int_equal(e->type, 6);
+	assert_int_equal(e->kind, 6);
 	assert_int_equal(e->secondary, 0xc800);
 	assert_non_null(e = find(h, n, SEG1 + 0x1000 + 7 * 512 + 63 * 8));
-	assert_int_equal(e->type, 1);
-	assert_false(e->strong_reference);
+	assert_int_equal(e->kind, 1);
+	assert_false(e->strong);
 	assert_non_null(e = find(h, n, SEG1B + 0x1000 + 119 * 512));
-	assert_int_equal(e->type, 3);
+	assert_int_equal(e->kind, 3);
 	/* Not the listed ones, not the data block's words. */
 	assert_null(find(h, n, SEG0 + 0x1000));
 	assert_null(find(h, n, SEG1 + 0x1000 + 4 * 512 + 2 * 8));
@@ -170,8 +170,8 @@ static void test_unlisted__the_skipped_tables_handles_with_types_and_secondaries
 static void test_unlisted__a_handle_of_the_skipped_table_already_listed_is_not_repeated(void **state)
 {
 	struct fixture *x = *state;
-	struct clrsos_sos_handle_data have[2] = {listed(SEG0 + 0x1000), listed(SEG1 + 0x1000)};
-	struct clrsos_sos_handle_data *h = NULL;
+	struct clrsos_handle have[2] = {listed(SEG0 + 0x1000), listed(SEG1 + 0x1000)};
+	struct clrsos_handle *h = NULL;
 	size_t n = 0;
 	assert_null(clrsos_handle_tables_unlisted(x->t, &data_range, 1, have, 2, &h, &n));
 	assert_int_equal(n, 5); /* table 0's unlisted one, table 1's other four */
@@ -184,8 +184,8 @@ static void test_unlisted__no_map_in_the_data_gives_nothing(void **state)
 {
 	struct fixture *x = *state;
 	struct clrsos_range elsewhere = {DATA, DATA + 0x200}; /* the decoy only */
-	struct clrsos_sos_handle_data have[1] = {listed(SEG0 + 0x1000)};
-	struct clrsos_sos_handle_data *h = NULL;
+	struct clrsos_handle have[1] = {listed(SEG0 + 0x1000)};
+	struct clrsos_handle *h = NULL;
 	size_t n = 7;
 	assert_null(clrsos_handle_tables_unlisted(x->t, &elsewhere, 1, have, 1, &h, &n));
 	assert_int_equal(n, 0);
@@ -199,8 +199,8 @@ static void test_unlisted__a_listed_handle_outside_any_table_gives_nothing(void 
 	uint8_t *s0 = fake_target_add_region(&x->f, 0x7100000, NULL, 0x1000);
 	put64(s0 + TABLE_AT, TABLE0);
 	put64(s0 + (0x780 + 6 * 12 + 8), TABLE0);
-	struct clrsos_sos_handle_data have[1] = {listed(0x7100000 + 0x1000)};
-	struct clrsos_sos_handle_data *h = NULL;
+	struct clrsos_handle have[1] = {listed(0x7100000 + 0x1000)};
+	struct clrsos_handle *h = NULL;
 	size_t n = 0;
 	assert_null(clrsos_handle_tables_unlisted(x->t, &data_range, 1, have, 1, &h, &n));
 	assert_int_equal(n, 0);
@@ -210,8 +210,8 @@ static void test_unlisted__an_unreadable_segment_ends_that_table_only(void **sta
 {
 	struct fixture *x = *state;
 	fake_target_add_hole(&x->f, SEG1B, 0x1000); /* the second segment's header */
-	struct clrsos_sos_handle_data have[1] = {listed(SEG0 + 0x1000)};
-	struct clrsos_sos_handle_data *h = NULL;
+	struct clrsos_handle have[1] = {listed(SEG0 + 0x1000)};
+	struct clrsos_handle *h = NULL;
 	size_t n = 0;
 	assert_null(clrsos_handle_tables_unlisted(x->t, &data_range, 1, have, 1, &h, &n));
 	/*

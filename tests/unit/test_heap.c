@@ -35,7 +35,10 @@
 #include "dac/dac.h"
 #include "fake_dac.h"
 #include "fake_target.h"
+#include "model/handletable.h"
 #include "model/heap.h"
+#include "model/roots.h"
+#include "model/stack.h"
 #include "analysis/reach.h"
 #include "session/session.h"
 #include "tests.h"
@@ -2037,6 +2040,128 @@ static void test_reach__freachable_finalizer_queue_objects_are_roots(void **stat
 	assert_int_equal(clrsos_reach_stats(r)->roots, 3);
 }
 
+/* Roots in the model: handles, stack references and the finalizer queue as values. */
+
+static void test_roots_model__handles_are_values_with_their_objects(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_REF_COUNTED, h.n[1], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_REF_COUNTED, h.n[2], 0, 3);
+	add_handle(fx, CLRSOS_HANDLE_DEPENDENT, h.n[3], h.n[4], 0);
+	add_handle(fx, CLRSOS_HANDLE_ASYNC_PINNED, h.n[5], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_WEAK_SHORT, h.n[6], 0, 0);
+	struct clrsos_dac *dac = NULL;
+	assert_null(clrsos_session_dac(fx->session, &dac));
+	struct clrsos_handle *hs = NULL;
+	size_t n = 0, extra = 0;
+	assert_null(clrsos_handles_all(dac, clrsos_session_target(fx->session), false, &hs, &n, &extra));
+	assert_int_equal(n, 6);
+	assert_int_equal(extra, 0);
+	assert_int_equal(hs[0].kind, CLRSOS_HANDLE_KIND_STRONG);
+	assert_int_equal(hs[0].address, HANDLES);
+	assert_int_equal(hs[0].object, h.n[0]);
+	assert_true(hs[0].readable);
+	assert_true(clrsos_handle_is_root(&hs[0]));
+	assert_false(clrsos_handle_is_root(&hs[1])); /* a count of 0 */
+	assert_true(clrsos_handle_is_root(&hs[2]));
+	assert_int_equal(hs[2].ref_count, 3);
+	assert_int_equal(hs[3].kind, CLRSOS_HANDLE_KIND_DEPENDENT);
+	assert_int_equal(hs[3].object, h.n[3]);
+	assert_int_equal(hs[3].secondary, h.n[4]);
+	assert_false(clrsos_handle_is_root(&hs[3])); /* an edge, not a root */
+	assert_true(hs[4].pinned);
+	assert_true(clrsos_handle_is_root(&hs[4]));
+	assert_false(clrsos_handle_is_root(&hs[5]));
+	assert_string_equal(clrsos_handle_type_name(hs[4].kind), "AsyncPinned");
+	assert_string_equal(clrsos_handle_type_name(42), "Unknown");
+	free(hs);
+}
+
+static void test_roots_model__stack_references_and_finalizer_queue(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	struct fake_thread_rec *a = fake_dac_add_thread(&fx->d, THREAD(1), 3001, 0, 0);
+	fake_dac_add_stack_ref(a, h.n[0], 0);
+	fake_dac_add_stack_ref(a, h.p + 8, CLRSOS_STACK_REF_INTERIOR);
+	fake_dac_add_stack_ref(a, h.n[5], CLRSOS_STACK_REF_PINNED);
+	finalizer_queue(fx, h.n[0], h.n[3], (const uint64_t[]){h.n[1]}, 1, (const uint64_t[]){h.n[2], h.s}, 2);
+	struct clrsos_dac *dac = NULL;
+	assert_null(clrsos_session_dac(fx->session, &dac));
+	struct clrsos_stack_reference *refs = NULL;
+	size_t n = 0;
+	assert_null(clrsos_stack_references_read(dac, 3001, &refs, &n));
+	assert_int_equal(n, 3);
+	assert_int_equal(refs[0].object, h.n[0]);
+	assert_false(refs[0].interior);
+	assert_true(refs[1].interior);
+	assert_int_equal(refs[1].object, h.p + 8);
+	assert_true(refs[2].pinned);
+	free(refs);
+	struct clrsos_finalizer_queue q;
+	bool present = false;
+	assert_null(clrsos_finalizer_queue_read(dac, fx->d.heaps[0].address, &q, &present));
+	assert_true(present);
+	/* gen0's part holds one object, the ready part the critical one and two more. */
+	assert_int_equal(q.generations[0].end - q.generations[0].start, 8);
+	assert_int_equal(q.ready.end - q.ready.start, 3 * 8);
+	assert_string_equal(clrsos_register_name(0), "rax");
+	assert_null(clrsos_register_name(-1));
+}
+
+static void test_objsize__counts_each_object_it_keeps_alive_once(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	set_field(fx, h.n[0], 0, h.n[1]);
+	set_field(fx, h.n[1], 0, h.n[2]);
+	set_field(fx, h.n[1], 1, h.n[0]); /* a cycle back */
+	set_field(fx, h.n[2], 0, h.n[1]);
+	char address[32];
+	snprintf(address, sizeof(address), "0x%" PRIx64, h.n[0]);
+	test_buffer_reset(&fx->out);
+	struct clrsos_error *err = clrsos_cmd_objsize(fx->session, &fx->host, 1, (const char *const[]){address},
+						      &fx->out.writer);
+	if (err)
+		fail_msg("objsize: %s", err->message);
+	assert_non_null(strstr(fx->out.data, "bytes in 3 objects"));
+	test_buffer_reset(&fx->out);
+	err = clrsos_cmd_objsize(fx->session, &fx->host, 2, (const char *const[]){address, "0x10"}, &fx->out.writer);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "a second address '0x10'"));
+	clrsos_error_destroy(err);
+}
+
+static void test_gchandles__rows_and_counts_by_kind(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[1], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_DEPENDENT, h.n[3], h.n[4], 0);
+	test_buffer_reset(&fx->out);
+	struct clrsos_error *err = clrsos_cmd_gchandles(fx->session, &fx->host, 0, NULL, &fx->out.writer);
+	if (err)
+		fail_msg("gchandles: %s", err->message);
+	assert_non_null(strstr(fx->out.data, "Handles:\n    Strong       2\n    Dependent    1\n"));
+	test_buffer_reset(&fx->out);
+	err = clrsos_cmd_gchandles(fx->session, &fx->host, 2, (const char *const[]){"-type", "dependent"},
+				   &fx->out.writer);
+	if (err)
+		fail_msg("gchandles -type dependent: %s", err->message);
+	assert_null(strstr(fx->out.data, "Strong"));
+	err = clrsos_cmd_gchandles(fx->session, &fx->host, 2, (const char *const[]){"-type", "Bogus"}, &fx->out.writer);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "gchandles: -type Bogus: expected Strong"));
+	clrsos_error_destroy(err);
+}
+
 static void test_reach__dependent_handle_secondary_live_only_while_primary_is(void **state)
 {
 	struct heap_fx *fx = *state;
@@ -3279,6 +3404,10 @@ int run_heap_tests(void)
 		H(test_reach__stack_references_interior_ones_resolve_to_their_object),
 		H(test_reach__stack_slots_holding_no_object_are_counted_not_warned),
 		H(test_reach__freachable_finalizer_queue_objects_are_roots),
+		H(test_roots_model__handles_are_values_with_their_objects),
+		H(test_roots_model__stack_references_and_finalizer_queue),
+		H(test_objsize__counts_each_object_it_keeps_alive_once),
+		H(test_gchandles__rows_and_counts_by_kind),
 		H(test_reach__dependent_handle_secondary_live_only_while_primary_is),
 		H(test_reach__follows_fields_and_value_type_array_elements_not_scalars),
 		H(test_reach__unreachable_cycle_stays_dead),

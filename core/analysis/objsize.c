@@ -1,0 +1,108 @@
+/* Object size: what one object keeps alive (objsize.h). */
+#include "analysis/objsize.h"
+
+#include "analysis/markbits.h"
+#include "base/addrmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct walk {
+	/* Objects met: a bit per 8 bytes of each segment met (allocated on
+	 * first use), a map for the rest (references outside the GC heap). A
+	 * map alone stalls for its growth (half a second at millions). */
+	struct clrsos_heap *heap;
+	const struct clrsos_gc *gc;
+	uint64_t **bits;
+	struct clrsos_addrmap seen;
+	uint64_t *stack;
+	size_t depth, cap;
+	bool oom;
+	struct clrsos_watch *watch;
+	struct clrsos_error *stop; /* the user interrupted (an array of millions of references, say) */
+};
+
+static void push_ref(void *ctx, uint64_t ref)
+{
+	struct walk *w = ctx;
+	if (w->stop || (w->stop = clrsos_watch_tick(w->watch)))
+		return;
+	const struct clrsos_segment *seg = ref & 7 ? NULL : clrsos_heap_segment_of(w->heap, ref);
+	if (seg) {
+		size_t i = (size_t)(seg - w->gc->segments);
+		if (!w->bits[i] && !(w->bits[i] = calloc(clrsos_markbits_words(seg) + 1, sizeof(uint64_t)))) {
+			w->oom = true;
+			return;
+		}
+		uint64_t mask, *word = clrsos_markbits_word(w->bits[i], seg, ref, &mask);
+		if (*word & mask)
+			return;
+		*word |= mask;
+	} else {
+		if (clrsos_addrmap_get(&w->seen, ref, NULL))
+			return;
+		if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
+			w->oom = true;
+			return;
+		}
+	}
+	if (w->depth == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 1024;
+		uint64_t *s = realloc(w->stack, cap * sizeof(*s));
+		if (!s) {
+			w->oom = true;
+			return;
+		}
+		w->stack = s;
+		w->cap = cap;
+	}
+	w->stack[w->depth++] = ref;
+}
+
+struct clrsos_error *clrsos_objsize_walk(struct clrsos_heap *heap, uint64_t address, clrsos_objsize_fn *fn,
+					 void *ctx)
+{
+	/* Mid-GC references lead to objects being moved: refused (as walks are). */
+	struct clrsos_error *err = clrsos_heap_check_walkable(heap);
+	if (err)
+		return err;
+	struct walk w = {.heap = heap, .gc = clrsos_heap_gc(heap), .watch = clrsos_heap_watch(heap)};
+	if (!(w.bits = calloc(w.gc->nsegments ? w.gc->nsegments : 1, sizeof(*w.bits))))
+		return &clrsos_error_no_memory;
+	struct clrsos_types *types = clrsos_heap_types(heap);
+	uint8_t *buf = NULL;
+	size_t buf_cap = 0;
+	push_ref(&w, address);
+	while (w.depth && !w.oom && !err && !w.stop) {
+		if ((err = clrsos_watch_tick(w.watch)))
+			break;
+		uint64_t obj = w.stack[--w.depth];
+		const struct clrsos_type *t;
+		uint64_t size;
+		struct clrsos_error *e = clrsos_heap_read_object(heap, obj, &t, &size, &buf, &buf_cap);
+		if (clrsos_error_is_no_memory(e)) {
+			err = e;
+			break;
+		}
+		if (e) {
+			clrsos_error_destroy(e);
+			continue; /* a reference to no object: not counted */
+		}
+		if (!fn(ctx, obj, t, size))
+			w.oom = true;
+		clrsos_types_for_each_ref(types, t, buf, size, push_ref, &w);
+	}
+	if (!err && w.stop)
+		err = w.stop;
+	else
+		clrsos_error_destroy(w.stop);
+	if (w.oom && !err)
+		err = &clrsos_error_no_memory;
+	clrsos_addrmap_deinit(&w.seen);
+	for (size_t i = 0; i < w.gc->nsegments; i++)
+		free(w.bits[i]);
+	free(w.bits);
+	free(w.stack);
+	free(buf);
+	return err;
+}

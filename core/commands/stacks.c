@@ -1,0 +1,637 @@
+/* Stacks: clrstack (managed frames), clrbt (native and managed), dso (objects on a stack). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/stack.h"
+#include "model/threads.h"
+#include "commands.h"
+#include "rootcmds.h"
+
+/* clrstack -------------------------------------------------------------- */
+
+enum { SHOW_PARAMS = 1, SHOW_LOCALS = 2 };
+
+struct clrstack_options {
+	bool json, all, a, p, l;
+	int show;
+};
+
+static struct clrsos_error *clrstack_parse(const struct clrsos_host *host, int argc, const char *const *argv,
+					   struct clrstack_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o->json),
+		CLRSOS_FLAG("-all", &o->all),
+		CLRSOS_FLAG("-a", &o->a),
+		CLRSOS_FLAG("-p", &o->p),
+		CLRSOS_FLAG("-l", &o->l),
+	};
+	const struct clrsos_options spec = {
+		.command = "clrstack",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	o->show = (o->a ? SHOW_PARAMS | SHOW_LOCALS : 0) | (o->p ? SHOW_PARAMS : 0) | (o->l ? SHOW_LOCALS : 0);
+	return err;
+}
+
+/* A thread's stack, or why it could not be read (-all goes on past it). */
+struct thread_stack {
+	struct clrsos_managed_stack stack;
+	char *error; /* malloc'd, or NULL */
+};
+
+struct clrstack_result {
+	struct thread_stack *threads;
+	size_t count;
+};
+
+static void clrstack_result_deinit(struct clrstack_result *r)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		clrsos_managed_stack_deinit(&r->threads[i].stack);
+		free(r->threads[i].error);
+	}
+	free(r->threads);
+}
+
+static struct clrsos_error *clrstack_compute(struct clrsos_session *session, const struct clrsos_host *host,
+					     const struct clrstack_options *o, struct clrstack_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct clrsos_root_cmd c;
+	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
+	if (err)
+		return err;
+	if (!o->all) {
+		if (!host->selected_thread)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "clrstack: no thread is selected: use 'thread select <n>' or clrstack -all");
+		if (!(r->threads = calloc(1, sizeof(*r->threads))))
+			return &clrsos_error_no_memory;
+		if ((err = clrsos_managed_stack_init(&r->threads[0].stack, c.dac, host->selected_thread, o->show != 0)))
+			return err;
+		r->count = 1;
+		return NULL;
+	}
+	struct clrsos_managed_thread_list list;
+	if ((err = clrsos_managed_thread_list_init(&list, c.dac)))
+		return err;
+	if (!(r->threads = calloc(list.count ? list.count : 1, sizeof(*r->threads)))) {
+		clrsos_managed_thread_list_deinit(&list);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < list.count && !err; i++) {
+		uint32_t os_id = list.items[i].os_id;
+		if (!os_id)
+			continue;
+		struct thread_stack *ts = &r->threads[r->count++];
+		struct clrsos_error *e = clrsos_managed_stack_init(&ts->stack, c.dac, os_id, o->show != 0);
+		if (clrsos_error_is_no_memory(e)) {
+			err = e;
+		} else if (e) {
+			/* Said, not skipped: the other threads still follow. */
+			ts->stack.os_id = os_id;
+			if (!(ts->error = strdup(e->message)))
+				err = &clrsos_error_no_memory;
+			clrsos_error_destroy(e);
+		}
+	}
+	clrsos_managed_thread_list_deinit(&list);
+	return err;
+}
+
+static void write_vars_json(struct clrsos_json *j, const char *key, const struct clrsos_managed_var *v, size_t n)
+{
+	clrsos_json_key(j, key);
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		clrsos_json_object_begin(j);
+		if (v[i].name) {
+			clrsos_json_key(j, "name");
+			clrsos_json_string(j, v[i].name);
+		}
+		clrsos_json_key(j, "location");
+		clrsos_json_string(j, !v[i].has_location ? NULL : v[i].in_register ? "register" : "stack");
+		if (v[i].has_location && !v[i].in_register) {
+			clrsos_json_key(j, "address");
+			clrsos_json_address(j, v[i].address);
+		}
+		clrsos_json_key(j, "size");
+		clrsos_json_uint(j, v[i].size);
+		clrsos_json_key(j, "value");
+		if (v[i].state == CLRSOS_MANAGED_VAR_VALUE && v[i].size <= 8)
+			clrsos_json_address(j, v[i].value);
+		else
+			clrsos_json_null(j);
+		clrsos_json_key(j, "state");
+		clrsos_json_string(j, v[i].state == CLRSOS_MANAGED_VAR_VALUE	    ? "value"
+				   : v[i].state == CLRSOS_MANAGED_VAR_NO_DATA ? "noData"
+									      : "unreadable");
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+}
+
+/* SOS's layout: "        name (0x<home>) = 0x<value>" for parameters, "        0x<home> = ..." for locals. */
+static void write_vars_text(struct clrsos_writer *out, const char *title, bool params,
+			    const struct clrsos_managed_var *v, size_t n)
+{
+	if (!n)
+		return;
+	clrsos_outf(out, "    %s:\n", title);
+	for (size_t i = 0; i < n; i++) {
+		clrsos_out(out, "        ");
+		if (params && v[i].name) {
+			clrsos_out_name(out, v[i].name);
+			clrsos_out(out, " ");
+		}
+		if (v[i].has_location) {
+			if (v[i].in_register)
+				clrsos_out(out, params ? "(<CLR reg>) " : "<CLR reg> ");
+			else
+				clrsos_outf(out, params ? "(0x%016" PRIx64 ") " : "0x%016" PRIx64 " ", v[i].address);
+		}
+		if (v[i].has_location || (params && v[i].name))
+			clrsos_out(out, "= ");
+		if (v[i].state == CLRSOS_MANAGED_VAR_NO_DATA)
+			clrsos_out(out, "<no data>\n");
+		else if (v[i].state == CLRSOS_MANAGED_VAR_UNREADABLE)
+			clrsos_out(out, "<unable to retrieve data>\n");
+		else if (v[i].size > 8)
+			clrsos_outf(out, "<a %u-byte value type>\n", v[i].size);
+		else
+			clrsos_outf(out, "0x%016" PRIx64 "\n", v[i].value);
+	}
+}
+
+static void write_stack_json(struct clrsos_json *j, const struct clrsos_managed_stack *s, int show)
+{
+	const struct clrsos_managed_frame *f = s->frames;
+	clrsos_json_object_begin(j);
+	clrsos_json_key(j, "osThreadId");
+	clrsos_json_uint(j, s->os_id);
+	clrsos_json_key(j, "frames");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < s->count; i++) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "sp");
+		clrsos_json_address(j, f[i].sp);
+		clrsos_json_key(j, "ip");
+		clrsos_json_address(j, f[i].ip);
+		clrsos_json_key(j, "frame");
+		clrsos_json_address(j, f[i].frame);
+		clrsos_json_key(j, "methodDesc");
+		clrsos_json_address(j, f[i].method_desc);
+		clrsos_json_key(j, "name");
+		clrsos_json_string(j, f[i].name);
+		if (show && !f[i].frame) {
+			if (show & SHOW_PARAMS) {
+				if (f[i].args_failed) {
+					clrsos_json_key(j, "parameters");
+					clrsos_json_null(j);
+				} else {
+					write_vars_json(j, "parameters", f[i].args, f[i].nargs);
+				}
+			}
+			if (show & SHOW_LOCALS) {
+				if (f[i].locals_failed) {
+					clrsos_json_key(j, "locals");
+					clrsos_json_null(j);
+				} else {
+					write_vars_json(j, "locals", f[i].locals, f[i].nlocals);
+				}
+			}
+		}
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+	clrsos_json_object_end(j);
+}
+
+static void write_stack_text(struct clrsos_writer *out, const struct clrsos_managed_stack *s, int show)
+{
+	const struct clrsos_managed_frame *f = s->frames;
+	struct clrsos_name_buf nb;
+	clrsos_outf(out, "OS Thread Id: 0x%x\n", s->os_id);
+	clrsos_outf(out, "%16s %16s %s\n", "Child SP", "IP", "Call Site");
+	for (size_t i = 0; i < s->count; i++) {
+		if (f[i].frame) {
+			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp, f[i].ip,
+				    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame", f[i].frame);
+			continue;
+		}
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s\n", f[i].sp, f[i].ip,
+			    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "[unknown managed code]");
+		if (!show)
+			continue;
+		if ((show & SHOW_PARAMS) && f[i].args_failed)
+			clrsos_out(out, "    PARAMETERS: <the runtime cannot list them for this frame>\n");
+		else if (show & SHOW_PARAMS)
+			write_vars_text(out, "PARAMETERS", true, f[i].args, f[i].nargs);
+		if ((show & SHOW_LOCALS) && f[i].locals_failed)
+			clrsos_out(out, "    LOCALS: <the runtime cannot list them for this frame>\n");
+		else if (show & SHOW_LOCALS)
+			write_vars_text(out, "LOCALS", false, f[i].locals, f[i].nlocals);
+		clrsos_out(out, "\n");
+	}
+}
+
+static void clrstack_render_json(const struct clrstack_result *r, int show, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "threads");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct thread_stack *ts = &r->threads[i];
+		if (!ts->error) {
+			write_stack_json(&j, &ts->stack, show);
+			continue;
+		}
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "osThreadId");
+		clrsos_json_uint(&j, ts->stack.os_id);
+		clrsos_json_key(&j, "frames");
+		clrsos_json_null(&j);
+		clrsos_json_key(&j, "error");
+		clrsos_json_string(&j, ts->error);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void clrstack_render_text(const struct clrstack_result *r, bool all, int show, struct clrsos_writer *out)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		const struct thread_stack *ts = &r->threads[i];
+		if (ts->error) {
+			clrsos_outf(out, "OS Thread Id: 0x%x\nWarning: its stack could not be read: %s\n\n",
+				    ts->stack.os_id, ts->error);
+			continue;
+		}
+		write_stack_text(out, &ts->stack, show);
+		if (all)
+			clrsos_out(out, "\n");
+	}
+}
+
+struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					 const char *const *argv, struct clrsos_writer *out)
+{
+	struct clrstack_options o;
+	struct clrsos_error *err = clrstack_parse(host, argc, argv, &o);
+	if (err)
+		return err;
+	struct clrstack_result r;
+	if (!(err = clrstack_compute(session, host, &o, &r))) {
+		if (o.json)
+			clrstack_render_json(&r, o.show, out);
+		else
+			clrstack_render_text(&r, o.all, o.show, out);
+	}
+	clrstack_result_deinit(&r);
+	return err;
+}
+
+/* clrbt ----------------------------------------------------------------- */
+
+enum { MAX_NATIVE_FRAMES = 4096 };
+
+struct clrbt_options {
+	bool json;
+	uint32_t os_id;
+};
+
+static struct clrsos_error *thread_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)host;
+	(void)index;
+	struct clrbt_options *o = ctx;
+	uint64_t v;
+	struct clrsos_error *err = clrsos_parse_uint_range("the OS thread id", arg, 1, UINT32_MAX, &v);
+	if (err)
+		return clrsos_error_wrap(err, "clrbt");
+	o->os_id = (uint32_t)v;
+	return NULL;
+}
+
+static struct clrsos_error *clrbt_parse(const struct clrsos_host *host, int argc, const char *const *argv,
+					struct clrbt_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->os_id = host->selected_thread;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o->json),
+	};
+	const struct clrsos_options spec = {
+		.command = "clrbt",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = 1,
+		.operand = thread_operand,
+		.ctx = o,
+	};
+	return clrsos_options_parse(&spec, host, argc, argv);
+}
+
+/* A frame: the debugger's (managed when the runtime named it), or the runtime walk's past where lldb stopped. */
+struct bt_frame {
+	uint64_t pc, sp;
+	const char *name;   /* borrowed from native or managed, or NULL */
+	const char *module; /* the debugger's, or NULL */
+	bool managed;
+	bool from_runtime;  /* past the end of the debugger's backtrace */
+};
+
+struct clrbt_result {
+	uint32_t os_id;
+	struct clrsos_native_frame *native;
+	size_t nnative;
+	char **managed; /* per native frame: the runtime's name for it, or NULL */
+	struct clrsos_managed_stack walk;
+	struct bt_frame *frames;
+	size_t count;
+};
+
+static void clrbt_result_deinit(struct clrbt_result *r)
+{
+	for (size_t i = 0; r->native && i < r->nnative; i++) {
+		free(r->native[i].name);
+		free(r->native[i].module);
+		if (r->managed)
+			free(r->managed[i]);
+	}
+	free(r->native);
+	free(r->managed);
+	free(r->frames);
+	clrsos_managed_stack_deinit(&r->walk);
+}
+
+static struct clrsos_error *clrbt_compute(struct clrsos_session *session, const struct clrsos_host *host,
+					  const struct clrbt_options *o, struct clrbt_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->os_id = o->os_id;
+	if (!host->backtrace)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "clrbt: this debugger gives no backtrace");
+	if (!o->os_id)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "clrbt: no thread is selected: use 'thread select <n>' or give its OS id");
+	struct clrsos_root_cmd c;
+	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
+	if (err)
+		return err;
+	if (!(r->native = calloc(MAX_NATIVE_FRAMES, sizeof(*r->native))))
+		return &clrsos_error_no_memory;
+	if ((err = host->backtrace(host->ctx, o->os_id, r->native, MAX_NATIVE_FRAMES, &r->nnative)))
+		return err;
+	if (!(r->managed = calloc(r->nnative ? r->nnative : 1, sizeof(*r->managed))))
+		return clrsos_error_wrap(&clrsos_error_no_memory, "clrbt");
+	for (size_t i = 0; i < r->nnative; i++) {
+		/* A frame the debugger cannot name may be JIT-compiled code: ask the runtime. */
+		if (r->native[i].name)
+			continue;
+		struct clrsos_error *e = clrsos_method_name_at_ip(c.dac, r->native[i].pc, &r->managed[i]);
+		if (clrsos_error_is_no_memory(e))
+			return clrsos_error_wrap(e, "clrbt");
+		clrsos_error_destroy(e);
+	}
+	/*
+	 * Where lldb's unwinding stopped short (a core whose native code lacks
+	 * unwind data), the runtime's own stack walk goes on: its managed frames
+	 * above the last frame lldb found follow.
+	 */
+	struct clrsos_error *e = clrsos_managed_stack_init(&r->walk, c.dac, o->os_id, false);
+	if (clrsos_error_is_no_memory(e))
+		return clrsos_error_wrap(e, "clrbt");
+	bool walked = !e;
+	clrsos_error_destroy(e);
+	size_t max = r->nnative + (walked ? r->walk.count : 0);
+	if (!(r->frames = calloc(max ? max : 1, sizeof(*r->frames))))
+		return clrsos_error_wrap(&clrsos_error_no_memory, "clrbt");
+	for (size_t i = 0; i < r->nnative; i++) {
+		const struct clrsos_native_frame *n = &r->native[i];
+		r->frames[r->count++] = (struct bt_frame){
+			.pc = n->pc,
+			.sp = n->sp,
+			.name = r->managed[i] ? r->managed[i] : n->name,
+			.module = n->module,
+			.managed = r->managed[i] != NULL,
+		};
+	}
+	uint64_t last_sp = r->nnative ? r->native[r->nnative - 1].sp : 0;
+	for (size_t i = 0; walked && i < r->walk.count; i++) {
+		const struct clrsos_managed_frame *f = &r->walk.frames[i];
+		if (f->frame || !f->name || f->sp <= last_sp)
+			continue;
+		r->frames[r->count++] = (struct bt_frame){
+			.pc = f->ip, .sp = f->sp, .name = f->name, .managed = true, .from_runtime = true};
+	}
+	return NULL;
+}
+
+static void clrbt_render_json(const struct clrbt_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "osThreadId");
+	clrsos_json_uint(&j, r->os_id);
+	clrsos_json_key(&j, "frames");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct bt_frame *f = &r->frames[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "pc");
+		clrsos_json_address(&j, f->pc);
+		clrsos_json_key(&j, "sp");
+		clrsos_json_address(&j, f->sp);
+		clrsos_json_key(&j, "name");
+		clrsos_json_string(&j, f->name);
+		clrsos_json_key(&j, "managed");
+		clrsos_json_bool(&j, f->managed);
+		clrsos_json_key(&j, "module");
+		clrsos_json_string(&j, f->from_runtime ? NULL : f->module);
+		if (f->from_runtime) {
+			clrsos_json_key(&j, "fromRuntimeWalk");
+			clrsos_json_bool(&j, true);
+		}
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void clrbt_render_text(const struct clrbt_result *r, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "thread 0x%x:\n", r->os_id);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct bt_frame *f = &r->frames[i];
+		struct clrsos_name_buf mb, nb;
+		if (f->from_runtime) {
+			clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " [managed] %s (the runtime's walk)\n", i, f->pc,
+				    clrsos_safe_name(f->name, &nb));
+			continue;
+		}
+		clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " %s%s%s\n", i, f->pc,
+			    f->managed ? "[managed] " : f->module ? clrsos_safe_name(f->module, &mb) : "",
+			    f->managed || !f->module ? "" : "`", f->name ? clrsos_safe_name(f->name, &nb) : "???");
+	}
+}
+
+struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+				      const char *const *argv, struct clrsos_writer *out)
+{
+	struct clrbt_options o;
+	struct clrsos_error *err = clrbt_parse(host, argc, argv, &o);
+	if (err)
+		return err;
+	struct clrbt_result r;
+	if (!(err = clrbt_compute(session, host, &o, &r))) {
+		if (o.json)
+			clrbt_render_json(&r, out);
+		else
+			clrbt_render_text(&r, out);
+	}
+	clrbt_result_deinit(&r);
+	return err;
+}
+
+/* dso ------------------------------------------------------------------- */
+
+struct dso_row {
+	uint64_t slot;       /* the stack slot (0 for a register) */
+	const char *reg;     /* the register holding it, or NULL */
+	uint64_t object;
+	const char *type_name;
+};
+
+struct dso_result {
+	uint32_t os_id;
+	struct dso_row *rows;
+	size_t count;
+};
+
+static struct clrsos_error *dso_compute(struct clrsos_session *session, const struct clrsos_host *host,
+					struct dso_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->os_id = host->selected_thread;
+	if (!host->selected_thread)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dso: no thread is selected: use 'thread select <n>'");
+	struct clrsos_root_cmd c;
+	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
+	if (err)
+		return err;
+	struct clrsos_stack_reference *refs = NULL;
+	size_t n = 0;
+	if ((err = clrsos_stack_references_read(c.dac, host->selected_thread, &refs, &n)))
+		return err;
+	if (!(r->rows = calloc(n ? n : 1, sizeof(*r->rows)))) {
+		free(refs);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		uint64_t object = refs[i].object;
+		if (!object)
+			continue;
+		if (refs[i].interior) {
+			struct clrsos_error *e = clrsos_heap_find_object(c.heap, object, &object, NULL);
+			if (clrsos_error_is_no_memory(e)) {
+				err = e;
+				break;
+			}
+			if (e) {
+				clrsos_error_destroy(e);
+				continue;
+			}
+		}
+		const struct clrsos_type *t;
+		if ((err = clrsos_root_cmd_type_of(&c, object, &t, NULL)) || !t)
+			continue;
+		r->rows[r->count++] = (struct dso_row){
+			.slot = refs[i].address,
+			.reg = refs[i].address ? NULL : clrsos_register_name(refs[i].reg),
+			.object = object,
+			.type_name = clrsos_types_name(c.types, t),
+		};
+	}
+	free(refs);
+	return err;
+}
+
+static void dso_render_json(const struct dso_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "osThreadId");
+	clrsos_json_uint(&j, r->os_id);
+	clrsos_json_key(&j, "objects");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->count; i++) {
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "slot");
+		clrsos_json_address(&j, r->rows[i].slot);
+		clrsos_json_key(&j, "register");
+		clrsos_json_string(&j, r->rows[i].reg);
+		clrsos_json_key(&j, "object");
+		clrsos_json_address(&j, r->rows[i].object);
+		clrsos_json_key(&j, "type");
+		clrsos_json_string(&j, r->rows[i].type_name);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void dso_render_text(const struct dso_result *r, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "OS Thread Id: 0x%x\n%16s %16s %s\n", r->os_id, "SP/REG", "Object", "Name");
+	for (size_t i = 0; i < r->count; i++) {
+		const struct dso_row *row = &r->rows[i];
+		struct clrsos_name_buf nb;
+		if (row->reg)
+			clrsos_outf(out, "%16s %016" PRIx64 " %s\n", row->reg, row->object,
+				    clrsos_safe_name(row->type_name, &nb));
+		else
+			clrsos_outf(out, "%016" PRIx64 " %016" PRIx64 " %s\n", row->slot, row->object,
+				    clrsos_safe_name(row->type_name, &nb));
+	}
+}
+
+struct clrsos_error *clrsos_cmd_dso(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+				    const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+	};
+	const struct clrsos_options spec = {
+		.command = "dso",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	struct dso_result r;
+	if (!(err = dso_compute(session, host, &r))) {
+		if (json)
+			dso_render_json(&r, out);
+		else
+			dso_render_text(&r, out);
+	}
+	free(r.rows);
+	return err;
+}

@@ -1,0 +1,95 @@
+/*
+ * Stacks: a managed thread's frames as the runtime walks them (ClrMD's
+ * ClrStackFrame), with each managed frame's arguments and locals when
+ * asked, and the object references its stack and registers hold (what the
+ * GC reports as roots). Values of their own, not the DAC's records.
+ */
+#ifndef CLRSOS_STACK_H
+#define CLRSOS_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_dac;
+
+enum clrsos_managed_var_state {
+	CLRSOS_MANAGED_VAR_VALUE,      /* value holds it */
+	CLRSOS_MANAGED_VAR_NO_DATA,    /* the runtime cannot tell (optimized away, not yet live) */
+	CLRSOS_MANAGED_VAR_UNREADABLE, /* it has a home, but its memory is not in the target */
+};
+
+/* An argument or local of a managed frame. */
+struct clrsos_managed_var {
+	char *name;            /* arguments only ("this" for the instance), or NULL (malloc'd) */
+	enum clrsos_managed_var_state state;
+	uint64_t value;        /* 1-, 2-, 4- or 8-byte values, zero-extended */
+	uint32_t size;         /* the value's size in bytes */
+	bool has_location;     /* exactly one home: */
+	bool in_register;      /* a register (which one the runtime does not say) */
+	uint64_t address;      /* or this stack address */
+};
+
+struct clrsos_managed_frame {
+	uint64_t sp, ip;
+	uint64_t frame;       /* an explicit runtime Frame, or 0 for managed code */
+	uint64_t method_desc; /* managed code's method, or 0 */
+	char *name;           /* method or Frame name (malloc'd), or NULL */
+	struct clrsos_managed_var *args, *locals; /* with variables asked for, managed frames */
+	size_t nargs, nlocals;
+	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
+};
+
+/* A thread's stack: the caller's struct (init/deinit). */
+struct clrsos_managed_stack {
+	uint32_t os_id;
+	struct clrsos_managed_frame *frames;
+	size_t count;
+};
+
+/*
+ * The frames of the managed thread os_id, innermost first; with vars, each
+ * managed frame's arguments and locals. A thread that is not managed is an
+ * error.
+ */
+struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
+					       uint32_t os_id, bool vars);
+void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack);
+
+/* An object reference a thread's stack or registers hold (a stack root). */
+struct clrsos_stack_reference {
+	uint64_t address;       /* the stack slot, or 0 for a register */
+	uint64_t object;        /* what it holds (with interior, maybe inside an object) */
+	int32_t reg;            /* the register the runtime names for it, or -1 */
+	uint64_t stack_pointer; /* the frame's SP */
+	uint64_t source;        /* the frame's IP (or Frame) */
+	uint32_t source_type;   /* 0 managed IP, 1 Frame, 2 other */
+	bool interior;
+	bool pinned;
+};
+
+/* The references the thread os_id's stack holds (malloc'd). */
+struct clrsos_error *clrsos_stack_references_read(struct clrsos_dac *dac, uint32_t os_id,
+						  struct clrsos_stack_reference **ret, size_t *ret_count);
+
+/* The x64 register of the runtime's number reg ("rax", "r15"), or NULL. */
+const char *clrsos_register_name(int reg);
+
+/*
+ * The full name of the managed method whose code holds ip (malloc'd), or
+ * *ret NULL if none does. An error is the runtime failing to name a method
+ * it knows.
+ */
+struct clrsos_error *clrsos_method_name_at_ip(struct clrsos_dac *dac, uint64_t ip, char **ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
