@@ -759,7 +759,10 @@ static struct clrsos_error *write_root_text(struct ctx *c, const struct clrsos_r
 		clrsos_outf(w, "Thread %x:\n", r->os_thread_id);
 		char *method = NULL;
 		bool code;
-		uint64_t md = r->source_type == 0 ? clrsos_dac_method_desc_from_ip(c->dac, r->source) : 0;
+		uint64_t md = 0;
+		struct clrsos_error *md_err = r->source_type == 0 ? clrsos_dac_method_desc_from_ip(c->dac, r->source, &md) : NULL;
+		if ((md_err = clrsos_error_ignore(md_err)))
+			return md_err;
 		if (md) {
 			struct clrsos_error *e = clrsos_dac_method_desc(c->dac, md, &method, &code);
 			if (clrsos_error_is_no_memory(e))
@@ -1278,7 +1281,10 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session,
 		/* A frame the debugger cannot name may be JIT-compiled code: ask the runtime. */
 		char *managed = NULL;
 		if (!frames[i].name) {
-			uint64_t md = clrsos_dac_method_desc_from_ip(c.dac, frames[i].pc);
+			uint64_t md = 0;
+			struct clrsos_error *md_err = clrsos_error_ignore(clrsos_dac_method_desc_from_ip(c.dac, frames[i].pc, &md));
+			if (md_err && !err)
+				err = md_err; /* out of memory (static): said at the end */
 			bool code;
 			if (md) {
 				struct clrsos_error *e = clrsos_dac_method_desc(c.dac, md, &managed, &code);

@@ -597,8 +597,13 @@ struct clrsos_error *clrsos_runtime_add_images(struct clrsos_dac *dac,
 				break;
 			clrsos_dac_flush(dac);
 			struct clrsos_dacp_module_data md;
-			if (!clrsos_dac_module_data_quiet(dac, m->address, &md) &&
-			    md.metadata_start == m->il_base + want && md.metadata_size == size) {
+			struct clrsos_error *md_err = clrsos_dac_module_data(dac, m->address, &md);
+			bool have_md = !md_err;
+			if ((err = clrsos_error_ignore(md_err))) {
+				clrsos_target_drop_image(target);
+				break;
+			}
+			if (have_md && md.metadata_start == m->il_base + want && md.metadata_size == size) {
 				(*ret_added)++;
 				break;
 			}

@@ -17,6 +17,7 @@ int main(void)
 		{"heap", run_heap_tests},
 		{"handletable", run_handletable_tests},
 		{"heapdiff", run_heapdiff_tests},
+		{"loadpolicy", run_loadpolicy_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

@@ -14,5 +14,6 @@ int run_metadata_tests(void);
 int run_heap_tests(void);
 int run_handletable_tests(void);
 int run_heapdiff_tests(void);
+int run_loadpolicy_tests(void);
 
 #endif
