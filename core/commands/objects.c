@@ -407,8 +407,9 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 	clrsos_error_destroy(herr);
 	uint64_t owner = 0;
 	if (!herr && !(header & (SBLK_IS_HASH_OR_SYNCBLKINDEX | SBLK_SPIN_LOCK)) &&
-	    (header & SBLK_LOCK_THREADID))
-		clrsos_dac_thread_from_thinlock(p.dac, header & SBLK_LOCK_THREADID, &owner);
+	    (header & SBLK_LOCK_THREADID) &&
+	    (err = clrsos_error_ignore(clrsos_dac_thread_from_thinlock(p.dac, header & SBLK_LOCK_THREADID, &owner))))
+		return err;
 	if (json) {
 		clrsos_json_key(&j, "thinLock");
 		if (owner) {

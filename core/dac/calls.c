@@ -147,7 +147,7 @@ struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos16, CLRSOS_SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE, fn, ret);
 	*ret_known = hr == CLRSOS_S_OK;
-	return NULL;
+	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "GetGCDynamicAdaptationMode", hr) : NULL;
 }
 
 struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
@@ -161,8 +161,10 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos12, CLRSOS_SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT, fn,
 		 ret_ptr, ret_limit);
-	if (hr < 0)
+	if (hr < 0) {
 		*ret_ptr = *ret_limit = 0;
+		return clrsos_dac_call_failed_quiet(dac, "GetGlobalAllocationContext", hr);
+	}
 	return NULL;
 }
 
@@ -507,8 +509,10 @@ struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uin
 	clrsos_hresult hr;
 	*ret = 0;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_THREAD_FROM_THINLOCK_ID, fn, id, ret);
-	if (hr < 0)
+	if (hr < 0) {
 		*ret = 0;
+		return clrsos_dac_call_failed_quiet(dac, "GetThreadFromThinlockID", hr);
+	}
 	return NULL;
 }
 
@@ -578,8 +582,10 @@ struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos14, CLRSOS_SLOT_SOS14_GET_THREAD_STATIC_BASE_ADDRESS, fn, mt, thread,
 		 ret_non_gc, ret_gc);
-	if (hr < 0)
+	if (hr < 0) {
 		*ret_non_gc = *ret_gc = 0;
+		return clrsos_dac_call_failed_quiet(dac, "GetThreadStaticBaseAddress", hr);
+	}
 	return NULL;
 }
 

@@ -162,7 +162,10 @@ struct clrsos_error *clrsos_dac_field_desc_data(struct clrsos_dac *dac, uint64_t
 /* A type's static bases (ISOSDacInterface14, .NET 9+; else the module's). */
 struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
 					     uint64_t *ret_non_gc, uint64_t *ret_gc);
-/* A type's thread-static bases for one thread (.NET 9+); zeros if none. */
+/*
+ * A type's thread-static bases for one thread (.NET 9+); zeros if none.
+ * A failed call is a droppable error (as clrsos_dac_pe_file_base's), zeros.
+ */
 struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
 						    uint64_t thread, uint64_t *ret_non_gc,
 						    uint64_t *ret_gc);
@@ -231,14 +234,23 @@ void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count);
  */
 struct clrsos_error *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module, char **ret);
 
-/* The Thread whose thin-lock id is id; *ret 0 if no thread has it. */
+/*
+ * The Thread whose thin-lock id is id; *ret 0 if no thread has it. A failed
+ * call is a droppable error (as clrsos_dac_pe_file_base's), *ret 0.
+ */
 struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uint32_t id,
 						     uint64_t *ret);
 
-/* DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say. */
+/*
+ * DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say
+ * (a failed call: also a droppable error).
+ */
 struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 						   int *ret, bool *ret_known);
-/* The global allocation context (ISOSDacInterface12); zeros if unknown. */
+/*
+ * The global allocation context (ISOSDacInterface12); zeros if the DAC
+ * lacks it (a failed call: also a droppable error).
+ */
 struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 						     uint64_t *ret_ptr,
 						     uint64_t *ret_limit);

@@ -26,7 +26,7 @@
 #include "target/target.h"
 
 /*
- * Every DAC call runs under a fault guard (sigsetjmp, core/dacguard.h). A
+ * Every DAC call runs under a fault guard (sigsetjmp, core/dac/dacguard.h). A
  * guarded statement changes only volatile locals and memory through
  * pointers, so no local is clobbered by the jump back; GCC cannot see that.
  */
@@ -71,7 +71,7 @@ struct clrsos_dac {
 	uint64_t runtime_base;
 	char build_id[2 * CLRSOS_BUILD_ID_MAX + 1];
 	/* A call faulted inside the DAC: its state may be half-changed, so
-	 * nothing more is asked of this instance (core/dacguard.h). */
+	 * nothing more is asked of this instance (core/dac/dacguard.h). */
 	bool crashed;
 	bool crash_reported;  /* the current command has said so already */
 	bool crash_recovered; /* the locks it left held were released */

@@ -429,8 +429,9 @@ struct clrsos_error *clrsos_gc_mode_read(struct clrsos_dac *dac,
 	ret->structures_valid = data.gc_structures_valid != 0;
 	ret->max_generation = data.max_generation;
 	ret->nheaps = ret->server ? data.heap_count : 1;
-	clrsos_dac_dynamic_adaptation(dac, &ret->dynamic_adaptation,
-				      &ret->dynamic_adaptation_known);
+	if ((err = clrsos_error_ignore(clrsos_dac_dynamic_adaptation(dac, &ret->dynamic_adaptation,
+								     &ret->dynamic_adaptation_known))))
+		return err;
 	/* Regions: each generation has its own list, so gen0 and gen1 start apart. */
 	uint64_t heap = 0;
 	uint64_t *list = NULL;
