@@ -18,6 +18,7 @@ int main(void)
 		{"handletable", run_handletable_tests},
 		{"heapdiff", run_heapdiff_tests},
 		{"loadpolicy", run_loadpolicy_tests},
+		{"dac", run_dac_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

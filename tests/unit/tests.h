@@ -15,5 +15,6 @@ int run_heap_tests(void);
 int run_handletable_tests(void);
 int run_heapdiff_tests(void);
 int run_loadpolicy_tests(void);
+int run_dac_tests(void);
 
 #endif
