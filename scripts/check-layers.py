@@ -4,7 +4,8 @@
 Every quoted include in core/ and plugin/ is read.  A file on a floor may
 include headers of its own floor and of the floors below it, never above;
 plugin/ includes only the floors named in PLUGIN; core/commands/ includes
-no header of the DAC floor (commands see the model, not the DAC).  Prints
+no header of the DAC floor (commands see the model, not the DAC); a
+floor's private header (name_internal.h) is included only on its floor.  Prints
 each violation as file:line and exits 1 if there is one.
 """
 import os
@@ -54,10 +55,14 @@ def check(root):
                             continue
                         target = floor_of_header(name, here)
                         if here == "plugin":
-                            if target not in PLUGIN and target != "plugin":
+                            if name.endswith("_internal.h"):
+                                problems.append("%s:%d: includes %s, private to the floor %s" % (rel, no, name, target))
+                            elif target not in PLUGIN and target != "plugin":
                                 problems.append("%s:%d: plugin/ includes %s (floor %s)" % (rel, no, name, target))
                             continue
-                        if target is None:
+                        if name.endswith("_internal.h") and target != here:
+                            problems.append("%s:%d: includes %s, private to the floor %s" % (rel, no, name, target))
+                        elif target is None:
                             problems.append("%s:%d: includes %s, which is on no floor" % (rel, no, name))
                         elif FLOORS.index(target) > FLOORS.index(here):
                             problems.append("%s:%d: %s includes %s from the floor above it (%s)" % (rel, no, here, name, target))

@@ -146,6 +146,14 @@ void clrsos_error_destroy(struct clrsos_error *err)
 	free(err);
 }
 
+struct clrsos_error *clrsos_error_ignore(struct clrsos_error *err)
+{
+	if (!err || clrsos_error_is_no_memory(err))
+		return err;
+	clrsos_error_destroy(err);
+	return NULL;
+}
+
 const char *clrsos_error_code_name(enum clrsos_error_code code)
 {
 	/* No default: a new code must be named here (-Wswitch). */

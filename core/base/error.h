@@ -68,6 +68,16 @@ static inline int clrsos_error_is_no_memory(const struct clrsos_error *err)
 	return err && err->code == CLRSOS_ERROR_NO_MEMORY;
 }
 
+/*
+ * Drop an error a caller may carry on without ("no file name", "no method
+ * there"), unless it is an allocation failure: returns NULL after
+ * destroying any other error, and err itself if it is out of memory.
+ *
+ *	if ((err = clrsos_error_ignore(clrsos_dac_module_file(dac, m, &file))))
+ *		return err;
+ */
+struct clrsos_error *clrsos_error_ignore(struct clrsos_error *err);
+
 #ifdef __cplusplus
 }
 #endif

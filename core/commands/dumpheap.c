@@ -567,7 +567,8 @@ static struct clrsos_error *resolve_thinlocks(struct walk_ctx *c, struct clrsos_
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nlocks; i++) {
 		struct thinlock *l = &c->locks[i];
-		clrsos_dac_thread_from_thinlock(dac, l->thread_id, &l->thread);
+		if ((err = clrsos_error_ignore(clrsos_dac_thread_from_thinlock(dac, l->thread_id, &l->thread))))
+			return err;
 		if (!l->thread)
 			continue;
 		struct clrsos_dacp_thread_data t;

@@ -293,7 +293,9 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 	    (err = clrsos_dac_method_table_data(p.dac, type->mt, &md)))
 		return err;
 	const char *name = clrsos_types_name(p.types, type);
-	char *file = clrsos_dac_module_file(p.dac, md.module);
+	char *file = NULL;
+	if ((err = clrsos_error_ignore(clrsos_dac_module_file(p.dac, md.module, &file))))
+		return err;
 	struct clrsos_json j;
 	if (json) {
 		clrsos_json_init(&j, out);
@@ -405,8 +407,9 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 	clrsos_error_destroy(herr);
 	uint64_t owner = 0;
 	if (!herr && !(header & (SBLK_IS_HASH_OR_SYNCBLKINDEX | SBLK_SPIN_LOCK)) &&
-	    (header & SBLK_LOCK_THREADID))
-		clrsos_dac_thread_from_thinlock(p.dac, header & SBLK_LOCK_THREADID, &owner);
+	    (header & SBLK_LOCK_THREADID) &&
+	    (err = clrsos_error_ignore(clrsos_dac_thread_from_thinlock(p.dac, header & SBLK_LOCK_THREADID, &owner))))
+		return err;
 	if (json) {
 		clrsos_json_key(&j, "thinLock");
 		if (owner) {
@@ -497,7 +500,9 @@ struct clrsos_error *clrsos_cmd_dumpvc(struct clrsos_session *session,
 	const char *name = clrsos_types_name(p.types, t);
 	/* A boxed value's data size: its base size less the header and MethodTable words. */
 	uint32_t size = md.base_size > 16 ? md.base_size - 16 : md.base_size;
-	char *file = clrsos_dac_module_file(p.dac, md.module);
+	char *file = NULL;
+	if ((err = clrsos_error_ignore(clrsos_dac_module_file(p.dac, md.module, &file))))
+		return err;
 	struct clrsos_json j;
 	if (json) {
 		clrsos_json_init(&j, out);
@@ -563,8 +568,10 @@ static struct clrsos_error *print_methods(struct field_printer *p, uint64_t mt, 
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t entry = list[i].entry_point, desc = list[i].method_desc;
-		if (!desc && entry)
-			desc = clrsos_dac_method_desc_from_ip(p->dac, entry);
+		if (!desc && entry && (err = clrsos_error_ignore(clrsos_dac_method_desc_from_ip(p->dac, entry, &desc)))) {
+			free(list);
+			return err;
+		}
 		char *name = NULL;
 		bool code = false;
 		if (desc && (err = clrsos_dac_method_desc(p->dac, desc, &name, &code))) {
@@ -633,7 +640,9 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 	struct clrsos_error *fields_err = clrsos_dac_method_table_field_data(p.dac, mt, &fd);
 	bool have_fields = !fields_err;
 	clrsos_error_destroy(fields_err);
-	char *file = clrsos_dac_module_file(p.dac, md.module);
+	char *file = NULL;
+	if ((err = clrsos_error_ignore(clrsos_dac_module_file(p.dac, md.module, &file))))
+		return err;
 	const char *name = clrsos_types_name(p.types, t);
 	const struct clrsos_type *parent = md.parent_method_table
 						   ? clrsos_types_get(p.types, md.parent_method_table) : NULL;

@@ -7,7 +7,7 @@
  * Trust: a core file must not choose the code that runs in the debugger. A
  * DAC is loaded only if the libcoreclr.so beside it has the target's ELF
  * build-id, and only from a directory (and file) no other user can write,
- * unless the user named that directory (setclrpath).
+ * unless the user named that directory (setclrpath): core/dac/loadpolicy.h.
  *
  * The DAC is not thread-safe: every call here holds one process-wide lock.
  * Loaded DAC libraries are never unloaded (their PAL would crash at exit).
@@ -59,7 +59,7 @@ uint64_t clrsos_dac_runtime_base(const struct clrsos_dac *dac);
 const char *clrsos_dac_build_id(const struct clrsos_dac *dac);
 
 /*
- * Whether a call faulted inside the DAC (core/dacguard.h). Such a DAC is
+ * Whether a call faulted inside the DAC (core/dac/dacguard.h). Such a DAC is
  * asked nothing more: every later call fails with the crash's error, and
  * clrsos_dac_destroy abandons it; the session opens a new one.
  */
@@ -134,11 +134,17 @@ struct clrsos_managed_module {
 	char *path;              /* its file, or NULL */
 };
 
-/* Where a module's image is loaded (0 if the DAC cannot say). */
-void clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t module, uint64_t *ret);
-/* GetModuleData; true if it failed (expected where a core lacks the image). */
-bool clrsos_dac_module_data_quiet(struct clrsos_dac *dac, uint64_t module,
-				  struct clrsos_dacp_module_data *ret);
+/*
+ * The calls below fail where a core lacks what they read, which callers
+ * expect: they may drop the error (clrsos_error_ignore). A DAC crash they
+ * meet is not marked said, so clrsos_dac_take_crash still reports it.
+ */
+/* Where a module's image is loaded (*ret 0 on failure). */
+struct clrsos_error *clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t module,
+					     uint64_t *ret);
+/* GetModuleData (fails where a core lacks the module's image). */
+struct clrsos_error *clrsos_dac_module_data(struct clrsos_dac *dac, uint64_t module,
+					    struct clrsos_dacp_module_data *ret);
 
 /* Every managed module of every domain (malloc'd; free with clrsos_managed_modules_free). */
 struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
@@ -156,7 +162,10 @@ struct clrsos_error *clrsos_dac_field_desc_data(struct clrsos_dac *dac, uint64_t
 /* A type's static bases (ISOSDacInterface14, .NET 9+; else the module's). */
 struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
 					     uint64_t *ret_non_gc, uint64_t *ret_gc);
-/* A type's thread-static bases for one thread (.NET 9+); zeros if none. */
+/*
+ * A type's thread-static bases for one thread (.NET 9+); zeros if none.
+ * A failed call is a droppable error (as clrsos_dac_pe_file_base's), zeros.
+ */
 struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
 						    uint64_t thread, uint64_t *ret_non_gc,
 						    uint64_t *ret_gc);
@@ -174,8 +183,12 @@ typedef void clrsos_module_type_fn(void *ctx, uint64_t mt);
 struct clrsos_error *clrsos_dac_module_types(struct clrsos_dac *dac, uint64_t module,
 					     clrsos_module_type_fn *fn, void *ctx);
 
-/* The MethodDesc of code at ip (an entry point or inside a method), 0 if none. */
-uint64_t clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip);
+/*
+ * The MethodDesc of code at ip (an entry point or inside a method); fails
+ * (like the calls above, droppable) if ip is not in managed code.
+ */
+struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip,
+						    uint64_t *ret);
 /* A MethodDesc's full name (malloc'd) and whether it has native code. */
 struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
 					    char **ret_name, bool *ret_has_code);
@@ -215,17 +228,29 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 						struct clrsos_stack_frame **ret, size_t *ret_count);
 void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count);
 
-/* A module's file, or NULL (malloc'd). */
-char *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module);
+/*
+ * A module's file (malloc'd in *ret), or its PEAssembly's; fails (like the
+ * calls above, droppable; *ret NULL) if the runtime names none.
+ */
+struct clrsos_error *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module, char **ret);
 
-/* The Thread whose thin-lock id is id; *ret 0 if no thread has it. */
+/*
+ * The Thread whose thin-lock id is id; *ret 0 if no thread has it. A failed
+ * call is a droppable error (as clrsos_dac_pe_file_base's), *ret 0.
+ */
 struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uint32_t id,
 						     uint64_t *ret);
 
-/* DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say. */
+/*
+ * DATAS (dynamic adaptation) mode; *ret_known false if the DAC cannot say
+ * (a failed call: also a droppable error).
+ */
 struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 						   int *ret, bool *ret_known);
-/* The global allocation context (ISOSDacInterface12); zeros if unknown. */
+/*
+ * The global allocation context (ISOSDacInterface12); zeros if the DAC
+ * lacks it (a failed call: also a droppable error).
+ */
 struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 						     uint64_t *ret_ptr,
 						     uint64_t *ret_limit);

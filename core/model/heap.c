@@ -97,7 +97,7 @@ static struct clrsos_error *read_contexts(struct clrsos_heap *h)
 		thread = t.next_thread;
 	}
 	uint64_t ptr, limit;
-	err = clrsos_dac_global_alloc_context(h->dac, &ptr, &limit);
+	err = clrsos_error_ignore(clrsos_dac_global_alloc_context(h->dac, &ptr, &limit));
 	if (!err)
 		err = add_context(h, ptr, limit);
 	for (uint32_t i = 0; !err && i < h->gc->nheaps; i++) {

@@ -395,8 +395,9 @@ struct clrsos_error *clrsos_gc_mode_read(struct clrsos_dac *dac,
 	ret->structures_valid = data.gc_structures_valid != 0;
 	ret->max_generation = data.max_generation;
 	ret->nheaps = ret->server ? data.heap_count : 1;
-	clrsos_dac_dynamic_adaptation(dac, &ret->dynamic_adaptation,
-				      &ret->dynamic_adaptation_known);
+	if ((err = clrsos_error_ignore(clrsos_dac_dynamic_adaptation(dac, &ret->dynamic_adaptation,
+								     &ret->dynamic_adaptation_known))))
+		return err;
 	/* Regions: each generation has its own list, so gen0 and gen1 start apart. */
 	uint64_t heap = 0;
 	uint64_t *list = NULL;
@@ -564,8 +565,13 @@ struct clrsos_error *clrsos_runtime_add_images(struct clrsos_dac *dac,
 				break;
 			clrsos_dac_flush(dac);
 			struct clrsos_dacp_module_data md;
-			if (!clrsos_dac_module_data_quiet(dac, m->address, &md) &&
-			    md.metadata_start == m->il_base + want && md.metadata_size == size) {
+			struct clrsos_error *md_err = clrsos_dac_module_data(dac, m->address, &md);
+			bool have_md = !md_err;
+			if ((err = clrsos_error_ignore(md_err))) {
+				clrsos_target_drop_image(target);
+				break;
+			}
+			if (have_md && md.metadata_start == m->il_base + want && md.metadata_size == size) {
 				(*ret_added)++;
 				break;
 			}

@@ -136,9 +136,11 @@ const char *clrsos_register_name(int reg)
 struct clrsos_error *clrsos_method_name_at_ip(struct clrsos_dac *dac, uint64_t ip, char **ret)
 {
 	*ret = NULL;
-	uint64_t md = clrsos_dac_method_desc_from_ip(dac, ip);
-	if (!md)
-		return NULL;
+	uint64_t md = 0;
+	/* No method there (native code, a stub) is no name; out of memory is said. */
+	struct clrsos_error *lookup = clrsos_error_ignore(clrsos_dac_method_desc_from_ip(dac, ip, &md));
+	if (lookup || !md)
+		return lookup;
 	bool code;
 	char *name = NULL;
 	struct clrsos_error *err = clrsos_dac_method_desc(dac, md, &name, &code);

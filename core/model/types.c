@@ -536,8 +536,12 @@ const struct clrsos_metadata *clrsos_types_metadata(struct clrsos_types *t, uint
 		return NULL;
 	m->module = module;
 	struct clrsos_dacp_module_data d;
-	if (clrsos_dac_module_data_quiet(t->dac, module, &d))
+	struct clrsos_error *d_err = clrsos_dac_module_data(t->dac, module, &d);
+	if (d_err) {
+		/* No metadata, as when memory runs out above: this function has no error to return. */
+		clrsos_error_destroy(d_err);
 		return NULL;
+	}
 	if (d.is_reflection || !d.metadata_start) {
 		/* A Reflection.Emit module: no image; its metadata is kept in
 		 * the runtime's memory, where the DAC reads it. */

@@ -19,6 +19,8 @@ int main(void)
 		{"heapdiff", run_heapdiff_tests},
 		{"options", run_options_tests},
 		{"containers", run_containers_tests},
+		{"loadpolicy", run_loadpolicy_tests},
+		{"dac", run_dac_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

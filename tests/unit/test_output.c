@@ -356,6 +356,18 @@ static void test_error__message_is_one_line_without_controls(void **state)
 	clrsos_error_destroy(err);
 }
 
+static void test_error_ignore__drops_errors_but_out_of_memory(void **state)
+{
+	(void)state;
+	assert_null(clrsos_error_ignore(NULL));
+	struct clrsos_error *err = clrsos_error_create(CLRSOS_ERROR_DAC, "no file name");
+	assert_null(clrsos_error_ignore(err)); /* destroyed: ASan would see a leak */
+	err = clrsos_error_fault(0x1000, "not in the core");
+	assert_null(clrsos_error_ignore(err));
+	assert_ptr_equal(clrsos_error_ignore(&clrsos_error_no_memory), &clrsos_error_no_memory);
+	assert_int_equal(clrsos_error_ignore(&clrsos_error_no_memory)->code, CLRSOS_ERROR_NO_MEMORY);
+}
+
 int run_output_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +392,7 @@ int run_output_tests(void)
 		cmocka_unit_test_setup_teardown(test_out_name__writes_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json__c1_and_invalid_utf8_stay_valid_json, setup, teardown),
 		cmocka_unit_test(test_error__message_is_one_line_without_controls),
+		cmocka_unit_test(test_error_ignore__drops_errors_but_out_of_memory),
 	};
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }

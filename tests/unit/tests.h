@@ -16,5 +16,7 @@ int run_handletable_tests(void);
 int run_heapdiff_tests(void);
 int run_options_tests(void);
 int run_containers_tests(void);
+int run_loadpolicy_tests(void);
+int run_dac_tests(void);
 
 #endif

@@ -1,0 +1,244 @@
+/*
+ * A managed thread's stack as the runtime walks it (IXCLRDataStackWalk):
+ * each frame's context, its method or explicit Frame, and on request its
+ * arguments and locals (IXCLRDataFrame, IXCLRDataValue).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dac/dac_internal.h"
+
+struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	uint64_t md = 0;
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP, fn, ip, &md);
+	if (hr < 0) {
+		char what[64];
+		snprintf(what, sizeof(what), "the method at 0x%llx", (unsigned long long)ip);
+		return clrsos_dac_call_failed_quiet(dac, what, hr);
+	}
+	*ret = md;
+	return NULL;
+}
+
+enum {
+	SIMPFRAME_ALL = 0xf,          /* unrecognized, managed, runtime managed/unmanaged */
+	CONTEXT_AMD64_FULL = 0x10000b,/* control, integer, floating point */
+	CONTEXT_AMD64_SIZE = 0x4d0,
+	CONTEXT_RSP = 0x98,
+	CONTEXT_RIP = 0xf8,
+	REQUEST_FRAME_DATA = (int32_t)0xf0000000, /* DACSTACKPRIV_REQUEST_FRAME_DATA */
+	MAX_FRAMES = 1 << 16,
+};
+
+static void vars_free(struct clrsos_frame_var *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count)
+{
+	for (size_t i = 0; frames && i < count; i++) {
+		free(frames[i].name);
+		vars_free(frames[i].args, frames[i].nargs);
+		vars_free(frames[i].locals, frames[i].nlocals);
+	}
+	free(frames);
+}
+
+enum { MAX_FRAME_VARS = 4096, ERROR_BUFFER_OVERFLOW_HR = (int32_t)0x8007006f };
+
+/* One IXCLRDataValue: its home and its bytes. Called with dac_lock held. */
+static void read_value(void *value, struct clrsos_frame_var *v)
+{
+	typedef clrsos_hresult (*num_fn)(void *, uint32_t *);
+	typedef clrsos_hresult (*loc_fn)(void *, uint32_t, uint32_t *, uint64_t *);
+	typedef clrsos_hresult (*bytes_fn)(void *, uint32_t, uint32_t *, uint8_t *);
+	void **vt = *(void ***)value;
+	uint32_t nloc = 0, flags = 0, size = 0;
+	uint64_t address = 0;
+	if (((num_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_NUM_LOCATIONS])(value, &nloc) >= 0 && nloc == 1 &&
+	    ((loc_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_LOCATION_BY_INDEX])(value, 0, &flags, &address) >= 0) {
+		v->has_location = true;
+		v->in_register = flags == 1; /* CLRDATA_VLOC_REGISTER */
+		v->address = v->in_register ? 0 : address;
+	}
+	clrsos_hresult hr = ((bytes_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_BYTES])(value, 0, &size, NULL);
+	if (hr != ERROR_BUFFER_OVERFLOW_HR && hr < 0) {
+		v->state = CLRSOS_VAR_NO_DATA;
+		return;
+	}
+	v->size = size;
+	if (size != 1 && size != 2 && size != 4 && size != 8) {
+		v->state = CLRSOS_VAR_VALUE; /* a struct: its size only */
+		return;
+	}
+	uint8_t buf[8] = {0};
+	uint32_t got = 0;
+	hr = ((bytes_fn)vt[CLRSOS_SLOT_XCLRDATAVALUE_GET_BYTES])(value, size, &got, buf);
+	if (hr < 0 || got != size) {
+		v->state = CLRSOS_VAR_UNREADABLE;
+		return;
+	}
+	memcpy(&v->value, buf, 8); /* little-endian: zero-extended */
+	v->state = CLRSOS_VAR_VALUE;
+}
+
+/* A frame's arguments (with names) or locals. Called with dac_lock held. */
+static bool frame_vars(void *frame, bool args, struct clrsos_frame_var **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*num_fn)(void *, uint32_t *);
+	typedef clrsos_hresult (*get_fn)(void *, uint32_t, void **, uint32_t, uint32_t *, uint16_t *);
+	void **vt = *(void ***)frame;
+	uint32_t n = 0;
+	*ret = NULL;
+	*ret_count = 0;
+	if (((num_fn)vt[args ? CLRSOS_SLOT_XCLRDATAFRAME_GET_NUM_ARGUMENTS
+			     : CLRSOS_SLOT_XCLRDATAFRAME_GET_NUM_LOCAL_VARIABLES])(frame, &n) < 0)
+		return false;
+	if (!n)
+		return true;
+	if (n > MAX_FRAME_VARS)
+		n = MAX_FRAME_VARS;
+	struct clrsos_frame_var *v = calloc(n, sizeof(*v));
+	if (!v)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		void *value = NULL;
+		uint16_t name[256];
+		uint32_t len = 0;
+		v[i].state = CLRSOS_VAR_NO_DATA;
+		clrsos_hresult hr = ((get_fn)vt[args ? CLRSOS_SLOT_XCLRDATAFRAME_GET_ARGUMENT_BY_INDEX
+						     : CLRSOS_SLOT_XCLRDATAFRAME_GET_LOCAL_VARIABLE_BY_INDEX])(
+			frame, i, &value, 256, &len, name);
+		if (hr < 0 || !value)
+			continue;
+		if (args && len > 1)
+			v[i].name = clrsos_dac_utf16_to_utf8(name, len < 256 ? len : 256);
+		read_value(value, &v[i]);
+		clrsos_com_release(value);
+	}
+	*ret = v;
+	*ret_count = n;
+	return true;
+}
+
+struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
+					   struct clrsos_stack_frame **ret, size_t *ret_count)
+{
+	return clrsos_dac_stack_walk_vars(dac, os_thread_id, false, ret, ret_count);
+}
+
+static char *frame_name(struct clrsos_dac *dac, uint64_t frame)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
+	uint64_t vtable = 0;
+	struct clrsos_error *err = clrsos_target_read_u64(dac->data_target->target, frame, &vtable);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	uint16_t buf[256];
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_FRAME_NAME, fn, vtable, 256, buf, &needed);
+	return hr < 0 ? NULL : clrsos_dac_utf16_to_utf8(buf, needed < 256 ? needed : 256);
+}
+
+struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t os_thread_id, bool vars,
+						struct clrsos_stack_frame **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*task_fn)(void *, uint32_t, void **);
+	typedef clrsos_hresult (*walk_fn)(void *, uint32_t, void **);
+	typedef clrsos_hresult (*ctx_fn)(void *, uint32_t, uint32_t, uint32_t *, uint8_t *);
+	typedef clrsos_hresult (*next_fn)(void *);
+	typedef clrsos_hresult (*req_fn)(void *, uint32_t, uint32_t, const uint8_t *, uint32_t, uint8_t *);
+	*ret = NULL;
+	*ret_count = 0;
+	void *task = NULL, *walk = NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_GET_TASK_BY_OS_THREAD_ID, task_fn,
+		 os_thread_id, &task);
+	if (hr < 0 || !task)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "thread 0x%x is not a managed thread", os_thread_id);
+	DAC_CALL(hr, task, CLRSOS_SLOT_XCLRDATATASK_CREATE_STACK_WALK, walk_fn, SIMPFRAME_ALL, &walk);
+	struct clrsos_error *err = NULL;
+	if (hr < 0 || !walk) {
+		err = clrsos_dac_call_failed(dac, "CreateStackWalk", hr);
+		goto out;
+	}
+	size_t cap = 0;
+	for (size_t n = 0; n < MAX_FRAMES; n++) {
+		uint8_t ctx[CONTEXT_AMD64_SIZE];
+		uint32_t size = 0;
+		memset(ctx, 0, sizeof(ctx));
+		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_GET_CONTEXT, ctx_fn, CONTEXT_AMD64_FULL,
+			 sizeof(ctx), &size, ctx);
+		if (hr < 0)
+			break;
+		if (*ret_count == cap) {
+			size_t c = cap ? cap * 2 : 32;
+			struct clrsos_stack_frame *g = realloc(*ret, c * sizeof(*g));
+			if (!g) {
+				err = &clrsos_error_no_memory;
+				break;
+			}
+			*ret = g;
+			cap = c;
+		}
+		struct clrsos_stack_frame *f = &(*ret)[*ret_count];
+		memset(f, 0, sizeof(*f));
+		memcpy(&f->sp, ctx + CONTEXT_RSP, 8);
+		memcpy(&f->ip, ctx + CONTEXT_RIP, 8);
+		if (!f->ip)
+			break; /* no context: a thread with no managed frames */
+		(*ret_count)++;
+		uint64_t frame = 0;
+		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_REQUEST, req_fn, REQUEST_FRAME_DATA, 0,
+			 NULL, sizeof(frame), (uint8_t *)&frame);
+		f->frame = hr >= 0 ? frame : 0;
+		if (f->frame) {
+			f->name = frame_name(dac, f->frame);
+		} else {
+			bool code;
+			if ((err = clrsos_error_ignore(clrsos_dac_method_desc_from_ip(dac, f->ip, &f->method_desc))))
+				break;
+			if (f->method_desc) {
+				err = clrsos_error_ignore(clrsos_dac_method_desc(dac, f->method_desc, &f->name, &code));
+				if (err)
+					break;
+			}
+			if (vars) {
+				typedef clrsos_hresult (*frame_fn)(void *, void **);
+				void *xframe = NULL;
+				DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_GET_FRAME, frame_fn, &xframe);
+				f->args_failed = f->locals_failed = true;
+				DAC_GUARD("CLRSOS_SLOT_XCLRDATAFRAME_GET_ARGUMENTS", {
+					f->args_failed = hr < 0 || !xframe || !frame_vars(xframe, true, &f->args, &f->nargs);
+					f->locals_failed = hr < 0 || !xframe || !frame_vars(xframe, false, &f->locals, &f->nlocals);
+					clrsos_com_release(xframe);
+				});
+			}
+		}
+		DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_NEXT, next_fn);
+		if (hr != CLRSOS_S_OK)
+			break;
+	}
+out:
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", {
+		clrsos_com_release(walk);
+		clrsos_com_release(task);
+	});
+	if (err) {
+		clrsos_stack_frames_free(*ret, *ret_count);
+		*ret = NULL;
+		*ret_count = 0;
+	}
+	return err;
+}

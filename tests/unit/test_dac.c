@@ -1,0 +1,143 @@
+/*
+ * core/dac/: the calls whose failure callers may drop (a module's file,
+ * the method at an address, a thin lock's owner) fail with an error, never
+ * a bare NULL or 0; and a DAC crash one of them meets is still reported at
+ * the end of the command (clrsos_dac_take_crash), whereas a call that
+ * reports it says so once.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/error.h"
+#include "dac/dac.h"
+#include "dac/dac_internal.h" /* white-box: to free the data target of a DAC abandoned after a crash */
+#include "dac/dacguard.h"
+#include "fake_dac.h"
+#include "fake_target.h"
+#include "tests.h"
+
+struct fixture {
+	struct fake_target fake;
+	struct clrsos_target *target;
+	struct fake_dac d;
+	struct clrsos_dac *dac;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	if (!fx)
+		return -1;
+	fake_target_init(&fx->fake);
+	fx->target = fake_target_create(&fx->fake);
+	fake_dac_init(&fx->d);
+	struct clrsos_error *err = clrsos_dac_from_instance(fx->target, &fx->d.process, "fake", &fx->dac);
+	if (err) {
+		clrsos_error_destroy(err);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	if (clrsos_dac_crashed(fx->dac))
+		clrsos_data_target_release(fx->dac->data_target); /* abandoned with the DAC */
+	clrsos_dac_destroy(fx->dac);
+	clrsos_target_destroy(fx->target);
+	fake_target_fini(&fx->fake);
+	fake_dac_fini(&fx->d);
+	free(fx);
+	return 0;
+}
+
+static void assert_dac_error(struct clrsos_error *err, const char *has)
+{
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_DAC);
+	if (!strstr(err->message, has))
+		fail_msg("\"%s\" does not say \"%s\"", err->message, has);
+	clrsos_error_destroy(err);
+}
+
+static void test_droppable_calls__fail_with_an_error(void **state)
+{
+	struct fixture *fx = *state;
+	/* The fake DAC answers none of these (E_NOTIMPL). */
+	char *file = (char *)1;
+	assert_dac_error(clrsos_dac_module_file(fx->dac, 0x1000, &file), "GetPEFileName");
+	assert_null(file);
+	uint64_t md = 1;
+	assert_dac_error(clrsos_dac_method_desc_from_ip(fx->dac, 0x7f0012345678, &md),
+			 "the method at 0x7f0012345678");
+	assert_int_equal(md, 0);
+	uint64_t base = 1;
+	assert_dac_error(clrsos_dac_pe_file_base(fx->dac, 0x1000, &base), "GetPEFileBase");
+	assert_int_equal(base, 0);
+	struct clrsos_dacp_module_data data;
+	assert_dac_error(clrsos_dac_module_data(fx->dac, 0x1000, &data), "GetModuleData");
+	uint64_t owner = 1;
+	assert_dac_error(clrsos_dac_thread_from_thinlock(fx->dac, 3, &owner), "GetThreadFromThinlockID");
+	assert_int_equal(owner, 0);
+	/* None of them is out of memory: all dropped. */
+	assert_null(clrsos_error_ignore(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md)));
+	/* No crash to report. */
+	assert_null(clrsos_dac_take_crash(fx->dac));
+}
+
+static clrsos_hresult faulting_call(void *self, uint64_t ip, uint64_t *ret)
+{
+	(void)self, (void)ip, (void)ret;
+	raise(SIGABRT); /* as a DAC that asserts */
+	return CLRSOS_S_OK;
+}
+
+static void test_droppable_call_that_crashes__crash_still_reported_at_the_end(void **state)
+{
+	struct fixture *fx = *state;
+	clrsos_guard_arm();
+	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP] = (void *)faulting_call;
+	uint64_t md = 1;
+	assert_dac_error(clrsos_dac_method_desc_from_ip(fx->dac, 0x7f0012345678, &md),
+			 "the runtime's DAC crashed answering the method at 0x7f0012345678");
+	assert_int_equal(md, 0);
+	assert_true(clrsos_dac_crashed(fx->dac));
+	/* Dropped by its caller: the command's end says it. */
+	struct clrsos_error *err = clrsos_dac_take_crash(fx->dac);
+	assert_dac_error(err, "this command's answer is incomplete: the runtime's DAC crashed answering GetMethodDescPtrFromIp");
+	assert_null(clrsos_dac_take_crash(fx->dac));
+}
+
+static void test_reported_crash__not_said_twice(void **state)
+{
+	struct fixture *fx = *state;
+	clrsos_guard_arm();
+	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP] = (void *)faulting_call;
+	uint64_t md;
+	clrsos_error_destroy(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md));
+	/* A call that reports its failure names the crash... */
+	struct clrsos_dacp_object_data od;
+	assert_dac_error(clrsos_dac_object_data(fx->dac, 0x1000, &od),
+			 "the runtime's DAC crashed answering GetObjectData (in GetMethodDescPtrFromIp)");
+	/* ...and the command's end does not repeat it. */
+	assert_null(clrsos_dac_take_crash(fx->dac));
+}
+
+int run_dac_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_droppable_calls__fail_with_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_droppable_call_that_crashes__crash_still_reported_at_the_end,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reported_crash__not_said_twice, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("dac", tests, NULL, NULL);
+}
