@@ -245,7 +245,7 @@ static void write_text(const struct clrsos_gc *gc, const struct eeheap_options *
 			for (int g = 0; g <= 2; g++)
 				clrsos_outf(w, "generation %d starts at %" PRIx64 "\n", g,
 					    h->generations[g].allocation_start);
-			const struct clrsos_dacp_generation_data *g0 = &h->generations[0];
+			const struct clrsos_gc_generation *g0 = &h->generations[0];
 			clrsos_out(w, "ephemeral segment allocation context: ");
 			if (g0->alloc_context_ptr < g0->alloc_context_limit)
 				clrsos_outf(w, "(0x%" PRIx64 ", 0x%" PRIx64 ")\n",

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dac/dac.h"
+
 enum {
 	WALK_BLOCK = 512 << 10,      /* bytes read at once */
 	HEADER_BYTES = 16,           /* MethodTable word and component count */
@@ -110,7 +112,7 @@ static struct clrsos_error *read_contexts(struct clrsos_heap *h)
 	if (!err)
 		err = add_context(h, &cap, ptr, limit);
 	for (uint32_t i = 0; !err && i < h->gc->nheaps; i++) {
-		const struct clrsos_dacp_generation_data *g0 = &h->gc->heaps[i].generations[0];
+		const struct clrsos_gc_generation *g0 = &h->gc->heaps[i].generations[0];
 		err = add_context(h, &cap, g0->alloc_context_ptr, g0->alloc_context_limit);
 	}
 	if (err)

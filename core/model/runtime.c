@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dac/dac.h"
 #include "target/elfimage.h"
 #include "base/fileio.h"
 #include "target/pe.h"
@@ -496,15 +497,21 @@ struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
 		h->alloc_allocated = d.alloc_allocated;
 		h->ephemeral_segment = d.ephemeral_heap_segment;
 		uint32_t n = 0;
-		err = clrsos_dac_generation_table(dac, h->address, h->generations,
-						  8, &n);
+		struct clrsos_dacp_generation_data table[8];
+		err = clrsos_dac_generation_table(dac, h->address, table, 8, &n);
 		if (err)
 			goto fail;
 		if (n < 4) {
-			memcpy(h->generations, d.generation_table,
-			       sizeof(d.generation_table));
+			memcpy(table, d.generation_table, sizeof(d.generation_table));
 			n = 4;
 		}
+		for (uint32_t g = 0; g < n && g < 8; g++)
+			h->generations[g] = (struct clrsos_gc_generation){
+				.start_segment = table[g].start_segment,
+				.allocation_start = table[g].allocation_start,
+				.alloc_context_ptr = table[g].alloc_context_ptr,
+				.alloc_context_limit = table[g].alloc_context_limit,
+			};
 		h->ngenerations = n;
 		h->first_segment = gc->nsegments;
 		/* LOH, then gen2 (which also threads the frozen segments), then

@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dac/dac.h"
 #include "base/error.h"
 #include "target/target.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct clrsos_dac;
 
 struct clrsos_runtime_version {
 	char product[32];      /* "10.0.12" */
@@ -82,13 +83,21 @@ struct clrsos_segment {
 	uint64_t gen_size[CLRSOS_GEN_COUNT];
 };
 
+/* One generation of a GC heap, as the GC's generation table holds it. */
+struct clrsos_gc_generation {
+	uint64_t start_segment;    /* its first segment or region */
+	uint64_t allocation_start; /* segments: where the generation starts */
+	uint64_t alloc_context_ptr; /* gen0: the heap's own allocation context */
+	uint64_t alloc_context_limit;
+};
+
 struct clrsos_gc_heap {
 	uint32_t index;
 	uint64_t address; /* 0 for the workstation heap */
 	uint64_t alloc_allocated;
 	uint64_t ephemeral_segment;
 	uint32_t ngenerations;
-	struct clrsos_dacp_generation_data generations[8];
+	struct clrsos_gc_generation generations[8];
 	/* Its segments: gc->segments[first_segment .. first_segment + nsegments). */
 	size_t first_segment, nsegments;
 	uint64_t gen_allocated[CLRSOS_GEN_COUNT];

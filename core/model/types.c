@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dac/dac.h"
 #include "model/metadata.h"
 #include "model/typename.h"
 
@@ -37,7 +38,7 @@ struct clrsos_types {
 	/* The last lookup: objects of one type often come in runs. */
 	uint64_t last_mt;
 	const struct clrsos_type *last;
-	uint32_t filter_serial; /* the last handed out (clrsos_types_new_filter) */
+	uint32_t ntypes; /* types loaded: the next index */
 };
 
 struct clrsos_error *clrsos_types_create(struct clrsos_dac *dac,
@@ -193,6 +194,7 @@ static const struct clrsos_type *lookup(struct clrsos_types *t, uint64_t mt,
 	s->type = load(t, mt);
 	t->count++;
 	if (s->type) {
+		s->type->index = t->ntypes++;
 		t->last_mt = mt;
 		t->last = s->type;
 	}
@@ -209,16 +211,9 @@ const struct clrsos_type *clrsos_types_peek(struct clrsos_types *t, uint64_t mt)
 	return lookup(t, mt, false);
 }
 
-uint32_t clrsos_types_new_filter(struct clrsos_types *t)
+uint32_t clrsos_types_count(const struct clrsos_types *t)
 {
-	if (++t->filter_serial == 0) {
-		/* Wrapped (after 4 billion filters): forget every kept verdict. */
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->slots[i].type)
-				t->slots[i].type->filter_serial = 0;
-		t->filter_serial = 1;
-	}
-	return t->filter_serial;
+	return t->ntypes;
 }
 
 /* Whether err is an error (then destroyed). */
