@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "typestats.h"
 #include "analysis/histogram.h"
+#include "model/threads.h"
 
 /* SOS: free blocks at least this big, followed by an object, are fragmentation. */
 enum { FRAGMENT_MIN = 512 * 1024, MAX_FRAGMENTS = 1 << 16 };
@@ -113,7 +114,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 
 /* --save: the statistics as a histogram file (histogram.h). */
 static struct clrsos_error *save_histogram(const struct dumpheap_options *o, const struct clrsos_typestats *stats,
-					   const struct clrsos_typestat *rows, struct clrsos_types *types)
+					   const struct clrsos_typestat *rows)
 {
 	struct clrsos_histogram h = {
 		.live = o->live,
@@ -126,7 +127,7 @@ static struct clrsos_error *save_histogram(const struct dumpheap_options *o, con
 	struct clrsos_error *err = NULL;
 	/* Largest first: the file reads like the table upside down. */
 	for (size_t i = stats->count; rows && i-- > 0 && !err;) {
-		if (!clrsos_histogram_add(&h, clrsos_types_name(types, rows[i].type), rows[i].type->mt, rows[i].count,
+		if (!clrsos_histogram_add(&h, rows[i].name, rows[i].type->mt, rows[i].count,
 					  rows[i].size, rows[i].gen_count, rows[i].gen_size))
 			err = &clrsos_error_no_memory;
 	}
@@ -187,9 +188,12 @@ static bool string_stats_add(struct string_stats *s, const uint64_t hash[2], uin
 	return true;
 }
 
+/* ---- The result: what dumpheap found, handed to a renderer ---- */
+
 struct fragment {
 	uint64_t address, size, next;
 	const struct clrsos_type *next_type;
+	const char *next_type_name; /* named once the walk is over */
 };
 
 struct thinlock {
@@ -199,58 +203,426 @@ struct thinlock {
 	uint32_t os_id;
 };
 
-struct walk_ctx {
-	struct dumpheap_options *o;
-	struct clrsos_types *types;
-	const struct clrsos_reach *reach;
-	struct clrsos_writer *out;
-	struct clrsos_json *json;
+/* One object of the listing (streamed while the heap is walked). */
+struct object_row {
+	uint64_t address, mt, size;
+	bool is_free;
+	const char *type;       /* only for renderers that ask for names */
+	const char *generation;
+};
+
+/* One text of -strings with copies (streamed, largest waste first). */
+struct string_row {
+	uint64_t count, size, first;
+	uint32_t length;
+	uint32_t shown;         /* chars of its preview */
+	const uint8_t *units;   /* the preview's UTF-16 units; NULL: unreadable */
+};
+
+struct dumpheap_result {
+	const struct dumpheap_options *o;
 	struct clrsos_typestats stats;
+	struct clrsos_typestat *rows; /* sorted, named; stats.count of them */
 	uint64_t total_count, total_size;
-	/* fragmentation: the last free object, if big and not in LOH/POH/NonGC */
-	uint64_t last_free, last_free_size;
 	struct fragment *fragments;
 	size_t nfragments;
 	struct thinlock *locks;
-	size_t nlocks, locks_cap;
-	struct string_stats strings;
-	struct clrsos_heap *heap;
-	bool oom;
-	/* the type filter's verdict per type, kept on the types under this serial */
-	uint32_t filter_serial;
+	size_t nlocks;
+	/* -strings: totals over every distinct text */
+	uint64_t strings_wasted;
+	size_t strings_distinct, strings_unique;
+	bool stopped; /* interrupted while listing: no totals */
+	const char *saved_to;
+	struct clrsos_walk_result walk;
+	/* The answer may lack something: the GC layout's warnings, then reachability's. */
+	char *const *gc_warnings;
+	size_t ngc_warnings;
+	char reach_warnings[2][256];
+	size_t nreach_warnings;
+	bool have_reach;
+	uint64_t stack_slots_not_objects;
 };
 
-/*
- * What the answer may lack: the GC layout's warnings (a segment list that
- * loops, memory a core lacks) and, with -live/-dead, what reachability
- * could not see. "Warning:" lines, or a "warnings" array in JSON.
- */
-static void write_warnings(struct walk_ctx *c, const struct clrsos_gc *gc)
+struct render {
+	struct clrsos_writer *out;
+	struct clrsos_json json;
+};
+
+/* Text (SOS's layout) or JSON. */
+struct renderer {
+	bool wants_names; /* object rows carry their type's name */
+	void (*begin)(struct render *r, const struct dumpheap_options *o);
+	void (*object)(struct render *r, const struct object_row *row);
+	void (*address)(struct render *r, uint64_t address);
+	void (*strings_begin)(struct render *r);
+	void (*string)(struct render *r, const struct string_row *row);
+	void (*strings_end)(struct render *r, const struct dumpheap_result *res);
+	void (*end)(struct render *r, const struct dumpheap_result *res);
+};
+
+/* ---- Text ---- */
+
+static void text_begin(struct render *r, const struct dumpheap_options *o)
 {
-	char reach[2][256];
-	size_t nreach = 0;
-	if (c->reach)
-		clrsos_reach_warnings(c->reach, reach, &nreach);
-	if (c->json) {
-		clrsos_json_key(c->json, "warnings");
-		clrsos_json_array_begin(c->json);
+	if (!o->stat && !o->shortform && !o->thinlock && !o->strings)
+		clrsos_outf(r->out, "%16s %16s %14s\n", "Address", "MT", "Size");
+}
+
+static void text_object(struct render *r, const struct object_row *row)
+{
+	char size[32];
+	clrsos_format_thousands(row->size, size, sizeof(size));
+	clrsos_outf(r->out, "    %012" PRIx64 "     %012" PRIx64 " %14s%s\n", row->address, row->mt, size,
+		    row->is_free ? " Free" : "");
+}
+
+static void text_address(struct render *r, uint64_t address)
+{
+	clrsos_outf(r->out, "%012" PRIx64 "\n", address);
+}
+
+static void text_strings_begin(struct render *r)
+{
+	clrsos_out(r->out, "Statistics:\n");
+	clrsos_outf(r->out, "%10s %14s %14s %10s %s\n", "Count", "TotalSize", "Wasted", "Length", "String");
+}
+
+static void text_string(struct render *r, const struct string_row *e)
+{
+	char count[32], total[32], waste[32];
+	clrsos_format_thousands(e->count, count, sizeof(count));
+	clrsos_format_thousands(e->count * e->size, total, sizeof(total));
+	clrsos_format_thousands((e->count - 1) * e->size, waste, sizeof(waste));
+	clrsos_outf(r->out, "%10s %14s %14s %10u ", count, total, waste, e->length);
+	if (e->units) {
+		struct clrsos_utf16_decoder d;
+		clrsos_utf16_decoder_init(&d, CLRSOS_TEXT_CELL);
+		clrsos_utf16_decode(&d, e->units, e->shown, true, r->out);
 	}
-	for (size_t i = 0; i < gc->nwarnings + nreach; i++) {
-		const char *w = i < gc->nwarnings ? gc->warnings[i] : reach[i - gc->nwarnings];
-		if (c->json)
-			clrsos_json_string(c->json, w);
-		else
-			clrsos_outf(c->out, "Warning: %s\n", w);
+	clrsos_out(r->out, e->shown < e->length ? "...\n" : "\n");
+}
+
+static void text_warnings(struct render *r, const struct dumpheap_result *res)
+{
+	for (size_t i = 0; i < res->ngc_warnings; i++)
+		clrsos_outf(r->out, "Warning: %s\n", res->gc_warnings[i]);
+	for (size_t i = 0; i < res->nreach_warnings; i++)
+		clrsos_outf(r->out, "Warning: %s\n", res->reach_warnings[i]);
+}
+
+static void text_problems(struct render *rd, const struct clrsos_walk_result *r)
+{
+	struct clrsos_writer *w = rd->out;
+	if (!r->problem_count)
+		return;
+	char skipped[32];
+	clrsos_format_thousands(r->skipped_bytes, skipped, sizeof(skipped));
+	clrsos_outf(w, "\nWarning: the heap walk met %" PRIu64 " place%s with no valid object and skipped %s bytes:\n",
+		    r->problem_count, r->problem_count == 1 ? "" : "s", skipped);
+	for (size_t i = 0; i < r->nproblems; i++) {
+		clrsos_format_thousands(r->problems[i].skipped, skipped, sizeof(skipped));
+		clrsos_outf(w, "    %012" PRIx64 ": %s; skipped %s bytes\n", r->problems[i].address,
+			    clrsos_heap_problem_text(&r->problems[i]), skipped);
 	}
-	if (c->json)
-		clrsos_json_array_end(c->json);
-	if (c->json && c->reach) {
-		/* Normal, not warned of: see clrsos_reach_stats. */
-		clrsos_json_key(c->json, "stackSlotsNotObjects");
-		clrsos_json_uint(c->json, clrsos_reach_stats(c->reach)->stack_slots_not_objects);
+	if (r->problem_count > r->nproblems)
+		clrsos_outf(w, "    ... and %" PRIu64 " more\n", r->problem_count - r->nproblems);
+}
+
+static void text_strings_end(struct render *r, const struct dumpheap_result *res)
+{
+	if (res->stopped)
+		return; /* interrupted: no totals under a partial list (run.c says why) */
+	char count[32], total[32], waste[32], distinct[32], lone[32];
+	clrsos_format_thousands(res->total_count, count, sizeof(count));
+	clrsos_format_thousands(res->strings_distinct, distinct, sizeof(distinct));
+	clrsos_format_thousands(res->total_size, total, sizeof(total));
+	clrsos_format_thousands(res->strings_wasted, waste, sizeof(waste));
+	clrsos_format_thousands(res->strings_unique, lone, sizeof(lone));
+	clrsos_outf(r->out, "Total %s strings (%s distinct; %s without copies, not listed), %s bytes, %s bytes in duplicates\n",
+		    count, distinct, lone, total, waste);
+	text_warnings(r, res);
+	text_problems(r, &res->walk);
+}
+
+static void text_fragments(struct render *r, const struct dumpheap_result *res)
+{
+	if (!res->nfragments)
+		return;
+	struct clrsos_writer *w = r->out;
+	clrsos_out(w, "\nFragmented blocks larger than 0.5 MB:\n");
+	clrsos_outf(w, "%16s %14s %16s\n", "Address", "Size", "Followed By");
+	for (size_t i = 0; i < res->nfragments; i++) {
+		const struct fragment *f = &res->fragments[i];
+		char size[32];
+		clrsos_format_thousands(f->size, size, sizeof(size));
+		struct clrsos_name_buf nb;
+		clrsos_outf(w, "    %012" PRIx64 " %14s     %012" PRIx64 " %s\n", f->address, size,
+			    f->next, clrsos_safe_name(f->next_type_name, &nb));
 	}
 }
 
+static void text_thinlocks(struct render *r, const struct dumpheap_result *res)
+{
+	struct clrsos_writer *w = r->out;
+	if (!res->nlocks) {
+		clrsos_out(w, "No objects hold a thin lock.\n");
+		return;
+	}
+	clrsos_outf(w, "%16s %16s %10s %10s %10s\n", "Object", "Thread", "OSId", "ThreadId", "Recursion");
+	for (size_t i = 0; i < res->nlocks; i++) {
+		const struct thinlock *l = &res->locks[i];
+		char os[16];
+		snprintf(os, sizeof(os), "0x%x", l->os_id);
+		clrsos_outf(w, "    %012" PRIx64 "     %012" PRIx64 " %10s %10u %10u\n", l->object, l->thread, os,
+			    l->thread_id, l->recursion);
+	}
+	clrsos_outf(w, "Found %zu objects holding a thin lock.\n", res->nlocks);
+}
+
+static void text_end(struct render *r, const struct dumpheap_result *res)
+{
+	const struct dumpheap_options *o = res->o;
+	if (o->thinlock) {
+		text_thinlocks(r, res);
+	} else if (!o->shortform) {
+		if (!o->stat && res->stats.count)
+			clrsos_out(r->out, "\n");
+		clrsos_typestats_write_text(&res->stats, res->rows, NULL, r->out);
+	}
+	if (!o->shortform && !o->thinlock)
+		text_fragments(r, res);
+	text_problems(r, &res->walk);
+	text_warnings(r, res);
+	if (res->saved_to)
+		clrsos_outf(r->out, "Saved the statistics of %zu types to %s (compare later with: heapdiff %s)\n",
+			    res->stats.count, res->saved_to, res->saved_to);
+}
+
+static const struct renderer text_renderer = {
+	.begin = text_begin,
+	.object = text_object,
+	.address = text_address,
+	.strings_begin = text_strings_begin,
+	.string = text_string,
+	.strings_end = text_strings_end,
+	.end = text_end,
+};
+
+/* ---- JSON ---- */
+
+static void json_begin(struct render *r, const struct dumpheap_options *o)
+{
+	clrsos_json_init(&r->json, r->out);
+	clrsos_json_object_begin(&r->json);
+	if (!o->stat && !o->thinlock && !o->strings) {
+		clrsos_json_key(&r->json, o->shortform ? "addresses" : "objects");
+		clrsos_json_array_begin(&r->json);
+	}
+}
+
+static void json_object(struct render *r, const struct object_row *row)
+{
+	struct clrsos_json *j = &r->json;
+	clrsos_json_object_begin(j);
+	clrsos_json_key(j, "address");
+	clrsos_json_address(j, row->address);
+	clrsos_json_key(j, "mt");
+	clrsos_json_address(j, row->mt);
+	clrsos_json_key(j, "size");
+	clrsos_json_uint(j, row->size);
+	clrsos_json_key(j, "type");
+	clrsos_json_string(j, row->type);
+	clrsos_json_key(j, "generation");
+	clrsos_json_string(j, row->generation);
+	clrsos_json_object_end(j);
+}
+
+static void json_address(struct render *r, uint64_t address)
+{
+	clrsos_json_address(&r->json, address);
+}
+
+static void json_strings_begin(struct render *r)
+{
+	clrsos_json_key(&r->json, "strings");
+	clrsos_json_array_begin(&r->json);
+}
+
+static void json_string(struct render *r, const struct string_row *e)
+{
+	struct clrsos_json *j = &r->json;
+	clrsos_json_object_begin(j);
+	clrsos_json_key(j, "count");
+	clrsos_json_uint(j, e->count);
+	clrsos_json_key(j, "totalSize");
+	clrsos_json_uint(j, e->count * e->size);
+	clrsos_json_key(j, "wasted");
+	clrsos_json_uint(j, (e->count - 1) * e->size);
+	clrsos_json_key(j, "length");
+	clrsos_json_uint(j, e->length);
+	clrsos_json_key(j, "example");
+	clrsos_json_address(j, e->first);
+	clrsos_json_key(j, "text");
+	struct clrsos_json_stream text;
+	clrsos_json_string_begin(j, &text);
+	if (e->units) {
+		struct clrsos_utf16_decoder d;
+		clrsos_utf16_decoder_init(&d, CLRSOS_TEXT_JSON);
+		clrsos_utf16_decode(&d, e->units, e->shown, true, text.raw);
+	}
+	clrsos_json_string_end(&text);
+	clrsos_json_object_end(j);
+}
+
+static void json_warnings(struct render *r, const struct dumpheap_result *res)
+{
+	struct clrsos_json *j = &r->json;
+	clrsos_json_key(j, "warnings");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < res->ngc_warnings; i++)
+		clrsos_json_string(j, res->gc_warnings[i]);
+	for (size_t i = 0; i < res->nreach_warnings; i++)
+		clrsos_json_string(j, res->reach_warnings[i]);
+	clrsos_json_array_end(j);
+	if (res->have_reach) {
+		/* Normal, not warned of: see clrsos_reach_stats. */
+		clrsos_json_key(j, "stackSlotsNotObjects");
+		clrsos_json_uint(j, res->stack_slots_not_objects);
+	}
+}
+
+static void json_strings_end(struct render *r, const struct dumpheap_result *res)
+{
+	if (res->stopped)
+		return; /* interrupted: the document is dropped (run.c says why) */
+	struct clrsos_json *j = &r->json;
+	clrsos_json_array_end(j);
+	clrsos_json_key(j, "totalWasted");
+	clrsos_json_uint(j, res->strings_wasted);
+	clrsos_json_key(j, "distinct");
+	clrsos_json_uint(j, res->strings_distinct);
+	clrsos_json_key(j, "withoutCopies");
+	clrsos_json_uint(j, res->strings_unique);
+	json_warnings(r, res);
+	clrsos_json_key(j, "totalStrings");
+	clrsos_json_uint(j, res->total_count);
+	clrsos_json_key(j, "totalSize");
+	clrsos_json_uint(j, res->total_size);
+	clrsos_json_object_end(j);
+	clrsos_json_end(j);
+}
+
+static void json_thinlocks(struct render *r, const struct dumpheap_result *res)
+{
+	struct clrsos_json *j = &r->json;
+	clrsos_json_key(j, "thinLocks");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < res->nlocks; i++) {
+		const struct thinlock *l = &res->locks[i];
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "object");
+		clrsos_json_address(j, l->object);
+		clrsos_json_key(j, "threadId");
+		clrsos_json_uint(j, l->thread_id);
+		clrsos_json_key(j, "thread");
+		clrsos_json_address(j, l->thread);
+		clrsos_json_key(j, "osId");
+		clrsos_json_uint(j, l->os_id);
+		clrsos_json_key(j, "recursion");
+		clrsos_json_uint(j, l->recursion);
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+}
+
+static void json_end(struct render *r, const struct dumpheap_result *res)
+{
+	const struct dumpheap_options *o = res->o;
+	struct clrsos_json *j = &r->json;
+	if (!o->stat && !o->thinlock)
+		clrsos_json_array_end(j);
+	if (res->saved_to) {
+		clrsos_json_key(j, "savedTo");
+		clrsos_json_string(j, res->saved_to);
+	}
+	if (o->thinlock)
+		json_thinlocks(r, res);
+	if (!o->shortform && !o->thinlock) {
+		clrsos_typestats_write_json(&res->stats, res->rows, NULL, j);
+		clrsos_json_key(j, "fragmentation");
+		clrsos_json_array_begin(j);
+		for (size_t i = 0; i < res->nfragments; i++) {
+			const struct fragment *f = &res->fragments[i];
+			clrsos_json_object_begin(j);
+			clrsos_json_key(j, "address");
+			clrsos_json_address(j, f->address);
+			clrsos_json_key(j, "size");
+			clrsos_json_uint(j, f->size);
+			clrsos_json_key(j, "followedBy");
+			clrsos_json_address(j, f->next);
+			clrsos_json_key(j, "followedByType");
+			clrsos_json_string(j, f->next_type_name);
+			clrsos_json_object_end(j);
+		}
+		clrsos_json_array_end(j);
+	}
+	clrsos_json_key(j, "totalObjects");
+	clrsos_json_uint(j, res->total_count);
+	clrsos_json_key(j, "totalSize");
+	clrsos_json_uint(j, res->total_size);
+	clrsos_json_key(j, "problems");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < res->walk.nproblems; i++) {
+		const struct clrsos_heap_problem *p = &res->walk.problems[i];
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "address");
+		clrsos_json_address(j, p->address);
+		clrsos_json_key(j, "skipped");
+		clrsos_json_uint(j, p->skipped);
+		clrsos_json_key(j, "what");
+		clrsos_json_string(j, clrsos_heap_problem_text(p));
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+	clrsos_json_key(j, "problemCount");
+	clrsos_json_uint(j, res->walk.problem_count);
+	clrsos_json_key(j, "skippedBytes");
+	clrsos_json_uint(j, res->walk.skipped_bytes);
+	json_warnings(r, res);
+	clrsos_json_object_end(j);
+	clrsos_json_end(j);
+}
+
+static const struct renderer json_renderer = {
+	.wants_names = true,
+	.begin = json_begin,
+	.object = json_object,
+	.address = json_address,
+	.strings_begin = json_strings_begin,
+	.string = json_string,
+	.strings_end = json_strings_end,
+	.end = json_end,
+};
+
+/* ---- Compute ---- */
+
+struct walk_ctx {
+	struct dumpheap_options *o;
+	struct dumpheap_result *res;
+	struct clrsos_types *types;
+	const struct clrsos_reach *reach;
+	const struct renderer *renderer;
+	struct render *render;
+	/* fragmentation: the last free object, if big and not in LOH/POH/NonGC */
+	uint64_t last_free, last_free_size;
+	size_t locks_cap;
+	struct string_stats strings;
+	struct clrsos_heap *heap;
+	bool oom;
+	/* The type filter's verdict by type index: 0 not yet asked, 1 match, 2 not. */
+	uint8_t *verdict;
+	size_t nverdict;
+};
 
 /* Thin lock bits of the header word (syncblk.h). */
 enum {
@@ -264,34 +636,44 @@ static bool type_matches(struct walk_ctx *c, const struct clrsos_type *type)
 {
 	if (!c->o->have_mt && !c->o->type)
 		return true;
-	if (type->filter_serial == c->filter_serial)
-		return type->filter_match;
+	if (type->index < c->nverdict && c->verdict[type->index])
+		return c->verdict[type->index] == 1;
 	bool match = true;
 	if (c->o->have_mt && type->mt != c->o->mt)
 		match = false;
 	if (match && c->o->type)
 		match = strstr(clrsos_types_name(c->types, type), c->o->type) != NULL;
-	struct clrsos_type *t = (struct clrsos_type *)type; /* its verdict cache */
-	t->filter_serial = c->filter_serial;
-	t->filter_match = match;
+	if (type->index >= c->nverdict) {
+		size_t n = c->nverdict ? c->nverdict : 256;
+		while (n <= type->index)
+			n *= 2;
+		uint8_t *v = realloc(c->verdict, n);
+		if (!v)
+			return match; /* asked again next time */
+		memset(v + c->nverdict, 0, n - c->nverdict);
+		c->verdict = v;
+		c->nverdict = n;
+	}
+	c->verdict[type->index] = match ? 1 : 2;
 	return match;
 }
 
 static void note_fragment(struct walk_ctx *c, const struct clrsos_heap_object *obj)
 {
+	struct dumpheap_result *res = c->res;
 	bool fragmentable = obj->segment->kind <= CLRSOS_SEGMENT_EPHEMERAL;
 	if (c->last_free && fragmentable && !obj->type->is_free &&
-	    c->last_free + c->last_free_size == obj->address && c->nfragments < MAX_FRAGMENTS) {
-		if (c->nfragments % 64 == 0) {
-			struct fragment *f = realloc(c->fragments, (c->nfragments + 64) * sizeof(*f));
+	    c->last_free + c->last_free_size == obj->address && res->nfragments < MAX_FRAGMENTS) {
+		if (res->nfragments % 64 == 0) {
+			struct fragment *f = realloc(res->fragments, (res->nfragments + 64) * sizeof(*f));
 			if (!f) {
 				c->oom = true;
 				return;
 			}
-			c->fragments = f;
+			res->fragments = f;
 		}
-		c->fragments[c->nfragments++] = (struct fragment){
-			c->last_free, c->last_free_size, obj->address, obj->type};
+		res->fragments[res->nfragments++] = (struct fragment){
+			c->last_free, c->last_free_size, obj->address, obj->type, NULL};
 	}
 	if (obj->type->is_free && obj->size >= FRAGMENT_MIN && fragmentable) {
 		c->last_free = obj->address;
@@ -305,6 +687,7 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 {
 	struct walk_ctx *c = ctx;
 	struct dumpheap_options *o = c->o;
+	struct dumpheap_result *res = c->res;
 	if (!type_matches(c, obj->type))
 		return true;
 	if ((o->min && obj->size < o->min) || (o->max && obj->size > o->max))
@@ -321,17 +704,17 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 		if (!obj->has_header || (h & (SBLK_IS_HASH_OR_SYNCBLKINDEX | SBLK_SPIN_LOCK)) ||
 		    !(h & SBLK_LOCK_THREADID))
 			return true;
-		if (c->nlocks == c->locks_cap) {
+		if (res->nlocks == c->locks_cap) {
 			size_t cap = c->locks_cap ? c->locks_cap * 2 : 64;
-			struct thinlock *l = realloc(c->locks, cap * sizeof(*l));
+			struct thinlock *l = realloc(res->locks, cap * sizeof(*l));
 			if (!l) {
 				c->oom = true;
 				return false;
 			}
-			c->locks = l;
+			res->locks = l;
 			c->locks_cap = cap;
 		}
-		c->locks[c->nlocks++] = (struct thinlock){
+		res->locks[res->nlocks++] = (struct thinlock){
 			obj->address, h & SBLK_LOCK_THREADID, (h & SBLK_LOCK_RECLEVEL) >> 16, 0, 0};
 		return true;
 	}
@@ -366,8 +749,8 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 		}
 		uint64_t hash[2];
 		clrsos_string_hash(units, length, hash);
-		c->total_count++;
-		c->total_size += obj->size;
+		res->total_count++;
+		res->total_size += obj->size;
 		if (!string_stats_add(&c->strings, hash, length, obj->size, obj->address)) {
 			c->oom = true;
 			return false;
@@ -377,41 +760,27 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 	/* As SOS: fragmentation among the objects listed (free space included). */
 	if (!o->shortform)
 		note_fragment(c, obj);
-	c->total_count++;
-	c->total_size += obj->size;
+	res->total_count++;
+	res->total_size += obj->size;
 	if (o->shortform) {
-		if (c->json)
-			clrsos_json_address(c->json, obj->address);
-		else
-			clrsos_outf(c->out, "%012" PRIx64 "\n", obj->address);
+		c->renderer->address(c->render, obj->address);
 		return true;
 	}
-	if (!clrsos_typestats_add_gen(&c->stats, obj->type, obj->size, obj->generation)) {
+	if (!clrsos_typestats_add_gen(&res->stats, obj->type, obj->size, obj->generation)) {
 		c->oom = true;
 		return false;
 	}
 	if (o->stat)
 		return true;
-	if (c->json) {
-		struct clrsos_json *j = c->json;
-		clrsos_json_object_begin(j);
-		clrsos_json_key(j, "address");
-		clrsos_json_address(j, obj->address);
-		clrsos_json_key(j, "mt");
-		clrsos_json_address(j, obj->type->mt);
-		clrsos_json_key(j, "size");
-		clrsos_json_uint(j, obj->size);
-		clrsos_json_key(j, "type");
-		clrsos_json_string(j, clrsos_types_name(c->types, obj->type));
-		clrsos_json_key(j, "generation");
-		clrsos_json_string(j, clrsos_generation_name(obj->generation));
-		clrsos_json_object_end(j);
-	} else {
-		char size[32];
-		clrsos_format_thousands(obj->size, size, sizeof(size));
-		clrsos_outf(c->out, "    %012" PRIx64 "     %012" PRIx64 " %14s%s\n", obj->address,
-			    obj->type->mt, size, obj->type->is_free ? " Free" : "");
-	}
+	struct object_row row = {
+		.address = obj->address,
+		.mt = obj->type->mt,
+		.size = obj->size,
+		.is_free = obj->type->is_free,
+		.type = c->renderer->wants_names ? clrsos_types_name(c->types, obj->type) : NULL,
+		.generation = clrsos_generation_name(obj->generation),
+	};
+	c->renderer->object(c->render, &row);
 	return true;
 }
 
@@ -428,198 +797,102 @@ static int cmp_by_waste(const void *a, const void *b)
 
 enum { STRING_PREVIEW = 128 };
 
-/* The histogram of string values, largest waste first. */
-static void write_strings(struct walk_ctx *c)
+/* -strings: the texts with copies, largest waste first, each streamed to the renderer. */
+static struct clrsos_error *list_strings(struct walk_ctx *c, struct clrsos_watch *watch)
 {
 	struct string_stats *s = &c->strings;
+	struct dumpheap_result *res = c->res;
 	struct string_entry *rows = malloc((s->count ? s->count : 1) * sizeof(*rows));
-	if (!rows) {
-		c->oom = true;
-		return;
-	}
+	if (!rows)
+		return &clrsos_error_no_memory;
 	/* Only texts that have copies: a heap of unique strings wastes nothing. */
-	size_t n = 0, unique = 0;
-	uint64_t wasted = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < s->cap; i++) {
 		if (s->slots[i].count > 1) {
 			rows[n++] = s->slots[i];
-			wasted += (s->slots[i].count - 1) * s->slots[i].size;
+			res->strings_wasted += (s->slots[i].count - 1) * s->slots[i].size;
 		} else if (s->slots[i].count) {
-			unique++;
+			res->strings_unique++;
 		}
 	}
+	res->strings_distinct = n + res->strings_unique;
 	qsort(rows, n, sizeof(*rows), cmp_by_waste);
 	struct clrsos_target *target = clrsos_heap_target(c->heap);
-	struct clrsos_writer *w = c->out;
-	if (c->json) {
-		struct clrsos_json *j = c->json;
-		clrsos_json_key(j, "strings");
-		clrsos_json_array_begin(j);
-	} else {
-		clrsos_out(w, "Statistics:\n");
-		clrsos_outf(w, "%10s %14s %14s %10s %s\n", "Count", "TotalSize", "Wasted", "Length", "String");
-	}
+	c->renderer->strings_begin(c->render);
+	uint8_t units[2 * STRING_PREVIEW];
 	for (size_t i = 0; i < n; i++) {
 		/* Ctrl-C: the rows so far stay; the command says it was interrupted (run.c). */
 		struct clrsos_error *stop = clrsos_watch_tick(clrsos_heap_watch(c->heap));
 		if (stop) {
 			clrsos_error_destroy(stop);
-			free(rows);
-			return;
+			break;
 		}
 		const struct string_entry *e = &rows[i];
-		uint32_t shown = e->length < STRING_PREVIEW ? e->length : STRING_PREVIEW;
-		if (c->json) {
-			struct clrsos_json *j = c->json;
-			clrsos_json_object_begin(j);
-			clrsos_json_key(j, "count");
-			clrsos_json_uint(j, e->count);
-			clrsos_json_key(j, "totalSize");
-			clrsos_json_uint(j, e->count * e->size);
-			clrsos_json_key(j, "wasted");
-			clrsos_json_uint(j, (e->count - 1) * e->size);
-			clrsos_json_key(j, "length");
-			clrsos_json_uint(j, e->length);
-			clrsos_json_key(j, "example");
-			clrsos_json_address(j, e->first);
-			clrsos_json_key(j, "text");
-			struct clrsos_json_stream text;
-			clrsos_json_string_begin(j, &text);
-			clrsos_error_destroy(clrsos_string_write(target, e->first, shown, CLRSOS_TEXT_JSON, text.raw));
-			clrsos_json_string_end(&text);
-			clrsos_json_object_end(j);
-			continue;
+		struct string_row row = {
+			.count = e->count,
+			.size = e->size,
+			.first = e->first,
+			.length = e->length,
+			.shown = e->length < STRING_PREVIEW ? e->length : STRING_PREVIEW,
+			.units = units,
+		};
+		struct clrsos_error *err = row.shown ? clrsos_target_read(target, e->first + CLRSOS_STRING_CHARS_OFFSET,
+									  units, 2ull * row.shown)
+						     : NULL;
+		if (err) {
+			if (clrsos_error_is_no_memory(err)) {
+				free(rows);
+				return err;
+			}
+			clrsos_error_destroy(err);
+			row.units = NULL;
 		}
-		char count[32], total[32], waste[32];
-		clrsos_format_thousands(e->count, count, sizeof(count));
-		clrsos_format_thousands(e->count * e->size, total, sizeof(total));
-		clrsos_format_thousands((e->count - 1) * e->size, waste, sizeof(waste));
-		clrsos_outf(w, "%10s %14s %14s %10u ", count, total, waste, e->length);
-		clrsos_error_destroy(clrsos_string_write(target, e->first, shown, CLRSOS_TEXT_CELL, w));
-		clrsos_out(w, shown < e->length ? "...\n" : "\n");
-	}
-	if (c->json) {
-		clrsos_json_array_end(c->json);
-		clrsos_json_key(c->json, "totalWasted");
-		clrsos_json_uint(c->json, wasted);
-		clrsos_json_key(c->json, "distinct");
-		clrsos_json_uint(c->json, n + unique);
-		clrsos_json_key(c->json, "withoutCopies");
-		clrsos_json_uint(c->json, unique);
-	} else {
-		char count[32], total[32], waste[32], distinct[32];
-		clrsos_format_thousands(c->total_count, count, sizeof(count));
-		clrsos_format_thousands(n + unique, distinct, sizeof(distinct));
-		clrsos_format_thousands(c->total_size, total, sizeof(total));
-		clrsos_format_thousands(wasted, waste, sizeof(waste));
-		char lone[32];
-		clrsos_format_thousands(unique, lone, sizeof(lone));
-		clrsos_outf(w, "Total %s strings (%s distinct; %s without copies, not listed), %s bytes, %s bytes in duplicates\n",
-			    count, distinct, lone, total, waste);
+		c->renderer->string(c->render, &row);
 	}
 	free(rows);
-}
-
-static void write_fragments_text(struct walk_ctx *c)
-{
-	if (!c->nfragments)
-		return;
-	struct clrsos_writer *w = c->out;
-	clrsos_out(w, "\nFragmented blocks larger than 0.5 MB:\n");
-	clrsos_outf(w, "%16s %14s %16s\n", "Address", "Size", "Followed By");
-	for (size_t i = 0; i < c->nfragments; i++) {
-		const struct fragment *f = &c->fragments[i];
-		char size[32];
-		clrsos_format_thousands(f->size, size, sizeof(size));
-		struct clrsos_name_buf nb;
-		clrsos_outf(w, "    %012" PRIx64 " %14s     %012" PRIx64 " %s\n", f->address, size,
-			    f->next, clrsos_safe_name(clrsos_types_name(c->types, f->next_type), &nb));
-	}
-}
-
-static void write_problems_text(struct clrsos_writer *w, const struct clrsos_walk_result *r)
-{
-	if (!r->problem_count)
-		return;
-	char skipped[32];
-	clrsos_format_thousands(r->skipped_bytes, skipped, sizeof(skipped));
-	clrsos_outf(w, "\nWarning: the heap walk met %" PRIu64 " place%s with no valid object and skipped %s bytes:\n",
-		    r->problem_count, r->problem_count == 1 ? "" : "s", skipped);
-	for (size_t i = 0; i < r->nproblems; i++) {
-		clrsos_format_thousands(r->problems[i].skipped, skipped, sizeof(skipped));
-		clrsos_outf(w, "    %012" PRIx64 ": %s; skipped %s bytes\n", r->problems[i].address,
-			    clrsos_heap_problem_text(&r->problems[i]), skipped);
-	}
-	if (r->problem_count > r->nproblems)
-		clrsos_outf(w, "    ... and %" PRIu64 " more\n", r->problem_count - r->nproblems);
+	res->stopped = clrsos_watch_stopped(watch);
+	c->renderer->strings_end(c->render, res);
+	return NULL;
 }
 
 /*
  * A header word only looks like a thin lock: keep the candidates whose id
  * names a live managed thread (as SOS does), with that thread's OS id.
  */
-static struct clrsos_error *resolve_thinlocks(struct walk_ctx *c, struct clrsos_session *session)
+static struct clrsos_error *resolve_thinlocks(struct dumpheap_result *res, struct clrsos_session *session)
 {
 	struct clrsos_dac *dac;
 	struct clrsos_error *err = clrsos_session_dac(session, &dac);
 	if (err)
 		return err;
 	size_t kept = 0;
-	for (size_t i = 0; i < c->nlocks; i++) {
-		struct thinlock *l = &c->locks[i];
-		if ((err = clrsos_error_ignore(clrsos_dac_thread_from_thinlock(dac, l->thread_id, &l->thread))))
-			return err;
-		if (!l->thread)
-			continue;
-		struct clrsos_dacp_thread_data t;
-		err = clrsos_dac_thread_data(dac, l->thread, &t);
+	for (size_t i = 0; i < res->nlocks; i++) {
+		struct thinlock *l = &res->locks[i];
+		struct clrsos_managed_thread t;
+		bool found;
+		err = clrsos_managed_thread_from_thinlock(dac, l->thread_id, &t, &found);
 		if (err) {
+			if (clrsos_error_is_no_memory(err))
+				return err;
 			clrsos_error_destroy(err);
 			continue;
 		}
-		l->os_id = t.os_thread_id;
-		c->locks[kept++] = *l;
+		if (!found)
+			continue;
+		l->thread = t.address;
+		l->os_id = t.os_id;
+		res->locks[kept++] = *l;
 	}
-	c->nlocks = kept;
+	res->nlocks = kept;
 	return NULL;
 }
 
-static void write_thinlocks(struct walk_ctx *c)
+static void result_deinit(struct dumpheap_result *res)
 {
-	struct clrsos_writer *w = c->out;
-	if (c->json) {
-		clrsos_json_key(c->json, "thinLocks");
-		clrsos_json_array_begin(c->json);
-		for (size_t i = 0; i < c->nlocks; i++) {
-			clrsos_json_object_begin(c->json);
-			clrsos_json_key(c->json, "object");
-			clrsos_json_address(c->json, c->locks[i].object);
-			clrsos_json_key(c->json, "threadId");
-			clrsos_json_uint(c->json, c->locks[i].thread_id);
-			clrsos_json_key(c->json, "thread");
-			clrsos_json_address(c->json, c->locks[i].thread);
-			clrsos_json_key(c->json, "osId");
-			clrsos_json_uint(c->json, c->locks[i].os_id);
-			clrsos_json_key(c->json, "recursion");
-			clrsos_json_uint(c->json, c->locks[i].recursion);
-			clrsos_json_object_end(c->json);
-		}
-		clrsos_json_array_end(c->json);
-		return;
-	}
-	if (!c->nlocks) {
-		clrsos_out(w, "No objects hold a thin lock.\n");
-		return;
-	}
-	clrsos_outf(w, "%16s %16s %10s %10s %10s\n", "Object", "Thread", "OSId", "ThreadId", "Recursion");
-	for (size_t i = 0; i < c->nlocks; i++)
-	{
-		char os[16];
-		snprintf(os, sizeof(os), "0x%x", c->locks[i].os_id);
-		clrsos_outf(w, "    %012" PRIx64 "     %012" PRIx64 " %10s %10u %10u\n", c->locks[i].object,
-			    c->locks[i].thread, os, c->locks[i].thread_id, c->locks[i].recursion);
-	}
-	clrsos_outf(w, "Found %zu objects holding a thin lock.\n", c->nlocks);
+	free(res->rows);
+	clrsos_typestats_deinit(&res->stats);
+	free(res->fragments);
+	free(res->locks);
 }
 
 static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct dumpheap_options o, struct clrsos_heap *heap,
@@ -646,45 +919,54 @@ struct clrsos_error *clrsos_cmd_dumpheap(struct clrsos_session *session,
 	return err;
 }
 
+/* The options' -heap, -segment, range and -mt checked against this heap. */
+static struct clrsos_error *check_options(struct dumpheap_options *o, struct clrsos_heap *heap)
+{
+	const struct clrsos_gc *gc = clrsos_heap_gc(heap);
+	if (o->filter.heap >= 0 && (uint64_t)o->filter.heap >= gc->nheaps)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap -heap %s: there %s %u GC heap%s (0 to %u)",
+					   o->heap_text, gc->nheaps == 1 ? "is" : "are", gc->nheaps,
+					   gc->nheaps == 1 ? "" : "s", gc->nheaps - 1);
+	if (o->have_segment) {
+		for (size_t i = 0; i < gc->nsegments && !o->filter.segment; i++) {
+			const struct clrsos_segment *s = &gc->segments[i];
+			if (s->address == o->segment ||
+			    (o->segment >= s->committed_start && o->segment < s->reserved_end))
+				o->filter.segment = s;
+		}
+		if (!o->filter.segment)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpheap -segment 0x%" PRIx64 ": no GC segment or region has this address; run eeheap -gc to list them",
+						   o->segment);
+	}
+	if (o->have_range) {
+		bool any = false;
+		for (size_t i = 0; i < gc->nsegments && !any; i++)
+			any = gc->segments[i].start < o->filter.end && gc->segments[i].end > o->filter.start;
+		if (!any)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						   "dumpheap: no GC heap memory in [0x%" PRIx64 ", 0x%" PRIx64 "); run eeheap -gc to see where the heap is",
+						   o->filter.start, o->filter.end);
+	}
+	if (o->have_mt && !clrsos_types_get(clrsos_heap_types(heap), o->mt))
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap -mt 0x%" PRIx64 ": not a MethodTable (take one from dumpheap -stat)",
+					   o->mt);
+	return NULL;
+}
+
 static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct dumpheap_options o, struct clrsos_heap *heap,
 					 struct clrsos_writer *out)
 {
 	/* No progress lines asked for (nor with --json, for scripts): marking's neither. */
 	if (clrsos_session_watch(session) && (o.noprogress || o.json))
 		clrsos_session_watch(session)->quiet = true;
-	struct clrsos_error *err;
+	struct clrsos_error *err = check_options(&o, heap);
+	if (err)
+		return err;
 	const struct clrsos_gc *gc = clrsos_heap_gc(heap);
-	if (o.filter.heap >= 0 && (uint64_t)o.filter.heap >= gc->nheaps)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumpheap -heap %s: there %s %u GC heap%s (0 to %u)",
-					   o.heap_text, gc->nheaps == 1 ? "is" : "are", gc->nheaps,
-					   gc->nheaps == 1 ? "" : "s", gc->nheaps - 1);
-	if (o.have_segment) {
-		for (size_t i = 0; i < gc->nsegments && !o.filter.segment; i++) {
-			const struct clrsos_segment *s = &gc->segments[i];
-			if (s->address == o.segment ||
-			    (o.segment >= s->committed_start && o.segment < s->reserved_end))
-				o.filter.segment = s;
-		}
-		if (!o.filter.segment)
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumpheap -segment 0x%" PRIx64 ": no GC segment or region has this address; run eeheap -gc to list them",
-						   o.segment);
-	}
-	if (o.have_range) {
-		bool any = false;
-		for (size_t i = 0; i < gc->nsegments && !any; i++)
-			any = gc->segments[i].start < o.filter.end && gc->segments[i].end > o.filter.start;
-		if (!any)
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "dumpheap: no GC heap memory in [0x%" PRIx64 ", 0x%" PRIx64 "); run eeheap -gc to see where the heap is",
-						   o.filter.start, o.filter.end);
-	}
 	struct clrsos_types *types = clrsos_heap_types(heap);
-	if (o.have_mt && !clrsos_types_get(types, o.mt))
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dumpheap -mt 0x%" PRIx64 ": not a MethodTable (take one from dumpheap -stat)",
-					   o.mt);
 	const struct clrsos_reach *reach = NULL;
 	if (o.live || o.dead) {
 		err = clrsos_session_reach(session, &reach);
@@ -692,139 +974,55 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct 
 			return err;
 	}
 
-	struct clrsos_json json;
-	struct walk_ctx c = {.o = &o, .types = types, .reach = reach, .out = out, .heap = heap,
-				 .filter_serial = clrsos_types_new_filter(types)};
-	if (o.json) {
-		clrsos_json_init(&json, out);
-		c.json = &json;
-		clrsos_json_object_begin(&json);
-		if (!o.stat && !o.thinlock && !o.strings) {
-			clrsos_json_key(&json, o.shortform ? "addresses" : "objects");
-			clrsos_json_array_begin(&json);
-		}
-	} else if (!o.stat && !o.shortform && !o.thinlock && !o.strings) {
-		clrsos_outf(out, "%16s %16s %14s\n", "Address", "MT", "Size");
-	}
+	struct dumpheap_result res = {.o = &o};
+	struct render render = {.out = out};
+	struct walk_ctx c = {.o = &o, .res = &res, .types = types, .reach = reach, .heap = heap,
+			     .renderer = o.json ? &json_renderer : &text_renderer, .render = &render};
+	c.renderer->begin(&render, &o);
 	/* Progress (after a second: see watch.h) goes to the debugger's error stream. */
 	struct clrsos_watch *watch = clrsos_session_watch(session);
-	struct clrsos_walk_result r;
-	err = clrsos_heap_walk(heap, &o.filter, on_object, &c, clrsos_watch_heap_progress, watch, &r);
+	err = clrsos_heap_walk(heap, &o.filter, on_object, &c, clrsos_watch_heap_progress, watch, &res.walk);
+	free(c.verdict);
 	if (!err && c.oom)
 		err = &clrsos_error_no_memory;
-	if (err) {
-		free(c.strings.slots);
-		free(c.strings.scratch);
-		clrsos_typestats_deinit(&c.stats);
-		free(c.fragments);
-		free(c.locks);
-		return err;
-	}
-	if (o.thinlock && !err)
-		err = resolve_thinlocks(&c, session);
-	if (err) {
-		free(c.locks);
-		clrsos_typestats_deinit(&c.stats);
-		return err;
-	}
-	struct clrsos_typestat *rows = clrsos_typestats_sorted(&c.stats, o.bycount);
-	bool saved = false;
-	if (o.strings) {
-		write_strings(&c);
-		bool stopped = clrsos_watch_stopped(watch);
-		if (!stopped)
-			write_warnings(&c, gc);
-		if (stopped) {
-			/* Interrupted: no totals under a partial list (run.c says why). */
-		} else if (o.json) {
-			clrsos_json_key(&json, "totalStrings");
-			clrsos_json_uint(&json, c.total_count);
-			clrsos_json_key(&json, "totalSize");
-			clrsos_json_uint(&json, c.total_size);
-			clrsos_json_object_end(&json);
-			clrsos_json_end(&json);
-		} else {
-			write_problems_text(out, &r);
+	if (!err && o.thinlock)
+		err = resolve_thinlocks(&res, session);
+	if (!err) {
+		res.gc_warnings = gc->warnings;
+		res.ngc_warnings = gc->nwarnings;
+		if (reach) {
+			clrsos_reach_warnings(reach, res.reach_warnings, &res.nreach_warnings);
+			res.have_reach = true;
+			res.stack_slots_not_objects = clrsos_reach_stats(reach)->stack_slots_not_objects;
 		}
-		free(rows);
-		clrsos_typestats_deinit(&c.stats);
+	}
+	if (!err && o.strings) {
+		err = list_strings(&c, watch);
 		free(c.strings.slots);
 		free(c.strings.scratch);
-		return c.oom ? &clrsos_error_no_memory : NULL;
+		result_deinit(&res);
+		return err;
+	}
+	free(c.strings.slots);
+	free(c.strings.scratch);
+	if (!err) {
+		res.rows = clrsos_typestats_sorted(&res.stats, o.bycount);
+		if (!res.rows)
+			err = &clrsos_error_no_memory;
+	}
+	if (!err) {
+		clrsos_typestats_name_rows(res.rows, res.stats.count, types);
+		for (size_t i = 0; i < res.nfragments; i++)
+			res.fragments[i].next_type_name = clrsos_types_name(types, res.fragments[i].next_type);
+	}
+	if (err) {
+		result_deinit(&res);
+		return err;
 	}
 	/* Saved before the output, said after it; a failure still shows the table. */
-	if (o.save && !(err = save_histogram(&o, &c.stats, rows, types)))
-		saved = true;
-	if (o.json) {
-		if (!o.stat && !o.thinlock)
-			clrsos_json_array_end(&json);
-		if (saved) {
-			clrsos_json_key(&json, "savedTo");
-			clrsos_json_string(&json, o.save);
-		}
-		if (o.thinlock)
-			write_thinlocks(&c);
-		if (!o.shortform && !o.thinlock) {
-			clrsos_typestats_write_json(&c.stats, rows, types, &json);
-			clrsos_json_key(&json, "fragmentation");
-			clrsos_json_array_begin(&json);
-			for (size_t i = 0; i < c.nfragments; i++) {
-				clrsos_json_object_begin(&json);
-				clrsos_json_key(&json, "address");
-				clrsos_json_address(&json, c.fragments[i].address);
-				clrsos_json_key(&json, "size");
-				clrsos_json_uint(&json, c.fragments[i].size);
-				clrsos_json_key(&json, "followedBy");
-				clrsos_json_address(&json, c.fragments[i].next);
-				clrsos_json_key(&json, "followedByType");
-				clrsos_json_string(&json, clrsos_types_name(types, c.fragments[i].next_type));
-				clrsos_json_object_end(&json);
-			}
-			clrsos_json_array_end(&json);
-		}
-		clrsos_json_key(&json, "totalObjects");
-		clrsos_json_uint(&json, c.total_count);
-		clrsos_json_key(&json, "totalSize");
-		clrsos_json_uint(&json, c.total_size);
-		clrsos_json_key(&json, "problems");
-		clrsos_json_array_begin(&json);
-		for (size_t i = 0; i < r.nproblems; i++) {
-			clrsos_json_object_begin(&json);
-			clrsos_json_key(&json, "address");
-			clrsos_json_address(&json, r.problems[i].address);
-			clrsos_json_key(&json, "skipped");
-			clrsos_json_uint(&json, r.problems[i].skipped);
-			clrsos_json_key(&json, "what");
-			clrsos_json_string(&json, clrsos_heap_problem_text(&r.problems[i]));
-			clrsos_json_object_end(&json);
-		}
-		clrsos_json_array_end(&json);
-		clrsos_json_key(&json, "problemCount");
-		clrsos_json_uint(&json, r.problem_count);
-		clrsos_json_key(&json, "skippedBytes");
-		clrsos_json_uint(&json, r.skipped_bytes);
-		write_warnings(&c, gc);
-		clrsos_json_object_end(&json);
-		clrsos_json_end(&json);
-	} else {
-		if (o.thinlock)
-			write_thinlocks(&c);
-		else if (!o.shortform && rows) {
-			if (!o.stat && c.stats.count)
-				clrsos_out(out, "\n");
-			clrsos_typestats_write_text(&c.stats, rows, types, out);
-		}
-		if (!o.shortform && !o.thinlock)
-			write_fragments_text(&c);
-		write_problems_text(out, &r);
-		write_warnings(&c, gc);
-	}
-	if (saved && !o.json)
-		clrsos_outf(out, "Saved the statistics of %zu types to %s (compare later with: heapdiff %s)\n",
-			    c.stats.count, o.save, o.save);
-	free(rows);
-	clrsos_typestats_deinit(&c.stats);
-	free(c.fragments);
-	free(c.locks);
+	if (o.save && !(err = save_histogram(&o, &res.stats, res.rows)))
+		res.saved_to = o.save;
+	c.renderer->end(&render, &res);
+	result_deinit(&res);
 	return err;
 }

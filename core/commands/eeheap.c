@@ -16,58 +16,55 @@ struct eeheap_options {
 	uint64_t range_start, range_end;
 };
 
+/* eeheap [options] [start [end]]: the operands bound the listing. */
+static struct clrsos_error *range_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	struct eeheap_options *o = ctx;
+	uint64_t v;
+	struct clrsos_error *err = clrsos_parse_address(host, arg, &v);
+	if (err)
+		return clrsos_error_wrap(err, "eeheap");
+	if (index == 0) {
+		o->range_start = v;
+		o->range_end = UINT64_MAX;
+	} else {
+		o->range_end = v;
+	}
+	o->have_range = true;
+	return NULL;
+}
+
 static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 				  const char *const *argv,
 				  struct eeheap_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->heap = -1;
-	int npositional = 0;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		struct clrsos_error *err = NULL;
-		if (strcmp(a, "--json") == 0) {
-			o->json = true;
-		} else if (strcmp(a, "-gc") == 0) {
-			/* the default: clrsos shows the GC heap */
-		} else if (strcmp(a, "-loader") == 0) {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "eeheap -loader: clrsos does not show loader heaps yet; use eeheap -gc");
-		} else if (strcmp(a, "-heap") == 0) {
-			uint64_t n;
-			if (i + 1 >= argc)
-				return clrsos_missing_value("eeheap", a);
-			err = clrsos_parse_uint_range("eeheap -heap", argv[++i], 0, INT32_MAX, &n);
-			if (err)
-				return err;
-			o->heap = (int64_t)n;
-			o->heap_text = argv[i];
-		} else if (strcmp(a, "-segment") == 0) {
-			if (i + 1 >= argc)
-				return clrsos_missing_value("eeheap", a);
-			err = clrsos_parse_address(host, argv[++i], &o->segment);
-			if (err)
-				return clrsos_error_wrap(err, "eeheap -segment");
-			o->have_segment = true;
-		} else if (clrsos_is_option(a)) {
-			return clrsos_unknown_option("eeheap", a);
-		} else if (npositional < 2) {
-			uint64_t v;
-			err = clrsos_parse_address(host, a, &v);
-			if (err)
-				return clrsos_error_wrap(err, "eeheap");
-			if (npositional++ == 0) {
-				o->range_start = v;
-				o->range_end = UINT64_MAX;
-			} else {
-				o->range_end = v;
-			}
-			o->have_range = true;
-		} else {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "eeheap: unexpected argument '%s': see 'help eeheap'", a);
-		}
-	}
+	bool gc = false, loader = false, have_heap = false;
+	uint64_t heap = 0;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o->json),
+		CLRSOS_FLAG("-gc", &gc), /* the default: clrsos shows the GC heap */
+		CLRSOS_FLAG("-loader", &loader),
+		CLRSOS_UINT("-heap", &heap, .given = &have_heap, .text = &o->heap_text, .max = INT32_MAX),
+		CLRSOS_ADDRESS("-segment", &o->segment, .given = &o->have_segment),
+	};
+	const struct clrsos_options spec = {
+		.command = "eeheap",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = 2,
+		.operand = range_operand,
+		.ctx = o,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	if (loader)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "eeheap -loader: clrsos does not show loader heaps yet; use eeheap -gc");
+	if (have_heap)
+		o->heap = (int64_t)heap;
 	if (o->have_range && o->range_end <= o->range_start)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "eeheap: the range end must be above its start");
@@ -245,7 +242,7 @@ static void write_text(const struct clrsos_gc *gc, const struct eeheap_options *
 			for (int g = 0; g <= 2; g++)
 				clrsos_outf(w, "generation %d starts at %" PRIx64 "\n", g,
 					    h->generations[g].allocation_start);
-			const struct clrsos_dacp_generation_data *g0 = &h->generations[0];
+			const struct clrsos_gc_generation *g0 = &h->generations[0];
 			clrsos_out(w, "ephemeral segment allocation context: ");
 			if (g0->alloc_context_ptr < g0->alloc_context_limit)
 				clrsos_outf(w, "(0x%" PRIx64 ", 0x%" PRIx64 ")\n",

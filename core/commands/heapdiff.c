@@ -226,32 +226,160 @@ static bool shown(const struct diff_row *d, uint64_t min)
 	return d->change != SAME && magnitude >= min;
 }
 
+/* What heapdiff found: the two sides and each type's change. */
+struct heapdiff_result {
+	struct clrsos_histogram before, after;
+	const char *before_source, *after_source; /* as the text says them */
+	const char *after_name;                   /* as the JSON says it */
+	size_t types_before, types_after;
+	struct diff_row *rows;
+	size_t n;
+	uint64_t min;
+	struct totals totals;
+	int64_t count_delta, bytes_delta;
+	bool mixed; /* the sides count different objects (live, dead, all) */
+};
+
+static void write_json(const struct heapdiff_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	write_side_json(&j, "before", r->before_source, &r->before, r->types_before);
+	write_side_json(&j, "after", r->after_name, &r->after, r->types_after);
+	clrsos_json_key(&j, "min");
+	clrsos_json_uint(&j, r->min);
+	clrsos_json_key(&j, "types");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct diff_row *d = &r->rows[i];
+		if (!shown(d, r->min))
+			continue;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "name");
+		clrsos_json_string(&j, d->name);
+		clrsos_json_key(&j, "countBefore");
+		clrsos_json_uint(&j, d->count_before);
+		clrsos_json_key(&j, "countAfter");
+		clrsos_json_uint(&j, d->count_after);
+		clrsos_json_key(&j, "countDelta");
+		clrsos_json_int(&j, d->count_delta);
+		clrsos_json_key(&j, "bytesBefore");
+		clrsos_json_uint(&j, d->bytes_before);
+		clrsos_json_key(&j, "bytesAfter");
+		clrsos_json_uint(&j, d->bytes_after);
+		clrsos_json_key(&j, "bytesDelta");
+		clrsos_json_int(&j, d->bytes_delta);
+		clrsos_json_key(&j, "change");
+		clrsos_json_string(&j, change_name(d->change));
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_key(&j, "totals");
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "countDelta");
+	clrsos_json_int(&j, r->count_delta);
+	clrsos_json_key(&j, "bytesDelta");
+	clrsos_json_int(&j, r->bytes_delta);
+	clrsos_json_key(&j, "grew");
+	clrsos_json_uint(&j, r->totals.grew);
+	clrsos_json_key(&j, "shrank");
+	clrsos_json_uint(&j, r->totals.shrank);
+	clrsos_json_key(&j, "new");
+	clrsos_json_uint(&j, r->totals.added);
+	clrsos_json_key(&j, "vanished");
+	clrsos_json_uint(&j, r->totals.vanished);
+	clrsos_json_key(&j, "unchanged");
+	clrsos_json_uint(&j, r->totals.same);
+	clrsos_json_key(&j, "underMin");
+	clrsos_json_uint(&j, r->totals.under_min);
+	clrsos_json_object_end(&j);
+	clrsos_json_key(&j, "sidesCountDifferently");
+	clrsos_json_bool(&j, r->mixed);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void write_text(const struct heapdiff_result *r, struct clrsos_writer *out)
+{
+	write_side_text(out, "Before:", r->before_source, &r->before);
+	write_side_text(out, "After: ", r->after_source, &r->after);
+	if (r->mixed)
+		clrsos_outf(out, "Note: the two sides count different objects (%s before, %s after).\n",
+			    r->before.live ? "live" : r->before.dead ? "dead" : "all", r->after.live ? "live" : r->after.dead ? "dead" : "all");
+	clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", "Count diff", "Bytes diff", "Count after", "Bytes after",
+		    "Change", "Class Name");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct diff_row *d = &r->rows[i];
+		if (!shown(d, r->min))
+			continue;
+		char cd[32], bd[32], ca[32], ba[32];
+		format_signed(d->count_delta, cd, sizeof(cd));
+		format_signed(d->bytes_delta, bd, sizeof(bd));
+		clrsos_format_thousands(d->count_after, ca, sizeof(ca));
+		clrsos_format_thousands(d->bytes_after, ba, sizeof(ba));
+		/* Names from a file anyone may have written: a newline must not fake a
+		 * line, an escape sequence must not reach the terminal, 50 MB is cut. */
+		struct clrsos_name_buf nb;
+		clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", cd, bd, ca, ba,
+			    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "",
+			    clrsos_safe_name(d->name, &nb));
+	}
+	char cd[32], bd[32];
+	format_signed(r->count_delta, cd, sizeof(cd));
+	format_signed(r->bytes_delta, bd, sizeof(bd));
+	clrsos_outf(out, "Total: %s objects, %s bytes; %" PRIu64 " types grew, %" PRIu64 " shrank, %" PRIu64
+		    " new, %" PRIu64 " vanished",
+		    cd, bd, r->totals.grew, r->totals.shrank, r->totals.added, r->totals.vanished);
+	if (r->totals.same || r->totals.under_min) {
+		clrsos_outf(out, " (not shown: %" PRIu64 " unchanged", r->totals.same);
+		if (r->totals.under_min)
+			clrsos_outf(out, ", %" PRIu64 " changed by less than -min %" PRIu64 " bytes", r->totals.under_min, r->min);
+		clrsos_out(out, ")");
+	}
+	clrsos_out(out, "\n");
+}
+
+/* heapdiff <before> [<after>]: the saved files. */
+struct file_operands {
+	const char *files[2];
+	int count;
+};
+
+static struct clrsos_error *file_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)host;
+	struct file_operands *f = ctx;
+	if (index >= 2)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "heapdiff: a third file '%s': it compares two (see 'help heapdiff')", arg);
+	f->files[f->count++] = arg;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
-	(void)host;
-	const char *files[2] = {NULL, NULL};
-	int nfiles = 0;
+	struct file_operands f = {{NULL, NULL}, 0};
 	bool json = false;
 	uint64_t min = 0;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (strcmp(argv[i], "-min") == 0) {
-			if (i + 1 >= argc)
-				return clrsos_missing_value("heapdiff", "-min");
-			struct clrsos_error *e = clrsos_parse_uint("-min", argv[++i], &min);
-			if (e)
-				return clrsos_error_wrap(e, "heapdiff");
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return clrsos_unknown_option("heapdiff", argv[i]);
-		} else if (nfiles == 2) {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "heapdiff: a third file '%s': it compares two (see 'help heapdiff')", argv[i]);
-		} else {
-			files[nfiles++] = argv[i];
-		}
-	}
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+		CLRSOS_UINT("-min", &min),
+	};
+	const struct clrsos_options spec = {
+		.command = "heapdiff",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = -1,
+		.operand = file_operand,
+		.ctx = &f,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	const char *const *files = f.files;
+	int nfiles = f.count;
 	if (!nfiles)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "heapdiff needs a saved histogram: heapdiff <before.json> [<after.json>] "
@@ -262,7 +390,7 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 					   "or attach to a process, or give a second saved file",
 					   files[0]);
 	struct clrsos_histogram before, after;
-	struct clrsos_error *err = clrsos_histogram_load(files[0], &before);
+	err = clrsos_histogram_load(files[0], &before);
 	if (err)
 		return clrsos_error_wrap(err, "heapdiff");
 	if (nfiles == 2) {
@@ -288,114 +416,34 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 		clrsos_histogram_deinit(&after);
 		return clrsos_error_wrap(err, "heapdiff");
 	}
-	struct totals t = {0};
+	struct heapdiff_result r = {
+		.before_source = files[0],
+		.after_source = after_source,
+		.after_name = nfiles == 2 ? files[1] : "target",
+		.types_before = types_before,
+		.types_after = types_after,
+		.rows = rows,
+		.n = n,
+		.min = min,
+	};
 	for (size_t i = 0; i < n; i++) {
 		const struct diff_row *d = &rows[i];
-		t.added += d->change == NEW;
-		t.vanished += d->change == VANISHED;
-		t.same += d->change == SAME;
-		t.grew += d->change == CHANGED && (d->bytes_delta > 0 || (d->bytes_delta == 0 && d->count_delta > 0));
-		t.shrank += d->change == CHANGED && (d->bytes_delta < 0 || (d->bytes_delta == 0 && d->count_delta < 0));
-		t.under_min += d->change != SAME && !shown(d, min);
+		r.totals.added += d->change == NEW;
+		r.totals.vanished += d->change == VANISHED;
+		r.totals.same += d->change == SAME;
+		r.totals.grew += d->change == CHANGED && (d->bytes_delta > 0 || (d->bytes_delta == 0 && d->count_delta > 0));
+		r.totals.shrank += d->change == CHANGED && (d->bytes_delta < 0 || (d->bytes_delta == 0 && d->count_delta < 0));
+		r.totals.under_min += d->change != SAME && !shown(d, min);
 	}
-	int64_t count_delta = (int64_t)after.objects - (int64_t)before.objects;
-	int64_t bytes_delta = (int64_t)after.bytes - (int64_t)before.bytes;
-	bool mixed = before.live != after.live || before.dead != after.dead;
-	if (json) {
-		struct clrsos_json j;
-		clrsos_json_init(&j, out);
-		clrsos_json_object_begin(&j);
-		write_side_json(&j, "before", files[0], &before, types_before);
-		write_side_json(&j, "after", nfiles == 2 ? files[1] : "target", &after, types_after);
-		clrsos_json_key(&j, "min");
-		clrsos_json_uint(&j, min);
-		clrsos_json_key(&j, "types");
-		clrsos_json_array_begin(&j);
-		for (size_t i = 0; i < n; i++) {
-			const struct diff_row *d = &rows[i];
-			if (!shown(d, min))
-				continue;
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "name");
-			clrsos_json_string(&j, d->name);
-			clrsos_json_key(&j, "countBefore");
-			clrsos_json_uint(&j, d->count_before);
-			clrsos_json_key(&j, "countAfter");
-			clrsos_json_uint(&j, d->count_after);
-			clrsos_json_key(&j, "countDelta");
-			clrsos_json_int(&j, d->count_delta);
-			clrsos_json_key(&j, "bytesBefore");
-			clrsos_json_uint(&j, d->bytes_before);
-			clrsos_json_key(&j, "bytesAfter");
-			clrsos_json_uint(&j, d->bytes_after);
-			clrsos_json_key(&j, "bytesDelta");
-			clrsos_json_int(&j, d->bytes_delta);
-			clrsos_json_key(&j, "change");
-			clrsos_json_string(&j, change_name(d->change));
-			clrsos_json_object_end(&j);
-		}
-		clrsos_json_array_end(&j);
-		clrsos_json_key(&j, "totals");
-		clrsos_json_object_begin(&j);
-		clrsos_json_key(&j, "countDelta");
-		clrsos_json_int(&j, count_delta);
-		clrsos_json_key(&j, "bytesDelta");
-		clrsos_json_int(&j, bytes_delta);
-		clrsos_json_key(&j, "grew");
-		clrsos_json_uint(&j, t.grew);
-		clrsos_json_key(&j, "shrank");
-		clrsos_json_uint(&j, t.shrank);
-		clrsos_json_key(&j, "new");
-		clrsos_json_uint(&j, t.added);
-		clrsos_json_key(&j, "vanished");
-		clrsos_json_uint(&j, t.vanished);
-		clrsos_json_key(&j, "unchanged");
-		clrsos_json_uint(&j, t.same);
-		clrsos_json_key(&j, "underMin");
-		clrsos_json_uint(&j, t.under_min);
-		clrsos_json_object_end(&j);
-		clrsos_json_key(&j, "sidesCountDifferently");
-		clrsos_json_bool(&j, mixed);
-		clrsos_json_object_end(&j);
-		clrsos_json_end(&j);
-	} else {
-		write_side_text(out, "Before:", files[0], &before);
-		write_side_text(out, "After: ", after_source, &after);
-		if (mixed)
-			clrsos_outf(out, "Note: the two sides count different objects (%s before, %s after).\n",
-				    before.live ? "live" : before.dead ? "dead" : "all", after.live ? "live" : after.dead ? "dead" : "all");
-		clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", "Count diff", "Bytes diff", "Count after", "Bytes after",
-			    "Change", "Class Name");
-		for (size_t i = 0; i < n; i++) {
-			const struct diff_row *d = &rows[i];
-			if (!shown(d, min))
-				continue;
-			char cd[32], bd[32], ca[32], ba[32];
-			format_signed(d->count_delta, cd, sizeof(cd));
-			format_signed(d->bytes_delta, bd, sizeof(bd));
-			clrsos_format_thousands(d->count_after, ca, sizeof(ca));
-			clrsos_format_thousands(d->bytes_after, ba, sizeof(ba));
-			/* Names from a file anyone may have written: a newline must not fake a
-			 * line, an escape sequence must not reach the terminal, 50 MB is cut. */
-			struct clrsos_name_buf nb;
-			clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", cd, bd, ca, ba,
-				    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "",
-				    clrsos_safe_name(d->name, &nb));
-		}
-		char cd[32], bd[32];
-		format_signed(count_delta, cd, sizeof(cd));
-		format_signed(bytes_delta, bd, sizeof(bd));
-		clrsos_outf(out, "Total: %s objects, %s bytes; %" PRIu64 " types grew, %" PRIu64 " shrank, %" PRIu64
-			    " new, %" PRIu64 " vanished",
-			    cd, bd, t.grew, t.shrank, t.added, t.vanished);
-		if (t.same || t.under_min) {
-			clrsos_outf(out, " (not shown: %" PRIu64 " unchanged", t.same);
-			if (t.under_min)
-				clrsos_outf(out, ", %" PRIu64 " changed by less than -min %" PRIu64 " bytes", t.under_min, min);
-			clrsos_out(out, ")");
-		}
-		clrsos_out(out, "\n");
-	}
+	r.count_delta = (int64_t)after.objects - (int64_t)before.objects;
+	r.bytes_delta = (int64_t)after.bytes - (int64_t)before.bytes;
+	r.mixed = before.live != after.live || before.dead != after.dead;
+	r.before = before;
+	r.after = after;
+	if (json)
+		write_json(&r, out);
+	else
+		write_text(&r, out);
 	free(rows);
 	clrsos_histogram_deinit(&before);
 	clrsos_histogram_deinit(&after);

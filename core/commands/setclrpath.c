@@ -4,6 +4,17 @@
 
 #include "commands.h"
 
+/* setclrpath <dir>: one directory. */
+static struct clrsos_error *dir_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)host;
+	if (index > 0)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "setclrpath takes one directory: see 'help setclrpath'");
+	*(const char **)ctx = arg;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_cmd_setclrpath(struct clrsos_session *session,
 					   const struct clrsos_host *host,
 					   int argc, const char *const *argv,
@@ -13,19 +24,21 @@ struct clrsos_error *clrsos_cmd_setclrpath(struct clrsos_session *session,
 	bool json = false;
 	const char *dir = NULL;
 	bool clear = false;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (strcmp(argv[i], "-clear") == 0)
-			clear = true;
-		else if (argv[i][0] == '-')
-			return clrsos_unknown_option("setclrpath", argv[i]);
-		else if (dir)
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "setclrpath takes one directory: see 'help setclrpath'");
-		else
-			dir = argv[i];
-	}
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+		CLRSOS_FLAG("-clear", &clear),
+	};
+	const struct clrsos_options spec = {
+		.command = "setclrpath",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = -1,
+		.operand = dir_operand,
+		.ctx = &dir,
+	};
+	struct clrsos_error *perr = clrsos_options_parse(&spec, host, argc, argv);
+	if (perr)
+		return perr;
 	if (dir || clear) {
 		if (dir) {
 			struct stat st;

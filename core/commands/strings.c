@@ -54,37 +54,48 @@ static void write_file(void *ctx, const char *text, size_t size)
 	s->bytes += size;
 }
 
+/* dumpstring <address>: one address. */
+struct address_operand {
+	const struct clrsos_host *host;
+	bool have;
+	uint64_t address;
+};
+
+static struct clrsos_error *address_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)index;
+	struct address_operand *a = ctx;
+	struct clrsos_error *err = clrsos_address_operand("dumpstring", host, arg, &a->have, &a->address);
+	return err ? clrsos_error_wrap(err, "dumpstring") : NULL;
+}
+
 struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 					   const struct clrsos_host *host, int argc,
 					   const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false, raw = false, have_address = false, have_count = false;
-	uint64_t address = 0, count = 0;
+	bool json = false, raw = false, have_count = false;
+	uint64_t count = 0;
 	const char *outfile = NULL;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		struct clrsos_error *err = NULL;
-		if (strcmp(a, "--json") == 0) {
-			json = true;
-		} else if (strcmp(a, "--raw") == 0) {
-			raw = true;
-		} else if (strcmp(a, "--count") == 0 || strcmp(a, "-count") == 0) {
-			if (i + 1 >= argc)
-				return clrsos_missing_value("dumpstring", a);
-			err = clrsos_parse_uint("--count", argv[++i], &count);
-			have_count = true;
-		} else if (strcmp(a, "--outfile") == 0 || strcmp(a, "-outfile") == 0) {
-			if (i + 1 >= argc)
-				return clrsos_missing_value("dumpstring", a);
-			outfile = argv[++i];
-		} else if (clrsos_is_option(a)) {
-			return clrsos_unknown_option("dumpstring", a);
-		} else {
-			err = clrsos_address_operand("dumpstring", host, a, &have_address, &address);
-		}
-		if (err)
-			return clrsos_error_wrap(err, "dumpstring");
-	}
+	struct address_operand a = {.host = host};
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+		CLRSOS_FLAG("--raw", &raw),
+		CLRSOS_UINT("--count|-count", &count, .given = &have_count),
+		CLRSOS_STRING("--outfile|-outfile", &outfile),
+	};
+	const struct clrsos_options spec = {
+		.command = "dumpstring",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = -1,
+		.operand = address_operand,
+		.ctx = &a,
+	};
+	struct clrsos_error *perr = clrsos_options_parse(&spec, host, argc, argv);
+	if (perr)
+		return perr;
+	bool have_address = a.have;
+	uint64_t address = a.address;
 	if (!have_address)
 		return clrsos_address_missing("dumpstring", "a string");
 	struct clrsos_heap *heap;
@@ -355,44 +366,62 @@ static bool on_string(void *ctx, const struct clrsos_heap_object *obj)
 	return true;
 }
 
+static struct clrsos_error *parse_generation(const struct clrsos_host *host, const struct clrsos_option *option,
+					     const char *value)
+{
+	(void)host;
+	return clrsos_parse_generation("findstring", value, option->value);
+}
+
+/* findstring <text>: one text. */
+static struct clrsos_error *text_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)host;
+	const char **text = ctx;
+	if (index > 0 || *text)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "findstring takes one text (quote it if it has spaces): see 'help findstring'");
+	*text = arg;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_cmd_findstring(struct clrsos_session *session,
 					   const struct clrsos_host *host, int argc,
 					   const char *const *argv, struct clrsos_writer *out)
 {
-	(void)host;
 	struct find_ctx c = {.out = out};
 	bool json = false;
 	const char *text = NULL;
 	struct clrsos_walk_filter f;
 	clrsos_walk_filter_init(&f);
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		struct clrsos_error *err = NULL;
-		if (strcmp(a, "--json") == 0) {
-			json = true;
-		} else if (strcmp(a, "-regex") == 0) {
-			c.use_regex = true;
-		} else if (strcmp(a, "-min") == 0) {
-			if (i + 1 >= argc)
-				return clrsos_missing_value("findstring", a);
-			err = clrsos_parse_uint("-min", argv[++i], &c.min_chars);
-		} else if (strcmp(a, "-gen") == 0) {
-			if (i + 1 >= argc)
-				return clrsos_missing_value("findstring", a);
-			err = clrsos_parse_generation("findstring", argv[++i], &f.generations);
-		} else if (strcmp(a, "--") == 0 && i + 1 < argc && !text) {
-			text = argv[++i];
-		} else if (a[0] == '-' && a[1] && !text) {
-			return clrsos_unknown_option("findstring", a);
-		} else if (!text) {
-			text = a;
-		} else {
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "findstring takes one text (quote it if it has spaces): see 'help findstring'");
-		}
-		if (err)
-			return clrsos_error_wrap(err, "findstring");
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+		CLRSOS_FLAG("-regex", &c.use_regex),
+		CLRSOS_UINT("-min", &c.min_chars),
+		CLRSOS_CUSTOM("-gen", &f.generations, parse_generation),
+	};
+	const struct clrsos_options spec = {
+		.command = "findstring",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = -1,
+		.operand = text_operand,
+		.ctx = &text,
+	};
+	/* "--" ends the options: the next word is the text, even if it starts with a dash. */
+	int end = 0;
+	while (end < argc && strcmp(argv[end], "--") != 0)
+		end++;
+	struct clrsos_error *perr = clrsos_options_parse(&spec, host, end, argv);
+	if (!perr && end + 1 < argc) {
+		perr = text_operand(&text, host, argv[end + 1], text ? 1 : 0);
+		if (!perr)
+			perr = clrsos_options_parse(&spec, host, argc - end - 2, argv + end + 2);
+	} else if (!perr && end < argc) {
+		perr = clrsos_unknown_option("findstring", "--");
 	}
+	if (perr)
+		return perr;
 	if (!text)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "findstring needs the text to look for: see 'help findstring'");

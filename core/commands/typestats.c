@@ -13,42 +13,61 @@ bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *
 	return clrsos_typestats_add_gen(s, type, size, CLRSOS_GEN_COUNT);
 }
 
+/* Grows the index of slots to hold index i; false when out of memory. */
+static bool reserve_index(struct clrsos_typestats *s, uint32_t i)
+{
+	if (i < s->nslot_of)
+		return true;
+	size_t n = s->nslot_of ? s->nslot_of : 256;
+	while (n <= i)
+		n *= 2;
+	uint32_t *slot_of = realloc(s->slot_of, n * sizeof(*slot_of));
+	if (!slot_of)
+		return false;
+	memset(slot_of + s->nslot_of, 0, (n - s->nslot_of) * sizeof(*slot_of));
+	s->slot_of = slot_of;
+	s->nslot_of = n;
+	return true;
+}
+
 bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_type *type, uint64_t size,
 			      enum clrsos_generation gen)
 {
 	struct clrsos_typestat *slot = s->last;
-	if ((!slot || slot->type != type) && type->stat_row < s->cap &&
-	    s->slots[type->stat_row].type == type)
-		slot = s->last = &s->slots[type->stat_row];
 	if (!slot || slot->type != type) {
-		if ((s->count + 1) * 2 > s->cap) {
-			size_t cap = s->cap ? s->cap * 2 : 1024;
-			struct clrsos_typestat *slots = calloc(cap, sizeof(*slots));
-			if (!slots)
-				return false;
-			for (size_t i = 0; i < s->cap; i++) {
-				if (!s->slots[i].type)
-					continue;
-				size_t h = slot_of(s->slots[i].type, cap);
-				while (slots[h].type)
-					h = (h + 1) & (cap - 1);
-				slots[h] = s->slots[i];
+		if (!reserve_index(s, type->index))
+			return false;
+		uint32_t at = s->slot_of[type->index];
+		if (at) {
+			slot = &s->slots[at - 1];
+		} else {
+			if ((s->count + 1) * 2 > s->cap) {
+				size_t cap = s->cap ? s->cap * 2 : 1024;
+				struct clrsos_typestat *slots = calloc(cap, sizeof(*slots));
+				if (!slots)
+					return false;
+				for (size_t i = 0; i < s->cap; i++) {
+					if (!s->slots[i].type)
+						continue;
+					size_t h = slot_of(s->slots[i].type, cap);
+					while (slots[h].type)
+						h = (h + 1) & (cap - 1);
+					slots[h] = s->slots[i];
+					s->slot_of[slots[h].type->index] = (uint32_t)h + 1;
+				}
+				free(s->slots);
+				s->slots = slots;
+				s->cap = cap;
 			}
-			free(s->slots);
-			s->slots = slots;
-			s->cap = cap;
-		}
-		size_t h = slot_of(type, s->cap);
-		while (s->slots[h].type && s->slots[h].type != type)
-			h = (h + 1) & (s->cap - 1);
-		slot = &s->slots[h];
-		if (!slot->type) {
+			size_t h = slot_of(type, s->cap);
+			while (s->slots[h].type)
+				h = (h + 1) & (s->cap - 1);
+			slot = &s->slots[h];
 			slot->type = type;
 			s->count++;
+			s->slot_of[type->index] = (uint32_t)h + 1;
 		}
 		s->last = slot;
-		/* A hint kept on the type: where its row is (checked before use). */
-		((struct clrsos_type *)type)->stat_row = (size_t)(slot - s->slots);
 	}
 	slot->count++;
 	slot->size += size;
@@ -64,6 +83,7 @@ bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_ty
 void clrsos_typestats_deinit(struct clrsos_typestats *s)
 {
 	free(s->slots);
+	free(s->slot_of);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -95,6 +115,17 @@ struct clrsos_typestat *clrsos_typestats_sorted(const struct clrsos_typestats *s
 	}
 	qsort(rows, n, sizeof(*rows), by_count ? cmp_by_count : cmp_by_size);
 	return rows;
+}
+
+void clrsos_typestats_name_rows(struct clrsos_typestat *rows, size_t count, struct clrsos_types *types)
+{
+	for (size_t i = 0; rows && i < count; i++)
+		rows[i].name = clrsos_types_name(types, rows[i].type);
+}
+
+static const char *row_name(const struct clrsos_typestat *row, struct clrsos_types *types)
+{
+	return row->name ? row->name : clrsos_types_name(types, row->type);
 }
 
 static int width(uint64_t v)
@@ -129,7 +160,7 @@ void clrsos_typestats_write_text(const struct clrsos_typestats *s, const struct 
 		clrsos_format_pointer(rows[i].type->mt, mt, sizeof(mt));
 		struct clrsos_name_buf nb;
 		clrsos_outf(w, "%*s %*s %*s %s\n", mw, mt, cw, count, sw, size,
-			    clrsos_safe_name(clrsos_types_name(types, rows[i].type), &nb));
+			    clrsos_safe_name(row_name(&rows[i], types), &nb));
 	}
 	char count[32], size[32];
 	clrsos_format_thousands(s->total_count, count, sizeof(count));
@@ -151,7 +182,7 @@ void clrsos_typestats_write_json(const struct clrsos_typestats *s, const struct 
 		clrsos_json_key(j, "totalSize");
 		clrsos_json_uint(j, rows[i].size);
 		clrsos_json_key(j, "type");
-		clrsos_json_string(j, clrsos_types_name(types, rows[i].type));
+		clrsos_json_string(j, row_name(&rows[i], types));
 		clrsos_json_object_end(j);
 	}
 	clrsos_json_array_end(j);

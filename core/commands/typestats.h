@@ -2,8 +2,11 @@
  * Type statistics: objects counted and sized per MethodTable, then printed
  * as SOS's "Statistics:" table (MT Count TotalSize Class Name, ascending by
  * total size or by count, then "Total N objects, M bytes") or as JSON.
- * dumpheap, objsize, gchandles and finalizequeue share it. No allocation
- * per object: one open-addressing table entry per type.
+ * dumpheap, objsize, gchandles and finalizequeue share it. The writers take
+ * each row's name, or ask types for it when the rows were not named (types
+ * may then be NULL only for named rows). No allocation
+ * per object: one open-addressing table entry per type, found by the
+ * type's index.
  */
 #ifndef CLRSOS_TYPESTATS_H
 #define CLRSOS_TYPESTATS_H
@@ -18,6 +21,7 @@
 
 struct clrsos_typestat {
 	const struct clrsos_type *type; /* NULL: empty slot */
+	const char *name;               /* set by clrsos_typestats_name_rows */
 	uint64_t count, size;
 	uint64_t gen_count[CLRSOS_GEN_COUNT], gen_size[CLRSOS_GEN_COUNT];
 };
@@ -27,6 +31,9 @@ struct clrsos_typestats {
 	size_t cap, count;
 	uint64_t total_count, total_size;
 	struct clrsos_typestat *last; /* the slot added to last: runs of one type are common */
+	/* Each type's slot by its index (clrsos_type.index), plus one (0: none yet). */
+	uint32_t *slot_of;
+	size_t nslot_of;
 };
 
 /* false when out of memory. */
@@ -39,6 +46,9 @@ void clrsos_typestats_deinit(struct clrsos_typestats *s);
 
 /* The rows sorted ascending by total size (or by count); malloc'd, count rows. */
 struct clrsos_typestat *clrsos_typestats_sorted(const struct clrsos_typestats *s, bool by_count);
+
+/* Names the rows (a DAC call per type not named yet), so that writing them asks nothing more. */
+void clrsos_typestats_name_rows(struct clrsos_typestat *rows, size_t count, struct clrsos_types *types);
 
 /* "Statistics:", the table and the total line. Nothing when there are no rows. */
 void clrsos_typestats_write_text(const struct clrsos_typestats *s, const struct clrsos_typestat *rows,

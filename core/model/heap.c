@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/vector.h"
+#include "dac/dac.h"
 
 enum {
 	WALK_BLOCK = 512 << 10,      /* bytes read at once */
@@ -101,7 +102,7 @@ static struct clrsos_error *read_contexts(struct clrsos_heap *h)
 	if (!err)
 		err = add_context(h, ptr, limit);
 	for (uint32_t i = 0; !err && i < h->gc->nheaps; i++) {
-		const struct clrsos_dacp_generation_data *g0 = &h->gc->heaps[i].generations[0];
+		const struct clrsos_gc_generation *g0 = &h->gc->heaps[i].generations[0];
 		err = add_context(h, g0->alloc_context_ptr, g0->alloc_context_limit);
 	}
 	if (err)

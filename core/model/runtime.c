@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dac/dac.h"
+#include "target/elfimage.h"
 #include "base/fileio.h"
 #include "base/hashmap.h"
 #include "base/vector.h"
@@ -464,15 +466,21 @@ struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
 		h->alloc_allocated = d.alloc_allocated;
 		h->ephemeral_segment = d.ephemeral_heap_segment;
 		uint32_t n = 0;
-		err = clrsos_dac_generation_table(dac, h->address, h->generations,
-						  8, &n);
+		struct clrsos_dacp_generation_data table[8];
+		err = clrsos_dac_generation_table(dac, h->address, table, 8, &n);
 		if (err)
 			goto fail;
 		if (n < 4) {
-			memcpy(h->generations, d.generation_table,
-			       sizeof(d.generation_table));
+			memcpy(table, d.generation_table, sizeof(d.generation_table));
 			n = 4;
 		}
+		for (uint32_t g = 0; g < n && g < 8; g++)
+			h->generations[g] = (struct clrsos_gc_generation){
+				.start_segment = table[g].start_segment,
+				.allocation_start = table[g].allocation_start,
+				.alloc_context_ptr = table[g].alloc_context_ptr,
+				.alloc_context_limit = table[g].alloc_context_limit,
+			};
 		h->ngenerations = n;
 		h->first_segment = gc->nsegments;
 		/* LOH, then gen2 (which also threads the frozen segments), then
@@ -581,4 +589,43 @@ struct clrsos_error *clrsos_runtime_add_images(struct clrsos_dac *dac,
 	clrsos_dac_flush(dac);
 	clrsos_managed_modules_free(mods, n);
 	return err;
+}
+
+struct clrsos_error *clrsos_runtime_describe(struct clrsos_target *target, struct clrsos_runtime_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct clrsos_error *err = clrsos_dac_find_runtime(target, &ret->module);
+	if (err)
+		return err;
+	uint8_t id[CLRSOS_BUILD_ID_MAX];
+	size_t id_len = 0;
+	err = clrsos_target_module_build_id(target, ret->module, id, &id_len, &ret->build_id_from_memory);
+	if (err)
+		return err;
+	clrsos_build_id_hex(id, id_len, ret->build_id);
+	err = clrsos_runtime_version_read(target, ret->module, &ret->version);
+	ret->have_version = err == NULL;
+	if (clrsos_error_is_no_memory(err))
+		return err; /* not "no version" */
+	clrsos_error_destroy(err);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_runtime_describe_dac(struct clrsos_runtime_info *info, struct clrsos_dac *dac)
+{
+	info->dac_path = clrsos_dac_path(dac);
+	struct clrsos_gc gc;
+	struct clrsos_error *err = clrsos_gc_mode_read(dac, &gc);
+	if (err)
+		return err;
+	info->have_gc_mode = true;
+	info->gc_mode = (struct clrsos_gc_mode){
+		.server = gc.server,
+		.regions = gc.regions,
+		.structures_valid = gc.structures_valid,
+		.nheaps = gc.nheaps,
+		.dynamic_adaptation_known = gc.dynamic_adaptation_known,
+		.dynamic_adaptation = gc.dynamic_adaptation,
+	};
+	return NULL;
 }

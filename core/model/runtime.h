@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dac/dac.h"
 #include "base/error.h"
 #include "target/target.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct clrsos_dac;
 
 struct clrsos_runtime_version {
 	char product[32];      /* "10.0.12" */
@@ -33,6 +34,38 @@ struct clrsos_error *
 clrsos_runtime_version_read(struct clrsos_target *target,
 			    const struct clrsos_module *runtime,
 			    struct clrsos_runtime_version *ret);
+
+/* The GC's mode: what eeversion says of it (clrsos_runtime_describe_gc). */
+struct clrsos_gc_mode {
+	bool server;
+	bool regions;
+	bool structures_valid; /* false: stopped in the middle of a GC */
+	uint32_t nheaps;
+	bool dynamic_adaptation_known;
+	int dynamic_adaptation; /* DATAS mode when known */
+};
+
+/*
+ * The runtime as a whole (ClrMD's ClrRuntime): its module, build id and
+ * version, the DAC in use and the GC's mode. What the target says comes
+ * first (clrsos_runtime_describe); the DAC's part is added when one could
+ * be opened (clrsos_runtime_describe_dac).
+ */
+struct clrsos_runtime_info {
+	const struct clrsos_module *module; /* the runtime module (borrowed from the target) */
+	char build_id[2 * CLRSOS_BUILD_ID_MAX + 1];
+	bool build_id_from_memory;          /* false: as the debugger reports it */
+	bool have_version;
+	struct clrsos_runtime_version version;
+	const char *dac_path;               /* borrowed from the DAC; NULL: no DAC */
+	bool have_gc_mode;
+	struct clrsos_gc_mode gc_mode;
+};
+
+/* The runtime module of target, its build id and version (a version that cannot be read is left out). */
+struct clrsos_error *clrsos_runtime_describe(struct clrsos_target *target, struct clrsos_runtime_info *ret);
+/* The DAC in use and the GC's mode; the error says why the mode is missing (info keeps what was read). */
+struct clrsos_error *clrsos_runtime_describe_dac(struct clrsos_runtime_info *info, struct clrsos_dac *dac);
 
 /*
  * For a core: find each managed assembly's file and let the target serve
@@ -82,13 +115,21 @@ struct clrsos_segment {
 	uint64_t gen_size[CLRSOS_GEN_COUNT];
 };
 
+/* One generation of a GC heap, as the GC's generation table holds it. */
+struct clrsos_gc_generation {
+	uint64_t start_segment;    /* its first segment or region */
+	uint64_t allocation_start; /* segments: where the generation starts */
+	uint64_t alloc_context_ptr; /* gen0: the heap's own allocation context */
+	uint64_t alloc_context_limit;
+};
+
 struct clrsos_gc_heap {
 	uint32_t index;
 	uint64_t address; /* 0 for the workstation heap */
 	uint64_t alloc_allocated;
 	uint64_t ephemeral_segment;
 	uint32_t ngenerations;
-	struct clrsos_dacp_generation_data generations[8];
+	struct clrsos_gc_generation generations[8];
 	/* Its segments: gc->segments[first_segment .. first_segment + nsegments). */
 	size_t first_segment, nsegments;
 	uint64_t gen_allocated[CLRSOS_GEN_COUNT];

@@ -6,6 +6,7 @@
 
 #include "base/hashmap.h"
 #include "base/vector.h"
+#include "dac/dac.h"
 #include "model/metadata.h"
 #include "model/typename.h"
 
@@ -37,7 +38,7 @@ struct clrsos_types {
 	/* The last lookup: objects of one type often come in runs. */
 	uint64_t last_mt;
 	const struct clrsos_type *last;
-	uint32_t filter_serial; /* the last handed out (clrsos_types_new_filter) */
+	uint32_t ntypes; /* types loaded: the next index */
 };
 
 struct clrsos_error *clrsos_types_create(struct clrsos_dac *dac,
@@ -157,6 +158,7 @@ static const struct clrsos_type *lookup(struct clrsos_types *t, uint64_t mt,
 		return NULL; /* out of memory: not known, as before this map was full */
 	e->value = load(t, mt);
 	if (e->value) {
+		e->value->index = t->ntypes++;
 		t->last_mt = mt;
 		t->last = e->value;
 	}
@@ -173,16 +175,9 @@ const struct clrsos_type *clrsos_types_peek(struct clrsos_types *t, uint64_t mt)
 	return lookup(t, mt, false);
 }
 
-uint32_t clrsos_types_new_filter(struct clrsos_types *t)
+uint32_t clrsos_types_count(const struct clrsos_types *t)
 {
-	if (++t->filter_serial == 0) {
-		/* Wrapped (after 4 billion filters): forget every kept verdict. */
-		for (struct type_map_entry *e = type_map_first(&t->map); e; e = type_map_next(&t->map, e))
-			if (e->value)
-				e->value->filter_serial = 0;
-		t->filter_serial = 1;
-	}
-	return t->filter_serial;
+	return t->ntypes;
 }
 
 /* Whether err is an error (then destroyed). */

@@ -12,13 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dac/dac.h"
 #include "base/error.h"
 #include "target/target.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct clrsos_dac;
 
 enum {
 	CLRSOS_MIN_OBJECT_SIZE = 24,
@@ -42,11 +43,9 @@ struct clrsos_type {
 	uint64_t *gcdesc;        /* the words below the MethodTable, lowest first */
 	size_t gcdesc_words;
 	char *name;              /* C#-like; read on first need */
-	/* Per-object caches of the commands that walk the heap, so that a walk
-	 * meets no hash table per object. Hints only, checked before use. */
-	size_t stat_row;         /* this type's row in the typestats table last counting it */
-	uint32_t filter_serial;  /* the type filter whose verdict filter_match holds (0: none) */
-	bool filter_match;
+	/* Dense, from 0, in the order types are met: commands keep their
+	 * per-type data in arrays indexed by it (no hash lookup per object). */
+	uint32_t index;
 };
 
 struct clrsos_types;
@@ -66,12 +65,8 @@ const struct clrsos_type *clrsos_types_get(struct clrsos_types *types,
 const struct clrsos_type *clrsos_types_peek(struct clrsos_types *types,
 					    uint64_t mt);
 
-/*
- * A new serial for a filter over types (as dumpheap -type): a walk keeps
- * its verdict per type in filter_serial/filter_match, valid while the
- * type's filter_serial is this one.
- */
-uint32_t clrsos_types_new_filter(struct clrsos_types *types);
+/* One more than the highest type index handed out so far (see index). */
+uint32_t clrsos_types_count(const struct clrsos_types *types);
 
 /* The type's name as SOS prints it; never NULL ("<unknown type 0x...>"). */
 const char *clrsos_types_name(struct clrsos_types *types,

@@ -1,5 +1,6 @@
 #include "session/session.h"
 
+#include "dac/dac.h"
 #include "dac/dacguard.h"
 
 #include <ctype.h>

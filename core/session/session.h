@@ -8,7 +8,6 @@
 #ifndef CLRSOS_SESSION_H
 #define CLRSOS_SESSION_H
 
-#include "dac/dac.h"
 #include "base/error.h"
 #include "model/heap.h"
 #include "analysis/reach.h"
@@ -20,6 +19,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct clrsos_dac;
 
 struct clrsos_session;
 

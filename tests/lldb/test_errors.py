@@ -273,7 +273,7 @@ def case_bad_arguments():
     expect_error(tr, "eeheap -segment 0x10", "0x10", "no GC segment", "eeheap -gc")
     expect_error(tr, "eeheap -segment $rsp+", "cannot evaluate '$rsp+'")
     expect_error(tr, "eeheap -loader", "loader heaps")
-    expect_error(tr, "eeversion extra", "unknown option 'extra'")
+    expect_error(tr, "eeversion extra", "unexpected argument 'extra'")
     expect_error(tr, "setclrpath /no/such/dir", "/no/such/dir", "No such file")
     expect_error(tr, "setclrpath a b", "one directory")
     expect_error(tr, "eeheap 0x2000 0x1000", "range end")

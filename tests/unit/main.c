@@ -21,6 +21,7 @@ int main(void)
 		{"containers", run_containers_tests},
 		{"loadpolicy", run_loadpolicy_tests},
 		{"dac", run_dac_tests},
+		{"typestats", run_typestats_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

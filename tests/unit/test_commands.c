@@ -956,7 +956,7 @@ static void test_eeheap__heap_needs_a_number(void **state)
 	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-heap", "two"), "-heap", "'two'");
 	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-heap", "-1"), "-heap", "'-1'");
 	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-heap", "4294967296"),
-		       "eeheap -heap '4294967296' is out of range: it takes 0 to 2147483647", NULL);
+		       "eeheap: -heap '4294967296' is out of range: it takes 0 to 2147483647", NULL);
 	assert_target_untouched(fx);
 }
 
@@ -970,7 +970,7 @@ static void test_eeheap__loader_is_not_supported(void **state)
 static void test_eeheap__segment_expression_error_is_wrapped(void **state)
 {
 	struct cmd_fixture *fx = *state;
-	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-segment", "$bad"), "eeheap -segment", "$bad");
+	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-segment", "$bad"), "eeheap: ", "$bad");
 	assert_int_equal(fx->calls.count, 1);
 	assert_target_untouched(fx);
 }

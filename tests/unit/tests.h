@@ -18,5 +18,6 @@ int run_options_tests(void);
 int run_containers_tests(void);
 int run_loadpolicy_tests(void);
 int run_dac_tests(void);
+int run_typestats_tests(void);
 
 #endif
