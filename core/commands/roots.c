@@ -621,8 +621,8 @@ static void note_statics(void *ctx, uint64_t mt)
 	const struct clrsos_type *t = clrsos_types_get(c->types, mt);
 	for (size_t i = 0; t && i < fields.count; i++) {
 		const struct clrsos_field *f = &fields.items[i];
-		if (!f->desc.is_static || f->desc.is_thread_local || f->declaring_mt != mt ||
-		    clrsos_element_is_value(f->desc.type))
+		if (!f->is_static || f->is_thread_static || f->declaring_mt != mt ||
+		    clrsos_element_is_value(f->element_type))
 			continue;
 		if (st->count == st->cap) {
 			size_t cap = st->cap ? st->cap * 2 : 256;
@@ -636,7 +636,7 @@ static void note_statics(void *ctx, uint64_t mt)
 		if (asprintf(&name, "%s.%s", clrsos_types_name(c->types, t), f->name) < 0)
 			break;
 		st->names[st->count++] = name;
-		if (!clrsos_addrmap_put(&st->slots, gc + f->desc.offset, st->count))
+		if (!clrsos_addrmap_put(&st->slots, gc + f->offset, st->count))
 			break;
 	}
 	clrsos_fields_deinit(&fields);
@@ -700,7 +700,7 @@ static char *class_static_name(struct ctx *c, const struct clrsos_root *r)
 	}
 	for (size_t i = 0; i < fields.count; i++) {
 		const struct clrsos_field *f = &fields.items[i];
-		if (f->desc.is_static && f->token == r->field_token && f->name) {
+		if (f->is_static && f->token == r->field_token && f->name) {
 			if (asprintf(&name, "%s.%s", clrsos_types_name(c->types, t), f->name) < 0)
 				name = NULL;
 			break;
