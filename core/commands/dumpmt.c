@@ -50,6 +50,7 @@ struct dumpmt_result {
 	bool has_finalizer;
 	bool have_methods;
 	struct clrsos_method_list methods;
+	struct clrsos_error *methods_error; /* the methods could not be listed */
 };
 
 static struct clrsos_error *compute(struct clrsos_session *session, const struct dumpmt_options *o,
@@ -76,8 +77,12 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	r->parent_name = parent ? clrsos_types_name(types, parent) : NULL;
 	r->has_finalizer = (t->flags & MT_FLAG_HAS_FINALIZER) != 0;
 	if (o->methods) {
-		if ((err = clrsos_method_list_init(&r->methods, dac, mt, r->info.methods)))
-			return err;
+		/* Kept: the text shows the rest, then the command fails with it. */
+		r->methods_error = clrsos_method_list_init(&r->methods, dac, mt, r->info.methods);
+		if (clrsos_error_is_no_memory(r->methods_error)) {
+			r->methods_error = NULL;
+			return &clrsos_error_no_memory;
+		}
 		r->have_methods = true;
 	}
 	return NULL;
@@ -201,10 +206,11 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 		return err;
 	struct dumpmt_result r;
 	if (!(err = compute(session, &o, &r))) {
-		if (o.json)
+		if (o.json && !r.methods_error)
 			render_json(&r, out);
-		else
+		else if (!o.json)
 			render_text(&r, out);
+		err = r.methods_error; /* the command's error, after the text it could show */
 	}
 	clrsos_method_table_info_deinit(&r.info);
 	clrsos_method_list_deinit(&r.methods);
