@@ -15,7 +15,7 @@
 
 struct dumpmt_options {
 	bool json, methods;
-	struct address_operands mt;
+	struct clrsos_address_operands mt;
 };
 
 static struct clrsos_error *parse(const struct clrsos_host *host, int argc, const char *const *argv,
@@ -32,7 +32,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 		.options = table,
 		.count = CLRSOS_OPTION_COUNT(table),
 		.max_operands = 1,
-		.operand = address_operand,
+		.operand = clrsos_address_operands_add,
 		.ctx = &o->mt,
 	};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);

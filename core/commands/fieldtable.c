@@ -10,7 +10,7 @@
 #include "model/statics.h"
 #include "commands.h"
 
-struct clrsos_error *field_table_init(struct field_table *table, struct clrsos_heap *heap,
+struct clrsos_error *clrsos_field_table_init(struct clrsos_field_table *table, struct clrsos_heap *heap,
 				      struct clrsos_dac *dac, uint64_t mt, uint64_t base, bool object)
 {
 	memset(table, 0, sizeof(*table));
@@ -21,7 +21,7 @@ struct clrsos_error *field_table_init(struct field_table *table, struct clrsos_h
 		return err;
 	table->rows = calloc(table->fields.count ? table->fields.count : 1, sizeof(*table->rows));
 	if (!table->rows) {
-		field_table_deinit(table);
+		clrsos_field_table_deinit(table);
 		return &clrsos_error_no_memory;
 	}
 	/* The static blocks of the declaring type of the fields last met (read once per type). */
@@ -29,7 +29,7 @@ struct clrsos_error *field_table_init(struct field_table *table, struct clrsos_h
 	uint64_t bases_mt = 0;
 	for (size_t i = 0; i < table->fields.count; i++) {
 		const struct clrsos_field *f = &table->fields.items[i];
-		struct field_row *r = &table->rows[i];
+		struct clrsos_field_row *r = &table->rows[i];
 		r->field = f;
 		r->offset = f->offset + (!f->is_static && object ? 8 : 0);
 		clrsos_field_type_name(types, f, r->type, sizeof(r->type));
@@ -50,7 +50,7 @@ struct clrsos_error *field_table_init(struct field_table *table, struct clrsos_h
 		else if (base)
 			verr = clrsos_field_value(target, f->element_type, base + r->offset, r->value, sizeof(r->value));
 		if (clrsos_error_is_no_memory(verr)) {
-			field_table_deinit(table);
+			clrsos_field_table_deinit(table);
 			return verr;
 		}
 		if (verr) {
@@ -61,7 +61,7 @@ struct clrsos_error *field_table_init(struct field_table *table, struct clrsos_h
 	return NULL;
 }
 
-void field_table_deinit(struct field_table *table)
+void clrsos_field_table_deinit(struct clrsos_field_table *table)
 {
 	for (size_t i = 0; table->rows && i < table->fields.count; i++)
 		clrsos_thread_static_values_deinit(&table->rows[i].thread_values);
@@ -86,7 +86,7 @@ static void short_type(const char *name, char *buf, size_t size)
 	snprintf(buf, size, "...%s", tail);
 }
 
-void field_table_render_text(const struct field_table *table, struct clrsos_writer *out)
+void clrsos_field_table_render_text(const struct clrsos_field_table *table, struct clrsos_writer *out)
 {
 	clrsos_out(out, "Fields:\n");
 	if (!table->fields.count)
@@ -95,7 +95,7 @@ void field_table_render_text(const struct field_table *table, struct clrsos_writ
 		clrsos_outf(out, "%16s %8s %8s %20s %2s %8s %16s %s\n", "MT", "Field", "Offset", "Type", "VT", "Attr",
 			    "Value", "Name");
 	for (size_t i = 0; i < table->fields.count; i++) {
-		const struct field_row *r = &table->rows[i];
+		const struct clrsos_field_row *r = &table->rows[i];
 		const struct clrsos_field *f = r->field;
 		char shown_type[32];
 		short_type(r->type, shown_type, sizeof(shown_type));
@@ -112,12 +112,12 @@ void field_table_render_text(const struct field_table *table, struct clrsos_writ
 	}
 }
 
-void field_table_render_json(const struct field_table *table, struct clrsos_json *j)
+void clrsos_field_table_render_json(const struct clrsos_field_table *table, struct clrsos_json *j)
 {
 	clrsos_json_key(j, "fields");
 	clrsos_json_array_begin(j);
 	for (size_t i = 0; i < table->fields.count; i++) {
-		const struct field_row *r = &table->rows[i];
+		const struct clrsos_field_row *r = &table->rows[i];
 		const struct clrsos_field *f = r->field;
 		clrsos_json_object_begin(j);
 		clrsos_json_key(j, "mt");
@@ -159,7 +159,7 @@ void field_table_render_json(const struct field_table *table, struct clrsos_json
 	clrsos_json_array_end(j);
 }
 
-void string_text_render(const struct clrsos_string_text *text, enum clrsos_text_mode mode,
+void clrsos_string_text_render(const struct clrsos_string_text *text, enum clrsos_text_mode mode,
 			struct clrsos_writer *w)
 {
 	struct clrsos_utf16_decoder d;
@@ -167,9 +167,9 @@ void string_text_render(const struct clrsos_string_text *text, enum clrsos_text_
 	clrsos_utf16_decode(&d, text->units, text->count, true, w);
 }
 
-struct clrsos_error *address_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+struct clrsos_error *clrsos_address_operands_add(void *ctx, const struct clrsos_host *host, const char *arg, int index)
 {
-	struct address_operands *o = ctx;
+	struct clrsos_address_operands *o = ctx;
 	struct clrsos_error *err = clrsos_parse_address(host, arg, &o->values[index]);
 	if (err)
 		return clrsos_error_wrap(err, "%s", o->command);

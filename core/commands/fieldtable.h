@@ -16,11 +16,19 @@
 #include "model/fields.h"
 #include "model/objects.h"
 
+#ifdef __cplusplus
+extern "C" {
+#ifdef __cplusplus
+}
+#endif
+
+#endif
+
 struct clrsos_dac;
 struct clrsos_heap;
 struct clrsos_host;
 
-struct field_row {
+struct clrsos_field_row {
 	const struct clrsos_field *field;
 	uint32_t offset;       /* as SOS shows it: an object's instance fields from the object's start */
 	char type[256];        /* the field's type name */
@@ -30,9 +38,9 @@ struct field_row {
 	struct clrsos_thread_static_values thread_values;
 };
 
-struct field_table {
+struct clrsos_field_table {
 	struct clrsos_fields fields;
-	struct field_row *rows; /* one per field */
+	struct clrsos_field_row *rows; /* one per field */
 };
 
 /*
@@ -40,24 +48,28 @@ struct field_table {
  * of a value stored at base (object false), or without instance values
  * (base 0).
  */
-struct clrsos_error *field_table_init(struct field_table *table, struct clrsos_heap *heap,
+struct clrsos_error *clrsos_field_table_init(struct clrsos_field_table *table, struct clrsos_heap *heap,
 				      struct clrsos_dac *dac, uint64_t mt, uint64_t base, bool object);
-void field_table_deinit(struct field_table *table);
+void clrsos_field_table_deinit(struct clrsos_field_table *table);
 
-void field_table_render_text(const struct field_table *table, struct clrsos_writer *out);
+void clrsos_field_table_render_text(const struct clrsos_field_table *table, struct clrsos_writer *out);
 /* "fields": [...] in the object j is in. */
-void field_table_render_json(const struct field_table *table, struct clrsos_json *j);
+void clrsos_field_table_render_json(const struct clrsos_field_table *table, struct clrsos_json *j);
 
 /* A string's text on a writer, in the given mode (a pure decoding of what was read). */
-void string_text_render(const struct clrsos_string_text *text, enum clrsos_text_mode mode,
+void clrsos_string_text_render(const struct clrsos_string_text *text, enum clrsos_text_mode mode,
 			struct clrsos_writer *w);
 
-/* One address operand: ctx is a struct address_operands. */
-struct address_operands {
+/* One address operand: ctx is a struct clrsos_address_operands. */
+struct clrsos_address_operands {
 	const char *command;
 	uint64_t values[2];
 	int count;
 };
-struct clrsos_error *address_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index);
+struct clrsos_error *clrsos_address_operands_add(void *ctx, const struct clrsos_host *host, const char *arg, int index);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -27,7 +27,7 @@ static const char *element_short_name(uint32_t et)
 
 struct dumpobj_options {
 	bool json, nofields, refs;
-	struct address_operands address;
+	struct clrsos_address_operands address;
 };
 
 static struct clrsos_error *dumpobj_parse(const struct clrsos_host *host, int argc, const char *const *argv,
@@ -45,7 +45,7 @@ static struct clrsos_error *dumpobj_parse(const struct clrsos_host *host, int ar
 		.options = table,
 		.count = CLRSOS_OPTION_COUNT(table),
 		.max_operands = 1,
-		.operand = address_operand,
+		.operand = clrsos_address_operands_add,
 		.ctx = &o->address,
 	};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
@@ -69,7 +69,7 @@ struct dumpobj_result {
 	struct clrsos_method_table_info type;
 	struct clrsos_string_text string; /* is_string: its first chars */
 	bool have_fields;
-	struct field_table fields;
+	struct clrsos_field_table fields;
 	bool have_refs;
 	struct dumpobj_ref *refs;
 	size_t ref_count, ref_cap;
@@ -136,7 +136,7 @@ static void dumpobj_result_deinit(struct dumpobj_result *r)
 {
 	clrsos_method_table_info_deinit(&r->type);
 	clrsos_string_text_deinit(&r->string);
-	field_table_deinit(&r->fields);
+	clrsos_field_table_deinit(&r->fields);
 	free(r->refs);
 	clrsos_error_destroy(r->refs_error);
 	memset(r, 0, sizeof(*r));
@@ -179,7 +179,7 @@ static struct clrsos_error *dumpobj_compute(struct clrsos_session *session, cons
 		}
 	}
 	if (!o->nofields && !type->is_array) {
-		if ((err = field_table_init(&r->fields, heap, dac, type->mt, address, true)))
+		if ((err = clrsos_field_table_init(&r->fields, heap, dac, type->mt, address, true)))
 			return err;
 		r->have_fields = true;
 	}
@@ -210,11 +210,11 @@ static void dumpobj_render_text(const struct dumpobj_result *r, struct clrsos_wr
 	}
 	if (r->is_string && r->string.valid) {
 		clrsos_out(out, "String:      ");
-		string_text_render(&r->string, CLRSOS_TEXT_ESCAPED, out);
+		clrsos_string_text_render(&r->string, CLRSOS_TEXT_ESCAPED, out);
 		clrsos_out(out, r->string.count < r->string.length ? "... (use dumpstring for all of it)\n" : "\n");
 	}
 	if (r->have_fields)
-		field_table_render_text(&r->fields, out);
+		clrsos_field_table_render_text(&r->fields, out);
 	if (r->have_refs) {
 		clrsos_out(out, "References:\n");
 		for (size_t i = 0; i < r->ref_count; i++) {
@@ -266,11 +266,11 @@ static void dumpobj_render_json(const struct dumpobj_result *r, struct clrsos_wr
 		clrsos_json_key(&j, "string");
 		struct clrsos_json_stream s;
 		clrsos_json_string_begin(&j, &s);
-		string_text_render(&r->string, CLRSOS_TEXT_JSON, s.raw);
+		clrsos_string_text_render(&r->string, CLRSOS_TEXT_JSON, s.raw);
 		clrsos_json_string_end(&s);
 	}
 	if (r->have_fields)
-		field_table_render_json(&r->fields, &j);
+		clrsos_field_table_render_json(&r->fields, &j);
 	if (r->have_refs) {
 		clrsos_json_key(&j, "references");
 		clrsos_json_array_begin(&j);
@@ -328,7 +328,7 @@ struct clrsos_error *clrsos_cmd_dumpobj(struct clrsos_session *session,
 
 struct dumpvc_options {
 	bool json;
-	struct address_operands operands; /* the MethodTable, the value's address */
+	struct clrsos_address_operands operands; /* the MethodTable, the value's address */
 };
 
 static struct clrsos_error *dumpvc_parse(const struct clrsos_host *host, int argc, const char *const *argv,
@@ -344,7 +344,7 @@ static struct clrsos_error *dumpvc_parse(const struct clrsos_host *host, int arg
 		.options = table,
 		.count = CLRSOS_OPTION_COUNT(table),
 		.max_operands = 2,
-		.operand = address_operand,
+		.operand = clrsos_address_operands_add,
 		.ctx = &o->operands,
 	};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
@@ -368,7 +368,7 @@ struct dumpvc_result {
 	const char *name;
 	struct clrsos_method_table_info type;
 	uint32_t size; /* the value's data: a boxed one's base size less the header and MethodTable words */
-	struct field_table fields;
+	struct clrsos_field_table fields;
 };
 
 static struct clrsos_error *dumpvc_compute(struct clrsos_session *session, const struct dumpvc_options *o,
@@ -389,7 +389,7 @@ static struct clrsos_error *dumpvc_compute(struct clrsos_session *session, const
 		return err;
 	r->name = clrsos_types_name(clrsos_heap_types(heap), t);
 	r->size = r->type.base_size > 16 ? r->type.base_size - 16 : r->type.base_size;
-	return field_table_init(&r->fields, heap, dac, r->mt, r->address, false);
+	return clrsos_field_table_init(&r->fields, heap, dac, r->mt, r->address, false);
 }
 
 static void dumpvc_render_text(const struct dumpvc_result *r, struct clrsos_writer *out)
@@ -402,7 +402,7 @@ static void dumpvc_render_text(const struct dumpvc_result *r, struct clrsos_writ
 	clrsos_out(out, "File:        ");
 	clrsos_out_name(out, r->type.file ? r->type.file : "Unknown Module");
 	clrsos_out(out, "\n");
-	field_table_render_text(&r->fields, out);
+	clrsos_field_table_render_text(&r->fields, out);
 }
 
 static void dumpvc_render_json(const struct dumpvc_result *r, struct clrsos_writer *out)
@@ -420,7 +420,7 @@ static void dumpvc_render_json(const struct dumpvc_result *r, struct clrsos_writ
 	clrsos_json_uint(&j, r->size);
 	clrsos_json_key(&j, "file");
 	clrsos_json_string(&j, r->type.file);
-	field_table_render_json(&r->fields, &j);
+	clrsos_field_table_render_json(&r->fields, &j);
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
 }
@@ -441,7 +441,7 @@ struct clrsos_error *clrsos_cmd_dumpvc(struct clrsos_session *session,
 			dumpvc_render_text(&r, out);
 	}
 	clrsos_method_table_info_deinit(&r.type);
-	field_table_deinit(&r.fields);
+	clrsos_field_table_deinit(&r.fields);
 	return err;
 }
 
@@ -451,7 +451,7 @@ struct dumparray_options {
 	bool json, details;
 	uint64_t start, length;
 	const char *start_text; /* -start as typed, to quote */
-	struct address_operands address;
+	struct clrsos_address_operands address;
 };
 
 static struct clrsos_error *dumparray_parse(const struct clrsos_host *host, int argc, const char *const *argv,
@@ -471,7 +471,7 @@ static struct clrsos_error *dumparray_parse(const struct clrsos_host *host, int 
 		.options = table,
 		.count = CLRSOS_OPTION_COUNT(table),
 		.max_operands = 1,
-		.operand = address_operand,
+		.operand = clrsos_address_operands_add,
 		.ctx = &o->address,
 	};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
@@ -494,7 +494,7 @@ struct dumparray_element {
 	char index[128]; /* "[3]", "[1][2]" */
 	char value[64];
 	bool null_ref;
-	const struct field_table *fields; /* -details on a struct element, else NULL */
+	const struct clrsos_field_table *fields; /* -details on a struct element, else NULL */
 };
 
 struct dumparray_renderer {
@@ -522,7 +522,7 @@ static void dumparray_text_element(struct dumparray_renderer *self, const struct
 {
 	clrsos_outf(self->out, "%s %s\n", e->index, e->null_ref ? "null" : e->value);
 	if (e->fields)
-		field_table_render_text(e->fields, self->out);
+		clrsos_field_table_render_text(e->fields, self->out);
 }
 
 static void dumparray_text_end(struct dumparray_renderer *self)
@@ -567,7 +567,7 @@ static void dumparray_json_element(struct dumparray_renderer *self, const struct
 	else
 		clrsos_json_string(j, e->value);
 	if (e->fields)
-		field_table_render_json(e->fields, j);
+		clrsos_field_table_render_json(e->fields, j);
 	clrsos_json_object_end(j);
 }
 
@@ -652,15 +652,15 @@ static struct clrsos_error *dumparray_compute(struct clrsos_session *session, co
 		if ((err = clrsos_field_value(target, et, at, e.value, sizeof(e.value))))
 			goto out;
 		e.null_ref = !clrsos_element_is_value(et) && strspn(e.value, "0") == strlen(e.value);
-		struct field_table fields;
+		struct clrsos_field_table fields;
 		if (o->details && et == CLRSOS_ELEMENT_VALUETYPE) {
-			if ((err = field_table_init(&fields, heap, dac, r.object.element_mt, at, false)))
+			if ((err = clrsos_field_table_init(&fields, heap, dac, r.object.element_mt, at, false)))
 				goto out;
 			e.fields = &fields;
 		}
 		render->element(render, &e);
 		if (e.fields)
-			field_table_deinit(&fields);
+			clrsos_field_table_deinit(&fields);
 	}
 	render->end(render);
 out:

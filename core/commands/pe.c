@@ -15,7 +15,7 @@
 
 struct pe_options {
 	bool json, nested;
-	struct address_operands address;
+	struct clrsos_address_operands address;
 };
 
 static struct clrsos_error *parse(const struct clrsos_host *host, int argc, const char *const *argv,
@@ -32,7 +32,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 		.options = table,
 		.count = CLRSOS_OPTION_COUNT(table),
 		.max_operands = 1,
-		.operand = address_operand,
+		.operand = clrsos_address_operands_add,
 		.ctx = &o->address,
 	};
 	return clrsos_options_parse(&spec, host, argc, argv);
@@ -151,7 +151,7 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 static void render_string_text(const struct clrsos_string_text *t, struct clrsos_writer *out)
 {
 	if (t->valid)
-		string_text_render(t, CLRSOS_TEXT_ESCAPED, out);
+		clrsos_string_text_render(t, CLRSOS_TEXT_ESCAPED, out);
 	else
 		clrsos_out(out, "<none>");
 }
@@ -223,7 +223,7 @@ static void render_exception_json(const struct clrsos_exception *ex, struct clrs
 		struct clrsos_json_stream s;
 		clrsos_json_string_begin(j, &s);
 		if (ex->message_text.valid)
-			string_text_render(&ex->message_text, CLRSOS_TEXT_JSON, s.raw);
+			clrsos_string_text_render(&ex->message_text, CLRSOS_TEXT_JSON, s.raw);
 		clrsos_json_string_end(&s);
 	} else {
 		clrsos_json_null(j);
