@@ -22,10 +22,10 @@ namespace {
 bool is_live(void *ctx);
 const void *view(void *ctx, uint64_t address, size_t size, size_t *len);
 
-bool lldb_memory_only()
+// The memory-reader setting says to read everything through lldb.
+bool lldb_memory_only(const LldbTarget *t)
 {
-	const char *only_lldb = getenv("CLRSOS_LLDB_MEMORY");
-	return only_lldb && strcmp(only_lldb, "1") == 0;
+	return t->settings && t->settings->memory_reader == CLRSOS_MEMORY_DEBUGGER;
 }
 
 bool on_this_host(LldbTarget *t)
@@ -44,7 +44,7 @@ void close_mem(LldbTarget *t)
 }
 
 // /proc/<pid>/mem of a live process lldb holds stopped on this host, or -1.
-// CLRSOS_LLDB_MEMORY=1 reads through lldb only (to compare the two).
+// (memory-reader debugger reads through lldb only, to compare the two).
 int proc_mem(LldbTarget *t)
 {
 	if (!t->direct_ok)
@@ -145,8 +145,10 @@ bool lldb_view(LldbTarget *t, std::vector<clrsos_region> &regions,
 // bytes decide (core/elfimage.h). Unsure: none, and lldb reads everything.
 void open_core(LldbTarget *t)
 {
+	if (lldb_memory_only(t))
+		return; // not tried: memory-reader direct may come back
 	t->core_tried = true;
-	if (lldb_memory_only() || is_live(t))
+	if (is_live(t))
 		return;
 	std::vector<clrsos_region> regions;
 	std::vector<clrsos_core_thread> threads;
@@ -427,6 +429,12 @@ clrsos_error *begin_command(LldbTarget *t)
 {
 	t->direct_ok = false;
 	t->through_lldb.clear();
+	if (lldb_memory_only(t) && t->core) {
+		// memory-reader debugger, set since the core was opened: let it go.
+		clrsos_elf_core_close(t->core);
+		t->core = nullptr;
+		t->core_tried = false;
+	}
 	if (!is_live(t))
 		return nullptr;
 	lldb::StateType state = t->process.GetState();
@@ -455,7 +463,7 @@ clrsos_error *begin_command(LldbTarget *t)
 	bool mine = tracer == ours ||
 		    (proc_status(static_cast<uint64_t>(tracer), &unused, &tracer_parent, &tracer_state) &&
 		     tracer_parent == ours);
-	if (!mine || lldb_memory_only()) {
+	if (!mine || lldb_memory_only(t)) {
 		close_mem(t);
 		return nullptr;
 	}

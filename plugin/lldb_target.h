@@ -12,6 +12,7 @@
 extern "C" {
 #include "target/elfimage.h"
 #include "target/target.h"
+#include "session/session.h"
 }
 
 namespace clrsos {
@@ -24,6 +25,8 @@ struct LldbTarget {
 
 	lldb::SBTarget target;
 	lldb::SBProcess process;
+	// The debugger's settings (memory-reader), or nullptr: the defaults.
+	const clrsos_settings *settings = nullptr;
 	// A live process on this machine: its memory read directly from
 	// /proc/<pid>/mem while lldb holds it stopped (checked at each command:
 	// begin_command), else through the SB API.

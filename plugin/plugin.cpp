@@ -86,11 +86,45 @@ void sweep(lldb::SBDebugger &debugger)
 	}
 }
 
-// What the user sets for every session (setclrpath), with or without a process.
+// What the user sets for every session (clrsos settings, setclrpath), with
+// or without a process: one set for the whole lldb process.
 clrsos_settings &settings()
 {
-	static clrsos_settings s = {};
+	static clrsos_settings s = [] {
+		clrsos_settings d;
+		clrsos_settings_init(&d);
+		return d;
+	}();
 	return s;
+}
+
+// The settings' first values from the environment, for compatibility: read
+// here, once, when the plugin loads, and nowhere else (core/ reads no
+// environment). A value that does not parse is said on stderr and left out.
+void seed_settings_from_environment()
+{
+	static bool seeded = false;
+	if (seeded)
+		return;
+	seeded = true;
+	clrsos_settings &s = settings();
+	// As before: any directory, checked when the DAC is loaded (its error names it).
+	const char *dir = getenv("CLRSOS_RUNTIME_DIR");
+	if (dir && dir[0]) {
+		free(s.runtime_dir);
+		s.runtime_dir = strdup(dir);
+	}
+	const char *after = getenv("CLRSOS_PROGRESS_AFTER_MS");
+	if (after) {
+		clrsos_error *err = clrsos_settings_set(&s, clrsos_setting_find("progress-after-ms"), after);
+		if (err) {
+			fprintf(stderr, "clrsos: CLRSOS_PROGRESS_AFTER_MS left out: %s\n", err->message);
+			clrsos_error_destroy(err);
+		}
+	}
+	const char *memory = getenv("CLRSOS_LLDB_MEMORY");
+	if (memory && strcmp(memory, "1") == 0)
+		s.memory_reader = CLRSOS_MEMORY_DEBUGGER;
 }
 
 // Whether Python code runs on this thread (a script, or a command written
@@ -320,6 +354,7 @@ clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out
 	if (!s.session) {
 		s.debugger_id = debugger.GetID();
 		s.target.reset(new LldbTarget(target, process));
+		s.target->settings = &settings();
 		clrsos_target *t = nullptr;
 		clrsos_error *err = clrsos_target_create(&lldb_target_ops, s.target.get(), &t);
 		if (!err)
@@ -587,6 +622,7 @@ bool lldb::PluginInitialize(lldb::SBDebugger debugger)
 	static std::set<lldb::user_id_t> registered;
 	if (!registered.insert(debugger.GetID()).second)
 		return true;
+	clrsos::seed_settings_from_environment();
 	clrsos::register_commands(debugger);
 	return true;
 }

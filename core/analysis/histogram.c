@@ -13,6 +13,7 @@
 
 #include "base/fileio.h"
 #include "base/output.h"
+#include "base/vector.h"
 
 /* Far more than a heap's types need (a million types take about 250 MB). */
 enum { MAX_FILE = 1 << 30 };
@@ -27,14 +28,8 @@ const char *clrsos_histogram_generation_key(enum clrsos_generation gen)
 bool clrsos_histogram_add(struct clrsos_histogram *h, const char *name, uint64_t mt, uint64_t count,
 			  uint64_t bytes, const uint64_t *gen_count, const uint64_t *gen_bytes)
 {
-	if (h->count == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 256;
-		struct clrsos_histogram_row *rows = realloc(h->rows, cap * sizeof(*rows));
-		if (!rows)
-			return false;
-		h->rows = rows;
-		h->cap = cap;
-	}
+	if (clrsos_array_reserve(&h->rows, &h->cap, h->count + 1))
+		return false;
 	struct clrsos_histogram_row *r = &h->rows[h->count];
 	memset(r, 0, sizeof(*r));
 	if (!(r->name = strdup(name ? name : "")))

@@ -1,5 +1,6 @@
 #include "analysis/reach.h"
 
+#include "base/vector.h"
 #include "model/roots.h"
 
 #include <stdio.h>
@@ -11,6 +12,8 @@ enum {
 	CACHE_ENTRIES = 256,            /* 16 MB of heap bytes at most */
 	MAX_DEPENDENT_ROUNDS = 1 << 20,
 };
+
+CLRSOS_VECTOR(u64_vector, uint64_t)
 
 /* A direct-mapped cache of 64 KB chunks of target memory, for random reads. */
 struct chunk {
@@ -25,8 +28,7 @@ struct clrsos_reach {
 	struct clrsos_target *target;
 	struct clrsos_types *types;
 	uint64_t **bits;         /* per segment: one bit per 8 bytes of [start, end) */
-	uint64_t *stack;         /* objects to scan */
-	size_t depth, cap;
+	struct u64_vector stack; /* objects to scan */
 	struct chunk cache[CACHE_ENTRIES];
 	uint8_t *scratch;        /* an object's bytes */
 	size_t scratch_cap;
@@ -124,17 +126,8 @@ const uint64_t *clrsos_reach_segment_bits(const struct clrsos_reach *r, size_t i
 
 static void push(struct clrsos_reach *r, uint64_t object)
 {
-	if (r->depth == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 4096;
-		uint64_t *s = realloc(r->stack, cap * sizeof(*s));
-		if (!s) {
-			r->oom = true;
-			return;
-		}
-		r->stack = s;
-		r->cap = cap;
-	}
-	r->stack[r->depth++] = object;
+	if (u64_vector_push(&r->stack, object))
+		r->oom = true;
 }
 
 /* Mark object if it is in the heap and not yet marked; then scan it later. */
@@ -170,10 +163,10 @@ static void show_progress(struct clrsos_reach *r)
 /* Scan the marked objects on the stack until it is empty. */
 static void drain(struct clrsos_reach *r)
 {
-	while (r->depth && !r->oom && !r->stop) {
+	while (r->stack.count && !r->oom && !r->stop) {
 		if ((r->stop = clrsos_watch_tick(clrsos_heap_watch(r->heap))))
 			break;
-		uint64_t object = r->stack[--r->depth];
+		uint64_t object = *u64_vector_pop(&r->stack);
 		size_t got;
 		const uint8_t *head = cached_read(r, object, 16, &got);
 		if (!head || got < 16) {
@@ -328,7 +321,7 @@ void clrsos_reach_destroy(struct clrsos_reach *r)
 		free(r->bits[i]);
 	free(r->bits);
 	clrsos_roots_deinit(&r->roots);
-	free(r->stack);
+	u64_vector_deinit(&r->stack);
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
 		free(r->cache[i].data);
 	free(r->scratch);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vector.h"
+
 /*
  * next[] of a search: 0 for an object the search has not met; for the
  * target TARGET; otherwise 1 + the number of the object it refers to on a
@@ -14,6 +16,8 @@ enum {
 	TARGET = 0x7fffffffu,
 	MAX_OBJECTS = 0x7ffffffeu,
 };
+
+CLRSOS_VECTOR(u32_vector, uint32_t)
 
 struct dependent_edge {
 	uint32_t secondary, primary;
@@ -32,8 +36,7 @@ struct clrsos_referrers {
 	struct dependent_edge *deps; /* sorted by secondary */
 	size_t ndeps;
 	uint32_t *next;          /* the last search: see above */
-	uint32_t *queue;         /* the last search's objects, in the order met */
-	size_t queued, queue_cap;
+	struct u32_vector queue; /* the last search's objects, in the order met */
 	bool searched;
 	struct clrsos_referrers_stats stats;
 	/* While building. */
@@ -312,7 +315,7 @@ void clrsos_referrers_destroy(struct clrsos_referrers *r)
 	free(r->from);
 	free(r->deps);
 	free(r->next);
-	free(r->queue);
+	u32_vector_deinit(&r->queue);
 	free(r->buf);
 	free(r);
 }
@@ -326,16 +329,9 @@ static bool meet(struct clrsos_referrers *r, uint32_t n, uint32_t link)
 {
 	if (r->next[n])
 		return true;
-	if (r->queued == r->queue_cap) {
-		size_t cap = r->queue_cap ? r->queue_cap * 2 : 4096;
-		uint32_t *q = realloc(r->queue, cap * sizeof(*q));
-		if (!q)
-			return false;
-		r->queue = q;
-		r->queue_cap = cap;
-	}
+	if (u32_vector_push(&r->queue, n))
+		return false;
 	r->next[n] = link;
-	r->queue[r->queued++] = n;
 	return true;
 }
 
@@ -347,9 +343,9 @@ struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *r, uint64_
 		r->stats.bytes += (size_t)r->count * sizeof(*r->next);
 	}
 	/* Forget the last search: only what it met was set. */
-	for (size_t i = 0; i < r->queued; i++)
-		r->next[r->queue[i]] = 0;
-	r->queued = 0;
+	for (size_t i = 0; i < r->queue.count; i++)
+		r->next[r->queue.items[i]] = 0;
+	u32_vector_clear(&r->queue);
 	r->searched = true;
 	uint32_t t;
 	r->seg = NULL;
@@ -359,13 +355,13 @@ struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *r, uint64_
 		return &clrsos_error_no_memory;
 	/* Breadth first, backwards: each object met is one step further from the target. */
 	struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
-	for (size_t head = 0; head < r->queued; head++) {
+	for (size_t head = 0; head < r->queue.count; head++) {
 		struct clrsos_error *stop = clrsos_watch_tick(watch);
 		if (stop) {
 			r->searched = false; /* no chains from half a search */
 			return stop;
 		}
-		uint32_t n = r->queue[head];
+		uint32_t n = r->queue.items[head];
 		for (uint32_t k = r->first[n]; k < r->first[n + 1]; k++) {
 			if (!meet(r, r->from[k], n + 1))
 				return &clrsos_error_no_memory;
@@ -397,14 +393,9 @@ struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *r, uint64_t
 	size_t count = 0;
 	bool dependent = false;
 	for (;;) {
-		if (count == *cap) {
-			size_t c = *cap ? *cap * 2 : 64;
-			struct clrsos_chain_link *g = realloc(*links, c * sizeof(*g));
-			if (!g)
-				return &clrsos_error_no_memory;
-			*links = g;
-			*cap = c;
-		}
+		struct clrsos_error *err = clrsos_array_reserve(links, cap, count + 1);
+		if (err)
+			return err;
 		(*links)[count].address = address_of(r, n);
 		(*links)[count].dependent = dependent;
 		count++;

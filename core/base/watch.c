@@ -2,7 +2,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
 /* Ask the debugger about every this many seconds of work (well under the half second allowed). */
@@ -30,10 +29,6 @@ void clrsos_watch_init(struct clrsos_watch *w, const char *command, bool (*inter
 		.countdown = 64,
 		.every = 64,
 	};
-	/* CLRSOS_PROGRESS_AFTER_MS moves the threshold (tests show progress at once). */
-	const char *after = getenv("CLRSOS_PROGRESS_AFTER_MS");
-	if (after)
-		w->after = atof(after) / 1000.0;
 	w->start = w->last_poll = now();
 	w->last_shown = -1e9;
 }

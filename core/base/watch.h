@@ -35,7 +35,7 @@ struct clrsos_watch {
 	/* No progress for this command (-noprogress, --json). */
 	bool quiet;
 	const char *command; /* named in progress lines and the interrupted error */
-	double after;        /* seconds of work before progress shows */
+	double after;        /* seconds of work before progress shows (1; the caller may change it) */
 
 	/* State. */
 	uint32_t countdown, every;

@@ -34,7 +34,7 @@ struct clrsos_host {
 	struct clrsos_error *(*evaluate)(void *ctx, const char *expression,
 					 uint64_t *ret);
 	void *ctx;
-	/* The debugger-wide settings (setclrpath). */
+	/* The debugger-wide settings (clrsos settings, setclrpath). */
 	struct clrsos_settings *settings;
 	/* Where progress of long commands goes (the debugger's error stream), or NULL. */
 	struct clrsos_writer *progress;
@@ -139,6 +139,7 @@ struct clrsos_error *clrsos_command_run_watched(const struct clrsos_command *com
 clrsos_command_fn clrsos_cmd_eeversion;
 clrsos_command_fn clrsos_cmd_eeheap;
 clrsos_command_fn clrsos_cmd_setclrpath;
+clrsos_command_fn clrsos_cmd_settings;
 clrsos_command_fn clrsos_cmd_dumpheap;
 clrsos_command_fn clrsos_cmd_heapdiff;
 clrsos_command_fn clrsos_cmd_dumpstring;

@@ -26,6 +26,9 @@ struct clrsos_error *clrsos_command_run_watched(const struct clrsos_command *com
 	clrsos_watch_init(&watch, command->name, host ? host->interrupted : NULL,
 			  host ? host->interrupted_ctx : NULL, host ? host->progress : NULL,
 			  host && host->progress_terminal);
+	/* The user's progress-after-ms setting (clrsos settings). */
+	if (host && host->settings)
+		watch.after = (double)host->settings->progress_after_ms / 1000.0;
 	struct watched_writer ww = {out, &watch};
 	struct clrsos_writer watched = {write_watched, &ww};
 	if (session)

@@ -320,13 +320,42 @@ const struct clrsos_command clrsos_commands[] = {
 		.syntax = "setclrpath [<directory>] | setclrpath -clear\n"
 			  "\n"
 			  "clrsos loads the DAC (libmscordaccore.so) from the directory of the\n"
-			  "target's libcoreclr.so, or from CLRSOS_RUNTIME_DIR. Name another\n"
+			  "target's libcoreclr.so, or from the runtime-dir setting. Name another\n"
 			  "directory here, e.g. the runtime a core was taken with, copied to this\n"
 			  "machine. The libcoreclr.so there must have the target's build-id; a\n"
 			  "directory named here is trusted even if others can write to it.\n"
 			  "\n"
 			  "Example: setclrpath /opt/dotnet/shared/Microsoft.NETCore.App/10.0.12",
 		.run = clrsos_cmd_setclrpath,
+		.needs_no_process = true,
+	},
+	{
+		.name = "settings",
+		.help = "List, show or set clrsos's settings (where the DAC comes from, progress, memory reads).",
+		.syntax = "settings [<name> [<value> | -clear]] [--json]   (typed as: clrsos settings ...)\n"
+			  "\n"
+			  "Without a name, lists every setting with its value and what it does;\n"
+			  "with a name, shows that one; with a value, sets it; -clear puts back\n"
+			  "its default. The settings hold for the whole debugger, with or without\n"
+			  "a process, until lldb ends (lldb's own 'settings' command is another).\n"
+			  "\n"
+			  "  clr-path            the directory setclrpath names (\"\": none)\n"
+			  "  runtime-dir         load the DAC from this directory instead of the\n"
+			  "                      runtime's own, checked as strictly (\"\": none)\n"
+			  "  progress-after-ms   how long a command works before its progress\n"
+			  "                      shows (default 1000; 0: at once)\n"
+			  "  memory-reader       direct (default): a live process's memory from\n"
+			  "                      /proc/<pid>/mem, a core's from its file; debugger:\n"
+			  "                      everything through lldb\n"
+			  "  --json              {settings: [{name, value, takes, help}]}, or for\n"
+			  "                      one setting {name, value, changed}\n"
+			  "\n"
+			  "CLRSOS_RUNTIME_DIR, CLRSOS_PROGRESS_AFTER_MS and CLRSOS_LLDB_MEMORY=1\n"
+			  "(memory-reader debugger), if set when the plugin loads, give the first\n"
+			  "values; nothing reads them later.\n"
+			  "\n"
+			  "Example: clrsos settings progress-after-ms 0",
+		.run = clrsos_cmd_settings,
 		.needs_no_process = true,
 	},
 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vector.h"
 #include "dac/dac.h"
 #include "model/metadata.h"
 #include "model/statics.h"
@@ -71,14 +72,9 @@ const char *clrsos_element_name(uint32_t et)
 
 static struct clrsos_error *add(struct clrsos_fields *f, size_t *cap, const struct clrsos_field *x)
 {
-	if (f->count == *cap) {
-		size_t n = *cap ? *cap * 2 : 16;
-		struct clrsos_field *items = realloc(f->items, n * sizeof(*items));
-		if (!items)
-			return &clrsos_error_no_memory;
-		f->items = items;
-		*cap = n;
-	}
+	struct clrsos_error *err = clrsos_array_reserve(&f->items, cap, f->count + 1);
+	if (err)
+		return err;
 	f->items[f->count++] = *x;
 	return NULL;
 }

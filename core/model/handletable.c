@@ -1,6 +1,7 @@
 #include "model/handletable.h"
 
-#include "base/addrmap.h"
+#include "base/hashmap.h"
+#include "base/vector.h"
 #include "target/elfimage.h"
 
 #include <stdlib.h>
@@ -147,14 +148,8 @@ static bool find_tables(struct clrsos_target *t, const struct layout *l, const s
 
 static bool append(struct clrsos_sos_handle_data **h, size_t *n, size_t *cap, const struct clrsos_sos_handle_data *x)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		struct clrsos_sos_handle_data *g = realloc(*h, c * sizeof(*g));
-		if (!g)
-			return false;
-		*h = g;
-		*cap = c;
-	}
+	if (clrsos_array_reserve(h, cap, *n + 1))
+		return false;
 	(*h)[(*n)++] = *x;
 	return true;
 }
@@ -164,11 +159,14 @@ static bool append(struct clrsos_sos_handle_data **h, size_t *n, size_t *cap, co
  * segment is read whole, once (as far as it is readable: blocks past the
  * committed part are skipped).
  */
+/* The handles the runtime listed. */
+CLRSOS_HASHSET(handle_set, uint64_t, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+
 static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t table,
-		       const struct clrsos_addrmap *listed, struct clrsos_sos_handle_data **h, size_t *n, size_t *cap)
+		       const struct handle_set *listed, struct clrsos_sos_handle_data **h, size_t *n, size_t *cap)
 {
 	uint8_t *mem = malloc(SEGMENT_SIZE);
-	uint64_t seg = 0, ignored;
+	uint64_t seg = 0;
 	size_t got = 0;
 	bool ok = mem && !failed(clrsos_target_read_u64(t, table + l->segment_list_at, &seg));
 	for (size_t k = 0; ok && seg && k < MAX_SEGMENTS; k++) {
@@ -184,7 +182,7 @@ static bool walk_table(struct clrsos_target *t, const struct layout *l, uint64_t
 			for (unsigned i = 0; i < HANDLES_PER_BLOCK && ok; i++) {
 				uint64_t object, secondary = 0, handle = seg + at + 8 * i;
 				memcpy(&object, mem + at + 8 * i, 8);
-				if (!object || clrsos_addrmap_get(listed, handle, &ignored))
+				if (!object || handle_set_find(listed, handle))
 					continue;
 				if (type == CLRSOS_HANDLE_DEPENDENT && has_data)
 					memcpy(&secondary, mem + data_at + 8 * i, 8);
@@ -212,18 +210,21 @@ struct clrsos_error *clrsos_handle_tables_unlisted(struct clrsos_target *target,
 	*ret = NULL;
 	*ret_count = 0;
 	struct layout l;
-	uint64_t known, tables;
-	size_t slots;
+	uint64_t known, tables = 0;
+	size_t slots = 0;
 	if (!nlisted || !anchor(target, listed[0].handle, &l, &known) ||
 	    !find_tables(target, &l, data, ndata, known, &tables, &slots))
 		return NULL;
-	struct clrsos_addrmap seen;
-	memset(&seen, 0, sizeof(seen));
-	for (size_t i = 0; i < nlisted; i++)
-		if (!clrsos_addrmap_put(&seen, listed[i].handle, 1)) {
-			clrsos_addrmap_deinit(&seen);
-			return &clrsos_error_no_memory;
-		}
+	struct handle_set seen;
+	handle_set_init(&seen);
+	struct clrsos_error *err = handle_set_reserve(&seen, nlisted);
+	for (size_t i = 0; i < nlisted && !err; i++)
+		if (listed[i].handle)
+			err = handle_set_insert(&seen, listed[i].handle, NULL, NULL);
+	if (err) {
+		handle_set_deinit(&seen);
+		return err;
+	}
 	size_t cap = 0;
 	bool ok = true;
 	for (size_t k = 0; k < slots && ok; k++) {
@@ -232,7 +233,7 @@ struct clrsos_error *clrsos_handle_tables_unlisted(struct clrsos_target *target,
 			break;
 		ok = walk_table(target, &l, table, &seen, ret, ret_count, &cap);
 	}
-	clrsos_addrmap_deinit(&seen);
+	handle_set_deinit(&seen);
 	if (!ok) {
 		free(*ret);
 		*ret = NULL;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vector.h"
+
 enum {
 	WALK_BLOCK = 512 << 10,      /* bytes read at once */
 	HEADER_BYTES = 16,           /* MethodTable word and component count */
@@ -13,6 +15,7 @@ enum {
 struct range {
 	uint64_t start, end;
 };
+CLRSOS_VECTOR(range_vector, struct range)
 
 enum { BRICK_SHIFT = 12 };
 
@@ -33,8 +36,7 @@ struct clrsos_heap {
 	bool ignore_gc_state; /* walk even mid-GC (dumpheap -ignoreGCState) */
 	struct clrsos_watch *watch; /* the current command's (Ctrl-C), or NULL */
 	/* Allocation contexts: [start, end) holds no object; sorted by start. */
-	struct range *contexts;
-	size_t ncontexts;
+	struct range_vector contexts;
 	/* Segments by object start, for address lookups. */
 	const struct clrsos_segment **by_address;
 	/* Per MB of [dir_base, dir_base + ndir MB): the index in by_address of
@@ -67,28 +69,17 @@ static int cmp_segment(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static struct clrsos_error *add_context(struct clrsos_heap *h, size_t *cap,
-					uint64_t ptr, uint64_t limit)
+static struct clrsos_error *add_context(struct clrsos_heap *h, uint64_t ptr, uint64_t limit)
 {
 	/* An empty context (ptr == limit) still leaves room for a free object after it. */
 	if (ptr == 0 || limit < ptr)
 		return NULL;
-	if (h->ncontexts == *cap) {
-		size_t n = *cap ? *cap * 2 : 64;
-		struct range *r = realloc(h->contexts, n * sizeof(*r));
-		if (!r)
-			return &clrsos_error_no_memory;
-		h->contexts = r;
-		*cap = n;
-	}
-	h->contexts[h->ncontexts++] = (struct range){ptr, limit};
-	return NULL;
+	return range_vector_push(&h->contexts, (struct range){ptr, limit});
 }
 
 /* Every thread's allocation context, the global one, and each heap's. */
 static struct clrsos_error *read_contexts(struct clrsos_heap *h)
 {
-	size_t cap = 0;
 	struct clrsos_error *err;
 	struct clrsos_dacp_thread_store_data store;
 	err = clrsos_dac_thread_store(h->dac, &store);
@@ -100,7 +91,7 @@ static struct clrsos_error *read_contexts(struct clrsos_heap *h)
 		err = clrsos_dac_thread_data(h->dac, thread, &t);
 		if (err)
 			return err;
-		err = add_context(h, &cap, t.alloc_context_ptr, t.alloc_context_limit);
+		err = add_context(h, t.alloc_context_ptr, t.alloc_context_limit);
 		if (err)
 			return err;
 		thread = t.next_thread;
@@ -108,15 +99,15 @@ static struct clrsos_error *read_contexts(struct clrsos_heap *h)
 	uint64_t ptr, limit;
 	err = clrsos_dac_global_alloc_context(h->dac, &ptr, &limit);
 	if (!err)
-		err = add_context(h, &cap, ptr, limit);
+		err = add_context(h, ptr, limit);
 	for (uint32_t i = 0; !err && i < h->gc->nheaps; i++) {
 		const struct clrsos_dacp_generation_data *g0 = &h->gc->heaps[i].generations[0];
-		err = add_context(h, &cap, g0->alloc_context_ptr, g0->alloc_context_limit);
+		err = add_context(h, g0->alloc_context_ptr, g0->alloc_context_limit);
 	}
 	if (err)
 		return err;
-	if (h->ncontexts)
-		qsort(h->contexts, h->ncontexts, sizeof(*h->contexts), cmp_range);
+	if (h->contexts.count)
+		qsort(h->contexts.items, h->contexts.count, sizeof(*h->contexts.items), cmp_range);
 	return NULL;
 }
 
@@ -189,7 +180,7 @@ void clrsos_heap_destroy(struct clrsos_heap *h)
 	for (size_t i = 0; h->bricks && i < h->gc->nsegments; i++)
 		free(h->bricks[i].first);
 	free(h->bricks);
-	free(h->contexts);
+	range_vector_deinit(&h->contexts);
 	free(h->by_address);
 	free(h->dir);
 	free(h->block);
@@ -427,12 +418,12 @@ static inline bool is_context_start(struct walker *w, uint64_t address, uint64_t
 {
 	struct clrsos_heap *h = w->h;
 	/* The common case, in one compare: the next context lies ahead. */
-	if (w->next_context >= h->ncontexts || h->contexts[w->next_context].start > address)
+	if (w->next_context >= h->contexts.count || h->contexts.items[w->next_context].start > address)
 		return false;
-	while (w->next_context < h->ncontexts && h->contexts[w->next_context].start < address)
+	while (w->next_context < h->contexts.count && h->contexts.items[w->next_context].start < address)
 		w->next_context++;
-	if (w->next_context < h->ncontexts && h->contexts[w->next_context].start == address) {
-		*limit = h->contexts[w->next_context].end;
+	if (w->next_context < h->contexts.count && h->contexts.items[w->next_context].start == address) {
+		*limit = h->contexts.items[w->next_context].end;
 		return true;
 	}
 	return false;
@@ -452,11 +443,11 @@ static bool unborn_object(struct walker *w, uint64_t address, uint64_t *ret_next
 {
 	const struct clrsos_heap *h = w->h;
 	size_t i = w->next_context;
-	while (i < h->ncontexts && h->contexts[i].start <= address)
+	while (i < h->contexts.count && h->contexts.items[i].start <= address)
 		i++;
-	if (i >= h->ncontexts)
+	if (i >= h->contexts.count)
 		return false;
-	uint64_t c = h->contexts[i].start;
+	uint64_t c = h->contexts.items[i].start;
 	if (c > w->seg->end || c - address > MAX_UNBORN)
 		return false;
 	for (uint64_t p = address; p < c;) {

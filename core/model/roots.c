@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vector.h"
+
 enum { MAX_THREADS = 1 << 20, FILL_POINTERS = 16 };
 
 const char *clrsos_handle_type_name(uint32_t type)
@@ -19,14 +21,9 @@ const char *clrsos_handle_type_name(uint32_t type)
 
 static struct clrsos_error *add(struct clrsos_roots *r, size_t *cap, const struct clrsos_root *x)
 {
-	if (r->count == *cap) {
-		size_t n = *cap ? *cap * 2 : 256;
-		struct clrsos_root *items = realloc(r->items, n * sizeof(*items));
-		if (!items)
-			return &clrsos_error_no_memory;
-		r->items = items;
-		*cap = n;
-	}
+	struct clrsos_error *err = clrsos_array_reserve(&r->items, cap, r->count + 1);
+	if (err)
+		return err;
 	r->items[r->count++] = *x;
 	return NULL;
 }
@@ -157,27 +154,19 @@ static struct clrsos_error *finalizer_queue(struct clrsos_dac *dac, struct clrso
 	return NULL;
 }
 
+CLRSOS_VECTOR(u64_vector, uint64_t)
+
 /* The module map's callback runs inside a DAC call: it only collects. */
 struct mt_list {
-	uint64_t *items;
-	size_t count, cap;
+	struct u64_vector mts;
 	bool oom;
 };
 
 static void collect_mt(void *ctx, uint64_t mt)
 {
 	struct mt_list *l = ctx;
-	if (l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		uint64_t *g = realloc(l->items, cap * sizeof(*g));
-		if (!g) {
-			l->oom = true;
-			return;
-		}
-		l->items = g;
-		l->cap = cap;
-	}
-	l->items[l->count++] = mt;
+	if (!l->oom && u64_vector_push(&l->mts, mt))
+		l->oom = true;
 }
 
 struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count)
@@ -187,16 +176,16 @@ struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret,
 	struct clrsos_error *err = clrsos_dac_managed_modules(dac, &mods, &n);
 	if (err)
 		return err;
-	struct mt_list l = {0};
+	struct mt_list l = {.oom = false};
+	u64_vector_init(&l.mts);
 	for (size_t i = 0; i < n; i++)
 		clrsos_error_destroy(clrsos_dac_module_types(dac, mods[i].address, collect_mt, &l));
 	clrsos_managed_modules_free(mods, n);
 	if (l.oom) {
-		free(l.items);
+		u64_vector_deinit(&l.mts);
 		return &clrsos_error_no_memory;
 	}
-	*ret = l.items;
-	*ret_count = l.count;
+	u64_vector_steal(&l.mts, ret, ret_count);
 	return NULL;
 }
 
@@ -276,6 +265,13 @@ static bool in_handle_array(struct handle_arrays *h, struct clrsos_dac *dac, str
 	return h->state[i] == 1 && slot >= h->objects[i] + 16 && slot < h->ends[i];
 }
 
+/* A managed thread and its thread-static base for the class at hand. */
+struct thread_base {
+	uint64_t thread, gc;
+	uint32_t os_id;
+};
+CLRSOS_VECTOR(thread_base_vector, struct thread_base)
+
 /*
  * Class statics, read from each loaded class's static storage:
  * - [ThreadStatic] references: each thread keeps its own storage, which the
@@ -297,36 +293,30 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 		return NULL; /* no type list: no class-static roots, as before */
 	}
 	/* The managed threads, once; per class, each one's thread-static base. */
-	struct thread_base {
-		uint64_t thread, gc;
-		uint32_t os_id;
-	} *threads = NULL;
-	size_t nthreads = 0;
+	struct thread_base_vector tv;
+	thread_base_vector_init(&tv);
 	struct clrsos_dacp_thread_store_data store;
 	if ((err = clrsos_dac_thread_store(dac, &store))) {
 		free(mts);
 		return err;
 	}
-	for (uint64_t thread = store.first_thread; thread && nthreads < MAX_THREADS && !err;) {
+	for (uint64_t thread = store.first_thread; thread && tv.count < MAX_THREADS && !err;) {
 		struct clrsos_dacp_thread_data td;
 		if ((err = clrsos_dac_thread_data(dac, thread, &td)))
 			break;
-		struct thread_base *g = realloc(threads, (nthreads + 1) * sizeof(*g));
-		if (!g) {
-			err = &clrsos_error_no_memory;
+		if ((err = thread_base_vector_push(&tv, (struct thread_base){thread, 0, td.os_thread_id})))
 			break;
-		}
-		threads = g;
-		threads[nthreads++] = (struct thread_base){thread, 0, td.os_thread_id};
 		thread = td.next_thread;
 	}
+	struct thread_base *threads = tv.items;
+	size_t nthreads = tv.count;
 	struct handle_arrays arrays;
 	if (err || !handle_arrays_init(&arrays, r)) {
 		if (!err) {
 			handle_arrays_deinit(&arrays);
 			err = &clrsos_error_no_memory;
 		}
-		free(threads);
+		thread_base_vector_deinit(&tv);
 		free(mts);
 		return err;
 	}
@@ -413,7 +403,7 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 		}
 	}
 	handle_arrays_deinit(&arrays);
-	free(threads);
+	thread_base_vector_deinit(&tv);
 	free(mts);
 	return err;
 }

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "target/elfimage.h"
 #include "base/fileio.h"
+#include "base/hashmap.h"
+#include "base/vector.h"
+#include "target/elfimage.h"
 #include "target/pe.h"
 
 /* A bound on segments per heap: a looping or corrupt list stops here. */
@@ -193,53 +195,18 @@ const char *clrsos_generation_name(enum clrsos_generation gen)
 	return gen < CLRSOS_GEN_COUNT ? names[gen] : "?";
 }
 
-/* A set of visited segment addresses (open addressing). */
-struct seen_set {
-	uint64_t *slots;
-	size_t cap, count;
-};
-
-static bool seen_add(struct seen_set *s, uint64_t key)
-{
-	if ((s->count + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		uint64_t *slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return false;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->slots[i])
-				continue;
-			size_t h = (size_t)(s->slots[i] * 0x9e3779b97f4a7c15ull) & (cap - 1);
-			while (slots[h])
-				h = (h + 1) & (cap - 1);
-			slots[h] = s->slots[i];
-		}
-		free(s->slots);
-		s->slots = slots;
-		s->cap = cap;
-	}
-	size_t h = (size_t)(key * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
-	while (s->slots[h]) {
-		if (s->slots[h] == key)
-			return false;
-		h = (h + 1) & (s->cap - 1);
-	}
-	s->slots[h] = key;
-	s->count++;
-	return true;
-}
+/* The segment addresses met so far. */
+CLRSOS_HASHSET(seen_set, uint64_t, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
 
 static void warn(struct clrsos_gc *gc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void warn(struct clrsos_gc *gc, const char *fmt, ...)
 {
-	char **w = realloc(gc->warnings, (gc->nwarnings + 1) * sizeof(*w));
-	if (!w)
+	if (clrsos_array_reserve(&gc->warnings, &gc->warnings_capacity, gc->nwarnings + 1))
 		return;
-	gc->warnings = w;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&w[gc->nwarnings], fmt, ap) >= 0)
+	if (vasprintf(&gc->warnings[gc->nwarnings], fmt, ap) >= 0)
 		gc->nwarnings++;
 	va_end(ap);
 }
@@ -247,14 +214,9 @@ static void warn(struct clrsos_gc *gc, const char *fmt, ...)
 static struct clrsos_error *add_segment(struct clrsos_gc *gc, size_t *cap,
 					const struct clrsos_segment *seg)
 {
-	if (gc->nsegments == *cap) {
-		size_t n = *cap ? *cap * 2 : 64;
-		struct clrsos_segment *s = realloc(gc->segments, n * sizeof(*s));
-		if (!s)
-			return &clrsos_error_no_memory;
-		gc->segments = s;
-		*cap = n;
-	}
+	struct clrsos_error *err = clrsos_array_reserve(&gc->segments, cap, gc->nsegments + 1);
+	if (err)
+		return err;
 	gc->segments[gc->nsegments++] = *seg;
 	return NULL;
 }
@@ -371,7 +333,11 @@ static struct clrsos_error *walk_chain(struct clrsos_dac *dac,
 	uint64_t address = heap->generations[generation].start_segment;
 	size_t steps = 0;
 	while (address) {
-		if (!seen_add(seen, address)) {
+		bool is_new;
+		struct clrsos_error *err = seen_set_insert(seen, address, NULL, &is_new);
+		if (err)
+			return err;
+		if (!is_new) {
 			/* A chain starting at a segment already listed shares a
 			 * tail with another; met again later in a walk, it loops. */
 			if (steps > 0)
@@ -385,7 +351,7 @@ static struct clrsos_error *walk_chain(struct clrsos_dac *dac,
 			return NULL;
 		}
 		struct clrsos_dacp_heap_segment_data d;
-		struct clrsos_error *err = clrsos_dac_segment_data(dac, address, &d);
+		err = clrsos_dac_segment_data(dac, address, &d);
 		if (err) {
 			warn(gc, "heap %u generation %d: %s; the rest of its list is not shown",
 			     heap->index, generation, err->message);
@@ -463,7 +429,8 @@ struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
 	if (!gc)
 		return &clrsos_error_no_memory;
 	uint64_t *list = NULL;
-	struct seen_set seen = {0};
+	struct seen_set seen;
+	seen_set_init(&seen);
 	size_t cap = 0;
 	struct clrsos_error *err = clrsos_gc_mode_read(dac, gc);
 	if (err)
@@ -527,12 +494,12 @@ struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
 		}
 	}
 	free(list);
-	free(seen.slots);
+	seen_set_deinit(&seen);
 	*ret = gc;
 	return NULL;
 fail:
 	free(list);
-	free(seen.slots);
+	seen_set_deinit(&seen);
 	clrsos_gc_destroy(gc);
 	return err;
 }

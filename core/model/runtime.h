@@ -111,6 +111,7 @@ struct clrsos_gc {
 	 * each one line; the layout holds everything that could be read. */
 	size_t nwarnings;
 	char **warnings;
+	size_t warnings_capacity; /* allocated */
 };
 
 /*

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/vector.h"
+
 enum {
 	/* a larger arity is taken for a garbled name */
 	TYPENAME_MAX_ARITY = 1024,
@@ -63,17 +65,9 @@ static void put(struct typename_parser *ps, const char *s, size_t n)
 {
 	if (ps->no_memory)
 		return;
-	if (ps->len + n + 1 > ps->cap) {
-		size_t cap = ps->cap ? ps->cap : 64;
-		while (ps->len + n + 1 > cap)
-			cap *= 2;
-		char *out = realloc(ps->out, cap);
-		if (!out) {
-			ps->no_memory = true;
-			return;
-		}
-		ps->out = out;
-		ps->cap = cap;
+	if (n > SIZE_MAX - ps->len - 1 || clrsos_array_reserve(&ps->out, &ps->cap, ps->len + n + 1)) {
+		ps->no_memory = true;
+		return;
 	}
 	memcpy(ps->out + ps->len, s, n);
 	ps->len += n;
@@ -214,16 +208,9 @@ static const char *put_suffixes(struct typename_parser *ps, const char *p)
 static struct typename_frame *push_frame(struct typename_parser *ps,
 					 bool in_args, bool qualified)
 {
-	if (ps->depth == ps->frames_cap) {
-		size_t cap = ps->frames_cap ? ps->frames_cap * 2 : 16;
-		struct typename_frame *frames =
-			realloc(ps->frames, cap * sizeof(*frames));
-		if (!frames) {
-			ps->no_memory = true;
-			return NULL;
-		}
-		ps->frames = frames;
-		ps->frames_cap = cap;
+	if (clrsos_array_reserve(&ps->frames, &ps->frames_cap, ps->depth + 1)) {
+		ps->no_memory = true;
+		return NULL;
 	}
 	struct typename_frame *f = &ps->frames[ps->depth++];
 	memset(f, 0, sizeof(*f));

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashmap.h"
+#include "base/vector.h"
 #include "model/metadata.h"
 #include "model/typename.h"
 
@@ -16,24 +18,22 @@ enum {
 	MAX_GCDESC_SERIES = 1 << 16,
 };
 
-struct slot {
-	uint64_t mt;          /* 0: empty */
-	struct clrsos_type *type; /* NULL: mt is known not to be a MethodTable */
-};
+/* MethodTable -> its type; NULL: mt is known not to be a MethodTable. */
+CLRSOS_HASHMAP(type_map, uint64_t, struct clrsos_type *, clrsos_hash_address, clrsos_u64_equal,
+	       clrsos_u64_is_zero)
 
 struct module_metadata {
 	uint64_t module;
 	struct clrsos_metadata *md; /* NULL: unreadable */
 };
+CLRSOS_VECTOR(metadata_vector, struct module_metadata)
 
 struct clrsos_types {
 	struct clrsos_dac *dac;
 	struct clrsos_target *target;
-	struct slot *slots;
-	size_t cap, count;
+	struct type_map map;
 	uint64_t string_mt, free_mt;
-	struct module_metadata *metadata;
-	size_t nmetadata;
+	struct metadata_vector metadata;
 	/* The last lookup: objects of one type often come in runs. */
 	uint64_t last_mt;
 	const struct clrsos_type *last;
@@ -49,14 +49,15 @@ struct clrsos_error *clrsos_types_create(struct clrsos_dac *dac,
 		return &clrsos_error_no_memory;
 	t->dac = dac;
 	t->target = target;
-	t->cap = 1024;
-	t->slots = calloc(t->cap, sizeof(*t->slots));
-	if (!t->slots) {
+	type_map_init(&t->map);
+	metadata_vector_init(&t->metadata);
+	struct clrsos_error *err = type_map_reserve(&t->map, 512);
+	if (err) {
 		free(t);
-		return &clrsos_error_no_memory;
+		return err;
 	}
 	struct clrsos_dacp_useful_globals g;
-	struct clrsos_error *err = clrsos_dac_useful_globals(dac, &g);
+	err = clrsos_dac_useful_globals(dac, &g);
 	if (err) {
 		clrsos_types_destroy(t);
 		return err;
@@ -80,12 +81,12 @@ void clrsos_types_destroy(struct clrsos_types *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->cap; i++)
-		type_destroy(t->slots[i].type);
-	free(t->slots);
-	for (size_t i = 0; i < t->nmetadata; i++)
-		clrsos_metadata_destroy(t->metadata[i].md);
-	free(t->metadata);
+	for (struct type_map_entry *e = type_map_first(&t->map); e; e = type_map_next(&t->map, e))
+		type_destroy(e->value);
+	type_map_deinit(&t->map);
+	for (size_t i = 0; i < t->metadata.count; i++)
+		clrsos_metadata_destroy(t->metadata.items[i].md);
+	metadata_vector_deinit(&t->metadata);
 	free(t);
 }
 
@@ -97,39 +98,6 @@ uint64_t clrsos_types_string_mt(const struct clrsos_types *t)
 uint64_t clrsos_types_free_mt(const struct clrsos_types *t)
 {
 	return t->free_mt;
-}
-
-static size_t hash(uint64_t mt, size_t cap)
-{
-	return (size_t)((mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-}
-
-static struct slot *find(struct clrsos_types *t, uint64_t mt)
-{
-	size_t h = hash(mt, t->cap);
-	while (t->slots[h].mt && t->slots[h].mt != mt)
-		h = (h + 1) & (t->cap - 1);
-	return &t->slots[h];
-}
-
-static bool grow(struct clrsos_types *t)
-{
-	size_t cap = t->cap * 2;
-	struct slot *slots = calloc(cap, sizeof(*slots));
-	if (!slots)
-		return false;
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->slots[i].mt)
-			continue;
-		size_t h = hash(t->slots[i].mt, cap);
-		while (slots[h].mt)
-			h = (h + 1) & (cap - 1);
-		slots[h] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->cap = cap;
-	return true;
 }
 
 /* Read what the GC reads of a MethodTable, and ask the DAC whether it is one. */
@@ -174,29 +142,25 @@ static const struct clrsos_type *lookup(struct clrsos_types *t, uint64_t mt,
 {
 	if (mt == t->last_mt && t->last)
 		return t->last;
-	struct slot *s = find(t, mt);
-	if (s->mt == mt) {
-		if (s->type) {
+	struct type_map_entry *e = type_map_find(&t->map, mt);
+	if (e) {
+		if (e->value) {
 			t->last_mt = mt;
-			t->last = s->type;
+			t->last = e->value;
 		}
-		return s->type;
+		return e->value;
 	}
 	if (!may_load || mt == 0)
 		return NULL;
-	if ((t->count + 1) * 2 > t->cap) {
-		if (!grow(t))
-			return NULL;
-		s = find(t, mt);
-	}
-	s->mt = mt;
-	s->type = load(t, mt);
-	t->count++;
-	if (s->type) {
+	struct clrsos_error *err = type_map_insert(&t->map, mt, &e, NULL);
+	if (err)
+		return NULL; /* out of memory: not known, as before this map was full */
+	e->value = load(t, mt);
+	if (e->value) {
 		t->last_mt = mt;
-		t->last = s->type;
+		t->last = e->value;
 	}
-	return s->type;
+	return e->value;
 }
 
 const struct clrsos_type *clrsos_types_get(struct clrsos_types *t, uint64_t mt)
@@ -213,9 +177,9 @@ uint32_t clrsos_types_new_filter(struct clrsos_types *t)
 {
 	if (++t->filter_serial == 0) {
 		/* Wrapped (after 4 billion filters): forget every kept verdict. */
-		for (size_t i = 0; i < t->cap; i++)
-			if (t->slots[i].type)
-				t->slots[i].type->filter_serial = 0;
+		for (struct type_map_entry *e = type_map_first(&t->map); e; e = type_map_next(&t->map, e))
+			if (e->value)
+				e->value->filter_serial = 0;
 		t->filter_serial = 1;
 	}
 	return t->filter_serial;
@@ -252,15 +216,9 @@ static void put(struct name_buf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *g = realloc(b->text, cap);
-		if (!g) {
-			b->oom = true;
-			return;
-		}
-		b->text = g;
-		b->cap = cap;
+	if (n > SIZE_MAX - b->len - 1 || clrsos_array_reserve(&b->text, &b->cap, b->len + n + 1)) {
+		b->oom = true;
+		return;
 	}
 	memcpy(b->text + b->len, s, n);
 	b->len += n;
@@ -569,17 +527,14 @@ enum { MAX_METADATA_BYTES = 512 << 20 };
 
 const struct clrsos_metadata *clrsos_types_metadata(struct clrsos_types *t, uint64_t module)
 {
-	for (size_t i = 0; i < t->nmetadata; i++) {
-		if (t->metadata[i].module == module)
-			return t->metadata[i].md;
+	for (size_t i = 0; i < t->metadata.count; i++) {
+		if (t->metadata.items[i].module == module)
+			return t->metadata.items[i].md;
 	}
-	struct module_metadata *grown = realloc(t->metadata, (t->nmetadata + 1) * sizeof(*grown));
-	if (!grown)
+	struct module_metadata *m = metadata_vector_push_slot(&t->metadata);
+	if (!m)
 		return NULL;
-	t->metadata = grown;
-	struct module_metadata *m = &t->metadata[t->nmetadata++];
 	m->module = module;
-	m->md = NULL;
 	struct clrsos_dacp_module_data d;
 	if (clrsos_dac_module_data_quiet(t->dac, module, &d))
 		return NULL;

@@ -2,8 +2,12 @@
 
 #include "dac/dacguard.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 struct clrsos_session {
 	struct clrsos_target *target;
@@ -18,19 +22,39 @@ struct clrsos_session {
 	struct clrsos_watch *watch; /* the current command's, or NULL */
 };
 
+enum { DEFAULT_PROGRESS_AFTER_MS = 1000 };
+
+void clrsos_settings_init(struct clrsos_settings *settings)
+{
+	*settings = (struct clrsos_settings){
+		.progress_after_ms = DEFAULT_PROGRESS_AFTER_MS,
+		.memory_reader = CLRSOS_MEMORY_DIRECT,
+	};
+}
+
+/* A directory's copy without its trailing slashes ("dir/" and "dir" are one), NULL for "". */
+static struct clrsos_error *copy_dir(const char *dir, char **ret)
+{
+	*ret = NULL;
+	if (!dir || !dir[0])
+		return NULL;
+	char *copy = strdup(dir);
+	if (!copy)
+		return &clrsos_error_no_memory;
+	size_t n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	*ret = copy;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
 						  const char *dir)
 {
-	char *copy = NULL;
-	if (dir && dir[0]) {
-		copy = strdup(dir);
-		if (!copy)
-			return &clrsos_error_no_memory;
-		/* "dir/" and "dir" are the same directory. */
-		size_t n = strlen(copy);
-		while (n > 1 && copy[n - 1] == '/')
-			copy[--n] = '\0';
-	}
+	char *copy;
+	struct clrsos_error *err = copy_dir(dir, &copy);
+	if (err)
+		return err;
 	free(settings->clr_path);
 	settings->clr_path = copy;
 	settings->generation++;
@@ -41,6 +65,147 @@ void clrsos_settings_deinit(struct clrsos_settings *settings)
 {
 	free(settings->clr_path);
 	settings->clr_path = NULL;
+	free(settings->runtime_dir);
+	settings->runtime_dir = NULL;
+}
+
+const struct clrsos_setting_info clrsos_setting_infos[] = {
+	{
+		.name = "clr-path",
+		.kind = CLRSOS_SETTING_DIRECTORY,
+		.values = "a directory, or \"\" for none",
+		.help = "The runtime's directory named with setclrpath: its DAC is loaded, trusted as named.",
+	},
+	{
+		.name = "runtime-dir",
+		.kind = CLRSOS_SETTING_DIRECTORY,
+		.values = "a directory, or \"\" for none",
+		.help = "A directory to load the DAC from instead of the runtime's own (checked like it).",
+	},
+	{
+		.name = "progress-after-ms",
+		.kind = CLRSOS_SETTING_NUMBER,
+		.values = "milliseconds (0: at once)",
+		.help = "How long a command works before it shows its progress on the error stream.",
+	},
+	{
+		.name = "memory-reader",
+		.kind = CLRSOS_SETTING_CHOICE,
+		.values = "direct or debugger",
+		.help = "direct: /proc/<pid>/mem and the core file where possible; debugger: all through lldb.",
+	},
+};
+
+const size_t clrsos_setting_count = sizeof(clrsos_setting_infos) / sizeof(clrsos_setting_infos[0]);
+
+static const char *const memory_reader_names[] = {
+	[CLRSOS_MEMORY_DIRECT] = "direct",
+	[CLRSOS_MEMORY_DEBUGGER] = "debugger",
+};
+
+const struct clrsos_setting_info *clrsos_setting_find(const char *name)
+{
+	for (size_t i = 0; name && i < clrsos_setting_count; i++)
+		if (strcasecmp(name, clrsos_setting_infos[i].name) == 0)
+			return &clrsos_setting_infos[i];
+	return NULL;
+}
+
+static bool is(const struct clrsos_setting_info *info, const char *name)
+{
+	return strcmp(info->name, name) == 0;
+}
+
+struct clrsos_setting_value clrsos_settings_get(const struct clrsos_settings *settings,
+						const struct clrsos_setting_info *info)
+{
+	struct clrsos_setting_value v = {0};
+	if (is(info, "clr-path"))
+		v.text = settings->clr_path;
+	else if (is(info, "runtime-dir"))
+		v.text = settings->runtime_dir;
+	else if (is(info, "progress-after-ms"))
+		v.number = settings->progress_after_ms;
+	else if (is(info, "memory-reader"))
+		v.text = memory_reader_names[settings->memory_reader];
+	return v;
+}
+
+static struct clrsos_error *bad_value(const struct clrsos_setting_info *info, const char *text,
+				      const char *why)
+{
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "settings %s: '%s' %s: it takes %s",
+				   info->name, text, why, info->values);
+}
+
+struct clrsos_error *clrsos_settings_set(struct clrsos_settings *settings,
+					 const struct clrsos_setting_info *info, const char *text)
+{
+	if (!text)
+		text = "";
+	if (info->kind == CLRSOS_SETTING_DIRECTORY) {
+		if (text[0]) {
+			struct stat st;
+			if (stat(text, &st) != 0)
+				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "settings %s: %s: %s",
+							   info->name, text, strerror(errno));
+			if (!S_ISDIR(st.st_mode))
+				return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+							   "settings %s: %s is not a directory", info->name, text);
+		}
+		if (is(info, "clr-path"))
+			return clrsos_settings_set_clr_path(settings, text);
+		char *copy;
+		struct clrsos_error *err = copy_dir(text, &copy);
+		if (err)
+			return err;
+		free(settings->runtime_dir);
+		settings->runtime_dir = copy;
+		settings->generation++;
+		return NULL;
+	}
+	if (info->kind == CLRSOS_SETTING_NUMBER) {
+		/* Decimal, or hex with 0x: no sign, space or octal; at most a day. */
+		const char *digits = text;
+		int base = 10;
+		if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+			digits += 2;
+			base = 16;
+		}
+		if (!(base == 16 ? isxdigit((unsigned char)digits[0]) : isdigit((unsigned char)digits[0])))
+			return bad_value(info, text, "is not a number");
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(digits, &end, base);
+		if (*end)
+			return bad_value(info, text, "is not a number");
+		if (errno == ERANGE || v > 86400000ull)
+			return bad_value(info, text, "is out of range (0 to 86400000)");
+		settings->progress_after_ms = v;
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(memory_reader_names) / sizeof(memory_reader_names[0]); i++) {
+		if (strcasecmp(text, memory_reader_names[i]) == 0) {
+			if (settings->memory_reader != (enum clrsos_memory_reader)i) {
+				settings->memory_reader = (enum clrsos_memory_reader)i;
+				settings->generation++; /* what was read stays valid, but drop it */
+			}
+			return NULL;
+		}
+	}
+	return bad_value(info, text, "is not one");
+}
+
+struct clrsos_error *clrsos_settings_reset(struct clrsos_settings *settings,
+					   const struct clrsos_setting_info *info)
+{
+	if (is(info, "progress-after-ms")) {
+		settings->progress_after_ms = DEFAULT_PROGRESS_AFTER_MS;
+		return NULL;
+	}
+	if (is(info, "memory-reader"))
+		return clrsos_settings_set(settings, info, memory_reader_names[CLRSOS_MEMORY_DIRECT]);
+	return clrsos_settings_set(settings, info, "");
 }
 
 struct clrsos_error *clrsos_session_create(struct clrsos_target *target,
@@ -111,7 +276,7 @@ struct clrsos_error *clrsos_session_dac(struct clrsos_session *s,
 	if (!s->dac) {
 		struct clrsos_dac_options options = {
 			.user_dir = s->settings ? s->settings->clr_path : NULL,
-			.env_dir = getenv("CLRSOS_RUNTIME_DIR"),
+			.env_dir = s->settings ? s->settings->runtime_dir : NULL,
 		};
 		struct clrsos_error *err = clrsos_dac_open(s->target, &options, &s->dac);
 		if (err)

@@ -25,17 +25,82 @@ struct clrsos_session;
 
 /*
  * Settings the user makes for the whole debugger, with or without a
- * process (setclrpath). Sessions notice a change through the generation.
+ * process: `clrsos settings <name> <value>` (and setclrpath for clr-path).
+ * They are read where they act, from here: never from the environment
+ * (the plugin seeds them from CLRSOS_* variables once, when it loads).
+ * Sessions notice a change that concerns the DAC or the memory read
+ * through the generation.
  */
+enum clrsos_memory_reader {
+	/* A live process's memory from /proc/<pid>/mem, a core's from the file
+	 * mapped in place, where possible; else through the debugger. */
+	CLRSOS_MEMORY_DIRECT,
+	/* Everything through the debugger (to compare the two). */
+	CLRSOS_MEMORY_DEBUGGER,
+};
+
 struct clrsos_settings {
 	char *clr_path; /* named with setclrpath; NULL: the runtime's own directory */
+	/* The DAC's directory instead of the runtime's own (not trusted
+	 * blindly, unlike clr_path), or NULL. */
+	char *runtime_dir;
+	/* Milliseconds of work before a long command shows its progress. */
+	uint64_t progress_after_ms;
+	enum clrsos_memory_reader memory_reader;
 	uint64_t generation;
 };
+
+/* The defaults: nothing named, progress after a second, memory read directly. */
+void clrsos_settings_init(struct clrsos_settings *settings);
 
 /* Set (dir) or clear (NULL or "") the directory named with setclrpath. */
 struct clrsos_error *clrsos_settings_set_clr_path(struct clrsos_settings *settings,
 						  const char *dir);
 void clrsos_settings_deinit(struct clrsos_settings *settings);
+
+/*
+ * The settings by name, as `clrsos settings` lists, shows and sets them.
+ * A value is text, a number or nothing (a directory not set).
+ */
+enum clrsos_setting_kind {
+	CLRSOS_SETTING_DIRECTORY, /* a directory, or not set */
+	CLRSOS_SETTING_NUMBER,    /* a count (decimal, or hex with 0x) */
+	CLRSOS_SETTING_CHOICE,    /* one of a few words */
+};
+
+struct clrsos_setting_info {
+	const char *name;
+	enum clrsos_setting_kind kind;
+	const char *values;  /* what it takes, for errors and help ("direct|debugger") */
+	const char *help;    /* one line */
+};
+
+struct clrsos_setting_value {
+	const char *text; /* a directory or a choice; NULL: not set (or a number) */
+	uint64_t number;  /* a number's value */
+};
+
+extern const struct clrsos_setting_info clrsos_setting_infos[];
+extern const size_t clrsos_setting_count;
+
+/* The setting of this name (any case), or NULL. */
+const struct clrsos_setting_info *clrsos_setting_find(const char *name);
+
+/* A setting's value now (borrowed from settings: valid until the next set). */
+struct clrsos_setting_value clrsos_settings_get(const struct clrsos_settings *settings,
+						const struct clrsos_setting_info *info);
+
+/*
+ * Set from text: a directory must exist ("" clears it); a number or a
+ * choice must be one. A bad value is an INVALID_ARGUMENT error naming the
+ * setting and what it takes; the setting is then unchanged.
+ */
+struct clrsos_error *clrsos_settings_set(struct clrsos_settings *settings,
+					 const struct clrsos_setting_info *info, const char *text);
+
+/* Back to the default. */
+struct clrsos_error *clrsos_settings_reset(struct clrsos_settings *settings,
+					   const struct clrsos_setting_info *info);
 
 /* The session takes ownership of target; settings are borrowed and outlive it. */
 struct clrsos_error *clrsos_session_create(struct clrsos_target *target,

@@ -1,5 +1,6 @@
 #include "target/elfimage.h"
 #include "base/fileio.h"
+#include "base/vector.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -179,14 +180,9 @@ static struct clrsos_error *read_threads(struct clrsos_elf_core *c, const Elf64_
 			pos += name_len + desc_len;
 			if (nh.n_type != NT_PRSTATUS || nh.n_descsz < PRSTATUS_MIN)
 				continue;
-			if (c->nthreads == cap) {
-				size_t want = cap ? 2 * cap : 16;
-				struct clrsos_core_thread *t = realloc(c->threads, want * sizeof(*t));
-				if (!t)
-					return &clrsos_error_no_memory;
-				c->threads = t;
-				cap = want;
-			}
+			struct clrsos_error *err = clrsos_array_reserve(&c->threads, &cap, c->nthreads + 1);
+			if (err)
+				return err;
 			uint32_t tid;
 			memcpy(&tid, desc + PRSTATUS_PID, sizeof(tid));
 			c->threads[c->nthreads++] = (struct clrsos_core_thread){

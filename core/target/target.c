@@ -8,8 +8,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "target/elfimage.h"
 #include "base/fileio.h"
+#include "base/vector.h"
+#include "target/elfimage.h"
 #include "target/pe.h"
 
 /* What a module's file on disk can serve for pages the target lacks. */
@@ -23,6 +24,7 @@ struct image {
 	bool mapped;
 	struct clrsos_pe_image *pe;
 };
+CLRSOS_VECTOR(image_vector, struct image)
 
 struct clrsos_target {
 	const struct clrsos_target_ops *ops;
@@ -32,8 +34,7 @@ struct clrsos_target {
 	struct clrsos_module *modules;
 	size_t nmodules;
 	struct file_backing *backing; /* one per module, built on first need */
-	struct image *images;         /* managed images, added by the runtime */
-	size_t nimages;
+	struct image_vector images;   /* managed images, added by the runtime */
 };
 
 static void drop_caches(struct clrsos_target *t)
@@ -46,11 +47,9 @@ static void drop_caches(struct clrsos_target *t)
 		free(t->backing);
 		t->backing = NULL;
 	}
-	for (size_t i = 0; i < t->nimages; i++)
-		clrsos_pe_close(t->images[i].pe);
-	free(t->images);
-	t->images = NULL;
-	t->nimages = 0;
+	for (size_t i = 0; i < t->images.count; i++)
+		clrsos_pe_close(t->images.items[i].pe);
+	image_vector_deinit(&t->images);
 	clrsos_modules_free(t->modules, t->nmodules);
 	t->modules = NULL;
 	t->nmodules = 0;
@@ -277,8 +276,8 @@ static void init_backing(struct clrsos_target *t)
 static size_t read_from_files(struct clrsos_target *t, uint64_t address,
 			      uint8_t *buf, size_t size)
 {
-	for (size_t i = 0; i < t->nimages; i++) {
-		struct image *im = &t->images[i];
+	for (size_t i = 0; i < t->images.count; i++) {
+		struct image *im = &t->images.items[i];
 		if (address >= im->base && address < im->end) {
 			size_t want = size < im->end - address ? size : (size_t)(im->end - address);
 			return clrsos_pe_read(im->pe, im->mapped, address - im->base, buf, want);
@@ -404,24 +403,20 @@ struct clrsos_error *clrsos_target_registers(struct clrsos_target *t,
 struct clrsos_error *clrsos_target_add_image(struct clrsos_target *t, uint64_t base,
 					     bool mapped, struct clrsos_pe_image *pe)
 {
-	struct image *im = realloc(t->images, (t->nimages + 1) * sizeof(*im));
-	if (!im) {
-		clrsos_pe_close(pe);
-		return &clrsos_error_no_memory;
-	}
-	t->images = im;
 	uint64_t extent = mapped ? clrsos_pe_size_of_image(pe) : clrsos_pe_file_size(pe);
-	t->images[t->nimages++] = (struct image){base, base + extent, mapped, pe};
-	return NULL;
+	struct clrsos_error *err = image_vector_push(&t->images, (struct image){base, base + extent, mapped, pe});
+	if (err)
+		clrsos_pe_close(pe);
+	return err;
 }
 
 size_t clrsos_target_image_count(struct clrsos_target *t)
 {
-	return t->nimages;
+	return t->images.count;
 }
 
 void clrsos_target_drop_image(struct clrsos_target *t)
 {
-	if (t->nimages)
-		clrsos_pe_close(t->images[--t->nimages].pe);
+	if (t->images.count)
+		clrsos_pe_close(image_vector_pop(&t->images)->pe);
 }

@@ -203,8 +203,9 @@ def case_trust():
             # A clean copy, to show that the refusals are about trust only.
             clean = os.path.join(d, "clean")
             copy_runtime(rt, clean)
-            tr1 = harness.lldb(["eeheap -gc"], pid=t.pid, env={"CLRSOS_RUNTIME_DIR": below})
-            tr2 = harness.lldb(["eeheap -gc"], pid=t.pid, env={"CLRSOS_RUNTIME_DIR": linked})
+            tr1 = harness.lldb(["clrsos settings runtime-dir " + below, "eeheap -gc"], pid=t.pid)
+            tr2 = harness.lldb(["clrsos settings runtime-dir " + linked, "eeheap -gc"], pid=t.pid)
+            # The environment's value, as older scripts set it.
             tr3 = harness.lldb(["eeheap -gc"], pid=t.pid, env={"CLRSOS_RUNTIME_DIR": clean})
     finally:
         harness.cleanup(d)

@@ -75,8 +75,8 @@ def main():
         try:
             with harness.Target("HeapShapes", env=dict(env, HEAPSHAPES_GROW_FILE=grow + "/grow")) as t:
                 truth = t.truth
-                tr = harness.lldb(commands_for(truth), pid=t.pid,
-                                  env={"CLRSOS_PROGRESS_AFTER_MS": "0"})
+                # Progress at once: it must stay out of every answer.
+                tr = harness.lldb(["clrsos settings progress-after-ms 0"] + commands_for(truth), pid=t.pid)
                 # Ranges and segments need the layout: a second session.
                 h = tr.json("eeheap -gc --json")
                 tr2 = harness.lldb(range_commands(h), pid=t.pid)
@@ -96,8 +96,8 @@ def main():
             h = tr.json("eeheap -gc --json")
             tr2 = harness.lldb(range_commands(h), core=core, exe=exe)
             # The core read through lldb only, not in place from the core file.
-            via_lldb = harness.lldb(["dumpheap -stat --json"], core=core, exe=exe,
-                                    env={"CLRSOS_LLDB_MEMORY": "1"})
+            via_lldb = harness.lldb(["clrsos settings memory-reader debugger", "dumpheap -stat --json"],
+                                    core=core, exe=exe)
         finally:
             harness.cleanup(scratch)
     types = truth["dumpheap"]["types"]

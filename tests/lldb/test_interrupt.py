@@ -307,8 +307,9 @@ def stream_batch(core, exe, items, mt):
     date = "platform shell date +MARK%s.%N"
     hwm = "platform shell grep VmHWM /proc/$PPID/status"
     env = lldb_env()
-    env["CLRSOS_PROGRESS_AFTER_MS"] = "0"  # progress at once: it must still stay out of the output
+    # Progress at once: it must still stay out of the output.
     args = [harness.LLDB, "-b", "--no-use-colors", "-c", core, exe, "-o", "plugin load " + harness.PLUGIN,
+            "-o", "clrsos settings progress-after-ms 0",
             "-o", date, "-o", "dumpheap -stat -mt " + mt, "-o", date, "-o", hwm,
             "-o", date, "-o", "dumpheap -short -mt " + mt, "-o", date, "-o", hwm]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -18,6 +18,7 @@ int main(void)
 		{"handletable", run_handletable_tests},
 		{"heapdiff", run_heapdiff_tests},
 		{"options", run_options_tests},
+		{"containers", run_containers_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

@@ -685,6 +685,7 @@ static int cmd_setup(void **state)
 	if (!fx)
 		return -1;
 	fake_target_init(&fx->fake);
+	clrsos_settings_init(&fx->settings);
 	assert_null(clrsos_session_create(fake_target_create(&fx->fake), &fx->settings,
 					  &fx->session));
 	test_buffer_init(&fx->out);
@@ -1223,6 +1224,96 @@ static void test_setclrpath__bad_arguments(void **state)
 	assert_null(fx->settings.clr_path);
 }
 
+static void test_settings__list_shows_every_setting_with_its_default(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	assert_null(run(fx, clrsos_cmd_settings, 0, NULL));
+	const char *names[] = {"clr-path ", "runtime-dir ", "progress-after-ms ", "memory-reader "};
+	for (size_t i = 0; i < 4; i++)
+		if (!strstr(fx->out.data, names[i]))
+			fail_msg("no %s in:\n%s", names[i], fx->out.data);
+	assert_non_null(strstr(fx->out.data, "progress-after-ms  1000 "));
+	assert_non_null(strstr(fx->out.data, "memory-reader      direct "));
+	assert_non_null(strstr(fx->out.data, "runtime-dir        (not set) "));
+	/* One line each. */
+	size_t lines = 0;
+	for (const char *p = fx->out.data; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, clrsos_setting_count);
+
+	assert_null(RUN(fx, clrsos_cmd_settings, "--json"));
+	assert_non_null(strstr(fx->out.data, "{\"settings\":[{\"name\":\"clr-path\",\"value\":null,"));
+	assert_non_null(strstr(fx->out.data, "{\"name\":\"progress-after-ms\",\"value\":1000,"));
+	assert_non_null(strstr(fx->out.data, "{\"name\":\"memory-reader\",\"value\":\"direct\","));
+	assert_int_equal(fx->fake.modules_calls, 0);
+}
+
+static void test_settings__set_show_clear(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	assert_null(RUN(fx, clrsos_cmd_settings, "progress-after-ms", "0"));
+	assert_string_equal(fx->out.data, "progress-after-ms = 0\n");
+	assert_int_equal(fx->settings.progress_after_ms, 0);
+	assert_null(RUN(fx, clrsos_cmd_settings, "Progress-After-MS", "0x10", "--json"));
+	assert_string_equal(fx->out.data, "{\"name\":\"progress-after-ms\",\"value\":16,\"changed\":true}\n");
+	assert_null(RUN(fx, clrsos_cmd_settings, "progress-after-ms"));
+	assert_string_equal(fx->out.data, "progress-after-ms = 16\n");
+	assert_null(RUN(fx, clrsos_cmd_settings, "progress-after-ms", "-clear"));
+	assert_string_equal(fx->out.data, "progress-after-ms = 1000\n");
+
+	uint64_t generation = fx->settings.generation;
+	assert_null(RUN(fx, clrsos_cmd_settings, "memory-reader", "debugger"));
+	assert_int_equal(fx->settings.memory_reader, CLRSOS_MEMORY_DEBUGGER);
+	assert_true(fx->settings.generation > generation);
+	assert_null(RUN(fx, clrsos_cmd_settings, "memory-reader", "--json"));
+	assert_string_equal(fx->out.data, "{\"name\":\"memory-reader\",\"value\":\"debugger\",\"changed\":false}\n");
+
+	fx->dir = fake_temp_dir();
+	char with_slash[512], want[600];
+	snprintf(with_slash, sizeof(with_slash), "%s/", fx->dir);
+	generation = fx->settings.generation;
+	assert_null(RUN(fx, clrsos_cmd_settings, "runtime-dir", with_slash));
+	snprintf(want, sizeof(want), "runtime-dir = %s\n", fx->dir);
+	assert_string_equal(fx->out.data, want);
+	assert_string_equal(fx->settings.runtime_dir, fx->dir);
+	assert_true(fx->settings.generation > generation);
+	assert_null(RUN(fx, clrsos_cmd_settings, "runtime-dir", ""));
+	assert_null(fx->settings.runtime_dir);
+	assert_string_equal(fx->out.data, "runtime-dir = (not set)\n");
+
+	/* clr-path is setclrpath's. */
+	assert_null(RUN(fx, clrsos_cmd_settings, "clr-path", fx->dir));
+	assert_string_equal(fx->settings.clr_path, fx->dir);
+	assert_null(run(fx, clrsos_cmd_setclrpath, 0, NULL));
+	snprintf(want, sizeof(want), "Load path for DAC: %s\n", fx->dir);
+	assert_string_equal(fx->out.data, want);
+	assert_null(RUN(fx, clrsos_cmd_settings, "clr-path", "-clear"));
+	assert_null(fx->settings.clr_path);
+}
+
+static void test_settings__errors_leave_settings_unchanged(void **state)
+{
+	struct cmd_fixture *fx = *state;
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "no-such-setting"), "no setting 'no-such-setting'",
+		       "clrsos settings");
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "no-such-setting", "1"), "no setting", NULL);
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "progress-after-ms", "soon"), "'soon' is not a number",
+		       "milliseconds");
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "progress-after-ms", "-5"), "'-5'", NULL);
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "progress-after-ms", "99999999999999999999999"),
+		       "out of range", NULL);
+	assert_int_equal(fx->settings.progress_after_ms, 1000);
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "memory-reader", "ptrace"), "'ptrace' is not one",
+		       "direct or debugger");
+	assert_int_equal(fx->settings.memory_reader, CLRSOS_MEMORY_DIRECT);
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "runtime-dir", "/nonexistent/clrsos"), "/nonexistent/clrsos",
+		       strerror(ENOENT));
+	assert_null(fx->settings.runtime_dir);
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "progress-after-ms", "1", "2"), "'2'", NULL);
+	assert_invalid(RUN(fx, clrsos_cmd_settings, "-clear"), "-clear", NULL);
+	assert_int_equal(fx->settings.progress_after_ms, 1000);
+}
+
 static void test_command_table__every_command_complete(void **state)
 {
 	(void)state;
@@ -1405,8 +1496,6 @@ static void test_command_select__any_case_alias_help_and_unknown(void **state)
 
 int run_commands_tests(void)
 {
-	/* The DAC is looked for where the tests say, not where the environment does. */
-	unsetenv("CLRSOS_RUNTIME_DIR");
 	const struct CMUnitTest tests[] = {
 		G(test_gc_read__workstation_regions_kinds_and_ranges),
 		G(test_gc_read__workstation_regions_generation_sizes_and_totals),
@@ -1458,6 +1547,9 @@ int run_commands_tests(void)
 		C(test_setclrpath__set_show_clear),
 		C(test_setclrpath__trailing_slashes_dropped),
 		C(test_setclrpath__bad_arguments),
+		C(test_settings__list_shows_every_setting_with_its_default),
+		C(test_settings__set_show_clear),
+		C(test_settings__errors_leave_settings_unchanged),
 		C(test_command_table__every_command_complete),
 		C(test_error__a_message_quoting_a_megabyte_stays_short),
 		C(test_command_run__json_failure_leaves_only_the_error_object),

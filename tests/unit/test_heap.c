@@ -240,6 +240,7 @@ static int heap_setup(void **state)
 	test_buffer_init(&fx->out);
 	define_types(fx);
 	struct clrsos_target *target = fake_target_create(&fx->fake);
+	clrsos_settings_init(&fx->settings);
 	assert_null(clrsos_session_create(target, &fx->settings, &fx->session));
 	struct clrsos_dac *dac = NULL;
 	struct clrsos_error *err = clrsos_dac_from_instance(target, &fx->d.process, "fake", &dac);

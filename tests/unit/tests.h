@@ -15,5 +15,6 @@ int run_heap_tests(void);
 int run_handletable_tests(void);
 int run_heapdiff_tests(void);
 int run_options_tests(void);
+int run_containers_tests(void);
 
 #endif

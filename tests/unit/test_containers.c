@@ -1,0 +1,379 @@
+/*
+ * The containers (core/base/vector.h, core/base/hashmap.h): growth, stealing,
+ * many keys, collisions, removal, iteration, and every out-of-memory path
+ * (allocation failures injected through the containers' allocator hooks).
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* Allocations fail once fail_after more have succeeded (-1: never). */
+static long fail_after = -1;
+
+static void *inject_realloc(void *p, size_t size)
+{
+	if (fail_after == 0)
+		return NULL;
+	if (fail_after > 0)
+		fail_after--;
+	return realloc(p, size);
+}
+
+static void *inject_calloc(size_t n, size_t size)
+{
+	if (fail_after == 0)
+		return NULL;
+	if (fail_after > 0)
+		fail_after--;
+	return calloc(n, size);
+}
+
+#define CLRSOS_CONTAINER_REALLOC inject_realloc
+#define CLRSOS_CONTAINER_CALLOC inject_calloc
+#include "base/hashmap.h"
+#include "base/vector.h"
+#include "tests.h"
+
+CLRSOS_VECTOR(u64_vector, uint64_t)
+
+struct pair {
+	uint32_t a;
+	char b[12];
+};
+CLRSOS_VECTOR(pair_vector, struct pair)
+
+CLRSOS_HASHMAP(addr_map, uint64_t, uint64_t, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+
+/* Every key in one chain: the worst hash. */
+static inline size_t bad_hash(uint64_t key)
+{
+	(void)key;
+	return 7;
+}
+CLRSOS_HASHMAP(bad_map, uint64_t, uint32_t, bad_hash, clrsos_u64_equal, clrsos_u64_is_zero)
+
+/* Keys of two words, as -strings' 128-bit hashes; only the low 4 bits hashed (many collisions). */
+struct key128 {
+	uint64_t lo, hi;
+};
+static inline size_t key128_hash(struct key128 k)
+{
+	return (size_t)(k.lo & 15);
+}
+static inline bool key128_equal(struct key128 a, struct key128 b)
+{
+	return a.lo == b.lo && a.hi == b.hi;
+}
+static inline bool key128_is_empty(struct key128 k)
+{
+	return !k.lo && !k.hi;
+}
+CLRSOS_HASHSET(key128_set, struct key128, key128_hash, key128_equal, key128_is_empty)
+
+static int reset_allocator(void **state)
+{
+	(void)state;
+	fail_after = -1;
+	return 0;
+}
+
+static void test_vector__push_grows_and_keeps_every_item(void **state)
+{
+	(void)state;
+	struct u64_vector v;
+	u64_vector_init(&v);
+	assert_null(v.items);
+	for (uint64_t i = 0; i < 100000; i++)
+		assert_null(u64_vector_push(&v, i * 3));
+	assert_int_equal(v.count, 100000);
+	assert_true(v.capacity >= v.count);
+	assert_int_equal(v.capacity & (v.capacity - 1), 0); /* doubled from a power of two */
+	for (uint64_t i = 0; i < 100000; i++)
+		assert_int_equal(v.items[i], i * 3);
+	assert_int_equal(*u64_vector_pop(&v), 99999 * 3);
+	assert_int_equal(*u64_vector_pop(&v), 99998 * 3);
+	assert_int_equal(v.count, 99998);
+	size_t cap = v.capacity;
+	u64_vector_clear(&v);
+	assert_int_equal(v.count, 0);
+	assert_int_equal(v.capacity, cap);
+	u64_vector_deinit(&v);
+	assert_null(v.items);
+	assert_int_equal(v.capacity, 0);
+}
+
+static void test_vector__push_slot_is_zeroed_and_structs_copy(void **state)
+{
+	(void)state;
+	struct pair_vector v;
+	pair_vector_init(&v);
+	struct pair p = {.a = 7, .b = "seven"};
+	assert_null(pair_vector_push(&v, p));
+	struct pair *s = pair_vector_push_slot(&v);
+	assert_non_null(s);
+	assert_int_equal(s->a, 0);
+	assert_int_equal(s->b[0], 0);
+	s->a = 8;
+	assert_int_equal(v.count, 2);
+	assert_int_equal(v.items[0].a, 7);
+	assert_string_equal(v.items[0].b, "seven");
+	assert_int_equal(v.items[1].a, 8);
+	pair_vector_deinit(&v);
+}
+
+static void test_vector__reserve_then_steal_hands_the_buffer_over(void **state)
+{
+	(void)state;
+	struct u64_vector v;
+	u64_vector_init(&v);
+	assert_null(u64_vector_reserve(&v, 1000));
+	assert_true(v.capacity >= 1000);
+	uint64_t *before = v.items;
+	for (uint64_t i = 0; i < 1000; i++)
+		assert_null(u64_vector_push(&v, i));
+	assert_ptr_equal(v.items, before); /* reserved: no move */
+	uint64_t *items;
+	size_t n;
+	u64_vector_steal(&v, &items, &n);
+	assert_int_equal(n, 1000);
+	assert_ptr_equal(items, before);
+	assert_int_equal(items[999], 999);
+	assert_null(v.items);
+	assert_int_equal(v.count, 0);
+	assert_int_equal(v.capacity, 0);
+	free(items);
+	/* An empty vector hands over nothing. */
+	u64_vector_steal(&v, &items, &n);
+	assert_null(items);
+	assert_int_equal(n, 0);
+}
+
+static void test_vector__out_of_memory_keeps_what_was_there(void **state)
+{
+	(void)state;
+	struct u64_vector v;
+	u64_vector_init(&v);
+	for (uint64_t i = 0; i < CLRSOS_VECTOR_MIN_CAPACITY; i++)
+		assert_null(u64_vector_push(&v, i));
+	fail_after = 0;
+	assert_ptr_equal(u64_vector_push(&v, 99), &clrsos_error_no_memory);
+	assert_null(u64_vector_push_slot(&v));
+	assert_ptr_equal(u64_vector_reserve(&v, 1000), &clrsos_error_no_memory);
+	assert_int_equal(v.count, CLRSOS_VECTOR_MIN_CAPACITY);
+	assert_int_equal(v.capacity, CLRSOS_VECTOR_MIN_CAPACITY);
+	assert_int_equal(v.items[CLRSOS_VECTOR_MIN_CAPACITY - 1], CLRSOS_VECTOR_MIN_CAPACITY - 1);
+	fail_after = -1;
+	assert_null(u64_vector_push(&v, 99));
+	assert_int_equal(v.items[CLRSOS_VECTOR_MIN_CAPACITY], 99);
+	/* Sizes that would overflow fail without allocating. */
+	assert_ptr_equal(u64_vector_reserve(&v, SIZE_MAX), &clrsos_error_no_memory);
+	assert_ptr_equal(u64_vector_reserve(&v, SIZE_MAX / 4), &clrsos_error_no_memory);
+	assert_int_equal(v.count, CLRSOS_VECTOR_MIN_CAPACITY + 1);
+	u64_vector_deinit(&v);
+}
+
+static void test_vector__array_reserve_grows_a_plain_array(void **state)
+{
+	(void)state;
+	struct pair *items = NULL;
+	size_t count = 0, cap = 0;
+	for (uint32_t i = 0; i < 500; i++) {
+		assert_null(clrsos_array_reserve(&items, &cap, count + 1));
+		items[count++] = (struct pair){.a = i};
+	}
+	assert_true(cap >= 500);
+	assert_int_equal(items[499].a, 499);
+	fail_after = 0;
+	assert_ptr_equal(clrsos_array_reserve(&items, &cap, cap + 1), &clrsos_error_no_memory);
+	assert_int_equal(items[499].a, 499);
+	free(items);
+}
+
+static void test_hashmap__insert_find_overwrite_and_grow(void **state)
+{
+	(void)state;
+	struct addr_map m;
+	addr_map_init(&m);
+	assert_null(addr_map_find(&m, 0x1000)); /* empty: no table yet */
+	enum { N = 200000 };
+	for (uint64_t i = 1; i <= N; i++)
+		assert_null(addr_map_set(&m, i * 8, i));
+	assert_int_equal(m.count, N);
+	assert_true(m.count * 2 <= m.capacity);
+	assert_int_equal(m.capacity & (m.capacity - 1), 0);
+	for (uint64_t i = 1; i <= N; i++) {
+		struct addr_map_entry *e = addr_map_find(&m, i * 8);
+		assert_non_null(e);
+		assert_int_equal(e->value, i);
+	}
+	assert_null(addr_map_find(&m, (N + 1) * 8));
+	assert_null(addr_map_find(&m, 12));
+	/* Overwrite: same count, new value. */
+	assert_null(addr_map_set(&m, 80, 4242));
+	assert_int_equal(m.count, N);
+	assert_int_equal(addr_map_find(&m, 80)->value, 4242);
+	/* insert finds what is there. */
+	struct addr_map_entry *e = NULL;
+	bool inserted = true;
+	assert_null(addr_map_insert(&m, 80, &e, &inserted));
+	assert_false(inserted);
+	assert_int_equal(e->value, 4242);
+	assert_null(addr_map_insert(&m, 0x10000008, &e, &inserted));
+	assert_true(inserted);
+	assert_int_equal(e->key, 0x10000008);
+	assert_int_equal(e->value, 0); /* a new entry's value is zeroed */
+	addr_map_clear(&m);
+	assert_int_equal(m.count, 0);
+	assert_null(addr_map_find(&m, 80));
+	addr_map_deinit(&m);
+	assert_null(m.entries);
+}
+
+static void test_hashmap__a_bad_hash_still_finds_every_key_and_removes(void **state)
+{
+	(void)state;
+	struct bad_map m;
+	bad_map_init(&m);
+	enum { N = 2000 };
+	for (uint32_t i = 1; i <= N; i++)
+		assert_null(bad_map_set(&m, i, i * 10));
+	assert_int_equal(m.count, N);
+	for (uint32_t i = 1; i <= N; i++)
+		assert_int_equal(bad_map_find(&m, i)->value, i * 10);
+	/* Remove every third key: the others must stay reachable past the holes. */
+	for (uint32_t i = 3; i <= N; i += 3)
+		bad_map_remove(&m, bad_map_find(&m, i));
+	for (uint32_t i = 1; i <= N; i++) {
+		struct bad_map_entry *e = bad_map_find(&m, i);
+		if (i % 3 == 0) {
+			assert_null(e);
+		} else {
+			assert_non_null(e);
+			assert_int_equal(e->value, i * 10);
+		}
+	}
+	assert_int_equal(m.count, N - N / 3);
+	bad_map_deinit(&m);
+}
+
+static void test_hashmap__remove_across_the_wrap_keeps_chains(void **state)
+{
+	(void)state;
+	/* With a good hash and many removals, keys wrapping past the table's end are kept. */
+	struct addr_map m;
+	addr_map_init(&m);
+	enum { N = 5000 };
+	for (uint64_t i = 1; i <= N; i++)
+		assert_null(addr_map_set(&m, i * 8, i));
+	for (uint64_t i = 1; i <= N; i += 2)
+		addr_map_remove(&m, addr_map_find(&m, i * 8));
+	for (uint64_t i = 1; i <= N; i++) {
+		struct addr_map_entry *e = addr_map_find(&m, i * 8);
+		if (i % 2)
+			assert_null(e);
+		else
+			assert_true(e && e->value == i);
+	}
+	/* Removed keys come back as new entries. */
+	assert_null(addr_map_set(&m, 8, 77));
+	assert_int_equal(addr_map_find(&m, 8)->value, 77);
+	assert_int_equal(m.count, N / 2 + 1);
+	addr_map_deinit(&m);
+}
+
+static void test_hashmap__iteration_visits_each_entry_once(void **state)
+{
+	(void)state;
+	struct key128_set s;
+	key128_set_init(&s);
+	assert_null(key128_set_first(&s));
+	enum { N = 3000 };
+	for (uint64_t i = 1; i < N; i++) {
+		bool inserted;
+		/* lo == 0 for some keys: only the all-zero key is empty. */
+		struct key128 k = {.lo = i % 7, .hi = i};
+		assert_null(key128_set_insert(&s, k, NULL, &inserted));
+		assert_true(inserted);
+		assert_null(key128_set_insert(&s, k, NULL, &inserted));
+		assert_false(inserted);
+	}
+	assert_int_equal(s.count, N - 1);
+	uint8_t *seen = calloc(N, 1);
+	assert_non_null(seen);
+	size_t visits = 0;
+	for (struct key128_set_entry *e = key128_set_first(&s); e; e = key128_set_next(&s, e)) {
+		assert_true(e->key.hi < N);
+		assert_int_equal(e->key.lo, e->key.hi % 7);
+		seen[e->key.hi]++;
+		visits++;
+	}
+	assert_int_equal(visits, s.count);
+	for (uint64_t i = 1; i < N; i++)
+		assert_int_equal(seen[i], 1);
+	free(seen);
+	key128_set_deinit(&s);
+}
+
+static void test_hashmap__out_of_memory_keeps_the_table(void **state)
+{
+	(void)state;
+	struct addr_map m;
+	addr_map_init(&m);
+	fail_after = 0;
+	assert_ptr_equal(addr_map_set(&m, 8, 1), &clrsos_error_no_memory);
+	assert_int_equal(m.count, 0);
+	assert_null(addr_map_find(&m, 8));
+	fail_after = -1;
+	/* Fill to the load limit, then fail the growth. */
+	uint64_t k = 1;
+	assert_null(addr_map_set(&m, 8 * k, 1));
+	while (m.count + 1 <= m.capacity / 2) {
+		k++;
+		assert_null(addr_map_set(&m, 8 * k, k));
+	}
+	k++;
+	size_t cap = m.capacity, count = m.count;
+	fail_after = 0;
+	assert_ptr_equal(addr_map_set(&m, 8 * k, k), &clrsos_error_no_memory);
+	assert_ptr_equal(addr_map_reserve(&m, cap), &clrsos_error_no_memory);
+	assert_int_equal(m.capacity, cap);
+	assert_int_equal(m.count, count);
+	assert_null(addr_map_find(&m, 8 * k));
+	/* An existing key is found and overwritten without allocating. */
+	assert_null(addr_map_set(&m, 8, 5));
+	assert_int_equal(addr_map_find(&m, 8)->value, 5);
+	fail_after = -1;
+	assert_null(addr_map_set(&m, 8 * k, k));
+	assert_true(m.capacity > cap);
+	for (uint64_t i = 2; i <= k; i++)
+		assert_non_null(addr_map_find(&m, 8 * i));
+	/* Sizes that would overflow fail without allocating. */
+	assert_ptr_equal(addr_map_reserve(&m, SIZE_MAX), &clrsos_error_no_memory);
+	assert_ptr_equal(addr_map_reserve(&m, SIZE_MAX / 16), &clrsos_error_no_memory);
+	addr_map_deinit(&m);
+}
+
+int run_containers_tests(void)
+{
+#define T(t) cmocka_unit_test_setup_teardown(t, reset_allocator, reset_allocator)
+	const struct CMUnitTest tests[] = {
+		T(test_vector__push_grows_and_keeps_every_item),
+		T(test_vector__push_slot_is_zeroed_and_structs_copy),
+		T(test_vector__reserve_then_steal_hands_the_buffer_over),
+		T(test_vector__out_of_memory_keeps_what_was_there),
+		T(test_vector__array_reserve_grows_a_plain_array),
+		T(test_hashmap__insert_find_overwrite_and_grow),
+		T(test_hashmap__a_bad_hash_still_finds_every_key_and_removes),
+		T(test_hashmap__remove_across_the_wrap_keeps_chains),
+		T(test_hashmap__iteration_visits_each_entry_once),
+		T(test_hashmap__out_of_memory_keeps_the_table),
+	};
+#undef T
+	return cmocka_run_group_tests_name("containers", tests, NULL, NULL);
+}
