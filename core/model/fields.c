@@ -6,7 +6,11 @@
 #include <string.h>
 
 #include "base/vector.h"
+#include "dac/dac.h"
 #include "model/metadata.h"
+#include "model/statics.h"
+#include "model/types.h"
+#include "target/target.h"
 
 enum { MAX_DEPTH = 64, MAX_FIELDS = 1 << 16 };
 
@@ -102,12 +106,21 @@ static struct clrsos_error *collect(struct clrsos_dac *dac, struct clrsos_types 
 	const struct clrsos_metadata *meta = clrsos_types_metadata(types, md.module);
 	uint64_t at = fd.first_field;
 	for (uint32_t i = 0; i < total && at && out->count < MAX_FIELDS; i++) {
-		struct clrsos_field f;
-		memset(&f, 0, sizeof(f));
-		err = clrsos_dac_field_desc_data(dac, at, &f.desc);
+		struct clrsos_dacp_field_desc_data desc;
+		err = clrsos_dac_field_desc_data(dac, at, &desc);
 		if (err)
 			return err;
-		f.token = f.desc.token | 0x04000000u;
+		struct clrsos_field f;
+		memset(&f, 0, sizeof(f));
+		f.element_type = desc.type;
+		f.sig_element_type = desc.sig_type;
+		f.type_mt = desc.mt_of_type;
+		f.type_module = desc.module_of_type;
+		f.type_token = desc.token_of_type;
+		f.offset = desc.offset;
+		f.is_static = desc.is_static != 0;
+		f.is_thread_static = desc.is_static && desc.is_thread_local;
+		f.token = desc.token | 0x04000000u;
 		f.declaring_mt = mt;
 		f.module = md.module;
 		f.name = NULL;
@@ -123,7 +136,7 @@ static struct clrsos_error *collect(struct clrsos_dac *dac, struct clrsos_types 
 		err = add(out, cap, &f);
 		if (err)
 			return err;
-		at = f.desc.next_field;
+		at = desc.next_field;
 	}
 	return NULL;
 }
@@ -150,19 +163,19 @@ void clrsos_fields_deinit(struct clrsos_fields *f)
 void clrsos_field_type_name(struct clrsos_types *types, const struct clrsos_field *f,
 			    char *buf, size_t size)
 {
-	uint32_t et = f->desc.type;
-	if ((et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_CLASS) && f->desc.mt_of_type) {
-		const struct clrsos_type *t = clrsos_types_get(types, f->desc.mt_of_type);
+	uint32_t et = f->element_type;
+	if ((et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_CLASS) && f->type_mt) {
+		const struct clrsos_type *t = clrsos_types_get(types, f->type_mt);
 		if (t) {
 			snprintf(buf, size, "%s", clrsos_types_name(types, t));
 			return;
 		}
 	}
-	if ((et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_CLASS) && f->desc.token_of_type) {
+	if ((et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_CLASS) && f->type_token) {
 		const struct clrsos_metadata *meta =
-			clrsos_types_metadata(types, f->desc.module_of_type ? f->desc.module_of_type : f->module);
+			clrsos_types_metadata(types, f->type_module ? f->type_module : f->module);
 		const char *ns = NULL, *name = NULL;
-		uint32_t tok = f->desc.token_of_type;
+		uint32_t tok = f->type_token;
 		struct clrsos_error *err = NULL;
 		if (meta) {
 			err = (tok >> 24) == 0x01 ? clrsos_metadata_typeref(meta, tok, &ns, &name)
@@ -174,7 +187,7 @@ void clrsos_field_type_name(struct clrsos_types *types, const struct clrsos_fiel
 			clrsos_error_destroy(err);
 		}
 	}
-	uint32_t shown = et != f->desc.sig_type && clrsos_element_name(f->desc.sig_type) ? f->desc.sig_type : et;
+	uint32_t shown = et != f->sig_element_type && clrsos_element_name(f->sig_element_type) ? f->sig_element_type : et;
 	const char *n = clrsos_element_name(shown);
 	snprintf(buf, size, "%s", n ? n : "UNKNOWN");
 }
@@ -247,4 +260,96 @@ struct clrsos_error *clrsos_field_value(struct clrsos_target *target, uint32_t e
 		break;
 	}
 	return NULL;
+}
+
+bool clrsos_field_is_reference(const struct clrsos_field *f)
+{
+	return !clrsos_element_is_value(f->element_type) || f->element_type == CLRSOS_ELEMENT_VALUETYPE;
+}
+
+/* A static's value: a static struct is boxed, shown as its reference. */
+static uint32_t static_element_type(const struct clrsos_field *f)
+{
+	return f->element_type == CLRSOS_ELEMENT_VALUETYPE ? CLRSOS_ELEMENT_CLASS : f->element_type;
+}
+
+struct clrsos_error *clrsos_field_static_value(struct clrsos_target *target, const struct clrsos_field *f,
+					       const struct clrsos_static_bases *bases, char *buf, size_t size)
+{
+	uint64_t base = clrsos_field_is_reference(f) ? bases->gc : bases->non_gc;
+	if (!base) {
+		snprintf(buf, size, "<no information>");
+		return NULL;
+	}
+	return clrsos_field_value(target, static_element_type(f), base + f->offset, buf, size);
+}
+
+enum { MAX_THREADS = 1 << 16 };
+
+struct clrsos_error *clrsos_thread_static_values_init(struct clrsos_thread_static_values *values,
+						      struct clrsos_dac *dac, struct clrsos_target *target,
+						      const struct clrsos_field *f)
+{
+	memset(values, 0, sizeof(*values));
+	struct clrsos_dacp_thread_store_data store;
+	struct clrsos_error *err = clrsos_dac_thread_store(dac, &store);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	values->available = true;
+	size_t cap = 0;
+	uint64_t thread = store.first_thread;
+	for (int n = 0; thread && n < MAX_THREADS; n++) {
+		struct clrsos_dacp_thread_data t;
+		if ((err = clrsos_dac_thread_data(dac, thread, &t)))
+			break;
+		struct clrsos_static_bases bases = {0, 0};
+		struct clrsos_error *e = clrsos_thread_static_bases_read(dac, f->declaring_mt, thread, &bases);
+		if (clrsos_error_is_no_memory(e)) {
+			err = e;
+			break;
+		}
+		clrsos_error_destroy(e);
+		uint64_t base = clrsos_field_is_reference(f) ? bases.gc : bases.non_gc;
+		char value[64];
+		if (base && t.os_thread_id) {
+			e = clrsos_field_value(target, static_element_type(f), base + f->offset, value, sizeof(value));
+			if (!e) {
+				if (values->count == cap) {
+					size_t ncap = cap ? cap * 2 : 8;
+					struct clrsos_thread_static_value *items =
+						realloc(values->items, ncap * sizeof(*items));
+					if (!items) {
+						err = &clrsos_error_no_memory;
+						break;
+					}
+					values->items = items;
+					cap = ncap;
+				}
+				struct clrsos_thread_static_value *v = &values->items[values->count++];
+				v->os_thread_id = t.os_thread_id;
+				memcpy(v->value, value, sizeof(v->value));
+			} else if (clrsos_error_is_no_memory(e)) {
+				err = e;
+				break;
+			}
+			clrsos_error_destroy(e);
+		}
+		thread = t.next_thread;
+	}
+	if (err && clrsos_error_is_no_memory(err)) {
+		clrsos_thread_static_values_deinit(values);
+		return err;
+	}
+	clrsos_error_destroy(err);
+	return NULL;
+}
+
+void clrsos_thread_static_values_deinit(struct clrsos_thread_static_values *values)
+{
+	free(values->items);
+	memset(values, 0, sizeof(*values));
 }

@@ -11,14 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dac/dac.h"
 #include "base/error.h"
-#include "target/target.h"
-#include "model/types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+struct clrsos_dac;
+struct clrsos_target;
+struct clrsos_types;
 
 /* CorElementType values clrsos decodes. */
 enum clrsos_element_type {
@@ -51,7 +52,15 @@ enum clrsos_element_type {
 };
 
 struct clrsos_field {
-	struct clrsos_dacp_field_desc_data desc;
+	uint32_t element_type;     /* CorElementType (an enum as its underlying type) */
+	uint32_t sig_element_type; /* as the field's signature says */
+	uint64_t type_mt;          /* the field's type's MethodTable, 0 if not loaded */
+	uint64_t type_module;      /* the module of the field's type's token, 0: the declaring one */
+	uint32_t type_token;       /* the field's type's TypeDef/TypeRef, 0 if none */
+	uint32_t offset;           /* instance: from the object's data (past its MethodTable word);
+				      static: from the type's static block */
+	bool is_static;
+	bool is_thread_static;     /* a [ThreadStatic]: is_static too */
 	uint32_t token;      /* 0x04xxxxxx */
 	uint64_t declaring_mt;
 	uint64_t module;     /* the declaring type's module */
@@ -89,6 +98,41 @@ void clrsos_field_type_name(struct clrsos_types *types, const struct clrsos_fiel
  */
 struct clrsos_error *clrsos_field_value(struct clrsos_target *target, uint32_t element_type,
 					uint64_t address, char *buf, size_t size);
+
+/* Whether the field holds a reference (a static struct is boxed: a reference too). */
+bool clrsos_field_is_reference(const struct clrsos_field *f);
+
+/*
+ * A (non-thread) static field's value as SOS shows it, given its type's
+ * static blocks (statics.h): a reference for a static struct (it is
+ * boxed), "<no information>" while the block it lives in is not allocated.
+ */
+struct clrsos_static_bases;
+struct clrsos_error *clrsos_field_static_value(struct clrsos_target *target, const struct clrsos_field *f,
+					       const struct clrsos_static_bases *bases, char *buf, size_t size);
+
+/* A thread-static field's value on one managed thread. */
+struct clrsos_thread_static_value {
+	uint32_t os_thread_id;
+	char value[64];
+};
+
+struct clrsos_thread_static_values {
+	struct clrsos_thread_static_value *items; /* malloc'd */
+	size_t count;
+	bool available; /* false: the runtime's thread store could not be read */
+};
+
+/*
+ * The values of the thread-static field f on each running managed thread
+ * that has storage for it, in the thread store's order (a thread whose
+ * record or value cannot be read ends or skips, as SOS does). Only running
+ * out of memory is an error.
+ */
+struct clrsos_error *clrsos_thread_static_values_init(struct clrsos_thread_static_values *values,
+						      struct clrsos_dac *dac, struct clrsos_target *target,
+						      const struct clrsos_field *f);
+void clrsos_thread_static_values_deinit(struct clrsos_thread_static_values *values);
 
 #ifdef __cplusplus
 }

@@ -39,7 +39,7 @@ struct clrsos_error *clrsos_static_field_name(struct clrsos_dac *dac, struct clr
 	}
 	for (size_t i = 0; i < fields.count; i++) {
 		const struct clrsos_field *f = &fields.items[i];
-		if (f->desc.is_static && f->token == token && f->name) {
+		if (f->is_static && f->token == token && f->name) {
 			if (asprintf(ret, "%s.%s", clrsos_types_name(types, t), f->name) < 0) {
 				*ret = NULL;
 				err = &clrsos_error_no_memory;
@@ -77,8 +77,8 @@ static struct clrsos_error *note_statics(struct clrsos_static_slots *st, struct 
 	const struct clrsos_type *t = clrsos_types_get(types, mt);
 	for (size_t i = 0; t && i < fields.count && !err; i++) {
 		const struct clrsos_field *f = &fields.items[i];
-		if (!f->desc.is_static || f->desc.is_thread_local || f->declaring_mt != mt ||
-		    clrsos_element_is_value(f->desc.type))
+		if (!f->is_static || f->is_thread_static || f->declaring_mt != mt ||
+		    clrsos_element_is_value(f->element_type))
 			continue;
 		if (st->count == st->cap) {
 			size_t cap = st->cap ? st->cap * 2 : 256;
@@ -96,7 +96,7 @@ static struct clrsos_error *note_statics(struct clrsos_static_slots *st, struct 
 			break;
 		}
 		st->names[st->count++] = name;
-		if (!clrsos_addrmap_put(&st->slots, gc + f->desc.offset, st->count))
+		if (!clrsos_addrmap_put(&st->slots, gc + f->offset, st->count))
 			err = &clrsos_error_no_memory;
 	}
 	clrsos_fields_deinit(&fields);

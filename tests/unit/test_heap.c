@@ -39,6 +39,7 @@
 #include "model/heap.h"
 #include "model/roots.h"
 #include "model/stack.h"
+#include "model/objects.h"
 #include "analysis/reach.h"
 #include "session/session.h"
 #include "tests.h"
@@ -960,6 +961,39 @@ static void test_walk__frozen_segment_objects_are_frozen(void **state)
 	check_walk(fx, &c, want_gens, &mask);
 	assert_int_equal(c.n, 3);
 	free(c.v);
+}
+
+/* model/objects.h: a string's text as UTF-16 units, all of it or its first chars. */
+static void test_string_text__all_or_the_first_chars_with_the_length(void **state)
+{
+	struct heap_fx *fx = *state;
+	workstation_regions(fx, 0x1000, 0x1000, 0x1000, 0x1000, 0x1000);
+	struct space *g2 = fx->sp[0][2];
+	uint64_t s = alloc_obj(fx, g2, T_STRING, 5);
+	const uint8_t hello[10] = {'h', 0, 'e', 0, 'l', 0, 'l', 0, 'o', 0};
+	poke(fx, s + 12, hello, sizeof(hello));
+	alloc_obj(fx, g2, T_OBJECT, 0);
+	finish(fx);
+	struct clrsos_heap *heap = get_heap(fx);
+	struct clrsos_string_text t;
+	assert_null(clrsos_string_text_init(&t, heap, s, UINT32_MAX));
+	assert_true(t.valid);
+	assert_false(t.unreadable);
+	assert_int_equal(t.length, 5);
+	assert_int_equal(t.count, 5);
+	assert_memory_equal(t.units, hello, sizeof(hello));
+	clrsos_string_text_deinit(&t);
+	assert_null(clrsos_string_text_init(&t, heap, s, 3));
+	assert_int_equal(t.length, 5);
+	assert_int_equal(t.count, 3);
+	assert_memory_equal(t.units, hello, 6);
+	clrsos_string_text_deinit(&t);
+	/* Its length unreadable: an error, nothing read. */
+	struct clrsos_error *err = clrsos_string_text_init(&t, heap, 0x10, UINT32_MAX);
+	assert_non_null(err);
+	assert_false(t.valid);
+	assert_null(t.units);
+	clrsos_error_destroy(err);
 }
 
 struct progress_calls {
@@ -3359,6 +3393,7 @@ int run_heap_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		H(test_walk__every_object_once_in_order_with_sizes_and_generations),
+		H(test_string_text__all_or_the_first_chars_with_the_length),
 		H(test_walk__in_place_views_give_the_same_walk_as_copies),
 		H(test_walk__free_objects_reported_as_free),
 		H(test_walk__allocation_contexts_skipped_resuming_past_limit),

@@ -1,0 +1,77 @@
+/*
+ * Exceptions: a System.Exception object as pe shows it (ClrMD's
+ * ClrException): its type, message, HResult, inner exception and the stack
+ * trace the runtime recorded as it travelled, decoded into frames.
+ */
+#ifndef CLRSOS_EXCEPTION_H
+#define CLRSOS_EXCEPTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "model/objects.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct clrsos_dac;
+struct clrsos_heap;
+
+/* One frame of an exception's recorded stack trace. */
+struct clrsos_exception_frame {
+	uint64_t ip, sp;
+	uint64_t method_desc; /* 0: none recorded */
+	char *method;         /* its full name, malloc'd; NULL if unknown */
+};
+
+struct clrsos_exception {
+	uint64_t address;
+	uint64_t mt;
+	const char *type_name;        /* borrowed from the heap's types; never NULL */
+	uint64_t message;             /* the _message string, 0 if none */
+	struct clrsos_string_text message_text;
+	int32_t hresult;
+	uint64_t inner;               /* _innerException, 0 if none */
+	const char *inner_type_name;  /* NULL: inner is not a valid object */
+	bool inner_is_exception;
+	uint64_t stack_trace_string;  /* _stackTraceString, 0 if none */
+	struct clrsos_string_text stack_trace_string_text;
+	/* The decoded _stackTrace: stack_trace_decoded false if none or not decodable. */
+	bool stack_trace_decoded;
+	struct clrsos_exception_frame *frames;
+	size_t frame_count;
+};
+
+/*
+ * The exception at address. An address that is not a valid object, or an
+ * object that is not an exception, is an error saying so.
+ */
+struct clrsos_error *clrsos_exception_init(struct clrsos_exception *ex, struct clrsos_heap *heap,
+					   struct clrsos_dac *dac, uint64_t address);
+void clrsos_exception_deinit(struct clrsos_exception *ex);
+
+/*
+ * The inner exception of the exception at address if it is an exception
+ * object, else 0; only running out of memory is an error.
+ */
+struct clrsos_error *clrsos_exception_inner(struct clrsos_heap *heap, struct clrsos_dac *dac, uint64_t address,
+					    uint64_t *ret);
+
+/* Whether the type mt is System.Exception or derives from it (false if unreadable). */
+bool clrsos_type_is_exception(struct clrsos_dac *dac, uint64_t mt);
+
+/*
+ * The current (last thrown) exception of the managed thread whose OS id is
+ * os_thread_id: 0 if it holds none (or is no managed thread).
+ */
+struct clrsos_error *clrsos_thread_current_exception(struct clrsos_dac *dac, struct clrsos_target *target,
+						     uint32_t os_thread_id, uint64_t *ret);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
