@@ -14,6 +14,11 @@ import sys
 
 FLOORS = ["base", "target", "dac", "model", "analysis", "session", "commands"]
 PLUGIN = {"base", "target", "session", "commands"}
+# Floors above the DAC's whose headers must not show it: what they declare
+# is all a command sees, so the DAC's structs stay below model/.
+DAC_HIDDEN = {"model", "analysis", "session", "commands"}
+# What only the DAC floor and model/ may name: its calls and structs.
+DAC_NAME = re.compile(r"\bclrsos_(dac|dacp|sos)_\w+")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
@@ -45,6 +50,8 @@ def check(root):
                     here = "plugin"
                 with open(path, encoding="utf-8") as fh:
                     for no, line in enumerate(fh, 1):
+                        if here == "commands" and DAC_NAME.search(line):
+                            problems.append("%s:%d: commands/ names the DAC's %s; ask model/" % (rel, no, DAC_NAME.search(line).group(0)))
                         m = INCLUDE.match(line)
                         if not m:
                             continue
@@ -66,6 +73,8 @@ def check(root):
                             problems.append("%s:%d: includes %s, which is on no floor" % (rel, no, name))
                         elif FLOORS.index(target) > FLOORS.index(here):
                             problems.append("%s:%d: %s includes %s from the floor above it (%s)" % (rel, no, here, name, target))
+                        elif target == "dac" and here in DAC_HIDDEN and f.endswith(".h"):
+                            problems.append("%s:%d: the header includes the DAC header %s; declare struct clrsos_dac and keep the DAC's structs in the .c file" % (rel, no, name))
                         elif here == "commands" and target == "dac":
                             problems.append("%s:%d: commands/ includes the DAC header %s; reach the DAC through model/" % (rel, no, name))
     return problems, seen

@@ -40,6 +40,9 @@ def main():
         ({"core/model/x.c": '#include "nowhere/x.h"\n'}, "which is on no floor"),
         ({"core/loose.c": ""}, "outside every floor"),
         ({"plugin/p.cpp": '#include "dac/dac.h"\n'}, "plugin/ includes dac/dac.h"),
+        ({"core/model/heap.h": '#include "dac/dac.h"\n'}, "the header includes the DAC header dac/dac.h"),
+        ({"core/commands/x.c": 'err = clrsos_dac_thread_store(dac, &s);\n'}, "names the DAC's clrsos_dac_thread_store"),
+        ({"core/commands/x.c": 'struct clrsos_dacp_thread_data t;\n'}, "names the DAC's clrsos_dacp_thread_data"),
     ]
     for files, expect in cases:
         rc, out = run(tree(files))
