@@ -224,7 +224,7 @@ static struct clrsos_error *read_row(const char *path, size_t index, json_t *t, 
 	return NULL;
 }
 
-struct clrsos_error *clrsos_histogram_load(const char *path, struct clrsos_histogram *ret)
+struct clrsos_error *clrsos_histogram_init_from_file(const char *path, struct clrsos_histogram *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	int fd;

@@ -60,7 +60,7 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
  * not there, not JSON (with the line), not a histogram, a later version,
  * a row without a name or with a count that is not a whole number.
  */
-struct clrsos_error *clrsos_histogram_load(const char *path, struct clrsos_histogram *ret);
+struct clrsos_error *clrsos_histogram_init_from_file(const char *path, struct clrsos_histogram *ret);
 
 /*
  * *sum += value, if the result is at most INT64_MAX (so that differences

@@ -251,7 +251,7 @@ static void mark_dependents(struct clrsos_reach *r, const struct clrsos_dependen
 	}
 }
 
-struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
+struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac,
 					  struct clrsos_target *target,
 					  struct clrsos_heap *heap,
 					  struct clrsos_reach **ret)
@@ -282,7 +282,7 @@ struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
 			err = &clrsos_error_no_memory;
 	}
 	if (!err)
-		err = clrsos_roots_collect(dac, target, r->gc, &r->roots);
+		err = clrsos_roots_init(dac, target, r->gc, &r->roots);
 	struct clrsos_watch *watch = clrsos_heap_watch(heap);
 	for (size_t i = 0; i < r->gc->nsegments; i++)
 		r->heap_bytes += r->gc->segments[i].end - r->gc->segments[i].start;

@@ -57,7 +57,7 @@ struct clrsos_reach_stats {
  */
 void clrsos_reach_warnings(const struct clrsos_reach *reach, char ret[2][256], size_t *count);
 
-struct clrsos_error *clrsos_reach_compute(struct clrsos_dac *dac,
+struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac,
 					  struct clrsos_target *target,
 					  struct clrsos_heap *heap,
 					  struct clrsos_reach **ret);

@@ -277,7 +277,7 @@ static struct clrsos_error *read_dependents(struct clrsos_referrers *r, const st
 	return NULL;
 }
 
-struct clrsos_error *clrsos_referrers_build(struct clrsos_heap *heap, const struct clrsos_reach *reach,
+struct clrsos_error *clrsos_referrers_create(struct clrsos_heap *heap, const struct clrsos_reach *reach,
 					    struct clrsos_referrers **ret)
 {
 	struct clrsos_referrers *r = calloc(1, sizeof(*r));

@@ -30,7 +30,7 @@ extern "C" {
 struct clrsos_referrers;
 
 /* heap and reach are borrowed and must outlive the index. */
-struct clrsos_error *clrsos_referrers_build(struct clrsos_heap *heap, const struct clrsos_reach *reach,
+struct clrsos_error *clrsos_referrers_create(struct clrsos_heap *heap, const struct clrsos_reach *reach,
 					    struct clrsos_referrers **ret);
 void clrsos_referrers_destroy(struct clrsos_referrers *referrers);
 

@@ -16,7 +16,7 @@ struct clrsos_error *clrsos_field_table_init(struct clrsos_field_table *table, s
 	memset(table, 0, sizeof(*table));
 	struct clrsos_types *types = clrsos_heap_types(heap);
 	struct clrsos_target *target = clrsos_heap_target(heap);
-	struct clrsos_error *err = clrsos_fields_get(dac, types, mt, &table->fields);
+	struct clrsos_error *err = clrsos_fields_init(dac, types, mt, &table->fields);
 	if (err)
 		return err;
 	table->rows = calloc(table->fields.count ? table->fields.count : 1, sizeof(*table->rows));

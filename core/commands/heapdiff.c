@@ -390,11 +390,11 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 					   "or attach to a process, or give a second saved file",
 					   files[0]);
 	struct clrsos_histogram before, after;
-	err = clrsos_histogram_load(files[0], &before);
+	err = clrsos_histogram_init_from_file(files[0], &before);
 	if (err)
 		return clrsos_error_wrap(err, "heapdiff");
 	if (nfiles == 2) {
-		err = clrsos_histogram_load(files[1], &after);
+		err = clrsos_histogram_init_from_file(files[1], &after);
 	} else if (before.filtered) {
 		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					  "'%s' was saved with filters (-type, -mt, -min, -gen ...), so it cannot be compared "

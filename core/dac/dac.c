@@ -175,7 +175,7 @@ struct clrsos_error *clrsos_dac_find_runtime(struct clrsos_target *target,
 
 typedef clrsos_hresult (*create_instance_fn)(const struct clrsos_guid *iid,
 					     void *target, void **ret);
-struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
+struct clrsos_error *clrsos_dac_create(struct clrsos_target *target,
 				     const struct clrsos_dac_options *options,
 				     struct clrsos_dac **ret)
 {

@@ -39,7 +39,7 @@ struct clrsos_dac_options {
 struct clrsos_error *clrsos_dac_find_runtime(struct clrsos_target *target,
 					     const struct clrsos_module **ret);
 
-struct clrsos_error *clrsos_dac_open(struct clrsos_target *target,
+struct clrsos_error *clrsos_dac_create(struct clrsos_target *target,
 				     const struct clrsos_dac_options *options,
 				     struct clrsos_dac **ret);
 /*

@@ -161,7 +161,7 @@ struct clrsos_error *clrsos_exception_init(struct clrsos_exception *ex, struct c
 	ex->mt = type->mt;
 	ex->type_name = clrsos_types_name(types, type);
 	struct clrsos_fields fields;
-	if ((err = clrsos_fields_get(dac, types, type->mt, &fields)))
+	if ((err = clrsos_fields_init(dac, types, type->mt, &fields)))
 		return err;
 	ex->message = read_ref_field(target, &fields, address, "_message");
 	ex->inner = read_ref_field(target, &fields, address, "_innerException");
@@ -214,7 +214,7 @@ struct clrsos_error *clrsos_exception_inner(struct clrsos_heap *heap, struct clr
 	const struct clrsos_type *type = NULL, *inner_type = NULL;
 	struct clrsos_fields fields;
 	struct clrsos_error *e = object_at(heap, address, &type);
-	if (!e && !(e = clrsos_fields_get(dac, types, type->mt, &fields))) {
+	if (!e && !(e = clrsos_fields_init(dac, types, type->mt, &fields))) {
 		uint64_t inner = read_ref_field(clrsos_heap_target(heap), &fields, address, "_innerException");
 		clrsos_fields_deinit(&fields);
 		if (inner && !(e = object_at(heap, inner, &inner_type)) && clrsos_type_is_exception(dac, inner_type->mt))

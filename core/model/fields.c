@@ -141,7 +141,7 @@ static struct clrsos_error *collect(struct clrsos_dac *dac, struct clrsos_types 
 	return NULL;
 }
 
-struct clrsos_error *clrsos_fields_get(struct clrsos_dac *dac, struct clrsos_types *types,
+struct clrsos_error *clrsos_fields_init(struct clrsos_dac *dac, struct clrsos_types *types,
 				       uint64_t mt, struct clrsos_fields *ret)
 {
 	memset(ret, 0, sizeof(*ret));

@@ -73,7 +73,7 @@ struct clrsos_fields {
 };
 
 /* Every field of mt: inherited first, then its own (instance, static, thread static). */
-struct clrsos_error *clrsos_fields_get(struct clrsos_dac *dac, struct clrsos_types *types,
+struct clrsos_error *clrsos_fields_init(struct clrsos_dac *dac, struct clrsos_types *types,
 				       uint64_t mt, struct clrsos_fields *ret);
 void clrsos_fields_deinit(struct clrsos_fields *fields);
 

@@ -395,7 +395,7 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 	return err;
 }
 
-struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_target *target,
+struct clrsos_error *clrsos_roots_init(struct clrsos_dac *dac, struct clrsos_target *target,
 					  const struct clrsos_gc *gc, struct clrsos_roots *ret)
 {
 	memset(ret, 0, sizeof(*ret));

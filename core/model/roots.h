@@ -60,7 +60,7 @@ struct clrsos_roots {
 	size_t handles_unlisted;          /* handles read from tables the runtime's walk skipped */
 };
 
-struct clrsos_error *clrsos_roots_collect(struct clrsos_dac *dac, struct clrsos_target *target,
+struct clrsos_error *clrsos_roots_init(struct clrsos_dac *dac, struct clrsos_target *target,
 					  const struct clrsos_gc *gc, struct clrsos_roots *ret);
 void clrsos_roots_deinit(struct clrsos_roots *roots);
 

@@ -425,7 +425,7 @@ struct clrsos_error *clrsos_gc_mode_read(struct clrsos_dac *dac,
 	return NULL;
 }
 
-struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
+struct clrsos_error *clrsos_gc_create(struct clrsos_dac *dac,
 				    struct clrsos_gc **ret)
 {
 	struct clrsos_gc *gc = calloc(1, sizeof(*gc));

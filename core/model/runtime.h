@@ -160,7 +160,7 @@ struct clrsos_gc {
  * stopped in the middle of a garbage collection still has its layout read
  * (structures_valid false): see clrsos_gc_check_walkable.
  */
-struct clrsos_error *clrsos_gc_read(struct clrsos_dac *dac,
+struct clrsos_error *clrsos_gc_create(struct clrsos_dac *dac,
 				    struct clrsos_gc **ret);
 void clrsos_gc_destroy(struct clrsos_gc *gc);
 

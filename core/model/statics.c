@@ -30,7 +30,7 @@ struct clrsos_error *clrsos_static_field_name(struct clrsos_dac *dac, struct clr
 	if (!t)
 		return NULL;
 	struct clrsos_fields fields;
-	struct clrsos_error *err = clrsos_fields_get(dac, types, mt, &fields);
+	struct clrsos_error *err = clrsos_fields_init(dac, types, mt, &fields);
 	if (err) {
 		if (clrsos_error_is_no_memory(err))
 			return err;
@@ -72,7 +72,7 @@ static struct clrsos_error *note_statics(struct clrsos_static_slots *st, struct 
 	if ((err = clrsos_dac_static_bases(dac, mt, md.module, &non_gc, &gc)) || !gc)
 		goto skip;
 	struct clrsos_fields fields;
-	if ((err = clrsos_fields_get(dac, types, mt, &fields)))
+	if ((err = clrsos_fields_init(dac, types, mt, &fields)))
 		goto skip;
 	const struct clrsos_type *t = clrsos_types_get(types, mt);
 	for (size_t i = 0; t && i < fields.count && !err; i++) {

@@ -279,7 +279,7 @@ struct clrsos_error *clrsos_session_dac(struct clrsos_session *s,
 			.user_dir = s->settings ? s->settings->clr_path : NULL,
 			.env_dir = s->settings ? s->settings->runtime_dir : NULL,
 		};
-		struct clrsos_error *err = clrsos_dac_open(s->target, &options, &s->dac);
+		struct clrsos_error *err = clrsos_dac_create(s->target, &options, &s->dac);
 		if (err)
 			return err;
 		/* A core may lack the assemblies' images: let their files fill in. */
@@ -308,7 +308,7 @@ struct clrsos_error *clrsos_session_gc(struct clrsos_session *s,
 	if (err)
 		return err;
 	if (!s->gc) {
-		err = clrsos_gc_read(dac, &s->gc);
+		err = clrsos_gc_create(dac, &s->gc);
 		if (err)
 			return err;
 	}
@@ -343,7 +343,7 @@ struct clrsos_error *clrsos_session_reach(struct clrsos_session *s,
 	if (err)
 		return err;
 	if (!s->reach) {
-		err = clrsos_reach_compute(s->dac, s->target, heap, &s->reach);
+		err = clrsos_reach_create(s->dac, s->target, heap, &s->reach);
 		if (!err && clrsos_watch_stopped(s->watch)) {
 			/* Interrupted where an error was taken for an answer: not kept. */
 			clrsos_reach_destroy(s->reach);
@@ -365,7 +365,7 @@ struct clrsos_error *clrsos_session_referrers(struct clrsos_session *s,
 	if (err)
 		return err;
 	if (!s->referrers) {
-		err = clrsos_referrers_build(s->heap, reach, &s->referrers);
+		err = clrsos_referrers_create(s->heap, reach, &s->referrers);
 		if (!err && clrsos_watch_stopped(s->watch)) {
 			clrsos_referrers_destroy(s->referrers);
 			s->referrers = NULL;

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fwrite(data, 1, size, f);
 	fclose(f);
 	struct clrsos_histogram h;
-	struct clrsos_error *err = clrsos_histogram_load(path, &h);
+	struct clrsos_error *err = clrsos_histogram_init_from_file(path, &h);
 	if (err) {
 		if (strchr(err->message, '\n'))
 			abort();

@@ -85,9 +85,9 @@ static void wrap_fake_dac(struct gc_fixture *fx)
 static void read_gc(struct gc_fixture *fx)
 {
 	wrap_fake_dac(fx);
-	struct clrsos_error *err = clrsos_gc_read(fx->dac, &fx->gc);
+	struct clrsos_error *err = clrsos_gc_create(fx->dac, &fx->gc);
 	if (err)
-		fail_msg("clrsos_gc_read: %s", err->message);
+		fail_msg("clrsos_gc_create: %s", err->message);
 	assert_non_null(fx->gc);
 }
 
@@ -472,7 +472,7 @@ static void test_gc_read__gc_in_progress_reads_layout_refuses_walks(void **state
 	wrap_fake_dac(fx);
 	/* Mid-GC the layout is still read (eeheap shows it), with a warning ... */
 	struct clrsos_gc *gc = NULL;
-	assert_null(clrsos_gc_read(fx->dac, &gc));
+	assert_null(clrsos_gc_create(fx->dac, &gc));
 	assert_non_null(gc);
 	assert_false(gc->structures_valid);
 	assert_true(gc->nsegments > 0);
@@ -536,7 +536,7 @@ static void test_gc_read__heap_data_failure_names_the_call(void **state)
 	fx->d.heap_data_hr = CLRSOS_E_FAIL;
 	wrap_fake_dac(fx);
 	struct clrsos_gc *gc = NULL;
-	struct clrsos_error *err = clrsos_gc_read(fx->dac, &gc);
+	struct clrsos_error *err = clrsos_gc_create(fx->dac, &gc);
 	assert_non_null(err);
 	assert_int_equal(err->code, CLRSOS_ERROR_DAC);
 	assert_non_null(strstr(err->message, "GetGCHeapData"));
@@ -552,7 +552,7 @@ static void test_gc_read__server_without_heaps_is_an_error(void **state)
 	fx->d.heap_data.heap_count = 0;
 	wrap_fake_dac(fx);
 	struct clrsos_gc *gc = NULL;
-	struct clrsos_error *err = clrsos_gc_read(fx->dac, &gc);
+	struct clrsos_error *err = clrsos_gc_create(fx->dac, &gc);
 	assert_non_null(err);
 	assert_int_equal(err->code, CLRSOS_ERROR_DAC);
 	assert_null(gc);

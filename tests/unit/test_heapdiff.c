@@ -218,7 +218,7 @@ static void test_heapdiff__save_then_load_keeps_every_field(void **state)
 	assert_null(clrsos_histogram_save(&h, path));
 	clrsos_histogram_deinit(&h);
 	struct clrsos_histogram back;
-	assert_null(clrsos_histogram_load(path, &back));
+	assert_null(clrsos_histogram_init_from_file(path, &back));
 	assert_int_equal(back.count, 2);
 	assert_true(back.live);
 	assert_false(back.dead);
@@ -477,7 +477,7 @@ static void test_heapdiff__save_refuses_what_is_not_a_regular_file(void **state)
 	/* A regular file is replaced. */
 	assert_null(clrsos_histogram_save(&h, target));
 	struct clrsos_histogram back;
-	assert_null(clrsos_histogram_load(target, &back));
+	assert_null(clrsos_histogram_init_from_file(target, &back));
 	assert_int_equal(back.count, 1);
 	clrsos_histogram_deinit(&back);
 	clrsos_histogram_deinit(&h);
