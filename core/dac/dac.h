@@ -31,7 +31,7 @@ struct clrsos_dac;
 struct clrsos_dac_options {
 	/* Named by the user with setclrpath: trusted whatever its permissions. */
 	const char *user_dir;
-	/* From CLRSOS_RUNTIME_DIR: used instead of the runtime's own directory. */
+	/* The runtime-dir setting (clrsos settings; CLRSOS_RUNTIME_DIR seeds it): used instead of the runtime's own directory. */
 	const char *env_dir;
 };
 

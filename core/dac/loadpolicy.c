@@ -43,7 +43,7 @@ struct clrsos_error *clrsos_loadpolicy_choose_dir(const char *user_dir, const ch
 		ret->source = "setclrpath";
 	} else if (env_dir && env_dir[0]) {
 		ret->dir = strdup(env_dir);
-		ret->source = "CLRSOS_RUNTIME_DIR";
+		ret->source = "the runtime-dir setting (CLRSOS_RUNTIME_DIR)";
 	} else {
 		const char *path = runtime_path ? runtime_path : "";
 		const char *slash = strrchr(path, '/');

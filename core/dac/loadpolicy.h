@@ -5,7 +5,7 @@
  * swap it:
  *
  * - It comes from one directory (clrsos_loadpolicy_choose_dir): one the
- *   user named with setclrpath, else CLRSOS_RUNTIME_DIR, else the
+ *   user named with setclrpath, else the runtime-dir setting, else the
  *   runtime's own (where the target's libcoreclr.so lies); never another.
  * - The libcoreclr.so beside it has the target's ELF build-id, and the DAC
  *   is of the same runtime build (both files carry the build's version and
@@ -39,7 +39,7 @@ extern "C" {
 /* Where the DAC is looked for. */
 struct clrsos_loadpolicy_dir {
 	char *dir;          /* malloc'd */
-	const char *source; /* "setclrpath", "CLRSOS_RUNTIME_DIR" or "the runtime's directory" */
+	const char *source; /* "setclrpath", the runtime-dir setting or "the runtime's directory" */
 	bool user_named;    /* named with setclrpath: trusted whatever its owner and mode */
 };
 

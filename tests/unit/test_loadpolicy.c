@@ -55,12 +55,12 @@ static void test_choose_dir__runtime_dir_env_replaces_the_runtimes_own(void **st
 	struct clrsos_loadpolicy_dir d;
 	assert_null(clrsos_loadpolicy_choose_dir(NULL, "/env/dir", "/rt/libcoreclr.so", &d));
 	assert_string_equal(d.dir, "/env/dir");
-	assert_string_equal(d.source, "CLRSOS_RUNTIME_DIR");
+	assert_string_equal(d.source, "the runtime-dir setting (CLRSOS_RUNTIME_DIR)");
 	assert_false(d.user_named); /* checked like the runtime's own */
 	free(d.dir);
 	/* An empty setclrpath is none. */
 	assert_null(clrsos_loadpolicy_choose_dir("", "/env/dir", "/rt/libcoreclr.so", &d));
-	assert_string_equal(d.source, "CLRSOS_RUNTIME_DIR");
+	assert_string_equal(d.source, "the runtime-dir setting (CLRSOS_RUNTIME_DIR)");
 	assert_false(d.user_named);
 	free(d.dir);
 }
