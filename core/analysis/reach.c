@@ -55,7 +55,8 @@ static const uint8_t *cached_read(struct clrsos_reach *r, uint64_t address, size
 			size_t got = 0;
 			struct clrsos_error *err = clrsos_target_read_partial(
 				r->target, base, c->data, (size_t)1 << CHUNK_SHIFT, &got);
-			clrsos_error_destroy(err);
+			if (clrsos_error_ignore(err)) /* unreadable: as far as it was read */
+				r->oom = true;
 			c->base = base;
 			c->len = got;
 		}
@@ -75,7 +76,8 @@ static const uint8_t *cached_read(struct clrsos_reach *r, uint64_t address, size
 	size_t got = 0;
 	struct clrsos_error *err = clrsos_target_read_partial(r->target, address, r->scratch,
 							      len, &got);
-	clrsos_error_destroy(err);
+	if (clrsos_error_ignore(err)) /* unreadable: as far as it was read */
+		r->oom = true;
 	*ret_len = got;
 	return r->scratch;
 }
@@ -216,6 +218,10 @@ static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior, co
 		const struct clrsos_type *t;
 		uint64_t size;
 		err = clrsos_heap_read_object(r->heap, start, &t, &size, NULL, NULL);
+	}
+	if (clrsos_error_is_no_memory(err)) {
+		r->oom = true; /* not a bad root */
+		return;
 	}
 	if (err) {
 		bool unreadable = err->code == CLRSOS_ERROR_FAULT;

@@ -235,12 +235,13 @@ struct clrsos_error *clrsos_loadpolicy_check(const char *dir, bool user_named,
 		goto out;
 	struct clrsos_elf_info info;
 	err = clrsos_elf_parse(read_fd, &clr_fd, false, &info);
-	if (err) {
+	if (err && !clrsos_error_is_no_memory(err)) {
 		struct clrsos_error *why = refuse("cannot check %s (%s)", clr_path, err->message);
 		clrsos_error_destroy(err);
 		err = why;
-		goto out;
 	}
+	if (err)
+		goto out;
 	char clr_version[VERSION_MAX + 1], dac_version[VERSION_MAX + 1];
 	file_build_version(clr_fd, clr_version, sizeof(clr_version));
 	file_build_version(dac_fd, dac_version, sizeof(dac_version));

@@ -13,25 +13,24 @@
 #include "model/types.h"
 #include "target/target.h"
 
-bool clrsos_type_is_exception(struct clrsos_dac *dac, uint64_t mt)
+struct clrsos_error *clrsos_type_is_exception(struct clrsos_dac *dac, uint64_t mt, bool *ret)
 {
+	*ret = false;
 	struct clrsos_dacp_useful_globals g;
 	struct clrsos_error *err = clrsos_dac_useful_globals(dac, &g);
-	if (err) {
-		clrsos_error_destroy(err);
-		return false;
-	}
+	if (err)
+		return clrsos_error_ignore(err); /* no System.Exception known: none is one */
 	for (int depth = 0; mt && depth < 64; depth++) {
-		if (mt == g.exception_method_table)
-			return true;
-		struct clrsos_dacp_method_table_data md;
-		if ((err = clrsos_dac_method_table_data(dac, mt, &md))) {
-			clrsos_error_destroy(err);
-			return false;
+		if (mt == g.exception_method_table) {
+			*ret = true;
+			return NULL;
 		}
+		struct clrsos_dacp_method_table_data md;
+		if ((err = clrsos_dac_method_table_data(dac, mt, &md)))
+			return clrsos_error_ignore(err); /* an unreadable parent: not shown to derive */
 		mt = md.parent_method_table;
 	}
-	return false;
+	return NULL;
 }
 
 /* An instance field of fields by name, or NULL. */
@@ -153,7 +152,10 @@ struct clrsos_error *clrsos_exception_init(struct clrsos_exception *ex, struct c
 	struct clrsos_error *err = object_at(heap, address, &type);
 	if (err)
 		return err;
-	if (!clrsos_type_is_exception(dac, type->mt))
+	bool is_exception;
+	if ((err = clrsos_type_is_exception(dac, type->mt, &is_exception)))
+		return err;
+	if (!is_exception)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%" PRIx64 " is not an exception: it is a %s", address,
 					   clrsos_types_name(types, type));
@@ -173,7 +175,10 @@ struct clrsos_error *clrsos_exception_init(struct clrsos_exception *ex, struct c
 		struct clrsos_error *e = clrsos_target_read_u32(target, address + 8 + hf->offset, &v);
 		if (!e)
 			ex->hresult = (int32_t)v;
-		clrsos_error_destroy(e);
+		if ((e = clrsos_error_ignore(e))) { /* unreadable: 0 */
+			clrsos_fields_deinit(&fields);
+			return e;
+		}
 	}
 	clrsos_fields_deinit(&fields);
 	if (ex->inner) {
@@ -183,9 +188,10 @@ struct clrsos_error *clrsos_exception_init(struct clrsos_exception *ex, struct c
 			return e;
 		if (!e) {
 			ex->inner_type_name = clrsos_types_name(types, inner_type);
-			ex->inner_is_exception = clrsos_type_is_exception(dac, inner_type->mt);
+			if ((e = clrsos_type_is_exception(dac, inner_type->mt, &ex->inner_is_exception)))
+				return e;
 		}
-		clrsos_error_destroy(e);
+		clrsos_error_destroy(e); /* an inner object not in the heap: shown by address only */
 	}
 	if ((ex->message && (err = string_text(&ex->message_text, heap, ex->message))) ||
 	    (ex->stack_trace_string && (err = string_text(&ex->stack_trace_string_text, heap, ex->stack_trace_string))) ||
@@ -217,7 +223,9 @@ struct clrsos_error *clrsos_exception_inner(struct clrsos_heap *heap, struct clr
 	if (!e && !(e = clrsos_fields_init(dac, types, type->mt, &fields))) {
 		uint64_t inner = read_ref_field(clrsos_heap_target(heap), &fields, address, "_innerException");
 		clrsos_fields_deinit(&fields);
-		if (inner && !(e = object_at(heap, inner, &inner_type)) && clrsos_type_is_exception(dac, inner_type->mt))
+		bool is_exception = false;
+		if (inner && !(e = object_at(heap, inner, &inner_type)) &&
+		    !(e = clrsos_type_is_exception(dac, inner_type->mt, &is_exception)) && is_exception)
 			*ret = inner;
 	}
 	if (clrsos_error_is_no_memory(e))
@@ -239,8 +247,11 @@ struct clrsos_error *clrsos_thread_current_exception(struct clrsos_dac *dac, str
 		if (t->os_id == os_thread_id && t->last_thrown_handle) {
 			struct clrsos_error *e = clrsos_target_read_u64(target, t->last_thrown_handle, ret);
 			if (e)
-				*ret = 0;
-			clrsos_error_destroy(e);
+				*ret = 0; /* an unreadable handle: no current exception */
+			if ((e = clrsos_error_ignore(e))) {
+				clrsos_managed_thread_list_deinit(&threads);
+				return e;
+			}
 		}
 	}
 	clrsos_managed_thread_list_deinit(&threads);

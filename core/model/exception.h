@@ -60,8 +60,11 @@ void clrsos_exception_deinit(struct clrsos_exception *ex);
 struct clrsos_error *clrsos_exception_inner(struct clrsos_heap *heap, struct clrsos_dac *dac, uint64_t address,
 					    uint64_t *ret);
 
-/* Whether the type mt is System.Exception or derives from it (false if unreadable). */
-bool clrsos_type_is_exception(struct clrsos_dac *dac, uint64_t mt);
+/*
+ * Whether the type mt is System.Exception or derives from it in *ret (false
+ * if unreadable); the error is out of memory only.
+ */
+struct clrsos_error *clrsos_type_is_exception(struct clrsos_dac *dac, uint64_t mt, bool *ret);
 
 /*
  * The current (last thrown) exception of the managed thread whose OS id is

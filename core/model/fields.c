@@ -103,7 +103,9 @@ static struct clrsos_error *collect(struct clrsos_dac *dac, struct clrsos_types 
 	*ret_instance = fd.num_instance_fields;
 	uint32_t own = fd.num_instance_fields > inherited ? fd.num_instance_fields - inherited : 0;
 	uint32_t total = own + fd.num_static_fields;
-	const struct clrsos_metadata *meta = clrsos_types_metadata(types, md.module);
+	const struct clrsos_metadata *meta = NULL;
+	if ((err = clrsos_types_metadata(types, md.module, &meta)))
+		return err;
 	uint64_t at = fd.first_field;
 	for (uint32_t i = 0; i < total && at && out->count < MAX_FIELDS; i++) {
 		struct clrsos_dacp_field_desc_data desc;
@@ -127,8 +129,10 @@ static struct clrsos_error *collect(struct clrsos_dac *dac, struct clrsos_types 
 		if (meta) {
 			struct clrsos_error *e = clrsos_metadata_field(meta, f.token, &f.name, NULL, NULL, NULL);
 			if (e) {
-				clrsos_error_destroy(e);
+				/* A field whose name the metadata lacks: unnamed. */
 				f.name = NULL;
+				if ((err = clrsos_error_ignore(e)))
+					return err;
 			}
 		}
 		if (!f.name)
@@ -172,11 +176,14 @@ void clrsos_field_type_name(struct clrsos_types *types, const struct clrsos_fiel
 		}
 	}
 	if ((et == CLRSOS_ELEMENT_VALUETYPE || et == CLRSOS_ELEMENT_CLASS) && f->type_token) {
-		const struct clrsos_metadata *meta =
-			clrsos_types_metadata(types, f->type_module ? f->type_module : f->module);
+		const struct clrsos_metadata *meta = NULL;
+		/* This formatter has no error to return: out of memory shows the element type below. */
+		struct clrsos_error *err =
+			clrsos_types_metadata(types, f->type_module ? f->type_module : f->module, &meta);
+		clrsos_error_destroy(err);
+		err = NULL;
 		const char *ns = NULL, *name = NULL;
 		uint32_t tok = f->type_token;
-		struct clrsos_error *err = NULL;
 		if (meta) {
 			err = (tok >> 24) == 0x01 ? clrsos_metadata_typeref(meta, tok, &ns, &name)
 						  : clrsos_metadata_typedef(meta, tok | 0x02000000u, &ns, &name);

@@ -309,8 +309,13 @@ struct clrsos_error *clrsos_handles_all(struct clrsos_dac *dac, struct clrsos_ta
 		struct clrsos_error *e = clrsos_target_read_u64(target, x->address, &x->object);
 		x->readable = !e;
 		if (e)
-			x->object = 0;
-		clrsos_error_destroy(e);
+			x->object = 0; /* an unreadable handle: shown as such */
+		if ((e = clrsos_error_ignore(e))) {
+			free(h);
+			free(*ret);
+			*ret = NULL;
+			return e;
+		}
 	}
 	free(h);
 	*ret_count = n;

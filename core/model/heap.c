@@ -737,14 +737,16 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *h, uint64_t add
 		/* Say whether the memory is there at all: a core may lack a whole segment. */
 		struct clrsos_error *e = clrsos_target_read(h->target, address & ~(uint64_t)7, head, 8);
 		bool missing = e != NULL;
-		clrsos_error_destroy(e);
+		if ((e = clrsos_error_ignore(e)))
+			return e;
 		return clrsos_error_create(missing ? CLRSOS_ERROR_FAULT : CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%llx is not a managed object%s", (unsigned long long)address,
 					   missing ? ": its memory is not in the target (the core lacks it?)" : "");
 	}
 	struct clrsos_error *err = clrsos_target_read(h->target, address, head, sizeof(head));
 	if (err) {
-		clrsos_error_destroy(err);
+		if ((err = clrsos_error_ignore(err)))
+			return err;
 		return clrsos_error_create(CLRSOS_ERROR_FAULT,
 					   "0x%llx is in the GC heap, but its memory is not in the target "
 					   "(the core lacks it?)", (unsigned long long)address);
@@ -803,6 +805,10 @@ struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *h, uint64_t addre
 		 * it is inside; mid-GC (no walk) its own reason is all there is. */
 		struct clrsos_error *refused = clrsos_heap_check_walkable(h);
 		if (refused) {
+			if (clrsos_error_is_no_memory(refused)) {
+				clrsos_error_destroy(err);
+				return refused;
+			}
 			clrsos_error_destroy(refused);
 			return err;
 		}
@@ -811,7 +817,11 @@ struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *h, uint64_t addre
 			clrsos_error_destroy(err);
 			return inside_object(h, address, start, holder);
 		}
-		clrsos_error_destroy(walk);
+		if (clrsos_error_is_no_memory(walk)) {
+			clrsos_error_destroy(err);
+			return walk;
+		}
+		clrsos_error_destroy(walk); /* no object found around it: the first reason stands */
 		return err;
 	}
 	/* It looks like an object; the walk confirms that one starts there.
@@ -819,13 +829,15 @@ struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *h, uint64_t addre
 	 * MethodTable, size inside its segment) is all there is. */
 	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
 	if (refused) {
-		clrsos_error_destroy(refused);
+		if ((refused = clrsos_error_ignore(refused))) /* mid-GC: the object's own word stands */
+			return refused;
 	} else {
 		struct clrsos_error *walk = clrsos_heap_find_object(h, address, &start, &holder);
 		if (!walk && start != address)
 			return inside_object(h, address, start, holder);
 		if (walk) {
-			clrsos_error_destroy(walk);
+			if ((walk = clrsos_error_ignore(walk)))
+				return walk;
 			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 						   "0x%llx is not a managed object (no object of the heap starts there)",
 						   (unsigned long long)address);

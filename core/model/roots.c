@@ -126,7 +126,8 @@ static struct clrsos_error *finalizer_queue(struct clrsos_dac *dac, struct clrso
 			uint64_t object;
 			struct clrsos_error *e = clrsos_target_read_u64(target, p, &object);
 			if (e) {
-				clrsos_error_destroy(e);
+				if ((e = clrsos_error_ignore(e)))
+					return e;
 				break;
 			}
 			if (!object)
@@ -165,8 +166,11 @@ struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret,
 		return err;
 	struct mt_list l = {.oom = false};
 	u64_vector_init(&l.mts);
-	for (size_t i = 0; i < n; i++)
-		clrsos_error_destroy(clrsos_dac_module_types(dac, mods[i].address, collect_mt, &l));
+	for (size_t i = 0; i < n && !l.oom; i++) {
+		/* A module whose types the DAC cannot list adds none. */
+		if (clrsos_error_ignore(clrsos_dac_module_types(dac, mods[i].address, collect_mt, &l)))
+			l.oom = true;
+	}
 	clrsos_managed_modules_free(mods, n);
 	if (l.oom) {
 		u64_vector_deinit(&l.mts);
@@ -219,9 +223,10 @@ static void handle_arrays_deinit(struct handle_arrays *h)
 }
 
 /* Whether slot lies inside an array of references some listed handle holds. */
-static bool in_handle_array(struct handle_arrays *h, struct clrsos_dac *dac, struct clrsos_target *target,
-			    uint64_t slot)
+static struct clrsos_error *in_handle_array(struct handle_arrays *h, struct clrsos_dac *dac,
+					    struct clrsos_target *target, uint64_t slot, bool *ret)
 {
+	*ret = false;
 	size_t lo = 0, hi = h->count;
 	while (lo < hi) { /* the first object above slot */
 		size_t mid = lo + (hi - lo) / 2;
@@ -231,7 +236,7 @@ static bool in_handle_array(struct handle_arrays *h, struct clrsos_dac *dac, str
 			hi = mid;
 	}
 	if (!lo)
-		return false;
+		return NULL;
 	size_t i = lo - 1;
 	if (!h->state[i]) {
 		uint64_t mt = 0, length = 0;
@@ -245,11 +250,14 @@ static bool in_handle_array(struct handle_arrays *h, struct clrsos_dac *dac, str
 			h->state[i] = 1;
 			h->ends[i] = h->objects[i] + 16 + (length & 0xffffffffu) * 8;
 		} else {
+			/* Out of memory is not an answer: the next slot asks again. */
+			if ((e = clrsos_error_ignore(e)))
+				return e;
 			h->state[i] = -1;
 		}
-		clrsos_error_destroy(e);
 	}
-	return h->state[i] == 1 && slot >= h->objects[i] + 16 && slot < h->ends[i];
+	*ret = h->state[i] == 1 && slot >= h->objects[i] + 16 && slot < h->ends[i];
+	return NULL;
 }
 
 /* A managed thread and its thread-static base for the class at hand. */
@@ -275,10 +283,8 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 	uint64_t *mts = NULL;
 	size_t n = 0;
 	struct clrsos_error *err = clrsos_loaded_types(dac, &mts, &n);
-	if (err) {
-		clrsos_error_destroy(err);
-		return NULL; /* no type list: no class-static roots, as before */
-	}
+	if (err)
+		return clrsos_error_ignore(err); /* no type list: no class-static roots, as before */
 	/* The managed threads, once; per class, each one's thread-static base. */
 	struct thread_base_vector tv;
 	thread_base_vector_init(&tv);
@@ -311,7 +317,7 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 		struct clrsos_dacp_method_table_field_data fd;
 		struct clrsos_error *e = clrsos_dac_method_table_field_data(dac, mts[i], &fd);
 		if (e || !fd.num_static_fields) {
-			clrsos_error_destroy(e);
+			err = clrsos_error_ignore(e); /* a class the DAC cannot read: skipped */
 			continue;
 		}
 		/*
@@ -322,13 +328,13 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 		struct clrsos_dacp_method_table_data md;
 		uint32_t inherited = 0;
 		if ((e = clrsos_dac_method_table_data(dac, mts[i], &md))) {
-			clrsos_error_destroy(e);
+			err = clrsos_error_ignore(e);
 			continue;
 		}
 		if (md.parent_method_table) {
 			struct clrsos_dacp_method_table_field_data pfd;
 			if ((e = clrsos_dac_method_table_field_data(dac, md.parent_method_table, &pfd))) {
-				clrsos_error_destroy(e);
+				err = clrsos_error_ignore(e);
 				continue;
 			}
 			inherited = pfd.num_instance_fields;
@@ -341,7 +347,7 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 		for (uint32_t k = 0; at && k < total && !err; k++) {
 			struct clrsos_dacp_field_desc_data d;
 			if ((e = clrsos_dac_field_desc_data(dac, at, &d))) {
-				clrsos_error_destroy(e);
+				err = clrsos_error_ignore(e);
 				break;
 			}
 			at = d.next_field;
@@ -350,10 +356,19 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 			if (!d.is_thread_local) {
 				if (!bases) {
 					bases = true;
-					clrsos_error_destroy(clrsos_dac_static_bases(dac, mts[i], md.module, &non_gc, &gc));
+					/* No bases: gc stays 0 and the class has no static roots. */
+					err = clrsos_error_ignore(
+						clrsos_dac_static_bases(dac, mts[i], md.module, &non_gc, &gc));
+					if (err)
+						break;
 				}
 				uint64_t object = 0;
-				if (!gc || in_handle_array(&arrays, dac, target, gc + d.offset))
+				bool held = false;
+				if (!gc)
+					continue;
+				if ((err = in_handle_array(&arrays, dac, target, gc + d.offset, &held)))
+					break;
+				if (held)
 					continue;
 				if (!(e = clrsos_target_read_u64(target, gc + d.offset, &object)) && object) {
 					struct clrsos_root root = {
@@ -362,17 +377,21 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 					};
 					err = add(r, cap, &root);
 				}
-				clrsos_error_destroy(e);
+				if (e)
+					err = clrsos_error_ignore(e); /* an unreadable slot: no root */
 				continue;
 			}
 			if (!thread_bases) {
 				thread_bases = true;
-				for (size_t t = 0; t < nthreads; t++) {
+				for (size_t t = 0; t < nthreads && !err; t++) {
 					uint64_t tnon_gc = 0;
 					threads[t].gc = 0;
-					clrsos_error_destroy(clrsos_dac_thread_static_bases(dac, mts[i], threads[t].thread,
-											    &tnon_gc, &threads[t].gc));
+					/* A thread without this class's storage: gc stays 0. */
+					err = clrsos_error_ignore(clrsos_dac_thread_static_bases(
+						dac, mts[i], threads[t].thread, &tnon_gc, &threads[t].gc));
 				}
+				if (err)
+					break;
 			}
 			for (size_t t = 0; t < nthreads && !err; t++) {
 				uint64_t tgc = threads[t].gc, object = 0;
@@ -384,7 +403,8 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 					};
 					err = add(r, cap, &root);
 				}
-				clrsos_error_destroy(e);
+				if (e)
+					err = clrsos_error_ignore(e);
 				e = NULL;
 			}
 		}

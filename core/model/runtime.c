@@ -75,6 +75,11 @@ static struct clrsos_error *version_from_file(struct clrsos_target *target,
 		err = clrsos_elf_parse_fd(fd, &info);
 	if (err || !runtime->path || info.build_id_len != id_len ||
 	    memcmp(info.build_id, id, id_len) != 0) {
+		if (clrsos_error_is_no_memory(err)) {
+			if (fd >= 0)
+				close(fd);
+			return err;
+		}
 		clrsos_error_destroy(err);
 		if (fd >= 0)
 			close(fd);
@@ -155,7 +160,10 @@ clrsos_runtime_version_read(struct clrsos_target *target,
 							 runtime->base + l->vaddr + pos,
 							 chunk, want, &got);
 			if (err) {
-				clrsos_error_destroy(err);
+				if ((err = clrsos_error_ignore(err))) { /* an unreadable chunk: the next */
+					free(chunk);
+					return err;
+				}
 				continue;
 			}
 			char *hit = memmem(chunk, got, version_marker,
@@ -355,6 +363,8 @@ static struct clrsos_error *walk_chain(struct clrsos_dac *dac,
 		struct clrsos_dacp_heap_segment_data d;
 		err = clrsos_dac_segment_data(dac, address, &d);
 		if (err) {
+			if (clrsos_error_is_no_memory(err))
+				return err;
 			warn(gc, "heap %u generation %d: %s; the rest of its list is not shown",
 			     heap->index, generation, err->message);
 			clrsos_error_destroy(err);
@@ -553,7 +563,8 @@ struct clrsos_error *clrsos_runtime_add_images(struct clrsos_dac *dac,
 		struct clrsos_error *e = clrsos_target_read_raw(target, m->il_base, probe, sizeof(probe));
 		if (!e && m->have_data)
 			continue; /* the core has the image */
-		clrsos_error_destroy(e);
+		if ((err = clrsos_error_ignore(e))) /* not in the core: try the file */
+			break;
 		/*
 		 * Try the file laid out as mapped (sections at their RVAs), then as
 		 * flat (the file as it is): keep the layout under which the DAC
@@ -563,7 +574,7 @@ struct clrsos_error *clrsos_runtime_add_images(struct clrsos_dac *dac,
 			struct clrsos_pe_image *pe;
 			e = clrsos_pe_open(m->path, &pe);
 			if (e) {
-				clrsos_error_destroy(e);
+				err = clrsos_error_ignore(e); /* no readable file: nothing added */
 				break;
 			}
 			uint64_t want = mapped ? clrsos_pe_metadata_rva(pe) : clrsos_pe_metadata_offset(pe);

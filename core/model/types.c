@@ -309,7 +309,11 @@ static char *name_from_metadata(struct clrsos_types *t, const struct clrsos_type
 		clrsos_error_destroy(err);
 		return NULL;
 	}
-	const struct clrsos_metadata *md = clrsos_types_metadata(t, d.module);
+	const struct clrsos_metadata *md = NULL;
+	if ((err = clrsos_types_metadata(t, d.module, &md))) {
+		clrsos_error_destroy(err); /* out of memory: no name from metadata either */
+		return NULL;
+	}
 	if (!md || (d.token >> 24) != CLRSOS_MD_TYPEDEF)
 		return NULL;
 	/* The chain of enclosing types, innermost first. */
@@ -520,45 +524,58 @@ bool clrsos_types_for_each_ref(struct clrsos_types *t,
 
 enum { MAX_METADATA_BYTES = 512 << 20 };
 
-const struct clrsos_metadata *clrsos_types_metadata(struct clrsos_types *t, uint64_t module)
+/* The metadata of a module, read and parsed once into m->md (left NULL when unreadable). */
+static struct clrsos_error *read_metadata(struct clrsos_types *t, uint64_t module,
+					  struct module_metadata *m)
 {
-	for (size_t i = 0; i < t->metadata.count; i++) {
-		if (t->metadata.items[i].module == module)
-			return t->metadata.items[i].md;
-	}
-	struct module_metadata *m = metadata_vector_push_slot(&t->metadata);
-	if (!m)
-		return NULL;
-	m->module = module;
 	struct clrsos_dacp_module_data d;
-	struct clrsos_error *d_err = clrsos_dac_module_data(t->dac, module, &d);
-	if (d_err) {
-		/* No metadata, as when memory runs out above: this function has no error to return. */
-		clrsos_error_destroy(d_err);
-		return NULL;
-	}
+	struct clrsos_error *err = clrsos_dac_module_data(t->dac, module, &d);
+	if (err)
+		return err;
 	if (d.is_reflection || !d.metadata_start) {
 		/* A Reflection.Emit module: no image; its metadata is kept in
 		 * the runtime's memory, where the DAC reads it. */
 		void *copy = NULL;
 		size_t size = 0;
-		struct clrsos_error *err = clrsos_dac_module_metadata_copy(t->dac, module, &copy, &size);
+		err = clrsos_dac_module_metadata_copy(t->dac, module, &copy, &size);
 		if (!err)
 			err = clrsos_metadata_create(copy, size, &m->md);
-		clrsos_error_destroy(err);
 		free(copy);
-		return m->md;
+		return err;
 	}
 	if (!d.metadata_size || d.metadata_size > MAX_METADATA_BYTES)
 		return NULL;
 	void *bytes = malloc((size_t)d.metadata_size);
 	if (!bytes)
-		return NULL;
-	struct clrsos_error *err = clrsos_target_read(t->target, d.metadata_start, bytes,
-						      (size_t)d.metadata_size);
+		return &clrsos_error_no_memory;
+	err = clrsos_target_read(t->target, d.metadata_start, bytes, (size_t)d.metadata_size);
 	if (!err)
 		err = clrsos_metadata_create(bytes, (size_t)d.metadata_size, &m->md);
-	clrsos_error_destroy(err);
 	free(bytes);
-	return m->md;
+	return err;
+}
+
+struct clrsos_error *clrsos_types_metadata(struct clrsos_types *t, uint64_t module,
+					   const struct clrsos_metadata **ret)
+{
+	*ret = NULL;
+	for (size_t i = 0; i < t->metadata.count; i++) {
+		if (t->metadata.items[i].module == module) {
+			*ret = t->metadata.items[i].md;
+			return NULL;
+		}
+	}
+	struct module_metadata *m = metadata_vector_push_slot(&t->metadata);
+	if (!m)
+		return &clrsos_error_no_memory;
+	m->module = module;
+	m->md = NULL;
+	/* An unreadable module has no metadata (remembered as such); out of memory is not remembered. */
+	struct clrsos_error *err = clrsos_error_ignore(read_metadata(t, module, m));
+	if (err) {
+		t->metadata.count--;
+		return err;
+	}
+	*ret = m->md;
+	return NULL;
 }

@@ -77,9 +77,12 @@ uint64_t clrsos_types_string_mt(const struct clrsos_types *types);
 uint64_t clrsos_types_free_mt(const struct clrsos_types *types);
 
 struct clrsos_metadata;
-/* A module's metadata (read from the target once, parsed), or NULL. */
-const struct clrsos_metadata *clrsos_types_metadata(struct clrsos_types *types,
-						    uint64_t module);
+/*
+ * A module's metadata (read from the target once, parsed) in *ret, or NULL
+ * there when the module has none readable; the error is out of memory only.
+ */
+struct clrsos_error *clrsos_types_metadata(struct clrsos_types *types, uint64_t module,
+					   const struct clrsos_metadata **ret);
 
 /* An object's size as the GC computes it. */
 static inline uint64_t clrsos_object_size(const struct clrsos_type *type,

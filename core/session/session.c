@@ -285,7 +285,12 @@ struct clrsos_error *clrsos_session_dac(struct clrsos_session *s,
 		/* A core may lack the assemblies' images: let their files fill in. */
 		if (!clrsos_target_is_live(s->target)) {
 			size_t added;
-			clrsos_error_destroy(clrsos_runtime_add_images(s->dac, s->target, &added));
+			/* Images not added leave the DAC reading what the core has. */
+			if ((err = clrsos_error_ignore(clrsos_runtime_add_images(s->dac, s->target, &added)))) {
+				clrsos_dac_destroy(s->dac); /* the next command opens it again, whole */
+				s->dac = NULL;
+				return err;
+			}
 		}
 	}
 	*ret = s->dac;
