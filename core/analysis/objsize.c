@@ -2,10 +2,14 @@
 #include "analysis/objsize.h"
 
 #include "analysis/markbits.h"
-#include "base/addrmap.h"
+#include "base/hashmap.h"
+#include "base/vector.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+CLRSOS_HASHSET(addr_set, uint64_t, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+CLRSOS_VECTOR(addr_vector, uint64_t)
 
 struct walk {
 	/* Objects met: a bit per 8 bytes of each segment met (allocated on
@@ -14,9 +18,8 @@ struct walk {
 	struct clrsos_heap *heap;
 	const struct clrsos_gc *gc;
 	uint64_t **bits;
-	struct clrsos_addrmap seen;
-	uint64_t *stack;
-	size_t depth, cap;
+	struct addr_set seen;
+	struct addr_vector stack;
 	bool oom;
 	struct clrsos_watch *watch;
 	struct clrsos_error *stop; /* the user interrupted (an array of millions of references, say) */
@@ -39,24 +42,18 @@ static void push_ref(void *ctx, uint64_t ref)
 			return;
 		*word |= mask;
 	} else {
-		if (clrsos_addrmap_get(&w->seen, ref, NULL))
-			return;
-		if (!clrsos_addrmap_put(&w->seen, ref, 0)) {
+		bool inserted;
+		/* The first table holds 512 addresses: a search meets many. */
+		if ((!w->seen.capacity && addr_set_reserve(&w->seen, 512)) ||
+		    addr_set_insert(&w->seen, ref, NULL, &inserted)) {
 			w->oom = true;
 			return;
 		}
-	}
-	if (w->depth == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 1024;
-		uint64_t *s = realloc(w->stack, cap * sizeof(*s));
-		if (!s) {
-			w->oom = true;
+		if (!inserted)
 			return;
-		}
-		w->stack = s;
-		w->cap = cap;
 	}
-	w->stack[w->depth++] = ref;
+	if ((!w->stack.capacity && addr_vector_reserve(&w->stack, 1024)) || addr_vector_push(&w->stack, ref))
+		w->oom = true;
 }
 
 struct clrsos_error *clrsos_objsize_walk(struct clrsos_heap *heap, uint64_t address, clrsos_objsize_fn *fn,
@@ -73,10 +70,10 @@ struct clrsos_error *clrsos_objsize_walk(struct clrsos_heap *heap, uint64_t addr
 	uint8_t *buf = NULL;
 	size_t buf_cap = 0;
 	push_ref(&w, address);
-	while (w.depth && !w.oom && !err && !w.stop) {
+	while (w.stack.count && !w.oom && !err && !w.stop) {
 		if ((err = clrsos_watch_tick(w.watch)))
 			break;
-		uint64_t obj = w.stack[--w.depth];
+		uint64_t obj = *addr_vector_pop(&w.stack);
 		const struct clrsos_type *t;
 		uint64_t size;
 		struct clrsos_error *e = clrsos_heap_read_object(heap, obj, &t, &size, &buf, &buf_cap);
@@ -98,11 +95,11 @@ struct clrsos_error *clrsos_objsize_walk(struct clrsos_heap *heap, uint64_t addr
 		clrsos_error_destroy(w.stop);
 	if (w.oom && !err)
 		err = &clrsos_error_no_memory;
-	clrsos_addrmap_deinit(&w.seen);
+	addr_set_deinit(&w.seen);
 	for (size_t i = 0; i < w.gc->nsegments; i++)
 		free(w.bits[i]);
 	free(w.bits);
-	free(w.stack);
+	addr_vector_deinit(&w.stack);
 	free(buf);
 	return err;
 }

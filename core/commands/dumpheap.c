@@ -10,6 +10,8 @@
 #include "model/clrstring.h"
 #include "commands.h"
 #include "typestats.h"
+#include "base/hashmap.h"
+#include "base/vector.h"
 #include "analysis/histogram.h"
 #include "model/threads.h"
 
@@ -137,54 +139,56 @@ static struct clrsos_error *save_histogram(const struct dumpheap_options *o, con
 	return err ? clrsos_error_wrap(err, "dumpheap --save") : NULL;
 }
 
-/* -strings: one entry per distinct text (a 128-bit hash of all its chars). */
-struct string_entry {
-	uint64_t hash[2]; /* hash[0] == 0 && count == 0: empty */
-	uint64_t count, size, first;
+/* -strings: one entry per distinct text (a 128-bit hash of all its chars, and its length). */
+struct string_key {
+	uint64_t hash[2];
 	uint32_t length;
 };
 
+struct string_tally {
+	uint64_t count, size, first;
+};
+
+static inline size_t string_key_hash(struct string_key k)
+{
+	return (size_t)k.hash[0];
+}
+
+static inline bool string_key_equal(struct string_key a, struct string_key b)
+{
+	return a.hash[0] == b.hash[0] && a.hash[1] == b.hash[1] && a.length == b.length;
+}
+
+/* Never a real key: an empty string's hash is not zero (clrsos_string_hash). */
+static inline bool string_key_is_empty(struct string_key k)
+{
+	return !k.hash[0] && !k.hash[1] && !k.length;
+}
+
+CLRSOS_HASHMAP(string_map, struct string_key, struct string_tally, string_key_hash, string_key_equal,
+	       string_key_is_empty)
+
 struct string_stats {
-	struct string_entry *slots;
-	size_t cap, count;
-	uint8_t *scratch;
+	struct string_map map;
+	uint8_t *scratch; /* exact size: the longest string read so far, read whole */
 	size_t scratch_cap;
 };
 
 static bool string_stats_add(struct string_stats *s, const uint64_t hash[2], uint32_t length,
 			     uint64_t size, uint64_t address)
 {
-	if ((s->count + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4096;
-		struct string_entry *slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return false;
-		for (size_t i = 0; i < s->cap; i++) {
-			if (!s->slots[i].count)
-				continue;
-			size_t h = (size_t)s->slots[i].hash[0] & (cap - 1);
-			while (slots[h].count)
-				h = (h + 1) & (cap - 1);
-			slots[h] = s->slots[i];
-		}
-		free(s->slots);
-		s->slots = slots;
-		s->cap = cap;
+	/* The first table holds 2048 texts. */
+	struct string_key key = {{hash[0], hash[1]}, length};
+	struct string_map_entry *e;
+	bool inserted;
+	if ((!s->map.capacity && string_map_reserve(&s->map, 2048)) ||
+	    string_map_insert(&s->map, key, &e, &inserted))
+		return false;
+	if (inserted) {
+		e->value.size = size;
+		e->value.first = address;
 	}
-	size_t h = (size_t)hash[0] & (s->cap - 1);
-	while (s->slots[h].count && (s->slots[h].hash[0] != hash[0] || s->slots[h].hash[1] != hash[1] ||
-				     s->slots[h].length != length))
-		h = (h + 1) & (s->cap - 1);
-	struct string_entry *e = &s->slots[h];
-	if (!e->count) {
-		e->hash[0] = hash[0];
-		e->hash[1] = hash[1];
-		e->length = length;
-		e->size = size;
-		e->first = address;
-		s->count++;
-	}
-	e->count++;
+	e->value.count++;
 	return true;
 }
 
@@ -225,9 +229,9 @@ struct dumpheap_result {
 	struct clrsos_typestat *rows; /* sorted, named; stats.count of them */
 	uint64_t total_count, total_size;
 	struct fragment *fragments;
-	size_t nfragments;
+	size_t nfragments, fragments_cap;
 	struct thinlock *locks;
-	size_t nlocks;
+	size_t nlocks, locks_cap;
 	/* -strings: totals over every distinct text */
 	uint64_t strings_wasted;
 	size_t strings_distinct, strings_unique;
@@ -615,7 +619,6 @@ struct walk_ctx {
 	struct render *render;
 	/* fragmentation: the last free object, if big and not in LOH/POH/NonGC */
 	uint64_t last_free, last_free_size;
-	size_t locks_cap;
 	struct string_stats strings;
 	struct clrsos_heap *heap;
 	bool oom;
@@ -644,15 +647,10 @@ static bool type_matches(struct walk_ctx *c, const struct clrsos_type *type)
 	if (match && c->o->type)
 		match = strstr(clrsos_types_name(c->types, type), c->o->type) != NULL;
 	if (type->index >= c->nverdict) {
-		size_t n = c->nverdict ? c->nverdict : 256;
-		while (n <= type->index)
-			n *= 2;
-		uint8_t *v = realloc(c->verdict, n);
-		if (!v)
+		size_t n = c->nverdict;
+		if (clrsos_array_reserve(&c->verdict, &c->nverdict, (size_t)type->index + 1))
 			return match; /* asked again next time */
-		memset(v + c->nverdict, 0, n - c->nverdict);
-		c->verdict = v;
-		c->nverdict = n;
+		memset(c->verdict + n, 0, c->nverdict - n);
 	}
 	c->verdict[type->index] = match ? 1 : 2;
 	return match;
@@ -664,13 +662,9 @@ static void note_fragment(struct walk_ctx *c, const struct clrsos_heap_object *o
 	bool fragmentable = obj->segment->kind <= CLRSOS_SEGMENT_EPHEMERAL;
 	if (c->last_free && fragmentable && !obj->type->is_free &&
 	    c->last_free + c->last_free_size == obj->address && res->nfragments < MAX_FRAGMENTS) {
-		if (res->nfragments % 64 == 0) {
-			struct fragment *f = realloc(res->fragments, (res->nfragments + 64) * sizeof(*f));
-			if (!f) {
-				c->oom = true;
-				return;
-			}
-			res->fragments = f;
+		if (clrsos_array_reserve(&res->fragments, &res->fragments_cap, res->nfragments + 1)) {
+			c->oom = true;
+			return;
 		}
 		res->fragments[res->nfragments++] = (struct fragment){
 			c->last_free, c->last_free_size, obj->address, obj->type, NULL};
@@ -704,15 +698,9 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 		if (!obj->has_header || (h & (SBLK_IS_HASH_OR_SYNCBLKINDEX | SBLK_SPIN_LOCK)) ||
 		    !(h & SBLK_LOCK_THREADID))
 			return true;
-		if (res->nlocks == c->locks_cap) {
-			size_t cap = c->locks_cap ? c->locks_cap * 2 : 64;
-			struct thinlock *l = realloc(res->locks, cap * sizeof(*l));
-			if (!l) {
-				c->oom = true;
-				return false;
-			}
-			res->locks = l;
-			c->locks_cap = cap;
+		if (clrsos_array_reserve(&res->locks, &res->locks_cap, res->nlocks + 1)) {
+			c->oom = true;
+			return false;
 		}
 		res->locks[res->nlocks++] = (struct thinlock){
 			obj->address, h & SBLK_LOCK_THREADID, (h & SBLK_LOCK_RECLEVEL) >> 16, 0, 0};
@@ -786,7 +774,8 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 
 static int cmp_by_waste(const void *a, const void *b)
 {
-	const struct string_entry *x = a, *y = b;
+	const struct string_tally *x = &((const struct string_map_entry *)a)->value,
+				  *y = &((const struct string_map_entry *)b)->value;
 	uint64_t wx = (x->count - 1) * x->size, wy = (y->count - 1) * y->size;
 	if (wx != wy)
 		return wx > wy ? -1 : 1;
@@ -802,16 +791,16 @@ static struct clrsos_error *list_strings(struct walk_ctx *c, struct clrsos_watch
 {
 	struct string_stats *s = &c->strings;
 	struct dumpheap_result *res = c->res;
-	struct string_entry *rows = malloc((s->count ? s->count : 1) * sizeof(*rows));
+	struct string_map_entry *rows = malloc((s->map.count ? s->map.count : 1) * sizeof(*rows));
 	if (!rows)
 		return &clrsos_error_no_memory;
 	/* Only texts that have copies: a heap of unique strings wastes nothing. */
 	size_t n = 0;
-	for (size_t i = 0; i < s->cap; i++) {
-		if (s->slots[i].count > 1) {
-			rows[n++] = s->slots[i];
-			res->strings_wasted += (s->slots[i].count - 1) * s->slots[i].size;
-		} else if (s->slots[i].count) {
+	for (const struct string_map_entry *e = string_map_first(&s->map); e; e = string_map_next(&s->map, e)) {
+		if (e->value.count > 1) {
+			rows[n++] = *e;
+			res->strings_wasted += (e->value.count - 1) * e->value.size;
+		} else {
 			res->strings_unique++;
 		}
 	}
@@ -827,13 +816,14 @@ static struct clrsos_error *list_strings(struct walk_ctx *c, struct clrsos_watch
 			clrsos_error_destroy(stop);
 			break;
 		}
-		const struct string_entry *e = &rows[i];
+		const struct string_tally *e = &rows[i].value;
+		uint32_t length = rows[i].key.length;
 		struct string_row row = {
 			.count = e->count,
 			.size = e->size,
 			.first = e->first,
-			.length = e->length,
-			.shown = e->length < STRING_PREVIEW ? e->length : STRING_PREVIEW,
+			.length = length,
+			.shown = length < STRING_PREVIEW ? length : STRING_PREVIEW,
 			.units = units,
 		};
 		struct clrsos_error *err = row.shown ? clrsos_target_read(target, e->first + CLRSOS_STRING_CHARS_OFFSET,
@@ -998,12 +988,12 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct 
 	}
 	if (!err && o.strings) {
 		err = list_strings(&c, watch);
-		free(c.strings.slots);
+		string_map_deinit(&c.strings.map);
 		free(c.strings.scratch);
 		result_deinit(&res);
 		return err;
 	}
-	free(c.strings.slots);
+	string_map_deinit(&c.strings.map);
 	free(c.strings.scratch);
 	if (!err) {
 		res.rows = clrsos_typestats_sorted(&res.stats, o.bycount);

@@ -5,6 +5,7 @@
 
 #include "model/roots.h"
 #include "commands.h"
+#include "base/vector.h"
 #include "rootcmds.h"
 #include "typestats.h"
 
@@ -69,14 +70,8 @@ static void result_deinit(struct finalizequeue_result *r)
 
 static bool add_ready(struct finalizequeue_result *r, uint64_t address, const char *type_name)
 {
-	if (r->nready == r->ready_cap) {
-		size_t cap = r->ready_cap ? r->ready_cap * 2 : 64;
-		struct ready_object *g = realloc(r->ready, cap * sizeof(*g));
-		if (!g)
-			return false;
-		r->ready = g;
-		r->ready_cap = cap;
-	}
+	if (clrsos_array_reserve(&r->ready, &r->ready_cap, r->nready + 1))
+		return false;
 	r->ready[r->nready++] = (struct ready_object){address, type_name};
 	return true;
 }

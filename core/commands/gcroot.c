@@ -17,6 +17,7 @@
 #include "model/stack.h"
 #include "model/statics.h"
 #include "commands.h"
+#include "base/vector.h"
 #include "rootcmds.h"
 
 struct gcroot_options {
@@ -155,14 +156,9 @@ static struct clrsos_error *name_root(struct clrsos_root_cmd *c, struct gcroot_p
 
 static struct clrsos_error *add_path(struct gcroot_result *r, struct gcroot_path **ret)
 {
-	if (r->count == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct gcroot_path *g = realloc(r->paths, cap * sizeof(*g));
-		if (!g)
-			return &clrsos_error_no_memory;
-		r->paths = g;
-		r->cap = cap;
-	}
+	struct clrsos_error *err = clrsos_array_reserve(&r->paths, &r->cap, r->count + 1);
+	if (err)
+		return err;
 	*ret = &r->paths[r->count++];
 	memset(*ret, 0, sizeof(**ret));
 	return NULL;

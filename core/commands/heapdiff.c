@@ -70,10 +70,9 @@ static struct clrsos_error *current_histogram(struct clrsos_session *session, bo
 	ret->live = live;
 	ret->dead = dead;
 	struct clrsos_types *types = clrsos_heap_types(heap);
-	for (size_t i = 0; !err && i < c.stats.cap; i++) {
-		const struct clrsos_typestat *t = &c.stats.slots[i];
-		if (!t->type)
-			continue;
+	for (const struct clrsos_typestat_map_entry *e = clrsos_typestat_map_first(&c.stats.rows); e && !err;
+	     e = clrsos_typestat_map_next(&c.stats.rows, e)) {
+		const struct clrsos_typestat *t = &e->value;
 		if (!clrsos_histogram_add(ret, clrsos_types_name(types, t->type), t->type->mt, t->count, t->size,
 					  t->gen_count, t->gen_size))
 			err = &clrsos_error_no_memory;

@@ -13,6 +13,7 @@
 #include "model/heap.h"
 #include "model/objects.h"
 #include "commands.h"
+#include "base/vector.h"
 #include "fieldtable.h"
 
 static const char *element_short_name(uint32_t et)
@@ -92,15 +93,9 @@ static void add_ref(void *ctx, uint64_t ref)
 	struct dumpobj_result *r = c->r;
 	if (c->oom)
 		return;
-	if (r->ref_count == r->ref_cap) {
-		size_t n = r->ref_cap ? r->ref_cap * 2 : 16;
-		struct dumpobj_ref *refs = realloc(r->refs, n * sizeof(*refs));
-		if (!refs) {
-			c->oom = true;
-			return;
-		}
-		r->refs = refs;
-		r->ref_cap = n;
+	if (clrsos_array_reserve(&r->refs, &r->ref_cap, r->ref_count + 1)) {
+		c->oom = true;
+		return;
 	}
 	uint64_t mt = 0;
 	const struct clrsos_type *t = NULL;

@@ -9,6 +9,7 @@
 #include "model/clrstring.h"
 #include "base/fileio.h"
 #include "base/pattern.h"
+#include "base/vector.h"
 #include "commands.h"
 
 /* The string object an address points at or into, or a one-line error. */
@@ -208,15 +209,9 @@ static void grow_write(void *ctx, const char *text, size_t size)
 	struct growing *g = ctx;
 	if (g->oom)
 		return;
-	if (g->len + size + 1 > g->cap) {
-		size_t cap = (g->len + size + 1) * 2;
-		char *d = realloc(g->data, cap);
-		if (!d) {
-			g->oom = true;
-			return;
-		}
-		g->data = d;
-		g->cap = cap;
+	if (size > SIZE_MAX - 1 - g->len || clrsos_array_reserve(&g->data, &g->cap, g->len + size + 1)) {
+		g->oom = true;
+		return;
 	}
 	memcpy(g->data + g->len, text, size);
 	g->len += size;
@@ -327,7 +322,8 @@ static bool on_string(void *ctx, const struct clrsos_heap_object *obj)
 	size_t bytes = (size_t)length * 2;
 	const uint8_t *units = obj->bytes + CLRSOS_STRING_CHARS_OFFSET;
 	if (obj->bytes_len < CLRSOS_STRING_CHARS_OFFSET + bytes) {
-		/* Longer than what the walk read: read it whole. */
+		/* Longer than what the walk read: read it whole (into a buffer of
+		 * exactly the longest such string: nothing is appended to it). */
 		if (bytes > c->scratch_cap) {
 			uint8_t *s = realloc(c->scratch, bytes);
 			if (!s) {

@@ -9,6 +9,7 @@
 
 #include "model/runtime.h"
 #include "commands.h"
+#include "base/vector.h"
 
 const struct clrsos_command clrsos_commands[] = {
 	{
@@ -440,17 +441,9 @@ static void hold(void *ctx, const char *text, size_t size)
 	if (h->no_memory || h->io_errno || !size)
 		return;
 	if (!h->spill && size <= HELD_IN_MEMORY - h->size) {
-		if (h->size + size > h->cap) {
-			size_t cap = h->cap ? h->cap : 4096;
-			while (cap < h->size + size)
-				cap *= 2;
-			char *grown = realloc(h->data, cap);
-			if (!grown) {
-				h->no_memory = true;
-				return;
-			}
-			h->data = grown;
-			h->cap = cap;
+		if (clrsos_array_reserve(&h->data, &h->cap, h->size + size)) {
+			h->no_memory = true;
+			return;
 		}
 		memcpy(h->data + h->size, text, size);
 		h->size += size;

@@ -1,12 +1,9 @@
 #include "typestats.h"
 
+#include "base/vector.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-static size_t slot_of(const struct clrsos_type *type, size_t cap)
-{
-	return (size_t)((type->mt >> 3) * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-}
 
 bool clrsos_typestats_add(struct clrsos_typestats *s, const struct clrsos_type *type, uint64_t size)
 {
@@ -18,15 +15,10 @@ static bool reserve_index(struct clrsos_typestats *s, uint32_t i)
 {
 	if (i < s->nslot_of)
 		return true;
-	size_t n = s->nslot_of ? s->nslot_of : 256;
-	while (n <= i)
-		n *= 2;
-	uint32_t *slot_of = realloc(s->slot_of, n * sizeof(*slot_of));
-	if (!slot_of)
+	size_t n = s->nslot_of;
+	if (clrsos_array_reserve(&s->slot_of, &s->nslot_of, (size_t)i + 1))
 		return false;
-	memset(slot_of + s->nslot_of, 0, (n - s->nslot_of) * sizeof(*slot_of));
-	s->slot_of = slot_of;
-	s->nslot_of = n;
+	memset(s->slot_of + n, 0, (s->nslot_of - n) * sizeof(*s->slot_of));
 	return true;
 }
 
@@ -39,33 +31,25 @@ bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_ty
 			return false;
 		uint32_t at = s->slot_of[type->index];
 		if (at) {
-			slot = &s->slots[at - 1];
+			slot = &s->rows.entries[at - 1].value;
 		} else {
-			if ((s->count + 1) * 2 > s->cap) {
-				size_t cap = s->cap ? s->cap * 2 : 1024;
-				struct clrsos_typestat *slots = calloc(cap, sizeof(*slots));
-				if (!slots)
-					return false;
-				for (size_t i = 0; i < s->cap; i++) {
-					if (!s->slots[i].type)
-						continue;
-					size_t h = slot_of(s->slots[i].type, cap);
-					while (slots[h].type)
-						h = (h + 1) & (cap - 1);
-					slots[h] = s->slots[i];
-					s->slot_of[slots[h].type->index] = (uint32_t)h + 1;
-				}
-				free(s->slots);
-				s->slots = slots;
-				s->cap = cap;
+			/* The first table holds 512 types. */
+			size_t cap = s->rows.capacity;
+			struct clrsos_typestat_map_entry *e;
+			if ((!cap && clrsos_typestat_map_reserve(&s->rows, 512)) ||
+			    clrsos_typestat_map_insert(&s->rows, type->mt, &e, NULL))
+				return false;
+			if (s->rows.capacity != cap) {
+				/* Grown: every entry moved. */
+				for (e = clrsos_typestat_map_first(&s->rows); e; e = clrsos_typestat_map_next(&s->rows, e))
+					if (e->value.type)
+						s->slot_of[e->value.type->index] = (uint32_t)(e - s->rows.entries) + 1;
+				e = clrsos_typestat_map_find(&s->rows, type->mt);
 			}
-			size_t h = slot_of(type, s->cap);
-			while (s->slots[h].type)
-				h = (h + 1) & (s->cap - 1);
-			slot = &s->slots[h];
+			slot = &e->value;
 			slot->type = type;
-			s->count++;
-			s->slot_of[type->index] = (uint32_t)h + 1;
+			s->count = s->rows.count;
+			s->slot_of[type->index] = (uint32_t)(e - s->rows.entries) + 1;
 		}
 		s->last = slot;
 	}
@@ -82,7 +66,7 @@ bool clrsos_typestats_add_gen(struct clrsos_typestats *s, const struct clrsos_ty
 
 void clrsos_typestats_deinit(struct clrsos_typestats *s)
 {
-	free(s->slots);
+	clrsos_typestat_map_deinit(&s->rows);
 	free(s->slot_of);
 	memset(s, 0, sizeof(*s));
 }
@@ -109,10 +93,9 @@ struct clrsos_typestat *clrsos_typestats_sorted(const struct clrsos_typestats *s
 	if (!rows)
 		return NULL;
 	size_t n = 0;
-	for (size_t i = 0; i < s->cap; i++) {
-		if (s->slots[i].type)
-			rows[n++] = s->slots[i];
-	}
+	for (const struct clrsos_typestat_map_entry *e = clrsos_typestat_map_first(&s->rows); e;
+	     e = clrsos_typestat_map_next(&s->rows, e))
+		rows[n++] = e->value;
 	qsort(rows, n, sizeof(*rows), by_count ? cmp_by_count : cmp_by_size);
 	return rows;
 }

@@ -5,8 +5,8 @@
  * dumpheap, objsize, gchandles and finalizequeue share it. The writers take
  * each row's name, or ask types for it when the rows were not named (types
  * may then be NULL only for named rows). No allocation
- * per object: one open-addressing table entry per type, found by the
- * type's index.
+ * per object: one hashmap.h entry per type (keyed by its MethodTable),
+ * found by the type's index.
  */
 #ifndef CLRSOS_TYPESTATS_H
 #define CLRSOS_TYPESTATS_H
@@ -15,23 +15,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hashmap.h"
 #include "base/output.h"
 #include "model/runtime.h"
 #include "model/types.h"
 
 struct clrsos_typestat {
-	const struct clrsos_type *type; /* NULL: empty slot */
+	const struct clrsos_type *type;
 	const char *name;               /* set by clrsos_typestats_name_rows */
 	uint64_t count, size;
 	uint64_t gen_count[CLRSOS_GEN_COUNT], gen_size[CLRSOS_GEN_COUNT];
 };
 
+/* MethodTable -> its row. */
+CLRSOS_HASHMAP(clrsos_typestat_map, uint64_t, struct clrsos_typestat, clrsos_hash_address, clrsos_u64_equal,
+	       clrsos_u64_is_zero)
+
+/* All zero is empty. */
 struct clrsos_typestats {
-	struct clrsos_typestat *slots;
-	size_t cap, count;
+	struct clrsos_typestat_map rows;
+	size_t count; /* rows.count: the types met */
 	uint64_t total_count, total_size;
-	struct clrsos_typestat *last; /* the slot added to last: runs of one type are common */
-	/* Each type's slot by its index (clrsos_type.index), plus one (0: none yet). */
+	struct clrsos_typestat *last; /* the row added to last: runs of one type are common */
+	/* Each type's entry in rows by its index (clrsos_type.index), plus one (0: none yet). */
 	uint32_t *slot_of;
 	size_t nslot_of;
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dac/dac_internal.h"
+#include "base/vector.h"
 
 struct clrsos_error *clrsos_dac_gc_heap_data(struct clrsos_dac *dac,
 					     struct clrsos_dacp_gc_heap_data *ret)
@@ -225,19 +226,13 @@ static struct clrsos_error *drain_enum(struct clrsos_dac *dac, void *e,
 {
 	typedef clrsos_hresult (*next_fn)(void *, uint32_t, void *, uint32_t *);
 	enum { BATCH = 512 };
-	size_t cap = BATCH, n = 0;
-	char *items = malloc(cap * item_size);
-	if (!items)
-		return &clrsos_error_no_memory;
+	size_t cap = 0, n = 0;
+	char *items = NULL;
 	for (;;) {
-		if (cap - n < BATCH) {
-			char *grown = realloc(items, cap * 2 * item_size);
-			if (!grown) {
-				free(items);
-				return &clrsos_error_no_memory;
-			}
-			items = grown;
-			cap *= 2;
+		/* Room for a whole batch after the items so far. */
+		if (clrsos_array_reserve_(&items, &cap, n + BATCH, item_size)) {
+			free(items);
+			return &clrsos_error_no_memory;
 		}
 		uint32_t fetched = 0;
 		clrsos_hresult hr;
@@ -452,16 +447,8 @@ struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
 					seen = mods[k].address == modules[m];
 				if (seen)
 					continue;
-				if (n == cap) {
-					size_t c = cap ? cap * 2 : 64;
-					struct clrsos_managed_module *g = realloc(mods, c * sizeof(*g));
-					if (!g) {
-						err = &clrsos_error_no_memory;
-						break;
-					}
-					mods = g;
-					cap = c;
-				}
+				if ((err = clrsos_array_reserve(&mods, &cap, n + 1)))
+					break;
 				/* Base and file come from the runtime's own records; the
 				 * module data also reads the image, which a core may lack. */
 				struct clrsos_managed_module *mm = &mods[n++];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dac/dac_internal.h"
+#include "base/vector.h"
 
 struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret)
 {
@@ -182,16 +183,8 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 			 sizeof(ctx), &size, ctx);
 		if (hr < 0)
 			break;
-		if (*ret_count == cap) {
-			size_t c = cap ? cap * 2 : 32;
-			struct clrsos_stack_frame *g = realloc(*ret, c * sizeof(*g));
-			if (!g) {
-				err = &clrsos_error_no_memory;
-				break;
-			}
-			*ret = g;
-			cap = c;
-		}
+		if ((err = clrsos_array_reserve(ret, &cap, *ret_count + 1)))
+			break;
 		struct clrsos_stack_frame *f = &(*ret)[*ret_count];
 		memset(f, 0, sizeof(*f));
 		memcpy(&f->sp, ctx + CONTEXT_RSP, 8);

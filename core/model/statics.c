@@ -2,7 +2,8 @@
 #include "statics.h"
 
 #include "dac/dac.h"
-#include "base/addrmap.h"
+#include "base/hashmap.h"
+#include "base/vector.h"
 #include "model/fields.h"
 #include "model/roots.h"
 #include "model/types.h"
@@ -51,10 +52,12 @@ struct clrsos_error *clrsos_static_field_name(struct clrsos_dac *dac, struct clr
 	return err;
 }
 
+CLRSOS_HASHMAP(slot_map, uint64_t, size_t, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+CLRSOS_VECTOR(name_vector, char *)
+
 struct clrsos_static_slots {
-	struct clrsos_addrmap slots; /* slot address -> index + 1 into names */
-	char **names;
-	size_t count, cap;
+	struct slot_map slots; /* slot address -> index into names */
+	struct name_vector names;
 };
 
 /* The GC static reference fields mt declares. */
@@ -80,24 +83,16 @@ static struct clrsos_error *note_statics(struct clrsos_static_slots *st, struct 
 		if (!f->is_static || f->is_thread_static || f->declaring_mt != mt ||
 		    clrsos_element_is_value(f->element_type))
 			continue;
-		if (st->count == st->cap) {
-			size_t cap = st->cap ? st->cap * 2 : 256;
-			char **g = realloc(st->names, cap * sizeof(*g));
-			if (!g) {
-				err = &clrsos_error_no_memory;
-				break;
-			}
-			st->names = g;
-			st->cap = cap;
-		}
+		if ((err = name_vector_reserve(&st->names, st->names.count + 1)))
+			break;
 		char *name;
 		if (asprintf(&name, "%s.%s", clrsos_types_name(types, t), f->name) < 0) {
 			err = &clrsos_error_no_memory;
 			break;
 		}
-		st->names[st->count++] = name;
-		if (!clrsos_addrmap_put(&st->slots, gc + f->offset, st->count))
-			err = &clrsos_error_no_memory;
+		size_t index = st->names.count;
+		st->names.items[st->names.count++] = name;
+		err = slot_map_set(&st->slots, gc + f->offset, index);
 	}
 	clrsos_fields_deinit(&fields);
 	return err;
@@ -141,15 +136,15 @@ void clrsos_static_slots_destroy(struct clrsos_static_slots *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < st->count; i++)
-		free(st->names[i]);
-	free(st->names);
-	clrsos_addrmap_deinit(&st->slots);
+	for (size_t i = 0; i < st->names.count; i++)
+		free(st->names.items[i]);
+	name_vector_deinit(&st->names);
+	slot_map_deinit(&st->slots);
 	free(st);
 }
 
 const char *clrsos_static_slots_name(const struct clrsos_static_slots *st, uint64_t slot)
 {
-	uint64_t index;
-	return st && clrsos_addrmap_get(&st->slots, slot, &index) ? st->names[index - 1] : NULL;
+	const struct slot_map_entry *e = st ? slot_map_find(&st->slots, slot) : NULL;
+	return e ? st->names.items[e->value] : NULL;
 }

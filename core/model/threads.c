@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dac/dac.h"
+#include "base/vector.h"
 
 enum { MAX_THREADS = 1 << 20 };
 
@@ -56,16 +57,8 @@ struct clrsos_error *clrsos_managed_thread_list_init(struct clrsos_managed_threa
 		struct clrsos_dacp_thread_data d;
 		if ((err = clrsos_dac_thread_data(dac, next, &d)))
 			goto fail;
-		if (list->count == capacity) {
-			size_t n = capacity ? capacity * 2 : 16;
-			struct clrsos_managed_thread *items = realloc(list->items, n * sizeof(*items));
-			if (!items) {
-				err = &clrsos_error_no_memory;
-				goto fail;
-			}
-			list->items = items;
-			capacity = n;
-		}
+		if ((err = clrsos_array_reserve(&list->items, &capacity, list->count + 1)))
+			goto fail;
 		struct clrsos_managed_thread *t = &list->items[list->count++];
 		from_dac(t, next, &d);
 		t->is_finalizer = next == store.finalizer_thread;
