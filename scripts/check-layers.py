@@ -18,21 +18,27 @@ PLUGIN = {"base", "target", "session", "commands"}
 # is all a command sees, so the DAC's structs stay below model/.
 DAC_HIDDEN = {"model", "analysis", "session", "commands"}
 # What only the DAC floor and model/ may name: its calls and structs.
+# tool/ (the live tool) stands on core/base and floors of its own; it
+# includes nothing else of core/ (it knows the diagnostics channel, not the
+# DAC or the heap), and core/ and plugin/ include nothing of tool/.
+TOOL_FLOORS = ["base", "diag", "counters", "cli"]
 DAC_NAME = re.compile(r"\bclrsos_(dac|dacp|sos)_\w+")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
-def floor_of_header(name, here):
+def floor_of_header(name, here, floors=FLOORS):
     """The floor a quoted include names: "floor/x.h", or a header beside the file."""
     if "/" in name:
         top = name.split("/", 1)[0]
-        return top if top in FLOORS else None
+        return top if top in floors else None
     return here
 
 
 def check(root):
     problems = []
-    seen = 0
+    check.seen = 0
+    problems += check_tool(root)
+    seen = check.seen
     for top in ("core", "plugin"):
         for d, _, files in os.walk(os.path.join(root, top)):
             for f in sorted(files):
@@ -55,10 +61,14 @@ def check(root):
                         m = INCLUDE.match(line)
                         if not m:
                             continue
-                        seen += 1
+                        check.seen += 1
+                        seen = check.seen
                         name = m.group(1)
                         if name.startswith("../"):
                             problems.append("%s:%d: includes %s by a relative path; name its floor" % (rel, no, name))
+                            continue
+                        if name.split("/", 1)[0] in TOOL_FLOORS[1:]:
+                            problems.append("%s:%d: includes %s of the live tool (tool/); core/ and plugin/ do not" % (rel, no, name))
                             continue
                         target = floor_of_header(name, here)
                         if here == "plugin":
@@ -78,6 +88,38 @@ def check(root):
                         elif here == "commands" and target == "dac":
                             problems.append("%s:%d: commands/ includes the DAC header %s; reach the DAC through model/" % (rel, no, name))
     return problems, seen
+
+
+def check_tool(root):
+    """tool/'s floors: base (core/base), diag, counters, cli, each including only downwards."""
+    problems = []
+    base = os.path.join(root, "tool")
+    for d, _, files in os.walk(base):
+        for f in sorted(files):
+            if not f.endswith((".c", ".h")):
+                continue
+            path = os.path.join(d, f)
+            rel = os.path.relpath(path, root)
+            parts = rel.split(os.sep)
+            if len(parts) < 3 or parts[1] not in TOOL_FLOORS[1:]:
+                problems.append("%s: a source file outside every floor of tool/" % rel)
+                continue
+            here = parts[1]
+            with open(path, encoding="utf-8") as fh:
+                for no, line in enumerate(fh, 1):
+                    m = INCLUDE.match(line)
+                    if not m:
+                        continue
+                    check.seen += 1
+                    name = m.group(1)
+                    target = floor_of_header(name, here, TOOL_FLOORS)
+                    if name.startswith("../"):
+                        problems.append("%s:%d: includes %s by a relative path; name its floor" % (rel, no, name))
+                    elif target is None:
+                        problems.append("%s:%d: the live tool includes %s, which is on none of its floors (base, diag, counters, cli)" % (rel, no, name))
+                    elif TOOL_FLOORS.index(target) > TOOL_FLOORS.index(here):
+                        problems.append("%s:%d: %s includes %s from the floor above it (%s)" % (rel, no, here, name, target))
+    return problems
 
 
 def main():

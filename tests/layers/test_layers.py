@@ -43,6 +43,10 @@ def main():
         ({"core/model/heap.h": '#include "dac/dac.h"\n'}, "the header includes the DAC header dac/dac.h"),
         ({"core/commands/x.c": 'err = clrsos_dac_thread_store(dac, &s);\n'}, "names the DAC's clrsos_dac_thread_store"),
         ({"core/commands/x.c": 'struct clrsos_dacp_thread_data t;\n'}, "names the DAC's clrsos_dacp_thread_data"),
+        ({"tool/diag/ipc.c": '#include "cli/main.h"\n'}, "diag includes cli/main.h from the floor above it (cli)"),
+        ({"tool/cli/main.c": '#include "model/heap.h"\n'}, "which is on none of its floors"),
+        ({"tool/loose.c": ""}, "outside every floor of tool/"),
+        ({"core/model/x.c": '#include "diag/ipc.h"\n'}, "of the live tool (tool/)"),
     ]
     for files, expect in cases:
         rc, out = run(tree(files))
