@@ -127,7 +127,9 @@ int clrsos_cli_collect(int argc, char **argv)
 	else
 		snprintf(here, sizeof(here), "%s", path);
 	struct clrsos_name_buf nb;
-	fprintf(stderr, "Writing dump to %s ...\n", clrsos_safe_name(path, &nb));
+	static const char *const type_names[] = { "", "mini", "heap", "triage", "full" };
+	printf("Writing %s dump to %s\n", type_names[type], clrsos_safe_name(path, &nb));
+	fflush(stdout);
 	if ((err = clrsos_ipc_dump(&ep, path, type, diag))) {
 		clrsos_ipc_endpoint_deinit(&ep);
 		return clrsos_cli_fail("collect", err);
