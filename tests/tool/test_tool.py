@@ -76,8 +76,13 @@ def ps_case(variant=None):
         comm = open("/proc/%d/comm" % t.pid).read().strip()
         check(p["name"] == comm, "name %r == /proc comm %r" % (p["name"], comm))
         argv = open("/proc/%d/cmdline" % t.pid, "rb").read().rstrip(b"\0").split(b"\0")
-        expected = " ".join([os.readlink("/proc/%d/exe" % t.pid)] + [a.decode() for a in argv[1:]])
-        check(p["commandLine"] == expected, "commandLine %r == %r" % (p["commandLine"], expected))
+        # The runtime's: the full path of the executable, then the arguments (an apphost's with the
+        # .dll it runs inserted, as the host hands it to the runtime).
+        exe = os.readlink("/proc/%d/exe" % t.pid)
+        check(p["commandLine"].startswith(exe + " ") or p["commandLine"] == exe,
+              "commandLine %r starts with the executable %r" % (p["commandLine"], exe))
+        check(p["commandLine"].endswith(" ".join(a.decode() for a in argv[1:])) and "HeapShapes.dll" in p["commandLine"],
+              "commandLine %r ends with the arguments %r" % (p["commandLine"], argv[1:]))
         check(p["os"] == "Linux" and p["arch"] == "x64", "os/arch %r/%r" % (p["os"], p["arch"]))
         check(p["nsPid"] == t.pid, "nsPid")
 
@@ -145,6 +150,62 @@ def collect_bad_dir():
         r = tool("collect", str(t.pid), "-o", "/nonexistent-dir/core")
         check_one_line_error(r, "could not write the dump")
         check("/nonexistent-dir/core" in r.stderr, "the runtime's message names the file")
+
+
+def container():
+    """A process in its own pid and mount namespaces with a private /tmp (as in a
+    container): found through /proc/<pid>/root and NSpid, its dump written
+    inside it and said where it is from here."""
+    dll = os.path.join(harness.TARGETS_DIR, "HeapShapes", "HeapShapes.dll")
+    try:
+        outer = subprocess.Popen(["unshare", "-pfm", "--mount-proc", "sh", "-c",
+                                  "mount -t tmpfs none /tmp && exec dotnet " + dll],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 start_new_session=True, stdin=subprocess.DEVNULL)
+    except OSError as e:
+        raise harness.Unavailable("no unshare: %s" % e)
+    try:
+        truth = None
+        for line in outer.stdout:
+            if line.startswith("TRUTH "):
+                truth = json.loads(line[6:])
+            elif line.strip() == "READY":
+                break
+        if truth is None:
+            raise harness.Unavailable("cannot make namespaces here: %s" % outer.stderr.read().strip())
+        pid = None
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    st = open("/proc/%s/status" % d).read()
+                except OSError:
+                    continue
+                if "\nPPid:\t%d\n" % outer.pid in st:
+                    pid = int(d)
+        if not check(pid is not None, "found the process in the namespace"):
+            return
+        check(truth["pid"] != pid, "it has a pid of its own inside (%d, %d here)" % (truth["pid"], pid))
+        r = tool("ps", "--json")
+        procs = {p["pid"]: p for p in json.loads(r.stdout)}
+        p = procs.get(pid)
+        if check(p is not None, "ps lists pid %d" % pid):
+            check(p["nsPid"] == truth["pid"], "nsPid %r is the pid it sees, %r" % (p["nsPid"], truth["pid"]))
+            check(p["socket"].startswith("/proc/%d/root/tmp/dotnet-diagnostic-%d-" % (pid, truth["pid"])),
+                  "its socket is reached through /proc/<pid>/root: %r" % p["socket"])
+            check(p["runtimeVersion"] == truth["runtime"], "runtimeVersion")
+        name = "/tmp/clrsos-container-%d.core" % os.getpid()
+        r = tool("collect", str(pid), "--type", "mini", "-o", name)
+        here = "/proc/%d/root%s" % (pid, name)
+        check(r.returncode == 0, "collect succeeds")
+        check(here in r.stdout and "another container" in r.stdout, "collect says where the file is from here")
+        check(os.path.exists(here) and is_elf_core(here), "the dump is in the process's /tmp")
+        check(not os.path.exists(name), "and not in ours")
+    finally:
+        try:
+            os.killpg(outer.pid, 9)
+        except ProcessLookupError:
+            pass
+        outer.wait()
 
 
 # ------------------------------------------------------------------ errors
@@ -414,6 +475,7 @@ CASES = {
     "collect-triage": lambda: collect_case("triage"),
     "collect-dumpheap": lambda: collect_case("full", dumpheap=True),
     "collect-bad-dir": collect_bad_dir,
+    "container": container,
     "no-process": no_process,
     "not-dotnet": not_dotnet,
     "garbage-peer": garbage_peer,

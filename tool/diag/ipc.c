@@ -329,13 +329,22 @@ static int read_environ(int pid, const char *name, char *value, size_t size)
 	return found;
 }
 
-static int same_root(int pid)
+/*
+ * Whether the process sees files as we do: the same root and the same mount
+ * namespace (a container, or only a private /tmp, differs in one of them).
+ */
+static int same_view(int pid)
 {
 	char path[64];
 	struct stat a, b;
 	snprintf(path, sizeof(path), "/proc/%d/root", pid);
 	if (stat(path, &a) < 0 || stat("/", &b) < 0)
 		return 1; /* unreadable: assume ours, the socket search says the rest */
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	if (stat(path, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0)
+		return 1;
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
@@ -422,7 +431,7 @@ static struct clrsos_error *endpoint_find(int pid, int quiet, struct clrsos_ipc_
 	if (r < 0)
 		return clrsos_error_create(CLRSOS_ERROR_NO_TARGET, "process %d: cannot read /proc/%d/status: %s", pid, pid, strerror(-r));
 	endpoint->ns_pid = ns_pid;
-	endpoint->foreign_root = !same_root(pid);
+	endpoint->foreign_root = !same_view(pid);
 
 	char name[64];
 	process_name(pid, name, sizeof(name));

@@ -25,7 +25,7 @@ struct clrsos_ipc_endpoint {
 	int pid;       /* as this tool sees it (the host's pid namespace) */
 	int ns_pid;    /* as the process sees itself (NSpid's last entry) */
 	char *path;    /* the socket as this tool reaches it */
-	int foreign_root; /* the process has another root (a container): its files are /proc/<pid>/root/... from here */
+	int foreign_root; /* another root or mount namespace (a container): its files are /proc/<pid>/root/... from here */
 };
 
 /*
