@@ -13,6 +13,7 @@ CLRSOS_PLUGIN, CLRSOS_TARGETS_DIR.
 """
 
 import json
+import shutil
 import os
 import socket
 import struct
@@ -225,6 +226,30 @@ def no_process():
 def not_dotnet():
     r = tool("collect", str(os.getpid()))
     check_one_line_error(r, "is not a .NET process")
+
+
+def diagnostics_disabled():
+    with harness.Target("HeapShapes", env={"DOTNET_EnableDiagnostics": "0"}) as t:
+        r = tool("collect", str(t.pid))
+        check_one_line_error(r, "runs with DOTNET_EnableDiagnostics=0")
+        r = tool("ps")
+        check(str(t.pid) not in r.stdout.split(), "ps does not list it")
+
+
+def other_user():
+    """A root process seen by an unprivileged user: a clear permission error, and ps leaves it out."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        raise harness.Unavailable("needs root and setpriv to run clrsos as another user")
+    with harness.Target("HeapShapes") as t:
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", TOOL]
+        r = subprocess.run(as_nobody + ["collect", str(t.pid)], capture_output=True, text=True, timeout=120)
+        print(r.stdout + r.stderr)
+        check_one_line_error(r, "permission denied")
+        check("run clrsos as the process's user or as root" in r.stderr, "says what to do")
+        r = subprocess.run(as_nobody + ["ps"], capture_output=True, text=True, timeout=120)
+        print(r.stdout + r.stderr)
+        check(r.returncode == 0, "ps succeeds as nobody")
+        check(str(t.pid) not in r.stdout.split(), "ps as nobody leaves root's process out")
 
 
 class FakePeer:
@@ -478,6 +503,8 @@ CASES = {
     "container": container,
     "no-process": no_process,
     "not-dotnet": not_dotnet,
+    "diagnostics-disabled": diagnostics_disabled,
+    "other-user": other_user,
     "garbage-peer": garbage_peer,
     "silent-peer": silent_peer,
     "closing-peer": closing_peer,

@@ -514,6 +514,11 @@ struct clrsos_error *clrsos_ipc_endpoint_list(struct clrsos_ipc_endpoint **endpo
 		clrsos_error_destroy(one);
 		if (!ep.path)
 			continue;
+		/* Only what this user may connect to (write permission on the socket): not every other user's process. */
+		if (access(ep.path, R_OK | W_OK) < 0 && (errno == EACCES || errno == EPERM)) {
+			clrsos_ipc_endpoint_deinit(&ep);
+			continue;
+		}
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			struct clrsos_ipc_endpoint *nl = realloc(list, nc * sizeof(*nl));
