@@ -67,7 +67,7 @@ void clrsos_ipc_endpoint_deinit(struct clrsos_ipc_endpoint *endpoint);
  */
 struct clrsos_error *clrsos_ipc_endpoint_find(int pid, struct clrsos_ipc_endpoint *endpoint);
 
-/* Every process with a diagnostics socket this user can connect to, by pid; *count endpoints the caller deinits and frees. */
+/* Every process with a diagnostics socket this user may connect to (in /proc's order); *count endpoints the caller deinits and frees. */
 struct clrsos_error *clrsos_ipc_endpoint_list(struct clrsos_ipc_endpoint **endpoints, size_t *count);
 
 /* Connect; the returned descriptor is the caller's to close. */
