@@ -257,10 +257,10 @@ class FakePeer:
     (a sleep): dotnet-diagnostic-<its pid>-1-socket in directory, answering
     each connection with answer(request bytes) (None: never answer)."""
 
-    def __init__(self, directory, answer, close_after=False):
+    def __init__(self, directory, answer, close_after=False, key=1):
         self.sleeper = subprocess.Popen(["sleep", "600"])
         self.pid = self.sleeper.pid
-        self.name = "dotnet-diagnostic-%d-1-socket" % self.pid
+        self.name = "dotnet-diagnostic-%d-%d-socket" % (self.pid, key)
         self.path = os.path.join(directory, self.name)
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # Bound relative to its directory: the path may be too long for sun_path.
@@ -387,6 +387,25 @@ def closing_peer():
         harness.cleanup(d)
 
 
+def newest_socket():
+    """Sockets of an earlier process with the same pid stay behind (a killed
+    runtime removes none): the newest key is the one that answers."""
+    d = tempfile.mkdtemp(prefix="clrsos-peer-")
+    try:
+        with FakePeer(d, lambda req: process_info3(7, "/the/newest --one"), key=500) as peer:
+            for key in (1, 499):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.bind(os.path.join(d, "dotnet-diagnostic-%d-%d-socket" % (peer.pid, key)))
+                s.close()
+            r = tool("ps", "--json", env={"CLRSOS_IPC_SOCKET_DIR": d})
+            procs = {p["pid"]: p for p in json.loads(r.stdout)}
+            p = procs.get(peer.pid, {})
+            check(p.get("socket", "").endswith("-500-socket"), "the newest socket is chosen: %r" % p.get("socket"))
+            check(p.get("commandLine") == "/the/newest --one", "and it answered")
+    finally:
+        harness.cleanup(d)
+
+
 def long_path():
     base = tempfile.mkdtemp(prefix="clrsos-peer-")
     d = base
@@ -509,6 +528,7 @@ CASES = {
     "silent-peer": silent_peer,
     "closing-peer": closing_peer,
     "long-path": long_path,
+    "newest-socket": newest_socket,
     "usage": usage,
     "eventpipe-normal": lambda: eventpipe_case("normal"),
     "eventpipe-sigint": lambda: eventpipe_case("sigint"),
