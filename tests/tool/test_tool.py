@@ -406,6 +406,60 @@ def newest_socket():
         harness.cleanup(d)
 
 
+def old_runtime():
+    """A runtime that knows only the first version of each command (as .NET 5
+    and 6 did): the tool falls back, command by command, on its "unknown
+    command" answer."""
+    d = tempfile.mkdtemp(prefix="clrsos-peer-")
+    unknown = reply(0xFF, 0xFF, struct.pack("<I", 0x80131385))
+
+    def answer(req):
+        cmd = req[16:18]
+        if cmd == b"\x04\x00":
+            return reply(0xFF, 0x00, struct.pack("<Q", 7) + bytes(16) + wstr("/old/app") + wstr("Linux") + wstr("x64"))
+        if cmd == b"\x01\x01":
+            # CreateCoreDump: string path, uint type, uint diagnostics. Write the "dump" where asked.
+            n = struct.unpack("<I", req[20:24])[0]
+            path = req[24:24 + 2 * n].decode("utf-16-le").rstrip("\0")
+            with open(path, "wb") as f:
+                f.write(b"\x7fELF" + bytes(12) + struct.pack("<H", 4) + bytes(100))
+            return reply(0xFF, 0x00, struct.pack("<I", 0))
+        if cmd == b"\x02\x02":
+            return reply(0xFF, 0x00, struct.pack("<Q", 0x1234)) + b"Nettrace" + b"!" * 100
+        return unknown
+
+    try:
+        with FakePeer(d, answer) as peer:
+            env = {"CLRSOS_IPC_SOCKET_DIR": d}
+            r = tool("ps", "--json", env=env)
+            p = {p["pid"]: p for p in json.loads(r.stdout)}.get(peer.pid, {})
+            check(p.get("commandLine") == "/old/app" and p.get("runtimeVersion") is None,
+                  "ProcessInfo answers after ProcessInfo3 and 2 were unknown: %r" % p)
+            out = os.path.join(d, "core.old")
+            peer.requests.clear()
+            r = tool("collect", str(peer.pid), "--type", "heap", "-o", out, env=env)
+            check(r.returncode == 0 and os.path.exists(out), "collect falls back to CreateCoreDump (0x0101)")
+            cmds = [q[16:18].hex() for q in peer.requests]
+            check(cmds == ["0408", "0404", "0400", "0103", "0102", "0101"], "the commands tried, in order: %s" % cmds)
+            dump_req = peer.requests[-1]
+            n = struct.unpack("<I", dump_req[20:24])[0]
+            check(struct.unpack("<II", dump_req[24 + 2 * n:32 + 2 * n]) == (2, 0), "type 2 (heap), diagnostics 0")
+            peer.requests.clear()
+            full = dict(os.environ, CLRSOS_IPC_SOCKET_DIR=d)
+            pr = subprocess.run([EP_PROBE, str(peer.pid), "5", "normal"], capture_output=True, text=True,
+                                timeout=120, env=full)
+            print(pr.stdout + pr.stderr)
+            check(pr.returncode == 0, "the EventPipe session starts on CollectTracing (0x0202)")
+            check("SESSION 0x1234" in pr.stdout and "EOF" in pr.stdout, "its id, then the stream to its end")
+            check_stream(pr.stdout)
+            cmds = [q[16:18].hex() for q in peer.requests]
+            check(cmds[:3] == ["0204", "0203", "0202"], "CollectTracing3, 2, then 1: %s" % cmds)
+            req = peer.requests[2]
+            check(struct.unpack("<III", req[20:32]) == (16, 1, 1), "16 MB, nettrace, one provider (no rundown byte in v1)")
+    finally:
+        harness.cleanup(d)
+
+
 def long_path():
     base = tempfile.mkdtemp(prefix="clrsos-peer-")
     d = base
@@ -529,6 +583,7 @@ CASES = {
     "closing-peer": closing_peer,
     "long-path": long_path,
     "newest-socket": newest_socket,
+    "old-runtime": old_runtime,
     "usage": usage,
     "eventpipe-normal": lambda: eventpipe_case("normal"),
     "eventpipe-sigint": lambda: eventpipe_case("sigint"),
