@@ -551,8 +551,8 @@ static struct clrsos_error *choose_panels(const struct clrsos_counter_table *t,
 struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const struct clrsos_counter_table *t,
 						const struct clrsos_counters_chart_options *o)
 {
-	struct panel *panels;
-	size_t count;
+	struct panel *panels = NULL;
+	size_t count = 0;
 	struct clrsos_error *err = choose_panels(t, o, &panels, &count);
 	if (err)
 		return err;

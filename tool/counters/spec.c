@@ -179,6 +179,7 @@ struct clrsos_error *clrsos_counter_spec_parse(const char *text, struct clrsos_c
 		}
 		if (c == '[') {
 			in_brackets = true;
+			blank = false;
 			continue;
 		}
 		if (c != ',') {
