@@ -605,8 +605,12 @@ struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const s
 			vmin = 0; /* counters read best from zero */
 		const char *unit;
 		double scale = unit_scale(p->series[0]->last.unit, fmax(fabs(vmin), fabs(vmax)), &unit);
-		double step = nice_step((vmax - vmin) / scale, 5);
-		double lo = floor(vmin / scale / step) * step, hi = ceil(vmax / scale / step) * step;
+		/* A flat line gets a range of its own size; the step is never lost against the values' size. */
+		double smin = vmin / scale, smax = vmax / scale, span = smax - smin;
+		if (!(span > fmax(fabs(smin), fabs(smax)) * 1e-9))
+			span = fmax(fmax(fabs(smin), fabs(smax)), 1);
+		double step = nice_step(span, 5);
+		double lo = floor(smin / step) * step, hi = ceil(smax / step) * step;
 		if (!(hi > lo))
 			hi = lo + step;
 		/* The panel's title: provider, name, unit. */
@@ -620,7 +624,10 @@ struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const s
 		clrsos_outf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n",
 			    left, plot_top, pw, plot_h);
 		/* y ticks with the unit. */
-		for (double v = lo; v <= hi + step / 2 && (v - lo) / step < 50; v += step) {
+		for (int i = 0; i <= 50; i++) {
+			double v = lo + i * step;
+			if (v > hi + step / 2)
+				break;
 			double y = plot_top + plot_h - (v - lo) / (hi - lo) * plot_h;
 			char num[64];
 			clrsos_counters_format_value(fabs(v) < step / 1e6 ? 0 : v, num, sizeof(num));
@@ -645,7 +652,10 @@ struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const s
 				break;
 			}
 		}
-		for (double tt = ceil(tmin / tstep) * tstep; tt <= tmax && (tt - tmin) / tstep < 100; tt += tstep) {
+		for (int i = 0; i < 100; i++) {
+			double tt = ceil(tmin / tstep) * tstep + i * tstep;
+			if (tt > tmax)
+				break;
 			double x = left + (tt - tmin) / (tmax - tmin) * pw;
 			char label[32];
 			clock_label(tt, tstep, label, sizeof(label));
