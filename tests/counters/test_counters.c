@@ -451,6 +451,19 @@ static void test_table__history_is_bounded(void **state)
 		assert_true(s->points[i].t > s->points[i - 1].t);
 	assert_int_equal(s->count, 1000);
 	clrsos_counter_table_deinit(&t);
+
+	/* So is the number of series. */
+	clrsos_counter_table_init(&t, 8);
+	char name[32];
+	for (int i = 0; i <= CLRSOS_COUNTER_TABLE_MAX_SERIES; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		struct clrsos_counter_sample x = mk("P", name, "", "", false, T0, i);
+		assert_null(clrsos_counter_table_add(&t, &x));
+	}
+	assert_int_equal(t.count, CLRSOS_COUNTER_TABLE_MAX_SERIES);
+	assert_int_equal(t.dropped, 1);
+	assert_null(clrsos_counter_table_find(&t, "P", name, ""));
+	clrsos_counter_table_deinit(&t);
 }
 
 /* ---- rendering and recording ---- */

@@ -258,10 +258,11 @@ out:
 	return err;
 }
 
-/* Append ",Percentile=<p*100>" to tags into buf. */
-static void percentile_tags(const char *tags, double q, char *buf, size_t size)
+/* tags and ",Percentile=<p*100>", new (NULL: out of memory). */
+static char *percentile_tags(const char *tags, double q)
 {
-	snprintf(buf, size, "%s%sPercentile=%.15g", tags, *tags ? "," : "", q * 100);
+	char *s = NULL;
+	return asprintf(&s, "%s%sPercentile=%.15g", tags, *tags ? "," : "", q * 100) < 0 ? NULL : s;
 }
 
 static bool ours(const struct clrsos_counters_session *session, const char *id)
@@ -365,7 +366,6 @@ static struct clrsos_error *decode_metrics(const struct clrsos_counters_session 
 		if ((err = get_string(ev, "quantiles", &a)))
 			goto out;
 		s.kind = CLRSOS_COUNTER_PERCENTILE;
-		char tagbuf[4096];
 		for (char *p = a ? a : (char *)""; *p && !err;) {
 			char *end = strchr(p, ';');
 			if (end)
@@ -375,11 +375,11 @@ static struct clrsos_error *decode_metrics(const struct clrsos_counters_session 
 			if (eq) {
 				*eq = 0;
 				if (clrsos_counters_parse_number(p, &q) && clrsos_counters_parse_number(eq + 1, &qv)) {
-					percentile_tags(s.tags, q, tagbuf, sizeof(tagbuf));
 					struct clrsos_counter_sample ps = s;
-					ps.tags = tagbuf;
+					ps.tags = percentile_tags(s.tags, q);
 					ps.value = qv;
-					err = emit(b, &ps);
+					err = ps.tags ? emit(b, &ps) : &clrsos_error_no_memory;
+					free(ps.tags);
 				}
 			}
 			if (!end)

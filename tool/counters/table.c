@@ -76,12 +76,23 @@ static struct clrsos_error *provider_index(struct clrsos_counter_table *t, const
 	return NULL;
 }
 
-static void history_add(struct clrsos_counter_table *t, struct clrsos_counter_series *s, double when, double v)
+static struct clrsos_error *history_add(struct clrsos_counter_table *t, struct clrsos_counter_series *s, double when,
+				       double v)
 {
-	if (!t->max_points || !s->points)
-		return;
+	if (!t->max_points)
+		return NULL;
 	if (s->stride > 1 && (s->count - 1) % s->stride)
-		return;
+		return NULL;
+	if (s->point_count == s->point_capacity && s->point_capacity < t->max_points) {
+		size_t cap = s->point_capacity ? s->point_capacity * 2 : 16;
+		if (cap > t->max_points)
+			cap = t->max_points;
+		struct clrsos_counter_point *grown = realloc(s->points, cap * sizeof(*grown));
+		if (!grown)
+			return &clrsos_error_no_memory;
+		s->points = grown;
+		s->point_capacity = cap;
+	}
 	if (s->point_count == t->max_points) {
 		/* Full: keep every other point, and from now on every other sample more. */
 		size_t j = 0;
@@ -91,6 +102,7 @@ static void history_add(struct clrsos_counter_table *t, struct clrsos_counter_se
 		s->stride *= 2;
 	}
 	s->points[s->point_count++] = (struct clrsos_counter_point){ when, v };
+	return NULL;
 }
 
 struct clrsos_error *clrsos_counter_table_add(struct clrsos_counter_table *t, const struct clrsos_counter_sample *sample)
@@ -113,13 +125,17 @@ struct clrsos_error *clrsos_counter_table_add(struct clrsos_counter_table *t, co
 		clrsos_counter_sample_deinit(&s->last);
 		s->last = copy;
 	} else {
+		if (t->count >= CLRSOS_COUNTER_TABLE_MAX_SERIES) {
+			free(key);
+			t->dropped++;
+			return NULL;
+		}
 		if ((err = clrsos_array_reserve(&t->series, &t->capacity, t->count + 1))) {
 			free(key);
 			return err;
 		}
 		s = calloc(1, sizeof(*s));
-		if (!s || (t->max_points && !(s->points = malloc(t->max_points * sizeof(*s->points))))) {
-			free(s);
+		if (!s) {
 			free(key);
 			return &clrsos_error_no_memory;
 		}
@@ -142,7 +158,8 @@ struct clrsos_error *clrsos_counter_table_add(struct clrsos_counter_table *t, co
 		}
 	}
 	s->hidden = !sample->meter && t->provider_has_meter[p];
-	history_add(t, s, sample->timestamp, sample->value);
+	if ((err = history_add(t, s, sample->timestamp, sample->value)))
+		return err;
 	if (!t->first_t || sample->timestamp < t->first_t)
 		t->first_t = sample->timestamp;
 	if (sample->timestamp > t->last_t)

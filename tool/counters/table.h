@@ -15,6 +15,10 @@
  * dotnet-counters shows the Meter only.
  *
  * Marks are moments to show on charts (a dump taken), with a label.
+ *
+ * Memory is bounded whatever a target or a recording holds: at most
+ * CLRSOS_COUNTER_TABLE_MAX_SERIES series (samples of further ones are
+ * counted in dropped, not kept), histories grown as filled.
  */
 #ifndef CLRSOS_COUNTERS_TABLE_H
 #define CLRSOS_COUNTERS_TABLE_H
@@ -27,6 +31,8 @@
 #include "base/hashmap.h"
 #include "counters/sample.h"
 
+enum { CLRSOS_COUNTER_TABLE_MAX_SERIES = 10000 };
+
 struct clrsos_counter_point {
 	double t; /* seconds since the Unix epoch */
 	double v;
@@ -38,7 +44,7 @@ struct clrsos_counter_series {
 	uint64_t count;                    /* samples seen */
 	bool hidden;                       /* an EventCounter its provider's Meter replaces in the view */
 	struct clrsos_counter_point *points; /* history, oldest first */
-	size_t point_count;
+	size_t point_count, point_capacity;
 	uint64_t stride; /* keep one sample in stride */
 };
 
@@ -70,6 +76,7 @@ struct clrsos_counter_table {
 	size_t mark_count, mark_capacity;
 	size_t max_points;                     /* per series; 0: no history */
 	uint64_t samples;                      /* every sample added */
+	uint64_t dropped;                      /* samples of series past the limit, not kept */
 	double first_t, last_t;                /* time span of the samples (0 before any) */
 };
 
