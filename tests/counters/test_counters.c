@@ -159,9 +159,10 @@ static void test_providers__net8_and_others(void **state)
 	int major;
 	assert_null(clrsos_counters_runtime_major("8.0.22", &major));
 	assert_null(clrsos_counter_spec_parse("System.Runtime", &spec));
-	assert_null(clrsos_counters_providers_build(&spec, major, 2.5, NULL, &p));
+	expect_error(clrsos_counters_providers_build(&spec, major, 2.5, NULL, &p), "whole seconds");
+	assert_null(clrsos_counters_providers_build(&spec, major, 5, NULL, &p));
 	assert_int_equal(p.count, 1);
-	assert_string_equal(p.items[0].arguments, "EventCounterIntervalSec=2.5");
+	assert_string_equal(p.items[0].arguments, "EventCounterIntervalSec=5");
 	assert_string_equal(p.session_id, "");
 	clrsos_counters_providers_deinit(&p);
 	clrsos_counter_spec_deinit(&spec);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +97,10 @@ struct clrsos_error *clrsos_counters_providers_build(const struct clrsos_counter
 {
 	memset(p, 0, sizeof(*p));
 	struct clrsos_error *err = NULL;
-	if (!(interval > 0 && interval <= 86400))
+	/* Whole seconds, as dotnet-counters' --refresh-interval: the target parses RefreshInterval in its own culture. */
+	if (!(interval >= 1 && interval <= 86400) || interval != floor(interval))
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "a refresh interval of %g s: give one from 0.1 s to a day", interval);
+					   "a refresh interval of %g s: give whole seconds, from 1 to 86400", interval);
 	char seconds[32];
 	snprintf(seconds, sizeof(seconds), "%g", interval);
 	size_t meters_len = 0;

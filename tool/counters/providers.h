@@ -50,7 +50,9 @@ struct clrsos_error *clrsos_counters_runtime_major(const char *version, int *ret
 
 /*
  * Fill providers (initialized by the call) for spec on a runtime of that
- * major version, sampling every interval seconds (> 0). client_id NULL: a
+ * major version, sampling every interval seconds (whole seconds, 1 to
+ * 86400: MetricsEventSource parses RefreshInterval with the target's own
+ * culture, where "1.5" may read as 15). client_id NULL: a
  * new random one. Every name of the spec goes into the arguments checked:
  * a name with ';', '=' or '"' is refused (it would break the argument list).
  */
