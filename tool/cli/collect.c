@@ -33,20 +33,6 @@ static void help(void)
 	       "For a process in another container the path is inside that container.\n");
 }
 
-static int parse_type(const char *s, enum clrsos_dump_type *type)
-{
-	static const struct { const char *name; enum clrsos_dump_type type; } types[] = {
-		{ "full", CLRSOS_DUMP_FULL }, { "heap", CLRSOS_DUMP_HEAP },
-		{ "mini", CLRSOS_DUMP_MINI }, { "triage", CLRSOS_DUMP_TRIAGE },
-	};
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (!strcasecmp(s, types[i].name)) {
-			*type = types[i].type;
-			return 0;
-		}
-	return -1;
-}
-
 int clrsos_cli_collect(int argc, char **argv)
 {
 	int pid = 0, diag = 0;
@@ -65,10 +51,10 @@ int clrsos_cli_collect(int argc, char **argv)
 		} else if (!strcmp(a, "--type") || !strcmp(a, "-t")) {
 			if (++i >= argc)
 				return clrsos_cli_usage_error("collect", "--type needs full, heap, mini or triage");
-			if (parse_type(argv[i], &type))
+			if (clrsos_cli_parse_dump_type(argv[i], &type))
 				return clrsos_cli_usage_error("collect", "unknown dump type '%s': full, heap, mini or triage", argv[i]);
 		} else if (!strncmp(a, "--type=", 7)) {
-			if (parse_type(a + 7, &type))
+			if (clrsos_cli_parse_dump_type(a + 7, &type))
 				return clrsos_cli_usage_error("collect", "unknown dump type '%s': full, heap, mini or triage", a + 7);
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (++i >= argc || !argv[i][0])
@@ -91,26 +77,15 @@ int clrsos_cli_collect(int argc, char **argv)
 	char path[PATH_MAX];
 	char name[64];
 	if (!output) {
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		strftime(name, sizeof(name), "core_%Y%m%d_%H%M%S", &tm);
+		clrsos_cli_default_dump_name(name, sizeof(name));
 		output = name;
 	}
-	if (output[0] == '/') {
-		if (snprintf(path, sizeof(path), "%s", output) >= (int)sizeof(path))
-			return clrsos_cli_usage_error("collect", "the output path is too long");
-	} else {
-		char cwd[PATH_MAX];
-		if (!getcwd(cwd, sizeof(cwd)))
-			return clrsos_cli_fail("collect", clrsos_error_create(CLRSOS_ERROR_IO, "cannot tell the current directory: %s",
-									     strerror(errno)));
-		if (snprintf(path, sizeof(path), "%s/%s", strcmp(cwd, "/") ? cwd : "", output) >= (int)sizeof(path))
-			return clrsos_cli_usage_error("collect", "the output path is too long");
-	}
+	struct clrsos_error *err = clrsos_cli_absolute_path(output, path, sizeof(path));
+	if (err)
+		return clrsos_cli_fail("collect", err);
 
 	struct clrsos_ipc_endpoint ep;
-	struct clrsos_error *err = clrsos_ipc_endpoint_find(pid, &ep);
+	err = clrsos_ipc_endpoint_find(pid, &ep);
 	if (err)
 		return clrsos_cli_fail("collect", err);
 	/* Ask who it is first: a quick answer, so that a hung or fake peer fails within seconds. */
@@ -121,32 +96,84 @@ int clrsos_cli_collect(int argc, char **argv)
 	}
 	clrsos_process_info_deinit(&info);
 
-	char here[PATH_MAX + 64];
-	if (ep.foreign_root)
-		snprintf(here, sizeof(here), "/proc/%d/root%s", pid, path);
-	else
-		snprintf(here, sizeof(here), "%s", path);
 	struct clrsos_name_buf nb;
-	static const char *const type_names[] = { "", "mini", "heap", "triage", "full" };
-	printf("Writing %s dump to %s\n", type_names[type], clrsos_safe_name(path, &nb));
+	printf("Writing %s dump to %s\n", clrsos_cli_dump_type_name(type), clrsos_safe_name(path, &nb));
 	fflush(stdout);
-	if ((err = clrsos_ipc_dump(&ep, path, type, diag))) {
-		clrsos_ipc_endpoint_deinit(&ep);
-		return clrsos_cli_fail("collect", err);
-	}
-	struct stat st;
-	if (stat(here, &st) < 0) {
-		err = clrsos_error_create(CLRSOS_ERROR_IO, "the runtime said the dump was written, but %s is not there: %s",
-					  clrsos_safe_name(here, &nb), strerror(errno));
+	uint64_t bytes;
+	char here[PATH_MAX + 64];
+	if ((err = clrsos_cli_write_dump(&ep, path, type, diag, &bytes, here, sizeof(here)))) {
 		clrsos_ipc_endpoint_deinit(&ep);
 		return clrsos_cli_fail("collect", err);
 	}
 	char size[64];
-	clrsos_format_thousands((uint64_t)st.st_size, size, sizeof(size));
+	clrsos_format_thousands(bytes, size, sizeof(size));
 	printf("Dump written to %s (%s bytes)\n", clrsos_safe_name(path, &nb), size);
 	if (ep.foreign_root)
 		printf("The process is in another container: the path is inside it; from here: %s\n",
 		       clrsos_safe_name(here, &nb));
 	clrsos_ipc_endpoint_deinit(&ep);
 	return 0;
+}
+
+int clrsos_cli_parse_dump_type(const char *s, enum clrsos_dump_type *type)
+{
+	static const struct { const char *name; enum clrsos_dump_type type; } types[] = {
+		{ "full", CLRSOS_DUMP_FULL }, { "heap", CLRSOS_DUMP_HEAP },
+		{ "mini", CLRSOS_DUMP_MINI }, { "triage", CLRSOS_DUMP_TRIAGE },
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcasecmp(s, types[i].name)) {
+			*type = types[i].type;
+			return 0;
+		}
+	return -1;
+}
+
+const char *clrsos_cli_dump_type_name(enum clrsos_dump_type type)
+{
+	static const char *const names[] = { "", "mini", "heap", "triage", "full" };
+	return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
+}
+
+void clrsos_cli_default_dump_name(char *name, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(name, size, "core_%Y%m%d_%H%M%S", &tm);
+}
+
+struct clrsos_error *clrsos_cli_absolute_path(const char *output, char *path, size_t size)
+{
+	if (output[0] == '/') {
+		if (snprintf(path, size, "%s", output) >= (int)size)
+			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "the output path is too long");
+		return NULL;
+	}
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return clrsos_error_create(CLRSOS_ERROR_IO, "cannot tell the current directory: %s", strerror(errno));
+	if (snprintf(path, size, "%s/%s", strcmp(cwd, "/") ? cwd : "", output) >= (int)size)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "the output path is too long");
+	return NULL;
+}
+
+struct clrsos_error *clrsos_cli_write_dump(const struct clrsos_ipc_endpoint *ep, const char *path,
+					   enum clrsos_dump_type type, int diag, uint64_t *bytes,
+					   char *here, size_t here_size)
+{
+	if (ep->foreign_root)
+		snprintf(here, here_size, "/proc/%d/root%s", ep->pid, path);
+	else
+		snprintf(here, here_size, "%s", path);
+	struct clrsos_error *err = clrsos_ipc_dump(ep, path, type, diag);
+	if (err)
+		return err;
+	struct stat st;
+	struct clrsos_name_buf nb;
+	if (stat(here, &st) < 0)
+		return clrsos_error_create(CLRSOS_ERROR_IO, "the runtime said the dump was written, but %s is not there: %s",
+					   clrsos_safe_name(here, &nb), strerror(errno));
+	*bytes = (uint64_t)st.st_size;
+	return NULL;
 }

@@ -18,7 +18,9 @@ static const struct {
 } commands[] = {
 	{ "ps", clrsos_cli_ps, "list the .NET processes this user can diagnose" },
 	{ "collect", clrsos_cli_collect, "write a dump of a .NET process (as dotnet-dump collect)" },
-	/* LEAD: `counters`, `trigger` and `chart` go here. */
+	{ "counters", clrsos_cli_counters, "show or record the runtime's counters (as dotnet-counters monitor/collect)" },
+	{ "trigger", clrsos_cli_trigger, "write a dump when a counter passes a threshold (the GC heap by default)" },
+	{ "chart", clrsos_cli_chart, "draw a counters recording as an SVG chart, dumps marked" },
 };
 
 static void usage(FILE *f)
