@@ -294,20 +294,24 @@ static struct clrsos_error *field_fail(struct field_parse *fp, const struct curs
 	return NULL;
 }
 
-/* Whether values of this type always take no bytes (a struct of nothing): arrays of them are not iterated. */
-static bool field_is_empty(const struct clrsos_nettrace_field *f)
-{
-	if (f->type != CLRSOS_NETTRACE_OBJECT)
-		return false;
-	for (size_t i = 0; i < f->field_count; i++) {
-		if (!field_is_empty(&f->fields[i]))
-			return false;
-	}
-	return true;
-}
-
 static struct clrsos_error *parse_fields(struct cursor *c, struct field_parse *fp, unsigned depth,
 					 struct clrsos_nettrace_field **fieldsp, size_t *countp, bool *ok);
+
+static size_t scalar_size(enum clrsos_nettrace_type type);
+
+/* f->min_size, once its element or fields have theirs: arrays of values that take no bytes are not iterated. */
+static void set_min_size(struct clrsos_nettrace_field *f)
+{
+	if (f->type == CLRSOS_NETTRACE_STRING || f->type == CLRSOS_NETTRACE_ARRAY) {
+		f->min_size = 2; /* the NUL, the count */
+	} else if (f->type == CLRSOS_NETTRACE_OBJECT) {
+		f->min_size = 0;
+		for (size_t i = 0; i < f->field_count; i++)
+			f->min_size += f->fields[i].min_size; /* at most 1024 fields of at most 16 bytes each level */
+	} else {
+		f->min_size = scalar_size(f->type);
+	}
+}
 
 /*
  * A type: its code, then for an array its element's type, for a struct its
@@ -341,13 +345,17 @@ static struct clrsos_error *parse_type(struct cursor *c, struct field_parse *fp,
 	case CLRSOS_NETTRACE_GUID:
 	case CLRSOS_NETTRACE_STRING:
 		f->type = (enum clrsos_nettrace_type)code;
+		set_min_size(f);
 		*ok = true;
 		return NULL;
-	case CLRSOS_NETTRACE_OBJECT:
+	case CLRSOS_NETTRACE_OBJECT: {
 		f->type = CLRSOS_NETTRACE_OBJECT;
 		if (depth + 1 > CLRSOS_NETTRACE_MAX_DEPTH)
 			return field_fail(fp, c, "structs and arrays nested too deep");
-		return parse_fields(c, fp, depth + 1, &f->fields, &f->field_count, ok);
+		struct clrsos_error *err = parse_fields(c, fp, depth + 1, &f->fields, &f->field_count, ok);
+		set_min_size(f);
+		return err;
+	}
 	case CLRSOS_NETTRACE_ARRAY:
 		f->type = CLRSOS_NETTRACE_ARRAY;
 		if (!fp->v2)
@@ -357,6 +365,7 @@ static struct clrsos_error *parse_type(struct cursor *c, struct field_parse *fp,
 		f->element = calloc(1, sizeof(*f->element));
 		if (!f->element)
 			return &clrsos_error_no_memory;
+		set_min_size(f);
 		return parse_type(c, fp, depth + 1, f->element, ok);
 	default: {
 		char what[64];
@@ -609,8 +618,13 @@ static struct clrsos_error *parse_event_block(struct clrsos_nettrace_reader *r, 
 				metadata_destroy(md);
 				return err;
 			}
-			if (!inserted)
+			if (!inserted) {
 				metadata_destroy(e->value); /* redefined: the latest counts */
+			} else if (r->metadata.count > CLRSOS_NETTRACE_MAX_METADATA) {
+				md_map_remove(&r->metadata, e);
+				metadata_destroy(md);
+				return format_error(event_offset, "more metadata records than clrsos keeps");
+			}
 			e->value = md;
 			continue;
 		}
@@ -1055,8 +1069,8 @@ static struct clrsos_error *walk_value(struct walk *w, struct cursor *c, const s
 			return payload_short(w, c);
 		uint16_t count = get_u16(c->p + c->pos);
 		c->pos += 2;
-		if (field_is_empty(f->element))
-			return NULL;
+		if (!f->element->min_size)
+			return NULL; /* nothing to visit, however many */
 		size_t keep = w->path_len;
 		for (uint16_t i = 0; i < count; i++) {
 			char index[16];

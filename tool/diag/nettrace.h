@@ -64,6 +64,7 @@ struct clrsos_nettrace_field {
 	struct clrsos_nettrace_field *element; /* ARRAY: the element's description */
 	struct clrsos_nettrace_field *fields;  /* OBJECT: its fields */
 	size_t field_count;
+	size_t min_size; /* the fewest payload bytes a value takes (0: a struct of nothing) */
 };
 
 /* Bounds on what a stream's metadata may describe (more is a format error). */
@@ -71,6 +72,7 @@ enum {
 	CLRSOS_NETTRACE_MAX_DEPTH = 8,     /* structs and arrays nested in each other */
 	CLRSOS_NETTRACE_MAX_FIELDS = 1024, /* field descriptions in one event's metadata, all levels */
 	CLRSOS_NETTRACE_MAX_BLOCK = 16 << 20, /* bytes in one block (the runtime writes at most ~100 KB) */
+	CLRSOS_NETTRACE_MAX_METADATA = 1 << 18, /* metadata ids defined in one stream */
 };
 
 /* An event's metadata, as the stream's MetadataBlock described it. */
