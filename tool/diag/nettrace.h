@@ -15,6 +15,16 @@
  * Payloads are decoded by the event's own metadata: clrsos_nettrace_payload_
  * walk() visits each field (nested structs and arrays too) with its path and
  * value, and clrsos_nettrace_payload_find() picks one field by name.
+ *
+ * The format read is the one .NET 5 to 10 write, to a file and over IPC:
+ * "Nettrace", the FastSerialization header "!FastSerialization.1", then
+ * objects (BeginPrivateObject 5, the type object, the fields, EndObject 6):
+ * Trace (version 4), MetadataBlock, EventBlock, StackBlock, SPBlock (all
+ * version 2); the blocks' contents are 4-byte aligned to the stream's
+ * start. Metadata is the V5 layout (UTF-16 names, a V1 field list, and
+ * optional tags: OpCode, V2Params with arrays). The V6 layout (no
+ * FastSerialization; a newer client may ask for it) is refused by name.
+ * Stacks and sequence points are checked for shape and skipped.
  */
 #ifndef CLRSOS_NETTRACE_H
 #define CLRSOS_NETTRACE_H
@@ -49,11 +59,20 @@ enum clrsos_nettrace_type {
 
 /* One field of an event's metadata; an OBJECT has fields, an ARRAY one element. */
 struct clrsos_nettrace_field {
-	char *name; /* UTF-8 */
+	char *name; /* UTF-8; NULL for an array's element */
 	enum clrsos_nettrace_type type;
 	struct clrsos_nettrace_field *element; /* ARRAY: the element's description */
 	struct clrsos_nettrace_field *fields;  /* OBJECT: its fields */
 	size_t field_count;
+	size_t min_size; /* the fewest payload bytes a value takes (0: a struct of nothing) */
+};
+
+/* Bounds on what a stream's metadata may describe (more is a format error). */
+enum {
+	CLRSOS_NETTRACE_MAX_DEPTH = 8,     /* structs and arrays nested in each other */
+	CLRSOS_NETTRACE_MAX_FIELDS = 1024, /* field descriptions in one event's metadata, all levels */
+	CLRSOS_NETTRACE_MAX_BLOCK = 16 << 20, /* bytes in one block (the runtime writes at most ~100 KB) */
+	CLRSOS_NETTRACE_MAX_METADATA = 1 << 18, /* metadata ids defined in one stream */
 };
 
 /* An event's metadata, as the stream's MetadataBlock described it. */
@@ -65,17 +84,27 @@ struct clrsos_nettrace_metadata {
 	uint64_t keywords;
 	uint32_t version;
 	uint32_t level;
+	uint8_t opcode;   /* from the OpCode tag; 0 without one */
 	struct clrsos_nettrace_field *fields;
 	size_t field_count;
+	/*
+	 * Non-NULL when the field descriptions could not be read (an unknown
+	 * type code, nesting too deep...): the events still arrive, their
+	 * payloads cannot be walked (the walk fails with this reason). As
+	 * TraceEvent does: a new kind of field must not end a live session.
+	 */
+	const char *fields_error;
 };
 
 /* One event, valid only during the callback. */
 struct clrsos_nettrace_event {
 	const struct clrsos_nettrace_metadata *metadata;
+	uint64_t offset; /* the stream offset of its header (named in payload errors) */
 	uint64_t sequence;
 	uint64_t capture_thread;
 	uint64_t thread;
 	uint32_t processor;
+	uint32_t stack_id; /* 0: none; stacks are skipped */
 	uint64_t timestamp; /* QPC ticks; seconds = (timestamp - trace.qpc_sync) / trace.qpc_frequency */
 	const uint8_t *payload;
 	size_t payload_size;
@@ -89,7 +118,8 @@ struct clrsos_nettrace_trace {
 	uint32_t pointer_size;
 	uint32_t process_id;
 	uint32_t processor_count;
-	uint32_t format_version; /* the nettrace version the Trace object has */
+	uint32_t format_version; /* the Trace object's version: 4 for .NET 5 to 10 */
+	uint32_t sampling_rate_ns; /* ExpectedCPUSamplingRate */
 };
 
 /*
@@ -116,16 +146,23 @@ struct clrsos_error *clrsos_nettrace_finish(struct clrsos_nettrace_reader *reade
 /* Bytes consumed so far (offsets in errors are counted the same way). */
 uint64_t clrsos_nettrace_offset(const struct clrsos_nettrace_reader *reader);
 
+/*
+ * Whether the stream's end tag was read. A runtime that exits without
+ * closing its session (SIGTERM on .NET 10) leaves a file that stops after
+ * a whole object without it.
+ */
+int clrsos_nettrace_ended(const struct clrsos_nettrace_reader *reader);
+
 /* A decoded scalar: one of the members, by field->type. Strings are UTF-8, owned by the walk (valid in the callback only). */
 struct clrsos_nettrace_value {
 	const struct clrsos_nettrace_field *field;
 	const char *path; /* "Payload.Name", "Tags", "Quantiles[2]": dots between struct levels, [i] for array elements */
 	union {
-		int64_t i;   /* signed integers, BOOLEAN, CHAR */
+		int64_t i;   /* signed integers, BOOLEAN, CHAR, DATETIME (a FILETIME: 100 ns since 1601, UTC) */
 		uint64_t u;  /* unsigned integers */
 		double d;    /* SINGLE, DOUBLE */
 		const char *s; /* STRING */
-		uint8_t guid[16];
+		uint8_t guid[16]; /* GUID, DECIMAL: the 16 bytes as written */
 	} v;
 };
 
