@@ -14,15 +14,24 @@ void clrsos_counters_format_number(double v, char *buf, size_t size)
 		snprintf(buf, size, "0");
 		return;
 	}
-	for (int p = 1; p <= 17; p++) {
-		snprintf(buf, size, "%.*g", p, v);
+	/* The fewest significant digits that read back as v, then written as .NET's round-trip form does:
+	 * plain notation for exponents from -5 to 14 ("20", "0.001"), else "1E+21", "1E-07". */
+	int p = 1;
+	for (; p < 17; p++) {
+		snprintf(buf, size, "%.*e", p - 1, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
-	for (char *e = buf; *e; e++) {
-		if (*e == 'e')
-			*e = 'E';
+	int exp10 = v == 0 ? 0 : atoi(strchr(buf, 'e') + 1);
+	if (exp10 >= -5 && exp10 < 15) {
+		int decimals = p - 1 - exp10;
+		snprintf(buf, size, "%.*f", decimals > 0 ? decimals : 0, v);
+		return;
 	}
+	char mant[40];
+	snprintf(mant, sizeof(mant), "%.*e", p - 1, v);
+	*strchr(mant, 'e') = '\0';
+	snprintf(buf, size, "%sE%c%02d", mant, exp10 < 0 ? '-' : '+', abs(exp10));
 }
 
 void clrsos_counters_format_value(double v, char *buf, size_t size)
@@ -331,8 +340,26 @@ void clrsos_counters_csv_header(struct clrsos_writer *w)
 	clrsos_out(w, "Timestamp,Provider,Counter Name,Counter Type,Mean/Increment\n");
 }
 
+/*
+ * As dotnet-counters collect records a Meter counter: its rate over the
+ * interval ("Rate", "(unit / N sec)"), not the running total the monitor
+ * view shows.
+ */
+static const struct clrsos_counter_sample *as_recorded(const struct clrsos_counter_sample *s,
+						       struct clrsos_counter_sample *tmp)
+{
+	if (s->kind != CLRSOS_COUNTER_SUM || !s->has_rate)
+		return s;
+	*tmp = *s;
+	tmp->kind = CLRSOS_COUNTER_RATE;
+	tmp->value = s->rate;
+	return tmp;
+}
+
 void clrsos_counters_csv_sample(struct clrsos_writer *w, const struct clrsos_counter_sample *s)
 {
+	struct clrsos_counter_sample tmp;
+	s = as_recorded(s, &tmp);
 	char ts[64], display[1200], num[64];
 	clrsos_counters_format_csv_time(s->timestamp, ts, sizeof(ts));
 	clrsos_out(w, ts);
@@ -371,6 +398,8 @@ void clrsos_counters_json_begin(struct clrsos_counters_json_recorder *r, struct 
 
 void clrsos_counters_json_sample(struct clrsos_counters_json_recorder *r, const struct clrsos_counter_sample *s)
 {
+	struct clrsos_counter_sample tmp;
+	s = as_recorded(s, &tmp);
 	struct clrsos_writer *w = r->w;
 	char ts[64], display[1200], num[64];
 	clrsos_counters_format_iso_time(s->timestamp, ts, sizeof(ts));
@@ -570,6 +599,15 @@ struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const s
 				tmin = fmin(tmin, s->points[i].t);
 				tmax = fmax(tmax, s->points[i].t);
 			}
+		}
+	}
+	/* Marks (dumps) near the data widen the range so they show: a dump is taken after its last value. */
+	double span = tmax > tmin ? tmax - tmin : 0;
+	for (size_t m = 0; m < t->mark_count && isfinite(tmin); m++) {
+		double mt = t->marks[m].t;
+		if (mt >= tmin - span - 60 && mt <= tmax + span + 60) {
+			tmin = fmin(tmin, mt);
+			tmax = fmax(tmax, mt);
 		}
 	}
 	if (!(tmax > tmin)) {
