@@ -84,7 +84,8 @@ static struct clrsos_error *save_history(struct trigger_run *run, const char *pa
 	clrsos_counters_json_begin(&rec, &w, run->watch->name, run->table.first_t);
 	for (size_t i = 0; i < run->table.count; i++) {
 		const struct clrsos_counter_series *s = run->table.series[i];
-		if (s->hidden)
+		/* What the view shows, and the trigger's own counter even where a meter hides it (gc-heap-size). */
+		if (s->hidden && !clrsos_trigger_matches(&run->trigger, &s->last))
 			continue;
 		struct clrsos_counter_sample p = s->last;
 		for (size_t k = 0; k < s->point_count; k++) {
