@@ -160,8 +160,9 @@ The commands: clrsos(7).
 
 The clrsos program works on live processes from the command line: it
 speaks the diagnostics IPC of the .NET runtime itself, without .NET, to
-list the processes this user can diagnose, have one write a dump of
-itself, and more: clrsos(1).")
+list the processes this user can diagnose, show or record their counters,
+have one write a dump of itself, at once or when a counter passes a
+threshold, and chart a recording: clrsos(1).")
 # Earlier builds of this package were named libclrsos (same plugin path).
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS libclrsos)
 set(CPACK_DEBIAN_PACKAGE_REPLACES libclrsos)
