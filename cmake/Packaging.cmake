@@ -1,7 +1,8 @@
 # Install rules and the Debian package (CPack), included at the end of the
 # top-level CMakeLists.txt.
 #
-#   cmake --install build --prefix <prefix>   -> <prefix>/lib/clrsos/libclrsos.so
+#   cmake --install build --prefix <prefix>   -> <prefix>/lib/clrsos/libclrsos.so,
+#                                                <prefix>/bin/clrsos (the tool, tool/)
 #   cpack --config build/CPackConfig.cmake     -> build/clrsos_<version>-<revision>_<arch>.deb
 #   (or: cmake --build build --target package)
 #
@@ -54,6 +55,24 @@ add_custom_target(clrsos_docs ALL
   DEPENDS ${CLRSOS_MAN_DIR}/clrsos.7.gz ${CLRSOS_MAN_DIR}/changelog.Debian.gz)
 add_dependencies(clrsos clrsos_docs)   # `--build --target clrsos` makes them too
 
+# The tool's manual page, clrsos(1): its synopsis and commands generated
+# from the built tool, from `clrsos --help` (the command table of
+# tool/cli/main.c) and `clrsos <command> --help`, so that it names every
+# command and shows each one's options as the tool prints them.
+if(TARGET clrsos_tool)
+  add_executable(clrsos_gen_toolpage ${PROJECT_SOURCE_DIR}/docs/man/gen_toolpage.c)
+  target_compile_definitions(clrsos_gen_toolpage PRIVATE _GNU_SOURCE)
+  target_compile_options(clrsos_gen_toolpage PRIVATE ${CLRSOS_WARNINGS})
+  add_custom_command(OUTPUT ${CLRSOS_MAN_DIR}/clrsos.1 ${CLRSOS_MAN_DIR}/clrsos.1.gz
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CLRSOS_MAN_DIR}
+    COMMAND clrsos_gen_toolpage ${PROJECT_SOURCE_DIR}/docs/man/clrsos.1.in ${CLRSOS_MAN_DIR}/clrsos.1
+      ${PROJECT_VERSION} $<TARGET_FILE:clrsos_tool>
+    COMMAND ${CLRSOS_GZIP} -9nf -k ${CLRSOS_MAN_DIR}/clrsos.1
+    DEPENDS clrsos_gen_toolpage clrsos_tool ${PROJECT_SOURCE_DIR}/docs/man/clrsos.1.in
+    COMMENT "clrsos(1) from clrsos --help" VERBATIM)
+  add_custom_target(clrsos_tool_docs ALL DEPENDS ${CLRSOS_MAN_DIR}/clrsos.1.gz)
+endif()
+
 # The machine-readable copyright file (DEP-5), from LICENSE: its copyright
 # line, and its text indented, an empty line as " .".
 file(READ ${PROJECT_SOURCE_DIR}/LICENSE _clrsos_license)
@@ -81,6 +100,14 @@ install(FILES ${PROJECT_SOURCE_DIR}/.lldbinit.example
 install(FILES ${CLRSOS_MAN_DIR}/clrsos.7.gz
   DESTINATION share/man/man7
   COMPONENT plugin)
+if(TARGET clrsos_tool)
+  install(TARGETS clrsos_tool
+    RUNTIME DESTINATION bin
+    COMPONENT plugin)
+  install(FILES ${CLRSOS_MAN_DIR}/clrsos.1.gz
+    DESTINATION share/man/man1
+    COMPONENT plugin)
+endif()
 install(FILES ${PROJECT_SOURCE_DIR}/cmake/debian/lintian-overrides
   DESTINATION share/lintian/overrides
   RENAME clrsos
@@ -92,8 +119,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/cmake/debian/lintian-overrides
 #    all: Debian's and Ubuntu's `lldb` (the distribution's default lldb,
 #    of epoch 1) from 14 up, or one of the versioned lldb-N packages.
 #  - The libraries libclrsos.so links (libjansson4, libre2-9, libstdc++6,
-#    libc6 ...): computed by dpkg-shlibdeps from the built plugin when cpack
-#    runs (cmake/CPackProjectConfig.cmake.in).
+#    libc6 ...) and bin/clrsos links (libc6): computed by dpkg-shlibdeps
+#    from the built plugin and tool when cpack runs
+#    (cmake/CPackProjectConfig.cmake.in).
 #  - Anything more: -DCLRSOS_DEB_EXTRA_DEPENDS=...
 set(CLRSOS_DEB_LLDB_VERSIONS 22 21 20 19 18 17 16 15 14 CACHE STRING
   "The lldb-N packages the Debian package accepts, newest first; the last is the oldest supported")
@@ -128,7 +156,13 @@ through the runtime's own DAC and shows its GC heap (eeheap, dumpheap,
 dumpobj, gcroot, string and thread commands) without hosting a .NET runtime
 inside the debugger. Load it with:
   plugin load ${CPACK_PACKAGING_INSTALL_PREFIX}/${CLRSOS_INSTALL_DIR}/libclrsos.so
-The commands: clrsos(7).")
+The commands: clrsos(7).
+
+The clrsos program works on live processes from the command line: it
+speaks the diagnostics IPC of the .NET runtime itself, without .NET, to
+list the processes this user can diagnose, show or record their counters,
+have one write a dump of itself, at once or when a counter passes a
+threshold, and chart a recording: clrsos(1).")
 # Earlier builds of this package were named libclrsos (same plugin path).
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS libclrsos)
 set(CPACK_DEBIAN_PACKAGE_REPLACES libclrsos)
@@ -138,6 +172,9 @@ set(CPACK_DEBIAN_PACKAGE_REPLACES libclrsos)
 # them (maintscript-calls-ldconfig). The project config below runs
 # dpkg-shlibdeps itself.
 set(CLRSOS_DEB_LLDB_DEPENDS "${_clrsos_lldb}")
+if(TARGET clrsos_tool)
+  set(CLRSOS_DEB_TOOL "$<TARGET_FILE:clrsos_tool>")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/CPackProjectConfig.cmake.in
   ${PROJECT_BINARY_DIR}/CPackProjectConfig.cmake.gen @ONLY)
 file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/CPackProjectConfig.cmake

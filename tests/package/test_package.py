@@ -9,7 +9,10 @@ changelog, installs it with dpkg into a private root (its own dpkg
 database, never the machine's), then starts HeapShapes, runs lldb with the
 installed lldbinit.example (its plugin path pointed at the private root),
 checks eeversion and dumpheap -stat against the target's truth, and that
-the installed clrsos(7) names every command the plugin registered.
+the installed clrsos(7) names every command the plugin registered. The
+installed tool, /usr/bin/clrsos: it runs (--version, every command's --help),
+lists the live target (ps --json), and the installed clrsos(1) has every
+command `clrsos --help` lists.
 
 Environment (set by tests/package/CMakeLists.txt):
   CLRSOS_BUILD_DIR     the CMake build directory (its CPackConfig.cmake)
@@ -19,11 +22,13 @@ Environment (set by tests/package/CMakeLists.txt):
   CLRSOS_SOURCE_DIR    the source tree (its LICENSE)
   CLRSOS_INSTALL_DIR   where the plugin goes, relative to the prefix (lib/clrsos)
   CLRSOS_PLUGIN        the built libclrsos.so (must not be the one loaded)
+  CLRSOS_TOOL          the built clrsos program (must not be the one run)
   CLRSOS_TARGETS_DIR   the C# test programs
 """
 
 import glob
 import gzip
+import json
 import os
 import re
 import shutil
@@ -46,6 +51,8 @@ PLUGIN_PATH = "/%s/%s/libclrsos.so" % (PREFIX, INSTALL_DIR)  # inside the packag
 DOC_DIR = "/usr/share/doc/clrsos"
 MAN_PAGE = "/usr/share/man/man7/clrsos.7.gz"
 OVERRIDES = "/usr/share/lintian/overrides/clrsos"
+TOOL_PATH = "/usr/bin/clrsos"
+TOOL_MAN_PAGE = "/usr/share/man/man1/clrsos.1.gz"
 # The lldb packages the package must accept: every lldb the plugin loads in
 # (14 up), whichever one a user has; and Debian's `lldb`, the default one.
 LLDB_VERSIONS = range(14, 20)
@@ -145,11 +152,15 @@ def check_metadata(deb):
         lldb_pkg = package_owner(os.path.realpath(shutil.which("lldb")))
         check(lldb_pkg in alts, "Depends %s does not accept %s, the package of this lldb" %
               (fields["Depends"], lldb_pkg))
-    # Every library the plugin needs, and no liblldb it does not.
+    # Every library the plugin and the tool need, and no liblldb they do not.
     depends = {name for g in groups for name, _ in g}
     needed = needed_packages(os.environ["CLRSOS_PLUGIN"])
     for lib, owner in needed.items():
         check(owner in depends, "Depends %s lacks %s (for %s)" % (sorted(depends), owner, lib))
+    tool_needed = needed_packages(os.environ["CLRSOS_TOOL"])
+    print("the tool needs: %s" % tool_needed, flush=True)
+    for lib, owner in tool_needed.items():
+        check(owner in depends, "Depends %s lacks %s (for %s, bin/clrsos)" % (sorted(depends), owner, lib))
     for name in depends:
         if name.startswith("liblldb"):
             check(name in needed.values(),
@@ -161,7 +172,7 @@ def check_files(deb):
     files = sorted(line.split()[-1].lstrip(".") for line in listing.splitlines()
                    if not line.startswith("d"))
     print("files: %s" % files, flush=True)
-    expected = [PLUGIN_PATH, MAN_PAGE, OVERRIDES] + [
+    expected = [PLUGIN_PATH, MAN_PAGE, OVERRIDES, TOOL_PATH, TOOL_MAN_PAGE] + [
         DOC_DIR + "/" + f for f in ("README.md", "install.md", "commands.md", "lldbinit.example",
                                     "copyright", "changelog.Debian.gz")]
     check(files == sorted(expected), "files %s, expected %s" % (files, sorted(expected)))
@@ -227,9 +238,7 @@ def check_changelog(root):
 def check_man_page(root, registered):
     """clrsos(7): it renders without a warning and names every command the
     plugin registered (as `help clrsos` lists them), each as an entry."""
-    page = root + MAN_PAGE
-    with gzip.open(page, "rt") as f:
-        source = f.read()
+    source = man_page_source(root + MAN_PAGE)
     tags = set()
     lines = source.splitlines()
     for i, line in enumerate(lines):
@@ -240,12 +249,104 @@ def check_man_page(root, registered):
     check(len(registered) >= 20, "help clrsos lists only %s" % registered)
     missing = sorted(set(registered) - tags)
     check(missing == [], "clrsos(7) lacks the commands %s" % missing)
+
+
+def man_page_source(page):
+    """A manual page's roff, and the page rendered by man without a warning."""
+    with gzip.open(page, "rt") as f:
+        source = f.read()
     if shutil.which("man"):
         r = subprocess.run(["man", "--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z", page],
                            capture_output=True, text=True,
                            env=dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8"))
         check(r.returncode == 0 and r.stderr.strip() == "",
               "man -l %s: exit %d: %s" % (page, r.returncode, r.stderr))
+    return source
+
+
+def tool_commands(help_text):
+    """The commands `clrsos --help` lists: "  <name>  <summary>" lines
+    after "commands:", up to a blank line."""
+    lines = help_text.splitlines()
+    check("commands:" in lines, "clrsos --help has no commands: list:\n" + help_text)
+    commands = []
+    for line in lines[lines.index("commands:") + 1 if "commands:" in lines else len(lines):]:
+        if not line.strip():
+            break
+        m = re.match(r"^ +([a-z][a-z0-9-]*) +\S", line)
+        check(m is not None, "clrsos --help: not a command line: %r" % line)
+        if m:
+            commands.append(m.group(1))
+    return commands
+
+
+def check_tool(root, target):
+    """The installed tool runs, finds the live target, and clrsos(1) names
+    and describes every command it has."""
+    tool = root + TOOL_PATH
+    r = subprocess.run([tool, "--version"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0 and r.stdout == "clrsos %s\n" % VERSION,
+          "clrsos --version: exit %d, %r (version %s)" % (r.returncode, r.stdout + r.stderr, VERSION))
+    r = subprocess.run([tool, "--help"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "clrsos --help: exit %d: %s" % (r.returncode, r.stderr))
+    commands = tool_commands(r.stdout)
+    print("clrsos --help lists: %s" % commands, flush=True)
+    check("ps" in commands and "collect" in commands, "clrsos --help lacks ps or collect: %s" % commands)
+    usages = {}
+    for cmd in commands:
+        h = subprocess.run([tool, cmd, "--help"], capture_output=True, text=True, timeout=60)
+        check(h.returncode == 0 and h.stdout.startswith("usage: clrsos %s" % cmd),
+              "clrsos %s --help: exit %d, %r" % (cmd, h.returncode, h.stdout[:200] + h.stderr))
+        usages[cmd] = h.stdout.split("\n", 1)[0][len("usage: "):]
+    # The installed program on a live process: ps lists it, with its runtime.
+    r = subprocess.run([tool, "ps", "--json"], capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0, "clrsos ps --json: exit %d: %s" % (r.returncode, r.stderr))
+    try:
+        procs = {p["pid"]: p for p in json.loads(r.stdout)}
+    except (ValueError, TypeError, KeyError) as e:
+        procs = {}
+        check(False, "clrsos ps --json: not a JSON array of processes (%s): %r" % (e, r.stdout[:300]))
+    p = procs.get(target.pid)
+    check(p is not None and p.get("runtimeVersion") == target.truth["runtime"],
+          "clrsos ps --json: pid %d with runtime %s not in %s" % (target.pid, target.truth["runtime"], r.stdout))
+
+    source = man_page_source(root + TOOL_MAN_PAGE)
+    sections = re.findall(r"^\.SH (.+)$", source, re.M)
+    for want in ("NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "\"EXIT STATUS\"", "ENVIRONMENT",
+                 "\"SEE ALSO\""):
+        check(want in sections or want.strip('"') in sections, "clrsos(1) has no %s section: %s" % (want, sections))
+    check(re.search(r"^\.TH CLRSOS 1 .*%s" % re.escape(VERSION), source, re.M) is not None,
+          "clrsos(1): no .TH CLRSOS 1 of version %s" % VERSION)
+
+    def section(name):
+        m = re.search(r"^\.SH \"?%s\"?\n(.*?)(?=^\.SH |\Z)" % name, source, re.M | re.S)
+        return m.group(1) if m else ""
+
+    def plain(roff):
+        """Roff text as the tool printed it: an italic argument as <arg>."""
+        text = re.sub(r"\\fI(.*?)\\fP", r"<\1>", roff)
+        text = re.sub(r"\\\[u([0-9A-F]{4,6})\]", lambda m: chr(int(m.group(1), 16)), text)
+        text = re.sub(r"\\f[BIRP]", "", text).replace("\\&", "").replace("\\-", "-")
+        return text.replace("\\e", "\\")
+    check(re.search(r"^clrsos \\- \S", section("NAME"), re.M) is not None,
+          "clrsos(1): NAME is not \"clrsos \\- ...\": %r" % section("NAME"))
+    # Every command: its subsection, and its usage line in SYNOPSIS and there.
+    subsections = re.findall(r"^\.SS (.+)$", section("COMMANDS"), re.M)
+    synopsis = plain(section("SYNOPSIS"))
+    commands_text = plain(section("COMMANDS"))
+    for cmd in commands:
+        check("clrsos " + cmd in subsections, "clrsos(1) has no subsection for %s: %s" % (cmd, subsections))
+        check(usages.get(cmd, "?") in synopsis.splitlines(),
+              "clrsos(1) SYNOPSIS lacks %r" % usages.get(cmd))
+        check(usages.get(cmd, "?") in commands_text.splitlines(),
+              "clrsos(1) COMMANDS lacks %r" % usages.get(cmd))
+    check(len(subsections) == len(commands), "clrsos(1) subsections %s, commands %s" % (subsections, commands))
+    env = section("ENVIRONMENT")
+    for var in ("CLRSOS_IPC_SOCKET_DIR", "TMPDIR"):
+        check(re.search(r"^\.B %s$" % var, env, re.M) is not None, "clrsos(1) ENVIRONMENT lacks " + var)
+    see_also = section("SEE ALSO")
+    for ref in ("clrsos (7)", "lldb (1)"):
+        check(".BR " + ref in see_also, "clrsos(1) SEE ALSO lacks " + ref)
 
 
 def install(deb, root, scratch):
@@ -276,6 +377,14 @@ def install(deb, root, scratch):
     check(BUILD_DIR not in dynamic and "RPATH" not in dynamic and "RUNPATH" not in dynamic,
           "the installed plugin keeps a run path:\n" + dynamic)
     check("debug_info" not in run(["readelf", "-S", plugin]), "the installed plugin is not stripped")
+    check(TOOL_PATH in listed, "dpkg -L does not list %s: %s" % (TOOL_PATH, listed))
+    tool = root + TOOL_PATH
+    check(os.path.isfile(tool) and os.stat(tool).st_mode & 0o777 == 0o755,
+          "not installed as an executable (0755): " + tool)
+    dynamic = run(["readelf", "-d", tool])
+    check(BUILD_DIR not in dynamic and "RPATH" not in dynamic and "RUNPATH" not in dynamic,
+          "the installed tool keeps a run path:\n" + dynamic)
+    check("debug_info" not in run(["readelf", "-S", tool]), "the installed tool is not stripped")
     return plugin
 
 
@@ -289,6 +398,7 @@ def check_in_lldb(root, plugin, scratch):
         f.write(example.replace("plugin load " + PLUGIN_PATH, "plugin load " + plugin))
     with harness.Target("HeapShapes") as t:
         truth = t.truth
+        check_tool(root, t)
         maps = "platform shell grep -o '/[^ ]*libclrsos[^ ]*' /proc/$PPID/maps | sort -u"
         tr = harness.lldb([maps,
                            "dotnet-signals",
