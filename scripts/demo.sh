@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The leak hunt, end to end (docs/walkthrough.md): build clrsos and a small
 # ASP.NET Core service (demo/DiagScenario) with the classic memory problems,
-# start it, make it leak, take core dumps with the runtime's createdump, and
-# let lldb with libclrsos.so say what grew and who holds it; then the same
-# for a memory spike. The dumps, the saved histograms and the transcript are
+# start it, watch its counters grow while it leaks (clrsos counters), take
+# core dumps through the runtime (clrsos collect), and let lldb with
+# libclrsos.so say what grew and who holds it; then the same for a memory
+# spike, caught at its top by clrsos trigger. The dumps, the saved histograms and the transcript are
 # left in one folder, named at the end.
 #
 # Sizes and places (environment):
@@ -15,6 +16,7 @@
 #   DEMO_OUT            the output folder (demo-out/<date>-<time>)
 #   DEMO_PORT           the service's port (0: any free one)
 #   CLRSOS_PLUGIN       libclrsos.so (build/libclrsos.so)
+#   CLRSOS_TOOL         the clrsos tool (build/clrsos)
 #   DEMO_SERVICE_DIR    where the service is built (build/demo/DiagScenario)
 #   DEMO_SKIP_BUILD=1   do not run scripts/build.sh (setup + the full build):
 #                       use CLRSOS_PLUGIN as it is; the service is still built
@@ -31,6 +33,7 @@ spike_mb=${DEMO_SPIKE_MB:-200}
 spike_seconds=${DEMO_SPIKE_SECONDS:-20}
 out=${DEMO_OUT:-demo-out/$(date +%Y%m%d-%H%M%S)}
 plugin=${CLRSOS_PLUGIN:-$root/build/libclrsos.so}
+tool=${CLRSOS_TOOL:-$root/build/clrsos}
 service_dir=${DEMO_SERVICE_DIR:-$root/build/demo/DiagScenario}
 
 if [ "${DEMO_SKIP_BUILD:-0}" != 1 ]; then
@@ -40,6 +43,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 plugin=$(cd "$(dirname "$plugin")" && pwd)/$(basename "$plugin")
 [ -f "$plugin" ] || { echo "demo: no plugin at $plugin" >&2; exit 1; }
+[ -x "$tool" ] || { echo "demo: no clrsos tool at $tool" >&2; exit 1; }
 transcript=$out/transcript.txt
 : > "$transcript"
 
@@ -137,10 +141,9 @@ for _ in $(seq 1 300); do
 done
 [ -n "$url" ] || { cat "$out/service.log" >&2; echo "demo: the service did not start" >&2; exit 1; }
 host=$(readlink "/proc/$pid/exe")
-coreclr=$(grep -m 1 -o '/[^ ]*/libcoreclr\.so$' "/proc/$pid/maps")
-createdump=$(dirname "$coreclr")/createdump
 say "service: pid $pid, $url (host program $host)"
-say "runtime: $(dirname "$coreclr")"
+say "\$ clrsos ps"
+"$tool" ps | grep -E "^ *(PID|$pid) " | tee -a "$transcript"
 
 # get <path> [<times>]: GET a path of the service that many times (loopback,
 # no proxy); prints the last answer.
@@ -156,22 +159,32 @@ for _ in range(times):
 sys.stdout.write(body.decode())
 PY
 }
-rss_mb() { awk '/^VmRSS:/ { print int($2 / 1024) }' "/proc/$pid/status"; }
-
-# dump <name>: the service's own count of what it holds, then a full core.
+# dump <name>: the service's own count of what it holds, then a full core
+# written by the runtime (clrsos collect, as dotnet-dump collect).
 dump() {
   get /api/diagscenario/stats > "$out/$1.stats.json"
   say "service stats at $1: $(cat "$out/$1.stats.json")"
-  say "\$ createdump --full -f $1.core $pid    (RSS $(rss_mb) MB)"
-  "$createdump" --full -f "$out/$1.core" "$pid" 2>&1 | sed 's/^/    /' | tee -a "$transcript" ||
-    { echo "demo: createdump failed (ptrace not allowed? see /proc/sys/kernel/yama/ptrace_scope)" >&2; exit 1; }
-  [ -s "$out/$1.core" ] || { echo "demo: createdump wrote no $1.core" >&2; exit 1; }
+  say "\$ clrsos collect $pid -o $1.core"
+  "$tool" collect "$pid" -o "$out/$1.core" 2>&1 | sed 's/^/    /' | tee -a "$transcript"
+  [ "${PIPESTATUS[0]}" = 0 ] && [ -s "$out/$1.core" ] || { echo "demo: clrsos collect wrote no $1.core" >&2; exit 1; }
 }
 
+# The last view `clrsos counters` printed (not on a terminal: one per refresh).
+last_view() { awk '/^--- /{ n++; buf="" } { buf = buf $0 "\n" } END { printf "%s", buf }'; }
+
+# value <csv> <counter display name>: the last value a recording has of it.
+value() { python3 -c 'import csv,sys; rows=[r for r in csv.reader(open(sys.argv[1])) if r[2].split(" (")[0] == sys.argv[2]]; print(rows[-1][4] if rows else "")' "$1" "$2"; }
+
 # --- the leak ----------------------------------------------------------------
-step "Leak: $leak_requests x GET /api/diagscenario/memleak/$leak_kb"
+step "Leak: $leak_requests x GET /api/diagscenario/memleak/$leak_kb, its counters recorded (clrsos counters --format csv)"
+say "\$ clrsos counters $pid --format csv -o leak-counters.csv &"
+"$tool" counters "$pid" --format csv -o "$out/leak-counters.csv" 2> "$out/leak-counters.log" &
+recorder=$!
+sleep 2
 answer=$(get "/api/diagscenario/memleak/$leak_kb" "$leak_requests")
 say "$answer"
+say "\$ clrsos counters $pid --duration 3s     (the last of its views)"
+"$tool" counters "$pid" --duration 3s | last_view | tee -a "$transcript"
 dump leak-1
 
 step "More leak: $leak_requests x memleak/$leak_kb, and $xml_events order events (GET /api/diagscenario/xmlevents/$xml_events)"
@@ -179,26 +192,53 @@ answer=$(get "/api/diagscenario/memleak/$leak_kb" "$leak_requests")
 say "$answer"
 answer=$(get "/api/diagscenario/xmlevents/$xml_events")
 say "$answer"
+sleep 2
+kill -INT "$recorder"
+wait "$recorder" || { cat "$out/leak-counters.log" >&2; echo "demo: clrsos counters failed" >&2; exit 1; }
+say "$(cat "$out/leak-counters.log")"
+heap=dotnet.gc.last_collection.heap.size
+[ -n "$(value "$out/leak-counters.csv" "$heap")" ] || heap="GC Heap Size"   # .NET 8: EventCounters
+say "\$ clrsos chart leak-counters.csv --counters '$heap'"
+"$tool" chart "$out/leak-counters.csv" --counters "$heap" 2>&1 | tee -a "$transcript"
 dump leak-2
 
 # --- the spike: a dump at its top and one back at the baseline ---------------
 if [ "${DEMO_SPIKE:-1}" != 0 ]; then
-  step "Spike: GET /api/diagscenario/memspike/$spike_seconds, dumps at the top and back at the baseline"
-  base=$(rss_mb)
+  step "Spike: GET /api/diagscenario/memspike/$spike_seconds; clrsos trigger dumps at its top, then a dump back at the baseline"
+  "$tool" counters "$pid" --counters 'System.Runtime[gc-heap-size]' --format csv -o "$out/spike-before.csv" \
+    --duration 3s 2> /dev/null
+  base=$(value "$out/spike-before.csv" "GC Heap Size")
+  base=${base%.*}
+  [ -n "$base" ] || { echo "demo: no GC heap size from clrsos counters" >&2; exit 1; }
   high=$((base + spike_mb * 6 / 10))
-  low=$((base + spike_mb / 5))
-  say "RSS before the spike: $base MB; dump when it passes $high MB, then when it is back under $low MB"
+  say "GC heap before the spike: $base MB; the trigger: a full dump when it passes $high MB"
+  say "\$ clrsos trigger $pid $high -o spike"
+  mkdir -p "$out/spike"
+  "$tool" trigger "$pid" "$high" -o "$out/spike" --duration "$((spike_seconds + 20))s" > "$out/spike-trigger.log" 2>&1 &
+  trigger=$!
+  sleep 2
   answer=$(get "/api/diagscenario/memspike/$spike_seconds")
   say "$answer"
-  deadline=$((SECONDS + spike_seconds + 10))
-  while [ "$(rss_mb)" -lt "$high" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "demo: RSS never passed $high MB" >&2; exit 1; }
-    sleep 0.05
+  status=0
+  wait "$trigger" || status=$?
+  sed 's/^/    /' "$out/spike-trigger.log" | tee -a "$transcript"
+  [ "$status" = 0 ] || { echo "demo: clrsos trigger did not catch the spike (status $status)" >&2; exit 1; }
+  get /api/diagscenario/stats > "$out/spike-high.stats.json"
+  say "service stats at spike-high: $(cat "$out/spike-high.stats.json")"
+  for f in "$out"/spike/core_*; do
+    case $f in
+      *.counters.json) mv "$f" "$out/spike-high.counters.json" ;;
+      *.counters.svg) mv "$f" "$out/spike-high.counters.svg" ;;
+      *) mv "$f" "$out/spike-high.core" ;;
+    esac
   done
-  dump spike-high
-  while [ "$(rss_mb)" -ge "$low" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "demo: RSS never fell back under $low MB" >&2; exit 1; }
-    sleep 0.05
+  rmdir "$out/spike"
+  say "(renamed: spike-high.core, with the counters that led to it in spike-high.counters.json and .svg)"
+  # The baseline: once the spike is over.
+  deadline=$((SECONDS + spike_seconds + 20))
+  while get /api/diagscenario/stats | grep -q '"running":true'; do
+    [ $SECONDS -lt $deadline ] || { echo "demo: the spike never ended" >&2; exit 1; }
+    sleep 0.5
   done
   dump spike-low
 fi
