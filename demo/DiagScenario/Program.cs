@@ -198,8 +198,8 @@ namespace DiagScenario
     /// <summary>
     /// The spike: memory climbs in 8 MB steps to PeakMegabytes (1 MB byte
     /// arrays, every page written, and small records pointing at them), is held
-    /// a moment, then dropped and given back to the OS (an aggressive GC);
-    /// a cycle takes about 5 s, about half of it at the baseline.
+    /// 3 s, then dropped and given back to the OS (an aggressive GC);
+    /// a cycle takes about 7 s: about 2 s rising, 3 s at the top, 2 s at the baseline.
     /// </summary>
     public sealed class SpikeChunk
     {
@@ -245,7 +245,7 @@ namespace DiagScenario
                 while (DateTime.UtcNow < end)
                 {
                     Rise(end); // ~2 s
-                    Thread.Sleep(800); // hold the peak
+                    Thread.Sleep(3000); // hold the peak: long enough for a dump to be taken there
                     Drop();
                     Thread.Sleep(2200); // the baseline
                 }

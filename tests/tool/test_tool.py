@@ -538,7 +538,8 @@ def check_stream(out):
 def eventpipe_case(how, variant=None):
     with harness.Target("HeapShapes", variant=variant) as t:
         base = wait_threads(t.pid, streaming_threads(t.pid), 1)
-        p = probe(t.pid, 3 if how == "normal" else 600, "normal" if how == "normal" else "signal")
+        # Long enough that a loaded machine still sees the session streaming before it ends.
+        p = probe(t.pid, 8 if how == "normal" else 600, "normal" if how == "normal" else "signal")
         first = p.stdout.readline()
         check(first.startswith("SESSION 0x"), "the session started: %r" % first)
         during = wait_threads(t.pid, base + 1)
