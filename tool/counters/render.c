@@ -273,6 +273,14 @@ static void monitor_row(struct clrsos_writer *w, unsigned indent, const char *na
 	clrsos_out(w, "\n");
 }
 
+static int by_name(const void *a, const void *b, void *ctx)
+{
+	const struct clrsos_counter_table *t = ctx;
+	const struct clrsos_counter_series *x = t->series[*(const size_t *)a], *y = t->series[*(const size_t *)b];
+	int c = strcmp(x->last.name, y->last.name);
+	return c ? c : strcmp(x->last.tags, y->last.tags);
+}
+
 void clrsos_counters_render_monitor(struct clrsos_writer *w, const struct clrsos_counter_table *t, unsigned width)
 {
 	if (!width)
@@ -290,24 +298,31 @@ void clrsos_counters_render_monitor(struct clrsos_writer *w, const struct clrsos
 	clrsos_out(w, " ");
 	out_right(w, "Current Value", value_col);
 	clrsos_out(w, "\n");
+	/* Within a provider, counters by name and tag sets by tags, as dotnet-counters lists them. */
+	size_t *order = malloc((t->count ? t->count : 1) * sizeof(*order));
+	for (size_t i = 0; order && i < t->count; i++)
+		order[i] = i;
+	if (order)
+		qsort_r(order, t->count, sizeof(*order), by_name, (void *)t);
+#define AT(i) (t->series[order ? order[(i)] : (i)])
 	struct clrsos_name_buf nb;
 	char display[1200], head[1300];
 	for (size_t p = 0; p < t->provider_count; p++) {
 		bool any = false;
 		for (size_t i = 0; i < t->count && !any; i++)
-			any = !t->series[i]->hidden && !strcmp(t->series[i]->last.provider, t->providers[p]);
+			any = !AT(i)->hidden && !strcmp(AT(i)->last.provider, t->providers[p]);
 		if (!any)
 			continue;
 		snprintf(head, sizeof(head), "[%s]", clrsos_safe_name(t->providers[p], &nb));
 		monitor_row(w, 0, head, NULL, name_col, 0);
 		for (size_t i = 0; i < t->count; i++) {
-			const struct clrsos_counter_series *s = t->series[i];
+			const struct clrsos_counter_series *s = AT(i);
 			if (s->hidden || strcmp(s->last.provider, t->providers[p]))
 				continue;
 			/* The first series of its name here: the name row, then every tag set of that name. */
 			bool earlier = false;
 			for (size_t k = 0; k < i && !earlier; k++) {
-				const struct clrsos_counter_series *o = t->series[k];
+				const struct clrsos_counter_series *o = AT(k);
 				earlier = !o->hidden && !strcmp(o->last.provider, s->last.provider) &&
 					  !strcmp(o->last.name, s->last.name);
 			}
@@ -322,7 +337,7 @@ void clrsos_counters_render_monitor(struct clrsos_writer *w, const struct clrsos
 				monitor_row(w, 4, shown, NULL, name_col, 0);
 			}
 			for (size_t k = i; k < t->count; k++) {
-				const struct clrsos_counter_series *o = t->series[k];
+				const struct clrsos_counter_series *o = AT(k);
 				if (o->hidden || !*o->last.tags || strcmp(o->last.provider, s->last.provider) ||
 				    strcmp(o->last.name, s->last.name))
 					continue;
@@ -331,6 +346,8 @@ void clrsos_counters_render_monitor(struct clrsos_writer *w, const struct clrsos
 			}
 		}
 	}
+#undef AT
+	free(order);
 }
 
 /* ---- recorders ---- */
@@ -702,8 +719,8 @@ struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const s
 			clrsos_outf(w, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x,
 				    plot_top + plot_h + 18, label);
 		}
-		/* One line per series, a legend entry for each tag set. */
-		double lx = left + pw;
+		/* One line per series, a legend entry for each tag set (inside the plot, top left; at most 8). */
+		size_t legend = 0;
 		for (size_t j = 0; j < p->count; j++) {
 			const struct clrsos_counter_series *s = p->series[j];
 			const char *color = palette[j % (sizeof(palette) / sizeof(palette[0]))];
@@ -714,13 +731,16 @@ struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const s
 				clrsos_outf(w, "%s%.1f,%.1f", i ? " " : "", x, y);
 			}
 			clrsos_out(w, "\"/>\n");
-			if (*s->last.tags || p->count > 1) {
-				clrsos_outf(w, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">", lx,
-					    y0 + 22 + 14.0 * (double)(j % 2), color);
+			if ((*s->last.tags || p->count > 1) && legend < 8) {
+				clrsos_outf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"%s\">", left + 6,
+					    plot_top + 14 + 13.0 * (double)legend, color);
 				xml_escaped(w, *s->last.tags ? s->last.tags : "(no tags)");
 				clrsos_out(w, "</text>\n");
-				if (j % 2)
-					lx -= pw / 3;
+				legend++;
+			} else if (legend == 8) {
+				clrsos_outf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#555\">and %zu more</text>\n",
+					    left + 6, plot_top + 14 + 13.0 * 8, p->count - 8);
+				legend++;
 			}
 		}
 		/* Marks: dumps taken. */
@@ -732,7 +752,10 @@ struct clrsos_error *clrsos_counters_render_svg(struct clrsos_writer *w, const s
 			clrsos_outf(w, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" "
 				       "stroke-dasharray=\"4,3\"/>\n",
 				    x, plot_top, x, plot_top + plot_h);
-			clrsos_outf(w, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\" font-size=\"11\">", x + 3, plot_top + 12);
+			/* The label beside the line, on its left near the right edge. */
+			bool near_right = x > left + pw * 0.8;
+			clrsos_outf(w, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#d62728\" font-size=\"11\"%s>", near_right ? x - 3 : x + 3,
+				    plot_top + 12, near_right ? " text-anchor=\"end\"" : "");
 			xml_escaped(w, t->marks[m].label);
 			clrsos_out(w, "</text>\n");
 		}
