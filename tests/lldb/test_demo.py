@@ -109,6 +109,22 @@ def check_transcript(text, out):
     for d in ("leak-1", "leak-2", "spike-high", "spike-low"):
         check(os.path.getsize(os.path.join(out, d + ".core")) > 50 << 20, "%s.core is missing or small" % d)
 
+    # The live tool's part: ps found the service, counters recorded it, trigger caught the spike.
+    pid = s1["pid"]
+    check(re.search(r"^\$ clrsos ps\n *%d dotnet " % pid, text, re.M) is not None, "clrsos ps lists the service")
+    rec = os.path.join(out, "leak-counters.csv")
+    if check(os.path.exists(rec), "no counters recording"):
+        rows = open(rec).read().splitlines()
+        check(rows[0] == "Timestamp,Provider,Counter Name,Counter Type,Mean/Increment" and len(rows) > 20,
+              "the recording has dotnet-counters' header and its rows (%d)" % len(rows))
+        check(any("dotnet.gc.last_collection.heap.size" in r or "GC Heap Size" in r for r in rows),
+              "the recording has the GC heap's size")
+    check(os.path.exists(os.path.join(out, "leak-counters.svg")), "no chart of the recording")
+    m = re.search(r"gc-heap-size is ([\d.]+) MB \(gc-heap-size > (\d+) MB\): dump 1 of 1 \(full\)", text)
+    if check(m is not None, "clrsos trigger did not say it fired"):
+        check(float(m.group(1)) > int(m.group(2)), "the trigger fired above its threshold: %s" % m.group(0))
+    check(os.path.exists(os.path.join(out, "spike-high.counters.json")), "no history beside the spike's dump")
+
     # Dump 1: the histogram saved, a file heapdiff reads.
     save = [c for c, _ in tr.blocks if c == "dumpheap -stat --save %s/before.json" % out]
     if check(len(save) == 1, "dumpheap -stat --save ran %d times on dump 1" % len(save)):

@@ -310,7 +310,7 @@ def trigger_spike(variant=None):
                          if a["totalMemory"] <= 120e6 < t["totalMemory"] and t["t"] <= fired + 0.3]
             if check(crossings, "the target crossed 120 MB before the dump"):
                 lag = fired - crossings[-1]
-                check(lag < 1 + 1.5, "fired within one interval (1 s) of the crossing, with 1.5 s slack: %.2f s" % lag)
+                check(lag < 1 + 2.0, "fired within one interval (1 s) of the crossing, with 2 s slack for a loaded machine: %.2f s" % lag)
             at = s.at(fired)
             check(at["totalMemory"] > 100e6, "the heap was high when it fired: %d" % at["totalMemory"])
         hist = dump + ".counters.json"
