@@ -28,6 +28,8 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lldb"))
 import harness  # noqa: E402
 from harness import check, Failure  # noqa: E402
+# The runtime's '.NET EventPipe' threads: one for the server, one more per streaming session.
+from test_tool import streaming_threads as sessions, wait_threads as wait_sessions  # noqa: E402
 
 TOOL = os.environ.get("CLRSOS_TOOL", "")
 TARGETS = os.environ.get("CLRSOS_TARGETS_DIR", "")
@@ -232,24 +234,6 @@ def monitor_tty():
         check(time.time() - t0 < 5, "Ctrl-C ends it within 5 s")
         check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "and it exits 0: %r" % status)
         check(wait_sessions(s.pid, 1) == 1, "the runtime has no session left")
-
-
-def sessions(pid):
-    n = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            if open("/proc/%d/task/%s/comm" % (pid, tid)).read().strip() == ".NET EventPipe":
-                n += 1
-        except OSError:
-            pass
-    return n
-
-
-def wait_sessions(pid, want, seconds=20):
-    deadline = time.time() + seconds
-    while time.time() < deadline and sessions(pid) != want:
-        time.sleep(0.2)
-    return sessions(pid)
 
 
 def csv_and_chart():

@@ -301,9 +301,9 @@ int clrsos_cli_trigger(int argc, char **argv)
 		goto out;
 	}
 	char cond[256];
-	struct clrsos_name_buf nb;
+	struct clrsos_name_buf nb, nb2;
 	printf("Watching process %d (%s, .NET %s): a %s dump when %s; Ctrl-C to stop\n", pid,
-	       clrsos_safe_name(watch.name, &nb), watch.info.runtime_version, clrsos_cli_dump_type_name(type),
+	       clrsos_safe_name(watch.name, &nb), clrsos_safe_name(watch.info.runtime_version, &nb2), clrsos_cli_dump_type_name(type),
 	       clrsos_trigger_describe(&run.trigger, cond, sizeof(cond)));
 	fflush(stdout);
 	double start = clrsos_watch_now();
