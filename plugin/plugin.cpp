@@ -474,6 +474,35 @@ public:
 	}
 };
 
+// Who holds a top-level name already: nobody, lldb itself (a built-in
+// command or alias: lldb keeps it, as it keeps `settings`), or another
+// plugin or script (SOS's libsosplugin.so, a Python command). CommandExists
+// and AliasExists see only lldb's own; ResolveCommand sees every command,
+// and resolves a name that is exactly one to that name (an abbreviation of
+// a longer command resolves to the longer one, which a registered name
+// would take precedence over).
+enum class Holder { none, lldb, other };
+
+Holder holder_of(lldb::SBCommandInterpreter &interp, const char *name)
+{
+	if (interp.CommandExists(name) || interp.AliasExists(name))
+		return Holder::lldb;
+	lldb::SBCommandReturnObject resolved;
+	interp.ResolveCommand(name, resolved);
+	const char *as = resolved.GetOutput();
+	if (resolved.Succeeded() && as && strcmp(as, name) == 0)
+		return Holder::other;
+	return Holder::none;
+}
+
+// Registers clrsos's commands: `clrsos`, `sos`, each command's name and
+// SOS's names for it (its aliases), each a top-level lldb command unless
+// lldb or another plugin holds that name. When SOS's own plugin is loaded
+// (another plugin holds `sos`), SOS keeps `sos` and every one of its names,
+// registered or not, so that SOS works as it does alone; clrsos's commands
+// are then `clrsos <command>` and the names SOS does not have. Names taken
+// that way are said once, on the debugger's error stream. (A plugin loaded
+// after clrsos takes over the names it registers: lldb lets it.)
 void register_commands(lldb::SBDebugger &debugger)
 {
 	lldb::SBCommandInterpreter interp = debugger.GetCommandInterpreter();
@@ -483,17 +512,43 @@ void register_commands(lldb::SBDebugger &debugger)
 	interp.AddCommand("clrsos", new Dispatch(),
 			  "clrsos: .NET heap commands (dumpheap, dumpobj, gcroot ...) without hosting a runtime",
 			  list.c_str());
+	Holder sos = holder_of(interp, "sos");
+	bool sos_loaded = sos == Holder::other;
+	if (sos == Holder::none)
+		interp.AddCommand("sos", new Dispatch(),
+				  "clrsos's commands under SOS's prefix: sos <command> is clrsos <command>",
+				  list.c_str());
+	std::string others; // names another plugin holds
 	for (size_t i = 0; i < clrsos_command_count; i++) {
 		const clrsos_command *c = &clrsos_commands[i];
-		// lldb takes ownership of each adapter (one per registration).
-		// A top-level name, unless lldb has a built-in command of that name
-		// (CommandExists sees built-in commands only: a name another plugin,
-		// e.g. SOS, registered is taken over; clrsos <name> always works).
-		if (!interp.CommandExists(c->name))
-			interp.AddCommand(c->name, new Command(c), c->help, c->syntax);
-		if (c->alias && !interp.CommandExists(c->alias))
-			interp.AddCommand(c->alias, new Command(c), c->help, c->syntax);
+		// An SOS command (one SOS has names for) stays SOS's when SOS is loaded.
+		if (sos_loaded && c->aliases)
+			continue;
+		std::string alias_help = std::string(c->help) + " (SOS's name for " + c->name + ")";
+		for (size_t k = 0;; k++) {
+			const char *name = k == 0 ? c->name : c->aliases ? c->aliases[k - 1] : nullptr;
+			if (!name)
+				break;
+			Holder h = holder_of(interp, name);
+			if (h == Holder::other)
+				others += std::string(others.empty() ? "" : ", ") + name;
+			if (h != Holder::none)
+				continue;
+			// lldb takes ownership of each adapter (one per registration).
+			interp.AddCommand(name, new Command(c), k == 0 ? c->help : alias_help.c_str(), c->syntax);
+		}
 	}
+	FILE *err = debugger.GetErrorFileHandle();
+	if (!err || (!sos_loaded && others.empty()))
+		return;
+	std::string line = "clrsos: ";
+	if (sos_loaded)
+		line += "SOS's plugin is loaded: sos and SOS's command names stay SOS's";
+	if (!others.empty())
+		line += std::string(sos_loaded ? "; " : "") + "another plugin holds " + others;
+	line += ": run clrsos's commands as 'clrsos <command>' ('clrsos help' lists them)\n";
+	fputs(line.c_str(), err);
+	fflush(err);
 }
 
 } // namespace

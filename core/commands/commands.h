@@ -64,8 +64,15 @@ typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
 					       struct clrsos_writer *out);
 
 struct clrsos_command {
-	const char *name;
-	const char *alias; /* another name (SOS's short one), or NULL */
+	const char *name; /* clrsos's name, lowercase, as its output and errors say it */
+	/*
+	 * SOS's other names for the command, NULL-terminated (NULL: a command
+	 * SOS does not have): its short aliases (do) and the spellings SOS
+	 * registers or exports (DumpObj, dumpstackobjects). Each is an lldb
+	 * command too unless lldb or another plugin holds the name; after
+	 * `clrsos` or `sos` every name is taken in any case.
+	 */
+	const char *const *aliases;
 	const char *help;  /* one line */
 	const char *syntax; /* the syntax, each option, an example */
 	clrsos_command_fn *run;
@@ -76,7 +83,7 @@ struct clrsos_command {
 extern const struct clrsos_command clrsos_commands[];
 extern const size_t clrsos_command_count;
 
-/* The command of this name or alias, in any case ("DumpHeap", "DO"), or NULL. */
+/* The command of this name or alias, in any case ("DumpHeap", "DO", "PE"), or NULL. */
 const struct clrsos_command *clrsos_command_find(const char *name);
 
 /*
@@ -88,8 +95,10 @@ const struct clrsos_command *clrsos_command_find(const char *name);
 struct clrsos_error *clrsos_command_select(int argc, const char *const *argv,
 					   struct clrsos_writer *out,
 					   const struct clrsos_command **ret);
-/* The list of commands, one line each, as `clrsos` and `help clrsos` show it. */
+/* The list of commands, one line each and a line of SOS's names, as `clrsos` and `help clrsos` show it. */
 void clrsos_command_write_list(struct clrsos_writer *out);
+/* A command's aliases, "do, DumpObj" (nothing when it has none). */
+void clrsos_command_write_aliases(struct clrsos_writer *out, const struct clrsos_command *c);
 
 /* Whether argv asks for JSON (--json). */
 bool clrsos_command_wants_json(int argc, const char *const *argv);

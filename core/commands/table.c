@@ -14,6 +14,7 @@
 const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "eeversion",
+		.aliases = (const char *const[]){"EEVersion", NULL},
 		.help = "Show the .NET runtime's version, its GC mode and the DAC clrsos loaded.",
 		.syntax = "eeversion [--json]\n"
 			  "\n"
@@ -29,6 +30,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "eeheap",
+		.aliases = (const char *const[]){"EEHeap", NULL},
 		.help = "Show the GC heaps: generations, segments or regions, allocated and committed sizes.",
 		.syntax = "eeheap [-gc] [-heap <n>] [-segment <address>] [--json]\n"
 			  "\n"
@@ -48,6 +50,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dumpheap",
+		.aliases = (const char *const[]){"DumpHeap", NULL},
 		.help = "List the objects on the GC heap, or their statistics by type.",
 		.syntax = "dumpheap [-stat] [-short] [-bycount] [-type <text>] [-mt <MethodTable>]\n"
 			  "         [-min <bytes>] [-max <bytes>] [-live | -dead] [-gen <generation>]\n"
@@ -88,7 +91,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dumpobj",
-		.alias = "do",
+		.aliases = (const char *const[]){"do", "DumpObj", NULL},
 		.help = "Show an object: its type, size, file and fields with their values.",
 		.syntax = "dumpobj <address> [-nofields] [-refs] [--json]\n"
 			  "\n"
@@ -109,6 +112,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dumpvc",
+		.aliases = (const char *const[]){"DumpVC", NULL},
 		.help = "Show the fields of a value type stored at an address.",
 		.syntax = "dumpvc <MethodTable> <address> [--json]\n"
 			  "\n"
@@ -120,6 +124,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dumpmt",
+		.aliases = (const char *const[]){"DumpMT", NULL},
 		.help = "Show a MethodTable: name, sizes, parent, module, field counts and flags.",
 		.syntax = "dumpmt <MethodTable> [-md] [--json]\n"
 			  "\n"
@@ -135,7 +140,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dumparray",
-		.alias = "da",
+		.aliases = (const char *const[]){"da", "DumpArray", NULL},
 		.help = "Show an array: rank, element type, length and the elements.",
 		.syntax = "dumparray <address> [-start <index>] [-length <count>] [-details] [--json]\n"
 			  "\n"
@@ -151,6 +156,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "gcroot",
+		.aliases = (const char *const[]){"GCRoot", NULL},
 		.help = "Show what keeps an object alive: each root and the shortest chain from it.",
 		.syntax = "gcroot <address> [-nostacks] [-limit <n>] [--json]\n"
 			  "\n"
@@ -169,6 +175,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "objsize",
+		.aliases = (const char *const[]){"ObjSize", NULL},
 		.help = "Show the total size of everything an object keeps alive.",
 		.syntax = "objsize <address> [-stat] [--json]\n"
 			  "\n"
@@ -181,6 +188,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "gchandles",
+		.aliases = (const char *const[]){"GCHandles", NULL},
 		.help = "List the GC handles: kind, target object and its type.",
 		.syntax = "gchandles [-stat] [-type <kind>] [--json]\n"
 			  "\n"
@@ -193,7 +201,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "finalizequeue",
-		.alias = "fq",
+		.aliases = (const char *const[]){"fq", "FinalizeQueue", NULL},
 		.help = "Show the objects registered for finalization and those ready to be finalized.",
 		.syntax = "finalizequeue [-stat] [-detail] [--json]\n"
 			  "\n"
@@ -206,6 +214,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "clrthreads",
+		.aliases = (const char *const[]){"threads", "Threads", "t", NULL},
 		.help = "List the managed threads.",
 		.syntax = "clrthreads [--json]\n"
 			  "\n"
@@ -216,6 +225,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "clrstack",
+		.aliases = (const char *const[]){"ClrStack", "CLRStack", NULL},
 		.help = "Show the managed frames of the selected thread (or of every thread).",
 		.syntax = "clrstack [-all] [-a | -p | -l] [--json]\n"
 			  "\n"
@@ -240,6 +250,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dso",
+		.aliases = (const char *const[]){"dumpstackobjects", "DumpStackObjects", NULL},
 		.help = "List the objects the selected thread's stack refers to.",
 		.syntax = "dso [--json]\n"
 			  "\n"
@@ -249,6 +260,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "pe",
+		.aliases = (const char *const[]){"printexception", "PrintException", "Printexception", NULL},
 		.help = "Print an exception: type, message, inner exception, stack trace, HResult.",
 		.syntax = "pe [<address>] [-nested] [--json]\n"
 			  "\n"
@@ -317,6 +329,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "setclrpath",
+		.aliases = (const char *const[]){"SetClrPath", NULL},
 		.help = "Set (or show) the directory holding the runtime and DAC that match the target.",
 		.syntax = "setclrpath [<directory>] | setclrpath -clear\n"
 			  "\n"
@@ -368,23 +381,36 @@ const struct clrsos_command *clrsos_command_find(const char *name)
 {
 	for (size_t i = 0; name && i < clrsos_command_count; i++) {
 		const struct clrsos_command *c = &clrsos_commands[i];
-		if (strcasecmp(name, c->name) == 0 || (c->alias && strcasecmp(name, c->alias) == 0))
+		if (strcasecmp(name, c->name) == 0)
 			return c;
+		for (const char *const *a = c->aliases; a && *a; a++)
+			if (strcasecmp(name, *a) == 0)
+				return c;
 	}
 	return NULL;
 }
 
+void clrsos_command_write_aliases(struct clrsos_writer *out, const struct clrsos_command *c)
+{
+	for (const char *const *a = c->aliases; a && *a; a++)
+		clrsos_outf(out, "%s%s", a == c->aliases ? "" : ", ", *a);
+}
+
 void clrsos_command_write_list(struct clrsos_writer *out)
 {
-	clrsos_out(out, "clrsos <command> [<arguments>]   (the command in any case: clrsos DumpHeap -stat)\n"
+	clrsos_out(out, "clrsos <command> [<arguments>]   (or sos <command>; the command in any case: "
+			"clrsos DumpHeap -stat)\n"
 			"\n"
-			"Commands ('clrsos help <command>' or 'help <command>' for one):\n");
+			"Commands ('clrsos help <command>' or 'help <command>' for one), each with SOS's other "
+			"names:\n");
 	for (size_t i = 0; i < clrsos_command_count; i++) {
 		const struct clrsos_command *c = &clrsos_commands[i];
-		char name[32];
-		snprintf(name, sizeof(name), "%s%s%s%s", c->name, c->alias ? " (" : "", c->alias ? c->alias : "",
-			 c->alias ? ")" : "");
-		clrsos_outf(out, "  %-20s %s\n", name, c->help);
+		clrsos_outf(out, "  %-20s %s\n", c->name, c->help);
+		if (c->aliases) {
+			clrsos_outf(out, "  %-20s also: ", "");
+			clrsos_command_write_aliases(out, c);
+			clrsos_out(out, "\n");
+		}
 	}
 }
 
@@ -403,6 +429,11 @@ struct clrsos_error *clrsos_command_select(int argc, const char *const *argv,
 			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 						   "clrsos has no command '%s': 'clrsos help' lists them", argv[1]);
 		clrsos_outf(out, "%s\n\n%s\n", c->help, c->syntax);
+		if (c->aliases) {
+			clrsos_out(out, "\nAlso: ");
+			clrsos_command_write_aliases(out, c);
+			clrsos_out(out, " (SOS's names)\n");
+		}
 		return NULL;
 	}
 	*ret = clrsos_command_find(argv[0]);

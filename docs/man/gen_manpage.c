@@ -2,7 +2,7 @@
  * Writes the clrsos(7) manual page: the template (docs/man/clrsos.7.in)
  * with its @COMMANDS@ line replaced by one entry per command of
  * clrsos_commands[], the table the plugin registers its commands from
- * (name, alias, one-line help), and @VERSION@, @PLUGIN@, @DOCDIR@ by the
+ * (name, SOS's other names, one-line help), and @VERSION@, @PLUGIN@, @DOCDIR@ by the
  * arguments. Run at build time (cmake/Packaging.cmake).
  *
  *   gen_manpage <template> <output> <version> <plugin path> <doc directory>
@@ -35,14 +35,15 @@ static void put_commands(FILE *out)
 {
 	for (size_t i = 0; i < clrsos_command_count; i++) {
 		const struct clrsos_command *c = &clrsos_commands[i];
-		/* The tag is the one line after .TP: "name (or alias)". */
+		/* The tag is the one line after .TP: "name (or alias, alias)". */
 		fputs(".TP\n.BR ", out);
 		put_text(out, c->name);
-		if (c->alias) {
-			fputs(" \" (or \" ", out);
-			put_text(out, c->alias);
-			fputs(" )", out);
+		for (const char *const *a = c->aliases; a && *a; a++) {
+			fputs(a == c->aliases ? " \" (or \" " : " \", \" ", out);
+			put_text(out, *a);
 		}
+		if (c->aliases)
+			fputs(" )", out);
 		fputc('\n', out);
 		put_text(out, c->help);
 		fputc('\n', out);

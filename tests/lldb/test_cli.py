@@ -12,6 +12,18 @@ usage: test_cli.py <case>
                    dumpheap -live on healthy processes (HeapShapes; the demo's
                    ASP.NET service, whose FileSystemWatcher thread holds a
                    byref into its own stack), live and on a core
+  aliases          every one of SOS's names for a command clrsos has (ALIASES),
+                   as an lldb command and after `clrsos` and `sos` in several
+                   cases, gives the main name's output and status exactly, on
+                   a core; `help clrsos` and `help <alias>` name them; names of
+                   SOS commands clrsos lacks, and names in a case nobody
+                   registered, fail as lldb fails any unknown command
+  coexist          SOS's plugin in the same lldb: a stand-in (a Python command
+                   `sos` and `dumpobj`) and, when found, SOS's own
+                   libsosplugin.so (CLRSOS_SOSPLUGIN, or dotnet-dump's under
+                   /tmp/dd or ~/.dotnet/tools): loaded first, it keeps `sos`
+                   and every SOS name, clrsos says so once and `clrsos <cmd>`
+                   works; loaded after clrsos, it takes its names back
 """
 
 import json
@@ -143,9 +155,12 @@ def case_case():
     for c in ("clrsos", "clrsos help", "help clrsos"):
         text = tr.text_of(c)
         check(tr.error(c) is None, "%r failed: %s" % (c, tr.error(c)))
-        for name in ("eeversion", "dumpheap", "dumpobj (do)", "gcroot", "finalizequeue (fq)", "setclrpath"):
-            check(re.search(r"^\s+%s\s" % re.escape(name), text, re.M),
+        for name in ("eeversion", "dumpheap", "dumpobj", "gcroot", "finalizequeue", "setclrpath"):
+            check(re.search(r"^  %s\s" % re.escape(name), text, re.M),
                   "%r does not list %s:\n%s" % (c, name, text))
+        for also in ("do, DumpObj", "fq, FinalizeQueue"):
+            check(re.search(r"^\s+also: %s$" % re.escape(also), text, re.M),
+                  "%r does not list the aliases %s:\n%s" % (c, also, text))
     check("dumpheap [-stat]" in tr.text_of("clrsos Help DumpHeap"),
           "clrsos Help DumpHeap does not show dumpheap's syntax")
     for c in ("clrsos nosuchcommand", "clrsos help nosuchcommand"):
@@ -246,9 +261,204 @@ class Service:
         raise harness.Failure("no libcoreclr.so in the service")
 
 
+# SOS's names for the commands clrsos has (docs/commands.md#names): from
+# SOS's lldb plugin (soscommand.cpp), its managed commands' [Command]
+# aliases and the exports of its library (sos.def).
+ALIASES = {
+    "eeversion": ["EEVersion"],
+    "eeheap": ["EEHeap"],
+    "dumpheap": ["DumpHeap"],
+    "dumpobj": ["do", "DumpObj"],
+    "dumpvc": ["DumpVC"],
+    "dumpmt": ["DumpMT"],
+    "dumparray": ["da", "DumpArray"],
+    "gcroot": ["GCRoot"],
+    "objsize": ["ObjSize"],
+    "gchandles": ["GCHandles"],
+    "finalizequeue": ["fq", "FinalizeQueue"],
+    "clrthreads": ["threads", "Threads", "t"],
+    "clrstack": ["ClrStack", "CLRStack"],
+    "dso": ["dumpstackobjects", "DumpStackObjects"],
+    "pe": ["printexception", "PrintException", "Printexception"],
+    "setclrpath": ["SetClrPath"],
+}
+# Names lldb holds itself (t: lldb's alias of `thread select`): reached only
+# after clrsos or sos.
+LLDB_HOLDS = {"t"}
+# Names of SOS commands clrsos does not have, and names in a case nobody
+# registered: lldb fails them as it fails any unknown command.
+# No progress lines: the same command under two names must print the same.
+QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
+UNKNOWN = ["dumpmd", "clru", "bpmd", "syncblk", "name2ee", "ip2md", "verifyheap", "soshelp", "dumpdomain",
+           "DUMPOBJ", "Dumpheap", "gcRoot"]
+
+
+def alias_arguments(truth):
+    """Arguments for each command: the same run of the command under every name."""
+    o = truth["objects"]
+    af, sh, arr = o["allFields"], o["structHolder"], o["arrays"]
+    single = [f for f in sh["fields"] if f["name"] == "Single"][0]
+    return {
+        "eeversion": "", "eeheap": "-gc", "dumpheap": "-stat -type HeapShapes.Chain",
+        "dumpobj": af["address"], "dumpvc": "%s %s" % (single["fieldTypeMT"], single["fieldAddress"]),
+        "dumpmt": af["mt"], "dumparray": arr["ints"]["address"],
+        "gcroot": truth["roots"]["gcroot"]["staticChain"]["address"],
+        "objsize": truth["roots"]["gcroot"]["staticChain"]["address"], "gchandles": "-stat",
+        "finalizequeue": "", "clrthreads": "", "clrstack": "", "dso": "",
+        "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
+    }
+
+
+def swapped(name):
+    return "".join(ch.lower() if ch.isupper() else ch.upper() for ch in name)
+
+
+def case_aliases():
+    scratch = harness.scratch_dir()
+    try:
+        core, exe, truth = harness.core_of_finished("HeapShapes", "full", scratch)
+        args = alias_arguments(truth)
+        line = lambda name, c: ("%s %s" % (name, args[c])).strip()
+        variants = {}  # main command line -> the lines that must give the same
+        for c, aliases in ALIASES.items():
+            runs = ["clrsos %s" % line(c.upper(), c), "sos %s" % line(c, c)]
+            for a in aliases:
+                if a not in LLDB_HOLDS:
+                    runs.append(line(a, c))
+                runs += ["clrsos %s" % line(a, c), "sos %s" % line(swapped(a), c),
+                         "clrsos %s" % line(a.upper(), c)]
+            variants[line(c, c)] = runs
+        commands = []
+        for main, runs in variants.items():
+            commands += [main] + runs + ["%s --json" % main, "sos %s --json" % main]
+        commands += ["help clrsos", "help sos", "sos", "sos help DumpObj", "help do", "help DumpStackObjects",
+                     "help printexception", "t", "nosuchcommandxyz"]
+        commands += ["%s 0" % u for u in UNKNOWN] + ["sos dumpmd 0", "clrsos clru"]
+        tr = harness.lldb(commands, core=core, exe=exe, env=QUIET)
+    finally:
+        harness.cleanup(scratch)
+    for main, runs in variants.items():
+        want, want_error = tr.text_of(main), tr.error(main)
+        check(want.strip() != "", "%r printed nothing" % main)
+        if main.split()[0] not in ("pe", "dso", "setclrpath"):
+            check(want_error is None, "%r failed: %s" % (main, want_error))
+        for r in runs:
+            check(tr.text_of(r) == want, "%r differs from %r:\n%s\n--- %r:\n%s" % (r, main, tr.text_of(r), main, want))
+        j = tr.json("%s --json" % main)
+        check(tr.json("sos %s --json" % main) == j, "sos %s --json differs" % main)
+    # The lists and each alias's help.
+    for c in ("help clrsos", "help sos", "sos"):
+        text = tr.text_of(c)
+        for name, aliases in ALIASES.items():
+            check(re.search(r"^  %s\s+\S" % re.escape(name), text, re.M), "%r does not list %s" % (c, name))
+            check(re.search(r"^\s+also: %s$" % re.escape(", ".join(aliases)), text, re.M),
+                  "%r does not list %s's names %s:\n%s" % (c, name, aliases, text))
+    check("Also: do, DumpObj (SOS's names)" in tr.text_of("sos help DumpObj"), "sos help DumpObj: no aliases")
+    check("dumpobj <address>" in tr.text_of("help do") and "SOS's name for dumpobj" in tr.text_of("help do"),
+          "help do: not dumpobj's help:\n%s" % tr.text_of("help do"))
+    check("dso [--json]" in tr.text_of("help DumpStackObjects"), "help DumpStackObjects: not dso's help")
+    check("pe [<address>]" in tr.text_of("help printexception"), "help printexception: not pe's help")
+    # t stays lldb's (thread select): not clrthreads' table.
+    check(tr.text_of("t") != tr.text_of("clrthreads"), "t runs clrthreads, lldb's alias is taken over")
+    # Unknown names fail as lldb fails them.
+    lldb_says = tr.error("nosuchcommandxyz")
+    check(lldb_says == "'nosuchcommandxyz' is not a valid command.", "lldb's own error: %r" % lldb_says)
+    for u in UNKNOWN:
+        e = tr.error("%s 0" % u)
+        check(e == lldb_says.replace("nosuchcommandxyz", u), "%r: %r, not lldb's error for an unknown command"
+              % (u, e))
+    for c, word in (("sos dumpmd 0", "dumpmd"), ("clrsos clru", "clru")):
+        e = tr.error(c)
+        check(e == "clrsos has no command '%s': 'clrsos help' lists them" % word, "%r: error %r" % (c, e))
+
+
+def sos_plugin():
+    """SOS's own libsosplugin.so, if this machine has one, or None."""
+    if os.environ.get("CLRSOS_SOSPLUGIN"):
+        return os.environ["CLRSOS_SOSPLUGIN"]
+    import glob
+    for root in ("/tmp/dd", os.path.expanduser("~/.dotnet/tools")):
+        found = sorted(glob.glob(os.path.join(root, ".store/dotnet-dump/*/dotnet-dump/*/tools/*/any/linux-x64/"
+                                              "libsosplugin.so")))
+        if found:
+            return found[-1]
+    return None
+
+
+STANDIN = """import lldb
+class Standin:
+    def __init__(self, debugger, internal_dict):
+        pass
+    def __call__(self, debugger, command, exe_ctx, result):
+        result.AppendMessage("standin ran: " + command)
+    def get_short_help(self):
+        return "the stand-in for SOS"
+def __lldb_init_module(debugger, internal_dict):
+    for name in ("sos", "dumpobj"):
+        debugger.HandleCommand("command script add -c %s.Standin %s" % (__name__, name))
+"""
+SAID = ("clrsos: SOS's plugin is loaded: sos and SOS's command names stay SOS's: run clrsos's commands as "
+        "'clrsos <command>' ('clrsos help' lists them)")
+
+
+def case_coexist():
+    scratch = harness.scratch_dir()
+    try:
+        core, exe, truth = harness.core_of_finished("HeapShapes", "full", scratch)
+        address = truth["objects"]["allFields"]["address"]
+        standin = os.path.join(scratch, "sosstandin.py")
+        with open(standin, "w") as f:
+            f.write(STANDIN)
+        # Alone: the reference output.
+        alone = harness.lldb(["dumpobj %s" % address, "help DumpObj"], core=core, exe=exe, env=QUIET)
+        want = alone.text_of("dumpobj %s" % address)
+        check("Name:" in want, "dumpobj alone: %s" % want)
+        # 1. A stand-in SOS (Python commands sos and dumpobj) loaded first.
+        cmds = ["sos eeversion", "dumpobj %s" % address, "clrsos dumpobj %s" % address, "help DumpObj",
+                "help fq", "help clrbt", "clrsos DO %s" % address]
+        tr = harness.lldb(cmds, core=core, exe=exe, env=QUIET, pre=["command script import " + standin])
+        check(tr.text.count(SAID) == 1, "the stand-in first: clrsos did not say once that SOS keeps its names")
+        check(tr.text_of("sos eeversion") == "standin ran: eeversion", "sos is not the stand-in's any more")
+        check(tr.text_of("dumpobj %s" % address) == "standin ran: " + address, "dumpobj is not the stand-in's")
+        check(tr.text_of("clrsos dumpobj %s" % address) == want, "clrsos dumpobj differs with the stand-in")
+        check(tr.text_of("clrsos DO %s" % address) == want, "clrsos DO differs with the stand-in")
+        for name in ("DumpObj", "fq"):
+            check(tr.error("help " + name) is not None, "SOS's name %s registered next to SOS" % name)
+        check("clrbt [<OS thread id>]" in tr.text_of("help clrbt"), "clrsos's own clrbt not registered")
+        # 2. SOS's own plugin, first and then after clrsos.
+        plugin = sos_plugin()
+        if not plugin:
+            print("NOTE: no libsosplugin.so here (CLRSOS_SOSPLUGIN, dotnet-dump under /tmp/dd or "
+                  "~/.dotnet/tools): SOS itself not tested, only its stand-in")
+            return
+        print("SOS's plugin: %s" % plugin)
+        sos_help = "Displays info about an object at the specified address."
+        cmds = ["help sos", "help dumpobj", "help pe", "help DumpObj", "help do",
+                "clrsos dumpobj %s" % address]
+        first = harness.lldb(cmds, core=core, exe=exe, env=QUIET, pre=["plugin load " + plugin])
+        check(first.text.count(SAID) == 1, "SOS first: clrsos did not say once that SOS keeps its names")
+        check("sos <command - name>" in first.text_of("help sos").replace("\n", " "), "sos is not SOS's")
+        check(sos_help in first.text_of("help dumpobj"), "dumpobj is not SOS's:\n%s" % first.text_of("help dumpobj"))
+        check("Exception class" in first.text_of("help pe"), "pe is not SOS's")
+        check(first.error("help DumpObj") is not None, "DumpObj registered next to SOS")
+        check(first.text_of("clrsos dumpobj %s" % address) == want, "clrsos dumpobj differs next to SOS")
+        # clrsos first: SOS takes back the names it registers; the rest stay clrsos's.
+        after = harness.lldb(cmds, core=core, exe=exe, load_plugin=False, env=QUIET,
+                             pre=["plugin load " + harness.PLUGIN, "plugin load " + plugin])
+        check(SAID not in after.text, "clrsos first said SOS keeps its names")
+        check("sos <command - name>" in after.text_of("help sos").replace("\n", " "), "sos is not SOS's after it")
+        check(sos_help in after.text_of("help dumpobj"), "dumpobj is not SOS's after SOS loaded")
+        check("dumpobj <address>" in after.text_of("help DumpObj"), "DumpObj is not clrsos's")
+        check(after.text_of("clrsos dumpobj %s" % address) == want, "clrsos dumpobj differs under SOS")
+    finally:
+        harness.cleanup(scratch)
+
+
 if __name__ == "__main__":
     harness.run_case({
         "json-errors": case_json_errors,
         "case": case_case,
         "healthy-warnings": case_healthy_warnings,
+        "aliases": case_aliases,
+        "coexist": case_coexist,
     })

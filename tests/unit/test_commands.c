@@ -1474,8 +1474,32 @@ static void test_command_select__any_case_alias_help_and_unknown(void **state)
 	assert_null(o.text);
 	assert_null(clrsos_command_select(0, NULL, &w, &c));
 	assert_null(c);
-	assert_non_null(strstr(o.text, "finalizequeue (fq)"));
+	assert_non_null(strstr(o.text, "  finalizequeue        Show"));
+	assert_non_null(strstr(o.text, "also: fq, FinalizeQueue\n"));
+	assert_non_null(strstr(o.text, "also: printexception, PrintException, Printexception\n"));
 	free(o.text);
+	o = (struct held_out){0};
+	/* SOS's names, in any case; the help of one says them. */
+	const char *sos_names[][2] = {{"DUMPSTACKOBJECTS", "dso"}, {"printException", "pe"}, {"Threads", "clrthreads"},
+				      {"CLRSTACK", "clrstack"}, {"setclrpath", "setclrpath"}, {"dA", "dumparray"}};
+	for (size_t i = 0; i < sizeof(sos_names) / sizeof(sos_names[0]); i++) {
+		const char *a[] = {sos_names[i][0]};
+		assert_null(clrsos_command_select(1, a, &w, &c));
+		assert_non_null(c);
+		assert_string_equal(c->name, sos_names[i][1]);
+	}
+	assert_null(o.text);
+	const char *a5[] = {"help", "Do"};
+	assert_null(clrsos_command_select(2, a5, &w, &c));
+	assert_non_null(strstr(o.text, "\nAlso: do, DumpObj (SOS's names)\n"));
+	free(o.text);
+	o = (struct held_out){0};
+	/* An SOS command clrsos does not have is no command of clrsos's. */
+	const char *a6[] = {"dumpmd"};
+	struct clrsos_error *missing = clrsos_command_select(1, a6, &w, &c);
+	assert_non_null(missing);
+	assert_null(c);
+	clrsos_error_destroy(missing);
 	o = (struct held_out){0};
 	const char *a3[] = {"Help", "GCROOT"};
 	assert_null(clrsos_command_select(2, a3, &w, &c));
