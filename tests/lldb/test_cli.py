@@ -354,8 +354,9 @@ def case_aliases():
             check(re.search(r"^\s+also: %s$" % re.escape(", ".join(aliases)), text, re.M),
                   "%r does not list %s's names %s:\n%s" % (c, name, aliases, text))
     check("Also: do, DumpObj (SOS's names)" in tr.text_of("sos help DumpObj"), "sos help DumpObj: no aliases")
-    check("dumpobj <address>" in tr.text_of("help do") and "SOS's name for dumpobj" in tr.text_of("help do"),
-          "help do: not dumpobj's help:\n%s" % tr.text_of("help do"))
+    help_do = tr.text_of("help do")
+    check("dumpobj <address>" in help_do and "SOS's name for dumpobj" in help_do.replace("\n", " "),
+          "help do: not dumpobj's help:\n%s" % help_do)
     check("dso [--json]" in tr.text_of("help DumpStackObjects"), "help DumpStackObjects: not dso's help")
     check("pe [<address>]" in tr.text_of("help printexception"), "help printexception: not pe's help")
     # t stays lldb's (thread select): not clrthreads' table.
@@ -433,8 +434,10 @@ def case_coexist():
             return
         print("SOS's plugin: %s" % plugin)
         sos_help = "Displays info about an object at the specified address."
+        # SOS's own commands run, with SOS's output (its eeversion says its
+        # version; its dumpobj's VT column says Yes/No where clrsos's says 1/0).
         cmds = ["help sos", "help dumpobj", "help pe", "help DumpObj", "help do",
-                "clrsos dumpobj %s" % address]
+                "clrsos dumpobj %s" % address, "eeversion", "dumpobj %s" % address]
         first = harness.lldb(cmds, core=core, exe=exe, env=QUIET, pre=["plugin load " + plugin])
         check(first.text.count(SAID) == 1, "SOS first: clrsos did not say once that SOS keeps its names")
         check("sos <command - name>" in first.text_of("help sos").replace("\n", " "), "sos is not SOS's")
@@ -442,6 +445,11 @@ def case_coexist():
         check("Exception class" in first.text_of("help pe"), "pe is not SOS's")
         check(first.error("help DumpObj") is not None, "DumpObj registered next to SOS")
         check(first.text_of("clrsos dumpobj %s" % address) == want, "clrsos dumpobj differs next to SOS")
+        check("SOS Version" in first.text_of("eeversion"), "SOS first: eeversion is not SOS's:\n%s"
+              % first.text_of("eeversion"))
+        sos_do = first.text_of("dumpobj %s" % address)
+        check("HeapShapes.AllFields" in sos_do and " Yes instance " in sos_do,
+              "SOS first: dumpobj is not SOS's:\n%s" % sos_do)
         # clrsos first: SOS takes back the names it registers; the rest stay clrsos's.
         after = harness.lldb(cmds, core=core, exe=exe, load_plugin=False, env=QUIET,
                              pre=["plugin load " + harness.PLUGIN, "plugin load " + plugin])
@@ -450,6 +458,9 @@ def case_coexist():
         check(sos_help in after.text_of("help dumpobj"), "dumpobj is not SOS's after SOS loaded")
         check("dumpobj <address>" in after.text_of("help DumpObj"), "DumpObj is not clrsos's")
         check(after.text_of("clrsos dumpobj %s" % address) == want, "clrsos dumpobj differs under SOS")
+        check("SOS Version" in after.text_of("eeversion"), "SOS after: eeversion is not SOS's")
+        sos_do = after.text_of("dumpobj %s" % address)
+        check("HeapShapes.AllFields" in sos_do and " Yes instance " in sos_do, "SOS after: dumpobj is not SOS's")
     finally:
         harness.cleanup(scratch)
 
