@@ -25,9 +25,13 @@ the CPU of the measured window alone from /proc/<pid>/stat.
    (low 3 s, high 3 s); `clrsos trigger <pid> 120 --type heap` (refresh
    1 s) watches it. The latency is from the first moment Spiker itself
    reports GC.GetTotalMemory above 120 MB (its TRUTH lines, every 250 ms,
-   one right after it has filled the spike) to the time stamp of the
-   tool's line saying it asks for the dump; then the dump's duration as
-   the tool reports it. Both clocks are this machine's wall clock.
+   one right after it has filled the spike; negative when the tool saw it
+   first) to the time stamp of the tool's line saying it asks for the
+   dump, and also from Spiker's last report below 120 MB (the heap
+   crossed between the two); then the dump's duration as the tool reports
+   it. Both clocks are this machine's wall clock. Run i starts the tool
+   i/N s later in Spiker's cycle, so the counters' 1 s ticks fall at
+   different points.
 3. Footprint. build/clrsos's size (as built, and stripped) and its shared
    libraries (ldd), beside the size of dotnet-counters' tool directory and
    of the .NET runtime it needs. Then recording an idle Spiker (`steady 50
@@ -261,7 +265,10 @@ def start_spiker(args):
     def read():
         for ln in p.stdout:
             if ln.startswith("TRUTH "):
-                truth.append(json.loads(ln[6:]))
+                try:
+                    truth.append(json.loads(ln[6:]))
+                except ValueError:  # createdump writes to the target's console too, into a line at times
+                    pass
     t = threading.Thread(target=read, daemon=True)
     t.start()
     return p, int(line.split()[1]), truth, t
@@ -283,26 +290,44 @@ def latency(runs, raw):
         out = tempfile.mkdtemp(prefix="clrsos-trigger-")
         la = load()
         spiker, pid, truth, reader = start_spiker(["spike", "30", "200", "3", "3", "60"])
+        # Start the tool at a different moment of Spiker's cycle each run, so that the runtime's 1 s
+        # counter ticks fall at different points of the spike.
+        time.sleep(run / runs)
         tool = subprocess.Popen([TOOL, "trigger", str(pid), "120", "--dumps", "1", "-o", out, "--type", "heap",
                                  "--duration", "60s"],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         text, _ = tool.communicate(timeout=120)
-        stop_spiker(spiker, reader)
         m = re.search(r"^(\d{4}-\d\d-\d\dT[\d:.]+)Z .*dump 1", text, re.M)
+        if m:
+            # The dump can catch Spiker while it fills the spike, before its first report above: wait for
+            # its reports after the tool fired before closing its stdin (which ends it at once).
+            fired = datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc).timestamp()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not (len(truth) > 1 and truth[-2]["t"] > fired):
+                time.sleep(0.1)
+        stop_spiker(spiker, reader)
         w = re.search(r"wrote .* in ([\d.]+) s", text)
         if not m:
             raise SystemExit("trigger said no dump:\n" + text)
         fired = datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc).timestamp()
         # The last crossing of 120 MB (decimal, as the tool's MB) that Spiker reported before the tool fired.
-        crossed = None
-        prev = 0
+        # The heap really crossed between Spiker's last report below and its first report above (Spiker fills
+        # the spike, ~1 s on a loaded machine, then reports), so the tool can fire before that first report
+        # above: then the latency from it is negative. The crossing taken is the last one whose report
+        # below came before the tool fired.
+        crossed = below = None
+        prev = None
         for d in truth:
-            if d["t"] > fired:
+            if prev is not None and prev["t"] > fired:
                 break
-            if d["totalMemory"] > 120e6 and prev <= 120e6:
-                crossed = d["t"]
-            prev = d["totalMemory"]
+            if d["totalMemory"] > 120e6 and prev is not None and prev["totalMemory"] <= 120e6:
+                crossed, below = d["t"], prev["t"]
+            prev = d
+        if crossed is None:
+            sys.stderr.write("trigger run %d: no crossing seen around %.3f; Spiker said:\n%s\n" % (
+                run, fired, "\n".join("%.3f %d" % (d["t"] - fired, d["totalMemory"]) for d in truth[:40])))
         row = {"bench": "trigger", "run": run, "latency_s": None if crossed is None else fired - crossed,
+               "from_last_below_s": None if below is None else fired - below,
                "dump_s": float(w.group(1)) if w else None, "load_before": la}
         raw.write(json.dumps(row) + "\n")
         raw.flush()
@@ -313,10 +338,13 @@ def latency(runs, raw):
     loads = [r["load_before"][0] for r in rows]
     print("\n## Trigger latency (Spiker 30 -> 200 MB, threshold 120 MB, refresh 1 s, %d runs; "
           "1-min load before runs %.2f-%.2f)\n" % (runs, min(loads), max(loads)))
-    print("| from crossing to dump request | heap dump written in |")
-    print("|---:|---:|")
-    print("| median %s | median %s |" % (
+    below = [r["from_last_below_s"] for r in rows if r["from_last_below_s"] is not None]
+    print("| from Spiker's first report above 120 MB to the dump request | from its last report below | "
+          "heap dump written in |")
+    print("|---:|---:|---:|")
+    print("| median %s | median %s | median %s |" % (
         "%.2f s (%.2f to %.2f)" % (statistics.median(lat), min(lat), max(lat)) if lat else "- (no crossing seen)",
+        "%.2f s (%.2f to %.2f)" % (statistics.median(below), min(below), max(below)) if below else "-",
         "%.2f s (%.2f to %.2f)" % (statistics.median(dumps), min(dumps), max(dumps)) if dumps else "-"))
 
 
