@@ -17,8 +17,10 @@ the CPU of the measured window alone from /proc/<pid>/stat.
    rotating order: unmonitored, with `clrsos counters <pid>
    --refresh-interval 1`, and with `dotnet-counters monitor -p <pid>
    --refresh-interval 1`. A monitor is started, waited for until ready,
-   given 1 s more, then wrk runs. Reported: requests per second (median,
-   and its change against unmonitored), each monitor's startup, CPU over
+   given 1 s more, then wrk runs. Reported: requests per second (median
+   and range, and the change against the same run's unmonitored figure,
+   which the machine's drift between runs does not enter), each
+   monitor's startup, CPU over
    wrk's window and over its whole run, and peak RSS; the load average
    before each run.
 2. Trigger latency. Spiker (tests/targets) spikes from 30 MB to 200 MB
@@ -243,15 +245,17 @@ def overhead(runs, seconds, counters_exe, raw):
     loads = [r["load_before"][0] for rows in results.values() for r in rows]
     print("\n## Overhead on the demo service (wrk -t1 -c8, %d s, medians of %d; 1-min load before runs %.2f-%.2f)\n"
           % (seconds, runs, min(loads), max(loads)))
-    print("| monitor | requests/s | vs unmonitored | startup to first values | CPU in wrk's %d s | CPU, whole run "
-          "| peak RSS |" % seconds)
+    print("| monitor | requests/s (min-max) | vs unmonitored, same run (min-max) | startup to first values "
+          "| CPU in wrk's %d s | CPU, whole run | peak RSS |" % seconds)
     print("|---|---:|---:|---:|---:|---:|---:|")
-    base = statistics.median(r["rps"] for r in results["none"])
+    base = {r["run"]: r["rps"] for r in results["none"]}
     for name, rows in results.items():
-        rps = statistics.median(r["rps"] for r in rows)
-        print("| %s | %.0f | %+.1f%% | %s | %s | %s | %s |" % (
-            name, rps, 100 * (rps / base - 1), med(rows, "startup_s", "%.2f s"), med(rows, "window_cpu_s", "%.2f s"),
-            med(rows, "cpu_s", "%.2f s"), med(rows, "peak_mb", "%.1f MB")))
+        rps = [r["rps"] for r in rows]
+        rel = [100 * (r["rps"] / base[r["run"]] - 1) for r in rows]
+        print("| %s | %.0f (%.0f-%.0f) | %+.1f%% (%+.1f to %+.1f) | %s | %s | %s | %s |" % (
+            name, statistics.median(rps), min(rps), max(rps), statistics.median(rel), min(rel), max(rel),
+            med(rows, "startup_s", "%.2f s"), med(rows, "window_cpu_s", "%.2f s"), med(rows, "cpu_s", "%.2f s"),
+            med(rows, "peak_mb", "%.1f MB")))
 
 
 def start_spiker(args):
