@@ -3,13 +3,19 @@
 
 usage: live.py [--runs N] [--seconds S] [--dotnet-counters PATH] [--out FILE] [--only overhead,trigger,footprint]
 
-Both monitors are run the same way: under a pseudo-terminal of 120x50
-(what a user sees; the pty is read all the time, so no output blocks),
-stdin the pty, stopped with SIGINT. A monitor counts as ready once its
-view shows a value (a line with "dotnet.gc"); the time to that is its
-startup. CPU seconds (user+system) and peak RSS come from wait4() when it
-has exited (the whole run: startup, the measured window, shutdown), and
-the CPU of the measured window alone from /proc/<pid>/stat.
+Both monitors (section 1) are run the same way: under a pseudo-terminal
+of 120x50 (what a user sees; the pty is read all the time, so no output
+blocks, and a cursor position query, ESC [6n, is answered as a terminal
+would: dotnet-counters asks one at each redraw through .NET's Console
+and, unanswered, waits about 10 s), stdin the pty, stopped with SIGINT.
+A monitor counts as ready once its view shows a value (a line with
+"dotnet.gc"); the time to that is its startup. CPU seconds
+(user+system) come from wait4() when it has exited (the whole run:
+startup, the measured window, shutdown) and, for the measured window
+alone, from /proc/<pid>/stat; peak RSS is VmHWM from /proc/<pid>/status
+(wait4's ru_maxrss is not used: it includes the forking Python's RSS).
+The recorders of section 3 run with stdin and stdout on /dev/null and
+are measured the same way.
 
 1. Overhead on a monitored service. The demo service (demo/DiagScenario)
    serves GET /api/diagscenario/stats under wrk (one thread, 8 connections,
@@ -40,7 +46,7 @@ the CPU of the measured window alone from /proc/<pid>/stat.
    120`) for 30 s: `clrsos counters <pid> --format csv --duration 30s`
    against `dotnet-counters collect -p <pid> --format csv --duration
    00:00:00:30`, N runs each, one Spiker per run, the order alternating:
-   CPU seconds, peak RSS and wall time, from wait4().
+   CPU seconds, peak RSS, wall time and the rows recorded.
 
 dotnet-counters 10.0.750501 is installed as a .NET tool into
 ~/.cache/clrsos/tools if --dotnet-counters is not given. Needs build/clrsos
