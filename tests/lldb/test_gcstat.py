@@ -76,6 +76,7 @@ def main():
             cmds += ["dumpgen gen2 -mt %s" % t["mt"], "dumpgen gen2 -mt %s --json" % t["mt"]]
         for a in addresses(truth):
             cmds += ["gcwhere %s --json" % a[0], "gcwhere %s" % a[0]]
+        cmds += ["dumpheap -short -gen %s" % g for g in DG_GENS]
         cmds += ["gcwhere 10", "gcwhere 10 --json"] + list(BAD)
         return cmds
 
@@ -86,7 +87,7 @@ def main():
             if st.get("frozen"):
                 out.append((st["address"], "frozen"))
             elif st["length"] < 40000:
-                out.append((st["address"], "2"))
+                out.append((st["address"], str(st["generation"])))  # GC.GetGeneration's answer
         return out
 
     def reserve_commands(h):
@@ -234,7 +235,15 @@ def main():
 
     # gcwhere ---------------------------------------------------------------
     segs = [s for hp in h["heaps"] for s in hp["segments"]]
+    words = {"gen0": "0", "gen1": "1", "gen2": "2", "loh": "large", "poh": "pinned", "foh": "frozen"}
+    gen_of = {}
+    for g in DG_GENS:
+        for line in tr.output("dumpheap -short -gen %s" % g):
+            if re.fullmatch(r"[0-9a-f]+", line.strip()):
+                gen_of[int(line, 16)] = words[g]
     for addr, gen in addresses(truth):
+        check(gen_of.get(harness.parse_hex(addr)) == gen,
+              "%s: dumpheap -gen puts it in %s, expected %s" % (addr, gen_of.get(harness.parse_hex(addr)), gen))
         w = tr.json("gcwhere %s --json" % addr)
         a = harness.parse_hex(addr)
         if not check(w["found"] and len(w["segments"]) == 1, "gcwhere %s: %s" % (addr, w)):
@@ -247,8 +256,7 @@ def main():
               "gcwhere %s: segment %s, eeheap says %s" % (addr, row["segment"], seg))
         text = tr.text_of("gcwhere %s" % addr)
         # SOS's GCTests.script / GCPOH.script check.
-        sos_gen = gen if gen != "2" else "2"
-        check(re.search(r"\s*%s\s+%s\s+%s\s+%s.*" % (HEX, DEC, HEX, sos_gen), text) is not None,
+        check(re.search(r"\s*%s\s+%s\s+%s\s+%s.*" % (HEX, DEC, HEX, gen), text) is not None,
               "gcwhere %s text: SOS's regex fails:\n%s" % (addr, text))
         check(re.search(r"^%012x +%d +%012x +%s +%x-%x " % (a, row["heap"], harness.parse_hex(row["segment"]), gen,
                                                        harness.parse_hex(row["begin"]),
