@@ -100,9 +100,12 @@ static struct clrsos_error *compute(struct clrsos_session *session, bool unreach
 			int col = column_of_segment(seg->kind);
 			if (col < 0)
 				continue;
-			h->col[col].committed += seg->committed_end - seg->committed_start;
+			/* A layout read from a hostile target may have its ends reversed: counted as empty. */
+			if (seg->committed_end > seg->committed_start)
+				h->col[col].committed += seg->committed_end - seg->committed_start;
 			if (col == COL_EPH) {
-				h->col[COL_EPH].allocated += seg->end - seg->start;
+				if (seg->end > seg->start)
+					h->col[COL_EPH].allocated += seg->end - seg->start;
 				r->has_eph = true;
 			}
 		}
