@@ -166,6 +166,9 @@ clrsos_command_fn clrsos_cmd_clrstack;
 clrsos_command_fn clrsos_cmd_clrbt;
 clrsos_command_fn clrsos_cmd_dso;
 clrsos_command_fn clrsos_cmd_pe;
+clrsos_command_fn clrsos_cmd_gcheapstat;
+clrsos_command_fn clrsos_cmd_gcwhere;
+clrsos_command_fn clrsos_cmd_dumpgen;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

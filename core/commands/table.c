@@ -187,6 +187,62 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_objsize,
 	},
 	{
+		.name = "gcheapstat",
+		.help = "Show each GC heap's sizes per generation: allocated, free, committed.",
+		.syntax = "gcheapstat [-unreachable | -inclUnrooted | -iu] [--json]\n"
+			  "\n"
+			  "SOS's GCHeapStat: a table per measure, a row per GC heap and a Total\n"
+			  "row, a column per generation (Gen0, Gen1, Gen2, LOH, POH; EPH first for\n"
+			  "the ephemeral segment of a GC with segments). Allocated: the bytes of\n"
+			  "the generation's objects, free space included (as eeheap -gc). Free\n"
+			  "space: the bytes of Free objects, with each heap's share of SOH, LOH\n"
+			  "and POH. Committed space: the committed memory of its segments or\n"
+			  "regions. NonGC (frozen) objects are left out.\n"
+			  "\n"
+			  "  -unreachable   also the bytes of objects no root keeps alive (exact:\n"
+			  "                 the same marking as dumpheap -dead); aliases\n"
+			  "                 -inclUnrooted, -iu\n"
+			  "  --json         {unreachable, heaps: [{index, generations: {gen0: {allocated,\n"
+			  "                 free, unrooted, committed}, ...}}], total, warnings}\n"
+			  "\n"
+			  "Example: gcheapstat -iu",
+		.run = clrsos_cmd_gcheapstat,
+	},
+	{
+		.name = "gcwhere",
+		.help = "Show the GC heap, segment or region and generation an address is in.",
+		.syntax = "gcwhere <address> [--json]\n"
+			  "\n"
+			  "SOS's GCWhere: Address, Heap, Segment, Generation (0, 1, 2, large,\n"
+			  "pinned, frozen; reserve in reserved memory past the committed part),\n"
+			  "then the segment's object range (Allocated), committed and reserved\n"
+			  "memory as begin-end. An address in no segment says so.\n"
+			  "\n"
+			  "  --json   {address, found, segments: [{heap, segment, kind, generation,\n"
+			  "           begin, allocated, committedBegin, committed, reserved}]}\n"
+			  "\n"
+			  "Example: gcwhere 7f24eca02468",
+		.run = clrsos_cmd_gcwhere,
+	},
+	{
+		.name = "dumpgen",
+		.alias = "dg",
+		.help = "Show the objects of one generation by type, or one MethodTable's objects in it.",
+		.syntax = "dumpgen <gen0|gen1|gen2|loh|poh|foh> [-type <text>] [-mt <MethodTable>] [--json]\n"
+			  "\n"
+			  "SOS's DumpGen: Statistics (MT Count TotalSize Class Name, ascending by\n"
+			  "total size, then Total N objects) of the generation's objects, Free\n"
+			  "space included as dumpheap -stat -gen counts it.\n"
+			  "\n"
+			  "  -type <text>        only types whose name contains text, in any case\n"
+			  "  -mt <MethodTable>   list that type's objects instead: Address MT Size\n"
+			  "  --json              {generation, statistics, totalObjects, totalSize}; with\n"
+			  "                      -mt {generation, mt, objects: [{address, size}], totalObjects}\n"
+			  "\n"
+			  "Example: dumpgen gen2 -type HeapShapes",
+		.run = clrsos_cmd_dumpgen,
+	},
+	{
 		.name = "gchandles",
 		.aliases = (const char *const[]){"GCHandles", NULL},
 		.help = "List the GC handles: kind, target object and its type.",
