@@ -188,6 +188,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "gcheapstat",
+		.aliases = (const char *const[]){"GCHeapStat", "GcHeapStat", "heapstat", "HeapStat", NULL},
 		.help = "Show each GC heap's sizes per generation: allocated, free, committed.",
 		.syntax = "gcheapstat [-unreachable | -inclUnrooted | -iu] [--json]\n"
 			  "\n"
@@ -210,6 +211,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "gcwhere",
+		.aliases = (const char *const[]){"GCWhere", "GcWhere", NULL},
 		.help = "Show the GC heap, segment or region and generation an address is in.",
 		.syntax = "gcwhere <address> [--json]\n"
 			  "\n"
@@ -226,7 +228,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dumpgen",
-		.alias = "dg",
+		.aliases = (const char *const[]){"dg", "DumpGen", NULL},
 		.help = "Show the objects of one generation by type, or one MethodTable's objects in it.",
 		.syntax = "dumpgen <gen0|gen1|gen2|loh|poh|foh> [-type <text>] [-mt <MethodTable>] [--json]\n"
 			  "\n"
