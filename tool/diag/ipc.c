@@ -449,10 +449,11 @@ static struct clrsos_error *endpoint_find(int pid, int quiet, struct clrsos_ipc_
 		size_t tl = strlen(tmp);
 		while (tl > 1 && tmp[tl - 1] == '/')
 			tmp[--tl] = '\0';
-		if (endpoint->foreign_root)
-			snprintf(dir, sizeof(dir), "/proc/%d/root%s", pid, tmp);
-		else
-			snprintf(dir, sizeof(dir), "%s", tmp);
+		int n = endpoint->foreign_root ? snprintf(dir, sizeof(dir), "/proc/%d/root%s", pid, tmp)
+					       : snprintf(dir, sizeof(dir), "%s", tmp);
+		if (n < 0 || (size_t)n >= sizeof(dir))
+			return clrsos_error_create(CLRSOS_ERROR_NO_TARGET,
+						   "process %d's TMPDIR is too long a path to look for its socket in", pid);
 	}
 
 	int dir_errno;

@@ -609,7 +609,7 @@ static struct clrsos_error *parse_event_block(struct clrsos_nettrace_reader *r, 
 		struct cursor payload = {c->p + c->pos, h.payload_size, 0, cur_offset(c)};
 		c->pos = compressed ? c->pos + h.payload_size : next;
 		if (metadata) {
-			struct clrsos_nettrace_metadata *md;
+			struct clrsos_nettrace_metadata *md = NULL;
 			if ((err = parse_metadata(&payload, &md)))
 				return err;
 			struct md_map_entry *e;
