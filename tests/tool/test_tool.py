@@ -158,6 +158,20 @@ def container():
     container): found through /proc/<pid>/root and NSpid, its dump written
     inside it and said where it is from here."""
     dll = os.path.join(harness.TARGETS_DIR, "HeapShapes", "HeapShapes.dll")
+    copy = None
+    if os.path.realpath(dll).startswith("/tmp/"):
+        # The private /tmp would hide a build under /tmp: run a copy from elsewhere.
+        copy = tempfile.mkdtemp(prefix="clrsos-container-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+        shutil.copytree(os.path.dirname(dll), os.path.join(copy, "HeapShapes"))
+        dll = os.path.join(copy, "HeapShapes", "HeapShapes.dll")
+    try:
+        container_in(dll)
+    finally:
+        if copy:
+            shutil.rmtree(copy, ignore_errors=True)
+
+
+def container_in(dll):
     try:
         outer = subprocess.Popen(["unshare", "-pfm", "--mount-proc", "sh", "-c",
                                   "mount -t tmpfs none /tmp && exec dotnet " + dll],
