@@ -430,6 +430,43 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_settings,
 		.needs_no_process = true,
 	},
+	{
+		.name = "dumpconcurrentdictionary",
+		.aliases = (const char *const[]){"dcd", "DumpConcurrentDictionary", NULL},
+		.help = "List the keys and values of a ConcurrentDictionary.",
+		.syntax = "dumpconcurrentdictionary <address> [--json]     (or: dcd <address>)\n"
+			  "\n"
+			  "SOS's dumpconcurrentdictionary: the dictionary's type, then each item\n"
+			  "as 'Key:' and 'Value:' lines, then 'N items'. Numbers, booleans and\n"
+			  "characters show their value, strings their text in quotes (cut at 100\n"
+			  "characters with ...), null as null; other objects, arrays and structs\n"
+			  "stored inline show the command that opens them (dumpobj <address>,\n"
+			  "dumparray <address>, dumpvc <MethodTable> <address>). Items are listed\n"
+			  "in bucket order, as the dictionary enumerates them.\n"
+			  "\n"
+			  "  --json   {address, type, items: [{key: {kind, ...}, value: {kind, ...}}],\n"
+			  "           count}; kind: value, string, null, object, array, struct, unknown\n"
+			  "\n"
+			  "Example: dcd 7f24eca02468",
+		.run = clrsos_cmd_dcd,
+	},
+	{
+		.name = "dumpconcurrentqueue",
+		.aliases = (const char *const[]){"dcq", "DumpConcurrentQueue", NULL},
+		.help = "List the items of a ConcurrentQueue, first to be dequeued first.",
+		.syntax = "dumpconcurrentqueue <address> [--json]     (or: dcq <address>)\n"
+			  "\n"
+			  "SOS's dumpconcurrentqueue: the queue's type, then '   n - item' per\n"
+			  "item the queue holds (from each segment's head to its tail: items\n"
+			  "already dequeued are not listed), then 'N items'. Items are shown as\n"
+			  "dcd shows values; a struct item as dumpvc <MethodTable> <address> of\n"
+			  "that item (SOS shows the segment's array instead).\n"
+			  "\n"
+			  "  --json   {address, type, items: [{kind, ...}], count}\n"
+			  "\n"
+			  "Example: dcq 7f24eca02468",
+		.run = clrsos_cmd_dcq,
+	},
 };
 
 const size_t clrsos_command_count =
