@@ -169,6 +169,11 @@ clrsos_command_fn clrsos_cmd_pe;
 clrsos_command_fn clrsos_cmd_gcheapstat;
 clrsos_command_fn clrsos_cmd_gcwhere;
 clrsos_command_fn clrsos_cmd_dumpgen;
+clrsos_command_fn clrsos_cmd_sosstatus;
+clrsos_command_fn clrsos_cmd_runtimes;
+clrsos_command_fn clrsos_cmd_clrmodules;
+clrsos_command_fn clrsos_cmd_syncblk;
+clrsos_command_fn clrsos_cmd_analyzeoom;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

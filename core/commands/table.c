@@ -430,6 +430,108 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_settings,
 		.needs_no_process = true,
 	},
+	{
+		.name = "sosstatus",
+		.aliases = (const char *const[]){"SOSStatus", NULL},
+		.help = "Show what clrsos has loaded: the target, its runtime, the DAC and the settings.",
+		.syntax = "sosstatus [--json]\n"
+			  "\n"
+			  "Says whether the target is a live process or a core, then the .NET\n"
+			  "runtime as 'runtimes' shows it (version, libcoreclr.so's base, path and\n"
+			  "build-id, the DAC in use or why none could be loaded), then clrsos's\n"
+			  "settings (see 'clrsos settings') and clrsos's version.\n"
+			  "\n"
+			  "  --json   one JSON object instead of text\n"
+			  "\n"
+			  "Example: sosstatus",
+		.run = clrsos_cmd_sosstatus,
+	},
+	{
+		.name = "runtimes",
+		.aliases = (const char *const[]){"setruntime", NULL},
+		.help = "List the .NET runtimes in the target: version, libcoreclr.so's base and path, the DAC.",
+		.syntax = "runtimes [<id>] [-netcore] [-netfx] [-all] [--json]\n"
+			  "\n"
+			  "Lists each .NET runtime of the target as SOS does ('#0 .NET Core runtime\n"
+			  "<version> at <base> index <build-id>', its module path and its DAC).\n"
+			  "A process has one .NET runtime on Linux, so it is always #0 and the\n"
+			  "current one; SOS's switches are accepted and say so.\n"
+			  "\n"
+			  "  <id>       switch to runtime <id> (only #0 exists)\n"
+			  "  -netcore   switch to the .NET Core runtime (-c, --netcore)\n"
+			  "  -netfx     switch to the desktop .NET Framework (none on Linux: an error)\n"
+			  "  -all       enumerate every runtime (-a, --all; the same one here)\n"
+			  "  --json     {current, runtimes: [{id, kind, version, base, path, buildId, dacPath}]}\n"
+			  "\n"
+			  "Example: runtimes",
+		.run = clrsos_cmd_runtimes,
+	},
+	{
+		.name = "clrmodules",
+		.aliases = (const char *const[]){"assemblies", NULL},
+		.help = "List the managed modules (assemblies) of the process: image base, size, file, dynamic.",
+		.syntax = "clrmodules [-v] [-n <regex>] [--json]\n"
+			  "\n"
+			  "One line per managed module as SOS prints it: image base, image size\n"
+			  "(from its PE header in memory; 0 where unreadable), then the file, with\n"
+			  "'(Dynamic)' after modules emitted at run time (Reflection.Emit), which\n"
+			  "have no image and show their assembly's name.\n"
+			  "\n"
+			  "  -v, --verbose     each module's assembly name, image base and size,\n"
+			  "                    Module and Assembly addresses, PE file, dynamic and\n"
+			  "                    metadata address and size\n"
+			  "  -n, --name <re>   only modules whose file name (no directory) matches\n"
+			  "                    the extended regular expression, in any case\n"
+			  "  --json            {modules: [{module, assembly, assemblyName, path,\n"
+			  "                    imageBase, size, dynamic, isPEFile, metadataAddress,\n"
+			  "                    metadataSize}]}\n"
+			  "\n"
+			  "Example: clrmodules -n '^System\\.Private'",
+		.run = clrsos_cmd_clrmodules,
+	},
+	{
+		.name = "syncblk",
+		.aliases = (const char *const[]){"SyncBlk", NULL},
+		.help = "Show the sync block table: held monitors, their owners and objects.",
+		.syntax = "syncblk [<index>] [-all] [--json]\n"
+			  "\n"
+			  "Lists the sync blocks whose monitor is held (a lock that outgrew the\n"
+			  "object header's thin lock, or was taken on an object whose header holds\n"
+			  "its hash code) as SOS does: Index, SyncBlock, MonitorHeld (1 per owner,\n"
+			  "2 per waiter), Recursion, the owning Thread with its OS thread id (hex)\n"
+			  "and debugger thread index, then the object and its type; then the\n"
+			  "totals of the table. Thin locks are not in this table: dumpobj shows\n"
+			  "an object's thin lock.\n"
+			  "\n"
+			  "  <index>   only this entry of the table (1-based, as in the object header)\n"
+			  "  -all      every entry, held or not, free ones too\n"
+			  "  --json    {syncBlocks: [{index, valid, free, syncBlock, monitorHeld,\n"
+			  "            recursion, owner, ownerOsId, ownerManagedId, waiters, object,\n"
+			  "            type}], total, ccw, rcw, comClassFactory, free}\n"
+			  "\n"
+			  "Example: syncblk -all",
+		.run = clrsos_cmd_syncblk,
+	},
+	{
+		.name = "analyzeoom",
+		.aliases = (const char *const[]){"ao", "AnalyzeOOM", NULL},
+		.help = "Show the GC's last out-of-memory failure on each GC heap, if it had one.",
+		.syntax = "analyzeoom [--json]\n"
+			  "\n"
+			  "Reads the record the GC keeps of its last failed allocation, per GC\n"
+			  "heap, and says as SOS does why it failed (the reason, and what memory\n"
+			  "it could not get: LOH or SOH, how many bytes, the commit space left),\n"
+			  "or 'There was no managed OOM due to allocations on the GC heap'.\n"
+			  "An OutOfMemoryException thrown by other code is not in this record:\n"
+			  "see clrthreads and pe.\n"
+			  "\n"
+			  "  --json   {found, heaps: [{heap, reason, reasonText, getMemoryFailure,\n"
+			  "           getMemoryFailureText, largeObjectHeap, size, allocSize,\n"
+			  "           availablePageFileMB, gcIndex}]}\n"
+			  "\n"
+			  "Example: analyzeoom",
+		.run = clrsos_cmd_analyzeoom,
+	},
 };
 
 const size_t clrsos_command_count =

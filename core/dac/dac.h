@@ -263,6 +263,17 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 struct clrsos_error *clrsos_dac_module_metadata_copy(struct clrsos_dac *dac, uint64_t module,
 						     void **ret_bytes, size_t *ret_size);
 
+/*
+ * Sync block number (1 .. its sync_block_count, which every answer fills
+ * in). A failed call is a droppable error (as clrsos_dac_pe_file_base's).
+ */
+struct clrsos_error *clrsos_dac_sync_block(struct clrsos_dac *dac, uint32_t number,
+					   struct clrsos_dacp_sync_block_data *ret);
+/* The GC's last out-of-memory record of a heap (0: the workstation heap). */
+struct clrsos_error *clrsos_dac_oom_data(struct clrsos_dac *dac, uint64_t heap, struct clrsos_dacp_oom_data *ret);
+/* An assembly's name (its file, as the runtime records it), malloc'd; droppable on failure. */
+struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t assembly, char **ret);
+
 #ifdef __cplusplus
 }
 #endif
