@@ -174,6 +174,8 @@ clrsos_command_fn clrsos_cmd_runtimes;
 clrsos_command_fn clrsos_cmd_clrmodules;
 clrsos_command_fn clrsos_cmd_syncblk;
 clrsos_command_fn clrsos_cmd_analyzeoom;
+clrsos_command_fn clrsos_cmd_dumpruntimetypes;
+clrsos_command_fn clrsos_cmd_timerinfo;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

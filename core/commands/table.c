@@ -532,6 +532,41 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: analyzeoom",
 		.run = clrsos_cmd_analyzeoom,
 	},
+	{
+		.name = "dumpruntimetypes",
+		.aliases = (const char *const[]){"DumpRuntimeTypes", "Dumpruntimetypes", NULL},
+		.help = "List the System.RuntimeType objects on the GC heap with the type each stands for.",
+		.syntax = "dumpruntimetypes [--json]\n"
+			  "\n"
+			  "Walks the heap (the NonGC heap too, where most RuntimeType objects\n"
+			  "live) for System.RuntimeType objects and lists each as SOS does:\n"
+			  "its address, the AppDomain, the MethodTable its m_handle holds and\n"
+			  "that type's name (a TypeHandle that is no MethodTable is named as\n"
+			  "such). 'No System.RuntimeType objects found.' when there are none.\n"
+			  "\n"
+			  "  --json   {domain, runtimeTypes: [{address, mt, isMethodTable, type}]}\n"
+			  "\n"
+			  "Example: dumpruntimetypes",
+		.run = clrsos_cmd_dumpruntimetypes,
+	},
+	{
+		.name = "timerinfo",
+		.aliases = (const char *const[]){"ti", "TimerInfo", NULL},
+		.help = "List the running timers (System.Threading.TimerQueue): due time, period, state, callback.",
+		.syntax = "timerinfo [--json]\n"
+			  "\n"
+			  "Finds every System.Threading.TimerQueue on the heap and lists the\n"
+			  "timers of its short and long lists as SOS does, by period: (S) or (L),\n"
+			  "the TimerQueueTimer, its due time and period in milliseconds ('------':\n"
+			  "none), its state object and type, and the callback (Type.Method);\n"
+			  "then the count and a summary of identical timers by count.\n"
+			  "\n"
+			  "  --json   {count, queues, timers: [{address, short, dueTimeMs, periodMs,\n"
+			  "           state, stateType, callback}]}\n"
+			  "\n"
+			  "Example: ti",
+		.run = clrsos_cmd_timerinfo,
+	},
 };
 
 const size_t clrsos_command_count =

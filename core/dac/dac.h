@@ -273,6 +273,8 @@ struct clrsos_error *clrsos_dac_sync_block(struct clrsos_dac *dac, uint32_t numb
 struct clrsos_error *clrsos_dac_oom_data(struct clrsos_dac *dac, uint64_t heap, struct clrsos_dacp_oom_data *ret);
 /* An assembly's name (its file, as the runtime records it), malloc'd; droppable on failure. */
 struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t assembly, char **ret);
+/* The first AppDomain (the one .NET Core has); *ret 0 if none. A failed call is droppable. */
+struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret);
 
 #ifdef __cplusplus
 }

@@ -49,3 +49,17 @@ struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t a
 	*ret = clrsos_dac_utf16_to_utf8(buf, needed);
 	return *ret ? NULL : &clrsos_error_no_memory;
 }
+
+struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret)
+{
+	typedef clrsos_hresult (*list_fn)(void *, uint32_t, uint64_t *, uint32_t *);
+	uint64_t domain = 0;
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_LIST, list_fn, 1, &domain, &needed);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetAppDomainList", hr);
+	*ret = needed ? domain : 0;
+	return NULL;
+}

@@ -191,3 +191,8 @@ const char *clrsos_oom_failure_text(int32_t failure)
 	default: return "failed to get memory for a reason this runtime added";
 	}
 }
+
+struct clrsos_error *clrsos_app_domain_read(struct clrsos_dac *dac, uint64_t *ret)
+{
+	return clrsos_error_ignore(clrsos_dac_app_domain(dac, ret));
+}

@@ -95,6 +95,9 @@ struct clrsos_oom_info {
 /* The OOM record of each GC heap (heap_addresses[i] 0: the workstation heap), into ret[0 .. nheaps). */
 struct clrsos_error *clrsos_oom_read(struct clrsos_dac *dac, const uint64_t *heap_addresses, uint32_t nheaps,
 				     struct clrsos_oom_info *ret);
+/* The process's AppDomain (.NET Core has one); *ret 0 if the runtime names none. */
+struct clrsos_error *clrsos_app_domain_read(struct clrsos_dac *dac, uint64_t *ret);
+
 /* The reason's words as SOS prints them (NULL: none). */
 const char *clrsos_oom_reason_text(int32_t reason);
 const char *clrsos_oom_failure_text(int32_t failure);

@@ -286,6 +286,8 @@ ALIASES = {
     "clrmodules": ["assemblies"],
     "syncblk": ["SyncBlk"],
     "analyzeoom": ["ao", "AnalyzeOOM"],
+    "dumpruntimetypes": ["DumpRuntimeTypes", "Dumpruntimetypes"],
+    "timerinfo": ["ti", "TimerInfo"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -312,6 +314,7 @@ def alias_arguments(truth):
         "finalizequeue": "", "clrthreads": "", "clrstack": "", "dso": "",
         "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
         "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",
+        "dumpruntimetypes": "", "timerinfo": "",
     }
 
 

@@ -47,6 +47,8 @@ BAD = {
     "syncblk 1 2": "unexpected argument '2'",
     "analyzeoom 5": "unexpected argument '5'",
     "sosstatus -x": "unknown option '-x'",
+    "timerinfo -x": "unknown option '-x'",
+    "dumpruntimetypes 10": "unexpected argument '10'",
 }
 
 
@@ -64,7 +66,9 @@ def commands_for(truth):
             "clrmodules", "clrmodules --json", "clrmodules -v", "assemblies -n ^runtimeshapes\\.dll$ --json",
             "clrmodules -n ^NoSuchModule$",
             "syncblk", "syncblk --json", "syncblk -all --json", "syncblk -all", "SyncBlk",
-            "analyzeoom", "analyzeoom --json", "ao"]
+            "analyzeoom", "analyzeoom --json", "ao",
+            "timerinfo", "timerinfo --json", "ti", "dumpruntimetypes", "dumpruntimetypes --json", "DumpRuntimeTypes",
+            "dumpheap -stat -type System.RuntimeType --json"]
     return cmds + list(BAD)
 
 
@@ -214,6 +218,55 @@ def check_oom(tr, truth, heaps, want):
     check(tr.text_of("ao") == text, "ao differs from analyzeoom")
 
 
+def check_timers(tr, truth):
+    j = tr.json("timerinfo --json")
+    check(tr.error("timerinfo --json") is None, "timerinfo failed")
+    by_state = {harness.parse_hex(t["state"]): t for t in j["timers"]}
+    for want in truth["timers"]:
+        t = by_state.get(harness.parse_hex(want["state"]))
+        if not check(t, "timerinfo: no timer with state %s" % want["state"]):
+            continue
+        check(t["dueTimeMs"] == want["dueMs"], "timerinfo: due %d, target %d" % (t["dueTimeMs"], want["dueMs"]))
+        check(t["periodMs"] == want["periodMs"], "timerinfo: period %r, target %d" % (t["periodMs"], want["periodMs"]))
+        check(t["stateType"] == "RuntimeShapes.TimerState", "timerinfo: state type %r" % t["stateType"])
+    periods = [t["periodMs"] if t["periodMs"] is not None else 2**32 - 1 for t in j["timers"]]
+    check(periods == sorted(periods), "timerinfo: not ordered by period")
+    check(j["count"] == len(j["timers"]) >= len(truth["timers"]), "timerinfo: count")
+    text = tr.text_of("timerinfo")
+    check(re.search(r"\s*%s\s*timers\s*" % DEC, text), "timerinfo: SOS's regex (WebApp.script): %r" % text)
+    check(re.search(r"^   %d timers$" % j["count"], text, re.M), "timerinfo: count line")
+    for t in j["timers"]:
+        line = "(%s) 0x%016X @%8d ms every %s ms |  %016X (%s) -> %s" % (
+            "S" if t["short"] else "L", harness.parse_hex(t["address"]), t["dueTimeMs"],
+            "%8d" % t["periodMs"] if t["periodMs"] is not None else "  ------", harness.parse_hex(t["state"]),
+            t["stateType"] or "", t["callback"])
+        check(line in text.splitlines(), "timerinfo: no line %r" % line)
+    check(tr.text_of("ti") == text, "ti differs from timerinfo")
+
+
+def check_runtime_types(tr, truth):
+    j = tr.json("dumpruntimetypes --json")
+    check(tr.error("dumpruntimetypes --json") is None, "dumpruntimetypes failed")
+    rows = {harness.parse_hex(r["address"]): r for r in j["runtimeTypes"]}
+    for want in truth["runtimeTypes"]:
+        r = rows.get(harness.parse_hex(want["address"]))
+        if not check(r, "dumpruntimetypes: typeof(%s) at %s missing" % (want["name"], want["address"])):
+            continue
+        check(harness.parse_hex(r["mt"]) == harness.parse_hex(want["mt"]), "dumpruntimetypes: %s MT" % want["name"])
+        check(r["type"] == want["name"], "dumpruntimetypes: %s named %r" % (want["name"], r["type"]))
+    st = [r for r in tr.json("dumpheap -stat -type System.RuntimeType --json")["statistics"] if r["type"] == "System.RuntimeType"]
+    check(st and st[0]["count"] == len(j["runtimeTypes"]),
+          "dumpruntimetypes lists %d, dumpheap counts %r" % (len(j["runtimeTypes"]), st))
+    text = tr.text_of("dumpruntimetypes")
+    check(text.splitlines()[0].split() == ["Address", "Domain", "MT", "Type", "Name"], "dumpruntimetypes: header")
+    check(len(text.splitlines()) == len(j["runtimeTypes"]) + 1, "dumpruntimetypes: one line per object")
+    for want in truth["runtimeTypes"]:
+        check(re.search(r"^\s*%s\s+%x\s+%s %s$" % (want["address"], harness.parse_hex(j["domain"]), want["mt"],
+                                                    re.escape(want["name"])), text, re.M),
+              "dumpruntimetypes: no line for %s" % want["name"])
+    check(tr.text_of("DumpRuntimeTypes") == text, "DumpRuntimeTypes differs from dumpruntimetypes")
+
+
 def check_errors(tr):
     for cmd, msg in BAD.items():
         e = tr.error(cmd)
@@ -250,6 +303,8 @@ def run(config, mode, args=(), oom=False):
     if idx:
         check_one_index(tr2, idx[0], truth)
     check_oom(tr, truth, heaps, False)
+    check_timers(tr, truth)
+    check_runtime_types(tr, truth)
     check_errors(tr)
 
 

@@ -1,0 +1,525 @@
+/*
+ * Commands that find runtime structures among the heap's objects:
+ * dumpruntimetypes (SOS's DumpRuntimeTypes: every System.RuntimeType and
+ * the type it stands for) and timerinfo (SOS's TimerInfo: the timers of
+ * every System.Threading.TimerQueue). One heap walk each; the objects found
+ * are then read field by field.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/vector.h"
+#include "model/fields.h"
+#include "model/methods.h"
+#include "model/runtimedata.h"
+#include "model/types.h"
+#include "commands.h"
+#include "rootcmds.h"
+
+/* Objects of one type, by name, found in one walk. */
+struct named_objects {
+	struct clrsos_types *types;
+	const char *name;
+	const struct clrsos_type *match; /* the type once met */
+	const struct clrsos_type *checked[64]; /* types seen not to match (a small cache) */
+	size_t nchecked;
+	uint64_t *items;
+	size_t count, capacity;
+	struct clrsos_error *err;
+};
+
+static bool collect(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct named_objects *n = ctx;
+	if (!obj->type || obj->type->is_free)
+		return true;
+	if (obj->type != n->match) {
+		if (n->match)
+			return true; /* one MethodTable per non-generic type */
+		for (size_t i = 0; i < n->nchecked; i++)
+			if (n->checked[i] == obj->type)
+				return true;
+		if (strcmp(clrsos_types_name(n->types, obj->type), n->name) != 0) {
+			n->checked[n->nchecked++ % 64] = obj->type;
+			if (n->nchecked > 64)
+				n->nchecked = 64;
+			return true;
+		}
+		n->match = obj->type;
+	}
+	if ((n->err = clrsos_array_reserve(&n->items, &n->capacity, n->count + 1)))
+		return false;
+	n->items[n->count++] = obj->address;
+	return true;
+}
+
+static struct clrsos_error *find_objects(struct clrsos_root_cmd *c, const char *name, struct named_objects *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->types = c->types;
+	ret->name = name;
+	struct clrsos_walk_filter filter;
+	clrsos_walk_filter_init(&filter);
+	struct clrsos_walk_result result;
+	struct clrsos_error *err = clrsos_heap_walk(c->heap, &filter, collect, ret, NULL, NULL, &result);
+	if (!err)
+		err = ret->err;
+	if (err) {
+		free(ret->items);
+		ret->items = NULL;
+	}
+	return err;
+}
+
+/* A field of mt's objects by name, or found false. */
+static struct clrsos_error *field_named(struct clrsos_root_cmd *c, uint64_t mt, const char *name,
+					struct clrsos_field *ret, bool *found)
+{
+	*found = false;
+	struct clrsos_fields fields;
+	struct clrsos_error *err = clrsos_fields_init(c->dac, c->types, mt, &fields);
+	if (err)
+		return clrsos_error_is_no_memory(err) ? err : (clrsos_error_destroy(err), NULL);
+	for (size_t i = 0; i < fields.count && !*found; i++) {
+		if (!fields.items[i].is_static && strcmp(fields.items[i].name, name) == 0) {
+			*ret = fields.items[i];
+			ret->name = NULL;
+			*found = true;
+		}
+	}
+	clrsos_fields_deinit(&fields);
+	return NULL;
+}
+
+/* An object's field of 4 or 8 bytes (0 if unreadable). */
+static uint64_t read_field(struct clrsos_root_cmd *c, uint64_t object, const struct clrsos_field *f, size_t size)
+{
+	uint64_t v = 0;
+	struct clrsos_error *err = size == 8 ? clrsos_target_read_u64(c->target, object + 8 + f->offset, &v)
+					     : NULL;
+	if (size == 4) {
+		uint32_t v32 = 0;
+		err = clrsos_target_read_u32(c->target, object + 8 + f->offset, &v32);
+		v = v32;
+	}
+	if (err) {
+		clrsos_error_destroy(err);
+		return 0;
+	}
+	return v;
+}
+
+/* --------------------------------------------------------- dumpruntimetypes */
+
+struct runtime_type_row {
+	uint64_t address, handle;
+	const char *name; /* borrowed from the types, or NULL */
+};
+
+struct clrsos_error *clrsos_cmd_dumpruntimetypes(struct clrsos_session *session, const struct clrsos_host *host,
+						 int argc, const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+	};
+	const struct clrsos_options spec = {
+		.command = "dumpruntimetypes",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	struct clrsos_root_cmd c;
+	struct named_objects found = {0};
+	if ((err = clrsos_root_cmd_init(&c, session)) || (err = find_objects(&c, "System.RuntimeType", &found)))
+		return err;
+	struct runtime_type_row *rows = calloc(found.count ? found.count : 1, sizeof(*rows));
+	struct clrsos_field handle = {0};
+	bool have_handle = false;
+	uint64_t domain = 0;
+	if (!rows)
+		err = &clrsos_error_no_memory;
+	else if (found.count && !(err = field_named(&c, found.match->mt, "m_handle", &handle, &have_handle)) &&
+		 !have_handle)
+		err = clrsos_error_create(CLRSOS_ERROR_OTHER,
+					  "dumpruntimetypes: System.RuntimeType has no m_handle field in this runtime");
+	if (!err)
+		err = clrsos_app_domain_read(c.dac, &domain);
+	for (size_t i = 0; !err && i < found.count; i++) {
+		rows[i].address = found.items[i];
+		rows[i].handle = read_field(&c, found.items[i], &handle, 8);
+		/* A TypeHandle with bit 1 set is no MethodTable (SOS names only MethodTables). */
+		const struct clrsos_type *t = rows[i].handle && !(rows[i].handle & 2) ? clrsos_types_get(c.types, rows[i].handle)
+										       : NULL;
+		rows[i].name = t ? clrsos_types_name(c.types, t) : NULL;
+	}
+	if (!err && json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "domain");
+		clrsos_json_address(&j, domain);
+		clrsos_json_key(&j, "runtimeTypes");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < found.count; i++) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "address");
+			clrsos_json_address(&j, rows[i].address);
+			clrsos_json_key(&j, "mt");
+			clrsos_json_address(&j, rows[i].handle);
+			clrsos_json_key(&j, "isMethodTable");
+			clrsos_json_bool(&j, !(rows[i].handle & 2));
+			clrsos_json_key(&j, "type");
+			clrsos_json_string(&j, rows[i].name);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (!err && !found.count) {
+		clrsos_out(out, "No System.RuntimeType objects found.\n");
+	} else if (!err) {
+		clrsos_outf(out, "%16s %16s %16s %s\n", "Address", "Domain", "MT", "Type Name");
+		for (size_t i = 0; i < found.count; i++) {
+			struct clrsos_name_buf nb;
+			char name[96];
+			const char *shown = rows[i].name ? clrsos_safe_name(rows[i].name, &nb) : name;
+			if (!rows[i].name && (rows[i].handle & 2))
+				snprintf(name, sizeof(name), "typehandle: %" PRIx64 " (SOS does not support resolving typehandle names.)",
+					 rows[i].handle);
+			else if (!rows[i].name)
+				snprintf(name, sizeof(name), "%" PRIx64, rows[i].handle);
+			clrsos_outf(out, "%16" PRIx64 " %16" PRIx64 " %16" PRIx64 " %s\n", rows[i].address,
+				    (rows[i].handle & 2) ? (uint64_t)0 : domain, rows[i].handle, shown);
+		}
+	}
+	free(rows);
+	free(found.items);
+	return err;
+}
+
+/* ---------------------------------------------------------------- timerinfo */
+
+struct timer_row {
+	uint64_t address;
+	bool is_short;
+	uint32_t due, period;
+	uint64_t state;
+	const char *state_type; /* borrowed, or NULL */
+	char *method;           /* malloc'd: the callback as SOS names it */
+};
+
+struct timer_result {
+	struct timer_row *rows;
+	size_t count, capacity;
+	size_t queues;
+};
+
+static void timer_result_deinit(struct timer_result *r)
+{
+	for (size_t i = 0; i < r->count; i++)
+		free(r->rows[i].method);
+	free(r->rows);
+}
+
+/* The fields of TimerQueueTimer (and TimerCallback) the command reads. */
+struct timer_fields {
+	uint64_t mt;
+	bool ok;
+	struct clrsos_field next, due, period, state, callback;
+	uint64_t callback_mt;
+	bool callback_ok;
+	struct clrsos_field method_ptr, method_ptr_aux, target;
+	bool have_aux;
+};
+
+/* "Type.Method" from a method's full name "Type.Method(args)" (malloc'd). */
+static char *method_without_args(const char *full, const char *this_type)
+{
+	size_t n = strcspn(full, "(");
+	const char *dot = NULL;
+	for (const char *p = full; p < full + n; p++)
+		if (*p == '.')
+			dot = p;
+	char *out;
+	if (this_type && dot) {
+		size_t tl = strlen(this_type), ml = (size_t)(full + n - dot);
+		out = malloc(tl + ml + 1);
+		if (out) {
+			memcpy(out, this_type, tl);
+			memcpy(out + tl, dot, ml);
+			out[tl + ml] = 0;
+		}
+		return out;
+	}
+	out = malloc(n + 1);
+	if (out) {
+		memcpy(out, full, n);
+		out[n] = 0;
+	}
+	return out;
+}
+
+static struct clrsos_error *callback_name(struct clrsos_root_cmd *c, struct timer_fields *tf, uint64_t callback,
+					  char **ret)
+{
+	*ret = NULL;
+	if (!callback)
+		return (*ret = strdup("???")) ? NULL : &clrsos_error_no_memory;
+	const struct clrsos_type *t = NULL;
+	struct clrsos_error *err = clrsos_root_cmd_type_of(c, callback, &t, NULL);
+	if (err)
+		return err;
+	if (!t)
+		return (*ret = strdup("{no callback type?}")) ? NULL : &clrsos_error_no_memory;
+	const char *tn = clrsos_types_name(c->types, t);
+	if (strcmp(tn, "System.Threading.TimerCallback") != 0) {
+		size_t n = strlen(tn) + 3;
+		if (!(*ret = malloc(n)))
+			return &clrsos_error_no_memory;
+		snprintf(*ret, n, "<%s>", tn);
+		return NULL;
+	}
+	if (tf->callback_mt != t->mt) {
+		tf->callback_mt = t->mt;
+		bool a, b;
+		if ((err = field_named(c, t->mt, "_methodPtr", &tf->method_ptr, &a)) ||
+		    (err = field_named(c, t->mt, "_target", &tf->target, &b)) ||
+		    (err = field_named(c, t->mt, "_methodPtrAux", &tf->method_ptr_aux, &tf->have_aux)))
+			return err;
+		tf->callback_ok = a && b;
+	}
+	const char *empty = "";
+	if (!tf->callback_ok)
+		return (*ret = strdup(empty)) ? NULL : &clrsos_error_no_memory;
+	uint64_t ip = read_field(c, callback, &tf->method_ptr, 8), md = 0;
+	if (ip && (err = clrsos_method_desc_from_ip(c->dac, ip, &md)))
+		return err;
+	/* A delegate to a static method calls through a shuffle thunk: its method is in _methodPtrAux. */
+	uint64_t aux = !md && tf->have_aux ? read_field(c, callback, &tf->method_ptr_aux, 8) : 0;
+	if (aux && (err = clrsos_method_desc_from_ip(c->dac, aux, &md)))
+		return err;
+	if (!md)
+		return (*ret = strdup(empty)) ? NULL : &clrsos_error_no_memory;
+	char *full = NULL;
+	bool has_code;
+	if ((err = clrsos_error_ignore(clrsos_method_desc_name(c->dac, md, &full, &has_code))))
+		return err;
+	if (!full)
+		return (*ret = strdup(empty)) ? NULL : &clrsos_error_no_memory;
+	/* SOS names the delegate's target's type for an instance method. */
+	uint64_t target = read_field(c, callback, &tf->target, 8);
+	const char *this_type = NULL;
+	if (target) {
+		const struct clrsos_type *tt = NULL;
+		if ((err = clrsos_root_cmd_type_of(c, target, &tt, NULL))) {
+			free(full);
+			return err;
+		}
+		this_type = tt ? clrsos_types_name(c->types, tt) : "?";
+	}
+	*ret = method_without_args(full, this_type);
+	free(full);
+	return *ret ? NULL : &clrsos_error_no_memory;
+}
+
+enum { MAX_TIMERS_PER_LIST = 1 << 22 };
+
+static struct clrsos_error *timer_list(struct clrsos_root_cmd *c, struct timer_fields *tf, uint64_t timer,
+				       bool is_short, struct timer_result *r)
+{
+	struct clrsos_error *err = NULL;
+	for (size_t n = 0; timer && n < MAX_TIMERS_PER_LIST && !err; n++) {
+		const struct clrsos_type *t = NULL;
+		if ((err = clrsos_root_cmd_type_of(c, timer, &t, NULL)) || !t)
+			break;
+		if (tf->mt != t->mt) {
+			tf->mt = t->mt;
+			bool a, b, d, e, f;
+			if ((err = field_named(c, t->mt, "_next", &tf->next, &a)) ||
+			    (err = field_named(c, t->mt, "_dueTime", &tf->due, &b)) ||
+			    (err = field_named(c, t->mt, "_period", &tf->period, &d)) ||
+			    (err = field_named(c, t->mt, "_state", &tf->state, &e)) ||
+			    (err = field_named(c, t->mt, "_timerCallback", &tf->callback, &f)))
+				break;
+			tf->ok = a && b && d && e && f;
+		}
+		if (!tf->ok)
+			return clrsos_error_create(CLRSOS_ERROR_OTHER,
+						   "timerinfo: System.Threading.TimerQueueTimer lacks the fields of .NET Core 3.0 and later (_next, _dueTime, _period, _state, _timerCallback)");
+		if ((err = clrsos_array_reserve(&r->rows, &r->capacity, r->count + 1)))
+			break;
+		struct timer_row *row = &r->rows[r->count++];
+		memset(row, 0, sizeof(*row));
+		row->address = timer;
+		row->is_short = is_short;
+		row->due = (uint32_t)read_field(c, timer, &tf->due, 4);
+		row->period = (uint32_t)read_field(c, timer, &tf->period, 4);
+		row->state = read_field(c, timer, &tf->state, 8);
+		if (row->state) {
+			const struct clrsos_type *st = NULL;
+			if ((err = clrsos_root_cmd_type_of(c, row->state, &st, NULL)))
+				break;
+			row->state_type = st ? clrsos_types_name(c->types, st) : NULL;
+		}
+		if ((err = callback_name(c, tf, read_field(c, timer, &tf->callback, 8), &row->method)))
+			break;
+		timer = read_field(c, timer, &tf->next, 8);
+	}
+	return err;
+}
+
+static struct clrsos_error *timers_compute(struct clrsos_session *session, struct timer_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct clrsos_root_cmd c;
+	struct named_objects queues;
+	struct clrsos_error *err;
+	if ((err = clrsos_root_cmd_init(&c, session)) || (err = find_objects(&c, "System.Threading.TimerQueue", &queues)))
+		return err;
+	r->queues = queues.count;
+	struct clrsos_field short_f = {0}, long_f = {0};
+	bool have_short = false, have_long = false;
+	if (queues.count && !(err = field_named(&c, queues.match->mt, "_shortTimers", &short_f, &have_short)) &&
+	    !(err = field_named(&c, queues.match->mt, "_longTimers", &long_f, &have_long)) && !(have_short && have_long))
+		err = clrsos_error_create(CLRSOS_ERROR_OTHER,
+					  "timerinfo: System.Threading.TimerQueue has no _shortTimers/_longTimers in this runtime");
+	struct timer_fields tf = {0};
+	for (size_t i = 0; !err && i < queues.count; i++) {
+		if (!(err = timer_list(&c, &tf, read_field(&c, queues.items[i], &short_f, 8), true, r)))
+			err = timer_list(&c, &tf, read_field(&c, queues.items[i], &long_f, 8), false, r);
+	}
+	free(queues.items);
+	/* SOS lists them by period (a stable order). */
+	for (size_t i = 1; !err && i < r->count; i++)
+		for (size_t k = i; k > 0 && r->rows[k - 1].period > r->rows[k].period; k--) {
+			struct timer_row t = r->rows[k];
+			r->rows[k] = r->rows[k - 1];
+			r->rows[k - 1] = t;
+		}
+	return err;
+}
+
+static void period_text(uint32_t period, char *buf, size_t size)
+{
+	if (period == UINT32_MAX)
+		snprintf(buf, size, "  ------");
+	else
+		snprintf(buf, size, "%8u", period);
+}
+
+static void timers_text(const struct timer_result *r, struct clrsos_writer *out)
+{
+	/* The summary's keys: the line without the timer's address, with its count. */
+	char **keys = calloc(r->count ? r->count : 1, sizeof(*keys));
+	size_t *counts = calloc(r->count ? r->count : 1, sizeof(*counts));
+	size_t nkeys = 0;
+	for (size_t i = 0; i < r->count; i++) {
+		const struct timer_row *t = &r->rows[i];
+		char period[16], key[1024];
+		struct clrsos_name_buf nb, mb;
+		period_text(t->period, period, sizeof(period));
+		const char *st = t->state_type ? clrsos_safe_name(t->state_type, &nb) : "";
+		const char *m = clrsos_safe_name(t->method, &mb);
+		clrsos_outf(out, "(%s) 0x%016" PRIX64 " @%8u ms every %s ms |  %016" PRIX64 " (%s) -> %s\n",
+			    t->is_short ? "S" : "L", t->address, t->due, period, t->state, st, m);
+		snprintf(key, sizeof(key), "(%s) @%8u ms every %s ms | %016" PRIX64 " (%s) -> %s", t->is_short ? "S" : "L",
+			 t->due, period, t->state, st, m);
+		if (!keys || !counts)
+			continue;
+		size_t k = 0;
+		while (k < nkeys && strcmp(keys[k], key) != 0)
+			k++;
+		if (k == nkeys) {
+			if (!(keys[k] = strdup(key)))
+				continue;
+			nkeys++;
+		}
+		counts[k]++;
+	}
+	clrsos_outf(out, "\n   %zu timers\n-----------------------------------------------\n", r->count);
+	/* By count, stable. */
+	for (size_t i = 1; keys && counts && i < nkeys; i++)
+		for (size_t k = i; k > 0 && counts[k - 1] > counts[k]; k--) {
+			size_t c = counts[k];
+			char *s = keys[k];
+			counts[k] = counts[k - 1];
+			keys[k] = keys[k - 1];
+			counts[k - 1] = c;
+			keys[k - 1] = s;
+		}
+	for (size_t k = 0; keys && counts && k < nkeys; k++)
+		clrsos_outf(out, "%4zu | %s\n", counts[k], keys[k]);
+	for (size_t k = 0; keys && k < nkeys; k++)
+		free(keys[k]);
+	free(keys);
+	free(counts);
+}
+
+static void timers_json(const struct timer_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "count");
+	clrsos_json_uint(&j, r->count);
+	clrsos_json_key(&j, "queues");
+	clrsos_json_uint(&j, r->queues);
+	clrsos_json_key(&j, "timers");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct timer_row *t = &r->rows[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, t->address);
+		clrsos_json_key(&j, "short");
+		clrsos_json_bool(&j, t->is_short);
+		clrsos_json_key(&j, "dueTimeMs");
+		clrsos_json_uint(&j, t->due);
+		clrsos_json_key(&j, "periodMs");
+		if (t->period == UINT32_MAX)
+			clrsos_json_null(&j);
+		else
+			clrsos_json_uint(&j, t->period);
+		clrsos_json_key(&j, "state");
+		clrsos_json_address(&j, t->state);
+		clrsos_json_key(&j, "stateType");
+		clrsos_json_string(&j, t->state_type);
+		clrsos_json_key(&j, "callback");
+		clrsos_json_string(&j, t->method);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_timerinfo(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					  const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+	};
+	const struct clrsos_options spec = {
+		.command = "timerinfo",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	struct timer_result r;
+	if (!(err = timers_compute(session, &r))) {
+		if (json)
+			timers_json(&r, out);
+		else
+			timers_text(&r, out);
+	}
+	timer_result_deinit(&r);
+	return err;
+}
