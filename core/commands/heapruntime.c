@@ -99,10 +99,10 @@ static uint64_t read_field(struct clrsos_root_cmd *c, uint64_t object, const str
 	uint64_t v = 0;
 	struct clrsos_error *err = size == 8 ? clrsos_target_read_u64(c->target, object + 8 + f->offset, &v)
 					     : NULL;
-	if (size == 4) {
+	if (size == 4 || size == 2) {
 		uint32_t v32 = 0;
 		err = clrsos_target_read_u32(c->target, object + 8 + f->offset, &v32);
-		v = v32;
+		v = size == 2 ? (v32 & 0xffff) : v32;
 	}
 	if (err) {
 		clrsos_error_destroy(err);
@@ -522,4 +522,151 @@ struct clrsos_error *clrsos_cmd_timerinfo(struct clrsos_session *session, const 
 	}
 	timer_result_deinit(&r);
 	return err;
+}
+
+/* ---------------------------------------------------------------- threadpool */
+
+struct threadpool_info {
+	bool found;
+	int32_t cpu_utilization;
+	uint32_t min_threads, max_threads;
+	uint32_t processing, existing; /* of the thread counts word */
+	uint64_t address;              /* the PortableThreadPool */
+};
+
+/*
+ * The byte offset, from the object's address, of a field reached through
+ * embedded structs (path: "_separated", "counts", "_data"); found false if
+ * a step is missing.
+ */
+static struct clrsos_error *nested_offset(struct clrsos_root_cmd *c, uint64_t mt, const char *const *path, size_t n,
+					  uint64_t *ret, struct clrsos_field *last, bool *found)
+{
+	uint64_t offset = 8;
+	*found = false;
+	for (size_t i = 0; i < n; i++) {
+		struct clrsos_field f;
+		bool ok;
+		struct clrsos_error *err = field_named(c, mt, path[i], &f, &ok);
+		if (err || !ok)
+			return err;
+		offset += f.offset;
+		if (i + 1 < n) {
+			if (f.element_type != CLRSOS_ELEMENT_VALUETYPE || !f.type_mt)
+				return NULL;
+			mt = f.type_mt;
+		}
+		*last = f;
+	}
+	*ret = offset;
+	*found = true;
+	return NULL;
+}
+
+static struct clrsos_error *threadpool_read(struct clrsos_root_cmd *c, struct threadpool_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct named_objects pools;
+	struct clrsos_error *err = find_objects(c, "System.Threading.PortableThreadPool", &pools);
+	if (err || !pools.count) {
+		free(pools.items);
+		return err;
+	}
+	uint64_t pool = pools.items[0], mt = pools.match->mt;
+	free(pools.items);
+	struct clrsos_field cpu, min, max;
+	bool a, b, d;
+	if ((err = field_named(c, mt, "_cpuUtilization", &cpu, &a)) || (err = field_named(c, mt, "_minThreads", &min, &b)) ||
+	    (err = field_named(c, mt, "_maxThreads", &max, &d)))
+		return err;
+	static const char *const path[] = {"_separated", "counts", "_data"};
+	uint64_t offset = 0;
+	struct clrsos_field data;
+	bool e;
+	if ((err = nested_offset(c, mt, path, 3, &offset, &data, &e)))
+		return err;
+	if (!(a && b && d && e))
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "threadpool: System.Threading.PortableThreadPool lacks the fields of .NET 6 and later (_cpuUtilization, _minThreads, _maxThreads, _separated.counts._data)");
+	/* _data is a ulong, or a struct holding one (m_value) in older runtimes. */
+	if (data.element_type == CLRSOS_ELEMENT_VALUETYPE && data.type_mt) {
+		static const char *const inner[] = {"m_value"};
+		struct clrsos_field v;
+		uint64_t more = 0;
+		if ((err = nested_offset(c, data.type_mt, inner, 1, &more, &v, &e)))
+			return err;
+		if (e)
+			offset += more - 8;
+	}
+	uint64_t counts = 0;
+	if ((err = clrsos_target_read_u64(c->target, pool + offset, &counts)))
+		return err;
+	ret->found = true;
+	ret->address = pool;
+	ret->cpu_utilization = (int32_t)read_field(c, pool, &cpu, 4);
+	ret->min_threads = (uint32_t)read_field(c, pool, &min, clrsos_element_size(min.element_type) == 2 ? 2 : 4);
+	ret->max_threads = (uint32_t)read_field(c, pool, &max, clrsos_element_size(max.element_type) == 2 ? 2 : 4);
+	ret->processing = (uint32_t)(counts & 0xffff);
+	ret->existing = (uint32_t)((counts >> 16) & 0xffff);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_cmd_threadpool(struct clrsos_session *session, const struct clrsos_host *host,
+					   int argc, const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+	};
+	const struct clrsos_options spec = {
+		.command = "threadpool",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	struct clrsos_root_cmd c;
+	struct threadpool_info tp;
+	if ((err = clrsos_root_cmd_init(&c, session)) || (err = threadpool_read(&c, &tp)))
+		return err;
+	if (!tp.found)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "threadpool: no System.Threading.PortableThreadPool on the heap (the thread pool was never used)");
+	uint32_t idle = tp.existing >= tp.processing ? tp.existing - tp.processing : 0;
+	if (json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "kind");
+		clrsos_json_string(&j, "Portable");
+		clrsos_json_key(&j, "threadPool");
+		clrsos_json_address(&j, tp.address);
+		clrsos_json_key(&j, "cpuUtilization");
+		clrsos_json_int(&j, tp.cpu_utilization);
+		clrsos_json_key(&j, "workersTotal");
+		clrsos_json_uint(&j, tp.existing);
+		clrsos_json_key(&j, "workersRunning");
+		clrsos_json_uint(&j, tp.processing);
+		clrsos_json_key(&j, "workersIdle");
+		clrsos_json_uint(&j, idle);
+		clrsos_json_key(&j, "workerMinLimit");
+		clrsos_json_uint(&j, tp.min_threads);
+		clrsos_json_key(&j, "workerMaxLimit");
+		clrsos_json_uint(&j, tp.max_threads);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+		return NULL;
+	}
+	char cpu[16];
+	snprintf(cpu, sizeof(cpu), "%d%%", tp.cpu_utilization);
+	clrsos_out(out, "Using the Portable thread pool.\n\n");
+	clrsos_outf(out, "%-17s %s\n", "CPU utilization:", cpu);
+	clrsos_outf(out, "%-17s %u\n", "Workers Total:", tp.existing);
+	clrsos_outf(out, "%-17s %u\n", "Workers Running:", tp.processing);
+	clrsos_outf(out, "%-17s %u\n", "Workers Idle:", idle);
+	clrsos_outf(out, "%-17s %u\n", "Worker Min Limit:", tp.min_threads);
+	clrsos_outf(out, "%-17s %u\n", "Worker Max Limit:", tp.max_threads);
+	clrsos_out(out, "\n");
+	return NULL;
 }

@@ -567,6 +567,25 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: ti",
 		.run = clrsos_cmd_timerinfo,
 	},
+	{
+		.name = "threadpool",
+		.aliases = (const char *const[]){"tp", "ThreadPool", NULL},
+		.help = "Show the thread pool: CPU utilization, worker threads running and idle, their limits.",
+		.syntax = "threadpool [--json]\n"
+			  "\n"
+			  "Reads the managed System.Threading.PortableThreadPool (.NET 6 and\n"
+			  "later) as SOS does: its CPU utilization, the worker threads in all,\n"
+			  "running work and idle, and the minimum and maximum worker counts.\n"
+			  "(.NET 8 and later have no separate I/O completion pool.) SOS's -wi,\n"
+			  "-stat and -ti (queued work items, the hill climbing log) are not\n"
+			  "supported yet.\n"
+			  "\n"
+			  "  --json   {kind, threadPool, cpuUtilization, workersTotal, workersRunning,\n"
+			  "           workersIdle, workerMinLimit, workerMaxLimit}\n"
+			  "\n"
+			  "Example: threadpool",
+		.run = clrsos_cmd_threadpool,
+	},
 };
 
 const size_t clrsos_command_count =

@@ -48,6 +48,7 @@ BAD = {
     "analyzeoom 5": "unexpected argument '5'",
     "sosstatus -x": "unknown option '-x'",
     "timerinfo -x": "unknown option '-x'",
+    "threadpool -wi": "unknown option '-wi'",
     "dumpruntimetypes 10": "unexpected argument '10'",
 }
 
@@ -68,7 +69,8 @@ def commands_for(truth):
             "syncblk", "syncblk --json", "syncblk -all --json", "syncblk -all", "SyncBlk",
             "analyzeoom", "analyzeoom --json", "ao",
             "timerinfo", "timerinfo --json", "ti", "dumpruntimetypes", "dumpruntimetypes --json", "DumpRuntimeTypes",
-            "dumpheap -stat -type System.RuntimeType --json"]
+            "dumpheap -stat -type System.RuntimeType --json",
+            "threadpool", "threadpool --json", "tp", "ThreadPool"]
     return cmds + list(BAD)
 
 
@@ -267,6 +269,27 @@ def check_runtime_types(tr, truth):
     check(tr.text_of("DumpRuntimeTypes") == text, "DumpRuntimeTypes differs from dumpruntimetypes")
 
 
+def check_threadpool(tr, truth):
+    want = truth["threadPool"]
+    check(want["limitsSet"], "the target could not set its thread pool limits")
+    j = tr.json("threadpool --json")
+    check(tr.error("threadpool --json") is None, "threadpool failed")
+    # The target pins min = max = its worker count, every worker blocked in a work item.
+    check(j["workerMinLimit"] == want["minWorkers"], "threadpool: min %d, target %d" % (j["workerMinLimit"], want["minWorkers"]))
+    check(j["workerMaxLimit"] == want["maxWorkers"], "threadpool: max %d, target %d" % (j["workerMaxLimit"], want["maxWorkers"]))
+    check(j["workersRunning"] == want["blockedWorkers"], "threadpool: running %d, target blocked %d" % (j["workersRunning"], want["blockedWorkers"]))
+    check(j["workersTotal"] == want["threadCount"], "threadpool: total %d, target's ThreadPool.ThreadCount %d" % (j["workersTotal"], want["threadCount"]))
+    check(j["workersIdle"] == j["workersTotal"] - j["workersRunning"], "threadpool: idle")
+    check(0 <= j["cpuUtilization"] <= 100, "threadpool: cpu %d" % j["cpuUtilization"])
+    text = tr.text_of("threadpool")
+    want_lines = ["Using the Portable thread pool.", "CPU utilization:  %d%%" % j["cpuUtilization"],
+                  "Workers Total:    %d" % j["workersTotal"], "Workers Running:  %d" % j["workersRunning"],
+                  "Workers Idle:     %d" % j["workersIdle"], "Worker Min Limit: %d" % j["workerMinLimit"],
+                  "Worker Max Limit: %d" % j["workerMaxLimit"]]
+    check([ln for ln in text.splitlines() if ln] == want_lines, "threadpool: text %r" % text)
+    check(tr.text_of("tp") == text and tr.text_of("ThreadPool") == text, "tp/ThreadPool differ from threadpool")
+
+
 def check_errors(tr):
     for cmd, msg in BAD.items():
         e = tr.error(cmd)
@@ -305,6 +328,7 @@ def run(config, mode, args=(), oom=False):
     check_oom(tr, truth, heaps, False)
     check_timers(tr, truth)
     check_runtime_types(tr, truth)
+    check_threadpool(tr, truth)
     check_errors(tr)
 
 

@@ -6,6 +6,8 @@
 //     lives in a sync block (a thin lock would not); one more LockTarget
 //     whose sync block is not held (locked once and released);
 //   - TimerCount timers with known due times, periods and state strings;
+//   - a thread pool of ProcessorCount + 1 workers (its minimum and maximum),
+//     each blocked in a work item, and QueuedCount QueuedWork items queued;
 //   - a Reflection.Emit (dynamic) module;
 //   - with the argument "oom": one failed large allocation (run it under a
 //     GC heap hard limit), so the GC has an out-of-memory record;
@@ -35,6 +37,14 @@ public sealed class TimerState
     public string Name = "";
 }
 
+public sealed class QueuedWork : IThreadPoolWorkItem
+{
+    public int Id;
+    public void Execute()
+    {
+    }
+}
+
 public sealed class AlcResident
 {
     public int Value = 42;
@@ -44,6 +54,7 @@ public static class Program
 {
     const int LockCount = 3;
     const int TimerCount = 4;
+    const int QueuedCount = 5;
 
     static readonly LockTarget[] s_locks = new LockTarget[LockCount];
     static LockTarget? s_freeLock;
@@ -123,6 +134,19 @@ public static class Program
             s_timers.Add(new Timer(TimerTick, state, TimeSpan.FromHours(1 + i), TimeSpan.FromMilliseconds(1000 * (i + 1))));
         }
 
+        // The thread pool: PoolWorkers workers, every one blocked in a work item, so that
+        // QueuedCount more items stay queued in the global queue.
+        int poolWorkers = Environment.ProcessorCount + 1;
+        ThreadPool.GetMinThreads(out _, out int minIo);
+        ThreadPool.GetMaxThreads(out _, out int maxIo);
+        bool limits = ThreadPool.SetMaxThreads(poolWorkers, maxIo) && ThreadPool.SetMinThreads(poolWorkers, minIo);
+        var started = new CountdownEvent(poolWorkers);
+        for (int i = 0; i < poolWorkers; i++)
+            ThreadPool.UnsafeQueueUserWorkItem(_ => { started.Signal(); s_never.WaitOne(); }, null);
+        started.Wait();
+        for (int i = 0; i < QueuedCount; i++)
+            ThreadPool.UnsafeQueueUserWorkItem(new QueuedWork { Id = i }, preferLocal: false);
+
         s_dynamic = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("RuntimeShapesDynamic"), AssemblyBuilderAccess.Run);
         ModuleBuilder mb = s_dynamic.DefineDynamicModule("RuntimeShapesDynamicModule");
         s_dynamicType = mb.DefineType("RuntimeShapesDynamicType", TypeAttributes.Public).CreateType();
@@ -145,6 +169,17 @@ public static class Program
             w.WriteBoolean("oom", oom);
             w.WriteString("runtimeVersion", Environment.Version.ToString());
             w.WriteString("runtimeDirectory", RuntimeEnvironment.GetRuntimeDirectory());
+            ThreadPool.GetMinThreads(out int minWorkers, out _);
+            ThreadPool.GetMaxThreads(out int maxWorkers, out _);
+            w.WriteStartObject("threadPool");
+            w.WriteBoolean("limitsSet", limits);
+            w.WriteNumber("minWorkers", minWorkers);
+            w.WriteNumber("maxWorkers", maxWorkers);
+            w.WriteNumber("blockedWorkers", poolWorkers);
+            w.WriteNumber("threadCount", ThreadPool.ThreadCount);
+            w.WriteNumber("pendingWorkItems", ThreadPool.PendingWorkItemCount);
+            w.WriteNumber("queued", QueuedCount);
+            w.WriteEndObject();
             w.WriteStartArray("locks");
             for (int i = 0; i < LockCount; i++)
             {
