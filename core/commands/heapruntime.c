@@ -13,6 +13,7 @@
 #include "base/vector.h"
 #include "model/fields.h"
 #include "model/methods.h"
+#include "model/objects.h"
 #include "model/runtimedata.h"
 #include "model/types.h"
 #include "commands.h"
@@ -264,8 +265,18 @@ static char *method_without_args(const char *full, const char *this_type)
 	return out;
 }
 
+static struct clrsos_error *callback_name_of(struct clrsos_root_cmd *c, struct timer_fields *tf, uint64_t callback,
+					     const char *expected, char **ret);
+
 static struct clrsos_error *callback_name(struct clrsos_root_cmd *c, struct timer_fields *tf, uint64_t callback,
 					  char **ret)
+{
+	return callback_name_of(c, tf, callback, "System.Threading.TimerCallback", ret);
+}
+
+/* The method a delegate calls, "Type.Method"; expected: the delegate type SOS names (NULL: any). */
+static struct clrsos_error *callback_name_of(struct clrsos_root_cmd *c, struct timer_fields *tf, uint64_t callback,
+					     const char *expected, char **ret)
 {
 	*ret = NULL;
 	if (!callback)
@@ -277,7 +288,7 @@ static struct clrsos_error *callback_name(struct clrsos_root_cmd *c, struct time
 	if (!t)
 		return (*ret = strdup("{no callback type?}")) ? NULL : &clrsos_error_no_memory;
 	const char *tn = clrsos_types_name(c->types, t);
-	if (strcmp(tn, "System.Threading.TimerCallback") != 0) {
+	if (expected && strcmp(tn, expected) != 0) {
 		size_t n = strlen(tn) + 3;
 		if (!(*ret = malloc(n)))
 			return &clrsos_error_no_memory;
@@ -669,4 +680,329 @@ struct clrsos_error *clrsos_cmd_threadpool(struct clrsos_session *session, const
 	clrsos_outf(out, "%-17s %u\n", "Worker Max Limit:", tp.max_threads);
 	clrsos_out(out, "\n");
 	return NULL;
+}
+
+/* ----------------------------------------------------------- threadpoolqueue */
+
+enum tpq_kind { TPQ_RAW, TPQ_TASK, TPQ_WORK };
+
+struct tpq_item {
+	uint64_t address;
+	bool local;
+	enum tpq_kind kind;
+	const char *type; /* borrowed from the types, or NULL */
+	char *method;     /* Task and Work items: the delegate's Type.Method (malloc'd), or NULL */
+};
+
+struct tpq_result {
+	struct tpq_item *items;
+	size_t count, capacity;
+	bool truncated;
+};
+
+static void tpq_result_deinit(struct tpq_result *r)
+{
+	for (size_t i = 0; i < r->count; i++)
+		free(r->items[i].method);
+	free(r->items);
+}
+
+enum { MAX_QUEUED = 1 << 22 };
+
+/* A reference field of an object by name (0 if none or unreadable). */
+static struct clrsos_error *ref_named(struct clrsos_root_cmd *c, uint64_t object, const char *name, uint64_t *ret)
+{
+	*ret = 0;
+	const struct clrsos_type *t = NULL;
+	struct clrsos_error *err = clrsos_root_cmd_type_of(c, object, &t, NULL);
+	if (err || !t)
+		return err;
+	struct clrsos_field f;
+	bool found;
+	if ((err = field_named(c, t->mt, name, &f, &found)) || !found)
+		return err;
+	*ret = read_field(c, object, &f, 8);
+	return NULL;
+}
+
+static struct clrsos_error *int_named(struct clrsos_root_cmd *c, uint64_t object, const char *name, int64_t *ret,
+				      bool *found)
+{
+	*ret = 0;
+	const struct clrsos_type *t = NULL;
+	*found = false;
+	struct clrsos_error *err = clrsos_root_cmd_type_of(c, object, &t, NULL);
+	if (err || !t)
+		return err;
+	struct clrsos_field f;
+	if ((err = field_named(c, t->mt, name, &f, found)) || !*found)
+		return err;
+	*ret = (int32_t)read_field(c, object, &f, 4);
+	return NULL;
+}
+
+/* "Type.Method" of a delegate: its target's type (or the method's own, for a static one). */
+static struct clrsos_error *delegate_name(struct clrsos_root_cmd *c, uint64_t delegate, char **ret)
+{
+	struct timer_fields tf = {0};
+	return callback_name_of(c, &tf, delegate, NULL, ret);
+}
+
+static struct clrsos_error *tpq_add(struct clrsos_root_cmd *c, uint64_t item, bool local, struct tpq_result *r)
+{
+	if (!item)
+		return NULL;
+	if (r->count >= MAX_QUEUED) {
+		r->truncated = true;
+		return NULL;
+	}
+	struct clrsos_error *err = clrsos_array_reserve(&r->items, &r->capacity, r->count + 1);
+	if (err)
+		return err;
+	struct tpq_item *it = &r->items[r->count++];
+	memset(it, 0, sizeof(*it));
+	it->address = item;
+	it->local = local;
+	const struct clrsos_type *t = NULL;
+	if ((err = clrsos_root_cmd_type_of(c, item, &t, NULL)) || !t)
+		return err;
+	it->type = clrsos_types_name(c->types, t);
+	uint64_t delegate = 0;
+	if (strcmp(it->type, "System.Threading.Tasks.Task") == 0) {
+		it->kind = TPQ_TASK;
+		err = ref_named(c, item, "m_action", &delegate);
+	} else if (strncmp(it->type, "System.Threading.QueueUserWorkItemCallback", 42) == 0) {
+		it->kind = TPQ_WORK;
+		err = ref_named(c, item, "_callback", &delegate);
+	}
+	if (!err && delegate)
+		err = delegate_name(c, delegate, &it->method);
+	return err;
+}
+
+/* The items of a ConcurrentQueue<T> of references: each segment's slots from head to tail. */
+static struct clrsos_error *concurrent_queue(struct clrsos_root_cmd *c, uint64_t queue, struct tpq_result *r)
+{
+	uint64_t segment = 0;
+	struct clrsos_error *err = queue ? ref_named(c, queue, "_head", &segment) : NULL;
+	for (size_t n = 0; !err && segment && n < 4096; n++) {
+		uint64_t slots = 0;
+		int64_t mask = 0;
+		bool have_mask;
+		if ((err = ref_named(c, segment, "_slots", &slots)) ||
+		    (err = int_named(c, segment, "_slotsMask", &mask, &have_mask)))
+			break;
+		/* _headAndTail: a struct whose Head and Tail ints sit past a cache line of padding. */
+		const struct clrsos_type *st = NULL;
+		if ((err = clrsos_root_cmd_type_of(c, segment, &st, NULL)) || !st || !slots || !have_mask)
+			break;
+		static const char *const head_path[] = {"_headAndTail", "Head"};
+		static const char *const tail_path[] = {"_headAndTail", "Tail"};
+		uint64_t head_off = 0, tail_off = 0;
+		struct clrsos_field hf, tf;
+		bool h, t;
+		if ((err = nested_offset(c, st->mt, head_path, 2, &head_off, &hf, &h)) ||
+		    (err = nested_offset(c, st->mt, tail_path, 2, &tail_off, &tf, &t)) || !h || !t)
+			break;
+		uint32_t head = 0, tail = 0;
+		struct clrsos_object_data arr;
+		if ((err = clrsos_error_ignore(clrsos_target_read_u32(c->target, segment + head_off, &head))) ||
+		    (err = clrsos_error_ignore(clrsos_target_read_u32(c->target, segment + tail_off, &tail))))
+			break;
+		struct clrsos_error *e = clrsos_object_data_read(c->dac, slots, &arr);
+		if (e) {
+			err = clrsos_error_ignore(e);
+			break;
+		}
+		/* Slot { T Item; int SequenceNumber }: Item first. */
+		uint64_t esize = arr.component_size;
+		for (uint32_t i = head; !err && i != tail && (uint32_t)(i - head) < MAX_QUEUED; i++) {
+			uint64_t index = i & (uint64_t)mask, item = 0;
+			if (index >= arr.length || !esize)
+				break;
+			if ((err = clrsos_error_ignore(clrsos_target_read_u64(c->target, arr.data + index * esize, &item))))
+				break;
+			err = tpq_add(c, item, false, r);
+		}
+		if (!err)
+			err = ref_named(c, segment, "_nextSegment", &segment);
+	}
+	return err;
+}
+
+static struct clrsos_error *tpq_compute(struct clrsos_session *session, struct tpq_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct clrsos_root_cmd c;
+	struct named_objects queues, locals;
+	struct clrsos_error *err;
+	if ((err = clrsos_root_cmd_init(&c, session)) ||
+	    (err = find_objects(&c, "System.Threading.ThreadPoolWorkQueue", &queues)))
+		return err;
+	for (size_t q = 0; !err && q < queues.count; q++) {
+		static const char *const names[] = {"highPriorityWorkItems", "workItems"};
+		for (size_t k = 0; !err && k < 2; k++) {
+			uint64_t cq = 0;
+			if (!(err = ref_named(&c, queues.items[q], names[k], &cq)))
+				err = concurrent_queue(&c, cq, r);
+		}
+		/* .NET 8+: more global queues, one per group of processors. */
+		uint64_t assignable = 0;
+		struct clrsos_object_data arr;
+		if (!err && !(err = ref_named(&c, queues.items[q], "_assignableWorkItemQueues", &assignable)) && assignable &&
+		    !clrsos_error_ignore(clrsos_object_data_read(c.dac, assignable, &arr))) {
+			for (uint64_t i = 0; !err && i < arr.length && i < 4096; i++) {
+				uint64_t cq = 0;
+				if (!clrsos_error_ignore(clrsos_target_read_u64(c.target, arr.data + 8 * i, &cq)))
+					err = concurrent_queue(&c, cq, r);
+			}
+		}
+	}
+	free(queues.items);
+	if (err || (err = find_objects(&c, "System.Threading.ThreadPoolWorkQueue+WorkStealingQueue", &locals)))
+		return err;
+	for (size_t q = 0; !err && q < locals.count; q++) {
+		uint64_t array = 0;
+		int64_t head = 0, tail = 0, mask = 0;
+		bool a, b, d;
+		struct clrsos_object_data arr;
+		if ((err = ref_named(&c, locals.items[q], "m_array", &array)) ||
+		    (err = int_named(&c, locals.items[q], "m_headIndex", &head, &a)) ||
+		    (err = int_named(&c, locals.items[q], "m_tailIndex", &tail, &b)) ||
+		    (err = int_named(&c, locals.items[q], "m_mask", &mask, &d)))
+			break;
+		if (!array || !a || !b || !d || clrsos_error_ignore(clrsos_object_data_read(c.dac, array, &arr)))
+			continue;
+		for (int64_t i = head; !err && i < tail && i - head < MAX_QUEUED; i++) {
+			uint64_t index = (uint64_t)(i & mask), item = 0;
+			if (index >= arr.length)
+				break;
+			if (!(err = clrsos_error_ignore(clrsos_target_read_u64(c.target, arr.data + 8 * index, &item))))
+				err = tpq_add(&c, item, true, r);
+		}
+	}
+	free(locals.items);
+	return err;
+}
+
+struct tpq_stat {
+	enum tpq_kind kind;
+	const char *name;
+	size_t count;
+};
+
+static void tpq_text(const struct tpq_result *r, struct clrsos_writer *out)
+{
+	struct tpq_stat *stats = calloc(r->count ? r->count : 1, sizeof(*stats));
+	size_t nstats = 0, tasks = 0, works = 0;
+	for (int local = 0; local < 2; local++) {
+		clrsos_out(out, local ? "local per thread work items_____________________________________\n"
+				      : "global work item queue________________________________\n");
+		for (size_t i = 0; i < r->count; i++) {
+			const struct tpq_item *it = &r->items[i];
+			if (it->local != (local == 1))
+				continue;
+			struct clrsos_name_buf nb;
+			const char *method = it->method ? it->method : "";
+			if (it->kind == TPQ_RAW) {
+				clrsos_outf(out, "0x%016" PRIX64 " %s\n", it->address,
+					    it->type ? clrsos_safe_name(it->type, &nb) : "<unknown type>");
+				continue;
+			}
+			clrsos_outf(out, "0x%016" PRIX64 " %s | %s\n", it->address, it->kind == TPQ_TASK ? "Task" : "Work",
+				    clrsos_safe_name(method, &nb));
+			if (it->kind == TPQ_TASK)
+				tasks++;
+			else
+				works++;
+			size_t k = 0;
+			while (stats && k < nstats && !(stats[k].kind == it->kind && strcmp(stats[k].name, method) == 0))
+				k++;
+			if (!stats)
+				continue;
+			if (k == nstats)
+				stats[nstats++] = (struct tpq_stat){.kind = it->kind, .name = method};
+			stats[k].count++;
+		}
+		clrsos_out(out, "\n");
+	}
+	/* By count, ascending (stable), as SOS sorts them. */
+	for (size_t i = 1; stats && i < nstats; i++)
+		for (size_t k = i; k > 0 && stats[k - 1].count > stats[k].count; k--) {
+			struct tpq_stat t = stats[k];
+			stats[k] = stats[k - 1];
+			stats[k - 1] = t;
+		}
+	for (int kind = TPQ_TASK; stats && kind <= TPQ_WORK; kind++) {
+		size_t total = kind == TPQ_TASK ? tasks : works;
+		if (!total)
+			continue;
+		for (size_t k = 0; k < nstats; k++) {
+			if (stats[k].kind != (enum tpq_kind)kind)
+				continue;
+			struct clrsos_name_buf nb;
+			clrsos_outf(out, " %4zu %s  %s\n", stats[k].count, kind == TPQ_TASK ? "Task" : "Work",
+				    clrsos_safe_name(stats[k].name, &nb));
+		}
+		clrsos_outf(out, " ----\n %4zu\n\n", total);
+	}
+	clrsos_out(out, "\n");
+	free(stats);
+}
+
+static void tpq_json(const struct tpq_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "truncated");
+	clrsos_json_bool(&j, r->truncated);
+	for (int local = 0; local < 2; local++) {
+		clrsos_json_key(&j, local ? "local" : "global");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < r->count; i++) {
+			const struct tpq_item *it = &r->items[i];
+			if (it->local != (local == 1))
+				continue;
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "address");
+			clrsos_json_address(&j, it->address);
+			clrsos_json_key(&j, "kind");
+			clrsos_json_string(&j, it->kind == TPQ_TASK ? "task" : it->kind == TPQ_WORK ? "work" : "raw");
+			clrsos_json_key(&j, "type");
+			clrsos_json_string(&j, it->type);
+			clrsos_json_key(&j, "method");
+			clrsos_json_string(&j, it->method);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+	}
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_threadpoolqueue(struct clrsos_session *session, const struct clrsos_host *host,
+						int argc, const char *const *argv, struct clrsos_writer *out)
+{
+	bool json = false;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+	};
+	const struct clrsos_options spec = {
+		.command = "threadpoolqueue",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	struct tpq_result r;
+	if (!(err = tpq_compute(session, &r))) {
+		if (json)
+			tpq_json(&r, out);
+		else
+			tpq_text(&r, out);
+	}
+	tpq_result_deinit(&r);
+	return err;
 }

@@ -551,7 +551,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "timerinfo",
-		.aliases = (const char *const[]){"ti", "TimerInfo", NULL},
+		.aliases = (const char *const[]){"ti", NULL},
 		.help = "List the running timers (System.Threading.TimerQueue): due time, period, state, callback.",
 		.syntax = "timerinfo [--json]\n"
 			  "\n"
@@ -585,6 +585,24 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: threadpool",
 		.run = clrsos_cmd_threadpool,
+	},
+	{
+		.name = "threadpoolqueue",
+		.aliases = (const char *const[]){"tpq", NULL},
+		.help = "List the thread pool's queued work items: the global queues, then each thread's local queue.",
+		.syntax = "threadpoolqueue [--json]\n"
+			  "\n"
+			  "Reads System.Threading.ThreadPoolWorkQueue's global queues (high\n"
+			  "priority, normal and the per-processor-group ones) and every\n"
+			  "thread's WorkStealingQueue and lists each queued item as SOS does:\n"
+			  "'0x<address> Task | Type.Method' for a Task, 'Work | Type.Method'\n"
+			  "for a QueueUserWorkItem callback, else the item's type; then the\n"
+			  "Tasks and Work items counted by method, fewest first.\n"
+			  "\n"
+			  "  --json   {truncated, global: [{address, kind, type, method}], local: [...]}\n"
+			  "\n"
+			  "Example: tpq",
+		.run = clrsos_cmd_threadpoolqueue,
 	},
 };
 

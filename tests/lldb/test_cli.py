@@ -287,7 +287,7 @@ ALIASES = {
     "syncblk": ["SyncBlk"],
     "analyzeoom": ["ao", "AnalyzeOOM"],
     "dumpruntimetypes": ["DumpRuntimeTypes", "Dumpruntimetypes"],
-    "timerinfo": ["ti", "TimerInfo"],
+    "timerinfo": ["ti"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.

@@ -49,6 +49,7 @@ BAD = {
     "sosstatus -x": "unknown option '-x'",
     "timerinfo -x": "unknown option '-x'",
     "threadpool -wi": "unknown option '-wi'",
+    "threadpoolqueue 1": "unexpected argument '1'",
     "dumpruntimetypes 10": "unexpected argument '10'",
 }
 
@@ -70,7 +71,8 @@ def commands_for(truth):
             "analyzeoom", "analyzeoom --json", "ao",
             "timerinfo", "timerinfo --json", "ti", "dumpruntimetypes", "dumpruntimetypes --json", "DumpRuntimeTypes",
             "dumpheap -stat -type System.RuntimeType --json",
-            "threadpool", "threadpool --json", "tp", "ThreadPool"]
+            "threadpool", "threadpool --json", "tp", "ThreadPool",
+            "threadpoolqueue", "threadpoolqueue --json", "tpq", "dumpheap -stat -type RuntimeShapes.QueuedWork --json"]
     return cmds + list(BAD)
 
 
@@ -290,6 +292,45 @@ def check_threadpool(tr, truth):
     check(tr.text_of("tp") == text and tr.text_of("ThreadPool") == text, "tp/ThreadPool differ from threadpool")
 
 
+def check_threadpool_queue(tr, truth):
+    j = tr.json("threadpoolqueue --json")
+    check(tr.error("threadpoolqueue --json") is None, "threadpoolqueue failed")
+    want = truth["threadPool"]
+    queued = [i for i in j["global"] if i["type"] == "RuntimeShapes.QueuedWork"]
+    check(len(queued) == want["queued"], "threadpoolqueue: %d QueuedWork items in the global queue, target queued %d"
+          % (len(queued), want["queued"]))
+    check(len(j["global"]) + len(j["local"]) == want["pendingWorkItems"],
+          "threadpoolqueue: %d items, the target's ThreadPool.PendingWorkItemCount %d"
+          % (len(j["global"]) + len(j["local"]), want["pendingWorkItems"]))
+    st = [r for r in tr.json("dumpheap -stat -type RuntimeShapes.QueuedWork --json")["statistics"]
+          if r["type"] == "RuntimeShapes.QueuedWork"]
+    check(st and st[0]["count"] == len(queued), "threadpoolqueue: dumpheap counts %r QueuedWork" % st)
+    check(all(i["kind"] == "raw" and i["method"] is None for i in queued), "threadpoolqueue: QueuedWork kinds")
+    tasks = [i for i in j["global"] if i["kind"] == "task"]
+    check(len(tasks) == 1 and harness.parse_hex(tasks[0]["address"]) == harness.parse_hex(want["queuedTask"]),
+          "threadpoolqueue: the queued Task %s: %r" % (want["queuedTask"], tasks))
+    works = [i for i in j["global"] if i["kind"] == "work"]
+    check(len(works) == 1 and works[0]["type"].startswith("System.Threading.QueueUserWorkItemCallback"),
+          "threadpoolqueue: the QueueUserWorkItem callback: %r" % works)
+    text = tr.text_of("threadpoolqueue")
+    lines = text.splitlines()
+    check(lines and lines[0] == "global work item queue________________________________", "threadpoolqueue: first line %r" % lines[:1])
+    check("local per thread work items_____________________________________" in lines, "threadpoolqueue: local header")
+    for i in queued:
+        check("0x%016X RuntimeShapes.QueuedWork" % harness.parse_hex(i["address"]) in lines,
+              "threadpoolqueue: no line for %s" % i["address"])
+    for i in tasks + works:
+        line = "0x%016X %s | %s" % (harness.parse_hex(i["address"]), "Task" if i["kind"] == "task" else "Work",
+                                    i["method"] or "")
+        check(line in lines, "threadpoolqueue: no line %r" % line)
+    for kind, items in (("Task", tasks), ("Work", works)):
+        if items:
+            check(re.search(r"^ +%d %s  " % (len(items), kind), text, re.M) or
+                  re.search(r"^ +%d %s  $" % (len(items), kind), text, re.M),
+                  "threadpoolqueue: no %s summary" % kind)
+    check(tr.text_of("tpq") == text, "tpq differs from threadpoolqueue")
+
+
 def check_errors(tr):
     for cmd, msg in BAD.items():
         e = tr.error(cmd)
@@ -329,6 +370,7 @@ def run(config, mode, args=(), oom=False):
     check_timers(tr, truth)
     check_runtime_types(tr, truth)
     check_threadpool(tr, truth)
+    check_threadpool_queue(tr, truth)
     check_errors(tr)
 
 

@@ -7,7 +7,8 @@
 //     whose sync block is not held (locked once and released);
 //   - TimerCount timers with known due times, periods and state strings;
 //   - a thread pool of ProcessorCount + 1 workers (its minimum and maximum),
-//     each blocked in a work item, and QueuedCount QueuedWork items queued;
+//     each blocked in a work item, and QueuedCount QueuedWork items, a Task
+//     and a QueueUserWorkItem callback queued;
 //   - a Reflection.Emit (dynamic) module;
 //   - with the argument "oom": one failed large allocation (run it under a
 //     GC heap hard limit), so the GC has an out-of-memory record;
@@ -80,6 +81,16 @@ public static class Program
     {
     }
 
+    static Task? s_queuedTask;
+
+    public static void TaskBody()
+    {
+    }
+
+    public static void WorkBody(object? state)
+    {
+    }
+
     static void HoldLock(int index, CountdownEvent ready)
     {
         s_lockOsIds[index] = libc_gettid();
@@ -146,6 +157,9 @@ public static class Program
         started.Wait();
         for (int i = 0; i < QueuedCount; i++)
             ThreadPool.UnsafeQueueUserWorkItem(new QueuedWork { Id = i }, preferLocal: false);
+        s_queuedTask = new Task(TaskBody);
+        s_queuedTask.Start(); // a Task in the global queue
+        ThreadPool.QueueUserWorkItem(WorkBody); // a QueueUserWorkItemCallback
 
         s_dynamic = AssemblyBuilder.DefineDynamicAssembly(new AssemblyName("RuntimeShapesDynamic"), AssemblyBuilderAccess.Run);
         ModuleBuilder mb = s_dynamic.DefineDynamicModule("RuntimeShapesDynamicModule");
@@ -179,6 +193,7 @@ public static class Program
             w.WriteNumber("threadCount", ThreadPool.ThreadCount);
             w.WriteNumber("pendingWorkItems", ThreadPool.PendingWorkItemCount);
             w.WriteNumber("queued", QueuedCount);
+            w.WriteString("queuedTask", Hex(AddressOf(s_queuedTask!)));
             w.WriteEndObject();
             w.WriteStartArray("locks");
             for (int i = 0; i < LockCount; i++)
