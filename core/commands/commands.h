@@ -178,6 +178,7 @@ clrsos_command_fn clrsos_cmd_dumpruntimetypes;
 clrsos_command_fn clrsos_cmd_timerinfo;
 clrsos_command_fn clrsos_cmd_threadpool;
 clrsos_command_fn clrsos_cmd_threadpoolqueue;
+clrsos_command_fn clrsos_cmd_dumpalc;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -12,6 +12,7 @@
 
 #include "model/runtime.h"
 #include "model/runtimedata.h"
+#include "model/objects.h"
 #include "model/threads.h"
 #include "base/vector.h"
 #include "commands.h"
@@ -666,4 +667,89 @@ struct clrsos_error *clrsos_cmd_analyzeoom(struct clrsos_session *session, const
 	free(addresses);
 	free(infos);
 	return err;
+}
+
+/* --------------------------------------------------------------- dumpalc */
+
+struct dumpalc_options {
+	bool json, have;
+	uint64_t address;
+};
+
+static struct clrsos_error *dumpalc_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)index;
+	struct dumpalc_options *o = ctx;
+	struct clrsos_error *err = clrsos_address_operand("dumpalc", host, arg, &o->have, &o->address);
+	return err ? clrsos_error_wrap(err, "dumpalc") : NULL;
+}
+
+struct clrsos_error *clrsos_cmd_dumpalc(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					const char *const *argv, struct clrsos_writer *out)
+{
+	struct dumpalc_options o = {0};
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o.json),
+	};
+	const struct clrsos_options spec = {
+		.command = "dumpalc",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = -1,
+		.operand = dumpalc_operand,
+		.ctx = &o,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (!err && !o.have)
+		err = clrsos_address_missing("dumpalc", "an object");
+	if (err)
+		return err;
+	struct clrsos_root_cmd c;
+	if ((err = clrsos_root_cmd_init(&c, session)))
+		return err;
+	const struct clrsos_type *t = NULL;
+	if ((err = clrsos_root_cmd_type_of(&c, o.address, &t, NULL)))
+		return err;
+	if (!t)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "dumpalc: 0x%" PRIx64 " is not a managed object",
+					   o.address);
+	if (t->is_free)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpalc: 0x%" PRIx64 " is free space, not an object", o.address);
+	uint64_t alc = 0;
+	if ((err = clrsos_assembly_load_context_read(c.dac, t->mt, &alc)))
+		return err;
+	const struct clrsos_type *alc_type = NULL;
+	if (alc && (err = clrsos_root_cmd_type_of(&c, alc, &alc_type, NULL)))
+		return err;
+	if (o.json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "object");
+		clrsos_json_address(&j, o.address);
+		clrsos_json_key(&j, "type");
+		clrsos_json_string(&j, clrsos_types_name(c.types, t));
+		clrsos_json_key(&j, "assemblyLoadContext");
+		if (alc)
+			clrsos_json_address(&j, alc);
+		else
+			clrsos_json_null(&j);
+		clrsos_json_key(&j, "assemblyLoadContextType");
+		clrsos_json_string(&j, alc_type ? clrsos_types_name(c.types, alc_type)
+					       : alc ? NULL : "System.Runtime.Loader.DefaultAssemblyLoadContext");
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+		return NULL;
+	}
+	if (!alc) {
+		clrsos_out(out, "Name:        System.Runtime.Loader.DefaultAssemblyLoadContext\n");
+		clrsos_out(out, "The managed instance of this context doesn't exist yet\n");
+		return NULL;
+	}
+	/* SOS shows the context as dumpobj does. */
+	char text[32];
+	snprintf(text, sizeof(text), "%" PRIx64, alc);
+	const char *args[] = {text};
+	return clrsos_cmd_dumpobj(session, host, 1, args, out);
 }

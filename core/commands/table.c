@@ -604,6 +604,24 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: tpq",
 		.run = clrsos_cmd_threadpoolqueue,
 	},
+	{
+		.name = "dumpalc",
+		.aliases = (const char *const[]){"DumpALC", NULL},
+		.help = "Show the AssemblyLoadContext an object's type was loaded in (as dumpobj shows objects).",
+		.syntax = "dumpalc <address> [--json]\n"
+			  "\n"
+			  "Finds the managed AssemblyLoadContext of the assembly that defines the\n"
+			  "object's type and shows it as dumpobj does (a collectible context's\n"
+			  "name, its state ...). For a type of the default context whose managed\n"
+			  "object was never created, says so as SOS does.\n"
+			  "\n"
+			  "  <address>  an object (hex, or an lldb expression)\n"
+			  "  --json     {object, type, assemblyLoadContext, assemblyLoadContextType}\n"
+			  "             (dumpobj --json on the context gives its fields)\n"
+			  "\n"
+			  "Example: dumpalc 7f3c9e809660",
+		.run = clrsos_cmd_dumpalc,
+	},
 };
 
 const size_t clrsos_command_count =

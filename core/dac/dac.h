@@ -275,6 +275,8 @@ struct clrsos_error *clrsos_dac_oom_data(struct clrsos_dac *dac, uint64_t heap, 
 struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t assembly, char **ret);
 /* The first AppDomain (the one .NET Core has); *ret 0 if none. A failed call is droppable. */
 struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret);
+/* The managed AssemblyLoadContext object of the assembly that holds mt (*ret 0: the default context, not created yet). */
+struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
 
 #ifdef __cplusplus
 }

@@ -63,3 +63,15 @@ struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret
 	*ret = needed ? domain : 0;
 	return NULL;
 }
+
+struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	if (!dac->sos8)
+		return clrsos_error_create(CLRSOS_ERROR_DAC,
+					   "this runtime's DAC cannot say which AssemblyLoadContext a type is in (no ISOSDacInterface8)");
+	DAC_CALL(hr, dac->sos8, CLRSOS_SLOT_SOS8_GET_ASSEMBLY_LOAD_CONTEXT, fn, mt, ret);
+	return hr < 0 ? clrsos_dac_call_failed(dac, "GetAssemblyLoadContext", hr) : NULL;
+}

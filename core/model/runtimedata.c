@@ -196,3 +196,8 @@ struct clrsos_error *clrsos_app_domain_read(struct clrsos_dac *dac, uint64_t *re
 {
 	return clrsos_error_ignore(clrsos_dac_app_domain(dac, ret));
 }
+
+struct clrsos_error *clrsos_assembly_load_context_read(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret)
+{
+	return clrsos_dac_assembly_load_context(dac, mt, ret);
+}

@@ -98,6 +98,13 @@ struct clrsos_error *clrsos_oom_read(struct clrsos_dac *dac, const uint64_t *hea
 /* The process's AppDomain (.NET Core has one); *ret 0 if the runtime names none. */
 struct clrsos_error *clrsos_app_domain_read(struct clrsos_dac *dac, uint64_t *ret);
 
+/*
+ * The managed AssemblyLoadContext object of the assembly that defines the
+ * type mt; *ret 0 for the default context when its managed object was
+ * never created.
+ */
+struct clrsos_error *clrsos_assembly_load_context_read(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
+
 /* The reason's words as SOS prints them (NULL: none). */
 const char *clrsos_oom_reason_text(int32_t reason);
 const char *clrsos_oom_failure_text(int32_t failure);

@@ -288,6 +288,7 @@ ALIASES = {
     "analyzeoom": ["ao", "AnalyzeOOM"],
     "dumpruntimetypes": ["DumpRuntimeTypes", "Dumpruntimetypes"],
     "timerinfo": ["ti"],
+    "dumpalc": ["DumpALC"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -314,7 +315,7 @@ def alias_arguments(truth):
         "finalizequeue": "", "clrthreads": "", "clrstack": "", "dso": "",
         "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
         "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",
-        "dumpruntimetypes": "", "timerinfo": "",
+        "dumpruntimetypes": "", "timerinfo": "", "dumpalc": af["address"],
     }
 
 

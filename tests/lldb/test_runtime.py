@@ -50,6 +50,9 @@ BAD = {
     "timerinfo -x": "unknown option '-x'",
     "threadpool -wi": "unknown option '-wi'",
     "threadpoolqueue 1": "unexpected argument '1'",
+    "dumpalc": "dumpalc needs",
+    "dumpalc 10": "not a managed object",
+    "dumpalc 10 20": "a second address",
     "dumpruntimetypes 10": "unexpected argument '10'",
 }
 
@@ -72,7 +75,9 @@ def commands_for(truth):
             "timerinfo", "timerinfo --json", "ti", "dumpruntimetypes", "dumpruntimetypes --json", "DumpRuntimeTypes",
             "dumpheap -stat -type System.RuntimeType --json",
             "threadpool", "threadpool --json", "tp", "ThreadPool",
-            "threadpoolqueue", "threadpoolqueue --json", "tpq", "dumpheap -stat -type RuntimeShapes.QueuedWork --json"]
+            "threadpoolqueue", "threadpoolqueue --json", "tpq", "dumpheap -stat -type RuntimeShapes.QueuedWork --json",
+            "dumpalc %s" % truth["alcObject"], "dumpalc %s --json" % truth["alcObject"], "DumpALC %s" % truth["alcObject"],
+            "dumpobj %s" % truth["alc"], "dumpalc %s --json" % truth["locks"][0]["address"]]
     return cmds + list(BAD)
 
 
@@ -331,6 +336,24 @@ def check_threadpool_queue(tr, truth):
     check(tr.text_of("tpq") == text, "tpq differs from threadpoolqueue")
 
 
+def check_alc(tr, truth):
+    obj, alc = truth["alcObject"], truth["alc"]
+    j = tr.json("dumpalc %s --json" % obj)
+    check(tr.error("dumpalc %s --json" % obj) is None, "dumpalc failed")
+    check(j["assemblyLoadContext"] is not None and harness.parse_hex(j["assemblyLoadContext"]) == harness.parse_hex(alc),
+          "dumpalc: context %r, the target's %s" % (j["assemblyLoadContext"], alc))
+    check(j["type"] == "RuntimeShapes.AlcResident", "dumpalc: type %r" % j["type"])
+    check(j["assemblyLoadContextType"] == "System.Runtime.Loader.AssemblyLoadContext",
+          "dumpalc: context type %r" % j["assemblyLoadContextType"])
+    text = tr.text_of("dumpalc %s" % obj)
+    check(text == tr.text_of("dumpobj %s" % alc), "dumpalc: not the context as dumpobj shows it")
+    check("Name:        System.Runtime.Loader.AssemblyLoadContext" in text, "dumpalc: %r" % text)
+    check(tr.text_of("DumpALC %s" % obj) == text, "DumpALC differs from dumpalc")
+    d = tr.json("dumpalc %s --json" % truth["locks"][0]["address"])
+    check(d["assemblyLoadContext"] is None or harness.parse_hex(d["assemblyLoadContext"]) != harness.parse_hex(alc),
+          "dumpalc: a default-context type in the collectible context")
+
+
 def check_errors(tr):
     for cmd, msg in BAD.items():
         e = tr.error(cmd)
@@ -371,6 +394,7 @@ def run(config, mode, args=(), oom=False):
     check_runtime_types(tr, truth)
     check_threadpool(tr, truth)
     check_threadpool_queue(tr, truth)
+    check_alc(tr, truth)
     check_errors(tr)
 
 
