@@ -171,6 +171,16 @@ clrsos_command_fn clrsos_cmd_gcwhere;
 clrsos_command_fn clrsos_cmd_dumpgen;
 clrsos_command_fn clrsos_cmd_dcd;
 clrsos_command_fn clrsos_cmd_dcq;
+clrsos_command_fn clrsos_cmd_sosstatus;
+clrsos_command_fn clrsos_cmd_runtimes;
+clrsos_command_fn clrsos_cmd_clrmodules;
+clrsos_command_fn clrsos_cmd_syncblk;
+clrsos_command_fn clrsos_cmd_analyzeoom;
+clrsos_command_fn clrsos_cmd_dumpruntimetypes;
+clrsos_command_fn clrsos_cmd_timerinfo;
+clrsos_command_fn clrsos_cmd_threadpool;
+clrsos_command_fn clrsos_cmd_threadpoolqueue;
+clrsos_command_fn clrsos_cmd_dumpalc;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -467,6 +467,198 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: dcq 7f24eca02468",
 		.run = clrsos_cmd_dcq,
 	},
+	{
+		.name = "sosstatus",
+		.aliases = (const char *const[]){"SOSStatus", NULL},
+		.help = "Show what clrsos has loaded: the target, its runtime, the DAC and the settings.",
+		.syntax = "sosstatus [--json]\n"
+			  "\n"
+			  "Says whether the target is a live process or a core, then the .NET\n"
+			  "runtime as 'runtimes' shows it (version, libcoreclr.so's base, path and\n"
+			  "build-id, the DAC in use or why none could be loaded), then clrsos's\n"
+			  "settings (see 'clrsos settings') and clrsos's version.\n"
+			  "\n"
+			  "  --json   one JSON object instead of text\n"
+			  "\n"
+			  "Example: sosstatus",
+		.run = clrsos_cmd_sosstatus,
+	},
+	{
+		.name = "runtimes",
+		.aliases = (const char *const[]){"setruntime", NULL},
+		.help = "List the .NET runtimes in the target: version, libcoreclr.so's base and path, the DAC.",
+		.syntax = "runtimes [<id>] [-netcore] [-netfx] [-all] [--json]\n"
+			  "\n"
+			  "Lists each .NET runtime of the target as SOS does ('#0 .NET Core runtime\n"
+			  "<version> at <base> index <build-id>', its module path and its DAC).\n"
+			  "A process has one .NET runtime on Linux, so it is always #0 and the\n"
+			  "current one; SOS's switches are accepted and say so.\n"
+			  "\n"
+			  "  <id>       switch to runtime <id> (only #0 exists)\n"
+			  "  -netcore   switch to the .NET Core runtime (-c, --netcore)\n"
+			  "  -netfx     switch to the desktop .NET Framework (none on Linux: an error)\n"
+			  "  -all       enumerate every runtime (-a, --all; the same one here)\n"
+			  "  --json     {current, runtimes: [{id, kind, version, base, path, buildId, dacPath}]}\n"
+			  "\n"
+			  "Example: runtimes",
+		.run = clrsos_cmd_runtimes,
+	},
+	{
+		.name = "clrmodules",
+		.aliases = (const char *const[]){"assemblies", NULL},
+		.help = "List the managed modules (assemblies) of the process: image base, size, file, dynamic.",
+		.syntax = "clrmodules [-v] [-n <regex>] [--json]\n"
+			  "\n"
+			  "One line per managed module as SOS prints it: image base, image size\n"
+			  "(from its PE header in memory; 0 where unreadable), then the file, with\n"
+			  "'(Dynamic)' after modules emitted at run time (Reflection.Emit), which\n"
+			  "have no image and show their assembly's name.\n"
+			  "\n"
+			  "  -v, --verbose     each module's assembly name, image base and size,\n"
+			  "                    Module and Assembly addresses, PE file, dynamic and\n"
+			  "                    metadata address and size\n"
+			  "  -n, --name <re>   only modules whose file name (no directory) matches\n"
+			  "                    the extended regular expression, in any case\n"
+			  "  --json            {modules: [{module, assembly, assemblyName, path,\n"
+			  "                    imageBase, size, dynamic, isPEFile, metadataAddress,\n"
+			  "                    metadataSize}]}\n"
+			  "\n"
+			  "Example: clrmodules -n '^System\\.Private'",
+		.run = clrsos_cmd_clrmodules,
+	},
+	{
+		.name = "syncblk",
+		.aliases = (const char *const[]){"SyncBlk", NULL},
+		.help = "Show the sync block table: held monitors, their owners and objects.",
+		.syntax = "syncblk [<index>] [-all] [--json]\n"
+			  "\n"
+			  "Lists the sync blocks whose monitor is held (a lock that outgrew the\n"
+			  "object header's thin lock, or was taken on an object whose header holds\n"
+			  "its hash code) as SOS does: Index, SyncBlock, MonitorHeld (1 per owner,\n"
+			  "2 per waiter), Recursion, the owning Thread with its OS thread id (hex)\n"
+			  "and debugger thread index, then the object and its type; then the\n"
+			  "totals of the table. Thin locks are not in this table: dumpobj shows\n"
+			  "an object's thin lock.\n"
+			  "\n"
+			  "  <index>   only this entry of the table (1-based, as in the object header)\n"
+			  "  -all      every entry, held or not, free ones too\n"
+			  "  --json    {syncBlocks: [{index, valid, free, syncBlock, monitorHeld,\n"
+			  "            recursion, owner, ownerOsId, ownerManagedId, waiters, object,\n"
+			  "            type}], total, ccw, rcw, comClassFactory, free}\n"
+			  "\n"
+			  "Example: syncblk -all",
+		.run = clrsos_cmd_syncblk,
+	},
+	{
+		.name = "analyzeoom",
+		.aliases = (const char *const[]){"ao", "AnalyzeOOM", NULL},
+		.help = "Show the GC's last out-of-memory failure on each GC heap, if it had one.",
+		.syntax = "analyzeoom [--json]\n"
+			  "\n"
+			  "Reads the record the GC keeps of its last failed allocation, per GC\n"
+			  "heap, and says as SOS does why it failed (the reason, and what memory\n"
+			  "it could not get: LOH or SOH, how many bytes, the commit space left),\n"
+			  "or 'There was no managed OOM due to allocations on the GC heap'.\n"
+			  "An OutOfMemoryException thrown by other code is not in this record:\n"
+			  "see clrthreads and pe.\n"
+			  "\n"
+			  "  --json   {found, heaps: [{heap, reason, reasonText, getMemoryFailure,\n"
+			  "           getMemoryFailureText, largeObjectHeap, size, allocSize,\n"
+			  "           availablePageFileMB, gcIndex}]}\n"
+			  "\n"
+			  "Example: analyzeoom",
+		.run = clrsos_cmd_analyzeoom,
+	},
+	{
+		.name = "dumpruntimetypes",
+		.aliases = (const char *const[]){"DumpRuntimeTypes", "Dumpruntimetypes", NULL},
+		.help = "List the System.RuntimeType objects on the GC heap with the type each stands for.",
+		.syntax = "dumpruntimetypes [--json]\n"
+			  "\n"
+			  "Walks the heap (the NonGC heap too, where most RuntimeType objects\n"
+			  "live) for System.RuntimeType objects and lists each as SOS does:\n"
+			  "its address, the AppDomain, the MethodTable its m_handle holds and\n"
+			  "that type's name (a TypeHandle that is no MethodTable is named as\n"
+			  "such). 'No System.RuntimeType objects found.' when there are none.\n"
+			  "\n"
+			  "  --json   {domain, runtimeTypes: [{address, mt, isMethodTable, type}]}\n"
+			  "\n"
+			  "Example: dumpruntimetypes",
+		.run = clrsos_cmd_dumpruntimetypes,
+	},
+	{
+		.name = "timerinfo",
+		.aliases = (const char *const[]){"ti", NULL},
+		.help = "List the running timers (System.Threading.TimerQueue): due time, period, state, callback.",
+		.syntax = "timerinfo [--json]\n"
+			  "\n"
+			  "Finds every System.Threading.TimerQueue on the heap and lists the\n"
+			  "timers of its short and long lists as SOS does, by period: (S) or (L),\n"
+			  "the TimerQueueTimer, its due time and period in milliseconds ('------':\n"
+			  "none), its state object and type, and the callback (Type.Method);\n"
+			  "then the count and a summary of identical timers by count.\n"
+			  "\n"
+			  "  --json   {count, queues, timers: [{address, short, dueTimeMs, periodMs,\n"
+			  "           state, stateType, callback}]}\n"
+			  "\n"
+			  "Example: ti",
+		.run = clrsos_cmd_timerinfo,
+	},
+	{
+		.name = "threadpool",
+		.aliases = (const char *const[]){"tp", "ThreadPool", NULL},
+		.help = "Show the thread pool: CPU utilization, worker threads running and idle, their limits.",
+		.syntax = "threadpool [--json]\n"
+			  "\n"
+			  "Reads the managed System.Threading.PortableThreadPool (.NET 6 and\n"
+			  "later) as SOS does: its CPU utilization, the worker threads in all,\n"
+			  "running work and idle, and the minimum and maximum worker counts.\n"
+			  "(.NET 8 and later have no separate I/O completion pool.) SOS's -wi,\n"
+			  "-stat and -ti (queued work items, the hill climbing log) are not\n"
+			  "supported yet.\n"
+			  "\n"
+			  "  --json   {kind, threadPool, cpuUtilization, workersTotal, workersRunning,\n"
+			  "           workersIdle, workerMinLimit, workerMaxLimit}\n"
+			  "\n"
+			  "Example: threadpool",
+		.run = clrsos_cmd_threadpool,
+	},
+	{
+		.name = "threadpoolqueue",
+		.aliases = (const char *const[]){"tpq", NULL},
+		.help = "List the thread pool's queued work items: the global queues, then each thread's local queue.",
+		.syntax = "threadpoolqueue [--json]\n"
+			  "\n"
+			  "Reads System.Threading.ThreadPoolWorkQueue's global queues (high\n"
+			  "priority, normal and the per-processor-group ones) and every\n"
+			  "thread's WorkStealingQueue and lists each queued item as SOS does:\n"
+			  "'0x<address> Task | Type.Method' for a Task, 'Work | Type.Method'\n"
+			  "for a QueueUserWorkItem callback, else the item's type; then the\n"
+			  "Tasks and Work items counted by method, fewest first.\n"
+			  "\n"
+			  "  --json   {truncated, global: [{address, kind, type, method}], local: [...]}\n"
+			  "\n"
+			  "Example: tpq",
+		.run = clrsos_cmd_threadpoolqueue,
+	},
+	{
+		.name = "dumpalc",
+		.aliases = (const char *const[]){"DumpALC", NULL},
+		.help = "Show the AssemblyLoadContext an object's type was loaded in (as dumpobj shows objects).",
+		.syntax = "dumpalc <address> [--json]\n"
+			  "\n"
+			  "Finds the managed AssemblyLoadContext of the assembly that defines the\n"
+			  "object's type and shows it as dumpobj does (a collectible context's\n"
+			  "name, its state ...). For a type of the default context whose managed\n"
+			  "object was never created, says so as SOS does.\n"
+			  "\n"
+			  "  <address>  an object (hex, or an lldb expression)\n"
+			  "  --json     {object, type, assemblyLoadContext, assemblyLoadContextType}\n"
+			  "             (dumpobj --json on the context gives its fields)\n"
+			  "\n"
+			  "Example: dumpalc 7f3c9e809660",
+		.run = clrsos_cmd_dumpalc,
+	},
 };
 
 const size_t clrsos_command_count =

@@ -263,6 +263,21 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 struct clrsos_error *clrsos_dac_module_metadata_copy(struct clrsos_dac *dac, uint64_t module,
 						     void **ret_bytes, size_t *ret_size);
 
+/*
+ * Sync block number (1 .. its sync_block_count, which every answer fills
+ * in). A failed call is a droppable error (as clrsos_dac_pe_file_base's).
+ */
+struct clrsos_error *clrsos_dac_sync_block(struct clrsos_dac *dac, uint32_t number,
+					   struct clrsos_dacp_sync_block_data *ret);
+/* The GC's last out-of-memory record of a heap (0: the workstation heap). */
+struct clrsos_error *clrsos_dac_oom_data(struct clrsos_dac *dac, uint64_t heap, struct clrsos_dacp_oom_data *ret);
+/* An assembly's name (its file, as the runtime records it), malloc'd; droppable on failure. */
+struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t assembly, char **ret);
+/* The first AppDomain (the one .NET Core has); *ret 0 if none. A failed call is droppable. */
+struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret);
+/* The managed AssemblyLoadContext object of the assembly that holds mt (*ret 0: the default context, not created yet). */
+struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -267,6 +267,34 @@ static_assert(sizeof(struct clrsos_dacp_useful_globals) == 40, "DacpUsefulGlobal
 static_assert(sizeof(struct clrsos_dacp_thread_store_data) == 56, "DacpThreadStoreData");
 static_assert(sizeof(struct clrsos_dacp_thread_data) == 104, "DacpThreadData");
 
+/* DacpSyncBlockData (dacprivate.h): sync block number n of [1, sync_block_count]. */
+struct clrsos_dacp_sync_block_data {
+	clrsos_clrdata_address object;
+	int32_t is_free;                  /* BOOL bFree: nothing below is meaningful */
+	clrsos_clrdata_address sync_block_pointer;
+	uint32_t com_flags;               /* 1 CCW, 2 RCW, 4 ComClassFactory */
+	uint32_t monitor_held;
+	uint32_t recursion;
+	clrsos_clrdata_address holding_thread; /* a Thread, 0 none, ~0 orphaned */
+	uint32_t additional_thread_count;
+	clrsos_clrdata_address app_domain;
+	uint32_t sync_block_count;        /* always filled in */
+};
+
+/* DacpOomData (dacprivate.h): the GC's record of its last out-of-memory. */
+struct clrsos_dacp_oom_data {
+	int32_t reason;                   /* oom_reason: 0 none */
+	uint64_t alloc_size;
+	uint64_t available_pagefile_mb;
+	uint64_t gc_index;
+	int32_t fgm;                      /* failure_get_memory */
+	uint64_t size;
+	int32_t loh_p;                    /* BOOL: a large object allocation */
+};
+
+static_assert(sizeof(struct clrsos_dacp_sync_block_data) == 72, "DacpSyncBlockData");
+static_assert(sizeof(struct clrsos_dacp_oom_data) == 56, "DacpOomData");
+
 /* Interface identities (clrdata.idl, xclrdata.idl, sospriv.idl). */
 static const struct clrsos_guid CLRSOS_IID_IUnknown = {
 	0x00000000, 0x0000, 0x0000, {0xc0, 0, 0, 0, 0, 0, 0, 0x46}};
@@ -340,8 +368,13 @@ enum {
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA = 37,
 	CLRSOS_SLOT_SOS_GET_HANDLE_ENUM = 61,
 	CLRSOS_SLOT_SOS_GET_STACK_REFERENCES = 79,
+	CLRSOS_SLOT_SOS_GET_ASSEMBLY_NAME = 11,
+	CLRSOS_SLOT_SOS_GET_OOM_DATA = 51,
+	CLRSOS_SLOT_SOS_GET_OOM_STATIC_DATA = 52,
+	CLRSOS_SLOT_SOS_GET_SYNC_BLOCK_DATA = 59,
 	CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS = 5,
 	CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS_SVR = 7,
+	CLRSOS_SLOT_SOS8_GET_ASSEMBLY_LOAD_CONTEXT = 8,
 	/* ISOSHandleEnum and ISOSStackRefEnum: ISOSEnum's Skip, Reset, GetCount, then Next. */
 	CLRSOS_SLOT_SOS_ENUM_NEXT = 6,
 	CLRSOS_SLOT_SOS8_GET_NUMBER_GENERATIONS = 3,

@@ -281,6 +281,14 @@ ALIASES = {
     "dso": ["dumpstackobjects", "DumpStackObjects"],
     "pe": ["printexception", "PrintException", "Printexception"],
     "setclrpath": ["SetClrPath"],
+    "sosstatus": ["SOSStatus"],
+    "runtimes": ["setruntime"],
+    "clrmodules": ["assemblies"],
+    "syncblk": ["SyncBlk"],
+    "analyzeoom": ["ao", "AnalyzeOOM"],
+    "dumpruntimetypes": ["DumpRuntimeTypes", "Dumpruntimetypes"],
+    "timerinfo": ["ti"],
+    "dumpalc": ["DumpALC"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -289,7 +297,7 @@ LLDB_HOLDS = {"t"}
 # registered: lldb fails them as it fails any unknown command.
 # No progress lines: the same command under two names must print the same.
 QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
-UNKNOWN = ["dumpmd", "clru", "bpmd", "syncblk", "name2ee", "ip2md", "verifyheap", "soshelp", "dumpdomain",
+UNKNOWN = ["dumpmd", "clru", "bpmd", "ehinfo", "name2ee", "ip2md", "verifyheap", "soshelp", "dumpdomain",
            "DUMPOBJ", "Dumpheap", "gcRoot"]
 
 
@@ -306,6 +314,8 @@ def alias_arguments(truth):
         "objsize": truth["roots"]["gcroot"]["staticChain"]["address"], "gchandles": "-stat",
         "finalizequeue": "", "clrthreads": "", "clrstack": "", "dso": "",
         "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
+        "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",
+        "dumpruntimetypes": "", "timerinfo": "", "dumpalc": af["address"],
     }
 
 

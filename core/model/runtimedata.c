@@ -1,0 +1,203 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "dac/dac.h"
+#include "model/runtimedata.h"
+#include "model/threads.h"
+
+void clrsos_clr_module_list_deinit(struct clrsos_clr_module_list *list)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		free(list->items[i].path);
+		free(list->items[i].assembly_name);
+	}
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+/* SizeOfImage from the PE header mapped at base, or 0. */
+static uint32_t image_size(struct clrsos_target *target, uint64_t base)
+{
+	uint8_t dos[64];
+	if (!base || clrsos_error_ignore(clrsos_target_read(target, base, dos, sizeof(dos))) || dos[0] != 'M' ||
+	    dos[1] != 'Z')
+		return 0;
+	uint32_t lfanew;
+	memcpy(&lfanew, dos + 0x3c, 4);
+	if (lfanew < 64 || lfanew > 4096)
+		return 0;
+	/* "PE\0\0", the 20-byte file header, then the optional header: SizeOfImage at 56. */
+	uint8_t nt[24 + 60];
+	if (clrsos_error_ignore(clrsos_target_read(target, base + lfanew, nt, sizeof(nt))) ||
+	    memcmp(nt, "PE\0\0", 4) != 0)
+		return 0;
+	uint32_t size;
+	memcpy(&size, nt + 24 + 56, 4);
+	return size;
+}
+
+struct clrsos_error *clrsos_clr_module_list_init(struct clrsos_clr_module_list *list, struct clrsos_dac *dac,
+						 struct clrsos_target *target)
+{
+	memset(list, 0, sizeof(*list));
+	struct clrsos_managed_module *mods;
+	size_t n;
+	struct clrsos_error *err = clrsos_dac_managed_modules(dac, &mods, &n);
+	if (err)
+		return err;
+	list->items = calloc(n ? n : 1, sizeof(*list->items));
+	if (!list->items) {
+		clrsos_managed_modules_free(mods, n);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct clrsos_managed_module *m = &mods[i];
+		struct clrsos_clr_module *c = &list->items[list->count++];
+		c->address = m->address;
+		c->image_base = m->is_reflection ? 0 : m->il_base;
+		c->dynamic = m->is_reflection;
+		c->have_data = m->have_data;
+		c->metadata_start = m->metadata_start;
+		c->metadata_size = m->metadata_size;
+		if (m->path && !(c->path = strdup(m->path))) {
+			err = &clrsos_error_no_memory;
+			break;
+		}
+		struct clrsos_dacp_module_data md;
+		struct clrsos_error *md_err = clrsos_dac_module_data(dac, m->address, &md);
+		if ((err = clrsos_error_ignore(md_err)))
+			break;
+		if (!md_err) {
+			c->assembly = md.assembly;
+			c->is_pe_file = md.is_pe_file != 0;
+			if (md.assembly && (err = clrsos_error_ignore(clrsos_dac_assembly_name(dac, md.assembly,
+												 &c->assembly_name))))
+				break;
+		}
+		c->image_size = image_size(target, c->image_base);
+	}
+	clrsos_managed_modules_free(mods, n);
+	if (err)
+		clrsos_clr_module_list_deinit(list);
+	return err;
+}
+
+enum { MAX_SYNC_BLOCKS = 1 << 20 };
+
+struct clrsos_error *clrsos_sync_block_count(struct clrsos_dac *dac, uint32_t *ret)
+{
+	struct clrsos_dacp_sync_block_data d;
+	*ret = 0;
+	struct clrsos_error *err = clrsos_dac_sync_block(dac, 1, &d);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		/* The runtime answers the first entry with a failure when it made none. */
+		if (d.sync_block_count == 0)
+			return NULL;
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "the runtime could not read its sync block table");
+	}
+	if (d.sync_block_count > MAX_SYNC_BLOCKS)
+		return clrsos_error_create(CLRSOS_ERROR_DAC,
+					   "the runtime reports %u sync blocks: its sync block table is damaged",
+					   d.sync_block_count);
+	*ret = d.sync_block_count;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_sync_block_read(struct clrsos_dac *dac, uint32_t index, struct clrsos_sync_block *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->index = index;
+	struct clrsos_dacp_sync_block_data d;
+	struct clrsos_error *err = clrsos_dac_sync_block(dac, index, &d);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL; /* not valid */
+	}
+	ret->valid = true;
+	ret->free = d.is_free != 0;
+	ret->address = d.sync_block_pointer;
+	ret->object = d.object;
+	ret->monitor_held = d.monitor_held;
+	ret->recursion = d.recursion;
+	ret->com_flags = d.com_flags;
+	ret->additional_waiters = d.additional_thread_count;
+	ret->owner = d.holding_thread == UINT64_MAX || d.holding_thread == 0xffffffffu ? CLRSOS_SYNC_BLOCK_ORPHANED
+											: d.holding_thread;
+	if (ret->owner && ret->owner != CLRSOS_SYNC_BLOCK_ORPHANED) {
+		struct clrsos_managed_thread t;
+		struct clrsos_error *terr = clrsos_managed_thread_read(dac, ret->owner, &t);
+		if (!terr) {
+			ret->owner_os_id = t.os_id;
+			ret->owner_managed_id = t.managed_id;
+		} else if ((err = clrsos_error_ignore(terr))) {
+			return err;
+		}
+	}
+	return NULL;
+}
+
+struct clrsos_error *clrsos_oom_read(struct clrsos_dac *dac, const uint64_t *heap_addresses, uint32_t nheaps,
+				     struct clrsos_oom_info *ret)
+{
+	for (uint32_t i = 0; i < nheaps; i++) {
+		struct clrsos_dacp_oom_data d;
+		struct clrsos_error *err = clrsos_dac_oom_data(dac, heap_addresses[i], &d);
+		if (err)
+			return err;
+		ret[i] = (struct clrsos_oom_info){
+			.heap = i,
+			.reason = d.reason,
+			.get_memory_failure = d.fgm,
+			.alloc_size = d.alloc_size,
+			.size = d.size,
+			.available_pagefile_mb = d.available_pagefile_mb,
+			.gc_index = d.gc_index,
+			.large_object = d.loh_p != 0,
+		};
+	}
+	return NULL;
+}
+
+const char *clrsos_oom_reason_text(int32_t reason)
+{
+	switch (reason) {
+	case 0: return NULL;
+	case 1: /* budget */
+	case 3: /* can't reserve */
+		return "OOM was due to an internal .Net error, likely a bug in the GC";
+	case 2: return "Didn't have enough memory to commit";
+	case 4: return "Didn't have enough memory to allocate an LOH segment";
+	case 5: return "Low on memory during GC";
+	case 6: return "Could not do a full GC";
+	default: return "OOM for a reason this runtime added";
+	}
+}
+
+const char *clrsos_oom_failure_text(int32_t failure)
+{
+	switch (failure) {
+	case 0: return NULL;
+	case 1: return "Failed to reserve memory";
+	case 2: return "Didn't have enough memory to commit beginning of the segment";
+	case 3: return "Didn't have enough memory to commit the new ephemeral segment";
+	case 4: return "Didn't have enough memory to grow the internal GC data structures";
+	case 5: return "Didn't have enough memory to commit the internal GC data structures";
+	default: return "failed to get memory for a reason this runtime added";
+	}
+}
+
+struct clrsos_error *clrsos_app_domain_read(struct clrsos_dac *dac, uint64_t *ret)
+{
+	return clrsos_error_ignore(clrsos_dac_app_domain(dac, ret));
+}
+
+struct clrsos_error *clrsos_assembly_load_context_read(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret)
+{
+	return clrsos_dac_assembly_load_context(dac, mt, ret);
+}
