@@ -1,6 +1,7 @@
 """dcd and dcq against the Collections target's own truth.
 
-usage: test_collections.py <live|full>
+usage: test_collections.py <live|full> [<gc config>]
+  gc config: wks-regions (the default), wks-segments, svr-regions, svr-segments
 
 The Collections target holds concurrent dictionaries and queues of known
 contents in the fields of one Collections.Holder and prints each one's
@@ -91,6 +92,7 @@ def truth_form(t):
 
 def main():
     mode = sys.argv[1]
+    env = harness.GC_CONFIGS[sys.argv[2] if len(sys.argv) > 2 else "wks-regions"]
     scratch = None
 
     def run(commands):
@@ -101,11 +103,11 @@ def main():
     target = None
     try:
         if mode == "live":
-            target = harness.Target("Collections")
+            target = harness.Target("Collections", env=env)
             truth = target.truth
         else:
             scratch = harness.scratch_dir()
-            core, exe, truth = harness.core_of_finished("Collections", mode, scratch)
+            core, exe, truth = harness.core_of_finished("Collections", mode, scratch, env=env)
         tr = run(["dumpheap -type Collections.Holder -short"])
         holders = [l.strip() for l in tr.output("dumpheap -type Collections.Holder -short") if l.strip()]
         check(len(holders) == 1, "one Collections.Holder on the heap: %r" % holders)
