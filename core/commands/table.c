@@ -100,11 +100,12 @@ const struct clrsos_command clrsos_commands[] = {
 			  "it: MT Field Offset Type VT Attr Value Name. Inherited fields come first;\n"
 			  "static fields show their value, thread-static ones a value per thread.\n"
 			  "Values: integers in decimal, bool 0/1, char as its hex code, floats,\n"
-			  "references as addresses, an embedded struct (VT 1) as its own address\n"
+			  "references as addresses, an embedded struct (VT Yes) as its own address\n"
 			  "(open it with dumpvc). A thin lock in the header names its owner.\n"
 			  "\n"
 			  "  -nofields   no Fields table\n"
-			  "  -refs       also list the objects this one references\n"
+			  "  -refs       also the objects this one references: SOS's GC Refs table\n"
+			  "              (Field, Offset from the object's data, Object, Type)\n"
 			  "  --json      one JSON object\n"
 			  "\n"
 			  "Example: dumpobj 7f24eca02468",
@@ -261,24 +262,39 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "finalizequeue",
 		.aliases = (const char *const[]){"fq", "FinalizeQueue", NULL},
 		.help = "Show the objects registered for finalization and those ready to be finalized.",
-		.syntax = "finalizequeue [-stat] [-detail] [--json]\n"
+		.syntax = "finalizequeue [-stat | -short] [-allReady] [-mt <MT>] [-detail] [--json]\n"
 			  "\n"
-			  "Per GC heap: how many objects of each generation are registered for\n"
-			  "finalization and how many are ready (f-reachable: their finalizer has yet\n"
-			  "to run), then the statistics per type of all of them.\n"
+			  "The SyncBlocks waiting for cleanup; per GC heap, how many objects of each\n"
+			  "generation are registered for finalization and how many are ready\n"
+			  "(f-reachable: their finalizer has yet to run); then the objects (Address,\n"
+			  "MT, Size) and their statistics per type.\n"
 			  "\n"
-			  "  -detail   list the objects ready for finalization\n",
+			  "  -stat, -summary  the statistics only\n"
+			  "  -short           the objects' addresses only\n"
+			  "  -allReady        only the objects ready for finalization and those no\n"
+			  "                   root holds (the next GC of their generation readies\n"
+			  "                   them): marks the whole heap once\n"
+			  "  -mt <MT>         only objects of this MethodTable\n"
+			  "  -detail          also list the objects ready for finalization per heap\n"
+			  "\n"
+			  "Example: finalizequeue -allReady -stat",
 		.run = clrsos_cmd_finalizequeue,
 	},
 	{
 		.name = "clrthreads",
 		.aliases = (const char *const[]){"threads", "Threads", "t", NULL},
 		.help = "List the managed threads.",
-		.syntax = "clrthreads [--json]\n"
+		.syntax = "clrthreads [-live] [-managedexception] [--json]\n"
 			  "\n"
-			  "Managed id, OS id, the runtime's Thread, state, GC mode, allocation\n"
-			  "context, lock count, the exception the thread holds; the finalizer thread\n"
-			  "is marked.\n",
+			  "The thread store's counts and whether the runtime is hosted, then per\n"
+			  "thread: lldb's thread number (DBG; XXXX: lldb has no such thread), managed\n"
+			  "id, OS id, the runtime's Thread, state, GC mode, allocation context,\n"
+			  "AppDomain, lock count, apartment (Ukn off Windows), the finalizer and GC\n"
+			  "threads and thread pool threads marked, the exception the thread holds.\n"
+			  "\n"
+			  "  -live              only threads lldb has (not dead ones)\n"
+			  "  -managedexception  select (thread select) the first thread holding a\n"
+			  "                     managed exception, for pe\n",
 		.run = clrsos_cmd_clrthreads,
 	},
 	{

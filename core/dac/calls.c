@@ -126,6 +126,21 @@ clrsos_dac_thread_store(struct clrsos_dac *dac,
 	return hr < 0 ? clrsos_dac_call_failed(dac, "GetThreadStoreData", hr) : NULL;
 }
 
+struct clrsos_error *clrsos_dac_sync_block_cleanup(struct clrsos_dac *dac, uint64_t sync_block,
+						   struct clrsos_dacp_sync_block_cleanup_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_sync_block_cleanup_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_SYNC_BLOCK_CLEANUP_DATA, fn, sync_block, ret);
+	/* The first of an empty list: the DAC says E_INVALIDARG (ClrMD and SOS count none). */
+	if (!sync_block && (uint32_t)hr == 0x80070057u) {
+		memset(ret, 0, sizeof(*ret));
+		return NULL;
+	}
+	return hr < 0 ? clrsos_dac_call_failed(dac, "GetSyncBlockCleanupData", hr) : NULL;
+}
+
 struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
 					    uint64_t thread,
 					    struct clrsos_dacp_thread_data *ret)

@@ -99,6 +99,12 @@ clrsos_dac_useful_globals(struct clrsos_dac *dac,
 struct clrsos_error *
 clrsos_dac_thread_store(struct clrsos_dac *dac,
 			struct clrsos_dacp_thread_store_data *ret);
+/*
+ * A SyncBlock of the cleanup list: the first with sync_block 0 (all zero
+ * when the list is empty), then each one's next_sync_block.
+ */
+struct clrsos_error *clrsos_dac_sync_block_cleanup(struct clrsos_dac *dac, uint64_t sync_block,
+						   struct clrsos_dacp_sync_block_cleanup_data *ret);
 struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
 					    uint64_t thread,
 					    struct clrsos_dacp_thread_data *ret);

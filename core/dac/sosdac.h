@@ -83,6 +83,15 @@ struct clrsos_dacp_thread_store_data {
 	uint32_t host_config;
 };
 
+/* A SyncBlock waiting for the finalizer thread to clean it up (DacpSyncBlockCleanupData). */
+struct clrsos_dacp_sync_block_cleanup_data {
+	clrsos_clrdata_address sync_block;
+	clrsos_clrdata_address next_sync_block;
+	clrsos_clrdata_address rcw;
+	clrsos_clrdata_address class_factory;
+	clrsos_clrdata_address ccw;
+};
+
 struct clrsos_dacp_thread_data {
 	uint32_t cor_thread_id;
 	uint32_t os_thread_id;
@@ -339,6 +348,7 @@ enum {
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME = 36,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA = 37,
 	CLRSOS_SLOT_SOS_GET_HANDLE_ENUM = 61,
+	CLRSOS_SLOT_SOS_GET_SYNC_BLOCK_CLEANUP_DATA = 60,
 	CLRSOS_SLOT_SOS_GET_STACK_REFERENCES = 79,
 	CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS = 5,
 	CLRSOS_SLOT_SOS8_GET_FINALIZATION_FILL_POINTERS_SVR = 7,

@@ -441,7 +441,8 @@ def case_coexist():
         print("SOS's plugin: %s" % plugin)
         sos_help = "Displays info about an object at the specified address."
         # SOS's own commands run, with SOS's output (its eeversion says its
-        # version; its dumpobj's VT column says Yes/No where clrsos's says 1/0).
+        # version; its dumpobj's VT column says Yes/No, as clrsos's now does too:
+        # the help and eeversion checks tell the two apart).
         cmds = ["help sos", "help dumpobj", "help pe", "help DumpObj", "help do",
                 "clrsos dumpobj %s" % address, "eeversion", "dumpobj %s" % address]
         first = harness.lldb(cmds, core=core, exe=exe, env=QUIET, pre=["plugin load " + plugin])

@@ -24,6 +24,14 @@ SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 # Commands whose output changes on purpose since the baseline: prefix -> why.
 CHANGED = {
+    "dumpobj": "VT column says Yes/No as SOS 10 does; -refs prints SOS's GC Refs table (Field Offset Object Type) "
+               "after the thin lock line, its JSON references gain field and offset",
+    "dumpvc": "VT column says Yes/No as SOS 10 does",
+    "dumparray -details": "VT column says Yes/No as SOS 10 does",
+    "clrthreads": "SOS 10's layout: Hosted Runtime line, DBG, Domain and Apt columns, the finalizer mark before the "
+                  "exception; JSON gains hostedRuntime, debuggerId, domain, nestedExceptions",
+    "finalizequeue": "SOS 10's layout: SyncBlock/interface cleanup counts, Heap N blocks, the objects listed before "
+                     "their statistics; JSON gains syncBlocksToCleanUp, allReady, objects, warnings",
 }
 
 
