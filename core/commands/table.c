@@ -31,18 +31,25 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "eeheap",
 		.aliases = (const char *const[]){"EEHeap", NULL},
-		.help = "Show the GC heaps: generations, segments or regions, allocated and committed sizes.",
-		.syntax = "eeheap [-gc] [-heap <n>] [-segment <address>] [--json]\n"
+		.help = "Show the runtime's native memory: loader and code heaps, and the GC heaps.",
+		.syntax = "eeheap [-gc] [-loader] [-heap <n>] [-segment <address>] [<start> [<end>]] [--json]\n"
 			  "\n"
-			  "Lists, per GC heap, the segments (or regions) of each generation, the\n"
+			  "Without -gc or -loader, both, then the bytes the runtime holds in all.\n"
+			  "Loader heaps: per AppDomain's LoaderAllocator its heaps (LowFrequencyHeap,\n"
+			  "HighFrequencyHeap, StubHeap, ...), each block as start(reserved:committed)\n"
+			  "in hex, then per JIT manager its code heaps; a heap's size is what the\n"
+			  "target holds of its blocks, wasted the rest of its full blocks.\n"
+			  "GC heap: per GC heap, the segments (or regions) of each generation, the\n"
 			  "large, pinned and NonGC (frozen) object heaps, with each segment's\n"
 			  "object range, committed end, allocated and committed size; then the\n"
 			  "sizes per generation and the totals.\n"
 			  "\n"
-			  "  -gc                 the GC heap (the only part clrsos shows; the default)\n"
+			  "  -gc                 the GC heap\n"
+			  "  -loader             the loader and code heaps\n"
 			  "  -heap <n>           only server GC heap n\n"
 			  "  -segment <address>  only the segment or region with this address\n"
 			  "                      (its record, or any address inside it)\n"
+			  "  <start> [<end>]     only segments and loader heap blocks in this range\n"
 			  "  --json              one JSON object instead of text\n"
 			  "\n"
 			  "Example: eeheap -gc",

@@ -247,7 +247,7 @@ def main():
     for t in th:
         want = lldb_index.get(t["osId"])
         check(t["debuggerId"] == want, "clrthreads: thread %x DBG %s, lldb says %s" % (t["osId"], t["debuggerId"], want))
-        row = re.search(r"^ +(\S+) +%d +%x +%016x " % (t["managedId"], t["osId"], harness.parse_hex(t["thread"])), ctext, re.M)
+        row = re.search(r"^ *(\S+) +%d +%x +%016x " % (t["managedId"], t["osId"], harness.parse_hex(t["thread"])), ctext, re.M)
         if check(row is not None, "clrthreads: no row for thread %x" % t["osId"]):
             check(row.group(1) == (str(want) if want else "XXXX"), "clrthreads text: DBG %s for %x" % (row.group(1), t["osId"]))
     live = tr.json("clrthreads -live --json")["threads"]
