@@ -453,6 +453,22 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_settings,
 		.needs_no_process = true,
 	},
+	{
+		.name = "dumpdelegate",
+		.aliases = (const char *const[]){"DumpDelegate", NULL},
+		.help = "Show a delegate's target and method, and those of each delegate a multicast one calls.",
+		.syntax = "dumpdelegate <address> [--json]\n"
+			  "\n"
+			  "As SOS: a row per delegate called (a multicast delegate's invocation\n"
+			  "list, in the order it calls them): Target (the object the method is\n"
+			  "called on, 0 for a static method), Method (its MethodDesc) and Name;\n"
+			  "(unknown) when the runtime knows no method at the delegate's code.\n"
+			  "\n"
+			  "  --json   {address, type, delegates: [{address, target, methodDesc, method}]}\n"
+			  "\n"
+			  "Example: dumpdelegate 7f24eca02468",
+		.run = clrsos_cmd_dumpdelegate,
+	},
 };
 
 const size_t clrsos_command_count =

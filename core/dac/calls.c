@@ -952,3 +952,18 @@ struct clrsos_error *clrsos_dac_code_heaps(struct clrsos_dac *dac, uint64_t mana
 	*ret_count = needed < n ? needed : n;
 	return NULL;
 }
+
+struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret)
+{
+	/* DacpCodeHeaderData: GCInfo, JITType (+pad), MethodDescPtr, ...; room to spare. */
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	uint64_t data[16];
+	clrsos_hresult hr;
+	memset(data, 0, sizeof(data));
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_CODE_HEADER_DATA, fn, ip, data);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetCodeHeaderData", hr);
+	*ret = data[2];
+	return NULL;
+}

@@ -122,6 +122,11 @@ typedef void clrsos_dac_heap_block_fn(void *ctx, uint64_t start, uint64_t size, 
 /* Every block of the loader heap at heap (kind as the allocator gave it; -1: a plain LoaderHeap, ISOSDacInterface). */
 struct clrsos_error *clrsos_dac_traverse_loader_heap(struct clrsos_dac *dac, uint64_t heap, int32_t kind,
 						     clrsos_dac_heap_block_fn *fn, void *ctx);
+/*
+ * The MethodDesc of the code header at ip (GetCodeHeaderData), which also
+ * knows a method's precode stub; *ret 0 with the DAC's error when it has none.
+ */
+struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret);
 /* The JIT managers (*ret malloc'd). */
 struct clrsos_error *clrsos_dac_jit_managers(struct clrsos_dac *dac, struct clrsos_dacp_jit_manager_info **ret,
 					     size_t *ret_count);

@@ -38,6 +38,9 @@ def main():
                  "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus", "gcroot 0x10 0x20",
                  "gcroot %s --json" % truth["threads"]["LockHolderThread"]["threadStaticObject"],
                  "gcroot %s" % truth["threads"]["LockHolderThread"]["threadStaticObject"]]
+        ev = g["eventDelegate"]["roots"][0]["path"]  # Publisher, its EventHandler, the list, handler 1, subscriber 1
+        cmds += ["dumpdelegate %s" % ev[1], "dumpdelegate %s --json" % ev[1], "dumpdelegate %s --json" % ev[3],
+                 "dumpdelegate %s" % ev[0], "dumpdelegate"]
         # Last: it selects a thread.
         cmds += ["clrthreads -managedexception", "thread info"]
         return cmds
@@ -236,6 +239,30 @@ def main():
     check(sh["osId"] in by_os and by_os[sh["osId"]]["managedId"] == sh["managedId"], "clrthreads: StackHolderThread")
     check(sum(1 for t in th if t["finalizer"]) == 1, "clrthreads: one finalizer thread")
     check("(Finalizer)" in tr.text_of("clrthreads"), "clrthreads text: finalizer")
+    # dumpdelegate: the event's multicast EventHandler calls its three
+    # handlers in order; the second is the target's handler 1, on subscriber 1.
+    ev = g["eventDelegate"]["roots"][0]["path"]
+    on_changed = "HeapShapes.Subscriber.OnChanged(System.Object, System.EventArgs)"
+    dd = tr.json("dumpdelegate %s --json" % ev[1])
+    check(tr.error("dumpdelegate %s --json" % ev[1]) is None and dd["type"] == "System.EventHandler", "dumpdelegate: %s" % dd)
+    ds = dd.get("delegates", [])
+    check(len(ds) == 3 and all(d["method"] == on_changed and harness.parse_hex(d["methodDesc"]) for d in ds),
+          "dumpdelegate of the event: %s" % ds)
+    check(len(ds) == 3 and harness.parse_hex(ds[1]["address"]) == harness.parse_hex(ev[3])
+          and harness.parse_hex(ds[1]["target"]) == harness.parse_hex(ev[4]), "dumpdelegate: handler 1 %s, target says %s" % (ds[1:2], ev[3:]))
+    one = tr.json("dumpdelegate %s --json" % ev[3])["delegates"]
+    check(len(one) == 1 and harness.parse_hex(one[0]["target"]) == harness.parse_hex(ev[4]) and one[0]["method"] == on_changed,
+          "dumpdelegate of handler 1: %s" % one)
+    dtext = tr.text_of("dumpdelegate %s" % ev[1])
+    check(dtext.startswith("Target           Method           Name\n") and
+          len(re.findall(r"^[0-9a-f]{16} [0-9a-f]{16} HeapShapes\.Subscriber\.OnChanged\(System\.Object, System\.EventArgs\)$", dtext, re.M)) == 3,
+          "dumpdelegate text:\n%s" % dtext)
+    check("%016x " % harness.parse_hex(ev[4]) in dtext, "dumpdelegate text: no row for subscriber 1")
+    e = tr.error("dumpdelegate %s" % ev[0])
+    check(e is not None and "is not a delegate: it is a HeapShapes.Publisher" in e, "dumpdelegate of a Publisher: %r" % e)
+    e = tr.error("dumpdelegate")
+    check(e is not None and "help dumpdelegate" in e, "dumpdelegate without an address: %r" % e)
+
     # SOS's header and DBG column: lldb's thread numbers, as `thread list` gives them.
     ctext = tr.text_of("clrthreads")
     check(re.search(r"^Hosted Runtime: +no$", ctext, re.M) is not None, "clrthreads: no Hosted Runtime line")
