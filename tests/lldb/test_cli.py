@@ -281,6 +281,7 @@ ALIASES = {
     "dso": ["dumpstackobjects", "DumpStackObjects"],
     "pe": ["printexception", "PrintException", "Printexception"],
     "setclrpath": ["SetClrPath"],
+    "dumpdelegate": ["DumpDelegate"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -306,6 +307,7 @@ def alias_arguments(truth):
         "objsize": truth["roots"]["gcroot"]["staticChain"]["address"], "gchandles": "-stat",
         "finalizequeue": "", "clrthreads": "", "clrstack": "", "dso": "",
         "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
+        "dumpdelegate": truth["roots"]["gcroot"]["eventDelegate"]["roots"][0]["path"][1],
     }
 
 
