@@ -171,6 +171,7 @@ clrsos_command_fn clrsos_cmd_finalizequeue;
 clrsos_command_fn clrsos_cmd_objsize;
 clrsos_command_fn clrsos_cmd_clrthreads;
 clrsos_command_fn clrsos_cmd_dumpdelegate;
+clrsos_command_fn clrsos_cmd_dumpexceptions;
 clrsos_command_fn clrsos_cmd_clrstack;
 clrsos_command_fn clrsos_cmd_clrbt;
 clrsos_command_fn clrsos_cmd_dso;

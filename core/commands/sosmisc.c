@@ -1,12 +1,17 @@
 /*
  * SOS's smaller object commands: dumpdelegate (a delegate's target and
- * method, and each delegate of a multicast delegate's invocation list).
+ * method, and each delegate of a multicast delegate's invocation list) and
+ * dumpexceptions (every exception object on the heap, its message and the
+ * top of its stack trace).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "analysis/reach.h"
+#include "model/exception.h"
 #include "model/fields.h"
 #include "model/heap.h"
 #include "model/methods.h"
@@ -300,5 +305,252 @@ struct clrsos_error *clrsos_cmd_dumpdelegate(struct clrsos_session *session, con
 			dumpdelegate_render_text(&r, out);
 	}
 	dumpdelegate_result_deinit(&r);
+	return err;
+}
+
+/* dumpexceptions ---------------------------------------------------------- */
+
+struct dumpexceptions_options {
+	bool json, live, dead;
+	const char *type;    /* a part of the type's name, any case; NULL: all */
+	const char *gen_text;
+	uint32_t generations; /* 0: all */
+};
+
+static struct clrsos_error *dumpexceptions_parse(const struct clrsos_host *host, int argc, const char *const *argv,
+						 struct dumpexceptions_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o->json),
+		CLRSOS_FLAG("-live", &o->live),
+		CLRSOS_FLAG("-dead", &o->dead),
+		CLRSOS_STRING("-type", &o->type, .flags = CLRSOS_OPTION_NONEMPTY),
+		CLRSOS_STRING("-gen", &o->gen_text),
+	};
+	const struct clrsos_options spec = {
+		.command = "dumpexceptions",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (!err && o->gen_text)
+		err = clrsos_parse_generation("dumpexceptions", o->gen_text, &o->generations);
+	if (o->live && o->dead) /* both: every exception, as SOS */
+		o->live = o->dead = false;
+	return err;
+}
+
+struct exceptions_walk {
+	const struct dumpexceptions_options *o;
+	struct clrsos_dac *dac;
+	struct clrsos_types *types;
+	const struct clrsos_reach *reach;
+	uint8_t *verdict; /* per type index: 0 unknown, 1 listed, 2 not */
+	size_t nverdict;
+	uint64_t *found;
+	size_t nfound, found_cap;
+	struct clrsos_error *err;
+};
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return n == 0;
+}
+
+static bool exception_type_listed(struct exceptions_walk *c, const struct clrsos_type *type)
+{
+	if (type->index < c->nverdict && c->verdict[type->index])
+		return c->verdict[type->index] == 1;
+	bool is_exception = false;
+	if (!type->is_free && !type->is_array && !type->is_string) {
+		struct clrsos_error *err = clrsos_type_is_exception(c->dac, type->mt, &is_exception);
+		if (err) {
+			c->err = err;
+			return false;
+		}
+	}
+	bool listed = is_exception && (!c->o->type || contains_nocase(clrsos_types_name(c->types, type), c->o->type));
+	if (type->index >= c->nverdict) {
+		size_t n = c->nverdict;
+		if (clrsos_array_reserve(&c->verdict, &c->nverdict, (size_t)type->index + 1)) {
+			c->err = &clrsos_error_no_memory;
+			return false;
+		}
+		memset(c->verdict + n, 0, c->nverdict - n);
+	}
+	c->verdict[type->index] = listed ? 1 : 2;
+	return listed;
+}
+
+static bool exceptions_on_object(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct exceptions_walk *c = ctx;
+	if (!exception_type_listed(c, obj->type))
+		return !c->err;
+	if (c->reach && clrsos_reach_is_live(c->reach, obj->address) != c->o->live)
+		return true;
+	if (clrsos_array_reserve(&c->found, &c->found_cap, c->nfound + 1)) {
+		c->err = &clrsos_error_no_memory;
+		return false;
+	}
+	c->found[c->nfound++] = obj->address;
+	return true;
+}
+
+struct dumpexceptions_result {
+	struct clrsos_exception *items;
+	size_t count;
+	char reach_warnings[2][256];
+	size_t nreach_warnings;
+};
+
+static void dumpexceptions_result_deinit(struct dumpexceptions_result *r)
+{
+	for (size_t i = 0; i < r->count; i++)
+		clrsos_exception_deinit(&r->items[i]);
+	free(r->items);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct clrsos_error *dumpexceptions_compute(struct clrsos_session *session,
+						   const struct dumpexceptions_options *o,
+						   struct dumpexceptions_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct clrsos_heap *heap;
+	struct clrsos_dac *dac;
+	struct clrsos_error *err = clrsos_session_heap(session, &heap);
+	if (!err)
+		err = clrsos_session_dac(session, &dac);
+	if (err || (err = clrsos_heap_check_walkable(heap)))
+		return err;
+	struct exceptions_walk c = {.o = o, .dac = dac, .types = clrsos_heap_types(heap)};
+	if (o->live || o->dead) {
+		if ((err = clrsos_session_reach(session, &c.reach)))
+			return err;
+		clrsos_reach_warnings(c.reach, r->reach_warnings, &r->nreach_warnings);
+	}
+	struct clrsos_walk_filter filter;
+	clrsos_walk_filter_init(&filter);
+	filter.generations = o->generations;
+	struct clrsos_walk_result walk;
+	err = clrsos_heap_walk(heap, &filter, exceptions_on_object, &c, clrsos_watch_heap_progress,
+			       clrsos_session_watch(session), &walk);
+	free(c.verdict);
+	if (!err)
+		err = c.err;
+	else
+		clrsos_error_destroy(c.err);
+	if (!err && !(r->items = calloc(c.nfound ? c.nfound : 1, sizeof(*r->items))))
+		err = &clrsos_error_no_memory;
+	for (size_t i = 0; !err && i < c.nfound; i++) {
+		struct clrsos_error *e = clrsos_exception_init(&r->items[r->count], heap, dac, c.found[i]);
+		if (clrsos_error_is_no_memory(e))
+			err = e;
+		else if (e) /* listed by its address and type alone */
+			clrsos_error_destroy(e);
+		else
+			r->count++;
+	}
+	free(c.found);
+	return err;
+}
+
+static const char *top_frame(const struct clrsos_exception *ex)
+{
+	if (!ex->stack_trace_decoded || !ex->frame_count)
+		return NULL;
+	return ex->frames[0].method ? ex->frames[0].method : "<unknown method>";
+}
+
+static void dumpexceptions_render_text(const struct dumpexceptions_result *r, struct clrsos_writer *out)
+{
+	for (size_t i = 0; i < r->nreach_warnings; i++)
+		clrsos_outf(out, "Warning: %s\n", r->reach_warnings[i]);
+	clrsos_outf(out, "%16s %16s %s %s\n", "Address", "MethodTable", "Message", "Name");
+	for (size_t i = 0; i < r->count; i++) {
+		const struct clrsos_exception *ex = &r->items[i];
+		char a[24], m[24];
+		snprintf(a, sizeof(a), "%012" PRIx64, ex->address);
+		snprintf(m, sizeof(m), "%012" PRIx64, ex->mt);
+		clrsos_outf(out, "%16s %16s ", a, m);
+		clrsos_out_name(out, ex->type_name);
+		clrsos_out(out, "\n        Message: ");
+		if (ex->message && ex->message_text.valid)
+			clrsos_string_text_render(&ex->message_text, CLRSOS_TEXT_ESCAPED, out);
+		else
+			clrsos_out(out, "<null>");
+		clrsos_out(out, "\n");
+		const char *frame = top_frame(ex);
+		if (frame) {
+			clrsos_out(out, "        StackFrame: ");
+			clrsos_out_name(out, frame);
+			clrsos_out(out, "\n");
+		}
+	}
+	clrsos_outf(out, "\n    Total: %zu objects\n", r->count);
+}
+
+static void dumpexceptions_render_json(const struct dumpexceptions_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "exceptions");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct clrsos_exception *ex = &r->items[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, ex->address);
+		clrsos_json_key(&j, "methodTable");
+		clrsos_json_address(&j, ex->mt);
+		clrsos_json_key(&j, "type");
+		clrsos_json_string(&j, ex->type_name);
+		clrsos_json_key(&j, "message");
+		if (ex->message && ex->message_text.valid) {
+			struct clrsos_json_stream s;
+			clrsos_json_string_begin(&j, &s);
+			clrsos_string_text_render(&ex->message_text, CLRSOS_TEXT_JSON, s.raw);
+			clrsos_json_string_end(&s);
+		} else {
+			clrsos_json_null(&j);
+		}
+		clrsos_json_key(&j, "stackFrame");
+		clrsos_json_string(&j, top_frame(ex));
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_key(&j, "total");
+	clrsos_json_uint(&j, r->count);
+	clrsos_json_key(&j, "warnings");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->nreach_warnings; i++)
+		clrsos_json_string(&j, r->reach_warnings[i]);
+	clrsos_json_array_end(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_dumpexceptions(struct clrsos_session *session, const struct clrsos_host *host,
+					       int argc, const char *const *argv, struct clrsos_writer *out)
+{
+	struct dumpexceptions_options o;
+	struct clrsos_error *err = dumpexceptions_parse(host, argc, argv, &o);
+	if (err)
+		return err;
+	struct dumpexceptions_result r;
+	if (!(err = dumpexceptions_compute(session, &o, &r))) {
+		if (o.json)
+			dumpexceptions_render_json(&r, out);
+		else
+			dumpexceptions_render_text(&r, out);
+	}
+	dumpexceptions_result_deinit(&r);
 	return err;
 }

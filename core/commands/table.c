@@ -469,6 +469,26 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: dumpdelegate 7f24eca02468",
 		.run = clrsos_cmd_dumpdelegate,
 	},
+	{
+		.name = "dumpexceptions",
+		.help = "List every exception object on the GC heap with its message and top stack frame.",
+		.syntax = "dumpexceptions [-type <text>] [-live | -dead] [-gen <generation>] [--json]\n"
+			  "\n"
+			  "As SOS: per exception object (of System.Exception or a type derived\n"
+			  "from it) its address, MethodTable and type, then its message (<null>:\n"
+			  "none) and the first frame of its stack trace when it was thrown; then\n"
+			  "the count.\n"
+			  "\n"
+			  "  -type <text>      only types whose name contains text (any case)\n"
+			  "  -live, -dead      only exceptions some root holds (or none does); both:\n"
+			  "                    all, as SOS\n"
+			  "  -gen <generation> gen0, gen1, gen2, loh, poh or foh\n"
+			  "  --json            {exceptions: [{address, methodTable, type, message,\n"
+			  "                    stackFrame}], total, warnings}\n"
+			  "\n"
+			  "Example: dumpexceptions -type InvalidOperation",
+		.run = clrsos_cmd_dumpexceptions,
+	},
 };
 
 const size_t clrsos_command_count =

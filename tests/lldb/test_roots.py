@@ -41,6 +41,8 @@ def main():
         ev = g["eventDelegate"]["roots"][0]["path"]  # Publisher, its EventHandler, the list, handler 1, subscriber 1
         cmds += ["dumpdelegate %s" % ev[1], "dumpdelegate %s --json" % ev[1], "dumpdelegate %s --json" % ev[3],
                  "dumpdelegate %s" % ev[0], "dumpdelegate"]
+        cmds += ["dumpexceptions --json", "dumpexceptions -type applicationexception --json", "dumpexceptions",
+                 "dumpexceptions -live --json", "dumpexceptions -dead --json", "dumpexceptions -gen bogus"]
         # Last: it selects a thread.
         cmds += ["clrthreads -managedexception", "thread info"]
         return cmds
@@ -262,6 +264,38 @@ def main():
     check(e is not None and "is not a delegate: it is a HeapShapes.Publisher" in e, "dumpdelegate of a Publisher: %r" % e)
     e = tr.error("dumpdelegate")
     check(e is not None and "help dumpdelegate" in e, "dumpdelegate without an address: %r" % e)
+
+    # dumpexceptions: the target's thrown exception and its inner one, with
+    # their messages and the outer one's throw site.
+    tx = truth["threads"]["exception"]
+    allx = tr.json("dumpexceptions --json")
+    check(tr.error("dumpexceptions --json") is None, "dumpexceptions failed")
+    byaddr = {harness.parse_hex(x["address"]): x for x in allx["exceptions"]}
+    outer, inner = byaddr.get(harness.parse_hex(tx["address"])), byaddr.get(harness.parse_hex(tx["innerAddress"]))
+    check(outer is not None and outer["type"] == tx["type"] and outer["message"] == tx["message"],
+          "dumpexceptions: the target's exception %s, got %s" % (tx["address"], outer))
+    check(outer is not None and outer["stackFrame"] and "ThrowOuter" in outer["stackFrame"],
+          "dumpexceptions: its top frame %s" % (outer and outer["stackFrame"]))
+    check(inner is not None and inner["type"] == tx["innerType"] and inner["message"] == tx["innerMessage"],
+          "dumpexceptions: the inner exception, got %s" % inner)
+    check(allx["total"] == len(allx["exceptions"]), "dumpexceptions: total")
+    typed = tr.json("dumpexceptions -type applicationexception --json")["exceptions"]
+    check(typed and all("applicationexception" in x["type"].lower() for x in typed)
+          and harness.parse_hex(tx["address"]) in {harness.parse_hex(x["address"]) for x in typed}
+          and len(typed) == sum(1 for x in allx["exceptions"] if "applicationexception" in x["type"].lower()),
+          "dumpexceptions -type: %s" % [x["type"] for x in typed])
+    live = {x["address"] for x in tr.json("dumpexceptions -live --json")["exceptions"]}
+    dead = {x["address"] for x in tr.json("dumpexceptions -dead --json")["exceptions"]}
+    check(not live & dead and live | dead == {x["address"] for x in allx["exceptions"]},
+          "dumpexceptions -live/-dead do not split the exceptions: %d live, %d dead, %d in all" % (len(live), len(dead), len(byaddr)))
+    xt = tr.text_of("dumpexceptions")
+    check(re.search(r"^ +Address +MethodTable Message Name$", xt, re.M) is not None, "dumpexceptions: no SOS header")
+    check(re.search(r"^ +%012x +[0-9a-f]{12} %s\n +Message: %s$" % (harness.parse_hex(tx["address"]), re.escape(tx["type"]),
+                                                                  re.escape(tx["message"])), xt, re.M) is not None,
+          "dumpexceptions text: no rows for the target's exception:\n%s" % xt[:1500])
+    check(re.search(r"^    Total: %d objects$" % allx["total"], xt, re.M) is not None, "dumpexceptions text: total")
+    e = tr.error("dumpexceptions -gen bogus")
+    check(e is not None and "bogus" in e, "dumpexceptions -gen bogus: %r" % e)
 
     # SOS's header and DBG column: lldb's thread numbers, as `thread list` gives them.
     ctext = tr.text_of("clrthreads")
