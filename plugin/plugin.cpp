@@ -332,6 +332,23 @@ clrsos_error *backtrace(void *ctx, uint32_t os_thread_id, clrsos_native_frame *r
 	return nullptr;
 }
 
+uint32_t thread_index(void *ctx, uint32_t os_thread_id)
+{
+	auto *e = static_cast<EvalContext *>(ctx);
+	lldb::SBThread thread = e->target.GetProcess().GetThreadByID(os_thread_id);
+	return thread.IsValid() ? thread.GetIndexID() : 0;
+}
+
+clrsos_error *select_thread(void *ctx, uint32_t os_thread_id)
+{
+	auto *e = static_cast<EvalContext *>(ctx);
+	if (!e->target.GetProcess().SetSelectedThreadByID(os_thread_id))
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "lldb could not select the thread with OS id %u (0x%x)", os_thread_id,
+					   os_thread_id);
+	return nullptr;
+}
+
 // The session of the debugger's selected process, created on first use.
 clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out,
 			  clrsos_session **ret)
@@ -406,7 +423,7 @@ public:
 					    error_file.IsValid() ? &progress : nullptr,
 					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0,
 					    backtrace, interrupt_requested, &interp,
-					    error_handle && isatty(fileno(error_handle))};
+					    error_handle && isatty(fileno(error_handle)), thread_index, select_thread};
 			err = clrsos_command_run(command_, session, &host, argc,
 						 const_cast<const char *const *>(command), &writer);
 		} else {

@@ -56,6 +56,14 @@ struct clrsos_host {
 	void *interrupted_ctx;
 	/* progress is a terminal: its line is rewritten in place. */
 	bool progress_terminal;
+	/*
+	 * The debugger's number for the thread with this OS id (lldb's
+	 * `thread select` index, SOS's DBG column), 0 when it has no such
+	 * thread; NULL when the debugger cannot say. Called with ctx.
+	 */
+	uint32_t (*thread_index)(void *ctx, uint32_t os_thread_id);
+	/* Make the thread with this OS id the debugger's selected one (ctx), or NULL when the debugger cannot. */
+	struct clrsos_error *(*select_thread)(void *ctx, uint32_t os_thread_id);
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,
@@ -162,6 +170,8 @@ clrsos_command_fn clrsos_cmd_gchandles;
 clrsos_command_fn clrsos_cmd_finalizequeue;
 clrsos_command_fn clrsos_cmd_objsize;
 clrsos_command_fn clrsos_cmd_clrthreads;
+clrsos_command_fn clrsos_cmd_dumpdelegate;
+clrsos_command_fn clrsos_cmd_dumpexceptions;
 clrsos_command_fn clrsos_cmd_clrstack;
 clrsos_command_fn clrsos_cmd_clrbt;
 clrsos_command_fn clrsos_cmd_dso;

@@ -3,11 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/loaderheaps.h"
 #include "model/runtime.h"
 #include "commands.h"
 
 struct eeheap_options {
 	bool json;
+	bool loader, gc;     /* what to show (neither given: both, as SOS) */
 	int64_t heap;        /* -1: every heap */
 	const char *heap_text; /* -heap as typed, to quote */
 	bool have_segment;
@@ -40,12 +42,12 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 {
 	memset(o, 0, sizeof(*o));
 	o->heap = -1;
-	bool gc = false, loader = false, have_heap = false;
+	bool have_heap = false;
 	uint64_t heap = 0;
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--json", &o->json),
-		CLRSOS_FLAG("-gc", &gc), /* the default: clrsos shows the GC heap */
-		CLRSOS_FLAG("-loader", &loader),
+		CLRSOS_FLAG("-gc", &o->gc),
+		CLRSOS_FLAG("-loader", &o->loader),
 		CLRSOS_UINT("-heap", &heap, .given = &have_heap, .text = &o->heap_text, .max = INT32_MAX),
 		CLRSOS_ADDRESS("-segment", &o->segment, .given = &o->have_segment),
 	};
@@ -60,9 +62,8 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
 	if (err)
 		return err;
-	if (loader)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "eeheap -loader: clrsos does not show loader heaps yet; use eeheap -gc");
+	if (!o->gc && !o->loader)
+		o->gc = o->loader = true;
 	if (have_heap)
 		o->heap = (int64_t)heap;
 	if (o->have_range && o->range_end <= o->range_start)
@@ -322,9 +323,12 @@ static void json_generations(struct clrsos_json *j, const struct sums *s)
 	clrsos_json_object_end(j);
 }
 
+static uint64_t write_loader_json(struct clrsos_json *j, const struct clrsos_loader_heaps *l,
+				  const struct eeheap_options *o);
+
 static void write_json(const struct clrsos_gc *gc, const struct eeheap_options *o,
 		       const struct sums *heaps, const struct sums *total,
-		       struct clrsos_writer *w)
+		       const struct clrsos_loader_heaps *loader, struct clrsos_writer *w)
 {
 	struct clrsos_json j;
 	clrsos_json_init(&j, w);
@@ -404,21 +408,225 @@ static void write_json(const struct clrsos_gc *gc, const struct eeheap_options *
 	for (size_t i = 0; i < gc->nwarnings; i++)
 		clrsos_json_string(&j, gc->warnings[i]);
 	clrsos_json_array_end(&j);
+	if (loader) {
+		uint64_t l = write_loader_json(&j, loader, o);
+		clrsos_json_key(&j, "totalBytes"); /* SOS's "bytes consumed by CLR": loader heaps and GC committed */
+		clrsos_json_uint(&j, l + total->committed);
+	}
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
 }
 
-struct clrsos_error *clrsos_cmd_eeheap(struct clrsos_session *session,
-				       const struct clrsos_host *host, int argc,
-				       const char *const *argv,
-				       struct clrsos_writer *out)
+/* ---- Loader heaps ---- */
+
+static bool block_selected(const struct eeheap_options *o, const struct clrsos_native_block *b)
 {
-	struct eeheap_options o;
-	struct clrsos_error *err = parse(host, argc, argv, &o);
-	if (err)
-		return err;
+	if (!o->have_range)
+		return true;
+	if (b->start >= o->range_start && b->start < o->range_end)
+		return true;
+	return b->size && b->start + b->size - 1 >= o->range_start && b->start + b->size - 1 < o->range_end;
+}
+
+/* SOS's measure of a block: what the target holds of it, and the rest of it when it is not the current one. */
+static void block_sizes(const struct clrsos_native_block *b, uint64_t *size, uint64_t *wasted)
+{
+	*size = b->committed;
+	*wasted = b->size && b->committed < b->size && !b->current ? b->size - b->committed : 0;
+}
+
+struct owner_sums {
+	uint64_t size, wasted;
+};
+
+static struct owner_sums owner_sums(const struct eeheap_options *o, const struct clrsos_heap_owner *h)
+{
+	struct owner_sums t = {0, 0};
+	for (size_t i = 0; i < h->count; i++) {
+		uint64_t sz, w;
+		if (!block_selected(o, &h->blocks[i]))
+			continue;
+		block_sizes(&h->blocks[i], &sz, &w);
+		t.size += sz;
+		t.wasted += w;
+	}
+	return t;
+}
+
+static void write_size_wasted(struct clrsos_writer *w, uint64_t size, uint64_t wasted)
+{
+	clrsos_out(w, "Size: ");
+	if (size)
+		clrsos_outf(w, "0x%" PRIx64 " (%" PRIu64 ")", size, size);
+	clrsos_out(w, " bytes total");
+	if (wasted)
+		clrsos_outf(w, ", 0x%" PRIx64 " (%" PRIu64 ") bytes wasted", wasted, wasted);
+	clrsos_out(w, ".\n");
+}
+
+static void loader_divider(struct clrsos_writer *w)
+{
+	clrsos_out(w, "----------------------------------------\n");
+}
+
+/* An owner's heaps, a row per kind (its blocks, then their sizes), and its total row. */
+static uint64_t write_owner_heaps(struct clrsos_writer *w, const struct eeheap_options *o,
+				  const struct clrsos_heap_owner *h, const char *total_label, bool say_none)
+{
+	struct owner_sums t = {0, 0};
+	for (size_t i = 0; i < h->count;) {
+		const char *kind = h->blocks[i].kind;
+		size_t end = i;
+		while (end < h->count && strcmp(h->blocks[end].kind, kind) == 0)
+			end++;
+		struct owner_sums k = {0, 0};
+		bool any = false;
+		char label[64];
+		snprintf(label, sizeof(label), "%s:", kind);
+		for (size_t b = i; b < end; b++) {
+			const struct clrsos_native_block *blk = &h->blocks[b];
+			if (!block_selected(o, blk))
+				continue;
+			if (any)
+				clrsos_out(w, " ");
+			else
+				clrsos_outf(w, "%-21s ", label);
+			clrsos_outf(w, "%012" PRIx64, blk->start);
+			any = true;
+			uint64_t sz, wa;
+			block_sizes(blk, &sz, &wa);
+			if (blk->size)
+				clrsos_outf(w, "(%" PRIx64 ":%" PRIx64 ")", blk->size, sz);
+			k.size += sz;
+			k.wasted += wa;
+		}
+		if (any) {
+			clrsos_out(w, " ");
+			write_size_wasted(w, k.size, k.wasted);
+		}
+		t.size += k.size;
+		t.wasted += k.wasted;
+		i = end;
+	}
+	if (t.size || !say_none) {
+		clrsos_outf(w, "%-21s ", total_label);
+		write_size_wasted(w, t.size, t.wasted);
+	} else {
+		clrsos_out(w, "No unique loader heaps found.\n");
+	}
+	loader_divider(w);
+	return t.size;
+}
+
+static uint64_t write_loader_text(const struct clrsos_loader_heaps *l, const struct eeheap_options *o,
+				  struct clrsos_writer *w)
+{
+	const char *total_label = o->have_range ? "Partial size:" : "Total size:";
+	uint64_t total = 0;
+	clrsos_out(w, "Loader Heap:\n");
+	loader_divider(w);
+	if (l->no_allocators)
+		clrsos_out(w, "(this runtime's DAC does not list the AppDomains' loader heaps: .NET 8 or later does)\n");
+	unsigned n = 0;
+	for (size_t i = 0; i < l->ndomains; i++) {
+		const struct clrsos_heap_owner *d = &l->domains[i];
+		char label[32];
+		if (d->system_domain)
+			snprintf(label, sizeof(label), "System Domain:");
+		else
+			snprintf(label, sizeof(label), "Domain %u:", ++n);
+		clrsos_outf(w, "%-21s %012" PRIx64 "\n", label, d->address);
+		if (d->loader_allocator)
+			clrsos_outf(w, "%-21s %012" PRIx64 "\n", "LoaderAllocator:", d->loader_allocator);
+		if (d->seen_allocator || l->no_allocators)
+			continue; /* its heaps are listed under the domain that shares them */
+		total += write_owner_heaps(w, o, d, total_label, true);
+	}
+	for (size_t i = 0; i < l->njit_managers; i++) {
+		const struct clrsos_heap_owner *m = &l->jit_managers[i];
+		clrsos_outf(w, "%-21s %012" PRIx64 "\n", "JIT Manager:", m->address);
+		total += write_owner_heaps(w, o, m, total_label, false);
+	}
+	return total;
+}
+
+static void json_owner(struct clrsos_json *j, const struct eeheap_options *o, const struct clrsos_heap_owner *h)
+{
+	clrsos_json_key(j, "heaps");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < h->count; i++) {
+		const struct clrsos_native_block *b = &h->blocks[i];
+		if (!block_selected(o, b))
+			continue;
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "kind");
+		clrsos_json_string(j, b->kind);
+		clrsos_json_key(j, "start");
+		clrsos_json_address(j, b->start);
+		clrsos_json_key(j, "reserved");
+		clrsos_json_uint(j, b->size);
+		clrsos_json_key(j, "committed");
+		clrsos_json_uint(j, b->committed);
+		clrsos_json_key(j, "current");
+		clrsos_json_bool(j, b->current);
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+	struct owner_sums t = owner_sums(o, h);
+	clrsos_json_key(j, "size");
+	clrsos_json_uint(j, t.size);
+	clrsos_json_key(j, "wasted");
+	clrsos_json_uint(j, t.wasted);
+}
+
+/* "loader": {...} in the current object; returns its total size. */
+static uint64_t write_loader_json(struct clrsos_json *j, const struct clrsos_loader_heaps *l,
+				  const struct eeheap_options *o)
+{
+	uint64_t total = 0;
+	clrsos_json_key(j, "loader");
+	clrsos_json_object_begin(j);
+	clrsos_json_key(j, "domains");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < l->ndomains; i++) {
+		const struct clrsos_heap_owner *d = &l->domains[i];
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "address");
+		clrsos_json_address(j, d->address);
+		clrsos_json_key(j, "system");
+		clrsos_json_bool(j, d->system_domain);
+		clrsos_json_key(j, "loaderAllocator");
+		clrsos_json_address(j, d->loader_allocator);
+		clrsos_json_key(j, "sharesAllocator");
+		clrsos_json_bool(j, d->seen_allocator);
+		json_owner(j, o, d);
+		total += owner_sums(o, d).size;
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+	clrsos_json_key(j, "jitManagers");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < l->njit_managers; i++) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "address");
+		clrsos_json_address(j, l->jit_managers[i].address);
+		json_owner(j, o, &l->jit_managers[i]);
+		total += owner_sums(o, &l->jit_managers[i]).size;
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+	clrsos_json_key(j, "totalSize");
+	clrsos_json_uint(j, total);
+	clrsos_json_object_end(j);
+	return total;
+}
+
+static struct clrsos_error *eeheap_gc(struct clrsos_session *session, const struct eeheap_options *op,
+				      const struct clrsos_loader_heaps *loader, struct clrsos_writer *out)
+{
+	const struct eeheap_options o = *op;
 	const struct clrsos_gc *gc;
-	err = clrsos_session_gc(session, &gc);
+	struct clrsos_error *err = clrsos_session_gc(session, &gc);
 	if (err)
 		return err;
 	if (o.heap >= 0 && (uint64_t)o.heap >= gc->nheaps)
@@ -450,11 +658,52 @@ struct clrsos_error *clrsos_cmd_eeheap(struct clrsos_session *session,
 					  "eeheap -segment 0x%" PRIx64 ": no GC segment or region has this address; run eeheap -gc to list them",
 					  o.segment);
 	} else if (o.json) {
-		write_json(gc, &o, heaps, &total, out);
+		write_json(gc, &o, heaps, &total, loader, out);
 	} else {
+		uint64_t loader_total = loader ? write_loader_text(loader, &o, out) : 0;
 		write_text(gc, &o, heaps, &total, scratch, out);
+		if (loader) /* SOS: loader heaps and the GC's committed memory */
+			clrsos_outf(out, "\n%s bytes consumed by CLR: 0x%" PRIx64 " (%" PRIu64 ")\n\n",
+				    filtered(&o) ? "Partial" : "Total", loader_total + total.committed,
+				    loader_total + total.committed);
 	}
 	free(heaps);
 	free(scratch);
+	return err;
+}
+
+struct clrsos_error *clrsos_cmd_eeheap(struct clrsos_session *session,
+				       const struct clrsos_host *host, int argc,
+				       const char *const *argv,
+				       struct clrsos_writer *out)
+{
+	struct eeheap_options o;
+	struct clrsos_error *err = parse(host, argc, argv, &o);
+	if (err)
+		return err;
+	struct clrsos_loader_heaps loader;
+	memset(&loader, 0, sizeof(loader));
+	if (o.loader) {
+		struct clrsos_dac *dac;
+		if ((err = clrsos_session_dac(session, &dac)) ||
+		    (err = clrsos_loader_heaps_init(dac, clrsos_session_target(session), &loader)))
+			return err;
+	}
+	if (!o.gc) {
+		if (o.json) {
+			struct clrsos_json j;
+			clrsos_json_init(&j, out);
+			clrsos_json_object_begin(&j);
+			write_loader_json(&j, &loader, &o);
+			clrsos_json_object_end(&j);
+			clrsos_json_end(&j);
+		} else {
+			write_loader_text(&loader, &o, out);
+		}
+		clrsos_loader_heaps_deinit(&loader);
+		return NULL;
+	}
+	err = eeheap_gc(session, &o, o.loader ? &loader : NULL, out);
+	clrsos_loader_heaps_deinit(&loader);
 	return err;
 }

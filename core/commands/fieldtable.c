@@ -92,7 +92,7 @@ void clrsos_field_table_render_text(const struct clrsos_field_table *table, stru
 	if (!table->fields.count)
 		clrsos_out(out, "None\n");
 	else
-		clrsos_outf(out, "%16s %8s %8s %20s %2s %8s %16s %s\n", "MT", "Field", "Offset", "Type", "VT", "Attr",
+		clrsos_outf(out, "%16s %8s %8s %20s %4s %8s %16s %s\n", "MT", "Field", "Offset", "Type", "VT", "Attr",
 			    "Value", "Name");
 	for (size_t i = 0; i < table->fields.count; i++) {
 		const struct clrsos_field_row *r = &table->rows[i];
@@ -100,8 +100,8 @@ void clrsos_field_table_render_text(const struct clrsos_field_table *table, stru
 		char shown_type[32];
 		short_type(r->type, shown_type, sizeof(shown_type));
 		struct clrsos_name_buf nb;
-		clrsos_outf(out, "%016" PRIx64 " %08x %8x %20s %2d %8s %16s %s\n", f->type_mt, f->token, r->offset,
-			    shown_type, (int)r->vt, r->attr, r->value, clrsos_safe_name(f->name, &nb));
+		clrsos_outf(out, "%016" PRIx64 " %08x %8x %20s %4s %8s %16s %s\n", f->type_mt, f->token, r->offset,
+			    shown_type, r->vt ? "Yes" : "No", r->attr, r->value, clrsos_safe_name(f->name, &nb));
 		if (f->is_thread_static && r->thread_values.available) {
 			clrsos_out(out, "    >> Thread:Value");
 			for (size_t k = 0; k < r->thread_values.count; k++)

@@ -1,8 +1,13 @@
-/* finalizequeue: each heap's finalization queue, and what it holds by type. */
+/*
+ * finalizequeue: each heap's finalization queue, the objects in it and
+ * their statistics, as SOS 10 prints them; -allReady keeps the objects no
+ * root holds (reachability, reach.h) and those ready for finalization.
+ */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/reach.h"
 #include "model/roots.h"
 #include "commands.h"
 #include "base/vector.h"
@@ -10,7 +15,8 @@
 #include "typestats.h"
 
 struct finalizequeue_options {
-	bool json, stat, detail;
+	bool json, stat, detail, all_ready, shortform, have_mt;
+	uint64_t mt;
 };
 
 static struct clrsos_error *parse(const struct clrsos_host *host, int argc, const char *const *argv,
@@ -19,15 +25,22 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	memset(o, 0, sizeof(*o));
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--json", &o->json),
-		CLRSOS_FLAG("-stat", &o->stat),
+		CLRSOS_FLAG("-stat|-summary", &o->stat),
 		CLRSOS_FLAG("-detail", &o->detail),
+		CLRSOS_FLAG("-allReady", &o->all_ready, .flags = CLRSOS_OPTION_NOCASE),
+		CLRSOS_FLAG("-short", &o->shortform),
+		CLRSOS_ADDRESS("-mt", &o->mt, .given = &o->have_mt),
 	};
 	const struct clrsos_options spec = {
 		.command = "finalizequeue",
 		.options = table,
 		.count = CLRSOS_OPTION_COUNT(table),
 	};
-	return clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (!err && o->shortform && o->stat)
+		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					  "finalizequeue: -short and -stat exclude each other: give one");
+	return err;
 }
 
 enum { PARTS = 5 };
@@ -39,6 +52,11 @@ static const char *const part_names[PARTS] = {"generation 0", "generation 1", "g
 struct ready_object {
 	uint64_t address;
 	const char *type_name;
+};
+
+/* A finalizable object listed (unless -stat), after -mt and -allReady. */
+struct fq_object {
+	uint64_t address, mt, size;
 };
 
 struct fq_heap {
@@ -55,6 +73,11 @@ struct finalizequeue_result {
 	struct ready_object *ready;
 	size_t nready, ready_cap;
 	uint64_t ready_total;
+	uint64_t sync_blocks; /* waiting for cleanup */
+	struct fq_object *objects;
+	size_t nobjects, objects_cap;
+	char reach_warnings[2][256];
+	size_t nreach_warnings;
 	struct clrsos_typestats stats;
 	struct clrsos_typestat *sorted;
 	struct clrsos_types *types;
@@ -64,6 +87,7 @@ static void result_deinit(struct finalizequeue_result *r)
 {
 	free(r->heaps);
 	free(r->ready);
+	free(r->objects);
 	free(r->sorted);
 	clrsos_typestats_deinit(&r->stats);
 }
@@ -85,6 +109,14 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	if (err)
 		return err;
 	r->types = c.types;
+	if ((err = clrsos_sync_block_cleanup_count(c.dac, &r->sync_blocks)))
+		return err;
+	const struct clrsos_reach *reach = NULL;
+	if (o->all_ready) {
+		if ((err = clrsos_session_reach(session, &reach)))
+			return err;
+		clrsos_reach_warnings(reach, r->reach_warnings, &r->nreach_warnings);
+	}
 	const struct clrsos_gc *gc = clrsos_heap_gc(c.heap);
 	r->gc_heaps = gc->nheaps;
 	if (!(r->heaps = calloc(gc->nheaps ? gc->nheaps : 1, sizeof(*r->heaps))))
@@ -116,9 +148,21 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 				const struct clrsos_type *t;
 				if ((err = clrsos_root_cmd_type_of(&c, object, &t, &size)))
 					break;
-				if (t && !clrsos_typestats_add(&r->stats, t, size)) {
+				if (!t || (o->have_mt && t->mt != o->mt))
+					continue; /* SOS lists only valid objects */
+				/* -allReady: ready for finalization, or held by no root (the next GC readies it). */
+				if (reach && k != PARTS - 1 && clrsos_reach_is_live(reach, object))
+					continue;
+				if (!clrsos_typestats_add(&r->stats, t, size)) {
 					err = &clrsos_error_no_memory;
 					break;
+				}
+				if (!o->stat) {
+					if (clrsos_array_reserve(&r->objects, &r->objects_cap, r->nobjects + 1)) {
+						err = &clrsos_error_no_memory;
+						break;
+					}
+					r->objects[r->nobjects++] = (struct fq_object){object, t->mt, size};
 				}
 				if (o->detail && k == PARTS - 1 && !o->json && t &&
 				    !add_ready(r, object, clrsos_types_name(c.types, t))) {
@@ -134,11 +178,14 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	return err;
 }
 
-static void render_json(const struct finalizequeue_result *r, struct clrsos_writer *out)
+static void render_json(const struct finalizequeue_result *r, const struct finalizequeue_options *o,
+			struct clrsos_writer *out)
 {
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
 	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "syncBlocksToCleanUp");
+	clrsos_json_uint(&j, r->sync_blocks);
 	clrsos_json_key(&j, "heaps");
 	clrsos_json_array_begin(&j);
 	for (size_t i = 0; i < r->nheaps; i++) {
@@ -154,24 +201,61 @@ static void render_json(const struct finalizequeue_result *r, struct clrsos_writ
 	clrsos_json_array_end(&j);
 	clrsos_json_key(&j, "readyTotal");
 	clrsos_json_uint(&j, r->ready_total);
+	clrsos_json_key(&j, "allReady");
+	clrsos_json_bool(&j, o->all_ready);
+	if (!o->stat) {
+		clrsos_json_key(&j, "objects");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < r->nobjects; i++) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "address");
+			clrsos_json_address(&j, r->objects[i].address);
+			clrsos_json_key(&j, "mt");
+			clrsos_json_address(&j, r->objects[i].mt);
+			clrsos_json_key(&j, "size");
+			clrsos_json_uint(&j, r->objects[i].size);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+	}
+	clrsos_json_key(&j, "warnings");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->nreach_warnings; i++)
+		clrsos_json_string(&j, r->reach_warnings[i]);
+	clrsos_json_array_end(&j);
 	clrsos_typestats_write_json(&r->stats, r->sorted, r->types, &j);
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
 }
 
-static void render_text(const struct finalizequeue_result *r, struct clrsos_writer *out)
+/*
+ * SOS 10's layout: the cleanup counts (no COM interop off Windows: its
+ * interface counts are 0), each heap's queue, then the objects as dumpheap
+ * lists them and their statistics. -short: the objects' addresses alone.
+ */
+static void render_text(const struct finalizequeue_result *r, const struct finalizequeue_options *o,
+			struct clrsos_writer *out)
 {
+	for (size_t i = 0; i < r->nreach_warnings; i++)
+		clrsos_outf(out, "Warning: %s\n", r->reach_warnings[i]);
+	if (o->shortform) {
+		for (size_t i = 0; i < r->nobjects; i++)
+			clrsos_outf(out, "%012" PRIx64 "\n", r->objects[i].address);
+		return;
+	}
+	clrsos_outf(out, "SyncBlocks to be cleaned up: %" PRIu64 "\n", r->sync_blocks);
+	clrsos_out(out, "Free-Threaded Interfaces to be released: 0\nMTA Interfaces to be released: 0\n"
+		   "STA Interfaces to be released: 0\n----------------------------------\n\n");
 	for (size_t i = 0; i < r->nheaps; i++) {
 		const struct fq_heap *h = &r->heaps[i];
-		if (r->gc_heaps > 1)
-			clrsos_outf(out, "------------------------------\nHeap %u\n", h->index);
+		clrsos_outf(out, "Heap %u\n", h->index);
 		for (size_t k = 0; k < PARTS; k++) {
 			uint64_t start = h->parts[k].start, end = h->parts[k].end, count = h->counts[k];
 			if (k < 3) {
-				clrsos_outf(out, "%s has %" PRIu64 " finalizable objects (%012" PRIx64 "->%012" PRIx64 ")\n",
-					    part_names[k], count, start, end);
+				clrsos_outf(out, "%s has %" PRIu64 " objects (%" PRIx64 "->%" PRIx64 ")\n", part_names[k],
+					    count, start, end);
 			} else if (k == 4) {
-				clrsos_outf(out, "Ready for finalization %" PRIu64 " objects (%012" PRIx64 "->%012" PRIx64 ")\n",
+				clrsos_outf(out, "Ready for finalization %" PRIu64 " objects (%" PRIx64 "->%" PRIx64 ")\n",
 					    count, start, end);
 				for (size_t n = 0; n < h->nready; n++) {
 					struct clrsos_name_buf nb;
@@ -180,13 +264,28 @@ static void render_text(const struct finalizequeue_result *r, struct clrsos_writ
 						    clrsos_safe_name(ro->type_name, &nb));
 				}
 			} else if (count) {
-				clrsos_outf(out, "%s objects: %" PRIu64 " finalizable objects (%012" PRIx64 "->%012" PRIx64 ")\n",
+				clrsos_outf(out, "%s objects: %" PRIu64 " objects (%" PRIx64 "->%" PRIx64 ")\n",
 					    part_names[k], count, start, end);
 			}
 		}
+		clrsos_out(out, "------------------------------\n");
 	}
-	clrsos_out(out, "All finalizable objects (those ready for finalization included):\n");
-	clrsos_typestats_write_text(&r->stats, r->sorted, r->types, out);
+	clrsos_out(out, o->all_ready ? "Statistics for all finalizable objects that are no longer rooted:\n"
+		   : "Statistics for all finalizable objects (including all objects ready for finalization):\n");
+	if (!o->stat && r->nobjects) {
+		clrsos_outf(out, "%16s %16s %14s\n", "Address", "MT", "Size");
+		for (size_t i = 0; i < r->nobjects; i++) {
+			char size[32];
+			clrsos_format_thousands(r->objects[i].size, size, sizeof(size));
+			clrsos_outf(out, "    %012" PRIx64 "     %012" PRIx64 " %14s\n", r->objects[i].address,
+				    r->objects[i].mt, size);
+		}
+		clrsos_out(out, "\n");
+	}
+	if (r->stats.count)
+		clrsos_typestats_write_text(&r->stats, r->sorted, r->types, out);
+	else
+		clrsos_out(out, "Total 0 objects, 0 bytes\n");
 }
 
 struct clrsos_error *clrsos_cmd_finalizequeue(struct clrsos_session *session, const struct clrsos_host *host,
@@ -199,9 +298,9 @@ struct clrsos_error *clrsos_cmd_finalizequeue(struct clrsos_session *session, co
 	struct finalizequeue_result r;
 	if (!(err = compute(session, &o, &r))) {
 		if (o.json)
-			render_json(&r, out);
+			render_json(&r, &o, out);
 		else
-			render_text(&r, out);
+			render_text(&r, &o, out);
 	}
 	result_deinit(&r);
 	return err;

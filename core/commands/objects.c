@@ -55,10 +55,12 @@ static struct clrsos_error *dumpobj_parse(const struct clrsos_host *host, int ar
 	return err;
 }
 
-/* An object the object refers to. */
+/* An object the object refers to, as SOS's GC Refs table shows it. */
 struct dumpobj_ref {
+	uint64_t offset;  /* from the object's data (past its MethodTable word), as ClrMD counts it */
 	uint64_t address;
 	const char *type; /* "<not an object>" if it is none */
+	char field[256];  /* the field that holds it, "outer.inner" within structs; empty for an array element */
 };
 
 struct dumpobj_result {
@@ -87,7 +89,7 @@ struct ref_ctx {
 	bool oom;
 };
 
-static void add_ref(void *ctx, uint64_t ref)
+static void add_ref(void *ctx, uint64_t offset, uint64_t ref)
 {
 	struct ref_ctx *c = ctx;
 	struct dumpobj_result *r = c->r;
@@ -103,10 +105,67 @@ static void add_ref(void *ctx, uint64_t ref)
 	if (!err)
 		t = clrsos_types_get(c->types, mt & ~(uint64_t)7);
 	clrsos_error_destroy(err);
-	r->refs[r->ref_count++] = (struct dumpobj_ref){ref, t ? clrsos_types_name(c->types, t) : "<not an object>"};
+	struct dumpobj_ref *d = &r->refs[r->ref_count++];
+	memset(d, 0, sizeof(*d));
+	d->offset = offset >= 8 ? offset - 8 : 0;
+	d->address = ref;
+	d->type = t ? clrsos_types_name(c->types, t) : "<not an object>";
 }
 
-static struct clrsos_error *dumpobj_refs(struct dumpobj_result *r, struct clrsos_heap *heap,
+/*
+ * The instance field of fields that holds offset (from the data's start):
+ * the one at or nearest below it, as ClrMD finds it; NULL if none.
+ */
+static const struct clrsos_field *field_at(const struct clrsos_fields *fields, uint64_t offset)
+{
+	const struct clrsos_field *best = NULL;
+	for (size_t i = 0; i < fields->count; i++) {
+		const struct clrsos_field *f = &fields->items[i];
+		if (f->is_static || f->offset > offset)
+			continue;
+		if (!best || f->offset > best->offset)
+			best = f;
+	}
+	return best;
+}
+
+/*
+ * The name of the field holding offset among the instance fields of a
+ * type (top): into embedded structs as "outer.inner", each struct's fields
+ * read from the model (at most 8 deep). Empty when the type has no such field.
+ */
+static struct clrsos_error *ref_field_name(struct clrsos_dac *dac, struct clrsos_types *types,
+					   const struct clrsos_fields *top, uint64_t offset, char *buf, size_t size)
+{
+	buf[0] = 0;
+	size_t used = 0;
+	const struct clrsos_fields *fields = top;
+	struct clrsos_fields inner = {NULL, 0};
+	for (int depth = 0; depth < 8; depth++) {
+		const struct clrsos_field *f = field_at(fields, offset);
+		if (!f)
+			break;
+		int n = snprintf(buf + used, size - used, "%s%s", used ? "." : "", f->name);
+		used = n < 0 || (size_t)n >= size - used ? size - 1 : used + (size_t)n;
+		offset -= f->offset;
+		uint64_t mt = f->element_type == CLRSOS_ELEMENT_VALUETYPE ? f->type_mt : 0;
+		clrsos_fields_deinit(&inner); /* f is not used after this */
+		if (!mt)
+			break;
+		struct clrsos_error *err = clrsos_fields_init(dac, types, mt, &inner);
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		if (err) { /* the rest of the name is unknown */
+			clrsos_error_destroy(err);
+			return NULL;
+		}
+		fields = &inner;
+	}
+	clrsos_fields_deinit(&inner);
+	return NULL;
+}
+
+static struct clrsos_error *dumpobj_refs(struct dumpobj_result *r, struct clrsos_heap *heap, struct clrsos_dac *dac,
 					 const struct clrsos_type *type)
 {
 	struct ref_ctx c = {r, clrsos_heap_types(heap), clrsos_heap_target(heap), false};
@@ -117,14 +176,26 @@ static struct clrsos_error *dumpobj_refs(struct dumpobj_result *r, struct clrsos
 	r->have_refs = true;
 	struct clrsos_error *err = clrsos_target_read(c.target, r->address, bytes, (size_t)size);
 	if (!err)
-		clrsos_types_for_each_ref(c.types, type, bytes, size, add_ref, &c);
+		clrsos_types_for_each_ref_at(c.types, type, bytes, size, add_ref, &c);
 	free(bytes);
 	if (c.oom || clrsos_error_is_no_memory(err)) {
 		clrsos_error_destroy(err);
 		return &clrsos_error_no_memory;
 	}
 	r->refs_error = err;
-	return NULL;
+	if (type->is_array || !r->ref_count)
+		return NULL; /* an array's elements have no field names */
+	struct clrsos_fields top;
+	if ((err = clrsos_fields_init(dac, c.types, type->mt, &top))) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err); /* the refs without their field names */
+		return NULL;
+	}
+	for (size_t i = 0; i < r->ref_count && !err; i++)
+		err = ref_field_name(dac, c.types, &top, r->refs[i].offset, r->refs[i].field, sizeof(r->refs[i].field));
+	clrsos_fields_deinit(&top);
+	return err;
 }
 
 static void dumpobj_result_deinit(struct dumpobj_result *r)
@@ -178,9 +249,48 @@ static struct clrsos_error *dumpobj_compute(struct clrsos_session *session, cons
 			return err;
 		r->have_fields = true;
 	}
-	if (o->refs && (err = dumpobj_refs(r, heap, type)))
+	if (o->refs && (err = dumpobj_refs(r, heap, dac, type)))
 		return err;
 	return clrsos_object_thin_lock(dac, clrsos_heap_target(heap), address, &r->lock);
+}
+
+/*
+ * SOS's GC Refs table: Field left-aligned as wide as its widest name,
+ * Offset (0x..) right-aligned, Object 16 wide, Type.
+ */
+static void dumpobj_refs_render_text(const struct dumpobj_result *r, struct clrsos_writer *out)
+{
+	if (r->refs_error) { /* not "none": the object's memory could not be read */
+		clrsos_outf(out, "GC Refs: <not readable: %s>\n", r->refs_error->message);
+		return;
+	}
+	if (!r->ref_count) {
+		clrsos_out(out, "GC Refs: none\n");
+		return;
+	}
+	int field_width = 5, offset_width = 6;
+	struct clrsos_name_buf nb;
+	for (size_t i = 0; i < r->ref_count; i++) {
+		char off[24];
+		int n = snprintf(off, sizeof(off), "0x%02" PRIx64, r->refs[i].offset);
+		if (n > offset_width)
+			offset_width = n;
+		n = (int)strlen(clrsos_safe_name(r->refs[i].field, &nb));
+		if (n > field_width)
+			field_width = n;
+	}
+	clrsos_out(out, "GC Refs:\n");
+	clrsos_outf(out, "%-*s %*s %16s %s\n", field_width, "Field", offset_width, "Offset", "Object", "Type");
+	for (size_t i = 0; i < r->ref_count; i++) {
+		const struct dumpobj_ref *d = &r->refs[i];
+		char off[24], obj[24];
+		snprintf(off, sizeof(off), "0x%02" PRIx64, d->offset);
+		snprintf(obj, sizeof(obj), "%012" PRIx64, d->address);
+		clrsos_outf(out, "%-*s %*s %16s ", field_width, clrsos_safe_name(d->field, &nb), offset_width, off,
+			    obj);
+		clrsos_out_name(out, d->type);
+		clrsos_out(out, "\n");
+	}
 }
 
 static void dumpobj_render_text(const struct dumpobj_result *r, struct clrsos_writer *out)
@@ -210,21 +320,11 @@ static void dumpobj_render_text(const struct dumpobj_result *r, struct clrsos_wr
 	}
 	if (r->have_fields)
 		clrsos_field_table_render_text(&r->fields, out);
-	if (r->have_refs) {
-		clrsos_out(out, "References:\n");
-		for (size_t i = 0; i < r->ref_count; i++) {
-			struct clrsos_name_buf nb;
-			clrsos_outf(out, "    %016" PRIx64 " %s\n", r->refs[i].address,
-				    clrsos_safe_name(r->refs[i].type, &nb));
-		}
-		if (r->refs_error) /* not "None": the object's memory could not be read */
-			clrsos_outf(out, "    <not readable: %s>\n", r->refs_error->message);
-		else if (!r->ref_count)
-			clrsos_out(out, "    None\n");
-	}
 	if (r->lock.held)
 		clrsos_outf(out, "ThinLock owner %x (%016" PRIx64 "), Recursive %x\n", r->lock.thread_id,
 			    r->lock.thread, r->lock.recursion);
+	if (r->have_refs)
+		dumpobj_refs_render_text(r, out);
 }
 
 static void dumpobj_render_json(const struct dumpobj_result *r, struct clrsos_writer *out)
@@ -271,6 +371,13 @@ static void dumpobj_render_json(const struct dumpobj_result *r, struct clrsos_wr
 		clrsos_json_array_begin(&j);
 		for (size_t i = 0; i < r->ref_count; i++) {
 			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "field");
+			if (r->refs[i].field[0])
+				clrsos_json_string(&j, r->refs[i].field);
+			else
+				clrsos_json_null(&j);
+			clrsos_json_key(&j, "offset");
+			clrsos_json_uint(&j, r->refs[i].offset);
 			clrsos_json_key(&j, "address");
 			clrsos_json_address(&j, r->refs[i].address);
 			clrsos_json_key(&j, "type");

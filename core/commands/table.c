@@ -31,18 +31,25 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "eeheap",
 		.aliases = (const char *const[]){"EEHeap", NULL},
-		.help = "Show the GC heaps: generations, segments or regions, allocated and committed sizes.",
-		.syntax = "eeheap [-gc] [-heap <n>] [-segment <address>] [--json]\n"
+		.help = "Show the runtime's native memory: loader and code heaps, and the GC heaps.",
+		.syntax = "eeheap [-gc] [-loader] [-heap <n>] [-segment <address>] [<start> [<end>]] [--json]\n"
 			  "\n"
-			  "Lists, per GC heap, the segments (or regions) of each generation, the\n"
+			  "Without -gc or -loader, both, then the bytes the runtime holds in all.\n"
+			  "Loader heaps: per AppDomain's LoaderAllocator its heaps (LowFrequencyHeap,\n"
+			  "HighFrequencyHeap, StubHeap, ...), each block as start(reserved:committed)\n"
+			  "in hex, then per JIT manager its code heaps; a heap's size is what the\n"
+			  "target holds of its blocks, wasted the rest of its full blocks.\n"
+			  "GC heap: per GC heap, the segments (or regions) of each generation, the\n"
 			  "large, pinned and NonGC (frozen) object heaps, with each segment's\n"
 			  "object range, committed end, allocated and committed size; then the\n"
 			  "sizes per generation and the totals.\n"
 			  "\n"
-			  "  -gc                 the GC heap (the only part clrsos shows; the default)\n"
+			  "  -gc                 the GC heap\n"
+			  "  -loader             the loader and code heaps\n"
 			  "  -heap <n>           only server GC heap n\n"
 			  "  -segment <address>  only the segment or region with this address\n"
 			  "                      (its record, or any address inside it)\n"
+			  "  <start> [<end>]     only segments and loader heap blocks in this range\n"
 			  "  --json              one JSON object instead of text\n"
 			  "\n"
 			  "Example: eeheap -gc",
@@ -100,11 +107,12 @@ const struct clrsos_command clrsos_commands[] = {
 			  "it: MT Field Offset Type VT Attr Value Name. Inherited fields come first;\n"
 			  "static fields show their value, thread-static ones a value per thread.\n"
 			  "Values: integers in decimal, bool 0/1, char as its hex code, floats,\n"
-			  "references as addresses, an embedded struct (VT 1) as its own address\n"
+			  "references as addresses, an embedded struct (VT Yes) as its own address\n"
 			  "(open it with dumpvc). A thin lock in the header names its owner.\n"
 			  "\n"
 			  "  -nofields   no Fields table\n"
-			  "  -refs       also list the objects this one references\n"
+			  "  -refs       also the objects this one references: SOS's GC Refs table\n"
+			  "              (Field, Offset from the object's data, Object, Type)\n"
 			  "  --json      one JSON object\n"
 			  "\n"
 			  "Example: dumpobj 7f24eca02468",
@@ -261,24 +269,39 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "finalizequeue",
 		.aliases = (const char *const[]){"fq", "FinalizeQueue", NULL},
 		.help = "Show the objects registered for finalization and those ready to be finalized.",
-		.syntax = "finalizequeue [-stat] [-detail] [--json]\n"
+		.syntax = "finalizequeue [-stat | -short] [-allReady] [-mt <MT>] [-detail] [--json]\n"
 			  "\n"
-			  "Per GC heap: how many objects of each generation are registered for\n"
-			  "finalization and how many are ready (f-reachable: their finalizer has yet\n"
-			  "to run), then the statistics per type of all of them.\n"
+			  "The SyncBlocks waiting for cleanup; per GC heap, how many objects of each\n"
+			  "generation are registered for finalization and how many are ready\n"
+			  "(f-reachable: their finalizer has yet to run); then the objects (Address,\n"
+			  "MT, Size) and their statistics per type.\n"
 			  "\n"
-			  "  -detail   list the objects ready for finalization\n",
+			  "  -stat, -summary  the statistics only\n"
+			  "  -short           the objects' addresses only\n"
+			  "  -allReady        only the objects ready for finalization and those no\n"
+			  "                   root holds (the next GC of their generation readies\n"
+			  "                   them): marks the whole heap once\n"
+			  "  -mt <MT>         only objects of this MethodTable\n"
+			  "  -detail          also list the objects ready for finalization per heap\n"
+			  "\n"
+			  "Example: finalizequeue -allReady -stat",
 		.run = clrsos_cmd_finalizequeue,
 	},
 	{
 		.name = "clrthreads",
 		.aliases = (const char *const[]){"threads", "Threads", "t", NULL},
 		.help = "List the managed threads.",
-		.syntax = "clrthreads [--json]\n"
+		.syntax = "clrthreads [-live] [-managedexception] [--json]\n"
 			  "\n"
-			  "Managed id, OS id, the runtime's Thread, state, GC mode, allocation\n"
-			  "context, lock count, the exception the thread holds; the finalizer thread\n"
-			  "is marked.\n",
+			  "The thread store's counts and whether the runtime is hosted, then per\n"
+			  "thread: lldb's thread number (DBG; XXXX: lldb has no such thread), managed\n"
+			  "id, OS id, the runtime's Thread, state, GC mode, allocation context,\n"
+			  "AppDomain, lock count, apartment (Ukn off Windows), the finalizer and GC\n"
+			  "threads and thread pool threads marked, the exception the thread holds.\n"
+			  "\n"
+			  "  -live              only threads lldb has (not dead ones)\n"
+			  "  -managedexception  select (thread select) the first thread holding a\n"
+			  "                     managed exception, for pe\n",
 		.run = clrsos_cmd_clrthreads,
 	},
 	{
@@ -658,6 +681,42 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: dumpalc 7f3c9e809660",
 		.run = clrsos_cmd_dumpalc,
+	},
+	{
+		.name = "dumpdelegate",
+		.aliases = (const char *const[]){"DumpDelegate", NULL},
+		.help = "Show a delegate's target and method, and those of each delegate a multicast one calls.",
+		.syntax = "dumpdelegate <address> [--json]\n"
+			  "\n"
+			  "As SOS: a row per delegate called (a multicast delegate's invocation\n"
+			  "list, in the order it calls them): Target (the object the method is\n"
+			  "called on, 0 for a static method), Method (its MethodDesc) and Name;\n"
+			  "(unknown) when the runtime knows no method at the delegate's code.\n"
+			  "\n"
+			  "  --json   {address, type, delegates: [{address, target, methodDesc, method}]}\n"
+			  "\n"
+			  "Example: dumpdelegate 7f24eca02468",
+		.run = clrsos_cmd_dumpdelegate,
+	},
+	{
+		.name = "dumpexceptions",
+		.help = "List every exception object on the GC heap with its message and top stack frame.",
+		.syntax = "dumpexceptions [-type <text>] [-live | -dead] [-gen <generation>] [--json]\n"
+			  "\n"
+			  "As SOS: per exception object (of System.Exception or a type derived\n"
+			  "from it) its address, MethodTable and type, then its message (<null>:\n"
+			  "none) and the first frame of its stack trace when it was thrown; then\n"
+			  "the count.\n"
+			  "\n"
+			  "  -type <text>      only types whose name contains text (any case)\n"
+			  "  -live, -dead      only exceptions some root holds (or none does); both:\n"
+			  "                    all, as SOS\n"
+			  "  -gen <generation> gen0, gen1, gen2, loh, poh or foh\n"
+			  "  --json            {exceptions: [{address, methodTable, type, message,\n"
+			  "                    stackFrame}], total, warnings}\n"
+			  "\n"
+			  "Example: dumpexceptions -type InvalidOperation",
+		.run = clrsos_cmd_dumpexceptions,
 	},
 };
 

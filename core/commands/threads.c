@@ -8,11 +8,18 @@
 #include "commands.h"
 #include "rootcmds.h"
 
-static struct clrsos_error *parse(const struct clrsos_host *host, int argc, const char *const *argv, bool *json)
+struct clrthreads_options {
+	bool json, live, managed_exception;
+};
+
+static struct clrsos_error *parse(const struct clrsos_host *host, int argc, const char *const *argv,
+				  struct clrthreads_options *o)
 {
-	*json = false;
+	memset(o, 0, sizeof(*o));
 	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", json),
+		CLRSOS_FLAG("--json", &o->json),
+		CLRSOS_FLAG("-live", &o->live),
+		CLRSOS_FLAG("-managedexception", &o->managed_exception),
 	};
 	const struct clrsos_options spec = {
 		.command = "clrthreads",
@@ -25,6 +32,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 /* A thread and its current exception (exception 0 and type_name NULL when none). */
 struct thread_row {
 	const struct clrsos_managed_thread *thread;
+	uint32_t debugger_index; /* the debugger's number for its OS thread, 0 if none */
 	uint64_t exception;
 	const char *exception_type;
 };
@@ -34,7 +42,8 @@ struct clrthreads_result {
 	struct thread_row *rows; /* list.count of them */
 };
 
-static struct clrsos_error *compute(struct clrsos_session *session, struct clrthreads_result *r)
+static struct clrsos_error *compute(struct clrsos_session *session, const struct clrsos_host *host,
+				    struct clrthreads_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	struct clrsos_root_cmd c;
@@ -47,6 +56,8 @@ static struct clrsos_error *compute(struct clrsos_session *session, struct clrth
 		const struct clrsos_managed_thread *t = &r->list.items[i];
 		struct thread_row *row = &r->rows[i];
 		row->thread = t;
+		if (host->thread_index && t->os_id)
+			row->debugger_index = host->thread_index(host->ctx, t->os_id);
 		if (!t->last_thrown_handle)
 			continue;
 		uint64_t exception = 0;
@@ -63,18 +74,27 @@ static struct clrsos_error *compute(struct clrsos_session *session, struct clrth
 	return err;
 }
 
-static void render_json(const struct clrthreads_result *r, struct clrsos_writer *out)
+static void render_json(const struct clrthreads_result *r, bool live, struct clrsos_writer *out)
 {
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
 	clrsos_json_object_begin(&j);
 	clrsos_json_key(&j, "threadCount");
 	clrsos_json_int(&j, r->list.thread_count);
+	clrsos_json_key(&j, "hostedRuntime");
+	clrsos_json_bool(&j, r->list.host_config != 0);
 	clrsos_json_key(&j, "threads");
 	clrsos_json_array_begin(&j);
 	for (size_t i = 0; i < r->list.count; i++) {
 		const struct clrsos_managed_thread *t = r->rows[i].thread;
+		if (live && !r->rows[i].debugger_index)
+			continue;
 		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "debuggerId");
+		if (r->rows[i].debugger_index)
+			clrsos_json_uint(&j, r->rows[i].debugger_index);
+		else
+			clrsos_json_null(&j);
 		clrsos_json_key(&j, "managedId");
 		clrsos_json_uint(&j, t->managed_id);
 		clrsos_json_key(&j, "osId");
@@ -89,6 +109,8 @@ static void render_json(const struct clrthreads_result *r, struct clrsos_writer 
 		clrsos_json_address(&j, t->alloc_context);
 		clrsos_json_key(&j, "allocLimit");
 		clrsos_json_address(&j, t->alloc_limit);
+		clrsos_json_key(&j, "domain");
+		clrsos_json_address(&j, t->domain);
 		clrsos_json_key(&j, "lockCount");
 		clrsos_json_int(&j, (int32_t)t->lock_count);
 		clrsos_json_key(&j, "finalizer");
@@ -97,6 +119,8 @@ static void render_json(const struct clrthreads_result *r, struct clrsos_writer 
 		clrsos_json_string(&j, r->rows[i].exception_type);
 		clrsos_json_key(&j, "exceptionObject");
 		clrsos_json_address(&j, r->rows[i].exception);
+		clrsos_json_key(&j, "nestedExceptions");
+		clrsos_json_bool(&j, r->rows[i].exception_type && t->nested_exceptions);
 		clrsos_json_object_end(&j);
 	}
 	clrsos_json_array_end(&j);
@@ -104,43 +128,116 @@ static void render_json(const struct clrthreads_result *r, struct clrsos_writer 
 	clrsos_json_end(&j);
 }
 
-static void render_text(const struct clrthreads_result *r, struct clrsos_writer *out)
+enum {
+	THREAD_STATE_TP_WORKER = 0x01000000,       /* a thread pool worker */
+	THREAD_STATE_COMPLETION_PORT = 0x08000000, /* an I/O completion port thread */
+};
+
+/*
+ * SOS's table: DBG (the debugger's thread number, XXXX for a thread the
+ * debugger does not have), ID, OSID, ThreadOBJ, State, GC Mode, GC Alloc
+ * Context, Domain, Lock Count, Apt (Ukn off Windows), Exception.
+ */
+static void render_text(const struct clrthreads_result *r, bool live, struct clrsos_writer *out)
 {
 	const struct clrsos_managed_thread_list *l = &r->list;
 	clrsos_outf(out, "ThreadCount:      %d\nUnstartedThread:  %d\nBackgroundThread: %d\n"
 		    "PendingThread:    %d\nDeadThread:       %d\n",
 		    l->thread_count, l->unstarted_count, l->background_count, l->pending_count, l->dead_count);
-	clrsos_outf(out, "%5s %8s %16s %8s %-11s %-33s %5s %s\n", "ID", "OSID", "ThreadOBJ", "State", "GC Mode",
-		    "GC Alloc Context", "Lock", "Exception");
+	if (l->host_config)
+		clrsos_outf(out, "Hosted Runtime:   yes (flags 0x%x)\n", l->host_config);
+	else
+		clrsos_out(out, "Hosted Runtime:   no\n");
+	clrsos_outf(out, "%108s%s\n", "", "Lock");
+	clrsos_outf(out, "%4s %4s %8s %-16s %8s %-11s %-33s %-16s %5s %-3s %s\n", "DBG", "ID", "OSID", "ThreadOBJ",
+		    "State", "GC Mode", "GC Alloc Context", "Domain", "Count", "Apt", "Exception");
 	for (size_t i = 0; i < l->count; i++) {
 		const struct thread_row *row = &r->rows[i];
 		const struct clrsos_managed_thread *t = row->thread;
-		char ctxs[40];
-		snprintf(ctxs, sizeof(ctxs), "%012" PRIx64 ":%012" PRIx64, t->alloc_context, t->alloc_limit);
-		char ex[sizeof(struct clrsos_name_buf) + 32] = "";
-		struct clrsos_name_buf nb;
-		if (row->exception_type)
-			snprintf(ex, sizeof(ex), "%s %012" PRIx64, clrsos_safe_name(row->exception_type, &nb),
-				 row->exception);
-		clrsos_outf(out, "%5u %8x %016" PRIx64 " %8x %-11s %-33s %5d %s%s\n", t->managed_id, t->os_id, t->address,
-			    t->state, t->cooperative ? "Cooperative" : "Preemptive", ctxs, (int32_t)t->lock_count, ex,
-			    t->is_finalizer ? " (Finalizer)" : t->is_gc ? " (GC)" : "");
+		if (live && !row->debugger_index)
+			continue;
+		char dbg[16], ctxs[40];
+		if (row->debugger_index)
+			snprintf(dbg, sizeof(dbg), "%u", row->debugger_index);
+		else
+			snprintf(dbg, sizeof(dbg), "XXXX");
+		snprintf(ctxs, sizeof(ctxs), "%016" PRIx64 ":%016" PRIx64, t->alloc_context, t->alloc_limit);
+		clrsos_outf(out, "%4s %4u %8x %016" PRIx64 " %8x %-11s %-33s %016" PRIx64 " %5d %-3s ", dbg,
+			    t->managed_id, t->os_id, t->address, t->state, t->cooperative ? "Cooperative" : "Preemptive",
+			    ctxs, t->domain, (int32_t)t->lock_count, "Ukn");
+		if (t->is_finalizer)
+			clrsos_out(out, "(Finalizer) ");
+		if (t->is_gc)
+			clrsos_out(out, "(GC) ");
+		if (t->state & THREAD_STATE_TP_WORKER)
+			clrsos_out(out, "(Threadpool Worker) ");
+		else if (t->state & THREAD_STATE_COMPLETION_PORT)
+			clrsos_out(out, "(Threadpool Completion Port) ");
+		if (row->exception_type) {
+			clrsos_out_name(out, row->exception_type);
+			clrsos_outf(out, " %016" PRIx64 "%s", row->exception,
+				    t->nested_exceptions ? " (nested exceptions)" : "");
+		}
+		clrsos_out(out, "\n");
 	}
+}
+
+/*
+ * -managedexception: select the first thread with a current managed
+ * exception in the debugger (for pe), as SOS does.
+ */
+static struct clrsos_error *select_exception_thread(const struct clrthreads_result *r, const struct clrsos_host *host,
+						    bool json, struct clrsos_writer *out)
+{
+	const struct clrsos_managed_thread *found = NULL;
+	for (size_t i = 0; i < r->list.count && !found; i++)
+		if (r->rows[i].exception && r->rows[i].debugger_index)
+			found = r->rows[i].thread;
+	if (found) {
+		if (!host->select_thread)
+			return clrsos_error_create(CLRSOS_ERROR_OTHER,
+						   "clrthreads -managedexception: this debugger cannot select a thread");
+		struct clrsos_error *err = host->select_thread(host->ctx, found->os_id);
+		if (err)
+			return clrsos_error_wrap(err, "clrthreads -managedexception");
+	}
+	if (json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "selectedOsId");
+		if (found)
+			clrsos_json_uint(&j, found->os_id);
+		else
+			clrsos_json_null(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else if (found) {
+		clrsos_outf(out, "Found managed exception on thread %x\n", found->os_id);
+	} else {
+		clrsos_out(out, "No thread has a managed exception\n");
+	}
+	return NULL;
 }
 
 struct clrsos_error *clrsos_cmd_clrthreads(struct clrsos_session *session, const struct clrsos_host *host,
 					   int argc, const char *const *argv, struct clrsos_writer *out)
 {
-	bool json;
-	struct clrsos_error *err = parse(host, argc, argv, &json);
+	struct clrthreads_options o;
+	struct clrsos_error *err = parse(host, argc, argv, &o);
 	if (err)
 		return err;
+	if (o.live && !host->thread_index)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "clrthreads -live: this debugger cannot say which threads it has");
 	struct clrthreads_result r;
-	if (!(err = compute(session, &r))) {
-		if (json)
-			render_json(&r, out);
+	if (!(err = compute(session, host, &r))) {
+		if (o.managed_exception)
+			err = select_exception_thread(&r, host, o.json, out);
+		else if (o.json)
+			render_json(&r, o.live, out);
 		else
-			render_text(&r, out);
+			render_text(&r, o.live, out);
 	}
 	free(r.rows);
 	clrsos_managed_thread_list_deinit(&r.list);

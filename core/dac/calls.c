@@ -126,6 +126,21 @@ clrsos_dac_thread_store(struct clrsos_dac *dac,
 	return hr < 0 ? clrsos_dac_call_failed(dac, "GetThreadStoreData", hr) : NULL;
 }
 
+struct clrsos_error *clrsos_dac_sync_block_cleanup(struct clrsos_dac *dac, uint64_t sync_block,
+						   struct clrsos_dacp_sync_block_cleanup_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_sync_block_cleanup_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_SYNC_BLOCK_CLEANUP_DATA, fn, sync_block, ret);
+	/* The first of an empty list: the DAC says E_INVALIDARG (ClrMD and SOS count none). */
+	if (!sync_block && (uint32_t)hr == 0x80070057u) {
+		memset(ret, 0, sizeof(*ret));
+		return NULL;
+	}
+	return hr < 0 ? clrsos_dac_call_failed(dac, "GetSyncBlockCleanupData", hr) : NULL;
+}
+
 struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
 					    uint64_t thread,
 					    struct clrsos_dacp_thread_data *ret)
@@ -729,4 +744,226 @@ struct clrsos_error *clrsos_dac_module_metadata_copy(struct clrsos_dac *dac, uin
 					  "the DAC has no metadata for module 0x%llx (HRESULT 0x%08x)",
 					  (unsigned long long)module, (uint32_t)hr);
 	return err;
+}
+
+struct clrsos_error *clrsos_dac_app_domains(struct clrsos_dac *dac, uint64_t *ret_system, uint64_t **ret,
+					    size_t *ret_count)
+{
+	typedef clrsos_hresult (*store_fn)(void *, struct clrsos_dacp_app_domain_store_data *);
+	typedef clrsos_hresult (*list_fn)(void *, uint32_t, uint64_t *, uint32_t *);
+	struct clrsos_dacp_app_domain_store_data store;
+	clrsos_hresult hr;
+	*ret = NULL;
+	*ret_count = 0;
+	*ret_system = 0;
+	memset(&store, 0, sizeof(store));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_STORE_DATA, store_fn, &store);
+	if (hr < 0)
+		return clrsos_dac_call_failed(dac, "GetAppDomainStoreData", hr);
+	uint32_t n = store.domain_count > 0 && store.domain_count < MAX_LIST ? (uint32_t)store.domain_count : 0;
+	uint64_t *domains = calloc(n + 1, sizeof(*domains));
+	if (!domains)
+		return &clrsos_error_no_memory;
+	size_t count = 0;
+	if (store.system_domain)
+		domains[count++] = *ret_system = store.system_domain;
+	uint32_t needed = 0;
+	if (n) {
+		DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_LIST, list_fn, n, domains + count, &needed);
+		if (hr < 0) {
+			free(domains);
+			return clrsos_dac_call_failed(dac, "GetAppDomainList", hr);
+		}
+		count += needed < n ? needed : n;
+	}
+	*ret = domains;
+	*ret_count = count;
+	return NULL;
+}
+
+bool clrsos_dac_has_loader_allocators(struct clrsos_dac *dac)
+{
+	return dac->sos13 != NULL;
+}
+
+struct clrsos_error *clrsos_dac_domain_loader_allocator(struct clrsos_dac *dac, uint64_t domain, uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	if (!dac->sos13)
+		return NULL;
+	DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_GET_DOMAIN_LOADER_ALLOCATOR, fn, domain, ret);
+	if (hr < 0) {
+		*ret = 0;
+		return clrsos_dac_call_failed(dac, "GetDomainLoaderAllocator", hr);
+	}
+	return NULL;
+}
+
+enum { MAX_LOADER_HEAPS = 256, MAX_HEAP_BLOCKS = 1 << 20 };
+
+struct clrsos_error *clrsos_dac_loader_allocator_heaps(struct clrsos_dac *dac, uint64_t allocator, uint64_t **ret_heaps,
+						       int32_t **ret_kinds, const char ***ret_names, size_t *ret_count)
+{
+	typedef clrsos_hresult (*names_fn)(void *, int32_t, const char **, int32_t *);
+	typedef clrsos_hresult (*heaps_fn)(void *, uint64_t, int32_t, uint64_t *, int32_t *, int32_t *);
+	clrsos_hresult hr;
+	*ret_heaps = NULL;
+	*ret_kinds = NULL;
+	*ret_names = NULL;
+	*ret_count = 0;
+	if (!dac->sos13)
+		return NULL;
+	int32_t needed = 0;
+	DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_GET_LOADER_ALLOCATOR_HEAP_NAMES, names_fn, 0, NULL, &needed);
+	if (hr < 0)
+		return clrsos_dac_call_failed(dac, "GetLoaderAllocatorHeapNames", hr);
+	if (needed <= 0)
+		return NULL;
+	if (needed > MAX_LOADER_HEAPS)
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "the DAC gives %d loader heaps per LoaderAllocator "
+					   "(at most %d expected)", needed, MAX_LOADER_HEAPS);
+	int32_t n = needed;
+	const char **names = calloc((size_t)n, sizeof(*names));
+	uint64_t *heaps = calloc((size_t)n, sizeof(*heaps));
+	int32_t *kinds = calloc((size_t)n, sizeof(*kinds));
+	if (!names || !heaps || !kinds) {
+		free(names);
+		free(heaps);
+		free(kinds);
+		return &clrsos_error_no_memory;
+	}
+	struct clrsos_error *err = NULL;
+	DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_GET_LOADER_ALLOCATOR_HEAP_NAMES, names_fn, n, names, &needed);
+	if (hr < 0)
+		err = clrsos_dac_call_failed(dac, "GetLoaderAllocatorHeapNames", hr);
+	if (!err) {
+		DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_GET_LOADER_ALLOCATOR_HEAPS, heaps_fn, allocator, n, heaps, kinds,
+			 &needed);
+		if (hr < 0)
+			err = clrsos_dac_call_failed(dac, "GetLoaderAllocatorHeaps", hr);
+	}
+	if (err) {
+		free(names);
+		free(heaps);
+		free(kinds);
+		return err;
+	}
+	*ret_heaps = heaps;
+	*ret_kinds = kinds;
+	*ret_names = names;
+	*ret_count = (size_t)(needed < n ? needed : n);
+	return NULL;
+}
+
+/*
+ * TraverseLoaderHeap's callback takes no context: the walk in progress on
+ * this thread (the DAC calls it back before returning).
+ */
+struct heap_walk {
+	clrsos_dac_heap_block_fn *fn;
+	void *ctx;
+	size_t blocks;
+};
+static _Thread_local struct heap_walk *current_walk;
+
+static void visit_block(uint64_t start, size_t size, int32_t is_current)
+{
+	struct heap_walk *w = current_walk;
+	if (!w || w->blocks >= MAX_HEAP_BLOCKS)
+		return;
+	w->blocks++;
+	w->fn(w->ctx, start, size, is_current != 0);
+}
+
+struct clrsos_error *clrsos_dac_traverse_loader_heap(struct clrsos_dac *dac, uint64_t heap, int32_t kind,
+						     clrsos_dac_heap_block_fn *fn, void *ctx)
+{
+	typedef void (*visit_fn)(uint64_t, size_t, int32_t);
+	typedef clrsos_hresult (*fn13)(void *, uint64_t, int32_t, visit_fn);
+	typedef clrsos_hresult (*fn0)(void *, uint64_t, visit_fn);
+	clrsos_hresult hr;
+	struct heap_walk w = {fn, ctx, 0};
+	current_walk = &w;
+	if (kind >= 0 && dac->sos13)
+		DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_TRAVERSE_LOADER_HEAP, fn13, heap, kind, visit_block);
+	else
+		DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_TRAVERSE_LOADER_HEAP, fn0, heap, visit_block);
+	current_walk = NULL;
+	return hr < 0 ? clrsos_dac_call_failed(dac, "TraverseLoaderHeap", hr) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_jit_managers(struct clrsos_dac *dac, struct clrsos_dacp_jit_manager_info **ret,
+					     size_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint32_t, struct clrsos_dacp_jit_manager_info *, uint32_t *);
+	clrsos_hresult hr;
+	*ret = NULL;
+	*ret_count = 0;
+	uint32_t needed = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_JIT_MANAGER_LIST, fn, 0, NULL, &needed);
+	if (hr < 0)
+		return clrsos_dac_call_failed(dac, "GetJitManagerList", hr);
+	if (!needed)
+		return NULL;
+	if (needed > MAX_LOADER_HEAPS)
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "the DAC gives %u JIT managers (at most %d expected)",
+					   needed, MAX_LOADER_HEAPS);
+	uint32_t n = needed;
+	struct clrsos_dacp_jit_manager_info *m = calloc(n, sizeof(*m));
+	if (!m)
+		return &clrsos_error_no_memory;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_JIT_MANAGER_LIST, fn, n, m, &needed);
+	if (hr < 0) {
+		free(m);
+		return clrsos_dac_call_failed(dac, "GetJitManagerList", hr);
+	}
+	*ret = m;
+	*ret_count = needed < n ? needed : n;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_code_heaps(struct clrsos_dac *dac, uint64_t manager,
+					   struct clrsos_dacp_jit_code_heap_info **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, struct clrsos_dacp_jit_code_heap_info *, uint32_t *);
+	clrsos_hresult hr;
+	*ret = NULL;
+	*ret_count = 0;
+	uint32_t needed = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_CODE_HEAP_LIST, fn, manager, 0, NULL, &needed);
+	if (hr < 0)
+		return clrsos_dac_call_failed(dac, "GetCodeHeapList", hr);
+	if (!needed)
+		return NULL;
+	if (needed > MAX_HEAP_BLOCKS)
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "the DAC gives %u code heaps (damaged memory?)", needed);
+	uint32_t n = needed;
+	struct clrsos_dacp_jit_code_heap_info *h = calloc(n, sizeof(*h));
+	if (!h)
+		return &clrsos_error_no_memory;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_CODE_HEAP_LIST, fn, manager, n, h, &needed);
+	if (hr < 0) {
+		free(h);
+		return clrsos_dac_call_failed(dac, "GetCodeHeapList", hr);
+	}
+	*ret = h;
+	*ret_count = needed < n ? needed : n;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret)
+{
+	/* DacpCodeHeaderData: GCInfo, JITType (+pad), MethodDescPtr, ...; room to spare. */
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	uint64_t data[16];
+	clrsos_hresult hr;
+	memset(data, 0, sizeof(data));
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_CODE_HEADER_DATA, fn, ip, data);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetCodeHeaderData", hr);
+	*ret = data[2];
+	return NULL;
 }

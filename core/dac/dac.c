@@ -245,6 +245,7 @@ struct clrsos_error *clrsos_dac_create(struct clrsos_target *target,
 			dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
 			dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
 			dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
+			dac->sos13 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface13);
 			dac->sos14 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface14);
 			dac->sos15 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface15);
 			dac->sos16 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface16);
@@ -303,6 +304,7 @@ struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
 	dac->sos = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface);
 	dac->sos8 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface8);
 	dac->sos12 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface12);
+	dac->sos13 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface13);
 	dac->sos14 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface14);
 	dac->sos15 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface15);
 	dac->sos16 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface16);
@@ -325,6 +327,7 @@ void clrsos_dac_destroy(struct clrsos_dac *dac)
 		clrsos_com_release(dac->sos16);
 		clrsos_com_release(dac->sos15);
 		clrsos_com_release(dac->sos14);
+		clrsos_com_release(dac->sos13);
 		clrsos_com_release(dac->sos12);
 		clrsos_com_release(dac->sos8);
 		clrsos_com_release(dac->sos);

@@ -99,6 +99,47 @@ clrsos_dac_useful_globals(struct clrsos_dac *dac,
 struct clrsos_error *
 clrsos_dac_thread_store(struct clrsos_dac *dac,
 			struct clrsos_dacp_thread_store_data *ret);
+/*
+ * Loader heaps (eeheap -loader). The runtime's AppDomains: the system
+ * domain and the others (*ret malloc'd, the system domain first when there
+ * is one; *ret_system tells it).
+ */
+struct clrsos_error *clrsos_dac_app_domains(struct clrsos_dac *dac, uint64_t *ret_system, uint64_t **ret,
+					    size_t *ret_count);
+/* Whether the DAC has ISOSDacInterface13 (the loader allocators' heaps; .NET 8+). */
+bool clrsos_dac_has_loader_allocators(struct clrsos_dac *dac);
+/* The LoaderAllocator of an AppDomain (0 if it has none). */
+struct clrsos_error *clrsos_dac_domain_loader_allocator(struct clrsos_dac *dac, uint64_t domain, uint64_t *ret);
+/*
+ * The heaps of a LoaderAllocator: each one's address, kind (0 normal, 1
+ * explicit control) and name (static strings of the DAC, valid while it
+ * is); *ret_* malloc'd, *ret_count of them.
+ */
+struct clrsos_error *clrsos_dac_loader_allocator_heaps(struct clrsos_dac *dac, uint64_t allocator, uint64_t **ret_heaps,
+						       int32_t **ret_kinds, const char ***ret_names, size_t *ret_count);
+/* A block of a loader heap, as TraverseLoaderHeap visits it. */
+typedef void clrsos_dac_heap_block_fn(void *ctx, uint64_t start, uint64_t size, bool current);
+/* Every block of the loader heap at heap (kind as the allocator gave it; -1: a plain LoaderHeap, ISOSDacInterface). */
+struct clrsos_error *clrsos_dac_traverse_loader_heap(struct clrsos_dac *dac, uint64_t heap, int32_t kind,
+						     clrsos_dac_heap_block_fn *fn, void *ctx);
+/*
+ * The MethodDesc of the code header at ip (GetCodeHeaderData), which also
+ * knows a method's precode stub; *ret 0 with the DAC's error when it has none.
+ */
+struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret);
+/* The JIT managers (*ret malloc'd). */
+struct clrsos_error *clrsos_dac_jit_managers(struct clrsos_dac *dac, struct clrsos_dacp_jit_manager_info **ret,
+					     size_t *ret_count);
+/* A JIT manager's code heaps (*ret malloc'd). */
+struct clrsos_error *clrsos_dac_code_heaps(struct clrsos_dac *dac, uint64_t manager,
+					   struct clrsos_dacp_jit_code_heap_info **ret, size_t *ret_count);
+
+/*
+ * A SyncBlock of the cleanup list: the first with sync_block 0 (all zero
+ * when the list is empty), then each one's next_sync_block.
+ */
+struct clrsos_error *clrsos_dac_sync_block_cleanup(struct clrsos_dac *dac, uint64_t sync_block,
+						   struct clrsos_dacp_sync_block_cleanup_data *ret);
 struct clrsos_error *clrsos_dac_thread_data(struct clrsos_dac *dac,
 					    uint64_t thread,
 					    struct clrsos_dacp_thread_data *ret);

@@ -83,6 +83,29 @@ struct clrsos_dacp_thread_store_data {
 	uint32_t host_config;
 };
 
+/* A JIT manager (DacpJitManagerInfo). */
+struct clrsos_dacp_jit_manager_info {
+	clrsos_clrdata_address manager;
+	uint32_t code_type;
+	clrsos_clrdata_address heap_list;
+};
+
+/* A code heap of a JIT manager (DacpJitCodeHeapInfo): a loader heap, or a host's [base, current). */
+struct clrsos_dacp_jit_code_heap_info {
+	uint32_t code_heap_type; /* 0 loader, 1 host, 2 unknown */
+	clrsos_clrdata_address loader_heap_or_base;
+	clrsos_clrdata_address current;
+};
+
+/* A SyncBlock waiting for the finalizer thread to clean it up (DacpSyncBlockCleanupData). */
+struct clrsos_dacp_sync_block_cleanup_data {
+	clrsos_clrdata_address sync_block;
+	clrsos_clrdata_address next_sync_block;
+	clrsos_clrdata_address rcw;
+	clrsos_clrdata_address class_factory;
+	clrsos_clrdata_address ccw;
+};
+
 struct clrsos_dacp_thread_data {
 	uint32_t cor_thread_id;
 	uint32_t os_thread_id;
@@ -312,6 +335,8 @@ static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface8 = {
 	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface12 = {
 	0x1b93bacc, 0x8ca4, 0x432d, {0x94, 0x3a, 0x3e, 0x6e, 0x7e, 0xc0, 0xb0, 0xa3}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface13 = {
+	0x3176a8ed, 0x597b, 0x4f54, {0xa7, 0x1f, 0x83, 0x69, 0x5c, 0x6a, 0x8c, 0x5e}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface14 = {
 	0x9aa22aca, 0x6dc6, 0x4a0c, {0xb4, 0xe0, 0x70, 0xd2, 0x41, 0x6b, 0x98, 0x37}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface15 = {
@@ -367,6 +392,15 @@ enum {
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME = 36,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA = 37,
 	CLRSOS_SLOT_SOS_GET_HANDLE_ENUM = 61,
+	CLRSOS_SLOT_SOS_GET_SYNC_BLOCK_CLEANUP_DATA = 60,
+	CLRSOS_SLOT_SOS_GET_JIT_MANAGER_LIST = 27,
+	CLRSOS_SLOT_SOS_GET_CODE_HEADER_DATA = 26,
+	CLRSOS_SLOT_SOS_TRAVERSE_LOADER_HEAP = 67,
+	CLRSOS_SLOT_SOS_GET_CODE_HEAP_LIST = 68,
+	CLRSOS_SLOT_SOS13_TRAVERSE_LOADER_HEAP = 3,
+	CLRSOS_SLOT_SOS13_GET_DOMAIN_LOADER_ALLOCATOR = 4,
+	CLRSOS_SLOT_SOS13_GET_LOADER_ALLOCATOR_HEAP_NAMES = 5,
+	CLRSOS_SLOT_SOS13_GET_LOADER_ALLOCATOR_HEAPS = 6,
 	CLRSOS_SLOT_SOS_GET_STACK_REFERENCES = 79,
 	CLRSOS_SLOT_SOS_GET_ASSEMBLY_NAME = 11,
 	CLRSOS_SLOT_SOS_GET_OOM_DATA = 51,

@@ -18,6 +18,14 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
 	return clrsos_error_ignore(clrsos_dac_method_desc_from_ip(dac, ip, ret));
 }
 
+struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret)
+{
+	struct clrsos_error *err = clrsos_method_desc_from_ip(dac, entry, ret);
+	if (err || *ret)
+		return err;
+	return clrsos_error_ignore(clrsos_dac_code_header_method_desc(dac, entry, ret));
+}
+
 struct clrsos_error *clrsos_method_list_init(struct clrsos_method_list *list, struct clrsos_dac *dac,
 					     uint64_t mt, uint32_t slot_count)
 {

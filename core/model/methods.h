@@ -48,6 +48,11 @@ struct clrsos_error *clrsos_method_desc_name(struct clrsos_dac *dac, uint64_t me
  * *ret 0, and no error, where the runtime knows no method there.
  */
 struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret);
+/*
+ * The same for a method's entry as a delegate holds it: its code, or its
+ * precode stub before it is compiled; *ret 0 where neither is known.
+ */
+struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret);
 
 #ifdef __cplusplus
 }

@@ -463,3 +463,20 @@ struct clrsos_error *clrsos_finalizer_queue_read(struct clrsos_dac *dac, uint64_
 	*ret_present = true;
 	return NULL;
 }
+
+struct clrsos_error *clrsos_sync_block_cleanup_count(struct clrsos_dac *dac, uint64_t *ret)
+{
+	*ret = 0;
+	struct clrsos_dacp_sync_block_cleanup_data d;
+	struct clrsos_error *err = clrsos_dac_sync_block_cleanup(dac, 0, &d);
+	for (uint64_t n = 0; !err && d.sync_block; n++) {
+		if (n == 1u << 20)
+			return clrsos_error_create(CLRSOS_ERROR_OTHER, "the runtime's SyncBlock cleanup list does not "
+						   "end after %u entries (damaged memory?)", 1u << 20);
+		(*ret)++;
+		if (!d.next_sync_block || d.next_sync_block == d.sync_block)
+			break;
+		err = clrsos_dac_sync_block_cleanup(dac, d.next_sync_block, &d);
+	}
+	return err;
+}

@@ -88,6 +88,13 @@ struct clrsos_finalizer_queue {
 struct clrsos_error *clrsos_finalizer_queue_read(struct clrsos_dac *dac, uint64_t heap_address,
 						 struct clrsos_finalizer_queue *ret, bool *ret_present);
 
+/*
+ * How many SyncBlocks wait for the finalizer thread to clean them up (their
+ * COM wrappers released): the runtime's cleanup list, walked to its end. A
+ * list that does not end within 2^20 entries is an error.
+ */
+struct clrsos_error *clrsos_sync_block_cleanup_count(struct clrsos_dac *dac, uint64_t *ret);
+
 /* Every MethodTable the modules have loaded for their TypeDefs (malloc'd). */
 struct clrsos_error *clrsos_loaded_types(struct clrsos_dac *dac, uint64_t **ret, size_t *ret_count);
 

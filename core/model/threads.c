@@ -21,6 +21,8 @@ static void from_dac(struct clrsos_managed_thread *t, uint64_t address, const st
 	t->alloc_limit = d->alloc_context_limit;
 	t->lock_count = d->lock_count;
 	t->last_thrown_handle = d->last_thrown_object_handle;
+	t->domain = d->domain;
+	t->nested_exceptions = d->first_nested_exception != 0;
 }
 
 struct clrsos_error *clrsos_managed_thread_read(struct clrsos_dac *dac, uint64_t address, struct clrsos_managed_thread *ret)
@@ -45,6 +47,7 @@ struct clrsos_error *clrsos_managed_thread_list_init(struct clrsos_managed_threa
 	list->background_count = store.background_thread_count;
 	list->pending_count = store.pending_thread_count;
 	list->dead_count = store.dead_thread_count;
+	list->host_config = store.host_config;
 	size_t capacity = 0;
 	uint64_t next = store.first_thread;
 	while (next) {

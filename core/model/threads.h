@@ -38,6 +38,8 @@ struct clrsos_managed_thread {
 	uint64_t alloc_limit;
 	uint32_t lock_count;
 	uint64_t last_thrown_handle; /* the handle of its current exception, 0 if none */
+	uint64_t domain;             /* its AppDomain, 0 if the runtime does not say */
+	bool nested_exceptions;      /* exceptions thrown while one was in flight */
 };
 
 struct clrsos_managed_thread_list {
@@ -45,6 +47,7 @@ struct clrsos_managed_thread_list {
 	size_t count;
 	/* The thread store's own counts (SOS's clrthreads header). */
 	int32_t thread_count, unstarted_count, background_count, pending_count, dead_count;
+	uint32_t host_config; /* the runtime's hosting flags (CoreCLR: 0, not hosted) */
 };
 
 /*

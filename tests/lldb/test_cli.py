@@ -289,6 +289,7 @@ ALIASES = {
     "dumpruntimetypes": ["DumpRuntimeTypes", "Dumpruntimetypes"],
     "timerinfo": ["ti"],
     "dumpalc": ["DumpALC"],
+    "dumpdelegate": ["DumpDelegate"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -316,6 +317,7 @@ def alias_arguments(truth):
         "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
         "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",
         "dumpruntimetypes": "", "timerinfo": "", "dumpalc": af["address"],
+        "dumpdelegate": truth["roots"]["gcroot"]["eventDelegate"]["roots"][0]["path"][1],
     }
 
 
@@ -451,7 +453,8 @@ def case_coexist():
         print("SOS's plugin: %s" % plugin)
         sos_help = "Displays info about an object at the specified address."
         # SOS's own commands run, with SOS's output (its eeversion says its
-        # version; its dumpobj's VT column says Yes/No where clrsos's says 1/0).
+        # version; its dumpobj's VT column says Yes/No, as clrsos's now does too:
+        # the help and eeversion checks tell the two apart).
         cmds = ["help sos", "help dumpobj", "help pe", "help DumpObj", "help do",
                 "clrsos dumpobj %s" % address, "eeversion", "dumpobj %s" % address]
         first = harness.lldb(cmds, core=core, exe=exe, env=QUIET, pre=["plugin load " + plugin])

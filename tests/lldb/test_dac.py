@@ -69,11 +69,20 @@ def case_crash_cores():
     try:
         for kind in ("throw", "nested", "stackoverflow", "divzero", "task"):
             core, truth = crash_core(kind, d)
-            cmds = run_commands(COMMANDS, truth["orderAddress"]) + [
-                "dumpheap -stat -type Crasher.Order --json", "thread list"]
+            base = run_commands(COMMANDS, truth["orderAddress"])
+            # Last (it selects a thread): clrthreads -managedexception finds the thread that threw.
+            extra = ["clrthreads -managedexception", "thread info"] if kind == "throw" else []
+            cmds = base + ["dumpheap -stat -type Crasher.Order --json", "thread list"] + extra
             tr = harness.lldb(cmds, core=core, exe=shutil.which("dotnet"))
+            if extra:
+                # The main thread (its tid is the pid) died of the exception.
+                me = tr.text_of("clrthreads -managedexception").strip()
+                check(me == "Found managed exception on thread %x" % truth["pid"],
+                      "throw: clrthreads -managedexception said %r, the main thread is %x" % (me, truth["pid"]))
+                check("tid = %d," % truth["pid"] in tr.text_of("thread info"),
+                      "throw: -managedexception did not select the main thread: %r" % tr.text_of("thread info"))
             crashed = False
-            for c in cmds[:-2]:
+            for c in base:
                 err = one_line_or_answer(tr, c)
                 if err and "DAC crashed" in err:
                     crashed = True

@@ -40,7 +40,11 @@ def main():
         "eeversion --json",
         "eeheap -gc",
         "eeheap -gc --json",
-        "clrsos eeheap --json",
+        "clrsos eeheap -gc --json",
+        "eeheap -loader --json",
+        "eeheap -loader",
+        "eeheap",
+        "clrstack -all --json",
     ]
     if server:
         commands += ["eeheap -gc -heap 1 --json", "eeheap -gc -heap 1"]
@@ -89,7 +93,7 @@ def main():
     # eeheap --json --------------------------------------------------------
     h = tr.json("eeheap -gc --json")
     check(tr.error("eeheap -gc --json") is None, "eeheap -gc --json failed")
-    check(h == tr.json("clrsos eeheap --json"), "clrsos eeheap differs from eeheap")
+    check(h == tr.json("clrsos eeheap -gc --json"), "clrsos eeheap differs from eeheap")
     check(h["heapCount"] == heaps and len(h["heaps"]) == heaps,
           "eeheap lists %d heaps, target has %d" % (len(h["heaps"]), heaps))
     check(h["regions"] == regions, "eeheap regions flag")
@@ -181,6 +185,46 @@ def main():
         check(one["filtered"] and [x["index"] for x in one["heaps"]] == [1], "-heap 1 lists other heaps")
         check(one["heaps"][0] == h["heaps"][1], "-heap 1 differs from heap 1 of the full list")
         check("Partial GC Allocated Heap Size" in tr.text_of("eeheap -gc -heap 1"), "-heap 1: no Partial total")
+
+    # Loader heaps -----------------------------------------------------------
+    # Checked against what the target and clrstack (tested on its own) say
+    # lives there: the JIT's code of the target's methods lies in a code
+    # heap, the target's MethodTables in a loader heap of a domain.
+    lj = tr.json("eeheap -loader --json")["loader"]
+    check(tr.error("eeheap -loader --json") is None, "eeheap -loader --json failed")
+    blocks = [b for d in lj["domains"] for b in d["heaps"]]
+    code = [b for m in lj["jitManagers"] for b in m["heaps"]]
+    kinds = {b["kind"] for b in blocks}
+    check({"LowFrequencyHeap", "HighFrequencyHeap"} <= kinds, "eeheap -loader: kinds %s" % sorted(kinds))
+    check(code and all(b["kind"] in ("LoaderCodeHeap", "HostCodeHeap") for b in code), "eeheap -loader: code heaps %s" % code)
+    for b in blocks + code:
+        check(b["committed"] <= b["reserved"] and b["committed"] % 4096 == 0 or b["committed"] == b["reserved"],
+              "eeheap -loader: block %s" % b)
+
+    def inside(addr, bs):
+        return any(harness.parse_hex(b["start"]) <= addr < harness.parse_hex(b["start"]) + b["reserved"] for b in bs)
+    ips = [harness.parse_hex(f["ip"]) for t in tr.json("clrstack -all --json")["threads"] for f in t["frames"]
+           if f["name"] and f["name"].startswith("HeapShapes.Program.")]
+    check(ips and all(inside(ip, code) for ip in ips),
+          "eeheap -loader: %d of %d JIT'd HeapShapes frames' IPs outside the code heaps"
+          % (sum(1 for ip in ips if not inside(ip, code)), len(ips)))
+    mt = harness.parse_hex(truth["objects"]["allFields"]["mt"]) if "objects" in truth else 0
+    if mt:
+        check(inside(mt, blocks), "eeheap -loader: the AllFields MethodTable %x in no loader heap" % mt)
+    total = sum(d["size"] for d in lj["domains"]) + sum(m["size"] for m in lj["jitManagers"])
+    check(lj["totalSize"] == total, "eeheap -loader: total %d, heaps sum to %d" % (lj["totalSize"], total))
+    lt = tr.text_of("eeheap -loader")
+    for pat in (r"^Loader Heap:$", r"^System Domain: +[0-9a-f]+$", r"^LowFrequencyHeap: +[0-9a-f]+.*bytes", r"^JIT Manager: +[0-9a-f]+$",
+                r"^(LoaderCodeHeap|HostCodeHeap): +[0-9a-f]+.*bytes", r"^Total size: +Size: +0x[0-9a-f]+ \(\d+\) bytes"):
+        check(re.search(pat, lt, re.M) is not None, "eeheap -loader text: no line like %s" % pat)
+    sizes = sum(int(m) for m in re.findall(r"^Total size: +Size: +0x[0-9a-f]+ \((\d+)\)", lt, re.M))
+    check(sizes == total, "eeheap -loader text: totals %d, JSON %d" % (sizes, total))
+    # Plain eeheap: both, and SOS's grand total (loader heaps and the GC's committed memory).
+    both = tr.text_of("eeheap")
+    check(both.find("Loader Heap:") < both.find("Number of GC Heaps:"), "eeheap: not the loader heaps then the GC")
+    m = re.search(r"^Total bytes consumed by CLR: 0x[0-9a-f]+ \((\d+)\)$", both, re.M)
+    check(m is not None and int(m.group(1)) == total + h["totalCommitted"],
+          "eeheap: total %s, expected %d" % (m and m.group(1), total + h["totalCommitted"]))
 
     if mode == "live":
         again = tr.json("eeheap -gc --json")

@@ -263,7 +263,7 @@ def case_bad_arguments():
     with harness.Target("HeapShapes") as t:
         tr = harness.lldb(["eeheap -bogus", "eeheap -heap", "eeheap -heap x1", "eeheap -heap 7",
                            "eeheap -segment", "eeheap -segment 0x10", "eeheap -segment $rsp+",
-                           "eeheap -loader", "eeversion extra", "setclrpath /no/such/dir",
+                           "eeversion extra", "setclrpath /no/such/dir",
                            "setclrpath a b", "eeheap 0x2000 0x1000"], pid=t.pid)
     expect_error(tr, "eeheap -bogus", "unknown option '-bogus'", "help eeheap")
     expect_error(tr, "eeheap -heap", "-heap needs a value")
@@ -272,7 +272,6 @@ def case_bad_arguments():
     expect_error(tr, "eeheap -segment", "-segment needs a value")
     expect_error(tr, "eeheap -segment 0x10", "0x10", "no GC segment", "eeheap -gc")
     expect_error(tr, "eeheap -segment $rsp+", "cannot evaluate '$rsp+'")
-    expect_error(tr, "eeheap -loader", "loader heaps")
     expect_error(tr, "eeversion extra", "unexpected argument 'extra'")
     expect_error(tr, "setclrpath /no/such/dir", "/no/such/dir", "No such file")
     expect_error(tr, "setclrpath a b", "one directory")

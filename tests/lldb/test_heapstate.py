@@ -163,7 +163,7 @@ def case_contexts(mode):
           "a healthy heap walked with %d problem(s), %d bytes skipped: %s" %
           (stat["problemCount"], stat["skippedBytes"], stat["problems"]))
     check("Warning" not in tr.text_of("dumpheap -stat"), "dumpheap -stat warns on a healthy heap")
-    threads = len(re.findall(r"^\s+\d+\s+[0-9a-f]+\s+[0-9a-f]{16}", tr.text_of("clrthreads"), re.M))
+    threads = len(re.findall(r"^\s*\S+\s+\d+\s+[0-9a-f]+\s+[0-9a-f]{16} ", tr.text_of("clrthreads"), re.M))
     check(threads >= truth["threads"], "clrthreads shows %d threads, want at least %d" % (threads, truth["threads"]))
 
 

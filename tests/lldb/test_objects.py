@@ -37,7 +37,7 @@ def expected_display(field):
 def rows(text):
     """name -> (MT, token, offset, type, VT, attr, value) of a Fields table."""
     out = {}
-    for m in re.finditer(r"^([0-9a-f]{16}) ([0-9a-f]{8}) +([0-9a-f]+) +(.{1,20}?) +([01]) +(\w+) +(\S*) (\S+)$",
+    for m in re.finditer(r"^([0-9a-f]{16}) ([0-9a-f]{8}) +([0-9a-f]+) +(.{1,20}?) +(Yes|No) +(\w+) +(\S*) (\S+)$",
                          text, re.M):
         out[m.group(8)] = m.groups()[:7]
     return out
@@ -56,6 +56,11 @@ def main():
             "dumpobj %s --json" % af["address"],
             "do %s" % inh["address"],
             "dumpobj %s -refs -nofields --json" % af["address"],
+            "dumpobj %s -refs" % af["address"],
+            "dumpobj %s -refs" % sh["address"],
+            "dumpobj %s -refs --json" % sh["address"],
+            "dumpobj %s -refs" % arr["strings"]["address"],
+            "dumpobj %s -refs" % arr["ints"]["address"],
             "dumpobj %s" % o["strings"]["ascii"]["address"],
             "dumpobj %s" % arr["ints"]["address"],
             "dumpobj %s" % truth["threads"]["LockHolderThread"]["lockedObject"],
@@ -94,7 +99,7 @@ def main():
         finally:
             harness.cleanup(scratch)
     o = truth["objects"]
-    af = o["allFields"]
+    af, arr, sh = o["allFields"], o["arrays"], o["structHolder"]
 
     # dumpobj: the header and every field's offset, VT and value.
     text = tr.text_of("dumpobj %s" % af["address"])
@@ -109,7 +114,7 @@ def main():
         if not check(r is not None, "dumpobj: no row for %s" % f["name"]):
             continue
         check(int(r[2], 16) == f["offset"] + 8, "%s: offset %s, expected 0x%x" % (f["name"], r[2], f["offset"] + 8))
-        check(int(r[4]) == (1 if f.get("vt") == 1 or ("target" not in f) else 0),
+        check(r[4] == ("Yes" if f.get("vt") == 1 or ("target" not in f) else "No"),
               "%s: VT %s" % (f["name"], r[4]))
         check(r[5] == "instance", "%s: attr %s" % (f["name"], r[5]))
         check(r[6] == expected_display(f), "%s: value %r, expected %r" % (f["name"], r[6], expected_display(f)))
@@ -134,6 +139,34 @@ def main():
     refs = {harness.parse_hex(r["address"]) for r in tr.json("dumpobj %s -refs -nofields --json" % af["address"])["references"]}
     want_refs = {harness.parse_hex(f["target"]) for f in af["fields"] if f.get("target")}
     check(refs == want_refs, "-refs: %s, expected %s" % (sorted(refs), sorted(want_refs)))
+    # -refs as SOS prints it: after the fields, "GC Refs:", a Field Offset Object Type header,
+    # a row per reference field the target names, at its offset from the data (the Fields
+    # table's offset less the MethodTable word).
+    rtext = tr.text_of("dumpobj %s -refs" % af["address"])
+    check(tr.error("dumpobj %s -refs" % af["address"]) is None, "dumpobj -refs failed")
+    check(rtext.find("Fields:") < rtext.find("GC Refs:\n"), "-refs: no GC Refs after the fields:\n%s" % rtext[-600:])
+    check(re.search(r"^Field +Offset +Object Type$", rtext, re.M) is not None, "-refs: no SOS header:\n%s" % rtext[-600:])
+    gc_rows = {m.group(1): (int(m.group(2), 16), int(m.group(3), 16), m.group(4))
+               for m in re.finditer(r"^(\S+) +0x([0-9a-f]+) +([0-9a-f]{12,16}) (.+)$", rtext.split("GC Refs:")[-1], re.M)}
+    for f in af["fields"]:
+        if not f.get("target"):
+            continue
+        g = gc_rows.get(f["name"])
+        if check(g is not None, "-refs: no GC Refs row for %s in %s" % (f["name"], sorted(gc_rows))):
+            check(g[0] == f["offset"] and g[1] == harness.parse_hex(f["target"]),
+                  "-refs %s: offset 0x%x object %x, expected 0x%x %s" % (f["name"], g[0], g[1], f["offset"], f["target"]))
+    check(len(gc_rows) == len(want_refs), "-refs: %d rows, %d references" % (len(gc_rows), len(want_refs)))
+    # In a struct array: no field names; an int array has none.
+    stext = tr.text_of("dumpobj %s -refs" % arr["strings"]["address"])
+    n_strings = len([m for m in re.finditer(r"^ +0x[0-9a-f]+ +[0-9a-f]{12,16} System\.String$", stext, re.M)])
+    check(n_strings == sum(1 for e in arr["strings"]["elements"] if e),
+          "-refs of a string[]: %d element rows, target has %s:\n%s" % (n_strings, arr["strings"]["elements"], stext[-600:]))
+    check("GC Refs: none" in tr.text_of("dumpobj %s -refs" % arr["ints"]["address"]), "-refs of an int[]: not none")
+    # StructHolder: its Points array, by name, at offset 0 of its data (before the embedded Single).
+    shj = tr.json("dumpobj %s -refs --json" % sh["address"])
+    pts = [r for r in shj["references"] if harness.parse_hex(r["address"]) == harness.parse_hex(sh["points"]["address"])]
+    check(len(pts) == 1 and pts[0]["field"] == "Points" and pts[0]["offset"] == 0,
+          "-refs --json of StructHolder: %s" % shj["references"])
 
     # Inherited fields first, with the object's own after them.
     inh = o["inherited"]

@@ -29,12 +29,22 @@ def main():
         cmds += ["objsize %s" % truth["roots"]["objsize"]["tree"]["address"],
                  "gchandles --json", "gchandles -stat", "finalizequeue --json", "fq -detail",
                  "clrthreads --json", "clrthreads", "clrstack -all --json", "clrstack -all",
+                 "finalizequeue", "finalizequeue -allReady --json", "finalizequeue -short",
+                 "finalizequeue -stat -short", "clrthreads -live --json", "thread list",
+                 "finalizequeue -mt *(long*)%s --json" % truth["roots"]["finalizeQueue"]["readyAddresses"][0],
                  "clrstack -all -a --json", "clrstack -all -p",
                  "clrbt %d --json" % truth["threads"]["StackHolderThread"]["osId"],
                  "clrbt %d" % truth["threads"]["StackHolderThread"]["osId"], "dso --json", "clrbt 0x1",
                  "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus", "gcroot 0x10 0x20",
                  "gcroot %s --json" % truth["threads"]["LockHolderThread"]["threadStaticObject"],
                  "gcroot %s" % truth["threads"]["LockHolderThread"]["threadStaticObject"]]
+        ev = g["eventDelegate"]["roots"][0]["path"]  # Publisher, its EventHandler, the list, handler 1, subscriber 1
+        cmds += ["dumpdelegate %s" % ev[1], "dumpdelegate %s --json" % ev[1], "dumpdelegate %s --json" % ev[3],
+                 "dumpdelegate %s" % ev[0], "dumpdelegate"]
+        cmds += ["dumpexceptions --json", "dumpexceptions -type applicationexception --json", "dumpexceptions",
+                 "dumpexceptions -live --json", "dumpexceptions -dead --json", "dumpexceptions -gen bogus"]
+        # Last: it selects a thread.
+        cmds += ["clrthreads -managedexception", "thread info"]
         return cmds
 
     if mode == "live":
@@ -188,6 +198,36 @@ def main():
           "finalizequeue: %d registered in gen2, target has %s" % (gen2, truth["roots"]["finalizeQueue"]["notReadyGenerations"]))
     check(fin and fin[0]["count"] == truth["roots"]["finalizeQueue"]["total"], "finalizequeue: Finalizable %s" % fin)
     check(fq["readyTotal"] >= truth["roots"]["finalizeQueue"]["ready"], "finalizequeue: ready %d" % fq["readyTotal"])
+    # SOS's layout (OtherCommands.script's checks), the objects listed with their statistics.
+    fqt = tr.text_of("finalizequeue")
+    for pat in (r"^SyncBlocks to be cleaned up: \d+$", r"^Statistics for all finalizable objects \(including all objects ready for finalization\):$",
+                r"^ +Address +MT +Size$", r"^ +[0-9a-f]{12} +[0-9a-f]{12} +[\d,]+$", r"^Total [\d,]+ objects, [\d,]+ bytes$",
+                r"^Heap \d+$", r"^generation 0 has \d+ objects \([0-9a-f]+->[0-9a-f]+\)$"):
+        check(re.search(pat, fqt, re.M) is not None, "finalizequeue text: no line like %s:\n%s" % (pat, fqt[:1500]))
+    check(sum(s["count"] for s in fq["statistics"]) == len(fq["objects"]), "finalizequeue --json: objects and statistics differ")
+    listed = re.findall(r"^ +([0-9a-f]{12}) +[0-9a-f]{12} +[\d,]+$", fqt, re.M)
+    check(len(listed) == len(fq["objects"]), "finalizequeue: %d rows, %d objects" % (len(listed), len(fq["objects"])))
+    # -short: the same objects' addresses alone.
+    short = tr.text_of("finalizequeue -short").split()
+    check(sorted(int(a, 16) for a in short) == sorted(harness.parse_hex(o["address"]) for o in fq["objects"]),
+          "finalizequeue -short: %d addresses, %d objects" % (len(short), len(fq["objects"])))
+    check(tr.error("finalizequeue -stat -short") is not None, "finalizequeue -stat -short: not refused")
+    # -allReady: of the Finalizables, only the doomed ones (ready, rooted by the queue alone);
+    # the live ones a static list holds are not.
+    ar = tr.json("finalizequeue -allReady --json")
+    ar_fin = [s for s in ar["statistics"] if s["type"] == "HeapShapes.Finalizable"]
+    check(ar_fin and ar_fin[0]["count"] == truth["roots"]["finalizeQueue"]["ready"],
+          "finalizequeue -allReady: Finalizable %s, target has %d ready" % (ar_fin, truth["roots"]["finalizeQueue"]["ready"]))
+    ready_set = {harness.parse_hex(a) for a in truth["roots"]["finalizeQueue"]["readyAddresses"]}
+    listed_ready = {harness.parse_hex(o["address"]) for o in ar["objects"]}
+    check(ready_set <= listed_ready, "finalizequeue -allReady: %d of the %d ready Finalizables listed"
+          % (len(ready_set & listed_ready), len(ready_set)))
+    check(not listed_ready & {harness.parse_hex(a) for a in truth["roots"]["finalizeQueue"]["notReadyAddresses"]},
+          "finalizequeue -allReady: lists a Finalizable the target holds")
+    # -mt (the MethodTable read from a Finalizable's first word): the Finalizables alone, all of them.
+    mj = tr.json("finalizequeue -mt *(long*)%s --json" % truth["roots"]["finalizeQueue"]["readyAddresses"][0])
+    check([s["type"] for s in mj["statistics"]] == ["HeapShapes.Finalizable"]
+          and mj["statistics"][0]["count"] == truth["roots"]["finalizeQueue"]["total"], "finalizequeue -mt: %s" % mj["statistics"])
     detail = tr.text_of("fq -detail")
     ready = truth["roots"]["finalizeQueue"].get("readyAddresses") or truth["roots"]["finalizeQueue"].get("readyObjects") or []
     for a in ready[:10]:
@@ -201,6 +241,88 @@ def main():
     check(sh["osId"] in by_os and by_os[sh["osId"]]["managedId"] == sh["managedId"], "clrthreads: StackHolderThread")
     check(sum(1 for t in th if t["finalizer"]) == 1, "clrthreads: one finalizer thread")
     check("(Finalizer)" in tr.text_of("clrthreads"), "clrthreads text: finalizer")
+    # dumpdelegate: the event's multicast EventHandler calls its three
+    # handlers in order; the second is the target's handler 1, on subscriber 1.
+    ev = g["eventDelegate"]["roots"][0]["path"]
+    on_changed = "HeapShapes.Subscriber.OnChanged(System.Object, System.EventArgs)"
+    dd = tr.json("dumpdelegate %s --json" % ev[1])
+    check(tr.error("dumpdelegate %s --json" % ev[1]) is None and dd["type"] == "System.EventHandler", "dumpdelegate: %s" % dd)
+    ds = dd.get("delegates", [])
+    check(len(ds) == 3 and all(d["method"] == on_changed and harness.parse_hex(d["methodDesc"]) for d in ds),
+          "dumpdelegate of the event: %s" % ds)
+    check(len(ds) == 3 and harness.parse_hex(ds[1]["address"]) == harness.parse_hex(ev[3])
+          and harness.parse_hex(ds[1]["target"]) == harness.parse_hex(ev[4]), "dumpdelegate: handler 1 %s, target says %s" % (ds[1:2], ev[3:]))
+    one = tr.json("dumpdelegate %s --json" % ev[3])["delegates"]
+    check(len(one) == 1 and harness.parse_hex(one[0]["target"]) == harness.parse_hex(ev[4]) and one[0]["method"] == on_changed,
+          "dumpdelegate of handler 1: %s" % one)
+    dtext = tr.text_of("dumpdelegate %s" % ev[1])
+    check(dtext.startswith("Target           Method           Name\n") and
+          len(re.findall(r"^[0-9a-f]{16} [0-9a-f]{16} HeapShapes\.Subscriber\.OnChanged\(System\.Object, System\.EventArgs\)$", dtext, re.M)) == 3,
+          "dumpdelegate text:\n%s" % dtext)
+    check("%016x " % harness.parse_hex(ev[4]) in dtext, "dumpdelegate text: no row for subscriber 1")
+    e = tr.error("dumpdelegate %s" % ev[0])
+    check(e is not None and "is not a delegate: it is a HeapShapes.Publisher" in e, "dumpdelegate of a Publisher: %r" % e)
+    e = tr.error("dumpdelegate")
+    check(e is not None and "help dumpdelegate" in e, "dumpdelegate without an address: %r" % e)
+
+    # dumpexceptions: the target's thrown exception and its inner one, with
+    # their messages and the outer one's throw site.
+    tx = truth["threads"]["exception"]
+    allx = tr.json("dumpexceptions --json")
+    check(tr.error("dumpexceptions --json") is None, "dumpexceptions failed")
+    byaddr = {harness.parse_hex(x["address"]): x for x in allx["exceptions"]}
+    outer, inner = byaddr.get(harness.parse_hex(tx["address"])), byaddr.get(harness.parse_hex(tx["innerAddress"]))
+    check(outer is not None and outer["type"] == tx["type"] and outer["message"] == tx["message"],
+          "dumpexceptions: the target's exception %s, got %s" % (tx["address"], outer))
+    check(outer is not None and outer["stackFrame"] and "ThrowOuter" in outer["stackFrame"],
+          "dumpexceptions: its top frame %s" % (outer and outer["stackFrame"]))
+    check(inner is not None and inner["type"] == tx["innerType"] and inner["message"] == tx["innerMessage"],
+          "dumpexceptions: the inner exception, got %s" % inner)
+    check(allx["total"] == len(allx["exceptions"]), "dumpexceptions: total")
+    typed = tr.json("dumpexceptions -type applicationexception --json")["exceptions"]
+    check(typed and all("applicationexception" in x["type"].lower() for x in typed)
+          and harness.parse_hex(tx["address"]) in {harness.parse_hex(x["address"]) for x in typed}
+          and len(typed) == sum(1 for x in allx["exceptions"] if "applicationexception" in x["type"].lower()),
+          "dumpexceptions -type: %s" % [x["type"] for x in typed])
+    live = {x["address"] for x in tr.json("dumpexceptions -live --json")["exceptions"]}
+    dead = {x["address"] for x in tr.json("dumpexceptions -dead --json")["exceptions"]}
+    check(not live & dead and live | dead == {x["address"] for x in allx["exceptions"]},
+          "dumpexceptions -live/-dead do not split the exceptions: %d live, %d dead, %d in all" % (len(live), len(dead), len(byaddr)))
+    xt = tr.text_of("dumpexceptions")
+    check(re.search(r"^ +Address +MethodTable Message Name$", xt, re.M) is not None, "dumpexceptions: no SOS header")
+    check(re.search(r"^ +%012x +[0-9a-f]{12} %s\n +Message: %s$" % (harness.parse_hex(tx["address"]), re.escape(tx["type"]),
+                                                                  re.escape(tx["message"])), xt, re.M) is not None,
+          "dumpexceptions text: no rows for the target's exception:\n%s" % xt[:1500])
+    check(re.search(r"^    Total: %d objects$" % allx["total"], xt, re.M) is not None, "dumpexceptions text: total")
+    e = tr.error("dumpexceptions -gen bogus")
+    check(e is not None and "bogus" in e, "dumpexceptions -gen bogus: %r" % e)
+
+    # SOS's header and DBG column: lldb's thread numbers, as `thread list` gives them.
+    ctext = tr.text_of("clrthreads")
+    check(re.search(r"^Hosted Runtime: +no$", ctext, re.M) is not None, "clrthreads: no Hosted Runtime line")
+    check(re.search(r"^ +DBG +ID +OSID +ThreadOBJ +State +GC Mode +GC Alloc Context +Domain +Count +Apt +Exception$", ctext, re.M)
+          is not None, "clrthreads: SOS's header:\n%s" % ctext[:800])
+    lldb_index = {int(m.group(2)): int(m.group(1))
+                  for m in re.finditer(r"thread #(\d+): tid = (\d+)", tr.text_of("thread list"))}
+    check(len(lldb_index) > 2, "thread list: %r" % tr.text_of("thread list")[:300])
+    for t in th:
+        want = lldb_index.get(t["osId"])
+        check(t["debuggerId"] == want, "clrthreads: thread %x DBG %s, lldb says %s" % (t["osId"], t["debuggerId"], want))
+        row = re.search(r"^ *(\S+) +%d +%x +%016x " % (t["managedId"], t["osId"], harness.parse_hex(t["thread"])), ctext, re.M)
+        if check(row is not None, "clrthreads: no row for thread %x" % t["osId"]):
+            check(row.group(1) == (str(want) if want else "XXXX"), "clrthreads text: DBG %s for %x" % (row.group(1), t["osId"]))
+    live = tr.json("clrthreads -live --json")["threads"]
+    check(sorted(t["osId"] for t in live) == sorted(t["osId"] for t in th if t["osId"] in lldb_index),
+          "clrthreads -live: %s" % [t["osId"] for t in live])
+    # -managedexception selects the first thread that holds one (thread info says which).
+    holding = [t for t in th if harness.parse_hex(t["exceptionObject"] or "0") and t["debuggerId"]]
+    me = tr.text_of("clrthreads -managedexception")
+    if holding:
+        check(me.strip() == "Found managed exception on thread %x" % holding[0]["osId"], "clrthreads -managedexception: %r" % me)
+        check("tid = %d" % holding[0]["osId"] in tr.text_of("thread info"), "-managedexception did not select the thread: %r"
+              % tr.text_of("thread info"))
+    else:
+        check(me.strip() == "No thread has a managed exception", "clrthreads -managedexception: %r" % me)
 
     # clrstack: the managed frames of the target's threads, as it ran them.
     stacks = {t["osThreadId"]: [f["name"] for f in t["frames"]] for t in tr.json("clrstack -all --json")["threads"]}

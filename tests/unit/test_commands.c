@@ -960,13 +960,6 @@ static void test_eeheap__heap_needs_a_number(void **state)
 	assert_target_untouched(fx);
 }
 
-static void test_eeheap__loader_is_not_supported(void **state)
-{
-	struct cmd_fixture *fx = *state;
-	assert_invalid(RUN(fx, clrsos_cmd_eeheap, "-loader"), "-loader", "eeheap -gc");
-	assert_target_untouched(fx);
-}
-
 static void test_eeheap__segment_expression_error_is_wrapped(void **state)
 {
 	struct cmd_fixture *fx = *state;
@@ -1557,7 +1550,6 @@ int run_commands_tests(void)
 		C(test_eeheap__unknown_option),
 		C(test_eeheap__heap_needs_a_value),
 		C(test_eeheap__heap_needs_a_number),
-		C(test_eeheap__loader_is_not_supported),
 		C(test_eeheap__segment_expression_error_is_wrapped),
 		C(test_eeheap__range_must_rise_and_at_most_two_addresses),
 		C(test_eeheap__no_runtime_in_target),
