@@ -465,10 +465,9 @@ static void read_gcdesc(struct clrsos_types *t, struct clrsos_type *type)
 	type->gcdesc_words = words;
 }
 
-bool clrsos_types_for_each_ref(struct clrsos_types *t,
-			       const struct clrsos_type *ctype,
-			       const uint8_t *bytes, uint64_t size,
-			       clrsos_ref_fn *fn, void *ctx)
+/* The references of an object: to fn (the value) or, fn NULL, to fn_at (its offset too). */
+static bool each_ref(struct clrsos_types *t, const struct clrsos_type *ctype, const uint8_t *bytes, uint64_t size,
+		     clrsos_ref_fn *fn, clrsos_ref_at_fn *fn_at, void *ctx)
 {
 	struct clrsos_type *type = (struct clrsos_type *)ctype;
 	if (!type->contains_pointers)
@@ -490,8 +489,10 @@ bool clrsos_types_for_each_ref(struct clrsos_types *t,
 			for (uint64_t p = offset; p + 8 <= offset + len; p += 8) {
 				uint64_t ref;
 				memcpy(&ref, bytes + p, 8);
-				if (ref)
+				if (ref && fn)
 					fn(ctx, ref);
+				else if (ref)
+					fn_at(ctx, p, ref);
 			}
 		}
 		return true;
@@ -511,8 +512,10 @@ bool clrsos_types_for_each_ref(struct clrsos_types *t,
 			for (uint32_t j = 0; j < nptrs && p + 8 <= size; j++, p += 8) {
 				uint64_t ref;
 				memcpy(&ref, bytes + p, 8);
-				if (ref)
+				if (ref && fn)
 					fn(ctx, ref);
+				else if (ref)
+					fn_at(ctx, p, ref);
 			}
 			p += skip;
 		}
@@ -520,6 +523,18 @@ bool clrsos_types_for_each_ref(struct clrsos_types *t,
 			break; /* an item list that never advances: corrupt */
 	}
 	return true;
+}
+
+bool clrsos_types_for_each_ref(struct clrsos_types *t, const struct clrsos_type *type, const uint8_t *bytes,
+			       uint64_t size, clrsos_ref_fn *fn, void *ctx)
+{
+	return each_ref(t, type, bytes, size, fn, NULL, ctx);
+}
+
+bool clrsos_types_for_each_ref_at(struct clrsos_types *t, const struct clrsos_type *type, const uint8_t *bytes,
+				  uint64_t size, clrsos_ref_at_fn *fn, void *ctx)
+{
+	return each_ref(t, type, bytes, size, NULL, fn, ctx);
 }
 
 enum { MAX_METADATA_BYTES = 512 << 20 };

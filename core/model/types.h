@@ -104,6 +104,10 @@ bool clrsos_types_for_each_ref(struct clrsos_types *types,
 			       const struct clrsos_type *type,
 			       const uint8_t *bytes, uint64_t size,
 			       clrsos_ref_fn *fn, void *ctx);
+/* The same, with each reference's offset in the object (verifyheap names the field). */
+typedef void clrsos_ref_at_fn(void *ctx, uint64_t offset, uint64_t ref);
+bool clrsos_types_for_each_ref_at(struct clrsos_types *types, const struct clrsos_type *type,
+				  const uint8_t *bytes, uint64_t size, clrsos_ref_at_fn *fn, void *ctx);
 
 #ifdef __cplusplus
 }
