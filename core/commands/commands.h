@@ -171,6 +171,7 @@ clrsos_command_fn clrsos_cmd_gcwhere;
 clrsos_command_fn clrsos_cmd_dumpgen;
 clrsos_command_fn clrsos_cmd_verifyheap;
 clrsos_command_fn clrsos_cmd_verifyobj;
+clrsos_command_fn clrsos_cmd_dumpgcdata;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

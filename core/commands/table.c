@@ -479,6 +479,26 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: verifyobj 7f24eca02468",
 		.run = clrsos_cmd_verifyobj,
 	},
+	{
+		.name = "dumpgcdata",
+		.aliases = (const char *const[]){"DumpGCData", NULL},
+		.help = "Show the GC's counters of its own decisions: pins, compacting reasons, mechanisms.",
+		.syntax = "dumpgcdata [--json]\n"
+			  "\n"
+			  "SOS's DumpGCData: under workstation GC the global mechanisms (how many\n"
+			  "GCs were concurrent, compacting, promoting, demoting...), then per GC heap\n"
+			  "(\"--------info for heap N--------\" under server GC) the interesting data\n"
+			  "points of plan phase (pinned plugs, short plugs), the compacting reasons\n"
+			  "([M] the GC had to, [W] it chose to), the expansion mechanisms and the\n"
+			  "other mechanisms used, each a count since the process started.\n"
+			  "\n"
+			  "  --json   {server, globalMechanisms: {name: count}, heaps: [{heap,\n"
+			  "           interestingDataPoints, compactingReasons, expansionMechanisms,\n"
+			  "           otherMechanisms}]}\n"
+			  "\n"
+			  "Example: dumpgcdata",
+		.run = clrsos_cmd_dumpgcdata,
+	},
 };
 
 const size_t clrsos_command_count =

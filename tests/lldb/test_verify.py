@@ -16,6 +16,16 @@ On a heap that is not damaged:
     two addresses, an address outside the heap, inside an object, unaligned,
     a -heap or -segment that does not exist, an unknown option.
 The damaged heaps (what verifyheap finds there) are in test_corrupt.py.
+
+dumpgcdata (SOS's DumpGCData), on the same target: under the runtime's own
+GC, one block per GC heap (truth's heap count; "--------info for heap N"
+under server GC, the global mechanisms first under workstation GC), every
+count the text shows equal to --json's, DumpGCData.script's line
+"pre and post pin: <n>", and each heap counts at least the two induced
+compacting GCs HeapShapes makes (GC.Collect(2, Forced, compacting)), the
+process's compacting and promoting GCs no more than the GCs it counted;
+under the standalone GC (libclrgc.so: the segments configurations) one
+error saying that the DAC cannot read its counters.
 """
 
 import re
@@ -51,6 +61,7 @@ def main():
             cmds += ["verifyobj %s" % a, "verifyobj %s --json" % a, "dumpobj %s --json" % a]
         af = harness.parse_hex(o["allFields"]["address"])
         cmds += ["verifyobj 0x%x" % (af + 8), "verifyobj 0x%x" % (af + 1), "VerifyObj 0x%x --json" % (af + 8)]
+        cmds += ["dumpgcdata", "dumpgcdata --json", "DumpGCData", "dumpgcdata -x"]
         return cmds + list(BAD)
 
     def good_objects(truth):
@@ -65,7 +76,9 @@ def main():
         return out
 
     def segment_commands(h):
-        return ["verifyheap -segment %s --json" % s["address"] for hp in h["heaps"] for s in hp["segments"]]
+        # With a whole-heap run of its own: live, the target ran between the two lldb sessions.
+        return ["verifyheap -segment %s --json" % s["address"] for hp in h["heaps"] for s in hp["segments"]] + \
+            ["verifyheap --json"]
 
     if mode == "live":
         with harness.Target("HeapShapes", env=env) as t:
@@ -107,8 +120,9 @@ def main():
     segs = [s for hp in h["heaps"] for s in hp["segments"]]
     per_seg = [tr2.json("verifyheap -segment %s --json" % s["address"]) for s in segs]
     check(all(p is not None and p["errorCount"] == 0 for p in per_seg), "-segment: errors or failures")
-    check(sum(p["objects"] for p in per_seg if p) == total,
-          "-segment: %d objects over the segments, %d in all" % (sum(p["objects"] for p in per_seg if p), total))
+    total2 = tr2.json("verifyheap --json")["objects"]
+    check(sum(p["objects"] for p in per_seg if p) == total2,
+          "-segment: %d objects over the segments, %d in all" % (sum(p["objects"] for p in per_seg if p), total2))
 
     for a in good_objects(truth):
         c = "verifyobj %s" % a
@@ -131,11 +145,51 @@ def main():
     check(e and "aligned" in e, "verifyobj unaligned: %r" % e)
     j = tr.json("VerifyObj 0x%x --json" % (a + 8))
     check(j and "inside" in j.get("error", ""), "VerifyObj --json inside an object: %r" % j)
+    check_gcdata(tr, truth, config)
     for c, want in BAD.items():
         e = tr.error(c)
         check(e is not None and want in e, "%r: error %r, want %r" % (c, e, want))
         lines = [l for l in tr.text_of(c).splitlines() if l.startswith("error:")]
         check(len(lines) <= 1, "%r: %d error lines" % (c, len(lines)))
+
+
+def check_gcdata(tr, truth, config):
+    e = tr.error("dumpgcdata -x")
+    check(e and "unknown option '-x'" in e, "dumpgcdata -x: %r" % e)
+    text = tr.text_of("dumpgcdata")
+    check(tr.text_of("DumpGCData") == text, "DumpGCData differs from dumpgcdata")
+    if "segments" in config:
+        for c in ("dumpgcdata", "dumpgcdata --json"):
+            e = tr.error(c)
+            check(e and "standalone GC libclrgc.so" in e, "%s under the standalone GC: %r" % (c, e))
+        return
+    check(tr.error("dumpgcdata") is None, "dumpgcdata failed: %s" % tr.error("dumpgcdata"))
+    j = tr.json("dumpgcdata --json")
+    server = truth["serverGC"]
+    check(j["server"] == server, "dumpgcdata: server %s, the target %s" % (j["server"], server))
+    check(len(j["heaps"]) == (truth["heapCount"] if server else 1),
+          "dumpgcdata: %d heaps, the target has %d" % (len(j["heaps"]), truth["heapCount"]))
+    check(("globalMechanisms" in j) == (not server), "global mechanisms iff workstation GC")
+    check(re.search(r"^\s+pre and post pin: \d+$", text, re.M), "DumpGCData.script's 'pre and post pin' line")
+    check(text.count("[info per heap]") == 1, "no [info per heap] line")
+    blocks = [text] if not server else re.split(r"^--------info for heap \d+--------$", text, flags=re.M)[1:]
+    check(len(blocks) == len(j["heaps"]), "%d heap blocks in the text, %d in --json" % (len(blocks), len(j["heaps"])))
+    for h, block in zip(j["heaps"], blocks):
+        for section in ("interestingDataPoints", "compactingReasons", "expansionMechanisms", "otherMechanisms"):
+            for name, n in h[section].items():
+                check(re.search(r"^(\[[MW]\])?\s*%s: %d$" % (re.escape(name), n), block, re.M),
+                      "heap %d: no '%s: %d' line in the text" % (h["heap"], name, n))
+        induced = h["compactingReasons"]["induced compacting GC"]
+        check(induced >= 2, "heap %d: %d induced compacting GCs, HeapShapes made 2" % (h["heap"], induced))
+    if not server:
+        g = j["globalMechanisms"]
+        for name, n in g.items():
+            check(re.search(r"^%s\s*: %d$" % (re.escape(name), n), text, re.M), "no '%s: %d' line" % (name, n))
+        if not truth.get("gcSinceFinalCollect"):
+            for name in ("compacting GCs", "promoting GCs"):
+                check(g[name] <= truth["gcCount"][0], "%s: %d, the target counted %d GCs in all" %
+                      (name, g[name], truth["gcCount"][0]))
+        check(g["compacting GCs"] >= 2, "compacting GCs: %d, HeapShapes made 2" % g["compacting GCs"])
 
 
 if __name__ == "__main__":
