@@ -432,7 +432,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "verifyheap",
-		.aliases = (const char *const[]){"VerifyHeap", NULL},
+		.aliases = (const char *const[]){"vh", "VerifyHeap", "Verifyheap", NULL},
 		.help = "Check the GC heap for corruption: each object's MethodTable, size and references.",
 		.syntax = "verifyheap [-heap <n>] [-segment <address>] [-ignoreGCState] [-noprogress]\n"
 			  "           [--max <n>] [--json] [<start> [<end>]]\n"
@@ -463,7 +463,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "verifyobj",
-		.aliases = (const char *const[]){"VerifyObj", NULL},
+		.aliases = (const char *const[]){"vo", "VerifyObj", NULL},
 		.help = "Check one object for corruption: its MethodTable, size and references.",
 		.syntax = "verifyobj <address> [--json]\n"
 			  "\n"
@@ -481,7 +481,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "dumpgcdata",
-		.aliases = (const char *const[]){"DumpGCData", NULL},
+		.aliases = (const char *const[]){"dgc", "DumpGCData", NULL},
 		.help = "Show the GC's counters of its own decisions: pins, compacting reasons, mechanisms.",
 		.syntax = "dumpgcdata [--json]\n"
 			  "\n"

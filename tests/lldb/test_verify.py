@@ -53,15 +53,17 @@ def main():
 
     def commands_for(truth):
         o = truth["objects"]
-        cmds = ["dumpheap -stat --json", "eeheap -gc --json", "verifyheap", "verifyheap --json", "VerifyHeap",
+        cmds = ["dumpheap -stat --json", "eeheap -gc --json", "verifyheap", "verifyheap --json", "VerifyHeap", "vh",
+                "Verifyheap", "sos VERIFYHEAP",
                 "verifyheap -noprogress -ignoreGCState --json"]
         for h in range(truth["heapCount"]):
             cmds.append("verifyheap -heap %d --json" % h)
         for a in good_objects(truth):
             cmds += ["verifyobj %s" % a, "verifyobj %s --json" % a, "dumpobj %s --json" % a]
         af = harness.parse_hex(o["allFields"]["address"])
-        cmds += ["verifyobj 0x%x" % (af + 8), "verifyobj 0x%x" % (af + 1), "VerifyObj 0x%x --json" % (af + 8)]
-        cmds += ["dumpgcdata", "dumpgcdata --json", "DumpGCData", "dumpgcdata -x"]
+        cmds += ["verifyobj 0x%x" % (af + 8), "verifyobj 0x%x" % (af + 1), "VerifyObj 0x%x --json" % (af + 8),
+                 "clrsos vo %s" % o["allFields"]["address"]]
+        cmds += ["dumpgcdata", "dumpgcdata --json", "DumpGCData", "dgc", "dumpgcdata -x"]
         return cmds + list(BAD)
 
     def good_objects(truth):
@@ -112,7 +114,8 @@ def main():
     check(re.search(r"^%s objects verified, 0 errors\.$" % re.escape("{:,}".format(total)), text, re.M),
           "no 'N objects verified, 0 errors.' line: %r" % text)
     check(re.search(r"^Note: card table not checked: ", text, re.M), "the text does not say the card table was not checked")
-    check(tr.text_of("VerifyHeap") == text, "VerifyHeap differs from verifyheap")
+    for c in ("VerifyHeap", "vh", "Verifyheap", "sos VERIFYHEAP"):
+        check(tr.text_of(c) == text, "%s differs from verifyheap" % c)
     per_heap = [tr.json("verifyheap -heap %d --json" % h) for h in range(truth["heapCount"])]
     check(sum(p["objects"] for p in per_heap) == total,
           "-heap: %s objects, %d in all" % ([p["objects"] for p in per_heap], total))
@@ -131,6 +134,8 @@ def main():
               "%s: %r" % (c, tr.text_of(c)))
         j = tr.json("verifyobj %s --json" % a)
         check(j["valid"] and j["errorCount"] == 0, "verifyobj %s --json: %s" % (a, j))
+    check(tr.text_of("clrsos vo %s" % af_addr(truth)) == tr.text_of("verifyobj %s" % af_addr(truth)),
+          "clrsos vo differs from verifyobj (vo alone is lldb's frame variable -O)")
     # allFields: as many references as its fields hold non-null (truth).
     af = truth["objects"]["allFields"]
     refs = [f for f in af["fields"] if f.get("target")]
@@ -153,11 +158,15 @@ def main():
         check(len(lines) <= 1, "%r: %d error lines" % (c, len(lines)))
 
 
+def af_addr(truth):
+    return truth["objects"]["allFields"]["address"]
+
+
 def check_gcdata(tr, truth, config):
     e = tr.error("dumpgcdata -x")
     check(e and "unknown option '-x'" in e, "dumpgcdata -x: %r" % e)
     text = tr.text_of("dumpgcdata")
-    check(tr.text_of("DumpGCData") == text, "DumpGCData differs from dumpgcdata")
+    check(tr.text_of("DumpGCData") == text and tr.text_of("dgc") == text, "DumpGCData or dgc differs from dumpgcdata")
     if "segments" in config:
         for c in ("dumpgcdata", "dumpgcdata --json"):
             e = tr.error(c)
