@@ -245,10 +245,16 @@ static void render_heap_text(const struct clrsos_verify_result *r, bool server, 
 		clrsos_out(out, "No heap corruption detected.\n");
 }
 
+/* The failure after a corrupt heap's list: the count and the first error's place. */
 static struct clrsos_error *corrupt(const char *command, const struct clrsos_verify_result *r)
 {
-	return clrsos_error_create(CLRSOS_ERROR_OTHER, "%s: the GC heap is corrupt: %" PRIu64 " error%s found",
-				   command, r->error_count, r->error_count == 1 ? "" : "s");
+	if (!r->nerrors)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "%s: the GC heap is corrupt: %" PRIu64 " error%s found",
+					   command, r->error_count, r->error_count == 1 ? "" : "s");
+	return clrsos_error_create(CLRSOS_ERROR_OTHER,
+				   "%s: the GC heap is corrupt: %" PRIu64 " error%s found, the first at 0x%" PRIx64 " (%s)",
+				   command, r->error_count, r->error_count == 1 ? "" : "s", r->errors[0].object,
+				   clrsos_corruption_kind_name(r->errors[0].kind));
 }
 
 struct clrsos_error *clrsos_cmd_verifyheap(struct clrsos_session *session, const struct clrsos_host *host,
