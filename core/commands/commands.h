@@ -191,6 +191,9 @@ clrsos_command_fn clrsos_cmd_timerinfo;
 clrsos_command_fn clrsos_cmd_threadpool;
 clrsos_command_fn clrsos_cmd_threadpoolqueue;
 clrsos_command_fn clrsos_cmd_dumpalc;
+clrsos_command_fn clrsos_cmd_verifyheap;
+clrsos_command_fn clrsos_cmd_verifyobj;
+clrsos_command_fn clrsos_cmd_dumpgcdata;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

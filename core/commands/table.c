@@ -717,6 +717,73 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: dumpexceptions -type InvalidOperation",
 		.run = clrsos_cmd_dumpexceptions,
+		.name = "verifyheap",
+		.aliases = (const char *const[]){"vh", "VerifyHeap", "Verifyheap", NULL},
+		.help = "Check the GC heap for corruption: each object's MethodTable, size and references.",
+		.syntax = "verifyheap [-heap <n>] [-segment <address>] [-ignoreGCState] [-noprogress]\n"
+			  "           [--max <n>] [--json] [<start> [<end>]]\n"
+			  "\n"
+			  "SOS's VerifyHeap: walks the GC heap and checks each object: a valid\n"
+			  "MethodTable (each distinct one checked once), a size inside its segment,\n"
+			  "8-byte alignment, and each reference it holds: aligned, and pointing at\n"
+			  "the start of an object of the heap that is not Free. Errors are listed\n"
+			  "one per line (Segment Object Failure Reason; Heap first under server\n"
+			  "GC), then \"N objects verified, M errors.\"; a clean heap says \"No heap\n"
+			  "corruption detected.\" A corrupt heap fails the command after its list.\n"
+			  "The card and brick tables, free lists and sync blocks are not checked\n"
+			  "(the output says so).\n"
+			  "\n"
+			  "  -heap <n>           only the objects of server GC heap n\n"
+			  "  -segment <address>  only the objects of this segment or region\n"
+			  "  <start> [<end>]     only the objects in [start, end)\n"
+			  "                      (references are checked against the whole heap)\n"
+			  "  -ignoreGCState      walk even in the middle of a GC (expect false errors)\n"
+			  "  -noprogress         no progress lines\n"
+			  "  --max <n>           list at most n errors (default 100; all are counted)\n"
+			  "  --json              {objects, references, errorCount, corrupt, errors:\n"
+			  "                      [{heap, segment, object, offset, failure, value,\n"
+			  "                      reason}], notChecked}\n"
+			  "\n"
+			  "Example: verifyheap",
+		.run = clrsos_cmd_verifyheap,
+	},
+	{
+		.name = "verifyobj",
+		.aliases = (const char *const[]){"vo", "VerifyObj", NULL},
+		.help = "Check one object for corruption: its MethodTable, size and references.",
+		.syntax = "verifyobj <address> [--json]\n"
+			  "\n"
+			  "SOS's VerifyObj: \"object 0x... is a valid object\", or a table of its\n"
+			  "errors (Offset Issue Description) and \"N errors  detected.\", then the\n"
+			  "command fails. An object whose header the heap walk could not take (no\n"
+			  "valid MethodTable, a size past its segment) is reported as corrupt; an\n"
+			  "address outside the GC heap or inside another object is an error.\n"
+			  "\n"
+			  "  --json   {address, valid, references, errorCount, errors: [{heap,\n"
+			  "           segment, object, offset, failure, value, reason}], notChecked}\n"
+			  "\n"
+			  "Example: verifyobj 7f24eca02468",
+		.run = clrsos_cmd_verifyobj,
+	},
+	{
+		.name = "dumpgcdata",
+		.aliases = (const char *const[]){"dgc", "DumpGCData", NULL},
+		.help = "Show the GC's counters of its own decisions: pins, compacting reasons, mechanisms.",
+		.syntax = "dumpgcdata [--json]\n"
+			  "\n"
+			  "SOS's DumpGCData: under workstation GC the global mechanisms (how many\n"
+			  "GCs were concurrent, compacting, promoting, demoting...), then per GC heap\n"
+			  "(\"--------info for heap N--------\" under server GC) the interesting data\n"
+			  "points of plan phase (pinned plugs, short plugs), the compacting reasons\n"
+			  "([M] the GC had to, [W] it chose to), the expansion mechanisms and the\n"
+			  "other mechanisms used, each a count since the process started.\n"
+			  "\n"
+			  "  --json   {server, globalMechanisms: {name: count}, heaps: [{heap,\n"
+			  "           interestingDataPoints, compactingReasons, expansionMechanisms,\n"
+			  "           otherMechanisms}]}\n"
+			  "\n"
+			  "Example: dumpgcdata",
+		.run = clrsos_cmd_dumpgcdata,
 	},
 };
 

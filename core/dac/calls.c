@@ -184,6 +184,40 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 	return NULL;
 }
 
+struct clrsos_error *clrsos_dac_gc_interesting_info(struct clrsos_dac *dac, bool server, uint64_t heap,
+						   struct clrsos_dacp_gc_interesting_info *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!dac->sos3)
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "this DAC has no ISOSDacInterface3 (the GC's data)");
+	clrsos_hresult hr;
+	if (server) {
+		typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_gc_interesting_info *);
+		DAC_CALL(hr, dac->sos3, CLRSOS_SLOT_SOS3_GET_GC_INTERESTING_INFO_DATA, fn, heap, ret);
+	} else {
+		typedef clrsos_hresult (*fn)(void *, struct clrsos_dacp_gc_interesting_info *);
+		DAC_CALL(hr, dac->sos3, CLRSOS_SLOT_SOS3_GET_GC_INTERESTING_INFO_STATIC_DATA, fn, ret);
+	}
+	if (hr != CLRSOS_S_OK)
+		return clrsos_dac_call_failed_quiet(dac, server ? "GetGCInterestingInfoData" : "GetGCInterestingInfoStaticData",
+						    hr);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_gc_global_mechanisms(struct clrsos_dac *dac,
+						    uint64_t ret[CLRSOS_DAC_GC_GLOBAL_MECHANISMS])
+{
+	memset(ret, 0, CLRSOS_DAC_GC_GLOBAL_MECHANISMS * sizeof(*ret));
+	if (!dac->sos3)
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "this DAC has no ISOSDacInterface3 (the GC's data)");
+	typedef clrsos_hresult (*fn)(void *, uint64_t *);
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos3, CLRSOS_SLOT_SOS3_GET_GC_GLOBAL_MECHANISMS, fn, ret);
+	if (hr != CLRSOS_S_OK)
+		return clrsos_dac_call_failed_quiet(dac, "GetGCGlobalMechanisms", hr);
+	return NULL;
+}
+
 struct clrsos_error *
 clrsos_dac_method_table_data(struct clrsos_dac *dac, uint64_t mt,
 			     struct clrsos_dacp_method_table_data *ret)

@@ -243,6 +243,7 @@ struct clrsos_error *clrsos_dac_create(struct clrsos_target *target,
 		hr = create(&CLRSOS_IID_IXCLRDataProcess, &dt->target_vtbl, &dac->process);
 		if (hr >= 0 && dac->process) {
 			dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
+			dac->sos3 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface3);
 			dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
 			dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
 			dac->sos13 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface13);
@@ -302,6 +303,7 @@ struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
 	dac->runtime_path = strdup(path);
 	dac->process = process;
 	dac->sos = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface);
+	dac->sos3 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface3);
 	dac->sos8 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface8);
 	dac->sos12 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface12);
 	dac->sos13 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface13);
@@ -330,6 +332,7 @@ void clrsos_dac_destroy(struct clrsos_dac *dac)
 		clrsos_com_release(dac->sos13);
 		clrsos_com_release(dac->sos12);
 		clrsos_com_release(dac->sos8);
+		clrsos_com_release(dac->sos3);
 		clrsos_com_release(dac->sos);
 		clrsos_com_release(dac->process);
 		if (dac->data_target)

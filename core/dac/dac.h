@@ -295,6 +295,15 @@ struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 						     uint64_t *ret_ptr,
 						     uint64_t *ret_limit);
+/*
+ * The GC's counters (ISOSDacInterface3, SOS's DumpGCData): of the server
+ * GC heap at heap, or (server false) of the workstation heap; and the
+ * global mechanisms. An error if the DAC lacks them.
+ */
+struct clrsos_error *clrsos_dac_gc_interesting_info(struct clrsos_dac *dac, bool server, uint64_t heap,
+						   struct clrsos_dacp_gc_interesting_info *ret);
+struct clrsos_error *clrsos_dac_gc_global_mechanisms(struct clrsos_dac *dac,
+						    uint64_t ret[CLRSOS_DAC_GC_GLOBAL_MECHANISMS]);
 
 /*
  * A copy of a module's metadata as the DAC reads it (for Reflection.Emit

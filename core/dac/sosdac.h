@@ -331,6 +331,8 @@ static const struct clrsos_guid CLRSOS_IID_IXCLRDataProcess = {
 	0x5c552ab6, 0xfc09, 0x4cb3, {0x8e, 0x36, 0x22, 0xfa, 0x03, 0xc7, 0x98, 0xb7}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface = {
 	0x436f00f2, 0xb42a, 0x4b9f, {0x87, 0x0c, 0xe7, 0x3d, 0xb6, 0x6a, 0xe9, 0x30}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface3 = {
+	0xb08c5cdc, 0xfd8a, 0x49c5, {0xab, 0x38, 0x5f, 0xee, 0xf3, 0x52, 0x35, 0xb4}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface8 = {
 	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface12 = {
@@ -415,8 +417,29 @@ enum {
 	CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE = 4,
 	CLRSOS_SLOT_SOS8_GET_GENERATION_TABLE_SVR = 6,
 	CLRSOS_SLOT_SOS12_GET_GLOBAL_ALLOCATION_CONTEXT = 3,
+	CLRSOS_SLOT_SOS3_GET_GC_INTERESTING_INFO_DATA = 3,
+	CLRSOS_SLOT_SOS3_GET_GC_INTERESTING_INFO_STATIC_DATA = 4,
+	CLRSOS_SLOT_SOS3_GET_GC_GLOBAL_MECHANISMS = 5,
 	CLRSOS_SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE = 3,
 };
+
+/* DacpGCInterestingInfoData (dacprivate.h): the GC's counters per heap, size_t each. */
+enum {
+	CLRSOS_DAC_GC_DATA_POINTS = 9,
+	CLRSOS_DAC_GC_COMPACT_REASONS = 11,
+	CLRSOS_DAC_GC_EXPAND_MECHANISMS = 6,
+	CLRSOS_DAC_GC_MECHANISM_BITS = 2,
+	CLRSOS_DAC_GC_GLOBAL_MECHANISMS = 6,
+};
+
+struct clrsos_dacp_gc_interesting_info {
+	uint64_t data_points[CLRSOS_DAC_GC_DATA_POINTS];
+	uint64_t compact_reasons[CLRSOS_DAC_GC_COMPACT_REASONS];
+	uint64_t expand_mechanisms[CLRSOS_DAC_GC_EXPAND_MECHANISMS];
+	uint64_t bit_mechanisms[CLRSOS_DAC_GC_MECHANISM_BITS];
+	uint64_t global_mechanisms[CLRSOS_DAC_GC_GLOBAL_MECHANISMS];
+};
+_Static_assert(sizeof(struct clrsos_dacp_gc_interesting_info) == 34 * 8, "DacpGCInterestingInfoData");
 
 /* Segment flag: a read-only (frozen, NonGC) segment. */
 enum { CLRSOS_SEGMENT_FLAG_READONLY = 1 };

@@ -302,16 +302,19 @@ struct walker {
 	const uint8_t *bytes;
 	size_t next_context;   /* first context not below the cursor */
 	struct clrsos_walk_result *result;
+	const struct clrsos_walk_filter *filter; /* NULL: find_object's own walk */
 };
 
 static void problem(struct walker *w, uint64_t address, uint64_t skipped, int kind)
 {
 	struct clrsos_walk_result *r = w->result;
+	struct clrsos_heap_problem p = {address, skipped, kind};
 	r->problem_count++;
 	r->skipped_bytes += skipped;
 	if (r->nproblems < CLRSOS_MAX_PROBLEMS_KEPT)
-		r->problems[r->nproblems++] = (struct clrsos_heap_problem){
-			address, skipped, kind};
+		r->problems[r->nproblems++] = p;
+	if (w->filter && w->filter->on_problem)
+		w->filter->on_problem(w->filter->problem_ctx, &p);
 }
 
 /*
@@ -517,7 +520,7 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 					 clrsos_progress_fn *progress, void *pctx,
 					 uint64_t *done, uint64_t *next_progress, uint64_t total)
 {
-	struct walker w = {.h = h, .seg = seg, .end = seg->end, .read_end = seg->end, .result = r};
+	struct walker w = {.h = h, .seg = seg, .end = seg->end, .read_end = seg->end, .result = r, .filter = f};
 	if (f->end < w.end)
 		w.end = f->end > seg->start ? f->end : seg->start;
 	bool contexts_apply = seg->kind <= CLRSOS_SEGMENT_EPHEMERAL;

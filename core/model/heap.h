@@ -51,12 +51,17 @@ struct clrsos_types *clrsos_heap_types(struct clrsos_heap *heap);
 struct clrsos_target *clrsos_heap_target(struct clrsos_heap *heap);
 const struct clrsos_gc *clrsos_heap_gc(struct clrsos_heap *heap);
 
+struct clrsos_heap_problem;
+
 /* What a walk covers. */
 struct clrsos_walk_filter {
 	int64_t heap;          /* -1: every GC heap */
 	const struct clrsos_segment *segment; /* NULL: every segment */
 	uint64_t start, end;   /* objects whose address is in [start, end) */
 	uint32_t generations;  /* mask of 1 << enum clrsos_generation; 0: all */
+	/* Optional: told of every problem (the result keeps only the first ones). */
+	void (*on_problem)(void *ctx, const struct clrsos_heap_problem *problem);
+	void *problem_ctx;
 };
 
 void clrsos_walk_filter_init(struct clrsos_walk_filter *filter);

@@ -2,7 +2,7 @@
 
 usage: test_corrupt.py <case>
   bitflips, zeroed-mt, size-past-segment, segment-cycle, handle-garbage,
-  stack-missing, heap-missing, truncated-10, truncated-50, truncated-90
+  stack-missing, heap-missing, truncated-10, truncated-50, truncated-90, bad-refs
 (CLRSOS_KEEP_CORE=1 keeps the scratch directory with the damaged core.)
 
 Each case takes a createdump --full core of HeapShapes (workstation GC with
@@ -284,6 +284,8 @@ def standard_commands(s):
         "clrthreads",
         "clrstack -all",
         "dso",
+        "verifyheap",
+        "verifyobj %s" % o["allFields"]["address"],
     ]
     if s.has_save:
         cmds.append("dumpheap -stat --save %s" % s.save_file)
@@ -393,6 +395,52 @@ def problems(result):
     return (result or {}).get("problems", [])
 
 
+HEADER_FAILURES = ("InvalidMethodTable", "ObjectTooLarge", "CouldNotReadObject")
+
+
+def verify_errors(tr, errors, command):
+    """verifyheap's (or verifyobj's) --json errors on a damaged core: it must
+    fail (the heap is corrupt) with its whole answer; None if it did not answer."""
+    v = json_of(tr, command)
+    e = errors.get(command)
+    if e is False or v is None:
+        check(False, "%r gave no JSON answer: %r" % (command, e))
+        return None
+    if check(e and "corrupt" in e, "%r did not fail as corrupt: %r" % (command, e)):
+        check(v.get("errorCount", 0) > 0 and v.get("errors"), "%r: no errors listed: %s" % (command, v))
+    return v
+
+
+def check_verify_header(tr, errors, addr, failure, allowed_refs):
+    """verifyheap finds the damaged header at addr (failure), and nothing else
+    but references to addresses in allowed_refs (the objects the damage hid)."""
+    v = verify_errors(tr, errors, "verifyheap --max 100000 --json")
+    if v is None:
+        return
+    mine = [x for x in v["errors"] if harness.parse_hex(x["object"]) == addr]
+    if check(mine, "verifyheap: no error at the damaged object 0x%x: %s" % (addr, v["errors"][:5])):
+        check(mine[0]["failure"] == failure, "verifyheap at 0x%x: %s, want %s" % (addr, mine[0], failure))
+    other = [x for x in v["errors"] if harness.parse_hex(x["object"]) != addr and
+             not (x["failure"] == "InvalidObjectReference" and harness.parse_hex(x["value"]) in allowed_refs)]
+    check(not other, "verifyheap: errors besides the damage at 0x%x: %s" % (addr, other[:5]))
+    check(v["errorCount"] == len(v["errors"]), "verifyheap: %d errors, %d listed" %
+          (v["errorCount"], len(v["errors"])))
+    text = "\n".join(block(tr, "verifyheap") or [])
+    check(re.search(r"^[0-9a-f]+\s+%s\s+%s\s+" % (addr_re(addr)[len("(?<![0-9a-fA-F])"):], failure), text,
+                    re.M | re.I), "verifyheap's text has no %s row for 0x%x" % (failure, addr))
+    check(re.search(r"^[,0-9]+ objects verified, %s errors?\.$" % "{:,}".format(v["errorCount"]), text, re.M),
+          "verifyheap's text does not count %d errors" % v["errorCount"])
+    check("No heap corruption detected" not in text, "verifyheap says no corruption on a damaged heap")
+    o = verify_errors(tr, errors, "verifyobj 0x%x --json" % addr)
+    if o is not None and o.get("errors"):
+        check(o["errors"][0]["failure"] == failure and not o["valid"], "verifyobj 0x%x: %s" % (addr, o))
+    e = errors.get("verifyobj 0x%x" % addr)
+    check(e and mentions(e, addr), "verifyobj 0x%x: error %r" % (addr, e))
+
+
+VERIFY_ON = lambda addr: ["verifyheap --max 100000 --json", "verifyobj 0x%x --json" % addr, "verifyobj 0x%x" % addr]
+
+
 # ---------------------------------------------------------------------------
 # The cases.
 
@@ -463,7 +511,9 @@ def case_bitflips(s):
     for r in roots:
         extra += ["gcroot %s" % r["address"], "dumpobj %s" % r["address"]]
     extra += ["objsize %s" % r["address"] for r in roots[:3]]
+    extra += ["verifyheap --max 1000000 --json"]
     tr, errors = run_all(s, extra)
+    v = verify_errors(tr, errors, "verifyheap --max 1000000 --json")
 
     stat = json_of(tr, "dumpheap -stat --json")
     if errors.get("dumpheap -stat --json") is None and stat:
@@ -490,6 +540,20 @@ def case_bitflips(s):
         else:
             print("problems listed: %d of %d; damaged MethodTables not matched one by one" %
                   (len(probs), stat["problemCount"]))
+        # verifyheap: the same walk's problems, each an error at its address.
+        if v is not None:
+            headers = {harness.parse_hex(x["object"]) for x in v["errors"] if x["failure"] in HEADER_FAILURES}
+            want = {harness.parse_hex(p["address"]) for p in probs}
+            check(want <= headers, "dumpheap's problems at %s are no verifyheap errors" %
+                  sorted("0x%x" % a for a in want - headers)[:10])
+            check(len(headers) == stat.get("problemCount", len(probs)),
+                  "verifyheap: %d damaged headers, dumpheap -stat %d problems" %
+                  (len(headers), stat.get("problemCount", len(probs))))
+            print("verifyheap: %d errors, %d of them damaged headers (dumpheap: %d problems)" %
+                  (v["errorCount"], len(headers), stat.get("problemCount", len(probs))))
+            check(v["errorCount"] > len(headers), "verifyheap: no bad reference among 2000 flipped bits")
+            check(v["errorCount"] == len(v["errors"]), "verifyheap: %d errors, %d listed" %
+                  (v["errorCount"], len(v["errors"])))
 
 
 def case_zeroed_mt(s):
@@ -506,7 +570,8 @@ def case_zeroed_mt(s):
         "dumpobj 0x%x" % addr,
         "dumpobj 0x%x --json" % addr,
         "gcroot 0x%x" % addr,
-    ])
+    ] + VERIFY_ON(addr))
+    check_verify_header(tr, errors, addr, "InvalidMethodTable", (addr,))
 
     stat = json_of(tr, "dumpheap -stat --json")
     if errors.get("dumpheap -stat --json") is None and stat:
@@ -542,7 +607,8 @@ def case_size_past_segment(s):
         "dumpobj 0x%x" % addr,
         "objsize 0x%x" % addr,
         "gcroot 0x%x" % addr,
-    ])
+    ] + VERIFY_ON(addr))
+    check_verify_header(tr, errors, addr, "ObjectTooLarge", (addr,))
     stat = json_of(tr, "dumpheap -stat --json")
     if errors.get("dumpheap -stat --json") is None and stat:
         check_problem_at(stat, addr, "size", arr["size"], "array")
@@ -609,7 +675,13 @@ def case_segment_cycle(s):
                 edits.append((a, a))
         check(edits, "no segment record to edit")
     print("edits: %s" % ["next of 0x%x := 0x%x" % e for e in edits])
-    tr, errors = run_all(s, ["eeheap -gc --json", "dumpheap -stat --json"])
+    tr, errors = run_all(s, ["eeheap -gc --json", "dumpheap -stat --json", "verifyheap --json"])
+    v = json_of(tr, "verifyheap --json")
+    if check(errors.get("verifyheap --json") is None and v, "verifyheap --json failed: %r" %
+             errors.get("verifyheap --json")):
+        check(v["errorCount"] == 0 and v["objects"] == s.baseline["totalObjects"],
+              "verifyheap on the looping segment list: %d objects (the good core %d), %d errors" %
+              (v["objects"], s.baseline["totalObjects"], v["errorCount"]))
     h = json_of(tr, "eeheap -gc --json")
     if errors.get("eeheap -gc --json") is None and h:
         warnings = " | ".join(h.get("warnings", []))
@@ -861,6 +933,50 @@ def case_heap_missing(s):
                   "%r: %r does not say that the memory at the address is missing from the core" % (c, e))
 
 
+def case_bad_refs(s):
+    """References planted in the object with every kind of field: garbage, an
+    unaligned one, one inside an object, one at a Free object."""
+    af = s.truth["objects"]["allFields"]
+    obj = harness.parse_hex(af["address"])
+    fields = [f for f in af["fields"] if f.get("target")]
+    check(len(fields) >= 3, "allFields holds only %d references" % len(fields))
+    free_mt = [r["mt"] for r in s.baseline["statistics"] if r["type"] == "Free"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        frees = s.run(["dumpheap -mt %s --json" % free_mt[0]] if free_mt else ["eeversion"], what="the good core (Free)")
+    free_objs = json_of(frees, "dumpheap -mt %s --json" % free_mt[0])["objects"] if free_mt else []
+    inside = harness.parse_hex(s.truth["objects"]["arrays"]["ints"]["address"]) + 16
+    planted = [(0x4141414141414140, "InvalidObjectReference"), (harness.parse_hex(fields[1]["target"]) + 1,
+               "ObjectReferenceNotPointerAligned"), (inside, "InvalidObjectReference")]
+    if free_objs:
+        planted.append((harness.parse_hex(free_objs[0]["address"]), "FreeObjectReference"))
+    want = {}
+    with s.open_core() as core:
+        for f, (value, failure) in zip(fields, planted):
+            slot = harness.parse_hex(f["fieldAddress"])
+            check(core.read_u64(slot) == harness.parse_hex(f["target"]), "field %s does not hold its target" % f["name"])
+            core.write_u64(slot, value)
+            want[slot - obj] = (value, failure)
+    print("planted in 0x%x: %s" % (obj, {"+0x%x" % k: ("0x%x" % v, w) for k, (v, w) in want.items()}))
+    tr, errors = run_all(s, ["verifyheap --max 100000 --json", "verifyobj 0x%x --json" % obj, "verifyobj 0x%x" % obj])
+    for c in ("verifyheap --max 100000 --json", "verifyobj 0x%x --json" % obj):
+        v = verify_errors(tr, errors, c)
+        if v is None:
+            continue
+        got = {x["offset"]: (harness.parse_hex(x["value"]), x["failure"]) for x in v["errors"]
+               if harness.parse_hex(x["object"]) == obj}
+        check(got == want, "%s: at 0x%x found %s, planted %s" % (c, obj, got, want))
+        others = [x for x in v["errors"] if harness.parse_hex(x["object"]) != obj]
+        check(not others, "%s: errors elsewhere: %s" % (c, others[:5]))
+    text = "\n".join(block(tr, "verifyheap") or [])
+    for off, (value, failure) in want.items():
+        check(re.search(r"%s\s+%s\s+.*offset %x: " % (addr_re(obj)[len("(?<![0-9a-fA-F])"):], failure, off), text, re.I),
+              "verifyheap's text has no %s row at +0x%x of 0x%x" % (failure, off, obj))
+    text = "\n".join(block(tr, "verifyobj 0x%x" % obj) or [])
+    check(re.search(r"^%d errors?  detected\.$" % len(want), text, re.M), "verifyobj: no count of %d errors" % len(want))
+    for off, (value, failure) in want.items():
+        check(re.search(r"^%x\s+%s\s" % (off, failure), text, re.M), "verifyobj: no %s row at offset %x" % (failure, off))
+
+
 CASES = {
     "bitflips": case_bitflips,
     "zeroed-mt": case_zeroed_mt,
@@ -872,6 +988,7 @@ CASES = {
     "truncated-10": lambda s: case_truncated(s, 10),
     "truncated-50": lambda s: case_truncated(s, 50),
     "truncated-90": lambda s: case_truncated(s, 90),
+    "bad-refs": case_bad_refs,
 }
 
 
