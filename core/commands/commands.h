@@ -169,6 +169,8 @@ clrsos_command_fn clrsos_cmd_pe;
 clrsos_command_fn clrsos_cmd_gcheapstat;
 clrsos_command_fn clrsos_cmd_gcwhere;
 clrsos_command_fn clrsos_cmd_dumpgen;
+clrsos_command_fn clrsos_cmd_listnearobj;
+clrsos_command_fn clrsos_cmd_pathto;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -177,11 +177,22 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "objsize",
 		.aliases = (const char *const[]){"ObjSize", NULL},
 		.help = "Show the total size of everything an object keeps alive.",
-		.syntax = "objsize <address> [-stat] [--json]\n"
+		.syntax = "objsize [<address> | -mt <MethodTable>] [-stat | -short] [--json]\n"
 			  "\n"
 			  "Every object reachable from the object through its references, itself\n"
 			  "included, each counted once: the total size and count, and the\n"
-			  "statistics per type.\n"
+			  "statistics per type. With -mt, what all the type's instances keep alive\n"
+			  "together. With neither, each root (handle, stack slot, static, finalizer\n"
+			  "queue entry) and the size of what its object keeps alive, as SOS's\n"
+			  "ObjSize without arguments: a subgraph two roots share counts in both.\n"
+			  "\n"
+			  "  -stat | -summary    only the statistics per type\n"
+			  "  -short              only the addresses of the objects kept alive\n"
+			  "  -mt <MethodTable>   start from every instance of the type\n"
+			  "  --json              {address or mt and instances, type, objects, size,\n"
+			  "                      statistics or addresses}; without arguments {roots:\n"
+			  "                      [{kind, root, handleType, osThreadId, address, type,\n"
+			  "                      objects, size}], rootsSkipped}\n"
 			  "\n"
 			  "Example: objsize -stat 7f24eca02468",
 		.run = clrsos_cmd_objsize,
@@ -429,6 +440,40 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: clrsos settings progress-after-ms 0",
 		.run = clrsos_cmd_settings,
 		.needs_no_process = true,
+	},
+	{
+		.name = "listnearobj",
+		.aliases = (const char *const[]){"lno", "ListNearObj", NULL},
+		.help = "Show the objects before, at and after an address, and whether the heap is consistent there.",
+		.syntax = "listnearobj <address> [--json]\n"
+			  "\n"
+			  "SOS's ListNearObj: on the segment holding the address (rounded down to\n"
+			  "8), the last object starting before it (Before:), the one starting at\n"
+			  "it (Current:), the first one after it (Next:), an allocation context\n"
+			  "between them (Gap:), then whether the heap is locally consistent: each\n"
+			  "object valid and ending where the next begins. Found from the\n"
+			  "segment's index of objects per 4 KB, not by walking the segment.\n"
+			  "\n"
+			  "  --json   {address, segment, before, current, next: {address, size, mt,\n"
+			  "           type} or null, gap, lastOnSegment, consistent, badAt}\n"
+			  "\n"
+			  "Example: lno 7f24eca02468",
+		.run = clrsos_cmd_listnearobj,
+	},
+	{
+		.name = "pathto",
+		.aliases = (const char *const[]){"PathTo", NULL},
+		.help = "Show a shortest chain of references from one object to another.",
+		.syntax = "pathto <source> <target> [--json]\n"
+			  "\n"
+			  "SOS's PathTo: the objects from source to target, each referring to the\n"
+			  "next, as gcroot prints a chain; a shortest one (breadth first over\n"
+			  "what source keeps alive). No chain: 'Could not find a path'.\n"
+			  "\n"
+			  "  --json   {source, target, found, path: [{address, type}]}\n"
+			  "\n"
+			  "Example: pathto 7f24eca02468 7f24eca03000",
+		.run = clrsos_cmd_pathto,
 	},
 };
 
