@@ -171,6 +171,8 @@ clrsos_command_fn clrsos_cmd_gcwhere;
 clrsos_command_fn clrsos_cmd_dumpgen;
 clrsos_command_fn clrsos_cmd_listnearobj;
 clrsos_command_fn clrsos_cmd_pathto;
+clrsos_command_fn clrsos_cmd_sizestats;
+clrsos_command_fn clrsos_cmd_findroots;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

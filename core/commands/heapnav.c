@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "analysis/objsize.h"
+#include "analysis/reach.h"
+#include "base/vector.h"
 #include "commands.h"
+#include "model/handletable.h"
 #include "model/heap.h"
 #include "rootcmds.h"
 
@@ -262,5 +265,218 @@ struct clrsos_error *clrsos_cmd_pathto(struct clrsos_session *session, const str
 	}
 	free(chain);
 	free(types);
+	return NULL;
+}
+
+/* -------------------------------------------------------------- findroots */
+
+/*
+ * SOS's FindRoots stops a live process at its next GC of a generation
+ * (findroots -gen N) and then names an object's roots in older
+ * generations. On a stop clrsos cannot wait for a GC; what applies is the
+ * second half: the objects of the generations older than the object's
+ * (and handles) that refer to it, the references the GC's card table
+ * would give it as roots when it collects the object's generation alone.
+ */
+struct older_ref {
+	uint64_t address;
+	const struct clrsos_type *type;
+	enum clrsos_generation generation;
+};
+CLRSOS_VECTOR(older_refs, struct older_ref)
+
+struct findroots_walk {
+	struct clrsos_heap *heap;
+	struct clrsos_types *types;
+	uint64_t target;
+	bool hit, oom;
+	struct older_refs found;
+	uint8_t *buf;
+	size_t buf_cap;
+	struct clrsos_error *err;
+};
+
+static void findroots_ref(void *ctx, uint64_t ref)
+{
+	struct findroots_walk *w = ctx;
+	if (ref == w->target)
+		w->hit = true;
+}
+
+static bool findroots_object(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct findroots_walk *w = ctx;
+	if (!obj->type || !obj->type->contains_pointers)
+		return true;
+	const uint8_t *bytes = obj->bytes;
+	if (obj->bytes_len < obj->size) {
+		/* Past the walk's block (a large array): read it whole. */
+		const struct clrsos_type *t;
+		uint64_t size;
+		struct clrsos_error *e = clrsos_heap_read_object(w->heap, obj->address, &t, &size, &w->buf, &w->buf_cap);
+		if (clrsos_error_is_no_memory(e)) {
+			w->err = e;
+			return false;
+		}
+		if (e) {
+			clrsos_error_destroy(e);
+			return true;
+		}
+		bytes = w->buf;
+	}
+	w->hit = false;
+	clrsos_types_for_each_ref(w->types, obj->type, bytes, obj->size, findroots_ref, w);
+	if (w->hit &&
+	    older_refs_push(&w->found, (struct older_ref){obj->address, obj->type, obj->generation})) {
+		w->oom = true;
+		return false;
+	}
+	return true;
+}
+
+struct findroots_options {
+	bool json, have, have_gen;
+	uint64_t address;
+	const char *gen;
+};
+
+static uint32_t older_than(enum clrsos_generation g)
+{
+	switch (g) {
+	case CLRSOS_GEN0:
+		return 1u << CLRSOS_GEN1 | 1u << CLRSOS_GEN2 | 1u << CLRSOS_GEN_LOH | 1u << CLRSOS_GEN_POH |
+		       1u << CLRSOS_GEN_FROZEN;
+	case CLRSOS_GEN1:
+		return 1u << CLRSOS_GEN2 | 1u << CLRSOS_GEN_LOH | 1u << CLRSOS_GEN_POH | 1u << CLRSOS_GEN_FROZEN;
+	default:
+		return 0; /* the oldest generation: collected only with everything (gcroot) */
+	}
+}
+
+struct clrsos_error *clrsos_cmd_findroots(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					  const char *const *argv, struct clrsos_writer *out)
+{
+	struct findroots_options o = {0};
+	struct one_address a = {.command = "findroots"};
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o.json),
+		CLRSOS_STRING("-gen", &o.gen, .given = &o.have_gen),
+	};
+	const struct clrsos_options spec = {
+		.command = "findroots",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = -1,
+		.operand = one_operand,
+		.ctx = &a,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	if (o.have_gen)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "findroots -gen: clrsos cannot run the process to its next GC (SOS sets a GC "
+					   "notification there); on this stop use findroots <address> (its references "
+					   "from older generations) or gcroot <address>");
+	if (!a.have)
+		return clrsos_address_missing("findroots", "an object");
+	struct clrsos_root_cmd c;
+	if ((err = clrsos_root_cmd_init(&c, session)))
+		return err;
+	const struct clrsos_type *type;
+	if ((err = clrsos_heap_object_at(c.heap, a.address, &type, NULL)))
+		return clrsos_error_wrap(err, "findroots");
+	const struct clrsos_segment *seg = clrsos_heap_segment_of(c.heap, a.address);
+	enum clrsos_generation gen = clrsos_heap_generation_of(c.heap, seg, a.address);
+	const struct clrsos_reach *reach;
+	if ((err = clrsos_session_reach(session, &reach)))
+		return err;
+	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
+	struct findroots_walk w = {.heap = c.heap, .types = c.types, .target = a.address};
+	uint32_t older = older_than(gen);
+	if (older) {
+		struct clrsos_walk_filter filter;
+		clrsos_walk_filter_init(&filter);
+		filter.generations = older;
+		struct clrsos_walk_result wr;
+		err = clrsos_heap_walk(c.heap, &filter, findroots_object, &w, NULL, NULL, &wr);
+		if (!err && w.err)
+			err = w.err;
+		if (!err && w.oom)
+			err = &clrsos_error_no_memory;
+	}
+	free(w.buf);
+	if (err) {
+		older_refs_deinit(&w.found);
+		return err;
+	}
+	struct clrsos_name_buf nb, tb;
+	const char *tname = clrsos_types_name(c.types, type);
+	size_t nhandles = 0;
+	for (size_t i = 0; i < roots->count; i++)
+		nhandles += roots->items[i].kind == CLRSOS_ROOT_HANDLE && roots->items[i].object == a.address;
+	if (o.json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, a.address);
+		clrsos_json_key(&j, "type");
+		clrsos_json_string(&j, tname);
+		clrsos_json_key(&j, "generation");
+		clrsos_json_string(&j, clrsos_generation_name(gen));
+		clrsos_json_key(&j, "olderReferences");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < w.found.count; i++) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "address");
+			clrsos_json_address(&j, w.found.items[i].address);
+			clrsos_json_key(&j, "type");
+			clrsos_json_string(&j, clrsos_types_name(c.types, w.found.items[i].type));
+			clrsos_json_key(&j, "generation");
+			clrsos_json_string(&j, clrsos_generation_name(w.found.items[i].generation));
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "handles");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < roots->count; i++) {
+			const struct clrsos_root *r = &roots->items[i];
+			if (r->kind != CLRSOS_ROOT_HANDLE || r->object != a.address)
+				continue;
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "handle");
+			clrsos_json_address(&j, r->address);
+			clrsos_json_key(&j, "handleType");
+			clrsos_json_string(&j, clrsos_handle_type_name(r->handle_type));
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+	} else {
+		clrsos_outf(out, "Object %" PRIx64 " (%s) is in generation %s.\n", a.address, clrsos_safe_name(tname, &nb),
+			    clrsos_generation_name(gen));
+		if (!older)
+			clrsos_out(out, "No generation is older: the GC collects it only in a full GC (see gcroot).\n");
+		for (size_t i = 0; i < w.found.count; i++) {
+			const struct older_ref *r = &w.found.items[i];
+			clrsos_outf(out, "older generation (%s):\n          -> %012" PRIx64 " %s\n          -> %012" PRIx64
+					 " %s\n",
+				    clrsos_generation_name(r->generation), r->address,
+				    clrsos_safe_name(clrsos_types_name(c.types, r->type), &nb), a.address,
+				    clrsos_safe_name(tname, &tb));
+		}
+		for (size_t i = 0; i < roots->count; i++) {
+			const struct clrsos_root *r = &roots->items[i];
+			if (r->kind == CLRSOS_ROOT_HANDLE && r->object == a.address)
+				clrsos_outf(out, "HandleTable:\n    %016" PRIx64 " (%s handle)\n          -> %012" PRIx64 " %s\n",
+					    r->address, clrsos_handle_type_name(r->handle_type), a.address,
+					    clrsos_safe_name(tname, &nb));
+		}
+		clrsos_outf(out, "Found %zu references from older generations and %zu handles.\n", w.found.count,
+			    nhandles);
+	}
+	older_refs_deinit(&w.found);
 	return NULL;
 }

@@ -475,6 +475,44 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: pathto 7f24eca02468 7f24eca03000",
 		.run = clrsos_cmd_pathto,
 	},
+	{
+		.name = "sizestats",
+		.aliases = (const char *const[]){"SizeStats", NULL},
+		.help = "Show how many objects of each size each generation holds, and its free space.",
+		.syntax = "sizestats [--json]\n"
+			  "\n"
+			  "SOS's SizeStats: per generation (0, 1, 2, large, then pinned and frozen\n"
+			  "when the heap has them) a table of Size (rounded up to 8), Count, and the\n"
+			  "Cumulative Size and Count of the smaller sizes before the row; then the\n"
+			  "same of the free space of generations 0, 1, 2, large (and pinned).\n"
+			  "\n"
+			  "  --json   {tables: [{generation, free, sizes: [{size, count}], objects,\n"
+			  "           bytes}]}\n"
+			  "\n"
+			  "Example: sizestats",
+		.run = clrsos_cmd_sizestats,
+	},
+	{
+		.name = "findroots",
+		.aliases = (const char *const[]){"FindRoots", NULL},
+		.help = "Show the references to an object from older generations and handles.",
+		.syntax = "findroots <address> [--json]\n"
+			  "\n"
+			  "SOS's FindRoots after a GC notification, on this stop: the objects of\n"
+			  "the generations older than the object's (for a gen0 object: gen1, gen2,\n"
+			  "large, pinned and frozen; for gen1: the same less gen1) that refer to\n"
+			  "it, and the handles that hold it: what keeps it alive when the GC\n"
+			  "collects its generation alone. An object of gen2, large or pinned has no\n"
+			  "older generation (use gcroot). SOS's 'findroots -gen <N>' (stop at the\n"
+			  "next GC of generation N) needs the debugger to run the process to a GC\n"
+			  "notification: clrsos refuses it and says what to use instead.\n"
+			  "\n"
+			  "  --json   {address, type, generation, olderReferences: [{address, type,\n"
+			  "           generation}], handles: [{handle, handleType}]}\n"
+			  "\n"
+			  "Example: findroots 7f24eca02468",
+		.run = clrsos_cmd_findroots,
+	},
 };
 
 const size_t clrsos_command_count =
