@@ -525,6 +525,8 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 	bool one_generation = seg->kind != CLRSOS_SEGMENT_EPHEMERAL;
 	enum clrsos_generation generation = clrsos_heap_generation_of(h, seg, seg->start);
 	uint64_t addr = seg->start;
+	if (f->start_at_lower_bound && f->start > seg->start && f->start < seg->end)
+		addr = f->start & ~(uint64_t)7;
 	while (addr < w.end) {
 		uint64_t limit;
 		struct clrsos_error *stop = clrsos_watch_tick(h->watch);

@@ -57,6 +57,13 @@ struct clrsos_walk_filter {
 	const struct clrsos_segment *segment; /* NULL: every segment */
 	uint64_t start, end;   /* objects whose address is in [start, end) */
 	uint32_t generations;  /* mask of 1 << enum clrsos_generation; 0: all */
+	/*
+	 * dumpheap -startAtLowerBound: in the segment holding start, walk from
+	 * start (rounded down to 8) even if no object starts there, not from
+	 * the segment's first object (a bad object or missing memory there is
+	 * then a problem the walk recovers from, as anywhere).
+	 */
+	bool start_at_lower_bound;
 };
 
 void clrsos_walk_filter_init(struct clrsos_walk_filter *filter);

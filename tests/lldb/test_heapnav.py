@@ -15,6 +15,8 @@ Checks:
     chain the target built; backwards there is none;
   - sizestats --json adds up, per generation, to dumpheap -stat -gen's
     objects and its Free space; the text has SOS's headers;
+  - dumpheap -startAtLowerBound walks from the range's start; -ignoreGCState
+    changes nothing on a heap not in a GC (mid-GC: test_errors.py);
   - findroots names the target's strong handle of its HandleOnly object;
     -gen is refused with what to do instead;
   - bad arguments fail with one-line errors.
@@ -44,6 +46,7 @@ BAD = {
     "findroots -gen 0": "findroots -gen: clrsos cannot run the process",
     "FindRoots -gen any": "use findroots <address>",
     "findroots 0x10": "findroots",
+    "dumpheap -startAtLowerBound -stat": "-startAtLowerBound needs a range",
 }
 
 
@@ -81,6 +84,12 @@ def main():
                          "gcwhere %s --json" % a, "dumpheap %x %x --json" % (max(x - 0x20000, 0), x + 0x2000)]
             cmds += ["pathto %s %s --json" % (path[0], path[-1]), "pathto %s %s" % (path[0], path[-1]),
                      "PathTo %s %s --json" % (path[-1], path[0]), "pathto %s %s" % (path[-1], path[0])]
+        first = harness.parse_hex(chains(truth)[0][1][0])
+        cmds += ["dumpheap %x %x --json" % (first, first + 0x2000),
+                 "dumpheap -startAtLowerBound %x %x --json" % (first, first + 0x2000),
+                 "dumpheap %x %x --json" % (first + 8, first + 0x2000),
+                 "dumpheap -startatlowerbound %x %x --json" % (first + 8, first + 0x2000),
+                 "dumpheap -stat --json", "dumpheap -stat -ignoregcstate --json"]
         cmds += ["sizestats --json", "sizestats", "SizeStats --json"]
         cmds += ["dumpheap -stat -gen %s --json" % g for g in GENS.values()]
         normal = [h for h in truth["handles"]["list"] if h["name"] == "normal"][0]
@@ -190,6 +199,25 @@ def main():
         check(not back["found"] and not back["path"], "pathto %s backwards: %s" % (name, back))
         check("Could not find a path from %x to %x" % (harness.parse_hex(path[-1]), harness.parse_hex(path[0]))
               in tr.text_of("pathto %s %s" % (path[-1], path[0])), "pathto backwards text")
+
+    # dumpheap -startAtLowerBound: from an object, the same objects; from inside
+    # one, every object after it (the walk recovers there); -ignoreGCState on a
+    # heap not in a GC changes nothing.
+    first = harness.parse_hex(chains(truth)[0][1][0])
+
+    def listed(cmd):
+        check(tr.error(cmd) is None, "%s failed" % cmd)
+        return [harness.parse_hex(r["address"]) for r in tr.json(cmd)["objects"]]
+    plain = listed("dumpheap %x %x --json" % (first, first + 0x2000))
+    check(plain and plain[0] == first and
+          listed("dumpheap -startAtLowerBound %x %x --json" % (first, first + 0x2000)) == plain,
+          "dumpheap -startAtLowerBound at an object differs")
+    after = listed("dumpheap %x %x --json" % (first + 8, first + 0x2000))
+    inner = listed("dumpheap -startatlowerbound %x %x --json" % (first + 8, first + 0x2000))
+    check(after and set(after) <= set(inner) and all(a >= first + 8 for a in inner),
+          "dumpheap -startAtLowerBound inside an object: %d objects, %d after it" % (len(inner), len(after)))
+    check(tr.json("dumpheap -stat -ignoregcstate --json")["statistics"] == tr.json("dumpheap -stat --json")["statistics"],
+          "dumpheap -ignoreGCState differs on a heap not in a GC")
 
     # sizestats against dumpheap -stat -gen.
     ss = tr.json("sizestats --json")
