@@ -515,6 +515,27 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: findroots 7f24eca02468",
 		.run = clrsos_cmd_findroots,
 	},
+	{
+		.name = "traverseheap",
+		.aliases = (const char *const[]){"TraverseHeap", NULL},
+		.help = "Write the heap's graph (objects, their references, roots) to a file.",
+		.syntax = "traverseheap [-xml] [-verify] <filename> [--json]\n"
+			  "\n"
+			  "SOS's TraverseHeap: every object (Free space included) with its type,\n"
+			  "size and the objects it refers to (a dependent handle's secondary as a\n"
+			  "member of its primary), and the roots, in the CLR Profiler's text format,\n"
+			  "or with -xml in SOS's XML: <gcheap><types><type id name/>...</types>\n"
+			  "<roots><root kind address/>...</roots><objects><object address typeid\n"
+			  "size><member address/>...</object>...</objects></gcheap>. The file is\n"
+			  "written as the heap is walked, never held in memory; it must be a\n"
+			  "regular file or a new path. -verify is accepted: the walk checks every\n"
+			  "object anyway.\n"
+			  "\n"
+			  "  --json   {file, format, types, roots, objects, references}\n"
+			  "\n"
+			  "Example: traverseheap -xml /tmp/heap.xml",
+		.run = clrsos_cmd_traverseheap,
+	},
 };
 
 const size_t clrsos_command_count =

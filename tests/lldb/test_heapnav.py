@@ -22,8 +22,11 @@ Checks:
   - bad arguments fail with one-line errors.
 """
 
+import os
 import re
 import sys
+import tempfile
+import xml.etree.ElementTree as ET
 
 import harness
 from harness import check
@@ -47,6 +50,9 @@ BAD = {
     "FindRoots -gen any": "use findroots <address>",
     "findroots 0x10": "findroots",
     "dumpheap -startAtLowerBound -stat": "-startAtLowerBound needs a range",
+    "traverseheap": "traverseheap needs the file to write",
+    "traverseheap -xml /tmp": "cannot write '/tmp'",
+    "traverseheap a b": "unexpected argument 'b'",
 }
 
 
@@ -66,6 +72,8 @@ def chains(truth):
 def main():
     config, mode = sys.argv[1], sys.argv[2]
     env = harness.GC_CONFIGS[config]
+    outdir = tempfile.mkdtemp(prefix="clrsos-heapnav-")
+    xml_file, text_file = os.path.join(outdir, "heap.xml"), os.path.join(outdir, "heap.txt")
 
     def commands(truth):
         o = truth["roots"]["objsize"]
@@ -90,6 +98,7 @@ def main():
                  "dumpheap %x %x --json" % (first + 8, first + 0x2000),
                  "dumpheap -startatlowerbound %x %x --json" % (first + 8, first + 0x2000),
                  "dumpheap -stat --json", "dumpheap -stat -ignoregcstate --json"]
+        cmds += ["traverseheap -xml %s --json" % xml_file, "TraverseHeap -verify %s" % text_file]
         cmds += ["sizestats --json", "sizestats", "SizeStats --json"]
         cmds += ["dumpheap -stat -gen %s --json" % g for g in GENS.values()]
         normal = [h for h in truth["handles"]["list"] if h["name"] == "normal"][0]
@@ -218,6 +227,43 @@ def main():
           "dumpheap -startAtLowerBound inside an object: %d objects, %d after it" % (len(inner), len(after)))
     check(tr.json("dumpheap -stat -ignoregcstate --json")["statistics"] == tr.json("dumpheap -stat --json")["statistics"],
           "dumpheap -ignoreGCState differs on a heap not in a GC")
+
+    # traverseheap: the XML parses, and holds dumpheap's objects by type; the
+    # text format holds the same objects and references.
+    th = tr.json("traverseheap -xml %s --json" % xml_file)
+    stat = tr.json("dumpheap -stat --json")
+    root = ET.parse(xml_file).getroot()
+    names = {t.get("id"): t.get("name") for t in root.find("types")}
+    objects = root.find("objects")
+    per_type = {}
+    members = {}
+    for ob in objects:
+        per_type[ob.get("typeid")] = per_type.get(ob.get("typeid"), 0) + 1
+        members[int(ob.get("address"), 16)] = [int(m.get("address"), 16) for m in ob]
+    check(len(objects) == stat["totalObjects"] == th["objects"],
+          "traverseheap: %d objects in the XML, dumpheap %d" % (len(objects), stat["totalObjects"]))
+    check(sorted((names[k], v) for k, v in per_type.items()) ==
+          sorted((r["type"], r["count"]) for r in stat["statistics"]),
+          "traverseheap: objects per type differ from dumpheap -stat")
+    check(len(names) == th["types"] == len(stat["statistics"]), "traverseheap: %d types, dumpheap %d" % (
+        len(names), len(stat["statistics"])))
+    check(len(root.find("roots")) == th["roots"] > 0, "traverseheap: roots")
+    check(sum(len(m) for m in members.values()) == th["references"], "traverseheap: member count")
+    for name, path in chains(truth):
+        for a, b in zip(path, path[1:]):
+            check(harness.parse_hex(b) in members.get(harness.parse_hex(a), []),
+                  "traverseheap %s: %s has no member %s" % (name, a, b))
+    with open(text_file) as f:
+        lines = f.read().splitlines()
+    olines = [ln for ln in lines if ln.startswith("o ")]
+    check(len(olines) == len(objects) and len([ln for ln in lines if ln.startswith("t ")]) == len(names) and
+          sum(len(ln.split()) - 4 for ln in olines) == th["references"],
+          "traverseheap text: %d objects, %d types" % (len(olines), len([ln for ln in lines if ln.startswith("t ")])))
+    check(re.match(r"^Wrote %d objects" % len(objects), tr.text_of("TraverseHeap -verify %s" % text_file)),
+          "traverseheap text answer")
+    os.unlink(xml_file)
+    os.unlink(text_file)
+    os.rmdir(outdir)
 
     # sizestats against dumpheap -stat -gen.
     ss = tr.json("sizestats --json")
