@@ -14,6 +14,7 @@
 #include "analysis/reach.h"
 #include "base/vector.h"
 #include "commands.h"
+#include "model/clrstring.h"
 #include "model/handletable.h"
 #include "rootcmds.h"
 #include "typestats.h"
@@ -21,7 +22,7 @@
 CLRSOS_VECTOR(objsize_addrs, uint64_t)
 
 struct objsize_options {
-	bool json, stat, shortform, have, have_mt;
+	bool json, stat, shortform, strings, have, have_mt;
 	uint64_t address, mt;
 };
 
@@ -41,6 +42,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 		CLRSOS_FLAG("--json", &o->json),
 		CLRSOS_FLAG("-stat|-summary", &o->stat),
 		CLRSOS_FLAG("-short", &o->shortform),
+		CLRSOS_FLAG("-strings", &o->strings),
 		CLRSOS_ADDRESS("-mt", &o->mt, .given = &o->have_mt, .flags = CLRSOS_OPTION_COLON),
 	};
 	const struct clrsos_options spec = {
@@ -57,15 +59,63 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	if (o->have && o->have_mt)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "objsize: give an object or -mt <MethodTable>, not both");
-	if (o->shortform && o->stat)
+	if (o->shortform + o->stat + o->strings > 1)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "objsize: -short and -stat exclude each other");
-	if (!o->have && !o->have_mt && (o->shortform || o->stat))
+					   "objsize: -short, -stat and -strings exclude each other");
+	if (!o->have && !o->have_mt && (o->shortform || o->stat || o->strings))
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "objsize: %s needs an object or -mt <MethodTable>: without them objsize lists "
 					   "each root's size",
-					   o->shortform ? "-short" : "-stat");
+					   o->shortform ? "-short" : o->stat ? "-stat" : "-strings");
 	return NULL;
+}
+
+/* -strings: one text (its first 1024 chars, as SOS reads them) and size, and how many strings hold it. */
+struct string_row {
+	char *text;
+	uint64_t size, count;
+};
+
+struct text_buf {
+	char *data;
+	size_t len, cap;
+	bool oom;
+};
+
+static void text_write(void *ctx, const char *text, size_t size)
+{
+	struct text_buf *b = ctx;
+	if (b->oom)
+		return;
+	if (b->len + size + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		while (cap < b->len + size + 1)
+			cap *= 2;
+		char *p = realloc(b->data, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, text, size);
+	b->len += size;
+	b->data[b->len] = 0;
+}
+
+static int cmp_string_key(const void *a, const void *b)
+{
+	const struct string_row *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+	return c ? c : (x->size > y->size) - (x->size < y->size);
+}
+
+static int cmp_string_total(const void *a, const void *b)
+{
+	const struct string_row *x = a, *y = b;
+	uint64_t tx = x->size * x->count, ty = y->size * y->count;
+	return tx < ty ? -1 : tx > ty;
 }
 
 /* One root of objsize without arguments: what it holds and what that keeps alive. */
@@ -83,15 +133,68 @@ struct objsize_result {
 	struct clrsos_typestats stats;
 	struct clrsos_typestat *sorted;
 	struct clrsos_types *types;
-	struct objsize_addrs objects; /* -short */
+	struct objsize_addrs objects; /* -short; -strings: the strings */
+	struct string_row *strings;   /* -strings: by text and size, ascending total size */
+	size_t nstrings;
 	struct root_size *roots;      /* no arguments */
 	size_t nroots;
 	uint64_t roots_skipped;       /* roots holding no valid object */
 };
 
+/* The strings among the objects (r->objects holds them): grouped by text and size. */
+static struct clrsos_error *group_strings(struct clrsos_heap *heap, struct objsize_result *r)
+{
+	if (!r->objects.count)
+		return NULL;
+	struct string_row *rows = calloc(r->objects.count, sizeof(*rows));
+	if (!rows)
+		return &clrsos_error_no_memory;
+	r->strings = rows;
+	struct clrsos_target *target = clrsos_heap_target(heap);
+	for (size_t i = 0; i < r->objects.count; i++) {
+		uint64_t a = r->objects.items[i];
+		uint32_t length;
+		const struct clrsos_type *t;
+		uint64_t size;
+		struct clrsos_error *err = clrsos_heap_read_object(heap, a, &t, &size, NULL, NULL);
+		if (!err)
+			err = clrsos_string_length(heap, a, &length);
+		struct text_buf b = {0};
+		struct clrsos_writer w = {text_write, &b};
+		if (!err)
+			err = clrsos_string_write(target, a, length < 1024 ? length : 1024, CLRSOS_TEXT_CELL, &w);
+		if (!err && b.oom)
+			err = &clrsos_error_no_memory;
+		if (!err && !b.data && !(b.data = strdup("")))
+			err = &clrsos_error_no_memory;
+		if (err) {
+			free(b.data);
+			if (clrsos_error_is_no_memory(err))
+				return err;
+			clrsos_error_destroy(err);
+			continue; /* unreadable: not counted, as SOS skips invalid objects */
+		}
+		rows[r->nstrings++] = (struct string_row){b.data, size, 1};
+	}
+	qsort(rows, r->nstrings, sizeof(*rows), cmp_string_key);
+	size_t n = 0;
+	for (size_t i = 0; i < r->nstrings; i++) {
+		if (n && !cmp_string_key(&rows[n - 1], &rows[i])) {
+			rows[n - 1].count++;
+			free(rows[i].text);
+		} else {
+			rows[n++] = rows[i];
+		}
+	}
+	r->nstrings = n;
+	qsort(rows, n, sizeof(*rows), cmp_string_total);
+	return NULL;
+}
+
 struct counter {
 	struct clrsos_typestats *stats;
 	struct objsize_addrs *objects; /* NULL: not kept */
+	bool strings_only;             /* keep only the strings' addresses */
 	uint64_t count, size;
 };
 
@@ -100,7 +203,7 @@ static bool count_object(void *ctx, uint64_t address, const struct clrsos_type *
 	struct counter *c = ctx;
 	c->count++;
 	c->size += size;
-	if (c->objects && objsize_addrs_push(c->objects, address))
+	if (c->objects && (!c->strings_only || type->is_string) && objsize_addrs_push(c->objects, address))
 		return false;
 	return !c->stats || clrsos_typestats_add(c->stats, type, size);
 }
@@ -180,7 +283,8 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 		return err;
 	if (!o->have && !o->have_mt)
 		return compute_roots(session, &c, r);
-	struct counter k = {.stats = &r->stats, .objects = o->shortform ? &r->objects : NULL};
+	struct counter k = {.stats = &r->stats, .objects = o->shortform || o->strings ? &r->objects : NULL,
+			    .strings_only = o->strings};
 	if (o->have_mt) {
 		const struct clrsos_type *type = clrsos_types_get(c.types, o->mt);
 		if (!type)
@@ -208,6 +312,8 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 		r->type_name = clrsos_types_name(c.types, type);
 		err = clrsos_objsize_walk(c.heap, o->address, count_object, &k);
 	}
+	if (!err && o->strings)
+		err = group_strings(c.heap, r);
 	if (err)
 		return err;
 	if (!(r->sorted = clrsos_typestats_sorted(&r->stats, false)) && r->stats.count)
@@ -284,7 +390,21 @@ static void render_json(const struct objsize_options *o, const struct objsize_re
 		clrsos_json_uint(&j, r->stats.total_count);
 		clrsos_json_key(&j, "size");
 		clrsos_json_uint(&j, r->stats.total_size);
-		if (o->shortform) {
+		if (o->strings) {
+			clrsos_json_key(&j, "strings");
+			clrsos_json_array_begin(&j);
+			for (size_t i = 0; i < r->nstrings; i++) {
+				clrsos_json_object_begin(&j);
+				clrsos_json_key(&j, "count");
+				clrsos_json_uint(&j, r->strings[i].count);
+				clrsos_json_key(&j, "totalSize");
+				clrsos_json_uint(&j, r->strings[i].count * r->strings[i].size);
+				clrsos_json_key(&j, "text");
+				clrsos_json_string(&j, r->strings[i].text);
+				clrsos_json_object_end(&j);
+			}
+			clrsos_json_array_end(&j);
+		} else if (o->shortform) {
 			clrsos_json_key(&j, "addresses");
 			clrsos_json_array_begin(&j);
 			for (size_t i = 0; i < r->objects.count; i++)
@@ -343,6 +463,17 @@ static void render_text(const struct objsize_options *o, const struct objsize_re
 	else
 		clrsos_outf(out, "Objects which %" PRIx64 " (%s) transitively keep alive:\n\n", r->address,
 			    clrsos_safe_name(r->type_name, &nb));
+	if (o->strings) {
+		clrsos_out(out, "Statistics:\n");
+		clrsos_outf(out, "%8s %12s %s\n", "Count", "TotalSize", "String");
+		for (size_t i = 0; i < r->nstrings; i++) {
+			char count[32], total[32];
+			clrsos_format_thousands(r->strings[i].count, count, sizeof(count));
+			clrsos_format_thousands(r->strings[i].count * r->strings[i].size, total, sizeof(total));
+			clrsos_outf(out, "%8s %12s %s\n", count, total, r->strings[i].text);
+		}
+		return;
+	}
 	if (o->shortform) {
 		for (size_t i = 0; i < r->objects.count; i++)
 			clrsos_outf(out, "%012" PRIx64 "\n", r->objects.items[i]);
@@ -378,6 +509,9 @@ struct clrsos_error *clrsos_cmd_objsize(struct clrsos_session *session, const st
 	}
 	free(r.sorted);
 	free(r.roots);
+	for (size_t i = 0; i < r.nstrings; i++)
+		free(r.strings[i].text);
+	free(r.strings);
 	objsize_addrs_deinit(&r.objects);
 	clrsos_typestats_deinit(&r.stats);
 	return err;

@@ -179,7 +179,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "objsize",
 		.aliases = (const char *const[]){"ObjSize", NULL},
 		.help = "Show the total size of everything an object keeps alive.",
-		.syntax = "objsize [<address> | -mt <MethodTable>] [-stat | -short] [--json]\n"
+		.syntax = "objsize [<address> | -mt <MethodTable>] [-stat | -short | -strings] [--json]\n"
 			  "\n"
 			  "Every object reachable from the object through its references, itself\n"
 			  "included, each counted once: the total size and count, and the\n"
@@ -190,9 +190,12 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "  -stat | -summary    only the statistics per type\n"
 			  "  -short              only the addresses of the objects kept alive\n"
+			  "  -strings            the strings kept alive by text (first 1024 chars) and\n"
+			  "                      size: Count TotalSize String, ascending by total size\n"
 			  "  -mt <MethodTable>   start from every instance of the type\n"
 			  "  --json              {address or mt and instances, type, objects, size,\n"
-			  "                      statistics or addresses}; without arguments {roots:\n"
+			  "                      statistics, addresses or strings: [{count, totalSize,\n"
+			  "                      text}]}; without arguments {roots:\n"
 			  "                      [{kind, root, handleType, osThreadId, address, type,\n"
 			  "                      objects, size}], rootsSkipped}\n"
 			  "\n"

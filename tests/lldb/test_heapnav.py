@@ -38,6 +38,7 @@ BAD = {
     "objsize -mt 0x10": "is not a MethodTable",
     "objsize 0x10 -mt 0x10": "not both",
     "objsize -short -stat 0x10": "exclude each other",
+    "objsize -strings": "-strings needs an object or -mt",
     "listnearobj": "listnearobj needs the address",
     "lno 0x10": "in no segment of the GC heap",
     "listnearobj 10 20": "a second address",
@@ -81,7 +82,9 @@ def main():
         cmds = ["objsize --json", "objsize", "objsize -mt %s --json" % types["HeapShapes.CwtKey"]["mt"],
                 "objsize -mt %s" % types["HeapShapes.CwtKey"]["mt"],
                 "objsize -short %s --json" % o["ring"]["address"], "objsize -short %s" % o["ring"]["address"],
-                "objsize -summary %s" % o["ring"]["address"], "ObjSize -stat %s --json" % o["ring"]["address"]]
+                "objsize -summary %s" % o["ring"]["address"],
+                "objsize -strings %s --json" % o["tree"]["address"], "objsize -strings %s" % o["tree"]["address"],
+                "objsize %s --json" % o["tree"]["address"], "ObjSize -stat %s --json" % o["ring"]["address"]]
         for h in truth["handles"]["list"]:
             if h["isRoot"] and h.get("target"):
                 cmds.append("objsize %s --json" % h["target"])
@@ -196,6 +199,18 @@ def main():
     lines = [ln for ln in tr.output("objsize -short %s" % o["ring"]["address"]) if re.fullmatch(r"[0-9a-f]{12,}", ln)]
     check(sorted(int(x, 16) for x in lines) == sorted(harness.parse_hex(a) for a in sh["addresses"]),
           "objsize -short text")
+    # -strings: the tree's strings by text, adding up to the String row of its statistics.
+    st = tr.json("objsize -strings %s --json" % o["tree"]["address"])
+    row = [r for r in tr.json("objsize %s --json" % o["tree"]["address"])["statistics"] if r["type"] == "System.String"]
+    check(row and sum(x["count"] for x in st["strings"]) == row[0]["count"] and
+          sum(x["totalSize"] for x in st["strings"]) == row[0]["totalSize"] and
+          [x["totalSize"] for x in st["strings"]] == sorted(x["totalSize"] for x in st["strings"]),
+          "objsize -strings tree: %s, statistics %s" % (st["strings"][:3], row))
+    t = tr.text_of("objsize -strings %s" % o["tree"]["address"])
+    check(re.search(r"^Statistics:\n\s+Count\s+TotalSize\s+String$", t, re.M) and
+          all(re.search(r"^\s+%s\s+%s %s$" % ("{:,}".format(x["count"]), "{:,}".format(x["totalSize"]),
+                                                re.escape(x["text"])), t, re.M) for x in st["strings"]),
+          "objsize -strings text:\n%s" % t)
     summary = tr.text_of("objsize -summary %s" % o["ring"]["address"])
     check("sizeof(" not in summary and "Statistics:" in summary, "objsize -summary: %s" % summary)
     check(tr.json("ObjSize -stat %s --json" % o["ring"]["address"])["size"] == o["ring"]["totalSize"], "-stat size")
