@@ -132,8 +132,8 @@ struct clrsos_error *clrsos_cmd_listnearobj(struct clrsos_session *session, cons
 		return NULL;
 	}
 	if (!n.has_prev)
-		clrsos_outf(out, "Address %" PRIx64 " is %s the first object on the segment.\n", n.address,
-			    n.has_current ? "" : "before");
+		clrsos_outf(out, "Address %" PRIx64 " is %s the segment.\n", n.address,
+			    n.has_current ? "the first object on" : "before the first object on");
 	if (n.has_prev)
 		near_row(out, "Before:", &n.prev, types);
 	if (n.has_gap && !n.has_next) {

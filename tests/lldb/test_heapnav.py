@@ -127,7 +127,8 @@ def main():
 
     def second(tr):
         young = young_targets(tr)
-        return young, ["findroots %x --json" % t for t in young] or ["eeversion"]
+        begin = tr.json("gcwhere %s --json" % chains(truth)[0][1][0])["segments"][0]["begin"]
+        return young, ["findroots %x --json" % t for t in young] + ["lno %s" % begin, "lno %s --json" % begin]
 
     if mode == "live":
         with harness.Target("HeapShapes", env=env) as t:
@@ -146,6 +147,13 @@ def main():
             harness.cleanup(scratch)
     print(tr2.text)
     # findroots of gen0 objects: exactly the older objects traverseheap shows referring to them.
+    # listnearobj at a segment's first object: nothing before it.
+    begin = tr.json("gcwhere %s --json" % chains(truth)[0][1][0])["segments"][0]["begin"]
+    first_n = tr2.json("lno %s --json" % begin)
+    check(first_n["before"] is None and harness.parse_hex(first_n["current"]["address"]) == harness.parse_hex(begin),
+          "lno at the segment's first object: %s" % first_n)
+    check(tr2.text_of("lno %s" % begin).startswith("Address %x is the first object on the segment.\n" %
+                                                   harness.parse_hex(begin)), "lno first object text")
     if not young:
         print("note: no gen0 or gen1 object referred to from an older generation here: findroots's heap part untried")
     for t, (older, g) in young.items():
