@@ -29,6 +29,23 @@ typedef bool clrsos_objsize_fn(void *ctx, uint64_t address, const struct clrsos_
 struct clrsos_error *clrsos_objsize_walk(struct clrsos_heap *heap, uint64_t address, clrsos_objsize_fn *fn,
 					 void *ctx);
 
+/*
+ * The same from several objects at once (objsize -mt: every instance of a
+ * type), each object met once across all of them.
+ */
+struct clrsos_error *clrsos_objsize_walk_many(struct clrsos_heap *heap, const uint64_t *addresses, size_t count,
+					      clrsos_objsize_fn *fn, void *ctx);
+
+/*
+ * pathto: a shortest chain of references from source to target (both
+ * included, source first), breadth first over what source keeps alive:
+ * *ret (malloc'd, the caller frees) holds *ret_count addresses, or is NULL
+ * with 0 when source does not lead to target. Refused mid-GC; the user
+ * interrupting is an error.
+ */
+struct clrsos_error *clrsos_objsize_path(struct clrsos_heap *heap, uint64_t source, uint64_t target,
+					 uint64_t **ret, size_t *ret_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -194,6 +194,11 @@ clrsos_command_fn clrsos_cmd_dumpalc;
 clrsos_command_fn clrsos_cmd_verifyheap;
 clrsos_command_fn clrsos_cmd_verifyobj;
 clrsos_command_fn clrsos_cmd_dumpgcdata;
+clrsos_command_fn clrsos_cmd_listnearobj;
+clrsos_command_fn clrsos_cmd_pathto;
+clrsos_command_fn clrsos_cmd_sizestats;
+clrsos_command_fn clrsos_cmd_findroots;
+clrsos_command_fn clrsos_cmd_traverseheap;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -74,6 +74,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 		CLRSOS_FLAG("-thinlock", &o->thinlock),
 		CLRSOS_FLAG("-noprogress", &o->noprogress),
 		CLRSOS_FLAG("-ignoreGCState", &o->ignore_gc_state, .flags = CLRSOS_OPTION_NOCASE),
+		CLRSOS_FLAG("-startAtLowerBound", &o->filter.start_at_lower_bound, .flags = CLRSOS_OPTION_NOCASE),
 		CLRSOS_FLAG("-strings", &o->strings),
 		CLRSOS_STRING("-type", &o->type),
 		CLRSOS_STRING("--save|-save", &o->save, .flags = CLRSOS_OPTION_NONEMPTY),
@@ -107,6 +108,10 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc,
 	if (o->min && o->max && o->min > o->max)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpheap: -min %s is above -max %s", o->min_text, o->max_text);
+	if (o->filter.start_at_lower_bound && !o->have_range)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dumpheap: -startAtLowerBound needs a range to start at: "
+					   "dumpheap -startAtLowerBound <start> [<end>]");
 	if (o->have_range && o->filter.end <= o->filter.start)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "dumpheap: the range end 0x%" PRIx64 " must be above its start 0x%" PRIx64,

@@ -62,7 +62,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.syntax = "dumpheap [-stat] [-short] [-bycount] [-type <text>] [-mt <MethodTable>]\n"
 			  "         [-min <bytes>] [-max <bytes>] [-live | -dead] [-gen <generation>]\n"
 			  "         [-heap <n>] [-segment <address>] [-thinlock] [-noprogress] [--json]\n"
-			  "         [-ignoreGCState]\n"
+			  "         [-ignoreGCState] [-startAtLowerBound]\n"
 			  "         [--save <file>] [<start> [<end>]]\n"
 			  "\n"
 			  "Walks every object of the GC heap exactly once (small, large, pinned and\n"
@@ -85,6 +85,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "  -heap <n>           one server GC heap\n"
 			  "  -segment <address>  one segment or region (see eeheap -gc)\n"
 			  "  <start> [<end>]     objects whose address is in the range\n"
+			  "  -startAtLowerBound  walk from <start> itself, even where no object starts\n"
+			  "                      (not from its segment's first object: a corrupt heap)\n"
 			  "  -thinlock           objects holding a thin lock, with the thread id\n"
 			  "  -noprogress         no progress lines on long walks\n"
 			  "  -ignoreGCState      walk the heap even when the process is stopped in the\n"
@@ -185,11 +187,25 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "objsize",
 		.aliases = (const char *const[]){"ObjSize", NULL},
 		.help = "Show the total size of everything an object keeps alive.",
-		.syntax = "objsize <address> [-stat] [--json]\n"
+		.syntax = "objsize [<address> | -mt <MethodTable>] [-stat | -short | -strings] [--json]\n"
 			  "\n"
 			  "Every object reachable from the object through its references, itself\n"
 			  "included, each counted once: the total size and count, and the\n"
-			  "statistics per type.\n"
+			  "statistics per type. With -mt, what all the type's instances keep alive\n"
+			  "together. With neither, each root (handle, stack slot, static, finalizer\n"
+			  "queue entry) and the size of what its object keeps alive, as SOS's\n"
+			  "ObjSize without arguments: a subgraph two roots share counts in both.\n"
+			  "\n"
+			  "  -stat | -summary    only the statistics per type\n"
+			  "  -short              only the addresses of the objects kept alive\n"
+			  "  -strings            the strings kept alive by text (first 1024 chars) and\n"
+			  "                      size: Count TotalSize String, ascending by total size\n"
+			  "  -mt <MethodTable>   start from every instance of the type\n"
+			  "  --json              {address or mt and instances, type, objects, size,\n"
+			  "                      statistics, addresses or strings: [{count, totalSize,\n"
+			  "                      text}]}; without arguments {roots:\n"
+			  "                      [{kind, root, handleType, osThreadId, address, type,\n"
+			  "                      objects, size}], rootsSkipped}\n"
 			  "\n"
 			  "Example: objsize -stat 7f24eca02468",
 		.run = clrsos_cmd_objsize,
@@ -717,6 +733,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: dumpexceptions -type InvalidOperation",
 		.run = clrsos_cmd_dumpexceptions,
+	},
+	{
 		.name = "verifyheap",
 		.aliases = (const char *const[]){"vh", "VerifyHeap", "Verifyheap", NULL},
 		.help = "Check the GC heap for corruption: each object's MethodTable, size and references.",
@@ -784,6 +802,99 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: dumpgcdata",
 		.run = clrsos_cmd_dumpgcdata,
+	},
+	{
+		.name = "listnearobj",
+		.aliases = (const char *const[]){"lno", "ListNearObj", NULL},
+		.help = "Show the objects before, at and after an address, and whether the heap is consistent there.",
+		.syntax = "listnearobj <address> [--json]\n"
+			  "\n"
+			  "SOS's ListNearObj: on the segment holding the address (rounded down to\n"
+			  "8), the last object starting before it (Before:), the one starting at\n"
+			  "it (Current:), the first one after it (Next:), an allocation context\n"
+			  "between them (Gap:), then whether the heap is locally consistent: each\n"
+			  "object valid and ending where the next begins. Found from the\n"
+			  "segment's index of objects per 4 KB, not by walking the segment.\n"
+			  "\n"
+			  "  --json   {address, segment, before, current, next: {address, size, mt,\n"
+			  "           type} or null, gap, lastOnSegment, consistent, badAt}\n"
+			  "\n"
+			  "Example: lno 7f24eca02468",
+		.run = clrsos_cmd_listnearobj,
+	},
+	{
+		.name = "pathto",
+		.aliases = (const char *const[]){"PathTo", NULL},
+		.help = "Show a shortest chain of references from one object to another.",
+		.syntax = "pathto <source> <target> [--json]\n"
+			  "\n"
+			  "SOS's PathTo: the objects from source to target, each referring to the\n"
+			  "next, as gcroot prints a chain; a shortest one (breadth first over\n"
+			  "what source keeps alive). No chain: 'Could not find a path'.\n"
+			  "\n"
+			  "  --json   {source, target, found, path: [{address, type}]}\n"
+			  "\n"
+			  "Example: pathto 7f24eca02468 7f24eca03000",
+		.run = clrsos_cmd_pathto,
+	},
+	{
+		.name = "sizestats",
+		.aliases = (const char *const[]){"SizeStats", NULL},
+		.help = "Show how many objects of each size each generation holds, and its free space.",
+		.syntax = "sizestats [--json]\n"
+			  "\n"
+			  "SOS's SizeStats: per generation (0, 1, 2, large, then pinned and frozen\n"
+			  "when the heap has them) a table of Size (rounded up to 8), Count, and the\n"
+			  "Cumulative Size and Count of the smaller sizes before the row; then the\n"
+			  "same of the free space of generations 0, 1, 2, large (and pinned).\n"
+			  "\n"
+			  "  --json   {tables: [{generation, free, sizes: [{size, count}], objects,\n"
+			  "           bytes}]}\n"
+			  "\n"
+			  "Example: sizestats",
+		.run = clrsos_cmd_sizestats,
+	},
+	{
+		.name = "findroots",
+		.aliases = (const char *const[]){"FindRoots", NULL},
+		.help = "Show the references to an object from older generations and handles.",
+		.syntax = "findroots <address> [--json]\n"
+			  "\n"
+			  "SOS's FindRoots after a GC notification, on this stop: the objects of\n"
+			  "the generations older than the object's (for a gen0 object: gen1, gen2,\n"
+			  "large, pinned and frozen; for gen1: the same less gen1) that refer to\n"
+			  "it, and the handles that hold it: what keeps it alive when the GC\n"
+			  "collects its generation alone. An object of gen2, large or pinned has no\n"
+			  "older generation (use gcroot). SOS's 'findroots -gen <N>' (stop at the\n"
+			  "next GC of generation N) needs the debugger to run the process to a GC\n"
+			  "notification: clrsos refuses it and says what to use instead.\n"
+			  "\n"
+			  "  --json   {address, type, generation, olderReferences: [{address, type,\n"
+			  "           generation}], handles: [{handle, handleType}]}\n"
+			  "\n"
+			  "Example: findroots 7f24eca02468",
+		.run = clrsos_cmd_findroots,
+	},
+	{
+		.name = "traverseheap",
+		.aliases = (const char *const[]){"TraverseHeap", NULL},
+		.help = "Write the heap's graph (objects, their references, roots) to a file.",
+		.syntax = "traverseheap [-xml] [-verify] <filename> [--json]\n"
+			  "\n"
+			  "SOS's TraverseHeap: every object (Free space included) with its type,\n"
+			  "size and the objects it refers to (a dependent handle's secondary as a\n"
+			  "member of its primary), and the roots, in the CLR Profiler's text format,\n"
+			  "or with -xml in SOS's XML: <gcheap><types><type id name/>...</types>\n"
+			  "<roots><root kind address/>...</roots><objects><object address typeid\n"
+			  "size><member address/>...</object>...</objects></gcheap>. The file is\n"
+			  "written as the heap is walked, never held in memory; it must be a\n"
+			  "regular file or a new path. -verify is accepted: the walk checks every\n"
+			  "object anyway.\n"
+			  "\n"
+			  "  --json   {file, format, types, roots, objects, references}\n"
+			  "\n"
+			  "Example: traverseheap -xml /tmp/heap.xml",
+		.run = clrsos_cmd_traverseheap,
 	},
 };
 

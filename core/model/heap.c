@@ -528,6 +528,8 @@ static struct clrsos_error *walk_segment(struct clrsos_heap *h,
 	bool one_generation = seg->kind != CLRSOS_SEGMENT_EPHEMERAL;
 	enum clrsos_generation generation = clrsos_heap_generation_of(h, seg, seg->start);
 	uint64_t addr = seg->start;
+	if (f->start_at_lower_bound && f->start > seg->start && f->start < seg->end)
+		addr = f->start & ~(uint64_t)7;
 	while (addr < w.end) {
 		uint64_t limit;
 		struct clrsos_error *stop = clrsos_watch_tick(h->watch);
@@ -662,17 +664,10 @@ static bool note_brick(void *ctx, const struct clrsos_heap_object *obj)
 	return true;
 }
 
-struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *h,
-					     uint64_t address, uint64_t *ret,
-					     const struct clrsos_type **ret_type)
+/* The segment's index of the first object in each 4 KB (one walk, the first time). */
+static struct clrsos_error *segment_bricks(struct clrsos_heap *h, const struct clrsos_segment *seg,
+					  struct bricks **ret)
 {
-	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
-	if (refused)
-		return refused;
-	const struct clrsos_segment *seg = clrsos_heap_segment_of(h, address);
-	if (!seg)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%llx is not in the GC heap", (unsigned long long)address);
 	struct bricks *b = &h->bricks[seg - h->gc->segments];
 	if (!b->built) {
 		b->count = (size_t)(((seg->end - seg->start) >> BRICK_SHIFT) + 1);
@@ -692,6 +687,110 @@ struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *h,
 		}
 		b->built = true;
 	}
+	*ret = b;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_heap_near(struct clrsos_heap *h, uint64_t address, struct clrsos_heap_near *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	address &= ~(uint64_t)7;
+	ret->address = address;
+	struct clrsos_error *err = clrsos_heap_check_walkable(h);
+	if (err)
+		return err;
+	const struct clrsos_segment *seg = clrsos_heap_segment_of(h, address);
+	for (size_t i = 0; !seg && i < h->gc->nsegments; i++) {
+		const struct clrsos_segment *s = &h->gc->segments[i];
+		if (address >= s->start && address < s->committed_end && s->end > s->start)
+			seg = s; /* committed past the objects: the last one comes before it */
+	}
+	if (!seg)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is in no segment of the GC heap: see eeheap -gc for them",
+					   (unsigned long long)address);
+	ret->segment = seg;
+	struct bricks *b;
+	if ((err = segment_bricks(h, seg, &b)))
+		return err;
+	uint64_t until = address < seg->end ? address : seg->end;
+	/* From the last brick whose first object starts before the address: it
+	 * holds the object before it (or the address is the segment's first). */
+	uint64_t from = seg->start;
+	size_t i = (size_t)((until - seg->start) >> BRICK_SHIFT);
+	for (size_t j = (i < b->count ? i : b->count - 1) + 1; j-- > 0;) {
+		if (b->first[j] && b->first[j] < until) {
+			from = b->first[j];
+			break;
+		}
+	}
+	struct walker w = {.h = h, .seg = seg, .end = seg->end, .read_end = seg->end};
+	struct clrsos_walk_result r = {0};
+	w.result = &r;
+	uint64_t p = from;
+	ret->consistent = true;
+	while (p < seg->end) {
+		if ((err = clrsos_watch_tick(h->watch)))
+			return err;
+		uint64_t size, limit;
+		if (seg->kind <= CLRSOS_SEGMENT_EPHEMERAL && is_context_start(&w, p, &limit)) {
+			ret->has_gap = true;
+			ret->gap_start = p;
+			ret->gap_end = limit;
+			if (limit > seg->end - CLRSOS_MIN_OBJECT_SIZE) {
+				p = seg->end;
+				break;
+			}
+			p = limit + CLRSOS_MIN_OBJECT_SIZE;
+			continue;
+		}
+		const struct clrsos_type *type = object_at(&w, p, true, &size);
+		if (!type || p + size > seg->end || size < CLRSOS_MIN_OBJECT_SIZE) {
+			ret->consistent = false;
+			ret->bad_at = p;
+			break;
+		}
+		struct clrsos_heap_near_object o = {.address = p, .size = size, .type = type};
+		if (p < address) {
+			ret->prev = o;
+			ret->has_prev = true;
+			ret->has_gap = false; /* only a gap after the object before counts */
+		} else if (p == address) {
+			ret->current = o;
+			ret->has_current = true;
+			ret->has_gap = false;
+		} else {
+			ret->next = o;
+			ret->has_next = true;
+			break;
+		}
+		p += size;
+	}
+	if (!ret->has_next && ret->consistent) {
+		ret->last_on_segment = true;
+		if (p != seg->end) {
+			ret->consistent = false;
+			ret->bad_at = p;
+		}
+	}
+	return NULL;
+}
+
+struct clrsos_error *clrsos_heap_find_object(struct clrsos_heap *h,
+					     uint64_t address, uint64_t *ret,
+					     const struct clrsos_type **ret_type)
+{
+	struct clrsos_error *refused = clrsos_heap_check_walkable(h);
+	if (refused)
+		return refused;
+	const struct clrsos_segment *seg = clrsos_heap_segment_of(h, address);
+	if (!seg)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not in the GC heap", (unsigned long long)address);
+	struct bricks *b;
+	struct clrsos_error *err = segment_bricks(h, seg, &b);
+	if (err)
+		return err;
 	/* Start from the last object that starts at or before the address. */
 	size_t i = (size_t)((address - seg->start) >> BRICK_SHIFT);
 	uint64_t from = 0;

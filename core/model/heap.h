@@ -62,6 +62,13 @@ struct clrsos_walk_filter {
 	/* Optional: told of every problem (the result keeps only the first ones). */
 	void (*on_problem)(void *ctx, const struct clrsos_heap_problem *problem);
 	void *problem_ctx;
+	/*
+	 * dumpheap -startAtLowerBound: in the segment holding start, walk from
+	 * start (rounded down to 8) even if no object starts there, not from
+	 * the segment's first object (a bad object or missing memory there is
+	 * then a problem the walk recovers from, as anywhere).
+	 */
+	bool start_at_lower_bound;
 };
 
 void clrsos_walk_filter_init(struct clrsos_walk_filter *filter);
@@ -142,6 +149,33 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *heap, uint64_t 
  */
 struct clrsos_error *clrsos_heap_object_at(struct clrsos_heap *heap, uint64_t address,
 					   const struct clrsos_type **ret_type, uint64_t *ret_size);
+
+/*
+ * listnearobj: the objects around an address (rounded down to 8) on its
+ * segment: the last one starting before it, the one starting at it, the
+ * first one after it; found from the segment's index of the first object
+ * per 4 KB (built once by a walk), then walking the few objects between.
+ * An address in committed memory past the objects has the segment's last
+ * object before it. consistent: every object from the index's start to
+ * the next one (or the segment's end) was valid and each ended where the
+ * next began (allocation contexts skipped); otherwise bad_at is where not.
+ */
+struct clrsos_heap_near_object {
+	uint64_t address, size;
+	const struct clrsos_type *type;
+};
+struct clrsos_heap_near {
+	uint64_t address;
+	const struct clrsos_segment *segment;
+	bool has_prev, has_current, has_next;
+	struct clrsos_heap_near_object prev, current, next;
+	bool has_gap;               /* an allocation context just before next (or the end) */
+	uint64_t gap_start, gap_end;
+	bool last_on_segment;       /* nothing after the address on the segment */
+	bool consistent;
+	uint64_t bad_at;
+};
+struct clrsos_error *clrsos_heap_near(struct clrsos_heap *heap, uint64_t address, struct clrsos_heap_near *ret);
 
 /* The segment whose object range holds address, or NULL. */
 const struct clrsos_segment *clrsos_heap_segment_of(struct clrsos_heap *heap,
