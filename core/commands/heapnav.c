@@ -30,7 +30,7 @@ static struct clrsos_error *one_operand(void *ctx, const struct clrsos_host *hos
 	(void)index;
 	struct one_address *o = ctx;
 	struct clrsos_error *err = clrsos_address_operand(o->command, host, arg, &o->have, &o->address);
-	return err ? clrsos_error_wrap(err, o->command) : NULL;
+	return err ? clrsos_error_wrap(err, "%s", o->command) : NULL;
 }
 
 static void size_text(uint64_t size, char *buf, size_t len)

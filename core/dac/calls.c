@@ -892,15 +892,18 @@ struct clrsos_error *clrsos_dac_loader_allocator_heaps(struct clrsos_dac *dac, u
 }
 
 /*
- * TraverseLoaderHeap's callback takes no context: the walk in progress on
- * this thread (the DAC calls it back before returning).
+ * TraverseLoaderHeap's callback takes no context: the walk in progress
+ * (the DAC calls it back before returning). A plain static, not a
+ * thread-local: clrsos calls the DAC from one command at a time, and a
+ * thread-local would make the plugin need the dynamic loader's TLS entry
+ * point (__tls_get_addr) and so ld-linux itself.
  */
 struct heap_walk {
 	clrsos_dac_heap_block_fn *fn;
 	void *ctx;
 	size_t blocks;
 };
-static _Thread_local struct heap_walk *current_walk;
+static struct heap_walk *current_walk;
 
 static void visit_block(uint64_t start, size_t size, int32_t is_current)
 {

@@ -181,7 +181,7 @@ def check_transcript(text, out):
         check(re.search(r"^Found \d+ unique roots?\.", g, re.M) is not None, "gcroot: no count of roots")
         obj = tr.text_of("dumpobj %s" % gcroots[0].split()[1])
         check(re.search(r"^Name:\s+DiagScenario\.Customer$", obj, re.M) is not None and
-              all(re.search(r"System\.String\s+0 instance [0-9a-f]{16} %s$" % f, obj, re.M) for f in ("Name", "Address", "Email")),
+              all(re.search(r"System\.String\s+No instance [0-9a-f]{16} %s$" % f, obj, re.M) for f in ("Name", "Address", "Email")),
               "dumpobj of the customer:\n" + obj)
 
     # Everything the processor keeps alive: the customers and their three strings each.
