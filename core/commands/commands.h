@@ -181,6 +181,7 @@ clrsos_command_fn clrsos_cmd_timerinfo;
 clrsos_command_fn clrsos_cmd_threadpool;
 clrsos_command_fn clrsos_cmd_threadpoolqueue;
 clrsos_command_fn clrsos_cmd_dumpalc;
+clrsos_command_fn clrsos_cmd_dumpasync;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash
