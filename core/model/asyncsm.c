@@ -10,6 +10,7 @@
 #include "model/types.h"
 #include "target/target.h"
 #include "base/vector.h"
+#include "base/watch.h"
 
 enum {
 	OBJECT_DATA = 8,            /* an object's fields start past its MethodTable word */
@@ -358,7 +359,8 @@ struct clrsos_error *clrsos_async_init(struct clrsos_async *a, struct clrsos_hea
 	};
 	struct clrsos_walk_filter filter;
 	clrsos_walk_filter_init(&filter);
-	struct clrsos_error *err = clrsos_heap_walk(heap, &filter, on_object, &r, NULL, NULL, &a->walk);
+	struct clrsos_error *err = clrsos_heap_walk(heap, &filter, on_object, &r, clrsos_watch_heap_progress,
+						    clrsos_heap_watch(heap), &a->walk);
 	if (!err)
 		err = r.err;
 	if (!err && a->count)

@@ -66,7 +66,7 @@ def main():
         chain = truth["chain"]
         first = ["dumpasync --json", "dumpasync", "dumpasync -completed --json", "dumpasync -stats --json",
                  "dumpasync -stats", "dumpasync -coalesce --json", "dumpasync -coalesce",
-                 "dumpasync -type <Inner> --json", "dumpasync -fields --json", "dumpasync -fields",
+                 "dumpasync -type <Inner> --json", "dumpasync -tasks -stats --json", "dumpasync -completed", "dumpasync -fields --json", "dumpasync -fields",
                  "DumpAsync"]
         tr = run(first + list(BAD))
 
@@ -134,6 +134,14 @@ def main():
             if name:
                 check(re.search(r"^%016x %-8d %s$" % (int(s["mt"], 16), s["count"], re.escape(s["type"])), stext,
                                 re.M), "-stats text row of %s:\n%s" % (name, stext))
+
+        # -tasks -stats: the awaited Task<Int32>s counted too, one per paused chain or lone await.
+        tstats = {s["type"]: s["count"] for s in tr.json("dumpasync -tasks -stats --json")["stats"]}
+        check(tstats.get("System.Threading.Tasks.Task<System.Int32>") == truth["chains"] + truth["lone"],
+              "-tasks -stats counts the awaited Tasks: %r" % tstats)
+        ctext_done = tr.text_of("dumpasync -completed")
+        check(len(re.findall(r"^[0-9a-f]{16} [0-9a-f]{16} \(0\) %s" % re.escape(prefix + "Finished>"), ctext_done,
+                             re.M)) == truth["completed"]["Finished"], "-completed text: the finished boxes")
 
         # -coalesce: the chains in one group.
         groups = tr.json("dumpasync -coalesce --json")["coalesced"]
