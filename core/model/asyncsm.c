@@ -7,6 +7,7 @@
 
 #include "model/asyncsm.h"
 #include "model/fields.h"
+#include "model/objects.h"
 #include "model/types.h"
 #include "target/target.h"
 #include "base/vector.h"
@@ -44,6 +45,8 @@ struct reader {
 	size_t ncache;
 	struct type_info *infos;
 	size_t ninfos;
+	uint8_t *task;              /* per type index: 0 not asked, 1 no Task, 2 a Task */
+	size_t ntask;
 	struct clrsos_async *a;
 	size_t capacity;
 	size_t cont_capacity;
@@ -85,11 +88,44 @@ static const struct clrsos_field *field(struct reader *r, uint64_t mt, const cha
 	return NULL;
 }
 
-static bool is_task_name(const char *name)
+enum { MAX_BASE_DEPTH = 64 };
+
+/*
+ * Whether t is System.Threading.Tasks.Task or derives from it (Task<T>, the
+ * ContinueWith tasks, ...): its base types followed, each type's answer
+ * kept (by type index) so a type costs one DAC call once.
+ */
+static bool is_task(struct reader *r, const struct clrsos_type *t, int depth)
 {
-	static const char task[] = "System.Threading.Tasks.Task";
-	size_t n = sizeof(task) - 1;
-	return strncmp(name, task, n) == 0 && (name[n] == 0 || name[n] == '<');
+	if (t->index < r->ntask && r->task[t->index])
+		return r->task[t->index] == 2;
+	bool yes = false;
+	if (strcmp(clrsos_types_name(r->types, t), "System.Threading.Tasks.Task") == 0) {
+		yes = true;
+	} else if (depth < MAX_BASE_DEPTH) {
+		struct clrsos_method_table_info info;
+		struct clrsos_error *err = clrsos_method_table_info_init(&info, r->dac, t->mt);
+		if (err) {
+			clrsos_error_destroy(err);
+		} else {
+			const struct clrsos_type *parent = info.parent ? clrsos_types_get(r->types, info.parent) : NULL;
+			clrsos_method_table_info_deinit(&info);
+			yes = parent && parent != t && is_task(r, parent, depth + 1);
+		}
+	}
+	if (t->index >= r->ntask) {
+		size_t n = r->ntask ? r->ntask : 256;
+		while (n <= t->index)
+			n *= 2;
+		uint8_t *task = realloc(r->task, n);
+		if (!task)
+			return yes; /* not kept: asked again */
+		memset(task + r->ntask, 0, n - r->ntask);
+		r->task = task;
+		r->ntask = n;
+	}
+	r->task[t->index] = yes ? 2 : 1;
+	return yes;
 }
 
 /* A field's offset within an object of base size, checked to hold width bytes; NO_FIELD if not. */
@@ -105,7 +141,7 @@ static void classify(struct reader *r, const struct clrsos_type *t, struct type_
 	info->kind = 1;
 	const char *name = clrsos_types_name(r->types, t);
 	bool box = strstr(name, "AsyncStateMachineBox<") != NULL;
-	if (!box && !(r->tasks && is_task_name(name)))
+	if (!box && !(r->tasks && t->base_size >= OBJECT_DATA + 16 && is_task(r, t, 0)))
 		return;
 	info->flags_off = checked_offset(field(r, t->mt, "m_stateFlags"), t, 4);
 	info->continuation_off = checked_offset(field(r, t->mt, "m_continuationObject"), t, 8);
@@ -382,6 +418,7 @@ struct clrsos_error *clrsos_async_init(struct clrsos_async *a, struct clrsos_hea
 	for (size_t i = 0; i < r.ncache; i++)
 		clrsos_fields_deinit(&r.cache[i].fields);
 	free(r.infos);
+	free(r.task);
 	if (err)
 		clrsos_async_deinit(a);
 	return err;

@@ -11,7 +11,9 @@ shape. The test runs dumpasync (--json and text, -coalesce, -stats,
     Middle and Outer one level deeper each, every box at the state the
     target says (Inner 0, Middle and Outer 1), each frame the continuation
     of the one before (its continuations name the next frame's address);
-  - the lone awaits as stacks of the Task and LoneWait;
+  - the lone awaits as stacks of the Task and LoneWait; the shared source's
+    Task continuing (through a List<object>) to SharedA, SharedB and a
+    ContinueWith task, all one level down;
   - the finished boxes absent, and present with -completed, completed (the
     runtime clears a finished box's StateMachine, so its state reads 0);
   - -stats counts per state machine type as the target does; -coalesce
@@ -74,13 +76,19 @@ def main():
         result = tr.json("dumpasync --json")
         check(result["stack_count"] == len(result["stacks"]), "stack_count counts the stacks")
         shapes = Counter()
+        shared = []
         by_address = {}
         for stack in result["stacks"]:
             frames = stack["frames"]
             names = []
-            for depth, f in enumerate(frames):
-                check(f["depth"] == depth, "frames one level deeper each: %r" % frames)
+            check(frames[0]["depth"] == 0 and frames[0]["type"] == "System.Threading.Tasks.Task<System.Int32>",
+                  "each stack starts at an awaited Task<Int32>: %r" % frames[0])
+            for k, f in enumerate(frames):
                 by_address[int(f["address"], 16)] = f
+                if k:
+                    parents = [p for p in frames[:k] if p["depth"] == f["depth"] - 1]
+                    check(parents and f["address"] in parents[-1]["continuations"],
+                          "each frame is a continuation of the frame above it, one level up: %r" % f)
                 if f["is_state_machine"]:
                     name = method_of(f["description"], prefix)
                     check(name is not None, "a state machine of the target: %r" % f["description"])
@@ -89,16 +97,22 @@ def main():
                     check(f["state_machine_type"] == f["description"], "the box's StateMachine type: %r" % f)
                     check(not f["completed"], "a paused box is not completed: %r" % f)
                     names.append(name)
-                else:
-                    check(f["type"] == "System.Threading.Tasks.Task<System.Int32>" and depth == 0,
-                          "only the awaited Task<Int32> heads a stack: %r" % f)
+                elif f["depth"] == 0:
                     names.append("Task")
-                if depth + 1 < len(frames):
-                    check(frames[depth + 1]["address"] in f["continuations"],
-                          "each frame continues to the next: %r" % f)
-            shapes[tuple(names)] += 1
+                else:
+                    check(f["type"].startswith("System.Threading.Tasks.ContinuationResultTaskFromResultTask<"),
+                          "a Task continuation is the ContinueWith's task: %r" % f)
+                    names.append("ContinueWith")
+            if len(frames) > 1 and frames[1]["depth"] == frames[-1]["depth"] == 1 and len(frames) > 2:
+                shared.append(sorted(names[1:]))
+                check(len(frames[0]["continuations"]) == len(frames) - 1, "the shared Task's continuations (a List)")
+            else:
+                check([f["depth"] for f in frames] == list(range(len(frames))), "a chain one level deeper each")
+                shapes[tuple(names)] += 1
         want = Counter({tuple(["Task"] + chain): truth["chains"], ("Task", "LoneWait"): truth["lone"]})
         check(shapes == want, "the stacks: dumpasync %r, the target %r" % (shapes, want))
+        check(shared == [sorted(truth["shared"])], "the shared source's stack: %r, the target %r"
+              % (shared, truth["shared"]))
 
         # The text: SOS's layout, the same frames as the JSON.
         text = tr.text_of("dumpasync")
@@ -137,7 +151,7 @@ def main():
 
         # -tasks -stats: the awaited Task<Int32>s counted too, one per paused chain or lone await.
         tstats = {s["type"]: s["count"] for s in tr.json("dumpasync -tasks -stats --json")["stats"]}
-        check(tstats.get("System.Threading.Tasks.Task<System.Int32>") == truth["chains"] + truth["lone"],
+        check(tstats.get("System.Threading.Tasks.Task<System.Int32>") == truth["chains"] + truth["lone"] + 1,
               "-tasks -stats counts the awaited Tasks: %r" % tstats)
         ctext_done = tr.text_of("dumpasync -completed")
         check(len(re.findall(r"^[0-9a-f]{16} [0-9a-f]{16} \(0\) %s" % re.escape(prefix + "Finished>"), ctext_done,
@@ -146,10 +160,11 @@ def main():
         # -coalesce: the chains in one group.
         groups = tr.json("dumpasync -coalesce --json")["coalesced"]
         top = [g for g in groups if g["frame"] == "System.Threading.Tasks.Task<System.Int32>"]
-        check(len(top) == 1 and top[0]["count"] == truth["chains"] + truth["lone"],
+        check(len(top) == 1 and top[0]["count"] == truth["chains"] + truth["lone"] + 1,
               "-coalesce: the awaited Tasks in one group: %r" % groups)
-        level = Counter((method_of(g["frame"].split(") ", 1)[1], prefix), g["count"]) for g in top[0]["continuations"])
-        check(level == Counter({("Inner", truth["chains"]): 1, ("LoneWait", truth["lone"]): 1}),
+        level = Counter((method_of(g["frame"].split(") ", 1)[-1], prefix), g["count"]) for g in top[0]["continuations"])
+        check(level == Counter({("Inner", truth["chains"]): 1, ("LoneWait", truth["lone"]): 1, ("SharedA", 1): 1,
+                                ("SharedB", 1): 1, (None, 1): 1}),
               "-coalesce: the next level: %r" % level)
         ctext = tr.text_of("dumpasync -coalesce")
         check(re.search(r"^STACKS 1$", ctext, re.M) and

@@ -6,7 +6,8 @@
 // Starts Chains chains Outer -> Middle -> Inner, Inner awaiting a
 // TaskCompletionSource's Task that is never completed (Outer and Middle at
 // their second await, state 1; Inner at its first, state 0), Lone awaits of
-// Lone (state 0) on another never-completed source, and Done chains that
+// Lone (state 0) on another never-completed source,
+// SharedA and SharedB (state 0) and a ContinueWith all on one more source, and Done chains that
 // finished (their boxes completed, their state machines cleared). Prints TRUTH: the state
 // machine types, the count of paused boxes per type, each one's state, the
 // chain (innermost first), and the counts; then READY, and sleeps.
@@ -54,6 +55,18 @@ public static class Program
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    static async Task<int> SharedA(Task<int> shared)
+    {
+        return await shared + 1;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static async Task<int> SharedB(Task<int> shared)
+    {
+        return await shared + 2;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     static async Task<int> Finished(TaskCompletionSource<int> tcs)
     {
         int v = await tcs.Task;
@@ -72,6 +85,12 @@ public static class Program
             s_sources.Add(tcs);
             s_tasks.Add(LoneWait(tcs));
         }
+        /* One source awaited by two methods and a ContinueWith: its continuations become a List<object>. */
+        var sharedSource = new TaskCompletionSource<int>(TaskCreationOptions.None);
+        s_sources.Add(sharedSource);
+        s_tasks.Add(SharedA(sharedSource.Task));
+        s_tasks.Add(SharedB(sharedSource.Task));
+        s_tasks.Add(sharedSource.Task.ContinueWith(t => t.Result));
         var done = new List<Task<int>>();
         for (int i = 0; i < Done; i++) {
             var tcs = new TaskCompletionSource<int>(TaskCreationOptions.None);
@@ -93,10 +112,13 @@ public static class Program
             ["done"] = Done,
             ["paused"] = new JsonObject {
                 ["Outer"] = Chains, ["Middle"] = Chains, ["Inner"] = Chains, ["LoneWait"] = Lone,
+                ["SharedA"] = 1, ["SharedB"] = 1,
             },
+            /* The shared source's Task continues to these (its m_continuationObject a List). */
+            ["shared"] = new JsonArray("SharedA", "SharedB", "ContinueWith"),
             ["completed"] = new JsonObject { ["Finished"] = Done },
             ["states"] = new JsonObject {
-                ["Outer"] = 1, ["Middle"] = 1, ["Inner"] = 0, ["LoneWait"] = 0,
+                ["Outer"] = 1, ["Middle"] = 1, ["Inner"] = 0, ["LoneWait"] = 0, ["SharedA"] = 0, ["SharedB"] = 0,
                 /* A finished box's StateMachine is cleared (AsyncStateMachineBox.ClearStateUponCompletion): 0. */
                 ["Finished"] = 0,
             },
