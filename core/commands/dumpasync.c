@@ -181,6 +181,20 @@ static void frame_text(struct ctx *c, const struct clrsos_async_object *o, int d
 	}
 }
 
+/*
+ * The name of a continuation that is no found Task: its type, except that a
+ * plain System.Object is what Task stores once it has completed (its
+ * s_taskCompletionSentinel: no continuation can be a bare object), named as
+ * SOS names it.
+ */
+static const char *unfound_name(struct ctx *c, const struct clrsos_type *t)
+{
+	if (!t)
+		return "";
+	const char *name = clrsos_types_name(clrsos_heap_types(c->heap), t);
+	return strcmp(name, "System.Object") == 0 ? "TaskCompletionSentinel" : name;
+}
+
 /* Unfound continuations (a delegate's target, a completed task) as SOS lists them under their frame. */
 static void continuation_lines(struct ctx *c, const struct clrsos_async_object *o, int depth)
 {
@@ -197,7 +211,7 @@ static void continuation_lines(struct ctx *c, const struct clrsos_async_object *
 			describe_flags(f->flags, flags, sizeof(flags));
 		clrsos_outf(c->out, "%*s%016" PRIx64 " %016" PRIx64 " (%s) ", (depth + 1) * 2, "", next,
 			    t ? t->mt : 0, flags);
-		clrsos_out_name(c->out, t ? clrsos_types_name(clrsos_heap_types(c->heap), t) : "");
+		clrsos_out_name(c->out, unfound_name(c, t));
 		clrsos_out(c->out, "\n");
 	}
 }
@@ -320,7 +334,7 @@ static char *member_key(struct ctx *c, uint64_t address, uint64_t *mt)
 		if (clrsos_heap_object_at(c->heap, address, &t, NULL) != NULL)
 			t = NULL;
 		*mt = t ? t->mt : 0;
-		snprintf(buf, sizeof(buf), "%s", t ? clrsos_types_name(clrsos_heap_types(c->heap), t) : "");
+		snprintf(buf, sizeof(buf), "%s", unfound_name(c, t));
 	}
 	return strdup(buf);
 }

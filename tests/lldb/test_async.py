@@ -156,6 +156,9 @@ def main():
         ctext_done = tr.text_of("dumpasync -completed")
         check(len(re.findall(r"^[0-9a-f]{16} [0-9a-f]{16} \(0\) %s" % re.escape(prefix + "Finished>"), ctext_done,
                              re.M)) == truth["completed"]["Finished"], "-completed text: the finished boxes")
+        check(len(re.findall(r"^  [0-9a-f]{16} [0-9a-f]{16} \(\) TaskCompletionSentinel$", ctext_done, re.M)) ==
+              truth["completed"]["Finished"], "-completed text: each finished box's continuation is the sentinel:\n%s"
+              % ctext_done)
 
         # -coalesce: the chains in one group.
         groups = tr.json("dumpasync -coalesce --json")["coalesced"]
