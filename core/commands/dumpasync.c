@@ -35,6 +35,7 @@ struct ctx {
 	uint32_t *seen;    /* per object: the stack that last showed it (cycles) */
 	uint32_t stack_id;
 	size_t stacks;
+	int base_depth;    /* 1 when the stack starts with the awaiter its top state machine holds */
 	struct { size_t index; int depth; } *pending;
 	size_t npending, pending_cap;
 };
@@ -123,7 +124,7 @@ static struct clrsos_error *walk_stack(struct ctx *c, size_t top, visit_fn *visi
 	bool wanted = false, machine = c->o->tasks;
 	c->stack_id++;
 	c->npending = 0;
-	struct clrsos_error *err = push(c, top, 0);
+	struct clrsos_error *err = push(c, top, c->base_depth);
 	while (!err && c->npending) {
 		size_t i = c->pending[c->npending - 1].index;
 		int depth = c->pending[--c->npending].depth;
@@ -552,8 +553,29 @@ static struct clrsos_error *render(struct ctx *c)
 			if (!c->top[i] || (err = walk_stack(c, i, NULL, &pass)) || !pass)
 				continue;
 			c->stacks++;
+			struct clrsos_async_awaiter aw;
+			bool awaiting = false;
+			if (!clrsos_async_completed(&a->objects[i]) &&
+			    (err = clrsos_async_awaiter(c->heap, c->dac, &a->objects[i], &aw, &awaiting)))
+				break;
+			const struct clrsos_type *awt = awaiting ? clrsos_types_get(clrsos_heap_types(c->heap), aw.mt) : NULL;
+			const char *awname = awt ? clrsos_types_name(clrsos_heap_types(c->heap), awt) : "";
+			c->base_depth = awaiting ? 1 : 0;
 			if (c->j) {
 				clrsos_json_object_begin(c->j);
+				if (awaiting) {
+					clrsos_json_key(c->j, "awaiting");
+					clrsos_json_object_begin(c->j);
+					clrsos_json_key(c->j, "address");
+					clrsos_json_address(c->j, aw.address);
+					clrsos_json_key(c->j, "mt");
+					clrsos_json_address(c->j, aw.mt);
+					clrsos_json_key(c->j, "type");
+					clrsos_json_string(c->j, awname);
+					clrsos_json_key(c->j, "is_value");
+					clrsos_json_bool(c->j, aw.is_value);
+					clrsos_json_object_end(c->j);
+				}
 				clrsos_json_key(c->j, "frames");
 				clrsos_json_array_begin(c->j);
 				err = walk_stack(c, i, visit_json, &pass);
@@ -561,6 +583,11 @@ static struct clrsos_error *render(struct ctx *c)
 				clrsos_json_object_end(c->j);
 			} else {
 				clrsos_outf(c->out, "STACK %zu\n", c->stacks);
+				if (awaiting) {
+					clrsos_outf(c->out, "<< Awaiting: %016" PRIx64 " %016" PRIx64 " ", aw.address, aw.mt);
+					clrsos_out_name(c->out, awname);
+					clrsos_out(c->out, " >>\n");
+				}
 				err = walk_stack(c, i, visit_text, &pass);
 				clrsos_out(c->out, "\n");
 			}

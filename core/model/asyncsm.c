@@ -445,3 +445,92 @@ const struct clrsos_async_object *clrsos_async_find(const struct clrsos_async *a
 	}
 	return NULL;
 }
+
+/* Whether the awaiter field f of the state machine stored at base holds something, and what. */
+static bool awaiter_of(struct clrsos_heap *heap, const struct clrsos_field *f, uint64_t base, bool need_set,
+		       struct clrsos_async_awaiter *ret)
+{
+	struct clrsos_types *types = clrsos_heap_types(heap);
+	struct clrsos_target *target = clrsos_heap_target(heap);
+	uint64_t address = base + f->offset;
+	if (!clrsos_element_is_value(f->element_type)) {
+		uint64_t ref = 0;
+		const struct clrsos_type *t = NULL;
+		struct clrsos_error *err = clrsos_target_read_u64(target, address, &ref);
+		if (!err && ref)
+			err = clrsos_heap_object_at(heap, ref, &t, NULL);
+		bool ok = !err && t;
+		clrsos_error_destroy(err);
+		if (!ok)
+			return false;
+		ret->address = ref;
+		ret->mt = t->mt;
+		ret->is_value = false;
+		return true;
+	}
+	if (f->element_type != CLRSOS_ELEMENT_VALUETYPE || !f->type_mt)
+		return false;
+	const struct clrsos_type *t = clrsos_types_get(types, f->type_mt);
+	if (!t)
+		return false;
+	if (need_set) {
+		/* A struct's base size counts an object header and MethodTable word around its data. */
+		uint8_t bytes[256];
+		size_t n = t->base_size > 16 ? t->base_size - 16 : 0;
+		if (n > sizeof(bytes))
+			n = sizeof(bytes);
+		struct clrsos_error *err = clrsos_target_read(target, address, bytes, n);
+		if (err) {
+			clrsos_error_destroy(err);
+			return false;
+		}
+		bool zero = true;
+		for (size_t i = 0; i < n && zero; i++)
+			zero = bytes[i] == 0;
+		if (zero)
+			return false;
+	}
+	ret->address = address;
+	ret->mt = f->type_mt;
+	ret->is_value = true;
+	return true;
+}
+
+struct clrsos_error *clrsos_async_awaiter(struct clrsos_heap *heap, struct clrsos_dac *dac,
+					  const struct clrsos_async_object *o, struct clrsos_async_awaiter *ret,
+					  bool *found)
+{
+	*found = false;
+	if (!o->is_box || !o->has_state || o->state < 0 || !o->sm_mt || !o->sm_address)
+		return NULL;
+	struct clrsos_fields fields;
+	struct clrsos_error *err = clrsos_fields_init(dac, clrsos_heap_types(heap), o->sm_mt, &fields);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	uint64_t base = o->sm_address + (o->sm_is_object ? OBJECT_DATA : 0);
+	size_t awaiters = 0;
+	const struct clrsos_field *first = NULL;
+	for (size_t i = 0; i < fields.count; i++) {
+		const struct clrsos_field *f = &fields.items[i];
+		if (f->is_static || strncmp(f->name, "<>u__", 5) != 0)
+			continue;
+		awaiters++;
+		if (strcmp(f->name, "<>u__1") == 0)
+			first = f;
+	}
+	if (o->state == 0 || awaiters == 1) {
+		*found = first && awaiter_of(heap, first, base, false, ret);
+	} else {
+		for (size_t i = 0; i < fields.count && !*found; i++) {
+			const struct clrsos_field *f = &fields.items[i];
+			if (!f->is_static && strncmp(f->name, "<>u__", 5) == 0)
+				*found = awaiter_of(heap, f, base, true, ret);
+		}
+	}
+	clrsos_fields_deinit(&fields);
+	return NULL;
+}

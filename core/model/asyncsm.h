@@ -78,6 +78,24 @@ void clrsos_async_deinit(struct clrsos_async *a);
 /* The found object at address, or NULL. */
 const struct clrsos_async_object *clrsos_async_find(const struct clrsos_async *a, uint64_t address);
 
+/* What a paused state machine awaits: one of its awaiter fields (<>u__n). */
+struct clrsos_async_awaiter {
+	uint64_t address;  /* the awaiter object, or (is_value) where the awaiter struct is stored */
+	uint64_t mt;
+	bool is_value;
+};
+
+/*
+ * The awaiter a box paused at an await (state >= 0) holds, as SOS guesses
+ * it: <>u__1 when the state is 0 or the state machine has one awaiter
+ * field (awaits of one awaiter type share it), else the first awaiter
+ * field that is set (the compiler clears those it is done with). *found
+ * false when there is none to show.
+ */
+struct clrsos_error *clrsos_async_awaiter(struct clrsos_heap *heap, struct clrsos_dac *dac,
+					  const struct clrsos_async_object *o, struct clrsos_async_awaiter *ret,
+					  bool *found);
+
 static inline bool clrsos_async_completed(const struct clrsos_async_object *o)
 {
 	return (o->flags & CLRSOS_TASK_COMPLETED_MASK) != 0;

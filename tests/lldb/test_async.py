@@ -16,6 +16,8 @@ shape. The test runs dumpasync (--json and text, -coalesce, -stats,
     ContinueWith task, all one level down;
   - the finished boxes absent, and present with -completed, completed (the
     runtime clears a finished box's StateMachine, so its state reads 0);
+  - Parked's stack starts with '<< Awaiting: ... Never >>', the struct
+    awaiter its state machine holds, the box one level down;
   - -stats counts per state machine type as the target does; -coalesce
     groups the chains into one stack with their count;
   - -mt and -type keep only the stacks with such an object; -fields shows
@@ -77,10 +79,19 @@ def main():
         check(result["stack_count"] == len(result["stacks"]), "stack_count counts the stacks")
         shapes = Counter()
         shared = []
+        parked = []
         by_address = {}
         for stack in result["stacks"]:
             frames = stack["frames"]
             names = []
+            if "awaiting" in stack:
+                check(len(frames) == 1 and method_of(frames[0]["description"], prefix) == "Parked" and
+                      frames[0]["depth"] == 1, "only Parked's stack starts with an awaiter: %r" % stack)
+                check(stack["awaiting"]["type"] == truth["parked_awaiter"] and stack["awaiting"]["is_value"],
+                      "Parked awaits the Never struct: %r" % stack["awaiting"])
+                parked.append(stack)
+                by_address[int(frames[0]["address"], 16)] = frames[0]
+                continue
             check(frames[0]["depth"] == 0 and frames[0]["type"] == "System.Threading.Tasks.Task<System.Int32>",
                   "each stack starts at an awaited Task<Int32>: %r" % frames[0])
             for k, f in enumerate(frames):
@@ -111,6 +122,12 @@ def main():
                 shapes[tuple(names)] += 1
         want = Counter({tuple(["Task"] + chain): truth["chains"], ("Task", "LoneWait"): truth["lone"]})
         check(shapes == want, "the stacks: dumpasync %r, the target %r" % (shapes, want))
+        check(len(parked) == 1, "Parked's one stack, with its awaiter: %d" % len(parked))
+        ptext = tr.text_of("dumpasync")
+        check(re.search(r"^STACK \d+\n<< Awaiting: [0-9a-f]{16} %016x %s >>\n  [0-9a-f]{16} [0-9a-f]{16} \(0\) %s"
+                        % (int(parked[0]["awaiting"]["mt"], 16), re.escape(truth["parked_awaiter"]),
+                           re.escape(prefix + "Parked>")), ptext, re.M),
+              "the text shows Parked's awaiter above it:\n%s" % ptext)
         check(shared == [sorted(truth["shared"])], "the shared source's stack: %r, the target %r"
               % (shared, truth["shared"]))
 

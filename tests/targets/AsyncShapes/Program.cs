@@ -7,7 +7,8 @@
 // TaskCompletionSource's Task that is never completed (Outer and Middle at
 // their second await, state 1; Inner at its first, state 0), Lone awaits of
 // Lone (state 0) on another never-completed source,
-// SharedA and SharedB (state 0) and a ContinueWith all on one more source, and Done chains that
+// SharedA and SharedB (state 0) and a ContinueWith all on one more source,
+// Parked (state 0) awaiting a struct awaiter that never completes, and Done chains that
 // finished (their boxes completed, their state machines cleared). Prints TRUTH: the state
 // machine types, the count of paused boxes per type, each one's state, the
 // chain (innermost first), and the counts; then READY, and sleeps.
@@ -16,6 +17,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace AsyncShapes;
+
+/* An awaitable that never completes: it keeps the continuation and never calls it. */
+public readonly struct Never : INotifyCompletion
+{
+    public static readonly List<Action> Parked = new();
+    public Never GetAwaiter() => this;
+    public bool IsCompleted => false;
+    public void OnCompleted(Action continuation) { lock (Parked) Parked.Add(continuation); }
+    public void GetResult() { }
+}
 
 public static class Program
 {
@@ -55,6 +66,12 @@ public static class Program
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    static async Task Parked()
+    {
+        await new Never();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     static async Task<int> SharedA(Task<int> shared)
     {
         return await shared + 1;
@@ -91,6 +108,8 @@ public static class Program
         s_tasks.Add(SharedA(sharedSource.Task));
         s_tasks.Add(SharedB(sharedSource.Task));
         s_tasks.Add(sharedSource.Task.ContinueWith(t => t.Result));
+        /* A box no Task continues to, paused at a struct awaiter: dumpasync shows what it awaits. */
+        s_tasks.Add(Parked());
         var done = new List<Task<int>>();
         for (int i = 0; i < Done; i++) {
             var tcs = new TaskCompletionSource<int>(TaskCreationOptions.None);
@@ -112,13 +131,15 @@ public static class Program
             ["done"] = Done,
             ["paused"] = new JsonObject {
                 ["Outer"] = Chains, ["Middle"] = Chains, ["Inner"] = Chains, ["LoneWait"] = Lone,
-                ["SharedA"] = 1, ["SharedB"] = 1,
+                ["SharedA"] = 1, ["SharedB"] = 1, ["Parked"] = 1,
             },
+            /* Parked's stack: its awaiter (the Never struct, in <>u__1) above it. */
+            ["parked_awaiter"] = typeof(Never).FullName,
             /* The shared source's Task continues to these (its m_continuationObject a List). */
             ["shared"] = new JsonArray("SharedA", "SharedB", "ContinueWith"),
             ["completed"] = new JsonObject { ["Finished"] = Done },
             ["states"] = new JsonObject {
-                ["Outer"] = 1, ["Middle"] = 1, ["Inner"] = 0, ["LoneWait"] = 0, ["SharedA"] = 0, ["SharedB"] = 0,
+                ["Outer"] = 1, ["Middle"] = 1, ["Inner"] = 0, ["LoneWait"] = 0, ["SharedA"] = 0, ["SharedB"] = 0, ["Parked"] = 0,
                 /* A finished box's StateMachine is cleared (AsyncStateMachineBox.ClearStateUponCompletion): 0. */
                 ["Finished"] = 0,
             },
