@@ -199,6 +199,7 @@ clrsos_command_fn clrsos_cmd_pathto;
 clrsos_command_fn clrsos_cmd_sizestats;
 clrsos_command_fn clrsos_cmd_findroots;
 clrsos_command_fn clrsos_cmd_traverseheap;
+clrsos_command_fn clrsos_cmd_dumpasync;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -896,6 +896,37 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: traverseheap -xml /tmp/heap.xml",
 		.run = clrsos_cmd_traverseheap,
 	},
+	{
+		.name = "dumpasync",
+		.aliases = (const char *const[]){"DumpAsync", NULL},
+		.help = "Show the async stacks on the GC heap: state machine boxes and Tasks chained by continuation.",
+		.syntax = "dumpasync [-mt <MethodTable>] [-type <text>] [-addr <address>] [-tasks]\n"
+			  "          [-completed] [-fields] [-stats] [-coalesce] [--json]\n"
+			  "\n"
+			  "One heap walk finds every async state machine box (AsyncStateMachineBox<T>)\n"
+			  "and Task, reads each box's state (<>1__state: -1 running or not started,\n"
+			  "-2 finished, n awaiting at await n) and follows each m_continuationObject\n"
+			  "(a box, a Task, a delegate's target, a List of them). A stack starts at\n"
+			  "an object no other continues to (the innermost awaited work) and goes out\n"
+			  "through its awaiting callers, two spaces deeper per level:\n"
+			  "'STACK n', then '<address> <MT> (<state>) <state machine type>' per frame\n"
+			  "(a Task shows its state flags instead of a state). A top state machine\n"
+			  "paused at an await first shows its awaiter: '<< Awaiting: ... >>'.\n"
+			  "\n"
+			  "  -mt, --methodtable <MT>  stacks with an object of this MethodTable\n"
+			  "  -type, --type <text>     stacks with an object whose type contains text\n"
+			  "  -addr, --address <addr>  stacks with the object at this address\n"
+			  "  -tasks, -t               also stacks of Tasks only (no state machine)\n"
+			  "  -completed, -c           include completed boxes and Tasks\n"
+			  "  -fields, -f              each state machine's fields (as dumpvc shows them)\n"
+			  "  -stats                   only MT, count and type per state machine type\n"
+			  "  -coalesce                identical stacks grouped: '[count] MT frame' per level\n"
+			  "  --json                   {stacks: [{frames: [{depth, address, mt, state,\n"
+			  "                           description, continuations, ...}]}], stack_count}\n"
+			  "\n"
+			  "Example: dumpasync -coalesce",
+		.run = clrsos_cmd_dumpasync,
+	},
 };
 
 const size_t clrsos_command_count =
