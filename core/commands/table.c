@@ -927,6 +927,43 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: dumpasync -coalesce",
 		.run = clrsos_cmd_dumpasync,
 	},
+	{
+		.name = "ephrefs",
+		.help = "Find older-generation objects that refer to objects of the ephemeral generations.",
+		.syntax = "ephrefs [--json]\n"
+			  "\n"
+			  "SOS's ephrefs: every object of generation 1, 2, large or pinned that\n"
+			  "refers to generation 0 (or, from 2, large or pinned, to generation 1),\n"
+			  "grouped as 'References from gen2 to gen0:' with the object, its\n"
+			  "MethodTable, size, generations, how many references it holds to that\n"
+			  "generation and their objects' bytes; then 'N older generation objects\n"
+			  "referenced M younger objects (B bytes)'. Such references keep young\n"
+			  "objects alive through ephemeral GCs. One walk of the heap.\n"
+			  "\n"
+			  "  --json   {objects: [{address, mt, type, size, generation,\n"
+			  "           referenceGeneration, referenceCount, referenceSize}], count,\n"
+			  "           referenced, referencedBytes, problemCount}\n"
+			  "\n"
+			  "Example: ephrefs",
+		.run = clrsos_cmd_ephrefs,
+	},
+	{
+		.name = "ephtoloh",
+		.help = "Find ephemeral objects that refer to large objects, and large objects that refer to ephemeral ones.",
+		.syntax = "ephtoloh [--json]\n"
+			  "\n"
+			  "SOS's ephtoloh: objects of generations 0 and 1 that refer to objects\n"
+			  "of the large object heap, large objects that refer to generations 0\n"
+			  "and 1, and the chains ephemeral -> large -> ephemeral. (SOS looks at\n"
+			  "generation 0 objects only for the first list.) One walk of the heap.\n"
+			  "\n"
+			  "  --json   {ephemeralToLarge: [{from, fromType, to, toType}],\n"
+			  "           largeToEphemeral: [...], chains: [{ephemeral, large, then}],\n"
+			  "           problemCount}\n"
+			  "\n"
+			  "Example: ephtoloh",
+		.run = clrsos_cmd_ephtoloh,
+	},
 };
 
 const size_t clrsos_command_count =
