@@ -94,16 +94,8 @@ static void render_json(const struct clrsos_gc_data *d, struct clrsos_writer *ou
 struct clrsos_error *clrsos_cmd_dumpgcdata(struct clrsos_session *session, const struct clrsos_host *host,
 					   int argc, const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "dumpgcdata",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("dumpgcdata", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_dac *dac;

@@ -88,16 +88,8 @@ struct clrsos_error *clrsos_cmd_eeversion(struct clrsos_session *session,
 					  int argc, const char *const *argv,
 					  struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "eeversion",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("eeversion", host, argc, argv, &json);
 	if (err)
 		return err;
 	clrsos_session_refresh(session);

@@ -23,21 +23,6 @@ static const char *generation_word(enum clrsos_generation g)
 	}
 }
 
-static struct clrsos_error *parse(const char *command, const struct clrsos_host *host, int argc,
-				  const char *const *argv, bool *json)
-{
-	*json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", json),
-	};
-	const struct clrsos_options spec = {
-		.command = command,
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	return clrsos_options_parse(&spec, host, argc, argv);
-}
-
 static void walk_note(const struct clrsos_walk_result *walk, struct clrsos_writer *out)
 {
 	if (walk->problem_count)
@@ -130,7 +115,7 @@ struct clrsos_error *clrsos_cmd_ephrefs(struct clrsos_session *session, const st
 					const char *const *argv, struct clrsos_writer *out)
 {
 	bool json;
-	struct clrsos_error *err = parse("ephrefs", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("ephrefs", host, argc, argv, &json);
 	struct clrsos_heap *heap;
 	if (err || (err = clrsos_session_heap(session, &heap)))
 		return err;
@@ -266,7 +251,7 @@ struct clrsos_error *clrsos_cmd_ephtoloh(struct clrsos_session *session, const s
 					 const char *const *argv, struct clrsos_writer *out)
 {
 	bool json;
-	struct clrsos_error *err = parse("ephtoloh", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("ephtoloh", host, argc, argv, &json);
 	struct clrsos_heap *heap;
 	if (err || (err = clrsos_session_heap(session, &heap)))
 		return err;

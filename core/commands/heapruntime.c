@@ -122,16 +122,8 @@ struct runtime_type_row {
 struct clrsos_error *clrsos_cmd_dumpruntimetypes(struct clrsos_session *session, const struct clrsos_host *host,
 						 int argc, const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "dumpruntimetypes",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("dumpruntimetypes", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_root_cmd c;
@@ -512,16 +504,8 @@ static void timers_json(const struct timer_result *r, struct clrsos_writer *out)
 struct clrsos_error *clrsos_cmd_timerinfo(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					  const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "timerinfo",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("timerinfo", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct timer_result r;
@@ -625,16 +609,8 @@ static struct clrsos_error *threadpool_read(struct clrsos_root_cmd *c, struct th
 struct clrsos_error *clrsos_cmd_threadpool(struct clrsos_session *session, const struct clrsos_host *host,
 					   int argc, const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "threadpool",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("threadpool", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_root_cmd c;
@@ -984,16 +960,8 @@ static void tpq_json(const struct tpq_result *r, struct clrsos_writer *out)
 struct clrsos_error *clrsos_cmd_threadpoolqueue(struct clrsos_session *session, const struct clrsos_host *host,
 						int argc, const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "threadpoolqueue",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("threadpoolqueue", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct tpq_result r;

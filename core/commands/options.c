@@ -143,3 +143,18 @@ struct clrsos_error *clrsos_options_parse(const struct clrsos_options *spec, con
 	}
 	return NULL;
 }
+
+struct clrsos_error *clrsos_options_parse_json_only(const char *command, const struct clrsos_host *host, int argc,
+						    const char *const *argv, bool *json)
+{
+	*json = false;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", json),
+	};
+	const struct clrsos_options spec = {
+		.command = command,
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	return clrsos_options_parse(&spec, host, argc, argv);
+}

@@ -88,6 +88,10 @@ struct clrsos_options {
 struct clrsos_error *clrsos_options_parse(const struct clrsos_options *spec, const struct clrsos_host *host,
 					  int argc, const char *const *argv);
 
+/* A command that takes --json and nothing else: *json says whether it was given. */
+struct clrsos_error *clrsos_options_parse_json_only(const char *command, const struct clrsos_host *host, int argc,
+						    const char *const *argv, bool *json);
+
 /* Whether arg is an option: a dash and then no digit (-5, 0x10 and "-" are operands). */
 bool clrsos_is_option(const char *arg);
 

@@ -171,16 +171,8 @@ struct clrsos_error *clrsos_cmd_runtimes(struct clrsos_session *session, const s
 struct clrsos_error *clrsos_cmd_sosstatus(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					  const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "sosstatus",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("sosstatus", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct runtime_view v;
@@ -578,16 +570,8 @@ struct clrsos_error *clrsos_cmd_syncblk(struct clrsos_session *session, const st
 struct clrsos_error *clrsos_cmd_analyzeoom(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					   const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "analyzeoom",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("analyzeoom", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_root_cmd c;

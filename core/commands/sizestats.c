@@ -151,16 +151,8 @@ static void render_json(const struct sizestats *s, struct clrsos_writer *out)
 struct clrsos_error *clrsos_cmd_sizestats(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					  const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "sizestats",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("sizestats", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_heap *heap;

@@ -613,16 +613,8 @@ static void dso_render_text(const struct dso_result *r, struct clrsos_writer *ou
 struct clrsos_error *clrsos_cmd_dso(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 				    const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "dso",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	bool json;
+	struct clrsos_error *err = clrsos_options_parse_json_only("dso", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct dso_result r;
