@@ -7,6 +7,7 @@
 #include "analysis/ephrefs.h"
 #include "model/types.h"
 #include "base/vector.h"
+#include "base/watch.h"
 
 /* A reference met during the walk, resolved after it. */
 struct pending {
@@ -140,7 +141,10 @@ struct clrsos_error *clrsos_ephrefs_init(struct clrsos_ephrefs *r, struct clrsos
 		err = &clrsos_error_no_memory;
 	/* Each younger object's size; one the heap does not hold as an object is left out, as SOS does. */
 	size_t nrefs = 0;
+	struct clrsos_watch *watch = clrsos_heap_watch(heap);
 	for (size_t i = 0; !err && i < w.found.count; i++) {
+		if (watch && (err = clrsos_watch_tick(watch)))
+			break;
 		struct pending *p = &w.found.items[i];
 		const struct clrsos_type *t;
 		uint64_t size;
@@ -220,7 +224,10 @@ struct clrsos_error *clrsos_ephtoloh_init(struct clrsos_ephtoloh *r, struct clrs
 	struct link_vector to_large, from_large;
 	link_vector_init(&to_large);
 	link_vector_init(&from_large);
+	struct clrsos_watch *watch = clrsos_heap_watch(heap);
 	for (size_t i = 0; !err && i < w.found.count; i++) {
+		if (watch && (err = clrsos_watch_tick(watch)))
+			break;
 		struct pending *p = &w.found.items[i];
 		const struct clrsos_type *t;
 		struct clrsos_error *e = clrsos_heap_object_at(heap, p->ref, &t, NULL);
