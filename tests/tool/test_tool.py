@@ -12,6 +12,7 @@ Environment (tests/tool/CMakeLists.txt): CLRSOS_TOOL, CLRSOS_EP_PROBE,
 CLRSOS_PLUGIN, CLRSOS_TARGETS_DIR.
 """
 
+import glob
 import json
 import shutil
 import os
@@ -238,6 +239,11 @@ def no_process():
 
 
 def not_dotnet():
+    # This process is no .NET one: a socket named for its pid can only be stale,
+    # left by a killed .NET target that had the same pid before.
+    for d in {os.environ.get("TMPDIR", "/tmp"), "/tmp"}:
+        for stale in glob.glob(os.path.join(d, "dotnet-diagnostic-%d-*-socket" % os.getpid())):
+            os.unlink(stale)
     r = tool("collect", str(os.getpid()))
     check_one_line_error(r, "is not a .NET process")
 
