@@ -823,6 +823,18 @@ static void test_trigger__for_cooldown_dumps(void **state)
 			    "dotnet.gc.last_collection.heap.size[gc.heap.generation=gen2] > 1 MB for 3 s");
 	clrsos_trigger_deinit(&t);
 
+	/* Samples that arrive in a batch, late: the cooldown holds on the caller's clock too. */
+	struct clrsos_trigger_options c = { .counter = "working-set", .above = "1MB", .dumps = 2, .cooldown = "2s" };
+	assert_null(clrsos_trigger_init(&t, &c));
+	struct clrsos_counter_sample s0 = mk("System.Runtime", "working-set", "MB", "", false, T0, 5);
+	assert_true(clrsos_trigger_feed_at(&t, &s0, 100.0));
+	struct clrsos_counter_sample s2 = mk("System.Runtime", "working-set", "MB", "", false, T0 + 2, 5);
+	assert_false(clrsos_trigger_feed_at(&t, &s2, 101.98)); /* 2 s apart in the target, 1.98 s here */
+	struct clrsos_counter_sample s3 = mk("System.Runtime", "working-set", "MB", "", false, T0 + 3, 5);
+	assert_true(clrsos_trigger_feed_at(&t, &s3, 103.0));
+	assert_true(clrsos_trigger_done(&t));
+	clrsos_trigger_deinit(&t);
+
 	/* Below a percentage, at once. */
 	struct clrsos_trigger_options b = { .counter = "cpu-usage", .below = "5%" };
 	assert_null(clrsos_trigger_init(&t, &b));

@@ -127,11 +127,10 @@ static struct clrsos_error *save_chart(struct trigger_run *run, const char *path
 	return err;
 }
 
-static struct clrsos_error *fire(struct trigger_run *run, const struct clrsos_counter_sample *sample)
+static struct clrsos_error *fire(struct trigger_run *run, const struct clrsos_counter_sample *sample, double now)
 {
 	struct clrsos_watch *watch = run->watch;
 	char when[48], cond[256], value[64], name[96], path[PATH_MAX], stamp[32];
-	double now = clrsos_watch_now();
 	utc_stamp(now, when, sizeof(when));
 	clrsos_trigger_describe(&run->trigger, cond, sizeof(cond));
 	clrsos_counters_format_number(sample->value, value, sizeof(value));
@@ -186,8 +185,9 @@ static struct clrsos_error *on_sample(void *ctx, const struct clrsos_counter_sam
 		return err;
 	if (run->failed || clrsos_trigger_done(&run->trigger))
 		return NULL;
-	if (clrsos_trigger_feed(&run->trigger, sample))
-		run->failed = fire(run, sample);
+	double now = clrsos_watch_now();
+	if (clrsos_trigger_feed_at(&run->trigger, sample, now))
+		run->failed = fire(run, sample, now);
 	return NULL;
 }
 

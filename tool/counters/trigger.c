@@ -206,6 +206,11 @@ static bool comparable(const struct clrsos_trigger *t, const struct clrsos_count
 
 bool clrsos_trigger_feed(struct clrsos_trigger *t, const struct clrsos_counter_sample *s)
 {
+	return clrsos_trigger_feed_at(t, s, NAN);
+}
+
+bool clrsos_trigger_feed_at(struct clrsos_trigger *t, const struct clrsos_counter_sample *s, double clock)
+{
 	if (!clrsos_trigger_matches(t, s))
 		return false;
 	double v;
@@ -231,8 +236,11 @@ bool clrsos_trigger_feed(struct clrsos_trigger *t, const struct clrsos_counter_s
 		return false;
 	if (t->fired && s->timestamp - t->last_fire < t->cooldown)
 		return false;
+	if (t->fired && !isnan(clock) && !isnan(t->last_fire_clock) && clock - t->last_fire_clock < t->cooldown)
+		return false;
 	t->fired++;
 	t->last_fire = s->timestamp;
+	t->last_fire_clock = clock;
 	return true;
 }
 

@@ -58,6 +58,7 @@ struct clrsos_trigger {
 	bool holding;       /* the condition held at the last matching sample */
 	double since;       /* from when it has held */
 	double last_fire;
+	double last_fire_clock; /* the caller's clock at the last dump (clrsos_trigger_feed_at), or NAN */
 	double last_value;  /* the last matching sample's value */
 	bool seen;          /* a matching sample was seen */
 	const char *mismatch_unit; /* a matching counter's unit that the threshold cannot be compared with, or NULL */
@@ -83,6 +84,10 @@ bool clrsos_trigger_matches(const struct clrsos_trigger *trigger, const struct c
 
 /* Feed a sample (any: others are ignored); true: take a dump now. */
 bool clrsos_trigger_feed(struct clrsos_trigger *trigger, const struct clrsos_counter_sample *sample);
+
+/* The same, where the caller also knows the time the dump would be taken at (seconds, any epoch): the
+ * cooldown then holds on that clock too, as samples arrive in batches and late. */
+bool clrsos_trigger_feed_at(struct clrsos_trigger *trigger, const struct clrsos_counter_sample *sample, double clock);
 
 /* Every dump asked for was fired. */
 bool clrsos_trigger_done(const struct clrsos_trigger *trigger);
