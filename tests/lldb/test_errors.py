@@ -128,6 +128,12 @@ def case_mid_gc():
         for attempt in range(40):
             tr = harness.lldb(["dumpheap -stat -ignoreGCState --json",
                                "dumpheap -type System.OutOfMemoryException -ignoreGCState --json"], pid=t.pid)
+            # A stop in the middle of a compaction may leave the walk nothing to show: try another stop.
+            if tr.error("dumpheap -stat -ignoreGCState --json") or \
+                    tr.error("dumpheap -type System.OutOfMemoryException -ignoreGCState --json"):
+                print("attempt %d: %s" % (attempt + 1, tr.error("dumpheap -stat -ignoreGCState --json") or
+                                           tr.error("dumpheap -type System.OutOfMemoryException -ignoreGCState --json")))
+                continue
             rows = tr.json("dumpheap -stat -ignoreGCState --json")["statistics"]
             node = [r for r in rows if r["type"] == "GcBusy.Node"]
             oom = tr.json("dumpheap -type System.OutOfMemoryException -ignoreGCState --json")["objects"]
