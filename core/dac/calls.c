@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dac/dac_internal.h"
+#include "dac/stackmirror.h"
 #include "base/vector.h"
 
 struct clrsos_error *clrsos_dac_gc_heap_data(struct clrsos_dac *dac,
@@ -321,6 +322,10 @@ struct clrsos_error *clrsos_dac_handles(struct clrsos_dac *dac,
 	return err;
 }
 
+/* How much of a thread's stack above its stack pointer is mirrored: the frames the runtime's exception
+ * handling pushed between the throw and the stop lie well inside it. */
+enum { STACK_MIRROR_MAX = 1 << 20 };
+
 struct clrsos_error *clrsos_dac_stack_refs(struct clrsos_dac *dac,
 					   uint32_t os_thread_id,
 					   struct clrsos_sos_stack_ref **ret,
@@ -329,8 +334,12 @@ struct clrsos_error *clrsos_dac_stack_refs(struct clrsos_dac *dac,
 	typedef clrsos_hresult (*fn)(void *, uint32_t, void **);
 	void *e = NULL;
 	clrsos_hresult hr;
+	/* The walk dereferences some of the stack's addresses directly (stackmirror.h). */
+	struct clrsos_stack_mirror mirror;
+	clrsos_stack_mirror_map(dac->data_target->target, os_thread_id, STACK_MIRROR_MAX, &mirror);
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_STACK_REFERENCES, fn, os_thread_id, &e);
 	if (hr < 0 || !e) {
+		clrsos_stack_mirror_unmap(&mirror);
 		char what[64];
 		snprintf(what, sizeof(what), "the stack references of thread %u", os_thread_id);
 		return clrsos_dac_call_failed(dac, what, hr);
@@ -339,6 +348,7 @@ struct clrsos_error *clrsos_dac_stack_refs(struct clrsos_dac *dac,
 	struct clrsos_error *err = drain_enum(dac, e, sizeof(**ret), "a thread's stack references",
 					      &items, ret_count);
 	DAC_GUARD("CLRSOS_SLOT_RELEASE", clrsos_com_release(e));
+	clrsos_stack_mirror_unmap(&mirror);
 	if (!err)
 		*ret = items;
 	return err;

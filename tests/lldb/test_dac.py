@@ -17,6 +17,7 @@ Cases:
 
 import os
 import shutil
+import re
 import subprocess
 import sys
 
@@ -88,6 +89,24 @@ def case_crash_cores():
                     crashed = True
                     check("lldb goes on" in err and "new DAC instance" in err,
                           "%s: %r: the crash error does not say what happens next: %s" % (kind, c, err))
+            # The whole answers: the DAC's walk of the dying thread's references reads the stack
+            # through the pointers the runtime's exception frames keep (core/dac/stackmirror.h).
+            check(not crashed, "%s: the DAC crashed" % kind)
+            order = truth["orderAddress"]
+            gr = tr.text_of("gcroot " + order)
+            m = re.search(r"Found (\d+) unique roots", gr)
+            # Main holds the order to the end; on the overflowed stack, every Recurse frame holds it too.
+            holder = "Crasher.Program.Recurse" if kind == "stackoverflow" else "Crasher.Program.Main"
+            check(m and int(m.group(1)) >= 1 and holder in gr,
+                  "%s: gcroot of the order found no root in %s: %r" % (kind, holder, gr[-600:]))
+            check(int(order, 16) in [int(w, 16) for l in tr.output("dso") for w in l.split()[1:2]
+                                     if re.fullmatch(r"[0-9a-f]{16}", w)],
+                  "%s: dso does not list the order %s: %r" % (kind, order, tr.output("dso")[-8:]))
+            # The selected thread is the one that died: its managed frames down to the thread's start.
+            bottom = {"stackoverflow": "Crasher.Program.Recurse", "task": "Thread.StartCallback"}.get(
+                kind, "Crasher.Program.Main")
+            check(bottom in tr.text_of("clrstack"),
+                  "%s: clrstack does not reach %s: %r" % (kind, bottom, tr.output("clrstack")[-5:]))
             # After any crash, the next commands still answer: the order the
             # dying thread held is on the heap, once.
             order = tr.json("dumpheap -stat -type Crasher.Order --json")["statistics"]
@@ -112,6 +131,11 @@ def case_crash_live():
           "the process did not stop at its abort: %r" % tr.output(cmds[0]))
     for c in ("dso", "clrstack", "gcroot $rdi", "eeversion"):
         one_line_or_answer(tr, c)
+    # Stopped at the abort, the dying thread's references are whole (core/dac/stackmirror.h).
+    check(tr.error("dso") is None and "Crasher.Order" in tr.text_of("dso"),
+          "live at the abort: dso did not list the order: %r" % tr.output("dso")[-5:])
+    check("Crasher.Program.Main" in tr.text_of("clrstack"),
+          "live at the abort: clrstack does not reach Main: %r" % tr.output("clrstack")[-5:])
     check(any(".NET runtime" in l for l in tr.output("eeversion")),
           "live at the abort: eeversion after the other commands did not name the runtime")
     check_session_goes_on(tr, "live")
