@@ -319,7 +319,12 @@ def bench_sos(sos, info, where, core, label, objects, clrsos_times, rows, tool_r
          ("gcroot (second query, same stop)", "gcroot " + info["gcrootTarget2"])],
         [("objsize (1000-child fan-out)", "objsize " + info["objsizeTarget"])],
         [("dumpheap -strings", "dumpheap -strings")],
+        [("gcheapstat", "gcheapstat")],
+        [("gcheapstat -iu", "gcheapstat -iu")],
+        [("verifyheap", "verifyheap")],
     ]
+    sessions = [[(n, c) for n, c in s if n in clrsos_times] for s in sessions]
+    sessions = [s for s in sessions if s]
     clrsos_rss = {r["command"]: r["rss"] for r in rows if r["size"] == label}
     for session in sessions:
         names = [n for n, _ in session]
@@ -339,7 +344,7 @@ def bench_sos(sos, info, where, core, label, objects, clrsos_times, rows, tool_r
             tool_rows.append(row)
             print("  %s: clrsos %.3f s, SOS %s, dotnet-dump %s" % (
                 name, row["clrsos"], fmt_s(row.get("sos")), fmt_s(row.get("dump"))), flush=True)
-    if sos["dir"]:
+    if sos["dir"] and "dumpheap -stat (live, attached)" in clrsos_times:
         times, wall, rss = sos_in_lldb(sos["dir"], ["dumpheap -stat"], sos["runs"], {"pid": info["pid"]},
                                       sos["timeout"])
         tool_rows.append({"size": label, "objects": objects, "command": "dumpheap -stat (live, attached)",
@@ -352,7 +357,7 @@ def fmt_s(v):
     return "—" if v is None else "%.3f s" % v
 
 
-def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows):
+def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows, only):
     target, info = start_target(millions)
     scratch = tempfile.mkdtemp(prefix="clrsos-bench-")
     try:
@@ -372,7 +377,12 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, too
         label = "%g M" % millions
         clrsos_times = {}
 
+        def wanted(name):
+            return not only or any(o in name for o in only)
+
         def row(name, commands, per_object=False, session=None, **w):
+            if not wanted(name):
+                return
             wall, rss, _ = median_run(commands, runs, **(w or where))
             inside = session if session is not None else in_session(commands[0], runs, **(w or where))
             clrsos_times[name] = inside
@@ -387,20 +397,26 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, too
         row("dumpheap -live -stat", ["dumpheap -live -stat"], per_object=True)
         # Both gcroot queries in one session, timed inside it: the first builds
         # the stop's index, the second only searches it.
-        first, second, index = gcroot_in_session(info, runs, where)
-        row("gcroot (first query)", ["gcroot " + info["gcrootTarget"]], session=first)
-        rows.append({"size": label, "objects": objects, "command": "gcroot (second query, same stop)",
-                     "wall": None, "session": second, "rate": None, "rss": 0, "extra": None})
-        clrsos_times["gcroot (second query, same stop)"] = second
-        index_rows.append((millions, objects, index))
+        if wanted("gcroot (first query)"):
+            first, second, index = gcroot_in_session(info, runs, where)
+            row("gcroot (first query)", ["gcroot " + info["gcrootTarget"]], session=first)
+            rows.append({"size": label, "objects": objects, "command": "gcroot (second query, same stop)",
+                         "wall": None, "session": second, "rate": None, "rss": 0, "extra": None})
+            clrsos_times["gcroot (second query, same stop)"] = second
+            index_rows.append((millions, objects, index))
         row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
         row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
+        row("gcheapstat", ["gcheapstat"], per_object=True)
+        row("gcheapstat -iu", ["gcheapstat -iu"], per_object=True)
+        row("verifyheap", ["verifyheap"], per_object=True)
         row("dumpheap -stat (live, attached)", ["dumpheap -stat"], per_object=True, pid=info["pid"])
         row("dumpheap -stat (live, attached, through lldb's memory API)", ["dumpheap -stat"], per_object=True,
             pid=info["pid"], env={"CLRSOS_LLDB_MEMORY": "1"})
         if have_clrmd:
             for name, op in (("dumpheap -stat", ["stat"]), ("dumpheap -live -stat", ["live-stat"]),
                              ("gcroot (first query)", ["gcroot", info["gcrootTarget"]])):
+                if name not in clrsos_times:
+                    continue
                 command, wall, rss = clrmd(core, runs, *op)
                 side_rows.append({"size": label, "objects": objects, "command": name,
                                   "clrsos": clrsos_times[name], "clrmd": command, "clrmd_wall": wall,
@@ -453,7 +469,7 @@ def sos_table(sos, tool_rows, notes):
 
 def main():
     argv = sys.argv[1:]
-    runs, out = 3, os.path.join(ROOT, "build", "bench", "results.md")
+    runs, out, only = 3, os.path.join(ROOT, "build", "bench", "results.md"), []
     sos_dir, dump, sos_runs, sos_timeout = (os.environ.get("CLRSOS_BENCH_SOS"),
                                             os.environ.get("CLRSOS_BENCH_DOTNET_DUMP"), None, 1800)
     while argv and argv[0].startswith("--"):
@@ -471,6 +487,8 @@ def main():
             sos_runs = int(argv[1])
         elif argv[0] == "--sos-timeout":
             sos_timeout = float(argv[1])
+        elif argv[0] == "--only":
+            only = [o.strip() for o in argv[1].split(",") if o.strip()]
         else:
             raise SystemExit("unknown option %s" % argv[0])
         argv = argv[2:]
@@ -485,7 +503,7 @@ def main():
     have_clrmd, why_clrmd = build_clrmd()
     rows, index_rows, side_rows, tool_rows = [], [], [], []
     for s in sizes:
-        objects, size = bench_size(s, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows)
+        objects, size = bench_size(s, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows, only)
         print("%g M: %d objects, core %.0f MB" % (s, objects, size / 1e6), flush=True)
     lines = ["| heap | command | wall (s) | in session (s) | objects/s | peak RSS (MB) | RSS over start-up, bytes/object |",
              "|---|---|---:|---:|---:|---:|---:|"]
