@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "model/stack.h"
+#include "analysis/verify.h"
 #include "model/threads.h"
+#include "model/types.h"
+#include "target/target.h"
 #include "commands.h"
 #include "rootcmds.h"
 
@@ -507,6 +510,16 @@ struct clrsos_error *clrsos_cmd_clrbt(struct clrsos_session *session, const stru
 
 /* dso ------------------------------------------------------------------- */
 
+/*
+ * As SOS does it: every pointer-sized word of the thread's stack (and each
+ * register) that holds the address where an object starts. A word is a
+ * candidate only inside a segment's objects, and it counts only when the
+ * heap's own index of that segment has an object starting there (never a
+ * pointer into the middle of one, or into free space). Stale words of
+ * frames already left are listed as SOS lists them; -precise lists instead
+ * what the runtime itself reports for the stack (its GC reference walk).
+ */
+
 struct dso_row {
 	uint64_t slot;       /* the stack slot (0 for a register) */
 	const char *reg;     /* the register holding it, or NULL */
@@ -514,38 +527,190 @@ struct dso_row {
 	const char *type_name;
 };
 
-struct dso_result {
-	uint32_t os_id;
-	struct dso_row *rows;
-	size_t count;
+struct dso_options {
+	bool json, verify, precise;
+	uint64_t bounds[2];
+	int nbounds;
 };
 
-static struct clrsos_error *dso_compute(struct clrsos_session *session, const struct clrsos_host *host,
-					struct dso_result *r)
+struct dso_result {
+	uint32_t os_id;
+	uint64_t start, end;            /* the range scanned (not with -precise) */
+	uint64_t extra_start, extra_end; /* a second range: the managed frames' stack, away from the SP */
+	bool mid_gc;                    /* stopped in a GC: the heap walked all the same */
+	struct dso_row *rows;
+	size_t count, cap;
+};
+
+static struct clrsos_error *dso_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
 {
-	memset(r, 0, sizeof(*r));
-	r->os_id = host->selected_thread;
-	if (!host->selected_thread)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "dso: no thread is selected: use 'thread select <n>'");
-	struct clrsos_root_cmd c;
-	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
+	struct dso_options *o = ctx;
+	o->nbounds = index + 1;
+	return clrsos_parse_address(host, arg, &o->bounds[index]);
+}
+
+static struct clrsos_error *dso_parse(const struct clrsos_host *host, int argc, const char *const *argv,
+				      struct dso_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o->json),
+		CLRSOS_FLAG("-verify", &o->verify, .flags = CLRSOS_OPTION_NOCASE),
+		CLRSOS_FLAG("-precise", &o->precise, .flags = CLRSOS_OPTION_NOCASE),
+	};
+	const struct clrsos_options spec = {"dso", table, CLRSOS_OPTION_COUNT(table), 2, dso_operand, o};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
 	if (err)
 		return err;
+	if (o->nbounds == 1)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dso: give both ends of the stack range (dso <top> <bottom>), or none");
+	if (o->nbounds == 2 && o->precise)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dso: -precise lists what the runtime reports for the whole stack: it takes no range");
+	return NULL;
+}
+
+static struct clrsos_error *dso_add(struct dso_result *r, struct dso_row row)
+{
+	if (r->count == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct dso_row *rows = realloc(r->rows, cap * sizeof(*rows));
+		if (!rows)
+			return &clrsos_error_no_memory;
+		r->rows = rows;
+		r->cap = cap;
+	}
+	r->rows[r->count++] = row;
+	return NULL;
+}
+
+/* The type of the object starting exactly at value, or NULL when none starts there. */
+static struct clrsos_error *dso_object_at(struct clrsos_root_cmd *c, bool verify, uint64_t value,
+					  const struct clrsos_type **ret)
+{
+	*ret = NULL;
+	if ((value & 7) || !clrsos_heap_segment_of(c->heap, value))
+		return NULL;
+	uint64_t start = 0;
+	const struct clrsos_type *t = NULL;
+	struct clrsos_error *e = clrsos_heap_find_object(c->heap, value, &start, &t);
+	if (e) {
+		if (clrsos_error_is_no_memory(e))
+			return e;
+		clrsos_error_destroy(e);
+		return NULL;
+	}
+	if (start != value || !t || t->is_free)
+		return NULL;
+	if (verify) {
+		struct clrsos_verify_result v;
+		memset(&v, 0, sizeof(v));
+		e = clrsos_verify_object(c->heap, value, &v);
+		bool bad = e || v.error_count;
+		clrsos_verify_result_deinit(&v);
+		if (e && clrsos_error_is_no_memory(e))
+			return e;
+		clrsos_error_destroy(e);
+		if (bad)
+			return NULL;
+	}
+	*ret = t;
+	return NULL;
+}
+
+static struct clrsos_error *dso_scan(struct clrsos_root_cmd *c, struct clrsos_watch *watch, bool verify,
+				     uint64_t start, uint64_t end, struct dso_result *r)
+{
+	enum { CHUNK = 64 * 1024 };
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = NULL;
+	for (uint64_t at = start; at < end && !err;) {
+		if ((err = clrsos_watch_tick(watch)))
+			break;
+		size_t want = end - at < CHUNK ? (size_t)(end - at) : CHUNK, got = 0;
+		struct clrsos_error *e = clrsos_target_read_partial(c->target, at, buf, want, &got);
+		if (e) {
+			clrsos_error_destroy(e);
+			break; /* the stack's memory ends here */
+		}
+		got &= ~(size_t)7;
+		if (!got)
+			break;
+		for (size_t i = 0; i < got && !err; i += 8) {
+			uint64_t value;
+			memcpy(&value, buf + i, 8);
+			const struct clrsos_type *t;
+			if ((err = dso_object_at(c, verify, value, &t)) || !t)
+				continue;
+			err = dso_add(r, (struct dso_row){.slot = at + i, .object = value,
+							  .type_name = clrsos_types_name(c->types, t)});
+		}
+		if (got < want)
+			break;
+		at += got;
+	}
+	free(buf);
+	return err;
+}
+
+/* Where to scan: SOS's way on Linux, from the stack pointer to just past the outermost managed frame. */
+static void dso_range(struct clrsos_root_cmd *c, uint32_t os_id, uint64_t sp, struct dso_result *r)
+{
+	enum { GAP = 0x400000, PAST = 0x2000, NEAR = 0xffff };
+	struct clrsos_managed_stack stack;
+	uint64_t lo = 0, hi = 0;
+	struct clrsos_error *e = clrsos_managed_stack_init(&stack, c->dac, os_id, false);
+	if (!e) {
+		for (size_t i = 0; i < stack.count; i++) {
+			uint64_t fsp = stack.frames[i].sp;
+			if (!fsp)
+				continue;
+			if (!lo || fsp < lo)
+				lo = fsp;
+			if (fsp > hi)
+				hi = fsp;
+		}
+		clrsos_managed_stack_deinit(&stack);
+	}
+	clrsos_error_destroy(e);
+	r->start = sp & ~(uint64_t)7;
+	if (!lo) {
+		r->end = sp + NEAR;
+	} else if (sp > hi + PAST || (sp < lo && lo - sp > GAP)) {
+		/* An alternate signal stack: around the SP, and the managed frames' own range too. */
+		r->end = sp + NEAR;
+		r->extra_start = lo & ~(uint64_t)7;
+		r->extra_end = hi + PAST;
+	} else {
+		r->start = (sp < lo ? sp : lo) & ~(uint64_t)7;
+		r->end = hi + PAST;
+	}
+}
+
+static int dso_row_cmp(const void *a, const void *b)
+{
+	const struct dso_row *x = a, *y = b;
+	if (!x->reg != !y->reg)
+		return x->reg ? -1 : 1; /* registers first, as SOS lists them */
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static struct clrsos_error *dso_precise(struct clrsos_root_cmd *c, uint32_t os_id, struct dso_result *r)
+{
 	struct clrsos_stack_reference *refs = NULL;
 	size_t n = 0;
-	if ((err = clrsos_stack_references_read(c.dac, host->selected_thread, &refs, &n)))
+	struct clrsos_error *err = clrsos_stack_references_read(c->dac, os_id, &refs, &n);
+	if (err)
 		return err;
-	if (!(r->rows = calloc(n ? n : 1, sizeof(*r->rows)))) {
-		free(refs);
-		return &clrsos_error_no_memory;
-	}
 	for (size_t i = 0; i < n && !err; i++) {
 		uint64_t object = refs[i].object;
 		if (!object)
 			continue;
 		if (refs[i].interior) {
-			struct clrsos_error *e = clrsos_heap_find_object(c.heap, object, &object, NULL);
+			struct clrsos_error *e = clrsos_heap_find_object(c->heap, object, &object, NULL);
 			if (clrsos_error_is_no_memory(e)) {
 				err = e;
 				break;
@@ -556,16 +721,79 @@ static struct clrsos_error *dso_compute(struct clrsos_session *session, const st
 			}
 		}
 		const struct clrsos_type *t;
-		if ((err = clrsos_root_cmd_type_of(&c, object, &t, NULL)) || !t)
+		if ((err = clrsos_root_cmd_type_of(c, object, &t, NULL)) || !t)
 			continue;
-		r->rows[r->count++] = (struct dso_row){
+		err = dso_add(r, (struct dso_row){
 			.slot = refs[i].address,
 			.reg = refs[i].address ? NULL : clrsos_register_name(refs[i].reg),
 			.object = object,
-			.type_name = clrsos_types_name(c.types, t),
-		};
+			.type_name = clrsos_types_name(c->types, t),
+		});
 	}
 	free(refs);
+	return err;
+}
+
+static struct clrsos_error *dso_scan_all(struct clrsos_root_cmd *c, struct clrsos_session *session,
+					 const struct dso_options *o, struct dso_result *r);
+
+static struct clrsos_error *dso_compute(struct clrsos_session *session, const struct clrsos_host *host,
+					const struct dso_options *o, struct dso_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->os_id = host->selected_thread;
+	if (!host->selected_thread)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "dso: no thread is selected: use 'thread select <n>'");
+	struct clrsos_root_cmd c;
+	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
+	if (err)
+		return err;
+	if (o->precise)
+		return dso_precise(&c, r->os_id, r);
+	/* Mid-GC the scan is still made, as SOS makes it, and says what it rests on. */
+	struct clrsos_error *walkable = clrsos_heap_check_walkable(c.heap);
+	r->mid_gc = walkable != NULL;
+	clrsos_error_destroy(walkable);
+	if (r->mid_gc)
+		clrsos_heap_set_ignore_gc_state(c.heap, true);
+	err = dso_scan_all(&c, session, o, r);
+	if (r->mid_gc)
+		clrsos_heap_set_ignore_gc_state(c.heap, false);
+	return err;
+}
+
+static struct clrsos_error *dso_scan_all(struct clrsos_root_cmd *c, struct clrsos_session *session,
+					 const struct dso_options *o, struct dso_result *r)
+{
+	struct clrsos_error *err;
+	struct clrsos_regs regs;
+	if ((err = clrsos_target_registers(c->target, r->os_id, &regs)))
+		return clrsos_error_wrap(err, "dso: the selected thread's registers");
+	if (o->nbounds == 2) {
+		uint64_t a = o->bounds[0], b = o->bounds[1];
+		r->start = (a < b ? a : b) & ~(uint64_t)7;
+		r->end = a < b ? b : a;
+	} else {
+		dso_range(c, r->os_id, regs.rsp, r);
+	}
+	static const char *const names[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+					    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+	const uint64_t values[] = {regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp, regs.rsp,
+				   regs.r8,  regs.r9,  regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]) && !err; i++) {
+		const struct clrsos_type *t;
+		if ((err = dso_object_at(c, o->verify, values[i], &t)) || !t)
+			continue;
+		err = dso_add(r, (struct dso_row){.reg = names[i], .object = values[i],
+						  .type_name = clrsos_types_name(c->types, t)});
+	}
+	if (!err)
+		err = dso_scan(c, clrsos_session_watch(session), o->verify, r->start, r->end, r);
+	if (!err && r->extra_end)
+		err = dso_scan(c, clrsos_session_watch(session), o->verify, r->extra_start, r->extra_end, r);
+	if (!err && r->count)
+		qsort(r->rows, r->count, sizeof(*r->rows), dso_row_cmp);
 	return err;
 }
 
@@ -576,6 +804,26 @@ static void dso_render_json(const struct dso_result *r, struct clrsos_writer *ou
 	clrsos_json_object_begin(&j);
 	clrsos_json_key(&j, "osThreadId");
 	clrsos_json_uint(&j, r->os_id);
+	clrsos_json_key(&j, "warnings");
+	clrsos_json_array_begin(&j);
+	if (r->mid_gc)
+		clrsos_json_string(&j, "the process is stopped in the middle of a garbage collection: objects are found "
+				       "by a walk of the heap that may be wrong until the GC has finished");
+	clrsos_json_array_end(&j);
+	clrsos_json_key(&j, "scanned");
+	clrsos_json_array_begin(&j);
+	for (int k = 0; k < 2; k++) {
+		uint64_t a = k ? r->extra_start : r->start, b = k ? r->extra_end : r->end;
+		if (!b)
+			continue;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "start");
+		clrsos_json_address(&j, a);
+		clrsos_json_key(&j, "end");
+		clrsos_json_address(&j, b);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
 	clrsos_json_key(&j, "objects");
 	clrsos_json_array_begin(&j);
 	for (size_t i = 0; i < r->count; i++) {
@@ -597,7 +845,16 @@ static void dso_render_json(const struct dso_result *r, struct clrsos_writer *ou
 
 static void dso_render_text(const struct dso_result *r, struct clrsos_writer *out)
 {
-	clrsos_outf(out, "OS Thread Id: 0x%x\n%16s %16s %s\n", r->os_id, "SP/REG", "Object", "Name");
+	clrsos_outf(out, "OS Thread Id: 0x%x\n", r->os_id);
+	if (r->extra_end)
+		clrsos_outf(out,
+			    "Note: the thread appears to be on an alternate signal stack; also scanning its managed "
+			    "frames' stack %" PRIx64 "-%" PRIx64 ".\n",
+			    r->extra_start, r->extra_end);
+	if (r->mid_gc)
+		clrsos_outf(out, "Warning: the process is stopped in the middle of a garbage collection: objects are "
+				 "found by a walk of the heap that may be wrong until the GC has finished\n");
+	clrsos_outf(out, "%16s %16s %s\n", "SP/REG", "Object", "Name");
 	for (size_t i = 0; i < r->count; i++) {
 		const struct dso_row *row = &r->rows[i];
 		struct clrsos_name_buf nb;
@@ -613,13 +870,13 @@ static void dso_render_text(const struct dso_result *r, struct clrsos_writer *ou
 struct clrsos_error *clrsos_cmd_dso(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 				    const char *const *argv, struct clrsos_writer *out)
 {
-	bool json;
-	struct clrsos_error *err = clrsos_options_parse_json_only("dso", host, argc, argv, &json);
+	struct dso_options o;
+	struct clrsos_error *err = dso_parse(host, argc, argv, &o);
 	if (err)
 		return err;
 	struct dso_result r;
-	if (!(err = dso_compute(session, host, &r))) {
-		if (json)
+	if (!(err = dso_compute(session, host, &o, &r))) {
+		if (o.json)
 			dso_render_json(&r, out);
 		else
 			dso_render_text(&r, out);

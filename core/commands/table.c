@@ -348,11 +348,17 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "dso",
 		.aliases = (const char *const[]){"dumpstackobjects", "DumpStackObjects", NULL},
-		.help = "List the objects the selected thread's stack refers to.",
-		.syntax = "dso [--json]\n"
+		.help = "List the objects the selected thread's stack and registers hold, as SOS finds them.",
+		.syntax = "dso [-verify] [<top> <bottom>] [-precise] [--json]\n"
 			  "\n"
-			  "Each reference the runtime reports for the selected thread's stack and\n"
-			  "registers: the slot (or register), the object and its type.\n",
+			  "As SOS: each register, then each stack slot from the stack pointer to just\n"
+			  "past the outermost managed frame, that holds the address where an object\n"
+			  "starts (checked against the heap's own walk; words of frames already left\n"
+			  "are listed too). <top> <bottom>: scan that range instead. -verify: only\n"
+			  "objects whose header and references check out (verifyobj). -precise: only\n"
+			  "what the runtime's GC reference walk reports for the stack, as gcroot uses.\n"
+			  "A thread on an alternate signal stack has its managed frames' stack scanned\n"
+			  "too, and says so.\n",
 		.run = clrsos_cmd_dso,
 	},
 	{

@@ -369,7 +369,7 @@ def case_aliases():
     help_do = tr.text_of("help do")
     check("dumpobj <address>" in help_do and "SOS's name for dumpobj" in help_do.replace("\n", " "),
           "help do: not dumpobj's help:\n%s" % help_do)
-    check("dso [--json]" in tr.text_of("help DumpStackObjects"), "help DumpStackObjects: not dso's help")
+    check("dso [-verify]" in tr.text_of("help DumpStackObjects"), "help DumpStackObjects: not dso's help")
     check("pe [<address>]" in tr.text_of("help printexception"), "help printexception: not pe's help")
     # t stays lldb's (thread select): not clrthreads' table.
     check(tr.text_of("t") != tr.text_of("clrthreads"), "t runs clrthreads, lldb's alias is taken over")

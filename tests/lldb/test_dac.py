@@ -65,6 +65,32 @@ def crash_core(kind, directory):
     return core, truth
 
 
+def check_dso(tr, truth):
+    """dso scans the stack as SOS does; -precise is the runtime's own list of live slots."""
+    scan = tr.json("dso --json")
+    precise = tr.json("dso -precise --json")["objects"]
+    rows = {(r["slot"], r["object"]) for r in scan["objects"]}
+    # Every live slot the runtime reports holds an object the scan finds there too.
+    missing = [r for r in precise if r["slot"] != "0x0" and (r["slot"], r["object"]) not in rows]
+    check(precise and not missing, "dso: slots the runtime reports that the scan missed: %s" % missing[:3])
+    # The scan also sees the native frames of the dying thread, below its first managed frame:
+    # the exception object the runtime's throw path holds there.
+    first_managed = min(int(r["slot"], 16) for r in precise if r["slot"] != "0x0")
+    below = [r for r in scan["objects"] if int(r["slot"], 16) < first_managed]
+    check(any(r["type"] == "System.InvalidOperationException" for r in below),
+          "dso: no InvalidOperationException in the native frames below %x: %s" % (first_managed, below[:3]))
+    lo, hi = (int(scan["scanned"][0][k], 16) for k in ("start", "end"))
+    check(all(lo <= int(r["slot"], 16) < hi for r in scan["objects"] if r["slot"] != "0x0"),
+          "dso: a slot outside the range it says it scanned")
+    check(int(truth["orderAddress"], 16) in {int(r["object"], 16) for r in scan["objects"]}, "dso: no order")
+    verified = tr.json("dso -verify --json")["objects"]
+    check(len(verified) <= len(scan["objects"]) and verified, "dso -verify: %d of %d" %
+          (len(verified), len(scan["objects"])))
+    check("both ends" in (tr.error("dso 1") or ""), "dso 1: %r" % tr.error("dso 1"))
+    check("takes no range" in (tr.error("dso -precise 0x1000 0x2000") or ""),
+          "dso -precise with a range: %r" % tr.error("dso -precise 0x1000 0x2000"))
+
+
 def case_crash_cores():
     d = harness.scratch_dir()
     try:
@@ -73,6 +99,9 @@ def case_crash_cores():
             base = run_commands(COMMANDS, truth["orderAddress"])
             # Last (it selects a thread): clrthreads -managedexception finds the thread that threw.
             extra = ["clrthreads -managedexception", "thread info"] if kind == "throw" else []
+            if kind == "throw":
+                extra = ["dso --json", "dso -precise --json", "dso -verify --json", "dso 1",
+                         "dso -precise 0x1000 0x2000"] + extra
             cmds = base + ["dumpheap -stat -type Crasher.Order --json", "thread list"] + extra
             tr = harness.lldb(cmds, core=core, exe=shutil.which("dotnet"))
             if extra:
@@ -107,6 +136,8 @@ def case_crash_cores():
                 kind, "Crasher.Program.Main")
             check(bottom in tr.text_of("clrstack"),
                   "%s: clrstack does not reach %s: %r" % (kind, bottom, tr.output("clrstack")[-5:]))
+            if kind == "throw":
+                check_dso(tr, truth)
             # After any crash, the next commands still answer: the order the
             # dying thread held is on the heap, once.
             order = tr.json("dumpheap -stat -type Crasher.Order --json")["statistics"]

@@ -115,7 +115,7 @@ def case_dac_untrusted():
 MID_GC_COMMANDS = ["eeversion --json", "eeversion", "eeheap -gc", "dumpheap -stat -gen gen0",
                    "dumpheap -type Node -gen gen0", "findstring Node -gen gen0",
                    "dumpheap -stat -ignoreGCState -gen gen0 --json",
-                   "dumpheap -stat -ignoreGCState -gen gen0", "clrthreads", "clrstack -all", "clrbt"]
+                   "dumpheap -stat -ignoreGCState -gen gen0", "clrthreads", "clrstack -all", "clrbt", "dso --json"]
 
 
 def case_mid_gc():
@@ -168,6 +168,10 @@ def case_mid_gc():
                 j = tr.json("dumpheap -stat -ignoreGCState -gen gen0 --json")
                 check(any("middle of a garbage collection" in w for w in j["warnings"]),
                       "dumpheap -ignoreGCState --json has no warning: %s" % j["warnings"])
+                # dso scans as SOS does, and says what the scan rests on.
+                check(tr.error("dso --json") is None, "dso refused mid-GC: %s" % tr.error("dso --json"))
+                check(any("middle of a garbage collection" in w for w in tr.json("dso --json")["warnings"]),
+                      "dso --json mid-GC has no warning")
                 # Shown as on any stop: threads, stacks, a MethodTable, an exception.
                 for c in ("clrthreads", "clrstack -all", "clrbt", "dumpmt %s" % mt, "pe %s" % exception):
                     check(tr.error(c) is None, "%s refused mid-GC: %s" % (c, tr.error(c)))
