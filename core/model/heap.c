@@ -841,17 +841,20 @@ struct clrsos_error *clrsos_heap_read_object(struct clrsos_heap *h, uint64_t add
 		bool missing = e != NULL;
 		if ((e = clrsos_error_ignore(e)))
 			return e;
+		const char *why = !missing ? ""
+				  : clrsos_target_is_live(h->target) ? ": nothing is mapped there in the process"
+								     : ": its memory is not in the target (the core lacks it?)";
 		return clrsos_error_create(missing ? CLRSOS_ERROR_FAULT : CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%llx is not a managed object%s", (unsigned long long)address,
-					   missing ? ": its memory is not in the target (the core lacks it?)" : "");
+					   "0x%llx is not a managed object%s", (unsigned long long)address, why);
 	}
 	struct clrsos_error *err = clrsos_target_read(h->target, address, head, sizeof(head));
 	if (err) {
 		if ((err = clrsos_error_ignore(err)))
 			return err;
-		return clrsos_error_create(CLRSOS_ERROR_FAULT,
-					   "0x%llx is in the GC heap, but its memory is not in the target "
-					   "(the core lacks it?)", (unsigned long long)address);
+		return clrsos_error_create(CLRSOS_ERROR_FAULT, "0x%llx is in the GC heap, but its memory is not in the target%s",
+					   (unsigned long long)address,
+					   clrsos_target_is_live(h->target) ? " (the process could not be read there)"
+									    : " (the core lacks it?)");
 	}
 	uint64_t mt;
 	uint32_t n;

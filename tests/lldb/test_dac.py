@@ -162,6 +162,8 @@ def case_crash_live():
           "the process did not stop at its abort: %r" % tr.output(cmds[0]))
     for c in ("dso", "clrstack", "gcroot $rdi", "eeversion"):
         one_line_or_answer(tr, c)
+    # A live process is never called a core in an error.
+    check("core" not in (tr.error("gcroot $rdi") or ""), "live: gcroot $rdi: %r" % tr.error("gcroot $rdi"))
     # Stopped at the abort, the dying thread's references are whole (core/dac/stackmirror.h).
     check(tr.error("dso") is None and "Crasher.Order" in tr.text_of("dso"),
           "live at the abort: dso did not list the order: %r" % tr.output("dso")[-5:])
