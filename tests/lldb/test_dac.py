@@ -94,7 +94,7 @@ def check_dso(tr, truth):
 def case_crash_cores():
     d = harness.scratch_dir()
     try:
-        for kind in ("throw", "nested", "stackoverflow", "divzero", "task"):
+        for kind in ("throw", "nested", "stackoverflow", "divzero", "nullref", "async", "task"):
             core, truth = crash_core(kind, d)
             base = run_commands(COMMANDS, truth["orderAddress"])
             # Last (it selects a thread): clrthreads -managedexception finds the thread that threw.
@@ -138,6 +138,12 @@ def case_crash_cores():
                   "%s: clrstack does not reach %s: %r" % (kind, bottom, tr.output("clrstack")[-5:]))
             if kind == "throw":
                 check_dso(tr, truth)
+            # pe names what killed the process.
+            died_of = {"nested": "ApplicationException", "stackoverflow": "StackOverflowException",
+                       "divzero": "DivideByZeroException", "nullref": "NullReferenceException"}.get(
+                kind, "InvalidOperationException")
+            check(re.search(r"^Exception type:\s+System\.%s$" % died_of, tr.text_of("pe"), re.M),
+                  "%s: pe does not say System.%s: %r" % (kind, died_of, tr.output("pe")[:3]))
             # After any crash, the next commands still answer: the order the
             # dying thread held is on the heap, once.
             order = tr.json("dumpheap -stat -type Crasher.Order --json")["statistics"]

@@ -5,6 +5,8 @@
 // kind: throw (an unhandled InvalidOperationException), nested (an
 // exception with inner exceptions thrown through several frames),
 // stackoverflow (unbounded recursion), divzero (a hardware divide by zero),
+// nullref (a null reference: a hardware fault), async (an exception thrown
+// after an await, rethrown on the main thread by GetResult),
 // task (an exception on a thread-pool thread), wait (no crash: print TRUTH
 // and READY and wait; for live tests).
 //
@@ -69,6 +71,12 @@ public static class Program
             case "divzero":
                 Console.WriteLine(order.Id / s_zero);
                 break;
+            case "nullref":
+                Console.WriteLine(Lookup(order).Customer.Length);
+                break;
+            case "async":
+                ShipAsync(order).GetAwaiter().GetResult();
+                break;
             case "task":
                 var t = new Thread(() => Fail(order));
                 t.Start();
@@ -79,6 +87,18 @@ public static class Program
                 break;
         }
         GC.KeepAlive(order);
+    }
+
+    static Order? s_missing;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static Order Lookup(Order order) => order.Id < 0 ? order : s_missing!;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static async Task ShipAsync(Order order)
+    {
+        await Task.Yield();
+        Fail(order);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
