@@ -272,15 +272,23 @@ def other_user():
         check(str(t.pid) not in r.stdout.split(), "ps as nobody leaves root's process out")
 
 
+def start_time(pid):
+    """The process's start time in clock ticks (/proc/<pid>/stat field 22): the runtime's socket key."""
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 class FakePeer:
     """A diagnostics socket served by this test for a real, non-.NET process
     (a sleep): dotnet-diagnostic-<its pid>-1-socket in directory, answering
     each connection with answer(request bytes) (None: never answer)."""
 
-    def __init__(self, directory, answer, close_after=False, key=1):
+    def __init__(self, directory, answer, close_after=False, key=None):
         self.sleeper = subprocess.Popen(["sleep", "600"])
         self.pid = self.sleeper.pid
-        self.name = "dotnet-diagnostic-%d-%d-socket" % (self.pid, key)
+        # As the runtime names it: with the process's start time (a socket with another key is stale).
+        self.key = start_time(self.pid) if key is None else key
+        self.name = "dotnet-diagnostic-%d-%d-socket" % (self.pid, self.key)
         self.path = os.path.join(directory, self.name)
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # Bound relative to its directory: the path may be too long for sun_path.
@@ -396,10 +404,17 @@ def closing_peer():
         sleeper = subprocess.Popen(["sleep", "600"])
         try:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.bind(os.path.join(d, "dotnet-diagnostic-%d-1-socket" % sleeper.pid))
+            s.bind(os.path.join(d, "dotnet-diagnostic-%d-%d-socket" % (sleeper.pid, start_time(sleeper.pid))))
             s.close()
             r = tool("collect", str(sleeper.pid), env={"CLRSOS_IPC_SOCKET_DIR": d})
             check_one_line_error(r, "does not answer (the process exited or is not listening)")
+            # Left by an earlier process with the same pid (another start time): not this process's.
+            os.unlink(os.path.join(d, "dotnet-diagnostic-%d-%d-socket" % (sleeper.pid, start_time(sleeper.pid))))
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(os.path.join(d, "dotnet-diagnostic-%d-%d-socket" % (sleeper.pid, start_time(sleeper.pid) + 1)))
+            s.close()
+            r = tool("collect", str(sleeper.pid), env={"CLRSOS_IPC_SOCKET_DIR": d})
+            check_one_line_error(r, "not a .NET process")
         finally:
             sleeper.kill()
             sleeper.wait()
@@ -409,18 +424,20 @@ def closing_peer():
 
 def newest_socket():
     """Sockets of an earlier process with the same pid stay behind (a killed
-    runtime removes none): the newest key is the one that answers."""
+    runtime removes none): the one keyed with this process's start time is
+    the one that answers, whatever keys the others have."""
     d = tempfile.mkdtemp(prefix="clrsos-peer-")
     try:
-        with FakePeer(d, lambda req: process_info3(7, "/the/newest --one"), key=500) as peer:
-            for key in (1, 499):
+        with FakePeer(d, lambda req: process_info3(7, "/the/newest --one")) as peer:
+            for key in (1, peer.key - 1, peer.key + 1):
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 s.bind(os.path.join(d, "dotnet-diagnostic-%d-%d-socket" % (peer.pid, key)))
                 s.close()
             r = tool("ps", "--json", env={"CLRSOS_IPC_SOCKET_DIR": d})
             procs = {p["pid"]: p for p in json.loads(r.stdout)}
             p = procs.get(peer.pid, {})
-            check(p.get("socket", "").endswith("-500-socket"), "the newest socket is chosen: %r" % p.get("socket"))
+            check(p.get("socket", "").endswith("-%d-socket" % peer.key),
+                  "the socket of this process's start time is chosen: %r" % p.get("socket"))
             check(p.get("commandLine") == "/the/newest --one", "and it answered")
     finally:
         harness.cleanup(d)

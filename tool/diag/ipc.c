@@ -397,6 +397,10 @@ static struct clrsos_error *find_socket(const char *dir, int ns_pid, unsigned lo
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode))
 			continue;
 		int is_exact = start && key == start;
+		/* The runtime names its socket with its process's start time: another key is a socket an earlier
+		 * process with the same pid left behind (a killed runtime removes none). Key 0: no start time known. */
+		if (start && key && !is_exact)
+			continue;
 		if (exact && !is_exact)
 			continue;
 		if (is_exact || !best[0] || key > best_key || (key == best_key && st.st_mtime > best_mtime)) {
