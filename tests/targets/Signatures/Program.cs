@@ -242,6 +242,7 @@ namespace Sig
             {
                 ["module"] = $"{(ulong)module:x}",
                 ["pid"] = Environment.ProcessId,
+                ["runtimeDirectory"] = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(),
                 ["image"] = $"{(ulong)image:x}",
                 ["layout"] = mdStart == image + rva ? "mapped" : "flat",
                 ["methods"] = methods,
