@@ -15,7 +15,8 @@ Module. The test checks:
   - --json has the string and its parts (convention, hasThis, generic
     count, return type, parameters, length);
   - the Module the target reports is the one clrmodules lists;
-  - errors: no address, 0, unreadable memory, an invalid blob, a Module
+  - errors: no address, 0, unreadable memory, an invalid blob, a blob
+    cut short by an unreadable page, a Module
     that is not one, too many arguments: one line each, a failed command.
 """
 
@@ -54,6 +55,8 @@ def main():
                                          " (byte 3)" % t["invalid"],
             "dumpsigelem %x" % (int(t["invalid"], 16) + 3): "dumpsigelem: invalid signature at 0x%x" % (
                 int(t["invalid"], 16) + 3),
+            "dumpsig %s" % t["cut"]: "dumpsig: invalid signature at 0x%s: it runs past readable memory (4 bytes readable)"
+                                     % t["cut"],
             "dumpsig %s %s" % (m, m): "dumpsig: 0x%s is not a Module (take one from clrmodules, dumpmt or dumpobj)" % m,
             "dumpsigelem %s 1 2" % m: "unexpected argument '2'",
             "dumpsig %s -x" % m: "unknown option '-x'",
@@ -115,6 +118,7 @@ def main():
         check(err is not None and want in err, "%r fails with %r: %r" % (cmd, want, err))
         if err is not None:
             check(len([x for x in tr.output(cmd) if x.strip()]) == 1, "%r: one line:\n%s" % (cmd, tr.text_of(cmd)))
+    harness.finish()
 
 
 if __name__ == "__main__":

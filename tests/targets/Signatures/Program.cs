@@ -123,6 +123,11 @@ namespace Sig
             return sb.Append(s.ReturnType).Append(" (").Append(string.Join(",", s.ParameterTypes)).Append(')').ToString();
         }
 
+        [DllImport("libc", EntryPoint = "mmap")]
+        static extern nint Mmap(nint addr, nint length, int prot, int flags, int fd, nint offset);
+        [DllImport("libc", EntryPoint = "munmap")]
+        static extern int Munmap(nint addr, nint length);
+
         // Whether an address lies in some readable mapping of this process.
         static bool MappedAt(ulong address)
         {
@@ -234,6 +239,13 @@ namespace Sig
             // A blob no signature can be: a parameter of element type 0x17 (unused).
             nint bad = Marshal.AllocHGlobal(16);
             Marshal.Copy(new byte[] { 0x00, 0x01, 0x01, 0x17, 0, 0, 0, 0 }, 0, bad, 8);
+            // A blob cut by unmapped memory: its last bytes end a page, the next page is unmapped (a
+            // PROT_NONE page would not do: a debugger reads it through ptrace).
+            nint pages = Mmap(0, 8192, 3 /* read, write */, 0x22 /* private, anonymous */, -1, 0);
+            if (pages == -1 || Munmap(pages + 4096, 4096) != 0)
+                throw new InvalidOperationException("mmap/munmap failed");
+            nint cut = pages + 4096 - 4;
+            Marshal.Copy(new byte[] { 0x20, 0x02, 0x01, 0x0e }, 0, cut, 4); // a second parameter is missing
             // The runtime's Module of this assembly: RuntimeModule keeps it in m_pData.
             var pData = typeof(Program).Module.GetType().GetField("m_pData",
                 System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
@@ -248,6 +260,7 @@ namespace Sig
                 ["methods"] = methods,
                 ["fields"] = fields,
                 ["invalid"] = $"{(ulong)bad:x}",
+                ["cut"] = $"{(ulong)cut:x}",
             };
             Console.WriteLine("TRUTH " + truth.ToJsonString());
             Console.WriteLine("READY");
