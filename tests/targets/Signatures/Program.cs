@@ -125,8 +125,6 @@ namespace Sig
 
         [DllImport("libc", EntryPoint = "mmap")]
         static extern nint Mmap(nint addr, nint length, int prot, int flags, int fd, nint offset);
-        [DllImport("libc", EntryPoint = "munmap")]
-        static extern int Munmap(nint addr, nint length);
 
         // Whether an address lies in some readable mapping of this process.
         static bool MappedAt(ulong address)
@@ -239,11 +237,20 @@ namespace Sig
             // A blob no signature can be: a parameter of element type 0x17 (unused).
             nint bad = Marshal.AllocHGlobal(16);
             Marshal.Copy(new byte[] { 0x00, 0x01, 0x01, 0x17, 0, 0, 0, 0 }, 0, bad, 8);
-            // A blob cut by unmapped memory: its last bytes end a page, the next page is unmapped (a
-            // PROT_NONE page would not do: a debugger reads it through ptrace).
-            nint pages = Mmap(0, 8192, 3 /* read, write */, 0x22 /* private, anonymous */, -1, 0);
-            if (pages == -1 || Munmap(pages + 4096, 4096) != 0)
-                throw new InvalidOperationException("mmap/munmap failed");
+            // A blob cut by unreadable memory: its last bytes end a page of a file mapping whose next page
+            // lies past the end of the file. That page stays mapped (nothing else can take its place), yet
+            // no one can read it, not even a debugger through ptrace (a PROT_NONE page it could read).
+            string backing = Path.Combine(Path.GetTempPath(), $"signatures-{Environment.ProcessId}.page");
+            nint pages;
+            using (var fs = new FileStream(backing, FileMode.Create, FileAccess.ReadWrite))
+            {
+                fs.SetLength(4096);
+                pages = Mmap(0, 8192, 3 /* read, write */, 0x01 /* shared */,
+                             (int)fs.SafeFileHandle.DangerousGetHandle(), 0);
+            }
+            File.Delete(backing);
+            if (pages == -1)
+                throw new InvalidOperationException("mmap failed");
             nint cut = pages + 4096 - 4;
             Marshal.Copy(new byte[] { 0x20, 0x02, 0x01, 0x0e }, 0, cut, 4); // a second parameter is missing
             // The runtime's Module of this assembly: RuntimeModule keeps it in m_pData.
