@@ -115,12 +115,15 @@ static struct clrsos_error *module_metadata(struct clrsos_session *session, cons
 static struct clrsos_error *compute(struct clrsos_session *session, const struct dumpsig_options *o, bool method,
 				    struct clrsos_signature *ret)
 {
+	/* The types name MethodTables (INTERNAL) and hold the modules' metadata. A blob read
+	 * without a Module needs none of it: it decodes even where the GC heap cannot be read. */
 	struct clrsos_heap *heap;
 	struct clrsos_error *err = clrsos_session_heap(session, &heap);
-	if (err)
+	if (err && (o->have_module || clrsos_error_is_no_memory(err)))
 		return err;
-	struct clrsos_types *types = clrsos_heap_types(heap);
-	struct clrsos_sig_names names = {.mt_name = mt_name, .ctx = types, .pointer_size = 8};
+	struct clrsos_types *types = err ? NULL : clrsos_heap_types(heap);
+	clrsos_error_destroy(err);
+	struct clrsos_sig_names names = {.mt_name = types ? mt_name : NULL, .ctx = types, .pointer_size = 8};
 	if (o->have_module && (err = module_metadata(session, o, types, &names.md)))
 		return err;
 	struct clrsos_target *target = clrsos_session_target(session);
