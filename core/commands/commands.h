@@ -183,6 +183,8 @@ clrsos_command_fn clrsos_cmd_dcd;
 clrsos_command_fn clrsos_cmd_dcq;
 clrsos_command_fn clrsos_cmd_ephrefs;
 clrsos_command_fn clrsos_cmd_ephtoloh;
+clrsos_command_fn clrsos_cmd_dumpsig;
+clrsos_command_fn clrsos_cmd_dumpsigelem;
 clrsos_command_fn clrsos_cmd_sosstatus;
 clrsos_command_fn clrsos_cmd_runtimes;
 clrsos_command_fn clrsos_cmd_clrmodules;

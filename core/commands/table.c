@@ -970,6 +970,49 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: ephtoloh",
 		.run = clrsos_cmd_ephtoloh,
 	},
+	{
+		.name = "dumpsig",
+		.aliases = (const char *const[]){"DumpSig", NULL},
+		.help = "Show the method, field or local signature blob at an address as text.",
+		.syntax = "dumpsig <sigaddr> [<moduleaddr>] [--json]\n"
+			  "\n"
+			  "SOS's DumpSig: the signature's calling convention, its flags\n"
+			  "([hasThis], [explicit], [generic:N]), return type and parameters, as\n"
+			  "'[DEFAULT] [hasThis] Void (String,I4)'; a field's reads '[FIELD] I4 ',\n"
+			  "a local signature's '[LOCALSIG] I4,String)' (SOS's layouts). Element\n"
+			  "types by SOS's names: I4, String, Class <name>, ValueType <name>,\n"
+			  "SZArray <type>, MDArray {<type>, rank sizes lower-bounds}, Ptr, ByRef,\n"
+			  "!N and !!N (type and method generic parameters), Name<args> for a\n"
+			  "generic instance, PINNED, CMOD_REQD/CMOD_OPT <name> <type>, FnPtr.\n"
+			  "Given a Module (clrmodules, dumpmt or dumpobj print them), class and\n"
+			  "value type tokens are named through its metadata; without one, or\n"
+			  "when a token names no row, they print as 0x<token>. The blob is read\n"
+			  "256 bytes at a time until it decodes, up to 64 KiB; a blob that\n"
+			  "cannot decode is an error.\n"
+			  "\n"
+			  "  --json   {address, module, signature, length, callingConvention,\n"
+			  "           callingConventionByte, hasThis, explicitThis,\n"
+			  "           genericParameterCount, returnType, parameters: [type]}\n"
+			  "\n"
+			  "Example: dumpsig 7f2a1c3b4d5e 7f2a1b0c1000",
+		.run = clrsos_cmd_dumpsig,
+	},
+	{
+		.name = "dumpsigelem",
+		.aliases = (const char *const[]){"DumpSigElem", NULL},
+		.help = "Show the one element type of a signature at an address as text.",
+		.syntax = "dumpsigelem <sigaddr> [<moduleaddr>] [--json]\n"
+			  "\n"
+			  "SOS's DumpSigElem: one element type of a signature (a parameter's, a\n"
+			  "field's, a TypeSpec's), in dumpsig's words: 'Class System.String',\n"
+			  "'SZArray I4', 'ByRef ValueType System.DateTime'. The Module names\n"
+			  "tokens as for dumpsig.\n"
+			  "\n"
+			  "  --json   {address, module, signature, length}\n"
+			  "\n"
+			  "Example: dumpsigelem 7f2a1c3b4d61 7f2a1b0c1000",
+		.run = clrsos_cmd_dumpsigelem,
+	},
 };
 
 const size_t clrsos_command_count =

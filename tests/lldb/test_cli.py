@@ -298,7 +298,7 @@ LLDB_HOLDS = {"t"}
 # registered: lldb fails them as it fails any unknown command.
 # No progress lines: the same command under two names must print the same.
 QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
-UNKNOWN = ["dumpmd", "clru", "bpmd", "ehinfo", "name2ee", "ip2md", "dumpsig", "soshelp", "dumpdomain",
+UNKNOWN = ["dumpmd", "clru", "bpmd", "ehinfo", "name2ee", "ip2md", "soshelp", "dumpdomain",
            "DUMPOBJ", "Dumpheap", "gcRoot"]
 
 

@@ -19,5 +19,6 @@ int run_containers_tests(void);
 int run_loadpolicy_tests(void);
 int run_dac_tests(void);
 int run_typestats_tests(void);
+int run_signature_tests(void);
 
 #endif
