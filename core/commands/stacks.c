@@ -212,6 +212,8 @@ static void write_stack_json(struct clrsos_json *j, const struct clrsos_managed_
 		clrsos_json_object_end(j);
 	}
 	clrsos_json_array_end(j);
+	clrsos_json_key(j, "truncated");
+	clrsos_json_bool(j, s->truncated);
 	clrsos_json_object_end(j);
 }
 
@@ -241,6 +243,9 @@ static void write_stack_text(struct clrsos_writer *out, const struct clrsos_mana
 			write_vars_text(out, "LOCALS", false, f[i].locals, f[i].nlocals);
 		clrsos_out(out, "\n");
 	}
+	if (s->truncated)
+		clrsos_outf(out, "Warning: the walk stopped after %zu frames; the stack is deeper (a stack overflow?)\n",
+			    s->count);
 }
 
 static void clrstack_render_json(const struct clrstack_result *r, int show, struct clrsos_writer *out)

@@ -261,7 +261,9 @@ struct clrsos_stack_frame {
 	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
 };
 
-/* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free). */
+/* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free), at most
+ * CLRSOS_DAC_MAX_FRAMES of them: a walk that reaches that many stops there. */
+enum { CLRSOS_DAC_MAX_FRAMES = 1 << 16 };
 struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
 					   struct clrsos_stack_frame **ret, size_t *ret_count);
 /* The same, with each managed frame's arguments and locals when vars is true. */

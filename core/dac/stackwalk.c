@@ -32,7 +32,6 @@ enum {
 	CONTEXT_RSP = 0x98,
 	CONTEXT_RIP = 0xf8,
 	REQUEST_FRAME_DATA = (int32_t)0xf0000000, /* DACSTACKPRIV_REQUEST_FRAME_DATA */
-	MAX_FRAMES = 1 << 16,
 };
 
 static void vars_free(struct clrsos_frame_var *v, size_t n)
@@ -175,7 +174,7 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 		goto out;
 	}
 	size_t cap = 0;
-	for (size_t n = 0; n < MAX_FRAMES; n++) {
+	for (size_t n = 0; n < CLRSOS_DAC_MAX_FRAMES; n++) {
 		uint8_t ctx[CONTEXT_AMD64_SIZE];
 		uint32_t size = 0;
 		memset(ctx, 0, sizeof(ctx));

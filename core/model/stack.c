@@ -50,6 +50,7 @@ struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stac
 	struct clrsos_error *err = clrsos_dac_stack_walk_vars(dac, os_id, vars, &f, &n);
 	if (err)
 		return err;
+	stack->truncated = n >= CLRSOS_DAC_MAX_FRAMES;
 	if (!(stack->frames = calloc(n ? n : 1, sizeof(*stack->frames)))) {
 		clrsos_stack_frames_free(f, n);
 		return &clrsos_error_no_memory;

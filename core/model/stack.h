@@ -51,6 +51,7 @@ struct clrsos_managed_stack {
 	uint32_t os_id;
 	struct clrsos_managed_frame *frames;
 	size_t count;
+	bool truncated; /* the walk stopped at its limit of frames: the stack is deeper (an overflow) */
 };
 
 /*

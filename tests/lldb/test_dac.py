@@ -134,6 +134,11 @@ def case_crash_cores():
             # The selected thread is the one that died: its managed frames down to the thread's start.
             bottom = {"stackoverflow": "Crasher.Program.Recurse", "task": "Thread.StartCallback"}.get(
                 kind, "Crasher.Program.Main")
+            if kind == "stackoverflow":
+                check("Warning: the walk stopped after 65536 frames" in tr.text_of("clrstack"),
+                      "stackoverflow: clrstack does not say it stopped short: %r" % tr.output("clrstack")[-2:])
+            else:
+                check("Warning: the walk stopped" not in tr.text_of("clrstack"), "%s: clrstack truncated" % kind)
             check(bottom in tr.text_of("clrstack"),
                   "%s: clrstack does not reach %s: %r" % (kind, bottom, tr.output("clrstack")[-5:]))
             if kind == "throw":

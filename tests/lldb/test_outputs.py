@@ -35,6 +35,8 @@ CHANGED = {
     "eeheap --json$": "plain eeheap --json gains loader and totalBytes",
     "finalizequeue": "SOS 10's layout: SyncBlock/interface cleanup counts, Heap N blocks, the objects listed before "
                      "their statistics; JSON gains syncBlocksToCleanUp, allReady, objects, warnings",
+    "clrstack -all --json$": "each thread gains truncated (the walk stopped at its limit of frames)",
+    "clrstack -all -a --json$": "each thread gains truncated (the walk stopped at its limit of frames)",
     "dso": "scans the stack as SOS does (stale slots included; the runtime's own list is dso -precise); JSON "
            "gains warnings and scanned",
 }
