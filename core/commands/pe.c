@@ -56,6 +56,7 @@ struct pe_result {
 	uint64_t last;            /* the last link counted */
 	uint64_t cycle_to;        /* the inner exception of last when it is in the chain already, else 0 */
 	const char *last_name, *cycle_name; /* their types ("?" if not objects) */
+	bool thread_nested;       /* the selected thread's own exception was thrown while another was in flight */
 };
 
 static void result_deinit(struct pe_result *r)
@@ -138,7 +139,7 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	uint64_t address = o->address.values[0];
 	if (!o->address.count) {
 		if ((err = clrsos_thread_current_exception(dac, clrsos_heap_target(heap), host->selected_thread,
-							   &address)))
+							   &address, &r->thread_nested)))
 			return err;
 		if (!address)
 			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
@@ -167,7 +168,7 @@ static void render_exception_text(const struct clrsos_exception *ex, struct clrs
 	clrsos_out(out, "\n");
 	struct clrsos_name_buf nb;
 	if (ex->inner && ex->inner_type_name)
-		clrsos_outf(out, "InnerException:   %s, Use pe %016" PRIx64 " to see more.\n",
+		clrsos_outf(out, "InnerException:   %s, Use printexception %016" PRIX64 " to see more.\n",
 			    clrsos_safe_name(ex->inner_type_name, &nb), ex->inner);
 	else
 		clrsos_out(out, "InnerException:   <none>\n");
@@ -181,7 +182,7 @@ static void render_exception_text(const struct clrsos_exception *ex, struct clrs
 	}
 	if (!ex->frame_count)
 		clrsos_out(out, "    <none>\n");
-	clrsos_out(out, "StackTraceString: ");
+	clrsos_out(out, "\nStackTraceString: ");
 	render_string_text(&ex->stack_trace_string_text, out);
 	clrsos_outf(out, "\nHResult: %x\n", (uint32_t)ex->hresult);
 }
@@ -201,6 +202,8 @@ static void render_text(const struct pe_result *r, struct clrsos_writer *out)
 			    r->more_than_counted ? "at least " : "", n - r->shown_count,
 			    n - r->shown_count == 1 ? "" : "s", r->cycle_to ? " (then the chain loops back)" : "",
 			    r->next_not_shown);
+	} else if (!r->nested && r->thread_nested) {
+		clrsos_out(out, "There are nested exceptions on this thread. Run with -nested for details\n");
 	} else if (r->cycle_to) {
 		struct clrsos_name_buf a, b;
 		clrsos_outf(out,
@@ -270,6 +273,10 @@ static void render_json(const struct pe_result *r, struct clrsos_writer *out)
 	} else if (r->cycle_to) {
 		clrsos_json_key(&j, "innerCycle");
 		clrsos_json_address(&j, r->cycle_to);
+	}
+	if (r->shown_count) {
+		clrsos_json_key(&j, "threadHasNestedExceptions");
+		clrsos_json_bool(&j, r->thread_nested);
 	}
 	for (size_t i = 0; i < r->shown_count; i++)
 		clrsos_json_object_end(&j);

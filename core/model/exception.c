@@ -62,6 +62,7 @@ static uint64_t read_ref_field(struct clrsos_target *target, const struct clrsos
  * a header {size_t count; Thread *} and count elements {ip, sp, MethodDesc,
  * flags} of 32 bytes.
  */
+enum { EXCEPTION_MANAGED = 0xe0434352 }; /* the exception code of a managed throw */
 enum { TRACE_HEADER = 16, TRACE_ELEMENT = 32, ARRAY_DATA = 16 };
 
 static struct clrsos_error *decode_stack_trace(struct clrsos_exception *ex, struct clrsos_heap *heap,
@@ -102,6 +103,10 @@ static struct clrsos_error *decode_stack_trace(struct clrsos_exception *ex, stru
 				memcpy(&f->ip, e, 8);
 				memcpy(&f->sp, e + 8, 8);
 				memcpy(&f->method_desc, e + 16, 8);
+				/* SOS's rule for showing the IP (its "counterhack"): one more for an exception of the
+				 * hardware kind, where the runtime stored each IP one less. */
+				if (ex->hardware)
+					f->ip += 1;
 				ex->frame_count = (size_t)i + 1;
 				bool code;
 				struct clrsos_error *me =
@@ -180,6 +185,24 @@ struct clrsos_error *clrsos_exception_init(struct clrsos_exception *ex, struct c
 			return e;
 		}
 	}
+	/* SOS's test of an exception of the hardware kind: an exception code other than the one of a managed
+	 * throw, or an HRESULT of the kinds a fault raises (arithmetic, overflow, divide by zero, format, null
+	 * reference, access violation). */
+	const struct clrsos_field *xf = field_by_name(&fields, "_xcode");
+	uint32_t xcode = EXCEPTION_MANAGED;
+	if (xf) {
+		struct clrsos_error *e = clrsos_target_read_u32(target, address + 8 + xf->offset, &xcode);
+		if (e)
+			xcode = EXCEPTION_MANAGED;
+		if ((e = clrsos_error_ignore(e))) {
+			clrsos_fields_deinit(&fields);
+			return e;
+		}
+	}
+	static const uint32_t fault_hresults[] = {0x80070216, 0x80131516, 0x80020012, 0x80131537, 0x80004003};
+	ex->hardware = xcode != EXCEPTION_MANAGED;
+	for (size_t i = 0; i < sizeof(fault_hresults) / sizeof(fault_hresults[0]); i++)
+		ex->hardware = ex->hardware || (uint32_t)ex->hresult == fault_hresults[i];
 	clrsos_fields_deinit(&fields);
 	if (ex->inner) {
 		const struct clrsos_type *inner_type = NULL;
@@ -235,15 +258,19 @@ struct clrsos_error *clrsos_exception_inner(struct clrsos_heap *heap, struct clr
 }
 
 struct clrsos_error *clrsos_thread_current_exception(struct clrsos_dac *dac, struct clrsos_target *target,
-						     uint32_t os_thread_id, uint64_t *ret)
+						     uint32_t os_thread_id, uint64_t *ret, bool *ret_nested)
 {
 	*ret = 0;
+	if (ret_nested)
+		*ret_nested = false;
 	struct clrsos_managed_thread_list threads;
 	struct clrsos_error *err = clrsos_managed_thread_list_init(&threads, dac);
 	if (err)
 		return err;
 	for (size_t i = 0; i < threads.count && !*ret; i++) {
 		const struct clrsos_managed_thread *t = &threads.items[i];
+		if (t->os_id == os_thread_id && ret_nested)
+			*ret_nested = t->nested_exceptions;
 		if (t->os_id == os_thread_id && t->last_thrown_handle) {
 			struct clrsos_error *e = clrsos_target_read_u64(target, t->last_thrown_handle, ret);
 			if (e)

@@ -37,6 +37,7 @@ struct clrsos_exception {
 	uint64_t inner;               /* _innerException, 0 if none */
 	const char *inner_type_name;  /* NULL: inner is not a valid object */
 	bool inner_is_exception;
+	bool hardware;                /* raised by a fault (SOS's test: _xcode, or the HRESULT's kind) */
 	uint64_t stack_trace_string;  /* _stackTraceString, 0 if none */
 	struct clrsos_string_text stack_trace_string_text;
 	/* The decoded _stackTrace: stack_trace_decoded false if none or not decodable. */
@@ -68,10 +69,12 @@ struct clrsos_error *clrsos_type_is_exception(struct clrsos_dac *dac, uint64_t m
 
 /*
  * The current (last thrown) exception of the managed thread whose OS id is
- * os_thread_id: 0 if it holds none (or is no managed thread).
+ * os_thread_id: 0 if it holds none (or is no managed thread). ret_nested
+ * (may be NULL): whether exceptions were thrown on it while one was in
+ * flight (the runtime's nested exception records).
  */
 struct clrsos_error *clrsos_thread_current_exception(struct clrsos_dac *dac, struct clrsos_target *target,
-						     uint32_t os_thread_id, uint64_t *ret);
+						     uint32_t os_thread_id, uint64_t *ret, bool *ret_nested);
 
 #ifdef __cplusplus
 }

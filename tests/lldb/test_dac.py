@@ -149,6 +149,14 @@ def case_crash_cores():
                 kind, "InvalidOperationException")
             check(re.search(r"^Exception type:\s+System\.%s$" % died_of, tr.text_of("pe"), re.M),
                   "%s: pe does not say System.%s: %r" % (kind, died_of, tr.output("pe")[:3]))
+            # Thrown from catch blocks: SOS's hint to the inner exception, and its line on nested ones.
+            nested_line = "There are nested exceptions on this thread. Run with -nested for details"
+            check((nested_line in tr.text_of("pe")) == (kind == "nested"),
+                  "%s: pe's nested-exceptions line: %r" % (kind, tr.output("pe")[-2:]))
+            if kind == "nested":
+                check(re.search(r"^InnerException:\s+System\.FormatException, Use printexception [0-9A-F]{16} "
+                                r"to see more\.$", tr.text_of("pe"), re.M),
+                      "nested: pe's InnerException line: %r" % tr.output("pe")[:5])
             # After any crash, the next commands still answer: the order the
             # dying thread held is on the heap, once.
             order = tr.json("dumpheap -stat -type Crasher.Order --json")["statistics"]

@@ -37,6 +37,9 @@ CHANGED = {
                      "their statistics; JSON gains syncBlocksToCleanUp, allReady, objects, warnings",
     "clrstack -all --json$": "each thread gains truncated (the walk stopped at its limit of frames)",
     "clrstack -all -a --json$": "each thread gains truncated (the walk stopped at its limit of frames)",
+    "pe": "SOS's layout: 'Use printexception <ADDRESS>' hint, a blank line before StackTraceString, the nested "
+          "exceptions line, IPs of hardware-kind exceptions one more as SOS shows them; JSON gains "
+          "threadHasNestedExceptions",
     "dso": "scans the stack as SOS does (stale slots included; the runtime's own list is dso -precise); JSON "
            "gains warnings and scanned",
 }
