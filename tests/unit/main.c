@@ -22,6 +22,7 @@ int main(void)
 		{"loadpolicy", run_loadpolicy_tests},
 		{"dac", run_dac_tests},
 		{"typestats", run_typestats_tests},
+		{"pdb", run_pdb_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
