@@ -84,6 +84,7 @@ public static class Program
         var truth = new Dictionary<string, object>
         {
             ["pid"] = Environment.ProcessId,
+            ["runtimeDirectory"] = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(),
             ["frames"] = frames,
         };
         Console.WriteLine("TRUTH " + JsonSerializer.Serialize(truth));
