@@ -61,6 +61,20 @@ static void clrstack_result_deinit(struct clrstack_result *r)
 	free(r->threads);
 }
 
+/* Source file and line for every managed frame, from the modules' PDBs. */
+static struct clrsos_error *clrstack_sources(struct clrstack_result *r, struct clrsos_dac *dac)
+{
+	struct clrsos_source_cache *cache = clrsos_source_cache_create();
+	if (!cache)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < r->count && !err; i++)
+		if (!r->threads[i].error)
+			err = clrsos_managed_stack_sources(&r->threads[i].stack, dac, cache);
+	clrsos_source_cache_destroy(cache);
+	return err;
+}
+
 static struct clrsos_error *clrstack_compute(struct clrsos_session *session, const struct clrsos_host *host,
 					     const struct clrstack_options *o, struct clrstack_result *r)
 {
@@ -78,7 +92,7 @@ static struct clrsos_error *clrstack_compute(struct clrsos_session *session, con
 		if ((err = clrsos_managed_stack_init(&r->threads[0].stack, c.dac, host->selected_thread, o->show != 0)))
 			return err;
 		r->count = 1;
-		return NULL;
+		return clrstack_sources(r, c.dac);
 	}
 	struct clrsos_managed_thread_list list;
 	if ((err = clrsos_managed_thread_list_init(&list, c.dac)))
@@ -104,6 +118,8 @@ static struct clrsos_error *clrstack_compute(struct clrsos_session *session, con
 		}
 	}
 	clrsos_managed_thread_list_deinit(&list);
+	if (!err)
+		err = clrstack_sources(r, c.dac);
 	return err;
 }
 
@@ -191,6 +207,16 @@ static void write_stack_json(struct clrsos_json *j, const struct clrsos_managed_
 		clrsos_json_address(j, f[i].method_desc);
 		clrsos_json_key(j, "name");
 		clrsos_json_string(j, f[i].name);
+		if (f[i].has_il) {
+			clrsos_json_key(j, "ilOffset");
+			clrsos_json_uint(j, f[i].il_offset);
+		}
+		if (f[i].source_file) {
+			clrsos_json_key(j, "file");
+			clrsos_json_string(j, f[i].source_file);
+			clrsos_json_key(j, "line");
+			clrsos_json_uint(j, f[i].source_line);
+		}
 		if (show && !f[i].frame) {
 			if (show & SHOW_PARAMS) {
 				if (f[i].args_failed) {
@@ -229,8 +255,12 @@ static void write_stack_text(struct clrsos_writer *out, const struct clrsos_mana
 				    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame", f[i].frame);
 			continue;
 		}
-		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s\n", f[i].sp, f[i].ip,
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s", f[i].sp, f[i].ip,
 			    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "[unknown managed code]");
+		/* As SOS: the source position after the method's name. */
+		if (f[i].source_file)
+			clrsos_outf(out, " [%s @ %u]", clrsos_safe_name(f[i].source_file, &nb), f[i].source_line);
+		clrsos_out(out, "\n");
 		if (!show)
 			continue;
 		if ((show & SHOW_PARAMS) && f[i].args_failed)

@@ -688,6 +688,25 @@ struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t met
 	return dac_name(dac, CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME, "GetMethodDescName", method_desc, ret_name);
 }
 
+struct clrsos_error *clrsos_dac_method_desc_module(struct clrsos_dac *dac, uint64_t method_desc,
+						   uint64_t *ret_module, uint32_t *ret_token)
+{
+	typedef clrsos_hresult (*data_fn)(void *, uint64_t, uint64_t, void *, uint32_t, void *, uint32_t *);
+	/* DacpMethodDescData on x64: ModulePtr at 48, MDToken at 56. */
+	enum { MODULE_PTR = 48, MD_TOKEN = 56 };
+	uint8_t data[256] = {0};
+	clrsos_hresult hr;
+	*ret_module = 0;
+	*ret_token = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_DATA, data_fn, method_desc, 0, data, 0,
+		 NULL, NULL);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetMethodDescData", hr);
+	memcpy(ret_module, data + MODULE_PTR, 8);
+	memcpy(ret_token, data + MD_TOKEN, 4);
+	return NULL;
+}
+
 struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
 					struct clrsos_sos_method_data **ret, size_t *ret_count)
 {

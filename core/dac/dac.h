@@ -233,6 +233,9 @@ struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint
 /* A MethodDesc's full name (malloc'd) and whether it has native code. */
 struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
 					    char **ret_name, bool *ret_has_code);
+/* A MethodDesc's module and MethodDef token (DacpMethodDescData). */
+struct clrsos_error *clrsos_dac_method_desc_module(struct clrsos_dac *dac, uint64_t method_desc,
+						   uint64_t *ret_module, uint32_t *ret_token);
 /* One frame of a managed thread's stack, as the runtime walks it. */
 /* An argument or local of a managed frame, as the runtime describes it. */
 enum clrsos_var_state {
@@ -259,6 +262,8 @@ struct clrsos_stack_frame {
 	struct clrsos_frame_var *args, *locals; /* with variables requested, managed frames */
 	size_t nargs, nlocals;
 	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
+	bool has_il;          /* managed code whose IL offset the runtime knows: */
+	uint32_t il_offset;   /* of the IP (of the call, IP - 1, below the first frame) */
 };
 
 /* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free), at most

@@ -128,6 +128,26 @@ static bool frame_vars(void *frame, bool args, struct clrsos_frame_var **ret, si
 	return true;
 }
 
+/* The IL offset of address in a frame's method. Called with dac_lock held. */
+static void il_offset(void *frame, uint64_t address, struct clrsos_stack_frame *f)
+{
+	typedef clrsos_hresult (*mi_fn)(void *, void **);
+	typedef clrsos_hresult (*il_fn)(void *, uint64_t, uint32_t, uint32_t *, uint32_t *);
+	void **vt = *(void ***)frame;
+	void *method = NULL;
+	if (((mi_fn)vt[CLRSOS_SLOT_XCLRDATAFRAME_GET_METHOD_INSTANCE])(frame, &method) < 0 || !method)
+		return;
+	uint32_t needed = 0, offset = 0;
+	clrsos_hresult hr = CLRSOS_COM_SLOT(method, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_OFFSETS_BY_ADDRESS,
+					    il_fn)(method, address, 1, &needed, &offset);
+	/* Prolog and epilog map to no IL offset (0xffffffff, 0xfffffffe, 0xfffffffd). */
+	if (hr >= 0 && needed >= 1 && offset < 0xfffffff0u) {
+		f->has_il = true;
+		f->il_offset = offset;
+	}
+	clrsos_com_release(method);
+}
+
 struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
 					   struct clrsos_stack_frame **ret, size_t *ret_count)
 {
@@ -206,14 +226,24 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 				if (err)
 					break;
 			}
-			if (vars) {
+			if (vars || f->method_desc) {
 				typedef clrsos_hresult (*frame_fn)(void *, void **);
 				void *xframe = NULL;
+				/* Below the first frame the IP is a return address: the
+				 * call is the byte before it. */
+				uint64_t at = *ret_count > 1 ? f->ip - 1 : f->ip;
 				DAC_CALL(hr, walk, CLRSOS_SLOT_XCLRDATASTACKWALK_GET_FRAME, frame_fn, &xframe);
-				f->args_failed = f->locals_failed = true;
+				if (vars)
+					f->args_failed = f->locals_failed = true;
 				DAC_GUARD("CLRSOS_SLOT_XCLRDATAFRAME_GET_ARGUMENTS", {
-					f->args_failed = hr < 0 || !xframe || !frame_vars(xframe, true, &f->args, &f->nargs);
-					f->locals_failed = hr < 0 || !xframe || !frame_vars(xframe, false, &f->locals, &f->nlocals);
+					if (vars) {
+						f->args_failed = hr < 0 || !xframe ||
+								 !frame_vars(xframe, true, &f->args, &f->nargs);
+						f->locals_failed = hr < 0 || !xframe ||
+								   !frame_vars(xframe, false, &f->locals, &f->nlocals);
+					}
+					if (hr >= 0 && xframe && f->method_desc)
+						il_offset(xframe, at, f);
 					clrsos_com_release(xframe);
 				});
 			}

@@ -196,6 +196,8 @@ struct clrsos_metadata {
 	size_t size;
 	char *version;
 	struct heap strings, user_strings, guids, blobs, tables;
+	struct heap pdb;     /* "#Pdb": a portable PDB's own stream */
+	uint32_t tables_end; /* the table stream past table 0x2C */
 	bool uncompressed;  /* "#-" */
 	bool minimal_delta; /* "#JTD" */
 	uint8_t heap_sizes;
@@ -281,6 +283,8 @@ static struct clrsos_error *read_root(struct clrsos_metadata *md)
 			dest = &md->guids;
 		} else if (!strcmp(name, "#Blob")) {
 			dest = &md->blobs;
+		} else if (!strcmp(name, "#Pdb")) {
+			dest = &md->pdb;
 		} else if (!strcmp(name, "#JTD")) {
 			md->minimal_delta = true;
 		}
@@ -381,7 +385,9 @@ static struct clrsos_error *read_tables(struct clrsos_metadata *md)
 		tb->data = p + at;
 		at += bytes;
 	}
-	/* Tables past 0x2C (portable PDB tables) follow; they are not read. */
+	/* Tables past 0x2C (portable PDB tables) follow; model/pdb.c reads
+	 * them through clrsos_metadata_tail(). */
+	md->tables_end = (uint32_t)at;
 	return NULL;
 }
 
@@ -760,4 +766,16 @@ struct clrsos_error *clrsos_metadata_assembly_name(const struct clrsos_metadata 
 	struct clrsos_error *err =
 		string_column(md, CLRSOS_MD_ASSEMBLY, 1, ASSEMBLY_NAME, ret);
 	return clrsos_error_wrap(err, "the assembly's name");
+}
+
+void clrsos_metadata_tail(const struct clrsos_metadata *md,
+			  struct clrsos_metadata_tail *ret)
+{
+	ret->heap_sizes = md->heap_sizes;
+	ret->minimal_delta = md->minimal_delta;
+	ret->data = md->tables.data + md->tables_end;
+	ret->size = md->tables.size - md->tables_end;
+	memcpy(ret->rows, md->rows, sizeof(ret->rows));
+	ret->pdb = md->pdb.data;
+	ret->pdb_size = md->pdb.size;
 }

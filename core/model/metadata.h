@@ -219,6 +219,27 @@ struct clrsos_error *clrsos_metadata_uncompress(const uint8_t **pos,
 						const uint8_t *end,
 						uint32_t *ret);
 
+/*
+ * For readers of the tables past 0x2C (model/pdb.c, portable PDB): what
+ * this reader does not interpret, borrowed from md. heap_sizes is the
+ * table stream's HeapSizes byte; data and size are the table stream past
+ * the last row of table 0x2C (where table 0x2D or the first later table
+ * present starts); rows are the row counts of the table stream's header,
+ * for all 64 tables; pdb and pdb_size the "#Pdb" stream (NULL and 0
+ * without one).
+ */
+struct clrsos_metadata_tail {
+	uint8_t heap_sizes;
+	int minimal_delta;
+	const uint8_t *data;
+	size_t size;
+	uint32_t rows[64];
+	const uint8_t *pdb;
+	size_t pdb_size;
+};
+void clrsos_metadata_tail(const struct clrsos_metadata *md,
+			  struct clrsos_metadata_tail *ret);
+
 #ifdef __cplusplus
 }
 #endif

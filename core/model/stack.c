@@ -2,6 +2,8 @@
 #include "model/stack.h"
 
 #include "dac/dac.h"
+#include "model/pdb.h"
+#include "base/vector.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,8 @@ struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stac
 			.nlocals = f[i].nlocals,
 			.args_failed = f[i].args_failed,
 			.locals_failed = f[i].locals_failed,
+			.has_il = f[i].has_il,
+			.il_offset = f[i].il_offset,
 		};
 		f[i].name = NULL;
 		stack->count = i + 1;
@@ -87,12 +91,103 @@ void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack)
 {
 	for (size_t i = 0; stack->frames && i < stack->count; i++) {
 		free(stack->frames[i].name);
+		free(stack->frames[i].source_file);
 		vars_free(stack->frames[i].args, stack->frames[i].nargs);
 		vars_free(stack->frames[i].locals, stack->frames[i].nlocals);
 	}
 	free(stack->frames);
 	stack->frames = NULL;
 	stack->count = 0;
+}
+
+struct source_module {
+	uint64_t module;
+	struct clrsos_pdb *pdb; /* NULL: none found */
+};
+
+struct clrsos_source_cache {
+	struct source_module *modules;
+	size_t count, cap;
+};
+
+struct clrsos_source_cache *clrsos_source_cache_create(void)
+{
+	return calloc(1, sizeof(struct clrsos_source_cache));
+}
+
+void clrsos_source_cache_destroy(struct clrsos_source_cache *cache)
+{
+	if (!cache)
+		return;
+	for (size_t i = 0; i < cache->count; i++)
+		clrsos_pdb_destroy(cache->modules[i].pdb);
+	free(cache->modules);
+	free(cache);
+}
+
+/* The PDB beside a module's file: "/app/Foo.dll" -> "/app/Foo.pdb". */
+static struct clrsos_pdb *module_pdb(struct clrsos_dac *dac, uint64_t module)
+{
+	char *file = NULL;
+	struct clrsos_error *err = clrsos_dac_module_file(dac, module, &file);
+	clrsos_error_destroy(err);
+	if (err || !file || !*file) {
+		free(file);
+		return NULL;
+	}
+	size_t n = strlen(file);
+	char *slash = strrchr(file, '/');
+	char *dot = strrchr(file, '.');
+	if (dot && (!slash || dot > slash))
+		n = (size_t)(dot - file);
+	char *path = malloc(n + 5);
+	struct clrsos_pdb *pdb = NULL;
+	if (path) {
+		memcpy(path, file, n);
+		memcpy(path + n, ".pdb", 5);
+		err = clrsos_pdb_open_file(path, &pdb);
+		clrsos_error_destroy(err);
+		if (err)
+			pdb = NULL;
+	}
+	free(path);
+	free(file);
+	return pdb;
+}
+
+struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
+						  struct clrsos_source_cache *cache)
+{
+	for (size_t i = 0; i < stack->count; i++) {
+		struct clrsos_managed_frame *f = &stack->frames[i];
+		if (f->frame || !f->method_desc || !f->has_il || f->source_file)
+			continue;
+		uint64_t module = 0;
+		uint32_t token = 0;
+		struct clrsos_error *err = clrsos_dac_method_desc_module(dac, f->method_desc, &module, &token);
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		if (err || !module)
+			continue;
+		size_t m;
+		for (m = 0; m < cache->count && cache->modules[m].module != module; m++)
+			;
+		if (m == cache->count) {
+			if ((err = clrsos_array_reserve(&cache->modules, &cache->cap, cache->count + 1)))
+				return err;
+			cache->modules[m] = (struct source_module){module, module_pdb(dac, module)};
+			cache->count++;
+		}
+		if (!cache->modules[m].pdb)
+			continue;
+		err = clrsos_pdb_source_line(cache->modules[m].pdb, token, f->il_offset, &f->source_file,
+					     &f->source_line);
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+	}
+	return NULL;
 }
 
 struct clrsos_error *clrsos_stack_references_read(struct clrsos_dac *dac, uint32_t os_id,

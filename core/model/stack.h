@@ -44,6 +44,10 @@ struct clrsos_managed_frame {
 	struct clrsos_managed_var *args, *locals; /* with variables asked for, managed frames */
 	size_t nargs, nlocals;
 	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
+	bool has_il;          /* managed code whose IL offset the runtime knows (of the call */
+	uint32_t il_offset;   /* below the first frame) */
+	char *source_file;    /* after clrsos_managed_stack_sources: from the module's PDB (malloc'd), */
+	uint32_t source_line; /* or NULL and 0 */
 };
 
 /* A thread's stack: the caller's struct (init/deinit). */
@@ -62,6 +66,21 @@ struct clrsos_managed_stack {
 struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
 					       uint32_t os_id, bool vars);
 void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack);
+
+/*
+ * Source file and line for the stack's managed frames, from the portable
+ * PDB beside each module's file on disk (<module path less its extension>.pdb;
+ * embedded PDBs are not read). A frame whose module has no such PDB, or
+ * whose PDB has no line for its IL offset, keeps NULL and 0; a PDB that
+ * cannot be read counts as none (a source line is a help, not the stack).
+ * cache keeps each module's PDB open across stacks: one cache per command,
+ * created with clrsos_source_cache_create (NULL out of memory).
+ */
+struct clrsos_source_cache;
+struct clrsos_source_cache *clrsos_source_cache_create(void);
+void clrsos_source_cache_destroy(struct clrsos_source_cache *cache);
+struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
+						  struct clrsos_source_cache *cache);
 
 /* An object reference a thread's stack or registers hold (a stack root). */
 struct clrsos_stack_reference {

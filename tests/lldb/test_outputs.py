@@ -42,6 +42,8 @@ CHANGED = {
           "threadHasNestedExceptions",
     "dso": "scans the stack as SOS does (stale slots included; the runtime's own list is dso -precise); JSON "
            "gains warnings and scanned",
+    "clrstack": "a managed frame whose module's portable PDB lies beside it gains ' [<file> @ <line>]' as SOS "
+                "prints it; JSON frames gain ilOffset, file, line",
 }
 
 

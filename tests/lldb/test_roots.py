@@ -331,7 +331,9 @@ def main():
     check(has(truth["threads"]["Main"]["osId"], "HeapShapes.Program.Main("), "clrstack: Main not on the main thread: %s" % stacks.get(truth["threads"]["Main"]["osId"]))
     check(has(sh["osId"], "HeapShapes.Program.StackHolderMain("), "clrstack: StackHolderMain missing: %s" % stacks.get(sh["osId"]))
     check(has(sh["osId"], "System.Threading.Thread.StartCallback("), "clrstack: StackHolderThread's start missing")
-    check(re.search(r"^[0-9A-F]{16} [0-9A-F]{16} HeapShapes\.Program\.StackHolderMain\(\)$", tr.text_of("clrstack -all"), re.M)
+    # With the source position from HeapShapes.pdb beside HeapShapes.dll, as SOS prints it.
+    check(re.search(r"^[0-9A-F]{16} [0-9A-F]{16} HeapShapes\.Program\.StackHolderMain\(\) "
+                    r"\[.*[\\/]HeapShapes[\\/]Program\.cs @ [0-9]+\]$", tr.text_of("clrstack -all"), re.M)
           is not None, "clrstack text row")
 
     # clrstack -a: StackHolderMain's local holds the StackOnly the target
@@ -355,7 +357,7 @@ def main():
         check(p.get("name") == "args" and p["state"] == "value" and p["size"] == 8 and harness.parse_hex(p["value"]),
               "clrstack -a: Main's args %s" % p)
     ptext = tr.text_of("clrstack -all -p")
-    check(re.search(r"HeapShapes\.Program\.Main\(System\.String\[\]\)\n    PARAMETERS:\n        args (\(0x[0-9a-f]{16}\) |\(<CLR reg>\) )?= 0x[0-9a-f]{16}\n", ptext) is not None
+    check(re.search(r"HeapShapes\.Program\.Main\(System\.String\[\]\)( \[[^\n]* @ [0-9]+\])?\n    PARAMETERS:\n        args (\(0x[0-9a-f]{16}\) |\(<CLR reg>\) )?= 0x[0-9a-f]{16}\n", ptext) is not None
           and "LOCALS:" not in ptext, "clrstack -p text")
 
     # clrbt: lldb's native frames, and the JIT-compiled ones named by the runtime.

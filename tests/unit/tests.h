@@ -11,6 +11,7 @@ int run_output_tests(void);
 int run_commands_tests(void);
 int run_typename_tests(void);
 int run_metadata_tests(void);
+int run_pdb_tests(void);
 int run_heap_tests(void);
 int run_handletable_tests(void);
 int run_heapdiff_tests(void);

@@ -1,0 +1,94 @@
+// Test target for source lines (portable PDB): prints what .NET itself
+// reports for the frames of its own methods on one stack, through
+// System.Diagnostics.StackTrace(true), which reads Lines.pdb:
+//
+//   Lines [wait]
+//
+// prints TRUTH {"frames": [{"method", "token", "il", "file", "line"}...]},
+// one entry per frame of this assembly, innermost first, then READY; with
+// "wait" it then blocks in Third (on the line that took the trace) until a
+// line comes on stdin, so a debugger can look at the same stack.
+//
+// The methods differ in what their sequence points hold: several
+// statements, a lambda (a method of a closure class), a generic method and
+// a #line directive that moves part of Third to another document (its
+// sequence points then start with an initial document and change
+// documents).
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace Lines;
+
+public static class Program
+{
+    static bool s_wait;
+
+    public static int Main(string[] args)
+    {
+        s_wait = args.Length > 0 && args[0] == "wait";
+        int total = 0;
+        for (int i = 0; i < 1; i++)
+            total += First(i);
+        GC.KeepAlive(total);
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static int First(int seed)
+    {
+        int x = seed + 1;
+        x *= 3;
+        Func<int, int> step = v => Second<string>(v, "second");
+        return step(x) + x;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static int Second<T>(int v, T tag)
+    {
+        if (tag == null)
+            return 0;
+        var list = new List<int> { v, v + 1 };
+        return list.Count + Third(list);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static int Third(List<int> list)
+    {
+        int sum = 0;
+        foreach (int v in list)
+            sum += v;
+#line 500 "Elsewhere/Moved.cs"
+        Report(new StackTrace(true)); if (s_wait) Console.ReadLine();
+#line default
+        return sum;
+    }
+
+    static void Report(StackTrace trace)
+    {
+        var frames = new List<Dictionary<string, object?>>();
+        foreach (StackFrame frame in trace.GetFrames())
+        {
+            var method = frame.GetMethod();
+            if (method == null || method.Module.Assembly != typeof(Program).Assembly)
+                continue;
+            frames.Add(new Dictionary<string, object?>
+            {
+                ["method"] = method.DeclaringType?.Name + "." + method.Name,
+                ["token"] = method.MetadataToken,
+                ["il"] = frame.GetILOffset(),
+                ["file"] = frame.GetFileName(),
+                ["line"] = frame.GetFileLineNumber(),
+            });
+        }
+        var truth = new Dictionary<string, object>
+        {
+            ["pid"] = Environment.ProcessId,
+            ["runtimeDirectory"] = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(),
+            ["frames"] = frames,
+        };
+        Console.WriteLine("TRUTH " + JsonSerializer.Serialize(truth));
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+    }
+}
