@@ -970,6 +970,41 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: ephtoloh",
 		.run = clrsos_cmd_ephtoloh,
 	},
+	{
+		.name = "ip2md",
+		.aliases = (const char *const[]){"IP2MD", NULL},
+		.help = "Show the method of JIT-compiled code at an address: its MethodDesc, name, type and code.",
+		.syntax = "ip2md <code address> [--json]\n"
+			  "\n"
+			  "SOS's IP2MD: the MethodDesc of the method whose code holds the address\n"
+			  "(a return address clrstack lists, or any address inside the code), then\n"
+			  "dumpmd's block for it: Method Name, Class (EEClass), MethodTable,\n"
+			  "mdToken, Module, IsJitted, Current CodeAddr and the Version History\n"
+			  "(the IL version, then each native code version with its tier).\n"
+			  "\n"
+			  "  --json   {ip, methodDesc, name, class, methodTable, token, module, slot,\n"
+			  "           isJitted, isDynamic, codeAddr, rejitId, ilCodeVersion, il,\n"
+			  "           versions: [{codeAddr, tier, nativeCodeVersion}]}\n"
+			  "\n"
+			  "Example: ip2md 7f24f0c1a2b3",
+		.run = clrsos_cmd_ip2md,
+	},
+	{
+		.name = "dumpmd",
+		.aliases = (const char *const[]){"DumpMD", NULL},
+		.help = "Show a MethodDesc: its method's name, type, token, module, code and code versions.",
+		.syntax = "dumpmd <MethodDesc> [--json]\n"
+			  "\n"
+			  "SOS's DumpMD: Method Name, Class (EEClass), MethodTable, mdToken,\n"
+			  "Module, IsJitted, Current CodeAddr and the Version History (the IL\n"
+			  "version, then each native code version with its tier). MethodDescs\n"
+			  "come from ip2md, dumpmt -md and clrstack --json.\n"
+			  "\n"
+			  "  --json   as ip2md's, without ip\n"
+			  "\n"
+			  "Example: dumpmd 7f24f0b2c010",
+		.run = clrsos_cmd_dumpmd,
+	},
 };
 
 const size_t clrsos_command_count =
