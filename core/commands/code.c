@@ -1,7 +1,8 @@
 /*
  * ip2md <code address>, dumpmd <MethodDesc>: a method as SOS's IP2MD and
  * DumpMD show it (its MethodDesc, name, type, module, code and code
- * versions). Parse, compute from the model, render text or JSON.
+ * versions); dumpmodule <Module>: a module as SOS's DumpModule shows it.
+ * Parse, compute from the model, render text or JSON.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "model/methods.h"
+#include "model/runtimedata.h"
 #include "session/session.h"
 #include "commands.h"
 #include "fieldtable.h"
@@ -171,5 +173,103 @@ struct clrsos_error *clrsos_cmd_dumpmd(struct clrsos_session *session, const str
 	else
 		render_text(&m, false, out);
 	clrsos_method_desc_info_deinit(&m);
+	return NULL;
+}
+
+static void render_module_text(const struct clrsos_module_info *m, struct clrsos_writer *out)
+{
+	struct clrsos_name_buf nb;
+	clrsos_outf(out, "Name: %s\n", clrsos_safe_name(m->path ? m->path : "Unknown Module", &nb));
+	clrsos_out(out, "Attributes:              ");
+	if (m->is_pe_file)
+		clrsos_out(out, "PEFile ");
+	if (m->is_reflection)
+		clrsos_out(out, "Reflection ");
+	if (m->transient_flags & CLRSOS_MODULE_EDIT_AND_CONTINUE)
+		clrsos_out(out, "EditAndContinue ");
+	clrsos_out(out, "\n");
+	static const char *const labels[] = {
+		"Assembly:                ", "BaseAddress:             ", "LoaderHeap:              ",
+		"TypeDefToMethodTableMap: ", "TypeRefToMethodTableMap: ", "MethodDefToDescMap:      ",
+		"FieldDefToDescMap:       ", "MemberRefToDescMap:      ", "FileReferencesMap:       ",
+		"AssemblyReferencesMap:   ",
+	};
+	const uint64_t values[] = {
+		m->assembly, m->il_base, m->loader_allocator, m->type_def_map, m->type_ref_map, m->method_def_map,
+		m->field_def_map, m->member_ref_map, m->file_references_map, m->assembly_references_map,
+	};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		clrsos_outf(out, "%s%016" PRIx64 "\n", labels[i], values[i]);
+	if (m->il_base && m->metadata_start)
+		clrsos_outf(out, "MetaData start address:  %016" PRIx64 " (%" PRIu64 " bytes)\n", m->metadata_start,
+			    m->metadata_size);
+}
+
+static void render_module_json(const struct clrsos_module_info *m, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "module");
+	clrsos_json_address(&j, m->address);
+	clrsos_json_key(&j, "name");
+	clrsos_json_string(&j, m->path);
+	clrsos_json_key(&j, "isPEFile");
+	clrsos_json_bool(&j, m->is_pe_file);
+	clrsos_json_key(&j, "isReflection");
+	clrsos_json_bool(&j, m->is_reflection);
+	clrsos_json_key(&j, "transientFlags");
+	clrsos_json_uint(&j, m->transient_flags);
+	const struct {
+		const char *key;
+		uint64_t value;
+	} fields[] = {
+		{"assembly", m->assembly},
+		{"peAssembly", m->pe_assembly},
+		{"baseAddress", m->il_base},
+		{"loaderHeap", m->loader_allocator},
+		{"thunkHeap", m->thunk_heap},
+		{"typeDefToMethodTableMap", m->type_def_map},
+		{"typeRefToMethodTableMap", m->type_ref_map},
+		{"methodDefToDescMap", m->method_def_map},
+		{"fieldDefToDescMap", m->field_def_map},
+		{"memberRefToDescMap", m->member_ref_map},
+		{"fileReferencesMap", m->file_references_map},
+		{"assemblyReferencesMap", m->assembly_references_map},
+		{"metadataStart", m->metadata_start},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		clrsos_json_key(&j, fields[i].key);
+		clrsos_json_address(&j, fields[i].value);
+	}
+	clrsos_json_key(&j, "metadataSize");
+	clrsos_json_uint(&j, m->metadata_size);
+	clrsos_json_key(&j, "moduleId");
+	clrsos_json_uint(&j, m->module_id);
+	clrsos_json_key(&j, "moduleIndex");
+	clrsos_json_uint(&j, m->module_index);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_dumpmodule(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					   const char *const *argv, struct clrsos_writer *out)
+{
+	bool json;
+	struct clrsos_address_operands a;
+	struct clrsos_error *err = parse_one_address("dumpmodule", "a Module", host, argc, argv, &json, &a);
+	if (err)
+		return err;
+	struct clrsos_dac *dac;
+	if ((err = clrsos_session_dac(session, &dac)))
+		return err;
+	struct clrsos_module_info m;
+	if ((err = clrsos_module_info_init(&m, dac, a.values[0])))
+		return err;
+	if (json)
+		render_module_json(&m, out);
+	else
+		render_module_text(&m, out);
+	clrsos_module_info_deinit(&m);
 	return NULL;
 }

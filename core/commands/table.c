@@ -1005,6 +1005,26 @@ const struct clrsos_command clrsos_commands[] = {
 			  "Example: dumpmd 7f24f0b2c010",
 		.run = clrsos_cmd_dumpmd,
 	},
+	{
+		.name = "dumpmodule",
+		.aliases = (const char *const[]){"DumpModule", NULL},
+		.help = "Show a Module: its file, assembly, image, lookup maps and metadata.",
+		.syntax = "dumpmodule <Module> [--json]\n"
+			  "\n"
+			  "SOS's DumpModule: Name (its file), Attributes (PEFile, Reflection,\n"
+			  "EditAndContinue), Assembly, BaseAddress (its mapped image), LoaderHeap\n"
+			  "(its LoaderAllocator), its TypeDef, TypeRef, MethodDef, FieldDef,\n"
+			  "MemberRef, file and assembly reference maps, and where its metadata\n"
+			  "starts with its size. Modules come from clrmodules, dumpmt and dumpmd.\n"
+			  "\n"
+			  "  --json   {module, name, isPEFile, isReflection, transientFlags, assembly,\n"
+			  "           peAssembly, baseAddress, loaderHeap, thunkHeap,\n"
+			  "           typeDefToMethodTableMap, ..., metadataStart, metadataSize,\n"
+			  "           moduleId, moduleIndex}\n"
+			  "\n"
+			  "Example: dumpmodule 7f24f0b21a30",
+		.run = clrsos_cmd_dumpmodule,
+	},
 };
 
 const size_t clrsos_command_count =

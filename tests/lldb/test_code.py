@@ -1,4 +1,4 @@
-"""ip2md and dumpmd against HeapShapes' StackHolderThread.
+"""ip2md, dumpmd and dumpmodule against HeapShapes' StackHolderThread.
 
 usage: test_code.py <gc config> <live|full>
 
@@ -6,7 +6,8 @@ The target prints the MethodDesc (its RuntimeMethodHandle's value),
 MethodTable and MethodDef token of StackHolderMain, which its
 StackHolderThread is blocked in. A first lldb run takes that frame's code
 address from clrstack -all --json; the second asks ip2md and dumpmd, and
-checks them against the target's truth and against dumpmt (the Module).
+checks them against the target's truth and against dumpmt (the Module);
+dumpmodule of that Module must name HeapShapes.dll and agree with clrmodules.
 """
 
 import re
@@ -40,6 +41,10 @@ def main():
                 "dumpmd %s --json" % md, "dumpmt %s --json" % mt,
                 "ip2md 0", "ip2md 0x10", "ip2md", "dumpmd 0x10", "dumpmd %s" % mt, "dumpmd", "dumpmd 1 2",
                 "ip2md 0x10 --json"]
+        # dumpmodule needs the module: dumpmt names it (an independently tested command).
+        module = session(["dumpmt %s --json" % mt]).json("dumpmt %s --json" % mt)["module"]
+        cmds += ["dumpmodule %s" % module, "DumpModule %s" % module, "dumpmodule %s --json" % module,
+                 "clrmodules --json", "dumpmodule 0x10", "dumpmodule %s" % md, "dumpmodule"]
         tr = session(cmds)
         want_md = int(md, 16)
         # ip2md: SOS's layout (OtherCommands.script's IP2MD regex), the target's method.
@@ -80,6 +85,31 @@ def main():
                         ("dumpmd %s" % mt, "%s is not a MethodDesc" % mt),
                         ("dumpmd", "dumpmd needs the address of a MethodDesc"),
                         ("dumpmd 1 2", "unexpected argument '2'")):
+            e = tr.error(c)
+            check(e is not None and want in e and "\n" not in e, "%r: error %r, want %r" % (c, e, want))
+        # dumpmodule: SOS's layout (OtherCommands.script checks LoaderHeap and TypeDefToMethodTableMap),
+        # HeapShapes.dll, and the image and metadata clrmodules lists for the module.
+        dm = tr.text_of("dumpmodule %s" % module)
+        name = field(dm, "Name")
+        check(name is not None and name.endswith("/HeapShapes.dll"), "dumpmodule: Name %r" % name)
+        for line in ("LoaderHeap", "TypeDefToMethodTableMap"):
+            check(re.search(r"^\s*%s:\s+%s\s*$" % (line, HEX), dm, re.M), "dumpmodule: no %s line:\n%s" % (line, dm))
+        check(field(dm, "Attributes") == "PEFile", "dumpmodule: Attributes %r" % field(dm, "Attributes"))
+        check(tr.text_of("DumpModule %s" % module) == dm, "DumpModule differs from dumpmodule")
+        listed = [m for m in tr.json("clrmodules --json")["modules"] if m["module"] == module]
+        check(len(listed) == 1, "clrmodules does not list %s" % module)
+        jm = tr.json("dumpmodule %s --json" % module)
+        if listed:
+            cm = listed[0]
+            check(cm["path"] == name == jm["name"], "dumpmodule: file %r, clrmodules says %r" % (name, cm["path"]))
+            check(jm["baseAddress"] == cm["imageBase"] and int(field(dm, "BaseAddress"), 16) == int(cm["imageBase"], 16),
+                  "dumpmodule: BaseAddress %s, clrmodules says %s" % (jm["baseAddress"], cm["imageBase"]))
+            check(jm["assembly"] == cm["assembly"], "dumpmodule: assembly %s, clrmodules %s" % (jm["assembly"], cm["assembly"]))
+            want = "%016x (%d bytes)" % (int(cm["metadataAddress"], 16), cm["metadataSize"])
+            check(field(dm, "MetaData start address") == want, "dumpmodule: MetaData %r, want %r"
+                  % (field(dm, "MetaData start address"), want))
+        for c, want in (("dumpmodule 0x10", "0x10 is not a Module"), ("dumpmodule %s" % md, "%s is not a Module" % md),
+                        ("dumpmodule", "dumpmodule needs the address of a Module")):
             e = tr.error(c)
             check(e is not None and want in e and "\n" not in e, "%r: error %r, want %r" % (c, e, want))
         je = tr.json("ip2md 0x10 --json")
