@@ -1,6 +1,7 @@
 /* Methods: a MethodTable's slots and their MethodDescs (methods.h). */
 #include "methods.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +162,30 @@ void clrsos_method_desc_info_deinit(struct clrsos_method_desc_info *info)
 	free(info->name);
 	free(info->versions);
 	memset(info, 0, sizeof(*info));
+}
+
+struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+					      const char *name, char **ret)
+{
+	*ret = NULL;
+	struct clrsos_dacp_method_desc_data d;
+	struct clrsos_error *err = clrsos_dac_method_desc_data(dac, method_desc, 0, &d);
+	if (err)
+		return clrsos_error_ignore(err);
+	char *file = NULL;
+	if ((err = clrsos_error_ignore(clrsos_dac_module_file(dac, d.module, &file))))
+		return err;
+	const char *base = file ? strrchr(file, '/') : NULL;
+	base = base ? base + 1 : file;
+	if (!base || !*base)
+		base = "UNKNOWN";
+	char offset[24] = "";
+	if (ip != d.native_code)
+		snprintf(offset, sizeof(offset), "+0x%llx", (unsigned long long)(ip - d.native_code));
+	size_t n = strlen(base) + 1 + strlen(name ? name : "UNKNOWN") + strlen(offset) + 1;
+	*ret = malloc(n);
+	if (*ret)
+		snprintf(*ret, n, "%s!%s%s", base, name ? name : "UNKNOWN", offset);
+	free(file);
+	return *ret ? NULL : &clrsos_error_no_memory;
 }

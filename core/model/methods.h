@@ -54,6 +54,15 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
  */
 struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret);
 
+/*
+ * A frame's function as SOS's StackTrace shows it: "<module file>!<name>"
+ * and "+0x<offset>" from the method's code start when not 0 (name NULL:
+ * "UNKNOWN"; a module with no file: "UNKNOWN"). *ret malloc'd, NULL (and no
+ * error) if method_desc is not a MethodDesc.
+ */
+struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+					      const char *name, char **ret);
+
 /* One native code version of a method (its tier, as the runtime says). */
 struct clrsos_code_version {
 	uint64_t code;         /* where its code starts */

@@ -40,7 +40,8 @@ def main():
         cmds = ["ip2md %s" % ip, "IP2MD %s" % ip, "ip2md %s --json" % ip, "dumpmd %s" % md, "DumpMD %s" % md,
                 "dumpmd %s --json" % md, "dumpmt %s --json" % mt,
                 "ip2md 0", "ip2md 0x10", "ip2md", "dumpmd 0x10", "dumpmd %s" % mt, "dumpmd", "dumpmd 1 2",
-                "ip2md 0x10 --json"]
+                "ip2md 0x10 --json", "pe %s" % truth["threads"]["exception"]["address"],
+                "pe %s --json" % truth["threads"]["exception"]["address"]]
         # dumpmodule needs the module: dumpmt names it (an independently tested command).
         module = session(["dumpmt %s --json" % mt]).json("dumpmt %s --json" % mt)["module"]
         cmds += ["dumpmodule %s" % module, "DumpModule %s" % module, "dumpmodule %s --json" % module,
@@ -112,6 +113,19 @@ def main():
                         ("dumpmodule", "dumpmodule needs the address of a Module")):
             e = tr.error(c)
             check(e is not None and want in e and "\n" not in e, "%r: error %r, want %r" % (c, e, want))
+        # pe: each StackTrace frame as SOS prints it, module!method+offset (SimpleThrow.script's
+        # "SimpleThrow.*!(\$0_)?UserObject\.UseObject.*\+0x<HEXVAL>"), the target's methods in order.
+        ex = truth["threads"]["exception"]
+        frames = tr.json("pe %s --json" % ex["address"])["stackTrace"]
+        check([f["method"] for f in frames] == ["HeapShapes.Program.%s()" % m for m in ex["stackMethods"]],
+              "pe: frames %s, the target says %s" % ([f["method"] for f in frames], ex["stackMethods"]))
+        pe_text = tr.text_of("pe %s" % ex["address"])
+        for f, m in zip(frames, ex["stackMethods"]):
+            check(re.fullmatch(r"HeapShapes\.dll!HeapShapes\.Program\.%s\(\)(\+0x[0-9a-f]+)?" % re.escape(m),
+                               f["function"] or ""), "pe --json: function %r" % f["function"])
+            check(re.search(r"^\s+%s\s+%s\s+HeapShapes.*!HeapShapes\.Program\.%s.*\+0x%s\s*$"
+                            % (HEX, HEX, re.escape(m), HEX), pe_text, re.M), "pe: no SOS frame line for %s:\n%s"
+                  % (m, pe_text))
         je = tr.json("ip2md 0x10 --json")
         check(je.get("code") == "invalidArgument", "ip2md 0x10 --json: %s" % je)
 

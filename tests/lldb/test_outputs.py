@@ -37,6 +37,7 @@ CHANGED = {
                      "their statistics; JSON gains syncBlocksToCleanUp, allReady, objects, warnings",
     "dso": "scans the stack as SOS does (stale slots included; the runtime's own list is dso -precise); JSON "
            "gains warnings and scanned",
+    "pe": "StackTrace frames as SOS prints them, Module.dll!Type.Method()+0xNN; JSON frames gain function",
 }
 
 
