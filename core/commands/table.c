@@ -369,7 +369,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "The exception at the address, or the selected thread's current (last\n"
 			  "thrown) exception: its type, message, inner exception, the stack trace the\n"
-			  "runtime recorded as it travelled (SP, IP, method) and its HResult.\n"
+			  "runtime recorded as it travelled (SP, IP, Module.dll!Method+0xNN) and its\n"
+			  "HResult.\n"
 			  "\n"
 			  "  -nested   also print the inner exceptions\n",
 		.run = clrsos_cmd_pe,
