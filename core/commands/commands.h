@@ -204,6 +204,9 @@ clrsos_command_fn clrsos_cmd_sizestats;
 clrsos_command_fn clrsos_cmd_findroots;
 clrsos_command_fn clrsos_cmd_traverseheap;
 clrsos_command_fn clrsos_cmd_dumpasync;
+clrsos_command_fn clrsos_cmd_ip2md;
+clrsos_command_fn clrsos_cmd_dumpmd;
+clrsos_command_fn clrsos_cmd_dumpmodule;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

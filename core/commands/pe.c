@@ -177,8 +177,9 @@ static void render_exception_text(const struct clrsos_exception *ex, struct clrs
 		clrsos_outf(out, "    %-16s %-16s %s\n", "SP", "IP", "Function");
 	for (size_t i = 0; i < ex->frame_count; i++) {
 		const struct clrsos_exception_frame *f = &ex->frames[i];
+		const char *fn = f->function ? f->function : f->method;
 		clrsos_outf(out, "    %016" PRIX64 " %016" PRIX64 " %s\n", f->sp, f->ip,
-			    f->method ? clrsos_safe_name(f->method, &nb) : "<unknown method>");
+			    fn ? clrsos_safe_name(fn, &nb) : "<unknown method>");
 	}
 	if (!ex->frame_count)
 		clrsos_out(out, "    <none>\n");
@@ -246,6 +247,8 @@ static void render_exception_json(const struct clrsos_exception *ex, struct clrs
 		clrsos_json_address(j, f->ip);
 		clrsos_json_key(j, "method");
 		clrsos_json_string(j, f->method);
+		clrsos_json_key(j, "function");
+		clrsos_json_string(j, f->function);
 		clrsos_json_object_end(j);
 	}
 	clrsos_json_array_end(j);

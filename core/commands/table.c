@@ -371,7 +371,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "The exception at the address, or the selected thread's current (last\n"
 			  "thrown) exception: its type, message, inner exception, the stack trace the\n"
-			  "runtime recorded as it travelled (SP, IP, method) and its HResult.\n"
+			  "runtime recorded as it travelled (SP, IP, Module.dll!Method+0xNN) and its\n"
+			  "HResult.\n"
 			  "\n"
 			  "  -nested   also print the inner exceptions\n",
 		.run = clrsos_cmd_pe,
@@ -1014,6 +1015,61 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: dumpsigelem 7f2a1c3b4d61 7f2a1b0c1000",
 		.run = clrsos_cmd_dumpsigelem,
+	},
+	{
+		.name = "ip2md",
+		.aliases = (const char *const[]){"IP2MD", NULL},
+		.help = "Show the method of JIT-compiled code at an address: its MethodDesc, name, type and code.",
+		.syntax = "ip2md <code address> [--json]\n"
+			  "\n"
+			  "SOS's IP2MD: the MethodDesc of the method whose code holds the address\n"
+			  "(a return address clrstack lists, or any address inside the code), then\n"
+			  "dumpmd's block for it: Method Name, Class (EEClass), MethodTable,\n"
+			  "mdToken, Module, IsJitted, Current CodeAddr and the Version History\n"
+			  "(the IL version, then each native code version with its tier).\n"
+			  "\n"
+			  "  --json   {ip, methodDesc, name, class, methodTable, token, module, slot,\n"
+			  "           isJitted, isDynamic, codeAddr, rejitId, ilCodeVersion, il,\n"
+			  "           versions: [{codeAddr, tier, nativeCodeVersion}]}\n"
+			  "\n"
+			  "Example: ip2md 7f24f0c1a2b3",
+		.run = clrsos_cmd_ip2md,
+	},
+	{
+		.name = "dumpmd",
+		.aliases = (const char *const[]){"DumpMD", NULL},
+		.help = "Show a MethodDesc: its method's name, type, token, module, code and code versions.",
+		.syntax = "dumpmd <MethodDesc> [--json]\n"
+			  "\n"
+			  "SOS's DumpMD: Method Name, Class (EEClass), MethodTable, mdToken,\n"
+			  "Module, IsJitted, Current CodeAddr and the Version History (the IL\n"
+			  "version, then each native code version with its tier). MethodDescs\n"
+			  "come from ip2md, dumpmt -md and clrstack --json.\n"
+			  "\n"
+			  "  --json   as ip2md's, without ip\n"
+			  "\n"
+			  "Example: dumpmd 7f24f0b2c010",
+		.run = clrsos_cmd_dumpmd,
+	},
+	{
+		.name = "dumpmodule",
+		.aliases = (const char *const[]){"DumpModule", NULL},
+		.help = "Show a Module: its file, assembly, image, lookup maps and metadata.",
+		.syntax = "dumpmodule <Module> [--json]\n"
+			  "\n"
+			  "SOS's DumpModule: Name (its file), Attributes (PEFile, Reflection,\n"
+			  "EditAndContinue), Assembly, BaseAddress (its mapped image), LoaderHeap\n"
+			  "(its LoaderAllocator), its TypeDef, TypeRef, MethodDef, FieldDef,\n"
+			  "MemberRef, file and assembly reference maps, and where its metadata\n"
+			  "starts with its size. Modules come from clrmodules, dumpmt and dumpmd.\n"
+			  "\n"
+			  "  --json   {module, name, isPEFile, isReflection, transientFlags, assembly,\n"
+			  "           peAssembly, baseAddress, loaderHeap, thunkHeap,\n"
+			  "           typeDefToMethodTableMap, ..., metadataStart, metadataSize,\n"
+			  "           moduleId, moduleIndex}\n"
+			  "\n"
+			  "Example: dumpmodule 7f24f0b21a30",
+		.run = clrsos_cmd_dumpmodule,
 	},
 };
 

@@ -707,6 +707,69 @@ struct clrsos_error *clrsos_dac_method_desc_module(struct clrsos_dac *dac, uint6
 	return NULL;
 }
 
+struct clrsos_error *clrsos_dac_method_desc_data(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+						 struct clrsos_dacp_method_desc_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t, void *, uint32_t, void *, uint32_t *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_DATA, fn, method_desc, ip, ret, 0, NULL, NULL);
+	return hr != 0 ? clrsos_dac_call_failed_quiet(dac, "GetMethodDescData", hr < 0 ? hr : (clrsos_hresult)0x80004005u) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_method_desc_name(struct clrsos_dac *dac, uint64_t method_desc, char **ret)
+{
+	*ret = NULL;
+	return dac_name(dac, CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME, "GetMethodDescName", method_desc, ret);
+}
+
+/* More native code versions of one method than any runtime keeps. */
+enum { MAX_TIERED_VERSIONS = 64 };
+
+struct clrsos_error *clrsos_dac_tiered_versions(struct clrsos_dac *dac, uint64_t method_desc, int32_t rejit_id,
+						struct clrsos_dacp_tiered_version_data **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, int32_t, void *, int32_t, int32_t *);
+	*ret = NULL;
+	*ret_count = 0;
+	if (!dac->sos5)
+		return NULL;
+	struct clrsos_dacp_tiered_version_data *v = calloc(MAX_TIERED_VERSIONS, sizeof(*v));
+	if (!v)
+		return &clrsos_error_no_memory;
+	int32_t n = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos5, CLRSOS_SLOT_SOS5_GET_TIERED_VERSIONS, fn, method_desc, rejit_id, v,
+		 MAX_TIERED_VERSIONS, &n);
+	if (hr < 0) {
+		free(v);
+		return clrsos_dac_call_failed_quiet(dac, "GetTieredVersions", hr);
+	}
+	if (n < 0 || n > MAX_TIERED_VERSIONS)
+		n = n < 0 ? 0 : MAX_TIERED_VERSIONS;
+	*ret = v;
+	*ret_count = (size_t)n;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_rejit_info(struct clrsos_dac *dac, uint64_t method_desc, int32_t rejit_id,
+					   struct clrsos_dacp_rejit_data2 *ret, bool *ret_known)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, int32_t, void *);
+	memset(ret, 0, sizeof(*ret));
+	*ret_known = false;
+	if (!dac->sos7)
+		return NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos7, CLRSOS_SLOT_SOS7_GET_REJIT_INFORMATION, fn, method_desc, rejit_id, ret);
+	if (hr < 0) {
+		memset(ret, 0, sizeof(*ret));
+		return clrsos_dac_call_failed_quiet(dac, "GetReJITInformation", hr);
+	}
+	*ret_known = true;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_dac_methods(struct clrsos_dac *dac, uint64_t mt,
 					struct clrsos_sos_method_data **ret, size_t *ret_count)
 {

@@ -244,6 +244,8 @@ struct clrsos_error *clrsos_dac_create(struct clrsos_target *target,
 		if (hr >= 0 && dac->process) {
 			dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
 			dac->sos3 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface3);
+			dac->sos5 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface5);
+			dac->sos7 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface7);
 			dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
 			dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
 			dac->sos13 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface13);
@@ -304,6 +306,8 @@ struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
 	dac->process = process;
 	dac->sos = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface);
 	dac->sos3 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface3);
+	dac->sos5 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface5);
+	dac->sos7 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface7);
 	dac->sos8 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface8);
 	dac->sos12 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface12);
 	dac->sos13 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface13);
@@ -332,6 +336,8 @@ void clrsos_dac_destroy(struct clrsos_dac *dac)
 		clrsos_com_release(dac->sos13);
 		clrsos_com_release(dac->sos12);
 		clrsos_com_release(dac->sos8);
+		clrsos_com_release(dac->sos7);
+		clrsos_com_release(dac->sos5);
 		clrsos_com_release(dac->sos3);
 		clrsos_com_release(dac->sos);
 		clrsos_com_release(dac->process);

@@ -236,6 +236,26 @@ struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t met
 /* A MethodDesc's module and MethodDef token (DacpMethodDescData). */
 struct clrsos_error *clrsos_dac_method_desc_module(struct clrsos_dac *dac, uint64_t method_desc,
 						   uint64_t *ret_module, uint32_t *ret_token);
+/*
+ * GetMethodDescData: a MethodDesc's data, with the rejit version of the code
+ * at ip (0: none asked). Fails (droppable) if method_desc is not a MethodDesc.
+ */
+struct clrsos_error *clrsos_dac_method_desc_data(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+						 struct clrsos_dacp_method_desc_data *ret);
+/* GetMethodDescName: a MethodDesc's full name, malloc'd. */
+struct clrsos_error *clrsos_dac_method_desc_name(struct clrsos_dac *dac, uint64_t method_desc, char **ret);
+/*
+ * A method's native code versions of one rejit version (ISOSDacInterface5,
+ * .NET Core 3+); *ret malloc'd, none (and no error) if the DAC lacks it.
+ */
+struct clrsos_error *clrsos_dac_tiered_versions(struct clrsos_dac *dac, uint64_t method_desc, int32_t rejit_id,
+						struct clrsos_dacp_tiered_version_data **ret, size_t *ret_count);
+/*
+ * A rejit version's IL (ISOSDacInterface7); *ret_known false (and no error)
+ * if the DAC lacks it or does not answer.
+ */
+struct clrsos_error *clrsos_dac_rejit_info(struct clrsos_dac *dac, uint64_t method_desc, int32_t rejit_id,
+					   struct clrsos_dacp_rejit_data2 *ret, bool *ret_known);
 /* One frame of a managed thread's stack, as the runtime walks it. */
 /* An argument or local of a managed frame, as the runtime describes it. */
 enum clrsos_var_state {

@@ -262,6 +262,48 @@ struct clrsos_dacp_domain_local_module_data {
 	clrsos_clrdata_address non_gc_static_data_start;
 };
 
+/* A rejit version of a method (DacpReJitData). */
+struct clrsos_dacp_rejit_data {
+	clrsos_clrdata_address rejit_id;
+	uint32_t flags;
+	clrsos_clrdata_address native_code;
+};
+
+/* DacpMethodDescData: a MethodDesc as GetMethodDescData answers. */
+struct clrsos_dacp_method_desc_data {
+	int32_t has_native_code;
+	int32_t is_dynamic;
+	uint16_t slot;
+	clrsos_clrdata_address native_code;
+	clrsos_clrdata_address native_code_slot;
+	clrsos_clrdata_address method_desc;
+	clrsos_clrdata_address method_table;
+	clrsos_clrdata_address module;
+	uint32_t token;
+	clrsos_clrdata_address gc_info;
+	clrsos_clrdata_address gc_stress_code_copy;
+	clrsos_clrdata_address managed_dynamic_method_object;
+	clrsos_clrdata_address requested_ip;
+	struct clrsos_dacp_rejit_data rejit_current;
+	struct clrsos_dacp_rejit_data rejit_requested;
+	uint32_t jitted_rejit_versions;
+};
+
+/* DacpReJitData2 (ISOSDacInterface7): a rejit version's IL. */
+struct clrsos_dacp_rejit_data2 {
+	uint32_t rejit_id;
+	uint32_t flags;
+	clrsos_clrdata_address il;
+	clrsos_clrdata_address il_code_version;
+};
+
+/* DacpTieredVersionData (ISOSDacInterface5): one native code version of a method. */
+struct clrsos_dacp_tiered_version_data {
+	clrsos_clrdata_address native_code;
+	uint32_t tier; /* OptimizationTier: 0 unknown .. 8, see clrsos_code_tier_name */
+	clrsos_clrdata_address native_code_version;
+};
+
 /* A method of a MethodTable (ISOSMethodEnum). */
 struct clrsos_sos_method_data {
 	clrsos_clrdata_address method_desc;
@@ -273,6 +315,9 @@ struct clrsos_sos_method_data {
 };
 
 static_assert(sizeof(struct clrsos_sos_method_data) == 40, "SOSMethodData");
+static_assert(sizeof(struct clrsos_dacp_method_desc_data) == 152, "DacpMethodDescData");
+static_assert(sizeof(struct clrsos_dacp_rejit_data2) == 24, "DacpReJitData2");
+static_assert(sizeof(struct clrsos_dacp_tiered_version_data) == 24, "DacpTieredVersionData");
 static_assert(sizeof(struct clrsos_dacp_object_data) == 96, "DacpObjectData");
 static_assert(sizeof(struct clrsos_dacp_method_table_field_data) == 24, "DacpMethodTableFieldData");
 static_assert(sizeof(struct clrsos_dacp_field_desc_data) == 64, "DacpFieldDescData");
@@ -333,6 +378,10 @@ static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface = {
 	0x436f00f2, 0xb42a, 0x4b9f, {0x87, 0x0c, 0xe7, 0x3d, 0xb6, 0x6a, 0xe9, 0x30}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface3 = {
 	0xb08c5cdc, 0xfd8a, 0x49c5, {0xab, 0x38, 0x5f, 0xee, 0xf3, 0x52, 0x35, 0xb4}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface5 = {
+	0x127d6abe, 0x6c86, 0x4e48, {0x8e, 0x7b, 0x22, 0x07, 0x81, 0xc5, 0x81, 0x01}};
+static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface7 = {
+	0xc1020dde, 0xfe98, 0x4536, {0xa5, 0x3b, 0xf3, 0x5a, 0x74, 0xc3, 0x27, 0xeb}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface8 = {
 	0xc12f35a9, 0xe55c, 0x4520, {0xa8, 0x94, 0xb3, 0xdc, 0x51, 0x65, 0xdf, 0xce}};
 static const struct clrsos_guid CLRSOS_IID_ISOSDacInterface12 = {
@@ -385,6 +434,8 @@ enum {
 	CLRSOS_SLOT_SOS_GET_METHOD_DESC_DATA = 20,
 	CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP = 21,
 	CLRSOS_SLOT_SOS_GET_METHOD_DESC_NAME = 22,
+	CLRSOS_SLOT_SOS5_GET_TIERED_VERSIONS = 3,
+	CLRSOS_SLOT_SOS7_GET_REJIT_INFORMATION = 4,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_SLOT = 38,
 	CLRSOS_SLOT_SOS_GET_OBJECT_DATA = 33,
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FIELD_DATA = 39,

@@ -118,6 +118,9 @@ static struct clrsos_error *decode_stack_trace(struct clrsos_exception *ex, stru
 				if (me)
 					f->method = NULL;
 				clrsos_error_destroy(me);
+				if (f->method_desc &&
+				    (err = clrsos_method_frame_text(dac, f->method_desc, f->ip, f->method, &f->function)))
+					break;
 			}
 		}
 	}
@@ -229,8 +232,10 @@ void clrsos_exception_deinit(struct clrsos_exception *ex)
 {
 	clrsos_string_text_deinit(&ex->message_text);
 	clrsos_string_text_deinit(&ex->stack_trace_string_text);
-	for (size_t i = 0; i < ex->frame_count; i++)
+	for (size_t i = 0; i < ex->frame_count; i++) {
 		free(ex->frames[i].method);
+		free(ex->frames[i].function);
+	}
 	free(ex->frames);
 	memset(ex, 0, sizeof(*ex));
 }

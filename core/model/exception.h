@@ -25,6 +25,7 @@ struct clrsos_exception_frame {
 	uint64_t ip, sp;
 	uint64_t method_desc; /* 0: none recorded */
 	char *method;         /* its full name, malloc'd; NULL if unknown */
+	char *function;       /* as SOS shows it, "File.dll!Name+0x1a", malloc'd; NULL if unknown */
 };
 
 struct clrsos_exception {

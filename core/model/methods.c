@@ -1,6 +1,7 @@
 /* Methods: a MethodTable's slots and their MethodDescs (methods.h). */
 #include "methods.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,4 +80,112 @@ void clrsos_method_list_deinit(struct clrsos_method_list *list)
 		free(list->items[i].name);
 	free(list->items);
 	memset(list, 0, sizeof(*list));
+}
+
+const char *clrsos_code_tier_name(uint32_t tier)
+{
+	static const char *const names[] = {
+		"Unknown Tier", "MinOptJitted", "Optimized", "QuickJitted", "OptimizedTier1", "ReadyToRun",
+		"OptimizedTier1OSR", "QuickJitted + Instrumented", "OptimizedTier1 + Instrumented",
+	};
+	return tier < sizeof(names) / sizeof(names[0]) ? names[tier] : names[0];
+}
+
+struct clrsos_error *clrsos_method_desc_info_init(struct clrsos_method_desc_info *info, struct clrsos_dac *dac,
+						  uint64_t method_desc, uint64_t ip)
+{
+	memset(info, 0, sizeof(*info));
+	struct clrsos_dacp_method_desc_data d;
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_method_desc_data(dac, method_desc, ip, &d));
+	if (err)
+		return err;
+	if (d.method_desc != method_desc || !d.method_table) {
+		if ((err = clrsos_dac_take_crash(dac)))
+			return err;
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not a MethodDesc (take one from ip2md, dumpmt -md or clrstack)",
+					   (unsigned long long)method_desc);
+	}
+	info->method_desc = method_desc;
+	info->method_table = d.method_table;
+	info->module = d.module;
+	info->code = d.native_code;
+	info->token = d.token;
+	info->slot = d.slot;
+	info->has_code = d.has_native_code != 0;
+	info->is_dynamic = d.is_dynamic != 0;
+	info->rejit_id = (int32_t)d.rejit_current.rejit_id;
+	/* The name, type, IL and versions are all the runtime may lack: shown as unknown. */
+	err = clrsos_dac_method_desc_name(dac, method_desc, &info->name);
+	if (err && (err = clrsos_error_ignore(err)))
+		goto fail;
+	struct clrsos_dacp_method_table_data mt;
+	if (!(err = clrsos_dac_method_table_data(dac, d.method_table, &mt)))
+		info->eeclass = mt.klass;
+	else if ((err = clrsos_error_ignore(err)))
+		goto fail;
+	struct clrsos_dacp_rejit_data2 rejit;
+	bool known;
+	if ((err = clrsos_error_ignore(clrsos_dac_rejit_info(dac, method_desc, info->rejit_id, &rejit, &known))))
+		goto fail;
+	if (known) {
+		info->il = rejit.il;
+		info->il_code_version = rejit.il_code_version;
+	}
+	struct clrsos_dacp_tiered_version_data *v = NULL;
+	size_t n = 0;
+	err = clrsos_dac_tiered_versions(dac, method_desc, info->rejit_id, &v, &n);
+	if (!err && v) {
+		info->versions = calloc(n ? n : 1, sizeof(*info->versions));
+		if (!info->versions) {
+			free(v);
+			err = &clrsos_error_no_memory;
+			goto fail;
+		}
+		for (size_t i = 0; i < n; i++)
+			info->versions[i] = (struct clrsos_code_version){
+				.code = v[i].native_code, .node = v[i].native_code_version, .tier = v[i].tier};
+		info->nversions = n;
+		info->have_versions = true;
+	}
+	free(v);
+	if (err && (err = clrsos_error_ignore(err)))
+		goto fail;
+	return NULL;
+fail:
+	clrsos_method_desc_info_deinit(info);
+	return err;
+}
+
+void clrsos_method_desc_info_deinit(struct clrsos_method_desc_info *info)
+{
+	free(info->name);
+	free(info->versions);
+	memset(info, 0, sizeof(*info));
+}
+
+struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+					      const char *name, char **ret)
+{
+	*ret = NULL;
+	struct clrsos_dacp_method_desc_data d;
+	struct clrsos_error *err = clrsos_dac_method_desc_data(dac, method_desc, 0, &d);
+	if (err)
+		return clrsos_error_ignore(err);
+	char *file = NULL;
+	if ((err = clrsos_error_ignore(clrsos_dac_module_file(dac, d.module, &file))))
+		return err;
+	const char *base = file ? strrchr(file, '/') : NULL;
+	base = base ? base + 1 : file;
+	if (!base || !*base)
+		base = "UNKNOWN";
+	char offset[24] = "";
+	if (ip != d.native_code)
+		snprintf(offset, sizeof(offset), "+0x%llx", (unsigned long long)(ip - d.native_code));
+	size_t n = strlen(base) + 1 + strlen(name ? name : "UNKNOWN") + strlen(offset) + 1;
+	*ret = malloc(n);
+	if (*ret)
+		snprintf(*ret, n, "%s!%s%s", base, name ? name : "UNKNOWN", offset);
+	free(file);
+	return *ret ? NULL : &clrsos_error_no_memory;
 }

@@ -54,6 +54,57 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
  */
 struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret);
 
+/*
+ * A frame's function as SOS's StackTrace shows it: "<module file>!<name>"
+ * and "+0x<offset>" from the method's code start when not 0 (name NULL:
+ * "UNKNOWN"; a module with no file: "UNKNOWN"). *ret malloc'd, NULL (and no
+ * error) if method_desc is not a MethodDesc.
+ */
+struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+					      const char *name, char **ret);
+
+/* One native code version of a method (its tier, as the runtime says). */
+struct clrsos_code_version {
+	uint64_t code;         /* where its code starts */
+	uint64_t node;         /* its NativeCodeVersion node (0: the default version) */
+	uint32_t tier;         /* OptimizationTier */
+};
+
+/* A tier's name as SOS prints it ("QuickJitted", "OptimizedTier1", ...; "Unknown Tier"). */
+const char *clrsos_code_tier_name(uint32_t tier);
+
+/*
+ * A MethodDesc as SOS's DumpMD shows it: its method, type, module and
+ * code, and its versions.
+ */
+struct clrsos_method_desc_info {
+	uint64_t method_desc;
+	uint64_t method_table;
+	uint64_t eeclass;        /* 0 if the runtime did not say */
+	uint64_t module;
+	uint64_t code;           /* its current code (0: not compiled) */
+	uint32_t token;          /* its MethodDef */
+	uint32_t slot;
+	bool has_code;
+	bool is_dynamic;         /* a LCG / dynamic method */
+	char *name;              /* its full name, malloc'd; NULL if the runtime cannot name it */
+	/* Its current IL version (rejit 0 unless a profiler rewrote it). */
+	int32_t rejit_id;
+	uint64_t il_code_version;
+	uint64_t il;
+	bool have_versions;      /* the runtime lists code versions (.NET Core 3+) */
+	struct clrsos_code_version *versions; /* as the runtime lists them, malloc'd */
+	size_t nversions;
+};
+
+/*
+ * The MethodDesc at method_desc; an invalid-argument error saying so if it
+ * is not one. ip: a code address whose version to ask for (0: none).
+ */
+struct clrsos_error *clrsos_method_desc_info_init(struct clrsos_method_desc_info *info, struct clrsos_dac *dac,
+						  uint64_t method_desc, uint64_t ip);
+void clrsos_method_desc_info_deinit(struct clrsos_method_desc_info *info);
+
 #ifdef __cplusplus
 }
 #endif

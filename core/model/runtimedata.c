@@ -201,3 +201,48 @@ struct clrsos_error *clrsos_assembly_load_context_read(struct clrsos_dac *dac, u
 {
 	return clrsos_dac_assembly_load_context(dac, mt, ret);
 }
+
+struct clrsos_error *clrsos_module_info_init(struct clrsos_module_info *info, struct clrsos_dac *dac,
+					     uint64_t module)
+{
+	memset(info, 0, sizeof(*info));
+	struct clrsos_dacp_module_data d;
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_module_data(dac, module, &d));
+	if (err)
+		return err;
+	if (d.address != module) {
+		if ((err = clrsos_dac_take_crash(dac)))
+			return err;
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%llx is not a Module (take one from clrmodules, dumpmt or dumpmd)",
+					   (unsigned long long)module);
+	}
+	info->address = module;
+	info->assembly = d.assembly;
+	info->pe_assembly = d.pe_assembly;
+	info->il_base = d.il_base;
+	info->metadata_start = d.metadata_start;
+	info->metadata_size = d.metadata_size;
+	info->loader_allocator = d.loader_allocator;
+	info->thunk_heap = d.thunk_heap;
+	info->type_def_map = d.type_def_to_method_table_map;
+	info->type_ref_map = d.type_ref_to_method_table_map;
+	info->method_def_map = d.method_def_to_desc_map;
+	info->field_def_map = d.field_def_to_desc_map;
+	info->member_ref_map = d.member_ref_to_desc_map;
+	info->file_references_map = d.file_references_map;
+	info->assembly_references_map = d.manifest_module_references_map;
+	info->module_id = d.module_id;
+	info->module_index = d.module_index;
+	info->transient_flags = d.transient_flags;
+	info->is_pe_file = d.is_pe_file != 0;
+	info->is_reflection = d.is_reflection != 0;
+	/* A module with no file (emitted) has no name: "Unknown Module", as SOS says. */
+	return clrsos_error_ignore(clrsos_dac_module_file(dac, module, &info->path));
+}
+
+void clrsos_module_info_deinit(struct clrsos_module_info *info)
+{
+	free(info->path);
+	memset(info, 0, sizeof(*info));
+}

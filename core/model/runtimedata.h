@@ -46,6 +46,31 @@ struct clrsos_error *clrsos_clr_module_list_init(struct clrsos_clr_module_list *
 						 struct clrsos_target *target);
 void clrsos_clr_module_list_deinit(struct clrsos_clr_module_list *list);
 
+/* A Module's bookkeeping, as SOS's DumpModule shows it (GetModuleData). */
+struct clrsos_module_info {
+	uint64_t address;
+	uint64_t assembly;
+	uint64_t pe_assembly;
+	uint64_t il_base;            /* where its image is mapped (0: none) */
+	uint64_t metadata_start, metadata_size;
+	uint64_t loader_allocator;   /* SOS's "LoaderHeap" line */
+	uint64_t thunk_heap;
+	uint64_t type_def_map, type_ref_map, method_def_map, field_def_map, member_ref_map;
+	uint64_t file_references_map, assembly_references_map;
+	uint64_t module_id, module_index;
+	uint32_t transient_flags;
+	bool is_pe_file, is_reflection;
+	char *path;                  /* its file, malloc'd; NULL if the runtime names none */
+};
+
+/* Transient flags: edit and continue (.NET Framework's and .NET Core's bits). */
+enum { CLRSOS_MODULE_EDIT_AND_CONTINUE = 0x208 };
+
+/* The Module at module; an invalid-argument error saying so if it is not one. */
+struct clrsos_error *clrsos_module_info_init(struct clrsos_module_info *info, struct clrsos_dac *dac,
+					     uint64_t module);
+void clrsos_module_info_deinit(struct clrsos_module_info *info);
+
 /* One entry of the sync block table. */
 struct clrsos_sync_block {
 	uint32_t index;          /* 1-based, as the object header stores it */

@@ -39,7 +39,8 @@ CHANGED = {
     "clrstack -all -a --json$": "each thread gains truncated (the walk stopped at its limit of frames)",
     "pe": "SOS's layout: 'Use printexception <ADDRESS>' hint, a blank line before StackTraceString, the nested "
           "exceptions line, IPs of hardware-kind exceptions one more as SOS shows them; JSON gains "
-          "threadHasNestedExceptions",
+          "threadHasNestedExceptions; StackTrace frames as SOS prints them, Module.dll!Type.Method()+0xNN; JSON "
+          "frames gain function",
     "dso": "scans the stack as SOS does (stale slots included; the runtime's own list is dso -precise); JSON "
            "gains warnings and scanned",
     "clrstack": "a managed frame whose module's portable PDB lies beside it gains ' [<file> @ <line>]' as SOS "

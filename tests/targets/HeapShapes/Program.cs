@@ -1578,6 +1578,12 @@ public static unsafe class Program
             w.WriteString("osIdHex", Hex(s_stackOsId));
             w.WriteString("stackObjectType", ClrName(typeof(StackOnly)));
             w.WriteString("stackObjectAddress", Hex(s_stackObjectAddress));
+            // The MethodDesc of StackHolderMain (a RuntimeMethodHandle's value), and its type's module file.
+            MethodInfo stackMain = typeof(Program).GetMethod(nameof(StackHolderMain), BindingFlags.Static | BindingFlags.NonPublic)!;
+            w.WriteString("mainMethodDesc", Hex(stackMain.MethodHandle.Value));
+            w.WriteString("mainMethodName", "HeapShapes.Program.StackHolderMain()");
+            w.WriteString("mainMethodTable", Hex(MethodTableOf(typeof(Program))));
+            w.WriteNumber("mainMethodToken", stackMain.MetadataToken);
             // Sanity check: the first word of the object is its MethodTable.
             w.WriteBoolean("stackObjectAddressVerified",
                 s_stackObjectAddress != 0 && *(nint*)s_stackObjectAddress == MethodTableOf(typeof(StackOnly)));

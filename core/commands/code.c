@@ -1,0 +1,275 @@
+/*
+ * ip2md <code address>, dumpmd <MethodDesc>: a method as SOS's IP2MD and
+ * DumpMD show it (its MethodDesc, name, type, module, code and code
+ * versions); dumpmodule <Module>: a module as SOS's DumpModule shows it.
+ * Parse, compute from the model, render text or JSON.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/methods.h"
+#include "model/runtimedata.h"
+#include "session/session.h"
+#include "commands.h"
+#include "fieldtable.h"
+
+static struct clrsos_error *parse_one_address(const char *command, const char *what,
+					      const struct clrsos_host *host, int argc,
+					      const char *const *argv, bool *json,
+					      struct clrsos_address_operands *a)
+{
+	memset(a, 0, sizeof(*a));
+	*json = false;
+	a->command = command;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", json),
+	};
+	const struct clrsos_options spec = {
+		.command = command,
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = 1,
+		.operand = clrsos_address_operands_add,
+		.ctx = a,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (!err && !a->count)
+		err = clrsos_address_missing(command, what);
+	return err;
+}
+
+/* SOS's DumpMD block; ip2md puts its MethodDesc line first. */
+static void render_text(const struct clrsos_method_desc_info *m, bool with_md, struct clrsos_writer *out)
+{
+	struct clrsos_name_buf nb;
+	if (with_md)
+		clrsos_outf(out, "MethodDesc:   %016" PRIx64 "\n", m->method_desc);
+	clrsos_outf(out, "Method Name:          %s\n", m->name ? clrsos_safe_name(m->name, &nb) : "UNKNOWN");
+	if (m->eeclass)
+		clrsos_outf(out, "Class:                %016" PRIx64 "\n", m->eeclass);
+	clrsos_outf(out, "MethodTable:          %016" PRIx64 "\n", m->method_table);
+	clrsos_outf(out, "mdToken:              %016" PRIx32 "\n", m->token);
+	clrsos_outf(out, "Module:               %016" PRIx64 "\n", m->module);
+	clrsos_outf(out, "IsJitted:             %s\n", m->has_code ? "yes" : "no");
+	clrsos_outf(out, "Current CodeAddr:     %016" PRIx64 "\n", m->code);
+	clrsos_out(out, "Version History:\n");
+	if (!m->have_versions)
+		return;
+	clrsos_outf(out, "  ILCodeVersion:      %016" PRIx64 "\n", m->il_code_version);
+	clrsos_outf(out, "  ReJIT ID:           %d\n", m->rejit_id);
+	clrsos_outf(out, "  IL Addr:            %016" PRIx64 "\n", m->il);
+	for (size_t i = m->nversions; i-- > 0;) {
+		const struct clrsos_code_version *v = &m->versions[i];
+		clrsos_outf(out, "     CodeAddr:           %016" PRIx64 "  (%s)\n", v->code,
+			    clrsos_code_tier_name(v->tier));
+		clrsos_outf(out, "     NativeCodeVersion:  %016" PRIx64 "\n", v->node);
+	}
+}
+
+static void render_json(const struct clrsos_method_desc_info *m, const uint64_t *ip, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	if (ip) {
+		clrsos_json_key(&j, "ip");
+		clrsos_json_address(&j, *ip);
+	}
+	clrsos_json_key(&j, "methodDesc");
+	clrsos_json_address(&j, m->method_desc);
+	clrsos_json_key(&j, "name");
+	clrsos_json_string(&j, m->name);
+	clrsos_json_key(&j, "class");
+	m->eeclass ? clrsos_json_address(&j, m->eeclass) : clrsos_json_null(&j);
+	clrsos_json_key(&j, "methodTable");
+	clrsos_json_address(&j, m->method_table);
+	clrsos_json_key(&j, "token");
+	clrsos_json_uint(&j, m->token);
+	clrsos_json_key(&j, "module");
+	clrsos_json_address(&j, m->module);
+	clrsos_json_key(&j, "slot");
+	clrsos_json_uint(&j, m->slot);
+	clrsos_json_key(&j, "isJitted");
+	clrsos_json_bool(&j, m->has_code);
+	clrsos_json_key(&j, "isDynamic");
+	clrsos_json_bool(&j, m->is_dynamic);
+	clrsos_json_key(&j, "codeAddr");
+	clrsos_json_address(&j, m->code);
+	clrsos_json_key(&j, "rejitId");
+	clrsos_json_int(&j, m->rejit_id);
+	clrsos_json_key(&j, "ilCodeVersion");
+	clrsos_json_address(&j, m->il_code_version);
+	clrsos_json_key(&j, "il");
+	clrsos_json_address(&j, m->il);
+	clrsos_json_key(&j, "versions");
+	if (m->have_versions) {
+		clrsos_json_array_begin(&j);
+		for (size_t i = m->nversions; i-- > 0;) {
+			const struct clrsos_code_version *v = &m->versions[i];
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "codeAddr");
+			clrsos_json_address(&j, v->code);
+			clrsos_json_key(&j, "tier");
+			clrsos_json_string(&j, clrsos_code_tier_name(v->tier));
+			clrsos_json_key(&j, "nativeCodeVersion");
+			clrsos_json_address(&j, v->node);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+	} else {
+		clrsos_json_null(&j);
+	}
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_ip2md(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+				      const char *const *argv, struct clrsos_writer *out)
+{
+	bool json;
+	struct clrsos_address_operands a;
+	struct clrsos_error *err = parse_one_address("ip2md", "code", host, argc, argv, &json, &a);
+	if (err)
+		return err;
+	struct clrsos_dac *dac;
+	if ((err = clrsos_session_dac(session, &dac)))
+		return err;
+	uint64_t ip = a.values[0], md = 0;
+	if (ip && (err = clrsos_method_desc_from_ip(dac, ip, &md)))
+		return err;
+	if (!md)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not in JIT-compiled code: give ip2md a code address "
+					   "(clrstack lists them)", ip);
+	struct clrsos_method_desc_info m;
+	if ((err = clrsos_method_desc_info_init(&m, dac, md, ip)))
+		return err;
+	if (json)
+		render_json(&m, &ip, out);
+	else
+		render_text(&m, true, out);
+	clrsos_method_desc_info_deinit(&m);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_cmd_dumpmd(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+				       const char *const *argv, struct clrsos_writer *out)
+{
+	bool json;
+	struct clrsos_address_operands a;
+	struct clrsos_error *err = parse_one_address("dumpmd", "a MethodDesc", host, argc, argv, &json, &a);
+	if (err)
+		return err;
+	struct clrsos_dac *dac;
+	if ((err = clrsos_session_dac(session, &dac)))
+		return err;
+	struct clrsos_method_desc_info m;
+	if ((err = clrsos_method_desc_info_init(&m, dac, a.values[0], 0)))
+		return err;
+	if (json)
+		render_json(&m, NULL, out);
+	else
+		render_text(&m, false, out);
+	clrsos_method_desc_info_deinit(&m);
+	return NULL;
+}
+
+static void render_module_text(const struct clrsos_module_info *m, struct clrsos_writer *out)
+{
+	struct clrsos_name_buf nb;
+	clrsos_outf(out, "Name: %s\n", clrsos_safe_name(m->path ? m->path : "Unknown Module", &nb));
+	clrsos_out(out, "Attributes:              ");
+	if (m->is_pe_file)
+		clrsos_out(out, "PEFile ");
+	if (m->is_reflection)
+		clrsos_out(out, "Reflection ");
+	if (m->transient_flags & CLRSOS_MODULE_EDIT_AND_CONTINUE)
+		clrsos_out(out, "EditAndContinue ");
+	clrsos_out(out, "\n");
+	static const char *const labels[] = {
+		"Assembly:                ", "BaseAddress:             ", "LoaderHeap:              ",
+		"TypeDefToMethodTableMap: ", "TypeRefToMethodTableMap: ", "MethodDefToDescMap:      ",
+		"FieldDefToDescMap:       ", "MemberRefToDescMap:      ", "FileReferencesMap:       ",
+		"AssemblyReferencesMap:   ",
+	};
+	const uint64_t values[] = {
+		m->assembly, m->il_base, m->loader_allocator, m->type_def_map, m->type_ref_map, m->method_def_map,
+		m->field_def_map, m->member_ref_map, m->file_references_map, m->assembly_references_map,
+	};
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		clrsos_outf(out, "%s%016" PRIx64 "\n", labels[i], values[i]);
+	if (m->il_base && m->metadata_start)
+		clrsos_outf(out, "MetaData start address:  %016" PRIx64 " (%" PRIu64 " bytes)\n", m->metadata_start,
+			    m->metadata_size);
+}
+
+static void render_module_json(const struct clrsos_module_info *m, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "module");
+	clrsos_json_address(&j, m->address);
+	clrsos_json_key(&j, "name");
+	clrsos_json_string(&j, m->path);
+	clrsos_json_key(&j, "isPEFile");
+	clrsos_json_bool(&j, m->is_pe_file);
+	clrsos_json_key(&j, "isReflection");
+	clrsos_json_bool(&j, m->is_reflection);
+	clrsos_json_key(&j, "transientFlags");
+	clrsos_json_uint(&j, m->transient_flags);
+	const struct {
+		const char *key;
+		uint64_t value;
+	} fields[] = {
+		{"assembly", m->assembly},
+		{"peAssembly", m->pe_assembly},
+		{"baseAddress", m->il_base},
+		{"loaderHeap", m->loader_allocator},
+		{"thunkHeap", m->thunk_heap},
+		{"typeDefToMethodTableMap", m->type_def_map},
+		{"typeRefToMethodTableMap", m->type_ref_map},
+		{"methodDefToDescMap", m->method_def_map},
+		{"fieldDefToDescMap", m->field_def_map},
+		{"memberRefToDescMap", m->member_ref_map},
+		{"fileReferencesMap", m->file_references_map},
+		{"assemblyReferencesMap", m->assembly_references_map},
+		{"metadataStart", m->metadata_start},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		clrsos_json_key(&j, fields[i].key);
+		clrsos_json_address(&j, fields[i].value);
+	}
+	clrsos_json_key(&j, "metadataSize");
+	clrsos_json_uint(&j, m->metadata_size);
+	clrsos_json_key(&j, "moduleId");
+	clrsos_json_uint(&j, m->module_id);
+	clrsos_json_key(&j, "moduleIndex");
+	clrsos_json_uint(&j, m->module_index);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_dumpmodule(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					   const char *const *argv, struct clrsos_writer *out)
+{
+	bool json;
+	struct clrsos_address_operands a;
+	struct clrsos_error *err = parse_one_address("dumpmodule", "a Module", host, argc, argv, &json, &a);
+	if (err)
+		return err;
+	struct clrsos_dac *dac;
+	if ((err = clrsos_session_dac(session, &dac)))
+		return err;
+	struct clrsos_module_info m;
+	if ((err = clrsos_module_info_init(&m, dac, a.values[0])))
+		return err;
+	if (json)
+		render_module_json(&m, out);
+	else
+		render_module_text(&m, out);
+	clrsos_module_info_deinit(&m);
+	return NULL;
+}
