@@ -118,7 +118,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/cmake/debian/lintian-overrides
 #    SB symbols bind to the running lldb's), so one package serves them
 #    all: Debian's and Ubuntu's `lldb` (the distribution's default lldb,
 #    of epoch 1) from 14 up, or one of the versioned lldb-N packages.
-#  - The libraries libclrsos.so links (libjansson4, libre2-9, libstdc++6,
+#  - The libraries libclrsos.so links (libjansson4, libunwind8, libre2-9, libstdc++6,
 #    libc6 ...) and bin/clrsos links (libc6): computed by dpkg-shlibdeps
 #    from the built plugin and tool when cpack runs
 #    (cmake/CPackProjectConfig.cmake.in).

@@ -332,6 +332,25 @@ clrsos_error *backtrace(void *ctx, uint32_t os_thread_id, clrsos_native_frame *r
 	return nullptr;
 }
 
+void symbolize(void *ctx, uint64_t address, char **ret_module, char **ret_name, uint64_t *ret_offset)
+{
+	auto *e = static_cast<EvalContext *>(ctx);
+	*ret_module = *ret_name = nullptr;
+	*ret_offset = 0;
+	lldb::SBAddress a = e->target.ResolveLoadAddress(address);
+	if (!a.IsValid())
+		return;
+	*ret_module = dup_or_null(a.GetModule().GetFileSpec().GetFilename());
+	lldb::SBSymbol sym = a.GetSymbol();
+	// As SOS on lldb names them: lldb's own names for symbol-less functions too.
+	const char *name = sym.IsValid() ? sym.GetName() : nullptr;
+	if (!name)
+		return;
+	*ret_name = strdup(name);
+	uint64_t start = sym.GetStartAddress().GetLoadAddress(e->target);
+	*ret_offset = start != LLDB_INVALID_ADDRESS && address >= start ? address - start : 0;
+}
+
 uint32_t thread_index(void *ctx, uint32_t os_thread_id)
 {
 	auto *e = static_cast<EvalContext *>(ctx);
@@ -423,7 +442,8 @@ public:
 					    error_file.IsValid() ? &progress : nullptr,
 					    selected.IsValid() ? static_cast<uint32_t>(selected.GetThreadID()) : 0,
 					    backtrace, interrupt_requested, &interp,
-					    error_handle && isatty(fileno(error_handle)), thread_index, select_thread};
+					    error_handle && isatty(fileno(error_handle)), thread_index, select_thread,
+					    symbolize};
 			err = clrsos_command_run(command_, session, &host, argc,
 						 const_cast<const char *const *>(command), &writer);
 		} else {

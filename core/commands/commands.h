@@ -64,6 +64,12 @@ struct clrsos_host {
 	uint32_t (*thread_index)(void *ctx, uint32_t os_thread_id);
 	/* Make the thread with this OS id the debugger's selected one (ctx), or NULL when the debugger cannot. */
 	struct clrsos_error *(*select_thread)(void *ctx, uint32_t os_thread_id);
+	/*
+	 * The debugger's symbol for a code address (ctx): the file name of its
+	 * module and the symbol's name (malloc'd, each NULL where it has none)
+	 * and the address's offset from the symbol. NULL when the debugger cannot.
+	 */
+	void (*symbolize)(void *ctx, uint64_t address, char **ret_module, char **ret_name, uint64_t *ret_offset);
 };
 
 typedef struct clrsos_error *clrsos_command_fn(struct clrsos_session *session,

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "model/stack.h"
+#include "model/methods.h"
+#include "model/nativestack.h"
+#include "target/unwind.h"
 #include "analysis/verify.h"
 #include "model/threads.h"
 #include "model/types.h"
@@ -17,6 +20,8 @@ enum { SHOW_PARAMS = 1, SHOW_LOCALS = 2 };
 
 struct clrstack_options {
 	bool json, all, a, p, l;
+	bool full, regs, no_lines, icordebug; /* -f, -r, -n, -i */
+	uint64_t count;                       /* -c: at most this many frames (0: all) */
 	int show;
 };
 
@@ -30,6 +35,11 @@ static struct clrsos_error *clrstack_parse(const struct clrsos_host *host, int a
 		CLRSOS_FLAG("-a", &o->a),
 		CLRSOS_FLAG("-p", &o->p),
 		CLRSOS_FLAG("-l", &o->l),
+		CLRSOS_FLAG("-f", &o->full),
+		CLRSOS_FLAG("-r", &o->regs),
+		CLRSOS_FLAG("-n", &o->no_lines),
+		CLRSOS_FLAG("-i", &o->icordebug),
+		CLRSOS_UINT("-c", &o->count, .max = UINT32_MAX),
 	};
 	const struct clrsos_options spec = {
 		.command = "clrstack",
@@ -38,13 +48,27 @@ static struct clrsos_error *clrstack_parse(const struct clrsos_host *host, int a
 	};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
 	o->show = (o->a ? SHOW_PARAMS | SHOW_LOCALS : 0) | (o->p ? SHOW_PARAMS : 0) | (o->l ? SHOW_LOCALS : 0);
+	if (!err && o->icordebug)
+		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					  "clrstack: -i (ICorDebug's view) is not supported: use -a for the runtime's "
+					  "arguments and locals");
 	return err;
 }
+
+/* clrstack -f: a native frame clrsos unwound, or a managed frame's "Module!Name" and offset. */
+struct full_frame {
+	uint64_t sp, ip;
+	char *module, *name; /* malloc'd, or NULL */
+	uint64_t offset;
+};
 
 /* A thread's stack, or why it could not be read (-all goes on past it). */
 struct thread_stack {
 	struct clrsos_managed_stack stack;
 	char *error; /* malloc'd, or NULL */
+	struct full_frame *natives; /* -f: the native frames, innermost first */
+	size_t nnatives;
+	struct full_frame *places;  /* -f: per managed frame, its module and offset */
 };
 
 struct clrstack_result {
@@ -55,8 +79,19 @@ struct clrstack_result {
 static void clrstack_result_deinit(struct clrstack_result *r)
 {
 	for (size_t i = 0; i < r->count; i++) {
-		clrsos_managed_stack_deinit(&r->threads[i].stack);
-		free(r->threads[i].error);
+		struct thread_stack *ts = &r->threads[i];
+		for (size_t k = 0; ts->natives && k < ts->nnatives; k++) {
+			free(ts->natives[k].module);
+			free(ts->natives[k].name);
+		}
+		for (size_t k = 0; ts->places && k < ts->stack.count; k++) {
+			free(ts->places[k].module);
+			free(ts->places[k].name);
+		}
+		free(ts->natives);
+		free(ts->places);
+		clrsos_managed_stack_deinit(&ts->stack);
+		free(ts->error);
 	}
 	free(r->threads);
 }
@@ -73,6 +108,101 @@ static struct clrsos_error *clrstack_sources(struct clrstack_result *r, struct c
 			err = clrsos_managed_stack_sources(&r->threads[i].stack, dac, cache);
 	clrsos_source_cache_destroy(cache);
 	return err;
+}
+
+/* clrstack -f ----------------------------------------------------------- */
+
+enum { MAX_UNWOUND_FRAMES = 4096 };
+
+/* One thread's native frames, each named by the debugger's symbols, and its managed frames' places. */
+static struct clrsos_error *clrstack_full_thread(struct thread_stack *ts, struct clrsos_root_cmd *c,
+						 struct clrsos_unwinder *u, const struct clrsos_host *host)
+{
+	struct clrsos_native_stack_frame *nf = NULL;
+	size_t n = 0;
+	struct clrsos_error *err =
+		clrsos_native_stack_walk(c->target, u, ts->stack.os_id, &ts->stack, MAX_UNWOUND_FRAMES, &nf, &n);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err); /* no registers: the managed frames alone */
+		n = 0;
+	}
+	if (!(ts->natives = calloc(n ? n : 1, sizeof(*ts->natives))) ||
+	    !(ts->places = calloc(ts->stack.count ? ts->stack.count : 1, sizeof(*ts->places)))) {
+		free(nf);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct full_frame *f = &ts->natives[ts->nnatives++];
+		f->sp = nf[i].sp;
+		f->ip = nf[i].ip;
+		if (host->symbolize)
+			host->symbolize(host->ctx, f->ip, &f->module, &f->name, &f->offset);
+	}
+	free(nf);
+	for (size_t i = 0; i < ts->stack.count && !err; i++) {
+		const struct clrsos_managed_frame *m = &ts->stack.frames[i];
+		if (!m->frame && m->method_desc)
+			err = clrsos_method_code_place(c->dac, m->method_desc, m->ip, &ts->places[i].module,
+						       &ts->places[i].offset);
+	}
+	return err;
+}
+
+static struct clrsos_error *clrstack_full(struct clrstack_result *r, struct clrsos_root_cmd *c,
+					  const struct clrsos_host *host)
+{
+	struct clrsos_unwinder *u;
+	struct clrsos_error *err = clrsos_unwinder_create(c->target, &u);
+	if (err)
+		return clrsos_error_wrap(err, "clrstack -f");
+	for (size_t i = 0; i < r->count && !err; i++)
+		if (!r->threads[i].error)
+			err = clrstack_full_thread(&r->threads[i], c, u, host);
+	clrsos_unwinder_destroy(u);
+	return err;
+}
+
+/* SOS's -r: the frame's registers, three to a line. */
+static void write_regs_text(struct clrsos_writer *out, const struct clrsos_regs *g)
+{
+	const char *fmt3 = "    %3s=%016" PRIx64 " %3s=%016" PRIx64 " %3s=%016" PRIx64 "\n";
+	clrsos_outf(out, fmt3, "rsp", g->rsp, "rbp", g->rbp, "rip", g->rip);
+	clrsos_outf(out, fmt3, "rax", g->rax, "rbx", g->rbx, "rcx", g->rcx);
+	clrsos_outf(out, fmt3, "rdx", g->rdx, "rsi", g->rsi, "rdi", g->rdi);
+	clrsos_outf(out, fmt3, "r8", g->r8, "r9", g->r9, "r10", g->r10);
+	clrsos_outf(out, fmt3, "r11", g->r11, "r12", g->r12, "r13", g->r13);
+	clrsos_outf(out, "    %3s=%016" PRIx64 " %3s=%016" PRIx64 "\n", "r14", g->r14, "r15", g->r15);
+}
+
+static void write_regs_json(struct clrsos_json *j, const struct clrsos_regs *g)
+{
+	const char *names[] = {"rsp", "rbp", "rip", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
+			       "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+	const uint64_t values[] = {g->rsp, g->rbp, g->rip, g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi,
+				   g->r8,  g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15};
+	clrsos_json_key(j, "registers");
+	clrsos_json_object_begin(j);
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		clrsos_json_key(j, names[i]);
+		clrsos_json_address(j, values[i]);
+	}
+	clrsos_json_object_end(j);
+}
+
+/* A native frame as SOS's -f prints it: "module!symbol + <decimal offset>", or nothing. */
+static void write_native_text(struct clrsos_writer *out, const struct full_frame *f)
+{
+	struct clrsos_name_buf mb, nb;
+	clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " ", f->sp, f->ip);
+	if (f->name) {
+		clrsos_outf(out, "%s!%s", f->module ? clrsos_safe_name(f->module, &mb) : "UNKNOWN",
+			    clrsos_safe_name(f->name, &nb));
+		if (f->offset)
+			clrsos_outf(out, " + %" PRIu64, f->offset);
+	}
+	clrsos_out(out, "\n");
 }
 
 static struct clrsos_error *clrstack_compute(struct clrsos_session *session, const struct clrsos_host *host,
@@ -92,7 +222,9 @@ static struct clrsos_error *clrstack_compute(struct clrsos_session *session, con
 		if ((err = clrsos_managed_stack_init(&r->threads[0].stack, c.dac, host->selected_thread, o->show != 0)))
 			return err;
 		r->count = 1;
-		return clrstack_sources(r, c.dac);
+		if (!(err = clrstack_sources(r, c.dac)) && o->full)
+			err = clrstack_full(r, &c, host);
+		return err;
 	}
 	struct clrsos_managed_thread_list list;
 	if ((err = clrsos_managed_thread_list_init(&list, c.dac)))
@@ -120,6 +252,8 @@ static struct clrsos_error *clrstack_compute(struct clrsos_session *session, con
 	clrsos_managed_thread_list_deinit(&list);
 	if (!err)
 		err = clrstack_sources(r, c.dac);
+	if (!err && o->full)
+		err = clrstack_full(r, &c, host);
 	return err;
 }
 
@@ -187,18 +321,29 @@ static void write_vars_text(struct clrsos_writer *out, const char *title, bool p
 	}
 }
 
-static void write_stack_json(struct clrsos_json *j, const struct clrsos_managed_stack *s, int show)
+static void write_stack_json(struct clrsos_json *j, const struct thread_stack *ts,
+			     const struct clrstack_options *o)
 {
+	const struct clrsos_managed_stack *s = &ts->stack;
 	const struct clrsos_managed_frame *f = s->frames;
+	const int show = o->show;
 	clrsos_json_object_begin(j);
 	clrsos_json_key(j, "osThreadId");
 	clrsos_json_uint(j, s->os_id);
 	clrsos_json_key(j, "frames");
 	clrsos_json_array_begin(j);
-	for (size_t i = 0; i < s->count; i++) {
+	for (size_t i = 0; i < s->count && (!o->count || i < o->count); i++) {
 		clrsos_json_object_begin(j);
 		clrsos_json_key(j, "sp");
 		clrsos_json_address(j, f[i].sp);
+		if (o->regs)
+			write_regs_json(j, &f[i].regs);
+		if (o->full && ts->places && ts->places[i].module) {
+			clrsos_json_key(j, "module");
+			clrsos_json_string(j, ts->places[i].module);
+			clrsos_json_key(j, "offset");
+			clrsos_json_uint(j, ts->places[i].offset);
+		}
 		clrsos_json_key(j, "ip");
 		clrsos_json_address(j, f[i].ip);
 		clrsos_json_key(j, "frame");
@@ -238,47 +383,93 @@ static void write_stack_json(struct clrsos_json *j, const struct clrsos_managed_
 		clrsos_json_object_end(j);
 	}
 	clrsos_json_array_end(j);
+	if (o->full) {
+		clrsos_json_key(j, "nativeFrames");
+		clrsos_json_array_begin(j);
+		for (size_t i = 0; i < ts->nnatives; i++) {
+			clrsos_json_object_begin(j);
+			clrsos_json_key(j, "sp");
+			clrsos_json_address(j, ts->natives[i].sp);
+			clrsos_json_key(j, "ip");
+			clrsos_json_address(j, ts->natives[i].ip);
+			clrsos_json_key(j, "module");
+			clrsos_json_string(j, ts->natives[i].module);
+			clrsos_json_key(j, "symbol");
+			clrsos_json_string(j, ts->natives[i].name);
+			clrsos_json_key(j, "offset");
+			clrsos_json_uint(j, ts->natives[i].offset);
+			clrsos_json_object_end(j);
+		}
+		clrsos_json_array_end(j);
+	}
 	clrsos_json_key(j, "truncated");
 	clrsos_json_bool(j, s->truncated);
 	clrsos_json_object_end(j);
 }
 
-static void write_stack_text(struct clrsos_writer *out, const struct clrsos_managed_stack *s, int show)
+static void write_stack_text(struct clrsos_writer *out, const struct thread_stack *ts,
+			     const struct clrstack_options *o)
 {
+	const struct clrsos_managed_stack *s = &ts->stack;
 	const struct clrsos_managed_frame *f = s->frames;
-	struct clrsos_name_buf nb;
+	const int show = o->show;
+	struct clrsos_name_buf nb, mb;
+	size_t printed = 0, native = 0;
 	clrsos_outf(out, "OS Thread Id: 0x%x\n", s->os_id);
 	clrsos_outf(out, "%16s %16s %s\n", "Child SP", "IP", "Call Site");
 	for (size_t i = 0; i < s->count; i++) {
+		/* -f as SOS: a Frame stands at its own address; native frames below each row come first. */
+		uint64_t sp = o->full && f[i].frame ? f[i].frame : f[i].sp;
+		for (; o->full && native < ts->nnatives && ts->natives[native].sp <= sp; native++)
+			if (ts->natives[native].sp != sp)
+				write_native_text(out, &ts->natives[native]);
 		if (f[i].frame) {
-			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp, f[i].ip,
-				    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame", f[i].frame);
-			continue;
+			if (o->full)
+				clrsos_outf(out, "%016" PRIX64 " %16s [%s: %016" PRIx64 "]\n", sp, "",
+					    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame", f[i].frame);
+			else
+				clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp,
+					    f[i].ip, f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame",
+					    f[i].frame);
+		} else {
+			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " ", f[i].sp, f[i].ip);
+			if (o->full && ts->places && ts->places[i].module)
+				clrsos_outf(out, "%s!", clrsos_safe_name(ts->places[i].module, &mb));
+			clrsos_out(out, f[i].name ? clrsos_safe_name(f[i].name, &nb) : "[unknown managed code]");
+			if (o->full && ts->places && ts->places[i].module)
+				clrsos_outf(out, " + %" PRIu64, ts->places[i].offset);
+			/* As SOS: the source position after the method's name. */
+			if (f[i].source_file && !o->no_lines)
+				clrsos_outf(out, " [%s @ %u]", clrsos_safe_name(f[i].source_file, &nb),
+					    f[i].source_line);
+			clrsos_out(out, "\n");
+			if (show) {
+				if ((show & SHOW_PARAMS) && f[i].args_failed)
+					clrsos_out(out,
+						   "    PARAMETERS: <the runtime cannot list them for this frame>\n");
+				else if (show & SHOW_PARAMS)
+					write_vars_text(out, "PARAMETERS", true, f[i].args, f[i].nargs);
+				if ((show & SHOW_LOCALS) && f[i].locals_failed)
+					clrsos_out(out, "    LOCALS: <the runtime cannot list them for this frame>\n");
+				else if (show & SHOW_LOCALS)
+					write_vars_text(out, "LOCALS", false, f[i].locals, f[i].nlocals);
+				clrsos_out(out, "\n");
+			}
 		}
-		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %s", f[i].sp, f[i].ip,
-			    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "[unknown managed code]");
-		/* As SOS: the source position after the method's name. */
-		if (f[i].source_file)
-			clrsos_outf(out, " [%s @ %u]", clrsos_safe_name(f[i].source_file, &nb), f[i].source_line);
-		clrsos_out(out, "\n");
-		if (!show)
-			continue;
-		if ((show & SHOW_PARAMS) && f[i].args_failed)
-			clrsos_out(out, "    PARAMETERS: <the runtime cannot list them for this frame>\n");
-		else if (show & SHOW_PARAMS)
-			write_vars_text(out, "PARAMETERS", true, f[i].args, f[i].nargs);
-		if ((show & SHOW_LOCALS) && f[i].locals_failed)
-			clrsos_out(out, "    LOCALS: <the runtime cannot list them for this frame>\n");
-		else if (show & SHOW_LOCALS)
-			write_vars_text(out, "LOCALS", false, f[i].locals, f[i].nlocals);
-		clrsos_out(out, "\n");
+		if (o->regs)
+			write_regs_text(out, &f[i].regs);
+		if (++printed == o->count)
+			return;
 	}
+	for (; native < ts->nnatives && (!o->count || printed < o->count); native++, printed++)
+		write_native_text(out, &ts->natives[native]);
 	if (s->truncated)
 		clrsos_outf(out, "Warning: the walk stopped after %zu frames; the stack is deeper (a stack overflow?)\n",
 			    s->count);
 }
 
-static void clrstack_render_json(const struct clrstack_result *r, int show, struct clrsos_writer *out)
+static void clrstack_render_json(const struct clrstack_result *r, const struct clrstack_options *o,
+				 struct clrsos_writer *out)
 {
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
@@ -288,7 +479,7 @@ static void clrstack_render_json(const struct clrstack_result *r, int show, stru
 	for (size_t i = 0; i < r->count; i++) {
 		const struct thread_stack *ts = &r->threads[i];
 		if (!ts->error) {
-			write_stack_json(&j, &ts->stack, show);
+			write_stack_json(&j, ts, o);
 			continue;
 		}
 		clrsos_json_object_begin(&j);
@@ -305,7 +496,8 @@ static void clrstack_render_json(const struct clrstack_result *r, int show, stru
 	clrsos_json_end(&j);
 }
 
-static void clrstack_render_text(const struct clrstack_result *r, bool all, int show, struct clrsos_writer *out)
+static void clrstack_render_text(const struct clrstack_result *r, const struct clrstack_options *o,
+				 struct clrsos_writer *out)
 {
 	for (size_t i = 0; i < r->count; i++) {
 		const struct thread_stack *ts = &r->threads[i];
@@ -314,8 +506,8 @@ static void clrstack_render_text(const struct clrstack_result *r, bool all, int 
 				    ts->stack.os_id, ts->error);
 			continue;
 		}
-		write_stack_text(out, &ts->stack, show);
-		if (all)
+		write_stack_text(out, ts, o);
+		if (o->all)
 			clrsos_out(out, "\n");
 	}
 }
@@ -330,9 +522,9 @@ struct clrsos_error *clrsos_cmd_clrstack(struct clrsos_session *session, const s
 	struct clrstack_result r;
 	if (!(err = clrstack_compute(session, host, &o, &r))) {
 		if (o.json)
-			clrstack_render_json(&r, o.show, out);
+			clrstack_render_json(&r, &o, out);
 		else
-			clrstack_render_text(&r, o.all, o.show, out);
+			clrstack_render_text(&r, &o, out);
 	}
 	clrstack_result_deinit(&r);
 	return err;

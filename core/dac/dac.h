@@ -284,6 +284,7 @@ struct clrsos_stack_frame {
 	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
 	bool has_il;          /* managed code whose IL offset the runtime knows: */
 	uint32_t il_offset;   /* of the IP (of the call, IP - 1, below the first frame) */
+	struct clrsos_regs regs; /* the frame's registers as the runtime's walk gives them */
 };
 
 /* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free), at most

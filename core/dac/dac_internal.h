@@ -58,6 +58,9 @@ struct clrsos_data_target {
 /* A data target over target with one reference, or NULL out of memory. */
 struct clrsos_data_target *clrsos_data_target_create(struct clrsos_target *target,
 						     uint64_t runtime_base);
+/* An AMD64 CONTEXT (Windows layout, size bytes, at least 0x100) from registers, and back. */
+void clrsos_context_from_regs(const struct clrsos_regs *r, uint32_t flags, uint8_t *ctx, size_t size);
+void clrsos_regs_from_context(const uint8_t *ctx, struct clrsos_regs *r);
 /* Drop a reference (the DAC holds its own); the last one frees it. */
 uint32_t clrsos_data_target_release(struct clrsos_data_target *dt);
 

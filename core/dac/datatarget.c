@@ -146,6 +146,44 @@ static void put32(uint8_t *ctx, size_t off, uint32_t v)
 	memcpy(ctx + off, &v, sizeof(v));
 }
 
+void clrsos_context_from_regs(const struct clrsos_regs *r, uint32_t flags, uint8_t *ctx, size_t size)
+{
+	memset(ctx, 0, size);
+	put32(ctx, CONTEXT_FLAGS_OFFSET, flags);
+	put16(ctx, CONTEXT_SEGCS_OFFSET, r->cs);
+	put16(ctx, CONTEXT_SEGDS_OFFSET, r->ds);
+	put16(ctx, CONTEXT_SEGES_OFFSET, r->es);
+	put16(ctx, CONTEXT_SEGFS_OFFSET, r->fs);
+	put16(ctx, CONTEXT_SEGGS_OFFSET, r->gs);
+	put16(ctx, CONTEXT_SEGSS_OFFSET, r->ss);
+	put32(ctx, CONTEXT_EFLAGS_OFFSET, (uint32_t)r->rflags);
+	/* Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8-R15, Rip: consecutive. */
+	const uint64_t gprs[17] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp,
+				   r->rsi, r->rdi, r->r8,  r->r9,  r->r10, r->r11,
+				   r->r12, r->r13, r->r14, r->r15, r->rip};
+	memcpy(ctx + CONTEXT_RAX_OFFSET, gprs, sizeof(gprs));
+}
+
+void clrsos_regs_from_context(const uint8_t *ctx, struct clrsos_regs *r)
+{
+	uint64_t gprs[17];
+	uint32_t eflags;
+	memcpy(gprs, ctx + CONTEXT_RAX_OFFSET, sizeof(gprs));
+	memcpy(&eflags, ctx + CONTEXT_EFLAGS_OFFSET, sizeof(eflags));
+	*r = (struct clrsos_regs){
+		.rax = gprs[0], .rcx = gprs[1], .rdx = gprs[2], .rbx = gprs[3], .rsp = gprs[4], .rbp = gprs[5],
+		.rsi = gprs[6], .rdi = gprs[7], .r8 = gprs[8], .r9 = gprs[9], .r10 = gprs[10], .r11 = gprs[11],
+		.r12 = gprs[12], .r13 = gprs[13], .r14 = gprs[14], .r15 = gprs[15], .rip = gprs[16],
+		.rflags = eflags,
+	};
+	memcpy(&r->cs, ctx + CONTEXT_SEGCS_OFFSET, 2);
+	memcpy(&r->ds, ctx + CONTEXT_SEGDS_OFFSET, 2);
+	memcpy(&r->es, ctx + CONTEXT_SEGES_OFFSET, 2);
+	memcpy(&r->fs, ctx + CONTEXT_SEGFS_OFFSET, 2);
+	memcpy(&r->gs, ctx + CONTEXT_SEGGS_OFFSET, 2);
+	memcpy(&r->ss, ctx + CONTEXT_SEGSS_OFFSET, 2);
+}
+
 static clrsos_hresult t_get_thread_context(void *self, uint32_t tid,
 					   uint32_t flags, uint32_t size,
 					   uint8_t *ctx)
@@ -159,20 +197,7 @@ static clrsos_hresult t_get_thread_context(void *self, uint32_t tid,
 		clrsos_error_destroy(err);
 		return CLRSOS_E_FAIL;
 	}
-	memset(ctx, 0, size);
-	put32(ctx, CONTEXT_FLAGS_OFFSET, flags);
-	put16(ctx, CONTEXT_SEGCS_OFFSET, r.cs);
-	put16(ctx, CONTEXT_SEGDS_OFFSET, r.ds);
-	put16(ctx, CONTEXT_SEGES_OFFSET, r.es);
-	put16(ctx, CONTEXT_SEGFS_OFFSET, r.fs);
-	put16(ctx, CONTEXT_SEGGS_OFFSET, r.gs);
-	put16(ctx, CONTEXT_SEGSS_OFFSET, r.ss);
-	put32(ctx, CONTEXT_EFLAGS_OFFSET, (uint32_t)r.rflags);
-	/* Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8-R15, Rip: consecutive. */
-	const uint64_t gprs[17] = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp,
-				   r.rsi, r.rdi, r.r8,  r.r9,  r.r10, r.r11,
-				   r.r12, r.r13, r.r14, r.r15, r.rip};
-	memcpy(ctx + CONTEXT_RAX_OFFSET, gprs, sizeof(gprs));
+	clrsos_context_from_regs(&r, flags, ctx, size);
 	return CLRSOS_S_OK;
 }
 

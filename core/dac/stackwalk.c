@@ -208,6 +208,7 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 		memset(f, 0, sizeof(*f));
 		memcpy(&f->sp, ctx + CONTEXT_RSP, 8);
 		memcpy(&f->ip, ctx + CONTEXT_RIP, 8);
+		clrsos_regs_from_context(ctx, &f->regs);
 		if (!f->ip)
 			break; /* no context: a thread with no managed frames */
 		(*ret_count)++;

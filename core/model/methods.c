@@ -164,10 +164,11 @@ void clrsos_method_desc_info_deinit(struct clrsos_method_desc_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
-struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
-					      const char *name, char **ret)
+struct clrsos_error *clrsos_method_code_place(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+					      char **ret_module, uint64_t *ret_offset)
 {
-	*ret = NULL;
+	*ret_module = NULL;
+	*ret_offset = 0;
 	struct clrsos_dacp_method_desc_data d;
 	struct clrsos_error *err = clrsos_dac_method_desc_data(dac, method_desc, 0, &d);
 	if (err)
@@ -177,15 +178,28 @@ struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t m
 		return err;
 	const char *base = file ? strrchr(file, '/') : NULL;
 	base = base ? base + 1 : file;
-	if (!base || !*base)
-		base = "UNKNOWN";
+	*ret_module = strdup(base && *base ? base : "UNKNOWN");
+	*ret_offset = ip - d.native_code;
+	free(file);
+	return *ret_module ? NULL : &clrsos_error_no_memory;
+}
+
+struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+					      const char *name, char **ret)
+{
+	*ret = NULL;
+	char *base = NULL;
+	uint64_t off = 0;
+	struct clrsos_error *err = clrsos_method_code_place(dac, method_desc, ip, &base, &off);
+	if (err || !base)
+		return err;
 	char offset[24] = "";
-	if (ip != d.native_code)
-		snprintf(offset, sizeof(offset), "+0x%llx", (unsigned long long)(ip - d.native_code));
+	if (off)
+		snprintf(offset, sizeof(offset), "+0x%llx", (unsigned long long)off);
 	size_t n = strlen(base) + 1 + strlen(name ? name : "UNKNOWN") + strlen(offset) + 1;
 	*ret = malloc(n);
 	if (*ret)
 		snprintf(*ret, n, "%s!%s%s", base, name ? name : "UNKNOWN", offset);
-	free(file);
+	free(base);
 	return *ret ? NULL : &clrsos_error_no_memory;
 }

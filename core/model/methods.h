@@ -55,6 +55,15 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
 struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret);
 
 /*
+ * Where ip lies in method_desc's code: the file name of its module
+ * (malloc'd; "UNKNOWN" for a module with no file) and ip's offset from the
+ * code's start. *ret_module NULL (and no error) if method_desc is not a
+ * MethodDesc.
+ */
+struct clrsos_error *clrsos_method_code_place(struct clrsos_dac *dac, uint64_t method_desc, uint64_t ip,
+					      char **ret_module, uint64_t *ret_offset);
+
+/*
  * A frame's function as SOS's StackTrace shows it: "<module file>!<name>"
  * and "+0x<offset>" from the method's code start when not 0 (name NULL:
  * "UNKNOWN"; a module with no file: "UNKNOWN"). *ret malloc'd, NULL (and no

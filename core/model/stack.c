@@ -71,6 +71,7 @@ struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stac
 			.locals_failed = f[i].locals_failed,
 			.has_il = f[i].has_il,
 			.il_offset = f[i].il_offset,
+			.regs = f[i].regs,
 		};
 		f[i].name = NULL;
 		stack->count = i + 1;

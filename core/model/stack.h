@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "target/target.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,7 @@ struct clrsos_managed_frame {
 	uint32_t il_offset;   /* below the first frame) */
 	char *source_file;    /* after clrsos_managed_stack_sources: from the module's PDB (malloc'd), */
 	uint32_t source_line; /* or NULL and 0 */
+	struct clrsos_regs regs; /* its registers, as the runtime's walk gives them (clrstack -r) */
 };
 
 /* A thread's stack: the caller's struct (init/deinit). */
