@@ -60,6 +60,7 @@ struct full_frame {
 	uint64_t sp, ip;
 	char *module, *name; /* malloc'd, or NULL */
 	uint64_t offset;
+	bool managed;        /* clrbt: JIT-compiled code the runtime named */
 };
 
 /* A thread's stack, or why it could not be read (-all goes on past it). */
@@ -577,7 +578,8 @@ struct bt_frame {
 	const char *name;   /* borrowed from native or managed, or NULL */
 	const char *module; /* the debugger's, or NULL */
 	bool managed;
-	bool from_runtime;  /* past the end of the debugger's backtrace */
+	bool from_runtime;  /* past the end of the debugger's backtrace: the runtime's walk */
+	bool from_unwinder; /* past the end of the debugger's backtrace: clrsos's own unwinding */
 };
 
 struct clrbt_result {
@@ -586,6 +588,8 @@ struct clrbt_result {
 	size_t nnative;
 	char **managed; /* per native frame: the runtime's name for it, or NULL */
 	struct clrsos_managed_stack walk;
+	struct full_frame *unwound; /* frames clrsos unwound past the debugger's last (names owned) */
+	size_t nunwound;
 	struct bt_frame *frames;
 	size_t count;
 };
@@ -600,8 +604,61 @@ static void clrbt_result_deinit(struct clrbt_result *r)
 	}
 	free(r->native);
 	free(r->managed);
+	for (size_t i = 0; r->unwound && i < r->nunwound; i++) {
+		free(r->unwound[i].module);
+		free(r->unwound[i].name);
+	}
+	free(r->unwound);
 	free(r->frames);
 	clrsos_managed_stack_deinit(&r->walk);
+}
+
+/*
+ * Where lldb's backtrace stops short of the stack's end (a core whose
+ * native code it cannot unwind), clrsos's own unwinding goes on: the
+ * frames it finds above lldb's last one, managed ones named by the
+ * runtime, native ones by the debugger's symbols.
+ */
+static struct clrsos_error *clrbt_unwind_tail(struct clrbt_result *r, struct clrsos_root_cmd *c,
+					      const struct clrsos_host *host, bool walked)
+{
+	uint64_t last_sp = r->nnative ? r->native[r->nnative - 1].sp : 0;
+	struct clrsos_unwinder *u;
+	struct clrsos_error *err = clrsos_unwinder_create(c->target, &u);
+	if (err)
+		return clrsos_error_is_no_memory(err) ? err : (clrsos_error_destroy(err), NULL);
+	struct clrsos_native_stack_frame *nf = NULL;
+	size_t n = 0;
+	err = clrsos_native_stack_walk(c->target, u, r->os_id, walked ? &r->walk : NULL, MAX_NATIVE_FRAMES, &nf,
+				       &n);
+	clrsos_unwinder_destroy(u);
+	if (err)
+		return clrsos_error_is_no_memory(err) ? err : (clrsos_error_destroy(err), NULL);
+	size_t first = 0;
+	while (first < n && nf[first].sp <= last_sp)
+		first++;
+	if (first < n && !(r->unwound = calloc(n - first, sizeof(*r->unwound)))) {
+		free(nf);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = first; i < n && !err; i++) {
+		struct full_frame *f = &r->unwound[r->nunwound++];
+		f->sp = nf[i].sp;
+		f->ip = nf[i].ip;
+		if (!nf[i].in_module) {
+			/* JIT-compiled code: its method's name, no module and no offset (a managed frame). */
+			struct clrsos_error *e = clrsos_method_name_at_ip(c->dac, f->ip, &f->name);
+			if (clrsos_error_is_no_memory(e))
+				err = e;
+			else
+				clrsos_error_destroy(e);
+			f->managed = f->name != NULL;
+		} else if (host->symbolize) {
+			host->symbolize(host->ctx, f->ip, &f->module, &f->name, &f->offset);
+		}
+	}
+	free(nf);
+	return err;
 }
 
 static struct clrsos_error *clrbt_compute(struct clrsos_session *session, const struct clrsos_host *host,
@@ -643,7 +700,9 @@ static struct clrsos_error *clrbt_compute(struct clrsos_session *session, const 
 		return clrsos_error_wrap(e, "clrbt");
 	bool walked = !e;
 	clrsos_error_destroy(e);
-	size_t max = r->nnative + (walked ? r->walk.count : 0);
+	if ((err = clrbt_unwind_tail(r, &c, host, walked)))
+		return clrsos_error_wrap(err, "clrbt");
+	size_t max = r->nnative + (walked ? r->walk.count : 0) + r->nunwound;
 	if (!(r->frames = calloc(max ? max : 1, sizeof(*r->frames))))
 		return clrsos_error_wrap(&clrsos_error_no_memory, "clrbt");
 	for (size_t i = 0; i < r->nnative; i++) {
@@ -657,7 +716,13 @@ static struct clrsos_error *clrbt_compute(struct clrsos_session *session, const 
 		};
 	}
 	uint64_t last_sp = r->nnative ? r->native[r->nnative - 1].sp : 0;
-	for (size_t i = 0; walked && i < r->walk.count; i++) {
+	for (size_t i = 0; i < r->nunwound; i++) {
+		const struct full_frame *u = &r->unwound[i];
+		r->frames[r->count++] = (struct bt_frame){
+			.pc = u->ip, .sp = u->sp, .name = u->name, .module = u->module,
+			.managed = u->managed, .from_unwinder = true};
+	}
+	for (size_t i = 0; walked && !r->nunwound && i < r->walk.count; i++) {
 		const struct clrsos_managed_frame *f = &r->walk.frames[i];
 		if (f->frame || !f->name || f->sp <= last_sp)
 			continue;
@@ -693,6 +758,10 @@ static void clrbt_render_json(const struct clrbt_result *r, struct clrsos_writer
 			clrsos_json_key(&j, "fromRuntimeWalk");
 			clrsos_json_bool(&j, true);
 		}
+		if (f->from_unwinder) {
+			clrsos_json_key(&j, "fromUnwinder");
+			clrsos_json_bool(&j, true);
+		}
 		clrsos_json_object_end(&j);
 	}
 	clrsos_json_array_end(&j);
@@ -711,9 +780,10 @@ static void clrbt_render_text(const struct clrbt_result *r, struct clrsos_writer
 				    clrsos_safe_name(f->name, &nb));
 			continue;
 		}
-		clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " %s%s%s\n", i, f->pc,
+		clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " %s%s%s%s\n", i, f->pc,
 			    f->managed ? "[managed] " : f->module ? clrsos_safe_name(f->module, &mb) : "",
-			    f->managed || !f->module ? "" : "`", f->name ? clrsos_safe_name(f->name, &nb) : "???");
+			    f->managed || !f->module ? "" : "`", f->name ? clrsos_safe_name(f->name, &nb) : "???",
+			    f->from_unwinder ? " (unwound by clrsos)" : "");
 	}
 }
 
