@@ -46,6 +46,7 @@ struct clrsos_data_target {
 	const void *const *target_vtbl;
 	const void *const *runtime_locator_vtbl;
 	const void *const *metadata_locator_vtbl;
+	const void *const *unwind_vtbl; /* ICorDebugDataTarget4 */
 	uint32_t refs;
 	struct clrsos_target *target;
 	uint64_t runtime_base;

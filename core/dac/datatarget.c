@@ -1,8 +1,9 @@
 /*
  * The data target the DAC reads the target through: ICLRDataTarget
  * (memory, threads' registers, module bases), ICLRRuntimeLocator (where
- * libcoreclr.so is) and ICLRMetadataLocator (an assembly's metadata from
- * its file on disk), all three on one object.
+ * libcoreclr.so is), ICLRMetadataLocator (an assembly's metadata from its
+ * file on disk) and ICorDebugDataTarget4 (a native frame's caller, by
+ * clrsos's own unwinder), all on one object.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "dac/dac_internal.h"
 #include "target/pe.h"
+#include "target/unwind.h"
 
 enum { IMAGE_FILE_MACHINE_AMD64 = 0x8664 };
 
@@ -41,6 +43,8 @@ static clrsos_hresult dt_query(struct clrsos_data_target *dt,
 		*ret = &dt->runtime_locator_vtbl;
 	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ICLRMetadataLocator))
 		*ret = &dt->metadata_locator_vtbl;
+	else if (clrsos_guid_eq(iid, &CLRSOS_IID_ICorDebugDataTarget4))
+		*ret = &dt->unwind_vtbl;
 	else {
 		*ret = NULL;
 		return CLRSOS_E_NOINTERFACE;
@@ -298,6 +302,50 @@ static const void *const metadata_locator_vtbl[] = {
 	(void *)ml_get_metadata,
 };
 
+/* ICorDebugDataTarget4: a native frame's caller, by clrsos's own unwinder (target/unwind.h). */
+static clrsos_hresult u_query(void *self, const struct clrsos_guid *iid, void **ret)
+{
+	return dt_query(DT_FROM(self, unwind_vtbl), iid, ret);
+}
+static uint32_t u_addref(void *self)
+{
+	return ++DT_FROM(self, unwind_vtbl)->refs;
+}
+static uint32_t u_release(void *self)
+{
+	return dt_release(DT_FROM(self, unwind_vtbl));
+}
+static clrsos_hresult u_virtual_unwind(void *self, uint32_t tid, uint32_t size, uint8_t *ctx)
+{
+	(void)tid;
+	struct clrsos_data_target *dt = DT_FROM(self, unwind_vtbl);
+	if (!ctx || size < CONTEXT_MIN_SIZE)
+		return CLRSOS_E_INVALIDARG;
+	struct clrsos_regs r;
+	clrsos_regs_from_context(ctx, &r);
+	struct clrsos_unwinder *u;
+	struct clrsos_error *err = clrsos_unwinder_create(dt->target, &u);
+	if (err) {
+		clrsos_error_destroy(err);
+		return CLRSOS_E_FAIL;
+	}
+	bool ok = clrsos_unwind_virtual(u, &r);
+	clrsos_unwinder_destroy(u);
+	if (!ok)
+		return CLRSOS_E_FAIL;
+	/* The integer registers change; the rest of the context stays as the DAC gave it. */
+	uint64_t gprs[17] = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi, r.r8,
+			     r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
+	memcpy(ctx + CONTEXT_RAX_OFFSET, gprs, sizeof(gprs));
+	return CLRSOS_S_OK;
+}
+static const void *const unwind_vtbl[] = {
+	(void *)u_query,
+	(void *)u_addref,
+	(void *)u_release,
+	(void *)u_virtual_unwind,
+};
+
 struct clrsos_data_target *clrsos_data_target_create(struct clrsos_target *target,
 						     uint64_t runtime_base)
 {
@@ -307,6 +355,7 @@ struct clrsos_data_target *clrsos_data_target_create(struct clrsos_target *targe
 	dt->target_vtbl = data_target_vtbl;
 	dt->runtime_locator_vtbl = runtime_locator_vtbl;
 	dt->metadata_locator_vtbl = metadata_locator_vtbl;
+	dt->unwind_vtbl = unwind_vtbl;
 	dt->refs = 1;
 	dt->target = target;
 	dt->runtime_base = runtime_base;
