@@ -181,6 +181,8 @@ clrsos_command_fn clrsos_cmd_dumpexceptions;
 clrsos_command_fn clrsos_cmd_clrstack;
 clrsos_command_fn clrsos_cmd_clrbt;
 clrsos_command_fn clrsos_cmd_dso;
+clrsos_command_fn clrsos_cmd_dumpstack;
+clrsos_command_fn clrsos_cmd_eestack;
 clrsos_command_fn clrsos_cmd_pe;
 clrsos_command_fn clrsos_cmd_gcheapstat;
 clrsos_command_fn clrsos_cmd_gcwhere;

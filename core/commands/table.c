@@ -324,7 +324,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "clrstack",
 		.aliases = (const char *const[]){"ClrStack", "CLRStack", NULL},
 		.help = "Show the managed frames of the selected thread (or of every thread).",
-		.syntax = "clrstack [-all] [-a | -p | -l] [--json]\n"
+		.syntax = "clrstack [-all] [-a | -p | -l] [-f] [-r] [-n] [-c <count>] [--json]\n"
 			  "\n"
 			  "Each frame's stack pointer, instruction pointer and method, as the\n"
 			  "runtime walks the stack; the runtime's own Frames in brackets. A\n"
@@ -334,7 +334,13 @@ const struct clrsos_command clrsos_commands[] = {
 			  "  -all   every managed thread\n"
 			  "  -p     each managed frame's parameters (name, home, value)\n"
 			  "  -l     each managed frame's locals (home, value; the runtime keeps no names)\n"
-			  "  -a     both\n",
+			  "  -a     both\n"
+			  "  -f     native frames too, unwound by clrsos (libunwind over the modules'\n"
+			  "         unwind tables), interleaved by stack pointer: module!symbol + offset\n"
+			  "  -r     each frame's registers (rsp, rbp, rip, rax ... r15)\n"
+			  "  -n     no source lines\n"
+			  "  -c <count>  only the first <count> frames\n"
+			  "(-i, ICorDebug's view, is not supported.)\n",
 		.run = clrsos_cmd_clrstack,
 	},
 	{
@@ -344,8 +350,38 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "The debugger's own native backtrace of the selected thread (or the thread\n"
 			  "with this OS id, decimal or 0x hex); every frame lldb cannot name is looked\n"
-			  "up in the runtime and, if it is JIT-compiled code, named by its method.\n",
+			  "up in the runtime and, if it is JIT-compiled code, named by its method.\n"
+			  "Where lldb's backtrace stops short, clrsos's own unwinding goes on (its\n"
+			  "frames marked '(unwound by clrsos)').\n",
 		.run = clrsos_cmd_clrbt,
+	},
+	{
+		.name = "dumpstack",
+		.aliases = (const char *const[]){"DumpStack", NULL},
+		.help = "Scan the selected thread's raw stack for return addresses, as SOS's DumpStack.",
+		.syntax = "dumpstack [-EE] [-n] [<top> [<bottom>]]\n"
+			  "\n"
+			  "Every stack word from the stack pointer (or <top>) up 0xFFFF bytes (or to\n"
+			  "<bottom>) whose value follows a call instruction: its caller (managed:\n"
+			  "(MethodDesc <md> + <offset> <method>); native: module!symbol + <offset>)\n"
+			  "and, for a direct call, what it calls. Stale words of frames already left\n"
+			  "show too: clrstack -f is the unwound stack.\n"
+			  "\n"
+			  "  -EE    managed frames only\n"
+			  "  -n     no source lines (none are shown anyway)\n",
+		.run = clrsos_cmd_dumpstack,
+	},
+	{
+		.name = "eestack",
+		.aliases = (const char *const[]){"EEStack", NULL},
+		.help = "dumpstack on every managed thread, as SOS's EEStack.",
+		.syntax = "eestack [-short] [-EE]\n"
+			  "\n"
+			  "dumpstack on each managed thread the debugger has, headed 'Thread <n>'.\n"
+			  "\n"
+			  "  -short  only threads holding a lock, hijacked, or stopped in managed code\n"
+			  "  -EE     managed frames only\n",
+		.run = clrsos_cmd_eestack,
 	},
 	{
 		.name = "dso",

@@ -1,5 +1,6 @@
 /* A thread's stack unwound by clrsos, native and managed frames alike. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/nativestack.h"
 #include "target/unwind.h"
@@ -53,6 +54,128 @@ struct clrsos_error *clrsos_native_stack_walk(struct clrsos_target *target, stru
 	}
 	free(w);
 	*ret = frames;
+	*ret_count = n;
+	return NULL;
+}
+
+/* Past jmp rel8 / jmp rel32 chains from ip (a call's target may be a thunk). */
+static uint64_t follow_jumps(struct clrsos_target *t, uint64_t ip)
+{
+	for (int hops = 0; hops < 16; hops++) {
+		uint8_t b[5];
+		struct clrsos_error *err = clrsos_target_read(t, ip, b, sizeof(b));
+		if (err) {
+			clrsos_error_destroy(err);
+			break;
+		}
+		if (b[0] == 0xeb) {
+			ip += 2 + (int8_t)b[1];
+		} else if (b[0] == 0xe9) {
+			int32_t rel;
+			memcpy(&rel, b + 1, 4);
+			ip += 5 + (int64_t)rel;
+		} else {
+			break;
+		}
+	}
+	return ip;
+}
+
+static bool readable(struct clrsos_target *t, uint64_t address)
+{
+	uint64_t v;
+	struct clrsos_error *err = clrsos_target_read(t, address, &v, sizeof(v));
+	clrsos_error_destroy(err);
+	return !err;
+}
+
+/* The callee of the call ending at ret, CLRSOS_CALLEE_INDIRECT, or 0 (no call there). */
+static uint64_t call_before(struct clrsos_target *t, uint64_t ret)
+{
+	uint8_t c[7]; /* c[7 - k] is the byte k before ret */
+	if (ret < 0x10000)
+		return 0;
+	struct clrsos_error *err = clrsos_target_read(t, ret - sizeof(c), c, sizeof(c));
+	if (err) {
+		clrsos_error_destroy(err);
+		return 0;
+	}
+#define BEFORE(k) c[7 - (k)]
+	int32_t rel;
+	memcpy(&rel, c + 3, 4);
+	if (BEFORE(5) == 0xe8) { /* call rel32 */
+		uint64_t target = ret + (int64_t)rel;
+		if (readable(t, target))
+			return follow_jumps(t, target);
+	}
+	if (BEFORE(6) == 0xff && BEFORE(5) == 0x15) { /* call [rip + rel32] */
+		uint64_t target;
+		err = clrsos_target_read(t, ret + (int64_t)rel, &target, sizeof(target));
+		if (!err && readable(t, target))
+			return follow_jumps(t, target);
+		clrsos_error_destroy(err);
+	}
+	/* call [reg + disp8], [sib + disp8], [reg + disp32], [sib + disp32], [reg], reg */
+	if ((BEFORE(3) == 0xff && (BEFORE(2) & 0xf8) == 0x50 && (BEFORE(2) & 7) != 4) ||
+	    (BEFORE(4) == 0xff && BEFORE(3) == 0x54) ||
+	    (BEFORE(6) == 0xff && (BEFORE(5) & 0xf8) == 0x90 && (BEFORE(5) & 7) != 4) ||
+	    (BEFORE(7) == 0xff && BEFORE(6) == 0x94) ||
+	    (BEFORE(2) == 0xff && (BEFORE(1) & 0xf8) == 0x10 && (BEFORE(1) & 7) != 4 && (BEFORE(1) & 7) != 5) ||
+	    (BEFORE(2) == 0xff && (BEFORE(1) & 0xf8) == 0xd0 && (BEFORE(1) & 7) != 4))
+		return CLRSOS_CALLEE_INDIRECT;
+#undef BEFORE
+	return 0;
+}
+
+struct clrsos_error *clrsos_stack_return_addresses(struct clrsos_target *target, uint64_t start, uint64_t end,
+						   struct clrsos_return_address **ret, size_t *ret_count)
+{
+	enum { CHUNK = 64 * 1024 };
+	*ret = NULL;
+	*ret_count = 0;
+	start &= ~(uint64_t)7;
+	uint8_t *buf = malloc(CHUNK);
+	if (!buf)
+		return &clrsos_error_no_memory;
+	size_t n = 0, cap = 0;
+	struct clrsos_return_address *out = NULL;
+	struct clrsos_error *err = NULL;
+	for (uint64_t at = start; at < end && !err;) {
+		size_t want = end - at < CHUNK ? (size_t)(end - at) : CHUNK, got = 0;
+		struct clrsos_error *e = clrsos_target_read_partial(target, at, buf, want, &got);
+		if (e) {
+			clrsos_error_destroy(e);
+			break; /* the stack's memory ends here */
+		}
+		got &= ~(size_t)7;
+		for (size_t i = 0; i < got; i += 8) {
+			uint64_t value;
+			memcpy(&value, buf + i, 8);
+			uint64_t callee = call_before(target, value);
+			if (!callee)
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct clrsos_return_address *grown = realloc(out, ncap * sizeof(*out));
+				if (!grown) {
+					err = &clrsos_error_no_memory;
+					break;
+				}
+				out = grown;
+				cap = ncap;
+			}
+			out[n++] = (struct clrsos_return_address){.slot = at + i, .ret = value, .callee = callee};
+		}
+		if (!got || got < want)
+			break;
+		at += got;
+	}
+	free(buf);
+	if (err) {
+		free(out);
+		return err;
+	}
+	*ret = out;
 	*ret_count = n;
 	return NULL;
 }
