@@ -145,7 +145,29 @@ def check_clrbt(tr, early):
         check(any(f.get("fromUnwinder") for f in frames), "clrbt: frames unwound by clrsos past lldb's last")
 
 
-COMMANDS = ["clrstack", "clrstack --json", "clrstack -f", "clrstack -f --json", "clrstack -r",
+def check_dumpstack(tr):
+    """dumpstack's rows as SOS's StackTests.script matches them; each managed caller's return address there."""
+    text = tr.text_of("dumpstack")
+    check(re.search(r"OS Thread Id:\s+0x[0-9a-f]+ \(\d+\)", text), "dumpstack: OS Thread Id line")
+    check(re.search(r"Child-SP\s+RetAddr\s+Caller, Callee", text), "dumpstack: SOS's heading")
+    pat = (r"[0-9A-F]{16}\s+[0-9a-f]{16}\s+\(MethodDesc\s+[0-9a-f]{16}\s+\+\s*0x[0-9a-f]+\s+"
+           r"Crasher\.Program\.Main\(System\.String\[\]\)\),\s+calling.*")
+    check(re.search(pat, text), "dumpstack: " + pat)
+    rows_ = {(int(a, 16), int(b, 16)) for a, b in re.findall(r"^([0-9A-F]{16}) ([0-9a-f]{16}) ", text, re.M)}
+    plain = tr.json("clrstack --json")["threads"][0]["frames"]
+    # A managed frame that called managed code: its return address is on the stack just below its SP.
+    callers = [f for g, f in zip(plain, plain[1:]) if f["frame"] == "0x0" and g["frame"] == "0x0"]
+    missing = [f["name"] for f in callers if (int(f["sp"], 16) - 16, int(f["ip"], 16)) not in rows_]
+    check(callers and not missing, "dumpstack: each managed caller's return address, at its SP - 8: missing %s" % missing)
+    ee = tr.output("dumpstack -EE")
+    ee_rows = [l for l in ee if re.match(r"^[0-9A-F]{16} ", l)]
+    check(ee_rows and all("(MethodDesc " in l and "calling" not in l for l in ee_rows),
+          "dumpstack -EE: managed rows only, no callee")
+    check(re.search(r"^Thread\s+\d+$", tr.text_of("eestack -EE"), re.M)
+          and "Crasher.Program.Main" in tr.text_of("eestack -EE"), "eestack -EE: a Thread heading and Main")
+
+
+COMMANDS = ["dumpstack", "dumpstack -EE", "eestack -EE", "clrstack", "clrstack --json", "clrstack -f", "clrstack -f --json", "clrstack -r",
             "clrstack -r --json", "register read", "clrstack -c 1", "clrstack -c 2", "clrstack -c 3",
             "clrstack -f -c 4", "clrbt --json", "bt"]
 
@@ -166,6 +188,7 @@ def run(mode):
             check_regs(tr)
             check_count(tr)
             check_clrbt(tr, early=False)
+            check_dumpstack(tr)
             return
         with harness.Target("Crasher", args=["wait", "now"]) as t:
             time.sleep(2)  # into Thread.Sleep
@@ -176,6 +199,7 @@ def run(mode):
                 check_regs(tr)
                 check_count(tr)
                 check_clrbt(tr, early=False)
+                check_dumpstack(tr)
             else:
                 core = harness.make_core(t, "os", directory)
                 exe = t.exe
