@@ -314,7 +314,7 @@ static bool frame_pointer_step(struct clrsos_target *t, struct clrsos_regs *r)
 }
 
 /* One libunwind step of the cursor; the registers it restores into *r. */
-static bool cursor_step(struct clrsos_unwind_walk *w, struct clrsos_regs *r)
+static bool cursor_step(struct clrsos_unwind_walk *w, struct clrsos_regs *r, bool *signal)
 {
 	unw_cursor_t *c = (unw_cursor_t *)w->cursor;
 	struct clrsos_unwinder *u = w->u;
@@ -327,6 +327,8 @@ static bool cursor_step(struct clrsos_unwind_walk *w, struct clrsos_regs *r)
 		}
 		w->cursor_valid = true;
 	}
+	/* Out of a signal handler the interrupted frame may be anywhere (an alternate signal stack). */
+	*signal = unw_is_signal_frame(c) > 0;
 	int rc = unw_step(c);
 	bool ok = rc > 0;
 	if (ok) {
@@ -345,16 +347,16 @@ static bool cursor_step(struct clrsos_unwind_walk *w, struct clrsos_regs *r)
 bool clrsos_unwind_step(struct clrsos_unwind_walk *w)
 {
 	struct clrsos_regs next = w->regs;
-	bool ok;
+	bool ok, signal = false;
 	if (module_at(w->u, w->regs.rip)) {
-		ok = cursor_step(w, &next);
+		ok = cursor_step(w, &next, &signal);
 	} else {
 		w->cursor_valid = false;
 		ok = frame_pointer_step(w->u->target, &next);
 	}
 	w->first = false;
-	/* A caller lives higher up the stack, and returns somewhere. */
-	if (!ok || next.rsp <= w->regs.rsp || !next.rip) {
+	/* A caller lives higher up the stack (but for a signal's), and returns somewhere. */
+	if (!ok || (next.rsp <= w->regs.rsp && !signal) || next.rsp == w->regs.rsp || !next.rip) {
 		w->cursor_valid = false;
 		return false;
 	}
