@@ -24,6 +24,7 @@ int main(void)
 		{"typestats", run_typestats_tests},
 		{"signature", run_signature_tests},
 		{"pdb", run_pdb_tests},
+		{"unwind", run_unwind_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
