@@ -55,7 +55,7 @@ enum {
 };
 
 /* Sanity limits: far beyond what the JIT writes, small enough to allocate. */
-enum { MAX_COUNT = 1 << 20 };
+enum { MAX_COUNT = 1 << 20, MAX_CODE_LENGTH = 1 << 24, MAX_LIVE_STATES = 1 << 24 };
 
 struct clrsos_gcinfo_chunk_slot {
 	uint32_t slot;
@@ -452,6 +452,10 @@ struct clrsos_error *clrsos_gcinfo_decode(const uint8_t *bytes, size_t size, uin
 	uint32_t nranges = gi->slim_header ? 0 : count(&b, NUM_RANGES_BASE, MAX_COUNT);
 	if (b.failed)
 		goto bad;
+	if (gi->code_length > MAX_CODE_LENGTH) {
+		fail(&b, "code length out of range");
+		goto bad;
+	}
 	if (nsafe > gi->code_length + 1u || nranges > gi->code_length) {
 		fail(&b, "more safepoints or ranges than code");
 		goto bad;
@@ -487,6 +491,10 @@ struct clrsos_error *clrsos_gcinfo_decode(const uint8_t *bytes, size_t size, uin
 	}
 	if (b.failed)
 		goto bad;
+	if ((uint64_t)nregs + nstack + nuntracked > b.nbits - b.pos) {
+		fail(&b, "more slots than bits left");
+		goto bad;
+	}
 	gi->nslots = (size_t)nregs + nstack + nuntracked;
 	gi->ntracked = (size_t)nregs + nstack;
 	gi->slots = zalloc(gi->nslots, sizeof(*gi->slots));
@@ -502,6 +510,10 @@ struct clrsos_error *clrsos_gcinfo_decode(const uint8_t *bytes, size_t size, uin
 	if (!ntracked)
 		return NULL;
 	/* Live states at safepoints: a bit vector each, or an indirect table of shared ones. */
+	if ((uint64_t)nsafe * ntracked > MAX_LIVE_STATES) {
+		fail(&b, "live state table too large");
+		goto bad;
+	}
 	gi->safepoint_live = zalloc((size_t)nsafe * ntracked, 1);
 	if (!gi->safepoint_live)
 		goto oom;
@@ -573,11 +585,14 @@ bool clrsos_gcinfo_interruptible_at(const struct clrsos_gcinfo *gi, uint32_t off
 long clrsos_gcinfo_safepoint_at(const struct clrsos_gcinfo *gi, uint32_t offset)
 {
 	size_t lo = 0, hi = gi->nsafepoints;
-	for (size_t i = lo; i < hi; i++) {
-		if (gi->safepoints[i] == offset)
-			return (long)i;
-		if (gi->safepoints[i] > offset)
-			break;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (gi->safepoints[mid] == offset)
+			return (long)mid;
+		if (gi->safepoints[mid] < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return -1;
 }
