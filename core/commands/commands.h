@@ -213,6 +213,8 @@ clrsos_command_fn clrsos_cmd_findroots;
 clrsos_command_fn clrsos_cmd_traverseheap;
 clrsos_command_fn clrsos_cmd_dumpasync;
 clrsos_command_fn clrsos_cmd_ip2md;
+clrsos_command_fn clrsos_cmd_gcinfo;
+clrsos_command_fn clrsos_cmd_threadstate;
 clrsos_command_fn clrsos_cmd_dumpmd;
 clrsos_command_fn clrsos_cmd_dumpmodule;
 

@@ -1053,6 +1053,44 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_dumpsigelem,
 	},
 	{
+		.name = "gcinfo",
+		.aliases = (const char *const[]){"GCInfo", NULL},
+		.help = "Show a method's GC info: which registers and stack slots hold references where.",
+		.syntax = "gcinfo <MethodDesc or code address> [--json]\n"
+			  "\n"
+			  "SOS's GCInfo: the code header (entry point, GC info address), then the\n"
+			  "decoded x64 GC info: prolog size, GS cookie, PSP sym, generics context,\n"
+			  "varargs, frame pointer, parameter area, code size; untracked slots;\n"
+			  "then offset by offset where the code becomes (not) interruptible,\n"
+			  "its safepoints and the registers and stack slots (sp, caller.sp or\n"
+			  "frame register relative) that become live (+) or dead (-).\n"
+			  "\n"
+			  "  --json   {methodDesc, entryPoint, methodSize, jitType, gcInfo,\n"
+			  "           gcInfoVersion, gcInfoBits, slimHeader, codeLength, prologSize,\n"
+			  "           gsCookie, pspSym, genericsContext, genericsContextKind,\n"
+			  "           reversePInvokeFrame, varargs, framePointer, wantsReportOnlyLeaf,\n"
+			  "           parameterArea, returnKind, safepoints, interruptibleRanges:\n"
+			  "           [{start, stop}], slots: [{register | base, offset, interior,\n"
+			  "           pinned, untracked}], transitions: [{offset, slot, live}]}\n"
+			  "\n"
+			  "Example: gcinfo 7f24f0b2c010",
+		.run = clrsos_cmd_gcinfo,
+	},
+	{
+		.name = "threadstate",
+		.aliases = (const char *const[]){"ThreadState", NULL},
+		.help = "Name the bits of a thread's state (clrthreads' State column).",
+		.syntax = "threadstate <state> [--json]\n"
+			  "\n"
+			  "SOS's ThreadState: one line per Thread::ThreadState bit set in the\n"
+			  "value (hex, as clrthreads prints it, or an expression).\n"
+			  "\n"
+			  "  --json   {state, names: [..]}\n"
+			  "\n"
+			  "Example: threadstate 1020",
+		.run = clrsos_cmd_threadstate,
+	},
+	{
 		.name = "ip2md",
 		.aliases = (const char *const[]){"IP2MD", NULL},
 		.help = "Show the method of JIT-compiled code at an address: its MethodDesc, name, type and code.",

@@ -1082,17 +1082,32 @@ struct clrsos_error *clrsos_dac_code_heaps(struct clrsos_dac *dac, uint64_t mana
 	return NULL;
 }
 
-struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret)
+struct clrsos_error *clrsos_dac_code_header(struct clrsos_dac *dac, uint64_t ip, struct clrsos_dacp_code_header *ret)
 {
-	/* DacpCodeHeaderData: GCInfo, JITType (+pad), MethodDescPtr, ...; room to spare. */
 	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
 	uint64_t data[16];
 	clrsos_hresult hr;
 	memset(data, 0, sizeof(data));
-	*ret = 0;
+	memset(ret, 0, sizeof(*ret));
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_CODE_HEADER_DATA, fn, ip, data);
 	if (hr < 0)
 		return clrsos_dac_call_failed_quiet(dac, "GetCodeHeaderData", hr);
-	*ret = data[2];
+	/* GCInfo, JITType, MethodDescPtr, MethodStart, MethodSize, ColdRegionStart, ColdRegionSize, HotRegionSize */
+	ret->gc_info = data[0];
+	ret->jit_type = (uint32_t)data[1];
+	ret->method_desc = data[2];
+	ret->method_start = data[3];
+	ret->method_size = (uint32_t)data[4];
+	ret->cold_start = data[5];
+	ret->cold_size = (uint32_t)data[6];
+	ret->hot_size = (uint32_t)(data[6] >> 32);
 	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret)
+{
+	struct clrsos_dacp_code_header h;
+	struct clrsos_error *err = clrsos_dac_code_header(dac, ip, &h);
+	*ret = err ? 0 : h.method_desc;
+	return err;
 }

@@ -127,6 +127,13 @@ struct clrsos_error *clrsos_dac_traverse_loader_heap(struct clrsos_dac *dac, uin
  * knows a method's precode stub; *ret 0 with the DAC's error when it has none.
  */
 struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret);
+/* DacpCodeHeaderData: the code header at ip (the DAC's error when there is none). */
+struct clrsos_dacp_code_header {
+	uint64_t gc_info, method_desc, method_start, cold_start;
+	uint32_t jit_type; /* 0 unknown, 1 JIT, 2 pre-JIT (ready to run) */
+	uint32_t method_size, cold_size, hot_size;
+};
+struct clrsos_error *clrsos_dac_code_header(struct clrsos_dac *dac, uint64_t ip, struct clrsos_dacp_code_header *ret);
 /* The JIT managers (*ret malloc'd). */
 struct clrsos_error *clrsos_dac_jit_managers(struct clrsos_dac *dac, struct clrsos_dacp_jit_manager_info **ret,
 					     size_t *ret_count);

@@ -291,6 +291,7 @@ ALIASES = {
     "timerinfo": ["ti"],
     "dumpalc": ["DumpALC"],
     "dumpdelegate": ["DumpDelegate"],
+    "threadstate": ["ThreadState"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -299,7 +300,7 @@ LLDB_HOLDS = {"t"}
 # registered: lldb fails them as it fails any unknown command.
 # No progress lines: the same command under two names must print the same.
 QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
-UNKNOWN = ["dumpil", "clru", "bpmd", "ehinfo", "name2ee", "gcinfo", "soshelp", "dumpdomain",
+UNKNOWN = ["dumpil", "clru", "bpmd", "ehinfo", "name2ee", "soshelp", "dumpdomain",
            "DUMPOBJ", "Dumpheap", "gcRoot"]
 
 
@@ -318,7 +319,7 @@ def alias_arguments(truth):
         "dumpstack": "-EE", "eestack": "-EE",
         "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
         "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",
-        "dumpruntimetypes": "", "timerinfo": "", "dumpalc": af["address"],
+        "dumpruntimetypes": "", "timerinfo": "", "threadstate": "1020", "dumpalc": af["address"],
         "dumpdelegate": truth["roots"]["gcroot"]["eventDelegate"]["roots"][0]["path"][1],
     }
 

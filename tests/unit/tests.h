@@ -22,5 +22,6 @@ int run_dac_tests(void);
 int run_typestats_tests(void);
 int run_signature_tests(void);
 int run_unwind_tests(void);
+int run_gcinfo_tests(void);
 
 #endif
