@@ -185,6 +185,12 @@ clrsos_command_fn clrsos_cmd_ephrefs;
 clrsos_command_fn clrsos_cmd_ephtoloh;
 clrsos_command_fn clrsos_cmd_dumpsig;
 clrsos_command_fn clrsos_cmd_dumpsigelem;
+clrsos_command_fn clrsos_cmd_dumpil;
+clrsos_command_fn clrsos_cmd_ehinfo;
+clrsos_command_fn clrsos_cmd_clru;
+struct clrsos_method_desc_info;
+/* SOS's "MethodDesc:" line and DumpMD block (ip2md's text; ehinfo and clru print it too). */
+void clrsos_render_method_desc_text(const struct clrsos_method_desc_info *m, struct clrsos_writer *out);
 clrsos_command_fn clrsos_cmd_sosstatus;
 clrsos_command_fn clrsos_cmd_runtimes;
 clrsos_command_fn clrsos_cmd_clrmodules;
