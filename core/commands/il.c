@@ -441,7 +441,7 @@ static void dumpil_text(const struct il_listing *l, struct clrsos_writer *out)
 		clrsos_out(out, "This is dynamic IL. Exception info is not reported at this time.\n");
 		clrsos_out(out, "If a token is unresolved, run \"dumpobj <addr>\" on the addr given\n");
 		clrsos_out(out, "in parenthesis. You can also look at the token table yourself, by\n");
-		clrsos_outf(out, "running \"dumparray %016" PRIx64 "\".\n\n", l->token_array);
+		clrsos_outf(out, "running \"dumparray %016" PRIX64 "\".\n\n", l->token_array);
 	} else {
 		clrsos_outf(out, "ilAddr = %016" PRIX64 "\n", l->il);
 	}
@@ -636,25 +636,18 @@ static struct clrsos_error *eh_clauses(struct clrsos_session *session, struct cl
 	return NULL;
 }
 
+static struct clrsos_error *method_of(struct clrsos_dac *dac, const char *command, uint64_t addr,
+				      struct clrsos_method_desc_info *m, uint64_t *ret_ip);
+
 static struct clrsos_error *ehinfo_compute(struct clrsos_session *session, uint64_t addr, struct ehinfo *e)
 {
 	struct clrsos_dac *dac;
 	struct clrsos_error *err = clrsos_session_dac(session, &dac);
 	if (err)
 		return err;
-	err = addr ? clrsos_method_desc_info_init(&e->m, dac, addr, 0) : NULL;
-	if (!addr || err) {
-		clrsos_error_destroy(err);
-		uint64_t md = 0;
-		if (addr && (err = clrsos_error_ignore(clrsos_method_desc_from_ip(dac, addr, &md))))
-			return err;
-		if (!md)
-			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-						   "ehinfo: 0x%" PRIx64 " is not a MethodDesc or an address in "
-						   "JIT-compiled code (ip2md, dumpmt -md and clrstack give them)", addr);
-		if ((err = clrsos_method_desc_info_init(&e->m, dac, md, 0)))
-			return err;
-	}
+	uint64_t ip;
+	if ((err = method_of(dac, "ehinfo", addr, &e->m, &ip)))
+		return err;
 	if (!e->m.has_code || !e->m.code)
 		return clrsos_error_create(CLRSOS_ERROR_OTHER,
 					   "ehinfo: No EH info available: 0x%" PRIx64 " has no JIT-compiled code",
@@ -881,9 +874,10 @@ static char *annotate(struct clrsos_dac *dac, struct clrsos_target *target, cons
 	uint64_t to;
 	if (!branch_target(target, in, &to) || !to)
 		return NULL;
-	for (int r = 0; r < u->nregions; r++)
+	/* A jump inside the method is not named; a call inside it (a funclet) is, as SOS does. */
+	for (int r = 0; r < u->nregions && !call; r++)
 		if (to >= u->start[r] && to - u->start[r] < u->size[r])
-			return NULL; /* inside this method */
+			return NULL;
 	/* A stub between (a call counter, a precode) jumps on through a cell: follow a few. */
 	for (int hop = 0; hop < 4 && to; hop++) {
 		uint64_t md = 0;
@@ -1000,10 +994,8 @@ static struct clrsos_error *clru_compute(struct clrsos_session *session, uint64_
 				break;
 			}
 			u->nlines++;
-			if (*in->operands)
-				snprintf(line->text, len, "%-7s %s", in->mnemonic, in->operands);
-			else
-				snprintf(line->text, len, "%s", in->mnemonic);
+			/* lldb's layout, as SOS prints it: the mnemonic padded, a space, the operands. */
+			snprintf(line->text, len, "%-7s %s", in->mnemonic, in->operands);
 			line->annotation = annotate(dac, target, u, in);
 		}
 		clrsos_insns_free(insns, n);
@@ -1121,7 +1113,12 @@ static void clru_json(const struct clru *u, struct clrsos_writer *out)
 		clrsos_json_key(&j, "size");
 		clrsos_json_uint(&j, l->size);
 		clrsos_json_key(&j, "text");
-		clrsos_json_string(&j, l->text);
+		size_t n = strlen(l->text);
+		while (n && l->text[n - 1] == ' ')
+			n--;
+		char *text = strndup(l->text, n);
+		clrsos_json_string(&j, text ? text : l->text);
+		free(text);
 		clrsos_json_key(&j, "annotation");
 		clrsos_json_string(&j, l->annotation);
 		clrsos_json_object_end(&j);

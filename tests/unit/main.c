@@ -23,6 +23,7 @@ int main(void)
 		{"dac", run_dac_tests},
 		{"typestats", run_typestats_tests},
 		{"signature", run_signature_tests},
+		{"il", run_il_tests},
 		{"pdb", run_pdb_tests},
 	};
 	int failed = 0;

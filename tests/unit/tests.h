@@ -21,5 +21,6 @@ int run_loadpolicy_tests(void);
 int run_dac_tests(void);
 int run_typestats_tests(void);
 int run_signature_tests(void);
+int run_il_tests(void);
 
 #endif
