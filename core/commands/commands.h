@@ -75,7 +75,8 @@ struct clrsos_command {
 	const char *name; /* clrsos's name, lowercase, as its output and errors say it */
 	/*
 	 * SOS's other names for the command, NULL-terminated (NULL: a command
-	 * SOS does not have): its short aliases (do) and the spellings SOS
+	 * SOS does not have; an empty list: SOS has it under this name only,
+	 * as clru): its short aliases (do) and the spellings SOS
 	 * registers or exports (DumpObj, dumpstackobjects). Each is an lldb
 	 * command too unless lldb or another plugin holds the name; after
 	 * `clrsos` or `sos` every name is taken in any case.

@@ -1047,7 +1047,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "ehinfo",
-		.aliases = (const char *const[]){"EHInfo", NULL},
+		.aliases = (const char *const[]){"EHInfo", "Ehinfo", NULL},
 		.help = "Show the exception handling clauses of a method's JIT-compiled code.",
 		.syntax = "ehinfo <MethodDesc | code address> [--json]\n"
 			  "\n"
@@ -1066,6 +1066,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "clru",
+		.aliases = (const char *const[]){NULL},
 		.help = "Show the annotated disassembly of a method's JIT-compiled code (SOS's U).",
 		.syntax = "clru [-o] [-n] [-ehinfo] <MethodDesc | code address> [--json]\n"
 			  "\n"
@@ -1177,7 +1178,7 @@ void clrsos_command_write_list(struct clrsos_writer *out)
 	for (size_t i = 0; i < clrsos_command_count; i++) {
 		const struct clrsos_command *c = &clrsos_commands[i];
 		clrsos_outf(out, "  %-20s %s\n", c->name, c->help);
-		if (c->aliases) {
+		if (c->aliases && c->aliases[0]) {
 			clrsos_outf(out, "  %-20s also: ", "");
 			clrsos_command_write_aliases(out, c);
 			clrsos_out(out, "\n");
@@ -1200,7 +1201,7 @@ struct clrsos_error *clrsos_command_select(int argc, const char *const *argv,
 			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 						   "clrsos has no command '%s': 'clrsos help' lists them", argv[1]);
 		clrsos_outf(out, "%s\n\n%s\n", c->help, c->syntax);
-		if (c->aliases) {
+		if (c->aliases && c->aliases[0]) {
 			clrsos_out(out, "\nAlso: ");
 			clrsos_command_write_aliases(out, c);
 			clrsos_out(out, " (SOS's names)\n");
