@@ -1,5 +1,6 @@
 #include "lldb_target.h"
 
+#include <cinttypes>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdlib>
@@ -479,8 +480,44 @@ LldbTarget::~LldbTarget()
 	clrsos_elf_core_close(core);
 }
 
+// lldb's disassembler over bytes already read (core/target.c reads them,
+// breakpoints masked), as if they were at address.
+clrsos_error *disassemble(void *ctx, uint64_t address, const uint8_t *code, size_t size, clrsos_insn **ret,
+			  size_t *ret_count)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	lldb::SBAddress base(static_cast<lldb::addr_t>(address), t->target);
+	// Intel syntax, as SOS shows code.
+	lldb::SBInstructionList list = t->target.GetInstructionsWithFlavor(base, "intel", code, size);
+	size_t n = list.IsValid() ? list.GetSize() : 0;
+	if (size && !n)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "lldb cannot disassemble the code at 0x%" PRIx64,
+					   address);
+	auto *out = static_cast<clrsos_insn *>(calloc(n ? n : 1, sizeof(clrsos_insn)));
+	if (!out)
+		return &clrsos_error_no_memory;
+	uint64_t at = address;
+	for (size_t i = 0; i < n; i++) {
+		lldb::SBInstruction insn = list.GetInstructionAtIndex(static_cast<uint32_t>(i));
+		const char *mnemonic = insn.GetMnemonic(t->target);
+		const char *operands = insn.GetOperands(t->target);
+		out[i].address = at;
+		out[i].size = static_cast<uint32_t>(insn.GetByteSize());
+		out[i].mnemonic = strdup(mnemonic ? mnemonic : "");
+		out[i].operands = strdup(operands ? operands : "");
+		if (!out[i].mnemonic || !out[i].operands) {
+			clrsos_insns_free(out, i + 1);
+			return &clrsos_error_no_memory;
+		}
+		at += out[i].size ? out[i].size : 1;
+	}
+	*ret = out;
+	*ret_count = n;
+	return nullptr;
+}
+
 const clrsos_target_ops lldb_target_ops = {
-	read, modules, threads, registers, stop_id, is_live, view,
+	read, modules, threads, registers, stop_id, is_live, view, disassemble,
 };
 
 } // namespace clrsos

@@ -273,3 +273,8 @@ struct clrsos_error *clrsos_cmd_dumpmodule(struct clrsos_session *session, const
 	clrsos_module_info_deinit(&m);
 	return NULL;
 }
+
+void clrsos_render_method_desc_text(const struct clrsos_method_desc_info *m, struct clrsos_writer *out)
+{
+	render_text(m, true, out);
+}

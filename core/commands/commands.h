@@ -81,7 +81,8 @@ struct clrsos_command {
 	const char *name; /* clrsos's name, lowercase, as its output and errors say it */
 	/*
 	 * SOS's other names for the command, NULL-terminated (NULL: a command
-	 * SOS does not have): its short aliases (do) and the spellings SOS
+	 * SOS does not have; an empty list: SOS has it under this name only,
+	 * as clru): its short aliases (do) and the spellings SOS
 	 * registers or exports (DumpObj, dumpstackobjects). Each is an lldb
 	 * command too unless lldb or another plugin holds the name; after
 	 * `clrsos` or `sos` every name is taken in any case.
@@ -193,6 +194,12 @@ clrsos_command_fn clrsos_cmd_ephrefs;
 clrsos_command_fn clrsos_cmd_ephtoloh;
 clrsos_command_fn clrsos_cmd_dumpsig;
 clrsos_command_fn clrsos_cmd_dumpsigelem;
+clrsos_command_fn clrsos_cmd_dumpil;
+clrsos_command_fn clrsos_cmd_ehinfo;
+clrsos_command_fn clrsos_cmd_clru;
+struct clrsos_method_desc_info;
+/* SOS's "MethodDesc:" line and DumpMD block (ip2md's text; ehinfo and clru print it too). */
+void clrsos_render_method_desc_text(const struct clrsos_method_desc_info *m, struct clrsos_writer *out);
 clrsos_command_fn clrsos_cmd_sosstatus;
 clrsos_command_fn clrsos_cmd_runtimes;
 clrsos_command_fn clrsos_cmd_clrmodules;

@@ -1091,6 +1091,79 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_threadstate,
 	},
 	{
+		.name = "dumpil",
+		.aliases = (const char *const[]){"DumpIL", NULL},
+		.help = "Show a method's IL, disassembled, with its tokens named through the module's metadata.",
+		.syntax = "dumpil <MethodDesc> | <DynamicMethod object> | -i <IL address> [--json]\n"
+			  "\n"
+			  "SOS's DumpIL: 'ilAddr = <address>', then each instruction as\n"
+			  "'IL_0005: call class [System.Runtime]System.Type System.Type::\n"
+			  "GetTypeFromHandle(valuetype [System.Runtime]System.RuntimeTypeHandle)'\n"
+			  "(ILDasm's names for types; local and argument numbers as 'VAR OR ARG n';\n"
+			  "branch targets as IL_xxxx), inside '.try { }' and '.catch'/'.finally'\n"
+			  "blocks from the body's exception clauses. The IL is the runtime's\n"
+			  "current IL of the method (a profiler's rewrite included), else the\n"
+			  "module image's body at the method's RVA. A dynamic method (its\n"
+			  "MethodDesc, or the DynamicMethod object) shows the IL of its\n"
+			  "resolver, its tokens named from its token table: strings, methods and\n"
+			  "types by name, other objects by address. A body that does not\n"
+			  "decode is an error naming the offset.\n"
+			  "\n"
+			  "  -i       the address is the IL body itself (tokens shown in hex)\n"
+			  "  --json   {methodDesc, name, ilAddress, dynamicMethod, tokenArray,\n"
+			  "           fatHeader, maxStack, localSignature, codeSize,\n"
+			  "           clauses: [{kind, tryOffset, tryLength, handlerOffset,\n"
+			  "           handlerLength, classToken | filterOffset}],\n"
+			  "           instructions: [{offset, opcode, operand}]}\n"
+			  "\n"
+			  "Example: dumpil 7f24f0b2c010",
+		.run = clrsos_cmd_dumpil,
+	},
+	{
+		.name = "ehinfo",
+		.aliases = (const char *const[]){"EHInfo", "Ehinfo", NULL},
+		.help = "Show the exception handling clauses of a method's JIT-compiled code.",
+		.syntax = "ehinfo <MethodDesc | code address> [--json]\n"
+			  "\n"
+			  "SOS's EHInfo: the MethodDesc and dumpmd's block, then each clause of\n"
+			  "the method's current code as 'EHHandler N: TYPED catch(System.Exception) '\n"
+			  "(FAULT, FINALLY, FILTER, TYPED; '(duplicate)', '(cloned finally)'), its\n"
+			  "try and handler ranges as 'Clause:  [start, end] [offset, offset]' and\n"
+			  "'Handler: ...' (addresses, then offsets in the code), a filter's start.\n"
+			  "\n"
+			  "  --json   {methodDesc, name, codeAddr, clauses: [{kind, catchType,\n"
+			  "           duplicate, clonedFinally, tryStart, tryEnd, handlerStart,\n"
+			  "           handlerEnd, filter}]}\n"
+			  "\n"
+			  "Example: ehinfo 7f24f0b2c010",
+		.run = clrsos_cmd_ehinfo,
+	},
+	{
+		.name = "clru",
+		.aliases = (const char *const[]){NULL},
+		.help = "Show the annotated disassembly of a method's JIT-compiled code (SOS's U).",
+		.syntax = "clru [-o] [-n] [-ehinfo] <MethodDesc | code address> [--json]\n"
+			  "\n"
+			  "SOS's U (named clru in lldb, as SOS names it there): 'Normal JIT\n"
+			  "generated code' (or 'preJIT generated code'), the method's name,\n"
+			  "'Begin <address>, size <hex>' (and the cold region's when the code is\n"
+			  "split), then each instruction as lldb's disassembler reads it:\n"
+			  "address, bytes, mnemonic and operands. A call or jump out of the\n"
+			  "method is named after its target: '(Ns.Type.Method(Int32), mdToken:\n"
+			  "...)' for managed code or its precode stub (direct, or through a\n"
+			  "RIP-relative cell), '(JitHelp: CORINFO_HELP_...)' for a runtime helper.\n"
+			  "Given a code address: that code version, its instruction marked '>>> '.\n"
+			  "\n"
+			  "  -o       each instruction's offset in the code first\n"
+			  "  -n       no source lines (clru never shows them yet)\n"
+			  "  -ehinfo  the exception clauses' begin and end marked in the listing\n"
+			  "  --json   {methodDesc, name, jitType, begin, size, coldBegin, coldSize,\n"
+			  "           instructions: [{address, offset, size, text, annotation}]}\n"
+			  "\n"
+			  "Example: clru 7f24f0b2c010",
+		.run = clrsos_cmd_clru,
+	},
+	{
 		.name = "ip2md",
 		.aliases = (const char *const[]){"IP2MD", NULL},
 		.help = "Show the method of JIT-compiled code at an address: its MethodDesc, name, type and code.",
@@ -1179,7 +1252,7 @@ void clrsos_command_write_list(struct clrsos_writer *out)
 	for (size_t i = 0; i < clrsos_command_count; i++) {
 		const struct clrsos_command *c = &clrsos_commands[i];
 		clrsos_outf(out, "  %-20s %s\n", c->name, c->help);
-		if (c->aliases) {
+		if (c->aliases && c->aliases[0]) {
 			clrsos_outf(out, "  %-20s also: ", "");
 			clrsos_command_write_aliases(out, c);
 			clrsos_out(out, "\n");
@@ -1202,7 +1275,7 @@ struct clrsos_error *clrsos_command_select(int argc, const char *const *argv,
 			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 						   "clrsos has no command '%s': 'clrsos help' lists them", argv[1]);
 		clrsos_outf(out, "%s\n\n%s\n", c->help, c->syntax);
-		if (c->aliases) {
+		if (c->aliases && c->aliases[0]) {
 			clrsos_out(out, "\nAlso: ");
 			clrsos_command_write_aliases(out, c);
 			clrsos_out(out, " (SOS's names)\n");

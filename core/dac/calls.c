@@ -3,6 +3,7 @@
  * and a fault guard (dac_internal.h) and turns a failure into an error.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dac/dac_internal.h"
@@ -1110,4 +1111,97 @@ struct clrsos_error *clrsos_dac_code_header_method_desc(struct clrsos_dac *dac, 
 	struct clrsos_error *err = clrsos_dac_code_header(dac, ip, &h);
 	*ret = err ? 0 : h.method_desc;
 	return err;
+}
+
+struct clrsos_error *clrsos_dac_il_for_module(struct clrsos_dac *dac, uint64_t module, uint32_t rva, uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_IL_FOR_MODULE, fn, module, rva, ret);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetILForModule", hr);
+	return NULL;
+}
+
+/* DACEHInfo on x64 (dacprivate.h): 88 bytes. */
+enum {
+	EH_KIND = 0, EH_TRY_START = 8, EH_TRY_END = 16, EH_HANDLER_START = 24, EH_HANDLER_END = 32,
+	EH_DUPLICATE = 40, EH_FILTER = 48, EH_CATCH_ALL = 56, EH_MODULE = 64, EH_MT = 72, EH_TOKEN = 80,
+};
+
+struct eh_walk {
+	struct clrsos_dac_eh_clause *items;
+	size_t count, cap;
+	bool oom;
+};
+
+static int32_t visit_eh(uint32_t index, uint32_t total, const uint8_t *info, void *token)
+{
+	(void)index;
+	(void)total;
+	struct eh_walk *w = token;
+	if (w->count == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 8;
+		struct clrsos_dac_eh_clause *items = cap < (1u << 20) ? realloc(w->items, cap * sizeof(*items)) : NULL;
+		if (!items) {
+			w->oom = true;
+			return 0;
+		}
+		w->items = items;
+		w->cap = cap;
+	}
+	struct clrsos_dac_eh_clause *c = &w->items[w->count++];
+	int32_t i32;
+	memcpy(&i32, info + EH_KIND, 4);
+	c->kind = i32;
+	memcpy(&c->try_start, info + EH_TRY_START, 8);
+	memcpy(&c->try_end, info + EH_TRY_END, 8);
+	memcpy(&c->handler_start, info + EH_HANDLER_START, 8);
+	memcpy(&c->handler_end, info + EH_HANDLER_END, 8);
+	memcpy(&i32, info + EH_DUPLICATE, 4);
+	c->duplicate = i32 != 0;
+	memcpy(&c->filter, info + EH_FILTER, 8);
+	memcpy(&i32, info + EH_CATCH_ALL, 4);
+	c->catch_all = i32 != 0;
+	memcpy(&c->module, info + EH_MODULE, 8);
+	memcpy(&c->catch_mt, info + EH_MT, 8);
+	memcpy(&c->catch_token, info + EH_TOKEN, 4);
+	return 1;
+}
+
+struct clrsos_error *clrsos_dac_eh_clauses(struct clrsos_dac *dac, uint64_t ip, struct clrsos_dac_eh_clause **ret,
+					   size_t *ret_count)
+{
+	typedef int32_t (*visit_fn)(uint32_t, uint32_t, const uint8_t *, void *);
+	typedef clrsos_hresult (*fn)(void *, uint64_t, visit_fn, void *);
+	struct eh_walk w = {0};
+	clrsos_hresult hr;
+	*ret = NULL;
+	*ret_count = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_TRAVERSE_EH_INFO, fn, ip, visit_eh, &w);
+	if (w.oom) {
+		free(w.items);
+		return &clrsos_error_no_memory;
+	}
+	if (hr < 0) {
+		free(w.items);
+		return clrsos_dac_call_failed(dac, "TraverseEHInfo", hr);
+	}
+	*ret = w.items;
+	*ret_count = w.count;
+	return NULL;
+}
+
+bool clrsos_dac_jit_helper_name(struct clrsos_dac *dac, uint64_t ip, char *buf, size_t size)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, char *, uint32_t *);
+	clrsos_hresult hr;
+	uint32_t needed = 0;
+	if (size < 2)
+		return false;
+	memset(buf, 0, size);
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_JIT_HELPER_FUNCTION_NAME, fn, ip, (uint32_t)size, buf, &needed);
+	buf[size - 1] = '\0';
+	return hr == 0 && buf[0];
 }

@@ -134,6 +134,24 @@ struct clrsos_dacp_code_header {
 	uint32_t method_size, cold_size, hot_size;
 };
 struct clrsos_error *clrsos_dac_code_header(struct clrsos_dac *dac, uint64_t ip, struct clrsos_dacp_code_header *ret);
+/* GetILForModule: where the IL body at rva of module lies in the target. */
+struct clrsos_error *clrsos_dac_il_for_module(struct clrsos_dac *dac, uint64_t module, uint32_t rva, uint64_t *ret);
+/* An exception clause of JIT-compiled code, as TraverseEHInfo gives it (DACEHInfo). */
+struct clrsos_dac_eh_clause {
+	int32_t kind; /* 0 fault, 1 finally, 2 filter, 3 typed, 4 unknown */
+	uint64_t try_start, try_end, handler_start, handler_end; /* offsets from the code's start */
+	bool duplicate;
+	uint64_t filter;
+	bool catch_all;
+	uint64_t module;   /* 0: catch_mt names the caught type, else catch_token in this module */
+	uint64_t catch_mt;
+	uint32_t catch_token;
+};
+/* The name of the JIT helper at ip (GetJitHelperFunctionName) into buf; false if none. */
+bool clrsos_dac_jit_helper_name(struct clrsos_dac *dac, uint64_t ip, char *buf, size_t size);
+/* Every exception clause of the code at ip (*ret malloc'd). */
+struct clrsos_error *clrsos_dac_eh_clauses(struct clrsos_dac *dac, uint64_t ip, struct clrsos_dac_eh_clause **ret,
+					   size_t *ret_count);
 /* The JIT managers (*ret malloc'd). */
 struct clrsos_error *clrsos_dac_jit_managers(struct clrsos_dac *dac, struct clrsos_dacp_jit_manager_info **ret,
 					     size_t *ret_count);

@@ -565,6 +565,26 @@ struct clrsos_error *clrsos_metadata_blob(const struct clrsos_metadata *md,
 	return NULL;
 }
 
+struct clrsos_error *clrsos_metadata_user_string(const struct clrsos_metadata *md, uint32_t index,
+						 const uint8_t **ret, size_t *ret_len)
+{
+	/* A #US entry is a blob: UTF-16LE code units, then one flag byte. */
+	const uint8_t *p = md->user_strings.data + index, *end = md->user_strings.data + md->user_strings.size;
+	uint32_t len;
+	if (index == 0 || index >= md->user_strings.size)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "corrupt metadata: string 0x%x past the #US heap",
+					   index);
+	struct clrsos_error *err = clrsos_metadata_uncompress(&p, end, &len);
+	if (err)
+		return clrsos_error_wrap(err, "string 0x%x", index);
+	if (len > (size_t)(end - p))
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "corrupt metadata: string 0x%x runs past the #US heap",
+					   index);
+	*ret = p;
+	*ret_len = len & ~(uint32_t)1;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_metadata_guid(const struct clrsos_metadata *md,
 					  uint32_t index, const uint8_t **ret)
 {

@@ -211,6 +211,11 @@ struct clrsos_error *clrsos_metadata_blob(const struct clrsos_metadata *md,
 struct clrsos_error *clrsos_metadata_guid(const struct clrsos_metadata *md,
 					  uint32_t index, const uint8_t **ret);
 
+/* A user string (ldstr's token 0x70xxxxxx, its row id the #US index):
+ * *ret_len bytes of UTF-16LE, borrowed from md. */
+struct clrsos_error *clrsos_metadata_user_string(const struct clrsos_metadata *md, uint32_t index,
+						 const uint8_t **ret, size_t *ret_len);
+
 /*
  * Signatures: read one compressed unsigned integer (II.23.2) at *pos, not
  * past end, and move *pos past it.

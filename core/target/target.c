@@ -1,6 +1,7 @@
 #include "target/target.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -121,6 +122,39 @@ void clrsos_modules_free(struct clrsos_module *modules, size_t count)
 		free(modules[i].path);
 	}
 	free(modules);
+}
+
+enum { MAX_DISASSEMBLY = 16 << 20 };
+
+struct clrsos_error *clrsos_target_disassemble(struct clrsos_target *target, uint64_t address, size_t size,
+					       struct clrsos_insn **ret, size_t *ret_count)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	if (!target->ops->disassemble)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "this debugger offers no disassembler");
+	if (size > MAX_DISASSEMBLY)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "%zu bytes of code at 0x%" PRIx64 " are too many to disassemble", size, address);
+	uint8_t *code = malloc(size ? size : 1);
+	if (!code)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = clrsos_target_read(target, address, code, size);
+	if (!err)
+		err = target->ops->disassemble(target->ctx, address, code, size, ret, ret_count);
+	free(code);
+	return err;
+}
+
+void clrsos_insns_free(struct clrsos_insn *insns, size_t count)
+{
+	if (!insns)
+		return;
+	for (size_t i = 0; i < count; i++) {
+		free(insns[i].mnemonic);
+		free(insns[i].operands);
+	}
+	free(insns);
 }
 
 void clrsos_build_id_hex(const uint8_t *id, size_t len, char *buf)

@@ -49,6 +49,14 @@ struct clrsos_regs {
 	uint16_t cs, ss, ds, es, fs, gs;
 };
 
+/* One machine instruction as the debugger's disassembler shows it. */
+struct clrsos_insn {
+	uint64_t address;
+	uint32_t size;
+	char *mnemonic; /* "call" */
+	char *operands; /* "qword ptr [rip + 0x1234]" ("" for none) */
+};
+
 struct clrsos_target_ops {
 	/* Copy up to size bytes at address into buf. Returns how many bytes
 	 * from the start were read: may be short, 0 when nothing is there. */
@@ -72,6 +80,11 @@ struct clrsos_target_ops {
 	 * them and sets *len to how many from address it has (at most size),
 	 * or NULL (then read is used). */
 	const void *(*view)(void *ctx, uint64_t address, size_t size, size_t *len);
+	/* Optional (NULL: none): the debugger's disassembly of the size bytes
+	 * in code, as if they were at address: each instruction (the arrays
+	 * and strings malloc'd, the caller's: clrsos_insns_free). */
+	struct clrsos_error *(*disassemble)(void *ctx, uint64_t address, const uint8_t *code, size_t size,
+					    struct clrsos_insn **ret, size_t *ret_count);
 };
 
 struct clrsos_target;
@@ -144,6 +157,15 @@ struct clrsos_error *clrsos_target_registers(struct clrsos_target *target,
 					     struct clrsos_regs *ret);
 
 void clrsos_modules_free(struct clrsos_module *modules, size_t count);
+
+/*
+ * The instructions of the size bytes at address, read from the target and
+ * disassembled by the debugger; an error when the debugger has no
+ * disassembler or the bytes cannot be read.
+ */
+struct clrsos_error *clrsos_target_disassemble(struct clrsos_target *target, uint64_t address, size_t size,
+					       struct clrsos_insn **ret, size_t *ret_count);
+void clrsos_insns_free(struct clrsos_insn *insns, size_t count);
 
 struct clrsos_pe_image;
 /*

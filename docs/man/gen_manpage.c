@@ -42,7 +42,7 @@ static void put_commands(FILE *out)
 			fputs(a == c->aliases ? " \" (or \" " : " \", \" ", out);
 			put_text(out, *a);
 		}
-		if (c->aliases)
+		if (c->aliases && c->aliases[0])
 			fputs(" )", out);
 		fputc('\n', out);
 		put_text(out, c->help);

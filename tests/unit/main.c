@@ -24,6 +24,7 @@ int main(void)
 		{"typestats", run_typestats_tests},
 		{"signature", run_signature_tests},
 		{"gcinfo", run_gcinfo_tests},
+		{"il", run_il_tests},
 		{"pdb", run_pdb_tests},
 		{"unwind", run_unwind_tests},
 	};

@@ -23,5 +23,6 @@ int run_typestats_tests(void);
 int run_signature_tests(void);
 int run_unwind_tests(void);
 int run_gcinfo_tests(void);
+int run_il_tests(void);
 
 #endif

@@ -268,6 +268,7 @@ namespace Sig
                 ["fields"] = fields,
                 ["invalid"] = $"{(ulong)bad:x}",
                 ["cut"] = $"{(ulong)cut:x}",
+                ["code"] = Code.Truth(),
             };
             Console.WriteLine("TRUTH " + truth.ToJsonString());
             Console.WriteLine("READY");
