@@ -655,6 +655,11 @@ static struct clrsos_error *clrbt_unwind_tail(struct clrbt_result *r, struct clr
 			f->managed = f->name != NULL;
 		} else if (host->symbolize) {
 			host->symbolize(host->ctx, f->ip, &f->module, &f->name, &f->offset);
+			/* As clrbt shows lldb's own frames: its synthetic names say nothing ("???"). */
+			if (f->name && !strncmp(f->name, "___lldb_unnamed_symbol", 22)) {
+				free(f->name);
+				f->name = NULL;
+			}
 		}
 	}
 	free(nf);
