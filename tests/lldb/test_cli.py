@@ -298,7 +298,7 @@ LLDB_HOLDS = {"t"}
 # registered: lldb fails them as it fails any unknown command.
 # No progress lines: the same command under two names must print the same.
 QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
-UNKNOWN = ["dumpil", "clru", "bpmd", "ehinfo", "name2ee", "gcinfo", "soshelp", "dumpdomain",
+UNKNOWN = ["dumpil", "clru", "ehinfo", "name2ee", "gcinfo", "soshelp", "dumpdomain",
            "DUMPOBJ", "Dumpheap", "gcRoot"]
 
 
