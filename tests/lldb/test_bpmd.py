@@ -1,6 +1,6 @@
 """bpmd: managed breakpoints on a live process, pending until JIT-compiled.
 
-usage: test_bpmd.py <name|line|manage|core>
+usage: test_bpmd.py <name|line|manage|md|wx|core>
 
 Starts the Breakpoints target, which waits (after READY) until a file
 exists and only then calls Work and Later, compiled for the first time
@@ -9,11 +9,13 @@ touch) and continues: the process must stop in the method (clrstack's
 frame 0 is it), as SOS's OtherCommands.script checks.
 
   name    bpmd Breakpoints.dll Breakpoints.Program.Work: pending, then a stop
-          in Work; then a breakpoint on Later set by MethodDesc (-md).
+          in Work.
   line    bpmd Program.cs:<line of the MARK comment in the target's source>:
           a stop in Later on that line.
   manage  -list, -clear <n>, -clearall, bad arguments; the process runs to
           its end with every pending breakpoint cleared.
+  md      bpmd -md <MethodDesc of Later>, not compiled yet: a stop in Later.
+  wx      under W^X (the default): one error line, and the process goes on.
   core    bpmd on a core: one error line.
 """
 
@@ -158,6 +160,54 @@ def case_manage():
           "with every breakpoint cleared the process must run to its end:\n" + cont)
 
 
+def case_md():
+    """bpmd -md on a method not compiled yet: its MethodDesc from bpmd's own
+    --json (in lldb's Python, to feed it to the next command), with
+    -nofuturemodule, then -clearall and bpmd -md <it>: pending, then a stop."""
+    scratch = harness.scratch_dir()
+    go = os.path.join(scratch, "go")
+    script = ("script r = lldb.SBCommandReturnObject(); "
+              "lldb.debugger.GetCommandInterpreter().HandleCommand("
+              "'bpmd -nofuturemodule Breakpoints.dll Breakpoints.Program.Later --json', r); import json; "
+              "md = [e['methodDesc'] for e in json.loads(r.GetOutput())['events'] if e['event'] == 'methodDesc'][0]; "
+              "print('LATER ' + md); lldb.debugger.HandleCommand('bpmd -clearall'); "
+              "lldb.debugger.HandleCommand('bpmd -md ' + md)")
+    try:
+        tr = run_live([script, "bpmd -list", "platform shell touch " + go, "process continue", "clrstack"], go)
+    finally:
+        harness.cleanup(scratch)
+    out = tr.text_of(script)
+    m = re.search(r"LATER 0x(%s)" % HEX, out)
+    check(m is not None, "no MethodDesc from bpmd --json:\n" + out)
+    if m:
+        check(re.search(r"^MethodDesc = 0*%s$" % m.group(1).upper(), out, re.M), "bpmd -md: no MethodDesc line:\n" + out)
+    check("All pending breakpoints cleared." in out and "Adding pending breakpoints..." in out
+          and "Setting breakpoint" not in out,
+          "bpmd -md on a method not compiled: not pending:\n" + out)
+    listing = tr.text_of("bpmd -list")
+    check(re.search(r"^1 - Breakpoints\.dll!Breakpoints\.Program\.Later\(Int32\)\+0, 0x%s, 0x06%s$" % (HEX, HEX),
+                    listing, re.M), "-list after -md:\n" + listing)
+    cont = tr.text_of("process continue")
+    check("stop reason = breakpoint" in cont and "Breakpoints.Program.Later" in cont, "no stop in Later:\n" + cont)
+    check("Breakpoints.Program.Later" in frame0(tr.text_of("clrstack")), "frame 0 is not Later")
+
+
+def case_wx():
+    """Under W^X (the runtime's default) lldb cannot write into JIT code: the
+    notification says so in one line, and the process goes on to its end."""
+    scratch = harness.scratch_dir()
+    go = os.path.join(scratch, "go")
+    try:
+        tr = run_live(["bpmd Breakpoints.dll Breakpoints.Program.Work", "platform shell touch " + go,
+                       "process continue"], go, env={})
+    finally:
+        harness.cleanup(scratch)
+    cont = tr.text_of("process continue")
+    check("clrsos: bpmd: lldb could not write a breakpoint into the JIT-compiled code" in cont
+          and "DOTNET_EnableWriteXorExecute=0" in cont, "no W^X error line:\n" + cont)
+    check("exited with status = 0" in cont, "the process did not run to its end:\n" + cont)
+
+
 def case_core():
     scratch = harness.scratch_dir()
     try:
@@ -172,4 +222,5 @@ def case_core():
 
 
 if __name__ == "__main__":
-    harness.run_case({"name": case_name, "line": case_line, "manage": case_manage, "core": case_core})
+    harness.run_case({"name": case_name, "line": case_line, "manage": case_manage, "md": case_md, "wx": case_wx,
+                      "core": case_core})
