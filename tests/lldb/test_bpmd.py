@@ -1,6 +1,6 @@
 """bpmd: managed breakpoints on a live process, pending until JIT-compiled.
 
-usage: test_bpmd.py <name|line|manage|md|wx|core>
+usage: test_bpmd.py <name|line|manage|md|future|wx|core>
 
 Starts the Breakpoints target, which waits (after READY) until a file
 exists and only then calls Work and Later, compiled for the first time
@@ -15,6 +15,7 @@ frame 0 is it), as SOS's OtherCommands.script checks.
   manage  -list, -clear <n>, -clearall, bad arguments; the process runs to
           its end with every pending breakpoint cleared.
   md      bpmd -md <MethodDesc of Later>, not compiled yet: a stop in Later.
+  future  a module loaded after bpmd: bound at its load, a stop in its Work.
   wx      under W^X (the default): one error line, and the process goes on.
   core    bpmd on a core: one error line.
 """
@@ -52,8 +53,8 @@ def frame0(text):
 NO_WX = {"DOTNET_EnableWriteXorExecute": "0"}
 
 
-def run_live(commands, go, env=NO_WX):
-    with harness.Target("Breakpoints", args=[go], env=env) as t:
+def run_live(commands, go, env=NO_WX, more=()):
+    with harness.Target("Breakpoints", args=[go] + list(more), env=env) as t:
         tr = harness.lldb(commands, pid=t.pid)
     return tr
 
@@ -192,6 +193,31 @@ def case_md():
     check("Breakpoints.Program.Later" in frame0(tr.text_of("clrstack")), "frame 0 is not Later")
 
 
+def case_future():
+    """A module loaded after bpmd (the program's own module again, in a second
+    load context): the module load notification binds the pending entry to
+    it, and its Work stops too."""
+    scratch = harness.scratch_dir()
+    go = os.path.join(scratch, "go")
+    try:
+        tr = run_live(["bpmd Breakpoints.dll Breakpoints.Program.Work", "platform shell touch " + go,
+                       "process continue", "clrstack", "process continue", "clrstack", "bpmd -list"],
+                      go, more=["alc"])
+    finally:
+        harness.cleanup(scratch)
+    check("Breakpoints.Program.Work" in frame0(tr.text_of("clrstack")), "first stop: frame 0 is not Work")
+    second = tr.text_of("process continue", 1)
+    check("JITTED Breakpoints!Breakpoints.Program.Work" in second and "stop reason = breakpoint" in second,
+          "no stop in the second module's Work:\n" + second)
+    stack = tr.text_of("clrstack", 1)
+    check("Breakpoints.Program.Work" in frame0(stack) and "Invoke" in stack,
+          "second stop: frame 0 is not Work called through reflection:\n" + stack)
+    listing = tr.text_of("bpmd -list")
+    modules = set(re.findall(r"^\d+ - Breakpoints\.dll!Breakpoints\.Program\.Work\+0, 0x(%s), 0x06" % HEX,
+                             listing, re.M))
+    check(len(modules - {"0" * 16}) == 2, "-list: not bound to two modules:\n" + listing)
+
+
 def case_wx():
     """Under W^X (the runtime's default) lldb cannot write into JIT code: the
     notification says so in one line, and the process goes on to its end."""
@@ -222,5 +248,5 @@ def case_core():
 
 
 if __name__ == "__main__":
-    harness.run_case({"name": case_name, "line": case_line, "manage": case_manage, "md": case_md, "wx": case_wx,
+    harness.run_case({"name": case_name, "line": case_line, "manage": case_manage, "md": case_md, "future": case_future, "wx": case_wx,
                       "core": case_core})

@@ -1,13 +1,17 @@
 // Test target for bpmd (managed breakpoints on a live process):
 //
-//   Breakpoints <go file>
+//   Breakpoints <go file> [alc]
 //
 // prints TRUTH {"runtimeDirectory"} and READY, then waits until <go file>
 // exists. Only then does it call Work and Later, which have not run (so
 // have not been JIT-compiled) before: a debugger attached while it waits
 // sets breakpoints on them, makes the file (platform shell touch), continues
 // and must stop in them. The test finds the marked line below in this file.
+// With "alc" it then loads its own module again in a second load context
+// and calls that module's Work: a module loaded after bpmd ran.
+using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
 using System.Text.Json;
 
 namespace Breakpoints;
@@ -30,6 +34,15 @@ public static class Program
             Thread.Sleep(20);
         s_sink += Work(3);
         s_sink += Later(4);
+        if (args.Length > 1 && args[1] == "alc")
+        {
+            // This program's module again, loaded now in a second load
+            // context: a module that did not exist when bpmd ran.
+            var alc = new AssemblyLoadContext("second", isCollectible: false);
+            var again = alc.LoadFromAssemblyPath(typeof(Program).Assembly.Location);
+            var work = again.GetType("Breakpoints.Program")!.GetMethod("Work", BindingFlags.NonPublic | BindingFlags.Static)!;
+            s_sink += (int)work.Invoke(null, new object[] { 5 })!;
+        }
         Console.WriteLine("DONE " + s_sink);
         return 0;
     }
