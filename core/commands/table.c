@@ -1036,7 +1036,7 @@ const struct clrsos_command clrsos_commands[] = {
 			  "come as C++ exceptions the runtime throws under a debugger: clrsos\n"
 			  "catches them with an lldb exception breakpoint that never stops.\n"
 			  "\n"
-			  "  -md <MethodDesc>  that method (dumpmt -md, name2ee list them)\n"
+			  "  -md <MethodDesc>  that method (dumpmt -md and clrstack show MethodDescs)\n"
 			  "  -nofuturemodule   only modules loaded now\n"
 			  "  -list             the pending breakpoints, newest first\n"
 			  "  -clear <n>        forget pending breakpoint n of the list\n"
