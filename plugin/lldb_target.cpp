@@ -473,6 +473,66 @@ clrsos_error *begin_command(LldbTarget *t)
 	return nullptr;
 }
 
+namespace {
+
+size_t write(void *ctx, uint64_t address, const void *buf, size_t size)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	lldb::SBError error;
+	size_t n = t->process.WriteMemory(address, buf, size, error);
+	return n > size ? 0 : n;
+}
+
+clrsos_error *breakpoint_set(void *ctx, uint64_t address, uint32_t *ret_id)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	lldb::SBBreakpoint bp = t->target.BreakpointCreateByAddress(address);
+	if (!bp.IsValid())
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "lldb could not set a breakpoint at 0x%llx",
+					   static_cast<unsigned long long>(address));
+	*ret_id = static_cast<uint32_t>(bp.GetID());
+	if (bp.GetNumResolvedLocations() == 0 && is_live(ctx)) {
+		// lldb-server could not write the trap: JIT code under W^X is a
+		// shared mapping that ptrace may not write.
+		t->target.BreakpointDelete(bp.GetID());
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "lldb could not write a breakpoint into the JIT-compiled code at 0x%llx: "
+					   "start the process with DOTNET_EnableWriteXorExecute=0 (W^X keeps its code "
+					   "unwritable to debuggers)",
+					   static_cast<unsigned long long>(address));
+	}
+	return nullptr;
+}
+
+void breakpoint_delete(void *ctx, uint32_t id)
+{
+	static_cast<LldbTarget *>(ctx)->target.BreakpointDelete(static_cast<lldb::break_id_t>(id));
+}
+
+clrsos_error *notifications(void *ctx, bool on)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	if (!on) {
+		if (t->notify_bp != LLDB_INVALID_BREAK_ID)
+			t->target.BreakpointDelete(t->notify_bp);
+		t->notify_bp = LLDB_INVALID_BREAK_ID;
+		return nullptr;
+	}
+	if (t->notify_bp != LLDB_INVALID_BREAK_ID && t->target.FindBreakpointByID(t->notify_bp).IsValid())
+		return nullptr;
+	// The runtime raises its notifications as C++ exceptions (its PAL's
+	// RaiseException throws), only while a debugger traces it.
+	lldb::SBBreakpoint bp = t->target.BreakpointCreateForException(lldb::eLanguageTypeC_plus_plus, false, true);
+	if (!bp.IsValid())
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "lldb could not set a C++ exception breakpoint to catch the runtime's notifications");
+	bp.SetCallback(on_notification, reinterpret_cast<void *>(static_cast<uintptr_t>(t->process.GetUniqueID())));
+	t->notify_bp = bp.GetID();
+	return nullptr;
+}
+
+} // namespace
+
 LldbTarget::~LldbTarget()
 {
 	if (mem_fd >= 0)
@@ -517,7 +577,8 @@ clrsos_error *disassemble(void *ctx, uint64_t address, const uint8_t *code, size
 }
 
 const clrsos_target_ops lldb_target_ops = {
-	read, modules, threads, registers, stop_id, is_live, view, disassemble,
+	read, modules, threads, registers, stop_id, is_live, view, disassemble, write, breakpoint_set, breakpoint_delete,
+	notifications,
 };
 
 } // namespace clrsos

@@ -41,7 +41,14 @@ struct LldbTarget {
 	// mappings and checked against what lldb reads.
 	bool core_tried = false;
 	clrsos_elf_core *core = nullptr;
+	// bpmd: the C++ exception breakpoint that catches the runtime's notifications.
+	lldb::break_id_t notify_bp = LLDB_INVALID_BREAK_ID;
 };
+
+// That breakpoint's callback (plugin.cpp): baton is the process's unique id.
+// Returns whether lldb stops there (never for a notification that sets only breakpoints).
+bool on_notification(void *baton, lldb::SBProcess &process, lldb::SBThread &thread,
+		     lldb::SBBreakpointLocation &location);
 
 extern const clrsos_target_ops lldb_target_ops;
 

@@ -407,6 +407,53 @@ clrsos_error *session_for(lldb::SBDebugger &debugger, lldb::SBTarget &target_out
 	return nullptr;
 }
 
+void write_to_file(void *ctx, const char *text, size_t size)
+{
+	auto *file = static_cast<lldb::SBFile *>(ctx);
+	size_t n = 0;
+	if (file->IsValid())
+		file->Write(reinterpret_cast<const uint8_t *>(text), size, &n);
+}
+
+} // namespace
+
+// bpmd: the process threw a C++ exception while bpmd watches the runtime's
+// notifications. lldb's private state thread calls this with the process
+// stopped: memory is read through lldb only (direct reads need the public
+// stop begin_command checks). Nothing may escape into lldb.
+bool on_notification(void *baton, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &)
+{
+	try {
+		auto it = sessions().find(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(baton)));
+		if (it == sessions().end() || !it->second.session || !it->second.target ||
+		    process.GetUniqueID() != it->second.target->process.GetUniqueID())
+			return false;
+		Session &s = it->second;
+		s.target->direct_ok = false;
+		lldb::SBFile file = process.GetTarget().GetDebugger().GetOutputFile();
+		clrsos_writer out = {write_to_file, &file};
+		clrsos_session_begin_command(s.session);
+		clrsos_session_refresh(s.session);
+		bool stop = false;
+		clrsos_error *err = clrsos_bpmd_notification(s.session, &out, &stop);
+		clrsos_error *crash = clrsos_session_end_command(s.session);
+		for (clrsos_error *e : {err, crash}) {
+			if (!e)
+				continue;
+			std::string line = std::string("clrsos: bpmd: ") + e->message + "\n";
+			write_to_file(&file, line.data(), line.size());
+			clrsos_error_destroy(e);
+		}
+		if (file.IsValid())
+			file.Flush();
+		return stop;
+	} catch (...) {
+		return false;
+	}
+}
+
+namespace {
+
 class Command : public lldb::SBCommandPluginInterface {
 public:
 	explicit Command(const clrsos_command *command) : command_(command) {}

@@ -224,6 +224,16 @@ clrsos_command_fn clrsos_cmd_gcinfo;
 clrsos_command_fn clrsos_cmd_threadstate;
 clrsos_command_fn clrsos_cmd_dumpmd;
 clrsos_command_fn clrsos_cmd_dumpmodule;
+clrsos_command_fn clrsos_cmd_bpmd;
+
+/*
+ * The debugger stopped where the runtime raises its notifications (a C++
+ * exception thrown in the process, while bpmd watches them): set the
+ * breakpoints it allows, saying so on out. *ret_stop: whether the process
+ * should stay stopped (false: it goes on).
+ */
+struct clrsos_error *clrsos_bpmd_notification(struct clrsos_session *session, struct clrsos_writer *out,
+					      bool *ret_stop);
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

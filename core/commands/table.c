@@ -1164,6 +1164,37 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_clru,
 	},
 	{
+		.name = "bpmd",
+		.aliases = (const char *const[]){"BPMD", NULL},
+		.help = "Set a breakpoint on a managed method, pending until it is JIT-compiled (live processes).",
+		.syntax = "bpmd [-nofuturemodule] <module> <Namespace.Type.Method> [<il offset>]\n"
+			  "bpmd <file>:<line>\n"
+			  "bpmd -md <MethodDesc>\n"
+			  "bpmd -list | -clear <n> | -clearall   [--json]\n"
+			  "\n"
+			  "SOS's bpmd. A method with code gets an lldb breakpoint at once (each\n"
+			  "compiled instance); one not compiled yet stays pending: the runtime is\n"
+			  "asked to say when it compiles it (and, unless -nofuturemodule, when a\n"
+			  "module loads whose name matches), and at that notification an lldb\n"
+			  "breakpoint is set at the new code (a tier-up's too). <module> is the\n"
+			  "module's file name (App.dll, or App); <file>:<line> finds the method\n"
+			  "and IL offset of that line in the portable PDB beside each module\n"
+			  "(App.pdb), then the native code of that offset. The notifications\n"
+			  "come as C++ exceptions the runtime throws under a debugger: clrsos\n"
+			  "catches them with an lldb exception breakpoint that never stops.\n"
+			  "\n"
+			  "  -md <MethodDesc>  that method (dumpmt -md and clrstack show MethodDescs)\n"
+			  "  -nofuturemodule   only modules loaded now\n"
+			  "  -list             the pending breakpoints, newest first\n"
+			  "  -clear <n>        forget pending breakpoint n of the list\n"
+			  "  -clearall         forget them all\n"
+			  "  --json   {events: [{event, methodDesc|address, name, id}]},\n"
+			  "           {pending: [{index, module, method, ilOffset | file, line, moduleId, token}]}\n"
+			  "\n"
+			  "Example: bpmd App.dll App.Program.Work",
+		.run = clrsos_cmd_bpmd,
+	},
+	{
 		.name = "ip2md",
 		.aliases = (const char *const[]){"IP2MD", NULL},
 		.help = "Show the method of JIT-compiled code at an address: its MethodDesc, name, type and code.",

@@ -381,6 +381,44 @@ struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret
 /* The managed AssemblyLoadContext object of the assembly that holds mt (*ret 0: the default context, not created yet). */
 struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
 
+/*
+ * bpmd (core/dac/notify.c). The MethodDef tokens of module's methods named
+ * name ("Namespace.Type.Method", as the DAC matches it; *ret malloc'd).
+ */
+struct clrsos_error *clrsos_dac_methods_by_name(struct clrsos_dac *dac, uint64_t module, const char *name,
+						uint32_t **ret_tokens, size_t *ret_count);
+/*
+ * Where the compiled code of method token of module has il_offset: one
+ * address per instance compiled (its entry for offset 0 when the runtime
+ * maps none); none yet is no error. *ret_generic: the method or its type
+ * is generic (more instances may come).
+ */
+struct clrsos_error *clrsos_dac_method_code(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+					    uint32_t il_offset, uint64_t **ret_addresses, size_t *ret_count,
+					    bool *ret_generic);
+/* Ask the runtime (on) to raise a notification each time it compiles code for the method, or stop asking. */
+struct clrsos_error *clrsos_dac_set_code_notification(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						      bool on);
+/* Ask the runtime (on) to raise a notification at each module load and unload, or stop asking. */
+struct clrsos_error *clrsos_dac_set_module_notifications(struct clrsos_dac *dac, bool on);
+/*
+ * The notification the runtime raises now (ISOSDacInterface4): its
+ * arguments (kind, then the kind's own); *ret_count 0 when it raises none.
+ */
+struct clrsos_error *clrsos_dac_clr_notification(struct clrsos_dac *dac, uint64_t ret_args[3], size_t *ret_count);
+/*
+ * Where the IL offset il_offset is in the code that starts at code (a code
+ * version just compiled, whose MethodDesc may not point at it yet); where
+ * the code maps no instruction to it (optimized code maps only offsets
+ * where the IL stack is empty), the first of the next offset it maps.
+ * *ret 0 when there is none.
+ */
+struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint64_t code, uint32_t il_offset,
+						   uint64_t *ret);
+/* The MethodDesc of token in module (0 when the runtime has none loaded yet). */
+struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						       uint64_t *ret);
+
 #ifdef __cplusplus
 }
 #endif

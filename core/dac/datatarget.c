@@ -136,6 +136,22 @@ static clrsos_hresult t_read_virtual(void *self, uint64_t address, uint8_t *buf,
 	return CLRSOS_S_OK;
 }
 
+/* Only a live process takes writes (the DAC's notification tables, bpmd);
+ * a core refuses them (clrsos_target_write). */
+static clrsos_hresult t_write_virtual(void *self, uint64_t address, const uint8_t *buf,
+				      uint32_t size, uint32_t *ret)
+{
+	struct clrsos_data_target *dt = DT_FROM(self, target_vtbl);
+	struct clrsos_error *err = clrsos_target_write(dt->target, address, buf, size);
+	if (ret)
+		*ret = err ? 0 : size;
+	if (err) {
+		clrsos_error_destroy(err);
+		return CLRSOS_E_FAIL;
+	}
+	return CLRSOS_S_OK;
+}
+
 static clrsos_hresult t_not_implemented(void)
 {
 	return CLRSOS_E_NOTIMPL;
@@ -213,7 +229,7 @@ static const void *const data_target_vtbl[] = {
 	(void *)t_get_pointer_size,
 	(void *)t_get_image_base,
 	(void *)t_read_virtual,
-	(void *)t_not_implemented, /* WriteVirtual */
+	(void *)t_write_virtual,
 	(void *)t_not_implemented, /* GetTLSValue */
 	(void *)t_not_implemented, /* SetTLSValue */
 	(void *)t_not_implemented, /* GetCurrentThreadID */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,21 +343,16 @@ static struct clrsos_error *read_signed(const uint8_t **pos, const uint8_t *end,
 	return NULL;
 }
 
-struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
-					    uint32_t method_token,
-					    uint32_t il_offset,
-					    char **ret_document,
-					    uint32_t *ret_line)
+/* A visible sequence point: its document (rid), IL offset and first and last line. */
+typedef bool point_fn(void *ctx, uint32_t doc, uint32_t il, uint32_t line, uint32_t end_line);
+
+/*
+ * Decode method rid's sequence points (Portable PDB spec, SequencePoints
+ * blob), calling fn for each that is not hidden, in IL order, until it
+ * returns false.
+ */
+static struct clrsos_error *walk_points(const struct clrsos_pdb *pdb, uint32_t rid, point_fn *fn, void *ctx)
 {
-	*ret_document = NULL;
-	*ret_line = 0;
-	if (method_token >> 24 != CLRSOS_MD_METHODDEF || (method_token & 0xFFFFFF) == 0)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%08x is not a MethodDef token", method_token);
-	uint32_t rid = method_token & 0xFFFFFF;
-	/* MethodDebugInformation has a row for each MethodDef, same row id. */
-	if (rid > pdb->table[CLRSOS_PDB_METHODDEBUGINFORMATION - FIRST_TABLE].rows)
-		return NULL;
 	uint32_t doc = 0, blob = 0;
 	const uint8_t *p = NULL;
 	size_t len = 0;
@@ -365,10 +361,8 @@ struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
 		err = column(pdb, CLRSOS_PDB_METHODDEBUGINFORMATION, rid, 1, &blob);
 	if (!err && blob)
 		err = clrsos_metadata_blob(pdb->md, blob, &p, &len);
-	if (err)
-		return clrsos_error_wrap(err, "the sequence points of method 0x%08x", method_token);
-	if (!blob)
-		return NULL;
+	if (err || !blob)
+		return err;
 	const uint8_t *end = p + len;
 	uint32_t sig = 0;
 	err = clrsos_metadata_uncompress(&p, end, &sig); /* LocalSignature */
@@ -377,7 +371,6 @@ struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
 	bool first = true, first_visible = true;
 	uint32_t il = 0;
 	int64_t line = 0, col = 0;
-	uint32_t best_doc = 0, best_line = 0;
 	while (!err && p < end) {
 		uint32_t delta = 0, dlines = 0;
 		err = clrsos_metadata_uncompress(&p, end, &delta);
@@ -393,8 +386,6 @@ struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
 		}
 		il = first ? delta : il + delta;
 		first = false;
-		if (il > il_offset)
-			break;
 		err = clrsos_metadata_uncompress(&p, end, &dlines);
 		if (err)
 			break;
@@ -434,19 +425,131 @@ struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
 		}
 		if (line == CLRSOS_PDB_HIDDEN_LINE)
 			continue;
-		best_doc = doc;
-		best_line = (uint32_t)line;
+		if (!fn(ctx, doc, il, (uint32_t)line, (uint32_t)line + dlines))
+			break;
 	}
 	(void)sig;
+	return err;
+}
+
+struct source_line_ctx {
+	uint32_t il_offset;
+	uint32_t doc, line;
+};
+
+static bool source_line_point(void *ctx, uint32_t doc, uint32_t il, uint32_t line, uint32_t end_line)
+{
+	struct source_line_ctx *c = ctx;
+	(void)end_line;
+	if (il > c->il_offset)
+		return false;
+	c->doc = doc;
+	c->line = line;
+	return true;
+}
+
+struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
+					    uint32_t method_token,
+					    uint32_t il_offset,
+					    char **ret_document,
+					    uint32_t *ret_line)
+{
+	*ret_document = NULL;
+	*ret_line = 0;
+	if (method_token >> 24 != CLRSOS_MD_METHODDEF || (method_token & 0xFFFFFF) == 0)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%08x is not a MethodDef token", method_token);
+	uint32_t rid = method_token & 0xFFFFFF;
+	/* MethodDebugInformation has a row for each MethodDef, same row id. */
+	if (rid > pdb->table[CLRSOS_PDB_METHODDEBUGINFORMATION - FIRST_TABLE].rows)
+		return NULL;
+	struct source_line_ctx c = {il_offset, 0, 0};
+	struct clrsos_error *err = walk_points(pdb, rid, source_line_point, &c);
 	if (err)
 		return clrsos_error_wrap(err, "the sequence points of method 0x%08x", method_token);
-	if (!best_line)
+	if (!c.line)
 		return NULL;
 	char *name = NULL;
-	err = clrsos_pdb_document_name(pdb, best_doc, &name);
+	err = clrsos_pdb_document_name(pdb, c.doc, &name);
 	if (err)
 		return clrsos_error_wrap(err, "method 0x%08x", method_token);
 	*ret_document = name;
-	*ret_line = best_line;
+	*ret_line = c.line;
 	return NULL;
+}
+
+/* Whether a document's name is the file the user typed: the same path's end, or the same file name (any case). */
+static bool document_matches(const char *document, const char *file)
+{
+	bool has_dir = strchr(file, '/') || strchr(file, '\\');
+	size_t dn = strlen(document), fn = strlen(file);
+	if (has_dir)
+		return dn >= fn && strcmp(document + dn - fn, file) == 0 &&
+		       (dn == fn || document[dn - fn - 1] == '/' || document[dn - fn - 1] == '\\' || file[0] == '/');
+	const char *slash = strrchr(document, '/');
+	const char *back = strrchr(document, '\\');
+	const char *base = slash && (!back || slash > back) ? slash + 1 : back ? back + 1 : document;
+	return strcasecmp(base, file) == 0;
+}
+
+struct line_ctx {
+	const bool *docs; /* by rid: the document matches */
+	uint32_t ndocs;
+	uint32_t line;
+	bool exact;       /* a point starting on the line (else one spanning it) */
+	bool found;
+	uint32_t il;
+};
+
+static bool line_point(void *ctx, uint32_t doc, uint32_t il, uint32_t line, uint32_t end_line)
+{
+	struct line_ctx *c = ctx;
+	if (doc == 0 || doc > c->ndocs || !c->docs[doc])
+		return true;
+	if (c->exact ? line == c->line : line <= c->line && c->line <= end_line) {
+		c->found = true;
+		c->il = il;
+		return false;
+	}
+	return true;
+}
+
+struct clrsos_error *clrsos_pdb_line_to_il(const struct clrsos_pdb *pdb, const char *file, uint32_t line,
+					   uint32_t *ret_token, uint32_t *ret_il, bool *ret_found)
+{
+	*ret_token = 0;
+	*ret_il = 0;
+	*ret_found = false;
+	uint32_t ndocs = pdb->table[CLRSOS_PDB_DOCUMENT - FIRST_TABLE].rows;
+	bool *docs = calloc((size_t)ndocs + 1, sizeof(*docs));
+	if (!docs)
+		return &clrsos_error_no_memory;
+	bool any = false;
+	struct clrsos_error *err = NULL;
+	for (uint32_t rid = 1; rid <= ndocs && !err; rid++) {
+		char *name = NULL;
+		err = clrsos_pdb_document_name(pdb, rid, &name);
+		if (!err && document_matches(name, file))
+			docs[rid] = any = true;
+		free(name);
+	}
+	uint32_t methods = pdb->table[CLRSOS_PDB_METHODDEBUGINFORMATION - FIRST_TABLE].rows;
+	/* First a sequence point that starts on the line; failing that one that spans it. */
+	for (int pass = 0; pass < 2 && any && !err && !*ret_found; pass++) {
+		for (uint32_t rid = 1; rid <= methods && !err; rid++) {
+			struct line_ctx c = {docs, ndocs, line, pass == 0, false, 0};
+			err = walk_points(pdb, rid, line_point, &c);
+			if (err) {
+				err = clrsos_error_wrap(err, "the sequence points of method 0x%08x",
+							(uint32_t)CLRSOS_MD_METHODDEF << 24 | rid);
+			} else if (c.found) {
+				*ret_token = (uint32_t)CLRSOS_MD_METHODDEF << 24 | rid;
+				*ret_il = c.il;
+				*ret_found = true;
+				break;
+			}
+		}
+	}
+	free(docs);
+	return err;
 }

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "base/error.h"
 
 #ifdef __cplusplus
@@ -82,6 +84,15 @@ struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
 					    uint32_t il_offset,
 					    char **ret_document,
 					    uint32_t *ret_line);
+
+/*
+ * The method and IL offset of a source line (bpmd <file>:<line>): the
+ * first sequence point, in MethodDef order, that starts on line in a
+ * document named file (a path's end, or any-case file name); failing
+ * that, the first that spans line. *ret_found false when none does.
+ */
+struct clrsos_error *clrsos_pdb_line_to_il(const struct clrsos_pdb *pdb, const char *file, uint32_t line,
+					   uint32_t *ret_token, uint32_t *ret_il, bool *ret_found);
 
 #ifdef __cplusplus
 }

@@ -126,8 +126,7 @@ void clrsos_source_cache_destroy(struct clrsos_source_cache *cache)
 	free(cache);
 }
 
-/* The PDB beside a module's file: "/app/Foo.dll" -> "/app/Foo.pdb". */
-static struct clrsos_pdb *module_pdb(struct clrsos_dac *dac, uint64_t module)
+struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module)
 {
 	char *file = NULL;
 	struct clrsos_error *err = clrsos_dac_module_file(dac, module, &file);
@@ -177,7 +176,7 @@ struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *s
 		if (m == cache->count) {
 			if ((err = clrsos_array_reserve(&cache->modules, &cache->cap, cache->count + 1)))
 				return err;
-			cache->modules[m] = (struct source_module){module, module_pdb(dac, module)};
+			cache->modules[m] = (struct source_module){module, clrsos_module_pdb(dac, module)};
 			cache->count++;
 		}
 		if (!cache->modules[m].pdb)

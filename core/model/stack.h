@@ -81,6 +81,10 @@ void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack);
 struct clrsos_source_cache;
 struct clrsos_source_cache *clrsos_source_cache_create(void);
 void clrsos_source_cache_destroy(struct clrsos_source_cache *cache);
+
+struct clrsos_pdb;
+/* The portable PDB beside a module's file ("/app/Foo.dll" -> "/app/Foo.pdb"), or NULL. */
+struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module);
 struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
 						  struct clrsos_source_cache *cache);
 

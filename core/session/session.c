@@ -2,6 +2,7 @@
 
 #include "dac/dac.h"
 #include "dac/dacguard.h"
+#include "model/breakpoints.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +22,7 @@ struct clrsos_session {
 	struct clrsos_reach *reach; /* this stop's live objects */
 	struct clrsos_referrers *referrers; /* who refers to them */
 	struct clrsos_watch *watch; /* the current command's, or NULL */
+	struct clrsos_breakpoints *breakpoints; /* bpmd's, across stops; NULL: none yet */
 };
 
 enum { DEFAULT_PROGRESS_AFTER_MS = 1000 };
@@ -231,9 +233,18 @@ void clrsos_session_destroy(struct clrsos_session *s)
 	clrsos_reach_destroy(s->reach);
 	clrsos_heap_destroy(s->heap);
 	clrsos_gc_destroy(s->gc);
+	clrsos_breakpoints_destroy(s->breakpoints);
 	clrsos_dac_destroy(s->dac);
 	clrsos_target_destroy(s->target);
 	free(s);
+}
+
+struct clrsos_error *clrsos_session_breakpoints(struct clrsos_session *s, struct clrsos_breakpoints **ret)
+{
+	if (!s->breakpoints)
+		s->breakpoints = clrsos_breakpoints_create();
+	*ret = s->breakpoints;
+	return s->breakpoints ? NULL : &clrsos_error_no_memory;
 }
 
 struct clrsos_target *clrsos_session_target(struct clrsos_session *s)

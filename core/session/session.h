@@ -153,6 +153,11 @@ struct clrsos_error *clrsos_session_referrers(struct clrsos_session *session,
 struct clrsos_error *clrsos_session_heap(struct clrsos_session *session,
 					 struct clrsos_heap **ret);
 
+struct clrsos_breakpoints;
+/* bpmd's managed breakpoints of this process (kept across stops). Borrowed. */
+struct clrsos_error *clrsos_session_breakpoints(struct clrsos_session *session,
+						struct clrsos_breakpoints **ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -89,6 +89,25 @@ bool clrsos_target_refresh(struct clrsos_target *t)
 	return true;
 }
 
+struct clrsos_error *clrsos_target_write(struct clrsos_target *t, uint64_t address, const void *buf,
+					 size_t size)
+{
+	if (!t->ops->write || !clrsos_target_is_live(t))
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "cannot write to 0x%llx: the target is not a live process",
+					   (unsigned long long)address);
+	size_t n = t->ops->write(t->ctx, address, buf, size);
+	if (n < size)
+		return clrsos_error_fault(address + n, "cannot write to 0x%llx", (unsigned long long)(address + n));
+	return NULL;
+}
+
+const struct clrsos_target_ops *clrsos_target_ops_of(struct clrsos_target *t, void **ret_ctx)
+{
+	*ret_ctx = t->ctx;
+	return t->ops;
+}
+
 uint64_t clrsos_target_stop_id(struct clrsos_target *t)
 {
 	return t->stop_id;

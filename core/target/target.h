@@ -85,6 +85,21 @@ struct clrsos_target_ops {
 	 * and strings malloc'd, the caller's: clrsos_insns_free). */
 	struct clrsos_error *(*disassemble)(void *ctx, uint64_t address, const uint8_t *code, size_t size,
 					    struct clrsos_insn **ret, size_t *ret_count);
+
+	/* Optional, live processes only (NULL: none). Breakpoints (bpmd) and
+	 * the runtime's notifications, which the DAC asks for by writing the
+	 * runtime's tables in the process. */
+	/* Write size bytes at address; how many were written. */
+	size_t (*write)(void *ctx, uint64_t address, const void *buf, size_t size);
+	/* A debugger breakpoint at a code address: its id in *ret_id (an
+	 * address that has one already gives that one). */
+	struct clrsos_error *(*breakpoint_set)(void *ctx, uint64_t address, uint32_t *ret_id);
+	/* Delete the debugger breakpoint with this id (gone already: no error). */
+	void (*breakpoint_delete)(void *ctx, uint32_t id);
+	/* Watch (on) or stop watching the runtime's debugger notifications:
+	 * while watched, the debugger calls clrsos_session_on_notification at
+	 * each one (the runtime raises them as C++ exceptions under a debugger). */
+	struct clrsos_error *(*notifications)(void *ctx, bool on);
 };
 
 struct clrsos_target;
@@ -130,6 +145,16 @@ struct clrsos_error *clrsos_target_read_u64(struct clrsos_target *target,
 					    uint64_t address, uint64_t *ret);
 struct clrsos_error *clrsos_target_read_u32(struct clrsos_target *target,
 					    uint64_t address, uint32_t *ret);
+
+/*
+ * Write to a live process (ops->write): a core, or a debugger that cannot
+ * write, is an error saying so; a short write is a fault at its first byte.
+ */
+struct clrsos_error *clrsos_target_write(struct clrsos_target *target, uint64_t address,
+					 const void *buf, size_t size);
+
+/* The target's ops (breakpoints, notifications: checked for NULL by the caller). */
+const struct clrsos_target_ops *clrsos_target_ops_of(struct clrsos_target *target, void **ret_ctx);
 
 /* Modules (borrowed from the target; valid until the next refresh). */
 struct clrsos_error *clrsos_target_modules(struct clrsos_target *target,

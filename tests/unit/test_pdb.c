@@ -105,7 +105,66 @@ static unsigned ask_everything(const struct clrsos_pdb *pdb, bool must_succeed)
 		clrsos_error_destroy(err);
 		free(name);
 	}
+	/* bpmd's way round: a line to a method and IL offset. */
+	for (uint32_t line = 1; line < 120; line += 3) {
+		uint32_t token = 0, il = 0;
+		bool found = false;
+		struct clrsos_error *err = clrsos_pdb_line_to_il(pdb, "Program.cs", line, &token, &il, &found);
+		if (must_succeed)
+			assert_null(err);
+		clrsos_error_destroy(err);
+		if (found)
+			assert_int_equal(token >> 24, CLRSOS_MD_METHODDEF);
+	}
 	return found;
+}
+
+/*
+ * Each line clrsos_pdb_source_line gives for a method's IL offset leads
+ * back (clrsos_pdb_line_to_il, by file name and by the path's end) to a
+ * method and IL offset on that same line and document.
+ */
+static void test_pdb__line_to_il_round_trip(void **state)
+{
+	struct real *r = *state;
+	if (!r->bytes)
+		skip();
+	struct clrsos_pdb *pdb = NULL;
+	assert_null(clrsos_pdb_create(r->bytes, r->size, &pdb));
+	unsigned checked = 0;
+	uint32_t methods = clrsos_pdb_rows(pdb, CLRSOS_PDB_METHODDEBUGINFORMATION);
+	for (uint32_t rid = 1; rid <= methods; rid++) {
+		for (uint32_t il = 0; il < 80; il++) {
+			char *doc = NULL;
+			uint32_t line = 0;
+			assert_null(clrsos_pdb_source_line(pdb, (uint32_t)CLRSOS_MD_METHODDEF << 24 | rid, il, &doc, &line));
+			if (!doc)
+				continue;
+			const char *base = strrchr(doc, '/') ? strrchr(doc, '/') + 1 : doc;
+			const char *tail = strstr(doc, "Elsewhere/") ? strstr(doc, "Elsewhere/") : base;
+			for (int k = 0; k < 2; k++) {
+				uint32_t token = 0, at = 0;
+				bool found = false;
+				assert_null(clrsos_pdb_line_to_il(pdb, k ? tail : base, line, &token, &at, &found));
+				assert_true(found);
+				char *back = NULL;
+				uint32_t back_line = 0;
+				assert_null(clrsos_pdb_source_line(pdb, token, at, &back, &back_line));
+				assert_non_null(back);
+				assert_string_equal(back, doc);
+				assert_int_equal(back_line, line);
+				free(back);
+				checked++;
+			}
+			free(doc);
+		}
+	}
+	assert_true(checked > 10);
+	uint32_t token = 0, at = 0;
+	bool found = true;
+	assert_null(clrsos_pdb_line_to_il(pdb, "NoSuchFile.cs", 10, &token, &at, &found));
+	assert_false(found);
+	clrsos_pdb_destroy(pdb);
 }
 
 static void test_pdb__real(void **state)
@@ -244,6 +303,7 @@ int run_pdb_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pdb__real, real_setup, real_teardown),
+		cmocka_unit_test_setup_teardown(test_pdb__line_to_il_round_trip, real_setup, real_teardown),
 		cmocka_unit_test_setup_teardown(test_pdb__every_truncation_fails, real_setup,
 						real_teardown),
 		cmocka_unit_test_setup_teardown(test_pdb__every_byte_flipped_is_safe, real_setup,
