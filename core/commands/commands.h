@@ -207,6 +207,11 @@ clrsos_command_fn clrsos_cmd_dumpasync;
 clrsos_command_fn clrsos_cmd_ip2md;
 clrsos_command_fn clrsos_cmd_dumpmd;
 clrsos_command_fn clrsos_cmd_dumpmodule;
+clrsos_command_fn clrsos_cmd_dumpclass;
+clrsos_command_fn clrsos_cmd_dumpdomain;
+clrsos_command_fn clrsos_cmd_dumpassembly;
+clrsos_command_fn clrsos_cmd_name2ee;
+clrsos_command_fn clrsos_cmd_token2ee;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -189,3 +189,9 @@ struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t m
 	free(file);
 	return *ret ? NULL : &clrsos_error_no_memory;
 }
+
+struct clrsos_error *clrsos_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						   uint64_t *ret)
+{
+	return clrsos_error_ignore(clrsos_dac_method_desc_from_token(dac, module, token, ret));
+}

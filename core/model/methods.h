@@ -54,6 +54,10 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
  */
 struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret);
 
+/* The MethodDesc of a module's MethodDef token; *ret 0 (no error) if the runtime has made none. */
+struct clrsos_error *clrsos_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						   uint64_t *ret);
+
 /*
  * A frame's function as SOS's StackTrace shows it: "<module file>!<name>"
  * and "+0x<offset>" from the method's code start when not 0 (name NULL:
