@@ -198,6 +198,7 @@ static struct clrsos_error *name_search_type(struct ee_search *s, const struct c
 	struct clrsos_method_list methods = {0};
 	err = clrsos_error_ignore(clrsos_method_list_init(&methods, s->dac, t->mt, info.methods));
 	clrsos_method_table_info_deinit(&info);
+	bool found = false; /* every overload */
 	for (size_t i = 0; i < methods.count && !err; i++) {
 		const char *simple;
 		size_t len;
@@ -205,13 +206,12 @@ static struct clrsos_error *name_search_type(struct ee_search *s, const struct c
 			continue;
 		method_simple_name(methods.items[i].name, &simple, &len);
 		if (len == strlen(member) && !memcmp(simple, member, len)) {
+			found = true;
 			err = add_method(s, m, t->mt, tname, t->token, methods.items[i].method_desc);
-			clrsos_method_list_deinit(&methods);
-			return err;
 		}
 	}
 	clrsos_method_list_deinit(&methods);
-	if (err)
+	if (err || found)
 		return err;
 	struct clrsos_fields fields = {0};
 	if ((err = clrsos_error_ignore(clrsos_fields_init(s->dac, s->types, t->mt, &fields))))
