@@ -290,6 +290,7 @@ ALIASES = {
     "timerinfo": ["ti"],
     "dumpalc": ["DumpALC"],
     "dumpdelegate": ["DumpDelegate"],
+    "dumpdomain": ["DumpDomain"], "dumpclass": ["DumpClass"], "name2ee": ["Name2EE"], "token2ee": ["Token2EE"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -298,7 +299,7 @@ LLDB_HOLDS = {"t"}
 # registered: lldb fails them as it fails any unknown command.
 # No progress lines: the same command under two names must print the same.
 QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
-UNKNOWN = ["dumpil", "clru", "bpmd", "ehinfo", "name2ee", "gcinfo", "soshelp", "dumpdomain",
+UNKNOWN = ["dumpil", "clru", "bpmd", "ehinfo", "gcinfo", "soshelp",
            "DUMPOBJ", "Dumpheap", "gcRoot"]
 
 
@@ -318,6 +319,9 @@ def alias_arguments(truth):
         "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",
         "dumpruntimetypes": "", "timerinfo": "", "dumpalc": af["address"],
         "dumpdelegate": truth["roots"]["gcroot"]["eventDelegate"]["roots"][0]["path"][1],
+        "dumpdomain": "", "dumpclass": truth["threads"]["StackHolderThread"]["mainMethodTable"],
+        "name2ee": "HeapShapes.dll HeapShapes.Program",
+        "token2ee": "HeapShapes %08x" % truth["threads"]["StackHolderThread"]["mainTypeToken"],
     }
 
 
