@@ -72,21 +72,28 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* The module's file: where the runtime names none for the module itself (.NET 8), its assembly's. */
+static const char *module_path(const struct clrsos_clr_module *m)
+{
+	return m->path ? m->path : m->assembly_name;
+}
+
 /* The module's file as SOS's Assembly line shows it. */
 static const char *module_file(const struct clrsos_clr_module *m)
 {
-	return m->path ? base_name(m->path) : m->dynamic ? "<dynamic>" : "<unknown>";
+	return module_path(m) ? base_name(module_path(m)) : m->dynamic ? "<dynamic>" : "<unknown>";
 }
 
 /* By its file name (with or without its extension) or path, ignoring case. */
 static bool module_matches(const struct clrsos_clr_module *m, const char *name)
 {
-	if (!m->path)
+	const char *path = module_path(m);
+	if (!path)
 		return false;
-	const char *file = base_name(m->path);
+	const char *file = base_name(path);
 	const char *dot = strrchr(file, '.');
 	size_t stem = dot ? (size_t)(dot - file) : strlen(file);
-	return !strcasecmp(file, name) || !strcasecmp(m->path, name) ||
+	return !strcasecmp(file, name) || !strcasecmp(path, name) ||
 	       (strlen(name) == stem && !strncasecmp(file, name, stem));
 }
 
@@ -473,7 +480,7 @@ static void render_json(const struct ee_result *r, struct clrsos_writer *out)
 		clrsos_json_key(&j, "module");
 		clrsos_json_address(&j, e->module->address);
 		clrsos_json_key(&j, "file");
-		clrsos_json_string(&j, e->module->path);
+		clrsos_json_string(&j, module_path(e->module));
 		clrsos_json_key(&j, "matches");
 		clrsos_json_array_begin(&j);
 		for (size_t k = 0; k < e->count; k++) {
