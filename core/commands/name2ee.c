@@ -14,6 +14,7 @@
 #include "model/domains.h"
 #include "model/fields.h"
 #include "model/heap.h"
+#include "model/metadata.h"
 #include "model/methods.h"
 #include "model/objects.h"
 #include "model/runtimedata.h"
@@ -30,6 +31,7 @@ struct ee_match {
 	uint32_t member_token; /* a method's or field's */
 	uint64_t method_desc;  /* 0: not made yet */
 	uint64_t code;         /* 0: not compiled */
+	bool code_unknown;     /* compiled, but the runtime does not say where */
 	char *member_name;     /* a method's full name or a field's name, malloc'd */
 };
 
@@ -125,20 +127,6 @@ static struct clrsos_error *dup_or_null(const char *text, char **ret)
 	return text && !*ret ? &clrsos_error_no_memory : NULL;
 }
 
-/* A method's simple name within its full one: "Foo" of "A.B.Foo(Int32)", ".ctor" of "A.B..ctor()". */
-static void method_simple_name(const char *full, const char **ret, size_t *ret_len)
-{
-	const char *paren = strchr(full, '(');
-	const char *end = paren ? paren : full + strlen(full);
-	const char *p = end;
-	while (p > full && p[-1] != '.')
-		p--;
-	if (p > full + 1 && p[-2] == '.')
-		p--; /* the dot of .ctor and .cctor */
-	*ret = p;
-	*ret_len = (size_t)(end - p);
-}
-
 /* The type's name as dumpmt shows it; NULL if mt is not a MethodTable. */
 static const char *ee_type_name(struct ee_search *s, uint64_t mt)
 {
@@ -146,25 +134,107 @@ static const char *ee_type_name(struct ee_search *s, uint64_t mt)
 	return t ? clrsos_types_name(s->types, t) : NULL;
 }
 
+/*
+ * A method match. token: its MethodDef where known (0: from its MethodDesc).
+ * A MethodDesc the runtime will name but not describe (GetMethodDescData
+ * fails for some in a core) is still listed, its code unknown.
+ */
 static struct clrsos_error *add_method(struct ee_search *s, const struct clrsos_clr_module *m, uint64_t mt,
-				       const char *type_name, uint32_t type_token, uint64_t method_desc)
+				       const char *type_name, uint32_t type_token, uint64_t method_desc, uint32_t token)
 {
 	struct clrsos_method_desc_info info;
 	struct clrsos_error *err = clrsos_method_desc_info_init(&info, s->dac, method_desc, 0);
-	if (err)
-		return clrsos_error_ignore(err);
+	bool described = !err;
+	char *name = NULL;
+	bool has_code = false;
+	if (err) {
+		if ((err = clrsos_error_ignore(err)) || !token)
+			return err;
+		memset(&info, 0, sizeof(info));
+		if ((err = clrsos_error_ignore(clrsos_method_desc_name(s->dac, method_desc, &name, &has_code))))
+			return err;
+	}
 	struct ee_match *x;
 	if (!(err = add_match(s, m, &x))) {
 		x->kind = EE_METHOD;
 		x->mt = mt ? mt : info.method_table;
 		x->type_token = type_token;
-		x->member_token = info.token;
+		x->member_token = described ? info.token : token;
 		x->method_desc = method_desc;
 		x->code = info.has_code ? info.code : 0;
-		if (!(err = dup_or_null(info.name, &x->member_name)))
+		x->code_unknown = !described && has_code;
+		if (!(err = dup_or_null(described ? info.name : name, &x->member_name)))
 			err = dup_or_null(type_name ? type_name : ee_type_name(s, x->mt), &x->type_name);
 	}
-	clrsos_method_desc_info_deinit(&info);
+	free(name);
+	if (described)
+		clrsos_method_desc_info_deinit(&info);
+	return err;
+}
+
+/* A metadata cell; false where the metadata cannot say. */
+static bool md_cell(const struct clrsos_metadata *md, unsigned table, uint32_t rid, unsigned column, uint32_t *ret)
+{
+	struct clrsos_error *err = clrsos_metadata_column(md, table, rid, column, ret);
+	clrsos_error_destroy(err);
+	return !err;
+}
+
+/*
+ * The methods TypeDef t declares named member (every overload), from its
+ * module's metadata (TypeDef's MethodList run), each with the MethodDesc
+ * the runtime has made for it (none made: not listed).
+ */
+static struct clrsos_error *name_search_methods(struct ee_search *s, const struct clrsos_clr_module *m,
+						const struct clrsos_module_type *t, const char *tname, const char *member,
+						bool *ret_found)
+{
+	enum { TYPEDEF_METHODLIST = 5, METHODDEF_NAME = 3 };
+	const struct clrsos_metadata *md = NULL;
+	*ret_found = false;
+	struct clrsos_error *err = clrsos_types_metadata(s->types, m->address, &md);
+	if (err || !md || clrsos_metadata_rows(md, CLRSOS_MD_METHODPTR))
+		return err;
+	uint32_t rid = t->token & 0xffffff, types = clrsos_metadata_rows(md, CLRSOS_MD_TYPEDEF);
+	uint32_t methods = clrsos_metadata_rows(md, CLRSOS_MD_METHODDEF), first, end = methods + 1;
+	if (!md_cell(md, CLRSOS_MD_TYPEDEF, rid, TYPEDEF_METHODLIST, &first) ||
+	    (rid < types && !md_cell(md, CLRSOS_MD_TYPEDEF, rid + 1, TYPEDEF_METHODLIST, &end)))
+		return NULL;
+	/* The type's methods by slot know MethodDescs the module's token map may not hold yet. */
+	struct clrsos_method_table_info info;
+	struct clrsos_method_list slots = {0};
+	if ((err = clrsos_error_ignore(clrsos_method_table_info_init(&info, s->dac, t->mt))))
+		return err;
+	err = clrsos_error_ignore(clrsos_method_list_init(&slots, s->dac, t->mt, info.methods));
+	clrsos_method_table_info_deinit(&info);
+	for (uint32_t r = first; r < end && r <= methods && !err; r++) {
+		uint32_t name_index, token = 0x06000000u | r;
+		const char *name;
+		if (!md_cell(md, CLRSOS_MD_METHODDEF, r, METHODDEF_NAME, &name_index))
+			continue;
+		struct clrsos_error *serr = clrsos_metadata_string(md, name_index, &name);
+		clrsos_error_destroy(serr);
+		if (serr || strcmp(name, member))
+			continue;
+		uint64_t desc = 0;
+		if ((err = clrsos_method_desc_from_token(s->dac, m->address, token, &desc)))
+			break;
+		for (size_t i = 0; i < slots.count && !desc && !err; i++) {
+			/* The slot's own token and module (an inherited method's are another module's). */
+			struct clrsos_method *x = &slots.items[i];
+			uint64_t module = 0;
+			uint32_t own = 0;
+			if (x->method_desc)
+				err = clrsos_method_desc_token(s->dac, x->method_desc, &module, &own);
+			if (own == token && module == m->address)
+				desc = x->method_desc;
+		}
+		if (err || !desc)
+			continue;
+		*ret_found = true;
+		err = add_method(s, m, t->mt, tname, t->token, desc, token);
+	}
+	clrsos_method_list_deinit(&slots);
 	return err;
 }
 
@@ -199,26 +269,8 @@ static struct clrsos_error *name_search_type(struct ee_search *s, const struct c
 	free(type_part);
 	if (!in_type || !*member)
 		return NULL;
-	struct clrsos_method_table_info info;
-	if ((err = clrsos_error_ignore(clrsos_method_table_info_init(&info, s->dac, t->mt))))
-		return err;
-	struct clrsos_method_list methods = {0};
-	err = clrsos_error_ignore(clrsos_method_list_init(&methods, s->dac, t->mt, info.methods));
-	clrsos_method_table_info_deinit(&info);
-	bool found = false; /* every overload */
-	for (size_t i = 0; i < methods.count && !err; i++) {
-		const char *simple;
-		size_t len;
-		if (!methods.items[i].name || !methods.items[i].method_desc)
-			continue;
-		method_simple_name(methods.items[i].name, &simple, &len);
-		if (len == strlen(member) && !memcmp(simple, member, len)) {
-			found = true;
-			err = add_method(s, m, t->mt, tname, t->token, methods.items[i].method_desc);
-		}
-	}
-	clrsos_method_list_deinit(&methods);
-	if (err || found)
+	bool found = false;
+	if ((err = name_search_methods(s, m, t, tname, member, &found)) || found)
 		return err;
 	struct clrsos_fields fields = {0};
 	if ((err = clrsos_error_ignore(clrsos_fields_init(s->dac, s->types, t->mt, &fields))))
@@ -317,7 +369,7 @@ static struct clrsos_error *token_search_module(struct ee_search *s, const struc
 	default: {
 		uint64_t md = 0;
 		struct clrsos_error *err = clrsos_method_desc_from_token(s->dac, m->address, token, &md);
-		return err || !md ? err : add_method(s, m, 0, NULL, 0, md);
+		return err || !md ? err : add_method(s, m, 0, NULL, 0, md, token);
 	}
 	}
 }
@@ -427,6 +479,8 @@ static void render_match_text(const struct ee_match *x, bool token2ee, struct cl
 		clrsos_outf(out, "Name:        %s\n", x->member_name ? clrsos_safe_name(x->member_name, &nb) : "<unknown>");
 		if (x->code)
 			clrsos_outf(out, "JITTED Code Address: %016" PRIx64 "\n", x->code);
+		else if (x->code_unknown)
+			clrsos_out(out, "JITTED Code Address: unknown (the runtime does not describe this MethodDesc)\n");
 		else
 			clrsos_outf(out, "Not JITTED yet. Use !bpmd -md %016" PRIx64 " to break on run.\n", x->method_desc);
 		break;

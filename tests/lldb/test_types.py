@@ -1,7 +1,7 @@
 """name2ee, token2ee, dumpclass, dumpdomain, dumpassembly, dumpmodule -mt and
 dumpmt -md against HeapShapes' own truth.
 
-usage: test_types.py <gc config> <live|full>
+usage: test_types.py <gc config> <live|full> [net8|net9]
 
 The target prints StackHolderMain's MethodDesc, its MethodDef token, the
 MethodTable of its type (HeapShapes.Program) and that type's TypeDef token.
@@ -50,6 +50,7 @@ def one_line_error(tr, command, want):
 
 def main():
     config, mode = sys.argv[1], sys.argv[2]
+    variant = sys.argv[3] if len(sys.argv) > 3 else None
     env = harness.GC_CONFIGS[config]
 
     def run(truth, session):
@@ -116,9 +117,10 @@ def main():
 
         # dumpassembly of HeapShapes.dll's assembly.
         da = tr.text_of("dumpassembly %x" % assembly)
-        check(field(da, "Name") == listed[0]["path"], "dumpassembly: Name %r, clrmodules says %r"
-              % (field(da, "Name"), listed[0]["path"]))
-        check(re.search(r"^  Module\n  0*%x    %s$" % (module, re.escape(listed[0]["path"])), da, re.M),
+        # .NET 8 names no file for the module itself: clrmodules then has its assembly's name.
+        file = listed[0]["path"] or listed[0]["assemblyName"]
+        check(field(da, "Name") == file, "dumpassembly: Name %r, clrmodules says %r" % (field(da, "Name"), file))
+        check(re.search(r"^  Module\n  0*%x    %s$" % (module, re.escape(file)), da, re.M),
               "dumpassembly: no module line for %x:\n%s" % (module, da))
         check(tr.text_of("DumpAssembly %x" % assembly) == da, "DumpAssembly differs from dumpassembly")
         ja = tr.json("dumpassembly %x --json" % assembly)
@@ -159,6 +161,9 @@ def main():
         check(field(dc, "mdToken") and int(field(dc, "mdToken"), 16) == type_token, "dumpclass: mdToken %r"
               % field(dc, "mdToken"))
         check(field(dc, "Module") and int(field(dc, "Module"), 16) == module, "dumpclass: Module %r" % field(dc, "Module"))
+        # .NET 9+ hands out the canonical MethodTable as the EEClass: then SOS names the parent's MethodTable.
+        parent = field(dc, "Parent") if int(klass, 16) == mt else field(dc, "Parent Class")
+        check(parent and int(parent, 16) != 0, "dumpclass: no parent line (Class %s, MethodTable %x):\n%s" % (klass, mt, dc))
         check(field(dc, "Class Attributes") and "Abstract Sealed" in field(dc, "Class Attributes"),
               "dumpclass: Class Attributes %r (a static class)" % field(dc, "Class Attributes"))
         check(field(dc, "NumStaticFields") == str(dmt["staticFields"]) and
@@ -238,12 +243,12 @@ def main():
         check(je.get("code") == "invalidArgument", "dumpclass 0x10 --json: %s" % je)
 
     if mode == "live":
-        with harness.Target("HeapShapes", env=env) as t:
+        with harness.Target("HeapShapes", env=env, variant=variant) as t:
             run(t.truth, lambda cmds: harness.lldb(cmds, pid=t.pid))
     else:
         scratch = harness.scratch_dir()
         try:
-            core, exe, truth = harness.core_of_finished("HeapShapes", mode, scratch, env=env)
+            core, exe, truth = harness.core_of_finished("HeapShapes", mode, scratch, env=env, variant=variant)
             run(truth, lambda cmds: harness.lldb(cmds, core=core, exe=exe))
         finally:
             harness.cleanup(scratch)
