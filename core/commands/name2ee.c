@@ -200,13 +200,9 @@ static struct clrsos_error *name_search_methods(struct ee_search *s, const struc
 	if (!md_cell(md, CLRSOS_MD_TYPEDEF, rid, TYPEDEF_METHODLIST, &first) ||
 	    (rid < types && !md_cell(md, CLRSOS_MD_TYPEDEF, rid + 1, TYPEDEF_METHODLIST, &end)))
 		return NULL;
-	/* The type's methods by slot know MethodDescs the module's token map may not hold yet. */
-	struct clrsos_method_table_info info;
+	/* The type's methods by slot know MethodDescs the module's token map may not hold yet (read on need). */
 	struct clrsos_method_list slots = {0};
-	if ((err = clrsos_error_ignore(clrsos_method_table_info_init(&info, s->dac, t->mt))))
-		return err;
-	err = clrsos_error_ignore(clrsos_method_list_init(&slots, s->dac, t->mt, info.methods));
-	clrsos_method_table_info_deinit(&info);
+	bool have_slots = false;
 	for (uint32_t r = first; r < end && r <= methods && !err; r++) {
 		uint32_t name_index, token = 0x06000000u | r;
 		const char *name;
@@ -219,6 +215,14 @@ static struct clrsos_error *name_search_methods(struct ee_search *s, const struc
 		uint64_t desc = 0;
 		if ((err = clrsos_method_desc_from_token(s->dac, m->address, token, &desc)))
 			break;
+		if (!desc && !have_slots) {
+			struct clrsos_method_table_info info;
+			have_slots = true;
+			if ((err = clrsos_error_ignore(clrsos_method_table_info_init(&info, s->dac, t->mt))))
+				break;
+			err = clrsos_error_ignore(clrsos_method_list_init(&slots, s->dac, t->mt, info.methods));
+			clrsos_method_table_info_deinit(&info);
+		}
 		for (size_t i = 0; i < slots.count && !desc && !err; i++) {
 			/* The slot's own token and module (an inherited method's are another module's). */
 			struct clrsos_method *x = &slots.items[i];
