@@ -9,36 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/domains.h"
 #include "model/methods.h"
 #include "model/runtimedata.h"
 #include "session/session.h"
 #include "commands.h"
 #include "fieldtable.h"
-
-static struct clrsos_error *parse_one_address(const char *command, const char *what,
-					      const struct clrsos_host *host, int argc,
-					      const char *const *argv, bool *json,
-					      struct clrsos_address_operands *a)
-{
-	memset(a, 0, sizeof(*a));
-	*json = false;
-	a->command = command;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", json),
-	};
-	const struct clrsos_options spec = {
-		.command = command,
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = clrsos_address_operands_add,
-		.ctx = a,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
-	if (!err && !a->count)
-		err = clrsos_address_missing(command, what);
-	return err;
-}
 
 /* SOS's DumpMD block; ip2md puts its MethodDesc line first. */
 static void render_text(const struct clrsos_method_desc_info *m, bool with_md, struct clrsos_writer *out)
@@ -130,7 +106,7 @@ struct clrsos_error *clrsos_cmd_ip2md(struct clrsos_session *session, const stru
 {
 	bool json;
 	struct clrsos_address_operands a;
-	struct clrsos_error *err = parse_one_address("ip2md", "code", host, argc, argv, &json, &a);
+	struct clrsos_error *err = clrsos_parse_one_address("ip2md", "code", host, argc, argv, NULL, NULL, &json, &a);
 	if (err)
 		return err;
 	struct clrsos_dac *dac;
@@ -159,7 +135,7 @@ struct clrsos_error *clrsos_cmd_dumpmd(struct clrsos_session *session, const str
 {
 	bool json;
 	struct clrsos_address_operands a;
-	struct clrsos_error *err = parse_one_address("dumpmd", "a MethodDesc", host, argc, argv, &json, &a);
+	struct clrsos_error *err = clrsos_parse_one_address("dumpmd", "a MethodDesc", host, argc, argv, NULL, NULL, &json, &a);
 	if (err)
 		return err;
 	struct clrsos_dac *dac;
@@ -205,7 +181,10 @@ static void render_module_text(const struct clrsos_module_info *m, struct clrsos
 			    m->metadata_size);
 }
 
-static void render_module_json(const struct clrsos_module_info *m, struct clrsos_writer *out)
+static void render_module_types_json(const struct clrsos_module_type_list *list, struct clrsos_json *j);
+
+static void render_module_json(const struct clrsos_module_info *m, struct clrsos_writer *out,
+			       const struct clrsos_module_type_list *types)
 {
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
@@ -248,16 +227,56 @@ static void render_module_json(const struct clrsos_module_info *m, struct clrsos
 	clrsos_json_uint(&j, m->module_id);
 	clrsos_json_key(&j, "moduleIndex");
 	clrsos_json_uint(&j, m->module_index);
+	if (types) {
+		clrsos_json_key(&j, "typesDefined");
+		render_module_types_json(&types[0], &j);
+		clrsos_json_key(&j, "typesReferenced");
+		render_module_types_json(&types[1], &j);
+	}
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
+}
+
+/* SOS's DumpModule -mt: the types the module defines, then those it refers to. */
+static void render_module_types_text(const struct clrsos_module_type_list lists[2], struct clrsos_writer *out)
+{
+	static const char *const heads[2] = {"\nTypes defined in this module\n\n", "\nTypes referenced in this module\n\n"};
+	for (int k = 0; k < 2; k++) {
+		clrsos_out(out, heads[k]);
+		clrsos_outf(out, k ? "%16s   %16s %s\n" : "%16s %16s %s\n", "MT", k ? "TypeRef" : "TypeDef", "Name");
+		clrsos_out(out, "------------------------------------------------------------------------------\n");
+		for (size_t i = 0; i < lists[k].count; i++) {
+			const struct clrsos_module_type *t = &lists[k].items[i];
+			struct clrsos_name_buf nb;
+			clrsos_outf(out, "%016" PRIx64 " 0x%08" PRIx32 " %s\n", t->mt, t->token,
+				    t->name ? clrsos_safe_name(t->name, &nb) : "<unknown>");
+		}
+	}
+}
+
+static void render_module_types_json(const struct clrsos_module_type_list *list, struct clrsos_json *j)
+{
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < list->count; i++) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "methodTable");
+		clrsos_json_address(j, list->items[i].mt);
+		clrsos_json_key(j, "token");
+		clrsos_json_uint(j, list->items[i].token);
+		clrsos_json_key(j, "name");
+		clrsos_json_string(j, list->items[i].name);
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
 }
 
 struct clrsos_error *clrsos_cmd_dumpmodule(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					   const char *const *argv, struct clrsos_writer *out)
 {
-	bool json;
+	bool json, types;
 	struct clrsos_address_operands a;
-	struct clrsos_error *err = parse_one_address("dumpmodule", "a Module", host, argc, argv, &json, &a);
+	struct clrsos_error *err =
+		clrsos_parse_one_address("dumpmodule", "a Module", host, argc, argv, "-mt", &types, &json, &a);
 	if (err)
 		return err;
 	struct clrsos_dac *dac;
@@ -266,12 +285,20 @@ struct clrsos_error *clrsos_cmd_dumpmodule(struct clrsos_session *session, const
 	struct clrsos_module_info m;
 	if ((err = clrsos_module_info_init(&m, dac, a.values[0])))
 		return err;
-	if (json)
-		render_module_json(&m, out);
-	else
+	struct clrsos_module_type_list lists[2] = {{0}};
+	for (int k = 0; k < 2 && types && !err; k++)
+		err = clrsos_module_type_list_init(&lists[k], dac, a.values[0], k == 1, true);
+	if (!err && json) {
+		render_module_json(&m, out, types ? lists : NULL);
+	} else if (!err) {
 		render_module_text(&m, out);
+		if (types)
+			render_module_types_text(lists, out);
+	}
+	for (int k = 0; k < 2; k++)
+		clrsos_module_type_list_deinit(&lists[k]);
 	clrsos_module_info_deinit(&m);
-	return NULL;
+	return err;
 }
 
 void clrsos_render_method_desc_text(const struct clrsos_method_desc_info *m, struct clrsos_writer *out)

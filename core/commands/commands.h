@@ -234,6 +234,11 @@ clrsos_command_fn clrsos_cmd_bpmd;
  */
 struct clrsos_error *clrsos_bpmd_notification(struct clrsos_session *session, struct clrsos_writer *out,
 					      bool *ret_stop);
+clrsos_command_fn clrsos_cmd_dumpclass;
+clrsos_command_fn clrsos_cmd_dumpdomain;
+clrsos_command_fn clrsos_cmd_dumpassembly;
+clrsos_command_fn clrsos_cmd_name2ee;
+clrsos_command_fn clrsos_cmd_token2ee;
 
 /*
  * Parsing helpers shared by the commands: options are SOS's single-dash

@@ -1,6 +1,8 @@
 /*
  * dumpmt [-md] <MethodTable>: a type's MethodTable and, with -md, its
- * methods by slot. Parse, compute from the model, render text or JSON.
+ * methods by slot; dumpclass <EEClass>: a type's class, attributes and
+ * fields as SOS's DumpClass shows them. Parse, compute from the model,
+ * render text or JSON.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include "model/heap.h"
 #include "model/methods.h"
 #include "model/objects.h"
+#include "session/session.h"
 #include "commands.h"
 #include "fieldtable.h"
 
@@ -88,17 +91,18 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	return NULL;
 }
 
+/* SOS's MethodDesc Table (its %p columns: upper-case hex). */
 static void render_methods_text(const struct clrsos_method_list *list, struct clrsos_writer *out)
 {
 	clrsos_out(out, "--------------------------------------\nMethodDesc Table\n");
-	clrsos_outf(out, "%16s %16s %6s %s\n", "Entry", "MethodDesc", "JIT", "Name");
+	clrsos_outf(out, "%16s %16s %6s %-16s %s\n", "Entry", "MethodDesc", "JIT", "Slot", "Name");
 	for (size_t i = 0; i < list->count; i++) {
 		const struct clrsos_method *m = &list->items[i];
 		char unknown[48];
 		snprintf(unknown, sizeof(unknown), m->token ? "<unknown: token 0x%08x>" : "<unknown>", m->token);
 		struct clrsos_name_buf nb;
-		clrsos_outf(out, "%016" PRIx64 " %016" PRIx64 " %6s %s\n", m->entry, m->method_desc,
-			    m->has_code ? "JIT" : "NONE", m->name ? clrsos_safe_name(m->name, &nb) : unknown);
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " %6s %016" PRIX32 " %s\n", m->entry, m->method_desc,
+			    m->has_code ? "JIT" : "NONE", m->slot, m->name ? clrsos_safe_name(m->name, &nb) : unknown);
 	}
 }
 
@@ -128,6 +132,17 @@ static void render_text(const struct dumpmt_result *r, struct clrsos_writer *out
 		clrsos_out(out, "Fields:              (the runtime lists none for this type)\n");
 	if (r->have_methods)
 		render_methods_text(&r->methods, out);
+}
+
+/* instanceFields, staticFields, threadStaticFields: null where the runtime lists no fields. */
+static void json_field_counts(struct clrsos_json *j, const struct clrsos_method_table_info *m)
+{
+	const char *const keys[] = {"instanceFields", "staticFields", "threadStaticFields"};
+	const uint32_t values[] = {m->instance_fields, m->static_fields, m->thread_static_fields};
+	for (size_t i = 0; i < 3; i++) {
+		clrsos_json_key(j, keys[i]);
+		m->have_field_counts ? clrsos_json_uint(j, values[i]) : clrsos_json_null(j);
+	}
 }
 
 static void render_json(const struct dumpmt_result *r, struct clrsos_writer *out)
@@ -162,12 +177,7 @@ static void render_json(const struct dumpmt_result *r, struct clrsos_writer *out
 	clrsos_json_uint(&j, m->methods);
 	clrsos_json_key(&j, "interfaces");
 	clrsos_json_uint(&j, m->interfaces);
-	clrsos_json_key(&j, "instanceFields");
-	m->have_field_counts ? clrsos_json_uint(&j, m->instance_fields) : clrsos_json_null(&j);
-	clrsos_json_key(&j, "staticFields");
-	m->have_field_counts ? clrsos_json_uint(&j, m->static_fields) : clrsos_json_null(&j);
-	clrsos_json_key(&j, "threadStaticFields");
-	m->have_field_counts ? clrsos_json_uint(&j, m->thread_static_fields) : clrsos_json_null(&j);
+	json_field_counts(&j, m);
 	clrsos_json_key(&j, "containsPointers");
 	clrsos_json_bool(&j, m->contains_pointers);
 	clrsos_json_key(&j, "hasFinalizer");
@@ -214,5 +224,159 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 	}
 	clrsos_method_table_info_deinit(&r.info);
 	clrsos_method_list_deinit(&r.methods);
+	return err;
+}
+
+/* dumpclass: what SOS's DumpClass shows of a class. */
+enum {
+	TD_INTERFACE = 0x20,
+	TD_ABSTRACT = 0x80,
+	TD_SEALED = 0x100,
+	TD_IMPORT = 0x1000,
+};
+
+struct dumpclass_result {
+	uint64_t eeclass;
+	bool prefer_mt;          /* the runtime has no EEClass to show: the address is the canonical MethodTable */
+	struct clrsos_method_table_info info;
+	const char *name;
+	uint64_t parent_eeclass; /* the parent's EEClass (0: no parent) */
+	struct clrsos_field_table fields;
+	bool have_fields;
+};
+
+static struct clrsos_error *dumpclass_compute(struct clrsos_session *session, uint64_t eeclass,
+					      struct dumpclass_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->eeclass = eeclass;
+	struct clrsos_heap *heap;
+	struct clrsos_dac *dac;
+	struct clrsos_error *err = clrsos_session_heap(session, &heap);
+	if (!err)
+		err = clrsos_session_dac(session, &dac);
+	if (err)
+		return err;
+	uint64_t mt = 0;
+	err = clrsos_eeclass_method_table(dac, eeclass, &mt);
+	struct clrsos_types *types = clrsos_heap_types(heap);
+	const struct clrsos_type *t = mt ? clrsos_types_get(types, mt) : NULL;
+	if (!err && !t)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "0x%" PRIx64 " is not an EEClass (dumpmd prints one as Class, dumpmt as EEClass)",
+					   eeclass);
+	if (err || (err = clrsos_method_table_info_init(&r->info, dac, mt)))
+		return err;
+	r->prefer_mt = mt == eeclass;
+	r->name = clrsos_types_name(types, t);
+	if (r->info.parent && (err = clrsos_method_table_eeclass(dac, r->info.parent, &r->parent_eeclass)))
+		return err;
+	if (r->info.have_field_counts && r->info.instance_fields + r->info.static_fields > 0) {
+		if ((err = clrsos_field_table_init(&r->fields, heap, dac, mt, 0, true)))
+			return err;
+		r->have_fields = true;
+	}
+	return NULL;
+}
+
+static void dumpclass_text(const struct dumpclass_result *r, struct clrsos_writer *out)
+{
+	const struct clrsos_method_table_info *m = &r->info;
+	struct clrsos_name_buf nb;
+	clrsos_outf(out, "Class Name:      %s\n", clrsos_safe_name(r->name, &nb));
+	clrsos_outf(out, "mdToken:         %016" PRIX32 "\n", m->token);
+	clrsos_outf(out, "File:            %s\n", m->file ? clrsos_safe_name(m->file, &nb) : "");
+	if (r->prefer_mt)
+		clrsos_outf(out, "Parent:    %016" PRIx64 "\n", m->parent);
+	else
+		clrsos_outf(out, "Parent Class:    %016" PRIx64 "\n", r->parent_eeclass);
+	clrsos_outf(out, "Module:          %016" PRIx64 "\n", m->module);
+	clrsos_outf(out, "Method Table:    %016" PRIx64 "\n", m->mt);
+	if (r->prefer_mt && m->mt != m->eeclass)
+		clrsos_outf(out, "Canonical:    %016" PRIx64 "\n", m->eeclass);
+	clrsos_outf(out, "Class Attributes:    %08" PRIx32 "  ", m->attributes);
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} attrs[] = {{TD_INTERFACE, "Interface "}, {TD_ABSTRACT, "Abstract "}, {TD_IMPORT, "ComImport "}, {TD_SEALED, "Sealed "}};
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		if (m->attributes & attrs[i].flag)
+			clrsos_out(out, attrs[i].name);
+	clrsos_out(out, "\n");
+	if (m->virtuals)
+		clrsos_outf(out, "Vtable Slots:    %u\n", m->virtuals);
+	if (m->vtable_slots)
+		clrsos_outf(out, "Total Method Slots:  %u\n", m->vtable_slots);
+	if (!m->have_field_counts)
+		return;
+	clrsos_outf(out, "NumInstanceFields:   %u\n", m->instance_fields);
+	clrsos_outf(out, "NumStaticFields:     %u\n", m->static_fields);
+	if (m->thread_static_fields)
+		clrsos_outf(out, "NumThreadStaticFields: %u\n", m->thread_static_fields);
+	if (r->have_fields)
+		clrsos_field_table_render_rows(&r->fields, out);
+}
+
+static void dumpclass_json(const struct dumpclass_result *r, struct clrsos_writer *out)
+{
+	const struct clrsos_method_table_info *m = &r->info;
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "eeClass");
+	clrsos_json_address(&j, r->eeclass);
+	clrsos_json_key(&j, "isCanonicalMethodTable");
+	clrsos_json_bool(&j, r->prefer_mt);
+	clrsos_json_key(&j, "name");
+	clrsos_json_string(&j, r->name);
+	clrsos_json_key(&j, "token");
+	clrsos_json_uint(&j, m->token);
+	clrsos_json_key(&j, "file");
+	clrsos_json_string(&j, m->file);
+	clrsos_json_key(&j, "parent");
+	clrsos_json_address(&j, m->parent);
+	clrsos_json_key(&j, "parentEEClass");
+	clrsos_json_address(&j, r->parent_eeclass);
+	clrsos_json_key(&j, "module");
+	clrsos_json_address(&j, m->module);
+	clrsos_json_key(&j, "methodTable");
+	clrsos_json_address(&j, m->mt);
+	clrsos_json_key(&j, "attributes");
+	clrsos_json_uint(&j, m->attributes);
+	clrsos_json_key(&j, "vtableSlots");
+	clrsos_json_uint(&j, m->virtuals);
+	clrsos_json_key(&j, "totalMethodSlots");
+	clrsos_json_uint(&j, m->vtable_slots);
+	json_field_counts(&j, m);
+	if (r->have_fields) {
+		clrsos_field_table_render_json(&r->fields, &j);
+	} else {
+		clrsos_json_key(&j, "fields");
+		clrsos_json_array_begin(&j);
+		clrsos_json_array_end(&j);
+	}
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_dumpclass(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					  const char *const *argv, struct clrsos_writer *out)
+{
+	bool json;
+	struct clrsos_address_operands a;
+	struct clrsos_error *err =
+		clrsos_parse_one_address("dumpclass", "an EEClass", host, argc, argv, NULL, NULL, &json, &a);
+	if (err)
+		return err;
+	struct dumpclass_result r;
+	if (!(err = dumpclass_compute(session, a.values[0], &r))) {
+		if (json)
+			dumpclass_json(&r, out);
+		else
+			dumpclass_text(&r, out);
+	}
+	if (r.have_fields)
+		clrsos_field_table_deinit(&r.fields);
+	clrsos_method_table_info_deinit(&r.info);
 	return err;
 }

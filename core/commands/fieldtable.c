@@ -92,6 +92,12 @@ void clrsos_field_table_render_text(const struct clrsos_field_table *table, stru
 	if (!table->fields.count)
 		clrsos_out(out, "None\n");
 	else
+		clrsos_field_table_render_rows(table, out);
+}
+
+void clrsos_field_table_render_rows(const struct clrsos_field_table *table, struct clrsos_writer *out)
+{
+	if (table->fields.count)
 		clrsos_outf(out, "%16s %8s %8s %20s %4s %8s %16s %s\n", "MT", "Field", "Offset", "Type", "VT", "Attr",
 			    "Value", "Name");
 	for (size_t i = 0; i < table->fields.count; i++) {
@@ -175,4 +181,31 @@ struct clrsos_error *clrsos_address_operands_add(void *ctx, const struct clrsos_
 		return clrsos_error_wrap(err, "%s", o->command);
 	o->count = index + 1;
 	return NULL;
+}
+
+struct clrsos_error *clrsos_parse_one_address(const char *command, const char *what, const struct clrsos_host *host,
+					      int argc, const char *const *argv, const char *flag_name, bool *flag,
+					      bool *json, struct clrsos_address_operands *a)
+{
+	memset(a, 0, sizeof(*a));
+	*json = false;
+	if (flag)
+		*flag = false;
+	a->command = command;
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", json),
+		CLRSOS_FLAG(flag_name ? flag_name : "--json", flag ? flag : json),
+	};
+	const struct clrsos_options spec = {
+		.command = command,
+		.options = table,
+		.count = flag ? 2 : 1,
+		.max_operands = 1,
+		.operand = clrsos_address_operands_add,
+		.ctx = a,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (!err && !a->count && what)
+		err = clrsos_address_missing(command, what);
+	return err;
 }

@@ -53,6 +53,8 @@ struct clrsos_error *clrsos_field_table_init(struct clrsos_field_table *table, s
 void clrsos_field_table_deinit(struct clrsos_field_table *table);
 
 void clrsos_field_table_render_text(const struct clrsos_field_table *table, struct clrsos_writer *out);
+/* The same without its "Fields:" line (dumpclass): the header and rows only, nothing if none. */
+void clrsos_field_table_render_rows(const struct clrsos_field_table *table, struct clrsos_writer *out);
 /* "fields": [...] in the object j is in. */
 void clrsos_field_table_render_json(const struct clrsos_field_table *table, struct clrsos_json *j);
 
@@ -67,6 +69,14 @@ struct clrsos_address_operands {
 	int count;
 };
 struct clrsos_error *clrsos_address_operands_add(void *ctx, const struct clrsos_host *host, const char *arg, int index);
+/*
+ * A command's argv of one address, --json and (flag_name, flag not NULL)
+ * one more flag such as "-mt". what NULL: the address may be left out;
+ * else the missing address's error names it ("a MethodDesc").
+ */
+struct clrsos_error *clrsos_parse_one_address(const char *command, const char *what, const struct clrsos_host *host,
+					      int argc, const char *const *argv, const char *flag_name, bool *flag,
+					      bool *json, struct clrsos_address_operands *a);
 
 #ifdef __cplusplus
 }

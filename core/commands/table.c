@@ -143,7 +143,7 @@ const struct clrsos_command clrsos_commands[] = {
 			  "interfaces, its parent and its field counts.\n"
 			  "\n"
 			  "  -md   also the MethodDesc table: each method slot's entry point,\n"
-			  "        MethodDesc, whether it has code (JIT/NONE) and its name\n"
+			  "        MethodDesc, whether it has code (JIT/NONE), its slot and its name\n"
 			  "\n"
 			  "Example: dumpmt 7f24f0b2b6d8",
 		.run = clrsos_cmd_dumpmt,
@@ -1233,7 +1233,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "dumpmodule",
 		.aliases = (const char *const[]){"DumpModule", NULL},
 		.help = "Show a Module: its file, assembly, image, lookup maps and metadata.",
-		.syntax = "dumpmodule <Module> [--json]\n"
+		.syntax = "dumpmodule <Module> [-mt] [--json]\n"
 			  "\n"
 			  "SOS's DumpModule: Name (its file), Attributes (PEFile, Reflection,\n"
 			  "EditAndContinue), Assembly, BaseAddress (its mapped image), LoaderHeap\n"
@@ -1241,13 +1241,110 @@ const struct clrsos_command clrsos_commands[] = {
 			  "MemberRef, file and assembly reference maps, and where its metadata\n"
 			  "starts with its size. Modules come from clrmodules, dumpmt and dumpmd.\n"
 			  "\n"
+			  "  -mt      also the types it defines (MT, TypeDef, Name) and those it\n"
+			  "           refers to (MT, TypeRef, Name) that the runtime has loaded\n"
 			  "  --json   {module, name, isPEFile, isReflection, transientFlags, assembly,\n"
 			  "           peAssembly, baseAddress, loaderHeap, thunkHeap,\n"
 			  "           typeDefToMethodTableMap, ..., metadataStart, metadataSize,\n"
-			  "           moduleId, moduleIndex}\n"
+			  "           moduleId, moduleIndex}; with -mt also typesDefined and\n"
+			  "           typesReferenced: [{methodTable, token, name}]\n"
 			  "\n"
 			  "Example: dumpmodule 7f24f0b21a30",
 		.run = clrsos_cmd_dumpmodule,
+	},
+	{
+		.name = "dumpclass",
+		.aliases = (const char *const[]){"DumpClass", NULL},
+		.help = "Show a class: its name, token, file, parent, attributes and fields.",
+		.syntax = "dumpclass <EEClass> [--json]\n"
+			  "\n"
+			  "SOS's DumpClass: Class Name, mdToken, File, Parent (.NET 9+, which shows\n"
+			  "no EEClass and hands out the canonical MethodTable in its place; older\n"
+			  "runtimes: Parent Class), Module, Method Table, Class Attributes, Vtable\n"
+			  "Slots, Total Method Slots, NumInstanceFields, NumStaticFields, then the\n"
+			  "field table (statics with their values). EEClasses come from dumpmd\n"
+			  "(Class) and dumpmt (EEClass).\n"
+			  "\n"
+			  "  --json   {eeClass, isCanonicalMethodTable, name, token, file, parent,\n"
+			  "           parentEEClass, module, methodTable, attributes, vtableSlots,\n"
+			  "           totalMethodSlots, instanceFields, staticFields,\n"
+			  "           threadStaticFields, fields: [...]}\n"
+			  "\n"
+			  "Example: dumpclass 7f24f0b2b6d8",
+		.run = clrsos_cmd_dumpclass,
+	},
+	{
+		.name = "dumpdomain",
+		.aliases = (const char *const[]){"DumpDomain", NULL},
+		.help = "List the AppDomains with their assemblies and modules.",
+		.syntax = "dumpdomain [<Domain>] [--json]\n"
+			  "\n"
+			  "SOS's DumpDomain: the System Domain, then each AppDomain, with its\n"
+			  "LowFrequencyHeap, HighFrequencyHeap, StubHeap, Stage and Name, then each\n"
+			  "assembly it has loaded (Assembly: <address> [<file>]) and its modules\n"
+			  "(<Module> <file>). Given a domain, only that one.\n"
+			  "\n"
+			  "  --json   {domains: [{domain, kind, id, name, lowFrequencyHeap,\n"
+			  "           highFrequencyHeap, stubHeap, stage, assemblies: [{assembly,\n"
+			  "           parentDomain, name, isDynamic, modules: [{module, file,\n"
+			  "           isReflection}]}]}]}\n"
+			  "\n"
+			  "Example: dumpdomain",
+		.run = clrsos_cmd_dumpdomain,
+	},
+	{
+		.name = "dumpassembly",
+		.aliases = (const char *const[]){"DumpAssembly", NULL},
+		.help = "Show an assembly: its domain, name and modules.",
+		.syntax = "dumpassembly <Assembly> [--json]\n"
+			  "\n"
+			  "SOS's DumpAssembly: Parent Domain, Name, then its modules with their\n"
+			  "files. Assemblies come from dumpdomain and dumpmodule.\n"
+			  "\n"
+			  "  --json   {assembly, parentDomain, name, isDynamic, modules: [{module, file,\n"
+			  "           isReflection}]}\n"
+			  "\n"
+			  "Example: dumpassembly 55d0c6f37800",
+		.run = clrsos_cmd_dumpassembly,
+	},
+	{
+		.name = "name2ee",
+		.aliases = (const char *const[]){"Name2EE", NULL},
+		.help = "Find a type, method or field by name in a module (or all: *).",
+		.syntax = "name2ee <module|*> <name> [--json]\n"
+			  "name2ee <module>!<name> [--json]\n"
+			  "\n"
+			  "SOS's Name2EE. A module is named by its file (HeapShapes.dll), its file\n"
+			  "without the extension, or its path; * searches every module. A type\n"
+			  "matches if its name contains <name> (ignoring case); else <name> is read\n"
+			  "as Type.Member: a method (each overload's Token, MethodDesc, Name and\n"
+			  "JITTED Code Address) or a field of the types whose names contain Type.\n"
+			  "Only types the runtime has loaded are found. Each module with matches:\n"
+			  "Module and Assembly, then each match; with *, a count of the modules\n"
+			  "without one.\n"
+			  "\n"
+			  "  --json   {modules: [{module, file, matches: [{kind, typeToken,\n"
+			  "           methodTable, typeName, token, name, methodDesc, codeAddr}]}],\n"
+			  "           modulesWithoutMatches}\n"
+			  "\n"
+			  "Example: name2ee HeapShapes.dll HeapShapes.Program.Main",
+		.run = clrsos_cmd_name2ee,
+	},
+	{
+		.name = "token2ee",
+		.aliases = (const char *const[]){"Token2EE", NULL},
+		.help = "Find what a metadata token names in a module (or all: *).",
+		.syntax = "token2ee <module|*> <token> [--json]\n"
+			  "\n"
+			  "SOS's Token2EE: a TypeDef (02...) or TypeRef (01...) token's loaded\n"
+			  "MethodTable and name, a MethodDef's (06...) MethodDesc, name and code, a\n"
+			  "FieldDef's (04...) name. Modules are named as for name2ee; the token is\n"
+			  "hex, with or without 0x.\n"
+			  "\n"
+			  "  --json   as name2ee's\n"
+			  "\n"
+			  "Example: token2ee HeapShapes.dll 06000001",
+		.run = clrsos_cmd_token2ee,
 	},
 };
 

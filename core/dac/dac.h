@@ -378,6 +378,38 @@ struct clrsos_error *clrsos_dac_oom_data(struct clrsos_dac *dac, uint64_t heap, 
 struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t assembly, char **ret);
 /* The first AppDomain (the one .NET Core has); *ret 0 if none. A failed call is droppable. */
 struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret);
+/*
+ * Domains and assemblies (dumpdomain, dumpassembly). Each fails, as a
+ * droppable error, where the address is not what it asks for.
+ */
+struct clrsos_error *clrsos_dac_app_domain_data(struct clrsos_dac *dac, uint64_t domain,
+						struct clrsos_dacp_app_domain_data *ret);
+/* A domain's friendly name, malloc'd ("" if it has none). */
+struct clrsos_error *clrsos_dac_app_domain_name(struct clrsos_dac *dac, uint64_t domain, char **ret);
+/* domain 0: the assembly's own. */
+struct clrsos_error *clrsos_dac_assembly_data(struct clrsos_dac *dac, uint64_t domain, uint64_t assembly,
+					      struct clrsos_dacp_assembly_data *ret);
+/* A domain's assemblies, and an assembly's count modules: *ret malloc'd (NULL if none). */
+struct clrsos_error *clrsos_dac_domain_assemblies(struct clrsos_dac *dac, uint64_t domain, uint64_t **ret,
+						  size_t *ret_count);
+struct clrsos_error *clrsos_dac_assembly_modules(struct clrsos_dac *dac, uint64_t assembly, uint32_t count,
+						 uint64_t **ret, size_t *ret_count);
+/*
+ * The MethodTable of an EEClass (.NET 9+ has no EEClass to show and hands
+ * out the canonical MethodTable instead: then *ret is eeclass itself).
+ */
+struct clrsos_error *clrsos_dac_method_table_for_eeclass(struct clrsos_dac *dac, uint64_t eeclass, uint64_t *ret);
+/*
+ * A module's loaded types by row: TypeDefs (type_refs false) or TypeRefs,
+ * fn called with each row number (RID) and MethodTable while the DAC call
+ * runs, so it must not call the DAC itself.
+ */
+/* The MethodDesc of a module's MethodDef token (*ret 0 if the runtime has made none). */
+struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						       uint64_t *ret);
+typedef void clrsos_module_map_fn(void *ctx, uint32_t rid, uint64_t mt);
+struct clrsos_error *clrsos_dac_module_map(struct clrsos_dac *dac, uint64_t module, bool type_refs,
+					   clrsos_module_map_fn *fn, void *ctx);
 /* The managed AssemblyLoadContext object of the assembly that holds mt (*ret 0: the default context, not created yet). */
 struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
 

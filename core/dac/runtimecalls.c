@@ -3,6 +3,7 @@
  * the GC's out-of-memory record, assembly names), typed as calls.c types
  * the others.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dac/dac_internal.h"
@@ -74,4 +75,144 @@ struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, ui
 					   "this runtime's DAC cannot say which AssemblyLoadContext a type is in (no ISOSDacInterface8)");
 	DAC_CALL(hr, dac->sos8, CLRSOS_SLOT_SOS8_GET_ASSEMBLY_LOAD_CONTEXT, fn, mt, ret);
 	return hr < 0 ? clrsos_dac_call_failed(dac, "GetAssemblyLoadContext", hr) : NULL;
+}
+
+/* Domains, assemblies and their modules (dumpdomain, dumpassembly, name2ee). */
+enum { MAX_DOMAIN_LIST = 1 << 16 };
+
+struct clrsos_error *clrsos_dac_app_domain_data(struct clrsos_dac *dac, uint64_t domain,
+						struct clrsos_dacp_app_domain_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, struct clrsos_dacp_app_domain_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_DATA, fn, domain, ret);
+	return hr != 0 ? clrsos_dac_call_failed_quiet(dac, "GetAppDomainData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
+		       : NULL;
+}
+
+struct clrsos_error *clrsos_dac_app_domain_name(struct clrsos_dac *dac, uint64_t domain, char **ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
+	uint16_t buf[1024];
+	uint32_t needed = 0;
+	clrsos_hresult hr;
+	*ret = NULL;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_NAME, fn, domain, 1024, buf, &needed);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetAppDomainName", hr);
+	if (needed > 1024)
+		needed = 1024;
+	*ret = needed ? clrsos_dac_utf16_to_utf8(buf, needed) : strdup("");
+	return *ret ? NULL : &clrsos_error_no_memory;
+}
+
+struct clrsos_error *clrsos_dac_assembly_data(struct clrsos_dac *dac, uint64_t domain, uint64_t assembly,
+					      struct clrsos_dacp_assembly_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t, struct clrsos_dacp_assembly_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_DATA, fn, domain, assembly, ret);
+	return hr != 0 ? clrsos_dac_call_failed_quiet(dac, "GetAssemblyData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
+		       : NULL;
+}
+
+struct clrsos_error *clrsos_dac_domain_assemblies(struct clrsos_dac *dac, uint64_t domain, uint64_t **ret,
+						  size_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, int32_t, uint64_t *, int32_t *);
+	int32_t needed = 0, got = 0;
+	clrsos_hresult hr;
+	*ret = NULL;
+	*ret_count = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST, fn, domain, 0, NULL, &needed);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetAssemblyList", hr);
+	if (needed <= 0 || needed > MAX_DOMAIN_LIST)
+		return NULL;
+	uint64_t *list = calloc((size_t)needed, sizeof(*list));
+	if (!list)
+		return &clrsos_error_no_memory;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST, fn, domain, needed, list, &got);
+	if (hr < 0) {
+		free(list);
+		return clrsos_dac_call_failed_quiet(dac, "GetAssemblyList", hr);
+	}
+	*ret = list;
+	*ret_count = got < 0 ? 0 : got > needed ? (size_t)needed : (size_t)got;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_assembly_modules(struct clrsos_dac *dac, uint64_t assembly, uint32_t count,
+						 uint64_t **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint64_t *, uint32_t *);
+	uint32_t got = 0;
+	clrsos_hresult hr;
+	*ret = NULL;
+	*ret_count = 0;
+	if (count == 0 || count > MAX_DOMAIN_LIST)
+		return NULL;
+	uint64_t *list = calloc(count, sizeof(*list));
+	if (!list)
+		return &clrsos_error_no_memory;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_MODULE_LIST, fn, assembly, count, list, &got);
+	if (hr < 0) {
+		free(list);
+		return clrsos_dac_call_failed_quiet(dac, "GetAssemblyModuleList", hr);
+	}
+	*ret = list;
+	*ret_count = got > count ? count : got;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_method_table_for_eeclass(struct clrsos_dac *dac, uint64_t eeclass, uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FOR_EECLASS, fn, eeclass, ret);
+	if (hr != 0 || !*ret) {
+		*ret = 0;
+		return clrsos_dac_call_failed_quiet(dac, "GetMethodTableForEEClass", hr < 0 ? hr : (clrsos_hresult)0x80004005);
+	}
+	return NULL;
+}
+
+struct module_map_walk {
+	clrsos_module_map_fn *fn;
+	void *ctx;
+};
+
+static void module_map_step(uint32_t index, uint64_t mt, void *token)
+{
+	struct module_map_walk *w = token;
+	if (mt)
+		w->fn(w->ctx, index, mt);
+}
+
+struct clrsos_error *clrsos_dac_module_map(struct clrsos_dac *dac, uint64_t module, bool type_refs,
+					   clrsos_module_map_fn *fn, void *ctx)
+{
+	typedef void (*visit_fn)(uint32_t, uint64_t, void *);
+	typedef clrsos_hresult (*traverse_fn)(void *, int32_t, uint64_t, visit_fn, void *);
+	struct module_map_walk w = {fn, ctx};
+	clrsos_hresult hr;
+	/* ModuleMapType: TYPEDEFTOMETHODTABLE 0, TYPEREFTOMETHODTABLE 1. */
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_TRAVERSE_MODULE_MAP, traverse_fn, type_refs ? 1 : 0, module,
+		 module_map_step, &w);
+	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "TraverseModuleMap", hr) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						       uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_FROM_TOKEN, fn, module, token, ret);
+	if (hr != 0)
+		*ret = 0;
+	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "GetMethodDescFromToken", hr) : NULL;
 }

@@ -189,6 +189,35 @@ struct clrsos_dacp_app_domain_store_data {
 	int32_t domain_count;
 };
 
+/* DacpAppDomainData: a domain as GetAppDomainData answers. */
+struct clrsos_dacp_app_domain_data {
+	clrsos_clrdata_address app_domain;
+	clrsos_clrdata_address app_sec_desc;
+	clrsos_clrdata_address low_frequency_heap;
+	clrsos_clrdata_address high_frequency_heap;
+	clrsos_clrdata_address stub_heap;
+	clrsos_clrdata_address domain_local_block;
+	clrsos_clrdata_address domain_local_modules;
+	uint32_t id;             /* creation sequence number, from 1 */
+	int32_t assembly_count;
+	int32_t failed_assembly_count;
+	int32_t stage;           /* DacpAppDomainDataStage */
+};
+
+/* DacpAssemblyData: an assembly as GetAssemblyData answers. */
+struct clrsos_dacp_assembly_data {
+	clrsos_clrdata_address assembly;
+	clrsos_clrdata_address class_loader;
+	clrsos_clrdata_address parent_domain;
+	clrsos_clrdata_address base_domain;
+	clrsos_clrdata_address assembly_sec_desc;
+	int32_t is_dynamic;
+	uint32_t module_count;
+	uint32_t load_context;
+	int32_t is_domain_neutral;
+	uint32_t location_flags;
+};
+
 struct clrsos_dacp_module_data {
 	clrsos_clrdata_address address;
 	clrsos_clrdata_address pe_assembly;
@@ -324,6 +353,8 @@ static_assert(sizeof(struct clrsos_dacp_field_desc_data) == 64, "DacpFieldDescDa
 static_assert(sizeof(struct clrsos_dacp_domain_local_module_data) == 48, "DacpDomainLocalModuleData");
 static_assert(sizeof(struct clrsos_dacp_app_domain_store_data) == 24, "DacpAppDomainStoreData");
 static_assert(sizeof(struct clrsos_dacp_module_data) == 160, "DacpModuleData");
+static_assert(sizeof(struct clrsos_dacp_app_domain_data) == 72, "DacpAppDomainData");
+static_assert(sizeof(struct clrsos_dacp_assembly_data) == 64, "DacpAssemblyData");
 static_assert(sizeof(struct clrsos_dacp_method_table_data) == 72, "DacpMethodTableData");
 static_assert(sizeof(struct clrsos_sos_handle_data) == 48, "SOSHandleData");
 static_assert(sizeof(struct clrsos_sos_stack_ref) == 56, "SOSStackRefData");
@@ -428,6 +459,11 @@ enum {
 	CLRSOS_SLOT_SOS_GET_APP_DOMAIN_STORE_DATA = 4,
 	CLRSOS_SLOT_SOS_GET_APP_DOMAIN_LIST = 5,
 	CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST = 9,
+	CLRSOS_SLOT_SOS_GET_APP_DOMAIN_DATA = 6,
+	CLRSOS_SLOT_SOS_GET_APP_DOMAIN_NAME = 7,
+	CLRSOS_SLOT_SOS_GET_ASSEMBLY_DATA = 10,
+	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FOR_EECLASS = 41,
+	CLRSOS_SLOT_SOS_GET_METHOD_DESC_FROM_TOKEN = 24,
 	CLRSOS_SLOT_SOS_GET_MODULE_DATA = 13,
 	CLRSOS_SLOT_SOS_TRAVERSE_MODULE_MAP = 14,
 	CLRSOS_SLOT_SOS_GET_ASSEMBLY_MODULE_LIST = 15,

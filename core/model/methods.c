@@ -58,7 +58,7 @@ struct clrsos_error *clrsos_method_list_init(struct clrsos_method_list *list, st
 		}
 		list->count = i + 1;
 		if (!m->method_desc && m->entry &&
-		    (err = clrsos_method_desc_from_ip(dac, m->entry, &m->method_desc)))
+		    (err = clrsos_method_desc_from_entry(dac, m->entry, &m->method_desc)))
 			break;
 		if (m->method_desc && (err = clrsos_dac_method_desc(dac, m->method_desc, &m->name, &m->has_code))) {
 			if (clrsos_error_is_no_memory(err))
@@ -202,4 +202,21 @@ struct clrsos_error *clrsos_method_frame_text(struct clrsos_dac *dac, uint64_t m
 		snprintf(*ret, n, "%s!%s%s", base, name ? name : "UNKNOWN", offset);
 	free(base);
 	return *ret ? NULL : &clrsos_error_no_memory;
+}
+
+struct clrsos_error *clrsos_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						   uint64_t *ret)
+{
+	return clrsos_error_ignore(clrsos_dac_method_desc_from_token(dac, module, token, ret));
+}
+
+struct clrsos_error *clrsos_method_desc_token(struct clrsos_dac *dac, uint64_t method_desc, uint64_t *ret_module,
+					      uint32_t *ret)
+{
+	*ret = 0;
+	*ret_module = 0;
+	struct clrsos_error *err = clrsos_dac_method_desc_module(dac, method_desc, ret_module, ret);
+	if (err)
+		*ret = 0, *ret_module = 0;
+	return clrsos_error_ignore(err);
 }

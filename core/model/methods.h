@@ -54,6 +54,13 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
  */
 struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret);
 
+/* A MethodDesc's module and MethodDef token (0s, and no error, if the runtime does not say). */
+struct clrsos_error *clrsos_method_desc_token(struct clrsos_dac *dac, uint64_t method_desc, uint64_t *ret_module,
+					      uint32_t *ret);
+/* The MethodDesc of a module's MethodDef token; *ret 0 (no error) if the runtime has made none. */
+struct clrsos_error *clrsos_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
+						   uint64_t *ret);
+
 /*
  * Where ip lies in method_desc's code: the file name of its module
  * (malloc'd; "UNKNOWN" for a module with no file) and ip's offset from the

@@ -52,6 +52,8 @@ struct clrsos_error *clrsos_method_table_info_init(struct clrsos_method_table_in
 	info->vtable_slots = md.num_vtable_slots;
 	info->methods = md.num_methods;
 	info->interfaces = md.num_interfaces;
+	info->virtuals = md.num_virtuals;
+	info->attributes = md.attr_class;
 	info->is_dynamic = md.is_dynamic != 0;
 	info->contains_pointers = md.contains_pointers != 0;
 	struct clrsos_dacp_method_table_field_data fd;
@@ -67,6 +69,21 @@ struct clrsos_error *clrsos_method_table_info_init(struct clrsos_method_table_in
 	clrsos_error_destroy(err);
 	/* A module without a file (emitted at run time) has none to show. */
 	return clrsos_error_ignore(clrsos_dac_module_file(dac, md.module, &info->file));
+}
+
+struct clrsos_error *clrsos_eeclass_method_table(struct clrsos_dac *dac, uint64_t eeclass, uint64_t *ret)
+{
+	return clrsos_error_ignore(clrsos_dac_method_table_for_eeclass(dac, eeclass, ret));
+}
+
+struct clrsos_error *clrsos_method_table_eeclass(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret)
+{
+	struct clrsos_dacp_method_table_data md;
+	*ret = 0;
+	struct clrsos_error *err = clrsos_dac_method_table_data(dac, mt, &md);
+	if (!err)
+		*ret = md.klass;
+	return clrsos_error_ignore(err);
 }
 
 void clrsos_method_table_info_deinit(struct clrsos_method_table_info *info)

@@ -50,6 +50,8 @@ struct clrsos_method_table_info {
 	uint32_t base_size;
 	uint32_t component_size;
 	uint32_t vtable_slots, methods, interfaces;
+	uint32_t virtuals;          /* its virtual methods' slots */
+	uint32_t attributes;        /* its TypeDef's flags (TypeAttributes) */
 	bool is_dynamic;            /* dynamic statics */
 	bool contains_pointers;
 	bool have_field_counts;     /* false: the runtime lists no fields for it (Free, some runtime types) */
@@ -61,6 +63,14 @@ struct clrsos_method_table_info {
 struct clrsos_error *clrsos_method_table_info_init(struct clrsos_method_table_info *info,
 						   struct clrsos_dac *dac, uint64_t mt);
 void clrsos_method_table_info_deinit(struct clrsos_method_table_info *info);
+/*
+ * The MethodTable of the EEClass at eeclass (*ret 0, and no error, if it is
+ * not one). .NET 9+ shows no EEClass: it hands out a type's canonical
+ * MethodTable in its place, and then *ret is eeclass itself.
+ */
+struct clrsos_error *clrsos_eeclass_method_table(struct clrsos_dac *dac, uint64_t eeclass, uint64_t *ret);
+/* The EEClass of MethodTable mt (*ret 0, and no error, if the runtime does not say). */
+struct clrsos_error *clrsos_method_table_eeclass(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
 
 /* A string's text, as UTF-16 units (for the renderer's decoder). */
 struct clrsos_string_text {

@@ -292,6 +292,7 @@ ALIASES = {
     "dumpalc": ["DumpALC"],
     "dumpdelegate": ["DumpDelegate"],
     "threadstate": ["ThreadState"],
+    "dumpdomain": ["DumpDomain"], "dumpclass": ["DumpClass"], "name2ee": ["Name2EE"], "token2ee": ["Token2EE"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -300,7 +301,7 @@ LLDB_HOLDS = {"t"}
 # registered: lldb fails them as it fails any unknown command.
 # No progress lines: the same command under two names must print the same.
 QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
-UNKNOWN = ["name2ee", "soshelp", "dumpdomain",
+UNKNOWN = ["soshelp", "histinit", "dumplog",
            "DUMPOBJ", "Dumpheap", "gcRoot"]
 
 
@@ -321,6 +322,9 @@ def alias_arguments(truth):
         "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",
         "dumpruntimetypes": "", "timerinfo": "", "threadstate": "1020", "dumpalc": af["address"],
         "dumpdelegate": truth["roots"]["gcroot"]["eventDelegate"]["roots"][0]["path"][1],
+        "dumpdomain": "", "dumpclass": truth["threads"]["StackHolderThread"]["mainMethodTable"],
+        "name2ee": "HeapShapes.dll HeapShapes.Program",
+        "token2ee": "HeapShapes %08x" % truth["threads"]["StackHolderThread"]["mainTypeToken"],
     }
 
 

@@ -45,6 +45,8 @@ CHANGED = {
            "gains warnings and scanned",
     "clrstack": "a managed frame whose module's portable PDB lies beside it gains ' [<file> @ <line>]' as SOS "
                 "prints it; JSON frames gain ilOffset, file, line",
+    "dumpmt -md": "SOS 10's MethodDesc Table: a Slot column, Entry, MethodDesc and Slot in upper-case hex as SOS "
+                  "prints them",
 }
 
 

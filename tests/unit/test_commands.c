@@ -1488,7 +1488,7 @@ static void test_command_select__any_case_alias_help_and_unknown(void **state)
 	free(o.text);
 	o = (struct held_out){0};
 	/* An SOS command clrsos does not have is no command of clrsos's. */
-	const char *a6[] = {"bpmd"};
+	const char *a6[] = {"soshelp"};
 	struct clrsos_error *missing = clrsos_command_select(1, a6, &w, &c);
 	assert_non_null(missing);
 	assert_null(c);

@@ -1584,6 +1584,7 @@ public static unsafe class Program
             w.WriteString("mainMethodName", "HeapShapes.Program.StackHolderMain()");
             w.WriteString("mainMethodTable", Hex(MethodTableOf(typeof(Program))));
             w.WriteNumber("mainMethodToken", stackMain.MetadataToken);
+            w.WriteNumber("mainTypeToken", typeof(Program).MetadataToken);
             // Sanity check: the first word of the object is its MethodTable.
             w.WriteBoolean("stackObjectAddressVerified",
                 s_stackObjectAddress != 0 && *(nint*)s_stackObjectAddress == MethodTableOf(typeof(StackOnly)));
