@@ -404,9 +404,6 @@ struct clrsos_error *clrsos_dac_method_table_for_eeclass(struct clrsos_dac *dac,
  * fn called with each row number (RID) and MethodTable while the DAC call
  * runs, so it must not call the DAC itself.
  */
-/* The MethodDesc of a module's MethodDef token (*ret 0 if the runtime has made none). */
-struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
-						       uint64_t *ret);
 typedef void clrsos_module_map_fn(void *ctx, uint32_t rid, uint64_t mt);
 struct clrsos_error *clrsos_dac_module_map(struct clrsos_dac *dac, uint64_t module, bool type_refs,
 					   clrsos_module_map_fn *fn, void *ctx);
@@ -447,7 +444,7 @@ struct clrsos_error *clrsos_dac_clr_notification(struct clrsos_dac *dac, uint64_
  */
 struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint64_t code, uint32_t il_offset,
 						   uint64_t *ret);
-/* The MethodDesc of token in module (0 when the runtime has none loaded yet). */
+/* The MethodDesc of a MethodDef token in module (*ret 0 when the runtime has made none yet). */
 struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
 						       uint64_t *ret);
 

@@ -13,7 +13,6 @@
 
 enum {
 	SLOT_SOS_GET_MODULE = 12,
-	SLOT_SOS_GET_METHOD_DESC_FROM_TOKEN = 24,
 	SLOT_SOS4_GET_CLR_NOTIFICATION = 3,
 	SLOT_PROCESS_GET_OTHER_NOTIFICATION_FLAGS = 41,
 	SLOT_PROCESS_SET_OTHER_NOTIFICATION_FLAGS = 42,
@@ -264,20 +263,6 @@ struct clrsos_error *clrsos_dac_clr_notification(struct clrsos_dac *dac, uint64_
 		return NULL; /* no notification pending: some other C++ exception */
 	memcpy(ret_args, args, sizeof(args));
 	*ret_count = needed > 0 && needed <= 3 ? (size_t)needed : 3;
-	return NULL;
-}
-
-struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
-						       uint64_t *ret)
-{
-	typedef clrsos_hresult (*from_token_fn)(void *, uint64_t, uint32_t, uint64_t *);
-	clrsos_hresult hr;
-	*ret = 0;
-	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_METHOD_DESC_FROM_TOKEN, from_token_fn, module, token, ret);
-	if (hr < 0) {
-		*ret = 0;
-		return clrsos_dac_call_failed_quiet(dac, "GetMethodDescFromToken", hr);
-	}
 	return NULL;
 }
 
