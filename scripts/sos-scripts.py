@@ -6,7 +6,7 @@ usage: scripts/sos-scripts.py --diagnostics <dotnet/diagnostics checkout or bare
 
 SOS's tests (src/tests/SOS.UnitTests: Scripts/*.script and their debuggees
 under Debuggees/) check SOS's commands by regular expressions over their
-output. This runs the heap-related ones against clrsos in lldb 14, live and
+output. This runs the heap, stack and exception ones against clrsos in lldb 14, live and
 on createdump cores as SOS's own test matrix does, and prints every step
 (pass/FAIL with the output that failed) and a summary per script. Nothing of
 dotnet/diagnostics is kept in this repository: the debuggees are copied from

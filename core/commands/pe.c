@@ -69,6 +69,7 @@ struct pe_result {
 	size_t nested_count;
 	bool nested_more;         /* the thread has more than PE_NESTED_SHOWN */
 	bool lines;
+	struct clrsos_source_cache *sources; /* -lines: the PDBs read, and notes on those not used */
 };
 
 static void result_deinit(struct pe_result *r)
@@ -79,6 +80,8 @@ static void result_deinit(struct pe_result *r)
 	for (size_t i = 0; i < r->nested_count; i++)
 		clrsos_exception_deinit(&r->nested_shown[i]);
 	r->nested_count = 0;
+	clrsos_source_cache_destroy(r->sources);
+	r->sources = NULL;
 }
 
 /* The type name of the object at address, or "?". */
@@ -142,7 +145,7 @@ static struct clrsos_error *compute_chain(struct clrsos_heap *heap, struct clrso
 /* -lines: each shown exception's frames gain their source lines. */
 static struct clrsos_error *pe_sources(struct pe_result *r, struct clrsos_dac *dac)
 {
-	struct clrsos_source_cache *cache = clrsos_source_cache_create();
+	struct clrsos_source_cache *cache = r->sources = clrsos_source_cache_create();
 	if (!cache)
 		return &clrsos_error_no_memory;
 	struct clrsos_error *err = NULL;
@@ -150,7 +153,6 @@ static struct clrsos_error *pe_sources(struct pe_result *r, struct clrsos_dac *d
 		err = clrsos_exception_sources(&r->shown[i], dac, cache);
 	for (size_t i = 0; i < r->nested_count && !err; i++)
 		err = clrsos_exception_sources(&r->nested_shown[i], dac, cache);
-	clrsos_source_cache_destroy(cache);
 	return err;
 }
 
@@ -187,7 +189,7 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 		return err;
 	r->thread_nested = n > 0;
 	for (size_t i = 0; o->nested && i < n && !err; i++) {
-		if (!(err = clrsos_exception_init(&r->nested_shown[r->nested_count], heap, dac, nested[i])))
+		if (nested[i] && !(err = clrsos_exception_init(&r->nested_shown[r->nested_count], heap, dac, nested[i])))
 			r->nested_count++;
 	}
 	free(nested);
@@ -273,6 +275,11 @@ static void render_text(const struct pe_result *r, struct clrsos_writer *out)
 			    PE_NESTED_SHOWN);
 	if (!r->nested_count && r->thread_nested)
 		clrsos_out(out, "There are nested exceptions on this thread. Run with -nested for details\n");
+	const char *note;
+	for (size_t i = 0; r->sources && (note = clrsos_source_cache_note(r->sources, i)); i++) {
+		struct clrsos_name_buf nb;
+		clrsos_outf(out, "Note: %s\n", clrsos_safe_name(note, &nb));
+	}
 }
 
 /* One exception's members; its object is left open (the next one nests in it). */
@@ -350,6 +357,14 @@ static void render_json(const struct pe_result *r, struct clrsos_writer *out)
 	}
 	for (size_t i = 1; i < r->shown_count; i++)
 		clrsos_json_object_end(&j);
+	const char *note;
+	if (r->shown_count && r->sources && clrsos_source_cache_note(r->sources, 0)) {
+		clrsos_json_key(&j, "sourceNotes");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; (note = clrsos_source_cache_note(r->sources, i)); i++)
+			clrsos_json_string(&j, note);
+		clrsos_json_array_end(&j);
+	}
 	if (r->shown_count && r->nested_count) {
 		clrsos_json_key(&j, "nestedExceptions");
 		clrsos_json_array_begin(&j);

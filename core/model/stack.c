@@ -116,6 +116,14 @@ struct clrsos_source_cache {
 	size_t count, cap;
 };
 
+const char *clrsos_source_cache_note(const struct clrsos_source_cache *cache, size_t i)
+{
+	for (size_t m = 0; m < cache->count; m++)
+		if (cache->modules[m].note && !i--)
+			return cache->modules[m].note;
+	return NULL;
+}
+
 struct clrsos_source_cache *clrsos_source_cache_create(void)
 {
 	return calloc(1, sizeof(struct clrsos_source_cache));

@@ -79,6 +79,12 @@ void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack);
 struct clrsos_source_cache;
 struct clrsos_source_cache *clrsos_source_cache_create(void);
 void clrsos_source_cache_destroy(struct clrsos_source_cache *cache);
+/*
+ * The i-th note of the modules looked up so far: why a PDB found for one was
+ * not used (another build's: its id is not the one the image names; a
+ * corrupt embedded one); NULL past the last. Borrowed from the cache.
+ */
+const char *clrsos_source_cache_note(const struct clrsos_source_cache *cache, size_t i);
 struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
 						  struct clrsos_source_cache *cache);
 /*
