@@ -2,7 +2,8 @@
 """Run SOS's own test scripts against clrsos in lldb (a developer's tool, not a CI test).
 
 usage: scripts/sos-scripts.py --diagnostics <dotnet/diagnostics checkout or bare git dir>
-                              [--plugin build/libclrsos.so] [--work <dir>] [<script name> ...]
+                              [--plugin build/libclrsos.so] [--work <dir>] [--debug-type embedded]
+                              [<script name> ...]
 
 SOS's tests (src/tests/SOS.UnitTests: Scripts/*.script and their debuggees
 under Debuggees/) check SOS's commands by regular expressions over their
@@ -23,6 +24,10 @@ with the defines of lldb on Linux x64 and .NET 10, LOADSOS (loads the clrsos
 plugin) and CONTINUE (runs to the debuggee's next Debugger.Break). A debuggee
 that waits on a named pipe (UsePipeSync) is given one: the core is taken, or
 lldb attaches, while it waits.
+
+    --debug-type embedded
+builds the debuggees with their portable PDBs embedded in the assemblies (SOS's
+StackAndOtherTests runs so too), into <work>/bin-embedded.
 
     --run <script> <dll> [--pipe <action>] [--dump full|heap] [--plugin P] [--define D] [--env K=V]
 runs one script once (what the table below is made of).
@@ -123,12 +128,13 @@ def copy_tests(diagnostics, work):
     return tests
 
 
-def build(tests, work, debuggee):
+def build(tests, work, debuggee, debug_type=None):
     name = os.path.basename(debuggee)
-    out = os.path.join(work, "bin", name)
+    out = os.path.join(work, "bin-" + debug_type if debug_type else "bin", name)
     dll = os.path.join(out, name + ".dll")
     if not os.path.exists(dll):
-        subprocess.run(["dotnet", "build", "-c", "Debug", "-nologo", "-v", "quiet", "-o", out],
+        extra = ["-p:DebugType=" + debug_type, "--no-incremental"] if debug_type else []
+        subprocess.run(["dotnet", "build", "-c", "Debug", "-nologo", "-v", "quiet", "-o", out] + extra,
                        cwd=os.path.join(tests, "Debuggees", debuggee), check=True)
     return dll
 
@@ -136,6 +142,7 @@ def build(tests, work, debuggee):
 def main():
     args = sys.argv[1:]
     diagnostics, plugin, work, names = None, os.path.abspath("build/libclrsos.so"), "/tmp/clrsos-sos-scripts", []
+    debug_type = None
     i = 0
     while i < len(args):
         if args[i] == "--diagnostics":
@@ -144,6 +151,8 @@ def main():
             plugin = os.path.abspath(args[i + 1]); i += 2
         elif args[i] == "--work":
             work = args[i + 1]; i += 2
+        elif args[i] == "--debug-type":
+            debug_type = args[i + 1]; i += 2
         else:
             names.append(args[i]); i += 1
     if not diagnostics:
@@ -153,7 +162,7 @@ def main():
     totals = []
     for name in names or list(SCRIPTS):
         debuggee, pipe, modes = SCRIPTS[name]
-        dll = build(tests, work, debuggee)
+        dll = build(tests, work, debuggee, debug_type)
         for mode in modes:
             cmd = [sys.executable, os.path.abspath(__file__), "--run", os.path.join(tests, "Scripts", name + ".script"),
                    dll, "--plugin", plugin, "--work", work]
