@@ -10,7 +10,7 @@
 # plugin needs no .NET at run time.
 set -euo pipefail
 
-packages=(lldb liblldb-dev libunwind-dev libcmocka-dev libjansson-dev libre2-dev cmake gcc g++ make gdb python3 binutils
+packages=(lldb liblldb-dev libunwind-dev libcmocka-dev libjansson-dev libre2-dev zlib1g-dev cmake gcc g++ make gdb python3 binutils
           clang-14 libclang-rt-14-dev time dpkg-dev lintian)
 missing=()
 for p in "${packages[@]}"; do

@@ -2,11 +2,12 @@
 """Run SOS's own test scripts against clrsos in lldb (a developer's tool, not a CI test).
 
 usage: scripts/sos-scripts.py --diagnostics <dotnet/diagnostics checkout or bare git dir>
-                              [--plugin build/libclrsos.so] [--work <dir>] [<script name> ...]
+                              [--plugin build/libclrsos.so] [--work <dir>] [--debug-type embedded]
+                              [<script name> ...]
 
 SOS's tests (src/tests/SOS.UnitTests: Scripts/*.script and their debuggees
 under Debuggees/) check SOS's commands by regular expressions over their
-output. This runs the heap-related ones against clrsos in lldb 14, live and
+output. This runs the heap, stack and exception ones against clrsos in lldb 14, live and
 on createdump cores as SOS's own test matrix does, and prints every step
 (pass/FAIL with the output that failed) and a summary per script. Nothing of
 dotnet/diagnostics is kept in this repository: the debuggees are copied from
@@ -24,8 +25,21 @@ plugin) and CONTINUE (runs to the debuggee's next Debugger.Break). A debuggee
 that waits on a named pipe (UsePipeSync) is given one: the core is taken, or
 lldb attaches, while it waits.
 
+    --debug-type embedded
+builds the debuggees with their portable PDBs embedded in the assemblies (SOS's
+StackAndOtherTests runs so too), into <work>/bin-embedded.
+
     --run <script> <dll> [--pipe <action>] [--dump full|heap] [--plugin P] [--define D] [--env K=V]
 runs one script once (what the table below is made of).
+
+Debuggees that die of an unhandled exception (SimpleThrow, DivZero, ...) are
+run as SOS's runner runs them: live, launched stopped under lldb with SIGSEGV
+and SIGFPE passed to the runtime without stopping and SIGABRT stopping, so
+that CONTINUE runs to the abort of the crash; on cores, run with
+DOTNET_DbgEnableMiniDump, the runtime writing the core of the crash, and
+`clrthreads -managedexception` run after LOADSOS to select the thread of the
+exception (lldb does not). A CONTINUE when the process already stopped at
+its abort (a bpmd clrsos does not have never stopped it earlier) is skipped.
 """
 import glob
 import os
@@ -39,14 +53,36 @@ import tempfile
 HEX = "[A-Fa-f0-9]+(`[A-Fa-f0-9]+)?"
 DEC = "[,0-9]+(`[,0-9]+)?"
 
-# script -> (debuggee, its argument when it waits on a pipe (None: it breaks), modes)
+# script -> (debuggee, its argument when it waits on a pipe (None: it breaks or crashes), modes)
+# A debuggee is a directory under Debuggees/, or "<dir>/<project dir>" for a solution.
+CRASH = ["live", "full"]
 SCRIPTS = {
     "ConcurrentDictionaries": ("DotnetDumpCommands", "dcd", ["full", "live"]),
     "DumpGen": ("DotnetDumpCommands", "dumpgen", ["full", "live"]),
     "GCTests": ("GCWhere", None, ["live"]),
     "GCPOH": ("GCPOH", None, ["live"]),
     "DumpGCData": ("DumpGCData", None, ["live"]),
+    # Stacks and exceptions: these debuggees die of an unhandled exception.
+    "SimpleThrow": ("SimpleThrow", None, CRASH),
+    "DivZero": ("DivZero", None, CRASH),
+    "LineNums": ("LineNums", None, CRASH),
+    "NestedExceptionTest": ("NestedExceptionTest", None, CRASH),
+    "TaskNestedException": ("TaskNestedException/TaskNestedException", None, CRASH),
+    "Reflection": ("ReflectionTest", None, CRASH),
+    "Overflow": ("Overflow", None, CRASH),
+    "StackTraceFaultingExceptionFrame": ("DivZero", None, CRASH),
+    "StackTraceSoftwareExceptionFrame": ("SimpleThrow", None, CRASH),
+    "AsyncMain": ("AsyncMain", None, CRASH),
+    "StackTests": ("NestedExceptionTest", None, CRASH),
+    "ClrStackWithNumberOfFrames": ("DivZero", None, CRASH),
+    "StackAndOtherTests": ("SymbolTestApp/SymbolTestApp", None, CRASH),
+    "OtherCommands": ("SymbolTestApp/SymbolTestApp", None, CRASH),
 }
+# Their arguments (the directory of the debuggee's files: SymbolTestApp loads SymbolTestDll from it)
+# and environment (OtherCommands reads the stress log).
+ARGS = {"StackAndOtherTests": ["%DEBUG_ROOT%"], "OtherCommands": ["%DEBUG_ROOT%"]}
+ENV = {"OtherCommands": {"DOTNET_StressLog": "1", "DOTNET_LogFacility": "0xffffffbf", "DOTNET_LogLevel": "6",
+                         "DOTNET_StressLogSize": "65536"}}
 # Scripts that cannot run in lldb: FindRootsOlderGeneration needs cdb's GC
 # notifications (sxe CLRN).
 
@@ -92,11 +128,13 @@ def copy_tests(diagnostics, work):
     return tests
 
 
-def build(tests, work, debuggee):
-    out = os.path.join(work, "bin", debuggee)
-    dll = os.path.join(out, debuggee + ".dll")
+def build(tests, work, debuggee, debug_type=None):
+    name = os.path.basename(debuggee)
+    out = os.path.join(work, "bin-" + debug_type if debug_type else "bin", name)
+    dll = os.path.join(out, name + ".dll")
     if not os.path.exists(dll):
-        subprocess.run(["dotnet", "build", "-c", "Debug", "-nologo", "-v", "quiet", "-o", out],
+        extra = ["-p:DebugType=" + debug_type, "--no-incremental"] if debug_type else []
+        subprocess.run(["dotnet", "build", "-c", "Debug", "-nologo", "-v", "quiet", "-o", out] + extra,
                        cwd=os.path.join(tests, "Debuggees", debuggee), check=True)
     return dll
 
@@ -104,6 +142,7 @@ def build(tests, work, debuggee):
 def main():
     args = sys.argv[1:]
     diagnostics, plugin, work, names = None, os.path.abspath("build/libclrsos.so"), "/tmp/clrsos-sos-scripts", []
+    debug_type = None
     i = 0
     while i < len(args):
         if args[i] == "--diagnostics":
@@ -112,6 +151,8 @@ def main():
             plugin = os.path.abspath(args[i + 1]); i += 2
         elif args[i] == "--work":
             work = args[i + 1]; i += 2
+        elif args[i] == "--debug-type":
+            debug_type = args[i + 1]; i += 2
         else:
             names.append(args[i]); i += 1
     if not diagnostics:
@@ -121,7 +162,7 @@ def main():
     totals = []
     for name in names or list(SCRIPTS):
         debuggee, pipe, modes = SCRIPTS[name]
-        dll = build(tests, work, debuggee)
+        dll = build(tests, work, debuggee, debug_type)
         for mode in modes:
             cmd = [sys.executable, os.path.abspath(__file__), "--run", os.path.join(tests, "Scripts", name + ".script"),
                    dll, "--plugin", plugin, "--work", work]
@@ -129,11 +170,15 @@ def main():
                 cmd += ["--pipe", pipe]
             if mode != "live":
                 cmd += ["--dump", mode]
+            for a in ARGS.get(name, []):
+                cmd += ["--arg", a.replace("%DEBUG_ROOT%", os.path.dirname(dll))]
+            for kv in ENV.get(name, {}).items():
+                cmd += ["--env", "%s=%s" % kv]
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
             print(r.stdout + r.stderr, flush=True)
             m = re.search(r"SUMMARY \S+: (\d+) passed, (\d+) failed", r.stdout)
             totals.append((name, mode, m.group(0) if m else "did not run (status %d)" % r.returncode))
-    print("\n".join("%-24s %-5s %s" % t for t in totals))
+    print("\n".join("%-34s %-5s %s" % t for t in totals))
 
 
 
@@ -153,6 +198,7 @@ if __name__ == "__main__":
     dump = None
     pipe_action = None
     env = {}
+    dll_args = []
     i = 2
     while i < len(args):
         if args[i] == "--plugin": plugin = args[i + 1]; i += 2
@@ -160,6 +206,7 @@ if __name__ == "__main__":
         elif args[i] == "--dump": dump = args[i + 1]; i += 2
         elif args[i] == "--env": k, v = args[i + 1].split("=", 1); env[k] = v; i += 2
         elif args[i] == "--pipe": pipe_action = args[i + 1]; i += 2
+        elif args[i] == "--arg": dll_args.append(args[i + 1]); i += 2
         elif args[i] == "--work": work = args[i + 1]; i += 2
         else: raise SystemExit("unknown " + args[i])
     sys.path.insert(0, lldb_module(work))
@@ -209,16 +256,20 @@ if __name__ == "__main__":
         core = os.path.join(tmp, "core")
         e = dict(os.environ, DOTNET_DbgEnableMiniDump="1", DOTNET_DbgMiniDumpType="4" if dump == "full" else "2",
                  DOTNET_DbgMiniDumpName=core, **env)
-        subprocess.run([dotnet, dll], env=e, capture_output=True, timeout=300)
+        subprocess.run([dotnet, dll] + dll_args, env=e, capture_output=True, timeout=300)
         if not os.path.exists(core):
             raise SystemExit("no core written")
         run("target create %s --core %s" % (dotnet, core))
     else:
         target = dbg.CreateTarget(dotnet)
         run("settings set target.env-vars " + " ".join("%s=%s" % kv for kv in env.items()) if env else "version")
-        ok, out = run("process launch -s -- %s" % dll)
+        ok, out = run("process launch -s -- %s" % " ".join([dll] + dll_args))
         if not ok:
             raise SystemExit("launch: " + out)
+        # As SOS's runner: faults go to the runtime (it turns them into exceptions), an abort stops.
+        run("process handle -s false -n false -p true SIGSEGV")
+        run("process handle -s false -n false -p true SIGFPE")
+        run("process handle -s true -n true -p true SIGABRT")
     loaded = False
     def load_plugin():
         global loaded
@@ -226,6 +277,10 @@ if __name__ == "__main__":
             ok, out = run("plugin load " + plugin)
             print("plugin:", ok, out.strip()[:200])
             loaded = True
+            if dump and not pipe_action:
+                # SOS's runner on the core of a crash: select the thread of the exception.
+                ok, out = run("clrthreads -managedexception")
+                print("clrthreads -managedexception:", ok, out.strip()[:200])
     if dump or pipe_action:
         load_plugin()
 
@@ -286,13 +341,18 @@ if __name__ == "__main__":
             else:
                 failed += 1; print("FAIL %d %s\n--- output:\n%s" % (n, line, (last or "")[:1500]))
         elif line.startswith("CONTINUE"):
-            if not dump:
+            p = dbg.GetSelectedTarget().GetProcess()
+            t = p.GetSelectedThread()
+            if not dump and t and "SIGABRT" in t.GetStopDescription(200):
+                print("note %d CONTINUE skipped: the process is at its abort already" % n)
+            elif not dump:
                 run("process continue")
                 for _ in range(200):
                     p = dbg.GetSelectedTarget().GetProcess()
                     t = p.GetSelectedThread()
                     desc = t.GetStopDescription(200) if t else ""
-                    if p.GetState() != lldb.eStateStopped or "SIGTRAP" in desc or "breakpoint" in desc.lower():
+                    if (p.GetState() != lldb.eStateStopped or "SIGTRAP" in desc or "SIGABRT" in desc
+                            or "breakpoint" in desc.lower()):
                         break
                     run("process continue")
         elif line.startswith("LOADSOS"):

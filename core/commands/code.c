@@ -12,6 +12,7 @@
 #include "model/domains.h"
 #include "model/methods.h"
 #include "model/runtimedata.h"
+#include "model/stack.h"
 #include "session/session.h"
 #include "commands.h"
 #include "fieldtable.h"
@@ -44,7 +45,14 @@ static void render_text(const struct clrsos_method_desc_info *m, bool with_md, s
 	}
 }
 
-static void render_json(const struct clrsos_method_desc_info *m, const uint64_t *ip, struct clrsos_writer *out)
+/* ip2md's source position of the address (file NULL: none). */
+struct ip_source {
+	char *file;
+	uint32_t line;
+};
+
+static void render_json(const struct clrsos_method_desc_info *m, const uint64_t *ip, const struct ip_source *src,
+			struct clrsos_writer *out)
 {
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
@@ -52,6 +60,12 @@ static void render_json(const struct clrsos_method_desc_info *m, const uint64_t 
 	if (ip) {
 		clrsos_json_key(&j, "ip");
 		clrsos_json_address(&j, *ip);
+	}
+	if (src && src->file) {
+		clrsos_json_key(&j, "file");
+		clrsos_json_string(&j, src->file);
+		clrsos_json_key(&j, "line");
+		clrsos_json_uint(&j, src->line);
 	}
 	clrsos_json_key(&j, "methodDesc");
 	clrsos_json_address(&j, m->method_desc);
@@ -122,12 +136,23 @@ struct clrsos_error *clrsos_cmd_ip2md(struct clrsos_session *session, const stru
 	struct clrsos_method_desc_info m;
 	if ((err = clrsos_method_desc_info_init(&m, dac, md, ip)))
 		return err;
-	if (json)
-		render_json(&m, &ip, out);
-	else
-		render_text(&m, true, out);
+	/* As SOS: the source line of the address itself, from the module's PDB. */
+	struct ip_source src = {0};
+	struct clrsos_source_cache *cache = clrsos_source_cache_create();
+	err = cache ? clrsos_source_line_at(cache, dac, md, ip, false, &src.file, &src.line) : &clrsos_error_no_memory;
+	clrsos_source_cache_destroy(cache);
+	if (!err) {
+		struct clrsos_name_buf nb;
+		if (json)
+			render_json(&m, &ip, &src, out);
+		else
+			render_text(&m, true, out);
+		if (!json && src.file)
+			clrsos_outf(out, "Source file:  %s @ %u\n", clrsos_safe_name(src.file, &nb), src.line);
+	}
+	free(src.file);
 	clrsos_method_desc_info_deinit(&m);
-	return NULL;
+	return err;
 }
 
 struct clrsos_error *clrsos_cmd_dumpmd(struct clrsos_session *session, const struct clrsos_host *host, int argc,
@@ -145,7 +170,7 @@ struct clrsos_error *clrsos_cmd_dumpmd(struct clrsos_session *session, const str
 	if ((err = clrsos_method_desc_info_init(&m, dac, a.values[0], 0)))
 		return err;
 	if (json)
-		render_json(&m, NULL, out);
+		render_json(&m, NULL, NULL, out);
 	else
 		render_text(&m, false, out);
 	clrsos_method_desc_info_deinit(&m);

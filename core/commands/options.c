@@ -111,6 +111,9 @@ struct clrsos_error *clrsos_options_parse(const struct clrsos_options *spec, con
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i], *joined;
 		const struct clrsos_option *o = find(spec, arg, &joined);
+		/* SOS's /d (DML output, a WinDbg markup): every SOS command takes it; plain text here. */
+		if (!o && !strcmp(arg, "/d"))
+			continue;
 		if (!o) {
 			if (clrsos_is_option(arg))
 				return clrsos_unknown_option(spec->command, arg);

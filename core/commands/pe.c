@@ -1,7 +1,10 @@
 /*
- * pe [-nested] [address]: an exception (ClrException, model/exception.h),
- * by default the selected thread's current one, and with -nested its chain
- * of inner exceptions. Parse, compute from the model, render text or JSON.
+ * pe [-nested] [-lines] [--inner] [address]: an exception (ClrException,
+ * model/exception.h), by default the selected thread's current one; with
+ * -nested, as SOS, the exceptions of the thread's nested exception records
+ * after it; with -lines each frame's source line; with --inner (clrsos's)
+ * its chain of inner exceptions. Parse, compute from the model, render text
+ * or JSON.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,11 +13,12 @@
 
 #include "model/exception.h"
 #include "model/heap.h"
+#include "model/stack.h"
 #include "commands.h"
 #include "fieldtable.h"
 
 struct pe_options {
-	bool json, nested;
+	bool json, nested, lines, inner;
 	struct clrsos_address_operands address;
 };
 
@@ -26,6 +30,9 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--json", &o->json),
 		CLRSOS_FLAG("-nested", &o->nested),
+		CLRSOS_FLAG("-lines", &o->lines),
+		CLRSOS_FLAG("-l", &o->lines),
+		CLRSOS_FLAG("--inner", &o->inner),
 	};
 	const struct clrsos_options spec = {
 		.command = "pe",
@@ -39,10 +46,11 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 }
 
 /*
- * pe -nested: the exception and its chain of inner exceptions, the first
+ * pe --inner: the exception and its chain of inner exceptions, the first
  * PE_NESTED_SHOWN of them; what follows is counted (up to PE_CHAIN_MAX
  * links) and said, and a chain that comes back to an exception already
- * shown is named as a cycle.
+ * shown is named as a cycle. pe -nested: the thread's nested exceptions,
+ * the first PE_NESTED_SHOWN of them, and whether there are more.
  */
 enum { PE_NESTED_SHOWN = 32, PE_CHAIN_MAX = 4096 };
 
@@ -57,6 +65,11 @@ struct pe_result {
 	uint64_t cycle_to;        /* the inner exception of last when it is in the chain already, else 0 */
 	const char *last_name, *cycle_name; /* their types ("?" if not objects) */
 	bool thread_nested;       /* the selected thread's own exception was thrown while another was in flight */
+	struct clrsos_exception nested_shown[PE_NESTED_SHOWN]; /* -nested: the thread's nested exceptions */
+	size_t nested_count;
+	bool nested_more;         /* the thread has more than PE_NESTED_SHOWN */
+	bool lines;
+	struct clrsos_source_cache *sources; /* -lines: the PDBs read, and notes on those not used */
 };
 
 static void result_deinit(struct pe_result *r)
@@ -64,6 +77,11 @@ static void result_deinit(struct pe_result *r)
 	for (size_t i = 0; i < r->shown_count; i++)
 		clrsos_exception_deinit(&r->shown[i]);
 	r->shown_count = 0;
+	for (size_t i = 0; i < r->nested_count; i++)
+		clrsos_exception_deinit(&r->nested_shown[i]);
+	r->nested_count = 0;
+	clrsos_source_cache_destroy(r->sources);
+	r->sources = NULL;
 }
 
 /* The type name of the object at address, or "?". */
@@ -124,11 +142,26 @@ static struct clrsos_error *compute_chain(struct clrsos_heap *heap, struct clrso
 	return err;
 }
 
+/* -lines: each shown exception's frames gain their source lines. */
+static struct clrsos_error *pe_sources(struct pe_result *r, struct clrsos_dac *dac)
+{
+	struct clrsos_source_cache *cache = r->sources = clrsos_source_cache_create();
+	if (!cache)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < r->shown_count && !err; i++)
+		err = clrsos_exception_sources(&r->shown[i], dac, cache);
+	for (size_t i = 0; i < r->nested_count && !err; i++)
+		err = clrsos_exception_sources(&r->nested_shown[i], dac, cache);
+	return err;
+}
+
 static struct clrsos_error *compute(struct clrsos_session *session, const struct clrsos_host *host,
 				    const struct pe_options *o, struct pe_result *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->nested = o->nested;
+	r->nested = o->inner;
+	r->lines = o->lines;
 	struct clrsos_heap *heap;
 	struct clrsos_dac *dac;
 	struct clrsos_error *err = clrsos_session_heap(session, &heap);
@@ -139,14 +172,30 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	uint64_t address = o->address.values[0];
 	if (!o->address.count) {
 		if ((err = clrsos_thread_current_exception(dac, clrsos_heap_target(heap), host->selected_thread,
-							   &address, &r->thread_nested)))
+							   &address, NULL)))
 			return err;
 		if (!address)
 			return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 						   "pe: the selected thread (0x%x) holds no exception; give an exception's address",
 						   host->selected_thread);
 	}
-	return compute_chain(heap, dac, address, o->nested, r);
+	if ((err = compute_chain(heap, dac, address, o->inner, r)))
+		return err;
+	/* As SOS: the selected thread's nested exceptions, whichever exception is shown. */
+	uint64_t *nested = NULL;
+	size_t n = 0;
+	if ((err = clrsos_thread_nested_exceptions(dac, host->selected_thread, PE_NESTED_SHOWN, &nested, &n,
+						   &r->nested_more)))
+		return err;
+	r->thread_nested = n > 0;
+	for (size_t i = 0; o->nested && i < n && !err; i++) {
+		if (nested[i] && !(err = clrsos_exception_init(&r->nested_shown[r->nested_count], heap, dac, nested[i])))
+			r->nested_count++;
+	}
+	free(nested);
+	if (!err && o->lines)
+		err = pe_sources(r, dac);
+	return err;
 }
 
 static void render_string_text(const struct clrsos_string_text *t, struct clrsos_writer *out)
@@ -178,8 +227,12 @@ static void render_exception_text(const struct clrsos_exception *ex, struct clrs
 	for (size_t i = 0; i < ex->frame_count; i++) {
 		const struct clrsos_exception_frame *f = &ex->frames[i];
 		const char *fn = f->function ? f->function : f->method;
-		clrsos_outf(out, "    %016" PRIX64 " %016" PRIX64 " %s\n", f->sp, f->ip,
+		clrsos_outf(out, "    %016" PRIX64 " %016" PRIX64 " %s", f->sp, f->ip,
 			    fn ? clrsos_safe_name(fn, &nb) : "<unknown method>");
+		/* -lines, as SOS: the source position after the function. */
+		if (f->source_file)
+			clrsos_outf(out, " [%s @ %u]", clrsos_safe_name(f->source_file, &nb), f->source_line);
+		clrsos_out(out, "\n");
 	}
 	if (!ex->frame_count)
 		clrsos_out(out, "    <none>\n");
@@ -188,29 +241,44 @@ static void render_exception_text(const struct clrsos_exception *ex, struct clrs
 	clrsos_outf(out, "\nHResult: %x\n", (uint32_t)ex->hresult);
 }
 
+static const char NESTED_RULE[] =
+	"\nNested exception -------------------------------------------------------------\n";
+
 static void render_text(const struct pe_result *r, struct clrsos_writer *out)
 {
 	for (size_t i = 0; i < r->shown_count; i++) {
 		if (i)
-			clrsos_out(out, "\nNested exception -------------------------------------------------------------\n");
+			clrsos_out(out, NESTED_RULE);
 		render_exception_text(&r->shown[i], out);
 	}
 	size_t n = r->chain_count;
 	if (r->nested && r->shown_count < n) {
 		clrsos_outf(out,
-			    "\n... %s%zu more inner exception%s not shown%s; pe -nested %016" PRIx64
+			    "\n... %s%zu more inner exception%s not shown%s; pe --inner %016" PRIx64
 			    " continues from the next one\n",
 			    r->more_than_counted ? "at least " : "", n - r->shown_count,
 			    n - r->shown_count == 1 ? "" : "s", r->cycle_to ? " (then the chain loops back)" : "",
 			    r->next_not_shown);
-	} else if (!r->nested && r->thread_nested) {
-		clrsos_out(out, "There are nested exceptions on this thread. Run with -nested for details\n");
 	} else if (r->cycle_to) {
 		struct clrsos_name_buf a, b;
 		clrsos_outf(out,
 			    "\ncycle: the inner exception of %016" PRIx64 " (%s) is %016" PRIx64
 			    " (%s), already shown above\n",
 			    r->last, clrsos_safe_name(r->last_name, &a), r->cycle_to, clrsos_safe_name(r->cycle_name, &b));
+	}
+	for (size_t i = 0; i < r->nested_count; i++) {
+		clrsos_out(out, NESTED_RULE);
+		render_exception_text(&r->nested_shown[i], out);
+	}
+	if (r->nested_count && r->nested_more)
+		clrsos_outf(out, "\n... more nested exceptions on this thread not shown (the first %d are)\n",
+			    PE_NESTED_SHOWN);
+	if (!r->nested_count && r->thread_nested)
+		clrsos_out(out, "There are nested exceptions on this thread. Run with -nested for details\n");
+	const char *note;
+	for (size_t i = 0; r->sources && (note = clrsos_source_cache_note(r->sources, i)); i++) {
+		struct clrsos_name_buf nb;
+		clrsos_outf(out, "Note: %s\n", clrsos_safe_name(note, &nb));
 	}
 }
 
@@ -249,6 +317,12 @@ static void render_exception_json(const struct clrsos_exception *ex, struct clrs
 		clrsos_json_string(j, f->method);
 		clrsos_json_key(j, "function");
 		clrsos_json_string(j, f->function);
+		if (f->source_file) {
+			clrsos_json_key(j, "file");
+			clrsos_json_string(j, f->source_file);
+			clrsos_json_key(j, "line");
+			clrsos_json_uint(j, f->source_line);
+		}
 		clrsos_json_object_end(j);
 	}
 	clrsos_json_array_end(j);
@@ -281,7 +355,28 @@ static void render_json(const struct pe_result *r, struct clrsos_writer *out)
 		clrsos_json_key(&j, "threadHasNestedExceptions");
 		clrsos_json_bool(&j, r->thread_nested);
 	}
-	for (size_t i = 0; i < r->shown_count; i++)
+	for (size_t i = 1; i < r->shown_count; i++)
+		clrsos_json_object_end(&j);
+	const char *note;
+	if (r->shown_count && r->sources && clrsos_source_cache_note(r->sources, 0)) {
+		clrsos_json_key(&j, "sourceNotes");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; (note = clrsos_source_cache_note(r->sources, i)); i++)
+			clrsos_json_string(&j, note);
+		clrsos_json_array_end(&j);
+	}
+	if (r->shown_count && r->nested_count) {
+		clrsos_json_key(&j, "nestedExceptions");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < r->nested_count; i++) {
+			render_exception_json(&r->nested_shown[i], &j);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "nestedNotShown");
+		clrsos_json_bool(&j, r->nested_more);
+	}
+	if (r->shown_count)
 		clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
 }

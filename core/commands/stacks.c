@@ -1,5 +1,6 @@
 /* Stacks: clrstack (managed frames), clrbt (native and managed), dso (objects on a stack). */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -580,6 +581,8 @@ struct bt_frame {
 	bool managed;
 	bool from_runtime;  /* past the end of the debugger's backtrace: the runtime's walk */
 	bool from_unwinder; /* past the end of the debugger's backtrace: clrsos's own unwinding */
+	char *source_file;  /* a managed frame's source position (malloc'd), or NULL */
+	uint32_t source_line;
 };
 
 struct clrbt_result {
@@ -609,6 +612,8 @@ static void clrbt_result_deinit(struct clrbt_result *r)
 		free(r->unwound[i].name);
 	}
 	free(r->unwound);
+	for (size_t i = 0; r->frames && i < r->count; i++)
+		free(r->frames[i].source_file);
 	free(r->frames);
 	clrsos_managed_stack_deinit(&r->walk);
 }
@@ -663,6 +668,30 @@ static struct clrsos_error *clrbt_unwind_tail(struct clrbt_result *r, struct clr
 		}
 	}
 	free(nf);
+	return err;
+}
+
+/*
+ * The source position of each managed frame, from its module's PDB: the
+ * innermost frame's at its pc, the others' at the call before their return
+ * address. Only out of memory is an error.
+ */
+static struct clrsos_error *clrbt_sources(struct clrbt_result *r, struct clrsos_dac *dac)
+{
+	struct clrsos_source_cache *cache = clrsos_source_cache_create();
+	if (!cache)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < r->count && !err; i++) {
+		struct bt_frame *f = &r->frames[i];
+		uint64_t md = 0;
+		if (!f->managed)
+			continue;
+		if ((err = clrsos_error_ignore(clrsos_method_desc_from_ip(dac, f->pc, &md))) || !md)
+			continue;
+		err = clrsos_source_line_at(cache, dac, md, f->pc, i > 0, &f->source_file, &f->source_line);
+	}
+	clrsos_source_cache_destroy(cache);
 	return err;
 }
 
@@ -734,7 +763,7 @@ static struct clrsos_error *clrbt_compute(struct clrsos_session *session, const 
 		r->frames[r->count++] = (struct bt_frame){
 			.pc = f->ip, .sp = f->sp, .name = f->name, .managed = true, .from_runtime = true};
 	}
-	return NULL;
+	return clrsos_error_wrap(clrbt_sources(r, c.dac), "clrbt");
 }
 
 static void clrbt_render_json(const struct clrbt_result *r, struct clrsos_writer *out)
@@ -759,6 +788,12 @@ static void clrbt_render_json(const struct clrbt_result *r, struct clrsos_writer
 		clrsos_json_bool(&j, f->managed);
 		clrsos_json_key(&j, "module");
 		clrsos_json_string(&j, f->from_runtime ? NULL : f->module);
+		if (f->source_file) {
+			clrsos_json_key(&j, "file");
+			clrsos_json_string(&j, f->source_file);
+			clrsos_json_key(&j, "line");
+			clrsos_json_uint(&j, f->source_line);
+		}
 		if (f->from_runtime) {
 			clrsos_json_key(&j, "fromRuntimeWalk");
 			clrsos_json_bool(&j, true);
@@ -779,16 +814,22 @@ static void clrbt_render_text(const struct clrbt_result *r, struct clrsos_writer
 	clrsos_outf(out, "thread 0x%x:\n", r->os_id);
 	for (size_t i = 0; i < r->count; i++) {
 		const struct bt_frame *f = &r->frames[i];
-		struct clrsos_name_buf mb, nb;
+		struct clrsos_name_buf mb, nb, sb;
+		/* A managed frame's source as lldb prints a native one's: " at <file>:<line>". */
+		char line[16] = "";
+		if (f->source_file)
+			snprintf(line, sizeof(line), ":%u", f->source_line);
+		const char *at = f->source_file ? " at " : "";
+		const char *file = f->source_file ? clrsos_safe_name(f->source_file, &sb) : "";
 		if (f->from_runtime) {
-			clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " [managed] %s (the runtime's walk)\n", i, f->pc,
-				    clrsos_safe_name(f->name, &nb));
+			clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " [managed] %s%s%s%s (the runtime's walk)\n", i,
+				    f->pc, clrsos_safe_name(f->name, &nb), at, file, line);
 			continue;
 		}
-		clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " %s%s%s%s\n", i, f->pc,
+		clrsos_outf(out, "  frame #%zu: 0x%016" PRIx64 " %s%s%s%s%s%s%s\n", i, f->pc,
 			    f->managed ? "[managed] " : f->module ? clrsos_safe_name(f->module, &mb) : "",
-			    f->managed || !f->module ? "" : "`", f->name ? clrsos_safe_name(f->name, &nb) : "???",
-			    f->from_unwinder ? " (unwound by clrsos)" : "");
+			    f->managed || !f->module ? "" : "`", f->name ? clrsos_safe_name(f->name, &nb) : "???", at, file,
+			    line, f->from_unwinder ? " (unwound by clrsos)" : "");
 	}
 }
 

@@ -350,7 +350,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "The debugger's own native backtrace of the selected thread (or the thread\n"
 			  "with this OS id, decimal or 0x hex); every frame lldb cannot name is looked\n"
-			  "up in the runtime and, if it is JIT-compiled code, named by its method.\n"
+			  "up in the runtime and, if it is JIT-compiled code, named by its method\n"
+			  "and, from the module's portable PDB, its source (at <file>:<line>).\n"
 			  "Where lldb's backtrace stops short, clrsos's own unwinding goes on (its\n"
 			  "frames marked '(unwound by clrsos)').\n",
 		.run = clrsos_cmd_clrbt,
@@ -403,14 +404,18 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "pe",
 		.aliases = (const char *const[]){"printexception", "PrintException", "Printexception", NULL},
 		.help = "Print an exception: type, message, inner exception, stack trace, HResult.",
-		.syntax = "pe [<address>] [-nested] [--json]\n"
+		.syntax = "pe [<address>] [-nested] [-lines] [--inner] [--json]\n"
 			  "\n"
 			  "The exception at the address, or the selected thread's current (last\n"
 			  "thrown) exception: its type, message, inner exception, the stack trace the\n"
 			  "runtime recorded as it travelled (SP, IP, Module.dll!Method+0xNN) and its\n"
 			  "HResult.\n"
 			  "\n"
-			  "  -nested   also print the inner exceptions\n",
+			  "  -nested      also print the selected thread's nested exceptions (the\n"
+			  "               ones in flight when it threw again, from catch blocks)\n"
+			  "  -lines, -l   each frame's [file @ line] from the module's portable PDB\n"
+			  "               (beside the assembly or embedded in it)\n"
+			  "  --inner      also print the chain of inner exceptions\n",
 		.run = clrsos_cmd_pe,
 	},
 	{
@@ -1204,9 +1209,10 @@ const struct clrsos_command clrsos_commands[] = {
 			  "(a return address clrstack lists, or any address inside the code), then\n"
 			  "dumpmd's block for it: Method Name, Class (EEClass), MethodTable,\n"
 			  "mdToken, Module, IsJitted, Current CodeAddr and the Version History\n"
-			  "(the IL version, then each native code version with its tier).\n"
+			  "(the IL version, then each native code version with its tier), and\n"
+			  "Source file: <file> @ <line> from the module's portable PDB.\n"
 			  "\n"
-			  "  --json   {ip, methodDesc, name, class, methodTable, token, module, slot,\n"
+			  "  --json   {ip, file?, line?, methodDesc, name, class, methodTable, token, module, slot,\n"
 			  "           isJitted, isDynamic, codeAddr, rejitId, ilCodeVersion, il,\n"
 			  "           versions: [{codeAddr, tier, nativeCodeVersion}]}\n"
 			  "\n"

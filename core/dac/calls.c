@@ -430,6 +430,11 @@ void clrsos_managed_modules_free(struct clrsos_managed_module *m, size_t count)
 	free(m);
 }
 
+struct clrsos_target *clrsos_dac_target(struct clrsos_dac *dac)
+{
+	return dac->data_target->target;
+}
+
 struct clrsos_error *clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t module, uint64_t *ret)
 {
 	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);

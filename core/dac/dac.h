@@ -205,6 +205,8 @@ struct clrsos_managed_module {
  * expect: they may drop the error (clrsos_error_ignore). A DAC crash they
  * meet is not marked said, so clrsos_dac_take_crash still reports it.
  */
+/* The target the DAC reads (borrowed). */
+struct clrsos_target *clrsos_dac_target(struct clrsos_dac *dac);
 /* Where a module's image is loaded (*ret 0 on failure). */
 struct clrsos_error *clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t module,
 					     uint64_t *ret);
@@ -255,6 +257,18 @@ struct clrsos_error *clrsos_dac_module_types(struct clrsos_dac *dac, uint64_t mo
  */
 struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip,
 						    uint64_t *ret);
+/*
+ * The IL offset of JIT-compiled code at ip (IXCLRDataMethodInstance's
+ * GetILOffsetsByAddress): *ret_has false where the code maps to no IL
+ * (a prolog counts as offset 0, as SOS counts it). Not managed code: an
+ * error (droppable).
+ */
+struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip, bool *ret_has,
+					     uint32_t *ret_offset);
+/* A nested exception record (a thread's firstNestedException, or a record's
+ * next): its exception object and the next record (0: the last). */
+struct clrsos_error *clrsos_dac_nested_exception(struct clrsos_dac *dac, uint64_t record, uint64_t *ret_object,
+						 uint64_t *ret_next);
 /* A MethodDesc's full name (malloc'd) and whether it has native code. */
 struct clrsos_error *clrsos_dac_method_desc(struct clrsos_dac *dac, uint64_t method_desc,
 					    char **ret_name, bool *ret_has_code);

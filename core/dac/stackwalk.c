@@ -25,6 +25,64 @@ struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint
 	return NULL;
 }
 
+struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip, bool *ret_has,
+					     uint32_t *ret_offset)
+{
+	typedef clrsos_hresult (*start_fn)(void *, uint64_t, void *, uint64_t *);
+	typedef clrsos_hresult (*next_fn)(void *, uint64_t *, void **);
+	typedef clrsos_hresult (*end_fn)(void *, uint64_t);
+	typedef clrsos_hresult (*il_fn)(void *, uint64_t, uint32_t, uint32_t *, uint32_t *);
+	enum { IL_NO_MAPPING = 0xffffffffu, IL_PROLOG = 0xfffffffeu };
+	*ret_has = false;
+	*ret_offset = 0;
+	uint64_t handle = 0;
+	void *method = NULL;
+	clrsos_hresult hr, hr_il = -1;
+	uint32_t needed = 0, offset = IL_NO_MAPPING;
+	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_START_ENUM_METHOD_INSTANCES_BY_ADDRESS, start_fn, ip,
+		 NULL, &handle);
+	if (hr != CLRSOS_S_OK) {
+		char what[64];
+		snprintf(what, sizeof(what), "the method instance at 0x%llx", (unsigned long long)ip);
+		return clrsos_dac_call_failed_quiet(dac, what, hr < 0 ? hr : (clrsos_hresult)0x80004005u);
+	}
+	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS, next_fn, &handle,
+		 &method);
+	if (hr == CLRSOS_S_OK && method)
+		DAC_CALL(hr_il, method, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_OFFSETS_BY_ADDRESS, il_fn, ip, 1,
+			 &needed, &offset);
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", {
+		if (method)
+			clrsos_com_release(method);
+		CLRSOS_COM_SLOT(dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_END_ENUM_METHOD_INSTANCES_BY_ADDRESS,
+				end_fn)(dac->process, handle);
+	});
+	if (hr_il >= 0 && needed >= 1) {
+		if (offset == IL_PROLOG)
+			offset = 0;
+		/* No mapping and the epilog (0xfffffffd) give no line. */
+		if (offset < 0xfffffff0u) {
+			*ret_has = true;
+			*ret_offset = offset;
+		}
+	}
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_nested_exception(struct clrsos_dac *dac, uint64_t record, uint64_t *ret_object,
+						 uint64_t *ret_next)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *, uint64_t *);
+	clrsos_hresult hr;
+	*ret_object = *ret_next = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_NESTED_EXCEPTION_DATA, fn, record, ret_object, ret_next);
+	if (hr < 0) {
+		*ret_object = *ret_next = 0;
+		return clrsos_dac_call_failed(dac, "GetNestedExceptionData", hr);
+	}
+	return NULL;
+}
+
 enum {
 	SIMPFRAME_ALL = 0xf,          /* unrecognized, managed, runtime managed/unmanaged */
 	CONTEXT_AMD64_FULL = 0x10000b,/* control, integer, floating point */

@@ -9,6 +9,8 @@
 #include "model/fields.h"
 #include "model/heap.h"
 #include "model/methods.h"
+#include "model/stack.h"
+#include "base/vector.h"
 #include "model/threads.h"
 #include "model/types.h"
 #include "target/target.h"
@@ -235,6 +237,7 @@ void clrsos_exception_deinit(struct clrsos_exception *ex)
 	for (size_t i = 0; i < ex->frame_count; i++) {
 		free(ex->frames[i].method);
 		free(ex->frames[i].function);
+		free(ex->frames[i].source_file);
 	}
 	free(ex->frames);
 	memset(ex, 0, sizeof(*ex));
@@ -288,4 +291,57 @@ struct clrsos_error *clrsos_thread_current_exception(struct clrsos_dac *dac, str
 	}
 	clrsos_managed_thread_list_deinit(&threads);
 	return NULL;
+}
+
+struct clrsos_error *clrsos_exception_sources(struct clrsos_exception *ex, struct clrsos_dac *dac,
+					      struct clrsos_source_cache *cache)
+{
+	for (size_t i = 0; i < ex->frame_count; i++) {
+		struct clrsos_exception_frame *f = &ex->frames[i];
+		if (!f->method_desc || f->source_file)
+			continue;
+		struct clrsos_error *err = clrsos_source_line_at(cache, dac, f->method_desc, f->ip,
+								 !ex->hardware || i > 0, &f->source_file,
+								 &f->source_line);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+struct clrsos_error *clrsos_thread_nested_exceptions(struct clrsos_dac *dac, uint32_t os_thread_id, size_t max,
+						     uint64_t **ret, size_t *ret_count, bool *ret_more)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	*ret_more = false;
+	struct clrsos_managed_thread_list threads;
+	struct clrsos_error *err = clrsos_managed_thread_list_init(&threads, dac);
+	if (err)
+		return err;
+	uint64_t record = 0;
+	for (size_t i = 0; i < threads.count; i++)
+		if (threads.items[i].os_id == os_thread_id)
+			record = threads.items[i].first_nested;
+	clrsos_managed_thread_list_deinit(&threads);
+	size_t cap = 0;
+	/* The records live on the thread's stack: a corrupt chain ends at max (said as more). */
+	while (record && !err) {
+		if (*ret_count == max) {
+			*ret_more = true;
+			break;
+		}
+		uint64_t object = 0, next = 0;
+		if ((err = clrsos_dac_nested_exception(dac, record, &object, &next)))
+			break;
+		if (!(err = clrsos_array_reserve(ret, &cap, *ret_count + 1)))
+			(*ret)[(*ret_count)++] = object;
+		record = next;
+	}
+	if (err) {
+		free(*ret);
+		*ret = NULL;
+		*ret_count = 0;
+	}
+	return err;
 }

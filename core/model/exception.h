@@ -26,6 +26,8 @@ struct clrsos_exception_frame {
 	uint64_t method_desc; /* 0: none recorded */
 	char *method;         /* its full name, malloc'd; NULL if unknown */
 	char *function;       /* as SOS shows it, "File.dll!Name+0x1a", malloc'd; NULL if unknown */
+	char *source_file;    /* after clrsos_exception_sources: from the module's PDB (malloc'd), */
+	uint32_t source_line; /* or NULL and 0 */
 };
 
 struct clrsos_exception {
@@ -76,6 +78,25 @@ struct clrsos_error *clrsos_type_is_exception(struct clrsos_dac *dac, uint64_t m
  */
 struct clrsos_error *clrsos_thread_current_exception(struct clrsos_dac *dac, struct clrsos_target *target,
 						     uint32_t os_thread_id, uint64_t *ret, bool *ret_nested);
+
+struct clrsos_source_cache;
+/*
+ * Source file and line of each frame of ex's stack trace, from its module's
+ * PDB (model/stack.h), at the IP SOS looks them up at: the IP shown, less
+ * one where it is a return address or a throw's (every frame but the first
+ * of a hardware-kind exception). Only out of memory is an error.
+ */
+struct clrsos_error *clrsos_exception_sources(struct clrsos_exception *ex, struct clrsos_dac *dac,
+					      struct clrsos_source_cache *cache);
+
+/*
+ * The exceptions of the thread os_thread_id's nested exception records
+ * (GetNestedExceptionData: the ones in flight when the current one was
+ * thrown), most recent first, at most max of them (malloc'd, *ret_count;
+ * *ret_more when there are more). A thread that is not managed has none.
+ */
+struct clrsos_error *clrsos_thread_nested_exceptions(struct clrsos_dac *dac, uint32_t os_thread_id, size_t max,
+						     uint64_t **ret, size_t *ret_count, bool *ret_more);
 
 #ifdef __cplusplus
 }

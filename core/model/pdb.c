@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/fileio.h"
 #include "model/metadata.h"
@@ -74,6 +75,7 @@ struct clrsos_pdb {
 	struct clrsos_metadata *md;
 	uint32_t rows[64]; /* for index widths: debug tables and the assembly's */
 	struct table table[NTABLES];
+	uint8_t id[CLRSOS_PDB_ID_SIZE]; /* the #Pdb stream's PdbId */
 };
 
 static uint32_t get32(const uint8_t *p)
@@ -119,6 +121,7 @@ static struct clrsos_error *read_layout(struct clrsos_pdb *pdb)
 					   "not a portable PDB: no #Pdb stream");
 	if (tail.pdb_size < PDB_STREAM_HEADER)
 		return corrupt("the #Pdb stream is too small");
+	memcpy(pdb->id, tail.pdb, sizeof(pdb->id));
 	uint64_t referenced = (uint64_t)get32(tail.pdb + 24) | (uint64_t)get32(tail.pdb + 28) << 32;
 	size_t pos = PDB_STREAM_HEADER;
 	for (unsigned t = 0; t < 64; t++) {
@@ -185,6 +188,48 @@ struct clrsos_error *clrsos_pdb_create(const void *bytes, size_t size,
 	}
 	*ret = pdb;
 	return NULL;
+}
+
+const uint8_t *clrsos_pdb_id(const struct clrsos_pdb *pdb)
+{
+	return pdb->id;
+}
+
+struct clrsos_error *clrsos_pdb_create_embedded(const void *blob, size_t size, struct clrsos_pdb **ret)
+{
+	const uint8_t *b = blob;
+	if (size < 8 || memcmp(b, "MPDB", 4) != 0)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "corrupt embedded PDB: no MPDB signature");
+	uint32_t full = get32(b + 4);
+	if (full > MAX_FILE)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "corrupt embedded PDB: says it is %u bytes", full);
+	uint8_t *bytes = malloc(full ? full : 1);
+	if (!bytes)
+		return &clrsos_error_no_memory;
+	/* Raw deflate (no zlib header), as the compiler writes it. */
+	z_stream z;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, -MAX_WBITS) != Z_OK) {
+		free(bytes);
+		return &clrsos_error_no_memory;
+	}
+	z.next_in = (Bytef *)(uintptr_t)(b + 8);
+	z.avail_in = (uInt)(size - 8);
+	z.next_out = bytes;
+	z.avail_out = full;
+	int rc = inflate(&z, Z_FINISH);
+	size_t got = full - z.avail_out;
+	inflateEnd(&z);
+	struct clrsos_error *err;
+	if (rc == Z_MEM_ERROR)
+		err = &clrsos_error_no_memory;
+	else if (rc != Z_STREAM_END || got != full)
+		err = clrsos_error_create(CLRSOS_ERROR_OTHER, "corrupt embedded PDB: its deflated data does not "
+					  "inflate to the %u bytes it says", full);
+	else
+		err = clrsos_pdb_create(bytes, full, ret);
+	free(bytes);
+	return err;
 }
 
 struct clrsos_error *clrsos_pdb_open_file(const char *path, struct clrsos_pdb **ret)

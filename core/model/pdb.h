@@ -61,7 +61,19 @@ struct clrsos_error *clrsos_pdb_create(const void *bytes, size_t size,
 struct clrsos_error *clrsos_pdb_open_file(const char *path,
 					  struct clrsos_pdb **ret);
 
+/*
+ * Parse an embedded portable PDB: the data of an assembly's debug
+ * directory entry of type 17 ("MPDB", the PDB's size, then the PDB
+ * deflated). Corrupt data is an error.
+ */
+struct clrsos_error *clrsos_pdb_create_embedded(const void *blob, size_t size, struct clrsos_pdb **ret);
+
 void clrsos_pdb_destroy(struct clrsos_pdb *pdb);
+
+/* The PDB's id (the #Pdb stream's PdbId): the GUID and the stamp the
+ * assembly's CodeView debug entry names (GUID, then its TimeDateStamp). */
+enum { CLRSOS_PDB_ID_SIZE = 20 };
+const uint8_t *clrsos_pdb_id(const struct clrsos_pdb *pdb);
 
 /* The rows of a debug table (0x30 to 0x37; 0 for any other). */
 uint32_t clrsos_pdb_rows(const struct clrsos_pdb *pdb, unsigned table);

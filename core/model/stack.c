@@ -4,9 +4,14 @@
 #include "dac/dac.h"
 #include "model/pdb.h"
 #include "base/vector.h"
+#include "base/fileio.h"
+#include "target/pe.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Takes the DAC's variables: names move over, the array is freed. */
 static struct clrsos_error *take_vars(struct clrsos_frame_var *v, size_t n, struct clrsos_managed_var **ret)
@@ -104,12 +109,21 @@ void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack)
 struct source_module {
 	uint64_t module;
 	struct clrsos_pdb *pdb; /* NULL: none found */
+	char *note;             /* why a PDB found is not used, or NULL */
 };
 
 struct clrsos_source_cache {
 	struct source_module *modules;
 	size_t count, cap;
 };
+
+const char *clrsos_source_cache_note(const struct clrsos_source_cache *cache, size_t i)
+{
+	for (size_t m = 0; m < cache->count; m++)
+		if (cache->modules[m].note && !i--)
+			return cache->modules[m].note;
+	return NULL;
+}
 
 struct clrsos_source_cache *clrsos_source_cache_create(void)
 {
@@ -120,14 +134,61 @@ void clrsos_source_cache_destroy(struct clrsos_source_cache *cache)
 {
 	if (!cache)
 		return;
-	for (size_t i = 0; i < cache->count; i++)
+	for (size_t i = 0; i < cache->count; i++) {
 		clrsos_pdb_destroy(cache->modules[i].pdb);
+		free(cache->modules[i].note);
+	}
 	free(cache->modules);
 	free(cache);
 }
 
-struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module)
+/* clrsos_pe_read_fn over the target's memory at an image's base. */
+struct image_in_memory {
+	struct clrsos_target *target;
+	uint64_t base;
+};
+
+static bool read_image_memory(void *ctx, uint64_t pos, void *buf, size_t size)
 {
+	const struct image_in_memory *m = ctx;
+	struct clrsos_error *err = clrsos_target_read(m->target, m->base + pos, buf, size);
+	clrsos_error_destroy(err);
+	return !err;
+}
+
+/* A note's text (malloc'd; NULL out of memory: the note is a help). */
+static char *note_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *note_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Whether a PDB is the one of the image with this CodeView entry. */
+static bool pdb_matches(const struct clrsos_pdb *pdb, const struct clrsos_pe_debug *cv)
+{
+	const uint8_t *id = clrsos_pdb_id(pdb);
+	uint8_t stamp[4] = {(uint8_t)cv->stamp, (uint8_t)(cv->stamp >> 8), (uint8_t)(cv->stamp >> 16),
+			    (uint8_t)(cv->stamp >> 24)};
+	return !memcmp(id, cv->guid, 16) && !memcmp(id + 16, stamp, 4);
+}
+
+/*
+ * A module's portable PDB: the one beside its file ("/app/Foo.dll" ->
+ * "/app/Foo.pdb"), else the one embedded in the file; only one whose id is
+ * the one the image names in its CodeView debug entry (the image as loaded
+ * in the target when its headers are there, else the file's): a PDB left by
+ * another build is not used. NULL: none (*note says why, when there is one
+ * that is not used; malloc'd).
+ */
+static struct clrsos_pdb *module_pdb(struct clrsos_dac *dac, uint64_t module, char **note)
+{
+	*note = NULL;
 	char *file = NULL;
 	struct clrsos_error *err = clrsos_dac_module_file(dac, module, &file);
 	clrsos_error_destroy(err);
@@ -135,6 +196,25 @@ struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module)
 		free(file);
 		return NULL;
 	}
+	/* The identity the loaded image names, else the file's. */
+	struct clrsos_pe_debug loaded = {0}, disk = {0};
+	struct image_in_memory mem = {clrsos_dac_target(dac), 0};
+	err = clrsos_error_ignore(clrsos_dac_pe_file_base(dac, module, &mem.base));
+	if (!err && mem.base) {
+		for (int mapped = 1; mapped >= 0 && !loaded.has_codeview; mapped--) {
+			struct clrsos_error *e = clrsos_pe_debug_read(read_image_memory, &mem, mapped, &loaded);
+			clrsos_error_destroy(e);
+		}
+	}
+	clrsos_error_destroy(err);
+	int fd = -1;
+	err = clrsos_file_open_read(file, &fd);
+	if (!err) {
+		clrsos_error_destroy(clrsos_pe_debug_read(clrsos_pe_read_fd, &fd, false, &disk));
+	}
+	clrsos_error_destroy(err);
+	const struct clrsos_pe_debug *want = loaded.has_codeview ? &loaded : disk.has_codeview ? &disk : NULL;
+
 	size_t n = strlen(file);
 	char *slash = strrchr(file, '/');
 	char *dot = strrchr(file, '.');
@@ -149,10 +229,94 @@ struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module)
 		clrsos_error_destroy(err);
 		if (err)
 			pdb = NULL;
+		if (pdb && want && !pdb_matches(pdb, want)) {
+			clrsos_pdb_destroy(pdb);
+			pdb = NULL;
+			*note = note_printf("%s is not the PDB of %s as loaded (another build): not used", path,
+						     file);
+		}
 	}
+	if (!pdb && fd >= 0 && disk.has_embedded && (!want || !disk.has_codeview || want == &disk ||
+						      !memcmp(want->guid, disk.guid, 16))) {
+		uint8_t *blob = malloc(disk.embedded_size);
+		if (blob && clrsos_pe_read_fd(&fd, disk.embedded_pos, blob, disk.embedded_size)) {
+			err = clrsos_pdb_create_embedded(blob, disk.embedded_size, &pdb);
+			if (err && !clrsos_error_is_no_memory(err) && !*note)
+				*note = note_printf("%s: %s", file, err->message);
+			clrsos_error_destroy(err);
+			if (err)
+				pdb = NULL;
+		}
+		free(blob);
+		if (pdb && want && !pdb_matches(pdb, want)) {
+			clrsos_pdb_destroy(pdb);
+			pdb = NULL;
+		}
+		if (pdb) {
+			free(*note);
+			*note = NULL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
 	free(path);
 	free(file);
 	return pdb;
+}
+
+struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module)
+{
+	char *note = NULL;
+	struct clrsos_pdb *pdb = module_pdb(dac, module, &note);
+	free(note);
+	return pdb;
+}
+
+struct clrsos_error *clrsos_source_line(struct clrsos_source_cache *cache, struct clrsos_dac *dac,
+					uint64_t method_desc, uint32_t il_offset, char **ret_file, uint32_t *ret_line)
+{
+	*ret_file = NULL;
+	*ret_line = 0;
+	uint64_t module = 0;
+	uint32_t token = 0;
+	struct clrsos_error *err = clrsos_dac_method_desc_module(dac, method_desc, &module, &token);
+	if (clrsos_error_is_no_memory(err))
+		return err;
+	clrsos_error_destroy(err);
+	if (err || !module)
+		return NULL;
+	size_t m;
+	for (m = 0; m < cache->count && cache->modules[m].module != module; m++)
+		;
+	if (m == cache->count) {
+		if ((err = clrsos_array_reserve(&cache->modules, &cache->cap, cache->count + 1)))
+			return err;
+		cache->modules[m] = (struct source_module){.module = module};
+		cache->modules[m].pdb = module_pdb(dac, module, &cache->modules[m].note);
+		cache->count++;
+	}
+	if (!cache->modules[m].pdb)
+		return NULL;
+	err = clrsos_pdb_source_line(cache->modules[m].pdb, token, il_offset, ret_file, ret_line);
+	if (clrsos_error_is_no_memory(err))
+		return err;
+	clrsos_error_destroy(err);
+	return NULL;
+}
+
+struct clrsos_error *clrsos_source_line_at(struct clrsos_source_cache *cache, struct clrsos_dac *dac,
+					   uint64_t method_desc, uint64_t ip, bool before, char **ret_file,
+					   uint32_t *ret_line)
+{
+	*ret_file = NULL;
+	*ret_line = 0;
+	bool has = false;
+	uint32_t il = 0;
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_il_offset_at(dac, before && ip ? ip - 1 : ip,
+										&has, &il));
+	if (err || !has)
+		return err;
+	return clrsos_source_line(cache, dac, method_desc, il, ret_file, ret_line);
 }
 
 struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
@@ -162,30 +326,10 @@ struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *s
 		struct clrsos_managed_frame *f = &stack->frames[i];
 		if (f->frame || !f->method_desc || !f->has_il || f->source_file)
 			continue;
-		uint64_t module = 0;
-		uint32_t token = 0;
-		struct clrsos_error *err = clrsos_dac_method_desc_module(dac, f->method_desc, &module, &token);
-		if (clrsos_error_is_no_memory(err))
+		struct clrsos_error *err =
+			clrsos_source_line(cache, dac, f->method_desc, f->il_offset, &f->source_file, &f->source_line);
+		if (err)
 			return err;
-		clrsos_error_destroy(err);
-		if (err || !module)
-			continue;
-		size_t m;
-		for (m = 0; m < cache->count && cache->modules[m].module != module; m++)
-			;
-		if (m == cache->count) {
-			if ((err = clrsos_array_reserve(&cache->modules, &cache->cap, cache->count + 1)))
-				return err;
-			cache->modules[m] = (struct source_module){module, clrsos_module_pdb(dac, module)};
-			cache->count++;
-		}
-		if (!cache->modules[m].pdb)
-			continue;
-		err = clrsos_pdb_source_line(cache->modules[m].pdb, token, f->il_offset, &f->source_file,
-					     &f->source_line);
-		if (clrsos_error_is_no_memory(err))
-			return err;
-		clrsos_error_destroy(err);
 	}
 	return NULL;
 }

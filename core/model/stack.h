@@ -83,10 +83,35 @@ struct clrsos_source_cache *clrsos_source_cache_create(void);
 void clrsos_source_cache_destroy(struct clrsos_source_cache *cache);
 
 struct clrsos_pdb;
-/* The portable PDB beside a module's file ("/app/Foo.dll" -> "/app/Foo.pdb"), or NULL. */
+/*
+ * A module's portable PDB (the caller's: clrsos_pdb_destroy), or NULL: the
+ * one beside its file ("/app/Foo.dll" -> "/app/Foo.pdb"), else the one
+ * embedded in it; only one whose id is the one the image names.
+ */
 struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module);
+/*
+ * The i-th note of the modules looked up so far: why a PDB found for one was
+ * not used (another build's: its id is not the one the image names; a
+ * corrupt embedded one); NULL past the last. Borrowed from the cache.
+ */
+const char *clrsos_source_cache_note(const struct clrsos_source_cache *cache, size_t i);
 struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
 						  struct clrsos_source_cache *cache);
+/*
+ * The source position of IL offset il_offset in method_desc's method, from
+ * its module's PDB as clrsos_managed_stack_sources finds it: *ret_file
+ * (malloc'd) and *ret_line, or NULL and 0. Only out of memory is an error.
+ */
+struct clrsos_error *clrsos_source_line(struct clrsos_source_cache *cache, struct clrsos_dac *dac,
+					uint64_t method_desc, uint32_t il_offset, char **ret_file, uint32_t *ret_line);
+/*
+ * The same for JIT-compiled code at ip: its IL offset from the runtime,
+ * then the line. before: ip is a return address or a throw's, whose source
+ * is the call's (looked up at ip - 1), as SOS adjusts it.
+ */
+struct clrsos_error *clrsos_source_line_at(struct clrsos_source_cache *cache, struct clrsos_dac *dac,
+					   uint64_t method_desc, uint64_t ip, bool before, char **ret_file,
+					   uint32_t *ret_line);
 
 /* An object reference a thread's stack or registers hold (a stack root). */
 struct clrsos_stack_reference {

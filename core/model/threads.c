@@ -23,6 +23,7 @@ static void from_dac(struct clrsos_managed_thread *t, uint64_t address, const st
 	t->last_thrown_handle = d->last_thrown_object_handle;
 	t->domain = d->domain;
 	t->nested_exceptions = d->first_nested_exception != 0;
+	t->first_nested = d->first_nested_exception;
 }
 
 struct clrsos_error *clrsos_managed_thread_read(struct clrsos_dac *dac, uint64_t address, struct clrsos_managed_thread *ret)

@@ -40,6 +40,7 @@ struct clrsos_managed_thread {
 	uint64_t last_thrown_handle; /* the handle of its current exception, 0 if none */
 	uint64_t domain;             /* its AppDomain, 0 if the runtime does not say */
 	bool nested_exceptions;      /* exceptions thrown while one was in flight */
+	uint64_t first_nested;       /* the first of their records (GetNestedExceptionData), 0 if none */
 };
 
 struct clrsos_managed_thread_list {

@@ -234,3 +234,71 @@ struct clrsos_error *clrsos_pe_read_metadata(const char *path,
 	clrsos_pe_close(img);
 	return NULL;
 }
+
+bool clrsos_pe_read_fd(void *ctx, uint64_t pos, void *buf, size_t size)
+{
+	return read_at(*(const int *)ctx, pos, buf, size);
+}
+
+enum {
+	DEBUG_DIRECTORY = 6,
+	DEBUG_ENTRY_SIZE = 28,
+	MAX_DEBUG_ENTRIES = 64,
+	DEBUG_TYPE_CODEVIEW = 2,
+	DEBUG_TYPE_EMBEDDED_PDB = 17,
+};
+
+struct clrsos_error *clrsos_pe_debug_read(clrsos_pe_read_fn *read, void *ctx, bool mapped,
+					  struct clrsos_pe_debug *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	uint8_t dos[64], nt[24], opt[240];
+	if (!read(ctx, 0, dos, sizeof(dos)) || dos[0] != 'M' || dos[1] != 'Z')
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "not a PE image");
+	uint32_t nt_pos = u32(dos + 0x3c);
+	if (!read(ctx, nt_pos, nt, sizeof(nt)) || memcmp(nt, "PE\0\0", 4) != 0)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "not a PE image");
+	uint16_t nsections = u16(nt + 4 + 2), opt_size = u16(nt + 4 + 16);
+	if (opt_size > sizeof(opt) || opt_size < 96 || nsections > MAX_SECTIONS ||
+	    !read(ctx, nt_pos + 24, opt, opt_size))
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "bad PE optional header");
+	uint16_t magic = u16(opt);
+	size_t dirs = magic == PE32PLUS_MAGIC ? 112 : magic == PE32_MAGIC ? 96 : 0;
+	if (!dirs || dirs + (DEBUG_DIRECTORY + 1) * 8 > opt_size)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "bad PE optional header");
+	uint32_t dir_rva = u32(opt + dirs + DEBUG_DIRECTORY * 8), dir_size = u32(opt + dirs + DEBUG_DIRECTORY * 8 + 4);
+	if (!dir_rva || dir_size < DEBUG_ENTRY_SIZE)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "the PE image has no debug directory");
+	struct clrsos_pe_image img = {.fd = -1, .size_of_headers = u32(opt + 60), .nsections = nsections};
+	uint8_t table[40];
+	for (size_t i = 0; i < nsections; i++) {
+		if (!read(ctx, nt_pos + 24 + opt_size + i * 40, table, sizeof(table)))
+			return clrsos_error_create(CLRSOS_ERROR_OTHER, "cannot read the PE section table");
+		img.sections[i] = (struct section){u32(table + 12), u32(table + 8), u32(table + 20), u32(table + 16)};
+	}
+	uint32_t dir_pos = dir_rva;
+	if (!mapped && !rva_to_offset(&img, dir_rva, &dir_pos))
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "the PE debug directory is outside every section");
+	size_t n = dir_size / DEBUG_ENTRY_SIZE;
+	if (n > MAX_DEBUG_ENTRIES)
+		n = MAX_DEBUG_ENTRIES;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t e[DEBUG_ENTRY_SIZE], cv[24];
+		if (!read(ctx, dir_pos + i * DEBUG_ENTRY_SIZE, e, sizeof(e)))
+			return clrsos_error_create(CLRSOS_ERROR_OTHER, "cannot read the PE debug directory");
+		uint32_t type = u32(e + 12), size = u32(e + 16);
+		uint64_t pos = mapped ? u32(e + 20) : u32(e + 24);
+		if (type == DEBUG_TYPE_CODEVIEW && size >= sizeof(cv) && !ret->has_codeview &&
+		    read(ctx, pos, cv, sizeof(cv)) && memcmp(cv, "RSDS", 4) == 0) {
+			ret->has_codeview = true;
+			memcpy(ret->guid, cv + 4, 16);
+			ret->age = u32(cv + 20);
+			ret->stamp = u32(e + 4);
+		} else if (type == DEBUG_TYPE_EMBEDDED_PDB && !ret->has_embedded && size) {
+			ret->has_embedded = true;
+			ret->embedded_pos = pos;
+			ret->embedded_size = size;
+		}
+	}
+	return NULL;
+}

@@ -49,6 +49,35 @@ struct clrsos_error *clrsos_pe_read_metadata(const char *path,
 					     uint32_t image_size, void *buf,
 					     size_t size, size_t *ret);
 
+/*
+ * A PE image's debug directory, as a PDB is matched to it: its CodeView
+ * entry (a portable PDB's id is the entry's GUID and TimeDateStamp) and an
+ * embedded portable PDB (entry type 17: "MPDB", its size, then the PDB
+ * deflated).
+ */
+struct clrsos_pe_debug {
+	bool has_codeview;
+	uint8_t guid[16];
+	uint32_t age, stamp;
+	bool has_embedded;
+	uint64_t embedded_pos; /* where its data is, in the layout read */
+	uint32_t embedded_size;
+};
+
+/* Reads size bytes at pos of an image (a file, or the target's memory); false if it cannot. */
+typedef bool clrsos_pe_read_fn(void *ctx, uint64_t pos, void *buf, size_t size);
+
+/*
+ * The debug directory of the image read through read: mapped (pos is an
+ * RVA, sections at their RVAs, as the loader lays them out) or flat (the
+ * file's layout). Not a PE image, or no debug directory, is an error.
+ */
+struct clrsos_error *clrsos_pe_debug_read(clrsos_pe_read_fn *read, void *ctx, bool mapped,
+					  struct clrsos_pe_debug *ret);
+
+/* clrsos_pe_read_fn over a file descriptor (ctx points to the int). */
+bool clrsos_pe_read_fd(void *ctx, uint64_t pos, void *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

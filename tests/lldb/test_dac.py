@@ -102,9 +102,11 @@ def case_crash_cores():
             if kind == "throw":
                 extra = ["dso --json", "dso -precise --json", "dso -verify --json", "dso 1",
                          "dso -precise 0x1000 0x2000"] + extra
+            if kind == "nested":
+                extra = ["pe -nested --json", "pe -nested"]
             cmds = base + ["dumpheap -stat -type Crasher.Order --json", "thread list"] + extra
             tr = harness.lldb(cmds, core=core, exe=shutil.which("dotnet"))
-            if extra:
+            if kind == "throw":
                 # The main thread (its tid is the pid) died of the exception.
                 me = tr.text_of("clrthreads -managedexception").strip()
                 check(me == "Found managed exception on thread %x" % truth["pid"],
@@ -157,6 +159,13 @@ def case_crash_cores():
                 check(re.search(r"^InnerException:\s+System\.FormatException, Use printexception [0-9A-F]{16} "
                                 r"to see more\.$", tr.text_of("pe"), re.M),
                       "nested: pe's InnerException line: %r" % tr.output("pe")[:5])
+                # -nested as SOS: the thread's nested exception records, the ones in flight when the
+                # outer one was thrown (Middle's FormatException, Fail's InvalidOperationException).
+                nested = [n["type"] for n in tr.json("pe -nested --json").get("nestedExceptions", [])]
+                check(nested == ["System.FormatException", "System.InvalidOperationException"],
+                      "nested: pe -nested lists %s" % nested)
+                check(tr.text_of("pe -nested").count("\nNested exception -----") == 2
+                      and nested_line not in tr.text_of("pe -nested"), "nested: pe -nested's layout")
             # After any crash, the next commands still answer: the order the
             # dying thread held is on the heap, once.
             order = tr.json("dumpheap -stat -type Crasher.Order --json")["statistics"]

@@ -1,6 +1,6 @@
-"""clrstack's source lines against what .NET itself reports.
+"""Source lines (clrstack, pe -lines, ip2md, clrbt) against what .NET itself reports.
 
-usage: test_lines.py <live|full>
+usage: test_lines.py <live|full|embedded|stale|crash>
 
 Starts the Lines target, which prints, for the frames of its own methods,
 the file and line System.Diagnostics.StackTrace reads from Lines.pdb and
@@ -11,7 +11,21 @@ with the same file and line (--json: file, line; text: SOS's
 "<method> [<file> @ <line>]", checked with the regex of SOS's
 SimpleThrow.script), and no source for frames whose module has no PDB
 beside it (System.Private.CoreLib's).
+
+embedded: the same on a live LinesEmbedded, whose PDB is embedded in the
+assembly (deflated in its debug directory), with no PDB file beside it.
+stale: a copy of Lines whose Lines.pdb has another id than the one the
+assembly names (as a PDB of another build has): no frame gets a line from
+it, and pe -lines says why in one line.
+crash: the core the runtime writes as Lines dies of an unhandled exception
+thrown from a catch block (Lines throw): pe -lines gives each frame of the
+exception's stack trace the line .NET gave it, pe -nested shows the thread's
+nested exception (the one in flight) as SOS does, plain pe says there is
+one, and ip2md and clrbt give the throw's line.
 """
+import json
+import shutil
+import subprocess
 
 import os
 import re
@@ -32,10 +46,10 @@ def lines_frames(result):
     return None, []
 
 
-def run(mode):
+def run(mode, name="Lines", stale=False):
     directory = harness.scratch_dir()
     try:
-        with harness.Target("Lines", args=["wait"], stdin=True) as t:
+        with harness.Target(name, args=["wait"], stdin=True) as t:
             commands = ["clrstack -all --json", "clrstack -all"]
             if mode == "live":
                 tr = harness.lldb(commands, pid=t.pid)
@@ -46,6 +60,10 @@ def run(mode):
     finally:
         harness.cleanup(directory)
     thread, frames = lines_frames(tr.json("clrstack -all --json"))
+    if stale:
+        check(len(frames) == 5 and all("file" not in f for f in frames),
+              "stale PDB: no frame gets a line from it: %s" % [(f["name"], f.get("line")) for f in frames])
+        return
     check(len(frames) == len(truth) == 5,
           "5 frames of Lines' methods, as .NET reported (clrstack %d, .NET %d)" % (len(frames), len(truth)))
     for f, want in zip(frames, truth):
@@ -69,10 +87,127 @@ def run(mode):
         check(re.search(pattern, text) is not None, "text: " + pattern)
 
 
+def flip_pdb_id(path):
+    """Change one byte of the id in the portable PDB's #Pdb stream (a PDB of another build)."""
+    data = bytearray(open(path, "rb").read())
+    root = data.index(b"BSJB")
+    version_len = int.from_bytes(data[root + 12:root + 16], "little")
+    pos = root + 16 + version_len + 2
+    streams = int.from_bytes(data[pos:pos + 2], "little")
+    pos += 2
+    for _ in range(streams):
+        offset = int.from_bytes(data[pos:pos + 4], "little")
+        end = data.index(b"\0", pos + 8)
+        name = data[pos + 8:end]
+        pos = (end + 4) & ~3
+        if name == b"#Pdb":
+            data[root + offset] ^= 0xff
+            open(path, "wb").write(bytes(data))
+            return
+    raise harness.Failure("no #Pdb stream in " + path)
+
+
+def run_stale():
+    """Lines with its PDB's id changed: the PDB is not used, and pe -lines says so."""
+    directory = harness.scratch_dir()
+    saved = harness.TARGETS_DIR
+    try:
+        shutil.copytree(os.path.join(saved, "Lines"), os.path.join(directory, "Lines"))
+        pdb = os.path.join(directory, "Lines", "Lines.pdb")
+        flip_pdb_id(pdb)
+        harness.TARGETS_DIR = directory
+        run("live", stale=True)
+        # pe -lines names the PDB it did not use: the crash of the same copy.
+        core = os.path.join(directory, "core.crash")
+        r = subprocess.run(["dotnet", os.path.join(directory, "Lines", "Lines.dll"), "throw"], capture_output=True,
+                           text=True, timeout=300, env=dict(os.environ, DOTNET_DbgEnableMiniDump="1",
+                                                            DOTNET_DbgMiniDumpType="4", DOTNET_DbgMiniDumpName=core))
+        if not os.path.exists(core):
+            raise harness.Failure("Lines throw wrote no core: %s" % r.stderr[-400:])
+        tr = harness.lldb(["clrthreads -managedexception", "pe -lines", "pe -lines --json"], core=core,
+                          exe=shutil.which("dotnet"))
+        notes = [l for l in tr.output("pe -lines") if l.startswith("Note: ")]
+        check(len(notes) == 1 and pdb in notes[0] and "another build" in notes[0],
+              "pe -lines: one note naming the stale PDB: %r" % notes)
+        check(" @ " not in tr.text_of("pe -lines"), "pe -lines: a line from the stale PDB")
+        check(len(tr.json("pe -lines --json").get("sourceNotes", [])) == 1, "pe -lines --json: sourceNotes")
+    finally:
+        harness.TARGETS_DIR = saved
+        harness.cleanup(directory)
+
+
+def by_frame(frames):
+    """Text of frames as (method's short name, file, line)."""
+    return [(f["method"].split(".")[-1], f["file"], f["line"]) for f in frames]
+
+
+def run_crash():
+    directory = harness.scratch_dir()
+    try:
+        core = os.path.join(directory, "core.crash")
+        r = subprocess.run(["dotnet", os.path.join(harness.TARGETS_DIR, "Lines", "Lines.dll"), "throw"],
+                           capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, DOTNET_DbgEnableMiniDump="1", DOTNET_DbgMiniDumpType="4",
+                                    DOTNET_DbgMiniDumpName=core))
+        truth = [json.loads(l[6:]) for l in r.stdout.splitlines() if l.startswith("TRUTH ")]
+        if not truth or not os.path.exists(core):
+            raise harness.Failure("Lines throw: no TRUTH or no core: %s" % r.stderr[-400:])
+        truth = truth[0]
+        first = ["clrthreads -managedexception", "pe", "pe -lines", "pe -lines --json", "pe -nested -lines",
+                 "pe -nested -lines --json", "clrstack --json", "clrbt"]
+        tr = harness.lldb(first, core=core, exe=shutil.which("dotnet"))
+        # The outer exception: thrown by Throw, on the line Lines said.
+        outer = tr.json("pe -lines --json")
+        check(outer["type"] == "System.FormatException", "pe: the outer exception: %s" % outer["type"])
+        top = outer["stackTrace"][0]
+        check(top.get("file") == truth["outerFile"] and top.get("line") == truth["outerLine"],
+              "pe -lines: the throw at %s @ %d, not %s @ %s" % (truth["outerFile"], truth["outerLine"],
+                                                               top.get("file"), top.get("line")))
+        check(re.search(r"^    %s %s Lines\.dll!Lines\.Program\.Throw\(\)\+0x%s \[.*[\\|/]Program\.cs @ %d\s*\]$"
+                        % (HEX, HEX, HEX, truth["outerLine"]), tr.text_of("pe -lines"), re.M),
+              "pe -lines: SOS's layout of the frame: %r" % tr.output("pe -lines")[5:7])
+        nested_line = "There are nested exceptions on this thread. Run with -nested for details"
+        check(nested_line in tr.text_of("pe") and nested_line not in tr.text_of("pe -nested -lines"),
+              "pe: the nested-exceptions line in plain pe only")
+        # pe -nested: the inner exception, in flight when the outer one was thrown, with .NET's lines.
+        nested = tr.json("pe -nested -lines --json").get("nestedExceptions", [])
+        check(len(nested) == 1 and nested[0]["type"] == "System.InvalidOperationException",
+              "pe -nested: the thread's one nested exception: %s" % [n["type"] for n in nested])
+        got = [(f["method"].split(".")[-1].split("(")[0], f.get("file"), f.get("line"))
+               for f in nested[0]["stackTrace"]]
+        want = [(m.split(".")[-1], f, l) for m, f, l in by_frame(truth["inner"])]
+        check(got == want, "pe -nested -lines: the inner exception's frames\n  .NET:   %s\n  clrsos: %s" % (want, got))
+        check(tr.text_of("pe -nested -lines").count("\nNested exception -----") == 1,
+              "pe -nested: one 'Nested exception' separator")
+        # ip2md at the call of Throw's frame (its return address less one) and clrbt: the same line.
+        frames = [f for f in tr.json("clrstack --json")["threads"][0]["frames"] if f.get("name", "").startswith("Lines.Program.Throw")]
+        if not frames:
+            raise harness.Failure("clrstack: no frame of Lines.Program.Throw")
+        check(frames[0].get("line") == truth["outerLine"], "clrstack: Throw's line: %s" % frames[:1])
+        ip = int(frames[0]["ip"], 16) - 1
+        tr2 = harness.lldb(["ip2md %x" % ip, "ip2md %x --json" % ip], core=core, exe=shutil.which("dotnet"))
+        src = [l for l in tr2.output("ip2md %x" % ip) if l.startswith("Source file:")]
+        check(src == ["Source file:  %s @ %d" % (truth["outerFile"], truth["outerLine"])],
+              "ip2md: Source file line: %r" % src)
+        check(tr2.json("ip2md %x --json" % ip).get("line") == truth["outerLine"], "ip2md --json: line")
+        check(re.search(r"\[managed\] Lines\.Program\.Throw\(\) at .*Program\.cs:%d$" % truth["outerLine"],
+                        tr.text_of("clrbt"), re.M), "clrbt: Throw's frame with its line: %r" %
+              [l for l in tr.output("clrbt") if "Throw" in l])
+    finally:
+        harness.cleanup(directory)
+
+
 def main():
     mode = sys.argv[1]
     try:
-        run(mode)
+        if mode == "crash":
+            run_crash()
+        elif mode == "stale":
+            run_stale()
+        elif mode == "embedded":
+            run("live", name="LinesEmbedded")
+        else:
+            run(mode)
     except harness.Failure as e:
         print("FAIL: %s" % e)
         sys.exit(1)

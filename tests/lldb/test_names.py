@@ -11,7 +11,7 @@ exception with 40 nested inner exceptions and two exceptions that are each
 other's InnerException.
 
 Asserted over every command's output (dumpheap -stat/-type, dumpobj, dumpmt
--md, gcroot, objsize, gchandles, clrthreads, clrstack -all, pe -nested, and
+-md, gcroot, objsize, gchandles, clrthreads, clrstack -all, pe --inner, and
 their --json forms): no control character reaches it but the newlines that
 end lines (and tabs); the file-loaded types are named, their names escaped
 (\\n, \\u001B, ...); gcroot prints exactly one "Found " line; no line longer
@@ -19,7 +19,7 @@ than a cut name allows; JSON stays valid and holds the exact names. The
 in-memory (Reflection.Emit) types' names are asserted the same way once
 clrsos names them: while it shows them as <Unloaded Type>, only the
 control-character checks apply to them (said in the log).
-pe -nested: 32 exceptions, then "... 9 more inner exceptions not shown"
+pe --inner: 32 exceptions, then "... 9 more inner exceptions not shown"
 with the address to continue from; the loop is named as a cycle.
 """
 
@@ -93,8 +93,8 @@ def run(truth, where):
              "dumpmt -md %s" % holder["mt"], "dumpmt -md %s --json" % holder["mt"],
              "gcroot %s --json" % truth["file"][0]["address"], "objsize %s" % holder["address"],
              "gchandles", "clrthreads", "clrstack -all", "clrstack -all --json",
-             "pe -nested %s" % truth["nested"], "pe -nested %s --json" % truth["nested"],
-             "pe -nested %s" % truth["loopA"], "pe -nested %s --json" % truth["loopA"],
+             "pe --inner %s" % truth["nested"], "pe --inner %s --json" % truth["nested"],
+             "pe --inner %s" % truth["loopA"], "pe --inner %s --json" % truth["loopA"],
              "pe %s" % truth["loopA"]]
     tr = harness.lldb(cmds, **where)
 
@@ -168,30 +168,30 @@ def run(truth, where):
     check("Wait\\n\\u001B[2J\\u001B]0;pwned\\u0007\\u009BLong" in stack,
           "clrstack -all: the waiting method's name escaped")
 
-    # 3. pe -nested: 41 exceptions, 32 shown, the rest said; a cycle named.
-    pe = tr.output("pe -nested %s" % truth["nested"])
+    # 3. pe --inner: 41 exceptions, 32 shown, the rest said; a cycle named.
+    pe = tr.output("pe --inner %s" % truth["nested"])
     shown = [l for l in pe if l.startswith("Exception object: ")]
-    check(len(shown) == 32, "pe -nested: 32 exceptions shown, got %d" % len(shown))
+    check(len(shown) == 32, "pe --inner: 32 exceptions shown, got %d" % len(shown))
     more = [l for l in pe if "more inner exceptions not shown" in l]
     check(len(more) == 1 and more[0].startswith("... 9 more inner exceptions not shown"),
-          "pe -nested: says 9 more are not shown: %r" % more)
+          "pe --inner: says 9 more are not shown: %r" % more)
     if more:
-        nxt = re.search(r"pe -nested ([0-9a-f]+)", more[0])
-        check(nxt is not None, "pe -nested: says where to continue: %r" % more[0])
-    pj = tr.json("pe -nested %s --json" % truth["nested"])
+        nxt = re.search(r"pe --inner ([0-9a-f]+)", more[0])
+        check(nxt is not None, "pe --inner: says where to continue: %r" % more[0])
+    pj = tr.json("pe --inner %s --json" % truth["nested"])
     depth, node = 1, pj
     while "inner" in node:
         node, depth = node["inner"], depth + 1
-    check(depth == 32 and node.get("innerNotShown") == 9, "pe -nested --json: 32 nested, innerNotShown 9 (%d, %s)"
+    check(depth == 32 and node.get("innerNotShown") == 9, "pe --inner --json: 32 nested, innerNotShown 9 (%d, %s)"
           % (depth, node.get("innerNotShown")))
-    loop = tr.output("pe -nested %s" % truth["loopA"])
-    check(len([l for l in loop if l.startswith("Exception object: ")]) == 2, "pe -nested loop: each shown once")
+    loop = tr.output("pe --inner %s" % truth["loopA"])
+    check(len([l for l in loop if l.startswith("Exception object: ")]) == 2, "pe --inner loop: each shown once")
     a, b = harness.parse_hex(truth["loopA"]), harness.parse_hex(truth["loopB"])
     cyc = [l for l in loop if l.startswith("cycle: ")]
     check(len(cyc) == 1 and ("the inner exception of %016x" % b) in cyc[0] and ("is %016x" % a) in cyc[0]
-          and "already shown above" in cyc[0], "pe -nested loop: the cycle named: %r" % cyc)
-    lj = tr.json("pe -nested %s --json" % truth["loopA"])
-    check(harness.parse_hex(lj.get("inner", {}).get("innerCycle", "0x0")) == a, "pe -nested --json: innerCycle")
+          and "already shown above" in cyc[0], "pe --inner loop: the cycle named: %r" % cyc)
+    lj = tr.json("pe --inner %s --json" % truth["loopA"])
+    check(harness.parse_hex(lj.get("inner", {}).get("innerCycle", "0x0")) == a, "pe --inner --json: innerCycle")
     check(tr.error("pe %s" % truth["loopA"]) is None and
           not any(l.startswith("cycle") for l in tr.output("pe %s" % truth["loopA"])), "pe without -nested: one")
 

@@ -40,13 +40,16 @@ CHANGED = {
     "pe": "SOS's layout: 'Use printexception <ADDRESS>' hint, a blank line before StackTraceString, the nested "
           "exceptions line, IPs of hardware-kind exceptions one more as SOS shows them; JSON gains "
           "threadHasNestedExceptions; StackTrace frames as SOS prints them, Module.dll!Type.Method()+0xNN; JSON "
-          "frames gain function",
+          "frames gain function; -nested shows the thread's nested exception records as SOS (the inner chain is "
+          "--inner), the nested line whatever address is shown, JSON nestedExceptions",
     "dso": "scans the stack as SOS does (stale slots included; the runtime's own list is dso -precise); JSON "
            "gains warnings and scanned",
     "clrstack": "a managed frame whose module's portable PDB lies beside it gains ' [<file> @ <line>]' as SOS "
                 "prints it; JSON frames gain ilOffset, file, line",
     "dumpmt -md": "SOS 10's MethodDesc Table: a Slot column, Entry, MethodDesc and Slot in upper-case hex as SOS "
                   "prints them",
+    "ip2md": "SOS's 'Source file: <file> @ <line>' last line from the module's PDB; JSON gains file, line",
+    "clrbt": "a managed frame with a PDB ends with ' at <file>:<line>'; JSON frames gain file, line",
 }
 
 

@@ -21,13 +21,18 @@
 #include "base/error.h"
 #include "model/metadata.h"
 #include "model/pdb.h"
+#include "target/pe.h"
 #include "tests.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #ifndef CLRSOS_TEST_TARGETS_DIR
 #define CLRSOS_TEST_TARGETS_DIR "targets"
 #endif
 
 static const char lines_pdb[] = CLRSOS_TEST_TARGETS_DIR "/Lines/Lines.pdb";
+static const char lines_embedded[] = CLRSOS_TEST_TARGETS_DIR "/LinesEmbedded/LinesEmbedded.dll";
 
 static uint8_t *read_all(const char *path, size_t *ret_size)
 {
@@ -258,6 +263,56 @@ static void test_pdb__every_byte_flipped_is_safe(void **state)
 	assert_true(accepted > 0);
 }
 
+/*
+ * The PDB embedded in LinesEmbedded.dll: found through the debug directory,
+ * inflated, its id the one the CodeView entry names; its data cut short,
+ * without its signature or with its deflate stream broken is one error.
+ */
+static void test_pdb__embedded(void **state)
+{
+	(void)state;
+	int fd = open(lines_embedded, O_RDONLY);
+	if (fd < 0)
+		skip();
+	struct clrsos_pe_debug dbg;
+	assert_null(clrsos_pe_debug_read(clrsos_pe_read_fd, &fd, false, &dbg));
+	assert_true(dbg.has_codeview);
+	assert_true(dbg.has_embedded);
+	uint8_t *blob = malloc(dbg.embedded_size);
+	assert_non_null(blob);
+	assert_true(clrsos_pe_read_fd(&fd, dbg.embedded_pos, blob, dbg.embedded_size));
+	close(fd);
+	struct clrsos_pdb *pdb = NULL;
+	assert_null(clrsos_pdb_create_embedded(blob, dbg.embedded_size, &pdb));
+	assert_memory_equal(clrsos_pdb_id(pdb), dbg.guid, 16);
+	uint8_t stamp[4] = {(uint8_t)dbg.stamp, (uint8_t)(dbg.stamp >> 8), (uint8_t)(dbg.stamp >> 16),
+			    (uint8_t)(dbg.stamp >> 24)};
+	assert_memory_equal(clrsos_pdb_id(pdb) + 16, stamp, 4);
+	assert_true(ask_everything(pdb, true) > 10);
+	clrsos_pdb_destroy(pdb);
+	for (size_t n = 0; n < dbg.embedded_size; n += 1 + n / 8) {
+		pdb = NULL;
+		struct clrsos_error *err = clrsos_pdb_create_embedded(blob, n, &pdb);
+		assert_non_null(err);
+		assert_null(strchr(err->message, '\n'));
+		clrsos_error_destroy(err);
+		assert_null(pdb);
+	}
+	blob[0] = 'X';
+	struct clrsos_error *err = clrsos_pdb_create_embedded(blob, dbg.embedded_size, &pdb);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "no MPDB signature"));
+	clrsos_error_destroy(err);
+	blob[0] = 'M';
+	for (size_t i = 8; i < 24 && i < dbg.embedded_size; i++)
+		blob[i] ^= 0x5a;
+	err = clrsos_pdb_create_embedded(blob, dbg.embedded_size, &pdb);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "does not inflate"));
+	clrsos_error_destroy(err);
+	free(blob);
+}
+
 static void expect_not_pdb(const void *bytes, size_t size, const char *what)
 {
 	struct clrsos_pdb *pdb = NULL;
@@ -309,6 +364,7 @@ int run_pdb_tests(void)
 		cmocka_unit_test_setup_teardown(test_pdb__every_byte_flipped_is_safe, real_setup,
 						real_teardown),
 		cmocka_unit_test(test_pdb__not_a_portable_pdb),
+		cmocka_unit_test(test_pdb__embedded),
 		cmocka_unit_test(test_pdb__metadata_without_pdb_stream),
 	};
 	return cmocka_run_group_tests_name("pdb", tests, NULL, NULL);

@@ -3,11 +3,19 @@
 // System.Diagnostics.StackTrace(true), which reads Lines.pdb:
 //
 //   Lines [wait]
+//   Lines throw
 //
 // prints TRUTH {"frames": [{"method", "token", "il", "file", "line"}...]},
 // one entry per frame of this assembly, innermost first, then READY; with
 // "wait" it then blocks in Third (on the line that took the trace) until a
 // line comes on stdin, so a debugger can look at the same stack.
+//
+// With "throw" it dies of an unhandled exception thrown while another was
+// in flight (from a catch block): Thrower throws an InvalidOperationException
+// through Relay; Main catches it and throws a FormatException with it as
+// inner. Before that it prints TRUTH {"inner": [frames of the inner
+// exception, from StackTrace(e, true)], "outerLine": the throw's line,
+// "outerFile"}.
 //
 // The methods differ in what their sequence points hold: several
 // statements, a lambda (a method of a closure class), a generic method and
@@ -26,6 +34,8 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "throw")
+            return Throw();
         s_wait = args.Length > 0 && args[0] == "wait";
         int total = 0;
         for (int i = 0; i < 1; i++)
@@ -64,7 +74,53 @@ public static class Program
         return sum;
     }
 
-    static void Report(StackTrace trace)
+    static int Throw()
+    {
+        try
+        {
+            Relay(2);
+        }
+        catch (InvalidOperationException e)
+        {
+            ReportThrow(e, OuterLine() + 1);
+            throw new FormatException("outer, thrown while the inner one is in flight", e);
+        }
+        return 0;
+    }
+
+    static void ReportThrow(Exception inner, int outerLine)
+    {
+        var truth = new Dictionary<string, object?>
+        {
+            ["pid"] = Environment.ProcessId,
+            ["runtimeDirectory"] = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(),
+            ["inner"] = Frames(new StackTrace(inner, true)),
+            ["outerLine"] = outerLine,
+            ["outerFile"] = new StackTrace(true).GetFrame(0)?.GetFileName(),
+        };
+        Console.WriteLine("TRUTH " + JsonSerializer.Serialize(truth));
+        Console.Out.Flush();
+    }
+
+    // The line it is called on: the outer throw is on the next one, above.
+    static int OuterLine([CallerLineNumber] int line = 0) => line;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void Relay(int depth)
+    {
+        if (depth > 0)
+            Relay(depth - 1);
+        else
+            Thrower();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void Thrower()
+    {
+        throw new InvalidOperationException("inner, thrown by Thrower");
+    }
+
+    static List<Dictionary<string, object?>> Frames(StackTrace trace)
     {
         var frames = new List<Dictionary<string, object?>>();
         foreach (StackFrame frame in trace.GetFrames())
@@ -81,6 +137,12 @@ public static class Program
                 ["line"] = frame.GetFileLineNumber(),
             });
         }
+        return frames;
+    }
+
+    static void Report(StackTrace trace)
+    {
+        var frames = Frames(trace);
         var truth = new Dictionary<string, object>
         {
             ["pid"] = Environment.ProcessId,
