@@ -73,10 +73,16 @@ def main():
         check(re.search(r"^     CodeAddr:\s+%s\s+\(.+\)$" % HEX, text, re.M), "ip2md: no CodeAddr (tier) line")
         # dumpmd: the same block, without the MethodDesc line.
         dmd = tr.text_of("dumpmd %s" % md)
-        check(dmd == text.split("\n", 1)[1], "dumpmd differs from ip2md's block:\n%s" % dmd)
+        # ip2md ends with SOS's "Source file:" line (HeapShapes' PDB lies beside it); dumpmd has none.
+        block, _, source = text.split("\n", 1)[1].rpartition("Source file:")
+        check(source and re.match(r"\s+\S*Program\.cs @ \d+\s*$", source),
+              "ip2md: no 'Source file: <Program.cs> @ <line>' last line:\n%s" % text)
+        check(dmd.rstrip("\n") == block.rstrip("\n"), "dumpmd differs from ip2md's block:\n%s" % dmd)
         check(tr.text_of("DumpMD %s" % md) == dmd, "DumpMD differs from dumpmd")
         jd = tr.json("dumpmd %s --json" % md)
         del j["ip"]
+        check(j.pop("file", "").endswith("Program.cs") and j.pop("line", 0) > 0,
+              "ip2md --json: no file and line of Program.cs")
         check(jd == j, "dumpmd --json differs from ip2md --json: %s" % jd)
         # Errors: one line each, the command failed.
         for c, want in (("ip2md 0", "0x0 is not in JIT-compiled code"),
