@@ -75,8 +75,8 @@ def main():
             "da -start 1 -length 2 %s --json" % arr["ints"]["address"],
             "dumparray %s -details" % sh["points"]["address"],
             "pe %s --json" % truth["threads"]["exception"]["address"],
-            "pe %s -nested --json" % truth["threads"]["exception"]["address"],
-            "pe %s -nested" % truth["threads"]["exception"]["address"],
+            "pe %s --inner --json" % truth["threads"]["exception"]["address"],
+            "pe %s --inner" % truth["threads"]["exception"]["address"],
             "pe %s" % af["address"],
             "dumpobj 0x10",
             "dumpobj %s+0x10" % af["address"],
@@ -240,10 +240,11 @@ def main():
     methods = [f["method"] for f in pe["stackTrace"]]
     check(methods == ["HeapShapes.Program.%s()" % m for m in ex["stackMethods"]],
           "pe: stack trace %s, target says %s" % (methods, ex["stackMethods"]))
-    nested = tr.json("pe %s -nested --json" % ex["address"])
+    # --inner follows the InnerException chain (-nested is SOS's: the thread's nested records).
+    nested = tr.json("pe %s --inner --json" % ex["address"])
     check(nested.get("inner", {}).get("message") == ex["innerMessage"] and
-          nested["inner"]["type"] == ex["innerType"], "pe -nested: inner %s" % nested.get("inner"))
-    text = tr.text_of("pe %s -nested" % ex["address"])
+          nested["inner"]["type"] == ex["innerType"], "pe --inner: inner %s" % nested.get("inner"))
+    text = tr.text_of("pe %s --inner" % ex["address"])
     check("Exception type:   %s" % ex["type"] in text and "Message:          %s" % ex["message"] in text and
           "HResult: %x" % (ex["hresult"] & 0xffffffff) in text and "Nested exception" in text, "pe text")
 

@@ -366,7 +366,8 @@ def main():
     check("HeapShapes.Program.StackHolderMain()" in managed, "clrbt: StackHolderMain not named: %s" % managed)
     check(any(not f["managed"] and f["name"] and f["module"] and f["module"].startswith("libc") for f in bt),
           "clrbt: no native libc frame named by lldb: %s" % [(f["module"], f["name"]) for f in bt])
-    check(re.search(r"frame #\d+: 0x[0-9a-f]{16} \[managed\] HeapShapes\.Program\.StackHolderMain\(\)( \(the runtime.s walk\))?$",
+    check(re.search(r"frame #\d+: 0x[0-9a-f]{16} \[managed\] HeapShapes\.Program\.StackHolderMain\(\)( at \S+Program\.cs:\d+)?"
+                    r"( \(the runtime.s walk\)| \(unwound by clrsos\))?$",
                     tr.text_of("clrbt %d" % sh["osId"]), re.M) is not None, "clrbt text")
     objs = tr.json("dso --json")["objects"]
     check(objs and all(o["type"] and harness.parse_hex(o["object"]) for o in objs), "dso: %s" % objs[:3])
