@@ -284,22 +284,10 @@ static void render_json(const struct clrsos_method_gcinfo *m, const struct clrso
 struct clrsos_error *clrsos_cmd_gcinfo(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 				       const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
-	struct clrsos_address_operands a = {.command = "gcinfo"};
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "gcinfo",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = clrsos_address_operands_add,
-		.ctx = &a,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
-	if (!err && !a.count)
-		err = clrsos_address_missing("gcinfo", "a MethodDesc or code");
+	bool json;
+	struct clrsos_address_operands a;
+	struct clrsos_error *err =
+		clrsos_parse_one_address("gcinfo", "a MethodDesc or code", host, argc, argv, NULL, NULL, &json, &a);
 	if (err)
 		return err;
 	struct clrsos_dac *dac;

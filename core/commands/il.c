@@ -753,24 +753,10 @@ static void ehinfo_json(const struct ehinfo *e, struct clrsos_writer *out)
 struct clrsos_error *clrsos_cmd_ehinfo(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 				       const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false;
+	bool json;
 	struct clrsos_address_operands a;
-	memset(&a, 0, sizeof(a));
-	a.command = "ehinfo";
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "ehinfo",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = clrsos_address_operands_add,
-		.ctx = &a,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
-	if (!err && !a.count)
-		err = clrsos_address_missing("ehinfo", "a MethodDesc or a code address");
+	struct clrsos_error *err = clrsos_parse_one_address("ehinfo", "a MethodDesc or a code address", host, argc,
+							     argv, NULL, NULL, &json, &a);
 	if (err)
 		return err;
 	struct ehinfo e;

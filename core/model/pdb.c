@@ -26,7 +26,7 @@ enum {
 	NTABLES = LAST_TABLE - FIRST_TABLE + 1,
 	MAX_COLUMNS = 6,
 	MAX_ROWS = 0xFFFFFF,
-	MAX_FILE = 512u << 20,
+	MAX_FILE = CLRSOS_PDB_MAX_SIZE,
 	MAX_NAME = 32768, /* a decoded document name */
 	HEAP_STRING_4 = 0x01,
 	HEAP_GUID_4 = 0x02,

@@ -49,6 +49,9 @@ enum clrsos_pdb_table {
 /* A sequence point's line that means "no line" (compiler-generated code). */
 enum { CLRSOS_PDB_HIDDEN_LINE = 0xFEEFEE };
 
+/* The largest PDB read (a file or an embedded one inflated), in bytes. */
+enum { CLRSOS_PDB_MAX_SIZE = 512 << 20 };
+
 struct clrsos_pdb;
 
 /* Parse a portable PDB's bytes; they are copied. Not a portable PDB (no

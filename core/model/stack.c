@@ -238,7 +238,8 @@ static struct clrsos_pdb *module_pdb(struct clrsos_dac *dac, uint64_t module, ch
 	}
 	if (!pdb && fd >= 0 && disk.has_embedded && (!want || !disk.has_codeview || want == &disk ||
 						      !memcmp(want->guid, disk.guid, 16))) {
-		uint8_t *blob = malloc(disk.embedded_size);
+		/* A size from the file: no more than a PDB may be (a hostile image asks for 4 GB). */
+		uint8_t *blob = disk.embedded_size <= CLRSOS_PDB_MAX_SIZE ? malloc(disk.embedded_size) : NULL;
 		if (blob && clrsos_pe_read_fd(&fd, disk.embedded_pos, blob, disk.embedded_size)) {
 			err = clrsos_pdb_create_embedded(blob, disk.embedded_size, &pdb);
 			if (err && !clrsos_error_is_no_memory(err) && !*note)
