@@ -209,6 +209,9 @@ if __name__ == "__main__":
         elif args[i] == "--arg": dll_args.append(args[i + 1]); i += 2
         elif args[i] == "--work": work = args[i + 1]; i += 2
         else: raise SystemExit("unknown " + args[i])
+    # As SOS's runner (SOSRunner.cs, dotnet/diagnostics#3126): W^X off, so
+    # that lldb can write bpmd's breakpoints into JIT-compiled code.
+    env.setdefault("DOTNET_EnableWriteXorExecute", "0")
     sys.path.insert(0, lldb_module(work))
     os.environ.setdefault("LLDB_DEBUGSERVER_PATH", LLDB_SERVER)
     import lldb
