@@ -47,6 +47,15 @@ def marked_line():
     raise harness.Failure("no MARK line in " + SOURCE)
 
 
+def method_lines(name):
+    """The lines from the declaration of method name in the target's source to the next method's."""
+    with open(SOURCE) as f:
+        lines = f.read().splitlines()
+    start = next(i for i, t in enumerate(lines, 1) if re.search(r"static int %s\(" % name, t))
+    end = next((i for i, t in enumerate(lines, 1) if i > start and re.search(r"static int \w+\(", t)), len(lines))
+    return start, end
+
+
 def frame0(text):
     """The first frame line of a clrstack: (method text, rest)."""
     for line in text.splitlines():
@@ -97,9 +106,9 @@ def case_name():
     stack = tr.text_of("clrstack")
     check("Breakpoints.Program.Work" in frame0(stack), "frame 0 is not Work:\n" + stack)
     # SOS's OtherCommands.script: \s+<HEXVAL>\s+<HEXVAL>\s+SymbolTestApp\.Program\.Main\(.*\)\s+\[...
-    # (the source part left out: at the method's first instruction, in its
-    # prolog, clrstack names no line)
-    check(re.search(r"\s+%s\s+%s\s+Breakpoints\.Program\.Work\(.*\)" % (HEX, HEX), stack), "clrstack: SOS's regex")
+    # (the prolog is the method's first line, as SOS shows it)
+    check(re.search(r"\s+%s\s+%s\s+Breakpoints\.Program\.Work\(.*\)\s+\[(?i:.*[\\|/]Program\.cs) @ \d+\]" % (HEX, HEX),
+                    stack), "clrstack: SOS's regex")
     j = tr.json("bpmd -list --json")
     check(any(p.get("method") == "Breakpoints.Program.Work" and p.get("moduleId") != "0x0" for p in j["pending"]),
           "-list --json: %r" % j)
@@ -274,7 +283,12 @@ def case_early():
           "no stop in Work:\n" + first)
     # The target's own output: it reached Work, not the end.
     check("READY" in tr.text and "DONE" not in first, "the target ran past Work:\n" + first)
-    check("Breakpoints.Program.Work" in frame0(tr.text_of("clrstack")), "first stop: frame 0 is not Work")
+    top = frame0(tr.text_of("clrstack"))
+    check("Breakpoints.Program.Work" in top, "first stop: frame 0 is not Work: " + top)
+    # At Work's first instruction (its prolog): Work's first line, as SOS shows it.
+    m = re.search(r"\[(?i:.*[\\|/]Program\.cs) @ (\d+)\s*\]", top)
+    first_line, last_line = method_lines("Work")
+    check(m and first_line <= int(m.group(1)) < last_line, "frame 0 is not on a line of Work: " + top)
     second = tr.text_of("process continue", 1)
     check("stop reason = breakpoint" in second and "DONE" not in second, "no stop in Later:\n" + second)
     top = frame0(tr.text_of("clrstack", 1))
