@@ -360,6 +360,30 @@ static struct clrsos_error *add_by_method_desc(struct clrsos_breakpoints *bps, s
 	return err;
 }
 
+/* The unbound entry a request by name or line makes (its strings the request's). */
+static struct clrsos_bpmd_entry request_entry(const struct clrsos_bpmd_request *r)
+{
+	return (struct clrsos_bpmd_entry){
+		.module_name = (char *)r->module_name,
+		.method_name = (char *)r->method_name,
+		.file = (char *)r->file,
+		.line = r->line,
+		.il_offset = r->il_offset,
+	};
+}
+
+/* Delete the debugger breakpoint that waits for the runtime to start, if there is one. */
+static void stop_awaiting_runtime(struct clrsos_breakpoints *bps, struct clrsos_target *target)
+{
+	if (!bps->await_runtime)
+		return;
+	void *ctx = NULL;
+	const struct clrsos_target_ops *ops = clrsos_target_ops_of(target, &ctx);
+	if (ops->symbol_breakpoint)
+		clrsos_error_ignore(ops->symbol_breakpoint(ctx, runtime_module, NULL));
+	bps->await_runtime = false;
+}
+
 struct clrsos_error *clrsos_breakpoints_add(struct clrsos_breakpoints *bps, struct clrsos_target *target,
 					    struct clrsos_dac *dac, const struct clrsos_bpmd_request *r,
 					    struct clrsos_bpmd_events *events)
@@ -369,13 +393,7 @@ struct clrsos_error *clrsos_breakpoints_add(struct clrsos_breakpoints *bps, stru
 	if (r->method_desc) {
 		err = add_by_method_desc(bps, target, dac, r->method_desc, events, &pending);
 	} else {
-		struct clrsos_bpmd_entry want = {
-			.module_name = (char *)r->module_name,
-			.method_name = (char *)r->method_name,
-			.file = (char *)r->file,
-			.line = r->line,
-			.il_offset = r->il_offset,
-		};
+		struct clrsos_bpmd_entry want = request_entry(r);
 		/* Bind to the modules loaded now, through a temporary entry. */
 		size_t at = bps->entries.count;
 		err = entry_vector_push(&bps->entries, want);
@@ -515,13 +533,7 @@ struct clrsos_error *clrsos_breakpoints_add_before_runtime(struct clrsos_breakpo
 						 runtime_module);
 		bps->await_runtime = true;
 	}
-	struct clrsos_bpmd_entry want = {
-		.module_name = (char *)r->module_name,
-		.method_name = (char *)r->method_name,
-		.file = (char *)r->file,
-		.line = r->line,
-		.il_offset = r->il_offset,
-	};
+	struct clrsos_bpmd_entry want = request_entry(r);
 	struct clrsos_error *err = add_entry(bps, &want);
 	if (!err)
 		err = add_event(events, CLRSOS_BPMD_PENDING, 0, NULL, NULL, 0);
@@ -532,13 +544,7 @@ struct clrsos_error *clrsos_breakpoints_on_runtime_loaded(struct clrsos_breakpoi
 							  struct clrsos_target *target, struct clrsos_dac *dac,
 							  struct clrsos_bpmd_events *events)
 {
-	if (bps->await_runtime) {
-		void *ctx = NULL;
-		const struct clrsos_target_ops *ops = clrsos_target_ops_of(target, &ctx);
-		if (ops->symbol_breakpoint)
-			clrsos_error_ignore(ops->symbol_breakpoint(ctx, runtime_module, NULL));
-		bps->await_runtime = false;
-	}
+	stop_awaiting_runtime(bps, target);
 	if (!bps->entries.count)
 		return NULL;
 	/* The modules loaded so far (System.Private.CoreLib): bound now; the
@@ -573,13 +579,7 @@ static struct clrsos_error *quiet_if_empty(struct clrsos_breakpoints *bps, struc
 	if (bps->entries.count)
 		return NULL;
 	struct clrsos_error *err = NULL;
-	if (bps->await_runtime) {
-		void *ctx = NULL;
-		const struct clrsos_target_ops *ops = clrsos_target_ops_of(target, &ctx);
-		if (ops->symbol_breakpoint)
-			clrsos_error_ignore(ops->symbol_breakpoint(ctx, runtime_module, NULL));
-		bps->await_runtime = false;
-	}
+	stop_awaiting_runtime(bps, target);
 	if (dac && bps->module_notify) {
 		err = clrsos_error_ignore(clrsos_dac_set_module_notifications(dac, false));
 		bps->module_notify = false;
