@@ -32,6 +32,9 @@ StackAndOtherTests runs so too), into <work>/bin-embedded.
     --run <script> <dll> [--pipe <action>] [--dump full|heap] [--plugin P] [--define D] [--env K=V]
 runs one script once (what the table below is made of).
 
+Every debuggee runs with DOTNET_EnableWriteXorExecute=0, as SOS's runner
+starts them (W^X keeps JIT code unwritable to lldb: bpmd's breakpoints).
+
 Debuggees that die of an unhandled exception (SimpleThrow, DivZero, ...) are
 run as SOS's runner runs them: live, launched stopped under lldb with SIGSEGV
 and SIGFPE passed to the runtime without stopping and SIGABRT stopping, so
