@@ -42,7 +42,7 @@ that CONTINUE runs to the abort of the crash; on cores, run with
 DOTNET_DbgEnableMiniDump, the runtime writing the core of the crash, and
 `clrthreads -managedexception` run after LOADSOS to select the thread of the
 exception (lldb does not). A CONTINUE when the process already stopped at
-its abort (a bpmd clrsos does not have never stopped it earlier) is skipped.
+its abort is skipped.
 """
 import glob
 import os
