@@ -531,6 +531,25 @@ clrsos_error *notifications(void *ctx, bool on)
 	return nullptr;
 }
 
+clrsos_error *symbol_breakpoint(void *ctx, const char *module, const char *symbol)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	if (t->symbol_bp != LLDB_INVALID_BREAK_ID)
+		t->target.BreakpointDelete(t->symbol_bp);
+	t->symbol_bp = LLDB_INVALID_BREAK_ID;
+	if (!symbol)
+		return nullptr;
+	// Pending in lldb until the module loads.
+	lldb::SBBreakpoint bp = t->target.BreakpointCreateByName(symbol, module);
+	if (!bp.IsValid())
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "lldb could not set a breakpoint on %s in %s", symbol,
+					   module);
+	bp.SetCallback(on_symbol_breakpoint,
+		       reinterpret_cast<void *>(static_cast<uintptr_t>(t->process.GetUniqueID())));
+	t->symbol_bp = bp.GetID();
+	return nullptr;
+}
+
 } // namespace
 
 LldbTarget::~LldbTarget()
@@ -578,7 +597,7 @@ clrsos_error *disassemble(void *ctx, uint64_t address, const uint8_t *code, size
 
 const clrsos_target_ops lldb_target_ops = {
 	read, modules, threads, registers, stop_id, is_live, view, disassemble, write, breakpoint_set, breakpoint_delete,
-	notifications,
+	notifications, symbol_breakpoint,
 };
 
 } // namespace clrsos

@@ -43,12 +43,18 @@ struct LldbTarget {
 	clrsos_elf_core *core = nullptr;
 	// bpmd: the C++ exception breakpoint that catches the runtime's notifications.
 	lldb::break_id_t notify_bp = LLDB_INVALID_BREAK_ID;
+	// bpmd before the runtime: the breakpoint where it starts (symbol_breakpoint).
+	lldb::break_id_t symbol_bp = LLDB_INVALID_BREAK_ID;
 };
 
 // That breakpoint's callback (plugin.cpp): baton is the process's unique id.
 // Returns whether lldb stops there (never for a notification that sets only breakpoints).
 bool on_notification(void *baton, lldb::SBProcess &process, lldb::SBThread &thread,
 		     lldb::SBBreakpointLocation &location);
+
+// The symbol breakpoint's callback (plugin.cpp), the same way.
+bool on_symbol_breakpoint(void *baton, lldb::SBProcess &process, lldb::SBThread &thread,
+			  lldb::SBBreakpointLocation &location);
 
 extern const clrsos_target_ops lldb_target_ops;
 

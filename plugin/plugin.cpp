@@ -415,13 +415,14 @@ void write_to_file(void *ctx, const char *text, size_t size)
 		file->Write(reinterpret_cast<const uint8_t *>(text), size, &n);
 }
 
-} // namespace
+// bpmd: the process stopped at a breakpoint clrsos set for it (a C++
+// exception thrown while bpmd watches the runtime's notifications, or where
+// the runtime starts). lldb's private state thread calls this with the
+// process stopped: memory is read through lldb only (direct reads need the
+// public stop begin_command checks). Nothing may escape into lldb.
+using StopHandler = clrsos_error *(*)(clrsos_session *, clrsos_writer *, bool *);
 
-// bpmd: the process threw a C++ exception while bpmd watches the runtime's
-// notifications. lldb's private state thread calls this with the process
-// stopped: memory is read through lldb only (direct reads need the public
-// stop begin_command checks). Nothing may escape into lldb.
-bool on_notification(void *baton, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &)
+bool run_stop_handler(void *baton, lldb::SBProcess &process, StopHandler handler)
 {
 	try {
 		auto it = sessions().find(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(baton)));
@@ -435,7 +436,7 @@ bool on_notification(void *baton, lldb::SBProcess &process, lldb::SBThread &, ll
 		clrsos_session_begin_command(s.session);
 		clrsos_session_refresh(s.session);
 		bool stop = false;
-		clrsos_error *err = clrsos_bpmd_notification(s.session, &out, &stop);
+		clrsos_error *err = handler(s.session, &out, &stop);
 		clrsos_error *crash = clrsos_session_end_command(s.session);
 		for (clrsos_error *e : {err, crash}) {
 			if (!e)
@@ -450,6 +451,19 @@ bool on_notification(void *baton, lldb::SBProcess &process, lldb::SBThread &, ll
 	} catch (...) {
 		return false;
 	}
+}
+
+} // namespace
+
+bool on_notification(void *baton, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &)
+{
+	return run_stop_handler(baton, process, clrsos_bpmd_notification);
+}
+
+// bpmd given before the runtime was loaded: the runtime has started.
+bool on_symbol_breakpoint(void *baton, lldb::SBProcess &process, lldb::SBThread &, lldb::SBBreakpointLocation &)
+{
+	return run_stop_handler(baton, process, clrsos_bpmd_symbol_hit);
 }
 
 namespace {

@@ -32,6 +32,9 @@ StackAndOtherTests runs so too), into <work>/bin-embedded.
     --run <script> <dll> [--pipe <action>] [--dump full|heap] [--plugin P] [--define D] [--env K=V]
 runs one script once (what the table below is made of).
 
+Every debuggee runs with DOTNET_EnableWriteXorExecute=0, as SOS's runner
+starts them (W^X keeps JIT code unwritable to lldb: bpmd's breakpoints).
+
 Debuggees that die of an unhandled exception (SimpleThrow, DivZero, ...) are
 run as SOS's runner runs them: live, launched stopped under lldb with SIGSEGV
 and SIGFPE passed to the runtime without stopping and SIGABRT stopping, so
@@ -39,7 +42,7 @@ that CONTINUE runs to the abort of the crash; on cores, run with
 DOTNET_DbgEnableMiniDump, the runtime writing the core of the crash, and
 `clrthreads -managedexception` run after LOADSOS to select the thread of the
 exception (lldb does not). A CONTINUE when the process already stopped at
-its abort (a bpmd clrsos does not have never stopped it earlier) is skipped.
+its abort is skipped.
 """
 import glob
 import os
@@ -209,6 +212,9 @@ if __name__ == "__main__":
         elif args[i] == "--arg": dll_args.append(args[i + 1]); i += 2
         elif args[i] == "--work": work = args[i + 1]; i += 2
         else: raise SystemExit("unknown " + args[i])
+    # As SOS's runner (SOSRunner.cs, dotnet/diagnostics#3126): W^X off, so
+    # that lldb can write bpmd's breakpoints into JIT-compiled code.
+    env.setdefault("DOTNET_EnableWriteXorExecute", "0")
     sys.path.insert(0, lldb_module(work))
     os.environ.setdefault("LLDB_DEBUGSERVER_PATH", LLDB_SERVER)
     import lldb

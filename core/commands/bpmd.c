@@ -183,8 +183,16 @@ struct clrsos_error *clrsos_cmd_bpmd(struct clrsos_session *session, const struc
 					   "or attach to it with process attach -p <pid>)");
 	struct clrsos_breakpoints *bps = NULL;
 	struct clrsos_dac *dac = NULL;
-	if ((err = clrsos_session_breakpoints(session, &bps)) || (err = clrsos_session_dac(session, &dac)))
+	if ((err = clrsos_session_breakpoints(session, &bps)))
 		return err;
+	/* Before the runtime is loaded (a process launched stopped at its
+	 * entry) bpmd waits for it, as SOS does: no DAC until then. */
+	if ((err = clrsos_session_dac(session, &dac))) {
+		if (err->code != CLRSOS_ERROR_NO_RUNTIME)
+			return err;
+		clrsos_error_destroy(err);
+		err = NULL;
+	}
 	struct clrsos_target *target = clrsos_session_target(session);
 	struct clrsos_json j;
 	if (json) {
@@ -231,7 +239,10 @@ struct clrsos_error *clrsos_cmd_bpmd(struct clrsos_session *session, const struc
 			r.file = file;
 		}
 		struct clrsos_bpmd_events events = {0};
-		err = clrsos_breakpoints_add(bps, target, dac, &r, &events);
+		if (dac)
+			err = clrsos_breakpoints_add(bps, target, dac, &r, &events);
+		else
+			err = clrsos_breakpoints_add_before_runtime(bps, target, &r, &events);
 		if (json) {
 			clrsos_json_key(&j, "events");
 			clrsos_json_array_begin(&j);
@@ -249,8 +260,9 @@ struct clrsos_error *clrsos_cmd_bpmd(struct clrsos_session *session, const struc
 	return err;
 }
 
-struct clrsos_error *clrsos_bpmd_notification(struct clrsos_session *session, struct clrsos_writer *out,
-					      bool *ret_stop)
+/* The debugger stopped where bpmd asked: a notification, or the runtime started. */
+static struct clrsos_error *on_stop(struct clrsos_session *session, struct clrsos_writer *out, bool runtime_started,
+				    bool *ret_stop)
 {
 	*ret_stop = false;
 	struct clrsos_breakpoints *bps = NULL;
@@ -259,10 +271,28 @@ struct clrsos_error *clrsos_bpmd_notification(struct clrsos_session *session, st
 	if (!err)
 		err = clrsos_session_dac(session, &dac);
 	if (err)
-		return err;
+		return runtime_started
+			       ? clrsos_error_wrap(err, "the runtime started, but its pending breakpoints cannot be set")
+			       : err;
 	struct clrsos_bpmd_events events = {0};
-	err = clrsos_breakpoints_on_notification(bps, clrsos_session_target(session), dac, &events, ret_stop);
+	struct clrsos_target *target = clrsos_session_target(session);
+	if (runtime_started)
+		err = clrsos_breakpoints_on_runtime_loaded(bps, target, dac, &events);
+	else
+		err = clrsos_breakpoints_on_notification(bps, target, dac, &events, ret_stop);
 	write_events(&events, false, NULL, out);
 	clrsos_bpmd_events_deinit(&events);
 	return err;
+}
+
+struct clrsos_error *clrsos_bpmd_notification(struct clrsos_session *session, struct clrsos_writer *out,
+					      bool *ret_stop)
+{
+	return on_stop(session, out, false, ret_stop);
+}
+
+struct clrsos_error *clrsos_bpmd_symbol_hit(struct clrsos_session *session, struct clrsos_writer *out,
+					    bool *ret_stop)
+{
+	return on_stop(session, out, true, ret_stop);
 }

@@ -234,6 +234,13 @@ clrsos_command_fn clrsos_cmd_bpmd;
  */
 struct clrsos_error *clrsos_bpmd_notification(struct clrsos_session *session, struct clrsos_writer *out,
 					      bool *ret_stop);
+/*
+ * The debugger stopped at the breakpoint bpmd asked for where the runtime
+ * starts (ops->symbol_breakpoint): arm the pending breakpoints.
+ * *ret_stop: whether the process should stay stopped (false: it goes on).
+ */
+struct clrsos_error *clrsos_bpmd_symbol_hit(struct clrsos_session *session, struct clrsos_writer *out,
+					    bool *ret_stop);
 clrsos_command_fn clrsos_cmd_dumpclass;
 clrsos_command_fn clrsos_cmd_dumpdomain;
 clrsos_command_fn clrsos_cmd_dumpassembly;

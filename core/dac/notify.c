@@ -270,8 +270,123 @@ enum {
 	SLOT_PROCESS_START_ENUM_METHOD_INSTANCES_BY_ADDRESS = 27,
 	SLOT_PROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS = 28,
 	SLOT_PROCESS_END_ENUM_METHOD_INSTANCES_BY_ADDRESS = 29,
+	SLOT_METHINST_GET_IL_ADDRESS_MAP = 14,
 	MAX_SCAN = 64 << 10,
+	MAX_IL_MAP = 1 << 16,
+	IL_NO_OFFSET_MIN = 0xfffffff0u, /* prolog, epilog, no mapping: no IL */
 };
+
+/* CLRDATA_IL_ADDRESS_MAP (xclrdata.idl). */
+struct il_address_map {
+	uint32_t il_offset;
+	uint64_t start, end;
+	uint32_t type;
+};
+
+/*
+ * il_offset's first instruction in code through the method's IL-to-native
+ * map (one DAC call for the whole map). The DAC maps its current code
+ * only: *ret_mine false when that is not code (a new version not yet
+ * published), and nothing is said.
+ */
+static struct clrsos_error *address_of_il_by_map(struct clrsos_dac *dac, void *inst, uint64_t code,
+						 uint32_t il_offset, uint64_t *ret, bool *ret_mine)
+{
+	typedef clrsos_hresult (*map_fn)(void *, uint32_t, uint32_t *, struct il_address_map *);
+	*ret = 0;
+	*ret_mine = false;
+	uint32_t cap = 256, needed = 0;
+	struct il_address_map *map = NULL;
+	clrsos_hresult hr;
+	for (;;) {
+		struct il_address_map *grown = realloc(map, cap * sizeof(*map));
+		if (!grown) {
+			free(map);
+			return &clrsos_error_no_memory;
+		}
+		map = grown;
+		DAC_CALL(hr, inst, SLOT_METHINST_GET_IL_ADDRESS_MAP, map_fn, cap, &needed, map);
+		if (hr != CLRSOS_S_OK || needed <= cap || needed > MAX_IL_MAP)
+			break;
+		cap = needed;
+	}
+	if (hr != CLRSOS_S_OK || dac->crashed) {
+		free(map);
+		return dac->crashed ? clrsos_dac_crash_error(dac, "GetILAddressMap") : NULL;
+	}
+	uint32_t n = needed < cap ? needed : cap;
+	/* Its first entry starts the code it maps (the prolog, native offset 0). */
+	uint64_t first = UINT64_MAX;
+	for (uint32_t i = 0; i < n; i++)
+		first = map[i].start < first ? map[i].start : first;
+	if (first != code) {
+		free(map);
+		return NULL;
+	}
+	*ret_mine = true;
+	uint64_t hit = 0, next_at = 0;
+	uint32_t next_il = UINT32_MAX;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct il_address_map *m = &map[i];
+		/* An empty range holds no instruction (the last entry's end may be
+		 * its code's start: it runs to the end). */
+		if (m->end <= m->start && m->end != code)
+			continue;
+		if (m->il_offset == il_offset && (!hit || m->start < hit))
+			hit = m->start;
+		/* Optimized code maps only some IL offsets (where the IL stack is
+		 * empty): else the first instruction of the next one it maps. */
+		if (m->il_offset > il_offset && m->il_offset < IL_NO_OFFSET_MIN &&
+		    (m->il_offset < next_il || (m->il_offset == next_il && m->start < next_at))) {
+			next_il = m->il_offset;
+			next_at = m->start;
+		}
+	}
+	free(map);
+	*ret = hit ? hit : next_at;
+	return NULL;
+}
+
+/*
+ * il_offset's first instruction in code, from the native-to-IL map address
+ * by address: at each of insns (ninsns of them), or with none each byte.
+ */
+static void walk_native_to_il(struct clrsos_dac *dac, void *inst, uint64_t code, uint32_t il_offset,
+			      const struct clrsos_insn *insns, size_t ninsns, uint64_t *ret)
+{
+	typedef clrsos_hresult (*il_fn)(void *, uint64_t, uint32_t, uint32_t *, uint32_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	uint32_t next_il = UINT32_MAX;
+	uint64_t next_at = 0;
+	size_t steps = ninsns ? ninsns : MAX_SCAN;
+	for (size_t k = 0; k < steps && !dac->crashed; k++) {
+		uint64_t a = ninsns ? insns[k].address : code + k;
+		uint32_t offsets[8], needed = 0;
+		DAC_CALL(hr, inst, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_OFFSETS_BY_ADDRESS, il_fn, a, 8, &needed,
+			 offsets);
+		if (hr == CLRSOS_E_NOINTERFACE)
+			continue;
+		if (hr < 0)
+			break; /* no mapping any more: past its end */
+		bool hit = false;
+		for (uint32_t i = 0; i < needed && i < 8; i++) {
+			hit |= offsets[i] == il_offset;
+			if (offsets[i] > il_offset && offsets[i] < IL_NO_OFFSET_MIN && offsets[i] < next_il) {
+				next_il = offsets[i];
+				next_at = a;
+			}
+		}
+		if (hit) {
+			*ret = a;
+			break;
+		}
+	}
+	/* Optimized code maps only some IL offsets (where the IL stack is
+	 * empty): else the first instruction of the next one it maps. */
+	if (!*ret)
+		*ret = next_at;
+}
 
 struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint64_t code, uint32_t il_offset,
 						   uint64_t *ret)
@@ -279,7 +394,6 @@ struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint6
 	typedef clrsos_hresult (*start_fn)(void *, uint64_t, void *, uint64_t *);
 	typedef clrsos_hresult (*next_fn)(void *, uint64_t *, void **);
 	typedef clrsos_hresult (*end_fn)(void *, uint64_t);
-	typedef clrsos_hresult (*il_fn)(void *, uint64_t, uint32_t, uint32_t *, uint32_t *);
 	*ret = 0;
 	uint64_t handle = 0;
 	void *inst = NULL;
@@ -294,37 +408,26 @@ struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint6
 	}
 	if (hr != CLRSOS_S_OK || !inst)
 		return clrsos_dac_call_failed_quiet(dac, "EnumMethodInstanceByAddress", hr < 0 ? hr : CLRSOS_E_FAIL);
-	uint32_t next_il = UINT32_MAX;
-	uint64_t next_at = 0;
-	/* The runtime maps IL to native code for its current code only; this
-	 * code (a new version) is mapped from native to IL: walk its bytes
-	 * until one maps to il_offset (no mapping any more: past its end). */
-	for (uint64_t a = code; a < code + MAX_SCAN && !dac->crashed; a++) {
-		uint32_t offsets[8], needed = 0;
-		DAC_CALL(hr, inst, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_OFFSETS_BY_ADDRESS, il_fn, a, 8, &needed,
-			 offsets);
-		if (hr == CLRSOS_E_NOINTERFACE)
-			continue;
-		if (hr < 0)
-			break;
-		bool hit = false;
-		for (uint32_t i = 0; i < needed && i < 8; i++) {
-			hit |= offsets[i] == il_offset;
-			/* Prolog, epilog and no-mapping (0xfffffffX) are no IL. */
-			if (offsets[i] > il_offset && offsets[i] < 0xfffffff0u && offsets[i] < next_il) {
-				next_il = offsets[i];
-				next_at = a;
-			}
-		}
-		if (hit) {
-			*ret = a;
-			break;
-		}
+	bool mine = false;
+	struct clrsos_error *err = address_of_il_by_map(dac, inst, code, il_offset, ret, &mine);
+	if (err || mine) {
+		release(dac, inst);
+		return err;
 	}
-	/* Optimized code maps only some IL offsets (where the IL stack is
-	 * empty): else the first instruction of the next one it maps. */
-	if (!*ret)
-		*ret = next_at;
+	/* The DAC's IL-to-native map is of the method's current code only;
+	 * this code (a new version) is mapped from native to IL, address by
+	 * address: each instruction's where the debugger disassembles the code
+	 * (a map entry starts at an instruction), else each byte. */
+	struct clrsos_dacp_code_header header;
+	struct clrsos_insn *insns = NULL;
+	size_t ninsns = 0;
+	if (!clrsos_error_ignore(clrsos_dac_code_header(dac, code, &header)) && header.method_start == code &&
+	    header.method_size)
+		clrsos_error_ignore(clrsos_target_disassemble(dac->data_target->target, code,
+							      header.hot_size ? header.hot_size : header.method_size,
+							      &insns, &ninsns));
+	walk_native_to_il(dac, inst, code, il_offset, insns, ninsns, ret);
+	clrsos_insns_free(insns, ninsns);
 	release(dac, inst);
 	return dac->crashed ? clrsos_dac_crash_error(dac, "GetILOffsetsByAddress") : NULL;
 }

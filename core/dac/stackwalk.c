@@ -198,7 +198,12 @@ static void il_offset(void *frame, uint64_t address, struct clrsos_stack_frame *
 	uint32_t needed = 0, offset = 0;
 	clrsos_hresult hr = CLRSOS_COM_SLOT(method, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_OFFSETS_BY_ADDRESS,
 					    il_fn)(method, address, 1, &needed, &offset);
-	/* Prolog and epilog map to no IL offset (0xffffffff, 0xfffffffe, 0xfffffffd). */
+	/* The prolog (0xfffffffe) counts as IL offset 0, the method's first
+	 * line, as SOS shows it (a frame stopped at a method's first
+	 * instruction: bpmd's); no mapping (0xffffffff) and the epilog
+	 * (0xfffffffd) have none. */
+	if (hr >= 0 && needed >= 1 && offset == 0xfffffffeu)
+		offset = 0;
 	if (hr >= 0 && needed >= 1 && offset < 0xfffffff0u) {
 		f->has_il = true;
 		f->il_offset = offset;

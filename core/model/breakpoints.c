@@ -29,7 +29,13 @@ struct clrsos_breakpoints {
 	struct address_vector placed; /* code addresses given a debugger breakpoint */
 	bool watching;       /* the debugger watches the runtime's notifications */
 	bool module_notify;  /* the runtime was asked for module loads */
+	bool await_runtime;  /* a debugger breakpoint waits for the runtime to start */
 };
+
+/* Where the runtime is ready for the DAC (its DAC table set up) and has
+ * loaded no assembly of the program yet: the host's call that runs it. */
+static const char runtime_module[] = "libcoreclr.so";
+static const char runtime_started_symbol[] = "coreclr_execute_assembly";
 
 /* The runtime's notification kinds (DACNotify) that bpmd acts on. */
 enum {
@@ -354,6 +360,30 @@ static struct clrsos_error *add_by_method_desc(struct clrsos_breakpoints *bps, s
 	return err;
 }
 
+/* The unbound entry a request by name or line makes (its strings the request's). */
+static struct clrsos_bpmd_entry request_entry(const struct clrsos_bpmd_request *r)
+{
+	return (struct clrsos_bpmd_entry){
+		.module_name = (char *)r->module_name,
+		.method_name = (char *)r->method_name,
+		.file = (char *)r->file,
+		.line = r->line,
+		.il_offset = r->il_offset,
+	};
+}
+
+/* Delete the debugger breakpoint that waits for the runtime to start, if there is one. */
+static void stop_awaiting_runtime(struct clrsos_breakpoints *bps, struct clrsos_target *target)
+{
+	if (!bps->await_runtime)
+		return;
+	void *ctx = NULL;
+	const struct clrsos_target_ops *ops = clrsos_target_ops_of(target, &ctx);
+	if (ops->symbol_breakpoint)
+		clrsos_error_ignore(ops->symbol_breakpoint(ctx, runtime_module, NULL));
+	bps->await_runtime = false;
+}
+
 struct clrsos_error *clrsos_breakpoints_add(struct clrsos_breakpoints *bps, struct clrsos_target *target,
 					    struct clrsos_dac *dac, const struct clrsos_bpmd_request *r,
 					    struct clrsos_bpmd_events *events)
@@ -363,13 +393,7 @@ struct clrsos_error *clrsos_breakpoints_add(struct clrsos_breakpoints *bps, stru
 	if (r->method_desc) {
 		err = add_by_method_desc(bps, target, dac, r->method_desc, events, &pending);
 	} else {
-		struct clrsos_bpmd_entry want = {
-			.module_name = (char *)r->module_name,
-			.method_name = (char *)r->method_name,
-			.file = (char *)r->file,
-			.line = r->line,
-			.il_offset = r->il_offset,
-		};
+		struct clrsos_bpmd_entry want = request_entry(r);
 		/* Bind to the modules loaded now, through a temporary entry. */
 		size_t at = bps->entries.count;
 		err = entry_vector_push(&bps->entries, want);
@@ -483,6 +507,65 @@ struct clrsos_error *clrsos_breakpoints_on_notification(struct clrsos_breakpoint
 	}
 }
 
+struct clrsos_error *clrsos_breakpoints_add_before_runtime(struct clrsos_breakpoints *bps,
+							   struct clrsos_target *target,
+							   const struct clrsos_bpmd_request *r,
+							   struct clrsos_bpmd_events *events)
+{
+	if (r->method_desc)
+		return clrsos_error_create(CLRSOS_ERROR_NO_RUNTIME,
+					   "bpmd -md: the runtime is not loaded yet, so there is no MethodDesc: give bpmd "
+					   "<module> <method> or <file>:<line>, which wait for it");
+	if (r->no_future_module)
+		return clrsos_error_create(CLRSOS_ERROR_NO_RUNTIME,
+					   "bpmd -nofuturemodule: the runtime is not loaded yet, so no module is: leave "
+					   "-nofuturemodule out to wait for the module");
+	if (!bps->await_runtime) {
+		void *ctx = NULL;
+		const struct clrsos_target_ops *ops = clrsos_target_ops_of(target, &ctx);
+		if (!ops->symbol_breakpoint)
+			return clrsos_error_create(CLRSOS_ERROR_NO_RUNTIME,
+						   "the runtime is not loaded yet and this debugger cannot wait for it for "
+						   "clrsos: give bpmd once it is loaded");
+		struct clrsos_error *err = ops->symbol_breakpoint(ctx, runtime_module, runtime_started_symbol);
+		if (err)
+			return clrsos_error_wrap(err, "waiting for the runtime (%s in %s)", runtime_started_symbol,
+						 runtime_module);
+		bps->await_runtime = true;
+	}
+	struct clrsos_bpmd_entry want = request_entry(r);
+	struct clrsos_error *err = add_entry(bps, &want);
+	if (!err)
+		err = add_event(events, CLRSOS_BPMD_PENDING, 0, NULL, NULL, 0);
+	return err;
+}
+
+struct clrsos_error *clrsos_breakpoints_on_runtime_loaded(struct clrsos_breakpoints *bps,
+							  struct clrsos_target *target, struct clrsos_dac *dac,
+							  struct clrsos_bpmd_events *events)
+{
+	stop_awaiting_runtime(bps, target);
+	if (!bps->entries.count)
+		return NULL;
+	/* The modules loaded so far (System.Private.CoreLib): bound now; the
+	 * program's own come with the runtime's module load notifications. */
+	struct clrsos_managed_module *mods = NULL;
+	size_t nmods = 0;
+	bool pending = false;
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_managed_modules(dac, &mods, &nmods));
+	for (size_t i = 0; i < nmods && !err; i++)
+		err = bind_module(bps, target, dac, 0, bps->entries.count, mods[i].address, mods[i].path, false, events,
+				  &pending);
+	clrsos_managed_modules_free(mods, nmods);
+	if (!err && !bps->module_notify) {
+		err = clrsos_dac_set_module_notifications(dac, true);
+		bps->module_notify = !err;
+	}
+	if (!err)
+		err = watch(bps, target, true);
+	return err;
+}
+
 const struct clrsos_bpmd_entry *clrsos_breakpoints_list(const struct clrsos_breakpoints *bps, size_t *ret_count)
 {
 	*ret_count = bps->entries.count;
@@ -496,7 +579,8 @@ static struct clrsos_error *quiet_if_empty(struct clrsos_breakpoints *bps, struc
 	if (bps->entries.count)
 		return NULL;
 	struct clrsos_error *err = NULL;
-	if (bps->module_notify) {
+	stop_awaiting_runtime(bps, target);
+	if (dac && bps->module_notify) {
 		err = clrsos_error_ignore(clrsos_dac_set_module_notifications(dac, false));
 		bps->module_notify = false;
 	}
@@ -512,7 +596,7 @@ struct clrsos_error *clrsos_breakpoints_clear(struct clrsos_breakpoints *bps, st
 	if (index >= 1 && index <= bps->entries.count) {
 		size_t i = bps->entries.count - index; /* listed newest first */
 		struct clrsos_bpmd_entry *e = &bps->entries.items[i];
-		if (e->module && e->token)
+		if (dac && e->module && e->token)
 			clrsos_error_ignore(clrsos_dac_set_code_notification(dac, e->module, e->token, false));
 		*ret_cleared = *e;
 		memmove(e, e + 1, (bps->entries.count - i - 1) * sizeof(*e));
@@ -527,7 +611,7 @@ struct clrsos_error *clrsos_breakpoints_clear_all(struct clrsos_breakpoints *bps
 {
 	for (size_t i = 0; i < bps->entries.count; i++) {
 		struct clrsos_bpmd_entry *e = &bps->entries.items[i];
-		if (e->module && e->token)
+		if (dac && e->module && e->token)
 			clrsos_error_ignore(clrsos_dac_set_code_notification(dac, e->module, e->token, false));
 		clrsos_bpmd_entry_deinit(e);
 	}

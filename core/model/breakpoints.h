@@ -94,6 +94,25 @@ struct clrsos_error *clrsos_breakpoints_on_notification(struct clrsos_breakpoint
 							struct clrsos_target *target, struct clrsos_dac *dac,
 							struct clrsos_bpmd_events *events, bool *ret_stop);
 
+/*
+ * bpmd before the runtime is loaded (a process launched stopped at its
+ * entry): keep the request (by name or line; -md and -nofuturemodule are
+ * errors) and ask the debugger for a breakpoint where the runtime starts.
+ */
+struct clrsos_error *clrsos_breakpoints_add_before_runtime(struct clrsos_breakpoints *bps,
+							   struct clrsos_target *target,
+							   const struct clrsos_bpmd_request *request,
+							   struct clrsos_bpmd_events *events);
+
+/*
+ * The process stopped where the runtime starts (that breakpoint, now
+ * deleted): bind what is pending to the modules loaded, ask the runtime for
+ * module loads and watch its notifications.
+ */
+struct clrsos_error *clrsos_breakpoints_on_runtime_loaded(struct clrsos_breakpoints *bps,
+							  struct clrsos_target *target, struct clrsos_dac *dac,
+							  struct clrsos_bpmd_events *events);
+
 /* The pending breakpoints, newest first (bpmd -list; index 1 is the first). */
 const struct clrsos_bpmd_entry *clrsos_breakpoints_list(const struct clrsos_breakpoints *bps, size_t *ret_count);
 

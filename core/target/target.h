@@ -100,6 +100,12 @@ struct clrsos_target_ops {
 	 * while watched, the debugger calls clrsos_session_on_notification at
 	 * each one (the runtime raises them as C++ exceptions under a debugger). */
 	struct clrsos_error *(*notifications)(void *ctx, bool on);
+	/* Optional, live processes only (NULL: none). A debugger breakpoint on
+	 * the function symbol in the module whose file name is module, pending
+	 * while that module is not loaded yet (symbol NULL: delete it; one at
+	 * a time). At its hit the debugger calls clrsos_bpmd_symbol_hit, then
+	 * lets the process go on unless that asks it to stop. */
+	struct clrsos_error *(*symbol_breakpoint)(void *ctx, const char *module, const char *symbol);
 };
 
 struct clrsos_target;

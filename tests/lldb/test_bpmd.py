@@ -1,6 +1,6 @@
 """bpmd: managed breakpoints on a live process, pending until JIT-compiled.
 
-usage: test_bpmd.py <name|line|manage|md|future|wx|core>
+usage: test_bpmd.py <name|line|manage|md|future|wx|core|early|early-errors>
 
 Starts the Breakpoints target, which waits (after READY) until a file
 exists and only then calls Work and Later, compiled for the first time
@@ -18,10 +18,18 @@ frame 0 is it), as SOS's OtherCommands.script checks.
   future  a module loaded after bpmd: bound at its load, a stop in its Work.
   wx      under W^X (the default): one error line, and the process goes on.
   core    bpmd on a core: one error line.
+  early   lldb launches the target stopped at its entry (process launch -s),
+          before the runtime is loaded: bpmd by name and by file:line wait
+          for it; the process stops in Work, then on the marked line of
+          Later, before the target printed DONE, then runs to its end.
+  early-errors  before the runtime, bad forms, -md and -nofuturemodule are
+          one error line each; a clearall leaves the process running to
+          its end without stopping.
 """
 
 import os
 import re
+import shutil
 import sys
 
 import harness
@@ -37,6 +45,15 @@ def marked_line():
             if "// MARK:" in text:
                 return number
     raise harness.Failure("no MARK line in " + SOURCE)
+
+
+def method_lines(name):
+    """The lines from the declaration of method name in the target's source to the next method's."""
+    with open(SOURCE) as f:
+        lines = f.read().splitlines()
+    start = next(i for i, t in enumerate(lines, 1) if re.search(r"static int %s\(" % name, t))
+    end = next((i for i, t in enumerate(lines, 1) if i > start and re.search(r"static int \w+\(", t)), len(lines))
+    return start, end
 
 
 def frame0(text):
@@ -89,9 +106,9 @@ def case_name():
     stack = tr.text_of("clrstack")
     check("Breakpoints.Program.Work" in frame0(stack), "frame 0 is not Work:\n" + stack)
     # SOS's OtherCommands.script: \s+<HEXVAL>\s+<HEXVAL>\s+SymbolTestApp\.Program\.Main\(.*\)\s+\[...
-    # (the source part left out: at the method's first instruction, in its
-    # prolog, clrstack names no line)
-    check(re.search(r"\s+%s\s+%s\s+Breakpoints\.Program\.Work\(.*\)" % (HEX, HEX), stack), "clrstack: SOS's regex")
+    # (the prolog is the method's first line, as SOS shows it)
+    check(re.search(r"\s+%s\s+%s\s+Breakpoints\.Program\.Work\(.*\)\s+\[(?i:.*[\\|/]Program\.cs) @ \d+\]" % (HEX, HEX),
+                    stack), "clrstack: SOS's regex")
     j = tr.json("bpmd -list --json")
     check(any(p.get("method") == "Breakpoints.Program.Work" and p.get("moduleId") != "0x0" for p in j["pending"]),
           "-list --json: %r" % j)
@@ -234,6 +251,69 @@ def case_wx():
     check("exited with status = 0" in cont, "the process did not run to its end:\n" + cont)
 
 
+def launch_stopped(commands):
+    """lldb launches the Breakpoints target (no go file: it runs straight on)
+    stopped at its entry, then runs commands."""
+    dotnet = os.path.realpath(shutil.which("dotnet"))
+    dll = os.path.join(harness.TARGETS_DIR, "Breakpoints", "Breakpoints.dll")
+    return harness.lldb(["settings set target.env-vars DOTNET_EnableWriteXorExecute=0",
+                         "process launch -s -- " + dll] + commands, exe=dotnet)
+
+
+def case_early():
+    line = marked_line()
+    spec = "Program.cs:%d" % line
+    tr = launch_stopped(["image list libcoreclr.so",
+                         "bpmd Breakpoints.dll Breakpoints.Program.Work",
+                         "bpmd " + spec,
+                         "bpmd -list",
+                         "process continue", "clrstack",
+                         "process continue", "clrstack",
+                         "process continue"])
+    check("error:" in tr.text_of("image list libcoreclr.so"), "the runtime was loaded before bpmd ran")
+    for cmd in ("bpmd Breakpoints.dll Breakpoints.Program.Work", "bpmd " + spec):
+        out = tr.text_of(cmd)
+        check(tr.error(cmd) is None and out == "Adding pending breakpoints...", "%s before the runtime:\n%s" % (cmd, out))
+    listing = tr.text_of("bpmd -list")
+    check(re.search(r"^2 - Breakpoints\.dll!Breakpoints\.Program\.Work\+0, 0x0+, 0x00000000$", listing, re.M)
+          and re.search(r"^1 - Program\.cs:%d, 0x0+, 0x00000000$" % line, listing, re.M),
+          "-list before the runtime:\n" + listing)
+    first = tr.text_of("process continue")
+    check("JITTED Breakpoints!Breakpoints.Program.Work" in first and "stop reason = breakpoint" in first,
+          "no stop in Work:\n" + first)
+    # The target's own output: it reached Work, not the end.
+    check("READY" in tr.text and "DONE" not in first, "the target ran past Work:\n" + first)
+    top = frame0(tr.text_of("clrstack"))
+    check("Breakpoints.Program.Work" in top, "first stop: frame 0 is not Work: " + top)
+    # At Work's first instruction (its prolog): Work's first line, as SOS shows it.
+    m = re.search(r"\[(?i:.*[\\|/]Program\.cs) @ (\d+)\s*\]", top)
+    first_line, last_line = method_lines("Work")
+    check(m and first_line <= int(m.group(1)) < last_line, "frame 0 is not on a line of Work: " + top)
+    second = tr.text_of("process continue", 1)
+    check("stop reason = breakpoint" in second and "DONE" not in second, "no stop in Later:\n" + second)
+    top = frame0(tr.text_of("clrstack", 1))
+    check("Breakpoints.Program.Later" in top and re.search(r"\[(?i:.*[\\|/]Program\.cs) @ %d\s*\]" % line, top),
+          "second stop is not Later on line %d: %s" % (line, top))
+    last = tr.text_of("process continue", 2)
+    check(re.search(r"DONE \d+", last) and "exited with status = 0" in last, "the target did not finish:\n" + last)
+
+
+def case_early_errors():
+    bad = ["bpmd Breakpoints.dll", "bpmd Program.cs:x", "bpmd -md 0x1000",
+           "bpmd -nofuturemodule Breakpoints.dll Breakpoints.Program.Work"]
+    tr = launch_stopped(bad + ["bpmd -list", "bpmd Breakpoints.dll Breakpoints.Program.Work", "bpmd -clearall",
+                               "bpmd -list", "process continue"])
+    for cmd in bad:
+        check(tr.error(cmd) is not None and len(tr.output(cmd)) == 1,
+              "%r before the runtime: not one error line: %r" % (cmd, tr.output(cmd)))
+    check(not [l for l in tr.text_of("bpmd -list").splitlines() if re.match(r"^\d+ - ", l)],
+          "a failed bpmd left an entry:\n" + tr.text_of("bpmd -list"))
+    check(tr.text_of("bpmd -clearall") == "All pending breakpoints cleared.", "-clearall before the runtime")
+    cont = tr.text_of("process continue")
+    check(re.search(r"DONE \d+", cont) and "exited with status = 0" in cont and "stop reason" not in cont,
+          "with the pending breakpoint cleared the target must run to its end:\n" + cont)
+
+
 def case_core():
     scratch = harness.scratch_dir()
     try:
@@ -249,4 +329,4 @@ def case_core():
 
 if __name__ == "__main__":
     harness.run_case({"name": case_name, "line": case_line, "manage": case_manage, "md": case_md, "future": case_future, "wx": case_wx,
-                      "core": case_core})
+                      "core": case_core, "early": case_early, "early-errors": case_early_errors})
