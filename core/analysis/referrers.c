@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/dominators.h"
 #include "base/vector.h"
 
 /*
@@ -406,5 +407,169 @@ struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *r, uint64_t
 		n = (link & ~DEPENDENT) - 1;
 	}
 	*ret_count = count;
+	return NULL;
+}
+
+bool clrsos_referrers_number(struct clrsos_referrers *r, uint64_t address, uint32_t *ret)
+{
+	r->seg = NULL;
+	return number_of(r, address, ret);
+}
+
+uint64_t clrsos_referrers_address(const struct clrsos_referrers *r, uint32_t n)
+{
+	return n < r->count ? address_of(r, n) : 0;
+}
+
+static int by_primary(const void *a, const void *b)
+{
+	const struct dependent_edge *x = a, *y = b;
+	return x->primary < y->primary ? -1 : x->primary > y->primary ? 1 : 0;
+}
+
+/* While a dominator tree is computed: each object's references, read from the heap. */
+struct dom_source {
+	struct clrsos_referrers *r;
+	struct dependent_edge *by_primary; /* the dependent edges, sorted by primary */
+	void (*emit)(void *sink, uint32_t m);
+	void *sink;
+	uint8_t *buf;
+	size_t buf_cap;
+};
+
+static void dom_reference(void *ctx, uint64_t ref)
+{
+	struct dom_source *src = ctx;
+	uint32_t m;
+	if (number_of(src->r, ref, &m))
+		src->emit(src->sink, m);
+}
+
+static struct clrsos_error *dom_successors(void *ctx, uint32_t n, void (*emit)(void *sink, uint32_t m), void *sink)
+{
+	struct dom_source *src = ctx;
+	struct clrsos_referrers *r = src->r;
+	const struct clrsos_type *type;
+	uint64_t size;
+	struct clrsos_error *err = clrsos_heap_read_object(r->heap, address_of(r, n), &type, &size, &src->buf,
+							   &src->buf_cap);
+	if (err) {
+		/* Read whole by the index's walks: only memory running out fails here. */
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	src->emit = emit;
+	src->sink = sink;
+	if (type->contains_pointers)
+		clrsos_types_for_each_ref(r->types, type, src->buf, size, dom_reference, src);
+	size_t lo = 0, hi = r->ndeps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (src->by_primary[mid].primary < n)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < r->ndeps && src->by_primary[lo].primary == n; lo++)
+		emit(sink, src->by_primary[lo].secondary);
+	return NULL;
+}
+
+struct dom_sizes {
+	struct clrsos_referrers *r;
+	struct clrsos_domtree *tree;
+};
+
+static bool dom_size(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct dom_sizes *s = ctx;
+	uint32_t n;
+	if (number_of(s->r, obj->address, &n))
+		clrsos_domtree_set_size(s->tree, n, obj->size);
+	return true;
+}
+
+static void dom_sizes_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap read for retained sizes");
+}
+
+struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, const struct clrsos_reach *reach,
+						 struct clrsos_domtree **ret)
+{
+	*ret = NULL;
+	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
+	struct u32_vector starts;
+	u32_vector_init(&starts);
+	struct dom_source src = {.r = r};
+	struct clrsos_dom_edge *extra = NULL;
+	struct clrsos_domtree *tree = NULL;
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < roots->count && !err; i++) {
+		uint64_t start = roots->items[i].object;
+		uint32_t n;
+		r->seg = NULL;
+		if (!number_of(r, start, &n)) {
+			/* An interior pointer (stack roots): the object that holds it. */
+			struct clrsos_error *e = clrsos_heap_find_object(r->heap, start, &start, NULL);
+			if (e) {
+				if (clrsos_error_is_no_memory(e))
+					err = e;
+				else
+					clrsos_error_destroy(e);
+				continue;
+			}
+			if (!number_of(r, start, &n))
+				continue;
+		}
+		err = u32_vector_push(&starts, n);
+	}
+	if (!err && r->ndeps) {
+		src.by_primary = malloc(r->ndeps * sizeof(*src.by_primary));
+		extra = malloc(r->ndeps * sizeof(*extra));
+		if (!src.by_primary || !extra) {
+			err = &clrsos_error_no_memory;
+		} else {
+			memcpy(src.by_primary, r->deps, r->ndeps * sizeof(*r->deps));
+			qsort(src.by_primary, r->ndeps, sizeof(*src.by_primary), by_primary);
+			for (size_t i = 0; i < r->ndeps; i++)
+				extra[i] = (struct clrsos_dom_edge){.to = r->deps[i].secondary, .from = r->deps[i].primary};
+		}
+	}
+	if (!err) {
+		struct clrsos_dom_graph graph = {
+			.count = r->count,
+			.first = r->first,
+			.from = r->from,
+			.extra = extra,
+			.nextra = r->ndeps,
+			.roots = starts.items,
+			.nroots = starts.count,
+			.successors = dom_successors,
+			.ctx = &src,
+			.watch = clrsos_heap_watch(r->heap),
+		};
+		err = clrsos_domtree_create(&graph, &tree);
+	}
+	if (!err) {
+		struct clrsos_walk_filter filter;
+		clrsos_walk_filter_init(&filter);
+		struct clrsos_walk_result result;
+		struct dom_sizes sizes = {.r = r, .tree = tree};
+		struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
+		err = clrsos_heap_walk(r->heap, &filter, dom_size, &sizes, dom_sizes_progress, watch, &result);
+	}
+	u32_vector_deinit(&starts);
+	free(src.by_primary);
+	free(src.buf);
+	free(extra);
+	if (err) {
+		clrsos_domtree_destroy(tree);
+		return err;
+	}
+	clrsos_domtree_accumulate(tree);
+	*ret = tree;
 	return NULL;
 }
