@@ -324,6 +324,71 @@ void clrsos_domtree_preorder(const struct clrsos_domtree *t, bool (*fn)(void *ct
 	}
 }
 
+struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, uint32_t n, unsigned depth,
+					      struct clrsos_dom_node **ret, size_t *ret_count, uint64_t *ret_total)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	*ret_total = 0;
+	if (!clrsos_domtree_reached(t, n))
+		return NULL;
+	uint32_t top = t->pre[n];
+	/*
+	 * What n dominates lies after it in preorder, within its search
+	 * subtree. level[i - top]: 0 not under n, else 1 + depth below n
+	 * (saturating); count[i - top]: nodes i retains.
+	 */
+	size_t span = (size_t)t->reached - top + 1;
+	uint8_t *level = calloc(span, 1);
+	uint32_t *count = calloc(span, sizeof(uint32_t));
+	if (!level || !count) {
+		free(level);
+		free(count);
+		return &clrsos_error_no_memory;
+	}
+	level[0] = 1;
+	size_t listed = 0;
+	for (size_t k = 1; k < span; k++) {
+		uint32_t d = t->idom[top + k];
+		if (d < top || !level[d - top])
+			continue;
+		unsigned l = level[d - top];
+		level[k] = (uint8_t)(l < 255 ? l + 1 : 255);
+		count[k] = 1;
+		if (level[k] - 1u <= depth)
+			listed++;
+	}
+	count[0] = 1;
+	for (size_t k = span - 1; k >= 1; k--) {
+		if (level[k])
+			count[t->idom[top + k] - top] += count[k];
+	}
+	struct clrsos_dom_node *nodes = calloc(listed ? listed : 1, sizeof(*nodes));
+	if (!nodes) {
+		free(level);
+		free(count);
+		return &clrsos_error_no_memory;
+	}
+	size_t i = 0;
+	for (size_t k = 1; k < span && i < listed; k++) {
+		if (!level[k] || level[k] - 1u > depth)
+			continue;
+		nodes[i++] = (struct clrsos_dom_node){
+			.node = t->vertex[top + k],
+			.idom = t->vertex[t->idom[top + k]],
+			.level = level[k] - 1u,
+			.retained = t->retained[top + k],
+			.count = count[k],
+		};
+	}
+	*ret_total = count[0];
+	free(level);
+	free(count);
+	*ret = nodes;
+	*ret_count = i;
+	return NULL;
+}
+
 const struct clrsos_domtree_stats *clrsos_domtree_stats(const struct clrsos_domtree *t)
 {
 	return &t->stats;

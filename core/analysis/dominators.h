@@ -82,6 +82,24 @@ uint64_t clrsos_domtree_total(const struct clrsos_domtree *tree);
  */
 void clrsos_domtree_preorder(const struct clrsos_domtree *tree, bool (*fn)(void *ctx, uint32_t n), void *ctx);
 
+/* A node below another in the dominator tree, as clrsos_domtree_dominated lists it. */
+struct clrsos_dom_node {
+	uint32_t node;
+	uint32_t idom;     /* its immediate dominator (a node) */
+	unsigned level;    /* 1: immediately dominated by the node asked about */
+	uint64_t retained; /* (after accumulating) */
+	uint64_t count;    /* nodes it retains, itself included */
+};
+
+/*
+ * What node n dominates: *ret (the caller frees it) lists those down to
+ * depth levels below n, in preorder; *ret_count their number; *ret_total
+ * every node n retains, at any depth, n itself included (0 if n is not
+ * reached).
+ */
+struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *tree, uint32_t n, unsigned depth,
+					      struct clrsos_dom_node **ret, size_t *ret_count, uint64_t *ret_total);
+
 struct clrsos_domtree_stats {
 	uint32_t reached;    /* nodes reached from the roots */
 	uint64_t bytes;      /* memory the tree holds */

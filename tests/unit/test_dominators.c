@@ -142,6 +142,31 @@ static void test_dominators__chain_and_diamond(void **state)
 	assert_int_equal(clrsos_domtree_total(t), 630);
 	assert_int_equal(clrsos_domtree_retained(t, 6), 0);
 	assert_int_equal(clrsos_domtree_stats(t)->reached, 6);
+	/* What 1 dominates: 2 one level down, 3, 4 and 5 two levels down. */
+	struct clrsos_dom_node *below;
+	size_t nbelow;
+	uint64_t retains;
+	assert_null(clrsos_domtree_dominated(t, 1, 1, &below, &nbelow, &retains));
+	assert_int_equal(retains, 5);
+	assert_int_equal(nbelow, 1);
+	assert_int_equal(below[0].node, 2);
+	assert_int_equal(below[0].idom, 1);
+	assert_int_equal(below[0].level, 1);
+	assert_int_equal(below[0].count, 4);
+	assert_int_equal(below[0].retained, 600);
+	free(below);
+	assert_null(clrsos_domtree_dominated(t, 1, 2, &below, &nbelow, &retains));
+	assert_int_equal(nbelow, 4);
+	for (size_t i = 1; i < nbelow; i++) {
+		assert_int_equal(below[i].idom, 2);
+		assert_int_equal(below[i].level, 2);
+		assert_int_equal(below[i].count, 1);
+	}
+	free(below);
+	assert_null(clrsos_domtree_dominated(t, 6, 2, &below, &nbelow, &retains));
+	assert_int_equal(nbelow, 0);
+	assert_int_equal(retains, 0);
+	free(below);
 	clrsos_domtree_destroy(t);
 	graph_free(&g);
 }
