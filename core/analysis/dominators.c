@@ -33,38 +33,75 @@ static void *alloc_array(size_t n, size_t size, uint64_t *bytes)
 	return p;
 }
 
-/* The depth-first search's state, while successors are listed. */
-struct dfs {
-	struct clrsos_domtree *tree;
-	struct dom_u32_vector stack; /* nodes to visit, and MARK | p where p's children end */
-	bool oom;
+/*
+ * Successor rows: the predecessor rows (and the extra edges) turned around,
+ * so that the search reads no object again. first[n] .. first[n + 1] in
+ * to[] are n's successors.
+ */
+struct successors {
+	uint32_t *first;
+	uint32_t *to;
 };
 
-static void push_successor(void *sink, uint32_t m)
+static struct clrsos_error *turn_around(const struct clrsos_dom_graph *g, struct successors *out, uint64_t *bytes)
 {
-	struct dfs *d = sink;
-	if (m >= d->tree->count || d->tree->pre[m])
-		return;
-	if (dom_u32_vector_push(&d->stack, m))
-		d->oom = true;
+	uint64_t edges = (uint64_t)g->first[g->count] + g->nextra;
+	if (edges > UINT32_MAX)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "more than 4 G references among live objects: too many for a dominator tree");
+	out->first = alloc_array((size_t)g->count + 1, sizeof(uint32_t), bytes);
+	out->to = alloc_array((size_t)edges, sizeof(uint32_t), bytes);
+	if (!out->first || !out->to)
+		return &clrsos_error_no_memory;
+	/* Count each node's successors, then place them, each row filled from its start. */
+	for (uint32_t n = 0; n < g->count; n++) {
+		for (uint32_t k = g->first[n]; k < g->first[n + 1]; k++) {
+			if (g->from[k] < g->count)
+				out->first[g->from[k] + 1]++;
+		}
+	}
+	for (size_t e = 0; e < g->nextra; e++) {
+		if (g->extra[e].from < g->count && g->extra[e].to < g->count)
+			out->first[g->extra[e].from + 1]++;
+	}
+	for (uint32_t n = 0; n < g->count; n++)
+		out->first[n + 1] += out->first[n];
+	for (uint32_t n = 0; n < g->count; n++) {
+		for (uint32_t k = g->first[n]; k < g->first[n + 1]; k++) {
+			if (g->from[k] < g->count)
+				out->to[out->first[g->from[k]]++] = n;
+		}
+	}
+	for (size_t e = 0; e < g->nextra; e++) {
+		if (g->extra[e].from < g->count && g->extra[e].to < g->count)
+			out->to[out->first[g->extra[e].from]++] = g->extra[e].to;
+	}
+	/* first[n] now holds where row n ends: shift back. */
+	memmove(out->first + 1, out->first, (size_t)g->count * sizeof(uint32_t));
+	out->first[0] = 0;
+	return NULL;
 }
 
 /*
- * Preorder numbers and depth-first parents. A node may be pushed more than
- * once: it is numbered when first popped, its parent then the node whose
- * children are being visited (the innermost MARK not yet popped), which is
- * what a recursive search would have found.
+ * Preorder numbers and depth-first parents. stack holds nodes to visit and
+ * MARK | p where p's successors end. A node may be pushed more than once:
+ * it is numbered when first popped, its parent then the node whose
+ * successors are being visited (the innermost MARK not yet popped), which
+ * is what a recursive search would have found.
  */
-static struct clrsos_error *search(const struct clrsos_dom_graph *g, struct clrsos_domtree *t, uint32_t *parent)
+static struct clrsos_error *search(const struct clrsos_dom_graph *g, const struct successors *succ,
+				   struct clrsos_domtree *t, uint32_t *parent)
 {
-	struct dfs d = {.tree = t};
-	dom_u32_vector_init(&d.stack);
+	struct dom_u32_vector stack;
+	dom_u32_vector_init(&stack);
 	struct clrsos_error *err = NULL;
-	for (size_t i = g->nroots; i > 0; i--)
-		push_successor(&d, g->roots[i - 1]);
+	for (size_t i = g->nroots; i > 0 && !err; i--) {
+		if (g->roots[i - 1] < g->count)
+			err = dom_u32_vector_push(&stack, g->roots[i - 1]);
+	}
 	uint32_t current = 0, next = 0;
-	while (d.stack.count && !d.oom) {
-		uint32_t top = *dom_u32_vector_pop(&d.stack);
+	while (!err && stack.count) {
+		uint32_t top = *dom_u32_vector_pop(&stack);
 		if (top & MARK) {
 			current = parent[top & ~MARK];
 			continue;
@@ -78,25 +115,18 @@ static struct clrsos_error *search(const struct clrsos_dom_graph *g, struct clrs
 		t->vertex[p] = top;
 		parent[p] = current;
 		current = p;
-		if (dom_u32_vector_push(&d.stack, MARK | p)) {
-			d.oom = true;
+		if ((err = dom_u32_vector_push(&stack, MARK | p)))
 			break;
-		}
-		size_t before = d.stack.count;
-		if ((err = g->successors(g->ctx, top, push_successor, &d)))
-			break;
-		/* Reverse what was pushed, so the first successor is searched first. */
-		for (size_t a = before, b = d.stack.count; b > a + 1; a++, b--) {
-			uint32_t x = d.stack.items[a];
-			d.stack.items[a] = d.stack.items[b - 1];
-			d.stack.items[b - 1] = x;
+		/* Last first, so that the first successor is searched first. */
+		for (uint32_t k = succ->first[top + 1]; k > succ->first[top] && !err; k--) {
+			uint32_t m = succ->to[k - 1];
+			if (!t->pre[m])
+				err = dom_u32_vector_push(&stack, m);
 		}
 	}
-	if (d.stack.capacity * sizeof(uint32_t) > t->stats.peak_bytes)
-		t->stats.peak_bytes = d.stack.capacity * sizeof(uint32_t);
-	dom_u32_vector_deinit(&d.stack);
-	if (!err && d.oom)
-		err = &clrsos_error_no_memory;
+	if (stack.capacity * sizeof(uint32_t) > t->stats.peak_bytes)
+		t->stats.peak_bytes = stack.capacity * sizeof(uint32_t);
+	dom_u32_vector_deinit(&stack);
 	t->reached = next;
 	return err;
 }
@@ -216,7 +246,14 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 		if (g->roots[r] < g->count)
 			is_root[g->roots[r] >> 3] |= (uint8_t)(1u << (g->roots[r] & 7));
 	}
-	if ((err = search(g, t, parent)))
+	struct successors succ = {0};
+	uint64_t succ_bytes = 0;
+	if (!(err = turn_around(g, &succ, &succ_bytes)))
+		err = search(g, &succ, t, parent);
+	free(succ.first);
+	free(succ.to);
+	t->stats.peak_bytes += bytes + work + succ_bytes;
+	if (err)
 		goto out;
 	t->stats.reached = t->reached;
 	size_t r1 = (size_t)t->reached + 1;
@@ -230,6 +267,8 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 	/* The search's parents, kept: the forest's links are shortened below. */
 	memcpy(t->idom, parent, r1 * sizeof(uint32_t));
 	uint64_t peak = bytes + work;
+	if (peak > t->stats.peak_bytes)
+		t->stats.peak_bytes = peak;
 	if ((err = semidominators(g, t, parent, semi, least, is_root)))
 		goto out;
 	/* Each immediate dominator: the nearest ancestor of its parent not below its semidominator. */
@@ -251,8 +290,6 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 		goto out;
 	}
 	t->stats.bytes = bytes;
-	if (t->stats.peak_bytes + peak > t->stats.peak_bytes)
-		t->stats.peak_bytes += peak;
 	if (bytes > t->stats.peak_bytes)
 		t->stats.peak_bytes = bytes;
 out:

@@ -11,8 +11,8 @@
  * immediate dominator as the nearest common ancestor of its parent and its
  * semidominator), iteratively, over the nodes numbered by a depth-first
  * search. The graph is given as predecessor rows (the referrer index
- * gcroot builds) and a way to list a node's successors (the heap's
- * references), so nothing is stored twice.
+ * gcroot builds); the search's successor rows are made from them, and
+ * freed before the semidominators are computed.
  */
 #ifndef CLRSOS_DOMINATORS_H
 #define CLRSOS_DOMINATORS_H
@@ -41,13 +41,6 @@ struct clrsos_dom_graph {
 	size_t nextra;
 	const uint32_t *roots; /* what the virtual root refers to (repeats allowed) */
 	size_t nroots;
-	/*
-	 * Node n's successors: call emit(sink, m) for each, extra edges from n
-	 * included. The same successors as the rows list as predecessors.
-	 */
-	struct clrsos_error *(*successors)(void *ctx, uint32_t n, void (*emit)(void *sink, uint32_t m),
-					   void *sink);
-	void *ctx;
 	struct clrsos_watch *watch; /* may be NULL: polled for Ctrl-C */
 };
 

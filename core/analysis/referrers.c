@@ -421,62 +421,6 @@ uint64_t clrsos_referrers_address(const struct clrsos_referrers *r, uint32_t n)
 	return n < r->count ? address_of(r, n) : 0;
 }
 
-static int by_primary(const void *a, const void *b)
-{
-	const struct dependent_edge *x = a, *y = b;
-	return x->primary < y->primary ? -1 : x->primary > y->primary ? 1 : 0;
-}
-
-/* While a dominator tree is computed: each object's references, read from the heap. */
-struct dom_source {
-	struct clrsos_referrers *r;
-	struct dependent_edge *by_primary; /* the dependent edges, sorted by primary */
-	void (*emit)(void *sink, uint32_t m);
-	void *sink;
-	uint8_t *buf;
-	size_t buf_cap;
-};
-
-static void dom_reference(void *ctx, uint64_t ref)
-{
-	struct dom_source *src = ctx;
-	uint32_t m;
-	if (number_of(src->r, ref, &m))
-		src->emit(src->sink, m);
-}
-
-static struct clrsos_error *dom_successors(void *ctx, uint32_t n, void (*emit)(void *sink, uint32_t m), void *sink)
-{
-	struct dom_source *src = ctx;
-	struct clrsos_referrers *r = src->r;
-	const struct clrsos_type *type;
-	uint64_t size;
-	struct clrsos_error *err = clrsos_heap_read_object(r->heap, address_of(r, n), &type, &size, &src->buf,
-							   &src->buf_cap);
-	if (err) {
-		/* Read whole by the index's walks: only memory running out fails here. */
-		if (clrsos_error_is_no_memory(err))
-			return err;
-		clrsos_error_destroy(err);
-		return NULL;
-	}
-	src->emit = emit;
-	src->sink = sink;
-	if (type->contains_pointers)
-		clrsos_types_for_each_ref(r->types, type, src->buf, size, dom_reference, src);
-	size_t lo = 0, hi = r->ndeps;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (src->by_primary[mid].primary < n)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < r->ndeps && src->by_primary[lo].primary == n; lo++)
-		emit(sink, src->by_primary[lo].secondary);
-	return NULL;
-}
-
 struct dom_sizes {
 	struct clrsos_referrers *r;
 	struct clrsos_domtree *tree;
@@ -503,7 +447,6 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
 	struct u32_vector starts;
 	u32_vector_init(&starts);
-	struct dom_source src = {.r = r};
 	struct clrsos_dom_edge *extra = NULL;
 	struct clrsos_domtree *tree = NULL;
 	struct clrsos_error *err = NULL;
@@ -527,16 +470,10 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 		err = u32_vector_push(&starts, n);
 	}
 	if (!err && r->ndeps) {
-		src.by_primary = malloc(r->ndeps * sizeof(*src.by_primary));
-		extra = malloc(r->ndeps * sizeof(*extra));
-		if (!src.by_primary || !extra) {
+		if (!(extra = malloc(r->ndeps * sizeof(*extra))))
 			err = &clrsos_error_no_memory;
-		} else {
-			memcpy(src.by_primary, r->deps, r->ndeps * sizeof(*r->deps));
-			qsort(src.by_primary, r->ndeps, sizeof(*src.by_primary), by_primary);
-			for (size_t i = 0; i < r->ndeps; i++)
-				extra[i] = (struct clrsos_dom_edge){.to = r->deps[i].secondary, .from = r->deps[i].primary};
-		}
+		for (size_t i = 0; extra && i < r->ndeps; i++)
+			extra[i] = (struct clrsos_dom_edge){.to = r->deps[i].secondary, .from = r->deps[i].primary};
 	}
 	if (!err) {
 		struct clrsos_dom_graph graph = {
@@ -547,8 +484,6 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 			.nextra = r->ndeps,
 			.roots = starts.items,
 			.nroots = starts.count,
-			.successors = dom_successors,
-			.ctx = &src,
 			.watch = clrsos_heap_watch(r->heap),
 		};
 		err = clrsos_domtree_create(&graph, &tree);
@@ -562,8 +497,6 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 		err = clrsos_heap_walk(r->heap, &filter, dom_size, &sizes, dom_sizes_progress, watch, &result);
 	}
 	u32_vector_deinit(&starts);
-	free(src.by_primary);
-	free(src.buf);
 	free(extra);
 	if (err) {
 		clrsos_domtree_destroy(tree);
