@@ -367,9 +367,10 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 	*ret = NULL;
 	*ret_count = 0;
 	*ret_total = 0;
-	if (!clrsos_domtree_reached(t, n))
+	bool root = n == CLRSOS_DOM_ROOT;
+	if (!root && !clrsos_domtree_reached(t, n))
 		return NULL;
-	uint32_t top = t->pre[n];
+	uint32_t top = root ? 0 : t->pre[n];
 	/*
 	 * What n dominates lies after it in preorder, within its search
 	 * subtree. level[i - top]: 0 not under n, else 1 + depth below n
@@ -412,13 +413,13 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 			continue;
 		nodes[i++] = (struct clrsos_dom_node){
 			.node = t->vertex[top + k],
-			.idom = t->vertex[t->idom[top + k]],
+			.idom = t->idom[top + k] ? t->vertex[t->idom[top + k]] : CLRSOS_DOM_ROOT,
 			.level = level[k] - 1u,
 			.retained = t->retained[top + k],
 			.count = count[k],
 		};
 	}
-	*ret_total = count[0];
+	*ret_total = root ? count[0] - 1 : count[0]; /* the virtual root is no node */
 	free(level);
 	free(count);
 	*ret = nodes;

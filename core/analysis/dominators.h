@@ -88,7 +88,9 @@ struct clrsos_dom_node {
  * What node n dominates: *ret (the caller frees it) lists those down to
  * depth levels below n, in preorder; *ret_count their number; *ret_total
  * every node n retains, at any depth, n itself included (0 if n is not
- * reached).
+ * reached). n may be CLRSOS_DOM_ROOT: level 1 is then the nodes no other
+ * node dominates, their idom CLRSOS_DOM_ROOT, and *ret_total every reached
+ * node.
  */
 struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *tree, uint32_t n, unsigned depth,
 					      struct clrsos_dom_node **ret, size_t *ret_count, uint64_t *ret_total);

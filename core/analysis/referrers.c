@@ -450,8 +450,10 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 	struct clrsos_dom_edge *extra = NULL;
 	struct clrsos_domtree *tree = NULL;
 	struct clrsos_error *err = NULL;
-	for (size_t i = 0; i < roots->count && !err; i++) {
-		uint64_t start = roots->items[i].object;
+	/* Static fields first: what one holds is its, not the statics array's, handle's. */
+	for (size_t i = 0; i < roots->count + roots->nstatic_slots && !err; i++) {
+		uint64_t start = i < roots->nstatic_slots ? roots->static_slots[i].object
+							  : roots->items[i - roots->nstatic_slots].object;
 		uint32_t n;
 		r->seg = NULL;
 		if (!number_of(r, start, &n)) {

@@ -4,6 +4,9 @@
  * nothing referred to it), the chain of objects that in turn keep it alive
  * alone, up to the roots, and the largest objects it retains, a few levels
  * down. Built on this stop's dominator tree (analysis/dominators.h).
+ *
+ * dominators: the tree's top level, the objects no other object keeps
+ * alive alone, by retained size, and the same by type.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "base/vector.h"
 #include "commands.h"
 #include "model/handletable.h"
+#include "model/statics.h"
 #include "rootcmds.h"
 
 enum { DEFAULT_TOP = 10, MAX_DEPTH = 8, MAX_CHAIN = 4096 };
@@ -42,6 +46,7 @@ struct retained_result {
 	bool chain_cut;                   /* longer than MAX_CHAIN */
 	const struct clrsos_root *root;   /* the root holding the chain's last object, if one does */
 	size_t roots_holding;             /* how many roots hold it */
+	char *root_name;                  /* a static root's field */
 	struct retained_objects children; /* the largest it retains, in tree order */
 	uint64_t heap_retained;           /* all live objects' size */
 };
@@ -50,6 +55,7 @@ static void result_deinit(struct retained_result *r)
 {
 	retained_objects_deinit(&r->chain);
 	retained_objects_deinit(&r->children);
+	free(r->root_name);
 }
 
 static struct clrsos_error *address_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
@@ -137,6 +143,37 @@ static struct clrsos_error *pick_children(struct clrsos_root_cmd *c, struct clrs
 	return NULL;
 }
 
+/*
+ * The roots that hold the object at address (size bytes) directly: *ret the
+ * first (a static field's slot before the handle of the runtime's array of
+ * them), *count how many.
+ */
+static void roots_holding(const struct clrsos_reach *reach, uint64_t at, uint64_t size, const struct clrsos_root **ret,
+			  size_t *count)
+{
+	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
+	*ret = NULL;
+	*count = 0;
+	for (size_t i = 0; i < roots->nstatic_slots + roots->count; i++) {
+		const struct clrsos_root *root = i < roots->nstatic_slots ? &roots->static_slots[i]
+									  : &roots->items[i - roots->nstatic_slots];
+		uint64_t held = root->object;
+		if (held == at || (root->interior && held > at && held < at + size)) {
+			if (!(*count)++)
+				*ret = root;
+		}
+	}
+}
+
+/* A static root's field, "Type.field" (malloc'd), or NULL. */
+static struct clrsos_error *static_name(struct clrsos_root_cmd *c, const struct clrsos_root *root, char **ret)
+{
+	*ret = NULL;
+	if (!root || (root->kind != CLRSOS_ROOT_STATIC && root->kind != CLRSOS_ROOT_THREAD_STATIC))
+		return NULL;
+	return clrsos_static_field_name(c->dac, c->types, root->field_mt, root->field_token, ret);
+}
+
 static struct clrsos_error *compute(struct clrsos_session *session, const struct retained_options *o,
 				    struct retained_result *r)
 {
@@ -184,14 +221,9 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 		struct retained_object lastobj = {0};
 		if ((err = describe(&c, at, &lastobj)))
 			return err;
-		const struct clrsos_roots *roots = clrsos_reach_roots(reach);
-		for (size_t i = 0; i < roots->count; i++) {
-			uint64_t held = roots->items[i].object;
-			if (held == at || (roots->items[i].interior && held > at && held < at + lastobj.size)) {
-				if (!r->roots_holding++)
-					r->root = &roots->items[i];
-			}
-		}
+		roots_holding(reach, at, lastobj.size, &r->root, &r->roots_holding);
+		if ((err = static_name(&c, r->root, &r->root_name)))
+			return err;
 	}
 	struct clrsos_dom_node *nodes;
 	size_t count;
@@ -245,7 +277,7 @@ static void render_text(const struct retained_result *r, const struct retained_o
 		    r->heap_retained ? 100.0 * (double)r->self.retained / (double)r->heap_retained : 0.0);
 	clrsos_out(out, "\nKept alive alone by (each by the next):\n");
 	if (!r->chain.count)
-		clrsos_out(out, "  (nothing but roots)\n");
+		clrsos_out(out, "  (no other object)\n");
 	else
 		clrsos_outf(out, "  %-16s %16s %s\n", "Address", "Retained", "Type");
 	for (size_t i = 0; i < r->chain.count; i++)
@@ -255,7 +287,13 @@ static void render_text(const struct retained_result *r, const struct retained_o
 	else if (r->root) {
 		char at[32];
 		clrsos_format_pointer(r->root->address, at, sizeof(at));
-		clrsos_outf(out, "  held by a %s root at %s", root_kind(r->root), at);
+		if (r->root_name) {
+			clrsos_out(out, "  held by static ");
+			clrsos_out_name(out, r->root_name);
+			clrsos_outf(out, " (slot %s)", at);
+		} else {
+			clrsos_outf(out, "  held by a %s root at %s", root_kind(r->root), at);
+		}
 		if (r->root->kind == CLRSOS_ROOT_HANDLE)
 			clrsos_outf(out, " (%s handle)", clrsos_handle_type_name(r->root->handle_type));
 		if (r->roots_holding > 1)
@@ -330,6 +368,10 @@ static void render_json(const struct retained_result *r, struct clrsos_writer *o
 		clrsos_json_address(&j, r->root->address);
 		clrsos_json_key(&j, "roots");
 		clrsos_json_uint(&j, r->roots_holding);
+		if (r->root_name) {
+			clrsos_json_key(&j, "field");
+			clrsos_json_string(&j, r->root_name);
+		}
 		clrsos_json_object_end(&j);
 	} else {
 		clrsos_json_null(&j);
@@ -360,5 +402,265 @@ struct clrsos_error *clrsos_cmd_retained(struct clrsos_session *session, const s
 			render_text(&r, &o, out);
 	}
 	result_deinit(&r);
+	return err;
+}
+
+/* ---------------------------------------------------------------- dominators */
+
+struct dominators_options {
+	bool json;
+	uint64_t top;
+};
+
+/* One of the top level, and the root that holds it, if one does alone. */
+struct top_object {
+	struct retained_object object;
+	const struct clrsos_root *root;
+	size_t roots;
+	char *field; /* a static root's */
+};
+
+/* The top level's objects of one type. */
+struct top_type {
+	const char *type;
+	uint64_t count, retained, objects;
+};
+
+CLRSOS_VECTOR(top_objects, struct top_object)
+CLRSOS_VECTOR(top_types, struct top_type)
+
+struct dominators_result {
+	struct top_objects objects; /* the -top largest */
+	struct top_types types;     /* every type of the top level, largest first */
+	uint64_t top_level;         /* objects at the top level */
+	uint64_t live_objects, live_bytes;
+};
+
+static int by_type_retained(const void *a, const void *b)
+{
+	const struct top_type *x = a, *y = b;
+	if (x->retained != y->retained)
+		return x->retained > y->retained ? -1 : 1;
+	return strcmp(x->type, y->type);
+}
+
+static struct clrsos_error *compute_top(struct clrsos_session *session, const struct dominators_options *o,
+					struct dominators_result *r)
+{
+	struct clrsos_root_cmd c;
+	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
+	const struct clrsos_reach *reach;
+	struct clrsos_referrers *refs;
+	struct clrsos_domtree *tree;
+	if (err || (err = clrsos_session_reach(session, &reach)) ||
+	    (err = clrsos_session_dominators(session, &refs, &tree)))
+		return err;
+	struct clrsos_dom_node *nodes;
+	size_t count;
+	if ((err = clrsos_domtree_dominated(tree, CLRSOS_DOM_ROOT, 1, &nodes, &count, &r->live_objects)))
+		return err;
+	r->live_bytes = clrsos_domtree_total(tree);
+	r->top_level = count;
+	qsort(nodes, count, sizeof(*nodes), by_retained);
+	/* Per type: each top-level object's type is read (one header each). */
+	struct clrsos_watch *watch = clrsos_heap_watch(c.heap);
+	uint32_t ntypes = clrsos_types_count(c.types);
+	size_t *slot = calloc(ntypes ? ntypes : 1, sizeof(*slot)); /* type index -> 1 + row */
+	if (!slot) {
+		free(nodes);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < count && !err; i++) {
+		if ((err = clrsos_watch_tick(watch)))
+			break;
+		uint64_t at = clrsos_referrers_address(refs, nodes[i].node);
+		const struct clrsos_type *type;
+		uint64_t size;
+		if ((err = clrsos_root_cmd_type_of(&c, at, &type, &size)))
+			break;
+		if (i < o->top) {
+			struct top_object *t = top_objects_push_slot(&r->objects);
+			if (!t) {
+				err = &clrsos_error_no_memory;
+				break;
+			}
+			t->object = (struct retained_object){
+				.address = at,
+				.type = type ? clrsos_types_name(c.types, type) : "<no object>",
+				.size = size,
+				.retained = nodes[i].retained,
+				.count = nodes[i].count,
+			};
+			roots_holding(reach, at, size, &t->root, &t->roots);
+			if ((err = static_name(&c, t->root, &t->field)))
+				break;
+		}
+		if (!type)
+			continue;
+		size_t *row = type->index < ntypes ? &slot[type->index] : NULL;
+		struct top_type *tt = row && *row ? &r->types.items[*row - 1] : NULL;
+		if (!tt) {
+			if (!(tt = top_types_push_slot(&r->types))) {
+				err = &clrsos_error_no_memory;
+				break;
+			}
+			tt->type = clrsos_types_name(c.types, type);
+			if (row)
+				*row = r->types.count;
+		}
+		tt->count++;
+		tt->retained += nodes[i].retained;
+		tt->objects += nodes[i].count;
+	}
+	free(slot);
+	free(nodes);
+	if (!err)
+		qsort(r->types.items, r->types.count, sizeof(*r->types.items), by_type_retained);
+	return err;
+}
+
+static void render_top_text(const struct dominators_result *r, const struct dominators_options *o,
+			    struct clrsos_writer *out)
+{
+	char a[32], b[32], d[32];
+	clrsos_format_thousands(r->top_level, a, sizeof(a));
+	clrsos_format_thousands(r->live_bytes, b, sizeof(b));
+	clrsos_format_thousands(r->live_objects, d, sizeof(d));
+	clrsos_outf(out, "%s objects keep the live heap (%s bytes in %s objects) alive; none of them is kept alive\n"
+			 "alone by another object. The %" PRIu64 " that retain the most:\n",
+		    a, b, d, o->top < r->top_level ? o->top : r->top_level);
+	clrsos_outf(out, "  %-16s %16s %12s %-16s %s\n", "Address", "Retained", "Objects", "Root", "Type");
+	for (size_t i = 0; i < r->objects.count; i++) {
+		const struct top_object *t = &r->objects.items[i];
+		char ret[32], objs[32], ptr[32], root[32];
+		clrsos_format_thousands(t->object.retained, ret, sizeof(ret));
+		clrsos_format_thousands(t->object.count, objs, sizeof(objs));
+		clrsos_format_pointer(t->object.address, ptr, sizeof(ptr));
+		if (t->root)
+			snprintf(root, sizeof(root), "%s%s", root_kind(t->root), t->roots > 1 ? " (+more)" : "");
+		else
+			snprintf(root, sizeof(root), "several");
+		clrsos_outf(out, "  %-16s %16s %12s %-16s ", ptr, ret, objs, root);
+		clrsos_out_name(out, t->object.type);
+		if (t->field) {
+			clrsos_out(out, " (");
+			clrsos_out_name(out, t->field);
+			clrsos_out(out, ")");
+		}
+		clrsos_out(out, "\n");
+	}
+	clrsos_out(out, "(retained <address> shows what one keeps alive and its root; gcroot <address> every way to it)\n");
+	clrsos_out(out, "\nBy type:\n");
+	clrsos_outf(out, "  %10s %16s %12s %s\n", "Count", "Retained", "Objects", "Type");
+	for (size_t i = 0; i < r->types.count && i < o->top; i++) {
+		const struct top_type *t = &r->types.items[i];
+		char n[32], ret[32], objs[32];
+		clrsos_format_thousands(t->count, n, sizeof(n));
+		clrsos_format_thousands(t->retained, ret, sizeof(ret));
+		clrsos_format_thousands(t->objects, objs, sizeof(objs));
+		clrsos_outf(out, "  %10s %16s %12s ", n, ret, objs);
+		clrsos_out_name(out, t->type);
+		clrsos_out(out, "\n");
+	}
+	if (r->types.count > o->top)
+		clrsos_outf(out, "  ... %zu more types (-top %zu shows them all)\n", r->types.count - (size_t)o->top,
+			    r->types.count);
+}
+
+static void render_top_json(const struct dominators_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "topLevel");
+	clrsos_json_uint(&j, r->top_level);
+	clrsos_json_key(&j, "liveObjects");
+	clrsos_json_uint(&j, r->live_objects);
+	clrsos_json_key(&j, "liveHeap");
+	clrsos_json_uint(&j, r->live_bytes);
+	clrsos_json_key(&j, "objects");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->objects.count; i++) {
+		const struct top_object *t = &r->objects.items[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, t->object.address);
+		clrsos_json_key(&j, "type");
+		clrsos_json_string(&j, t->object.type);
+		clrsos_json_key(&j, "size");
+		clrsos_json_uint(&j, t->object.size);
+		clrsos_json_key(&j, "retained");
+		clrsos_json_uint(&j, t->object.retained);
+		clrsos_json_key(&j, "objects");
+		clrsos_json_uint(&j, t->object.count);
+		clrsos_json_key(&j, "root");
+		if (t->root) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "kind");
+			clrsos_json_string(&j, root_kind(t->root));
+			clrsos_json_key(&j, "address");
+			clrsos_json_address(&j, t->root->address);
+			clrsos_json_key(&j, "roots");
+			clrsos_json_uint(&j, t->roots);
+			if (t->field) {
+				clrsos_json_key(&j, "field");
+				clrsos_json_string(&j, t->field);
+			}
+			clrsos_json_object_end(&j);
+		} else {
+			clrsos_json_null(&j);
+		}
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_key(&j, "types");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->types.count; i++) {
+		const struct top_type *t = &r->types.items[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "type");
+		clrsos_json_string(&j, t->type);
+		clrsos_json_key(&j, "count");
+		clrsos_json_uint(&j, t->count);
+		clrsos_json_key(&j, "retained");
+		clrsos_json_uint(&j, t->retained);
+		clrsos_json_key(&j, "objects");
+		clrsos_json_uint(&j, t->objects);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+struct clrsos_error *clrsos_cmd_dominators(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					   const char *const *argv, struct clrsos_writer *out)
+{
+	struct dominators_options o = {.top = 20};
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &o.json),
+		CLRSOS_UINT("-top", &o.top, .min = 1, .max = UINT32_MAX),
+	};
+	const struct clrsos_options spec = {
+		.command = "dominators",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	struct dominators_result r = {0};
+	top_objects_init(&r.objects);
+	top_types_init(&r.types);
+	if (!(err = compute_top(session, &o, &r))) {
+		if (o.json)
+			render_top_json(&r, out);
+		else
+			render_top_text(&r, &o, out);
+	}
+	for (size_t i = 0; i < r.objects.count; i++)
+		free(r.objects.items[i].field);
+	top_objects_deinit(&r.objects);
+	top_types_deinit(&r.types);
 	return err;
 }

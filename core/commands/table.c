@@ -234,6 +234,26 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_gcheapstat,
 	},
 	{
+		.name = "dominators",
+		.help = "Show the objects that keep the live heap alive, by the bytes each retains, and by type.",
+		.syntax = "dominators [-top <n>] [--json]\n"
+			  "\n"
+			  "The top level of the dominator tree: the objects no other object keeps\n"
+			  "alive alone (each is held by a root, or reached from several), which\n"
+			  "together retain the whole live heap. The -top (20) that retain the most,\n"
+			  "with their objects and the kind of root that holds each (several: more\n"
+			  "than one root or way reaches it); then the same objects summed by type.\n"
+			  "retained <address> goes down from one of them.\n"
+			  "\n"
+			  "  -top <n>   rows of each table\n"
+			  "  --json     {topLevel, liveObjects, liveHeap, objects: [{address, type,\n"
+			  "             size, retained, objects, root: {kind, address, roots} | null}],\n"
+			  "             types: [{type, count, retained, objects}]}\n"
+			  "\n"
+			  "Example: dominators -top 10",
+		.run = clrsos_cmd_dominators,
+	},
+	{
 		.name = "retained",
 		.help = "Show what one object keeps alive alone: its retained size, its dominators, the largest it retains.",
 		.syntax = "retained <address> [-top <n>] [-depth <n>] [--json]\n"

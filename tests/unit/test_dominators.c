@@ -151,6 +151,17 @@ static void test_dominators__chain_and_diamond(void **state)
 		assert_int_equal(below[i].count, 1);
 	}
 	free(below);
+	/* Under the virtual root: 0, the only root, then 1. */
+	assert_null(clrsos_domtree_dominated(t, CLRSOS_DOM_ROOT, 2, &below, &nbelow, &retains));
+	assert_int_equal(retains, 6);
+	assert_int_equal(nbelow, 2);
+	assert_int_equal(below[0].node, 0);
+	assert_int_equal(below[0].idom, CLRSOS_DOM_ROOT);
+	assert_int_equal(below[0].count, 6);
+	assert_int_equal(below[0].retained, 630);
+	assert_int_equal(below[1].node, 1);
+	assert_int_equal(below[1].level, 2);
+	free(below);
 	assert_null(clrsos_domtree_dominated(t, 6, 2, &below, &nbelow, &retains));
 	assert_int_equal(nbelow, 0);
 	assert_int_equal(retains, 0);
