@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/dominators.h"
 #include "base/vector.h"
 
 /*
@@ -406,5 +407,104 @@ struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *r, uint64_t
 		n = (link & ~DEPENDENT) - 1;
 	}
 	*ret_count = count;
+	return NULL;
+}
+
+bool clrsos_referrers_number(struct clrsos_referrers *r, uint64_t address, uint32_t *ret)
+{
+	r->seg = NULL;
+	return number_of(r, address, ret);
+}
+
+uint64_t clrsos_referrers_address(const struct clrsos_referrers *r, uint32_t n)
+{
+	return n < r->count ? address_of(r, n) : 0;
+}
+
+struct dom_sizes {
+	struct clrsos_referrers *r;
+	struct clrsos_domtree *tree;
+};
+
+static bool dom_size(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct dom_sizes *s = ctx;
+	uint32_t n;
+	if (number_of(s->r, obj->address, &n))
+		clrsos_domtree_set_size(s->tree, n, obj->size);
+	return true;
+}
+
+static void dom_sizes_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap read for retained sizes");
+}
+
+struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, const struct clrsos_reach *reach,
+						 struct clrsos_domtree **ret)
+{
+	*ret = NULL;
+	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
+	struct u32_vector starts;
+	u32_vector_init(&starts);
+	struct clrsos_dom_edge *extra = NULL;
+	struct clrsos_domtree *tree = NULL;
+	struct clrsos_error *err = NULL;
+	/* Static fields first: what one holds is its, not the statics array's, handle's. */
+	for (size_t i = 0; i < roots->count + roots->nstatic_slots && !err; i++) {
+		uint64_t start = i < roots->nstatic_slots ? roots->static_slots[i].object
+							  : roots->items[i - roots->nstatic_slots].object;
+		uint32_t n;
+		r->seg = NULL;
+		if (!number_of(r, start, &n)) {
+			/* An interior pointer (stack roots): the object that holds it. */
+			struct clrsos_error *e = clrsos_heap_find_object(r->heap, start, &start, NULL);
+			if (e) {
+				if (clrsos_error_is_no_memory(e))
+					err = e;
+				else
+					clrsos_error_destroy(e);
+				continue;
+			}
+			if (!number_of(r, start, &n))
+				continue;
+		}
+		err = u32_vector_push(&starts, n);
+	}
+	if (!err && r->ndeps) {
+		if (!(extra = malloc(r->ndeps * sizeof(*extra))))
+			err = &clrsos_error_no_memory;
+		for (size_t i = 0; extra && i < r->ndeps; i++)
+			extra[i] = (struct clrsos_dom_edge){.to = r->deps[i].secondary, .from = r->deps[i].primary};
+	}
+	if (!err) {
+		struct clrsos_dom_graph graph = {
+			.count = r->count,
+			.first = r->first,
+			.from = r->from,
+			.extra = extra,
+			.nextra = r->ndeps,
+			.roots = starts.items,
+			.nroots = starts.count,
+			.watch = clrsos_heap_watch(r->heap),
+		};
+		err = clrsos_domtree_create(&graph, &tree);
+	}
+	if (!err) {
+		struct clrsos_walk_filter filter;
+		clrsos_walk_filter_init(&filter);
+		struct clrsos_walk_result result;
+		struct dom_sizes sizes = {.r = r, .tree = tree};
+		struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
+		err = clrsos_heap_walk(r->heap, &filter, dom_size, &sizes, dom_sizes_progress, watch, &result);
+	}
+	u32_vector_deinit(&starts);
+	free(extra);
+	if (err) {
+		clrsos_domtree_destroy(tree);
+		return err;
+	}
+	clrsos_domtree_accumulate(tree);
+	*ret = tree;
 	return NULL;
 }

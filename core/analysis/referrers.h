@@ -62,6 +62,21 @@ struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *referrers,
 struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *referrers, uint64_t object,
 					    struct clrsos_chain_link **links, size_t *cap, size_t *ret_count);
 
+/*
+ * The dominator tree of the live objects (dominators.h), over this index's
+ * rows and numbers, the reach's roots as the virtual root's successors,
+ * with each object's size given. The tree's nodes are this index's object
+ * numbers: see clrsos_referrers_number and clrsos_referrers_address. The
+ * index must outlive nothing of the tree; the tree is the caller's.
+ */
+struct clrsos_domtree;
+struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *referrers,
+						 const struct clrsos_reach *reach, struct clrsos_domtree **ret);
+/* The number of the live object at address (an object start), or false. */
+bool clrsos_referrers_number(struct clrsos_referrers *referrers, uint64_t address, uint32_t *ret);
+/* The address of live object number n (below the count of objects). */
+uint64_t clrsos_referrers_address(const struct clrsos_referrers *referrers, uint32_t n);
+
 #ifdef __cplusplus
 }
 #endif

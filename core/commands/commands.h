@@ -187,6 +187,8 @@ clrsos_command_fn clrsos_cmd_eestack;
 clrsos_command_fn clrsos_cmd_pe;
 clrsos_command_fn clrsos_cmd_gcheapstat;
 clrsos_command_fn clrsos_cmd_gcwhere;
+clrsos_command_fn clrsos_cmd_retained;
+clrsos_command_fn clrsos_cmd_dominators;
 clrsos_command_fn clrsos_cmd_dumpgen;
 clrsos_command_fn clrsos_cmd_dcd;
 clrsos_command_fn clrsos_cmd_dcq;

@@ -234,6 +234,53 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_gcheapstat,
 	},
 	{
+		.name = "dominators",
+		.help = "Show the objects that keep the live heap alive, by the bytes each retains, and by type.",
+		.syntax = "dominators [-top <n>] [--json]\n"
+			  "\n"
+			  "The top level of the dominator tree: the objects no other object keeps\n"
+			  "alive alone (each is held by a root, or reached from several), which\n"
+			  "together retain the whole live heap. The -top (20) that retain the most,\n"
+			  "with their objects and the kind of root that holds each (several: more\n"
+			  "than one root or way reaches it); then the same objects summed by type.\n"
+			  "retained <address> goes down from one of them.\n"
+			  "\n"
+			  "  -top <n>   rows of each table\n"
+			  "  --json     {topLevel, liveObjects, liveHeap, objects: [{address, type,\n"
+			  "             size, retained, objects, root: {kind, address, roots} | null}],\n"
+			  "             types: [{type, count, retained, objects}]}\n"
+			  "\n"
+			  "Example: dominators -top 10",
+		.run = clrsos_cmd_dominators,
+	},
+	{
+		.name = "retained",
+		.help = "Show what one object keeps alive alone: its retained size, its dominators, the largest it retains.",
+		.syntax = "retained <address> [-top <n>] [-depth <n>] [--json]\n"
+			  "\n"
+			  "The object's retained size: its own and that of every object it\n"
+			  "dominates (every path from the roots to them passes through it), what a\n"
+			  "collection would free if nothing referred to it any more, and how many\n"
+			  "objects that is. Then its dominators, nearest first (each keeps the one\n"
+			  "before alive alone), up to the root that holds the last (or a note that\n"
+			  "several roots reach it, none alone), and the largest objects it retains:\n"
+			  "the -top (10) largest it dominates directly, each followed by its own\n"
+			  "-top largest, -depth (1, at most 8) levels down. Built once per stop on\n"
+			  "gcroot's index of referrers (the first retained of a stop takes longer).\n"
+			  "objsize counts what an object references, shared or not; retained only\n"
+			  "what it alone keeps alive.\n"
+			  "\n"
+			  "  -top <n>     objects shown under each (0: none)\n"
+			  "  -depth <n>   levels below the object\n"
+			  "  --json       {address, type, size, retained, objects, liveHeap,\n"
+			  "               dominators: [{address, type, size, retained}], chainTruncated,\n"
+			  "               root: {kind, address, roots} | null, retains: [{address,\n"
+			  "               type, size, retained, objects, level, dominator}]}\n"
+			  "\n"
+			  "Example: retained 7f24eca02468 -depth 2",
+		.run = clrsos_cmd_retained,
+	},
+	{
 		.name = "gcwhere",
 		.aliases = (const char *const[]){"GCWhere", "GcWhere", NULL},
 		.help = "Show the GC heap, segment or region and generation an address is in.",

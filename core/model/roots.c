@@ -281,7 +281,7 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 					  struct clrsos_roots *r, size_t *cap)
 {
 	uint64_t *mts = NULL;
-	size_t n = 0;
+	size_t n = 0, slots_cap = 0;
 	struct clrsos_error *err = clrsos_loaded_types(dac, &mts, &n);
 	if (err)
 		return clrsos_error_ignore(err); /* no type list: no class-static roots, as before */
@@ -368,8 +368,19 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 					continue;
 				if ((err = in_handle_array(&arrays, dac, target, gc + d.offset, &held)))
 					break;
-				if (held)
+				if (held) {
+					/* For the dominator tree only (see static_slots). */
+					if (!(e = clrsos_target_read_u64(target, gc + d.offset, &object)) && object &&
+					    !(err = clrsos_array_reserve(&r->static_slots, &slots_cap, r->nstatic_slots + 1)))
+						r->static_slots[r->nstatic_slots++] = (struct clrsos_root){
+							.kind = CLRSOS_ROOT_STATIC, .object = object,
+							.address = gc + d.offset, .field_mt = mts[i],
+							.field_token = d.token | 0x04000000u, .reg = -1,
+						};
+					if (e)
+						err = clrsos_error_ignore(e);
 					continue;
+				}
 				if (!(e = clrsos_target_read_u64(target, gc + d.offset, &object)) && object) {
 					struct clrsos_root root = {
 						.kind = CLRSOS_ROOT_STATIC, .object = object, .address = gc + d.offset,
@@ -436,6 +447,7 @@ void clrsos_roots_deinit(struct clrsos_roots *r)
 {
 	free(r->items);
 	free(r->dependents);
+	free(r->static_slots);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -58,6 +58,14 @@ struct clrsos_roots {
 	size_t ndependents;
 	uint64_t threads, threads_failed; /* stacks read, and not */
 	size_t handles_unlisted;          /* handles read from tables the runtime's walk skipped */
+	/*
+	 * Static reference fields whose statics array a listed handle holds:
+	 * not roots of their own (the handle reaches them), but the dominator
+	 * tree takes each as one, so that a static field, not the runtime's
+	 * array of all of them, is what keeps its object alive.
+	 */
+	struct clrsos_root *static_slots;
+	size_t nstatic_slots;
 };
 
 struct clrsos_error *clrsos_roots_init(struct clrsos_dac *dac, struct clrsos_target *target,

@@ -21,6 +21,7 @@ struct clrsos_session {
 	struct clrsos_heap *heap; /* this stop's heap: types, contexts */
 	struct clrsos_reach *reach; /* this stop's live objects */
 	struct clrsos_referrers *referrers; /* who refers to them */
+	struct clrsos_domtree *dominators; /* who keeps whom alive alone */
 	struct clrsos_watch *watch; /* the current command's, or NULL */
 	struct clrsos_breakpoints *breakpoints; /* bpmd's, across stops; NULL: none yet */
 };
@@ -229,6 +230,7 @@ void clrsos_session_destroy(struct clrsos_session *s)
 {
 	if (!s)
 		return;
+	clrsos_domtree_destroy(s->dominators);
 	clrsos_referrers_destroy(s->referrers);
 	clrsos_reach_destroy(s->reach);
 	clrsos_heap_destroy(s->heap);
@@ -254,6 +256,8 @@ struct clrsos_target *clrsos_session_target(struct clrsos_session *s)
 
 static void drop_stop(struct clrsos_session *s)
 {
+	clrsos_domtree_destroy(s->dominators);
+	s->dominators = NULL;
 	clrsos_referrers_destroy(s->referrers);
 	s->referrers = NULL;
 	clrsos_reach_destroy(s->reach);
@@ -391,6 +395,31 @@ struct clrsos_error *clrsos_session_referrers(struct clrsos_session *s,
 			return err;
 	}
 	*ret = s->referrers;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_session_dominators(struct clrsos_session *s, struct clrsos_referrers **ret_referrers,
+					       struct clrsos_domtree **ret)
+{
+	const struct clrsos_reach *reach;
+	struct clrsos_referrers *referrers;
+	struct clrsos_error *err = clrsos_session_reach(s, &reach);
+	if (!err)
+		err = clrsos_session_referrers(s, &referrers);
+	if (err)
+		return err;
+	if (!s->dominators) {
+		err = clrsos_referrers_dominators(referrers, reach, &s->dominators);
+		if (!err && clrsos_watch_stopped(s->watch)) {
+			clrsos_domtree_destroy(s->dominators);
+			s->dominators = NULL;
+			err = clrsos_watch_error(s->watch);
+		}
+		if (err)
+			return err;
+	}
+	*ret_referrers = referrers;
+	*ret = s->dominators;
 	return NULL;
 }
 

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "model/heap.h"
 #include "analysis/reach.h"
+#include "analysis/dominators.h"
 #include "analysis/referrers.h"
 #include "model/runtime.h"
 #include "target/target.h"
@@ -148,6 +149,15 @@ struct clrsos_error *clrsos_session_reach(struct clrsos_session *session,
 /* Who refers to each live object at this stop (built once, for gcroot). Borrowed. */
 struct clrsos_error *clrsos_session_referrers(struct clrsos_session *session,
 					      struct clrsos_referrers **ret);
+
+/*
+ * The dominator tree of this stop's live objects, with retained sizes
+ * (built once, on the referrers). Both borrowed; the tree's nodes are the
+ * referrers' object numbers.
+ */
+struct clrsos_error *clrsos_session_dominators(struct clrsos_session *session,
+					       struct clrsos_referrers **ret_referrers,
+					       struct clrsos_domtree **ret);
 
 /* The GC heap of this stop (layout, types, allocation contexts). Borrowed. */
 struct clrsos_error *clrsos_session_heap(struct clrsos_session *session,

@@ -25,5 +25,6 @@ int run_unwind_tests(void);
 int run_gcinfo_tests(void);
 int run_il_tests(void);
 int run_bpmd_tests(void);
+int run_dominators_tests(void);
 
 #endif

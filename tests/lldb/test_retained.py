@@ -1,0 +1,135 @@
+"""retained against HeapShapes' own truth.
+
+usage: test_retained.py <gc config> <live|full>
+
+Checks:
+  - the subgraphs the target built so that only their head leads into them
+    (a tree without parent links, its left subtree, a 5-cycle with a shared
+    hub, an object with a sparse array) retain exactly the objects and bytes
+    the target counted, as objsize of the same head says;
+  - the left subtree is kept alive alone by the tree: its first dominator is
+    the tree's root node; every chain ends at a root or says several roots
+    reach it;
+  - an object's own size plus what the objects it dominates directly retain
+    is what it retains (all children listed with -top large enough), and
+    deeper levels sit under their parents;
+  - the text shows the same figures; bad arguments fail with one line.
+"""
+
+import sys
+
+import harness
+from harness import check
+
+SHAPES = ("tree", "subtree", "ring", "sparse")
+
+BAD = {
+    "retained": "retained needs",
+    "retained 0x10": "retained",
+    "retained -top x 0x10": "-top",
+    "retained -depth 9 0x10": "-depth",
+    "retained 0x10 0x20": "a second address",
+}
+
+
+def main():
+    config, mode = sys.argv[1], sys.argv[2]
+    env = harness.GC_CONFIGS[config]
+
+    def commands(truth):
+        o = truth["roots"]["objsize"]
+        cmds = []
+        for name in SHAPES:
+            cmds += ["retained %s --json" % o[name]["address"], "objsize %s --json" % o[name]["address"],
+                     "retained %s -top 100000 --json" % o[name]["address"]]
+        cmds += ["retained %s" % o["tree"]["address"], "retained %s -depth 3 -top 2 --json" % o["tree"]["address"]]
+        return cmds + list(BAD)
+
+    if mode == "live":
+        with harness.Target("HeapShapes", env=env) as t:
+            truth = t.truth
+            tr = harness.lldb(commands(truth), pid=t.pid)
+    else:
+        scratch = harness.scratch_dir()
+        try:
+            core, exe, truth = harness.core_of_finished("HeapShapes", mode, scratch, env=env)
+            tr = harness.lldb(commands(truth), core=core, exe=exe)
+        finally:
+            harness.cleanup(scratch)
+    print(tr.text[:100000])
+    o = truth["roots"]["objsize"]
+
+    for name in SHAPES:
+        want = o[name]
+        j = tr.json("retained %s --json" % want["address"])
+        check(harness.parse_hex(j["address"]) == harness.parse_hex(want["address"]) and j["type"] == want["type"],
+              "retained %s: object %s %s" % (name, j["address"], j["type"]))
+        check(j["retained"] == want["totalSize"] and j["objects"] == want["count"],
+              "retained %s: %d bytes in %d objects, the target built %d in %d" %
+              (name, j["retained"], j["objects"], want["totalSize"], want["count"]))
+        size = tr.json("objsize %s --json" % want["address"])
+        check(size["size"] == j["retained"], "retained %s: objsize says %d" % (name, size["size"]))
+        check(j["liveHeap"] >= j["retained"] > 0, "retained %s: live heap %d" % (name, j["liveHeap"]))
+        chain = j["dominators"]
+        check(j["root"] is not None or chain, "retained %s: no dominator and no root" % name)
+        if j["root"] is not None:
+            check(j["root"]["roots"] >= 1 and j["root"]["kind"] in ("handle", "stack", "static", "thread static",
+                                                                     "finalizer queue"),
+                  "retained %s: root %s" % (name, j["root"]))
+        for d in chain:
+            check(d["retained"] >= j["retained"] + d["size"],
+                  "retained %s: dominator %s retains less (%d)" % (name, d["address"], d["retained"]))
+        # Own size plus the children's retained sizes is the whole.
+        full = tr.json("retained %s -top 100000 --json" % want["address"])
+        children = [c for c in full["retains"] if c["level"] == 1]
+        check(full["size"] + sum(c["retained"] for c in children) == full["retained"],
+              "retained %s: own %d + children %d != %d" % (name, full["size"], sum(c["retained"] for c in children),
+                                                           full["retained"]))
+        check(all(harness.parse_hex(c["dominator"]) == harness.parse_hex(want["address"]) for c in children),
+              "retained %s: a child's dominator is not the object" % name)
+        check(1 + sum(c["objects"] for c in children) == full["objects"],
+              "retained %s: objects of the children do not add up" % name)
+
+    sub = tr.json("retained %s --json" % o["subtree"]["address"])
+    check(sub["dominators"] and harness.parse_hex(sub["dominators"][0]["address"]) == harness.parse_hex(o["tree"]["address"]),
+          "the left subtree's first dominator is %s, not the tree %s" %
+          (sub["dominators"][0]["address"] if sub["dominators"] else None, o["tree"]["address"]))
+    check(sub["dominators"][0]["retained"] == o["tree"]["totalSize"], "the tree's retained size in the chain")
+
+    deep = tr.json("retained %s -depth 3 -top 2 --json" % o["tree"]["address"])
+    shown = {harness.parse_hex(o["tree"]["address"]): 0}
+    for c in deep["retains"]:
+        parent = harness.parse_hex(c["dominator"])
+        check(parent in shown and shown[parent] == c["level"] - 1,
+              "retained -depth 3: %s at level %d under %s, not listed above it" % (c["address"], c["level"], c["dominator"]))
+        shown[harness.parse_hex(c["address"])] = c["level"]
+    check(max(c["level"] for c in deep["retains"]) == 3, "retained -depth 3 goes 3 levels down")
+    per_parent = {}
+    for c in deep["retains"]:
+        per_parent[c["dominator"]] = per_parent.get(c["dominator"], 0) + 1
+    check(max(per_parent.values()) == 2, "retained -top 2: at most 2 under each")
+
+    text = tr.text_of("retained %s" % o["tree"]["address"])
+    first = "%x %s retains %s bytes in %s objects" % (harness.parse_hex(o["tree"]["address"]), o["tree"]["type"],
+                                                      "{:,}".format(o["tree"]["totalSize"]),
+                                                      "{:,}".format(o["tree"]["count"]))
+    check(text.startswith(first), "retained text: %r, expected %r" % (text[:200], first))
+    check("Kept alive alone by" in text and "Largest objects it retains (-top 10, -depth 1):" in text,
+          "retained text sections")
+
+    for cmd, want in BAD.items():
+        e = tr.error(cmd)
+        check(e is not None and want in e, "%s: error %r, expected %r" % (cmd, e, want))
+        check(len([ln for ln in tr.output(cmd) if ln.strip()]) == 1, "%s: more than one line" % cmd)
+    harness.finish()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except harness.Failure as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
+    except harness.Unavailable as e:
+        print("SKIPPED: %s" % e)
+        sys.exit(harness.SKIP)
