@@ -601,6 +601,12 @@ static void write_typed_vars_text(struct clrsos_writer *out, const char *title, 
 	clrsos_outf(out, "\n%s:\n", title);
 	for (size_t i = 0; i < n; i++) {
 		struct clrsos_name_buf tb, nb;
+		/* No home here: SOS's line for ICorDebug's CORDBG_E_IL_VAR_NOT_AVAILABLE. */
+		if (v[i].kind == CLRSOS_TYPED_NO_DATA) {
+			clrsos_outf(out, "  + (Error 0x80131304 retrieving %s '%s')\n",
+				    title[0] == 'P' ? "parameter" : "local variable", clrsos_safe_name(v[i].name, &nb));
+			continue;
+		}
 		clrsos_outf(out, "  + %s %s", clrsos_safe_name(v[i].type, &tb), clrsos_safe_name(v[i].name, &nb));
 		write_typed_value_text(out, &v[i]);
 	}
@@ -666,6 +672,30 @@ static void write_typed_json(struct clrsos_json *j, const struct clrsos_typed_fr
 	write_typed_vars_json(j, "locals", t->locals, t->nlocals);
 }
 
+/*
+ * -i: a runtime Frame as SOS prints ICorDebug's internal frames (no IP:
+ * "(null)"); the kinds ICorDebug names, else the Frame's own name.
+ */
+static void write_internal_frame(struct clrsos_writer *out, const struct clrsos_managed_frame *x)
+{
+	static const struct {
+		const char *frame, *kind;
+	} kinds[] = {
+		{"InlinedCallFrame", "Managed to Unmanaged transition"},
+		{"PInvokeCalliFrame", "Managed to Unmanaged transition"},
+		{"UMThkCallFrame", "Unmanaged to Managed transition"},
+		{"FuncEvalFrame", "Function evaluation"},
+		{"DebuggerClassInitMarkFrame", "Class initialization"},
+		{"ExceptionFilterFrame", "Exception"},
+	};
+	struct clrsos_name_buf nb;
+	const char *kind = x->name ? clrsos_safe_name(x->name, &nb) : "Frame";
+	for (size_t k = 0; x->name && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strcmp(x->name, kinds[k].frame))
+			kind = kinds[k].kind;
+	clrsos_outf(out, "%016" PRIX64 " (null) [%s: %016" PRIX64 "]\n", x->frame, kind, x->frame);
+}
+
 /* -i: SOS's ICorDebug view of the stack, from the runtime's walk. */
 static void write_icordebug_text(struct clrsos_writer *out, const struct thread_stack *ts,
 				 const struct clrstack_options *o)
@@ -679,20 +709,32 @@ static void write_icordebug_text(struct clrsos_writer *out, const struct thread_
 	clrsos_outf(out, "\n\n\nDumping managed stack and managed variables using ICorDebug.\n%s", rule);
 	clrsos_outf(out, "%-16s %-16s %s\n", "Child SP", "IP", "Call Site");
 	if (ts->top_native) {
-		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [NativeStackFrame]\n", ts->top_sp, ts->top_ip);
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIx64 " [NativeStackFrame]\n", ts->top_sp, ts->top_ip);
 		printed++;
 		number++;
 	}
-	for (size_t i = 0; i < s->count && (!o->count || printed < o->count); i++, printed++) {
+	size_t next_frame = 0; /* the runtime's Frames go where ICorDebug puts its internal frames: by address */
+	for (size_t i = 0; i < s->count && (!o->count || printed < o->count); i++) {
 		const struct clrsos_managed_frame *f = &s->frames[i];
 		struct clrsos_name_buf nb, mb;
-		if (f->frame) {
-			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIX64 "]\n", f->frame, (uint64_t)0,
-				    f->name ? clrsos_safe_name(f->name, &nb) : "Frame", f->frame);
+		if (f->frame)
 			continue;
+		for (; next_frame < s->count && (!o->count || printed < o->count); next_frame++) {
+			const struct clrsos_managed_frame *x = &s->frames[next_frame];
+			if (!x->frame)
+				continue;
+			if (x->frame > f->sp)
+				break;
+			if (next_frame > 0 && s->frames[next_frame - 1].frame == x->frame)
+				continue; /* the walk meets some Frames twice */
+			write_internal_frame(out, x);
+			printed++;
 		}
+		if (o->count && printed >= o->count)
+			break;
+		printed++;
 		const struct clrsos_typed_frame *t = ts->typed ? &ts->typed[i] : NULL;
-		clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " ", f->sp, f->ip);
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIx64 " ", f->sp, f->ip);
 		if (t && t->method)
 			clrsos_outf(out, "%s (%s)\n", clrsos_safe_name(t->method, &nb),
 				    t->module ? clrsos_safe_name(t->module, &mb) : "");
@@ -706,6 +748,13 @@ static void write_icordebug_text(struct clrsos_writer *out, const struct thread_
 			clrsos_out(out, "\n");
 		}
 		number++;
+	}
+	for (; next_frame < s->count && (!o->count || printed < o->count); next_frame++) {
+		const struct clrsos_managed_frame *x = &s->frames[next_frame];
+		if (x->frame && !(next_frame > 0 && s->frames[next_frame - 1].frame == x->frame)) {
+			write_internal_frame(out, x);
+			printed++;
+		}
 	}
 	if (!o->count || printed < o->count)
 		clrsos_out(out, "Stack walk complete.\n");
