@@ -275,7 +275,8 @@ static struct clrsos_error *clrstack_typed(struct clrstack_result *r, struct clr
 		struct clrsos_error *e = clrsos_target_registers(c->target, ts->stack.os_id, &regs);
 		if (!e) {
 			uint64_t md = 0;
-			if ((err = clrsos_method_desc_from_ip(c->dac, regs.rip, &md)))
+			/* A lookup that fails says nothing of the IP: no native frame on top. */
+			if ((err = clrsos_error_ignore(clrsos_method_desc_from_ip(c->dac, regs.rip, &md))))
 				break;
 			ts->top_native = !md && regs.rip;
 			ts->top_sp = regs.rsp;
@@ -662,14 +663,16 @@ static void write_typed_vars_json(struct clrsos_json *j, const char *key, const 
 	clrsos_json_array_end(j);
 }
 
-static void write_typed_json(struct clrsos_json *j, const struct clrsos_typed_frame *t)
+static void write_typed_json(struct clrsos_json *j, const struct clrsos_typed_frame *t, int show)
 {
 	clrsos_json_key(j, "signature");
 	clrsos_json_string(j, t->method);
 	clrsos_json_key(j, "modulePath");
 	clrsos_json_string(j, t->module);
-	write_typed_vars_json(j, "parameters", t->params, t->nparams);
-	write_typed_vars_json(j, "locals", t->locals, t->nlocals);
+	if (show & SHOW_PARAMS)
+		write_typed_vars_json(j, "parameters", t->params, t->nparams);
+	if (show & SHOW_LOCALS)
+		write_typed_vars_json(j, "locals", t->locals, t->nlocals);
 }
 
 /*
@@ -805,7 +808,7 @@ static void write_stack_json(struct clrsos_json *j, const struct thread_stack *t
 		if (o->gc)
 			write_gc_refs_json(j, ts, f[i].frame ? f[i].frame : f[i].ip, f[i].sp, f[i].frame != 0);
 		if (o->icordebug && ts->typed && ts->typed[i].method)
-			write_typed_json(j, &ts->typed[i]);
+			write_typed_json(j, &ts->typed[i], show);
 		if (show && !f[i].frame && !o->icordebug) {
 			if (show & SHOW_PARAMS) {
 				if (f[i].args_failed) {

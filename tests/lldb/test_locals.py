@@ -15,7 +15,8 @@ process, or on a full core of it:
 - clrstack -all -i held must list the fields of the local held with the
   values the target printed;
 - clrstack -all -gc must list, under the frame of Locals, a GC reference to
-  the object the argument holder holds, with its type.
+  the object the argument holder holds, with its type;
+- clrstack -all -i -c 3 shows 3 frame lines and not the end of the walk.
 """
 import re
 import sys
@@ -41,7 +42,7 @@ def by_name(items):
 def run(mode):
     directory = harness.scratch_dir()
     commands = ["clrstack -all -i -a --json", "clrstack -all -i -a", "clrstack -all -i held",
-                "clrstack -all -gc --json", "clrstack -all -gc"]
+                "clrstack -all -gc --json", "clrstack -all -gc", "clrstack -all -i -c 3"]
     try:
         with harness.Target("Lines", args=["locals"], stdin=True) as t:
             if mode == "live":
@@ -113,6 +114,12 @@ def run(mode):
         kind = "string" if isinstance(value, str) else "int"
         check(re.search(r"^     \|- %s %s  ?= ?%s$" % (kind, name, shown), text, re.M) is not None,
               "clrstack -i held: field %s = %s" % (name, value))
+
+    # -c counts the lines of frames (SOS's ClrStackWithNumberOfFrames.script): 3, and no end of the walk.
+    text = tr.text_of("clrstack -all -i -c 3")
+    first = text.split("Call Site\n", 1)[1].split("=====", 1)[0]
+    rows = [r for r in first.splitlines() if re.match(r"^%s " % HEX, r)]
+    check(len(rows) == 3 and "Stack walk complete." not in first, "clrstack -i -c 3: 3 frame lines: %r" % first)
 
     g = locals_frame(tr.json("clrstack -all -gc --json"))
     check(g is not None and any(int(r["object"], 16) == holder and r["type"] == tp["holder"]
