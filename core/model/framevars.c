@@ -487,7 +487,8 @@ static bool wanted(const char *name, const char *const *expand, size_t n)
 }
 
 /* One variable: its name, its type from the signature, its value read as that type. */
-static struct clrsos_error *typed_var(struct clrsos_dac *dac, struct clrsos_heap *heap, const struct clrsos_managed_var *raw,
+static struct clrsos_error *typed_var(struct clrsos_dac *dac, struct clrsos_heap *heap,
+				      const struct clrsos_managed_var *raw,
 				      const struct sig_type *st, char *name, struct clrsos_typed_var *v)
 {
 	v->name = name;
