@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "model/stack.h"
+#include "model/framevars.h"
+#include "model/heap.h"
+#include "model/objects.h"
+#include "base/utf.h"
 #include "model/methods.h"
 #include "model/nativestack.h"
 #include "target/unwind.h"
@@ -18,18 +22,36 @@
 /* clrstack -------------------------------------------------------------- */
 
 enum { SHOW_PARAMS = 1, SHOW_LOCALS = 2 };
+enum { MAX_EXPAND = 16 };
 
 struct clrstack_options {
 	bool json, all, a, p, l;
-	bool full, regs, no_lines, icordebug; /* -f, -r, -n, -i */
-	uint64_t count;                       /* -c: at most this many frames (0: all) */
+	bool full, regs, no_lines, icordebug, gc; /* -f, -r, -n, -i, -gc */
+	uint64_t count;                           /* -c: at most this many frames (0: all) */
 	int show;
+	/* -i [var...] [frame]: the variables whose fields to show, the only frame to show variables of */
+	const char *expand[MAX_EXPAND];
+	size_t nexpand;
+	int64_t only_frame; /* -1: every frame */
 };
+
+static struct clrsos_error *clrstack_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)host;
+	(void)index;
+	struct clrstack_options *o = ctx;
+	if (o->nexpand == MAX_EXPAND)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "clrstack: at most %d variables to expand",
+					   MAX_EXPAND);
+	o->expand[o->nexpand++] = arg;
+	return NULL;
+}
 
 static struct clrsos_error *clrstack_parse(const struct clrsos_host *host, int argc, const char *const *argv,
 					   struct clrstack_options *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->only_frame = -1;
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--json", &o->json),
 		CLRSOS_FLAG("-all", &o->all),
@@ -40,21 +62,40 @@ static struct clrsos_error *clrstack_parse(const struct clrsos_host *host, int a
 		CLRSOS_FLAG("-r", &o->regs),
 		CLRSOS_FLAG("-n", &o->no_lines),
 		CLRSOS_FLAG("-i", &o->icordebug),
+		CLRSOS_FLAG("-gc", &o->gc),
 		CLRSOS_UINT("-c", &o->count, .max = UINT32_MAX),
 	};
-	const struct clrsos_options spec = {
-		.command = "clrstack",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
+	const struct clrsos_options spec = {"clrstack", table, CLRSOS_OPTION_COUNT(table), MAX_EXPAND, clrstack_operand, o};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err)
+		return err;
+	if (o->nexpand && !o->icordebug)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "clrstack: '%s' is not an option; variable names to expand go with -i "
+					   "(clrstack -i <variable> [<frame>])",
+					   o->expand[0]);
+	/* As SOS: a last operand of digits alone is the frame to show variables of. */
+	if (o->nexpand && strspn(o->expand[o->nexpand - 1], "0123456789") == strlen(o->expand[o->nexpand - 1])) {
+		uint64_t frame;
+		if ((err = clrsos_parse_uint_range("the frame number", o->expand[o->nexpand - 1], 0, INT32_MAX, &frame)))
+			return clrsos_error_wrap(err, "clrstack -i");
+		o->only_frame = (int64_t)frame;
+		o->nexpand--;
+	}
+	if (o->nexpand)
+		o->a = true; /* as SOS: a variable to expand shows parameters and locals */
 	o->show = (o->a ? SHOW_PARAMS | SHOW_LOCALS : 0) | (o->p ? SHOW_PARAMS : 0) | (o->l ? SHOW_LOCALS : 0);
-	if (!err && o->icordebug)
-		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					  "clrstack: -i (ICorDebug's view) is not supported: use -a for the runtime's "
-					  "arguments and locals");
-	return err;
+	if (o->icordebug && (o->full || o->regs || o->gc))
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "clrstack: -i takes none of -f, -r and -gc (SOS's -i has its own view)");
+	return NULL;
 }
+
+/* -gc: a reference the runtime reports for a frame, and what it holds. */
+struct gc_ref {
+	struct clrsos_stack_reference ref;
+	char *what; /* the object's type, a string's first characters (malloc'd), or NULL */
+};
 
 /* clrstack -f: a native frame clrsos unwound, or a managed frame's "Module!Name" and offset. */
 struct full_frame {
@@ -71,6 +112,11 @@ struct thread_stack {
 	struct full_frame *natives; /* -f: the native frames, innermost first */
 	size_t nnatives;
 	struct full_frame *places;  /* -f: per managed frame, its module and offset */
+	struct clrsos_typed_frame *typed; /* -i: per frame (managed frames with variables shown) */
+	bool top_native;            /* -i: the thread is in native code: its SP and IP */
+	uint64_t top_sp, top_ip;
+	struct gc_ref *refs;        /* -gc */
+	size_t nrefs;
 };
 
 struct clrstack_result {
@@ -92,6 +138,12 @@ static void clrstack_result_deinit(struct clrstack_result *r)
 		}
 		free(ts->natives);
 		free(ts->places);
+		for (size_t k = 0; ts->typed && k < ts->stack.count; k++)
+			clrsos_typed_frame_deinit(&ts->typed[k]);
+		free(ts->typed);
+		for (size_t k = 0; k < ts->nrefs; k++)
+			free(ts->refs[k].what);
+		free(ts->refs);
 		clrsos_managed_stack_deinit(&ts->stack);
 		free(ts->error);
 	}
@@ -207,6 +259,122 @@ static void write_native_text(struct clrsos_writer *out, const struct full_frame
 	clrsos_out(out, "\n");
 }
 
+/* -i: each managed frame's variables typed and named, and whether the thread stands in native code. */
+static struct clrsos_error *clrstack_typed(struct clrstack_result *r, struct clrsos_root_cmd *c,
+					   const struct clrstack_options *o)
+{
+	struct clrsos_source_cache *cache = clrsos_source_cache_create();
+	if (!cache)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < r->count && !err; i++) {
+		struct thread_stack *ts = &r->threads[i];
+		if (ts->error)
+			continue;
+		struct clrsos_regs regs;
+		struct clrsos_error *e = clrsos_target_registers(c->target, ts->stack.os_id, &regs);
+		if (!e) {
+			uint64_t md = 0;
+			/* A lookup that fails says nothing of the IP: no native frame on top. */
+			if ((err = clrsos_error_ignore(clrsos_method_desc_from_ip(c->dac, regs.rip, &md))))
+				break;
+			ts->top_native = !md && regs.rip;
+			ts->top_sp = regs.rsp;
+			ts->top_ip = regs.rip;
+		}
+		clrsos_error_destroy(e);
+		if (!(ts->typed = calloc(ts->stack.count ? ts->stack.count : 1, sizeof(*ts->typed)))) {
+			err = &clrsos_error_no_memory;
+			break;
+		}
+		for (size_t k = 0; k < ts->stack.count && !err; k++) {
+			const struct clrsos_managed_frame *f = &ts->stack.frames[k];
+			if (!f->frame && f->method_desc)
+				err = clrsos_typed_frame_init(&ts->typed[k], c->dac, c->heap, cache, f, o->expand, o->nexpand);
+		}
+	}
+	clrsos_source_cache_destroy(cache);
+	return err;
+}
+
+/* -gc: the references the runtime reports for the thread's frames, each with what it holds. */
+static struct clrsos_error *clrstack_gc(struct clrstack_result *r, struct clrsos_root_cmd *c)
+{
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < r->count && !err; i++) {
+		struct thread_stack *ts = &r->threads[i];
+		struct clrsos_stack_reference *refs = NULL;
+		size_t n = 0;
+		if (ts->error)
+			continue;
+		struct clrsos_error *e = clrsos_stack_references_read(c->dac, ts->stack.os_id, &refs, &n);
+		if (clrsos_error_is_no_memory(e))
+			return e;
+		clrsos_error_destroy(e); /* none to show: the frames alone */
+		if (e)
+			continue;
+		if (!(ts->refs = calloc(n ? n : 1, sizeof(*ts->refs)))) {
+			free(refs);
+			return &clrsos_error_no_memory;
+		}
+		for (size_t k = 0; k < n && !err; k++) {
+			struct gc_ref *g = &ts->refs[ts->nrefs++];
+			g->ref = refs[k];
+			const struct clrsos_type *t = NULL;
+			if (!g->ref.object || g->ref.interior || (err = clrsos_root_cmd_type_of(c, g->ref.object, &t, NULL)) || !t)
+				continue;
+			/* SOS's form: "System.String: \"<its first 31 characters>\"", "T[]" for an array of T. */
+			const char *name = clrsos_types_name(c->types, t);
+			if (t->is_string) {
+				struct clrsos_string_text st;
+				char text[32 * 3 + 1] = "";
+				if (!clrsos_error_ignore(clrsos_string_text_init(&st, c->heap, g->ref.object, 31))) {
+					uint16_t units[31];
+					for (uint32_t u = 0; u < st.count && u < 31; u++)
+						units[u] = (uint16_t)(st.units[2 * u] | st.units[2 * u + 1] << 8);
+					clrsos_utf16_to_utf8(units, st.count < 31 ? st.count : 31, text, sizeof(text));
+					clrsos_string_text_deinit(&st);
+				}
+				if (asprintf(&g->what, "%s: \"%s\"", name, text) < 0)
+					g->what = NULL;
+			} else {
+				g->what = strdup(name);
+			}
+			if (!g->what)
+				err = &clrsos_error_no_memory;
+		}
+		free(refs);
+	}
+	return err;
+}
+
+/*
+ * What the walk reads: the variables when shown; the IL offsets for source
+ * lines (not with -n, but still for --json's ilOffset) and for -i's locals'
+ * names (their PDB scopes).
+ */
+static unsigned clrstack_walk_what(const struct clrstack_options *o)
+{
+	bool il = o->icordebug ? o->show != 0 : !o->no_lines || o->json;
+	return (o->show ? CLRSOS_STACK_VARS : 0) | (il ? CLRSOS_STACK_IL : 0);
+}
+
+/* What the options add to the walked stacks: source lines, native frames, typed variables, GC references. */
+static struct clrsos_error *clrstack_extras(struct clrstack_result *r, struct clrsos_root_cmd *c,
+					    const struct clrsos_host *host, const struct clrstack_options *o)
+{
+	struct clrsos_error *err = NULL;
+	if (!o->icordebug)
+		err = clrstack_sources(r, c->dac);
+	if (!err && o->full)
+		err = clrstack_full(r, c, host);
+	if (!err && o->icordebug)
+		err = clrstack_typed(r, c, o);
+	if (!err && o->gc)
+		err = clrstack_gc(r, c);
+	return err;
+}
+
 static struct clrsos_error *clrstack_compute(struct clrsos_session *session, const struct clrsos_host *host,
 					     const struct clrstack_options *o, struct clrstack_result *r)
 {
@@ -221,12 +389,10 @@ static struct clrsos_error *clrstack_compute(struct clrsos_session *session, con
 						   "clrstack: no thread is selected: use 'thread select <n>' or clrstack -all");
 		if (!(r->threads = calloc(1, sizeof(*r->threads))))
 			return &clrsos_error_no_memory;
-		if ((err = clrsos_managed_stack_init(&r->threads[0].stack, c.dac, host->selected_thread, o->show != 0)))
+		if ((err = clrsos_managed_stack_init(&r->threads[0].stack, c.dac, host->selected_thread, clrstack_walk_what(o))))
 			return err;
 		r->count = 1;
-		if (!(err = clrstack_sources(r, c.dac)) && o->full)
-			err = clrstack_full(r, &c, host);
-		return err;
+		return clrstack_extras(r, &c, host, o);
 	}
 	struct clrsos_managed_thread_list list;
 	if ((err = clrsos_managed_thread_list_init(&list, c.dac)))
@@ -240,7 +406,7 @@ static struct clrsos_error *clrstack_compute(struct clrsos_session *session, con
 		if (!os_id)
 			continue;
 		struct thread_stack *ts = &r->threads[r->count++];
-		struct clrsos_error *e = clrsos_managed_stack_init(&ts->stack, c.dac, os_id, o->show != 0);
+		struct clrsos_error *e = clrsos_managed_stack_init(&ts->stack, c.dac, os_id, clrstack_walk_what(o));
 		if (clrsos_error_is_no_memory(e)) {
 			err = e;
 		} else if (e) {
@@ -252,11 +418,7 @@ static struct clrsos_error *clrstack_compute(struct clrsos_session *session, con
 		}
 	}
 	clrsos_managed_thread_list_deinit(&list);
-	if (!err)
-		err = clrstack_sources(r, c.dac);
-	if (!err && o->full)
-		err = clrstack_full(r, &c, host);
-	return err;
+	return err ? err : clrstack_extras(r, &c, host, o);
 }
 
 static void write_vars_json(struct clrsos_json *j, const char *key, const struct clrsos_managed_var *v, size_t n)
@@ -323,6 +485,285 @@ static void write_vars_text(struct clrsos_writer *out, const char *title, bool p
 	}
 }
 
+/* -gc: a reference as SOS prints it under its frame: "rbp-38: <slot> -> <object> - <type>". */
+static void write_gc_refs_text(struct clrsos_writer *out, const struct thread_stack *ts, uint64_t source, uint64_t sp,
+			       bool frame)
+{
+	for (size_t i = 0; i < ts->nrefs; i++) {
+		const struct gc_ref *g = &ts->refs[i];
+		if (frame ? g->ref.source != source : g->ref.source != source || g->ref.stack_pointer != sp)
+			continue;
+		struct clrsos_name_buf nb;
+		clrsos_outf(out, "%34s", "");
+		const char *reg = clrsos_register_name(g->ref.reg);
+		if (g->ref.reg >= 0) {
+			clrsos_out(out, reg ? reg : "<unknown register>");
+			if (g->ref.offset)
+				clrsos_outf(out, "%c%x", g->ref.offset > 0 ? '+' : '-',
+					    g->ref.offset > 0 ? (unsigned)g->ref.offset : 0u - (unsigned)g->ref.offset);
+			clrsos_out(out, ": ");
+		}
+		if (g->ref.address)
+			clrsos_outf(out, "%016" PRIx64 " -> ", g->ref.address);
+		clrsos_outf(out, "%016" PRIx64, g->ref.object);
+		if (g->ref.pinned)
+			clrsos_out(out, " (pinned)");
+		if (g->ref.interior)
+			clrsos_out(out, " (interior)");
+		if (g->what)
+			clrsos_outf(out, " - %s", clrsos_safe_name(g->what, &nb));
+		clrsos_out(out, "\n");
+	}
+}
+
+static void write_gc_refs_json(struct clrsos_json *j, const struct thread_stack *ts, uint64_t source, uint64_t sp,
+			       bool frame)
+{
+	clrsos_json_key(j, "gcReferences");
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < ts->nrefs; i++) {
+		const struct gc_ref *g = &ts->refs[i];
+		if (frame ? g->ref.source != source : g->ref.source != source || g->ref.stack_pointer != sp)
+			continue;
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "register");
+		clrsos_json_string(j, g->ref.reg >= 0 ? clrsos_register_name(g->ref.reg) : NULL);
+		clrsos_json_key(j, "offset");
+		clrsos_json_int(j, g->ref.offset);
+		clrsos_json_key(j, "address");
+		clrsos_json_address(j, g->ref.address);
+		clrsos_json_key(j, "object");
+		clrsos_json_address(j, g->ref.object);
+		clrsos_json_key(j, "pinned");
+		clrsos_json_bool(j, g->ref.pinned);
+		clrsos_json_key(j, "interior");
+		clrsos_json_bool(j, g->ref.interior);
+		clrsos_json_key(j, "type");
+		clrsos_json_string(j, g->what);
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+}
+
+/* -i: a variable's value as SOS's ICorDebug view prints it after "  + <type> <name>". */
+static void write_typed_value_text(struct clrsos_writer *out, const struct clrsos_typed_var *v)
+{
+	struct clrsos_name_buf nb;
+	switch (v->kind) {
+	case CLRSOS_TYPED_NO_DATA: clrsos_out(out, " = <no data>\n"); break;
+	case CLRSOS_TYPED_UNREADABLE: clrsos_out(out, " = <unable to retrieve data>\n"); break;
+	case CLRSOS_TYPED_NULL: clrsos_out(out, " = null\n"); break;
+	case CLRSOS_TYPED_STRING:
+		clrsos_outf(out, " = \"%s\"%s\n", clrsos_safe_name(v->text, &nb), v->text_cut ? "..." : "");
+		break;
+	case CLRSOS_TYPED_ARRAY:
+		if (v->length == 0)
+			clrsos_out(out, "   (empty)\n");
+		else if (v->length == 1)
+			clrsos_out(out, "   (1 element)\n");
+		else
+			clrsos_outf(out, "   (%u elements)\n", v->length);
+		break;
+	case CLRSOS_TYPED_OBJECT:
+	case CLRSOS_TYPED_STRUCT:
+		if (v->has_address)
+			clrsos_outf(out, " @ 0x%" PRIx64 "\n", v->address);
+		else
+			clrsos_out(out, "\n");
+		break;
+	case CLRSOS_TYPED_BOOL: clrsos_outf(out, "  = %s\n", v->bits ? "true" : "false"); break;
+	case CLRSOS_TYPED_CHAR: {
+		char c[8] = "";
+		uint16_t u = (uint16_t)v->bits;
+		clrsos_utf16_to_utf8(&u, 1, c, sizeof(c));
+		clrsos_outf(out, "  = '%s'\n", u >= 0x20 && u != 0x7f ? clrsos_safe_name(c, &nb) : "?");
+		break;
+	}
+	case CLRSOS_TYPED_SIGNED: clrsos_outf(out, "  = %" PRId64 "\n", (int64_t)v->bits); break;
+	case CLRSOS_TYPED_UNSIGNED: clrsos_outf(out, "  = %" PRIu64 "\n", v->bits); break;
+	case CLRSOS_TYPED_FLOAT: clrsos_outf(out, "  = %f\n", v->real); break;
+	case CLRSOS_TYPED_POINTER: clrsos_outf(out, "  = 0x%016" PRIx64 "\n", v->bits); break;
+	}
+	for (size_t i = 0; i < v->nfields; i++) {
+		struct clrsos_name_buf tb, fb;
+		clrsos_outf(out, "     |- %s %s", clrsos_safe_name(v->fields[i].type, &tb),
+			    clrsos_safe_name(v->fields[i].name, &fb));
+		write_typed_value_text(out, &v->fields[i]);
+	}
+}
+
+static void write_typed_vars_text(struct clrsos_writer *out, const char *title, const struct clrsos_typed_var *v,
+				  size_t n)
+{
+	if (!n) {
+		clrsos_outf(out, "\n%s: (none)\n", title);
+		return;
+	}
+	clrsos_outf(out, "\n%s:\n", title);
+	for (size_t i = 0; i < n; i++) {
+		struct clrsos_name_buf tb, nb;
+		/* No home here: SOS's line for ICorDebug's CORDBG_E_IL_VAR_NOT_AVAILABLE. */
+		if (v[i].kind == CLRSOS_TYPED_NO_DATA) {
+			clrsos_outf(out, "  + (Error 0x80131304 retrieving %s '%s')\n",
+				    title[0] == 'P' ? "parameter" : "local variable", clrsos_safe_name(v[i].name, &nb));
+			continue;
+		}
+		clrsos_outf(out, "  + %s %s", clrsos_safe_name(v[i].type, &tb), clrsos_safe_name(v[i].name, &nb));
+		write_typed_value_text(out, &v[i]);
+	}
+}
+
+static const char *typed_kind_name(enum clrsos_typed_kind k)
+{
+	static const char *const names[] = {"noData", "unreadable", "null", "string", "array", "object", "struct",
+					    "bool", "char", "signed", "unsigned", "float", "pointer"};
+	return (size_t)k < sizeof(names) / sizeof(names[0]) ? names[k] : "unknown";
+}
+
+static void write_typed_vars_json(struct clrsos_json *j, const char *key, const struct clrsos_typed_var *v, size_t n)
+{
+	clrsos_json_key(j, key);
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < n; i++) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "name");
+		clrsos_json_string(j, v[i].name);
+		clrsos_json_key(j, "type");
+		clrsos_json_string(j, v[i].type);
+		clrsos_json_key(j, "kind");
+		clrsos_json_string(j, typed_kind_name(v[i].kind));
+		clrsos_json_key(j, "value");
+		switch (v[i].kind) {
+		case CLRSOS_TYPED_STRING: clrsos_json_string(j, v[i].text); break;
+		case CLRSOS_TYPED_BOOL: clrsos_json_bool(j, v[i].bits != 0); break;
+		case CLRSOS_TYPED_SIGNED: clrsos_json_int(j, (int64_t)v[i].bits); break;
+		case CLRSOS_TYPED_CHAR:
+		case CLRSOS_TYPED_UNSIGNED: clrsos_json_uint(j, v[i].bits); break;
+		case CLRSOS_TYPED_FLOAT: {
+			char buf[64];
+			snprintf(buf, sizeof(buf), "%.17g", v[i].real);
+			clrsos_json_string(j, buf);
+			break;
+		}
+		case CLRSOS_TYPED_POINTER: clrsos_json_address(j, v[i].bits); break;
+		default: clrsos_json_null(j); break;
+		}
+		if (v[i].has_address) {
+			clrsos_json_key(j, "address");
+			clrsos_json_address(j, v[i].address);
+		}
+		if (v[i].kind == CLRSOS_TYPED_ARRAY) {
+			clrsos_json_key(j, "length");
+			clrsos_json_uint(j, v[i].length);
+		}
+		if (v[i].expanded)
+			write_typed_vars_json(j, "fields", v[i].fields, v[i].nfields);
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+}
+
+static void write_typed_json(struct clrsos_json *j, const struct clrsos_typed_frame *t, int show)
+{
+	clrsos_json_key(j, "signature");
+	clrsos_json_string(j, t->method);
+	clrsos_json_key(j, "modulePath");
+	clrsos_json_string(j, t->module);
+	if (show & SHOW_PARAMS)
+		write_typed_vars_json(j, "parameters", t->params, t->nparams);
+	if (show & SHOW_LOCALS)
+		write_typed_vars_json(j, "locals", t->locals, t->nlocals);
+}
+
+/*
+ * -i: a runtime Frame as SOS prints ICorDebug's internal frames (no IP:
+ * "(null)"); the kinds ICorDebug names, else the Frame's own name.
+ */
+static void write_internal_frame(struct clrsos_writer *out, const struct clrsos_managed_frame *x)
+{
+	static const struct {
+		const char *frame, *kind;
+	} kinds[] = {
+		{"InlinedCallFrame", "Managed to Unmanaged transition"},
+		{"PInvokeCalliFrame", "Managed to Unmanaged transition"},
+		{"UMThkCallFrame", "Unmanaged to Managed transition"},
+		{"FuncEvalFrame", "Function evaluation"},
+		{"DebuggerClassInitMarkFrame", "Class initialization"},
+		{"ExceptionFilterFrame", "Exception"},
+	};
+	struct clrsos_name_buf nb;
+	const char *kind = x->name ? clrsos_safe_name(x->name, &nb) : "Frame";
+	for (size_t k = 0; x->name && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (!strcmp(x->name, kinds[k].frame))
+			kind = kinds[k].kind;
+	clrsos_outf(out, "%016" PRIX64 " (null) [%s: %016" PRIX64 "]\n", x->frame, kind, x->frame);
+}
+
+/* -i: SOS's ICorDebug view of the stack, from the runtime's walk. */
+static void write_icordebug_text(struct clrsos_writer *out, const struct thread_stack *ts,
+				 const struct clrstack_options *o)
+{
+	static const char rule[] = "=============================================================================\n";
+	const struct clrsos_managed_stack *s = &ts->stack;
+	uint64_t printed = 0;
+	int64_t number = 0;
+	if (o->all)
+		clrsos_outf(out, "OS Thread Id: 0x%x\n", s->os_id);
+	clrsos_outf(out, "\n\n\nDumping managed stack and managed variables using ICorDebug.\n%s", rule);
+	clrsos_outf(out, "%-16s %-16s %s\n", "Child SP", "IP", "Call Site");
+	if (ts->top_native) {
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIx64 " [NativeStackFrame]\n", ts->top_sp, ts->top_ip);
+		printed++;
+		number++;
+	}
+	size_t next_frame = 0; /* the runtime's Frames go where ICorDebug puts its internal frames: by address */
+	for (size_t i = 0; i < s->count && (!o->count || printed < o->count); i++) {
+		const struct clrsos_managed_frame *f = &s->frames[i];
+		struct clrsos_name_buf nb, mb;
+		if (f->frame)
+			continue;
+		for (; next_frame < s->count && (!o->count || printed < o->count); next_frame++) {
+			const struct clrsos_managed_frame *x = &s->frames[next_frame];
+			if (!x->frame)
+				continue;
+			if (x->frame > f->sp)
+				break;
+			if (next_frame > 0 && s->frames[next_frame - 1].frame == x->frame)
+				continue; /* the walk meets some Frames twice */
+			write_internal_frame(out, x);
+			printed++;
+		}
+		if (o->count && printed >= o->count)
+			break;
+		printed++;
+		const struct clrsos_typed_frame *t = ts->typed ? &ts->typed[i] : NULL;
+		clrsos_outf(out, "%016" PRIX64 " %016" PRIx64 " ", f->sp, f->ip);
+		if (t && t->method)
+			clrsos_outf(out, "%s (%s)\n", clrsos_safe_name(t->method, &nb),
+				    t->module ? clrsos_safe_name(t->module, &mb) : "");
+		else
+			clrsos_outf(out, "%s\n", f->name ? clrsos_safe_name(f->name, &nb) : "[IL Stub or LCG]");
+		if (t && t->method && (o->only_frame < 0 || o->only_frame == number)) {
+			if (o->show & SHOW_PARAMS)
+				write_typed_vars_text(out, "PARAMETERS", t->params, t->nparams);
+			if (o->show & SHOW_LOCALS)
+				write_typed_vars_text(out, "LOCALS", t->locals, t->nlocals);
+			clrsos_out(out, "\n");
+		}
+		number++;
+	}
+	for (; next_frame < s->count && (!o->count || printed < o->count); next_frame++) {
+		const struct clrsos_managed_frame *x = &s->frames[next_frame];
+		if (x->frame && !(next_frame > 0 && s->frames[next_frame - 1].frame == x->frame)) {
+			write_internal_frame(out, x);
+			printed++;
+		}
+	}
+	if (!o->count || printed < o->count)
+		clrsos_out(out, "Stack walk complete.\n");
+	clrsos_out(out, rule);
+}
+
 static void write_stack_json(struct clrsos_json *j, const struct thread_stack *ts,
 			     const struct clrstack_options *o)
 {
@@ -364,7 +805,11 @@ static void write_stack_json(struct clrsos_json *j, const struct thread_stack *t
 			clrsos_json_key(j, "line");
 			clrsos_json_uint(j, f[i].source_line);
 		}
-		if (show && !f[i].frame) {
+		if (o->gc)
+			write_gc_refs_json(j, ts, f[i].frame ? f[i].frame : f[i].ip, f[i].sp, f[i].frame != 0);
+		if (o->icordebug && ts->typed && ts->typed[i].method)
+			write_typed_json(j, &ts->typed[i], show);
+		if (show && !f[i].frame && !o->icordebug) {
 			if (show & SHOW_PARAMS) {
 				if (f[i].args_failed) {
 					clrsos_json_key(j, "parameters");
@@ -433,6 +878,8 @@ static void write_stack_text(struct clrsos_writer *out, const struct thread_stac
 				clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp,
 					    f[i].ip, f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame",
 					    f[i].frame);
+			if (o->gc)
+				write_gc_refs_text(out, ts, f[i].frame, 0, true);
 		} else {
 			clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " ", f[i].sp, f[i].ip);
 			if (o->full && ts->places && ts->places[i].module)
@@ -445,6 +892,8 @@ static void write_stack_text(struct clrsos_writer *out, const struct thread_stac
 				clrsos_outf(out, " [%s @ %u]", clrsos_safe_name(f[i].source_file, &nb),
 					    f[i].source_line);
 			clrsos_out(out, "\n");
+			if (o->gc)
+				write_gc_refs_text(out, ts, f[i].ip, f[i].sp, false);
 			if (show) {
 				if ((show & SHOW_PARAMS) && f[i].args_failed)
 					clrsos_out(out,
@@ -508,7 +957,10 @@ static void clrstack_render_text(const struct clrstack_result *r, const struct c
 				    ts->stack.os_id, ts->error);
 			continue;
 		}
-		write_stack_text(out, ts, o);
+		if (o->icordebug)
+			write_icordebug_text(out, ts, o);
+		else
+			write_stack_text(out, ts, o);
 		if (o->all)
 			clrsos_out(out, "\n");
 	}
@@ -729,7 +1181,7 @@ static struct clrsos_error *clrbt_compute(struct clrsos_session *session, const 
 	 * unwind data), the runtime's own stack walk goes on: its managed frames
 	 * above the last frame lldb found follow.
 	 */
-	struct clrsos_error *e = clrsos_managed_stack_init(&r->walk, c.dac, o->os_id, false);
+	struct clrsos_error *e = clrsos_managed_stack_init(&r->walk, c.dac, o->os_id, 0);
 	if (clrsos_error_is_no_memory(e))
 		return clrsos_error_wrap(e, "clrbt");
 	bool walked = !e;
@@ -1005,7 +1457,7 @@ static void dso_range(struct clrsos_root_cmd *c, uint32_t os_id, uint64_t sp, st
 	enum { GAP = 0x400000, PAST = 0x2000, NEAR = 0xffff };
 	struct clrsos_managed_stack stack;
 	uint64_t lo = 0, hi = 0;
-	struct clrsos_error *e = clrsos_managed_stack_init(&stack, c->dac, os_id, false);
+	struct clrsos_error *e = clrsos_managed_stack_init(&stack, c->dac, os_id, 0);
 	if (!e) {
 		for (size_t i = 0; i < stack.count; i++) {
 			uint64_t fsp = stack.frames[i].sp;

@@ -371,12 +371,13 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "clrstack",
 		.aliases = (const char *const[]){"ClrStack", "CLRStack", NULL},
 		.help = "Show the managed frames of the selected thread (or of every thread).",
-		.syntax = "clrstack [-all] [-a | -p | -l] [-f] [-r] [-n] [-c <count>] [--json]\n"
+		.syntax = "clrstack [-all] [-a | -p | -l] [-f] [-r] [-n] [-gc] [-c <count>] [--json]\n"
+			  "clrstack -i [-a | -p | -l] [<variable>...] [<frame>] [-c <count>] [--json]\n"
 			  "\n"
 			  "Each frame's stack pointer, instruction pointer and method, as the\n"
 			  "runtime walks the stack; the runtime's own Frames in brackets. A\n"
-			  "managed frame gets [<file> @ <line>] when its module's portable PDB\n"
-			  "lies beside the module's file (<module>.pdb; embedded PDBs are not read).\n"
+			  "managed frame gets [<file> @ <line>] when its module has a portable PDB\n"
+			  "(beside the module's file, or embedded in it).\n"
 			  "\n"
 			  "  -all   every managed thread\n"
 			  "  -p     each managed frame's parameters (name, home, value)\n"
@@ -386,8 +387,16 @@ const struct clrsos_command clrsos_commands[] = {
 			  "         unwind tables), interleaved by stack pointer: module!symbol + offset\n"
 			  "  -r     each frame's registers (rsp, rbp, rip, rax ... r15)\n"
 			  "  -n     no source lines\n"
+			  "  -gc    under each frame, the GC references the runtime reports for it:\n"
+			  "         register/slot -> object - type\n"
 			  "  -c <count>  only the first <count> frames\n"
-			  "(-i, ICorDebug's view, is not supported.)\n",
+			  "  -i     SOS's ICorDebug view, built from the runtime's walk: methods in\n"
+			  "         signature form with their module's file; with -a/-p/-l each\n"
+			  "         argument and local named (locals from the portable PDB, else\n"
+			  "         local_<n>), typed and valued (\"  + int count  = 84\"). <variable>:\n"
+			  "         its fields too (shows -a); <frame>: variables of that frame only\n"
+			  "\n"
+			  "Example: clrstack -i -a; clrstack -i myList 2\n",
 		.run = clrsos_cmd_clrstack,
 	},
 	{

@@ -321,7 +321,7 @@ struct clrsos_stack_frame {
 	struct clrsos_frame_var *args, *locals; /* with variables requested, managed frames */
 	size_t nargs, nlocals;
 	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
-	bool has_il;          /* managed code whose IL offset the runtime knows: */
+	bool has_il;          /* with CLRSOS_DAC_WALK_IL, managed code whose IL offset the runtime knows: */
 	uint32_t il_offset;   /* of the IP (of the call, IP - 1, below the first frame) */
 	struct clrsos_regs regs; /* the frame's registers as the runtime's walk gives them */
 };
@@ -329,11 +329,13 @@ struct clrsos_stack_frame {
 /* The managed frames of a thread (malloc'd; free with clrsos_stack_frames_free), at most
  * CLRSOS_DAC_MAX_FRAMES of them: a walk that reaches that many stops there. */
 enum { CLRSOS_DAC_MAX_FRAMES = 1 << 16 };
-struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
+/* What a walk reads beyond each frame's place and method (it costs DAC calls per frame). */
+enum {
+	CLRSOS_DAC_WALK_VARS = 1, /* each managed frame's arguments and locals */
+	CLRSOS_DAC_WALK_IL = 2,   /* each managed frame's IL offset (for source lines) */
+};
+struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id, unsigned what,
 					   struct clrsos_stack_frame **ret, size_t *ret_count);
-/* The same, with each managed frame's arguments and locals when vars is true. */
-struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t os_thread_id, bool vars,
-						struct clrsos_stack_frame **ret, size_t *ret_count);
 void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count);
 
 /*

@@ -211,12 +211,6 @@ static void il_offset(void *frame, uint64_t address, struct clrsos_stack_frame *
 	clrsos_com_release(method);
 }
 
-struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id,
-					   struct clrsos_stack_frame **ret, size_t *ret_count)
-{
-	return clrsos_dac_stack_walk_vars(dac, os_thread_id, false, ret, ret_count);
-}
-
 static char *frame_name(struct clrsos_dac *dac, uint64_t frame)
 {
 	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t, uint16_t *, uint32_t *);
@@ -233,9 +227,10 @@ static char *frame_name(struct clrsos_dac *dac, uint64_t frame)
 	return hr < 0 ? NULL : clrsos_dac_utf16_to_utf8(buf, needed < 256 ? needed : 256);
 }
 
-struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t os_thread_id, bool vars,
-						struct clrsos_stack_frame **ret, size_t *ret_count)
+struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id, unsigned what,
+					   struct clrsos_stack_frame **ret, size_t *ret_count)
 {
+	const bool vars = what & CLRSOS_DAC_WALK_VARS, il = what & CLRSOS_DAC_WALK_IL;
 	typedef clrsos_hresult (*task_fn)(void *, uint32_t, void **);
 	typedef clrsos_hresult (*walk_fn)(void *, uint32_t, void **);
 	typedef clrsos_hresult (*ctx_fn)(void *, uint32_t, uint32_t, uint32_t *, uint8_t *);
@@ -290,7 +285,7 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 				if (err)
 					break;
 			}
-			if (vars || f->method_desc) {
+			if (vars || (il && f->method_desc)) {
 				typedef clrsos_hresult (*frame_fn)(void *, void **);
 				void *xframe = NULL;
 				/* Below the first frame the IP is a return address: the
@@ -306,7 +301,7 @@ struct clrsos_error *clrsos_dac_stack_walk_vars(struct clrsos_dac *dac, uint32_t
 						f->locals_failed = hr < 0 || !xframe ||
 								   !frame_vars(xframe, false, &f->locals, &f->nlocals);
 					}
-					if (hr >= 0 && xframe && f->method_desc)
+					if (il && hr >= 0 && xframe && f->method_desc)
 						il_offset(xframe, at, f);
 					clrsos_com_release(xframe);
 				});

@@ -523,6 +523,53 @@ struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
 	return NULL;
 }
 
+struct clrsos_error *clrsos_pdb_local_name(const struct clrsos_pdb *pdb, uint32_t method_token, uint32_t il_offset,
+					   uint32_t index, const char **ret)
+{
+	*ret = NULL;
+	uint32_t rid = method_token & 0xFFFFFF;
+	if (method_token >> 24 != CLRSOS_MD_METHODDEF || !rid)
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "0x%08x is not a MethodDef token",
+					   method_token);
+	const uint32_t nscopes = pdb->table[CLRSOS_PDB_LOCALSCOPE - FIRST_TABLE].rows;
+	const uint32_t nvars = pdb->table[CLRSOS_PDB_LOCALVARIABLE - FIRST_TABLE].rows;
+	bool covering = false; /* a name from a scope that covers il_offset wins over one that does not */
+	for (uint32_t s = 1; s <= nscopes; s++) {
+		uint32_t method = 0, first = 0, start = 0, length = 0, end = nvars + 1;
+		struct clrsos_error *err = column(pdb, CLRSOS_PDB_LOCALSCOPE, s, 0, &method);
+		if (!err && method != rid)
+			continue;
+		if (!err)
+			err = column(pdb, CLRSOS_PDB_LOCALSCOPE, s, 2, &first);
+		if (!err)
+			err = column(pdb, CLRSOS_PDB_LOCALSCOPE, s, 4, &start);
+		if (!err)
+			err = column(pdb, CLRSOS_PDB_LOCALSCOPE, s, 5, &length);
+		if (!err && s < nscopes)
+			err = column(pdb, CLRSOS_PDB_LOCALSCOPE, s + 1, 2, &end);
+		if (err)
+			return clrsos_error_wrap(err, "the local scopes of method 0x%08x", method_token);
+		bool covers = il_offset >= start && il_offset - start < length;
+		if (*ret && (covering || !covers))
+			continue;
+		for (uint32_t v = first; v && v < end && v <= nvars; v++) {
+			uint32_t slot = 0, name = 0;
+			const char *text = NULL;
+			if (!(err = column(pdb, CLRSOS_PDB_LOCALVARIABLE, v, 1, &slot)) && slot == index &&
+			    !(err = column(pdb, CLRSOS_PDB_LOCALVARIABLE, v, 2, &name)))
+				err = clrsos_metadata_string(pdb->md, name, &text);
+			if (err)
+				return clrsos_error_wrap(err, "the locals of method 0x%08x", method_token);
+			if (text && *text) {
+				*ret = text;
+				covering = covers;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
 /* Whether a document's name is the file the user typed: the same path's end, or the same file name (any case). */
 static bool document_matches(const char *document, const char *file)
 {

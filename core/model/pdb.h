@@ -101,6 +101,16 @@ struct clrsos_error *clrsos_pdb_source_line(const struct clrsos_pdb *pdb,
 					    uint32_t *ret_line);
 
 /*
+ * The name of local variable index (its slot in the method's local
+ * signature) of method_token, from the LocalScope and LocalVariable tables:
+ * the one of a scope that covers il_offset, else of any scope of the
+ * method; *ret NULL when the PDB names none (compiler-made locals).
+ * Borrowed from the PDB.
+ */
+struct clrsos_error *clrsos_pdb_local_name(const struct clrsos_pdb *pdb, uint32_t method_token, uint32_t il_offset,
+					   uint32_t index, const char **ret);
+
+/*
  * The method and IL offset of a source line (bpmd <file>:<line>): the
  * first sequence point, in MethodDef order, that starts on line in a
  * document named file (a path's end, or any-case file name); failing

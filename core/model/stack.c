@@ -48,13 +48,16 @@ static void vars_free(struct clrsos_managed_var *v, size_t n)
 }
 
 struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
-					       uint32_t os_id, bool vars)
+					       uint32_t os_id, unsigned what)
 {
 	memset(stack, 0, sizeof(*stack));
 	stack->os_id = os_id;
 	struct clrsos_stack_frame *f = NULL;
 	size_t n = 0;
-	struct clrsos_error *err = clrsos_dac_stack_walk_vars(dac, os_id, vars, &f, &n);
+	struct clrsos_error *err = clrsos_dac_stack_walk(dac, os_id,
+							  ((what & CLRSOS_STACK_VARS) ? CLRSOS_DAC_WALK_VARS : 0) |
+								  ((what & CLRSOS_STACK_IL) ? CLRSOS_DAC_WALK_IL : 0),
+							  &f, &n);
 	if (err)
 		return err;
 	stack->truncated = n >= CLRSOS_DAC_MAX_FRAMES;
@@ -273,6 +276,26 @@ struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module)
 	return pdb;
 }
 
+const struct clrsos_pdb *clrsos_source_cache_pdb(struct clrsos_source_cache *cache, struct clrsos_dac *dac,
+					       uint64_t module)
+{
+	size_t m;
+	for (m = 0; m < cache->count && cache->modules[m].module != module; m++)
+		;
+	if (m == cache->count) {
+		/* Out of memory: no PDB (a source line is a help). */
+		struct clrsos_error *err = clrsos_array_reserve(&cache->modules, &cache->cap, cache->count + 1);
+		if (err) {
+			clrsos_error_destroy(err);
+			return NULL;
+		}
+		cache->modules[m] = (struct source_module){.module = module};
+		cache->modules[m].pdb = module_pdb(dac, module, &cache->modules[m].note);
+		cache->count++;
+	}
+	return cache->modules[m].pdb;
+}
+
 struct clrsos_error *clrsos_source_line(struct clrsos_source_cache *cache, struct clrsos_dac *dac,
 					uint64_t method_desc, uint32_t il_offset, char **ret_file, uint32_t *ret_line)
 {
@@ -286,19 +309,10 @@ struct clrsos_error *clrsos_source_line(struct clrsos_source_cache *cache, struc
 	clrsos_error_destroy(err);
 	if (err || !module)
 		return NULL;
-	size_t m;
-	for (m = 0; m < cache->count && cache->modules[m].module != module; m++)
-		;
-	if (m == cache->count) {
-		if ((err = clrsos_array_reserve(&cache->modules, &cache->cap, cache->count + 1)))
-			return err;
-		cache->modules[m] = (struct source_module){.module = module};
-		cache->modules[m].pdb = module_pdb(dac, module, &cache->modules[m].note);
-		cache->count++;
-	}
-	if (!cache->modules[m].pdb)
+	const struct clrsos_pdb *pdb = clrsos_source_cache_pdb(cache, dac, module);
+	if (!pdb)
 		return NULL;
-	err = clrsos_pdb_source_line(cache->modules[m].pdb, token, il_offset, ret_file, ret_line);
+	err = clrsos_pdb_source_line(pdb, token, il_offset, ret_file, ret_line);
 	if (clrsos_error_is_no_memory(err))
 		return err;
 	clrsos_error_destroy(err);
@@ -355,6 +369,7 @@ struct clrsos_error *clrsos_stack_references_read(struct clrsos_dac *dac, uint32
 			.address = refs[i].address,
 			.object = refs[i].object,
 			.reg = refs[i].has_register_information ? refs[i].reg : -1,
+			.offset = refs[i].has_register_information ? refs[i].offset : 0,
 			.stack_pointer = refs[i].stack_pointer,
 			.source = refs[i].source,
 			.source_type = refs[i].source_type,

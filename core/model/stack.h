@@ -45,7 +45,7 @@ struct clrsos_managed_frame {
 	struct clrsos_managed_var *args, *locals; /* with variables asked for, managed frames */
 	size_t nargs, nlocals;
 	bool args_failed, locals_failed; /* the runtime could not list them for this frame */
-	bool has_il;          /* managed code whose IL offset the runtime knows (of the call */
+	bool has_il;          /* with CLRSOS_STACK_IL, managed code whose IL offset the runtime knows (of the call */
 	uint32_t il_offset;   /* below the first frame) */
 	char *source_file;    /* after clrsos_managed_stack_sources: from the module's PDB (malloc'd), */
 	uint32_t source_line; /* or NULL and 0 */
@@ -60,13 +60,18 @@ struct clrsos_managed_stack {
 	bool truncated; /* the walk stopped at its limit of frames: the stack is deeper (an overflow) */
 };
 
+/* What clrsos_managed_stack_init reads beyond each frame's place and method. */
+enum {
+	CLRSOS_STACK_VARS = 1, /* each managed frame's arguments and locals */
+	CLRSOS_STACK_IL = 2,   /* each managed frame's IL offset (has_il): what source lines need */
+};
+
 /*
- * The frames of the managed thread os_id, innermost first; with vars, each
- * managed frame's arguments and locals. A thread that is not managed is an
- * error.
+ * The frames of the managed thread os_id, innermost first, with what `what`
+ * asks for (CLRSOS_STACK_*, or 0). A thread that is not managed is an error.
  */
 struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
-					       uint32_t os_id, bool vars);
+					       uint32_t os_id, unsigned what);
 void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack);
 
 /*
@@ -97,6 +102,9 @@ struct clrsos_pdb *clrsos_module_pdb(struct clrsos_dac *dac, uint64_t module);
 const char *clrsos_source_cache_note(const struct clrsos_source_cache *cache, size_t i);
 struct clrsos_error *clrsos_managed_stack_sources(struct clrsos_managed_stack *stack, struct clrsos_dac *dac,
 						  struct clrsos_source_cache *cache);
+/* module's PDB as the cache found it (borrowed from the cache), or NULL: none. */
+const struct clrsos_pdb *clrsos_source_cache_pdb(struct clrsos_source_cache *cache, struct clrsos_dac *dac,
+					       uint64_t module);
 /*
  * The source position of IL offset il_offset in method_desc's method, from
  * its module's PDB as clrsos_managed_stack_sources finds it: *ret_file
@@ -118,6 +126,7 @@ struct clrsos_stack_reference {
 	uint64_t address;       /* the stack slot, or 0 for a register */
 	uint64_t object;        /* what it holds (with interior, maybe inside an object) */
 	int32_t reg;            /* the register the runtime names for it, or -1 */
+	int32_t offset;         /* with reg, the slot's offset from it ("rbp-38"), or 0: in reg itself */
 	uint64_t stack_pointer; /* the frame's SP */
 	uint64_t source;        /* the frame's IP (or Frame) */
 	uint32_t source_type;   /* 0 managed IP, 1 Frame, 2 other */

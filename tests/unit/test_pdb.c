@@ -102,6 +102,19 @@ static unsigned ask_everything(const struct clrsos_pdb *pdb, bool must_succeed)
 			free(doc);
 		}
 	}
+	/* clrstack -i's way: local variables' names. */
+	for (uint32_t rid = 1; rid <= methods + 1; rid++) {
+		for (uint32_t index = 0; index < 12; index++) {
+			const char *name = NULL;
+			struct clrsos_error *err =
+				clrsos_pdb_local_name(pdb, (uint32_t)CLRSOS_MD_METHODDEF << 24 | rid, 0, index, &name);
+			if (must_succeed)
+				assert_null(err);
+			clrsos_error_destroy(err);
+			if (!err && name)
+				assert_true(strlen(name) > 0);
+		}
+	}
 	for (uint32_t rid = 1; rid <= clrsos_pdb_rows(pdb, CLRSOS_PDB_DOCUMENT); rid++) {
 		char *name = NULL;
 		struct clrsos_error *err = clrsos_pdb_document_name(pdb, rid, &name);
@@ -182,6 +195,7 @@ static void test_pdb__real(void **state)
 	/* Program.cs and Moved.cs (#line) at least. */
 	assert_true(clrsos_pdb_rows(pdb, CLRSOS_PDB_DOCUMENT) >= 2);
 	assert_true(clrsos_pdb_rows(pdb, CLRSOS_PDB_METHODDEBUGINFORMATION) >= 6);
+	struct clrsos_error *err = NULL;
 	bool program = false, moved = false;
 	for (uint32_t rid = 1; rid <= clrsos_pdb_rows(pdb, CLRSOS_PDB_DOCUMENT); rid++) {
 		char *name = NULL;
@@ -196,10 +210,24 @@ static void test_pdb__real(void **state)
 	assert_true(program);
 	assert_true(moved);
 	assert_true(ask_everything(pdb, true) > 10);
+	/* Lines.Program.Locals: its first locals, by slot, as its source names them. */
+	bool locals = false;
+	for (uint32_t rid = 1; rid <= clrsos_pdb_rows(pdb, CLRSOS_PDB_METHODDEBUGINFORMATION) && !locals; rid++) {
+		const char *names[3] = {NULL, NULL, NULL};
+		for (uint32_t i = 0; i < 3; i++)
+			assert_null(clrsos_pdb_local_name(pdb, (uint32_t)CLRSOS_MD_METHODDEF << 24 | rid, 0, i, &names[i]));
+		locals = names[0] && !strcmp(names[0], "count") && names[1] && !strcmp(names[1], "word") && names[2] &&
+			 !strcmp(names[2], "held");
+	}
+	assert_true(locals);
+	const char *none = NULL;
+	err = clrsos_pdb_local_name(pdb, 0x02000001, 0, 0, &none);
+	assert_non_null(err);
+	clrsos_error_destroy(err);
 
 	char *doc = NULL;
 	uint32_t line = 7;
-	struct clrsos_error *err = clrsos_pdb_source_line(pdb, 0x02000001, 0, &doc, &line);
+	err = clrsos_pdb_source_line(pdb, 0x02000001, 0, &doc, &line);
 	assert_non_null(err);
 	assert_int_equal(err->code, CLRSOS_ERROR_INVALID_ARGUMENT);
 	clrsos_error_destroy(err);

@@ -4,6 +4,7 @@
 //
 //   Lines [wait]
 //   Lines throw
+//   Lines locals
 //
 // prints TRUTH {"frames": [{"method", "token", "il", "file", "line"}...]},
 // one entry per frame of this assembly, innermost first, then READY; with
@@ -16,6 +17,11 @@
 // inner. Before that it prints TRUTH {"inner": [frames of the inner
 // exception, from StackTrace(e, true)], "outerLine": the throw's line,
 // "outerFile"}.
+//
+// With "locals" it stops in Locals, a method of known arguments and locals
+// (int, string, object, struct, array, long, bool, double, char, null), and
+// prints TRUTH {"method", "parameters": {...}, "locals": {...}, "holder":
+// {its fields}} with their values, then READY, and waits for a line on stdin.
 //
 // The methods differ in what their sequence points hold: several
 // statements, a lambda (a method of a closure class), a generic method and
@@ -36,6 +42,8 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "throw")
             return Throw();
+        if (args.Length > 0 && args[0] == "locals")
+            return Locals(42, "forty-two", new Holder(), new Point { X = 5, Y = -6 }, new[] { 1, 2, 3 });
         s_wait = args.Length > 0 && args[0] == "wait";
         int total = 0;
         for (int i = 0; i < 1; i++)
@@ -72,6 +80,46 @@ public static class Program
         Report(new StackTrace(true)); if (s_wait) Console.ReadLine();
 #line default
         return sum;
+    }
+
+    // Not optimized: every argument and local keeps its home for the debugger.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.NoOptimization)]
+    static int Locals(int number, string text, object holder, Point point, int[] values)
+    {
+        int count = number * 2;
+        string word = text + "!";
+        Holder held = (Holder)holder;
+        Point moved = new Point { X = point.X + 1, Y = point.Y * 2 };
+        long big = -1234567890123L;
+        bool flag = true;
+        double ratio = 2.5;
+        char letter = 'Q';
+        string? nothing = null;
+        var truth = new Dictionary<string, object?>
+        {
+            ["pid"] = Environment.ProcessId,
+            ["runtimeDirectory"] = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(),
+            ["method"] = "Lines.Program.Locals",
+            ["parameters"] = new Dictionary<string, object?>
+            {
+                ["number"] = number, ["text"] = text, ["holder"] = holder.GetType().FullName,
+                ["point"] = typeof(Point).FullName, ["values"] = values.Length,
+            },
+            ["locals"] = new Dictionary<string, object?>
+            {
+                ["count"] = count, ["word"] = word, ["held"] = held.GetType().FullName,
+                ["moved"] = typeof(Point).FullName, ["big"] = big, ["flag"] = flag, ["ratio"] = ratio,
+                ["letter"] = letter.ToString(), ["nothing"] = nothing,
+            },
+            ["holder"] = new Dictionary<string, object?> { ["Count"] = held.Count, ["Label"] = held.Label },
+        };
+        Console.WriteLine("TRUTH " + JsonSerializer.Serialize(truth));
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+        Console.ReadLine();
+        GC.KeepAlive(values);
+        return count + word.Length + held.Count + moved.X + (int)big + (flag ? 1 : 0) + (int)ratio + letter +
+               (nothing?.Length ?? 0);
     }
 
     static int Throw()
@@ -153,4 +201,16 @@ public static class Program
         Console.WriteLine("READY");
         Console.Out.Flush();
     }
+}
+
+public struct Point
+{
+    public int X;
+    public long Y;
+}
+
+public sealed class Holder
+{
+    public int Count = 7;
+    public string Label = "held";
 }
