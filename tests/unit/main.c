@@ -27,6 +27,7 @@ int main(void)
 		{"il", run_il_tests},
 		{"pdb", run_pdb_tests},
 		{"unwind", run_unwind_tests},
+		{"stresslog", run_stresslog_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

@@ -24,5 +24,6 @@ int run_signature_tests(void);
 int run_unwind_tests(void);
 int run_gcinfo_tests(void);
 int run_il_tests(void);
+int run_stresslog_tests(void);
 
 #endif
