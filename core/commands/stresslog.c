@@ -15,59 +15,13 @@
 #include "base/output.h"
 #include "commands.h"
 #include "commands/options.h"
-#include "dac/dac.h"
 #include "model/stresslog.h"
 #include "session/session.h"
 #include "target/target.h"
 
 struct names_ctx {
-	struct clrsos_target *target;
-	struct clrsos_dac *dac;
 	const struct clrsos_host *host;
 };
-
-static size_t names_read(void *ctx, uint64_t address, void *buf, size_t size)
-{
-	struct names_ctx *c = ctx;
-	size_t got = 0;
-	struct clrsos_error *err = clrsos_target_read_partial(c->target, address, buf, size, &got);
-	if (err) {
-		clrsos_error_destroy(err);
-		return 0;
-	}
-	return got;
-}
-
-static char *names_method_table(void *ctx, uint64_t mt)
-{
-	struct names_ctx *c = ctx;
-	char *name = NULL;
-	if (!c->dac)
-		return NULL;
-	struct clrsos_dacp_method_table_data data;
-	struct clrsos_error *err = clrsos_dac_method_table_data(c->dac, mt, &data);
-	if (!err)
-		err = clrsos_dac_method_table_name(c->dac, mt, &name);
-	if (err) {
-		clrsos_error_destroy(err);
-		return NULL;
-	}
-	return name;
-}
-
-static char *names_method_desc(void *ctx, uint64_t md)
-{
-	struct names_ctx *c = ctx;
-	char *name = NULL;
-	if (!c->dac)
-		return NULL;
-	struct clrsos_error *err = clrsos_dac_method_desc_name(c->dac, md, &name);
-	if (err) {
-		clrsos_error_destroy(err);
-		return NULL;
-	}
-	return name;
-}
 
 static char *names_code(void *ctx, uint64_t address)
 {
@@ -279,9 +233,10 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 	clrsos_out(&fw, "\nTHREAD  TIMESTAMP     FACILITY                              MESSAGE\n"
 			"  ID  (sec from start)\n"
 			"--------------------------------------------------------------------------------------\n");
-	struct names_ctx nctx = {target, dac, host};
-	const struct clrsos_stresslog_names names = {&nctx, names_read, names_method_table, names_method_desc,
-						      names_code};
+	struct names_ctx nctx = {host};
+	struct clrsos_stresslog_target_names tnames = {target, dac, names_code, &nctx};
+	struct clrsos_stresslog_names names;
+	clrsos_stresslog_names_of_target(&tnames, &names);
 	/* A task switch renames the thread for the (older) messages after it. */
 	uint64_t *shown_id = calloc(log->thread_count ? log->thread_count : 1, sizeof(*shown_id));
 	if (!shown_id) {

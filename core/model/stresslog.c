@@ -617,6 +617,66 @@ void clrsos_stresslog_format(const char *format, const uint64_t *args, uint32_t 
 	}
 }
 
+static size_t target_read(void *ctx, uint64_t address, void *buf, size_t size)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	size_t got = 0;
+	struct clrsos_error *err = clrsos_target_read_partial(c->target, address, buf, size, &got);
+	if (err) {
+		clrsos_error_destroy(err);
+		return 0;
+	}
+	return got;
+}
+
+static char *target_method_table(void *ctx, uint64_t mt)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	char *name = NULL;
+	if (!c->dac)
+		return NULL;
+	/* Only a valid MethodTable is named (SOS: IsMethodTable first). */
+	struct clrsos_dacp_method_table_data data;
+	struct clrsos_error *err = clrsos_dac_method_table_data(c->dac, mt, &data);
+	if (!err)
+		err = clrsos_dac_method_table_name(c->dac, mt, &name);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	return name;
+}
+
+static char *target_method_desc(void *ctx, uint64_t md)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	char *name = NULL;
+	if (!c->dac)
+		return NULL;
+	struct clrsos_error *err = clrsos_dac_method_desc_name(c->dac, md, &name);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	return name;
+}
+
+static char *target_code(void *ctx, uint64_t address)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	return c->code ? c->code(c->code_ctx, address) : NULL;
+}
+
+void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
+				      struct clrsos_stresslog_names *ret)
+{
+	ret->ctx = ctx;
+	ret->read = target_read;
+	ret->method_table = target_method_table;
+	ret->method_desc = target_method_desc;
+	ret->code = target_code;
+}
+
 /* The merged order across threads: the thread whose next message is newest. */
 struct clrsos_error *clrsos_stresslog_cursor_init(const struct clrsos_stresslog *log,
 						  struct clrsos_stresslog_cursor *cursor)

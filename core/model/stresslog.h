@@ -121,6 +121,20 @@ struct clrsos_stresslog_names {
 };
 
 /*
+ * Names from the target itself: its memory, the DAC's MethodTable and
+ * MethodDesc names (dac may be NULL: no names), and code addresses through
+ * code(code_ctx, address) when set. ctx must outlive names.
+ */
+struct clrsos_stresslog_target_names {
+	struct clrsos_target *target;
+	struct clrsos_dac *dac;
+	char *(*code)(void *code_ctx, uint64_t address);
+	void *code_ctx;
+};
+void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
+				      struct clrsos_stresslog_names *ret);
+
+/*
  * Expand a message's format (at most 256 bytes of it are used, as SOS
  * does) with its arguments to w, as SOS's dumplog shows it: '{' and '}'
  * swapped (the log is shown newest first), %p as "0x..." ("(nil)" for 0),
