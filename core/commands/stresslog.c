@@ -139,18 +139,6 @@ static void write_header(struct clrsos_writer *w, const struct clrsos_stresslog 
 	clrsos_outf(w, "    Total elapsed time %5.3f sec\n", total);
 }
 
-struct file_sink {
-	FILE *f;
-	bool failed;
-};
-
-static void write_file(void *ctx, const char *text, size_t size)
-{
-	struct file_sink *s = ctx;
-	if (!s->failed && fwrite(text, 1, size, s->f) != size)
-		s->failed = true;
-}
-
 static struct clrsos_error *open_log(struct clrsos_session *session, uint64_t address, struct clrsos_dac **ret_dac,
 				     struct clrsos_stresslog **ret)
 {
@@ -227,8 +215,8 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 			    "Stress log in module 0x%016" PRIX64 "\n"
 			    "Stress log address = 0x%016" PRIX64 "\n",
 			    file, file, log->module_offset, log->address);
-	struct file_sink sink = {f, false};
-	struct clrsos_writer fw = {write_file, &sink};
+	struct clrsos_file_sink sink = {f, 0, false};
+	struct clrsos_writer fw = {clrsos_file_sink_write, &sink};
 	write_header(&fw, log);
 	clrsos_out(&fw, "\nTHREAD  TIMESTAMP     FACILITY                              MESSAGE\n"
 			"  ID  (sec from start)\n"
