@@ -398,6 +398,8 @@ static struct clrsos_error *history(struct clrsos_session *session, const char *
 	return NULL;
 }
 
+enum { MAX_PAIRWISE = 20000 };
+
 struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					  const char *const *argv, struct clrsos_writer *out)
 {
@@ -440,6 +442,12 @@ struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const 
 	bool found = false;
 	for (size_t i = 0; i < hist->gc_count; i++) {
 		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		/* Pairwise, as SOS: bounded so that a huge (or hostile) log cannot hang it. */
+		if (gc->promote_count > MAX_PAIRWISE || gc->reloc_count > MAX_PAIRWISE) {
+			clrsos_outf(out, "GC %u has too many records to check for duplicates (%zu promotes, %zu relocs)\n",
+				    (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
+			continue;
+		}
 		for (size_t a = gc->promote_count; a-- > 0;)
 			for (size_t b = a; b-- > 0;)
 				if (gc->promotes[a].root == gc->promotes[b].root) {

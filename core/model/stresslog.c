@@ -278,9 +278,10 @@ struct clrsos_error *clrsos_stresslog_read(struct clrsos_target *target, struct 
 		clrsos_stresslog_destroy(log);
 		return &clrsos_error_no_memory;
 	}
-	size_t used = 0, capacity = 0;
+	size_t used = 0, capacity = 0, visited = 0;
 	for (uint64_t at = logs; at != 0;) {
-		if (log->thread_count >= CLRSOS_STRESSLOG_MAX_THREADS) {
+		/* Thread logs without chunks count too: a cycle of them ends here. */
+		if (visited++ >= CLRSOS_STRESSLOG_MAX_THREADS) {
 			note_problem(log, "0x%" PRIx64 ": %s", address, "more thread logs than clrsos reads (16384)");
 			break;
 		}
