@@ -57,18 +57,6 @@ void clrsos_histogram_deinit(struct clrsos_histogram *h)
 
 /* Saving ---------------------------------------------------------------- */
 
-struct file_sink {
-	FILE *f;
-	bool failed;
-};
-
-static void write_file(void *ctx, const char *text, size_t size)
-{
-	struct file_sink *s = ctx;
-	if (!s->failed && fwrite(text, 1, size, s->f) != size)
-		s->failed = true;
-}
-
 struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, const char *path)
 {
 	/* Written beside path and renamed over it: only a new path or a regular file is replaced. */
@@ -79,14 +67,14 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 	int fd;
 	if ((err = clrsos_file_create_temporary(path, &tmp, &fd)))
 		return err;
-	struct file_sink sink = {fdopen(fd, "wb"), false};
+	struct clrsos_file_sink sink = {fdopen(fd, "wb"), 0, false};
 	if (!sink.f) {
 		close(fd);
 		unlink(tmp);
 		free(tmp);
 		return &clrsos_error_no_memory;
 	}
-	struct clrsos_writer w = {write_file, &sink};
+	struct clrsos_writer w = {clrsos_file_sink_write, &sink};
 	struct clrsos_json j;
 	clrsos_json_init(&j, &w);
 	clrsos_json_object_begin(&j);

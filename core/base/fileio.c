@@ -133,3 +133,13 @@ struct clrsos_error *clrsos_file_create_temporary(const char *path, char **ret_t
 	*ret_fd = fd;
 	return NULL;
 }
+
+void clrsos_file_sink_write(void *ctx, const char *text, size_t size)
+{
+	struct clrsos_file_sink *s = ctx;
+	if (s->failed)
+		return;
+	if (fwrite(text, 1, size, s->f) != size)
+		s->failed = true;
+	s->bytes += size;
+}

@@ -9,6 +9,10 @@
 #ifndef CLRSOS_FILEIO_H
 #define CLRSOS_FILEIO_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
 #include "base/error.h"
 
 #ifdef __cplusplus
@@ -30,6 +34,18 @@ struct clrsos_error *clrsos_file_open_read(const char *path, int *ret_fd);
  * or truncated. Errors say "cannot write '<path>': ...".
  */
 struct clrsos_error *clrsos_file_open_write(const char *path, int *ret_fd);
+
+/*
+ * A file as the ctx of a struct clrsos_writer whose write is
+ * clrsos_file_sink_write: counts the bytes and remembers a failed write
+ * (the caller reports it, with fclose's result, when it closes f).
+ */
+struct clrsos_file_sink {
+	FILE *f;
+	uint64_t bytes;
+	bool failed;
+};
+void clrsos_file_sink_write(void *ctx, const char *text, size_t size);
 
 /*
  * Whether path may be replaced by a regular file renamed over it (as

@@ -39,22 +39,6 @@ static struct clrsos_error *resolve_string(struct clrsos_heap *heap, uint64_t ad
 	return NULL;
 }
 
-struct file_sink {
-	FILE *f;
-	uint64_t bytes;
-	bool failed;
-};
-
-static void write_file(void *ctx, const char *text, size_t size)
-{
-	struct file_sink *s = ctx;
-	if (s->failed)
-		return;
-	if (fwrite(text, 1, size, s->f) != size)
-		s->failed = true;
-	s->bytes += size;
-}
-
 /* dumpstring <address>: one address. */
 struct address_operand {
 	const struct clrsos_host *host;
@@ -124,8 +108,8 @@ struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 			close(fd);
 			return &clrsos_error_no_memory;
 		}
-		struct file_sink sink = {f, 0, false};
-		struct clrsos_writer w = {write_file, &sink};
+		struct clrsos_file_sink sink = {f, 0, false};
+		struct clrsos_writer w = {clrsos_file_sink_write, &sink};
 		err = clrsos_string_write(target, start, shown, CLRSOS_TEXT_RAW, &w);
 		if (fclose(f) != 0)
 			sink.failed = true;

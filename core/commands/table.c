@@ -475,6 +475,102 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_pe,
 	},
 	{
+		.name = "dumplog",
+		.aliases = (const char *const[]){"DumpLog", NULL},
+		.help = "Write the runtime's in-memory stress log to a file.",
+		.syntax = "dumplog [-addr <address>] [<file>] [--json]\n"
+			  "\n"
+			  "The runtime keeps a circular in-memory log per thread when started with\n"
+			  "DOTNET_StressLog=1 (DOTNET_LogFacility: which facilities, e.g. 0x1 for GC or\n"
+			  "0xffffffff for all; DOTNET_LogLevel: how much, up to 10; DOTNET_StressLogSize:\n"
+			  "bytes per thread). dumplog writes it to <file> (./StressLog.txt if none) as\n"
+			  "SOS does: the log's settings, then every message, all threads merged, newest\n"
+			  "first: thread id, seconds from the start, facility, text. Formats are\n"
+			  "expanded by clrsos: %p as 0x..., %s/%S read from the target, %pT a\n"
+			  "MethodTable's name, %pM a MethodDesc's, %pK a code address's symbol.\n"
+			  "The file is written only if it is a regular file or a new path.\n"
+			  "\n"
+			  "  -addr <address>  the StressLog at this address instead of the runtime's own\n"
+			  "  --json           one JSON object (file, address, threads, entries) instead of text\n"
+			  "\n"
+			  "Example: dumplog /tmp/stress.txt",
+		.run = clrsos_cmd_dumplog,
+	},
+	{
+		.name = "histinit",
+		.aliases = (const char *const[]){"HistInit", NULL},
+		.help = "Build the GC history (histroot, histobj, ...) from the stress log.",
+		.syntax = "histinit [--json]\n"
+			  "\n"
+			  "Reads the stress log (see dumplog) and keeps, for each of the last 500 GCs it\n"
+			  "holds, the GC's root promotions, root relocations and plug moves (the GC logs\n"
+			  "them with DOTNET_LogFacility including GC and GCROOTS and DOTNET_LogLevel 6 or\n"
+			  "more). The history stays until histclear or the next histinit.\n"
+			  "\n"
+			  "Example: histinit",
+		.run = clrsos_cmd_histinit,
+	},
+	{
+		.name = "histstats",
+		.aliases = (const char *const[]){"HistStats", NULL},
+		.help = "Per GC of the history, its promotions and relocations; duplicates.",
+		.syntax = "histstats [--json]\n"
+			  "\n"
+			  "Run histinit first. Lists each GC of the history, newest first, with its\n"
+			  "promote and relocate message counts, then any root promoted or relocated\n"
+			  "more than once in one GC.\n"
+			  "\n"
+			  "Example: histstats",
+		.run = clrsos_cmd_histstats,
+	},
+	{
+		.name = "histroot",
+		.aliases = (const char *const[]){"HistRoot", NULL},
+		.help = "A root's promotions and relocations through the GC history.",
+		.syntax = "histroot <root> [--json]\n"
+			  "\n"
+			  "Run histinit first. For each GC, newest first: the value the root was\n"
+			  "relocated to, its MethodTable, whether it was promoted, and notes on\n"
+			  "records that disagree; '...' for GCs that did not touch it.\n"
+			  "\n"
+			  "Example: histroot 0x55d0c0a1c7c0",
+		.run = clrsos_cmd_histroot,
+	},
+	{
+		.name = "histobj",
+		.aliases = (const char *const[]){"HistObj", NULL},
+		.help = "An object's address back through the GC history, with the roots that moved it.",
+		.syntax = "histobj <object> [--json]\n"
+			  "\n"
+			  "Run histinit first. From the newest GC back: the object's address in that\n"
+			  "GC and the roots relocated to it; the address before the GC is where those\n"
+			  "roots held it, and the walk goes on from there.\n"
+			  "\n"
+			  "Example: histobj 7f24eca02468",
+		.run = clrsos_cmd_histobj,
+	},
+	{
+		.name = "histobjfind",
+		.aliases = (const char *const[]){"HistObjFind", NULL},
+		.help = "Every promote and relocate record of the GC history that names an object.",
+		.syntax = "histobjfind <object> [--json]\n"
+			  "\n"
+			  "Run histinit first. Lists, per GC, the promotions and relocations whose\n"
+			  "value is the object.\n"
+			  "\n"
+			  "Example: histobjfind 7f24eca02468",
+		.run = clrsos_cmd_histobjfind,
+	},
+	{
+		.name = "histclear",
+		.aliases = (const char *const[]){"HistClear", NULL},
+		.help = "Forget the GC history histinit built.",
+		.syntax = "histclear [--json]\n"
+			  "\n"
+			  "Example: histclear",
+		.run = clrsos_cmd_histclear,
+	},
+	{
 		.name = "dumpstring",
 		.help = "Show the whole text of a System.String.",
 		.syntax = "dumpstring <address> [--count <chars>] [--outfile <file>] [--raw] [--json]\n"

@@ -394,6 +394,8 @@ struct clrsos_error *clrsos_dac_oom_data(struct clrsos_dac *dac, uint64_t heap, 
 struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t assembly, char **ret);
 /* The first AppDomain (the one .NET Core has); *ret 0 if none. A failed call is droppable. */
 struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret);
+/* GetStressLogAddress: where StressLog::theLog is (0 when the DAC cannot say). */
+struct clrsos_error *clrsos_dac_stress_log_address(struct clrsos_dac *dac, uint64_t *ret);
 /*
  * Domains and assemblies (dumpdomain, dumpassembly). Each fails, as a
  * droppable error, where the address is not what it asks for.

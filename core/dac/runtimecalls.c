@@ -65,6 +65,17 @@ struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret
 	return NULL;
 }
 
+struct clrsos_error *clrsos_dac_stress_log_address(struct clrsos_dac *dac, uint64_t *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t *);
+	clrsos_hresult hr;
+	*ret = 0;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_STRESS_LOG_ADDRESS, fn, ret);
+	if (hr != 0)
+		*ret = 0;
+	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "GetStressLogAddress", hr) : NULL;
+}
+
 struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret)
 {
 	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);

@@ -1,4 +1,5 @@
 #include "session/session.h"
+#include "model/stresslog.h"
 
 #include "dac/dac.h"
 #include "dac/dacguard.h"
@@ -24,6 +25,7 @@ struct clrsos_session {
 	struct clrsos_domtree *dominators; /* who keeps whom alive alone */
 	struct clrsos_watch *watch; /* the current command's, or NULL */
 	struct clrsos_breakpoints *breakpoints; /* bpmd's, across stops; NULL: none yet */
+	struct clrsos_gchist *gchist; /* histinit's, across stops until histclear; NULL: none */
 };
 
 enum { DEFAULT_PROGRESS_AFTER_MS = 1000 };
@@ -236,6 +238,7 @@ void clrsos_session_destroy(struct clrsos_session *s)
 	clrsos_heap_destroy(s->heap);
 	clrsos_gc_destroy(s->gc);
 	clrsos_breakpoints_destroy(s->breakpoints);
+	clrsos_gchist_destroy(s->gchist);
 	clrsos_dac_destroy(s->dac);
 	clrsos_target_destroy(s->target);
 	free(s);
@@ -247,6 +250,11 @@ struct clrsos_error *clrsos_session_breakpoints(struct clrsos_session *s, struct
 		s->breakpoints = clrsos_breakpoints_create();
 	*ret = s->breakpoints;
 	return s->breakpoints ? NULL : &clrsos_error_no_memory;
+}
+
+struct clrsos_gchist **clrsos_session_gchist(struct clrsos_session *s)
+{
+	return &s->gchist;
 }
 
 struct clrsos_target *clrsos_session_target(struct clrsos_session *s)

@@ -168,6 +168,10 @@ struct clrsos_breakpoints;
 struct clrsos_error *clrsos_session_breakpoints(struct clrsos_session *session,
 						struct clrsos_breakpoints **ret);
 
+struct clrsos_gchist;
+/* histinit's GC history of this process (kept across stops until histclear or histinit). */
+struct clrsos_gchist **clrsos_session_gchist(struct clrsos_session *session);
+
 #ifdef __cplusplus
 }
 #endif

@@ -301,7 +301,7 @@ LLDB_HOLDS = {"t"}
 # registered: lldb fails them as it fails any unknown command.
 # No progress lines: the same command under two names must print the same.
 QUIET = {"CLRSOS_PROGRESS_AFTER_MS": "3600000"}
-UNKNOWN = ["soshelp", "histinit", "dumplog",
+UNKNOWN = ["soshelp", "dumprcw", "dumpccw",
            "DUMPOBJ", "Dumpheap", "gcRoot"]
 
 
@@ -352,7 +352,7 @@ def case_aliases():
             commands += [main] + runs + ["%s --json" % main, "sos %s --json" % main]
         commands += ["help clrsos", "help sos", "sos", "sos help DumpObj", "help do", "help DumpStackObjects",
                      "help printexception", "t", "nosuchcommandxyz"]
-        commands += ["%s 0" % u for u in UNKNOWN] + ["sos soshelp 0", "clrsos histinit"]
+        commands += ["%s 0" % u for u in UNKNOWN] + ["sos soshelp 0", "clrsos dumprcw"]
         tr = harness.lldb(commands, core=core, exe=exe, env=QUIET)
     finally:
         harness.cleanup(scratch)
@@ -387,7 +387,7 @@ def case_aliases():
         e = tr.error("%s 0" % u)
         check(e == lldb_says.replace("nosuchcommandxyz", u), "%r: %r, not lldb's error for an unknown command"
               % (u, e))
-    for c, word in (("sos soshelp 0", "soshelp"), ("clrsos histinit", "histinit")):
+    for c, word in (("sos soshelp 0", "soshelp"), ("clrsos dumprcw", "dumprcw")):
         e = tr.error(c)
         check(e == "clrsos has no command '%s': 'clrsos help' lists them" % word, "%r: error %r" % (c, e))
 

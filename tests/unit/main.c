@@ -29,6 +29,7 @@ int main(void)
 		{"unwind", run_unwind_tests},
 		{"bpmd", run_bpmd_tests},
 		{"dominators", run_dominators_tests},
+		{"stresslog", run_stresslog_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

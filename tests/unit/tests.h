@@ -26,5 +26,6 @@ int run_gcinfo_tests(void);
 int run_il_tests(void);
 int run_bpmd_tests(void);
 int run_dominators_tests(void);
+int run_stresslog_tests(void);
 
 #endif

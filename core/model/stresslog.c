@@ -1,0 +1,840 @@
+/*
+ * The runtime's stress log, read from the target once and decoded here.
+ * Layout facts (64-bit Linux, .NET 8-10): StressLog::theLog holds the
+ * settings, the list of ThreadStressLogs, the clock and the module table;
+ * a message header is two words: facility (32 bits), argument count (6),
+ * format offset low (26) | format offset high (13), timestamp (51).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/stresslog.h"
+#include "dac/dac.h"
+#include "target/target.h"
+
+const char clrsos_stresslog_task_switch_msg[] = "StressLog TaskSwitch Marker\n";
+const char clrsos_stresslog_gc_start_msg[] =
+	"{ =========== BEGINGC %d, (requested generation = %lu, collect_classes = %lu) ==========\n";
+const char clrsos_stresslog_gc_root_msg[] = "    GC Root %p RELOCATED %p -> %p  MT = %pT\n";
+const char clrsos_stresslog_gc_promote_msg[] = "    IGCHeap::Promote: Promote GC Root *%p = %p MT = %pT\n";
+const char clrsos_stresslog_gc_plug_move_msg[] = "GC_HEAP RELOCATING Objects in heap within range [%p %p) by -0x%x bytes\n";
+
+enum {
+	MSG_HEADER = 16,
+	MAX_MSG = MSG_HEADER + CLRSOS_STRESSLOG_MAX_ARGS * 8,
+	CHUNK_BUF_OFFSET = 16, /* after prev and next */
+	CHUNK_BYTES = CHUNK_BUF_OFFSET + CLRSOS_STRESSLOG_CHUNK_SIZE + 8,
+	CHUNK_SIG = (int)0xCFCFCFCF,
+	LOG_BYTES = 160,
+	THREAD_BYTES = 72,
+	FORMAT_MAX = 256,
+};
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void decode_header(const uint8_t *p, struct clrsos_stresslog_msg *m)
+{
+	uint64_t w0 = get_u64(p), w1 = get_u64(p + 8);
+	m->facility = (uint32_t)w0;
+	m->arg_count = (uint32_t)((w0 >> 32) & 0x3f);
+	m->format_offset = ((w1 & 0x1fff) << 26) | (w0 >> 38);
+	m->timestamp = w1 >> 13;
+	m->args = (const uint64_t *)(const void *)(p + MSG_HEADER);
+}
+
+struct clrsos_error *clrsos_stresslog_decode_thread(const struct clrsos_stresslog_chunk *chunks, size_t count,
+						    uint64_t cur_ptr, uint64_t cur_write_chunk, bool write_wrapped,
+						    struct clrsos_stresslog_msg **ret, size_t *ret_count,
+						    const char **ret_bad)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	*ret_bad = NULL;
+	if (count == 0)
+		return NULL;
+	size_t write = count;
+	for (size_t i = 0; i < count; i++)
+		if (chunks[i].address == cur_write_chunk) {
+			write = i;
+			break;
+		}
+	if (write == count) {
+		*ret_bad = "its write chunk is not in its chunk list";
+		return NULL;
+	}
+	uint64_t start = cur_write_chunk + CHUNK_BUF_OFFSET;
+	if (cur_ptr < start || cur_ptr - start > CLRSOS_STRESSLOG_CHUNK_SIZE || (cur_ptr - start) % 8) {
+		*ret_bad = "its write pointer is outside its write chunk";
+		return NULL;
+	}
+	size_t pos = (size_t)(cur_ptr - start);
+	/* Where the writer may have partly overwritten older records. */
+	size_t limit = pos > MAX_MSG ? pos - MAX_MSG : 0;
+	size_t chunk = write;
+	bool read_wrapped = false;
+	/* Each message takes 16 bytes at least: this bounds the walk. */
+	size_t cap = count * (CLRSOS_STRESSLOG_CHUNK_SIZE / MSG_HEADER) + 1;
+	struct clrsos_stresslog_msg *msgs = NULL;
+	size_t n = 0, capacity = 0;
+	size_t chunks_entered = 0;
+	for (;;) {
+		if (pos >= CLRSOS_STRESSLOG_CHUNK_SIZE) {
+			/* Past the end of this chunk: on to the next (older) one. */
+			if (chunk == count - 1) {
+				read_wrapped = true;
+				if (!write_wrapped)
+					break;
+			}
+			if (++chunks_entered > count)
+				break;
+			chunk = (chunk + 1) % count;
+			const uint8_t *b = chunks[chunk].buf;
+			pos = 0;
+			/* The writer zeroes the unused start of a chunk it left. */
+			while (pos < MAX_MSG && get_u64(b + pos) == 0)
+				pos += 8;
+			if (pos >= MAX_MSG || get_u64(b + pos) == 0)
+				pos = 0;
+		}
+		if (pos + MSG_HEADER > CLRSOS_STRESSLOG_CHUNK_SIZE) {
+			*ret_bad = "a message header crosses its chunk's end";
+			break;
+		}
+		struct clrsos_stresslog_msg m;
+		decode_header(chunks[chunk].buf + pos, &m);
+		if (m.timestamp == 0)
+			break;
+		if (read_wrapped && (!write_wrapped || (chunk == write && pos >= limit)))
+			break;
+		if (pos + MSG_HEADER + (size_t)m.arg_count * 8 > CLRSOS_STRESSLOG_CHUNK_SIZE) {
+			*ret_bad = "a message's arguments cross its chunk's end";
+			break;
+		}
+		if (n == cap) {
+			*ret_bad = "more messages than its chunks can hold";
+			break;
+		}
+		if (n == capacity) {
+			size_t grown = capacity ? capacity * 2 : 256;
+			struct clrsos_stresslog_msg *p = realloc(msgs, grown * sizeof(*p));
+			if (!p) {
+				free(msgs);
+				return &clrsos_error_no_memory;
+			}
+			msgs = p;
+			capacity = grown;
+		}
+		msgs[n++] = m;
+		pos += MSG_HEADER + (size_t)m.arg_count * 8;
+	}
+	*ret = msgs;
+	*ret_count = n;
+	return NULL;
+}
+
+static void note_problem(struct clrsos_stresslog *log, const char *fmt, uint64_t address, const char *why)
+{
+	if (log->problem)
+		return;
+	char buf[256];
+	snprintf(buf, sizeof(buf), fmt, address, why);
+	log->problem = strdup(buf);
+}
+
+void clrsos_stresslog_destroy(struct clrsos_stresslog *log)
+{
+	if (!log)
+		return;
+	for (size_t i = 0; i < log->thread_count; i++)
+		free(log->threads[i].msgs);
+	free(log->threads);
+	free(log->chunk_data);
+	free(log->problem);
+	free(log);
+}
+
+/* One thread's chunks, copied into log->chunk_data after *used chunks. */
+static struct clrsos_error *read_thread(struct clrsos_target *target, struct clrsos_stresslog *log,
+					const uint8_t *t, size_t *used, size_t budget,
+					struct clrsos_stresslog_thread *ret)
+{
+	uint64_t head = get_u64(t + 40), cur_ptr = get_u64(t + 24), write_chunk = get_u64(t + 64);
+	bool write_wrapped = t[18] != 0;
+	struct clrsos_stresslog_chunk *chunks = NULL;
+	size_t n = 0, capacity = 0;
+	uint64_t at = head;
+	struct clrsos_error *err = NULL;
+	do {
+		/* The log's own chunk count (plus slack) bounds every walk, loops included. */
+		if (*used >= budget) {
+			note_problem(log, "thread log 0x%" PRIx64 ": %s", ret->address,
+				     "more chunks than the log records: the rest is left out");
+			break;
+		}
+		uint8_t *copy = log->chunk_data + *used * (size_t)CHUNK_BYTES;
+		struct clrsos_error *rerr = clrsos_target_read(target, at, copy, CHUNK_BYTES);
+		if (rerr) {
+			clrsos_error_destroy(rerr);
+			note_problem(log, "chunk 0x%" PRIx64 ": %s", at, "could not be read");
+			break;
+		}
+		if (get_u32(copy + CHUNK_BYTES - 8) != (uint32_t)CHUNK_SIG ||
+		    get_u32(copy + CHUNK_BYTES - 4) != (uint32_t)CHUNK_SIG) {
+			note_problem(log, "chunk 0x%" PRIx64 ": %s", at, "has no chunk signature (not a stress log chunk)");
+			break;
+		}
+		if (n == capacity) {
+			size_t grown = capacity ? capacity * 2 : 16;
+			struct clrsos_stresslog_chunk *p = realloc(chunks, grown * sizeof(*p));
+			if (!p) {
+				err = &clrsos_error_no_memory;
+				goto out;
+			}
+			chunks = p;
+			capacity = grown;
+		}
+		chunks[n].address = at;
+		chunks[n].buf = copy + CHUNK_BUF_OFFSET;
+		n++;
+		(*used)++;
+		at = get_u64(copy + 8);
+	} while (at != head && at != 0);
+	ret->chunk_count = n;
+	const char *bad = NULL;
+	err = clrsos_stresslog_decode_thread(chunks, n, cur_ptr, write_chunk, write_wrapped, &ret->msgs,
+					     &ret->msg_count, &bad);
+	ret->bad = bad;
+	if (bad)
+		note_problem(log, "thread log 0x%" PRIx64 ": %s", ret->address, bad);
+out:
+	free(chunks);
+	return err;
+}
+
+struct clrsos_error *clrsos_stresslog_read(struct clrsos_target *target, struct clrsos_dac *dac, uint64_t address,
+					   struct clrsos_stresslog **ret)
+{
+	*ret = NULL;
+	struct clrsos_error *err;
+	if (address == 0) {
+		if (!dac)
+			return clrsos_error_create(CLRSOS_ERROR_DAC,
+						   "no DAC to find the stress log: give its address with -addr");
+		if ((err = clrsos_dac_stress_log_address(dac, &address)))
+			return clrsos_error_wrap(err, "finding the stress log");
+		if (address == 0)
+			return clrsos_error_create(CLRSOS_ERROR_DAC,
+						   "the DAC does not say where the stress log is: give its address with -addr");
+	}
+	uint8_t h[LOG_BYTES];
+	if ((err = clrsos_target_read(target, address, h, sizeof(h))))
+		return clrsos_error_wrap(err, "reading the stress log at 0x%" PRIx64, address);
+	struct clrsos_stresslog *log = calloc(1, sizeof(*log));
+	if (!log)
+		return &clrsos_error_no_memory;
+	log->address = address;
+	log->facilities = get_u32(h);
+	log->level = get_u32(h + 4);
+	log->max_size_per_thread = get_u32(h + 8);
+	log->max_size_total = get_u32(h + 12);
+	log->total_chunks = (int32_t)get_u32(h + 16);
+	uint64_t logs = get_u64(h + 24);
+	log->tick_frequency = get_u64(h + 48);
+	log->start_timestamp = get_u64(h + 56);
+	log->start_filetime = get_u64(h + 64);
+	log->module_offset = get_u64(h + 72);
+	for (int i = 0; i < CLRSOS_STRESSLOG_MODULES; i++) {
+		log->modules[i].base = get_u64(h + 80 + 16 * i);
+		log->modules[i].size = get_u64(h + 88 + 16 * i);
+	}
+	if (logs == 0 || log->module_offset == 0) {
+		clrsos_stresslog_destroy(log);
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "the runtime keeps no stress log (none at 0x%" PRIx64
+					   "): start the process with DOTNET_StressLog=1 (DOTNET_LogFacility, "
+					   "DOTNET_LogLevel and DOTNET_StressLogSize choose what and how much)",
+					   address);
+	}
+	/* Chunks are copied into one block, allocated as they come. */
+	size_t budget = log->total_chunks > 0 ? (size_t)log->total_chunks + 64 : 1024;
+	if (budget > CLRSOS_STRESSLOG_MAX_CHUNKS)
+		budget = CLRSOS_STRESSLOG_MAX_CHUNKS;
+	log->chunk_data = malloc(budget * (size_t)CHUNK_BYTES);
+	if (!log->chunk_data) {
+		clrsos_stresslog_destroy(log);
+		return &clrsos_error_no_memory;
+	}
+	size_t used = 0, capacity = 0, visited = 0;
+	for (uint64_t at = logs; at != 0;) {
+		/* Thread logs without chunks count too: a cycle of them ends here. */
+		if (visited++ >= CLRSOS_STRESSLOG_MAX_THREADS) {
+			note_problem(log, "0x%" PRIx64 ": %s", address, "more thread logs than clrsos reads (16384)");
+			break;
+		}
+		if (used >= budget) {
+			note_problem(log, "thread log 0x%" PRIx64 ": %s", at,
+				     "past the chunk count the log records: the rest is left out");
+			break;
+		}
+		uint8_t t[THREAD_BYTES];
+		struct clrsos_error *rerr = clrsos_target_read(target, at, t, sizeof(t));
+		if (rerr) {
+			clrsos_error_destroy(rerr);
+			note_problem(log, "thread log 0x%" PRIx64 ": %s", at, "could not be read");
+			break;
+		}
+		uint64_t next = get_u64(t);
+		if (get_u64(t + 40) != 0) {
+			if (log->thread_count == capacity) {
+				size_t grown = capacity ? capacity * 2 : 16;
+				struct clrsos_stresslog_thread *p = realloc(log->threads, grown * sizeof(*p));
+				if (!p) {
+					clrsos_stresslog_destroy(log);
+					return &clrsos_error_no_memory;
+				}
+				log->threads = p;
+				capacity = grown;
+			}
+			struct clrsos_stresslog_thread *th = &log->threads[log->thread_count];
+			memset(th, 0, sizeof(*th));
+			th->address = at;
+			th->thread_id = get_u64(t + 8);
+			if ((err = read_thread(target, log, t, &used, budget, th))) {
+				clrsos_stresslog_destroy(log);
+				return err;
+			}
+			log->thread_count++;
+		}
+		if (next == at)
+			break;
+		at = next;
+	}
+	*ret = log;
+	return NULL;
+}
+
+uint64_t clrsos_stresslog_format_address(const struct clrsos_stresslog *log, uint64_t format_offset)
+{
+	const uint64_t max_offset = (uint64_t)1 << 39;
+	if (log->module_offset == log->modules[0].base && log->modules[0].size >= 1024 * 1024 &&
+	    log->modules[0].size < max_offset) {
+		uint64_t skipped = 0;
+		for (int i = 0; i < CLRSOS_STRESSLOG_MODULES && log->modules[i].base; i++) {
+			uint64_t rel = format_offset - skipped;
+			if (format_offset >= skipped && rel < log->modules[i].size)
+				return log->modules[i].base + rel;
+			skipped += log->modules[i].size;
+		}
+	}
+	return log->module_offset + format_offset;
+}
+
+double clrsos_stresslog_seconds(const struct clrsos_stresslog *log, uint64_t timestamp)
+{
+	if (log->tick_frequency == 0)
+		return 0;
+	return ((double)timestamp - (double)log->start_timestamp) / (double)log->tick_frequency;
+}
+
+/* The LF_* facility bits in order (loglf.h), without their LF_ prefix. */
+static const char *const facility_names[32] = {
+	"GC",	       "GCINFO",	    "STUBS",	 "JIT",	     "LOADER",	   "METADATA",	"SYNC",
+	"EEMEM",       "GCALLOC",	    "CORDB",	 "CLASSLOADER", "CORPROF",	   "DIAGNOSTICS_PORT",
+	"DBGALLOC",    "EH",		    "ENC",	 "ASSERT",   "VERIFIER",   "THREADPOOL", "GCROOTS",
+	"INTEROP",     "MARSHALER",	    "TIEREDCOMPILATION", "ZAP", "STARTUP", "APPDOMAIN", "CODESHARING",
+	"STORE",       "SECURITY",	    "LOCKS",	 "BCL",	     "ALWAYS",
+};
+
+const char *clrsos_stresslog_facility_name(uint32_t facility, char *buf, size_t size)
+{
+	if (facility == 0xffffffffu) {
+		snprintf(buf, size, "`ALL`");
+		return buf;
+	}
+	size_t len = 0;
+	buf[0] = 0;
+	len += (size_t)snprintf(buf, size, "`");
+	for (int i = 0; i < 32 && len < size; i++)
+		if (facility & (1u << i))
+			len += (size_t)snprintf(buf + len, size - len, "%s`", facility_names[i]);
+	return buf;
+}
+
+/* Text of the target written with control characters escaped. */
+static void put_text(struct clrsos_writer *w, const char *s, size_t n)
+{
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		if (i > run)
+			w->write(w->ctx, s + run, i - run);
+		char esc[8];
+		if (c == '\n')
+			snprintf(esc, sizeof(esc), "\\n");
+		else if (c == '\t')
+			snprintf(esc, sizeof(esc), "\\t");
+		else if (c == '\r')
+			snprintf(esc, sizeof(esc), "\\r");
+		else
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+		clrsos_out(w, esc);
+		run = i + 1;
+	}
+	if (n > run)
+		w->write(w->ctx, s + run, n - run);
+}
+
+static void put_name(struct clrsos_writer *w, char *name, const char *missing)
+{
+	clrsos_out(w, " (");
+	if (name) {
+		clrsos_out_name(w, name);
+		free(name);
+	} else {
+		clrsos_out(w, missing);
+	}
+	clrsos_out(w, ")");
+}
+
+/* A target string for %s (1-byte) or %S (UTF-16, shown as its ASCII subset escaped). */
+static void put_target_string(struct clrsos_writer *w, const struct clrsos_stresslog_names *names, uint64_t at,
+			      bool wide, int precision)
+{
+	uint8_t buf[FORMAT_MAX];
+	size_t got = names && names->read ? names->read(names->ctx, at, buf, sizeof(buf)) : 0;
+	if (got == 0) {
+		clrsos_out(w, "(#Could not read address of string#)");
+		return;
+	}
+	char text[FORMAT_MAX];
+	size_t n = 0;
+	if (wide) {
+		for (size_t i = 0; i + 1 < got; i += 2) {
+			uint16_t c = (uint16_t)(buf[i] | (buf[i + 1] << 8));
+			if (c == 0)
+				break;
+			text[n++] = c < 0x80 ? (char)c : '?';
+		}
+	} else {
+		while (n < got && buf[n])
+			n++;
+		memcpy(text, buf, n);
+	}
+	if (precision >= 0 && (size_t)precision < n)
+		n = (size_t)precision;
+	put_text(w, text, n);
+}
+
+void clrsos_stresslog_format(const char *format, const uint64_t *args, uint32_t arg_count,
+			     const struct clrsos_stresslog_names *names, struct clrsos_writer *w)
+{
+	size_t len = strnlen(format, FORMAT_MAX);
+	if (len && format[len - 1] == '\n')
+		len--;
+	uint32_t next_arg = 0;
+	size_t i = 0;
+	while (i < len) {
+		char c = format[i];
+		if (c != '%') {
+			size_t run = i;
+			while (i < len && format[i] != '%' && format[i] != '{' && format[i] != '}')
+				i++;
+			if (i > run) {
+				put_text(w, format + run, i - run);
+				continue;
+			}
+			clrsos_out(w, c == '{' ? "}" : "{");
+			i++;
+			continue;
+		}
+		size_t spec_start = i++;
+		if (i < len && format[i] == '%') {
+			clrsos_out(w, "%");
+			i++;
+			continue;
+		}
+		/* flags, width, precision, length */
+		char flags[8];
+		size_t nflags = 0;
+		while (i < len && strchr("-+ #0", format[i]) && format[i]) {
+			if (nflags < sizeof(flags) - 1)
+				flags[nflags++] = format[i];
+			i++;
+		}
+		flags[nflags] = 0;
+		int width = -1, precision = -1;
+		if (i < len && format[i] == '*') {
+			width = next_arg < arg_count ? (int)(args[next_arg] & 0xff) : 0;
+			next_arg++;
+			i++;
+		}
+		while (i < len && format[i] >= '0' && format[i] <= '9') {
+			width = (width < 0 ? 0 : width) * 10 + (format[i] - '0');
+			if (width > 256)
+				width = 256;
+			i++;
+		}
+		if (i < len && format[i] == '.') {
+			i++;
+			precision = 0;
+			if (i < len && format[i] == '*') {
+				precision = next_arg < arg_count ? (int)(args[next_arg] & 0xff) : 0;
+				next_arg++;
+				i++;
+			}
+			while (i < len && format[i] >= '0' && format[i] <= '9') {
+				precision = precision * 10 + (format[i] - '0');
+				if (precision > 256)
+					precision = 256;
+				i++;
+			}
+		}
+		int longs = 0;
+		bool half = false;
+		for (;;) {
+			if (i < len && (format[i] == 'l' || format[i] == 'z' || format[i] == 'j' || format[i] == 't' ||
+					format[i] == 'L' || format[i] == 'q')) {
+				longs++;
+				i++;
+			} else if (i < len && format[i] == 'h') {
+				half = true;
+				i++;
+			} else if (i + 2 < len && format[i] == 'I' && format[i + 1] == '6' && format[i + 2] == '4') {
+				longs = 2;
+				i += 3;
+			} else {
+				break;
+			}
+		}
+		if (i >= len) {
+			put_text(w, format + spec_start, len - spec_start);
+			break;
+		}
+		char conv = format[i++];
+		if (!strchr("diouxXcpsSfFeEgGaA", conv)) {
+			/* Not a conversion clrsos knows: shown as written, no argument used. */
+			put_text(w, format + spec_start, i - spec_start);
+			continue;
+		}
+		if (next_arg >= arg_count) {
+			clrsos_out(w, "<missing>");
+			next_arg++;
+			continue;
+		}
+		uint64_t arg = args[next_arg++];
+		char spec[48];
+		char out[600];
+		switch (conv) {
+		case 'p': {
+			char ext = i < len ? format[i] : 0;
+			if (arg == 0)
+				snprintf(out, sizeof(out), "%*s", width < 0 ? 0 : width, "(nil)");
+			else
+				snprintf(out, sizeof(out), "%*s%" PRIx64, 0, "0x", arg);
+			clrsos_out(w, out);
+			if (ext == 'T') {
+				i++;
+				uint64_t mt = arg & ~(uint64_t)3;
+				if (arg & 3)
+					clrsos_out(w, " Low Bit(s) Set");
+				char *name = names && names->method_table && mt ? names->method_table(names->ctx, mt) : NULL;
+				put_name(w, name, "BAD MethodTable");
+			} else if (ext == 'M') {
+				i++;
+				if (arg) {
+					char *name = names && names->method_desc ? names->method_desc(names->ctx, arg)
+										 : NULL;
+					put_name(w, name, "BAD Method");
+				}
+			} else if (ext == 'K') {
+				i++;
+				char *name = names && names->code ? names->code(names->ctx, arg) : NULL;
+				put_name(w, name, "Unknown function");
+			} else if (ext == 'V') {
+				i++;
+				char *name = names && names->code ? names->code(names->ctx, arg) : NULL;
+				put_name(w, name, "Unknown VTable");
+			}
+			break;
+		}
+		case 's':
+		case 'S':
+			put_target_string(w, names, arg, conv == 'S' || longs > 0, precision);
+			break;
+		case 'c':
+			snprintf(spec, sizeof(spec), "%%%s*c", flags);
+			snprintf(out, sizeof(out), spec, width < 0 ? 0 : width, (unsigned char)arg);
+			put_text(w, out, strlen(out));
+			break;
+		case 'f':
+		case 'F':
+		case 'e':
+		case 'E':
+		case 'g':
+		case 'G':
+		case 'a':
+		case 'A': {
+			double d;
+			memcpy(&d, &arg, sizeof(d));
+			snprintf(spec, sizeof(spec), "%%%s*.*%c", flags, conv);
+			snprintf(out, sizeof(out), spec, width < 0 ? 0 : width, precision < 0 ? 6 : precision, d);
+			clrsos_out(w, out);
+			break;
+		}
+		default: {
+			/* Integers: a plain or h-sized one is the argument's low 32 bits. */
+			bool is_signed = conv == 'd' || conv == 'i';
+			uint64_t v = arg;
+			if (longs == 0) {
+				v = half ? (uint16_t)arg : (uint32_t)arg;
+				if (is_signed)
+					v = half ? (uint64_t)(int64_t)(int16_t)arg : (uint64_t)(int64_t)(int32_t)arg;
+			}
+			snprintf(spec, sizeof(spec), "%%%s*.*ll%c", flags, conv);
+			if (is_signed)
+				snprintf(out, sizeof(out), spec, width < 0 ? 0 : width, precision, (long long)v);
+			else
+				snprintf(out, sizeof(out), spec, width < 0 ? 0 : width, precision, (unsigned long long)v);
+			clrsos_out(w, out);
+			break;
+		}
+		}
+	}
+}
+
+static size_t target_read(void *ctx, uint64_t address, void *buf, size_t size)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	size_t got = 0;
+	struct clrsos_error *err = clrsos_target_read_partial(c->target, address, buf, size, &got);
+	if (err) {
+		clrsos_error_destroy(err);
+		return 0;
+	}
+	return got;
+}
+
+static char *target_method_table(void *ctx, uint64_t mt)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	char *name = NULL;
+	if (!c->dac)
+		return NULL;
+	/* Only a valid MethodTable is named (SOS: IsMethodTable first). */
+	struct clrsos_dacp_method_table_data data;
+	struct clrsos_error *err = clrsos_dac_method_table_data(c->dac, mt, &data);
+	if (!err)
+		err = clrsos_dac_method_table_name(c->dac, mt, &name);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	return name;
+}
+
+static char *target_method_desc(void *ctx, uint64_t md)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	char *name = NULL;
+	if (!c->dac)
+		return NULL;
+	struct clrsos_error *err = clrsos_dac_method_desc_name(c->dac, md, &name);
+	if (err) {
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	return name;
+}
+
+static char *target_code(void *ctx, uint64_t address)
+{
+	struct clrsos_stresslog_target_names *c = ctx;
+	return c->code ? c->code(c->code_ctx, address) : NULL;
+}
+
+void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
+				      struct clrsos_stresslog_names *ret)
+{
+	ret->ctx = ctx;
+	ret->read = target_read;
+	ret->method_table = target_method_table;
+	ret->method_desc = target_method_desc;
+	ret->code = target_code;
+}
+
+/* The merged order across threads: the thread whose next message is newest. */
+struct clrsos_error *clrsos_stresslog_cursor_init(const struct clrsos_stresslog *log,
+						  struct clrsos_stresslog_cursor *cursor)
+{
+	cursor->pos = calloc(log->thread_count ? log->thread_count : 1, sizeof(*cursor->pos));
+	return cursor->pos ? NULL : &clrsos_error_no_memory;
+}
+
+void clrsos_stresslog_cursor_deinit(struct clrsos_stresslog_cursor *cursor)
+{
+	free(cursor->pos);
+	cursor->pos = NULL;
+}
+
+bool clrsos_stresslog_next(const struct clrsos_stresslog *log, struct clrsos_stresslog_cursor *cursor,
+			   size_t *ret_thread, const struct clrsos_stresslog_msg **ret, bool *ret_done)
+{
+	size_t best = log->thread_count;
+	uint64_t best_ts = 0;
+	for (size_t t = 0; t < log->thread_count; t++) {
+		const struct clrsos_stresslog_thread *th = &log->threads[t];
+		if (cursor->pos[t] >= th->msg_count)
+			continue;
+		uint64_t ts = th->msgs[cursor->pos[t]].timestamp;
+		if (best == log->thread_count || ts > best_ts) {
+			best = t;
+			best_ts = ts;
+		}
+	}
+	if (best == log->thread_count)
+		return false;
+	*ret_thread = best;
+	*ret = &log->threads[best].msgs[cursor->pos[best]++];
+	*ret_done = cursor->pos[best] >= log->threads[best].msg_count;
+	return true;
+}
+
+/* The format string of a message (256 bytes at most), NUL-terminated; "" when unreadable. */
+static bool read_format(struct clrsos_target *target, const struct clrsos_stresslog *log, uint64_t offset,
+			char buf[FORMAT_MAX + 1])
+{
+	size_t got = 0;
+	struct clrsos_error *err =
+		clrsos_target_read_partial(target, clrsos_stresslog_format_address(log, offset), buf, FORMAT_MAX, &got);
+	if (err) {
+		clrsos_error_destroy(err);
+		buf[0] = 0;
+		return false;
+	}
+	buf[got] = 0;
+	return true;
+}
+
+void clrsos_gchist_destroy(struct clrsos_gchist *hist)
+{
+	if (!hist || !hist->gcs) {
+		free(hist);
+		return;
+	}
+	/* Past gc_count, one record may hold messages older than the oldest GC start. */
+	for (size_t i = 0; i < CLRSOS_GCHIST_MAX_GCS; i++) {
+		free(hist->gcs[i].plugs);
+		free(hist->gcs[i].relocs);
+		free(hist->gcs[i].promotes);
+	}
+	free(hist->gcs);
+	free(hist);
+}
+
+#define GROW(arr, count)                                                            \
+	do {                                                                        \
+		if (((count) & ((count) + 1)) == 0 || (count) == 0) {               \
+			size_t cap_ = (count) ? ((count) + 1) * 2 : 8;              \
+			void *p_ = realloc((arr), cap_ * sizeof(*(arr)));           \
+			if (!p_)                                                    \
+				goto no_memory;                                     \
+			memcpy(&(arr), &p_, sizeof(p_));                            \
+		}                                                                   \
+	} while (0)
+
+struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const struct clrsos_stresslog *log,
+					 struct clrsos_gchist **ret)
+{
+	*ret = NULL;
+	struct clrsos_gchist *hist = calloc(1, sizeof(*hist));
+	if (!hist)
+		return &clrsos_error_no_memory;
+	hist->gcs = calloc(CLRSOS_GCHIST_MAX_GCS, sizeof(*hist->gcs));
+	if (!hist->gcs) {
+		free(hist);
+		return &clrsos_error_no_memory;
+	}
+	struct clrsos_stresslog_cursor cursor;
+	struct clrsos_error *err = clrsos_stresslog_cursor_init(log, &cursor);
+	if (err) {
+		clrsos_gchist_destroy(hist);
+		return err;
+	}
+	/* One format per offset is read once: the GC messages' offsets repeat. */
+	uint64_t known[5] = {0};
+	int known_kind[5] = {0};
+	size_t nknown = 0;
+	size_t thread;
+	const struct clrsos_stresslog_msg *m;
+	bool done;
+	char fmt[FORMAT_MAX + 1];
+	/* hist->gcs[gc_count] collects the records of the GC whose start comes next (older). */
+	while (hist->gc_count < CLRSOS_GCHIST_MAX_GCS && clrsos_stresslog_next(log, &cursor, &thread, &m, &done)) {
+		hist->messages++;
+		if (m->format_offset == 0)
+			continue;
+		int kind = -1;
+		for (size_t k = 0; k < nknown; k++)
+			if (known[k] == m->format_offset)
+				kind = known_kind[k];
+		if (kind < 0) {
+			kind = 0;
+			if (read_format(target, log, m->format_offset, fmt)) {
+				if (!strcmp(fmt, clrsos_stresslog_gc_plug_move_msg))
+					kind = 1;
+				else if (!strcmp(fmt, clrsos_stresslog_gc_root_msg))
+					kind = 2;
+				else if (!strcmp(fmt, clrsos_stresslog_gc_promote_msg))
+					kind = 3;
+				else if (!strcmp(fmt, clrsos_stresslog_gc_start_msg))
+					kind = 4;
+			}
+			if (kind) {
+				/* Only the GC formats are remembered; others are few offsets read again. */
+				if (nknown < 5) {
+					known[nknown] = m->format_offset;
+					known_kind[nknown++] = kind;
+				}
+			}
+		}
+		struct clrsos_gchist_gc *gc = &hist->gcs[hist->gc_count];
+		if (kind == 1 && m->arg_count >= 3) {
+			GROW(gc->plugs, gc->plug_count);
+			gc->plugs[gc->plug_count++] = (struct clrsos_gchist_plug){m->args[0], m->args[1], m->args[2]};
+		} else if (kind == 2 && m->arg_count >= 4) {
+			GROW(gc->relocs, gc->reloc_count);
+			gc->relocs[gc->reloc_count++] =
+				(struct clrsos_gchist_reloc){m->args[0], m->args[1], m->args[2], m->args[3]};
+		} else if (kind == 3 && m->arg_count >= 3) {
+			GROW(gc->promotes, gc->promote_count);
+			gc->promotes[gc->promote_count++] =
+				(struct clrsos_gchist_promote){m->args[0], m->args[1], m->args[2]};
+		} else if (kind == 4 && m->arg_count >= 1) {
+			gc->gc_count = m->args[0];
+			hist->gc_count++;
+		}
+	}
+	clrsos_stresslog_cursor_deinit(&cursor);
+	*ret = hist;
+	return NULL;
+no_memory:
+	clrsos_stresslog_cursor_deinit(&cursor);
+	clrsos_gchist_destroy(hist);
+	return &clrsos_error_no_memory;
+}
