@@ -11,6 +11,7 @@
 #include "model/methods.h"
 #include "model/nativestack.h"
 #include "model/threads.h"
+#include "session/session.h"
 #include "target/target.h"
 #include "commands.h"
 #include "rootcmds.h"
@@ -77,7 +78,8 @@ static struct clrsos_error *write_code(struct clrsos_writer *out, struct clrsos_
 
 /* SOS's DumpStackInternal for one thread, from its registers. */
 static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_root_cmd *c,
-				     const struct clrsos_host *host, uint32_t os_id, const struct dumpstack_options *o)
+				     const struct clrsos_host *host, uint32_t os_id, const struct dumpstack_options *o,
+				     struct clrsos_watch *watch)
 {
 	struct clrsos_regs regs;
 	struct clrsos_error *err = clrsos_target_registers(c->target, os_id, &regs);
@@ -101,6 +103,9 @@ static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_ro
 	if ((err = clrsos_stack_return_addresses(c->target, top, end, &ra, &n)))
 		return err;
 	for (size_t i = 0; i < n && !err; i++) {
+		/* Each row asks the DAC and the debugger's symbols: Ctrl-C may stop between rows. */
+		if ((err = clrsos_watch_tick(watch)))
+			break;
 		/* -EE: a native caller prints nothing at all; so the row starts only once there is one. */
 		uint64_t md = 0;
 		if (o->ee_only) {
@@ -138,9 +143,12 @@ struct clrsos_error *clrsos_cmd_dumpstack(struct clrsos_session *session, const 
 {
 	struct dumpstack_options o;
 	memset(&o, 0, sizeof(o));
+	bool unwind = false;
+	/* -unwind: SOS takes it and changes nothing with it. */
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("-EE", &o.ee_only, .flags = CLRSOS_OPTION_NOCASE),
 		CLRSOS_FLAG("-n", &o.no_lines),
+		CLRSOS_FLAG("-unwind", &unwind),
 	};
 	const struct clrsos_options spec = {"dumpstack", table, CLRSOS_OPTION_COUNT(table), 2, bounds_operand, &o};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
@@ -154,7 +162,7 @@ struct clrsos_error *clrsos_cmd_dumpstack(struct clrsos_session *session, const 
 		return err;
 	uint32_t index = host->thread_index ? host->thread_index(host->ctx, host->selected_thread) : 0;
 	clrsos_outf(out, "OS Thread Id: 0x%x (%u)\n", host->selected_thread, index);
-	err = dump_one(out, &c, host, host->selected_thread, &o);
+	err = dump_one(out, &c, host, host->selected_thread, &o, clrsos_session_watch(session));
 	return err ? clrsos_error_wrap(err, "dumpstack") : NULL;
 }
 
@@ -177,8 +185,12 @@ struct clrsos_error *clrsos_cmd_eestack(struct clrsos_session *session, const st
 	struct clrsos_managed_thread_list list;
 	if ((err = clrsos_managed_thread_list_init(&list, c.dac)))
 		return clrsos_error_wrap(err, "eestack");
+	struct clrsos_watch *watch = clrsos_session_watch(session);
 	for (size_t i = 0; i < list.count && !err; i++) {
 		const struct clrsos_managed_thread *t = &list.items[i];
+		/* Ctrl-C: asked at each thread too (a thread with a short stack ticks a few times only). */
+		if (watch && (err = clrsos_watch_poll(watch)))
+			break;
 		uint32_t index = t->os_id && host->thread_index ? host->thread_index(host->ctx, t->os_id) : 0;
 		if (!index)
 			continue; /* not a thread the debugger has */
@@ -198,8 +210,8 @@ struct clrsos_error *clrsos_cmd_eestack(struct clrsos_session *session, const st
 			show = md != 0;
 		}
 		if (show && !err) {
-			struct clrsos_error *e = dump_one(out, &c, host, t->os_id, &o);
-			if (e && clrsos_error_is_no_memory(e)) {
+			struct clrsos_error *e = dump_one(out, &c, host, t->os_id, &o, watch);
+			if (e && (clrsos_error_is_no_memory(e) || clrsos_watch_stopped(watch))) {
 				err = e;
 			} else if (e) {
 				clrsos_outf(out, "Warning: its stack could not be read: %s\n", e->message);
@@ -208,5 +220,7 @@ struct clrsos_error *clrsos_cmd_eestack(struct clrsos_session *session, const st
 		}
 	}
 	clrsos_managed_thread_list_deinit(&list);
+	if (err && clrsos_watch_stopped(watch))
+		return err;
 	return err ? clrsos_error_wrap(err, "eestack") : NULL;
 }

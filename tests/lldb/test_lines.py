@@ -1,4 +1,4 @@
-"""Source lines (clrstack, pe -lines, ip2md, clrbt) against what .NET itself reports.
+"""Source lines (clrstack, clru, pe -lines, ip2md, clrbt) against what .NET itself reports.
 
 usage: test_lines.py <live|full|embedded|stale|crash>
 
@@ -10,7 +10,9 @@ on the live process or on a full core of it must show each of those frames
 with the same file and line (--json: file, line; text: SOS's
 "<method> [<file> @ <line>]", checked with the regex of SOS's
 SimpleThrow.script), and no source for frames whose module has no PDB
-beside it (System.Private.CoreLib's).
+beside it (System.Private.CoreLib's). clru <each frame's ip>: the call
+the frame makes comes after SOS's "<file> @ <line>:" line of .NET's line
+(text and --json), none with -n.
 
 embedded: the same on a live LinesEmbedded, whose PDB is embedded in the
 assembly (deflated in its debug directory), with no PDB file beside it.
@@ -52,11 +54,14 @@ def run(mode, name="Lines", stale=False):
         with harness.Target(name, args=["wait"], stdin=True) as t:
             commands = ["clrstack -all --json", "clrstack -all"]
             if mode == "live":
-                tr = harness.lldb(commands, pid=t.pid)
+                where = dict(pid=t.pid)
             else:
                 core = harness.make_core(t, "full", directory)
-                tr = harness.lldb(commands, core=core, exe=t.exe)
+                where = dict(core=core, exe=t.exe)
+            tr = harness.lldb(commands, **where)
             truth = t.truth["frames"]
+            if not stale:
+                check_clru(lines_frames(tr.json("clrstack -all --json"))[1], truth, where)
     finally:
         harness.cleanup(directory)
     thread, frames = lines_frames(tr.json("clrstack -all --json"))
@@ -85,6 +90,43 @@ def run(mode, name="Lines", stale=False):
         pattern = r"%s %s .*\.%s[\[(].*\) \[.*%s[\\|/]%s @ %d\s*\]" % (
             HEX, HEX, re.escape(want["method"].split(".")[-1]), re.escape(parent), re.escape(base), want["line"])
         check(re.search(pattern, text) is not None, "text: " + pattern)
+
+
+def check_clru(frames, truth, where):
+    """clru <frame's ip>: the call each frame makes is under SOS's "<file> @ <line>:" of .NET's line."""
+    if len(frames) != len(truth):
+        return  # run() says what is wrong with the frames
+    commands = []
+    for f in frames:
+        commands += ["clru %s" % f["ip"], "clru %s --json" % f["ip"], "clru -n %s" % f["ip"]]
+    tr = harness.lldb(commands, **where)
+    for f, want in zip(frames, truth):
+        ip = int(f["ip"], 16)
+        text = tr.text_of("clru %s" % f["ip"])
+        # SOS's StackAndOtherTests.script: \s+(?i:.*[\\|/]SymbolTestApp\.cs) @ 57:\s+
+        pattern = r"^%s @ %d:$" % (re.escape(want["file"]), want["line"])
+        check(re.search(pattern, text, re.M) is not None, "clru %s: a line %r\n%s" % (f["name"], pattern, text))
+        # The line shown last before the call (the instruction ending at ip) is the frame's.
+        shown, call_line = None, None
+        for line in tr.output("clru %s" % f["ip"]):
+            m = re.match(r"^(.*) @ (\d+):$", line)
+            if m:
+                shown = (m.group(1), int(m.group(2)))
+            m = re.match(r"^(?:>>> )?([0-9a-f]{16}) ", line)
+            if m and int(m.group(1), 16) < ip:
+                call_line = shown
+        check(call_line == (want["file"], want["line"]),
+              "clru %s: the call before %x is under %s, .NET says %s @ %d" % (f["name"], ip, call_line,
+                                                                              want["file"], want["line"]))
+        j = tr.json("clru %s --json" % f["ip"])
+        calls = [i for i in j["instructions"] if int(i["address"], 16) + i["size"] == ip]
+        check(len(calls) == 1 and calls[0].get("file") == want["file"] and calls[0].get("line") == want["line"],
+              "clru --json %s: the call's file and line %s" % (f["name"], calls))
+        check(j.get("methodDesc") == f.get("methodDesc") and "methodTable" in j and "versions" in j,
+              "clru --json: dumpmd's fields: %s" % {k: j.get(k) for k in ("methodDesc", "methodTable")})
+        no_lines = tr.text_of("clru -n %s" % f["ip"])
+        check(re.search(r" @ \d+:$", no_lines, re.M) is None and ">>> " in no_lines,
+              "clru -n: no source lines:\n%s" % no_lines)
 
 
 def flip_pdb_id(path):
