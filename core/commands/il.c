@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "model/gcinfo.h"
 #include "model/heap.h"
 #include "model/il.h"
 #include "model/methods.h"
@@ -806,6 +807,9 @@ struct clru {
 	bool has_il;
 	struct il_range *ranges;
 	size_t nranges;
+	bool with_gcinfo;
+	char *gc_text;    /* -gcinfo: GCInfo's table as text, shown line by line as the code reaches each offset */
+	size_t gc_len;
 };
 
 static void clru_deinit(struct clru *u)
@@ -818,6 +822,7 @@ static void clru_deinit(struct clru *u)
 	free(u->lines);
 	free(u->map);
 	free(u->ranges);
+	free(u->gc_text);
 	listing_deinit(&u->il);
 	free(u->code[0]);
 	free(u->code[1]);
@@ -927,6 +932,86 @@ static struct clrsos_error *method_of(struct clrsos_dac *dac, const char *comman
 					   "(ip2md, dumpmt -md and clrstack give them)", command, addr);
 	*ret_ip = addr;
 	return clrsos_method_desc_info_init(m, dac, md, addr);
+}
+
+/* A writer into a growing string (oom set when it could not grow). */
+struct text_buf {
+	char *text;
+	size_t len, cap;
+	bool oom;
+};
+
+static void text_buf_write(void *ctx, const char *text, size_t size)
+{
+	struct text_buf *b = ctx;
+	if (b->oom)
+		return;
+	if (b->len + size + 1 > b->cap) {
+		size_t cap = (b->len + size + 1) * 2;
+		char *p = realloc(b->text, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->text = p;
+		b->cap = cap;
+	}
+	memcpy(b->text + b->len, text, size);
+	b->len += size;
+	b->text[b->len] = '\0';
+}
+
+/* -gcinfo: the code's GC info as gcinfo prints it after 'Pointer table:', kept as text. */
+static struct clrsos_error *clru_gcinfo(struct clrsos_dac *dac, struct clrsos_target *target, struct clru *u)
+{
+	struct clrsos_method_gcinfo m;
+	struct clrsos_error *err = clrsos_method_gcinfo_read(dac, target, u->h.start, &m);
+	if (err)
+		return clrsos_error_wrap(err, "clru -gcinfo");
+	struct clrsos_gcinfo_event *ev = NULL;
+	size_t n = 0;
+	if (!(err = clrsos_gcinfo_transitions(&m.info, &ev, &n))) {
+		struct text_buf b = {0};
+		struct clrsos_writer w = {text_buf_write, &b};
+		clrsos_render_gcinfo_table(&m, ev, n, &w);
+		if (b.oom) {
+			free(b.text);
+			err = &clrsos_error_no_memory;
+		} else {
+			u->gc_text = b.text;
+			u->gc_len = b.len;
+		}
+	}
+	free(ev);
+	clrsos_method_gcinfo_deinit(&m);
+	return err;
+}
+
+/*
+ * -gcinfo, as SOS interleaves it: before the instruction at offset, the
+ * table's lines not yet shown up to the first line of a later offset (a
+ * line is an offset's when it starts with hex digits and a blank; the
+ * others, the header's, show as they come).
+ */
+static void gcinfo_through(const struct clru *u, size_t *pos, uint64_t offset, struct clrsos_writer *out)
+{
+	while (u->gc_text && *pos < u->gc_len) {
+		const char *line = u->gc_text + *pos;
+		const char *nl = memchr(line, '\n', u->gc_len - *pos);
+		size_t len = nl ? (size_t)(nl - line) : u->gc_len - *pos;
+		size_t digits = 0;
+		uint64_t at = 0;
+		while (digits < len && digits < 16 && strchr("0123456789abcdefABCDEF", line[digits]) && line[digits]) {
+			char c = line[digits];
+			at = at * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+			digits++;
+		}
+		bool is_offset = digits > 0 && digits < len && (line[digits] == ' ' || line[digits] == '\t');
+		if (is_offset && at > offset)
+			break;
+		clrsos_outf(out, "%.*s\n", (int)len, line);
+		*pos += len + (nl ? 1 : 0);
+	}
 }
 
 /* Each instruction's source line, as SOS finds it: the IL offset of the instruction's own address. */
@@ -1061,6 +1146,8 @@ static struct clrsos_error *clru_compute(struct clrsos_session *session, uint64_
 	}
 	if (!u->no_lines && (err = clru_sources(dac, u)))
 		return err;
+	if (u->with_gcinfo && (err = clru_gcinfo(dac, target, u)))
+		return err;
 	if (u->with_il)
 		return clru_il(session, dac, u);
 	return NULL;
@@ -1136,6 +1223,7 @@ static void clru_text(const struct clru *u, struct clrsos_writer *out)
 	uint32_t shown_line = 0;
 	bool *shown_range = u->nranges ? calloc(u->nranges, sizeof(bool)) : NULL;
 	unsigned il_indent = 0;
+	size_t gc_pos = 0;
 	for (size_t i = 0; i < u->nlines; i++) {
 		const struct clru_line *l = &u->lines[i];
 		if (u->nregions > 1 && l->region != region) {
@@ -1164,6 +1252,7 @@ static void clru_text(const struct clru *u, struct clrsos_writer *out)
 		}
 		/* Offsets run on from the hot region into the cold one, as SOS counts them. */
 		uint64_t offset = l->address - u->start[l->region] + (l->region ? u->size[0] : 0);
+		gcinfo_through(u, &gc_pos, offset, out);
 		if (u->with_eh)
 			eh_marks(u, offset, out);
 		if (u->asked && l->address == u->asked)
@@ -1274,7 +1363,7 @@ static void clru_json(const struct clru *u, struct clrsos_writer *out)
 struct clrsos_error *clrsos_cmd_clru(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 				     const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false, gcinfo = false;
+	bool json = false;
 	struct clru u;
 	memset(&u, 0, sizeof(u));
 	struct clrsos_address_operands a;
@@ -1287,7 +1376,7 @@ struct clrsos_error *clrsos_cmd_clru(struct clrsos_session *session, const struc
 		CLRSOS_FLAG("-n", &u.no_lines),
 		CLRSOS_FLAG("-il", &u.with_il),
 		CLRSOS_FLAG("-map", &u.with_map),
-		CLRSOS_FLAG("-gcinfo", &gcinfo),
+		CLRSOS_FLAG("-gcinfo", &u.with_gcinfo),
 	};
 	const struct clrsos_options spec = {
 		.command = "clru",
@@ -1300,9 +1389,6 @@ struct clrsos_error *clrsos_cmd_clru(struct clrsos_session *session, const struc
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
 	if (!err && !a.count)
 		err = clrsos_address_missing("clru", "a MethodDesc or a code address");
-	if (!err && gcinfo)
-		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					  "clru: -gcinfo is not supported yet (use gcinfo on the method)");
 	if (err)
 		return err;
 	if (!(err = clru_compute(session, a.values[0], &u))) {

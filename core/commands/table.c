@@ -1148,7 +1148,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "clru",
 		.aliases = (const char *const[]){NULL},
 		.help = "Show the annotated disassembly of a method's JIT-compiled code (SOS's U).",
-		.syntax = "clru [-o] [-n] [-ehinfo] [-il [-map]] <MethodDesc | code address> [--json]\n"
+		.syntax = "clru [-o] [-n] [-ehinfo] [-gcinfo] [-il [-map]] <MethodDesc | code address> [--json]\n"
 			  "\n"
 			  "SOS's U (named clru in lldb, as SOS names it there): 'Normal JIT\n"
 			  "generated code' (or 'preJIT generated code'), the method's name,\n"
@@ -1165,6 +1165,7 @@ const struct clrsos_command clrsos_commands[] = {
 			  "  -o       each instruction's offset in the code first\n"
 			  "  -n       no source lines\n"
 			  "  -ehinfo  the exception clauses' begin and end marked in the listing\n"
+			  "  -gcinfo  gcinfo's table, each line before the code at its offset\n"
 			  "  -il      the method's IL first, then each run of IL before the code it\n"
 			  "           became (the runtime's IL to native map)\n"
 			  "  -map     with -il: the map itself (IL offset, code begin, code end)\n"

@@ -42,7 +42,8 @@ def main():
         cmds = ["dumpil %s" % g, "DumpIL %s" % g, "dumpil %s --json" % g, "dumpil %s" % dyn,
                 "dumpil %s --json" % dyn, "ehinfo %s" % g, "EHInfo %s" % g, "ehinfo %s --json" % g,
                 "clru %s" % g, "clru %s --json" % g, "clru -o %s" % g, "clru -ehinfo %s" % g, "clru -n %s" % g,
-                "clru -il -map %s" % g, "clru -il %s --json" % g, "clru -map %s" % g]
+                "clru -il -map %s" % g, "clru -il %s --json" % g, "clru -map %s" % g, "gcinfo %s" % g,
+                "clru -n -gcinfo %s" % g]
         return cmds + list(bad(t))
 
     def bad(t):
@@ -53,7 +54,6 @@ def main():
             "dumpil 0x10": "dumpil: 0x10 is not a MethodDesc or a DynamicMethod object",
             "ehinfo 0x10": "ehinfo: 0x10 is not a MethodDesc or an address in JIT-compiled code",
             "clru 0x10": "clru: 0x10 is not a MethodDesc or an address in JIT-compiled code",
-            "clru -gcinfo %s" % g: "clru: -gcinfo is not supported yet",
             "dumpil %s -x" % g: "unknown option '-x'",
             "ehinfo %s 1" % g: "unexpected argument '1'",
         }
@@ -199,6 +199,22 @@ def main():
     body_il = [int(m.group(1), 16) for m in map(INSN.match, out_il[begin_at:]) if m]
     check(body_il and set(body_il) <= {o for o, _ in want}, "clru -il: no IL interleaved: %r" % body_il)
     check(ok("clru -map %s" % g) == out, "clru -map without -il differs from clru")
+    # -gcinfo: gcinfo's table after 'Pointer table:', each line with an offset before the code at that offset.
+    gc = ok("gcinfo %s" % g)
+    table = gc[gc.index("Pointer table:") + 1:] if "Pointer table:" in gc else []
+    out_gc = ok("clru -n -gcinfo %s" % g)
+    shown = [x for x in out_gc[3:] if not re.match(r"^[0-9a-f]{16} ", x)]
+    check(table and shown and shown == table[:len(shown)] and any(x.startswith("Code size: ") for x in shown),
+          "clru -gcinfo: not gcinfo's table in order:\n%s\n--- gcinfo:\n%s" % ("\n".join(shown), "\n".join(table)))
+    last = -1
+    for x in out_gc[3:]:
+        m = re.match(r"^([0-9a-f]{16}) ", x)
+        if m:
+            last = int(m.group(1), 16) - begin
+            continue
+        m = re.match(r"^([0-9a-f]{8}) ", x)
+        if m:
+            check(last < int(m.group(1), 16), "clru -gcinfo: %r after the code at offset %x" % (x, last))
     jil = tr.json("clru -il %s --json" % g)
     check(len(jil["ilMap"]) == len(maps), "clru -il --json: %d map entries, text %d" % (len(jil["ilMap"]), len(maps)))
     for run in jil["il"]:
