@@ -26,7 +26,8 @@ struct dumpstack_options {
 
 /* What SOS prints for code at ip: "(MethodDesc <md> + 0x<off> <name>)", "module!symbol + 0x<off>", or the address. */
 static struct clrsos_error *write_code(struct clrsos_writer *out, struct clrsos_root_cmd *c,
-				       const struct clrsos_host *host, uint64_t ip, bool ee_only, bool *printed)
+				       const struct clrsos_host *host, uint64_t ip, bool ee_only, bool lines,
+				       bool *printed)
 {
 	uint64_t md = 0;
 	struct clrsos_error *err = clrsos_method_desc_from_ip(c->dac, ip, &md);
@@ -67,6 +68,12 @@ static struct clrsos_error *write_code(struct clrsos_writer *out, struct clrsos_
 			    clrsos_safe_name(symbol, &nb));
 		if (off)
 			clrsos_outf(out, " + %#" PRIx64, off);
+		/* As SOS: the debugger's line of the address itself, where it has a line table. */
+		char *file = NULL;
+		uint32_t line = 0;
+		if (lines && clrsos_target_source_line(c->target, ip, &file, &line))
+			clrsos_outf(out, " [%s:%" PRIu32 "]", clrsos_safe_name(file, &nb), line);
+		free(file);
 	} else {
 		clrsos_outf(out, "%016" PRIx64, ip);
 	}
@@ -95,7 +102,7 @@ static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_ro
 					   "the stack range ends (0x%" PRIx64 ") below its top (0x%" PRIx64 ")", end, top);
 	bool printed;
 	clrsos_out(out, "Current frame: ");
-	if ((err = write_code(out, c, host, regs.rip, o->ee_only, &printed)))
+	if ((err = write_code(out, c, host, regs.rip, o->ee_only, !o->no_lines, &printed)))
 		return err;
 	clrsos_out(out, "\nChild-SP         RetAddr          Caller, Callee\n");
 	struct clrsos_return_address *ra = NULL;
@@ -119,11 +126,11 @@ static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_ro
 				continue;
 		}
 		clrsos_outf(out, "%016" PRIX64 " %016" PRIx64 " ", ra[i].slot - 8, ra[i].ret);
-		if ((err = write_code(out, c, host, ra[i].ret, o->ee_only, &printed)))
+		if ((err = write_code(out, c, host, ra[i].ret, o->ee_only, !o->no_lines, &printed)))
 			break;
 		if (!o->ee_only && ra[i].callee != CLRSOS_CALLEE_INDIRECT) {
 			clrsos_out(out, ", calling ");
-			err = write_code(out, c, host, ra[i].callee, false, &printed);
+			err = write_code(out, c, host, ra[i].callee, false, !o->no_lines, &printed);
 		}
 		clrsos_out(out, "\n");
 	}

@@ -364,12 +364,13 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Every stack word from the stack pointer (or <top>) up 0xFFFF bytes (or to\n"
 			  "<bottom>) whose value follows a call instruction: its caller (managed:\n"
-			  "(MethodDesc <md> + <offset> <method>); native: module!symbol + <offset>)\n"
+			  "(MethodDesc <md> + <offset> <method>); native: module!symbol + <offset>\n"
+			  "[file:line] where the debugger has a line table)\n"
 			  "and, for a direct call, what it calls. Stale words of frames already left\n"
 			  "show too: clrstack -f is the unwound stack.\n"
 			  "\n"
 			  "  -EE    managed frames only\n"
-			  "  -n     no source lines (none are shown anyway)\n"
+			  "  -n     no source lines (native code's '[file:line]' from the debugger)\n"
 			  "  -unwind  accepted, as SOS accepts it; changes nothing (as SOS's)\n",
 		.run = clrsos_cmd_dumpstack,
 	},

@@ -19,6 +19,10 @@ assembly (deflated in its debug directory), with no PDB file beside it.
 stale: a copy of Lines whose Lines.pdb has another id than the one the
 assembly names (as a PDB of another build has): no frame gets a line from
 it, and pe -lines says why in one line.
+native: Lines native, blocked in a read in liblinesnative.so (C, built
+with -g): dumpstack and eestack show the native caller and callee with
+lldb's "[<file>:<line>]" (the line the library printed), live and on a full
+core, as SOS's DumpStack does; dumpstack -n without.
 crash: the core the runtime writes as Lines dies of an unhandled exception
 thrown from a catch block (Lines throw): pe -lines gives each frame of the
 exception's stack trace the line .NET gave it, pe -nested shows the thread's
@@ -127,6 +131,31 @@ def check_clru(frames, truth, where):
         no_lines = tr.text_of("clru -n %s" % f["ip"])
         check(re.search(r" @ \d+:$", no_lines, re.M) is None and ">>> " in no_lines,
               "clru -n: no source lines:\n%s" % no_lines)
+
+
+def run_native():
+    """Lines native: blocked in liblinesnative.so (built with -g); dumpstack names its line as SOS does."""
+    directory = harness.scratch_dir()
+    try:
+        with harness.Target("Lines", args=["native"], stdin=True) as t:
+            truth = t.truth
+            commands = ["dumpstack", "dumpstack -n", "eestack"]
+            trs = [("live", harness.lldb(commands, pid=t.pid))]
+            core = harness.make_core(t, "full", directory)
+            trs.append(("core", harness.lldb(commands, core=core, exe=t.exe)))
+    finally:
+        harness.cleanup(directory)
+    # SOS's PrintNativeStack: "module!symbol + 0x<off> [<file>:<line>]", the line of the return address itself.
+    caller = r"^%s %s liblinesnative\.so!%s \+ 0x[0-9a-f]+ \[%s:%d\], calling " % (
+        HEX, HEX, re.escape(truth["nativeFunction"]), re.escape(truth["nativeFile"]), truth["nativeLine"])
+    for where, tr in trs:
+        text = tr.text_of("dumpstack")
+        check(re.search(caller, text, re.M), "dumpstack (%s): the native caller with its line: %s\n%s" % (
+            where, caller, text))
+        plain = tr.text_of("dumpstack -n")
+        check("liblinesnative.so!" in plain and "lines_native.c:" not in plain,
+              "dumpstack -n (%s): no source lines:\n%s" % (where, plain))
+        check(re.search(caller, tr.text_of("eestack"), re.M), "eestack (%s): the native caller's line" % where)
 
 
 def flip_pdb_id(path):
@@ -244,6 +273,8 @@ def main():
     try:
         if mode == "crash":
             run_crash()
+        elif mode == "native":
+            run_native()
         elif mode == "stale":
             run_stale()
         elif mode == "embedded":
