@@ -102,7 +102,7 @@ def check_clru(frames, truth, where):
         return  # run() says what is wrong with the frames
     commands = []
     for f in frames:
-        commands += ["clru %s" % f["ip"], "clru %s --json" % f["ip"], "clru -n %s" % f["ip"]]
+        commands += ["clru %s" % f["ip"], "clru %s --json" % f["ip"], "clru -n %s" % f["ip"], "clru -il %s --json" % f["ip"]]
     tr = harness.lldb(commands, **where)
     for f, want in zip(frames, truth):
         ip = int(f["ip"], 16)
@@ -128,6 +128,21 @@ def check_clru(frames, truth, where):
               "clru --json %s: the call's file and line %s" % (f["name"], calls))
         check(j.get("methodDesc") == f.get("methodDesc") and "methodTable" in j and "versions" in j,
               "clru --json: dumpmd's fields: %s" % {k: j.get(k) for k in ("methodDesc", "methodTable")})
+        # An epilog (the runtime's map says IL 0xfffffffd) takes the line of the method's last IL offset, as SOS.
+        jil = tr.json("clru -il %s --json" % f["ip"])
+        real = [m for m in jil["ilMap"] if m["ilOffset"] < 0xfffffff0 and int(m["end"], 16) > int(m["begin"], 16)]
+        epilogs = [m for m in jil["ilMap"] if m["ilOffset"] == 0xfffffffd and int(m["end"], 16) > int(m["begin"], 16)]
+
+        def lines_in(entry):
+            return {(i["file"], i["line"]) for i in jil["instructions"]
+                    if int(entry["begin"], 16) <= int(i["address"], 16) < int(entry["end"], 16) and i.get("file")}
+        if real and epilogs:
+            last = max(real, key=lambda m: m["ilOffset"])
+            want_epilog = lines_in(last)
+            for e in epilogs:
+                got = lines_in(e)
+                check(got and got <= want_epilog, "clru %s: epilog at %s has lines %s, the last IL offset 0x%x %s" % (
+                    f["name"], e["begin"], got, last["ilOffset"], want_epilog))
         no_lines = tr.text_of("clru -n %s" % f["ip"])
         check(re.search(r" @ \d+:$", no_lines, re.M) is None and ">>> " in no_lines,
               "clru -n: no source lines:\n%s" % no_lines)
