@@ -1327,7 +1327,7 @@ static void clru_json(const struct clru *u, struct clrsos_writer *out)
 			clrsos_json_object_end(&j);
 		}
 		clrsos_json_array_end(&j);
-		clrsos_json_key(&j, "il");
+		clrsos_json_key(&j, "ilRuns");
 		clrsos_json_array_begin(&j);
 		for (size_t k = 0; k < u->nranges; k++) {
 			const struct il_range *r = &u->ranges[k];

@@ -1172,7 +1172,7 @@ const struct clrsos_command clrsos_commands[] = {
 			  "  -map     with -il: the map itself (IL offset, code begin, code end)\n"
 			  "  --json   {dumpmd's fields (methodDesc, name ...), jitType, begin, size,\n"
 			  "           coldBegin, coldSize, instructions: [{address, offset, size,\n"
-			  "           text, annotation, file, line}], with -il: ilMap, il}\n"
+			  "           text, annotation, file, line}], with -il: ilMap, ilRuns}\n"
 			  "\n"
 			  "Example: clru 7f24f0b2c010",
 		.run = clrsos_cmd_clru,

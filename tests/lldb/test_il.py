@@ -217,7 +217,7 @@ def main():
             check(last < int(m.group(1), 16), "clru -gcinfo: %r after the code at offset %x" % (x, last))
     jil = tr.json("clru -il %s --json" % g)
     check(len(jil["ilMap"]) == len(maps), "clru -il --json: %d map entries, text %d" % (len(jil["ilMap"]), len(maps)))
-    for run in jil["il"]:
+    for run in jil["ilRuns"]:
         check(begin <= int(run["begin"], 16) < int(run["end"], 16) <= begin + size and run["instructions"],
               "clru -il --json: a run outside the code: %r" % run)
     inside = ju["instructions"][3]["address"]
