@@ -21,6 +21,7 @@ opcodes it emitted into the DynamicMethod. The test checks:
   - errors: one line each, a failed command.
 """
 
+import json
 import re
 import sys
 
@@ -215,6 +216,15 @@ def main():
         m = re.match(r"^([0-9a-f]{8}) ", x)
         if m:
             check(last < int(m.group(1), 16), "clru -gcinfo: %r after the code at offset %x" % (x, last))
+    # dumpmd's fields and clru's or ehinfo's own never share a key.
+    for cmd in ("clru -il %s --json" % g, "clru %s --json" % g, "ehinfo %s --json" % g):
+        line = next((x for x in tr.output(cmd) if x.startswith("{")), "{}")
+
+        def no_duplicates(pairs, cmd=cmd):
+            keys = [k for k, _ in pairs]
+            check(len(keys) == len(set(keys)), "%s: a key twice in one object: %s" % (cmd, keys))
+            return dict(pairs)
+        json.loads(line, object_pairs_hook=no_duplicates)
     jil = tr.json("clru -il %s --json" % g)
     check(len(jil["ilMap"]) == len(maps), "clru -il --json: %d map entries, text %d" % (len(jil["ilMap"]), len(maps)))
     for run in jil["ilRuns"]:
