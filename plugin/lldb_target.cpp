@@ -595,9 +595,30 @@ clrsos_error *disassemble(void *ctx, uint64_t address, const uint8_t *code, size
 	return nullptr;
 }
 
+// lldb's line table entry for code at address (native code with debug info).
+bool source_line(void *ctx, uint64_t address, char **ret_file, uint32_t *ret_line)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	*ret_file = nullptr;
+	*ret_line = 0;
+	lldb::SBAddress a = t->target.ResolveLoadAddress(static_cast<lldb::addr_t>(address));
+	if (!a.IsValid())
+		return false;
+	lldb::SBLineEntry entry = a.GetLineEntry();
+	if (!entry.IsValid() || entry.GetLine() == 0)
+		return false;
+	char path[4096];
+	uint32_t n = entry.GetFileSpec().GetPath(path, sizeof(path));
+	if (n == 0 || n >= sizeof(path))
+		return false;
+	*ret_file = strdup(path);
+	*ret_line = entry.GetLine();
+	return *ret_file != nullptr;
+}
+
 const clrsos_target_ops lldb_target_ops = {
 	read, modules, threads, registers, stop_id, is_live, view, disassemble, write, breakpoint_set, breakpoint_delete,
-	notifications, symbol_breakpoint,
+	notifications, symbol_breakpoint, source_line,
 };
 
 } // namespace clrsos

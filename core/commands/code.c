@@ -67,52 +67,58 @@ static void render_json(const struct clrsos_method_desc_info *m, const uint64_t 
 		clrsos_json_key(&j, "line");
 		clrsos_json_uint(&j, src->line);
 	}
-	clrsos_json_key(&j, "methodDesc");
-	clrsos_json_address(&j, m->method_desc);
-	clrsos_json_key(&j, "name");
-	clrsos_json_string(&j, m->name);
-	clrsos_json_key(&j, "class");
-	m->eeclass ? clrsos_json_address(&j, m->eeclass) : clrsos_json_null(&j);
-	clrsos_json_key(&j, "methodTable");
-	clrsos_json_address(&j, m->method_table);
-	clrsos_json_key(&j, "token");
-	clrsos_json_uint(&j, m->token);
-	clrsos_json_key(&j, "module");
-	clrsos_json_address(&j, m->module);
-	clrsos_json_key(&j, "slot");
-	clrsos_json_uint(&j, m->slot);
-	clrsos_json_key(&j, "isJitted");
-	clrsos_json_bool(&j, m->has_code);
-	clrsos_json_key(&j, "isDynamic");
-	clrsos_json_bool(&j, m->is_dynamic);
-	clrsos_json_key(&j, "codeAddr");
-	clrsos_json_address(&j, m->code);
-	clrsos_json_key(&j, "rejitId");
-	clrsos_json_int(&j, m->rejit_id);
-	clrsos_json_key(&j, "ilCodeVersion");
-	clrsos_json_address(&j, m->il_code_version);
-	clrsos_json_key(&j, "il");
-	clrsos_json_address(&j, m->il);
-	clrsos_json_key(&j, "versions");
-	if (m->have_versions) {
-		clrsos_json_array_begin(&j);
-		for (size_t i = m->nversions; i-- > 0;) {
-			const struct clrsos_code_version *v = &m->versions[i];
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "codeAddr");
-			clrsos_json_address(&j, v->code);
-			clrsos_json_key(&j, "tier");
-			clrsos_json_string(&j, clrsos_code_tier_name(v->tier));
-			clrsos_json_key(&j, "nativeCodeVersion");
-			clrsos_json_address(&j, v->node);
-			clrsos_json_object_end(&j);
-		}
-		clrsos_json_array_end(&j);
-	} else {
-		clrsos_json_null(&j);
-	}
+	clrsos_render_method_desc_json(m, &j);
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
+}
+
+/* DumpMD's fields, as members of the JSON object j is in (ehinfo and clru repeat them). */
+void clrsos_render_method_desc_json(const struct clrsos_method_desc_info *m, struct clrsos_json *j)
+{
+	clrsos_json_key(j, "methodDesc");
+	clrsos_json_address(j, m->method_desc);
+	clrsos_json_key(j, "name");
+	clrsos_json_string(j, m->name);
+	clrsos_json_key(j, "class");
+	m->eeclass ? clrsos_json_address(j, m->eeclass) : clrsos_json_null(j);
+	clrsos_json_key(j, "methodTable");
+	clrsos_json_address(j, m->method_table);
+	clrsos_json_key(j, "token");
+	clrsos_json_uint(j, m->token);
+	clrsos_json_key(j, "module");
+	clrsos_json_address(j, m->module);
+	clrsos_json_key(j, "slot");
+	clrsos_json_uint(j, m->slot);
+	clrsos_json_key(j, "isJitted");
+	clrsos_json_bool(j, m->has_code);
+	clrsos_json_key(j, "isDynamic");
+	clrsos_json_bool(j, m->is_dynamic);
+	clrsos_json_key(j, "codeAddr");
+	clrsos_json_address(j, m->code);
+	clrsos_json_key(j, "rejitId");
+	clrsos_json_int(j, m->rejit_id);
+	clrsos_json_key(j, "ilCodeVersion");
+	clrsos_json_address(j, m->il_code_version);
+	clrsos_json_key(j, "il");
+	clrsos_json_address(j, m->il);
+	clrsos_json_key(j, "versions");
+	if (m->have_versions) {
+		clrsos_json_array_begin(j);
+		for (size_t i = m->nversions; i-- > 0;) {
+			const struct clrsos_code_version *v = &m->versions[i];
+			clrsos_json_object_begin(j);
+			clrsos_json_key(j, "codeAddr");
+			clrsos_json_address(j, v->code);
+			clrsos_json_key(j, "tier");
+			clrsos_json_string(j, clrsos_code_tier_name(v->tier));
+			clrsos_json_key(j, "nativeCodeVersion");
+			clrsos_json_address(j, v->node);
+			clrsos_json_object_end(j);
+		}
+		clrsos_json_array_end(j);
+	} else {
+		clrsos_json_null(j);
+	}
 }
 
 struct clrsos_error *clrsos_cmd_ip2md(struct clrsos_session *session, const struct clrsos_host *host, int argc,

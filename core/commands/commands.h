@@ -209,6 +209,14 @@ clrsos_command_fn clrsos_cmd_clru;
 struct clrsos_method_desc_info;
 /* SOS's "MethodDesc:" line and DumpMD block (ip2md's text; ehinfo and clru print it too). */
 void clrsos_render_method_desc_text(const struct clrsos_method_desc_info *m, struct clrsos_writer *out);
+struct clrsos_method_gcinfo;
+struct clrsos_gcinfo_event;
+/* GCInfo's table after its 'Pointer table:' line: the header's fields, then the transitions (clru -gcinfo too). */
+void clrsos_render_gcinfo_table(const struct clrsos_method_gcinfo *m, const struct clrsos_gcinfo_event *ev, size_t n,
+				struct clrsos_writer *out);
+struct clrsos_json;
+/* DumpMD's JSON fields, written into the object j is in. */
+void clrsos_render_method_desc_json(const struct clrsos_method_desc_info *m, struct clrsos_json *j);
 clrsos_command_fn clrsos_cmd_sosstatus;
 clrsos_command_fn clrsos_cmd_runtimes;
 clrsos_command_fn clrsos_cmd_clrmodules;

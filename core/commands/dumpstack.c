@@ -11,6 +11,7 @@
 #include "model/methods.h"
 #include "model/nativestack.h"
 #include "model/threads.h"
+#include "session/session.h"
 #include "target/target.h"
 #include "commands.h"
 #include "rootcmds.h"
@@ -25,7 +26,8 @@ struct dumpstack_options {
 
 /* What SOS prints for code at ip: "(MethodDesc <md> + 0x<off> <name>)", "module!symbol + 0x<off>", or the address. */
 static struct clrsos_error *write_code(struct clrsos_writer *out, struct clrsos_root_cmd *c,
-				       const struct clrsos_host *host, uint64_t ip, bool ee_only, bool *printed)
+				       const struct clrsos_host *host, uint64_t ip, bool ee_only, bool lines,
+				       bool *printed)
 {
 	uint64_t md = 0;
 	struct clrsos_error *err = clrsos_method_desc_from_ip(c->dac, ip, &md);
@@ -66,6 +68,12 @@ static struct clrsos_error *write_code(struct clrsos_writer *out, struct clrsos_
 			    clrsos_safe_name(symbol, &nb));
 		if (off)
 			clrsos_outf(out, " + %#" PRIx64, off);
+		/* As SOS: the debugger's line of the address itself, where it has a line table. */
+		char *file = NULL;
+		uint32_t line = 0;
+		if (lines && clrsos_target_source_line(c->target, ip, &file, &line))
+			clrsos_outf(out, " [%s:%" PRIu32 "]", clrsos_safe_name(file, &nb), line);
+		free(file);
 	} else {
 		clrsos_outf(out, "%016" PRIx64, ip);
 	}
@@ -77,7 +85,8 @@ static struct clrsos_error *write_code(struct clrsos_writer *out, struct clrsos_
 
 /* SOS's DumpStackInternal for one thread, from its registers. */
 static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_root_cmd *c,
-				     const struct clrsos_host *host, uint32_t os_id, const struct dumpstack_options *o)
+				     const struct clrsos_host *host, uint32_t os_id, const struct dumpstack_options *o,
+				     struct clrsos_watch *watch)
 {
 	struct clrsos_regs regs;
 	struct clrsos_error *err = clrsos_target_registers(c->target, os_id, &regs);
@@ -93,7 +102,7 @@ static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_ro
 					   "the stack range ends (0x%" PRIx64 ") below its top (0x%" PRIx64 ")", end, top);
 	bool printed;
 	clrsos_out(out, "Current frame: ");
-	if ((err = write_code(out, c, host, regs.rip, o->ee_only, &printed)))
+	if ((err = write_code(out, c, host, regs.rip, o->ee_only, !o->no_lines, &printed)))
 		return err;
 	clrsos_out(out, "\nChild-SP         RetAddr          Caller, Callee\n");
 	struct clrsos_return_address *ra = NULL;
@@ -101,6 +110,9 @@ static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_ro
 	if ((err = clrsos_stack_return_addresses(c->target, top, end, &ra, &n)))
 		return err;
 	for (size_t i = 0; i < n && !err; i++) {
+		/* Each row asks the DAC and the debugger's symbols: Ctrl-C may stop between rows. */
+		if ((err = clrsos_watch_tick(watch)))
+			break;
 		/* -EE: a native caller prints nothing at all; so the row starts only once there is one. */
 		uint64_t md = 0;
 		if (o->ee_only) {
@@ -114,11 +126,11 @@ static struct clrsos_error *dump_one(struct clrsos_writer *out, struct clrsos_ro
 				continue;
 		}
 		clrsos_outf(out, "%016" PRIX64 " %016" PRIx64 " ", ra[i].slot - 8, ra[i].ret);
-		if ((err = write_code(out, c, host, ra[i].ret, o->ee_only, &printed)))
+		if ((err = write_code(out, c, host, ra[i].ret, o->ee_only, !o->no_lines, &printed)))
 			break;
 		if (!o->ee_only && ra[i].callee != CLRSOS_CALLEE_INDIRECT) {
 			clrsos_out(out, ", calling ");
-			err = write_code(out, c, host, ra[i].callee, false, &printed);
+			err = write_code(out, c, host, ra[i].callee, false, !o->no_lines, &printed);
 		}
 		clrsos_out(out, "\n");
 	}
@@ -138,9 +150,12 @@ struct clrsos_error *clrsos_cmd_dumpstack(struct clrsos_session *session, const 
 {
 	struct dumpstack_options o;
 	memset(&o, 0, sizeof(o));
+	bool unwind = false;
+	/* -unwind: SOS takes it and changes nothing with it. */
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("-EE", &o.ee_only, .flags = CLRSOS_OPTION_NOCASE),
 		CLRSOS_FLAG("-n", &o.no_lines),
+		CLRSOS_FLAG("-unwind", &unwind),
 	};
 	const struct clrsos_options spec = {"dumpstack", table, CLRSOS_OPTION_COUNT(table), 2, bounds_operand, &o};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
@@ -154,7 +169,7 @@ struct clrsos_error *clrsos_cmd_dumpstack(struct clrsos_session *session, const 
 		return err;
 	uint32_t index = host->thread_index ? host->thread_index(host->ctx, host->selected_thread) : 0;
 	clrsos_outf(out, "OS Thread Id: 0x%x (%u)\n", host->selected_thread, index);
-	err = dump_one(out, &c, host, host->selected_thread, &o);
+	err = dump_one(out, &c, host, host->selected_thread, &o, clrsos_session_watch(session));
 	return err ? clrsos_error_wrap(err, "dumpstack") : NULL;
 }
 
@@ -177,8 +192,12 @@ struct clrsos_error *clrsos_cmd_eestack(struct clrsos_session *session, const st
 	struct clrsos_managed_thread_list list;
 	if ((err = clrsos_managed_thread_list_init(&list, c.dac)))
 		return clrsos_error_wrap(err, "eestack");
+	struct clrsos_watch *watch = clrsos_session_watch(session);
 	for (size_t i = 0; i < list.count && !err; i++) {
 		const struct clrsos_managed_thread *t = &list.items[i];
+		/* Ctrl-C: asked at each thread too (a thread with a short stack ticks a few times only). */
+		if (watch && (err = clrsos_watch_poll(watch)))
+			break;
 		uint32_t index = t->os_id && host->thread_index ? host->thread_index(host->ctx, t->os_id) : 0;
 		if (!index)
 			continue; /* not a thread the debugger has */
@@ -198,8 +217,8 @@ struct clrsos_error *clrsos_cmd_eestack(struct clrsos_session *session, const st
 			show = md != 0;
 		}
 		if (show && !err) {
-			struct clrsos_error *e = dump_one(out, &c, host, t->os_id, &o);
-			if (e && clrsos_error_is_no_memory(e)) {
+			struct clrsos_error *e = dump_one(out, &c, host, t->os_id, &o, watch);
+			if (e && (clrsos_error_is_no_memory(e) || clrsos_watch_stopped(watch))) {
 				err = e;
 			} else if (e) {
 				clrsos_outf(out, "Warning: its stack could not be read: %s\n", e->message);
@@ -208,5 +227,7 @@ struct clrsos_error *clrsos_cmd_eestack(struct clrsos_session *session, const st
 		}
 	}
 	clrsos_managed_thread_list_deinit(&list);
+	if (err && clrsos_watch_stopped(watch))
+		return err;
 	return err ? clrsos_error_wrap(err, "eestack") : NULL;
 }

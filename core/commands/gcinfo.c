@@ -113,11 +113,17 @@ static void render_transitions(const struct clrsos_gcinfo *gi, const struct clrs
 static void render_text(const struct clrsos_method_gcinfo *m, const struct clrsos_gcinfo_event *ev, size_t n,
 			struct clrsos_writer *out)
 {
-	const struct clrsos_gcinfo *gi = &m->info;
 	clrsos_outf(out, "entry point %016" PRIX64 "\n", m->method_start);
 	clrsos_out(out, m->jit_type == 2 ? "preJIT generated code\n" : "Normal JIT generated code\n");
 	clrsos_outf(out, "GC info %016" PRIX64 "\n", m->gc_info);
 	clrsos_out(out, "Pointer table:\n");
+	clrsos_render_gcinfo_table(m, ev, n, out);
+}
+
+void clrsos_render_gcinfo_table(const struct clrsos_method_gcinfo *m, const struct clrsos_gcinfo_event *ev, size_t n,
+				struct clrsos_writer *out)
+{
+	const struct clrsos_gcinfo *gi = &m->info;
 	if (gi->generics || !gi->has_gs_cookie)
 		clrsos_outf(out, "Prolog size: %u\n", gi->prolog_size);
 	clrsos_out(out, "GS cookie: ");

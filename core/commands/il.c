@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include "model/fields.h"
+#include "model/gcinfo.h"
 #include "model/heap.h"
 #include "model/il.h"
 #include "model/methods.h"
 #include "model/objects.h"
+#include "model/stack.h"
 #include "model/types.h"
 #include "session/session.h"
 #include "target/target.h"
@@ -709,12 +711,7 @@ static void ehinfo_json(const struct ehinfo *e, struct clrsos_writer *out)
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
 	clrsos_json_object_begin(&j);
-	clrsos_json_key(&j, "methodDesc");
-	clrsos_json_address(&j, e->m.method_desc);
-	clrsos_json_key(&j, "name");
-	clrsos_json_string(&j, e->m.name);
-	clrsos_json_key(&j, "codeAddr");
-	clrsos_json_address(&j, e->m.code);
+	clrsos_render_method_desc_json(&e->m, &j);
 	clrsos_json_key(&j, "clauses");
 	clrsos_json_array_begin(&j);
 	for (size_t i = 0; i < e->count; i++) {
@@ -780,6 +777,14 @@ struct clru_line {
 	char *annotation; /* "JitHelp: CORINFO_HELP_NEWSFAST", "Sig.Code.Helper(Int32), mdToken: ...", or NULL */
 	const uint8_t *bytes;
 	int region;       /* 0 hot (or the whole code), 1 cold */
+	char *file;       /* its source file (malloc'd), NULL: none or -n */
+	uint32_t line;
+};
+
+/* clru -il: IL instructions [first, last] shown before the code [start, end) they became. */
+struct il_range {
+	uint32_t first, last;
+	uint64_t start, end;
 };
 
 struct clru {
@@ -792,10 +797,19 @@ struct clru {
 	int nregions;
 	struct clru_line *lines;
 	size_t nlines;
-	bool with_eh, offsets;
+	bool with_eh, offsets, no_lines, with_il, with_map;
 	struct clrsos_eh_clause *clauses;
 	size_t nclauses;
 	char **catch_types;
+	struct clrsos_il_map_entry *map; /* -il: the code's IL to native map */
+	size_t nmap;
+	struct il_listing il;            /* -il: the method's IL, decoded */
+	bool has_il;
+	struct il_range *ranges;
+	size_t nranges;
+	bool with_gcinfo;
+	char *gc_text;    /* -gcinfo: GCInfo's table as text, shown line by line as the code reaches each offset */
+	size_t gc_len;
 };
 
 static void clru_deinit(struct clru *u)
@@ -803,8 +817,13 @@ static void clru_deinit(struct clru *u)
 	for (size_t i = 0; i < u->nlines; i++) {
 		free(u->lines[i].text);
 		free(u->lines[i].annotation);
+		free(u->lines[i].file);
 	}
 	free(u->lines);
+	free(u->map);
+	free(u->ranges);
+	free(u->gc_text);
+	listing_deinit(&u->il);
 	free(u->code[0]);
 	free(u->code[1]);
 	free(u->clauses);
@@ -915,6 +934,143 @@ static struct clrsos_error *method_of(struct clrsos_dac *dac, const char *comman
 	return clrsos_method_desc_info_init(m, dac, md, addr);
 }
 
+/* A writer into a growing string (oom set when it could not grow). */
+struct text_buf {
+	char *text;
+	size_t len, cap;
+	bool oom;
+};
+
+static void text_buf_write(void *ctx, const char *text, size_t size)
+{
+	struct text_buf *b = ctx;
+	if (b->oom)
+		return;
+	if (b->len + size + 1 > b->cap) {
+		size_t cap = (b->len + size + 1) * 2;
+		char *p = realloc(b->text, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->text = p;
+		b->cap = cap;
+	}
+	memcpy(b->text + b->len, text, size);
+	b->len += size;
+	b->text[b->len] = '\0';
+}
+
+/* -gcinfo: the code's GC info as gcinfo prints it after 'Pointer table:', kept as text. */
+static struct clrsos_error *clru_gcinfo(struct clrsos_dac *dac, struct clrsos_target *target, struct clru *u)
+{
+	struct clrsos_method_gcinfo m;
+	struct clrsos_error *err = clrsos_method_gcinfo_read(dac, target, u->h.start, &m);
+	if (err)
+		return clrsos_error_wrap(err, "clru -gcinfo");
+	struct clrsos_gcinfo_event *ev = NULL;
+	size_t n = 0;
+	if (!(err = clrsos_gcinfo_transitions(&m.info, &ev, &n))) {
+		struct text_buf b = {0};
+		struct clrsos_writer w = {text_buf_write, &b};
+		clrsos_render_gcinfo_table(&m, ev, n, &w);
+		if (b.oom) {
+			free(b.text);
+			err = &clrsos_error_no_memory;
+		} else {
+			u->gc_text = b.text;
+			u->gc_len = b.len;
+		}
+	}
+	free(ev);
+	clrsos_method_gcinfo_deinit(&m);
+	return err;
+}
+
+/*
+ * -gcinfo, as SOS interleaves it: before the instruction at offset, the
+ * table's lines not yet shown up to the first line of a later offset (a
+ * line is an offset's when it starts with hex digits and a blank; the
+ * others, the header's, show as they come).
+ */
+static void gcinfo_through(const struct clru *u, size_t *pos, uint64_t offset, struct clrsos_writer *out)
+{
+	while (u->gc_text && *pos < u->gc_len) {
+		const char *line = u->gc_text + *pos;
+		const char *nl = memchr(line, '\n', u->gc_len - *pos);
+		size_t len = nl ? (size_t)(nl - line) : u->gc_len - *pos;
+		size_t digits = 0;
+		uint64_t at = 0;
+		while (digits < len && digits < 16 && strchr("0123456789abcdefABCDEF", line[digits]) && line[digits]) {
+			char c = line[digits];
+			at = at * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+			digits++;
+		}
+		bool is_offset = digits > 0 && digits < len && (line[digits] == ' ' || line[digits] == '\t');
+		if (is_offset && at > offset)
+			break;
+		clrsos_outf(out, "%.*s\n", (int)len, line);
+		*pos += len + (nl ? 1 : 0);
+	}
+}
+
+/* Each instruction's source line, as SOS finds it: the IL offset of the instruction's own address. */
+static struct clrsos_error *clru_sources(struct clrsos_dac *dac, struct clru *u)
+{
+	struct clrsos_source_cache *cache = clrsos_source_cache_create();
+	if (!cache)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < u->nlines && !err; i++)
+		err = clrsos_source_line_at(cache, dac, u->m.method_desc, u->lines[i].address, false, &u->lines[i].file,
+					    &u->lines[i].line);
+	clrsos_source_cache_destroy(cache);
+	return err;
+}
+
+/*
+ * -il: the method's IL and, as SOS pairs them, each run of IL instructions
+ * with the code it became: a run starts at an IL offset the map gives
+ * code for and takes the offsets after it that the map gives none.
+ */
+static struct clrsos_error *clru_il(struct clrsos_session *session, struct clrsos_dac *dac, struct clru *u)
+{
+	struct clrsos_error *err = clrsos_method_il_map(dac, u->h.start, &u->map, &u->nmap);
+	if (err)
+		return err;
+	if ((u->m.token & 0xffffff) == 0 || u->m.is_dynamic)
+		return NULL;
+	struct dumpil_options o;
+	memset(&o, 0, sizeof(o));
+	o.a.values[0] = u->m.method_desc;
+	o.a.count = 1;
+	err = dumpil_compute(session, &o, &u->il);
+	if (err) {
+		/* Without its IL, the code alone, as SOS goes on. */
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	u->has_il = true;
+	if (!u->nmap)
+		return NULL;
+	if (!(u->ranges = calloc(u->il.nlines, sizeof(*u->ranges))))
+		return &clrsos_error_no_memory;
+	for (size_t i = 0; i < u->il.nlines; i++) {
+		uint32_t pos = u->il.lines[i].offset;
+		size_t k;
+		for (k = 0; k < u->nmap; k++)
+			if (u->map[k].il_offset == pos && u->map[k].end > u->map[k].start)
+				break;
+		if (k < u->nmap)
+			u->ranges[u->nranges++] = (struct il_range){pos, pos, u->map[k].start, u->map[k].end};
+		else if (u->nranges)
+			u->ranges[u->nranges - 1].last = pos;
+	}
+	return NULL;
+}
+
 static struct clrsos_error *clru_compute(struct clrsos_session *session, uint64_t addr, struct clru *u)
 {
 	struct clrsos_dac *dac;
@@ -988,6 +1144,12 @@ static struct clrsos_error *clru_compute(struct clrsos_session *session, uint64_
 		if (err)
 			return err;
 	}
+	if (!u->no_lines && (err = clru_sources(dac, u)))
+		return err;
+	if (u->with_gcinfo && (err = clru_gcinfo(dac, target, u)))
+		return err;
+	if (u->with_il)
+		return clru_il(session, dac, u);
 	return NULL;
 }
 
@@ -1038,20 +1200,59 @@ static void clru_text(const struct clru *u, struct clrsos_writer *out)
 	struct clrsos_name_buf nb;
 	clrsos_out(out, u->h.jit_type == 1 ? "Normal JIT generated code\n" : "preJIT generated code\n");
 	clrsos_outf(out, "%s\n", u->m.name ? clrsos_safe_name(u->m.name, &nb) : "UNKNOWN");
+	if (u->with_il && !u->nmap)
+		clrsos_out(out, "Failed to get IL address map, proceeding without IL map\n");
+	/* -il -map: the map, as SOS lists it (IL offset, code begin, code end). */
+	for (size_t i = 0; u->with_map && i < u->nmap; i++)
+		clrsos_outf(out, "%08" PRIx32 " %016" PRIX64 " %016" PRIX64 "\n", u->map[i].il_offset, u->map[i].start,
+			    u->map[i].end);
+	/* -il, as SOS: the whole IL first, then each run again before its code. */
+	if (u->has_il && u->nmap) {
+		unsigned indent = 0;
+		for (size_t i = 0; i < u->il.nlines; i++) {
+			blocks_at(&u->il.body, u->il.lines[i].offset, &indent, out);
+			print_line(&u->il.lines[i], indent, out);
+		}
+	}
 	if (u->h.cold_start)
 		clrsos_outf(out, "Begin %016" PRIX64 ", size %" PRIx32 ". Cold region begin %016" PRIX64 ", size %" PRIx32 "\n",
 			    u->h.start, u->h.hot_size, u->h.cold_start, u->h.cold_size);
 	else
 		clrsos_outf(out, "Begin %016" PRIX64 ", size %" PRIx32 "\n", u->h.start, u->h.size);
 	int region = -1;
+	uint32_t shown_line = 0;
+	bool *shown_range = u->nranges ? calloc(u->nranges, sizeof(bool)) : NULL;
+	unsigned il_indent = 0;
+	size_t gc_pos = 0;
 	for (size_t i = 0; i < u->nlines; i++) {
 		const struct clru_line *l = &u->lines[i];
 		if (u->nregions > 1 && l->region != region) {
 			region = l->region;
 			clrsos_out(out, region ? "Cold region:\n" : "Hot region:\n");
 		}
+		/* The source line where it changes, as SOS marks it. */
+		if (l->file && l->line != shown_line) {
+			shown_line = l->line;
+			clrsos_outf(out, "\n%s @ %u:\n", clrsos_safe_name(l->file, &nb), l->line);
+		}
+		/* -il: the first run of IL whose code holds this instruction, once. */
+		for (size_t k = 0; shown_range && k < u->nranges; k++) {
+			const struct il_range *r = &u->ranges[k];
+			if (shown_range[k] || l->address < r->start || l->address >= r->end)
+				continue;
+			for (size_t x = 0; x < u->il.nlines; x++) {
+				uint32_t pos = u->il.lines[x].offset;
+				if (pos < r->first || pos > r->last)
+					continue;
+				blocks_at(&u->il.body, pos, &il_indent, out);
+				print_line(&u->il.lines[x], il_indent, out);
+			}
+			shown_range[k] = true;
+			break;
+		}
 		/* Offsets run on from the hot region into the cold one, as SOS counts them. */
 		uint64_t offset = l->address - u->start[l->region] + (l->region ? u->size[0] : 0);
+		gcinfo_through(u, &gc_pos, offset, out);
 		if (u->with_eh)
 			eh_marks(u, offset, out);
 		if (u->asked && l->address == u->asked)
@@ -1066,6 +1267,7 @@ static void clru_text(const struct clru *u, struct clrsos_writer *out)
 			clrsos_outf(out, " (%s)", clrsos_safe_name(l->annotation, &nb));
 		clrsos_out(out, "\n");
 	}
+	free(shown_range);
 }
 
 static void clru_json(const struct clru *u, struct clrsos_writer *out)
@@ -1073,10 +1275,7 @@ static void clru_json(const struct clru *u, struct clrsos_writer *out)
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
 	clrsos_json_object_begin(&j);
-	clrsos_json_key(&j, "methodDesc");
-	clrsos_json_address(&j, u->m.method_desc);
-	clrsos_json_key(&j, "name");
-	clrsos_json_string(&j, u->m.name);
+	clrsos_render_method_desc_json(&u->m, &j);
 	clrsos_json_key(&j, "jitType");
 	clrsos_json_string(&j, u->h.jit_type == 1 ? "JIT" : "preJIT");
 	clrsos_json_key(&j, "begin");
@@ -1107,9 +1306,56 @@ static void clru_json(const struct clru *u, struct clrsos_writer *out)
 		free(text);
 		clrsos_json_key(&j, "annotation");
 		clrsos_json_string(&j, l->annotation);
+		clrsos_json_key(&j, "file");
+		clrsos_json_string(&j, l->file);
+		clrsos_json_key(&j, "line");
+		l->file ? clrsos_json_uint(&j, l->line) : clrsos_json_null(&j);
 		clrsos_json_object_end(&j);
 	}
 	clrsos_json_array_end(&j);
+	if (u->with_il) {
+		clrsos_json_key(&j, "ilMap");
+		clrsos_json_array_begin(&j);
+		for (size_t i = 0; i < u->nmap; i++) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "ilOffset");
+			clrsos_json_uint(&j, u->map[i].il_offset);
+			clrsos_json_key(&j, "begin");
+			clrsos_json_address(&j, u->map[i].start);
+			clrsos_json_key(&j, "end");
+			clrsos_json_address(&j, u->map[i].end);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "ilRuns");
+		clrsos_json_array_begin(&j);
+		for (size_t k = 0; k < u->nranges; k++) {
+			const struct il_range *r = &u->ranges[k];
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "begin");
+			clrsos_json_address(&j, r->start);
+			clrsos_json_key(&j, "end");
+			clrsos_json_address(&j, r->end);
+			clrsos_json_key(&j, "instructions");
+			clrsos_json_array_begin(&j);
+			for (size_t x = 0; x < u->il.nlines; x++) {
+				const struct il_line *il = &u->il.lines[x];
+				if (il->offset < r->first || il->offset > r->last)
+					continue;
+				clrsos_json_object_begin(&j);
+				clrsos_json_key(&j, "offset");
+				clrsos_json_uint(&j, il->offset);
+				clrsos_json_key(&j, "opcode");
+				clrsos_json_string(&j, il->opcode);
+				clrsos_json_key(&j, "operand");
+				clrsos_json_string(&j, il->operand);
+				clrsos_json_object_end(&j);
+			}
+			clrsos_json_array_end(&j);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+	}
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
 }
@@ -1117,7 +1363,7 @@ static void clru_json(const struct clru *u, struct clrsos_writer *out)
 struct clrsos_error *clrsos_cmd_clru(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 				     const char *const *argv, struct clrsos_writer *out)
 {
-	bool json = false, no_lines = false, gcinfo = false;
+	bool json = false;
 	struct clru u;
 	memset(&u, 0, sizeof(u));
 	struct clrsos_address_operands a;
@@ -1127,8 +1373,10 @@ struct clrsos_error *clrsos_cmd_clru(struct clrsos_session *session, const struc
 		CLRSOS_FLAG("--json", &json),
 		CLRSOS_FLAG("-ehinfo", &u.with_eh),
 		CLRSOS_FLAG("-o", &u.offsets),
-		CLRSOS_FLAG("-n", &no_lines),
-		CLRSOS_FLAG("-gcinfo", &gcinfo),
+		CLRSOS_FLAG("-n", &u.no_lines),
+		CLRSOS_FLAG("-il", &u.with_il),
+		CLRSOS_FLAG("-map", &u.with_map),
+		CLRSOS_FLAG("-gcinfo", &u.with_gcinfo),
 	};
 	const struct clrsos_options spec = {
 		.command = "clru",
@@ -1141,9 +1389,6 @@ struct clrsos_error *clrsos_cmd_clru(struct clrsos_session *session, const struc
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
 	if (!err && !a.count)
 		err = clrsos_address_missing("clru", "a MethodDesc or a code address");
-	if (!err && gcinfo)
-		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					  "clru: -gcinfo is not supported yet (use gcinfo on the method)");
 	if (err)
 		return err;
 	if (!(err = clru_compute(session, a.values[0], &u))) {

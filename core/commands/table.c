@@ -416,16 +416,18 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "dumpstack",
 		.aliases = (const char *const[]){"DumpStack", NULL},
 		.help = "Scan the selected thread's raw stack for return addresses, as SOS's DumpStack.",
-		.syntax = "dumpstack [-EE] [-n] [<top> [<bottom>]]\n"
+		.syntax = "dumpstack [-EE] [-n] [-unwind] [<top> [<bottom>]]\n"
 			  "\n"
 			  "Every stack word from the stack pointer (or <top>) up 0xFFFF bytes (or to\n"
 			  "<bottom>) whose value follows a call instruction: its caller (managed:\n"
-			  "(MethodDesc <md> + <offset> <method>); native: module!symbol + <offset>)\n"
+			  "(MethodDesc <md> + <offset> <method>); native: module!symbol + <offset>\n"
+			  "[file:line] where the debugger has a line table)\n"
 			  "and, for a direct call, what it calls. Stale words of frames already left\n"
 			  "show too: clrstack -f is the unwound stack.\n"
 			  "\n"
 			  "  -EE    managed frames only\n"
-			  "  -n     no source lines (none are shown anyway)\n",
+			  "  -n     no source lines (native code's '[file:line]' from the debugger)\n"
+			  "  -unwind  accepted, as SOS accepts it; changes nothing (as SOS's)\n",
 		.run = clrsos_cmd_dumpstack,
 	},
 	{
@@ -1288,9 +1290,9 @@ const struct clrsos_command clrsos_commands[] = {
 			  "try and handler ranges as 'Clause:  [start, end] [offset, offset]' and\n"
 			  "'Handler: ...' (addresses, then offsets in the code), a filter's start.\n"
 			  "\n"
-			  "  --json   {methodDesc, name, codeAddr, clauses: [{kind, catchType,\n"
-			  "           duplicate, clonedFinally, tryStart, tryEnd, handlerStart,\n"
-			  "           handlerEnd, filter}]}\n"
+			  "  --json   {dumpmd's fields (methodDesc, name, codeAddr ...), clauses:\n"
+			  "           [{kind, catchType, duplicate, clonedFinally, tryStart, tryEnd,\n"
+			  "           handlerStart, handlerEnd, filter}]}\n"
 			  "\n"
 			  "Example: ehinfo 7f24f0b2c010",
 		.run = clrsos_cmd_ehinfo,
@@ -1299,7 +1301,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "clru",
 		.aliases = (const char *const[]){NULL},
 		.help = "Show the annotated disassembly of a method's JIT-compiled code (SOS's U).",
-		.syntax = "clru [-o] [-n] [-ehinfo] <MethodDesc | code address> [--json]\n"
+		.syntax = "clru [-o] [-n] [-ehinfo] [-gcinfo] [-il [-map]] <MethodDesc | code address> [--json]\n"
 			  "\n"
 			  "SOS's U (named clru in lldb, as SOS names it there): 'Normal JIT\n"
 			  "generated code' (or 'preJIT generated code'), the method's name,\n"
@@ -1310,12 +1312,19 @@ const struct clrsos_command clrsos_commands[] = {
 			  "...)' for managed code or its precode stub (direct, or through a\n"
 			  "RIP-relative cell), '(JitHelp: CORINFO_HELP_...)' for a runtime helper.\n"
 			  "Given a code address: that code version, its instruction marked '>>> '.\n"
+			  "Where the source line changes, SOS's '<file> @ <line>:' line (from the\n"
+			  "module's portable PDB).\n"
 			  "\n"
 			  "  -o       each instruction's offset in the code first\n"
-			  "  -n       no source lines (clru never shows them yet)\n"
+			  "  -n       no source lines\n"
 			  "  -ehinfo  the exception clauses' begin and end marked in the listing\n"
-			  "  --json   {methodDesc, name, jitType, begin, size, coldBegin, coldSize,\n"
-			  "           instructions: [{address, offset, size, text, annotation}]}\n"
+			  "  -gcinfo  gcinfo's table, each line before the code at its offset\n"
+			  "  -il      the method's IL first, then each run of IL before the code it\n"
+			  "           became (the runtime's IL to native map)\n"
+			  "  -map     with -il: the map itself (IL offset, code begin, code end)\n"
+			  "  --json   {dumpmd's fields (methodDesc, name ...), jitType, begin, size,\n"
+			  "           coldBegin, coldSize, instructions: [{address, offset, size,\n"
+			  "           text, annotation, file, line}], with -il: ilMap, ilRuns}\n"
 			  "\n"
 			  "Example: clru 7f24f0b2c010",
 		.run = clrsos_cmd_clru,

@@ -265,6 +265,26 @@ struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint
  */
 struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip, bool *ret_has,
 					     uint32_t *ret_offset);
+/* One entry of a method's IL to native map (CLRDATA_IL_ADDRESS_MAP). */
+struct clrsos_dac_il_map_entry {
+	uint32_t il_offset; /* or CLRSOS_DAC_IL_NO_MAPPING, _PROLOG, _EPILOG */
+	uint32_t reserved;
+	uint64_t start, end; /* the native code [start, end) */
+	uint32_t source_type;
+	uint32_t reserved2;
+};
+enum {
+	CLRSOS_DAC_IL_NO_MAPPING = 0xffffffffu,
+	CLRSOS_DAC_IL_PROLOG = 0xfffffffeu,
+	CLRSOS_DAC_IL_EPILOG = 0xfffffffdu,
+};
+/*
+ * The IL to native map of the JIT-compiled code holding ip
+ * (IXCLRDataMethodInstance's GetILAddressMap), *ret malloc'd. Not managed
+ * code, or code with no debug info (IL stubs): an error (droppable).
+ */
+struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t ip,
+					       struct clrsos_dac_il_map_entry **ret, size_t *ret_count);
 /* A nested exception record (a thread's firstNestedException, or a record's
  * next): its exception object and the next record (0: the last). */
 struct clrsos_error *clrsos_dac_nested_exception(struct clrsos_dac *dac, uint64_t record, uint64_t *ret_object,

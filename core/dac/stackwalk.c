@@ -4,6 +4,7 @@
  * arguments and locals (IXCLRDataFrame, IXCLRDataValue).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dac/dac_internal.h"
@@ -25,42 +26,139 @@ struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint
 	return NULL;
 }
 
-struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip, bool *ret_has,
-					     uint32_t *ret_offset)
+static bool map_last_offset(const struct clrsos_dac_il_map_entry *map, size_t count, uint32_t *ret)
+{
+	bool found = false;
+	*ret = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint32_t o = map[i].il_offset;
+		if (o != CLRSOS_DAC_IL_NO_MAPPING && o != CLRSOS_DAC_IL_PROLOG && o != CLRSOS_DAC_IL_EPILOG &&
+		    (!found || o > *ret)) {
+			*ret = o;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* The map of a method instance: asked twice, for its size and then its entries. */
+static struct clrsos_error *instance_map(struct clrsos_dac *dac, void *method, uint64_t ip,
+					 struct clrsos_dac_il_map_entry **ret, size_t *ret_count)
+{
+	typedef clrsos_hresult (*map_fn)(void *, uint32_t, uint32_t *, void *);
+	enum { MAX_ENTRIES = 1 << 20 };
+	_Static_assert(sizeof(struct clrsos_dac_il_map_entry) == 32, "CLRDATA_IL_ADDRESS_MAP is 32 bytes");
+	*ret = NULL;
+	*ret_count = 0;
+	clrsos_hresult hr;
+	uint32_t needed = 0, got = 0;
+	DAC_CALL(hr, method, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_ADDRESS_MAP, map_fn, 0, &needed, NULL);
+	if (hr < 0 || needed > MAX_ENTRIES) {
+		char what[64];
+		snprintf(what, sizeof(what), "the IL map of the code at 0x%llx", (unsigned long long)ip);
+		return clrsos_dac_call_failed_quiet(dac, what, hr < 0 ? hr : (clrsos_hresult)0x80004005u);
+	}
+	struct clrsos_dac_il_map_entry *map = calloc(needed ? needed : 1, sizeof(*map));
+	if (!map)
+		return &clrsos_error_no_memory;
+	DAC_CALL(hr, method, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_ADDRESS_MAP, map_fn, needed, &got, map);
+	if (hr < 0) {
+		free(map);
+		char what[64];
+		snprintf(what, sizeof(what), "the IL map of the code at 0x%llx", (unsigned long long)ip);
+		return clrsos_dac_call_failed_quiet(dac, what, hr);
+	}
+	*ret = map;
+	*ret_count = got < needed ? got : needed;
+	return NULL;
+}
+
+/* The method instance whose code holds ip (*ret_method NULL: none), and the enumeration to end after it. */
+static struct clrsos_error *instance_open(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret_handle, void **ret_method)
 {
 	typedef clrsos_hresult (*start_fn)(void *, uint64_t, void *, uint64_t *);
 	typedef clrsos_hresult (*next_fn)(void *, uint64_t *, void **);
-	typedef clrsos_hresult (*end_fn)(void *, uint64_t);
-	typedef clrsos_hresult (*il_fn)(void *, uint64_t, uint32_t, uint32_t *, uint32_t *);
-	enum { IL_NO_MAPPING = 0xffffffffu, IL_PROLOG = 0xfffffffeu };
-	*ret_has = false;
-	*ret_offset = 0;
-	uint64_t handle = 0;
-	void *method = NULL;
-	clrsos_hresult hr, hr_il = -1;
-	uint32_t needed = 0, offset = IL_NO_MAPPING;
+	clrsos_hresult hr;
+	*ret_handle = 0;
+	*ret_method = NULL;
 	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_START_ENUM_METHOD_INSTANCES_BY_ADDRESS, start_fn, ip,
-		 NULL, &handle);
+		 NULL, ret_handle);
 	if (hr != CLRSOS_S_OK) {
 		char what[64];
 		snprintf(what, sizeof(what), "the method instance at 0x%llx", (unsigned long long)ip);
 		return clrsos_dac_call_failed_quiet(dac, what, hr < 0 ? hr : (clrsos_hresult)0x80004005u);
 	}
-	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS, next_fn, &handle,
-		 &method);
-	if (hr == CLRSOS_S_OK && method)
-		DAC_CALL(hr_il, method, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_OFFSETS_BY_ADDRESS, il_fn, ip, 1,
-			 &needed, &offset);
+	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS, next_fn, ret_handle,
+		 ret_method);
+	if (hr != CLRSOS_S_OK)
+		*ret_method = NULL;
+	return NULL;
+}
+
+static void instance_close(struct clrsos_dac *dac, uint64_t handle, void *method)
+{
+	typedef clrsos_hresult (*end_fn)(void *, uint64_t);
 	DAC_GUARD("CLRSOS_SLOT_RELEASE", {
 		if (method)
 			clrsos_com_release(method);
 		CLRSOS_COM_SLOT(dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_END_ENUM_METHOD_INSTANCES_BY_ADDRESS,
 				end_fn)(dac->process, handle);
 	});
+}
+
+struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t ip,
+					       struct clrsos_dac_il_map_entry **ret, size_t *ret_count)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	uint64_t handle;
+	void *method;
+	struct clrsos_error *err = instance_open(dac, ip, &handle, &method);
+	if (err)
+		return err;
+	if (method) {
+		err = instance_map(dac, method, ip, ret, ret_count);
+	} else {
+		char what[64];
+		snprintf(what, sizeof(what), "the method instance at 0x%llx", (unsigned long long)ip);
+		err = clrsos_dac_call_failed_quiet(dac, what, (clrsos_hresult)0x80004005u);
+	}
+	instance_close(dac, handle, method);
+	return err;
+}
+
+struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip, bool *ret_has,
+					     uint32_t *ret_offset)
+{
+	typedef clrsos_hresult (*il_fn)(void *, uint64_t, uint32_t, uint32_t *, uint32_t *);
+	*ret_has = false;
+	*ret_offset = 0;
+	uint64_t handle;
+	void *method;
+	clrsos_hresult hr_il = -1;
+	uint32_t needed = 0, offset = CLRSOS_DAC_IL_NO_MAPPING;
+	struct clrsos_error *err = instance_open(dac, ip, &handle, &method);
+	if (err)
+		return err;
+	if (method)
+		DAC_CALL(hr_il, method, CLRSOS_SLOT_XCLRDATAMETHODINSTANCE_GET_IL_OFFSETS_BY_ADDRESS, il_fn, ip, 1,
+			 &needed, &offset);
+	/* In an epilog, as SOS: the method's last IL offset. */
+	if (hr_il >= 0 && needed >= 1 && offset == CLRSOS_DAC_IL_EPILOG) {
+		struct clrsos_dac_il_map_entry *map = NULL;
+		size_t n = 0;
+		err = clrsos_error_ignore(instance_map(dac, method, ip, &map, &n));
+		if (!err && !map_last_offset(map, n, &offset))
+			offset = CLRSOS_DAC_IL_NO_MAPPING;
+		free(map);
+	}
+	instance_close(dac, handle, method);
+	if (err)
+		return err;
 	if (hr_il >= 0 && needed >= 1) {
-		if (offset == IL_PROLOG)
+		if (offset == CLRSOS_DAC_IL_PROLOG)
 			offset = 0;
-		/* No mapping and the epilog (0xfffffffd) give no line. */
+		/* No mapping gives no line. */
 		if (offset < 0xfffffff0u) {
 			*ret_has = true;
 			*ret_offset = offset;

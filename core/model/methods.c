@@ -19,6 +19,29 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
 	return clrsos_error_ignore(clrsos_dac_method_desc_from_ip(dac, ip, ret));
 }
 
+struct clrsos_error *clrsos_method_il_map(struct clrsos_dac *dac, uint64_t ip, struct clrsos_il_map_entry **ret,
+					  size_t *ret_count)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	struct clrsos_dac_il_map_entry *raw = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_il_address_map(dac, ip, &raw, &n));
+	if (err || !raw)
+		return err;
+	struct clrsos_il_map_entry *map = calloc(n ? n : 1, sizeof(*map));
+	if (!map) {
+		free(raw);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n; i++)
+		map[i] = (struct clrsos_il_map_entry){raw[i].il_offset, raw[i].start, raw[i].end};
+	free(raw);
+	*ret = map;
+	*ret_count = n;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_method_desc_from_entry(struct clrsos_dac *dac, uint64_t entry, uint64_t *ret)
 {
 	struct clrsos_error *err = clrsos_method_desc_from_ip(dac, entry, ret);

@@ -48,6 +48,23 @@ struct clrsos_error *clrsos_method_desc_name(struct clrsos_dac *dac, uint64_t me
  * *ret 0, and no error, where the runtime knows no method there.
  */
 struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret);
+/* One entry of JIT-compiled code's IL to native map: native [start, end) comes from IL il_offset. */
+struct clrsos_il_map_entry {
+	uint32_t il_offset; /* or one of the values below */
+	uint64_t start, end;
+};
+enum {
+	CLRSOS_IL_MAP_NO_MAPPING = 0xffffffffu,
+	CLRSOS_IL_MAP_PROLOG = 0xfffffffeu,
+	CLRSOS_IL_MAP_EPILOG = 0xfffffffdu,
+};
+/*
+ * The IL to native map of the JIT-compiled code holding ip, in the
+ * runtime's order, *ret malloc'd. Code the runtime has no map for (not
+ * managed, an IL stub): an empty map, no error.
+ */
+struct clrsos_error *clrsos_method_il_map(struct clrsos_dac *dac, uint64_t ip, struct clrsos_il_map_entry **ret,
+					  size_t *ret_count);
 /*
  * The same for a method's entry as a delegate holds it: its code, or its
  * precode stub before it is compiled; *ret 0 where neither is known.

@@ -165,6 +165,17 @@ struct clrsos_error *clrsos_target_disassemble(struct clrsos_target *target, uin
 	return err;
 }
 
+bool clrsos_target_source_line(struct clrsos_target *target, uint64_t address, char **ret_file, uint32_t *ret_line)
+{
+	*ret_file = NULL;
+	*ret_line = 0;
+	if (!target->ops->source_line || !target->ops->source_line(target->ctx, address, ret_file, ret_line))
+		return false;
+	if (!*ret_file)
+		return false;
+	return true;
+}
+
 void clrsos_insns_free(struct clrsos_insn *insns, size_t count)
 {
 	if (!insns)

@@ -106,6 +106,12 @@ struct clrsos_target_ops {
 	 * a time). At its hit the debugger calls clrsos_bpmd_symbol_hit, then
 	 * lets the process go on unless that asks it to stop. */
 	struct clrsos_error *(*symbol_breakpoint)(void *ctx, const char *module, const char *symbol);
+
+	/* Optional (NULL: none): the source line the debugger's line table
+	 * gives the code at address (native code with debug info): the file's
+	 * path in *ret_file (malloc'd, the caller's) and its line; false when
+	 * it has none. */
+	bool (*source_line)(void *ctx, uint64_t address, char **ret_file, uint32_t *ret_line);
 };
 
 struct clrsos_target;
@@ -196,6 +202,12 @@ void clrsos_modules_free(struct clrsos_module *modules, size_t count);
  */
 struct clrsos_error *clrsos_target_disassemble(struct clrsos_target *target, uint64_t address, size_t size,
 					       struct clrsos_insn **ret, size_t *ret_count);
+/*
+ * The debugger's source line of native code at address (its line table):
+ * *ret_file malloc'd; false (and NULL) when it has none or offers none.
+ */
+bool clrsos_target_source_line(struct clrsos_target *target, uint64_t address, char **ret_file, uint32_t *ret_line);
+
 void clrsos_insns_free(struct clrsos_insn *insns, size_t count);
 
 struct clrsos_pe_image;

@@ -21,6 +21,7 @@ opcodes it emitted into the DynamicMethod. The test checks:
   - errors: one line each, a failed command.
 """
 
+import json
 import re
 import sys
 
@@ -41,7 +42,9 @@ def main():
         g = c["guarded"]
         cmds = ["dumpil %s" % g, "DumpIL %s" % g, "dumpil %s --json" % g, "dumpil %s" % dyn,
                 "dumpil %s --json" % dyn, "ehinfo %s" % g, "EHInfo %s" % g, "ehinfo %s --json" % g,
-                "clru %s" % g, "clru %s --json" % g, "clru -o %s" % g, "clru -ehinfo %s" % g, "clru -n %s" % g]
+                "clru %s" % g, "clru %s --json" % g, "clru -o %s" % g, "clru -ehinfo %s" % g, "clru -n %s" % g,
+                "clru -il -map %s" % g, "clru -il %s --json" % g, "clru -map %s" % g, "gcinfo %s" % g,
+                "clru -n -gcinfo %s" % g]
         return cmds + list(bad(t))
 
     def bad(t):
@@ -52,7 +55,6 @@ def main():
             "dumpil 0x10": "dumpil: 0x10 is not a MethodDesc or a DynamicMethod object",
             "ehinfo 0x10": "ehinfo: 0x10 is not a MethodDesc or an address in JIT-compiled code",
             "clru 0x10": "clru: 0x10 is not a MethodDesc or an address in JIT-compiled code",
-            "clru -gcinfo %s" % g: "clru: -gcinfo is not supported yet",
             "dumpil %s -x" % g: "unknown option '-x'",
             "ehinfo %s 1" % g: "unexpected argument '1'",
         }
@@ -177,7 +179,57 @@ def main():
     check(any(re.match(r"^EHHandler \d+: TYPED CLAUSE BEGIN catch\(System\.InvalidOperationException\)", x)
               for x in out_e) and any("FINALLY HANDLER BEGIN" in x for x in out_e),
           "clru -ehinfo markers:\n%s" % "\n".join(out_e))
-    check(ok("clru -n %s" % g) == out, "clru -n differs")
+    # Source lines: SOS's "<file> @ <line>:" after a blank line where the line changes; -n: the rest alone.
+    src = [x for x in out if re.match(r"^.*Signatures.*\.cs @ \d+:$", x)]
+    check(src, "clru shows no source line:\n%s" % text)
+    plain = [x for i, x in enumerate(out) if not re.match(r"^.* @ \d+:$", x)
+             and not (x == "" and i + 1 < len(out) and re.match(r"^.* @ \d+:$", out[i + 1]))]
+    check(ok("clru -n %s" % g) == plain, "clru -n is not clru without its source lines")
+    lines_json = [(i.get("file"), i.get("line")) for i in ju["instructions"] if i.get("file")]
+    check(lines_json and all(l > 0 for _, l in lines_json), "clru --json: no file and line: %r" % lines_json[:3])
+    check(ju.get("methodTable") and ju.get("codeAddr") and "versions" in ju, "clru --json: dumpmd's fields")
+    check(je.get("methodTable") == ju.get("methodTable") and je.get("token") == ju.get("token"),
+          "ehinfo --json: dumpmd's fields")
+    # -il: the method's IL (as dumpil decodes it) first, then runs of it before the code they became.
+    out_il = ok("clru -il -map %s" % g)
+    begin_at = next((i for i, x in enumerate(out_il) if x.startswith("Begin ")), len(out_il))
+    head_il = [[int(m.group(1), 16), m.group(2)] for m in map(INSN.match, out_il[:begin_at]) if m]
+    check(head_il == want, "clru -il: the IL before Begin is not dumpil's:\n%s" % "\n".join(out_il[:begin_at]))
+    maps = [x for x in out_il[:begin_at] if re.match(r"^[0-9a-f]{8} [0-9A-F]{16} [0-9A-F]{16}$", x)]
+    check(maps, "clru -il -map: no map lines")
+    body_il = [int(m.group(1), 16) for m in map(INSN.match, out_il[begin_at:]) if m]
+    check(body_il and set(body_il) <= {o for o, _ in want}, "clru -il: no IL interleaved: %r" % body_il)
+    check(ok("clru -map %s" % g) == out, "clru -map without -il differs from clru")
+    # -gcinfo: gcinfo's table after 'Pointer table:', each line with an offset before the code at that offset.
+    gc = ok("gcinfo %s" % g)
+    table = gc[gc.index("Pointer table:") + 1:] if "Pointer table:" in gc else []
+    out_gc = ok("clru -n -gcinfo %s" % g)
+    shown = [x for x in out_gc[3:] if not re.match(r"^[0-9a-f]{16} ", x)]
+    check(table and shown and shown == table[:len(shown)] and any(x.startswith("Code size: ") for x in shown),
+          "clru -gcinfo: not gcinfo's table in order:\n%s\n--- gcinfo:\n%s" % ("\n".join(shown), "\n".join(table)))
+    last = -1
+    for x in out_gc[3:]:
+        m = re.match(r"^([0-9a-f]{16}) ", x)
+        if m:
+            last = int(m.group(1), 16) - begin
+            continue
+        m = re.match(r"^([0-9a-f]{8}) ", x)
+        if m:
+            check(last < int(m.group(1), 16), "clru -gcinfo: %r after the code at offset %x" % (x, last))
+    # dumpmd's fields and clru's or ehinfo's own never share a key.
+    for cmd in ("clru -il %s --json" % g, "clru %s --json" % g, "ehinfo %s --json" % g):
+        line = next((x for x in tr.output(cmd) if x.startswith("{")), "{}")
+
+        def no_duplicates(pairs, cmd=cmd):
+            keys = [k for k, _ in pairs]
+            check(len(keys) == len(set(keys)), "%s: a key twice in one object: %s" % (cmd, keys))
+            return dict(pairs)
+        json.loads(line, object_pairs_hook=no_duplicates)
+    jil = tr.json("clru -il %s --json" % g)
+    check(len(jil["ilMap"]) == len(maps), "clru -il --json: %d map entries, text %d" % (len(jil["ilMap"]), len(maps)))
+    for run in jil["ilRuns"]:
+        check(begin <= int(run["begin"], 16) < int(run["end"], 16) <= begin + size and run["instructions"],
+              "clru -il --json: a run outside the code: %r" % run)
     inside = ju["instructions"][3]["address"]
     out2 = ok("clru %s" % inside, tr2)
     check(any(x.startswith(">>> %016x " % int(inside, 16)) for x in out2), "clru <ip> marks it:\n%s" % "\n".join(out2))

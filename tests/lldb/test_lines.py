@@ -1,4 +1,4 @@
-"""Source lines (clrstack, pe -lines, ip2md, clrbt) against what .NET itself reports.
+"""Source lines (clrstack, clru, pe -lines, ip2md, clrbt) against what .NET itself reports.
 
 usage: test_lines.py <live|full|embedded|stale|crash>
 
@@ -10,13 +10,19 @@ on the live process or on a full core of it must show each of those frames
 with the same file and line (--json: file, line; text: SOS's
 "<method> [<file> @ <line>]", checked with the regex of SOS's
 SimpleThrow.script), and no source for frames whose module has no PDB
-beside it (System.Private.CoreLib's).
+beside it (System.Private.CoreLib's). clru <each frame's ip>: the call
+the frame makes comes after SOS's "<file> @ <line>:" line of .NET's line
+(text and --json), none with -n.
 
 embedded: the same on a live LinesEmbedded, whose PDB is embedded in the
 assembly (deflated in its debug directory), with no PDB file beside it.
 stale: a copy of Lines whose Lines.pdb has another id than the one the
 assembly names (as a PDB of another build has): no frame gets a line from
 it, and pe -lines says why in one line.
+native: Lines native, blocked in a read in liblinesnative.so (C, built
+with -g): dumpstack and eestack show the native caller and callee with
+lldb's "[<file>:<line>]" (the line the library printed), live and on a full
+core, as SOS's DumpStack does; dumpstack -n without.
 crash: the core the runtime writes as Lines dies of an unhandled exception
 thrown from a catch block (Lines throw): pe -lines gives each frame of the
 exception's stack trace the line .NET gave it, pe -nested shows the thread's
@@ -52,11 +58,14 @@ def run(mode, name="Lines", stale=False):
         with harness.Target(name, args=["wait"], stdin=True) as t:
             commands = ["clrstack -all --json", "clrstack -all"]
             if mode == "live":
-                tr = harness.lldb(commands, pid=t.pid)
+                where = dict(pid=t.pid)
             else:
                 core = harness.make_core(t, "full", directory)
-                tr = harness.lldb(commands, core=core, exe=t.exe)
+                where = dict(core=core, exe=t.exe)
+            tr = harness.lldb(commands, **where)
             truth = t.truth["frames"]
+            if not stale:
+                check_clru(lines_frames(tr.json("clrstack -all --json"))[1], truth, where)
     finally:
         harness.cleanup(directory)
     thread, frames = lines_frames(tr.json("clrstack -all --json"))
@@ -85,6 +94,83 @@ def run(mode, name="Lines", stale=False):
         pattern = r"%s %s .*\.%s[\[(].*\) \[.*%s[\\|/]%s @ %d\s*\]" % (
             HEX, HEX, re.escape(want["method"].split(".")[-1]), re.escape(parent), re.escape(base), want["line"])
         check(re.search(pattern, text) is not None, "text: " + pattern)
+
+
+def check_clru(frames, truth, where):
+    """clru <frame's ip>: the call each frame makes is under SOS's "<file> @ <line>:" of .NET's line."""
+    if len(frames) != len(truth):
+        return  # run() says what is wrong with the frames
+    commands = []
+    for f in frames:
+        commands += ["clru %s" % f["ip"], "clru %s --json" % f["ip"], "clru -n %s" % f["ip"], "clru -il %s --json" % f["ip"]]
+    tr = harness.lldb(commands, **where)
+    for f, want in zip(frames, truth):
+        ip = int(f["ip"], 16)
+        text = tr.text_of("clru %s" % f["ip"])
+        # SOS's StackAndOtherTests.script: \s+(?i:.*[\\|/]SymbolTestApp\.cs) @ 57:\s+
+        pattern = r"^%s @ %d:$" % (re.escape(want["file"]), want["line"])
+        check(re.search(pattern, text, re.M) is not None, "clru %s: a line %r\n%s" % (f["name"], pattern, text))
+        # The line shown last before the call (the instruction ending at ip) is the frame's.
+        shown, call_line = None, None
+        for line in tr.output("clru %s" % f["ip"]):
+            m = re.match(r"^(.*) @ (\d+):$", line)
+            if m:
+                shown = (m.group(1), int(m.group(2)))
+            m = re.match(r"^(?:>>> )?([0-9a-f]{16}) ", line)
+            if m and int(m.group(1), 16) < ip:
+                call_line = shown
+        check(call_line == (want["file"], want["line"]),
+              "clru %s: the call before %x is under %s, .NET says %s @ %d" % (f["name"], ip, call_line,
+                                                                              want["file"], want["line"]))
+        j = tr.json("clru %s --json" % f["ip"])
+        calls = [i for i in j["instructions"] if int(i["address"], 16) + i["size"] == ip]
+        check(len(calls) == 1 and calls[0].get("file") == want["file"] and calls[0].get("line") == want["line"],
+              "clru --json %s: the call's file and line %s" % (f["name"], calls))
+        check(j.get("methodDesc") == f.get("methodDesc") and "methodTable" in j and "versions" in j,
+              "clru --json: dumpmd's fields: %s" % {k: j.get(k) for k in ("methodDesc", "methodTable")})
+        # An epilog (the runtime's map says IL 0xfffffffd) takes the line of the method's last IL offset, as SOS.
+        jil = tr.json("clru -il %s --json" % f["ip"])
+        real = [m for m in jil["ilMap"] if m["ilOffset"] < 0xfffffff0 and int(m["end"], 16) > int(m["begin"], 16)]
+        epilogs = [m for m in jil["ilMap"] if m["ilOffset"] == 0xfffffffd and int(m["end"], 16) > int(m["begin"], 16)]
+
+        def lines_in(entry):
+            return {(i["file"], i["line"]) for i in jil["instructions"]
+                    if int(entry["begin"], 16) <= int(i["address"], 16) < int(entry["end"], 16) and i.get("file")}
+        if real and epilogs:
+            last = max(real, key=lambda m: m["ilOffset"])
+            want_epilog = lines_in(last)
+            for e in epilogs:
+                got = lines_in(e)
+                check(got and got <= want_epilog, "clru %s: epilog at %s has lines %s, the last IL offset 0x%x %s" % (
+                    f["name"], e["begin"], got, last["ilOffset"], want_epilog))
+        no_lines = tr.text_of("clru -n %s" % f["ip"])
+        check(re.search(r" @ \d+:$", no_lines, re.M) is None and ">>> " in no_lines,
+              "clru -n: no source lines:\n%s" % no_lines)
+
+
+def run_native():
+    """Lines native: blocked in liblinesnative.so (built with -g); dumpstack names its line as SOS does."""
+    directory = harness.scratch_dir()
+    try:
+        with harness.Target("Lines", args=["native"], stdin=True) as t:
+            truth = t.truth
+            commands = ["dumpstack", "dumpstack -n", "eestack"]
+            trs = [("live", harness.lldb(commands, pid=t.pid))]
+            core = harness.make_core(t, "full", directory)
+            trs.append(("core", harness.lldb(commands, core=core, exe=t.exe)))
+    finally:
+        harness.cleanup(directory)
+    # SOS's PrintNativeStack: "module!symbol + 0x<off> [<file>:<line>]", the line of the return address itself.
+    caller = r"^%s %s liblinesnative\.so!%s \+ 0x[0-9a-f]+ \[%s:%d\], calling " % (
+        HEX, HEX, re.escape(truth["nativeFunction"]), re.escape(truth["nativeFile"]), truth["nativeLine"])
+    for where, tr in trs:
+        text = tr.text_of("dumpstack")
+        check(re.search(caller, text, re.M), "dumpstack (%s): the native caller with its line: %s\n%s" % (
+            where, caller, text))
+        plain = tr.text_of("dumpstack -n")
+        check("liblinesnative.so!" in plain and "lines_native.c:" not in plain,
+              "dumpstack -n (%s): no source lines:\n%s" % (where, plain))
+        check(re.search(caller, tr.text_of("eestack"), re.M), "eestack (%s): the native caller's line" % where)
 
 
 def flip_pdb_id(path):
@@ -202,6 +288,8 @@ def main():
     try:
         if mode == "crash":
             run_crash()
+        elif mode == "native":
+            run_native()
         elif mode == "stale":
             run_stale()
         elif mode == "embedded":

@@ -5,6 +5,11 @@
 //   Lines [wait]
 //   Lines throw
 //   Lines locals
+//   Lines native
+//
+// With "native" it calls liblinesnative.so (lines_native.c, built with -g),
+// which prints TRUTH {"nativeFile", "nativeLine", "nativeFunction"} and
+// READY and blocks in a read of stdin: a native frame with a line table.
 //
 // prints TRUTH {"frames": [{"method", "token", "il", "file", "line"}...]},
 // one entry per frame of this assembly, innermost first, then READY; with
@@ -44,6 +49,8 @@ public static class Program
             return Throw();
         if (args.Length > 0 && args[0] == "locals")
             return Locals(42, "forty-two", new Holder(), new Point { X = 5, Y = -6 }, new[] { 1, 2, 3 });
+        if (args.Length > 0 && args[0] == "native")
+            return NativeWait();
         s_wait = args.Length > 0 && args[0] == "wait";
         int total = 0;
         for (int i = 0; i < 1; i++)
@@ -51,6 +58,15 @@ public static class Program
         GC.KeepAlive(total);
         return 0;
     }
+
+    [System.Runtime.InteropServices.DllImport("linesnative", EntryPoint = "lines_native_wait")]
+    static extern int LinesNativeWait(string truth);
+
+    // The native side prints the TRUTH line: these members first.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static int NativeWait() => LinesNativeWait(
+        "\"pid\": " + Environment.ProcessId + ", \"runtimeDirectory\": " +
+        JsonSerializer.Serialize(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory()) + ", ");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     static int First(int seed)
