@@ -138,4 +138,11 @@ static inline char *clrsos_dac_utf16_to_utf8(const uint16_t *s, size_t n)
 	return out;
 }
 
+/*
+ * The IL-to-native map of a method instance (an IXCLRDataMethodInstance),
+ * *ret malloc'd; ip only names the code in an error.
+ */
+struct clrsos_error *clrsos_dac_instance_il_map(struct clrsos_dac *dac, void *method, uint64_t ip,
+						struct clrsos_dac_il_map_entry **ret, size_t *ret_count);
+
 #endif

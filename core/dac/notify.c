@@ -270,17 +270,8 @@ enum {
 	SLOT_PROCESS_START_ENUM_METHOD_INSTANCES_BY_ADDRESS = 27,
 	SLOT_PROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS = 28,
 	SLOT_PROCESS_END_ENUM_METHOD_INSTANCES_BY_ADDRESS = 29,
-	SLOT_METHINST_GET_IL_ADDRESS_MAP = 14,
 	MAX_SCAN = 64 << 10,
-	MAX_IL_MAP = 1 << 16,
 	IL_NO_OFFSET_MIN = 0xfffffff0u, /* prolog, epilog, no mapping: no IL */
-};
-
-/* CLRDATA_IL_ADDRESS_MAP (xclrdata.idl). */
-struct il_address_map {
-	uint32_t il_offset;
-	uint64_t start, end;
-	uint32_t type;
 };
 
 /*
@@ -292,32 +283,20 @@ struct il_address_map {
 static struct clrsos_error *address_of_il_by_map(struct clrsos_dac *dac, void *inst, uint64_t code,
 						 uint32_t il_offset, uint64_t *ret, bool *ret_mine)
 {
-	typedef clrsos_hresult (*map_fn)(void *, uint32_t, uint32_t *, struct il_address_map *);
 	*ret = 0;
 	*ret_mine = false;
-	uint32_t cap = 256, needed = 0;
-	struct il_address_map *map = NULL;
-	clrsos_hresult hr;
-	for (;;) {
-		struct il_address_map *grown = realloc(map, cap * sizeof(*map));
-		if (!grown) {
-			free(map);
-			return &clrsos_error_no_memory;
-		}
-		map = grown;
-		DAC_CALL(hr, inst, SLOT_METHINST_GET_IL_ADDRESS_MAP, map_fn, cap, &needed, map);
-		if (hr != CLRSOS_S_OK || needed <= cap || needed > MAX_IL_MAP)
-			break;
-		cap = needed;
+	struct clrsos_dac_il_map_entry *map = NULL;
+	size_t n = 0;
+	struct clrsos_error *err = clrsos_dac_instance_il_map(dac, inst, code, &map, &n);
+	if (err) {
+		if (dac->crashed || clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err); /* no map: said by the caller's other way */
+		return NULL;
 	}
-	if (hr != CLRSOS_S_OK || dac->crashed) {
-		free(map);
-		return dac->crashed ? clrsos_dac_crash_error(dac, "GetILAddressMap") : NULL;
-	}
-	uint32_t n = needed < cap ? needed : cap;
 	/* Its first entry starts the code it maps (the prolog, native offset 0). */
 	uint64_t first = UINT64_MAX;
-	for (uint32_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		first = map[i].start < first ? map[i].start : first;
 	if (first != code) {
 		free(map);
@@ -326,8 +305,8 @@ static struct clrsos_error *address_of_il_by_map(struct clrsos_dac *dac, void *i
 	*ret_mine = true;
 	uint64_t hit = 0, next_at = 0;
 	uint32_t next_il = UINT32_MAX;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct il_address_map *m = &map[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct clrsos_dac_il_map_entry *m = &map[i];
 		/* An empty range holds no instruction (the last entry's end may be
 		 * its code's start: it runs to the end). */
 		if (m->end <= m->start && m->end != code)

@@ -42,8 +42,8 @@ static bool map_last_offset(const struct clrsos_dac_il_map_entry *map, size_t co
 }
 
 /* The map of a method instance: asked twice, for its size and then its entries. */
-static struct clrsos_error *instance_map(struct clrsos_dac *dac, void *method, uint64_t ip,
-					 struct clrsos_dac_il_map_entry **ret, size_t *ret_count)
+struct clrsos_error *clrsos_dac_instance_il_map(struct clrsos_dac *dac, void *method, uint64_t ip,
+						struct clrsos_dac_il_map_entry **ret, size_t *ret_count)
 {
 	typedef clrsos_hresult (*map_fn)(void *, uint32_t, uint32_t *, void *);
 	enum { MAX_ENTRIES = 1 << 20 };
@@ -117,7 +117,7 @@ struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t 
 	if (err)
 		return err;
 	if (method) {
-		err = instance_map(dac, method, ip, ret, ret_count);
+		err = clrsos_dac_instance_il_map(dac, method, ip, ret, ret_count);
 	} else {
 		char what[64];
 		snprintf(what, sizeof(what), "the method instance at 0x%llx", (unsigned long long)ip);
@@ -147,7 +147,7 @@ struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip
 	if (hr_il >= 0 && needed >= 1 && offset == CLRSOS_DAC_IL_EPILOG) {
 		struct clrsos_dac_il_map_entry *map = NULL;
 		size_t n = 0;
-		err = clrsos_error_ignore(instance_map(dac, method, ip, &map, &n));
+		err = clrsos_error_ignore(clrsos_dac_instance_il_map(dac, method, ip, &map, &n));
 		if (!err && !map_last_offset(map, n, &offset))
 			offset = CLRSOS_DAC_IL_NO_MAPPING;
 		free(map);
