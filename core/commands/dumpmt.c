@@ -137,7 +137,7 @@ static void render_class_details(const struct clrsos_method_table_info *m, const
 /*
  * SOS 10's DumpMT: Parent, then the canonical MethodTable where the runtime
  * shows no EEClass (.NET 9+; only if it is another) or the EEClass; the
- * Module and EEClass in upper-case hex, the MethodTables and objects in
+ * Module, EEClass and objects in upper-case hex, the MethodTables in
  * lower-case, as SOS prints them.
  */
 static void render_text(const struct dumpmt_result *r, bool all, struct clrsos_writer *out)
@@ -154,9 +154,9 @@ static void render_text(const struct dumpmt_result *r, bool all, struct clrsos_w
 	clrsos_outf(out, "mdToken:             %016" PRIX32 "\n", m->token);
 	clrsos_outf(out, "File:                %s\n", clrsos_safe_name(m->file ? m->file : "Unknown Module", &nb));
 	if (r->loader_allocator)
-		clrsos_outf(out, "LoaderAllocator:     %016" PRIx64 "\n", r->loader_allocator);
+		clrsos_outf(out, "LoaderAllocator:     %016" PRIX64 "\n", r->loader_allocator);
 	if (r->have_alc && r->alc)
-		clrsos_outf(out, "AssemblyLoadContext: %016" PRIx64 "\n", r->alc);
+		clrsos_outf(out, "AssemblyLoadContext: %016" PRIX64 "\n", r->alc);
 	else if (r->have_alc)
 		clrsos_out(out, "AssemblyLoadContext: Default ALC - The managed instance of this context doesn't exist yet.\n");
 	clrsos_outf(out, "BaseSize:            0x%x\n", m->base_size);
