@@ -19,13 +19,7 @@ import sys
 
 import harness
 from harness import check
-
-HEXVAL = r"[A-Fa-f0-9]+"
-
-
-def field(text, name):
-    m = re.search(r"^%s:\s+(\S.*?)\s*$" % re.escape(name), text, re.M)
-    return m.group(1) if m else None
+from test_types import HEXVAL, field
 
 
 def main():
