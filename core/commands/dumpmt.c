@@ -78,11 +78,13 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	if (err)
 		return err;
 	struct clrsos_types *types = clrsos_heap_types(heap);
-	uint64_t mt = o->mt.values[0];
+	/* As SOS: the low two bits (the GC's marks in an object's first word) are dropped. */
+	uint64_t mt = o->mt.values[0] & ~(uint64_t)3;
 	const struct clrsos_type *t = clrsos_types_get(types, mt);
 	if (!t)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%" PRIx64 " is not a MethodTable (take one from dumpheap -stat or dumpobj)", mt);
+					   "0x%" PRIx64 " is not a MethodTable (take one from dumpheap -stat or dumpobj)",
+					   o->mt.values[0]);
 	if ((err = clrsos_method_table_info_init(&r->info, dac, mt)))
 		return err;
 	r->name = clrsos_types_name(types, t);
