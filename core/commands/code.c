@@ -194,28 +194,38 @@ static void render_module_text(const struct clrsos_module_info *m, struct clrsos
 		clrsos_out(out, "Reflection ");
 	if (m->transient_flags & CLRSOS_MODULE_EDIT_AND_CONTINUE)
 		clrsos_out(out, "EditAndContinue ");
+	if (m->is_dynamic)
+		clrsos_out(out, "IsDynamic ");
+	if (m->is_in_memory)
+		clrsos_out(out, "IsInMemory ");
+	if (m->is_file_layout)
+		clrsos_out(out, "IsFileLayout ");
 	clrsos_out(out, "\n");
+	/* As SOS: the Assembly in lower-case hex, the rest upper-case. */
+	clrsos_outf(out, "Assembly:                %016" PRIx64 "\n", m->assembly);
 	static const char *const labels[] = {
-		"Assembly:                ", "BaseAddress:             ", "LoaderHeap:              ",
+		"BaseAddress:             ", "LoaderHeap:              ",
 		"TypeDefToMethodTableMap: ", "TypeRefToMethodTableMap: ", "MethodDefToDescMap:      ",
 		"FieldDefToDescMap:       ", "MemberRefToDescMap:      ", "FileReferencesMap:       ",
 		"AssemblyReferencesMap:   ",
 	};
 	const uint64_t values[] = {
-		m->assembly, m->il_base, m->loader_allocator, m->type_def_map, m->type_ref_map, m->method_def_map,
+		m->il_base, m->loader_allocator, m->type_def_map, m->type_ref_map, m->method_def_map,
 		m->field_def_map, m->member_ref_map, m->file_references_map, m->assembly_references_map,
 	};
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-		clrsos_outf(out, "%s%016" PRIx64 "\n", labels[i], values[i]);
+		clrsos_outf(out, "%s%016" PRIX64 "\n", labels[i], values[i]);
 	if (m->il_base && m->metadata_start)
-		clrsos_outf(out, "MetaData start address:  %016" PRIx64 " (%" PRIu64 " bytes)\n", m->metadata_start,
+		clrsos_outf(out, "MetaData start address:  %016" PRIX64 " (%" PRIu64 " bytes)\n", m->metadata_start,
 			    m->metadata_size);
 }
 
 static void render_module_types_json(const struct clrsos_module_type_list *list, struct clrsos_json *j);
 
+static void render_profiled_json(const struct clrsos_profiled_methods *p, struct clrsos_json *j);
+
 static void render_module_json(const struct clrsos_module_info *m, struct clrsos_writer *out,
-			       const struct clrsos_module_type_list *types)
+			       const struct clrsos_module_type_list *types, const struct clrsos_profiled_methods *prof)
 {
 	struct clrsos_json j;
 	clrsos_json_init(&j, out);
@@ -230,6 +240,14 @@ static void render_module_json(const struct clrsos_module_info *m, struct clrsos
 	clrsos_json_bool(&j, m->is_reflection);
 	clrsos_json_key(&j, "transientFlags");
 	clrsos_json_uint(&j, m->transient_flags);
+	const struct {
+		const char *key;
+		bool value;
+	} layout[] = {{"isDynamic", m->is_dynamic}, {"isInMemory", m->is_in_memory}, {"isFileLayout", m->is_file_layout}};
+	for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++) {
+		clrsos_json_key(&j, layout[i].key);
+		m->have_layout ? clrsos_json_bool(&j, layout[i].value) : clrsos_json_null(&j);
+	}
 	const struct {
 		const char *key;
 		uint64_t value;
@@ -264,6 +282,8 @@ static void render_module_json(const struct clrsos_module_info *m, struct clrsos
 		clrsos_json_key(&j, "typesReferenced");
 		render_module_types_json(&types[1], &j);
 	}
+	if (prof)
+		render_profiled_json(prof, &j);
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
 }
@@ -301,13 +321,76 @@ static void render_module_types_json(const struct clrsos_module_type_list *list,
 	clrsos_json_array_end(j);
 }
 
+/* SOS's DumpModule -prof: the methods whose IL a profiler changed. */
+static void render_profiled_text(const struct clrsos_profiled_methods *p, struct clrsos_writer *out)
+{
+	if (!p->supported) {
+		clrsos_out(out, "\nThis runtime version does not support listing the profiler modified functions.\n");
+		return;
+	}
+	if (!p->count) {
+		clrsos_out(out, "\nThis module has no methods with profiler modified IL.\n");
+		return;
+	}
+	clrsos_out(out, "\nMethods in this module with profiler modified IL:\n");
+	for (size_t i = 0; i < p->count; i++) {
+		const struct clrsos_profiled_method *m = &p->items[i];
+		struct clrsos_name_buf nb;
+		clrsos_outf(out, "MethodDesc: %016" PRIx64 " ", m->method_desc);
+		if (m->name)
+			clrsos_outf(out, "Name: %s", clrsos_safe_name(m->name, &nb));
+		clrsos_out(out, m->kind == 1 ? " (IL Modified)\n" : m->kind == 2 ? " (ReJIT Modified)\n" : "\n");
+	}
+	if (p->truncated)
+		clrsos_out(out, "Profiler modified methods truncated, reached max value.\n");
+}
+
+/* profilerModified: null where the runtime cannot list them; kind "il", "rejit" or null. */
+static void render_profiled_json(const struct clrsos_profiled_methods *p, struct clrsos_json *j)
+{
+	clrsos_json_key(j, "profilerModified");
+	if (!p->supported) {
+		clrsos_json_null(j);
+		return;
+	}
+	clrsos_json_array_begin(j);
+	for (size_t i = 0; i < p->count; i++) {
+		clrsos_json_object_begin(j);
+		clrsos_json_key(j, "methodDesc");
+		clrsos_json_address(j, p->items[i].method_desc);
+		clrsos_json_key(j, "name");
+		clrsos_json_string(j, p->items[i].name);
+		clrsos_json_key(j, "kind");
+		int kind = p->items[i].kind;
+		kind == 1 ? clrsos_json_string(j, "il") : kind == 2 ? clrsos_json_string(j, "rejit") : clrsos_json_null(j);
+		clrsos_json_object_end(j);
+	}
+	clrsos_json_array_end(j);
+	clrsos_json_key(j, "profilerModifiedTruncated");
+	clrsos_json_bool(j, p->truncated);
+}
+
 struct clrsos_error *clrsos_cmd_dumpmodule(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					   const char *const *argv, struct clrsos_writer *out)
 {
-	bool json, types;
-	struct clrsos_address_operands a;
-	struct clrsos_error *err =
-		clrsos_parse_one_address("dumpmodule", "a Module", host, argc, argv, "-mt", &types, &json, &a);
+	bool json = false, types = false, prof = false;
+	struct clrsos_address_operands a = {.command = "dumpmodule"};
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--json", &json),
+		CLRSOS_FLAG("-mt", &types),
+		CLRSOS_FLAG("-prof", &prof),
+	};
+	const struct clrsos_options spec = {
+		.command = "dumpmodule",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+		.max_operands = 1,
+		.operand = clrsos_address_operands_add,
+		.ctx = &a,
+	};
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (!err && !a.count)
+		err = clrsos_address_missing("dumpmodule", "a Module");
 	if (err)
 		return err;
 	struct clrsos_dac *dac;
@@ -317,15 +400,21 @@ struct clrsos_error *clrsos_cmd_dumpmodule(struct clrsos_session *session, const
 	if ((err = clrsos_module_info_init(&m, dac, a.values[0])))
 		return err;
 	struct clrsos_module_type_list lists[2] = {{0}};
+	struct clrsos_profiled_methods profiled = {0};
 	for (int k = 0; k < 2 && types && !err; k++)
 		err = clrsos_module_type_list_init(&lists[k], dac, a.values[0], k == 1, true);
+	if (!err && prof)
+		err = clrsos_profiled_methods_init(&profiled, dac, a.values[0]);
 	if (!err && json) {
-		render_module_json(&m, out, types ? lists : NULL);
+		render_module_json(&m, out, types ? lists : NULL, prof ? &profiled : NULL);
 	} else if (!err) {
 		render_module_text(&m, out);
 		if (types)
 			render_module_types_text(lists, out);
+		if (prof)
+			render_profiled_text(&profiled, out);
 	}
+	clrsos_profiled_methods_deinit(&profiled);
 	for (int k = 0; k < 2; k++)
 		clrsos_module_type_list_deinit(&lists[k]);
 	clrsos_module_info_deinit(&m);

@@ -12,12 +12,13 @@
 #include "model/heap.h"
 #include "model/methods.h"
 #include "model/objects.h"
+#include "model/runtimedata.h"
 #include "session/session.h"
 #include "commands.h"
 #include "fieldtable.h"
 
 struct dumpmt_options {
-	bool json, methods;
+	bool json, methods, all;
 	struct clrsos_address_operands mt;
 };
 
@@ -29,6 +30,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--json", &o->json),
 		CLRSOS_FLAG("-md", &o->methods),
+		CLRSOS_FLAG("-all", &o->all),
 	};
 	const struct clrsos_options spec = {
 		.command = "dumpmt",
@@ -41,6 +43,8 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
 	if (!err && !o->mt.count)
 		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "dumpmt needs <MethodTable>");
+	if (o->all)
+		o->methods = true; /* -all: the MethodDesc table, then the class's details */
 	return err;
 }
 
@@ -51,6 +55,12 @@ struct dumpmt_result {
 	const char *name;
 	const char *parent_name; /* NULL: no parent, or not a type */
 	bool has_finalizer;
+	bool prefer_mt;          /* the runtime shows no EEClass (.NET 9+): info.eeclass is the canonical MethodTable */
+	bool have_alc;           /* the runtime said which AssemblyLoadContext (alc 0: the default one, not created) */
+	uint64_t alc;
+	uint64_t loader_allocator; /* a collectible type's LoaderAllocator object (0: none) */
+	bool have_fields;        /* -all: the field table */
+	struct clrsos_field_table fields;
 	bool have_methods;
 	struct clrsos_method_list methods;
 	struct clrsos_error *methods_error; /* the methods could not be listed */
@@ -68,17 +78,34 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	if (err)
 		return err;
 	struct clrsos_types *types = clrsos_heap_types(heap);
-	uint64_t mt = o->mt.values[0];
+	/* As SOS: the low two bits (the GC's marks in an object's first word) are dropped. */
+	uint64_t mt = o->mt.values[0] & ~(uint64_t)3;
 	const struct clrsos_type *t = clrsos_types_get(types, mt);
 	if (!t)
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "0x%" PRIx64 " is not a MethodTable (take one from dumpheap -stat or dumpobj)", mt);
+					   "0x%" PRIx64 " is not a MethodTable (take one from dumpheap -stat or dumpobj)",
+					   o->mt.values[0]);
 	if ((err = clrsos_method_table_info_init(&r->info, dac, mt)))
 		return err;
 	r->name = clrsos_types_name(types, t);
 	const struct clrsos_type *parent = r->info.parent ? clrsos_types_get(types, r->info.parent) : NULL;
 	r->parent_name = parent ? clrsos_types_name(types, parent) : NULL;
 	r->has_finalizer = (t->flags & MT_FLAG_HAS_FINALIZER) != 0;
+	uint64_t canonical = 0;
+	if ((err = clrsos_error_ignore(clrsos_eeclass_method_table(dac, r->info.eeclass, &canonical))))
+		return err;
+	r->prefer_mt = canonical && canonical == r->info.eeclass;
+	err = clrsos_assembly_load_context_read(dac, mt, &r->alc);
+	r->have_alc = !err;
+	if ((err = clrsos_error_ignore(err)))
+		return err;
+	if ((err = clrsos_loader_allocator_read(dac, clrsos_session_target(session), mt, &r->loader_allocator)))
+		return err;
+	if (o->all && r->info.have_field_counts && r->info.instance_fields + r->info.static_fields > 0) {
+		if ((err = clrsos_field_table_init(&r->fields, heap, dac, mt, 0, true)))
+			return err;
+		r->have_fields = true;
+	}
 	if (o->methods) {
 		/* Kept: the text shows the rest, then the command fails with it. */
 		r->methods_error = clrsos_method_list_init(&r->methods, dac, mt, r->info.methods);
@@ -106,32 +133,46 @@ static void render_methods_text(const struct clrsos_method_list *list, struct cl
 	}
 }
 
-static void render_text(const struct dumpmt_result *r, struct clrsos_writer *out)
+static void render_class_details(const struct clrsos_method_table_info *m, const struct clrsos_field_table *fields,
+				 struct clrsos_writer *out);
+
+/*
+ * SOS 10's DumpMT: Parent, then the canonical MethodTable where the runtime
+ * shows no EEClass (.NET 9+; only if it is another) or the EEClass; the
+ * Module, EEClass and objects in upper-case hex, the MethodTables in
+ * lower-case, as SOS prints them.
+ */
+static void render_text(const struct dumpmt_result *r, bool all, struct clrsos_writer *out)
 {
 	const struct clrsos_method_table_info *m = &r->info;
-	clrsos_outf(out, "EEClass:             %016" PRIx64 "\n", m->eeclass);
-	clrsos_outf(out, "Module:              %016" PRIx64 "\n", m->module);
+	clrsos_outf(out, "Parent:              %016" PRIx64 "\n", m->parent);
+	if (!r->prefer_mt)
+		clrsos_outf(out, "EEClass:             %016" PRIX64 "\n", m->eeclass);
+	else if (m->eeclass && m->eeclass != m->mt)
+		clrsos_outf(out, "Canonical:           %016" PRIx64 "\n", m->eeclass);
+	clrsos_outf(out, "Module:              %016" PRIX64 "\n", m->module);
 	struct clrsos_name_buf nb;
 	clrsos_outf(out, "Name:                %s\n", clrsos_safe_name(r->name, &nb));
-	clrsos_outf(out, "mdToken:             %016x\n", m->token);
+	clrsos_outf(out, "mdToken:             %016" PRIX32 "\n", m->token);
 	clrsos_outf(out, "File:                %s\n", clrsos_safe_name(m->file ? m->file : "Unknown Module", &nb));
+	if (r->loader_allocator)
+		clrsos_outf(out, "LoaderAllocator:     %016" PRIX64 "\n", r->loader_allocator);
+	if (r->have_alc && r->alc)
+		clrsos_outf(out, "AssemblyLoadContext: %016" PRIX64 "\n", r->alc);
+	else if (r->have_alc)
+		clrsos_out(out, "AssemblyLoadContext: Default ALC - The managed instance of this context doesn't exist yet.\n");
 	clrsos_outf(out, "BaseSize:            0x%x\n", m->base_size);
-	clrsos_outf(out, "ComponentSize:       0x%x\n", m->component_size);
-	clrsos_outf(out, "DynamicStatics:      %s\n", m->is_dynamic ? "true" : "false");
-	clrsos_outf(out, "ContainsPointers:    %s\n", m->contains_pointers ? "true" : "false");
-	clrsos_outf(out, "HasFinalizer:        %s\n", r->has_finalizer ? "true" : "false");
-	clrsos_outf(out, "Slots in VTable:     %u\n", m->vtable_slots);
+	if (m->component_size)
+		clrsos_outf(out, "ComponentSize:       0x%x\n", m->component_size);
+	clrsos_outf(out, "Has GC Pointers:     %s\n", m->contains_pointers ? "true" : "false");
 	clrsos_outf(out, "Number of Methods:   %u\n", m->methods);
 	clrsos_outf(out, "Number of IFaces in IFaceMap: %u\n", m->interfaces);
-	clrsos_outf(out, "Parent MethodTable:  %016" PRIx64 " %s\n", m->parent,
-		    r->parent_name ? clrsos_safe_name(r->parent_name, &nb) : "");
-	if (m->have_field_counts)
-		clrsos_outf(out, "Fields:              %u instance, %u static, %u thread static\n", m->instance_fields,
-			    m->static_fields, m->thread_static_fields);
-	else
-		clrsos_out(out, "Fields:              (the runtime lists none for this type)\n");
 	if (r->have_methods)
 		render_methods_text(&r->methods, out);
+	if (all) {
+		clrsos_out(out, "--------------------------------------\nAdditional Details\n");
+		render_class_details(m, r->have_fields ? &r->fields : NULL, out);
+	}
 }
 
 /* instanceFields, staticFields, threadStaticFields: null where the runtime lists no fields. */
@@ -182,6 +223,18 @@ static void render_json(const struct dumpmt_result *r, struct clrsos_writer *out
 	clrsos_json_bool(&j, m->contains_pointers);
 	clrsos_json_key(&j, "hasFinalizer");
 	clrsos_json_bool(&j, r->has_finalizer);
+	clrsos_json_key(&j, "dynamicStatics");
+	clrsos_json_bool(&j, m->is_dynamic);
+	clrsos_json_key(&j, "eeClassIsCanonicalMethodTable");
+	clrsos_json_bool(&j, r->prefer_mt);
+	clrsos_json_key(&j, "canonicalMethodTable");
+	r->prefer_mt ? clrsos_json_address(&j, m->eeclass) : clrsos_json_null(&j);
+	clrsos_json_key(&j, "loaderAllocator");
+	r->loader_allocator ? clrsos_json_address(&j, r->loader_allocator) : clrsos_json_null(&j);
+	clrsos_json_key(&j, "assemblyLoadContext");
+	r->have_alc ? clrsos_json_address(&j, r->alc) : clrsos_json_null(&j);
+	if (r->have_fields)
+		clrsos_field_table_render_json(&r->fields, &j);
 	if (r->have_methods) {
 		clrsos_json_key(&j, "methodDescs");
 		clrsos_json_array_begin(&j);
@@ -219,9 +272,11 @@ struct clrsos_error *clrsos_cmd_dumpmt(struct clrsos_session *session,
 		if (o.json && !r.methods_error)
 			render_json(&r, out);
 		else if (!o.json)
-			render_text(&r, out);
+			render_text(&r, o.all, out);
 		err = r.methods_error; /* the command's error, after the text it could show */
 	}
+	if (r.have_fields)
+		clrsos_field_table_deinit(&r.fields);
 	clrsos_method_table_info_deinit(&r.info);
 	clrsos_method_list_deinit(&r.methods);
 	return err;
@@ -294,6 +349,13 @@ static void dumpclass_text(const struct dumpclass_result *r, struct clrsos_write
 	clrsos_outf(out, "Method Table:    %016" PRIx64 "\n", m->mt);
 	if (r->prefer_mt && m->mt != m->eeclass)
 		clrsos_outf(out, "Canonical:    %016" PRIx64 "\n", m->eeclass);
+	render_class_details(m, r->have_fields ? &r->fields : NULL, out);
+}
+
+/* SOS's class details (DumpClass's tail, DumpMT -all's Additional Details); fields NULL: none to list. */
+static void render_class_details(const struct clrsos_method_table_info *m, const struct clrsos_field_table *fields,
+				 struct clrsos_writer *out)
+{
 	clrsos_outf(out, "Class Attributes:    %08" PRIx32 "  ", m->attributes);
 	static const struct {
 		uint32_t flag;
@@ -313,8 +375,8 @@ static void dumpclass_text(const struct dumpclass_result *r, struct clrsos_write
 	clrsos_outf(out, "NumStaticFields:     %u\n", m->static_fields);
 	if (m->thread_static_fields)
 		clrsos_outf(out, "NumThreadStaticFields: %u\n", m->thread_static_fields);
-	if (r->have_fields)
-		clrsos_field_table_render_rows(&r->fields, out);
+	if (fields)
+		clrsos_field_table_render_rows(fields, out);
 }
 
 static void dumpclass_json(const struct dumpclass_result *r, struct clrsos_writer *out)

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "base/vector.h"
+#include "base/watch.h"
 #include "model/domains.h"
 #include "model/fields.h"
 #include "model/heap.h"
@@ -53,6 +54,7 @@ struct ee_search {
 	struct clrsos_types *types;
 	struct ee_result *r;
 	struct ee_module *current;
+	struct clrsos_watch *watch; /* Ctrl-C: checked for each type of each module searched */
 };
 
 static void ee_result_deinit(struct ee_result *r)
@@ -303,7 +305,8 @@ static struct clrsos_error *name_search_module(struct ee_search *s, const struct
 	struct clrsos_error *err =
 		clrsos_error_ignore(clrsos_module_type_list_init(&types, s->dac, m->address, false, false));
 	for (size_t i = 0; i < types.count && !err; i++)
-		err = name_search_type(s, m, &types.items[i], name);
+		if (!(err = clrsos_watch_tick(s->watch)))
+			err = name_search_type(s, m, &types.items[i], name);
 	clrsos_module_type_list_deinit(&types);
 	return err;
 }
@@ -423,14 +426,16 @@ static struct clrsos_error *ee_search(struct clrsos_session *session, const char
 		err = clrsos_session_heap(session, &heap);
 	if (err || (err = clrsos_clr_module_list_init(&r->modules, dac, clrsos_session_target(session))))
 		return err;
-	struct ee_search s = {.dac = dac, .types = clrsos_heap_types(heap), .r = r};
+	struct ee_search s = {.dac = dac, .types = clrsos_heap_types(heap), .r = r,
+			      .watch = clrsos_session_watch(session)};
 	bool all = !strcmp(module, "*");
 	for (size_t i = 0; i < r->modules.count && !err; i++) {
 		const struct clrsos_clr_module *m = &r->modules.items[i];
 		if (!all && !module_matches(m, module))
 			continue;
 		r->searched++;
-		err = fn(&s, m, what);
+		if (!(err = clrsos_watch_tick(s.watch)))
+			err = fn(&s, m, what);
 	}
 	if (!err && !r->searched) {
 		struct clrsos_name_buf nb;

@@ -135,15 +135,26 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "dumpmt",
 		.aliases = (const char *const[]){"DumpMT", NULL},
-		.help = "Show a MethodTable: name, sizes, parent, module, field counts and flags.",
-		.syntax = "dumpmt <MethodTable> [-md] [--json]\n"
+		.help = "Show a MethodTable: parent, module, name, sizes, context and method counts.",
+		.syntax = "dumpmt <MethodTable> [-md] [-all] [--json]\n"
 			  "\n"
-			  "EEClass, Module, Name, mdToken, File, BaseSize, ComponentSize, whether\n"
-			  "it contains pointers or has a finalizer, its vtable slots, methods and\n"
-			  "interfaces, its parent and its field counts.\n"
+			  "SOS 10's DumpMT: Parent (its MethodTable), then Canonical (the\n"
+			  "canonical MethodTable, .NET 9+, where it is another) or EEClass (older\n"
+			  "runtimes), Module, Name, mdToken, File, LoaderAllocator (a collectible\n"
+			  "type's), AssemblyLoadContext, BaseSize, ComponentSize (arrays, strings),\n"
+			  "Has GC Pointers, Number of Methods, Number of IFaces in IFaceMap.\n"
 			  "\n"
-			  "  -md   also the MethodDesc table: each method slot's entry point,\n"
-			  "        MethodDesc, whether it has code (JIT/NONE), its slot and its name\n"
+			  "  -md    also the MethodDesc table: each method slot's entry point,\n"
+			  "         MethodDesc, whether it has code (JIT/NONE), its slot and its name\n"
+			  "  -all   -md, then the class's details as dumpclass shows them (Class\n"
+			  "         Attributes, slot and field counts, the field table)\n"
+			  "  --json {methodTable, eeClass, module, name, token, file, baseSize,\n"
+			  "         componentSize, parent, parentName, vtableSlots, methods,\n"
+			  "         interfaces, instanceFields, staticFields, threadStaticFields,\n"
+			  "         containsPointers, hasFinalizer, dynamicStatics,\n"
+			  "         eeClassIsCanonicalMethodTable, canonicalMethodTable,\n"
+			  "         loaderAllocator, assemblyLoadContext}; -md adds methodDescs,\n"
+			  "         -all fields\n"
 			  "\n"
 			  "Example: dumpmt 7f24f0b2b6d8",
 		.run = clrsos_cmd_dumpmt,
@@ -1403,21 +1414,26 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "dumpmodule",
 		.aliases = (const char *const[]){"DumpModule", NULL},
 		.help = "Show a Module: its file, assembly, image, lookup maps and metadata.",
-		.syntax = "dumpmodule <Module> [-mt] [--json]\n"
+		.syntax = "dumpmodule <Module> [-mt] [-prof] [--json]\n"
 			  "\n"
 			  "SOS's DumpModule: Name (its file), Attributes (PEFile, Reflection,\n"
-			  "EditAndContinue), Assembly, BaseAddress (its mapped image), LoaderHeap\n"
+			  "EditAndContinue, IsDynamic, IsInMemory, IsFileLayout), Assembly, BaseAddress (its mapped image), LoaderHeap\n"
 			  "(its LoaderAllocator), its TypeDef, TypeRef, MethodDef, FieldDef,\n"
 			  "MemberRef, file and assembly reference maps, and where its metadata\n"
 			  "starts with its size. Modules come from clrmodules, dumpmt and dumpmd.\n"
 			  "\n"
 			  "  -mt      also the types it defines (MT, TypeDef, Name) and those it\n"
 			  "           refers to (MT, TypeRef, Name) that the runtime has loaded\n"
-			  "  --json   {module, name, isPEFile, isReflection, transientFlags, assembly,\n"
+			  "  -prof    also the methods whose IL a profiler changed (IL Modified,\n"
+			  "           ReJIT Modified), at most 100 as SOS\n"
+			  "  --json   {module, name, isPEFile, isReflection, transientFlags,\n"
+			  "           isDynamic, isInMemory, isFileLayout, assembly,\n"
 			  "           peAssembly, baseAddress, loaderHeap, thunkHeap,\n"
 			  "           typeDefToMethodTableMap, ..., metadataStart, metadataSize,\n"
 			  "           moduleId, moduleIndex}; with -mt also typesDefined and\n"
-			  "           typesReferenced: [{methodTable, token, name}]\n"
+			  "           typesReferenced: [{methodTable, token, name}]; with -prof\n"
+			  "           profilerModified: [{methodDesc, name, kind: il|rejit}] (null\n"
+			  "           where the runtime cannot list them), profilerModifiedTruncated\n"
 			  "\n"
 			  "Example: dumpmodule 7f24f0b21a30",
 		.run = clrsos_cmd_dumpmodule,

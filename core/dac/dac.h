@@ -447,6 +447,30 @@ struct clrsos_error *clrsos_dac_module_map(struct clrsos_dac *dac, uint64_t modu
 					   clrsos_module_map_fn *fn, void *ctx);
 /* The managed AssemblyLoadContext object of the assembly that holds mt (*ret 0: the default context, not created yet). */
 struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
+/*
+ * Whether mt's type lives in a collectible context, and the handle of its
+ * LoaderAllocator object (ISOSDacInterface6; *handle 0: none, or a runtime
+ * whose DAC cannot say).
+ */
+struct clrsos_error *clrsos_dac_method_table_collectible(struct clrsos_dac *dac, uint64_t mt, uint64_t *handle,
+							 bool *collectible);
+/* How a module's image is held (the module's IXCLRDataModule, its private module-data request). */
+struct clrsos_dac_module_layout {
+	bool is_dynamic;     /* emitted (Reflection.Emit): no file */
+	bool is_in_memory;   /* loaded from bytes, not a file */
+	bool is_file_layout; /* mapped as the file lies on disk, not as the loader lays out an image */
+};
+struct clrsos_error *clrsos_dac_module_layout(struct clrsos_dac *dac, uint64_t module,
+					      struct clrsos_dac_module_layout *ret);
+/*
+ * The MethodDescs of module whose IL a profiler changed (ISOSDacInterface7),
+ * at most max; *ret_count how many. A runtime whose DAC cannot list them
+ * (no ISOSDacInterface7, or the call fails): an error.
+ */
+struct clrsos_error *clrsos_dac_profiler_modified_methods(struct clrsos_dac *dac, uint64_t module, uint64_t *ret,
+							  int max, int *ret_count);
+/* How md's IL was changed: 0 not, 1 by a profiler's SetILFunctionBody, 2 by a ReJIT (-1: unknown). */
+int clrsos_dac_profiler_il_kind(struct clrsos_dac *dac, uint64_t md);
 
 /*
  * bpmd (core/dac/notify.c). The MethodDef tokens of module's methods named

@@ -88,6 +88,97 @@ struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, ui
 	return hr < 0 ? clrsos_dac_call_failed(dac, "GetAssemblyLoadContext", hr) : NULL;
 }
 
+struct clrsos_error *clrsos_dac_method_table_collectible(struct clrsos_dac *dac, uint64_t mt, uint64_t *handle,
+							 bool *collectible)
+{
+	/* ISOSDacInterface6: its one method, GetMethodTableCollectibleData, in slot 3. */
+	static const struct clrsos_guid iid_sos6 = {
+		0x11206399, 0x4b66, 0x4edb, {0x98, 0xea, 0x85, 0x65, 0x4e, 0x59, 0xad, 0x45}};
+	struct {
+		uint64_t loader_allocator_handle;
+		int32_t collectible;
+		int32_t pad;
+	} data = {0};
+	typedef clrsos_hresult (*fn)(void *, uint64_t, void *);
+	*handle = 0;
+	*collectible = false;
+	void *volatile sos6 = NULL; /* set under the fault guard */
+	DAC_GUARD("QueryInterface", sos6 = clrsos_com_query(dac->sos, &iid_sos6));
+	if (!sos6)
+		return NULL; /* a runtime older than collectible types' data: none shown */
+	clrsos_hresult hr;
+	DAC_CALL(hr, sos6, 3, fn, mt, &data);
+	DAC_GUARD("Release", clrsos_com_release(sos6));
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetMethodTableCollectibleData", hr);
+	*handle = data.loader_allocator_handle;
+	*collectible = data.collectible != 0;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dac_module_layout(struct clrsos_dac *dac, uint64_t module,
+					      struct clrsos_dac_module_layout *ret)
+{
+	/* ISOSDacInterface::GetModule (12), then IXCLRDataModule::Request (36) of the private module data. */
+	enum { SLOT_GET_MODULE = 12, SLOT_MODULE_REQUEST = 36, REQUEST_GET_MODULE_DATA = 0xf0000001 };
+	struct {
+		int32_t is_dynamic, is_in_memory, is_file_layout, pad;
+		uint64_t pe_assembly, loaded_pe_address, loaded_pe_size, in_memory_pdb_address, in_memory_pdb_size;
+	} data = {0};
+	typedef clrsos_hresult (*get_module_fn)(void *, uint64_t, void **);
+	typedef clrsos_hresult (*request_fn)(void *, uint32_t, uint32_t, const void *, uint32_t, void *);
+	memset(ret, 0, sizeof(*ret));
+	void *xmodule = NULL;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, SLOT_GET_MODULE, get_module_fn, module, &xmodule);
+	if (hr < 0 || !xmodule)
+		return clrsos_dac_call_failed_quiet(dac, "GetModule", hr);
+	DAC_CALL(hr, xmodule, SLOT_MODULE_REQUEST, request_fn, REQUEST_GET_MODULE_DATA, 0, NULL, (uint32_t)sizeof(data),
+		 &data);
+	DAC_GUARD("Release", clrsos_com_release(xmodule));
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "IXCLRDataModule::Request", hr);
+	ret->is_dynamic = data.is_dynamic != 0;
+	ret->is_in_memory = data.is_in_memory != 0;
+	ret->is_file_layout = data.is_file_layout != 0;
+	return NULL;
+}
+
+/* ISOSDacInterface7's profiler calls. */
+enum { SLOT_SOS7_GET_PROFILER_MODIFIED_IL_INFORMATION = 5, SLOT_SOS7_GET_METHODS_WITH_PROFILER_MODIFIED_IL = 6 };
+
+struct clrsos_error *clrsos_dac_profiler_modified_methods(struct clrsos_dac *dac, uint64_t module, uint64_t *ret,
+							  int max, int *ret_count)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *, int32_t, int32_t *);
+	*ret_count = 0;
+	if (!dac->sos7)
+		return clrsos_error_create(CLRSOS_ERROR_DAC, "this runtime's DAC cannot list methods with profiler "
+							     "modified IL (no ISOSDacInterface7)");
+	int32_t count = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos7, SLOT_SOS7_GET_METHODS_WITH_PROFILER_MODIFIED_IL, fn, module, ret, max, &count);
+	if (hr < 0)
+		return clrsos_dac_call_failed_quiet(dac, "GetMethodsWithProfilerModifiedIL", hr);
+	*ret_count = count < 0 ? 0 : count > max ? max : count;
+	return NULL;
+}
+
+int clrsos_dac_profiler_il_kind(struct clrsos_dac *dac, uint64_t md)
+{
+	struct {
+		int32_t type, pad;
+		uint64_t il;
+		uint32_t rejit_id, pad2;
+	} data = {0};
+	typedef clrsos_hresult (*fn)(void *, uint64_t, void *);
+	if (!dac->sos7)
+		return -1;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos7, SLOT_SOS7_GET_PROFILER_MODIFIED_IL_INFORMATION, fn, md, &data);
+	return hr < 0 ? -1 : data.type;
+}
+
 /* Domains, assemblies and their modules (dumpdomain, dumpassembly, name2ee). */
 enum { MAX_DOMAIN_LIST = 1 << 16 };
 

@@ -202,6 +202,53 @@ struct clrsos_error *clrsos_assembly_load_context_read(struct clrsos_dac *dac, u
 	return clrsos_dac_assembly_load_context(dac, mt, ret);
 }
 
+struct clrsos_error *clrsos_loader_allocator_read(struct clrsos_dac *dac, struct clrsos_target *target, uint64_t mt,
+						  uint64_t *ret)
+{
+	uint64_t handle = 0;
+	bool collectible = false;
+	*ret = 0;
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_method_table_collectible(dac, mt, &handle, &collectible));
+	if (err || !handle)
+		return err;
+	/* A handle that cannot be read: no line, as SOS shows none then. */
+	return clrsos_error_ignore(clrsos_target_read_u64(target, handle, ret));
+}
+
+struct clrsos_error *clrsos_profiled_methods_init(struct clrsos_profiled_methods *list, struct clrsos_dac *dac,
+						  uint64_t module)
+{
+	memset(list, 0, sizeof(*list));
+	uint64_t mds[CLRSOS_PROFILED_METHODS_MAX];
+	int count = 0;
+	struct clrsos_error *err = clrsos_dac_profiler_modified_methods(dac, module, mds, CLRSOS_PROFILED_METHODS_MAX,
+								       &count);
+	if (err)
+		return clrsos_error_ignore(err); /* unsupported: supported stays false */
+	list->supported = true;
+	list->truncated = count == CLRSOS_PROFILED_METHODS_MAX;
+	if (!count)
+		return NULL;
+	if (!(list->items = calloc((size_t)count, sizeof(*list->items))))
+		return &clrsos_error_no_memory;
+	for (int i = 0; i < count; i++) {
+		struct clrsos_profiled_method *m = &list->items[list->count++];
+		m->method_desc = mds[i];
+		if ((err = clrsos_error_ignore(clrsos_dac_method_desc_name(dac, mds[i], &m->name))))
+			return err;
+		m->kind = clrsos_dac_profiler_il_kind(dac, mds[i]);
+	}
+	return NULL;
+}
+
+void clrsos_profiled_methods_deinit(struct clrsos_profiled_methods *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i].name);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
 struct clrsos_error *clrsos_module_info_init(struct clrsos_module_info *info, struct clrsos_dac *dac,
 					     uint64_t module)
 {
@@ -237,6 +284,15 @@ struct clrsos_error *clrsos_module_info_init(struct clrsos_module_info *info, st
 	info->transient_flags = d.transient_flags;
 	info->is_pe_file = d.is_pe_file != 0;
 	info->is_reflection = d.is_reflection != 0;
+	struct clrsos_dac_module_layout layout;
+	if (!(err = clrsos_dac_module_layout(dac, module, &layout))) {
+		info->have_layout = true;
+		info->is_dynamic = layout.is_dynamic;
+		info->is_in_memory = layout.is_in_memory;
+		info->is_file_layout = layout.is_file_layout;
+	} else if ((err = clrsos_error_ignore(err))) {
+		return err; /* out of memory; any other failure: no layout attributes, as SOS then prints none */
+	}
 	/* A module with no file (emitted) has no name: "Unknown Module", as SOS says. */
 	return clrsos_error_ignore(clrsos_dac_module_file(dac, module, &info->path));
 }

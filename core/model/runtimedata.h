@@ -60,6 +60,8 @@ struct clrsos_module_info {
 	uint64_t module_id, module_index;
 	uint32_t transient_flags;
 	bool is_pe_file, is_reflection;
+	bool have_layout;            /* the DAC said how the image is held (the three below) */
+	bool is_dynamic, is_in_memory, is_file_layout;
 	char *path;                  /* its file, malloc'd; NULL if the runtime names none */
 };
 
@@ -129,6 +131,31 @@ struct clrsos_error *clrsos_app_domain_read(struct clrsos_dac *dac, uint64_t *re
  * never created.
  */
 struct clrsos_error *clrsos_assembly_load_context_read(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
+
+/*
+ * The LoaderAllocator object of the type mt when it lives in a collectible
+ * context (*ret 0: not collectible, or the runtime does not say): the
+ * object its LoaderAllocator's handle holds, read from target.
+ */
+struct clrsos_error *clrsos_loader_allocator_read(struct clrsos_dac *dac, struct clrsos_target *target, uint64_t mt,
+						  uint64_t *ret);
+
+/* A method whose IL a profiler changed (dumpmodule -prof). */
+struct clrsos_profiled_method {
+	uint64_t method_desc;
+	char *name; /* malloc'd; NULL if the runtime names none */
+	int kind;   /* 1: IL modified, 2: ReJIT modified, else neither said */
+};
+struct clrsos_profiled_methods {
+	struct clrsos_profiled_method *items;
+	size_t count;
+	bool supported; /* false: this runtime's DAC cannot list them (count 0) */
+	bool truncated; /* the runtime's list reached CLRSOS_PROFILED_METHODS_MAX */
+};
+enum { CLRSOS_PROFILED_METHODS_MAX = 100 }; /* as many as SOS asks for */
+struct clrsos_error *clrsos_profiled_methods_init(struct clrsos_profiled_methods *list, struct clrsos_dac *dac,
+						  uint64_t module);
+void clrsos_profiled_methods_deinit(struct clrsos_profiled_methods *list);
 
 /* The reason's words as SOS prints them (NULL: none). */
 const char *clrsos_oom_reason_text(int32_t reason);

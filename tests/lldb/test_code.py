@@ -101,18 +101,22 @@ def main():
         check(name is not None and name.endswith("/HeapShapes.dll"), "dumpmodule: Name %r" % name)
         for line in ("LoaderHeap", "TypeDefToMethodTableMap"):
             check(re.search(r"^\s*%s:\s+%s\s*$" % (line, HEX), dm, re.M), "dumpmodule: no %s line:\n%s" % (line, dm))
-        check(field(dm, "Attributes") == "PEFile", "dumpmodule: Attributes %r" % field(dm, "Attributes"))
         check(tr.text_of("DumpModule %s" % module) == dm, "DumpModule differs from dumpmodule")
         listed = [m for m in tr.json("clrmodules --json")["modules"] if m["module"] == module]
         check(len(listed) == 1, "clrmodules does not list %s" % module)
         jm = tr.json("dumpmodule %s --json" % module)
+        # A file's module: PEFile, never IsDynamic; then the DAC's IsInMemory/IsFileLayout, as its JSON says.
+        layout = [n for n, k in (("IsInMemory", "isInMemory"), ("IsFileLayout", "isFileLayout")) if jm.get(k)]
+        check(field(dm, "Attributes") == " ".join(["PEFile"] + layout) and jm.get("isDynamic") is False,
+              "dumpmodule: Attributes %r, JSON %s" % (field(dm, "Attributes"),
+                                                      {k: jm.get(k) for k in ("isDynamic", "isInMemory", "isFileLayout")}))
         if listed:
             cm = listed[0]
             check(cm["path"] == name == jm["name"], "dumpmodule: file %r, clrmodules says %r" % (name, cm["path"]))
             check(jm["baseAddress"] == cm["imageBase"] and int(field(dm, "BaseAddress"), 16) == int(cm["imageBase"], 16),
                   "dumpmodule: BaseAddress %s, clrmodules says %s" % (jm["baseAddress"], cm["imageBase"]))
             check(jm["assembly"] == cm["assembly"], "dumpmodule: assembly %s, clrmodules %s" % (jm["assembly"], cm["assembly"]))
-            want = "%016x (%d bytes)" % (int(cm["metadataAddress"], 16), cm["metadataSize"])
+            want = "%016X (%d bytes)" % (int(cm["metadataAddress"], 16), cm["metadataSize"])
             check(field(dm, "MetaData start address") == want, "dumpmodule: MetaData %r, want %r"
                   % (field(dm, "MetaData start address"), want))
         for c, want in (("dumpmodule 0x10", "0x10 is not a Module"), ("dumpmodule %s" % md, "%s is not a Module" % md),

@@ -48,6 +48,12 @@ CHANGED = {
                 "prints it; JSON frames gain ilOffset, file, line",
     "dumpmt -md": "SOS 10's MethodDesc Table: a Slot column, Entry, MethodDesc and Slot in upper-case hex as SOS "
                   "prints them",
+    "dumpmt": "SOS 10's lines: Parent, Canonical or EEClass, LoaderAllocator, AssemblyLoadContext, Has GC Pointers, "
+              "ComponentSize only where not 0, Module/EEClass/mdToken in upper-case hex; no DynamicStatics, "
+              "HasFinalizer, Slots in VTable, Fields lines; JSON gains dynamicStatics, eeClassIsCanonicalMethodTable, "
+              "canonicalMethodTable, loaderAllocator, assemblyLoadContext",
+    "dumpmodule": "SOS's IsDynamic/IsInMemory/IsFileLayout attributes, the maps in upper-case hex as SOS prints them; "
+                  "JSON gains isDynamic, isInMemory, isFileLayout",
     "ip2md": "SOS's 'Source file: <file> @ <line>' last line from the module's PDB; JSON gains file, line",
     "clrbt": "a managed frame with a PDB ends with ' at <file>:<line>'; JSON frames gain file, line",
 }

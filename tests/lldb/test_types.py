@@ -75,6 +75,9 @@ def main():
             "name2ee HeapShapes.dll HeapShapes.AllFields.StaticInt",
             "token2ee HeapShapes.dll %08x" % md_token, "Token2EE HeapShapes 0x%08x --json" % type_token,
             "token2ee * %08x" % type_token,
+            "dumpmt %x" % mt, "dumpmt -all %x" % mt, "name2ee System.Private.CoreLib.dll System.Object",
+            "dumpheap -stat -type HeapShapes.CwtKey", "dumpmodule %x" % module, "dumpmodule -prof %x" % module,
+            "dumpmodule -prof %x --json" % module,
             # errors
             "dumpdomain 0x10", "dumpassembly 0x10", "dumpassembly %x" % module, "dumpassembly",
             "dumpclass 0x10", "dumpclass %x" % md, "dumpclass", "dumpmodule -mt 0x10",
@@ -184,6 +187,59 @@ def main():
         dmt_text = chain.text_of("DumpMT %s" % method_table)
         verify(dmt_text, r"\s*Name:\s+HeapShapes.Program\s+", "DumpMT")
         verify(dmt_text, r"\s*File:\s+.*HeapShapes\.(dll|exe)\s+", "DumpMT")
+
+        # dumpmt: SOS 10's lines. Parent is System.Object's MethodTable (name2ee's); .NET 9+ shows no
+        # EEClass line (dumpmd's Class is the MethodTable itself), .NET 8 the EEClass dumpmd names.
+        t = tr.text_of("dumpmt %x" % mt)
+        lines = [l.split(":")[0] for l in t.splitlines()]
+        klass_of_md = int(pout(tr.text_of("dumpmd %x" % md), r"\s*Class:\s+(<HEXVAL>)\s+", "dumpmd"), 16)
+        second = [] if klass_of_md == mt else ["EEClass"]
+        check(lines == ["Parent"] + second + ["Module", "Name", "mdToken", "File", "AssemblyLoadContext", "BaseSize",
+                                              "Has GC Pointers", "Number of Methods", "Number of IFaces in IFaceMap"],
+              "dumpmt: SOS 10's lines, in its order:\n%s" % t)
+        obj_mt = field(tr.text_of("name2ee System.Private.CoreLib.dll System.Object"), "MethodTable")
+        check(obj_mt and int(field(t, "Parent"), 16) == int(obj_mt, 16) == int(dmt["parent"], 16),
+              "dumpmt: Parent %r, System.Object's MethodTable %r" % (field(t, "Parent"), obj_mt))
+        check(not second or int(field(t, "EEClass"), 16) == klass_of_md, "dumpmt: EEClass %r, dumpmd's Class %x"
+              % (field(t, "EEClass"), klass_of_md))
+        check(re.fullmatch(r"0*%X" % module, field(t, "Module") or "") and field(t, "Name") == "HeapShapes.Program"
+              and int(field(t, "mdToken"), 16) == type_token and field(t, "Has GC Pointers") == "false",
+              "dumpmt: Module (upper-case hex), Name, mdToken, Has GC Pointers:\n%s" % t)
+        check(field(t, "AssemblyLoadContext") == "Default ALC - The managed instance of this context doesn't exist yet."
+              or re.fullmatch(HEXVAL, field(t, "AssemblyLoadContext") or ""), "dumpmt: AssemblyLoadContext %r"
+              % field(t, "AssemblyLoadContext"))
+        ta = tr.text_of("dumpmt -all %x" % mt)
+        check(ta.startswith(t) and "\n--------------------------------------\nAdditional Details\nClass Attributes:" in ta
+              and re.search(r"^%s %s\s+%s\s+\S+\s+(Yes|No)\s+static .* s_stackOsId$" % (HEXVAL, HEXVAL, HEXVAL), ta, re.M)
+              and "HeapShapes.Program.StackHolderMain()" in ta, "dumpmt -all: the MethodDesc table and the details:\n%s" % ta)
+        # A generic instantiation: .NET 9+ names its canonical MethodTable (List<__Canon>), .NET 8 its EEClass.
+        st = tr.text_of("dumpheap -stat -type HeapShapes.CwtKey")
+        lm = re.search(r"^(%s)\s+\d+\s+\d+ System\.Collections\.Generic\.List<HeapShapes\.CwtKey>$" % HEXVAL, st, re.M)
+        if check(lm, "dumpheap -stat: no List<HeapShapes.CwtKey>:\n%s" % st):
+            g = session(["dumpmt %s" % lm.group(1), "dumpmt %s --json" % lm.group(1)])
+            gt, gj = g.text_of("dumpmt %s" % lm.group(1)), g.json("dumpmt %s --json" % lm.group(1))
+            if variant == "net8":
+                check(field(gt, "EEClass") and field(gt, "Canonical") is None, "dumpmt of a generic on .NET 8:\n%s" % gt)
+            else:
+                canon = field(gt, "Canonical")
+                check(canon and int(canon, 16) != int(lm.group(1), 16) and field(gt, "EEClass") is None
+                      and int(gj["canonicalMethodTable"], 16) == int(canon, 16), "dumpmt of a generic:\n%s" % gt)
+                c = session(["dumpmt %s" % canon]).text_of("dumpmt %s" % canon)
+                check(field(c, "Name") == "System.Collections.Generic.List<System.__Canon>",
+                      "dumpmt of the Canonical MethodTable: Name %r" % field(c, "Name"))
+
+        # dumpmodule: Attributes as SOS names them (a file on disk: PEFile, never IsDynamic), -prof's last line.
+        dmo = tr.text_of("dumpmodule %x" % module)
+        attrs = (field(dmo, "Attributes") or "").split()
+        check("PEFile" in attrs and "IsDynamic" not in attrs and "Reflection" not in attrs,
+              "dumpmodule: Attributes %r" % attrs)
+        check(re.search(r"^BaseAddress:\s+[0-9A-F]{16}$", dmo, re.M), "dumpmodule: BaseAddress in upper-case hex:\n%s" % dmo)
+        prof = tr.text_of("dumpmodule -prof %x" % module)
+        check(prof.startswith(dmo) and prof.endswith("\nThis module has no methods with profiler modified IL."),
+              "dumpmodule -prof (no profiler in the target):\n%s" % prof[len(dmo):])
+        jp = tr.json("dumpmodule -prof %x --json" % module)
+        check(jp.get("profilerModified") == [] and jp.get("isDynamic") is False, "dumpmodule -prof --json: %s"
+              % {k: jp.get(k) for k in ("profilerModified", "isDynamic")})
 
         # name2ee: the type, the method (Module, Assembly, Token, MethodDesc, Name, JITTED Code Address).
         n = tr.text_of("name2ee HeapShapes.dll HeapShapes.Program")
