@@ -240,9 +240,13 @@ def check_transcript(text, out):
     check(chunk is not None and chunk["countBefore"] == 0 and n >= SPIKE_MB // 4,
           "spike heapdiff --json: DiagScenario.SpikeChunk %s, a spike of %d MB" % (chunk, SPIKE_MB))
     # Other byte arrays may come and go between the two dumps: the growth is
-    # the held arrays less at most what the baseline had.
-    check(b is not None and b["countAfter"] >= n and b["bytesAfter"] >= n << 20 and
-          b["bytesDelta"] >= (n << 20) - b["bytesBefore"] and b["countDelta"] >= n - b["countBefore"],
+    # the held arrays less at most what the baseline had. The spike's one
+    # thread may be inside a chunk's constructor when the dump is taken (the
+    # chunk allocated, its 1 MB array not yet: CI under load saw 113 chunks
+    # and 112 arrays), so one chunk may lack its array.
+    m = max(n - 1, 0)
+    check(b is not None and b["countAfter"] >= m and b["bytesAfter"] >= m << 20 and
+          b["bytesDelta"] >= (m << 20) - b["bytesBefore"] and b["countDelta"] >= m - b["countBefore"],
           "spike heapdiff --json: System.Byte[] %s, the dump holds %d chunks of 1 MB" % (b, n))
     check(sj.get("totals", {}).get("bytesDelta", 0) >= (n << 20) - b["bytesBefore"] if b else False,
           "spike heapdiff --json: totals %s" % sj.get("totals"))
