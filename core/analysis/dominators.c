@@ -427,6 +427,59 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 	return NULL;
 }
 
+struct clrsos_error *clrsos_domtree_group_retained(const struct clrsos_domtree *t, const uint32_t *group,
+						   uint32_t ngroups, uint64_t *ret_bytes)
+{
+	memset(ret_bytes, 0, (size_t)ngroups * sizeof(*ret_bytes));
+	size_t r1 = (size_t)t->reached + 1;
+	/* The dominator tree's children rows, by number: kids[first[d] .. first[d + 1]]. */
+	uint32_t *first = calloc(r1 + 1, sizeof(uint32_t));
+	uint32_t *kids = calloc(r1, sizeof(uint32_t));
+	uint32_t *open = calloc(ngroups ? ngroups : 1, sizeof(uint32_t)); /* per group: its nodes on the path */
+	struct dom_u32_vector stack;
+	dom_u32_vector_init(&stack);
+	struct clrsos_error *err = NULL;
+	if (!first || !kids || !open) {
+		err = &clrsos_error_no_memory;
+		goto out;
+	}
+	for (uint32_t i = 1; i <= t->reached; i++)
+		first[t->idom[i] + 1]++;
+	for (size_t d = 0; d < r1; d++)
+		first[d + 1] += first[d];
+	for (uint32_t i = 1; i <= t->reached; i++)
+		kids[first[t->idom[i]]++] = i;
+	memmove(first + 1, first, r1 * sizeof(uint32_t));
+	first[0] = 0;
+	/* Down the tree from the virtual root: a node is counted when no node of its group is open above it. */
+	for (uint32_t k = first[0]; k < first[1] && !err; k++)
+		err = dom_u32_vector_push(&stack, kids[k]);
+	while (!err && stack.count) {
+		uint32_t top = *dom_u32_vector_pop(&stack);
+		uint32_t i = top & ~MARK;
+		uint32_t g = group[t->vertex[i]];
+		if (top & MARK) {
+			if (g < ngroups)
+				open[g]--;
+			continue;
+		}
+		if (g < ngroups) {
+			if (!open[g]++)
+				ret_bytes[g] += t->retained[i];
+		}
+		if ((err = dom_u32_vector_push(&stack, MARK | i)))
+			break;
+		for (uint32_t k = first[i]; k < first[i + 1] && !err; k++)
+			err = dom_u32_vector_push(&stack, kids[k]);
+	}
+out:
+	dom_u32_vector_deinit(&stack);
+	free(first);
+	free(kids);
+	free(open);
+	return err;
+}
+
 const struct clrsos_domtree_stats *clrsos_domtree_stats(const struct clrsos_domtree *t)
 {
 	return &t->stats;

@@ -95,6 +95,15 @@ struct clrsos_dom_node {
 struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *tree, uint32_t n, unsigned depth,
 					      struct clrsos_dom_node **ret, size_t *ret_count, uint64_t *ret_total);
 
+/*
+ * Retained bytes per group (a node's type, say), each node counted once:
+ * under the topmost node of its group on its chain of dominators. group[n]
+ * is node n's group (below ngroups; others are in none); ret_bytes has
+ * ngroups entries, set. After accumulating.
+ */
+struct clrsos_error *clrsos_domtree_group_retained(const struct clrsos_domtree *tree, const uint32_t *group,
+						   uint32_t ngroups, uint64_t *ret_bytes);
+
 struct clrsos_domtree_stats {
 	uint32_t reached;    /* nodes reached from the roots */
 	uint64_t bytes;      /* memory the tree holds */

@@ -25,7 +25,7 @@
 enum { DEFAULT_TOP = 10, MAX_DEPTH = 8, MAX_CHAIN = 4096 };
 
 struct retained_options {
-	bool json, have;
+	bool json, have, stat, have_top;
 	uint64_t address, top, depth;
 };
 
@@ -74,7 +74,8 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	o->depth = 1;
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--json", &o->json),
-		CLRSOS_UINT("-top", &o->top, .min = 0, .max = 100000),
+		CLRSOS_FLAG("-stat", &o->stat),
+		CLRSOS_UINT("-top", &o->top, .given = &o->have_top, .min = 0, .max = UINT32_MAX),
 		CLRSOS_UINT("-depth", &o->depth, .min = 0, .max = MAX_DEPTH),
 	};
 	const struct clrsos_options spec = {
@@ -86,7 +87,10 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 		.ctx = o,
 	};
 	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
-	if (!err && !o->have)
+	if (!err && o->stat && o->have)
+		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					  "retained: -stat is by type over the whole heap: give it no address, or drop -stat");
+	if (!err && !o->stat && !o->have)
 		err = clrsos_address_missing("retained", "an object");
 	return err;
 }
@@ -385,6 +389,161 @@ static void render_json(const struct retained_result *r, struct clrsos_writer *o
 	clrsos_json_end(&j);
 }
 
+/* ---------------------------------------------------------------- retained -stat */
+
+/* Per type: its live instances, their own bytes, and what its topmost instances retain. */
+struct type_retained {
+	const struct clrsos_type *type;
+	const char *name;
+	uint64_t count, size, retained;
+};
+
+struct stat_walk {
+	struct clrsos_referrers *refs;
+	const struct clrsos_reach *reach;
+	uint64_t frozen_bytes;        /* frozen objects nothing refers to: live, outside the tree */
+	uint32_t *group;              /* per node: its type's index */
+	struct type_retained *by_index;
+	uint32_t ntypes;
+	struct clrsos_types *types;
+};
+
+static bool stat_object(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct stat_walk *w = ctx;
+	uint32_t n;
+	if (!obj->type || obj->type->index >= w->ntypes)
+		return true;
+	struct type_retained *t = &w->by_index[obj->type->index];
+	if (!clrsos_referrers_number(w->refs, obj->address, &n)) {
+		/* Never collected, so live as dumpheap -live counts it; it retains itself. */
+		if (!clrsos_reach_is_frozen(w->reach, obj->address) || obj->type->mt == clrsos_types_free_mt(w->types))
+			return true;
+		t->retained += obj->size;
+		w->frozen_bytes += obj->size;
+	} else {
+		w->group[n] = obj->type->index;
+	}
+	t->type = obj->type;
+	t->count++;
+	t->size += obj->size;
+	return true;
+}
+
+static int by_retained_row(const void *a, const void *b)
+{
+	const struct type_retained *x = a, *y = b;
+	if (x->retained != y->retained)
+		return x->retained < y->retained ? -1 : 1;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+static void stat_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap read for retained sizes by type");
+}
+
+static struct clrsos_error *compute_stat(struct clrsos_session *session, struct type_retained **ret, size_t *ret_count,
+					 uint64_t *ret_live)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	*ret_live = 0;
+	struct clrsos_root_cmd c;
+	struct clrsos_referrers *refs;
+	struct clrsos_domtree *tree;
+	const struct clrsos_reach *reach;
+	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
+	if (err || (err = clrsos_session_reach(session, &reach)) ||
+	    (err = clrsos_session_dominators(session, &refs, &tree)))
+		return err;
+	uint64_t nodes = clrsos_referrers_stats(refs)->objects;
+	struct stat_walk w = {.refs = refs, .reach = reach, .ntypes = clrsos_types_count(c.types), .types = c.types};
+	w.group = malloc((nodes ? nodes : 1) * sizeof(uint32_t));
+	w.by_index = calloc(w.ntypes ? w.ntypes : 1, sizeof(*w.by_index));
+	uint64_t *bytes = calloc(w.ntypes ? w.ntypes : 1, sizeof(*bytes));
+	if (!w.group || !w.by_index || !bytes) {
+		err = &clrsos_error_no_memory;
+		goto out;
+	}
+	memset(w.group, 0xff, nodes * sizeof(uint32_t)); /* no type: in no group */
+	struct clrsos_walk_filter filter;
+	clrsos_walk_filter_init(&filter);
+	struct clrsos_walk_result result;
+	struct clrsos_watch *watch = clrsos_heap_watch(c.heap);
+	if ((err = clrsos_heap_walk(c.heap, &filter, stat_object, &w, stat_progress, watch, &result)))
+		goto out;
+	if ((err = clrsos_domtree_group_retained(tree, w.group, w.ntypes, bytes)))
+		goto out;
+	*ret_live = clrsos_domtree_total(tree) + w.frozen_bytes;
+	size_t n = 0;
+	for (uint32_t i = 0; i < w.ntypes; i++) {
+		if (!w.by_index[i].count)
+			continue;
+		w.by_index[i].retained += bytes[i];
+		w.by_index[i].name = clrsos_types_name(c.types, w.by_index[i].type);
+		w.by_index[n++] = w.by_index[i];
+	}
+	qsort(w.by_index, n, sizeof(*w.by_index), by_retained_row);
+	*ret = w.by_index;
+	*ret_count = n;
+	w.by_index = NULL;
+out:
+	free(w.group);
+	free(w.by_index);
+	free(bytes);
+	return err;
+}
+
+static void render_stat(const struct type_retained *rows, size_t n, uint64_t live, const struct retained_options *o,
+			struct clrsos_writer *out)
+{
+	size_t from = o->have_top && o->top < n ? n - (size_t)o->top : 0;
+	if (o->json) {
+		struct clrsos_json j;
+		clrsos_json_init(&j, out);
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "liveHeap");
+		clrsos_json_uint(&j, live);
+		clrsos_json_key(&j, "types");
+		clrsos_json_array_begin(&j);
+		for (size_t i = n; i-- > from;) {
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "mt");
+			clrsos_json_address(&j, rows[i].type->mt);
+			clrsos_json_key(&j, "type");
+			clrsos_json_string(&j, rows[i].name);
+			clrsos_json_key(&j, "count");
+			clrsos_json_uint(&j, rows[i].count);
+			clrsos_json_key(&j, "totalSize");
+			clrsos_json_uint(&j, rows[i].size);
+			clrsos_json_key(&j, "retained");
+			clrsos_json_uint(&j, rows[i].retained);
+			clrsos_json_object_end(&j);
+		}
+		clrsos_json_array_end(&j);
+		clrsos_json_object_end(&j);
+		clrsos_json_end(&j);
+		return;
+	}
+	clrsos_out(out, "Retained by type (live objects; each object counted once, under the topmost instance of the\n"
+			"type that keeps it alive alone):\n");
+	clrsos_outf(out, "%16s %10s %16s %16s %s\n", "MT", "Count", "TotalSize", "Retained", "Class Name");
+	for (size_t i = from; i < n; i++) {
+		char count[32], size[32], ret[32];
+		clrsos_format_thousands(rows[i].count, count, sizeof(count));
+		clrsos_format_thousands(rows[i].size, size, sizeof(size));
+		clrsos_format_thousands(rows[i].retained, ret, sizeof(ret));
+		clrsos_outf(out, "%16" PRIx64 " %10s %16s %16s ", rows[i].type->mt, count, size, ret);
+		clrsos_out_name(out, rows[i].name);
+		clrsos_out(out, "\n");
+	}
+	char total[32];
+	clrsos_format_thousands(live, total, sizeof(total));
+	clrsos_outf(out, "Live heap: %s bytes; a type's retained bytes include those of other types' objects it alone "
+			 "keeps alive\n", total);
+}
+
 struct clrsos_error *clrsos_cmd_retained(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
@@ -392,6 +551,15 @@ struct clrsos_error *clrsos_cmd_retained(struct clrsos_session *session, const s
 	struct clrsos_error *err = parse(host, argc, argv, &o);
 	if (err)
 		return err;
+	if (o.stat) {
+		struct type_retained *rows;
+		size_t n;
+		uint64_t live = 0;
+		if (!(err = compute_stat(session, &rows, &n, &live)))
+			render_stat(rows, n, live, &o, out);
+		free(rows);
+		return err;
+	}
 	struct retained_result r = {0};
 	retained_objects_init(&r.chain);
 	retained_objects_init(&r.children);

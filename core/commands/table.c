@@ -268,6 +268,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "retained",
 		.help = "Show what one object keeps alive alone: its retained size, its dominators, the largest it retains.",
 		.syntax = "retained <address> [-top <n>] [-depth <n>] [--json]\n"
+			  "retained -stat [-top <n>] [--json]\n"
 			  "\n"
 			  "The object's retained size: its own and that of every object it\n"
 			  "dominates (every path from the roots to them passes through it), what a\n"
@@ -281,12 +282,19 @@ const struct clrsos_command clrsos_commands[] = {
 			  "objsize counts what an object references, shared or not; retained only\n"
 			  "what it alone keeps alive.\n"
 			  "\n"
-			  "  -top <n>     objects shown under each (0: none)\n"
+			  "-stat: by type, dumpheap -stat -live with a Retained column (each object\n"
+			  "counted once, under the topmost instance of the type above it), sorted\n"
+			  "by it; -top: only the largest.\n"
+			  "\n"
+			  "  -top <n>     objects shown under each (0: none); with -stat, types\n"
+			  "  -stat        retained bytes by type\n"
 			  "  -depth <n>   levels below the object\n"
 			  "  --json       {address, type, size, retained, objects, liveHeap,\n"
 			  "               dominators: [{address, type, size, retained}], chainTruncated,\n"
 			  "               root: {kind, address, roots} | null, retains: [{address,\n"
-			  "               type, size, retained, objects, level, dominator}]}\n"
+			  "               type, size, retained, objects, level, dominator}]};\n"
+			  "               -stat: {liveHeap, types: [{mt, type, count, totalSize,\n"
+			  "               retained}]}\n"
 			  "\n"
 			  "Example: retained 7f24eca02468 -depth 2",
 		.run = clrsos_cmd_retained,

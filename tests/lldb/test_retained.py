@@ -13,6 +13,9 @@ Checks:
   - an object's own size plus what the objects it dominates directly retain
     is what it retains (all children listed with -top large enough), and
     deeper levels sit under their parents;
+  - retained -stat: every type's live count and bytes are dumpheap -stat
+    -live's, each type retains at least its own bytes, the ring's type
+    retains the ring and its hub (the hub is the ring's alone);
   - the text shows the same figures; bad arguments fail with one line.
 """
 
@@ -29,6 +32,7 @@ BAD = {
     "retained -top x 0x10": "-top",
     "retained -depth 9 0x10": "-depth",
     "retained 0x10 0x20": "a second address",
+    "retained -stat 0x10": "-stat is by type",
 }
 
 
@@ -43,6 +47,7 @@ def main():
             cmds += ["retained %s --json" % o[name]["address"], "objsize %s --json" % o[name]["address"],
                      "retained %s -top 100000 --json" % o[name]["address"]]
         cmds += ["retained %s" % o["tree"]["address"], "retained %s -depth 3 -top 2 --json" % o["tree"]["address"]]
+        cmds += ["retained -stat --json", "dumpheap -stat -live --json", "retained -stat -top 5"]
         return cmds + list(BAD)
 
     if mode == "live":
@@ -116,6 +121,29 @@ def main():
     check(text.startswith(first), "retained text: %r, expected %r" % (text[:200], first))
     check("Kept alive alone by" in text and "Largest objects it retains (-top 10, -depth 1):" in text,
           "retained text sections")
+
+    st = tr.json("retained -stat --json")
+    live = {harness.parse_hex(r["mt"]): r for r in tr.json("dumpheap -stat -live --json")["statistics"]}
+    rows = {harness.parse_hex(r["mt"]): r for r in st["types"]}
+    check(set(rows) == set(k for k, r in live.items() if r["type"] != "Free"),
+          "retained -stat: types %d, dumpheap -stat -live %d" % (len(rows), len(live)))
+    for mt, r in rows.items():
+        want = live.get(mt)
+        check(want is not None and want["count"] == r["count"] and want["totalSize"] == r["totalSize"],
+              "retained -stat %s: %d objects %d bytes, dumpheap -live says %s" % (r["type"], r["count"], r["totalSize"], want))
+        check(r["retained"] >= r["totalSize"], "retained -stat %s: retains less than its own bytes" % r["type"])
+        check(r["retained"] <= st["liveHeap"], "retained -stat %s: more than the live heap" % r["type"])
+    check([r["retained"] for r in st["types"]] == sorted((r["retained"] for r in st["types"]), reverse=True),
+          "retained -stat --json: largest first")
+    ring = [r for r in st["types"] if r["type"] == "HeapShapes.Ring"]
+    if ring and ring[0]["count"] == 5:
+        check(ring[0]["retained"] == o["ring"]["totalSize"],
+              "retained -stat: the Ring type retains %d, the ring and its hub are %d" % (ring[0]["retained"], o["ring"]["totalSize"]))
+    text = tr.output("retained -stat -top 5")
+    table = [ln for ln in text if len(ln.split()) >= 5 and ln.split()[0] != "MT" and ln.startswith(" ")]
+    check(len(table) == 5 and table[-1].endswith(" " + st["types"][0]["type"]),
+          "retained -stat -top 5: %d rows, the last %r, the largest %s" %
+          (len(table), table[-1] if table else None, st["types"][0]["type"]))
 
     for cmd, want in BAD.items():
         e = tr.error(cmd)

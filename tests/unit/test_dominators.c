@@ -261,6 +261,32 @@ static void test_dominators__random_graphs_match_the_definition(void **state)
 			clrsos_domtree_set_size(t, n, 8 + n);
 		}
 		clrsos_domtree_accumulate(t);
+		/*
+		 * By group (n % 3): a node counts once, under the topmost node of
+		 * its group that dominates it, or itself.
+		 */
+		uint32_t *group = malloc(count * sizeof(uint32_t));
+		assert_non_null(group);
+		for (uint32_t n = 0; n < count; n++)
+			group[n] = n % 3;
+		uint64_t by_group[3], want_group[3] = {0, 0, 0};
+		assert_null(clrsos_domtree_group_retained(t, group, 3, by_group));
+		for (uint32_t n = 0; n < count; n++) {
+			if (!all[n])
+				continue;
+			/* Counted in each group that has a node dominating n (or n itself). */
+			bool in[3] = {false, false, false};
+			in[n % 3] = true;
+			for (uint32_t d = 0; d < count; d++)
+				if (dominated[(size_t)d * count + n])
+					in[d % 3] = true;
+			for (int k = 0; k < 3; k++)
+				if (in[k])
+					want_group[k] += 8 + n;
+		}
+		for (int k = 0; k < 3; k++)
+			assert_int_equal(by_group[k], want_group[k]);
+		free(group);
 		uint64_t total = 0;
 		for (uint32_t n = 0; n < count; n++) {
 			if (!all[n])
