@@ -333,7 +333,10 @@ if __name__ == "__main__":
             if kind.startswith("EXT"):
                 cmd = "sos " + cmd
             ok, out = run(cmd)
-            last = "(lldb) " + cmd + "\n" + out  # SOS's runner sees the command's echo before its output
+            # SOS's runner sees the command's echo before its output, and ends
+            # what it collected with an empty line (SOSRunner.cs: AppendLine()
+            # at the prompt that ends the command).
+            last = "(lldb) " + cmd + "\n" + out + ("\n" if out and not out.endswith("\n") else "") + "\n"
             want_ok = not kind.endswith("_FAIL")
             if ok == want_ok:
                 passed += 1; print("pass %d %s" % (n, cmd))
