@@ -301,8 +301,24 @@ if __name__ == "__main__":
         global capture
         text = text.replace("<HEXVAL>", HEX).replace("<DECVAL>", DEC)
         return text
+    # SOS's runner's variables (logopen's and logging's paths): its log
+    # directory, the script's name and the run's kind.
+    log_path = os.path.join(work, "logs")
+    os.makedirs(log_path, exist_ok=True)
+    variables = {"%LOG_PATH%": log_path, "%TEST_NAME%": os.path.splitext(os.path.basename(script))[0],
+                 "%LOG_SUFFIX%": dump or "live"}
+    # SOS's runner's variables (logopen's and logging's paths): its log
+    # directory, the script's name and the run's kind.
+    log_path = os.path.join(work, "logs")
+    os.makedirs(log_path, exist_ok=True)
+    variables = {"%LOG_PATH%": log_path, "%TEST_NAME%": os.path.splitext(os.path.basename(script))[0],
+                 "%LOG_SUFFIX%": dump or "live"}
     def expand(cmd):
         global capture
+        for k, v in variables.items():
+            cmd = cmd.replace(k, v)
+        for k, v in variables.items():
+            cmd = cmd.replace(k, v)
         if "<PREVPOUT>" in cmd:
             cmd = cmd.replace("<PREVPOUT>", capture or "")
         a = cmd.find("<POUT>")

@@ -757,7 +757,9 @@ static void write_icordebug_text(struct clrsos_writer *out, const struct thread_
 				write_typed_vars_text(out, "PARAMETERS", t->params, t->nparams);
 			if (o->show & SHOW_LOCALS)
 				write_typed_vars_text(out, "LOCALS", t->locals, t->nlocals);
-			clrsos_out(out, "\n");
+			/* As SOS: an empty line closes the variables, none without them. */
+			if (o->show & (SHOW_PARAMS | SHOW_LOCALS))
+				clrsos_out(out, "\n");
 		}
 		number++;
 	}
