@@ -622,6 +622,8 @@ void register_commands(lldb::SBDebugger &debugger)
 		// An SOS command (one SOS has names for) stays SOS's when SOS is loaded.
 		if (sos_loaded && c->aliases)
 			continue;
+		if (c->prefixed_only)
+			continue; // clrsos <name> and sos <name> only
 		std::string alias_help = std::string(c->help) + " (SOS's name for " + c->name + ")";
 		for (size_t k = 0;; k++) {
 			const char *name = k == 0 ? c->name : c->aliases ? c->aliases[k - 1] : nullptr;

@@ -301,8 +301,24 @@ if __name__ == "__main__":
         global capture
         text = text.replace("<HEXVAL>", HEX).replace("<DECVAL>", DEC)
         return text
+    # SOS's runner's variables (logopen's and logging's paths): its log
+    # directory, the script's name and the run's kind.
+    log_path = os.path.join(work, "logs")
+    os.makedirs(log_path, exist_ok=True)
+    variables = {"%LOG_PATH%": log_path, "%TEST_NAME%": os.path.splitext(os.path.basename(script))[0],
+                 "%LOG_SUFFIX%": dump or "live"}
+    # SOS's runner's variables (logopen's and logging's paths): its log
+    # directory, the script's name and the run's kind.
+    log_path = os.path.join(work, "logs")
+    os.makedirs(log_path, exist_ok=True)
+    variables = {"%LOG_PATH%": log_path, "%TEST_NAME%": os.path.splitext(os.path.basename(script))[0],
+                 "%LOG_SUFFIX%": dump or "live"}
     def expand(cmd):
         global capture
+        for k, v in variables.items():
+            cmd = cmd.replace(k, v)
+        for k, v in variables.items():
+            cmd = cmd.replace(k, v)
         if "<PREVPOUT>" in cmd:
             cmd = cmd.replace("<PREVPOUT>", capture or "")
         a = cmd.find("<POUT>")
@@ -333,7 +349,10 @@ if __name__ == "__main__":
             if kind.startswith("EXT"):
                 cmd = "sos " + cmd
             ok, out = run(cmd)
-            last = "(lldb) " + cmd + "\n" + out  # SOS's runner sees the command's echo before its output
+            # SOS's runner sees the command's echo before its output, and ends
+            # what it collected with an empty line (SOSRunner.cs: AppendLine()
+            # at the prompt that ends the command).
+            last = "(lldb) " + cmd + "\n" + out + ("\n" if out and not out.endswith("\n") else "") + "\n"
             want_ok = not kind.endswith("_FAIL")
             if ok == want_ok:
                 passed += 1; print("pass %d %s" % (n, cmd))

@@ -93,6 +93,12 @@ struct clrsos_command {
 	clrsos_command_fn *run;
 	/* Runs without a process (setclrpath): session is then NULL. */
 	bool needs_no_process;
+	/*
+	 * Reached only as `clrsos <name>` or `sos <name>`, as SOS has it (its
+	 * host commands): no top-level lldb command, so that lldb's
+	 * abbreviations of its own (reg for register) stay unambiguous.
+	 */
+	bool prefixed_only;
 };
 
 extern const struct clrsos_command clrsos_commands[];
@@ -184,6 +190,22 @@ clrsos_command_fn clrsos_cmd_gchandles;
 clrsos_command_fn clrsos_cmd_finalizequeue;
 clrsos_command_fn clrsos_cmd_objsize;
 clrsos_command_fn clrsos_cmd_clrthreads;
+clrsos_command_fn clrsos_cmd_modules;
+clrsos_command_fn clrsos_cmd_threads;
+clrsos_command_fn clrsos_cmd_registers;
+clrsos_command_fn clrsos_cmd_logopen;
+clrsos_command_fn clrsos_cmd_logclose;
+clrsos_command_fn clrsos_cmd_logging;
+clrsos_command_fn clrsos_cmd_sethostruntime;
+clrsos_command_fn clrsos_cmd_setsymbolserver;
+
+/*
+ * logopen's file: a writer that passes everything to out and, while a log
+ * is open, copies it there (clrsos_command_run wraps every command's output
+ * in one); flush the log after each command.
+ */
+struct clrsos_writer clrsos_console_log_tee(struct clrsos_writer *out);
+void clrsos_console_log_flush(void);
 clrsos_command_fn clrsos_cmd_dumpdelegate;
 clrsos_command_fn clrsos_cmd_dumpexceptions;
 clrsos_command_fn clrsos_cmd_clrstack;

@@ -617,9 +617,25 @@ struct clrsos_error *clrsos_cmd_threadpool(struct clrsos_session *session, const
 	struct threadpool_info tp;
 	if ((err = clrsos_root_cmd_init(&c, session)) || (err = threadpool_read(&c, &tp)))
 		return err;
-	if (!tp.found)
-		return clrsos_error_create(CLRSOS_ERROR_OTHER,
-					   "threadpool: no System.Threading.PortableThreadPool on the heap (the thread pool was never used)");
+	if (!tp.found) {
+		/* Not an error: a process that never queued work has no pool yet (SOS
+		 * prints "Failed to obtain ThreadPool data." and succeeds too). */
+		if (json) {
+			struct clrsos_json j;
+			clrsos_json_init(&j, out);
+			clrsos_json_object_begin(&j);
+			clrsos_json_key(&j, "kind");
+			clrsos_json_null(&j);
+			clrsos_json_key(&j, "threadPool");
+			clrsos_json_null(&j);
+			clrsos_json_object_end(&j);
+			clrsos_json_end(&j);
+		} else {
+			clrsos_out(out, "No thread pool: the process never used it (no "
+					"System.Threading.PortableThreadPool on the heap)\n");
+		}
+		return NULL;
+	}
 	uint32_t idle = tp.existing >= tp.processing ? tp.existing - tp.processing : 0;
 	if (json) {
 		struct clrsos_json j;

@@ -103,6 +103,8 @@ struct full_frame {
 	char *module, *name; /* malloc'd, or NULL */
 	uint64_t offset;
 	bool managed;        /* clrbt: JIT-compiled code the runtime named */
+	char *source_file;   /* clrstack -f: the debugger's line of ip (malloc'd), or NULL */
+	uint32_t source_line;
 };
 
 /* A thread's stack, or why it could not be read (-all goes on past it). */
@@ -130,6 +132,7 @@ static void clrstack_result_deinit(struct clrstack_result *r)
 		struct thread_stack *ts = &r->threads[i];
 		for (size_t k = 0; ts->natives && k < ts->nnatives; k++) {
 			free(ts->natives[k].module);
+			free(ts->natives[k].source_file);
 			free(ts->natives[k].name);
 		}
 		for (size_t k = 0; ts->places && k < ts->stack.count; k++) {
@@ -170,7 +173,7 @@ enum { MAX_UNWOUND_FRAMES = 4096 };
 
 /* One thread's native frames, each named by the debugger's symbols, and its managed frames' places. */
 static struct clrsos_error *clrstack_full_thread(struct thread_stack *ts, struct clrsos_root_cmd *c,
-						 struct clrsos_unwinder *u, const struct clrsos_host *host)
+						 struct clrsos_unwinder *u, const struct clrsos_host *host, bool lines)
 {
 	struct clrsos_native_stack_frame *nf = NULL;
 	size_t n = 0;
@@ -193,6 +196,9 @@ static struct clrsos_error *clrstack_full_thread(struct thread_stack *ts, struct
 		f->ip = nf[i].ip;
 		if (host->symbolize)
 			host->symbolize(host->ctx, f->ip, &f->module, &f->name, &f->offset);
+		/* As SOS: the debugger's line of the address itself, for a frame it names. */
+		if (lines && f->name)
+			clrsos_target_source_line(c->target, f->ip, &f->source_file, &f->source_line);
 	}
 	free(nf);
 	for (size_t i = 0; i < ts->stack.count && !err; i++) {
@@ -205,7 +211,7 @@ static struct clrsos_error *clrstack_full_thread(struct thread_stack *ts, struct
 }
 
 static struct clrsos_error *clrstack_full(struct clrstack_result *r, struct clrsos_root_cmd *c,
-					  const struct clrsos_host *host)
+					  const struct clrsos_host *host, bool lines)
 {
 	struct clrsos_unwinder *u;
 	struct clrsos_error *err = clrsos_unwinder_create(c->target, &u);
@@ -213,7 +219,7 @@ static struct clrsos_error *clrstack_full(struct clrstack_result *r, struct clrs
 		return clrsos_error_wrap(err, "clrstack -f");
 	for (size_t i = 0; i < r->count && !err; i++)
 		if (!r->threads[i].error)
-			err = clrstack_full_thread(&r->threads[i], c, u, host);
+			err = clrstack_full_thread(&r->threads[i], c, u, host, lines);
 	clrsos_unwinder_destroy(u);
 	return err;
 }
@@ -245,7 +251,8 @@ static void write_regs_json(struct clrsos_json *j, const struct clrsos_regs *g)
 	clrsos_json_object_end(j);
 }
 
-/* A native frame as SOS's -f prints it: "module!symbol + <decimal offset>", or nothing. */
+/* A native frame as SOS's -f prints it: "module!symbol + <decimal offset>" and, where the
+ * debugger has its line, " at <file>:<line>"; or nothing. */
 static void write_native_text(struct clrsos_writer *out, const struct full_frame *f)
 {
 	struct clrsos_name_buf mb, nb;
@@ -255,6 +262,8 @@ static void write_native_text(struct clrsos_writer *out, const struct full_frame
 			    clrsos_safe_name(f->name, &nb));
 		if (f->offset)
 			clrsos_outf(out, " + %" PRIu64, f->offset);
+		if (f->source_file)
+			clrsos_outf(out, " at %s:%" PRIu32, clrsos_safe_name(f->source_file, &nb), f->source_line);
 	}
 	clrsos_out(out, "\n");
 }
@@ -367,7 +376,7 @@ static struct clrsos_error *clrstack_extras(struct clrstack_result *r, struct cl
 	if (!o->icordebug)
 		err = clrstack_sources(r, c->dac);
 	if (!err && o->full)
-		err = clrstack_full(r, c, host);
+		err = clrstack_full(r, c, host, !o->no_lines);
 	if (!err && o->icordebug)
 		err = clrstack_typed(r, c, o);
 	if (!err && o->gc)
@@ -748,7 +757,9 @@ static void write_icordebug_text(struct clrsos_writer *out, const struct thread_
 				write_typed_vars_text(out, "PARAMETERS", t->params, t->nparams);
 			if (o->show & SHOW_LOCALS)
 				write_typed_vars_text(out, "LOCALS", t->locals, t->nlocals);
-			clrsos_out(out, "\n");
+			/* As SOS: an empty line closes the variables, none without them. */
+			if (o->show & (SHOW_PARAMS | SHOW_LOCALS))
+				clrsos_out(out, "\n");
 		}
 		number++;
 	}
@@ -845,6 +856,12 @@ static void write_stack_json(struct clrsos_json *j, const struct thread_stack *t
 			clrsos_json_string(j, ts->natives[i].name);
 			clrsos_json_key(j, "offset");
 			clrsos_json_uint(j, ts->natives[i].offset);
+			if (ts->natives[i].source_file) {
+				clrsos_json_key(j, "file");
+				clrsos_json_string(j, ts->natives[i].source_file);
+				clrsos_json_key(j, "line");
+				clrsos_json_uint(j, ts->natives[i].source_line);
+			}
 			clrsos_json_object_end(j);
 		}
 		clrsos_json_array_end(j);

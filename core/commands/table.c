@@ -371,7 +371,7 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "clrthreads",
-		.aliases = (const char *const[]){"threads", "Threads", "t", NULL},
+		.aliases = (const char *const[]){"t", NULL},
 		.help = "List the managed threads.",
 		.syntax = "clrthreads [-live] [-managedexception] [--json]\n"
 			  "\n"
@@ -744,6 +744,136 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "Example: sosstatus",
 		.run = clrsos_cmd_sosstatus,
+	},
+	{
+		.name = "modules",
+		.aliases = (const char *const[]){"lm", NULL},
+		.help = "List the target's native modules: base address, image size, path (SOS's host command).",
+		.syntax = "modules [-v] [-n <regex>] [-a <address>] [--json]   (typed as: sos modules ...)\n"
+			  "\n"
+			  "The modules lldb lists for the target (ELF images), as SOS's 'modules'\n"
+			  "prints them: base address, image size (the file's mapped bytes: the\n"
+			  "first page to the end of the last loaded segment's file bytes,\n"
+			  "page-rounded) and path, then 'Total image size'.\n"
+			  "\n"
+			  "  -v, --verbose        per module its index and path, Address,\n"
+			  "                       ImageSize, IsPEImage, IsManaged and BuildId\n"
+			  "  -n, --name <regex>   only modules whose file name matches (any case)\n"
+			  "  -a, --address <a>    only the module holding this address\n"
+			  "  --json               {modules: [{index, path, address, imageSize,\n"
+			  "                       buildId}], totalImageSize}\n"
+			  "\n"
+			  "Example: sos modules -n coreclr",
+		.run = clrsos_cmd_modules,
+		.prefixed_only = true,
+	},
+	{
+		.name = "threads",
+		.aliases = (const char *const[]){"setthread", NULL},
+		.help = "List the target's threads or select one (SOS's host command; clrthreads: the managed ones).",
+		.syntax = "threads [-v] [--json] | threads [-t] <n>   (typed as: sos threads ...)\n"
+			  "\n"
+			  "Every thread lldb has, as SOS's 'threads' prints them: '*' on the\n"
+			  "selected one, its index in this list, its OS id in hex and decimal.\n"
+			  "With a number, selects that thread (lldb's 'thread select').\n"
+			  "\n"
+			  "  -v, --verbose   also each thread's IP, SP and FP (rip, rsp, rbp)\n"
+			  "  -t, --tid       <n> is an OS thread id, not an index\n"
+			  "  --json          {threads: [{index, osId, current, ip, sp, fp}]}\n"
+			  "\n"
+			  "Example: sos threads -v",
+		.run = clrsos_cmd_threads,
+		.prefixed_only = true,
+	},
+	{
+		.name = "registers",
+		.aliases = (const char *const[]){"r", NULL},
+		.help = "Show the selected thread's registers in SOS's layout (SOS's host command).",
+		.syntax = "registers [--json]   (typed as: sos registers)\n"
+			  "\n"
+			  "The selected thread's registers as SOS prints them: cs, ds, es, fs,\n"
+			  "gs, ss, eflags, then rax ... r15 and rip, each 'name = 0x<hex>'.\n"
+			  "\n"
+			  "  --json   {osThreadId, registers: {name: value}}\n"
+			  "\n"
+			  "Example: sos registers",
+		.run = clrsos_cmd_registers,
+		.prefixed_only = true,
+	},
+	{
+		.name = "logopen",
+		.aliases = (const char *const[]){NULL},
+		.help = "Copy every clrsos command's output to a file, as SOS's logopen (logclose stops).",
+		.syntax = "logopen [<path>] [--disable]   (typed as: sos logopen ...)\n"
+			  "\n"
+			  "From now on each clrsos command's output also goes to <path> (created,\n"
+			  "or emptied if it exists; a directory, a symbolic link or anything not a\n"
+			  "regular file is refused). Without a path, says where it logs. Errors\n"
+			  "and lldb's own commands are not logged.\n"
+			  "\n"
+			  "  --disable   stop logging (logclose)\n"
+			  "\n"
+			  "Example: sos logopen /tmp/session.log",
+		.run = clrsos_cmd_logopen,
+		.needs_no_process = true,
+		.prefixed_only = true,
+	},
+	{
+		.name = "logclose",
+		.aliases = (const char *const[]){NULL},
+		.help = "Stop copying the output to logopen's file.",
+		.syntax = "logclose   (typed as: sos logclose)\n"
+			  "\n"
+			  "Closes the file logopen opened; an error if any write to it failed.\n"
+			  "\n"
+			  "Example: sos logclose",
+		.run = clrsos_cmd_logclose,
+		.needs_no_process = true,
+		.prefixed_only = true,
+	},
+	{
+		.name = "logging",
+		.aliases = (const char *const[]){NULL},
+		.help = "SOS's internal diagnostic log: clrsos keeps none (accepted, says so).",
+		.syntax = "logging [<path>] [--enable | --disable]\n"
+			  "\n"
+			  "SOS writes its own diagnostic log with this; clrsos has no such log:\n"
+			  "it takes SOS's forms and says so in one line. logopen copies the\n"
+			  "commands' output to a file.\n"
+			  "\n"
+			  "Example: logging --disable",
+		.run = clrsos_cmd_logging,
+		.needs_no_process = true,
+	},
+	{
+		.name = "sethostruntime",
+		.aliases = (const char *const[]){"SetHostRuntime", NULL},
+		.help = "SOS's choice of the .NET runtime that hosts it: clrsos hosts none (accepted, says so).",
+		.syntax = "sethostruntime [-netcore | -netfx | -none | -clear] [-major <n>] [<path>]\n"
+			  "\n"
+			  "SOS runs its managed part on a .NET runtime this command picks; clrsos\n"
+			  "is native code and needs none: it takes SOS's forms and says so in one line.\n"
+			  "\n"
+			  "Example: sethostruntime",
+		.run = clrsos_cmd_sethostruntime,
+		.needs_no_process = true,
+	},
+	{
+		.name = "setsymbolserver",
+		.aliases = (const char *const[]){"SetSymbolServer", NULL},
+		.help = "SOS's symbol download: clrsos downloads nothing (accepted, says where it looks).",
+		.syntax = "setsymbolserver [-ms | -mi] [-timeout <min>] [-loadsymbols] [-cache <dir>]\n"
+			  "                [-directory <dir>] [-disable] [<url>] ...\n"
+			  "\n"
+			  "SOS downloads symbol files and the DAC from a symbol server; clrsos\n"
+			  "downloads nothing. It takes SOS's options and says in one line where\n"
+			  "clrsos looks instead: the DAC in the runtime's directory (setclrpath),\n"
+			  "portable PDBs beside the assemblies or embedded in them, and lldb's own\n"
+			  "symbols for native code (lldb's 'target symbols add').\n"
+			  "\n"
+			  "Example: setsymbolserver -ms",
+		.run = clrsos_cmd_setsymbolserver,
+		.needs_no_process = true,
 	},
 	{
 		.name = "runtimes",
@@ -1708,6 +1838,9 @@ struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 					const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = clrsos_command_wants_json(argc, argv);
+	/* Everything the command writes also goes to the logopen file, if one is open. */
+	struct clrsos_writer tee = clrsos_console_log_tee(out);
+	out = &tee;
 	struct held h = {0};
 	struct clrsos_writer held_writer = {hold, &h};
 	if (session)
@@ -1732,6 +1865,7 @@ struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 	free(h.data);
 	if (h.spill)
 		fclose(h.spill);
+	clrsos_console_log_flush();
 	return err;
 }
 

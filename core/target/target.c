@@ -259,6 +259,43 @@ static bool elf_mem_read(void *ctx, uint64_t pos, void *buf, size_t size)
 	return read_pages(m->t, m->base + pos, buf, size) == size;
 }
 
+/* The bytes a parsed image's file maps from its first page: the end of the
+ * last loaded segment's file bytes, rounded up to a page (SOS's ImageSize:
+ * a segment's zero-filled tail, .bss, is anonymous memory, not the file's). */
+static uint64_t elf_image_span(const struct clrsos_elf_info *info)
+{
+	uint64_t end = 0;
+	for (size_t i = 0; i < info->nloads; i++) {
+		uint64_t e = info->loads[i].vaddr + info->loads[i].filesz;
+		if (e > end)
+			end = e;
+	}
+	return (end + CLRSOS_PAGE_SIZE - 1) & ~(uint64_t)(CLRSOS_PAGE_SIZE - 1);
+}
+
+struct clrsos_error *clrsos_target_module_image_size(struct clrsos_target *t,
+						     const struct clrsos_module *module, uint64_t *ret)
+{
+	*ret = 0;
+	struct elf_mem_ctx m = {t, module->base};
+	struct clrsos_elf_info info;
+	struct clrsos_error *err = clrsos_elf_parse(elf_mem_read, &m, true, &info);
+	if (err && module->path) {
+		/* The core lacks the header page: the file's headers, if it is the same build. */
+		clrsos_error_destroy(err);
+		err = clrsos_elf_parse_file(module->path, &info);
+		if (!err && module->build_id_len &&
+		    (info.build_id_len != module->build_id_len ||
+		     memcmp(info.build_id, module->build_id, info.build_id_len) != 0))
+			err = clrsos_error_create(CLRSOS_ERROR_IO, "%s is not the module loaded",
+						  module->path);
+	}
+	if (err)
+		return err;
+	*ret = elf_image_span(&info);
+	return NULL;
+}
+
 struct clrsos_error *
 clrsos_target_module_build_id(struct clrsos_target *t,
 			      const struct clrsos_module *module, uint8_t *ret,

@@ -186,6 +186,16 @@ clrsos_target_module_build_id(struct clrsos_target *target,
 			      const struct clrsos_module *module, uint8_t *ret,
 			      size_t *ret_len, bool *ret_from_memory);
 
+/*
+ * The bytes of a module's file mapped in the target (its first page to the
+ * end of its last PT_LOAD segment's file bytes, page-rounded, as SOS's
+ * ImageSize: without the zero-filled .bss after them), from its headers in the
+ * target's memory or, where a core left them out, from its file when that
+ * has the module's build-id.
+ */
+struct clrsos_error *clrsos_target_module_image_size(struct clrsos_target *target,
+						     const struct clrsos_module *module, uint64_t *ret);
+
 struct clrsos_error *clrsos_target_threads(struct clrsos_target *target,
 					   struct clrsos_thread **ret,
 					   size_t *ret_count);

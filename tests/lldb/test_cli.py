@@ -276,7 +276,7 @@ ALIASES = {
     "objsize": ["ObjSize"],
     "gchandles": ["GCHandles"],
     "finalizequeue": ["fq", "FinalizeQueue"],
-    "clrthreads": ["threads", "Threads", "t"],
+    "clrthreads": ["t"],
     "clrstack": ["ClrStack", "CLRStack"],
     "dso": ["dumpstackobjects", "DumpStackObjects"],
     "dumpstack": ["DumpStack"], "eestack": ["EEStack"],
@@ -293,6 +293,7 @@ ALIASES = {
     "dumpdelegate": ["DumpDelegate"],
     "threadstate": ["ThreadState"],
     "dumpdomain": ["DumpDomain"], "dumpclass": ["DumpClass"], "name2ee": ["Name2EE"], "token2ee": ["Token2EE"],
+    "sethostruntime": ["SetHostRuntime"], "setsymbolserver": ["SetSymbolServer"],
 }
 # Names lldb holds itself (t: lldb's alias of `thread select`): reached only
 # after clrsos or sos.
@@ -316,7 +317,7 @@ def alias_arguments(truth):
         "dumpmt": af["mt"], "dumparray": arr["ints"]["address"],
         "gcroot": truth["roots"]["gcroot"]["staticChain"]["address"],
         "objsize": truth["roots"]["gcroot"]["staticChain"]["address"], "gchandles": "-stat",
-        "finalizequeue": "", "clrthreads": "", "clrstack": "", "dso": "",
+        "finalizequeue": "", "clrthreads": "", "clrstack": "", "dso": "", "sethostruntime": "", "setsymbolserver": "-ms",
         "dumpstack": "-EE", "eestack": "-EE",
         "pe": truth["threads"]["exception"]["address"], "setclrpath": "",
         "sosstatus": "", "runtimes": "", "clrmodules": "", "syncblk": "-all", "analyzeoom": "",

@@ -22,7 +22,8 @@ it, and pe -lines says why in one line.
 native: Lines native, blocked in a read in liblinesnative.so (C, built
 with -g): dumpstack and eestack show the native caller and callee with
 lldb's "[<file>:<line>]" (the line the library printed), live and on a full
-core, as SOS's DumpStack does; dumpstack -n without.
+core, as SOS's DumpStack does; dumpstack -n without; clrstack -f with SOS's
+" at <file>:<line>" (--json: file, line), clrstack -f -n without.
 crash: the core the runtime writes as Lines dies of an unhandled exception
 thrown from a catch block (Lines throw): pe -lines gives each frame of the
 exception's stack trace the line .NET gave it, pe -nested shows the thread's
@@ -154,7 +155,7 @@ def run_native():
     try:
         with harness.Target("Lines", args=["native"], stdin=True) as t:
             truth = t.truth
-            commands = ["dumpstack", "dumpstack -n", "eestack"]
+            commands = ["dumpstack", "dumpstack -n", "eestack", "clrstack -f", "clrstack -f -n", "clrstack -f --json"]
             trs = [("live", harness.lldb(commands, pid=t.pid))]
             core = harness.make_core(t, "full", directory)
             trs.append(("core", harness.lldb(commands, core=core, exe=t.exe)))
@@ -171,6 +172,19 @@ def run_native():
         check("liblinesnative.so!" in plain and "lines_native.c:" not in plain,
               "dumpstack -n (%s): no source lines:\n%s" % (where, plain))
         check(re.search(caller, tr.text_of("eestack"), re.M), "eestack (%s): the native caller's line" % where)
+        # SOS's clrstack -f: "module!symbol + <decimal offset> at <file>:<line>", the line of the ip itself.
+        full = r"^[0-9A-F]{16} [0-9A-F]{16} liblinesnative\.so!%s \+ \d+ at %s:%d$" % (
+            re.escape(truth["nativeFunction"]), re.escape(truth["nativeFile"]), truth["nativeLine"])
+        text = tr.text_of("clrstack -f")
+        check(re.search(full, text, re.M), "clrstack -f (%s): the native caller with its line: %s\n%s" % (
+            where, full, text))
+        plain = tr.text_of("clrstack -f -n")
+        check("liblinesnative.so!" in plain and " at " not in plain,
+              "clrstack -f -n (%s): no source lines:\n%s" % (where, plain))
+        natives = [f for t_ in tr.json("clrstack -f --json")["threads"] for f in t_["nativeFrames"]
+                   if f.get("symbol") == truth["nativeFunction"]]
+        check(any(f.get("file") == truth["nativeFile"] and f.get("line") == truth["nativeLine"] for f in natives),
+              "clrstack -f --json (%s): no file and line on %s: %r" % (where, truth["nativeFunction"], natives))
 
 
 def flip_pdb_id(path):

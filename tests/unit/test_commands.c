@@ -1473,7 +1473,7 @@ static void test_command_select__any_case_alias_help_and_unknown(void **state)
 	free(o.text);
 	o = (struct held_out){0};
 	/* SOS's names, in any case; the help of one says them. */
-	const char *sos_names[][2] = {{"DUMPSTACKOBJECTS", "dso"}, {"printException", "pe"}, {"Threads", "clrthreads"},
+	const char *sos_names[][2] = {{"DUMPSTACKOBJECTS", "dso"}, {"printException", "pe"}, {"Threads", "threads"}, {"T", "clrthreads"},
 				      {"CLRSTACK", "clrstack"}, {"setclrpath", "setclrpath"}, {"dA", "dumparray"}};
 	for (size_t i = 0; i < sizeof(sos_names) / sizeof(sos_names[0]); i++) {
 		const char *a[] = {sos_names[i][0]};
