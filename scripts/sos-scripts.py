@@ -153,7 +153,7 @@ def main():
         elif args[i] == "--plugin":
             plugin = os.path.abspath(args[i + 1]); i += 2
         elif args[i] == "--work":
-            work = args[i + 1]; i += 2
+            work = os.path.abspath(args[i + 1]); i += 2
         elif args[i] == "--debug-type":
             debug_type = args[i + 1]; i += 2
         else:
@@ -177,7 +177,8 @@ def main():
                 cmd += ["--arg", a.replace("%DEBUG_ROOT%", os.path.dirname(dll))]
             for kv in ENV.get(name, {}).items():
                 cmd += ["--env", "%s=%s" % kv]
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+            # In the work directory: what a script writes by relative name (DumpLog's StressLog.txt) stays there.
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=work)
             print(r.stdout + r.stderr, flush=True)
             m = re.search(r"SUMMARY \S+: (\d+) passed, (\d+) failed", r.stdout)
             totals.append((name, mode, m.group(0) if m else "did not run (status %d)" % r.returncode))
@@ -307,16 +308,8 @@ if __name__ == "__main__":
     os.makedirs(log_path, exist_ok=True)
     variables = {"%LOG_PATH%": log_path, "%TEST_NAME%": os.path.splitext(os.path.basename(script))[0],
                  "%LOG_SUFFIX%": dump or "live"}
-    # SOS's runner's variables (logopen's and logging's paths): its log
-    # directory, the script's name and the run's kind.
-    log_path = os.path.join(work, "logs")
-    os.makedirs(log_path, exist_ok=True)
-    variables = {"%LOG_PATH%": log_path, "%TEST_NAME%": os.path.splitext(os.path.basename(script))[0],
-                 "%LOG_SUFFIX%": dump or "live"}
     def expand(cmd):
         global capture
-        for k, v in variables.items():
-            cmd = cmd.replace(k, v)
         for k, v in variables.items():
             cmd = cmd.replace(k, v)
         if "<PREVPOUT>" in cmd:
