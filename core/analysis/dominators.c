@@ -25,12 +25,9 @@ struct clrsos_domtree {
 	struct clrsos_domtree_stats stats;
 };
 
-static void *alloc_array(size_t n, size_t size, uint64_t *bytes)
+static void *alloc_array(size_t n, size_t size)
 {
-	void *p = calloc(n ? n : 1, size);
-	if (p)
-		*bytes += (uint64_t)n * size;
-	return p;
+	return calloc(n ? n : 1, size);
 }
 
 /*
@@ -43,14 +40,14 @@ struct successors {
 	uint32_t *to;
 };
 
-static struct clrsos_error *turn_around(const struct clrsos_dom_graph *g, struct successors *out, uint64_t *bytes)
+static struct clrsos_error *turn_around(const struct clrsos_dom_graph *g, struct successors *out)
 {
 	uint64_t edges = (uint64_t)g->first[g->count] + g->nextra;
 	if (edges > UINT32_MAX)
 		return clrsos_error_create(CLRSOS_ERROR_OTHER,
 					   "more than 4 G references among live objects: too many for a dominator tree");
-	out->first = alloc_array((size_t)g->count + 1, sizeof(uint32_t), bytes);
-	out->to = alloc_array((size_t)edges, sizeof(uint32_t), bytes);
+	out->first = alloc_array((size_t)g->count + 1, sizeof(uint32_t));
+	out->to = alloc_array((size_t)edges, sizeof(uint32_t));
 	if (!out->first || !out->to)
 		return &clrsos_error_no_memory;
 	/* Count each node's successors, then place them, each row filled from its start. */
@@ -124,8 +121,6 @@ static struct clrsos_error *search(const struct clrsos_dom_graph *g, const struc
 				err = dom_u32_vector_push(&stack, m);
 		}
 	}
-	if (stack.capacity * sizeof(uint32_t) > t->stats.peak_bytes)
-		t->stats.peak_bytes = stack.capacity * sizeof(uint32_t);
 	dom_u32_vector_deinit(&stack);
 	t->reached = next;
 	return err;
@@ -229,15 +224,14 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 	if (!t)
 		return &clrsos_error_no_memory;
 	t->count = g->count;
-	uint64_t bytes = 0, work = 0;
 	uint32_t *parent = NULL, *semi = NULL, *least = NULL;
 	uint8_t *is_root = NULL;
 	struct clrsos_error *err = NULL;
 	size_t n1 = (size_t)g->count + 1;
-	t->pre = alloc_array(g->count, sizeof(uint32_t), &bytes);
-	t->vertex = alloc_array(n1, sizeof(uint32_t), &bytes);
-	parent = alloc_array(n1, sizeof(uint32_t), &work);
-	is_root = alloc_array(g->count / 8 + 1, 1, &work);
+	t->pre = alloc_array(g->count, sizeof(uint32_t));
+	t->vertex = alloc_array(n1, sizeof(uint32_t));
+	parent = alloc_array(n1, sizeof(uint32_t));
+	is_root = alloc_array(g->count / 8 + 1, 1);
 	if (!t->pre || !t->vertex || !parent || !is_root) {
 		err = &clrsos_error_no_memory;
 		goto out;
@@ -247,28 +241,23 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 			is_root[g->roots[r] >> 3] |= (uint8_t)(1u << (g->roots[r] & 7));
 	}
 	struct successors succ = {0};
-	uint64_t succ_bytes = 0;
-	if (!(err = turn_around(g, &succ, &succ_bytes)))
+	if (!(err = turn_around(g, &succ)))
 		err = search(g, &succ, t, parent);
 	free(succ.first);
 	free(succ.to);
-	t->stats.peak_bytes += bytes + work + succ_bytes;
 	if (err)
 		goto out;
 	t->stats.reached = t->reached;
 	size_t r1 = (size_t)t->reached + 1;
-	t->idom = alloc_array(r1, sizeof(uint32_t), &bytes);
-	semi = alloc_array(r1, sizeof(uint32_t), &work);
-	least = alloc_array(r1, sizeof(uint32_t), &work);
+	t->idom = alloc_array(r1, sizeof(uint32_t));
+	semi = alloc_array(r1, sizeof(uint32_t));
+	least = alloc_array(r1, sizeof(uint32_t));
 	if (!t->idom || !semi || !least) {
 		err = &clrsos_error_no_memory;
 		goto out;
 	}
 	/* The search's parents, kept: the forest's links are shortened below. */
 	memcpy(t->idom, parent, r1 * sizeof(uint32_t));
-	uint64_t peak = bytes + work;
-	if (peak > t->stats.peak_bytes)
-		t->stats.peak_bytes = peak;
 	if ((err = semidominators(g, t, parent, semi, least, is_root)))
 		goto out;
 	/* Each immediate dominator: the nearest ancestor of its parent not below its semidominator. */
@@ -284,14 +273,11 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 	free(is_root);
 	parent = least = semi = NULL;
 	is_root = NULL;
-	work = 0;
-	if (!(t->retained = alloc_array(r1, sizeof(uint64_t), &bytes))) {
+	if (!(t->retained = alloc_array(r1, sizeof(uint64_t)))) {
 		err = &clrsos_error_no_memory;
 		goto out;
 	}
-	t->stats.bytes = bytes;
-	if (bytes > t->stats.peak_bytes)
-		t->stats.peak_bytes = bytes;
+	t->stats.bytes = (uint64_t)g->count * sizeof(uint32_t) + r1 * (2 * sizeof(uint32_t) + sizeof(uint64_t));
 out:
 	free(parent);
 	free(semi);
@@ -351,14 +337,6 @@ uint64_t clrsos_domtree_retained(const struct clrsos_domtree *t, uint32_t n)
 uint64_t clrsos_domtree_total(const struct clrsos_domtree *t)
 {
 	return t->retained[0];
-}
-
-void clrsos_domtree_preorder(const struct clrsos_domtree *t, bool (*fn)(void *ctx, uint32_t n), void *ctx)
-{
-	for (uint32_t i = 1; i <= t->reached; i++) {
-		if (!fn(ctx, t->vertex[i]))
-			return;
-	}
 }
 
 struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, uint32_t n, unsigned depth,

@@ -69,12 +69,6 @@ void clrsos_domtree_accumulate(struct clrsos_domtree *tree);
 uint64_t clrsos_domtree_retained(const struct clrsos_domtree *tree, uint32_t n);
 uint64_t clrsos_domtree_total(const struct clrsos_domtree *tree);
 
-/*
- * Visit reached nodes in depth-first preorder (every dominator before what
- * it dominates): fn(ctx, n); fn returns false to stop.
- */
-void clrsos_domtree_preorder(const struct clrsos_domtree *tree, bool (*fn)(void *ctx, uint32_t n), void *ctx);
-
 /* A node below another in the dominator tree, as clrsos_domtree_dominated lists it. */
 struct clrsos_dom_node {
 	uint32_t node;
@@ -107,7 +101,6 @@ struct clrsos_error *clrsos_domtree_group_retained(const struct clrsos_domtree *
 struct clrsos_domtree_stats {
 	uint32_t reached;    /* nodes reached from the roots */
 	uint64_t bytes;      /* memory the tree holds */
-	uint64_t peak_bytes; /* the most it held while being computed */
 };
 const struct clrsos_domtree_stats *clrsos_domtree_stats(const struct clrsos_domtree *tree);
 

@@ -119,18 +119,34 @@ static int by_retained(const void *a, const void *b)
  * The children to show: on each level the top largest under each shown
  * parent, in tree order (each parent followed by its own).
  */
-static struct clrsos_error *pick_children(struct clrsos_root_cmd *c, struct clrsos_referrers *refs,
-					  struct clrsos_dom_node *nodes, size_t n, uint32_t self, uint64_t top,
-					  unsigned level, struct retained_objects *out)
+/* By dominator, then larger retained first: each node's children in a run of their own. */
+static int by_dominator(const void *a, const void *b)
 {
-	if (!top)
+	const struct clrsos_dom_node *x = a, *y = b;
+	if (x->idom != y->idom)
+		return x->idom < y->idom ? -1 : 1;
+	return by_retained(a, b);
+}
+
+/*
+ * The children to show: the top largest under self, each followed by its
+ * own, levels deep. nodes is sorted by dominator (by_dominator).
+ */
+static struct clrsos_error *pick_children(struct clrsos_root_cmd *c, struct clrsos_referrers *refs,
+					  const struct clrsos_dom_node *nodes, size_t n, uint32_t self, uint64_t top,
+					  unsigned level, unsigned levels, struct retained_objects *out)
+{
+	if (!top || level > levels)
 		return NULL;
-	/* nodes is sorted by retained: the first top whose parent is self, at this level. */
-	uint64_t taken = 0;
-	for (size_t i = 0; i < n && taken < top; i++) {
-		if (nodes[i].level != level || nodes[i].idom != self)
-			continue;
-		taken++;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (nodes[mid].idom < self)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < n && nodes[i].idom == self && i - lo < top; i++) {
 		struct retained_object *o = retained_objects_push_slot(out);
 		if (!o)
 			return &clrsos_error_no_memory;
@@ -141,7 +157,7 @@ static struct clrsos_error *pick_children(struct clrsos_root_cmd *c, struct clrs
 		o->count = nodes[i].count;
 		o->level = level;
 		o->parent = clrsos_referrers_address(refs, self);
-		if ((err = pick_children(c, refs, nodes, n, nodes[i].node, top, level + 1, out)))
+		if ((err = pick_children(c, refs, nodes, n, nodes[i].node, top, level + 1, levels, out)))
 			return err;
 	}
 	return NULL;
@@ -234,8 +250,8 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	if ((err = clrsos_domtree_dominated(tree, n, (unsigned)o->depth, &nodes, &count, &r->self.count)))
 		return err;
 	r->self.retained = clrsos_domtree_retained(tree, n);
-	qsort(nodes, count, sizeof(*nodes), by_retained);
-	err = pick_children(&c, refs, nodes, count, n, o->top, 1, &r->children);
+	qsort(nodes, count, sizeof(*nodes), by_dominator);
+	err = pick_children(&c, refs, nodes, count, n, o->top, 1, (unsigned)o->depth, &r->children);
 	free(nodes);
 	return err;
 }
@@ -612,6 +628,56 @@ static int by_type_retained(const void *a, const void *b)
 	return strcmp(x->type, y->type);
 }
 
+static int by_address(const void *a, const void *b)
+{
+	const struct top_object *const *x = a, *const *y = b;
+	return (*x)->object.address < (*y)->object.address ? -1 : (*x)->object.address > (*y)->object.address;
+}
+
+/*
+ * The root that holds each listed object, in one pass over the roots (the
+ * objects, which never overlap, looked up by address), and a static one's
+ * field name.
+ */
+static struct clrsos_error *attribute_roots(struct clrsos_root_cmd *c, const struct clrsos_reach *reach,
+					    struct top_objects *objects)
+{
+	size_t n = objects->count;
+	struct top_object **sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	if (!sorted)
+		return &clrsos_error_no_memory;
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &objects->items[i];
+	qsort(sorted, n, sizeof(*sorted), by_address);
+	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
+	for (size_t i = 0; i < roots->nstatic_slots + roots->count; i++) {
+		const struct clrsos_root *root = i < roots->nstatic_slots ? &roots->static_slots[i]
+									  : &roots->items[i - roots->nstatic_slots];
+		/* The last object that starts at or below what the root holds. */
+		size_t lo = 0, hi = n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (sorted[mid]->object.address <= root->object)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo)
+			continue;
+		struct top_object *t = sorted[lo - 1];
+		uint64_t at = t->object.address;
+		if (root->object == at || (root->interior && root->object < at + t->object.size)) {
+			if (!t->roots++)
+				t->root = root;
+		}
+	}
+	free(sorted);
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++)
+		err = static_name(c, objects->items[i].root, &objects->items[i].field);
+	return err;
+}
+
 static struct clrsos_error *compute_top(struct clrsos_session *session, const struct dominators_options *o,
 					struct dominators_result *r)
 {
@@ -659,9 +725,6 @@ static struct clrsos_error *compute_top(struct clrsos_session *session, const st
 				.retained = nodes[i].retained,
 				.count = nodes[i].count,
 			};
-			roots_holding(reach, at, size, &t->root, &t->roots);
-			if ((err = static_name(&c, t->root, &t->field)))
-				break;
 		}
 		if (!type)
 			continue;
@@ -682,6 +745,8 @@ static struct clrsos_error *compute_top(struct clrsos_session *session, const st
 	}
 	free(slot);
 	free(nodes);
+	if (!err)
+		err = attribute_roots(&c, reach, &r->objects);
 	if (!err)
 		qsort(r->types.items, r->types.count, sizeof(*r->types.items), by_type_retained);
 	return err;
