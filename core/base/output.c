@@ -324,3 +324,14 @@ void clrsos_json_end(struct clrsos_json *j)
 {
 	clrsos_out(j->w, "\n");
 }
+
+char *clrsos_strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}

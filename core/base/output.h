@@ -56,6 +56,8 @@ size_t clrsos_utf8_valid(const unsigned char *s, size_t n, uint32_t *ret);
 void clrsos_format_size(uint64_t size, char *buf, size_t buf_size);
 /* An address as SOS prints it: hex without 0x, at least 12 digits. */
 void clrsos_format_pointer(uint64_t address, char *buf, size_t buf_size);
+/* printf into a new string (malloc'd, the caller's); NULL when out of memory. */
+char *clrsos_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* 1234567 -> "1,234,567". */
 void clrsos_format_thousands(uint64_t value, char *buf, size_t buf_size);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/output.h"
 #include "base/utf.h"
 #include "dac/dac.h"
 #include "model/fields.h"
@@ -76,17 +77,6 @@ static char *keyword_name(const char *name)
 	return strdup(name);
 }
 
-static char *printf_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *printf_alloc(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /* A TypeDefOrRef coded index (II.23.2.8) as a token. */
 static uint32_t coded_type_token(uint32_t v)
@@ -112,7 +102,7 @@ static char *sig_name_suffix(const struct clrsos_metadata *md, const uint8_t **p
 	char *base = sig_name(md, pos, end, depth + 1, &inner, NULL);
 	if (ret_inner)
 		*ret_inner = inner;
-	char *s = base ? printf_alloc("%s%s", base, suffix) : NULL;
+	char *s = base ? clrsos_strdup_printf("%s%s", base, suffix) : NULL;
 	free(base);
 	return s;
 }
@@ -159,7 +149,7 @@ static char *sig_name(const struct clrsos_metadata *md, const uint8_t **pos, con
 		char commas[33] = "";
 		for (uint32_t i = 1; i < rank && i < 32; i++)
 			commas[i - 1] = ',';
-		char *s = base ? printf_alloc("%s[%s]", base, commas) : NULL;
+		char *s = base ? clrsos_strdup_printf("%s[%s]", base, commas) : NULL;
 		free(base);
 		return s;
 	}
@@ -180,15 +170,16 @@ static char *sig_name(const struct clrsos_metadata *md, const uint8_t **pos, con
 		uint32_t n = 0;
 		if (!s || clrsos_error_ignore(clrsos_metadata_uncompress(pos, end, &n)))
 			return s;
-		for (uint32_t i = 0; i < n && s; i++) {
+		/* A count the blob cannot hold (each argument takes a byte at least) ends at the blob's end. */
+		for (uint32_t i = 0; i < n && s && *pos < end; i++) {
 			char *arg = sig_name(md, pos, end, depth + 1, NULL, NULL);
-			char *t = arg ? printf_alloc("%s%s%s", s, i ? "," : "<", arg) : NULL;
+			char *t = arg ? clrsos_strdup_printf("%s%s%s", s, i ? "," : "<", arg) : NULL;
 			free(arg);
 			free(s);
 			s = t;
 		}
 		if (s && n) {
-			char *t = printf_alloc("%s>", s);
+			char *t = clrsos_strdup_printf("%s>", s);
 			free(s);
 			s = t;
 		}
@@ -197,12 +188,12 @@ static char *sig_name(const struct clrsos_metadata *md, const uint8_t **pos, con
 	case CLRSOS_ELEMENT_VAR:
 	case 0x1e: /* MVAR */
 		clrsos_error_destroy(clrsos_metadata_uncompress(pos, end, &v));
-		return printf_alloc("%s%u", et == CLRSOS_ELEMENT_VAR ? "!" : "!!", v);
+		return clrsos_strdup_printf("%s%u", et == CLRSOS_ELEMENT_VAR ? "!" : "!!", v);
 	case CLRSOS_ELEMENT_FNPTR:
 		*pos = end; /* nothing after it is named */
 		return strdup("*(...)");
 	}
-	return printf_alloc("(Unhandled CorElementType: 0x%x)", et);
+	return clrsos_strdup_printf("(Unhandled CorElementType: 0x%x)", et);
 }
 
 /* A signature's types: a method's parameters (after its return type) or a local signature's locals. */
@@ -262,7 +253,7 @@ static char *method_text(const struct clrsos_metadata *md, uint32_t token, bool 
 	    clrsos_error_ignore(clrsos_metadata_column(md, CLRSOS_MD_METHODDEF, rid, 4, &sig_index)) ||
 	    clrsos_error_ignore(clrsos_metadata_string(md, name_index, &name)) ||
 	    clrsos_error_ignore(clrsos_metadata_blob(md, sig_index, &sig, &sig_len)))
-		return printf_alloc("0x%08x", token);
+		return clrsos_strdup_printf("0x%08x", token);
 	*ret_static = (flags & 0x10) != 0; /* mdStatic */
 	/* The declaring type: the last TypeDef whose method list starts at or before this method. */
 	uint32_t owner = 0, ntypes = clrsos_metadata_rows(md, CLRSOS_MD_TYPEDEF);
@@ -294,7 +285,7 @@ static char *method_text(const struct clrsos_metadata *md, uint32_t token, bool 
 				snprintf(text + at, size - (size_t)at, ")");
 		}
 	} else if (!err) {
-		text = printf_alloc("%s%s%s", type ? type : "", type ? "." : "", name);
+		text = clrsos_strdup_printf("%s%s%s", type ? type : "", type ? "." : "", name);
 	}
 	if (!err)
 		clrsos_signature_deinit(&s);
@@ -551,6 +542,7 @@ struct clrsos_error *clrsos_typed_frame_init(struct clrsos_typed_frame *ret, str
 		size_t len = 0, llen = 0;
 		if (!(ret->method = method_text(md, token, &is_static, &owner))) {
 			free(owner);
+			clrsos_typed_frame_deinit(ret);
 			return &clrsos_error_no_memory;
 		}
 		if (!clrsos_error_ignore(clrsos_metadata_column(md, CLRSOS_MD_METHODDEF, token & 0xffffff, 4, &sig_index)) &&
@@ -570,7 +562,7 @@ struct clrsos_error *clrsos_typed_frame_init(struct clrsos_typed_frame *ret, str
 		const struct clrsos_managed_var *raw = &f->args[i];
 		char *name = raw->name && *raw->name ? strdup(raw->name)
 			     : !is_static && i == 0   ? strdup("this")
-						      : printf_alloc("param_%zu", i);
+						      : clrsos_strdup_printf("param_%zu", i);
 		struct clrsos_typed_var *v = &ret->params[ret->nparams++];
 		if (!st && !is_static && i == 0) {
 			/* "this": a reference (a struct's this is a byref, shown as its address). */
@@ -598,7 +590,7 @@ struct clrsos_error *clrsos_typed_frame_init(struct clrsos_typed_frame *ret, str
 									(uint32_t)i, &pdb_name));
 		if (err)
 			break;
-		char *name = pdb_name ? strdup(pdb_name) : printf_alloc("local_%zu", i);
+		char *name = pdb_name ? strdup(pdb_name) : clrsos_strdup_printf("local_%zu", i);
 		struct clrsos_typed_var *v = &ret->locals[ret->nlocals++];
 		err = typed_var(dac, heap, &f->locals[i], i < locals.count ? &locals.items[i] : NULL, name, v);
 		if (!err && wanted(v->name, expand, nexpand))

@@ -1,6 +1,8 @@
 /* Stacks: a managed thread's frames and stack references (stack.h). */
 #include "model/stack.h"
 
+#include "base/output.h"
+
 #include "dac/dac.h"
 #include "model/pdb.h"
 #include "base/vector.h"
@@ -159,18 +161,6 @@ static bool read_image_memory(void *ctx, uint64_t pos, void *buf, size_t size)
 	return !err;
 }
 
-/* A note's text (malloc'd; NULL out of memory: the note is a help). */
-static char *note_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *note_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /* Whether a PDB is the one of the image with this CodeView entry. */
 static bool pdb_matches(const struct clrsos_pdb *pdb, const struct clrsos_pe_debug *cv)
@@ -235,7 +225,7 @@ static struct clrsos_pdb *module_pdb(struct clrsos_dac *dac, uint64_t module, ch
 		if (pdb && want && !pdb_matches(pdb, want)) {
 			clrsos_pdb_destroy(pdb);
 			pdb = NULL;
-			*note = note_printf("%s is not the PDB of %s as loaded (another build): not used", path,
+			*note = clrsos_strdup_printf("%s is not the PDB of %s as loaded (another build): not used", path,
 						     file);
 		}
 	}
@@ -246,7 +236,7 @@ static struct clrsos_pdb *module_pdb(struct clrsos_dac *dac, uint64_t module, ch
 		if (blob && clrsos_pe_read_fd(&fd, disk.embedded_pos, blob, disk.embedded_size)) {
 			err = clrsos_pdb_create_embedded(blob, disk.embedded_size, &pdb);
 			if (err && !clrsos_error_is_no_memory(err) && !*note)
-				*note = note_printf("%s: %s", file, err->message);
+				*note = clrsos_strdup_printf("%s: %s", file, err->message);
 			clrsos_error_destroy(err);
 			if (err)
 				pdb = NULL;
