@@ -97,6 +97,12 @@ static struct clrsos_error *console_log_command(const char *name, const struct c
 		if ((err = console_log_close(name)))
 			return err;
 	} else if (path) {
+		/*
+		 * The old log first: reopening the same file would truncate it
+		 * under the old stream's unwritten buffer.
+		 */
+		if ((err = console_log_close(name)))
+			return err;
 		int fd;
 		if ((err = clrsos_file_open_write(path, &fd)))
 			return err;
@@ -109,12 +115,6 @@ static struct clrsos_error *console_log_command(const char *name, const struct c
 				close(fd);
 			free(copy);
 			return &clrsos_error_no_memory;
-		}
-		if ((err = console_log_close(name))) {
-			/* The old log's failure is reported; the new one is not opened. */
-			fclose(f);
-			free(copy);
-			return err;
 		}
 		console_log.sink.f = f;
 		console_log.path = copy;
@@ -281,11 +281,10 @@ struct clrsos_error *clrsos_cmd_modules(struct clrsos_session *session, const st
 		clrsos_pattern_destroy(pattern);
 		return &clrsos_error_no_memory;
 	}
-	uint64_t total = 0;
-	for (size_t i = 0; i < count; i++) {
+	/* The sizes of all: -a looks an address up in every module's range. */
+	for (size_t i = 0; i < count; i++)
 		clrsos_error_destroy(clrsos_target_module_image_size(target, &modules[i], &sizes[i]));
-		total += sizes[i];
-	}
+	uint64_t total = 0; /* of the modules listed */
 	bool found = !have_address;
 	struct clrsos_json j;
 	if (json) {
@@ -304,6 +303,10 @@ struct clrsos_error *clrsos_cmd_modules(struct clrsos_session *session, const st
 		} else if (pattern && !(m->name && clrsos_pattern_search(pattern, m->name, strlen(m->name)))) {
 			continue;
 		}
+		total += sizes[i];
+		char size[24] = "????????"; /* not read: SOS's width */
+		if (sizes[i])
+			snprintf(size, sizeof(size), "%08" PRIX64, sizes[i]);
 		if (json) {
 			clrsos_json_object_begin(&j);
 			clrsos_json_key(&j, "index");
@@ -331,13 +334,12 @@ struct clrsos_error *clrsos_cmd_modules(struct clrsos_session *session, const st
 		}
 		struct clrsos_name_buf nb;
 		if (!verbose) {
-			clrsos_outf(out, "%016" PRIX64 " %08" PRIX64 " %s\n", m->base, sizes[i],
-				    clrsos_safe_name(path, &nb));
+			clrsos_outf(out, "%016" PRIX64 " %s %s\n", m->base, size, clrsos_safe_name(path, &nb));
 			continue;
 		}
 		clrsos_outf(out, "%zu %s\n", i, clrsos_safe_name(path, &nb));
 		clrsos_outf(out, "    Address:         %016" PRIX64 "\n", m->base);
-		clrsos_outf(out, "    ImageSize:       %08" PRIX64 "\n", sizes[i]);
+		clrsos_outf(out, "    ImageSize:       %s\n", size);
 		clrsos_out(out, "    IsPEImage:       False\n");
 		clrsos_out(out, "    IsManaged:       False\n");
 		clrsos_out(out, "    BuildId:         ");
@@ -426,7 +428,7 @@ struct clrsos_error *clrsos_cmd_threads(struct clrsos_session *session, const st
 	for (size_t i = 0; i < count; i++) {
 		uint32_t id = threads[i].os_id;
 		bool current = id == host->selected_thread;
-		struct clrsos_regs regs;
+		struct clrsos_regs regs = {0};
 		bool have_regs = false;
 		if (verbose || json) {
 			struct clrsos_error *e = clrsos_target_registers(target, id, &regs);
