@@ -67,7 +67,7 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 	int fd;
 	if ((err = clrsos_file_create_temporary(path, &tmp, &fd)))
 		return err;
-	struct clrsos_file_sink sink = {fdopen(fd, "wb"), 0, false};
+	struct clrsos_file_sink sink = {.f = fdopen(fd, "wb")};
 	if (!sink.f) {
 		close(fd);
 		unlink(tmp);
@@ -133,11 +133,7 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 	clrsos_json_array_end(&j);
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
-	int saved_errno = 0;
-	if (sink.failed || fflush(sink.f) != 0)
-		saved_errno = errno ? errno : EIO;
-	if (fclose(sink.f) != 0 && !saved_errno)
-		saved_errno = errno ? errno : EIO;
+	int saved_errno = clrsos_file_sink_close(&sink);
 	if (!saved_errno && !(err = clrsos_file_check_replaceable(path)) && rename(tmp, path) != 0)
 		saved_errno = errno;
 	if (err) {

@@ -139,7 +139,19 @@ void clrsos_file_sink_write(void *ctx, const char *text, size_t size)
 	struct clrsos_file_sink *s = ctx;
 	if (s->failed)
 		return;
-	if (fwrite(text, 1, size, s->f) != size)
+	if (fwrite(text, 1, size, s->f) != size) {
 		s->failed = true;
+		s->error = errno ? errno : EIO;
+	}
 	s->bytes += size;
+}
+
+int clrsos_file_sink_close(struct clrsos_file_sink *s)
+{
+	int error = s->failed ? s->error : 0;
+	errno = 0;
+	if (fclose(s->f) != 0 && !error)
+		error = errno ? errno : EIO;
+	s->f = NULL;
+	return error;
 }

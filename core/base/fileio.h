@@ -44,8 +44,14 @@ struct clrsos_file_sink {
 	FILE *f;
 	uint64_t bytes;
 	bool failed;
+	int error; /* the first failed write's errno */
 };
 void clrsos_file_sink_write(void *ctx, const char *text, size_t size);
+/*
+ * Close the sink's file (f NULL after): 0, or the errno of its first failed
+ * write, else of the close (EIO when the C library set none).
+ */
+int clrsos_file_sink_close(struct clrsos_file_sink *sink);
 
 /*
  * Whether path may be replaced by a regular file renamed over it (as

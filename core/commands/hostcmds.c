@@ -50,8 +50,10 @@ struct clrsos_writer clrsos_console_log_tee(struct clrsos_writer *out)
 
 void clrsos_console_log_flush(void)
 {
-	if (console_log.sink.f && fflush(console_log.sink.f) != 0)
+	if (console_log.sink.f && fflush(console_log.sink.f) != 0 && !console_log.sink.failed) {
 		console_log.sink.failed = true;
+		console_log.sink.error = errno ? errno : EIO;
+	}
 }
 
 /* Close the log; an error if any of its writes failed. */
@@ -59,15 +61,11 @@ static struct clrsos_error *console_log_close(const char *command)
 {
 	if (!console_log.sink.f)
 		return NULL;
-	bool failed = console_log.sink.failed;
-	int close_errno = 0;
-	if (fclose(console_log.sink.f) != 0)
-		close_errno = errno;
+	int error = clrsos_file_sink_close(&console_log.sink);
 	struct clrsos_error *err = NULL;
-	if (failed || close_errno)
-		err = clrsos_error_create(CLRSOS_ERROR_IO, "%s: writing the log '%s' failed%s%s: it is incomplete",
-					  command, console_log.path, close_errno ? ": " : "",
-					  close_errno ? strerror(close_errno) : "");
+	if (error)
+		err = clrsos_error_create(CLRSOS_ERROR_IO, "%s: writing the log '%s' failed: %s: it is incomplete",
+					  command, console_log.path, strerror(error));
 	free(console_log.path);
 	memset(&console_log, 0, sizeof(console_log));
 	return err;

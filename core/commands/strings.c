@@ -108,14 +108,13 @@ struct clrsos_error *clrsos_cmd_dumpstring(struct clrsos_session *session,
 			close(fd);
 			return &clrsos_error_no_memory;
 		}
-		struct clrsos_file_sink sink = {f, 0, false};
+		struct clrsos_file_sink sink = {.f = f};
 		struct clrsos_writer w = {clrsos_file_sink_write, &sink};
 		err = clrsos_string_write(target, start, shown, CLRSOS_TEXT_RAW, &w);
-		if (fclose(f) != 0)
-			sink.failed = true;
-		if (!err && sink.failed)
+		int error = clrsos_file_sink_close(&sink);
+		if (!err && error)
 			err = clrsos_error_create(CLRSOS_ERROR_IO, "dumpstring: writing %s failed: %s",
-						  outfile, strerror(errno));
+						  outfile, strerror(error));
 		if (err)
 			return err;
 		if (json) {
