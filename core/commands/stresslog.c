@@ -117,12 +117,13 @@ static void write_header(struct clrsos_writer *w, const struct clrsos_stresslog 
 {
 	uint64_t last = newest_timestamp(log);
 	double total = last > log->start_timestamp ? clrsos_stresslog_seconds(log, last) : 0;
+	/* A damaged clock (its frequency, say) gives any number: past a century is none. */
+	if (!(total >= 0 && total < 3.2e9))
+		total = 0;
 	char start[16], end[16];
 	clock_time(log->start_filetime, start);
-	clock_time(log->start_filetime + (uint64_t)(total * 1.0e7), end);
-	size_t threads = 0;
-	for (size_t t = 0; t < log->thread_count; t++)
-		threads++;
+	uint64_t ticks = (uint64_t)(total * 1.0e7);
+	clock_time(log->start_filetime <= UINT64_MAX - ticks ? log->start_filetime + ticks : log->start_filetime, end);
 	clrsos_outf(w,
 		    "STRESS LOG:\n"
 		    "    facilitiesToLog  = 0x%x\n"
@@ -132,7 +133,7 @@ static void write_header(struct clrsos_writer *w, const struct clrsos_stresslog 
 		    "    CurrentTotalLogChunk = %d\n"
 		    "    ThreadsWithLogs  = %zu\n",
 		    log->facilities, log->level, log->max_size_per_thread, log->max_size_per_thread,
-		    log->max_size_total, log->max_size_total, log->total_chunks, threads);
+		    log->max_size_total, log->max_size_total, log->total_chunks, log->thread_count);
 	clrsos_outf(w, "    Clock frequency  = %5.3f GHz\n", (double)log->tick_frequency / 1.0e9);
 	clrsos_outf(w, "    Start time         %s\n", start);
 	clrsos_outf(w, "    Last message time  %s\n", end);
@@ -215,7 +216,7 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 			    "Stress log in module 0x%016" PRIX64 "\n"
 			    "Stress log address = 0x%016" PRIX64 "\n",
 			    file, file, log->module_offset, log->address);
-	struct clrsos_file_sink sink = {f, 0, false};
+	struct clrsos_file_sink sink = {.f = f};
 	struct clrsos_writer fw = {clrsos_file_sink_write, &sink};
 	write_header(&fw, log);
 	clrsos_out(&fw, "\nTHREAD  TIMESTAMP     FACILITY                              MESSAGE\n"
@@ -270,10 +271,9 @@ out:
 	clrsos_stresslog_cursor_deinit(&cursor);
 	format_cache_deinit(cache);
 	free(cache);
-	if (fclose(f) != 0)
-		sink.failed = true;
-	if (!err && sink.failed)
-		err = clrsos_error_create(CLRSOS_ERROR_IO, "dumplog: writing %s failed: %s", file, strerror(errno));
+	int error = clrsos_file_sink_close(&sink);
+	if (!err && error)
+		err = clrsos_error_create(CLRSOS_ERROR_IO, "dumplog: writing %s failed: %s", file, strerror(error));
 	if (err) {
 		clrsos_stresslog_destroy(log);
 		return err;
@@ -333,7 +333,7 @@ struct clrsos_error *clrsos_cmd_histinit(struct clrsos_session *session, const s
 	if ((err = open_log(session, 0, &dac, &log)))
 		return clrsos_error_wrap(err, "histinit");
 	struct clrsos_gchist *hist = NULL;
-	if ((err = clrsos_gchist_build(clrsos_session_target(session), log, &hist))) {
+	if ((err = clrsos_gchist_build(clrsos_session_target(session), log, clrsos_session_watch(session), &hist))) {
 		clrsos_stresslog_destroy(log);
 		return err;
 	}
@@ -346,6 +346,11 @@ struct clrsos_error *clrsos_cmd_histinit(struct clrsos_session *session, const s
 		clrsos_json_address(&j, log->address);
 		clrsos_json_key(&j, "entries");
 		clrsos_json_uint(&j, hist->messages);
+		clrsos_json_key(&j, "problem");
+		if (log->problem)
+			clrsos_json_string(&j, log->problem);
+		else
+			clrsos_json_null(&j);
 		clrsos_json_key(&j, "gcs");
 		clrsos_json_array_begin(&j);
 		for (size_t i = 0; i < hist->gc_count; i++)
@@ -358,6 +363,8 @@ struct clrsos_error *clrsos_cmd_histinit(struct clrsos_session *session, const s
 		write_header(out, log);
 		clrsos_outf(out, "---------------------------- %zu total entries ------------------------------------\n",
 			    hist->messages);
+		if (log->problem)
+			clrsos_outf(out, "Note: part of the log was left out: %s\n", log->problem);
 		clrsos_out(out, "SUCCESS: GCHist structures initialized\n");
 	}
 	clrsos_stresslog_destroy(log);
@@ -440,6 +447,7 @@ struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const 
 	}
 	/* Duplicates, as SOS checks them: a root promoted or relocated twice in one GC. */
 	bool found = false;
+	struct clrsos_watch *watch = clrsos_session_watch(session);
 	for (size_t i = 0; i < hist->gc_count; i++) {
 		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
 		/* Pairwise, as SOS: bounded so that a huge (or hostile) log cannot hang it. */
@@ -448,20 +456,28 @@ struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const 
 				    (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
 			continue;
 		}
-		for (size_t a = gc->promote_count; a-- > 0;)
+		for (size_t a = gc->promote_count; a-- > 0;) {
+			struct clrsos_error *stop = clrsos_watch_tick(watch);
+			if (stop)
+				return stop;
 			for (size_t b = a; b-- > 0;)
 				if (gc->promotes[a].root == gc->promotes[b].root) {
 					clrsos_outf(out, "Root %016" PRIX64 " promoted multiple times in gc %u\n",
 						    gc->promotes[a].root, (unsigned)gc->gc_count);
 					found = true;
 				}
-		for (size_t a = gc->reloc_count; a-- > 0;)
+		}
+		for (size_t a = gc->reloc_count; a-- > 0;) {
+			struct clrsos_error *stop = clrsos_watch_tick(watch);
+			if (stop)
+				return stop;
 			for (size_t b = a; b-- > 0;)
 				if (gc->relocs[a].root == gc->relocs[b].root) {
 					clrsos_outf(out, "Root %016" PRIX64 " relocated multiple times in gc %u\n",
 						    gc->relocs[a].root, (unsigned)gc->gc_count);
 					found = true;
 				}
+		}
 	}
 	if (!found)
 		clrsos_out(out, "No duplicate promote or relocate messages found in the log.\n");

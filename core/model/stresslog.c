@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "model/stresslog.h"
+#include "base/hashmap.h"
+#include "base/watch.h"
 #include "dac/dac.h"
 #include "target/target.h"
 
@@ -758,8 +760,10 @@ void clrsos_gchist_destroy(struct clrsos_gchist *hist)
 		}                                                                   \
 	} while (0)
 
+CLRSOS_HASHMAP(format_kinds, uint64_t, int, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+
 struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const struct clrsos_stresslog *log,
-					 struct clrsos_gchist **ret)
+					 struct clrsos_watch *watch, struct clrsos_gchist **ret)
 {
 	*ret = NULL;
 	struct clrsos_gchist *hist = calloc(1, sizeof(*hist));
@@ -776,10 +780,9 @@ struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const str
 		clrsos_gchist_destroy(hist);
 		return err;
 	}
-	/* One format per offset is read once: the GC messages' offsets repeat. */
-	uint64_t known[5] = {0};
-	int known_kind[5] = {0};
-	size_t nknown = 0;
+	/* Each format is read once, by its offset: which GC record it is, or none (-1). */
+	struct format_kinds known;
+	format_kinds_init(&known);
 	size_t thread;
 	const struct clrsos_stresslog_msg *m;
 	bool done;
@@ -789,12 +792,14 @@ struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const str
 		hist->messages++;
 		if (m->format_offset == 0)
 			continue;
-		int kind = -1;
-		for (size_t k = 0; k < nknown; k++)
-			if (known[k] == m->format_offset)
-				kind = known_kind[k];
-		if (kind < 0) {
-			kind = 0;
+		if ((err = clrsos_watch_tick(watch)))
+			break;
+		struct format_kinds_entry *e;
+		bool inserted;
+		if ((err = format_kinds_insert(&known, m->format_offset, &e, &inserted)))
+			break;
+		if (inserted) {
+			int kind = -1;
 			if (read_format(target, log, m->format_offset, fmt)) {
 				if (!strcmp(fmt, clrsos_stresslog_gc_plug_move_msg))
 					kind = 1;
@@ -805,14 +810,9 @@ struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const str
 				else if (!strcmp(fmt, clrsos_stresslog_gc_start_msg))
 					kind = 4;
 			}
-			if (kind) {
-				/* Only the GC formats are remembered; others are few offsets read again. */
-				if (nknown < 5) {
-					known[nknown] = m->format_offset;
-					known_kind[nknown++] = kind;
-				}
-			}
+			e->value = kind;
 		}
+		int kind = e->value;
 		struct clrsos_gchist_gc *gc = &hist->gcs[hist->gc_count];
 		if (kind == 1 && m->arg_count >= 3) {
 			GROW(gc->plugs, gc->plug_count);
@@ -831,10 +831,16 @@ struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const str
 		}
 	}
 	clrsos_stresslog_cursor_deinit(&cursor);
+	format_kinds_deinit(&known);
+	if (err) {
+		clrsos_gchist_destroy(hist);
+		return err;
+	}
 	*ret = hist;
 	return NULL;
 no_memory:
 	clrsos_stresslog_cursor_deinit(&cursor);
+	format_kinds_deinit(&known);
 	clrsos_gchist_destroy(hist);
 	return &clrsos_error_no_memory;
 }

@@ -180,9 +180,13 @@ struct clrsos_gchist {
 	size_t messages; /* messages read */
 };
 
-/* Build the GC history from a log (reads the format strings). Caller owns *ret. */
+/*
+ * Build the GC history from a log (reads each format string once). watch
+ * (may be NULL) is ticked per message: Ctrl-C stops it. Caller owns *ret.
+ */
+struct clrsos_watch;
 struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const struct clrsos_stresslog *log,
-					 struct clrsos_gchist **ret);
+					 struct clrsos_watch *watch, struct clrsos_gchist **ret);
 void clrsos_gchist_destroy(struct clrsos_gchist *hist);
 
 /*
