@@ -285,6 +285,12 @@ enum {
  */
 struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t ip,
 					       struct clrsos_dac_il_map_entry **ret, size_t *ret_count);
+/*
+ * Whether a map is of the code that starts at code: the DAC maps a
+ * method's current code only, so the map of an older or newer version of
+ * it (tiered compilation) starts elsewhere.
+ */
+bool clrsos_dac_il_map_starts_at(const struct clrsos_dac_il_map_entry *map, size_t count, uint64_t code);
 /* A nested exception record (a thread's firstNestedException, or a record's
  * next): its exception object and the next record (0: the last). */
 struct clrsos_error *clrsos_dac_nested_exception(struct clrsos_dac *dac, uint64_t record, uint64_t *ret_object,

@@ -294,11 +294,7 @@ static struct clrsos_error *address_of_il_by_map(struct clrsos_dac *dac, void *i
 		clrsos_error_destroy(err); /* no map: said by the caller's other way */
 		return NULL;
 	}
-	/* Its first entry starts the code it maps (the prolog, native offset 0). */
-	uint64_t first = UINT64_MAX;
-	for (size_t i = 0; i < n; i++)
-		first = map[i].start < first ? map[i].start : first;
-	if (first != code) {
+	if (!clrsos_dac_il_map_starts_at(map, n, code)) {
 		free(map);
 		return NULL;
 	}

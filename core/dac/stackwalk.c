@@ -127,6 +127,15 @@ struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t 
 	return err;
 }
 
+bool clrsos_dac_il_map_starts_at(const struct clrsos_dac_il_map_entry *map, size_t count, uint64_t code)
+{
+	/* Its first entry starts the code it maps (the prolog, native offset 0). */
+	uint64_t first = UINT64_MAX;
+	for (size_t i = 0; i < count; i++)
+		first = map[i].start < first ? map[i].start : first;
+	return count && first == code;
+}
+
 struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip, bool *ret_has,
 					     uint32_t *ret_offset)
 {

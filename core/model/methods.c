@@ -19,16 +19,20 @@ struct clrsos_error *clrsos_method_desc_from_ip(struct clrsos_dac *dac, uint64_t
 	return clrsos_error_ignore(clrsos_dac_method_desc_from_ip(dac, ip, ret));
 }
 
-struct clrsos_error *clrsos_method_il_map(struct clrsos_dac *dac, uint64_t ip, struct clrsos_il_map_entry **ret,
+struct clrsos_error *clrsos_method_il_map(struct clrsos_dac *dac, uint64_t code, struct clrsos_il_map_entry **ret,
 					  size_t *ret_count)
 {
 	*ret = NULL;
 	*ret_count = 0;
 	struct clrsos_dac_il_map_entry *raw = NULL;
 	size_t n = 0;
-	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_il_address_map(dac, ip, &raw, &n));
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_il_address_map(dac, code, &raw, &n));
 	if (err || !raw)
 		return err;
+	if (!clrsos_dac_il_map_starts_at(raw, n, code)) {
+		free(raw); /* another version's: none for this code */
+		return NULL;
+	}
 	struct clrsos_il_map_entry *map = calloc(n ? n : 1, sizeof(*map));
 	if (!map) {
 		free(raw);

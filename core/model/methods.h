@@ -59,11 +59,12 @@ enum {
 	CLRSOS_IL_MAP_EPILOG = 0xfffffffdu,
 };
 /*
- * The IL to native map of the JIT-compiled code holding ip, in the
- * runtime's order, *ret malloc'd. Code the runtime has no map for (not
- * managed, an IL stub): an empty map, no error.
+ * The IL to native map of the JIT-compiled code that starts at code, in
+ * the runtime's order, *ret malloc'd. Code the runtime has no map for (not
+ * managed, an IL stub, or a version of the method other than its current
+ * one, which is the only one the runtime maps): an empty map, no error.
  */
-struct clrsos_error *clrsos_method_il_map(struct clrsos_dac *dac, uint64_t ip, struct clrsos_il_map_entry **ret,
+struct clrsos_error *clrsos_method_il_map(struct clrsos_dac *dac, uint64_t code, struct clrsos_il_map_entry **ret,
 					  size_t *ret_count);
 /*
  * The same for a method's entry as a delegate holds it: its code, or its
