@@ -298,6 +298,8 @@ static struct clrsos_error *clrstack_typed(struct clrstack_result *r, struct clr
 		}
 		for (size_t k = 0; k < ts->stack.count && !err; k++) {
 			const struct clrsos_managed_frame *f = &ts->stack.frames[k];
+			if ((err = clrsos_watch_tick(clrsos_heap_watch(c->heap))))
+				break;
 			if (!f->frame && f->method_desc)
 				err = clrsos_typed_frame_init(&ts->typed[k], c->dac, c->heap, cache, f, o->expand, o->nexpand);
 		}
@@ -327,6 +329,8 @@ static struct clrsos_error *clrstack_gc(struct clrstack_result *r, struct clrsos
 			return &clrsos_error_no_memory;
 		}
 		for (size_t k = 0; k < n && !err; k++) {
+			if ((err = clrsos_watch_tick(clrsos_heap_watch(c->heap))))
+				break;
 			struct gc_ref *g = &ts->refs[ts->nrefs++];
 			g->ref = refs[k];
 			const struct clrsos_type *t = NULL;
