@@ -7,21 +7,25 @@
 
 /*
  * Numbering: the depth-first search gives each reached node a number p,
- * 1 .. reached, in preorder; 0 is the virtual root. Arrays indexed by p
- * hold numbers p too, except vertex[] (p to node). pre[] maps a node to p
- * (0: not reached).
+ * 1 .. reached, in preorder; 0 is the virtual root. While the tree is
+ * computed, arrays indexed by p hold numbers p; the tree kept is by node
+ * (immediate dominator and retained size), with vertex[] (p to node) for
+ * the order.
  */
-enum { MARK = 0x80000000u, MAX_NODES = 0x7ffffffeu };
+enum { MARK = 0x80000000u, MAX_NODES = 0x7ffffffeu, UNREACHED = UINT32_MAX - 1 };
 
 CLRSOS_VECTOR(dom_u32_vector, uint32_t)
 
 struct clrsos_domtree {
 	uint32_t count;     /* nodes */
 	uint32_t reached;   /* numbered 1 .. reached */
-	uint32_t *pre;      /* count: node to number, 0 if not reached */
+	uint32_t *idom;     /* count: node to its immediate dominator, CLRSOS_DOM_ROOT or UNREACHED */
 	uint32_t *vertex;   /* reached + 1: number to node (vertex[0] unused) */
-	uint32_t *idom;     /* reached + 1: number to its immediate dominator's number */
-	uint64_t *retained; /* reached + 1: own sizes, then retained sizes */
+	uint32_t *retained; /* count: own, then retained sizes, in 8 bytes, or BIG */
+	uint32_t *big_key;  /* big_cap (a power of 2, or 0): nodes whose size is BIG, UINT32_MAX free */
+	uint64_t *big_value; /* their sizes in bytes */
+	size_t big_cap, big_count;
+	uint64_t total;     /* every size given */
 	struct clrsos_domtree_stats stats;
 };
 
@@ -80,14 +84,15 @@ static struct clrsos_error *turn_around(const struct clrsos_dom_graph *g, struct
 }
 
 /*
- * Preorder numbers and depth-first parents. stack holds nodes to visit and
- * MARK | p where p's successors end. A node may be pushed more than once:
- * it is numbered when first popped, its parent then the node whose
- * successors are being visited (the innermost MARK not yet popped), which
- * is what a recursive search would have found.
+ * Preorder numbers. A node may be pushed more than once: it is numbered
+ * when first popped. Every edge u -> v with pre[u] < pre[v] then has u on
+ * the search's path to v (u pushed v, and v was popped before anything
+ * pushed below u), so v's depth-first parent is its predecessor with the
+ * largest number below v's own: found again from the predecessor rows
+ * where it is needed, rather than kept.
  */
-static struct clrsos_error *search(const struct clrsos_dom_graph *g, const struct successors *succ,
-				   struct clrsos_domtree *t, uint32_t *parent)
+static struct clrsos_error *search(const struct clrsos_dom_graph *g, const struct successors *succ, uint32_t *pre,
+				   uint32_t *ret_reached)
 {
 	struct dom_u32_vector stack;
 	dom_u32_vector_init(&stack);
@@ -96,33 +101,23 @@ static struct clrsos_error *search(const struct clrsos_dom_graph *g, const struc
 		if (g->roots[i - 1] < g->count)
 			err = dom_u32_vector_push(&stack, g->roots[i - 1]);
 	}
-	uint32_t current = 0, next = 0;
+	uint32_t next = 0;
 	while (!err && stack.count) {
 		uint32_t top = *dom_u32_vector_pop(&stack);
-		if (top & MARK) {
-			current = parent[top & ~MARK];
-			continue;
-		}
-		if (t->pre[top])
+		if (pre[top])
 			continue;
 		if ((err = clrsos_watch_tick(g->watch)))
 			break;
-		uint32_t p = ++next;
-		t->pre[top] = p;
-		t->vertex[p] = top;
-		parent[p] = current;
-		current = p;
-		if ((err = dom_u32_vector_push(&stack, MARK | p)))
-			break;
+		pre[top] = ++next;
 		/* Last first, so that the first successor is searched first. */
 		for (uint32_t k = succ->first[top + 1]; k > succ->first[top] && !err; k--) {
 			uint32_t m = succ->to[k - 1];
-			if (!t->pre[m])
+			if (!pre[m])
 				err = dom_u32_vector_push(&stack, m);
 		}
 	}
 	dom_u32_vector_deinit(&stack);
-	t->reached = next;
+	*ret_reached = next;
 	return err;
 }
 
@@ -165,53 +160,176 @@ static struct clrsos_error *eval(struct forest *f, uint32_t p, uint32_t i, uint3
 	return NULL;
 }
 
-static struct clrsos_error *semidominators(const struct clrsos_dom_graph *g, struct clrsos_domtree *t,
-					   uint32_t *parent, uint32_t *semi, uint32_t *least, uint8_t *is_root)
+/* Where the dependent handles' edges into n lie in g->extra: [*lo, *hi). */
+static void extra_range(const struct clrsos_dom_graph *g, uint32_t n, size_t *lo, size_t *hi)
 {
-	struct forest f = {.ancestor = parent, .least = least};
+	size_t a = 0, b = g->nextra;
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (g->extra[mid].to < n)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	while (b < g->nextra && g->extra[b].to == n)
+		b++;
+	*hi = b;
+}
+
+static bool is_root(const uint8_t *roots, uint32_t n)
+{
+	return roots[n >> 3] & (1u << (n & 7));
+}
+
+/* n's depth-first parent, n numbered i: see search(). */
+static uint32_t parent_of(const struct clrsos_dom_graph *g, const uint32_t *pre, uint32_t n, uint32_t i)
+{
+	uint32_t parent = 0;
+	for (uint32_t k = g->first[n]; k < g->first[n + 1]; k++) {
+		uint32_t q = g->from[k] < g->count ? pre[g->from[k]] : 0;
+		if (q < i && q > parent)
+			parent = q;
+	}
+	size_t lo, hi;
+	extra_range(g, n, &lo, &hi);
+	for (; lo < hi; lo++) {
+		uint32_t q = g->extra[lo].from < g->count ? pre[g->extra[lo].from] : 0;
+		if (q < i && q > parent)
+			parent = q;
+	}
+	return parent;
+}
+
+/* One predecessor numbered q (0: not reached) of the node numbered i, into its semidominator *s. */
+static struct clrsos_error *semi_step(struct forest *f, uint32_t q, uint32_t i, uint32_t *s)
+{
+	if (!q || q == i)
+		return NULL; /* not reached (on no path from the roots), or itself */
+	uint32_t c = q;
+	struct clrsos_error *err = q > i ? eval(f, q, i, &c) : NULL;
+	if (!err && c < *s)
+		*s = c;
+	return err;
+}
+
+/*
+ * Semidominators, last number first. vertex[i] is read once, when i is
+ * processed, and then holds i's semidominator: the caller numbers the
+ * nodes again afterwards. ancestor[i] becomes i's parent once i is
+ * processed, linking it into the forest of processed nodes.
+ */
+static struct clrsos_error *semidominators(const struct clrsos_dom_graph *g, const uint32_t *pre, uint32_t reached,
+					   uint32_t *vertex, uint32_t *ancestor, uint32_t *least, const uint8_t *roots)
+{
+	struct forest f = {.ancestor = ancestor, .least = least};
 	dom_u32_vector_init(&f.path);
 	struct clrsos_error *err = NULL;
-	for (uint32_t i = t->reached; i >= 1 && !err; i--) {
+	for (uint32_t i = reached; i >= 1 && !err; i--) {
 		if ((err = clrsos_watch_tick(g->watch)))
 			break;
-		uint32_t n = t->vertex[i];
-		uint32_t s = is_root[n >> 3] & (1u << (n & 7)) ? 0 : parent[i];
-		for (uint32_t k = g->first[n]; k < g->first[n + 1] && s; k++) {
-			uint32_t from = g->from[k];
-			uint32_t q = from < g->count ? t->pre[from] : 0;
-			if (!q)
-				continue; /* not reached: on no path from the roots */
-			uint32_t c = q;
-			if (q > i && (err = eval(&f, q, i, &c)))
-				break;
-			if (c < s)
-				s = c;
-		}
-		/* Dependent handles' edges into n. */
-		size_t lo = 0, hi = g->nextra;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (g->extra[mid].to < n)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; !err && s && lo < g->nextra && g->extra[lo].to == n; lo++) {
-			uint32_t from = g->extra[lo].from;
-			uint32_t q = from < g->count ? t->pre[from] : 0;
-			if (!q)
-				continue;
-			uint32_t c = q;
-			if (q > i && (err = eval(&f, q, i, &c)))
-				break;
-			if (c < s)
-				s = c;
-		}
-		semi[i] = s;
+		uint32_t n = vertex[i];
+		uint32_t s = i;
+		for (uint32_t k = g->first[n]; k < g->first[n + 1] && !err; k++)
+			err = semi_step(&f, g->from[k] < g->count ? pre[g->from[k]] : 0, i, &s);
+		size_t lo, hi;
+		extra_range(g, n, &lo, &hi);
+		for (; lo < hi && !err; lo++)
+			err = semi_step(&f, g->extra[lo].from < g->count ? pre[g->extra[lo].from] : 0, i, &s);
+		if (is_root(roots, n))
+			s = 0; /* the virtual root refers to it */
+		vertex[i] = s;
 		least[i] = s;
+		ancestor[i] = parent_of(g, pre, n, i);
 	}
 	dom_u32_vector_deinit(&f.path);
 	return err;
+}
+
+/*
+ * Retained sizes, per node: in units of 8 bytes while a size is such a
+ * multiple below 32 G, otherwise BIG with the bytes in a map of its own
+ * (few nodes retain that much).
+ */
+enum { BIG = UINT32_MAX };
+
+static uint64_t hash_node(uint32_t n)
+{
+	return (uint64_t)n * 0x9e3779b97f4a7c15ull;
+}
+
+static uint64_t *big_slot(const struct clrsos_domtree *t, uint32_t n)
+{
+	if (!t->big_cap)
+		return NULL;
+	for (size_t k = hash_node(n) >> 40 & (t->big_cap - 1);; k = (k + 1) & (t->big_cap - 1)) {
+		if (t->big_key[k] == n)
+			return &t->big_value[k];
+		if (t->big_key[k] == UINT32_MAX)
+			return NULL;
+	}
+}
+
+static uint64_t get_retained(const struct clrsos_domtree *t, uint32_t n)
+{
+	if (t->retained[n] != BIG)
+		return (uint64_t)t->retained[n] * 8;
+	uint64_t *v = big_slot(t, n);
+	return v ? *v : 0;
+}
+
+static bool big_insert(uint32_t *keys, uint64_t *values, size_t cap, uint32_t n, uint64_t bytes)
+{
+	for (size_t k = hash_node(n) >> 40 & (cap - 1);; k = (k + 1) & (cap - 1)) {
+		if (keys[k] == n || keys[k] == UINT32_MAX) {
+			keys[k] = n;
+			values[k] = bytes;
+			return true;
+		}
+	}
+}
+
+static struct clrsos_error *put_retained(struct clrsos_domtree *t, uint32_t n, uint64_t bytes)
+{
+	if (bytes % 8 == 0 && bytes / 8 < BIG) {
+		t->retained[n] = (uint32_t)(bytes / 8);
+		return NULL;
+	}
+	uint64_t *v = t->retained[n] == BIG ? big_slot(t, n) : NULL;
+	if (v) {
+		*v = bytes;
+		return NULL;
+	}
+	if ((t->big_count + 1) * 2 > t->big_cap) {
+		size_t cap = t->big_cap ? t->big_cap * 2 : 64;
+		uint32_t *keys = malloc(cap * sizeof(*keys));
+		uint64_t *values = malloc(cap * sizeof(*values));
+		if (!keys || !values) {
+			free(keys);
+			free(values);
+			return &clrsos_error_no_memory;
+		}
+		memset(keys, 0xff, cap * sizeof(*keys));
+		for (size_t k = 0; k < t->big_cap; k++) {
+			if (t->big_key[k] != UINT32_MAX)
+				big_insert(keys, values, cap, t->big_key[k], t->big_value[k]);
+		}
+		free(t->big_key);
+		free(t->big_value);
+		t->big_key = keys;
+		t->big_value = values;
+		t->big_cap = cap;
+	}
+	big_insert(t->big_key, t->big_value, t->big_cap, n, bytes);
+	t->big_count++;
+	t->retained[n] = BIG;
+	return NULL;
+}
+
+static void count_bytes(struct clrsos_domtree *t)
+{
+	t->stats.bytes = (uint64_t)t->count * 2 * sizeof(uint32_t) + ((uint64_t)t->reached + 1) * sizeof(uint32_t) +
+			 (uint64_t)t->big_cap * (sizeof(uint32_t) + sizeof(uint64_t));
 }
 
 struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, struct clrsos_domtree **ret)
@@ -224,65 +342,95 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 	if (!t)
 		return &clrsos_error_no_memory;
 	t->count = g->count;
-	uint32_t *parent = NULL, *semi = NULL, *least = NULL;
-	uint8_t *is_root = NULL;
+	uint32_t *pre = NULL, *semi = NULL, *least = NULL;
+	uint8_t *roots = NULL;
 	struct clrsos_error *err = NULL;
-	size_t n1 = (size_t)g->count + 1;
-	t->pre = alloc_array(g->count, sizeof(uint32_t));
-	t->vertex = alloc_array(n1, sizeof(uint32_t));
-	parent = alloc_array(n1, sizeof(uint32_t));
-	is_root = alloc_array(g->count / 8 + 1, 1);
-	if (!t->pre || !t->vertex || !parent || !is_root) {
+	pre = alloc_array(g->count, sizeof(uint32_t));
+	roots = alloc_array(g->count / 8 + 1, 1);
+	if (!pre || !roots) {
 		err = &clrsos_error_no_memory;
 		goto out;
 	}
 	for (size_t r = 0; r < g->nroots; r++) {
 		if (g->roots[r] < g->count)
-			is_root[g->roots[r] >> 3] |= (uint8_t)(1u << (g->roots[r] & 7));
+			roots[g->roots[r] >> 3] |= (uint8_t)(1u << (g->roots[r] & 7));
 	}
+	/* The search, on successor rows freed right after it. */
 	struct successors succ = {0};
 	if (!(err = turn_around(g, &succ)))
-		err = search(g, &succ, t, parent);
+		err = search(g, &succ, pre, &t->reached);
 	free(succ.first);
 	free(succ.to);
 	if (err)
 		goto out;
 	t->stats.reached = t->reached;
+	/*
+	 * Semidominators: semi[] first holds number -> node, then each
+	 * number's semidominator; the forest's links (t->idom, until the
+	 * immediate dominators replace them) and least[] by number.
+	 */
 	size_t r1 = (size_t)t->reached + 1;
-	t->idom = alloc_array(r1, sizeof(uint32_t));
 	semi = alloc_array(r1, sizeof(uint32_t));
+	t->idom = alloc_array(r1, sizeof(uint32_t));
 	least = alloc_array(r1, sizeof(uint32_t));
-	if (!t->idom || !semi || !least) {
+	if (!semi || !t->idom || !least) {
 		err = &clrsos_error_no_memory;
 		goto out;
 	}
-	/* The search's parents, kept: the forest's links are shortened below. */
-	memcpy(t->idom, parent, r1 * sizeof(uint32_t));
-	if ((err = semidominators(g, t, parent, semi, least, is_root)))
+	for (uint32_t n = 0; n < g->count; n++) {
+		if (pre[n])
+			semi[pre[n]] = n;
+	}
+	if ((err = semidominators(g, pre, t->reached, semi, t->idom, least, roots)))
 		goto out;
-	/* Each immediate dominator: the nearest ancestor of its parent not below its semidominator. */
+	free(least);
+	least = NULL;
+	if (!(t->vertex = alloc_array(r1, sizeof(uint32_t)))) {
+		err = &clrsos_error_no_memory;
+		goto out;
+	}
+	for (uint32_t n = 0; n < g->count; n++) {
+		if (pre[n])
+			t->vertex[pre[n]] = n;
+	}
+	/*
+	 * Each immediate dominator, first number first: the nearest ancestor
+	 * of the node's parent (found again) whose number is not above its
+	 * semidominator's. t->idom[d] for d below i is already final.
+	 */
+	t->idom[0] = 0;
 	for (uint32_t i = 1; i <= t->reached; i++) {
-		uint32_t d = t->idom[i];
+		if ((err = clrsos_watch_tick(g->watch)))
+			goto out;
+		uint32_t d = parent_of(g, pre, t->vertex[i], i);
 		while (d > semi[i])
 			d = t->idom[d];
 		t->idom[i] = d;
 	}
-	free(parent);
-	free(least);
 	free(semi);
-	free(is_root);
-	parent = least = semi = NULL;
-	is_root = NULL;
-	if (!(t->retained = alloc_array(r1, sizeof(uint64_t)))) {
+	semi = NULL;
+	/* By node from here on: pre[] becomes each node's immediate dominator, a node. */
+	for (uint32_t n = 0; n < g->count; n++) {
+		if (!pre[n]) {
+			pre[n] = UNREACHED;
+			continue;
+		}
+		uint32_t d = t->idom[pre[n]];
+		pre[n] = d ? t->vertex[d] : CLRSOS_DOM_ROOT;
+	}
+	free(t->idom);
+	t->idom = pre;
+	pre = NULL;
+	if (!(t->retained = alloc_array(g->count, sizeof(uint32_t)))) {
 		err = &clrsos_error_no_memory;
 		goto out;
 	}
-	t->stats.bytes = (uint64_t)g->count * sizeof(uint32_t) + r1 * (2 * sizeof(uint32_t) + sizeof(uint64_t));
+	count_bytes(t);
 out:
-	free(parent);
+	free(pre);
 	free(semi);
 	free(least);
-	free(is_root);
+	free(roots);
 	if (err) {
 		clrsos_domtree_destroy(t);
 		return err;
@@ -295,48 +443,68 @@ void clrsos_domtree_destroy(struct clrsos_domtree *t)
 {
 	if (!t)
 		return;
-	free(t->pre);
-	free(t->vertex);
 	free(t->idom);
+	free(t->vertex);
 	free(t->retained);
+	free(t->big_key);
+	free(t->big_value);
 	free(t);
 }
 
 bool clrsos_domtree_reached(const struct clrsos_domtree *t, uint32_t n)
 {
-	return n < t->count && t->pre[n];
+	return n < t->count && t->idom[n] != UNREACHED;
 }
 
 uint32_t clrsos_domtree_idom(const struct clrsos_domtree *t, uint32_t n)
 {
-	if (!clrsos_domtree_reached(t, n))
-		return CLRSOS_DOM_ROOT;
-	uint32_t d = t->idom[t->pre[n]];
-	return d ? t->vertex[d] : CLRSOS_DOM_ROOT;
+	return clrsos_domtree_reached(t, n) ? t->idom[n] : CLRSOS_DOM_ROOT;
 }
 
-void clrsos_domtree_set_size(struct clrsos_domtree *t, uint32_t n, uint64_t size)
+struct clrsos_error *clrsos_domtree_set_size(struct clrsos_domtree *t, uint32_t n, uint64_t size)
 {
-	if (clrsos_domtree_reached(t, n))
-		t->retained[t->pre[n]] = size;
+	if (!clrsos_domtree_reached(t, n))
+		return NULL;
+	t->total += size;
+	return put_retained(t, n, size);
 }
 
-void clrsos_domtree_accumulate(struct clrsos_domtree *t)
+struct clrsos_error *clrsos_domtree_accumulate(struct clrsos_domtree *t)
 {
 	/* Every node's number is above its dominator's: add each to it, last first. */
-	t->retained[0] = 0;
-	for (uint32_t i = t->reached; i >= 1; i--)
-		t->retained[t->idom[i]] += t->retained[i];
+	struct clrsos_error *err = NULL;
+	for (uint32_t i = t->reached; i >= 1 && !err; i--) {
+		uint32_t n = t->vertex[i], d = t->idom[n];
+		if (d == CLRSOS_DOM_ROOT)
+			continue;
+		if (t->retained[n] != BIG && t->retained[d] != BIG &&
+		    (uint64_t)t->retained[d] + t->retained[n] < BIG)
+			t->retained[d] += t->retained[n];
+		else
+			err = put_retained(t, d, get_retained(t, d) + get_retained(t, n));
+	}
+	count_bytes(t);
+	return err;
 }
 
 uint64_t clrsos_domtree_retained(const struct clrsos_domtree *t, uint32_t n)
 {
-	return clrsos_domtree_reached(t, n) ? t->retained[t->pre[n]] : 0;
+	return clrsos_domtree_reached(t, n) ? get_retained(t, n) : 0;
 }
 
 uint64_t clrsos_domtree_total(const struct clrsos_domtree *t)
 {
-	return t->retained[0];
+	return t->total;
+}
+
+/* Where node n lies in preorder (it is reached). */
+static uint32_t number_of(const struct clrsos_domtree *t, uint32_t n)
+{
+	for (uint32_t i = 1; i <= t->reached; i++) {
+		if (t->vertex[i] == n)
+			return i;
+	}
+	return 0;
 }
 
 struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, uint32_t n, unsigned depth,
@@ -348,37 +516,45 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 	bool root = n == CLRSOS_DOM_ROOT;
 	if (!root && !clrsos_domtree_reached(t, n))
 		return NULL;
-	uint32_t top = root ? 0 : t->pre[n];
+	uint32_t top = root ? 0 : number_of(t, n);
 	/*
 	 * What n dominates lies after it in preorder, within its search
-	 * subtree. level[i - top]: 0 not under n, else 1 + depth below n
-	 * (saturating); count[i - top]: nodes i retains.
+	 * subtree. By node: level 0 not under n, else 1 + depth below n
+	 * (saturating); count: nodes it retains. The virtual root's are kept
+	 * apart.
 	 */
-	size_t span = (size_t)t->reached - top + 1;
-	uint8_t *level = calloc(span, 1);
-	uint32_t *count = calloc(span, sizeof(uint32_t));
+	uint8_t *level = calloc(t->count ? t->count : 1, 1);
+	uint32_t *count = calloc(t->count ? t->count : 1, sizeof(uint32_t));
 	if (!level || !count) {
 		free(level);
 		free(count);
 		return &clrsos_error_no_memory;
 	}
-	level[0] = 1;
+	uint32_t top_count = 1;
+	if (!root)
+		level[n] = 1;
 	size_t listed = 0;
-	for (size_t k = 1; k < span; k++) {
-		uint32_t d = t->idom[top + k];
-		if (d < top || !level[d - top])
+	for (uint32_t k = top + 1; k <= t->reached; k++) {
+		uint32_t m = t->vertex[k], d = t->idom[m];
+		unsigned l = d == CLRSOS_DOM_ROOT ? (root ? 1 : 0) : level[d];
+		if (!l)
 			continue;
-		unsigned l = level[d - top];
-		level[k] = (uint8_t)(l < 255 ? l + 1 : 255);
-		count[k] = 1;
-		if (level[k] - 1u <= depth)
+		level[m] = (uint8_t)(l < 255 ? l + 1 : 255);
+		count[m] = 1;
+		if (level[m] - 1u <= depth)
 			listed++;
 	}
-	count[0] = 1;
-	for (size_t k = span - 1; k >= 1; k--) {
-		if (level[k])
-			count[t->idom[top + k] - top] += count[k];
+	for (uint32_t k = t->reached; k > top; k--) {
+		uint32_t m = t->vertex[k], d = t->idom[m];
+		if (!level[m])
+			continue;
+		if (d == CLRSOS_DOM_ROOT)
+			top_count += count[m];
+		else
+			count[d] += count[m];
 	}
+	if (!root)
+		top_count = count[n] + 1;
 	struct clrsos_dom_node *nodes = calloc(listed ? listed : 1, sizeof(*nodes));
 	if (!nodes) {
 		free(level);
@@ -386,18 +562,19 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 		return &clrsos_error_no_memory;
 	}
 	size_t i = 0;
-	for (size_t k = 1; k < span && i < listed; k++) {
-		if (!level[k] || level[k] - 1u > depth)
+	for (uint32_t k = top + 1; k <= t->reached && i < listed; k++) {
+		uint32_t m = t->vertex[k];
+		if (!level[m] || level[m] - 1u > depth)
 			continue;
 		nodes[i++] = (struct clrsos_dom_node){
-			.node = t->vertex[top + k],
-			.idom = t->idom[top + k] ? t->vertex[t->idom[top + k]] : CLRSOS_DOM_ROOT,
-			.level = level[k] - 1u,
-			.retained = t->retained[top + k],
-			.count = count[k],
+			.node = m,
+			.idom = t->idom[m],
+			.level = level[m] - 1u,
+			.retained = get_retained(t, m),
+			.count = count[m],
 		};
 	}
-	*ret_total = root ? count[0] - 1 : count[0]; /* the virtual root is no node */
+	*ret_total = root ? top_count - 1 : top_count; /* the virtual root is no node */
 	free(level);
 	free(count);
 	*ret = nodes;
@@ -409,10 +586,10 @@ struct clrsos_error *clrsos_domtree_group_retained(const struct clrsos_domtree *
 						   uint32_t ngroups, uint64_t *ret_bytes)
 {
 	memset(ret_bytes, 0, (size_t)ngroups * sizeof(*ret_bytes));
-	size_t r1 = (size_t)t->reached + 1;
-	/* The dominator tree's children rows, by number: kids[first[d] .. first[d + 1]]. */
-	uint32_t *first = calloc(r1 + 1, sizeof(uint32_t));
-	uint32_t *kids = calloc(r1, sizeof(uint32_t));
+	/* The dominator tree's children rows, by node, the virtual root as node count: kids[first[d] .. first[d + 1]]. */
+	size_t rows = (size_t)t->count + 1;
+	uint32_t *first = calloc(rows + 1, sizeof(uint32_t));
+	uint32_t *kids = calloc((size_t)t->reached + 1, sizeof(uint32_t));
 	uint32_t *open = calloc(ngroups ? ngroups : 1, sizeof(uint32_t)); /* per group: its nodes on the path */
 	struct dom_u32_vector stack;
 	dom_u32_vector_init(&stack);
@@ -421,21 +598,25 @@ struct clrsos_error *clrsos_domtree_group_retained(const struct clrsos_domtree *
 		err = &clrsos_error_no_memory;
 		goto out;
 	}
-	for (uint32_t i = 1; i <= t->reached; i++)
-		first[t->idom[i] + 1]++;
-	for (size_t d = 0; d < r1; d++)
+	for (uint32_t i = 1; i <= t->reached; i++) {
+		uint32_t d = t->idom[t->vertex[i]];
+		first[(d == CLRSOS_DOM_ROOT ? t->count : d) + 1]++;
+	}
+	for (size_t d = 0; d < rows; d++)
 		first[d + 1] += first[d];
-	for (uint32_t i = 1; i <= t->reached; i++)
-		kids[first[t->idom[i]]++] = i;
-	memmove(first + 1, first, r1 * sizeof(uint32_t));
+	for (uint32_t i = 1; i <= t->reached; i++) {
+		uint32_t m = t->vertex[i], d = t->idom[m];
+		kids[first[d == CLRSOS_DOM_ROOT ? t->count : d]++] = m;
+	}
+	memmove(first + 1, first, rows * sizeof(uint32_t));
 	first[0] = 0;
 	/* Down the tree from the virtual root: a node is counted when no node of its group is open above it. */
-	for (uint32_t k = first[0]; k < first[1] && !err; k++)
+	for (uint32_t k = first[t->count]; k < first[t->count + 1] && !err; k++)
 		err = dom_u32_vector_push(&stack, kids[k]);
 	while (!err && stack.count) {
 		uint32_t top = *dom_u32_vector_pop(&stack);
-		uint32_t i = top & ~MARK;
-		uint32_t g = group[t->vertex[i]];
+		uint32_t m = top & ~MARK;
+		uint32_t g = group[m];
 		if (top & MARK) {
 			if (g < ngroups)
 				open[g]--;
@@ -443,11 +624,11 @@ struct clrsos_error *clrsos_domtree_group_retained(const struct clrsos_domtree *
 		}
 		if (g < ngroups) {
 			if (!open[g]++)
-				ret_bytes[g] += t->retained[i];
+				ret_bytes[g] += get_retained(t, m);
 		}
-		if ((err = dom_u32_vector_push(&stack, MARK | i)))
+		if ((err = dom_u32_vector_push(&stack, MARK | m)))
 			break;
-		for (uint32_t k = first[i]; k < first[i + 1] && !err; k++)
+		for (uint32_t k = first[m]; k < first[m + 1] && !err; k++)
 			err = dom_u32_vector_push(&stack, kids[k]);
 	}
 out:

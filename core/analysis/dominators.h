@@ -64,8 +64,8 @@ uint32_t clrsos_domtree_idom(const struct clrsos_domtree *tree, uint32_t n);
  * clrsos_domtree_retained answers, and the virtual root's retained size is
  * the total of all sizes given.
  */
-void clrsos_domtree_set_size(struct clrsos_domtree *tree, uint32_t n, uint64_t size);
-void clrsos_domtree_accumulate(struct clrsos_domtree *tree);
+struct clrsos_error *clrsos_domtree_set_size(struct clrsos_domtree *tree, uint32_t n, uint64_t size);
+struct clrsos_error *clrsos_domtree_accumulate(struct clrsos_domtree *tree);
 uint64_t clrsos_domtree_retained(const struct clrsos_domtree *tree, uint32_t n);
 uint64_t clrsos_domtree_total(const struct clrsos_domtree *tree);
 

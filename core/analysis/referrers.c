@@ -424,6 +424,7 @@ uint64_t clrsos_referrers_address(const struct clrsos_referrers *r, uint32_t n)
 struct dom_sizes {
 	struct clrsos_referrers *r;
 	struct clrsos_domtree *tree;
+	struct clrsos_error *err;
 };
 
 static bool dom_size(void *ctx, const struct clrsos_heap_object *obj)
@@ -431,8 +432,8 @@ static bool dom_size(void *ctx, const struct clrsos_heap_object *obj)
 	struct dom_sizes *s = ctx;
 	uint32_t n;
 	if (number_of(s->r, obj->address, &n))
-		clrsos_domtree_set_size(s->tree, n, obj->size);
-	return true;
+		s->err = clrsos_domtree_set_size(s->tree, n, obj->size);
+	return !s->err;
 }
 
 static void dom_sizes_progress(void *ctx, uint64_t done, uint64_t total)
@@ -497,6 +498,12 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 		struct dom_sizes sizes = {.r = r, .tree = tree};
 		struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
 		err = clrsos_heap_walk(r->heap, &filter, dom_size, &sizes, dom_sizes_progress, watch, &result);
+		if (!err)
+			err = sizes.err;
+		else
+			clrsos_error_destroy(sizes.err);
+		if (!err)
+			err = clrsos_domtree_accumulate(tree);
 	}
 	u32_vector_deinit(&starts);
 	free(extra);
@@ -504,7 +511,6 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 		clrsos_domtree_destroy(tree);
 		return err;
 	}
-	clrsos_domtree_accumulate(tree);
 	*ret = tree;
 	return NULL;
 }

@@ -121,8 +121,8 @@ static void test_dominators__chain_and_diamond(void **state)
 	assert_int_equal(clrsos_domtree_idom(t, 5), 2); /* neither side of the diamond */
 	assert_false(clrsos_domtree_reached(t, 6));
 	for (uint32_t n = 0; n < 7; n++)
-		clrsos_domtree_set_size(t, n, 10u << n);
-	clrsos_domtree_accumulate(t);
+		assert_null(clrsos_domtree_set_size(t, n, 10u << n));
+	assert_null(clrsos_domtree_accumulate(t));
 	assert_int_equal(clrsos_domtree_retained(t, 5), 320);
 	assert_int_equal(clrsos_domtree_retained(t, 3), 80);
 	assert_int_equal(clrsos_domtree_retained(t, 2), 40 + 80 + 160 + 320);
@@ -190,8 +190,8 @@ static void test_dominators__cycle_shared_and_dependent(void **state)
 	assert_int_equal(clrsos_domtree_idom(t, 6), CLRSOS_DOM_ROOT);
 	assert_int_equal(clrsos_domtree_idom(t, 7), 3);
 	for (uint32_t n = 0; n < 8; n++)
-		clrsos_domtree_set_size(t, n, 24);
-	clrsos_domtree_accumulate(t);
+		assert_null(clrsos_domtree_set_size(t, n, 24));
+	assert_null(clrsos_domtree_accumulate(t));
 	assert_int_equal(clrsos_domtree_retained(t, 0), 5 * 24);
 	assert_int_equal(clrsos_domtree_retained(t, 4), 24);
 	assert_int_equal(clrsos_domtree_total(t), 8 * 24);
@@ -258,9 +258,9 @@ static void test_dominators__random_graphs_match_the_definition(void **state)
 			}
 			if (id != CLRSOS_DOM_ROOT)
 				assert_true(dominated[(size_t)id * count + n]);
-			clrsos_domtree_set_size(t, n, 8 + n);
+			assert_null(clrsos_domtree_set_size(t, n, 8 + n));
 		}
-		clrsos_domtree_accumulate(t);
+		assert_null(clrsos_domtree_accumulate(t));
 		/*
 		 * By group (n % 3): a node counts once, under the topmost node of
 		 * its group that dominates it, or itself.
@@ -326,13 +326,56 @@ static void test_dominators__long_chain_without_recursion(void **state)
 	assert_int_equal(clrsos_domtree_idom(t, count - 1), count - 2);
 	assert_int_equal(clrsos_domtree_idom(t, 1), 0);
 	for (uint32_t n = 0; n < count; n++)
-		clrsos_domtree_set_size(t, n, 1);
-	clrsos_domtree_accumulate(t);
+		assert_null(clrsos_domtree_set_size(t, n, 1));
+	assert_null(clrsos_domtree_accumulate(t));
 	assert_int_equal(clrsos_domtree_retained(t, 0), count);
 	assert_int_equal(clrsos_domtree_retained(t, count / 2), count - count / 2);
 	clrsos_domtree_destroy(t);
 	graph_free(&g);
 	free(edges);
+}
+
+static void test_dominators__sizes_beyond_32_gb(void **state)
+{
+	(void)state;
+	/* 0 -> 1 -> 2 -> 3, 0 -> 4: sizes kept in units of 8 bytes below 32 G, exactly above. */
+	struct edge edges[] = {{0, 1}, {1, 2}, {2, 3}, {0, 4}};
+	uint32_t roots[] = {0};
+	struct graph g = {.count = 5, .edges = edges, .nedges = 4, .roots = roots, .nroots = 1};
+	struct clrsos_domtree *t = tree_of(&g);
+	uint64_t gb = 1ull << 30;
+	uint64_t sizes[] = {24, 20 * gb, 20 * gb + 8, 32 * gb - 16, 7};
+	for (uint32_t n = 0; n < 5; n++)
+		assert_null(clrsos_domtree_set_size(t, n, sizes[n]));
+	assert_null(clrsos_domtree_accumulate(t));
+	assert_int_equal(clrsos_domtree_retained(t, 3), 32 * gb - 16);
+	assert_int_equal(clrsos_domtree_retained(t, 2), 52 * gb - 8);
+	assert_int_equal(clrsos_domtree_retained(t, 1), 72 * gb - 8);
+	assert_int_equal(clrsos_domtree_retained(t, 4), 7);
+	assert_int_equal(clrsos_domtree_retained(t, 0), 72 * gb - 8 + 24 + 7);
+	assert_int_equal(clrsos_domtree_total(t), 72 * gb - 8 + 24 + 7);
+	clrsos_domtree_destroy(t);
+	graph_free(&g);
+	/* Many nodes above 32 G: the map grows and keeps each. */
+	enum { N = 1000 };
+	struct edge *chain = calloc(N, sizeof(*chain));
+	assert_non_null(chain);
+	for (uint32_t n = 0; n + 1 < N; n++)
+		chain[n] = (struct edge){n, n + 1};
+	struct graph h = {.count = N, .edges = chain, .nedges = N - 1, .roots = roots, .nroots = 1};
+	t = tree_of(&h);
+	for (uint32_t n = 0; n < N; n++)
+		assert_null(clrsos_domtree_set_size(t, n, 40 * gb + 8 * n));
+	assert_null(clrsos_domtree_accumulate(t));
+	for (uint32_t n = 0; n < N; n++) {
+		uint64_t want = 0;
+		for (uint32_t m = n; m < N; m++)
+			want += 40 * gb + 8 * m;
+		assert_int_equal(clrsos_domtree_retained(t, n), want);
+	}
+	clrsos_domtree_destroy(t);
+	graph_free(&h);
+	free(chain);
 }
 
 int run_dominators_tests(void)
@@ -342,6 +385,7 @@ int run_dominators_tests(void)
 		cmocka_unit_test(test_dominators__cycle_shared_and_dependent),
 		cmocka_unit_test(test_dominators__random_graphs_match_the_definition),
 		cmocka_unit_test(test_dominators__long_chain_without_recursion),
+		cmocka_unit_test(test_dominators__sizes_beyond_32_gb),
 	};
 	return cmocka_run_group_tests_name("dominators", tests, NULL, NULL);
 }
