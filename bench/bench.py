@@ -257,17 +257,22 @@ def dotnet_dump_analyze(dotnet_dump, core, commands, runs, timeout):
 
 
 def gcroot_in_session(info, runs, where):
-    """Median seconds of the first and the second gcroot in one lldb session, and the index's size."""
-    firsts, seconds, index = [], [], None
-    queries = ["gcroot --json " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"]]
+    """Median seconds of the first and the second gcroot in one lldb session,
+    then of the first retained (it builds the dominator tree on gcroot's
+    index) and of retained -stat; the index's and the tree's sizes."""
+    times, index, tree = [[], [], [], []], None, None
+    queries = ["gcroot --json " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"],
+               "retained --json " + info["gcrootTarget"], "retained -stat -top 10"]
     for _ in range(runs):
-        _, _, text = run_lldb([STAMP, queries[0], STAMP, queries[1], STAMP], **where)
-        first, second = stamp_gaps(text, queries)
-        firsts.append(first)
-        seconds.append(second)
+        _, _, text = run_lldb([STAMP, queries[0], STAMP, queries[1], STAMP, queries[2], STAMP, queries[3], STAMP],
+                              **where)
+        for i, gap in enumerate(stamp_gaps(text, queries)):
+            times[i].append(gap)
         m = re.search(r'"index":(\{[^}]*\})', text)
         index = json.loads(m.group(1)) if m else None
-    return statistics.median(firsts), statistics.median(seconds), index
+        m = re.search(r'"tree":(\{[^}]*\})', text)
+        tree = json.loads(m.group(1)) if m else None
+    return [statistics.median(t) for t in times], index, tree
 
 
 def in_session(command, runs, **where):
@@ -397,13 +402,18 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, too
         row("dumpheap -live -stat", ["dumpheap -live -stat"], per_object=True)
         # Both gcroot queries in one session, timed inside it: the first builds
         # the stop's index, the second only searches it.
-        if wanted("gcroot (first query)"):
-            first, second, index = gcroot_in_session(info, runs, where)
+        if wanted("gcroot (first query)") or wanted("retained"):
+            (first, second, tree_first, tree_stat), index, tree = gcroot_in_session(info, runs, where)
             row("gcroot (first query)", ["gcroot " + info["gcrootTarget"]], session=first)
-            rows.append({"size": label, "objects": objects, "command": "gcroot (second query, same stop)",
-                         "wall": None, "session": second, "rate": None, "rss": 0, "extra": None})
-            clrsos_times["gcroot (second query, same stop)"] = second
-            index_rows.append((millions, objects, index))
+            for name, t in (("gcroot (second query, same stop)", second),
+                            ("retained (first: builds the dominator tree, after gcroot)", tree_first),
+                            ("retained -stat (same stop)", tree_stat)):
+                if not wanted(name):
+                    continue
+                rows.append({"size": label, "objects": objects, "command": name,
+                             "wall": None, "session": t, "rate": None, "rss": 0, "extra": None})
+                clrsos_times[name] = t
+            index_rows.append((millions, objects, index, tree))
         row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
         row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
         row("gcheapstat", ["gcheapstat"], per_object=True)
@@ -536,14 +546,18 @@ def main():
     elif not have_clrmd:
         lines.append("ClrMD not measured: bench/ClrmdBench did not build (%s)." % why_clrmd)
     lines.append("")
-    lines.append("gcroot's index (mark bits, object numbering, referrers, a search's links), as gcroot --json reports it:")
+    lines.append("gcroot's index (mark bits, object numbering, referrers, a search's links), as gcroot --json reports it, and the dominator tree built on it, as retained --json reports it:")
     lines.append("")
-    lines.append("| heap | live objects | references | index bytes | bytes per heap object |")
-    lines.append("|---|---:|---:|---:|---:|")
-    for millions, objects, index in index_rows:
+    lines.append("| heap | live objects | references | index bytes | bytes per heap object | dominator tree bytes | "
+                 "tree bytes per live object |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    for millions, objects, index, tree in index_rows:
         if index:
-            lines.append("| %g M | {:,} | {:,} | {:,} | %.1f |".format(index["liveObjects"], index["references"],
-                                                                     index["bytes"]) % (millions, index["bytes"] / objects))
+            lines.append("| %g M | {:,} | {:,} | {:,} | %.1f | {} | {} |".format(
+                index["liveObjects"], index["references"], index["bytes"],
+                "{:,}".format(tree["bytes"]) if tree else "",
+                "%.1f" % (tree["bytes"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "")
+                % (millions, index["bytes"] / objects))
     lines.append("")
     lines += sos_table(sos, tool_rows, sos_notes)
     text = "\n".join(lines) + "\n"

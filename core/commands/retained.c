@@ -49,6 +49,7 @@ struct retained_result {
 	char *root_name;                  /* a static root's field */
 	struct retained_objects children; /* the largest it retains, in tree order */
 	uint64_t heap_retained;           /* all live objects' size */
+	struct clrsos_domtree_stats tree; /* the dominator tree's own */
 };
 
 static void result_deinit(struct retained_result *r)
@@ -219,6 +220,7 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	if ((err = describe(&c, start, &r->self)))
 		return err;
 	r->heap_retained = clrsos_domtree_total(tree);
+	r->tree = *clrsos_domtree_stats(tree);
 	/* Up the tree: each dominator of the last. */
 	uint32_t up = clrsos_domtree_idom(tree, n), last = n;
 	while (up != CLRSOS_DOM_ROOT) {
@@ -401,6 +403,13 @@ static void render_json(const struct retained_result *r, struct clrsos_writer *o
 	for (size_t i = 0; i < r->children.count; i++)
 		json_object(&j, &r->children.items[i], true);
 	clrsos_json_array_end(&j);
+	clrsos_json_key(&j, "tree");
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "liveObjects");
+	clrsos_json_uint(&j, r->tree.reached);
+	clrsos_json_key(&j, "bytes");
+	clrsos_json_uint(&j, r->tree.bytes);
+	clrsos_json_object_end(&j);
 	clrsos_json_object_end(&j);
 	clrsos_json_end(&j);
 }

@@ -135,6 +135,14 @@ def main():
         check(r["retained"] <= st["liveHeap"], "retained -stat %s: more than the live heap" % r["type"])
     check([r["retained"] for r in st["types"]] == sorted((r["retained"] for r in st["types"]), reverse=True),
           "retained -stat --json: largest first")
+    # The tree keeps 12 bytes per live object (its immediate dominator, its
+    # retained size in 8-byte units, the preorder), no more.
+    live_objects = sum(r["count"] for r in live.values() if r["type"] != "Free")
+    tree = tr.json("retained %s --json" % o["tree"]["address"])["tree"]
+    check(0 < tree["liveObjects"] <= live_objects,
+          "retained --json: the tree reached %d objects, dumpheap -live has %d" % (tree["liveObjects"], live_objects))
+    check(12 * tree["liveObjects"] <= tree["bytes"] <= 12 * live_objects + 16,
+          "retained --json: the tree holds %d bytes for %d live objects" % (tree["bytes"], live_objects))
     ring = [r for r in st["types"] if r["type"] == "HeapShapes.Ring"]
     if ring and ring[0]["count"] == 5:
         check(ring[0]["retained"] == o["ring"]["totalSize"],
