@@ -6,7 +6,7 @@ only by a ConditionalWeakTable and by a DependentHandle, an object held by a
 static and a stack local) and computes their dominator tree itself, over the
 objects its statics reach. Every figure is checked exactly.
 
-usage: test_retained_truth.py <live|full|heapdiff>
+usage: test_retained_truth.py <live|full|heapdiff> [<gc config>]  (default wks-regions)
 
 live, full (a createdump full core):
   - retained <address> --json of each named object: retained bytes and
@@ -136,15 +136,15 @@ def commands(truth):
     return cmds
 
 
-def run_truth(mode):
+def run_truth(mode, env):
     if mode == "live":
-        with harness.Target("Retention", args=(str(NODES),)) as t:
+        with harness.Target("Retention", args=(str(NODES),), env=env) as t:
             truth = t.truth
             tr = harness.lldb(commands(truth), pid=t.pid)
     else:
         scratch = harness.scratch_dir()
         try:
-            core, exe, truth = harness.core_of_finished("Retention", mode, scratch)
+            core, exe, truth = harness.core_of_finished("Retention", mode, scratch, env=env)
             tr = harness.lldb(commands(truth), core=core, exe=exe)
         finally:
             harness.cleanup(scratch)
@@ -185,10 +185,10 @@ def check_diff(diff, before, after, label, retained_after=True):
     check(deltas == sorted(deltas, reverse=True), "%s: sorted by retained bytes grown: %s" % (label, deltas[:10]))
 
 
-def run_heapdiff():
+def run_heapdiff(env):
     scratch = harness.scratch_dir()
     try:
-        with harness.Target("Retention", args=(str(NODES), str(GROW)), stdin=True) as t:
+        with harness.Target("Retention", args=(str(NODES), str(GROW)), stdin=True, env=env) as t:
             before = t.truth
             core1 = harness.make_core(t, "full", scratch)
             os.rename(core1, os.path.join(scratch, "core.before"))
@@ -252,10 +252,11 @@ def run_heapdiff():
 
 def main():
     mode = sys.argv[1]
+    env = harness.GC_CONFIGS[sys.argv[2] if len(sys.argv) > 2 else "wks-regions"]
     if mode == "heapdiff":
-        run_heapdiff()
+        run_heapdiff(env)
     else:
-        run_truth(mode)
+        run_truth(mode, env)
     harness.finish()
 
 
