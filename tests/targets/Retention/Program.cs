@@ -589,8 +589,9 @@ public static unsafe class Program
         {
             noGc = GC.TryStartNoGCRegion(16 << 20);
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
         {
+            Info("no no-GC region (" + e.GetType().Name + "): addresses are read right after the GC");
         }
         var ms = new MemoryStream(1 << 20);
         var w = new Utf8JsonWriter(ms);
