@@ -6,9 +6,9 @@ only by a ConditionalWeakTable and by a DependentHandle, an object held by a
 static and a stack local) and computes their dominator tree itself, over the
 objects its statics reach. Every figure is checked exactly.
 
-usage: test_retained_truth.py <live|full|heapdiff> [<gc config>]  (default wks-regions)
+usage: test_retained_truth.py <live|full|heap|heapdiff> [<gc config>]  (default wks-regions)
 
-live, full (a createdump full core):
+live, full, heap (createdump full and heap cores):
   - retained <address> --json of each named object: retained bytes and
     object count, and its dominators, nearest first, address by address;
     an object with no dominator names the static that holds it, or says no
