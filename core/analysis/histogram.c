@@ -94,6 +94,10 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 	clrsos_json_bool(&j, h->dead);
 	clrsos_json_key(&j, "filtered");
 	clrsos_json_bool(&j, h->filtered);
+	if (h->retained) {
+		clrsos_json_key(&j, "retained");
+		clrsos_json_bool(&j, true);
+	}
 	clrsos_json_key(&j, "objects");
 	clrsos_json_uint(&j, h->objects);
 	clrsos_json_key(&j, "bytes");
@@ -112,6 +116,10 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 		clrsos_json_uint(&j, r->count);
 		clrsos_json_key(&j, "bytes");
 		clrsos_json_uint(&j, r->bytes);
+		if (h->retained) {
+			clrsos_json_key(&j, "retained");
+			clrsos_json_uint(&j, r->retained);
+		}
 		if (r->have_generations) {
 			clrsos_json_key(&j, "generations");
 			clrsos_json_object_begin(&j);
@@ -203,8 +211,21 @@ static struct clrsos_error *read_row(const char *path, size_t index, json_t *t, 
 			return bad(path, "is not a histogram clrsos can read: types[%zu].generations.%s needs whole numbers \"count\" and \"bytes\"",
 				   index, GEN_KEYS[g]);
 	}
+	/* Retained bytes: on every row or on none (the first row decides). */
+	json_t *ret = json_object_get(t, "retained");
+	uint64_t retained = 0;
+	if (ret && !get_count(t, "retained", &retained))
+		return bad(path, "is not a histogram clrsos can read: types[%zu] (%.80s) has a \"retained\" that is not a whole number",
+			   index, json_string_value(name));
+	if (index == 0)
+		h->retained = ret != NULL;
+	else if (h->retained != (ret != NULL))
+		return bad(path, "is not a histogram clrsos can read: types[%zu] (%.80s) %s \"retained\" bytes and types[0] %s: "
+			   "save it again with 'retained -stat --save <file>'",
+			   index, json_string_value(name), ret ? "has" : "has no", ret ? "has none" : "has them");
 	if (!clrsos_histogram_add(h, json_string_value(name), mt, count, bytes, have ? gc : NULL, have ? gb : NULL))
 		return &clrsos_error_no_memory;
+	h->rows[h->count - 1].retained = retained;
 	return NULL;
 }
 
@@ -254,6 +275,8 @@ struct clrsos_error *clrsos_histogram_init_from_file(const char *path, struct cl
 		ret->live = json_is_true(json_object_get(root, "live"));
 		ret->dead = json_is_true(json_object_get(root, "dead"));
 		ret->filtered = json_is_true(json_object_get(root, "filtered"));
+		if (!ret->count)
+			ret->retained = json_is_true(json_object_get(root, "retained"));
 		json_t *at = json_object_get(root, "createdAt");
 		if (json_is_string(at) && !(ret->created_at = strdup(json_string_value(at))))
 			err = &clrsos_error_no_memory;

@@ -10,6 +10,9 @@
  *               "bytes": 400, "generations": {"gen0": {"count": 4,
  *               "bytes": 160}, ...}}, ...]}
  *
+ * Saved by `retained -stat --save`, it also has "retained": true and each
+ * type its "retained" bytes (what its instances keep alive alone).
+ *
  * A reader of version 1 ignores keys it does not know; a later version
  * that a version-1 reader could not read correctly gets a new number.
  */
@@ -36,6 +39,7 @@ struct clrsos_histogram_row {
 	uint64_t count, bytes;
 	bool have_generations;
 	uint64_t gen_count[CLRSOS_GEN_COUNT], gen_bytes[CLRSOS_GEN_COUNT];
+	uint64_t retained; /* when the histogram has retained bytes */
 };
 
 struct clrsos_histogram {
@@ -44,6 +48,7 @@ struct clrsos_histogram {
 	uint64_t objects, bytes;
 	bool live, dead;  /* only live (dead) objects were counted */
 	bool filtered;    /* other dumpheap filters narrowed what was counted */
+	bool retained;    /* every row has its retained bytes (retained -stat --save) */
 	char *created_at; /* as saved, or NULL */
 };
 
@@ -58,7 +63,8 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 /*
  * Read a saved histogram. Errors name the file and what is wrong with it:
  * not there, not JSON (with the line), not a histogram, a later version,
- * a row without a name or with a count that is not a whole number.
+ * a row without a name or with a count that is not a whole number, retained
+ * bytes on some rows only.
  */
 struct clrsos_error *clrsos_histogram_init_from_file(const char *path, struct clrsos_histogram *ret);
 

@@ -7,13 +7,16 @@
 #include "analysis/histogram.h"
 #include "analysis/reach.h"
 #include "commands.h"
+#include "retained.h"
 #include "typestats.h"
 
 /*
  * heapdiff: what grew between two heaps. Either side is a histogram saved
  * by dumpheap -stat --save; the second may be the current target. Types
  * are matched by name (MethodTables differ between processes); a name seen
- * twice on one side (the same type loaded twice) is summed.
+ * twice on one side (the same type loaded twice) is summed. When both sides
+ * have retained bytes per type (retained -stat --save; the current target
+ * computes them when the saved side has them), their change is shown too.
  */
 
 enum change { CHANGED, SAME, NEW, VANISHED };
@@ -22,6 +25,8 @@ struct diff_row {
 	const char *name;
 	uint64_t count_before, count_after, bytes_before, bytes_after;
 	int64_t count_delta, bytes_delta;
+	uint64_t retained_before, retained_after;
+	int64_t retained_delta;
 	enum change change;
 };
 
@@ -88,6 +93,35 @@ static struct clrsos_error *current_histogram(struct clrsos_session *session, bo
 	return err;
 }
 
+static int by_mt(const void *a, const void *b)
+{
+	const struct clrsos_retained_type *x = a, *y = b;
+	return x->type->mt < y->type->mt ? -1 : x->type->mt > y->type->mt;
+}
+
+/* Each row of the current target's histogram h gets its type's retained bytes (0: no live instance). */
+static struct clrsos_error *add_retained(struct clrsos_session *session, struct clrsos_histogram *h)
+{
+	struct clrsos_retained_type *types;
+	size_t n;
+	uint64_t live;
+	struct clrsos_error *err = clrsos_retained_by_type(session, &types, &n, &live);
+	if (err)
+		return err;
+	if (n > 1)
+		qsort(types, n, sizeof(*types), by_mt);
+	for (size_t i = 0; i < h->count; i++) {
+		struct clrsos_retained_type key = {0};
+		struct clrsos_type type = {.mt = h->rows[i].mt};
+		key.type = &type;
+		const struct clrsos_retained_type *t = n ? bsearch(&key, types, n, sizeof(*types), by_mt) : NULL;
+		h->rows[i].retained = t ? t->retained : 0;
+	}
+	h->retained = true;
+	free(types);
+	return NULL;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	const struct clrsos_histogram_row *x = a, *y = b;
@@ -108,7 +142,8 @@ static struct clrsos_error *merge_names(struct clrsos_histogram *h, const char *
 	for (size_t i = 0; i < h->count; i++) {
 		if (n && strcmp(h->rows[n - 1].name, h->rows[i].name) == 0) {
 			if (!err && (!clrsos_histogram_sum(&h->rows[n - 1].count, h->rows[i].count) ||
-				     !clrsos_histogram_sum(&h->rows[n - 1].bytes, h->rows[i].bytes)))
+				     !clrsos_histogram_sum(&h->rows[n - 1].bytes, h->rows[i].bytes) ||
+				     !clrsos_histogram_sum(&h->rows[n - 1].retained, h->rows[i].retained)))
 				err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 							  "'%s': the rows of type %.80s add up to more than %" PRId64,
 							  source, h->rows[i].name, INT64_MAX);
@@ -124,6 +159,8 @@ static struct clrsos_error *merge_names(struct clrsos_histogram *h, const char *
 static int by_growth(const void *a, const void *b)
 {
 	const struct diff_row *x = a, *y = b;
+	if (x->retained_delta != y->retained_delta) /* 0 on both without retained bytes */
+		return x->retained_delta > y->retained_delta ? -1 : 1;
 	if (x->bytes_delta != y->bytes_delta)
 		return x->bytes_delta > y->bytes_delta ? -1 : 1;
 	if (x->count_delta != y->count_delta)
@@ -153,17 +190,26 @@ static struct clrsos_error *diff(struct clrsos_histogram *before, const char *be
 			d->name = before->rows[i].name;
 			d->count_before = before->rows[i].count;
 			d->bytes_before = before->rows[i].bytes;
+			d->retained_before = before->rows[i].retained;
 			i++;
 		}
 		if (cmp >= 0) {
 			d->name = after->rows[k].name;
 			d->count_after = after->rows[k].count;
 			d->bytes_after = after->rows[k].bytes;
+			d->retained_after = after->rows[k].retained;
 			k++;
 		}
 		d->count_delta = (int64_t)d->count_after - (int64_t)d->count_before; /* each at most INT64_MAX */
 		d->bytes_delta = (int64_t)d->bytes_after - (int64_t)d->bytes_before;
-		d->change = cmp < 0 ? VANISHED : cmp > 0 ? NEW : d->count_delta || d->bytes_delta ? CHANGED : SAME;
+		/* Retained bytes count only when both sides have them; each is at most INT64_MAX too. */
+		if (!before->retained || !after->retained)
+			d->retained_before = d->retained_after = 0;
+		d->retained_delta = (int64_t)d->retained_after - (int64_t)d->retained_before;
+		d->change = cmp < 0	? VANISHED
+			    : cmp > 0	? NEW
+			    : d->count_delta || d->bytes_delta || d->retained_delta ? CHANGED
+										   : SAME;
 	}
 	qsort(rows, n, sizeof(*rows), by_growth);
 	*ret = rows;
@@ -203,6 +249,8 @@ static void write_side_json(struct clrsos_json *j, const char *key, const char *
 	clrsos_json_uint(j, h->bytes);
 	clrsos_json_key(j, "types");
 	clrsos_json_uint(j, types);
+	clrsos_json_key(j, "retained");
+	clrsos_json_bool(j, h->retained);
 	clrsos_json_object_end(j);
 }
 
@@ -219,10 +267,15 @@ static void write_side_text(struct clrsos_writer *out, const char *label, const 
 		    h->created_at ? ")" : "", objects, h->live ? "live " : h->dead ? "dead " : "", bytes);
 }
 
+static uint64_t magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+}
+
+/* Listed: changed, by at least min bytes, own or retained. */
 static bool shown(const struct diff_row *d, uint64_t min)
 {
-	uint64_t magnitude = d->bytes_delta < 0 ? (uint64_t)0 - (uint64_t)d->bytes_delta : (uint64_t)d->bytes_delta;
-	return d->change != SAME && magnitude >= min;
+	return d->change != SAME && (magnitude(d->bytes_delta) >= min || magnitude(d->retained_delta) >= min);
 }
 
 /* What heapdiff found: the two sides and each type's change. */
@@ -236,7 +289,8 @@ struct heapdiff_result {
 	uint64_t min;
 	struct totals totals;
 	int64_t count_delta, bytes_delta;
-	bool mixed; /* the sides count different objects (live, dead, all) */
+	bool mixed;    /* the sides count different objects (live, dead, all) */
+	bool retained; /* both sides have retained bytes */
 };
 
 static void write_json(const struct heapdiff_result *r, struct clrsos_writer *out)
@@ -269,6 +323,14 @@ static void write_json(const struct heapdiff_result *r, struct clrsos_writer *ou
 		clrsos_json_uint(&j, d->bytes_after);
 		clrsos_json_key(&j, "bytesDelta");
 		clrsos_json_int(&j, d->bytes_delta);
+		if (r->retained) {
+			clrsos_json_key(&j, "retainedBefore");
+			clrsos_json_uint(&j, d->retained_before);
+			clrsos_json_key(&j, "retainedAfter");
+			clrsos_json_uint(&j, d->retained_after);
+			clrsos_json_key(&j, "retainedDelta");
+			clrsos_json_int(&j, d->retained_delta);
+		}
 		clrsos_json_key(&j, "change");
 		clrsos_json_string(&j, change_name(d->change));
 		clrsos_json_object_end(&j);
@@ -306,8 +368,14 @@ static void write_text(const struct heapdiff_result *r, struct clrsos_writer *ou
 	if (r->mixed)
 		clrsos_outf(out, "Note: the two sides count different objects (%s before, %s after).\n",
 			    r->before.live ? "live" : r->before.dead ? "dead" : "all", r->after.live ? "live" : r->after.dead ? "dead" : "all");
-	clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", "Count diff", "Bytes diff", "Count after", "Bytes after",
-		    "Change", "Class Name");
+	if (r->before.retained != r->after.retained)
+		clrsos_outf(out, "Note: only the %s side has retained bytes per type; save both with 'retained -stat --save "
+				 "<file>' to see their change.\n",
+			    r->before.retained ? "before" : "after");
+	clrsos_outf(out, "%14s %16s %14s %16s ", "Count diff", "Bytes diff", "Count after", "Bytes after");
+	if (r->retained)
+		clrsos_outf(out, "%16s %16s ", "Retained diff", "Retained after");
+	clrsos_outf(out, "%-8s %s\n", "Change", "Class Name");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct diff_row *d = &r->rows[i];
 		if (!shown(d, r->min))
@@ -320,8 +388,14 @@ static void write_text(const struct heapdiff_result *r, struct clrsos_writer *ou
 		/* Names from a file anyone may have written: a newline must not fake a
 		 * line, an escape sequence must not reach the terminal, 50 MB is cut. */
 		struct clrsos_name_buf nb;
-		clrsos_outf(out, "%14s %16s %14s %16s %-8s %s\n", cd, bd, ca, ba,
-			    d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "",
+		clrsos_outf(out, "%14s %16s %14s %16s ", cd, bd, ca, ba);
+		if (r->retained) {
+			char rd[32], ra[32];
+			format_signed(d->retained_delta, rd, sizeof(rd));
+			clrsos_format_thousands(d->retained_after, ra, sizeof(ra));
+			clrsos_outf(out, "%16s %16s ", rd, ra);
+		}
+		clrsos_outf(out, "%-8s %s\n", d->change == NEW ? "new" : d->change == VANISHED ? "vanished" : "",
 			    clrsos_safe_name(d->name, &nb));
 	}
 	char cd[32], bd[32];
@@ -333,10 +407,19 @@ static void write_text(const struct heapdiff_result *r, struct clrsos_writer *ou
 	if (r->totals.same || r->totals.under_min) {
 		clrsos_outf(out, " (not shown: %" PRIu64 " unchanged", r->totals.same);
 		if (r->totals.under_min)
-			clrsos_outf(out, ", %" PRIu64 " changed by less than -min %" PRIu64 " bytes", r->totals.under_min, r->min);
+			clrsos_outf(out, ", %" PRIu64 " changed by less than -min %" PRIu64 " bytes%s", r->totals.under_min, r->min,
+				    r->retained ? ", own and retained" : "");
 		clrsos_out(out, ")");
 	}
 	clrsos_out(out, "\n");
+}
+
+static struct clrsos_error *no_retained(const char *file)
+{
+	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+				   "-retained: '%s' has no retained bytes per type: save it with "
+				   "'retained -stat --save %s' (dumpheap -stat --save records objects and bytes only)",
+				   file, file);
 }
 
 /* heapdiff <before> [<after>]: the saved files. */
@@ -360,10 +443,11 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 					 const char *const *argv, struct clrsos_writer *out)
 {
 	struct file_operands f = {{NULL, NULL}, 0};
-	bool json = false;
+	bool json = false, need_retained = false;
 	uint64_t min = 0;
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--json", &json),
+		CLRSOS_FLAG("-retained", &need_retained),
 		CLRSOS_UINT("-min", &min),
 	};
 	const struct clrsos_options spec = {
@@ -392,8 +476,16 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 	err = clrsos_histogram_init_from_file(files[0], &before);
 	if (err)
 		return clrsos_error_wrap(err, "heapdiff");
+	if (need_retained && !before.retained) {
+		clrsos_histogram_deinit(&before);
+		return clrsos_error_wrap(no_retained(files[0]), "heapdiff");
+	}
 	if (nfiles == 2) {
 		err = clrsos_histogram_init_from_file(files[1], &after);
+		if (!err && need_retained && !after.retained) {
+			clrsos_histogram_deinit(&after);
+			err = no_retained(files[1]);
+		}
 	} else if (before.filtered) {
 		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					  "'%s' was saved with filters (-type, -mt, -min, -gen ...), so it cannot be compared "
@@ -401,6 +493,8 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 					  files[0]);
 	} else {
 		err = current_histogram(session, before.live, before.dead, &after);
+		if (!err && before.retained && (err = add_retained(session, &after)))
+			clrsos_histogram_deinit(&after);
 	}
 	if (err) {
 		clrsos_histogram_deinit(&before);
@@ -437,6 +531,7 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 	r.count_delta = (int64_t)after.objects - (int64_t)before.objects;
 	r.bytes_delta = (int64_t)after.bytes - (int64_t)before.bytes;
 	r.mixed = before.live != after.live || before.dead != after.dead;
+	r.retained = before.retained && after.retained;
 	r.before = before;
 	r.after = after;
 	if (json)

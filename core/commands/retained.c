@@ -17,9 +17,11 @@
 #include "analysis/reach.h"
 #include "analysis/referrers.h"
 #include "base/vector.h"
+#include "analysis/histogram.h"
 #include "commands.h"
 #include "model/handletable.h"
 #include "model/statics.h"
+#include "retained.h"
 #include "rootcmds.h"
 
 enum { DEFAULT_TOP = 10, MAX_DEPTH = 8, MAX_CHAIN = 4096 };
@@ -27,6 +29,7 @@ enum { DEFAULT_TOP = 10, MAX_DEPTH = 8, MAX_CHAIN = 4096 };
 struct retained_options {
 	bool json, have, stat, have_top;
 	uint64_t address, top, depth;
+	const char *save; /* -stat --save: write the histogram with retained bytes to this file */
 };
 
 /* One object of the answer. */
@@ -78,6 +81,7 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 		CLRSOS_FLAG("-stat", &o->stat),
 		CLRSOS_UINT("-top", &o->top, .given = &o->have_top, .min = 0, .max = UINT32_MAX),
 		CLRSOS_UINT("-depth", &o->depth, .min = 0, .max = MAX_DEPTH),
+		CLRSOS_STRING("--save|-save", &o->save, .flags = CLRSOS_OPTION_NONEMPTY),
 	};
 	const struct clrsos_options spec = {
 		.command = "retained",
@@ -91,6 +95,10 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	if (!err && o->stat && o->have)
 		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					  "retained: -stat is by type over the whole heap: give it no address, or drop -stat");
+	if (!err && o->save && !o->stat)
+		err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					  "retained --save writes the retained bytes by type: use it with -stat "
+					  "(retained -stat --save <file>)");
 	if (!err && !o->stat && !o->have)
 		err = clrsos_address_missing("retained", "an object");
 	return err;
@@ -416,19 +424,12 @@ static void render_json(const struct retained_result *r, struct clrsos_writer *o
 
 /* ---------------------------------------------------------------- retained -stat */
 
-/* Per type: its live instances, their own bytes, and what its topmost instances retain. */
-struct type_retained {
-	const struct clrsos_type *type;
-	const char *name;
-	uint64_t count, size, retained;
-};
-
 struct stat_walk {
 	struct clrsos_referrers *refs;
 	const struct clrsos_reach *reach;
 	uint64_t frozen_bytes;        /* frozen objects nothing refers to: live, outside the tree */
 	uint32_t *group;              /* per node: its type's index */
-	struct type_retained *by_index;
+	struct clrsos_retained_type *by_index;
 	uint32_t ntypes;
 	struct clrsos_types *types;
 };
@@ -439,7 +440,7 @@ static bool stat_object(void *ctx, const struct clrsos_heap_object *obj)
 	uint32_t n;
 	if (!obj->type || obj->type->index >= w->ntypes)
 		return true;
-	struct type_retained *t = &w->by_index[obj->type->index];
+	struct clrsos_retained_type *t = &w->by_index[obj->type->index];
 	if (!clrsos_referrers_number(w->refs, obj->address, &n)) {
 		/* Never collected, so live as dumpheap -live counts it; it retains itself. */
 		if (!clrsos_reach_is_frozen(w->reach, obj->address) || obj->type->mt == clrsos_types_free_mt(w->types))
@@ -452,12 +453,16 @@ static bool stat_object(void *ctx, const struct clrsos_heap_object *obj)
 	t->type = obj->type;
 	t->count++;
 	t->size += obj->size;
+	if ((unsigned)obj->generation < CLRSOS_GEN_COUNT) {
+		t->gen_count[obj->generation]++;
+		t->gen_size[obj->generation] += obj->size;
+	}
 	return true;
 }
 
 static int by_retained_row(const void *a, const void *b)
 {
-	const struct type_retained *x = a, *y = b;
+	const struct clrsos_retained_type *x = a, *y = b;
 	if (x->retained != y->retained)
 		return x->retained < y->retained ? -1 : 1;
 	return x->size < y->size ? -1 : x->size > y->size;
@@ -468,8 +473,8 @@ static void stat_progress(void *ctx, uint64_t done, uint64_t total)
 	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap read for retained sizes by type");
 }
 
-static struct clrsos_error *compute_stat(struct clrsos_session *session, struct type_retained **ret, size_t *ret_count,
-					 uint64_t *ret_live)
+struct clrsos_error *clrsos_retained_by_type(struct clrsos_session *session, struct clrsos_retained_type **ret,
+					     size_t *ret_count, uint64_t *ret_live)
 {
 	*ret = NULL;
 	*ret_count = 0;
@@ -520,8 +525,31 @@ out:
 	return err;
 }
 
-static void render_stat(const struct type_retained *rows, size_t n, uint64_t live, const struct retained_options *o,
-			struct clrsos_writer *out)
+/*
+ * -stat --save: the live objects' histogram (histogram.h) with each type's
+ * retained bytes, every type whatever -top says, largest retained first.
+ */
+static struct clrsos_error *save_stat(const struct clrsos_retained_type *rows, size_t n, const char *path)
+{
+	struct clrsos_histogram h = {.live = true, .retained = true};
+	struct clrsos_error *err = NULL;
+	for (size_t i = n; i-- > 0 && !err;) {
+		if (!clrsos_histogram_add(&h, rows[i].name, rows[i].type->mt, rows[i].count, rows[i].size, rows[i].gen_count,
+					  rows[i].gen_size))
+			err = &clrsos_error_no_memory;
+		else
+			h.rows[h.count - 1].retained = rows[i].retained;
+		h.objects += rows[i].count;
+		h.bytes += rows[i].size;
+	}
+	if (!err)
+		err = clrsos_histogram_save(&h, path);
+	clrsos_histogram_deinit(&h);
+	return err ? clrsos_error_wrap(err, "retained --save") : NULL;
+}
+
+static void render_stat(const struct clrsos_retained_type *rows, size_t n, uint64_t live, const struct retained_options *o,
+			const char *saved_to, struct clrsos_writer *out)
 {
 	size_t from = o->have_top && o->top < n ? n - (size_t)o->top : 0;
 	if (o->json) {
@@ -547,6 +575,10 @@ static void render_stat(const struct type_retained *rows, size_t n, uint64_t liv
 			clrsos_json_object_end(&j);
 		}
 		clrsos_json_array_end(&j);
+		if (saved_to) {
+			clrsos_json_key(&j, "savedTo");
+			clrsos_json_string(&j, saved_to);
+		}
 		clrsos_json_object_end(&j);
 		clrsos_json_end(&j);
 		return;
@@ -567,6 +599,12 @@ static void render_stat(const struct type_retained *rows, size_t n, uint64_t liv
 	clrsos_format_thousands(live, total, sizeof(total));
 	clrsos_outf(out, "Live heap: %s bytes; a type's retained bytes include those of other types' objects it alone "
 			 "keeps alive\n", total);
+	if (saved_to) {
+		struct clrsos_name_buf path;
+		const char *safe = clrsos_safe_name(saved_to, &path);
+		clrsos_outf(out, "Saved the statistics and retained bytes of %zu types to %s (compare later with: heapdiff %s)\n",
+			    n, safe, safe);
+	}
 }
 
 struct clrsos_error *clrsos_cmd_retained(struct clrsos_session *session, const struct clrsos_host *host, int argc,
@@ -577,11 +615,13 @@ struct clrsos_error *clrsos_cmd_retained(struct clrsos_session *session, const s
 	if (err)
 		return err;
 	if (o.stat) {
-		struct type_retained *rows;
+		struct clrsos_retained_type *rows;
 		size_t n;
 		uint64_t live = 0;
-		if (!(err = compute_stat(session, &rows, &n, &live)))
-			render_stat(rows, n, live, &o, out);
+		if (!(err = clrsos_retained_by_type(session, &rows, &n, &live)) && o.save)
+			err = save_stat(rows, n, o.save);
+		if (!err)
+			render_stat(rows, n, live, &o, o.save, out);
 		free(rows);
 		return err;
 	}

@@ -268,7 +268,7 @@ const struct clrsos_command clrsos_commands[] = {
 		.name = "retained",
 		.help = "Show what one object keeps alive alone: its retained size, its dominators, the largest it retains.",
 		.syntax = "retained <address> [-top <n>] [-depth <n>] [--json]\n"
-			  "retained -stat [-top <n>] [--json]\n"
+			  "retained -stat [-top <n>] [--save <file>] [--json]\n"
 			  "\n"
 			  "The object's retained size: its own and that of every object it\n"
 			  "dominates (every path from the roots to them passes through it), what a\n"
@@ -284,17 +284,19 @@ const struct clrsos_command clrsos_commands[] = {
 			  "\n"
 			  "-stat: by type, dumpheap -stat -live with a Retained column (each object\n"
 			  "counted once, under the topmost instance of the type above it), sorted\n"
-			  "by it; -top: only the largest.\n"
+			  "by it; -top: only the largest. --save also writes every type's live\n"
+			  "count, bytes and retained bytes to a file, for heapdiff to compare.\n"
 			  "\n"
 			  "  -top <n>     objects shown under each (0: none); with -stat, types\n"
 			  "  -stat        retained bytes by type\n"
+			  "  --save <file>  (-stat) the histogram with retained bytes, for heapdiff\n"
 			  "  -depth <n>   levels below the object\n"
 			  "  --json       {address, type, size, retained, objects, liveHeap,\n"
 			  "               dominators: [{address, type, size, retained}], chainTruncated,\n"
 			  "               root: {kind, address, roots} | null, retains: [{address,\n"
 			  "               type, size, retained, objects, level, dominator}]};\n"
 			  "               -stat: {liveHeap, types: [{mt, type, count, totalSize,\n"
-			  "               retained}]}\n"
+			  "               retained}], savedTo}\n"
 			  "\n"
 			  "Example: retained 7f24eca02468 -depth 2",
 		.run = clrsos_cmd_retained,
@@ -630,7 +632,7 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "heapdiff",
 		.help = "Compare two heaps: per type, how many objects and bytes were added or freed.",
-		.syntax = "heapdiff <before.json> [<after.json>] [-min <bytes>] [--json]\n"
+		.syntax = "heapdiff <before.json> [<after.json>] [-min <bytes>] [-retained] [--json]\n"
 			  "\n"
 			  "Compares a type histogram saved with 'dumpheap -stat --save <file>' with\n"
 			  "the current target (counted the same way: all, -live or -dead objects),\n"
@@ -639,10 +641,16 @@ const struct clrsos_command clrsos_commands[] = {
 			  "by bytes grown, largest first; types that appeared or vanished are\n"
 			  "marked; unchanged types are not shown.\n"
 			  "\n"
-			  "  -min <bytes>  hide types whose size changed by less than this\n"
+			  "A file saved with 'retained -stat --save <file>' also has each type's\n"
+			  "retained bytes: when both sides have them (the current target computes\n"
+			  "them for such a file), the rows show them and their change, sorted by\n"
+			  "retained bytes grown.\n"
+			  "\n"
+			  "  -min <bytes>  hide types whose size (and retained bytes) changed by less\n"
+			  "  -retained     fail unless both sides have retained bytes\n"
 			  "  --json        the comparison as JSON\n"
 			  "\n"
-			  "Example: (on the first dump)  dumpheap -stat --save /tmp/before.json\n"
+			  "Example: (on the first dump)  retained -stat --save /tmp/before.json\n"
 			  "         (on the second one)  heapdiff /tmp/before.json",
 		.run = clrsos_cmd_heapdiff,
 		.needs_no_process = true,

@@ -33,6 +33,7 @@ BAD = {
     "retained -depth 9 0x10": "-depth",
     "retained 0x10 0x20": "a second address",
     "retained -stat 0x10": "-stat is by type",
+    "retained --save /tmp/clrsos-retained-never.json": "use it with -stat",
 }
 
 

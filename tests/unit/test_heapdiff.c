@@ -529,6 +529,118 @@ static void test_heapdiff__hostile_names_are_escaped_and_cut(void **state)
 	json_decref(j);
 }
 
+static const char RETAINED_BEFORE[] =
+	"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"live\": true, \"retained\": true,\n"
+	" \"types\": [\n"
+	"  {\"name\": \"App.Cache\", \"count\": 1, \"bytes\": 24, \"retained\": 1000},\n"
+	"  {\"name\": \"App.Node\", \"count\": 10, \"bytes\": 320, \"retained\": 900},\n"
+	"  {\"name\": \"App.Same\", \"count\": 2, \"bytes\": 48, \"retained\": 48},\n"
+	"  {\"name\": \"App.Twice\", \"count\": 1, \"bytes\": 24, \"retained\": 100},\n"
+	"  {\"name\": \"App.Twice\", \"count\": 1, \"bytes\": 24, \"retained\": 200}\n"
+	" ]}\n";
+
+static const char RETAINED_AFTER[] =
+	"{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"live\": true, \"retained\": true,\n"
+	" \"types\": [\n"
+	"  {\"name\": \"App.Cache\", \"count\": 1, \"bytes\": 24, \"retained\": 5000},\n"
+	"  {\"name\": \"App.Node\", \"count\": 50, \"bytes\": 1600, \"retained\": 4500},\n"
+	"  {\"name\": \"App.Same\", \"count\": 2, \"bytes\": 48, \"retained\": 48},\n"
+	"  {\"name\": \"App.Twice\", \"count\": 2, \"bytes\": 48, \"retained\": 250}\n"
+	" ]}\n";
+
+static void test_heapdiff__retained_bytes_on_both_sides_are_compared_and_sort_the_rows(void **state)
+{
+	struct diff_fx *fx = *state;
+	const char *before = file_with(fx, "rb.json", RETAINED_BEFORE);
+	const char *after = file_with(fx, "ra.json", RETAINED_AFTER);
+	assert_null(HEAPDIFF(fx, before, after, "--json", "-retained"));
+	json_t *j = parsed(fx);
+	assert_true(json_is_true(json_object_get(json_object_get(j, "before"), "retained")));
+	assert_true(json_is_true(json_object_get(json_object_get(j, "after"), "retained")));
+	json_t *rows = json_object_get(j, "types");
+	/* The cache's own bytes did not change: it is listed for what it retains, first. */
+	assert_int_equal(json_array_size(rows), 3);
+	json_t *cache = json_array_get(rows, 0);
+	assert_row(cache, "App.Cache", 0, 0, "changed");
+	assert_int_equal(int_at(cache, "retainedBefore"), 1000);
+	assert_int_equal(int_at(cache, "retainedAfter"), 5000);
+	assert_int_equal(int_at(cache, "retainedDelta"), 4000);
+	assert_row(json_array_get(rows, 1), "App.Node", 40, 1280, "changed");
+	assert_int_equal(int_at(json_array_get(rows, 1), "retainedDelta"), 3600);
+	/* One name twice: summed, retained bytes too. */
+	json_t *twice = json_array_get(rows, 2);
+	assert_row(twice, "App.Twice", 0, 0, "changed");
+	assert_int_equal(int_at(twice, "retainedBefore"), 300);
+	assert_int_equal(int_at(twice, "retainedDelta"), -50);
+	assert_int_equal(int_at(json_object_get(j, "totals"), "unchanged"), 1);
+	json_decref(j);
+	assert_null(HEAPDIFF(fx, before, after, "-min", "1000"));
+	assert_non_null(strstr(fx->out, "Retained diff   Retained after Change   Class Name\n"));
+	assert_non_null(strstr(fx->out, "             0                0              1               24           +4,000"
+					"            5,000          App.Cache\n"));
+	assert_null(strstr(fx->out, "App.Twice")); /* -50 retained, 0 bytes: under -min */
+	assert_non_null(strstr(fx->out, "1 changed by less than -min 1000 bytes, own and retained)"));
+}
+
+static void test_heapdiff__retained_bytes_on_one_side_are_left_out_or_refused(void **state)
+{
+	struct diff_fx *fx = *state;
+	const char *with = file_with(fx, "with.json", RETAINED_BEFORE);
+	const char *without = file_with(fx, "without.json", AFTER);
+	assert_null(HEAPDIFF(fx, with, without, "--json"));
+	json_t *j = parsed(fx);
+	assert_false(json_is_true(json_object_get(json_object_get(j, "after"), "retained")));
+	json_t *row = json_array_get(json_object_get(j, "types"), 0);
+	assert_null(json_object_get(row, "retainedDelta"));
+	json_decref(j);
+	assert_null(HEAPDIFF(fx, with, without));
+	assert_non_null(strstr(fx->out, "Note: only the before side has retained bytes per type; save both with "
+					"'retained -stat --save <file>' to see their change.\n"));
+	assert_null(strstr(fx->out, "Retained diff"));
+	struct clrsos_error *err = HEAPDIFF(fx, with, without, "-retained");
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "has no retained bytes per type: save it with 'retained -stat --save"));
+	assert_non_null(strstr(err->message, without));
+	assert_null(strchr(err->message, '\n'));
+	clrsos_error_destroy(err);
+	err = HEAPDIFF(fx, without, with, "-retained");
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "heapdiff: -retained: '"));
+	clrsos_error_destroy(err);
+	/* Retained bytes on some rows only: refused, naming the row. */
+	const char *mixed = file_with(fx, "mixed.json",
+				      "{\"format\": \"clrsos-heap-histogram\", \"version\": 1, \"types\": [\n"
+				      " {\"name\": \"A\", \"count\": 1, \"bytes\": 24, \"retained\": 24},\n"
+				      " {\"name\": \"B\", \"count\": 1, \"bytes\": 24}]}\n");
+	err = HEAPDIFF(fx, mixed, with);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "types[1] (B) has no \"retained\" bytes and types[0] has them"));
+	clrsos_error_destroy(err);
+}
+
+static void test_heapdiff__save_then_load_keeps_retained_bytes(void **state)
+{
+	struct diff_fx *fx = *state;
+	struct clrsos_histogram h = {.live = true, .retained = true};
+	assert_true(clrsos_histogram_add(&h, "App.Cache", 0x1000, 1, 24, NULL, NULL));
+	h.rows[0].retained = 123456;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/retained.json", fx->dir);
+	fx->paths[fx->npaths++] = strdup(path);
+	assert_null(clrsos_histogram_save(&h, path));
+	clrsos_histogram_deinit(&h);
+	struct clrsos_histogram back;
+	assert_null(clrsos_histogram_init_from_file(path, &back));
+	assert_true(back.retained);
+	assert_int_equal(back.rows[0].retained, 123456);
+	clrsos_histogram_deinit(&back);
+	/* An older file has none. */
+	const char *old = file_with(fx, "old.json", BEFORE);
+	assert_null(clrsos_histogram_init_from_file(old, &back));
+	assert_false(back.retained);
+	clrsos_histogram_deinit(&back);
+}
+
 int run_heapdiff_tests(void)
 {
 #define D(t) cmocka_unit_test_setup_teardown(t, diff_setup, diff_teardown)
@@ -544,6 +656,9 @@ int run_heapdiff_tests(void)
 		D(test_heapdiff__fifo_device_and_directory_are_refused_at_once),
 		D(test_heapdiff__save_refuses_what_is_not_a_regular_file),
 		D(test_heapdiff__hostile_names_are_escaped_and_cut),
+		D(test_heapdiff__retained_bytes_on_both_sides_are_compared_and_sort_the_rows),
+		D(test_heapdiff__retained_bytes_on_one_side_are_left_out_or_refused),
+		D(test_heapdiff__save_then_load_keeps_retained_bytes),
 	};
 #undef D
 	return cmocka_run_group_tests_name("heapdiff", tests, NULL, NULL);
