@@ -152,7 +152,7 @@ static struct clrsos_error *open_log(struct clrsos_session *session, uint64_t ad
 		dac = NULL;
 	}
 	*ret_dac = dac;
-	return clrsos_stresslog_read(clrsos_session_target(session), dac, address, ret);
+	return clrsos_stresslog_read(clrsos_session_target(session), dac, address, clrsos_session_watch(session), ret);
 }
 
 static struct clrsos_error *file_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)

@@ -84,17 +84,21 @@ struct clrsos_stresslog {
 	} modules[CLRSOS_STRESSLOG_MODULES];
 	struct clrsos_stresslog_thread *threads;
 	size_t thread_count;
-	uint8_t *chunk_data; /* every chunk's copy */
+	uint8_t **chunks; /* every chunk's copy, each allocated as it was read */
+	size_t chunk_count;
 	char *problem;       /* a thread or chunk left out, and why; or NULL */
 };
 
 /*
  * The runtime's own stress log (address 0: the DAC's GetStressLogAddress)
  * or the StressLog at address. An error when there is none: one that says
- * how to turn it on when the runtime keeps no log. Caller owns *ret.
+ * how to turn it on when the runtime keeps no log. watch (may be NULL) is
+ * polled before each thread log and chunk read: Ctrl-C stops the reading
+ * (an error, nothing kept). Caller owns *ret.
  */
+struct clrsos_watch;
 struct clrsos_error *clrsos_stresslog_read(struct clrsos_target *target, struct clrsos_dac *dac, uint64_t address,
-					   struct clrsos_stresslog **ret);
+					   struct clrsos_watch *watch, struct clrsos_stresslog **ret);
 void clrsos_stresslog_destroy(struct clrsos_stresslog *log);
 
 /* Where a message's format string is in the target. */
@@ -184,18 +188,20 @@ struct clrsos_gchist {
  * Build the GC history from a log (reads each format string once). watch
  * (may be NULL) is ticked per message: Ctrl-C stops it. Caller owns *ret.
  */
-struct clrsos_watch;
 struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const struct clrsos_stresslog *log,
 					 struct clrsos_watch *watch, struct clrsos_gchist **ret);
 void clrsos_gchist_destroy(struct clrsos_gchist *hist);
 
 /*
- * The merged order of all threads' messages, newest first (SOS's order):
- * call with *cursor zeroed (cursor.pos a thread_count array), then until
- * it returns false. *ret_thread: the thread it came from.
+ * The merged order of all threads' messages, newest first (SOS's order;
+ * of equal timestamps, the first thread's first): init, then next until it
+ * returns false. *ret_thread: the thread it came from. A binary heap of
+ * the threads by their next message's timestamp: O(log threads) a message.
  */
 struct clrsos_stresslog_cursor {
-	size_t *pos;
+	size_t *pos;  /* per thread: its next message */
+	size_t *heap; /* threads with messages left, newest next message on top */
+	size_t heap_count;
 };
 struct clrsos_error *clrsos_stresslog_cursor_init(const struct clrsos_stresslog *log,
 						  struct clrsos_stresslog_cursor *cursor);
