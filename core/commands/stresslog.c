@@ -48,44 +48,6 @@ static char *names_code(void *ctx, uint64_t address)
 	return text;
 }
 
-/* A direct-mapped cache of format strings by offset: most messages share a few formats. */
-enum { FORMAT_CACHE = 4096, FORMAT_MAX = 256 };
-struct format_cache {
-	uint64_t offset[FORMAT_CACHE];
-	char *text[FORMAT_CACHE];
-};
-
-static const char *format_of(struct format_cache *cache, struct clrsos_target *target,
-			     const struct clrsos_stresslog *log, uint64_t offset)
-{
-	size_t slot = (size_t)((offset >> 3) ^ (offset >> 15)) % FORMAT_CACHE;
-	if (cache->text[slot] && cache->offset[slot] == offset)
-		return cache->text[slot];
-	char buf[FORMAT_MAX + 1];
-	size_t got = 0;
-	struct clrsos_error *err = clrsos_target_read_partial(target, clrsos_stresslog_format_address(log, offset),
-							      buf, FORMAT_MAX, &got);
-	if (err) {
-		clrsos_error_destroy(err);
-		snprintf(buf, sizeof(buf), "Could not read address of format string");
-	} else {
-		buf[got] = 0;
-	}
-	char *copy = strdup(buf);
-	if (!copy)
-		return "Could not read address of format string";
-	free(cache->text[slot]);
-	cache->text[slot] = copy;
-	cache->offset[slot] = offset;
-	return copy;
-}
-
-static void format_cache_deinit(struct format_cache *cache)
-{
-	for (size_t i = 0; i < FORMAT_CACHE; i++)
-		free(cache->text[i]);
-}
-
 /* FILETIME (100 ns since 1601) as UTC HH:MM:SS. */
 static void clock_time(uint64_t filetime, char buf[16])
 {
@@ -197,15 +159,14 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 		return clrsos_error_wrap(err, "dumplog");
 	}
 	FILE *f = fdopen(fd, "w");
-	struct format_cache *cache = calloc(1, sizeof(*cache));
+	struct clrsos_stresslog_formats formats = {0};
 	struct clrsos_stresslog_cursor cursor = {0};
 	uint64_t entries = 0;
-	if (!f || !cache || (err = clrsos_stresslog_cursor_init(log, &cursor))) {
+	if (!f || (err = clrsos_stresslog_cursor_init(log, &cursor))) {
 		if (f)
 			fclose(f);
 		else
 			close(fd);
-		free(cache);
 		clrsos_stresslog_destroy(log);
 		return err ? err : &clrsos_error_no_memory;
 	}
@@ -223,7 +184,7 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 			"  ID  (sec from start)\n"
 			"--------------------------------------------------------------------------------------\n");
 	struct names_ctx nctx = {host};
-	struct clrsos_stresslog_target_names tnames = {target, dac, names_code, &nctx};
+	struct clrsos_stresslog_target_names tnames = {target, dac, names_code, &nctx, NULL};
 	struct clrsos_stresslog_names names;
 	clrsos_stresslog_names_of_target(&tnames, &names);
 	/* A task switch renames the thread for the (older) messages after it. */
@@ -245,7 +206,9 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 			break;
 		}
 		if (m->format_offset != 0) {
-			const char *fmt = format_of(cache, target, log, m->format_offset);
+			const char *fmt = clrsos_stresslog_formats_get(&formats, target, log, m->format_offset);
+			if (!fmt)
+				fmt = "Could not read address of format string";
 			if (!strcmp(fmt, clrsos_stresslog_task_switch_msg)) {
 				uint64_t from = m->arg_count ? m->args[0] : 0;
 				clrsos_outf(&fw, "Task was switched from %x\n", (unsigned)from);
@@ -269,8 +232,8 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 out:
 	free(shown_id);
 	clrsos_stresslog_cursor_deinit(&cursor);
-	format_cache_deinit(cache);
-	free(cache);
+	clrsos_stresslog_formats_deinit(&formats);
+	clrsos_stresslog_target_names_deinit(&tnames);
 	int error = clrsos_file_sink_close(&sink);
 	if (!err && error)
 		err = clrsos_error_create(CLRSOS_ERROR_IO, "dumplog: writing %s failed: %s", file, strerror(error));

@@ -666,9 +666,53 @@ static size_t target_read(void *ctx, uint64_t address, void *buf, size_t size)
 	return got;
 }
 
-static char *target_method_table(void *ctx, uint64_t mt)
+/* Names by address: an entry holds the name, or NULL when the address is none. */
+CLRSOS_HASHMAP(name_map, uint64_t, char *, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+
+struct clrsos_stresslog_name_cache {
+	struct name_map method_tables, method_descs, code;
+};
+
+static void name_map_free(struct name_map *m)
 {
-	struct clrsos_stresslog_target_names *c = ctx;
+	for (struct name_map_entry *e = name_map_first(m); e; e = name_map_next(m, e))
+		free(e->value);
+	name_map_deinit(m);
+}
+
+void clrsos_stresslog_target_names_deinit(struct clrsos_stresslog_target_names *ctx)
+{
+	if (!ctx->cache)
+		return;
+	name_map_free(&ctx->cache->method_tables);
+	name_map_free(&ctx->cache->method_descs);
+	name_map_free(&ctx->cache->code);
+	free(ctx->cache);
+	ctx->cache = NULL;
+}
+
+/*
+ * The name of address from the cache's map (which), asked of look_up the
+ * first time; a copy for the caller (the formatter frees it). Address 0,
+ * or no memory for the cache: asked every time.
+ */
+static char *cached_name(struct clrsos_stresslog_target_names *c, size_t which, uint64_t address,
+			 char *(*look_up)(struct clrsos_stresslog_target_names *c, uint64_t address))
+{
+	if (!c->cache && !(c->cache = calloc(1, sizeof(*c->cache))))
+		return look_up(c, address);
+	struct name_map *maps[] = {&c->cache->method_tables, &c->cache->method_descs, &c->cache->code};
+	struct name_map_entry *e;
+	bool inserted;
+	if (address == 0 || name_map_insert(maps[which], address, &e, &inserted))
+		return look_up(c, address);
+	if (inserted)
+		e->value = look_up(c, address);
+	return e->value ? strdup(e->value) : NULL;
+}
+
+static char *look_up_method_table(struct clrsos_stresslog_target_names *c, uint64_t mt)
+{
 	char *name = NULL;
 	if (!c->dac)
 		return NULL;
@@ -684,9 +728,8 @@ static char *target_method_table(void *ctx, uint64_t mt)
 	return name;
 }
 
-static char *target_method_desc(void *ctx, uint64_t md)
+static char *look_up_method_desc(struct clrsos_stresslog_target_names *c, uint64_t md)
 {
-	struct clrsos_stresslog_target_names *c = ctx;
 	char *name = NULL;
 	if (!c->dac)
 		return NULL;
@@ -698,10 +741,24 @@ static char *target_method_desc(void *ctx, uint64_t md)
 	return name;
 }
 
+static char *look_up_code(struct clrsos_stresslog_target_names *c, uint64_t address)
+{
+	return c->code ? c->code(c->code_ctx, address) : NULL;
+}
+
+static char *target_method_table(void *ctx, uint64_t mt)
+{
+	return cached_name(ctx, 0, mt, look_up_method_table);
+}
+
+static char *target_method_desc(void *ctx, uint64_t md)
+{
+	return cached_name(ctx, 1, md, look_up_method_desc);
+}
+
 static char *target_code(void *ctx, uint64_t address)
 {
-	struct clrsos_stresslog_target_names *c = ctx;
-	return c->code ? c->code(c->code_ctx, address) : NULL;
+	return cached_name(ctx, 2, address, look_up_code);
 }
 
 void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
@@ -797,6 +854,37 @@ static bool read_format(struct clrsos_target *target, const struct clrsos_stress
 	}
 	buf[got] = 0;
 	return true;
+}
+
+/* Format strings by offset: an entry holds the text, or NULL when it could not be read. */
+CLRSOS_HASHMAP(format_map, uint64_t, char *, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+
+const char *clrsos_stresslog_formats_get(struct clrsos_stresslog_formats *formats, struct clrsos_target *target,
+					 const struct clrsos_stresslog *log, uint64_t format_offset)
+{
+	char buf[FORMAT_MAX + 1];
+	if (!formats->map && !(formats->map = calloc(1, sizeof(struct format_map))))
+		return NULL;
+	struct format_map *map = formats->map;
+	struct format_map_entry *e;
+	bool inserted;
+	if (format_offset == 0 || format_map_insert(map, format_offset, &e, &inserted))
+		return NULL;
+	if (inserted && read_format(target, log, format_offset, buf))
+		e->value = strdup(buf);
+	return e->value;
+}
+
+void clrsos_stresslog_formats_deinit(struct clrsos_stresslog_formats *formats)
+{
+	struct format_map *map = formats->map;
+	if (!map)
+		return;
+	for (struct format_map_entry *e = format_map_first(map); e; e = format_map_next(map, e))
+		free(e->value);
+	format_map_deinit(map);
+	free(map);
+	formats->map = NULL;
 }
 
 void clrsos_gchist_destroy(struct clrsos_gchist *hist)

@@ -127,16 +127,34 @@ struct clrsos_stresslog_names {
 /*
  * Names from the target itself: its memory, the DAC's MethodTable and
  * MethodDesc names (dac may be NULL: no names), and code addresses through
- * code(code_ctx, address) when set. ctx must outlive names.
+ * code(code_ctx, address) when set. Each name (or none) is asked once per
+ * address and kept in cache for later messages. Zero-initialize cache;
+ * ctx must outlive names; clrsos_stresslog_target_names_deinit frees the
+ * cache.
  */
+struct clrsos_stresslog_name_cache;
 struct clrsos_stresslog_target_names {
 	struct clrsos_target *target;
 	struct clrsos_dac *dac;
 	char *(*code)(void *code_ctx, uint64_t address);
 	void *code_ctx;
+	struct clrsos_stresslog_name_cache *cache; /* NULL until first asked */
 };
 void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
 				      struct clrsos_stresslog_names *ret);
+void clrsos_stresslog_target_names_deinit(struct clrsos_stresslog_target_names *ctx);
+
+/*
+ * Format strings read once each, by their offset, for one log: get gives
+ * the format (256 bytes at most) or NULL when it could not be read; the
+ * text lives until deinit. Zero-initialize.
+ */
+struct clrsos_stresslog_formats {
+	void *map;
+};
+const char *clrsos_stresslog_formats_get(struct clrsos_stresslog_formats *formats, struct clrsos_target *target,
+					 const struct clrsos_stresslog *log, uint64_t format_offset);
+void clrsos_stresslog_formats_deinit(struct clrsos_stresslog_formats *formats);
 
 /*
  * Expand a message's format (at most 256 bytes of it are used, as SOS
