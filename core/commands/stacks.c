@@ -224,29 +224,28 @@ static struct clrsos_error *clrstack_full(struct clrstack_result *r, struct clrs
 	return err;
 }
 
+/* SOS's -r order of a frame's registers. */
+static const enum clrsos_x64_gpr_index frame_regs[] = {
+	CLRSOS_RSP, CLRSOS_RBP, CLRSOS_RIP, CLRSOS_RAX, CLRSOS_RBX, CLRSOS_RCX, CLRSOS_RDX, CLRSOS_RSI, CLRSOS_RDI,
+	CLRSOS_R8,  CLRSOS_R9,  CLRSOS_R10, CLRSOS_R11, CLRSOS_R12, CLRSOS_R13, CLRSOS_R14, CLRSOS_R15,
+};
+enum { FRAME_REGS = sizeof(frame_regs) / sizeof(frame_regs[0]) };
+
 /* SOS's -r: the frame's registers, three to a line. */
 static void write_regs_text(struct clrsos_writer *out, const struct clrsos_regs *g)
 {
-	const char *fmt3 = "    %3s=%016" PRIx64 " %3s=%016" PRIx64 " %3s=%016" PRIx64 "\n";
-	clrsos_outf(out, fmt3, "rsp", g->rsp, "rbp", g->rbp, "rip", g->rip);
-	clrsos_outf(out, fmt3, "rax", g->rax, "rbx", g->rbx, "rcx", g->rcx);
-	clrsos_outf(out, fmt3, "rdx", g->rdx, "rsi", g->rsi, "rdi", g->rdi);
-	clrsos_outf(out, fmt3, "r8", g->r8, "r9", g->r9, "r10", g->r10);
-	clrsos_outf(out, fmt3, "r11", g->r11, "r12", g->r12, "r13", g->r13);
-	clrsos_outf(out, "    %3s=%016" PRIx64 " %3s=%016" PRIx64 "\n", "r14", g->r14, "r15", g->r15);
+	for (size_t i = 0; i < FRAME_REGS; i++)
+		clrsos_outf(out, "%s%3s=%016" PRIx64 "%s", i % 3 ? " " : "    ", clrsos_x64_gprs[frame_regs[i]].name,
+			    clrsos_regs_gpr(g, frame_regs[i]), i % 3 == 2 || i == FRAME_REGS - 1 ? "\n" : "");
 }
 
 static void write_regs_json(struct clrsos_json *j, const struct clrsos_regs *g)
 {
-	const char *names[] = {"rsp", "rbp", "rip", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-			       "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-	const uint64_t values[] = {g->rsp, g->rbp, g->rip, g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi,
-				   g->r8,  g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15};
 	clrsos_json_key(j, "registers");
 	clrsos_json_object_begin(j);
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		clrsos_json_key(j, names[i]);
-		clrsos_json_address(j, values[i]);
+	for (size_t i = 0; i < FRAME_REGS; i++) {
+		clrsos_json_key(j, clrsos_x64_gprs[frame_regs[i]].name);
+		clrsos_json_address(j, clrsos_regs_gpr(g, frame_regs[i]));
 	}
 	clrsos_json_object_end(j);
 }
@@ -1593,15 +1592,17 @@ static struct clrsos_error *dso_scan_all(struct clrsos_root_cmd *c, struct clrso
 	} else {
 		dso_range(c, r->os_id, regs.rsp, r);
 	}
-	static const char *const names[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-					    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-	const uint64_t values[] = {regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp, regs.rsp,
-				   regs.r8,  regs.r9,  regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15};
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]) && !err; i++) {
+	/* SOS's order of the registers it looks in. */
+	static const enum clrsos_x64_gpr_index order[] = {
+		CLRSOS_RAX, CLRSOS_RBX, CLRSOS_RCX, CLRSOS_RDX, CLRSOS_RSI, CLRSOS_RDI, CLRSOS_RBP, CLRSOS_RSP,
+		CLRSOS_R8,  CLRSOS_R9,  CLRSOS_R10, CLRSOS_R11, CLRSOS_R12, CLRSOS_R13, CLRSOS_R14, CLRSOS_R15,
+	};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !err; i++) {
 		const struct clrsos_type *t;
-		if ((err = dso_object_at(c, o->verify, values[i], &t)) || !t)
+		uint64_t value = clrsos_regs_gpr(&regs, order[i]);
+		if ((err = dso_object_at(c, o->verify, value, &t)) || !t)
 			continue;
-		err = dso_add(r, (struct dso_row){.reg = names[i], .object = values[i],
+		err = dso_add(r, (struct dso_row){.reg = clrsos_x64_gprs[order[i]].name, .object = value,
 						  .type_name = clrsos_types_name(c->types, t)});
 	}
 	if (!err)

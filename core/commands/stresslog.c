@@ -117,14 +117,6 @@ static struct clrsos_error *open_log(struct clrsos_session *session, uint64_t ad
 	return clrsos_stresslog_read(clrsos_session_target(session), dac, address, clrsos_session_watch(session), ret);
 }
 
-static struct clrsos_error *file_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
-{
-	(void)host;
-	(void)index;
-	*(const char **)ctx = arg;
-	return NULL;
-}
-
 struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					const char *const *argv, struct clrsos_writer *out)
 {
@@ -135,15 +127,8 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 		CLRSOS_FLAG("--json", &json),
 		CLRSOS_ADDRESS("-addr", &address),
 	};
-	const struct clrsos_options spec = {
-		.command = "dumplog",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = file_operand,
-		.ctx = &file,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err =
+		clrsos_options_parse_operand("dumplog", table, CLRSOS_OPTION_COUNT(table), 1, host, argc, argv, &file);
 	if (err)
 		return err;
 	if (!file)
@@ -273,19 +258,11 @@ out:
 
 /* ---- GC history ---- */
 
-static struct clrsos_error *json_only(const char *command, const struct clrsos_host *host, int argc,
-				      const char *const *argv, bool *json)
-{
-	const struct clrsos_option table[] = {CLRSOS_FLAG("--json", json)};
-	const struct clrsos_options spec = {.command = command, .options = table, .count = 1};
-	return clrsos_options_parse(&spec, host, argc, argv);
-}
-
 struct clrsos_error *clrsos_cmd_histinit(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false;
-	struct clrsos_error *err = json_only("histinit", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("histinit", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_gchist **slot = clrsos_session_gchist(session);
@@ -338,7 +315,7 @@ struct clrsos_error *clrsos_cmd_histclear(struct clrsos_session *session, const 
 					  const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false;
-	struct clrsos_error *err = json_only("histclear", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("histclear", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_gchist **slot = clrsos_session_gchist(session);
@@ -375,7 +352,7 @@ struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const 
 {
 	bool json = false;
 	const struct clrsos_gchist *hist;
-	struct clrsos_error *err = json_only("histstats", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("histstats", host, argc, argv, &json);
 	if (err || (err = history(session, "histstats", &hist)))
 		return err;
 	struct clrsos_json j;

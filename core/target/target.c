@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,13 @@
 #include "base/vector.h"
 #include "target/elfimage.h"
 #include "target/pe.h"
+
+#define GPR(reg) {#reg, offsetof(struct clrsos_regs, reg)}
+const struct clrsos_x64_gpr clrsos_x64_gprs[CLRSOS_X64_GPRS] = {
+	GPR(rax), GPR(rcx), GPR(rdx), GPR(rbx), GPR(rsp), GPR(rbp), GPR(rsi), GPR(rdi), GPR(r8),
+	GPR(r9),  GPR(r10), GPR(r11), GPR(r12), GPR(r13), GPR(r14), GPR(r15), GPR(rip),
+};
+#undef GPR
 
 /* What a module's file on disk can serve for pages the target lacks. */
 struct file_backing {
