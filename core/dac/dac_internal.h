@@ -69,7 +69,7 @@ struct clrsos_dac {
 	struct clrsos_data_target *data_target;
 	void *process; /* IXCLRDataProcess */
 	void *sos;     /* ISOSDacInterface */
-	void *sos3, *sos5, *sos7, *sos8, *sos12, *sos13, *sos14, *sos15, *sos16;
+	void *sos3, *sos5, *sos6, *sos7, *sos8, *sos12, *sos13, *sos14, *sos15, *sos16;
 	char *path;
 	char *runtime_path;
 	uint64_t runtime_base;
