@@ -97,6 +97,20 @@ struct gc_ref {
 	char *what; /* the object's type, a string's first characters (malloc'd), or NULL */
 };
 
+/* -gc: a reference's place in the index of a thread's references by their frame's source. */
+struct gc_ref_key {
+	uint64_t source;
+	size_t index;
+};
+
+static int gc_ref_key_cmp(const void *a, const void *b)
+{
+	const struct gc_ref_key *x = a, *y = b;
+	if (x->source != y->source)
+		return x->source < y->source ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 /* clrstack -f: a native frame clrsos unwound, or a managed frame's "Module!Name" and offset. */
 struct full_frame {
 	uint64_t sp, ip;
@@ -119,6 +133,7 @@ struct thread_stack {
 	uint64_t top_sp, top_ip;
 	struct gc_ref *refs;        /* -gc */
 	size_t nrefs;
+	struct gc_ref_key *ref_index; /* -gc: refs by source (then their order), for each frame's */
 };
 
 struct clrstack_result {
@@ -147,6 +162,7 @@ static void clrstack_result_deinit(struct clrstack_result *r)
 		for (size_t k = 0; k < ts->nrefs; k++)
 			free(ts->refs[k].what);
 		free(ts->refs);
+		free(ts->ref_index);
 		clrsos_managed_stack_deinit(&ts->stack);
 		free(ts->error);
 	}
@@ -356,6 +372,12 @@ static struct clrsos_error *clrstack_gc(struct clrstack_result *r, struct clrsos
 				err = &clrsos_error_no_memory;
 		}
 		free(refs);
+		/* Each frame finds its references by a binary search, not a pass over all of them. */
+		if (!(ts->ref_index = malloc((ts->nrefs ? ts->nrefs : 1) * sizeof(*ts->ref_index))))
+			return err ? err : &clrsos_error_no_memory;
+		for (size_t k = 0; k < ts->nrefs; k++)
+			ts->ref_index[k] = (struct gc_ref_key){ts->refs[k].ref.source, k};
+		qsort(ts->ref_index, ts->nrefs, sizeof(*ts->ref_index), gc_ref_key_cmp);
 	}
 	return err;
 }
@@ -497,13 +519,33 @@ static void write_vars_text(struct clrsos_writer *out, const char *title, bool p
 	}
 }
 
+/* -gc: [*ret_begin, *ret_end) of ts->ref_index, the references whose frame's source is source, in their order. */
+static void gc_refs_of(const struct thread_stack *ts, uint64_t source, size_t *ret_begin, size_t *ret_end)
+{
+	size_t lo = 0, hi = ts->ref_index ? ts->nrefs : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts->ref_index[mid].source < source)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < (ts->ref_index ? ts->nrefs : 0) && ts->ref_index[end].source == source)
+		end++;
+	*ret_begin = lo;
+	*ret_end = end;
+}
+
 /* -gc: a reference as SOS prints it under its frame: "rbp-38: <slot> -> <object> - <type>". */
 static void write_gc_refs_text(struct clrsos_writer *out, const struct thread_stack *ts, uint64_t source, uint64_t sp,
 			       bool frame)
 {
-	for (size_t i = 0; i < ts->nrefs; i++) {
-		const struct gc_ref *g = &ts->refs[i];
-		if (frame ? g->ref.source != source : g->ref.source != source || g->ref.stack_pointer != sp)
+	size_t i, end;
+	gc_refs_of(ts, source, &i, &end);
+	for (; i < end; i++) {
+		const struct gc_ref *g = &ts->refs[ts->ref_index[i].index];
+		if (!frame && g->ref.stack_pointer != sp)
 			continue;
 		struct clrsos_name_buf nb;
 		clrsos_outf(out, "%34s", "");
@@ -533,9 +575,11 @@ static void write_gc_refs_json(struct clrsos_json *j, const struct thread_stack 
 {
 	clrsos_json_key(j, "gcReferences");
 	clrsos_json_array_begin(j);
-	for (size_t i = 0; i < ts->nrefs; i++) {
-		const struct gc_ref *g = &ts->refs[i];
-		if (frame ? g->ref.source != source : g->ref.source != source || g->ref.stack_pointer != sp)
+	size_t i, end;
+	gc_refs_of(ts, source, &i, &end);
+	for (; i < end; i++) {
+		const struct gc_ref *g = &ts->refs[ts->ref_index[i].index];
+		if (!frame && g->ref.stack_pointer != sp)
 			continue;
 		clrsos_json_object_begin(j);
 		clrsos_json_key(j, "register");
