@@ -288,8 +288,12 @@ static struct clrsos_error *clrstack_typed(struct clrstack_result *r, struct clr
 					   const struct clrstack_options *o)
 {
 	struct clrsos_source_cache *cache = clrsos_source_cache_create();
-	if (!cache)
+	struct clrsos_typed_methods *methods = clrsos_typed_methods_create();
+	if (!cache || !methods) {
+		clrsos_source_cache_destroy(cache);
+		clrsos_typed_methods_destroy(methods);
 		return &clrsos_error_no_memory;
+	}
 	struct clrsos_error *err = NULL;
 	for (size_t i = 0; i < r->count && !err; i++) {
 		struct thread_stack *ts = &r->threads[i];
@@ -316,9 +320,11 @@ static struct clrsos_error *clrstack_typed(struct clrstack_result *r, struct clr
 			if ((err = clrsos_watch_tick(clrsos_heap_watch(c->heap))))
 				break;
 			if (!f->frame && f->method_desc)
-				err = clrsos_typed_frame_init(&ts->typed[k], c->dac, c->heap, cache, f, o->expand, o->nexpand);
+				err = clrsos_typed_frame_init(&ts->typed[k], c->dac, c->heap, cache, methods, f, o->expand,
+							      o->nexpand);
 		}
 	}
+	clrsos_typed_methods_destroy(methods);
 	clrsos_source_cache_destroy(cache);
 	return err;
 }
