@@ -269,16 +269,23 @@ static bool elf_mem_read(void *ctx, uint64_t pos, void *buf, size_t size)
 
 /* The bytes a parsed image's file maps from its first page: the end of the
  * last loaded segment's file bytes, rounded up to a page (SOS's ImageSize:
- * a segment's zero-filled tail, .bss, is anonymous memory, not the file's). */
-static uint64_t elf_image_span(const struct clrsos_elf_info *info)
+ * a segment's zero-filled tail, .bss, is anonymous memory, not the file's).
+ * False when a segment's end, or its rounding, passes 2^64 (a damaged or
+ * hostile header). */
+static bool elf_image_span(const struct clrsos_elf_info *info, uint64_t *ret)
 {
 	uint64_t end = 0;
 	for (size_t i = 0; i < info->nloads; i++) {
-		uint64_t e = info->loads[i].vaddr + info->loads[i].filesz;
-		if (e > end)
-			end = e;
+		const struct clrsos_elf_load *l = &info->loads[i];
+		if (l->filesz > UINT64_MAX - l->vaddr)
+			return false;
+		if (l->vaddr + l->filesz > end)
+			end = l->vaddr + l->filesz;
 	}
-	return (end + CLRSOS_PAGE_SIZE - 1) & ~(uint64_t)(CLRSOS_PAGE_SIZE - 1);
+	if (end > UINT64_MAX - (CLRSOS_PAGE_SIZE - 1))
+		return false;
+	*ret = (end + CLRSOS_PAGE_SIZE - 1) & ~(uint64_t)(CLRSOS_PAGE_SIZE - 1);
+	return true;
 }
 
 struct clrsos_error *clrsos_target_module_image_size(struct clrsos_target *t,
@@ -300,7 +307,9 @@ struct clrsos_error *clrsos_target_module_image_size(struct clrsos_target *t,
 	}
 	if (err)
 		return err;
-	*ret = elf_image_span(&info);
+	if (!elf_image_span(&info, ret))
+		return clrsos_error_create(CLRSOS_ERROR_IO, "the ELF headers of %s at 0x%" PRIx64
+					   " give a segment that ends past the address space", module->name, module->base);
 	return NULL;
 }
 
