@@ -145,4 +145,13 @@ static inline char *clrsos_dac_utf16_to_utf8(const uint16_t *s, size_t n)
 struct clrsos_error *clrsos_dac_instance_il_map(struct clrsos_dac *dac, void *method, uint64_t ip,
 						struct clrsos_dac_il_map_entry **ret, size_t *ret_count);
 
+/*
+ * The method instance (an IXCLRDataMethodInstance) whose code holds ip
+ * (*ret_method NULL: none), and the enumeration that found it: an error
+ * when it could not start; else clrsos_dac_instance_close ends both.
+ */
+struct clrsos_error *clrsos_dac_instance_open(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret_handle,
+					      void **ret_method);
+void clrsos_dac_instance_close(struct clrsos_dac *dac, uint64_t handle, void *method);
+
 #endif
