@@ -347,6 +347,117 @@ static struct clrsos_error *history(struct clrsos_session *session, const char *
 
 enum { MAX_PAIRWISE = 20000 };
 
+/* histstats' duplicate check: a GC with too many records to pair, or a root promoted or relocated twice in one. */
+struct hist_finding {
+	enum { FINDING_TOO_MANY, FINDING_PROMOTED, FINDING_RELOCATED } kind;
+	const struct clrsos_gchist_gc *gc;
+	uint64_t root;
+};
+
+/* At most this many kept: a hostile log (one root in every record) would pair into billions. */
+enum { MAX_FINDINGS = 100000 };
+
+struct hist_findings {
+	struct hist_finding *items;
+	size_t count, capacity;
+	uint64_t left_out; /* past MAX_FINDINGS */
+};
+
+static struct clrsos_error *finding_add(struct hist_findings *f, struct hist_finding item)
+{
+	if (f->count == MAX_FINDINGS) {
+		f->left_out++;
+		return NULL;
+	}
+	if (f->count == f->capacity) {
+		size_t grown = f->capacity ? f->capacity * 2 : 16;
+		struct hist_finding *p = realloc(f->items, grown * sizeof(*p));
+		if (!p)
+			return &clrsos_error_no_memory;
+		f->items = p;
+		f->capacity = grown;
+	}
+	f->items[f->count++] = item;
+	return NULL;
+}
+
+/* Duplicates, as SOS checks them, pairwise: bounded so that a huge (or hostile) log cannot hang it. */
+static struct clrsos_error *histstats_compute(const struct clrsos_gchist *hist, struct clrsos_watch *watch,
+					      struct hist_findings *f)
+{
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < hist->gc_count && !err; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		if (gc->promote_count > MAX_PAIRWISE || gc->reloc_count > MAX_PAIRWISE) {
+			err = finding_add(f, (struct hist_finding){FINDING_TOO_MANY, gc, 0});
+			continue;
+		}
+		for (size_t a = gc->promote_count; a-- > 0 && !err;) {
+			if ((err = clrsos_watch_tick(watch)))
+				break;
+			for (size_t b = a; b-- > 0 && !err;)
+				if (gc->promotes[a].root == gc->promotes[b].root)
+					err = finding_add(f, (struct hist_finding){FINDING_PROMOTED, gc, gc->promotes[a].root});
+		}
+		for (size_t a = gc->reloc_count; a-- > 0 && !err;) {
+			if ((err = clrsos_watch_tick(watch)))
+				break;
+			for (size_t b = a; b-- > 0 && !err;)
+				if (gc->relocs[a].root == gc->relocs[b].root)
+					err = finding_add(f, (struct hist_finding){FINDING_RELOCATED, gc, gc->relocs[a].root});
+		}
+	}
+	return err;
+}
+
+static void histstats_json(const struct clrsos_gchist *hist, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < hist->gc_count; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, gc->gc_count);
+		clrsos_json_key(&j, "promotes");
+		clrsos_json_uint(&j, gc->promote_count);
+		clrsos_json_key(&j, "relocs");
+		clrsos_json_uint(&j, gc->reloc_count);
+		clrsos_json_key(&j, "plugs");
+		clrsos_json_uint(&j, gc->plug_count);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histstats_text(const struct clrsos_gchist *hist, const struct hist_findings *f, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %8s %8s\n", "GCCount", "Promotes", "Relocs");
+	clrsos_out(out, "-----------------------------------\n");
+	for (size_t i = 0; i < hist->gc_count; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		clrsos_outf(out, "%8u %8zu %8zu\n", (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
+	}
+	bool found = false;
+	for (size_t i = 0; i < f->count; i++) {
+		const struct hist_finding *x = &f->items[i];
+		if (x->kind == FINDING_TOO_MANY) {
+			clrsos_outf(out, "GC %u has too many records to check for duplicates (%zu promotes, %zu relocs)\n",
+				    (unsigned)x->gc->gc_count, x->gc->promote_count, x->gc->reloc_count);
+			continue;
+		}
+		clrsos_outf(out, "Root %016" PRIX64 " %s multiple times in gc %u\n", x->root,
+			    x->kind == FINDING_PROMOTED ? "promoted" : "relocated", (unsigned)x->gc->gc_count);
+		found = true;
+	}
+	if (f->left_out)
+		clrsos_outf(out, "(%" PRIu64 " more duplicate records not listed)\n", f->left_out);
+	if (!found)
+		clrsos_out(out, "No duplicate promote or relocate messages found in the log.\n");
+}
+
 struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					  const char *const *argv, struct clrsos_writer *out)
 {
@@ -355,72 +466,17 @@ struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const 
 	struct clrsos_error *err = clrsos_options_parse_json_only("histstats", host, argc, argv, &json);
 	if (err || (err = history(session, "histstats", &hist)))
 		return err;
-	struct clrsos_json j;
 	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %8s %8s\n", "GCCount", "Promotes", "Relocs");
-		clrsos_out(out, "-----------------------------------\n");
-	}
-	for (size_t i = 0; i < hist->gc_count; i++) {
-		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		if (json) {
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "gc");
-			clrsos_json_uint(&j, gc->gc_count);
-			clrsos_json_key(&j, "promotes");
-			clrsos_json_uint(&j, gc->promote_count);
-			clrsos_json_key(&j, "relocs");
-			clrsos_json_uint(&j, gc->reloc_count);
-			clrsos_json_key(&j, "plugs");
-			clrsos_json_uint(&j, gc->plug_count);
-			clrsos_json_object_end(&j);
-		} else {
-			clrsos_outf(out, "%8u %8zu %8zu\n", (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
-		}
-	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
+		histstats_json(hist, out);
 		return NULL;
 	}
-	/* Duplicates, as SOS checks them: a root promoted or relocated twice in one GC. */
-	bool found = false;
-	struct clrsos_watch *watch = clrsos_session_watch(session);
-	for (size_t i = 0; i < hist->gc_count; i++) {
-		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		/* Pairwise, as SOS: bounded so that a huge (or hostile) log cannot hang it. */
-		if (gc->promote_count > MAX_PAIRWISE || gc->reloc_count > MAX_PAIRWISE) {
-			clrsos_outf(out, "GC %u has too many records to check for duplicates (%zu promotes, %zu relocs)\n",
-				    (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
-			continue;
-		}
-		for (size_t a = gc->promote_count; a-- > 0;) {
-			struct clrsos_error *stop = clrsos_watch_tick(watch);
-			if (stop)
-				return stop;
-			for (size_t b = a; b-- > 0;)
-				if (gc->promotes[a].root == gc->promotes[b].root) {
-					clrsos_outf(out, "Root %016" PRIX64 " promoted multiple times in gc %u\n",
-						    gc->promotes[a].root, (unsigned)gc->gc_count);
-					found = true;
-				}
-		}
-		for (size_t a = gc->reloc_count; a-- > 0;) {
-			struct clrsos_error *stop = clrsos_watch_tick(watch);
-			if (stop)
-				return stop;
-			for (size_t b = a; b-- > 0;)
-				if (gc->relocs[a].root == gc->relocs[b].root) {
-					clrsos_outf(out, "Root %016" PRIX64 " relocated multiple times in gc %u\n",
-						    gc->relocs[a].root, (unsigned)gc->gc_count);
-					found = true;
-				}
-		}
+	struct hist_findings f = {0};
+	if ((err = histstats_compute(hist, clrsos_session_watch(session), &f))) {
+		free(f.items);
+		return err;
 	}
-	if (!found)
-		clrsos_out(out, "No duplicate promote or relocate messages found in the log.\n");
+	histstats_text(hist, &f, out);
+	free(f.items);
 	return NULL;
 }
 
@@ -443,97 +499,220 @@ static struct clrsos_error *one_address(const char *command, const struct clrsos
 	return have ? NULL : clrsos_address_missing(command, "an address");
 }
 
+/* histroot: per GC, the oldest promote and relocation records of the root, and what is wrong with them. */
+struct histroot_row {
+	const struct clrsos_gchist_gc *gc;
+	const struct clrsos_gchist_promote *promote;
+	const struct clrsos_gchist_reloc *reloc;
+	bool mismatch, duplicate;
+};
+
+static struct clrsos_error *histroot_compute(const struct clrsos_gchist *hist, uint64_t root,
+					     struct histroot_row **ret)
+{
+	struct histroot_row *rows = calloc(hist->gc_count ? hist->gc_count : 1, sizeof(*rows));
+	if (!rows)
+		return &clrsos_error_no_memory;
+	for (size_t i = 0; i < hist->gc_count; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		struct histroot_row *r = &rows[i];
+		r->gc = gc;
+		/* The oldest record of each kind first, as SOS's lists hold them. */
+		for (size_t k = gc->promote_count; k-- > 0;)
+			if (gc->promotes[k].root == root) {
+				if (r->promote)
+					r->duplicate = true;
+				else
+					r->promote = &gc->promotes[k];
+			}
+		for (size_t k = gc->reloc_count; k-- > 0;)
+			if (gc->relocs[k].root == root) {
+				if (r->reloc)
+					r->duplicate = true;
+				else
+					r->reloc = &gc->relocs[k];
+			}
+		r->mismatch = r->reloc && r->promote &&
+			      (r->promote->value != r->reloc->prev_value ||
+			       r->promote->method_table != r->reloc->method_table);
+	}
+	*ret = rows;
+	return NULL;
+}
+
+static void histroot_json(const struct histroot_row *rows, size_t n, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		const struct histroot_row *r = &rows[i];
+		if (!r->reloc && !r->promote)
+			continue;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, r->gc->gc_count);
+		clrsos_json_key(&j, "value");
+		if (r->reloc)
+			clrsos_json_address(&j, r->reloc->new_value);
+		else
+			clrsos_json_null(&j);
+		clrsos_json_key(&j, "methodTable");
+		if (r->reloc)
+			clrsos_json_address(&j, r->reloc->method_table);
+		else
+			clrsos_json_null(&j);
+		clrsos_json_key(&j, "promoted");
+		clrsos_json_bool(&j, r->promote != NULL);
+		clrsos_json_key(&j, "relocated");
+		clrsos_json_bool(&j, r->reloc != NULL);
+		clrsos_json_key(&j, "mismatch");
+		clrsos_json_bool(&j, r->mismatch);
+		clrsos_json_key(&j, "duplicate");
+		clrsos_json_bool(&j, r->duplicate);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histroot_text(const struct histroot_row *rows, size_t n, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %16s %16s %9s %20s\n", "GCCount", "Value", "MT", "Promoted?", "Notes");
+	clrsos_out(out, "---------------------------------------------------------\n");
+	bool elided = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct histroot_row *r = &rows[i];
+		if (r->reloc) {
+			elided = false;
+			clrsos_outf(out, "%8u %016" PRIX64 " %016" PRIX64 " %9s ", (unsigned)r->gc->gc_count,
+				    r->reloc->new_value, r->reloc->method_table, r->promote ? "yes" : "no");
+			if (r->promote) {
+				if (r->mismatch)
+					clrsos_out(out, "promote/reloc records in error ");
+				if (r->duplicate)
+					clrsos_out(out, "Duplicate promote/relocs");
+			}
+			clrsos_out(out, "\n");
+		} else if (r->promote) {
+			clrsos_outf(out, "Error: There is a promote record for root %016" PRIX64 ", but no relocation record\n",
+				    r->promote->root);
+		} else if (!elided) {
+			clrsos_out(out, "...\n");
+			elided = true;
+		}
+	}
+}
+
 struct clrsos_error *clrsos_cmd_histroot(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false;
 	uint64_t root = 0;
 	const struct clrsos_gchist *hist;
+	struct histroot_row *rows;
 	struct clrsos_error *err = one_address("histroot", host, argc, argv, &json, &root);
-	if (err || (err = history(session, "histroot", &hist)))
+	if (err || (err = history(session, "histroot", &hist)) || (err = histroot_compute(hist, root, &rows)))
 		return err;
-	struct clrsos_json j;
-	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %16s %16s %9s %20s\n", "GCCount", "Value", "MT", "Promoted?", "Notes");
-		clrsos_out(out, "---------------------------------------------------------\n");
-	}
-	bool elided = false;
-	for (size_t i = 0; i < hist->gc_count; i++) {
+	if (json)
+		histroot_json(rows, hist->gc_count, out);
+	else
+		histroot_text(rows, hist->gc_count, out);
+	free(rows);
+	return NULL;
+}
+
+/* histobjfind: the records that name the object, per GC (its promotes, then its relocations, oldest first). */
+struct histobjfind_hit {
+	const struct clrsos_gchist_gc *gc;
+	const struct clrsos_gchist_promote *promote; /* or */
+	const struct clrsos_gchist_reloc *reloc;
+};
+
+static struct clrsos_error *histobjfind_compute(const struct clrsos_gchist *hist, uint64_t object,
+						struct histobjfind_hit **ret, size_t *ret_count)
+{
+	struct histobjfind_hit *hits = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < hist->gc_count && object; i++) {
 		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		/* The oldest record of each kind first, as SOS's lists hold them. */
-		const struct clrsos_gchist_promote *promote = NULL;
-		bool promoted_twice = false, relocated_twice = false;
-		for (size_t k = gc->promote_count; k-- > 0;)
-			if (gc->promotes[k].root == root) {
-				if (promote)
-					promoted_twice = true;
-				else
-					promote = &gc->promotes[k];
-			}
-		const struct clrsos_gchist_reloc *reloc = NULL;
-		for (size_t k = gc->reloc_count; k-- > 0;)
-			if (gc->relocs[k].root == root) {
-				if (reloc)
-					relocated_twice = true;
-				else
-					reloc = &gc->relocs[k];
-			}
-		bool mismatch = reloc && promote &&
-				(promote->value != reloc->prev_value || promote->method_table != reloc->method_table);
-		if (json) {
-			if (!reloc && !promote)
+		size_t total = gc->promote_count + gc->reloc_count;
+		for (size_t k = 0; k < total; k++) {
+			/* promotes (newest last in the list: oldest first here), then relocations likewise */
+			const struct clrsos_gchist_promote *p =
+				k < gc->promote_count ? &gc->promotes[gc->promote_count - 1 - k] : NULL;
+			const struct clrsos_gchist_reloc *r =
+				p ? NULL : &gc->relocs[gc->reloc_count - 1 - (k - gc->promote_count)];
+			if (p ? p->value != object : r->new_value != object && r->prev_value != object)
 				continue;
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "gc");
-			clrsos_json_uint(&j, gc->gc_count);
-			clrsos_json_key(&j, "value");
-			if (reloc)
-				clrsos_json_address(&j, reloc->new_value);
-			else
-				clrsos_json_null(&j);
-			clrsos_json_key(&j, "methodTable");
-			if (reloc)
-				clrsos_json_address(&j, reloc->method_table);
-			else
-				clrsos_json_null(&j);
-			clrsos_json_key(&j, "promoted");
-			clrsos_json_bool(&j, promote != NULL);
-			clrsos_json_key(&j, "relocated");
-			clrsos_json_bool(&j, reloc != NULL);
-			clrsos_json_key(&j, "mismatch");
-			clrsos_json_bool(&j, mismatch);
-			clrsos_json_key(&j, "duplicate");
-			clrsos_json_bool(&j, promoted_twice || relocated_twice);
-			clrsos_json_object_end(&j);
-			continue;
-		}
-		if (reloc) {
-			elided = false;
-			clrsos_outf(out, "%8u %016" PRIX64 " %016" PRIX64 " %9s ", (unsigned)gc->gc_count, reloc->new_value,
-				    reloc->method_table, promote ? "yes" : "no");
-			if (promote) {
-				if (mismatch)
-					clrsos_out(out, "promote/reloc records in error ");
-				if (promoted_twice || relocated_twice)
-					clrsos_out(out, "Duplicate promote/relocs");
+			if (n == cap) {
+				size_t grown = cap ? cap * 2 : 16;
+				struct histobjfind_hit *q = realloc(hits, grown * sizeof(*q));
+				if (!q) {
+					free(hits);
+					return &clrsos_error_no_memory;
+				}
+				hits = q;
+				cap = grown;
 			}
-			clrsos_out(out, "\n");
-		} else if (promote) {
-			clrsos_outf(out, "Error: There is a promote record for root %016" PRIX64 ", but no relocation record\n",
-				    promote->root);
-		} else if (!elided) {
+			hits[n++] = (struct histobjfind_hit){gc, p, r};
+		}
+	}
+	*ret = hits;
+	*ret_count = n;
+	return NULL;
+}
+
+static void histobjfind_json(const struct histobjfind_hit *hits, size_t n, uint64_t object, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		const struct histobjfind_hit *h = &hits[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, h->gc->gc_count);
+		clrsos_json_key(&j, "kind");
+		clrsos_json_string(&j, h->promote ? "promote" : h->reloc->new_value == object ? "relocNew" : "relocPrev");
+		clrsos_json_key(&j, "root");
+		clrsos_json_address(&j, h->promote ? h->promote->root : h->reloc->root);
+		if (h->promote) {
+			clrsos_json_key(&j, "methodTable");
+			clrsos_json_address(&j, h->promote->method_table);
+		}
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histobjfind_text(const struct clrsos_gchist *hist, const struct histobjfind_hit *hits, size_t n,
+			     uint64_t object, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Message");
+	clrsos_out(out, "---------------------------------------------------------\n");
+	/* After each GC, "..." once for the GCs since the last record shown. */
+	bool elided = false;
+	size_t h = 0;
+	for (size_t i = 0; i < hist->gc_count && object; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		for (; h < n && hits[h].gc == gc; h++) {
+			const struct histobjfind_hit *x = &hits[h];
+			elided = false;
+			if (x->promote)
+				clrsos_outf(out, "%8u %016" PRIX64 " Promotion for root %016" PRIX64 " (MT = %016" PRIX64 ")\n",
+					    (unsigned)gc->gc_count, object, x->promote->root, x->promote->method_table);
+			else
+				clrsos_outf(out, "%8u %016" PRIX64 " Relocation %s for root %016" PRIX64 "\n",
+					    (unsigned)gc->gc_count, object,
+					    x->reloc->new_value == object ? "NEWVALUE" : "PREVVALUE", x->reloc->root);
+		}
+		if (!elided) {
 			clrsos_out(out, "...\n");
 			elided = true;
 		}
 	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
-	}
-	return NULL;
 }
 
 struct clrsos_error *clrsos_cmd_histobjfind(struct clrsos_session *session, const struct clrsos_host *host,
@@ -542,71 +721,121 @@ struct clrsos_error *clrsos_cmd_histobjfind(struct clrsos_session *session, cons
 	bool json = false;
 	uint64_t object = 0;
 	const struct clrsos_gchist *hist;
+	struct histobjfind_hit *hits = NULL;
+	size_t n = 0;
 	struct clrsos_error *err = one_address("histobjfind", host, argc, argv, &json, &object);
-	if (err || (err = history(session, "histobjfind", &hist)))
+	if (err || (err = history(session, "histobjfind", &hist)) ||
+	    (err = histobjfind_compute(hist, object, &hits, &n)))
 		return err;
-	struct clrsos_json j;
-	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Message");
-		clrsos_out(out, "---------------------------------------------------------\n");
-	}
-	bool elided = false;
-	for (size_t i = 0; i < hist->gc_count && object; i++) {
+	if (json)
+		histobjfind_json(hits, n, object, out);
+	else
+		histobjfind_text(hist, hits, n, object, out);
+	free(hits);
+	return NULL;
+}
+
+/*
+ * histobj: newest GC first, where the object was before each GC (where it
+ * was relocated from) and the roots relocated to it; a root whose previous
+ * value differs from the first's is marked.
+ */
+struct histobj_root {
+	uint64_t root;
+	bool differs; /* its previous value is not the first root's */
+};
+
+struct histobj_row {
+	const struct clrsos_gchist_gc *gc;
+	uint64_t object;
+	struct histobj_root *roots;
+	size_t nroots;
+	bool differing;
+};
+
+static void histobj_rows_free(struct histobj_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].roots);
+	free(rows);
+}
+
+static struct clrsos_error *histobj_compute(const struct clrsos_gchist *hist, uint64_t object,
+					    struct histobj_row **ret, size_t *ret_count)
+{
+	struct histobj_row *rows = calloc(hist->gc_count ? hist->gc_count : 1, sizeof(*rows));
+	if (!rows)
+		return &clrsos_error_no_memory;
+	size_t n = 0;
+	uint64_t cur = object;
+	for (size_t i = 0; i < hist->gc_count && cur; i++) {
 		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		for (size_t k = gc->promote_count; k-- > 0;) {
-			const struct clrsos_gchist_promote *p = &gc->promotes[k];
-			if (p->value != object)
-				continue;
-			elided = false;
-			if (json) {
-				clrsos_json_object_begin(&j);
-				clrsos_json_key(&j, "gc");
-				clrsos_json_uint(&j, gc->gc_count);
-				clrsos_json_key(&j, "kind");
-				clrsos_json_string(&j, "promote");
-				clrsos_json_key(&j, "root");
-				clrsos_json_address(&j, p->root);
-				clrsos_json_key(&j, "methodTable");
-				clrsos_json_address(&j, p->method_table);
-				clrsos_json_object_end(&j);
-			} else {
-				clrsos_outf(out, "%8u %016" PRIX64 " Promotion for root %016" PRIX64 " (MT = %016" PRIX64 ")\n",
-					    (unsigned)gc->gc_count, object, p->root, p->method_table);
-			}
-		}
+		struct histobj_row *row = &rows[n++];
+		row->gc = gc;
+		row->object = cur;
+		uint64_t before = cur;
+		bool first = true;
 		for (size_t k = gc->reloc_count; k-- > 0;) {
 			const struct clrsos_gchist_reloc *r = &gc->relocs[k];
-			if (r->new_value != object && r->prev_value != object)
+			if (r->new_value != cur)
 				continue;
-			elided = false;
-			const char *which = r->new_value == object ? "NEWVALUE" : "PREVVALUE";
-			if (json) {
-				clrsos_json_object_begin(&j);
-				clrsos_json_key(&j, "gc");
-				clrsos_json_uint(&j, gc->gc_count);
-				clrsos_json_key(&j, "kind");
-				clrsos_json_string(&j, r->new_value == object ? "relocNew" : "relocPrev");
-				clrsos_json_key(&j, "root");
-				clrsos_json_address(&j, r->root);
-				clrsos_json_object_end(&j);
-			} else {
-				clrsos_outf(out, "%8u %016" PRIX64 " Relocation %s for root %016" PRIX64 "\n",
-					    (unsigned)gc->gc_count, object, which, r->root);
+			if (!row->roots && !(row->roots = calloc(k + 1, sizeof(*row->roots)))) {
+				histobj_rows_free(rows, n);
+				return &clrsos_error_no_memory;
+			}
+			struct histobj_root *x = &row->roots[row->nroots++];
+			x->root = r->root;
+			if (first) {
+				before = r->prev_value;
+				first = false;
+			} else if (before != r->prev_value) {
+				x->differs = row->differing = true;
 			}
 		}
-		if (!elided && !json) {
-			clrsos_out(out, "...\n");
-			elided = true;
-		}
+		cur = before;
 	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
-	}
+	*ret = rows;
+	*ret_count = n;
 	return NULL;
+}
+
+static void histobj_json(const struct histobj_row *rows, size_t n, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, rows[i].gc->gc_count);
+		clrsos_json_key(&j, "object");
+		clrsos_json_address(&j, rows[i].object);
+		clrsos_json_key(&j, "roots");
+		clrsos_json_array_begin(&j);
+		for (size_t k = 0; k < rows[i].nroots; k++)
+			clrsos_json_address(&j, rows[i].roots[k].root);
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "differing");
+		clrsos_json_bool(&j, rows[i].differing);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histobj_text(const struct histobj_row *rows, size_t n, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Roots");
+	clrsos_out(out, "---------------------------------------------------------\n");
+	for (size_t i = 0; i < n; i++) {
+		clrsos_outf(out, "%8u %016" PRIX64 " ", (unsigned)rows[i].gc->gc_count, rows[i].object);
+		for (size_t k = 0; k < rows[i].nroots; k++) {
+			clrsos_outf(out, "%016" PRIX64 ", ", rows[i].roots[k].root);
+			if (rows[i].roots[k].differs)
+				clrsos_out(out, "differing reloc values for this object!\n");
+		}
+		clrsos_out(out, "\n");
+	}
 }
 
 struct clrsos_error *clrsos_cmd_histobj(struct clrsos_session *session, const struct clrsos_host *host, int argc,
@@ -615,64 +844,15 @@ struct clrsos_error *clrsos_cmd_histobj(struct clrsos_session *session, const st
 	bool json = false;
 	uint64_t object = 0;
 	const struct clrsos_gchist *hist;
+	struct histobj_row *rows = NULL;
+	size_t n = 0;
 	struct clrsos_error *err = one_address("histobj", host, argc, argv, &json, &object);
-	if (err || (err = history(session, "histobj", &hist)))
+	if (err || (err = history(session, "histobj", &hist)) || (err = histobj_compute(hist, object, &rows, &n)))
 		return err;
-	struct clrsos_json j;
-	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Roots");
-		clrsos_out(out, "---------------------------------------------------------\n");
-	}
-	/* Newest GC first: the object's address before each GC is where it was relocated from. */
-	uint64_t cur = object;
-	for (size_t i = 0; i < hist->gc_count && cur; i++) {
-		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		if (json) {
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "gc");
-			clrsos_json_uint(&j, gc->gc_count);
-			clrsos_json_key(&j, "object");
-			clrsos_json_address(&j, cur);
-			clrsos_json_key(&j, "roots");
-			clrsos_json_array_begin(&j);
-		} else {
-			clrsos_outf(out, "%8u %016" PRIX64 " ", (unsigned)gc->gc_count, cur);
-		}
-		uint64_t before = cur;
-		bool first = true, differing = false;
-		for (size_t k = gc->reloc_count; k-- > 0;) {
-			const struct clrsos_gchist_reloc *r = &gc->relocs[k];
-			if (r->new_value != cur)
-				continue;
-			if (json)
-				clrsos_json_address(&j, r->root);
-			else
-				clrsos_outf(out, "%016" PRIX64 ", ", r->root);
-			if (first) {
-				before = r->prev_value;
-				first = false;
-			} else if (before != r->prev_value) {
-				differing = true;
-				if (!json)
-					clrsos_out(out, "differing reloc values for this object!\n");
-			}
-		}
-		if (json) {
-			clrsos_json_array_end(&j);
-			clrsos_json_key(&j, "differing");
-			clrsos_json_bool(&j, differing);
-			clrsos_json_object_end(&j);
-		} else {
-			clrsos_out(out, "\n");
-		}
-		cur = before;
-	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
-	}
+	if (json)
+		histobj_json(rows, n, out);
+	else
+		histobj_text(rows, n, out);
+	histobj_rows_free(rows, n);
 	return NULL;
 }
