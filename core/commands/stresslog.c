@@ -13,6 +13,7 @@
 
 #include "base/fileio.h"
 #include "base/output.h"
+#include "base/vector.h"
 #include "commands.h"
 #include "commands/options.h"
 #include "model/stresslog.h"
@@ -357,28 +358,20 @@ struct hist_finding {
 /* At most this many kept: a hostile log (one root in every record) would pair into billions. */
 enum { MAX_FINDINGS = 100000 };
 
+CLRSOS_VECTOR(finding_vector, struct hist_finding)
+
 struct hist_findings {
-	struct hist_finding *items;
-	size_t count, capacity;
+	struct finding_vector v;
 	uint64_t left_out; /* past MAX_FINDINGS */
 };
 
 static struct clrsos_error *finding_add(struct hist_findings *f, struct hist_finding item)
 {
-	if (f->count == MAX_FINDINGS) {
+	if (f->v.count == MAX_FINDINGS) {
 		f->left_out++;
 		return NULL;
 	}
-	if (f->count == f->capacity) {
-		size_t grown = f->capacity ? f->capacity * 2 : 16;
-		struct hist_finding *p = realloc(f->items, grown * sizeof(*p));
-		if (!p)
-			return &clrsos_error_no_memory;
-		f->items = p;
-		f->capacity = grown;
-	}
-	f->items[f->count++] = item;
-	return NULL;
+	return finding_vector_push(&f->v, item);
 }
 
 /* Duplicates, as SOS checks them, pairwise: bounded so that a huge (or hostile) log cannot hang it. */
@@ -441,8 +434,8 @@ static void histstats_text(const struct clrsos_gchist *hist, const struct hist_f
 		clrsos_outf(out, "%8u %8zu %8zu\n", (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
 	}
 	bool found = false;
-	for (size_t i = 0; i < f->count; i++) {
-		const struct hist_finding *x = &f->items[i];
+	for (size_t i = 0; i < f->v.count; i++) {
+		const struct hist_finding *x = &f->v.items[i];
 		if (x->kind == FINDING_TOO_MANY) {
 			clrsos_outf(out, "GC %u has too many records to check for duplicates (%zu promotes, %zu relocs)\n",
 				    (unsigned)x->gc->gc_count, x->gc->promote_count, x->gc->reloc_count);
@@ -471,13 +464,11 @@ struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const 
 		return NULL;
 	}
 	struct hist_findings f = {0};
-	if ((err = histstats_compute(hist, clrsos_session_watch(session), &f))) {
-		free(f.items);
-		return err;
-	}
-	histstats_text(hist, &f, out);
-	free(f.items);
-	return NULL;
+	finding_vector_init(&f.v);
+	if (!(err = histstats_compute(hist, clrsos_session_watch(session), &f)))
+		histstats_text(hist, &f, out);
+	finding_vector_deinit(&f.v);
+	return err;
 }
 
 /* histroot / histobj / histobjfind: one address operand and --json. */
@@ -629,11 +620,13 @@ struct histobjfind_hit {
 	const struct clrsos_gchist_reloc *reloc;
 };
 
+CLRSOS_VECTOR(hit_vector, struct histobjfind_hit)
+
 static struct clrsos_error *histobjfind_compute(const struct clrsos_gchist *hist, uint64_t object,
 						struct histobjfind_hit **ret, size_t *ret_count)
 {
-	struct histobjfind_hit *hits = NULL;
-	size_t n = 0, cap = 0;
+	struct hit_vector hits;
+	hit_vector_init(&hits);
 	for (size_t i = 0; i < hist->gc_count && object; i++) {
 		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
 		size_t total = gc->promote_count + gc->reloc_count;
@@ -645,21 +638,13 @@ static struct clrsos_error *histobjfind_compute(const struct clrsos_gchist *hist
 				p ? NULL : &gc->relocs[gc->reloc_count - 1 - (k - gc->promote_count)];
 			if (p ? p->value != object : r->new_value != object && r->prev_value != object)
 				continue;
-			if (n == cap) {
-				size_t grown = cap ? cap * 2 : 16;
-				struct histobjfind_hit *q = realloc(hits, grown * sizeof(*q));
-				if (!q) {
-					free(hits);
-					return &clrsos_error_no_memory;
-				}
-				hits = q;
-				cap = grown;
+			if (hit_vector_push(&hits, (struct histobjfind_hit){gc, p, r})) {
+				hit_vector_deinit(&hits);
+				return &clrsos_error_no_memory;
 			}
-			hits[n++] = (struct histobjfind_hit){gc, p, r};
 		}
 	}
-	*ret = hits;
-	*ret_count = n;
+	hit_vector_steal(&hits, ret, ret_count);
 	return NULL;
 }
 

@@ -12,6 +12,7 @@
 
 #include "model/stresslog.h"
 #include "base/hashmap.h"
+#include "base/vector.h"
 #include "base/watch.h"
 #include "dac/dac.h"
 #include "target/target.h"
@@ -174,14 +175,8 @@ void clrsos_stresslog_destroy(struct clrsos_stresslog *log)
 /* A new chunk copy, kept by the log (copies never move: messages borrow them). */
 static uint8_t *new_chunk(struct clrsos_stresslog *log, size_t *capacity)
 {
-	if (log->chunk_count == *capacity) {
-		size_t grown = *capacity ? *capacity * 2 : 64;
-		uint8_t **p = realloc(log->chunks, grown * sizeof(*p));
-		if (!p)
-			return NULL;
-		log->chunks = p;
-		*capacity = grown;
-	}
+	if (clrsos_array_reserve(&log->chunks, capacity, log->chunk_count + 1))
+		return NULL;
 	uint8_t *copy = malloc(CHUNK_BYTES);
 	if (copy)
 		log->chunks[log->chunk_count++] = copy;
