@@ -233,9 +233,24 @@ struct clrsos_method_desc_info;
 void clrsos_render_method_desc_text(const struct clrsos_method_desc_info *m, struct clrsos_writer *out);
 struct clrsos_method_gcinfo;
 struct clrsos_gcinfo_event;
-/* GCInfo's table after its 'Pointer table:' line: the header's fields, then the transitions (clru -gcinfo too). */
+struct clrsos_gcinfo;
+/* GCInfo's table after its 'Pointer table:' line: the header's fields, then the transitions. */
 void clrsos_render_gcinfo_table(const struct clrsos_method_gcinfo *m, const struct clrsos_gcinfo_event *ev, size_t n,
 				struct clrsos_writer *out);
+/* The table's header alone (its lines before the transitions). */
+void clrsos_render_gcinfo_header(const struct clrsos_method_gcinfo *m, struct clrsos_writer *out);
+/*
+ * The transitions, as far as through: from where st (zeroed at first)
+ * stopped, up to the first line of an offset past through (clru -gcinfo
+ * shows them as the code reaches each offset; UINT64_MAX: all).
+ */
+struct clrsos_gcinfo_render {
+	size_t next;   /* the next event */
+	uint32_t last; /* the offset of the line open or last shown */
+	bool started, printed, safepoint, open;
+};
+void clrsos_render_gcinfo_transitions(const struct clrsos_gcinfo *gi, const struct clrsos_gcinfo_event *ev, size_t n,
+				      struct clrsos_gcinfo_render *st, uint64_t through, struct clrsos_writer *out);
 struct clrsos_json;
 /* DumpMD's JSON fields, written into the object j is in. */
 void clrsos_render_method_desc_json(const struct clrsos_method_desc_info *m, struct clrsos_json *j);

@@ -92,9 +92,8 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	r->parent_name = parent ? clrsos_types_name(types, parent) : NULL;
 	r->has_finalizer = (t->flags & MT_FLAG_HAS_FINALIZER) != 0;
 	uint64_t canonical = 0;
-	if ((err = clrsos_error_ignore(clrsos_eeclass_method_table(dac, r->info.eeclass, &canonical))))
+	if ((err = clrsos_eeclass_canonical(dac, r->info.eeclass, &canonical, &r->prefer_mt)))
 		return err;
-	r->prefer_mt = canonical && canonical == r->info.eeclass;
 	err = clrsos_assembly_load_context_read(dac, mt, &r->alc);
 	r->have_alc = !err;
 	if ((err = clrsos_error_ignore(err)))
@@ -313,7 +312,7 @@ static struct clrsos_error *dumpclass_compute(struct clrsos_session *session, ui
 	if (err)
 		return err;
 	uint64_t mt = 0;
-	err = clrsos_eeclass_method_table(dac, eeclass, &mt);
+	err = clrsos_eeclass_canonical(dac, eeclass, &mt, &r->prefer_mt);
 	struct clrsos_types *types = clrsos_heap_types(heap);
 	const struct clrsos_type *t = mt ? clrsos_types_get(types, mt) : NULL;
 	if (!err && !t)
@@ -322,7 +321,6 @@ static struct clrsos_error *dumpclass_compute(struct clrsos_session *session, ui
 					   eeclass);
 	if (err || (err = clrsos_method_table_info_init(&r->info, dac, mt)))
 		return err;
-	r->prefer_mt = mt == eeclass;
 	r->name = clrsos_types_name(types, t);
 	if (r->info.parent && (err = clrsos_method_table_eeclass(dac, r->info.parent, &r->parent_eeclass)))
 		return err;

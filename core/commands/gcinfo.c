@@ -64,50 +64,62 @@ static void out_caller_sp(struct clrsos_writer *out, const char *base, int32_t v
 	clrsos_outf(out, "%s%c%" PRIx64, base, o < 0 ? '-' : '+', (uint64_t)(o < 0 ? -o : o));
 }
 
-/* The transitions as the runtime's dumper prints them through SOS. */
-static void render_transitions(const struct clrsos_gcinfo *gi, const struct clrsos_gcinfo_event *ev, size_t n,
-			       struct clrsos_writer *out)
+/* The line ended, if one is open (a line ends when the next starts, or where the rendering stops). */
+static void close_line(struct clrsos_gcinfo_render *st, struct clrsos_writer *out)
 {
-	uint32_t last = UINT32_MAX;
-	bool printed = false, safepoint = false;
-	for (size_t i = 0; i < n; i++) {
-		const struct clrsos_gcinfo_event *e = &ev[i];
+	if (st->open)
+		clrsos_out(out, "\n");
+	st->open = false;
+}
+
+void clrsos_render_gcinfo_transitions(const struct clrsos_gcinfo *gi, const struct clrsos_gcinfo_event *ev, size_t n,
+				      struct clrsos_gcinfo_render *st, uint64_t through, struct clrsos_writer *out)
+{
+	if (!st->started) {
+		st->last = UINT32_MAX;
+		st->started = true;
+	}
+	for (; st->next < n; st->next++) {
+		const struct clrsos_gcinfo_event *e = &ev[st->next];
+		/* Where a new line starts: a line of a later offset waits ("Untracked:" is of none). */
+		bool new_line = e->kind == CLRSOS_GCINFO_INTERRUPTIBLE || e->kind == CLRSOS_GCINFO_SAFEPOINT ||
+				(!(st->safepoint && !e->live) && st->last != e->offset &&
+				 !(e->kind == CLRSOS_GCINFO_UNTRACKED && !st->printed));
+		if (new_line && e->offset > through)
+			break;
 		switch (e->kind) {
 		case CLRSOS_GCINFO_INTERRUPTIBLE:
-			if (printed) {
-				clrsos_out(out, "\n");
-				printed = safepoint = false;
+			if (st->printed) {
+				close_line(st, out);
+				st->printed = st->safepoint = false;
 			}
 			clrsos_outf(out, "%08x%s interruptible\n", e->offset, e->live ? "" : " not");
-			last = UINT32_MAX;
+			st->last = UINT32_MAX;
 			break;
 		case CLRSOS_GCINFO_SAFEPOINT:
-			if (printed)
-				clrsos_out(out, "\n");
+			close_line(st, out);
 			clrsos_outf(out, "%08x is a safepoint: ", e->offset);
-			last = e->offset;
-			printed = safepoint = true;
+			st->last = e->offset;
+			st->printed = st->safepoint = st->open = true;
 			break;
 		case CLRSOS_GCINFO_UNTRACKED:
 		case CLRSOS_GCINFO_SLOT:
-			if (safepoint && !e->live)
+			if (st->safepoint && !e->live)
 				break; /* SOS prints no deaths at safepoints */
-			if (last != e->offset) {
-				if (printed)
-					clrsos_out(out, "\n");
-				if (e->kind == CLRSOS_GCINFO_UNTRACKED && !printed)
+			if (st->last != e->offset) {
+				close_line(st, out);
+				if (e->kind == CLRSOS_GCINFO_UNTRACKED && !st->printed)
 					clrsos_out(out, "Untracked:");
 				else
 					clrsos_outf(out, "%08x", e->offset);
-				last = e->offset;
+				st->last = e->offset;
 			}
 			out_slot(out, gi, e->slot, e->live);
-			printed = true;
+			st->printed = st->open = true;
 			break;
 		}
 	}
-	if (printed)
-		clrsos_out(out, "\n");
+	close_line(st, out);
 }
 
 static void render_text(const struct clrsos_method_gcinfo *m, const struct clrsos_gcinfo_event *ev, size_t n,
@@ -122,6 +134,13 @@ static void render_text(const struct clrsos_method_gcinfo *m, const struct clrso
 
 void clrsos_render_gcinfo_table(const struct clrsos_method_gcinfo *m, const struct clrsos_gcinfo_event *ev, size_t n,
 				struct clrsos_writer *out)
+{
+	struct clrsos_gcinfo_render st = {0};
+	clrsos_render_gcinfo_header(m, out);
+	clrsos_render_gcinfo_transitions(&m->info, ev, n, &st, UINT64_MAX, out);
+}
+
+void clrsos_render_gcinfo_header(const struct clrsos_method_gcinfo *m, struct clrsos_writer *out)
 {
 	const struct clrsos_gcinfo *gi = &m->info;
 	if (gi->generics || !gi->has_gs_cookie)
@@ -163,7 +182,6 @@ void clrsos_render_gcinfo_table(const struct clrsos_method_gcinfo *m, const stru
 	if (gi->has_return_kind)
 		clrsos_outf(out, "Return Kind: %s\n", return_kind_name(gi->return_kind));
 	clrsos_outf(out, "Code size: %x\n", gi->code_length);
-	render_transitions(gi, ev, n, out);
 }
 
 static void json_slot_offset(struct clrsos_json *j, const char *key, bool have, int32_t v)

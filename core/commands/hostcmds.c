@@ -18,15 +18,6 @@
 #include "commands.h"
 #include "target/target.h"
 
-/* An operand taken as a string (the first only: max_operands bounds them). */
-static struct clrsos_error *take_operand(void *ctx, const struct clrsos_host *h, const char *arg, int index)
-{
-	(void)h;
-	(void)index;
-	*(const char **)ctx = arg;
-	return NULL;
-}
-
 /* ---- logopen / logclose: the console's output copied to a file ---- */
 
 static struct {
@@ -80,15 +71,8 @@ static struct clrsos_error *console_log_command(const char *name, const struct c
 	const struct clrsos_option table[] = {
 		CLRSOS_FLAG("--disable|-disable", &disable),
 	};
-	const struct clrsos_options spec = {
-		.command = name,
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = strcmp(name, "logopen") == 0 ? 1 : 0,
-		.operand = take_operand,
-		.ctx = &path,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err = clrsos_options_parse_operand(name, table, CLRSOS_OPTION_COUNT(table),
+								strcmp(name, "logopen") == 0 ? 1 : 0, host, argc, argv, &path);
 	if (err)
 		return err;
 	if (disable) {
@@ -150,15 +134,8 @@ struct clrsos_error *clrsos_cmd_logging(struct clrsos_session *session, const st
 		CLRSOS_FLAG("--enable|-e|enable", &enable),
 		CLRSOS_FLAG("--disable|-d|disable", &disable),
 	};
-	const struct clrsos_options spec = {
-		.command = "logging",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = take_operand,
-		.ctx = &path,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err = clrsos_options_parse_operand("logging", table, CLRSOS_OPTION_COUNT(table),
+								1, host, argc, argv, &path);
 	if (err)
 		return err;
 	if (path && (strcmp(path, "enable") == 0 || strcmp(path, "disable") == 0))
@@ -180,15 +157,8 @@ struct clrsos_error *clrsos_cmd_sethostruntime(struct clrsos_session *session, c
 		CLRSOS_FLAG("-netfx", &netfx),
 		CLRSOS_STRING("-major", &major),
 	};
-	const struct clrsos_options spec = {
-		.command = "sethostruntime",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = take_operand,
-		.ctx = &path,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err = clrsos_options_parse_operand("sethostruntime", table, CLRSOS_OPTION_COUNT(table),
+								1, host, argc, argv, &path);
 	if (err)
 		return err;
 	clrsos_out(out, "clrsos hosts no .NET runtime (it is native code): sethostruntime has nothing to set\n");
@@ -215,15 +185,8 @@ struct clrsos_error *clrsos_cmd_setsymbolserver(struct clrsos_session *session, 
 		CLRSOS_STRING("--timeout|-timeout", &text, .flags = CLRSOS_OPTION_NOCASE),
 		CLRSOS_STRING("--retrycount|-retrycount", &text, .flags = CLRSOS_OPTION_NOCASE),
 	};
-	const struct clrsos_options spec = {
-		.command = "setsymbolserver",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = take_operand,
-		.ctx = &url,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err = clrsos_options_parse_operand("setsymbolserver", table, CLRSOS_OPTION_COUNT(table),
+								1, host, argc, argv, &url);
 	if (err)
 		return err;
 	clrsos_out(out, "clrsos downloads no symbols: it loads the DAC from the runtime's directory (setclrpath), reads "
@@ -234,34 +197,39 @@ struct clrsos_error *clrsos_cmd_setsymbolserver(struct clrsos_session *session, 
 
 /* ---- modules ---- */
 
-struct clrsos_error *clrsos_cmd_modules(struct clrsos_session *session, const struct clrsos_host *host, int argc,
-					const char *const *argv, struct clrsos_writer *out)
+struct modules_options {
+	bool verbose, json, have_address;
+	const char *name;
+	uint64_t address;
+};
+
+/* A module listed, with its image size (0: not read). */
+struct module_row {
+	size_t index;
+	const struct clrsos_module *module;
+	uint64_t size;
+};
+
+struct modules_result {
+	struct module_row *rows;
+	size_t count;
+	uint64_t total; /* of the modules listed */
+};
+
+/* The modules the options select (by name, by an address they hold, or all), with their sizes. */
+static struct clrsos_error *modules_compute(struct clrsos_session *session, const struct modules_options *o,
+					    struct modules_result *r)
 {
-	bool verbose = false, json = false, have_address = false;
-	const char *name = NULL;
-	uint64_t address = 0;
-	const struct clrsos_option table[] = {
-		CLRSOS_FLAG("--verbose|-v", &verbose),
-		CLRSOS_STRING("--name|-n", &name, .flags = CLRSOS_OPTION_NONEMPTY),
-		CLRSOS_ADDRESS("--address|-a", &address, .given = &have_address),
-		CLRSOS_FLAG("--json", &json),
-	};
-	const struct clrsos_options spec = {
-		.command = "modules",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
-	if (err)
-		return err;
+	memset(r, 0, sizeof(*r));
 	struct clrsos_pattern *pattern = NULL;
-	if (name) {
+	struct clrsos_error *err;
+	if (o->name) {
 		/* SOS matches the file name in any case. */
-		size_t n = strlen(name) + 5;
+		size_t n = strlen(o->name) + 5;
 		char *ci = malloc(n);
 		if (!ci)
 			return &clrsos_error_no_memory;
-		snprintf(ci, n, "(?i)%s", name);
+		snprintf(ci, n, "(?i)%s", o->name);
 		err = clrsos_pattern_create(ci, &pattern);
 		free(ci);
 		if (err)
@@ -274,68 +242,89 @@ struct clrsos_error *clrsos_cmd_modules(struct clrsos_session *session, const st
 		clrsos_pattern_destroy(pattern);
 		return err;
 	}
-	uint64_t *sizes = calloc(count ? count : 1, sizeof(*sizes));
-	if (!sizes) {
+	if (!(r->rows = calloc(count ? count : 1, sizeof(*r->rows)))) {
 		clrsos_pattern_destroy(pattern);
 		return &clrsos_error_no_memory;
 	}
-	/* The sizes of all: -a looks an address up in every module's range. */
-	for (size_t i = 0; i < count; i++)
-		clrsos_error_destroy(clrsos_target_module_image_size(target, &modules[i], &sizes[i]));
-	uint64_t total = 0; /* of the modules listed */
-	bool found = !have_address;
-	struct clrsos_json j;
-	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_object_begin(&j);
-		clrsos_json_key(&j, "modules");
-		clrsos_json_array_begin(&j);
-	}
 	for (size_t i = 0; i < count; i++) {
 		const struct clrsos_module *m = &modules[i];
-		const char *path = m->path ? m->path : m->name;
-		if (have_address) {
-			if (address < m->base || address - m->base >= sizes[i])
+		/* The sizes of all: -a looks an address up in every module's range. */
+		uint64_t size = 0;
+		clrsos_error_destroy(clrsos_target_module_image_size(target, m, &size));
+		if (o->have_address) {
+			if (o->address < m->base || o->address - m->base >= size)
 				continue;
-			found = true;
 		} else if (pattern && !(m->name && clrsos_pattern_search(pattern, m->name, strlen(m->name)))) {
 			continue;
 		}
-		total += sizes[i];
-		char size[24] = "????????"; /* not read: SOS's width */
-		if (sizes[i])
-			snprintf(size, sizeof(size), "%08" PRIX64, sizes[i]);
-		if (json) {
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "index");
-			clrsos_json_uint(&j, i);
-			clrsos_json_key(&j, "path");
-			clrsos_json_string(&j, path);
-			clrsos_json_key(&j, "address");
-			clrsos_json_address(&j, m->base);
-			clrsos_json_key(&j, "imageSize");
-			if (sizes[i])
-				clrsos_json_uint(&j, sizes[i]);
-			else
-				clrsos_json_null(&j);
-			clrsos_json_key(&j, "buildId");
-			if (m->build_id_len) {
-				char hex[2 * CLRSOS_BUILD_ID_MAX + 1];
-				for (size_t b = 0; b < m->build_id_len; b++)
-					snprintf(hex + 2 * b, 3, "%02x", m->build_id[b]);
-				clrsos_json_string(&j, hex);
-			} else {
-				clrsos_json_null(&j);
-			}
-			clrsos_json_object_end(&j);
-			continue;
+		r->rows[r->count++] = (struct module_row){i, m, size};
+		r->total += size;
+	}
+	clrsos_pattern_destroy(pattern);
+	if (o->have_address && !r->count) {
+		free(r->rows);
+		r->rows = NULL;
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "modules: address 0x%016" PRIX64 " is in no module: see 'modules' for their ranges",
+					   o->address);
+	}
+	return NULL;
+}
+
+static void modules_render_json(const struct modules_result *r, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_object_begin(&j);
+	clrsos_json_key(&j, "modules");
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < r->count; i++) {
+		const struct clrsos_module *m = r->rows[i].module;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "index");
+		clrsos_json_uint(&j, r->rows[i].index);
+		clrsos_json_key(&j, "path");
+		clrsos_json_string(&j, m->path ? m->path : m->name);
+		clrsos_json_key(&j, "address");
+		clrsos_json_address(&j, m->base);
+		clrsos_json_key(&j, "imageSize");
+		if (r->rows[i].size)
+			clrsos_json_uint(&j, r->rows[i].size);
+		else
+			clrsos_json_null(&j);
+		clrsos_json_key(&j, "buildId");
+		if (m->build_id_len) {
+			char hex[2 * CLRSOS_BUILD_ID_MAX + 1];
+			for (size_t b = 0; b < m->build_id_len; b++)
+				snprintf(hex + 2 * b, 3, "%02x", m->build_id[b]);
+			clrsos_json_string(&j, hex);
+		} else {
+			clrsos_json_null(&j);
 		}
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_key(&j, "totalImageSize");
+	clrsos_json_uint(&j, r->total);
+	clrsos_json_object_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void modules_render_text(const struct modules_result *r, const struct modules_options *o,
+				struct clrsos_writer *out)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		const struct clrsos_module *m = r->rows[i].module;
+		const char *path = m->path ? m->path : m->name;
+		char size[24] = "????????"; /* not read: SOS's width */
+		if (r->rows[i].size)
+			snprintf(size, sizeof(size), "%08" PRIX64, r->rows[i].size);
 		struct clrsos_name_buf nb;
-		if (!verbose) {
+		if (!o->verbose) {
 			clrsos_outf(out, "%016" PRIX64 " %s %s\n", m->base, size, clrsos_safe_name(path, &nb));
 			continue;
 		}
-		clrsos_outf(out, "%zu %s\n", i, clrsos_safe_name(path, &nb));
+		clrsos_outf(out, "%zu %s\n", r->rows[i].index, clrsos_safe_name(path, &nb));
 		clrsos_outf(out, "    Address:         %016" PRIX64 "\n", m->base);
 		clrsos_outf(out, "    ImageSize:       %s\n", size);
 		clrsos_out(out, "    IsPEImage:       False\n");
@@ -347,21 +336,34 @@ struct clrsos_error *clrsos_cmd_modules(struct clrsos_session *session, const st
 			clrsos_outf(out, "%02x", m->build_id[b]);
 		clrsos_out(out, "\n");
 	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_key(&j, "totalImageSize");
-		clrsos_json_uint(&j, total);
-		clrsos_json_object_end(&j);
-		clrsos_json_end(&j);
-	}
-	free(sizes);
-	clrsos_pattern_destroy(pattern);
-	if (!found)
-		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-					   "modules: address 0x%016" PRIX64 " is in no module: see 'modules' for their ranges",
-					   address);
-	if (!json && !have_address)
-		clrsos_outf(out, "Total image size: %" PRIu64 "\n", total);
+	if (!o->have_address)
+		clrsos_outf(out, "Total image size: %" PRIu64 "\n", r->total);
+}
+
+struct clrsos_error *clrsos_cmd_modules(struct clrsos_session *session, const struct clrsos_host *host, int argc,
+					const char *const *argv, struct clrsos_writer *out)
+{
+	struct modules_options o = {0};
+	const struct clrsos_option table[] = {
+		CLRSOS_FLAG("--verbose|-v", &o.verbose),
+		CLRSOS_STRING("--name|-n", &o.name, .flags = CLRSOS_OPTION_NONEMPTY),
+		CLRSOS_ADDRESS("--address|-a", &o.address, .given = &o.have_address),
+		CLRSOS_FLAG("--json", &o.json),
+	};
+	const struct clrsos_options spec = {
+		.command = "modules",
+		.options = table,
+		.count = CLRSOS_OPTION_COUNT(table),
+	};
+	struct modules_result r;
+	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	if (err || (err = modules_compute(session, &o, &r)))
+		return err;
+	if (o.json)
+		modules_render_json(&r, out);
+	else
+		modules_render_text(&r, &o, out);
+	free(r.rows);
 	return NULL;
 }
 
@@ -377,15 +379,8 @@ struct clrsos_error *clrsos_cmd_threads(struct clrsos_session *session, const st
 		CLRSOS_FLAG("--tid|-t", &by_tid),
 		CLRSOS_FLAG("--json", &json),
 	};
-	const struct clrsos_options spec = {
-		.command = "threads",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = take_operand,
-		.ctx = &which,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err = clrsos_options_parse_operand("threads", table, CLRSOS_OPTION_COUNT(table),
+								1, host, argc, argv, &which);
 	if (err)
 		return err;
 	uint64_t number = 0;
@@ -489,20 +484,20 @@ struct clrsos_error *clrsos_cmd_registers(struct clrsos_session *session, const 
 	struct clrsos_regs r;
 	if ((err = clrsos_target_registers(clrsos_session_target(session), host->selected_thread, &r)))
 		return err;
-	/* SOS's order: the segment registers, the flags, then the CONTEXT's order. */
-	const struct {
+	/* SOS's order: the segment registers, the flags, then the CONTEXT's order (the registers' table). */
+	struct {
 		const char *name;
 		uint64_t value;
 		int digits;
-	} rows[] = {
+	} rows[7 + CLRSOS_X64_GPRS] = {
 		{"cs", r.cs, 4},   {"ds", r.ds, 4},   {"es", r.es, 4},   {"fs", r.fs, 4},   {"gs", r.gs, 4},
 		{"ss", r.ss, 4},   {"eflags", r.rflags, 8},
-		{"rax", r.rax, 16}, {"rcx", r.rcx, 16}, {"rdx", r.rdx, 16}, {"rbx", r.rbx, 16},
-		{"rsp", r.rsp, 16}, {"rbp", r.rbp, 16}, {"rsi", r.rsi, 16}, {"rdi", r.rdi, 16},
-		{"r8", r.r8, 16},   {"r9", r.r9, 16},   {"r10", r.r10, 16}, {"r11", r.r11, 16},
-		{"r12", r.r12, 16}, {"r13", r.r13, 16}, {"r14", r.r14, 16}, {"r15", r.r15, 16},
-		{"rip", r.rip, 16},
 	};
+	for (int i = 0; i < CLRSOS_X64_GPRS; i++) {
+		rows[7 + i].name = clrsos_x64_gprs[i].name;
+		rows[7 + i].value = clrsos_regs_gpr(&r, (enum clrsos_x64_gpr_index)i);
+		rows[7 + i].digits = 16;
+	}
 	struct clrsos_json j;
 	if (json) {
 		clrsos_json_init(&j, out);

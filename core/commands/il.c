@@ -808,8 +808,10 @@ struct clru {
 	struct il_range *ranges;
 	size_t nranges;
 	bool with_gcinfo;
-	char *gc_text;    /* -gcinfo: GCInfo's table as text, shown line by line as the code reaches each offset */
-	size_t gc_len;
+	struct clrsos_method_gcinfo gc;        /* -gcinfo: the code's GC info (have_gc) */
+	bool have_gc, gc_ready;                /* gc_ready: its transitions too */
+	struct clrsos_gcinfo_event *gc_events; /* its transitions, shown as the code reaches each offset */
+	size_t gc_nevents;
 };
 
 static void clru_deinit(struct clru *u)
@@ -822,7 +824,9 @@ static void clru_deinit(struct clru *u)
 	free(u->lines);
 	free(u->map);
 	free(u->ranges);
-	free(u->gc_text);
+	free(u->gc_events);
+	if (u->have_gc)
+		clrsos_method_gcinfo_deinit(&u->gc);
 	listing_deinit(&u->il);
 	free(u->code[0]);
 	free(u->code[1]);
@@ -934,84 +938,32 @@ static struct clrsos_error *method_of(struct clrsos_dac *dac, const char *comman
 	return clrsos_method_desc_info_init(m, dac, md, addr);
 }
 
-/* A writer into a growing string (oom set when it could not grow). */
-struct text_buf {
-	char *text;
-	size_t len, cap;
-	bool oom;
-};
-
-static void text_buf_write(void *ctx, const char *text, size_t size)
-{
-	struct text_buf *b = ctx;
-	if (b->oom)
-		return;
-	if (b->len + size + 1 > b->cap) {
-		size_t cap = (b->len + size + 1) * 2;
-		char *p = realloc(b->text, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->text = p;
-		b->cap = cap;
-	}
-	memcpy(b->text + b->len, text, size);
-	b->len += size;
-	b->text[b->len] = '\0';
-}
-
-/* -gcinfo: the code's GC info as gcinfo prints it after 'Pointer table:', kept as text. */
+/* -gcinfo: the code's GC info, decoded, and its transitions. */
 static struct clrsos_error *clru_gcinfo(struct clrsos_dac *dac, struct clrsos_target *target, struct clru *u)
 {
-	struct clrsos_method_gcinfo m;
-	struct clrsos_error *err = clrsos_method_gcinfo_read(dac, target, u->h.start, &m);
+	struct clrsos_error *err = clrsos_method_gcinfo_read(dac, target, u->h.start, &u->gc);
 	if (err)
 		return clrsos_error_wrap(err, "clru -gcinfo");
-	struct clrsos_gcinfo_event *ev = NULL;
-	size_t n = 0;
-	if (!(err = clrsos_gcinfo_transitions(&m.info, &ev, &n))) {
-		struct text_buf b = {0};
-		struct clrsos_writer w = {text_buf_write, &b};
-		clrsos_render_gcinfo_table(&m, ev, n, &w);
-		if (b.oom) {
-			free(b.text);
-			err = &clrsos_error_no_memory;
-		} else {
-			u->gc_text = b.text;
-			u->gc_len = b.len;
-		}
-	}
-	free(ev);
-	clrsos_method_gcinfo_deinit(&m);
-	return err;
+	u->have_gc = true;
+	if ((err = clrsos_gcinfo_transitions(&u->gc.info, &u->gc_events, &u->gc_nevents)))
+		return err;
+	u->gc_ready = true;
+	return NULL;
 }
 
 /*
- * -gcinfo, as SOS interleaves it: before the instruction at offset, the
- * table's lines not yet shown up to the first line of a later offset (a
- * line is an offset's when it starts with hex digits and a blank; the
- * others, the header's, show as they come).
+ * -gcinfo, as SOS interleaves it: the table's header before the first
+ * instruction, and before the instruction at offset the transitions not
+ * yet shown up to the first line of a later offset.
  */
-static void gcinfo_through(const struct clru *u, size_t *pos, uint64_t offset, struct clrsos_writer *out)
+static void gcinfo_through(const struct clru *u, struct clrsos_gcinfo_render *st, uint64_t offset,
+			   struct clrsos_writer *out)
 {
-	while (u->gc_text && *pos < u->gc_len) {
-		const char *line = u->gc_text + *pos;
-		const char *nl = memchr(line, '\n', u->gc_len - *pos);
-		size_t len = nl ? (size_t)(nl - line) : u->gc_len - *pos;
-		size_t digits = 0;
-		uint64_t at = 0;
-		while (digits < len && digits < 16 && strchr("0123456789abcdefABCDEF", line[digits]) && line[digits]) {
-			char c = line[digits];
-			at = at * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-			digits++;
-		}
-		bool is_offset = digits > 0 && digits < len && (line[digits] == ' ' || line[digits] == '\t');
-		if (is_offset && at > offset)
-			break;
-		clrsos_outf(out, "%.*s\n", (int)len, line);
-		*pos += len + (nl ? 1 : 0);
-	}
+	if (!u->gc_ready)
+		return;
+	if (!st->started)
+		clrsos_render_gcinfo_header(&u->gc, out);
+	clrsos_render_gcinfo_transitions(&u->gc.info, u->gc_events, u->gc_nevents, st, offset, out);
 }
 
 /* Each instruction's source line, as SOS finds it: the IL offset of the instruction's own address. */
@@ -1223,7 +1175,7 @@ static void clru_text(const struct clru *u, struct clrsos_writer *out)
 	uint32_t shown_line = 0;
 	bool *shown_range = u->nranges ? calloc(u->nranges, sizeof(bool)) : NULL;
 	unsigned il_indent = 0;
-	size_t gc_pos = 0;
+	struct clrsos_gcinfo_render gc_state = {0};
 	for (size_t i = 0; i < u->nlines; i++) {
 		const struct clru_line *l = &u->lines[i];
 		if (u->nregions > 1 && l->region != region) {
@@ -1252,7 +1204,7 @@ static void clru_text(const struct clru *u, struct clrsos_writer *out)
 		}
 		/* Offsets run on from the hot region into the cold one, as SOS counts them. */
 		uint64_t offset = l->address - u->start[l->region] + (l->region ? u->size[0] : 0);
-		gcinfo_through(u, &gc_pos, offset, out);
+		gcinfo_through(u, &gc_state, offset, out);
 		if (u->with_eh)
 			eh_marks(u, offset, out);
 		if (u->asked && l->address == u->asked)

@@ -161,3 +161,27 @@ struct clrsos_error *clrsos_options_parse_json_only(const char *command, const s
 	};
 	return clrsos_options_parse(&spec, host, argc, argv);
 }
+
+static struct clrsos_error *keep_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
+{
+	(void)host;
+	(void)index;
+	*(const char **)ctx = arg;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_options_parse_operand(const char *command, const struct clrsos_option *table,
+						  size_t count, int max_operands, const struct clrsos_host *host,
+						  int argc, const char *const *argv, const char **ret_operand)
+{
+	*ret_operand = NULL;
+	const struct clrsos_options spec = {
+		.command = command,
+		.options = table,
+		.count = count,
+		.max_operands = max_operands,
+		.operand = keep_operand,
+		.ctx = ret_operand,
+	};
+	return clrsos_options_parse(&spec, host, argc, argv);
+}

@@ -92,6 +92,14 @@ struct clrsos_error *clrsos_options_parse(const struct clrsos_options *spec, con
 struct clrsos_error *clrsos_options_parse_json_only(const char *command, const struct clrsos_host *host, int argc,
 						    const char *const *argv, bool *json);
 
+/*
+ * A command with options (table of count rows) and at most max_operands
+ * (0 or 1) operand, kept as given in *ret_operand (NULL: none given).
+ */
+struct clrsos_error *clrsos_options_parse_operand(const char *command, const struct clrsos_option *table,
+						  size_t count, int max_operands, const struct clrsos_host *host,
+						  int argc, const char *const *argv, const char **ret_operand);
+
 /* Whether arg is an option: a dash and then no digit (-5, 0x10 and "-" are operands). */
 bool clrsos_is_option(const char *arg);
 

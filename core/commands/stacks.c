@@ -97,6 +97,20 @@ struct gc_ref {
 	char *what; /* the object's type, a string's first characters (malloc'd), or NULL */
 };
 
+/* -gc: a reference's place in the index of a thread's references by their frame's source. */
+struct gc_ref_key {
+	uint64_t source;
+	size_t index;
+};
+
+static int gc_ref_key_cmp(const void *a, const void *b)
+{
+	const struct gc_ref_key *x = a, *y = b;
+	if (x->source != y->source)
+		return x->source < y->source ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 /* clrstack -f: a native frame clrsos unwound, or a managed frame's "Module!Name" and offset. */
 struct full_frame {
 	uint64_t sp, ip;
@@ -119,6 +133,7 @@ struct thread_stack {
 	uint64_t top_sp, top_ip;
 	struct gc_ref *refs;        /* -gc */
 	size_t nrefs;
+	struct gc_ref_key *ref_index; /* -gc: refs by source (then their order), for each frame's */
 };
 
 struct clrstack_result {
@@ -147,6 +162,7 @@ static void clrstack_result_deinit(struct clrstack_result *r)
 		for (size_t k = 0; k < ts->nrefs; k++)
 			free(ts->refs[k].what);
 		free(ts->refs);
+		free(ts->ref_index);
 		clrsos_managed_stack_deinit(&ts->stack);
 		free(ts->error);
 	}
@@ -224,29 +240,28 @@ static struct clrsos_error *clrstack_full(struct clrstack_result *r, struct clrs
 	return err;
 }
 
+/* SOS's -r order of a frame's registers. */
+static const enum clrsos_x64_gpr_index frame_regs[] = {
+	CLRSOS_RSP, CLRSOS_RBP, CLRSOS_RIP, CLRSOS_RAX, CLRSOS_RBX, CLRSOS_RCX, CLRSOS_RDX, CLRSOS_RSI, CLRSOS_RDI,
+	CLRSOS_R8,  CLRSOS_R9,  CLRSOS_R10, CLRSOS_R11, CLRSOS_R12, CLRSOS_R13, CLRSOS_R14, CLRSOS_R15,
+};
+enum { FRAME_REGS = sizeof(frame_regs) / sizeof(frame_regs[0]) };
+
 /* SOS's -r: the frame's registers, three to a line. */
 static void write_regs_text(struct clrsos_writer *out, const struct clrsos_regs *g)
 {
-	const char *fmt3 = "    %3s=%016" PRIx64 " %3s=%016" PRIx64 " %3s=%016" PRIx64 "\n";
-	clrsos_outf(out, fmt3, "rsp", g->rsp, "rbp", g->rbp, "rip", g->rip);
-	clrsos_outf(out, fmt3, "rax", g->rax, "rbx", g->rbx, "rcx", g->rcx);
-	clrsos_outf(out, fmt3, "rdx", g->rdx, "rsi", g->rsi, "rdi", g->rdi);
-	clrsos_outf(out, fmt3, "r8", g->r8, "r9", g->r9, "r10", g->r10);
-	clrsos_outf(out, fmt3, "r11", g->r11, "r12", g->r12, "r13", g->r13);
-	clrsos_outf(out, "    %3s=%016" PRIx64 " %3s=%016" PRIx64 "\n", "r14", g->r14, "r15", g->r15);
+	for (size_t i = 0; i < FRAME_REGS; i++)
+		clrsos_outf(out, "%s%3s=%016" PRIx64 "%s", i % 3 ? " " : "    ", clrsos_x64_gprs[frame_regs[i]].name,
+			    clrsos_regs_gpr(g, frame_regs[i]), i % 3 == 2 || i == FRAME_REGS - 1 ? "\n" : "");
 }
 
 static void write_regs_json(struct clrsos_json *j, const struct clrsos_regs *g)
 {
-	const char *names[] = {"rsp", "rbp", "rip", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
-			       "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-	const uint64_t values[] = {g->rsp, g->rbp, g->rip, g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi,
-				   g->r8,  g->r9,  g->r10, g->r11, g->r12, g->r13, g->r14, g->r15};
 	clrsos_json_key(j, "registers");
 	clrsos_json_object_begin(j);
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		clrsos_json_key(j, names[i]);
-		clrsos_json_address(j, values[i]);
+	for (size_t i = 0; i < FRAME_REGS; i++) {
+		clrsos_json_key(j, clrsos_x64_gprs[frame_regs[i]].name);
+		clrsos_json_address(j, clrsos_regs_gpr(g, frame_regs[i]));
 	}
 	clrsos_json_object_end(j);
 }
@@ -273,8 +288,12 @@ static struct clrsos_error *clrstack_typed(struct clrstack_result *r, struct clr
 					   const struct clrstack_options *o)
 {
 	struct clrsos_source_cache *cache = clrsos_source_cache_create();
-	if (!cache)
+	struct clrsos_typed_methods *methods = clrsos_typed_methods_create();
+	if (!cache || !methods) {
+		clrsos_source_cache_destroy(cache);
+		clrsos_typed_methods_destroy(methods);
 		return &clrsos_error_no_memory;
+	}
 	struct clrsos_error *err = NULL;
 	for (size_t i = 0; i < r->count && !err; i++) {
 		struct thread_stack *ts = &r->threads[i];
@@ -301,9 +320,11 @@ static struct clrsos_error *clrstack_typed(struct clrstack_result *r, struct clr
 			if ((err = clrsos_watch_tick(clrsos_heap_watch(c->heap))))
 				break;
 			if (!f->frame && f->method_desc)
-				err = clrsos_typed_frame_init(&ts->typed[k], c->dac, c->heap, cache, f, o->expand, o->nexpand);
+				err = clrsos_typed_frame_init(&ts->typed[k], c->dac, c->heap, cache, methods, f, o->expand,
+							      o->nexpand);
 		}
 	}
+	clrsos_typed_methods_destroy(methods);
 	clrsos_source_cache_destroy(cache);
 	return err;
 }
@@ -357,6 +378,12 @@ static struct clrsos_error *clrstack_gc(struct clrstack_result *r, struct clrsos
 				err = &clrsos_error_no_memory;
 		}
 		free(refs);
+		/* Each frame finds its references by a binary search, not a pass over all of them. */
+		if (!(ts->ref_index = malloc((ts->nrefs ? ts->nrefs : 1) * sizeof(*ts->ref_index))))
+			return err ? err : &clrsos_error_no_memory;
+		for (size_t k = 0; k < ts->nrefs; k++)
+			ts->ref_index[k] = (struct gc_ref_key){ts->refs[k].ref.source, k};
+		qsort(ts->ref_index, ts->nrefs, sizeof(*ts->ref_index), gc_ref_key_cmp);
 	}
 	return err;
 }
@@ -498,13 +525,33 @@ static void write_vars_text(struct clrsos_writer *out, const char *title, bool p
 	}
 }
 
+/* -gc: [*ret_begin, *ret_end) of ts->ref_index, the references whose frame's source is source, in their order. */
+static void gc_refs_of(const struct thread_stack *ts, uint64_t source, size_t *ret_begin, size_t *ret_end)
+{
+	size_t lo = 0, hi = ts->ref_index ? ts->nrefs : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts->ref_index[mid].source < source)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < (ts->ref_index ? ts->nrefs : 0) && ts->ref_index[end].source == source)
+		end++;
+	*ret_begin = lo;
+	*ret_end = end;
+}
+
 /* -gc: a reference as SOS prints it under its frame: "rbp-38: <slot> -> <object> - <type>". */
 static void write_gc_refs_text(struct clrsos_writer *out, const struct thread_stack *ts, uint64_t source, uint64_t sp,
 			       bool frame)
 {
-	for (size_t i = 0; i < ts->nrefs; i++) {
-		const struct gc_ref *g = &ts->refs[i];
-		if (frame ? g->ref.source != source : g->ref.source != source || g->ref.stack_pointer != sp)
+	size_t i, end;
+	gc_refs_of(ts, source, &i, &end);
+	for (; i < end; i++) {
+		const struct gc_ref *g = &ts->refs[ts->ref_index[i].index];
+		if (!frame && g->ref.stack_pointer != sp)
 			continue;
 		struct clrsos_name_buf nb;
 		clrsos_outf(out, "%34s", "");
@@ -534,9 +581,11 @@ static void write_gc_refs_json(struct clrsos_json *j, const struct thread_stack 
 {
 	clrsos_json_key(j, "gcReferences");
 	clrsos_json_array_begin(j);
-	for (size_t i = 0; i < ts->nrefs; i++) {
-		const struct gc_ref *g = &ts->refs[i];
-		if (frame ? g->ref.source != source : g->ref.source != source || g->ref.stack_pointer != sp)
+	size_t i, end;
+	gc_refs_of(ts, source, &i, &end);
+	for (; i < end; i++) {
+		const struct gc_ref *g = &ts->refs[ts->ref_index[i].index];
+		if (!frame && g->ref.stack_pointer != sp)
 			continue;
 		clrsos_json_object_begin(j);
 		clrsos_json_key(j, "register");
@@ -1593,15 +1642,17 @@ static struct clrsos_error *dso_scan_all(struct clrsos_root_cmd *c, struct clrso
 	} else {
 		dso_range(c, r->os_id, regs.rsp, r);
 	}
-	static const char *const names[] = {"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-					    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-	const uint64_t values[] = {regs.rax, regs.rbx, regs.rcx, regs.rdx, regs.rsi, regs.rdi, regs.rbp, regs.rsp,
-				   regs.r8,  regs.r9,  regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15};
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]) && !err; i++) {
+	/* SOS's order of the registers it looks in. */
+	static const enum clrsos_x64_gpr_index order[] = {
+		CLRSOS_RAX, CLRSOS_RBX, CLRSOS_RCX, CLRSOS_RDX, CLRSOS_RSI, CLRSOS_RDI, CLRSOS_RBP, CLRSOS_RSP,
+		CLRSOS_R8,  CLRSOS_R9,  CLRSOS_R10, CLRSOS_R11, CLRSOS_R12, CLRSOS_R13, CLRSOS_R14, CLRSOS_R15,
+	};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !err; i++) {
 		const struct clrsos_type *t;
-		if ((err = dso_object_at(c, o->verify, values[i], &t)) || !t)
+		uint64_t value = clrsos_regs_gpr(&regs, order[i]);
+		if ((err = dso_object_at(c, o->verify, value, &t)) || !t)
 			continue;
-		err = dso_add(r, (struct dso_row){.reg = names[i], .object = values[i],
+		err = dso_add(r, (struct dso_row){.reg = clrsos_x64_gprs[order[i]].name, .object = value,
 						  .type_name = clrsos_types_name(c->types, t)});
 	}
 	if (!err)

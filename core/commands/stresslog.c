@@ -13,6 +13,7 @@
 
 #include "base/fileio.h"
 #include "base/output.h"
+#include "base/vector.h"
 #include "commands.h"
 #include "commands/options.h"
 #include "model/stresslog.h"
@@ -46,44 +47,6 @@ static char *names_code(void *ctx, uint64_t address)
 	free(module);
 	free(name);
 	return text;
-}
-
-/* A direct-mapped cache of format strings by offset: most messages share a few formats. */
-enum { FORMAT_CACHE = 4096, FORMAT_MAX = 256 };
-struct format_cache {
-	uint64_t offset[FORMAT_CACHE];
-	char *text[FORMAT_CACHE];
-};
-
-static const char *format_of(struct format_cache *cache, struct clrsos_target *target,
-			     const struct clrsos_stresslog *log, uint64_t offset)
-{
-	size_t slot = (size_t)((offset >> 3) ^ (offset >> 15)) % FORMAT_CACHE;
-	if (cache->text[slot] && cache->offset[slot] == offset)
-		return cache->text[slot];
-	char buf[FORMAT_MAX + 1];
-	size_t got = 0;
-	struct clrsos_error *err = clrsos_target_read_partial(target, clrsos_stresslog_format_address(log, offset),
-							      buf, FORMAT_MAX, &got);
-	if (err) {
-		clrsos_error_destroy(err);
-		snprintf(buf, sizeof(buf), "Could not read address of format string");
-	} else {
-		buf[got] = 0;
-	}
-	char *copy = strdup(buf);
-	if (!copy)
-		return "Could not read address of format string";
-	free(cache->text[slot]);
-	cache->text[slot] = copy;
-	cache->offset[slot] = offset;
-	return copy;
-}
-
-static void format_cache_deinit(struct format_cache *cache)
-{
-	for (size_t i = 0; i < FORMAT_CACHE; i++)
-		free(cache->text[i]);
 }
 
 /* FILETIME (100 ns since 1601) as UTC HH:MM:SS. */
@@ -152,15 +115,7 @@ static struct clrsos_error *open_log(struct clrsos_session *session, uint64_t ad
 		dac = NULL;
 	}
 	*ret_dac = dac;
-	return clrsos_stresslog_read(clrsos_session_target(session), dac, address, ret);
-}
-
-static struct clrsos_error *file_operand(void *ctx, const struct clrsos_host *host, const char *arg, int index)
-{
-	(void)host;
-	(void)index;
-	*(const char **)ctx = arg;
-	return NULL;
+	return clrsos_stresslog_read(clrsos_session_target(session), dac, address, clrsos_session_watch(session), ret);
 }
 
 struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const struct clrsos_host *host, int argc,
@@ -173,15 +128,8 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 		CLRSOS_FLAG("--json", &json),
 		CLRSOS_ADDRESS("-addr", &address),
 	};
-	const struct clrsos_options spec = {
-		.command = "dumplog",
-		.options = table,
-		.count = CLRSOS_OPTION_COUNT(table),
-		.max_operands = 1,
-		.operand = file_operand,
-		.ctx = &file,
-	};
-	struct clrsos_error *err = clrsos_options_parse(&spec, host, argc, argv);
+	struct clrsos_error *err =
+		clrsos_options_parse_operand("dumplog", table, CLRSOS_OPTION_COUNT(table), 1, host, argc, argv, &file);
 	if (err)
 		return err;
 	if (!file)
@@ -197,15 +145,14 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 		return clrsos_error_wrap(err, "dumplog");
 	}
 	FILE *f = fdopen(fd, "w");
-	struct format_cache *cache = calloc(1, sizeof(*cache));
+	struct clrsos_stresslog_formats formats = {0};
 	struct clrsos_stresslog_cursor cursor = {0};
 	uint64_t entries = 0;
-	if (!f || !cache || (err = clrsos_stresslog_cursor_init(log, &cursor))) {
+	if (!f || (err = clrsos_stresslog_cursor_init(log, &cursor))) {
 		if (f)
 			fclose(f);
 		else
 			close(fd);
-		free(cache);
 		clrsos_stresslog_destroy(log);
 		return err ? err : &clrsos_error_no_memory;
 	}
@@ -223,7 +170,7 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 			"  ID  (sec from start)\n"
 			"--------------------------------------------------------------------------------------\n");
 	struct names_ctx nctx = {host};
-	struct clrsos_stresslog_target_names tnames = {target, dac, names_code, &nctx};
+	struct clrsos_stresslog_target_names tnames = {target, dac, names_code, &nctx, NULL};
 	struct clrsos_stresslog_names names;
 	clrsos_stresslog_names_of_target(&tnames, &names);
 	/* A task switch renames the thread for the (older) messages after it. */
@@ -245,7 +192,9 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 			break;
 		}
 		if (m->format_offset != 0) {
-			const char *fmt = format_of(cache, target, log, m->format_offset);
+			const char *fmt = clrsos_stresslog_formats_get(&formats, target, log, m->format_offset);
+			if (!fmt)
+				fmt = "Could not read address of format string";
 			if (!strcmp(fmt, clrsos_stresslog_task_switch_msg)) {
 				uint64_t from = m->arg_count ? m->args[0] : 0;
 				clrsos_outf(&fw, "Task was switched from %x\n", (unsigned)from);
@@ -269,8 +218,8 @@ struct clrsos_error *clrsos_cmd_dumplog(struct clrsos_session *session, const st
 out:
 	free(shown_id);
 	clrsos_stresslog_cursor_deinit(&cursor);
-	format_cache_deinit(cache);
-	free(cache);
+	clrsos_stresslog_formats_deinit(&formats);
+	clrsos_stresslog_target_names_deinit(&tnames);
 	int error = clrsos_file_sink_close(&sink);
 	if (!err && error)
 		err = clrsos_error_create(CLRSOS_ERROR_IO, "dumplog: writing %s failed: %s", file, strerror(error));
@@ -310,19 +259,11 @@ out:
 
 /* ---- GC history ---- */
 
-static struct clrsos_error *json_only(const char *command, const struct clrsos_host *host, int argc,
-				      const char *const *argv, bool *json)
-{
-	const struct clrsos_option table[] = {CLRSOS_FLAG("--json", json)};
-	const struct clrsos_options spec = {.command = command, .options = table, .count = 1};
-	return clrsos_options_parse(&spec, host, argc, argv);
-}
-
 struct clrsos_error *clrsos_cmd_histinit(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false;
-	struct clrsos_error *err = json_only("histinit", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("histinit", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_gchist **slot = clrsos_session_gchist(session);
@@ -375,7 +316,7 @@ struct clrsos_error *clrsos_cmd_histclear(struct clrsos_session *session, const 
 					  const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false;
-	struct clrsos_error *err = json_only("histclear", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("histclear", host, argc, argv, &json);
 	if (err)
 		return err;
 	struct clrsos_gchist **slot = clrsos_session_gchist(session);
@@ -407,81 +348,127 @@ static struct clrsos_error *history(struct clrsos_session *session, const char *
 
 enum { MAX_PAIRWISE = 20000 };
 
+/* histstats' duplicate check: a GC with too many records to pair, or a root promoted or relocated twice in one. */
+struct hist_finding {
+	enum { FINDING_TOO_MANY, FINDING_PROMOTED, FINDING_RELOCATED } kind;
+	const struct clrsos_gchist_gc *gc;
+	uint64_t root;
+};
+
+/* At most this many kept: a hostile log (one root in every record) would pair into billions. */
+enum { MAX_FINDINGS = 100000 };
+
+CLRSOS_VECTOR(finding_vector, struct hist_finding)
+
+struct hist_findings {
+	struct finding_vector v;
+	uint64_t left_out; /* past MAX_FINDINGS */
+};
+
+static struct clrsos_error *finding_add(struct hist_findings *f, struct hist_finding item)
+{
+	if (f->v.count == MAX_FINDINGS) {
+		f->left_out++;
+		return NULL;
+	}
+	return finding_vector_push(&f->v, item);
+}
+
+/* Duplicates, as SOS checks them, pairwise: bounded so that a huge (or hostile) log cannot hang it. */
+static struct clrsos_error *histstats_compute(const struct clrsos_gchist *hist, struct clrsos_watch *watch,
+					      struct hist_findings *f)
+{
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < hist->gc_count && !err; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		if (gc->promote_count > MAX_PAIRWISE || gc->reloc_count > MAX_PAIRWISE) {
+			err = finding_add(f, (struct hist_finding){FINDING_TOO_MANY, gc, 0});
+			continue;
+		}
+		for (size_t a = gc->promote_count; a-- > 0 && !err;) {
+			if ((err = clrsos_watch_tick(watch)))
+				break;
+			for (size_t b = a; b-- > 0 && !err;)
+				if (gc->promotes[a].root == gc->promotes[b].root)
+					err = finding_add(f, (struct hist_finding){FINDING_PROMOTED, gc, gc->promotes[a].root});
+		}
+		for (size_t a = gc->reloc_count; a-- > 0 && !err;) {
+			if ((err = clrsos_watch_tick(watch)))
+				break;
+			for (size_t b = a; b-- > 0 && !err;)
+				if (gc->relocs[a].root == gc->relocs[b].root)
+					err = finding_add(f, (struct hist_finding){FINDING_RELOCATED, gc, gc->relocs[a].root});
+		}
+	}
+	return err;
+}
+
+static void histstats_json(const struct clrsos_gchist *hist, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < hist->gc_count; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, gc->gc_count);
+		clrsos_json_key(&j, "promotes");
+		clrsos_json_uint(&j, gc->promote_count);
+		clrsos_json_key(&j, "relocs");
+		clrsos_json_uint(&j, gc->reloc_count);
+		clrsos_json_key(&j, "plugs");
+		clrsos_json_uint(&j, gc->plug_count);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histstats_text(const struct clrsos_gchist *hist, const struct hist_findings *f, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %8s %8s\n", "GCCount", "Promotes", "Relocs");
+	clrsos_out(out, "-----------------------------------\n");
+	for (size_t i = 0; i < hist->gc_count; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		clrsos_outf(out, "%8u %8zu %8zu\n", (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
+	}
+	bool found = false;
+	for (size_t i = 0; i < f->v.count; i++) {
+		const struct hist_finding *x = &f->v.items[i];
+		if (x->kind == FINDING_TOO_MANY) {
+			clrsos_outf(out, "GC %u has too many records to check for duplicates (%zu promotes, %zu relocs)\n",
+				    (unsigned)x->gc->gc_count, x->gc->promote_count, x->gc->reloc_count);
+			continue;
+		}
+		clrsos_outf(out, "Root %016" PRIX64 " %s multiple times in gc %u\n", x->root,
+			    x->kind == FINDING_PROMOTED ? "promoted" : "relocated", (unsigned)x->gc->gc_count);
+		found = true;
+	}
+	if (f->left_out)
+		clrsos_outf(out, "(%" PRIu64 " more duplicate records not listed)\n", f->left_out);
+	if (!found)
+		clrsos_out(out, "No duplicate promote or relocate messages found in the log.\n");
+}
+
 struct clrsos_error *clrsos_cmd_histstats(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					  const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false;
 	const struct clrsos_gchist *hist;
-	struct clrsos_error *err = json_only("histstats", host, argc, argv, &json);
+	struct clrsos_error *err = clrsos_options_parse_json_only("histstats", host, argc, argv, &json);
 	if (err || (err = history(session, "histstats", &hist)))
 		return err;
-	struct clrsos_json j;
 	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %8s %8s\n", "GCCount", "Promotes", "Relocs");
-		clrsos_out(out, "-----------------------------------\n");
-	}
-	for (size_t i = 0; i < hist->gc_count; i++) {
-		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		if (json) {
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "gc");
-			clrsos_json_uint(&j, gc->gc_count);
-			clrsos_json_key(&j, "promotes");
-			clrsos_json_uint(&j, gc->promote_count);
-			clrsos_json_key(&j, "relocs");
-			clrsos_json_uint(&j, gc->reloc_count);
-			clrsos_json_key(&j, "plugs");
-			clrsos_json_uint(&j, gc->plug_count);
-			clrsos_json_object_end(&j);
-		} else {
-			clrsos_outf(out, "%8u %8zu %8zu\n", (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
-		}
-	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
+		histstats_json(hist, out);
 		return NULL;
 	}
-	/* Duplicates, as SOS checks them: a root promoted or relocated twice in one GC. */
-	bool found = false;
-	struct clrsos_watch *watch = clrsos_session_watch(session);
-	for (size_t i = 0; i < hist->gc_count; i++) {
-		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		/* Pairwise, as SOS: bounded so that a huge (or hostile) log cannot hang it. */
-		if (gc->promote_count > MAX_PAIRWISE || gc->reloc_count > MAX_PAIRWISE) {
-			clrsos_outf(out, "GC %u has too many records to check for duplicates (%zu promotes, %zu relocs)\n",
-				    (unsigned)gc->gc_count, gc->promote_count, gc->reloc_count);
-			continue;
-		}
-		for (size_t a = gc->promote_count; a-- > 0;) {
-			struct clrsos_error *stop = clrsos_watch_tick(watch);
-			if (stop)
-				return stop;
-			for (size_t b = a; b-- > 0;)
-				if (gc->promotes[a].root == gc->promotes[b].root) {
-					clrsos_outf(out, "Root %016" PRIX64 " promoted multiple times in gc %u\n",
-						    gc->promotes[a].root, (unsigned)gc->gc_count);
-					found = true;
-				}
-		}
-		for (size_t a = gc->reloc_count; a-- > 0;) {
-			struct clrsos_error *stop = clrsos_watch_tick(watch);
-			if (stop)
-				return stop;
-			for (size_t b = a; b-- > 0;)
-				if (gc->relocs[a].root == gc->relocs[b].root) {
-					clrsos_outf(out, "Root %016" PRIX64 " relocated multiple times in gc %u\n",
-						    gc->relocs[a].root, (unsigned)gc->gc_count);
-					found = true;
-				}
-		}
-	}
-	if (!found)
-		clrsos_out(out, "No duplicate promote or relocate messages found in the log.\n");
-	return NULL;
+	struct hist_findings f = {0};
+	finding_vector_init(&f.v);
+	if (!(err = histstats_compute(hist, clrsos_session_watch(session), &f)))
+		histstats_text(hist, &f, out);
+	finding_vector_deinit(&f.v);
+	return err;
 }
 
 /* histroot / histobj / histobjfind: one address operand and --json. */
@@ -503,97 +490,214 @@ static struct clrsos_error *one_address(const char *command, const struct clrsos
 	return have ? NULL : clrsos_address_missing(command, "an address");
 }
 
+/* histroot: per GC, the oldest promote and relocation records of the root, and what is wrong with them. */
+struct histroot_row {
+	const struct clrsos_gchist_gc *gc;
+	const struct clrsos_gchist_promote *promote;
+	const struct clrsos_gchist_reloc *reloc;
+	bool mismatch, duplicate;
+};
+
+static struct clrsos_error *histroot_compute(const struct clrsos_gchist *hist, uint64_t root,
+					     struct histroot_row **ret)
+{
+	struct histroot_row *rows = calloc(hist->gc_count ? hist->gc_count : 1, sizeof(*rows));
+	if (!rows)
+		return &clrsos_error_no_memory;
+	for (size_t i = 0; i < hist->gc_count; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		struct histroot_row *r = &rows[i];
+		r->gc = gc;
+		/* The oldest record of each kind first, as SOS's lists hold them. */
+		for (size_t k = gc->promote_count; k-- > 0;)
+			if (gc->promotes[k].root == root) {
+				if (r->promote)
+					r->duplicate = true;
+				else
+					r->promote = &gc->promotes[k];
+			}
+		for (size_t k = gc->reloc_count; k-- > 0;)
+			if (gc->relocs[k].root == root) {
+				if (r->reloc)
+					r->duplicate = true;
+				else
+					r->reloc = &gc->relocs[k];
+			}
+		r->mismatch = r->reloc && r->promote &&
+			      (r->promote->value != r->reloc->prev_value ||
+			       r->promote->method_table != r->reloc->method_table);
+	}
+	*ret = rows;
+	return NULL;
+}
+
+static void histroot_json(const struct histroot_row *rows, size_t n, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		const struct histroot_row *r = &rows[i];
+		if (!r->reloc && !r->promote)
+			continue;
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, r->gc->gc_count);
+		clrsos_json_key(&j, "value");
+		if (r->reloc)
+			clrsos_json_address(&j, r->reloc->new_value);
+		else
+			clrsos_json_null(&j);
+		clrsos_json_key(&j, "methodTable");
+		if (r->reloc)
+			clrsos_json_address(&j, r->reloc->method_table);
+		else
+			clrsos_json_null(&j);
+		clrsos_json_key(&j, "promoted");
+		clrsos_json_bool(&j, r->promote != NULL);
+		clrsos_json_key(&j, "relocated");
+		clrsos_json_bool(&j, r->reloc != NULL);
+		clrsos_json_key(&j, "mismatch");
+		clrsos_json_bool(&j, r->mismatch);
+		clrsos_json_key(&j, "duplicate");
+		clrsos_json_bool(&j, r->duplicate);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histroot_text(const struct histroot_row *rows, size_t n, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %16s %16s %9s %20s\n", "GCCount", "Value", "MT", "Promoted?", "Notes");
+	clrsos_out(out, "---------------------------------------------------------\n");
+	bool elided = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct histroot_row *r = &rows[i];
+		if (r->reloc) {
+			elided = false;
+			clrsos_outf(out, "%8u %016" PRIX64 " %016" PRIX64 " %9s ", (unsigned)r->gc->gc_count,
+				    r->reloc->new_value, r->reloc->method_table, r->promote ? "yes" : "no");
+			if (r->promote) {
+				if (r->mismatch)
+					clrsos_out(out, "promote/reloc records in error ");
+				if (r->duplicate)
+					clrsos_out(out, "Duplicate promote/relocs");
+			}
+			clrsos_out(out, "\n");
+		} else if (r->promote) {
+			clrsos_outf(out, "Error: There is a promote record for root %016" PRIX64 ", but no relocation record\n",
+				    r->promote->root);
+		} else if (!elided) {
+			clrsos_out(out, "...\n");
+			elided = true;
+		}
+	}
+}
+
 struct clrsos_error *clrsos_cmd_histroot(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
 	bool json = false;
 	uint64_t root = 0;
 	const struct clrsos_gchist *hist;
+	struct histroot_row *rows;
 	struct clrsos_error *err = one_address("histroot", host, argc, argv, &json, &root);
-	if (err || (err = history(session, "histroot", &hist)))
+	if (err || (err = history(session, "histroot", &hist)) || (err = histroot_compute(hist, root, &rows)))
 		return err;
-	struct clrsos_json j;
-	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %16s %16s %9s %20s\n", "GCCount", "Value", "MT", "Promoted?", "Notes");
-		clrsos_out(out, "---------------------------------------------------------\n");
-	}
-	bool elided = false;
-	for (size_t i = 0; i < hist->gc_count; i++) {
+	if (json)
+		histroot_json(rows, hist->gc_count, out);
+	else
+		histroot_text(rows, hist->gc_count, out);
+	free(rows);
+	return NULL;
+}
+
+/* histobjfind: the records that name the object, per GC (its promotes, then its relocations, oldest first). */
+struct histobjfind_hit {
+	const struct clrsos_gchist_gc *gc;
+	const struct clrsos_gchist_promote *promote; /* or */
+	const struct clrsos_gchist_reloc *reloc;
+};
+
+CLRSOS_VECTOR(hit_vector, struct histobjfind_hit)
+
+static struct clrsos_error *histobjfind_compute(const struct clrsos_gchist *hist, uint64_t object,
+						struct histobjfind_hit **ret, size_t *ret_count)
+{
+	struct hit_vector hits;
+	hit_vector_init(&hits);
+	for (size_t i = 0; i < hist->gc_count && object; i++) {
 		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		/* The oldest record of each kind first, as SOS's lists hold them. */
-		const struct clrsos_gchist_promote *promote = NULL;
-		bool promoted_twice = false, relocated_twice = false;
-		for (size_t k = gc->promote_count; k-- > 0;)
-			if (gc->promotes[k].root == root) {
-				if (promote)
-					promoted_twice = true;
-				else
-					promote = &gc->promotes[k];
-			}
-		const struct clrsos_gchist_reloc *reloc = NULL;
-		for (size_t k = gc->reloc_count; k-- > 0;)
-			if (gc->relocs[k].root == root) {
-				if (reloc)
-					relocated_twice = true;
-				else
-					reloc = &gc->relocs[k];
-			}
-		bool mismatch = reloc && promote &&
-				(promote->value != reloc->prev_value || promote->method_table != reloc->method_table);
-		if (json) {
-			if (!reloc && !promote)
+		size_t total = gc->promote_count + gc->reloc_count;
+		for (size_t k = 0; k < total; k++) {
+			/* promotes (newest last in the list: oldest first here), then relocations likewise */
+			const struct clrsos_gchist_promote *p =
+				k < gc->promote_count ? &gc->promotes[gc->promote_count - 1 - k] : NULL;
+			const struct clrsos_gchist_reloc *r =
+				p ? NULL : &gc->relocs[gc->reloc_count - 1 - (k - gc->promote_count)];
+			if (p ? p->value != object : r->new_value != object && r->prev_value != object)
 				continue;
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "gc");
-			clrsos_json_uint(&j, gc->gc_count);
-			clrsos_json_key(&j, "value");
-			if (reloc)
-				clrsos_json_address(&j, reloc->new_value);
-			else
-				clrsos_json_null(&j);
-			clrsos_json_key(&j, "methodTable");
-			if (reloc)
-				clrsos_json_address(&j, reloc->method_table);
-			else
-				clrsos_json_null(&j);
-			clrsos_json_key(&j, "promoted");
-			clrsos_json_bool(&j, promote != NULL);
-			clrsos_json_key(&j, "relocated");
-			clrsos_json_bool(&j, reloc != NULL);
-			clrsos_json_key(&j, "mismatch");
-			clrsos_json_bool(&j, mismatch);
-			clrsos_json_key(&j, "duplicate");
-			clrsos_json_bool(&j, promoted_twice || relocated_twice);
-			clrsos_json_object_end(&j);
-			continue;
-		}
-		if (reloc) {
-			elided = false;
-			clrsos_outf(out, "%8u %016" PRIX64 " %016" PRIX64 " %9s ", (unsigned)gc->gc_count, reloc->new_value,
-				    reloc->method_table, promote ? "yes" : "no");
-			if (promote) {
-				if (mismatch)
-					clrsos_out(out, "promote/reloc records in error ");
-				if (promoted_twice || relocated_twice)
-					clrsos_out(out, "Duplicate promote/relocs");
+			if (hit_vector_push(&hits, (struct histobjfind_hit){gc, p, r})) {
+				hit_vector_deinit(&hits);
+				return &clrsos_error_no_memory;
 			}
-			clrsos_out(out, "\n");
-		} else if (promote) {
-			clrsos_outf(out, "Error: There is a promote record for root %016" PRIX64 ", but no relocation record\n",
-				    promote->root);
-		} else if (!elided) {
+		}
+	}
+	hit_vector_steal(&hits, ret, ret_count);
+	return NULL;
+}
+
+static void histobjfind_json(const struct histobjfind_hit *hits, size_t n, uint64_t object, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		const struct histobjfind_hit *h = &hits[i];
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, h->gc->gc_count);
+		clrsos_json_key(&j, "kind");
+		clrsos_json_string(&j, h->promote ? "promote" : h->reloc->new_value == object ? "relocNew" : "relocPrev");
+		clrsos_json_key(&j, "root");
+		clrsos_json_address(&j, h->promote ? h->promote->root : h->reloc->root);
+		if (h->promote) {
+			clrsos_json_key(&j, "methodTable");
+			clrsos_json_address(&j, h->promote->method_table);
+		}
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histobjfind_text(const struct clrsos_gchist *hist, const struct histobjfind_hit *hits, size_t n,
+			     uint64_t object, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Message");
+	clrsos_out(out, "---------------------------------------------------------\n");
+	/* After each GC, "..." once for the GCs since the last record shown. */
+	bool elided = false;
+	size_t h = 0;
+	for (size_t i = 0; i < hist->gc_count && object; i++) {
+		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
+		for (; h < n && hits[h].gc == gc; h++) {
+			const struct histobjfind_hit *x = &hits[h];
+			elided = false;
+			if (x->promote)
+				clrsos_outf(out, "%8u %016" PRIX64 " Promotion for root %016" PRIX64 " (MT = %016" PRIX64 ")\n",
+					    (unsigned)gc->gc_count, object, x->promote->root, x->promote->method_table);
+			else
+				clrsos_outf(out, "%8u %016" PRIX64 " Relocation %s for root %016" PRIX64 "\n",
+					    (unsigned)gc->gc_count, object,
+					    x->reloc->new_value == object ? "NEWVALUE" : "PREVVALUE", x->reloc->root);
+		}
+		if (!elided) {
 			clrsos_out(out, "...\n");
 			elided = true;
 		}
 	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
-	}
-	return NULL;
 }
 
 struct clrsos_error *clrsos_cmd_histobjfind(struct clrsos_session *session, const struct clrsos_host *host,
@@ -602,71 +706,121 @@ struct clrsos_error *clrsos_cmd_histobjfind(struct clrsos_session *session, cons
 	bool json = false;
 	uint64_t object = 0;
 	const struct clrsos_gchist *hist;
+	struct histobjfind_hit *hits = NULL;
+	size_t n = 0;
 	struct clrsos_error *err = one_address("histobjfind", host, argc, argv, &json, &object);
-	if (err || (err = history(session, "histobjfind", &hist)))
+	if (err || (err = history(session, "histobjfind", &hist)) ||
+	    (err = histobjfind_compute(hist, object, &hits, &n)))
 		return err;
-	struct clrsos_json j;
-	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Message");
-		clrsos_out(out, "---------------------------------------------------------\n");
-	}
-	bool elided = false;
-	for (size_t i = 0; i < hist->gc_count && object; i++) {
+	if (json)
+		histobjfind_json(hits, n, object, out);
+	else
+		histobjfind_text(hist, hits, n, object, out);
+	free(hits);
+	return NULL;
+}
+
+/*
+ * histobj: newest GC first, where the object was before each GC (where it
+ * was relocated from) and the roots relocated to it; a root whose previous
+ * value differs from the first's is marked.
+ */
+struct histobj_root {
+	uint64_t root;
+	bool differs; /* its previous value is not the first root's */
+};
+
+struct histobj_row {
+	const struct clrsos_gchist_gc *gc;
+	uint64_t object;
+	struct histobj_root *roots;
+	size_t nroots;
+	bool differing;
+};
+
+static void histobj_rows_free(struct histobj_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].roots);
+	free(rows);
+}
+
+static struct clrsos_error *histobj_compute(const struct clrsos_gchist *hist, uint64_t object,
+					    struct histobj_row **ret, size_t *ret_count)
+{
+	struct histobj_row *rows = calloc(hist->gc_count ? hist->gc_count : 1, sizeof(*rows));
+	if (!rows)
+		return &clrsos_error_no_memory;
+	size_t n = 0;
+	uint64_t cur = object;
+	for (size_t i = 0; i < hist->gc_count && cur; i++) {
 		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		for (size_t k = gc->promote_count; k-- > 0;) {
-			const struct clrsos_gchist_promote *p = &gc->promotes[k];
-			if (p->value != object)
-				continue;
-			elided = false;
-			if (json) {
-				clrsos_json_object_begin(&j);
-				clrsos_json_key(&j, "gc");
-				clrsos_json_uint(&j, gc->gc_count);
-				clrsos_json_key(&j, "kind");
-				clrsos_json_string(&j, "promote");
-				clrsos_json_key(&j, "root");
-				clrsos_json_address(&j, p->root);
-				clrsos_json_key(&j, "methodTable");
-				clrsos_json_address(&j, p->method_table);
-				clrsos_json_object_end(&j);
-			} else {
-				clrsos_outf(out, "%8u %016" PRIX64 " Promotion for root %016" PRIX64 " (MT = %016" PRIX64 ")\n",
-					    (unsigned)gc->gc_count, object, p->root, p->method_table);
-			}
-		}
+		struct histobj_row *row = &rows[n++];
+		row->gc = gc;
+		row->object = cur;
+		uint64_t before = cur;
+		bool first = true;
 		for (size_t k = gc->reloc_count; k-- > 0;) {
 			const struct clrsos_gchist_reloc *r = &gc->relocs[k];
-			if (r->new_value != object && r->prev_value != object)
+			if (r->new_value != cur)
 				continue;
-			elided = false;
-			const char *which = r->new_value == object ? "NEWVALUE" : "PREVVALUE";
-			if (json) {
-				clrsos_json_object_begin(&j);
-				clrsos_json_key(&j, "gc");
-				clrsos_json_uint(&j, gc->gc_count);
-				clrsos_json_key(&j, "kind");
-				clrsos_json_string(&j, r->new_value == object ? "relocNew" : "relocPrev");
-				clrsos_json_key(&j, "root");
-				clrsos_json_address(&j, r->root);
-				clrsos_json_object_end(&j);
-			} else {
-				clrsos_outf(out, "%8u %016" PRIX64 " Relocation %s for root %016" PRIX64 "\n",
-					    (unsigned)gc->gc_count, object, which, r->root);
+			if (!row->roots && !(row->roots = calloc(k + 1, sizeof(*row->roots)))) {
+				histobj_rows_free(rows, n);
+				return &clrsos_error_no_memory;
+			}
+			struct histobj_root *x = &row->roots[row->nroots++];
+			x->root = r->root;
+			if (first) {
+				before = r->prev_value;
+				first = false;
+			} else if (before != r->prev_value) {
+				x->differs = row->differing = true;
 			}
 		}
-		if (!elided && !json) {
-			clrsos_out(out, "...\n");
-			elided = true;
-		}
+		cur = before;
 	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
-	}
+	*ret = rows;
+	*ret_count = n;
 	return NULL;
+}
+
+static void histobj_json(const struct histobj_row *rows, size_t n, struct clrsos_writer *out)
+{
+	struct clrsos_json j;
+	clrsos_json_init(&j, out);
+	clrsos_json_array_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		clrsos_json_object_begin(&j);
+		clrsos_json_key(&j, "gc");
+		clrsos_json_uint(&j, rows[i].gc->gc_count);
+		clrsos_json_key(&j, "object");
+		clrsos_json_address(&j, rows[i].object);
+		clrsos_json_key(&j, "roots");
+		clrsos_json_array_begin(&j);
+		for (size_t k = 0; k < rows[i].nroots; k++)
+			clrsos_json_address(&j, rows[i].roots[k].root);
+		clrsos_json_array_end(&j);
+		clrsos_json_key(&j, "differing");
+		clrsos_json_bool(&j, rows[i].differing);
+		clrsos_json_object_end(&j);
+	}
+	clrsos_json_array_end(&j);
+	clrsos_json_end(&j);
+}
+
+static void histobj_text(const struct histobj_row *rows, size_t n, struct clrsos_writer *out)
+{
+	clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Roots");
+	clrsos_out(out, "---------------------------------------------------------\n");
+	for (size_t i = 0; i < n; i++) {
+		clrsos_outf(out, "%8u %016" PRIX64 " ", (unsigned)rows[i].gc->gc_count, rows[i].object);
+		for (size_t k = 0; k < rows[i].nroots; k++) {
+			clrsos_outf(out, "%016" PRIX64 ", ", rows[i].roots[k].root);
+			if (rows[i].roots[k].differs)
+				clrsos_out(out, "differing reloc values for this object!\n");
+		}
+		clrsos_out(out, "\n");
+	}
 }
 
 struct clrsos_error *clrsos_cmd_histobj(struct clrsos_session *session, const struct clrsos_host *host, int argc,
@@ -675,64 +829,15 @@ struct clrsos_error *clrsos_cmd_histobj(struct clrsos_session *session, const st
 	bool json = false;
 	uint64_t object = 0;
 	const struct clrsos_gchist *hist;
+	struct histobj_row *rows = NULL;
+	size_t n = 0;
 	struct clrsos_error *err = one_address("histobj", host, argc, argv, &json, &object);
-	if (err || (err = history(session, "histobj", &hist)))
+	if (err || (err = history(session, "histobj", &hist)) || (err = histobj_compute(hist, object, &rows, &n)))
 		return err;
-	struct clrsos_json j;
-	if (json) {
-		clrsos_json_init(&j, out);
-		clrsos_json_array_begin(&j);
-	} else {
-		clrsos_outf(out, "%8s %16s %40s\n", "GCCount", "Object", "Roots");
-		clrsos_out(out, "---------------------------------------------------------\n");
-	}
-	/* Newest GC first: the object's address before each GC is where it was relocated from. */
-	uint64_t cur = object;
-	for (size_t i = 0; i < hist->gc_count && cur; i++) {
-		const struct clrsos_gchist_gc *gc = &hist->gcs[i];
-		if (json) {
-			clrsos_json_object_begin(&j);
-			clrsos_json_key(&j, "gc");
-			clrsos_json_uint(&j, gc->gc_count);
-			clrsos_json_key(&j, "object");
-			clrsos_json_address(&j, cur);
-			clrsos_json_key(&j, "roots");
-			clrsos_json_array_begin(&j);
-		} else {
-			clrsos_outf(out, "%8u %016" PRIX64 " ", (unsigned)gc->gc_count, cur);
-		}
-		uint64_t before = cur;
-		bool first = true, differing = false;
-		for (size_t k = gc->reloc_count; k-- > 0;) {
-			const struct clrsos_gchist_reloc *r = &gc->relocs[k];
-			if (r->new_value != cur)
-				continue;
-			if (json)
-				clrsos_json_address(&j, r->root);
-			else
-				clrsos_outf(out, "%016" PRIX64 ", ", r->root);
-			if (first) {
-				before = r->prev_value;
-				first = false;
-			} else if (before != r->prev_value) {
-				differing = true;
-				if (!json)
-					clrsos_out(out, "differing reloc values for this object!\n");
-			}
-		}
-		if (json) {
-			clrsos_json_array_end(&j);
-			clrsos_json_key(&j, "differing");
-			clrsos_json_bool(&j, differing);
-			clrsos_json_object_end(&j);
-		} else {
-			clrsos_out(out, "\n");
-		}
-		cur = before;
-	}
-	if (json) {
-		clrsos_json_array_end(&j);
-		clrsos_json_end(&j);
-	}
+	if (json)
+		histobj_json(rows, n, out);
+	else
+		histobj_text(rows, n, out);
+	histobj_rows_free(rows, n);
 	return NULL;
 }

@@ -175,6 +175,23 @@ struct clrsos_error *clrsos_dac_find_runtime(struct clrsos_target *target,
 
 typedef clrsos_hresult (*create_instance_fn)(const struct clrsos_guid *iid,
 					     void *target, void **ret);
+/* The interfaces clrsos calls, asked of the process once (NULL: one this DAC lacks). */
+static void query_interfaces(struct clrsos_dac *dac)
+{
+	void *p = dac->process;
+	dac->sos = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface);
+	dac->sos3 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface3);
+	dac->sos5 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface5);
+	dac->sos6 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface6);
+	dac->sos7 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface7);
+	dac->sos8 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface8);
+	dac->sos12 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface12);
+	dac->sos13 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface13);
+	dac->sos14 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface14);
+	dac->sos15 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface15);
+	dac->sos16 = clrsos_com_query(p, &CLRSOS_IID_ISOSDacInterface16);
+}
+
 struct clrsos_error *clrsos_dac_create(struct clrsos_target *target,
 				     const struct clrsos_dac_options *options,
 				     struct clrsos_dac **ret)
@@ -242,16 +259,7 @@ struct clrsos_error *clrsos_dac_create(struct clrsos_target *target,
 	DAC_GUARD("CLRDataCreateInstance", {
 		hr = create(&CLRSOS_IID_IXCLRDataProcess, &dt->target_vtbl, &dac->process);
 		if (hr >= 0 && dac->process) {
-			dac->sos = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface);
-			dac->sos3 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface3);
-			dac->sos5 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface5);
-			dac->sos7 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface7);
-			dac->sos8 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface8);
-			dac->sos12 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface12);
-			dac->sos13 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface13);
-			dac->sos14 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface14);
-			dac->sos15 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface15);
-			dac->sos16 = clrsos_com_query(dac->process, &CLRSOS_IID_ISOSDacInterface16);
+			query_interfaces(dac);
 		}
 	});
 	if (dac->crashed) {
@@ -304,16 +312,7 @@ struct clrsos_error *clrsos_dac_from_instance(struct clrsos_target *target,
 	dac->path = strdup(path);
 	dac->runtime_path = strdup(path);
 	dac->process = process;
-	dac->sos = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface);
-	dac->sos3 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface3);
-	dac->sos5 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface5);
-	dac->sos7 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface7);
-	dac->sos8 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface8);
-	dac->sos12 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface12);
-	dac->sos13 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface13);
-	dac->sos14 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface14);
-	dac->sos15 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface15);
-	dac->sos16 = clrsos_com_query(process, &CLRSOS_IID_ISOSDacInterface16);
+	query_interfaces(dac);
 	if (!dac->sos || !dac->path || !dac->runtime_path) {
 		dac->process = NULL;
 		clrsos_dac_destroy(dac);
@@ -337,6 +336,7 @@ void clrsos_dac_destroy(struct clrsos_dac *dac)
 		clrsos_com_release(dac->sos12);
 		clrsos_com_release(dac->sos8);
 		clrsos_com_release(dac->sos7);
+		clrsos_com_release(dac->sos6);
 		clrsos_com_release(dac->sos5);
 		clrsos_com_release(dac->sos3);
 		clrsos_com_release(dac->sos);

@@ -69,7 +69,7 @@ struct clrsos_dac {
 	struct clrsos_data_target *data_target;
 	void *process; /* IXCLRDataProcess */
 	void *sos;     /* ISOSDacInterface */
-	void *sos3, *sos5, *sos7, *sos8, *sos12, *sos13, *sos14, *sos15, *sos16;
+	void *sos3, *sos5, *sos6, *sos7, *sos8, *sos12, *sos13, *sos14, *sos15, *sos16;
 	char *path;
 	char *runtime_path;
 	uint64_t runtime_base;
@@ -144,5 +144,14 @@ static inline char *clrsos_dac_utf16_to_utf8(const uint16_t *s, size_t n)
  */
 struct clrsos_error *clrsos_dac_instance_il_map(struct clrsos_dac *dac, void *method, uint64_t ip,
 						struct clrsos_dac_il_map_entry **ret, size_t *ret_count);
+
+/*
+ * The method instance (an IXCLRDataMethodInstance) whose code holds ip
+ * (*ret_method NULL: none), and the enumeration that found it: an error
+ * when it could not start; else clrsos_dac_instance_close ends both.
+ */
+struct clrsos_error *clrsos_dac_instance_open(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret_handle,
+					      void **ret_method);
+void clrsos_dac_instance_close(struct clrsos_dac *dac, uint64_t handle, void *method);
 
 #endif

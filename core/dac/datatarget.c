@@ -166,6 +166,15 @@ static void put32(uint8_t *ctx, size_t off, uint32_t v)
 	memcpy(ctx + off, &v, sizeof(v));
 }
 
+/* The CONTEXT's Rax..R15 and Rip (consecutive, in the table's order) from r. */
+static void put_gprs(uint8_t *ctx, const struct clrsos_regs *r)
+{
+	uint64_t gprs[CLRSOS_X64_GPRS];
+	for (int i = 0; i < CLRSOS_X64_GPRS; i++)
+		gprs[i] = clrsos_regs_gpr(r, (enum clrsos_x64_gpr_index)i);
+	memcpy(ctx + CONTEXT_RAX_OFFSET, gprs, sizeof(gprs));
+}
+
 void clrsos_context_from_regs(const struct clrsos_regs *r, uint32_t flags, uint8_t *ctx, size_t size)
 {
 	memset(ctx, 0, size);
@@ -178,24 +187,18 @@ void clrsos_context_from_regs(const struct clrsos_regs *r, uint32_t flags, uint8
 	put16(ctx, CONTEXT_SEGSS_OFFSET, r->ss);
 	put32(ctx, CONTEXT_EFLAGS_OFFSET, (uint32_t)r->rflags);
 	/* Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8-R15, Rip: consecutive. */
-	const uint64_t gprs[17] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp,
-				   r->rsi, r->rdi, r->r8,  r->r9,  r->r10, r->r11,
-				   r->r12, r->r13, r->r14, r->r15, r->rip};
-	memcpy(ctx + CONTEXT_RAX_OFFSET, gprs, sizeof(gprs));
+	put_gprs(ctx, r);
 }
 
 void clrsos_regs_from_context(const uint8_t *ctx, struct clrsos_regs *r)
 {
-	uint64_t gprs[17];
+	uint64_t gprs[CLRSOS_X64_GPRS];
 	uint32_t eflags;
 	memcpy(gprs, ctx + CONTEXT_RAX_OFFSET, sizeof(gprs));
 	memcpy(&eflags, ctx + CONTEXT_EFLAGS_OFFSET, sizeof(eflags));
-	*r = (struct clrsos_regs){
-		.rax = gprs[0], .rcx = gprs[1], .rdx = gprs[2], .rbx = gprs[3], .rsp = gprs[4], .rbp = gprs[5],
-		.rsi = gprs[6], .rdi = gprs[7], .r8 = gprs[8], .r9 = gprs[9], .r10 = gprs[10], .r11 = gprs[11],
-		.r12 = gprs[12], .r13 = gprs[13], .r14 = gprs[14], .r15 = gprs[15], .rip = gprs[16],
-		.rflags = eflags,
-	};
+	*r = (struct clrsos_regs){.rflags = eflags};
+	for (int i = 0; i < CLRSOS_X64_GPRS; i++)
+		clrsos_regs_set_gpr(r, (enum clrsos_x64_gpr_index)i, gprs[i]);
 	memcpy(&r->cs, ctx + CONTEXT_SEGCS_OFFSET, 2);
 	memcpy(&r->ds, ctx + CONTEXT_SEGDS_OFFSET, 2);
 	memcpy(&r->es, ctx + CONTEXT_SEGES_OFFSET, 2);
@@ -350,9 +353,7 @@ static clrsos_hresult u_virtual_unwind(void *self, uint32_t tid, uint32_t size, 
 	if (!ok)
 		return CLRSOS_E_FAIL;
 	/* The integer registers change; the rest of the context stays as the DAC gave it. */
-	uint64_t gprs[17] = {r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi, r.r8,
-			     r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
-	memcpy(ctx + CONTEXT_RAX_OFFSET, gprs, sizeof(gprs));
+	put_gprs(ctx, &r);
 	return CLRSOS_S_OK;
 }
 static const void *const unwind_vtbl[] = {

@@ -267,9 +267,6 @@ struct clrsos_error *clrsos_dac_clr_notification(struct clrsos_dac *dac, uint64_
 }
 
 enum {
-	SLOT_PROCESS_START_ENUM_METHOD_INSTANCES_BY_ADDRESS = 27,
-	SLOT_PROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS = 28,
-	SLOT_PROCESS_END_ENUM_METHOD_INSTANCES_BY_ADDRESS = 29,
 	MAX_SCAN = 64 << 10,
 	IL_NO_OFFSET_MIN = 0xfffffff0u, /* prolog, epilog, no mapping: no IL */
 };
@@ -366,27 +363,20 @@ static void walk_native_to_il(struct clrsos_dac *dac, void *inst, uint64_t code,
 struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint64_t code, uint32_t il_offset,
 						   uint64_t *ret)
 {
-	typedef clrsos_hresult (*start_fn)(void *, uint64_t, void *, uint64_t *);
-	typedef clrsos_hresult (*next_fn)(void *, uint64_t *, void **);
-	typedef clrsos_hresult (*end_fn)(void *, uint64_t);
 	*ret = 0;
 	uint64_t handle = 0;
 	void *inst = NULL;
-	clrsos_hresult hr;
-	DAC_CALL(hr, dac->process, SLOT_PROCESS_START_ENUM_METHOD_INSTANCES_BY_ADDRESS, start_fn, code, NULL,
-		 &handle);
-	if (hr == CLRSOS_S_OK) {
-		DAC_CALL(hr, dac->process, SLOT_PROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS, next_fn, &handle, &inst);
-		clrsos_hresult ehr;
-		DAC_CALL(ehr, dac->process, SLOT_PROCESS_END_ENUM_METHOD_INSTANCES_BY_ADDRESS, end_fn, handle);
-		(void)ehr;
+	struct clrsos_error *err = clrsos_dac_instance_open(dac, code, &handle, &inst);
+	if (err)
+		return err;
+	if (!inst) {
+		clrsos_dac_instance_close(dac, handle, NULL);
+		return clrsos_dac_call_failed_quiet(dac, "EnumMethodInstanceByAddress", CLRSOS_E_FAIL);
 	}
-	if (hr != CLRSOS_S_OK || !inst)
-		return clrsos_dac_call_failed_quiet(dac, "EnumMethodInstanceByAddress", hr < 0 ? hr : CLRSOS_E_FAIL);
 	bool mine = false;
-	struct clrsos_error *err = address_of_il_by_map(dac, inst, code, il_offset, ret, &mine);
+	err = address_of_il_by_map(dac, inst, code, il_offset, ret, &mine);
 	if (err || mine) {
-		release(dac, inst);
+		clrsos_dac_instance_close(dac, handle, inst);
 		return err;
 	}
 	/* The DAC's IL-to-native map is of the method's current code only;
@@ -403,6 +393,6 @@ struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint6
 							      &insns, &ninsns));
 	walk_native_to_il(dac, inst, code, il_offset, insns, ninsns, ret);
 	clrsos_insns_free(insns, ninsns);
-	release(dac, inst);
+	clrsos_dac_instance_close(dac, handle, inst);
 	return dac->crashed ? clrsos_dac_crash_error(dac, "GetILOffsetsByAddress") : NULL;
 }

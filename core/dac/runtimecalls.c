@@ -91,9 +91,7 @@ struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, ui
 struct clrsos_error *clrsos_dac_method_table_collectible(struct clrsos_dac *dac, uint64_t mt, uint64_t *handle,
 							 bool *collectible)
 {
-	/* ISOSDacInterface6: its one method, GetMethodTableCollectibleData, in slot 3. */
-	static const struct clrsos_guid iid_sos6 = {
-		0x11206399, 0x4b66, 0x4edb, {0x98, 0xea, 0x85, 0x65, 0x4e, 0x59, 0xad, 0x45}};
+	/* ISOSDacInterface6 (asked once, when the DAC was opened): its one method, GetMethodTableCollectibleData, in slot 3. */
 	struct {
 		uint64_t loader_allocator_handle;
 		int32_t collectible;
@@ -102,13 +100,10 @@ struct clrsos_error *clrsos_dac_method_table_collectible(struct clrsos_dac *dac,
 	typedef clrsos_hresult (*fn)(void *, uint64_t, void *);
 	*handle = 0;
 	*collectible = false;
-	void *volatile sos6 = NULL; /* set under the fault guard */
-	DAC_GUARD("QueryInterface", sos6 = clrsos_com_query(dac->sos, &iid_sos6));
-	if (!sos6)
+	if (!dac->sos6)
 		return NULL; /* a runtime older than collectible types' data: none shown */
 	clrsos_hresult hr;
-	DAC_CALL(hr, sos6, 3, fn, mt, &data);
-	DAC_GUARD("Release", clrsos_com_release(sos6));
+	DAC_CALL(hr, dac->sos6, 3, fn, mt, &data);
 	if (hr < 0)
 		return clrsos_dac_call_failed_quiet(dac, "GetMethodTableCollectibleData", hr);
 	*handle = data.loader_allocator_handle;

@@ -73,8 +73,8 @@ struct clrsos_error *clrsos_dac_instance_il_map(struct clrsos_dac *dac, void *me
 	return NULL;
 }
 
-/* The method instance whose code holds ip (*ret_method NULL: none), and the enumeration to end after it. */
-static struct clrsos_error *instance_open(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret_handle, void **ret_method)
+struct clrsos_error *clrsos_dac_instance_open(struct clrsos_dac *dac, uint64_t ip, uint64_t *ret_handle,
+					      void **ret_method)
 {
 	typedef clrsos_hresult (*start_fn)(void *, uint64_t, void *, uint64_t *);
 	typedef clrsos_hresult (*next_fn)(void *, uint64_t *, void **);
@@ -95,7 +95,7 @@ static struct clrsos_error *instance_open(struct clrsos_dac *dac, uint64_t ip, u
 	return NULL;
 }
 
-static void instance_close(struct clrsos_dac *dac, uint64_t handle, void *method)
+void clrsos_dac_instance_close(struct clrsos_dac *dac, uint64_t handle, void *method)
 {
 	typedef clrsos_hresult (*end_fn)(void *, uint64_t);
 	DAC_GUARD("CLRSOS_SLOT_RELEASE", {
@@ -113,7 +113,7 @@ struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t 
 	*ret_count = 0;
 	uint64_t handle;
 	void *method;
-	struct clrsos_error *err = instance_open(dac, ip, &handle, &method);
+	struct clrsos_error *err = clrsos_dac_instance_open(dac, ip, &handle, &method);
 	if (err)
 		return err;
 	if (method) {
@@ -123,7 +123,7 @@ struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t 
 		snprintf(what, sizeof(what), "the method instance at 0x%llx", (unsigned long long)ip);
 		err = clrsos_dac_call_failed_quiet(dac, what, (clrsos_hresult)0x80004005u);
 	}
-	instance_close(dac, handle, method);
+	clrsos_dac_instance_close(dac, handle, method);
 	return err;
 }
 
@@ -146,7 +146,7 @@ struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip
 	void *method;
 	clrsos_hresult hr_il = -1;
 	uint32_t needed = 0, offset = CLRSOS_DAC_IL_NO_MAPPING;
-	struct clrsos_error *err = instance_open(dac, ip, &handle, &method);
+	struct clrsos_error *err = clrsos_dac_instance_open(dac, ip, &handle, &method);
 	if (err)
 		return err;
 	if (method)
@@ -161,7 +161,7 @@ struct clrsos_error *clrsos_dac_il_offset_at(struct clrsos_dac *dac, uint64_t ip
 			offset = CLRSOS_DAC_IL_NO_MAPPING;
 		free(map);
 	}
-	instance_close(dac, handle, method);
+	clrsos_dac_instance_close(dac, handle, method);
 	if (err)
 		return err;
 	if (hr_il >= 0 && needed >= 1) {

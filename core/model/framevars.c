@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashmap.h"
 #include "base/output.h"
 #include "base/utf.h"
 #include "dac/dac.h"
@@ -517,10 +518,101 @@ static struct clrsos_error *typed_var(struct clrsos_dac *dac, struct clrsos_heap
 	return NULL;
 }
 
+/* What method_text found of a method, kept for its later frames. */
+struct typed_method {
+	char *text;  /* never NULL */
+	char *owner; /* or NULL */
+	bool is_static;
+};
+
+CLRSOS_HASHMAP(typed_method_map, uint64_t, struct typed_method *, clrsos_hash_address, clrsos_u64_equal,
+	       clrsos_u64_is_zero)
+
+struct clrsos_typed_methods {
+	struct typed_method_map by_method_desc;
+};
+
+struct clrsos_typed_methods *clrsos_typed_methods_create(void)
+{
+	struct clrsos_typed_methods *m = calloc(1, sizeof(*m));
+	if (m)
+		typed_method_map_init(&m->by_method_desc);
+	return m;
+}
+
+void clrsos_typed_methods_destroy(struct clrsos_typed_methods *methods)
+{
+	if (!methods)
+		return;
+	struct typed_method_map *map = &methods->by_method_desc;
+	for (struct typed_method_map_entry *e = typed_method_map_first(map); e; e = typed_method_map_next(map, e)) {
+		if (e->value) {
+			free(e->value->text);
+			free(e->value->owner);
+			free(e->value);
+		}
+	}
+	typed_method_map_deinit(map);
+	free(methods);
+}
+
+/*
+ * method_text of the method method_desc (of token in md), from methods
+ * when an earlier frame found it: *ret_text and *ret_owner malloc'd.
+ */
+static struct clrsos_error *method_text_cached(struct clrsos_typed_methods *methods, uint64_t method_desc,
+					       const struct clrsos_metadata *md, uint32_t token, char **ret_text,
+					       bool *ret_static, char **ret_owner)
+{
+	struct typed_method_map_entry *e = NULL;
+	bool inserted = false;
+	if (methods && method_desc &&
+	    typed_method_map_insert(&methods->by_method_desc, method_desc, &e, &inserted))
+		e = NULL; /* no memory for the cache: found again */
+	if (e && !inserted && e->value) {
+		*ret_static = e->value->is_static;
+		*ret_text = strdup(e->value->text);
+		*ret_owner = e->value->owner ? strdup(e->value->owner) : NULL;
+		if (!*ret_text || (e->value->owner && !*ret_owner)) {
+			free(*ret_text);
+			free(*ret_owner);
+			*ret_text = *ret_owner = NULL;
+			return &clrsos_error_no_memory;
+		}
+		return NULL;
+	}
+	if (!(*ret_text = method_text(md, token, ret_static, ret_owner))) {
+		free(*ret_owner);
+		*ret_owner = NULL;
+		if (e)
+			typed_method_map_remove(&methods->by_method_desc, e);
+		return &clrsos_error_no_memory;
+	}
+	if (!e)
+		return NULL;
+	struct typed_method *kept = malloc(sizeof(*kept));
+	if (kept) {
+		kept->text = strdup(*ret_text);
+		kept->owner = *ret_owner ? strdup(*ret_owner) : NULL;
+		kept->is_static = *ret_static;
+		if (!kept->text || (*ret_owner && !kept->owner)) {
+			free(kept->text);
+			free(kept->owner);
+			free(kept);
+			kept = NULL;
+		}
+	}
+	if (kept)
+		e->value = kept;
+	else
+		typed_method_map_remove(&methods->by_method_desc, e);
+	return NULL;
+}
+
 struct clrsos_error *clrsos_typed_frame_init(struct clrsos_typed_frame *ret, struct clrsos_dac *dac,
 					     struct clrsos_heap *heap, struct clrsos_source_cache *cache,
-					     const struct clrsos_managed_frame *f, const char *const *expand,
-					     size_t nexpand)
+					     struct clrsos_typed_methods *methods, const struct clrsos_managed_frame *f,
+					     const char *const *expand, size_t nexpand)
 {
 	memset(ret, 0, sizeof(*ret));
 	uint64_t module = 0;
@@ -540,10 +632,9 @@ struct clrsos_error *clrsos_typed_frame_init(struct clrsos_typed_frame *ret, str
 		uint32_t sig_index = 0;
 		const uint8_t *sig = NULL, *lsig = NULL;
 		size_t len = 0, llen = 0;
-		if (!(ret->method = method_text(md, token, &is_static, &owner))) {
-			free(owner);
+		if ((err = method_text_cached(methods, f->method_desc, md, token, &ret->method, &is_static, &owner))) {
 			clrsos_typed_frame_deinit(ret);
-			return &clrsos_error_no_memory;
+			return err;
 		}
 		if (!clrsos_error_ignore(clrsos_metadata_column(md, CLRSOS_MD_METHODDEF, token & 0xffffff, 4, &sig_index)) &&
 		    !clrsos_error_ignore(clrsos_metadata_blob(md, sig_index, &sig, &len)))

@@ -55,7 +55,7 @@ struct clrsos_typed_var {
 	uint64_t address;
 	bool has_address;
 	uint32_t length;
-	struct clrsos_typed_var *fields; /* expanded: an object's or struct's instance fields */
+	struct clrsos_typed_var *fields; /* expanded: an object's instance fields (a struct's are not read) */
 	size_t nfields;
 	bool expanded;
 };
@@ -70,14 +70,26 @@ struct clrsos_typed_frame {
 };
 
 /*
+ * What the typed views of one command's frames share: each method's text
+ * and declaring type, found once per method (a scan of its module's
+ * TypeDefs). NULL when out of memory.
+ */
+struct clrsos_typed_methods;
+struct clrsos_typed_methods *clrsos_typed_methods_create(void);
+void clrsos_typed_methods_destroy(struct clrsos_typed_methods *methods);
+
+/*
  * The typed view of managed frame f (a frame of clrsos_managed_stack_init
  * with vars). Variables named in expand[] (a name, or "name.field"'s first
- * part) get their fields, one level. cache finds the module's PDB.
+ * part) that hold an object get its instance fields, one level (a struct
+ * variable, a value type, is not expanded: its fields are not read).
+ * cache finds the module's PDB; methods (may be NULL: nothing kept) keeps
+ * what is found of each method for later frames of it.
  */
 struct clrsos_error *clrsos_typed_frame_init(struct clrsos_typed_frame *ret, struct clrsos_dac *dac,
 					     struct clrsos_heap *heap, struct clrsos_source_cache *cache,
-					     const struct clrsos_managed_frame *f, const char *const *expand,
-					     size_t nexpand);
+					     struct clrsos_typed_methods *methods, const struct clrsos_managed_frame *f,
+					     const char *const *expand, size_t nexpand);
 void clrsos_typed_frame_deinit(struct clrsos_typed_frame *frame);
 
 #ifdef __cplusplus

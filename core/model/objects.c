@@ -76,6 +76,15 @@ struct clrsos_error *clrsos_eeclass_method_table(struct clrsos_dac *dac, uint64_
 	return clrsos_error_ignore(clrsos_dac_method_table_for_eeclass(dac, eeclass, ret));
 }
 
+struct clrsos_error *clrsos_eeclass_canonical(struct clrsos_dac *dac, uint64_t eeclass, uint64_t *ret_mt,
+					      bool *ret_is_mt)
+{
+	*ret_mt = 0;
+	struct clrsos_error *err = clrsos_eeclass_method_table(dac, eeclass, ret_mt);
+	*ret_is_mt = !err && *ret_mt && *ret_mt == eeclass;
+	return err;
+}
+
 struct clrsos_error *clrsos_method_table_eeclass(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret)
 {
 	struct clrsos_dacp_method_table_data md;

@@ -69,6 +69,12 @@ void clrsos_method_table_info_deinit(struct clrsos_method_table_info *info);
  * MethodTable in its place, and then *ret is eeclass itself.
  */
 struct clrsos_error *clrsos_eeclass_method_table(struct clrsos_dac *dac, uint64_t eeclass, uint64_t *ret);
+/*
+ * The same, and whether eeclass is such a canonical MethodTable rather
+ * than an EEClass (*ret_is_mt; false when *ret_mt is 0).
+ */
+struct clrsos_error *clrsos_eeclass_canonical(struct clrsos_dac *dac, uint64_t eeclass, uint64_t *ret_mt,
+					      bool *ret_is_mt);
 /* The EEClass of MethodTable mt (*ret 0, and no error, if the runtime does not say). */
 struct clrsos_error *clrsos_method_table_eeclass(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret);
 

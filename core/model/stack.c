@@ -374,9 +374,8 @@ struct clrsos_error *clrsos_stack_references_read(struct clrsos_dac *dac, uint32
 
 const char *clrsos_register_name(int reg)
 {
-	static const char *const names[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-					    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-	return reg >= 0 && reg < 16 ? names[reg] : NULL;
+	/* The runtime numbers them in the CONTEXT's order. */
+	return reg >= 0 && reg < CLRSOS_RIP ? clrsos_x64_gprs[reg].name : NULL;
 }
 
 struct clrsos_error *clrsos_method_name_at_ip(struct clrsos_dac *dac, uint64_t ip, char **ret)

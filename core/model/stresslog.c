@@ -12,6 +12,7 @@
 
 #include "model/stresslog.h"
 #include "base/hashmap.h"
+#include "base/vector.h"
 #include "base/watch.h"
 #include "dac/dac.h"
 #include "target/target.h"
@@ -164,15 +165,37 @@ void clrsos_stresslog_destroy(struct clrsos_stresslog *log)
 	for (size_t i = 0; i < log->thread_count; i++)
 		free(log->threads[i].msgs);
 	free(log->threads);
-	free(log->chunk_data);
+	for (size_t i = 0; i < log->chunk_count; i++)
+		free(log->chunks[i]);
+	free(log->chunks);
 	free(log->problem);
 	free(log);
 }
 
-/* One thread's chunks, copied into log->chunk_data after *used chunks. */
+/* A new chunk copy, kept by the log (copies never move: messages borrow them). */
+static uint8_t *new_chunk(struct clrsos_stresslog *log, size_t *capacity)
+{
+	if (clrsos_array_reserve(&log->chunks, capacity, log->chunk_count + 1))
+		return NULL;
+	uint8_t *copy = malloc(CHUNK_BYTES);
+	if (copy)
+		log->chunks[log->chunk_count++] = copy;
+	return copy;
+}
+
+/* The last copy taken back: it was not a chunk. */
+static void drop_chunk(struct clrsos_stresslog *log)
+{
+	free(log->chunks[--log->chunk_count]);
+}
+
+/*
+ * One thread's chunks, copied as they are read (at most budget chunks in
+ * the whole log); watch polled before each chunk.
+ */
 static struct clrsos_error *read_thread(struct clrsos_target *target, struct clrsos_stresslog *log,
-					const uint8_t *t, size_t *used, size_t budget,
-					struct clrsos_stresslog_thread *ret)
+					const uint8_t *t, size_t *chunk_capacity, size_t budget,
+					struct clrsos_watch *watch, struct clrsos_stresslog_thread *ret)
 {
 	uint64_t head = get_u64(t + 40), cur_ptr = get_u64(t + 24), write_chunk = get_u64(t + 64);
 	bool write_wrapped = t[18] != 0;
@@ -182,20 +205,28 @@ static struct clrsos_error *read_thread(struct clrsos_target *target, struct clr
 	struct clrsos_error *err = NULL;
 	do {
 		/* The log's own chunk count (plus slack) bounds every walk, loops included. */
-		if (*used >= budget) {
+		if (log->chunk_count >= budget) {
 			note_problem(log, "thread log 0x%" PRIx64 ": %s", ret->address,
 				     "more chunks than the log records: the rest is left out");
 			break;
 		}
-		uint8_t *copy = log->chunk_data + *used * (size_t)CHUNK_BYTES;
+		if (watch && (err = clrsos_watch_poll(watch)))
+			goto out;
+		uint8_t *copy = new_chunk(log, chunk_capacity);
+		if (!copy) {
+			err = &clrsos_error_no_memory;
+			goto out;
+		}
 		struct clrsos_error *rerr = clrsos_target_read(target, at, copy, CHUNK_BYTES);
 		if (rerr) {
 			clrsos_error_destroy(rerr);
+			drop_chunk(log);
 			note_problem(log, "chunk 0x%" PRIx64 ": %s", at, "could not be read");
 			break;
 		}
 		if (get_u32(copy + CHUNK_BYTES - 8) != (uint32_t)CHUNK_SIG ||
 		    get_u32(copy + CHUNK_BYTES - 4) != (uint32_t)CHUNK_SIG) {
+			drop_chunk(log);
 			note_problem(log, "chunk 0x%" PRIx64 ": %s", at, "has no chunk signature (not a stress log chunk)");
 			break;
 		}
@@ -212,7 +243,6 @@ static struct clrsos_error *read_thread(struct clrsos_target *target, struct clr
 		chunks[n].address = at;
 		chunks[n].buf = copy + CHUNK_BUF_OFFSET;
 		n++;
-		(*used)++;
 		at = get_u64(copy + 8);
 	} while (at != head && at != 0);
 	ret->chunk_count = n;
@@ -228,7 +258,7 @@ out:
 }
 
 struct clrsos_error *clrsos_stresslog_read(struct clrsos_target *target, struct clrsos_dac *dac, uint64_t address,
-					   struct clrsos_stresslog **ret)
+					   struct clrsos_watch *watch, struct clrsos_stresslog **ret)
 {
 	*ret = NULL;
 	struct clrsos_error *err;
@@ -271,26 +301,25 @@ struct clrsos_error *clrsos_stresslog_read(struct clrsos_target *target, struct 
 					   "DOTNET_LogLevel and DOTNET_StressLogSize choose what and how much)",
 					   address);
 	}
-	/* Chunks are copied into one block, allocated as they come. */
+	/* The log's chunk count (plus slack) bounds the chunks copied; each is allocated as it is read. */
 	size_t budget = log->total_chunks > 0 ? (size_t)log->total_chunks + 64 : 1024;
 	if (budget > CLRSOS_STRESSLOG_MAX_CHUNKS)
 		budget = CLRSOS_STRESSLOG_MAX_CHUNKS;
-	log->chunk_data = malloc(budget * (size_t)CHUNK_BYTES);
-	if (!log->chunk_data) {
-		clrsos_stresslog_destroy(log);
-		return &clrsos_error_no_memory;
-	}
-	size_t used = 0, capacity = 0, visited = 0;
+	size_t chunk_capacity = 0, capacity = 0, visited = 0;
 	for (uint64_t at = logs; at != 0;) {
 		/* Thread logs without chunks count too: a cycle of them ends here. */
 		if (visited++ >= CLRSOS_STRESSLOG_MAX_THREADS) {
 			note_problem(log, "0x%" PRIx64 ": %s", address, "more thread logs than clrsos reads (16384)");
 			break;
 		}
-		if (used >= budget) {
+		if (log->chunk_count >= budget) {
 			note_problem(log, "thread log 0x%" PRIx64 ": %s", at,
 				     "past the chunk count the log records: the rest is left out");
 			break;
+		}
+		if (watch && (err = clrsos_watch_poll(watch))) {
+			clrsos_stresslog_destroy(log);
+			return err;
 		}
 		uint8_t t[THREAD_BYTES];
 		struct clrsos_error *rerr = clrsos_target_read(target, at, t, sizeof(t));
@@ -315,7 +344,7 @@ struct clrsos_error *clrsos_stresslog_read(struct clrsos_target *target, struct 
 			memset(th, 0, sizeof(*th));
 			th->address = at;
 			th->thread_id = get_u64(t + 8);
-			if ((err = read_thread(target, log, t, &used, budget, th))) {
+			if ((err = read_thread(target, log, t, &chunk_capacity, budget, watch, th))) {
 				clrsos_stresslog_destroy(log);
 				return err;
 			}
@@ -632,9 +661,53 @@ static size_t target_read(void *ctx, uint64_t address, void *buf, size_t size)
 	return got;
 }
 
-static char *target_method_table(void *ctx, uint64_t mt)
+/* Names by address: an entry holds the name, or NULL when the address is none. */
+CLRSOS_HASHMAP(name_map, uint64_t, char *, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+
+struct clrsos_stresslog_name_cache {
+	struct name_map method_tables, method_descs, code;
+};
+
+static void name_map_free(struct name_map *m)
 {
-	struct clrsos_stresslog_target_names *c = ctx;
+	for (struct name_map_entry *e = name_map_first(m); e; e = name_map_next(m, e))
+		free(e->value);
+	name_map_deinit(m);
+}
+
+void clrsos_stresslog_target_names_deinit(struct clrsos_stresslog_target_names *ctx)
+{
+	if (!ctx->cache)
+		return;
+	name_map_free(&ctx->cache->method_tables);
+	name_map_free(&ctx->cache->method_descs);
+	name_map_free(&ctx->cache->code);
+	free(ctx->cache);
+	ctx->cache = NULL;
+}
+
+/*
+ * The name of address from the cache's map (which), asked of look_up the
+ * first time; a copy for the caller (the formatter frees it). Address 0,
+ * or no memory for the cache: asked every time.
+ */
+static char *cached_name(struct clrsos_stresslog_target_names *c, size_t which, uint64_t address,
+			 char *(*look_up)(struct clrsos_stresslog_target_names *c, uint64_t address))
+{
+	if (!c->cache && !(c->cache = calloc(1, sizeof(*c->cache))))
+		return look_up(c, address);
+	struct name_map *maps[] = {&c->cache->method_tables, &c->cache->method_descs, &c->cache->code};
+	struct name_map_entry *e;
+	bool inserted;
+	if (address == 0 || name_map_insert(maps[which], address, &e, &inserted))
+		return look_up(c, address);
+	if (inserted)
+		e->value = look_up(c, address);
+	return e->value ? strdup(e->value) : NULL;
+}
+
+static char *look_up_method_table(struct clrsos_stresslog_target_names *c, uint64_t mt)
+{
 	char *name = NULL;
 	if (!c->dac)
 		return NULL;
@@ -650,9 +723,8 @@ static char *target_method_table(void *ctx, uint64_t mt)
 	return name;
 }
 
-static char *target_method_desc(void *ctx, uint64_t md)
+static char *look_up_method_desc(struct clrsos_stresslog_target_names *c, uint64_t md)
 {
-	struct clrsos_stresslog_target_names *c = ctx;
 	char *name = NULL;
 	if (!c->dac)
 		return NULL;
@@ -664,10 +736,24 @@ static char *target_method_desc(void *ctx, uint64_t md)
 	return name;
 }
 
+static char *look_up_code(struct clrsos_stresslog_target_names *c, uint64_t address)
+{
+	return c->code ? c->code(c->code_ctx, address) : NULL;
+}
+
+static char *target_method_table(void *ctx, uint64_t mt)
+{
+	return cached_name(ctx, 0, mt, look_up_method_table);
+}
+
+static char *target_method_desc(void *ctx, uint64_t md)
+{
+	return cached_name(ctx, 1, md, look_up_method_desc);
+}
+
 static char *target_code(void *ctx, uint64_t address)
 {
-	struct clrsos_stresslog_target_names *c = ctx;
-	return c->code ? c->code(c->code_ctx, address) : NULL;
+	return cached_name(ctx, 2, address, look_up_code);
 }
 
 void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
@@ -680,40 +766,72 @@ void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
 	ret->code = target_code;
 }
 
-/* The merged order across threads: the thread whose next message is newest. */
+/* The merged order across threads: a heap of threads, the one whose next message is newest on top. */
+static bool heap_before(const struct clrsos_stresslog *log, const struct clrsos_stresslog_cursor *c, size_t a,
+			size_t b)
+{
+	uint64_t ta = log->threads[a].msgs[c->pos[a]].timestamp, tb = log->threads[b].msgs[c->pos[b]].timestamp;
+	return ta != tb ? ta > tb : a < b;
+}
+
+static void heap_down(const struct clrsos_stresslog *log, struct clrsos_stresslog_cursor *c, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, top = i;
+		if (l < c->heap_count && heap_before(log, c, c->heap[l], c->heap[top]))
+			top = l;
+		if (r < c->heap_count && heap_before(log, c, c->heap[r], c->heap[top]))
+			top = r;
+		if (top == i)
+			return;
+		size_t t = c->heap[i];
+		c->heap[i] = c->heap[top];
+		c->heap[top] = t;
+		i = top;
+	}
+}
+
 struct clrsos_error *clrsos_stresslog_cursor_init(const struct clrsos_stresslog *log,
 						  struct clrsos_stresslog_cursor *cursor)
 {
-	cursor->pos = calloc(log->thread_count ? log->thread_count : 1, sizeof(*cursor->pos));
-	return cursor->pos ? NULL : &clrsos_error_no_memory;
+	size_t n = log->thread_count ? log->thread_count : 1;
+	cursor->pos = calloc(n, sizeof(*cursor->pos));
+	cursor->heap = malloc(n * sizeof(*cursor->heap));
+	cursor->heap_count = 0;
+	if (!cursor->pos || !cursor->heap) {
+		clrsos_stresslog_cursor_deinit(cursor);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t t = 0; t < log->thread_count; t++)
+		if (log->threads[t].msg_count)
+			cursor->heap[cursor->heap_count++] = t;
+	for (size_t i = cursor->heap_count / 2; i-- > 0;)
+		heap_down(log, cursor, i);
+	return NULL;
 }
 
 void clrsos_stresslog_cursor_deinit(struct clrsos_stresslog_cursor *cursor)
 {
 	free(cursor->pos);
+	free(cursor->heap);
 	cursor->pos = NULL;
+	cursor->heap = NULL;
+	cursor->heap_count = 0;
 }
 
 bool clrsos_stresslog_next(const struct clrsos_stresslog *log, struct clrsos_stresslog_cursor *cursor,
 			   size_t *ret_thread, const struct clrsos_stresslog_msg **ret, bool *ret_done)
 {
-	size_t best = log->thread_count;
-	uint64_t best_ts = 0;
-	for (size_t t = 0; t < log->thread_count; t++) {
-		const struct clrsos_stresslog_thread *th = &log->threads[t];
-		if (cursor->pos[t] >= th->msg_count)
-			continue;
-		uint64_t ts = th->msgs[cursor->pos[t]].timestamp;
-		if (best == log->thread_count || ts > best_ts) {
-			best = t;
-			best_ts = ts;
-		}
-	}
-	if (best == log->thread_count)
+	if (cursor->heap_count == 0)
 		return false;
+	size_t best = cursor->heap[0];
 	*ret_thread = best;
 	*ret = &log->threads[best].msgs[cursor->pos[best]++];
 	*ret_done = cursor->pos[best] >= log->threads[best].msg_count;
+	if (*ret_done)
+		cursor->heap[0] = cursor->heap[--cursor->heap_count];
+	if (cursor->heap_count)
+		heap_down(log, cursor, 0);
 	return true;
 }
 
@@ -731,6 +849,37 @@ static bool read_format(struct clrsos_target *target, const struct clrsos_stress
 	}
 	buf[got] = 0;
 	return true;
+}
+
+/* Format strings by offset: an entry holds the text, or NULL when it could not be read. */
+CLRSOS_HASHMAP(format_map, uint64_t, char *, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
+
+const char *clrsos_stresslog_formats_get(struct clrsos_stresslog_formats *formats, struct clrsos_target *target,
+					 const struct clrsos_stresslog *log, uint64_t format_offset)
+{
+	char buf[FORMAT_MAX + 1];
+	if (!formats->map && !(formats->map = calloc(1, sizeof(struct format_map))))
+		return NULL;
+	struct format_map *map = formats->map;
+	struct format_map_entry *e;
+	bool inserted;
+	if (format_offset == 0 || format_map_insert(map, format_offset, &e, &inserted))
+		return NULL;
+	if (inserted && read_format(target, log, format_offset, buf))
+		e->value = strdup(buf);
+	return e->value;
+}
+
+void clrsos_stresslog_formats_deinit(struct clrsos_stresslog_formats *formats)
+{
+	struct format_map *map = formats->map;
+	if (!map)
+		return;
+	for (struct format_map_entry *e = format_map_first(map); e; e = format_map_next(map, e))
+		free(e->value);
+	format_map_deinit(map);
+	free(map);
+	formats->map = NULL;
 }
 
 void clrsos_gchist_destroy(struct clrsos_gchist *hist)

@@ -84,17 +84,21 @@ struct clrsos_stresslog {
 	} modules[CLRSOS_STRESSLOG_MODULES];
 	struct clrsos_stresslog_thread *threads;
 	size_t thread_count;
-	uint8_t *chunk_data; /* every chunk's copy */
+	uint8_t **chunks; /* every chunk's copy, each allocated as it was read */
+	size_t chunk_count;
 	char *problem;       /* a thread or chunk left out, and why; or NULL */
 };
 
 /*
  * The runtime's own stress log (address 0: the DAC's GetStressLogAddress)
  * or the StressLog at address. An error when there is none: one that says
- * how to turn it on when the runtime keeps no log. Caller owns *ret.
+ * how to turn it on when the runtime keeps no log. watch (may be NULL) is
+ * polled before each thread log and chunk read: Ctrl-C stops the reading
+ * (an error, nothing kept). Caller owns *ret.
  */
+struct clrsos_watch;
 struct clrsos_error *clrsos_stresslog_read(struct clrsos_target *target, struct clrsos_dac *dac, uint64_t address,
-					   struct clrsos_stresslog **ret);
+					   struct clrsos_watch *watch, struct clrsos_stresslog **ret);
 void clrsos_stresslog_destroy(struct clrsos_stresslog *log);
 
 /* Where a message's format string is in the target. */
@@ -123,16 +127,34 @@ struct clrsos_stresslog_names {
 /*
  * Names from the target itself: its memory, the DAC's MethodTable and
  * MethodDesc names (dac may be NULL: no names), and code addresses through
- * code(code_ctx, address) when set. ctx must outlive names.
+ * code(code_ctx, address) when set. Each name (or none) is asked once per
+ * address and kept in cache for later messages. Zero-initialize cache;
+ * ctx must outlive names; clrsos_stresslog_target_names_deinit frees the
+ * cache.
  */
+struct clrsos_stresslog_name_cache;
 struct clrsos_stresslog_target_names {
 	struct clrsos_target *target;
 	struct clrsos_dac *dac;
 	char *(*code)(void *code_ctx, uint64_t address);
 	void *code_ctx;
+	struct clrsos_stresslog_name_cache *cache; /* NULL until first asked */
 };
 void clrsos_stresslog_names_of_target(struct clrsos_stresslog_target_names *ctx,
 				      struct clrsos_stresslog_names *ret);
+void clrsos_stresslog_target_names_deinit(struct clrsos_stresslog_target_names *ctx);
+
+/*
+ * Format strings read once each, by their offset, for one log: get gives
+ * the format (256 bytes at most) or NULL when it could not be read; the
+ * text lives until deinit. Zero-initialize.
+ */
+struct clrsos_stresslog_formats {
+	void *map;
+};
+const char *clrsos_stresslog_formats_get(struct clrsos_stresslog_formats *formats, struct clrsos_target *target,
+					 const struct clrsos_stresslog *log, uint64_t format_offset);
+void clrsos_stresslog_formats_deinit(struct clrsos_stresslog_formats *formats);
 
 /*
  * Expand a message's format (at most 256 bytes of it are used, as SOS
@@ -184,18 +206,20 @@ struct clrsos_gchist {
  * Build the GC history from a log (reads each format string once). watch
  * (may be NULL) is ticked per message: Ctrl-C stops it. Caller owns *ret.
  */
-struct clrsos_watch;
 struct clrsos_error *clrsos_gchist_build(struct clrsos_target *target, const struct clrsos_stresslog *log,
 					 struct clrsos_watch *watch, struct clrsos_gchist **ret);
 void clrsos_gchist_destroy(struct clrsos_gchist *hist);
 
 /*
- * The merged order of all threads' messages, newest first (SOS's order):
- * call with *cursor zeroed (cursor.pos a thread_count array), then until
- * it returns false. *ret_thread: the thread it came from.
+ * The merged order of all threads' messages, newest first (SOS's order;
+ * of equal timestamps, the first thread's first): init, then next until it
+ * returns false. *ret_thread: the thread it came from. A binary heap of
+ * the threads by their next message's timestamp: O(log threads) a message.
  */
 struct clrsos_stresslog_cursor {
-	size_t *pos;
+	size_t *pos;  /* per thread: its next message */
+	size_t *heap; /* threads with messages left, newest next message on top */
+	size_t heap_count;
 };
 struct clrsos_error *clrsos_stresslog_cursor_init(const struct clrsos_stresslog *log,
 						  struct clrsos_stresslog_cursor *cursor);

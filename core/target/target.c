@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,13 @@
 #include "base/vector.h"
 #include "target/elfimage.h"
 #include "target/pe.h"
+
+#define GPR(reg) {#reg, offsetof(struct clrsos_regs, reg)}
+const struct clrsos_x64_gpr clrsos_x64_gprs[CLRSOS_X64_GPRS] = {
+	GPR(rax), GPR(rcx), GPR(rdx), GPR(rbx), GPR(rsp), GPR(rbp), GPR(rsi), GPR(rdi), GPR(r8),
+	GPR(r9),  GPR(r10), GPR(r11), GPR(r12), GPR(r13), GPR(r14), GPR(r15), GPR(rip),
+};
+#undef GPR
 
 /* What a module's file on disk can serve for pages the target lacks. */
 struct file_backing {
@@ -261,16 +269,23 @@ static bool elf_mem_read(void *ctx, uint64_t pos, void *buf, size_t size)
 
 /* The bytes a parsed image's file maps from its first page: the end of the
  * last loaded segment's file bytes, rounded up to a page (SOS's ImageSize:
- * a segment's zero-filled tail, .bss, is anonymous memory, not the file's). */
-static uint64_t elf_image_span(const struct clrsos_elf_info *info)
+ * a segment's zero-filled tail, .bss, is anonymous memory, not the file's).
+ * False when a segment's end, or its rounding, passes 2^64 (a damaged or
+ * hostile header). */
+static bool elf_image_span(const struct clrsos_elf_info *info, uint64_t *ret)
 {
 	uint64_t end = 0;
 	for (size_t i = 0; i < info->nloads; i++) {
-		uint64_t e = info->loads[i].vaddr + info->loads[i].filesz;
-		if (e > end)
-			end = e;
+		const struct clrsos_elf_load *l = &info->loads[i];
+		if (l->filesz > UINT64_MAX - l->vaddr)
+			return false;
+		if (l->vaddr + l->filesz > end)
+			end = l->vaddr + l->filesz;
 	}
-	return (end + CLRSOS_PAGE_SIZE - 1) & ~(uint64_t)(CLRSOS_PAGE_SIZE - 1);
+	if (end > UINT64_MAX - (CLRSOS_PAGE_SIZE - 1))
+		return false;
+	*ret = (end + CLRSOS_PAGE_SIZE - 1) & ~(uint64_t)(CLRSOS_PAGE_SIZE - 1);
+	return true;
 }
 
 struct clrsos_error *clrsos_target_module_image_size(struct clrsos_target *t,
@@ -292,7 +307,9 @@ struct clrsos_error *clrsos_target_module_image_size(struct clrsos_target *t,
 	}
 	if (err)
 		return err;
-	*ret = elf_image_span(&info);
+	if (!elf_image_span(&info, ret))
+		return clrsos_error_create(CLRSOS_ERROR_IO, "the ELF headers of %s at 0x%" PRIx64
+					   " give a segment that ends past the address space", module->name, module->base);
 	return NULL;
 }
 

@@ -49,6 +49,33 @@ struct clrsos_regs {
 	uint16_t cs, ss, ds, es, fs, gs;
 };
 
+/*
+ * The general-purpose registers in the x64 CONTEXT's order, which is also
+ * the order of the runtime's register numbers (0-15), with rip last: the
+ * one table of their names and places in struct clrsos_regs.
+ */
+enum clrsos_x64_gpr_index {
+	CLRSOS_RAX, CLRSOS_RCX, CLRSOS_RDX, CLRSOS_RBX, CLRSOS_RSP, CLRSOS_RBP, CLRSOS_RSI, CLRSOS_RDI,
+	CLRSOS_R8,  CLRSOS_R9,  CLRSOS_R10, CLRSOS_R11, CLRSOS_R12, CLRSOS_R13, CLRSOS_R14, CLRSOS_R15,
+	CLRSOS_RIP,
+	CLRSOS_X64_GPRS
+};
+struct clrsos_x64_gpr {
+	const char *name; /* "rax" */
+	size_t offset;    /* of its uint64_t in struct clrsos_regs */
+};
+extern const struct clrsos_x64_gpr clrsos_x64_gprs[CLRSOS_X64_GPRS];
+
+static inline uint64_t clrsos_regs_gpr(const struct clrsos_regs *r, enum clrsos_x64_gpr_index i)
+{
+	return *(const uint64_t *)(const void *)((const char *)r + clrsos_x64_gprs[i].offset);
+}
+
+static inline void clrsos_regs_set_gpr(struct clrsos_regs *r, enum clrsos_x64_gpr_index i, uint64_t value)
+{
+	*(uint64_t *)(void *)((char *)r + clrsos_x64_gprs[i].offset) = value;
+}
+
 /* One machine instruction as the debugger's disassembler shows it. */
 struct clrsos_insn {
 	uint64_t address;

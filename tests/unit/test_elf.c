@@ -405,6 +405,41 @@ static void test_elf_core_choose__the_debuggers_bytes_decide(void **state)
 	free(img_c);
 }
 
+/* A module's image size: the end of its file bytes, a page rounded; a header whose end wraps is refused. */
+static void test_module_image_size__hostile_segment_cannot_wrap(void **state)
+{
+	(void)state;
+	enum { BASE = 0x7f0000000000 };
+	size_t size;
+	uint8_t *img = good_image(&size);
+	struct fake_target fake;
+	fake_target_init(&fake);
+	fake_target_add_region(&fake, BASE, img, size);
+	struct clrsos_module *mod = fake_target_add_module(&fake, "libgood.so", NULL, BASE, NULL, 0);
+	struct clrsos_target *t = fake_target_create(&fake);
+	uint64_t got = 1;
+	assert_null(clrsos_target_module_image_size(t, mod, &got));
+	assert_int_equal(got, 5 * PAGE);
+	clrsos_target_destroy(t);
+	fake_target_fini(&fake);
+
+	/* The data segment's file size runs to the last page of the address space and past it. */
+	uint64_t hostile[] = {UINT64_MAX, UINT64_MAX - 3 * PAGE};
+	for (size_t i = 0; i < 2; i++) {
+		phdr(img, 1)->p_filesz = hostile[i];
+		fake_target_init(&fake);
+		fake_target_add_region(&fake, BASE, img, size);
+		mod = fake_target_add_module(&fake, "libgood.so", NULL, BASE, NULL, 0);
+		t = fake_target_create(&fake);
+		got = 1;
+		assert_io_error(clrsos_target_module_image_size(t, mod, &got));
+		assert_int_equal(got, 0);
+		clrsos_target_destroy(t);
+		fake_target_fini(&fake);
+	}
+	free(img);
+}
+
 static void test_elf_parse_file__missing_file_names_path(void **state)
 {
 	(void)state;
@@ -900,6 +935,7 @@ int run_elf_tests(void)
 		cmocka_unit_test(test_elf_core_fits__every_region_and_thread_compared),
 		cmocka_unit_test(test_elf_core_choose__the_debuggers_bytes_decide),
 		cmocka_unit_test(test_elf_parse_file__missing_file_names_path),
+		cmocka_unit_test(test_module_image_size__hostile_segment_cannot_wrap),
 		cmocka_unit_test(test_elf_parse_file__truncated_header_fails),
 		cmocka_unit_test(test_elf_parse__truncated_program_headers_fail),
 		cmocka_unit_test(test_elf_parse__wrong_class_fails),

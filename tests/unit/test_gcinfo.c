@@ -21,7 +21,9 @@
 #include <cmocka.h>
 
 #include "base/error.h"
+#include "commands/commands.h"
 #include "model/gcinfo.h"
+#include "fake_target.h"
 #include "tests.h"
 
 static const uint8_t v3_lambda[] = {
@@ -182,6 +184,60 @@ static void test_gcinfo__v4(void **state)
 	}
 }
 
+/*
+ * clru -gcinfo's rendering, offset by offset as the code reaches them: the
+ * pieces put together are gcinfo's table, and a piece shows no line of an
+ * offset past the one it was rendered through.
+ */
+static void render_in_pieces(const uint8_t *bytes, size_t len, uint32_t version, uint32_t stride)
+{
+	struct clrsos_method_gcinfo m = {0};
+	assert_null(decode(bytes, len, version, &m.info));
+	struct clrsos_gcinfo_event *ev;
+	size_t n;
+	assert_null(clrsos_gcinfo_transitions(&m.info, &ev, &n));
+	struct test_buffer whole, pieces, piece;
+	test_buffer_init(&whole);
+	test_buffer_init(&pieces);
+	test_buffer_init(&piece);
+	clrsos_render_gcinfo_table(&m, ev, n, &whole.writer);
+	struct clrsos_gcinfo_render st = {0};
+	clrsos_render_gcinfo_header(&m, &pieces.writer);
+	for (uint32_t at = 0; at <= m.info.code_length + stride; at += stride) {
+		test_buffer_reset(&piece);
+		clrsos_render_gcinfo_transitions(&m.info, ev, n, &st, at, &piece.writer);
+		for (const char *line = piece.data; line && *line;) {
+			unsigned offset;
+			char blank;
+			if (sscanf(line, "%8x%c", &offset, &blank) == 2 && (blank == ' ' || blank == '\n'))
+				assert_true(offset <= at);
+			const char *nl = strchr(line, '\n');
+			line = nl ? nl + 1 : NULL;
+		}
+		/* Whole lines: the instruction after it starts a line of its own. */
+		if (piece.len) {
+			assert_int_equal(piece.data[piece.len - 1], '\n');
+			pieces.writer.write(pieces.writer.ctx, piece.data, piece.len);
+		}
+	}
+	assert_string_equal(pieces.data, whole.data);
+	test_buffer_fini(&whole);
+	test_buffer_fini(&pieces);
+	test_buffer_fini(&piece);
+	free(ev);
+	clrsos_gcinfo_deinit(&m.info);
+}
+
+static void test_gcinfo__rendered_offset_by_offset_as_a_whole(void **state)
+{
+	(void)state;
+	for (uint32_t stride = 1; stride < 40; stride += 7) {
+		render_in_pieces(v3_lambda, sizeof(v3_lambda), 3, stride);
+		render_in_pieces(v4_stackholder, sizeof(v4_stackholder), 4, stride);
+		render_in_pieces(v4_lambda, sizeof(v4_lambda), 4, stride);
+	}
+}
+
 static void test_gcinfo__prefixes_fail_at_a_bit(void **state)
 {
 	(void)state;
@@ -255,6 +311,7 @@ int run_gcinfo_tests(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gcinfo__v3_as_sos_prints_it),
 		cmocka_unit_test(test_gcinfo__v4),
+		cmocka_unit_test(test_gcinfo__rendered_offset_by_offset_as_a_whole),
 		cmocka_unit_test(test_gcinfo__prefixes_fail_at_a_bit),
 		cmocka_unit_test(test_gcinfo__flipped_and_random_bytes_are_safe),
 	};

@@ -211,6 +211,52 @@ static void facility_names(void **state)
 	assert_string_equal(clrsos_stresslog_facility_name(0x81000000u, buf, sizeof(buf)), "`STARTUP`ALWAYS`");
 }
 
+/* The merged order: newest first over all threads, equal timestamps the first thread's first. */
+static void merge_order(void **state)
+{
+	(void)state;
+	enum { THREADS = 37, PER = 50 };
+	struct clrsos_stresslog_thread threads[THREADS];
+	static struct clrsos_stresslog_msg msgs[THREADS][PER];
+	memset(threads, 0, sizeof(threads));
+	srand(7);
+	size_t total = 0;
+	for (size_t t = 0; t < THREADS; t++) {
+		/* Some threads have none; timestamps fall within a thread, with ties across threads. */
+		size_t n = t % 5 == 3 ? 0 : (size_t)(rand() % PER) + 1;
+		uint64_t ts = 1000;
+		for (size_t i = 0; i < n; i++) {
+			ts -= (uint64_t)(rand() % 4);
+			msgs[t][i].timestamp = ts;
+			msgs[t][i].format_offset = t * 1000 + i;
+		}
+		threads[t].msgs = msgs[t];
+		threads[t].msg_count = n;
+		total += n;
+	}
+	struct clrsos_stresslog log = {.threads = threads, .thread_count = THREADS};
+	struct clrsos_stresslog_cursor cursor;
+	assert_null(clrsos_stresslog_cursor_init(&log, &cursor));
+	size_t ref_pos[THREADS] = {0}, count = 0, thread;
+	const struct clrsos_stresslog_msg *m;
+	bool done;
+	while (clrsos_stresslog_next(&log, &cursor, &thread, &m, &done)) {
+		/* The reference: a scan of every thread's next message. */
+		size_t best = THREADS;
+		for (size_t t = 0; t < THREADS; t++)
+			if (ref_pos[t] < threads[t].msg_count &&
+			    (best == THREADS || msgs[t][ref_pos[t]].timestamp > msgs[best][ref_pos[best]].timestamp))
+				best = t;
+		assert_int_equal(thread, best);
+		assert_ptr_equal(m, &msgs[best][ref_pos[best]]);
+		ref_pos[best]++;
+		assert_int_equal(done, ref_pos[best] == threads[best].msg_count);
+		count++;
+	}
+	assert_int_equal(count, total);
+	clrsos_stresslog_cursor_deinit(&cursor);
+}
+
 int run_stresslog_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +264,7 @@ int run_stresslog_tests(void)
 		cmocka_unit_test(decode_random),
 		cmocka_unit_test(format_expands),
 		cmocka_unit_test(facility_names),
+		cmocka_unit_test(merge_order),
 	};
 	return cmocka_run_group_tests_name("stresslog", tests, NULL, NULL);
 }
