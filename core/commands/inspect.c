@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "fieldtable.h"
 #include "model/fields.h"
+#include "model/handletable.h"
 #include "model/objects.h"
 #include "model/roots.h"
 #include "rootcmds.h"
@@ -31,12 +32,14 @@ enum check {
 	CHECK_COLLECTIONS,
 	CHECK_ARRAYS,
 	CHECK_FINALIZERS,
+	CHECK_PINNED,
 	NCHECKS,
 };
 
-static const char *const check_names[NCHECKS] = {"strings", "collections", "arrays", "finalizers"};
+static const char *const check_names[NCHECKS] = {"strings", "collections", "arrays", "finalizers", "pinned"};
 static const char *const check_titles[NCHECKS] = {"Duplicate strings", "Sparse and empty collections",
-						  "Arrays of mostly null references", "Finalizable objects"};
+						  "Arrays of mostly null references", "Finalizable objects",
+						  "Pinned objects and fragmentation"};
 
 enum {
 	DEFAULT_TOP = 10,
@@ -75,6 +78,18 @@ struct section {
 	uint64_t total;      /* over every finding, shown or not */
 	uint64_t considered; /* strings: distinct texts; collections: instances; arrays: arrays; finalizers: objects */
 	uint64_t ready;      /* finalizers: objects ready for finalization */
+	uint64_t loh_bytes, loh_free, loh_free_count; /* pinned: the large object heap's bytes, its free space's, free objects */
+};
+
+/* An object a pinned handle holds: how many handles pin it, the free space the walk met just before it. */
+struct pin {
+	uint64_t object;
+	uint64_t handles;
+	uint64_t free_before;
+	const struct clrsos_type *type;
+	uint64_t size;
+	enum clrsos_generation generation;
+	bool met;
 };
 
 struct inspect_options {
@@ -98,7 +113,8 @@ static struct clrsos_error *check_operand(void *ctx, const struct clrsos_host *h
 	}
 	struct clrsos_name_buf nb;
 	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-				   "inspect: no check '%s': the checks are strings, collections, arrays, finalizers",
+				   "inspect: no check '%s': the checks are strings, collections, arrays, finalizers, "
+				   "pinned",
 				   clrsos_safe_name(arg, &nb));
 }
 
@@ -207,6 +223,9 @@ struct walk {
 	size_t ntotals;
 	uint64_t *chunk;
 	uint8_t obj_bytes[64];
+	struct pin *pins;   /* sorted by object */
+	size_t npins;
+	uint64_t free_end, free_size; /* the last free object's end and size (pinned) */
 	struct clrsos_error *err;
 };
 
@@ -447,9 +466,51 @@ static bool on_array(struct walk *w, const struct clrsos_heap_object *obj)
 	return true;
 }
 
+static int cmp_pin(const void *a, const void *b)
+{
+	uint64_t x = ((const struct pin *)a)->object, y = ((const struct pin *)b)->object;
+	return x < y ? -1 : x > y;
+}
+
+/* Pinned: the LOH's free space, and the free space just before each pinned object. */
+static void on_pinned(struct walk *w, const struct clrsos_heap_object *obj)
+{
+	struct section *s = &w->sections[CHECK_PINNED];
+	if (obj->segment && obj->segment->kind == CLRSOS_SEGMENT_LARGE) {
+		s->loh_bytes += obj->size;
+		if (obj->type->is_free) {
+			s->loh_free += obj->size;
+			s->loh_free_count++;
+		}
+	}
+	if (obj->type->is_free) {
+		/* Free objects next to each other add up. */
+		if (w->free_end == obj->address)
+			w->free_size += obj->size;
+		else
+			w->free_size = obj->size;
+		w->free_end = obj->address + obj->size;
+		return;
+	}
+	if (w->npins) {
+		struct pin key = {.object = obj->address};
+		struct pin *p = bsearch(&key, w->pins, w->npins, sizeof(*w->pins), cmp_pin);
+		if (p) {
+			p->met = true;
+			p->type = obj->type;
+			p->size = obj->size;
+			p->generation = obj->generation;
+			p->free_before = w->free_end == obj->address ? w->free_size : 0;
+		}
+	}
+	w->free_end = 0;
+}
+
 static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 {
 	struct walk *w = ctx;
+	if (w->o->selected[CHECK_PINNED])
+		on_pinned(w, obj);
 	if (obj->type->is_free)
 		return true;
 	if (w->strings) {
@@ -541,17 +602,126 @@ static struct clrsos_error *array_totals(struct walk *w)
 	return NULL;
 }
 
-/* Checks 1-3: one walk of the heap. */
+/* The objects pinned handles hold (each once, with its handles counted), sorted for the walk. */
+static struct clrsos_error *pinned_handles(struct walk *w)
+{
+	struct clrsos_handle *h = NULL;
+	size_t n = 0, extra = 0;
+	struct clrsos_error *err = clrsos_handles_all(w->dac, w->target, clrsos_heap_gc(w->heap)->server, &h, &n, &extra);
+	if (err)
+		return err;
+	if (!(w->pins = calloc(n ? n : 1, sizeof(*w->pins)))) {
+		free(h);
+		return &clrsos_error_no_memory;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (h[i].pinned && h[i].object)
+			w->pins[w->npins++] = (struct pin){.object = h[i].object, .handles = 1};
+	}
+	free(h);
+	qsort(w->pins, w->npins, sizeof(*w->pins), cmp_pin);
+	size_t k = 0;
+	for (size_t i = 0; i < w->npins; i++) {
+		if (k && w->pins[k - 1].object == w->pins[i].object)
+			w->pins[k - 1].handles++;
+		else
+			w->pins[k++] = w->pins[i];
+	}
+	w->npins = k;
+	return NULL;
+}
+
+/* Per pinned object met on the heap, the free space before it; per type, the pinned objects; the LOH's free space. */
+static struct clrsos_error *pinned_findings(struct walk *w)
+{
+	struct section *s = &w->sections[CHECK_PINNED];
+	struct fin_count {
+		const struct clrsos_type *type;
+		uint64_t count, bytes;
+	} *per_type = NULL;
+	size_t ntypes = 0;
+	for (size_t i = 0; i < w->npins; i++) {
+		const struct pin *p = &w->pins[i];
+		if (!p->met)
+			continue; /* not an object the walk met */
+		s->considered++;
+		s->total += p->free_before;
+		if (p->type->index >= ntypes) {
+			size_t old = ntypes;
+			if (clrsos_array_reserve(&per_type, &ntypes, (size_t)p->type->index + 1)) {
+				free(per_type);
+				return &clrsos_error_no_memory;
+			}
+			memset(per_type + old, 0, (ntypes - old) * sizeof(*per_type));
+		}
+		per_type[p->type->index].type = p->type;
+		per_type[p->type->index].count++;
+		per_type[p->type->index].bytes += p->size;
+		struct finding *f = add_finding(s);
+		if (!f) {
+			free(per_type);
+			return &clrsos_error_no_memory;
+		}
+		f->bytes = p->free_before;
+		f->kind = BYTES_WASTED;
+		f->address = p->object;
+		f->mt = p->type->mt;
+		f->type = clrsos_types_name(w->types, p->type);
+		f->count = p->handles;
+		snprintf(f->how, sizeof(f->how), "pinned by %" PRIu64 " handle%s in %s, %" PRIu64
+			 " bytes of free space just before it", p->handles, p->handles == 1 ? "" : "s",
+			 clrsos_generation_name(p->generation), p->free_before);
+		snprintf(f->next, sizeof(f->next), "listnearobj %" PRIx64, p->object);
+	}
+	for (size_t i = 0; i < ntypes; i++) {
+		if (!per_type[i].count)
+			continue;
+		struct finding *f = add_type_finding(s);
+		if (!f) {
+			free(per_type);
+			return &clrsos_error_no_memory;
+		}
+		f->bytes = per_type[i].bytes;
+		f->kind = BYTES_OWN;
+		f->mt = per_type[i].type->mt;
+		f->type = clrsos_types_name(w->types, per_type[i].type);
+		f->count = per_type[i].count;
+		snprintf(f->how, sizeof(f->how), "%" PRIu64 " object%s held by pinned handles", per_type[i].count,
+			 per_type[i].count == 1 ? "" : "s");
+		snprintf(f->next, sizeof(f->next), "gchandles -type Pinned");
+	}
+	free(per_type);
+	/* The LOH's free space: a finding of its own (no address). */
+	if (s->loh_bytes) {
+		struct finding *f = add_finding(s);
+		if (!f)
+			return &clrsos_error_no_memory;
+		f->bytes = s->loh_free;
+		f->kind = BYTES_WASTED;
+		f->mt = clrsos_types_free_mt(w->types);
+		f->type = "Free (large object heap)";
+		f->count = s->loh_free_count;
+		snprintf(f->how, sizeof(f->how), "%" PRIu64 " free objects take %" PRIu64 "%% of the large object "
+			 "heap's %" PRIu64 " bytes", s->loh_free_count, s->loh_free * 100 / s->loh_bytes, s->loh_bytes);
+		snprintf(f->next, sizeof(f->next), "eeheap -gc");
+		s->total += s->loh_free;
+	}
+	keep_top(s, w->o->top);
+	return NULL;
+}
+
+/* Checks 1-3 and 5: one walk of the heap. */
 static struct clrsos_error *walk_checks(struct clrsos_session *session, const struct inspect_options *o,
 					struct section *sections)
 {
-	if (!o->selected[CHECK_STRINGS] && !o->selected[CHECK_COLLECTIONS] && !o->selected[CHECK_ARRAYS])
+	if (!o->selected[CHECK_STRINGS] && !o->selected[CHECK_COLLECTIONS] && !o->selected[CHECK_ARRAYS] &&
+	    !o->selected[CHECK_PINNED])
 		return NULL;
 	struct walk w = {.o = o, .sections = sections};
 	struct clrsos_error *err;
 	if ((err = clrsos_session_heap(session, &w.heap)) || (err = clrsos_heap_check_walkable(w.heap)))
 		return err;
-	if (o->selected[CHECK_COLLECTIONS] && (err = clrsos_session_dac(session, &w.dac)))
+	if ((o->selected[CHECK_COLLECTIONS] || o->selected[CHECK_PINNED]) && (err = clrsos_session_dac(session, &w.dac)))
 		return err;
 	w.types = clrsos_heap_types(w.heap);
 	w.target = clrsos_heap_target(w.heap);
@@ -559,6 +729,8 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 		return &clrsos_error_no_memory;
 	if (o->selected[CHECK_STRINGS])
 		err = clrsos_dupstrings_create(&w.strings);
+	if (!err && o->selected[CHECK_PINNED])
+		err = pinned_handles(&w);
 	struct clrsos_walk_filter filter;
 	clrsos_walk_filter_init(&filter);
 	struct clrsos_walk_result r;
@@ -569,14 +741,19 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 		err = w.err;
 	else
 		clrsos_error_destroy(w.err);
-	for (int i = 0; i < CHECK_FINALIZERS; i++)
-		sections[i].run = o->selected[i];
+	for (int i = 0; i < NCHECKS; i++) {
+		if (i != CHECK_FINALIZERS)
+			sections[i].run = o->selected[i];
+	}
 	if (!err && w.strings)
 		err = string_findings(&w);
 	if (!err && o->selected[CHECK_COLLECTIONS])
 		err = collection_totals(&w);
 	if (!err && o->selected[CHECK_ARRAYS])
 		err = array_totals(&w);
+	if (!err && o->selected[CHECK_PINNED])
+		err = pinned_findings(&w);
+	free(w.pins);
 	clrsos_dupstrings_destroy(w.strings);
 	free(w.layouts);
 	free(w.totals);
@@ -668,7 +845,8 @@ static struct clrsos_error *finalizer_check(struct clrsos_session *session, cons
 			snprintf(f->how, sizeof(f->how), "%" PRIu64 " objects in the finalization queue, %" PRIu64
 				 " of them ready for finalization", ft->count, ft->ready);
 		else
-			snprintf(f->how, sizeof(f->how), "%" PRIu64 " objects in the finalization queue", ft->count);
+			snprintf(f->how, sizeof(f->how), "%" PRIu64 " object%s in the finalization queue", ft->count,
+				 ft->count == 1 ? "" : "s");
 		snprintf(f->next, sizeof(f->next), "finalizequeue -mt %" PRIx64, ft->type->mt);
 	}
 	free(totals);
@@ -691,6 +869,7 @@ static const char *section_clause(int check)
 	case CHECK_STRINGS: return "wasted: (copies - 1) * the size of one";
 	case CHECK_COLLECTIONS: return "wasted: unused slots * slot size";
 	case CHECK_ARRAYS: return "wasted: null slots * 8";
+	case CHECK_PINNED: return "wasted: free space before pinned objects, and the large object heap's";
 	default: return "the objects' own size";
 	}
 }
@@ -750,6 +929,9 @@ static void render_text(const struct section *sections, const struct inspect_opt
 			clrsos_outf(out, "  %" PRIu64 " arrays of at least %d references looked at (%d%% null or more "
 				    "is a finding)\n", s->considered, NULL_ARRAY_MIN_LENGTH, NULL_ARRAY_PERCENT);
 			break;
+		case CHECK_PINNED:
+			clrsos_outf(out, "  %" PRIu64 " objects held by pinned handles\n", s->considered);
+			break;
 		default:
 			clrsos_outf(out, "  %" PRIu64 " objects in the finalization queue, %" PRIu64
 				    " ready for finalization\n", s->considered, s->ready);
@@ -762,7 +944,7 @@ static void render_text(const struct section *sections, const struct inspect_opt
 		for (size_t k = 0; k < s->ntypes; k++)
 			render_finding_text(&s->types[k], out);
 		if (s->ntypes && s->count)
-			clrsos_out(out, "  Worst instances:\n");
+			clrsos_out(out, "  Objects:\n");
 		for (size_t k = 0; k < s->count; k++)
 			render_finding_text(&s->items[k], out);
 	}
@@ -827,6 +1009,12 @@ static void render_json(const struct section *sections, struct clrsos_writer *ou
 		if (i == CHECK_FINALIZERS) {
 			clrsos_json_key(&j, "ready");
 			clrsos_json_uint(&j, s->ready);
+		}
+		if (i == CHECK_PINNED) {
+			clrsos_json_key(&j, "lohBytes");
+			clrsos_json_uint(&j, s->loh_bytes);
+			clrsos_json_key(&j, "lohFree");
+			clrsos_json_uint(&j, s->loh_free);
 		}
 		clrsos_json_key(&j, "types");
 		clrsos_json_array_begin(&j);

@@ -35,7 +35,7 @@ BAD = {
 }
 
 TITLES = ["Duplicate strings", "Sparse and empty collections", "Arrays of mostly null references",
-          "Finalizable objects"]
+          "Finalizable objects", "Pinned objects and fragmentation"]
 
 
 def string_size(length):
@@ -58,6 +58,11 @@ def at(findings, address):
     hits = [f for f in findings if f["address"] is not None and norm(f["address"]) == norm(address)]
     check(len(hits) == 1, "one finding at %s: %r" % (address, hits))
     return hits[0] if hits else None
+
+
+def array_elements(dump):
+    """The element addresses of dumparray --json."""
+    return [e["value"] for e in dump["elements"]]
 
 
 def section(report, name):
@@ -96,11 +101,13 @@ def main():
         fin_type = truth["finalizable"]["type"]
         commands = [get_items, "inspect --json -top 1000", "inspect -top 1000", "inspect", "inspect strings --json",
                     "inspect finalizers arrays --json -top 3", "dumpheap -strings --json",
-                    "dumpheap -type %s --json" % fin_type, "finalizequeue -stat --json"] + list(BAD)
+                    "dumpheap -type %s --json" % fin_type, "finalizequeue -stat --json", "gchandles --json",
+                    "eeheap -gc --json", "dumpheap -type Free --json", "dumparray %s --json" % fields["PinnedBuffers"]]
+        commands += list(BAD)
         tr = run(commands)
         items = field(tr.json(get_items), "_items")
         report = tr.json("inspect --json -top 1000")
-        check([c["name"] for c in report["checks"]] == ["strings", "collections", "arrays", "finalizers"],
+        check([c["name"] for c in report["checks"]] == ["strings", "collections", "arrays", "finalizers", "pinned"],
               "inspect runs every check in order: %r" % [c["name"] for c in report["checks"]])
 
         # 1. Duplicate strings.
@@ -165,11 +172,11 @@ def main():
         # 4. Finalizable objects.
         fin = section(report, "finalizers")
         objects = tr.json("dumpheap -type %s --json" % fin_type)
-        rows = [o for o in objects.get("objects", [])]
-        own = sum(o["size"] for o in rows)
         hits = [t for t in fin["types"] if t["type"] == fin_type]
         if check(len(hits) == 1, "inspect lists %s in the finalization queue: %r" % (fin_type, fin["types"][:5])):
             f = hits[0]
+            rows = [o for o in objects["objects"] if norm(o["mt"]) == norm(f["mt"])]
+            own = sum(o["size"] for o in rows)
             check(f["count"] == truth["finalizable"]["count"], "finalizable count %r, the target made %d" %
                   (f["count"], truth["finalizable"]["count"]))
             check(len(rows) == truth["finalizable"]["count"] and f["bytes"] == own and f["bytesKind"] == "own",
@@ -182,6 +189,47 @@ def main():
             check(f["next"] == "finalizequeue -mt %x" % norm(f["mt"]), "next: %r" % f["next"])
         check(fin["considered"] == sum(t["count"] for t in fin["types"]) or len(fin["types"]) == 1000,
               "the queue's objects are the types' counts")
+
+        # 5. Pinned objects and fragmentation.
+        pinned = section(report, "pinned")
+        held = {}
+        for row in tr.json("gchandles --json")["handles"]:
+            if row["type"] in ("Pinned", "AsyncPinned") and row["objectType"] and norm(row["object"]):
+                held[norm(row["object"])] = held.get(norm(row["object"]), 0) + 1
+        objects = {norm(f["address"]): f for f in pinned["findings"] if f["address"] is not None}
+        check(set(objects) == set(held), "inspect's pinned objects %s, gchandles' %s" %
+              (sorted(map(hex, objects)), sorted(map(hex, held))))
+        for address, n in held.items():
+            if address in objects:
+                check(objects[address]["count"] == n, "%x: pinned by %d handles, inspect says %r" %
+                      (address, n, objects[address]["count"]))
+        buffers = [norm(e) for e in array_elements(tr.json("dumparray %s --json" % fields["PinnedBuffers"]))]
+        check(len(buffers) == truth["pinned"]["count"] and set(buffers) <= set(objects),
+              "the target's pinned buffers %s are among inspect's pinned objects" % list(map(hex, buffers)))
+        near = ["listnearobj %x --json" % a for a in sorted(objects)]
+        trn = run(near)
+        for a, c in zip(sorted(objects), near):
+            prev = trn.json(c).get("before")
+            free = prev["size"] if prev and prev["type"] == "Free" and norm(prev["address"]) + prev["size"] == a else 0
+            check(objects[a]["bytes"] == free or (free and objects[a]["bytes"] > free),
+                  "%x: %r bytes free before it, listnearobj says %d" % (a, objects[a]["bytes"], free))
+            check(objects[a]["next"] == "listnearobj %x" % a, "next: %r" % objects[a]["next"])
+        byte_arrays = [t for t in pinned["types"] if t["type"] == "System.Byte[]"]
+        check(byte_arrays and byte_arrays[0]["count"] >= truth["pinned"]["count"], "pinned byte[]: %r" % byte_arrays)
+        loh = [(norm(g["begin"]), norm(g["allocated"])) for h in tr.json("eeheap -gc --json")["heaps"]
+               for g in h["segments"] if g["kind"] == "loh"]
+        frees = [o for o in tr.json("dumpheap -type Free --json")["objects"]
+                 if any(b <= norm(o["address"]) < e for b, e in loh)]
+        check(pinned["lohFree"] == sum(o["size"] for o in frees),
+              "LOH free space: inspect %d, dumpheap -type Free on the LOH's segments %d" %
+              (pinned["lohFree"], sum(o["size"] for o in frees)))
+        large = truth["large"]
+        check(pinned["lohFree"] >= large["size"], "the dropped large arrays left free space on the LOH: %d" %
+              pinned["lohFree"])
+        loh_findings = [f for f in pinned["findings"] if f["address"] is None]
+        if check(len(loh_findings) == 1, "one LOH finding: %r" % loh_findings):
+            check(loh_findings[0]["bytes"] == pinned["lohFree"] and loh_findings[0]["count"] == len(frees),
+                  "the LOH finding: %r, %d free objects" % (loh_findings[0], len(frees)))
 
         # -top and a choice of checks.
         small = tr.json("inspect finalizers arrays --json -top 3")
@@ -196,7 +244,7 @@ def main():
 
         # The text: summary, sections in order, findings with a next command.
         text = tr.output("inspect -top 1000")
-        check(text and text[0].startswith("inspect: 4 checks, "), "the summary line: %r" % text[:1])
+        check(text and text[0].startswith("inspect: 5 checks, "), "the summary line: %r" % text[:1])
         titles = [l.split(":")[0] for l in text if l and not l.startswith(" ") and ":" in l][1:]
         check(titles == TITLES, "the sections in order: %r" % titles)
         nexts = [l for l in text if " -> " in l]

@@ -37,6 +37,7 @@ public sealed class Holder
     public object?[] MostlyNull = Array.Empty<object>();
     public Finalizable[] Finalizables = Array.Empty<Finalizable>();
     public byte[][] PinnedBuffers = Array.Empty<byte[]>();
+    public byte[][] LargeKept = Array.Empty<byte[]>();
 }
 
 public static class Program
@@ -48,6 +49,7 @@ public static class Program
     const int CopyCount = 500, CopyLength = 40, ListCapacity = 100000, ListItems = 10;
     const int DictionaryCapacity = 50000, DictionaryItems = 5, SetCapacity = 20000, SetItems = 3;
     const int ArrayLength = 10000, ArrayNonNull = 50, FinalizableCount = 7;
+    const int LargeCount = 8, LargeSize = 200_000;
     const int Subscribers = 300, SubscriberBuffer = 1000, PinnedCount = 4, PinnedSize = 4096;
 
     static int SizeOf(Type t) =>
@@ -108,6 +110,15 @@ public static class Program
             s_pins[i] = GCHandle.Alloc(h.PinnedBuffers[i], GCHandleType.Pinned);
         }
 
+        // Large arrays, every other one dropped: free space between the kept ones on the LOH.
+        var large = new byte[LargeCount][];
+        for (int i = 0; i < LargeCount; i++)
+            large[i] = new byte[LargeSize];
+        h.LargeKept = new byte[LargeCount / 2][];
+        for (int i = 0; i < LargeCount / 2; i++)
+            h.LargeKept[i] = large[2 * i];
+        large = null;
+
         for (int i = 0; i < Subscribers; i++)
             Tick += new Subscriber(SubscriberBuffer).OnTick;
         s_holder = h;
@@ -119,7 +130,8 @@ public static class Program
         var truth = new JsonObject
         {
             ["runtimeDirectory"] = RuntimeEnvironment.GetRuntimeDirectory(),
-            ["duplicate"] = new JsonObject { ["text"] = text, ["count"] = CopyCount, ["length"] = text.Length },
+            // The copies and the text they were made from.
+            ["duplicate"] = new JsonObject { ["text"] = text, ["count"] = CopyCount + 1, ["length"] = text.Length },
             ["list"] = new JsonObject
             {
                 ["field"] = "SparseList", ["type"] = "System.Collections.Generic.List<System.Object>",
@@ -134,7 +146,8 @@ public static class Program
             ["set"] = Slots("SparseSet", h.SparseSet, h.SparseSet.Count),
             ["mostlyNull"] = new JsonObject { ["field"] = "MostlyNull", ["length"] = ArrayLength, ["nonNull"] = ArrayNonNull },
             ["finalizable"] = new JsonObject { ["type"] = typeof(Finalizable).FullName, ["count"] = FinalizableCount },
-            ["pinned"] = new JsonObject { ["count"] = PinnedCount, ["size"] = PinnedSize },
+            ["pinned"] = new JsonObject { ["field"] = "PinnedBuffers", ["count"] = PinnedCount, ["size"] = PinnedSize },
+            ["large"] = new JsonObject { ["field"] = "LargeKept", ["kept"] = LargeCount / 2, ["dropped"] = LargeCount - LargeCount / 2, ["size"] = LargeSize },
             ["event"] = new JsonObject
             {
                 ["subscribers"] = Tick!.GetInvocationList().Length, ["target"] = typeof(Subscriber).FullName,
