@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/dominators.h"
 #include "analysis/dupstrings.h"
+#include "analysis/referrers.h"
 #include "base/vector.h"
 #include "commands.h"
 #include "fieldtable.h"
@@ -33,13 +35,15 @@ enum check {
 	CHECK_ARRAYS,
 	CHECK_FINALIZERS,
 	CHECK_PINNED,
+	CHECK_RETAINERS,
 	NCHECKS,
 };
 
-static const char *const check_names[NCHECKS] = {"strings", "collections", "arrays", "finalizers", "pinned"};
+static const char *const check_names[NCHECKS] = {"strings", "collections", "arrays", "finalizers", "pinned",
+						 "retainers"};
 static const char *const check_titles[NCHECKS] = {"Duplicate strings", "Sparse and empty collections",
 						  "Arrays of mostly null references", "Finalizable objects",
-						  "Pinned objects and fragmentation"};
+						  "Pinned objects and fragmentation", "Large retainers"};
 
 enum {
 	DEFAULT_TOP = 10,
@@ -55,7 +59,10 @@ enum {
 	CHUNK_WORDS = 8192,
 };
 
-enum bytes_kind { BYTES_WASTED, BYTES_OWN };
+enum bytes_kind { BYTES_WASTED, BYTES_OWN, BYTES_RETAINED };
+
+/* A retainer is large from this many retained bytes. */
+enum { RETAINER_MIN_BYTES = 64 * 1024 };
 
 struct finding {
 	uint64_t bytes;
@@ -114,7 +121,7 @@ static struct clrsos_error *check_operand(void *ctx, const struct clrsos_host *h
 	struct clrsos_name_buf nb;
 	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 				   "inspect: no check '%s': the checks are strings, collections, arrays, finalizers, "
-				   "pinned",
+				   "pinned, retainers",
 				   clrsos_safe_name(arg, &nb));
 }
 
@@ -223,6 +230,12 @@ struct walk {
 	size_t ntotals;
 	uint64_t *chunk;
 	uint8_t obj_bytes[64];
+	struct clrsos_referrers *refs; /* retainers: the dominator tree's numbers */
+	struct clrsos_domtree *tree;
+	uint8_t *retainer_kind;        /* by type index: 0 not asked, 1 none, else 2 + enum retainer_kind */
+	size_t nretainer_kind;
+	struct coll_total *retainer_totals; /* by type index */
+	size_t nretainer_totals;
 	struct pin *pins;   /* sorted by object */
 	size_t npins;
 	uint64_t free_end, free_size; /* the last free object's end and size (pinned) */
@@ -506,6 +519,110 @@ static void on_pinned(struct walk *w, const struct clrsos_heap_object *obj)
 	w->free_end = 0;
 }
 
+enum retainer_kind { RETAINER_BYTES, RETAINER_BUILDER, RETAINER_CLOSURE, RETAINER_ASYNC };
+
+static const char *const retainer_what[] = {"a byte array", "a StringBuilder (its chunks)",
+					    "a closure (a compiler-made display class)", "an async state machine"};
+
+/* Which kind of retainer the type's objects are, if any (asked once per type). */
+static struct clrsos_error *retainer_kind_of(struct walk *w, const struct clrsos_type *t, int *ret)
+{
+	*ret = -1;
+	if (t->index >= w->nretainer_kind) {
+		size_t n = w->nretainer_kind;
+		if (clrsos_array_reserve(&w->retainer_kind, &w->nretainer_kind, (size_t)t->index + 1))
+			return &clrsos_error_no_memory;
+		memset(w->retainer_kind + n, 0, w->nretainer_kind - n);
+	}
+	uint8_t *k = &w->retainer_kind[t->index];
+	if (!*k) {
+		const char *name = clrsos_types_name(w->types, t);
+		int kind = -1;
+		if (strcmp(name, "System.Byte[]") == 0)
+			kind = RETAINER_BYTES;
+		else if (strcmp(name, "System.Text.StringBuilder") == 0)
+			kind = RETAINER_BUILDER;
+		else if (strstr(name, "<>c__DisplayClass"))
+			kind = RETAINER_CLOSURE;
+		else if (strstr(name, ">d__"))
+			kind = RETAINER_ASYNC;
+		*k = (uint8_t)(kind < 0 ? 1 : 2 + kind);
+	}
+	*ret = *k == 1 ? -1 : *k - 2;
+	return NULL;
+}
+
+static bool on_retainer(struct walk *w, const struct clrsos_heap_object *obj)
+{
+	int kind;
+	uint32_t n;
+	if ((w->err = retainer_kind_of(w, obj->type, &kind)))
+		return false;
+	if (kind < 0 || !clrsos_referrers_number(w->refs, obj->address, &n) || !clrsos_domtree_reached(w->tree, n))
+		return true;
+	uint64_t retained = clrsos_domtree_retained(w->tree, n);
+	struct section *s = &w->sections[CHECK_RETAINERS];
+	s->considered++;
+	if (retained < RETAINER_MIN_BYTES)
+		return true;
+	if (obj->type->index >= w->nretainer_totals) {
+		size_t old = w->nretainer_totals;
+		if (clrsos_array_reserve(&w->retainer_totals, &w->nretainer_totals, (size_t)obj->type->index + 1)) {
+			w->err = &clrsos_error_no_memory;
+			return false;
+		}
+		memset(w->retainer_totals + old, 0, (w->nretainer_totals - old) * sizeof(*w->retainer_totals));
+	}
+	struct coll_total *t = &w->retainer_totals[obj->type->index];
+	t->type = obj->type;
+	t->sparse++;
+	t->wasted += retained;
+	struct finding *f = add_finding(s);
+	if (!f) {
+		w->err = &clrsos_error_no_memory;
+		return false;
+	}
+	f->bytes = retained;
+	f->kind = BYTES_RETAINED;
+	f->address = obj->address;
+	f->mt = obj->type->mt;
+	f->type = clrsos_types_name(w->types, obj->type);
+	f->count = obj->size;
+	if (retained == obj->size)
+		snprintf(f->how, sizeof(f->how), "%s of %" PRIu64 " bytes, retaining only itself", retainer_what[kind],
+			 obj->size);
+	else
+		snprintf(f->how, sizeof(f->how), "%s of %" PRIu64 " bytes itself, the rest only reachable through it",
+			 retainer_what[kind], obj->size);
+	snprintf(f->next, sizeof(f->next), "retained %" PRIx64, obj->address);
+	return true;
+}
+
+/* Per retainer type: its large instances' retained bytes in all. */
+static struct clrsos_error *retainer_totals(struct walk *w)
+{
+	struct section *s = &w->sections[CHECK_RETAINERS];
+	for (size_t i = 0; i < w->nretainer_totals; i++) {
+		const struct coll_total *t = &w->retainer_totals[i];
+		if (!t->sparse)
+			continue;
+		s->total += t->wasted;
+		struct finding *f = add_type_finding(s);
+		if (!f)
+			return &clrsos_error_no_memory;
+		f->bytes = t->wasted;
+		f->kind = BYTES_RETAINED;
+		f->mt = t->type->mt;
+		f->type = clrsos_types_name(w->types, t->type);
+		f->count = t->sparse;
+		snprintf(f->how, sizeof(f->how), "%" PRIu64 " instance%s retaining at least %d bytes each", t->sparse,
+			 t->sparse == 1 ? "" : "s", RETAINER_MIN_BYTES);
+		snprintf(f->next, sizeof(f->next), "dumpheap -mt %" PRIx64, t->type->mt);
+	}
+	keep_top(s, w->o->top);
+	return NULL;
+}
+
 static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 {
 	struct walk *w = ctx;
@@ -513,6 +630,8 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 		on_pinned(w, obj);
 	if (obj->type->is_free)
 		return true;
+	if (w->tree && !on_retainer(w, obj))
+		return false;
 	if (w->strings) {
 		bool counted;
 		if ((w->err = clrsos_dupstrings_add(w->strings, w->target, obj, &counted)))
@@ -715,7 +834,7 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 					struct section *sections)
 {
 	if (!o->selected[CHECK_STRINGS] && !o->selected[CHECK_COLLECTIONS] && !o->selected[CHECK_ARRAYS] &&
-	    !o->selected[CHECK_PINNED])
+	    !o->selected[CHECK_PINNED] && !o->selected[CHECK_RETAINERS])
 		return NULL;
 	struct walk w = {.o = o, .sections = sections};
 	struct clrsos_error *err;
@@ -725,6 +844,9 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 		return err;
 	w.types = clrsos_heap_types(w.heap);
 	w.target = clrsos_heap_target(w.heap);
+	/* The dominator tree first (marking, the referrer index, the tree: each stops at Ctrl-C). */
+	if (o->selected[CHECK_RETAINERS] && (err = clrsos_session_dominators(session, &w.refs, &w.tree)))
+		return err;
 	if (!(w.chunk = malloc(CHUNK_WORDS * sizeof(*w.chunk))))
 		return &clrsos_error_no_memory;
 	if (o->selected[CHECK_STRINGS])
@@ -753,7 +875,11 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 		err = array_totals(&w);
 	if (!err && o->selected[CHECK_PINNED])
 		err = pinned_findings(&w);
+	if (!err && o->selected[CHECK_RETAINERS])
+		err = retainer_totals(&w);
 	free(w.pins);
+	free(w.retainer_kind);
+	free(w.retainer_totals);
 	clrsos_dupstrings_destroy(w.strings);
 	free(w.layouts);
 	free(w.totals);
@@ -860,7 +986,17 @@ static struct clrsos_error *finalizer_check(struct clrsos_session *session, cons
 
 static const char *bytes_word(enum bytes_kind kind)
 {
-	return kind == BYTES_WASTED ? "wasted" : "in the objects";
+	return kind == BYTES_WASTED ? "wasted" : kind == BYTES_RETAINED ? "retained" : "in the objects";
+}
+
+static const char *bytes_json(enum bytes_kind kind)
+{
+	return kind == BYTES_WASTED ? "wasted" : kind == BYTES_RETAINED ? "retained" : "own";
+}
+
+static enum bytes_kind section_kind(int check)
+{
+	return check == CHECK_FINALIZERS ? BYTES_OWN : check == CHECK_RETAINERS ? BYTES_RETAINED : BYTES_WASTED;
 }
 
 static const char *section_clause(int check)
@@ -870,6 +1006,7 @@ static const char *section_clause(int check)
 	case CHECK_COLLECTIONS: return "wasted: unused slots * slot size";
 	case CHECK_ARRAYS: return "wasted: null slots * 8";
 	case CHECK_PINNED: return "wasted: free space before pinned objects, and the large object heap's";
+	case CHECK_RETAINERS: return "retained: what a collection would free without them; nested ones overlap";
 	default: return "the objects' own size";
 	}
 }
@@ -899,7 +1036,7 @@ static void render_text(const struct section *sections, const struct inspect_opt
 			continue;
 		run++;
 		findings += sections[i].count + sections[i].ntypes;
-		if (i != CHECK_FINALIZERS)
+		if (section_kind(i) == BYTES_WASTED)
 			wasted += sections[i].total;
 	}
 	char total[32];
@@ -916,8 +1053,8 @@ static void render_text(const struct section *sections, const struct inspect_opt
 		if (!s->run)
 			continue;
 		clrsos_format_thousands(s->total, total, sizeof(total));
-		clrsos_outf(out, "\n%s: %s bytes %s (%s)\n", check_titles[i], total,
-			    i == CHECK_FINALIZERS ? "in the objects" : "wasted", section_clause(i));
+		clrsos_outf(out, "\n%s: %s bytes %s (%s)\n", check_titles[i], total, bytes_word(section_kind(i)),
+			    section_clause(i));
 		switch (i) {
 		case CHECK_STRINGS:
 			clrsos_outf(out, "  %" PRIu64 " distinct texts\n", s->considered);
@@ -931,6 +1068,10 @@ static void render_text(const struct section *sections, const struct inspect_opt
 			break;
 		case CHECK_PINNED:
 			clrsos_outf(out, "  %" PRIu64 " objects held by pinned handles\n", s->considered);
+			break;
+		case CHECK_RETAINERS:
+			clrsos_outf(out, "  %" PRIu64 " live byte arrays, StringBuilders, closures and async state machines "
+				    "looked at (%d bytes retained or more is a finding)\n", s->considered, RETAINER_MIN_BYTES);
 			break;
 		default:
 			clrsos_outf(out, "  %" PRIu64 " objects in the finalization queue, %" PRIu64
@@ -956,7 +1097,7 @@ static void render_finding_json(struct clrsos_json *j, const struct finding *f)
 	clrsos_json_key(j, "bytes");
 	clrsos_json_uint(j, f->bytes);
 	clrsos_json_key(j, "bytesKind");
-	clrsos_json_string(j, f->kind == BYTES_WASTED ? "wasted" : "own");
+	clrsos_json_string(j, bytes_json(f->kind));
 	clrsos_json_key(j, "address");
 	if (f->address)
 		clrsos_json_address(j, f->address);
@@ -1003,7 +1144,7 @@ static void render_json(const struct section *sections, struct clrsos_writer *ou
 		clrsos_json_key(&j, "bytes");
 		clrsos_json_uint(&j, s->total);
 		clrsos_json_key(&j, "bytesKind");
-		clrsos_json_string(&j, i == CHECK_FINALIZERS ? "own" : "wasted");
+		clrsos_json_string(&j, bytes_json(section_kind(i)));
 		clrsos_json_key(&j, "considered");
 		clrsos_json_uint(&j, s->considered);
 		if (i == CHECK_FINALIZERS) {

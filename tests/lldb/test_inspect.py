@@ -35,7 +35,7 @@ BAD = {
 }
 
 TITLES = ["Duplicate strings", "Sparse and empty collections", "Arrays of mostly null references",
-          "Finalizable objects", "Pinned objects and fragmentation"]
+          "Finalizable objects", "Pinned objects and fragmentation", "Large retainers"]
 
 
 def string_size(length):
@@ -107,7 +107,8 @@ def main():
         tr = run(commands)
         items = field(tr.json(get_items), "_items")
         report = tr.json("inspect --json -top 1000")
-        check([c["name"] for c in report["checks"]] == ["strings", "collections", "arrays", "finalizers", "pinned"],
+        check([c["name"] for c in report["checks"]] == ["strings", "collections", "arrays", "finalizers", "pinned",
+                                                           "retainers"],
               "inspect runs every check in order: %r" % [c["name"] for c in report["checks"]])
 
         # 1. Duplicate strings.
@@ -231,6 +232,33 @@ def main():
             check(loh_findings[0]["bytes"] == pinned["lohFree"] and loh_findings[0]["count"] == len(frees),
                   "the LOH finding: %r, %d free objects" % (loh_findings[0], len(frees)))
 
+        # 7. Large retainers: a closure, a StringBuilder, an async state machine, each holding a big array.
+        rt = section(report, "retainers")
+        rtruth = truth["retainers"]
+        getters = ["dumpobj %s --json" % fields[k] for k in ("Closure", "Builder")]
+        tr3 = run(getters)
+        closure = field(tr3.json(getters[0]), "_target")
+        builder = fields["Builder"]
+        tr3 = run(["dumpobj %s --json" % closure, "dumpobj %s --json" % builder])
+        display = tr3.json("dumpobj %s --json" % closure)
+        sb = tr3.json("dumpobj %s --json" % builder)
+        big, chars = field(display, "big"), field(sb, "m_ChunkChars")
+        check(field(sb, "m_ChunkPrevious") in ("0000000000000000", "0", None), "one chunk: %r" % sb["fields"])
+        tr3 = run(["dumpobj %s --json" % big, "dumpobj %s --json" % chars])
+        for address, own, inner in ((closure, display["size"], tr3.json("dumpobj %s --json" % big)["size"]),
+                                    (builder, sb["size"], tr3.json("dumpobj %s --json" % chars)["size"])):
+            f = at(rt["findings"], address)
+            if f:
+                check(f["bytes"] == own + inner and f["bytesKind"] == "retained",
+                      "%s retains %r, expected %d + %d" % (f["type"], f["bytes"], own, inner))
+                check(f["next"] == "retained %x" % norm(address), "next: %r" % f["next"])
+        check(inner >= rtruth["builderCapacity"] * 2, "the builder's chunk: %d bytes" % inner)
+        f = at(rt["findings"], fields["Pending"])
+        if f:
+            check("<%s>d__" % rtruth["asyncMethod"] in f["type"], "the async state machine's type: %r" % f["type"])
+            check(rtruth["asyncBytes"] < f["bytes"] < rtruth["asyncBytes"] + 4096,
+                  "the async state machine retains %r, its array is %d bytes" % (f["bytes"], rtruth["asyncBytes"]))
+
         # -top and a choice of checks.
         small = tr.json("inspect finalizers arrays --json -top 3")
         check([c["name"] for c in small["checks"]] == ["arrays", "finalizers"],
@@ -244,7 +272,7 @@ def main():
 
         # The text: summary, sections in order, findings with a next command.
         text = tr.output("inspect -top 1000")
-        check(text and text[0].startswith("inspect: 5 checks, "), "the summary line: %r" % text[:1])
+        check(text and text[0].startswith("inspect: 6 checks, "), "the summary line: %r" % text[:1])
         titles = [l.split(":")[0] for l in text if l and not l.startswith(" ") and ":" in l][1:]
         check(titles == TITLES, "the sections in order: %r" % titles)
         nexts = [l for l in text if " -> " in l]

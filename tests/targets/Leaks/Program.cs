@@ -10,6 +10,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Leaks;
@@ -38,6 +39,9 @@ public sealed class Holder
     public Finalizable[] Finalizables = Array.Empty<Finalizable>();
     public byte[][] PinnedBuffers = Array.Empty<byte[]>();
     public byte[][] LargeKept = Array.Empty<byte[]>();
+    public Func<int>? Closure;
+    public StringBuilder? Builder;
+    public Task? Pending;
 }
 
 public static class Program
@@ -51,6 +55,23 @@ public static class Program
     const int ArrayLength = 10000, ArrayNonNull = 50, FinalizableCount = 7;
     const int LargeCount = 8, LargeSize = 200_000;
     const int Subscribers = 300, SubscriberBuffer = 1000, PinnedCount = 4, PinnedSize = 4096;
+
+    const int ClosureBytes = 500_000, BuilderCapacity = 200_000, BuilderChars = 150_000, AsyncBytes = 300_000;
+
+    // A closure: its display class holds the array.
+    static Func<int> MakeClosure()
+    {
+        var big = new byte[ClosureBytes];
+        return () => big.Length;
+    }
+
+    // An async method waiting for ever: its boxed state machine holds the array.
+    static async Task HoldAsync(TaskCompletionSource never)
+    {
+        var big = new byte[AsyncBytes];
+        await never.Task;
+        GC.KeepAlive(big);
+    }
 
     static int SizeOf(Type t) =>
         (int)typeof(Unsafe).GetMethod("SizeOf")!.MakeGenericMethod(t).Invoke(null, null)!;
@@ -119,6 +140,10 @@ public static class Program
             h.LargeKept[i] = large[2 * i];
         large = null;
 
+        h.Closure = MakeClosure();
+        h.Builder = new StringBuilder(BuilderCapacity).Append('x', BuilderChars);
+        h.Pending = HoldAsync(new TaskCompletionSource());
+
         for (int i = 0; i < Subscribers; i++)
             Tick += new Subscriber(SubscriberBuffer).OnTick;
         s_holder = h;
@@ -148,6 +173,11 @@ public static class Program
             ["finalizable"] = new JsonObject { ["type"] = typeof(Finalizable).FullName, ["count"] = FinalizableCount },
             ["pinned"] = new JsonObject { ["field"] = "PinnedBuffers", ["count"] = PinnedCount, ["size"] = PinnedSize },
             ["large"] = new JsonObject { ["field"] = "LargeKept", ["kept"] = LargeCount / 2, ["dropped"] = LargeCount - LargeCount / 2, ["size"] = LargeSize },
+            ["retainers"] = new JsonObject
+            {
+                ["closureBytes"] = ClosureBytes, ["builderCapacity"] = BuilderCapacity, ["asyncBytes"] = AsyncBytes,
+                ["asyncMethod"] = "HoldAsync",
+            },
             ["event"] = new JsonObject
             {
                 ["subscribers"] = Tick!.GetInvocationList().Length, ["target"] = typeof(Subscriber).FullName,
