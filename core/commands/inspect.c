@@ -35,15 +35,16 @@ enum check {
 	CHECK_ARRAYS,
 	CHECK_FINALIZERS,
 	CHECK_PINNED,
+	CHECK_EVENTS,
 	CHECK_RETAINERS,
 	NCHECKS,
 };
 
 static const char *const check_names[NCHECKS] = {"strings", "collections", "arrays", "finalizers", "pinned",
-						 "retainers"};
+						 "events", "retainers"};
 static const char *const check_titles[NCHECKS] = {"Duplicate strings", "Sparse and empty collections",
 						  "Arrays of mostly null references", "Finalizable objects",
-						  "Pinned objects and fragmentation", "Large retainers"};
+						  "Pinned objects and fragmentation", "Event-handler leaks", "Large retainers"};
 
 enum {
 	DEFAULT_TOP = 10,
@@ -63,6 +64,8 @@ enum bytes_kind { BYTES_WASTED, BYTES_OWN, BYTES_RETAINED };
 
 /* A retainer is large from this many retained bytes. */
 enum { RETAINER_MIN_BYTES = 64 * 1024 };
+/* An invocation list is a finding when this many of its delegates have targets of one type. */
+enum { EVENT_MIN_TARGETS = 32 };
 
 struct finding {
 	uint64_t bytes;
@@ -121,7 +124,7 @@ static struct clrsos_error *check_operand(void *ctx, const struct clrsos_host *h
 	struct clrsos_name_buf nb;
 	return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 				   "inspect: no check '%s': the checks are strings, collections, arrays, finalizers, "
-				   "pinned, retainers",
+				   "pinned, events, retainers",
 				   clrsos_safe_name(arg, &nb));
 }
 
@@ -236,6 +239,10 @@ struct walk {
 	size_t nretainer_kind;
 	struct coll_total *retainer_totals; /* by type index */
 	size_t nretainer_totals;
+	int32_t *delegate_target; /* by type index: 0 not asked, -1 no delegate, else 1 + _target's offset */
+	size_t ndelegate_target;
+	struct target_count *targets; /* events: one invocation list's target types */
+	size_t ntargets, targets_cap;
 	struct pin *pins;   /* sorted by object */
 	size_t npins;
 	uint64_t free_end, free_size; /* the last free object's end and size (pinned) */
@@ -598,6 +605,144 @@ static bool on_retainer(struct walk *w, const struct clrsos_heap_object *obj)
 	return true;
 }
 
+/* Events: a delegate type's _target offset (from the object's start), or -1: no delegate. Asked once per type. */
+static struct clrsos_error *delegate_target_of(struct walk *w, const struct clrsos_type *t, int32_t *ret)
+{
+	*ret = -1;
+	if (t->index >= w->ndelegate_target) {
+		size_t n = w->ndelegate_target;
+		if (clrsos_array_reserve(&w->delegate_target, &w->ndelegate_target, (size_t)t->index + 1))
+			return &clrsos_error_no_memory;
+		memset(w->delegate_target + n, 0, (w->ndelegate_target - n) * sizeof(*w->delegate_target));
+	}
+	int32_t *d = &w->delegate_target[t->index];
+	if (!*d) {
+		*d = -1;
+		struct clrsos_fields fields;
+		struct clrsos_error *err = t->is_array ? NULL : clrsos_fields_init(w->dac, w->types, t->mt, &fields);
+		if (err) {
+			if (clrsos_error_is_no_memory(err))
+				return err;
+			clrsos_error_destroy(err);
+		} else if (!t->is_array) {
+			uint32_t target, list;
+			if (instance_field(&fields, "_target", &target) && instance_field(&fields, "_invocationList", &list) &&
+			    target + 8 <= t->base_size)
+				*d = (int32_t)target + 1;
+			clrsos_fields_deinit(&fields);
+		}
+	}
+	*ret = *d < 0 ? -1 : *d - 1;
+	return NULL;
+}
+
+struct target_count {
+	const struct clrsos_type *type;
+	uint64_t count, retained;
+};
+
+/*
+ * Events: an array of references whose elements are all delegates (a
+ * multicast delegate's invocation list), live, with many targets of one
+ * type: the type, how many, and what those targets retain.
+ */
+static bool on_invocation_list(struct walk *w, const struct clrsos_heap_object *obj)
+{
+	if (!is_reference_array(obj->type) || obj->bytes_len < ARRAY_DATA)
+		return true;
+	uint32_t length = load_u32(obj->bytes + ARRAY_LENGTH), list_number;
+	if (length < EVENT_MIN_TARGETS || ARRAY_DATA + (uint64_t)length * 8 > obj->size ||
+	    !clrsos_referrers_number(w->refs, obj->address, &list_number))
+		return true;
+	w->ntargets = 0;
+	uint64_t delegates = 0;
+	for (uint64_t i = 0; i < length;) {
+		uint64_t n = length - i < CHUNK_WORDS ? length - i : CHUNK_WORDS;
+		uint64_t at = ARRAY_DATA + i * 8;
+		if (at + n * 8 <= obj->bytes_len) {
+			memcpy(w->chunk, obj->bytes + at, n * 8);
+		} else {
+			struct clrsos_error *err = clrsos_target_read(w->target, obj->address + at, w->chunk, n * 8);
+			if (err) {
+				clrsos_error_destroy(err);
+				return true;
+			}
+		}
+		i += n;
+		for (uint64_t k = 0; k < n; k++) {
+			if (!w->chunk[k])
+				continue;
+			struct clrsos_watch *watch = clrsos_heap_watch(w->heap);
+			if (watch && (w->err = clrsos_watch_tick(watch)))
+				return false;
+			/* The element's MethodTable: a delegate, or this is no invocation list. */
+			uint64_t mt, target = 0;
+			struct clrsos_error *err = clrsos_target_read_u64(w->target, w->chunk[k], &mt);
+			const struct clrsos_type *dt = err ? NULL : clrsos_types_get(w->types, mt & ~(uint64_t)7);
+			clrsos_error_destroy(err);
+			int32_t off = -1;
+			if (dt && (w->err = delegate_target_of(w, dt, &off)))
+				return false;
+			if (off < 0)
+				return true;
+			delegates++;
+			err = clrsos_target_read_u64(w->target, w->chunk[k] + (uint64_t)off, &target);
+			clrsos_error_destroy(err);
+			if (err || !target)
+				continue;
+			err = clrsos_target_read_u64(w->target, target, &mt);
+			const struct clrsos_type *tt = err ? NULL : clrsos_types_get(w->types, mt & ~(uint64_t)7);
+			clrsos_error_destroy(err);
+			if (!tt)
+				continue;
+			uint32_t n_target;
+			uint64_t retained = clrsos_referrers_number(w->refs, target, &n_target) &&
+							    clrsos_domtree_reached(w->tree, n_target)
+						    ? clrsos_domtree_retained(w->tree, n_target)
+						    : 0;
+			size_t j = 0;
+			while (j < w->ntargets && w->targets[j].type != tt)
+				j++;
+			if (j == w->ntargets) {
+				if (clrsos_array_reserve(&w->targets, &w->targets_cap, w->ntargets + 1)) {
+					w->err = &clrsos_error_no_memory;
+					return false;
+				}
+				w->targets[w->ntargets++] = (struct target_count){tt, 0, 0};
+			}
+			w->targets[j].count++;
+			w->targets[j].retained += retained;
+		}
+	}
+	struct section *s = &w->sections[CHECK_EVENTS];
+	if (!delegates)
+		return true;
+	s->considered++;
+	const struct target_count *most = NULL;
+	for (size_t j = 0; j < w->ntargets; j++) {
+		if (!most || w->targets[j].count > most->count)
+			most = &w->targets[j];
+	}
+	if (!most || most->count < EVENT_MIN_TARGETS)
+		return true;
+	struct finding *f = add_finding(s);
+	if (!f) {
+		w->err = &clrsos_error_no_memory;
+		return false;
+	}
+	f->bytes = most->retained;
+	f->kind = BYTES_RETAINED;
+	f->address = obj->address;
+	f->mt = most->type->mt;
+	f->type = clrsos_types_name(w->types, most->type);
+	f->count = most->count;
+	snprintf(f->how, sizeof(f->how), "an invocation list of %" PRIu64 " delegates, %" PRIu64 " of them on objects "
+		 "of this type", delegates, most->count);
+	snprintf(f->next, sizeof(f->next), "gcroot %" PRIx64, obj->address);
+	s->total += most->retained;
+	return true;
+}
+
 /* Per retainer type: its large instances' retained bytes in all. */
 static struct clrsos_error *retainer_totals(struct walk *w)
 {
@@ -630,7 +775,9 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 		on_pinned(w, obj);
 	if (obj->type->is_free)
 		return true;
-	if (w->tree && !on_retainer(w, obj))
+	if (w->tree && w->o->selected[CHECK_RETAINERS] && !on_retainer(w, obj))
+		return false;
+	if (w->tree && w->o->selected[CHECK_EVENTS] && !on_invocation_list(w, obj))
 		return false;
 	if (w->strings) {
 		bool counted;
@@ -834,18 +981,20 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 					struct section *sections)
 {
 	if (!o->selected[CHECK_STRINGS] && !o->selected[CHECK_COLLECTIONS] && !o->selected[CHECK_ARRAYS] &&
-	    !o->selected[CHECK_PINNED] && !o->selected[CHECK_RETAINERS])
+	    !o->selected[CHECK_PINNED] && !o->selected[CHECK_RETAINERS] && !o->selected[CHECK_EVENTS])
 		return NULL;
 	struct walk w = {.o = o, .sections = sections};
 	struct clrsos_error *err;
 	if ((err = clrsos_session_heap(session, &w.heap)) || (err = clrsos_heap_check_walkable(w.heap)))
 		return err;
-	if ((o->selected[CHECK_COLLECTIONS] || o->selected[CHECK_PINNED]) && (err = clrsos_session_dac(session, &w.dac)))
+	if ((o->selected[CHECK_COLLECTIONS] || o->selected[CHECK_PINNED] || o->selected[CHECK_EVENTS]) &&
+	    (err = clrsos_session_dac(session, &w.dac)))
 		return err;
 	w.types = clrsos_heap_types(w.heap);
 	w.target = clrsos_heap_target(w.heap);
 	/* The dominator tree first (marking, the referrer index, the tree: each stops at Ctrl-C). */
-	if (o->selected[CHECK_RETAINERS] && (err = clrsos_session_dominators(session, &w.refs, &w.tree)))
+	if ((o->selected[CHECK_RETAINERS] || o->selected[CHECK_EVENTS]) &&
+	    (err = clrsos_session_dominators(session, &w.refs, &w.tree)))
 		return err;
 	if (!(w.chunk = malloc(CHUNK_WORDS * sizeof(*w.chunk))))
 		return &clrsos_error_no_memory;
@@ -878,7 +1027,11 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 	if (!err && o->selected[CHECK_RETAINERS])
 		err = retainer_totals(&w);
 	free(w.pins);
+	if (!err && o->selected[CHECK_EVENTS])
+		keep_top(&sections[CHECK_EVENTS], o->top);
 	free(w.retainer_kind);
+	free(w.delegate_target);
+	free(w.targets);
 	free(w.retainer_totals);
 	clrsos_dupstrings_destroy(w.strings);
 	free(w.layouts);
@@ -996,7 +1149,9 @@ static const char *bytes_json(enum bytes_kind kind)
 
 static enum bytes_kind section_kind(int check)
 {
-	return check == CHECK_FINALIZERS ? BYTES_OWN : check == CHECK_RETAINERS ? BYTES_RETAINED : BYTES_WASTED;
+	return check == CHECK_FINALIZERS			      ? BYTES_OWN
+	       : check == CHECK_RETAINERS || check == CHECK_EVENTS ? BYTES_RETAINED
+								   : BYTES_WASTED;
 }
 
 static const char *section_clause(int check)
@@ -1006,6 +1161,7 @@ static const char *section_clause(int check)
 	case CHECK_COLLECTIONS: return "wasted: unused slots * slot size";
 	case CHECK_ARRAYS: return "wasted: null slots * 8";
 	case CHECK_PINNED: return "wasted: free space before pinned objects, and the large object heap's";
+	case CHECK_EVENTS: return "retained by the handlers' targets";
 	case CHECK_RETAINERS: return "retained: what a collection would free without them; nested ones overlap";
 	default: return "the objects' own size";
 	}
@@ -1068,6 +1224,10 @@ static void render_text(const struct section *sections, const struct inspect_opt
 			break;
 		case CHECK_PINNED:
 			clrsos_outf(out, "  %" PRIu64 " objects held by pinned handles\n", s->considered);
+			break;
+		case CHECK_EVENTS:
+			clrsos_outf(out, "  %" PRIu64 " live invocation lists of at least %d delegates looked at (%d handlers "
+				    "on one type or more is a finding)\n", s->considered, EVENT_MIN_TARGETS, EVENT_MIN_TARGETS);
 			break;
 		case CHECK_RETAINERS:
 			clrsos_outf(out, "  %" PRIu64 " live byte arrays, StringBuilders, closures and async state machines "

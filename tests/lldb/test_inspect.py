@@ -35,7 +35,8 @@ BAD = {
 }
 
 TITLES = ["Duplicate strings", "Sparse and empty collections", "Arrays of mostly null references",
-          "Finalizable objects", "Pinned objects and fragmentation", "Large retainers"]
+          "Finalizable objects", "Pinned objects and fragmentation", "Event-handler leaks",
+          "Large retainers"]
 
 
 def string_size(length):
@@ -101,14 +102,14 @@ def main():
         fin_type = truth["finalizable"]["type"]
         commands = [get_items, "inspect --json -top 1000", "inspect -top 1000", "inspect", "inspect strings --json",
                     "inspect finalizers arrays --json -top 3", "dumpheap -strings --json",
-                    "dumpheap -type %s --json" % fin_type, "finalizequeue -stat --json", "gchandles --json",
+                    "dumpheap -type %s --json" % fin_type, "dumpheap -type %s --json" % truth["event"]["target"], "finalizequeue -stat --json", "gchandles --json",
                     "eeheap -gc --json", "dumpheap -type Free --json", "dumparray %s --json" % fields["PinnedBuffers"]]
         commands += list(BAD)
         tr = run(commands)
         items = field(tr.json(get_items), "_items")
         report = tr.json("inspect --json -top 1000")
         check([c["name"] for c in report["checks"]] == ["strings", "collections", "arrays", "finalizers", "pinned",
-                                                           "retainers"],
+                                                           "events", "retainers"],
               "inspect runs every check in order: %r" % [c["name"] for c in report["checks"]])
 
         # 1. Duplicate strings.
@@ -232,6 +233,26 @@ def main():
             check(loh_findings[0]["bytes"] == pinned["lohFree"] and loh_findings[0]["count"] == len(frees),
                   "the LOH finding: %r, %d free objects" % (loh_findings[0], len(frees)))
 
+        # 6. Event-handler leaks: the static event's invocation list, its handlers on Subscriber objects.
+        ev = section(report, "events")
+        et = truth["event"]
+        hits = [f for f in ev["findings"] if f["type"] == et["target"]]
+        if check(len(hits) == 1, "one invocation list on %s: %r" % (et["target"], ev["findings"])):
+            f = hits[0]
+            check(f["count"] == et["subscribers"], "handlers: %r, the target subscribed %d" %
+                  (f["count"], et["subscribers"]))
+            subs = tr.json("dumpheap -type %s --json" % et["target"])["objects"]
+            subs = [o for o in subs if norm(o["mt"]) == norm(f["mt"])]
+            each = subs[0]["size"] + (24 + et["buffer"] + 7) // 8 * 8 if subs else 0
+            check(len(subs) == et["subscribers"] and f["bytes"] == et["subscribers"] * each and
+                  f["bytesKind"] == "retained",
+                  "the handlers' targets retain %r, expected %d * %d" % (f["bytes"], et["subscribers"], each))
+            check(f["next"] == "gcroot %x" % norm(f["address"]), "next: %r" % f["next"])
+            listed = "dumpobj %s --json" % f["address"]
+            tr4 = run([listed])
+            check(tr4.json(listed)["name"] == "System.Object[]", "the finding is an object[]: %r" %
+                  tr4.json(listed)["name"])
+
         # 7. Large retainers: a closure, a StringBuilder, an async state machine, each holding a big array.
         rt = section(report, "retainers")
         rtruth = truth["retainers"]
@@ -272,7 +293,7 @@ def main():
 
         # The text: summary, sections in order, findings with a next command.
         text = tr.output("inspect -top 1000")
-        check(text and text[0].startswith("inspect: 6 checks, "), "the summary line: %r" % text[:1])
+        check(text and text[0].startswith("inspect: 7 checks, "), "the summary line: %r" % text[:1])
         titles = [l.split(":")[0] for l in text if l and not l.startswith(" ") and ":" in l][1:]
         check(titles == TITLES, "the sections in order: %r" % titles)
         nexts = [l for l in text if " -> " in l]
