@@ -73,6 +73,7 @@ struct finding {
 	uint64_t address;  /* the object, or 0 for a type's total */
 	uint64_t mt;
 	const char *type;  /* borrowed from the heap's types */
+	const char *holder_type; /* events: the invocation list's type (the object at address) */
 	uint64_t count;    /* copies, instances, null slots, objects */
 	char how[160];
 	char next[64];
@@ -735,6 +736,7 @@ static bool on_invocation_list(struct walk *w, const struct clrsos_heap_object *
 	f->address = obj->address;
 	f->mt = most->type->mt;
 	f->type = clrsos_types_name(w->types, most->type);
+	f->holder_type = clrsos_types_name(w->types, obj->type);
 	f->count = most->count;
 	snprintf(f->how, sizeof(f->how), "an invocation list of %" PRIu64 " delegates, %" PRIu64 " of them on objects "
 		 "of this type", delegates, most->count);
@@ -1174,6 +1176,10 @@ static void render_finding_text(const struct finding *f, struct clrsos_writer *o
 	clrsos_outf(out, "  %14s bytes %s  ", bytes, bytes_word(f->kind));
 	if (f->address)
 		clrsos_outf(out, "%012" PRIx64 " ", f->address);
+	if (f->holder_type) {
+		clrsos_out_name(out, f->holder_type);
+		clrsos_out(out, " with handlers on ");
+	}
 	clrsos_out_name(out, f->type);
 	if (f->text.valid) {
 		clrsos_out(out, " \"");
@@ -1269,6 +1275,10 @@ static void render_finding_json(struct clrsos_json *j, const struct finding *f)
 	clrsos_json_string(j, f->type);
 	clrsos_json_key(j, "count");
 	clrsos_json_uint(j, f->count);
+	if (f->holder_type) {
+		clrsos_json_key(j, "listType");
+		clrsos_json_string(j, f->holder_type);
+	}
 	if (f->text.valid) {
 		clrsos_json_key(j, "text");
 		struct clrsos_json_stream st;
