@@ -1,15 +1,18 @@
 /*
  * inspect: leak suspects, found without hunting. Each check lists its
  * findings, most bytes first: what (a type, an object, a text), its bytes
- * (wasted, or the objects' own size: each finding says which), how it was
- * found, and one command to follow it up.
+ * (wasted, retained, or the objects' own size: each finding says which),
+ * how it was found, and one command to follow it up.
  *
  * Checks (in this order): duplicate strings (the tally dumpheap -strings
  * makes, analysis/dupstrings.h), sparse and empty collections (List,
  * Dictionary, HashSet, Queue, Stack: their slots against their counts),
- * arrays of mostly null references, and the finalization queue by type.
- * The first three share one walk of the heap; a collection's fields are
- * found once per type (its field list), then read from the walk's bytes.
+ * arrays of mostly null references, the finalization queue by type, pinned
+ * objects and the free space around them and on the LOH, event-handler
+ * leaks (invocation lists full of one target type) and large retainers (by
+ * the dominator tree). All but the finalization queue share one walk of the
+ * heap; a collection's or delegate's fields are found once per type (its
+ * field list), then read from the walk's bytes or one memory read.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -156,6 +159,23 @@ static struct clrsos_error *parse(const struct clrsos_host *host, int argc, cons
 	return err;
 }
 
+/*
+ * Room for entry index of an array kept per type index (*itemsp, *np of
+ * them), the entries added zeroed.
+ */
+static struct clrsos_error *reserve_index_(void *itemsp, size_t *np, uint32_t index, size_t size)
+{
+	if (index < *np)
+		return NULL;
+	size_t old = *np;
+	struct clrsos_error *err = clrsos_array_reserve_(itemsp, np, (size_t)index + 1, size);
+	if (!err)
+		memset(*(char **)itemsp + old * size, 0, (*np - old) * size);
+	return err;
+}
+
+#define reserve_index(itemsp, np, index) reserve_index_((void *)(itemsp), (np), (index), sizeof(**(itemsp)))
+
 static struct finding *add_finding(struct section *s)
 {
 	if (clrsos_array_reserve(&s->items, &s->cap, s->count + 1))
@@ -270,12 +290,8 @@ static bool starts_with(const char *s, const char *prefix)
 static struct clrsos_error *layout_of(struct walk *w, const struct clrsos_type *t, const struct coll_layout **ret)
 {
 	*ret = NULL;
-	if (t->index >= w->nlayouts) {
-		size_t n = w->nlayouts;
-		if (clrsos_array_reserve(&w->layouts, &w->nlayouts, (size_t)t->index + 1))
-			return &clrsos_error_no_memory;
-		memset(w->layouts + n, 0, (w->nlayouts - n) * sizeof(*w->layouts));
-	}
+	if (reserve_index(&w->layouts, &w->nlayouts, t->index))
+		return &clrsos_error_no_memory;
 	struct coll_layout *l = &w->layouts[t->index];
 	*ret = l;
 	if (l->known)
@@ -400,13 +416,9 @@ static bool on_collection(struct walk *w, const struct clrsos_heap_object *obj)
 		wasted += (blength - (uint64_t)used) * bcomponent;
 	struct section *s = &w->sections[CHECK_COLLECTIONS];
 	s->considered++;
-	if (obj->type->index >= w->ntotals) {
-		size_t n = w->ntotals;
-		if (clrsos_array_reserve(&w->totals, &w->ntotals, (size_t)obj->type->index + 1)) {
-			w->err = &clrsos_error_no_memory;
-			return false;
-		}
-		memset(w->totals + n, 0, (w->ntotals - n) * sizeof(*w->totals));
+	if (reserve_index(&w->totals, &w->ntotals, obj->type->index)) {
+		w->err = &clrsos_error_no_memory;
+		return false;
 	}
 	struct coll_total *total = &w->totals[obj->type->index];
 	total->type = obj->type;
@@ -536,12 +548,8 @@ static const char *const retainer_what[] = {"a byte array", "a StringBuilder (it
 static struct clrsos_error *retainer_kind_of(struct walk *w, const struct clrsos_type *t, int *ret)
 {
 	*ret = -1;
-	if (t->index >= w->nretainer_kind) {
-		size_t n = w->nretainer_kind;
-		if (clrsos_array_reserve(&w->retainer_kind, &w->nretainer_kind, (size_t)t->index + 1))
-			return &clrsos_error_no_memory;
-		memset(w->retainer_kind + n, 0, w->nretainer_kind - n);
-	}
+	if (reserve_index(&w->retainer_kind, &w->nretainer_kind, t->index))
+		return &clrsos_error_no_memory;
 	uint8_t *k = &w->retainer_kind[t->index];
 	if (!*k) {
 		const char *name = clrsos_types_name(w->types, t);
@@ -573,13 +581,9 @@ static bool on_retainer(struct walk *w, const struct clrsos_heap_object *obj)
 	s->considered++;
 	if (retained < RETAINER_MIN_BYTES)
 		return true;
-	if (obj->type->index >= w->nretainer_totals) {
-		size_t old = w->nretainer_totals;
-		if (clrsos_array_reserve(&w->retainer_totals, &w->nretainer_totals, (size_t)obj->type->index + 1)) {
-			w->err = &clrsos_error_no_memory;
-			return false;
-		}
-		memset(w->retainer_totals + old, 0, (w->nretainer_totals - old) * sizeof(*w->retainer_totals));
+	if (reserve_index(&w->retainer_totals, &w->nretainer_totals, obj->type->index)) {
+		w->err = &clrsos_error_no_memory;
+		return false;
 	}
 	struct coll_total *t = &w->retainer_totals[obj->type->index];
 	t->type = obj->type;
@@ -610,12 +614,8 @@ static bool on_retainer(struct walk *w, const struct clrsos_heap_object *obj)
 static struct clrsos_error *delegate_target_of(struct walk *w, const struct clrsos_type *t, int32_t *ret)
 {
 	*ret = -1;
-	if (t->index >= w->ndelegate_target) {
-		size_t n = w->ndelegate_target;
-		if (clrsos_array_reserve(&w->delegate_target, &w->ndelegate_target, (size_t)t->index + 1))
-			return &clrsos_error_no_memory;
-		memset(w->delegate_target + n, 0, (w->ndelegate_target - n) * sizeof(*w->delegate_target));
-	}
+	if (reserve_index(&w->delegate_target, &w->ndelegate_target, t->index))
+		return &clrsos_error_no_memory;
 	int32_t *d = &w->delegate_target[t->index];
 	if (!*d) {
 		*d = -1;
@@ -914,13 +914,9 @@ static struct clrsos_error *pinned_findings(struct walk *w)
 			continue; /* not an object the walk met */
 		s->considered++;
 		s->total += p->free_before;
-		if (p->type->index >= ntypes) {
-			size_t old = ntypes;
-			if (clrsos_array_reserve(&per_type, &ntypes, (size_t)p->type->index + 1)) {
-				free(per_type);
-				return &clrsos_error_no_memory;
-			}
-			memset(per_type + old, 0, (ntypes - old) * sizeof(*per_type));
+		if (reserve_index(&per_type, &ntypes, p->type->index)) {
+			free(per_type);
+			return &clrsos_error_no_memory;
 		}
 		per_type[p->type->index].type = p->type;
 		per_type[p->type->index].count++;
@@ -1088,13 +1084,9 @@ static struct clrsos_error *finalizer_check(struct clrsos_session *session, cons
 					uint64_t size;
 					if ((err = clrsos_root_cmd_type_of(&c, chunk[i], &t, &size)) || !t)
 						continue; /* not a valid object: not counted, as finalizequeue */
-					if (t->index >= ntotals) {
-						size_t old = ntotals;
-						if (clrsos_array_reserve(&totals, &ntotals, (size_t)t->index + 1)) {
-							err = &clrsos_error_no_memory;
-							break;
-						}
-						memset(totals + old, 0, (ntotals - old) * sizeof(*totals));
+					if (reserve_index(&totals, &ntotals, t->index)) {
+						err = &clrsos_error_no_memory;
+						break;
 					}
 					struct fin_total *ft = &totals[t->index];
 					ft->type = t;

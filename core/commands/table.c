@@ -371,13 +371,13 @@ const struct clrsos_command clrsos_commands[] = {
 	},
 	{
 		.name = "inspect",
-		.help = "List leak suspects: duplicate strings, sparse collections, null-filled arrays, finalizable objects.",
+		.help = "List leak suspects: duplicate strings, sparse collections, null-filled arrays, and more.",
 		.syntax = "inspect [-top <n>] [<check>...] [--json]\n"
 			  "\n"
 			  "Runs the checks named (all of them without a name), each a section of\n"
 			  "findings sorted by bytes, after a one-line summary. A finding says what\n"
-			  "(a type, an object or a text), its bytes (wasted, or the objects' own\n"
-			  "size), how it was found, and one command to follow it up.\n"
+			  "(a type, an object or a text), its bytes (wasted, retained, or the\n"
+			  "objects' own size), how it was found, and one command to follow it up.\n"
 			  "\n"
 			  "Checks:\n"
 			  "  strings      texts held in several copies (the tally of dumpheap\n"
@@ -390,7 +390,14 @@ const struct clrsos_command clrsos_commands[] = {
 			  "               null: wasted = null slots * 8\n"
 			  "  finalizers   the finalization queue's objects by type (their own size),\n"
 			  "               with those ready for finalization\n"
-			  "The first three share one walk of the heap.\n"
+			  "  pinned       objects pinned by handles, by type; the free space just\n"
+			  "               before each; the large object heap's free space\n"
+			  "  events       invocation lists with 32 or more handlers on objects of one\n"
+			  "               type, and the bytes those objects retain\n"
+			  "  retainers    byte[], StringBuilder, closures and async state machines\n"
+			  "               retaining 64 KiB or more (the dominator tree)\n"
+			  "All but finalizers share one walk of the heap; events and retainers first\n"
+			  "build the dominator tree (as retained does): slow on a big heap.\n"
 			  "\n"
 			  "  -top <n>  findings per list (default 10)\n"
 			  "  --json    one JSON object instead of text\n"
