@@ -253,7 +253,7 @@ struct walk {
 	struct coll_total *totals;   /* by type index */
 	size_t ntotals;
 	uint64_t *chunk;
-	uint8_t obj_bytes[64];
+	uint8_t obj_bytes[256]; /* a collection the walk did not read whole */
 	struct clrsos_referrers *refs; /* retainers: the dominator tree's numbers */
 	struct clrsos_domtree *tree;
 	uint8_t *retainer_kind;        /* by type index: 0 not asked, 1 none, else 2 + enum retainer_kind */
