@@ -1,6 +1,7 @@
 """inspect against the Leaks target's own truth.
 
-usage: test_inspect.py <live|full>
+usage: test_inspect.py <live|full> [<gc config>]
+  gc config: wks-regions (the default), wks-segments, svr-regions, svr-segments
 
 The Leaks target holds, in the fields of one Leaks.Holder, 500 copies of one
 40-char text, a List<object> of capacity 100000 with 10 items, an empty
@@ -75,6 +76,7 @@ def section(report, name):
 
 def main():
     mode = sys.argv[1]
+    env = harness.GC_CONFIGS[sys.argv[2] if len(sys.argv) > 2 else "wks-regions"]
     scratch = None
     target = None
 
@@ -85,11 +87,11 @@ def main():
 
     try:
         if mode == "live":
-            target = harness.Target("Leaks")
+            target = harness.Target("Leaks", env=env)
             truth = target.truth
         else:
             scratch = harness.scratch_dir()
-            core, exe, truth = harness.core_of_finished("Leaks", mode, scratch)
+            core, exe, truth = harness.core_of_finished("Leaks", mode, scratch, env=env)
         first = "dumpheap -type Leaks.Holder -short"
         tr = run([first])
         holders = [l.strip() for l in tr.output(first) if l.strip()]
