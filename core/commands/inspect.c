@@ -207,10 +207,12 @@ static int cmp_findings(const void *a, const void *b)
 /* Most bytes first; only the top n kept (of the objects, and of the types). */
 static void keep_top(struct section *s, uint64_t n)
 {
-	qsort(s->items, s->count, sizeof(*s->items), cmp_findings);
+	if (s->count > 1)
+		qsort(s->items, s->count, sizeof(*s->items), cmp_findings);
 	while (s->count > n)
 		clrsos_string_text_deinit(&s->items[--s->count].text);
-	qsort(s->types, s->ntypes, sizeof(*s->types), cmp_findings);
+	if (s->ntypes > 1)
+		qsort(s->types, s->ntypes, sizeof(*s->types), cmp_findings);
 	if (s->ntypes > n)
 		s->ntypes = (size_t)n;
 }
