@@ -188,6 +188,7 @@ clrsos_command_fn clrsos_cmd_dumparray;
 clrsos_command_fn clrsos_cmd_gcroot;
 clrsos_command_fn clrsos_cmd_gchandles;
 clrsos_command_fn clrsos_cmd_finalizequeue;
+clrsos_command_fn clrsos_cmd_inspect;
 clrsos_command_fn clrsos_cmd_objsize;
 clrsos_command_fn clrsos_cmd_clrthreads;
 clrsos_command_fn clrsos_cmd_modules;

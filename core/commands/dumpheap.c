@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "model/heap.h"
+#include "analysis/dupstrings.h"
 #include "analysis/reach.h"
 #include "model/clrstring.h"
 #include "commands.h"
@@ -142,59 +143,6 @@ static struct clrsos_error *save_histogram(const struct dumpheap_options *o, con
 		err = clrsos_histogram_save(&h, o->save);
 	clrsos_histogram_deinit(&h);
 	return err ? clrsos_error_wrap(err, "dumpheap --save") : NULL;
-}
-
-/* -strings: one entry per distinct text (a 128-bit hash of all its chars, and its length). */
-struct string_key {
-	uint64_t hash[2];
-	uint32_t length;
-};
-
-struct string_tally {
-	uint64_t count, size, first;
-};
-
-static inline size_t string_key_hash(struct string_key k)
-{
-	return (size_t)k.hash[0];
-}
-
-static inline bool string_key_equal(struct string_key a, struct string_key b)
-{
-	return a.hash[0] == b.hash[0] && a.hash[1] == b.hash[1] && a.length == b.length;
-}
-
-/* Never a real key: an empty string's hash is not zero (clrsos_string_hash). */
-static inline bool string_key_is_empty(struct string_key k)
-{
-	return !k.hash[0] && !k.hash[1] && !k.length;
-}
-
-CLRSOS_HASHMAP(string_map, struct string_key, struct string_tally, string_key_hash, string_key_equal,
-	       string_key_is_empty)
-
-struct string_stats {
-	struct string_map map;
-	uint8_t *scratch; /* exact size: the longest string read so far, read whole */
-	size_t scratch_cap;
-};
-
-static bool string_stats_add(struct string_stats *s, const uint64_t hash[2], uint32_t length,
-			     uint64_t size, uint64_t address)
-{
-	/* The first table holds 2048 texts. */
-	struct string_key key = {{hash[0], hash[1]}, length};
-	struct string_map_entry *e;
-	bool inserted;
-	if ((!s->map.capacity && string_map_reserve(&s->map, 2048)) ||
-	    string_map_insert(&s->map, key, &e, &inserted))
-		return false;
-	if (inserted) {
-		e->value.size = size;
-		e->value.first = address;
-	}
-	e->value.count++;
-	return true;
 }
 
 /* ---- The result: what dumpheap found, handed to a renderer ---- */
@@ -624,7 +572,7 @@ struct walk_ctx {
 	struct render *render;
 	/* fragmentation: the last free object, if big and not in LOH/POH/NonGC */
 	uint64_t last_free, last_free_size;
-	struct string_stats strings;
+	struct clrsos_dupstrings *strings;
 	struct clrsos_heap *heap;
 	bool oom;
 	/* The type filter's verdict by type index: 0 not yet asked, 1 match, 2 not. */
@@ -712,41 +660,16 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 		return true;
 	}
 	if (o->strings) {
-		if (!obj->type->is_string || obj->bytes_len < CLRSOS_STRING_CHARS_OFFSET)
-			return true;
-		uint32_t length;
-		memcpy(&length, obj->bytes + CLRSOS_STRING_LENGTH_OFFSET, sizeof(length));
-		uint64_t bytes = (uint64_t)length * 2;
-		if (bytes + CLRSOS_STRING_CHARS_OFFSET > obj->size)
-			return true; /* corrupt length: not counted */
-		const uint8_t *units = obj->bytes + CLRSOS_STRING_CHARS_OFFSET;
-		if (obj->bytes_len < CLRSOS_STRING_CHARS_OFFSET + bytes) {
-			struct string_stats *s = &c->strings;
-			if (bytes > s->scratch_cap) {
-				uint8_t *g = realloc(s->scratch, (size_t)bytes);
-				if (!g) {
-					c->oom = true;
-					return false;
-				}
-				s->scratch = g;
-				s->scratch_cap = (size_t)bytes;
-			}
-			struct clrsos_error *err = clrsos_target_read(
-				clrsos_heap_target(c->heap), obj->address + CLRSOS_STRING_CHARS_OFFSET,
-				s->scratch, (size_t)bytes);
-			if (err) {
-				clrsos_error_destroy(err);
-				return true;
-			}
-			units = s->scratch;
-		}
-		uint64_t hash[2];
-		clrsos_string_hash(units, length, hash);
-		res->total_count++;
-		res->total_size += obj->size;
-		if (!string_stats_add(&c->strings, hash, length, obj->size, obj->address)) {
+		bool counted;
+		struct clrsos_error *err = clrsos_dupstrings_add(c->strings, clrsos_heap_target(c->heap), obj, &counted);
+		if (err) {
+			clrsos_error_destroy(err); /* out of memory only */
 			c->oom = true;
 			return false;
+		}
+		if (counted) {
+			res->total_count++;
+			res->total_size += obj->size;
 		}
 		return true;
 	}
@@ -777,40 +700,19 @@ static bool on_object(void *ctx, const struct clrsos_heap_object *obj)
 	return true;
 }
 
-static int cmp_by_waste(const void *a, const void *b)
-{
-	const struct string_tally *x = &((const struct string_map_entry *)a)->value,
-				  *y = &((const struct string_map_entry *)b)->value;
-	uint64_t wx = (x->count - 1) * x->size, wy = (y->count - 1) * y->size;
-	if (wx != wy)
-		return wx > wy ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->first < y->first ? -1 : x->first > y->first;
-}
-
 enum { STRING_PREVIEW = 128 };
 
 /* -strings: the texts with copies, largest waste first, each streamed to the renderer. */
 static struct clrsos_error *list_strings(struct walk_ctx *c, struct clrsos_watch *watch)
 {
-	struct string_stats *s = &c->strings;
 	struct dumpheap_result *res = c->res;
-	struct string_map_entry *rows = malloc((s->map.count ? s->map.count : 1) * sizeof(*rows));
-	if (!rows)
-		return &clrsos_error_no_memory;
-	/* Only texts that have copies: a heap of unique strings wastes nothing. */
-	size_t n = 0;
-	for (const struct string_map_entry *e = string_map_first(&s->map); e; e = string_map_next(&s->map, e)) {
-		if (e->value.count > 1) {
-			rows[n++] = *e;
-			res->strings_wasted += (e->value.count - 1) * e->value.size;
-		} else {
-			res->strings_unique++;
-		}
-	}
+	struct clrsos_dupstring *rows;
+	size_t n;
+	struct clrsos_error *serr = clrsos_dupstrings_sorted(c->strings, &rows, &n, &res->strings_wasted,
+							     &res->strings_unique);
+	if (serr)
+		return serr;
 	res->strings_distinct = n + res->strings_unique;
-	qsort(rows, n, sizeof(*rows), cmp_by_waste);
 	struct clrsos_target *target = clrsos_heap_target(c->heap);
 	c->renderer->strings_begin(c->render);
 	uint8_t units[2 * STRING_PREVIEW];
@@ -821,8 +723,8 @@ static struct clrsos_error *list_strings(struct walk_ctx *c, struct clrsos_watch
 			clrsos_error_destroy(stop);
 			break;
 		}
-		const struct string_tally *e = &rows[i].value;
-		uint32_t length = rows[i].key.length;
+		const struct clrsos_dupstring *e = &rows[i];
+		uint32_t length = e->length;
 		struct string_row row = {
 			.count = e->count,
 			.size = e->size,
@@ -973,6 +875,8 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct 
 	struct render render = {.out = out};
 	struct walk_ctx c = {.o = &o, .res = &res, .types = types, .reach = reach, .heap = heap,
 			     .renderer = o.json ? &json_renderer : &text_renderer, .render = &render};
+	if (o.strings && (err = clrsos_dupstrings_create(&c.strings)))
+		return err;
 	c.renderer->begin(&render, &o);
 	/* Progress (after a second: see watch.h) goes to the debugger's error stream. */
 	struct clrsos_watch *watch = clrsos_session_watch(session);
@@ -993,13 +897,11 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct 
 	}
 	if (!err && o.strings) {
 		err = list_strings(&c, watch);
-		string_map_deinit(&c.strings.map);
-		free(c.strings.scratch);
+		clrsos_dupstrings_destroy(c.strings);
 		result_deinit(&res);
 		return err;
 	}
-	string_map_deinit(&c.strings.map);
-	free(c.strings.scratch);
+	clrsos_dupstrings_destroy(c.strings);
 	if (!err) {
 		res.rows = clrsos_typestats_sorted(&res.stats, o.bycount);
 		if (!res.rows)

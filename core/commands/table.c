@@ -372,6 +372,42 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_finalizequeue,
 	},
 	{
+		.name = "inspect",
+		.help = "List leak suspects: duplicate strings, sparse collections, null-filled arrays, and more.",
+		.syntax = "inspect [-top <n>] [<check>...] [--json]\n"
+			  "\n"
+			  "Runs the checks named (all of them without a name), each a section of\n"
+			  "findings sorted by bytes, after a one-line summary. A finding says what\n"
+			  "(a type, an object or a text), its bytes (wasted, retained, or the\n"
+			  "objects' own size), how it was found, and one command to follow it up.\n"
+			  "\n"
+			  "Checks:\n"
+			  "  strings      texts held in several copies (the tally of dumpheap\n"
+			  "               -strings): wasted = (copies - 1) * the size of one\n"
+			  "  collections  List, Dictionary, HashSet, Queue and Stack objects with at\n"
+			  "               least 16 slots using at most half: wasted = unused slots *\n"
+			  "               slot size (a dictionary's entries and buckets); per type,\n"
+			  "               then the worst instances\n"
+			  "  arrays       arrays of at least 256 references, 90% or more of them\n"
+			  "               null: wasted = null slots * 8\n"
+			  "  finalizers   the finalization queue's objects by type (their own size),\n"
+			  "               with those ready for finalization\n"
+			  "  pinned       objects pinned by handles, by type; the free space just\n"
+			  "               before each; the large object heap's free space\n"
+			  "  events       invocation lists with 32 or more handlers on objects of one\n"
+			  "               type, and the bytes those objects retain\n"
+			  "  retainers    byte[], StringBuilder, closures and async state machines\n"
+			  "               retaining 64 KiB or more (the dominator tree)\n"
+			  "All but finalizers share one walk of the heap; events and retainers first\n"
+			  "build the dominator tree (as retained does): slow on a big heap.\n"
+			  "\n"
+			  "  -top <n>  findings per list (default 10)\n"
+			  "  --json    one JSON object instead of text\n"
+			  "\n"
+			  "Example: inspect strings collections -top 5",
+		.run = clrsos_cmd_inspect,
+	},
+	{
 		.name = "clrthreads",
 		.aliases = (const char *const[]){"t", NULL},
 		.help = "List the managed threads.",

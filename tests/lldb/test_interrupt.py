@@ -6,7 +6,7 @@ that each long command takes seconds.
 
   interrupt: lldb runs in a pseudo-terminal, as a user runs it. Each long
       command (the heap walk, -live marking, gcroot's first index,
-      findstring, dumpheap -strings, objsize, a long listing) gets SIGINT,
+      findstring, dumpheap -strings, inspect, objsize, a long listing) gets SIGINT,
       as Ctrl-C sends it, once it is well into its work (its progress line
       shows): the prompt must come back within a second (measured and
       printed), the command must say it was interrupted, what it printed
@@ -262,6 +262,9 @@ def interrupt_each(lldb, items, vanishing):
           re.search(r"Found 1 string\b", text) is not None,
           "after the interrupted findstring: one string %s: %r" % (last, text[-300:]))
     lldb.interrupt("dumpheap -strings", walked)
+    # inspect: its walk (strings, collections, arrays), then the dominator tree its retainers check builds.
+    lldb.interrupt("inspect strings collections arrays", walked)
+    lldb.interrupt("inspect retainers", re.compile(rb"\rinspect: +\d+% of \d+ MB of heap"))
 
     # objsize of the list of every Item (about 3 s): no progress of its own; interrupted after 0.5 s.
     text = lldb.run("dumpheap -short -mt " + list_mt)

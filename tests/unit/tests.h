@@ -27,5 +27,6 @@ int run_il_tests(void);
 int run_bpmd_tests(void);
 int run_dominators_tests(void);
 int run_stresslog_tests(void);
+int run_dupstrings_tests(void);
 
 #endif
