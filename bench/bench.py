@@ -259,20 +259,23 @@ def dotnet_dump_analyze(dotnet_dump, core, commands, runs, timeout):
 def gcroot_in_session(info, runs, where):
     """Median seconds of the first and the second gcroot in one lldb session,
     then of the first retained (it builds the dominator tree on gcroot's
-    index) and of retained -stat; the index's and the tree's sizes."""
-    times, index, tree = [[], [], [], []], None, None
+    index) and of retained -stat; the index's and the tree's sizes; the peak
+    RSS of a session of the first gcroot and retained, and of that one."""
+    times, index, tree, rss = [[], [], [], []], None, None, 0
     queries = ["gcroot --json " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"],
                "retained --json " + info["gcrootTarget"], "retained -stat -top 10"]
     for _ in range(runs):
-        _, _, text = run_lldb([STAMP, queries[0], STAMP, queries[1], STAMP, queries[2], STAMP, queries[3], STAMP],
-                              **where)
+        _, peak, text = run_lldb([STAMP, queries[0], STAMP, queries[1], STAMP, queries[2], STAMP, queries[3], STAMP],
+                                 **where)
+        rss = max(rss, peak)
         for i, gap in enumerate(stamp_gaps(text, queries)):
             times[i].append(gap)
         m = re.search(r'"index":(\{[^}]*\})', text)
         index = json.loads(m.group(1)) if m else None
         m = re.search(r'"tree":(\{[^}]*\})', text)
         tree = json.loads(m.group(1)) if m else None
-    return [statistics.median(t) for t in times], index, tree
+    tree_rss = run_lldb([queries[0], queries[2]], **where)[1]
+    return [statistics.median(t) for t in times], index, tree, (tree_rss, rss)
 
 
 def in_session(command, runs, **where):
@@ -403,8 +406,13 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, too
         # Both gcroot queries in one session, timed inside it: the first builds
         # the stop's index, the second only searches it.
         if wanted("gcroot (first query)") or wanted("retained"):
-            (first, second, tree_first, tree_stat), index, tree = gcroot_in_session(info, runs, where)
+            (first, second, tree_first, tree_stat), index, tree, peaks = gcroot_in_session(info, runs, where)
             row("gcroot (first query)", ["gcroot " + info["gcrootTarget"]], session=first)
+            # The tree's peaks over a session of the first gcroot alone.
+            gcroot_rss = median_run(["gcroot " + info["gcrootTarget"]], runs, **where)[1]
+            if tree:
+                tree["peakOverGcroot"] = (peaks[0] - gcroot_rss) * 1024
+                tree["statPeakOverGcroot"] = (peaks[1] - gcroot_rss) * 1024
             for name, t in (("gcroot (second query, same stop)", second),
                             ("retained (first: builds the dominator tree, after gcroot)", tree_first),
                             ("retained -stat (same stop)", tree_stat)):
@@ -546,17 +554,20 @@ def main():
     elif not have_clrmd:
         lines.append("ClrMD not measured: bench/ClrmdBench did not build (%s)." % why_clrmd)
     lines.append("")
-    lines.append("gcroot's index (mark bits, object numbering, referrers, a search's links), as gcroot --json reports it, and the dominator tree built on it, as retained --json reports it:")
+    lines.append("gcroot's index (mark bits, object numbering, referrers, a search's links), as gcroot --json reports it, and the dominator tree built on it, as retained --json reports it; the peaks: a session of the first gcroot and retained, and one of both gcroot queries, retained and retained -stat, each over a session of the first gcroot alone:")
     lines.append("")
     lines.append("| heap | live objects | references | index bytes | bytes per heap object | dominator tree bytes | "
-                 "tree bytes per live object |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+                 "tree bytes per live object | peak RSS over the first gcroot's, bytes per live object: retained | "
+                 "and retained -stat |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for millions, objects, index, tree in index_rows:
         if index:
-            lines.append("| %g M | {:,} | {:,} | {:,} | %.1f | {} | {} |".format(
+            lines.append("| %g M | {:,} | {:,} | {:,} | %.1f | {} | {} | {} | {} |".format(
                 index["liveObjects"], index["references"], index["bytes"],
                 "{:,}".format(tree["bytes"]) if tree else "",
-                "%.1f" % (tree["bytes"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "")
+                "%.1f" % (tree["bytes"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "",
+                "%.1f" % (tree["peakOverGcroot"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "",
+                "%.1f" % (tree["statPeakOverGcroot"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "")
                 % (millions, index["bytes"] / objects))
     lines.append("")
     lines += sos_table(sos, tool_rows, sos_notes)
