@@ -422,6 +422,8 @@ def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, too
                              "wall": None, "session": t, "rate": None, "rss": 0, "extra": None})
                 clrsos_times[name] = t
             index_rows.append((millions, objects, index, tree))
+        row("inspect (every check: a heap walk, the referrer index and the dominator tree)", ["inspect"],
+            per_object=True)
         row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
         row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
         row("gcheapstat", ["gcheapstat"], per_object=True)
