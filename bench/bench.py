@@ -1,29 +1,51 @@
 #!/usr/bin/env python3
 """The clrsos benchmark: time heap commands on cores of BenchHeap.
 
-usage: bench.py [--runs N] [--out FILE] [--sos DIR] [--dotnet-dump PATH]
-                [--sos-runs N] [--sos-timeout S] [millions ...]   (default: 1 10)
+usage: bench.py [--runs N] [--out FILE] [--raw FILE] [--sos DIR] [--sos-extensions DLL|DIR]
+                [--dotnet-dump PATH] [--sos-runs N] [--sos-timeout S] [--only WORD,...]
+                [millions ...]                                      (default: 1 10)
+       bench.py --tables-from RAW [--out FILE]
 
 For each size: starts BenchHeap with that many million objects, makes a
-full core with the runtime's createdump, and runs each command in a fresh
-`lldb -b -c <core>` N times (median), plus dumpheap -stat attached to the
-live process. Reports wall time, the command's own time inside the lldb
-session (after lldb, the core, the plugin and the DAC are loaded), objects
-per second, and peak memory of the lldb process.
+full core with the runtime's createdump, and times each command N times on
+it in clrsos (build/libclrsos.so in lldb), SOS (libsosplugin.so in the same
+lldb), `dotnet-dump analyze` and ClrMD (bench/ClrmdBench), plus dumpheap
+-stat attached to the live process.
 
-Beside clrsos, on the same cores: ClrMD (bench/ClrmdBench), the library
-SOS's managed commands and dotnet-dump are built on; SOS itself
-(libsosplugin.so in the same lldb; --sos names the directory holding it,
-libsos.so and SOS's managed assemblies) and `dotnet-dump analyze`
-(--dotnet-dump). Without --sos / --dotnet-dump they are installed as .NET
-tools from the package source if it has them; the results say when it does
-not. Needs build/libclrsos.so (scripts/build.sh). Not a test: CI does not
-run it.
+Every tool is timed the same way (docs/performance.md, "How each tool is
+timed"): a fresh process per run (lldb on the core with the plugin loaded,
+or dotnet-dump analyze), then `eeversion` (the warm-up: the runtime's DAC,
+and SOS's managed host, loaded), then `eeversion` again, then each command
+followed by `eeversion`. A command's time runs from the moment the last
+line of the eeversion before it reaches this script through a pipe to the
+moment that of the one after it does. ClrMD runs the command once to
+compile its code, then times it again on a new DataTarget and runtime.
+
+By default SOS and dotnet-dump are the released dotnet-dump 10.0.750501
+(installed into build/bench/tools/) and the libsosplugin.so and libsos.so
+its package ships. SOS's heap commands in lldb also need SOS.Extensions.dll,
+which that package lacks: --sos-extensions names one (or a directory
+holding it; docs/performance.md says how it is built), and bench.py puts it
+with the package's managed assemblies into net8.0/ of a copy of the
+released plugin's directory; without it SOS in lldb is not measured.
+--sos DIR uses DIR's libsosplugin.so as it is instead.
+
+Each run is appended to the raw file (default build/bench/raw.jsonl) as a
+JSON line: the tool, command, size, the run's seconds, wall and peak RSS,
+and the load average before it; the tables (stdout and --out) are rendered
+from those lines. --tables-from RAW renders the tables of every benchmark
+run recorded in RAW and measures nothing. Needs build/libclrsos.so
+(scripts/build.sh). Not a test: CI does not run it.
 """
 
+import codecs
+import datetime
+import glob
+import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -36,7 +58,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN = os.environ.get("CLRSOS_PLUGIN", os.path.join(ROOT, "build", "libclrsos.so"))
 BENCH_DIR = os.path.join(ROOT, "build", "bench", "BenchHeap")
 CLRMD_DIR = os.path.join(ROOT, "build", "bench", "ClrmdBench")
+TOOLS_DIR = os.path.join(ROOT, "build", "bench", "tools")
 LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
+DOTNET_DUMP_VERSION = "10.0.750501"  # the released dotnet-dump measured by default
+TIME = "/usr/bin/time"  # GNU time (Debian's package time, scripts/setup.sh installs it)
+
+# The warm-up before the first timed command, and the marker after each:
+# every tool's own eeversion. Its last line is the marker bench.py watches for.
+WARMUP = "eeversion"
+MARKER = "eeversion"
+MARKS = (b"clrsos Version: ", b"SOS Version: ")
+RESOLUTION = 0.005  # no ratio to a clrsos time under this: markers in one read of the pipe share a time
 
 
 def build_target():
@@ -59,21 +91,10 @@ def start_target(millions):
     return p, info
 
 
-def wait_timed(p, timeout):
-    """Wait for p (killed after timeout seconds): (exit status or None if killed, rusage)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            return status, usage
-        if time.monotonic() > deadline:
-            os.killpg(p.pid, 9)  # time and what it runs
-            _, _, usage = os.wait4(p.pid, 0)
-            return None, usage
-        time.sleep(0.01)
-
-
-TIME = "/usr/bin/time"  # GNU time (Debian's package time, scripts/setup.sh installs it)
+def loadavg():
+    """The machine's load averages (1, 5, 15 minutes) from /proc/loadavg."""
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
 
 
 def measured(args, rss_file):
@@ -93,13 +114,13 @@ def peak_rss(rss_file, fallback):
 
 
 def read_output(out):
-    """A run's output: whole when small; past 16 MB (SOS listing millions of
+    """A run's output: whole when small; past 16 MB (listings of millions of
     objects) only the lines bench.py looks for and the last 4 KB."""
     out.seek(0, os.SEEK_END)
     if out.tell() <= 16 << 20:
         out.seek(0)
         return out.read()
-    wanted = lambda line: line.startswith(("STAMP ", "Total ")) or '"index":' in line
+    wanted = lambda line: line.startswith("Total ") or '"index":' in line or '"tree":' in line
     out.seek(0)
     keep = [line for line in out if wanted(line)]
     out.seek(0, os.SEEK_END)
@@ -108,34 +129,262 @@ def read_output(out):
     return "".join(keep) + "".join(tail)
 
 
-def run_lldb(commands, core=None, exe=None, pid=None, env=None, plugin=None, timeout=None):
-    """One lldb run: (wall seconds, peak RSS in KiB, output). With a timeout,
-    a run cut short returns wall None."""
-    args = ["lldb", "-b", "--no-use-colors"]
-    args += ["-p", str(pid)] if pid else ["-c", core, exe]
-    args += ["-o", "plugin load " + (plugin or PLUGIN)]
-    for c in commands:
-        args += ["-o", c]
-    env = dict(os.environ, PYTHONPATH=LLDB_PYTHONPATH, **(env or {}))
+def run_marked(args, timeout, env=None):
+    """Runs args (under GNU time), reading its output as it arrives and
+    noting the moment (time.monotonic) each marker (the last line of an
+    eeversion) arrives. Returns a dict: wall seconds, peak RSS in KiB, exit
+    status, marks, output text, cut (killed at timeout), load (the load
+    averages before the run)."""
+    load = loadavg()
     with tempfile.TemporaryFile("w+", errors="replace") as out, tempfile.NamedTemporaryFile("r") as rss_file:
         start = time.monotonic()
-        p = subprocess.Popen(measured(args, rss_file.name), stdout=out, stderr=subprocess.STDOUT, env=env,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
-        status, usage = wait_timed(p, timeout or 24 * 3600)
+        p = subprocess.Popen(measured(args, rss_file.name), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+        cut = []
+
+        def kill():
+            cut.append(True)
+            os.killpg(p.pid, 9)  # time and what it runs
+
+        killer = threading.Timer(timeout, kill)
+        killer.start()
+        marks, carry = [], [b""] * len(MARKS)
+        decode = codecs.getincrementaldecoder("utf-8")("replace")
+        for chunk in iter(lambda: p.stdout.read1(1 << 16), b""):
+            now = time.monotonic()
+            for i, m in enumerate(MARKS):
+                seen = carry[i] + chunk
+                marks += [now] * seen.count(m)  # a marker does not overlap itself: none counted twice
+                carry[i] = seen[-(len(m) - 1):]
+            out.write(decode.decode(chunk))
+        _, status, usage = os.wait4(p.pid, 0)
         wall = time.monotonic() - start
+        killer.cancel()
         text = read_output(out)
         rss = peak_rss(rss_file.name, usage.ru_maxrss)
-    if status is None:
-        return None, rss, text
-    # SOS writes "error" in some of its output lines; only clrsos's runs are held to none.
-    if status != 0 or (plugin is None and "error:" in text):
-        raise SystemExit("lldb failed on %s:\n%s" % (commands, text[-2000:]))
-    return wall, rss, text
+    return {"wall": wall, "rss": rss, "status": status, "marks": sorted(marks), "text": text, "cut": bool(cut),
+            "load": load}
 
 
-def median_run(commands, runs, **where):
-    results = [run_lldb(commands, **where) for _ in range(runs)]
-    return (statistics.median(r[0] for r in results), max(r[1] for r in results), results[0][2])
+def lldb_args(where, plugin, commands):
+    args = ["lldb", "-b", "--no-use-colors"]
+    args += ["-p", str(where["pid"])] if where.get("pid") else ["-c", where["core"], where["exe"]]
+    args += ["-o", "plugin load " + plugin]
+    for c in commands:
+        args += ["-o", c]
+    return args
+
+
+def session(tool, commands, where, timeout=24 * 3600, env=None):
+    """One run of a tool: its process opened on the core (or attached), the
+    warm-up eeversion, an eeversion, then each command followed by an
+    eeversion. Returns run_marked's dict plus times (per command: seconds
+    from the marker before it to the one after; None when cut) and marker
+    (the seconds of the eeversion alone, after the warm-up)."""
+    script = [WARMUP, MARKER]
+    for c in commands:
+        script += [c, MARKER]
+    if tool["kind"] == "lldb":
+        args = lldb_args(where, tool["plugin"], tool.get("prelude", []) + script)
+        env = dict(os.environ, PYTHONPATH=LLDB_PYTHONPATH, **(env or {}))
+    else:
+        args = list(tool["cmd"]) + ["analyze", where["core"]]
+        for c in script + ["exit"]:
+            args += ["-c", c]
+    r = run_marked(args, timeout, env)
+    if r["cut"]:
+        r["times"], r["marker"] = [None] * len(commands), None
+        return r
+    marks = r["marks"]
+    # Only clrsos's runs are held to no "error:": SOS writes it in some of its output lines.
+    if r["status"] != 0 or len(marks) != len(commands) + 2 or (tool["name"] == "clrsos" and "error:" in r["text"]):
+        raise SystemExit("%s failed on %s (status %d, %d of %d markers):\n%s" % (
+            tool["name"], commands, r["status"], len(marks), len(commands) + 2, r["text"][-2000:]))
+    r["marker"] = marks[1] - marks[0]
+    r["times"] = [marks[i + 2] - marks[i + 1] for i in range(len(commands))]
+    return r
+
+
+class Raw:
+    """The raw results: one JSON object per line, appended to the file as
+    they are measured; every record of this benchmark run carries its id."""
+
+    def __init__(self, path):
+        self.path = path
+        self.id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.records = []
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+
+    def add(self, kind, **fields):
+        rec = dict({"bench": self.id, "kind": kind}, **fields)
+        self.records.append(rec)
+        with open(self.path, "a") as f:
+            f.write(json.dumps(rec, sort_keys=True) + "\n")
+        return rec
+
+
+def record_runs(raw, tool, names, r, run, size, per_object=(), mode="core", **extra):
+    """The records of one session run: one per command, each with the session's wall, RSS and load."""
+    for i, name in enumerate(names):
+        raw.add("run", tool=tool, command=name, mode=mode, run=run, seconds=r["times"][i], cut=r["cut"],
+                wall=r["wall"], rss_kib=r["rss"], loadavg=r["load"], marker_seconds=r["marker"],
+                session=list(names), per_object=name in per_object, **size, **extra)
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def version_strings(path, pattern):
+    """The distinct matches of pattern (a str regex) in a file: the version
+    strings a library carries (read as Latin-1), or an assembly's
+    informational version (read as UTF-16, from its version resource)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    if pattern == ASSEMBLY_VERSION:  # in metadata its UTF-8 copy follows a length byte, maybe a digit
+        texts = [data[i:].decode("utf-16-le", errors="ignore") for i in (0, 1)]
+    else:
+        texts = [data.decode("latin-1")]
+    return sorted({m for t in texts for m in re.findall(pattern, t)})
+
+
+NATIVE_VERSION = r"@\(#\)Version [0-9.]+ @Commit: [0-9a-f]{40}"
+ASSEMBLY_VERSION = r"(?<![0-9.])[0-9]+\.[0-9]+\.[0-9]+(?:-[A-Za-z0-9.]+)?\+[0-9a-f]{7,40}"
+
+
+def file_facts(path, pattern=None):
+    facts = {"path": os.path.realpath(path), "sha256": sha256(path), "bytes": os.path.getsize(path)}
+    if pattern:
+        facts["versions"] = version_strings(path, pattern)
+    return facts
+
+
+def first_line(args, **kw):
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
+        return ((r.stdout + r.stderr).strip().splitlines() or ["?"])[0]
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "? (%s)" % e
+
+
+def package_dir_of(dotnet_dump):
+    """The directory of dotnet-dump.dll and its managed assemblies for a
+    dotnet-dump command: a .dll's directory, or the package a tool-path
+    shim runs."""
+    if dotnet_dump.endswith(".dll"):
+        return os.path.dirname(os.path.realpath(dotnet_dump))
+    found = sorted(glob.glob(os.path.join(os.path.dirname(os.path.realpath(dotnet_dump)), ".store", "dotnet-dump",
+                                          "*", "dotnet-dump", "*", "tools", "*", "any")))
+    return found[-1] if found else None
+
+
+def find_tools(sos_dir, sos_extensions, dotnet_dump):
+    """SOS and dotnet-dump as measured: the given ones, else the released
+    dotnet-dump DOTNET_DUMP_VERSION (installed into build/bench/tools) and the
+    SOS its package ships. Returns (sos dir or None, dotnet-dump command or
+    None, notes on what could not be had, where each came from)."""
+    notes, origin = [], {}
+    if not dotnet_dump:
+        tool_path = os.path.join(TOOLS_DIR, "dotnet-dump-" + DOTNET_DUMP_VERSION)
+        dotnet_dump = os.path.join(tool_path, "dotnet-dump")
+        if not os.path.exists(dotnet_dump):
+            r = subprocess.run(["dotnet", "tool", "install", "dotnet-dump", "--version", DOTNET_DUMP_VERSION,
+                                "--tool-path", tool_path], capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                notes.append("dotnet-dump %s: %s" % (DOTNET_DUMP_VERSION, ((r.stdout + r.stderr).strip().splitlines()
+                                                                            or ["failed"])[-1]))
+                dotnet_dump = None
+        if dotnet_dump:
+            origin["dotnet-dump"] = "`dotnet tool install dotnet-dump --version %s --tool-path %s`" % (
+                DOTNET_DUMP_VERSION, os.path.relpath(tool_path, ROOT))
+    elif dotnet_dump:
+        origin["dotnet-dump"] = "given: --dotnet-dump " + dotnet_dump
+    package = package_dir_of(dotnet_dump) if dotnet_dump else None
+    if sos_dir:
+        origin["sos"] = "given: --sos " + sos_dir
+    elif package and os.path.exists(os.path.join(package, "linux-x64", "libsosplugin.so")):
+        released = os.path.join(package, "linux-x64")
+        if not sos_extensions:
+            notes.append("SOS in lldb: the dotnet-dump package's libsosplugin.so runs SOS's heap commands only with "
+                         "SOS.Extensions.dll, which the package lacks (give one with --sos-extensions; "
+                         "docs/performance.md says how it is built)")
+        else:
+            ext = os.path.join(sos_extensions, "SOS.Extensions.dll") if os.path.isdir(sos_extensions) \
+                else sos_extensions
+            if not os.path.exists(ext):
+                raise SystemExit("no SOS.Extensions.dll at %s" % sos_extensions)
+            # A copy of the released plugin's directory, with the package's
+            # managed assemblies and SOS.Extensions.dll in net8.0/, where
+            # this libsos.so looks for them.
+            sos_dir = os.path.join(TOOLS_DIR, "sos-from-dotnet-dump")
+            shutil.rmtree(sos_dir, ignore_errors=True)
+            shutil.copytree(released, sos_dir)
+            managed = os.path.join(sos_dir, "net8.0")
+            os.makedirs(managed)
+            for f in glob.glob(os.path.join(package, "*.dll")):
+                shutil.copy2(f, managed)
+            shutil.copy2(ext, managed)
+            origin["sos"] = ("libsosplugin.so and libsos.so from the dotnet-dump package (%s), copied to %s with the "
+                             "package's managed assemblies and %s in net8.0/" % (
+                                 released, os.path.relpath(sos_dir, ROOT), os.path.realpath(ext)))
+    elif not sos_dir:
+        notes.append("SOS in lldb: no dotnet-dump package to take libsosplugin.so from, and no --sos")
+    if sos_dir and not os.path.exists(os.path.join(sos_dir, "libsosplugin.so")):
+        raise SystemExit("no libsosplugin.so in %s" % sos_dir)
+    return sos_dir, dotnet_dump, notes, origin
+
+
+def describe_tools(sos_dir, dotnet_dump, origin, host_runtime):
+    """Which build of each tool is measured: versions, file hashes, where from."""
+    tools = {}
+    rev = first_line(["git", "-C", ROOT, "rev-parse", "HEAD"])
+    dirty = subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD", "--", "core", "plugin"]).returncode != 0
+    tools["clrsos"] = {"plugin": file_facts(PLUGIN), "commit": rev + (" (core/ or plugin/ changed since)" if dirty
+                                                                      else ""),
+                       "from": "this repository, scripts/build.sh"}
+    tools["lldb"] = {"version": first_line(["lldb", "--version"]), "path": shutil.which("lldb")}
+    if sos_dir:
+        s = {"from": origin.get("sos", "?"),
+             "libsosplugin.so": file_facts(os.path.join(sos_dir, "libsosplugin.so"), NATIVE_VERSION),
+             "libsos.so": file_facts(os.path.join(sos_dir, "libsos.so"), NATIVE_VERSION),
+             "host runtime": host_runtime}
+        for ext in (os.path.join(sos_dir, "net8.0", "SOS.Extensions.dll"), os.path.join(sos_dir, "SOS.Extensions.dll")):
+            if os.path.exists(ext):
+                s["SOS.Extensions.dll"] = file_facts(ext, ASSEMBLY_VERSION)
+                break
+        tools["sos"] = s
+    if dotnet_dump:
+        package = package_dir_of(dotnet_dump)
+        d = {"from": origin.get("dotnet-dump", "?"),
+             "version": first_line(([dotnet_dump] if not dotnet_dump.endswith(".dll") else ["dotnet", dotnet_dump])
+                                   + ["--version"])}
+        if package:
+            for name in ("dotnet-dump.dll", "SOS.Hosting.dll", "Microsoft.Diagnostics.Runtime.dll"):
+                if os.path.exists(os.path.join(package, name)):
+                    d[name] = file_facts(os.path.join(package, name), ASSEMBLY_VERSION)
+            if os.path.exists(os.path.join(package, "linux-x64", "libsos.so")):
+                d["libsos.so"] = file_facts(os.path.join(package, "linux-x64", "libsos.so"), NATIVE_VERSION)
+        tools["dotnet-dump"] = d
+    runtime_dll = os.path.join(CLRMD_DIR, "Microsoft.Diagnostics.Runtime.dll")
+    if os.path.exists(runtime_dll):
+        tools["clrmd"] = {"from": "bench/ClrmdBench, Microsoft.Diagnostics.Runtime %s from the package source"
+                                  % clrmd_version(),
+                          "Microsoft.Diagnostics.Runtime.dll": file_facts(runtime_dll, ASSEMBLY_VERSION)}
+    return tools
+
+
+def installed_runtime():
+    """The directory of the newest Microsoft.NETCore.App installed (the one BenchHeap runs on)."""
+    listed = subprocess.run(["dotnet", "--list-runtimes"], capture_output=True, text=True).stdout.splitlines()
+    name, version, where = [l for l in listed if l.startswith("Microsoft.NETCore.App ")][-1].split(" ", 2)
+    return os.path.join(where.strip("[]"), version)
 
 
 def clrmd_version():
@@ -144,161 +393,18 @@ def clrmd_version():
     return m.group(1) if m else "?"
 
 
-STAMP = "script import time; print('STAMP %.6f' % time.monotonic())"
-
-
-def stamp_gaps(text, commands):
-    """The seconds between the STAMP lines around each of the commands."""
-    t = [float(x) for x in re.findall(r"^STAMP ([\d.]+)$", text, re.M)]
-    if len(t) != len(commands) + 1:
-        raise SystemExit("no timestamps around %s in lldb's output:\n%s" % (commands, text[-2000:]))
-    return [t[i + 1] - t[i] for i in range(len(commands))]
-
-
-def find_sos(sos_dir, dotnet_dump):
-    """Where SOS (libsosplugin.so with its libsos.so and managed assemblies)
-    and dotnet-dump are: as given, else installed as .NET tools from the
-    package source. Returns (sos_dir or None, dotnet-dump command or None,
-    notes on what could not be had)."""
-    notes = []
-    tools = os.path.join(ROOT, "build", "bench", "tools")
-    if not sos_dir:
-        r = subprocess.run(["dotnet", "tool", "install", "--tool-path", tools, "dotnet-sos"],
-                           capture_output=True, text=True, timeout=300)
-        if r.returncode == 0 and subprocess.run([os.path.join(tools, "dotnet-sos"), "install"],
-                                                capture_output=True).returncode == 0:
-            sos_dir = os.path.expanduser("~/.dotnet/sos")
-        else:
-            notes.append("dotnet-sos: " + ((r.stdout + r.stderr).strip().splitlines() or ["failed"])[-1])
-    if not dotnet_dump:
-        r = subprocess.run(["dotnet", "tool", "install", "--tool-path", tools, "dotnet-dump"],
-                           capture_output=True, text=True, timeout=300)
-        if r.returncode == 0:
-            dotnet_dump = os.path.join(tools, "dotnet-dump")
-        else:
-            notes.append("dotnet-dump: " + ((r.stdout + r.stderr).strip().splitlines() or ["failed"])[-1])
-    if sos_dir and not os.path.exists(os.path.join(sos_dir, "libsosplugin.so")):
-        raise SystemExit("no libsosplugin.so in %s" % sos_dir)
-    return sos_dir, dotnet_dump, notes
-
-
-def sos_version(sos_dir):
-    """SOS's version as its assemblies record it, for the results."""
-    try:
-        with open(os.path.join(sos_dir, "SOS.Extensions.dll"), "rb") as f:
-            m = re.search(rb"\+([0-9a-f]{9,40})", f.read())
-        return m.group(1).decode()[:9] if m else "?"
-    except OSError:
-        return "?"
-
-
-def sos_in_lldb(sos_dir, commands, runs, where, timeout):
-    """SOS's libsosplugin.so in lldb: the commands in one session after
-    `eeheap -gc` (SOS's hosting, the runtime and the GC's layout loaded).
-    Returns per command the median seconds (None: cut at timeout), the median
-    wall of the session, and its peak RSS in KiB."""
-    plugin = os.path.join(sos_dir, "libsosplugin.so")
-    per, walls, rss = [[] for _ in commands], [], 0
-    script = ["eeheap -gc", STAMP]
-    for c in commands:
-        script += [c, STAMP]
-    for _ in range(runs):
-        wall, peak, text = run_lldb(script, plugin=plugin, timeout=timeout, **where)
-        rss = max(rss, peak)
-        if wall is None:
-            return [None] * len(commands), None, rss
-        for i, gap in enumerate(stamp_gaps(text, commands)):
-            per[i].append(gap)
-        walls.append(wall)
-    return [statistics.median(x) for x in per], statistics.median(walls), rss
-
-
-MARK = b"SOS Version"  # the last line of eeversion's output in dotnet-dump
-
-
-def dotnet_dump_analyze(dotnet_dump, core, commands, runs, timeout):
-    """dotnet-dump analyze: the commands after `eeheap -gc`, each followed by
-    `eeversion`; a command's time is from the end of the eeversion before it
-    to the end of the one after (eeversion itself takes milliseconds), read
-    off the output as it arrives. Same returns as sos_in_lldb."""
-    args = ([dotnet_dump] if not dotnet_dump.endswith(".dll") else ["dotnet", dotnet_dump])
-    args += ["analyze", core, "-c", "eeheap -gc", "-c", "eeversion"]
-    for c in commands:
-        args += ["-c", c, "-c", "eeversion"]
-    args += ["-c", "exit"]
-    per, walls, rss = [[] for _ in commands], [], 0
-    for _ in range(runs):
-        rss_file = tempfile.NamedTemporaryFile("r")
-        start = time.monotonic()
-        p = subprocess.Popen(measured(args, rss_file.name), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
-        killer = threading.Timer(timeout, os.killpg, (p.pid, 9))
-        killer.start()
-        marks, carry, tail = [], b"", b""
-        for chunk in iter(lambda: p.stdout.read1(1 << 16), b""):
-            now = time.monotonic()
-            seen = carry + chunk
-            marks += [now] * seen.count(MARK)  # MARK does not overlap itself: none counted twice
-            carry = seen[-(len(MARK) - 1):]
-            tail = (tail + chunk)[-4096:]
-        _, status, usage = os.wait4(p.pid, 0)
-        killer.cancel()
-        rss = max(rss, peak_rss(rss_file.name, usage.ru_maxrss))
-        rss_file.close()
-        if time.monotonic() - start >= timeout:
-            return [None] * len(commands), None, rss
-        if status != 0 or len(marks) != len(commands) + 1:
-            raise SystemExit("dotnet-dump analyze failed on %s (status %d, %d marks):\n%s"
-                             % (commands, status, len(marks), tail[-2000:].decode(errors="replace")))
-        walls.append(time.monotonic() - start)
-        for i in range(len(commands)):
-            per[i].append(marks[i + 1] - marks[i])
-    return [statistics.median(x) for x in per], statistics.median(walls), rss
-
-
-def gcroot_in_session(info, runs, where):
-    """Median seconds of the first and the second gcroot in one lldb session,
-    then of the first retained (it builds the dominator tree on gcroot's
-    index) and of retained -stat; the index's and the tree's sizes; the peak
-    RSS of a session of the first gcroot and retained, and of that one."""
-    times, index, tree, rss = [[], [], [], []], None, None, 0
-    queries = ["gcroot --json " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"],
-               "retained --json " + info["gcrootTarget"], "retained -stat -top 10"]
-    for _ in range(runs):
-        _, peak, text = run_lldb([STAMP, queries[0], STAMP, queries[1], STAMP, queries[2], STAMP, queries[3], STAMP],
-                                 **where)
-        rss = max(rss, peak)
-        for i, gap in enumerate(stamp_gaps(text, queries)):
-            times[i].append(gap)
-        m = re.search(r'"index":(\{[^}]*\})', text)
-        index = json.loads(m.group(1)) if m else None
-        m = re.search(r'"tree":(\{[^}]*\})', text)
-        tree = json.loads(m.group(1)) if m else None
-    tree_rss = run_lldb([queries[0], queries[2]], **where)[1]
-    return [statistics.median(t) for t in times], index, tree, (tree_rss, rss)
-
-
-def in_session(command, runs, **where):
-    """Median seconds of command inside one lldb session, after eeversion (lldb,
-    the core or process, the plugin and the DAC loaded) and before anything else."""
-    times = []
-    for _ in range(runs):
-        _, _, text = run_lldb(["eeversion", STAMP, command, STAMP], **where)
-        times += stamp_gaps(text, [command])
-    return statistics.median(times)
-
-
 def build_clrmd():
     r = subprocess.run(["dotnet", "build", "-c", "Release", "-nologo", "-v", "q", "-o", CLRMD_DIR,
                         os.path.join(ROOT, "bench", "ClrmdBench")], capture_output=True, text=True)
     return r.returncode == 0, ((r.stdout + r.stderr).strip().splitlines() or [""])[-1]
 
 
-def clrmd(core, runs, op, *extra):
-    """ClrmdBench on the core, runs times: median seconds of the command (in
-    process, after opening the dump), median wall, peak RSS in KiB."""
-    commands, walls, rss = [], [], 0
-    for _ in range(runs):
+def clrmd(raw, core, runs, size, name, op, *extra):
+    """ClrmdBench on the core, runs times, each run recorded: the command's
+    seconds in its process (its second run there, code compiled, a new
+    DataTarget and runtime), the first run's (with the JIT), wall and peak RSS."""
+    for run in range(runs):
+        load = loadavg()
         with tempfile.NamedTemporaryFile("r") as rss_file:
             start = time.monotonic()
             p = subprocess.Popen(measured(["dotnet", os.path.join(CLRMD_DIR, "ClrmdBench.dll"), core, op] +
@@ -306,20 +412,21 @@ def clrmd(core, runs, op, *extra):
                                  stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
             out = p.stdout.read()
             _, status, usage = os.wait4(p.pid, 0)
-            walls.append(time.monotonic() - start)
+            wall = time.monotonic() - start
             peak = peak_rss(rss_file.name, usage.ru_maxrss)
         m = re.search(r"^CLRMD (\{.*\})$", out, re.M)
         if status != 0 or not m:
             raise SystemExit("ClrmdBench %s failed:\n%s" % (op, out[-2000:]))
-        commands.append(json.loads(m.group(1))["command"])
-        rss = max(rss, peak)
-    return statistics.median(commands), statistics.median(walls), rss
+        j = json.loads(m.group(1))
+        raw.add("run", tool="clrmd", command=name, mode="core", run=run, seconds=j["command"], cut=False, wall=wall,
+                rss_kib=peak, loadavg=load, load_seconds=j["load"], first_seconds=j["firstCommand"],
+                first_load_seconds=j["firstLoad"], per_object="gcroot" not in name, **size)
 
 
-def bench_sos(sos, info, where, core, label, objects, clrsos_times, rows, tool_rows):
-    """The same commands in SOS (in lldb) and dotnet-dump analyze, on the same core."""
+def sos_sessions(info):
+    """The commands SOS and dotnet-dump run, grouped in sessions (gcroot's two queries in one)."""
     t = info["typeName"]
-    sessions = [
+    return [
         [("dumpheap -stat", "dumpheap -stat")],
         [("dumpheap -type %s -short" % t, "dumpheap -type %s -short" % t)],
         [("dumpheap -live -stat", "dumpheap -live -stat")],
@@ -331,253 +438,373 @@ def bench_sos(sos, info, where, core, label, objects, clrsos_times, rows, tool_r
         [("gcheapstat -iu", "gcheapstat -iu")],
         [("verifyheap", "verifyheap")],
     ]
-    sessions = [[(n, c) for n, c in s if n in clrsos_times] for s in sessions]
-    sessions = [s for s in sessions if s]
-    clrsos_rss = {r["command"]: r["rss"] for r in rows if r["size"] == label}
-    for session in sessions:
-        names = [n for n, _ in session]
-        commands = [c for _, c in session]
-        results = {}
-        if sos["dir"]:
-            results["sos"] = sos_in_lldb(sos["dir"], commands, sos["runs"], where, sos["timeout"])
-        if sos["dump"]:
-            results["dump"] = dotnet_dump_analyze(sos["dump"], core, commands, sos["runs"], sos["timeout"])
-        for i, name in enumerate(names):
-            row = {"size": label, "objects": objects, "command": name, "clrsos": clrsos_times[name],
-                   "clrsos_rss": clrsos_rss.get(name, 0)}
-            for tool, (times, wall, rss) in results.items():
-                row[tool] = times[i]
-                row[tool + "_wall"] = wall
-                row[tool + "_rss"] = rss
-            tool_rows.append(row)
-            print("  %s: clrsos %.3f s, SOS %s, dotnet-dump %s" % (
-                name, row["clrsos"], fmt_s(row.get("sos")), fmt_s(row.get("dump"))), flush=True)
-    if sos["dir"] and "dumpheap -stat (live, attached)" in clrsos_times:
-        times, wall, rss = sos_in_lldb(sos["dir"], ["dumpheap -stat"], sos["runs"], {"pid": info["pid"]},
-                                      sos["timeout"])
-        tool_rows.append({"size": label, "objects": objects, "command": "dumpheap -stat (live, attached)",
-                          "clrsos": clrsos_times["dumpheap -stat (live, attached)"],
-                          "clrsos_rss": clrsos_rss.get("dumpheap -stat (live, attached)", 0),
-                          "sos": times[0], "sos_wall": wall, "sos_rss": rss})
+
+
+def bench_sos(raw, tools, info, where, size, measured_names):
+    """The same commands in SOS (in lldb) and dotnet-dump analyze, on the same core."""
+    sessions = [[(n, c) for n, c in s if n in measured_names] for s in sos_sessions(info)]
+    for s in [s for s in sessions if s]:
+        names, commands = [n for n, _ in s], [c for _, c in s]
+        for tool in tools:
+            if tool["name"] == "sos" or tool["name"] == "dotnet-dump":
+                for run in range(tool["runs"]):
+                    r = session(tool, commands, where, tool["timeout"])
+                    record_runs(raw, tool["name"], names, r, run, size, timeout=tool["timeout"])
+                    print("  %s %s: %s" % (tool["name"], names, ", ".join(fmt_s(t) for t in r["times"])), flush=True)
+                    if r["cut"]:
+                        break
+    sos = [t for t in tools if t["name"] == "sos"]
+    if sos and "dumpheap -stat (live, attached)" in measured_names:
+        for run in range(sos[0]["runs"]):
+            r = session(sos[0], ["dumpheap -stat"], {"pid": info["pid"]}, sos[0]["timeout"])
+            record_runs(raw, "sos", ["dumpheap -stat (live, attached)"], r, run, size, mode="live",
+                        timeout=sos[0]["timeout"])
+            if r["cut"]:
+                break
 
 
 def fmt_s(v):
     return "—" if v is None else "%.3f s" % v
 
 
-def bench_size(millions, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows, only):
+def bench_size(raw, millions, runs, have_clrmd, tools, only):
     target, info = start_target(millions)
     scratch = tempfile.mkdtemp(prefix="clrsos-bench-")
+    clrsos = tools[0]
     try:
         core = os.path.join(scratch, "core")
         createdump = os.path.join(info["runtimeDir"], "createdump")
         subprocess.run([createdump, "--full", "-f", core, str(info["pid"])], check=True,
                        stdout=subprocess.DEVNULL)
-        exe = shutil.which("dotnet")
-        where = {"core": core, "exe": exe}
-        # The baseline: lldb, the core, the plugin, the runtime's DAC loaded
-        # and the GC's layout read (eeversion): what every command pays first.
-        base, base_rss, _ = median_run(["eeversion"], runs, **where)
-        _, _, text = run_lldb(["dumpheap -stat"], **where)
+        where = {"core": core, "exe": shutil.which("dotnet")}
+        text = session(clrsos, ["dumpheap -stat"], where)["text"]
         m = re.search(r"^Total ([\d,]+) objects, ([\d,]+) bytes", text, re.M)
         objects = int(m.group(1).replace(",", ""))
-        size = os.path.getsize(core)
         label = "%g M" % millions
-        clrsos_times = {}
+        size = {"size": label, "millions": millions, "objects": objects}
+        raw.add("size", core_bytes=os.path.getsize(core), target=info, **size)
+        print("%s: %d objects, core %.0f MB" % (label, objects, os.path.getsize(core) / 1e6), flush=True)
+        # The baseline: the warm-up and the marker alone (lldb, the core, the
+        # plugin, the runtime's DAC loaded): what every command pays first.
+        for run in range(runs):
+            r = session(clrsos, [], where)
+            raw.add("run", tool="clrsos", command="(start-up: eeversion)", mode="core", run=run, seconds=r["marker"],
+                    cut=False, wall=r["wall"], rss_kib=r["rss"], loadavg=r["load"], marker_seconds=r["marker"],
+                    session=[], per_object=False, **size)
+        measured_names = set()
 
         def wanted(name):
             return not only or any(o in name for o in only)
 
-        def row(name, commands, per_object=False, session=None, **w):
+        def row(name, command, per_object=False, mode="core", env=None, **w):
             if not wanted(name):
                 return
-            wall, rss, _ = median_run(commands, runs, **(w or where))
-            inside = session if session is not None else in_session(commands[0], runs, **(w or where))
-            clrsos_times[name] = inside
-            rows.append({
-                "size": label, "objects": objects, "command": name, "wall": wall, "session": inside,
-                "rate": objects / inside if per_object and inside > 0 else None, "rss": rss,
-                "extra": (rss - base_rss) * 1024 / objects if per_object else None,
-            })
+            for run in range(runs):
+                r = session(clrsos, [command], w or where, env=env)
+                record_runs(raw, "clrsos", [name], r, run, size, per_object=[name] if per_object else (), mode=mode)
+            measured_names.add(name)
 
-        row("dumpheap -stat", ["dumpheap -stat"], per_object=True)
-        row("dumpheap -type %s -short" % info["typeName"], ["dumpheap -type %s -short" % info["typeName"]])
-        row("dumpheap -live -stat", ["dumpheap -live -stat"], per_object=True)
-        # Both gcroot queries in one session, timed inside it: the first builds
-        # the stop's index, the second only searches it.
+        row("dumpheap -stat", "dumpheap -stat", per_object=True)
+        row("dumpheap -type %s -short" % info["typeName"], "dumpheap -type %s -short" % info["typeName"])
+        row("dumpheap -live -stat", "dumpheap -live -stat", per_object=True)
+        # Both gcroot queries in one session: the first builds the stop's
+        # index, the second only searches it; then the dominator tree.
         if wanted("gcroot (first query)") or wanted("retained"):
-            (first, second, tree_first, tree_stat), index, tree, peaks = gcroot_in_session(info, runs, where)
-            row("gcroot (first query)", ["gcroot " + info["gcrootTarget"]], session=first)
-            # The tree's peaks over a session of the first gcroot alone.
-            gcroot_rss = median_run(["gcroot " + info["gcrootTarget"]], runs, **where)[1]
-            if tree:
-                tree["peakOverGcroot"] = (peaks[0] - gcroot_rss) * 1024
-                tree["statPeakOverGcroot"] = (peaks[1] - gcroot_rss) * 1024
-            for name, t in (("gcroot (second query, same stop)", second),
-                            ("retained (first: builds the dominator tree, after gcroot)", tree_first),
-                            ("retained -stat (same stop)", tree_stat)):
-                if not wanted(name):
-                    continue
-                rows.append({"size": label, "objects": objects, "command": name,
-                             "wall": None, "session": t, "rate": None, "rss": 0, "extra": None})
-                clrsos_times[name] = t
-            index_rows.append((millions, objects, index, tree))
-        row("inspect (every check: a heap walk, the referrer index and the dominator tree)", ["inspect"],
+            names = ["gcroot (first query)", "gcroot (second query, same stop)",
+                     "retained (first: builds the dominator tree, after gcroot)", "retained -stat (same stop)"]
+            queries = ["gcroot --json " + info["gcrootTarget"], "gcroot " + info["gcrootTarget2"],
+                       "retained --json " + info["gcrootTarget"], "retained -stat -top 10"]
+            index = tree = None
+            for run in range(runs):
+                r = session(clrsos, queries, where)
+                record_runs(raw, "clrsos", names, r, run, size)
+                m = re.search(r'"index":(\{[^}]*\})', r["text"])
+                index = json.loads(m.group(1)) if m else None
+                m = re.search(r'"tree":(\{[^}]*\})', r["text"])
+                tree = json.loads(m.group(1)) if m else None
+                peak_all = r["rss"]
+            measured_names.update(names)
+            # The peaks: a session of the first gcroot alone, one of it and
+            # the first retained (and the one above, with retained -stat).
+            peak_gcroot = max(session(clrsos, [queries[0]], where)["rss"] for _ in range(runs))
+            peak_tree = session(clrsos, [queries[0], queries[2]], where)["rss"]
+            raw.add("index", index=index, tree=tree, peak_gcroot_kib=peak_gcroot, peak_tree_kib=peak_tree,
+                    peak_all_kib=peak_all, **size)
+        row("inspect (every check: a heap walk, the referrer index and the dominator tree)", "inspect",
             per_object=True)
-        row("objsize (1000-child fan-out)", ["objsize " + info["objsizeTarget"]])
-        row("dumpheap -strings", ["dumpheap -strings"], per_object=True)
-        row("gcheapstat", ["gcheapstat"], per_object=True)
-        row("gcheapstat -iu", ["gcheapstat -iu"], per_object=True)
-        row("verifyheap", ["verifyheap"], per_object=True)
-        row("dumpheap -stat (live, attached)", ["dumpheap -stat"], per_object=True, pid=info["pid"])
-        row("dumpheap -stat (live, attached, through lldb's memory API)", ["dumpheap -stat"], per_object=True,
-            pid=info["pid"], env={"CLRSOS_LLDB_MEMORY": "1"})
+        row("objsize (1000-child fan-out)", "objsize " + info["objsizeTarget"])
+        row("dumpheap -strings", "dumpheap -strings", per_object=True)
+        row("gcheapstat", "gcheapstat", per_object=True)
+        row("gcheapstat -iu", "gcheapstat -iu", per_object=True)
+        row("verifyheap", "verifyheap", per_object=True)
+        row("dumpheap -stat (live, attached)", "dumpheap -stat", per_object=True, mode="live", pid=info["pid"])
+        row("dumpheap -stat (live, attached, through lldb's memory API)", "dumpheap -stat", per_object=True,
+            mode="live", pid=info["pid"], env={"CLRSOS_LLDB_MEMORY": "1"})
         if have_clrmd:
             for name, op in (("dumpheap -stat", ["stat"]), ("dumpheap -live -stat", ["live-stat"]),
                              ("gcroot (first query)", ["gcroot", info["gcrootTarget"]])):
-                if name not in clrsos_times:
-                    continue
-                command, wall, rss = clrmd(core, runs, *op)
-                side_rows.append({"size": label, "objects": objects, "command": name,
-                                  "clrsos": clrsos_times[name], "clrmd": command, "clrmd_wall": wall,
-                                  "clrmd_rss": rss})
-        if sos["dir"] or sos["dump"]:
-            bench_sos(sos, info, where, core, label, objects, clrsos_times, rows, tool_rows)
-        return objects, size
+                if name in measured_names:
+                    clrmd(raw, core, runs, size, name, *op)
+        bench_sos(raw, tools[1:], info, where, size, measured_names)
     finally:
         target.kill()
         target.wait()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def sos_table(sos, tool_rows, notes):
-    """The side-by-side table with SOS and dotnet-dump, and what could not be measured."""
-    lines = []
-    if tool_rows:
-        lines.append("Side by side with SOS on the same cores (%s runs each; SOS %s): SOS = libsosplugin.so in the same "
-                     "lldb, each command timed inside its session after `eeheap -gc` (SOS's hosting, the runtime and "
-                     "the GC's layout loaded); dotnet-dump = `dotnet-dump analyze`, each command timed from the "
-                     "output of an `eeversion` before it to that of one after. clrsos: in session, as above. "
-                     "Peak RSS of the whole process (lldb, or dotnet-dump):"
-                     % (sos["runs"], sos_version(sos["dir"]) if sos["dir"] else "not measured"))
-        lines.append("")
-        lines.append("| heap | command | clrsos (s) | SOS in lldb (s) | SOS / clrsos | dotnet-dump (s) | dotnet-dump / clrsos "
-                     "| peak RSS MB: clrsos / SOS / dotnet-dump |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+# ---- the tables, rendered from the raw records only ----
 
-        def cell(r, tool):
-            if tool not in r:
-                return "not measured", ""
-            if r[tool] is None:
-                return "> %.0f (cut)" % sos["timeout"], "> %.0f×" % (sos["timeout"] / r["clrsos"])
-            return "%.3f" % r[tool], "%.1f×" % (r[tool] / r["clrsos"]) if r["clrsos"] > 0 else ""
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
 
-        for r in tool_rows:
-            s_t, s_x = cell(r, "sos")
-            d_t, d_x = cell(r, "dump")
-            mb = lambda k: "%.0f" % (r[k] / 1024) if r.get(k) else "—"
-            lines.append("| %s | `%s` | %.3f | %s | %s | %s | %s | %s / %s / %s |" % (
-                r["size"], r["command"], r["clrsos"], s_t, s_x, d_t, d_x, mb("clrsos_rss"), mb("sos_rss"),
-                mb("dump_rss")))
+
+def load_range(runs):
+    low, high = ("%.1f" % f([r["loadavg"][0] for r in runs]) for f in (min, max))
+    return low if low == high else low + "–" + high
+
+
+def grouped(records, tool):
+    """The run records of a tool by (size, command, mode), in the order first measured."""
+    groups = {}
+    for r in records:
+        if r["kind"] == "run" and r["tool"] == tool:
+            groups.setdefault((r["size"], r["command"], r["mode"]), []).append(r)
+    return groups
+
+
+def cut_or(runs, fmt="%.3f"):
+    """A cell of seconds: the median of the runs, or how long the run that was cut had taken."""
+    if any(r["cut"] for r in runs):
+        return "> %.0f (cut)" % runs[0]["timeout"], None
+    t = median(r["seconds"] for r in runs)
+    return fmt % t, t
+
+
+def render_one(records):
+    start = next(r for r in records if r["kind"] == "start")
+    sizes = {r["size"]: r for r in records if r["kind"] == "size"}
+    clrsos = grouped(records, "clrsos")
+    lines = ["## Benchmark %s" % start["bench"], "",
+             "`%s`; machine: %d CPUs, %s, load average before the benchmark %s; runs per command: clrsos and ClrMD %d, "
+             "SOS and dotnet-dump %d. Raw results: every run's record in the raw file with `\"bench\": \"%s\"`."
+             % (shlex.join(["bench/bench.py"] + start["argv"]), start["cpus"], start["kernel"],
+                " ".join("%.2f" % x for x in start["loadavg"]), start["runs"], start["sos_runs"], start["bench"]), "",
+             "Every command: a fresh process, the warm-up (`eeversion`), then the command between two markers "
+             "(`eeversion`), timed as the markers' output reaches bench.py (docs/performance.md, \"How each tool is "
+             "timed\"). Medians; peak RSS is the largest of the runs'; load: the 1-minute load average read before "
+             "each run (lowest–highest).", ""]
+    for size, s in sizes.items():
+        lines.append("- %s: %s objects, core %.0f MB, target runtime %s" % (
+            size, "{:,}".format(s["objects"]), s["core_bytes"] / 1e6, s["target"].get("runtime", "?")))
+    lines.append("")
+
+    # clrsos alone
+    base = {k[0]: max(r["rss_kib"] for r in v) for k, v in clrsos.items() if k[1] == "(start-up: eeversion)"}
+    lines += ["### clrsos", "",
+              "| heap | command | wall (s) | in session (s) | objects/s | peak RSS (MB) | RSS over start-up, "
+              "bytes/object | load |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for (size, command, mode), runs in clrsos.items():
+        t = median(r["seconds"] for r in runs)
+        objects = runs[0]["objects"]
+        rss = max(r["rss_kib"] for r in runs)
+        per_object = runs[0]["per_object"]
+        extra = "%.1f" % ((rss - base[size]) * 1024 / objects) if per_object and size in base else ""
+        lines.append("| %s | `%s` | %.2f | %.3f | %s | %.0f | %s | %s |" % (
+            size, command, median(r["wall"] for r in runs), t,
+            "{:,.0f}".format(objects / t) if per_object and t else "", rss / 1024, extra, load_range(runs)))
+    lines += ["", "Wall: the whole run (lldb started on the core with the plugin, the warm-up, the markers and the "
+              "command; for the gcroot and retained rows the session of all four). In session: the command between "
+              "its markers. `(start-up: eeversion)` is the marker alone after the warm-up; its peak RSS is the "
+              "start-up's, which RSS over start-up subtracts (it includes the core's pages lldb mapped while the "
+              "heap was read, not only clrsos's own indexes).", ""]
+
+    # ClrMD
+    clrmd = grouped(records, "clrmd")
+    if clrmd:
+        lines += ["### Side by side with ClrMD", "",
+                  "ClrmdBench: the command's second run in its process (ClrMD's code compiled by the first run; a new "
+                  "DataTarget and runtime, so ClrMD's caches are new), after the dump is opened and the runtime "
+                  "created; the first run's time (with the JIT) beside it. Peak RSS: the process over both runs.", "",
+                  "| heap | command | clrsos (s) | ClrMD (s) | ClrMD / clrsos | ClrMD objects/s | ClrMD first run, "
+                  "with the JIT (s) | ClrMD peak RSS (MB) | load |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for (size, command, mode), runs in clrmd.items():
+            c = median(r["seconds"] for r in clrsos.get((size, command, mode), []))
+            t = median(r["seconds"] for r in runs)
+            lines.append("| %s | `%s` | %s | %.3f | %s | %s | %.3f | %.0f | %s |" % (
+                size, command, "%.3f" % c if c is not None else "", t, "%.1f×" % (t / c) if c and c >= RESOLUTION
+                else "",
+                "{:,.0f}".format(runs[0]["objects"] / t) if runs[0]["per_object"] else "",
+                median(r["first_seconds"] for r in runs), max(r["rss_kib"] for r in runs) / 1024, load_range(runs)))
         lines.append("")
-    for n in notes:
-        lines.append("Not measured: " + n + " (not installable from this machine's package source).")
-    if notes:
+
+    # gcroot's index and the dominator tree
+    index_rows = [r for r in records if r["kind"] == "index" and r["index"]]
+    if index_rows:
+        lines += ["### gcroot's index and the dominator tree", "",
+                  "As gcroot --json and retained --json report them; the peaks: a session of the first gcroot and "
+                  "retained, and one of both gcroot queries, retained and retained -stat, each over a session of the "
+                  "first gcroot alone:", "",
+                  "| heap | live objects | references | index bytes | bytes per heap object | dominator tree bytes | "
+                  "tree bytes per live object | peak RSS over the first gcroot's, bytes per live object: retained | "
+                  "and retained -stat |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in index_rows:
+            ix, tree = r["index"], r["tree"]
+            live = tree["liveObjects"] if tree else 0
+            lines.append("| %s | {:,} | {:,} | {:,} | %.1f | %s | %s | %s | %s |".format(
+                ix["liveObjects"], ix["references"], ix["bytes"]) % (
+                r["size"], ix["bytes"] / r["objects"], "{:,}".format(tree["bytes"]) if tree else "",
+                "%.1f" % (tree["bytes"] / live) if live else "",
+                "%.1f" % ((r["peak_tree_kib"] - r["peak_gcroot_kib"]) * 1024 / live) if live else "",
+                "%.1f" % ((r["peak_all_kib"] - r["peak_gcroot_kib"]) * 1024 / live) if live else ""))
         lines.append("")
+
+    # SOS and dotnet-dump
+    sos, dump = grouped(records, "sos"), grouped(records, "dotnet-dump")
+    keys = [k for k in clrsos if k in sos or k in dump]
+    if keys:
+        lines += ["### Side by side with SOS and dotnet-dump", "",
+                  "SOS: libsosplugin.so in the same lldb; dotnet-dump: `dotnet-dump analyze` on the same core; each "
+                  "timed as clrsos is (the same warm-up and markers). Peak RSS of the whole process (lldb, or "
+                  "dotnet-dump), of the session the command ran in; load: lowest–highest over the tools' runs.", "",
+                  "| heap | command | clrsos (s) | SOS in lldb (s) | SOS / clrsos | dotnet-dump (s) | "
+                  "dotnet-dump / clrsos | peak RSS MB: clrsos / SOS / dotnet-dump | load |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for k in keys:
+            c_runs = clrsos[k]
+            c = median(r["seconds"] for r in c_runs)
+            cells = []
+            for tool in (sos, dump):
+                if k not in tool:
+                    cells += ["not measured", ""]
+                    continue
+                text, t = cut_or(tool[k])
+                ratio = ("%.1f×" % (t / c) if t is not None else "> %.0f×" % (tool[k][0]["timeout"] / c)) \
+                    if c >= RESOLUTION else ""
+                cells += [text, ratio]
+            mb = lambda g: "%.0f" % (max(r["rss_kib"] for r in g[k]) / 1024) if k in g else "—"
+            lines.append("| %s | `%s` | %.3f | %s | %s | %s | %s | %s / %s / %s | %s |" % (
+                k[0], k[1], c, cells[0], cells[1], cells[2], cells[3], mb(clrsos), mb(sos), mb(dump),
+                load_range(c_runs + sos.get(k, []) + dump.get(k, []))))
+        lines.append("")
+    for n in start["notes"]:
+        lines.append("Not measured: " + n + ".")
+    if start["notes"]:
+        lines.append("")
+
+    # which builds
+    lines += ["### The builds measured", ""]
+    for tool, facts in start["tools"].items():
+        lines.append("- **%s**: %s" % (tool, describe_facts(facts)))
+    lines.append("")
     return lines
+
+
+def describe_facts(facts):
+    parts = []
+    for k, v in facts.items():
+        if isinstance(v, dict):
+            f = "%s `%s` sha256 %s" % (k, v["path"], v["sha256"])
+            if v.get("versions"):
+                f += " (%s)" % "; ".join(v["versions"])
+            parts.append(f)
+        else:
+            parts.append("%s: %s" % (k, v))
+    return "; ".join(parts)
+
+
+def render(records):
+    """Markdown tables of every benchmark run in the records, in order."""
+    lines, by_bench = [], {}
+    for r in records:
+        by_bench.setdefault(r["bench"], []).append(r)
+    for recs in by_bench.values():
+        if any(r["kind"] == "start" for r in recs):
+            lines += render_one(recs)
+    return "\n".join(lines) + "\n"
+
+
+def read_raw(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def main():
     argv = sys.argv[1:]
-    runs, out, only = 3, os.path.join(ROOT, "build", "bench", "results.md"), []
-    sos_dir, dump, sos_runs, sos_timeout = (os.environ.get("CLRSOS_BENCH_SOS"),
-                                            os.environ.get("CLRSOS_BENCH_DOTNET_DUMP"), None, 1800)
+    runs, out, raw_path, only = 3, os.path.join(ROOT, "build", "bench", "results.md"), \
+        os.path.join(ROOT, "build", "bench", "raw.jsonl"), []
+    sos_dir, sos_ext, dump, sos_runs, sos_timeout, tables_from = (os.environ.get("CLRSOS_BENCH_SOS"), None,
+                                                                  os.environ.get("CLRSOS_BENCH_DOTNET_DUMP"),
+                                                                  None, 1800, None)
     while argv and argv[0].startswith("--"):
         if len(argv) < 2:
             raise SystemExit("%s needs a value" % argv[0])
-        if argv[0] == "--runs":
-            runs = int(argv[1])
-        elif argv[0] == "--out":
-            out = argv[1]
-        elif argv[0] == "--sos":
-            sos_dir = argv[1]
-        elif argv[0] == "--dotnet-dump":
-            dump = argv[1]
-        elif argv[0] == "--sos-runs":
-            sos_runs = int(argv[1])
-        elif argv[0] == "--sos-timeout":
-            sos_timeout = float(argv[1])
-        elif argv[0] == "--only":
-            only = [o.strip() for o in argv[1].split(",") if o.strip()]
+        opt, val = argv[0], argv[1]
+        if opt == "--runs":
+            runs = int(val)
+        elif opt == "--out":
+            out = val
+        elif opt == "--raw":
+            raw_path = val
+        elif opt == "--sos":
+            sos_dir = val
+        elif opt == "--sos-extensions":
+            sos_ext = val
+        elif opt == "--dotnet-dump":
+            dump = val
+        elif opt == "--sos-runs":
+            sos_runs = int(val)
+        elif opt == "--sos-timeout":
+            sos_timeout = float(val)
+        elif opt == "--only":
+            only = [o.strip() for o in val.split(",") if o.strip()]
+        elif opt == "--tables-from":
+            tables_from = val
         else:
-            raise SystemExit("unknown option %s" % argv[0])
+            raise SystemExit("unknown option %s" % opt)
         argv = argv[2:]
+    if tables_from:
+        text = render(read_raw(tables_from))
+        if out:
+            with open(out, "w") as f:
+                f.write(text)
+        print(text)
+        return
     sizes = [float(a) for a in argv] or [1, 10]
     if not os.path.exists(PLUGIN):
         raise SystemExit("no %s: run scripts/build.sh first" % PLUGIN)
     if not os.access(TIME, os.X_OK):
         raise SystemExit("no %s (GNU time, for peak memory): run scripts/setup.sh first" % TIME)
     build_target()
-    sos_dir, dump, sos_notes = find_sos(sos_dir, dump)
-    sos = {"dir": sos_dir, "dump": dump, "runs": sos_runs or runs, "timeout": sos_timeout}
+    sos_dir, dump, notes, origin = find_tools(sos_dir, sos_ext, dump)
     have_clrmd, why_clrmd = build_clrmd()
-    rows, index_rows, side_rows, tool_rows = [], [], [], []
+    if not have_clrmd:
+        notes.append("ClrMD: bench/ClrmdBench did not build (%s)" % why_clrmd)
+    host_runtime = installed_runtime()
+    tools = [{"name": "clrsos", "kind": "lldb", "plugin": PLUGIN}]
+    if sos_dir:
+        # SOS hosts its managed code in a .NET runtime: the installed one, named.
+        tools.append({"name": "sos", "kind": "lldb", "plugin": os.path.join(sos_dir, "libsosplugin.so"),
+                      "prelude": ["sethostruntime -netcore " + host_runtime], "runs": sos_runs or runs,
+                      "timeout": sos_timeout})
+    if dump:
+        tools.append({"name": "dotnet-dump", "kind": "dotnet-dump", "runs": sos_runs or runs, "timeout": sos_timeout,
+                      "cmd": [dump] if not dump.endswith(".dll") else ["dotnet", dump]})
+    raw = Raw(raw_path)
+    raw.add("start", argv=sys.argv[1:], cpus=os.cpu_count(), kernel=os.uname().release, loadavg=loadavg(),
+            runs=runs, sos_runs=sos_runs or runs, sos_timeout=sos_timeout, notes=notes,
+            tools=describe_tools(sos_dir, dump, origin, host_runtime if sos_dir else None))
     for s in sizes:
-        objects, size = bench_size(s, runs, rows, index_rows, side_rows, have_clrmd, sos, tool_rows, only)
-        print("%g M: %d objects, core %.0f MB" % (s, objects, size / 1e6), flush=True)
-    lines = ["| heap | command | wall (s) | in session (s) | objects/s | peak RSS (MB) | RSS over start-up, bytes/object |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append("| %s (%s objects) | `%s` | %s | %.3f | %s | %s | %s |" % (
-            r["size"], "{:,}".format(r["objects"]), r["command"],
-            "%.2f" % r["wall"] if r["wall"] is not None else "", r["session"],
-            "{:,.0f}".format(r["rate"]) if r["rate"] else "", "%.0f" % (r["rss"] / 1024) if r["rss"] else "",
-            "%.1f" % r["extra"] if r["extra"] is not None else ""))
-    lines.append("")
-    lines.append("Median of %d runs each; machine: %d CPUs, %s. Wall: a whole `lldb -b -c core dotnet` run with the "
-                 "plugin loaded and the command. In session: the command alone, timed inside lldb after `eeversion` "
-                 "(lldb, the core, the plugin and the DAC loaded). RSS over start-up (that of an `eeversion` run) "
-                 "includes the core's pages lldb mapped while the heap was read, not only clrsos's own indexes."
-                 % (runs, os.cpu_count(), os.uname().release))
-    lines.append("")
-    if have_clrmd and side_rows:
-        lines.append("Side by side on the same cores with ClrMD %s (Microsoft.Diagnostics.Runtime from the package "
-                     "source; bench/ClrmdBench): the same command, timed inside its process after the dump and "
-                     "runtime are opened:" % clrmd_version())
-        lines.append("")
-        lines.append("| heap | command | clrsos (s) | ClrMD (s) | ClrMD / clrsos | ClrMD objects/s | ClrMD peak RSS (MB) |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|")
-        for r in side_rows:
-            rate = "{:,.0f}".format(r["objects"] / r["clrmd"]) if "gcroot" not in r["command"] else ""
-            lines.append("| %s | `%s` | %.3f | %.2f | %.1f× | %s | %.0f |" % (
-                r["size"], r["command"], r["clrsos"], r["clrmd"], r["clrmd"] / r["clrsos"], rate,
-                r["clrmd_rss"] / 1024))
-        lines.append("")
-    elif not have_clrmd:
-        lines.append("ClrMD not measured: bench/ClrmdBench did not build (%s)." % why_clrmd)
-    lines.append("")
-    lines.append("gcroot's index (mark bits, object numbering, referrers, a search's links), as gcroot --json reports it, and the dominator tree built on it, as retained --json reports it; the peaks: a session of the first gcroot and retained, and one of both gcroot queries, retained and retained -stat, each over a session of the first gcroot alone:")
-    lines.append("")
-    lines.append("| heap | live objects | references | index bytes | bytes per heap object | dominator tree bytes | "
-                 "tree bytes per live object | peak RSS over the first gcroot's, bytes per live object: retained | "
-                 "and retained -stat |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for millions, objects, index, tree in index_rows:
-        if index:
-            lines.append("| %g M | {:,} | {:,} | {:,} | %.1f | {} | {} | {} | {} |".format(
-                index["liveObjects"], index["references"], index["bytes"],
-                "{:,}".format(tree["bytes"]) if tree else "",
-                "%.1f" % (tree["bytes"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "",
-                "%.1f" % (tree["peakOverGcroot"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "",
-                "%.1f" % (tree["statPeakOverGcroot"] / tree["liveObjects"]) if tree and tree["liveObjects"] else "")
-                % (millions, index["bytes"] / objects))
-    lines.append("")
-    lines += sos_table(sos, tool_rows, sos_notes)
-    text = "\n".join(lines) + "\n"
+        bench_size(raw, s, runs, have_clrmd, tools, only)
+    text = render(raw.records)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
         f.write(text)
     print(text)
+    print("Raw results appended to %s (this run: \"bench\": \"%s\")." % (raw_path, raw.id))
 
 
 if __name__ == "__main__":
