@@ -200,6 +200,9 @@ def session(tool, commands, where, timeout=24 * 3600, env=None):
     if r["status"] != 0 or len(marks) != len(commands) + 2 or (tool["name"] == "clrsos" and "error:" in r["text"]):
         raise SystemExit("%s failed on %s (status %d, %d of %d markers):\n%s" % (
             tool["name"], commands, r["status"], len(marks), len(commands) + 2, r["text"][-2000:]))
+    if tool["name"] == "sos" and ("managed hosting failed" in r["text"] or "SOS_HOSTING:" in r["text"]):
+        raise SystemExit("SOS could not host its managed commands (SOS.Extensions.dll and the assemblies it needs in "
+                         "%s/net8.0?):\n%s" % (os.path.dirname(tool["plugin"]), r["text"][-2000:]))
     r["marker"] = marks[1] - marks[0]
     r["times"] = [marks[i + 2] - marks[i + 1] for i in range(len(commands))]
     return r
