@@ -354,10 +354,11 @@ def describe_tools(sos_dir, dotnet_dump, origin, host_runtime):
                        "from": "this repository, scripts/build.sh"}
     tools["lldb"] = {"version": first_line(["lldb", "--version"]), "path": shutil.which("lldb")}
     if sos_dir:
-        s = {"from": origin.get("sos", "?"),
-             "libsosplugin.so": file_facts(os.path.join(sos_dir, "libsosplugin.so"), NATIVE_VERSION),
-             "libsos.so": file_facts(os.path.join(sos_dir, "libsos.so"), NATIVE_VERSION),
-             "host runtime": host_runtime}
+        s = {"from": origin.get("sos", "?")}
+        for name in ("libsosplugin.so", "libsos.so"):
+            if os.path.exists(os.path.join(sos_dir, name)):
+                s[name] = file_facts(os.path.join(sos_dir, name), NATIVE_VERSION)
+        s["host runtime"] = host_runtime
         for ext in (os.path.join(sos_dir, "net8.0", "SOS.Extensions.dll"), os.path.join(sos_dir, "SOS.Extensions.dll")):
             if os.path.exists(ext):
                 s["SOS.Extensions.dll"] = file_facts(ext, ASSEMBLY_VERSION)
