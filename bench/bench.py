@@ -222,7 +222,7 @@ class Raw:
         rec = dict({"bench": self.id, "kind": kind}, **fields)
         self.records.append(rec)
         with open(self.path, "a") as f:
-            f.write(json.dumps(rec, sort_keys=True) + "\n")
+            f.write(json.dumps(rec) + "\n")
         return rec
 
 
