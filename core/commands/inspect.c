@@ -356,8 +356,8 @@ static bool array_of(struct walk *w, uint64_t address, uint32_t *ret_length, uin
 		return false;
 	}
 	const struct clrsos_type *t = clrsos_types_get(w->types, head[0] & ~(uint64_t)7);
-	if (!t || !t->is_array || !t->component_size)
-		return false;
+	if (!t || !t->is_array || !t->component_size || head[1] > INT32_MAX)
+		return false; /* no array, or a length no array has */
 	*ret_length = (uint32_t)head[1];
 	*ret_component = t->component_size;
 	return true;
@@ -455,6 +455,23 @@ static bool is_reference_array(const struct clrsos_type *t)
 	return t->is_array && !t->is_string && t->component_size == 8 && t->contains_pointers;
 }
 
+/*
+ * Words i .. i + n of the reference array obj into w->chunk: from the walk's
+ * bytes where they hold them, else read. False if not all are readable.
+ */
+static bool array_words(struct walk *w, const struct clrsos_heap_object *obj, uint64_t i, uint64_t n)
+{
+	uint64_t at = ARRAY_DATA + i * 8;
+	if (at + n * 8 <= obj->bytes_len) {
+		memcpy(w->chunk, obj->bytes + at, n * 8); /* aligned copy */
+		return true;
+	}
+	struct clrsos_error *err = clrsos_target_read(w->target, obj->address + at, w->chunk, n * 8);
+	bool ok = !err;
+	clrsos_error_destroy(err);
+	return ok;
+}
+
 static bool on_array(struct walk *w, const struct clrsos_heap_object *obj)
 {
 	if (!is_reference_array(obj->type) || obj->bytes_len < ARRAY_DATA)
@@ -467,20 +484,10 @@ static bool on_array(struct walk *w, const struct clrsos_heap_object *obj)
 	uint64_t nulls = 0;
 	for (uint64_t i = 0; i < length;) {
 		uint64_t n = length - i < CHUNK_WORDS ? length - i : CHUNK_WORDS;
-		uint64_t at = ARRAY_DATA + i * 8;
-		const uint64_t *words;
-		if (at + n * 8 <= obj->bytes_len) {
-			memcpy(w->chunk, obj->bytes + at, n * 8); /* aligned copy */
-		} else {
-			struct clrsos_error *err = clrsos_target_read(w->target, obj->address + at, w->chunk, n * 8);
-			if (err) {
-				clrsos_error_destroy(err);
-				return true; /* not all readable: not judged */
-			}
-		}
-		words = w->chunk;
+		if (!array_words(w, obj, i, n))
+			return true; /* not all readable: not judged */
 		for (uint64_t k = 0; k < n; k++)
-			nulls += !words[k];
+			nulls += !w->chunk[k];
 		i += n;
 	}
 	if (nulls * 100 < (uint64_t)length * NULL_ARRAY_PERCENT)
@@ -661,16 +668,8 @@ static bool on_invocation_list(struct walk *w, const struct clrsos_heap_object *
 	uint64_t delegates = 0;
 	for (uint64_t i = 0; i < length;) {
 		uint64_t n = length - i < CHUNK_WORDS ? length - i : CHUNK_WORDS;
-		uint64_t at = ARRAY_DATA + i * 8;
-		if (at + n * 8 <= obj->bytes_len) {
-			memcpy(w->chunk, obj->bytes + at, n * 8);
-		} else {
-			struct clrsos_error *err = clrsos_target_read(w->target, obj->address + at, w->chunk, n * 8);
-			if (err) {
-				clrsos_error_destroy(err);
-				return true;
-			}
-		}
+		if (!array_words(w, obj, i, n))
+			return true;
 		i += n;
 		for (uint64_t k = 0; k < n; k++) {
 			if (!w->chunk[k])
@@ -690,8 +689,9 @@ static bool on_invocation_list(struct walk *w, const struct clrsos_heap_object *
 				return true;
 			delegates++;
 			err = clrsos_target_read_u64(w->target, w->chunk[k] + (uint64_t)off, &target);
+			bool unread = err != NULL;
 			clrsos_error_destroy(err);
-			if (err || !target)
+			if (unread || !target)
 				continue;
 			err = clrsos_target_read_u64(w->target, target, &mt);
 			const struct clrsos_type *tt = err ? NULL : clrsos_types_get(w->types, mt & ~(uint64_t)7);
