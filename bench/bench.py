@@ -3,6 +3,7 @@
 
 usage: bench.py [--runs N] [--out FILE] [--raw FILE] [--sos DIR] [--sos-extensions DLL|DIR]
                 [--dotnet-dump PATH] [--sos-runs N] [--sos-timeout S] [--only WORD,...]
+                [--skip WORD,...] [--sos-only WORD,...]
                 [millions ...]                                      (default: 1 10)
        bench.py --tables-from RAW [--out FILE]
 
@@ -10,7 +11,9 @@ For each size: starts BenchHeap with that many million objects, makes a
 full core with the runtime's createdump, and times each command N times on
 it in clrsos (build/libclrsos.so in lldb), SOS (libsosplugin.so in the same
 lldb), `dotnet-dump analyze` and ClrMD (bench/ClrmdBench), plus dumpheap
--stat attached to the live process.
+-stat attached to the live process. --only measures only the commands
+whose names hold one of the words, --skip leaves out those that hold one
+("clrmd" leaves out ClrMD), --sos-only narrows SOS's and dotnet-dump's.
 
 Every tool is timed the same way (docs/performance.md, "How each tool is
 timed"): a fresh process per run (lldb on the core with the plugin loaded,
@@ -129,6 +132,63 @@ def read_output(out):
     return "".join(keep) + "".join(tail)
 
 
+def descendants(pid):
+    """pid's child processes and theirs (from /proc/<pid>/task/*/children)."""
+    found, todo = [], [pid]
+    while todo:
+        q = todo.pop()
+        for task in glob.glob("/proc/%d/task/*/children" % q):
+            try:
+                with open(task) as f:
+                    kids = [int(x) for x in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def rss_anon_kib(pid):
+    """A process's resident anonymous memory (RssAnon), in KiB: what it
+    allocated, without the pages of files it maps (a core's)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def cpu_seconds(pid):
+    """The CPU time (user and system, every thread) a process has used so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class AnonPeak(threading.Thread):
+    """Samples the RssAnon of a process's descendants every 20 ms; peak is
+    the highest sum seen (a lower bound of the true peak, within 20 ms)."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+
+    def run(self):
+        while not self.done.wait(0.02):
+            self.peak = max(self.peak, sum(rss_anon_kib(k) for k in descendants(self.pid)))
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        return self.peak
+
+
 def run_marked(args, timeout, env=None):
     """Runs args (under GNU time), reading its output as it arrives and
     noting the moment (time.monotonic) each marker (the last line of an
@@ -148,22 +208,29 @@ def run_marked(args, timeout, env=None):
 
         killer = threading.Timer(timeout, kill)
         killer.start()
-        marks, carry = [], [b""] * len(MARKS)
+        anon = AnonPeak(p.pid)
+        anon.start()
+        marks, cpu_marks, carry = [], [], [b""] * len(MARKS)
         decode = codecs.getincrementaldecoder("utf-8")("replace")
         for chunk in iter(lambda: p.stdout.read1(1 << 16), b""):
             now = time.monotonic()
+            before = len(marks)
             for i, m in enumerate(MARKS):
                 seen = carry[i] + chunk
                 marks += [now] * seen.count(m)  # a marker does not overlap itself: none counted twice
                 carry[i] = seen[-(len(m) - 1):]
+            if len(marks) > before:
+                cpu = sum(cpu_seconds(k) for k in descendants(p.pid))
+                cpu_marks += [cpu] * (len(marks) - before)
             out.write(decode.decode(chunk))
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.monotonic() - start
         killer.cancel()
+        anon_peak = anon.stop()
         text = read_output(out)
         rss = peak_rss(rss_file.name, usage.ru_maxrss)
-    return {"wall": wall, "rss": rss, "status": status, "marks": sorted(marks), "text": text, "cut": bool(cut),
-            "load": load}
+    return {"wall": wall, "rss": rss, "anon": anon_peak, "status": status, "marks": marks, "cpu_marks": cpu_marks,
+            "text": text, "cut": bool(cut), "load": load}
 
 
 def lldb_args(where, plugin, commands):
@@ -193,7 +260,7 @@ def session(tool, commands, where, timeout=24 * 3600, env=None):
             args += ["-c", c]
     r = run_marked(args, timeout, env)
     if r["cut"]:
-        r["times"], r["marker"] = [None] * len(commands), None
+        r["times"], r["marker"], r["cpu"] = [None] * len(commands), None, [None] * len(commands)
         return r
     marks = r["marks"]
     # Only clrsos's runs are held to no "error:": SOS writes it in some of its output lines.
@@ -205,6 +272,8 @@ def session(tool, commands, where, timeout=24 * 3600, env=None):
                          "%s/net8.0?):\n%s" % (os.path.dirname(tool["plugin"]), r["text"][-2000:]))
     r["marker"] = marks[1] - marks[0]
     r["times"] = [marks[i + 2] - marks[i + 1] for i in range(len(commands))]
+    cpu = r["cpu_marks"]
+    r["cpu"] = [cpu[i + 2] - cpu[i + 1] for i in range(len(commands))]
     return r
 
 
@@ -229,8 +298,9 @@ class Raw:
 def record_runs(raw, tool, names, r, run, size, per_object=(), mode="core", **extra):
     """The records of one session run: one per command, each with the session's wall, RSS and load."""
     for i, name in enumerate(names):
-        raw.add("run", tool=tool, command=name, mode=mode, run=run, seconds=r["times"][i], cut=r["cut"],
-                wall=r["wall"], rss_kib=r["rss"], loadavg=r["load"], marker_seconds=r["marker"],
+        raw.add("run", tool=tool, command=name, mode=mode, run=run, seconds=r["times"][i], cpu=r["cpu"][i],
+                cut=r["cut"],
+                wall=r["wall"], rss_kib=r["rss"], anon_kib=r["anon"], loadavg=r["load"], marker_seconds=r["marker"],
                 session=list(names), per_object=name in per_object, **size, **extra)
 
 
@@ -471,7 +541,7 @@ def fmt_s(v):
     return "—" if v is None else "%.3f s" % v
 
 
-def bench_size(raw, millions, runs, have_clrmd, tools, only):
+def bench_size(raw, millions, runs, have_clrmd, tools, only, skip=(), sos_only=()):
     target, info = start_target(millions)
     scratch = tempfile.mkdtemp(prefix="clrsos-bench-")
     clrsos = tools[0]
@@ -493,12 +563,12 @@ def bench_size(raw, millions, runs, have_clrmd, tools, only):
         for run in range(runs):
             r = session(clrsos, [], where)
             raw.add("run", tool="clrsos", command="(start-up: eeversion)", mode="core", run=run, seconds=r["marker"],
-                    cut=False, wall=r["wall"], rss_kib=r["rss"], loadavg=r["load"], marker_seconds=r["marker"],
-                    session=[], per_object=False, **size)
+                    cut=False, wall=r["wall"], rss_kib=r["rss"], anon_kib=r["anon"], loadavg=r["load"],
+                    marker_seconds=r["marker"], session=[], per_object=False, **size)
         measured_names = set()
 
         def wanted(name):
-            return not only or any(o in name for o in only)
+            return (not only or any(o in name for o in only)) and not any(k in name for k in skip)
 
         def row(name, command, per_object=False, mode="core", env=None, **w):
             if not wanted(name):
@@ -526,14 +596,16 @@ def bench_size(raw, millions, runs, have_clrmd, tools, only):
                 index = json.loads(m.group(1)) if m else None
                 m = re.search(r'"tree":(\{[^}]*\})', r["text"])
                 tree = json.loads(m.group(1)) if m else None
-                peak_all = r["rss"]
+                peak_all, anon_all = r["rss"], r["anon"]
             measured_names.update(names)
             # The peaks: a session of the first gcroot alone, one of it and
             # the first retained (and the one above, with retained -stat).
-            peak_gcroot = max(session(clrsos, [queries[0]], where)["rss"] for _ in range(runs))
-            peak_tree = session(clrsos, [queries[0], queries[2]], where)["rss"]
-            raw.add("index", index=index, tree=tree, peak_gcroot_kib=peak_gcroot, peak_tree_kib=peak_tree,
-                    peak_all_kib=peak_all, **size)
+            alone = [session(clrsos, [queries[0]], where) for _ in range(runs)]
+            peak_gcroot = max(a["rss"] for a in alone)
+            with_tree = session(clrsos, [queries[0], queries[2]], where)
+            raw.add("index", index=index, tree=tree, peak_gcroot_kib=peak_gcroot, peak_tree_kib=with_tree["rss"],
+                    peak_all_kib=peak_all, anon_gcroot_kib=max(a["anon"] for a in alone),
+                    anon_tree_kib=with_tree["anon"], anon_all_kib=anon_all, **size)
         row("inspect (every check: a heap walk, the referrer index and the dominator tree)", "inspect",
             per_object=True)
         row("objsize (1000-child fan-out)", "objsize " + info["objsizeTarget"])
@@ -544,12 +616,13 @@ def bench_size(raw, millions, runs, have_clrmd, tools, only):
         row("dumpheap -stat (live, attached)", "dumpheap -stat", per_object=True, mode="live", pid=info["pid"])
         row("dumpheap -stat (live, attached, through lldb's memory API)", "dumpheap -stat", per_object=True,
             mode="live", pid=info["pid"], env={"CLRSOS_LLDB_MEMORY": "1"})
-        if have_clrmd:
+        if have_clrmd and "clrmd" not in skip:
             for name, op in (("dumpheap -stat", ["stat"]), ("dumpheap -live -stat", ["live-stat"]),
                              ("gcroot (first query)", ["gcroot", info["gcrootTarget"]])):
                 if name in measured_names:
                     clrmd(raw, core, runs, size, name, *op)
-        bench_sos(raw, tools[1:], info, where, size, measured_names)
+        bench_sos(raw, tools[1:], info, where, size,
+                  {n for n in measured_names if not sos_only or any(o in n for o in sos_only)})
     finally:
         target.kill()
         target.wait()
@@ -605,24 +678,31 @@ def render_one(records):
 
     # clrsos alone
     base = {k[0]: max(r["rss_kib"] for r in v) for k, v in clrsos.items() if k[1] == "(start-up: eeversion)"}
+    base_anon = {k[0]: max(r["anon_kib"] for r in v) for k, v in clrsos.items()
+                 if k[1] == "(start-up: eeversion)" and all("anon_kib" in r for r in v)}
     lines += ["### clrsos", "",
-              "| heap | command | wall (s) | in session (s) | objects/s | peak RSS (MB) | RSS over start-up, "
-              "bytes/object | load |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| heap | command | wall (s) | in session (s) | CPU in session (s) | objects/s | peak RSS (MB) | "
+              "RSS over start-up, bytes/object | own memory over start-up, bytes/object | load |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for (size, command, mode), runs in clrsos.items():
         t = median(r["seconds"] for r in runs)
         objects = runs[0]["objects"]
         rss = max(r["rss_kib"] for r in runs)
         per_object = runs[0]["per_object"]
         extra = "%.1f" % ((rss - base[size]) * 1024 / objects) if per_object and size in base else ""
-        lines.append("| %s | `%s` | %.2f | %.3f | %s | %.0f | %s | %s |" % (
-            size, command, median(r["wall"] for r in runs), t,
-            "{:,.0f}".format(objects / t) if per_object and t else "", rss / 1024, extra, load_range(runs)))
+        own = ""
+        if per_object and size in base_anon and all("anon_kib" in r for r in runs):
+            own = "%.1f" % ((max(r["anon_kib"] for r in runs) - base_anon[size]) * 1024 / objects)
+        cpu = median(r["cpu"] for r in runs if r.get("cpu") is not None)
+        lines.append("| %s | `%s` | %.2f | %.3f | %s | %s | %.0f | %s | %s | %s |" % (
+            size, command, median(r["wall"] for r in runs), t, "%.2f" % cpu if cpu is not None else "",
+            "{:,.0f}".format(objects / t) if per_object and t else "", rss / 1024, extra, own, load_range(runs)))
     lines += ["", "Wall: the whole run (lldb started on the core with the plugin, the warm-up, the markers and the "
               "command; for the gcroot and retained rows the session of all four). In session: the command between "
               "its markers. `(start-up: eeversion)` is the marker alone after the warm-up; its peak RSS is the "
               "start-up's, which RSS over start-up subtracts (it includes the core's pages lldb mapped while the "
-              "heap was read, not only clrsos's own indexes).", ""]
+              "heap was read, not only clrsos's own indexes). Own memory: the process's resident anonymous memory "
+              "(RssAnon, sampled every 20 ms), which leaves out the core's pages: what lldb and clrsos allocated.", ""]
 
     # ClrMD
     clrmd = grouped(records, "clrmd")
@@ -653,17 +733,22 @@ def render_one(records):
                   "first gcroot alone:", "",
                   "| heap | live objects | references | index bytes | bytes per heap object | dominator tree bytes | "
                   "tree bytes per live object | peak RSS over the first gcroot's, bytes per live object: retained | "
-                  "and retained -stat |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "and retained -stat | own memory over start-up at its peak, bytes per heap object: first gcroot / "
+                  "with the tree / all four |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in index_rows:
             ix, tree = r["index"], r["tree"]
             live = tree["liveObjects"] if tree else 0
-            lines.append("| %s | {:,} | {:,} | {:,} | %.1f | %s | %s | %s | %s |".format(
+            own = ""
+            if "anon_gcroot_kib" in r and r["size"] in base_anon:
+                own = " / ".join("%.1f" % ((r[k] - base_anon[r["size"]]) * 1024 / r["objects"])
+                                 for k in ("anon_gcroot_kib", "anon_tree_kib", "anon_all_kib"))
+            lines.append("| %s | {:,} | {:,} | {:,} | %.1f | %s | %s | %s | %s | %s |".format(
                 ix["liveObjects"], ix["references"], ix["bytes"]) % (
                 r["size"], ix["bytes"] / r["objects"], "{:,}".format(tree["bytes"]) if tree else "",
                 "%.1f" % (tree["bytes"] / live) if live else "",
                 "%.1f" % ((r["peak_tree_kib"] - r["peak_gcroot_kib"]) * 1024 / live) if live else "",
-                "%.1f" % ((r["peak_all_kib"] - r["peak_gcroot_kib"]) * 1024 / live) if live else ""))
+                "%.1f" % ((r["peak_all_kib"] - r["peak_gcroot_kib"]) * 1024 / live) if live else "", own))
         lines.append("")
 
     # SOS and dotnet-dump
@@ -675,8 +760,9 @@ def render_one(records):
                   "timed as clrsos is (the same warm-up and markers). Peak RSS of the whole process (lldb, or "
                   "dotnet-dump), of the session the command ran in; load: lowest–highest over the tools' runs.", "",
                   "| heap | command | clrsos (s) | SOS in lldb (s) | SOS / clrsos | dotnet-dump (s) | "
-                  "dotnet-dump / clrsos | peak RSS MB: clrsos / SOS / dotnet-dump | load |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "dotnet-dump / clrsos | CPU s: clrsos / SOS / dotnet-dump | peak RSS MB: clrsos / SOS / dotnet-dump "
+                  "| load |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for k in keys:
             c_runs = clrsos[k]
             c = median(r["seconds"] for r in c_runs)
@@ -690,8 +776,13 @@ def render_one(records):
                     if c >= RESOLUTION else ""
                 cells += [text, ratio]
             mb = lambda g: "%.0f" % (max(r["rss_kib"] for r in g[k]) / 1024) if k in g else "—"
-            lines.append("| %s | `%s` | %.3f | %s | %s | %s | %s | %s / %s / %s | %s |" % (
-                k[0], k[1], c, cells[0], cells[1], cells[2], cells[3], mb(clrsos), mb(sos), mb(dump),
+
+            def cpu(g):
+                v = median(r["cpu"] for r in g.get(k, []) if r.get("cpu") is not None)
+                return "%.2f" % v if v is not None else "—"
+            lines.append("| %s | `%s` | %.3f | %s | %s | %s | %s | %s / %s / %s | %s / %s / %s | %s |" % (
+                k[0], k[1], c, cells[0], cells[1], cells[2], cells[3], cpu(clrsos), cpu(sos), cpu(dump),
+                mb(clrsos), mb(sos), mb(dump),
                 load_range(c_runs + sos.get(k, []) + dump.get(k, []))))
         lines.append("")
     for n in start["notes"]:
@@ -740,6 +831,7 @@ def main():
     argv = sys.argv[1:]
     runs, out, raw_path, only = 3, os.path.join(ROOT, "build", "bench", "results.md"), \
         os.path.join(ROOT, "build", "bench", "raw.jsonl"), []
+    skip, sos_only = [], []
     sos_dir, sos_ext, dump, sos_runs, sos_timeout, tables_from = (os.environ.get("CLRSOS_BENCH_SOS"), None,
                                                                   os.environ.get("CLRSOS_BENCH_DOTNET_DUMP"),
                                                                   None, 1800, None)
@@ -765,6 +857,10 @@ def main():
             sos_timeout = float(val)
         elif opt == "--only":
             only = [o.strip() for o in val.split(",") if o.strip()]
+        elif opt == "--skip":
+            skip = [o.strip() for o in val.split(",") if o.strip()]
+        elif opt == "--sos-only":
+            sos_only = [o.strip() for o in val.split(",") if o.strip()]
         elif opt == "--tables-from":
             tables_from = val
         else:
@@ -799,10 +895,11 @@ def main():
                       "cmd": [dump] if not dump.endswith(".dll") else ["dotnet", dump]})
     raw = Raw(raw_path)
     raw.add("start", argv=sys.argv[1:], cpus=os.cpu_count(), kernel=os.uname().release, loadavg=loadavg(),
-            runs=runs, sos_runs=sos_runs or runs, sos_timeout=sos_timeout, notes=notes,
+            runs=runs, sos_runs=sos_runs or runs, sos_timeout=sos_timeout, only=only, skip=skip, sos_only=sos_only,
+            notes=notes,
             tools=describe_tools(sos_dir, dump, origin, host_runtime if sos_dir else None))
     for s in sizes:
-        bench_size(raw, s, runs, have_clrmd, tools, only)
+        bench_size(raw, s, runs, have_clrmd, tools, only, skip, sos_only)
     text = render(raw.records)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
