@@ -782,7 +782,6 @@ struct pages {
 	bool *have;
 	uint64_t start;
 	size_t npages;
-	uint64_t first_missing;
 };
 
 static struct clrsos_error *pages_read(struct clrsos_target *target, uint64_t start, uint64_t end, struct pages *ret)
@@ -813,10 +812,21 @@ static struct clrsos_error *pages_read(struct clrsos_target *target, uint64_t st
 			return err;
 		clrsos_error_destroy(err);
 		ret->have[i] = !err;
-		if (err && !ret->first_missing)
-			ret->first_missing = start + i * CLRSOS_PAGE_SIZE;
 	}
 	return NULL;
+}
+
+/*
+ * The first page that is missing or all zeros (a debugger may serve a page
+ * a core left out as zeros), or 0: where main_arena could have been.
+ */
+static uint64_t pages_first_blank(const struct pages *p)
+{
+	static const uint8_t zero[CLRSOS_PAGE_SIZE];
+	for (size_t i = 0; i < p->npages; i++)
+		if (!p->have[i] || !memcmp(p->buf + i * CLRSOS_PAGE_SIZE, zero, CLRSOS_PAGE_SIZE))
+			return p->start + i * CLRSOS_PAGE_SIZE;
+	return 0;
 }
 
 static bool pages_have(const struct pages *p, size_t offset, size_t len)
@@ -944,15 +954,17 @@ struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct
 			break;
 		}
 	}
-	uint64_t first_missing = pg.first_missing;
+	uint64_t first_missing = pages_first_blank(&pg);
 	free(pg.buf);
 	free(pg.have);
 	if (!where.main_arena || !where.mp) {
 		const char *what = where.main_arena ? "mp_" : "main_arena";
 		if (first_missing)
 			return clrsos_error_fault(first_missing,
-						  "libc's data at 0x%" PRIx64 " is not in the target: cannot find glibc's %s", first_missing,
-						  what);
+						  "libc's data at 0x%" PRIx64 " is not in the target (missing, or read as zeros): "
+						  "cannot find glibc's %s; a core without libc's written pages (createdump's "
+						  "heap cores) cannot show the native heap",
+						  first_missing, what);
 		return clrsos_error_create(CLRSOS_ERROR_OTHER,
 					   "glibc %u.%u's %s not found in libc.so.6's data at 0x%" PRIx64
 					   ": malloc not used yet, or a layout nativeheap does not know",
