@@ -7,9 +7,9 @@ enum { MSTATE = 2200, HEAP_INFO = 48 };
 
 static const uint64_t LIBC_DATA = 0x7f0000010000ull;
 static const uint64_t SBRK = 0x555555560000ull;
-static const uint64_t MAIN_HEAP_SIZE = 0x10000;
+static const uint64_t MAIN_HEAP_SIZE = 0x1000;
 static const uint64_t HEAP1 = 0x7e0008000000ull, HEAP2 = 0x7e000c000000ull;
-static const uint64_t HEAP1_SIZE = 0x4000, HEAP2_SIZE = 0x2000;
+static const uint64_t HEAP1_SIZE = 0x1000, HEAP2_SIZE = 0x1000;
 
 uint64_t glibc_synth_protect(uint64_t address, uint64_t pointer)
 {

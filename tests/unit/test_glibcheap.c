@@ -234,7 +234,7 @@ static void test_glibcheap__memory_missing(void **state)
 	fake_target_init(&x.f);
 	for (size_t i = 0; i < x.s.nregions; i++)
 		fake_target_add_region(&x.f, x.s.regions[i].address, x.s.regions[i].bytes, x.s.regions[i].size);
-	fake_target_add_hole(&x.f, x.s.heap2 + 0x1000, 0x1000);
+	fake_target_add_hole(&x.f, x.s.heap2 + 0x800, 0x800);
 	x.t = fake_target_create(&x.f);
 	struct clrsos_glibc_where where = {.main_arena = x.s.main_arena, .mp = x.s.mp, .version_major = 2,
 					   .version_minor = 36};
