@@ -32,8 +32,8 @@ static void write_text(const struct clrsos_glibc_heap *h, bool stat, struct clrs
 		clrsos_outf(w, "Total %s chunks in use, %s bytes, in %zu sizes\n", count, bytes, h->nhistogram);
 		return;
 	}
-	clrsos_outf(w, "%16s %-6s %5s %16s %16s %16s %16s %16s %8s %s\n", "Arena", "Kind", "Heaps", "System", "InUse", "Free",
-		    "Top", "LargestFree", "Frag", "");
+	clrsos_outf(w, "%16s %-6s %5s %16s %16s %16s %16s %16s %8s\n", "Arena", "Kind", "Heaps", "System", "InUse", "Free",
+		    "Top", "LargestFree", "Frag");
 	for (size_t i = 0; i < h->narenas; i++) {
 		const struct clrsos_glibc_arena *a = &h->arenas[i];
 		char sys[32], use[32], fr[32], top[32], lf[32], fg[16];
@@ -43,8 +43,8 @@ static void write_text(const struct clrsos_glibc_heap *h, bool stat, struct clrs
 		clrsos_format_thousands(a->top_bytes, top, sizeof(top));
 		clrsos_format_thousands(a->largest_free, lf, sizeof(lf));
 		pct(clrsos_glibc_fragmentation(a->free_bytes - a->top_bytes, a->in_use_bytes), fg, sizeof(fg));
-		clrsos_outf(w, "%016" PRIx64 " %-6s %5zu %16s %16s %16s %16s %16s %8s %s\n", a->address, a->main ? "main" : "thread",
-			    a->nheaps, sys, use, fr, top, lf, fg, a->damage ? "DAMAGED" : "");
+		clrsos_outf(w, "%016" PRIx64 " %-6s %5zu %16s %16s %16s %16s %16s %8s%s\n", a->address, a->main ? "main" : "thread",
+			    a->nheaps, sys, use, fr, top, lf, fg, a->damage ? " DAMAGED" : "");
 	}
 	char sys[32], use[32], fr[32], top[32], lf[32], fg[16], n[32], tc[32], fb[32], mm[32], mmn[32];
 	clrsos_format_thousands(h->system_bytes, sys, sizeof(sys));
