@@ -325,14 +325,14 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 		if ((err = walk_segment(wk, ai, first, top_end, top, &damaged)))
 			goto out;
 	} else {
+		/* The heaps first, newest (top's) to the arena's own: its header size tells the layout. */
 		uint64_t h = top & ~(wk->heap_max - 1);
-		bool top_heap = true;
-		while (h != 0 && !damaged) {
+		while (h != 0) {
 			if (heaps.count >= MAX_HEAPS_PER_ARENA) {
 				damage(a, h, "arena 0x%" PRIx64 "'s heap list does not end (loop at 0x%" PRIx64 ")", a->address, h);
 				goto out;
 			}
-			uint8_t hi[48];
+			uint8_t hi[24];
 			if ((err = clrsos_target_read(wk->target, h, hi, sizeof(hi)))) {
 				err = missing(err, a->address);
 				goto out;
@@ -352,39 +352,35 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 					damage(a, h, "arena 0x%" PRIx64 "'s heap list loops at 0x%" PRIx64, a->address, h);
 					goto out;
 				}
-			unsigned hsize;
-			uint64_t first;
-			if (prev == 0) {
-				/* The arena's own heap: its malloc_state follows the heap_info. */
-				hsize = (unsigned)(a->address - h);
-				if (hsize != 48 && hsize != 32) {
-					damage(a, h, "arena 0x%" PRIx64 " is not right after its first heap's header at 0x%" PRIx64,
-					       a->address, h);
-					goto out;
-				}
-				if (wk->heap->heap_info_size && wk->heap->heap_info_size != hsize) {
-					damage(a, h, "heap 0x%" PRIx64 " has a %u-byte header, other heaps %u", h, hsize,
-					       wk->heap->heap_info_size);
-					goto out;
-				}
-				wk->heap->heap_info_size = hsize;
-				first = (a->address + MSTATE_SIZE + 15) & ~(uint64_t)15;
-			} else {
-				hsize = wk->heap->heap_info_size ? wk->heap->heap_info_size : 48;
-				first = h + hsize;
-			}
-			struct clrsos_glibc_segment s = {h, h + size};
-			if ((err = segment_vector_push(&heaps, s)))
-				goto out;
-			if (top_heap && top_end != h + size) {
+			if (heaps.count == 0 && top_end != h + size) {
 				damage(a, top, "arena 0x%" PRIx64 "'s top chunk 0x%" PRIx64 " does not end its heap 0x%" PRIx64
 				       " (ends at 0x%" PRIx64 ")", a->address, top, h, h + size);
 				goto out;
 			}
-			if ((err = walk_segment(wk, ai, first, h + size, top_heap ? top : 0, &damaged)))
+			struct clrsos_glibc_segment s = {h, h + size};
+			if ((err = segment_vector_push(&heaps, s)))
 				goto out;
-			top_heap = false;
 			h = prev;
+		}
+		/* The arena's own heap: its malloc_state follows the heap_info (48 bytes, 32 before 2.35). */
+		uint64_t own = heaps.items[heaps.count - 1].start;
+		unsigned hsize = (unsigned)(a->address - own);
+		if (a->address < own || (hsize != 48 && hsize != 32)) {
+			damage(a, own, "arena 0x%" PRIx64 " is not right after its first heap's header at 0x%" PRIx64, a->address,
+			       own);
+			goto out;
+		}
+		if (wk->heap->heap_info_size && wk->heap->heap_info_size != hsize) {
+			damage(a, own, "heap 0x%" PRIx64 " has a %u-byte header, other arenas' heaps %u", own, hsize,
+			       wk->heap->heap_info_size);
+			goto out;
+		}
+		wk->heap->heap_info_size = hsize;
+		for (size_t k = 0; k < heaps.count && !damaged; k++) {
+			const struct clrsos_glibc_segment *s = &heaps.items[k];
+			uint64_t first = k + 1 == heaps.count ? (a->address + MSTATE_SIZE + 15) & ~(uint64_t)15 : s->start + hsize;
+			if ((err = walk_segment(wk, ai, first, s->end, k == 0 ? top : 0, &damaged)))
+				goto out;
 		}
 	}
 out:

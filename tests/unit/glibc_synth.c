@@ -3,7 +3,7 @@
 
 #include "glibc_synth.h"
 
-enum { MSTATE = 2200, HEAP_INFO = 48 };
+enum { MSTATE = 2200 };
 
 static const uint64_t LIBC_DATA = 0x7f0000010000ull;
 static const uint64_t SBRK = 0x555555560000ull;
@@ -64,6 +64,11 @@ static void chunk(struct glibc_synth *s, uint64_t p, uint64_t size_word)
 
 void glibc_synth_build(struct glibc_synth *s)
 {
+	glibc_synth_build_layout(s, 48);
+}
+
+void glibc_synth_build_layout(struct glibc_synth *s, unsigned heap_info)
+{
 	memset(s, 0, sizeof(*s));
 	s->key = 0x1234abcd5678ef01ull;
 	region(s, LIBC_DATA, 0x2000);
@@ -75,7 +80,7 @@ void glibc_synth_build(struct glibc_synth *s)
 	s->sbrk_base = SBRK;
 	s->heap1 = HEAP1;
 	s->heap2 = HEAP2;
-	s->thread_arena = HEAP1 + HEAP_INFO;
+	s->thread_arena = HEAP1 + heap_info;
 
 	/* mp_: sbrk_base, tcache settings, two mmapped chunks. */
 	put(s, s->mp + 0, 0x20000);
@@ -172,7 +177,7 @@ void glibc_synth_build(struct glibc_synth *s)
 	put(s, HEAP2 + 16, HEAP2_SIZE);
 	put(s, HEAP2 + 24, HEAP2_SIZE);
 	put(s, HEAP2 + 32, 4096);
-	p = HEAP2 + HEAP_INFO;
+	p = HEAP2 + heap_info;
 	s->thread_chunks[1] = p;
 	chunk(s, p, 0x80 | 1 | 4);
 	p += 0x80;

@@ -46,6 +46,8 @@ struct glibc_synth {
 };
 
 void glibc_synth_build(struct glibc_synth *s);
+/* The same with heap_info of 32 bytes (glibc before 2.35) or 48. */
+void glibc_synth_build_layout(struct glibc_synth *s, unsigned heap_info);
 void glibc_synth_free(struct glibc_synth *s);
 /* The u64 at address in s's regions (the address must be in one). */
 uint64_t *glibc_synth_at(struct glibc_synth *s, uint64_t address);

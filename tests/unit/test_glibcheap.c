@@ -103,6 +103,24 @@ static void test_glibcheap__healthy(void **state)
 	done(&x);
 }
 
+/* glibc before 2.35: 32-byte heap_info, told by where the first heap puts its arena. */
+static void test_glibcheap__old_heap_info(void **state)
+{
+	(void)state;
+	struct fixture x;
+	memset(&x, 0, sizeof(x));
+	glibc_synth_build_layout(&x.s, 32);
+	assert_null(walk(&x));
+	assert_null(x.h->damaged);
+	assert_int_equal(x.h->heap_info_size, 32);
+	const struct clrsos_glibc_arena *t = &x.h->arenas[1];
+	assert_int_equal(t->address, x.s.heap1 + 32);
+	assert_int_equal(t->in_use_bytes, x.s.thread_in_use_bytes);
+	assert_int_equal(t->top_bytes, x.s.thread_top_bytes);
+	assert_int_equal(t->in_use_bytes + t->free_bytes + t->overhead_bytes, t->system_bytes);
+	done(&x);
+}
+
 /* Walk, expecting the main (0) or thread (1) arena damaged at address with text in the message. */
 static void expect_damage(struct fixture *x, size_t arena, uint64_t address, const char *text)
 {
@@ -335,6 +353,7 @@ int run_glibcheap_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_glibcheap__healthy),
+		cmocka_unit_test(test_glibcheap__old_heap_info),
 		cmocka_unit_test(test_glibcheap__bad_size),
 		cmocka_unit_test(test_glibcheap__size_past_heap),
 		cmocka_unit_test(test_glibcheap__misaligned_tcache_entry),
