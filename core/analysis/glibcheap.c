@@ -1,5 +1,4 @@
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,23 +120,18 @@ struct walk {
 	uint64_t heap_max;
 };
 
-/* Record the damage of arena a (first damage only); always returns true (the walk of it stops). */
-static bool damage(struct clrsos_glibc_arena *a, uint64_t address, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static bool damage(struct clrsos_glibc_arena *a, uint64_t address, const char *fmt, ...)
+/* Record the damage of arena a (the first only; text malloc'd, taken); returns true: its walk stops. */
+static bool set_damage(struct clrsos_glibc_arena *a, uint64_t address, char *text)
 {
-	if (a->damage)
+	if (a->damage) {
+		free(text);
 		return true;
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = NULL;
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
+	}
 	a->damage = text ? text : strdup("damaged");
 	a->damage_address = address;
 	return true;
 }
+#define DAMAGE(a, address, ...) set_damage((a), (address), clrsos_strdup_printf(__VA_ARGS__))
 
 /* A fault reading a heap: memory the core does not have, said as such. */
 static struct clrsos_error *missing(struct clrsos_error *err, uint64_t arena)
@@ -167,7 +161,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 	while (p < end) {
 		const uint8_t *h;
 		if (p + HDR > end) {
-			*damaged = damage(a, p, "chunk header at 0x%" PRIx64 " runs past the heap's end 0x%" PRIx64, p, end);
+			*damaged = DAMAGE(a, p, "chunk header at 0x%" PRIx64 " runs past the heap's end 0x%" PRIx64, p, end);
 			return NULL;
 		}
 		struct clrsos_error *err = window_get(&wk->win, p, HDR, &h);
@@ -176,12 +170,12 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		uint64_t word = u64_at(h + 8);
 		uint64_t size = word & ~(uint64_t)7;
 		if (p & 15) {
-			*damaged = damage(a, p, "misaligned chunk at 0x%" PRIx64, p);
+			*damaged = DAMAGE(a, p, "misaligned chunk at 0x%" PRIx64, p);
 			return NULL;
 		}
 		if (p == top) {
 			if (size < MINSIZE || size & 15 || p + size != end) {
-				*damaged = damage(a, p, "top chunk at 0x%" PRIx64 " has size 0x%" PRIx64
+				*damaged = DAMAGE(a, p, "top chunk at 0x%" PRIx64 " has size 0x%" PRIx64
 						  " but its heap ends at 0x%" PRIx64, p, size, end);
 				return NULL;
 			}
@@ -196,16 +190,16 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			return NULL;
 		}
 		if (word & IS_MMAPPED) {
-			*damaged = damage(a, p, "chunk at 0x%" PRIx64 " in an arena's heap is marked mmapped (size word 0x%" PRIx64 ")",
+			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " in an arena's heap is marked mmapped (size word 0x%" PRIx64 ")",
 					  p, word);
 			return NULL;
 		}
 		if (size & 15 || size < HDR || (size < MINSIZE && top != 0)) {
-			*damaged = damage(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
+			*damaged = DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
 			return NULL;
 		}
 		if (size > end - p || (size == end - p && top != 0)) {
-			*damaged = damage(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " runs past its heap's end 0x%" PRIx64,
+			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " runs past its heap's end 0x%" PRIx64,
 					  p, size, end);
 			return NULL;
 		}
@@ -216,7 +210,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			if (next + HDR > end || (err = window_get(&wk->win, next, HDR, &n)) || u64_at(n + 8) != PREV_INUSE) {
 				if (err)
 					return missing(err, a->address);
-				*damaged = damage(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
+				*damaged = DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
 				return NULL;
 			}
 			return NULL;
@@ -227,7 +221,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		uint64_t w0 = u64_at(body + 16), w1 = u64_at(body + 24);
 		const uint8_t *n;
 		if (next + HDR > end) {
-			*damaged = damage(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " leaves no room for the next header",
+			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " leaves no room for the next header",
 					  p, size);
 			return NULL;
 		}
@@ -235,12 +229,12 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			return missing(err, a->address);
 		bool in_use = u64_at(n + 8) & PREV_INUSE;
 		if (in_use && thread != ((word & NON_MAIN_ARENA) != 0)) {
-			*damaged = damage(a, p, "chunk at 0x%" PRIx64 " %s the NON_MAIN_ARENA bit in %s arena", p,
+			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " %s the NON_MAIN_ARENA bit in %s arena", p,
 					  thread ? "lacks" : "has", thread ? "a thread" : "the main");
 			return NULL;
 		}
 		if (!in_use && u64_at(n) != size) {
-			*damaged = damage(a, p, "free chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " has footer 0x%" PRIx64, p, size,
+			*damaged = DAMAGE(a, p, "free chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " has footer 0x%" PRIx64, p, size,
 					  u64_at(n));
 			return NULL;
 		}
@@ -252,7 +246,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		p = next;
 	}
 	if (top != 0) {
-		*damaged = damage(a, top, "top chunk 0x%" PRIx64 " not reached in its heap", top);
+		*damaged = DAMAGE(a, top, "top chunk 0x%" PRIx64 " not reached in its heap", top);
 	}
 	return NULL;
 }
@@ -299,7 +293,7 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 	bool damaged = false;
 	size_t chunks_before = wk->chunks.count;
 	if (top == 0 || top & 15) {
-		damage(a, a->address, "arena 0x%" PRIx64 " has a bad top chunk pointer 0x%" PRIx64, a->address, top);
+		DAMAGE(a, a->address, "arena 0x%" PRIx64 " has a bad top chunk pointer 0x%" PRIx64, a->address, top);
 		goto out;
 	}
 	uint64_t top_word;
@@ -310,12 +304,12 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 	uint64_t top_end = top + (top_word & ~(uint64_t)7);
 	if (a->main) {
 		if (u32_at(ms + MS_FLAGS) & NONCONTIGUOUS_BIT) {
-			damage(a, a->address, "the main arena is not contiguous (sbrk failed once): not walked");
+			DAMAGE(a, a->address, "the main arena is not contiguous (sbrk failed once): not walked");
 			goto out;
 		}
 		uint64_t first = (sbrk_base + 15) & ~(uint64_t)15;
 		if (sbrk_base == 0 || top < first || top_end < top || top_end - first > MAX_SEGMENT) {
-			damage(a, top, "the main arena's top chunk 0x%" PRIx64 " is not above sbrk_base 0x%" PRIx64, top,
+			DAMAGE(a, top, "the main arena's top chunk 0x%" PRIx64 " is not above sbrk_base 0x%" PRIx64, top,
 			       sbrk_base);
 			goto out;
 		}
@@ -329,7 +323,7 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 		uint64_t h = top & ~(wk->heap_max - 1);
 		while (h != 0) {
 			if (heaps.count >= MAX_HEAPS_PER_ARENA) {
-				damage(a, h, "arena 0x%" PRIx64 "'s heap list does not end (loop at 0x%" PRIx64 ")", a->address, h);
+				DAMAGE(a, h, "arena 0x%" PRIx64 "'s heap list does not end (loop at 0x%" PRIx64 ")", a->address, h);
 				goto out;
 			}
 			uint8_t hi[24];
@@ -339,21 +333,21 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 			}
 			uint64_t ar = u64_at(hi), prev = u64_at(hi + 8), size = u64_at(hi + 16);
 			if (ar != a->address) {
-				damage(a, h, "heap 0x%" PRIx64 " belongs to arena 0x%" PRIx64 ", not to 0x%" PRIx64, h, ar, a->address);
+				DAMAGE(a, h, "heap 0x%" PRIx64 " belongs to arena 0x%" PRIx64 ", not to 0x%" PRIx64, h, ar, a->address);
 				goto out;
 			}
 			if (size < 64 || size > wk->heap_max || prev & (wk->heap_max - 1)) {
-				damage(a, h, "heap 0x%" PRIx64 " has a bad header (size 0x%" PRIx64 ", prev 0x%" PRIx64 ")", h, size,
+				DAMAGE(a, h, "heap 0x%" PRIx64 " has a bad header (size 0x%" PRIx64 ", prev 0x%" PRIx64 ")", h, size,
 				       prev);
 				goto out;
 			}
 			for (size_t k = 0; k < heaps.count; k++)
 				if (heaps.items[k].start == h) {
-					damage(a, h, "arena 0x%" PRIx64 "'s heap list loops at 0x%" PRIx64, a->address, h);
+					DAMAGE(a, h, "arena 0x%" PRIx64 "'s heap list loops at 0x%" PRIx64, a->address, h);
 					goto out;
 				}
 			if (heaps.count == 0 && top_end != h + size) {
-				damage(a, top, "arena 0x%" PRIx64 "'s top chunk 0x%" PRIx64 " does not end its heap 0x%" PRIx64
+				DAMAGE(a, top, "arena 0x%" PRIx64 "'s top chunk 0x%" PRIx64 " does not end its heap 0x%" PRIx64
 				       " (ends at 0x%" PRIx64 ")", a->address, top, h, h + size);
 				goto out;
 			}
@@ -366,12 +360,12 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 		uint64_t own = heaps.items[heaps.count - 1].start;
 		unsigned hsize = (unsigned)(a->address - own);
 		if (a->address < own || (hsize != 48 && hsize != 32)) {
-			damage(a, own, "arena 0x%" PRIx64 " is not right after its first heap's header at 0x%" PRIx64, a->address,
+			DAMAGE(a, own, "arena 0x%" PRIx64 " is not right after its first heap's header at 0x%" PRIx64, a->address,
 			       own);
 			goto out;
 		}
 		if (wk->heap->heap_info_size && wk->heap->heap_info_size != hsize) {
-			damage(a, own, "heap 0x%" PRIx64 " has a %u-byte header, other arenas' heaps %u", own, hsize,
+			DAMAGE(a, own, "heap 0x%" PRIx64 " has a %u-byte header, other arenas' heaps %u", own, hsize,
 			       wk->heap->heap_info_size);
 			goto out;
 		}
@@ -405,16 +399,16 @@ static void walk_fastbin(struct walk *wk, uint32_t ai, unsigned i, uint64_t head
 	while (p && !a->damage) {
 		struct chunk *c = chunk_find(wk, p);
 		if (!c || c->arena != ai) {
-			damage(a, p, "fastbin %u of arena 0x%" PRIx64 " holds 0x%" PRIx64 ", not a chunk of that arena", i,
+			DAMAGE(a, p, "fastbin %u of arena 0x%" PRIx64 " holds 0x%" PRIx64 ", not a chunk of that arena", i,
 			       a->address, p);
 			return;
 		}
 		if (c->state == CHUNK_FAST) {
-			damage(a, p, "fastbin %u of arena 0x%" PRIx64 " loops at 0x%" PRIx64, i, a->address, p);
+			DAMAGE(a, p, "fastbin %u of arena 0x%" PRIx64 " loops at 0x%" PRIx64, i, a->address, p);
 			return;
 		}
 		if (c->state != CHUNK_IN_USE || c->size != want) {
-			damage(a, p, "fastbin %u of arena 0x%" PRIx64 " holds chunk 0x%" PRIx64 " of size 0x%" PRIx64
+			DAMAGE(a, p, "fastbin %u of arena 0x%" PRIx64 " holds chunk 0x%" PRIx64 " of size 0x%" PRIx64
 			       " (a fastbin chunk is 0x%" PRIx64 ", marked in use)", i, a->address, p, c->size, want);
 			return;
 		}
@@ -434,21 +428,21 @@ static void walk_bins(struct walk *wk, uint32_t ai, const uint8_t *ms)
 		while (p != header) {
 			struct chunk *c = chunk_find(wk, p);
 			if (!c || c->arena != ai) {
-				damage(a, p, "bin %u of arena 0x%" PRIx64 " holds 0x%" PRIx64 ", not a chunk of that arena", b + 1,
+				DAMAGE(a, p, "bin %u of arena 0x%" PRIx64 " holds 0x%" PRIx64 ", not a chunk of that arena", b + 1,
 				       a->address, p);
 				return;
 			}
 			if (c->state == CHUNK_BINNED) {
-				damage(a, p, "bin %u of arena 0x%" PRIx64 " loops at 0x%" PRIx64, b + 1, a->address, p);
+				DAMAGE(a, p, "bin %u of arena 0x%" PRIx64 " loops at 0x%" PRIx64, b + 1, a->address, p);
 				return;
 			}
 			if (c->state != CHUNK_FREE) {
-				damage(a, p, "bin %u of arena 0x%" PRIx64 " holds chunk 0x%" PRIx64 ", which is not free", b + 1,
+				DAMAGE(a, p, "bin %u of arena 0x%" PRIx64 " holds chunk 0x%" PRIx64 ", which is not free", b + 1,
 				       a->address, p);
 				return;
 			}
 			if (c->w1 != prev) {
-				damage(a, p, "chunk 0x%" PRIx64 " in bin %u: its bk 0x%" PRIx64 " is not the chunk before it 0x%" PRIx64,
+				DAMAGE(a, p, "chunk 0x%" PRIx64 " in bin %u: its bk 0x%" PRIx64 " is not the chunk before it 0x%" PRIx64,
 				       p, b + 1, c->w1, prev);
 				return;
 			}
@@ -457,7 +451,7 @@ static void walk_bins(struct walk *wk, uint32_t ai, const uint8_t *ms)
 			p = c->w0;
 		}
 		if (bk != prev) {
-			damage(a, header, "bin %u of arena 0x%" PRIx64 ": its bk 0x%" PRIx64 " is not its last chunk 0x%" PRIx64,
+			DAMAGE(a, header, "bin %u of arena 0x%" PRIx64 ": its bk 0x%" PRIx64 " is not its last chunk 0x%" PRIx64,
 			       b + 1, a->address, bk, prev);
 			return;
 		}
@@ -491,27 +485,27 @@ static void walk_tcache(struct walk *wk, struct chunk *t)
 		uint64_t want = MINSIZE + (uint64_t)i * 16;
 		for (unsigned n = 0; e; n++) {
 			if (n >= count) {
-				damage(a, e - HDR, "tcache at 0x%" PRIx64 ": list %u is longer than its count %u (at 0x%" PRIx64 ")",
+				DAMAGE(a, e - HDR, "tcache at 0x%" PRIx64 ": list %u is longer than its count %u (at 0x%" PRIx64 ")",
 				       t->address + HDR, i, count, e - HDR);
 				return;
 			}
 			if (e & 15) {
-				damage(a, e, "tcache at 0x%" PRIx64 ": misaligned entry 0x%" PRIx64 " in list %u", t->address + HDR, e, i);
+				DAMAGE(a, e, "tcache at 0x%" PRIx64 ": misaligned entry 0x%" PRIx64 " in list %u", t->address + HDR, e, i);
 				return;
 			}
 			struct chunk *c = chunk_find(wk, e - HDR);
 			if (!c) {
-				damage(a, e - HDR, "tcache at 0x%" PRIx64 ": list %u holds 0x%" PRIx64 ", not a chunk of any arena",
+				DAMAGE(a, e - HDR, "tcache at 0x%" PRIx64 ": list %u holds 0x%" PRIx64 ", not a chunk of any arena",
 				       t->address + HDR, i, e - HDR);
 				return;
 			}
 			if (c->state == CHUNK_TCACHE) {
-				damage(a, c->address, "tcache at 0x%" PRIx64 ": list %u loops at 0x%" PRIx64, t->address + HDR, i,
+				DAMAGE(a, c->address, "tcache at 0x%" PRIx64 ": list %u loops at 0x%" PRIx64, t->address + HDR, i,
 				       c->address);
 				return;
 			}
 			if (c->state != CHUNK_IN_USE || c->size != want) {
-				damage(a, c->address, "tcache at 0x%" PRIx64 ": list %u holds chunk 0x%" PRIx64 " of size 0x%" PRIx64
+				DAMAGE(a, c->address, "tcache at 0x%" PRIx64 ": list %u holds chunk 0x%" PRIx64 " of size 0x%" PRIx64
 				       " (its chunks are 0x%" PRIx64 ", marked in use)", t->address + HDR, i, c->address, c->size, want);
 				return;
 			}
@@ -694,7 +688,7 @@ struct clrsos_error *clrsos_glibc_heap_walk(struct clrsos_target *target, const 
 	for (size_t i = 1; i < wk.chunks.count; i++)
 		if (wk.chunks.items[i].address < wk.chunks.items[i - 1].address + wk.chunks.items[i - 1].size) {
 			struct chunk *c = &wk.chunks.items[i];
-			damage(&hp->arenas[c->arena], c->address, "chunk 0x%" PRIx64 " overlaps another arena's heap", c->address);
+			DAMAGE(&hp->arenas[c->arena], c->address, "chunk 0x%" PRIx64 " overlaps another arena's heap", c->address);
 		}
 	for (size_t i = 0; i < hp->narenas; i++) {
 		struct clrsos_glibc_arena *a = &hp->arenas[i];
