@@ -62,6 +62,15 @@ static void chunk(struct glibc_synth *s, uint64_t p, uint64_t size_word)
 	put(s, p + 8, size_word);
 }
 
+/* A chunk of size (with flags) at *p; *p moves past it. */
+static uint64_t add_chunk(struct glibc_synth *s, uint64_t *p, uint64_t size, unsigned flags)
+{
+	uint64_t at = *p;
+	chunk(s, at, size | flags);
+	*p += size;
+	return at;
+}
+
 void glibc_synth_build(struct glibc_synth *s)
 {
 	glibc_synth_build_layout(s, 48);
@@ -100,34 +109,16 @@ void glibc_synth_build_layout(struct glibc_synth *s, unsigned heap_info)
 
 	/* The main arena's chunks, from sbrk_base. */
 	uint64_t p = SBRK;
-	s->tcache = p;
-	chunk(s, p, 0x290 | 1);
-	p += 0x290;
-	s->in_use[0] = p;
-	chunk(s, p, 0x30 | 1);
-	p += 0x30;
-	s->tc1 = p;
-	chunk(s, p, 0x30 | 1);
-	p += 0x30;
-	s->in_use[1] = p;
-	chunk(s, p, 0x100 | 1);
-	p += 0x100;
-	s->tc2 = p;
-	chunk(s, p, 0x30 | 1);
-	p += 0x30;
-	s->fast = p;
-	chunk(s, p, 0x20 | 1);
-	p += 0x20;
-	s->in_use[2] = p;
-	chunk(s, p, 0x40 | 1);
-	p += 0x40;
-	s->unsorted = p;
-	chunk(s, p, 0x200 | 1);
-	p += 0x200;
-	s->after_free = p;
+	s->tcache = add_chunk(s, &p, 0x290, 1);
+	s->in_use[0] = add_chunk(s, &p, 0x30, 1);
+	s->tc1 = add_chunk(s, &p, 0x30, 1);
+	s->in_use[1] = add_chunk(s, &p, 0x100, 1);
+	s->tc2 = add_chunk(s, &p, 0x30, 1);
+	s->fast = add_chunk(s, &p, 0x20, 1);
+	s->in_use[2] = add_chunk(s, &p, 0x40, 1);
+	s->unsorted = add_chunk(s, &p, 0x200, 1);
 	put(s, p, 0x200); /* the free chunk's footer */
-	chunk(s, p, 0x50);
-	p += 0x50;
+	s->after_free = add_chunk(s, &p, 0x50, 0);
 	s->main_top = p;
 	s->main_top_bytes = SBRK + MAIN_HEAP_SIZE - p;
 	chunk(s, p, s->main_top_bytes | 1);
