@@ -684,7 +684,8 @@ struct clrsos_error *clrsos_glibc_heap_walk(struct clrsos_target *target, const 
 	for (size_t i = 0; i < hp->narenas; i++)
 		if ((err = walk_arena(&wk, (uint32_t)i, states[i], sbrk_base)))
 			goto fail;
-	qsort(wk.chunks.items, wk.chunks.count, sizeof(struct chunk), chunk_cmp);
+	if (wk.chunks.count > 1)
+		qsort(wk.chunks.items, wk.chunks.count, sizeof(struct chunk), chunk_cmp);
 	for (size_t i = 1; i < wk.chunks.count; i++)
 		if (wk.chunks.items[i].address < wk.chunks.items[i - 1].address + wk.chunks.items[i - 1].size) {
 			struct chunk *c = &wk.chunks.items[i];
