@@ -5,7 +5,7 @@
 # (build-fuzz/corpus/).
 #
 #   scripts/fuzz.sh [seconds per fuzzer (60)] [fuzzer ...]
-#   fuzzers: heap roots gcdesc histogram utf16 elfcore gcinfo ipc countersfile nettrace (all by default)
+#   fuzzers: heap roots gcdesc histogram utf16 elfcore gcinfo glibcheap ipc countersfile nettrace (all by default)
 #
 # A crash or hang leaves its input in build-fuzz/artifacts/<fuzzer>/ and
 # fails the script. Fix it, then add the input to tests/fuzz/regressions/
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 fuzzers=("$@")
-[ ${#fuzzers[@]} -gt 0 ] || fuzzers=(heap roots gcdesc histogram utf16 elfcore gcinfo ipc countersfile nettrace)
+[ ${#fuzzers[@]} -gt 0 ] || fuzzers=(heap roots gcdesc histogram utf16 elfcore gcinfo glibcheap ipc countersfile nettrace)
 
 if ! command -v clang-14 >/dev/null || [ ! -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ]; then
   bash scripts/setup.sh
@@ -32,10 +32,11 @@ for f in "${fuzzers[@]}"; do
     utf16) seeds=tests/fuzz/seeds/utf16; max_len=65536 ;;
     elfcore) seeds=tests/fuzz/seeds/elfcore; max_len=262144 ;;
     gcinfo) seeds=tests/fuzz/seeds/gcinfo; max_len=4096 ;;
+    glibcheap) seeds=tests/fuzz/seeds/glibcheap; max_len=65536 ;;
     ipc) seeds=tests/fuzz/seeds/ipc; max_len=65536 ;;
     countersfile) seeds=tests/fuzz/seeds/countersfile; max_len=65536 ;;
     nettrace) seeds=tests/fuzz/seeds/nettrace; max_len=262144 ;;
-    *) echo "fuzz: no fuzzer '$f' (heap roots gcdesc histogram utf16 elfcore gcinfo ipc countersfile nettrace)" >&2; exit 2 ;;
+    *) echo "fuzz: no fuzzer '$f' (heap roots gcdesc histogram utf16 elfcore gcinfo glibcheap ipc countersfile nettrace)" >&2; exit 2 ;;
   esac
   corpus=build-fuzz/corpus/$f
   artifacts=build-fuzz/artifacts/$f/

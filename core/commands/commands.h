@@ -167,6 +167,7 @@ struct clrsos_error *clrsos_command_run_watched(const struct clrsos_command *com
 
 /* Entry points, one per command file. */
 clrsos_command_fn clrsos_cmd_eeversion;
+clrsos_command_fn clrsos_cmd_nativeheap;
 clrsos_command_fn clrsos_cmd_eeheap;
 clrsos_command_fn clrsos_cmd_setclrpath;
 clrsos_command_fn clrsos_cmd_settings;

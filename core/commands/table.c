@@ -56,6 +56,28 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_eeheap,
 	},
 	{
+		.name = "nativeheap",
+		.aliases = NULL,
+		.help = "Show glibc's native heap: each malloc arena's in-use and free bytes, or chunk sizes.",
+		.syntax = "nativeheap [-stat] [--json]\n"
+			  "\n"
+			  "Walks glibc's malloc arenas in the target's libc.so.6 (no debug symbols\n"
+			  "needed): per arena its address, kind (main or thread), heaps, the bytes\n"
+			  "it has from the system, in use, free (bins, fastbins, tcaches and the top\n"
+			  "chunk), the top chunk, the largest free chunk other than top and the\n"
+			  "fragmentation (free chunks other than top against free plus in use);\n"
+			  "then the totals and mmapped chunks (from malloc's own counters). Every\n"
+			  "chunk header and free list is checked: a damaged heap fails the command\n"
+			  "naming the first bad address. glibc 2.35 to 2.41 (verified on 2.36);\n"
+			  "not musl. Will also be `maddress -native`.\n"
+			  "\n"
+			  "  -stat    the in-use chunks by chunk size: count and bytes, most bytes first\n"
+			  "  --json   one JSON object instead of text\n"
+			  "\n"
+			  "Example: nativeheap -stat",
+		.run = clrsos_cmd_nativeheap,
+	},
+	{
 		.name = "dumpheap",
 		.aliases = (const char *const[]){"DumpHeap", NULL},
 		.help = "List the objects on the GC heap, or their statistics by type.",

@@ -155,7 +155,7 @@ def case_case():
     for c in ("clrsos", "clrsos help", "help clrsos"):
         text = tr.text_of(c)
         check(tr.error(c) is None, "%r failed: %s" % (c, tr.error(c)))
-        for name in ("eeversion", "dumpheap", "dumpobj", "gcroot", "finalizequeue", "inspect", "setclrpath"):
+        for name in ("eeversion", "dumpheap", "dumpobj", "gcroot", "finalizequeue", "inspect", "setclrpath", "nativeheap"):
             check(re.search(r"^  %s\s" % re.escape(name), text, re.M),
                   "%r does not list %s:\n%s" % (c, name, text))
         for also in ("do, DumpObj", "fq, FinalizeQueue"):

@@ -31,6 +31,7 @@ int main(void)
 		{"dominators", run_dominators_tests},
 		{"stresslog", run_stresslog_tests},
 		{"dupstrings", run_dupstrings_tests},
+		{"glibcheap", run_glibcheap_tests},
 	};
 	int failed = 0;
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {

@@ -28,5 +28,6 @@ int run_bpmd_tests(void);
 int run_dominators_tests(void);
 int run_stresslog_tests(void);
 int run_dupstrings_tests(void);
+int run_glibcheap_tests(void);
 
 #endif
