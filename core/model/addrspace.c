@@ -140,10 +140,7 @@ static bool is_module_path(const struct clrsos_module *mods, size_t n, const cha
 	return ends_with(path, ".dll") || ends_with(path, ".exe");
 }
 
-/* Where the kernel puts the program break: within 32 MiB after the main program's end. */
-enum { BRK_RANDOM_MAX = 32 << 20 };
-
-/* In a core: the anonymous read-write mapping the program break is in (the brk heap). */
+/* In a core: the brk heap, the kernel's first mapping after the main program's last one, when it is anonymous and read-write. */
 static void tag_brk_heap(struct clrsos_addrspace *s, const char *exe)
 {
 	uint64_t exe_end = 0;
@@ -154,7 +151,7 @@ static void tag_brk_heap(struct clrsos_addrspace *s, const char *exe)
 		return;
 	for (size_t i = 0; i < s->count; i++) {
 		struct clrsos_addr_region *r = &s->regions[i];
-		if (r->start < exe_end || r->start > exe_end + BRK_RANDOM_MAX)
+		if (r->start < exe_end)
 			continue;
 		if (!r->path && r->type == CLRSOS_MEM_PRIVATE && (r->prot & CLRSOS_VM_WRITE) &&
 		    r->owner == CLRSOS_OWNER_UNOWNED)

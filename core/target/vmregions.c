@@ -157,19 +157,32 @@ struct clrsos_error *clrsos_vm_regions_core(const struct clrsos_elf_core *c, str
 	*ret_count = 0;
 	struct list l = {0};
 	struct clrsos_error *err = NULL;
+	/* A core writer may merge neighbouring mappings of the same access into
+	 * one PT_LOAD: cut it where the NT_FILE note's mappings start or end. */
 	for (size_t i = 0; i < c->nregions && !err; i++) {
 		const struct clrsos_region *cr = &c->regions[i];
-		struct clrsos_vm_region r = {
-			.start = cr->start, .end = cr->end, .prot = cr->flags,
-			.resident = CLRSOS_VM_UNKNOWN, .in_core = held(c, cr->start, cr->end)};
-		const struct clrsos_core_file *f = file_at(c, cr->start);
-		if (f) {
-			r.offset = f->offset + (cr->start - f->start);
-			if (!(r.path = strdup(f->path)))
-				err = &clrsos_error_no_memory;
+		for (uint64_t at = cr->start; at < cr->end && !err;) {
+			uint64_t next = cr->end;
+			for (size_t k = 0; k < c->nfiles; k++) {
+				const struct clrsos_core_file *f = &c->files[k];
+				if (f->start > at && f->start < next)
+					next = f->start;
+				if (f->end > at && f->end < next)
+					next = f->end;
+			}
+			struct clrsos_vm_region r = {
+				.start = at, .end = next, .prot = cr->flags,
+				.resident = CLRSOS_VM_UNKNOWN, .in_core = held(c, at, next)};
+			const struct clrsos_core_file *f = file_at(c, at);
+			if (f) {
+				r.offset = f->offset + (at - f->start);
+				if (!(r.path = strdup(f->path)))
+					err = &clrsos_error_no_memory;
+			}
+			if (!err && (err = push(&l, &r)))
+				free(r.path);
+			at = next;
 		}
-		if (!err && (err = push(&l, &r)))
-			free(r.path);
 	}
 	for (size_t i = 0; i < c->nfiles && !err; i++) {
 		const struct clrsos_core_file *f = &c->files[i];

@@ -64,7 +64,9 @@ def main():
                 truth = t.truth
                 tr = harness.lldb(commands, pid=t.pid)
         else:
-            core, exe, truth = harness.core_of_finished("AddressSpace", mode, scratch, env=env)
+            with harness.Target("AddressSpace", args=[scratch], env=env) as t:
+                core = harness.make_core(t, mode, scratch)
+                exe, truth = t.exe, t.truth
             tr = harness.lldb(commands, core=core, exe=exe)
     finally:
         harness.cleanup(scratch)
@@ -166,7 +168,9 @@ def main():
         if m:
             modules.add(os.path.realpath(m.group(1)))
     image_rows = table_rows(tr.output("maddress -images"))
-    images = [row for row in image_rows if len(row) == 4 and row[0] not in ("Image", "[TOTAL]")]
+    first = [i for i, row in enumerate(image_rows) if row[0] == "Image" and len(row) == 4][0]
+    last = [i for i, row in enumerate(image_rows) if row[0] == "[TOTAL]" and i > first][0]
+    images = image_rows[first + 1:last]
     elf_images = [row[0] for row in images if not row[0].lower().endswith(".dll")]
     check(elf_images, "no ELF images listed")
     for path in elf_images:

@@ -47,7 +47,8 @@ public static unsafe class Program
     {
         string dir = args.Length > 0 ? args[0] : Path.GetTempPath();
         var json = new StringBuilder();
-        json.Append($"{{\"pid\":{Environment.ProcessId},\"serverGC\":{(GCSettings.IsServerGC ? "true" : "false")},\"native\":[");
+        string runtimeDir = System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory().Replace("\\", "/");
+        json.Append($"{{\"pid\":{Environment.ProcessId},\"runtimeDirectory\":\"{runtimeDir}\",\"serverGC\":{(GCSettings.IsServerGC ? "true" : "false")},\"native\":[");
 
         IntPtr m = Malloc((nuint)NativeBlock);
         IntPtr h = Marshal.AllocHGlobal((IntPtr)NativeBlock);
