@@ -135,7 +135,7 @@ bool lldb_view(LldbTarget *t, std::vector<clrsos_region> &regions,
 		lldb::SBFrame frame = thread.GetFrameAtIndex(0);
 		uint64_t pc = frame.IsValid() ? frame.GetPC() : 0, sp = frame.IsValid() ? frame.GetSP() : 0;
 		threads.push_back({static_cast<uint32_t>(thread.GetThreadID()),
-				   pc == LLDB_INVALID_ADDRESS ? 0 : pc, sp == LLDB_INVALID_ADDRESS ? 0 : sp});
+				   pc == LLDB_INVALID_ADDRESS ? 0 : pc, sp == LLDB_INVALID_ADDRESS ? 0 : sp, 0});
 	}
 	return !regions.empty() && !threads.empty();
 }

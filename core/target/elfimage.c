@@ -146,6 +146,7 @@ enum {
 	PRSTATUS_REGS = 112,
 	PRSTATUS_RIP = PRSTATUS_REGS + 16 * 8,
 	PRSTATUS_RSP = PRSTATUS_REGS + 19 * 8,
+	PRSTATUS_FS_BASE = PRSTATUS_REGS + 21 * 8,
 	PRSTATUS_MIN = PRSTATUS_REGS + 27 * 8,
 };
 
@@ -217,7 +218,7 @@ static struct clrsos_error *read_threads(struct clrsos_elf_core *c, const Elf64_
 			uint32_t tid;
 			memcpy(&tid, desc + PRSTATUS_PID, sizeof(tid));
 			c->threads[c->nthreads++] = (struct clrsos_core_thread){
-				tid, le64(desc + PRSTATUS_RIP), le64(desc + PRSTATUS_RSP)};
+				tid, le64(desc + PRSTATUS_RIP), le64(desc + PRSTATUS_RSP), le64(desc + PRSTATUS_FS_BASE)};
 		}
 	}
 	return NULL;

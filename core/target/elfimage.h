@@ -77,6 +77,7 @@ struct clrsos_region {
 struct clrsos_core_thread {
 	uint32_t tid;
 	uint64_t pc, sp;
+	uint64_t fs_base; /* its thread pointer (glibc: its struct pthread, atop its stack's mapping); 0: unknown */
 };
 
 /* A file mapping the core's NT_FILE note records: [start, end) maps path from offset. */

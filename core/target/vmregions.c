@@ -158,11 +158,20 @@ struct clrsos_error *clrsos_vm_regions_core(const struct clrsos_elf_core *c, str
 	struct list l = {0};
 	struct clrsos_error *err = NULL;
 	/* A core writer may merge neighbouring mappings of the same access into
-	 * one PT_LOAD: cut it where the NT_FILE note's mappings start or end. */
+	 * one PT_LOAD: cut it where the NT_FILE note's mappings start or end,
+	 * and where a thread's stack mapping ends (the page after its thread
+	 * pointer: glibc puts struct pthread at the top of the mapping). */
 	for (size_t i = 0; i < c->nregions && !err; i++) {
 		const struct clrsos_region *cr = &c->regions[i];
 		for (uint64_t at = cr->start; at < cr->end && !err;) {
 			uint64_t next = cr->end;
+			for (size_t k = 0; k < c->nthreads; k++) {
+				const struct clrsos_core_thread *t = &c->threads[k];
+				uint64_t top = (t->fs_base | (CLRSOS_PAGE_SIZE - 1)) + 1;
+				if (t->fs_base && t->sp >= at && t->sp < t->fs_base && t->fs_base < cr->end && top > at &&
+				    top < next)
+					next = top;
+			}
 			for (size_t k = 0; k < c->nfiles; k++) {
 				const struct clrsos_core_file *f = &c->files[k];
 				if (f->start > at && f->start < next)

@@ -58,6 +58,18 @@ def main():
         "maddress -bogus",
     ]
     scratch = harness.scratch_dir()
+    saved = os.path.join(scratch, "before.json")
+    saved2 = os.path.join(scratch, "after.json")
+    hist = os.path.join(scratch, "heap.json")
+    commands += [
+        "maddress -summary --save " + saved,
+        "maddress -summary --save " + saved2,
+        "heapdiff %s %s" % (saved, saved2),
+        "heapdiff %s --json" % saved,
+        "heapdiff " + saved,
+        "dumpheap -stat --save " + hist,
+        "heapdiff %s %s" % (saved, hist),
+    ]
     try:
         if mode == "live":
             with harness.Target("AddressSpace", args=[scratch], env=env) as t:
@@ -192,6 +204,19 @@ def main():
     # Heap core: says what it lacks.
     if mode == "heap":
         check(any("heap or partial core" in n for n in j["notes"]), "a heap core's note")
+
+    # --save and heapdiff by owner.
+    check(tr.error("maddress -summary --save " + saved) is None, "--save failed")
+    same = tr.text_of("heapdiff %s %s" % (saved, saved2))
+    check("Memory by owner" in same and "Owner" in same, "heapdiff of two saves is not by owner:\n" + same)
+    check("Total: 0 regions, 0 bytes" in same, "two saves of one stop differ:\n" + same)
+    hd = tr.json("heapdiff %s --json" % saved)
+    check(hd is not None, "heapdiff <saved> against the target")
+    cur = tr.text_of("heapdiff " + saved)
+    check("Memory by owner" in cur and "regions" in cur and tr.error("heapdiff " + saved) is None,
+          "heapdiff against the target is not by owner:\n" + cur)
+    e = tr.error("heapdiff %s %s" % (saved, hist))
+    check(e is not None and "compare two of a kind" in e, "a maddress save against a heap histogram: %r" % e)
 
     # Errors: one line, failed.
     for c, want in (("maddress -reserveHeuristic", "needs -reserve"),

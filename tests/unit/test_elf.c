@@ -309,7 +309,7 @@ static void test_elf_core_fits__every_region_and_thread_compared(void **state)
 	struct clrsos_elf_core *core = open_core_bytes(img, size);
 	struct clrsos_region regions[3];
 	memcpy(regions, VIEW_REGIONS, sizeof(regions));
-	struct clrsos_core_thread threads[2] = {{4250, 0, 0}, {4242, 0x401000, 0x7ffc0000}};
+	struct clrsos_core_thread threads[2] = {{4250, 0, 0, 0}, {4242, 0x401000, 0x7ffc0000, 0}};
 	struct clrsos_core_view view = {regions, 3, threads, 2};
 	assert_true(clrsos_elf_core_fits(core, &view)); /* thread order does not matter */
 
