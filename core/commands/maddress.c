@@ -368,6 +368,18 @@ static void table_write(struct clrsos_writer *w, struct table *t)
 	t->nrows = t->cap = 0;
 }
 
+/* SOS's Count | Size | Size (bytes) cells, from column col. */
+static void count_size_cells(struct table *t, int col, uint64_t count, uint64_t size)
+{
+	char buf[64];
+	clrsos_format_thousands(count, buf, sizeof(buf));
+	cell(t, col, buf);
+	human_size(size, buf, sizeof(buf));
+	cell(t, col + 1, buf);
+	clrsos_format_thousands(size, buf, sizeof(buf));
+	cell(t, col + 2, buf);
+}
+
 static void pointer(uint64_t v, char *buf, size_t size)
 {
 	snprintf(buf, size, "%012" PRIx64, v);
@@ -420,7 +432,6 @@ static struct clrsos_error *write_images(struct clrsos_writer *w, const struct m
 			  .width = {0, 14, 12, 14},
 			  .has_footer = true};
 	uint64_t count = 0, size = 0;
-	char buf[64];
 	for (size_t i = 0; i <= res->nimages; i++) {
 		struct clrsos_error *err = table_row(&t);
 		if (err) {
@@ -438,12 +449,7 @@ static struct clrsos_error *write_images(struct clrsos_writer *w, const struct m
 			count += c;
 			size += z;
 		}
-		clrsos_format_thousands(c, buf, sizeof(buf));
-		cell(&t, 1, buf);
-		human_size(z, buf, sizeof(buf));
-		cell(&t, 2, buf);
-		clrsos_format_thousands(z, buf, sizeof(buf));
-		cell(&t, 3, buf);
+		count_size_cells(&t, 1, c, z);
 	}
 	table_write(w, &t);
 	clrsos_out(w, "\n");
@@ -475,12 +481,7 @@ static struct clrsos_error *write_summary(struct clrsos_writer *w, const struct 
 			size += z;
 			resident += rs;
 		}
-		clrsos_format_thousands(c, buf, sizeof(buf));
-		cell(&t, 1, buf);
-		human_size(z, buf, sizeof(buf));
-		cell(&t, 2, buf);
-		clrsos_format_thousands(z, buf, sizeof(buf));
-		cell(&t, 3, buf);
+		count_size_cells(&t, 1, c, z);
 		if (live) {
 			human_size(rs, buf, sizeof(buf));
 			cell(&t, 4, buf);
