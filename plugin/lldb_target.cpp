@@ -135,7 +135,7 @@ bool lldb_view(LldbTarget *t, std::vector<clrsos_region> &regions,
 		lldb::SBFrame frame = thread.GetFrameAtIndex(0);
 		uint64_t pc = frame.IsValid() ? frame.GetPC() : 0, sp = frame.IsValid() ? frame.GetSP() : 0;
 		threads.push_back({static_cast<uint32_t>(thread.GetThreadID()),
-				   pc == LLDB_INVALID_ADDRESS ? 0 : pc, sp == LLDB_INVALID_ADDRESS ? 0 : sp});
+				   pc == LLDB_INVALID_ADDRESS ? 0 : pc, sp == LLDB_INVALID_ADDRESS ? 0 : sp, 0});
 	}
 	return !regions.empty() && !threads.empty();
 }
@@ -595,6 +595,54 @@ clrsos_error *disassemble(void *ctx, uint64_t address, const uint8_t *code, size
 	return nullptr;
 }
 
+// The process's mappings: live on this host from /proc/<pid>/smaps (with
+// resident bytes), from a core found in place its headers and NT_FILE note,
+// else what lldb lists (its names, where it has them).
+clrsos_error *vm_regions(void *ctx, clrsos_vm_region **ret, size_t *ret_count)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	*ret = nullptr;
+	*ret_count = 0;
+	if (is_live(t) && on_this_host(t))
+		return clrsos_vm_regions_proc(t->process.GetProcessID(), ret, ret_count);
+	if (!is_live(t)) {
+		if (!t->core_tried)
+			open_core(t);
+		if (t->core)
+			return clrsos_vm_regions_core(t->core, ret, ret_count);
+	}
+	lldb::SBMemoryRegionInfoList list = t->process.GetMemoryRegions();
+	uint32_t n = list.GetSize();
+	auto *out = static_cast<clrsos_vm_region *>(calloc(n ? n : 1, sizeof(clrsos_vm_region)));
+	if (!out)
+		return &clrsos_error_no_memory;
+	size_t count = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		lldb::SBMemoryRegionInfo info;
+		if (!list.GetMemoryRegionAtIndex(i, info) || !info.IsMapped())
+			continue;
+		clrsos_vm_region &r = out[count++];
+		r.start = info.GetRegionBase();
+		r.end = info.GetRegionEnd();
+		r.prot = (info.IsReadable() ? unsigned(CLRSOS_VM_READ) : 0u) |
+			 (info.IsWritable() ? unsigned(CLRSOS_VM_WRITE) : 0u) |
+			 (info.IsExecutable() ? unsigned(CLRSOS_VM_EXEC) : 0u);
+		r.resident = CLRSOS_VM_UNKNOWN;
+		r.in_core = CLRSOS_VM_UNKNOWN;
+		const char *name = info.GetName();
+		if (name && *name) {
+			r.path = strdup(name);
+			if (!r.path) {
+				clrsos_vm_regions_free(out, count);
+				return &clrsos_error_no_memory;
+			}
+		}
+	}
+	*ret = out;
+	*ret_count = count;
+	return nullptr;
+}
+
 // lldb's line table entry for code at address (native code with debug info).
 bool source_line(void *ctx, uint64_t address, char **ret_file, uint32_t *ret_line)
 {
@@ -618,7 +666,7 @@ bool source_line(void *ctx, uint64_t address, char **ret_file, uint32_t *ret_lin
 
 const clrsos_target_ops lldb_target_ops = {
 	read, modules, threads, registers, stop_id, is_live, view, disassemble, write, breakpoint_set, breakpoint_delete,
-	notifications, symbol_breakpoint, source_line,
+	notifications, symbol_breakpoint, source_line, vm_regions,
 };
 
 } // namespace clrsos

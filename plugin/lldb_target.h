@@ -11,6 +11,7 @@
 
 extern "C" {
 #include "target/elfimage.h"
+#include "target/vmregions.h"
 #include "target/target.h"
 #include "session/session.h"
 }

@@ -94,6 +94,10 @@ struct clrsos_error *clrsos_histogram_save(const struct clrsos_histogram *h, con
 	clrsos_json_bool(&j, h->dead);
 	clrsos_json_key(&j, "filtered");
 	clrsos_json_bool(&j, h->filtered);
+	if (h->address_space) {
+		clrsos_json_key(&j, "source");
+		clrsos_json_string(&j, "maddress");
+	}
 	if (h->retained) {
 		clrsos_json_key(&j, "retained");
 		clrsos_json_bool(&j, true);
@@ -275,6 +279,8 @@ struct clrsos_error *clrsos_histogram_init_from_file(const char *path, struct cl
 		ret->live = json_is_true(json_object_get(root, "live"));
 		ret->dead = json_is_true(json_object_get(root, "dead"));
 		ret->filtered = json_is_true(json_object_get(root, "filtered"));
+		json_t *source = json_object_get(root, "source");
+		ret->address_space = json_is_string(source) && strcmp(json_string_value(source), "maddress") == 0;
 		if (!ret->count)
 			ret->retained = json_is_true(json_object_get(root, "retained"));
 		json_t *at = json_object_get(root, "createdAt");

@@ -50,6 +50,9 @@ struct clrsos_histogram {
 	bool filtered;    /* other dumpheap filters narrowed what was counted */
 	bool retained;    /* every row has its retained bytes (retained -stat --save) */
 	char *created_at; /* as saved, or NULL */
+	/* Saved by maddress --save ("source": "maddress"): each row is an owner of
+	 * memory (count: its regions, bytes: its committed bytes), not a type. */
+	bool address_space;
 };
 
 /* Append a row (name is copied); false when out of memory. */

@@ -169,6 +169,10 @@ struct clrsos_error *clrsos_command_run_watched(const struct clrsos_command *com
 clrsos_command_fn clrsos_cmd_eeversion;
 clrsos_command_fn clrsos_cmd_nativeheap;
 clrsos_command_fn clrsos_cmd_eeheap;
+clrsos_command_fn clrsos_cmd_maddress;
+struct clrsos_histogram;
+/* The current target's memory per owner as maddress --save writes it (heapdiff of maddress summaries). */
+struct clrsos_error *clrsos_maddress_histogram(struct clrsos_session *session, struct clrsos_histogram *ret);
 clrsos_command_fn clrsos_cmd_setclrpath;
 clrsos_command_fn clrsos_cmd_settings;
 clrsos_command_fn clrsos_cmd_dumpheap;

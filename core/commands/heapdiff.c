@@ -372,10 +372,13 @@ static void write_text(const struct heapdiff_result *r, struct clrsos_writer *ou
 		clrsos_outf(out, "Note: only the %s side has retained bytes per type; save both with 'retained -stat --save "
 				 "<file>' to see their change.\n",
 			    r->before.retained ? "before" : "after");
+	if (r->before.address_space)
+		clrsos_out(out, "Memory by owner (maddress --save): Count is regions, Bytes committed bytes.\n");
 	clrsos_outf(out, "%14s %16s %14s %16s ", "Count diff", "Bytes diff", "Count after", "Bytes after");
 	if (r->retained)
 		clrsos_outf(out, "%16s %16s ", "Retained diff", "Retained after");
-	clrsos_outf(out, "%-8s %s\n", "Change", "Class Name");
+	bool owners = r->before.address_space;
+	clrsos_outf(out, "%-8s %s\n", "Change", owners ? "Owner" : "Class Name");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct diff_row *d = &r->rows[i];
 		if (!shown(d, r->min))
@@ -401,9 +404,9 @@ static void write_text(const struct heapdiff_result *r, struct clrsos_writer *ou
 	char cd[32], bd[32];
 	format_signed(r->count_delta, cd, sizeof(cd));
 	format_signed(r->bytes_delta, bd, sizeof(bd));
-	clrsos_outf(out, "Total: %s objects, %s bytes; %" PRIu64 " types grew, %" PRIu64 " shrank, %" PRIu64
+	clrsos_outf(out, "Total: %s %s, %s bytes; %" PRIu64 " %s grew, %" PRIu64 " shrank, %" PRIu64
 		    " new, %" PRIu64 " vanished",
-		    cd, bd, r->totals.grew, r->totals.shrank, r->totals.added, r->totals.vanished);
+		    cd, owners ? "regions" : "objects", bd, r->totals.grew, owners ? "owners" : "types", r->totals.shrank, r->totals.added, r->totals.vanished);
 	if (r->totals.same || r->totals.under_min) {
 		clrsos_outf(out, " (not shown: %" PRIu64 " unchanged", r->totals.same);
 		if (r->totals.under_min)
@@ -491,6 +494,8 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 					  "'%s' was saved with filters (-type, -mt, -min, -gen ...), so it cannot be compared "
 					  "with the whole heap: save this heap with the same options and compare the two files",
 					  files[0]);
+	} else if (before.address_space) {
+		err = clrsos_maddress_histogram(session, &after);
 	} else {
 		err = current_histogram(session, before.live, before.dead, &after);
 		if (!err && before.retained && (err = add_retained(session, &after)))
@@ -499,6 +504,14 @@ struct clrsos_error *clrsos_cmd_heapdiff(struct clrsos_session *session, const s
 	if (err) {
 		clrsos_histogram_deinit(&before);
 		return clrsos_error_wrap(err, "heapdiff");
+	}
+	if (before.address_space != after.address_space) {
+		clrsos_histogram_deinit(&before);
+		clrsos_histogram_deinit(&after);
+		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+					   "heapdiff: '%s' is %s and '%s' %s: compare two of a kind",
+					   files[0], before.address_space ? "a maddress summary" : "a heap histogram", files[1],
+					   after.address_space ? "a maddress summary" : "a heap histogram");
 	}
 	const char *after_source = nfiles == 2 ? files[1] : "the current target";
 	size_t types_before = before.count, types_after = after.count, n = 0;

@@ -78,6 +78,38 @@ const struct clrsos_command clrsos_commands[] = {
 		.run = clrsos_cmd_nativeheap,
 	},
 	{
+		.name = "maddress",
+		.aliases = (const char *const[]){NULL},
+		.help = "Show where all of the process's memory goes: each mapping and its owner.",
+		.syntax = "maddress [-summary] [-images] [-reserve [-reserveHeuristic]] [-orderBySize]\n"
+			  "         [-list <kinds>] [-forceHandleTable] [--save <file>] [--json]\n"
+			  "\n"
+			  "Every mapping of the process (live: /proc/<pid>/smaps; a core: its\n"
+			  "program headers and NT_FILE note) with its owner: the GC heap\n"
+			  "(GCHeap, [GCHeapReserve]), GCBookkeeping, HandleTable, GCHeapToBeFreed,\n"
+			  "the loader and code heaps (by name), thread stacks (Stack), images\n"
+			  "(Image), mapped files (FileMapping), glibc's main heap (NativeHeap) and\n"
+			  "the rest by protection (PAGE_READWRITE). A region table as SOS's, then\n"
+			  "the summary by kind with [TOTAL], then per owner the reserved,\n"
+			  "committed and (live) resident bytes.\n"
+			  "\n"
+			  "  -summary, -stat     only the summary tables\n"
+			  "  -images             a table of the memory of each image (-imagesOnly)\n"
+			  "  -reserve            list reserved (no access) regions too (-includeReserve)\n"
+			  "  -reserveHeuristic   name a reserved region after the owned one before it,\n"
+			  "                      [GCHeapReserve]-style (-useHeuristic; needs -reserve)\n"
+			  "  -orderBySize        regions largest first, not by address\n"
+			  "  -list <kinds>       only the regions of these kinds (',' or ' ' between)\n"
+			  "  -forceHandleTable   accepted for SOS; the handle table is always tagged\n"
+			  "                      where the runtime lists it (.NET 8 and later)\n"
+			  "  --save <file>       also write the owners' sums to <file> (JSON), to\n"
+			  "                      compare with a later dump: heapdiff <file> <file>\n"
+			  "  --json              one JSON object instead of text\n"
+			  "\n"
+			  "Example: maddress -summary",
+		.run = clrsos_cmd_maddress,
+	},
+	{
 		.name = "dumpheap",
 		.aliases = (const char *const[]){"DumpHeap", NULL},
 		.help = "List the objects on the GC heap, or their statistics by type.",
@@ -703,6 +735,11 @@ const struct clrsos_command clrsos_commands[] = {
 			  "retained bytes: when both sides have them (the current target computes\n"
 			  "them for such a file), the rows show them and their change, sorted by\n"
 			  "retained bytes grown.\n"
+			  "\n"
+			  "A file saved with 'maddress --save <file>' holds the memory per owner\n"
+			  "(GC heap, thread stacks, images, ...): it is compared by owner with\n"
+			  "another such file or the current target's maddress (Count: regions,\n"
+			  "Bytes: committed bytes); a heap histogram and a maddress file do not mix.\n"
 			  "\n"
 			  "  -min <bytes>  hide types whose size (and retained bytes) changed by less\n"
 			  "  -retained     fail unless both sides have retained bytes\n"

@@ -1029,6 +1029,74 @@ struct clrsos_error *clrsos_dac_traverse_loader_heap(struct clrsos_dac *dac, uin
 	return hr < 0 ? clrsos_dac_call_failed(dac, "TraverseLoaderHeap", hr) : NULL;
 }
 
+enum { MAX_MEMORY_REGIONS = 1 << 16 };
+
+struct clrsos_error *clrsos_dac_memory_regions(struct clrsos_dac *dac, enum clrsos_dac_memory_kind kind,
+					       struct clrsos_sos_memory_region **ret, size_t *ret_count,
+					       bool *ret_supported)
+{
+	typedef clrsos_hresult (*get_fn)(void *, void **);
+	typedef clrsos_hresult (*next_fn)(void *, uint32_t, struct clrsos_sos_memory_region *, uint32_t *);
+	static const struct {
+		int slot;
+		const char *name;
+	} calls[] = {
+		[CLRSOS_DAC_MEMORY_HANDLE_TABLE] = {CLRSOS_SLOT_SOS13_GET_HANDLE_TABLE_MEMORY_REGIONS,
+						    "GetHandleTableMemoryRegions"},
+		[CLRSOS_DAC_MEMORY_GC_BOOKKEEPING] = {CLRSOS_SLOT_SOS13_GET_GC_BOOKKEEPING_MEMORY_REGIONS,
+						      "GetGCBookkeepingMemoryRegions"},
+		[CLRSOS_DAC_MEMORY_GC_FREE] = {CLRSOS_SLOT_SOS13_GET_GC_FREE_REGIONS, "GetGCFreeRegions"},
+	};
+	*ret = NULL;
+	*ret_count = 0;
+	*ret_supported = dac->sos13 != NULL;
+	if (!dac->sos13)
+		return NULL;
+	void *e = NULL;
+	clrsos_hresult hr;
+	switch (calls[kind].slot) {
+	case CLRSOS_SLOT_SOS13_GET_HANDLE_TABLE_MEMORY_REGIONS:
+		DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_GET_HANDLE_TABLE_MEMORY_REGIONS, get_fn, &e);
+		break;
+	case CLRSOS_SLOT_SOS13_GET_GC_BOOKKEEPING_MEMORY_REGIONS:
+		DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_GET_GC_BOOKKEEPING_MEMORY_REGIONS, get_fn, &e);
+		break;
+	default:
+		DAC_CALL(hr, dac->sos13, CLRSOS_SLOT_SOS13_GET_GC_FREE_REGIONS, get_fn, &e);
+		break;
+	}
+	if (hr < 0 || !e)
+		return clrsos_dac_call_failed(dac, calls[kind].name, hr);
+	/* One region per Next: its stride then never matters (older DACs'
+	 * SOSMemoryRegion lacked Heap; the buffer holds either). */
+	struct clrsos_sos_memory_region *items = NULL;
+	size_t cap = 0, n = 0;
+	struct clrsos_error *err = NULL;
+	while (n < MAX_MEMORY_REGIONS) {
+		if ((err = clrsos_array_reserve(&items, &cap, n + 1)))
+			break;
+		struct clrsos_sos_memory_region one[2];
+		memset(one, 0, sizeof(one));
+		uint32_t fetched = 0;
+		DAC_CALL(hr, e, CLRSOS_SLOT_SOS_ENUM_NEXT, next_fn, 1, one, &fetched);
+		if (hr < 0) {
+			err = clrsos_dac_call_failed(dac, calls[kind].name, hr);
+			break;
+		}
+		if (fetched != 1)
+			break;
+		items[n++] = one[0];
+	}
+	DAC_GUARD("CLRSOS_SLOT_RELEASE", clrsos_com_release(e));
+	if (err) {
+		free(items);
+		return err;
+	}
+	*ret = items;
+	*ret_count = n;
+	return NULL;
+}
+
 struct clrsos_error *clrsos_dac_jit_managers(struct clrsos_dac *dac, struct clrsos_dacp_jit_manager_info **ret,
 					     size_t *ret_count)
 {

@@ -122,6 +122,19 @@ typedef void clrsos_dac_heap_block_fn(void *ctx, uint64_t start, uint64_t size, 
 /* Every block of the loader heap at heap (kind as the allocator gave it; -1: a plain LoaderHeap, ISOSDacInterface). */
 struct clrsos_error *clrsos_dac_traverse_loader_heap(struct clrsos_dac *dac, uint64_t heap, int32_t kind,
 						     clrsos_dac_heap_block_fn *fn, void *ctx);
+/* Which of the runtime's memory ranges ISOSDacInterface13 lists (.NET 8+). */
+enum clrsos_dac_memory_kind {
+	CLRSOS_DAC_MEMORY_HANDLE_TABLE,  /* GetHandleTableMemoryRegions */
+	CLRSOS_DAC_MEMORY_GC_BOOKKEEPING, /* GetGCBookkeepingMemoryRegions */
+	CLRSOS_DAC_MEMORY_GC_FREE,        /* GetGCFreeRegions */
+};
+/*
+ * Those ranges (malloc'd, the caller's); none, and no error, when the DAC
+ * has no ISOSDacInterface13 (*ret_supported false then).
+ */
+struct clrsos_error *clrsos_dac_memory_regions(struct clrsos_dac *dac, enum clrsos_dac_memory_kind kind,
+					       struct clrsos_sos_memory_region **ret, size_t *ret_count,
+					       bool *ret_supported);
 /*
  * The MethodDesc of the code header at ip (GetCodeHeaderData), which also
  * knows a method's precode stub; *ret 0 with the DAC's error when it has none.

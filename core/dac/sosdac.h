@@ -139,6 +139,15 @@ struct clrsos_dacp_method_table_data {
 	int32_t contains_pointers;
 };
 
+/* A range of the runtime's memory (ISOSMemoryEnum, .NET 8+: SOSMemoryRegion). */
+struct clrsos_sos_memory_region {
+	uint64_t start;
+	uint64_t size;
+	uint64_t extra_data; /* GetGCFreeRegions: the kind of free region (1-5) */
+	int32_t heap;        /* the GC heap it belongs to */
+	uint32_t padding;
+};
+
 /* A GC handle (ISOSHandleEnum). */
 struct clrsos_sos_handle_data {
 	clrsos_clrdata_address app_domain;
@@ -505,6 +514,9 @@ enum {
 	CLRSOS_SLOT_SOS13_GET_DOMAIN_LOADER_ALLOCATOR = 4,
 	CLRSOS_SLOT_SOS13_GET_LOADER_ALLOCATOR_HEAP_NAMES = 5,
 	CLRSOS_SLOT_SOS13_GET_LOADER_ALLOCATOR_HEAPS = 6,
+	CLRSOS_SLOT_SOS13_GET_HANDLE_TABLE_MEMORY_REGIONS = 7,
+	CLRSOS_SLOT_SOS13_GET_GC_BOOKKEEPING_MEMORY_REGIONS = 8,
+	CLRSOS_SLOT_SOS13_GET_GC_FREE_REGIONS = 9,
 	CLRSOS_SLOT_SOS_GET_STACK_REFERENCES = 79,
 	CLRSOS_SLOT_SOS_GET_ASSEMBLY_NAME = 11,
 	CLRSOS_SLOT_SOS_GET_OOM_DATA = 51,

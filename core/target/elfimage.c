@@ -146,6 +146,7 @@ enum {
 	PRSTATUS_REGS = 112,
 	PRSTATUS_RIP = PRSTATUS_REGS + 16 * 8,
 	PRSTATUS_RSP = PRSTATUS_REGS + 19 * 8,
+	PRSTATUS_FS_BASE = PRSTATUS_REGS + 21 * 8,
 	PRSTATUS_MIN = PRSTATUS_REGS + 27 * 8,
 };
 
@@ -156,7 +157,32 @@ static uint64_t le64(const uint8_t *p)
 	return v;
 }
 
-/* The NT_PRSTATUS notes of the core's PT_NOTE segments, in file order. */
+/* NT_FILE: count, page size, count x {start, end, page offset}, then count paths. */
+static struct clrsos_error *read_files(struct clrsos_elf_core *c, const uint8_t *desc, size_t size)
+{
+	if (size < 16 || c->files)
+		return NULL;
+	uint64_t count = le64(desc), page = le64(desc + 8);
+	if (count == 0 || count > (size - 16) / 24)
+		return NULL;
+	c->files = calloc((size_t)count, sizeof(*c->files));
+	if (!c->files)
+		return &clrsos_error_no_memory;
+	const char *name = (const char *)desc + 16 + count * 24, *end = (const char *)desc + size;
+	for (uint64_t i = 0; i < count && name < end; i++) {
+		const char *nul = memchr(name, 0, (size_t)(end - name));
+		if (!nul)
+			break;
+		const uint8_t *e = desc + 16 + i * 24;
+		uint64_t pages = le64(e + 16);
+		c->files[c->nfiles++] = (struct clrsos_core_file){
+			le64(e), le64(e + 8), page && pages <= UINT64_MAX / page ? pages * page : 0, name};
+		name = nul + 1;
+	}
+	return NULL;
+}
+
+/* The NT_PRSTATUS notes of the core's PT_NOTE segments, in file order (and its NT_FILE note). */
 static struct clrsos_error *read_threads(struct clrsos_elf_core *c, const Elf64_Phdr *ph,
 					 uint64_t count)
 {
@@ -178,6 +204,12 @@ static struct clrsos_error *read_threads(struct clrsos_elf_core *c, const Elf64_
 				break;
 			const uint8_t *desc = notes + pos + name_len;
 			pos += name_len + desc_len;
+			if (nh.n_type == NT_FILE) {
+				struct clrsos_error *err = read_files(c, desc, nh.n_descsz);
+				if (err)
+					return err;
+				continue;
+			}
 			if (nh.n_type != NT_PRSTATUS || nh.n_descsz < PRSTATUS_MIN)
 				continue;
 			struct clrsos_error *err = clrsos_array_reserve(&c->threads, &cap, c->nthreads + 1);
@@ -186,7 +218,7 @@ static struct clrsos_error *read_threads(struct clrsos_elf_core *c, const Elf64_
 			uint32_t tid;
 			memcpy(&tid, desc + PRSTATUS_PID, sizeof(tid));
 			c->threads[c->nthreads++] = (struct clrsos_core_thread){
-				tid, le64(desc + PRSTATUS_RIP), le64(desc + PRSTATUS_RSP)};
+				tid, le64(desc + PRSTATUS_RIP), le64(desc + PRSTATUS_RSP), le64(desc + PRSTATUS_FS_BASE)};
 		}
 	}
 	return NULL;
@@ -274,6 +306,7 @@ void clrsos_elf_core_close(struct clrsos_elf_core *c)
 	free(c->loads);
 	free(c->regions);
 	free(c->threads);
+	free(c->files);
 	free(c);
 }
 

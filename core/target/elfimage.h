@@ -77,6 +77,13 @@ struct clrsos_region {
 struct clrsos_core_thread {
 	uint32_t tid;
 	uint64_t pc, sp;
+	uint64_t fs_base; /* its thread pointer (glibc: its struct pthread, atop its stack's mapping); 0: unknown */
+};
+
+/* A file mapping the core's NT_FILE note records: [start, end) maps path from offset. */
+struct clrsos_core_file {
+	uint64_t start, end, offset;
+	const char *path; /* in the core's mapping, NUL-terminated there */
 };
 
 struct clrsos_elf_core {
@@ -91,6 +98,9 @@ struct clrsos_elf_core {
 	size_t nregions;
 	struct clrsos_core_thread *threads;
 	size_t nthreads;
+	/* The NT_FILE note's mappings, in note order (none: the core has no note). */
+	struct clrsos_core_file *files;
+	size_t nfiles;
 };
 
 /* Map the ELF64 x86-64 core file open on fd (the caller keeps fd); an error

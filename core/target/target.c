@@ -151,6 +151,26 @@ void clrsos_modules_free(struct clrsos_module *modules, size_t count)
 	free(modules);
 }
 
+void clrsos_vm_regions_free(struct clrsos_vm_region *regions, size_t count)
+{
+	if (!regions)
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(regions[i].path);
+	free(regions);
+}
+
+struct clrsos_error *clrsos_target_vm_regions(struct clrsos_target *t, struct clrsos_vm_region **ret,
+					      size_t *ret_count)
+{
+	*ret = NULL;
+	*ret_count = 0;
+	if (!t->ops->vm_regions)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "this debugger cannot list the process's memory mappings");
+	return t->ops->vm_regions(t->ctx, ret, ret_count);
+}
+
 enum { MAX_DISASSEMBLY = 16 << 20 };
 
 struct clrsos_error *clrsos_target_disassemble(struct clrsos_target *target, uint64_t address, size_t size,

@@ -41,6 +41,27 @@ struct clrsos_thread {
 	uint32_t os_id;
 };
 
+/* Access bits of a mapping (the same values as elfimage.h's CLRSOS_REGION_*). */
+enum { CLRSOS_VM_READ = 1, CLRSOS_VM_WRITE = 2, CLRSOS_VM_EXEC = 4 };
+/* A size nobody can tell (a core has no resident sizes, a live process no core). */
+#define CLRSOS_VM_UNKNOWN UINT64_MAX
+
+/*
+ * One mapping of the process's address space, as the kernel lists it live
+ * (/proc/<pid>/smaps) or a core records it (its PT_LOAD headers, named by
+ * its NT_FILE note).
+ */
+struct clrsos_vm_region {
+	uint64_t start, end;
+	uint32_t prot;     /* CLRSOS_VM_*; 0: no access (a reservation) */
+	bool shared;       /* a shared mapping ('s' in maps) */
+	uint64_t offset;   /* of its first byte in its file */
+	char *path;        /* malloc'd: its file, or the kernel's "[heap]", "[stack]" ...; NULL: anonymous */
+	uint64_t resident; /* live: bytes resident in RAM (smaps Rss); else CLRSOS_VM_UNKNOWN */
+	uint64_t in_core;  /* core: bytes of it the core file holds; else CLRSOS_VM_UNKNOWN */
+};
+void clrsos_vm_regions_free(struct clrsos_vm_region *regions, size_t count);
+
 /* x86-64 general-purpose registers of a thread's innermost frame. */
 struct clrsos_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
@@ -139,6 +160,10 @@ struct clrsos_target_ops {
 	 * path in *ret_file (malloc'd, the caller's) and its line; false when
 	 * it has none. */
 	bool (*source_line)(void *ctx, uint64_t address, char **ret_file, uint32_t *ret_line);
+
+	/* Optional (NULL: none): the process's mappings in address order (the
+	 * array and paths malloc'd, the caller's: clrsos_vm_regions_free). */
+	struct clrsos_error *(*vm_regions)(void *ctx, struct clrsos_vm_region **ret, size_t *ret_count);
 };
 
 struct clrsos_target;
@@ -231,6 +256,14 @@ struct clrsos_error *clrsos_target_registers(struct clrsos_target *target,
 					     struct clrsos_regs *ret);
 
 void clrsos_modules_free(struct clrsos_module *modules, size_t count);
+
+/*
+ * The process's mappings (ops->vm_regions), in address order; the caller
+ * frees them (clrsos_vm_regions_free). An error saying so when the debugger
+ * cannot list them.
+ */
+struct clrsos_error *clrsos_target_vm_regions(struct clrsos_target *target, struct clrsos_vm_region **ret,
+					      size_t *ret_count);
 
 /*
  * The instructions of the size bytes at address, read from the target and

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import pty
+import re
 import select
 import signal
 import subprocess
@@ -178,6 +179,9 @@ def values_meter(variant=None):
             if "(" in line:
                 prev = line
         check("Process %d" % s.pid in r.stdout, "the view names the process")
+        m = re.search(r"^Resident memory \(VmRSS\): ([\d.]+) MB$", view, re.M)
+        if check(m is not None, "the view shows resident memory"):
+            near(float(m.group(1)) * 1e6, s.truths[-1]["workingSet"], 0.15, 8e6, "resident memory (VmRSS)")
         os.unlink(path)
 
 

@@ -18,6 +18,8 @@
 #include "base/error.h"
 #include "fake_target.h"
 #include "target/pe.h"
+#include "target/vmregions.h"
+#include "model/addrspace.h"
 #include "tests.h"
 
 enum { PAGE = CLRSOS_PAGE_SIZE };
@@ -309,7 +311,7 @@ static void test_elf_core_fits__every_region_and_thread_compared(void **state)
 	struct clrsos_elf_core *core = open_core_bytes(img, size);
 	struct clrsos_region regions[3];
 	memcpy(regions, VIEW_REGIONS, sizeof(regions));
-	struct clrsos_core_thread threads[2] = {{4250, 0, 0}, {4242, 0x401000, 0x7ffc0000}};
+	struct clrsos_core_thread threads[2] = {{4250, 0, 0, 0}, {4242, 0x401000, 0x7ffc0000, 0}};
 	struct clrsos_core_view view = {regions, 3, threads, 2};
 	assert_true(clrsos_elf_core_fits(core, &view)); /* thread order does not matter */
 
@@ -924,6 +926,112 @@ static void test_pe_read_metadata__too_many_sections_fails(void **state)
 	free(f);
 }
 
+
+/* smaps: each mapping's header line, its Rss (kB), its path (with spaces). */
+static void test_vm_regions_parse_smaps__rss_path_and_access(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"55d4c0a00000-55d4c0a02000 r-xp 00001000 08:01 1234   /usr/bin/my prog\n"
+		"Size:                  8 kB\n"
+		"Rss:                   4 kB\n"
+		"VmFlags: rd ex mr mw me dw sd \n"
+		"7f0000000000-7f0000400000 ---p 00000000 00:00 0 \n"
+		"Rss:                   0 kB\n"
+		"7f0000400000-7f0000401000 rw-s 00000000 00:05 77 /memfd:doublemapper (deleted)\n";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	assert_non_null(f);
+	struct clrsos_vm_region *r = NULL;
+	size_t n = 0;
+	assert_null(clrsos_vm_regions_parse_smaps(f, &r, &n));
+	fclose(f);
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].start, 0x55d4c0a00000);
+	assert_int_equal(r[0].end, 0x55d4c0a02000);
+	assert_int_equal(r[0].prot, CLRSOS_VM_READ | CLRSOS_VM_EXEC);
+	assert_int_equal(r[0].offset, 0x1000);
+	assert_string_equal(r[0].path, "/usr/bin/my prog");
+	assert_int_equal(r[0].resident, 4096);
+	assert_int_equal(r[1].prot, 0);
+	assert_null(r[1].path);
+	assert_int_equal(r[1].resident, 0);
+	assert_true(r[2].shared);
+	assert_string_equal(r[2].path, "/memfd:doublemapper (deleted)");
+	assert_int_equal(r[2].resident, CLRSOS_VM_UNKNOWN);
+	clrsos_vm_regions_free(r, n);
+}
+
+/* A core's PT_LOAD that merged a file mapping, a thread's stack and the
+ * memory above it is cut where the file ends and where the stack ends. */
+static void test_vm_regions_core__merged_load_is_cut(void **state)
+{
+	(void)state;
+	struct clrsos_region regions[] = {{0x10000, 0x20000, CLRSOS_REGION_READ | CLRSOS_REGION_WRITE}};
+	struct clrsos_elf_load loads[] = {{0x10000, 0x10000, 0, 0x8000, true}};
+	struct clrsos_core_file files[] = {{0x10000, 0x12000, 0x3000, "/data/file.bin"}};
+	/* sp in the stack, its thread pointer in the stack's last page (0x16000-0x17000). */
+	struct clrsos_core_thread threads[] = {{7, 0x401000, 0x15000, 0x16a00}};
+	struct clrsos_elf_core c = {.regions = regions, .nregions = 1, .loads = loads, .nloads = 1,
+				    .files = files, .nfiles = 1, .threads = threads, .nthreads = 1};
+	struct clrsos_vm_region *r = NULL;
+	size_t n = 0;
+	assert_null(clrsos_vm_regions_core(&c, &r, &n));
+	assert_int_equal(n, 3);
+	assert_int_equal(r[0].start, 0x10000);
+	assert_int_equal(r[0].end, 0x12000);
+	assert_string_equal(r[0].path, "/data/file.bin");
+	assert_int_equal(r[0].offset, 0x3000);
+	assert_int_equal(r[0].in_core, 0x2000);
+	assert_int_equal(r[1].start, 0x12000);
+	assert_int_equal(r[1].end, 0x17000);
+	assert_null(r[1].path);
+	assert_int_equal(r[1].in_core, 0x5000);
+	assert_int_equal(r[2].start, 0x17000);
+	assert_int_equal(r[2].end, 0x20000);
+	assert_int_equal(r[2].in_core, 0x1000);
+	assert_int_equal(r[2].resident, CLRSOS_VM_UNKNOWN);
+	clrsos_vm_regions_free(r, n);
+}
+
+/* Tagging splits a mapping at the owner's ends; in a core, the part no
+ * mapping holds becomes a synthetic one. */
+static void test_addrspace_tag__splits_and_synthesizes(void **state)
+{
+	(void)state;
+	struct clrsos_addrspace s;
+	memset(&s, 0, sizeof(s));
+	s.synthesize = true;
+	s.capacity = 4;
+	s.regions = calloc(s.capacity, sizeof(*s.regions));
+	assert_non_null(s.regions);
+	s.regions[0] = (struct clrsos_addr_region){.start = 0x1000, .end = 0x5000, .prot = CLRSOS_VM_READ | CLRSOS_VM_WRITE,
+						  .resident = CLRSOS_VM_UNKNOWN, .in_core = 0x4000};
+	s.count = 1;
+	assert_null(clrsos_addrspace_tag(&s, 0x2000, 0x3000, CLRSOS_OWNER_GC_HEAP, NULL, "heap 0 gen0", false));
+	assert_null(clrsos_addrspace_tag(&s, 0x4000, 0x8000, CLRSOS_OWNER_LOADER_HEAP, "StubHeap", NULL, true));
+	assert_int_equal(s.count, 5);
+	assert_int_equal(s.regions[0].end, 0x2000);
+	assert_int_equal(s.regions[0].owner, CLRSOS_OWNER_UNOWNED);
+	assert_int_equal(s.regions[1].start, 0x2000);
+	assert_int_equal(s.regions[1].end, 0x3000);
+	assert_int_equal(s.regions[1].owner, CLRSOS_OWNER_GC_HEAP);
+	assert_string_equal(s.regions[1].detail, "heap 0 gen0");
+	assert_int_equal(s.regions[1].in_core, 0x1000);
+	assert_int_equal(s.regions[2].owner, CLRSOS_OWNER_UNOWNED);
+	assert_int_equal(s.regions[3].start, 0x4000);
+	assert_int_equal(s.regions[3].end, 0x5000);
+	assert_string_equal(s.regions[3].kind, "StubHeap");
+	assert_false(s.regions[3].synthetic);
+	assert_int_equal(s.regions[4].start, 0x5000);
+	assert_int_equal(s.regions[4].end, 0x8000);
+	assert_true(s.regions[4].synthetic);
+	assert_int_equal(s.regions[4].state, CLRSOS_MEM_RESERVE);
+	char buf[48];
+	assert_string_equal(clrsos_addr_region_name(&s.regions[4], buf, sizeof(buf)), "StubHeap");
+	assert_string_equal(clrsos_addr_region_name(&s.regions[0], buf, sizeof(buf)), "PAGE_READWRITE");
+	clrsos_addrspace_deinit(&s);
+}
+
 int run_elf_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +1041,9 @@ int run_elf_tests(void)
 		cmocka_unit_test(test_elf_core__not_a_core_refused),
 		cmocka_unit_test(test_elf_core__regions_and_threads_as_a_debugger_shows_them),
 		cmocka_unit_test(test_elf_core_fits__every_region_and_thread_compared),
+		cmocka_unit_test(test_vm_regions_parse_smaps__rss_path_and_access),
+		cmocka_unit_test(test_vm_regions_core__merged_load_is_cut),
+		cmocka_unit_test(test_addrspace_tag__splits_and_synthesizes),
 		cmocka_unit_test(test_elf_core_choose__the_debuggers_bytes_decide),
 		cmocka_unit_test(test_elf_parse_file__missing_file_names_path),
 		cmocka_unit_test(test_module_image_size__hostile_segment_cannot_wrap),
