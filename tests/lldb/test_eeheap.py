@@ -31,7 +31,7 @@ GEN0_SLACK = 4 * MIB
 
 def main():
     config, mode = sys.argv[1], sys.argv[2]
-    variant = sys.argv[3] if len(sys.argv) > 3 else None
+    variant = sys.argv[3] if len(sys.argv) > 3 else harness.RUNTIME
     env = harness.GC_CONFIGS[config]
     server = config.startswith("svr")
     regions = config.endswith("regions")

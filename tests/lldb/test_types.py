@@ -50,7 +50,7 @@ def one_line_error(tr, command, want):
 
 def main():
     config, mode = sys.argv[1], sys.argv[2]
-    variant = sys.argv[3] if len(sys.argv) > 3 else None
+    variant = sys.argv[3] if len(sys.argv) > 3 else harness.RUNTIME
     env = harness.GC_CONFIGS[config]
 
     def run(truth, session):
