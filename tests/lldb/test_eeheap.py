@@ -1,8 +1,9 @@
 """eeversion and eeheap -gc against HeapShapes' own truth.
 
-usage: test_eeheap.py <gc config> <live|full|heap|os> [net8|net9]
+usage: test_eeheap.py <gc config> <live|full|heap|os> [net8|net9|net10]
   gc config: wks-regions, wks-segments, svr-regions, svr-segments
-  net8, net9: HeapShapes published self-contained for that runtime
+  net8, net9, net10: HeapShapes published self-contained for that runtime
+  (default: CLRSOS_RUNTIME, see harness.py; else the machine's .NET)
 
 Starts HeapShapes under the GC configuration, then runs the commands in lldb
 attached to it (live) or on a core of it, and checks:
