@@ -251,6 +251,8 @@ def core_of_finished(name, kind, directory, env=None, variant=None, writable=Fal
         meta_path = os.path.join(entry, "meta.json")
         if os.path.exists(meta_path):
             meta = json.load(open(meta_path))
+            if variant != "host":
+                variant_dir(name, variant)  # says which runtime the core is of
             print("shared core: %s (made by an earlier test)" % meta["core"], flush=True)
         else:
             shutil.rmtree(entry, ignore_errors=True)
