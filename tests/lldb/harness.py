@@ -10,7 +10,17 @@ Environment (set by tests/lldb/CMakeLists.txt):
   CLRSOS_TARGETS_DIR  where the C# targets were built (<dir>/<Name>/<Name>.dll)
   CLRSOS_LLDB         the lldb to run (default: lldb on PATH), e.g. the lldb 19
                       that scripts/setup-lldb.sh unpacks
+  CLRSOS_RUNTIME      the runtime matrix (lldb.<family>.net<N>.*): net8, net9 or
+                      net10 starts every target from its self-contained build for
+                      that pinned runtime patch (<targets>/<name>-net<N>/), not
+                      on the machine's own .NET
+  CLRSOS_CORE_CACHE   a directory where cores are made once per target,
+                      runtime, GC configuration and kind, and shared by every
+                      test family that asks for one (core_of_finished)
 """
+
+import fcntl
+import hashlib
 
 import json
 import os
@@ -25,6 +35,8 @@ import time
 PLUGIN = os.environ.get("CLRSOS_PLUGIN", "")
 LLDB = os.environ.get("CLRSOS_LLDB") or "lldb"
 TARGETS_DIR = os.environ.get("CLRSOS_TARGETS_DIR", "")
+RUNTIME = os.environ.get("CLRSOS_RUNTIME") or None
+CORE_CACHE = os.environ.get("CLRSOS_CORE_CACHE") or None
 # Debian's lldb 14 looks for its Python package in the wrong place; point it there.
 LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
 
@@ -49,6 +61,38 @@ class Unavailable(Exception):
 
 
 SKIP = 77  # ctest's SKIP_RETURN_CODE for these tests
+
+
+def skip(reason):
+    """End the test as skipped (ctest shows it so), saying why."""
+    print("SKIPPED: " + reason, flush=True)
+    sys.exit(SKIP)
+
+
+def runtime_major():
+    """The major version of the runtime the test runs on: CLRSOS_RUNTIME's, or the machine's .NET."""
+    if RUNTIME:
+        return int(RUNTIME[len("net"):])
+    r = subprocess.run(["dotnet", "--list-runtimes"], capture_output=True, text=True, timeout=60)
+    found = re.findall(r"^Microsoft\.NETCore\.App (\d+)\.", r.stdout, re.M)
+    return max(int(v) for v in found) if found else 0
+
+
+def variant_dir(name, variant):
+    """The self-contained build of a target for a runtime (<targets>/<name>-<variant>);
+    a note saying why it is missing ends the test as skipped under the matrix."""
+    directory = os.path.join(TARGETS_DIR, name + "-" + variant)
+    note = os.path.join(directory, "UNAVAILABLE")
+    if os.path.exists(note):
+        reason = open(note).read().strip()
+        if variant == RUNTIME:
+            skip(reason)
+        raise Unavailable(reason)
+    pinned = os.path.join(directory, "RUNTIME_VERSION")
+    if os.path.exists(pinned):
+        print("runtime: .NET %s (%s, self-contained)" % (open(pinned).read().strip(), directory),
+              flush=True)
+    return directory
 
 
 failures = []
@@ -87,12 +131,9 @@ class Target:
         """name: the program; variant: a self-contained build of it
         (<targets>/<name>-<variant>/<name>), e.g. for an older runtime;
         stdin: keep a pipe to the program's input (see send)."""
+        variant = variant or RUNTIME
         if variant:
-            directory = os.path.join(TARGETS_DIR, name + "-" + variant)
-            note = os.path.join(directory, "UNAVAILABLE")
-            if os.path.exists(note):
-                raise Unavailable(open(note).read().strip())
-            command = [os.path.join(directory, name)]
+            command = [os.path.join(variant_dir(name, variant), name)]
         else:
             command = ["dotnet", os.path.join(TARGETS_DIR, name, name + ".dll")]
         if not os.path.exists(command[-1]):
@@ -106,6 +147,12 @@ class Target:
             start_new_session=True, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL)
         self.truth = None
         self._read_until_ready(timeout)
+        pinned = os.path.join(os.path.dirname(command[-1]), "RUNTIME_VERSION")
+        if variant and os.path.exists(pinned) and "runtime" in self.truth:
+            want = open(pinned).read().strip()
+            if self.truth["runtime"] != want:
+                self.kill()
+                raise Failure("%s runs on .NET %s, published for %s" % (name, self.truth["runtime"], want))
         self.pid = self.proc.pid
         self.exe = os.readlink("/proc/%d/exe" % self.pid)
 
@@ -172,12 +219,60 @@ def make_core(target, kind, directory):
     return path
 
 
-def core_of_finished(name, kind, directory, env=None, variant=None):
+def core_of_finished(name, kind, directory, env=None, variant=None, writable=False):
     """Start a target, make a core of it, end it: (core path, host program, truth).
-    The core alone is left, as a user has it."""
-    with Target(name, env=env, variant=variant) as t:
-        core = make_core(t, kind, directory)
-        return core, t.exe, t.truth
+    The core alone is left, as a user has it.
+
+    Under CLRSOS_CORE_CACHE the core is made once per target, runtime, GC
+    configuration and kind, and every later call (any test family) gets that
+    one: a hard link to it in <directory> (a copy if writable, for a test that
+    damages its core)."""
+    if kind == "os" and (variant or RUNTIME) == "net8":
+        # .NET 8 keeps its loader heaps (MethodTables, EEClasses, FieldDescs)
+        # and code in shared mappings of a memfd (W^X double mapping), which
+        # gdb's gcore leaves out under the default coredump_filter (0x33):
+        # types, fields and stacks are not in such a core.
+        skip(".NET 8: gdb's core lacks the runtime's loader heaps and code (shared memfd "
+             "mappings of W^X, left out under coredump_filter 0x33); not a case clrsos can read")
+    if not CORE_CACHE:
+        with Target(name, env=env, variant=variant) as t:
+            core = make_core(t, kind, directory)
+            return core, t.exe, t.truth
+    variant = variant or RUNTIME or "host"
+    config = sorted((env or {}).items())
+    names = [n for n, e in GC_CONFIGS.items() if sorted(e.items()) == config]
+    config_key = names[0] if names else hashlib.sha1(repr(config).encode()).hexdigest()[:12]
+    entry = os.path.join(CORE_CACHE, "%s-%s-%s-%s" % (name, variant, config_key, kind))
+    os.makedirs(CORE_CACHE, exist_ok=True)
+    with open(entry + ".lock", "w") as lock:
+        # Tests run one at a time in CI; the lock keeps a parallel ctest from
+        # making the same core twice or reading one half written.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        meta_path = os.path.join(entry, "meta.json")
+        if os.path.exists(meta_path):
+            meta = json.load(open(meta_path))
+            if variant != "host":
+                variant_dir(name, variant)  # says which runtime the core is of
+            print("shared core: %s (made by an earlier test)" % meta["core"], flush=True)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+            os.makedirs(entry)
+            with Target(name, env=env, variant=None if variant == "host" else variant) as t:
+                made = make_core(t, kind, entry)
+                meta = {"core": made, "exe": t.exe, "truth": t.truth}
+            with open(meta_path + ".tmp", "w") as f:
+                json.dump(meta, f)
+            os.rename(meta_path + ".tmp", meta_path)
+            print("shared core: %s (made now)" % made, flush=True)
+    core = os.path.join(directory, os.path.basename(meta["core"]))
+    if not writable:
+        try:
+            os.link(meta["core"], core)
+            return core, meta["exe"], meta["truth"]
+        except OSError:
+            pass
+    shutil.copyfile(meta["core"], core)
+    return core, meta["exe"], meta["truth"]
 
 
 class Transcript:

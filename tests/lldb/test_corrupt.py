@@ -167,7 +167,7 @@ class Session:
         self.started = time.time()
         self.directory = directory
         self.core, self.exe, self.truth = harness.core_of_finished(
-            "HeapShapes", "full", directory, env=harness.GC_CONFIGS[CONFIG])
+            "HeapShapes", "full", directory, env=harness.GC_CONFIGS[CONFIG], writable=True)
         self.save_file = os.path.join(directory, "saved-histogram.json")
         good = self.run(["eeheap -gc --json", "gchandles --json", "clrthreads --json",
                          "dumpheap -stat --json", "help dumpheap"], what="the good core")

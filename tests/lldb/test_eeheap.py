@@ -1,8 +1,9 @@
 """eeversion and eeheap -gc against HeapShapes' own truth.
 
-usage: test_eeheap.py <gc config> <live|full|heap|os> [net8|net9]
+usage: test_eeheap.py <gc config> <live|full|heap|os> [net8|net9|net10]
   gc config: wks-regions, wks-segments, svr-regions, svr-segments
-  net8, net9: HeapShapes published self-contained for that runtime
+  net8, net9, net10: HeapShapes published self-contained for that runtime
+  (default: CLRSOS_RUNTIME, see harness.py; else the machine's .NET)
 
 Starts HeapShapes under the GC configuration, then runs the commands in lldb
 attached to it (live) or on a core of it, and checks:
@@ -31,7 +32,7 @@ GEN0_SLACK = 4 * MIB
 
 def main():
     config, mode = sys.argv[1], sys.argv[2]
-    variant = sys.argv[3] if len(sys.argv) > 3 else None
+    variant = sys.argv[3] if len(sys.argv) > 3 else harness.RUNTIME
     env = harness.GC_CONFIGS[config]
     server = config.startswith("svr")
     regions = config.endswith("regions")

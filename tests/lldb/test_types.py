@@ -1,7 +1,8 @@
 """name2ee, token2ee, dumpclass, dumpdomain, dumpassembly, dumpmodule -mt and
 dumpmt -md against HeapShapes' own truth.
 
-usage: test_types.py <gc config> <live|full> [net8|net9]
+usage: test_types.py <gc config> <live|full> [net8|net9|net10]
+  (default: CLRSOS_RUNTIME, see harness.py; else the machine's .NET)
 
 The target prints StackHolderMain's MethodDesc, its MethodDef token, the
 MethodTable of its type (HeapShapes.Program) and that type's TypeDef token.
@@ -50,7 +51,7 @@ def one_line_error(tr, command, want):
 
 def main():
     config, mode = sys.argv[1], sys.argv[2]
-    variant = sys.argv[3] if len(sys.argv) > 3 else None
+    variant = sys.argv[3] if len(sys.argv) > 3 else harness.RUNTIME
     env = harness.GC_CONFIGS[config]
 
     def run(truth, session):
