@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analysis/glibcheap.h"
 #include "analysis/histogram.h"
 #include "model/addrspace.h"
 #include "model/runtime.h"
@@ -177,6 +178,46 @@ static void name_region(const struct maddress_result *res, size_t index, const s
 	snprintf(buf, size, "%s", name);
 }
 
+/*
+ * glibc's arenas: the main arena's brk heap and every thread arena's heaps
+ * are the native heap. Where they cannot be read (musl, a heap core without
+ * libc's data), a note says why and only the brk heap is known, by position.
+ */
+static struct clrsos_error *tag_native_heap(struct clrsos_addrspace *s, struct clrsos_target *target)
+{
+	struct clrsos_glibc_heap *h;
+	struct clrsos_error *e = clrsos_glibc_heap_read(target, &h);
+	if (e) {
+		struct clrsos_error *err = clrsos_addrspace_note(
+			s, "glibc's arenas are not attributed (only the brk heap, by position): %s", e->message);
+		clrsos_error_destroy(e);
+		return err;
+	}
+	struct clrsos_error *err = NULL;
+	for (size_t i = 0; i < h->narenas && !err; i++) {
+		const struct clrsos_glibc_arena *a = &h->arenas[i];
+		char detail[64];
+		if (a->main)
+			snprintf(detail, sizeof(detail), "main arena");
+		else
+			snprintf(detail, sizeof(detail), "arena %016" PRIx64, a->address);
+		for (size_t k = 0; k < a->nheaps && !err; k++)
+			if (a->heaps[k].end > a->heaps[k].start)
+				err = clrsos_addrspace_tag(s, a->heaps[k].start, a->heaps[k].end, CLRSOS_OWNER_NATIVE_HEAP,
+							   NULL, detail, false);
+	}
+	if (!err && h->damaged)
+		err = clrsos_addrspace_note(s, "glibc's arena %016" PRIx64 " is damaged at %016" PRIx64
+					       " (its heaps are attributed; see nativeheap)",
+					    h->damaged->address, h->damaged->damage_address);
+	if (!err && h->mmapped_chunks)
+		err = clrsos_addrspace_note(s, "glibc's %" PRIu64 " mmapped chunks (%" PRIu64
+					       " bytes) are not located: they count as unowned",
+					    h->mmapped_chunks, h->mmapped_bytes);
+	clrsos_glibc_heap_free(h);
+	return err;
+}
+
 static struct clrsos_error *compute(struct clrsos_session *session, const struct maddress_options *o,
 				    struct maddress_result *res)
 {
@@ -200,6 +241,8 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	}
 	if (!err)
 		err = clrsos_addrspace_tag_stacks(s, dac, target);
+	if (!err)
+		err = tag_native_heap(s, target);
 	if (!err && !s->live)
 		err = clrsos_addrspace_note(s, "a core has no resident sizes: Resident is only known live");
 	if (err)
@@ -762,6 +805,21 @@ struct clrsos_error *clrsos_maddress_histogram(struct clrsos_session *session, s
 struct clrsos_error *clrsos_cmd_maddress(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
+	/* maddress -native [-stat] [--json] is nativeheap: glibc's arenas, or its chunk sizes. */
+	for (int i = 0; i < argc; i++) {
+		if (strcasecmp(argv[i], "-native") != 0)
+			continue;
+		const char **rest = calloc((size_t)argc, sizeof(*rest));
+		if (!rest)
+			return &clrsos_error_no_memory;
+		int n = 0;
+		for (int k = 0; k < argc; k++)
+			if (k != i)
+				rest[n++] = argv[k];
+		struct clrsos_error *err = clrsos_cmd_nativeheap(session, host, n, rest, out);
+		free(rest);
+		return err;
+	}
 	struct maddress_options o;
 	struct clrsos_error *err = parse(host, argc, argv, &o);
 	if (err)

@@ -58,7 +58,7 @@ const struct clrsos_command clrsos_commands[] = {
 	{
 		.name = "nativeheap",
 		.aliases = NULL,
-		.help = "Show glibc's native heap: each malloc arena's in-use and free bytes, or chunk sizes.",
+		.help = "Show glibc's native heap: each malloc arena's in-use and free bytes, or chunk sizes (maddress -native).",
 		.syntax = "nativeheap [-stat] [--json]\n"
 			  "\n"
 			  "Walks glibc's malloc arenas in the target's libc.so.6 (no debug symbols\n"
@@ -69,7 +69,7 @@ const struct clrsos_command clrsos_commands[] = {
 			  "then the totals and mmapped chunks (from malloc's own counters). Every\n"
 			  "chunk header and free list is checked: a damaged heap fails the command\n"
 			  "naming the first bad address. glibc 2.35 to 2.41 (verified on 2.36);\n"
-			  "not musl. Will also be `maddress -native`.\n"
+			  "not musl. Also `maddress -native`.\n"
 			  "\n"
 			  "  -stat    the in-use chunks by chunk size: count and bytes, most bytes first\n"
 			  "  --json   one JSON object instead of text\n"
@@ -83,12 +83,13 @@ const struct clrsos_command clrsos_commands[] = {
 		.help = "Show where all of the process's memory goes: each mapping and its owner.",
 		.syntax = "maddress [-summary] [-images] [-reserve [-reserveHeuristic]] [-orderBySize]\n"
 			  "         [-list <kinds>] [-forceHandleTable] [--save <file>] [--json]\n"
+			  "maddress -native [-stat] [--json]\n"
 			  "\n"
 			  "Every mapping of the process (live: /proc/<pid>/smaps; a core: its\n"
 			  "program headers and NT_FILE note) with its owner: the GC heap\n"
 			  "(GCHeap, [GCHeapReserve]), GCBookkeeping, HandleTable, GCHeapToBeFreed,\n"
 			  "the loader and code heaps (by name), thread stacks (Stack), images\n"
-			  "(Image), mapped files (FileMapping), glibc's main heap (NativeHeap) and\n"
+			  "(Image), mapped files (FileMapping), glibc's arenas (NativeHeap) and\n"
 			  "the rest by protection (PAGE_READWRITE). A region table as SOS's, then\n"
 			  "the summary by kind with [TOTAL], then per owner the reserved,\n"
 			  "committed and (live) resident bytes.\n"
@@ -105,6 +106,8 @@ const struct clrsos_command clrsos_commands[] = {
 			  "  --save <file>       also write the owners' sums to <file> (JSON), to\n"
 			  "                      compare with a later dump: heapdiff <file> <file>\n"
 			  "  --json              one JSON object instead of text\n"
+			  "  -native             glibc's native heap by arena instead (nativeheap;\n"
+			  "                      with -stat: its chunk sizes)\n"
 			  "\n"
 			  "Example: maddress -summary",
 		.run = clrsos_cmd_maddress,

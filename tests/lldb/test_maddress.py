@@ -52,6 +52,8 @@ def main():
         "maddress -reserve -reserveHeuristic --json",
         "maddress -list Stack,FileMapping",
         "eeheap -gc --json",
+        "nativeheap --json",
+        "maddress -native --json",
         "image list",
         "maddress -reserveHeuristic",
         "maddress -list NoSuchKind",
@@ -138,6 +140,15 @@ def main():
     gc_committed = ee["totalCommitted"] if "totalCommitted" in ee else ee["committed"]
     check(owners["gcHeap"]["committed"] == gc_committed,
           "GC heap committed %d, eeheap -gc %d" % (owners["gcHeap"]["committed"], gc_committed))
+
+    # The native heap owner is glibc's arenas: their system bytes as nativeheap
+    # reads them (live and on full cores; a heap core lacks libc's data).
+    if mode != "heap":
+        nh = tr.json("nativeheap --json")
+        check(owners["nativeHeap"]["committed"] == nh["totals"]["systemBytes"],
+              "native heap committed %d, nativeheap's arenas %d" % (owners["nativeHeap"]["committed"],
+                                                                    nh["totals"]["systemBytes"]))
+        check(tr.json("maddress -native --json") == nh, "maddress -native differs from nativeheap")
 
     # Pinned buffers are in GC heap regions.
     for p in truth["pinned"]:
