@@ -20,7 +20,7 @@ import sys
 
 TOOLS = [("clrsos", "clrsos", "#1b7837"), ("sos", "SOS in lldb", "#b2182b"),
          ("dotnet-dump", "dotnet-dump", "#2166ac"), ("clrmd", "ClrMD", "#8c6bb1")]
-PANEL_W, PANEL_H, MARGIN_L, MARGIN_B, MARGIN_T, GAP = 300, 220, 64, 42, 30, 36
+PANEL_W, PANEL_H, MARGIN_L, MARGIN_B, MARGIN_T, GAP = 300, 220, 70, 50, 30, 36
 
 
 def esc(s):
@@ -50,20 +50,19 @@ def points(records):
 
 
 def log_axis(lo, hi):
-    """Decade bounds and ticks (1, 2, 5 per decade when few decades) covering lo..hi."""
+    """Bounds a little beyond lo..hi and ticks (1, 2, 5 per decade when few decades) between them."""
+    lo, hi = lo / 1.3, hi * 1.3
     a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    if a == b:
-        b += 1
-    steps = (1, 2, 5) if b - a <= 3 else (1,)
-    ticks = [m * 10 ** e for e in range(a, b + 1) for m in steps if 10 ** a <= m * 10 ** e <= 10 ** b]
-    return 10 ** a, 10 ** b, ticks
+    steps = (1, 2, 5) if b - a <= 4 else (1,)
+    ticks = [m * 10 ** e for e in range(a, b + 1) for m in steps if lo <= m * 10 ** e <= hi]
+    return lo, hi, ticks
 
 
 def fmt_tick(v, unit):
     if unit == "objects":
         return "%gM" % (v / 1e6) if v >= 1e6 else "%gk" % (v / 1e3)
     if unit == "MB":
-        return "%g GB" % (v / 1024) if v >= 1024 else "%g MB" % v
+        return "{:,g} MB".format(v)
     return "%g s" % v if v >= 1 else "%g ms" % (v * 1000)
 
 
@@ -83,6 +82,7 @@ def panel(x0, y0, title, series, unit, xs_all, ys_all):
             svg.append('<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" class="grid"/>' % (X(t), X(t), y0, y0 + PANEL_H))
             svg.append('<text x="%.1f" y="%d" class="xtick">%s</text>' % (X(t), y0 + PANEL_H + 14,
                                                                       fmt_tick(t, "objects")))
+    svg.append('<text x="%.1f" y="%d" class="xtick">heap objects</text>' % (x0 + PANEL_W / 2, y0 + PANEL_H + 28))
     for _, colour, pts in series:
         pts = sorted(pts)
         path = " ".join("%s%.1f,%.1f" % ("M" if i == 0 else "L", X(x), Y(y)) for i, (x, y, _) in enumerate(pts))
@@ -111,12 +111,12 @@ def render(data):
            '<rect width="100%" height="100%" fill="white"/>']
     lx = MARGIN_L
     for tool, label, colour in TOOLS:
-        if any(tool in data[c] for c in commands):
+        if any(len(data[c].get(tool, ())) > 1 for c in commands):
             svg.append('<line x1="%d" x2="%d" y1="20" y2="20" stroke="%s" stroke-width="3"/>' % (lx, lx + 18, colour))
             svg.append('<text x="%d" y="24">%s</text>' % (lx + 22, esc(label)))
             lx += 40 + 7 * len(label)
     svg.append('<text x="%d" y="40">Time in session (median) and peak RSS, against heap objects; log scales. '
-               'An open marker with &gt;: cut at the timeout.</text>' % MARGIN_L)
+               'An open marker with &gt;: cut at the timeout. MB: 2^20 bytes.</text>' % MARGIN_L)
     for i, c in enumerate(commands):
         y0 = 60 + i * row_h + MARGIN_T
         time_series, rss_series, xs, ts, ms = [], [], [], [], []
