@@ -15,4 +15,4 @@ cmake --build build-asan -j"$(nproc)" >/dev/null
 # The runtime matrix (lldb.<family>.net<N>.*) runs in the plain build; here
 # only eeheap on .NET 8 and 9 (so only HeapShapes is published for them).
 ctest --test-dir build-asan --output-on-failure -j2 -R '^lldb\.' \
-  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.eeheap\.net10\.' "$@"
+  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt|maddress|nativeheap)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.eeheap\.net10\.' "$@"
