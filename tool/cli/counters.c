@@ -73,21 +73,6 @@ static unsigned terminal_width(void)
 	return 80;
 }
 
-/* The process's resident memory as the kernel counts it (VmRSS in /proc/<pid>/status), in bytes; 0: unknown. */
-static unsigned long long resident_bytes(int pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	FILE *f = fopen(path, "re");
-	unsigned long long kb = 0;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024;
-}
-
 static void show(struct clrsos_watch *watch, struct counters_run *run, bool tty, double interval)
 {
 	struct clrsos_name_buf nb, nb2;
@@ -101,7 +86,7 @@ static void show(struct clrsos_watch *watch, struct counters_run *run, bool tty,
 	printf("Process %d (%s), .NET %s; every %g s; Ctrl-C to quit\n", watch->endpoint.pid,
 	       clrsos_safe_name(watch->name, &nb), clrsos_safe_name(watch->info.runtime_version, &nb2), interval);
 	/* Beside the GC heap's counters below: whether growth is managed at all. */
-	unsigned long long rss = resident_bytes(watch->endpoint.pid);
+	unsigned long long rss = clrsos_proc_resident_bytes(watch->endpoint.pid);
 	if (rss)
 		printf("Resident memory (VmRSS): %.1f MB\n\n", (double)rss / 1e6);
 	else

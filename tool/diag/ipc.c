@@ -209,6 +209,20 @@ static int read_small_file(const char *path, char *buf, size_t size, size_t *n)
 	return 0;
 }
 
+unsigned long long clrsos_proc_resident_bytes(int pid)
+{
+	char path[64], buf[4096];
+	size_t n;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_small_file(path, buf, sizeof(buf), &n) < 0)
+		return 0;
+	const char *line = strstr(buf, "\nVmRSS:");
+	unsigned long long kb;
+	if (!line || sscanf(line + 1, "VmRSS: %llu kB", &kb) != 1 || kb > ~0ull / 1024)
+		return 0;
+	return kb * 1024;
+}
+
 /* The process's name (comm), for messages; "?" when unreadable. */
 static void process_name(int pid, char *name, size_t size)
 {

@@ -60,6 +60,9 @@ const char *clrsos_ipc_hresult_text(uint32_t hresult);
 
 void clrsos_ipc_endpoint_deinit(struct clrsos_ipc_endpoint *endpoint);
 
+/* A process's resident memory as the kernel counts it (VmRSS in /proc/<pid>/status), in bytes; 0: unknown. */
+unsigned long long clrsos_proc_resident_bytes(int pid);
+
 /*
  * The endpoint of one process. CLRSOS_ERROR_NO_TARGET with a message that
  * says why: no such process, not a .NET process (or diagnostics disabled:
