@@ -422,11 +422,6 @@ static void count_size_cells(struct table *t, int col, uint64_t count, uint64_t 
 	cell(t, col + 2, buf);
 }
 
-static void pointer(uint64_t v, char *buf, size_t size)
-{
-	snprintf(buf, size, "%012" PRIx64, v);
-}
-
 static struct clrsos_error *write_regions(struct clrsos_writer *w, const struct maddress_result *res)
 {
 	struct table t = {.ncols = 9,
@@ -443,9 +438,9 @@ static struct clrsos_error *write_regions(struct clrsos_writer *w, const struct 
 		}
 		char buf[96];
 		cell(&t, 0, res->names[i]);
-		pointer(r->start, buf, sizeof(buf));
+		clrsos_format_pointer(r->start, buf, sizeof(buf));
 		cell(&t, 1, buf);
-		pointer(r->end - 1, buf, sizeof(buf));
+		clrsos_format_pointer(r->end - 1, buf, sizeof(buf));
 		cell(&t, 2, buf);
 		human_size(size_of(r), buf, sizeof(buf));
 		cell(&t, 3, buf);
@@ -607,7 +602,7 @@ static struct clrsos_error *write_lists(struct clrsos_writer *w, const struct ma
 			    "Mem Type", "Mem Protect");
 		for (size_t i = 0; i < n; i++) {
 			char p[32], b[32], h[32];
-			pointer(rows[i]->start, p, sizeof(p));
+			clrsos_format_pointer(rows[i]->start, p, sizeof(p));
 			clrsos_format_thousands(size_of(rows[i]), b, sizeof(b));
 			human_size(size_of(rows[i]), h, sizeof(h));
 			clrsos_outf(w, "%16s %16s %12s %-11s %-11s %s\n", p, b, h, clrsos_mem_state_name(rows[i]->state),
