@@ -158,8 +158,8 @@ static int cmp_images(const void *a, const void *b)
 }
 
 /* -reserveHeuristic: a reserved unowned region right after an owned one is named after it. */
-static void name_region(const struct maddress_result *res, size_t index, const struct clrsos_addr_region *r,
-			bool heuristic, char *buf, size_t size)
+static void name_region(const struct maddress_result *res, const struct clrsos_addr_region *r, bool heuristic,
+			char *buf, size_t size)
 {
 	char tmp[48];
 	const char *name = clrsos_addr_region_name(r, tmp, sizeof(tmp));
@@ -174,7 +174,6 @@ static void name_region(const struct maddress_result *res, size_t index, const s
 			return;
 		}
 	}
-	(void)index;
 	snprintf(buf, size, "%s", name);
 }
 
@@ -281,7 +280,7 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 		qsort(res->shown, res->nshown, sizeof(*res->shown), cmp_by_size);
 	for (size_t i = 0; i < res->nshown; i++) {
 		const struct clrsos_addr_region *r = res->shown[i];
-		name_region(res, i, r, o->heuristic, res->names[i], sizeof(res->names[i]));
+		name_region(res, r, o->heuristic, res->names[i], sizeof(res->names[i]));
 		size_t k = 0;
 		while (k < res->nkinds && strcmp(res->kinds[k].name, res->names[i]) != 0)
 			k++;
@@ -423,15 +422,8 @@ static void count_size_cells(struct table *t, int col, uint64_t count, uint64_t 
 	cell(t, col + 2, buf);
 }
 
-static void pointer(uint64_t v, char *buf, size_t size)
+static struct clrsos_error *write_regions(struct clrsos_writer *w, const struct maddress_result *res)
 {
-	snprintf(buf, size, "%012" PRIx64, v);
-}
-
-static struct clrsos_error *write_regions(struct clrsos_writer *w, const struct maddress_result *res,
-					  const struct maddress_options *o)
-{
-	(void)o;
 	struct table t = {.ncols = 9,
 			  .header = {"Memory Kind", "StartAddr", "EndAddr-1", "Size", "Type", "State", "Protect",
 				     "Image", "Detail"},
@@ -446,9 +438,9 @@ static struct clrsos_error *write_regions(struct clrsos_writer *w, const struct 
 		}
 		char buf[96];
 		cell(&t, 0, res->names[i]);
-		pointer(r->start, buf, sizeof(buf));
+		clrsos_format_pointer(r->start, buf, sizeof(buf));
 		cell(&t, 1, buf);
-		pointer(r->end - 1, buf, sizeof(buf));
+		clrsos_format_pointer(r->end - 1, buf, sizeof(buf));
 		cell(&t, 2, buf);
 		human_size(size_of(r), buf, sizeof(buf));
 		cell(&t, 3, buf);
@@ -456,10 +448,11 @@ static struct clrsos_error *write_regions(struct clrsos_writer *w, const struct 
 		cell(&t, 5, clrsos_mem_state_name(r->state));
 		cell(&t, 6, clrsos_prot_name(r->prot));
 		cell(&t, 7, r->type == CLRSOS_MEM_IMAGE || r->owner == CLRSOS_OWNER_FILE_MAPPING ? r->path : "");
-		cell(&t, 8, r->synthetic ? (r->detail[0] ? r->detail : "not in the core") : r->detail);
 		if (r->synthetic && r->detail[0]) {
 			snprintf(buf, sizeof(buf), "%s; not in the core", r->detail);
 			cell(&t, 8, buf);
+		} else {
+			cell(&t, 8, r->synthetic ? "not in the core" : r->detail);
 		}
 	}
 	table_write(w, &t);
@@ -609,7 +602,7 @@ static struct clrsos_error *write_lists(struct clrsos_writer *w, const struct ma
 			    "Mem Type", "Mem Protect");
 		for (size_t i = 0; i < n; i++) {
 			char p[32], b[32], h[32];
-			pointer(rows[i]->start, p, sizeof(p));
+			clrsos_format_pointer(rows[i]->start, p, sizeof(p));
 			clrsos_format_thousands(size_of(rows[i]), b, sizeof(b));
 			human_size(size_of(rows[i]), h, sizeof(h));
 			clrsos_outf(w, "%16s %16s %12s %-11s %-11s %s\n", p, b, h, clrsos_mem_state_name(rows[i]->state),
@@ -631,7 +624,7 @@ static struct clrsos_error *write_text(struct clrsos_writer *w, const struct mad
 {
 	struct clrsos_error *err = NULL;
 	if (!o->summary && !o->have_list)
-		err = write_regions(w, res, o);
+		err = write_regions(w, res);
 	if (!err && o->images)
 		err = write_images(w, res);
 	if (!err && o->have_list)
@@ -802,6 +795,29 @@ struct clrsos_error *clrsos_maddress_histogram(struct clrsos_session *session, s
 	return err;
 }
 
+/* -list: every kind named must name shown regions; checked before any output. */
+static struct clrsos_error *check_list(const struct maddress_result *res, const char *list)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return &clrsos_error_no_memory;
+	struct clrsos_error *err = NULL;
+	char *save = NULL;
+	for (char *k = strtok_r(copy, ", ", &save); k && !err; k = strtok_r(NULL, ", ", &save)) {
+		bool found = false;
+		for (size_t i = 0; i < res->nshown && !found; i++)
+			found = strcasecmp(res->names[i], k) == 0;
+		if (!found) {
+			struct clrsos_name_buf nb;
+			err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
+						  "maddress -list: no memory regions match '%s' (the kinds are maddress's Memory Kind names)",
+						  clrsos_safe_name(k, &nb));
+		}
+	}
+	free(copy);
+	return err;
+}
+
 struct clrsos_error *clrsos_cmd_maddress(struct clrsos_session *session, const struct clrsos_host *host, int argc,
 					 const char *const *argv, struct clrsos_writer *out)
 {
@@ -826,27 +842,8 @@ struct clrsos_error *clrsos_cmd_maddress(struct clrsos_session *session, const s
 		return err;
 	struct maddress_result res;
 	err = compute(session, &o, &res);
-	if (!err && o.have_list) {
-		/* Check every kind first: an unknown one fails before any output. */
-		for (char *copy = strdup(o.list), *save = NULL, *k = copy ? strtok_r(copy, ", ", &save) : NULL;
-		     copy; k = strtok_r(NULL, ", ", &save)) {
-			if (!k) {
-				free(copy);
-				break;
-			}
-			bool found = false;
-			for (size_t i = 0; i < res.nshown && !found; i++)
-				found = strcasecmp(res.names[i], k) == 0;
-			if (!found) {
-				struct clrsos_name_buf nb;
-				err = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
-							  "maddress -list: no memory regions match '%s' (the kinds are maddress's Memory Kind names)",
-							  clrsos_safe_name(k, &nb));
-				free(copy);
-				break;
-			}
-		}
-	}
+	if (!err && o.have_list)
+		err = check_list(&res, o.list);
 	if (!err && o.save) {
 		struct clrsos_histogram h;
 		if (!(err = owner_histogram(&res, &h))) {

@@ -1033,7 +1033,7 @@ enum { MAX_MEMORY_REGIONS = 1 << 16 };
 
 struct clrsos_error *clrsos_dac_memory_regions(struct clrsos_dac *dac, enum clrsos_dac_memory_kind kind,
 					       struct clrsos_sos_memory_region **ret, size_t *ret_count,
-					       bool *ret_supported)
+					       bool *ret_truncated)
 {
 	typedef clrsos_hresult (*get_fn)(void *, void **);
 	typedef clrsos_hresult (*next_fn)(void *, uint32_t, struct clrsos_sos_memory_region *, uint32_t *);
@@ -1049,7 +1049,7 @@ struct clrsos_error *clrsos_dac_memory_regions(struct clrsos_dac *dac, enum clrs
 	};
 	*ret = NULL;
 	*ret_count = 0;
-	*ret_supported = dac->sos13 != NULL;
+	*ret_truncated = false;
 	if (!dac->sos13)
 		return NULL;
 	void *e = NULL;
@@ -1094,6 +1094,7 @@ struct clrsos_error *clrsos_dac_memory_regions(struct clrsos_dac *dac, enum clrs
 	}
 	*ret = items;
 	*ret_count = n;
+	*ret_truncated = n == MAX_MEMORY_REGIONS;
 	return NULL;
 }
 

@@ -130,11 +130,13 @@ enum clrsos_dac_memory_kind {
 };
 /*
  * Those ranges (malloc'd, the caller's); none, and no error, when the DAC
- * has no ISOSDacInterface13 (*ret_supported false then).
+ * has no ISOSDacInterface13 (clrsos_dac_has_loader_allocators false). At
+ * most 65536 of them (an enumerator of damaged data may never end):
+ * *ret_truncated says the list stopped there.
  */
 struct clrsos_error *clrsos_dac_memory_regions(struct clrsos_dac *dac, enum clrsos_dac_memory_kind kind,
 					       struct clrsos_sos_memory_region **ret, size_t *ret_count,
-					       bool *ret_supported);
+					       bool *ret_truncated);
 /*
  * The MethodDesc of the code header at ip (GetCodeHeaderData), which also
  * knows a method's precode stub; *ret 0 with the DAC's error when it has none.

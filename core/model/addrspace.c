@@ -334,14 +334,19 @@ static const char *segment_detail(const struct clrsos_segment *seg, char *buf, s
 }
 
 static struct clrsos_error *tag_dac_regions(struct clrsos_addrspace *s, struct clrsos_dac *dac,
-					    enum clrsos_dac_memory_kind kind, enum clrsos_owner owner)
+					    enum clrsos_dac_memory_kind kind, enum clrsos_owner owner,
+					    const char *what)
 {
 	struct clrsos_sos_memory_region *m = NULL;
 	size_t n = 0;
-	bool supported = false;
-	struct clrsos_error *err = clrsos_dac_memory_regions(dac, kind, &m, &n, &supported);
+	bool truncated = false;
+	struct clrsos_error *err = clrsos_dac_memory_regions(dac, kind, &m, &n, &truncated);
 	if (err)
 		return err;
+	if (truncated)
+		err = clrsos_addrspace_note(s, "the DAC's list of %s regions was cut at %zu (damaged data?): "
+					       "any after those are not attributed",
+					    what, n);
 	for (size_t i = 0; i < n && !err; i++) {
 		char detail[64];
 		detail[0] = 0;
@@ -379,12 +384,13 @@ struct clrsos_error *clrsos_addrspace_tag_runtime(struct clrsos_addrspace *s, st
 	struct clrsos_error *err = NULL;
 	if (supported) {
 		/* The bookkeeping first: its reservation holds parts that other tags refine. */
+		err = tag_dac_regions(s, dac, CLRSOS_DAC_MEMORY_GC_BOOKKEEPING, CLRSOS_OWNER_GC_BOOKKEEPING,
+					      "GC bookkeeping");
 		if (!err)
-			err = tag_dac_regions(s, dac, CLRSOS_DAC_MEMORY_GC_BOOKKEEPING, CLRSOS_OWNER_GC_BOOKKEEPING);
+			err = tag_dac_regions(s, dac, CLRSOS_DAC_MEMORY_HANDLE_TABLE, CLRSOS_OWNER_HANDLE_TABLE,
+					      "handle table");
 		if (!err)
-			err = tag_dac_regions(s, dac, CLRSOS_DAC_MEMORY_HANDLE_TABLE, CLRSOS_OWNER_HANDLE_TABLE);
-		if (!err)
-			err = tag_dac_regions(s, dac, CLRSOS_DAC_MEMORY_GC_FREE, CLRSOS_OWNER_GC_FREE);
+			err = tag_dac_regions(s, dac, CLRSOS_DAC_MEMORY_GC_FREE, CLRSOS_OWNER_GC_FREE, "GC free");
 	} else {
 		err = clrsos_addrspace_note(s, "this runtime's DAC has no ISOSDacInterface13 (before .NET 8): "
 					       "GC bookkeeping, handle table and free GC regions are not attributed");

@@ -150,6 +150,11 @@ static bool covered(const struct clrsos_elf_core *c, uint64_t start, uint64_t en
 	return false;
 }
 
+/* A core's region flags become prot as they are. */
+_Static_assert((int)CLRSOS_REGION_READ == CLRSOS_VM_READ && (int)CLRSOS_REGION_WRITE == CLRSOS_VM_WRITE &&
+		       (int)CLRSOS_REGION_EXEC == CLRSOS_VM_EXEC,
+	       "CLRSOS_REGION_* and CLRSOS_VM_* differ");
+
 struct clrsos_error *clrsos_vm_regions_core(const struct clrsos_elf_core *c, struct clrsos_vm_region **ret,
 					    size_t *ret_count)
 {
