@@ -358,12 +358,13 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 		}
 		/* The arena's own heap: its malloc_state follows the heap_info (48 bytes, 32 before 2.35). */
 		uint64_t own = heaps.items[heaps.count - 1].start;
-		unsigned hsize = (unsigned)(a->address - own);
-		if (a->address < own || (hsize != 48 && hsize != 32)) {
+		uint64_t gap = a->address - own;
+		if (a->address < own || (gap != 48 && gap != 32)) {
 			DAMAGE(a, own, "arena 0x%" PRIx64 " is not right after its first heap's header at 0x%" PRIx64, a->address,
 			       own);
 			goto out;
 		}
+		unsigned hsize = (unsigned)gap; /* 32 or 48 */
 		if (wk->heap->heap_info_size && wk->heap->heap_info_size != hsize) {
 			DAMAGE(a, own, "heap 0x%" PRIx64 " has a %u-byte header, other arenas' heaps %u", own, hsize,
 			       wk->heap->heap_info_size);
