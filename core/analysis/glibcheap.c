@@ -6,6 +6,7 @@
 #include "analysis/glibcheap.h"
 #include "base/output.h"
 #include "base/vector.h"
+#include "base/watch.h"
 #include "target/elfimage.h"
 #include "target/target.h"
 
@@ -113,6 +114,7 @@ static struct clrsos_error *window_get(struct window *w, uint64_t address, size_
 
 struct walk {
 	struct clrsos_target *target;
+	struct clrsos_watch *watch; /* ticked for every chunk of the linear walk */
 	struct clrsos_glibc_heap *heap;
 	struct chunk_vector chunks;
 	struct window win;
@@ -160,12 +162,14 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 	uint64_t p = first;
 	while (p < end) {
 		const uint8_t *h;
+		struct clrsos_error *err = clrsos_watch_tick(wk->watch);
+		if (err)
+			return err;
 		if (p + HDR > end) {
 			*damaged = DAMAGE(a, p, "chunk header at 0x%" PRIx64 " runs past the heap's end 0x%" PRIx64, p, end);
 			return NULL;
 		}
-		struct clrsos_error *err = window_get(&wk->win, p, HDR, &h);
-		if (err)
+		if ((err = window_get(&wk->win, p, HDR, &h)))
 			return missing(err, a->address);
 		uint64_t word = u64_at(h + 8);
 		uint64_t size = word & ~(uint64_t)7;
@@ -327,6 +331,8 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 				goto out;
 			}
 			uint8_t hi[24];
+			if ((err = clrsos_watch_tick(wk->watch)))
+				goto out;
 			if ((err = clrsos_target_read(wk->target, h, hi, sizeof(hi)))) {
 				err = missing(err, a->address);
 				goto out;
@@ -614,11 +620,11 @@ static struct clrsos_error *tally(struct walk *wk)
 }
 
 struct clrsos_error *clrsos_glibc_heap_walk(struct clrsos_target *target, const struct clrsos_glibc_where *where,
-					    struct clrsos_glibc_heap **ret)
+					    struct clrsos_watch *watch, struct clrsos_glibc_heap **ret)
 {
 	*ret = NULL;
 	struct clrsos_glibc_heap *hp = calloc(1, sizeof(*hp));
-	struct walk wk = {.target = target, .heap = hp};
+	struct walk wk = {.target = target, .watch = watch, .heap = hp};
 	chunk_vector_init(&wk.chunks);
 	wk.win.target = target;
 	wk.win.buf = malloc(WINDOW);
@@ -888,7 +894,8 @@ static struct clrsos_error *find_version(struct clrsos_target *target, uint64_t 
 				   base);
 }
 
-struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct clrsos_glibc_heap **ret)
+struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct clrsos_watch *watch,
+					    struct clrsos_glibc_heap **ret)
 {
 	*ret = NULL;
 	const struct clrsos_module *mods;
@@ -963,7 +970,7 @@ struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct
 					   major, minor, what, libc->base + rw->vaddr);
 	}
 	struct clrsos_glibc_heap *hp;
-	if ((err = clrsos_glibc_heap_walk(target, &where, &hp)))
+	if ((err = clrsos_glibc_heap_walk(target, &where, watch, &hp)))
 		return err;
 	hp->libc_base = libc->base;
 	hp->libc_path = strdup(libc->path ? libc->path : libc->name);
