@@ -122,16 +122,15 @@ struct walk {
 	uint64_t heap_max;
 };
 
-/* Record the damage of arena a (the first only; text malloc'd, taken); returns true: its walk stops. */
-static bool set_damage(struct clrsos_glibc_arena *a, uint64_t address, char *text)
+/* Record the damage of arena a (the first only; text malloc'd, taken): its walk stops. */
+static void set_damage(struct clrsos_glibc_arena *a, uint64_t address, char *text)
 {
 	if (a->damage) {
 		free(text);
-		return true;
+		return;
 	}
 	a->damage = text ? text : strdup("damaged");
 	a->damage_address = address;
-	return true;
 }
 #define DAMAGE(a, address, ...) set_damage((a), (address), clrsos_strdup_printf(__VA_ARGS__))
 
@@ -150,10 +149,9 @@ static struct clrsos_error *missing(struct clrsos_error *err, uint64_t arena)
 /*
  * The chunks of one heap segment [first, end), top being the arena's top
  * chunk when it lies here. stop_at_fence: a heap an arena has left (its
- * last chunk is a fencepost). Sets *damaged when a check failed.
+ * last chunk is a fencepost). A failed check is the arena's damage.
  */
-static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t first, uint64_t end, uint64_t top,
-					 bool *damaged)
+static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t first, uint64_t end, uint64_t top)
 {
 	struct clrsos_glibc_arena *a = &wk->heap->arenas[ai];
 	bool thread = !a->main;
@@ -166,7 +164,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		if (err)
 			return err;
 		if (p + HDR > end) {
-			*damaged = DAMAGE(a, p, "chunk header at 0x%" PRIx64 " runs past the heap's end 0x%" PRIx64, p, end);
+			DAMAGE(a, p, "chunk header at 0x%" PRIx64 " runs past the heap's end 0x%" PRIx64, p, end);
 			return NULL;
 		}
 		if ((err = window_get(&wk->win, p, HDR, &h)))
@@ -174,12 +172,12 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		uint64_t word = u64_at(h + 8);
 		uint64_t size = word & ~(uint64_t)7;
 		if (p & 15) {
-			*damaged = DAMAGE(a, p, "misaligned chunk at 0x%" PRIx64, p);
+			DAMAGE(a, p, "misaligned chunk at 0x%" PRIx64, p);
 			return NULL;
 		}
 		if (p == top) {
 			if (size < MINSIZE || size & 15 || p + size != end) {
-				*damaged = DAMAGE(a, p, "top chunk at 0x%" PRIx64 " has size 0x%" PRIx64
+				DAMAGE(a, p, "top chunk at 0x%" PRIx64 " has size 0x%" PRIx64
 						  " but its heap ends at 0x%" PRIx64, p, size, end);
 				return NULL;
 			}
@@ -194,16 +192,16 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			return NULL;
 		}
 		if (word & IS_MMAPPED) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " in an arena's heap is marked mmapped (size word 0x%" PRIx64 ")",
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " in an arena's heap is marked mmapped (size word 0x%" PRIx64 ")",
 					  p, word);
 			return NULL;
 		}
 		if (size & 15 || size < HDR || (size < MINSIZE && top != 0)) {
-			*damaged = DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
+			DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
 			return NULL;
 		}
 		if (size > end - p || (size == end - p && top != 0)) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " runs past its heap's end 0x%" PRIx64,
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " runs past its heap's end 0x%" PRIx64,
 					  p, size, end);
 			return NULL;
 		}
@@ -214,7 +212,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			if (next + HDR > end || (err = window_get(&wk->win, next, HDR, &n)) || u64_at(n + 8) != PREV_INUSE) {
 				if (err)
 					return missing(err, a->address);
-				*damaged = DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
+				DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
 				return NULL;
 			}
 			return NULL;
@@ -225,7 +223,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		uint64_t w0 = u64_at(body + 16), w1 = u64_at(body + 24);
 		const uint8_t *n;
 		if (next + HDR > end) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " leaves no room for the next header",
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " leaves no room for the next header",
 					  p, size);
 			return NULL;
 		}
@@ -233,12 +231,12 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			return missing(err, a->address);
 		bool in_use = u64_at(n + 8) & PREV_INUSE;
 		if (in_use && thread != ((word & NON_MAIN_ARENA) != 0)) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " %s the NON_MAIN_ARENA bit in %s arena", p,
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " %s the NON_MAIN_ARENA bit in %s arena", p,
 					  thread ? "lacks" : "has", thread ? "a thread" : "the main");
 			return NULL;
 		}
 		if (!in_use && u64_at(n) != size) {
-			*damaged = DAMAGE(a, p, "free chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " has footer 0x%" PRIx64, p, size,
+			DAMAGE(a, p, "free chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " has footer 0x%" PRIx64, p, size,
 					  u64_at(n));
 			return NULL;
 		}
@@ -250,7 +248,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		p = next;
 	}
 	if (top != 0) {
-		*damaged = DAMAGE(a, top, "top chunk 0x%" PRIx64 " not reached in its heap", top);
+		DAMAGE(a, top, "top chunk 0x%" PRIx64 " not reached in its heap", top);
 	}
 	return NULL;
 }
@@ -294,7 +292,6 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 	struct segment_vector heaps;
 	segment_vector_init(&heaps);
 	struct clrsos_error *err = NULL;
-	bool damaged = false;
 	size_t chunks_before = wk->chunks.count;
 	if (top == 0 || top & 15) {
 		DAMAGE(a, a->address, "arena 0x%" PRIx64 " has a bad top chunk pointer 0x%" PRIx64, a->address, top);
@@ -320,7 +317,7 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 		struct clrsos_glibc_segment s = {sbrk_base, top_end};
 		if ((err = segment_vector_push(&heaps, s)))
 			goto out;
-		if ((err = walk_segment(wk, ai, first, top_end, top, &damaged)))
+		if ((err = walk_segment(wk, ai, first, top_end, top)))
 			goto out;
 	} else {
 		/* The heaps first, newest (top's) to the arena's own: its header size tells the layout. */
@@ -377,10 +374,10 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 			goto out;
 		}
 		wk->heap->heap_info_size = hsize;
-		for (size_t k = 0; k < heaps.count && !damaged; k++) {
+		for (size_t k = 0; k < heaps.count && !a->damage; k++) {
 			const struct clrsos_glibc_segment *s = &heaps.items[k];
 			uint64_t first = k + 1 == heaps.count ? (a->address + MSTATE_SIZE + 15) & ~(uint64_t)15 : s->start + hsize;
-			if ((err = walk_segment(wk, ai, first, s->end, k == 0 ? top : 0, &damaged)))
+			if ((err = walk_segment(wk, ai, first, s->end, k == 0 ? top : 0)))
 				goto out;
 		}
 	}
