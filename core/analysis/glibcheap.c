@@ -903,10 +903,12 @@ struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct
 	const struct clrsos_module *libc = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = mods[i].name ? mods[i].name : "";
-		if (!strncmp(name, "ld-musl-", 8) || !strncmp(name, "libc.musl-", 10))
+		if (!strncmp(name, "ld-musl-", 8) || !strncmp(name, "libc.musl-", 10)) {
+			struct clrsos_name_buf nb;
 			return clrsos_error_create(CLRSOS_ERROR_OTHER,
 						   "this target's C library is musl (%s): nativeheap reads glibc's malloc only",
-						   name);
+						   clrsos_safe_name(name, &nb));
+		}
 		if (!strcmp(name, "libc.so.6"))
 			libc = &mods[i];
 	}
