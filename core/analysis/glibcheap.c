@@ -6,6 +6,7 @@
 #include "analysis/glibcheap.h"
 #include "base/output.h"
 #include "base/vector.h"
+#include "base/watch.h"
 #include "target/elfimage.h"
 #include "target/target.h"
 
@@ -113,6 +114,7 @@ static struct clrsos_error *window_get(struct window *w, uint64_t address, size_
 
 struct walk {
 	struct clrsos_target *target;
+	struct clrsos_watch *watch; /* ticked for every chunk of the linear walk */
 	struct clrsos_glibc_heap *heap;
 	struct chunk_vector chunks;
 	struct window win;
@@ -120,16 +122,15 @@ struct walk {
 	uint64_t heap_max;
 };
 
-/* Record the damage of arena a (the first only; text malloc'd, taken); returns true: its walk stops. */
-static bool set_damage(struct clrsos_glibc_arena *a, uint64_t address, char *text)
+/* Record the damage of arena a (the first only; text malloc'd, taken): its walk stops. */
+static void set_damage(struct clrsos_glibc_arena *a, uint64_t address, char *text)
 {
 	if (a->damage) {
 		free(text);
-		return true;
+		return;
 	}
 	a->damage = text ? text : strdup("damaged");
 	a->damage_address = address;
-	return true;
 }
 #define DAMAGE(a, address, ...) set_damage((a), (address), clrsos_strdup_printf(__VA_ARGS__))
 
@@ -148,10 +149,9 @@ static struct clrsos_error *missing(struct clrsos_error *err, uint64_t arena)
 /*
  * The chunks of one heap segment [first, end), top being the arena's top
  * chunk when it lies here. stop_at_fence: a heap an arena has left (its
- * last chunk is a fencepost). Sets *damaged when a check failed.
+ * last chunk is a fencepost). A failed check is the arena's damage.
  */
-static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t first, uint64_t end, uint64_t top,
-					 bool *damaged)
+static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t first, uint64_t end, uint64_t top)
 {
 	struct clrsos_glibc_arena *a = &wk->heap->arenas[ai];
 	bool thread = !a->main;
@@ -160,22 +160,24 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 	uint64_t p = first;
 	while (p < end) {
 		const uint8_t *h;
+		struct clrsos_error *err = clrsos_watch_tick(wk->watch);
+		if (err)
+			return err;
 		if (p + HDR > end) {
-			*damaged = DAMAGE(a, p, "chunk header at 0x%" PRIx64 " runs past the heap's end 0x%" PRIx64, p, end);
+			DAMAGE(a, p, "chunk header at 0x%" PRIx64 " runs past the heap's end 0x%" PRIx64, p, end);
 			return NULL;
 		}
-		struct clrsos_error *err = window_get(&wk->win, p, HDR, &h);
-		if (err)
+		if ((err = window_get(&wk->win, p, HDR, &h)))
 			return missing(err, a->address);
 		uint64_t word = u64_at(h + 8);
 		uint64_t size = word & ~(uint64_t)7;
 		if (p & 15) {
-			*damaged = DAMAGE(a, p, "misaligned chunk at 0x%" PRIx64, p);
+			DAMAGE(a, p, "misaligned chunk at 0x%" PRIx64, p);
 			return NULL;
 		}
 		if (p == top) {
 			if (size < MINSIZE || size & 15 || p + size != end) {
-				*damaged = DAMAGE(a, p, "top chunk at 0x%" PRIx64 " has size 0x%" PRIx64
+				DAMAGE(a, p, "top chunk at 0x%" PRIx64 " has size 0x%" PRIx64
 						  " but its heap ends at 0x%" PRIx64, p, size, end);
 				return NULL;
 			}
@@ -190,16 +192,16 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			return NULL;
 		}
 		if (word & IS_MMAPPED) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " in an arena's heap is marked mmapped (size word 0x%" PRIx64 ")",
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " in an arena's heap is marked mmapped (size word 0x%" PRIx64 ")",
 					  p, word);
 			return NULL;
 		}
 		if (size & 15 || size < HDR || (size < MINSIZE && top != 0)) {
-			*damaged = DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
+			DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
 			return NULL;
 		}
 		if (size > end - p || (size == end - p && top != 0)) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " runs past its heap's end 0x%" PRIx64,
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " runs past its heap's end 0x%" PRIx64,
 					  p, size, end);
 			return NULL;
 		}
@@ -210,7 +212,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			if (next + HDR > end || (err = window_get(&wk->win, next, HDR, &n)) || u64_at(n + 8) != PREV_INUSE) {
 				if (err)
 					return missing(err, a->address);
-				*damaged = DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
+				DAMAGE(a, p, "bad chunk size 0x%" PRIx64 " at 0x%" PRIx64, size, p);
 				return NULL;
 			}
 			return NULL;
@@ -221,7 +223,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		uint64_t w0 = u64_at(body + 16), w1 = u64_at(body + 24);
 		const uint8_t *n;
 		if (next + HDR > end) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " leaves no room for the next header",
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " leaves no room for the next header",
 					  p, size);
 			return NULL;
 		}
@@ -229,12 +231,12 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 			return missing(err, a->address);
 		bool in_use = u64_at(n + 8) & PREV_INUSE;
 		if (in_use && thread != ((word & NON_MAIN_ARENA) != 0)) {
-			*damaged = DAMAGE(a, p, "chunk at 0x%" PRIx64 " %s the NON_MAIN_ARENA bit in %s arena", p,
+			DAMAGE(a, p, "chunk at 0x%" PRIx64 " %s the NON_MAIN_ARENA bit in %s arena", p,
 					  thread ? "lacks" : "has", thread ? "a thread" : "the main");
 			return NULL;
 		}
 		if (!in_use && u64_at(n) != size) {
-			*damaged = DAMAGE(a, p, "free chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " has footer 0x%" PRIx64, p, size,
+			DAMAGE(a, p, "free chunk at 0x%" PRIx64 " of size 0x%" PRIx64 " has footer 0x%" PRIx64, p, size,
 					  u64_at(n));
 			return NULL;
 		}
@@ -246,7 +248,7 @@ static struct clrsos_error *walk_segment(struct walk *wk, uint32_t ai, uint64_t 
 		p = next;
 	}
 	if (top != 0) {
-		*damaged = DAMAGE(a, top, "top chunk 0x%" PRIx64 " not reached in its heap", top);
+		DAMAGE(a, top, "top chunk 0x%" PRIx64 " not reached in its heap", top);
 	}
 	return NULL;
 }
@@ -290,7 +292,6 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 	struct segment_vector heaps;
 	segment_vector_init(&heaps);
 	struct clrsos_error *err = NULL;
-	bool damaged = false;
 	size_t chunks_before = wk->chunks.count;
 	if (top == 0 || top & 15) {
 		DAMAGE(a, a->address, "arena 0x%" PRIx64 " has a bad top chunk pointer 0x%" PRIx64, a->address, top);
@@ -316,7 +317,7 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 		struct clrsos_glibc_segment s = {sbrk_base, top_end};
 		if ((err = segment_vector_push(&heaps, s)))
 			goto out;
-		if ((err = walk_segment(wk, ai, first, top_end, top, &damaged)))
+		if ((err = walk_segment(wk, ai, first, top_end, top)))
 			goto out;
 	} else {
 		/* The heaps first, newest (top's) to the arena's own: its header size tells the layout. */
@@ -327,6 +328,8 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 				goto out;
 			}
 			uint8_t hi[24];
+			if ((err = clrsos_watch_tick(wk->watch)))
+				goto out;
 			if ((err = clrsos_target_read(wk->target, h, hi, sizeof(hi)))) {
 				err = missing(err, a->address);
 				goto out;
@@ -358,22 +361,23 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 		}
 		/* The arena's own heap: its malloc_state follows the heap_info (48 bytes, 32 before 2.35). */
 		uint64_t own = heaps.items[heaps.count - 1].start;
-		unsigned hsize = (unsigned)(a->address - own);
-		if (a->address < own || (hsize != 48 && hsize != 32)) {
+		uint64_t gap = a->address - own;
+		if (a->address < own || (gap != 48 && gap != 32)) {
 			DAMAGE(a, own, "arena 0x%" PRIx64 " is not right after its first heap's header at 0x%" PRIx64, a->address,
 			       own);
 			goto out;
 		}
+		unsigned hsize = (unsigned)gap; /* 32 or 48 */
 		if (wk->heap->heap_info_size && wk->heap->heap_info_size != hsize) {
 			DAMAGE(a, own, "heap 0x%" PRIx64 " has a %u-byte header, other arenas' heaps %u", own, hsize,
 			       wk->heap->heap_info_size);
 			goto out;
 		}
 		wk->heap->heap_info_size = hsize;
-		for (size_t k = 0; k < heaps.count && !damaged; k++) {
+		for (size_t k = 0; k < heaps.count && !a->damage; k++) {
 			const struct clrsos_glibc_segment *s = &heaps.items[k];
 			uint64_t first = k + 1 == heaps.count ? (a->address + MSTATE_SIZE + 15) & ~(uint64_t)15 : s->start + hsize;
-			if ((err = walk_segment(wk, ai, first, s->end, k == 0 ? top : 0, &damaged)))
+			if ((err = walk_segment(wk, ai, first, s->end, k == 0 ? top : 0)))
 				goto out;
 		}
 	}
@@ -613,11 +617,11 @@ static struct clrsos_error *tally(struct walk *wk)
 }
 
 struct clrsos_error *clrsos_glibc_heap_walk(struct clrsos_target *target, const struct clrsos_glibc_where *where,
-					    struct clrsos_glibc_heap **ret)
+					    struct clrsos_watch *watch, struct clrsos_glibc_heap **ret)
 {
 	*ret = NULL;
 	struct clrsos_glibc_heap *hp = calloc(1, sizeof(*hp));
-	struct walk wk = {.target = target, .heap = hp};
+	struct walk wk = {.target = target, .watch = watch, .heap = hp};
 	chunk_vector_init(&wk.chunks);
 	wk.win.target = target;
 	wk.win.buf = malloc(WINDOW);
@@ -887,7 +891,8 @@ static struct clrsos_error *find_version(struct clrsos_target *target, uint64_t 
 				   base);
 }
 
-struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct clrsos_glibc_heap **ret)
+struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct clrsos_watch *watch,
+					    struct clrsos_glibc_heap **ret)
 {
 	*ret = NULL;
 	const struct clrsos_module *mods;
@@ -898,10 +903,12 @@ struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct
 	const struct clrsos_module *libc = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = mods[i].name ? mods[i].name : "";
-		if (!strncmp(name, "ld-musl-", 8) || !strncmp(name, "libc.musl-", 10))
+		if (!strncmp(name, "ld-musl-", 8) || !strncmp(name, "libc.musl-", 10)) {
+			struct clrsos_name_buf nb;
 			return clrsos_error_create(CLRSOS_ERROR_OTHER,
 						   "this target's C library is musl (%s): nativeheap reads glibc's malloc only",
-						   name);
+						   clrsos_safe_name(name, &nb));
+		}
 		if (!strcmp(name, "libc.so.6"))
 			libc = &mods[i];
 	}
@@ -962,7 +969,7 @@ struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct
 					   major, minor, what, libc->base + rw->vaddr);
 	}
 	struct clrsos_glibc_heap *hp;
-	if ((err = clrsos_glibc_heap_walk(target, &where, &hp)))
+	if ((err = clrsos_glibc_heap_walk(target, &where, watch, &hp)))
 		return err;
 	hp->libc_base = libc->base;
 	hp->libc_path = strdup(libc->path ? libc->path : libc->name);

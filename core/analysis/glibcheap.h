@@ -39,6 +39,7 @@ extern "C" {
 #endif
 
 struct clrsos_target;
+struct clrsos_watch;
 
 /* A thread arena's heap [start, end) (start: its heap_info), or the main arena's [sbrk_base, brk). */
 struct clrsos_glibc_segment {
@@ -105,13 +106,15 @@ struct clrsos_glibc_where {
  * Find libc.so.6 in the target's modules, its version, main_arena and mp_,
  * and walk every arena. Errors: not glibc (musl), a glibc version not
  * understood, libc's data not in the core, main_arena not found. A damaged
- * arena is not an error here: see ret->damaged.
+ * arena is not an error here: see ret->damaged. watch (may be NULL) is
+ * ticked for every chunk: the user interrupting is an error.
  */
-struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct clrsos_glibc_heap **ret);
+struct clrsos_error *clrsos_glibc_heap_read(struct clrsos_target *target, struct clrsos_watch *watch,
+					    struct clrsos_glibc_heap **ret);
 
 /* Walk from a known main_arena and mp_. */
 struct clrsos_error *clrsos_glibc_heap_walk(struct clrsos_target *target, const struct clrsos_glibc_where *where,
-					    struct clrsos_glibc_heap **ret);
+					    struct clrsos_watch *watch, struct clrsos_glibc_heap **ret);
 
 /* The damage as an error ("damaged native heap at 0x...: ..."), or NULL when there is none. */
 struct clrsos_error *clrsos_glibc_heap_damage_error(const struct clrsos_glibc_heap *heap);

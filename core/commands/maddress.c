@@ -185,7 +185,7 @@ static void name_region(const struct maddress_result *res, const struct clrsos_a
 static struct clrsos_error *tag_native_heap(struct clrsos_addrspace *s, struct clrsos_target *target)
 {
 	struct clrsos_glibc_heap *h;
-	struct clrsos_error *e = clrsos_glibc_heap_read(target, &h);
+	struct clrsos_error *e = clrsos_glibc_heap_read(target, NULL, &h);
 	if (e) {
 		struct clrsos_error *err = clrsos_addrspace_note(
 			s, "glibc's arenas are not attributed (only the brk heap, by position): %s", e->message);

@@ -196,7 +196,7 @@ struct clrsos_error *clrsos_cmd_nativeheap(struct clrsos_session *session, const
 		return err;
 	clrsos_session_refresh(session);
 	struct clrsos_glibc_heap *h;
-	if ((err = clrsos_glibc_heap_read(clrsos_session_target(session), &h)))
+	if ((err = clrsos_glibc_heap_read(clrsos_session_target(session), clrsos_session_watch(session), &h)))
 		return err;
 	err = clrsos_glibc_heap_damage_error(h);
 	if (json && !err)

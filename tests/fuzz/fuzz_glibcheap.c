@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	struct clrsos_target *t = fake_target_create(&f);
 	struct clrsos_glibc_heap *h = NULL;
-	struct clrsos_error *err = clrsos_glibc_heap_walk(t, &where, &h);
+	struct clrsos_error *err = clrsos_glibc_heap_walk(t, &where, NULL, &h);
 	if (err) {
 		if (h || strchr(err->message, '\n'))
 			abort();

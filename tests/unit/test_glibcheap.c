@@ -36,7 +36,7 @@ static struct clrsos_error *walk(struct fixture *x)
 	x->t = fake_target_create(&x->f);
 	struct clrsos_glibc_where where = {.main_arena = x->s.main_arena, .mp = x->s.mp, .version_major = 2,
 					   .version_minor = 36};
-	return clrsos_glibc_heap_walk(x->t, &where, &x->h);
+	return clrsos_glibc_heap_walk(x->t, &where, NULL, &x->h);
 }
 
 static void done(struct fixture *x)
@@ -256,7 +256,7 @@ static void test_glibcheap__memory_missing(void **state)
 	x.t = fake_target_create(&x.f);
 	struct clrsos_glibc_where where = {.main_arena = x.s.main_arena, .mp = x.s.mp, .version_major = 2,
 					   .version_minor = 36};
-	struct clrsos_error *err = clrsos_glibc_heap_walk(x.t, &where, &x.h);
+	struct clrsos_error *err = clrsos_glibc_heap_walk(x.t, &where, NULL, &x.h);
 	assert_non_null(err);
 	assert_int_equal(err->code, CLRSOS_ERROR_FAULT);
 	assert_non_null(strstr(err->message, "is not in the target"));
@@ -297,7 +297,7 @@ static void test_glibcheap__read_finds_arena(void **state)
 		fake_target_add_region(&x.f, x.s.regions[i].address, x.s.regions[i].bytes, x.s.regions[i].size);
 	fake_target_add_module(&x.f, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", base, NULL, 0);
 	x.t = fake_target_create(&x.f);
-	assert_null(clrsos_glibc_heap_read(x.t, &x.h));
+	assert_null(clrsos_glibc_heap_read(x.t, NULL, &x.h));
 	assert_int_equal(x.h->main_arena, x.s.main_arena);
 	assert_int_equal(x.h->mp, x.s.mp);
 	assert_string_equal(x.h->version, "2.36");
@@ -313,7 +313,7 @@ static void test_glibcheap__read_finds_arena(void **state)
 	fake_target_add_hole(&x.f, x.s.regions[0].address, 0x1000);
 	fake_target_add_module(&x.f, "libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", base, NULL, 0);
 	x.t = fake_target_create(&x.f);
-	struct clrsos_error *err = clrsos_glibc_heap_read(x.t, &x.h);
+	struct clrsos_error *err = clrsos_glibc_heap_read(x.t, NULL, &x.h);
 	assert_non_null(err);
 	assert_non_null(strstr(err->message, "libc's data at 0x7f0000010000 is not in the target"));
 	clrsos_error_destroy(err);
@@ -326,7 +326,7 @@ static void test_glibcheap__read_finds_arena(void **state)
 	fake_target_add_region(&x.f, base, image, 0x10000);
 	fake_target_add_module(&x.f, "libc.so.6", "/lib/libc.so.6", base, NULL, 0);
 	x.t = fake_target_create(&x.f);
-	err = clrsos_glibc_heap_read(x.t, &x.h);
+	err = clrsos_glibc_heap_read(x.t, NULL, &x.h);
 	assert_non_null(err);
 	assert_non_null(strstr(err->message, "glibc 2.31 is not understood"));
 	clrsos_error_destroy(err);
@@ -342,7 +342,7 @@ static void test_glibcheap__musl(void **state)
 	fake_target_init(&x.f);
 	fake_target_add_module(&x.f, "ld-musl-x86_64.so.1", "/lib/ld-musl-x86_64.so.1", 0x7f0000000000ull, NULL, 0);
 	x.t = fake_target_create(&x.f);
-	struct clrsos_error *err = clrsos_glibc_heap_read(x.t, &x.h);
+	struct clrsos_error *err = clrsos_glibc_heap_read(x.t, NULL, &x.h);
 	assert_non_null(err);
 	assert_non_null(strstr(err->message, "musl"));
 	clrsos_error_destroy(err);
