@@ -182,10 +182,13 @@ static void name_region(const struct maddress_result *res, const struct clrsos_a
  * are the native heap. Where they cannot be read (musl, a heap core without
  * libc's data), a note says why and only the brk heap is known, by position.
  */
-static struct clrsos_error *tag_native_heap(struct clrsos_addrspace *s, struct clrsos_target *target)
+static struct clrsos_error *tag_native_heap(struct clrsos_addrspace *s, struct clrsos_target *target,
+				       struct clrsos_watch *watch)
 {
 	struct clrsos_glibc_heap *h;
-	struct clrsos_error *e = clrsos_glibc_heap_read(target, NULL, &h);
+	struct clrsos_error *e = clrsos_glibc_heap_read(target, watch, &h);
+	if (e && e->code == CLRSOS_ERROR_INTERRUPTED)
+		return e; /* Ctrl-C stops maddress, not only the arena walk */
 	if (e) {
 		struct clrsos_error *err = clrsos_addrspace_note(
 			s, "glibc's arenas are not attributed (only the brk heap, by position): %s", e->message);
@@ -241,7 +244,7 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	if (!err)
 		err = clrsos_addrspace_tag_stacks(s, dac, target);
 	if (!err)
-		err = tag_native_heap(s, target);
+		err = tag_native_heap(s, target, clrsos_session_watch(session));
 	if (!err && !s->live)
 		err = clrsos_addrspace_note(s, "a core has no resident sizes: Resident is only known live");
 	if (err)
