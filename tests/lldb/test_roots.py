@@ -383,19 +383,13 @@ def main():
     ts_cmd = "gcroot %s --json" % lh["threadStaticObject"]
     check(tr.error(ts_cmd) is None, "gcroot of the thread-static object failed: %s" % tr.error(ts_cmd))
     ts = [x for x in (tr.json(ts_cmd) or {}).get("roots", []) if x["kind"] == "threadStatic"]
-    if harness.runtime_major() < 9:
-        # Known gap: clrsos locates thread statics through ISOSDacInterface14 (.NET 9+).
-        print("SKIPPED on .NET 8: thread-static roots (clrsos locates thread statics with "
-              "ISOSDacInterface14, which .NET 8's DAC lacks); the object must still be rooted")
-        check((tr.json(ts_cmd) or {}).get("roots"), "thread static: the object has no root at all")
-    elif check(len(ts) == 1, "thread static: roots %s" % [x["kind"] for x in (tr.json(ts_cmd) or {}).get("roots", [])]):
+    if check(len(ts) == 1, "thread static: roots %s" % [x["kind"] for x in (tr.json(ts_cmd) or {}).get("roots", [])]):
         check(ts[0].get("osThreadId") == lh["osId"], "thread static: thread %s, expected %d" % (ts[0].get("osThreadId"), lh["osId"]))
         check(types(ts[0]["path"])[-1] == lh["threadStaticObjectType"] and
               harness.parse_hex(ts[0]["path"][-1]["address"]) == harness.parse_hex(lh["threadStaticObject"]),
               "thread static: path %s" % types(ts[0]["path"]))
         check(ts[0].get("field") == "HeapShapes.Program.t_threadStaticOnly", "thread static: field %s" % ts[0].get("field"))
-    if harness.runtime_major() >= 9:
-        check("(thread static variable: HeapShapes.Program.t_threadStaticOnly)" in tr.text_of("gcroot %s" % lh["threadStaticObject"]), "thread static: text lacks the root")
+    check("(thread static variable: HeapShapes.Program.t_threadStaticOnly)" in tr.text_of("gcroot %s" % lh["threadStaticObject"]), "thread static: text lacks the root")
 
     def err(cmd, *needles):
         e = tr.error(cmd)
