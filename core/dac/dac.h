@@ -254,8 +254,9 @@ struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint
 						    uint64_t *ret_gc);
 /*
  * One thread's statics of the module with module_index (DacpModuleData's),
- * as runtimes before .NET 9 keep them. A thread without them, or a module
- * without GC thread statics, is a droppable error.
+ * as runtimes before .NET 9 keep them. A thread without them is a
+ * droppable error; so, by the DAC's source, may be a module without GC
+ * thread statics (it reads their handle unconditionally).
  */
 struct clrsos_error *
 clrsos_dac_thread_local_module_data(struct clrsos_dac *dac, uint64_t thread, uint32_t module_index,
