@@ -622,6 +622,27 @@ struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt
 	return NULL;
 }
 
+bool clrsos_dac_has_thread_static_bases(const struct clrsos_dac *dac)
+{
+	return dac->sos14 != NULL;
+}
+
+struct clrsos_error *
+clrsos_dac_thread_local_module_data(struct clrsos_dac *dac, uint64_t thread, uint32_t module_index,
+				    struct clrsos_dacp_thread_local_module_data *ret)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint32_t,
+				     struct clrsos_dacp_thread_local_module_data *);
+	clrsos_hresult hr;
+	memset(ret, 0, sizeof(*ret));
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_THREAD_LOCAL_MODULE_DATA, fn, thread, module_index, ret);
+	if (hr < 0) {
+		memset(ret, 0, sizeof(*ret));
+		return clrsos_dac_call_failed_quiet(dac, "GetThreadLocalModuleData", hr);
+	}
+	return NULL;
+}
+
 struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
 						    uint64_t thread, uint64_t *ret_non_gc,
 						    uint64_t *ret_gc)

@@ -245,6 +245,8 @@ struct clrsos_error *clrsos_dac_field_desc_data(struct clrsos_dac *dac, uint64_t
 /* A type's static bases (ISOSDacInterface14, .NET 9+; else the module's). */
 struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
 					     uint64_t *ret_non_gc, uint64_t *ret_gc);
+/* Whether the DAC locates a type's thread statics itself (ISOSDacInterface14, .NET 9+). */
+bool clrsos_dac_has_thread_static_bases(const struct clrsos_dac *dac);
 /*
  * A type's thread-static bases for one thread (.NET 9+); zeros if none.
  * A failed call is a droppable error (as clrsos_dac_pe_file_base's), zeros.
@@ -252,6 +254,15 @@ struct clrsos_error *clrsos_dac_static_bases(struct clrsos_dac *dac, uint64_t mt
 struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint64_t mt,
 						    uint64_t thread, uint64_t *ret_non_gc,
 						    uint64_t *ret_gc);
+/*
+ * One thread's statics of the module with module_index (DacpModuleData's),
+ * as runtimes before .NET 9 keep them. A thread without them is a
+ * droppable error; so, by the DAC's source, may be a module without GC
+ * thread statics (it reads their handle unconditionally).
+ */
+struct clrsos_error *
+clrsos_dac_thread_local_module_data(struct clrsos_dac *dac, uint64_t thread, uint32_t module_index,
+				    struct clrsos_dacp_thread_local_module_data *ret);
 /* A method of a MethodTable's slot: its entry point and MethodDesc (0 if none). */
 struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt, uint32_t slot,
 					    uint64_t *ret_entry, uint64_t *ret_method_desc);

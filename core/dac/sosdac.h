@@ -291,6 +291,16 @@ struct clrsos_dacp_field_desc_data {
 	clrsos_clrdata_address next_field;
 };
 
+/* One thread's statics of one module (DacpThreadLocalModuleData, before .NET 9). */
+struct clrsos_dacp_thread_local_module_data {
+	clrsos_clrdata_address thread;
+	uint64_t module_index;
+	clrsos_clrdata_address class_data; /* a flags byte per class, by TypeDef RID - 1 */
+	clrsos_clrdata_address dynamic_class_table;
+	clrsos_clrdata_address gc_static_data_start;
+	clrsos_clrdata_address non_gc_static_data_start;
+};
+
 struct clrsos_dacp_domain_local_module_data {
 	clrsos_clrdata_address app_domain;
 	uint64_t module_id;
@@ -360,6 +370,7 @@ static_assert(sizeof(struct clrsos_dacp_object_data) == 96, "DacpObjectData");
 static_assert(sizeof(struct clrsos_dacp_method_table_field_data) == 24, "DacpMethodTableFieldData");
 static_assert(sizeof(struct clrsos_dacp_field_desc_data) == 64, "DacpFieldDescData");
 static_assert(sizeof(struct clrsos_dacp_domain_local_module_data) == 48, "DacpDomainLocalModuleData");
+static_assert(sizeof(struct clrsos_dacp_thread_local_module_data) == 48, "DacpThreadLocalModuleData");
 static_assert(sizeof(struct clrsos_dacp_app_domain_store_data) == 24, "DacpAppDomainStoreData");
 static_assert(sizeof(struct clrsos_dacp_module_data) == 160, "DacpModuleData");
 static_assert(sizeof(struct clrsos_dacp_app_domain_data) == 72, "DacpAppDomainData");
@@ -496,6 +507,7 @@ enum {
 	CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FIELD_DATA = 39,
 	CLRSOS_SLOT_SOS_GET_FIELD_DESC_DATA = 42,
 	CLRSOS_SLOT_SOS_GET_DOMAIN_LOCAL_MODULE_DATA_FROM_MODULE = 57,
+	CLRSOS_SLOT_SOS_GET_THREAD_LOCAL_MODULE_DATA = 58,
 	CLRSOS_SLOT_SOS15_GET_METHOD_TABLE_SLOT_ENUMERATOR = 3,
 	CLRSOS_SLOT_SOS14_GET_STATIC_BASE_ADDRESS = 3,
 	CLRSOS_SLOT_SOS14_GET_THREAD_STATIC_BASE_ADDRESS = 4,

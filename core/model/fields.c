@@ -306,6 +306,13 @@ struct clrsos_error *clrsos_thread_static_values_init(struct clrsos_thread_stati
 		clrsos_error_destroy(err);
 		return NULL;
 	}
+	struct clrsos_thread_statics_key key;
+	if ((err = clrsos_thread_statics_locate(dac, f->declaring_mt, &key))) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
 	values->available = true;
 	size_t cap = 0;
 	uint64_t thread = store.first_thread;
@@ -314,7 +321,7 @@ struct clrsos_error *clrsos_thread_static_values_init(struct clrsos_thread_stati
 		if ((err = clrsos_dac_thread_data(dac, thread, &t)))
 			break;
 		struct clrsos_static_bases bases = {0, 0};
-		struct clrsos_error *e = clrsos_thread_static_bases_read(dac, f->declaring_mt, thread, &bases);
+		struct clrsos_error *e = clrsos_thread_static_bases_at(dac, target, &key, thread, &bases);
 		if (clrsos_error_is_no_memory(e)) {
 			err = e;
 			break;

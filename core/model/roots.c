@@ -5,6 +5,7 @@
 #include "model/handletable.h"
 #include "model/heap.h"
 #include "model/stack.h"
+#include "model/statics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -394,12 +395,17 @@ static struct clrsos_error *class_statics(struct clrsos_dac *dac, struct clrsos_
 			}
 			if (!thread_bases) {
 				thread_bases = true;
+				struct clrsos_thread_statics_key key;
+				if ((e = clrsos_thread_statics_locate(dac, mts[i], &key))) {
+					err = clrsos_error_ignore(e);
+					break;
+				}
 				for (size_t t = 0; t < nthreads && !err; t++) {
-					uint64_t tnon_gc = 0;
-					threads[t].gc = 0;
+					struct clrsos_static_bases tb = {0, 0};
 					/* A thread without this class's storage: gc stays 0. */
-					err = clrsos_error_ignore(clrsos_dac_thread_static_bases(
-						dac, mts[i], threads[t].thread, &tnon_gc, &threads[t].gc));
+					err = clrsos_error_ignore(clrsos_thread_static_bases_at(
+						dac, target, &key, threads[t].thread, &tb));
+					threads[t].gc = tb.gc;
 				}
 				if (err)
 					break;

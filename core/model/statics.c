@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct clrsos_error *clrsos_static_bases_read(struct clrsos_dac *dac, uint64_t mt, uint64_t module,
 					      struct clrsos_static_bases *ret)
@@ -17,10 +18,55 @@ struct clrsos_error *clrsos_static_bases_read(struct clrsos_dac *dac, uint64_t m
 	return clrsos_dac_static_bases(dac, mt, module, &ret->non_gc, &ret->gc);
 }
 
-struct clrsos_error *clrsos_thread_static_bases_read(struct clrsos_dac *dac, uint64_t mt, uint64_t thread,
-						     struct clrsos_static_bases *ret)
+/* A class's flags byte in a ThreadLocalModule: its storage is allocated. */
+enum { TLM_CLASS_ALLOCATED = 0x4 };
+
+struct clrsos_error *clrsos_thread_statics_locate(struct clrsos_dac *dac, uint64_t mt,
+						  struct clrsos_thread_statics_key *ret)
 {
-	return clrsos_dac_thread_static_bases(dac, mt, thread, &ret->non_gc, &ret->gc);
+	memset(ret, 0, sizeof(*ret));
+	ret->mt = mt;
+	if (clrsos_dac_has_thread_static_bases(dac))
+		return NULL;
+	struct clrsos_dacp_method_table_data d;
+	struct clrsos_error *err = clrsos_dac_method_table_data(dac, mt, &d);
+	if (err)
+		return err;
+	struct clrsos_dacp_module_data m;
+	if ((err = clrsos_dac_module_data(dac, d.module, &m)))
+		return err;
+	/* Generic instantiations keep theirs in the module's dynamic class table: not read. */
+	if (d.is_dynamic || !(d.token & 0xffffffu) || m.module_index > UINT32_MAX)
+		return NULL;
+	ret->by_module = true;
+	ret->module_index = (uint32_t)m.module_index;
+	ret->class_index = (d.token & 0xffffffu) - 1;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_thread_static_bases_at(struct clrsos_dac *dac, struct clrsos_target *target,
+						   const struct clrsos_thread_statics_key *key, uint64_t thread,
+						   struct clrsos_static_bases *ret)
+{
+	ret->non_gc = ret->gc = 0;
+	if (clrsos_dac_has_thread_static_bases(dac))
+		return clrsos_dac_thread_static_bases(dac, key->mt, thread, &ret->non_gc, &ret->gc);
+	if (!key->by_module)
+		return NULL;
+	/* Before .NET 9: the thread's ThreadLocalModule of the class's module. */
+	struct clrsos_dacp_thread_local_module_data tlm;
+	struct clrsos_error *err = clrsos_dac_thread_local_module_data(dac, thread, key->module_index, &tlm);
+	if (err)
+		return clrsos_error_ignore(err); /* this thread has no statics of the module */
+	uint8_t flags = 0;
+	if (!tlm.class_data ||
+	    (err = clrsos_target_read(target, tlm.class_data + key->class_index, &flags, 1)))
+		return clrsos_error_ignore(err);
+	if (flags & TLM_CLASS_ALLOCATED) {
+		ret->non_gc = tlm.non_gc_static_data_start;
+		ret->gc = tlm.gc_static_data_start;
+	}
+	return NULL;
 }
 
 struct clrsos_error *clrsos_static_field_name(struct clrsos_dac *dac, struct clrsos_types *types, uint64_t mt,

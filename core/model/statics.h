@@ -6,6 +6,7 @@
 #ifndef CLRSOS_STATICS_H
 #define CLRSOS_STATICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/error.h"
@@ -15,6 +16,7 @@ extern "C" {
 #endif
 
 struct clrsos_dac;
+struct clrsos_target;
 struct clrsos_types;
 
 struct clrsos_static_bases {
@@ -27,12 +29,28 @@ struct clrsos_error *clrsos_static_bases_read(struct clrsos_dac *dac, uint64_t m
 					      struct clrsos_static_bases *ret);
 
 /*
- * The thread-static blocks of mt for the thread at thread (zeros if that
- * thread has none); a runtime whose DAC cannot locate them (before .NET 9)
- * is an error.
+ * Where a type's thread statics are found, per thread: .NET 9 and later
+ * locate them by type (ISOSDacInterface14); before, each thread has a
+ * ThreadLocalModule per module, with a flags byte per class (by TypeDef)
+ * saying whether the class's storage is allocated on that thread.
  */
-struct clrsos_error *clrsos_thread_static_bases_read(struct clrsos_dac *dac, uint64_t mt, uint64_t thread,
-						     struct clrsos_static_bases *ret);
+struct clrsos_thread_statics_key {
+	uint64_t mt;
+	bool by_module;        /* before .NET 9, a non-generic type: the fields below */
+	uint32_t module_index; /* DacpModuleData's */
+	uint32_t class_index;  /* the TypeDef's RID - 1 */
+};
+/* Resolve mt once (errors: mt is not a MethodTable, its module is unreadable). */
+struct clrsos_error *clrsos_thread_statics_locate(struct clrsos_dac *dac, uint64_t mt,
+						  struct clrsos_thread_statics_key *ret);
+/*
+ * The thread-static blocks of the type key names for the thread at thread;
+ * zeros if that thread has none (or, before .NET 9, for a generic type's
+ * statics, which are not read).
+ */
+struct clrsos_error *clrsos_thread_static_bases_at(struct clrsos_dac *dac, struct clrsos_target *target,
+						   const struct clrsos_thread_statics_key *key, uint64_t thread,
+						   struct clrsos_static_bases *ret);
 
 /*
  * The name of the static (or thread-static) field token of the type mt,

@@ -378,24 +378,26 @@ def main():
     check(objs and all(o["type"] and harness.parse_hex(o["object"]) for o in objs), "dso: %s" % objs[:3])
 
     # A [ThreadStatic] field: the object's only root is LockHolderThread's
-    # thread-static storage (the thread may also hold it in a stack slot).
+    # thread-static storage (the thread may also hold it in a stack slot; on
+    # .NET 8 that storage is an object[] a strong handle holds, a root too).
     lh = truth["threads"]["LockHolderThread"]
     ts_cmd = "gcroot %s --json" % lh["threadStaticObject"]
     check(tr.error(ts_cmd) is None, "gcroot of the thread-static object failed: %s" % tr.error(ts_cmd))
     ts = [x for x in (tr.json(ts_cmd) or {}).get("roots", []) if x["kind"] == "threadStatic"]
-    if harness.runtime_major() < 9:
-        # Known gap: clrsos locates thread statics through ISOSDacInterface14 (.NET 9+).
-        print("SKIPPED on .NET 8: thread-static roots (clrsos locates thread statics with "
-              "ISOSDacInterface14, which .NET 8's DAC lacks); the object must still be rooted")
-        check((tr.json(ts_cmd) or {}).get("roots"), "thread static: the object has no root at all")
-    elif check(len(ts) == 1, "thread static: roots %s" % [x["kind"] for x in (tr.json(ts_cmd) or {}).get("roots", [])]):
+    if check(len(ts) == 1, "thread static: roots %s" % [x["kind"] for x in (tr.json(ts_cmd) or {}).get("roots", [])]):
         check(ts[0].get("osThreadId") == lh["osId"], "thread static: thread %s, expected %d" % (ts[0].get("osThreadId"), lh["osId"]))
         check(types(ts[0]["path"])[-1] == lh["threadStaticObjectType"] and
               harness.parse_hex(ts[0]["path"][-1]["address"]) == harness.parse_hex(lh["threadStaticObject"]),
               "thread static: path %s" % types(ts[0]["path"]))
         check(ts[0].get("field") == "HeapShapes.Program.t_threadStaticOnly", "thread static: field %s" % ts[0].get("field"))
-    if harness.runtime_major() >= 9:
-        check("(thread static variable: HeapShapes.Program.t_threadStaticOnly)" in tr.text_of("gcroot %s" % lh["threadStaticObject"]), "thread static: text lacks the root")
+        if harness.runtime_major() < 9:
+            # The slot is an element of the object[] a strong handle holds.
+            held = [x["path"][0] for x in tr.json(ts_cmd)["roots"] if x["kind"] == "handle" and len(x["path"]) == 2]
+            slot = harness.parse_hex(ts[0]["slot"])
+            check(any(h["type"] == "System.Object[]" and
+                      harness.parse_hex(h["address"]) + 16 <= slot < harness.parse_hex(h["address"]) + 16 + 8 * 4096
+                      for h in held), "thread static on .NET 8: slot %x in no handle's object[]: %s" % (slot, held))
+    check("(thread static variable: HeapShapes.Program.t_threadStaticOnly)" in tr.text_of("gcroot %s" % lh["threadStaticObject"]), "thread static: text lacks the root")
 
     def err(cmd, *needles):
         e = tr.error(cmd)

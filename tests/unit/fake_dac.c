@@ -234,6 +234,61 @@ static clrsos_hresult f_mt_data(void *self, uint64_t mt,
 	return CLRSOS_S_OK;
 }
 
+struct fake_module_rec *fake_dac_add_module(struct fake_dac *d, uint64_t address, uint64_t module_index)
+{
+	assert_true(d->nmodules < FAKE_MAX_MODULES_DAC);
+	struct fake_module_rec *m = &d->modules[d->nmodules++];
+	memset(m, 0, sizeof(*m));
+	m->address = address;
+	m->data.address = address;
+	m->data.module_index = module_index;
+	return m;
+}
+
+static clrsos_hresult f_module_data(void *self, uint64_t module, struct clrsos_dacp_module_data *ret)
+{
+	struct fake_dac *d = FAKE_FROM(self);
+	d->module_data_calls++;
+	for (size_t i = 0; i < d->nmodules; i++) {
+		if (d->modules[i].address == module) {
+			*ret = d->modules[i].data;
+			return CLRSOS_S_OK;
+		}
+	}
+	return CLRSOS_E_FAIL;
+}
+
+struct fake_tlm *fake_dac_add_tlm(struct fake_dac *d, uint64_t thread, uint32_t module_index,
+				  uint64_t class_data, uint64_t gc_start, uint64_t non_gc_start)
+{
+	assert_true(d->ntlms < FAKE_MAX_TLMS);
+	struct fake_tlm *t = &d->tlms[d->ntlms++];
+	memset(t, 0, sizeof(*t));
+	t->thread = thread;
+	t->module_index = module_index;
+	t->data.thread = thread;
+	t->data.module_index = module_index;
+	t->data.class_data = class_data;
+	t->data.gc_static_data_start = gc_start;
+	t->data.non_gc_static_data_start = non_gc_start;
+	return t;
+}
+
+/* As the DAC: E_INVALIDARG for a thread without statics of the module. */
+static clrsos_hresult f_tlm(void *self, uint64_t thread, uint32_t module_index,
+			    struct clrsos_dacp_thread_local_module_data *ret)
+{
+	struct fake_dac *d = FAKE_FROM(self);
+	d->tlm_calls++;
+	for (size_t i = 0; i < d->ntlms; i++) {
+		if (d->tlms[i].thread == thread && d->tlms[i].module_index == module_index) {
+			*ret = d->tlms[i].data;
+			return CLRSOS_S_OK;
+		}
+	}
+	return CLRSOS_E_INVALIDARG;
+}
+
 /* UTF-8 to UTF-16 code units (up to max; surrogate pairs above the BMP); the count. */
 static size_t utf8_to_utf16(const char *s, uint16_t *out, size_t max)
 {
@@ -441,6 +496,8 @@ static void init_vtables(struct fake_dac *d)
 	s[CLRSOS_SLOT_SOS_GET_THREAD_DATA] = (void *)f_thread_data;
 	s[CLRSOS_SLOT_SOS_GET_METHOD_TABLE_NAME] = (void *)f_mt_name;
 	s[CLRSOS_SLOT_SOS_GET_METHOD_TABLE_DATA] = (void *)f_mt_data;
+	s[CLRSOS_SLOT_SOS_GET_MODULE_DATA] = (void *)f_module_data;
+	s[CLRSOS_SLOT_SOS_GET_THREAD_LOCAL_MODULE_DATA] = (void *)f_tlm;
 	s[CLRSOS_SLOT_SOS_GET_GC_HEAP_DATA] = (void *)f_heap_data;
 	s[CLRSOS_SLOT_SOS_GET_GC_HEAP_LIST] = (void *)f_heap_list;
 	s[CLRSOS_SLOT_SOS_GET_GC_HEAP_DETAILS] = (void *)f_heap_details;

@@ -16,7 +16,9 @@
  *  - threads: the thread store, each thread's data (allocation context, OS
  *    thread id) and stack references (GetStackReferences, an
  *    ISOSStackRefEnum);
- *  - GC handles (GetHandleEnum, an ISOSHandleEnum).
+ *  - GC handles (GetHandleEnum, an ISOSHandleEnum);
+ *  - modules (GetModuleData) and, as before .NET 9, each thread's statics
+ *    of a module (GetThreadLocalModuleData).
  * The enumerators are COM objects of their own, freed on their last
  * Release; live_enums counts those not yet released. Every call is counted.
  */
@@ -38,6 +40,8 @@ enum {
 	FAKE_MAX_DAC_THREADS = 8,
 	FAKE_MAX_STACK_REFS = 64,
 	FAKE_FILL_POINTERS = 7, /* gen0-2, LOH, POH, critical, finalizer list */
+	FAKE_MAX_MODULES_DAC = 8,
+	FAKE_MAX_TLMS = 16,
 };
 
 struct fake_dac;
@@ -84,6 +88,18 @@ struct fake_thread_rec {
 	bool stack_fails; /* GetStackReferences fails for this thread */
 };
 
+struct fake_module_rec {
+	uint64_t address;
+	struct clrsos_dacp_module_data data;
+};
+
+/* One thread's ThreadLocalModule of one module. */
+struct fake_tlm {
+	uint64_t thread;
+	uint32_t module_index;
+	struct clrsos_dacp_thread_local_module_data data;
+};
+
 struct fake_dac {
 	struct fake_iface process, sos, sos8;
 	void *vtbls[FAKE_INTERFACES][FAKE_VTABLE_SLOTS];
@@ -99,6 +115,10 @@ struct fake_dac {
 	size_t ntypes;
 	struct fake_thread_rec threads[FAKE_MAX_DAC_THREADS];
 	size_t nthreads;
+	struct fake_module_rec modules[FAKE_MAX_MODULES_DAC];
+	size_t nmodules;
+	struct fake_tlm tlms[FAKE_MAX_TLMS];
+	size_t ntlms;
 	struct clrsos_sos_handle_data *handles; /* malloc'd */
 	size_t nhandles, handles_cap;
 
@@ -109,7 +129,7 @@ struct fake_dac {
 	unsigned mt_data_calls, mt_name_calls, globals_calls;
 	unsigned thread_store_calls, thread_data_calls;
 	unsigned handle_enum_calls, stack_ref_calls, enum_next_calls;
-	unsigned fill_pointer_calls;
+	unsigned fill_pointer_calls, module_data_calls, tlm_calls;
 	int live_enums; /* enumerators handed out and not yet released */
 };
 
@@ -140,6 +160,12 @@ struct fake_thread_rec *fake_dac_add_thread(struct fake_dac *d, uint64_t address
 					    uint64_t alloc_limit);
 /* A reference on thread t's stack (flags: CLRSOS_STACK_REF_INTERIOR ...). */
 void fake_dac_add_stack_ref(struct fake_thread_rec *t, uint64_t object, uint32_t flags);
+
+/* A module with its module index (DacpModuleData's). */
+struct fake_module_rec *fake_dac_add_module(struct fake_dac *d, uint64_t address, uint64_t module_index);
+/* Thread thread's statics of the module with module_index. */
+struct fake_tlm *fake_dac_add_tlm(struct fake_dac *d, uint64_t thread, uint32_t module_index,
+				  uint64_t class_data, uint64_t gc_start, uint64_t non_gc_start);
 
 /* A GC handle: the handle's slot (in target memory) holds the object. */
 struct clrsos_sos_handle_data *fake_dac_add_handle(struct fake_dac *d, uint64_t handle,

@@ -21,6 +21,7 @@ int main(void)
 		{"containers", run_containers_tests},
 		{"loadpolicy", run_loadpolicy_tests},
 		{"dac", run_dac_tests},
+		{"statics", run_statics_tests},
 		{"typestats", run_typestats_tests},
 		{"signature", run_signature_tests},
 		{"gcinfo", run_gcinfo_tests},

@@ -19,6 +19,7 @@ int run_options_tests(void);
 int run_containers_tests(void);
 int run_loadpolicy_tests(void);
 int run_dac_tests(void);
+int run_statics_tests(void);
 int run_typestats_tests(void);
 int run_signature_tests(void);
 int run_unwind_tests(void);
