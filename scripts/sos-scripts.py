@@ -44,6 +44,7 @@ DOTNET_DbgEnableMiniDump, the runtime writing the core of the crash, and
 exception (lldb does not). A CONTINUE when the process already stopped at
 its abort is skipped.
 """
+import atexit
 import glob
 import os
 import re
@@ -245,6 +246,7 @@ if __name__ == "__main__":
         time.sleep(1)
         if dump:
             tmp = tempfile.mkdtemp(prefix="sosscript-")
+            atexit.register(shutil.rmtree, tmp, True)
             core = os.path.join(tmp, "core")
             rt = glob.glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/10.*/createdump")[0]
             subprocess.run([rt, "--full" if dump == "full" else "--withheap", "-f", core, str(proc.pid)], check=True,
@@ -260,6 +262,7 @@ if __name__ == "__main__":
         os.unlink(path)
     elif dump:
         tmp = tempfile.mkdtemp(prefix="sosscript-")
+        atexit.register(shutil.rmtree, tmp, True)
         core = os.path.join(tmp, "core")
         e = dict(os.environ, DOTNET_DbgEnableMiniDump="1", DOTNET_DbgMiniDumpType="4" if dump == "full" else "2",
                  DOTNET_DbgMiniDumpName=core, **env)

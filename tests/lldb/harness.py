@@ -19,6 +19,7 @@ Environment (set by tests/lldb/CMakeLists.txt):
                       test family that asks for one (core_of_finished)
 """
 
+import atexit
 import fcntl
 import hashlib
 
@@ -372,8 +373,23 @@ def lldb(commands, pid=None, core=None, exe=None, load_plugin=True, env=None,
     return Transcript(out)
 
 
+_scratch_dirs = []
+
+
+def _remove_scratch_dirs():
+    for d in _scratch_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_remove_scratch_dirs)
+
+
 def scratch_dir():
-    return tempfile.mkdtemp(prefix="clrsos-test-")
+    """A directory for one test's cores and files, removed when the test
+    process exits, however it exits, short of a kill."""
+    d = tempfile.mkdtemp(prefix="clrsos-test-")
+    _scratch_dirs.append(d)
+    return d
 
 
 def cleanup(directory):

@@ -25,7 +25,6 @@ Checks:
 import os
 import re
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
 import harness
@@ -73,7 +72,7 @@ def chains(truth):
 def main():
     config, mode = sys.argv[1], sys.argv[2]
     env = harness.GC_CONFIGS[config]
-    outdir = tempfile.mkdtemp(prefix="clrsos-heapnav-")
+    outdir = harness.scratch_dir()
     xml_file, text_file = os.path.join(outdir, "heap.xml"), os.path.join(outdir, "heap.txt")
 
     def commands(truth):

@@ -21,7 +21,6 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -111,7 +110,7 @@ def iso(ts):
 
 
 def record_json(pid, seconds=5, extra=()):
-    out = tempfile.mktemp(suffix=".json", prefix="clrsos-counters-")
+    out = os.path.join(harness.scratch_dir(), "rec.json")
     r = tool("counters", pid, "--format", "json", "-o", out, "--duration", "%ds" % seconds, *extra)
     check(r.returncode == 0, "counters --format json succeeds")
     check("File saved to" in r.stderr, "it says where it saved")
@@ -248,7 +247,7 @@ def monitor_tty():
 def csv_and_chart():
     """CSV in dotnet-counters collect's format; a subset; charts from CSV and JSON, dumps marked."""
     with Spiker(["steady", 20, 60]) as s:
-        d = tempfile.mkdtemp(prefix="clrsos-chart-")
+        d = harness.scratch_dir()
         out = os.path.join(d, "rec.csv")
         r = tool("counters", "-p", s.pid, "--counters",
                  "System.Runtime[dotnet.gc.collections,dotnet.process.memory.working_set]",
@@ -286,7 +285,7 @@ def csv_and_chart():
 def trigger_spike(variant=None):
     """The seed tool's form: a dump when the GC heap passes the MB given, on a heap that spikes."""
     with Spiker(["spike", 30, 200, 3, 3, 90], variant) as s:
-        d = tempfile.mkdtemp(prefix="clrsos-trigger-")
+        d = harness.scratch_dir()
         r = tool("trigger", s.pid, 120, "-o", d, "--type", "heap", timeout=120)
         check(r.returncode == 0, "trigger fires and exits 0")
         dumps = [f for f in os.listdir(d) if f.startswith("core_") and "." not in f]
@@ -322,7 +321,7 @@ def trigger_spike(variant=None):
 def trigger_steady():
     """A heap that stays under the threshold: no dump; status 2 when the duration ends."""
     with Spiker(["steady", 30, 60]) as s:
-        d = tempfile.mkdtemp(prefix="clrsos-trigger-")
+        d = harness.scratch_dir()
         r = tool("trigger", s.pid, 100, "-o", d, "--duration", "5s", "--type", "mini")
         check(r.returncode == 2, "status 2: it ended without a dump (%d)" % r.returncode)
         check(os.listdir(d) == [], "no file written: %s" % os.listdir(d))
@@ -332,7 +331,7 @@ def trigger_steady():
 def trigger_counter():
     """The general form: any counter, --for, --dumps and --cooldown."""
     with Spiker(["spike", 30, 200, 3, 3, 90]) as s:
-        d = tempfile.mkdtemp(prefix="clrsos-trigger-")
+        d = harness.scratch_dir()
         r = tool("trigger", s.pid, "--counter", "dotnet.process.memory.working_set", "--above", "150MB",
                  "--for", "1s", "--dumps", "2", "--cooldown", "2s", "--type", "mini", "-o", d, timeout=120)
         check(r.returncode == 0, "two dumps and status 0")
@@ -365,7 +364,7 @@ def errors():
     one_line(tool("trigger", "1"), "when?")
     one_line(tool("trigger", "1", "--counter", "x", "--above", "5 apples"), "5 apples")
     one_line(tool("chart", "/nonexistent/rec.csv"), "/nonexistent/rec.csv")
-    d = tempfile.mkdtemp()
+    d = harness.scratch_dir()
     bad = os.path.join(d, "bad.csv")
     with open(bad, "wb") as f:
         f.write(b"\x1b[2J\x00garbage\nnot,a,recording\n")

@@ -360,7 +360,7 @@ def process_info3(pid, command_line):
 
 
 def garbage_peer():
-    d = tempfile.mkdtemp(prefix="clrsos-peer-")
+    d = harness.scratch_dir()
     try:
         with FakePeer(d, lambda req: b"HTTP/1.1 400 Bad Request\r\n\r\n" + os.urandom(64)) as peer:
             r = tool("collect", str(peer.pid), env={"CLRSOS_IPC_SOCKET_DIR": d})
@@ -384,7 +384,7 @@ def garbage_peer():
 
 
 def silent_peer():
-    d = tempfile.mkdtemp(prefix="clrsos-peer-")
+    d = harness.scratch_dir()
     try:
         with FakePeer(d, lambda req: None) as peer:
             r = tool("collect", str(peer.pid), env={"CLRSOS_IPC_SOCKET_DIR": d}, timeout=120)
@@ -395,7 +395,7 @@ def silent_peer():
 
 
 def closing_peer():
-    d = tempfile.mkdtemp(prefix="clrsos-peer-")
+    d = harness.scratch_dir()
     try:
         with FakePeer(d, lambda req: None, close_after=True) as peer:
             r = tool("collect", str(peer.pid), env={"CLRSOS_IPC_SOCKET_DIR": d})
@@ -426,7 +426,7 @@ def newest_socket():
     """Sockets of an earlier process with the same pid stay behind (a killed
     runtime removes none): the one keyed with this process's start time is
     the one that answers, whatever keys the others have."""
-    d = tempfile.mkdtemp(prefix="clrsos-peer-")
+    d = harness.scratch_dir()
     try:
         with FakePeer(d, lambda req: process_info3(7, "/the/newest --one")) as peer:
             for key in (1, peer.key - 1, peer.key + 1):
@@ -447,7 +447,7 @@ def old_runtime():
     """A runtime that knows only the first version of each command (as .NET 5
     and 6 did): the tool falls back, command by command, on its "unknown
     command" answer."""
-    d = tempfile.mkdtemp(prefix="clrsos-peer-")
+    d = harness.scratch_dir()
     unknown = reply(0xFF, 0xFF, struct.pack("<I", 0x80131385))
 
     def answer(req):
@@ -498,7 +498,7 @@ def old_runtime():
 
 
 def long_path():
-    base = tempfile.mkdtemp(prefix="clrsos-peer-")
+    base = harness.scratch_dir()
     d = base
     while len(d) < 150:
         d = os.path.join(d, "a-rather-long-directory-name")
