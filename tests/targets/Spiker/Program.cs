@@ -60,7 +60,7 @@ public static class Program
                 {
                     phase = "high";
                     cycleStart = DateTime.UtcNow;
-                    Fill(s_peak, peakMb - baseMb);
+                    Fill(s_peak, peakMb - baseMb, phase);
                 }
                 else if (phase == "high" && inCycle >= high)
                 {
@@ -84,13 +84,17 @@ public static class Program
         return 0;
     }
 
-    static void Fill(List<byte[]> list, int mb)
+    // With a phase, a TRUTH line every 16 MB: on a loaded machine the fill
+    // takes seconds, and a watcher may see the heap grow before it ends.
+    static void Fill(List<byte[]> list, int mb, string? phase = null)
     {
         for (long done = 0; done < (long)mb * 1024 * 1024; done += Chunk)
         {
             var a = new byte[Chunk];
             a[0] = 1;
             list.Add(a);
+            if (phase != null && done % (16 << 20) == 0 && done > 0)
+                Report(phase);
         }
     }
 
