@@ -1,46 +1,60 @@
 /*
  * Duplicate strings: see dupstrings.h.
+ *
+ * Memory: one 16-byte record per string met (a 64-bit hash of its text and
+ * its place in the walk), appended in walk order; no text is kept. Sorting
+ * the records by hash brings the copies of a text together; each group of
+ * two or more is then checked by reading the copies' texts back from the
+ * target, so that a hash collision splits a group instead of merging two
+ * texts. The rows are written over the records they came from (a row is
+ * 32 bytes, a group of two or more records at least as many), and both
+ * sorts are in place: the peak is the records array.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "analysis/dupstrings.h"
-#include "base/hashmap.h"
+#include "base/vector.h"
 #include "model/clrstring.h"
+#include "model/types.h"
 #include "target/target.h"
 
-struct string_key {
-	uint64_t hash[2];
-	uint32_t length;
+/* pos: the string's place in the walk, a number that grows with every string met (see struct span). */
+struct string_rec {
+	uint64_t hash, pos;
 };
 
-static inline size_t string_key_hash(struct string_key k)
-{
-	return (size_t)k.hash[0];
-}
-
-static inline bool string_key_equal(struct string_key a, struct string_key b)
-{
-	return a.hash[0] == b.hash[0] && a.hash[1] == b.hash[1] && a.length == b.length;
-}
-
-/* Never a real key: an empty string's hash is not zero (clrsos_string_hash). */
-static inline bool string_key_is_empty(struct string_key k)
-{
-	return !k.hash[0] && !k.hash[1] && !k.length;
-}
-
-struct string_tally {
-	uint64_t count, size, first;
+/*
+ * A run of strings met at rising addresses in one segment: the string at
+ * address has pos base + (address - start). A new span starts where the
+ * walk moves on to another segment, with a base above every pos so far, so
+ * that pos follows the walk's order (not the addresses': the walk takes
+ * the segments in the GC's order) and the first copy met stays first.
+ */
+struct span {
+	uint64_t start, base;
 };
 
-CLRSOS_HASHMAP(string_map, struct string_key, struct string_tally, string_key_hash, string_key_equal,
-	       string_key_is_empty)
+CLRSOS_VECTOR(rec_vector, struct string_rec)
+CLRSOS_VECTOR(span_vector, struct span)
+
+_Static_assert(sizeof(struct clrsos_dupstring) <= 2 * sizeof(struct string_rec),
+	       "a row must fit over the two records of the smallest group");
 
 struct clrsos_dupstrings {
-	struct string_map map;
-	uint8_t *scratch; /* exact size: the longest string read so far, read whole */
+	struct rec_vector recs;
+	struct span_vector spans;
+	const struct clrsos_segment *segment; /* of the current span */
+	uint64_t last_address, last_pos;
+	const struct clrsos_type *string_type; /* the size of a text's copies */
+	struct clrsos_target *target;          /* to read the texts back */
+	uint64_t hash_mask;                    /* all ones, except in tests */
+	uint8_t *scratch; /* a string the walk read less of, read whole */
 	size_t scratch_cap;
+	uint8_t *text; /* the checks: the first copy's length and chars */
+	size_t text_cap;
+	uint8_t *other; /* and another copy's, when the target gives no view */
+	size_t other_cap;
 };
 
 struct clrsos_error *clrsos_dupstrings_create(struct clrsos_dupstrings **ret)
@@ -48,18 +62,40 @@ struct clrsos_error *clrsos_dupstrings_create(struct clrsos_dupstrings **ret)
 	struct clrsos_dupstrings *s = calloc(1, sizeof(*s));
 	if (!s)
 		return &clrsos_error_no_memory;
-	string_map_init(&s->map);
+	rec_vector_init(&s->recs);
+	span_vector_init(&s->spans);
+	s->hash_mask = UINT64_MAX;
 	*ret = s;
 	return NULL;
+}
+
+void clrsos_dupstrings_set_hash_mask(struct clrsos_dupstrings *s, uint64_t mask)
+{
+	s->hash_mask = mask;
 }
 
 void clrsos_dupstrings_destroy(struct clrsos_dupstrings *s)
 {
 	if (!s)
 		return;
-	string_map_deinit(&s->map);
+	rec_vector_deinit(&s->recs);
+	span_vector_deinit(&s->spans);
 	free(s->scratch);
+	free(s->text);
+	free(s->other);
 	free(s);
+}
+
+static struct clrsos_error *grow(uint8_t **buf, size_t *cap, size_t size)
+{
+	if (size <= *cap)
+		return NULL;
+	uint8_t *g = realloc(*buf, size);
+	if (!g)
+		return &clrsos_error_no_memory;
+	*buf = g;
+	*cap = size;
+	return NULL;
 }
 
 struct clrsos_error *clrsos_dupstrings_add(struct clrsos_dupstrings *s, struct clrsos_target *target,
@@ -74,16 +110,11 @@ struct clrsos_error *clrsos_dupstrings_add(struct clrsos_dupstrings *s, struct c
 	if (bytes + CLRSOS_STRING_CHARS_OFFSET > obj->size)
 		return NULL; /* corrupt length: not counted */
 	const uint8_t *units = obj->bytes + CLRSOS_STRING_CHARS_OFFSET;
+	struct clrsos_error *err;
 	if (obj->bytes_len < CLRSOS_STRING_CHARS_OFFSET + bytes) {
-		if (bytes > s->scratch_cap) {
-			uint8_t *g = realloc(s->scratch, (size_t)bytes);
-			if (!g)
-				return &clrsos_error_no_memory;
-			s->scratch = g;
-			s->scratch_cap = (size_t)bytes;
-		}
-		struct clrsos_error *err = clrsos_target_read(target, obj->address + CLRSOS_STRING_CHARS_OFFSET,
-							      s->scratch, (size_t)bytes);
+		if ((err = grow(&s->scratch, &s->scratch_cap, (size_t)bytes)))
+			return err;
+		err = clrsos_target_read(target, obj->address + CLRSOS_STRING_CHARS_OFFSET, s->scratch, (size_t)bytes);
 		if (err) {
 			if (clrsos_error_is_no_memory(err))
 				return err;
@@ -92,55 +123,303 @@ struct clrsos_error *clrsos_dupstrings_add(struct clrsos_dupstrings *s, struct c
 		}
 		units = s->scratch;
 	}
-	struct string_key key = {{0, 0}, length};
-	clrsos_string_hash(units, length, key.hash);
-	struct string_map_entry *e;
-	bool inserted;
-	struct clrsos_error *err;
-	/* The first table holds 2048 texts. */
-	if ((!s->map.capacity && (err = string_map_reserve(&s->map, 2048))) ||
-	    (err = string_map_insert(&s->map, key, &e, &inserted)))
+	bool new_span = !s->spans.count || obj->segment != s->segment || obj->address < s->last_address;
+	if (new_span && (err = span_vector_push(&s->spans, (struct span){obj->address,
+									   s->spans.count ? s->last_pos + 1 : 0})))
 		return err;
-	if (inserted) {
-		e->value.size = obj->size;
-		e->value.first = obj->address;
+	const struct span *sp = &s->spans.items[s->spans.count - 1];
+	uint64_t pos = sp->base + (obj->address - sp->start);
+	struct string_rec rec = {clrsos_string_hash(units, length) & s->hash_mask, pos};
+	if ((err = rec_vector_push(&s->recs, rec))) {
+		if (new_span)
+			s->spans.count--;
+		return err;
 	}
-	e->value.count++;
+	s->segment = obj->segment;
+	s->last_address = obj->address;
+	s->last_pos = pos;
+	if (!s->string_type)
+		s->string_type = obj->type;
+	s->target = target;
 	*ret_counted = true;
 	return NULL;
 }
 
-static int cmp_by_waste(const void *a, const void *b)
+/* The address of the string at pos: its span is the last one starting at or below pos. */
+static uint64_t address_of(const struct clrsos_dupstrings *s, uint64_t pos)
 {
-	const struct clrsos_dupstring *x = a, *y = b;
-	uint64_t wx = clrsos_dupstring_wasted(x), wy = clrsos_dupstring_wasted(y);
-	if (wx != wy)
-		return wx > wy ? -1 : 1;
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->first < y->first ? -1 : x->first > y->first;
+	size_t lo = 0, hi = s->spans.count;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->spans.items[mid].base <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return s->spans.items[lo].start + (pos - s->spans.items[lo].base);
 }
 
-struct clrsos_error *clrsos_dupstrings_sorted(const struct clrsos_dupstrings *s, struct clrsos_dupstring **ret,
-					      size_t *ret_count, uint64_t *ret_wasted, size_t *ret_unique)
+/* ---- In-place sorts (qsort may allocate a copy of the array) ---- */
+
+static inline bool rec_less(const struct string_rec *a, const struct string_rec *b)
 {
-	struct clrsos_dupstring *rows = malloc((s->map.count ? s->map.count : 1) * sizeof(*rows));
-	if (!rows)
-		return &clrsos_error_no_memory;
-	size_t n = 0, unique = 0;
-	uint64_t wasted = 0;
-	for (const struct string_map_entry *e = string_map_first(&s->map); e; e = string_map_next(&s->map, e)) {
-		if (e->value.count > 1) {
-			rows[n] = (struct clrsos_dupstring){e->value.count, e->value.size, e->value.first, e->key.length};
-			wasted += clrsos_dupstring_wasted(&rows[n]);
-			n++;
+	return a->hash < b->hash || (a->hash == b->hash && a->pos < b->pos);
+}
+
+/* Rows: most bytes wasted first, then most copies, then lowest address. */
+static inline bool row_less(const struct clrsos_dupstring *x, const struct clrsos_dupstring *y)
+{
+	uint64_t wx = clrsos_dupstring_wasted(x), wy = clrsos_dupstring_wasted(y);
+	if (wx != wy)
+		return wx > wy;
+	if (x->count != y->count)
+		return x->count > y->count;
+	return x->first < y->first;
+}
+
+/* name(items, n): heapsort by less; O(n log n) whatever the input, no memory. */
+#define DEFINE_HEAPSORT(name, type, less)                                                  \
+	static void name##_sift(type *a, size_t root, size_t n)                            \
+	{                                                                                   \
+		for (;;) {                                                                  \
+			size_t child = 2 * root + 1;                                        \
+			if (child >= n)                                                     \
+				return;                                                     \
+			if (child + 1 < n && less(&a[child], &a[child + 1]))                \
+				child++;                                                    \
+			if (!less(&a[root], &a[child]))                                     \
+				return;                                                     \
+			type t = a[root];                                                   \
+			a[root] = a[child];                                                 \
+			a[child] = t;                                                       \
+			root = child;                                                       \
+		}                                                                           \
+	}                                                                                   \
+	static void name(type *a, size_t n)                                                 \
+	{                                                                                   \
+		for (size_t i = n / 2; i-- > 0;)                                            \
+			name##_sift(a, i, n);                                               \
+		for (size_t end = n; end > 1; end--) {                                      \
+			type t = a[0];                                                      \
+			a[0] = a[end - 1];                                                  \
+			a[end - 1] = t;                                                     \
+			name##_sift(a, 0, end - 1);                                         \
+		}                                                                           \
+	}
+
+DEFINE_HEAPSORT(heapsort_recs, struct string_rec, rec_less)
+DEFINE_HEAPSORT(heapsort_rows, struct clrsos_dupstring, row_less)
+
+static inline void swap_recs(struct string_rec *a, struct string_rec *b)
+{
+	struct string_rec t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Quicksort (median of three, the smaller side first), heapsort past a depth limit, insertion sort for short runs. */
+static void sort_recs(struct string_rec *a, size_t n, unsigned depth)
+{
+	while (n > 16) {
+		if (!depth--) {
+			heapsort_recs(a, n);
+			return;
+		}
+		size_t mid = n / 2;
+		if (rec_less(&a[mid], &a[0]))
+			swap_recs(&a[mid], &a[0]);
+		if (rec_less(&a[n - 1], &a[0]))
+			swap_recs(&a[n - 1], &a[0]);
+		if (rec_less(&a[n - 1], &a[mid]))
+			swap_recs(&a[n - 1], &a[mid]);
+		struct string_rec pivot = a[mid];
+		size_t i = 0, j = n - 1;
+		for (;;) {
+			while (rec_less(&a[i], &pivot))
+				i++;
+			while (rec_less(&pivot, &a[j]))
+				j--;
+			if (i >= j)
+				break;
+			swap_recs(&a[i], &a[j]);
+			i++;
+			j--;
+		}
+		/* [0, j] and [j + 1, n): recurse into the smaller, loop on the larger. */
+		size_t left = j + 1;
+		if (left < n - left) {
+			sort_recs(a, left, depth);
+			a += left;
+			n -= left;
 		} else {
-			unique++;
+			sort_recs(a + left, n - left, depth);
+			n = left;
 		}
 	}
-	qsort(rows, n, sizeof(*rows), cmp_by_waste);
-	*ret = rows;
-	*ret_count = n;
+	for (size_t i = 1; i < n; i++) {
+		struct string_rec t = a[i];
+		size_t k = i;
+		for (; k > 0 && rec_less(&t, &a[k - 1]); k--)
+			a[k] = a[k - 1];
+		a[k] = t;
+	}
+}
+
+static void sort_records(struct string_rec *a, size_t n)
+{
+	unsigned depth = 0;
+	for (size_t m = n; m > 1; m >>= 1)
+		depth += 2;
+	sort_recs(a, n, depth);
+}
+
+/* ---- Checking a group against the target ---- */
+
+/*
+ * The length word and chars of the string at address, length chars of
+ * them: in place when the target gives a view, else read into *buf.
+ * NULL: not readable.
+ */
+static const uint8_t *string_bytes(struct clrsos_target *target, uint64_t address, size_t size, uint8_t **buf,
+				   size_t *cap, struct clrsos_error **ret_err)
+{
+	*ret_err = NULL;
+	size_t len;
+	const uint8_t *view = clrsos_target_view(target, address + CLRSOS_STRING_LENGTH_OFFSET, size, &len);
+	if (view && len == size)
+		return view;
+	if ((*ret_err = grow(buf, cap, size)))
+		return NULL;
+	struct clrsos_error *err = clrsos_target_read(target, address + CLRSOS_STRING_LENGTH_OFFSET, *buf, size);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			*ret_err = err;
+		else
+			clrsos_error_destroy(err);
+		return NULL;
+	}
+	return *buf;
+}
+
+/* The group's first copy: its length word and chars, copied to s->text (*ret_size bytes). false: unreadable. */
+static struct clrsos_error *read_first(struct clrsos_dupstrings *s, uint64_t address, uint32_t *ret_length,
+				       size_t *ret_size, bool *ret_ok)
+{
+	*ret_ok = false;
+	uint32_t length;
+	struct clrsos_error *err = clrsos_target_read_u32(s->target, address + CLRSOS_STRING_LENGTH_OFFSET, &length);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	size_t size = sizeof(length) + 2 * (size_t)length;
+	if ((err = grow(&s->text, &s->text_cap, size)))
+		return err;
+	err = clrsos_target_read(s->target, address + CLRSOS_STRING_LENGTH_OFFSET, s->text, size);
+	if (err) {
+		if (clrsos_error_is_no_memory(err))
+			return err;
+		clrsos_error_destroy(err);
+		return NULL;
+	}
+	*ret_length = length;
+	*ret_size = size;
+	*ret_ok = true;
+	return NULL;
+}
+
+/*
+ * The records [i, j) share a hash. Split them by text: the copies equal to
+ * the first (lowest pos) become one row, written at rows[*nrows], the rest
+ * are sorted by pos again and split in turn. A copy that cannot be read
+ * back counts as a text of its own.
+ */
+static struct clrsos_error *split_group(struct clrsos_dupstrings *s, size_t i, size_t j, uint8_t *rows,
+					size_t *nrows, uint64_t *wasted, size_t *unique)
+{
+	struct string_rec *r = s->recs.items;
+	while (j - i > 1) {
+		uint64_t first = address_of(s, r[i].pos);
+		uint32_t length;
+		size_t size;
+		bool ok;
+		struct clrsos_error *err = read_first(s, first, &length, &size, &ok);
+		if (err)
+			return err;
+		size_t m = i + 1;
+		if (!ok) {
+			(*unique)++;
+			i++;
+			continue;
+		}
+		for (size_t k = i + 1; k < j; k++) {
+			const uint8_t *b = string_bytes(s->target, address_of(s, r[k].pos), size, &s->other,
+							&s->other_cap, &err);
+			if (err)
+				return err;
+			if (b && !memcmp(b, s->text, size)) {
+				if (k != m)
+					swap_recs(&r[k], &r[m]);
+				m++;
+			}
+		}
+		if (m - i > 1) {
+			/* Over records [i, m) only: rows so far take at most 16 bytes per record before i. */
+			struct clrsos_dupstring row = {m - i, clrsos_object_size(s->string_type, length), first, length};
+			memcpy(rows + *nrows * sizeof(row), &row, sizeof(row));
+			(*nrows)++;
+			*wasted += clrsos_dupstring_wasted(&row);
+		} else {
+			(*unique)++;
+		}
+		if (m < j)
+			sort_records(r + m, j - m); /* a collision: the rest, in walk order again */
+		i = m;
+	}
+	if (j - i == 1)
+		(*unique)++;
+	return NULL;
+}
+
+struct clrsos_error *clrsos_dupstrings_sorted(struct clrsos_dupstrings *s, struct clrsos_dupstring **ret,
+					      size_t *ret_count, uint64_t *ret_wasted, size_t *ret_unique)
+{
+	struct string_rec *r = s->recs.items;
+	size_t n = s->recs.count;
+	sort_records(r, n);
+	uint8_t *rows = (uint8_t *)r;
+	size_t nrows = 0, unique = 0;
+	uint64_t wasted = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && r[j].hash == r[i].hash)
+			j++;
+		if (j - i == 1) {
+			unique++;
+		} else {
+			struct clrsos_error *err = split_group(s, i, j, rows, &nrows, &wasted, &unique);
+			if (err)
+				return err;
+		}
+		i = j;
+	}
+	/* The buffer now holds the rows: it becomes the caller's. */
+	struct string_rec *items;
+	size_t count;
+	rec_vector_steal(&s->recs, &items, &count);
+	struct clrsos_dupstring *out = (struct clrsos_dupstring *)(void *)items;
+	if (!out && !(out = malloc(sizeof(*out))))
+		return &clrsos_error_no_memory;
+	heapsort_rows(out, nrows);
+	if (nrows) {
+		struct clrsos_dupstring *shrunk = realloc(out, nrows * sizeof(*out));
+		if (shrunk)
+			out = shrunk;
+	}
+	*ret = out;
+	*ret_count = nrows;
 	*ret_wasted = wasted;
 	*ret_unique = unique;
 	return NULL;

@@ -62,8 +62,11 @@ struct clrsos_error *clrsos_string_write(struct clrsos_target *target, uint64_t 
 					 uint32_t count, enum clrsos_text_mode mode,
 					 struct clrsos_writer *w);
 
-/* A 128-bit hash of n UTF-16 units, for counting equal strings. */
-void clrsos_string_hash(const uint8_t *units, size_t n, uint64_t ret[2]);
+/*
+ * A 64-bit hash of n UTF-16 units (their length included), for grouping
+ * equal strings; texts that share it must still be compared.
+ */
+uint64_t clrsos_string_hash(const uint8_t *units, size_t n);
 
 #ifdef __cplusplus
 }
