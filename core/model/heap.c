@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hashmap.h"
 #include "base/vector.h"
 #include "dac/dac.h"
 
@@ -28,6 +29,9 @@ struct bricks {
 };
 
 enum { TYPE_CACHE_SIZE = 1024 };
+
+/* A damaged place of the heap -> where the walk went on after it. */
+CLRSOS_HASHMAP(recovery_map, uint64_t, uint64_t, clrsos_hash_address, clrsos_u64_equal, clrsos_u64_is_zero)
 
 struct clrsos_heap {
 	struct clrsos_dac *dac;
@@ -55,6 +59,12 @@ struct clrsos_heap {
 		uint64_t mt;
 		const struct clrsos_type *type;
 	} tcache[TYPE_CACHE_SIZE];
+	/* Where each recovery from a damaged place resumed, the first time a
+	 * walk met it: recover() looks at words that are not known MethodTables
+	 * only up to a budget, then at the types already loaded, and those grow
+	 * with every command. Kept, every later walk resumes at the same place
+	 * and every command of a stop counts the same problems. */
+	struct recovery_map recoveries;
 };
 
 static int cmp_range(const void *a, const void *b)
@@ -151,6 +161,7 @@ struct clrsos_error *clrsos_heap_create(struct clrsos_dac *dac,
 	h->dac = dac;
 	h->target = target;
 	h->gc = gc;
+	recovery_map_init(&h->recoveries);
 	struct clrsos_error *err = clrsos_types_create(dac, target, &h->types);
 	if (!err)
 		err = read_contexts(h);
@@ -182,6 +193,7 @@ void clrsos_heap_destroy(struct clrsos_heap *h)
 		free(h->bricks[i].first);
 	free(h->bricks);
 	range_vector_deinit(&h->contexts);
+	recovery_map_deinit(&h->recoveries);
 	free(h->by_address);
 	free(h->dir);
 	free(h->block);
@@ -477,7 +489,7 @@ static bool unborn_object(struct walker *w, uint64_t address, uint64_t *ret_next
  */
 enum { RECOVERY_TYPE_CHECKS = 4096 };
 
-static uint64_t recover(struct walker *w, uint64_t bad)
+static uint64_t scan_for_object(struct walker *w, uint64_t bad)
 {
 	size_t budget = RECOVERY_TYPE_CHECKS;
 	for (uint64_t p = bad + 8; p + HEADER_BYTES <= w->end; p += 8) {
@@ -510,6 +522,19 @@ static uint64_t recover(struct walker *w, uint64_t bad)
 			return p;
 	}
 	return w->end;
+}
+
+/* scan_for_object, once per damaged place and heap (clrsos_heap.recoveries). */
+static uint64_t recover(struct walker *w, uint64_t bad)
+{
+	struct recovery_map_entry *e = recovery_map_find(&w->h->recoveries, bad);
+	if (e)
+		return e->value < w->end ? e->value : w->end;
+	uint64_t resume = scan_for_object(w, bad);
+	/* A walk that ends early (a range's end) may stop looking early: not kept. */
+	if (w->end == w->read_end)
+		clrsos_error_destroy(recovery_map_set(&w->h->recoveries, bad, resume));
+	return resume;
 }
 
 static struct clrsos_error *walk_segment(struct clrsos_heap *h,

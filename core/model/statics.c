@@ -165,6 +165,7 @@ struct clrsos_error *clrsos_static_slots_create(struct clrsos_dac *dac, struct c
 			return err;
 		}
 		clrsos_error_destroy(err);
+		err = NULL; /* destroyed: the loop and the result below must not see it */
 		n = 0;
 	}
 	for (size_t i = 0; i < n && !err; i++)

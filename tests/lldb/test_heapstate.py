@@ -177,7 +177,8 @@ def case_contexts_unborn():
     import test_corrupt
     scratch = harness.scratch_dir()
     try:
-        core, exe, truth = harness.core_of_finished("Emitted", "full", scratch)
+        # A copy of its own: a shared core (CLRSOS_CORE_CACHE) is a hard link, not to be damaged.
+        core, exe, truth = harness.core_of_finished("Emitted", "full", scratch, writable=True)
         tr = harness.lldb(["clrthreads --json", "dumpheap --json"], core=core, exe=exe)
         contexts = {harness.parse_hex(t["allocContext"]) for t in tr.json("clrthreads --json")["threads"]
                     if harness.parse_hex(t["allocContext"])}

@@ -1462,6 +1462,49 @@ static void test_walk__garbage_segment_terminates_and_skips_it_whole(void **stat
 	free(c.v);
 }
 
+/*
+ * Past its budget of DAC checks, recovery knows only the MethodTables
+ * already loaded, and other commands load more (dumpobj, gcroot). The
+ * first walk's places stand for every later walk of the same heap: the
+ * problems do not change with what ran in between (bitflips on .NET 9
+ * once counted 79 damaged headers in verifyheap, 78 in dumpheap -stat).
+ */
+static void test_walk__recovery_past_its_budget_is_the_same_for_every_walk(void **state)
+{
+	struct heap_fx *fx = *state;
+	workstation_regions(fx, 0x1000, 0x1000, 0x10000, 0x1000, 0x1000);
+	struct space *g2 = fx->sp[0][2];
+	alloc_obj(fx, g2, T_OBJECT, 0);
+	/* 36 KB of zeros behind a damaged header: more words than the budget. */
+	uint64_t bad = alloc_obj(fx, g2, T_BYTES, 0x9000);
+	uint64_t x1 = alloc_obj(fx, g2, T_THREE, 0); /* a type met nowhere else */
+	uint64_t x2 = alloc_obj(fx, g2, T_THREE, 0);
+	uint64_t bad2 = alloc_obj(fx, g2, T_NODE, 0);
+	alloc_obj(fx, g2, T_OBJECT, 0);
+	finish(fx);
+	put_u64(fx, bad, 0x5a5a5a5a5a5a5a58ull);
+	put_u64(fx, bad2, 0x5a5a5a5a5a5a5a58ull);
+	struct collect c1 = {0}, c2 = {0};
+	struct clrsos_walk_result r1, r2;
+	walk(fx, NULL, &c1, &r1);
+	/* The first walk, T_THREE unknown when recovery looks at it: one place, up to the last Object. */
+	assert_int_equal(r1.problem_count, 1);
+	assert_problem(&r1, bad, bad2 + 40 - bad, CLRSOS_PROBLEM_BAD_METHOD_TABLE);
+	/* Another command loads T_THREE (a reference to x1 followed, say). */
+	assert_non_null(clrsos_types_get(clrsos_heap_types(get_heap(fx)), MT(T_THREE)));
+	walk(fx, NULL, &c2, &r2);
+	assert_int_equal(r2.problem_count, r1.problem_count);
+	assert_int_equal(r2.skipped_bytes, r1.skipped_bytes);
+	for (size_t i = 0; i < r1.nproblems; i++) {
+		assert_int_equal(r2.problems[i].address, r1.problems[i].address);
+		assert_int_equal(r2.problems[i].skipped, r1.problems[i].skipped);
+	}
+	assert_int_equal(c2.n, c1.n);
+	(void)x1, (void)x2;
+	free(c1.v);
+	free(c2.v);
+}
+
 /* Many corrupt places: every one counted, the first 64 kept, the walk goes on. */
 static void test_walk__many_problems_counted_first_ones_kept(void **state)
 {
@@ -3422,6 +3465,7 @@ int run_heap_tests(void)
 		H(test_walk__unreadable_hole_reports_missing_memory_and_resumes),
 		H(test_walk__unreadable_hole_with_views_in_place),
 		H(test_walk__garbage_segment_terminates_and_skips_it_whole),
+		H(test_walk__recovery_past_its_budget_is_the_same_for_every_walk),
 		H(test_walk__many_problems_counted_first_ones_kept),
 		H(test_heap_find_object__interior_address_gives_containing_object),
 		H(test_types__get_reads_sizes_and_flags),
