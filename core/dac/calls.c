@@ -476,8 +476,8 @@ static struct clrsos_error *pe_file_name(struct clrsos_dac *dac, uint64_t pe, ch
 }
 
 /* A module's file. GetPEFileName takes the module data's PEAssembly (where
- * the cDAC gives the Module itself): .NET 8's and 9's DACs read a Module
- * given instead as a PEAssembly and name nothing. The module's own address
+ * the cDAC gives the Module itself): .NET 8.0.34's DAC reads a Module given
+ * instead as a PEAssembly and names nothing. The module's own address
  * only when its data gave no PEAssembly. */
 static struct clrsos_error *module_file_of(struct clrsos_dac *dac, uint64_t module, uint64_t pe_assembly, char **ret)
 {

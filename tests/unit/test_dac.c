@@ -131,7 +131,7 @@ static void test_reported_crash__not_said_twice(void **state)
 	assert_null(clrsos_dac_take_crash(fx->dac));
 }
 
-/* A DAC whose GetPEFileName takes a PEAssembly, as .NET 8's and 9's do: it
+/* A DAC whose GetPEFileName takes a PEAssembly, as .NET 8's does: it
  * names 0x2000, reads Module 0x1000 given instead as a PEAssembly (here: a
  * wrong name) and names nothing else; its module data for 0x1000 gives
  * pe_assembly (0x2000, or 0x1000: the cDAC's Module itself). */
