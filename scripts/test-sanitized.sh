@@ -7,13 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLRSOS_SANITIZE_PLUGIN=ON -DCLRSOS_WERROR=ON \
-  -DCLRSOS_RUNTIME_TARGETS=HeapShapes >/dev/null
+  -DCLRSOS_RUNTIME_TARGETS=HeapShapes -DCLRSOS_RUNTIME_CODE_TARGETS= >/dev/null
 cmake --build build-asan -j"$(nproc)" >/dev/null
 # The version matrix runs here in lldb 14, 15 and 16 only: lldb 19 and 22
 # with the sanitizers' runtimes preloaded did not finish a live attach
 # within 300 s; the plain run covers them.
-# The runtime matrix (lldb.<family>.net<N>.*, the heap families of issue 22
-# among them) runs in the plain build; here only eeheap on .NET 8 and 9 (so
-# only HeapShapes is published for them).
+# The runtime matrix (lldb.<family>.net<N>.*: the heap and the code and
+# stack families of issue 22 among them) runs in the plain build; here only
+# eeheap on .NET 8 and 9 (so only HeapShapes is published for them, and
+# none of CLRSOS_RUNTIME_CODE_TARGETS).
 ctest --test-dir build-asan --output-on-failure -j2 -R '^lldb\.' \
-  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt|maddress|nativeheap|gcstat|heapnav|verify|ephrefs|collections|heapstate|names)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.eeheap\.net10\.' "$@"
+  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt|maddress|nativeheap|gcstat|heapnav|verify|ephrefs|collections|heapstate|names|async|bpmd|code|gcinfo|il|lines|locals|runtime|sig|stresslog|unwind)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.eeheap\.net10\.' "$@"

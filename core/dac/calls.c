@@ -475,6 +475,21 @@ static struct clrsos_error *pe_file_name(struct clrsos_dac *dac, uint64_t pe, ch
 	return *ret ? NULL : &clrsos_error_no_memory;
 }
 
+/* A module's file. GetPEFileName takes the module data's PEAssembly (where
+ * the cDAC gives the Module itself): .NET 8.0.34's DAC reads a Module given
+ * instead as a PEAssembly and names nothing. The module's own address
+ * only when its data gave no PEAssembly. */
+static struct clrsos_error *module_file_of(struct clrsos_dac *dac, uint64_t module, uint64_t pe_assembly, char **ret)
+{
+	if (pe_assembly) {
+		struct clrsos_error *err = pe_file_name(dac, pe_assembly, ret);
+		if (!err || clrsos_error_is_no_memory(err) || pe_assembly == module)
+			return err;
+		clrsos_error_destroy(err);
+	}
+	return pe_file_name(dac, module, ret);
+}
+
 struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
 						struct clrsos_managed_module **ret,
 						size_t *ret_count)
@@ -534,7 +549,8 @@ struct clrsos_error *clrsos_dac_managed_modules(struct clrsos_dac *dac,
 						mm->il_base = md.il_base;
 				}
 				if (!mm->is_reflection &&
-				    (err = clrsos_error_ignore(pe_file_name(dac, modules[m], &mm->path))))
+				    (err = clrsos_error_ignore(module_file_of(dac, modules[m], md_err ? 0 : md.pe_assembly,
+									      &mm->path))))
 					break;
 			}
 			if (err)
@@ -665,22 +681,13 @@ struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint
 struct clrsos_error *clrsos_dac_module_file(struct clrsos_dac *dac, uint64_t module, char **ret)
 {
 	*ret = NULL;
-	struct clrsos_error *err = pe_file_name(dac, module, ret);
-	if (!err || clrsos_error_is_no_memory(err))
-		return err;
-	/* The module has no name of its own: its PEAssembly's, then. */
 	struct clrsos_dacp_module_data md;
 	struct clrsos_error *md_err = clrsos_dac_module_data(dac, module, &md);
-	if (md_err || !md.pe_assembly) {
-		if (clrsos_error_is_no_memory(md_err)) {
-			clrsos_error_destroy(err);
-			return md_err;
-		}
-		clrsos_error_destroy(md_err);
-		return err;
-	}
-	clrsos_error_destroy(err);
-	return pe_file_name(dac, md.pe_assembly, ret);
+	if (clrsos_error_is_no_memory(md_err))
+		return md_err;
+	uint64_t pe_assembly = md_err ? 0 : md.pe_assembly;
+	clrsos_error_destroy(md_err);
+	return module_file_of(dac, module, pe_assembly, ret);
 }
 
 struct clrsos_error *clrsos_dac_method_slot(struct clrsos_dac *dac, uint64_t mt, uint32_t slot,

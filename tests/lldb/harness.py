@@ -125,6 +125,24 @@ def run_case(cases):
     finish()
 
 
+def target_command(name, variant=None):
+    """The command that starts a target: its self-contained build for a
+    runtime (variant, or CLRSOS_RUNTIME's), else dotnet with its dll."""
+    variant = variant or RUNTIME
+    if variant:
+        command = [os.path.join(variant_dir(name, variant), name)]
+    else:
+        command = ["dotnet", os.path.join(TARGETS_DIR, name, name + ".dll")]
+    if not os.path.exists(command[-1]):
+        raise Failure("test target not built: " + command[-1])
+    return command
+
+
+def program_of(command):
+    """The program a target_command runs, as lldb is given it for a core or a launch."""
+    return os.path.realpath(shutil.which(command[0]) or command[0])
+
+
 class Target:
     """A running test target that printed TRUTH and READY."""
 
@@ -133,12 +151,7 @@ class Target:
         (<targets>/<name>-<variant>/<name>), e.g. for an older runtime;
         stdin: keep a pipe to the program's input (see send)."""
         variant = variant or RUNTIME
-        if variant:
-            command = [os.path.join(variant_dir(name, variant), name)]
-        else:
-            command = ["dotnet", os.path.join(TARGETS_DIR, name, name + ".dll")]
-        if not os.path.exists(command[-1]):
-            raise Failure("test target not built: " + command[-1])
+        command = target_command(name, variant)
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.name = name

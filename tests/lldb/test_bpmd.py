@@ -29,7 +29,6 @@ frame 0 is it), as SOS's OtherCommands.script checks.
 
 import os
 import re
-import shutil
 import sys
 
 import harness
@@ -254,10 +253,10 @@ def case_wx():
 def launch_stopped(commands):
     """lldb launches the Breakpoints target (no go file: it runs straight on)
     stopped at its entry, then runs commands."""
-    dotnet = os.path.realpath(shutil.which("dotnet"))
-    dll = os.path.join(harness.TARGETS_DIR, "Breakpoints", "Breakpoints.dll")
+    command = harness.target_command("Breakpoints")
     return harness.lldb(["settings set target.env-vars DOTNET_EnableWriteXorExecute=0",
-                         "process launch -s -- " + dll] + commands, exe=dotnet)
+                         " ".join(["process launch -s --"] + command[1:])] + commands,
+                        exe=harness.program_of(command))
 
 
 def case_early():

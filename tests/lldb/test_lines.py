@@ -245,7 +245,8 @@ def run_crash():
     directory = harness.scratch_dir()
     try:
         core = os.path.join(directory, "core.crash")
-        r = subprocess.run(["dotnet", os.path.join(harness.TARGETS_DIR, "Lines", "Lines.dll"), "throw"],
+        command = harness.target_command("Lines")
+        r = subprocess.run(command + ["throw"],
                            capture_output=True, text=True, timeout=300,
                            env=dict(os.environ, DOTNET_DbgEnableMiniDump="1", DOTNET_DbgMiniDumpType="4",
                                     DOTNET_DbgMiniDumpName=core))
@@ -255,7 +256,7 @@ def run_crash():
         truth = truth[0]
         first = ["clrthreads -managedexception", "pe", "pe -lines", "pe -lines --json", "pe -nested -lines",
                  "pe -nested -lines --json", "clrstack --json", "clrbt"]
-        tr = harness.lldb(first, core=core, exe=shutil.which("dotnet"))
+        tr = harness.lldb(first, core=core, exe=harness.program_of(command))
         # The outer exception: thrown by Throw, on the line Lines said.
         outer = tr.json("pe -lines --json")
         check(outer["type"] == "System.FormatException", "pe: the outer exception: %s" % outer["type"])
@@ -285,7 +286,7 @@ def run_crash():
             raise harness.Failure("clrstack: no frame of Lines.Program.Throw")
         check(frames[0].get("line") == truth["outerLine"], "clrstack: Throw's line: %s" % frames[:1])
         ip = int(frames[0]["ip"], 16) - 1
-        tr2 = harness.lldb(["ip2md %x" % ip, "ip2md %x --json" % ip], core=core, exe=shutil.which("dotnet"))
+        tr2 = harness.lldb(["ip2md %x" % ip, "ip2md %x --json" % ip], core=core, exe=harness.program_of(command))
         src = [l for l in tr2.output("ip2md %x" % ip) if l.startswith("Source file:")]
         check(src == ["Source file:  %s @ %d" % (truth["outerFile"], truth["outerLine"])],
               "ip2md: Source file line: %r" % src)

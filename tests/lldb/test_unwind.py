@@ -20,7 +20,6 @@ coreclr_execute_assembly where lldb's backtrace stops early.
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -176,13 +175,13 @@ def run(mode):
     directory = harness.scratch_dir()
     try:
         if mode == "crash":
-            exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
+            command = harness.target_command("Crasher")
             core = os.path.join(directory, "core.throw")
             env = dict(os.environ, DOTNET_DbgEnableMiniDump="1", DOTNET_DbgMiniDumpType="4",
                        DOTNET_DbgMiniDumpName=core)
-            subprocess.run(["dotnet", exe, "throw", "now"], env=env, capture_output=True, timeout=300)
+            subprocess.run(command + ["throw", "now"], env=env, capture_output=True, timeout=300)
             check(os.path.exists(core), "Crasher throw left a core")
-            tr = harness.lldb(COMMANDS, core=core, exe=os.path.realpath(shutil.which("dotnet")))
+            tr = harness.lldb(COMMANDS, core=core, exe=harness.program_of(command))
             natives = check_full(tr, None)
             check_against_lldb(tr, natives, complete=True)
             check_regs(tr)

@@ -131,6 +131,64 @@ static void test_reported_crash__not_said_twice(void **state)
 	assert_null(clrsos_dac_take_crash(fx->dac));
 }
 
+/* A DAC whose GetPEFileName takes a PEAssembly, as .NET 8's does: it
+ * names 0x2000, reads Module 0x1000 given instead as a PEAssembly (here: a
+ * wrong name) and names nothing else; its module data for 0x1000 gives
+ * pe_assembly (0x2000, or 0x1000: the cDAC's Module itself). */
+static uint64_t module_data_pe_assembly;
+
+static clrsos_hresult module_data_of(void *self, uint64_t module, struct clrsos_dacp_module_data *ret)
+{
+	(void)self;
+	if (module != 0x1000)
+		return CLRSOS_E_INVALIDARG;
+	memset(ret, 0, sizeof(*ret));
+	ret->address = module;
+	ret->pe_assembly = module_data_pe_assembly;
+	return CLRSOS_S_OK;
+}
+
+static clrsos_hresult pe_file_name_of(void *self, uint64_t pe, uint32_t count, uint16_t *buf, uint32_t *needed)
+{
+	(void)self;
+	const char *name = "/app/A.dll";
+	if (pe == 0x1000 && module_data_pe_assembly != 0x1000)
+		name = "/a/Module/read/as/a/PEAssembly";
+	else if (pe != 0x2000 && pe != 0x1000) {
+		if (count)
+			buf[0] = 0;
+		*needed = 1;
+		return CLRSOS_S_OK;
+	}
+	uint32_t n = (uint32_t)strlen(name) + 1;
+	for (uint32_t i = 0; i < n && i < count; i++)
+		buf[i] = (uint16_t)name[i];
+	*needed = n;
+	return CLRSOS_S_OK;
+}
+
+static void test_module_file__named_by_its_pe_assembly(void **state)
+{
+	struct fixture *fx = *state;
+	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_MODULE_DATA] = (void *)module_data_of;
+	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_PE_FILE_NAME] = (void *)pe_file_name_of;
+	char *file = NULL;
+	/* .NET 8 and 9: the module data's PEAssembly has the name, the Module none. */
+	module_data_pe_assembly = 0x2000;
+	assert_null(clrsos_dac_module_file(fx->dac, 0x1000, &file));
+	assert_string_equal(file, "/app/A.dll");
+	free(file);
+	/* The cDAC: the PEAssembly is the Module. */
+	module_data_pe_assembly = 0x1000;
+	assert_null(clrsos_dac_module_file(fx->dac, 0x1000, &file));
+	assert_string_equal(file, "/app/A.dll");
+	free(file);
+	/* No module data: the Module's own address, which names nothing here. */
+	file = (char *)1;
+	assert_dac_error(clrsos_dac_module_file(fx->dac, 0x3000, &file), "names no file");
+	assert_null(file);
+}
+
 int run_dac_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +196,7 @@ int run_dac_tests(void)
 		cmocka_unit_test_setup_teardown(test_droppable_call_that_crashes__crash_still_reported_at_the_end,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reported_crash__not_said_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_module_file__named_by_its_pe_assembly, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dac", tests, NULL, NULL);
 }
