@@ -390,6 +390,8 @@ _scratch_dirs = []
 
 
 def _remove_scratch_dirs():
+    if os.environ.get("CLRSOS_KEEP_CORE"):  # kept to look at by hand (test_corrupt.py says where)
+        return
     for d in _scratch_dirs:
         shutil.rmtree(d, ignore_errors=True)
 
