@@ -150,6 +150,12 @@ static void build_directory(struct clrsos_heap *h)
 	h->ndir = (size_t)chunks;
 }
 
+/* For the types: no MethodTable lies in the GC heap (clrsos_types_exclude). */
+static bool in_gc_heap(void *ctx, uint64_t address)
+{
+	return clrsos_heap_segment_of(ctx, address) != NULL;
+}
+
 struct clrsos_error *clrsos_heap_create(struct clrsos_dac *dac,
 					struct clrsos_target *target,
 					const struct clrsos_gc *gc,
@@ -180,6 +186,7 @@ struct clrsos_error *clrsos_heap_create(struct clrsos_dac *dac,
 		h->by_address[i] = &gc->segments[i];
 	qsort(h->by_address, gc->nsegments, sizeof(*h->by_address), cmp_segment);
 	build_directory(h);
+	clrsos_types_exclude(h->types, in_gc_heap, h);
 	*ret = h;
 	return NULL;
 }

@@ -39,7 +39,15 @@ struct clrsos_types {
 	uint64_t last_mt;
 	const struct clrsos_type *last;
 	uint32_t ntypes; /* types loaded: the next index */
+	clrsos_types_excluded_fn *excluded;
+	void *excluded_ctx;
 };
+
+void clrsos_types_exclude(struct clrsos_types *t, clrsos_types_excluded_fn *fn, void *ctx)
+{
+	t->excluded = fn;
+	t->excluded_ctx = ctx;
+}
 
 struct clrsos_error *clrsos_types_create(struct clrsos_dac *dac,
 					 struct clrsos_target *target,
@@ -105,7 +113,7 @@ uint64_t clrsos_types_free_mt(const struct clrsos_types *t)
 static struct clrsos_type *load(struct clrsos_types *t, uint64_t mt)
 {
 	uint32_t words[2];
-	if (mt == 0 || (mt & 7) != 0)
+	if (mt == 0 || (mt & 7) != 0 || (t->excluded && t->excluded(t->excluded_ctx, mt)))
 		return NULL;
 	struct clrsos_error *err = clrsos_target_read(t->target, mt, words, sizeof(words));
 	if (err) {

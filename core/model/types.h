@@ -56,6 +56,16 @@ struct clrsos_error *clrsos_types_create(struct clrsos_dac *dac,
 void clrsos_types_destroy(struct clrsos_types *types);
 
 /*
+ * Addresses that cannot hold a MethodTable, checked before the DAC is asked
+ * (the GC heap's own: clrsos_heap_create sets it). Asked about an object as
+ * if it were a MethodTable (a damaged reference, garbage in a handle),
+ * .NET 8's DAC fails that question and then every later one of its
+ * instance, real MethodTables too (E_UNEXPECTED), until it crashes.
+ */
+typedef bool clrsos_types_excluded_fn(void *ctx, uint64_t address);
+void clrsos_types_exclude(struct clrsos_types *types, clrsos_types_excluded_fn *fn, void *ctx);
+
+/*
  * The type of MethodTable mt, or NULL if mt is not one (a corrupt or
  * garbage header). Each distinct mt costs one DAC call, once.
  */

@@ -1505,6 +1505,34 @@ static void test_walk__recovery_past_its_budget_is_the_same_for_every_walk(void 
 	free(c2.v);
 }
 
+/*
+ * A header that holds the address of another object (garbage in a handle or
+ * a damaged reference leads to one): not a MethodTable, and the DAC is not
+ * asked (.NET 8's DAC, asked, fails every later question of its instance).
+ */
+static void test_walk__header_pointing_into_the_heap_not_asked_of_the_dac(void **state)
+{
+	struct heap_fx *fx = *state;
+	workstation_regions(fx, 0x1000, 0x1000, 0x8000, 0x1000, 0x1000);
+	struct space *g2 = fx->sp[0][2];
+	uint64_t a = alloc_obj(fx, g2, T_OBJECT, 0);
+	uint64_t bad = alloc_obj(fx, g2, T_NODE, 0);
+	alloc_obj(fx, g2, T_OBJECT, 0);
+	finish(fx);
+	put_u64(fx, bad, a);
+	struct clrsos_types *types = clrsos_heap_types(get_heap(fx));
+	unsigned calls = fx->d.mt_data_calls;
+	assert_null(clrsos_types_get(types, a));
+	assert_int_equal(fx->d.mt_data_calls, calls);
+	struct collect c = {0};
+	struct clrsos_walk_result r;
+	walk(fx, NULL, &c, &r);
+	assert_int_equal(r.problem_count, 1);
+	assert_int_equal(r.problems[0].address, bad);
+	assert_int_equal(r.problems[0].kind, CLRSOS_PROBLEM_BAD_METHOD_TABLE);
+	free(c.v);
+}
+
 /* Many corrupt places: every one counted, the first 64 kept, the walk goes on. */
 static void test_walk__many_problems_counted_first_ones_kept(void **state)
 {
@@ -3466,6 +3494,7 @@ int run_heap_tests(void)
 		H(test_walk__unreadable_hole_with_views_in_place),
 		H(test_walk__garbage_segment_terminates_and_skips_it_whole),
 		H(test_walk__recovery_past_its_budget_is_the_same_for_every_walk),
+		H(test_walk__header_pointing_into_the_heap_not_asked_of_the_dac),
 		H(test_walk__many_problems_counted_first_ones_kept),
 		H(test_heap_find_object__interior_address_gives_containing_object),
 		H(test_types__get_reads_sizes_and_flags),
