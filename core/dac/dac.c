@@ -407,14 +407,6 @@ struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac)
 	return clrsos_error_wrap(err, "this command's answer is incomplete");
 }
 
-struct clrsos_error *clrsos_dac_crash_outcome(struct clrsos_dac *dac)
-{
-	if (!dac || !dac->crashed)
-		return NULL;
-	struct clrsos_error *err = clrsos_dac_crash_error(dac, NULL);
-	return clrsos_error_wrap(err, "this command's answer is incomplete");
-}
-
 static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what,
 					clrsos_hresult hr, bool said)
 {

@@ -68,13 +68,6 @@ bool clrsos_dac_crashed(const struct clrsos_dac *dac);
 struct clrsos_error *clrsos_dac_crash_error(struct clrsos_dac *dac, const char *what);
 /* The crash as an error if no error has reported it yet, else NULL (dac may be NULL). */
 struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac);
-/*
- * At the end of a command that succeeded: the crash as an error, said or
- * not (dac may be NULL). A command that met a crash and went on (a caller
- * that dropped the failed answer as "none") answered without the DAC from
- * there: its answer is incomplete, and its status must say so.
- */
-struct clrsos_error *clrsos_dac_crash_outcome(struct clrsos_dac *dac);
 
 /* Drop the DAC's caches: call when the process has run and stopped again. */
 void clrsos_dac_flush(struct clrsos_dac *dac);

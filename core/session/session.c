@@ -443,7 +443,7 @@ void clrsos_session_begin_command(struct clrsos_session *s)
 
 struct clrsos_error *clrsos_session_end_command(struct clrsos_session *s)
 {
-	return clrsos_dac_crash_outcome(s->dac);
+	return clrsos_dac_take_crash(s->dac);
 }
 
 void clrsos_session_set_watch(struct clrsos_session *s, struct clrsos_watch *watch)
