@@ -11,6 +11,7 @@
 enum {
 	CHUNK_SHIFT = 16,               /* the read cache's unit: 64 KB */
 	CACHE_ENTRIES = 256,            /* 16 MB of heap bytes at most */
+	TYPE_CACHE_ENTRIES = 1024,      /* MethodTables met, direct-mapped */
 	MAX_DEPENDENT_ROUNDS = 1 << 20,
 };
 
@@ -18,9 +19,10 @@ CLRSOS_VECTOR(u64_vector, uint64_t)
 
 /* A direct-mapped cache of 64 KB chunks of target memory, for random reads. */
 struct chunk {
-	uint64_t base;   /* chunk address, or 1 for empty */
-	size_t len;      /* bytes the target had */
-	uint8_t *data;
+	uint64_t base;       /* chunk address, or 1 for empty */
+	size_t len;          /* bytes the target had */
+	const uint8_t *bytes; /* data, or the debugger's own bytes in place */
+	uint8_t *data;       /* a copy, where the debugger gives no view */
 };
 
 struct clrsos_reach {
@@ -31,6 +33,13 @@ struct clrsos_reach {
 	uint64_t **bits;         /* per segment: one bit per 8 bytes of [start, end) */
 	struct u64_vector stack; /* objects to scan */
 	struct chunk cache[CACHE_ENTRIES];
+	struct {
+		uint64_t mt;
+		const struct clrsos_type *type;
+	} tcache[TYPE_CACHE_ENTRIES];
+	/* The segment of the last reference marked, and its bits. */
+	uint64_t seg_start, seg_end;
+	uint64_t *seg_bits;
 	uint8_t *scratch;        /* an object's bytes */
 	size_t scratch_cap;
 	struct clrsos_reach_stats stats;
@@ -48,22 +57,36 @@ static const uint8_t *cached_read(struct clrsos_reach *r, uint64_t address, size
 	if (off + len <= ((size_t)1 << CHUNK_SHIFT)) {
 		struct chunk *c = &r->cache[(base >> CHUNK_SHIFT) % CACHE_ENTRIES];
 		if (c->base != base) {
-			if (!c->data && !(c->data = malloc((size_t)1 << CHUNK_SHIFT))) {
-				r->oom = true;
-				return NULL;
-			}
+			/* A core's bytes in place: no copy. */
 			size_t got = 0;
-			struct clrsos_error *err = clrsos_target_read_partial(
-				r->target, base, c->data, (size_t)1 << CHUNK_SHIFT, &got);
-			if (clrsos_error_ignore(err)) /* unreadable: as far as it was read */
-				r->oom = true;
+			const uint8_t *view = clrsos_target_view(r->target, base, (size_t)1 << CHUNK_SHIFT, &got);
+			if (view && got == (size_t)1 << CHUNK_SHIFT) {
+				c->bytes = view;
+			} else {
+				if (!c->data && !(c->data = malloc((size_t)1 << CHUNK_SHIFT))) {
+					r->oom = true;
+					return NULL;
+				}
+				got = 0;
+				struct clrsos_error *err = clrsos_target_read_partial(
+					r->target, base, c->data, (size_t)1 << CHUNK_SHIFT, &got);
+				if (clrsos_error_ignore(err)) /* unreadable: as far as it was read */
+					r->oom = true;
+				c->bytes = c->data;
+			}
 			c->base = base;
 			c->len = got;
 		}
 		*ret_len = c->len > off ? (c->len - off < len ? c->len - off : len) : 0;
-		return c->data + off;
+		return c->bytes + off;
 	}
-	/* Bigger than a chunk, or across chunks: read it whole. */
+	/* Bigger than a chunk, or across chunks: in place if it can be, else read it whole. */
+	size_t have = 0;
+	const uint8_t *view = clrsos_target_view(r->target, address, len, &have);
+	if (view && have == len) {
+		*ret_len = len;
+		return view;
+	}
 	if (len > r->scratch_cap) {
 		uint8_t *s = realloc(r->scratch, len);
 		if (!s) {
@@ -129,12 +152,41 @@ static void push(struct clrsos_reach *r, uint64_t object)
 		r->oom = true;
 }
 
+/* The type of MethodTable mt (the heap's types), through a small cache; NULL if none. */
+static const struct clrsos_type *type_of(struct clrsos_reach *r, uint64_t mt)
+{
+	size_t i = (size_t)(mt >> 3) & (TYPE_CACHE_ENTRIES - 1);
+	if (r->tcache[i].mt == mt && mt)
+		return r->tcache[i].type;
+	const struct clrsos_type *type = clrsos_types_get(r->types, mt);
+	if (type) {
+		r->tcache[i].mt = mt;
+		r->tcache[i].type = type;
+	}
+	return type;
+}
+
 /* Mark object if it is in the heap and not yet marked; then scan it later. */
 static void mark(void *ctx, uint64_t object)
 {
 	struct clrsos_reach *r = ctx;
 	uint64_t mask;
-	uint64_t *w = bit_word(r, object, &mask);
+	uint64_t *w;
+	if (object - r->seg_start < r->seg_end - r->seg_start && !(object & 7)) {
+		/* Most references lead into the segment of the one before. */
+		uint64_t i = (object - r->seg_start) >> 3;
+		mask = (uint64_t)1 << (i & 63);
+		w = &r->seg_bits[i >> 6];
+	} else {
+		const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, object);
+		uint64_t *bits = s ? r->bits[s - r->gc->segments] : NULL;
+		w = bits && !(object & 7) ? clrsos_markbits_word(bits, s, object, &mask) : NULL;
+		if (bits) {
+			r->seg_start = s->start;
+			r->seg_end = s->end;
+			r->seg_bits = bits;
+		}
+	}
 	if (!w) {
 		if (object)
 			r->stats.bad_references += clrsos_heap_segment_of(r->heap, object) != NULL;
@@ -176,7 +228,7 @@ static void drain(struct clrsos_reach *r)
 		uint32_t components;
 		memcpy(&mt, head, 8);
 		memcpy(&components, head + 8, 4);
-		const struct clrsos_type *type = clrsos_types_get(r->types, mt & ~(uint64_t)7);
+		const struct clrsos_type *type = type_of(r, mt & ~(uint64_t)7);
 		if (!type) {
 			/* Marked but no object: a reference to garbage. Unmark it. */
 			uint64_t mask;
@@ -193,8 +245,14 @@ static void drain(struct clrsos_reach *r)
 			show_progress(r);
 		if (!type->contains_pointers)
 			continue;
-		const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, object);
-		if (!s || size > s->end - object)
+		uint64_t seg_end = r->seg_end;
+		if (object - r->seg_start >= r->seg_end - r->seg_start) {
+			const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, object);
+			if (!s)
+				continue;
+			seg_end = s->end;
+		}
+		if (size > seg_end - object)
 			continue;
 		const uint8_t *bytes = cached_read(r, object, (size_t)size, &got);
 		if (!bytes || got < size)

@@ -13,6 +13,7 @@
  * handle's edge. Object numbers therefore stay below MAX_OBJECTS.
  */
 enum {
+	SOURCE = 0x80000000u, /* in the walk's forward list: an object whose references follow */
 	DEPENDENT = 0x80000000u,
 	TARGET = 0x7fffffffu,
 	MAX_OBJECTS = 0x7ffffffeu,
@@ -44,8 +45,9 @@ struct clrsos_referrers {
 	const struct clrsos_segment *seg; /* the segment of the last reference looked up */
 	size_t seg_index;
 	uint32_t source;         /* the object whose references are being read */
-	bool filling;            /* second pass: fill from[] (first pass: count) */
-	uint64_t edges, filled;
+	bool source_listed;      /* its SOURCE entry is in out */
+	struct u32_vector out;   /* the walk's references, forwards: see read_references */
+	uint64_t edges;
 	uint8_t *buf;
 	size_t buf_cap;
 	bool oom, too_many;
@@ -68,6 +70,22 @@ static size_t words_of(const struct clrsos_segment *s)
 	return (size_t)(((s->end - s->start) / 8 + 63) / 64);
 }
 
+/* The number of the live object at address in segment index si (s), or false if it is not one. */
+static inline bool number_in(const struct clrsos_referrers *r, const struct clrsos_segment *s, size_t si,
+			     uint64_t address, uint32_t *ret)
+{
+	const uint64_t *bits = r->bits[si];
+	if (!bits || (address & 7))
+		return false;
+	uint64_t i = (address - s->start) >> 3;
+	uint64_t word = bits[i >> 6];
+	uint64_t mask = (uint64_t)1 << (i & 63);
+	if (!(word & mask))
+		return false;
+	*ret = r->rank[si][i >> 6] + ones(word & (mask - 1));
+	return true;
+}
+
 /* The number of the live object at address, or false if it is not one. */
 static bool number_of(struct clrsos_referrers *r, uint64_t address, uint32_t *ret)
 {
@@ -79,16 +97,7 @@ static bool number_of(struct clrsos_referrers *r, uint64_t address, uint32_t *re
 		r->seg = s;
 		r->seg_index = (size_t)(s - r->gc->segments);
 	}
-	const uint64_t *bits = r->bits[r->seg_index];
-	if (!bits || (address & 7))
-		return false;
-	uint64_t i = (address - s->start) >> 3;
-	uint64_t word = bits[i >> 6];
-	uint64_t mask = (uint64_t)1 << (i & 63);
-	if (!(word & mask))
-		return false;
-	*ret = r->rank[r->seg_index][i >> 6] + ones(word & (mask - 1));
-	return true;
+	return number_in(r, s, r->seg_index, address, ret);
 }
 
 /* The address of live object number n (n < count). */
@@ -128,25 +137,28 @@ static void reference(void *ctx, uint64_t ref)
 {
 	struct clrsos_referrers *r = ctx;
 	uint32_t n;
-	if (!number_of(r, ref, &n))
+	if (!number_of(r, ref, &n) || r->oom)
 		return;
-	if (r->filling) {
-		/* The same walk again; never more than the first one counted. */
-		if (r->filled < r->edges && r->first[n] < r->edges) {
-			r->from[r->first[n]++] = r->source;
-			r->filled++;
+	if (!r->source_listed) {
+		if (u32_vector_push(&r->out, r->source | SOURCE)) {
+			r->oom = true;
+			return;
 		}
-	} else {
-		r->first[n + 1]++;
-		r->edges++;
+		r->source_listed = true;
 	}
+	if (u32_vector_push(&r->out, n))
+		r->oom = true;
+	r->edges++;
 }
 
 static bool walk_object(void *ctx, const struct clrsos_heap_object *obj)
 {
 	struct clrsos_referrers *r = ctx;
-	if (!obj->type->contains_pointers || !number_of(r, obj->address, &r->source))
+	/* The walk says which segment: the cache stays with the references' one. */
+	if (!obj->type->contains_pointers ||
+	    !number_in(r, obj->segment, (size_t)(obj->segment - r->gc->segments), obj->address, &r->source))
 		return true;
+	r->source_listed = false;
 	const uint8_t *bytes = obj->bytes;
 	uint64_t size = obj->size;
 	if (obj->bytes_len < size) {
@@ -163,7 +175,9 @@ static bool walk_object(void *ctx, const struct clrsos_heap_object *obj)
 		bytes = r->buf;
 	}
 	clrsos_types_for_each_ref(r->types, obj->type, bytes, size, reference, r);
-	if (!r->filling && r->edges > UINT32_MAX) {
+	if (r->oom)
+		return false;
+	if (r->edges > UINT32_MAX) {
 		r->too_many = true;
 		return false;
 	}
@@ -210,27 +224,25 @@ static struct clrsos_error *number_objects(struct clrsos_referrers *r, const str
 	return NULL;
 }
 
-static void first_walk_progress(void *ctx, uint64_t done, uint64_t total)
+static void walk_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 1 of 2)");
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot");
 }
 
-static void second_walk_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 2 of 2)");
-}
-
+/*
+ * One walk of the heap lists each live object's references forwards, in
+ * out: SOURCE | the object's number, then the numbers of the live objects
+ * it refers to (an object that refers to none is not listed). The rows of
+ * referrers are that list turned around, in memory: count each object's
+ * referrers, then place them, in the walk's order (as two walks would).
+ */
 static struct clrsos_error *read_references(struct clrsos_referrers *r)
 {
 	struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
-	if (!(r->first = calloc((size_t)r->count + 1, sizeof(*r->first))))
-		return &clrsos_error_no_memory;
 	struct clrsos_walk_filter filter;
 	clrsos_walk_filter_init(&filter);
 	struct clrsos_walk_result result;
-	/* First walk: how many referrers each object has. */
-	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, walk_object, r, first_walk_progress, watch,
-						    &result);
+	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, walk_object, r, walk_progress, watch, &result);
 	if (err)
 		return err;
 	if (r->oom)
@@ -238,21 +250,29 @@ static struct clrsos_error *read_references(struct clrsos_referrers *r)
 	if (r->too_many)
 		return clrsos_error_create(CLRSOS_ERROR_OTHER,
 					   "more than 4 G references among live objects: too many for gcroot's index");
+	if (!(r->first = calloc((size_t)r->count + 1, sizeof(*r->first))))
+		return &clrsos_error_no_memory;
+	const uint32_t *out = r->out.items;
+	size_t nout = r->out.count;
+	for (size_t i = 0; i < nout; i++) {
+		if (!(out[i] & SOURCE))
+			r->first[out[i] + 1]++;
+	}
 	for (uint32_t n = 0; n < r->count; n++)
 		r->first[n + 1] += r->first[n];
 	r->stats.references = r->edges;
 	if (!(r->from = malloc((r->edges ? r->edges : 1) * sizeof(*r->from))))
 		return &clrsos_error_no_memory;
-	/* Second walk: fill them in, each object's row from its start. */
-	r->filling = true;
-	if ((err = clrsos_heap_walk(r->heap, &filter, walk_object, r, second_walk_progress, watch, &result)))
-		return err;
-	if (r->oom)
-		return &clrsos_error_no_memory;
-	if (r->filled != r->edges)
-		return clrsos_error_create(CLRSOS_ERROR_OTHER,
-					   "the heap read differently twice (%llu references, then %llu): is the process running?",
-					   (unsigned long long)r->edges, (unsigned long long)r->filled);
+	/* Each object's row from its start: first[n] moves along row n. */
+	uint32_t source = 0;
+	for (size_t i = 0; i < nout; i++) {
+		uint32_t v = out[i];
+		if (v & SOURCE)
+			source = v & ~SOURCE;
+		else
+			r->from[r->first[v]++] = source;
+	}
+	u32_vector_deinit(&r->out);
 	/* first[n] now holds where row n ends, the start of row n + 1. */
 	memmove(r->first + 1, r->first, (size_t)r->count * sizeof(*r->first));
 	r->first[0] = 0;
@@ -316,6 +336,7 @@ void clrsos_referrers_destroy(struct clrsos_referrers *r)
 	free(r->from);
 	free(r->deps);
 	free(r->next);
+	u32_vector_deinit(&r->out);
 	u32_vector_deinit(&r->queue);
 	free(r->buf);
 	free(r);
@@ -431,7 +452,7 @@ static bool dom_size(void *ctx, const struct clrsos_heap_object *obj)
 {
 	struct dom_sizes *s = ctx;
 	uint32_t n;
-	if (number_of(s->r, obj->address, &n))
+	if (number_in(s->r, obj->segment, (size_t)(obj->segment - s->r->gc->segments), obj->address, &n))
 		s->err = clrsos_domtree_set_size(s->tree, n, obj->size);
 	return !s->err;
 }
