@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analysis/dominators.h"
 #include "base/vector.h"
@@ -13,7 +14,6 @@
  * handle's edge. Object numbers therefore stay below MAX_OBJECTS.
  */
 enum {
-	SOURCE = 0x80000000u, /* in the walk's forward list: an object whose references follow */
 	DEPENDENT = 0x80000000u,
 	TARGET = 0x7fffffffu,
 	MAX_OBJECTS = 0x7ffffffeu,
@@ -45,9 +45,8 @@ struct clrsos_referrers {
 	const struct clrsos_segment *seg; /* the segment of the last reference looked up */
 	size_t seg_index;
 	uint32_t source;         /* the object whose references are being read */
-	bool source_listed;      /* its SOURCE entry is in out */
-	struct u32_vector out;   /* the walk's references, forwards: see read_references */
-	uint64_t edges;
+	bool filling;            /* second pass: fill from[] (first pass: count) */
+	uint64_t edges, filled;
 	uint8_t *buf;
 	size_t buf_cap;
 	bool oom, too_many;
@@ -63,6 +62,26 @@ static inline uint32_t ones(uint64_t v)
 	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
 	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
 	return (uint32_t)((v * 0x0101010101010101ull) >> 56);
+}
+
+/*
+ * Ask for huge pages under a big array that will be written whole (the
+ * kernel's transparent huge pages, where it gives them on request): one
+ * page fault per 2 MB instead of per 4 KB, which was a fifth of the
+ * index's time. Only advice: nothing changes where it is not given.
+ */
+static void huge_pages(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	enum { PAGE = 4096, WORTH = 4 << 20 };
+	uintptr_t from = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+	uintptr_t to = ((uintptr_t)p + bytes) & ~(uintptr_t)(PAGE - 1);
+	if (p && bytes >= WORTH && to > from)
+		(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
 }
 
 static size_t words_of(const struct clrsos_segment *s)
@@ -137,18 +156,18 @@ static void reference(void *ctx, uint64_t ref)
 {
 	struct clrsos_referrers *r = ctx;
 	uint32_t n;
-	if (!number_of(r, ref, &n) || r->oom)
+	if (!number_of(r, ref, &n))
 		return;
-	if (!r->source_listed) {
-		if (u32_vector_push(&r->out, r->source | SOURCE)) {
-			r->oom = true;
-			return;
+	if (r->filling) {
+		/* The same walk again; never more than the first one counted. */
+		if (r->filled < r->edges && r->first[n] < r->edges) {
+			r->from[r->first[n]++] = r->source;
+			r->filled++;
 		}
-		r->source_listed = true;
+	} else {
+		r->first[n + 1]++;
+		r->edges++;
 	}
-	if (u32_vector_push(&r->out, n))
-		r->oom = true;
-	r->edges++;
 }
 
 static bool walk_object(void *ctx, const struct clrsos_heap_object *obj)
@@ -158,7 +177,6 @@ static bool walk_object(void *ctx, const struct clrsos_heap_object *obj)
 	if (!obj->type->contains_pointers ||
 	    !number_in(r, obj->segment, (size_t)(obj->segment - r->gc->segments), obj->address, &r->source))
 		return true;
-	r->source_listed = false;
 	const uint8_t *bytes = obj->bytes;
 	uint64_t size = obj->size;
 	if (obj->bytes_len < size) {
@@ -175,9 +193,7 @@ static bool walk_object(void *ctx, const struct clrsos_heap_object *obj)
 		bytes = r->buf;
 	}
 	clrsos_types_for_each_ref(r->types, obj->type, bytes, size, reference, r);
-	if (r->oom)
-		return false;
-	if (r->edges > UINT32_MAX) {
+	if (!r->filling && r->edges > UINT32_MAX) {
 		r->too_many = true;
 		return false;
 	}
@@ -224,25 +240,28 @@ static struct clrsos_error *number_objects(struct clrsos_referrers *r, const str
 	return NULL;
 }
 
-static void walk_progress(void *ctx, uint64_t done, uint64_t total)
+static void first_walk_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot");
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 1 of 2)");
 }
 
-/*
- * One walk of the heap lists each live object's references forwards, in
- * out: SOURCE | the object's number, then the numbers of the live objects
- * it refers to (an object that refers to none is not listed). The rows of
- * referrers are that list turned around, in memory: count each object's
- * referrers, then place them, in the walk's order (as two walks would).
- */
+static void second_walk_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 2 of 2)");
+}
+
 static struct clrsos_error *read_references(struct clrsos_referrers *r)
 {
 	struct clrsos_watch *watch = clrsos_heap_watch(r->heap);
+	if (!(r->first = calloc((size_t)r->count + 1, sizeof(*r->first))))
+		return &clrsos_error_no_memory;
+	huge_pages(r->first, ((size_t)r->count + 1) * sizeof(*r->first));
 	struct clrsos_walk_filter filter;
 	clrsos_walk_filter_init(&filter);
 	struct clrsos_walk_result result;
-	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, walk_object, r, walk_progress, watch, &result);
+	/* First walk: how many referrers each object has. */
+	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, walk_object, r, first_walk_progress, watch,
+						    &result);
 	if (err)
 		return err;
 	if (r->oom)
@@ -250,29 +269,22 @@ static struct clrsos_error *read_references(struct clrsos_referrers *r)
 	if (r->too_many)
 		return clrsos_error_create(CLRSOS_ERROR_OTHER,
 					   "more than 4 G references among live objects: too many for gcroot's index");
-	if (!(r->first = calloc((size_t)r->count + 1, sizeof(*r->first))))
-		return &clrsos_error_no_memory;
-	const uint32_t *out = r->out.items;
-	size_t nout = r->out.count;
-	for (size_t i = 0; i < nout; i++) {
-		if (!(out[i] & SOURCE))
-			r->first[out[i] + 1]++;
-	}
 	for (uint32_t n = 0; n < r->count; n++)
 		r->first[n + 1] += r->first[n];
 	r->stats.references = r->edges;
 	if (!(r->from = malloc((r->edges ? r->edges : 1) * sizeof(*r->from))))
 		return &clrsos_error_no_memory;
-	/* Each object's row from its start: first[n] moves along row n. */
-	uint32_t source = 0;
-	for (size_t i = 0; i < nout; i++) {
-		uint32_t v = out[i];
-		if (v & SOURCE)
-			source = v & ~SOURCE;
-		else
-			r->from[r->first[v]++] = source;
-	}
-	u32_vector_deinit(&r->out);
+	huge_pages(r->from, r->edges * sizeof(*r->from));
+	/* Second walk: fill them in, each object's row from its start. */
+	r->filling = true;
+	if ((err = clrsos_heap_walk(r->heap, &filter, walk_object, r, second_walk_progress, watch, &result)))
+		return err;
+	if (r->oom)
+		return &clrsos_error_no_memory;
+	if (r->filled != r->edges)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER,
+					   "the heap read differently twice (%llu references, then %llu): is the process running?",
+					   (unsigned long long)r->edges, (unsigned long long)r->filled);
 	/* first[n] now holds where row n ends, the start of row n + 1. */
 	memmove(r->first + 1, r->first, (size_t)r->count * sizeof(*r->first));
 	r->first[0] = 0;
@@ -336,7 +348,6 @@ void clrsos_referrers_destroy(struct clrsos_referrers *r)
 	free(r->from);
 	free(r->deps);
 	free(r->next);
-	u32_vector_deinit(&r->out);
 	u32_vector_deinit(&r->queue);
 	free(r->buf);
 	free(r);

@@ -5,14 +5,12 @@
  *
  * Built once per stop from the marking (reach.h): live objects are numbered
  * by their rank in the mark bitmap (a 32-bit count per bitmap word, no
- * table of addresses), and the references among them, read in one linear
- * walk of the heap (listed forwards, then turned around in memory), are
- * kept as compressed rows: per object, where its referrers start in one
- * array of 32-bit object numbers. Dependent handles (primary keeps
- * secondary alive) are kept apart as edges of their own. About 4 bytes per
- * live object and 4 per reference, plus 4 per live object for a query's
- * search, allocated on the first query; while building, the forward list
- * also, 4 bytes per reference and per object that has any.
+ * table of addresses), and the references among them, read in two linear
+ * walks of the heap, are kept as compressed rows: per object, where its
+ * referrers start in one array of 32-bit object numbers. Dependent handles
+ * (primary keeps secondary alive) are kept apart as edges of their own.
+ * About 4 bytes per live object and 4 per reference, plus 4 per live object
+ * for a query's search, allocated on the first query.
  */
 #ifndef CLRSOS_REFERRERS_H
 #define CLRSOS_REFERRERS_H
