@@ -209,6 +209,14 @@ const void *view(void *ctx, uint64_t address, size_t size, size_t *len)
 	return t->core ? clrsos_elf_core_at(t->core, address, size, len) : nullptr;
 }
 
+size_t scan(void *ctx, uint64_t address, void *buf, size_t size)
+{
+	auto *t = static_cast<LldbTarget *>(ctx);
+	if (!t->core_tried)
+		open_core(t);
+	return t->core ? clrsos_elf_core_copy(t->core, address, buf, size) : 0;
+}
+
 size_t hex_to_bytes(const char *text, uint8_t *out, size_t max)
 {
 	size_t n = 0;
@@ -666,7 +674,7 @@ bool source_line(void *ctx, uint64_t address, char **ret_file, uint32_t *ret_lin
 
 const clrsos_target_ops lldb_target_ops = {
 	read, modules, threads, registers, stop_id, is_live, view, disassemble, write, breakpoint_set, breakpoint_delete,
-	notifications, symbol_breakpoint, source_line, vm_regions,
+	notifications, symbol_breakpoint, source_line, vm_regions, scan,
 };
 
 } // namespace clrsos

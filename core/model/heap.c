@@ -355,9 +355,25 @@ static size_t refill(struct walker *w, uint64_t address)
 	/* Start one word early: an object's header word precedes it. */
 	uint64_t from = address - 8;
 	uint64_t span = w->read_end - from;
+	size_t len = span < WALK_BLOCK ? (size_t)span : WALK_BLOCK;
+	/* A core's bytes copied from its file where the debugger can: the walk
+	 * passes over each byte once, and mapping every page into this process
+	 * (the view below) costs more than the copy. */
+	size_t got = clrsos_target_scan(w->h->target, from, w->h->block, len);
+	if (got < 8 + HEADER_BYTES) {
+		from = address;
+		got = clrsos_target_scan(w->h->target, from, w->h->block, len - 8);
+	}
+	if (got >= (address - from) + HEADER_BYTES) {
+		w->bytes = w->h->block;
+		w->block_start = from;
+		w->block_len = got;
+		return got - (size_t)(address - from);
+	}
+	from = address - 8;
 	/* In place, where the debugger holds the bytes (a core's mapping):
 	 * no copy, and as far as it has them. */
-	size_t got = 0;
+	got = 0;
 	const uint8_t *view = clrsos_target_view(w->h->target, from,
 						 span < SIZE_MAX ? (size_t)span : SIZE_MAX, &got);
 	if (!view || got < 8 + HEADER_BYTES) {
@@ -373,7 +389,6 @@ static size_t refill(struct walker *w, uint64_t address)
 	}
 	from = address - 8;
 	w->bytes = w->h->block;
-	size_t len = span < WALK_BLOCK ? (size_t)span : WALK_BLOCK;
 	got = 0;
 	struct clrsos_error *err =
 		clrsos_target_read_partial(w->h->target, from, w->h->block, len, &got);

@@ -244,8 +244,10 @@ struct clrsos_error *clrsos_elf_core_open(int fd, struct clrsos_elf_core **ret)
 		return clrsos_error_create(CLRSOS_ERROR_IO, "the core's program headers run past the file");
 	Elf64_Phdr *ph = malloc((size_t)count * sizeof(*ph));
 	struct clrsos_elf_core *c = calloc(1, sizeof(*c));
-	if (c)
+	if (c) {
+		c->fd = -1;
 		c->loads = malloc((size_t)count * sizeof(*c->loads));
+	}
 	if (!ph || !c || !c->loads) {
 		free(ph);
 		clrsos_elf_core_close(c);
@@ -285,6 +287,8 @@ struct clrsos_error *clrsos_elf_core_open(int fd, struct clrsos_elf_core **ret)
 	}
 	c->map = m;
 	c->size = (size_t)size;
+	/* Its own descriptor, for clrsos_elf_core_copy (none: that copies nothing). */
+	c->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	struct clrsos_error *err = read_threads(c, ph, count);
 	free(ph);
 	if (err) {
@@ -303,6 +307,8 @@ void clrsos_elf_core_close(struct clrsos_elf_core *c)
 		return;
 	if (c->map)
 		munmap((void *)c->map, c->size);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c->loads);
 	free(c->regions);
 	free(c->threads);
@@ -310,8 +316,8 @@ void clrsos_elf_core_close(struct clrsos_elf_core *c)
 	free(c);
 }
 
-const uint8_t *clrsos_elf_core_at(const struct clrsos_elf_core *c, uint64_t address, size_t size,
-				  size_t *len)
+/* The load segment that holds the file's bytes at address, or NULL. */
+static const struct clrsos_elf_load *load_at(const struct clrsos_elf_core *c, uint64_t address)
 {
 	/* The last segment starting at or below address. */
 	size_t lo = 0, hi = c->nloads;
@@ -322,10 +328,35 @@ const uint8_t *clrsos_elf_core_at(const struct clrsos_elf_core *c, uint64_t addr
 		else
 			hi = mid;
 	}
-	if (lo == 0)
+	if (lo == 0 || address - c->loads[lo - 1].vaddr >= c->loads[lo - 1].filesz)
 		return NULL;
-	const struct clrsos_elf_load *l = &c->loads[lo - 1];
-	if (address - l->vaddr >= l->filesz)
+	return &c->loads[lo - 1];
+}
+
+size_t clrsos_elf_core_copy(const struct clrsos_elf_core *c, uint64_t address, void *buf, size_t size)
+{
+	const struct clrsos_elf_load *l = c->fd >= 0 ? load_at(c, address) : NULL;
+	if (!l)
+		return 0;
+	uint64_t left = l->filesz - (address - l->vaddr);
+	size_t want = left < size ? (size_t)left : size, done = 0;
+	off_t at = (off_t)(l->offset + (address - l->vaddr));
+	while (done < want) {
+		ssize_t n = pread(c->fd, (uint8_t *)buf + done, want - done, at + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	return done;
+}
+
+const uint8_t *clrsos_elf_core_at(const struct clrsos_elf_core *c, uint64_t address, size_t size,
+				  size_t *len)
+{
+	const struct clrsos_elf_load *l = load_at(c, address);
+	if (!l)
 		return NULL;
 	uint64_t left = l->filesz - (address - l->vaddr);
 	*len = left < size ? (size_t)left : size;

@@ -89,6 +89,7 @@ struct clrsos_core_file {
 struct clrsos_elf_core {
 	const uint8_t *map;
 	size_t size;
+	int fd; /* the core's own descriptor (-1: none) */
 	struct clrsos_elf_load *loads; /* vaddr: the address in the process */
 	size_t nloads;
 	/* Every PT_LOAD header as the process's memory regions, sorted (with
@@ -111,6 +112,15 @@ void clrsos_elf_core_close(struct clrsos_elf_core *core);
  * of them from address; NULL otherwise. */
 const uint8_t *clrsos_elf_core_at(const struct clrsos_elf_core *core, uint64_t address,
 				  size_t size, size_t *len);
+/*
+ * Copy up to size of the core's bytes at address into buf, read from the
+ * file: as clrsos_elf_core_at, one segment's worth at most. Returns how
+ * many (0: none there). A long one-pass scan reads this way: it leaves the
+ * core's pages unmapped in this process, whose first touch of each, through
+ * the mapping, costs several times the copy on some virtual machines.
+ */
+size_t clrsos_elf_core_copy(const struct clrsos_elf_core *core, uint64_t address, void *buf,
+			    size_t size);
 
 /*
  * What the debugger shows of the process it loaded from a core: its mapped

@@ -135,6 +135,14 @@ const uint8_t *clrsos_target_view(struct clrsos_target *t, uint64_t address, siz
 	return v;
 }
 
+size_t clrsos_target_scan(struct clrsos_target *t, uint64_t address, void *buf, size_t size)
+{
+	if (!t->ops->scan || size == 0)
+		return 0;
+	size_t n = t->ops->scan(t->ctx, address, buf, size);
+	return n <= size ? n : 0;
+}
+
 bool clrsos_target_is_live(struct clrsos_target *t)
 {
 	return t->ops->is_live ? t->ops->is_live(t->ctx) : false;

@@ -164,6 +164,11 @@ struct clrsos_target_ops {
 	/* Optional (NULL: none): the process's mappings in address order (the
 	 * array and paths malloc'd, the caller's: clrsos_vm_regions_free). */
 	struct clrsos_error *(*vm_regions)(void *ctx, struct clrsos_vm_region **ret, size_t *ret_count);
+	/* Optional (NULL: none): copy up to size bytes at address into buf
+	 * the way a long one-pass scan of memory reads best (a core's bytes
+	 * read from its file, where view would map every page into this
+	 * process). Returns how many; 0: use view or read. */
+	size_t (*scan)(void *ctx, uint64_t address, void *buf, size_t size);
 };
 
 struct clrsos_target;
@@ -193,6 +198,13 @@ struct clrsos_error *clrsos_target_read(struct clrsos_target *target,
  */
 const uint8_t *clrsos_target_view(struct clrsos_target *target, uint64_t address,
 				  size_t size, size_t *len);
+
+/*
+ * Copy up to size bytes at address into buf as a long one-pass scan reads
+ * best (ops->scan: a core's file read): how many; 0 when the debugger has
+ * no such way there (then use clrsos_target_view or a read).
+ */
+size_t clrsos_target_scan(struct clrsos_target *target, uint64_t address, void *buf, size_t size);
 
 /* Read as many bytes from the start as exist; *ret is that count. Never fails
  * except when nothing at all can be read at address (a fault). */

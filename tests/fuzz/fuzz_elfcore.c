@@ -36,6 +36,11 @@ static void touch(const struct clrsos_elf_core *core, uint64_t address, size_t w
 	if (len == 0 || len > want)
 		abort();
 	sink ^= p[0] ^ p[len - 1];
+	/* The file's copy of the same bytes is the view's. */
+	uint8_t buf[64];
+	size_t n = clrsos_elf_core_copy(core, address, buf, len < sizeof(buf) ? len : sizeof(buf));
+	if (n != (len < sizeof(buf) ? len : sizeof(buf)) || memcmp(buf, p, n) != 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

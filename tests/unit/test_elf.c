@@ -182,6 +182,17 @@ static void test_elf_core__segments_read_in_place_truncated_ones_left_out(void *
 	assert_null(clrsos_elf_core_at(core, 0x10100, 8, &len)); /* between segments */
 	assert_null(clrsos_elf_core_at(core, 0xfff8, 8, &len));  /* below all */
 	assert_null(clrsos_elf_core_at(core, 0x30000, 8, &len)); /* past the file's end */
+	/* The same bytes copied from the file (the caller's fd is closed: the core has its own). */
+	uint8_t buf[0x200];
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(clrsos_elf_core_copy(core, 0x10010, buf, sizeof(buf)), 0xf0);
+	assert_memory_equal(buf, img + 0x210, 0xf0);
+	assert_int_equal(buf[0xf0], 0xee); /* nothing past the segment */
+	assert_int_equal(clrsos_elf_core_copy(core, 0x20000, buf, 8), 8);
+	assert_memory_equal(buf, img + 0x300, 8);
+	assert_int_equal(clrsos_elf_core_copy(core, 0x10100, buf, 8), 0);
+	assert_int_equal(clrsos_elf_core_copy(core, 0xfff8, buf, 8), 0);
+	assert_int_equal(clrsos_elf_core_copy(core, 0x30000, buf, 8), 0);
 	clrsos_elf_core_close(core);
 	unlink(path);
 	free(path);
