@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analysis/dupstrings.h"
+#include "base/sort.h"
 #include "base/vector.h"
 #include "model/clrstring.h"
 #include "model/types.h"
@@ -159,7 +160,7 @@ static uint64_t address_of(const struct clrsos_dupstrings *s, uint64_t pos)
 	return s->spans.items[lo].start + (pos - s->spans.items[lo].base);
 }
 
-/* ---- In-place sorts (qsort may allocate a copy of the array) ---- */
+/* ---- The orders (sorted in place: base/sort.h) ---- */
 
 static inline bool rec_less(const struct string_rec *a, const struct string_rec *b)
 {
@@ -177,101 +178,8 @@ static inline bool row_less(const struct clrsos_dupstring *x, const struct clrso
 	return x->first < y->first;
 }
 
-/* name(items, n): heapsort by less; O(n log n) whatever the input, no memory. */
-#define DEFINE_HEAPSORT(name, type, less)                                                  \
-	static void name##_sift(type *a, size_t root, size_t n)                            \
-	{                                                                                   \
-		for (;;) {                                                                  \
-			size_t child = 2 * root + 1;                                        \
-			if (child >= n)                                                     \
-				return;                                                     \
-			if (child + 1 < n && less(&a[child], &a[child + 1]))                \
-				child++;                                                    \
-			if (!less(&a[root], &a[child]))                                     \
-				return;                                                     \
-			type t = a[root];                                                   \
-			a[root] = a[child];                                                 \
-			a[child] = t;                                                       \
-			root = child;                                                       \
-		}                                                                           \
-	}                                                                                   \
-	static void name(type *a, size_t n)                                                 \
-	{                                                                                   \
-		for (size_t i = n / 2; i-- > 0;)                                            \
-			name##_sift(a, i, n);                                               \
-		for (size_t end = n; end > 1; end--) {                                      \
-			type t = a[0];                                                      \
-			a[0] = a[end - 1];                                                  \
-			a[end - 1] = t;                                                     \
-			name##_sift(a, 0, end - 1);                                         \
-		}                                                                           \
-	}
-
-DEFINE_HEAPSORT(heapsort_recs, struct string_rec, rec_less)
-DEFINE_HEAPSORT(heapsort_rows, struct clrsos_dupstring, row_less)
-
-static inline void swap_recs(struct string_rec *a, struct string_rec *b)
-{
-	struct string_rec t = *a;
-	*a = *b;
-	*b = t;
-}
-
-/* Quicksort (median of three, the smaller side first), heapsort past a depth limit, insertion sort for short runs. */
-static void sort_recs(struct string_rec *a, size_t n, unsigned depth)
-{
-	while (n > 16) {
-		if (!depth--) {
-			heapsort_recs(a, n);
-			return;
-		}
-		size_t mid = n / 2;
-		if (rec_less(&a[mid], &a[0]))
-			swap_recs(&a[mid], &a[0]);
-		if (rec_less(&a[n - 1], &a[0]))
-			swap_recs(&a[n - 1], &a[0]);
-		if (rec_less(&a[n - 1], &a[mid]))
-			swap_recs(&a[n - 1], &a[mid]);
-		struct string_rec pivot = a[mid];
-		size_t i = 0, j = n - 1;
-		for (;;) {
-			while (rec_less(&a[i], &pivot))
-				i++;
-			while (rec_less(&pivot, &a[j]))
-				j--;
-			if (i >= j)
-				break;
-			swap_recs(&a[i], &a[j]);
-			i++;
-			j--;
-		}
-		/* [0, j] and [j + 1, n): recurse into the smaller, loop on the larger. */
-		size_t left = j + 1;
-		if (left < n - left) {
-			sort_recs(a, left, depth);
-			a += left;
-			n -= left;
-		} else {
-			sort_recs(a + left, n - left, depth);
-			n = left;
-		}
-	}
-	for (size_t i = 1; i < n; i++) {
-		struct string_rec t = a[i];
-		size_t k = i;
-		for (; k > 0 && rec_less(&t, &a[k - 1]); k--)
-			a[k] = a[k - 1];
-		a[k] = t;
-	}
-}
-
-static void sort_records(struct string_rec *a, size_t n)
-{
-	unsigned depth = 0;
-	for (size_t m = n; m > 1; m >>= 1)
-		depth += 2;
-	sort_recs(a, n, depth);
-}
+CLRSOS_SORT(sort_recs, struct string_rec, rec_less)
+CLRSOS_SORT(sort_rows, struct clrsos_dupstring, row_less)
 
 /* ---- Checking a group against the target ---- */
 
@@ -336,8 +244,8 @@ static struct clrsos_error *read_first(struct clrsos_dupstrings *s, uint64_t add
  * are sorted by pos again and split in turn. A copy that cannot be read
  * back counts as a text of its own.
  */
-static struct clrsos_error *split_group(struct clrsos_dupstrings *s, size_t i, size_t j, uint8_t *rows,
-					size_t *nrows, uint64_t *wasted, size_t *unique)
+static struct clrsos_error *split_group(struct clrsos_dupstrings *s, struct clrsos_watch *watch, size_t i, size_t j,
+					uint8_t *rows, size_t *nrows, uint64_t *wasted, size_t *unique)
 {
 	struct string_rec *r = s->recs.items;
 	while (j - i > 1) {
@@ -355,13 +263,15 @@ static struct clrsos_error *split_group(struct clrsos_dupstrings *s, size_t i, s
 			continue;
 		}
 		for (size_t k = i + 1; k < j; k++) {
+			if ((err = clrsos_watch_tick(watch)))
+				return err;
 			const uint8_t *b = string_bytes(s->target, address_of(s, r[k].pos), size, &s->other,
 							&s->other_cap, &err);
 			if (err)
 				return err;
 			if (b && !memcmp(b, s->text, size)) {
 				if (k != m)
-					swap_recs(&r[k], &r[m]);
+					sort_recs_swap(&r[k], &r[m]);
 				m++;
 			}
 		}
@@ -374,8 +284,8 @@ static struct clrsos_error *split_group(struct clrsos_dupstrings *s, size_t i, s
 		} else {
 			(*unique)++;
 		}
-		if (m < j)
-			sort_records(r + m, j - m); /* a collision: the rest, in walk order again */
+		if (m < j && (err = sort_recs(r + m, j - m, watch))) /* a collision: the rest, in walk order again */
+			return err;
 		i = m;
 	}
 	if (j - i == 1)
@@ -383,12 +293,15 @@ static struct clrsos_error *split_group(struct clrsos_dupstrings *s, size_t i, s
 	return NULL;
 }
 
-struct clrsos_error *clrsos_dupstrings_sorted(struct clrsos_dupstrings *s, struct clrsos_dupstring **ret,
-					      size_t *ret_count, uint64_t *ret_wasted, size_t *ret_unique)
+struct clrsos_error *clrsos_dupstrings_sorted(struct clrsos_dupstrings *s, struct clrsos_watch *watch,
+					      struct clrsos_dupstring **ret, size_t *ret_count, uint64_t *ret_wasted,
+					      size_t *ret_unique)
 {
 	struct string_rec *r = s->recs.items;
 	size_t n = s->recs.count;
-	sort_records(r, n);
+	struct clrsos_error *err = sort_recs(r, n, watch);
+	if (err)
+		return err;
 	uint8_t *rows = (uint8_t *)r;
 	size_t nrows = 0, unique = 0;
 	uint64_t wasted = 0;
@@ -396,13 +309,12 @@ struct clrsos_error *clrsos_dupstrings_sorted(struct clrsos_dupstrings *s, struc
 		size_t j = i + 1;
 		while (j < n && r[j].hash == r[i].hash)
 			j++;
-		if (j - i == 1) {
+		if ((err = clrsos_watch_tick(watch)))
+			return err;
+		if (j - i == 1)
 			unique++;
-		} else {
-			struct clrsos_error *err = split_group(s, i, j, rows, &nrows, &wasted, &unique);
-			if (err)
-				return err;
-		}
+		else if ((err = split_group(s, watch, i, j, rows, &nrows, &wasted, &unique)))
+			return err;
 		i = j;
 	}
 	/* The buffer now holds the rows: it becomes the caller's. */
@@ -412,7 +324,10 @@ struct clrsos_error *clrsos_dupstrings_sorted(struct clrsos_dupstrings *s, struc
 	struct clrsos_dupstring *out = (struct clrsos_dupstring *)(void *)items;
 	if (!out && !(out = malloc(sizeof(*out))))
 		return &clrsos_error_no_memory;
-	heapsort_rows(out, nrows);
+	if ((err = sort_rows(out, nrows, watch))) {
+		free(out);
+		return err;
+	}
 	if (nrows) {
 		struct clrsos_dupstring *shrunk = realloc(out, nrows * sizeof(*out));
 		if (shrunk)

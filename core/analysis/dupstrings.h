@@ -47,10 +47,12 @@ struct clrsos_error *clrsos_dupstrings_add(struct clrsos_dupstrings *s, struct c
  * of them); the bytes wasted by them all, and how many texts have one copy.
  * Reads the copies of each text back from the target the strings were
  * added from (the walk's target: still readable). Once per s: it hands
- * over the memory of what add() recorded.
+ * over the memory of what add() recorded. Ticks watch (NULL: none) as it
+ * sorts and checks: once the user asked to stop, returns that error.
  */
-struct clrsos_error *clrsos_dupstrings_sorted(struct clrsos_dupstrings *s, struct clrsos_dupstring **ret,
-					      size_t *ret_count, uint64_t *ret_wasted, size_t *ret_unique);
+struct clrsos_error *clrsos_dupstrings_sorted(struct clrsos_dupstrings *s, struct clrsos_watch *watch,
+					      struct clrsos_dupstring **ret, size_t *ret_count, uint64_t *ret_wasted,
+					      size_t *ret_unique);
 
 /* Tests: keep only these bits of each hash (0: every text collides), to exercise the comparison of texts. */
 void clrsos_dupstrings_set_hash_mask(struct clrsos_dupstrings *s, uint64_t mask);

@@ -708,7 +708,7 @@ static struct clrsos_error *list_strings(struct walk_ctx *c, struct clrsos_watch
 	struct dumpheap_result *res = c->res;
 	struct clrsos_dupstring *rows;
 	size_t n;
-	struct clrsos_error *serr = clrsos_dupstrings_sorted(c->strings, &rows, &n, &res->strings_wasted,
+	struct clrsos_error *serr = clrsos_dupstrings_sorted(c->strings, watch, &rows, &n, &res->strings_wasted,
 							     &res->strings_unique);
 	if (serr)
 		return serr;

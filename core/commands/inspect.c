@@ -804,7 +804,7 @@ static struct clrsos_error *string_findings(struct walk *w)
 	struct clrsos_dupstring *rows;
 	size_t n, unique;
 	uint64_t wasted;
-	struct clrsos_error *err = clrsos_dupstrings_sorted(w->strings, &rows, &n, &wasted, &unique);
+	struct clrsos_error *err = clrsos_dupstrings_sorted(w->strings, clrsos_heap_watch(w->heap), &rows, &n, &wasted, &unique);
 	if (err)
 		return err;
 	s->total = wasted;

@@ -1,7 +1,9 @@
 /*
  * The containers (core/base/vector.h, core/base/hashmap.h): growth, stealing,
  * many keys, collisions, removal, iteration, and every out-of-memory path
- * (allocation failures injected through the containers' allocator hooks).
+ * (allocation failures injected through the containers' allocator hooks);
+ * the in-place sort (core/base/sort.h) against qsort on inputs that take
+ * each of its paths, and its interruption.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,6 +39,7 @@ static void *inject_calloc(size_t n, size_t size)
 #define CLRSOS_CONTAINER_REALLOC inject_realloc
 #define CLRSOS_CONTAINER_CALLOC inject_calloc
 #include "base/hashmap.h"
+#include "base/sort.h"
 #include "base/vector.h"
 #include "tests.h"
 
@@ -75,6 +78,30 @@ static inline bool key128_is_empty(struct key128 k)
 	return !k.lo && !k.hi;
 }
 CLRSOS_HASHSET(key128_set, struct key128, key128_hash, key128_equal, key128_is_empty)
+
+/* Sorted by key, then by tag: a total order, so any correct sort gives qsort's result. */
+struct keyed {
+	uint64_t key;
+	uint32_t tag;
+};
+static inline bool keyed_less(const struct keyed *a, const struct keyed *b)
+{
+	return a->key < b->key || (a->key == b->key && a->tag < b->tag);
+}
+CLRSOS_SORT(sort_keyed, struct keyed, keyed_less)
+
+/* Only the key: many equal items, in no defined order among themselves. */
+static inline bool key_less(const struct keyed *a, const struct keyed *b)
+{
+	return a->key < b->key;
+}
+CLRSOS_SORT(sort_by_key, struct keyed, key_less)
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	return keyed_less(x, y) ? -1 : keyed_less(y, x) ? 1 : 0;
+}
 
 static int reset_allocator(void **state)
 {
@@ -359,6 +386,128 @@ static void test_hashmap__out_of_memory_keeps_the_table(void **state)
 	addr_map_deinit(&m);
 }
 
+static uint64_t next_random(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+enum shape { RANDOM, FEW_KEYS, SORTED, REVERSED, ALL_EQUAL, ORGAN_PIPE, SHAPES };
+
+static void fill(struct keyed *a, size_t n, enum shape shape, uint64_t *seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = next_random(seed);
+		switch (shape) {
+		case FEW_KEYS:
+			k %= 5;
+			break;
+		case SORTED:
+			k = i;
+			break;
+		case REVERSED:
+			k = n - i;
+			break;
+		case ALL_EQUAL:
+			k = 42;
+			break;
+		case ORGAN_PIPE:
+			k = i < n / 2 ? i : n - i;
+			break;
+		default:
+			break;
+		}
+		a[i] = (struct keyed){k, (uint32_t)i};
+	}
+}
+
+static void test_sort__same_as_qsort_on_every_shape_and_size(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 100, 1000, 65537};
+	struct keyed *a = malloc(65537 * sizeof(*a)), *b = malloc(65537 * sizeof(*b));
+	assert_non_null(a);
+	assert_non_null(b);
+	uint64_t seed = 88172645463325252ull;
+	for (int shape = 0; shape < SHAPES; shape++) {
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++) {
+			size_t n = sizes[s];
+			fill(a, n, (enum shape)shape, &seed);
+			memcpy(b, a, n * sizeof(*a));
+			assert_null(sort_keyed(a, n, NULL));
+			qsort(b, n, sizeof(*b), cmp_keyed);
+			assert_memory_equal(a, b, n * sizeof(*a));
+			/* By key only: sorted, and the same items (their tags are 0..n-1). */
+			fill(a, n, (enum shape)shape, &seed);
+			assert_null(sort_by_key(a, n, NULL));
+			uint64_t tags = 0;
+			for (size_t i = 0; i < n; i++) {
+				if (i)
+					assert_true(a[i - 1].key <= a[i].key);
+				tags += a[i].tag;
+			}
+			assert_int_equal(tags, n ? (uint64_t)n * (n - 1) / 2 : 0);
+		}
+	}
+	free(a);
+	free(b);
+}
+
+/* Past its depth limit the sort finishes with a heapsort: at depth 0 the first step goes there. */
+static void test_sort__depth_limit_falls_back_to_heapsort(void **state)
+{
+	(void)state;
+	enum { N = 4096 };
+	struct keyed a[N], b[N];
+	uint64_t seed = 1;
+	fill(a, N, RANDOM, &seed);
+	memcpy(b, a, sizeof(a));
+	/* Depth 0: the first partition step goes straight to the heapsort. */
+	assert_null(sort_keyed_intro(a, N, 0, NULL));
+	qsort(b, N, sizeof(*b), cmp_keyed);
+	assert_memory_equal(a, b, sizeof(a));
+}
+
+static bool stop_now(void *ctx)
+{
+	++*(unsigned *)ctx;
+	return true;
+}
+
+static void test_sort__interrupted_keeps_every_item(void **state)
+{
+	(void)state;
+	enum { N = 1 << 20 };
+	struct keyed *a = malloc(N * sizeof(*a));
+	assert_non_null(a);
+	uint64_t seed = 7;
+	fill(a, N, RANDOM, &seed);
+	unsigned polls = 0;
+	struct clrsos_watch w;
+	clrsos_watch_init(&w, "test", stop_now, &polls, NULL, false);
+	struct clrsos_error *err = sort_keyed(a, N, &w);
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_INTERRUPTED);
+	clrsos_error_destroy(err);
+	assert_int_equal(polls, 1);
+	/* Stopped early (not sorted yet), every item still there once. */
+	bool sorted = true;
+	uint64_t tags = 0;
+	for (size_t i = 0; i < N; i++) {
+		sorted &= !i || !keyed_less(&a[i], &a[i - 1]);
+		tags += a[i].tag;
+	}
+	assert_false(sorted);
+	assert_int_equal(tags, (uint64_t)N * (N - 1) / 2);
+	/* The heapsort path stops too. */
+	err = sort_keyed_heapsort(a, N, &w);
+	assert_non_null(err);
+	clrsos_error_destroy(err);
+	free(a);
+}
+
 int run_containers_tests(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, reset_allocator, reset_allocator)
@@ -373,6 +522,9 @@ int run_containers_tests(void)
 		T(test_hashmap__remove_across_the_wrap_keeps_chains),
 		T(test_hashmap__iteration_visits_each_entry_once),
 		T(test_hashmap__out_of_memory_keeps_the_table),
+		T(test_sort__same_as_qsort_on_every_shape_and_size),
+		T(test_sort__depth_limit_falls_back_to_heapsort),
+		T(test_sort__interrupted_keeps_every_item),
 	};
 #undef T
 	return cmocka_run_group_tests_name("containers", tests, NULL, NULL);

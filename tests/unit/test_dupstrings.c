@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "analysis/dupstrings.h"
+#include "base/watch.h"
 #include "fake_target.h"
 #include "model/clrstring.h"
 #include "model/types.h"
@@ -83,7 +84,7 @@ static void tally(struct heap_image *im, const struct clrsos_heap_object *objs, 
 		assert_null(clrsos_dupstrings_add(s, im->target, &objs[i], &counted));
 		assert_true(counted);
 	}
-	assert_null(clrsos_dupstrings_sorted(s, &ret->rows, &ret->n, &ret->wasted, &ret->unique));
+	assert_null(clrsos_dupstrings_sorted(s, NULL, &ret->rows, &ret->n, &ret->wasted, &ret->unique));
 	clrsos_dupstrings_destroy(s);
 }
 
@@ -205,12 +206,54 @@ static void test_dupstrings__first_in_walk_order(void **state)
 	image_fini(&im);
 }
 
+static bool stop_at_second_poll(void *ctx)
+{
+	return ++*(unsigned *)ctx >= 2;
+}
+
+/* Ctrl-C while the texts are sorted and checked: the command's error, and nothing leaks (the ASan run). */
+static void test_dupstrings__interrupted_while_checking(void **state)
+{
+	(void)state;
+	struct heap_image im;
+	image_init(&im, 0x10000);
+	struct clrsos_heap_object objs[200];
+	char text[16];
+	for (size_t i = 0; i < 200; i++) {
+		snprintf(text, sizeof(text), "t%zu", i % 7);
+		objs[i] = image_string(&im, text, NULL);
+	}
+	image_map(&im);
+	struct clrsos_dupstrings *s;
+	assert_null(clrsos_dupstrings_create(&s));
+	clrsos_dupstrings_set_hash_mask(s, 0); /* one group: every copy is read back and compared */
+	for (size_t i = 0; i < 200; i++) {
+		bool counted;
+		assert_null(clrsos_dupstrings_add(s, im.target, &objs[i], &counted));
+	}
+	unsigned polls = 0;
+	struct clrsos_watch w;
+	clrsos_watch_init(&w, "test", stop_at_second_poll, &polls, NULL, false);
+	struct clrsos_dupstring *rows = NULL;
+	size_t n = 0, unique = 0;
+	uint64_t wasted = 0;
+	struct clrsos_error *err = clrsos_dupstrings_sorted(s, &w, &rows, &n, &wasted, &unique);
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_INTERRUPTED);
+	assert_int_equal(polls, 2);
+	assert_null(rows);
+	clrsos_error_destroy(err);
+	clrsos_dupstrings_destroy(s);
+	image_fini(&im);
+}
+
 int run_dupstrings_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dupstrings__sorted_by_waste),
 		cmocka_unit_test(test_dupstrings__collisions_split_by_text),
 		cmocka_unit_test(test_dupstrings__first_in_walk_order),
+		cmocka_unit_test(test_dupstrings__interrupted_while_checking),
 	};
 	return cmocka_run_group_tests_name("dupstrings", tests, NULL, NULL);
 }
