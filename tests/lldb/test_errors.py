@@ -204,7 +204,7 @@ def core_phdrs(data):
 def case_missing_memory():
     d = harness.scratch_dir()
     try:
-        core, exe, _ = harness.core_of_finished("HeapShapes", "full", d)
+        core, exe, _ = harness.core_of_finished("HeapShapes", "full", d, writable=True)
         tr = harness.lldb(["eeversion --json"], core=core, exe=exe)
         base = harness.parse_hex(tr.json("eeversion --json")["runtimeBase"])
         # Drop from the core every writable mapping of libcoreclr.so (the
