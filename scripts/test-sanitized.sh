@@ -14,7 +14,8 @@ cmake --build build-asan -j"$(nproc)" >/dev/null
 # within 300 s; the plain run covers them.
 # The runtime matrix (lldb.<family>.net<N>.*: the heap and the code and
 # stack families of issue 22 among them) runs in the plain build; here only
-# eeheap on .NET 8 and 9 (so only HeapShapes is published for them, and
-# none of CLRSOS_RUNTIME_CODE_TARGETS).
+# eeheap and the errors cases on HeapShapes (all but mid-gc) on .NET 8 and 9
+# (so only HeapShapes is published for them, and none of
+# CLRSOS_RUNTIME_CODE_TARGETS).
 ctest --test-dir build-asan --output-on-failure -j2 -R '^lldb\.' \
-  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt|maddress|nativeheap|gcstat|heapnav|verify|ephrefs|collections|heapstate|names|async|bpmd|code|gcinfo|il|lines|locals|runtime|sig|stresslog|unwind)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.eeheap\.net10\.' "$@"
+  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt|maddress|nativeheap|gcstat|heapnav|verify|ephrefs|collections|heapstate|names|async|bpmd|code|gcinfo|il|lines|locals|runtime|sig|stresslog|unwind|session|interrupt)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.(eeheap|errors)\.net10\.|^lldb\.errors\.net[0-9]+\.mid-gc$' "$@"
