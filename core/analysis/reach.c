@@ -37,8 +37,8 @@ struct clrsos_reach {
 		uint64_t mt;
 		const struct clrsos_type *type;
 	} tcache[TYPE_CACHE_ENTRIES];
-	/* The segment of the last reference marked, and its bits. */
-	uint64_t seg_start, seg_end;
+	/* The segment of the last reference marked (NULL: none yet), and its bits. */
+	const struct clrsos_segment *seg;
 	uint64_t *seg_bits;
 	uint8_t *scratch;        /* an object's bytes */
 	size_t scratch_cap;
@@ -59,26 +59,21 @@ static const uint8_t *cached_read(struct clrsos_reach *r, uint64_t address, size
 		if (c->base != base) {
 			/* A core's bytes copied from its file where the debugger can
 			 * (each chunk is read about once: 1.1 times the heap on a
-			 * 10 M-object core), else in place. */
-			size_t got = 0;
-			const uint8_t *view = NULL;
-			if (!c->data && !(c->data = malloc((size_t)1 << CHUNK_SHIFT))) {
+			 * 10 M-object core), else in place, else read. */
+			const size_t CHUNK = (size_t)1 << CHUNK_SHIFT;
+			if (!c->data && !(c->data = malloc(CHUNK))) {
 				r->oom = true;
 				return NULL;
 			}
-			if (clrsos_target_scan(r->target, base, c->data, (size_t)1 << CHUNK_SHIFT) ==
-			    (size_t)1 << CHUNK_SHIFT) {
-				view = c->data;
-				got = (size_t)1 << CHUNK_SHIFT;
-			} else {
-				view = clrsos_target_view(r->target, base, (size_t)1 << CHUNK_SHIFT, &got);
-			}
-			if (view && got == (size_t)1 << CHUNK_SHIFT) {
+			size_t got = clrsos_target_scan(r->target, base, c->data, CHUNK);
+			const uint8_t *view = NULL;
+			if (got == CHUNK) {
+				c->bytes = c->data;
+			} else if ((view = clrsos_target_view(r->target, base, CHUNK, &got)) && got == CHUNK) {
 				c->bytes = view;
 			} else {
 				got = 0;
-				struct clrsos_error *err = clrsos_target_read_partial(
-					r->target, base, c->data, (size_t)1 << CHUNK_SHIFT, &got);
+				struct clrsos_error *err = clrsos_target_read_partial(r->target, base, c->data, CHUNK, &got);
 				if (clrsos_error_ignore(err)) /* unreadable: as far as it was read */
 					r->oom = true;
 				c->bytes = c->data;
@@ -180,22 +175,18 @@ static void mark(void *ctx, uint64_t object)
 {
 	struct clrsos_reach *r = ctx;
 	uint64_t mask;
-	uint64_t *w;
-	if (object - r->seg_start < r->seg_end - r->seg_start && !(object & 7)) {
-		/* Most references lead into the segment of the one before. */
-		uint64_t i = (object - r->seg_start) >> 3;
-		mask = (uint64_t)1 << (i & 63);
-		w = &r->seg_bits[i >> 6];
-	} else {
+	/* Most references lead into the segment of the one before. */
+	if (!r->seg || object - r->seg->start >= r->seg->end - r->seg->start) {
 		const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, object);
 		uint64_t *bits = s ? r->bits[s - r->gc->segments] : NULL;
-		w = bits && !(object & 7) ? clrsos_markbits_word(bits, s, object, &mask) : NULL;
 		if (bits) {
-			r->seg_start = s->start;
-			r->seg_end = s->end;
+			r->seg = s;
 			r->seg_bits = bits;
 		}
 	}
+	uint64_t *w = r->seg && object - r->seg->start < r->seg->end - r->seg->start && !(object & 7)
+			      ? clrsos_markbits_word(r->seg_bits, r->seg, object, &mask)
+			      : NULL;
 	if (!w) {
 		if (object)
 			r->stats.bad_references += clrsos_heap_segment_of(r->heap, object) != NULL;
@@ -254,14 +245,10 @@ static void drain(struct clrsos_reach *r)
 			show_progress(r);
 		if (!type->contains_pointers)
 			continue;
-		uint64_t seg_end = r->seg_end;
-		if (object - r->seg_start >= r->seg_end - r->seg_start) {
-			const struct clrsos_segment *s = clrsos_heap_segment_of(r->heap, object);
-			if (!s)
-				continue;
-			seg_end = s->end;
-		}
-		if (size > seg_end - object)
+		const struct clrsos_segment *s = r->seg;
+		if (!s || object - s->start >= s->end - s->start)
+			s = clrsos_heap_segment_of(r->heap, object);
+		if (!s || size > s->end - object)
 			continue;
 		const uint8_t *bytes = cached_read(r, object, (size_t)size, &got);
 		if (!bytes || got < size)

@@ -360,7 +360,8 @@ static size_t refill(struct walker *w, uint64_t address)
 	 * passes over each byte once, and mapping every page into this process
 	 * (the view below) costs more than the copy. */
 	size_t got = clrsos_target_scan(w->h->target, from, w->h->block, len);
-	if (got < 8 + HEADER_BYTES) {
+	if (got < 8 + HEADER_BYTES && len > 8) {
+		/* No header word before it there (a segment's first object at a load's start). */
 		from = address;
 		got = clrsos_target_scan(w->h->target, from, w->h->block, len - 8);
 	}
