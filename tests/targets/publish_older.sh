@@ -28,4 +28,7 @@ if [ $? -ne 0 ] || [ ! -f "$out/libmscordaccore.so" ]; then
 else
   echo "$version" > "$out/RUNTIME_VERSION"
 fi
+# Only the sources stay staged (the PDB names them): the build's own copy of
+# the self-contained output is as big as <out> (about 80 MB a target).
+rm -rf "$stage/bin"
 exit 0
