@@ -17,6 +17,10 @@ Environment (set by tests/lldb/CMakeLists.txt):
   CLRSOS_CORE_CACHE   a directory where cores are made once per target,
                       runtime, GC configuration and kind, and shared by every
                       test family that asks for one (core_of_finished)
+  CLRSOS_CORE_CACHE_RESERVE_MB
+                      before a new core is made, the least recently used
+                      cached cores (of any runtime) are removed while the disk
+                      has less than this free (default 4096)
 """
 
 import atexit
@@ -38,6 +42,7 @@ LLDB = os.environ.get("CLRSOS_LLDB") or "lldb"
 TARGETS_DIR = os.environ.get("CLRSOS_TARGETS_DIR", "")
 RUNTIME = os.environ.get("CLRSOS_RUNTIME") or None
 CORE_CACHE = os.environ.get("CLRSOS_CORE_CACHE") or None
+CORE_CACHE_RESERVE = int(os.environ.get("CLRSOS_CORE_CACHE_RESERVE_MB") or 4096) << 20
 # Debian's lldb 14 looks for its Python package in the wrong place; point it there.
 LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
 
@@ -230,7 +235,48 @@ def make_core(target, kind, directory):
             raise Failure("gcore failed: " + r.stdout + r.stderr)
     else:
         raise ValueError(kind)
+    # Pages of zeros become holes (a core is about half zeros): the same bytes
+    # to a reader, half the disk. util-linux's fallocate; kept as is without it.
+    try:
+        subprocess.run(["fallocate", "--dig-holes", path], capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
     return path
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _make_room(keep):
+    """Remove the least recently used cached cores, of every runtime's cache
+    beside CORE_CACHE, while the disk has less than CORE_CACHE_RESERVE free.
+    A test still reading one keeps it: it holds a hard link or a copy."""
+    root = os.path.dirname(os.path.abspath(CORE_CACHE))
+    if free_bytes(root) >= CORE_CACHE_RESERVE:
+        return
+    entries = []
+    for cache in os.listdir(root):
+        try:  # a runtime's cache may be removed meanwhile (its cleanup test)
+            for name in os.listdir(os.path.join(root, cache)):
+                entry = os.path.join(root, cache, name)
+                meta = os.path.join(entry, "meta.json")
+                if entry != keep and os.path.exists(meta):
+                    entries.append((os.path.getmtime(meta), entry))
+        except OSError:
+            pass
+    for _, entry in sorted(entries):
+        if free_bytes(root) >= CORE_CACHE_RESERVE:
+            return
+        with open(entry + ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # being made or linked by another test
+            shutil.rmtree(entry, ignore_errors=True)
+            print("core cache: removed %s (less than %d MB free)"
+                  % (entry, CORE_CACHE_RESERVE >> 20), flush=True)
 
 
 def core_of_finished(name, kind, directory, env=None, variant=None, writable=False):
@@ -265,11 +311,13 @@ def core_of_finished(name, kind, directory, env=None, variant=None, writable=Fal
         meta_path = os.path.join(entry, "meta.json")
         if os.path.exists(meta_path):
             meta = json.load(open(meta_path))
+            os.utime(meta_path)  # used: the last to be removed for room
             if variant != "host":
                 variant_dir(name, variant)  # says which runtime the core is of
             print("shared core: %s (made by an earlier test)" % meta["core"], flush=True)
         else:
             shutil.rmtree(entry, ignore_errors=True)
+            _make_room(entry)
             os.makedirs(entry)
             with Target(name, env=env, variant=None if variant == "host" else variant) as t:
                 made = make_core(t, kind, entry)
@@ -278,15 +326,16 @@ def core_of_finished(name, kind, directory, env=None, variant=None, writable=Fal
                 json.dump(meta, f)
             os.rename(meta_path + ".tmp", meta_path)
             print("shared core: %s (made now)" % made, flush=True)
-    core = os.path.join(directory, os.path.basename(meta["core"]))
-    if not writable:
-        try:
-            os.link(meta["core"], core)
-            return core, meta["exe"], meta["truth"]
-        except OSError:
-            pass
-    shutil.copyfile(meta["core"], core)
-    return core, meta["exe"], meta["truth"]
+        # Still under the lock: the entry cannot be removed for room meanwhile.
+        core = os.path.join(directory, os.path.basename(meta["core"]))
+        if not writable:
+            try:
+                os.link(meta["core"], core)
+                return core, meta["exe"], meta["truth"]
+            except OSError:
+                pass
+        shutil.copyfile(meta["core"], core)
+        return core, meta["exe"], meta["truth"]
 
 
 class Transcript:
