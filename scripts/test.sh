@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+# The disk the tests write cores to, before and after (a full disk fails
+# many tests at once: say so beside them).
+df -h . "${TMPDIR:-/tmp}" | sed 's/^/clrsos: disk: /'
+trap 'df -h . "${TMPDIR:-/tmp}" | sed "s/^/clrsos: disk at the end: /"' EXIT
 ctest --test-dir build --output-on-failure -j2 "$@"
 # The lldb tests again with the plugin under ASan+UBSan (CLRSOS_SANITIZED=0: not).
 if [ "${CLRSOS_SANITIZED:-1}" != 0 ]; then
