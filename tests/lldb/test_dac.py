@@ -46,14 +46,26 @@ def run_commands(tr_commands, order):
     return [c.format(order=order) for c in tr_commands]
 
 
+def crasher():
+    """Crasher's command (under CLRSOS_RUNTIME its self-contained build for
+    that runtime, else dotnet with its dll), and the program lldb and gdb are
+    given for it: (program, arguments before Crasher's own)."""
+    command = harness.target_command("Crasher")
+    return harness.program_of(command), command[1:]
+
+
+def on_runtime(*runtimes):
+    """Whether this run is on one of the pinned older runtimes named."""
+    return harness.RUNTIME in runtimes
+
+
 def crash_core(kind, directory):
     """A createdump core written by the runtime as Crasher dies of kind."""
-    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
     core = os.path.join(directory, "core." + kind)
     env = dict(os.environ, DOTNET_DbgEnableMiniDump="1", DOTNET_DbgMiniDumpType="4",
                DOTNET_DbgMiniDumpName=core)
-    r = subprocess.run(["dotnet", exe, kind, "now"], env=env, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(harness.target_command("Crasher") + [kind, "now"], env=env,
+                       capture_output=True, text=True, timeout=300)
     truth = None
     for line in r.stdout.splitlines():
         if line.startswith("TRUTH "):
@@ -77,8 +89,14 @@ def check_dso(tr, truth):
     # the exception object the runtime's throw path holds there.
     first_managed = min(int(r["slot"], 16) for r in precise if r["slot"] != "0x0")
     below = [r for r in scan["objects"] if int(r["slot"], 16) < first_managed]
-    check(any(r["type"] == "System.InvalidOperationException" for r in below),
-          "dso: no InvalidOperationException in the native frames below %x: %s" % (first_managed, below[:3]))
+    if on_runtime("net9"):
+        # SOS 10.0.750501's dso on the same core lists the same slots: none below.
+        print("SKIP (.NET 9.0.23): the exception in the native frames below the lowest slot the "
+              "runtime reports; this runtime's throw path leaves none there (SOS's dso agrees)")
+    else:
+        check(any(r["type"] == "System.InvalidOperationException" for r in below),
+              "dso: no InvalidOperationException in the native frames below %x: %s"
+              % (first_managed, below[:3]))
     lo, hi = (int(scan["scanned"][0][k], 16) for k in ("start", "end"))
     check(all(lo <= int(r["slot"], 16) < hi for r in scan["objects"] if r["slot"] != "0x0"),
           "dso: a slot outside the range it says it scanned")
@@ -105,7 +123,7 @@ def case_crash_cores():
             if kind == "nested":
                 extra = ["pe -nested --json", "pe -nested"]
             cmds = base + ["dumpheap -stat -type Crasher.Order --json", "thread list"] + extra
-            tr = harness.lldb(cmds, core=core, exe=shutil.which("dotnet"))
+            tr = harness.lldb(cmds, core=core, exe=crasher()[0])
             if kind == "throw":
                 # The main thread (its tid is the pid) died of the exception.
                 me = tr.text_of("clrthreads -managedexception").strip()
@@ -136,6 +154,12 @@ def case_crash_cores():
             # The selected thread is the one that died: its managed frames down to the thread's start.
             bottom = {"stackoverflow": "Crasher.Program.Recurse", "task": "Thread.StartCallback"}.get(
                 kind, "Crasher.Program.Main")
+            if kind == "task" and on_runtime("net8", "net9"):
+                # Before .NET 10 the unhandled exception's catch handler is the
+                # thread's last frame; SOS's clrstack on the same core ends there too.
+                print("task: before .NET 10 the stack ends at DebuggerU2MCatchHandlerFrame "
+                      "(no Thread.StartCallback frame); SOS's clrstack agrees")
+                bottom = "DebuggerU2MCatchHandlerFrame"
             if kind == "stackoverflow":
                 check("Warning: the walk stopped after 65536 frames" in tr.text_of("clrstack"),
                       "stackoverflow: clrstack does not say it stopped short: %r" % tr.output("clrstack")[-2:])
@@ -162,9 +186,14 @@ def case_crash_cores():
                 # -nested as SOS: the thread's nested exception records, the ones in flight when the
                 # outer one was thrown (Middle's FormatException, Fail's InvalidOperationException).
                 nested = [n["type"] for n in tr.json("pe -nested --json").get("nestedExceptions", [])]
-                check(nested == ["System.FormatException", "System.InvalidOperationException"],
-                      "nested: pe -nested lists %s" % nested)
-                check(tr.text_of("pe -nested").count("\nNested exception -----") == 2
+                want = ["System.FormatException", "System.InvalidOperationException"]
+                if on_runtime("net8"):
+                    # .NET 8.0.34 keeps one nested record on this thread; SOS's
+                    # pe -nested on the same core prints the same, byte for byte.
+                    print("nested: .NET 8 keeps one nested exception record, not two (SOS agrees)")
+                    want = want[:1]
+                check(nested == want, "nested: pe -nested lists %s, expected %s" % (nested, want))
+                check(tr.text_of("pe -nested").count("\nNested exception -----") == len(want)
                       and nested_line not in tr.text_of("pe -nested"), "nested: pe -nested's layout")
             # After any crash, the next commands still answer: the order the
             # dying thread held is on the heap, once.
@@ -182,10 +211,10 @@ def case_crash_cores():
 
 
 def case_crash_live():
-    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
-    cmds = ["process launch -- %s throw now" % exe, "plugin load " + harness.PLUGIN,
+    program, pre = crasher()
+    cmds = ["process launch -- %s" % " ".join(pre + ["throw", "now"]), "plugin load " + harness.PLUGIN,
             "dso", "clrstack", "gcroot $rdi", "eeversion", "thread list", "process kill"]
-    tr = harness.lldb(cmds, exe=shutil.which("dotnet"), load_plugin=False)
+    tr = harness.lldb(cmds, exe=program, load_plugin=False)
     check(any("signal SIGABRT" in l for l in tr.output(cmds[0])),
           "the process did not stop at its abort: %r" % tr.output(cmds[0]))
     for c in ("dso", "clrstack", "gcroot $rdi", "eeversion"):
@@ -203,18 +232,18 @@ def case_crash_live():
 
 
 def case_startup():
-    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
+    program, pre = crasher()
     # A GC region range that cannot be reserved: the runtime's start fails
     # after its GC heap type is set, before the heap exists.
     for stop in ("before", "after"):
         cmds = ["settings set target.env-vars DOTNET_GCRegionRange=0x7FFFFFFFFFFF",
                 "breakpoint set -n coreclr_initialize",
-                "process launch -- %s wait now" % exe]
+                "process launch -- %s" % " ".join(pre + ["wait", "now"])]
         if stop == "after":
             cmds.append("thread step-out")
         ours = ["clrthreads", "dumpheap -stat", "eeheap -gc", "clrstack", "gcroot 0x1000"]
         cmds += ["plugin load " + harness.PLUGIN] + ours + ["thread list", "process kill"]
-        tr = harness.lldb(cmds, exe=shutil.which("dotnet"), load_plugin=False)
+        tr = harness.lldb(cmds, exe=program, load_plugin=False)
         for c in ours:
             err = one_line_or_answer(tr, c)
             check(err is not None, "%s start-up: %r answered on a runtime with no heap" % (stop, c))
@@ -228,8 +257,7 @@ def case_startup():
 
 def case_startup_core():
     """The same after a failed start, on a core (gdb's gcore, stopped there)."""
-    exe = os.path.join(harness.TARGETS_DIR, "Crasher", "Crasher.dll")
-    dotnet = os.path.realpath(shutil.which("dotnet"))
+    program, pre = crasher()
     d = harness.scratch_dir()
     try:
         core = os.path.join(d, "core.startup")
@@ -237,12 +265,12 @@ def case_startup_core():
                             "-ex", "set environment DOTNET_GCRegionRange=0x7FFFFFFFFFFF",
                             "-ex", "set breakpoint pending on", "-ex", "break coreclr_initialize",
                             "-ex", "run", "-ex", "finish", "-ex", "gcore " + core, "-ex", "kill",
-                            "--args", dotnet, exe, "wait", "now"],
+                            "--args", program] + pre + ["wait", "now"],
                            capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
         if not os.path.exists(core):
             raise harness.Failure("gdb made no core at start-up: " + r.stdout[-2000:] + r.stderr[-2000:])
         ours = ["eeversion", "clrthreads", "dumpheap -stat", "eeheap -gc", "clrstack", "dso"]
-        tr = harness.lldb(ours + ["image list libcoreclr.so"], core=core, exe=dotnet)
+        tr = harness.lldb(ours + ["image list libcoreclr.so"], core=core, exe=program)
     finally:
         harness.cleanup(d)
     for c in ours:
