@@ -219,8 +219,10 @@ static struct clrsos_error *clrstack_full_thread(struct thread_stack *ts, struct
 	free(nf);
 	for (size_t i = 0; i < ts->stack.count && !err; i++) {
 		const struct clrsos_managed_frame *m = &ts->stack.frames[i];
-		if (!m->frame && m->method_desc)
-			err = clrsos_method_code_place(c->dac, m->method_desc, m->ip, &ts->places[i].module,
+		/* A Frame's method is named with its module, as SOS: its offset is not shown. */
+		uint64_t md = m->frame ? m->frame_method_desc : m->method_desc;
+		if (md)
+			err = clrsos_method_code_place(c->dac, md, m->ip, &ts->places[i].module,
 						       &ts->places[i].offset);
 	}
 	return err;
@@ -845,7 +847,7 @@ static void write_stack_json(struct clrsos_json *j, const struct thread_stack *t
 		clrsos_json_address(j, f[i].sp);
 		if (o->regs)
 			write_regs_json(j, &f[i].regs);
-		if (o->full && ts->places && ts->places[i].module) {
+		if (o->full && ts->places && ts->places[i].module && !f[i].frame) {
 			clrsos_json_key(j, "module");
 			clrsos_json_string(j, ts->places[i].module);
 			clrsos_json_key(j, "offset");
@@ -859,6 +861,12 @@ static void write_stack_json(struct clrsos_json *j, const struct thread_stack *t
 		clrsos_json_address(j, f[i].method_desc);
 		clrsos_json_key(j, "name");
 		clrsos_json_string(j, f[i].name);
+		if (f[i].frame) {
+			clrsos_json_key(j, "frameMethodDesc");
+			clrsos_json_address(j, f[i].frame_method_desc);
+			clrsos_json_key(j, "frameMethod");
+			clrsos_json_string(j, f[i].frame_method);
+		}
 		if (f[i].has_il) {
 			clrsos_json_key(j, "ilOffset");
 			clrsos_json_uint(j, f[i].il_offset);
@@ -935,19 +943,27 @@ static void write_stack_text(struct clrsos_writer *out, const struct thread_stac
 	clrsos_outf(out, "OS Thread Id: 0x%x\n", s->os_id);
 	clrsos_outf(out, "%16s %16s %s\n", "Child SP", "IP", "Call Site");
 	for (size_t i = 0; i < s->count; i++) {
-		/* -f as SOS: a Frame stands at its own address; native frames below each row come first. */
-		uint64_t sp = o->full && f[i].frame ? f[i].frame : f[i].sp;
+		/* As SOS: a Frame stands at its own address (-f: native frames below each row come first). */
+		uint64_t sp = f[i].frame ? f[i].frame : f[i].sp;
 		for (; o->full && native < ts->nnatives && ts->natives[native].sp <= sp; native++)
 			if (ts->natives[native].sp != sp)
 				write_native_text(out, &ts->natives[native]);
 		if (f[i].frame) {
+			/* SOS's row: its IP in lower case (none with -f), then "[Frame: address] " and the
+			 * method the Frame stands for. */
+			clrsos_outf(out, "%016" PRIX64 " ", sp);
 			if (o->full)
-				clrsos_outf(out, "%016" PRIX64 " %16s [%s: %016" PRIx64 "]\n", sp, "",
-					    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame", f[i].frame);
+				clrsos_outf(out, "%16s", "");
 			else
-				clrsos_outf(out, "%016" PRIX64 " %016" PRIX64 " [%s: %016" PRIx64 "]\n", f[i].sp,
-					    f[i].ip, f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame",
-					    f[i].frame);
+				clrsos_outf(out, "%016" PRIx64, f[i].ip);
+			clrsos_outf(out, " [%s: %016" PRIx64 "] ",
+				    f[i].name ? clrsos_safe_name(f[i].name, &nb) : "Frame", f[i].frame);
+			if (f[i].frame_method) {
+				if (o->full && ts->places && ts->places[i].module)
+					clrsos_outf(out, "%s!", clrsos_safe_name(ts->places[i].module, &mb));
+				clrsos_out(out, clrsos_safe_name(f[i].frame_method, &nb));
+			}
+			clrsos_out(out, "\n");
 			if (o->gc)
 				write_gc_refs_text(out, ts, f[i].frame, 0, true);
 		} else {

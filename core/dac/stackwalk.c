@@ -210,6 +210,7 @@ void clrsos_stack_frames_free(struct clrsos_stack_frame *frames, size_t count)
 {
 	for (size_t i = 0; frames && i < count; i++) {
 		free(frames[i].name);
+		free(frames[i].frame_method);
 		vars_free(frames[i].args, frames[i].nargs);
 		vars_free(frames[i].locals, frames[i].nlocals);
 	}
@@ -334,6 +335,22 @@ static char *frame_name(struct clrsos_dac *dac, uint64_t frame)
 	return hr < 0 ? NULL : clrsos_dac_utf16_to_utf8(buf, needed < 256 ? needed : 256);
 }
 
+/* The method a Frame stands for, if the runtime names one (no error if not). */
+static struct clrsos_error *frame_method(struct clrsos_dac *dac, struct clrsos_stack_frame *f)
+{
+	typedef clrsos_hresult (*fn)(void *, uint64_t, uint64_t *);
+	uint64_t md = 0;
+	clrsos_hresult hr;
+	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_FRAME, fn, f->frame, &md);
+	if (hr < 0 || !md)
+		return NULL;
+	bool code;
+	struct clrsos_error *err = clrsos_error_ignore(clrsos_dac_method_desc(dac, md, &f->frame_method, &code));
+	if (!err && f->frame_method)
+		f->frame_method_desc = md;
+	return err;
+}
+
 struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_thread_id, unsigned what,
 					   struct clrsos_stack_frame **ret, size_t *ret_count)
 {
@@ -383,6 +400,8 @@ struct clrsos_error *clrsos_dac_stack_walk(struct clrsos_dac *dac, uint32_t os_t
 		f->frame = hr >= 0 ? frame : 0;
 		if (f->frame) {
 			f->name = frame_name(dac, f->frame);
+			if ((err = frame_method(dac, f)))
+				break;
 		} else {
 			bool code;
 			if ((err = clrsos_error_ignore(clrsos_dac_method_desc_from_ip(dac, f->ip, &f->method_desc))))

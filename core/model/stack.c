@@ -75,6 +75,8 @@ struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stac
 			.frame = f[i].frame,
 			.method_desc = f[i].method_desc,
 			.name = f[i].name,
+			.frame_method_desc = f[i].frame_method_desc,
+			.frame_method = f[i].frame_method,
 			.nargs = f[i].nargs,
 			.nlocals = f[i].nlocals,
 			.args_failed = f[i].args_failed,
@@ -84,6 +86,7 @@ struct clrsos_error *clrsos_managed_stack_init(struct clrsos_managed_stack *stac
 			.regs = f[i].regs,
 		};
 		f[i].name = NULL;
+		f[i].frame_method = NULL;
 		stack->count = i + 1;
 		if (!(err = take_vars(f[i].args, f[i].nargs, &m->args)))
 			err = take_vars(f[i].locals, f[i].nlocals, &m->locals);
@@ -102,6 +105,7 @@ void clrsos_managed_stack_deinit(struct clrsos_managed_stack *stack)
 {
 	for (size_t i = 0; stack->frames && i < stack->count; i++) {
 		free(stack->frames[i].name);
+		free(stack->frames[i].frame_method);
 		free(stack->frames[i].source_file);
 		vars_free(stack->frames[i].args, stack->frames[i].nargs);
 		vars_free(stack->frames[i].locals, stack->frames[i].nlocals);

@@ -42,6 +42,8 @@ struct clrsos_managed_frame {
 	uint64_t frame;       /* an explicit runtime Frame, or 0 for managed code */
 	uint64_t method_desc; /* managed code's method, or 0 */
 	char *name;           /* method or Frame name (malloc'd), or NULL */
+	uint64_t frame_method_desc; /* a Frame's method, as the runtime names it (the P/Invoke an */
+	char *frame_method;         /* InlinedCallFrame calls; malloc'd), or 0 and NULL */
 	struct clrsos_managed_var *args, *locals; /* with variables asked for, managed frames */
 	size_t nargs, nlocals;
 	bool args_failed, locals_failed; /* the runtime could not list them for this frame */

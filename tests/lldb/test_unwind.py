@@ -29,7 +29,8 @@ from harness import check
 
 REGS = ["rsp", "rbp", "rip", "rax", "rbx", "rcx", "rdx", "rsi", "rdi",
         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"]
-ROW = re.compile(r"^([0-9A-F]{16}) ([0-9A-F]{16}| {16}) (.*)$")
+# The IP of a Frame's row is in lower case, as SOS prints it.
+ROW = re.compile(r"^([0-9A-F]{16}) ([0-9A-F]{16}|[0-9a-f]{16}| {16}) (.*)$")
 
 
 def rows(lines):
@@ -125,6 +126,22 @@ def check_regs(tr):
     check(regs.get("rsp") == lldb_regs["rsp"], "clrstack -r text: frame 0's rsp")
 
 
+def check_frame_rows(tr):
+    """A Frame's row as SOS prints it: its own address as Child SP, the walk's IP in lower
+    case, then "[Name: address] " and the method the Frame stands for, if any."""
+    plain = tr.json("clrstack --json")["threads"][0]["frames"]
+    want = [(int(f["frame"], 16), int(f["ip"], 16), f["name"], f.get("frameMethod"))
+            for f in plain if f["frame"] != "0x0"]
+    got = []
+    for line in tr.output("clrstack"):
+        m = re.match(r"^([0-9A-F]{16}) ([0-9a-f]{16}) \[(\w+): ([0-9a-f]{16})\] (.*)$", line)
+        if m:
+            check(int(m.group(1), 16) == int(m.group(4), 16),
+                  "clrstack: a Frame's row has a Child SP other than its address: %r" % line)
+            got.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3), m.group(5) or None))
+    check(want and got == want, "clrstack: the Frames' rows %s, the JSON's Frames %s" % (got, want))
+
+
 def check_count(tr):
     for n in (1, 2, 3):
         got = rows(tr.output("clrstack -c %d" % n))
@@ -186,6 +203,7 @@ def run(mode):
             check_against_lldb(tr, natives, complete=True)
             check_regs(tr)
             check_count(tr)
+            check_frame_rows(tr)
             check_clrbt(tr, early=False)
             check_dumpstack(tr)
             return
@@ -197,6 +215,7 @@ def run(mode):
                 check_against_lldb(tr, natives, complete=True)
                 check_regs(tr)
                 check_count(tr)
+                check_frame_rows(tr)
                 check_clrbt(tr, early=False)
                 check_dumpstack(tr)
             else:
@@ -207,6 +226,7 @@ def run(mode):
             natives = check_full(tr, None)
             check_against_lldb(tr, natives, complete=False)
             check_regs(tr)
+            check_frame_rows(tr)
             lldb_bt = [l for l in tr.output("bt") if "frame #" in l]
             check_clrbt(tr, early=len(lldb_bt) < len(natives))
     finally:
