@@ -437,7 +437,7 @@ bool run_stop_handler(void *baton, lldb::SBProcess &process, StopHandler handler
 		clrsos_session_refresh(s.session);
 		bool stop = false;
 		clrsos_error *err = handler(s.session, &out, &stop);
-		clrsos_error *crash = clrsos_session_end_command(s.session);
+		clrsos_error *crash = clrsos_session_end_command(s.session, err);
 		for (clrsos_error *e : {err, crash}) {
 			if (!e)
 				continue;

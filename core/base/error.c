@@ -93,6 +93,7 @@ static struct clrsos_error *error_vcreate(enum clrsos_error_code code,
 	shorten(err->message);
 	err->code = code;
 	err->address = address;
+	err->dac_crash = false;
 	return err;
 }
 

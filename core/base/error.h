@@ -9,6 +9,7 @@
 #ifndef CLRSOS_ERROR_H
 #define CLRSOS_ERROR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -32,6 +33,7 @@ struct clrsos_error {
 	enum clrsos_error_code code;
 	uint64_t address; /* for CLRSOS_ERROR_FAULT: the first address not read */
 	char *message;
+	bool dac_crash;   /* the message says the runtime's DAC crashed (core/dac/dac.h) */
 };
 
 extern struct clrsos_error clrsos_error_no_memory;

@@ -1953,8 +1953,15 @@ struct clrsos_error *clrsos_command_run(const struct clrsos_command *command,
 		clrsos_session_begin_command(session);
 	struct clrsos_error *err = clrsos_command_run_watched(command, session, host, argc, argv,
 								json ? &held_writer : out);
-	if (session && !err)
-		err = clrsos_session_end_command(session);
+	if (session) {
+		struct clrsos_error *crash = clrsos_session_end_command(session, err);
+		if (crash && clrsos_error_is_no_memory(err)) {
+			clrsos_error_destroy(crash);
+		} else if (crash) {
+			clrsos_error_destroy(err);
+			err = crash;
+		}
+	}
 	if (json && !err) {
 		if (h.no_memory)
 			err = &clrsos_error_no_memory;

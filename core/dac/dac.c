@@ -378,40 +378,53 @@ bool clrsos_dac_crashed(const struct clrsos_dac *dac)
 	return dac->crashed;
 }
 
-/* The crash as an error; with said, no later clrsos_dac_take_crash repeats it. */
-static struct clrsos_error *crash_error(struct clrsos_dac *dac, const char *what, bool said)
+/* The crash as an error (dac_crash set). */
+static struct clrsos_error *crash_error(struct clrsos_dac *dac, const char *what)
 {
-	if (said)
-		dac->crash_reported = true;
 	char during[128] = "";
 	if (what && strcmp(what, dac->crash_call) != 0)
 		snprintf(during, sizeof(during), " (in %s)", dac->crash_call);
-	return clrsos_error_create(CLRSOS_ERROR_DAC,
+	struct clrsos_error *err = clrsos_error_create(CLRSOS_ERROR_DAC,
 				   "the runtime's DAC crashed answering %s%s: %s; clrsos caught it and lldb goes on%s (the target may be in a state the DAC cannot read, e.g. a thread inside the runtime's crash handling)",
 				   what ? what : dac->crash_call, during, dac->crash_how,
 				   dac->crash_recovered
 					   ? ", with a new DAC instance from the next command"
 					   : ", but this DAC cannot be used again in this lldb process: restart lldb");
+	if (!clrsos_error_is_no_memory(err))
+		err->dac_crash = true;
+	return err;
 }
 
 struct clrsos_error *clrsos_dac_crash_error(struct clrsos_dac *dac, const char *what)
 {
-	return crash_error(dac, what, true);
+	return crash_error(dac, what);
 }
 
-struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac)
+struct clrsos_error *clrsos_dac_crash_if_any(struct clrsos_dac *dac)
+{
+	return dac && dac->crashed ? crash_error(dac, NULL) : NULL;
+}
+
+struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac, const struct clrsos_error *shown)
 {
 	if (!dac || !dac->crashed || dac->crash_reported)
 		return NULL;
-	struct clrsos_error *err = clrsos_dac_crash_error(dac, NULL);
-	return clrsos_error_wrap(err, "this command's answer is incomplete");
+	dac->crash_reported = true;
+	if (shown && shown->dac_crash)
+		return NULL;
+	struct clrsos_error *err = crash_error(dac, NULL);
+	if (!shown)
+		return clrsos_error_wrap(err, "this command's answer is incomplete");
+	/* The command failed otherwise, perhaps because of the crash: both, in one line. */
+	return clrsos_error_wrap(err, "this command failed (%s) and its answer may be wrong",
+				 shown->message);
 }
 
 static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what,
-					clrsos_hresult hr, bool said)
+					clrsos_hresult hr)
 {
 	if (dac->crashed)
-		return crash_error(dac, what, said);
+		return crash_error(dac, what);
 	if (dac->data_target->faulted)
 		return clrsos_error_fault(dac->data_target->fault,
 					  "the DAC could not answer %s: memory at 0x%llx is not in the target (not saved in the core?)",
@@ -424,11 +437,11 @@ static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what
 struct clrsos_error *clrsos_dac_call_failed(struct clrsos_dac *dac, const char *what,
 					    clrsos_hresult hr)
 {
-	return call_failed(dac, what, hr, true);
+	return call_failed(dac, what, hr);
 }
 
 struct clrsos_error *clrsos_dac_call_failed_quiet(struct clrsos_dac *dac, const char *what,
 						  clrsos_hresult hr)
 {
-	return call_failed(dac, what, hr, false);
+	return call_failed(dac, what, hr);
 }

@@ -66,8 +66,16 @@ const char *clrsos_dac_build_id(const struct clrsos_dac *dac);
 bool clrsos_dac_crashed(const struct clrsos_dac *dac);
 /* The crash as an error, for a failed answer to what (NULL: the call that crashed). */
 struct clrsos_error *clrsos_dac_crash_error(struct clrsos_dac *dac, const char *what);
-/* The crash as an error if no error has reported it yet, else NULL (dac may be NULL). */
-struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac);
+/* The crash as an error if the DAC crashed, else NULL (dac may be NULL). */
+struct clrsos_error *clrsos_dac_crash_if_any(struct clrsos_dac *dac);
+/*
+ * At the end of a command whose answer (or error) shown is what the user
+ * sees: the crash as an error if the DAC crashed and neither shown nor an
+ * earlier command said so, else NULL (dac may be NULL). Whether a crash is
+ * said is decided here, not where its error was made: a caller may have
+ * dropped that error (clrsos_error_ignore) and carried on.
+ */
+struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac, const struct clrsos_error *shown);
 
 /* Drop the DAC's caches: call when the process has run and stopped again. */
 void clrsos_dac_flush(struct clrsos_dac *dac);
@@ -218,7 +226,7 @@ struct clrsos_managed_module {
 /*
  * The calls below fail where a core lacks what they read, which callers
  * expect: they may drop the error (clrsos_error_ignore). A DAC crash they
- * meet is not marked said, so clrsos_dac_take_crash still reports it.
+ * meet is reported at the command's end (clrsos_dac_take_crash) if no error said it.
  */
 /* The target the DAC reads (borrowed). */
 struct clrsos_target *clrsos_dac_target(struct clrsos_dac *dac);

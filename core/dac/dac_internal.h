@@ -77,7 +77,7 @@ struct clrsos_dac {
 	/* A call faulted inside the DAC: its state may be half-changed, so
 	 * nothing more is asked of this instance (core/dac/dacguard.h). */
 	bool crashed;
-	bool crash_reported;  /* the current command has said so already */
+	bool crash_reported;  /* a command's end has said so already */
 	bool crash_recovered; /* the locks it left held were released */
 	char crash_call[64];  /* the call that faulted ("GetStackReferences") */
 	char crash_how[192];  /* "SIGSEGV at libmscordaccore.so+0x13c097 reading 0x0" */
@@ -116,15 +116,12 @@ void clrsos_dac_note_crash(struct clrsos_dac *dac, const struct clrsos_guard *g,
 
 /*
  * The error for a failed call answering what: the crash if the DAC
- * crashed (then said: clrsos_dac_take_crash will not repeat it), a fault
- * if the DAC lacked target memory, else the HRESULT.
+ * crashed (dac_crash set: if the user sees it, clrsos_dac_take_crash does
+ * not repeat it), a fault if the DAC lacked target memory, else the HRESULT.
  */
 struct clrsos_error *clrsos_dac_call_failed(struct clrsos_dac *dac, const char *what,
 					    clrsos_hresult hr);
-/*
- * The same for a call whose failure callers may ignore (clrsos_error_ignore):
- * a crash it meets is left for clrsos_dac_take_crash to report.
- */
+/* The same for a call whose failure callers may ignore (clrsos_error_ignore). */
 struct clrsos_error *clrsos_dac_call_failed_quiet(struct clrsos_dac *dac, const char *what,
 						  clrsos_hresult hr);
 

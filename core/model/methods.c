@@ -127,7 +127,7 @@ struct clrsos_error *clrsos_method_desc_info_init(struct clrsos_method_desc_info
 	if (err)
 		return err;
 	if (d.method_desc != method_desc || !d.method_table) {
-		if ((err = clrsos_dac_take_crash(dac)))
+		if ((err = clrsos_dac_crash_if_any(dac)))
 			return err;
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%llx is not a MethodDesc (take one from ip2md, dumpmt -md or clrstack)",

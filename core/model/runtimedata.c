@@ -258,7 +258,7 @@ struct clrsos_error *clrsos_module_info_init(struct clrsos_module_info *info, st
 	if (err)
 		return err;
 	if (d.address != module) {
-		if ((err = clrsos_dac_take_crash(dac)))
+		if ((err = clrsos_dac_crash_if_any(dac)))
 			return err;
 		return clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT,
 					   "0x%llx is not a Module (take one from clrmodules, dumpmt or dumpmd)",

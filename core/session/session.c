@@ -441,9 +441,9 @@ void clrsos_session_begin_command(struct clrsos_session *s)
 	}
 }
 
-struct clrsos_error *clrsos_session_end_command(struct clrsos_session *s)
+struct clrsos_error *clrsos_session_end_command(struct clrsos_session *s, const struct clrsos_error *shown)
 {
-	return clrsos_dac_take_crash(s->dac);
+	return clrsos_dac_take_crash(s->dac, shown);
 }
 
 void clrsos_session_set_watch(struct clrsos_session *s, struct clrsos_watch *watch)

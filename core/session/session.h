@@ -114,12 +114,15 @@ struct clrsos_target *clrsos_session_target(struct clrsos_session *session);
 
 /*
  * Around each command: the start arms the DAC fault guard and replaces a
- * DAC that crashed in an earlier command with a new instance; the end
- * returns an error if the DAC crashed during a command that otherwise
- * succeeded (its answer is then incomplete), else NULL.
+ * DAC that crashed in an earlier command with a new instance; the end,
+ * given the command's error (shown; NULL if it succeeded), returns an error
+ * if the DAC crashed during the command and shown does not say so (the
+ * answer is then incomplete, or the error may be the crash's doing), else
+ * NULL.
  */
 void clrsos_session_begin_command(struct clrsos_session *session);
-struct clrsos_error *clrsos_session_end_command(struct clrsos_session *session);
+struct clrsos_error *clrsos_session_end_command(struct clrsos_session *session,
+					       const struct clrsos_error *shown);
 
 /*
  * The watch of the command now running (NULL after it): the heap's walks,

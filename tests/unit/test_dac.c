@@ -1,9 +1,9 @@
 /*
  * core/dac/: the calls whose failure callers may drop (a module's file,
  * the method at an address, a thin lock's owner) fail with an error, never
- * a bare NULL or 0; and a DAC crash one of them meets is still reported at
- * the end of the command (clrsos_dac_take_crash), whereas a call that
- * reports it says so once.
+ * a bare NULL or 0; and a DAC crash is reported at the end of the command
+ * (clrsos_dac_take_crash) unless the error the user sees says so: once,
+ * whether the calls' callers dropped their errors or not.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -90,7 +90,7 @@ static void test_droppable_calls__fail_with_an_error(void **state)
 	/* None of them is out of memory: all dropped. */
 	assert_null(clrsos_error_ignore(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md)));
 	/* No crash to report. */
-	assert_null(clrsos_dac_take_crash(fx->dac));
+	assert_null(clrsos_dac_take_crash(fx->dac, NULL));
 }
 
 static clrsos_hresult faulting_call(void *self, uint64_t ip, uint64_t *ret)
@@ -111,9 +111,30 @@ static void test_droppable_call_that_crashes__crash_still_reported_at_the_end(vo
 	assert_int_equal(md, 0);
 	assert_true(clrsos_dac_crashed(fx->dac));
 	/* Dropped by its caller: the command's end says it. */
-	struct clrsos_error *err = clrsos_dac_take_crash(fx->dac);
+	struct clrsos_error *err = clrsos_dac_take_crash(fx->dac, NULL);
 	assert_dac_error(err, "this command's answer is incomplete: the runtime's DAC crashed answering GetMethodDescPtrFromIp");
-	assert_null(clrsos_dac_take_crash(fx->dac));
+	assert_null(clrsos_dac_take_crash(fx->dac, NULL));
+}
+
+static void test_reporting_call_whose_error_is_dropped__crash_still_said(void **state)
+{
+	struct fixture *fx = *state;
+	clrsos_guard_arm();
+	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP] = (void *)faulting_call;
+	uint64_t md;
+	clrsos_error_destroy(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md));
+	/* A call that reports its failure names the crash, but its caller drops
+	 * the error (as the type loader takes a failure for "not a type")... */
+	struct clrsos_dacp_object_data od;
+	assert_null(clrsos_error_ignore(clrsos_dac_object_data(fx->dac, 0x1000, &od)));
+	/* ...and the command then fails for another reason: the end says both. */
+	struct clrsos_error *other = clrsos_error_create(CLRSOS_ERROR_INVALID_ARGUMENT, "0x1000 is not an object");
+	struct clrsos_error *err = clrsos_dac_take_crash(fx->dac, other);
+	assert_true(err && err->dac_crash);
+	assert_dac_error(err, "this command failed (0x1000 is not an object) and its answer may be wrong: "
+			      "the runtime's DAC crashed answering GetMethodDescPtrFromIp");
+	clrsos_error_destroy(other);
+	assert_null(clrsos_dac_take_crash(fx->dac, NULL));
 }
 
 static void test_reported_crash__not_said_twice(void **state)
@@ -125,10 +146,12 @@ static void test_reported_crash__not_said_twice(void **state)
 	clrsos_error_destroy(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md));
 	/* A call that reports its failure names the crash... */
 	struct clrsos_dacp_object_data od;
-	assert_dac_error(clrsos_dac_object_data(fx->dac, 0x1000, &od),
-			 "the runtime's DAC crashed answering GetObjectData (in GetMethodDescPtrFromIp)");
-	/* ...and the command's end does not repeat it. */
-	assert_null(clrsos_dac_take_crash(fx->dac));
+	struct clrsos_error *shown = clrsos_dac_object_data(fx->dac, 0x1000, &od);
+	assert_true(shown && shown->dac_crash);
+	/* ...the command's error wraps it, and the command's end does not repeat it. */
+	shown = clrsos_error_wrap(shown, "dumpobj 0x1000");
+	assert_null(clrsos_dac_take_crash(fx->dac, shown));
+	assert_dac_error(shown, "dumpobj 0x1000: the runtime's DAC crashed answering GetObjectData (in GetMethodDescPtrFromIp)");
 }
 
 /* A DAC whose GetPEFileName takes a PEAssembly, as .NET 8's does: it
@@ -196,6 +219,8 @@ int run_dac_tests(void)
 		cmocka_unit_test_setup_teardown(test_droppable_call_that_crashes__crash_still_reported_at_the_end,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reported_crash__not_said_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reporting_call_whose_error_is_dropped__crash_still_said, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_module_file__named_by_its_pe_assembly, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dac", tests, NULL, NULL);

@@ -1200,7 +1200,7 @@ struct find {
 };
 
 /* Stops the walk once the field is found; never returned to a caller. */
-static struct clrsos_error found_it = {CLRSOS_ERROR_OTHER, 0, NULL};
+static struct clrsos_error found_it = {CLRSOS_ERROR_OTHER, 0, NULL, false};
 
 static struct clrsos_error *find_value(void *ctx, const struct clrsos_nettrace_value *value)
 {
