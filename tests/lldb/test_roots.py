@@ -34,7 +34,10 @@ def main():
                  "finalizequeue -mt *(long*)%s --json" % truth["roots"]["finalizeQueue"]["readyAddresses"][0],
                  "clrstack -all -a --json", "clrstack -all -p",
                  "clrbt %d --json" % truth["threads"]["StackHolderThread"]["osId"],
-                 "clrbt %d" % truth["threads"]["StackHolderThread"]["osId"], "dso --json", "clrbt 0x1",
+                 "clrbt %d" % truth["threads"]["StackHolderThread"]["osId"],
+                 # dso reads the selected thread: the main one (after an attach
+                 # lldb 22 may select a native thread of the runtime's).
+                 "thread select 1", "dso --json", "clrbt 0x1",
                  "gcroot 0x10", "objsize 0x10", "gcroot", "gchandles -type Bogus", "gcroot 0x10 0x20",
                  "gcroot %s --json" % truth["threads"]["LockHolderThread"]["threadStaticObject"],
                  "gcroot %s" % truth["threads"]["LockHolderThread"]["threadStaticObject"]]
