@@ -212,20 +212,24 @@ def run_stale():
     directory = harness.scratch_dir()
     saved = harness.TARGETS_DIR
     try:
-        shutil.copytree(os.path.join(saved, "Lines"), os.path.join(directory, "Lines"))
-        pdb = os.path.join(directory, "Lines", "Lines.pdb")
+        # The build the run starts (under CLRSOS_RUNTIME its self-contained one), copied.
+        built = harness.variant_dir("Lines", harness.RUNTIME) if harness.RUNTIME else os.path.join(saved, "Lines")
+        copy = os.path.join(directory, os.path.basename(built))
+        shutil.copytree(built, copy)
+        pdb = os.path.join(copy, "Lines.pdb")
         flip_pdb_id(pdb)
         harness.TARGETS_DIR = directory
         run("live", stale=True)
         # pe -lines names the PDB it did not use: the crash of the same copy.
         core = os.path.join(directory, "core.crash")
-        r = subprocess.run(["dotnet", os.path.join(directory, "Lines", "Lines.dll"), "throw"], capture_output=True,
+        command = harness.target_command("Lines")
+        r = subprocess.run(command + ["throw"], capture_output=True,
                            text=True, timeout=300, env=dict(os.environ, DOTNET_DbgEnableMiniDump="1",
                                                             DOTNET_DbgMiniDumpType="4", DOTNET_DbgMiniDumpName=core))
         if not os.path.exists(core):
             raise harness.Failure("Lines throw wrote no core: %s" % r.stderr[-400:])
         tr = harness.lldb(["clrthreads -managedexception", "pe -lines", "pe -lines --json"], core=core,
-                          exe=shutil.which("dotnet"))
+                          exe=harness.program_of(command))
         notes = [l for l in tr.output("pe -lines") if l.startswith("Note: ")]
         check(len(notes) == 1 and pdb in notes[0] and "another build" in notes[0],
               "pe -lines: one note naming the stale PDB: %r" % notes)
