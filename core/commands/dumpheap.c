@@ -917,7 +917,8 @@ static struct clrsos_error *run_dumpheap(struct clrsos_session *session, struct 
 		return err;
 	}
 	/* Saved before the output, said after it; a failure still shows the table. */
-	if (o.save && !(err = save_histogram(&o, &res.stats, res.rows)))
+	if (o.save && !(err = clrsos_session_check_saving(session, "dumpheap --save")) &&
+	    !(err = save_histogram(&o, &res.stats, res.rows)))
 		res.saved_to = o.save;
 	c.renderer->end(&render, &res);
 	result_deinit(&res);

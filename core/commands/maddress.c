@@ -847,7 +847,7 @@ struct clrsos_error *clrsos_cmd_maddress(struct clrsos_session *session, const s
 	err = compute(session, &o, &res);
 	if (!err && o.have_list)
 		err = check_list(&res, o.list);
-	if (!err && o.save) {
+	if (!err && o.save && !(err = clrsos_session_check_saving(session, "maddress --save"))) {
 		struct clrsos_histogram h;
 		if (!(err = owner_histogram(&res, &h))) {
 			err = clrsos_histogram_save(&h, o.save);

@@ -618,7 +618,8 @@ struct clrsos_error *clrsos_cmd_retained(struct clrsos_session *session, const s
 		struct clrsos_retained_type *rows;
 		size_t n;
 		uint64_t live = 0;
-		if (!(err = clrsos_retained_by_type(session, &rows, &n, &live)) && o.save)
+		if (!(err = clrsos_retained_by_type(session, &rows, &n, &live)) && o.save &&
+		    !(err = clrsos_session_check_saving(session, "retained --save")))
 			err = save_stat(rows, n, o.save);
 		if (!err)
 			render_stat(rows, n, live, &o, o.save, out);

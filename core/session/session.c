@@ -441,6 +441,12 @@ void clrsos_session_begin_command(struct clrsos_session *s)
 	}
 }
 
+struct clrsos_error *clrsos_session_check_saving(struct clrsos_session *s, const char *what)
+{
+	struct clrsos_error *err = clrsos_dac_crash_if_any(s->dac);
+	return err ? clrsos_error_wrap(err, "%s: nothing written, the answer may be incomplete", what) : NULL;
+}
+
 struct clrsos_error *clrsos_session_end_command(struct clrsos_session *s, const struct clrsos_error *shown)
 {
 	return clrsos_dac_take_crash(s->dac, shown);

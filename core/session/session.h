@@ -121,6 +121,12 @@ struct clrsos_target *clrsos_session_target(struct clrsos_session *session);
  * NULL.
  */
 void clrsos_session_begin_command(struct clrsos_session *session);
+/*
+ * Before a command writes a file of its answer (--save): an error if the
+ * DAC crashed during the command (types may be unnamed, the answer
+ * incomplete), else NULL. The file is then not written; the error says why.
+ */
+struct clrsos_error *clrsos_session_check_saving(struct clrsos_session *session, const char *what);
 struct clrsos_error *clrsos_session_end_command(struct clrsos_session *session,
 					       const struct clrsos_error *shown);
 
