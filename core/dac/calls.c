@@ -165,7 +165,7 @@ struct clrsos_error *clrsos_dac_dynamic_adaptation(struct clrsos_dac *dac,
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos16, CLRSOS_SLOT_SOS16_GET_GC_DYNAMIC_ADAPTATION_MODE, fn, ret);
 	*ret_known = hr == CLRSOS_S_OK;
-	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "GetGCDynamicAdaptationMode", hr) : NULL;
+	return hr < 0 ? clrsos_dac_call_failed(dac, "GetGCDynamicAdaptationMode", hr) : NULL;
 }
 
 struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
@@ -181,7 +181,7 @@ struct clrsos_error *clrsos_dac_global_alloc_context(struct clrsos_dac *dac,
 		 ret_ptr, ret_limit);
 	if (hr < 0) {
 		*ret_ptr = *ret_limit = 0;
-		return clrsos_dac_call_failed_quiet(dac, "GetGlobalAllocationContext", hr);
+		return clrsos_dac_call_failed(dac, "GetGlobalAllocationContext", hr);
 	}
 	return NULL;
 }
@@ -201,7 +201,7 @@ struct clrsos_error *clrsos_dac_gc_interesting_info(struct clrsos_dac *dac, bool
 		DAC_CALL(hr, dac->sos3, CLRSOS_SLOT_SOS3_GET_GC_INTERESTING_INFO_STATIC_DATA, fn, ret);
 	}
 	if (hr != CLRSOS_S_OK)
-		return clrsos_dac_call_failed_quiet(dac, server ? "GetGCInterestingInfoData" : "GetGCInterestingInfoStaticData",
+		return clrsos_dac_call_failed(dac, server ? "GetGCInterestingInfoData" : "GetGCInterestingInfoStaticData",
 						    hr);
 	return NULL;
 }
@@ -216,7 +216,7 @@ struct clrsos_error *clrsos_dac_gc_global_mechanisms(struct clrsos_dac *dac,
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos3, CLRSOS_SLOT_SOS3_GET_GC_GLOBAL_MECHANISMS, fn, ret);
 	if (hr != CLRSOS_S_OK)
-		return clrsos_dac_call_failed_quiet(dac, "GetGCGlobalMechanisms", hr);
+		return clrsos_dac_call_failed(dac, "GetGCGlobalMechanisms", hr);
 	return NULL;
 }
 
@@ -443,7 +443,7 @@ struct clrsos_error *clrsos_dac_pe_file_base(struct clrsos_dac *dac, uint64_t mo
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_PE_FILE_BASE, fn, module, ret);
 	if (hr < 0) {
 		*ret = 0;
-		return clrsos_dac_call_failed_quiet(dac, "GetPEFileBase", hr);
+		return clrsos_dac_call_failed(dac, "GetPEFileBase", hr);
 	}
 	return NULL;
 }
@@ -455,7 +455,7 @@ struct clrsos_error *clrsos_dac_module_data(struct clrsos_dac *dac, uint64_t mod
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_MODULE_DATA, fn, module, ret);
-	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "GetModuleData", hr) : NULL;
+	return hr < 0 ? clrsos_dac_call_failed(dac, "GetModuleData", hr) : NULL;
 }
 
 /* The file of a module or PEAssembly (GetPEFileName), malloc'd in *ret. */
@@ -467,7 +467,7 @@ static struct clrsos_error *pe_file_name(struct clrsos_dac *dac, uint64_t pe, ch
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_PE_FILE_NAME, fn, pe, 4096, buf, &needed);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetPEFileName", hr);
+		return clrsos_dac_call_failed(dac, "GetPEFileName", hr);
 	if (needed == 0 || needed > 4096 || !buf[0])
 		return clrsos_error_create(CLRSOS_ERROR_DAC, "the runtime names no file for 0x%llx",
 					   (unsigned long long)pe);
@@ -579,7 +579,7 @@ struct clrsos_error *clrsos_dac_thread_from_thinlock(struct clrsos_dac *dac, uin
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_THREAD_FROM_THINLOCK_ID, fn, id, ret);
 	if (hr < 0) {
 		*ret = 0;
-		return clrsos_dac_call_failed_quiet(dac, "GetThreadFromThinlockID", hr);
+		return clrsos_dac_call_failed(dac, "GetThreadFromThinlockID", hr);
 	}
 	return NULL;
 }
@@ -654,7 +654,7 @@ clrsos_dac_thread_local_module_data(struct clrsos_dac *dac, uint64_t thread, uin
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_THREAD_LOCAL_MODULE_DATA, fn, thread, module_index, ret);
 	if (hr < 0) {
 		memset(ret, 0, sizeof(*ret));
-		return clrsos_dac_call_failed_quiet(dac, "GetThreadLocalModuleData", hr);
+		return clrsos_dac_call_failed(dac, "GetThreadLocalModuleData", hr);
 	}
 	return NULL;
 }
@@ -673,7 +673,7 @@ struct clrsos_error *clrsos_dac_thread_static_bases(struct clrsos_dac *dac, uint
 		 ret_non_gc, ret_gc);
 	if (hr < 0) {
 		*ret_non_gc = *ret_gc = 0;
-		return clrsos_dac_call_failed_quiet(dac, "GetThreadStaticBaseAddress", hr);
+		return clrsos_dac_call_failed(dac, "GetThreadStaticBaseAddress", hr);
 	}
 	return NULL;
 }
@@ -735,7 +735,7 @@ struct clrsos_error *clrsos_dac_method_desc_module(struct clrsos_dac *dac, uint6
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_DATA, data_fn, method_desc, 0, data, 0,
 		 NULL, NULL);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetMethodDescData", hr);
+		return clrsos_dac_call_failed(dac, "GetMethodDescData", hr);
 	memcpy(ret_module, data + MODULE_PTR, 8);
 	memcpy(ret_token, data + MD_TOKEN, 4);
 	return NULL;
@@ -748,7 +748,7 @@ struct clrsos_error *clrsos_dac_method_desc_data(struct clrsos_dac *dac, uint64_
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_DATA, fn, method_desc, ip, ret, 0, NULL, NULL);
-	return hr != 0 ? clrsos_dac_call_failed_quiet(dac, "GetMethodDescData", hr < 0 ? hr : (clrsos_hresult)0x80004005u) : NULL;
+	return hr != 0 ? clrsos_dac_call_failed(dac, "GetMethodDescData", hr < 0 ? hr : (clrsos_hresult)0x80004005u) : NULL;
 }
 
 struct clrsos_error *clrsos_dac_method_desc_name(struct clrsos_dac *dac, uint64_t method_desc, char **ret)
@@ -777,7 +777,7 @@ struct clrsos_error *clrsos_dac_tiered_versions(struct clrsos_dac *dac, uint64_t
 		 MAX_TIERED_VERSIONS, &n);
 	if (hr < 0) {
 		free(v);
-		return clrsos_dac_call_failed_quiet(dac, "GetTieredVersions", hr);
+		return clrsos_dac_call_failed(dac, "GetTieredVersions", hr);
 	}
 	if (n < 0 || n > MAX_TIERED_VERSIONS)
 		n = n < 0 ? 0 : MAX_TIERED_VERSIONS;
@@ -798,7 +798,7 @@ struct clrsos_error *clrsos_dac_rejit_info(struct clrsos_dac *dac, uint64_t meth
 	DAC_CALL(hr, dac->sos7, CLRSOS_SLOT_SOS7_GET_REJIT_INFORMATION, fn, method_desc, rejit_id, ret);
 	if (hr < 0) {
 		memset(ret, 0, sizeof(*ret));
-		return clrsos_dac_call_failed_quiet(dac, "GetReJITInformation", hr);
+		return clrsos_dac_call_failed(dac, "GetReJITInformation", hr);
 	}
 	*ret_known = true;
 	return NULL;
@@ -1194,7 +1194,7 @@ struct clrsos_error *clrsos_dac_code_header(struct clrsos_dac *dac, uint64_t ip,
 	memset(ret, 0, sizeof(*ret));
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_CODE_HEADER_DATA, fn, ip, data);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetCodeHeaderData", hr);
+		return clrsos_dac_call_failed(dac, "GetCodeHeaderData", hr);
 	/* GCInfo, JITType, MethodDescPtr, MethodStart, MethodSize, ColdRegionStart, ColdRegionSize, HotRegionSize */
 	ret->gc_info = data[0];
 	ret->jit_type = (uint32_t)data[1];
@@ -1222,7 +1222,7 @@ struct clrsos_error *clrsos_dac_il_for_module(struct clrsos_dac *dac, uint64_t m
 	*ret = 0;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_IL_FOR_MODULE, fn, module, rva, ret);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetILForModule", hr);
+		return clrsos_dac_call_failed(dac, "GetILForModule", hr);
 	return NULL;
 }
 

@@ -420,8 +420,8 @@ struct clrsos_error *clrsos_dac_take_crash(struct clrsos_dac *dac, const struct 
 				 shown->message);
 }
 
-static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what,
-					clrsos_hresult hr)
+struct clrsos_error *clrsos_dac_call_failed(struct clrsos_dac *dac, const char *what,
+					    clrsos_hresult hr)
 {
 	if (dac->crashed)
 		return crash_error(dac, what);
@@ -432,16 +432,4 @@ static struct clrsos_error *call_failed(struct clrsos_dac *dac, const char *what
 	return clrsos_error_create(CLRSOS_ERROR_DAC,
 				   "the DAC could not answer %s (HRESULT 0x%08x)",
 				   what, (uint32_t)hr);
-}
-
-struct clrsos_error *clrsos_dac_call_failed(struct clrsos_dac *dac, const char *what,
-					    clrsos_hresult hr)
-{
-	return call_failed(dac, what, hr);
-}
-
-struct clrsos_error *clrsos_dac_call_failed_quiet(struct clrsos_dac *dac, const char *what,
-						  clrsos_hresult hr)
-{
-	return call_failed(dac, what, hr);
 }

@@ -121,9 +121,6 @@ void clrsos_dac_note_crash(struct clrsos_dac *dac, const struct clrsos_guard *g,
  */
 struct clrsos_error *clrsos_dac_call_failed(struct clrsos_dac *dac, const char *what,
 					    clrsos_hresult hr);
-/* The same for a call whose failure callers may ignore (clrsos_error_ignore). */
-struct clrsos_error *clrsos_dac_call_failed_quiet(struct clrsos_dac *dac, const char *what,
-						  clrsos_hresult hr);
 
 /* n UTF-16 units as UTF-8, malloc'd (NULL: out of memory). */
 static inline char *clrsos_dac_utf16_to_utf8(const uint16_t *s, size_t n)

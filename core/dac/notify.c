@@ -55,7 +55,7 @@ static struct clrsos_error *xmodule_of(struct clrsos_dac *dac, uint64_t module, 
 	DAC_CALL(hr, dac->sos, SLOT_SOS_GET_MODULE, get_module_fn, module, ret);
 	if (hr < 0 || !*ret) {
 		*ret = NULL;
-		return clrsos_dac_call_failed_quiet(dac, "GetModule", hr);
+		return clrsos_dac_call_failed(dac, "GetModule", hr);
 	}
 	return NULL;
 }
@@ -137,7 +137,7 @@ static struct clrsos_error *method_definition(struct clrsos_dac *dac, uint64_t m
 	release(dac, xmodule);
 	if (hr < 0 || !*ret) {
 		*ret = NULL;
-		return clrsos_dac_call_failed_quiet(dac, "GetMethodDefinitionByToken", hr);
+		return clrsos_dac_call_failed(dac, "GetMethodDefinitionByToken", hr);
 	}
 	return NULL;
 }
@@ -371,7 +371,7 @@ struct clrsos_error *clrsos_dac_code_address_of_il(struct clrsos_dac *dac, uint6
 		return err;
 	if (!inst) {
 		clrsos_dac_instance_close(dac, handle, NULL);
-		return clrsos_dac_call_failed_quiet(dac, "EnumMethodInstanceByAddress", CLRSOS_E_FAIL);
+		return clrsos_dac_call_failed(dac, "EnumMethodInstanceByAddress", CLRSOS_E_FAIL);
 	}
 	bool mine = false;
 	err = address_of_il_by_map(dac, inst, code, il_offset, ret, &mine);

@@ -16,7 +16,7 @@ struct clrsos_error *clrsos_dac_sync_block(struct clrsos_dac *dac, uint32_t numb
 	memset(ret, 0, sizeof(*ret));
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_SYNC_BLOCK_DATA, fn, number, ret);
 	/* S_FALSE is a failure here too: the runtime filled nothing in. */
-	return hr != 0 ? clrsos_dac_call_failed_quiet(dac, "GetSyncBlockData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
+	return hr != 0 ? clrsos_dac_call_failed(dac, "GetSyncBlockData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
 		       : NULL;
 }
 
@@ -43,7 +43,7 @@ struct clrsos_error *clrsos_dac_assembly_name(struct clrsos_dac *dac, uint64_t a
 	*ret = NULL;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_NAME, fn, assembly, 2048, buf, &needed);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetAssemblyName", hr);
+		return clrsos_dac_call_failed(dac, "GetAssemblyName", hr);
 	if (needed == 0 || needed > 2048 || !buf[0])
 		return clrsos_error_create(CLRSOS_ERROR_DAC, "the runtime names no assembly at 0x%llx",
 					   (unsigned long long)assembly);
@@ -60,7 +60,7 @@ struct clrsos_error *clrsos_dac_app_domain(struct clrsos_dac *dac, uint64_t *ret
 	*ret = 0;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_LIST, list_fn, 1, &domain, &needed);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetAppDomainList", hr);
+		return clrsos_dac_call_failed(dac, "GetAppDomainList", hr);
 	*ret = needed ? domain : 0;
 	return NULL;
 }
@@ -73,7 +73,7 @@ struct clrsos_error *clrsos_dac_stress_log_address(struct clrsos_dac *dac, uint6
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_STRESS_LOG_ADDRESS, fn, ret);
 	if (hr != 0)
 		*ret = 0;
-	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "GetStressLogAddress", hr) : NULL;
+	return hr < 0 ? clrsos_dac_call_failed(dac, "GetStressLogAddress", hr) : NULL;
 }
 
 struct clrsos_error *clrsos_dac_assembly_load_context(struct clrsos_dac *dac, uint64_t mt, uint64_t *ret)
@@ -105,7 +105,7 @@ struct clrsos_error *clrsos_dac_method_table_collectible(struct clrsos_dac *dac,
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos6, 3, fn, mt, &data);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetMethodTableCollectibleData", hr);
+		return clrsos_dac_call_failed(dac, "GetMethodTableCollectibleData", hr);
 	*handle = data.loader_allocator_handle;
 	*collectible = data.collectible != 0;
 	return NULL;
@@ -127,12 +127,12 @@ struct clrsos_error *clrsos_dac_module_layout(struct clrsos_dac *dac, uint64_t m
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos, SLOT_GET_MODULE, get_module_fn, module, &xmodule);
 	if (hr < 0 || !xmodule)
-		return clrsos_dac_call_failed_quiet(dac, "GetModule", hr);
+		return clrsos_dac_call_failed(dac, "GetModule", hr);
 	DAC_CALL(hr, xmodule, SLOT_MODULE_REQUEST, request_fn, REQUEST_GET_MODULE_DATA, 0, NULL, (uint32_t)sizeof(data),
 		 &data);
 	DAC_GUARD("Release", clrsos_com_release(xmodule));
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "IXCLRDataModule::Request", hr);
+		return clrsos_dac_call_failed(dac, "IXCLRDataModule::Request", hr);
 	ret->is_dynamic = data.is_dynamic != 0;
 	ret->is_in_memory = data.is_in_memory != 0;
 	ret->is_file_layout = data.is_file_layout != 0;
@@ -154,7 +154,7 @@ struct clrsos_error *clrsos_dac_profiler_modified_methods(struct clrsos_dac *dac
 	clrsos_hresult hr;
 	DAC_CALL(hr, dac->sos7, SLOT_SOS7_GET_METHODS_WITH_PROFILER_MODIFIED_IL, fn, module, ret, max, &count);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetMethodsWithProfilerModifiedIL", hr);
+		return clrsos_dac_call_failed(dac, "GetMethodsWithProfilerModifiedIL", hr);
 	*ret_count = count < 0 ? 0 : count > max ? max : count;
 	return NULL;
 }
@@ -184,7 +184,7 @@ struct clrsos_error *clrsos_dac_app_domain_data(struct clrsos_dac *dac, uint64_t
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_DATA, fn, domain, ret);
-	return hr != 0 ? clrsos_dac_call_failed_quiet(dac, "GetAppDomainData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
+	return hr != 0 ? clrsos_dac_call_failed(dac, "GetAppDomainData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
 		       : NULL;
 }
 
@@ -197,7 +197,7 @@ struct clrsos_error *clrsos_dac_app_domain_name(struct clrsos_dac *dac, uint64_t
 	*ret = NULL;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_APP_DOMAIN_NAME, fn, domain, 1024, buf, &needed);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetAppDomainName", hr);
+		return clrsos_dac_call_failed(dac, "GetAppDomainName", hr);
 	if (needed > 1024)
 		needed = 1024;
 	*ret = needed ? clrsos_dac_utf16_to_utf8(buf, needed) : strdup("");
@@ -211,7 +211,7 @@ struct clrsos_error *clrsos_dac_assembly_data(struct clrsos_dac *dac, uint64_t d
 	clrsos_hresult hr;
 	memset(ret, 0, sizeof(*ret));
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_DATA, fn, domain, assembly, ret);
-	return hr != 0 ? clrsos_dac_call_failed_quiet(dac, "GetAssemblyData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
+	return hr != 0 ? clrsos_dac_call_failed(dac, "GetAssemblyData", hr < 0 ? hr : (clrsos_hresult)0x80004005)
 		       : NULL;
 }
 
@@ -225,7 +225,7 @@ struct clrsos_error *clrsos_dac_domain_assemblies(struct clrsos_dac *dac, uint64
 	*ret_count = 0;
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST, fn, domain, 0, NULL, &needed);
 	if (hr < 0)
-		return clrsos_dac_call_failed_quiet(dac, "GetAssemblyList", hr);
+		return clrsos_dac_call_failed(dac, "GetAssemblyList", hr);
 	if (needed <= 0 || needed > MAX_DOMAIN_LIST)
 		return NULL;
 	uint64_t *list = calloc((size_t)needed, sizeof(*list));
@@ -234,7 +234,7 @@ struct clrsos_error *clrsos_dac_domain_assemblies(struct clrsos_dac *dac, uint64
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_LIST, fn, domain, needed, list, &got);
 	if (hr < 0) {
 		free(list);
-		return clrsos_dac_call_failed_quiet(dac, "GetAssemblyList", hr);
+		return clrsos_dac_call_failed(dac, "GetAssemblyList", hr);
 	}
 	*ret = list;
 	*ret_count = got < 0 ? 0 : got > needed ? (size_t)needed : (size_t)got;
@@ -257,7 +257,7 @@ struct clrsos_error *clrsos_dac_assembly_modules(struct clrsos_dac *dac, uint64_
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_ASSEMBLY_MODULE_LIST, fn, assembly, count, list, &got);
 	if (hr < 0) {
 		free(list);
-		return clrsos_dac_call_failed_quiet(dac, "GetAssemblyModuleList", hr);
+		return clrsos_dac_call_failed(dac, "GetAssemblyModuleList", hr);
 	}
 	*ret = list;
 	*ret_count = got > count ? count : got;
@@ -272,7 +272,7 @@ struct clrsos_error *clrsos_dac_method_table_for_eeclass(struct clrsos_dac *dac,
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_TABLE_FOR_EECLASS, fn, eeclass, ret);
 	if (hr != 0 || !*ret) {
 		*ret = 0;
-		return clrsos_dac_call_failed_quiet(dac, "GetMethodTableForEEClass", hr < 0 ? hr : (clrsos_hresult)0x80004005);
+		return clrsos_dac_call_failed(dac, "GetMethodTableForEEClass", hr < 0 ? hr : (clrsos_hresult)0x80004005);
 	}
 	return NULL;
 }
@@ -299,7 +299,7 @@ struct clrsos_error *clrsos_dac_module_map(struct clrsos_dac *dac, uint64_t modu
 	/* ModuleMapType: TYPEDEFTOMETHODTABLE 0, TYPEREFTOMETHODTABLE 1. */
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_TRAVERSE_MODULE_MAP, traverse_fn, type_refs ? 1 : 0, module,
 		 module_map_step, &w);
-	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "TraverseModuleMap", hr) : NULL;
+	return hr < 0 ? clrsos_dac_call_failed(dac, "TraverseModuleMap", hr) : NULL;
 }
 
 struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, uint64_t module, uint32_t token,
@@ -311,5 +311,5 @@ struct clrsos_error *clrsos_dac_method_desc_from_token(struct clrsos_dac *dac, u
 	DAC_CALL(hr, dac->sos, CLRSOS_SLOT_SOS_GET_METHOD_DESC_FROM_TOKEN, fn, module, token, ret);
 	if (hr != 0)
 		*ret = 0;
-	return hr < 0 ? clrsos_dac_call_failed_quiet(dac, "GetMethodDescFromToken", hr) : NULL;
+	return hr < 0 ? clrsos_dac_call_failed(dac, "GetMethodDescFromToken", hr) : NULL;
 }

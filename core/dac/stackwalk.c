@@ -20,7 +20,7 @@ struct clrsos_error *clrsos_dac_method_desc_from_ip(struct clrsos_dac *dac, uint
 	if (hr < 0) {
 		char what[64];
 		snprintf(what, sizeof(what), "the method at 0x%llx", (unsigned long long)ip);
-		return clrsos_dac_call_failed_quiet(dac, what, hr);
+		return clrsos_dac_call_failed(dac, what, hr);
 	}
 	*ret = md;
 	return NULL;
@@ -56,7 +56,7 @@ struct clrsos_error *clrsos_dac_instance_il_map(struct clrsos_dac *dac, void *me
 	if (hr < 0 || needed > MAX_ENTRIES) {
 		char what[64];
 		snprintf(what, sizeof(what), "the IL map of the code at 0x%llx", (unsigned long long)ip);
-		return clrsos_dac_call_failed_quiet(dac, what, hr < 0 ? hr : (clrsos_hresult)0x80004005u);
+		return clrsos_dac_call_failed(dac, what, hr < 0 ? hr : (clrsos_hresult)0x80004005u);
 	}
 	struct clrsos_dac_il_map_entry *map = calloc(needed ? needed : 1, sizeof(*map));
 	if (!map)
@@ -66,7 +66,7 @@ struct clrsos_error *clrsos_dac_instance_il_map(struct clrsos_dac *dac, void *me
 		free(map);
 		char what[64];
 		snprintf(what, sizeof(what), "the IL map of the code at 0x%llx", (unsigned long long)ip);
-		return clrsos_dac_call_failed_quiet(dac, what, hr);
+		return clrsos_dac_call_failed(dac, what, hr);
 	}
 	*ret = map;
 	*ret_count = got < needed ? got : needed;
@@ -86,7 +86,7 @@ struct clrsos_error *clrsos_dac_instance_open(struct clrsos_dac *dac, uint64_t i
 	if (hr != CLRSOS_S_OK) {
 		char what[64];
 		snprintf(what, sizeof(what), "the method instance at 0x%llx", (unsigned long long)ip);
-		return clrsos_dac_call_failed_quiet(dac, what, hr < 0 ? hr : (clrsos_hresult)0x80004005u);
+		return clrsos_dac_call_failed(dac, what, hr < 0 ? hr : (clrsos_hresult)0x80004005u);
 	}
 	DAC_CALL(hr, dac->process, CLRSOS_SLOT_XCLRDATAPROCESS_ENUM_METHOD_INSTANCE_BY_ADDRESS, next_fn, ret_handle,
 		 ret_method);
@@ -121,7 +121,7 @@ struct clrsos_error *clrsos_dac_il_address_map(struct clrsos_dac *dac, uint64_t 
 	} else {
 		char what[64];
 		snprintf(what, sizeof(what), "the method instance at 0x%llx", (unsigned long long)ip);
-		err = clrsos_dac_call_failed_quiet(dac, what, (clrsos_hresult)0x80004005u);
+		err = clrsos_dac_call_failed(dac, what, (clrsos_hresult)0x80004005u);
 	}
 	clrsos_dac_instance_close(dac, handle, method);
 	return err;

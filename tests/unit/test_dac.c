@@ -100,6 +100,16 @@ static clrsos_hresult faulting_call(void *self, uint64_t ip, uint64_t *ret)
 	return CLRSOS_S_OK;
 }
 
+/* The DAC crashes in a call whose error its caller drops. */
+static void crash_the_dac(struct fixture *fx)
+{
+	clrsos_guard_arm();
+	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP] = (void *)faulting_call;
+	uint64_t md;
+	clrsos_error_destroy(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md));
+	assert_true(clrsos_dac_crashed(fx->dac));
+}
+
 static void test_droppable_call_that_crashes__crash_still_reported_at_the_end(void **state)
 {
 	struct fixture *fx = *state;
@@ -119,10 +129,7 @@ static void test_droppable_call_that_crashes__crash_still_reported_at_the_end(vo
 static void test_reporting_call_whose_error_is_dropped__crash_still_said(void **state)
 {
 	struct fixture *fx = *state;
-	clrsos_guard_arm();
-	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP] = (void *)faulting_call;
-	uint64_t md;
-	clrsos_error_destroy(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md));
+	crash_the_dac(fx);
 	/* A call that reports its failure names the crash, but its caller drops
 	 * the error (as the type loader takes a failure for "not a type")... */
 	struct clrsos_dacp_object_data od;
@@ -140,10 +147,7 @@ static void test_reporting_call_whose_error_is_dropped__crash_still_said(void **
 static void test_reported_crash__not_said_twice(void **state)
 {
 	struct fixture *fx = *state;
-	clrsos_guard_arm();
-	fx->d.vtbls[FAKE_SOS][CLRSOS_SLOT_SOS_GET_METHOD_DESC_PTR_FROM_IP] = (void *)faulting_call;
-	uint64_t md;
-	clrsos_error_destroy(clrsos_dac_method_desc_from_ip(fx->dac, 0x10, &md));
+	crash_the_dac(fx);
 	/* A call that reports its failure names the crash... */
 	struct clrsos_dacp_object_data od;
 	struct clrsos_error *shown = clrsos_dac_object_data(fx->dac, 0x1000, &od);
