@@ -11,7 +11,8 @@ usage: test_cli.py <case>
   healthy-warnings no "Warning:" line from gcroot, gcroot -nostacks or
                    dumpheap -live on healthy processes (HeapShapes; the demo's
                    ASP.NET service, whose FileSystemWatcher thread holds a
-                   byref into its own stack), live and on a core
+                   byref into its own stack), live and on a core; under
+                   CLRSOS_RUNTIME both run that runtime's build
   aliases          every one of SOS's names for a command clrsos has (ALIASES),
                    as an lldb command and after `clrsos` and `sos` in several
                    cases, gives the main name's output and status exactly, on
@@ -182,13 +183,19 @@ def no_warnings(tr, commands, where):
 
 
 def start_service(scratch):
-    """The demo's ASP.NET service, listening: (Popen, host program)."""
-    service = os.path.join(os.path.dirname(os.path.abspath(harness.TARGETS_DIR)), "demo", "DiagScenario",
-                           "DiagScenario.dll")
-    if not os.path.exists(service):
-        raise harness.Failure("the demo service is not built: " + service)
+    """The demo's ASP.NET service, listening: (Popen, host program). Under
+    CLRSOS_RUNTIME, its self-contained build for that runtime (with the ASP.NET
+    Core runtime pack of the same patch)."""
+    if harness.RUNTIME:
+        command = harness.target_command("DiagScenario")
+    else:
+        service = os.path.join(os.path.dirname(os.path.abspath(harness.TARGETS_DIR)), "demo", "DiagScenario",
+                               "DiagScenario.dll")
+        if not os.path.exists(service):
+            raise harness.Failure("the demo service is not built: " + service)
+        command = [DOTNET, service]
     log = open(os.path.join(scratch, "service.log"), "w+")
-    p = subprocess.Popen([DOTNET, service, "--urls", "http://127.0.0.1:0"], stdout=log, stderr=subprocess.STDOUT,
+    p = subprocess.Popen(command + ["--urls", "http://127.0.0.1:0"], stdout=log, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, start_new_session=True, cwd=scratch)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -233,7 +240,13 @@ def case_healthy_warnings():
             checked = commands[:3]
             tr = harness.lldb(commands, pid=p.pid)
             no_warnings(tr, checked, "the service, live")
-            core = harness.make_core(Service(p.pid), "full", scratch)
+            service = Service(p.pid)
+            if harness.RUNTIME:
+                built = os.path.realpath(os.path.dirname(harness.target_command("DiagScenario")[0]))
+                check(os.path.realpath(service.truth["runtimeDirectory"]) == built,
+                      "the service runs the pinned runtime of %s: its libcoreclr.so is in %s" %
+                      (built, service.truth["runtimeDirectory"]))
+            core = harness.make_core(service, "full", scratch)
         finally:
             stop(p)
         tr2 = harness.lldb(commands, core=core, exe=exe)
