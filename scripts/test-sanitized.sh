@@ -18,4 +18,4 @@ cmake --build build-asan -j"$(nproc)" >/dev/null
 # (so only HeapShapes is published for them, and none of
 # CLRSOS_RUNTIME_CODE_TARGETS).
 ctest --test-dir build-asan --output-on-failure -j2 -R '^lldb\.' \
-  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt|maddress|nativeheap|gcstat|heapnav|verify|ephrefs|collections|heapstate|names|async|bpmd|code|gcinfo|il|lines|locals|runtime|sig|stresslog|unwind|session|interrupt|dac|cli)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.(eeheap|errors)\.net10\.|^lldb\.errors\.net[0-9]+\.mid-gc$' "$@"
+  -E '^lldb\.versions\.version-(19|22)$|^lldb\.(dumpheap|objects|strings|roots|types|heapdiff|retained|inspect|corrupt|maddress|nativeheap|gcstat|heapnav|verify|ephrefs|collections|heapstate|names|async|bpmd|code|gcinfo|il|lines|locals|runtime|sig|stresslog|unwind|session|interrupt|dac|cli|hostcmds)(\.truth)?\.net[0-9]+([.]|$)|^lldb\.(eeheap|errors)\.net10\.|^lldb\.errors\.net[0-9]+\.mid-gc$' "$@"
