@@ -338,6 +338,29 @@ def core_of_finished(name, kind, directory, env=None, variant=None, writable=Fal
         return core, meta["exe"], meta["truth"]
 
 
+# lldb's own commands, whose output may be a thread's stop status.
+LLDB_THREAD_COMMANDS = ("thread", "frame", "process", "bt", "target", "f")
+STOP_BANNER = re.compile(r"^\* thread #\d+, .*stop reason = ")
+STOP_FRAME = re.compile(r"^    frame #\d+: ")
+
+
+def without_stop_status(lines):
+    """lines without lldb's asynchronous stop status: after `thread select`,
+    lldb's event thread prints the thread and its frame ("* thread #1, ...
+    stop reason = ...", "    frame #0: ...") whenever it runs, so in a later
+    command's output (seen in CI, six commands later under the sanitizers)."""
+    out, in_banner = [], False
+    for line in lines:
+        if STOP_BANNER.match(line):
+            in_banner = True
+            continue
+        if in_banner and STOP_FRAME.match(line):
+            continue
+        in_banner = False
+        out.append(line)
+    return out
+
+
 class Transcript:
     """lldb's batch output, split into one block per command."""
 
@@ -349,6 +372,8 @@ class Transcript:
                 self.blocks.append((line[len("(lldb) "):], []))
             elif self.blocks:
                 self.blocks[-1][1].append(line)
+        self.blocks = [(cmd, lines if cmd.split(" ", 1)[0] in LLDB_THREAD_COMMANDS else without_stop_status(lines))
+                       for cmd, lines in self.blocks]
 
     def output(self, command, index=0):
         hits = [lines for cmd, lines in self.blocks if cmd == command]
