@@ -242,10 +242,10 @@ def case_healthy_warnings():
             no_warnings(tr, checked, "the service, live")
             service = Service(p.pid)
             if harness.RUNTIME:
-                built = os.path.realpath(os.path.dirname(harness.target_command("DiagScenario")[0]))
-                check(os.path.realpath(service.truth["runtimeDirectory"]) == built,
-                      "the service runs the pinned runtime of %s: its libcoreclr.so is in %s" %
-                      (built, service.truth["runtimeDirectory"]))
+                # Self-contained: its runtime lies beside the program.
+                check(os.path.realpath(service.truth["runtimeDirectory"]) == os.path.dirname(exe),
+                      "the service runs the pinned runtime beside %s: its libcoreclr.so is in %s" %
+                      (exe, service.truth["runtimeDirectory"]))
             core = harness.make_core(service, "full", scratch)
         finally:
             stop(p)
