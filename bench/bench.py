@@ -731,7 +731,7 @@ def render_one(records):
                   "As gcroot --json and retained --json report them; the peaks: a session of the first gcroot and "
                   "retained, and one of both gcroot queries, retained and retained -stat, each over a session of the "
                   "first gcroot alone:", "",
-                  "| heap | live objects | references | index bytes | bytes per heap object | dominator tree bytes | "
+                  "| heap | objects in the index | references | index bytes | bytes per heap object | dominator tree bytes | "
                   "tree bytes per live object | peak RSS over the first gcroot's, bytes per live object: retained | "
                   "and retained -stat | own memory over start-up at its peak, bytes per heap object: first gcroot / "
                   "with the tree / all four |",
@@ -744,7 +744,7 @@ def render_one(records):
                 own = " / ".join("%.1f" % ((r[k] - base_anon[r["size"]]) * 1024 / r["objects"])
                                  for k in ("anon_gcroot_kib", "anon_tree_kib", "anon_all_kib"))
             lines.append("| %s | {:,} | {:,} | {:,} | %.1f | %s | %s | %s | %s | %s |".format(
-                ix["liveObjects"], ix["references"], ix["bytes"]) % (
+                ix.get("objects", ix.get("liveObjects")), ix["references"], ix["bytes"]) % (
                 r["size"], ix["bytes"] / r["objects"], "{:,}".format(tree["bytes"]) if tree else "",
                 "%.1f" % (tree["bytes"] / live) if live else "",
                 "%.1f" % ((r["peak_tree_kib"] - r["peak_gcroot_kib"]) * 1024 / live) if live else "",

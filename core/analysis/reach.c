@@ -45,6 +45,7 @@ struct clrsos_reach {
 	struct clrsos_reach_stats stats;
 	struct clrsos_roots roots;
 	bool oom;
+	bool roots_only;           /* roots gathered and checked, nothing marked */
 	struct clrsos_error *stop; /* the user interrupted the marking */
 	uint64_t marked_bytes, heap_bytes; /* for progress */
 };
@@ -143,11 +144,6 @@ const struct clrsos_reach_stats *clrsos_reach_stats(const struct clrsos_reach *r
 const struct clrsos_roots *clrsos_reach_roots(const struct clrsos_reach *r)
 {
 	return &r->roots;
-}
-
-const uint64_t *clrsos_reach_segment_bits(const struct clrsos_reach *r, size_t i)
-{
-	return i < r->gc->nsegments ? r->bits[i] : NULL;
 }
 
 static void push(struct clrsos_reach *r, uint64_t object)
@@ -290,6 +286,8 @@ static void mark_root(struct clrsos_reach *r, uint64_t object, bool interior, co
 		}
 		return;
 	}
+	if (r->roots_only)
+		return;
 	mark(r, start);
 	drain(r);
 }
@@ -311,10 +309,8 @@ static void mark_dependents(struct clrsos_reach *r, const struct clrsos_dependen
 	}
 }
 
-struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac,
-					  struct clrsos_target *target,
-					  struct clrsos_heap *heap,
-					  struct clrsos_reach **ret)
+static struct clrsos_error *create(struct clrsos_dac *dac, struct clrsos_target *target, struct clrsos_heap *heap,
+				   bool roots_only, struct clrsos_reach **ret)
 {
 	/* Marking follows references into objects the GC may be moving. */
 	struct clrsos_error *refused = clrsos_heap_check_walkable(heap);
@@ -327,13 +323,14 @@ struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac,
 	r->gc = clrsos_heap_gc(heap);
 	r->target = target;
 	r->types = clrsos_heap_types(heap);
+	r->roots_only = roots_only;
 	for (size_t i = 0; i < CACHE_ENTRIES; i++)
 		r->cache[i].base = 1;
 	struct clrsos_error *err = NULL;
 	r->bits = calloc(r->gc->nsegments ? r->gc->nsegments : 1, sizeof(*r->bits));
 	if (!r->bits)
 		err = &clrsos_error_no_memory;
-	for (size_t i = 0; !err && i < r->gc->nsegments; i++) {
+	for (size_t i = 0; !err && !roots_only && i < r->gc->nsegments; i++) {
 		const struct clrsos_segment *s = &r->gc->segments[i];
 		uint64_t words = clrsos_markbits_words(s);
 		r->bits[i] = calloc(words ? words : 1, sizeof(uint64_t));
@@ -348,7 +345,7 @@ struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac,
 		r->heap_bytes += r->gc->segments[i].end - r->gc->segments[i].start;
 	for (size_t i = 0; !err && !r->stop && i < r->roots.count; i++)
 		mark_root(r, r->roots.items[i].object, r->roots.items[i].interior, &r->roots.items[i]);
-	if (!err && !r->stop)
+	if (!err && !r->stop && !roots_only)
 		mark_dependents(r, r->roots.dependents, r->roots.ndependents);
 	/* Interrupted (where a lookup's error was taken for a bad root, too): nothing kept. */
 	if (!err && !r->stop && clrsos_watch_stopped(watch))
@@ -368,6 +365,18 @@ struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac,
 	}
 	*ret = r;
 	return NULL;
+}
+
+struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac, struct clrsos_target *target,
+					  struct clrsos_heap *heap, struct clrsos_reach **ret)
+{
+	return create(dac, target, heap, false, ret);
+}
+
+struct clrsos_error *clrsos_reach_create_roots(struct clrsos_dac *dac, struct clrsos_target *target,
+						struct clrsos_heap *heap, struct clrsos_reach **ret)
+{
+	return create(dac, target, heap, true, ret);
 }
 
 void clrsos_reach_destroy(struct clrsos_reach *r)

@@ -5,7 +5,8 @@
  * thread-static reference fields, the finalizer queue's ready-to-run objects), then mark from them with an
  * explicit stack over a bitmap (one bit per 8 bytes of heap), following the
  * references each object's GCDesc lists and dependent handles as edges
- * (primary keeps secondary alive). dumpheap -live/-dead and gcroot share it.
+ * (primary keeps secondary alive). dumpheap -live/-dead share it; gcroot
+ * and the dominator tree take the roots alone (clrsos_reach_create_roots).
  * Objects on the NonGC (frozen) heap count as live: they are never collected.
  */
 #ifndef CLRSOS_REACH_H
@@ -64,6 +65,16 @@ struct clrsos_error *clrsos_reach_create(struct clrsos_dac *dac,
 void clrsos_reach_destroy(struct clrsos_reach *reach);
 
 /*
+ * The roots alone: gathered and each checked as the marking checks them
+ * (the same stats and warnings), nothing marked: clrsos_reach_is_live is
+ * then true only of frozen objects, and the segments have no bits. For
+ * what needs the roots but not the live set (gcroot, the dominator tree):
+ * the marking is most of a first gcroot's time on a big heap.
+ */
+struct clrsos_error *clrsos_reach_create_roots(struct clrsos_dac *dac, struct clrsos_target *target,
+						struct clrsos_heap *heap, struct clrsos_reach **ret);
+
+/*
  * Whether the object at address (an object start) is live: reachable from a
  * root, or frozen (see below). dumpheap -live/-dead and gcroot both ask this.
  */
@@ -78,13 +89,6 @@ const struct clrsos_reach_stats *clrsos_reach_stats(const struct clrsos_reach *r
 
 /* The roots the marking started from (gcroot reports them). */
 const struct clrsos_roots *clrsos_reach_roots(const struct clrsos_reach *reach);
-
-/*
- * The mark bits of the GC layout's segment i: bit k of word k / 64 is the
- * object at segment start + 8 k; ((end - start) / 8 + 63) / 64 words.
- * NULL for a segment with no bits.
- */
-const uint64_t *clrsos_reach_segment_bits(const struct clrsos_reach *reach, size_t i);
 
 #ifdef __cplusplus
 }

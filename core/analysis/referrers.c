@@ -29,10 +29,10 @@ struct clrsos_referrers {
 	struct clrsos_heap *heap;
 	const struct clrsos_gc *gc;
 	struct clrsos_types *types;
-	const uint64_t **bits;   /* per segment: the reach's mark bits */
-	uint32_t **rank;         /* per segment and bitmap word: live objects before it */
+	uint64_t **bits;         /* per segment: a bit per object start (see clrsos_markbits_word) */
+	uint32_t **rank;         /* per segment and bitmap word: objects before it */
 	uint32_t *seg_first;     /* per segment (and one past): number of its first object */
-	uint32_t count;          /* live objects */
+	uint32_t count;          /* objects numbered */
 	uint32_t *first;         /* count + 1: where each object's referrers start in from[] */
 	uint32_t *from;          /* referrers, as object numbers */
 	struct dependent_edge *deps; /* sorted by secondary */
@@ -89,7 +89,7 @@ static size_t words_of(const struct clrsos_segment *s)
 	return (size_t)(((s->end - s->start) / 8 + 63) / 64);
 }
 
-/* The number of the live object at address in segment index si (s), or false if it is not one. */
+/* The number of the object at address in segment index si (s), or false if it is not one. */
 static inline bool number_in(const struct clrsos_referrers *r, const struct clrsos_segment *s, size_t si,
 			     uint64_t address, uint32_t *ret)
 {
@@ -105,7 +105,7 @@ static inline bool number_in(const struct clrsos_referrers *r, const struct clrs
 	return true;
 }
 
-/* The number of the live object at address, or false if it is not one. */
+/* The number of the object at address, or false if it is not one. */
 static bool number_of(struct clrsos_referrers *r, uint64_t address, uint32_t *ret)
 {
 	const struct clrsos_segment *s = r->seg;
@@ -119,7 +119,7 @@ static bool number_of(struct clrsos_referrers *r, uint64_t address, uint32_t *re
 	return number_in(r, s, r->seg_index, address, ret);
 }
 
-/* The address of live object number n (n < count). */
+/* The address of object number n (n < count). */
 static uint64_t address_of(const struct clrsos_referrers *r, uint32_t n)
 {
 	size_t lo = 0, hi = r->gc->nsegments; /* the last segment whose first number <= n */
@@ -130,7 +130,7 @@ static uint64_t address_of(const struct clrsos_referrers *r, uint32_t n)
 		else
 			hi = mid;
 	}
-	/* Segments with no live objects share their first number with the next. */
+	/* Segments with no objects share their first number with the next. */
 	while (lo + 1 < r->gc->nsegments && r->seg_first[lo + 1] <= n)
 		lo++;
 	const struct clrsos_segment *s = &r->gc->segments[lo];
@@ -143,7 +143,7 @@ static uint64_t address_of(const struct clrsos_referrers *r, uint32_t n)
 		else
 			whi = mid;
 	}
-	/* Skip words before it with no live objects (their rank equals its own). */
+	/* Skip words before it with no objects (their rank equals its own). */
 	while (wlo + 1 < words_of(s) && rank[wlo + 1] <= n)
 		wlo++;
 	uint64_t word = r->bits[lo][wlo];
@@ -206,7 +206,31 @@ static int by_secondary(const void *a, const void *b)
 	return x->secondary < y->secondary ? -1 : x->secondary > y->secondary ? 1 : 0;
 }
 
-static struct clrsos_error *number_objects(struct clrsos_referrers *r, const struct clrsos_reach *reach)
+static void numbering_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 1 of 3)");
+}
+
+static bool note_object(void *ctx, const struct clrsos_heap_object *obj)
+{
+	struct clrsos_referrers *r = ctx;
+	if (obj->type->is_free)
+		return true;
+	uint64_t *bits = r->bits[obj->segment - r->gc->segments];
+	uint64_t i = (obj->address - obj->segment->start) >> 3;
+	bits[i >> 6] |= (uint64_t)1 << (i & 63);
+	return true;
+}
+
+/*
+ * Number every object the walk meets (free space apart), live or dead:
+ * one walk that reads no references, where marking the live ones from the
+ * roots took twice as long. A dead object changes no answer: no root's
+ * chain passes through one (a live object refers only to live ones), and
+ * a dead object's referrers are dead, so a search from a live target meets
+ * the live objects in the same order with or without them.
+ */
+static struct clrsos_error *number_objects(struct clrsos_referrers *r)
 {
 	size_t nseg = r->gc->nsegments;
 	r->bits = calloc(nseg ? nseg : 1, sizeof(*r->bits));
@@ -214,14 +238,24 @@ static struct clrsos_error *number_objects(struct clrsos_referrers *r, const str
 	r->seg_first = calloc(nseg + 1, sizeof(*r->seg_first));
 	if (!r->bits || !r->rank || !r->seg_first)
 		return &clrsos_error_no_memory;
+	for (size_t i = 0; i < nseg; i++) {
+		size_t words = words_of(&r->gc->segments[i]);
+		if (!(r->bits[i] = calloc(words ? words : 1, sizeof(uint64_t))))
+			return &clrsos_error_no_memory;
+		r->stats.bytes += words * sizeof(uint64_t);
+	}
+	struct clrsos_walk_filter filter;
+	clrsos_walk_filter_init(&filter);
+	struct clrsos_walk_result result;
+	struct clrsos_error *err = clrsos_heap_walk(r->heap, &filter, note_object, r, numbering_progress,
+						    clrsos_heap_watch(r->heap), &result);
+	if (err)
+		return err;
 	uint64_t total = 0;
 	for (size_t i = 0; i < nseg; i++) {
 		r->seg_first[i] = (uint32_t)total;
-		const uint64_t *bits = clrsos_reach_segment_bits(reach, i);
+		const uint64_t *bits = r->bits[i];
 		size_t words = words_of(&r->gc->segments[i]);
-		r->bits[i] = bits;
-		if (!bits)
-			continue;
 		if (!(r->rank[i] = malloc((words ? words : 1) * sizeof(uint32_t))))
 			return &clrsos_error_no_memory;
 		r->stats.bytes += words * sizeof(uint32_t);
@@ -231,7 +265,7 @@ static struct clrsos_error *number_objects(struct clrsos_referrers *r, const str
 		}
 		if (total > MAX_OBJECTS)
 			return clrsos_error_create(CLRSOS_ERROR_OTHER,
-						   "more than %u live objects: too many for gcroot's index",
+						   "more than %u objects: too many for gcroot's index",
 						   (unsigned)MAX_OBJECTS);
 	}
 	r->seg_first[nseg] = (uint32_t)total;
@@ -242,12 +276,12 @@ static struct clrsos_error *number_objects(struct clrsos_referrers *r, const str
 
 static void first_walk_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 1 of 2)");
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 2 of 3)");
 }
 
 static void second_walk_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 2 of 2)");
+	clrsos_watch_report(ctx, done, total, total >> 20, "MB of heap indexed for gcroot (walk 3 of 3)");
 }
 
 static struct clrsos_error *read_references(struct clrsos_referrers *r)
@@ -268,7 +302,7 @@ static struct clrsos_error *read_references(struct clrsos_referrers *r)
 		return &clrsos_error_no_memory;
 	if (r->too_many)
 		return clrsos_error_create(CLRSOS_ERROR_OTHER,
-					   "more than 4 G references among live objects: too many for gcroot's index");
+					   "more than 4 G references among the heap's objects: too many for gcroot's index");
 	for (uint32_t n = 0; n < r->count; n++)
 		r->first[n + 1] += r->first[n];
 	r->stats.references = r->edges;
@@ -319,7 +353,7 @@ struct clrsos_error *clrsos_referrers_create(struct clrsos_heap *heap, const str
 	r->heap = heap;
 	r->gc = clrsos_heap_gc(heap);
 	r->types = clrsos_heap_types(heap);
-	struct clrsos_error *err = number_objects(r, reach);
+	struct clrsos_error *err = number_objects(r);
 	if (!err)
 		err = read_references(r);
 	if (!err)
@@ -341,6 +375,8 @@ void clrsos_referrers_destroy(struct clrsos_referrers *r)
 		return;
 	for (size_t i = 0; r->rank && i < r->gc->nsegments; i++)
 		free(r->rank[i]);
+	for (size_t i = 0; r->bits && i < r->gc->nsegments; i++)
+		free(r->bits[i]);
 	free(r->rank);
 	free(r->bits);
 	free(r->seg_first);
@@ -383,7 +419,7 @@ struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *r, uint64_
 	uint32_t t;
 	r->seg = NULL;
 	if (!number_of(r, target, &t))
-		return NULL; /* not live: nothing reaches it */
+		return NULL; /* not an object: nothing reaches it */
 	if (!meet(r, t, TARGET))
 		return &clrsos_error_no_memory;
 	/* Breadth first, backwards: each object met is one step further from the target. */
@@ -440,6 +476,13 @@ struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *r, uint64_t
 	}
 	*ret_count = count;
 	return NULL;
+}
+
+bool clrsos_referrers_leads(struct clrsos_referrers *r, uint64_t object)
+{
+	uint32_t n;
+	r->seg = NULL;
+	return r->searched && number_of(r, object, &n) && r->next[n];
 }
 
 bool clrsos_referrers_number(struct clrsos_referrers *r, uint64_t address, uint32_t *ret)

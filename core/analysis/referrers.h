@@ -1,16 +1,18 @@
 /*
- * Referrers: for every live object, the live objects that refer to it, so
- * that gcroot answers each query by searching backwards from its target
+ * Referrers: for every object of the heap, the objects that refer to it,
+ * so that gcroot answers each query by searching backwards from its target
  * through what can reach it, not forwards from every root through the heap.
  *
- * Built once per stop from the marking (reach.h): live objects are numbered
- * by their rank in the mark bitmap (a 32-bit count per bitmap word, no
- * table of addresses), and the references among them, read in two linear
- * walks of the heap, are kept as compressed rows: per object, where its
- * referrers start in one array of 32-bit object numbers. Dependent handles
- * (primary keeps secondary alive) are kept apart as edges of their own.
- * About 4 bytes per live object and 4 per reference, plus 4 per live object
- * for a query's search, allocated on the first query.
+ * Built once per stop in three linear walks of the heap, without marking
+ * the live objects: the first numbers every object by its rank in a bitmap
+ * of object starts (a 32-bit count per bitmap word, no table of
+ * addresses); the other two read the references among them into
+ * compressed rows: per object, where its referrers start in one array of
+ * 32-bit object numbers. Dead objects are numbered too and change no
+ * answer (see number_objects). Dependent handles (primary keeps secondary
+ * alive) are kept apart as edges of their own. About 4 bytes per object
+ * and 4 per reference, and 1.5 bits per 8 bytes of heap for the numbers;
+ * plus 4 per object for a query's search, allocated on the first query.
  */
 #ifndef CLRSOS_REFERRERS_H
 #define CLRSOS_REFERRERS_H
@@ -29,13 +31,13 @@ extern "C" {
 
 struct clrsos_referrers;
 
-/* heap and reach are borrowed and must outlive the index. */
+/* heap and reach (its roots' dependent handles; marks are not needed) are borrowed and must outlive the index. */
 struct clrsos_error *clrsos_referrers_create(struct clrsos_heap *heap, const struct clrsos_reach *reach,
 					    struct clrsos_referrers **ret);
 void clrsos_referrers_destroy(struct clrsos_referrers *referrers);
 
 struct clrsos_referrers_stats {
-	uint64_t objects;    /* live objects numbered */
+	uint64_t objects;    /* objects numbered, live or dead */
 	uint64_t references; /* references among them (dependent handles apart) */
 	uint64_t bytes;      /* memory the index holds */
 };
@@ -72,9 +74,11 @@ struct clrsos_error *clrsos_referrers_chain(struct clrsos_referrers *referrers, 
 struct clrsos_domtree;
 struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *referrers,
 						 const struct clrsos_reach *reach, struct clrsos_domtree **ret);
-/* The number of the live object at address (an object start), or false. */
+/* Whether the last search met object (an object start): a chain leads from it to the target. */
+bool clrsos_referrers_leads(struct clrsos_referrers *referrers, uint64_t object);
+/* The number of the object at address (an object start), or false. */
 bool clrsos_referrers_number(struct clrsos_referrers *referrers, uint64_t address, uint32_t *ret);
-/* The address of live object number n (below the count of objects). */
+/* The address of object number n (below the count of objects). */
 uint64_t clrsos_referrers_address(const struct clrsos_referrers *referrers, uint32_t n);
 
 #ifdef __cplusplus

@@ -221,6 +221,34 @@ static struct clrsos_error *find_paths(struct clrsos_root_cmd *c, struct clrsos_
 	return err;
 }
 
+/*
+ * Whether the last search met any root's object, whatever -nostacks and
+ * -limit leave out: whether the target is live (the marking's answer: a
+ * root leads to it through references and dependent handles).
+ */
+static struct clrsos_error *reached_from_a_root(struct clrsos_root_cmd *c, struct clrsos_referrers *referrers,
+						const struct clrsos_roots *roots, bool *ret)
+{
+	*ret = false;
+	for (size_t i = 0; i < roots->count && !*ret; i++) {
+		const struct clrsos_root *root = &roots->items[i];
+		uint64_t start = root->object;
+		if (!start)
+			continue;
+		if (root->interior) {
+			struct clrsos_error *e = clrsos_heap_find_object(c->heap, start, &start, NULL);
+			if (clrsos_error_is_no_memory(e))
+				return e;
+			if (e) {
+				clrsos_error_destroy(e);
+				continue;
+			}
+		}
+		*ret = clrsos_referrers_leads(referrers, start);
+	}
+	return NULL;
+}
+
 static struct clrsos_error *compute(struct clrsos_session *session, const struct gcroot_options *o,
 				    struct gcroot_result *r)
 {
@@ -237,14 +265,17 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	r->target_type = clrsos_types_name(c.types, target_type);
 	const struct clrsos_reach *reach;
 	struct clrsos_referrers *referrers;
-	if ((err = clrsos_session_reach(session, &reach)) || (err = clrsos_session_referrers(session, &referrers)) ||
+	if ((err = clrsos_session_roots(session, &reach)) || (err = clrsos_session_referrers(session, &referrers)) ||
 	    (err = clrsos_referrers_search(referrers, o->address)))
 		return clrsos_error_wrap(err, "gcroot");
 	const struct clrsos_roots *roots = clrsos_reach_roots(reach);
 	if ((err = find_paths(&c, referrers, roots, o, r)))
 		return clrsos_error_wrap(err, "gcroot");
 	r->frozen = clrsos_reach_is_frozen(reach, o->address);
-	r->live = clrsos_reach_is_live(reach, o->address);
+	if (r->frozen)
+		r->live = true;
+	else if ((err = reached_from_a_root(&c, referrers, roots, &r->live)))
+		return clrsos_error_wrap(err, "gcroot");
 	r->threads_failed = roots->threads_failed;
 	r->stack_slots_not_objects = clrsos_reach_stats(reach)->stack_slots_not_objects;
 	clrsos_reach_warnings(reach, r->warnings, &r->nwarnings);
@@ -350,7 +381,7 @@ static void render_json(const struct gcroot_result *r, struct clrsos_writer *out
 	clrsos_json_array_end(&j);
 	clrsos_json_key(&j, "index");
 	clrsos_json_object_begin(&j);
-	clrsos_json_key(&j, "liveObjects");
+	clrsos_json_key(&j, "objects");
 	clrsos_json_uint(&j, r->index_objects);
 	clrsos_json_key(&j, "references");
 	clrsos_json_uint(&j, r->index_references);

@@ -662,7 +662,8 @@ static bool on_invocation_list(struct walk *w, const struct clrsos_heap_object *
 		return true;
 	uint32_t length = load_u32(obj->bytes + ARRAY_LENGTH), list_number;
 	if (length < EVENT_MIN_TARGETS || ARRAY_DATA + (uint64_t)length * 8 > obj->size ||
-	    !clrsos_referrers_number(w->refs, obj->address, &list_number))
+	    !clrsos_referrers_number(w->refs, obj->address, &list_number) ||
+	    !clrsos_domtree_reached(w->tree, list_number))
 		return true;
 	w->ntargets = 0;
 	uint64_t delegates = 0;
@@ -992,7 +993,7 @@ static struct clrsos_error *walk_checks(struct clrsos_session *session, const st
 		return err;
 	w.types = clrsos_heap_types(w.heap);
 	w.target = clrsos_heap_target(w.heap);
-	/* The dominator tree first (marking, the referrer index, the tree: each stops at Ctrl-C). */
+	/* The dominator tree first (the roots, the referrer index, the tree: each stops at Ctrl-C). */
 	if ((o->selected[CHECK_RETAINERS] || o->selected[CHECK_EVENTS]) &&
 	    (err = clrsos_session_dominators(session, &w.refs, &w.tree)))
 		return err;

@@ -216,7 +216,7 @@ static struct clrsos_error *compute(struct clrsos_session *session, const struct
 	const struct clrsos_reach *reach;
 	struct clrsos_referrers *refs;
 	struct clrsos_domtree *tree;
-	if ((err = clrsos_session_reach(session, &reach)) ||
+	if ((err = clrsos_session_roots(session, &reach)) ||
 	    (err = clrsos_session_dominators(session, &refs, &tree)))
 		return err;
 	uint32_t n;
@@ -426,6 +426,7 @@ static void render_json(const struct retained_result *r, struct clrsos_writer *o
 
 struct stat_walk {
 	struct clrsos_referrers *refs;
+	const struct clrsos_domtree *tree;
 	const struct clrsos_reach *reach;
 	uint64_t frozen_bytes;        /* frozen objects nothing refers to: live, outside the tree */
 	uint32_t *group;              /* per node: its type's index */
@@ -441,8 +442,9 @@ static bool stat_object(void *ctx, const struct clrsos_heap_object *obj)
 	if (!obj->type || obj->type->index >= w->ntypes)
 		return true;
 	struct clrsos_retained_type *t = &w->by_index[obj->type->index];
-	if (!clrsos_referrers_number(w->refs, obj->address, &n)) {
-		/* Never collected, so live as dumpheap -live counts it; it retains itself. */
+	if (!clrsos_referrers_number(w->refs, obj->address, &n) || !clrsos_domtree_reached(w->tree, n)) {
+		/* Not reached from a root: dead, or frozen (never collected, so live as
+		 * dumpheap -live counts it; it retains itself). */
 		if (!clrsos_reach_is_frozen(w->reach, obj->address) || obj->type->mt == clrsos_types_free_mt(w->types))
 			return true;
 		t->retained += obj->size;
@@ -484,11 +486,11 @@ struct clrsos_error *clrsos_retained_by_type(struct clrsos_session *session, str
 	struct clrsos_domtree *tree;
 	const struct clrsos_reach *reach;
 	struct clrsos_error *err = clrsos_root_cmd_init(&c, session);
-	if (err || (err = clrsos_session_reach(session, &reach)) ||
+	if (err || (err = clrsos_session_roots(session, &reach)) ||
 	    (err = clrsos_session_dominators(session, &refs, &tree)))
 		return err;
 	uint64_t nodes = clrsos_referrers_stats(refs)->objects;
-	struct stat_walk w = {.refs = refs, .reach = reach, .ntypes = clrsos_types_count(c.types), .types = c.types};
+	struct stat_walk w = {.refs = refs, .tree = tree, .reach = reach, .ntypes = clrsos_types_count(c.types), .types = c.types};
 	w.group = malloc((nodes ? nodes : 1) * sizeof(uint32_t));
 	w.by_index = calloc(w.ntypes ? w.ntypes : 1, sizeof(*w.by_index));
 	uint64_t *bytes = calloc(w.ntypes ? w.ntypes : 1, sizeof(*bytes));
@@ -736,7 +738,7 @@ static struct clrsos_error *compute_top(struct clrsos_session *session, const st
 	const struct clrsos_reach *reach;
 	struct clrsos_referrers *refs;
 	struct clrsos_domtree *tree;
-	if (err || (err = clrsos_session_reach(session, &reach)) ||
+	if (err || (err = clrsos_session_roots(session, &reach)) ||
 	    (err = clrsos_session_dominators(session, &refs, &tree)))
 		return err;
 	struct clrsos_dom_node *nodes;

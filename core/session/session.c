@@ -21,6 +21,7 @@ struct clrsos_session {
 	struct clrsos_gc *gc; /* this stop's layout, read on first use */
 	struct clrsos_heap *heap; /* this stop's heap: types, contexts */
 	struct clrsos_reach *reach; /* this stop's live objects */
+	struct clrsos_reach *roots; /* this stop's roots alone (while reach is not made) */
 	struct clrsos_referrers *referrers; /* who refers to them */
 	struct clrsos_domtree *dominators; /* who keeps whom alive alone */
 	struct clrsos_watch *watch; /* the current command's, or NULL */
@@ -235,6 +236,7 @@ void clrsos_session_destroy(struct clrsos_session *s)
 	clrsos_domtree_destroy(s->dominators);
 	clrsos_referrers_destroy(s->referrers);
 	clrsos_reach_destroy(s->reach);
+	clrsos_reach_destroy(s->roots);
 	clrsos_heap_destroy(s->heap);
 	clrsos_gc_destroy(s->gc);
 	clrsos_breakpoints_destroy(s->breakpoints);
@@ -270,6 +272,8 @@ static void drop_stop(struct clrsos_session *s)
 	s->referrers = NULL;
 	clrsos_reach_destroy(s->reach);
 	s->reach = NULL;
+	clrsos_reach_destroy(s->roots);
+	s->roots = NULL;
 	clrsos_heap_destroy(s->heap);
 	s->heap = NULL;
 	clrsos_gc_destroy(s->gc);
@@ -361,8 +365,8 @@ struct clrsos_error *clrsos_session_heap(struct clrsos_session *s,
 	return NULL;
 }
 
-struct clrsos_error *clrsos_session_reach(struct clrsos_session *s,
-					  const struct clrsos_reach **ret)
+/* s->reach, or (roots_only and no marking made yet) s->roots: made on first use. */
+static struct clrsos_error *session_reach(struct clrsos_session *s, bool roots_only, const struct clrsos_reach **ret)
 {
 	struct clrsos_heap *heap;
 	struct clrsos_error *err = clrsos_session_heap(s, &heap);
@@ -370,26 +374,40 @@ struct clrsos_error *clrsos_session_reach(struct clrsos_session *s,
 		err = clrsos_heap_check_walkable(heap); /* even when kept from an earlier -ignoreGCState */
 	if (err)
 		return err;
-	if (!s->reach) {
-		err = clrsos_reach_create(s->dac, s->target, heap, &s->reach);
+	if (roots_only && s->reach)
+		roots_only = false;
+	struct clrsos_reach **made = roots_only ? &s->roots : &s->reach;
+	if (!*made) {
+		err = roots_only ? clrsos_reach_create_roots(s->dac, s->target, heap, made)
+				 : clrsos_reach_create(s->dac, s->target, heap, made);
 		if (!err && clrsos_watch_stopped(s->watch)) {
 			/* Interrupted where an error was taken for an answer: not kept. */
-			clrsos_reach_destroy(s->reach);
-			s->reach = NULL;
+			clrsos_reach_destroy(*made);
+			*made = NULL;
 			err = clrsos_watch_error(s->watch);
 		}
 		if (err)
 			return err;
 	}
-	*ret = s->reach;
+	*ret = *made;
 	return NULL;
+}
+
+struct clrsos_error *clrsos_session_reach(struct clrsos_session *s, const struct clrsos_reach **ret)
+{
+	return session_reach(s, false, ret);
+}
+
+struct clrsos_error *clrsos_session_roots(struct clrsos_session *s, const struct clrsos_reach **ret)
+{
+	return session_reach(s, true, ret);
 }
 
 struct clrsos_error *clrsos_session_referrers(struct clrsos_session *s,
 					      struct clrsos_referrers **ret)
 {
 	const struct clrsos_reach *reach;
-	struct clrsos_error *err = clrsos_session_reach(s, &reach);
+	struct clrsos_error *err = clrsos_session_roots(s, &reach);
 	if (err)
 		return err;
 	if (!s->referrers) {
@@ -411,7 +429,7 @@ struct clrsos_error *clrsos_session_dominators(struct clrsos_session *s, struct 
 {
 	const struct clrsos_reach *reach;
 	struct clrsos_referrers *referrers;
-	struct clrsos_error *err = clrsos_session_reach(s, &reach);
+	struct clrsos_error *err = clrsos_session_roots(s, &reach);
 	if (!err)
 		err = clrsos_session_referrers(s, &referrers);
 	if (err)

@@ -155,7 +155,16 @@ struct clrsos_error *clrsos_session_gc(struct clrsos_session *session,
 struct clrsos_error *clrsos_session_reach(struct clrsos_session *session,
 					  const struct clrsos_reach **ret);
 
-/* Who refers to each live object at this stop (built once, for gcroot). Borrowed. */
+/*
+ * This stop's roots, each checked as the marking checks them (the same
+ * stats and warnings): the reach above if it was made, else a reach of
+ * the roots alone, without marks (clrsos_reach_create_roots; made once).
+ * For what needs the roots but not which objects are live. Borrowed.
+ */
+struct clrsos_error *clrsos_session_roots(struct clrsos_session *session,
+					  const struct clrsos_reach **ret);
+
+/* Who refers to each object at this stop (built once, for gcroot). Borrowed. */
 struct clrsos_error *clrsos_session_referrers(struct clrsos_session *session,
 					      struct clrsos_referrers **ret);
 

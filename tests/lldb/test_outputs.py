@@ -14,6 +14,7 @@ is named in CHANGED with the reason, and then its outputs are not compared.
 
 import difflib
 import os
+import re
 import subprocess
 import sys
 
@@ -124,6 +125,21 @@ def transcript(plugin, commands, core=None, exe=None, pid=None):
     finally:
         harness.PLUGIN = old
 
+# Commands whose output changes in one part on purpose: prefix -> (why, the
+# part left out of both sides before they are compared; the rest must match).
+PARTLY_CHANGED = {
+    "gcroot ": ("--json's index (the size of the stop's index, for measuring it) counts every object it numbers, "
+                "live and dead, as objects, where it counted liveObjects: the index no longer marks first",
+                re.compile(r',"index":\{[^{}]*\}')),
+}
+
+
+def without_changed_part(command, lines):
+    for prefix, (_, part) in PARTLY_CHANGED.items():
+        if command.startswith(prefix):
+            return [part.sub("", line) for line in lines]
+    return lines
+
 
 def compare(what, commands, before, after):
     compared = 0
@@ -132,7 +148,7 @@ def compare(what, commands, before, after):
     for c in commands:
         if any(c == p[:-1] if p.endswith("$") else c.startswith(p) for p in CHANGED):
             continue
-        a, b = before.output(c), after.output(c)
+        a, b = without_changed_part(c, before.output(c)), without_changed_part(c, after.output(c))
         compared += 1
         if a != b:
             diff = "\n".join(difflib.unified_diff(a, b, "baseline", "now", lineterm="", n=2))

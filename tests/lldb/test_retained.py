@@ -48,7 +48,7 @@ def main():
             cmds += ["retained %s --json" % o[name]["address"], "objsize %s --json" % o[name]["address"],
                      "retained %s -top 100000 --json" % o[name]["address"]]
         cmds += ["retained %s" % o["tree"]["address"], "retained %s -depth 3 -top 2 --json" % o["tree"]["address"]]
-        cmds += ["retained -stat --json", "dumpheap -stat -live --json", "retained -stat -top 5"]
+        cmds += ["retained -stat --json", "dumpheap -stat -live --json", "retained -stat -top 5", "dumpheap -stat --json"]
         return cmds + list(BAD)
 
     if mode == "live":
@@ -136,14 +136,16 @@ def main():
         check(r["retained"] <= st["liveHeap"], "retained -stat %s: more than the live heap" % r["type"])
     check([r["retained"] for r in st["types"]] == sorted((r["retained"] for r in st["types"]), reverse=True),
           "retained -stat --json: largest first")
-    # The tree keeps 12 bytes per live object (its immediate dominator, its
-    # retained size in 8-byte units, the preorder), no more.
+    # The tree keeps 12 bytes per live object (its immediate dominator and
+    # its retained size in 8-byte units per object of gcroot's index, which
+    # numbers the dead ones too; the preorder per live object), no more.
     live_objects = sum(r["count"] for r in live.values() if r["type"] != "Free")
+    all_objects = sum(r["count"] for r in tr.json("dumpheap -stat --json")["statistics"] if r["type"] != "Free")
     tree = tr.json("retained %s --json" % o["tree"]["address"])["tree"]
     check(0 < tree["liveObjects"] <= live_objects,
           "retained --json: the tree reached %d objects, dumpheap -live has %d" % (tree["liveObjects"], live_objects))
-    check(12 * tree["liveObjects"] <= tree["bytes"] <= 12 * live_objects + 16,
-          "retained --json: the tree holds %d bytes for %d live objects" % (tree["bytes"], live_objects))
+    check(12 * tree["liveObjects"] <= tree["bytes"] <= 8 * all_objects + 4 * live_objects + 16,
+          "retained --json: the tree holds %d bytes for %d objects, %d of them live" % (tree["bytes"], all_objects, live_objects))
     ring = [r for r in st["types"] if r["type"] == "HeapShapes.Ring"]
     if ring and ring[0]["count"] == 5:
         check(ring[0]["retained"] == o["ring"]["totalSize"],

@@ -24,7 +24,8 @@ def main():
         g = truth["roots"]["gcroot"]
         cmds = ["gcroot %s --json" % case["address"] for case in g.values()]
         cmds += ["gcroot %s" % g["staticChain"]["address"], "gcroot %s" % g["unrooted"]["address"],
-                 "gcroot %s -nostacks --json" % g["stackOnly"]["address"]]
+                 "gcroot %s -nostacks --json" % g["stackOnly"]["address"],
+                 "gcroot %s -nostacks" % g["stackOnly"]["address"], "dumpheap -stat", "dumpheap -live -stat"]
         cmds += ["objsize %s --json" % o["address"] for o in truth["roots"]["objsize"].values()]
         cmds += ["objsize %s" % truth["roots"]["objsize"]["tree"]["address"],
                  "gchandles --json", "gchandles -stat", "finalizequeue --json", "fq -detail",
@@ -146,6 +147,20 @@ def main():
     check(r and all(x["kind"] == "stack" and x["osThreadId"] == os_id and types(x["path"]) == ["HeapShapes.StackOnly"] for x in r),
           "stackOnly: %s" % r)
     check(tr.json("gcroot %s -nostacks --json" % g["stackOnly"]["address"])["count"] == 0, "-nostacks still shows stack roots")
+    # Live without marking: a stack root leads to it, though -nostacks lists none.
+    text = tr.text_of("gcroot %s -nostacks" % g["stackOnly"]["address"])
+    check("Found 0 unique roots other than stacks" in text and "kept alive only from a stack" in text,
+          "gcroot -nostacks of a stack-only object: %r" % text[-300:])
+
+    # gcroot's index numbers every object, live and dead: no fewer than
+    # dumpheap -live counts, no more than dumpheap -stat.
+    def total(cmd):
+        m = re.search(r"^Total ([\d,]+) objects", tr.text_of(cmd), re.M)
+        return int(m.group(1).replace(",", "")) if m else None
+    index = tr.json("gcroot %s --json" % g["unrooted"]["address"])["index"]
+    everything, live = total("dumpheap -stat"), total("dumpheap -live -stat")
+    check(everything and live and live <= index["objects"] <= everything and index["references"] > 0,
+          "gcroot's index: %r objects; dumpheap -live %r, -stat %r" % (index, live, everything))
 
     r = roots_of("freachable")
     check(len(r) == 1 and r[0]["kind"] == "finalizer" and types(r[0]["path"]) == ["HeapShapes.Finalizable"],
@@ -162,7 +177,8 @@ def main():
         static_root("weakNotRoot", r[0], g["weakNotRoot"]["roots"][0])
 
     check(roots_of("unrooted") == [], "unrooted: found roots")
-    check("Found 0 unique roots" in tr.text_of("gcroot %s" % g["unrooted"]["address"]), "unrooted text")
+    text = tr.text_of("gcroot %s" % g["unrooted"]["address"])
+    check("Found 0 unique roots: nothing keeps" in text and "the next full GC collects it" in text, "unrooted text: %r" % text[-300:])
 
     text = tr.text_of("gcroot %s" % g["staticChain"]["address"])
     check((re.search(r"^HandleTable:$", text, re.M) and re.search(r"^\s+[0-9a-f]{16} \(Strong handle\)$", text, re.M) or

@@ -2375,6 +2375,45 @@ static void test_reach__references_to_garbage_counted_and_not_followed(void **st
 }
 
 
+/* The roots alone (gcroot's and the dominator tree's): checked as the marking checks them, nothing marked. */
+static void test_reach__roots_alone_checked_and_nothing_marked(void **state)
+{
+	struct heap_fx *fx = *state;
+	struct reach_heap h;
+	reach_heap(fx, &h);
+	set_field(fx, h.n[0], 0, h.n[1]);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
+	add_handle(fx, CLRSOS_HANDLE_STRONG, h.p + 8, 0, 0); /* inside the Pair: a bad root */
+	struct fake_thread_rec *a = fake_dac_add_thread(&fx->d, THREAD(1), 3001, 0, 0);
+	fake_dac_add_stack_ref(a, h.b + 24, 0); /* a stale slot: no object */
+	const struct clrsos_reach *roots = NULL;
+	struct clrsos_error *err = clrsos_session_roots(fx->session, &roots);
+	if (err)
+		fail_msg("clrsos_session_roots: %s", err->message);
+	const struct clrsos_reach_stats *st = clrsos_reach_stats(roots);
+	assert_int_equal(st->roots, 3);
+	assert_int_equal(st->marked, 0);
+	assert_int_equal(st->bytes, 0);
+	assert_int_equal(st->bad_roots, 1);
+	assert_int_equal(st->first_bad_root, HANDLES + 8);
+	assert_int_equal(st->stack_slots_not_objects, 1);
+	assert_int_equal(clrsos_reach_roots(roots)->count, 3);
+	assert_false(clrsos_reach_is_live(roots, h.n[0]));
+	char warnings[2][256];
+	size_t n;
+	clrsos_reach_warnings(roots, warnings, &n);
+	assert_int_equal(n, 1);
+	/* The marking, when asked for, is made apart; then it serves for the roots too. */
+	const struct clrsos_reach *r = get_reach(fx);
+	assert_ptr_not_equal(r, roots);
+	assert_live_set(fx, r, (const uint64_t[]){h.n[0], h.n[1]}, 2);
+	assert_int_equal(clrsos_reach_stats(r)->bad_roots, 1);
+	assert_int_equal(clrsos_reach_stats(r)->stack_slots_not_objects, 1);
+	const struct clrsos_reach *again = NULL;
+	assert_null(clrsos_session_roots(fx->session, &again));
+	assert_ptr_equal(again, r);
+}
+
 static void test_reach__stack_slots_holding_no_object_are_counted_not_warned(void **state)
 {
 	struct heap_fx *fx = *state;
@@ -2455,14 +2494,15 @@ static void test_referrers__shortest_chain_across_regions_and_cycles(void **stat
 	add_handle(fx, CLRSOS_HANDLE_STRONG, h.arr, 0, 0);
 	struct clrsos_referrers *r = get_referrers(fx);
 	const struct clrsos_referrers_stats *st = clrsos_referrers_stats(r);
-	assert_int_equal(st->objects, 7); /* n0..n4, e, arr */
-	assert_int_equal(st->references, 8); /* the dead n10's reference is not one */
+	assert_int_equal(st->objects, 29); /* every object, live or dead: 24 Nodes, e, p, b, s, arr; not the free space */
+	assert_int_equal(st->references, 9); /* the dead n10's reference too */
 	assert_ptr_equal(get_referrers(fx), r);
 	search(r, h.n[3]);
 	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.e, h.n[3]}, NULL, 3);
 	assert_chain(r, h.arr, (const uint64_t[]){h.arr, h.n[4], h.n[1], h.n[2], h.n[3]}, NULL, 5);
 	assert_chain(r, h.n[3], (const uint64_t[]){h.n[3]}, NULL, 1);
-	assert_chain(r, h.n[10], NULL, NULL, 0); /* dead: not in the index */
+	/* Dead, and in the index: it leads to n3, but no root leads to it. */
+	assert_chain(r, h.n[10], (const uint64_t[]){h.n[10], h.n[3]}, NULL, 2);
 	/* A second search forgets the first: nothing but n0 leads to e. */
 	search(r, h.e);
 	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.e}, NULL, 2);
@@ -2470,7 +2510,7 @@ static void test_referrers__shortest_chain_across_regions_and_cycles(void **stat
 	assert_chain(r, h.n[2], NULL, NULL, 0);
 }
 
-static void test_referrers__every_live_object_numbered_and_found_again(void **state)
+static void test_referrers__every_object_numbered_and_found_again(void **state)
 {
 	struct heap_fx *fx = *state;
 	struct reach_heap h;
@@ -2483,7 +2523,7 @@ static void test_referrers__every_live_object_numbered_and_found_again(void **st
 	set_field(fx, h.n[23], 1, h.p);
 	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
 	struct clrsos_referrers *r = get_referrers(fx);
-	assert_int_equal(clrsos_referrers_stats(r)->objects, 27);
+	assert_int_equal(clrsos_referrers_stats(r)->objects, 29); /* with the dead e and arr */
 	uint64_t all[27];
 	memcpy(all, h.n, sizeof(h.n));
 	all[24] = h.p, all[25] = h.s, all[26] = h.b;
@@ -2499,7 +2539,7 @@ static void test_referrers__every_live_object_numbered_and_found_again(void **st
 	assert_chain(r, h.n[0], want, NULL, 26);
 }
 
-static void test_referrers__dependent_handle_edges_marked(void **state)
+static void test_referrers__dependent_handle_edges(void **state)
 {
 	struct heap_fx *fx = *state;
 	struct reach_heap h;
@@ -2507,15 +2547,15 @@ static void test_referrers__dependent_handle_edges_marked(void **state)
 	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
 	add_handle(fx, CLRSOS_HANDLE_DEPENDENT, h.n[0], h.n[5], 0);
 	set_field(fx, h.n[5], 0, h.n[6]);
-	/* A dead primary's edge is not in the index. */
+	/* A dead primary's edge is in the index too: it changes no root's chain. */
 	add_handle(fx, CLRSOS_HANDLE_DEPENDENT, h.n[2], h.n[6], 0);
 	struct clrsos_referrers *r = get_referrers(fx);
 	search(r, h.n[6]);
 	assert_chain(r, h.n[0], (const uint64_t[]){h.n[0], h.n[5], h.n[6]}, (const bool[]){false, true, false}, 3);
-	assert_chain(r, h.n[2], NULL, NULL, 0);
+	assert_chain(r, h.n[2], (const uint64_t[]){h.n[2], h.n[6]}, (const bool[]){false, true}, 2);
 }
 
-static void test_referrers__dead_or_unknown_target_reaches_nothing(void **state)
+static void test_referrers__dead_or_unknown_target_reaches_no_root(void **state)
 {
 	struct heap_fx *fx = *state;
 	struct reach_heap h;
@@ -2524,9 +2564,12 @@ static void test_referrers__dead_or_unknown_target_reaches_nothing(void **state)
 	set_field(fx, h.n[3], 0, h.n[4]);
 	add_handle(fx, CLRSOS_HANDLE_STRONG, h.n[0], 0, 0);
 	struct clrsos_referrers *r = get_referrers(fx);
+	/* A dead target: only dead objects lead to it, no root's. */
 	search(r, h.n[4]);
 	assert_chain(r, h.n[0], NULL, NULL, 0);
-	assert_chain(r, h.n[3], NULL, NULL, 0);
+	assert_chain(r, h.n[3], (const uint64_t[]){h.n[3], h.n[4]}, NULL, 2);
+	assert_false(clrsos_referrers_leads(r, h.n[0]));
+	assert_true(clrsos_referrers_leads(r, h.n[3]));
 	search(r, h.n[1] + 8); /* inside an object */
 	assert_chain(r, h.n[0], NULL, NULL, 0);
 	search(r, 0x10); /* outside the heap */
@@ -3522,11 +3565,12 @@ int run_heap_tests(void)
 		H(test_reach__references_to_garbage_counted_and_not_followed),
 		H(test_reach__server_heaps_cross_references_and_per_heap_finalizer_queues),
 		H(test_reach__objects_across_read_cache_chunks),
+		H(test_reach__roots_alone_checked_and_nothing_marked),
 		H(test_reach__handles_read_in_batches_of_512),
 		H(test_referrers__shortest_chain_across_regions_and_cycles),
-		H(test_referrers__every_live_object_numbered_and_found_again),
-		H(test_referrers__dependent_handle_edges_marked),
-		H(test_referrers__dead_or_unknown_target_reaches_nothing),
+		H(test_referrers__every_object_numbered_and_found_again),
+		H(test_referrers__dependent_handle_edges),
+		H(test_referrers__dead_or_unknown_target_reaches_no_root),
 		H(test_referrers__gcroot_path_of_a_million_links),
 		H(test_dumpheap__stat_exact_text_ascending_by_total_size),
 		H(test_dumpheap__bycount_orders_by_count),
