@@ -164,6 +164,26 @@ static struct clrsos_error *add_path(struct gcroot_result *r, struct gcroot_path
 	return NULL;
 }
 
+/*
+ * The object a root holds: its start, for a root that may point inside one
+ * (a stack slot). *found false where it holds none; an error only without
+ * memory.
+ */
+static struct clrsos_error *root_object(struct clrsos_root_cmd *c, const struct clrsos_root *root, uint64_t *ret,
+					bool *found)
+{
+	*ret = root->object;
+	*found = root->object != 0;
+	if (!*found || !root->interior)
+		return NULL;
+	struct clrsos_error *e = clrsos_heap_find_object(c->heap, root->object, ret, NULL);
+	if (clrsos_error_is_no_memory(e))
+		return e;
+	*found = e == NULL;
+	clrsos_error_destroy(e);
+	return NULL;
+}
+
 static struct clrsos_error *find_paths(struct clrsos_root_cmd *c, struct clrsos_referrers *referrers,
 				       const struct clrsos_roots *roots, const struct gcroot_options *o,
 				       struct gcroot_result *r)
@@ -177,18 +197,12 @@ static struct clrsos_error *find_paths(struct clrsos_root_cmd *c, struct clrsos_
 		const struct clrsos_root *root = &roots->items[i];
 		if (o->nostacks && root->kind == CLRSOS_ROOT_STACK)
 			continue;
-		uint64_t start = root->object;
-		if (root->interior) {
-			struct clrsos_error *e = clrsos_heap_find_object(c->heap, start, &start, NULL);
-			if (clrsos_error_is_no_memory(e)) {
-				err = e;
-				break;
-			}
-			if (e) {
-				clrsos_error_destroy(e);
-				continue;
-			}
-		}
+		uint64_t start;
+		bool found;
+		if ((err = root_object(c, root, &start, &found)))
+			break;
+		if (!found)
+			continue;
 		size_t n = 0;
 		if ((err = clrsos_referrers_chain(referrers, start, &chain, &chain_cap, &n)) || !n)
 			continue;
@@ -231,20 +245,12 @@ static struct clrsos_error *reached_from_a_root(struct clrsos_root_cmd *c, struc
 {
 	*ret = false;
 	for (size_t i = 0; i < roots->count && !*ret; i++) {
-		const struct clrsos_root *root = &roots->items[i];
-		uint64_t start = root->object;
-		if (!start)
-			continue;
-		if (root->interior) {
-			struct clrsos_error *e = clrsos_heap_find_object(c->heap, start, &start, NULL);
-			if (clrsos_error_is_no_memory(e))
-				return e;
-			if (e) {
-				clrsos_error_destroy(e);
-				continue;
-			}
-		}
-		*ret = clrsos_referrers_leads(referrers, start);
+		uint64_t start;
+		bool found;
+		struct clrsos_error *err = root_object(c, &roots->items[i], &start, &found);
+		if (err)
+			return err;
+		*ret = found && clrsos_referrers_leads(referrers, start);
 	}
 	return NULL;
 }
