@@ -46,7 +46,7 @@ struct successors {
 
 static struct clrsos_error *turn_around(const struct clrsos_dom_graph *g, struct successors *out)
 {
-	uint64_t edges = (uint64_t)g->first[g->count] + g->nextra;
+	uint64_t edges = g->preds->values + g->nextra;
 	if (edges > UINT32_MAX)
 		return clrsos_error_create(CLRSOS_ERROR_OTHER,
 					   "more than 4 G references among live objects: too many for a dominator tree");
@@ -55,10 +55,12 @@ static struct clrsos_error *turn_around(const struct clrsos_dom_graph *g, struct
 	if (!out->first || !out->to)
 		return &clrsos_error_no_memory;
 	/* Count each node's successors, then place them, each row filled from its start. */
+	struct clrsos_rows_cursor c;
+	uint32_t p;
 	for (uint32_t n = 0; n < g->count; n++) {
-		for (uint32_t k = g->first[n]; k < g->first[n + 1]; k++) {
-			if (g->from[k] < g->count)
-				out->first[g->from[k] + 1]++;
+		for (clrsos_rows_open(g->preds, n, &c); clrsos_rows_next(&c, &p);) {
+			if (p < g->count)
+				out->first[p + 1]++;
 		}
 	}
 	for (size_t e = 0; e < g->nextra; e++) {
@@ -68,9 +70,9 @@ static struct clrsos_error *turn_around(const struct clrsos_dom_graph *g, struct
 	for (uint32_t n = 0; n < g->count; n++)
 		out->first[n + 1] += out->first[n];
 	for (uint32_t n = 0; n < g->count; n++) {
-		for (uint32_t k = g->first[n]; k < g->first[n + 1]; k++) {
-			if (g->from[k] < g->count)
-				out->to[out->first[g->from[k]]++] = n;
+		for (clrsos_rows_open(g->preds, n, &c); clrsos_rows_next(&c, &p);) {
+			if (p < g->count)
+				out->to[out->first[p]++] = n;
 		}
 	}
 	for (size_t e = 0; e < g->nextra; e++) {
@@ -186,8 +188,10 @@ static bool is_root(const uint8_t *roots, uint32_t n)
 static uint32_t parent_of(const struct clrsos_dom_graph *g, const uint32_t *pre, uint32_t n, uint32_t i)
 {
 	uint32_t parent = 0;
-	for (uint32_t k = g->first[n]; k < g->first[n + 1]; k++) {
-		uint32_t q = g->from[k] < g->count ? pre[g->from[k]] : 0;
+	struct clrsos_rows_cursor c;
+	uint32_t p;
+	for (clrsos_rows_open(g->preds, n, &c); clrsos_rows_next(&c, &p);) {
+		uint32_t q = p < g->count ? pre[p] : 0;
 		if (q < i && q > parent)
 			parent = q;
 	}
@@ -230,8 +234,10 @@ static struct clrsos_error *semidominators(const struct clrsos_dom_graph *g, con
 			break;
 		uint32_t n = vertex[i];
 		uint32_t s = i;
-		for (uint32_t k = g->first[n]; k < g->first[n + 1] && !err; k++)
-			err = semi_step(&f, g->from[k] < g->count ? pre[g->from[k]] : 0, i, &s);
+		struct clrsos_rows_cursor c;
+		uint32_t p;
+		for (clrsos_rows_open(g->preds, n, &c); !err && clrsos_rows_next(&c, &p);)
+			err = semi_step(&f, p < g->count ? pre[p] : 0, i, &s);
 		size_t lo, hi;
 		extra_range(g, n, &lo, &hi);
 		for (; lo < hi && !err; lo++)
@@ -335,6 +341,9 @@ static void count_bytes(struct clrsos_domtree *t)
 struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, struct clrsos_domtree **ret)
 {
 	*ret = NULL;
+	if (g->preds->count != g->count)
+		return clrsos_error_create(CLRSOS_ERROR_OTHER, "a dominator tree of %u nodes given %u rows of predecessors",
+					   (unsigned)g->count, (unsigned)g->preds->count);
 	if (g->count > MAX_NODES)
 		return clrsos_error_create(CLRSOS_ERROR_OTHER, "more than %u live objects: too many for a dominator tree",
 					   (unsigned)MAX_NODES);

@@ -10,9 +10,9 @@
  * Lengauer-Tarjan: semidominators with path compression, then each
  * immediate dominator as the nearest common ancestor of its parent and its
  * semidominator), iteratively, over the nodes numbered by a depth-first
- * search. The graph is given as predecessor rows (the referrer index
- * gcroot builds); the search's successor rows are made from them, and
- * freed before the semidominators are computed.
+ * search. The graph is given as packed predecessor rows (the referrer
+ * index gcroot builds); the search's successor rows are made from them,
+ * and freed before the semidominators are computed.
  */
 #ifndef CLRSOS_DOMINATORS_H
 #define CLRSOS_DOMINATORS_H
@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/rows.h"
 #include "base/watch.h"
 
 #ifdef __cplusplus
@@ -35,8 +36,7 @@ struct clrsos_dom_edge {
 
 struct clrsos_dom_graph {
 	uint32_t count;        /* nodes 0 .. count - 1 */
-	const uint32_t *first; /* count + 1: where each node's predecessors start in from[] */
-	const uint32_t *from;  /* predecessors, as node numbers */
+	const struct clrsos_rows *preds; /* count rows: each node's predecessors, as node numbers */
 	const struct clrsos_dom_edge *extra; /* more predecessors, sorted by to */
 	size_t nextra;
 	const uint32_t *roots; /* what the virtual root refers to (repeats allowed) */

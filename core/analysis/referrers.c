@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include "analysis/dominators.h"
+#include "base/rows.h"
 #include "base/vector.h"
 
 /*
@@ -33,8 +34,9 @@ struct clrsos_referrers {
 	uint32_t **rank;         /* per segment and bitmap word: objects before it */
 	uint32_t *seg_first;     /* per segment (and one past): number of its first object */
 	uint32_t count;          /* objects numbered */
-	uint32_t *first;         /* count + 1: where each object's referrers start in from[] */
-	uint32_t *from;          /* referrers, as object numbers */
+	uint32_t *first;         /* while building, count + 1: where each object's referrers start in from[] */
+	uint32_t *from;          /* while building: referrers, as object numbers */
+	struct clrsos_rows rows; /* then each object's referrers, packed (from[] freed) */
 	struct dependent_edge *deps; /* sorted by secondary */
 	size_t ndeps;
 	uint32_t *next;          /* the last search: see above */
@@ -322,7 +324,12 @@ static struct clrsos_error *read_references(struct clrsos_referrers *r)
 	/* first[n] now holds where row n ends, the start of row n + 1. */
 	memmove(r->first + 1, r->first, (size_t)r->count * sizeof(*r->first));
 	r->first[0] = 0;
-	r->stats.bytes += ((size_t)r->count + 1) * sizeof(*r->first) + r->edges * sizeof(*r->from);
+	/* Packed: a row's referrers come in the heap's order, near each other and the object. */
+	if ((err = clrsos_rows_pack(&r->rows, r->count, &r->first, r->from)))
+		return err;
+	free(r->from);
+	r->from = NULL;
+	r->stats.bytes += clrsos_rows_bytes(&r->rows);
 	return NULL;
 }
 
@@ -382,6 +389,7 @@ void clrsos_referrers_destroy(struct clrsos_referrers *r)
 	free(r->seg_first);
 	free(r->first);
 	free(r->from);
+	clrsos_rows_deinit(&r->rows);
 	free(r->deps);
 	free(r->next);
 	u32_vector_deinit(&r->queue);
@@ -431,8 +439,12 @@ struct clrsos_error *clrsos_referrers_search(struct clrsos_referrers *r, uint64_
 			return stop;
 		}
 		uint32_t n = r->queue.items[head];
-		for (uint32_t k = r->first[n]; k < r->first[n + 1]; k++) {
-			if (!meet(r, r->from[k], n + 1))
+		struct clrsos_rows_cursor c;
+		uint32_t from;
+		for (clrsos_rows_open(&r->rows, n, &c); clrsos_rows_next(&c, &from);) {
+			if (from >= r->count)
+				continue;
+			if (!meet(r, from, n + 1))
 				return &clrsos_error_no_memory;
 		}
 		size_t lo = 0, hi = r->ndeps;
@@ -556,8 +568,7 @@ struct clrsos_error *clrsos_referrers_dominators(struct clrsos_referrers *r, con
 	if (!err) {
 		struct clrsos_dom_graph graph = {
 			.count = r->count,
-			.first = r->first,
-			.from = r->from,
+			.preds = &r->rows,
 			.extra = extra,
 			.nextra = r->ndeps,
 			.roots = starts.items,

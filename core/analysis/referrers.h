@@ -6,13 +6,15 @@
  * Built once per stop in three linear walks of the heap, without marking
  * the live objects: the first numbers every object by its rank in a bitmap
  * of object starts (a 32-bit count per bitmap word, no table of
- * addresses); the other two read the references among them into
- * compressed rows: per object, where its referrers start in one array of
- * 32-bit object numbers. Dead objects are numbered too and change no
- * answer (see number_objects). Dependent handles (primary keeps secondary
- * alive) are kept apart as edges of their own. About 4 bytes per object
- * and 4 per reference, and 1.5 bits per 8 bytes of heap for the numbers;
- * plus 4 per object for a query's search, allocated on the first query.
+ * addresses); the other two read the references among them into rows
+ * (per object, where its referrers start in one array of 32-bit object
+ * numbers), then packed (base/rows.h). Dead objects are numbered too and
+ * change no answer (see number_objects). Dependent handles (primary keeps
+ * secondary alive) are kept apart as edges of their own. About 4 bytes per
+ * object, 1 to 5 per reference (about 1 where objects refer to objects
+ * allocated near them), and 1.5 bits per 8 bytes of heap for the numbers;
+ * while built, 4 more per reference; plus 4 per object for a query's
+ * search, allocated on the first query.
  */
 #ifndef CLRSOS_REFERRERS_H
 #define CLRSOS_REFERRERS_H

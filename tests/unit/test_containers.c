@@ -3,7 +3,8 @@
  * many keys, collisions, removal, iteration, and every out-of-memory path
  * (allocation failures injected through the containers' allocator hooks);
  * the in-place sort (core/base/sort.h) against qsort on inputs that take
- * each of its paths, and its interruption.
+ * each of its paths, and its interruption; packed rows (core/base/rows.h):
+ * every value back, in order, across blocks, at the size promised.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -39,6 +40,7 @@ static void *inject_calloc(size_t n, size_t size)
 #define CLRSOS_CONTAINER_REALLOC inject_realloc
 #define CLRSOS_CONTAINER_CALLOC inject_calloc
 #include "base/hashmap.h"
+#include "base/rows.h"
 #include "base/sort.h"
 #include "base/vector.h"
 #include "tests.h"
@@ -517,6 +519,140 @@ static void test_sort__interrupted_keeps_every_item(void **state)
 	free(a);
 }
 
+/* Pack rows given as lengths and values; first[] is made here and taken over by the rows. */
+static void pack_rows(struct clrsos_rows *rows, uint32_t count, const uint32_t *lengths, const uint32_t *values)
+{
+	uint32_t *first = calloc((size_t)count + 1, sizeof(uint32_t));
+	assert_non_null(first);
+	for (uint32_t n = 0; n < count; n++)
+		first[n + 1] = first[n] + lengths[n];
+	assert_null(clrsos_rows_pack(rows, count, &first, values));
+	assert_null(first);
+}
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 11);
+}
+
+static void test_rows__every_value_back_in_order_across_blocks(void **state)
+{
+	(void)state;
+	/* Three blocks and a part; rows empty, short and long; values near, far, and at both ends of 32 bits. */
+	enum { COUNT = 3 * CLRSOS_ROWS_BLOCK + 5 };
+	uint32_t *lengths = calloc(COUNT, sizeof(uint32_t));
+	assert_non_null(lengths);
+	size_t total = 0;
+	for (uint32_t n = 0; n < COUNT; n++) {
+		uint32_t kind = rng() % 16;
+		lengths[n] = kind < 4 ? 0 : kind < 12 ? 1 : kind < 15 ? 2 + rng() % 5 : rng() % 300;
+		total += lengths[n];
+	}
+	uint32_t *values = malloc((total ? total : 1) * sizeof(uint32_t));
+	assert_non_null(values);
+	size_t k = 0;
+	for (uint32_t n = 0; n < COUNT; n++) {
+		for (uint32_t j = 0; j < lengths[n]; j++) {
+			uint32_t kind = rng() % 8, before = k ? values[k - 1] : 0;
+			values[k] = kind == 0   ? 0
+				    : kind == 1 ? UINT32_MAX
+				    : kind == 2 ? rng() ^ (rng() << 21)
+				    : kind < 6  ? n + rng() % 200 - 100
+						: before + rng() % 70;
+			k++;
+		}
+	}
+	struct clrsos_rows rows;
+	pack_rows(&rows, COUNT, lengths, values);
+	assert_int_equal(rows.count, COUNT);
+	assert_int_equal(rows.values, total);
+	assert_true(rows.nbytes >= total && rows.nbytes <= 5 * (uint64_t)total);
+	assert_int_equal(clrsos_rows_bytes(&rows), ((uint64_t)COUNT + 1) * 4 + 4 * 8 + rows.nbytes);
+	k = 0;
+	for (uint32_t n = 0; n < COUNT; n++) {
+		struct clrsos_rows_cursor c;
+		uint32_t v, got = 0;
+		for (clrsos_rows_open(&rows, n, &c); clrsos_rows_next(&c, &v); got++)
+			assert_int_equal(v, values[k++]);
+		assert_int_equal(got, lengths[n]);
+		assert_false(clrsos_rows_next(&c, &v)); /* and stays at its end */
+	}
+	assert_int_equal(k, total);
+	clrsos_rows_deinit(&rows);
+	assert_null(rows.start);
+	free(lengths);
+	free(values);
+}
+
+static void test_rows__near_values_take_a_byte(void **state)
+{
+	(void)state;
+	/*
+	 * Row 1000: 937 (-63 from the row's own number), then +63, +64, -1,
+	 * 0, -1063, and from 0 to UINT32_MAX (-1, mod 2^32).
+	 */
+	uint32_t lengths[1001] = {0};
+	lengths[0] = 1;
+	lengths[1000] = 7;
+	const uint32_t values[] = {0xfffffff0u, 937, 1000, 1064, 1063, 1063, 0, UINT32_MAX};
+	struct clrsos_rows rows;
+	pack_rows(&rows, 1001, lengths, values);
+	/* 0 -> 0xfffffff0 is -16: 1 byte. Row 1000: 1 + 1 + 2 + 1 + 1 + (1063 -> 0: -1063, 2) + 1. */
+	assert_int_equal(rows.nbytes, 1 + 1 + 1 + 2 + 1 + 1 + 2 + 1);
+	struct clrsos_rows_cursor c;
+	uint32_t v;
+	clrsos_rows_open(&rows, 1000, &c);
+	for (size_t i = 1; i < 8; i++) {
+		assert_true(clrsos_rows_next(&c, &v));
+		assert_int_equal(v, values[i]);
+	}
+	assert_false(clrsos_rows_next(&c, &v));
+	clrsos_rows_open(&rows, 0, &c);
+	assert_true(clrsos_rows_next(&c, &v));
+	assert_int_equal(v, 0xfffffff0u);
+	clrsos_rows_open(&rows, 999, &c);
+	assert_false(clrsos_rows_next(&c, &v));
+	clrsos_rows_deinit(&rows);
+	/* A far value: 0x40000000 from row 2 is 5 bytes. */
+	uint32_t far_lengths[3] = {0, 0, 1};
+	const uint32_t far[] = {0x40000002u};
+	pack_rows(&rows, 3, far_lengths, far);
+	assert_int_equal(rows.nbytes, 5);
+	clrsos_rows_open(&rows, 2, &c);
+	assert_true(clrsos_rows_next(&c, &v));
+	assert_int_equal(v, far[0]);
+	clrsos_rows_deinit(&rows);
+}
+
+static void test_rows__none(void **state)
+{
+	(void)state;
+	struct clrsos_rows rows;
+	clrsos_rows_init(&rows);
+	assert_int_equal(clrsos_rows_bytes(&rows), 0);
+	clrsos_rows_deinit(&rows);
+	pack_rows(&rows, 0, NULL, NULL);
+	assert_int_equal(rows.count, 0);
+	assert_int_equal(rows.values, 0);
+	assert_int_equal(rows.nbytes, 0);
+	clrsos_rows_deinit(&rows);
+	/* A whole block of empty rows, exactly: the block after it starts at the end. */
+	uint32_t *lengths = calloc(CLRSOS_ROWS_BLOCK, sizeof(uint32_t));
+	assert_non_null(lengths);
+	pack_rows(&rows, CLRSOS_ROWS_BLOCK, lengths, NULL);
+	struct clrsos_rows_cursor c;
+	uint32_t v;
+	clrsos_rows_open(&rows, CLRSOS_ROWS_BLOCK - 1, &c);
+	assert_false(clrsos_rows_next(&c, &v));
+	clrsos_rows_deinit(&rows);
+	free(lengths);
+}
+
 int run_containers_tests(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, reset_allocator, reset_allocator)
@@ -534,6 +670,9 @@ int run_containers_tests(void)
 		T(test_sort__same_as_qsort_on_every_shape_and_size),
 		T(test_sort__depth_limit_falls_back_to_heapsort),
 		T(test_sort__interrupted_keeps_every_item),
+		T(test_rows__every_value_back_in_order_across_blocks),
+		T(test_rows__near_values_take_a_byte),
+		T(test_rows__none),
 	};
 #undef T
 	return cmocka_run_group_tests_name("containers", tests, NULL, NULL);

@@ -31,6 +31,7 @@ struct graph {
 	uint32_t *roots;
 	size_t nroots;
 	uint32_t *first, *from;
+	struct clrsos_rows preds; /* first[] and from[], packed (first[] taken over) */
 	struct clrsos_dom_graph dom;
 };
 
@@ -58,8 +59,10 @@ static void graph_build(struct graph *g)
 	free(fill);
 	if (g->nextra)
 		qsort(g->extra, g->nextra, sizeof(*g->extra), by_to);
+	assert_null(clrsos_rows_pack(&g->preds, g->count, &g->first, g->from));
+	assert_null(g->first);
 	g->dom = (struct clrsos_dom_graph){
-		.count = g->count, .first = g->first, .from = g->from, .extra = g->extra, .nextra = g->nextra,
+		.count = g->count, .preds = &g->preds, .extra = g->extra, .nextra = g->nextra,
 		.roots = g->roots, .nroots = g->nroots,
 	};
 }
@@ -68,6 +71,7 @@ static void graph_free(struct graph *g)
 {
 	free(g->first);
 	free(g->from);
+	clrsos_rows_deinit(&g->preds);
 }
 
 static struct clrsos_domtree *tree_of(struct graph *g)
