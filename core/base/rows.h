@@ -43,10 +43,14 @@ struct clrsos_rows {
  * ((*first)[0] = 0). On success the rows own the array *first points to
  * (rewritten in place as their start[]) and *first is NULL; values[] is
  * not needed afterwards. On failure (out of memory, or more than 4 GB in
- * one block of rows) nothing changed.
+ * one block of rows) *first is still the caller's, to free, but what it
+ * holds is lost; rows is unchanged.
  */
 struct clrsos_error *clrsos_rows_pack(struct clrsos_rows *rows, uint32_t count, uint32_t **first,
 				      const uint32_t *values);
+/* The same, with at most block_limit bytes (at most UINT32_MAX) in a block: the unit tests reach the limit. */
+struct clrsos_error *clrsos_rows_pack_within(struct clrsos_rows *rows, uint32_t count, uint32_t **first,
+					     const uint32_t *values, uint64_t block_limit);
 /* Empty rows (count 0); deinit frees them. */
 void clrsos_rows_init(struct clrsos_rows *rows);
 void clrsos_rows_deinit(struct clrsos_rows *rows);

@@ -653,6 +653,45 @@ static void test_rows__none(void **state)
 	free(lengths);
 }
 
+static void test_rows__a_block_over_its_limit_fails_and_leaves_the_rows_empty(void **state)
+{
+	(void)state;
+	/* 70000 rows of one value far from the row (5 bytes each): the first block takes 327,680 bytes. */
+	enum { COUNT = 70000 };
+	uint32_t *first = calloc(COUNT + 1, sizeof(uint32_t)), *values = calloc(COUNT, sizeof(uint32_t));
+	assert_non_null(first);
+	assert_non_null(values);
+	for (uint32_t n = 0; n < COUNT; n++) {
+		first[n + 1] = n + 1;
+		values[n] = n + 0x80000000u;
+	}
+	struct clrsos_rows rows;
+	clrsos_rows_init(&rows);
+	uint32_t *given = first;
+	struct clrsos_error *err = clrsos_rows_pack_within(&rows, COUNT, &first, values, 5 * CLRSOS_ROWS_BLOCK - 1);
+	assert_non_null(err);
+	assert_int_equal(err->code, CLRSOS_ERROR_OTHER);
+	assert_non_null(strstr(err->message, "too many to pack"));
+	clrsos_error_destroy(err);
+	/* first[] still the caller's (what it held is lost: made again here); the rows still empty. */
+	assert_ptr_equal(first, given);
+	for (uint32_t n = 0; n <= COUNT; n++)
+		first[n] = n;
+	assert_int_equal(rows.count, 0);
+	assert_null(rows.start);
+	/* Exactly at the limit: packed. */
+	assert_null(clrsos_rows_pack_within(&rows, COUNT, &first, values, 5 * CLRSOS_ROWS_BLOCK));
+	assert_null(first);
+	assert_int_equal(rows.nbytes, 5 * (uint64_t)COUNT);
+	struct clrsos_rows_cursor c;
+	uint32_t v;
+	clrsos_rows_open(&rows, COUNT - 1, &c);
+	assert_true(clrsos_rows_next(&c, &v));
+	assert_int_equal(v, COUNT - 1 + 0x80000000u);
+	clrsos_rows_deinit(&rows);
+	free(values);
+}
+
 int run_containers_tests(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, reset_allocator, reset_allocator)
@@ -673,6 +712,7 @@ int run_containers_tests(void)
 		T(test_rows__every_value_back_in_order_across_blocks),
 		T(test_rows__near_values_take_a_byte),
 		T(test_rows__none),
+		T(test_rows__a_block_over_its_limit_fails_and_leaves_the_rows_empty),
 	};
 #undef T
 	return cmocka_run_group_tests_name("containers", tests, NULL, NULL);
