@@ -1,6 +1,6 @@
 /*
- * Vectors: growable arrays, typed by macro. With hashmap.h, the only
- * container implementation in core/.
+ * Vectors: growable arrays, typed by macro. With hashmap.h and rows.h
+ * (packed rows of numbers), the only container implementations in core/.
  *
  *   CLRSOS_VECTOR(u64_vector, uint64_t)
  *

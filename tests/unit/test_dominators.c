@@ -339,6 +339,24 @@ static void test_dominators__long_chain_without_recursion(void **state)
 	free(edges);
 }
 
+static void test_dominators__rows_for_another_count_refused(void **state)
+{
+	(void)state;
+	/* 0 -> 1 -> 2, given as a graph of 2 nodes: an error, no tree. */
+	struct edge edges[] = {{0, 1}, {1, 2}};
+	uint32_t roots[] = {0};
+	struct graph g = {.count = 3, .edges = edges, .nedges = 2, .roots = roots, .nroots = 1};
+	graph_build(&g);
+	g.dom.count = 2;
+	struct clrsos_domtree *t = NULL;
+	struct clrsos_error *err = clrsos_domtree_create(&g.dom, &t);
+	assert_non_null(err);
+	assert_null(t);
+	assert_non_null(strstr(err->message, "2 nodes given 3 rows"));
+	clrsos_error_destroy(err);
+	graph_free(&g);
+}
+
 static void test_dominators__sizes_beyond_32_gb(void **state)
 {
 	(void)state;
@@ -390,6 +408,7 @@ int run_dominators_tests(void)
 		cmocka_unit_test(test_dominators__random_graphs_match_the_definition),
 		cmocka_unit_test(test_dominators__long_chain_without_recursion),
 		cmocka_unit_test(test_dominators__sizes_beyond_32_gb),
+		cmocka_unit_test(test_dominators__rows_for_another_count_refused),
 	};
 	return cmocka_run_group_tests_name("dominators", tests, NULL, NULL);
 }
