@@ -143,7 +143,11 @@ def values_meter(variant=None):
         # Sizes after the last GC: the same numbers GCMemoryInfo gives, unless a GC ran in between.
         near(sum(x["value"] for x in sizes), truth["heapSize"], 0.05, 2e6, "GC heap size after the last GC")
         near(sizes[2]["value"], truth["gen2Size"], 0.05, 2e6, "gen2 size")
-        check(sizes[2]["value"] > 35e6, "gen2 holds the target's 40 MB: %s" % sizes[2]["value"])
+        near(sizes[1]["value"], truth["gen1Size"], 0.05, 2e6, "gen1 size")
+        # Where the 40 MB lie after the target's forced compacting gen2 GC is the runtime's choice: all in
+        # gen2 on some machines, 33.5 MB in gen2 and 8.5 MB left in gen1 on an AMD EPYC with 32 MB of L3.
+        held = sizes[1]["value"] + sizes[2]["value"]
+        check(held > 35e6, "gen1 and gen2 hold the target's 40 MB: %s" % held)
         committed = last(ev, "dotnet.gc.last_collection.memory.committed_size")
         near(committed["value"], truth["committed"], 0.10, 4e6, "committed memory")
         ws = last(ev, "dotnet.process.memory.working_set")
