@@ -359,6 +359,10 @@ static struct clrsos_error *walk_arena(struct walk *wk, uint32_t ai, const uint8
 				goto out;
 			h = prev;
 		}
+		if (!heaps.count) {
+			DAMAGE(a, top, "arena 0x%" PRIx64 "'s top chunk 0x%" PRIx64 " lies in no heap", a->address, top);
+			goto out;
+		}
 		/* The arena's own heap: its malloc_state follows the heap_info (48 bytes, 32 before 2.35). */
 		uint64_t own = heaps.items[heaps.count - 1].start;
 		uint64_t gap = a->address - own;
