@@ -29,6 +29,7 @@ import hashlib
 
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -43,6 +44,8 @@ TARGETS_DIR = os.environ.get("CLRSOS_TARGETS_DIR", "")
 RUNTIME = os.environ.get("CLRSOS_RUNTIME") or None
 CORE_CACHE = os.environ.get("CLRSOS_CORE_CACHE") or None
 CORE_CACHE_RESERVE = int(os.environ.get("CLRSOS_CORE_CACHE_RESERVE_MB") or 4096) << 20
+# read(2)'s number, to see a target blocked on its input in /proc/<pid>/task/*/syscall.
+READ_SYSCALL = {"aarch64": 63}.get(platform.machine(), 0)
 # Debian's lldb 14 looks for its Python package in the wrong place; point it there.
 LLDB_PYTHONPATH = "/usr/lib/llvm-14/lib/python3.11/dist-packages:/usr/lib/python3/dist-packages"
 
@@ -190,6 +193,39 @@ class Target:
             self.kill()
             raise Failure("target %s did not become ready: %s" % (self.name, err))
         self.truth = truth
+        if self.proc.stdin is not None:
+            self._wait_parked(deadline)
+
+    def _wait_parked(self, deadline):
+        """READY is written before the target blocks on its input: a core or
+        an attach in between catches the stack still in Console's write. Wait
+        until one of its threads sits in read(2) of the pipe on its stdin
+        (.NET reads a dup of fd 0)."""
+        while True:
+            if self._reading_stdin():
+                return
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.kill()
+                raise Failure("target %s did not wait on its input after READY" % self.name)
+            time.sleep(0.01)
+
+    def _reading_stdin(self):
+        proc = "/proc/%d" % self.proc.pid
+        try:
+            stdin = os.readlink(proc + "/fd/0")
+            tasks = os.listdir(proc + "/task")
+        except OSError:
+            return False
+        for task in tasks:
+            try:
+                with open("%s/task/%s/syscall" % (proc, task)) as f:
+                    fields = f.read().split()
+                if len(fields) > 1 and int(fields[0]) == READ_SYSCALL and \
+                        os.readlink("%s/fd/%d" % (proc, int(fields[1], 16))) == stdin:
+                    return True
+            except (OSError, ValueError):
+                continue
+        return False
 
     def send(self, line, timeout=60):
         """Write a line to the program, then wait for its next TRUTH and READY."""
