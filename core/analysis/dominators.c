@@ -9,10 +9,11 @@
  * Numbering: the depth-first search gives each reached node a number p,
  * 1 .. reached, in preorder; 0 is the virtual root. While the tree is
  * computed, arrays indexed by p hold numbers p; the tree kept is by node
- * (immediate dominator and retained size), with vertex[] (p to node) for
- * the order.
+ * (immediate dominator and retained size), with vertex[] for the order:
+ * the dominator tree's own preorder, so that what a node dominates is the
+ * run right after it.
  */
-enum { MARK = 0x80000000u, MAX_NODES = 0x7ffffffeu, UNREACHED = UINT32_MAX - 1 };
+enum { MAX_NODES = 0x7ffffffeu, UNREACHED = UINT32_MAX - 1 };
 
 CLRSOS_VECTOR(dom_u32_vector, uint32_t)
 
@@ -20,7 +21,7 @@ struct clrsos_domtree {
 	uint32_t count;     /* nodes */
 	uint32_t reached;   /* numbered 1 .. reached */
 	uint32_t *idom;     /* count: node to its immediate dominator, CLRSOS_DOM_ROOT or UNREACHED */
-	uint32_t *vertex;   /* reached + 1: number to node (vertex[0] unused) */
+	uint32_t *vertex;   /* reached + 1: the dominator tree's preorder, to node (vertex[0] unused) */
 	uint32_t *retained; /* count: own, then retained sizes, in 8 bytes, or BIG */
 	uint32_t *big_key;  /* big_cap (a power of 2, or 0): nodes whose size is BIG, UINT32_MAX free */
 	uint64_t *big_value; /* their sizes in bytes */
@@ -338,6 +339,48 @@ static void count_bytes(struct clrsos_domtree *t)
 			 (uint64_t)t->big_cap * (sizeof(uint32_t) + sizeof(uint64_t));
 }
 
+/*
+ * vertex[] from the search's preorder to the dominator tree's: each node's
+ * dominator comes before it in the search's, so its subtree's size is
+ * summed last number first, and its place handed out first number first
+ * (slot[n]: n's subtree size, then the next free place in it). The
+ * children of a node keep the search's order.
+ */
+static struct clrsos_error *tree_preorder(struct clrsos_domtree *t, struct clrsos_watch *watch)
+{
+	uint32_t *slot = alloc_array(t->count, sizeof(uint32_t));
+	uint32_t *order = alloc_array((size_t)t->reached + 1, sizeof(uint32_t));
+	struct clrsos_error *err = NULL;
+	if (!slot || !order) {
+		err = &clrsos_error_no_memory;
+		goto out;
+	}
+	for (uint32_t i = t->reached; i >= 1; i--) {
+		uint32_t n = t->vertex[i], d = t->idom[n];
+		slot[n]++;
+		if (d != CLRSOS_DOM_ROOT)
+			slot[d] += slot[n];
+	}
+	uint32_t next = 1; /* under the virtual root */
+	for (uint32_t i = 1; i <= t->reached; i++) {
+		if ((err = clrsos_watch_tick(watch)))
+			goto out;
+		uint32_t n = t->vertex[i], d = t->idom[n];
+		uint32_t *at = d == CLRSOS_DOM_ROOT ? &next : &slot[d];
+		uint32_t p = *at;
+		*at += slot[n];
+		order[p] = n;
+		slot[n] = p + 1;
+	}
+	free(t->vertex);
+	t->vertex = order;
+	order = NULL;
+out:
+	free(slot);
+	free(order);
+	return err;
+}
+
 struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, struct clrsos_domtree **ret)
 {
 	*ret = NULL;
@@ -430,6 +473,8 @@ struct clrsos_error *clrsos_domtree_create(const struct clrsos_dom_graph *g, str
 	free(t->idom);
 	t->idom = pre;
 	pre = NULL;
+	if ((err = tree_preorder(t, g->watch)))
+		goto out;
 	if (!(t->retained = alloc_array(g->count, sizeof(uint32_t)))) {
 		err = &clrsos_error_no_memory;
 		goto out;
@@ -527,10 +572,10 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 		return NULL;
 	uint32_t top = root ? 0 : number_of(t, n);
 	/*
-	 * What n dominates lies after it in preorder, within its search
-	 * subtree. By node: level 0 not under n, else 1 + depth below n
-	 * (saturating); count: nodes it retains. The virtual root's are kept
-	 * apart.
+	 * What n dominates is the run right after it in the tree's preorder:
+	 * it ends at the first node whose dominator is not n or under n. By
+	 * node: level 1 + depth below n (saturating), 0 not under n; count:
+	 * nodes it retains. The virtual root's are kept apart.
 	 */
 	uint8_t *level = calloc(t->count ? t->count : 1, 1);
 	uint32_t *count = calloc(t->count ? t->count : 1, sizeof(uint32_t));
@@ -543,20 +588,19 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 	if (!root)
 		level[n] = 1;
 	size_t listed = 0;
-	for (uint32_t k = top + 1; k <= t->reached; k++) {
-		uint32_t m = t->vertex[k], d = t->idom[m];
+	uint32_t end = top + 1;
+	for (; end <= t->reached; end++) {
+		uint32_t m = t->vertex[end], d = t->idom[m];
 		unsigned l = d == CLRSOS_DOM_ROOT ? (root ? 1 : 0) : level[d];
 		if (!l)
-			continue;
+			break;
 		level[m] = (uint8_t)(l < 255 ? l + 1 : 255);
 		count[m] = 1;
 		if (level[m] - 1u <= depth)
 			listed++;
 	}
-	for (uint32_t k = t->reached; k > top; k--) {
+	for (uint32_t k = end - 1; k > top; k--) {
 		uint32_t m = t->vertex[k], d = t->idom[m];
-		if (!level[m])
-			continue;
 		if (d == CLRSOS_DOM_ROOT)
 			top_count += count[m];
 		else
@@ -571,9 +615,9 @@ struct clrsos_error *clrsos_domtree_dominated(const struct clrsos_domtree *t, ui
 		return &clrsos_error_no_memory;
 	}
 	size_t i = 0;
-	for (uint32_t k = top + 1; k <= t->reached && i < listed; k++) {
+	for (uint32_t k = top + 1; k < end && i < listed; k++) {
 		uint32_t m = t->vertex[k];
-		if (!level[m] || level[m] - 1u > depth)
+		if (level[m] - 1u > depth)
 			continue;
 		nodes[i++] = (struct clrsos_dom_node){
 			.node = m,
@@ -595,55 +639,30 @@ struct clrsos_error *clrsos_domtree_group_retained(const struct clrsos_domtree *
 						   uint32_t ngroups, uint64_t *ret_bytes)
 {
 	memset(ret_bytes, 0, (size_t)ngroups * sizeof(*ret_bytes));
-	/* The dominator tree's children rows, by node, the virtual root as node count: kids[first[d] .. first[d + 1]]. */
-	size_t rows = (size_t)t->count + 1;
-	uint32_t *first = calloc(rows + 1, sizeof(uint32_t));
-	uint32_t *kids = calloc((size_t)t->reached + 1, sizeof(uint32_t));
 	uint32_t *open = calloc(ngroups ? ngroups : 1, sizeof(uint32_t)); /* per group: its nodes on the path */
-	struct dom_u32_vector stack;
-	dom_u32_vector_init(&stack);
+	if (!open)
+		return &clrsos_error_no_memory;
+	/*
+	 * Down the tree in its preorder, the path from the virtual root on a
+	 * stack: before a node, the path is cut back to its dominator. A node
+	 * is counted when no node of its group is open above it.
+	 */
+	struct dom_u32_vector path;
+	dom_u32_vector_init(&path);
 	struct clrsos_error *err = NULL;
-	if (!first || !kids || !open) {
-		err = &clrsos_error_no_memory;
-		goto out;
-	}
-	for (uint32_t i = 1; i <= t->reached; i++) {
-		uint32_t d = t->idom[t->vertex[i]];
-		first[(d == CLRSOS_DOM_ROOT ? t->count : d) + 1]++;
-	}
-	for (size_t d = 0; d < rows; d++)
-		first[d + 1] += first[d];
-	for (uint32_t i = 1; i <= t->reached; i++) {
-		uint32_t m = t->vertex[i], d = t->idom[m];
-		kids[first[d == CLRSOS_DOM_ROOT ? t->count : d]++] = m;
-	}
-	memmove(first + 1, first, rows * sizeof(uint32_t));
-	first[0] = 0;
-	/* Down the tree from the virtual root: a node is counted when no node of its group is open above it. */
-	for (uint32_t k = first[t->count]; k < first[t->count + 1] && !err; k++)
-		err = dom_u32_vector_push(&stack, kids[k]);
-	while (!err && stack.count) {
-		uint32_t top = *dom_u32_vector_pop(&stack);
-		uint32_t m = top & ~MARK;
-		uint32_t g = group[m];
-		if (top & MARK) {
+	for (uint32_t k = 1; k <= t->reached && !err; k++) {
+		uint32_t m = t->vertex[k], d = t->idom[m];
+		while (path.count && (d == CLRSOS_DOM_ROOT || path.items[path.count - 1] != d)) {
+			uint32_t g = group[*dom_u32_vector_pop(&path)];
 			if (g < ngroups)
 				open[g]--;
-			continue;
 		}
-		if (g < ngroups) {
-			if (!open[g]++)
-				ret_bytes[g] += get_retained(t, m);
-		}
-		if ((err = dom_u32_vector_push(&stack, MARK | m)))
-			break;
-		for (uint32_t k = first[m]; k < first[m + 1] && !err; k++)
-			err = dom_u32_vector_push(&stack, kids[k]);
+		uint32_t g = group[m];
+		if (g < ngroups && !open[g]++)
+			ret_bytes[g] += get_retained(t, m);
+		err = dom_u32_vector_push(&path, m);
 	}
-out:
-	dom_u32_vector_deinit(&stack);
-	free(first);
-	free(kids);
+	dom_u32_vector_deinit(&path);
 	free(open);
 	return err;
 }

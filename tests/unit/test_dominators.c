@@ -212,6 +212,41 @@ static uint32_t rnd(uint32_t below)
 	return (uint32_t)(rng_state % below);
 }
 
+/*
+ * What n dominates, every level down: exactly the nodes it dominates, each
+ * once, its level the number of their dominators from n down, its count
+ * the nodes it dominates and itself.
+ */
+static void check_dominated(const struct clrsos_domtree *t, uint32_t n, uint32_t count, const uint8_t *dominated)
+{
+	struct clrsos_dom_node *below;
+	size_t nbelow;
+	uint64_t retains;
+	assert_null(clrsos_domtree_dominated(t, n, 254, &below, &nbelow, &retains));
+	size_t want = 0;
+	for (uint32_t m = 0; m < count; m++)
+		want += dominated[(size_t)n * count + m];
+	assert_int_equal(nbelow, want);
+	assert_int_equal(retains, want + 1);
+	uint8_t *seen = calloc(count, 1);
+	assert_non_null(seen);
+	for (size_t i = 0; i < nbelow; i++) {
+		uint32_t m = below[i].node;
+		assert_true(m < count && dominated[(size_t)n * count + m] && !seen[m]);
+		seen[m] = 1;
+		unsigned level = 0;
+		for (uint32_t d = 0; d < count; d++)
+			level += dominated[(size_t)n * count + d] && dominated[(size_t)d * count + m];
+		assert_int_equal(below[i].level, level + 1);
+		uint64_t retained = 1;
+		for (uint32_t d = 0; d < count; d++)
+			retained += dominated[(size_t)m * count + d];
+		assert_int_equal(below[i].count, retained);
+	}
+	free(seen);
+	free(below);
+}
+
 static void test_dominators__random_graphs_match_the_definition(void **state)
 {
 	(void)state;
@@ -266,24 +301,25 @@ static void test_dominators__random_graphs_match_the_definition(void **state)
 		}
 		assert_null(clrsos_domtree_accumulate(t));
 		/*
-		 * By group (n % 3): a node counts once, under the topmost node of
-		 * its group that dominates it, or itself.
+		 * By group (n % 4, group 3 being none of the 3): a node counts
+		 * once, under the topmost node of its group that dominates it, or
+		 * itself.
 		 */
 		uint32_t *group = malloc(count * sizeof(uint32_t));
 		assert_non_null(group);
 		for (uint32_t n = 0; n < count; n++)
-			group[n] = n % 3;
+			group[n] = n % 4;
 		uint64_t by_group[3], want_group[3] = {0, 0, 0};
 		assert_null(clrsos_domtree_group_retained(t, group, 3, by_group));
 		for (uint32_t n = 0; n < count; n++) {
 			if (!all[n])
 				continue;
 			/* Counted in each group that has a node dominating n (or n itself). */
-			bool in[3] = {false, false, false};
-			in[n % 3] = true;
+			bool in[4] = {false, false, false, false};
+			in[n % 4] = true;
 			for (uint32_t d = 0; d < count; d++)
 				if (dominated[(size_t)d * count + n])
-					in[d % 3] = true;
+					in[d % 4] = true;
 			for (int k = 0; k < 3; k++)
 				if (in[k])
 					want_group[k] += 8 + n;
@@ -301,6 +337,7 @@ static void test_dominators__random_graphs_match_the_definition(void **state)
 				if (dominated[(size_t)n * count + m])
 					want += 8 + m;
 			assert_int_equal(clrsos_domtree_retained(t, n), want);
+			check_dominated(t, n, count, dominated);
 		}
 		assert_int_equal(clrsos_domtree_total(t), total);
 		free(dominated);
@@ -334,6 +371,16 @@ static void test_dominators__long_chain_without_recursion(void **state)
 	assert_null(clrsos_domtree_accumulate(t));
 	assert_int_equal(clrsos_domtree_retained(t, 0), count);
 	assert_int_equal(clrsos_domtree_retained(t, count / 2), count - count / 2);
+	/* Groups down the chain's whole depth: 0, 1, 0, 1, ...: each group's topmost node holds the rest. */
+	uint32_t *group = malloc(count * sizeof(uint32_t));
+	assert_non_null(group);
+	for (uint32_t n = 0; n < count; n++)
+		group[n] = n % 2;
+	uint64_t by_group[2];
+	assert_null(clrsos_domtree_group_retained(t, group, 2, by_group));
+	assert_int_equal(by_group[0], count);
+	assert_int_equal(by_group[1], count - 1);
+	free(group);
 	clrsos_domtree_destroy(t);
 	graph_free(&g);
 	free(edges);
